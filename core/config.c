@@ -1,0 +1,242 @@
+/* core/config: the settings table, file parser and environment overlay. */
+#include "core/config.h"
+#include "core/mem.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ctype { STR, INT, BOOL, SECRET };
+
+struct setting {
+    const char *key;
+    enum ctype type;
+    const char *def;
+    long min, max;
+    const char *help;
+};
+
+static const struct setting settings[] = {
+#define X(key, type, def, min, max, help) {key, type, def, min, max, help},
+#include "core/config.def"
+#undef X
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static char *values[NSETTINGS];
+static const char *sources[NSETTINGS];
+static long ints[NSETTINGS];
+
+static int find(const char *key)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (!strcmp(settings[i].key, key)) return (int)i;
+    return -1;
+}
+
+static void env_name(const char *key, const char *suffix, char *out, size_t n)
+{
+    size_t j = (size_t)snprintf(out, n, "CHOSO_");
+    for (const char *p = key; *p && j + 1 < n; p++)
+        out[j++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+    out[j] = '\0';
+    if (suffix) snprintf(out + j, n - j, "%s", suffix);
+}
+
+static char *read_secret_file(const char *path, cs_error *err, const char *key)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cs_error_field(err, key, CS_E_CONFIG, "cannot read secret file");
+        return NULL;
+    }
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+    return cs_strdup(buf);
+}
+
+static int assign(size_t i, const char *v, const char *source, cs_error *err)
+{
+    const struct setting *s = &settings[i];
+    long iv = 0;
+    if (s->type == INT || s->type == BOOL) {
+        char *end;
+        errno = 0;
+        iv = strtol(v, &end, 10);
+        if (s->type == BOOL && (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on")))
+            iv = 1, end = (char *)v + strlen(v), errno = 0;
+        else if (s->type == BOOL && (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")))
+            iv = 0, end = (char *)v + strlen(v), errno = 0;
+        if (errno || end == v || *end) {
+            cs_error_field(err, s->key, CS_F_TYPE, s->type == BOOL ? "expected 0/1" : "expected an integer");
+            return -1;
+        }
+        if (iv < s->min || iv > s->max) {
+            char d[96];
+            snprintf(d, sizeof d, "allowed %ld..%ld", s->min, s->max);
+            cs_error_field(err, s->key, CS_F_RANGE, d);
+            return -1;
+        }
+    }
+    char *copy = cs_strdup(v);
+    if (!copy) return cs_error_set(err, CS_E_NOMEM, NULL);
+    if (values[i]) cs_free_secret(values[i], strlen(values[i]));
+    values[i] = copy;
+    ints[i] = iv;
+    sources[i] = source;
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+static int load_file(const char *path, cs_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cs_error_field(err, "CHOSO_CONFIG", CS_E_CONFIG, "cannot open configuration file");
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#' || *s == ';') continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            char d[64];
+            snprintf(d, sizeof d, "line %d: expected key = value", lineno);
+            cs_error_field(err, path, CS_F_FORMAT, d);
+            rc = -1;
+            continue;
+        }
+        *eq = '\0';
+        char *k = trim(s), *v = trim(eq + 1);
+        size_t kl = strlen(k);
+        int is_file = kl > 5 && !strcmp(k + kl - 5, "_file");
+        if (is_file) k[kl - 5] = '\0';
+        int i = find(k);
+        if (i < 0) {
+            char d[64];
+            snprintf(d, sizeof d, "line %d: unknown setting", lineno);
+            cs_error_field(err, k, CS_F_UNKNOWN, d);
+            rc = -1;
+            continue;
+        }
+        if (settings[i].type == SECRET) {
+            if (!is_file) {
+                cs_error_field(err, k, CS_E_CONFIG, "secrets are read from a file: use <key>_file = path");
+                rc = -1;
+                continue;
+            }
+            char *sv = read_secret_file(v, err, k);
+            if (!sv) { rc = -1; continue; }
+            rc |= assign((size_t)i, sv, "file", err);
+            cs_free_secret(sv, strlen(sv));
+        } else if (assign((size_t)i, v, "file", err)) {
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+void cs_config_free(void)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        if (values[i]) cs_free_secret(values[i], strlen(values[i]));
+        values[i] = NULL;
+    }
+}
+
+int cs_config_load(const char *path, cs_error *err)
+{
+    int rc = 0;
+    cs_config_free();
+    for (size_t i = 0; i < NSETTINGS; i++) rc |= assign(i, settings[i].def, "default", err);
+    if (!path) path = getenv("CHOSO_CONFIG");
+    if (path && *path) rc |= load_file(path, err);
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        char name[96];
+        if (settings[i].type == SECRET) {
+            env_name(settings[i].key, "_FILE", name, sizeof name);
+            const char *p = getenv(name);
+            if (p && *p) {
+                char *sv = read_secret_file(p, err, name);
+                if (!sv) { rc = -1; continue; }
+                rc |= assign(i, sv, "env-file", err);
+                cs_free_secret(sv, strlen(sv));
+            }
+            continue;
+        }
+        env_name(settings[i].key, NULL, name, sizeof name);
+        const char *v = getenv(name);
+        if (v && assign(i, v, "env", err)) {
+            /* name the variable people actually set */
+            snprintf(err->fields[err->nfields - 1].field, sizeof err->fields[0].field, "%s", name);
+            rc = -1;
+        }
+    }
+    if (rc && err->code == CS_E_VALIDATION) err->code = CS_E_CONFIG;
+    return rc ? -1 : 0;
+}
+
+int cs_config_set(const char *key, const char *value, cs_error *err)
+{
+    int i = find(key);
+    if (i < 0) return cs_error_field(err, key, CS_F_UNKNOWN, "unknown setting");
+    return assign((size_t)i, value, "override", err);
+}
+
+static int must_find(const char *key)
+{
+    int i = find(key);
+    if (i < 0) {
+        fprintf(stderr, "choso: bug: unknown setting '%s'\n", key);
+        abort();
+    }
+    if (!values[i]) {
+        /* Not loaded yet: serve the default so library code and tests work without a load. */
+        cs_error e;
+        cs_error_clear(&e);
+        assign((size_t)i, settings[i].def, "default", &e);
+    }
+    return i;
+}
+
+const char *cs_cfg_str(const char *key)
+{
+    return values[must_find(key)];
+}
+
+long cs_cfg_int(const char *key)
+{
+    return ints[must_find(key)];
+}
+
+int cs_cfg_bool(const char *key)
+{
+    return ints[must_find(key)] != 0;
+}
+
+void cs_config_dump(void *stream)
+{
+    FILE *f = stream;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        int idx = must_find(settings[i].key);
+        const char *v = settings[i].type == SECRET ? (values[idx] && *values[idx] ? "(set)" : "")
+                                                   : values[idx];
+        fprintf(f, "%-24s = %-28s # %s [%s]\n", settings[i].key, v, settings[i].help,
+                sources[idx] ? sources[idx] : "default");
+    }
+}

@@ -1,0 +1,95 @@
+/* core/db: MariaDB access for every room. A pool hands one connection per thread; SQL is
+ * always a prepared statement (never built from input); transactions run through cs_db_tx,
+ * which re-runs the whole body on deadlock (1213), lock-wait timeout (1205) and lost
+ * connection (2006/2013, after reconnecting and re-preparing), a bounded number of times. */
+#ifndef CS_DB_H
+#define CS_DB_H
+#include "core/errors.h"
+#include <mysql.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cs_db cs_db;
+
+/* Pool set up from the db.* settings. Returns 0 or -1 (err says why). */
+int cs_db_pool_init(cs_error *err);
+void cs_db_pool_shutdown(void);
+/* A connection for this thread: the same one every time on one thread until released.
+ * Returns NULL with err set when the server cannot be reached. */
+cs_db *cs_db_acquire(cs_error *err);
+/* Give the thread's connection back. Aborts (our bug) if a transaction is still open. */
+void cs_db_release(cs_db *db);
+/* Stand-alone connection outside the pool (migrate, tests that need two sessions). */
+cs_db *cs_db_connect(cs_error *err);
+void cs_db_close(cs_db *db);
+MYSQL *cs_db_mysql(cs_db *db);
+/* Pool figures for /metrics. */
+void cs_db_pool_stats(unsigned *open, unsigned *in_use, unsigned *max);
+
+/* Parameters of cs_db_exec / cs_db_query are described by a format string, one letter each:
+ *   i  int64_t          u  uint64_t        d  double
+ *   s  const char *      (NULL → SQL NULL)
+ *   b  const void *, size_t   (binary; NULL pointer → SQL NULL)
+ *   n  SQL NULL (no argument consumed)
+ * e.g. cs_db_exec(db, "UPDATE t SET a=?, b=? WHERE id=?", "sbi", "x", blob, blen, id, &err)
+ * The argument list ends with cs_error *err. */
+
+/* Run a statement. Returns the affected row count (>= 0) or -1 with err set; err->code is
+ * CS_E_DB_SOFT for errors that cs_db_tx re-runs, CS_E_CONFLICT for a duplicate key (1062,
+ * detail names the key), CS_E_DB otherwise. */
+int64_t cs_db_exec(cs_db *db, const char *sql, const char *fmt, ...);
+/* Last AUTO_INCREMENT id of this connection. */
+uint64_t cs_db_insert_id(cs_db *db);
+
+/* A fully fetched result: every value as bytes (text for numbers/dates), NULL kept distinct. */
+typedef struct cs_rows cs_rows;
+/* Run a query and fetch all rows. Returns 0 and *out (caller frees with cs_rows_free) or -1. */
+int cs_db_query(cs_db *db, cs_rows **out, const char *sql, const char *fmt, ...);
+size_t cs_rows_count(const cs_rows *r);
+unsigned cs_rows_ncols(const cs_rows *r);
+const char *cs_rows_colname(const cs_rows *r, unsigned col);
+/* Column index by name, or -1. */
+int cs_rows_col(const cs_rows *r, const char *name);
+int cs_rows_isnull(const cs_rows *r, size_t row, unsigned col);
+/* Text value, "" for NULL; valid until cs_rows_free. */
+const char *cs_rows_str(const cs_rows *r, size_t row, unsigned col);
+/* Same, NULL for SQL NULL. */
+const char *cs_rows_strn(const cs_rows *r, size_t row, unsigned col);
+const void *cs_rows_blob(const cs_rows *r, size_t row, unsigned col, size_t *len);
+int64_t cs_rows_i64(const cs_rows *r, size_t row, unsigned col);
+double cs_rows_double(const cs_rows *r, size_t row, unsigned col);
+void cs_rows_free(cs_rows *r);
+
+/* One-value helpers: first column of the first row. Return 0, 1 when there is no row, -1. */
+int cs_db_scalar_i64(cs_db *db, int64_t *out, const char *sql, const char *fmt, ...);
+
+/* Transactions. The body runs between START TRANSACTION and COMMIT; it returns 0 to commit or
+ * -1 to roll back (with err set). Soft errors (see above) roll back and re-run the body up to
+ * db.tx_retries times with a short randomised pause; the body must therefore be safe to run
+ * again (no side effects outside the database). Returns 0 or -1. */
+typedef int (*cs_tx_fn)(cs_db *db, void *arg, cs_error *err);
+int cs_db_tx(cs_db *db, cs_tx_fn fn, void *arg, cs_error *err);
+int cs_db_in_tx(const cs_db *db);
+/* How many times the last cs_db_tx on this connection re-ran its body (tests, metrics). */
+unsigned cs_db_last_tx_retries(const cs_db *db);
+
+/* Bulk insert with Connector/C array binding (STMT_ATTR_ARRAY_SIZE). `sql` is an INSERT with
+ * `ncols` placeholders; `types` as above (one letter per column, no 'n'); `cells` holds
+ * nrows*ncols pointers to NUL-terminated text or NULL (SQL NULL) — binary columns pass
+ * text too (hex is not decoded) unless `lens` is given (nrows*ncols lengths). Falls back to one
+ * row at a time when the server or statement refuses array binding. Returns rows inserted or -1. */
+int64_t cs_db_bulk_insert(cs_db *db, const char *sql, unsigned ncols, const char *types,
+                          const char *const *cells, const size_t *lens, size_t nrows,
+                          cs_error *err);
+
+/* Named lock (GET_LOCK) for leader election: returns 1 acquired, 0 held elsewhere, -1 error. */
+int cs_db_get_lock(cs_db *db, const char *name, int timeout_s, cs_error *err);
+int cs_db_release_lock(cs_db *db, const char *name);
+
+/* Migrations (schema.dir/sql/NNN_name.sql, applied in order, checksums in schema_migrations),
+ * then the reference data of schema.dir/data. `out` receives one line per action (may be NULL).
+ * Refuses (CS_E_MIGRATION_CHANGED) when an applied file's checksum changed. */
+int cs_db_migrate(cs_db *db, void *FILE_out, cs_error *err);
+/* 0 when every migration file is applied, 1 when some are pending, -1 on error. */
+int cs_db_migrations_pending(cs_db *db, cs_error *err);
+#endif

@@ -1,0 +1,24 @@
+/* service/cli: the `choso` subcommands. Each takes argc/argv after the subcommand name and
+ * returns a process exit code (0 ok, 1 failure, 64 usage error as in sysexits.h). */
+#ifndef SVC_CLI_H
+#define SVC_CLI_H
+
+#define CLI_EX_USAGE 64
+#define CLI_EX_CONFIG 78
+
+/* Load configuration (file from --config or CHOSO_CONFIG, then environment), set the log
+ * level, and — when need_keys — load the data key. Prints every problem to stderr naming the
+ * setting. Returns 0 or an exit code. */
+int cli_setup(const char *config_path, int need_keys);
+/* Print a usage error for `cmd` and return CLI_EX_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_migrate(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_targets(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
+#endif

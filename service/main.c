@@ -1,0 +1,56 @@
+/* service/main: the one `choso` binary; dispatches to subcommands. Nothing else lives here. */
+#include "service/cli.h"
+#include <stdio.h>
+#include <string.h>
+
+#ifndef CHOSO_VERSION
+#define CHOSO_VERSION "0.1.0"
+#endif
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("choso %s\n", CHOSO_VERSION);
+    return 0;
+}
+
+/* The command table: name, handler, one line of help. Keep sorted by use, not alphabet. */
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"migrate", cmd_migrate, "apply database migrations and load reference data"},
+    {"token", cmd_token, "create, list or revoke API tokens"},
+    {"config", cmd_config, "show every setting and where its value came from"},
+    {"version", cmd_version, "print the version"},
+    {"help", cmd_help, "list the subcommands"},
+};
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("Chợ Số — đưa hộ kinh doanh và đặc sản Thanh Hóa lên sàn thương mại điện tử\n\n"
+           "usage: choso <command> [options]   (choso <command> --help for its options)\n\n"
+           "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        printf("  %-10s %s\n", commands[i].name, commands[i].help);
+    printf("\nSettings come from CHOSO_* environment variables or a file given by CHOSO_CONFIG.\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cmd_help(0, NULL);
+        return CLI_EX_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h")) return cmd_help(0, NULL);
+    if (!strcmp(name, "--version")) return cmd_version(0, NULL);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "choso: không có lệnh '%s' (unknown command); xem 'choso help'\n", name);
+    return CLI_EX_USAGE;
+}
