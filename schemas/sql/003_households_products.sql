@@ -2,6 +2,12 @@
 -- (AES-256-GCM, key id inside the value) and never stored in plaintext; citizen ID and phone
 -- also get an HMAC-SHA256 blind index for exact look-up and de-duplication.
 
+-- per-year sequence behind the public household code TH-YYYY-NNNNN
+CREATE TABLE household_codes (
+  year  SMALLINT NOT NULL PRIMARY KEY,
+  last  INT      NOT NULL
+) ENGINE=InnoDB;
+
 CREATE TABLE households (
   id                 BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
   code               VARCHAR(20)  CHARACTER SET ascii NOT NULL,

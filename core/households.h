@@ -1,0 +1,120 @@
+/* core/households: register, read, update, search and erase household businesses, with full
+ * validation (every failing field named), sealing of personal fields, de-duplication by the
+ * citizen ID's blind index, optimistic locking by version and an audit row per change.
+ * Input is a JSON object (the API body, or a spreadsheet row mapped to the same keys):
+ *   owner_name, cccd, phone, birth_date, commune_code, address, business_name,
+ *   business_reg_no, tax_code, has_epayment, consent, consent_version
+ * Unknown keys are refused. Strings may also arrive as numbers (spreadsheets). */
+#ifndef CS_HOUSEHOLDS_H
+#define CS_HOUSEHOLDS_H
+#include "core/audit.h"
+#include "core/db.h"
+#include "core/vn.h"
+#include <jansson.h>
+#include <stdint.h>
+
+/* Normalised, validated household (owned strings; free with cs_household_norm_free). */
+typedef struct cs_household_norm {
+    char *owner_name, *name_folded, *address, *business_name, *business_reg_no, *tax_code;
+    char cccd[13], phone[11];
+    char commune_code[6];
+    vn_date birth;
+    int has_epayment;      /* 0/1 */
+    int consent;           /* 1 when given in this input */
+    char consent_version[21];
+    int owner_age;         /* at registration (today, Asia/Ho_Chi_Minh) */
+    int youth_led;
+    unsigned present;      /* CS_HF_* bits of the keys present in the input */
+} cs_household_norm;
+
+enum {
+    CS_HF_OWNER_NAME = 1u << 0, CS_HF_CCCD = 1u << 1, CS_HF_PHONE = 1u << 2,
+    CS_HF_BIRTH = 1u << 3, CS_HF_COMMUNE = 1u << 4, CS_HF_ADDRESS = 1u << 5,
+    CS_HF_BUSINESS = 1u << 6, CS_HF_REGNO = 1u << 7, CS_HF_TAX = 1u << 8,
+    CS_HF_EPAY = 1u << 9, CS_HF_CONSENT = 1u << 10, CS_HF_CONSENT_VER = 1u << 11,
+};
+
+/* Validate and normalise. partial = 1 for updates (missing keys mean "unchanged"; consent may
+ * not be withdrawn this way). Pure apart from today's date; does not check that the commune
+ * exists (the database does). Returns 0, or -1 with one field error per bad field. */
+int cs_household_validate(json_t *in, int partial, cs_household_norm *out, cs_error *err);
+void cs_household_norm_free(cs_household_norm *n);
+/* Keyed hash of the normalised content (HMAC under the index key, so it reveals nothing):
+ * equal hashes mean a re-upload changes nothing. */
+int cs_household_content_hash(const cs_household_norm *n, unsigned char out[32]);
+
+typedef struct cs_household_result {
+    int64_t id;
+    char code[24];
+    char pin[8];          /* set only when a PIN was issued now; show it once */
+    unsigned version;
+    enum { CS_HH_CREATED, CS_HH_UPDATED, CS_HH_UNCHANGED } outcome;
+} cs_household_result;
+
+/* Register inside the caller's transaction. A household with the same citizen ID →
+ * CS_E_DUPLICATE_HOUSEHOLD with err->existing = its code (never a duplicate). issue_pin = 0
+ * leaves the PIN unset (bulk imports; a volunteer issues it later with cs_household_new_pin). */
+int cs_household_insert(cs_db *db, const cs_actor *a, const cs_household_norm *n, int issue_pin,
+                        int64_t import_id, cs_household_result *res, cs_error *err);
+/* Validate + insert in its own transaction. */
+int cs_household_create(cs_db *db, const cs_actor *a, json_t *in, cs_household_result *res,
+                        cs_error *err);
+/* Insert, or — when the citizen ID is known — update that household from the same full input
+ * (reported UPDATED, or UNCHANGED when the content hash is equal). For imports; in the
+ * caller's transaction. */
+int cs_household_upsert(cs_db *db, const cs_actor *a, const cs_household_norm *n,
+                        int64_t import_id, cs_household_result *res, cs_error *err);
+
+/* Update with optimistic locking: expected_version must equal the stored version, else
+ * CS_E_PRECONDITION. Partial JSON. Reports UNCHANGED without bumping the version when nothing
+ * differs. Erased households → CS_E_GONE. Own transaction. */
+int cs_household_update(cs_db *db, const cs_actor *a, const char *code, unsigned expected_version,
+                        json_t *patch, cs_household_result *res, cs_error *err);
+
+/* How much personal data a reader may see. */
+typedef enum cs_pii { CS_PII_NONE = 0, CS_PII_MASKED = 1, CS_PII_FULL = 2 } cs_pii;
+
+/* Read one household as a JSON object (caller decrefs). Personal fields per `pii`.
+ * commune_out (may be NULL) receives the commune code for access checks. */
+int cs_household_get(cs_db *db, const char *code, cs_pii pii, json_t **out, char commune_out[6],
+                     cs_error *err);
+/* Resolve code → id and commune (any state). 0, or -1 with CS_E_NOT_FOUND. */
+int cs_household_lookup(cs_db *db, const char *code, int64_t *id, char commune_out[6],
+                        int *erased, cs_error *err);
+
+typedef struct cs_household_filter {
+    const char *const *communes; /* restrict to these (volunteer scope); NULL = all */
+    size_t ncommunes;
+    const char *commune;         /* exact commune */
+    const char *former_district; /* pre-2025 district code */
+    const char *status;          /* registered | onboarding | onboarded | erased */
+    int youth_led;               /* -1 any */
+    const char *q;               /* folded text search on the name (prefix of words) */
+    const char *phone;           /* exact, via blind index */
+    const char *cccd;            /* exact, via blind index */
+    int64_t after_id;            /* cursor */
+    int limit;                   /* 1..200 */
+} cs_household_filter;
+
+/* List households (ascending id). *out: JSON array; *next_cursor: id to pass as after_id, or 0
+ * when this was the last page. Invalid phone/cccd filters are reported as field errors. */
+int cs_household_list(cs_db *db, const cs_household_filter *f, cs_pii pii, json_t **out,
+                      int64_t *next_cursor, cs_error *err);
+
+/* Issue a new 6-digit PIN (the old one stops working). Own transaction. */
+int cs_household_new_pin(cs_db *db, const cs_actor *a, const char *code, char pin_out[8],
+                         cs_error *err);
+
+/* Owner sign-in: code + PIN. Throttled per household and per client address (pin.max_failures
+ * failures → locked for pin.lock_seconds): CS_E_PIN_LOCKED with retry_after. Wrong PIN →
+ * CS_E_PIN_WRONG (same answer for an unknown code). Failures and locks are audited.
+ * Returns 0 and the household id on success. */
+int cs_household_check_pin(cs_db *db, const char *code, const char *pin, const char *client,
+                           const char *request_id, int64_t *id, cs_error *err);
+
+/* Withdrawal of consent: erase personal fields, name, PIN and images; keep an anonymous row
+ * (commune, youth flag, onboarding dates) so past counts stay true. Images whose bytes no other
+ * product uses are listed in *orphans (JSON array of sha256) for the caller to delete. */
+int cs_household_erase(cs_db *db, const cs_actor *a, const char *code, json_t **orphans,
+                       cs_error *err);
+#endif

@@ -1,0 +1,149 @@
+/* core/states: account and listing state machines with their event rows. */
+#include "core/states.h"
+#include <stdio.h>
+#include <string.h>
+
+struct edge {
+    const char *from, *to;
+};
+
+static const struct edge account_edges[] = {
+    {"not_started", "awaiting_owner"}, {"awaiting_owner", "authorized"},
+    {"awaiting_owner", "rejected"},    {"authorized", "active"},
+    {"authorized", "rejected"},        {"active", "suspended"},
+    {"active", "token_expired"},       {"token_expired", "authorized"},
+    {"token_expired", "awaiting_owner"}, {"suspended", "active"},
+    {"suspended", "awaiting_owner"},   {"rejected", "awaiting_owner"},
+    {"authorized", "token_expired"},   {"authorized", "awaiting_owner"},
+};
+
+static const struct edge listing_edges[] = {
+    {"draft", "queued"},          {"queued", "submitted"},     {"queued", "rejected"},
+    {"submitted", "pending_review"}, {"submitted", "live"},    {"submitted", "rejected"},
+    {"submitted", "queued"},      {"pending_review", "live"},  {"pending_review", "rejected"},
+    {"pending_review", "delisted"}, {"live", "queued"},        {"live", "delisted"},
+    {"rejected", "queued"},       {"failed", "queued"},        {"delisted", "queued"},
+    {"delisted", "live"},         {"queued", "live"},          {"queued", "pending_review"},
+};
+
+static int allowed(const struct edge *e, size_t n, const char *from, const char *to)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(e[i].from, from) && !strcmp(e[i].to, to)) return 1;
+    return 0;
+}
+
+int cs_account_transition_allowed(const char *from, const char *to)
+{
+    return allowed(account_edges, sizeof account_edges / sizeof account_edges[0], from, to);
+}
+
+int cs_listing_transition_allowed(const char *from, const char *to)
+{
+    /* any → failed: retries spent, whatever the state was */
+    if (!strcmp(to, "failed")) return strcmp(from, "failed") != 0;
+    return allowed(listing_edges, sizeof listing_edges / sizeof listing_edges[0], from, to);
+}
+
+int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *reason_code,
+                          const char *reason, const cs_actor *a, cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state, household_id FROM seller_accounts WHERE id = ? FOR UPDATE",
+                    "i", id, err))
+        return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "seller account %lld", (long long)id);
+    }
+    char from[24];
+    snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, 0));
+    int64_t hh = cs_rows_i64(r, 0, 1);
+    cs_rows_free(r);
+    if (!strcmp(from, to)) return 0;
+    if (!cs_account_transition_allowed(from, to))
+        return cs_error_set(err, CS_E_STATE_TRANSITION, "account %s -> %s", from, to);
+    char by[48];
+    cs_actor_tag(a, by, sizeof by);
+    int active = !strcmp(to, "active");
+    if (cs_db_exec(db,
+                   "UPDATE seller_accounts SET state = ?, version = version + 1,"
+                   " activated_at = IF(? AND activated_at IS NULL, UTC_TIMESTAMP(), activated_at),"
+                   " authorized_at = IF(? = 'authorized', UTC_TIMESTAMP(), authorized_at)"
+                   " WHERE id = ?",
+                   "sisi", to, (int64_t)active, to, id, err) < 0 ||
+        cs_db_exec(db,
+                   "INSERT INTO account_events (account_id, from_state, to_state, reason_code, reason, actor)"
+                   " VALUES (?,?,?,?,?,?)",
+                   "isssss", id, from, to, reason_code, reason, by, err) < 0)
+        return -1;
+    /* the household counts as onboarded from its first active account, once and for good */
+    if (active &&
+        cs_db_exec(db,
+                   "UPDATE households SET onboarded_at = COALESCE(onboarded_at, UTC_TIMESTAMP()),"
+                   " status = IF(status = 'erased', status, 'onboarded') WHERE id = ?",
+                   "i", hh, err) < 0)
+        return -1;
+    if (!strcmp(to, "awaiting_owner") &&
+        cs_db_exec(db,
+                   "UPDATE households SET status = 'onboarding' WHERE id = ? AND status = 'registered'",
+                   "i", hh, err) < 0)
+        return -1;
+    return 0;
+}
+
+int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *reason_code,
+                          const char *reason, const cs_actor *a, cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state, product_id FROM listings WHERE id = ? FOR UPDATE", "i", id, err))
+        return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)id);
+    }
+    char from[24];
+    snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, 0));
+    int64_t product = cs_rows_i64(r, 0, 1);
+    cs_rows_free(r);
+    if (!strcmp(from, to)) return 0;
+    if (!cs_listing_transition_allowed(from, to))
+        return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s -> %s", from, to);
+    char by[48];
+    cs_actor_tag(a, by, sizeof by);
+    int live = !strcmp(to, "live");
+    if (cs_db_exec(db,
+                   "UPDATE listings SET state = ?, version = version + 1,"
+                   /* live_at: start of the current live spell; an update (live → queued →
+                      live) keeps it, leaving the marketplace clears it */
+                   " live_at = CASE WHEN ? THEN COALESCE(live_at, UTC_TIMESTAMP())"
+                   "   WHEN ? IN ('delisted','rejected','failed') THEN NULL ELSE live_at END,"
+                   " first_live_at = IF(? AND first_live_at IS NULL, UTC_TIMESTAMP(), first_live_at)"
+                   " WHERE id = ?",
+                   "sisii", to, (int64_t)live, to, (int64_t)live, id, err) < 0 ||
+        cs_db_exec(db,
+                   "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
+                   " VALUES (?,?,?,?,?,?)",
+                   "isssss", id, from, to, reason_code, reason, by, err) < 0)
+        return -1;
+    if (live && cs_db_exec(db,
+                           "UPDATE products SET first_live_at = COALESCE(first_live_at, UTC_TIMESTAMP())"
+                           " WHERE id = ?",
+                           "i", product, err) < 0)
+        return -1;
+    return 0;
+}
+
+int cs_listing_record_sale(cs_db *db, int64_t id, const char *at, cs_error *err)
+{
+    if (cs_db_exec(db,
+                   "UPDATE listings SET first_sale_at = COALESCE(first_sale_at, COALESCE(?, UTC_TIMESTAMP()))"
+                   " WHERE id = ?",
+                   "si", at, id, err) < 0 ||
+        cs_db_exec(db,
+                   "UPDATE products p JOIN listings l ON l.product_id = p.id"
+                   " SET p.first_sold_at = COALESCE(p.first_sold_at, l.first_sale_at) WHERE l.id = ?",
+                   "i", id, err) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,24 @@
+/* core/states: the only way seller accounts and listings change state. Each transition is
+ * checked against the state machine of DESIGN.md and writes its event row in the caller's
+ * transaction, together with the dates targets are counted from (first activation of a
+ * household's account, first live listing of a product). */
+#ifndef CS_STATES_H
+#define CS_STATES_H
+#include "core/audit.h"
+#include "core/db.h"
+
+/* 1 when from → to is allowed. */
+int cs_account_transition_allowed(const char *from, const char *to);
+int cs_listing_transition_allowed(const char *from, const char *to);
+
+/* Move account/listing `id` to `to` (row locked FOR UPDATE). reason_code and reason may be
+ * NULL. A move to the current state is a no-op returning 0 without an event. A forbidden move
+ * → CS_E_STATE_TRANSITION naming both states. Must run inside a transaction. */
+int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *reason_code,
+                          const char *reason, const cs_actor *a, cs_error *err);
+int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *reason_code,
+                          const char *reason, const cs_actor *a, cs_error *err);
+/* Record a sale reported by a marketplace: sets the first sale dates (listing and product)
+ * when not yet set. at_utc "YYYY-MM-DD HH:MM:SS" or NULL for now. */
+int cs_listing_record_sale(cs_db *db, int64_t id, const char *at_utc, cs_error *err);
+#endif
