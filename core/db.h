@@ -25,6 +25,10 @@ void cs_db_close(cs_db *db);
 MYSQL *cs_db_mysql(cs_db *db);
 /* Pool figures for /metrics. */
 void cs_db_pool_stats(unsigned *open, unsigned *in_use, unsigned *max);
+/* Server-side id of the connection (CONNECTION_ID()), 0 when not connected. */
+unsigned long cs_db_thread_id(cs_db *db);
+/* How many times this connection was reopened after being lost. */
+unsigned cs_db_reconnects(const cs_db *db);
 
 /* Parameters of cs_db_exec / cs_db_query are described by a format string, one letter each:
  *   i  int64_t          u  uint64_t        d  double
@@ -32,7 +36,9 @@ void cs_db_pool_stats(unsigned *open, unsigned *in_use, unsigned *max);
  *   b  const void *, size_t   (binary; NULL pointer → SQL NULL)
  *   n  SQL NULL (no argument consumed)
  * e.g. cs_db_exec(db, "UPDATE t SET a=?, b=? WHERE id=?", "sbi", "x", blob, blen, id, &err)
- * The argument list ends with cs_error *err. */
+ * The argument list ends with cs_error *err. Integers are read as int64_t/uint64_t: cast
+ * literals and int variables ((int64_t)5), a plain int is undefined behaviour. Statements are
+ * prepared once per connection and cached by their SQL text, so pass constant SQL. */
 
 /* Run a statement. Returns the affected row count (>= 0) or -1 with err set; err->code is
  * CS_E_DB_SOFT for errors that cs_db_tx re-runs, CS_E_CONFLICT for a duplicate key (1062,
@@ -60,7 +66,8 @@ int64_t cs_rows_i64(const cs_rows *r, size_t row, unsigned col);
 double cs_rows_double(const cs_rows *r, size_t row, unsigned col);
 void cs_rows_free(cs_rows *r);
 
-/* One-value helpers: first column of the first row. Return 0, 1 when there is no row, -1. */
+/* One-value helpers: first column of the first row. Return 0, 1 when there is no row (or the
+ * value is NULL; *out is then 0), -1. */
 int cs_db_scalar_i64(cs_db *db, int64_t *out, const char *sql, const char *fmt, ...);
 
 /* Transactions. The body runs between START TRANSACTION and COMMIT; it returns 0 to commit or
@@ -69,6 +76,8 @@ int cs_db_scalar_i64(cs_db *db, int64_t *out, const char *sql, const char *fmt, 
  * again (no side effects outside the database). Returns 0 or -1. */
 typedef int (*cs_tx_fn)(cs_db *db, void *arg, cs_error *err);
 int cs_db_tx(cs_db *db, cs_tx_fn fn, void *arg, cs_error *err);
+/* A lost connection during COMMIT is not re-run (the commit may have happened): cs_db_tx
+ * then returns -1 with CS_E_DB and detail "…outcome is unknown". Nesting cs_db_tx aborts. */
 int cs_db_in_tx(const cs_db *db);
 /* How many times the last cs_db_tx on this connection re-ran its body (tests, metrics). */
 unsigned cs_db_last_tx_retries(const cs_db *db);
@@ -81,8 +90,14 @@ unsigned cs_db_last_tx_retries(const cs_db *db);
 int64_t cs_db_bulk_insert(cs_db *db, const char *sql, unsigned ncols, const char *types,
                           const char *const *cells, const size_t *lens, size_t nrows,
                           cs_error *err);
+/* Rows go in round trips of at most 5000 rows / ~8 MiB; the count returned is the affected
+ * rows (an upsert counts 2 for a changed row). Call it inside cs_db_tx for all-or-nothing.
+ * Array binding on (default) or off for this connection (tests of the per-row fallback). */
+void cs_db_set_bulk_arrays(cs_db *db, int enabled);
 
-/* Named lock (GET_LOCK) for leader election: returns 1 acquired, 0 held elsewhere, -1 error. */
+/* Named lock (GET_LOCK) for leader election: returns 1 acquired, 0 held elsewhere, -1 error.
+ * The server-wide lock name is "<db.name>.<name>" (64 bytes at most), so databases sharing a
+ * server do not share leaders. The lock belongs to the connection: keep it acquired. */
 int cs_db_get_lock(cs_db *db, const char *name, int timeout_s, cs_error *err);
 int cs_db_release_lock(cs_db *db, const char *name);
 
@@ -90,6 +105,24 @@ int cs_db_release_lock(cs_db *db, const char *name);
  * then the reference data of schema.dir/data. `out` receives one line per action (may be NULL).
  * Refuses (CS_E_MIGRATION_CHANGED) when an applied file's checksum changed. */
 int cs_db_migrate(cs_db *db, void *FILE_out, cs_error *err);
-/* 0 when every migration file is applied, 1 when some are pending, -1 on error. */
+/* 0 when every migration file is applied, 1 when some are pending, -1 on error (an applied
+ * file that changed is an error: CS_E_MIGRATION_CHANGED). */
 int cs_db_migrations_pending(cs_db *db, cs_error *err);
+
+/* What one cs_db_migrate_ex run did (tests, `choso migrate` summary). */
+typedef struct cs_migrate_report {
+    unsigned files;          /* migration files found */
+    unsigned applied;        /* applied by this run */
+    unsigned already;        /* applied before this run */
+    unsigned long rows_inserted, rows_updated, rows_unchanged, rows_deleted; /* reference data */
+    double seconds;          /* wall time of the whole run */
+} cs_migrate_report;
+/* cs_db_migrate with a report (rep may be NULL). The migration files are read from `dir`
+ * (NULL: the schema.dir setting) — dir/sql/NNN_name.sql and the CSV files of dir/data. */
+int cs_db_migrate_ex(cs_db *db, const char *dir, void *FILE_out, cs_migrate_report *rep,
+                     cs_error *err);
+/* Print one line per migration file (applied/pending/changed) to out. Returns 0 when all are
+ * applied and unchanged, 1 when some are pending, -1 on error (a changed file is reported with
+ * CS_E_MIGRATION_CHANGED after printing every line). */
+int cs_db_migrate_status(cs_db *db, const char *dir, void *FILE_out, cs_error *err);
 #endif
