@@ -50,9 +50,11 @@ FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 .PHONY: all test test-unit test-quick run clean install format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
 all: $(BUILD)/choso
 
+Q := $(if $(V),,@)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<",true)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBCORE): $(call obj,$(CORE_SRC))
 $(LIBCX):   $(call obj,$(CX_SRC))
@@ -61,14 +63,16 @@ $(LIBSVC):  $(call obj,$(SVC_SRC))
 $(LIBTSUP): $(call obj,$(TSUP_SRC))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/choso: $(BUILD)/service/main.o $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBS_ALL) -Wl,--end-group $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBS_ALL) -Wl,--end-group $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTSUP) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBTSUP) $(LIBS_ALL) -Wl,--end-group $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBTSUP) $(LIBS_ALL) -Wl,--end-group $(LDLIBS)
 
 tests-build: $(BUILD)/choso $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN)
 
