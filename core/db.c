@@ -652,6 +652,17 @@ int64_t cs_db_exec(cs_db *db, const char *sql, const char *fmt, ...)
     return n == (my_ulonglong)-1 ? 0 : (int64_t)n;
 }
 
+int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err)
+{
+    if (db_ready(db, err)) return -1;
+    if (mysql_real_query(db->my, sql, (unsigned long)len)) return conn_fail(db, sql, err);
+    /* a statement that returns rows here is a mistake in the file, but drain it anyway */
+    MYSQL_RES *res = mysql_store_result(db->my);
+    if (res) mysql_free_result(res);
+    my_ulonglong n = mysql_affected_rows(db->my);
+    return n == (my_ulonglong)-1 ? 0 : (int64_t)n;
+}
+
 uint64_t cs_db_insert_id(cs_db *db)
 {
     return db->my ? (uint64_t)mysql_insert_id(db->my) : 0;

@@ -44,6 +44,10 @@ unsigned cs_db_reconnects(const cs_db *db);
  * CS_E_DB_SOFT for errors that cs_db_tx re-runs, CS_E_CONFLICT for a duplicate key (1062,
  * detail names the key), CS_E_DB otherwise. */
 int64_t cs_db_exec(cs_db *db, const char *sql, const char *fmt, ...);
+/* Run constant SQL with no parameters through the text protocol: migration files, and
+ * statements MariaDB cannot prepare. Never pass text that contains input. Returns the affected
+ * row count or -1 with err set as for cs_db_exec. */
+int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err);
 /* Last AUTO_INCREMENT id of this connection. */
 uint64_t cs_db_insert_id(cs_db *db);
 

@@ -12,6 +12,10 @@
 int cli_setup(const char *config_path, int need_keys);
 /* Print a usage error for `cmd` and return CLI_EX_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print err to stderr for `cmd`: the registry message (vi / en), code, detail, one line per
+ * field error. */
+struct cs_error;
+void cli_print_error(const char *cmd, const struct cs_error *err);
 
 int cmd_migrate(int argc, char **argv);
 int cmd_token(int argc, char **argv);
