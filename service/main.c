@@ -21,6 +21,7 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *help;
 } commands[] = {
+    {"serve", cmd_serve, "serve the JSON API (SIGTERM/SIGINT: finish running requests, then exit)"},
     {"migrate", cmd_migrate, "apply database migrations and load reference data"},
     {"token", cmd_token, "create, list or revoke API tokens"},
     {"config", cmd_config, "show every setting and where its value came from"},

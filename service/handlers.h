@@ -1,0 +1,11 @@
+/* service/handlers: the prototype of every route handler, one block per resource file
+ * (service/h_*.c), so service/routes.c can list them. Append a block for a new file. */
+#ifndef SVC_HANDLERS_H
+#define SVC_HANDLERS_H
+#include "service/router.h"
+
+/* h_ops.c: probes and metrics */
+int h_healthz(svc_req *r);
+int h_readyz(svc_req *r);
+int h_metrics(svc_req *r);
+#endif

@@ -1,0 +1,303 @@
+/* service/jspec: JSON body parsing and declarative field checks. Pure functions: no I/O, no
+ * HTTP, no database; error details name fields, never echo their values. */
+#include "service/jspec.h"
+#include "core/mem.h"
+#include <stdio.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629 table), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
+        if (c == 0xED && s[1] > 0x9F) return 0; /* surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
+        if (c == 0xF4 && s[1] > 0x8F) return 0; /* above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+int svc_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+size_t svc_utf8_len(const char *s, size_t bytes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < bytes; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) n++;
+    return n;
+}
+
+/* U+FFFF, a noncharacter no real text carries: stands in for each invalid byte so the body
+ * can be parsed a second time to find which fields held the bad bytes. */
+static const char MARK[] = "\xEF\xBF\xBF";
+
+static void path_join(char *out, size_t n, const char *prefix, const char *name)
+{
+    if (prefix && *prefix) snprintf(out, n, "%s.%s", prefix, name);
+    else snprintf(out, n, "%s", name);
+}
+
+static void find_marks(const json_t *v, const char *path, cs_error *err)
+{
+    char sub[256];
+    if (json_is_string(v)) {
+        if (memmem(json_string_value(v), json_string_length(v), MARK, 3))
+            cs_error_field(err, *path ? path : "(body)", CS_F_UTF8, NULL);
+    } else if (json_is_object(v)) {
+        const char *k;
+        const json_t *m;
+        json_object_foreach((json_t *)v, k, m)
+        {
+            if (strstr(k, MARK)) {
+                snprintf(sub, sizeof sub, "%s%s(key)", path, *path ? "." : "");
+                cs_error_field(err, sub, CS_F_UTF8, NULL);
+                continue;
+            }
+            path_join(sub, sizeof sub, path, k);
+            find_marks(m, sub, err);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        const json_t *m;
+        json_array_foreach(v, i, m)
+        {
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            find_marks(m, sub, err);
+        }
+    }
+}
+
+static void locate_bad_utf8(const char *body, size_t len, cs_error *err)
+{
+    char *copy = cs_malloc(len * 3 + 1);
+    if (!copy) return;
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)body;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_seq(p + i, len - i);
+        if (k) {
+            memcpy(copy + o, p + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(copy + o, MARK, 3);
+            o += 3;
+            i++;
+        }
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(copy, o, 0, &jerr);
+    cs_free(copy);
+    if (!j) return; /* the bad bytes were outside any string: no field to name */
+    find_marks(j, "", err);
+    json_decref(j);
+}
+
+json_t *svc_json_parse(const char *body, size_t len, cs_error *err)
+{
+    json_error_t jerr;
+    if (!body || !len) {
+        cs_error_set(err, CS_E_BAD_JSON, "empty body");
+        return NULL;
+    }
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (j) return j;
+    if (json_error_code(&jerr) == json_error_invalid_utf8 || !svc_utf8_valid(body, len)) {
+        cs_error_clear(err);
+        locate_bad_utf8(body, len, err);
+        err->code = CS_E_BAD_UTF8;
+        return NULL;
+    }
+    /* jansson's text may quote the input ("near '…'"): keep only the part before it. */
+    char reason[160];
+    snprintf(reason, sizeof reason, "%s", jerr.text);
+    char *near = strstr(reason, " near ");
+    if (near) *near = '\0';
+    cs_error_set(err, CS_E_BAD_JSON, "line %d, column %d: %s", jerr.line, jerr.column, reason);
+    return NULL;
+}
+
+static const char *type_name(svc_jtype t)
+{
+    switch (t) {
+    case SVC_J_STRING: return "string";
+    case SVC_J_INT: return "integer";
+    case SVC_J_BOOL: return "boolean";
+    case SVC_J_NUMBER: return "number";
+    case SVC_J_OBJECT: return "object";
+    case SVC_J_ARRAY: return "array";
+    case SVC_J_ANY: return "any";
+    }
+    return "?";
+}
+
+static int check_members(const json_t *obj, const svc_jfield *spec, int open, const char *prefix,
+                         cs_error *err);
+
+/* Check one present value against its spec; writes outputs only when it passes. */
+static int check_value(const json_t *v, const svc_jfield *f, const char *field, cs_error *err)
+{
+    char d[64];
+    if (json_is_null(v)) {
+        if (!(f->flags & SVC_JF_NULLABLE)) {
+            snprintf(d, sizeof d, "expected %s, got null", type_name(f->type));
+            return cs_error_field(err, field, CS_F_TYPE, d);
+        }
+        if (f->present) *f->present = 2;
+        if (f->out && (f->type == SVC_J_STRING)) *(const char **)f->out = NULL;
+        if (f->out && (f->type == SVC_J_OBJECT || f->type == SVC_J_ARRAY || f->type == SVC_J_ANY))
+            *(const json_t **)f->out = NULL;
+        return 0;
+    }
+    int ok = 1;
+    switch (f->type) {
+    case SVC_J_STRING: ok = json_is_string(v); break;
+    case SVC_J_INT: ok = json_is_integer(v); break;
+    case SVC_J_BOOL: ok = json_is_boolean(v); break;
+    case SVC_J_NUMBER: ok = json_is_number(v); break;
+    case SVC_J_OBJECT: ok = json_is_object(v); break;
+    case SVC_J_ARRAY: ok = json_is_array(v); break;
+    case SVC_J_ANY: ok = 1; break;
+    }
+    if (!ok) {
+        snprintf(d, sizeof d, "expected %s", type_name(f->type));
+        return cs_error_field(err, field, CS_F_TYPE, d);
+    }
+    size_t before = err->nfields;
+    switch (f->type) {
+    case SVC_J_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = svc_utf8_len(s, json_string_length(v));
+        if (f->max_len && n > f->max_len) {
+            snprintf(d, sizeof d, "max %zu characters", f->max_len);
+            return cs_error_field(err, field, CS_F_TOO_LONG, d);
+        }
+        if (n < f->min_len) {
+            snprintf(d, sizeof d, "min %zu characters", f->min_len);
+            return cs_error_field(err, field, CS_F_TOO_SHORT, d);
+        }
+        if (f->one_of) {
+            int found = 0;
+            for (const char *const *o = f->one_of; *o && !found; o++) found = !strcmp(*o, s);
+            if (!found) return cs_error_field(err, field, CS_F_ENUM, NULL);
+        }
+        break;
+    }
+    case SVC_J_INT: {
+        json_int_t i = json_integer_value(v);
+        if (f->min < f->max && (i < f->min || i > f->max)) {
+            snprintf(d, sizeof d, "%lld..%lld", (long long)f->min, (long long)f->max);
+            return cs_error_field(err, field, CS_F_RANGE, d);
+        }
+        break;
+    }
+    case SVC_J_OBJECT:
+        if (f->fields && check_members(v, f->fields, (f->flags & SVC_JF_OPEN) != 0, field, err))
+            return -1;
+        break;
+    case SVC_J_ARRAY: {
+        size_t n = json_array_size(v);
+        if (f->max_len && n > f->max_len) {
+            snprintf(d, sizeof d, "max %zu items", f->max_len);
+            return cs_error_field(err, field, CS_F_TOO_LONG, d);
+        }
+        if (n < f->min_len) {
+            snprintf(d, sizeof d, "min %zu items", f->min_len);
+            return cs_error_field(err, field, CS_F_TOO_SHORT, d);
+        }
+        if (f->items) {
+            size_t i;
+            const json_t *m;
+            char sub[256];
+            int bad = 0;
+            json_array_foreach(v, i, m)
+            {
+                snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+                if (check_value(m, f->items, sub, err)) bad = 1;
+            }
+            if (bad) return -1;
+        }
+        break;
+    }
+    default: break;
+    }
+    if (f->check && f->check(field, v, f->check_arg, err)) {
+        /* A check that forgot to name the field still must not pass silently. */
+        if (err->nfields == before) return cs_error_field(err, field, CS_F_FORMAT, NULL);
+        if (err->code == CS_OK) err->code = CS_E_VALIDATION;
+        return -1;
+    }
+    if (f->present) *f->present = 1;
+    if (f->out) {
+        switch (f->type) {
+        case SVC_J_STRING: *(const char **)f->out = json_string_value(v); break;
+        case SVC_J_INT: *(int64_t *)f->out = (int64_t)json_integer_value(v); break;
+        case SVC_J_BOOL: *(int *)f->out = json_is_true(v); break;
+        case SVC_J_NUMBER: *(double *)f->out = json_number_value(v); break;
+        case SVC_J_OBJECT:
+        case SVC_J_ARRAY:
+        case SVC_J_ANY: *(const json_t **)f->out = v; break;
+        }
+    }
+    return 0;
+}
+
+static int check_members(const json_t *obj, const svc_jfield *spec, int open, const char *prefix,
+                         cs_error *err)
+{
+    int bad = 0;
+    char field[256];
+    for (const svc_jfield *f = spec; f->name; f++) {
+        path_join(field, sizeof field, prefix, f->name);
+        const json_t *v = json_object_get(obj, f->name);
+        if (!v) {
+            if (f->present) *f->present = 0;
+            if (f->flags & SVC_JF_REQUIRED) bad = cs_error_field(err, field, CS_F_REQUIRED, NULL);
+            continue;
+        }
+        if (check_value(v, f, field, err)) bad = 1;
+    }
+    if (!open) {
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)obj, k, v)
+        {
+            int known = 0;
+            for (const svc_jfield *f = spec; f->name && !known; f++) known = !strcmp(f->name, k);
+            if (!known) {
+                path_join(field, sizeof field, prefix, k);
+                bad = cs_error_field(err, field, CS_F_UNKNOWN, NULL);
+            }
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+int svc_json_check(const json_t *obj, const svc_jfield *spec, cs_error *err)
+{
+    if (!json_is_object(obj)) return cs_error_set(err, CS_E_BAD_JSON, "expected a JSON object");
+    if (check_members(obj, spec, 0, "", err)) {
+        if (err->code == CS_OK) err->code = CS_E_VALIDATION;
+        return -1;
+    }
+    return 0;
+}

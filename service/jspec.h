@@ -1,0 +1,64 @@
+/* service/jspec: declarative checks of JSON request bodies (after GNU Taler's JSON specs), so a
+ * bad body is answered with every wrong field named. Pure: no I/O, no HTTP. */
+#ifndef SVC_JSPEC_H
+#define SVC_JSPEC_H
+#include "core/errors.h"
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum svc_jtype {
+    SVC_J_STRING = 1, /* out: const char ** (borrowed from the JSON, valid while it lives) */
+    SVC_J_INT,        /* out: int64_t * — a JSON integer (1.0 is refused, so is 1e3) */
+    SVC_J_BOOL,       /* out: int * (0/1) */
+    SVC_J_NUMBER,     /* out: double * — integer or real */
+    SVC_J_OBJECT,     /* out: const json_t ** ; checked against `fields` when given */
+    SVC_J_ARRAY,      /* out: const json_t ** ; each item checked with `items` when given */
+    SVC_J_ANY,        /* out: const json_t ** */
+} svc_jtype;
+
+enum {
+    SVC_JF_REQUIRED = 1u << 0, /* missing → "required" */
+    SVC_JF_NULLABLE = 1u << 1, /* JSON null accepted: out set to NULL (strings/objects) and
+                                  *present = 2, so an update can tell "clear" from "keep" */
+    SVC_JF_OPEN = 1u << 2,     /* SVC_J_OBJECT: unknown members inside are allowed */
+};
+
+struct svc_jfield;
+/* Extra rule for one value, run after the type and length checks passed. `field` is the full
+ * name ("items[2].name") to put in the error. Return 0, or -1 after cs_error_field(). */
+typedef int (*svc_jcheck)(const char *field, const json_t *value, void *arg, cs_error *err);
+
+typedef struct svc_jfield {
+    const char *name;      /* NULL ends a list */
+    svc_jtype type;
+    unsigned flags;        /* SVC_JF_* */
+    size_t min_len;        /* strings: in characters (code points); arrays: in items */
+    size_t max_len;        /* 0 = no limit */
+    int64_t min, max;      /* SVC_J_INT: range, checked when min < max */
+    const char *const *one_of; /* SVC_J_STRING: NULL-terminated allowed values, or NULL */
+    svc_jcheck check;      /* optional */
+    void *check_arg;
+    void *out;             /* optional destination, type as above; untouched when absent */
+    int *present;          /* optional: 0 absent, 1 present, 2 null */
+    const struct svc_jfield *fields; /* SVC_J_OBJECT members, or SVC_J_ARRAY item members */
+    const struct svc_jfield *items;  /* SVC_J_ARRAY: spec of one item (its name is ignored) */
+} svc_jfield;
+
+/* Check `obj` (must be a JSON object) against `spec` (ended by an entry with name NULL):
+ * unknown members, missing required members, wrong types, lengths, ranges, allowed values
+ * and the per-field checks. Every failure becomes a field error in err (the top-level code
+ * CS_E_VALIDATION); outputs are written only for fields that passed. Returns 0 or -1. */
+int svc_json_check(const json_t *obj, const svc_jfield *spec, cs_error *err);
+
+/* Number of Unicode code points in valid UTF-8 `s` (jansson has already validated it). */
+size_t svc_utf8_len(const char *s, size_t bytes);
+/* 1 when `s` (n bytes) is valid UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF). */
+int svc_utf8_valid(const char *s, size_t n);
+
+/* Parse a request body. On success returns the JSON (caller decrefs). On failure returns
+ * NULL with err: CS_E_BAD_JSON (detail says where), or CS_E_BAD_UTF8 with the field(s) that
+ * hold the invalid bytes named ("name", "items[1].title"; "(key)" suffix when a member name
+ * itself is broken). Duplicate member names are refused. */
+json_t *svc_json_parse(const char *body, size_t len, cs_error *err);
+#endif
