@@ -49,7 +49,7 @@ int cs_error_field(cs_error *e, const char *field, cs_code code, const char *det
 
 int cs_error_failed(const cs_error *e)
 {
-    return e->code != CS_OK;
+    return e && e->code != CS_OK;
 }
 
 const char *cs_code_name(cs_code c)
@@ -78,7 +78,13 @@ cs_code cs_code_from_name(const char *name)
 cs_lang cs_lang_from_header(const char *al)
 {
     if (!al) return CS_LANG_VI;
-    while (*al == ' ') al++;
-    /* The first listed language wins; q-values are not weighed (vi and en only). */
-    return strncasecmp(al, "en", 2) == 0 ? CS_LANG_EN : CS_LANG_VI;
+    while (*al == ' ' || *al == '\t') al++;
+    /* The first listed language wins; q-values are not weighed (vi and en only). "en" must be
+     * the whole primary tag: "en", "en-US", "en;q=0.8", not "eo" or "enm". */
+    if (strncasecmp(al, "en", 2) != 0) return CS_LANG_VI;
+    char next = al[2];
+    return next == '\0' || next == '-' || next == '_' || next == ',' || next == ';' ||
+                   next == ' ' || next == '\t'
+               ? CS_LANG_EN
+               : CS_LANG_VI;
 }

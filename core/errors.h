@@ -36,13 +36,14 @@ int cs_error_set(cs_error *e, cs_code code, const char *fmt, ...) __attribute__(
 /* Add a field error; the top-level code becomes CS_E_VALIDATION if it was CS_OK. Extra fields
  * past CS_MAX_FIELD_ERRORS are dropped. Returns -1. */
 int cs_error_field(cs_error *e, const char *field, cs_code code, const char *detail);
-int cs_error_failed(const cs_error *e);
+int cs_error_failed(const cs_error *e); /* 1 when e holds an error (0 for NULL) */
 
 const char *cs_code_name(cs_code c);          /* stable machine code, e.g. "phone_invalid" */
 int cs_code_status(cs_code c);                /* HTTP status */
 const char *cs_code_message(cs_code c, cs_lang lang);
 /* Look a stable name up; returns CS_CODE__COUNT when unknown. */
 cs_code cs_code_from_name(const char *name);
-/* Pick the language from an Accept-Language header value: "en…" → EN, otherwise VI. */
+/* Pick the language from an Accept-Language header value: EN when the first listed language
+ * is English ("en", "en-US", "en;q=0.9, vi"), otherwise VI (also for NULL or empty). */
 cs_lang cs_lang_from_header(const char *accept_language);
 #endif
