@@ -1,21 +1,25 @@
 /* core/buf: capped growable buffer. */
 #include "core/buf.h"
 #include "core/mem.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define CS_BUF_DEFAULT_MAX ((size_t)64 << 20)
+/* Largest cap honoured: keeps max + 1 and the doubling below from wrapping around. */
+#define CS_BUF_HARD_MAX (SIZE_MAX / 4)
 
 void cs_buf_init(cs_buf *b, size_t max)
 {
     b->data = NULL;
     b->len = b->cap = 0;
     b->max = max ? max : CS_BUF_DEFAULT_MAX;
+    if (b->max > CS_BUF_HARD_MAX) b->max = CS_BUF_HARD_MAX;
 }
 
 static int grow(cs_buf *b, size_t need)
 {
-    if (need > b->max) return -1;
+    if (need > b->max || b->max > CS_BUF_HARD_MAX) return -1;
     if (need + 1 <= b->cap) return 0;
     size_t nc = b->cap ? b->cap : 64;
     while (nc < need + 1) nc *= 2;
@@ -29,7 +33,7 @@ static int grow(cs_buf *b, size_t need)
 
 int cs_buf_append(cs_buf *b, const void *p, size_t n)
 {
-    if (n > b->max - b->len || grow(b, b->len + n)) return -1;
+    if (b->len > b->max || n > b->max - b->len || grow(b, b->len + n)) return -1;
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -52,7 +56,8 @@ int cs_buf_vprintf(cs_buf *b, const char *fmt, va_list ap)
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
-    if (n < 0 || (size_t)n > b->max - b->len || grow(b, b->len + (size_t)n)) return -1;
+    if (n < 0 || b->len > b->max || (size_t)n > b->max - b->len || grow(b, b->len + (size_t)n))
+        return -1;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;

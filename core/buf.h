@@ -8,7 +8,7 @@ typedef struct cs_buf {
     char *data;   /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
-    size_t max;   /* appends beyond this fail with -1 (0 = 64 MiB default) */
+    size_t max;   /* appends beyond this fail with -1 (0 = 64 MiB default; at most SIZE_MAX/4) */
 } cs_buf;
 
 void cs_buf_init(cs_buf *b, size_t max);

@@ -2,10 +2,12 @@
 #include "core/config.h"
 #include "core/mem.h"
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum ctype { STR, INT, BOOL, SECRET };
 
@@ -44,6 +46,10 @@ static void env_name(const char *key, const char *suffix, char *out, size_t n)
     if (suffix) snprintf(out + j, n - j, "%s", suffix);
 }
 
+#define SECRET_MAX 4095
+
+/* A secret is the file's whole content minus trailing line ends; a longer file or one with a
+ * NUL byte is refused rather than silently cut. */
 static char *read_secret_file(const char *path, cs_error *err, const char *key)
 {
     FILE *f = fopen(path, "rb");
@@ -51,12 +57,25 @@ static char *read_secret_file(const char *path, cs_error *err, const char *key)
         cs_error_field(err, key, CS_E_CONFIG, "cannot read secret file");
         return NULL;
     }
-    char buf[4096];
+    char buf[SECRET_MAX + 2];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int bad = ferror(f);
     fclose(f);
     buf[n] = '\0';
+    const char *why = bad ? "cannot read secret file"
+                      : n > SECRET_MAX ? "secret file larger than 4095 bytes"
+                      : strlen(buf) != n ? "secret file contains a NUL byte"
+                                         : NULL;
+    if (why) {
+        OPENSSL_cleanse(buf, sizeof buf);
+        cs_error_field(err, key, CS_E_CONFIG, why);
+        return NULL;
+    }
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
-    return cs_strdup(buf);
+    char *r = cs_strdup(buf);
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!r) cs_error_set(err, CS_E_NOMEM, NULL);
+    return r;
 }
 
 static int assign(size_t i, const char *v, const char *source, cs_error *err)
@@ -67,9 +86,11 @@ static int assign(size_t i, const char *v, const char *source, cs_error *err)
         char *end;
         errno = 0;
         iv = strtol(v, &end, 10);
-        if (s->type == BOOL && (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on")))
+        if (s->type == BOOL &&
+            (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")))
             iv = 1, end = (char *)v + strlen(v), errno = 0;
-        else if (s->type == BOOL && (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")))
+        else if (s->type == BOOL &&
+                 (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")))
             iv = 0, end = (char *)v + strlen(v), errno = 0;
         if (errno || end == v || *end) {
             cs_error_field(err, s->key, CS_F_TYPE, s->type == BOOL ? "expected 0/1" : "expected an integer");
@@ -110,6 +131,17 @@ static int load_file(const char *path, cs_error *err)
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
+        size_t ll = strlen(line);
+        if (ll == sizeof line - 1 && line[ll - 1] != '\n' && !feof(f)) {
+            /* never parse the rest of an over-long line as a line of its own */
+            char d[64];
+            snprintf(d, sizeof d, "line %d: longer than %zu bytes", lineno, sizeof line - 2);
+            cs_error_field(err, path, CS_F_TOO_LONG, d);
+            rc = -1;
+            int c;
+            while ((c = fgetc(f)) != EOF && c != '\n') continue;
+            continue;
+        }
         char *s = trim(line);
         if (!*s || *s == '#' || *s == ';') continue;
         char *eq = strchr(s, '=');
@@ -122,10 +154,16 @@ static int load_file(const char *path, cs_error *err)
         }
         *eq = '\0';
         char *k = trim(s), *v = trim(eq + 1);
+        /* "<secret>_file = path" names a secret's file; other keys may end in _file themselves
+         * (crypto.key_file), so the full key is looked up first. */
+        int i = find(k), is_file = 0;
         size_t kl = strlen(k);
-        int is_file = kl > 5 && !strcmp(k + kl - 5, "_file");
-        if (is_file) k[kl - 5] = '\0';
-        int i = find(k);
+        if ((i < 0 || settings[i].type == SECRET) && kl > 5 && !strcmp(k + kl - 5, "_file")) {
+            k[kl - 5] = '\0';
+            int j = find(k);
+            if (j >= 0 && settings[j].type == SECRET) i = j, is_file = 1;
+            else k[kl - 5] = '_';
+        }
         if (i < 0) {
             char d[64];
             snprintf(d, sizeof d, "line %d: unknown setting", lineno);
@@ -161,6 +199,8 @@ void cs_config_free(void)
 
 int cs_config_load(const char *path, cs_error *err)
 {
+    cs_error local;
+    if (!err) cs_error_clear(&local), err = &local;
     int rc = 0;
     cs_config_free();
     for (size_t i = 0; i < NSETTINGS; i++) rc |= assign(i, settings[i].def, "default", err);
@@ -169,6 +209,14 @@ int cs_config_load(const char *path, cs_error *err)
     for (size_t i = 0; i < NSETTINGS; i++) {
         char name[96];
         if (settings[i].type == SECRET) {
+            env_name(settings[i].key, NULL, name, sizeof name);
+            if (getenv(name)) {
+                /* the environment leaks into /proc and child processes: refuse, say how */
+                char d[128];
+                snprintf(d, sizeof d, "secrets are read from a file: set %s_FILE instead", name);
+                cs_error_field(err, name, CS_E_CONFIG, d);
+                rc = -1;
+            }
             env_name(settings[i].key, "_FILE", name, sizeof name);
             const char *p = getenv(name);
             if (p && *p) {
@@ -181,9 +229,12 @@ int cs_config_load(const char *path, cs_error *err)
         }
         env_name(settings[i].key, NULL, name, sizeof name);
         const char *v = getenv(name);
+        size_t before = err->nfields;
         if (v && assign(i, v, "env", err)) {
-            /* name the variable people actually set */
-            snprintf(err->fields[err->nfields - 1].field, sizeof err->fields[0].field, "%s", name);
+            /* name the variable people actually set (if a field error was added for it) */
+            if (err->nfields > before)
+                snprintf(err->fields[err->nfields - 1].field, sizeof err->fields[0].field, "%s",
+                         name);
             rc = -1;
         }
     }
@@ -200,43 +251,40 @@ int cs_config_set(const char *key, const char *value, cs_error *err)
 
 static int must_find(const char *key)
 {
-    int i = find(key);
+    int i = key ? find(key) : -1;
     if (i < 0) {
-        fprintf(stderr, "choso: bug: unknown setting '%s'\n", key);
+        fprintf(stderr, "choso: bug: unknown setting '%s'\n", key ? key : "(null)");
         abort();
-    }
-    if (!values[i]) {
-        /* Not loaded yet: serve the default so library code and tests work without a load. */
-        cs_error e;
-        cs_error_clear(&e);
-        assign((size_t)i, settings[i].def, "default", &e);
     }
     return i;
 }
 
+/* Before any load (library code, tests) the defaults are served straight from the table,
+ * without writing: reads stay safe from any thread. */
 const char *cs_cfg_str(const char *key)
 {
-    return values[must_find(key)];
+    int i = must_find(key);
+    return values[i] ? values[i] : settings[i].def;
 }
 
 long cs_cfg_int(const char *key)
 {
-    return ints[must_find(key)];
+    int i = must_find(key);
+    return values[i] ? ints[i] : strtol(settings[i].def, NULL, 10);
 }
 
 int cs_cfg_bool(const char *key)
 {
-    return ints[must_find(key)] != 0;
+    return cs_cfg_int(key) != 0;
 }
 
 void cs_config_dump(void *stream)
 {
     FILE *f = stream;
     for (size_t i = 0; i < NSETTINGS; i++) {
-        int idx = must_find(settings[i].key);
-        const char *v = settings[i].type == SECRET ? (values[idx] && *values[idx] ? "(set)" : "")
-                                                   : values[idx];
+        const char *cur = cs_cfg_str(settings[i].key);
+        const char *v = settings[i].type == SECRET ? (*cur ? "(set)" : "") : cur;
         fprintf(f, "%-24s = %-28s # %s [%s]\n", settings[i].key, v, settings[i].help,
-                sources[idx] ? sources[idx] : "default");
+                values[i] && sources[i] ? sources[i] : "default");
     }
 }

@@ -2,6 +2,7 @@
 #include "core/mem.h"
 #include <openssl/crypto.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,8 @@ void *cs_malloc(size_t n)
 void *cs_calloc(size_t n, size_t size)
 {
     if (should_fail()) return NULL;
+    /* n × size overflow: refuse here, not in the allocator (sanitizer builds abort there) */
+    if (size && n > SIZE_MAX / size) return NULL;
     return calloc(n ? n : 1, size ? size : 1);
 }
 
