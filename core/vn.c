@@ -365,6 +365,9 @@ static int parse_serial(const char *s, const char *e, vn_date *out)
         while (p < e && is_digit(*p)) p++;
     }
     if (p != e || v < 1 || v == 60) return -1;
+    /* A bare number that reads as a year is a birth year typed alone ("1998"), not a day in
+     * 1905: refused rather than turned into a wrong date. */
+    if (v >= VN_YEAR_MIN && v <= VN_YEAR_MAX) return -1;
     long base = days_from_civil(1899, 12, 30);
     vn_date r = civil_from_days(base + v + (v < 60 ? 1 : 0));
     if (!date_ok(r.y, r.m, r.d)) return -1;
@@ -441,8 +444,9 @@ void vn_date_iso(vn_date d, char out[11])
 static utf8proc_int32_t map_dd(utf8proc_int32_t c, void *data)
 {
     (void)data;
-    /* đ U+0111 and Đ U+0110 are letters of their own, not d + mark: stripmark keeps them. */
-    return c == 0x0111 || c == 0x0110 ? 'd' : c;
+    /* đ U+0111 and Đ U+0110 are letters of their own, not d + mark: stripmark keeps them.
+     * Ð U+00D0 / ð U+00F0 (eth) stand in for Đ/đ in text from old fonts and keyboards. */
+    return c == 0x0111 || c == 0x0110 || c == 0x00D0 || c == 0x00F0 ? 'd' : c;
 }
 
 static int is_space_cp(utf8proc_int32_t c)

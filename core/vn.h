@@ -39,7 +39,8 @@ typedef struct vn_date {
 /* Parse "dd/mm/yyyy", "d/m/yyyy", "d/m/yy", "dd-mm-yyyy", "dd.mm.yyyy", ISO "yyyy-mm-dd" (also
  * "yyyy/mm/dd"), surrounding spaces allowed, and, when allow_serial, an Excel serial day number
  * (1900 date system: 1 = 1900-01-01, 60 = Excel's non-existent 1900-02-29 is refused,
- * "36526" = 2000-01-01; range 1..VN_EXCEL_SERIAL_MAX; a time fraction ".5" is dropped).
+ * "36526" = 2000-01-01; range 1..VN_EXCEL_SERIAL_MAX; a time fraction ".5" is dropped; a
+ * number VN_YEAR_MIN..VN_YEAR_MAX is refused: it is a year typed alone, not a day in 1905).
  * Two-digit years pivot on today (Asia/Ho_Chi_Minh): yy ≤ this year's last two digits → 20yy,
  * else 19yy (in 2026: "05" → 2005, "26" → 2026, "27" → 1927). Validates the calendar (leap
  * years) and VN_YEAR_MIN..VN_YEAR_MAX. → CS_F_DATE_INVALID; *out untouched on failure. */
@@ -61,7 +62,8 @@ void vn_date_iso(vn_date d, char out[11]);
  * CS_F_REQUIRED (in is NULL) or CS_E_NOMEM. */
 char *vn_text_clean(const char *in, cs_code *why);
 /* Search key: NFC → no diacritics, đ/Đ → d, lower case, ASCII only, single spaces.
- * "Nguyễn Văn An" → "nguyen van an". Compatibility forms fold too (full-width "Ａ" → "a");
+ * "Nguyễn Văn An" → "nguyen van an". Ð/ð (eth, used for Đ by old fonts) → d too.
+ * Compatibility forms fold too (full-width "Ａ" → "a");
  * characters with no ASCII letter behind them (emoji, CJK) are dropped; ASCII punctuation
  * stays. New string (cs_free) or NULL on invalid UTF-8/OOM. */
 char *vn_fold(const char *in);
