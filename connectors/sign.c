@@ -11,7 +11,8 @@
 #include <string.h>
 
 void cx_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t n, int upper,
-                        char out[65]) {
+                        char out[65])
+{
     static const char lo[] = "0123456789abcdef", up[] = "0123456789ABCDEF";
     const char *digits = upper ? up : lo;
     unsigned char mac[32];
@@ -19,7 +20,8 @@ void cx_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t 
     /* HMAC() accepts a NULL key only with length 0; give it a real pointer either way. */
     static const unsigned char empty = 0;
     if (!HMAC(EVP_sha256(), keylen ? key : &empty, (int)keylen,
-              n ? (const unsigned char *)msg : &empty, n, mac, &maclen) || maclen != 32) {
+              n ? (const unsigned char *)msg : &empty, n, mac, &maclen) ||
+        maclen != 32) {
         out[0] = '\0';
         return;
     }
@@ -31,10 +33,10 @@ void cx_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t 
 }
 
 int cx_shopee_base_string(long long partner_id, const char *path, long long ts,
-                          const char *access_token, long long shop_id, char *out, size_t outsz) {
+                          const char *access_token, long long shop_id, char *out, size_t outsz)
+{
     int w;
-    if (!out || !outsz || !path)
-        return -1;
+    if (!out || !outsz || !path) return -1;
     if (access_token)
         w = snprintf(out, outsz, "%lld%s%lld%s%lld", partner_id, path, ts, access_token, shop_id);
     else
@@ -47,16 +49,18 @@ int cx_shopee_base_string(long long partner_id, const char *path, long long ts,
 }
 
 void cx_shopee_sign(const char *partner_key, long long partner_id, const char *path, long long ts,
-                    const char *access_token, long long shop_id, char out[65]) {
+                    const char *access_token, long long shop_id, char out[65])
+{
     char base[4096 + 256];
     out[0] = '\0';
-    if (!partner_key || cx_shopee_base_string(partner_id, path, ts, access_token, shop_id, base,
-                                              sizeof base) != 0)
+    if (!partner_key ||
+        cx_shopee_base_string(partner_id, path, ts, access_token, shop_id, base, sizeof base) != 0)
         return;
     cx_hmac_sha256_hex(partner_key, strlen(partner_key), base, strlen(base), 0, out);
 }
 
-static int param_cmp(const void *a, const void *b) {
+static int param_cmp(const void *a, const void *b)
+{
     const cx_param *x = *(const cx_param *const *)a, *y = *(const cx_param *const *)b;
     return strcmp(x->key, y->key);
 }
@@ -64,58 +68,52 @@ static int param_cmp(const void *a, const void *b) {
 /* Append the sorted key/value concatenation of params (skipping names listed in skip) to s at
  * *len. s must have room (computed by the caller). Returns 0 or -1 (OOM). */
 static int sorted_concat(const cx_param *params, size_t n, const char *const *skip, char *s,
-                         size_t *len) {
+                         size_t *len)
+{
     const cx_param **v = NULL;
     size_t m = 0;
     if (n) {
         v = cs_malloc(n * sizeof *v);
-        if (!v)
-            return -1;
+        if (!v) return -1;
     }
     for (size_t i = 0; i < n; i++) {
         int skipped = 0;
-        if (!params[i].key)
-            continue;
+        if (!params[i].key) continue;
         for (const char *const *k = skip; *k; k++)
-            if (strcmp(params[i].key, *k) == 0)
-                skipped = 1;
-        if (!skipped)
-            v[m++] = &params[i];
+            if (strcmp(params[i].key, *k) == 0) skipped = 1;
+        if (!skipped) v[m++] = &params[i];
     }
-    if (m > 1)
-        qsort(v, m, sizeof *v, param_cmp);
+    if (m > 1) qsort(v, m, sizeof *v, param_cmp);
     for (size_t i = 0; i < m; i++) {
         size_t kl = strlen(v[i]->key), vl = v[i]->value ? strlen(v[i]->value) : 0;
         memcpy(s + *len, v[i]->key, kl);
         *len += kl;
-        if (vl)
-            memcpy(s + *len, v[i]->value, vl);
+        if (vl) memcpy(s + *len, v[i]->value, vl);
         *len += vl;
     }
     cs_free(v);
     return 0;
 }
 
-static size_t params_len(const cx_param *params, size_t n) {
+static size_t params_len(const cx_param *params, size_t n)
+{
     size_t t = 0;
     for (size_t i = 0; i < n; i++) {
-        if (params[i].key)
-            t += strlen(params[i].key);
-        if (params[i].value)
-            t += strlen(params[i].value);
+        if (params[i].key) t += strlen(params[i].key);
+        if (params[i].value) t += strlen(params[i].value);
     }
     return t;
 }
 
 int cx_lazada_sign(const char *app_secret, const char *path, const cx_param *params, size_t n,
-                   char out[65]) {
+                   char out[65])
+{
     static const char *const skip[] = {"sign", NULL};
     size_t pl = strlen(path), len = 0, total = pl + params_len(params, n) + 1;
     char *s;
     out[0] = '\0';
     s = cs_malloc(total);
-    if (!s)
-        return -1;
+    if (!s) return -1;
     memcpy(s, path, pl);
     len = pl;
     if (sorted_concat(params, n, skip, s, &len) != 0) {
@@ -128,15 +126,15 @@ int cx_lazada_sign(const char *app_secret, const char *path, const cx_param *par
 }
 
 int cx_tiktok_sign(const char *app_secret, const char *path, const cx_param *params, size_t n,
-                   const void *body, size_t bodylen, char out[65]) {
+                   const void *body, size_t bodylen, char out[65])
+{
     static const char *const skip[] = {"sign", "access_token", NULL};
     size_t sl = strlen(app_secret), pl = strlen(path), len = 0;
     size_t total = 2 * sl + pl + params_len(params, n) + (body ? bodylen : 0) + 1;
     char *s;
     out[0] = '\0';
     s = cs_malloc(total);
-    if (!s)
-        return -1;
+    if (!s) return -1;
     memcpy(s, app_secret, sl);
     memcpy(s + sl, path, pl);
     len = sl + pl;
@@ -157,10 +155,10 @@ int cx_tiktok_sign(const char *app_secret, const char *path, const cx_param *par
 
 /* Constant-time check of a received hex MAC against the expected lowercase one. Case of the
  * received hex is folded first; length mismatch is answered without looking at content. */
-static int hex_equal(const char *expected, const char *received) {
+static int hex_equal(const char *expected, const char *received)
+{
     char folded[64];
-    if (!received || strlen(received) != 64 || strlen(expected) != 64)
-        return 0;
+    if (!received || strlen(received) != 64 || strlen(expected) != 64) return 0;
     for (size_t i = 0; i < 64; i++) {
         char c = received[i];
         folded[i] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
@@ -169,34 +167,32 @@ static int hex_equal(const char *expected, const char *received) {
 }
 
 static int push_verify(const char *key, const char *prefix, const char *sep, const void *body,
-                       size_t n, const char *authorization) {
+                       size_t n, const char *authorization)
+{
     size_t pl = strlen(prefix), sl = strlen(sep), total = pl + sl + n + 1;
     char mac[65];
     char *s;
-    if (!authorization)
-        return 0;
+    if (!authorization) return 0;
     s = cs_malloc(total);
-    if (!s)
-        return 0;
+    if (!s) return 0;
     memcpy(s, prefix, pl);
     memcpy(s + pl, sep, sl);
-    if (n)
-        memcpy(s + pl + sl, body, n);
+    if (n) memcpy(s + pl + sl, body, n);
     cx_hmac_sha256_hex(key, strlen(key), s, pl + sl + n, 0, mac);
     cs_free(s);
     return mac[0] ? hex_equal(mac, authorization) : 0;
 }
 
 int cx_shopee_push_verify(const char *partner_key, const char *callback_url, const void *body,
-                          size_t n, const char *authorization) {
-    if (!partner_key || !callback_url)
-        return 0;
+                          size_t n, const char *authorization)
+{
+    if (!partner_key || !callback_url) return 0;
     return push_verify(partner_key, callback_url, "|", body, n, authorization);
 }
 
 int cx_lazada_push_verify(const char *app_secret, const char *app_key, const void *body, size_t n,
-                          const char *authorization) {
-    if (!app_secret || !app_key)
-        return 0;
+                          const char *authorization)
+{
+    if (!app_secret || !app_key) return 0;
     return push_verify(app_secret, app_key, "", body, n, authorization);
 }

@@ -12,7 +12,8 @@
 #include "connectors/sign.h"
 #include "core/mem.h"
 
-static void test_hmac_rfc4231(void **state) {
+static void test_hmac_rfc4231(void **state)
+{
     (void)state;
     /* RFC 4231 test case 2. */
     char out[65];
@@ -23,7 +24,8 @@ static void test_hmac_rfc4231(void **state) {
     assert_string_equal(out, "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843");
 }
 
-static void test_shopee_base_string_official(void **state) {
+static void test_shopee_base_string_official(void **state)
+{
     (void)state;
     char base[256];
     assert_int_equal(cx_shopee_base_string(2001887, "/api/v2/shop/get_shop_info", 1655714431,
@@ -31,10 +33,12 @@ static void test_shopee_base_string_official(void **state) {
                                            sizeof base),
                      0);
     assert_string_equal(
-        base, "2001887/api/v2/shop/get_shop_info165571443159777174636562737266615546704c6d14701711");
+        base,
+        "2001887/api/v2/shop/get_shop_info165571443159777174636562737266615546704c6d14701711");
 }
 
-static void test_shopee_public_base_string(void **state) {
+static void test_shopee_public_base_string(void **state)
+{
     (void)state;
     char base[256];
     assert_int_equal(cx_shopee_base_string(2001887, "/api/v2/shop/auth_partner", 1655714431, NULL,
@@ -49,7 +53,8 @@ static void test_shopee_public_base_string(void **state) {
     assert_string_equal(tiny, "");
 }
 
-static void test_shopee_sign_is_hmac_of_base(void **state) {
+static void test_shopee_sign_is_hmac_of_base(void **state)
+{
     (void)state;
     char sign[65], expect[65];
     const char *base =
@@ -66,7 +71,8 @@ static void test_shopee_sign_is_hmac_of_base(void **state) {
     assert_string_not_equal(pub, sign);
 }
 
-static void test_lazada_official_vector(void **state) {
+static void test_lazada_official_vector(void **state)
+{
     (void)state;
     /* deliberately unsorted, and a "sign" that must be ignored */
     cx_param p[] = {{"timestamp", "1517820392000"}, {"app_key", "123456"},
@@ -77,13 +83,15 @@ static void test_lazada_official_vector(void **state) {
     assert_string_equal(out, "4190D32361CFB9581350222F345CB77F3B19F0E31D162316848A2C1FFD5FAB4A");
     /* the documented string to sign gives the same MAC */
     const char *s =
-        "/order/getaccess_tokentestapp_key123456order_id1234sign_methodsha256timestamp1517820392000";
+        "/order/"
+        "getaccess_tokentestapp_key123456order_id1234sign_methodsha256timestamp1517820392000";
     char direct[65];
     cx_hmac_sha256_hex("helloworld", 10, s, strlen(s), 1, direct);
     assert_string_equal(out, direct);
 }
 
-static void test_lazada_sort_is_byte_order(void **state) {
+static void test_lazada_sort_is_byte_order(void **state)
+{
     (void)state;
     /* ASCII order puts "Z" before "a" and "a" before "a_b" */
     cx_param p[] = {{"a_b", "1"}, {"a", "2"}, {"Z", "3"}};
@@ -94,20 +102,21 @@ static void test_lazada_sort_is_byte_order(void **state) {
     assert_string_equal(out, expect);
 }
 
-static void test_tiktok_official_vector(void **state) {
+static void test_tiktok_official_vector(void **state)
+{
     (void)state;
     cx_param p[] = {{"timestamp", "1623812664"},
                     {"access_token", "ignored-token"},
                     {"sign", "ignored"},
                     {"app_key", "29a39d"}};
     char out[65];
-    assert_int_equal(cx_tiktok_sign("e59af819cc", "/authorization/202309/shops", p, 4, NULL, 0,
-                                    out),
-                     0);
+    assert_int_equal(
+        cx_tiktok_sign("e59af819cc", "/authorization/202309/shops", p, 4, NULL, 0, out), 0);
     assert_string_equal(out, "b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8");
 }
 
-static void test_tiktok_body_appended(void **state) {
+static void test_tiktok_body_appended(void **state)
+{
     (void)state;
     cx_param p[] = {{"app_key", "k1"}, {"timestamp", "5"}};
     const char *body = "{\"a\":1}";
@@ -123,7 +132,8 @@ static void test_tiktok_body_appended(void **state) {
     assert_string_equal(multipart, expect);
 }
 
-static void test_shopee_push(void **state) {
+static void test_shopee_push(void **state)
+{
     (void)state;
     const char *url = "https://choso.example/v1/webhooks/shopee";
     const char *body = "{\"code\":1,\"shop_id\":14701711}";
@@ -144,7 +154,8 @@ static void test_shopee_push(void **state) {
     assert_int_equal(cx_shopee_push_verify("pk", url, body, strlen(body), NULL), 0);
 }
 
-static void test_lazada_push(void **state) {
+static void test_lazada_push(void **state)
+{
     (void)state;
     const char *body = "{\"seller_id\":\"1\",\"message_type\":0}";
     char msg[256], mac[65];
@@ -157,7 +168,8 @@ static void test_lazada_push(void **state) {
     assert_int_equal(cx_lazada_push_verify("secret", "appkey1", body, strlen(body), mac), 0);
 }
 
-static void test_oom_paths(void **state) {
+static void test_oom_paths(void **state)
+{
     (void)state;
     cx_param p[] = {{"app_key", "123456"}};
     char out[65];
@@ -170,7 +182,8 @@ static void test_oom_paths(void **state) {
     cs_mem_fail_at(0);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hmac_rfc4231),
         cmocka_unit_test(test_shopee_base_string_official),

@@ -1,0 +1,470 @@
+/* connectors/lazada: Lazada Open Platform (Vietnam) — builds requests and parses answers, no I/O.
+ * Wire shapes (MARKETPLACES.md; the simulator in connectors/sandbox/ speaks the same):
+ *   system params app_key, timestamp (ms), sign_method=sha256, [access_token,] sign (UPPER hex
+ *                 over every param but sign, sorted, path prefixed). GET: all in the query.
+ *                 POST: system params + sign in the query, business params form-encoded body.
+ *   auth link     {auth host}/oauth/authorize?response_type=code&force_auth=true&redirect_uri&
+ *                 client_id&state  (auth host = lazada.auth_url without "/rest")
+ *   token         POST {auth_url}/auth/token/create  code=…
+ *   refresh       POST {auth_url}/auth/token/refresh refresh_token=…
+ *                 → access_token, refresh_token, expires_in, refresh_expires_in (s),
+ *                   country_user_info[0].seller_id
+ *   image         POST /image/migrate payload=<Request><Image><Url>…</Url></Image></Request>
+ *                 → data.image.url (Lazada-hosted URL, used in the item)
+ *   create        POST /product/create payload={"Request":{"Product":{…}}} → data.item_id
+ *                 (new items sit in "Pending QC")
+ *   update        POST /product/update payload with ItemId
+ *   by SKU/status GET  /product/item/get seller_sku=… | item_id=… → data.item_id, data.status
+ *                 Active|Pending QC|InActive|Deleted|Suspended|Rejected, data.reject_reason,
+ *                 data.skus[0].Url; not found: code "208"
+ *   errors        {"type":"ISV|ISP|SYSTEM","code":"E001","message":"…","request_id":"…",
+ *                  "detail":[{"field":"…","message":"…"}]} ; success "code":"0"
+ * Real status strings and the reject_reason member are not fully published; the connector
+ * accepts both spellings it knows and the simulator uses these. */
+#include "connectors/connector.h"
+#include "connectors/cxutil.h"
+#include "connectors/registry.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define URL_MAX 16384
+#define BODY_MAX (1u << 20)
+#define MAXP 8
+
+/* Build {host}{path}?query and, for POST, the form body. sys/business params are signed
+ * together. */
+static int lazada_request(cx_request *req, cx_op op, const char *method, const char *host,
+                          const char *hostkey, const cx_input *in, const char *path, int with_token,
+                          const cx_param *biz, size_t nbiz, cs_error *err)
+{
+    const cx_market *mp = in->mp;
+    if (cx_need_cfg(host, hostkey, err) || cx_need_cfg(mp->app_id, "lazada.app_key", err) ||
+        cx_need_cfg(mp->secret, "lazada.app_secret", err))
+        return -1;
+    if (with_token && cx_need_account(in, 0, err)) return -1;
+    char ts[24], sign[65];
+    snprintf(ts, sizeof ts, "%lld", in->now_ms);
+    cx_param all[MAXP + 4];
+    size_t n = 0;
+    all[n++] = (cx_param){"app_key", mp->app_id};
+    all[n++] = (cx_param){"timestamp", ts};
+    all[n++] = (cx_param){"sign_method", "sha256"};
+    if (with_token) all[n++] = (cx_param){"access_token", in->account->access_token};
+    size_t nsys = n;
+    for (size_t i = 0; i < nbiz && n < MAXP + 3; i++)
+        all[n++] = biz[i];
+    if (cx_lazada_sign(mp->secret, path, all, n, sign)) return cs_error_set(err, CS_E_NOMEM, NULL);
+    int post = !strcmp(method, "POST");
+    cs_buf u, b;
+    cs_buf_init(&u, URL_MAX);
+    cs_buf_init(&b, BODY_MAX);
+    cx_param sp = {"sign", sign};
+    int bad = cx_url_base(&u, host, path) || cx_query(&u, all, post ? nsys : n, '?') ||
+              cx_query(&u, &sp, 1, '&');
+    if (!bad && post) bad = cx_query(&b, all + nsys, n - nsys, 0);
+    if (!bad) bad = cx_req_start(req, op, method, u.data);
+    if (!bad && post)
+        bad = cx_req_body(req, "application/x-www-form-urlencoded", b.data ? b.data : "", b.len);
+    cs_buf_free(&u);
+    if (b.data) explicit_bzero(b.data, b.len);
+    cs_buf_free(&b);
+    return bad ? cs_error_set(err, CS_E_NOMEM, NULL) : 0;
+}
+
+/* "0.25" kg from grams, trailing zeros trimmed. */
+static void kg(long g, char out[32])
+{
+    snprintf(out, 32, "%ld.%03ld", g / 1000, g % 1000);
+    size_t n = strlen(out);
+    while (out[n - 1] == '0')
+        out[--n] = '\0';
+    if (out[n - 1] == '.') out[n - 1] = '\0';
+}
+
+static char *product_payload(const cx_input *in, int create, cs_error *err)
+{
+    const cx_listing *l = in->listing;
+    char sku[24], w[32], price[24], qty[24], len[24], wid[24], hei[24];
+    cx_sku(l->listing_id, sku);
+    kg(l->weight_g, w);
+    snprintf(price, sizeof price, "%lld", l->price_vnd);
+    snprintf(qty, sizeof qty, "%lld", l->stock);
+    snprintf(len, sizeof len, "%ld", (l->length_mm + 9) / 10);
+    snprintf(wid, sizeof wid, "%ld", (l->width_mm + 9) / 10);
+    snprintf(hei, sizeof hei, "%ld", (l->height_mm + 9) / 10);
+    json_t *root = NULL, *imgs = json_array(), *attrs = json_object(), *prod = json_object();
+    char *out = NULL;
+    if (!imgs || !attrs || !prod) goto oom;
+    for (size_t i = 0; i < l->nimages; i++)
+        if (json_array_append_new(imgs, json_string(l->image_ids[i]))) goto oom;
+    if (cx_jset(attrs, "name", json_string(l->name)) ||
+        cx_jset(attrs, "description", json_string(l->description ? l->description : "")))
+        goto oom;
+    if (cx_json_merge(attrs, l->category->attributes_json, err)) goto done;
+    if (!create && cx_jset(prod, "ItemId", json_string(l->item_id))) goto oom;
+    if (cx_jset(prod, "PrimaryCategory", json_string(l->category->external_id))) goto oom;
+    json_t *image_obj = json_pack("{s:o}", "Image", imgs);
+    imgs = NULL;
+    if (cx_jset(prod, "Images", image_obj)) goto oom;
+    if (json_object_set(prod, "Attributes", attrs)) goto oom;
+    json_t *skus = json_pack("{s:[{s:s,s:s,s:s,s:s,s:s,s:s,s:s}]}", "Sku", "SellerSku", sku,
+                             "price", price, "quantity", qty, "package_weight", w, "package_length",
+                             len, "package_width", wid, "package_height", hei);
+    if (cx_jset(prod, "Skus", skus)) goto oom;
+    root = json_pack("{s:{s:O}}", "Request", "Product", prod);
+    if (!root) goto oom;
+    out = cx_json_dump(root, NULL);
+    if (!out) goto oom;
+    goto done;
+oom:
+    cs_error_set(err, CS_E_NOMEM, NULL);
+done:
+    json_decref(imgs);
+    json_decref(attrs);
+    json_decref(prod);
+    json_decref(root);
+    return out;
+}
+
+/* XML text escaping for the image URL. */
+static int xml_esc(cs_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        int bad;
+        switch (*s) {
+        case '&':
+            bad = cs_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            bad = cs_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            bad = cs_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            bad = cs_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            bad = cs_buf_puts(b, "&apos;");
+            break;
+        default:
+            bad = cs_buf_putc(b, *s);
+        }
+        if (bad) return -1;
+    }
+    return 0;
+}
+
+/* Auth host: lazada.auth_url without a trailing "/rest". */
+static int auth_host(cs_buf *b, const char *auth_url)
+{
+    size_t n = strlen(auth_url);
+    while (n && auth_url[n - 1] == '/')
+        n--;
+    if (n >= 5 && !memcmp(auth_url + n - 5, "/rest", 5)) n -= 5;
+    return cs_buf_append(b, auth_url, n);
+}
+
+static int lazada_build(cx_op op, const cx_input *in, cx_request *req, cs_error *err)
+{
+    const cx_market *mp = in->mp;
+    if (!mp) return cs_error_set(err, CS_E_INTERNAL, "no marketplace");
+    switch (op) {
+    case CX_OP_AUTHORIZE_LINK: {
+        if (cx_need_cfg(mp->auth_url, "lazada.auth_url", err) ||
+            cx_need_cfg(mp->app_id, "lazada.app_key", err) ||
+            cx_need_cfg(mp->redirect_url, "http.public_url", err))
+            return -1;
+        cs_buf u;
+        cs_buf_init(&u, URL_MAX);
+        cx_param q[] = {{"response_type", "code"},
+                        {"force_auth", "true"},
+                        {"redirect_uri", mp->redirect_url},
+                        {"client_id", mp->app_id},
+                        {"state", in->oauth_state}};
+        int bad = auth_host(&u, mp->auth_url) || cs_buf_puts(&u, "/oauth/authorize") ||
+                  cx_query(&u, q, 5, '?') || cx_req_start(req, op, "GET", u.data);
+        cs_buf_free(&u);
+        return bad ? cs_error_set(err, CS_E_NOMEM, NULL) : 0;
+    }
+    case CX_OP_TOKEN_EXCHANGE:
+    case CX_OP_TOKEN_REFRESH: {
+        int ex = op == CX_OP_TOKEN_EXCHANGE;
+        const char *v = ex ? in->auth_code : (in->account ? in->account->refresh_token : NULL);
+        if (!v || !*v)
+            return cs_error_set(err, CS_E_MP_REAUTHORIZE, ex ? "no code" : "no refresh token");
+        cx_param p = {ex ? "code" : "refresh_token", v};
+        return lazada_request(req, op, "POST", mp->auth_url, "lazada.auth_url", in,
+                              ex ? "/auth/token/create" : "/auth/token/refresh", 0, &p, 1, err);
+    }
+    case CX_OP_IMAGE_UPLOAD: {
+        if (!in->image || !in->image->source_url || !*in->image->source_url)
+            return cs_error_field(err, "images", CS_F_REQUIRED, "public image URL");
+        cs_buf x;
+        cs_buf_init(&x, URL_MAX);
+        if (cs_buf_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?><Request><Image><Url>") ||
+            xml_esc(&x, in->image->source_url) || cs_buf_puts(&x, "</Url></Image></Request>")) {
+            cs_buf_free(&x);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+        cx_param p = {"payload", x.data};
+        int rc = lazada_request(req, op, "POST", mp->base_url, "lazada.base_url", in,
+                                "/image/migrate", 1, &p, 1, err);
+        cs_buf_free(&x);
+        return rc;
+    }
+    case CX_OP_CREATE_ITEM:
+    case CX_OP_UPDATE_ITEM: {
+        int create = op == CX_OP_CREATE_ITEM;
+        if (cx_need_listing(in, err)) return -1;
+        const cx_listing *l = in->listing;
+        if (!l->nimages) cs_error_field(err, "images", CS_F_REQUIRED, NULL);
+        if (l->length_mm <= 0 || l->width_mm <= 0 || l->height_mm <= 0)
+            cs_error_field(err, "dimensions", CS_F_REQUIRED, "Lazada needs the package size");
+        if (!create && (!l->item_id || !*l->item_id))
+            return cs_error_set(err, CS_E_INTERNAL, "update without a Lazada item id");
+        if (cs_error_failed(err)) return -1;
+        char *payload = product_payload(in, create, err);
+        if (!payload) return -1;
+        cx_param p = {"payload", payload};
+        int rc = lazada_request(req, op, "POST", mp->base_url, "lazada.base_url", in,
+                                create ? "/product/create" : "/product/update", 1, &p, 1, err);
+        cs_free(payload);
+        return rc;
+    }
+    case CX_OP_GET_ITEM_BY_SKU:
+    case CX_OP_GET_STATUS: {
+        char sku[24];
+        cx_param p;
+        if (!in->listing) return cs_error_set(err, CS_E_INTERNAL, "listing missing");
+        if (op == CX_OP_GET_ITEM_BY_SKU) {
+            cx_sku(in->listing->listing_id, sku);
+            p = (cx_param){"seller_sku", sku};
+        } else {
+            if (!in->listing->item_id || !*in->listing->item_id)
+                return cs_error_set(err, CS_E_INTERNAL, "status without a Lazada item id");
+            p = (cx_param){"item_id", in->listing->item_id};
+        }
+        return lazada_request(req, op, "GET", mp->base_url, "lazada.base_url", in,
+                              "/product/item/get", 1, &p, 1, err);
+    }
+    default:
+        return cs_error_set(err, CS_E_INTERNAL, "lazada: %s is not an HTTP operation",
+                            cx_op_name(op));
+    }
+}
+
+static cx_item_state item_state(const char *s)
+{
+    if (!s) return CX_ITEM_UNKNOWN;
+    if (!strcasecmp(s, "Active") || !strcasecmp(s, "live")) return CX_ITEM_LIVE;
+    if (!strcasecmp(s, "Pending QC") || !strcasecmp(s, "pending")) return CX_ITEM_PENDING;
+    if (!strcasecmp(s, "Rejected") || !strcasecmp(s, "Suspended") || !strcasecmp(s, "QC Failed"))
+        return CX_ITEM_REJECTED;
+    if (!strcasecmp(s, "InActive") || !strcasecmp(s, "Deleted")) return CX_ITEM_DELISTED;
+    return CX_ITEM_UNKNOWN;
+}
+
+static void qc_rejected(cx_outcome *out, const char *reason)
+{
+    char vi[320];
+    const char *field = cx_field_guess(reason);
+    if (field)
+        snprintf(vi, sizeof vi,
+                 "Lazada không duyệt sản phẩm (kiểm duyệt QC): «%s» cần sửa — %s. Sửa rồi đăng "
+                 "lại.",
+                 cx_field_label_vi(field), reason && *reason ? reason : "không nêu lý do");
+    else
+        snprintf(vi, sizeof vi,
+                 "Lazada không duyệt sản phẩm (kiểm duyệt QC): %s. Sửa rồi đăng lại.",
+                 reason && *reason ? reason : "không nêu lý do");
+    char en[320];
+    snprintf(en, sizeof en, "Lazada QC rejected the item: %s",
+             reason && *reason ? reason : "no reason given");
+    cx_outcome_reject(out, field ? field : "", "QC_REJECTED", vi, en);
+    out->state = CX_ITEM_REJECTED;
+}
+
+static int token_fields(const json_t *j, const cx_input *in, cx_outcome *out)
+{
+    const char *at = json_string_value(json_object_get(j, "access_token"));
+    const char *rt = json_string_value(json_object_get(j, "refresh_token"));
+    long long exp = cx_json_int(j, "expires_in", -1);
+    long long rexp = cx_json_int(j, "refresh_expires_in", -1);
+    if (!at || !rt || !*at || !*rt || exp <= 0 || strlen(at) >= CX_TOKEN_MAX ||
+        strlen(rt) >= CX_TOKEN_MAX)
+        return -1;
+    cx_copy(out->access_token, sizeof out->access_token, at);
+    cx_copy(out->refresh_token, sizeof out->refresh_token, rt);
+    out->access_expires_at = in->now_ms / 1000 + exp;
+    out->refresh_expires_at = rexp > 0 ? in->now_ms / 1000 + rexp : 0;
+    json_t *cu = json_array_get(json_object_get(j, "country_user_info"), 0);
+    if (cx_json_text(cu, "seller_id", out->shop_id, sizeof out->shop_id))
+        cx_json_text(cu, "user_id", out->shop_id, sizeof out->shop_id);
+    cx_json_text(j, "account", out->shop_name, sizeof out->shop_name);
+    return 0;
+}
+
+static int is_success(const json_t *j)
+{
+    json_t *c = json_object_get(j, "code");
+    if (json_is_string(c)) return !strcmp(json_string_value(c), "0");
+    if (json_is_integer(c)) return json_integer_value(c) == 0;
+    return 0;
+}
+
+static void lazada_error(cx_op op, const json_t *j, const cx_response *resp, unsigned ra,
+                         cx_outcome *out)
+{
+    char code[64] = "";
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    const char *type = json_string_value(json_object_get(j, "type"));
+    cx_json_text(j, "code", code, sizeof code);
+    json_t *detail = json_object_get(j, "detail");
+    int lookup = op == CX_OP_GET_ITEM_BY_SKU || op == CX_OP_GET_STATUS;
+    cx_err_class cls = cx_error_class(code);
+    if (cls == CX_EC_UNKNOWN && type && (!strcmp(type, "ISP") || !strcmp(type, "SYSTEM"))) {
+        cx_out_retry(out, ra ? ra : 10, 1, code, msg); /* the platform's side failed */
+        return;
+    }
+    if ((cls == CX_EC_REJECT || cls == CX_EC_UNKNOWN) && json_array_size(detail) > 0 &&
+        resp->status < 500) {
+        size_t i;
+        json_t *d;
+        json_array_foreach(detail, i, d)
+        {
+            const char *f = json_string_value(json_object_get(d, "field"));
+            const char *m = json_string_value(json_object_get(d, "message"));
+            cx_out_reject_field(out, "Lazada", cx_field_guess(f ? f : m), code, m ? m : msg);
+        }
+        if (msg) cx_copy(out->message, sizeof out->message, msg);
+    } else {
+        cx_out_error(out, "Lazada", code, msg, resp->status, ra);
+    }
+    if (op == CX_OP_TOKEN_EXCHANGE || op == CX_OP_TOKEN_REFRESH) {
+        if (out->result == CX_REJECTED || out->result == CX_NOT_FOUND) {
+            out->nreasons = 0;
+            cx_out_reauth(out, code, msg);
+        }
+    } else if (lookup && out->result == CX_REJECTED && msg &&
+               (strcasestr(msg, "not found") || strcasestr(msg, "not exist"))) {
+        out->nreasons = 0;
+        out->result = CX_NOT_FOUND;
+    }
+}
+
+static void lazada_parse(cx_op op, const cx_input *in, const cx_response *resp, cx_outcome *out)
+{
+    cx_outcome_init(out);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (j && json_object_get(j, "code") && !is_success(j)) {
+        lazada_error(op, j, resp, ra, out);
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    if (!j) {
+        cx_out_retry(out, 10, 1, "malformed_response", "unreadable answer");
+        goto done;
+    }
+    json_t *d = json_object_get(j, "data");
+    switch (op) {
+    case CX_OP_TOKEN_EXCHANGE:
+    case CX_OP_TOKEN_REFRESH:
+        if (token_fields(j, in, out)) cx_out_retry(out, 10, 1, "malformed_response", "no tokens");
+        break;
+    case CX_OP_IMAGE_UPLOAD: {
+        json_t *img = json_object_get(d, "image");
+        if (cx_json_text(img, "url", out->image_id, sizeof out->image_id) || !out->image_id[0])
+            cx_out_retry(out, 10, 1, "malformed_response", "no image url");
+        break;
+    }
+    case CX_OP_CREATE_ITEM:
+    case CX_OP_UPDATE_ITEM:
+        if (cx_json_text(d, "item_id", out->item_id, sizeof out->item_id)) {
+            if (op == CX_OP_UPDATE_ITEM && in->listing && in->listing->item_id) {
+                cx_copy(out->item_id, sizeof out->item_id, in->listing->item_id);
+            } else {
+                cx_out_retry(out, 10, 1, "malformed_response", "no item_id");
+                break;
+            }
+        }
+        out->state = CX_ITEM_PENDING; /* Lazada reviews every new or changed item ("Pending QC") */
+        break;
+    case CX_OP_GET_ITEM_BY_SKU:
+    case CX_OP_GET_STATUS: {
+        if (!json_is_object(d) || cx_json_text(d, "item_id", out->item_id, sizeof out->item_id)) {
+            out->result = CX_NOT_FOUND;
+            break;
+        }
+        json_t *sku0 = json_array_get(json_object_get(d, "skus"), 0);
+        if (cx_json_text(sku0, "SellerSku", out->sku, sizeof out->sku))
+            cx_json_text(sku0, "seller_sku", out->sku, sizeof out->sku);
+        cx_json_text(sku0, "Url", out->item_url, sizeof out->item_url);
+        out->state = item_state(json_string_value(json_object_get(d, "status")));
+        if (op == CX_OP_GET_STATUS && out->state == CX_ITEM_UNKNOWN)
+            cx_out_retry(out, 60, 0, "unknown_item_status", "unrecognised status");
+        else if (op == CX_OP_GET_STATUS && out->state == CX_ITEM_REJECTED)
+            qc_rejected(out, json_string_value(json_object_get(d, "reject_reason")));
+        break;
+    }
+    default:
+        cx_out_retry(out, 60, 0, "unsupported_operation", cx_op_name(op));
+        break;
+    }
+done:
+    json_decref(j);
+}
+
+static void lazada_verify_push(const cx_input *in, cx_outcome *out)
+{
+    cx_outcome_init(out);
+    const cx_market *mp = in->mp;
+    if (!mp || !mp->secret || !*mp->secret || !mp->app_id ||
+        !cx_lazada_push_verify(mp->secret, mp->app_id, in->push_body, in->push_len,
+                               in->push_authorization)) {
+        cx_outcome_reject(out, "", "push_signature_invalid", "Chữ ký thông báo không hợp lệ",
+                          "Invalid push signature");
+        return;
+    }
+    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL};
+    json_t *j = cx_json_body(&r);
+    if (!j) {
+        cx_outcome_reject(out, "", "push_malformed", "Thông báo từ sàn không đọc được",
+                          "Unreadable push body");
+        return;
+    }
+    out->push_code = (int)cx_json_int(j, "message_type", -1);
+    cx_json_text(j, "seller_id", out->shop_id, sizeof out->shop_id);
+    json_t *d = json_object_get(j, "data");
+    cx_json_text(d, "item_id", out->item_id, sizeof out->item_id);
+    out->state = item_state(json_string_value(json_object_get(d, "status")));
+    if (out->state == CX_ITEM_REJECTED) {
+        qc_rejected(out, json_string_value(json_object_get(d, "reject_reason")));
+        out->result = CX_OK; /* the push itself is valid; the reasons describe the item */
+    }
+    json_decref(j);
+}
+
+const cx_connector cx_lazada = {
+    .code = "lazada",
+    .alias = NULL,
+    .display_name = "Lazada",
+    .kind = CX_KIND_API,
+    .default_domain = "lazada.vn",
+    .display_order = 4,
+    .ops = CX_OPBIT(CX_OP_AUTHORIZE_LINK) | CX_OPBIT(CX_OP_TOKEN_EXCHANGE) |
+           CX_OPBIT(CX_OP_TOKEN_REFRESH) | CX_OPBIT(CX_OP_IMAGE_UPLOAD) |
+           CX_OPBIT(CX_OP_CREATE_ITEM) | CX_OPBIT(CX_OP_UPDATE_ITEM) |
+           CX_OPBIT(CX_OP_GET_ITEM_BY_SKU) | CX_OPBIT(CX_OP_GET_STATUS) |
+           CX_OPBIT(CX_OP_VERIFY_PUSH),
+    .build = lazada_build,
+    .parse = lazada_parse,
+    .verify_push = lazada_verify_push,
+    .assisted = NULL,
+};

@@ -1,0 +1,445 @@
+/* connectors/shopee: Shopee Open Platform v2 — builds requests and parses answers, no I/O.
+ * Wire shapes (MARKETPLACES.md; the simulator in connectors/sandbox/ speaks the same):
+ *   common query  partner_id, timestamp (s), [access_token, shop_id,] sign — in this order
+ *   auth link     GET  /api/v2/shop/auth_partner ...&redirect=<redirect_url?state=…>
+ *   token         POST /api/v2/auth/token/get          {"code","shop_id","partner_id"}
+ *   refresh       POST /api/v2/auth/access_token/get   {"refresh_token","shop_id","partner_id"}
+ *                 → top level access_token, refresh_token, expire_in (s), shop_id
+ *   image         POST /api/v2/media_space/upload_image (public sign), multipart "image"
+ *                 → response.image_info.image_id
+ *   create        POST /api/v2/product/add_item  → response.item_id, response.item_status
+ *   update        POST /api/v2/product/update_item (content: name, description, weight,
+ *                 dimension, category, images, attributes; price and stock have their own
+ *                 Shopee calls, update_price/update_stock, not built here)
+ *   by SKU        GET  /api/v2/product/search_item ...&offset=0&page_size=10&item_sku=CS-…
+ *                 → response.item_id_list[]
+ *   status        GET  /api/v2/product/get_item_base_info ...&item_id_list=…
+ *                 → response.item_list[0].item_status NORMAL|REVIEWING|BANNED|UNLIST|
+ *                   SELLER_DELETE|SHOPEE_DELETE
+ *   errors        {"error":"error_…","message":"…","request_id":"…"} ("" on success) */
+#include "connectors/connector.h"
+#include "connectors/cxutil.h"
+#include "connectors/registry.h"
+#include "core/mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHOPEE_REFRESH_LIFETIME (30LL * 86400) /* not returned by Shopee; documented 30 days */
+#define URL_MAX 16384
+#define BODY_MAX (1u << 20)
+
+static int parse_ll(const char *s, long long *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < 0) return -1;
+    *out = v;
+    return 0;
+}
+
+/* {base}{path}?partner_id&timestamp[&access_token&shop_id]&sign[&extra…] */
+static int shopee_url(cs_buf *u, const cx_input *in, const char *path, int shop_call,
+                      const cx_param *extra, size_t nextra, cs_error *err)
+{
+    const cx_market *mp = in->mp;
+    long long pid, shop = 0, ts = in->now_ms / 1000;
+    if (cx_need_cfg(mp->base_url, "shopee.base_url", err) ||
+        cx_need_cfg(mp->app_id, "shopee.partner_id", err) ||
+        cx_need_cfg(mp->secret, "shopee.partner_key", err))
+        return -1;
+    if (parse_ll(mp->app_id, &pid))
+        return cs_error_set(err, CS_E_MP_NOT_CONFIGURED, "shopee.partner_id is not a number");
+    if (shop_call) {
+        if (cx_need_account(in, 1, err)) return -1;
+        if (parse_ll(in->account->shop_id, &shop))
+            return cs_error_set(err, CS_E_MP_REAUTHORIZE, "shop id is not a number");
+    }
+    char sign[65], pids[24], tss[24], shops[24];
+    cx_shopee_sign(mp->secret, pid, path, ts, shop_call ? in->account->access_token : NULL, shop,
+                   sign);
+    snprintf(pids, sizeof pids, "%lld", pid);
+    snprintf(tss, sizeof tss, "%lld", ts);
+    snprintf(shops, sizeof shops, "%lld", shop);
+    cx_param q[5];
+    size_t n = 0;
+    q[n++] = (cx_param){"partner_id", pids};
+    q[n++] = (cx_param){"timestamp", tss};
+    if (shop_call) {
+        q[n++] = (cx_param){"access_token", in->account->access_token};
+        q[n++] = (cx_param){"shop_id", shops};
+    }
+    q[n++] = (cx_param){"sign", sign};
+    if (cx_url_base(u, mp->base_url, path) || cx_query(u, q, n, '?') ||
+        cx_query(u, extra, nextra, '&'))
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    return 0;
+}
+
+static int finish(cx_request *req, cx_op op, const char *method, cs_buf *u, json_t *body,
+                  cs_error *err)
+{
+    int rc = -1;
+    char *b = NULL;
+    size_t blen = 0;
+    if (body && !(b = cx_json_dump(body, &blen))) goto out;
+    if (cx_req_start(req, op, method, u->data)) goto out;
+    if (b && cx_req_body(req, "application/json", b, blen)) goto out;
+    rc = 0;
+out:
+    if (rc) cs_error_set(err, CS_E_NOMEM, NULL);
+    if (b) cs_free_secret(b, blen);
+    json_decref(body);
+    cs_buf_free(u);
+    return rc;
+}
+
+/* Item content shared by add_item and update_item. */
+static int item_body(const cx_input *in, json_t *o, int create, cs_error *err)
+{
+    const cx_listing *l = in->listing;
+    long long cat;
+    char sku[24];
+    if (parse_ll(l->category->external_id, &cat))
+        return cs_error_field(err, "category", CS_F_CATEGORY_UNMAPPED, "not a Shopee category id");
+    cx_sku(l->listing_id, sku);
+    json_t *imgs = json_array();
+    if (!imgs) return cs_error_set(err, CS_E_NOMEM, NULL);
+    for (size_t i = 0; i < l->nimages; i++)
+        if (json_array_append_new(imgs, json_string(l->image_ids[i]))) {
+            json_decref(imgs);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+    json_t *image = json_pack("{s:o}", "image_id_list", imgs); /* steals imgs, even on error */
+    if (!image) return cs_error_set(err, CS_E_NOMEM, NULL);
+    int bad = cx_jset(o, "item_name", json_string(l->name)) ||
+              cx_jset(o, "description", json_string(l->description ? l->description : ""));
+    if (create) {
+        bad = bad || cx_jset(o, "original_price", json_integer(l->price_vnd)) ||
+              cx_jset(o, "seller_stock", json_pack("[{s:I}]", "stock", (json_int_t)l->stock));
+    }
+    bad = bad || cx_jset(o, "weight", json_real((double)l->weight_g / 1000.0));
+    if (!bad && l->length_mm > 0 && l->width_mm > 0 && l->height_mm > 0)
+        bad = cx_jset(o, "dimension",
+                      json_pack("{s:I,s:I,s:I}", "package_length",
+                                (json_int_t)((l->length_mm + 9) / 10), "package_width",
+                                (json_int_t)((l->width_mm + 9) / 10), "package_height",
+                                (json_int_t)((l->height_mm + 9) / 10)));
+    bad = bad || cx_jset(o, "category_id", json_integer(cat));
+    if (bad)
+        json_decref(image);
+    else
+        bad = cx_jset(o, "image", image); /* json_object_set_new consumes image */
+    if (!bad && create) {
+        long long lid;
+        if (parse_ll(in->mp->logistic_id, &lid))
+            return cs_error_set(err, CS_E_MP_NOT_CONFIGURED, "shopee.logistic_id is not set");
+        bad = cx_jset(o, "logistic_info",
+                      json_pack("[{s:I,s:b}]", "logistic_id", (json_int_t)lid, "enabled", 1)) ||
+              cx_jset(o, "item_sku", json_string(sku)) ||
+              cx_jset(o, "item_status", json_string("NORMAL")) ||
+              cx_jset(o, "condition", json_string("NEW"));
+    } else if (!bad) {
+        bad = cx_jset(o, "item_sku", json_string(sku));
+    }
+    if (bad) return cs_error_set(err, CS_E_NOMEM, NULL);
+    return cx_json_merge(o, l->category->attributes_json, err);
+}
+
+static int shopee_build(cx_op op, const cx_input *in, cx_request *req, cs_error *err)
+{
+    cs_buf u;
+    cs_buf_init(&u, URL_MAX);
+    json_t *body = NULL;
+    long long pid = 0, shop = 0;
+    const char *path;
+    if (!in->mp) return cs_error_set(err, CS_E_INTERNAL, "no marketplace");
+    switch (op) {
+    case CX_OP_AUTHORIZE_LINK: {
+        path = "/api/v2/shop/auth_partner";
+        if (cx_need_cfg(in->mp->redirect_url, "http.public_url", err)) return -1;
+        cs_buf r;
+        cs_buf_init(&r, URL_MAX);
+        int bad = cs_buf_puts(&r, in->mp->redirect_url);
+        if (!bad && in->oauth_state)
+            bad = cs_buf_puts(&r, strchr(in->mp->redirect_url, '?') ? "&state=" : "?state=") ||
+                  cx_urlenc(&r, in->oauth_state);
+        cx_param q = {"redirect", r.data};
+        if (bad) {
+            cs_buf_free(&r);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+        int rc = shopee_url(&u, in, path, 0, &q, 1, err);
+        cs_buf_free(&r);
+        if (rc) {
+            cs_buf_free(&u);
+            return -1;
+        }
+        return finish(req, op, "GET", &u, NULL, err);
+    }
+    case CX_OP_TOKEN_EXCHANGE:
+    case CX_OP_TOKEN_REFRESH: {
+        int ex = op == CX_OP_TOKEN_EXCHANGE;
+        path = ex ? "/api/v2/auth/token/get" : "/api/v2/auth/access_token/get";
+        const char *v = ex ? in->auth_code : (in->account ? in->account->refresh_token : NULL);
+        if (!v || !*v)
+            return cs_error_set(err, CS_E_MP_REAUTHORIZE, ex ? "no code" : "no refresh token");
+        if (!in->account || parse_ll(in->account->shop_id, &shop))
+            return cs_error_set(err, CS_E_MP_REAUTHORIZE, "shop id missing or not a number");
+        if (shopee_url(&u, in, path, 0, NULL, 0, err)) {
+            cs_buf_free(&u);
+            return -1;
+        }
+        parse_ll(in->mp->app_id, &pid);
+        body = json_pack("{s:s,s:I,s:I}", ex ? "code" : "refresh_token", v, "shop_id",
+                         (json_int_t)shop, "partner_id", (json_int_t)pid);
+        if (!body) {
+            cs_buf_free(&u);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+        return finish(req, op, "POST", &u, body, err);
+    }
+    case CX_OP_IMAGE_UPLOAD: {
+        const cx_image *im = in->image;
+        if (!im || !im->data || !im->len) return cs_error_field(err, "images", CS_F_REQUIRED, NULL);
+        if (shopee_url(&u, in, "/api/v2/media_space/upload_image", 0, NULL, 0, err)) {
+            cs_buf_free(&u);
+            return -1;
+        }
+        if (finish(req, op, "POST", &u, NULL, err)) return -1;
+        if (cx_req_part(req, "image", im->filename ? im->filename : "image.jpg",
+                        im->content_type ? im->content_type : "image/jpeg", im->data, im->len, 0))
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        return 0;
+    }
+    case CX_OP_CREATE_ITEM:
+    case CX_OP_UPDATE_ITEM: {
+        int create = op == CX_OP_CREATE_ITEM;
+        long long item = 0;
+        if (cx_need_listing(in, err)) return -1;
+        if (!in->listing->nimages) return cs_error_field(err, "images", CS_F_REQUIRED, NULL);
+        if (!create && parse_ll(in->listing->item_id, &item))
+            return cs_error_set(err, CS_E_INTERNAL, "update without a Shopee item id");
+        body = json_object();
+        if (!body) return cs_error_set(err, CS_E_NOMEM, NULL);
+        if (!create && cx_jset(body, "item_id", json_integer(item))) {
+            json_decref(body);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+        if (item_body(in, body, create, err) ||
+            shopee_url(&u, in, create ? "/api/v2/product/add_item" : "/api/v2/product/update_item",
+                       1, NULL, 0, err)) {
+            json_decref(body);
+            cs_buf_free(&u);
+            return -1;
+        }
+        return finish(req, op, "POST", &u, body, err);
+    }
+    case CX_OP_GET_ITEM_BY_SKU: {
+        char sku[24];
+        if (!in->listing) return cs_error_set(err, CS_E_INTERNAL, "listing missing");
+        cx_sku(in->listing->listing_id, sku);
+        cx_param q[] = {{"offset", "0"}, {"page_size", "10"}, {"item_sku", sku}};
+        if (shopee_url(&u, in, "/api/v2/product/search_item", 1, q, 3, err)) {
+            cs_buf_free(&u);
+            return -1;
+        }
+        return finish(req, op, "GET", &u, NULL, err);
+    }
+    case CX_OP_GET_STATUS: {
+        long long item;
+        if (!in->listing || parse_ll(in->listing->item_id, &item))
+            return cs_error_set(err, CS_E_INTERNAL, "status without a Shopee item id");
+        cx_param q[] = {{"item_id_list", in->listing->item_id}};
+        if (shopee_url(&u, in, "/api/v2/product/get_item_base_info", 1, q, 1, err)) {
+            cs_buf_free(&u);
+            return -1;
+        }
+        return finish(req, op, "GET", &u, NULL, err);
+    }
+    default:
+        return cs_error_set(err, CS_E_INTERNAL, "shopee: %s is not an HTTP operation",
+                            cx_op_name(op));
+    }
+}
+
+static cx_item_state item_state(const char *s)
+{
+    if (!s) return CX_ITEM_UNKNOWN;
+    if (!strcmp(s, "NORMAL")) return CX_ITEM_LIVE;
+    if (!strcmp(s, "REVIEWING")) return CX_ITEM_PENDING;
+    if (!strcmp(s, "BANNED")) return CX_ITEM_REJECTED;
+    if (!strcmp(s, "UNLIST") || !strcmp(s, "SELLER_DELETE") || !strcmp(s, "SHOPEE_DELETE"))
+        return CX_ITEM_DELISTED;
+    return CX_ITEM_UNKNOWN;
+}
+
+static void banned(cx_outcome *out)
+{
+    cx_outcome_reject(out, "", "BANNED",
+                      "Shopee đã khoá (BANNED) sản phẩm này vì vi phạm chính sách đăng bán; xem lý "
+                      "do trong Kênh Người Bán Shopee, sửa nội dung rồi đăng lại.",
+                      "Shopee banned the item for a listing-policy violation; see Seller Centre.");
+    out->state = CX_ITEM_REJECTED;
+}
+
+static int token_fields(const json_t *j, const cx_input *in, cx_outcome *out)
+{
+    const char *at = json_string_value(json_object_get(j, "access_token"));
+    const char *rt = json_string_value(json_object_get(j, "refresh_token"));
+    long long exp = cx_json_int(j, "expire_in", -1);
+    if (!at || !rt || !*at || !*rt || exp <= 0 || strlen(at) >= CX_TOKEN_MAX ||
+        strlen(rt) >= CX_TOKEN_MAX)
+        return -1;
+    cx_copy(out->access_token, sizeof out->access_token, at);
+    cx_copy(out->refresh_token, sizeof out->refresh_token, rt);
+    out->access_expires_at = in->now_ms / 1000 + exp;
+    out->refresh_expires_at = in->now_ms / 1000 + SHOPEE_REFRESH_LIFETIME;
+    if (cx_json_text(j, "shop_id", out->shop_id, sizeof out->shop_id) && in->account &&
+        in->account->shop_id)
+        cx_copy(out->shop_id, sizeof out->shop_id, in->account->shop_id);
+    return 0;
+}
+
+static void shopee_parse(cx_op op, const cx_input *in, const cx_response *resp, cx_outcome *out)
+{
+    cx_outcome_init(out);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
+    const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (e && *e) {
+        cx_out_error(out, "Shopee", e, msg, resp->status, ra);
+        /* A bad code or refresh token means authorising again, not fixing a product. */
+        if ((op == CX_OP_TOKEN_EXCHANGE || op == CX_OP_TOKEN_REFRESH) &&
+            (out->result == CX_REJECTED || out->result == CX_NOT_FOUND)) {
+            char code[64];
+            cx_copy(code, sizeof code, e);
+            out->nreasons = 0;
+            cx_out_reauth(out, code, msg);
+        }
+        /* Looking an item up: "not found" is an answer, not a failure. */
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    if (!j) {
+        cx_out_retry(out, 10, 1, "malformed_response", "unreadable answer");
+        goto done;
+    }
+    json_t *r = json_object_get(j, "response");
+    switch (op) {
+    case CX_OP_TOKEN_EXCHANGE:
+    case CX_OP_TOKEN_REFRESH:
+        if (token_fields(j, in, out)) cx_out_retry(out, 10, 1, "malformed_response", "no tokens");
+        break;
+    case CX_OP_IMAGE_UPLOAD: {
+        json_t *info = json_object_get(r, "image_info");
+        if (cx_json_text(info, "image_id", out->image_id, sizeof out->image_id) ||
+            !out->image_id[0])
+            cx_out_retry(out, 10, 1, "malformed_response", "no image_id");
+        break;
+    }
+    case CX_OP_CREATE_ITEM:
+    case CX_OP_UPDATE_ITEM:
+        if (cx_json_text(r, "item_id", out->item_id, sizeof out->item_id)) {
+            if (op == CX_OP_UPDATE_ITEM && in->listing && in->listing->item_id) {
+                cx_copy(out->item_id, sizeof out->item_id, in->listing->item_id);
+            } else {
+                cx_out_retry(out, 10, 1, "malformed_response", "no item_id");
+                break;
+            }
+        }
+        out->state = item_state(json_string_value(json_object_get(r, "item_status")));
+        if (out->state == CX_ITEM_UNKNOWN) out->state = CX_ITEM_PENDING;
+        if (out->state == CX_ITEM_REJECTED) banned(out);
+        break;
+    case CX_OP_GET_ITEM_BY_SKU: {
+        json_t *ids = json_object_get(r, "item_id_list");
+        if (r && !ids) ids = json_object_get(r, "item"); /* tolerated older shape */
+        if (!json_is_array(ids) || !json_array_size(ids)) {
+            out->result = CX_NOT_FOUND;
+            break;
+        }
+        json_t *first = json_array_get(ids, 0);
+        if (json_is_object(first)) first = json_object_get(first, "item_id");
+        if (json_is_integer(first))
+            snprintf(out->item_id, sizeof out->item_id, "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(first));
+        else if (json_is_string(first))
+            cx_copy(out->item_id, sizeof out->item_id, json_string_value(first));
+        else
+            cx_out_retry(out, 10, 1, "malformed_response", "bad item id");
+        break;
+    }
+    case CX_OP_GET_STATUS: {
+        json_t *item = json_array_get(json_object_get(r, "item_list"), 0);
+        if (!json_is_object(item)) {
+            out->result = CX_NOT_FOUND;
+            break;
+        }
+        cx_json_text(item, "item_id", out->item_id, sizeof out->item_id);
+        cx_json_text(item, "item_sku", out->sku, sizeof out->sku);
+        out->state = item_state(json_string_value(json_object_get(item, "item_status")));
+        if (out->state == CX_ITEM_UNKNOWN)
+            cx_out_retry(out, 60, 0, "unknown_item_status", "unrecognised item_status");
+        else if (out->state == CX_ITEM_REJECTED)
+            banned(out);
+        break;
+    }
+    default:
+        cx_out_retry(out, 60, 0, "unsupported_operation", cx_op_name(op));
+        break;
+    }
+done:
+    json_decref(j);
+}
+
+static void shopee_verify_push(const cx_input *in, cx_outcome *out)
+{
+    cx_outcome_init(out);
+    const cx_market *mp = in->mp;
+    if (!mp || !mp->secret || !*mp->secret || !mp->push_url ||
+        !cx_shopee_push_verify(mp->secret, mp->push_url, in->push_body, in->push_len,
+                               in->push_authorization)) {
+        cx_outcome_reject(out, "", "push_signature_invalid", "Chữ ký thông báo không hợp lệ",
+                          "Invalid push signature");
+        return;
+    }
+    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL};
+    json_t *j = cx_json_body(&r);
+    if (!j) {
+        cx_outcome_reject(out, "", "push_malformed", "Thông báo từ sàn không đọc được",
+                          "Unreadable push body");
+        return;
+    }
+    out->push_code = (int)cx_json_int(j, "code", 0);
+    cx_json_text(j, "shop_id", out->shop_id, sizeof out->shop_id);
+    json_t *d = json_object_get(j, "data");
+    cx_json_text(d, "item_id", out->item_id, sizeof out->item_id);
+    out->state = item_state(json_string_value(json_object_get(d, "item_status")));
+    json_decref(j);
+}
+
+const cx_connector cx_shopee = {
+    .code = "shopee",
+    .alias = NULL,
+    .display_name = "Shopee",
+    .kind = CX_KIND_API,
+    .default_domain = "shopee.vn",
+    .display_order = 3,
+    .ops = CX_OPBIT(CX_OP_AUTHORIZE_LINK) | CX_OPBIT(CX_OP_TOKEN_EXCHANGE) |
+           CX_OPBIT(CX_OP_TOKEN_REFRESH) | CX_OPBIT(CX_OP_IMAGE_UPLOAD) |
+           CX_OPBIT(CX_OP_CREATE_ITEM) | CX_OPBIT(CX_OP_UPDATE_ITEM) |
+           CX_OPBIT(CX_OP_GET_ITEM_BY_SKU) | CX_OPBIT(CX_OP_GET_STATUS) |
+           CX_OPBIT(CX_OP_VERIFY_PUSH),
+    .build = shopee_build,
+    .parse = shopee_parse,
+    .verify_push = shopee_verify_push,
+    .assisted = NULL,
+};

@@ -1,0 +1,383 @@
+/* connectors/tiktok: TikTok Shop Partner API 202309 — builds requests and parses answers, no I/O.
+ * Wire shapes (MARKETPLACES.md; the simulator in connectors/sandbox/ speaks the same):
+ *   query        app_key, [shop_cipher,] timestamp (s), [op params,] sign — sign over sorted params
+ *                except sign/access_token, path prefixed, JSON body appended, wrapped in secret
+ *   header       x-tts-access-token: <access token> (shop calls)
+ *   auth link    {tiktok.auth_url}/oauth/authorize?app_key&state (the legacy link form; newer
+ *                apps use a service_id link from Partner Center)
+ *   token        GET {auth_url}/api/v2/token/get?app_key&app_secret&auth_code&grant_type=
+ *                authorized_code;  refresh: /api/v2/token/refresh?…&refresh_token&grant_type=
+ *                refresh_token → data.access_token, access_token_expire_in (Unix time),
+ *                refresh_token, refresh_token_expire_in, seller_name
+ *   shop         GET  /authorization/202309/shops → data.shops[0].cipher, name
+ *   image        POST /product/202309/images/upload multipart data=<file>, use_case=MAIN_IMAGE
+ *                → data.uri
+ *   create       POST /product/202309/products → data.product_id
+ *   update       PUT  /product/202309/products/{id}
+ *   by SKU       POST /product/202309/products/search?page_size=10 {"seller_skus":["CS-…"]}
+ *                → data.products[0].id
+ *   status       GET  /product/202309/products/{id} → data.status ACTIVATE|PENDING|FAILED|DRAFT|
+ *                SELLER_DEACTIVATED|PLATFORM_DEACTIVATED|FREEZE|DELETED, audit_failed_reasons
+ *   errors       {"code":N,"message":"…","request_id":"…"} (0 = success); HTTP 429 or code
+ *                36009002 = throttled; 105001/105002 = access token invalid/expired */
+#include "connectors/connector.h"
+#include "connectors/cxutil.h"
+#include "connectors/registry.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define URL_MAX 16384
+
+static int tiktok_request(cx_request *req, cx_op op, const char *method, const cx_input *in,
+                          const char *path, int shop_call, const cx_param *extra, size_t nextra,
+                          const char *body, size_t bodylen, cs_error *err)
+{
+    const cx_market *mp = in->mp;
+    if (cx_need_cfg(mp->base_url, "tiktok.base_url", err) ||
+        cx_need_cfg(mp->app_id, "tiktok.app_key", err) ||
+        cx_need_cfg(mp->secret, "tiktok.app_secret", err) || cx_need_account(in, shop_call, err))
+        return -1;
+    char ts[24], sign[65];
+    snprintf(ts, sizeof ts, "%lld", in->now_ms / 1000);
+    cx_param q[8];
+    size_t n = 0;
+    q[n++] = (cx_param){"app_key", mp->app_id};
+    if (shop_call) q[n++] = (cx_param){"shop_cipher", in->account->shop_id};
+    q[n++] = (cx_param){"timestamp", ts};
+    for (size_t i = 0; i < nextra && n < 7; i++)
+        q[n++] = extra[i];
+    if (cx_tiktok_sign(mp->secret, path, q, n, body, bodylen, sign))
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    q[n++] = (cx_param){"sign", sign};
+    cs_buf u;
+    cs_buf_init(&u, URL_MAX);
+    int bad = cx_url_base(&u, mp->base_url, path) || cx_query(&u, q, n, '?') ||
+              cx_req_start(req, op, method, u.data) ||
+              cx_req_header(req, "x-tts-access-token", in->account->access_token) ||
+              (body && cx_req_body(req, "application/json", body, bodylen));
+    cs_buf_free(&u);
+    return bad ? cs_error_set(err, CS_E_NOMEM, NULL) : 0;
+}
+
+static char *product_body(const cx_input *in, cs_error *err)
+{
+    const cx_listing *l = in->listing;
+    char sku[24], price[24], w[32];
+    cx_sku(l->listing_id, sku);
+    snprintf(price, sizeof price, "%lld", l->price_vnd);
+    snprintf(w, sizeof w, "%ld.%03ld", l->weight_g / 1000, l->weight_g % 1000);
+    json_t *o = json_object(), *imgs = json_array(), *inv = NULL;
+    char *out = NULL;
+    if (!o || !imgs) goto oom;
+    for (size_t i = 0; i < l->nimages; i++)
+        if (json_array_append_new(imgs, json_pack("{s:s}", "uri", l->image_ids[i]))) goto oom;
+    if (in->mp->warehouse_id && *in->mp->warehouse_id)
+        inv = json_pack("[{s:s,s:I}]", "warehouse_id", in->mp->warehouse_id, "quantity",
+                        (json_int_t)l->stock);
+    else
+        inv = json_pack("[{s:I}]", "quantity", (json_int_t)l->stock);
+    if (!inv) goto oom;
+    json_t *skus = json_pack("[{s:s,s:{s:s,s:s},s:o}]", "seller_sku", sku, "price", "amount", price,
+                             "currency", "VND", "inventory", inv);
+    inv = NULL;
+    json_t *images = imgs;
+    imgs = NULL;
+    /* every cx_jset runs (|=, not ||) so each value is consumed even after a failure */
+    int bad = cx_jset(o, "title", json_string(l->name));
+    bad |= cx_jset(o, "description", json_string(l->description ? l->description : ""));
+    bad |= cx_jset(o, "category_id", json_string(l->category->external_id));
+    bad |= cx_jset(o, "main_images", images);
+    bad |= cx_jset(o, "skus", skus);
+    bad |= cx_jset(o, "package_weight", json_pack("{s:s,s:s}", "value", w, "unit", "KILOGRAM"));
+    if (bad) goto oom;
+    if (l->length_mm > 0 && l->width_mm > 0 && l->height_mm > 0) {
+        char a[24], b[24], c[24];
+        snprintf(a, sizeof a, "%ld", (l->length_mm + 9) / 10);
+        snprintf(b, sizeof b, "%ld", (l->width_mm + 9) / 10);
+        snprintf(c, sizeof c, "%ld", (l->height_mm + 9) / 10);
+        if (cx_jset(o, "package_dimensions",
+                    json_pack("{s:s,s:s,s:s,s:s}", "length", a, "width", b, "height", c, "unit",
+                              "CENTIMETER")))
+            goto oom;
+    }
+    if (cx_json_merge(o, l->category->attributes_json, err)) goto done;
+    out = cx_json_dump(o, NULL);
+    if (out) goto done;
+oom:
+    cs_error_set(err, CS_E_NOMEM, NULL);
+done:
+    json_decref(o);
+    json_decref(imgs);
+    json_decref(inv);
+    return out;
+}
+
+static int tiktok_build(cx_op op, const cx_input *in, cx_request *req, cs_error *err)
+{
+    const cx_market *mp = in->mp;
+    if (!mp) return cs_error_set(err, CS_E_INTERNAL, "no marketplace");
+    switch (op) {
+    case CX_OP_AUTHORIZE_LINK:
+    case CX_OP_TOKEN_EXCHANGE:
+    case CX_OP_TOKEN_REFRESH: {
+        if (cx_need_cfg(mp->auth_url, "tiktok.auth_url", err) ||
+            cx_need_cfg(mp->app_id, "tiktok.app_key", err))
+            return -1;
+        cs_buf u;
+        cs_buf_init(&u, URL_MAX);
+        int bad;
+        if (op == CX_OP_AUTHORIZE_LINK) {
+            cx_param q[] = {{"app_key", mp->app_id}, {"state", in->oauth_state}};
+            bad = cx_url_base(&u, mp->auth_url, "/oauth/authorize") || cx_query(&u, q, 2, '?');
+        } else {
+            int ex = op == CX_OP_TOKEN_EXCHANGE;
+            const char *v = ex ? in->auth_code : (in->account ? in->account->refresh_token : NULL);
+            if (cx_need_cfg(mp->secret, "tiktok.app_secret", err)) return -1;
+            if (!v || !*v)
+                return cs_error_set(err, CS_E_MP_REAUTHORIZE, ex ? "no code" : "no refresh token");
+            cx_param q[] = {{"app_key", mp->app_id},
+                            {"app_secret", mp->secret},
+                            {ex ? "auth_code" : "refresh_token", v},
+                            {"grant_type", ex ? "authorized_code" : "refresh_token"}};
+            bad =
+                cx_url_base(&u, mp->auth_url, ex ? "/api/v2/token/get" : "/api/v2/token/refresh") ||
+                cx_query(&u, q, 4, '?');
+        }
+        bad = bad || cx_req_start(req, op, "GET", u.data);
+        cs_buf_free(&u);
+        return bad ? cs_error_set(err, CS_E_NOMEM, NULL) : 0;
+    }
+    case CX_OP_GET_SHOP:
+        return tiktok_request(req, op, "GET", in, "/authorization/202309/shops", 0, NULL, 0, NULL,
+                              0, err);
+    case CX_OP_IMAGE_UPLOAD: {
+        const cx_image *im = in->image;
+        if (!im || !im->data || !im->len) return cs_error_field(err, "images", CS_F_REQUIRED, NULL);
+        if (tiktok_request(req, op, "POST", in, "/product/202309/images/upload", 0, NULL, 0, NULL,
+                           0, err))
+            return -1;
+        if (cx_req_part(req, "data", im->filename ? im->filename : "image.jpg",
+                        im->content_type ? im->content_type : "image/jpeg", im->data, im->len, 0) ||
+            cx_req_part(req, "use_case", NULL, NULL, "MAIN_IMAGE", 10, 1))
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        return 0;
+    }
+    case CX_OP_CREATE_ITEM:
+    case CX_OP_UPDATE_ITEM: {
+        int create = op == CX_OP_CREATE_ITEM;
+        if (cx_need_listing(in, err)) return -1;
+        if (!in->listing->nimages) return cs_error_field(err, "images", CS_F_REQUIRED, NULL);
+        if (!create && (!in->listing->item_id || !*in->listing->item_id))
+            return cs_error_set(err, CS_E_INTERNAL, "update without a TikTok product id");
+        char path[160];
+        if (create)
+            snprintf(path, sizeof path, "/product/202309/products");
+        else if (snprintf(path, sizeof path, "/product/202309/products/%s", in->listing->item_id) >=
+                 (int)sizeof path)
+            return cs_error_set(err, CS_E_INTERNAL, "item id too long");
+        char *body = product_body(in, err);
+        if (!body) return -1;
+        int rc = tiktok_request(req, op, create ? "POST" : "PUT", in, path, 1, NULL, 0, body,
+                                strlen(body), err);
+        cs_free(body);
+        return rc;
+    }
+    case CX_OP_GET_ITEM_BY_SKU: {
+        char sku[24], body[96];
+        if (!in->listing) return cs_error_set(err, CS_E_INTERNAL, "listing missing");
+        cx_sku(in->listing->listing_id, sku);
+        snprintf(body, sizeof body, "{\"seller_skus\":[\"%s\"]}", sku);
+        cx_param q[] = {{"page_size", "10"}};
+        return tiktok_request(req, op, "POST", in, "/product/202309/products/search", 1, q, 1, body,
+                              strlen(body), err);
+    }
+    case CX_OP_GET_STATUS: {
+        char path[160];
+        if (!in->listing || !in->listing->item_id || !*in->listing->item_id)
+            return cs_error_set(err, CS_E_INTERNAL, "status without a TikTok product id");
+        if (snprintf(path, sizeof path, "/product/202309/products/%s", in->listing->item_id) >=
+            (int)sizeof path)
+            return cs_error_set(err, CS_E_INTERNAL, "item id too long");
+        return tiktok_request(req, op, "GET", in, path, 1, NULL, 0, NULL, 0, err);
+    }
+    default:
+        return cs_error_set(err, CS_E_INTERNAL, "tiktok: %s is not an HTTP operation",
+                            cx_op_name(op));
+    }
+}
+
+static cx_item_state item_state(const char *s)
+{
+    if (!s) return CX_ITEM_UNKNOWN;
+    if (!strcmp(s, "ACTIVATE")) return CX_ITEM_LIVE;
+    if (!strcmp(s, "PENDING") || !strcmp(s, "DRAFT")) return CX_ITEM_PENDING;
+    if (!strcmp(s, "FAILED")) return CX_ITEM_REJECTED;
+    if (!strcmp(s, "SELLER_DEACTIVATED") || !strcmp(s, "PLATFORM_DEACTIVATED") ||
+        !strcmp(s, "FREEZE") || !strcmp(s, "DELETED"))
+        return CX_ITEM_DELISTED;
+    return CX_ITEM_UNKNOWN;
+}
+
+/* audit_failed_reasons: [{"position":"…","reasons":["…"],"suggestions":["…"]}] */
+static void audit_failed(cx_outcome *out, const json_t *reasons)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(reasons, i, r)
+    {
+        const char *pos = json_string_value(json_object_get(r, "position"));
+        const char *why = json_string_value(json_array_get(json_object_get(r, "reasons"), 0));
+        const char *fix = json_string_value(json_array_get(json_object_get(r, "suggestions"), 0));
+        const char *field = cx_field_guess(pos);
+        if (!field) field = cx_field_guess(why);
+        char vi[320], en[320];
+        snprintf(vi, sizeof vi, "TikTok Shop không duyệt: «%s» — %s%s%s. Sửa rồi đăng lại.",
+                 field ? cx_field_label_vi(field) : (pos ? pos : "sản phẩm"),
+                 why ? why : "không nêu lý do", fix ? "; gợi ý: " : "", fix ? fix : "");
+        snprintf(en, sizeof en, "TikTok Shop audit failed at %s: %s", pos ? pos : "item",
+                 why ? why : "no reason given");
+        cx_outcome_reject(out, field ? field : "", "AUDIT_FAILED", vi, en);
+    }
+    if (!out->nreasons)
+        cx_outcome_reject(out, "", "AUDIT_FAILED",
+                          "TikTok Shop không duyệt sản phẩm (không nêu lý do). Kiểm tra lại nội "
+                          "dung rồi đăng lại.",
+                          "TikTok Shop audit failed (no reason given)");
+    out->state = CX_ITEM_REJECTED;
+}
+
+/* TikTok gives token expiries as Unix times; tolerate a lifetime in seconds too. */
+static long long expiry(long long v, long long now)
+{
+    if (v <= 0) return 0;
+    return v < 1000000000LL ? now + v : v;
+}
+
+static void tiktok_parse(cx_op op, const cx_input *in, const cx_response *resp, cx_outcome *out)
+{
+    cx_outcome_init(out);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    long long now = in->now_ms / 1000;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    long long code = j ? cx_json_int(j, "code", -1) : -1;
+    if (resp->status == 429 || code == 36009002) {
+        char c[24];
+        snprintf(c, sizeof c, "%lld", code == -1 ? 429LL : code);
+        cx_out_retry(out, cx_retry_after(resp, in->now_ms, 1), 0, code == -1 ? "http_429" : c,
+                     j ? json_string_value(json_object_get(j, "message")) : "throttled");
+        goto done;
+    }
+    if (j && json_object_get(j, "code") && code != 0) {
+        char c[24];
+        const char *msg = json_string_value(json_object_get(j, "message"));
+        snprintf(c, sizeof c, "%lld", code);
+        cx_out_error(out, "TikTok Shop", c, msg, resp->status, ra);
+        if ((op == CX_OP_TOKEN_EXCHANGE || op == CX_OP_TOKEN_REFRESH) &&
+            (out->result == CX_REJECTED || out->result == CX_NOT_FOUND)) {
+            out->nreasons = 0;
+            cx_out_reauth(out, c, msg);
+        } else if ((op == CX_OP_GET_STATUS) && resp->status == 404) {
+            out->nreasons = 0;
+            out->result = CX_NOT_FOUND;
+        }
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    if (!j) {
+        cx_out_retry(out, 10, 1, "malformed_response", "unreadable answer");
+        goto done;
+    }
+    json_t *d = json_object_get(j, "data");
+    switch (op) {
+    case CX_OP_TOKEN_EXCHANGE:
+    case CX_OP_TOKEN_REFRESH: {
+        const char *at = json_string_value(json_object_get(d, "access_token"));
+        const char *rt = json_string_value(json_object_get(d, "refresh_token"));
+        long long ae = expiry(cx_json_int(d, "access_token_expire_in", 0), now);
+        if (!at || !rt || !*at || !*rt || !ae || strlen(at) >= CX_TOKEN_MAX ||
+            strlen(rt) >= CX_TOKEN_MAX) {
+            cx_out_retry(out, 10, 1, "malformed_response", "no tokens");
+            break;
+        }
+        cx_copy(out->access_token, sizeof out->access_token, at);
+        cx_copy(out->refresh_token, sizeof out->refresh_token, rt);
+        out->access_expires_at = ae;
+        out->refresh_expires_at = expiry(cx_json_int(d, "refresh_token_expire_in", 0), now);
+        cx_json_text(d, "seller_name", out->shop_name, sizeof out->shop_name);
+        break;
+    }
+    case CX_OP_GET_SHOP: {
+        json_t *s = json_array_get(json_object_get(d, "shops"), 0);
+        if (cx_json_text(s, "cipher", out->shop_id, sizeof out->shop_id) || !out->shop_id[0]) {
+            out->result = CX_NOT_FOUND;
+            break;
+        }
+        cx_json_text(s, "name", out->shop_name, sizeof out->shop_name);
+        break;
+    }
+    case CX_OP_IMAGE_UPLOAD:
+        if (cx_json_text(d, "uri", out->image_id, sizeof out->image_id) || !out->image_id[0])
+            cx_out_retry(out, 10, 1, "malformed_response", "no image uri");
+        break;
+    case CX_OP_CREATE_ITEM:
+    case CX_OP_UPDATE_ITEM:
+        if (cx_json_text(d, "product_id", out->item_id, sizeof out->item_id)) {
+            if (op == CX_OP_UPDATE_ITEM && in->listing && in->listing->item_id) {
+                cx_copy(out->item_id, sizeof out->item_id, in->listing->item_id);
+            } else {
+                cx_out_retry(out, 10, 1, "malformed_response", "no product_id");
+                break;
+            }
+        }
+        out->state = CX_ITEM_PENDING; /* every new or edited product is audited */
+        break;
+    case CX_OP_GET_ITEM_BY_SKU: {
+        json_t *p = json_array_get(json_object_get(d, "products"), 0);
+        if (!json_is_object(p) || cx_json_text(p, "id", out->item_id, sizeof out->item_id)) {
+            out->result = CX_NOT_FOUND;
+            break;
+        }
+        out->state = item_state(json_string_value(json_object_get(p, "status")));
+        json_t *s0 = json_array_get(json_object_get(p, "skus"), 0);
+        cx_json_text(s0, "seller_sku", out->sku, sizeof out->sku);
+        break;
+    }
+    case CX_OP_GET_STATUS:
+        if (!json_is_object(d) || cx_json_text(d, "id", out->item_id, sizeof out->item_id)) {
+            out->result = CX_NOT_FOUND;
+            break;
+        }
+        out->state = item_state(json_string_value(json_object_get(d, "status")));
+        if (out->state == CX_ITEM_UNKNOWN)
+            cx_out_retry(out, 60, 0, "unknown_item_status", "unrecognised status");
+        else if (out->state == CX_ITEM_REJECTED)
+            audit_failed(out, json_object_get(d, "audit_failed_reasons"));
+        break;
+    default:
+        cx_out_retry(out, 60, 0, "unsupported_operation", cx_op_name(op));
+        break;
+    }
+done:
+    json_decref(j);
+}
+
+const cx_connector cx_tiktok = {
+    .code = "tiktok",
+    .alias = "tiktokshop",
+    .display_name = "TikTok Shop",
+    .kind = CX_KIND_API,
+    .default_domain = "tiktok.com",
+    .display_order = 5,
+    .ops = CX_OPBIT(CX_OP_AUTHORIZE_LINK) | CX_OPBIT(CX_OP_TOKEN_EXCHANGE) |
+           CX_OPBIT(CX_OP_TOKEN_REFRESH) | CX_OPBIT(CX_OP_GET_SHOP) | CX_OPBIT(CX_OP_IMAGE_UPLOAD) |
+           CX_OPBIT(CX_OP_CREATE_ITEM) | CX_OPBIT(CX_OP_UPDATE_ITEM) |
+           CX_OPBIT(CX_OP_GET_ITEM_BY_SKU) | CX_OPBIT(CX_OP_GET_STATUS),
+    .build = tiktok_build,
+    .parse = tiktok_parse,
+    .verify_push = NULL,
+    .assisted = NULL,
+};
