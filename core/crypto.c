@@ -179,9 +179,8 @@ static int parse_keyfile(const char *path, char *text, struct keyset *ks, cs_err
                 return keyfile_error(err, path, "line %d: key must be 64 hex digits", lineno);
             ks->have_index = 1;
         } else {
-            return keyfile_error(err, path,
-                                 "line %d: expected 'seal <id> <64 hex>' or 'index <64 hex>'",
-                                 lineno);
+            return keyfile_error(
+                err, path, "line %d: expected 'seal <id> <64 hex>' or 'index <64 hex>'", lineno);
         }
     }
     if (!ks->active) return keyfile_error(err, path, "no 'seal' key");
@@ -302,9 +301,12 @@ static int fsync_parent(const char *path)
     if (n >= sizeof dir) return -1;
     memcpy(dir, path, n + 1);
     char *slash = strrchr(dir, '/');
-    if (slash == dir) slash[1] = '\0';
-    else if (slash) *slash = '\0';
-    else memcpy(dir, ".", 2);
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        memcpy(dir, ".", 2);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = fsync(fd);
@@ -335,15 +337,16 @@ int cs_crypto_keyfile_create(const char *path, cs_error *err)
     }
     cs_hex(k[0], KEY_LEN, hex[0]);
     cs_hex(k[1], KEY_LEN, hex[1]);
-    int n = snprintf(text, sizeof text, "%sseal 1 %s\nindex %s\n", KEYFILE_HEADER, hex[0],
-                     hex[1]);
+    int n = snprintf(text, sizeof text, "%sseal 1 %s\nindex %s\n", KEYFILE_HEADER, hex[0], hex[1]);
     if (n < 0 || (size_t)n >= sizeof text) {
         cs_error_set(err, CS_E_INTERNAL, "key file text too long");
         goto out;
     }
     if (write_new(path, text, (size_t)n) != 0) {
-        if (errno == EEXIST) rc = 0; /* another process made it first: use theirs */
-        else keyfile_error(err, path, "cannot write: %s", strerror(errno));
+        if (errno == EEXIST)
+            rc = 0; /* another process made it first: use theirs */
+        else
+            keyfile_error(err, path, "cannot write: %s", strerror(errno));
         goto out;
     }
     fsync_parent(path);
@@ -440,8 +443,8 @@ int cs_seal(const void *pt, size_t n, const char *aad, unsigned char **out, size
      * can be altered without the tag failing. */
     if (!ctx || EVP_EncryptInit_ex2(ctx, gcm, keys.seal[keys.active], nonce, NULL) != 1 ||
         EVP_EncryptUpdate(ctx, NULL, &len, buf, HDR_LEN) != 1 ||
-        (*aad && EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
-                                   (int)strlen(aad)) != 1) ||
+        (*aad &&
+         EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1) ||
         (n && EVP_EncryptUpdate(ctx, ct, &len, pt, (int)n) != 1) ||
         EVP_EncryptFinal_ex(ctx, ct + (n ? (size_t)len : 0), &len) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, ct + n) != 1)
@@ -479,8 +482,8 @@ int cs_unseal(const unsigned char *in, size_t n, const char *aad, unsigned char 
     ctx = EVP_CIPHER_CTX_new();
     if (!ctx || EVP_DecryptInit_ex2(ctx, gcm, keys.seal[in[1]], nonce, NULL) != 1 ||
         EVP_DecryptUpdate(ctx, NULL, &len, in, HDR_LEN) != 1 ||
-        (*aad && EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad,
-                                   (int)strlen(aad)) != 1) ||
+        (*aad &&
+         EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1) ||
         (ctlen && EVP_DecryptUpdate(ctx, pt, &len, ct, (int)ctlen) != 1) ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)tag) != 1 ||
         EVP_DecryptFinal_ex(ctx, pt + (ctlen ? (size_t)len : 0), &len) != 1)

@@ -32,7 +32,8 @@ static size_t space_len(const char *p)
 static const char *skip_spaces(const char *p)
 {
     size_t k;
-    while ((k = space_len(p)) != 0 || *p == '\n' || *p == '\r') p += k ? k : 1;
+    while ((k = space_len(p)) != 0 || *p == '\n' || *p == '\r')
+        p += k ? k : 1;
     return p;
 }
 
@@ -218,16 +219,19 @@ static int looks_scientific(const char *s, const char *e)
 {
     const char *p = s;
     int mant = 0;
-    while (p < e && is_digit(*p)) p++, mant++;
+    while (p < e && is_digit(*p))
+        p++, mant++;
     if (p < e && (*p == '.' || *p == ',')) {
         p++;
-        while (p < e && is_digit(*p)) p++, mant++;
+        while (p < e && is_digit(*p))
+            p++, mant++;
     }
     if (!mant || p >= e || (*p != 'e' && *p != 'E')) return 0;
     p++;
     if (p < e && *p == '+') p++;
     if (p >= e || !is_digit(*p)) return 0;
-    while (p < e && is_digit(*p)) p++;
+    while (p < e && is_digit(*p))
+        p++;
     return p == e;
 }
 
@@ -362,7 +366,8 @@ static int parse_serial(const char *s, const char *e, vn_date *out)
     if (p == s) return -1;
     if (p < e && *p == '.') {
         if (++p == e) return -1;
-        while (p < e && is_digit(*p)) p++;
+        while (p < e && is_digit(*p))
+            p++;
     }
     if (p != e || v < 1 || v == 60) return -1;
     /* A bare number that reads as a year is a birth year typed alone ("1998"), not a day in
@@ -467,7 +472,8 @@ static char *u8_map(const char *in, utf8proc_option_t opts, utf8proc_custom_func
         return NULL;
     }
     const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)in;
-    utf8proc_ssize_t n = utf8proc_decompose_custom(s, (utf8proc_ssize_t)len, NULL, 0, opts, fn, NULL);
+    utf8proc_ssize_t n =
+        utf8proc_decompose_custom(s, (utf8proc_ssize_t)len, NULL, 0, opts, fn, NULL);
     if (n < 0) {
         fail(why, n == UTF8PROC_ERROR_NOMEM ? CS_E_NOMEM : CS_F_UTF8);
         return NULL;
@@ -530,8 +536,8 @@ char *vn_fold(const char *in)
     /* COMPAT too, so full-width letters and ligatures fold to their ASCII letters; IGNORE drops
      * zero-width characters pasted from the web. */
     char *r = u8_map(in,
-                     UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK |
-                         UTF8PROC_CASEFOLD | UTF8PROC_IGNORE | UTF8PROC_STABLE,
+                     UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD |
+                         UTF8PROC_IGNORE | UTF8PROC_STABLE,
                      map_dd, NULL);
     if (r) squeeze(r, 1);
     return r;

@@ -43,7 +43,8 @@ static void test_buf_basic(void **state)
     assert_string_equal(b.data, "");
     assert_int_equal(b.cap, cap); /* memory kept for reuse */
     /* growth across many doublings keeps the content */
-    for (int i = 0; i < 10000; i++) assert_int_equal(cs_buf_printf(&b, "%04d", i % 10000), 0);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(cs_buf_printf(&b, "%04d", i % 10000), 0);
     assert_int_equal(b.len, 40000);
     assert_memory_equal(b.data + 4 * 1234, "1234", 4);
     char *s = cs_buf_steal(&b);
@@ -183,7 +184,8 @@ static void test_mem_wrappers(void **state)
     cs_free(z);
     unsigned char *c = cs_calloc(16, 4);
     assert_non_null(c);
-    for (int i = 0; i < 64; i++) assert_int_equal(c[i], 0);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(c[i], 0);
     cs_free(c);
     assert_null(cs_calloc(SIZE_MAX, 16)); /* n × size overflow */
     assert_null(cs_strdup(NULL));

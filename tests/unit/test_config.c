@@ -101,8 +101,8 @@ static cs_error load_bad(const char *path, const char *field, cs_code code)
     assert_int_equal(err.code, CS_E_CONFIG);
     for (size_t i = 0; i < err.nfields; i++)
         if (!strcmp(err.fields[i].field, field) && err.fields[i].code == code) return err;
-    fail_msg("no %s error on %s (%zu fields, first '%s')", cs_code_name(code), field,
-             err.nfields, err.nfields ? err.fields[0].field : "");
+    fail_msg("no %s error on %s (%zu fields, first '%s')", cs_code_name(code), field, err.nfields,
+             err.nfields ? err.fields[0].field : "");
     return err;
 }
 
@@ -295,7 +295,8 @@ static void test_secrets(void **state)
     file_path(big, sizeof big, "big");
     f = fopen(big, "w");
     assert_non_null(f);
-    for (int i = 0; i < 5000; i++) fputc('k', f);
+    for (int i = 0; i < 5000; i++)
+        fputc('k', f);
     fclose(f);
     setenv("CHOSO_DB_PASSWORD_FILE", big, 1);
     load_bad(NULL, "CHOSO_DB_PASSWORD_FILE", CS_E_CONFIG);

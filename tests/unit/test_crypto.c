@@ -70,7 +70,8 @@ static int count_named(const char *part)
     DIR *d = opendir(dir);
     assert_non_null(d);
     int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += strstr(e->d_name, part) != NULL;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strstr(e->d_name, part) != NULL;
     closedir(d);
     return n;
 }
@@ -107,7 +108,8 @@ static void test_seal_round_trip(void **state)
         size_t n = sizes[i];
         unsigned char *pt = cs_malloc(n + 1);
         assert_non_null(pt);
-        for (size_t j = 0; j < n; j++) pt[j] = (unsigned char)(j * 7 + 3);
+        for (size_t j = 0; j < n; j++)
+            pt[j] = (unsigned char)(j * 7 + 3);
         unsigned char *sealed, *back;
         size_t slen, blen;
         assert_int_equal(cs_seal(pt, n, "households.cccd", &sealed, &slen), 0);
@@ -342,18 +344,18 @@ static void test_keyfile_format(void **state)
     const char *k = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     const char *k2 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
     static const char *bad[] = {
-        "seal 1 %1$s\n",                                  /* no index key */
-        "index %1$s\n",                                   /* no seal key */
-        "seal 1 %1$s\nseal 1 %2$s\nindex %1$s\n",         /* id twice */
-        "seal 0 %1$s\nindex %1$s\n",                      /* id out of range */
+        "seal 1 %1$s\n",                          /* no index key */
+        "index %1$s\n",                           /* no seal key */
+        "seal 1 %1$s\nseal 1 %2$s\nindex %1$s\n", /* id twice */
+        "seal 0 %1$s\nindex %1$s\n",              /* id out of range */
         "seal 256 %1$s\nindex %1$s\n",
         "seal x %1$s\nindex %1$s\n",
-        "seal 1 %1$s\nindex %1$s\nindex %2$s\n",          /* two index keys */
-        "seal 1 00112233\nindex %1$s\n",                  /* short key */
-        "seal 1 %1$s00\nindex %1$s\n",                    /* long key */
-        "seal 1 %1$s\nindex %1$.63sg\n",                  /* not hex */
+        "seal 1 %1$s\nindex %1$s\nindex %2$s\n", /* two index keys */
+        "seal 1 00112233\nindex %1$s\n",         /* short key */
+        "seal 1 %1$s00\nindex %1$s\n",           /* long key */
+        "seal 1 %1$s\nindex %1$.63sg\n",         /* not hex */
         "seal 1 %1$s extra\nindex %1$s\n",
-        "key %1$s\nseal 1 %1$s\nindex %1$s\n",            /* unknown line */
+        "key %1$s\nseal 1 %1$s\nindex %1$s\n", /* unknown line */
         "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -374,9 +376,8 @@ static void test_keyfile_format(void **state)
     }
     /* comments, blank lines, CRLF, tabs, upper-case hex; the last seal line is active */
     char text[800];
-    snprintf(text, sizeof text,
-             "# keys\r\n\r\n  seal\t3 %s\r\nseal 2 %s\nindex %s\n\n# end\n", k2, k,
-             "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF");
+    snprintf(text, sizeof text, "# keys\r\n\r\n  seal\t3 %s\r\nseal 2 %s\nindex %s\n\n# end\n", k2,
+             k, "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF");
     write_file(path, text, 0600);
     cs_error err;
     cs_error_clear(&err);
@@ -513,8 +514,8 @@ static void test_random(void **state)
     assert_int_equal(strlen(t1), 43);
     assert_string_not_equal(t1, t2);
     for (int i = 0; i < 43; i++)
-        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-                               t1[i]));
+        assert_non_null(
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", t1[i]));
     int count[10] = {0};
     for (int i = 0; i < 2000; i++) {
         char pin[7];
@@ -598,31 +599,35 @@ static void test_pin_hash(void **state)
     const char *salt = strchr(h1 + 16, '$'); /* "$hash" part */
     assert_non_null(salt);
     char m[256];
-    const char *bad[] = {"", "scrypt", "scrypt$", "bcrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$x",
-                         "scrypt$1000$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "scrypt$1024$0$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "scrypt$1024$8$0$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "scrypt$01024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "scrypt$1073741824$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "scrypt$99999999999999999999999$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
-                         "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==",
-                         "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$",
-                         "scrypt$1024$8$1$$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "scrypt$1024$8$1$AAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", /* salt < 16 */
-                         "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",                   /* hash != 32 */
-                         "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*A=",
-                         "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=AA",
-                         "scrypt$-1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="};
+    const char *bad[] = {
+        "",
+        "scrypt",
+        "scrypt$",
+        "bcrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$x",
+        "scrypt$1000$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$1024$0$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$1024$8$0$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$01024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$1073741824$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$99999999999999999999999$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
+        "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==",
+        "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$",
+        "scrypt$1024$8$1$$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$1024$8$1$AAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", /* salt < 16 */
+        "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",                     /* hash != 32 */
+        "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*A=",
+        "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=AA",
+        "scrypt$-1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (cs_pin_verify("482913", bad[i]) != -1) fail_msg("malformed hash %zu accepted", i);
     assert_int_equal(cs_pin_verify(NULL, h1), -1);
     assert_int_equal(cs_pin_verify("482913", NULL), -1);
     /* a well-formed hash of something else: no match, not malformed */
-    assert_int_equal(
-        cs_pin_verify("482913", "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
-                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-        0);
+    assert_int_equal(cs_pin_verify("482913", "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
+                                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                     0);
     /* truncating a real hash breaks it */
     snprintf(m, sizeof m, "%.*s", (int)strlen(h1) - 4, h1);
     assert_int_equal(cs_pin_verify("482913", m), -1);

@@ -26,8 +26,7 @@ static void test_registry_complete(void **state)
             fail_msg("name '%s' used twice (codes %u and %u)", name, i,
                      (unsigned)cs_code_from_name(name));
         int st = cs_code_status(c);
-        if (!(st == 200 || (st >= 400 && st <= 599)))
-            fail_msg("code '%s' has status %d", name, st);
+        if (!(st == 200 || (st >= 400 && st <= 599))) fail_msg("code '%s' has status %d", name, st);
         if (st == 200 && c != CS_OK) fail_msg("code '%s' is an error with status 200", name);
         const char *vi = cs_code_message(c, CS_LANG_VI), *en = cs_code_message(c, CS_LANG_EN);
         if (!vi || !*vi) fail_msg("code '%s' has no Vietnamese message", name);
@@ -147,7 +146,8 @@ static void test_error_fields(void **state)
     assert_int_equal(e.code, CS_E_CONFIG);
     /* past the limit fields are dropped, never written out of bounds */
     cs_error_clear(&e);
-    for (int i = 0; i < CS_MAX_FIELD_ERRORS + 10; i++) cs_error_field(&e, "f", CS_F_REQUIRED, NULL);
+    for (int i = 0; i < CS_MAX_FIELD_ERRORS + 10; i++)
+        cs_error_field(&e, "f", CS_F_REQUIRED, NULL);
     assert_int_equal(e.nfields, CS_MAX_FIELD_ERRORS);
     /* long names and details are cut to fit */
     cs_error_clear(&e);
@@ -194,9 +194,9 @@ static void test_lang_from_header(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry_complete), cmocka_unit_test(test_registry_pinned),
+        cmocka_unit_test(test_registry_complete),     cmocka_unit_test(test_registry_pinned),
         cmocka_unit_test(test_registry_out_of_range), cmocka_unit_test(test_error_set),
-        cmocka_unit_test(test_error_fields),       cmocka_unit_test(test_lang_from_header),
+        cmocka_unit_test(test_error_fields),          cmocka_unit_test(test_lang_from_header),
     };
     return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
 }

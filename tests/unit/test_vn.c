@@ -24,7 +24,10 @@ static void test_phone_valid_shapes(void **state)
         {"091-234-5678", "0912345678"},
         {"(091) 234 5678", "0912345678"},
         {"  0912345678  ", "0912345678"},
-        {"0912\xc2\xa0" "345\xc2\xa0" "678", "0912345678"}, /* NBSP from a web page */
+        {"0912\xc2\xa0"
+         "345\xc2\xa0"
+         "678",
+         "0912345678"}, /* NBSP from a web page */
         {"+84912345678", "0912345678"},
         {"+84 912 345 678", "0912345678"},
         {"+84 (0) 912 345 678", "0912345678"},
@@ -65,11 +68,11 @@ static void test_phone_invalid(void **state)
         const char *in;
         cs_code why;
     } bad[] = {
-        {"02373123456", CS_F_PHONE_LANDLINE},   /* Thanh Hóa landline */
+        {"02373123456", CS_F_PHONE_LANDLINE}, /* Thanh Hóa landline */
         {"0237 3123 456", CS_F_PHONE_LANDLINE},
         {"+84 237 3123456", CS_F_PHONE_LANDLINE},
         {"842373123456", CS_F_PHONE_LANDLINE},
-        {"2373123456", CS_F_PHONE_LANDLINE},    /* landline that lost its zero */
+        {"2373123456", CS_F_PHONE_LANDLINE}, /* landline that lost its zero */
         {"0243123456", CS_F_PHONE_LANDLINE},
         {"0112345678", CS_F_PHONE_PREFIX},
         {"0501234567", CS_F_PHONE_PREFIX},
@@ -79,11 +82,11 @@ static void test_phone_invalid(void **state)
         {"0801234567", CS_F_PHONE_PREFIX},
         {"0311234567", CS_F_PHONE_PREFIX},
         {"0612345678", CS_F_PHONE_PREFIX},
-        {"01651234567", CS_F_PHONE_PREFIX},     /* pre-2018 11-digit mobile */
+        {"01651234567", CS_F_PHONE_PREFIX}, /* pre-2018 11-digit mobile */
         {"112345678", CS_F_PHONE_PREFIX},
         {"", CS_F_PHONE_INVALID},
         {"   ", CS_F_PHONE_INVALID},
-        {"091234567", CS_F_PHONE_INVALID},      /* 9 digits with the zero: one digit short */
+        {"091234567", CS_F_PHONE_INVALID}, /* 9 digits with the zero: one digit short */
         {"09123456789", CS_F_PHONE_INVALID},
         {"12345", CS_F_PHONE_INVALID},
         {"9123456789", CS_F_PHONE_INVALID},
@@ -125,7 +128,10 @@ static void test_cccd_valid(void **state)
     assert_string_equal(out, "038090012345");
     assert_int_equal(vn_cccd_normalize("038.090.012.345", 0, out, &why), 0);
     assert_string_equal(out, "038090012345");
-    assert_int_equal(vn_cccd_normalize("038\xc2\xa0" "090012345", 0, out, &why), 0);
+    assert_int_equal(vn_cccd_normalize("038\xc2\xa0"
+                                       "090012345",
+                                       0, out, &why),
+                     0);
     /* century digit: 0/1 → 1900s, 2/3 → 2000s, 4/5 → 2100s */
     assert_int_equal(vn_cccd_normalize("038199012345", 1999, out, &why), 0);
     assert_int_equal(vn_cccd_normalize("001205012345", 2005, out, &why), 0);
@@ -182,23 +188,23 @@ static void test_cccd_invalid(void **state)
         {"000090012345", 1990, CS_F_CCCD_PROVINCE},
         {"097090012345", 0, CS_F_CCCD_PROVINCE},
         {"999090012345", 0, CS_F_CCCD_PROVINCE},
-        {"038090012345", 1991, CS_F_CCCD_BIRTH},  /* year digits differ */
-        {"038090012345", 2090, CS_F_CCCD_BIRTH},  /* right digits, wrong century */
-        {"038290012345", 1990, CS_F_CCCD_BIRTH},  /* 2 = 2000s */
-        {"038005012345", 2005, CS_F_CCCD_BIRTH},  /* 0 = 1900s */
-        {"038405012345", 2005, CS_F_CCCD_BIRTH},  /* 4 = 2100s */
+        {"038090012345", 1991, CS_F_CCCD_BIRTH}, /* year digits differ */
+        {"038090012345", 2090, CS_F_CCCD_BIRTH}, /* right digits, wrong century */
+        {"038290012345", 1990, CS_F_CCCD_BIRTH}, /* 2 = 2000s */
+        {"038005012345", 2005, CS_F_CCCD_BIRTH}, /* 0 = 1900s */
+        {"038405012345", 2005, CS_F_CCCD_BIRTH}, /* 4 = 2100s */
         {"3.8E+11", 1990, CS_F_CCCD_SCIENTIFIC},
         {"3,8E+11", 1990, CS_F_CCCD_SCIENTIFIC},
         {"3.80901E+11", 0, CS_F_CCCD_SCIENTIFIC},
         {" 3.8e11 ", 0, CS_F_CCCD_SCIENTIFIC},
         {"38090012345", 1990, CS_F_CCCD_INVALID}, /* 11 digits: leading zero lost */
         {"0380900123456", 0, CS_F_CCCD_INVALID},
-        {"173456789", 0, CS_F_CCCD_INVALID},      /* old 9-digit CMND */
+        {"173456789", 0, CS_F_CCCD_INVALID}, /* old 9-digit CMND */
         {"", 0, CS_F_CCCD_INVALID},
         {"03809001234a", 0, CS_F_CCCD_INVALID},
         {"038-090-012-345", 0, CS_F_CCCD_INVALID},
         {"E+11", 0, CS_F_CCCD_INVALID},
-        {"38090012345.0", 0, CS_F_CCCD_INVALID},  /* a float cell, zero lost */
+        {"38090012345.0", 0, CS_F_CCCD_INVALID}, /* a float cell, zero lost */
         {"380900123450.00", 0, CS_F_CCCD_INVALID},
         {"038.090.012.34", 0, CS_F_CCCD_INVALID},
         {".038090012345", 0, CS_F_CCCD_INVALID},
@@ -390,10 +396,18 @@ static void test_text_nfc(void **state)
     expect_clean("Nguye\xcc\x82\xcc\x83n", "Nguy\xe1\xbb\x85n");
     expect_clean("Nguy\xe1\xbb\x85n", "Nguy\xe1\xbb\x85n"); /* already NFC: unchanged */
     /* the two spellings of Hòa/Hoà stay distinct (NFC does not move the tone mark) */
-    expect_clean("Thanh Ho\xcc\x81" "a", "Thanh H\xc3\xb3" "a");
+    expect_clean("Thanh Ho\xcc\x81"
+                 "a",
+                 "Thanh H\xc3\xb3"
+                 "a");
     expect_clean("  Nguyễn   Văn\tAn \n", "Nguyễn Văn An");
-    expect_clean("Bánh\xc2\xa0" "đa\xe3\x80\x80" "kê", "Bánh đa kê"); /* NBSP, ideographic space */
-    expect_clean("a\x01" "b", "a b"); /* control characters are not kept */
+    expect_clean("Bánh\xc2\xa0"
+                 "đa\xe3\x80\x80"
+                 "kê",
+                 "Bánh đa kê"); /* NBSP, ideographic space */
+    expect_clean("a\x01"
+                 "b",
+                 "a b"); /* control characters are not kept */
     expect_clean("", "");
     expect_clean(" \t ", "");
     expect_clean("Mật ong 🍯", "Mật ong 🍯");
@@ -403,14 +417,14 @@ static void test_text_invalid_utf8(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "Nguy\xe1\xbb",          /* truncated 3-byte sequence */
-        "\xc3\x28",              /* bad continuation */
-        "\xff",                  /* never valid */
-        "\xc0\xaf",              /* overlong '/' */
-        "\xe0\x80\xaf",          /* overlong, 3 bytes */
-        "\xed\xa0\x80",          /* UTF-16 surrogate D800 */
-        "\xf4\x90\x80\x80",      /* above U+10FFFF */
-        "abc\x80",               /* lone continuation */
+        "Nguy\xe1\xbb",     /* truncated 3-byte sequence */
+        "\xc3\x28",         /* bad continuation */
+        "\xff",             /* never valid */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong, 3 bytes */
+        "\xed\xa0\x80",     /* UTF-16 surrogate D800 */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "abc\x80",          /* lone continuation */
         "Vi\xe1\xbb\x87t \xa0",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -445,7 +459,9 @@ static void test_text_fold(void **state)
     expect_fold("Mật ong 🍯 rừng", "mat ong rung");
     expect_fold("Nước mắm Ba Làng (500ml)", "nuoc mam ba lang (500ml)");
     expect_fold("\xef\xbc\xa1\xef\xbd\x82", "ab"); /* full-width */
-    expect_fold("a\xe2\x80\x8b" "b", "ab");          /* zero-width space dropped */
+    expect_fold("a\xe2\x80\x8b"
+                "b",
+                "ab"); /* zero-width space dropped */
     expect_fold("", "");
     /* every Vietnamese vowel with every tone folds to its base letter */
     expect_fold("àáảãạăằắẳẵặâầấẩẫậ", "aaaaaaaaaaaaaaaaa");
@@ -498,12 +514,26 @@ static void test_price(void **state)
         const char *in;
         int64_t want;
     } ok[] = {
-        {"150000", 150000},          {"150.000", 150000},       {"150,000", 150000},
-        {"150 000", 150000},         {"150000đ", 150000},       {"150.000 VND", 150000},
-        {"150.000 vnđ", 150000},     {"150.000 VNĐ", 150000},   {"150.000₫", 150000},
-        {"150.000 đồng", 150000},    {"150000 dong", 150000},   {" 150000 ", 150000},
-        {"1.500.000", 1500000},      {"1 500 000 đ", 1500000},  {"150\xc2\xa0" "000", 150000},
-        {"1", 1},                    {"999", 999},              {"10000000000", 10000000000LL},
+        {"150000", 150000},
+        {"150.000", 150000},
+        {"150,000", 150000},
+        {"150 000", 150000},
+        {"150000đ", 150000},
+        {"150.000 VND", 150000},
+        {"150.000 vnđ", 150000},
+        {"150.000 VNĐ", 150000},
+        {"150.000₫", 150000},
+        {"150.000 đồng", 150000},
+        {"150000 dong", 150000},
+        {" 150000 ", 150000},
+        {"1.500.000", 1500000},
+        {"1 500 000 đ", 1500000},
+        {"150\xc2\xa0"
+         "000",
+         150000},
+        {"1", 1},
+        {"999", 999},
+        {"10000000000", 10000000000LL},
         {"10.000.000.000", 10000000000LL},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -512,11 +542,32 @@ static void test_price(void **state)
         if (vn_price_parse(ok[i].in, &v, &why) != 0) fail_msg("'%s' refused", ok[i].in);
         if (v != ok[i].want) fail_msg("'%s' → %lld", ok[i].in, (long long)v);
     }
-    const char *bad[] = {"0", "000", "0đ", "-150000", "+150000", "150000.50", "150,5", "1.5",
-                         "150.00", "1.500,000", "1,500.000", "1500.000", "15.00.000",
-                         ".150", "150.", "10000000001", "10.000.000.001",
-                         "99999999999999999999999", "abc", "", "đ", "150000 USD", "150000€",
-                         "150k", "1e5", "150 000 000,00"};
+    const char *bad[] = {"0",
+                         "000",
+                         "0đ",
+                         "-150000",
+                         "+150000",
+                         "150000.50",
+                         "150,5",
+                         "1.5",
+                         "150.00",
+                         "1.500,000",
+                         "1,500.000",
+                         "1500.000",
+                         "15.00.000",
+                         ".150",
+                         "150.",
+                         "10000000001",
+                         "10.000.000.001",
+                         "99999999999999999999999",
+                         "abc",
+                         "",
+                         "đ",
+                         "150000 USD",
+                         "150000€",
+                         "150k",
+                         "1e5",
+                         "150 000 000,00"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t v = 42;
         cs_code why = CS_OK;
@@ -562,14 +613,22 @@ static void test_mask(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_phone_valid_shapes), cmocka_unit_test(test_phone_invalid),
-        cmocka_unit_test(test_cccd_valid),         cmocka_unit_test(test_cccd_province_table),
-        cmocka_unit_test(test_cccd_invalid),       cmocka_unit_test(test_date_formats),
-        cmocka_unit_test(test_date_two_digit_year), cmocka_unit_test(test_date_excel_serial),
-        cmocka_unit_test(test_date_age_and_iso),   cmocka_unit_test(test_text_nfc),
-        cmocka_unit_test(test_text_invalid_utf8),  cmocka_unit_test(test_text_fold),
-        cmocka_unit_test(test_utf8_len),           cmocka_unit_test(test_text_alloc_failure),
-        cmocka_unit_test(test_price),              cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_phone_valid_shapes),
+        cmocka_unit_test(test_phone_invalid),
+        cmocka_unit_test(test_cccd_valid),
+        cmocka_unit_test(test_cccd_province_table),
+        cmocka_unit_test(test_cccd_invalid),
+        cmocka_unit_test(test_date_formats),
+        cmocka_unit_test(test_date_two_digit_year),
+        cmocka_unit_test(test_date_excel_serial),
+        cmocka_unit_test(test_date_age_and_iso),
+        cmocka_unit_test(test_text_nfc),
+        cmocka_unit_test(test_text_invalid_utf8),
+        cmocka_unit_test(test_text_fold),
+        cmocka_unit_test(test_utf8_len),
+        cmocka_unit_test(test_text_alloc_failure),
+        cmocka_unit_test(test_price),
+        cmocka_unit_test(test_mask),
     };
     return cmocka_run_group_tests_name("vn", tests, NULL, NULL);
 }
