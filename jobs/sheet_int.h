@@ -1,0 +1,77 @@
+/* jobs/sheet_int: the row-model builder shared by the CSV and XLSX readers (jobs/sheet*.c
+ * only). Not a public interface: other code uses jobs/sheet.h. */
+#ifndef JOB_SHEET_INT_H
+#define JOB_SHEET_INT_H
+#include "jobs/sheet.h"
+
+typedef struct sheet_row_ {
+    unsigned row_no;
+    unsigned ncells;
+    size_t first; /* index of its first cell in sheet.cells */
+} sheet_row_;
+
+struct sheet {
+    sheet_format format;
+    sheet_encoding encoding;
+    char sep;
+    int date1904; /* XLSX: serial dates count from 1904 (old Mac Excel) */
+    sheet_limits lim;
+    cs_buf pool; /* every cell text, NUL-terminated; offset 0 is "" */
+    size_t *cells; /* offsets into pool */
+    size_t ncells, cap_cells;
+    sheet_row_ *rows;
+    size_t nrows, cap_rows;
+    sheet_warnings warnings;
+    /* the row being built */
+    int in_row;
+    unsigned cur_row_no;
+    size_t cur_first, cur_pool_len;
+    unsigned cur_n;
+    int warned_beyond;
+};
+
+/* A new empty sheet with the limits copied; NULL on OOM. */
+sheet *sheet_b_new(const sheet_limits *lim);
+/* Store a string in the pool; returns its offset, or 0 with err set (offset 0 is the empty
+ * string, so callers test err->code). Strings longer than lim.max_cell are refused. */
+size_t sheet_b_str(sheet *s, const char *p, size_t n, cs_error *err);
+int sheet_b_row_begin(sheet *s, unsigned row_no, cs_error *err);
+/* Put a cell at column col (0-based, strictly after the previous one of this row; gaps
+ * become empty cells) by pool offset or by text. Blank cells past max_cols are dropped. */
+int sheet_b_cell_off(sheet *s, unsigned col, size_t off, cs_error *err);
+int sheet_b_cell(sheet *s, unsigned col, const char *p, size_t n, cs_error *err);
+/* Finish the row: trailing blank cells trimmed; a row of blank cells is dropped. */
+int sheet_b_row_end(sheet *s, cs_error *err);
+/* err := CS_E_IMPORT_LIMIT with a Vietnamese detail; returns -1. */
+int sheet_limit(cs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Cut a NUL-terminated string so it does not end inside a UTF-8 character. */
+void sheet_utf8_cut(char *s);
+/* 1 when the text is empty or only white space (ASCII, NBSP). */
+int sheet_blank(const char *p, size_t n);
+
+/* The XLSX reader (jobs/sheet_xlsx.c): fills s from a zip in memory. */
+int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *err);
+
+/* ---- XLSX writing helpers (jobs/sheet_write.c), shared with the templates ------------------ */
+#include <xlsxwriter.h>
+typedef struct sheet_xw {
+    lxw_workbook *wb;
+    const char *path;
+    lxw_format *header;       /* bold on grey, wrapped, bordered */
+    lxw_format *header_req;   /* the same in dark blue: a required column */
+    lxw_format *text;         /* "@": the cell is text, leading zeros stay */
+    lxw_format *wrap;         /* text, wrapped, top-aligned */
+    lxw_format *error;        /* bold dark red on light red, wrapped */
+    lxw_format *error_header; /* header of the error column */
+    lxw_format *title;        /* bold, larger */
+} sheet_xw;
+/* A new workbook at path (constant-memory mode: rows must be written in order, column widths
+ * and panes set before the first row). -1 with err. */
+int sheet_xw_open(sheet_xw *w, const char *path, cs_error *err);
+/* Close and write the file; on any libxlsxwriter error the file is removed. */
+int sheet_xw_close(sheet_xw *w, cs_error *err);
+/* Give up: close, remove the file, err = CS_E_INTERNAL naming what failed. Returns -1. */
+int sheet_xw_fail(sheet_xw *w, cs_error *err, const char *what);
+/* Column width for a text: its longest line in characters + 2, clamped to [min, max]. */
+double sheet_xw_width(const char *s, double min, double max);
+#endif
