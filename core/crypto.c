@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -294,7 +295,8 @@ fail:;
     return -1;
 }
 
-static int fsync_parent(const char *path)
+/* Directory holding path, opened for fsync and flock. fd or -1. */
+static int open_parent(const char *path)
 {
     char dir[4096];
     size_t n = strlen(path);
@@ -307,7 +309,12 @@ static int fsync_parent(const char *path)
         *slash = '\0';
     else
         memcpy(dir, ".", 2);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static int fsync_parent(const char *path)
+{
+    int fd = open_parent(path);
     if (fd < 0) return -1;
     int rc = fsync(fd);
     close(fd);
@@ -358,7 +365,7 @@ out:
     return rc;
 }
 
-int cs_crypto_keyfile_rotate(const char *path, cs_error *err)
+static int rotate_locked(const char *path, cs_error *err)
 {
     char *old = NULL;
     size_t oldlen = 0;
@@ -415,6 +422,22 @@ out:
     if (text) cs_free_secret(text, cap);
     cs_free_secret(old, oldlen + 1);
     cs_free_secret(ks, sizeof *ks);
+    return rc;
+}
+
+int cs_crypto_keyfile_rotate(const char *path, cs_error *err)
+{
+    if (!path || !*path) return keyfile_error(err, path, "not set");
+    /* Two rotations at once would each append to the old text and one key would be lost: the
+     * directory is locked (the file itself is replaced by rename, so it cannot carry the lock). */
+    int dfd = open_parent(path);
+    if (dfd < 0) return keyfile_error(err, path, "cannot open its directory: %s", strerror(errno));
+    if (flock(dfd, LOCK_EX) != 0) {
+        close(dfd);
+        return keyfile_error(err, path, "cannot lock its directory: %s", strerror(errno));
+    }
+    int rc = rotate_locked(path, err);
+    close(dfd); /* releases the lock */
     return rc;
 }
 

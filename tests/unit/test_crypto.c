@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -292,6 +293,49 @@ static void test_rotation_limits(void **state)
     assert_non_null(strstr(err.detail, "crypto.key_file"));
     cs_error_clear(&err);
     assert_int_equal(cs_crypto_keyfile_rotate("/nonexistent/choso.key", &err), -1);
+    unlink(path);
+    reload();
+}
+
+static void test_rotation_concurrent(void **state)
+{
+    (void)state;
+    /* processes rotating the same file at once: every new key survives */
+    char path[320];
+    path_in_dir(path, sizeof path, "conc.key");
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_crypto_keyfile_create(path, &err), 1);
+    fflush(NULL);
+    pid_t kids[4];
+    for (int i = 0; i < 4; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            int bad = 0;
+            for (int j = 0; j < 5; j++) {
+                cs_error e;
+                cs_error_clear(&e);
+                bad |= cs_crypto_keyfile_rotate(path, &e) != 0;
+            }
+            _exit(bad);
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[i], &st, 0), kids[i]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    assert_int_equal(cs_crypto_init(path, &err), 0);
+    assert_int_equal(cs_crypto_active_key_id(), 21);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    int seals = 0;
+    while (fgets(line, sizeof line, f))
+        seals += strncmp(line, "seal ", 5) == 0;
+    fclose(f);
+    assert_int_equal(seals, 21);
     unlink(path);
     reload();
 }
@@ -681,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_wrong_key_and_unknown_id),
         cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_rotation_limits),
+        cmocka_unit_test(test_rotation_concurrent),
         cmocka_unit_test(test_keyfile_permissions),
         cmocka_unit_test(test_keyfile_format),
         cmocka_unit_test(test_scrypt_n_must_be_power_of_two),
