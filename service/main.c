@@ -25,6 +25,7 @@ static const struct command {
     {"migrate", cmd_migrate, "apply database migrations and load reference data"},
     {"token", cmd_token, "create, list or revoke API tokens"},
     {"config", cmd_config, "show every setting and where its value came from"},
+    {"worker", cmd_worker, "run queued jobs (--concurrency N, --kinds a,b, --once); SIGTERM drains"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the subcommands"},
 };

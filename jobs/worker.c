@@ -1,0 +1,524 @@
+/* jobs/worker: `choso worker` — N handler threads, each with its own connection, claiming and
+ * running jobs; a housekeeping thread reaps expired leases and runs the scheduler; SIGTERM and
+ * SIGINT drain gracefully. It knows no job kind (they come from the registry). */
+#include "core/config.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "jobs/jobs_int.h"
+#include "jobs/queue.h"
+#include "service/cli.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOUSEKEEPING_MS 1000
+#define FINISH_TRIES 6
+
+struct wthread {
+    pthread_t tid;
+    unsigned idx;
+    char owner[JOB_OWNER_MAX + 1];
+    int idle;      /* the last claim found nothing (guarded by W.mu) */
+    int exited;    /* guarded by W.mu */
+    job_ctx *cur;  /* the running job, or NULL (guarded by W.mu) */
+};
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_int stopping;
+    atomic_int stop_requested;
+    int once, drained;
+    unsigned n, nidle, nexited;
+    unsigned poll_ms;
+    char kinds[2048];
+    struct wthread *t;
+} W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+void job_worker_request_stop(void)
+{
+    atomic_store(&W.stop_requested, 1);
+    pthread_mutex_lock(&W.mu);
+    pthread_cond_broadcast(&W.cv);
+    pthread_mutex_unlock(&W.mu);
+}
+
+/* Wait up to ms unless the worker is stopping. Called with W.mu held. */
+static void idle_wait_locked(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    while (!atomic_load(&W.stopping) && !atomic_load(&W.stop_requested)) {
+        if (pthread_cond_timedwait(&W.cv, &W.mu, &ts) == ETIMEDOUT) break;
+    }
+}
+
+static void idle_wait(int64_t ms)
+{
+    pthread_mutex_lock(&W.mu);
+    idle_wait_locked(ms);
+    pthread_mutex_unlock(&W.mu);
+}
+
+static void set_idle(struct wthread *t, int idle)
+{
+    pthread_mutex_lock(&W.mu);
+    if (idle && !t->idle) W.nidle++;
+    if (!idle && t->idle) W.nidle--;
+    t->idle = idle;
+    if (W.once && W.nidle == W.n && !W.drained) {
+        W.drained = 1;
+        pthread_cond_broadcast(&W.cv);
+    }
+    pthread_mutex_unlock(&W.mu);
+}
+
+static const char *outcome_name(job_outcome o)
+{
+    switch (o) {
+    case JOB_OK: return "ok";
+    case JOB_RETRY: return "retry";
+    case JOB_SNOOZE: return "snooze";
+    case JOB_FAIL: return "fail";
+    }
+    return "?";
+}
+
+/* Run one claimed job and record its end. */
+static void run_one(struct wthread *t, cs_db *db, job_claimed *c)
+{
+    job_ctx *ctx = cs_calloc(1, sizeof *ctx);
+    if (!ctx) {
+        /* Nothing ran: hand the job back so another worker (or we, later) can take it. */
+        cs_error e;
+        cs_error_clear(&e);
+        job_release(db, c->id, t->owner, c->attempt, &e);
+        job_sleep_ms(100);
+        return;
+    }
+    char logid[48];
+    snprintf(logid, sizeof logid, "job-%lld", (long long)c->id);
+    cs_log_set_context(logid);
+    ctx->id = c->id;
+    ctx->kind = c->kind;
+    ctx->attempt = c->attempt;
+    ctx->max_attempts = c->max_attempts;
+    ctx->payload = c->payload;
+    ctx->db = db;
+    ctx->lease_s = c->lease_s;
+    ctx->delay_ms = -1;
+    snprintf(ctx->lease_owner, sizeof ctx->lease_owner, "%s", t->owner);
+    atomic_init(&ctx->stop, 0);
+
+    job_kind_opts ko;
+    job_handler fn = job_handler_for(c->kind, &ko);
+    if (ko.timeout_s && fn) ctx->deadline_ms = job_mono_ms() + (int64_t)ko.timeout_s * 1000;
+    ctx->args = json_loads(c->payload, 0, NULL);
+
+    pthread_mutex_lock(&W.mu);
+    t->cur = ctx;
+    if (atomic_load(&W.stopping)) atomic_fetch_or(&ctx->stop, JOB_STOP_SHUTDOWN);
+    pthread_mutex_unlock(&W.mu);
+
+    int64_t t0 = job_mono_ms();
+    job_outcome out;
+    if (!fn) out = job_fail(ctx, "no handler for job kind %s in this worker", c->kind);
+    else if (!json_is_object(ctx->args)) out = job_fail(ctx, "payload is not a JSON object");
+    else out = fn(ctx);
+    if (cs_db_in_tx(db)) {
+        fprintf(stderr, "choso bug: handler of %s returned inside a transaction\n", c->kind);
+        abort();
+    }
+    if (out < JOB_OK || out > JOB_FAIL) out = job_fail(ctx, "handler returned an unknown outcome %d", (int)out);
+    int64_t ms = job_mono_ms() - t0;
+
+    /* The end must reach the database; if it cannot, the lease runs out and the job runs again,
+     * which the handler contract allows. */
+    int rc = -1;
+    cs_error err;
+    for (int i = 0; i < FINISH_TRIES && rc < 0; i++) {
+        cs_error_clear(&err);
+        rc = job_finish(db, c->id, t->owner, c->attempt, out, ctx->delay_ms, ctx->error, &err);
+        if (rc < 0) job_sleep_ms((int64_t)100 << i);
+    }
+    json_t *f = json_pack("{s:I, s:s, s:i, s:s, s:I}", "job", (json_int_t)c->id, "kind", c->kind, "attempt",
+                          c->attempt, "outcome", outcome_name(out), "ms", (json_int_t)ms);
+    if (f && out != JOB_OK && ctx->error[0]) json_object_set_new(f, "error", json_string(ctx->error));
+    if (rc < 0) {
+        if (f) json_object_set_new(f, "finish_error", json_string(cs_code_name(err.code)));
+        cs_log_json(CS_LOG_ERROR, "job_end_unrecorded", f);
+    } else if (rc == 1) {
+        cs_log_json(CS_LOG_WARN, "job_lease_lost", f);
+    } else {
+        cs_log_json(out == JOB_OK || out == JOB_SNOOZE ? CS_LOG_INFO : CS_LOG_WARN, "job_end", f);
+    }
+
+    pthread_mutex_lock(&W.mu);
+    t->cur = NULL;
+    pthread_mutex_unlock(&W.mu);
+    json_decref(ctx->args);
+    cs_free(ctx);
+    cs_log_set_context(NULL);
+}
+
+static void *handler_main(void *arg)
+{
+    struct wthread *t = arg;
+    cs_db *db = NULL;
+    cs_error err;
+    int64_t pause = W.poll_ms;
+    while (!atomic_load(&W.stopping)) {
+        cs_error_clear(&err);
+        if (!db && !(db = cs_db_acquire(&err))) {
+            cs_warn("worker_db", "thread %u: no database connection: %s", t->idx, cs_code_name(err.code));
+            idle_wait(pause);
+            pause = pause < 30000 ? pause * 2 : pause;
+            continue;
+        }
+        job_claimed c;
+        unsigned got = 0;
+        if (job_claim(db, t->owner, W.kinds, 1, 0, &c, &got, &err)) {
+            cs_warn("worker_claim", "thread %u: claim failed: %s %s", t->idx, cs_code_name(err.code), err.detail);
+            idle_wait(pause);
+            pause = pause < 30000 ? pause * 2 : pause;
+            continue;
+        }
+        pause = W.poll_ms;
+        if (!got) {
+            set_idle(t, 1);
+            pthread_mutex_lock(&W.mu);
+            if (!W.drained) idle_wait_locked(W.poll_ms);
+            pthread_mutex_unlock(&W.mu);
+            if (W.once && W.drained) break;
+            continue;
+        }
+        set_idle(t, 0);
+        run_one(t, db, &c);
+        job_claimed_free(&c);
+    }
+    if (db) cs_db_release(db);
+    pthread_mutex_lock(&W.mu);
+    t->exited = 1;
+    W.nexited++;
+    pthread_cond_broadcast(&W.cv);
+    pthread_mutex_unlock(&W.mu);
+    return NULL;
+}
+
+/* One round of housekeeping on db: expired leases back to the queue, then the scheduler. */
+static void housekeeping(cs_db *db)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    unsigned reaped = 0;
+    do {
+        if (job_reap(db, 100, &reaped, &err)) {
+            cs_warn("worker_reap", "reaper failed: %s %s", cs_code_name(err.code), err.detail);
+            break;
+        }
+    } while (reaped == 100);
+    cs_error_clear(&err);
+    if (job_sched_pass(db, NULL, &err) < 0)
+        cs_warn("worker_scheduler", "scheduler pass failed: %s %s", cs_code_name(err.code), err.detail);
+}
+
+static atomic_int hk_stop;
+
+static void *housekeeping_main(void *arg)
+{
+    (void)arg;
+    cs_db *db = NULL;
+    cs_error err;
+    while (!atomic_load(&hk_stop)) {
+        cs_error_clear(&err);
+        if (!db) db = cs_db_acquire(&err);
+        if (db) housekeeping(db);
+        else cs_warn("worker_db", "housekeeping: no database connection: %s", cs_code_name(err.code));
+        pthread_mutex_lock(&W.mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += HOUSEKEEPING_MS / 1000;
+        while (!atomic_load(&hk_stop) && pthread_cond_timedwait(&W.cv, &W.mu, &ts) != ETIMEDOUT) {
+        }
+        pthread_mutex_unlock(&W.mu);
+    }
+    if (db) {
+        job_sched_resign(db);
+        cs_db_release(db);
+    }
+    return NULL;
+}
+
+static void make_owner(char *out, size_t n, unsigned idx)
+{
+    char host[64] = "host";
+    if (gethostname(host, sizeof host) == 0) host[sizeof host - 1] = '\0';
+    host[40] = '\0';
+    for (char *p = host; *p; p++)
+        if (*p < 0x21 || *p > 0x7e) *p = '_';
+    snprintf(out, n, "%s:%ld:%u", host, (long)getpid(), idx);
+}
+
+/* After the grace period: give back the jobs still running so others can take them at once. */
+static void release_running(void)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = cs_db_connect(&err);
+    pthread_mutex_lock(&W.mu);
+    for (unsigned i = 0; i < W.n; i++) {
+        job_ctx *ctx = W.t[i].cur;
+        if (!ctx) continue;
+        atomic_fetch_or(&ctx->stop, JOB_STOP_SHUTDOWN);
+        int rc = db ? job_release(db, ctx->id, ctx->lease_owner, ctx->attempt, &err) : -1;
+        cs_warn("job_released", "job %lld (%s) still running after the grace period: %s", (long long)ctx->id,
+                ctx->kind, rc == 0 ? "lease released, back on the queue" : rc == 1 ? "already ended" : "release failed; the reaper will take it back");
+    }
+    pthread_mutex_unlock(&W.mu);
+    if (db) cs_db_close(db);
+}
+
+int job_worker_run(const job_worker_opts *o, cs_error *err)
+{
+    unsigned n = o->concurrency ? o->concurrency : (unsigned)cs_cfg_int("worker.concurrency");
+    if (o->kinds_csv && *o->kinds_csv) {
+        if (strlen(o->kinds_csv) >= sizeof W.kinds) return cs_error_set(err, CS_E_USAGE, "--kinds too long");
+        snprintf(W.kinds, sizeof W.kinds, "%s", o->kinds_csv);
+    } else if (job_registered_kinds(W.kinds, sizeof W.kinds)) {
+        return cs_error_set(err, CS_E_INTERNAL, "registered kinds do not fit the claim filter");
+    }
+    if (!W.kinds[0]) return cs_error_set(err, CS_E_USAGE, "no job kind registered");
+    W.n = n;
+    W.once = o->once;
+    W.drained = 0;
+    W.nidle = W.nexited = 0;
+    W.poll_ms = o->poll_ms ? o->poll_ms : (unsigned)cs_cfg_int("worker.poll_ms");
+    atomic_store(&W.stopping, 0);
+    atomic_store(&W.stop_requested, 0);
+    atomic_store(&hk_stop, 0);
+    W.t = cs_calloc(n, sizeof *W.t);
+    if (!W.t) return cs_error_set(err, CS_E_NOMEM, "worker threads");
+
+    sigset_t sigs, old;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    if (o->handle_signals) pthread_sigmask(SIG_BLOCK, &sigs, &old); /* threads inherit the mask */
+
+    /* --once: one housekeeping round here, before draining, instead of a thread. */
+    pthread_t hk;
+    int hk_started = 0;
+    if (o->once) {
+        cs_db *db = cs_db_acquire(err);
+        if (!db) goto fail;
+        housekeeping(db);
+        job_sched_resign(db);
+        cs_db_release(db);
+    } else {
+        if (pthread_create(&hk, NULL, housekeeping_main, NULL)) {
+            cs_error_set(err, CS_E_INTERNAL, "cannot start the housekeeping thread");
+            goto fail;
+        }
+        hk_started = 1;
+    }
+    unsigned started = 0;
+    for (unsigned i = 0; i < n; i++) {
+        W.t[i].idx = i;
+        make_owner(W.t[i].owner, sizeof W.t[i].owner, i);
+        if (pthread_create(&W.t[i].tid, NULL, handler_main, &W.t[i])) break;
+        started++;
+    }
+    W.n = started;
+    if (!started) {
+        cs_error_set(err, CS_E_INTERNAL, "cannot start handler threads");
+        atomic_store(&hk_stop, 1);
+        goto join_hk;
+    }
+    cs_info("worker_start", "%u handler thread(s), kinds %s%s", started, W.kinds, o->once ? ", once" : "");
+
+    /* Wait for a signal, a stop request, or (once) a drained queue. */
+    int signals = 0;
+    for (;;) {
+        if (o->handle_signals) {
+            struct timespec ts = {0, 100 * 1000000L};
+            int s = sigtimedwait(&sigs, NULL, &ts);
+            if (s == SIGTERM || s == SIGINT) {
+                signals++;
+                cs_info("worker_stop", "signal %d: no new jobs; running ones get %ld s", s,
+                        cs_cfg_int("worker.grace_seconds"));
+                break;
+            }
+        } else {
+            job_sleep_ms(50);
+        }
+        if (atomic_load(&W.stop_requested)) break;
+        pthread_mutex_lock(&W.mu);
+        int done = W.once && (W.drained || W.nexited == W.n);
+        pthread_mutex_unlock(&W.mu);
+        if (done) break;
+    }
+
+    /* Stop claiming; tell running handlers (they may finish or snooze early). */
+    pthread_mutex_lock(&W.mu);
+    atomic_store(&W.stopping, 1);
+    for (unsigned i = 0; i < W.n; i++)
+        if (W.t[i].cur) atomic_fetch_or(&W.t[i].cur->stop, JOB_STOP_SHUTDOWN);
+    pthread_cond_broadcast(&W.cv);
+    pthread_mutex_unlock(&W.mu);
+
+    int64_t deadline = job_mono_ms() + cs_cfg_int("worker.grace_seconds") * 1000;
+    int all_out = 0;
+    while (!all_out) {
+        pthread_mutex_lock(&W.mu);
+        all_out = W.nexited == W.n;
+        pthread_mutex_unlock(&W.mu);
+        if (all_out || job_mono_ms() >= deadline) break;
+        if (o->handle_signals) {
+            struct timespec ts = {0, 50 * 1000000L};
+            int s = sigtimedwait(&sigs, NULL, &ts);
+            if (s == SIGTERM || s == SIGINT) {
+                cs_info("worker_stop", "second signal: giving running jobs back now");
+                break;
+            }
+        } else {
+            job_sleep_ms(20);
+        }
+    }
+    if (!all_out) {
+        release_running();
+        if (o->handle_signals) {
+            /* Handlers that ignore the stop request cannot be interrupted safely; their jobs are
+             * already back on the queue, so leave now without running exit handlers under them. */
+            cs_info("worker_exit", "exiting with handlers still running (their jobs were released)");
+            fflush(NULL);
+            _exit(0);
+        }
+    }
+    for (unsigned i = 0; i < W.n; i++) pthread_join(W.t[i].tid, NULL);
+    atomic_store(&hk_stop, 1);
+    pthread_mutex_lock(&W.mu);
+    pthread_cond_broadcast(&W.cv);
+    pthread_mutex_unlock(&W.mu);
+join_hk:
+    if (hk_started) pthread_join(hk, NULL);
+    if (o->handle_signals) pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cs_free(W.t);
+    W.t = NULL;
+    cs_info("worker_exit", "stopped cleanly");
+    (void)signals;
+    return started ? 0 : -1;
+fail:
+    if (o->handle_signals) pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cs_free(W.t);
+    W.t = NULL;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ choso worker -------- */
+
+static void worker_usage(FILE *f)
+{
+    fprintf(f, "usage: choso worker [--concurrency N] [--kinds a,b] [--once] [--config FILE]\n"
+               "  --concurrency N  handler threads (default worker.concurrency)\n"
+               "  --kinds a,b      only these job kinds (default: every registered kind)\n"
+               "  --once           run the jobs that are ready now, then exit\n"
+               "  --config FILE    settings file (default CHOSO_CONFIG)\n"
+               "SIGTERM/SIGINT: stop claiming, let running jobs finish within worker.grace_seconds,\n"
+               "give the rest back to the queue, exit 0.\n");
+}
+
+/* Every kind of a comma list must be registered. Returns 0 or prints the problem. */
+static int check_kinds(const char *csv)
+{
+    char buf[2048], all[2048];
+    if (strlen(csv) >= sizeof buf || !*csv) return cli_usage_error("worker", "--kinds: a comma-separated list");
+    snprintf(buf, sizeof buf, "%s", csv);
+    char *save = NULL;
+    for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        if (!job_handler_for(k, NULL)) {
+            if (job_registered_kinds(all, sizeof all)) all[0] = '\0';
+            return cli_usage_error("worker", "unknown job kind '%s' (known: %s)", k, all[0] ? all : "none");
+        }
+    }
+    return 0;
+}
+
+int cmd_worker(int argc, char **argv)
+{
+    const char *config = NULL, *kinds = NULL;
+    long concurrency = 0;
+    int once = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            worker_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--once")) {
+            once = 1;
+        } else if (!strcmp(a, "--concurrency") || !strcmp(a, "--kinds") || !strcmp(a, "--config")) {
+            if (i + 1 >= argc) return cli_usage_error("worker", "%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--kinds")) kinds = v;
+            else if (!strcmp(a, "--config")) config = v;
+            else {
+                char *end;
+                errno = 0;
+                concurrency = strtol(v, &end, 10);
+                if (errno || end == v || *end || concurrency < 1 || concurrency > 256)
+                    return cli_usage_error("worker", "--concurrency: a number from 1 to 256");
+            }
+        } else {
+            return cli_usage_error("worker", "unknown option '%s'", a);
+        }
+    }
+    int rc = cli_setup(config, 0);
+    if (rc) return rc;
+
+    cs_error err;
+    cs_error_clear(&err);
+    if (job_register_all(&err)) {
+        fprintf(stderr, "choso worker: job kinds: %s %s\n", cs_code_name(err.code), err.detail);
+        return 1;
+    }
+    if (kinds && (rc = check_kinds(kinds))) return rc;
+    if (!concurrency) concurrency = cs_cfg_int("worker.concurrency");
+    /* Each handler thread and the housekeeping thread hold a connection for their lifetime. */
+    if (cs_cfg_int("db.pool_size") < concurrency + 2) {
+        char v[16];
+        snprintf(v, sizeof v, "%ld", concurrency + 2);
+        if (cs_config_set("db.pool_size", v, &err)) {
+            fprintf(stderr, "choso worker: db.pool_size: %s\n", err.detail);
+            return CLI_EX_CONFIG;
+        }
+    }
+    if (cs_db_pool_init(&err)) {
+        fprintf(stderr, "choso worker: database: %s %s\n", cs_code_name(err.code), err.detail);
+        return 1;
+    }
+    cs_db *db = cs_db_acquire(&err);
+    int pending = db ? cs_db_migrations_pending(db, &err) : -1;
+    if (pending == 0 && getenv("CHOSO_TEST_JOBS") && !strcmp(getenv("CHOSO_TEST_JOBS"), "1") &&
+        job_test_tables(db, &err))
+        pending = -1;
+    if (db) cs_db_release(db);
+    if (pending != 0) {
+        if (pending == 1) fprintf(stderr, "choso worker: the database is not migrated; run 'choso migrate'\n");
+        else fprintf(stderr, "choso worker: database: %s %s\n", cs_code_name(err.code), err.detail);
+        cs_db_pool_shutdown();
+        return 1;
+    }
+    job_worker_opts o = {.concurrency = (unsigned)concurrency, .kinds_csv = kinds, .once = once, .handle_signals = 1};
+    rc = job_worker_run(&o, &err);
+    if (rc) fprintf(stderr, "choso worker: %s %s\n", cs_code_name(err.code), err.detail);
+    cs_db_pool_shutdown();
+    job_registry_reset();
+    return rc ? 1 : 0;
+}
