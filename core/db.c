@@ -635,6 +635,17 @@ static MYSQL_STMT *db_execute(cs_db *db, const char *sql, struct pset *ps, cs_er
     return NULL;
 }
 
+static int64_t exec_ps(cs_db *db, const char *sql, struct pset *ps, int brc, cs_error *err)
+{
+    if (brc) return cs_error_set(err, CS_E_NOMEM, NULL);
+    MYSQL_STMT *st = db_execute(db, sql, ps, err);
+    pset_free(ps);
+    if (!st) return -1;
+    my_ulonglong n = mysql_stmt_affected_rows(st);
+    if (mysql_stmt_field_count(st) > 0) mysql_stmt_free_result(st);
+    return n == (my_ulonglong)-1 ? 0 : (int64_t)n;
+}
+
 int64_t cs_db_exec(cs_db *db, const char *sql, const char *fmt, ...)
 {
     va_list ap;
@@ -643,13 +654,17 @@ int64_t cs_db_exec(cs_db *db, const char *sql, const char *fmt, ...)
     int brc = pset_build(&ps, fmt, &ap);
     cs_error *err = va_arg(ap, cs_error *);
     va_end(ap);
-    if (brc) return cs_error_set(err, CS_E_NOMEM, NULL);
-    MYSQL_STMT *st = db_execute(db, sql, &ps, err);
-    pset_free(&ps);
-    if (!st) return -1;
-    my_ulonglong n = mysql_stmt_affected_rows(st);
-    if (mysql_stmt_field_count(st) > 0) mysql_stmt_free_result(st);
-    return n == (my_ulonglong)-1 ? 0 : (int64_t)n;
+    return exec_ps(db, sql, &ps, brc, err);
+}
+
+int64_t cs_db_execv(cs_db *db, const char *sql, const char *fmt, va_list ap, cs_error *err)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    struct pset ps;
+    int brc = pset_build(&ps, fmt, &cp);
+    va_end(cp);
+    return exec_ps(db, sql, &ps, brc, err);
 }
 
 int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err)
@@ -836,12 +851,13 @@ out:
     return 0;
 }
 
+/* err_in NULL: err is the argument after the parameters (cs_db_query); else it is err_in. */
 static int query_v(cs_db *db, cs_rows **out, const char *sql, const char *fmt, va_list *ap,
-                   cs_error **errp)
+                   cs_error *err_in, cs_error **errp)
 {
     struct pset ps;
     int brc = pset_build(&ps, fmt, ap);
-    cs_error *err = va_arg(*ap, cs_error *);
+    cs_error *err = err_in ? err_in : va_arg(*ap, cs_error *);
     *errp = err;
     *out = NULL;
     if (brc) return cs_error_set(err, CS_E_NOMEM, NULL);
@@ -856,8 +872,18 @@ int cs_db_query(cs_db *db, cs_rows **out, const char *sql, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     cs_error *err;
-    int rc = query_v(db, out, sql, fmt, &ap, &err);
+    int rc = query_v(db, out, sql, fmt, &ap, NULL, &err);
     va_end(ap);
+    return rc;
+}
+
+int cs_db_queryv(cs_db *db, cs_rows **out, const char *sql, const char *fmt, va_list ap, cs_error *err)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    cs_error *e;
+    int rc = query_v(db, out, sql, fmt, &cp, err, &e);
+    va_end(cp);
     return rc;
 }
 
@@ -867,7 +893,7 @@ int cs_db_scalar_i64(cs_db *db, int64_t *out, const char *sql, const char *fmt, 
     va_start(ap, fmt);
     cs_error *err;
     cs_rows *r;
-    int rc = query_v(db, &r, sql, fmt, &ap, &err);
+    int rc = query_v(db, &r, sql, fmt, &ap, NULL, &err);
     va_end(ap);
     if (rc) return -1;
     *out = 0;

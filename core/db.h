@@ -6,6 +6,7 @@
 #define CS_DB_H
 #include "core/errors.h"
 #include <mysql.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,12 @@ int64_t cs_db_exec(cs_db *db, const char *sql, const char *fmt, ...);
  * statements MariaDB cannot prepare. Never pass text that contains input. Returns the affected
  * row count or -1 with err set as for cs_db_exec. */
 int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err);
+/* va_list forms for wrappers: the parameters come from ap (as described by fmt) and err is
+ * passed separately. */
+int64_t cs_db_execv(cs_db *db, const char *sql, const char *fmt, va_list ap, cs_error *err);
+struct cs_rows;
+int cs_db_queryv(cs_db *db, struct cs_rows **out, const char *sql, const char *fmt, va_list ap,
+                 cs_error *err);
 /* Last AUTO_INCREMENT id of this connection. */
 uint64_t cs_db_insert_id(cs_db *db);
 

@@ -828,7 +828,7 @@ static int load_data(cs_db *db, const char *dir, FILE *out, cs_migrate_report *r
         L.t = &t;
         L.table = ds->table;
         int rc = 0;
-        for (int c = 0; c < 8 && ds->cols[c]; c++) {
+        for (int c = 0; c < 8 && ds->cols[c] && !rc; c++) {
             int optional = ds->cols[c][0] == '?';
             L.cols[c] = csv_col(&t, ds->cols[c] + optional, !optional, err);
             if (L.cols[c] < 0 && !optional) rc = -1;
