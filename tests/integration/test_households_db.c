@@ -183,7 +183,7 @@ static void test_pin_throttle(void **state)
     assert_int_equal(cs_household_check_pin(db, res.code, res.pin, "10.0.0.1", "req", &id, &e), 0);
     assert_int_equal(id, res.id);
     char wrong[8];
-    snprintf(wrong, sizeof wrong, "%06d", (atoi(res.pin) + 1) % 1000000);
+    snprintf(wrong, sizeof wrong, "%06ld", (strtol(res.pin, NULL, 10) + 1) % 1000000);
     for (int i = 0; i < 4; i++) {
         cs_error_clear(&e);
         assert_int_equal(cs_household_check_pin(db, res.code, wrong, "10.0.0.2", "req", &id, &e), -1);
