@@ -8,4 +8,7 @@
 int h_healthz(svc_req *r);
 int h_readyz(svc_req *r);
 int h_metrics(svc_req *r);
+/* api.h: the /v1 resources (h_units, h_households, h_products, h_images, h_status, h_market,
+ * h_audit), svc_* handlers */
+#include "service/api.h"
 #endif

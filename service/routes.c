@@ -8,6 +8,34 @@ const svc_route svc_routes[] = {
     {"GET", "/healthz", h_healthz, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/readyz", h_readyz, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/metrics", h_metrics, SVC_PUBLIC, SVC_R_NOAUTH},
+    /* reference data */
+    {"GET", "/v1/admin-units", svc_admin_units_list, SVC_PUBLIC, 0},
+    /* households (service/h_households.c) */
+    {"POST", "/v1/households", svc_households_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"GET", "/v1/households", svc_households_list, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/households/{code}", svc_households_get, SVC_ROLES_ALL, 0},
+    {"PATCH", "/v1/households/{code}", svc_households_update, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"DELETE", "/v1/households/{code}", svc_households_erase, SVC_ROLE_ADMIN, 0},
+    {"POST", "/v1/households/{code}/pin", svc_households_new_pin, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
+    /* products (service/h_products.c) */
+    {"POST", "/v1/households/{code}/products", svc_products_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"GET", "/v1/products", svc_products_list, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/products/{id}", svc_products_get, SVC_ROLES_ALL, 0},
+    {"PATCH", "/v1/products/{id}", svc_products_update, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    /* product images and the media store (service/h_images.c) */
+    {"POST", "/v1/products/{id}/images", svc_images_upload, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_FORM},
+    {"PUT", "/v1/products/{id}/images/order", svc_images_order, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"DELETE", "/v1/products/{id}/images/{sha256}", svc_images_delete, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"GET", "/media/{sha256}", svc_media_get, SVC_PUBLIC, SVC_R_NOAUTH},
+    /* the owner's status page: code + PIN, never a token (service/h_status.c) */
+    {"GET", "/v1/status/{household_code}", svc_status_get, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"POST", "/v1/status/{household_code}", svc_status_post, SVC_PUBLIC, SVC_R_NOAUTH | SVC_R_JSON | SVC_R_NO_IDEM},
+    /* marketplaces: read-only for now (service/h_market.c) */
+    {"GET", "/v1/seller-accounts", svc_accounts_list, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/listings", svc_listings_list, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/listings/{id}", svc_listings_get, SVC_ROLES_ALL, 0},
+    /* audit trail (service/h_audit.c) */
+    {"GET", "/v1/audit", svc_audit_list, SVC_ROLE_ADMIN, 0},
 };
 const size_t svc_routes_count = sizeof svc_routes / sizeof svc_routes[0];
 

@@ -1,0 +1,229 @@
+/* service/h_households: /v1/households — register, read, update, list, re-issue the owner's PIN
+ * and erase on withdrawal of consent. The rules live in core/households; this file decides who
+ * may do it and how much personal data the answer carries. Never logs a request body. */
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/vn.h"
+#include "service/api.h"
+#include <stdio.h>
+#include <string.h>
+
+/* The commune a body names, cleaned the way validation will clean it, into out[6]; "" when it
+ * is absent or not five digits (validation then names the field). */
+static void body_commune(json_t *body, char out[6])
+{
+    out[0] = '\0';
+    json_t *v = json_object_get(body, "commune_code");
+    char tmp[32] = "";
+    if (json_is_integer(v)) {
+        snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)) {
+        char *c = vn_text_clean(json_string_value(v), NULL);
+        if (c && strlen(c) < sizeof tmp) snprintf(tmp, sizeof tmp, "%s", c);
+        cs_free(c);
+    }
+    if (strlen(tmp) == 5 && strspn(tmp, "0123456789") == 5) memcpy(out, tmp, 6);
+}
+
+/* Look the household of the {code} parameter up and check the caller may read (write = 0) or
+ * change (write = 1) it. Replies and returns -1 when not; on success fills commune and erased. */
+static int load_scoped(svc_req *r, cs_db *db, int write, char commune[6], int *erased)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *code = svc_param(r, "code");
+    if (!code || strlen(code) > 20) {
+        svc_reply_error(r, CS_E_NOT_FOUND, "%s", "household");
+        return -1;
+    }
+    if (cs_household_lookup(db, code, NULL, commune, erased, &err)) {
+        svc_reply_problem(r, &err);
+        return -1;
+    }
+    if (!(write ? svc_can_write_commune(r, commune) : svc_can_read_commune(r, commune))) {
+        svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
+        return -1;
+    }
+    return 0;
+}
+
+/* Answer with one household as the caller may see it, its ETag, and `status`. */
+static int reply_household(svc_req *r, cs_db *db, const char *code, int status, const char *pin)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    char commune[6];
+    json_t *o = NULL;
+    /* the commune decides the view; the answer to a creation is stored for replays: no PII */
+    if (cs_household_lookup(db, code, NULL, commune, NULL, &err)) return svc_reply_problem(r, &err);
+    cs_pii pii = pin || !svc_can_see_personal(r, commune) ? CS_PII_NONE : CS_PII_FULL;
+    if (cs_household_get(db, code, pii, &o, NULL, &err)) return svc_reply_problem(r, &err);
+    unsigned version = (unsigned)json_integer_value(json_object_get(o, "version"));
+    if (status == 200 && svc_api_not_modified(r, version)) {
+        json_decref(o);
+        if (svc_api_etag(r, version)) return -1;
+        return svc_reply_empty(r, 304);
+    }
+    if (pin) json_object_set_new(o, "pin", json_string(pin));
+    if (svc_api_etag(r, version)) {
+        json_decref(o);
+        return -1;
+    }
+    return svc_reply_json(r, status, o);
+}
+
+int svc_households_create(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (r->actor.role == SVC_ROLE_VOLUNTEER) {
+        char c[6];
+        body_commune(r->json, c);
+        if (c[0] && !svc_can_write_commune(r, c))
+            return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "commune_code %s", c);
+    }
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    cs_actor a = svc_audit_actor(r);
+    cs_household_result res;
+    if (cs_household_create(db, &a, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/households/%s", res.code);
+    if (svc_add_header(r, "Location", loc)) return -1;
+    /* The answer is kept for Idempotency-Key replays, so it carries no personal field: the
+     * caller reads them with GET. The PIN is shown this once. */
+    int rc = reply_household(r, db, res.code, 201, res.pin);
+    memset(res.pin, 0, sizeof res.pin);
+    return rc;
+}
+
+int svc_households_get(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    char commune[6];
+    int erased;
+    if (load_scoped(r, db, 0, commune, &erased)) return 0;
+    return reply_household(r, db, svc_param(r, "code"), 200, NULL);
+}
+
+int svc_households_update(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    char commune[6];
+    int erased;
+    if (load_scoped(r, db, 1, commune, &erased)) return 0;
+    if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
+    unsigned version;
+    if (svc_api_if_match(r, &version)) return 0;
+    if (r->actor.role == SVC_ROLE_VOLUNTEER) { /* moving it elsewhere needs that commune too */
+        char c[6];
+        body_commune(r->json, c);
+        if (c[0] && !svc_can_write_commune(r, c))
+            return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "commune_code %s", c);
+    }
+    const char *code = svc_param(r, "code");
+    cs_actor a = svc_audit_actor(r);
+    cs_household_result res;
+    if (cs_household_update(db, &a, code, version, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    return reply_household(r, db, code, 200, NULL);
+}
+
+int svc_households_list(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_household_filter f;
+    memset(&f, 0, sizeof f);
+    static const char *const statuses[] = {"registered", "onboarding", "onboarded", "erased", NULL};
+    int64_t after;
+    int limit;
+    if (svc_api_page(r, &after, &limit)) return 0;
+    f.after_id = after;
+    f.limit = limit;
+    svc_api_query_token(r, "commune", "0123456789", 5, &f.commune, &err);
+    svc_api_query_token(r, "former_district", "0123456789", 3, &f.former_district, &err);
+    svc_api_query_enum(r, "status", statuses, &f.status, &err);
+    svc_api_query_bool(r, "youth_led", &f.youth_led, &err);
+    f.q = svc_query(r, "q");
+    f.phone = svc_query(r, "phone");
+    f.cccd = svc_query(r, "cccd");
+    if (f.q && strlen(f.q) > 200) cs_error_field(&err, "q", CS_F_TOO_LONG, "max 200");
+    if (f.phone && strlen(f.phone) > 32) cs_error_field(&err, "phone", CS_F_PHONE_INVALID, NULL);
+    if (f.cccd && strlen(f.cccd) > 32) cs_error_field(&err, "cccd", CS_F_CCCD_INVALID, NULL);
+    if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
+    /* look-up by phone or citizen ID is a way of learning them: only for those who may see them */
+    if ((f.phone || f.cccd) && r->actor.role == SVC_ROLE_MONITOR)
+        return svc_reply_error(r, CS_E_FORBIDDEN, "%s", "phone/cccd look-up");
+    if (f.commune && !svc_can_read_commune(r, f.commune))
+        return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "commune %s", f.commune);
+    const char **scope = NULL;
+    size_t nscope = 0;
+    if (svc_api_scope(r, &scope, &nscope)) return svc_reply_error(r, CS_E_NOMEM, "%s", "scope");
+    f.communes = scope;
+    f.ncommunes = nscope;
+    cs_db *db = svc_db(r, &err);
+    json_t *items = NULL;
+    int64_t next = 0;
+    int rc = !db || cs_household_list(db, &f, svc_api_pii_list(r), &items, &next, &err);
+    cs_free(scope);
+    if (rc) return svc_reply_problem(r, &err);
+    return svc_api_reply_page(r, items, next);
+}
+
+int svc_households_new_pin(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    char commune[6];
+    int erased;
+    if (load_scoped(r, db, 1, commune, &erased)) return 0;
+    if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
+    const char *code = svc_param(r, "code");
+    cs_actor a = svc_audit_actor(r);
+    char pin[8];
+    if (cs_household_new_pin(db, &a, code, pin, &err)) return svc_reply_problem(r, &err);
+    json_t *o = json_pack("{s:s,s:s}", "code", code, "pin", pin);
+    memset(pin, 0, sizeof pin);
+    if (!o) return svc_reply_error(r, CS_E_NOMEM, "%s", "pin");
+    return svc_reply_json(r, 200, o);
+}
+
+int svc_households_erase(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    const char *code = svc_param(r, "code");
+    cs_actor a = svc_audit_actor(r);
+    json_t *orphans = NULL;
+    if (cs_household_erase(db, &a, code, &orphans, &err)) return svc_reply_problem(r, &err);
+    size_t n = json_array_size(orphans);
+    const char **shas = cs_calloc(n + 1, sizeof *shas);
+    size_t removed = 0;
+    if (shas) {
+        for (size_t i = 0; i < n; i++) shas[i] = json_string_value(json_array_get(orphans, i));
+        removed = svc_media_unlink_unused(db, shas, n);
+        cs_free(shas);
+    } else {
+        cs_log_json(CS_LOG_ERROR, "media.erase_unlink_skipped",
+                    json_pack("{s:s,s:I}", "household", code, "files", (json_int_t)n));
+    }
+    json_decref(orphans);
+    cs_log_json(CS_LOG_INFO, "household.erased",
+                json_pack("{s:s,s:I,s:I}", "household", code, "images", (json_int_t)n, "files_removed",
+                          (json_int_t)removed));
+    return svc_reply_json(r, 200,
+                          json_pack("{s:s,s:s,s:I}", "code", code, "status", "erased",
+                                    "images_removed", (json_int_t)n));
+}

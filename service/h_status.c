@@ -1,0 +1,217 @@
+/* service/h_status: the household owner's own page — code + PIN (header or POST body, never the
+ * URL) opens a read-only view in plain words: each marketplace's shop and what to do next, each
+ * product's listings and why one was refused. Nothing personal (no citizen ID, phone, birth
+ * date, address, not even the owner's name) is in it, and the answer is never cached. */
+#include "core/households.h"
+#include "core/mem.h"
+#include "service/api.h"
+#include <stdio.h>
+#include <string.h>
+
+#define T(lang, vi, en) ((lang) == CS_LANG_EN ? (en) : (vi))
+
+/* Short label of a seller-account state. */
+static const char *account_label(cs_lang l, const char *s)
+{
+    if (!strcmp(s, "not_started")) return T(l, "Chưa bắt đầu", "Not started");
+    if (!strcmp(s, "awaiting_owner")) return T(l, "Đang chờ bạn", "Waiting for you");
+    if (!strcmp(s, "authorized")) return T(l, "Đã cho phép, đang kích hoạt", "Authorised, being activated");
+    if (!strcmp(s, "active")) return T(l, "Gian hàng đang hoạt động", "Shop is open");
+    if (!strcmp(s, "rejected")) return T(l, "Sàn từ chối", "Refused by the marketplace");
+    if (!strcmp(s, "suspended")) return T(l, "Gian hàng bị tạm khoá", "Shop suspended");
+    if (!strcmp(s, "token_expired")) return T(l, "Cần cho phép lại", "Needs your permission again");
+    return s;
+}
+
+/* The sentence that tells the owner what happens next for one shop. */
+static void account_next(cs_lang l, const char *state, const char *kind, const char *mp,
+                         int has_link, const char *reason, char *out, size_t n)
+{
+    int api = !strcmp(kind, "api");
+    if (!strcmp(state, "not_started")) {
+        if (l == CS_LANG_EN) snprintf(out, n, "Nothing to do yet: a volunteer will contact you to open your shop on %s.", mp);
+        else snprintf(out, n, "Chưa cần làm gì: tình nguyện viên sẽ liên hệ để mở gian hàng của bạn trên %s.", mp);
+    } else if (!strcmp(state, "awaiting_owner") || !strcmp(state, "token_expired")) {
+        if (api && has_link) {
+            if (l == CS_LANG_EN) snprintf(out, n, "Open this link to let Chợ Số list your products on %s.", mp);
+            else snprintf(out, n, "Mở liên kết này để cho phép Chợ Số đăng sản phẩm lên %s.", mp);
+        } else if (api) {
+            if (l == CS_LANG_EN) snprintf(out, n, "A volunteer will send you a link to give Chợ Số permission on %s.", mp);
+            else snprintf(out, n, "Tình nguyện viên sẽ gửi bạn liên kết để cho phép Chợ Số đăng sản phẩm lên %s.", mp);
+        } else {
+            if (l == CS_LANG_EN) snprintf(out, n, "Finish registering your shop on %s with the papers the volunteer prepared.", mp);
+            else snprintf(out, n, "Hoàn tất đăng ký gian hàng trên %s cùng tình nguyện viên, theo hồ sơ đã chuẩn bị.", mp);
+        }
+    } else if (!strcmp(state, "authorized")) {
+        if (l == CS_LANG_EN) snprintf(out, n, "Thank you. Your shop on %s is being activated; nothing to do.", mp);
+        else snprintf(out, n, "Cảm ơn bạn. Gian hàng trên %s đang được kích hoạt, bạn không cần làm gì thêm.", mp);
+    } else if (!strcmp(state, "active")) {
+        if (l == CS_LANG_EN) snprintf(out, n, "Your shop on %s is open. Answer buyers' messages and keep stock up to date.", mp);
+        else snprintf(out, n, "Gian hàng trên %s đang mở. Hãy trả lời tin nhắn của người mua và cập nhật số hàng còn.", mp);
+    } else if (!strcmp(state, "rejected")) {
+        if (l == CS_LANG_EN) snprintf(out, n, "%s refused the shop (%s). Contact your volunteer to complete the papers.", mp, reason && *reason ? reason : "no reason given");
+        else snprintf(out, n, "%s từ chối mở gian hàng (%s). Hãy liên hệ tình nguyện viên để bổ sung hồ sơ.", mp, reason && *reason ? reason : "sàn không nêu lý do");
+    } else if (!strcmp(state, "suspended")) {
+        if (l == CS_LANG_EN) snprintf(out, n, "%s has suspended your shop. Contact your volunteer.", mp);
+        else snprintf(out, n, "%s đang tạm khoá gian hàng của bạn. Hãy liên hệ tình nguyện viên.", mp);
+    } else {
+        snprintf(out, n, "%s", "");
+    }
+}
+
+static const char *listing_label(cs_lang l, const char *s)
+{
+    if (!strcmp(s, "draft")) return T(l, "Chưa gửi lên sàn", "Not sent yet");
+    if (!strcmp(s, "queued")) return T(l, "Đang chờ gửi lên sàn", "Waiting to be sent");
+    if (!strcmp(s, "submitted")) return T(l, "Đã gửi, sàn đang nhận", "Sent to the marketplace");
+    if (!strcmp(s, "pending_review")) return T(l, "Sàn đang duyệt", "Being reviewed");
+    if (!strcmp(s, "live")) return T(l, "Đang bán", "On sale");
+    if (!strcmp(s, "rejected")) return T(l, "Bị sàn từ chối", "Refused by the marketplace");
+    if (!strcmp(s, "delisted")) return T(l, "Đã gỡ khỏi sàn", "Taken down");
+    if (!strcmp(s, "failed")) return T(l, "Gửi không thành công", "Could not be sent");
+    return s;
+}
+
+static const char *listing_next(cs_lang l, const char *s)
+{
+    if (!strcmp(s, "live")) return T(l, "Sản phẩm đang được bán; hãy giữ số hàng còn cho đúng.", "It is on sale; keep the stock right.");
+    if (!strcmp(s, "rejected")) return T(l, "Tình nguyện viên sẽ sửa theo lý do bên dưới rồi gửi lại; bạn có thể cần cung cấp thêm ảnh hoặc giấy tờ.", "A volunteer will fix it as the reason below says and send it again; you may be asked for photos or papers.");
+    if (!strcmp(s, "failed")) return T(l, "Tình nguyện viên sẽ kiểm tra và gửi lại.", "A volunteer will look into it and send it again.");
+    if (!strcmp(s, "delisted")) return T(l, "Liên hệ tình nguyện viên nếu bạn muốn bán lại sản phẩm này.", "Contact your volunteer to sell it again.");
+    return T(l, "Không cần làm gì; hệ thống đang xử lý.", "Nothing to do; it is being handled.");
+}
+
+/* Build the view of household `id`. Returns the JSON or NULL with err set. */
+static json_t *owner_view(cs_db *db, int64_t id, cs_lang lang, cs_error *err)
+{
+    cs_rows *h = NULL, *acc = NULL, *pl = NULL;
+    json_t *out = NULL;
+    if (cs_db_query(db, &h,
+                    "SELECT h.code, h.business_name, u.code, u.name, h.status FROM households h"
+                    " JOIN admin_units u ON u.code = h.commune_code WHERE h.id = ?",
+                    "i", id, err) ||
+        cs_db_query(db, &acc,
+                    "SELECT m.code, m.name, m.kind, COALESCE(a.state, 'not_started'), a.shop_url,"
+                    " a.auth_link, a.last_error_message FROM marketplaces m"
+                    " LEFT JOIN seller_accounts a ON a.marketplace_code = m.code AND a.household_id = ?"
+                    " WHERE m.enabled OR a.id IS NOT NULL ORDER BY m.display_order, m.code",
+                    "i", id, err) ||
+        cs_db_query(db, &pl,
+                    "SELECT p.id, p.name, l.marketplace_code, m.name, l.state, l.listing_url,"
+                    " l.last_error_message, l.error_fields FROM products p"
+                    " LEFT JOIN listings l ON l.product_id = p.id"
+                    " LEFT JOIN marketplaces m ON m.code = l.marketplace_code"
+                    " WHERE p.household_id = ? AND p.status = 'active'"
+                    " ORDER BY p.id, m.display_order, l.marketplace_code",
+                    "i", id, err))
+        goto out;
+    if (!cs_rows_count(h)) {
+        cs_error_set(err, CS_E_NOT_FOUND, NULL);
+        goto out;
+    }
+    out = json_pack("{s:s,s:o,s:{s:s,s:s},s:s}", "household_code", cs_rows_str(h, 0, 0), "business_name",
+                    cs_rows_strn(h, 0, 1) ? json_string(cs_rows_str(h, 0, 1)) : json_null(), "commune",
+                    "code", cs_rows_str(h, 0, 2), "name", cs_rows_str(h, 0, 3), "status",
+                    cs_rows_str(h, 0, 4));
+    json_t *shops = json_array(), *products = json_array();
+    if (!out || !shops || !products) {
+        json_decref(out), json_decref(shops), json_decref(products);
+        out = NULL;
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    json_object_set_new(out, "seller_accounts", shops);
+    json_object_set_new(out, "products", products);
+    char next[512];
+    for (size_t i = 0; i < cs_rows_count(acc); i++) {
+        const char *state = cs_rows_str(acc, i, 3);
+        const char *link = cs_rows_strn(acc, i, 5);
+        int show_link = link && (!strcmp(state, "awaiting_owner") || !strcmp(state, "token_expired"));
+        account_next(lang, state, cs_rows_str(acc, i, 2), cs_rows_str(acc, i, 1), show_link,
+                     cs_rows_strn(acc, i, 6), next, sizeof next);
+        json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", cs_rows_str(acc, i, 0),
+                              "marketplace_name", cs_rows_str(acc, i, 1), "state", state, "state_text",
+                              account_label(lang, state), "next_step", next);
+        if (!s) continue;
+        json_object_set_new(s, "auth_link", show_link ? json_string(link) : json_null());
+        json_object_set_new(s, "shop_url", cs_rows_strn(acc, i, 4) ? json_string(cs_rows_str(acc, i, 4)) : json_null());
+        json_array_append_new(shops, s);
+    }
+    json_t *cur = NULL;
+    int64_t cur_id = 0;
+    for (size_t i = 0; i < cs_rows_count(pl); i++) {
+        if (!cur || cs_rows_i64(pl, i, 0) != cur_id) {
+            cur_id = cs_rows_i64(pl, i, 0);
+            cur = json_pack("{s:I,s:s,s:[]}", "id", (json_int_t)cur_id, "name", cs_rows_str(pl, i, 1), "listings");
+            if (!cur) continue;
+            json_array_append_new(products, cur);
+        }
+        if (cs_rows_isnull(pl, i, 2)) continue; /* a product with no listing yet */
+        const char *state = cs_rows_str(pl, i, 4);
+        json_t *l = json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", cs_rows_str(pl, i, 2),
+                              "marketplace_name", cs_rows_str(pl, i, 3), "state", state, "state_text",
+                              listing_label(lang, state), "next_step", listing_next(lang, state));
+        if (!l) continue;
+        json_object_set_new(l, "listing_url",
+                            !strcmp(state, "live") && cs_rows_strn(pl, i, 5) ? json_string(cs_rows_str(pl, i, 5)) : json_null());
+        if (!strcmp(state, "rejected") || !strcmp(state, "failed")) {
+            json_object_set_new(l, "reason", cs_rows_strn(pl, i, 6) ? json_string(cs_rows_str(pl, i, 6)) : json_null());
+            /* the marketplace's per-field complaints, as messages only */
+            json_t *problems = json_array();
+            json_t *fields = cs_rows_strn(pl, i, 7) ? json_loads(cs_rows_str(pl, i, 7), 0, NULL) : NULL;
+            size_t k;
+            json_t *f;
+            json_array_foreach(fields, k, f)
+            {
+                json_t *msg = json_object_get(f, "message");
+                if (json_is_string(msg))
+                    json_array_append_new(problems, json_pack("{s:O?,s:O}", "field", json_object_get(f, "field"),
+                                                              "message", msg));
+            }
+            json_decref(fields);
+            json_object_set_new(l, "problems", problems);
+        }
+        json_array_append_new(json_object_get(cur, "listings"), l);
+    }
+out:
+    cs_rows_free(h);
+    cs_rows_free(acc);
+    cs_rows_free(pl);
+    return out;
+}
+
+/* Check code + PIN (throttled and audited in core) and answer with the view. */
+static int answer(svc_req *r, const char *pin)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *code = svc_param(r, "household_code");
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    int64_t id;
+    if (cs_household_check_pin(db, code ? code : "", pin, r->client, r->request_id, &id, &err))
+        return svc_reply_problem(r, &err);
+    json_t *v = owner_view(db, id, r->lang, &err);
+    if (!v) return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 200, v);
+}
+
+int svc_status_get(svc_req *r)
+{
+    const char *pin = svc_header(r, "X-Owner-Pin");
+    if (!pin || !*pin) return svc_reply_error(r, CS_E_UNAUTHENTICATED, "%s", "X-Owner-Pin header required");
+    return answer(r, pin);
+}
+
+int svc_status_post(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *pin = NULL;
+    svc_jfield spec[] = {
+        {.name = "pin", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED, .min_len = 1, .max_len = 32, .out = &pin},
+        {.name = NULL},
+    };
+    if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    return answer(r, pin);
+}

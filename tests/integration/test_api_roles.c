@@ -1,0 +1,511 @@
+/* The role matrix of the /v1 resources: every route × {no token, bad token, revoked token,
+ * admin, monitor, volunteer of this commune, volunteer of another commune, owner with the right
+ * PIN, owner with a wrong PIN} → the expected status, and no personal value (citizen ID, phone,
+ * address, birth date) in any answer given to someone who may not see it. Runs against the
+ * server started in-process and the MariaDB of scripts/run-tests. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "core/crypto.h"
+#include "service/router.h"
+#include "tests/support/tapi.h"
+#include "tests/support/tsup.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COMMUNE_A "14797" /* Phường Hạc Thành (former district 380) */
+#define COMMUNE_B "16591" /* Xã Các Sơn (former district 407) */
+
+enum actor { NONE, BAD, REVOKED, ADMIN, MONITOR, VOL_IN, VOL_OUT, OWNER, OWNER_BAD, N_ACTORS };
+static const char *actor_name[] = {"no token", "bad token", "revoked token", "admin", "monitor",
+                                   "volunteer of this commune", "volunteer of another commune",
+                                   "owner, right PIN", "owner, wrong PIN"};
+
+static char tok_admin[44], tok_monitor[44], tok_vin[44], tok_vout[44], tok_revoked[44];
+
+struct hh {
+    char code[24], pin[8], cccd[13], phone[11];
+};
+static struct hh H;      /* the household every read route looks at (commune A) */
+static int64_t P;        /* its product */
+static char IMG[65];     /* an image of P */
+static int64_t LISTING;  /* a rejected Shopee listing of P */
+static unsigned img_serial;
+
+static const char *token_of(int a)
+{
+    switch (a) {
+    case BAD: return "khong-phai-ma-that-0123456789abcdefghijklmnop";
+    case REVOKED: return tok_revoked;
+    case ADMIN: return tok_admin;
+    case MONITOR: return tok_monitor;
+    case VOL_IN: return tok_vin;
+    case VOL_OUT: return tok_vout;
+    default: return NULL;
+    }
+}
+
+static void make_household(const char *commune, struct hh *h)
+{
+    char *body = tapi_household_body(28, commune, h->cccd, h->phone);
+    tapi_resp r = tapi_call("POST", "/v1/households", tok_admin, body);
+    free(body);
+    if (r.status != 201) fail_msg("create household: %ld %s", r.status, r.body);
+    snprintf(h->code, sizeof h->code, "%s", json_string_value(json_object_get(r.json, "code")));
+    snprintf(h->pin, sizeof h->pin, "%s", json_string_value(json_object_get(r.json, "pin")));
+    tapi_free(&r);
+}
+
+static int64_t make_product(const char *code)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/households/%s/products", code);
+    char *body = tapi_product_body("Nem chua Hạc Thành");
+    tapi_resp r = tapi_call("POST", path, tok_admin, body);
+    free(body);
+    if (r.status != 201) fail_msg("create product: %ld %s", r.status, r.body);
+    int64_t id = json_integer_value(json_object_get(r.json, "id"));
+    tapi_free(&r);
+    return id;
+}
+
+/* A PNG no other upload in this run has (bytes after IEND differ). */
+static size_t unique_png(unsigned char *out)
+{
+    size_t n;
+    const unsigned char *p = tapi_png(&n);
+    memcpy(out, p, n);
+    img_serial++;
+    memcpy(out + n, &img_serial, sizeof img_serial);
+    return n + sizeof img_serial;
+}
+
+static void make_image(int64_t product, char sha[65])
+{
+    unsigned char buf[128];
+    size_t n = unique_png(buf);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/products/%lld/images", (long long)product);
+    tapi_resp r = tapi_upload(path, tok_admin, buf, n, "a.png", NULL, NULL);
+    if (r.status != 201) fail_msg("upload: %ld %s", r.status, r.body);
+    snprintf(sha, 65, "%s", json_string_value(json_object_get(r.json, "sha256")));
+    tapi_free(&r);
+}
+
+static unsigned current_version(const char *path)
+{
+    tapi_resp r = tapi_call("GET", path, tok_admin, NULL);
+    assert_int_equal(r.status, 200);
+    unsigned v = (unsigned)json_integer_value(json_object_get(r.json, "version"));
+    tapi_free(&r);
+    return v;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    tapi_start();
+    const char *in[] = {COMMUNE_A, NULL}, *out[] = {COMMUNE_B, NULL};
+    tapi_token("admin", NULL, tok_admin);
+    tapi_token("monitor", NULL, tok_monitor);
+    tapi_token("volunteer", in, tok_vin);
+    tapi_token("volunteer", out, tok_vout);
+    tapi_revoke(tapi_token("admin", NULL, tok_revoked));
+    make_household(COMMUNE_A, &H);
+    P = make_product(H.code);
+    make_image(P, IMG);
+    cs_db *db = tapi_db();
+    tsup_exec(db,
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state, auth_link)"
+              " SELECT id, 'shopee', 'awaiting_owner', 'https://partner.shopeemobile.com/api/v2/shop/auth_partner?s=1'"
+              " FROM households WHERE code = ?", "s", H.code);
+    int64_t acc = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
+    tsup_exec(db,
+              "INSERT INTO listings (product_id, marketplace_code, account_id, state, last_error_code,"
+              " last_error_message, error_fields) VALUES (?, 'shopee', ?, 'rejected', 'image_small',"
+              " 'Ảnh sản phẩm quá nhỏ', '[{\"field\":\"images\",\"code\":\"too_small\",\"message\":\"Ảnh phải từ 500×500\"}]')",
+              "ii", P, acc);
+    LISTING = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
+    tsup_exec(db, "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
+                  " VALUES (?, 'submitted', 'rejected', 'image_small', 'Ảnh sản phẩm quá nhỏ', 'system:test')",
+              "i", LISTING);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tapi_stop();
+    return 0;
+}
+
+/* The routes of the matrix, in the routing table's words. */
+static const struct {
+    const char *method, *pattern;
+    int expect[N_ACTORS]; /* none bad revoked admin monitor vol_in vol_out owner owner_bad */
+} routes[] = {
+    {"GET", "/v1/admin-units", {200, 401, 401, 200, 200, 200, 200, 200, 200}},
+    {"POST", "/v1/households", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
+    {"GET", "/v1/households", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/households/{code}", {401, 401, 401, 200, 200, 200, 403, 401, 401}},
+    {"PATCH", "/v1/households/{code}", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"DELETE", "/v1/households/{code}", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/households/{code}/pin", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"POST", "/v1/households/{code}/products", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
+    {"GET", "/v1/products", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/products/{id}", {401, 401, 401, 200, 200, 200, 403, 401, 401}},
+    {"PATCH", "/v1/products/{id}", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"POST", "/v1/products/{id}/images", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
+    {"PUT", "/v1/products/{id}/images/order", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"DELETE", "/v1/products/{id}/images/{sha256}", {401, 401, 401, 204, 403, 204, 403, 401, 401}},
+    {"GET", "/media/{sha256}", {200, 200, 200, 200, 200, 200, 200, 200, 200}},
+    /* the owner's page ignores tokens: without a PIN it is 401, a body without one 422 */
+    {"GET", "/v1/status/{household_code}", {401, 401, 401, 401, 401, 401, 401, 200, 401}},
+    {"POST", "/v1/status/{household_code}", {422, 422, 422, 422, 422, 422, 422, 200, 401}},
+    {"GET", "/v1/seller-accounts", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/listings", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/listings/{id}", {401, 401, 401, 200, 200, 200, 403, 401, 401}},
+    {"GET", "/v1/audit", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+/* Make the request of route `i` as actor `a`, preparing fresh records where the route changes
+ * or removes what it acts on. *full is set when the answer may carry H's personal fields. */
+static tapi_resp run(size_t i, int a, int *full)
+{
+    const char *tok = token_of(a);
+    char path[256], pinh[48], ifm[48];
+    const char *hdrs[3] = {NULL, NULL, NULL};
+    int owner = a == OWNER || a == OWNER_BAD;
+    snprintf(pinh, sizeof pinh, "X-Owner-Pin: %s", a == OWNER ? H.pin : "000000");
+    if (owner) hdrs[0] = pinh;
+    *full = 0;
+    const char *pat = routes[i].pattern, *m = routes[i].method;
+    tapi_resp r;
+    if (!strcmp(pat, "/v1/admin-units")) {
+        r = tapi_req(m, "/v1/admin-units?kind=phuong", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households") && !strcmp(m, "POST")) {
+        char cccd[13], phone[11];
+        char *b = tapi_household_body(25, COMMUNE_A, cccd, phone);
+        r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+        free(b);
+    } else if (!strcmp(pat, "/v1/households")) {
+        r = tapi_req(m, "/v1/households?limit=200", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households/{code}") && !strcmp(m, "GET")) {
+        snprintf(path, sizeof path, "/v1/households/%s", H.code);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+        *full = a == ADMIN || a == VOL_IN;
+    } else if (!strcmp(pat, "/v1/households/{code}") && !strcmp(m, "PATCH")) {
+        snprintf(path, sizeof path, "/v1/households/%s", H.code);
+        snprintf(ifm, sizeof ifm, "If-Match: \"v%u\"", current_version(path));
+        hdrs[owner ? 1 : 0] = ifm;
+        char b[96];
+        snprintf(b, sizeof b, "{\"business_name\":\"Hộ Hoa Nem %d\"}", a);
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+        *full = a == ADMIN || a == VOL_IN;
+    } else if (!strcmp(pat, "/v1/households/{code}") && !strcmp(m, "DELETE")) {
+        struct hh x;
+        make_household(COMMUNE_A, &x);
+        snprintf(path, sizeof path, "/v1/households/%s", x.code);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households/{code}/pin")) {
+        struct hh x;
+        make_household(COMMUNE_A, &x);
+        snprintf(path, sizeof path, "/v1/households/%s/pin", x.code);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households/{code}/products")) {
+        snprintf(path, sizeof path, "/v1/households/%s/products", H.code);
+        char *b = tapi_product_body("Chè lam Phủ Quảng");
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+        free(b);
+    } else if (!strcmp(pat, "/v1/products")) {
+        r = tapi_req(m, "/v1/products?category=food_dish", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/products/{id}") && !strcmp(m, "GET")) {
+        snprintf(path, sizeof path, "/v1/products/%lld", (long long)P);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/products/{id}")) {
+        snprintf(path, sizeof path, "/v1/products/%lld", (long long)P);
+        snprintf(ifm, sizeof ifm, "If-Match: \"v%u\"", current_version(path));
+        hdrs[owner ? 1 : 0] = ifm;
+        char b[64];
+        snprintf(b, sizeof b, "{\"stock\":%d}", 30 + a);
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/products/{id}/images")) {
+        int64_t p = make_product(H.code);
+        unsigned char buf[128];
+        size_t n = unique_png(buf);
+        snprintf(path, sizeof path, "/v1/products/%lld/images", (long long)p);
+        r = tapi_upload(path, tok, buf, n, "x.png", NULL, hdrs);
+    } else if (!strcmp(pat, "/v1/products/{id}/images/order")) {
+        char b[128];
+        snprintf(b, sizeof b, "{\"order\":[\"%s\"]}", IMG);
+        snprintf(path, sizeof path, "/v1/products/%lld/images/order", (long long)P);
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/products/{id}/images/{sha256}")) {
+        char sha[65];
+        make_image(P, sha);
+        snprintf(path, sizeof path, "/v1/products/%lld/images/%s", (long long)P, sha);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/media/{sha256}")) {
+        snprintf(path, sizeof path, "/media/%s", IMG);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/status/{household_code}") && !strcmp(m, "GET")) {
+        snprintf(path, sizeof path, "/v1/status/%s", H.code);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/status/{household_code}")) {
+        snprintf(path, sizeof path, "/v1/status/%s", H.code);
+        char b[64];
+        if (owner) snprintf(b, sizeof b, "{\"pin\":\"%s\"}", a == OWNER ? H.pin : "000000");
+        else snprintf(b, sizeof b, "{}");
+        r = tapi_req(m, path, tok, NULL, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/seller-accounts")) {
+        r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/listings")) {
+        r = tapi_req(m, "/v1/listings?marketplace=shopee", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/listings/{id}")) {
+        snprintf(path, sizeof path, "/v1/listings/%lld", (long long)LISTING);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/audit")) {
+        r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
+    } else {
+        fail_msg("no request for %s %s", m, pat);
+    }
+    return r;
+}
+
+/* Nothing of H's personal data unless allowed; masked values only in lists for those who
+ * may see them; monitors and owners never get the keys at all. */
+static void check_no_leak(const tapi_resp *r, size_t i, int a, int full)
+{
+    char ctx[200];
+    snprintf(ctx, sizeof ctx, "%s %s as %s", routes[i].method, routes[i].pattern, actor_name[a]);
+    if (full) {
+        /* the reader may see them: they must be the real, unmasked values */
+        if (!strstr(r->body, H.cccd) || !strstr(r->body, H.phone)) fail_msg("%s: personal fields missing", ctx);
+        return;
+    }
+    if (strstr(r->body, H.cccd)) fail_msg("%s: citizen ID leaked", ctx);
+    if (strstr(r->body, H.phone)) fail_msg("%s: phone leaked", ctx);
+    if (strstr(r->body, "Thôn Đông")) fail_msg("%s: address leaked", ctx);
+    if (a == MONITOR || a == OWNER || a == OWNER_BAD || a == NONE) {
+        if (strstr(r->body, "\"cccd\"") || strstr(r->body, "\"phone\"") || strstr(r->body, "\"address\"") ||
+            strstr(r->body, "\"birth_date\""))
+            fail_msg("%s: personal keys present", ctx);
+    }
+}
+
+static void test_matrix(void **state)
+{
+    (void)state;
+    int failures = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        for (int a = 0; a < N_ACTORS; a++) {
+            int full;
+            tapi_resp r = run(i, a, &full);
+            if (r.status != routes[i].expect[a]) {
+                fprintf(stderr, "MISMATCH %s %s as %s: got %ld, want %d: %.300s\n", routes[i].method,
+                        routes[i].pattern, actor_name[a], r.status, routes[i].expect[a], r.body);
+                failures++;
+            }
+            if (r.status >= 500) fail_msg("%s %s: %ld", routes[i].method, routes[i].pattern, r.status);
+            check_no_leak(&r, i, a, full && r.status == 200);
+            /* every refusal is a problem document with a stable code */
+            if (r.status >= 400) {
+                char ct[80];
+                if (!tapi_header(&r, "Content-Type", ct, sizeof ct) || strncmp(ct, "application/problem+json", 24) ||
+                    !json_is_string(json_object_get(r.json, "code")))
+                    fail_msg("%s %s as %s: %ld without a problem document", routes[i].method,
+                             routes[i].pattern, actor_name[a], r.status);
+            }
+            tapi_free(&r);
+        }
+    }
+    assert_int_equal(failures, 0);
+}
+
+/* The matrix stays complete: each route of these resources in the routing table is in it. */
+struct cover {
+    int missing;
+};
+static int check_covered(const svc_route *rt, void *arg)
+{
+    struct cover *c = arg;
+    static const char *mine[] = {"/v1/admin-units", "/v1/households", "/v1/products", "/v1/status",
+                                 "/v1/seller-accounts", "/v1/listings", "/v1/audit", "/media/", NULL};
+    int owned = 0;
+    for (int k = 0; mine[k]; k++) owned |= !strncmp(rt->pattern, mine[k], strlen(mine[k]));
+    if (!owned || (rt->flags & SVC_R_INTERNAL)) return 0;
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (!strcmp(routes[i].method, rt->method) && !strcmp(routes[i].pattern, rt->pattern)) return 0;
+    fprintf(stderr, "route not in the role matrix: %s %s\n", rt->method, rt->pattern);
+    c->missing++;
+    return 0;
+}
+
+static void test_matrix_covers_routes(void **state)
+{
+    (void)state;
+    struct cover c = {0};
+    svc_routes_foreach(check_covered, &c);
+    assert_int_equal(c.missing, 0);
+    /* and each matrix row names a real route */
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        int found = 0;
+        for (size_t k = 0; k < svc_routes_count; k++)
+            found |= !strcmp(svc_routes[k].method, routes[i].method) && !strcmp(svc_routes[k].pattern, routes[i].pattern);
+        if (!found) fail_msg("matrix row without a route: %s %s", routes[i].method, routes[i].pattern);
+    }
+}
+
+/* A volunteer's list holds only its communes; filtering on another commune is refused. */
+static void test_volunteer_scope_in_lists(void **state)
+{
+    (void)state;
+    tapi_resp r = tapi_call("GET", "/v1/households?limit=200", tok_vout, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    tapi_free(&r);
+    r = tapi_call("GET", "/v1/households?commune=" COMMUNE_A, tok_vout, NULL);
+    assert_int_equal(r.status, 403);
+    tapi_free(&r);
+    r = tapi_call("GET", "/v1/products", tok_vout, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    tapi_free(&r);
+    r = tapi_call("GET", "/v1/listings", tok_vout, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    tapi_free(&r);
+    r = tapi_call("GET", "/v1/seller-accounts", tok_vout, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 0);
+    tapi_free(&r);
+    /* the volunteer of A sees H, masked */
+    r = tapi_call("GET", "/v1/households?limit=200", tok_vin, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *items = json_object_get(r.json, "items");
+    assert_true(json_array_size(items) >= 1);
+    size_t k;
+    json_t *it;
+    int seen = 0;
+    json_array_foreach(items, k, it)
+    {
+        assert_string_equal(json_string_value(json_object_get(it, "commune_code")), COMMUNE_A);
+        if (!strcmp(json_string_value(json_object_get(it, "code")), H.code)) {
+            seen = 1;
+            const char *ph = json_string_value(json_object_get(it, "phone"));
+            assert_non_null(ph);
+            assert_int_equal(strlen(ph), 10);
+            assert_memory_equal(ph, H.phone, 2);
+            assert_memory_equal(ph + 2, "******", 6);
+            assert_string_equal(ph + 8, H.phone + 8);
+        }
+    }
+    assert_true(seen);
+    tapi_free(&r);
+    /* monitors may not look people up by phone or citizen ID */
+    char path[96];
+    snprintf(path, sizeof path, "/v1/households?phone=%s", H.phone);
+    r = tapi_call("GET", path, tok_monitor, NULL);
+    assert_int_equal(r.status, 403);
+    tapi_free(&r);
+    r = tapi_call("GET", path, tok_admin, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
+    tapi_free(&r);
+}
+
+/* The authorisation link goes to those who act for the commune, not to monitors. */
+static void test_auth_link_scope(void **state)
+{
+    (void)state;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/seller-accounts?household=%s", H.code);
+    tapi_resp r = tapi_call("GET", path, tok_vin, NULL);
+    json_t *it = json_array_get(json_object_get(r.json, "items"), 0);
+    assert_non_null(it);
+    assert_true(json_is_string(json_object_get(it, "auth_link")));
+    assert_null(strstr(r.body, "access_token"));
+    tapi_free(&r);
+    r = tapi_call("GET", path, tok_monitor, NULL);
+    it = json_array_get(json_object_get(r.json, "items"), 0);
+    assert_true(json_is_null(json_object_get(it, "auth_link")));
+    tapi_free(&r);
+}
+
+/* After the withdrawal of consent nothing personal comes back from any endpoint, the images
+ * are gone from the store, and an audit row says who did it. */
+static void test_erase_leaves_nothing_personal(void **state)
+{
+    (void)state;
+    struct hh x;
+    make_household(COMMUNE_A, &x);
+    int64_t p = make_product(x.code);
+    char sha[65];
+    make_image(p, sha);
+    char path[128];
+    snprintf(path, sizeof path, "/media/%s", sha);
+    tapi_resp r = tapi_call("GET", path, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    snprintf(path, sizeof path, "/v1/households/%s", x.code);
+    r = tapi_call("DELETE", path, tok_admin, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "erased");
+    tapi_free(&r);
+    r = tapi_call("DELETE", path, tok_admin, NULL);
+    assert_int_equal(r.status, 410);
+    tapi_free(&r);
+    const char *reads[] = {path, "/v1/households?limit=200&status=erased", "/v1/households?limit=200", NULL};
+    for (int k = 0; reads[k]; k++) {
+        r = tapi_call("GET", reads[k], tok_admin, NULL);
+        assert_int_equal(r.status, 200);
+        assert_null(strstr(r.body, x.cccd));
+        assert_null(strstr(r.body, x.phone));
+        tapi_free(&r);
+    }
+    r = tapi_call("GET", path, tok_admin, NULL);
+    assert_null(json_object_get(r.json, "owner_name"));
+    assert_null(json_object_get(r.json, "cccd"));
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "erased");
+    tapi_free(&r);
+    /* no PIN opens it any more */
+    char ph[48];
+    snprintf(ph, sizeof ph, "X-Owner-Pin: %s", x.pin);
+    const char *h[] = {ph, NULL};
+    snprintf(path, sizeof path, "/v1/status/%s", x.code);
+    r = tapi_req("GET", path, NULL, h, NULL, NULL, 0);
+    assert_int_equal(r.status, 401);
+    tapi_free(&r);
+    /* the image is not served and its file is gone */
+    snprintf(path, sizeof path, "/media/%s", sha);
+    r = tapi_call("GET", path, NULL, NULL);
+    assert_int_equal(r.status, 404);
+    tapi_free(&r);
+    char file[4096];
+    snprintf(file, sizeof file, "%s/%.2s/%s", getenv("CHOSO_MEDIA_DIR") ? getenv("CHOSO_MEDIA_DIR") : "var/media", sha, sha + 2);
+    assert_int_not_equal(access(file, F_OK), 0);
+    /* updates and PINs are refused */
+    snprintf(path, sizeof path, "/v1/households/%s/pin", x.code);
+    r = tapi_call("POST", path, tok_admin, NULL);
+    assert_int_equal(r.status, 410);
+    tapi_free(&r);
+    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'household.erase' AND entity_id = ?",
+                              "s", x.code), 1);
+    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM households WHERE code = ? AND status = 'erased'"
+                                         " AND cccd_sealed IS NULL AND phone_sealed IS NULL AND owner_name = ''",
+                              "s", x.code), 1);
+}
+
+int main(void)
+{
+    tsup_require_db();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matrix_covers_routes),
+        cmocka_unit_test(test_matrix),
+        cmocka_unit_test(test_volunteer_scope_in_lists),
+        cmocka_unit_test(test_auth_link_scope),
+        cmocka_unit_test(test_erase_leaves_nothing_personal),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
