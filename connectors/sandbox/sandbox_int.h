@@ -1,0 +1,341 @@
+/* connectors/sandbox internal: what the shared core (sandbox.c, sandbox_store.c) offers the
+ * per-marketplace simulators. Not for use outside connectors/sandbox/.
+ *
+ * Threading: every marketplace handler runs with sb->mu held, so handlers touch the state
+ * directly and must never block (no sleeping, no network). Latency, hangs and push delivery
+ * happen in the core, outside the lock. */
+#ifndef CX_SANDBOX_INT_H
+#define CX_SANDBOX_INT_H
+#include "connectors/sandbox/sandbox.h"
+#include "connectors/sign.h"
+#include "core/buf.h"
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+
+#define SB_ID_MAX 64          /* shop ids, tokens, image ids */
+#define SB_SKU_MAX 128        /* longest SKU kept */
+#define SB_NAME_MAX 256       /* item names are kept truncated to this */
+#define SB_REASON_MAX 256
+#define SB_MAX_PARAMS 128     /* query + form parameters kept per request */
+#define SB_MAX_PARTS 16       /* multipart parts kept per request */
+#define SB_NEXT_MAX 256       /* queued deterministic faults per marketplace */
+#define SB_REQSTAT_MAX 512    /* distinct (marketplace, path, status) counters */
+#define SB_MAX_ATTRS 12       /* mandatory attributes per category */
+#define SB_MAX_CATS 512
+#define SB_MAX_BANNED 64
+#define SB_PUSH_MAX 1024      /* queued push notifications */
+#define SB_UPLOAD_MAX (12u << 20) /* request body cap for upload paths (image ≤ 10 MiB) */
+#define SB_BODY_MAX (2u << 20)    /* request body cap elsewhere */
+#define SB_IMAGE_MAX (10u << 20)
+
+enum sb_tok_kind { SB_TOK_CODE = 0, SB_TOK_ACCESS, SB_TOK_REFRESH };
+enum sb_item_state { SB_IT_REVIEWING = 0, SB_IT_LIVE, SB_IT_REJECTED };
+enum sb_page_state { SB_PAGE_PUBLISHED = 0, SB_PAGE_REMOVED, SB_PAGE_GONE };
+enum sb_auth { SB_AUTH_OK = 0, SB_AUTH_MISSING, SB_AUTH_INVALID, SB_AUTH_EXPIRED, SB_AUTH_REVOKED };
+enum sb_fault {
+    SB_F_NONE = 0,
+    SB_F_5XX,
+    SB_F_429,
+    SB_F_TIMEOUT,
+    SB_F_MALFORMED,
+    SB_F_DROP,
+    SB_F_LOST,           /* created, then the connection is dropped */
+    SB_F_LOST_HANG,      /* created, then the connection hangs until hang_ms and drops */
+    SB_F_LOST_MALFORMED, /* created, then a truncated body is sent */
+    SB_F_N
+};
+
+typedef struct sb_kv {
+    char *key;
+    char *value;
+    int from_query; /* 1: URL query; 0: form body or multipart text field */
+} sb_kv;
+
+typedef struct sb_part {
+    char name[64];
+    char filename[128];
+    char ctype[64];
+    const unsigned char *data; /* points into the request body */
+    size_t len;
+} sb_part;
+
+typedef struct sb_req {
+    cx_sandbox *sb;
+    int market;
+    struct MHD_Connection *conn;
+    char *method;
+    char *path;
+    cs_buf body;
+    int too_big;
+    int answered;
+    int multipart;
+    sb_kv params[SB_MAX_PARAMS];
+    size_t nparams;
+    sb_part parts[SB_MAX_PARTS];
+    size_t nparts;
+    long long now_ms; /* wall clock, ms since the epoch */
+    char request_id[40];
+} sb_req;
+
+typedef struct sb_resp {
+    int status;
+    cs_buf body;
+    const char *ctype;
+    char *location; /* owned; Location header for redirects */
+} sb_resp;
+
+typedef struct sb_shop {
+    int market;
+    char id[SB_ID_MAX];
+    char cipher[SB_ID_MAX]; /* TikTok shop_cipher */
+    unsigned long long keyhash; /* who authorised it (redirect / state), to find it again */
+    int revoked;
+    long long created_ms;
+} sb_shop;
+
+typedef struct sb_token {
+    int market;
+    int kind;
+    char value[SB_ID_MAX];
+    char shop_id[SB_ID_MAX];
+    long long expires_ms;
+    int used;
+} sb_token;
+
+typedef struct sb_item {
+    int market;
+    long long item_id;
+    long long sku_id;
+    char shop_id[SB_ID_MAX];
+    char sku[SB_SKU_MAX];
+    char name[SB_NAME_MAX];
+    char category[32];
+    char image_id[SB_ID_MAX]; /* first image */
+    double price;
+    double weight;
+    long long stock;
+    int state;
+    int verdict; /* state the review ends in */
+    char reason[SB_REASON_MAX];
+    long long create_ms, update_ms, review_at_ms;
+} sb_item;
+
+typedef struct sb_image {
+    int market;
+    char id[SB_ID_MAX];
+    size_t size;
+    int width, height;
+} sb_image;
+
+typedef struct sb_page {
+    char marketplace[16]; /* "postmart" or "voso" */
+    int product;          /* 0 shop page, 1 product page */
+    char id[SB_ID_MAX];
+    int state;
+    char title[200];
+} sb_page;
+
+typedef struct sb_category {
+    int market;
+    char id[32];
+    char attrs[SB_MAX_ATTRS][32];
+    int nattrs;
+} sb_category;
+
+typedef struct sb_reqstat {
+    int market;
+    char path[96];
+    char status[12];
+    long long count;
+} sb_reqstat;
+
+typedef struct sb_faults {
+    long latency_ms;
+    double rate[SB_F_N]; /* probability per request of each fault (created_lost: create calls) */
+    long hang_ms;
+    int next[SB_NEXT_MAX];
+    size_t nnext, inext;
+    long long injected[SB_F_N];
+} sb_faults;
+
+typedef struct sb_push {
+    int market;
+    char *url;
+    char *body;
+    char auth[65];
+    int attempts;
+    long long next_ms;
+} sb_push;
+
+/* The per-marketplace simulator: handler and its own error shapes. */
+typedef struct sb_market_ops {
+    const char *code;
+    void (*handle)(sb_req *rq, sb_resp *rs);
+    /* 1 if a request creates an item (where "created but response lost" applies). */
+    int (*is_create)(const char *method, const char *path);
+    void (*throttle)(sb_req *rq, sb_resp *rs);     /* the marketplace's rate-limit answer */
+    void (*server_error)(sb_req *rq, sb_resp *rs); /* its 5xx answer */
+    /* Path as counted in stats (ids replaced by {id}). */
+    void (*norm_path)(const char *path, char *out, size_t n);
+} sb_market_ops;
+
+extern const sb_market_ops cx_sb_shopee_ops, cx_sb_lazada_ops, cx_sb_tiktok_ops,
+    cx_sb_assisted_ops;
+
+struct cx_sandbox {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signalled on stop and when pushes are queued */
+    int stopping;
+    /* options (strings owned) */
+    cx_sandbox_options opt;
+    char *s_partner_key, *s_laz_key, *s_laz_secret, *s_tt_key, *s_tt_secret;
+    char *shopee_push_url, *lazada_push_url, *tiktok_redirect_url;
+    char *banned[SB_MAX_BANNED]; /* case-folded */
+    size_t nbanned;
+    sb_category cats[SB_MAX_CATS];
+    size_t ncats;
+    /* listeners */
+    struct MHD_Daemon *d[CX_SB_NMARKETS];
+    unsigned port[CX_SB_NMARKETS];
+    struct sb_listener {
+        cx_sandbox *sb;
+        int market;
+    } listener[CX_SB_NMARKETS];
+    pthread_t reviewer;
+    int reviewer_started;
+    /* state */
+    unsigned long long rng;
+    long long seq;
+    sb_faults faults[CX_SB_NMARKETS];
+    double bucket[CX_SB_NMARKETS];
+    long long bucket_ms[CX_SB_NMARKETS];
+    sb_shop *shops;
+    size_t nshops, capshops;
+    sb_token *tokens;
+    size_t ntokens, captokens;
+    sb_item *items;
+    size_t nitems, capitems;
+    sb_image *images;
+    size_t nimages, capimages, imagehead; /* ring once full */
+    sb_page *pages;
+    size_t npages, cappages;
+    sb_reqstat reqstats[SB_REQSTAT_MAX];
+    size_t nreqstats;
+    long long tokens_issued[CX_SB_NMARKETS];
+    long long throttled[CX_SB_NMARKETS];
+    long long pushes_sent[CX_SB_NMARKETS], pushes_failed[CX_SB_NMARKETS];
+    long long next_review_ms; /* earliest pending review; LLONG_MAX when none */
+    sb_push push[SB_PUSH_MAX];
+    size_t npush;
+};
+
+/* ---- request and response helpers (sandbox.c) ---- */
+/* First parameter named key (query first, then form); NULL when absent. */
+const char *cx_sb_param(const sb_req *rq, const char *key);
+/* Query parameter only. */
+const char *cx_sb_query(const sb_req *rq, const char *key);
+/* Request header value or NULL. */
+const char *cx_sb_header(const sb_req *rq, const char *name);
+/* Multipart part by field name, or NULL. */
+const sb_part *cx_sb_part(const sb_req *rq, const char *name);
+/* Answer with JSON (takes the reference; NULL j = 500). */
+void cx_sb_reply_json(sb_resp *rs, int status, json_t *j);
+/* Answer with an HTML page (copied). */
+void cx_sb_reply_html(sb_resp *rs, int status, const char *html);
+/* 302 to url (copied). */
+void cx_sb_redirect(sb_resp *rs, const char *url);
+/* Append text to b with &<>"' escaped for HTML. */
+void cx_sb_html_escape(cs_buf *b, const char *s);
+/* Append s to b percent-encoded for a URL query value. */
+void cx_sb_url_escape(cs_buf *b, const char *s);
+/* The OAuth approve page used by every API simulator for volunteer training (Vietnamese).
+ * hidden: NULL-terminated list of name, value pairs carried to the approve form. */
+void cx_sb_auth_page(sb_resp *rs, const char *marketplace_name, const char *action,
+                     const char *const *hidden);
+/* "http://127.0.0.1:PORT" of a simulator. */
+void cx_sb_base_url(const cx_sandbox *sb, int market, char *out, size_t n);
+/* Wall clock, ms since the epoch. */
+long long cx_sb_now_ms(void);
+/* Parse a whole decimal integer (optionally signed); 0 or -1. */
+int cx_sb_parse_ll(const char *s, long long *out);
+/* Whole decimal integer of s, 0 when it is not one. */
+long long cx_sb_ll(const char *s);
+/* Number of Unicode code points in UTF-8 text. */
+size_t cx_sb_utf8_len(const char *s);
+/* Image kind from magic bytes: "jpg", "png" or NULL; fills width/height when readable. */
+const char *cx_sb_image_kind(const unsigned char *p, size_t n, int *w, int *h);
+
+/* ---- state (sandbox_store.c); callers hold sb->mu ---- */
+unsigned long long cx_sb_rand(cx_sandbox *sb);
+/* Probability draw in [0,1). */
+double cx_sb_rand01(cx_sandbox *sb);
+/* nbytes random bytes as lowercase hex into out (2*nbytes+1). */
+void cx_sb_rand_hex(cx_sandbox *sb, char *out, size_t nbytes);
+long long cx_sb_next_seq(cx_sandbox *sb);
+unsigned long long cx_sb_hash(const char *s);
+
+sb_shop *cx_sb_shop_find(cx_sandbox *sb, int market, const char *id);
+/* The shop authorised under keyhash before (0 = none), or a new one; NULL when the cap is hit.
+ * An explicit id (may be NULL) is honoured. A found shop is un-revoked. */
+sb_shop *cx_sb_shop_authorise(cx_sandbox *sb, int market, const char *id,
+                              unsigned long long keyhash);
+/* Issue a token (value written to out). ttl_ms > 0. Returns 0 or -1 (no memory). */
+int cx_sb_token_issue(cx_sandbox *sb, int market, int kind, const char *shop_id, long long ttl_ms,
+                      char out[SB_ID_MAX]);
+sb_token *cx_sb_token_find(cx_sandbox *sb, int market, int kind, const char *value);
+/* Check an access token: fills *shop with its shop on SB_AUTH_OK. */
+enum sb_auth cx_sb_access_check(cx_sandbox *sb, int market, const char *token, long long now_ms,
+                                sb_shop **shop);
+/* Lifetimes in ms for this marketplace (options override the real ones). */
+long long cx_sb_access_ttl_ms(const cx_sandbox *sb, int market);
+long long cx_sb_refresh_ttl_ms(const cx_sandbox *sb, int market);
+
+/* A new item slot (zeroed, market set, ids assigned, review scheduled by the caller through
+ * cx_sb_item_submit); NULL when max_items is reached. */
+sb_item *cx_sb_item_new(cx_sandbox *sb, int market);
+/* Decide the review outcome from the banned words in name/description and schedule it. */
+void cx_sb_item_submit(cx_sandbox *sb, sb_item *it, const char *description, long long now_ms);
+sb_item *cx_sb_item_by_id(cx_sandbox *sb, int market, long long item_id);
+/* Finish every review due by now (and queue the push notifications). */
+void cx_sb_review_due(cx_sandbox *sb, long long now_ms);
+/* Finish reviews now regardless of the delay (market < 0: all; item_id 0: all). Returns count. */
+int cx_sb_review_force(cx_sandbox *sb, int market, long long item_id, long long now_ms);
+
+int cx_sb_image_add(cx_sandbox *sb, int market, size_t size, int w, int h, char out[SB_ID_MAX]);
+const sb_image *cx_sb_image_find(cx_sandbox *sb, int market, const char *id);
+
+/* Public page of an assisted marketplace (marketplace NULL: any). */
+sb_page *cx_sb_page_find(cx_sandbox *sb, const char *marketplace, int product, const char *id);
+/* Create or update a page; NULL when the cap is hit. title may be NULL (kept). */
+sb_page *cx_sb_page_set(cx_sandbox *sb, const char *marketplace, int product, const char *id,
+                        int state, const char *title);
+
+/* Accepted category (NULL when not accepted). */
+const sb_category *cx_sb_category(const cx_sandbox *sb, int market, const char *id);
+/* Parse a category spec (see cx_sandbox_options.categories) into sb->cats; 0 or -1. */
+int cx_sb_categories_parse(cx_sandbox *sb, const char *spec, cs_error *err);
+int cx_sb_categories_load_csv(cx_sandbox *sb, const char *path, cs_error *err);
+/* Replace the banned words (comma-separated). 0 or -1. */
+int cx_sb_banned_set(cx_sandbox *sb, const char *list);
+/* First banned word found (case-folded) in text, or NULL. */
+const char *cx_sb_banned_find(const cx_sandbox *sb, const char *text);
+
+/* Queue a push notification (copies url and body); drops it when the queue is full. */
+void cx_sb_push_queue(cx_sandbox *sb, int market, const char *url, const char *body,
+                      const char *auth);
+/* Push helpers per marketplace, called on review and revocation (no-op without a URL). */
+void cx_sb_shopee_push(cx_sandbox *sb, int code, const char *shop_id, json_t *data,
+                       long long now_ms);
+void cx_sb_lazada_push(cx_sandbox *sb, const sb_item *it, long long now_ms);
+
+/* Forget every shop, token, item, image, page, counter and queued fault. */
+void cx_sb_state_reset(cx_sandbox *sb);
+void cx_sb_state_free(cx_sandbox *sb);
+
+/* Marketplace code ("shopee", …, "postmart"/"voso" map to the assisted listener); -1 unknown. */
+int cx_sb_market_from_code(const char *code);
+const char *cx_sb_market_code(int market);
+const char *cx_sb_fault_name(int f);
+int cx_sb_fault_from_name(const char *s);
+#endif

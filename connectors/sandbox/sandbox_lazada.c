@@ -1,0 +1,715 @@
+/* connectors/sandbox Lazada: Lazada Open Platform (Vietnam) as MARKETPLACES.md documents it —
+ * sorted-parameter UPPERCASE signature, ms timestamps within 7200 s, OAuth with single-use codes
+ * and refresh tokens, image migrate/upload, product create/update with JSON payload, look-up by
+ * SellerSku, "Pending QC" → Active/Rejected, push. Runs under sb->mu; no I/O.
+ *
+ *   GET  /oauth/authorize ?response_type=code&redirect_uri&client_id(&state)  (auth host)
+ *   POST /oauth/authorize/approve             the approve page's form (sandbox only)
+ *   /rest/auth/token/create  code=…           /rest/auth/token/refresh  refresh_token=…
+ *   /rest/image/migrate  payload=<Request><Image><Url>…</Url></Image></Request> (or JSON)
+ *   /rest/image/upload   multipart "image"
+ *   /rest/product/create payload={"Request":{"Product":{…}}}   /rest/product/update (ItemId)
+ *   /rest/product/item/get  item_id | seller_sku   /rest/products/get  sku_seller_list, filter
+ * System parameters (app_key, timestamp, sign_method, access_token, sign) may come in the query
+ * or the form body; every parameter but sign and file parts is signed. Errors are answered with
+ * HTTP 200 and {"type":"ISV|ISP|SYSTEM","code","message","request_id"[,"detail":[…]]}, except
+ * the injected 5xx (HTTP 503, SYSTEM ServiceUnavailable). Codes from the published docs:
+ * IncompleteSignature, IllegalAccessToken, ApiCallLimit, E001, E005, E201; the simulator's own
+ * choices where none is published: InvalidAppKey, InvalidTimestamp, InvalidCode,
+ * IllegalRefreshToken and "208" (product not found). */
+#include "connectors/sandbox/sandbox_int.h"
+#include "core/mem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CODE_TTL_MS (30 * 60 * 1000LL)
+#define SKEW_MS (7200 * 1000LL)
+
+__attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, const char *type,
+                                                      const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cx_sb_reply_json(rs, 200,
+                     json_pack("{s:s,s:s,s:s,s:s}", "type", type, "code", code, "message", msg,
+                               "request_id", rq->request_id));
+    return -1;
+}
+
+static void ok(sb_req *rq, sb_resp *rs, json_t *data)
+{
+    json_t *j = json_pack("{s:s,s:s}", "code", "0", "request_id", rq->request_id);
+    if (j && data) json_object_set_new(j, "data", data);
+    else json_decref(data);
+    cx_sb_reply_json(rs, 200, j);
+}
+
+static const char *status_name(int st)
+{
+    return st == SB_IT_LIVE ? "Active" : st == SB_IT_REJECTED ? "Rejected" : "Pending QC";
+}
+
+/* Lazada accepts ms since the epoch or an ISO 8601 UTC time. */
+static int parse_ts(const char *s, long long *ms)
+{
+    if (!cx_sb_parse_ll(s, ms)) return 0;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end || (*end && strcmp(end, "Z") && strcmp(end, "+00:00"))) return -1;
+    *ms = (long long)timegm(&tm) * 1000LL;
+    return 0;
+}
+
+/* Collect every parameter but sign for the signature. */
+static size_t sign_params(const sb_req *rq, cx_param *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rq->nparams && n < max; i++)
+        out[n++] = (cx_param){rq->params[i].key, rq->params[i].value};
+    return n;
+}
+
+static int gate(sb_req *rq, sb_resp *rs, const char *api, int seller, sb_shop **shop)
+{
+    cx_sandbox *sb = rq->sb;
+    const char *key = cx_sb_param(rq, "app_key"), *ts = cx_sb_param(rq, "timestamp");
+    const char *method = cx_sb_param(rq, "sign_method"), *sign = cx_sb_param(rq, "sign");
+    long long t;
+    if (!key || strcmp(key, sb->opt.lazada_app_key))
+        return fail(rq, rs, "ISV", "InvalidAppKey", "Specified app_key is invalid");
+    if (!ts || parse_ts(ts, &t) || t < rq->now_ms - SKEW_MS || t > rq->now_ms + SKEW_MS)
+        return fail(rq, rs, "ISV", "InvalidTimestamp",
+                    "The timestamp is missing or differs from UTC by more than 7200 seconds");
+    if (!method || strcmp(method, "sha256"))
+        return fail(rq, rs, "ISV", "IncompleteSignature", "sign_method must be sha256");
+    cx_param ps[SB_MAX_PARAMS];
+    char want[65];
+    size_t n = sign_params(rq, ps, SB_MAX_PARAMS);
+    if (!sign || cx_lazada_sign(sb->opt.lazada_app_secret, api, ps, n, want) || strcmp(want, sign))
+        return fail(rq, rs, "ISV", "IncompleteSignature",
+                    "The request signature does not conform to lazada standards");
+    if (seller) {
+        enum sb_auth a =
+            cx_sb_access_check(sb, CX_SB_LAZADA, cx_sb_param(rq, "access_token"), rq->now_ms, shop);
+        if (a != SB_AUTH_OK)
+            return fail(rq, rs, "ISV", "IllegalAccessToken",
+                        "The specified access token is invalid or expired");
+    }
+    return 0;
+}
+
+static int is_http_url(const char *u)
+{
+    return u && (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) && !strpbrk(u, " \r\n");
+}
+
+/* ---- OAuth ---- */
+static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char *state,
+                      const char *want_shop)
+{
+    cx_sandbox *sb = rq->sb;
+    long long n;
+    if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
+        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Lazada "
+                                  "phải là một số. Quay lại và nhập lại.</p>");
+        return;
+    }
+    sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_LAZADA, want_shop,
+                                      cx_sb_hash(state && *state ? state : redirect));
+    char code[SB_ID_MAX];
+    if (!s || cx_sb_token_issue(sb, CX_SB_LAZADA, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
+        cx_sb_reply_html(rs, 503, "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                                  "hãy đặt lại (reset).</p>");
+        return;
+    }
+    cs_buf u;
+    cs_buf_init(&u, 16384);
+    cs_buf_puts(&u, redirect);
+    cs_buf_puts(&u, strchr(redirect, '?') ? "&code=" : "?code=");
+    cx_sb_url_escape(&u, code);
+    if (state && *state) {
+        cs_buf_puts(&u, "&state=");
+        cx_sb_url_escape(&u, state);
+    }
+    cx_sb_redirect(rs, u.data ? u.data : redirect);
+    cs_buf_free(&u);
+}
+
+static void authorize(sb_req *rq, sb_resp *rs)
+{
+    const char *client = cx_sb_query(rq, "client_id"), *redirect = cx_sb_query(rq, "redirect_uri");
+    const char *type = cx_sb_query(rq, "response_type"), *state = cx_sb_query(rq, "state");
+    if (!client || strcmp(client, rq->sb->opt.lazada_app_key)) {
+        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
+                                  "(client_id).</p>");
+        return;
+    }
+    if (!type || strcmp(type, "code") || !is_http_url(redirect)) {
+        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Liên kết cấp quyền "
+                                  "thiếu response_type=code hoặc redirect_uri.</p>");
+        return;
+    }
+    if (rq->sb->opt.auto_approve) {
+        send_code(rq, rs, redirect, state, cx_sb_query(rq, "shop_id"));
+        return;
+    }
+    const char *hidden[] = {"redirect_uri", redirect, "state", state ? state : "", NULL};
+    cx_sb_auth_page(rs, "Lazada", "/oauth/authorize/approve", hidden);
+}
+
+static void approve(sb_req *rq, sb_resp *rs)
+{
+    const char *redirect = cx_sb_param(rq, "redirect_uri"), *decision = cx_sb_param(rq, "decision");
+    if (!is_http_url(redirect)) {
+        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
+                                  "lại.</p>");
+        return;
+    }
+    if (!decision || strcmp(decision, "approve")) {
+        cx_sb_reply_html(rs, 200, "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                                  "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        return;
+    }
+    send_code(rq, rs, redirect, cx_sb_param(rq, "state"), cx_sb_param(rq, "shop_id"));
+}
+
+static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
+{
+    cx_sandbox *sb = rq->sb;
+    char at[SB_ID_MAX], rt[SB_ID_MAX], account[96], shortc[48];
+    long long ttl = cx_sb_access_ttl_ms(sb, CX_SB_LAZADA) / 1000;
+    long long rttl = cx_sb_refresh_ttl_ms(sb, CX_SB_LAZADA) / 1000;
+    if (cx_sb_token_issue(sb, CX_SB_LAZADA, SB_TOK_ACCESS, s->id, ttl * 1000, at) ||
+        cx_sb_token_issue(sb, CX_SB_LAZADA, SB_TOK_REFRESH, s->id, rttl * 1000, rt)) {
+        fail(rq, rs, "SYSTEM", "ServiceUnavailable", "The service is temporarily unavailable");
+        return;
+    }
+    snprintf(account, sizeof account, "shop%s@sandbox.lazada.vn", s->id);
+    snprintf(shortc, sizeof shortc, "VN%s", s->id);
+    cx_sb_reply_json(
+        rs, 200,
+        json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:[{s:s,s:s,s:s,s:s}],s:s,s:s}", "access_token",
+                  at, "refresh_token", rt, "country", "vn", "refresh_expires_in", (json_int_t)rttl,
+                  "account_platform", "seller_center", "expires_in", (json_int_t)ttl, "account",
+                  account, "country_user_info", "country", "vn", "user_id", s->id, "seller_id",
+                  s->id, "short_code", shortc, "code", "0", "request_id", rq->request_id));
+}
+
+static void token_create(sb_req *rq, sb_resp *rs)
+{
+    if (gate(rq, rs, "/auth/token/create", 0, NULL)) return;
+    const char *code = cx_sb_param(rq, "code");
+    if (!code) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: code");
+        return;
+    }
+    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_LAZADA, SB_TOK_CODE, code);
+    int good = t && !t->used && t->expires_ms > rq->now_ms;
+    if (t) t->used = 1;
+    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_LAZADA, t->shop_id) : NULL;
+    if (!s || s->revoked) fail(rq, rs, "ISV", "InvalidCode", "Invalid authorization code");
+    else token_reply(rq, rs, s);
+}
+
+static void token_refresh(sb_req *rq, sb_resp *rs)
+{
+    if (gate(rq, rs, "/auth/token/refresh", 0, NULL)) return;
+    const char *rt = cx_sb_param(rq, "refresh_token");
+    if (!rt) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: refresh_token");
+        return;
+    }
+    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_LAZADA, SB_TOK_REFRESH, rt);
+    int good = t && !t->used && t->expires_ms > rq->now_ms;
+    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_LAZADA, t->shop_id) : NULL;
+    if (!s || s->revoked) {
+        fail(rq, rs, "ISV", "IllegalRefreshToken",
+             "The specified refresh token is invalid or expired");
+        return;
+    }
+    t->used = 1; /* the answer carries a new refresh token; the old one is spent */
+    token_reply(rq, rs, s);
+}
+
+/* ---- images ---- */
+static void image_reply(sb_req *rq, sb_resp *rs, size_t size, int w, int h)
+{
+    char id[SB_ID_MAX], base[64], url[200];
+    if (cx_sb_image_add(rq->sb, CX_SB_LAZADA, size, w, h, id)) {
+        fail(rq, rs, "SYSTEM", "ServiceUnavailable", "The service is temporarily unavailable");
+        return;
+    }
+    cx_sb_base_url(rq->sb, CX_SB_LAZADA, base, sizeof base);
+    snprintf(url, sizeof url, "%s/p/%s.jpg", base, id);
+    ok(rq, rs, json_pack("{s:{s:s,s:s}}", "image", "hash_code", id, "url", url));
+}
+
+static void image_migrate(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/image/migrate", 1, &shop)) return;
+    const char *payload = cx_sb_param(rq, "payload");
+    if (!payload) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: payload");
+        return;
+    }
+    char url[2048] = "";
+    const char *a = strstr(payload, "<Url>"), *b = a ? strstr(a, "</Url>") : NULL;
+    if (a && b) {
+        snprintf(url, sizeof url, "%.*s", (int)(b - a - 5), a + 5);
+    } else {
+        json_error_t je;
+        json_t *j = json_loads(payload, 0, &je);
+        const char *u = json_string_value(
+            json_object_get(json_object_get(json_object_get(j, "Request"), "Image"), "Url"));
+        if (u) snprintf(url, sizeof url, "%s", u);
+        json_decref(j);
+    }
+    if (!url[0]) {
+        fail(rq, rs, "ISV", "E005", "Invalid Request Format: payload needs Request.Image.Url");
+        return;
+    }
+    if (!is_http_url(url)) {
+        fail(rq, rs, "ISV", "E005", "Invalid Request Format: image Url must be http(s)");
+        return;
+    }
+    /* The simulator never fetches the URL (loopback only); it records the migration. */
+    image_reply(rq, rs, 0, 0, 0);
+}
+
+static void image_upload(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/image/upload", 1, &shop)) return;
+    const sb_part *p = cx_sb_part(rq, "image");
+    int w, h;
+    if (!p || !p->len) fail(rq, rs, "ISV", "E001", "Missing required parameter: image");
+    else if (p->len > SB_IMAGE_MAX) fail(rq, rs, "ISV", "E005", "Image must not exceed 10 MB");
+    else if (!cx_sb_image_kind(p->data, p->len, &w, &h))
+        fail(rq, rs, "ISV", "E005", "Image must be JPG or PNG");
+    else image_reply(rq, rs, p->len, w, h);
+}
+
+/* ---- products ---- */
+/* Numbers in Lazada payloads arrive as JSON numbers or numeric strings. */
+static int num(json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && *json_string_value(v)) {
+        char *end;
+        *out = strtod(json_string_value(v), &end);
+        return *end ? -1 : 0;
+    }
+    return -1;
+}
+
+static void text_of(json_t *v, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (json_is_string(v)) snprintf(out, n, "%s", json_string_value(v));
+    else if (json_is_integer(v)) snprintf(out, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+}
+
+/* A member that may be a single object/string or an array of them: the i-th element. */
+static json_t *one_or_many(json_t *v, size_t i)
+{
+    if (json_is_array(v)) return json_array_get(v, i);
+    return i == 0 ? v : NULL;
+}
+
+static size_t count_of(json_t *v)
+{
+    return json_is_array(v) ? json_array_size(v) : v ? 1 : 0;
+}
+
+typedef struct problems {
+    json_t *detail;
+    char code[8];
+} problems;
+
+static void problem(problems *p, const char *code, const char *field, const char *msg)
+{
+    if (!p->code[0]) snprintf(p->code, sizeof p->code, "%s", code);
+    json_array_append_new(p->detail, json_pack("{s:s,s:s}", "field", field, "message", msg));
+}
+
+static int hosted(const cx_sandbox *sb, const char *url)
+{
+    char base[64];
+    cx_sb_base_url(sb, CX_SB_LAZADA, base, sizeof base);
+    size_t bl = strlen(base);
+    if (!url || strncmp(url, base, bl) || strncmp(url + bl, "/p/", 3)) return 0;
+    char id[SB_ID_MAX];
+    snprintf(id, sizeof id, "%s", url + bl + 3);
+    char *dot = strrchr(id, '.');
+    if (dot) *dot = '\0';
+    return cx_sb_image_find((cx_sandbox *)sb, CX_SB_LAZADA, id) != NULL;
+}
+
+/* Validate Request.Product (all required members when creating). */
+static void check_product(sb_req *rq, json_t *prod, int create, const sb_item *old, problems *p,
+                          const sb_category **cat)
+{
+    cx_sandbox *sb = rq->sb;
+    char cid[32];
+    text_of(json_object_get(prod, "PrimaryCategory"), cid, sizeof cid);
+    if (!cid[0] && old) snprintf(cid, sizeof cid, "%s", old->category);
+    *cat = NULL;
+    if (!cid[0]) problem(p, "E001", "PrimaryCategory", "PrimaryCategory is required");
+    else if (!(*cat = cx_sb_category(sb, CX_SB_LAZADA, cid)))
+        problem(p, "E201", "PrimaryCategory", "Invalid category: not a leaf category");
+    json_t *attrs = json_object_get(prod, "Attributes");
+    json_t *name = json_object_get(attrs, "name"), *desc = json_object_get(attrs, "description");
+    if ((create || name) && !(json_is_string(name) && *json_string_value(name)))
+        problem(p, "E001", "name", "name is required");
+    if ((create || desc) && !(json_is_string(desc) && *json_string_value(desc)))
+        problem(p, "E001", "description", "description is required");
+    json_t *skus = json_object_get(json_object_get(prod, "Skus"), "Sku");
+    if (*cat && (create || attrs))
+        for (int k = 0; k < (*cat)->nattrs; k++) {
+            json_t *v = json_object_get(attrs, (*cat)->attrs[k]);
+            if (!v) v = json_object_get(one_or_many(skus, 0), (*cat)->attrs[k]);
+            if (!v || (json_is_string(v) && !*json_string_value(v)))
+                problem(p, "E001", (*cat)->attrs[k], "Mandatory attribute is missing");
+        }
+    json_t *images = json_object_get(json_object_get(prod, "Images"), "Image");
+    if (create && !count_of(images)) problem(p, "E001", "Images", "At least one image is required");
+    for (size_t i = 0; i < count_of(images); i++)
+        if (!hosted(sb, json_string_value(one_or_many(images, i)))) {
+            problem(p, "E005", "Images",
+                    "Image must be hosted by Lazada: migrate it with /image/migrate first");
+            break;
+        }
+    if (create && !count_of(skus)) problem(p, "E001", "Skus", "At least one Sku is required");
+    for (size_t i = 0; i < count_of(skus); i++) {
+        json_t *s = one_or_many(skus, i);
+        char sku[SB_SKU_MAX + 2];
+        double d;
+        text_of(json_object_get(s, "SellerSku"), sku, sizeof sku);
+        if (!sku[0] && (create || !old)) problem(p, "E001", "SellerSku", "SellerSku is required");
+        else if (strlen(sku) >= SB_SKU_MAX)
+            problem(p, "E005", "SellerSku", "SellerSku is too long");
+        static const char *const need[] = {"price", "package_weight", "package_length",
+                                           "package_width", "package_height"};
+        for (size_t k = 0; k < sizeof need / sizeof need[0]; k++) {
+            json_t *v = json_object_get(s, need[k]);
+            if (!v && create) problem(p, "E001", need[k], "Required value is missing");
+            else if (v && (num(v, &d) || d <= 0))
+                problem(p, "E005", need[k], "Value must be a positive number");
+        }
+        json_t *q = json_object_get(s, "quantity");
+        if (q && (num(q, &d) || d < 0)) problem(p, "E005", "quantity", "Invalid quantity");
+    }
+}
+
+static void apply(sb_req *rq, sb_item *it, json_t *prod, const sb_category *cat)
+{
+    json_t *attrs = json_object_get(prod, "Attributes");
+    json_t *s0 = one_or_many(json_object_get(json_object_get(prod, "Skus"), "Sku"), 0);
+    json_t *img0 = one_or_many(json_object_get(json_object_get(prod, "Images"), "Image"), 0);
+    json_t *v;
+    double d;
+    if ((v = json_object_get(attrs, "name")))
+        snprintf(it->name, sizeof it->name, "%s", json_string_value(v));
+    if (!it->sku[0]) text_of(json_object_get(s0, "SellerSku"), it->sku, sizeof it->sku);
+    snprintf(it->category, sizeof it->category, "%s", cat->id);
+    if (!num(json_object_get(s0, "price"), &d)) it->price = d;
+    if (!num(json_object_get(s0, "package_weight"), &d)) it->weight = d;
+    if (!num(json_object_get(s0, "quantity"), &d)) it->stock = (long long)d;
+    if (json_is_string(img0)) snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(img0));
+    long long keep = it->create_ms;
+    cx_sb_item_submit(rq->sb, it, json_string_value(json_object_get(attrs, "description")),
+                      rq->now_ms);
+    if (keep) it->create_ms = keep;
+}
+
+static json_t *sku_list(const sb_item *it)
+{
+    char shop_sku[96];
+    snprintf(shop_sku, sizeof shop_sku, "%lld_VNAMZ-%lld", it->item_id, it->sku_id);
+    return json_pack("[{s:s,s:s,s:I}]", "shop_sku", shop_sku, "seller_sku", it->sku, "sku_id",
+                     (json_int_t)it->sku_id);
+}
+
+static json_t *payload_product(sb_req *rq, sb_resp *rs)
+{
+    const char *payload = cx_sb_param(rq, "payload");
+    if (!payload) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: payload");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loads(payload, 0, &je);
+    json_t *prod = json_object_get(json_object_get(j, "Request"), "Product");
+    if (!json_is_object(prod)) {
+        json_decref(j);
+        fail(rq, rs, "ISV", "E005",
+             "Invalid Request Format: payload must be JSON {\"Request\":{\"Product\":{...}}}");
+        return NULL;
+    }
+    json_incref(prod);
+    json_decref(j);
+    return prod;
+}
+
+static int report(sb_req *rq, sb_resp *rs, problems *p)
+{
+    if (!json_array_size(p->detail)) return 0;
+    const char *msg = !strcmp(p->code, "E201")   ? "Invalid category"
+                      : !strcmp(p->code, "E005") ? "Invalid Request Format"
+                                                 : "Missing required parameter";
+    cx_sb_reply_json(rs, 200,
+                     json_pack("{s:s,s:s,s:s,s:s,s:O}", "type", "ISV", "code", p->code, "message",
+                               msg, "request_id", rq->request_id, "detail", p->detail));
+    return -1;
+}
+
+static void product_create(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/product/create", 1, &shop)) return;
+    json_t *prod = payload_product(rq, rs);
+    if (!prod) return;
+    problems p = {json_array(), ""};
+    const sb_category *cat;
+    check_product(rq, prod, 1, NULL, &p, &cat);
+    if (!report(rq, rs, &p)) {
+        sb_item *it = cx_sb_item_new(rq->sb, CX_SB_LAZADA);
+        if (!it) {
+            fail(rq, rs, "SYSTEM", "ServiceUnavailable",
+                 "Sandbox item cap reached; POST /__sandbox/reset");
+        } else {
+            snprintf(it->shop_id, sizeof it->shop_id, "%s", shop->id);
+            apply(rq, it, prod, cat);
+            ok(rq, rs, json_pack("{s:I,s:o}", "item_id", (json_int_t)it->item_id, "sku_list",
+                                 sku_list(it)));
+        }
+    }
+    json_decref(p.detail);
+    json_decref(prod);
+}
+
+static sb_item *find_by_sku(cx_sandbox *sb, const char *shop, const char *sku)
+{
+    for (size_t i = 0; sku && i < sb->nitems; i++) {
+        sb_item *it = &sb->items[i];
+        if (it->market == CX_SB_LAZADA && !strcmp(it->shop_id, shop) && !strcmp(it->sku, sku))
+            return it;
+    }
+    return NULL;
+}
+
+static void product_update(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/product/update", 1, &shop)) return;
+    json_t *prod = payload_product(rq, rs);
+    if (!prod) return;
+    char id[32], sku[SB_SKU_MAX];
+    long long iid = 0;
+    text_of(json_object_get(prod, "ItemId"), id, sizeof id);
+    text_of(json_object_get(one_or_many(json_object_get(json_object_get(prod, "Skus"), "Sku"), 0),
+                            "SellerSku"),
+            sku, sizeof sku);
+    sb_item *it = NULL;
+    if (id[0] && !cx_sb_parse_ll(id, &iid)) it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
+    else if (!id[0]) it = find_by_sku(rq->sb, shop->id, sku);
+    if (!it || strcmp(it->shop_id, shop->id)) {
+        fail(rq, rs, "ISV", "208", "Product not found");
+    } else {
+        problems p = {json_array(), ""};
+        const sb_category *cat;
+        check_product(rq, prod, 0, it, &p, &cat);
+        if (!report(rq, rs, &p)) {
+            apply(rq, it, prod, cat);
+            ok(rq, rs, json_pack("{s:I,s:o}", "item_id", (json_int_t)it->item_id, "sku_list",
+                                 sku_list(it)));
+        }
+        json_decref(p.detail);
+    }
+    json_decref(prod);
+}
+
+static json_t *item_json(const cx_sandbox *sb, const sb_item *it)
+{
+    char base[64], img[200], url[200], shop_sku[96], ct[32], ut[32];
+    cx_sb_base_url(sb, CX_SB_LAZADA, base, sizeof base);
+    snprintf(url, sizeof url, "%s/products/i%lld.html", base, it->item_id);
+    snprintf(shop_sku, sizeof shop_sku, "%lld_VNAMZ-%lld", it->item_id, it->sku_id);
+    snprintf(ct, sizeof ct, "%lld", it->create_ms);
+    snprintf(ut, sizeof ut, "%lld", it->update_ms);
+    json_t *images = json_array();
+    if (it->image_id[0]) {
+        snprintf(img, sizeof img, "%s/p/%s.jpg", base, it->image_id);
+        json_array_append_new(images, json_string(img));
+    }
+    return json_pack("{s:I,s:I,s:{s:s,s:s},s:[{s:s,s:s,s:I,s:s,s:I,s:f,s:f,s:s}],s:o,s:s,"
+                     "s:s,s:s,s:s}",
+                     "item_id", (json_int_t)it->item_id, "primary_category",
+                     (json_int_t)cx_sb_ll(it->category), "attributes", "name", it->name,
+                     "description", "", "skus", "SellerSku", it->sku, "ShopSku", shop_sku,
+                     "SkuId", (json_int_t)it->sku_id, "Status",
+                     it->state == SB_IT_LIVE ? "active" : "inactive", "quantity",
+                     (json_int_t)it->stock, "price", it->price, "package_weight", it->weight,
+                     "Url", url, "images", images, "status", status_name(it->state),
+                     "reject_reason", it->state == SB_IT_REJECTED ? it->reason : "",
+                     "created_time", ct, "updated_time", ut);
+}
+
+static void item_get(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/product/item/get", 1, &shop)) return;
+    const char *id = cx_sb_param(rq, "item_id"), *sku = cx_sb_param(rq, "seller_sku");
+    long long iid;
+    sb_item *it = NULL;
+    if (!id && !sku) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: item_id or seller_sku");
+        return;
+    }
+    if (id && !cx_sb_parse_ll(id, &iid)) it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
+    else if (sku) it = find_by_sku(rq->sb, shop->id, sku);
+    if (!it || strcmp(it->shop_id, shop->id)) {
+        fail(rq, rs, "ISV", "208", "Product not found");
+        return;
+    }
+    ok(rq, rs, item_json(rq->sb, it));
+}
+
+static void products_get(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/products/get", 1, &shop)) return;
+    const char *filter = cx_sb_param(rq, "filter"), *list = cx_sb_param(rq, "sku_seller_list");
+    long long off = 0, lim = 20;
+    const char *o = cx_sb_param(rq, "offset"), *l = cx_sb_param(rq, "limit");
+    if ((o && (cx_sb_parse_ll(o, &off) || off < 0)) ||
+        (l && (cx_sb_parse_ll(l, &lim) || lim < 1 || lim > 50))) {
+        fail(rq, rs, "ISV", "E005", "Invalid Request Format: offset/limit");
+        return;
+    }
+    json_error_t je;
+    json_t *skus = list ? json_loads(list, 0, &je) : NULL;
+    if (list && !json_is_array(skus)) {
+        json_decref(skus);
+        fail(rq, rs, "ISV", "E005", "Invalid Request Format: sku_seller_list must be a JSON array");
+        return;
+    }
+    int want = -1;
+    if (filter && !strcmp(filter, "live")) want = SB_IT_LIVE;
+    else if (filter && !strcmp(filter, "pending")) want = SB_IT_REVIEWING;
+    else if (filter && !strcmp(filter, "rejected")) want = SB_IT_REJECTED;
+    json_t *arr = json_array();
+    long long total = 0;
+    for (size_t i = 0; i < rq->sb->nitems; i++) {
+        const sb_item *it = &rq->sb->items[i];
+        if (it->market != CX_SB_LAZADA || strcmp(it->shop_id, shop->id)) continue;
+        if (want >= 0 && it->state != want) continue;
+        if (skus) {
+            int hit = 0;
+            size_t k;
+            json_t *s;
+            json_array_foreach(skus, k, s) hit |=
+                json_is_string(s) && !strcmp(json_string_value(s), it->sku);
+            if (!hit) continue;
+        }
+        if (total >= off && total < off + lim) json_array_append_new(arr, item_json(rq->sb, it));
+        total++;
+    }
+    json_decref(skus);
+    ok(rq, rs, json_pack("{s:I,s:o}", "total_products", (json_int_t)total, "products", arr));
+}
+
+static const struct route {
+    const char *api;
+    void (*fn)(sb_req *, sb_resp *);
+} routes[] = {
+    {"/auth/token/create", token_create}, {"/auth/token/refresh", token_refresh},
+    {"/image/migrate", image_migrate},    {"/image/upload", image_upload},
+    {"/product/create", product_create},  {"/product/update", product_update},
+    {"/product/item/get", item_get},      {"/products/get", products_get},
+};
+
+static void handle(sb_req *rq, sb_resp *rs)
+{
+    if (!strcmp(rq->path, "/oauth/authorize") && !strcmp(rq->method, "GET")) {
+        authorize(rq, rs);
+        return;
+    }
+    if (!strcmp(rq->path, "/oauth/authorize/approve") && !strcmp(rq->method, "POST")) {
+        approve(rq, rs);
+        return;
+    }
+    if (!strncmp(rq->path, "/rest/", 6))
+        for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+            if (!strcmp(rq->path + 5, routes[i].api)) {
+                routes[i].fn(rq, rs);
+                return;
+            }
+    fail(rq, rs, "ISV", "InvalidApiPath", "The specified API path is invalid");
+}
+
+void cx_sb_lazada_push(cx_sandbox *sb, const sb_item *it, long long now_ms)
+{
+    if (!sb->lazada_push_url) return;
+    /* Product quality-control notification (message_type 1) as Lazada documents it. */
+    json_t *j = json_pack("{s:s,s:i,s:{s:I,s:I,s:s,s:I,s:s},s:I,s:s}", "seller_id", it->shop_id,
+                          "message_type", 1, "data", "date", (json_int_t)now_ms, "itemId",
+                          (json_int_t)it->item_id, "reason",
+                          it->state == SB_IT_REJECTED ? it->reason : "", "seller_id",
+                          (json_int_t)cx_sb_ll(it->shop_id), "status",
+                          it->state == SB_IT_LIVE ? "APPROVED" : "REJECTED", "timestamp",
+                          (json_int_t)(now_ms / 1000), "site", "lazada_vn");
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body) return;
+    cs_buf msg;
+    cs_buf_init(&msg, 4u << 20);
+    char auth[65] = "";
+    if (!cs_buf_puts(&msg, sb->opt.lazada_app_key) && !cs_buf_puts(&msg, body)) {
+        const char *key = sb->opt.lazada_app_secret;
+        cx_hmac_sha256_hex(key, strlen(key), msg.data, msg.len, 0, auth);
+        cx_sb_push_queue(sb, CX_SB_LAZADA, sb->lazada_push_url, body, auth);
+    }
+    cs_buf_free(&msg);
+    free(body);
+}
+
+static int is_create(const char *method, const char *path)
+{
+    (void)method;
+    return !strcmp(path, "/rest/product/create");
+}
+
+static void throttle(sb_req *rq, sb_resp *rs)
+{
+    fail(rq, rs, "ISV", "ApiCallLimit",
+         "The request has exceeded the limit of calls per second; retry in the next second");
+}
+
+static void server_error(sb_req *rq, sb_resp *rs)
+{
+    cx_sb_reply_json(rs, 503,
+                     json_pack("{s:s,s:s,s:s,s:s}", "type", "SYSTEM", "code", "ServiceUnavailable",
+                               "message", "The service is temporarily unavailable", "request_id",
+                               rq->request_id));
+}
+
+static void norm_path(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+}
+
+const sb_market_ops cx_sb_lazada_ops = {"lazada", handle, is_create, throttle, server_error,
+                                        norm_path};

@@ -1,0 +1,566 @@
+/* connectors/sandbox TikTok Shop: Partner API 202309 as MARKETPLACES.md documents it — the
+ * wrapped signature (sorted query without sign/access_token, path first, JSON body appended),
+ * x-tts-access-token, token get/refresh, shops, image upload, product create/update/search/get,
+ * PENDING → ACTIVATE/FAILED. Runs under sb->mu; no I/O.
+ *
+ *   GET  /oauth/authorize ?app_key|service_id&state(&redirect_uri)   (the legacy link form)
+ *   POST /oauth/authorize/approve
+ *   GET  /api/v2/token/get ?app_key&app_secret&auth_code&grant_type=authorized_code
+ *   GET  /api/v2/token/refresh ?app_key&app_secret&refresh_token&grant_type=refresh_token
+ *   GET  /authorization/202309/shops
+ *   POST /product/202309/images/upload   multipart "data" (body not signed)
+ *   POST /product/202309/products        PUT /product/202309/products/{id}
+ *   POST /product/202309/products/search ?page_size  {"seller_skus":[…]}
+ *   GET  /product/202309/products/{id}
+ * Product calls need shop_cipher. Answers {"code":0,"message":"Success","request_id","data"}.
+ * Errors: 36009002 (HTTP 429) throttled and 36009003 (HTTP 500) internal, 105002 expired token
+ * and the product codes are published; 105001 (invalid token), 106001 (bad signature) and
+ * 36009004 for every bad common parameter (app_key, timestamp, shop_cipher, auth_code) are the
+ * simulator's choice. Auth errors use HTTP 401, parameter and validation errors 400, an unknown
+ * product 404. */
+#include "connectors/sandbox/sandbox_int.h"
+#include "core/mem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CODE_TTL_MS (30 * 60 * 1000LL)
+#define PRODUCTS "/product/202309/products"
+
+__attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, int http,
+                                                      long code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cx_sb_reply_json(rs, http,
+                     json_pack("{s:I,s:s,s:s}", "code", (json_int_t)code, "message", msg,
+                               "request_id", rq->request_id));
+    return -1;
+}
+
+static void ok(sb_req *rq, sb_resp *rs, json_t *data)
+{
+    cx_sb_reply_json(rs, 200,
+                     json_pack("{s:i,s:s,s:s,s:o}", "code", 0, "message", "Success", "request_id",
+                               rq->request_id, "data", data ? data : json_object()));
+}
+
+static const char *status_name(int st)
+{
+    return st == SB_IT_LIVE ? "ACTIVATE" : st == SB_IT_REJECTED ? "FAILED" : "PENDING";
+}
+
+static int gate(sb_req *rq, sb_resp *rs, int product, sb_shop **shop)
+{
+    cx_sandbox *sb = rq->sb;
+    const char *key = cx_sb_query(rq, "app_key"), *ts = cx_sb_query(rq, "timestamp");
+    const char *sign = cx_sb_query(rq, "sign");
+    long long t, now_s = rq->now_ms / 1000;
+    if (!key || strcmp(key, sb->opt.tiktok_app_key))
+        return fail(rq, rs, 400, 36009004, "invalid param error: app_key");
+    if (!ts || cx_sb_parse_ll(ts, &t) || t < now_s - 300 || t > now_s + 300)
+        return fail(rq, rs, 400, 36009004,
+                    "invalid param error: timestamp is missing or more than 5 minutes off");
+    cx_param ps[SB_MAX_PARAMS];
+    size_t n = 0;
+    for (size_t i = 0; i < rq->nparams; i++)
+        if (rq->params[i].from_query) ps[n++] = (cx_param){rq->params[i].key, rq->params[i].value};
+    char want[65];
+    const void *body = rq->multipart ? NULL : rq->body.data;
+    size_t blen = rq->multipart ? 0 : rq->body.len;
+    if (!sign || cx_tiktok_sign(sb->opt.tiktok_app_secret, rq->path, ps, n, body, blen, want) ||
+        strcmp(want, sign))
+        return fail(rq, rs, 401, 106001, "Invalid signature.");
+    enum sb_auth a = cx_sb_access_check(sb, CX_SB_TIKTOK, cx_sb_header(rq, "x-tts-access-token"),
+                                        rq->now_ms, shop);
+    if (a == SB_AUTH_EXPIRED) return fail(rq, rs, 401, 105002, "Expired credentials.");
+    if (a != SB_AUTH_OK) return fail(rq, rs, 401, 105001, "Invalid credentials.");
+    if (product) {
+        const char *cipher = cx_sb_query(rq, "shop_cipher");
+        if (!cipher || strcmp(cipher, (*shop)->cipher))
+            return fail(rq, rs, 400, 36009004, "invalid param error: shop_cipher");
+    }
+    return 0;
+}
+
+static int is_http_url(const char *u)
+{
+    return u && (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) && !strpbrk(u, " \r\n");
+}
+
+/* ---- authorisation ---- */
+static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char *state,
+                      const char *want_shop)
+{
+    cx_sandbox *sb = rq->sb;
+    long long n;
+    if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
+        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng TikTok "
+                                  "Shop phải là một số. Quay lại và nhập lại.</p>");
+        return;
+    }
+    sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_TIKTOK, want_shop,
+                                      cx_sb_hash(state && *state ? state : redirect));
+    char code[SB_ID_MAX];
+    if (!s || cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
+        cx_sb_reply_html(rs, 503, "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                                  "hãy đặt lại (reset).</p>");
+        return;
+    }
+    cs_buf u;
+    cs_buf_init(&u, 16384);
+    if (!redirect) {
+        /* No registered redirect: show the code to copy, as a developer console would. */
+        cs_buf_puts(&u, "<!doctype html><meta charset=\"utf-8\"><p>Đã cấp quyền. Mã cấp quyền "
+                        "(auth_code): <code>");
+        cx_sb_html_escape(&u, code);
+        cs_buf_puts(&u, "</code></p>");
+        cx_sb_reply_html(rs, 200, u.data ? u.data : "");
+        cs_buf_free(&u);
+        return;
+    }
+    cs_buf_puts(&u, redirect);
+    cs_buf_puts(&u, strchr(redirect, '?') ? "&app_key=" : "?app_key=");
+    cx_sb_url_escape(&u, sb->opt.tiktok_app_key);
+    cs_buf_puts(&u, "&code=");
+    cx_sb_url_escape(&u, code);
+    cs_buf_puts(&u, "&locale=vi-VN&shop_region=VN");
+    if (state && *state) {
+        cs_buf_puts(&u, "&state=");
+        cx_sb_url_escape(&u, state);
+    }
+    cx_sb_redirect(rs, u.data ? u.data : redirect);
+    cs_buf_free(&u);
+}
+
+static const char *redirect_of(sb_req *rq, const char *given)
+{
+    if (rq->sb->tiktok_redirect_url) return rq->sb->tiktok_redirect_url;
+    return is_http_url(given) ? given : NULL;
+}
+
+static void authorize(sb_req *rq, sb_resp *rs)
+{
+    const char *key = cx_sb_query(rq, "app_key");
+    if (!key) key = cx_sb_query(rq, "service_id");
+    if (!key || strcmp(key, rq->sb->opt.tiktok_app_key)) {
+        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
+                                  "(app_key).</p>");
+        return;
+    }
+    const char *state = cx_sb_query(rq, "state");
+    const char *redirect = redirect_of(rq, cx_sb_query(rq, "redirect_uri"));
+    if (rq->sb->opt.auto_approve) {
+        send_code(rq, rs, redirect, state, cx_sb_query(rq, "shop_id"));
+        return;
+    }
+    const char *hidden[] = {"redirect_uri", redirect ? redirect : "", "state", state ? state : "",
+                            NULL};
+    cx_sb_auth_page(rs, "TikTok Shop", "/oauth/authorize/approve", hidden);
+}
+
+static void approve(sb_req *rq, sb_resp *rs)
+{
+    const char *decision = cx_sb_param(rq, "decision");
+    if (!decision || strcmp(decision, "approve")) {
+        cx_sb_reply_html(rs, 200, "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                                  "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        return;
+    }
+    send_code(rq, rs, redirect_of(rq, cx_sb_param(rq, "redirect_uri")), cx_sb_param(rq, "state"),
+              cx_sb_param(rq, "shop_id"));
+}
+
+static int app_credentials(sb_req *rq, sb_resp *rs, const char *grant)
+{
+    const char *key = cx_sb_query(rq, "app_key"), *secret = cx_sb_query(rq, "app_secret");
+    const char *g = cx_sb_query(rq, "grant_type");
+    if (!key || strcmp(key, rq->sb->opt.tiktok_app_key) || !secret ||
+        strcmp(secret, rq->sb->opt.tiktok_app_secret))
+        return fail(rq, rs, 400, 36009004, "invalid param error: app_key or app_secret");
+    if (!g || strcmp(g, grant))
+        return fail(rq, rs, 400, 36009004, "invalid param error: grant_type must be %s", grant);
+    return 0;
+}
+
+static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
+{
+    cx_sandbox *sb = rq->sb;
+    char at[SB_ID_MAX], rt[SB_ID_MAX], open_id[40], name[64];
+    long long ttl = cx_sb_access_ttl_ms(sb, CX_SB_TIKTOK), rttl = cx_sb_refresh_ttl_ms(sb, CX_SB_TIKTOK);
+    if (cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_ACCESS, s->id, ttl, at) ||
+        cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_REFRESH, s->id, rttl, rt)) {
+        fail(rq, rs, 500, 36009003, "Internal error. Please try again.");
+        return;
+    }
+    snprintf(open_id, sizeof open_id, "sbx-open-%s", s->id);
+    snprintf(name, sizeof name, "Cửa hàng mô phỏng %s", s->id);
+    ok(rq, rs,
+       json_pack("{s:s,s:I,s:s,s:I,s:s,s:s,s:s,s:i,s:[s,s]}", "access_token", at,
+                 "access_token_expire_in", (json_int_t)((rq->now_ms + ttl) / 1000),
+                 "refresh_token", rt, "refresh_token_expire_in",
+                 (json_int_t)((rq->now_ms + rttl) / 1000), "open_id", open_id, "seller_name", name,
+                 "seller_base_region", "VN", "user_type", 0, "granted_scopes",
+                 "seller.product.basic", "seller.authorization.info"));
+}
+
+static void token_get(sb_req *rq, sb_resp *rs)
+{
+    if (app_credentials(rq, rs, "authorized_code")) return;
+    const char *code = cx_sb_query(rq, "auth_code");
+    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_TIKTOK, SB_TOK_CODE, code);
+    int good = t && !t->used && t->expires_ms > rq->now_ms;
+    if (t) t->used = 1;
+    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_TIKTOK, t->shop_id) : NULL;
+    if (!s || s->revoked)
+        fail(rq, rs, 400, 36009004, "invalid param error: auth_code is invalid, expired or used");
+    else token_reply(rq, rs, s);
+}
+
+static void token_refresh(sb_req *rq, sb_resp *rs)
+{
+    if (app_credentials(rq, rs, "refresh_token")) return;
+    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_TIKTOK, SB_TOK_REFRESH,
+                                   cx_sb_query(rq, "refresh_token"));
+    int good = t && !t->used && t->expires_ms > rq->now_ms;
+    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_TIKTOK, t->shop_id) : NULL;
+    if (!s || s->revoked) {
+        fail(rq, rs, 400, 36009004,
+             "invalid param error: refresh_token is invalid, expired or already used");
+        return;
+    }
+    t->used = 1;
+    token_reply(rq, rs, s);
+}
+
+static void shops(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 0, &s)) return;
+    char name[64], code[32];
+    snprintf(name, sizeof name, "Cửa hàng mô phỏng %s", s->id);
+    snprintf(code, sizeof code, "VNSBX%s", s->id + (strlen(s->id) > 6 ? strlen(s->id) - 6 : 0));
+    ok(rq, rs,
+       json_pack("{s:[{s:s,s:s,s:s,s:s,s:s,s:s}]}", "shops", "id", s->id, "name", name, "region",
+                 "VN", "seller_type", "LOCAL", "cipher", s->cipher, "code", code));
+}
+
+static void image_upload(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 0, &s)) return;
+    const sb_part *p = cx_sb_part(rq, "data");
+    int w, h;
+    if (!p || !p->len) {
+        fail(rq, rs, 400, 36009004, "invalid param error: data");
+        return;
+    }
+    if (p->len > SB_IMAGE_MAX) {
+        fail(rq, rs, 400, 12052302, "The main images size exceed limit.");
+        return;
+    }
+    if (!cx_sb_image_kind(p->data, p->len, &w, &h)) {
+        fail(rq, rs, 400, 12052304, "Main product image format not support.");
+        return;
+    }
+    char id[SB_ID_MAX], base[64], url[200];
+    if (cx_sb_image_add(rq->sb, CX_SB_TIKTOK, p->len, w, h, id)) {
+        fail(rq, rs, 500, 36009003, "Internal error. Please try again.");
+        return;
+    }
+    cx_sb_base_url(rq->sb, CX_SB_TIKTOK, base, sizeof base);
+    snprintf(url, sizeof url, "%s/img/%s", base, id);
+    const char *use = cx_sb_param(rq, "use_case");
+    ok(rq, rs,
+       json_pack("{s:s,s:s,s:i,s:i,s:s}", "uri", id, "url", url, "width", w, "height", h,
+                 "use_case", use ? use : "MAIN_IMAGE"));
+}
+
+/* ---- products ---- */
+static int positive(json_t *v)
+{
+    if (json_is_number(v)) return json_number_value(v) > 0;
+    if (!json_is_string(v)) return 0;
+    char *end;
+    double d = strtod(json_string_value(v), &end);
+    return !*end && end != json_string_value(v) && d > 0;
+}
+
+static double number(json_t *v)
+{
+    if (json_is_number(v)) return json_number_value(v);
+    return json_is_string(v) ? strtod(json_string_value(v), NULL) : 0;
+}
+
+static int has_attr(json_t *attrs, const char *id)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(attrs, i, a)
+    {
+        const char *v = json_string_value(json_object_get(a, "id"));
+        if (v && !strcmp(v, id) && json_array_size(json_object_get(a, "values"))) return 1;
+    }
+    return 0;
+}
+
+/* Validate a create (all members) or update (members present) body. 0 or -1 answered. */
+static int validate(sb_req *rq, sb_resp *rs, json_t *b, int create, const sb_item *old,
+                    const sb_category **cat)
+{
+    cx_sandbox *sb = rq->sb;
+    json_t *title = json_object_get(b, "title"), *desc = json_object_get(b, "description");
+    json_t *catv = json_object_get(b, "category_id"), *imgs = json_object_get(b, "main_images");
+    json_t *skus = json_object_get(b, "skus"), *pw = json_object_get(b, "package_weight");
+    if ((create || title) && !(json_is_string(title) && *json_string_value(title)))
+        return fail(rq, rs, 400, 12052261, "product name is empty");
+    if ((create || desc) && !(json_is_string(desc) && *json_string_value(desc)))
+        return fail(rq, rs, 400, 12052015, "The product description is required");
+    if ((create || catv) && !(json_is_string(catv) && *json_string_value(catv)))
+        return fail(rq, rs, 400, 12052002, "Incorrect category format");
+    *cat = cx_sb_category(sb, CX_SB_TIKTOK, catv ? json_string_value(catv) : old->category);
+    if (!*cat) return fail(rq, rs, 400, 12052023, "Category does not exist");
+    if ((create || imgs) && !json_array_size(imgs))
+        return fail(rq, rs, 400, 12052028, "Main product image is required");
+    size_t i;
+    json_t *e;
+    json_array_foreach(imgs, i, e)
+    {
+        if (!cx_sb_image_find(sb, CX_SB_TIKTOK, json_string_value(json_object_get(e, "uri"))))
+            return fail(rq, rs, 400, 12052300, "product main image uri illegal");
+    }
+    if ((create || skus) && !json_array_size(skus))
+        return fail(rq, rs, 400, 36009004, "invalid param error: skus");
+    json_array_foreach(skus, i, e)
+    {
+        const char *s = json_string_value(json_object_get(e, "seller_sku"));
+        if (!s || !*s || strlen(s) >= SB_SKU_MAX)
+            return fail(rq, rs, 400, 12019059, "seller sku is invalid");
+        if (!positive(json_object_get(json_object_get(e, "price"), "amount")))
+            return fail(rq, rs, 400, 12052073, "The product price is invalid");
+    }
+    if ((create || pw) && !positive(json_object_get(pw, "value")))
+        return fail(rq, rs, 400, 12052181, "The package weight of the product can not be zero.");
+    if (create || catv || json_object_get(b, "product_attributes"))
+        for (int k = 0; k < (*cat)->nattrs; k++)
+            if (!has_attr(json_object_get(b, "product_attributes"), (*cat)->attrs[k]))
+                return fail(rq, rs, 400, 12052104, "property is required");
+    return 0;
+}
+
+static void apply(sb_req *rq, sb_item *it, json_t *b, const sb_category *cat)
+{
+    json_t *v, *s0 = json_array_get(json_object_get(b, "skus"), 0);
+    if ((v = json_object_get(b, "title")))
+        snprintf(it->name, sizeof it->name, "%s", json_string_value(v));
+    if (!it->sku[0] && s0)
+        snprintf(it->sku, sizeof it->sku, "%s", json_string_value(json_object_get(s0, "seller_sku")));
+    snprintf(it->category, sizeof it->category, "%s", cat->id);
+    if (s0) it->price = number(json_object_get(json_object_get(s0, "price"), "amount"));
+    json_t *inv = json_object_get(json_array_get(json_object_get(s0, "inventory"), 0), "quantity");
+    if (json_is_integer(inv)) it->stock = json_integer_value(inv);
+    if ((v = json_object_get(json_object_get(b, "package_weight"), "value"))) it->weight = number(v);
+    if ((v = json_object_get(json_array_get(json_object_get(b, "main_images"), 0), "uri")))
+        snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(v));
+    long long keep = it->create_ms;
+    cx_sb_item_submit(rq->sb, it, json_string_value(json_object_get(b, "description")), rq->now_ms);
+    if (keep) it->create_ms = keep;
+}
+
+static json_t *created(const sb_item *it)
+{
+    char pid[32], sid[32];
+    snprintf(pid, sizeof pid, "%lld", it->item_id);
+    snprintf(sid, sizeof sid, "%lld", it->sku_id);
+    return json_pack("{s:s,s:[{s:s,s:s}],s:[]}", "product_id", pid, "skus", "id", sid,
+                     "seller_sku", it->sku, "warnings");
+}
+
+static json_t *body_json(sb_req *rq, sb_resp *rs)
+{
+    json_error_t je;
+    json_t *b = rq->body.len ? json_loadb(rq->body.data, rq->body.len, 0, &je) : NULL;
+    if (!json_is_object(b)) {
+        json_decref(b);
+        fail(rq, rs, 400, 36009004, "invalid param error: body must be a JSON object");
+        return NULL;
+    }
+    return b;
+}
+
+static void product_create(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    const sb_category *cat;
+    if (!validate(rq, rs, b, 1, NULL, &cat)) {
+        sb_item *it = cx_sb_item_new(rq->sb, CX_SB_TIKTOK);
+        if (!it) {
+            fail(rq, rs, 400, 12052093, "Exceeded the product listing limit for the seller.");
+        } else {
+            snprintf(it->shop_id, sizeof it->shop_id, "%s", s->id);
+            apply(rq, it, b, cat);
+            ok(rq, rs, created(it));
+        }
+    }
+    json_decref(b);
+}
+
+static sb_item *product_of(sb_req *rq, const sb_shop *s, const char *idtext)
+{
+    long long id;
+    if (cx_sb_parse_ll(idtext, &id)) return NULL;
+    sb_item *it = cx_sb_item_by_id(rq->sb, CX_SB_TIKTOK, id);
+    return it && !strcmp(it->shop_id, s->id) ? it : NULL;
+}
+
+static void product_update(sb_req *rq, sb_resp *rs, const char *idtext)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    sb_item *it = product_of(rq, s, idtext);
+    if (!it) {
+        fail(rq, rs, 404, 12052260, "The product ID does not exist");
+        return;
+    }
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    const sb_category *cat;
+    if (!validate(rq, rs, b, 0, it, &cat)) {
+        apply(rq, it, b, cat);
+        ok(rq, rs, created(it));
+    }
+    json_decref(b);
+}
+
+static json_t *product_json(const sb_item *it)
+{
+    char pid[32], sid[32], amount[32];
+    snprintf(pid, sizeof pid, "%lld", it->item_id);
+    snprintf(sid, sizeof sid, "%lld", it->sku_id);
+    snprintf(amount, sizeof amount, "%.0f", it->price);
+    json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:{s:s,s:s},s:[{s:I}]}],s:I,s:I}", "id",
+                          pid, "title", it->name, "status", status_name(it->state), "category_id",
+                          it->category, "skus", "id", sid, "seller_sku", it->sku, "price",
+                          "amount", amount, "currency", "VND", "inventory", "quantity",
+                          (json_int_t)it->stock, "create_time", (json_int_t)(it->create_ms / 1000),
+                          "update_time", (json_int_t)(it->update_ms / 1000));
+    if (p && it->state == SB_IT_REJECTED)
+        json_object_set_new(p, "audit_failed_reasons",
+                            json_pack("[{s:s,s:[s],s:[s]}]", "position", "product", "reasons",
+                                      it->reason, "suggestions",
+                                      "Remove the prohibited words and submit again."));
+    return p;
+}
+
+static void product_get(sb_req *rq, sb_resp *rs, const char *idtext)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    sb_item *it = product_of(rq, s, idtext);
+    if (!it) fail(rq, rs, 404, 12052260, "The product ID does not exist");
+    else ok(rq, rs, product_json(it));
+}
+
+static void product_search(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    long long size, from = 0;
+    const char *ps = cx_sb_query(rq, "page_size"), *tok = cx_sb_query(rq, "page_token");
+    if (!ps || cx_sb_parse_ll(ps, &size) || size < 1 || size > 100) {
+        fail(rq, rs, 400, 36009004, "invalid param error: page_size must be 1 to 100");
+        return;
+    }
+    if (tok && *tok && (cx_sb_parse_ll(tok, &from) || from < 0)) {
+        fail(rq, rs, 400, 36009004, "invalid param error: page_token");
+        return;
+    }
+    json_error_t je;
+    json_t *b = rq->body.len ? json_loadb(rq->body.data, rq->body.len, 0, &je) : json_object();
+    if (!json_is_object(b)) {
+        json_decref(b);
+        fail(rq, rs, 400, 36009004, "invalid param error: body must be a JSON object");
+        return;
+    }
+    json_t *skus = json_object_get(b, "seller_skus");
+    const char *status = json_string_value(json_object_get(b, "status"));
+    json_t *arr = json_array();
+    long long total = 0;
+    for (size_t i = 0; i < rq->sb->nitems; i++) {
+        const sb_item *it = &rq->sb->items[i];
+        if (it->market != CX_SB_TIKTOK || strcmp(it->shop_id, s->id)) continue;
+        if (status && strcmp(status, "ALL") && strcmp(status, status_name(it->state))) continue;
+        if (json_is_array(skus)) {
+            int hit = 0;
+            size_t k;
+            json_t *e;
+            json_array_foreach(skus, k, e) hit |=
+                json_is_string(e) && !strcmp(json_string_value(e), it->sku);
+            if (!hit) continue;
+        }
+        if (total >= from && total < from + size) json_array_append_new(arr, product_json(it));
+        total++;
+    }
+    json_decref(b);
+    char next[32] = "";
+    if (from + size < total) snprintf(next, sizeof next, "%lld", from + size);
+    ok(rq, rs, json_pack("{s:o,s:I,s:s}", "products", arr, "total_count", (json_int_t)total,
+                         "next_page_token", next));
+}
+
+static void handle(sb_req *rq, sb_resp *rs)
+{
+    const char *p = rq->path, *m = rq->method;
+    size_t pl = strlen(PRODUCTS);
+    if (!strcmp(p, "/oauth/authorize") && !strcmp(m, "GET")) authorize(rq, rs);
+    else if (!strcmp(p, "/oauth/authorize/approve") && !strcmp(m, "POST")) approve(rq, rs);
+    else if (!strcmp(p, "/api/v2/token/get") && !strcmp(m, "GET")) token_get(rq, rs);
+    else if (!strcmp(p, "/api/v2/token/refresh") && !strcmp(m, "GET")) token_refresh(rq, rs);
+    else if (!strcmp(p, "/authorization/202309/shops") && !strcmp(m, "GET")) shops(rq, rs);
+    else if (!strcmp(p, "/product/202309/images/upload") && !strcmp(m, "POST"))
+        image_upload(rq, rs);
+    else if (!strcmp(p, PRODUCTS) && !strcmp(m, "POST")) product_create(rq, rs);
+    else if (!strcmp(p, PRODUCTS "/search") && !strcmp(m, "POST")) product_search(rq, rs);
+    else if (!strncmp(p, PRODUCTS "/", pl + 1) && !strchr(p + pl + 1, '/') && !strcmp(m, "GET"))
+        product_get(rq, rs, p + pl + 1);
+    else if (!strncmp(p, PRODUCTS "/", pl + 1) && !strchr(p + pl + 1, '/') && !strcmp(m, "PUT"))
+        product_update(rq, rs, p + pl + 1);
+    else fail(rq, rs, 404, 36009004, "invalid param error: no such API %s %s", m, p);
+}
+
+static int is_create(const char *method, const char *path)
+{
+    return !strcmp(method, "POST") && !strcmp(path, PRODUCTS);
+}
+
+static void throttle(sb_req *rq, sb_resp *rs)
+{
+    fail(rq, rs, 429, 36009002,
+         "Too many requests. You've made too many requests in a short period of time.");
+}
+
+static void server_error(sb_req *rq, sb_resp *rs)
+{
+    fail(rq, rs, 500, 36009003,
+         "Internal error. Please try again. If the issue persists after multiple attempts, "
+         "please contact platform support.");
+}
+
+static void norm_path(const char *path, char *out, size_t n)
+{
+    size_t pl = strlen(PRODUCTS);
+    if (!strncmp(path, PRODUCTS "/", pl + 1) && strcmp(path + pl + 1, "search"))
+        snprintf(out, n, "%s/{id}", PRODUCTS);
+    else snprintf(out, n, "%s", path);
+}
+
+const sb_market_ops cx_sb_tiktok_ops = {"tiktok", handle, is_create, throttle, server_error,
+                                        norm_path};
