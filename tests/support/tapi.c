@@ -141,6 +141,7 @@ tapi_resp tapi_req(const char *method, const char *path, const char *token,
     char url[4096];
     snprintf(url, sizeof url, "%s%s", base, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send "../" as written: the server must cope */
     struct curl_slist *hl = NULL;
     char ct[160];
     if (body || ctype) {
