@@ -18,6 +18,7 @@ struct cs_error;
 void cli_print_error(const char *cmd, const struct cs_error *err);
 
 int cmd_migrate(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

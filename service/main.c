@@ -23,6 +23,7 @@ static const struct command {
 } commands[] = {
     {"serve", cmd_serve, "serve the JSON API (SIGTERM/SIGINT: finish running requests, then exit)"},
     {"migrate", cmd_migrate, "apply database migrations and load reference data"},
+    {"key", cmd_key, "create or rotate the data key file (personal-data sealing keys)"},
     {"token", cmd_token, "create, list or revoke API tokens"},
     {"config", cmd_config, "show every setting and where its value came from"},
     {"worker", cmd_worker, "run queued jobs (--concurrency N, --kinds a,b, --once); SIGTERM drains"},
