@@ -1,0 +1,182 @@
+/* tests/unit/sandbox_test: helpers shared by the test_sandbox_* binaries — start the simulators
+ * in-process on random loopback ports and talk to them with libcurl. Test code only. */
+#ifndef TESTS_SANDBOX_TEST_H
+#define TESTS_SANDBOX_TEST_H
+#include "connectors/sandbox/sandbox.h"
+#include "connectors/sign.h"
+#include "core/buf.h"
+#include "core/mem.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct sbt_resp {
+    CURLcode rc;
+    long status;
+    cs_buf body;
+    char location[4096];
+} sbt_resp;
+
+static inline size_t sbt_write(char *p, size_t s, size_t n, void *u)
+{
+    return cs_buf_append(u, p, s * n) ? 0 : s * n;
+}
+
+static inline void sbt_free(sbt_resp *r)
+{
+    cs_buf_free(&r->body);
+}
+
+/* One request. body may be NULL. headers: NULL-terminated "Name: value" list or NULL.
+ * mime (optional) makes it a multipart POST. Returns the parsed JSON body (or NULL). */
+static inline json_t *sbt_req(const char *method, const char *url, const char *ctype,
+                              const char *body, size_t len, const char *const *headers,
+                              curl_mime *mime, long timeout_ms, sbt_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    cs_buf_init(&r->body, 32u << 20);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char ct[200];
+    if (ctype) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+        h = curl_slist_append(h, ct);
+    }
+    for (size_t i = 0; headers && headers[i]; i++) h = curl_slist_append(h, headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    if (mime) curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sbt_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 10000L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+    r->rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    char *loc = NULL;
+    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+    if (loc) snprintf(r->location, sizeof r->location, "%s", loc);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (r->rc != CURLE_OK || !r->body.len) return NULL;
+    json_error_t je;
+    return json_loadb(r->body.data, r->body.len, 0, &je);
+}
+
+static inline json_t *sbt_get(const char *url, sbt_resp *r)
+{
+    return sbt_req("GET", url, NULL, NULL, 0, NULL, NULL, 0, r);
+}
+
+static inline json_t *sbt_post_json(const char *url, const char *json, sbt_resp *r)
+{
+    return sbt_req("POST", url, "application/json", json, strlen(json), NULL, NULL, 0, r);
+}
+
+/* POST a JSON body to an admin endpoint of the simulator listening at base; returns the reply. */
+static inline json_t *sbt_admin(const char *base, const char *ep, const char *json)
+{
+    char url[512];
+    sbt_resp r;
+    snprintf(url, sizeof url, "%s/__sandbox/%s", base, ep);
+    json_t *j = json ? sbt_post_json(url, json, &r) : sbt_get(url, &r);
+    sbt_free(&r);
+    return j;
+}
+
+static inline const char *sbt_str(json_t *j, const char *key)
+{
+    return json_string_value(json_object_get(j, key));
+}
+
+/* Value of a query parameter in a URL (decoded only for %XX), into out. */
+static inline int sbt_url_param(const char *url, const char *key, char *out, size_t n)
+{
+    const char *q = strchr(url, '?');
+    size_t kl = strlen(key);
+    out[0] = '\0';
+    for (const char *p = q; p && *p; p = strchr(p + 1, '&')) {
+        const char *k = p + 1;
+        if (!strncmp(k, key, kl) && k[kl] == '=') {
+            const char *v = k + kl + 1;
+            size_t i = 0;
+            while (*v && *v != '&' && i + 1 < n) {
+                if (*v == '%' && v[1] && v[2]) {
+                    char hex[3] = {v[1], v[2], 0};
+                    out[i++] = (char)strtol(hex, NULL, 16);
+                    v += 3;
+                } else {
+                    out[i++] = *v++;
+                }
+            }
+            out[i] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Percent-encode s for a query value. */
+static inline void sbt_escape(const char *s, char *out, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t j = 0;
+    for (; *s && j + 4 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            out[j++] = (char)c;
+        } else {
+            out[j++] = '%';
+            out[j++] = hex[c >> 4];
+            out[j++] = hex[c & 15];
+        }
+    }
+    out[j] = '\0';
+}
+
+/* A minimal valid PNG header (enough for the magic and size checks): 64×48. */
+static inline size_t sbt_png(unsigned char *out)
+{
+    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+                                        'I',  'H', 'D', 'R', 0,    0,    0,    64,   0, 0, 0, 48,
+                                        8,    2,   0,   0,   0,    0,    0,    0,    0};
+    memcpy(out, png, sizeof png);
+    return sizeof png;
+}
+
+/* Options every test starts from: fast review, all ports random, the default credentials. */
+static inline void sbt_options(cx_sandbox_options *o)
+{
+    cx_sandbox_options_default(o);
+    o->review_delay_ms = 3600 * 1000; /* reviews finish only when a test forces them */
+    o->categories = "shopee:100780=100037;shopee:100791;lazada:10003451=brand;lazada:10003470;"
+                    "tiktok:700645=100107;tiktok:700662";
+}
+
+static inline cx_sandbox *sbt_start(const cx_sandbox_options *o)
+{
+    cx_sandbox *sb = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    if (cx_sandbox_start(o, &sb, &err)) {
+        fprintf(stderr, "sandbox start failed: %s\n", err.detail);
+        return NULL;
+    }
+    return sb;
+}
+
+static inline long long sbt_now(void)
+{
+    return (long long)time(NULL);
+}
+#endif

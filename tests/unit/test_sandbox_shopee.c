@@ -1,0 +1,583 @@
+/* tests/unit/test_sandbox_shopee: the Shopee simulator in-process on a random loopback port,
+ * driven over HTTP with signatures made by connectors/sign (no database). */
+#include "tests/unit/sandbox_test.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#define PID 2001887LL
+#define KEY "sandbox-shopee-partner-key"
+
+static cx_sandbox *sb;
+static char base[64];
+
+/* Signed Shopee URL: token NULL = public call. ts_off shifts the timestamp; bad spoils the sign. */
+static void url_of(char *out, size_t n, const char *path, const char *token, const char *shop_id,
+                   long long ts_off, const char *extra, int bad)
+{
+    long long ts = sbt_now() + ts_off;
+    long long sid = shop_id ? strtoll(shop_id, NULL, 10) : 0;
+    char sign[65];
+    cx_shopee_sign(KEY, PID, path, ts, token, sid, sign);
+    if (bad) sign[0] = sign[0] == '0' ? '1' : '0';
+    if (token)
+        snprintf(out, n, "%s%s?partner_id=%lld&timestamp=%lld&access_token=%s&shop_id=%s&sign=%s%s",
+                 base, path, PID, ts, token, shop_id, sign, extra ? extra : "");
+    else
+        snprintf(out, n, "%s%s?partner_id=%lld&timestamp=%lld&sign=%s%s", base, path, PID, ts, sign,
+                 extra ? extra : "");
+}
+
+typedef struct shop {
+    char id[32], code[80], access[80], refresh[80];
+} shop;
+
+/* Authorise (auto-approve) and exchange the code: a shop with tokens. */
+static void authorise(const char *state, shop *s)
+{
+    char url[2048], red[256], enc[512], extra[600];
+    snprintf(red, sizeof red, "http://127.0.0.1:9/v1/oauth/shopee/callback?state=%s", state);
+    sbt_escape(red, enc, sizeof enc);
+    snprintf(extra, sizeof extra, "&redirect=%s", enc);
+    url_of(url, sizeof url, "/api/v2/shop/auth_partner", NULL, NULL, 0, extra, 0);
+    sbt_resp r;
+    json_decref(sbt_get(url, &r));
+    assert_int_equal(r.status, 302);
+    assert_non_null(strstr(r.location, "/v1/oauth/shopee/callback?state="));
+    assert_int_equal(sbt_url_param(r.location, "code", s->code, sizeof s->code), 0);
+    assert_int_equal(sbt_url_param(r.location, "shop_id", s->id, sizeof s->id), 0);
+    sbt_free(&r);
+    char body[256];
+    snprintf(body, sizeof body, "{\"code\":\"%s\",\"shop_id\":%s,\"partner_id\":%lld}", s->code,
+             s->id, PID);
+    url_of(url, sizeof url, "/api/v2/auth/token/get", NULL, NULL, 0, NULL, 0);
+    json_t *j = sbt_post_json(url, body, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(sbt_str(j, "error"), "");
+    assert_true(json_integer_value(json_object_get(j, "expire_in")) == 4 * 3600);
+    snprintf(s->access, sizeof s->access, "%s", sbt_str(j, "access_token"));
+    snprintf(s->refresh, sizeof s->refresh, "%s", sbt_str(j, "refresh_token"));
+    json_decref(j);
+    sbt_free(&r);
+}
+
+static char image_id[80];
+
+static void upload(void)
+{
+    char url[1024];
+    unsigned char png[64];
+    size_t n = sbt_png(png);
+    url_of(url, sizeof url, "/api/v2/media_space/upload_image", NULL, NULL, 0, NULL, 0);
+    CURL *c = curl_easy_init();
+    curl_mime *m = curl_mime_init(c);
+    curl_mimepart *p = curl_mime_addpart(m);
+    curl_mime_name(p, "image");
+    curl_mime_filename(p, "a.png");
+    curl_mime_data(p, (const char *)png, n);
+    sbt_resp r;
+    json_t *j = sbt_req("POST", url, NULL, NULL, 0, NULL, m, 0, &r);
+    assert_int_equal(r.status, 200);
+    const char *id = sbt_str(json_object_get(json_object_get(j, "response"), "image_info"),
+                             "image_id");
+    assert_non_null(id);
+    snprintf(image_id, sizeof image_id, "%s", id);
+    json_decref(j);
+    sbt_free(&r);
+    curl_mime_free(m);
+    curl_easy_cleanup(c);
+}
+
+/* add_item with the given name, sku, category and attribute list (JSON array text). */
+static json_t *add_item(const shop *s, const char *name, const char *sku, long cat,
+                        const char *attrs, const char *img, int logistics, sbt_resp *r)
+{
+    char url[1024], body[2048];
+    url_of(url, sizeof url, "/api/v2/product/add_item", s->access, s->id, 0, NULL, 0);
+    snprintf(body, sizeof body,
+             "{\"item_name\":\"%s\",\"original_price\":85000,\"description\":\"Đặc sản Thanh "
+             "Hóa, đóng gói hút chân không\",\"weight\":0.5,\"category_id\":%ld,"
+             "\"image\":{\"image_id_list\":[\"%s\"]},\"logistic_info\":[%s],"
+             "\"item_sku\":\"%s\",\"attribute_list\":%s,\"seller_stock\":[{\"stock\":20}]}",
+             name, cat, img, logistics ? "{\"logistic_id\":50021,\"enabled\":true}" : "", sku,
+             attrs);
+    return sbt_post_json(url, body, r);
+}
+
+#define ORIGIN "[{\"attribute_id\":100037,\"attribute_value_list\":[{\"value_id\":0,\"original_value_name\":\"Việt Nam\"}]}]"
+
+static int reset(void **state)
+{
+    (void)state;
+    json_decref(sbt_admin(base, "reset", "{}"));
+    json_decref(sbt_admin(base, "config", "{\"rate\":0,\"auto_approve\":true}"));
+    return 0;
+}
+
+static void test_public_sign_and_errors(void **state)
+{
+    (void)state;
+    char url[2048], extra[300], enc[256];
+    sbt_escape("http://127.0.0.1:9/cb", enc, sizeof enc);
+    snprintf(extra, sizeof extra, "&redirect=%s", enc);
+    sbt_resp r;
+    /* wrong sign → Shopee's own error shape */
+    url_of(url, sizeof url, "/api/v2/shop/auth_partner", NULL, NULL, 0, extra, 1);
+    json_t *j = sbt_get(url, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(sbt_str(j, "error"), "error_sign");
+    assert_string_equal(sbt_str(j, "message"), "Wrong sign.");
+    assert_int_equal(strlen(sbt_str(j, "request_id")), 32);
+    json_decref(j);
+    sbt_free(&r);
+    /* a timestamp 10 minutes old is refused even when correctly signed */
+    url_of(url, sizeof url, "/api/v2/shop/auth_partner", NULL, NULL, -600, extra, 0);
+    j = sbt_get(url, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(sbt_str(j, "error"), "error_param");
+    assert_string_equal(sbt_str(j, "message"), "Invalid timestamp");
+    json_decref(j);
+    sbt_free(&r);
+    /* another partner */
+    snprintf(url, sizeof url, "%s/api/v2/shop/auth_partner?partner_id=1&timestamp=%lld&sign=x",
+             base, sbt_now());
+    j = sbt_get(url, &r);
+    assert_string_equal(sbt_str(j, "message"), "Invalid partner_id.");
+    json_decref(j);
+    sbt_free(&r);
+    /* correctly signed → redirect with code and shop_id */
+    url_of(url, sizeof url, "/api/v2/shop/auth_partner", NULL, NULL, 0, extra, 0);
+    json_decref(sbt_get(url, &r));
+    assert_int_equal(r.status, 302);
+    assert_int_equal(strncmp(r.location, "http://127.0.0.1:9/cb?code=", 27), 0);
+    assert_non_null(strstr(r.location, "&shop_id="));
+    sbt_free(&r);
+}
+
+static void test_approve_page_when_not_auto(void **state)
+{
+    (void)state;
+    json_decref(sbt_admin(base, "config", "{\"auto_approve\":false}"));
+    char url[2048], extra[300], enc[256];
+    sbt_escape("http://127.0.0.1:9/cb?state=x", enc, sizeof enc);
+    snprintf(extra, sizeof extra, "&redirect=%s", enc);
+    url_of(url, sizeof url, "/api/v2/shop/auth_partner", NULL, NULL, 0, extra, 0);
+    sbt_resp r;
+    sbt_get(url, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.data, "Đồng ý cấp quyền"));
+    assert_non_null(strstr(r.body.data, "http://127.0.0.1:9/cb?state=x"));
+    sbt_free(&r);
+    /* the form's approve button */
+    char form[512], u2[256];
+    snprintf(form, sizeof form, "redirect=%s&decision=approve&shop_id=777", enc);
+    snprintf(u2, sizeof u2, "%s/api/v2/shop/auth_partner/approve", base);
+    sbt_req("POST", u2, "application/x-www-form-urlencoded", form, strlen(form), NULL, NULL, 0,
+            &r);
+    assert_int_equal(r.status, 302);
+    assert_non_null(strstr(r.location, "&shop_id=777"));
+    assert_non_null(strstr(r.location, "?state=x&code="));
+    sbt_free(&r);
+}
+
+static void test_code_and_refresh_single_use(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("h1", &s);
+    char url[1024], body[256];
+    sbt_resp r;
+    /* the code was spent by authorise() */
+    snprintf(body, sizeof body, "{\"code\":\"%s\",\"shop_id\":%s,\"partner_id\":%lld}", s.code,
+             s.id, PID);
+    url_of(url, sizeof url, "/api/v2/auth/token/get", NULL, NULL, 0, NULL, 0);
+    json_t *j = sbt_post_json(url, body, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(sbt_str(j, "error"), "error_auth");
+    json_decref(j);
+    sbt_free(&r);
+    /* refresh: new pair; the old refresh token is then refused */
+    snprintf(body, sizeof body, "{\"refresh_token\":\"%s\",\"shop_id\":%s,\"partner_id\":%lld}",
+             s.refresh, s.id, PID);
+    url_of(url, sizeof url, "/api/v2/auth/access_token/get", NULL, NULL, 0, NULL, 0);
+    j = sbt_post_json(url, body, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_not_equal(sbt_str(j, "refresh_token"), s.refresh);
+    assert_string_not_equal(sbt_str(j, "access_token"), s.access);
+    assert_int_equal(json_integer_value(json_object_get(j, "shop_id")), strtoll(s.id, NULL, 10));
+    char next_access[80];
+    snprintf(next_access, sizeof next_access, "%s", sbt_str(j, "access_token"));
+    json_decref(j);
+    sbt_free(&r);
+    j = sbt_post_json(url, body, &r);
+    assert_string_equal(sbt_str(j, "error"), "error_auth");
+    assert_string_equal(sbt_str(j, "message"), "Invalid refresh_token.");
+    json_decref(j);
+    sbt_free(&r);
+    /* the new access token works */
+    url_of(url, sizeof url, "/api/v2/shop/get_shop_info", next_access, s.id, 0, NULL, 0);
+    j = sbt_get(url, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(sbt_str(j, "region"), "VN");
+    json_decref(j);
+    sbt_free(&r);
+    /* re-authorising with the same redirect finds the same shop */
+    shop again;
+    authorise("h1", &again);
+    assert_string_equal(again.id, s.id);
+}
+
+static void test_token_expiry_and_revoke(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("h2", &s);
+    char url[1024], body[128];
+    sbt_resp r;
+    url_of(url, sizeof url, "/api/v2/shop/get_shop_info", s.access, s.id, 0, NULL, 0);
+    json_t *j = sbt_get(url, &r);
+    assert_int_equal(r.status, 200);
+    json_decref(j);
+    sbt_free(&r);
+    /* a wrongly signed shop call */
+    url_of(url, sizeof url, "/api/v2/shop/get_shop_info", s.access, s.id, 0, NULL, 1);
+    j = sbt_get(url, &r);
+    assert_string_equal(sbt_str(j, "error"), "error_sign");
+    json_decref(j);
+    sbt_free(&r);
+    j = sbt_admin(base, "expire-tokens", "{\"marketplace\":\"shopee\"}");
+    assert_true(json_integer_value(json_object_get(j, "expired")) >= 1);
+    json_decref(j);
+    url_of(url, sizeof url, "/api/v2/shop/get_shop_info", s.access, s.id, 0, NULL, 0);
+    j = sbt_get(url, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(sbt_str(j, "error"), "error_auth");
+    assert_string_equal(sbt_str(j, "message"), "Invalid access_token.");
+    json_decref(j);
+    sbt_free(&r);
+    /* refresh still works after expiry, then revocation stops everything */
+    shop t;
+    authorise("h3", &t);
+    snprintf(body, sizeof body, "{\"shop_id\":\"%s\"}", t.id);
+    j = sbt_admin(base, "revoke", body);
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    json_decref(j);
+    url_of(url, sizeof url, "/api/v2/shop/get_shop_info", t.access, t.id, 0, NULL, 0);
+    j = sbt_get(url, &r);
+    assert_string_equal(sbt_str(j, "error"), "error_auth");
+    json_decref(j);
+    sbt_free(&r);
+    char rb[256];
+    snprintf(rb, sizeof rb, "{\"refresh_token\":\"%s\",\"shop_id\":%s,\"partner_id\":%lld}",
+             t.refresh, t.id, PID);
+    url_of(url, sizeof url, "/api/v2/auth/access_token/get", NULL, NULL, 0, NULL, 0);
+    j = sbt_post_json(url, rb, &r);
+    assert_string_equal(sbt_str(j, "error"), "error_auth");
+    json_decref(j);
+    sbt_free(&r);
+}
+
+static void test_upload_rejects_non_images(void **state)
+{
+    (void)state;
+    char url[1024];
+    url_of(url, sizeof url, "/api/v2/media_space/upload_image", NULL, NULL, 0, NULL, 0);
+    CURL *c = curl_easy_init();
+    curl_mime *m = curl_mime_init(c);
+    curl_mimepart *p = curl_mime_addpart(m);
+    curl_mime_name(p, "image");
+    curl_mime_filename(p, "a.gif");
+    curl_mime_data(p, "GIF89a....", 10);
+    sbt_resp r;
+    json_t *j = sbt_req("POST", url, NULL, NULL, 0, NULL, m, 0, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(sbt_str(j, "error"), "error_param");
+    json_decref(j);
+    sbt_free(&r);
+    curl_mime_free(m);
+    curl_easy_cleanup(c);
+}
+
+static void test_add_item_validation(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("h4", &s);
+    upload();
+    sbt_resp r;
+    struct {
+        const char *name;
+        long cat;
+        const char *attrs, *img;
+        int logi;
+        const char *error;
+    } cases[] = {
+        {"Nem chua", 100780, ORIGIN, image_id, 1, "error_item_name_is_too_short"},
+        {"Nem chua Thanh Hóa loại 1", 999, ORIGIN, image_id, 1, "error_invalid_category"},
+        {"Nem chua Thanh Hóa loại 1", 100780, "[]", image_id, 1, "error_less_required_attribute"},
+        {"Nem chua Thanh Hóa loại 1", 100780, ORIGIN, "vn-nope", 1, "error_image_unavailable"},
+        {"Nem chua Thanh Hóa loại 1", 100780, ORIGIN, image_id, 0, "error_invalid_logistic_info"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *j = add_item(&s, cases[i].name, "CS-1", cases[i].cat, cases[i].attrs, cases[i].img,
+                             cases[i].logi, &r);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(sbt_str(j, "error"), cases[i].error);
+        assert_null(json_object_get(j, "response"));
+        json_decref(j);
+        sbt_free(&r);
+    }
+    json_t *st = cx_sandbox_stats(sb);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "shopee"),
+                                                        "items_total")),
+                     0);
+    json_decref(st);
+}
+
+static long long item_of(json_t *j)
+{
+    return json_integer_value(json_object_get(json_object_get(j, "response"), "item_id"));
+}
+
+static const char *base_status(const shop *s, long long id, char *buf, size_t n)
+{
+    char url[1024], extra[64];
+    snprintf(extra, sizeof extra, "&item_id_list=%lld", id);
+    url_of(url, sizeof url, "/api/v2/product/get_item_base_info", s->access, s->id, 0, extra, 0);
+    sbt_resp r;
+    json_t *j = sbt_get(url, &r);
+    json_t *item = json_array_get(json_object_get(json_object_get(j, "response"), "item_list"), 0);
+    snprintf(buf, n, "%s", item ? sbt_str(item, "item_status") : "(none)");
+    json_decref(j);
+    sbt_free(&r);
+    return buf;
+}
+
+static void test_create_lookup_review(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("h5", &s);
+    upload();
+    sbt_resp r;
+    json_t *j = add_item(&s, "Nem chua Thanh Hóa loại 1", "CS-42", 100780, ORIGIN, image_id, 1, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(sbt_str(j, "error"), "");
+    json_t *resp = json_object_get(j, "response");
+    assert_string_equal(sbt_str(resp, "item_status"), "REVIEWING");
+    assert_string_equal(sbt_str(resp, "item_sku"), "CS-42");
+    long long good = item_of(j);
+    json_decref(j);
+    sbt_free(&r);
+    j = add_item(&s, "Nem chua hàng giả giá rẻ", "CS-43", 100780, ORIGIN, image_id, 1, &r);
+    long long bad = item_of(j);
+    json_decref(j);
+    sbt_free(&r);
+    /* search by SKU keyword (Shopee matches substrings: CS-4 finds both) */
+    char url[1024];
+    url_of(url, sizeof url, "/api/v2/product/search_item", s.access, s.id, 0,
+           "&offset=0&page_size=10&item_sku=CS-42", 0);
+    j = sbt_get(url, &r);
+    json_t *ids = json_object_get(json_object_get(j, "response"), "item_id_list");
+    assert_int_equal(json_array_size(ids), 1);
+    assert_int_equal(json_integer_value(json_array_get(ids, 0)), good);
+    json_decref(j);
+    sbt_free(&r);
+    url_of(url, sizeof url, "/api/v2/product/search_item", s.access, s.id, 0,
+           "&offset=0&page_size=10&item_sku=CS-4", 0);
+    j = sbt_get(url, &r);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "response"),
+                                                        "total_count")),
+                     2);
+    json_decref(j);
+    sbt_free(&r);
+    /* the documented simple look-up: get_item_base_info?item_sku= (exact) */
+    url_of(url, sizeof url, "/api/v2/product/get_item_base_info", s.access, s.id, 0,
+           "&item_sku=CS-43", 0);
+    j = sbt_get(url, &r);
+    json_t *list = json_object_get(json_object_get(j, "response"), "item_list");
+    assert_int_equal(json_array_size(list), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "item_id")), bad);
+    json_decref(j);
+    sbt_free(&r);
+    /* still in review until the delay passes (an hour here); then NORMAL and BANNED */
+    char st[32];
+    assert_string_equal(base_status(&s, good, st, sizeof st), "REVIEWING");
+    j = sbt_admin(base, "review", "{\"marketplace\":\"shopee\"}");
+    assert_int_equal(json_integer_value(json_object_get(j, "reviewed")), 2);
+    json_decref(j);
+    assert_string_equal(base_status(&s, good, st, sizeof st), "NORMAL");
+    assert_string_equal(base_status(&s, bad, st, sizeof st), "BANNED");
+    /* get_item_list filtered by status and by the simple item_sku param */
+    url_of(url, sizeof url, "/api/v2/product/get_item_list", s.access, s.id, 0,
+           "&offset=0&page_size=10&item_status=BANNED", 0);
+    j = sbt_get(url, &r);
+    json_t *items = json_object_get(json_object_get(j, "response"), "item");
+    assert_int_equal(json_array_size(items), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "item_id")), bad);
+    json_decref(j);
+    sbt_free(&r);
+    /* a fixed name goes back to review and then live */
+    char body[512];
+    url_of(url, sizeof url, "/api/v2/product/update_item", s.access, s.id, 0, NULL, 0);
+    snprintf(body, sizeof body, "{\"item_id\":%lld,\"item_name\":\"Nem chua Thanh Hóa loại 2\"}",
+             bad);
+    j = sbt_post_json(url, body, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(sbt_str(json_object_get(j, "response"), "item_status"), "REVIEWING");
+    json_decref(j);
+    sbt_free(&r);
+    json_decref(sbt_admin(base, "review", "{}"));
+    assert_string_equal(base_status(&s, bad, st, sizeof st), "NORMAL");
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("h6", &s);
+    /* a bucket of one request refilled once an hour: the second call is throttled */
+    json_decref(sbt_admin(base, "config", "{\"rate\":0.0003}"));
+    char url[1024];
+    sbt_resp r;
+    url_of(url, sizeof url, "/api/v2/shop/get_shop_info", s.access, s.id, 0, NULL, 0);
+    json_decref(sbt_get(url, &r));
+    assert_int_equal(r.status, 200);
+    sbt_free(&r);
+    json_t *j = sbt_get(url, &r);
+    assert_int_equal(r.status, 429);
+    assert_string_equal(sbt_str(j, "error"), "error_system_busy");
+    json_decref(j);
+    sbt_free(&r);
+    json_t *st = cx_sandbox_stats(sb);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "shopee"),
+                                                        "throttled")),
+                     1);
+    json_decref(st);
+}
+
+/* ---- push notifications, received by a tiny server in the test ---- */
+static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
+static char push_body[4096], push_auth[128];
+static int push_count;
+
+static enum MHD_Result push_rx(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *size, void **ctx)
+{
+    (void)cls, (void)url, (void)method, (void)version;
+    if (!*ctx) {
+        *ctx = calloc(1, sizeof(cs_buf));
+        cs_buf_init(*ctx, 1 << 20);
+        return MHD_YES;
+    }
+    if (*size) {
+        cs_buf_append(*ctx, data, *size);
+        *size = 0;
+        return MHD_YES;
+    }
+    cs_buf *b = *ctx;
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    pthread_mutex_lock(&push_mu);
+    snprintf(push_body, sizeof push_body, "%s", b->data ? b->data : "");
+    snprintf(push_auth, sizeof push_auth, "%s", a ? a : "");
+    push_count++;
+    pthread_mutex_unlock(&push_mu);
+    cs_buf_free(b);
+    free(b);
+    *ctx = NULL;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void test_push_on_ban_is_signed(void **state)
+{
+    (void)state;
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                                            push_rx, NULL, MHD_OPTION_END);
+    assert_non_null(d);
+    unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    char hook[128], cfg[256];
+    snprintf(hook, sizeof hook, "http://127.0.0.1:%u/v1/webhooks/shopee", port);
+    snprintf(cfg, sizeof cfg, "{\"shopee_push_url\":\"%s\"}", hook);
+    json_decref(sbt_admin(base, "config", cfg));
+    shop s;
+    authorise("h7", &s);
+    upload();
+    pthread_mutex_lock(&push_mu);
+    push_count = 0;
+    pthread_mutex_unlock(&push_mu);
+    sbt_resp r;
+    json_t *j = add_item(&s, "Bánh gai FAKE Tứ Trụ", "CS-77", 100780, ORIGIN, image_id, 1, &r);
+    long long id = item_of(j);
+    json_decref(j);
+    sbt_free(&r);
+    json_decref(sbt_admin(base, "review", "{}"));
+    /* Delivery is asynchronous: wait for the ban notification (code 6), bounded. */
+    int got = 0;
+    for (int i = 0; i < 500 && !got; i++) {
+        pthread_mutex_lock(&push_mu);
+        got = push_count > 0 && strstr(push_body, "\"code\":6") != NULL;
+        pthread_mutex_unlock(&push_mu);
+        if (!got) nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    }
+    assert_true(got);
+    pthread_mutex_lock(&push_mu);
+    assert_int_equal(cx_shopee_push_verify(KEY, hook, push_body, strlen(push_body), push_auth), 1);
+    assert_int_equal(cx_shopee_push_verify(KEY, "http://other/", push_body, strlen(push_body),
+                                           push_auth),
+                     0);
+    json_error_t je;
+    j = json_loads(push_body, 0, &je);
+    pthread_mutex_unlock(&push_mu);
+    assert_int_equal(json_integer_value(json_object_get(j, "shop_id")), strtoll(s.id, NULL, 10));
+    json_t *data = json_object_get(j, "data");
+    assert_int_equal(json_integer_value(json_object_get(data, "item_id")), id);
+    assert_string_equal(sbt_str(data, "item_status"), "BANNED");
+    assert_non_null(strstr(sbt_str(data, "reason"), "fake"));
+    json_decref(j);
+    json_decref(sbt_admin(base, "config", "{\"shopee_push_url\":\"\"}"));
+    MHD_stop_daemon(d);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cx_sandbox_options o;
+    sbt_options(&o);
+    sb = sbt_start(&o);
+    if (!sb) return -1;
+    cx_sandbox_url(sb, CX_SB_SHOPEE, base, sizeof base);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    cx_sandbox_stop(sb);
+    curl_global_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_public_sign_and_errors, reset),
+        cmocka_unit_test_setup(test_approve_page_when_not_auto, reset),
+        cmocka_unit_test_setup(test_code_and_refresh_single_use, reset),
+        cmocka_unit_test_setup(test_token_expiry_and_revoke, reset),
+        cmocka_unit_test_setup(test_upload_rejects_non_images, reset),
+        cmocka_unit_test_setup(test_add_item_validation, reset),
+        cmocka_unit_test_setup(test_create_lookup_review, reset),
+        cmocka_unit_test_setup(test_rate_limit, reset),
+        cmocka_unit_test_setup(test_push_on_ban_is_signed, reset),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
