@@ -47,7 +47,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean install format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
 all: $(BUILD)/choso
 
 Q := $(if $(V),,@)
@@ -110,5 +110,10 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# The demo's private database, keys and media (make run keeps them between runs).
+clean-var:
+	-scripts/devdb stop var/db 2>/dev/null
+	rm -rf var
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
