@@ -7,6 +7,7 @@
 #include "core/jsonv.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/targets.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,13 @@ static int write_all(cs_db *db, int64_t id, const cs_household_norm *n, const un
                      int consent_now, cs_error *err)
 {
     sealed s;
+    /* the youth flag and the commune are what the targets count by: a correction of either
+       moves the household's (and its products') counts with it (core/targets.h) */
+    int64_t moved = 0;
+    if (cs_db_scalar_i64(db, &moved, "SELECT youth_led <> ? OR commune_code <> ? FROM households WHERE id = ?",
+                         "isi", (int64_t)n->youth_led, n->commune_code, id, err) < 0 ||
+        (moved && cs_targets_refile_household(db, id, -1, err)))
+        return -1;
     if (seal_all(n, &s, err)) return -1;
     int64_t r = cs_db_exec(
         db,
@@ -423,6 +431,7 @@ static int write_all(cs_db *db, int64_t id, const cs_household_norm *n, const un
         cs_error_set(err, CS_E_DUPLICATE_HOUSEHOLD, NULL);
         cs_error_field(err, "cccd", CS_E_DUPLICATE_HOUSEHOLD, NULL);
     }
+    if (r >= 0 && moved && cs_targets_refile_household(db, id, 1, err)) return -1;
     return r < 0 ? -1 : 0;
 }
 

@@ -5,6 +5,7 @@
 #include "core/households.h"
 #include "core/jsonv.h"
 #include "core/mem.h"
+#include "core/targets.h"
 #include "core/vn.h"
 #include <stdio.h>
 #include <string.h>
@@ -400,6 +401,8 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
         goto out;
     }
     if (cs_jv_only(u->patch, p_keys, err)) goto out;
+    /* whether the product counted as flagship before the patch (targets follow the flag) */
+    int was_flagship = json_is_true(json_object_get(full, "flagship"));
     json_object_update(full, u->patch);
     if (cs_product_validate(full, &n, err) || check_refs(db, &n, err)) goto out;
     unsigned char hash[32];
@@ -414,7 +417,12 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
         rc = 0;
         goto out;
     }
-    if (write_product(db, u->id, 0, &n, hash, err)) goto out;
+    /* a flagship flag set or cleared after the product went live moves its targets count
+       (core/targets.h): out before the write, in again after it */
+    int moved = was_flagship != (n.flagship != 0);
+    if ((moved && cs_targets_refile_product(db, u->id, -1, err)) || write_product(db, u->id, 0, &n, hash, err) ||
+        (moved && cs_targets_refile_product(db, u->id, 1, err)))
+        goto out;
     u->res->version = version + 1;
     u->res->changed = 1;
     char id[24];

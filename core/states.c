@@ -1,5 +1,6 @@
 /* core/states: account and listing state machines with their event rows. */
 #include "core/states.h"
+#include "core/targets.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,16 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
     char by[48];
     cs_actor_tag(a, by, sizeof by);
     int active = !strcmp(to, "active");
+    int first = 0;
+    if (active) {
+        /* lock the household before writing the event: concurrent activations of its accounts
+           are then ordered, and the earliest 'active' event is the one the counter files */
+        if (cs_db_query(db, &r, "SELECT onboarded_at IS NULL FROM households WHERE id = ? FOR UPDATE",
+                        "i", hh, err))
+            return -1;
+        first = cs_rows_count(r) && cs_rows_i64(r, 0, 0);
+        cs_rows_free(r);
+    }
     if (cs_db_exec(db,
                    "UPDATE seller_accounts SET state = ?, version = version + 1,"
                    " activated_at = IF(? AND activated_at IS NULL, UTC_TIMESTAMP(), activated_at),"
@@ -84,6 +95,8 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
                    " status = IF(status = 'erased', status, 'onboarded') WHERE id = ?",
                    "i", hh, err) < 0)
         return -1;
+    /* the targets counter moves exactly when the first date is set (core/targets.h) */
+    if (first && cs_targets_file_household(db, hh, 1, err)) return -1;
     if (!strcmp(to, "awaiting_owner") &&
         cs_db_exec(db,
                    "UPDATE households SET status = 'onboarding' WHERE id = ? AND status = 'registered'",
@@ -112,6 +125,15 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
     char by[48];
     cs_actor_tag(a, by, sizeof by);
     int live = !strcmp(to, "live");
+    int first = 0;
+    if (live) {
+        /* as for accounts: the product row orders concurrent first lives of its listings */
+        if (cs_db_query(db, &r, "SELECT first_live_at IS NULL FROM products WHERE id = ? FOR UPDATE",
+                        "i", product, err))
+            return -1;
+        first = cs_rows_count(r) && cs_rows_i64(r, 0, 0);
+        cs_rows_free(r);
+    }
     if (cs_db_exec(db,
                    "UPDATE listings SET state = ?, version = version + 1,"
                    /* live_at: start of the current live spell; an update (live → queued →
@@ -131,11 +153,20 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
                            " WHERE id = ?",
                            "i", product, err) < 0)
         return -1;
+    if (first && cs_targets_file_product(db, product, CS_M_LIVE, 1, err)) return -1;
     return 0;
 }
 
 int cs_listing_record_sale(cs_db *db, int64_t id, const char *at, cs_error *err)
 {
+    /* A sale dated earlier than one already recorded on another listing can change the
+       product's first-sale marketplace: take the product's count out and file it again. */
+    int64_t product = 0;
+    int rc = cs_db_scalar_i64(db, &product,
+                              "SELECT p.id FROM listings l JOIN products p ON p.id = l.product_id"
+                              " WHERE l.id = ? FOR UPDATE",
+                              "i", id, err);
+    if (rc < 0 || (rc == 0 && cs_targets_file_product(db, product, CS_M_SOLD, -1, err))) return -1;
     if (cs_db_exec(db,
                    "UPDATE listings SET first_sale_at = COALESCE(first_sale_at, COALESCE(?, UTC_TIMESTAMP()))"
                    " WHERE id = ?",
@@ -145,5 +176,6 @@ int cs_listing_record_sale(cs_db *db, int64_t id, const char *at, cs_error *err)
                    " SET p.first_sold_at = COALESCE(p.first_sold_at, l.first_sale_at) WHERE l.id = ?",
                    "i", id, err) < 0)
         return -1;
+    if (rc == 0 && cs_targets_file_product(db, product, CS_M_SOLD, 1, err)) return -1;
     return 0;
 }

@@ -1,0 +1,131 @@
+/* core/targets: the yearly targets — summary counters kept in the same transaction as the
+ * events, their from-scratch rebuild, progress against the goals, breakdowns and the report
+ * files (CSV, XLSX). No HTTP here; the service and the CLI format what this returns.
+ *
+ * Definitions (used everywhere: API, dashboard, exports, CLI):
+ *
+ *   Year and month are those of Asia/Ho_Chi_Minh (UTC+7, no daylight saving) of the UTC date
+ *   stored in the database: an activation at 2025-12-31 17:30 UTC counts in January 2026.
+ *
+ *   households_onboarded — a household counts toward year Y when it is youth-led (owner aged
+ *     youth.min_age..youth.max_age at registration: households.youth_led) and its FIRST seller
+ *     account on any marketplace became `active` in Y (households.onboarded_at, set once by
+ *     cs_account_transition). Its marketplace is that of the earliest account_events row to
+ *     'active' among its accounts.
+ *   flagship_products_live — a product counts toward Y when it is flagship (products.flagship)
+ *     and its FIRST listing on any marketplace went `live` in Y (products.first_live_at, set
+ *     once by cs_listing_transition). Marketplace: the earliest listing_events row to 'live'.
+ *   flagship_products_sold — a flagship product whose first reported sale on any marketplace
+ *     (products.first_sold_at, cs_listing_record_sale) falls in Y. Marketplace: the listing
+ *     with the earliest first_sale_at.
+ *   Commune (and former district, through admin_units.primary_district_code) is the
+ *   household's current commune.
+ *
+ *   The dates are first dates and never move back: a later suspension, delisting, rejection or
+ *   the owner's erasure (which keeps commune, youth flag and dates) does not rewrite a past
+ *   year. A household's youth flag and commune, and a product's flagship flag, are facts about
+ *   it rather than events: when a volunteer corrects them (a mistyped birth date, a wrong
+ *   commune, a product ticked flagship after it went live) the household's or product's count
+ *   moves with the correction, in the year/month of its first date. The counters therefore
+ *   always equal a recomputation from the base tables (`choso targets --rebuild`).
+ *
+ *   Progress for year Y, "today" being the date in Asia/Ho_Chi_Minh:
+ *     percent     = achieved / goal × 100 (one decimal; null without a goal or with goal 0)
+ *     projection  = achieved / days elapsed (today included) × days in the year, rounded; the
+ *                   achieved figure for a past year; null for a future year
+ *     remaining   = max(goal − achieved, 0)
+ *     needed_per_week  = remaining / (days left, today included, ÷ 7), rounded up
+ *     needed_per_month = remaining / months left (the current month included), rounded up
+ *     (both null once the year is over; for a future year the whole year is left)
+ *
+ * Counter rows: target_counts (year, month, metric, commune_code, marketplace_code, n). */
+#ifndef CS_TARGETS_H
+#define CS_TARGETS_H
+#include "core/audit.h"
+#include "core/db.h"
+#include "core/vn.h"
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum cs_metric {
+    CS_M_HOUSEHOLDS = 0, /* households_onboarded */
+    CS_M_LIVE,           /* flagship_products_live */
+    CS_M_SOLD,           /* flagship_products_sold */
+    CS_M__COUNT
+} cs_metric;
+/* "households_onboarded" …; NULL outside the enum. */
+const char *cs_metric_name(int m);
+/* Vietnamese label for reports ("Hộ thanh niên mở gian hàng" …). */
+const char *cs_metric_label_vi(int m);
+/* Index for a name, -1 when unknown. */
+int cs_metric_from_name(const char *s);
+
+/* ---- counters (all inside the caller's transaction) ----------------------------------------
+ * Each adds sign × (the entity's contribution as the rebuild computes it) to target_counts.
+ * Calling with -1 before changing an entity and +1 after moves its count exactly; calling +1
+ * right after its first date was set files it. sign is +1 or -1. Return 0 or -1. */
+int cs_targets_file_household(cs_db *db, int64_t household_id, int sign, cs_error *err);
+/* metric CS_M_LIVE or CS_M_SOLD for one product. */
+int cs_targets_file_product(cs_db *db, int64_t product_id, int metric, int sign, cs_error *err);
+/* Household metric and both product metrics of every product of the household (a change of
+ * the household's commune or youth flag). */
+int cs_targets_refile_household(cs_db *db, int64_t household_id, int sign, cs_error *err);
+/* Both product metrics of one product (a change of its flagship flag). */
+int cs_targets_refile_product(cs_db *db, int64_t product_id, int sign, cs_error *err);
+
+/* Recompute every counter row from the base tables in one transaction (own cs_db_tx).
+ * *rows (may be NULL) receives the number of counter rows written. */
+int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err);
+/* Compare the counters with a recomputation without changing them: *diff = number of
+ * (year, month, metric, commune, marketplace) cells that differ. 0 or -1. */
+int cs_targets_verify(cs_db *db, int64_t *diff, cs_error *err);
+
+/* ---- progress ------------------------------------------------------------------------------ */
+typedef enum cs_targets_by {
+    CS_BY_NONE = 0,
+    CS_BY_COMMUNE,         /* all 166 communes, zeros included, with former district and
+                              per-marketplace counts and any commune sub-goal */
+    CS_BY_DISTRICT,        /* the 27 former districts (primary district of each commune) */
+    CS_BY_MARKETPLACE,     /* every marketplace in display order (postmart.vn, voso.vn first) */
+    CS_BY_MONTH,           /* months 1–12 */
+} cs_targets_by;
+/* "commune", "former_district", "marketplace", "month" → value; -1 for anything else. NULL or
+ * "" → CS_BY_NONE. */
+int cs_targets_by_from_name(const char *s);
+const char *cs_targets_by_name(cs_targets_by by);
+
+/* Progress for `year` as of `today` (Asia/Ho_Chi_Minh date; vn_today() in production).
+ * communes/ncommunes: a volunteer's scope (NULL/0 = the whole province): totals, goals (the
+ * sum of those communes' sub-goals, null when none) and breakdowns then cover those communes
+ * only. On success *out is a new JSON object (caller json_decref):
+ *   {year, as_of, timezone, generated_at, days_in_year, days_elapsed, days_left, months_left,
+ *    scope: null|[codes], metrics: [{metric, label, goal, achieved, percent, remaining,
+ *    needed_per_week, needed_per_month, projection, on_track}], marketplaces: [{code, name}],
+ *    by, breakdown: [...] (absent for CS_BY_NONE)}
+ * Breakdown rows carry `counts` {metric: n}; commune rows also `goals` and `percent` {metric:
+ * n|null} and `marketplaces` {code: {metric: n}}. */
+int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
+                        const char *const *communes, size_t ncommunes, json_t **out,
+                        cs_error *err);
+
+/* Set the goal of (year, metric[, commune]) — commune NULL or "" = the province — in its own
+ * transaction with an audit row. Field errors name "year", "metric", "goal", "commune_code". */
+int cs_targets_set_goal(cs_db *db, const cs_actor *a, int year, const char *metric,
+                        const char *commune, int64_t goal, cs_error *err);
+
+/* ---- report files -------------------------------------------------------------------------
+ * From a CS_BY_COMMUNE progress object: title, generation time, one row for the province and
+ * one per commune with its former district; per metric: total, goal, percent and one column
+ * per marketplace. Vietnamese headers. */
+/* CSV, UTF-8 with BOM, CRLF line ends, into a new buffer (*out cs_malloc'd, caller cs_free). */
+int cs_targets_csv(const json_t *progress, char **out, size_t *len, cs_error *err);
+/* XLSX at path (replaced), ready to print: A4 landscape, fit to one page wide, header rows
+ * repeated, frozen panes, bold totals, number formats. */
+int cs_targets_xlsx(const json_t *progress, const char *path, cs_error *err);
+/* Column headers of the report (same for both files), for readers and tests: *n columns,
+ * each header a static string or one built into `buf` (caller-provided, bufsz bytes).
+ * Returns the header of column `col` (0-based) or NULL past the last. */
+const char *cs_targets_report_header(const json_t *progress, unsigned col, char *buf,
+                                     size_t bufsz);
+#endif
