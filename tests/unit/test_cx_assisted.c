@@ -42,7 +42,8 @@ static void test_registry(void **state)
     size_t n = cx_list(&all);
     assert_int_equal(n, 5);
     const char *order[] = {"postmart", "voso", "shopee", "lazada", "tiktok"};
-    for (size_t i = 0; i < n; i++) assert_string_equal(all[i]->code, order[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(all[i]->code, order[i]);
     /* the template is registered only by tests, and lands in display order */
     assert_null(cx_find("template"));
     assert_int_equal(cx_register(&cx_template), 0);
@@ -307,7 +308,8 @@ static void test_layouts_and_rows(void **state)
     cx_sheet_row_free(&pm, cells);
     /* max length counts characters, not bytes: 120 Vietnamese letters fit */
     char viet[400] = "";
-    for (int i = 0; i < 120; i++) strncat(viet, "ắ", sizeof viet - strlen(viet) - 1);
+    for (int i = 0; i < 120; i++)
+        strncat(viet, "ắ", sizeof viet - strlen(viet) - 1);
     l.name = viet;
     it.nimages = 1;
     cs_error_clear(&err);
@@ -334,9 +336,8 @@ static void test_layouts_and_rows(void **state)
 
 /* ---- URLs and link checks ----------------------------------------------------------------- */
 
-static const cx_market pm_live = {.code = "postmart",
-                                  .base_url = "https://postmart.vn",
-                                  .public_domain = "postmart.vn"};
+static const cx_market pm_live = {
+    .code = "postmart", .base_url = "https://postmart.vn", .public_domain = "postmart.vn"};
 
 static void test_url_validation(void **state)
 {
@@ -348,18 +349,18 @@ static void test_url_validation(void **state)
         "https://postmart.vn:443/shop/x?ref=choso#top",
     };
     static const char *bad[] = {
-        "http://postmart.vn/shop/x",              /* not https */
-        "https://postmart.vn.evil.com/shop/x",    /* lookalike */
-        "https://evilpostmart.vn/shop/x",         /* not a subdomain */
-        "https://postmart.vn@evil.com/shop/x",    /* user info */
-        "https://evil.com/postmart.vn/shop",      /* domain only in the path */
-        "https://postmart.vn:8443/shop/x",        /* odd port */
-        "https://postmart.vn/",                   /* home page, not a shop */
-        "https://postmart.vn",                    /* no path */
-        "https://postmart.vn./shop/x",            /* trailing dot */
-        "https://post mart.vn/shop",              /* space */
-        "https://postmart.vn\\@evil.com/x",       /* backslash */
-        "https://xn--postmrt-9ya.vn/shop/x",      /* punycode lookalike */
+        "http://postmart.vn/shop/x",           /* not https */
+        "https://postmart.vn.evil.com/shop/x", /* lookalike */
+        "https://evilpostmart.vn/shop/x",      /* not a subdomain */
+        "https://postmart.vn@evil.com/shop/x", /* user info */
+        "https://evil.com/postmart.vn/shop",   /* domain only in the path */
+        "https://postmart.vn:8443/shop/x",     /* odd port */
+        "https://postmart.vn/",                /* home page, not a shop */
+        "https://postmart.vn",                 /* no path */
+        "https://postmart.vn./shop/x",         /* trailing dot */
+        "https://post mart.vn/shop",           /* space */
+        "https://postmart.vn\\@evil.com/x",    /* backslash */
+        "https://xn--postmrt-9ya.vn/shop/x",   /* punycode lookalike */
         "javascript:alert(1)",
         "",
         NULL,
@@ -383,15 +384,13 @@ static void test_url_validation(void **state)
     assert_int_equal(cx_assisted_url_ok(&vs, "https://voso.vn/san-pham/1", NULL, &err), 1);
     assert_int_equal(cx_assisted_url_ok(&vs, "https://postmart.vn/san-pham/1", NULL, &err), 0);
     /* sandbox: the simulator's loopback origin is accepted, other loopback ports are not */
-    cx_market sb = {.code = "postmart",
-                    .base_url = "http://127.0.0.1:18081",
-                    .public_domain = "postmart.vn"};
+    cx_market sb = {
+        .code = "postmart", .base_url = "http://127.0.0.1:18081", .public_domain = "postmart.vn"};
     assert_int_equal(cx_assisted_url_ok(&sb, "http://127.0.0.1:18081/shop/5", NULL, &err), 1);
     assert_int_equal(cx_assisted_url_ok(&sb, "http://127.0.0.1:18082/shop/5", NULL, &err), 0);
     assert_int_equal(cx_assisted_url_ok(&sb, "https://postmart.vn/shop/5", NULL, &err), 1);
-    cx_market notloop = {.code = "postmart",
-                         .base_url = "http://10.0.0.5:80",
-                         .public_domain = "postmart.vn"};
+    cx_market notloop = {
+        .code = "postmart", .base_url = "http://10.0.0.5:80", .public_domain = "postmart.vn"};
     assert_int_equal(cx_assisted_url_ok(&notloop, "http://10.0.0.5/shop/5", NULL, &err), 0);
 }
 
@@ -493,7 +492,8 @@ static void test_template_connector(void **state)
     assert_string_equal(o.item_id, "ab12");
     assert_int_equal(o.state, CX_ITEM_PENDING);
     resp.status = 422;
-    resp.body = "{\"error\":{\"code\":\"invalid_field\",\"field\":\"title\",\"message\":\"too short\"}}";
+    resp.body =
+        "{\"error\":{\"code\":\"invalid_field\",\"field\":\"title\",\"message\":\"too short\"}}";
     resp.body_len = strlen(resp.body);
     cx_template.parse(CX_OP_CREATE_ITEM, &in, &resp, &o);
     assert_int_equal(o.result, CX_REJECTED);
@@ -534,7 +534,8 @@ static void test_names_and_labels(void **state)
     assert_string_equal(small, "abcde");
     cx_outcome o;
     cx_outcome_init(&o);
-    for (int i = 0; i < CX_MAX_REASONS + 3; i++) cx_outcome_reject(&o, "name", "c", "Tên", "Name");
+    for (int i = 0; i < CX_MAX_REASONS + 3; i++)
+        cx_outcome_reject(&o, "name", "c", "Tên", "Name");
     assert_int_equal(o.result, CX_REJECTED);
     assert_int_equal(o.nreasons, CX_MAX_REASONS);
     assert_string_equal(o.error_code, "c");

@@ -104,8 +104,9 @@ static void test_token_create_golden(void **state)
     cx_request_free(&r);
 
     build_ok(CX_OP_TOKEN_REFRESH, &in, &r);
-    upper_mac("/auth/token/refreshapp_key123456refresh_tokenrefresh-9sign_methodsha256timestamp" NOW,
-              sign);
+    upper_mac(
+        "/auth/token/refreshapp_key123456refresh_tokenrefresh-9sign_methodsha256timestamp" NOW,
+        sign);
     snprintf(url, sizeof url,
              "https://auth.lazada.test/rest/auth/token/refresh?app_key=123456&timestamp=" NOW
              "&sign_method=sha256&sign=%s",
@@ -192,8 +193,9 @@ static void test_update_lookup_status_golden(void **state)
     cx_request r;
     build_ok(CX_OP_UPDATE_ITEM, &in, &r);
     assert_non_null(strstr(r.url, "/rest/product/update?app_key=123456&"));
-    assert_int_equal(strncmp(r.body, "payload=%7B%22Request%22%3A%7B%22Product%22%3A%7B%22ItemId%2"
-                                     "2%3A%222233%22%2C%22PrimaryCategory",
+    assert_int_equal(strncmp(r.body,
+                             "payload=%7B%22Request%22%3A%7B%22Product%22%3A%7B%22ItemId%2"
+                             "2%3A%222233%22%2C%22PrimaryCategory",
                              90),
                      0);
     cx_request_free(&r);

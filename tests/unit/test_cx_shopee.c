@@ -111,7 +111,8 @@ static void test_token_exchange_and_refresh(void **state)
     assert_string_equal(r.method, "POST");
     assert_string_equal(r.url, url);
     assert_string_equal(r.content_type, "application/json");
-    assert_string_equal(r.body, "{\"code\":\"code-123\",\"shop_id\":14701711,\"partner_id\":2001887}");
+    assert_string_equal(r.body,
+                        "{\"code\":\"code-123\",\"shop_id\":14701711,\"partner_id\":2001887}");
     assert_int_equal(r.body_len, strlen(r.body));
     cx_request_free(&r);
 
@@ -122,8 +123,8 @@ static void test_token_exchange_and_refresh(void **state)
              "&sign=%s",
              sign);
     assert_string_equal(r.url, url);
-    assert_string_equal(r.body,
-                        "{\"refresh_token\":\"refresh-1\",\"shop_id\":14701711,\"partner_id\":2001887}");
+    assert_string_equal(
+        r.body, "{\"refresh_token\":\"refresh-1\",\"shop_id\":14701711,\"partner_id\":2001887}");
     cx_request_free(&r);
 }
 
@@ -139,8 +140,8 @@ static void test_image_upload_multipart(void **state)
     char sign[65], url[512];
     sign_of(PID "/api/v2/media_space/upload_image" TS, sign);
     snprintf(url, sizeof url,
-             "https://partner.test/api/v2/media_space/upload_image?partner_id=" PID
-             "&timestamp=" TS "&sign=%s",
+             "https://partner.test/api/v2/media_space/upload_image?partner_id=" PID "&timestamp=" TS
+             "&sign=%s",
              sign);
     assert_string_equal(r.method, "POST");
     assert_string_equal(r.url, url);
@@ -314,12 +315,14 @@ static void test_parse_tokens(void **state)
 
     /* a used or expired code: authorise again (not a product problem) */
     o = parse(CX_OP_TOKEN_EXCHANGE, 403,
-              "{\"error\":\"error_param\",\"message\":\"Invalid code\",\"request_id\":\"x\"}", NULL);
+              "{\"error\":\"error_param\",\"message\":\"Invalid code\",\"request_id\":\"x\"}",
+              NULL);
     assert_int_equal(o.result, CX_REAUTHORIZE);
     assert_int_equal(o.nreasons, 0);
-    o = parse(CX_OP_TOKEN_REFRESH, 403,
-              "{\"error\":\"error_auth\",\"message\":\"Invalid refresh_token\",\"request_id\":\"x\"}",
-              NULL);
+    o = parse(
+        CX_OP_TOKEN_REFRESH, 403,
+        "{\"error\":\"error_auth\",\"message\":\"Invalid refresh_token\",\"request_id\":\"x\"}",
+        NULL);
     assert_int_equal(o.result, CX_REAUTHORIZE);
     /* tokens missing from a 200: unknown, retry */
     o = parse(CX_OP_TOKEN_REFRESH, 200, "{\"error\":\"\",\"request_id\":\"x\"}", NULL);
@@ -330,10 +333,11 @@ static void test_parse_tokens(void **state)
 static void test_parse_success_shapes(void **state)
 {
     (void)state;
-    cx_outcome o = parse(CX_OP_IMAGE_UPLOAD, 200,
-                         "{\"request_id\":\"a\",\"error\":\"\",\"message\":\"\",\"response\":{"
-                         "\"image_info\":{\"image_id\":\"sg-11134201-xyz\",\"image_url_list\":[]}}}",
-                         NULL);
+    cx_outcome o =
+        parse(CX_OP_IMAGE_UPLOAD, 200,
+              "{\"request_id\":\"a\",\"error\":\"\",\"message\":\"\",\"response\":{"
+              "\"image_info\":{\"image_id\":\"sg-11134201-xyz\",\"image_url_list\":[]}}}",
+              NULL);
     assert_int_equal(o.result, CX_OK);
     assert_string_equal(o.image_id, "sg-11134201-xyz");
 
@@ -464,8 +468,8 @@ static void test_parse_http_and_transport(void **state)
     assert_int_equal(o.result, CX_RETRY);
     assert_int_equal(o.retry_after, 7);
     assert_int_equal(o.unknown, 0);
-    o = parse(CX_OP_CREATE_ITEM, 429,
-              "{\"error\":\"error_system_busy\",\"message\":\"too many\"}", "3");
+    o = parse(CX_OP_CREATE_ITEM, 429, "{\"error\":\"error_system_busy\",\"message\":\"too many\"}",
+              "3");
     assert_int_equal(o.result, CX_RETRY);
     assert_int_equal(o.retry_after, 3);
     /* HTTP-date form of Retry-After, 90 s after now */

@@ -196,10 +196,11 @@ static void test_search_status_upload_golden(void **state)
     build_ok(CX_OP_IMAGE_UPLOAD, &in, &r);
     /* multipart: the body is not signed */
     wrapped_mac("/product/202309/images/uploadapp_key29a39dtimestamp" TS, sign);
-    snprintf(url, sizeof url,
-             "https://open-api.tiktok.test/product/202309/images/upload?app_key=29a39d&timestamp=" TS
-             "&sign=%s",
-             sign);
+    snprintf(
+        url, sizeof url,
+        "https://open-api.tiktok.test/product/202309/images/upload?app_key=29a39d&timestamp=" TS
+        "&sign=%s",
+        sign);
     assert_string_equal(r.url, url);
     assert_int_equal(r.nparts, 2);
     assert_string_equal(r.parts[0].name, "data");
@@ -263,8 +264,8 @@ static void test_parse_answers(void **state)
     o = parse(CX_OP_GET_ITEM_BY_SKU, 200,
               "{\"code\":0,\"data\":{\"products\":[],\"total_count\":0}}", NULL);
     assert_int_equal(o.result, CX_NOT_FOUND);
-    o = parse(CX_OP_GET_STATUS, 200, "{\"code\":0,\"data\":{\"id\":\"1729\",\"status\":\"ACTIVATE\"}}",
-              NULL);
+    o = parse(CX_OP_GET_STATUS, 200,
+              "{\"code\":0,\"data\":{\"id\":\"1729\",\"status\":\"ACTIVATE\"}}", NULL);
     assert_int_equal(o.state, CX_ITEM_LIVE);
     o = parse(CX_OP_GET_STATUS, 200,
               "{\"code\":0,\"data\":{\"id\":\"1729\",\"status\":\"FAILED\",\"audit_failed_"
@@ -284,8 +285,8 @@ static void test_parse_answers(void **state)
 static void test_parse_errors(void **state)
 {
     (void)state;
-    cx_outcome o = parse(CX_OP_CREATE_ITEM, 429, "{\"code\":36009002,\"message\":\"too many\"}",
-                         "2");
+    cx_outcome o =
+        parse(CX_OP_CREATE_ITEM, 429, "{\"code\":36009002,\"message\":\"too many\"}", "2");
     assert_int_equal(o.result, CX_RETRY);
     assert_int_equal(o.retry_after, 2);
     assert_string_equal(o.error_code, "36009002");
@@ -295,7 +296,8 @@ static void test_parse_errors(void **state)
     o = parse(CX_OP_CREATE_ITEM, 429, "", NULL);
     assert_int_equal(o.result, CX_RETRY);
     assert_string_equal(o.error_code, "http_429");
-    o = parse(CX_OP_CREATE_ITEM, 401, "{\"code\":105002,\"message\":\"access token expired\"}", NULL);
+    o = parse(CX_OP_CREATE_ITEM, 401, "{\"code\":105002,\"message\":\"access token expired\"}",
+              NULL);
     assert_int_equal(o.result, CX_REAUTHORIZE);
     o = parse(CX_OP_CREATE_ITEM, 200,
               "{\"code\":12052004,\"message\":\"The product weight is invalid\"}", NULL);
@@ -304,7 +306,8 @@ static void test_parse_errors(void **state)
     o = parse(CX_OP_CREATE_ITEM, 500, "{\"code\":36009003,\"message\":\"internal\"}", NULL);
     assert_int_equal(o.result, CX_RETRY);
     assert_int_equal(o.unknown, 1);
-    o = parse(CX_OP_TOKEN_REFRESH, 200, "{\"code\":36004004,\"message\":\"invalid refresh\"}", NULL);
+    o = parse(CX_OP_TOKEN_REFRESH, 200, "{\"code\":36004004,\"message\":\"invalid refresh\"}",
+              NULL);
     assert_int_equal(o.result, CX_REAUTHORIZE);
     o = parse(CX_OP_CREATE_ITEM, 200, "not json", NULL);
     assert_string_equal(o.error_code, "malformed_response");
