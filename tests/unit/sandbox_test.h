@@ -8,6 +8,8 @@
 #include "core/mem.h"
 
 #include <curl/curl.h>
+#include <microhttpd.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,8 +177,85 @@ static inline cx_sandbox *sbt_start(const cx_sandbox_options *o)
     return sb;
 }
 
+/* ---- a webhook receiver: keeps every push body (up to 64) with its Authorization ---- */
+static pthread_mutex_t sbt_push_mu = PTHREAD_MUTEX_INITIALIZER;
+static char sbt_push_body[64][4096], sbt_push_auth[64][128];
+static int sbt_push_n;
+
+static inline enum MHD_Result sbt_push_rx(void *cls, struct MHD_Connection *c, const char *url,
+                                          const char *method, const char *version,
+                                          const char *data, size_t *size, void **ctx)
+{
+    (void)cls, (void)url, (void)method, (void)version;
+    if (!*ctx) {
+        cs_buf *b = calloc(1, sizeof *b);
+        if (!b) return MHD_NO;
+        cs_buf_init(b, 1 << 20);
+        *ctx = b;
+        return MHD_YES;
+    }
+    cs_buf *b = *ctx;
+    if (*size) {
+        cs_buf_append(b, data, *size);
+        *size = 0;
+        return MHD_YES;
+    }
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    pthread_mutex_lock(&sbt_push_mu);
+    if (sbt_push_n < 64) {
+        snprintf(sbt_push_body[sbt_push_n], sizeof sbt_push_body[0], "%s", b->data ? b->data : "");
+        snprintf(sbt_push_auth[sbt_push_n], sizeof sbt_push_auth[0], "%s", a ? a : "");
+        sbt_push_n++;
+    }
+    pthread_mutex_unlock(&sbt_push_mu);
+    cs_buf_free(b);
+    free(b);
+    *ctx = NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static inline struct MHD_Daemon *sbt_push_start(unsigned *port)
+{
+    pthread_mutex_lock(&sbt_push_mu);
+    sbt_push_n = 0;
+    pthread_mutex_unlock(&sbt_push_mu);
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                                            sbt_push_rx, NULL, MHD_OPTION_END);
+    if (d) *port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return d;
+}
+
+/* Wait (at most ~10 s; delivery is asynchronous) for a push whose body contains needle. */
+static inline int sbt_push_wait(const char *needle, char *body, size_t bn, char *auth, size_t an)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        pthread_mutex_lock(&sbt_push_mu);
+        for (int i = 0; i < sbt_push_n; i++)
+            if (strstr(sbt_push_body[i], needle)) {
+                snprintf(body, bn, "%s", sbt_push_body[i]);
+                snprintf(auth, an, "%s", sbt_push_auth[i]);
+                pthread_mutex_unlock(&sbt_push_mu);
+                return 0;
+            }
+        pthread_mutex_unlock(&sbt_push_mu);
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    }
+    return -1;
+}
+
 static inline long long sbt_now(void)
 {
     return (long long)time(NULL);
+}
+
+static inline long long sbt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 #endif

@@ -2,8 +2,6 @@
  * driven over HTTP with signatures made by connectors/sign (no database). */
 #include "tests/unit/sandbox_test.h"
 
-#include <microhttpd.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -460,49 +458,12 @@ static void test_rate_limit(void **state)
     json_decref(st);
 }
 
-/* ---- push notifications, received by a tiny server in the test ---- */
-static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
-static char push_body[4096], push_auth[128];
-static int push_count;
-
-static enum MHD_Result push_rx(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version, const char *data,
-                               size_t *size, void **ctx)
-{
-    (void)cls, (void)url, (void)method, (void)version;
-    if (!*ctx) {
-        *ctx = calloc(1, sizeof(cs_buf));
-        cs_buf_init(*ctx, 1 << 20);
-        return MHD_YES;
-    }
-    if (*size) {
-        cs_buf_append(*ctx, data, *size);
-        *size = 0;
-        return MHD_YES;
-    }
-    cs_buf *b = *ctx;
-    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    pthread_mutex_lock(&push_mu);
-    snprintf(push_body, sizeof push_body, "%s", b->data ? b->data : "");
-    snprintf(push_auth, sizeof push_auth, "%s", a ? a : "");
-    push_count++;
-    pthread_mutex_unlock(&push_mu);
-    cs_buf_free(b);
-    free(b);
-    *ctx = NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
 static void test_push_on_ban_is_signed(void **state)
 {
     (void)state;
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                            push_rx, NULL, MHD_OPTION_END);
+    unsigned port = 0;
+    struct MHD_Daemon *d = sbt_push_start(&port);
     assert_non_null(d);
-    unsigned port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
     char hook[128], cfg[256];
     snprintf(hook, sizeof hook, "http://127.0.0.1:%u/v1/webhooks/shopee", port);
     snprintf(cfg, sizeof cfg, "{\"shopee_push_url\":\"%s\"}", hook);
@@ -510,32 +471,19 @@ static void test_push_on_ban_is_signed(void **state)
     shop s;
     authorise("h7", &s);
     upload();
-    pthread_mutex_lock(&push_mu);
-    push_count = 0;
-    pthread_mutex_unlock(&push_mu);
     sbt_resp r;
     json_t *j = add_item(&s, "Bánh gai FAKE Tứ Trụ", "CS-77", 100780, ORIGIN, image_id, 1, &r);
     long long id = item_of(j);
     json_decref(j);
     sbt_free(&r);
     json_decref(sbt_admin(base, "review", "{}"));
-    /* Delivery is asynchronous: wait for the ban notification (code 6), bounded. */
-    int got = 0;
-    for (int i = 0; i < 500 && !got; i++) {
-        pthread_mutex_lock(&push_mu);
-        got = push_count > 0 && strstr(push_body, "\"code\":6") != NULL;
-        pthread_mutex_unlock(&push_mu);
-        if (!got) nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
-    }
-    assert_true(got);
-    pthread_mutex_lock(&push_mu);
-    assert_int_equal(cx_shopee_push_verify(KEY, hook, push_body, strlen(push_body), push_auth), 1);
-    assert_int_equal(cx_shopee_push_verify(KEY, "http://other/", push_body, strlen(push_body),
-                                           push_auth),
-                     0);
+    /* Delivery is asynchronous: wait (bounded) for the ban notification, code 6. */
+    char body[4096], auth[128];
+    assert_int_equal(sbt_push_wait("\"code\":6", body, sizeof body, auth, sizeof auth), 0);
+    assert_int_equal(cx_shopee_push_verify(KEY, hook, body, strlen(body), auth), 1);
+    assert_int_equal(cx_shopee_push_verify(KEY, "http://other/", body, strlen(body), auth), 0);
     json_error_t je;
-    j = json_loads(push_body, 0, &je);
-    pthread_mutex_unlock(&push_mu);
+    j = json_loads(body, 0, &je);
     assert_int_equal(json_integer_value(json_object_get(j, "shop_id")), strtoll(s.id, NULL, 10));
     json_t *data = json_object_get(j, "data");
     assert_int_equal(json_integer_value(json_object_get(data, "item_id")), id);
