@@ -54,6 +54,7 @@
  */
 #ifndef JOB_H
 #define JOB_H
+#include "core/audit.h"
 #include "core/db.h"
 #include "core/errors.h"
 #include <jansson.h>
@@ -150,15 +151,16 @@ typedef struct job_opts {
 int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts *opts,
                 int64_t *id, cs_error *err);
 
-/* By hand (API, operators). */
+/* By hand (API, operators). With `by` (may be NULL) an audit row ("job.cancel",
+ * "job.cancel_request" or "job.retry", entity "job") is written in the same transaction. */
 /* Cancel: a queued job becomes 'cancelled' (returns 0); a running one gets a cancel request its
  * handler sees at the next heartbeat (returns 1). Other states: -1, CS_E_STATE_TRANSITION;
  * unknown id: -1, CS_E_NOT_FOUND. */
-int job_cancel(cs_db *db, int64_t id, cs_error *err);
+int job_cancel(cs_db *db, int64_t id, const cs_actor *by, cs_error *err);
 /* Put a dead or cancelled job back on the queue now with its attempts reset, restoring its
  * unique key. Returns 0; -1 with CS_E_STATE_TRANSITION for other states, CS_E_CONFLICT when
  * another pending job holds the key (err->existing has its id), CS_E_NOT_FOUND. */
-int job_retry_dead(cs_db *db, int64_t id, cs_error *err);
+int job_retry_dead(cs_db *db, int64_t id, const cs_actor *by, cs_error *err);
 /* One job as a JSON object (caller owns *out): id, kind, state, payload (parsed), priority,
  * run_at, attempts, max_attempts, unique_key, lease_owner, lease_expires_at, cancel_requested,
  * last_error, error_history (parsed), created_at, started_at, finished_at. Times are ISO 8601

@@ -539,8 +539,18 @@ int job_reap(cs_db *db, unsigned limit, unsigned *reaped, cs_error *err)
 
 struct manual {
     int64_t id;
+    const cs_actor *by;
     int result;
 };
+
+static int audit_manual(cs_db *db, const struct manual *m, const char *action, const char *from_state,
+                        cs_error *err)
+{
+    if (!m->by) return 0;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)m->id);
+    return cs_audit(db, m->by, action, "job", id, json_pack("{s:s}", "from_state", from_state), err);
+}
 
 static int cancel_tx(cs_db *db, void *arg, cs_error *err)
 {
@@ -556,23 +566,24 @@ static int cancel_tx(cs_db *db, void *arg, cs_error *err)
     cs_rows_free(r);
     if (!strcmp(state, "queued")) {
         m->result = 0;
-        return cs_db_exec(db,
-                          "UPDATE jobs SET state = 'cancelled', unique_key = NULL, finished_at = NOW(3) "
-                          "WHERE id = ?",
-                          "i", m->id, err) < 0 ? -1 : 0;
+        if (cs_db_exec(db,
+                       "UPDATE jobs SET state = 'cancelled', unique_key = NULL, finished_at = NOW(3) "
+                       "WHERE id = ?",
+                       "i", m->id, err) < 0)
+            return -1;
+        return audit_manual(db, m, "job.cancel", state, err);
     }
     if (!strcmp(state, "running")) {
         m->result = 1;
-        return cs_db_exec(db, "UPDATE jobs SET cancel_requested = TRUE WHERE id = ?", "i", m->id, err) < 0
-                   ? -1
-                   : 0;
+        if (cs_db_exec(db, "UPDATE jobs SET cancel_requested = TRUE WHERE id = ?", "i", m->id, err) < 0) return -1;
+        return audit_manual(db, m, "job.cancel_request", state, err);
     }
     return cs_error_set(err, CS_E_STATE_TRANSITION, "job %lld is %s", (long long)m->id, state);
 }
 
-int job_cancel(cs_db *db, int64_t id, cs_error *err)
+int job_cancel(cs_db *db, int64_t id, const cs_actor *by, cs_error *err)
 {
-    struct manual m = {id, 0};
+    struct manual m = {id, by, 0};
     if (cs_db_tx(db, cancel_tx, &m, err)) return -1;
     cs_info("job_cancel", "job %lld %s", (long long)id, m.result ? "cancel requested" : "cancelled");
     return m.result;
@@ -601,7 +612,7 @@ static int retry_tx(cs_db *db, void *arg, cs_error *err)
                            "lease_owner = NULL, lease_expires_at = NULL, unique_key = dedupe_key "
                            "WHERE id = ?",
                            "i", m->id, err);
-    if (n >= 0) return 0;
+    if (n >= 0) return audit_manual(db, m, "job.retry", state, err);
     if (err->code != CS_E_CONFLICT || !has_key) return -1;
     int64_t other = 0;
     cs_error e2;
@@ -613,9 +624,9 @@ static int retry_tx(cs_db *db, void *arg, cs_error *err)
     return -1;
 }
 
-int job_retry_dead(cs_db *db, int64_t id, cs_error *err)
+int job_retry_dead(cs_db *db, int64_t id, const cs_actor *by, cs_error *err)
 {
-    struct manual m = {id, 0};
+    struct manual m = {id, by, 0};
     if (cs_db_tx(db, retry_tx, &m, err)) return -1;
     cs_info("job_retry_dead", "job %lld queued again by hand", (long long)id);
     return 0;

@@ -478,15 +478,15 @@ static void test_cancel_queued_and_running(void **state)
     kind_name(kind, sizeof kind, "cancel");
     snprintf(key, sizeof key, "cancel:%s", tag);
     int64_t q = enq(db, kind, NULL, &(job_opts){.unique_key = key});
-    assert_int_equal(job_cancel(db, q, &e), 0);
+    assert_int_equal(job_cancel(db, q, NULL, &e), 0);
     char st[16];
     assert_string_equal(state_of(db, q, st, sizeof st), "cancelled");
     assert_int_equal(tsup_i64(db, "SELECT unique_key IS NULL AND finished_at IS NOT NULL FROM jobs WHERE id = ?", "i", q),
                      1);
-    assert_int_equal(job_cancel(db, q, &e), -1);
+    assert_int_equal(job_cancel(db, q, NULL, &e), -1);
     assert_int_equal(e.code, CS_E_STATE_TRANSITION);
     cs_error_clear(&e);
-    assert_int_equal(job_cancel(db, 999999999, &e), -1);
+    assert_int_equal(job_cancel(db, 999999999, NULL, &e), -1);
     assert_int_equal(e.code, CS_E_NOT_FOUND);
     cs_error_clear(&e);
 
@@ -494,7 +494,7 @@ static void test_cancel_queued_and_running(void **state)
     int64_t r = enq(db, kind, NULL, NULL);
     job_claimed c = claim1(db, "w-c", kind, 0);
     assert_int_equal(c.id, r);
-    assert_int_equal(job_cancel(db, r, &e), 1);
+    assert_int_equal(job_cancel(db, r, NULL, &e), 1);
     assert_string_equal(state_of(db, r, st, sizeof st), "running");
     job_ctx *ctx = cs_calloc(1, sizeof *ctx);
     ctx->id = r;
@@ -512,7 +512,7 @@ static void test_cancel_queued_and_running(void **state)
     /* A handler that finished its work anyway ends done: the effect happened. */
     int64_t d = enq(db, kind, NULL, NULL);
     c = claim1(db, "w-d", kind, 0);
-    assert_int_equal(job_cancel(db, d, &e), 1);
+    assert_int_equal(job_cancel(db, d, NULL, &e), 1);
     assert_int_equal(finish(db, &c, "w-d", JOB_OK, 0, NULL), 0);
     job_claimed_free(&c);
     assert_string_equal(state_of(db, d, st, sizeof st), "done");
@@ -548,14 +548,20 @@ static void test_manual_retry_of_dead_and_cancelled(void **state)
     job_claimed c = claim1(db, "w", kind, 0);
     assert_int_equal(finish(db, &c, "w", JOB_FAIL, 0, "hết hạn ủy quyền"), 0);
     job_claimed_free(&c);
-    assert_int_equal(job_retry_dead(db, id, &e), 0);
+    cs_actor by = cs_actor_system("test-jobs");
+    assert_int_equal(job_retry_dead(db, id, &by, &e), 0);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE entity = 'job' AND entity_id = ? AND action = 'job.retry'",
+                              "s", ids),
+                     1);
     assert_int_equal(tsup_i64(db,
                               "SELECT state = 'queued' AND attempts = 0 AND unique_key = ? AND finished_at IS NULL "
                               "AND last_error IS NOT NULL FROM jobs WHERE id = ?",
                               "si", key, id),
                      1);
     /* Only dead or cancelled jobs can be retried by hand. */
-    assert_int_equal(job_retry_dead(db, id, &e), -1);
+    assert_int_equal(job_retry_dead(db, id, NULL, &e), -1);
     assert_int_equal(e.code, CS_E_STATE_TRANSITION);
     cs_error_clear(&e);
     /* Runs to done after the retry. */
@@ -566,17 +572,17 @@ static void test_manual_retry_of_dead_and_cancelled(void **state)
     job_claimed_free(&c);
     /* A cancelled job whose key someone else now holds cannot come back: 409 with the holder. */
     int64_t a = enq(db, kind, NULL, &(job_opts){.unique_key = key});
-    assert_int_equal(job_cancel(db, a, &e), 0);
+    assert_int_equal(job_cancel(db, a, NULL, &e), 0);
     int64_t b = enq(db, kind, NULL, &(job_opts){.unique_key = key});
     assert_true(b != a);
-    assert_int_equal(job_retry_dead(db, a, &e), -1);
+    assert_int_equal(job_retry_dead(db, a, NULL, &e), -1);
     assert_int_equal(e.code, CS_E_CONFLICT);
     char want[32];
     snprintf(want, sizeof want, "%lld", (long long)b);
     assert_string_equal(e.existing, want);
     cs_error_clear(&e);
-    assert_int_equal(job_cancel(db, b, &e), 0);
-    assert_int_equal(job_retry_dead(db, a, &e), 0);
+    assert_int_equal(job_cancel(db, b, NULL, &e), 0);
+    assert_int_equal(job_retry_dead(db, a, NULL, &e), 0);
     cs_db_close(db);
 }
 
