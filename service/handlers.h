@@ -11,4 +11,10 @@ int h_metrics(svc_req *r);
 /* api.h: the /v1 resources (h_units, h_households, h_products, h_images, h_status, h_market,
  * h_audit), svc_* handlers */
 #include "service/api.h"
+/* h_jobs.c: the job queue (admin) and its metrics (start-up hook) */
+int svc_jobs_list(svc_req *r);
+int svc_jobs_get(svc_req *r);
+int svc_jobs_retry(svc_req *r);
+int svc_jobs_cancel(svc_req *r);
+int svc_jobs_metrics_init(cs_error *err);
 #endif

@@ -36,12 +36,18 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/listings/{id}", svc_listings_get, SVC_ROLES_ALL, 0},
     /* audit trail (service/h_audit.c) */
     {"GET", "/v1/audit", svc_audit_list, SVC_ROLE_ADMIN, 0},
+    /* the job queue (service/h_jobs.c) */
+    {"GET", "/v1/jobs", svc_jobs_list, SVC_ROLE_ADMIN, 0},
+    {"GET", "/v1/jobs/{id}", svc_jobs_get, SVC_ROLE_ADMIN, 0},
+    {"POST", "/v1/jobs/{id}/retry", svc_jobs_retry, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
+    {"POST", "/v1/jobs/{id}/cancel", svc_jobs_cancel, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
 };
 const size_t svc_routes_count = sizeof svc_routes / sizeof svc_routes[0];
 
 /* Run by svc_server_start, in order, before it listens (metric registrations, caches); a
  * hook may run again when a test starts a second server. The NULL ends the list. */
 const svc_init_hook svc_init_hooks[] = {
+    svc_jobs_metrics_init,
     NULL,
 };
 const size_t svc_init_hooks_count = sizeof svc_init_hooks / sizeof svc_init_hooks[0] - 1;
