@@ -2,13 +2,23 @@
  * the access log and metrics around every handler, graceful shutdown, `choso serve`.
  * Handlers never see MHD; no SQL here beyond what auth/idem do for it.
  *
- * Threading, chosen by measurement (README "HTTP server" has the figures; wrk, 4 threads,
- * 64 connections, 8 request threads, DB pool 16): handlers block on MariaDB, so with the
- * epoll thread pool a slow query stalls every connection that shares its pool thread, while a
- * thread per connection isolates them at the price of one thread (8 MiB of reserved, mostly
- * untouched stack) per open connection and a database connection per concurrent request.
- * http.threading selects the mode; the default is the one that measured better — see
- * DEFAULT_THREADING below for the numbers. */
+ * Threading, chosen by measurement (scripts/bench-http-modes and wrk against `choso serve`,
+ * 2-CPU machine, MariaDB on a local socket, db.pool_size 16, wrk -t2 -c64, keep-alive):
+ *
+ *                                              pool (epoll, 8 thr)     thread per connection
+ *   GET /b/fast, no I/O                          37.5k req/s p99 223 ms    43.5k req/s p99 8 ms
+ *   GET /v1/households (token + list, <1 ms SQL)  4.8k req/s p99  40 ms     2.8k req/s p99 74 ms
+ *   GET /b/db, handler waits 5 ms in MariaDB      1.1k req/s p99 341 ms     2.8k req/s p99 64 ms
+ *   /healthz with Connection: close (c=32)        6.9k req/s p99  23 ms     4.8k req/s p99 14 ms
+ *   peak RSS                                        14 MB                     18 MB
+ *
+ * With the short queries our handlers are meant to run (slow work goes to jobs/), the epoll
+ * pool serves 1.7x more requests with fewer context switches, holds slow mobile clients without
+ * a thread each, and bounds the thread count. A thread per connection wins only when handlers
+ * wait long in the database (2.6x at 5 ms): the pool then caps database concurrency at
+ * http.threads and a waiting handler stalls the other connections of its thread. So the
+ * default is "pool"; deployments with a distant or slow database set http.threading =
+ * per_connection (threads get a 1 MiB stack so 1,000 connections stay cheap). */
 #include "service/server.h"
 #include "core/config.h"
 #include "core/crypto.h"
@@ -645,7 +655,8 @@ svc_server *svc_server_start(cs_error *err)
     flags |= per_conn ? (MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL) : MHD_USE_EPOLL;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     struct MHD_OptionItem pool[] = {
-        {per_conn ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cs_cfg_int("http.threads"), NULL},
+        per_conn ? (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, (intptr_t)(1 << 20), NULL}
+                 : (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cs_cfg_int("http.threads"), NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     s->d = MHD_start_daemon(
