@@ -1,0 +1,248 @@
+/* service/cli_targets: `choso targets` — progress against the yearly targets as a table, JSON,
+ * CSV or XLSX, and the counters' rebuild and check. The numbers come from core/targets only. */
+#include "core/config.h"
+#include "core/db.h"
+#include "core/mem.h"
+#include "core/targets.h"
+#include "core/vn.h"
+#include "service/cli.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void targets_help(void)
+{
+    printf("usage: choso targets [--year Y] [--by commune|former_district|marketplace|month]\n"
+           "                     [--format table|csv|xlsx|json] [--output FILE] [--as-of YYYY-MM-DD]\n"
+           "                     [--rebuild] [--verify] [--config FILE]\n\n"
+           "Progress against the yearly targets (definitions: core/targets.h and the README).\n"
+           "  --year       the year (default: this year in Asia/Ho_Chi_Minh)\n"
+           "  --by         a breakdown; csv and xlsx are always by commune with every marketplace\n"
+           "  --format     table (default), json, csv (UTF-8 with BOM) or xlsx (needs --output)\n"
+           "  --output     write to FILE instead of standard output\n"
+           "  --as-of      count the pace and the projection as on this date (default: today)\n"
+           "  --rebuild    recompute the counters from the base tables in one transaction (run it\n"
+           "               when nothing else writes, e.g. after a bulk load); alone it only rebuilds\n"
+           "  --verify     compare the counters with a recomputation; exit 1 when they differ\n");
+}
+
+/* display width of UTF-8 text: one column per code point (Vietnamese has no wide letters) */
+static size_t width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+static void cell(FILE *o, const char *s, size_t w, int right)
+{
+    size_t n = width(s);
+    if (right)
+        for (size_t i = n; i < w; i++) fputc(' ', o);
+    fputs(s, o);
+    if (!right)
+        for (size_t i = n; i < w; i++) fputc(' ', o);
+    fputs("  ", o);
+}
+
+static void num_text(const json_t *v, char *out, size_t n)
+{
+    if (json_is_integer(v)) snprintf(out, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_number(v)) snprintf(out, n, "%.1f", json_number_value(v));
+    else snprintf(out, n, "-");
+}
+
+static void print_table(FILE *o, const json_t *p)
+{
+    fprintf(o, "Chỉ tiêu năm %d — số liệu đến %s (Asia/Ho_Chi_Minh); đã qua %lld/%lld ngày\n\n",
+            (int)json_integer_value(json_object_get(p, "year")), json_string_value(json_object_get(p, "as_of")),
+            (long long)json_integer_value(json_object_get(p, "days_elapsed")),
+            (long long)json_integer_value(json_object_get(p, "days_in_year")));
+    static const char *const heads[] = {"chỉ tiêu", "mục tiêu", "đạt", "%", "cần/tuần", "cần/tháng", "dự báo"};
+    static const char *const keys[] = {"label", "goal", "achieved", "percent", "needed_per_week", "needed_per_month",
+                                       "projection"};
+    for (size_t k = 0; k < 7; k++) cell(o, heads[k], k ? 10 : 28, k != 0);
+    fputc('\n', o);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(p, "metrics"), i, m) {
+        for (size_t k = 0; k < 7; k++) {
+            char b[32];
+            if (!k) cell(o, json_string_value(json_object_get(m, keys[k])), 28, 0);
+            else {
+                num_text(json_object_get(m, keys[k]), b, sizeof b);
+                cell(o, b, 10, 1);
+            }
+        }
+        fputc('\n', o);
+    }
+    json_t *rows = json_object_get(p, "breakdown");
+    if (!rows) return;
+    fputc('\n', o);
+    const char *by = json_string_value(json_object_get(p, "by"));
+    cell(o, by, 40, 0);
+    for (int k = 0; k < CS_M__COUNT; k++) cell(o, cs_metric_name(k), 24, 1);
+    fputc('\n', o);
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        char label[160];
+        if (json_object_get(r, "commune_code"))
+            snprintf(label, sizeof label, "%s %s (%s)", json_string_value(json_object_get(r, "commune_code")),
+                     json_string_value(json_object_get(r, "commune_name")),
+                     json_string_value(json_object_get(r, "former_district_name")));
+        else if (json_object_get(r, "former_district_code"))
+            snprintf(label, sizeof label, "%s %s", json_string_value(json_object_get(r, "former_district_code")),
+                     json_string_value(json_object_get(r, "former_district_name")));
+        else if (json_object_get(r, "marketplace_code"))
+            snprintf(label, sizeof label, "%s", json_string_value(json_object_get(r, "marketplace_name")));
+        else if (json_object_get(r, "month"))
+            snprintf(label, sizeof label, "tháng %lld", (long long)json_integer_value(json_object_get(r, "month")));
+        else
+            snprintf(label, sizeof label, "%s", json_string_value(json_object_get(r, "key")));
+        cell(o, label, 40, 0);
+        for (int k = 0; k < CS_M__COUNT; k++) {
+            char b[32];
+            num_text(json_object_get(json_object_get(r, "counts"), cs_metric_name(k)), b, sizeof b);
+            cell(o, b, 24, 1);
+        }
+        fputc('\n', o);
+    }
+}
+
+static int write_bytes(const char *path, const char *data, size_t len)
+{
+    FILE *f = path ? fopen(path, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "choso targets: cannot write %s\n", path);
+        return 1;
+    }
+    int bad = fwrite(data, 1, len, f) != len;
+    if (path) bad |= fclose(f) != 0;
+    else bad |= fflush(f) != 0;
+    if (bad) fprintf(stderr, "choso targets: writing %s failed\n", path ? path : "standard output");
+    return bad;
+}
+
+int cmd_targets(int argc, char **argv)
+{
+    const char *config = NULL, *by_s = NULL, *format = "table", *output = NULL, *as_of = NULL;
+    long year = 0;
+    int rebuild = 0, verify = 0, want_report = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            targets_help();
+            return 0;
+        } else if (!strcmp(o, "--rebuild")) rebuild = 1;
+        else if (!strcmp(o, "--verify")) verify = 1;
+        else if (!v) return cli_usage_error("targets", "%s needs a value (or is unknown)", o);
+        else if (!strcmp(o, "--config")) config = v, i++;
+        else if (!strcmp(o, "--by")) by_s = v, i++, want_report = 1;
+        else if (!strcmp(o, "--format")) format = v, i++, want_report = 1;
+        else if (!strcmp(o, "--output")) output = v, i++, want_report = 1;
+        else if (!strcmp(o, "--as-of")) as_of = v, i++, want_report = 1;
+        else if (!strcmp(o, "--year")) {
+            char *end;
+            year = strtol(v, &end, 10);
+            if (*end || year < 2000 || year > 2100) return cli_usage_error("targets", "--year must be 2000-2100");
+            i++, want_report = 1;
+        } else
+            return cli_usage_error("targets", "unknown option '%s'", o);
+    }
+    int by = cs_targets_by_from_name(by_s);
+    if (by < 0) return cli_usage_error("targets", "--by must be commune, former_district, marketplace or month");
+    int fmt_csv = !strcmp(format, "csv"), fmt_xlsx = !strcmp(format, "xlsx"), fmt_json = !strcmp(format, "json");
+    if (!fmt_csv && !fmt_xlsx && !fmt_json && strcmp(format, "table"))
+        return cli_usage_error("targets", "--format must be table, json, csv or xlsx");
+    if (fmt_xlsx && !output) return cli_usage_error("targets", "--format xlsx needs --output FILE");
+    if (fmt_csv || fmt_xlsx) by = CS_BY_COMMUNE;
+    vn_date today = vn_today();
+    if (as_of) {
+        cs_code why;
+        if (vn_date_parse(as_of, 0, &today, &why)) return cli_usage_error("targets", "--as-of is not a date");
+    }
+    if (!year) year = today.y;
+
+    int rc = cli_setup(config, 0);
+    if (rc) return rc;
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = cs_db_connect(&err);
+    if (!db) {
+        cli_print_error("targets", &err);
+        return 1;
+    }
+    rc = 0;
+    if (rebuild) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int64_t rows = 0;
+        if (cs_targets_rebuild(db, &rows, &err)) {
+            cli_print_error("targets", &err);
+            rc = 1;
+            goto out;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fprintf(stderr, "choso targets: rebuilt %lld counter rows in %.2f s\n", (long long)rows,
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
+    if (verify) {
+        int64_t diff = 0;
+        if (cs_targets_verify(db, &diff, &err)) {
+            cli_print_error("targets", &err);
+            rc = 1;
+            goto out;
+        }
+        fprintf(stderr, "choso targets: %lld counter cells differ from a recomputation\n", (long long)diff);
+        if (diff) rc = 1;
+    }
+    if ((rebuild || verify) && !want_report) goto out;
+
+    json_t *p = NULL;
+    if (cs_targets_progress(db, (int)year, (cs_targets_by)by, today, NULL, 0, &p, &err)) {
+        cli_print_error("targets", &err);
+        rc = 1;
+        goto out;
+    }
+    if (fmt_json) {
+        char *s = json_dumps(p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        size_t n = s ? strlen(s) : 0;
+        char *line = s ? cs_malloc(n + 2) : NULL;
+        if (line) {
+            memcpy(line, s, n);
+            memcpy(line + n, "\n", 2);
+        }
+        rc = line ? write_bytes(output, line, n + 1) : 1;
+        cs_free(line);
+        free(s);
+    } else if (fmt_csv) {
+        char *s = NULL;
+        size_t n = 0;
+        if (cs_targets_csv(p, &s, &n, &err)) {
+            cli_print_error("targets", &err);
+            rc = 1;
+        } else
+            rc = write_bytes(output, s, n);
+        cs_free(s);
+    } else if (fmt_xlsx) {
+        if (cs_targets_xlsx(p, output, &err)) {
+            cli_print_error("targets", &err);
+            rc = 1;
+        }
+    } else {
+        FILE *f = output ? fopen(output, "w") : stdout;
+        if (!f) {
+            fprintf(stderr, "choso targets: cannot write %s\n", output);
+            rc = 1;
+        } else {
+            print_table(f, p);
+            if (output && fclose(f)) rc = 1;
+        }
+    }
+    json_decref(p);
+out:
+    cs_db_close(db);
+    return rc;
+}
