@@ -369,6 +369,7 @@ int svc_images_upload(svc_req *r)
         return svc_reply_problem(r, &err);
     }
     int rc = store_file(sha, img->data, img->len, &err) || cs_db_tx(db, add_tx, &c, &err);
+    if (rc) unlink_if_unused(db, sha); /* refused (too many, gone): keep no file nobody uses */
     cs_db_release_lock(db, name);
     if (rc) {
         json_decref(c.image);

@@ -264,6 +264,12 @@ static void test_count_order_positions(void **state)
     assert_int_equal(r.status, 422);
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), "image_too_many");
     tapi_free(&r);
+    /* and its bytes were not left in the store */
+    char tenth[65], file[4096];
+    struct stat st;
+    sha_hex(png, n, tenth);
+    media_file(tenth, file, sizeof file);
+    assert_int_not_equal(stat(file, &st), 0);
     /* remove the 4th: positions close up */
     char path[160];
     snprintf(path, sizeof path, "/v1/products/%lld/images/%s", (long long)p, shas[3]);
