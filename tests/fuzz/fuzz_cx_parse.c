@@ -1,0 +1,175 @@
+/* tests/fuzz/fuzz_cx_parse: every connector's response parser (and push verification, the
+ * Retry-After reader, the category-map and upload-layout parsers) fed arbitrary bytes. The
+ * first input byte picks the HTTP status and transport result, the rest is the body.
+ * libFuzzer: build with -fsanitize=fuzzer -DCHOSO_LIBFUZZER. Otherwise main() replays the files
+ * (or directories of files) given on the command line — by default tests/fuzz/corpus/cx_parse —
+ * so the corpus runs in every test pass. */
+#include "connectors/assisted.h"
+#include "connectors/catmap.h"
+#include "connectors/cxutil.h"
+#include "connectors/registry.h"
+#include "core/mem.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const long statuses[] = {200, 201, 400, 401, 403, 404, 410, 429, 500, 502, 503, 301};
+
+static void check_outcome(const cx_outcome *o)
+{
+    /* invariants every parser must keep, whatever the bytes */
+    if (o->result > CX_NOT_FOUND || o->state > CX_ITEM_DELISTED) abort();
+    if (o->result == CX_RETRY && o->retry_after == 0) abort();
+    if (o->nreasons > CX_MAX_REASONS) abort();
+    if (o->result == CX_REJECTED && o->nreasons == 0) abort();
+    if (memchr(o->item_id, 0, sizeof o->item_id) == NULL) abort();
+    if (memchr(o->access_token, 0, sizeof o->access_token) == NULL) abort();
+    for (size_t i = 0; i < o->nreasons; i++)
+        if (!memchr(o->reasons[i].vi, 0, sizeof o->reasons[i].vi)) abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) return 0;
+    uint8_t sel = data[0];
+    const char *body = (const char *)data + 1;
+    size_t n = size - 1;
+    static const cx_market mp = {"x",
+                                 "https://h.test",
+                                 "https://a.test/rest",
+                                 "2001887",
+                                 "secret",
+                                 "https://c.test/cb",
+                                 "https://c.test/push",
+                                 "postmart.vn",
+                                 "1",
+                                 ""};
+    static const cx_account acct = {"123", "tok", "ref"};
+    static const cx_category cat = {"1", "c", NULL};
+    cx_listing l = {.listing_id = 1,
+                    .item_id = "99",
+                    .name = "n",
+                    .price_vnd = 1,
+                    .weight_g = 1,
+                    .category = &cat};
+    cx_input in = {.mp = &mp,
+                   .account = &acct,
+                   .listing = &l,
+                   .url = "https://postmart.vn/p/1",
+                   .now_ms = 1700000000000LL};
+    /* NUL-terminated copy for the Retry-After header */
+    char ra[64];
+    size_t k = n < sizeof ra - 1 ? n : sizeof ra - 1;
+    memcpy(ra, body, k);
+    ra[k] = '\0';
+    cx_response resp = {
+        (cx_transport_error)(sel >> 4) % 5 == 0 ? CX_T_OK : (cx_transport_error)((sel >> 4) % 5),
+        statuses[(sel & 15) % (sizeof statuses / sizeof statuses[0])], body, n,
+        (sel & 0x80) ? ra : NULL};
+    const cx_connector *extra[] = {&cx_template};
+    const cx_connector *const *all;
+    size_t nall = cx_list(&all);
+    for (size_t c = 0; c < nall + 1; c++) {
+        const cx_connector *cn = c < nall ? all[c] : extra[0];
+        for (int op = 0; op < CX_OP__COUNT; op++) {
+            cx_outcome o;
+            cn->parse((cx_op)op, &in, &resp, &o);
+            check_outcome(&o);
+        }
+        if (cn->verify_push) {
+            cx_outcome o;
+            in.push_body = body;
+            in.push_len = n;
+            in.push_authorization = ra;
+            cn->verify_push(&in, &o);
+            check_outcome(&o);
+        }
+    }
+    (void)cx_retry_after(&resp, in.now_ms, 1);
+    cs_error err;
+    cs_error_clear(&err);
+    cx_catmap m;
+    if (cx_catmap_parse(body, n, &m, &err) == 0) cx_catmap_free(&m);
+    cx_layout lay;
+    cs_error_clear(&err);
+    if (cx_layout_parse(body, n, &lay, &err) == 0) cx_layout_free(&lay);
+    cs_error_clear(&err);
+    (void)cx_assisted_url_ok(&mp, ra, "url", &err);
+    return 0;
+}
+
+#ifndef CHOSO_LIBFUZZER
+static int replay_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "fuzz_cx_parse: cannot read %s\n", path);
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    uint8_t *buf = malloc(cap);
+    size_t k;
+    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += k;
+        if (len == cap) {
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) return -1;
+    LLVMFuzzerTestOneInput(buf, len);
+    free(buf);
+    return 0;
+}
+
+static int replay(const char *path, long *count)
+{
+    struct stat st;
+    if (stat(path, &st)) {
+        fprintf(stderr, "fuzz_cx_parse: no such file %s\n", path);
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        (*count)++;
+        return replay_file(path);
+    }
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        if (replay(p, count)) rc = -1;
+    }
+    closedir(d);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    long count = 0;
+    int rc = 0;
+    if (argc < 2)
+        rc = replay("tests/fuzz/corpus/cx_parse", &count);
+    else
+        for (int i = 1; i < argc; i++)
+            if (replay(argv[i], &count)) rc = -1;
+    printf("fuzz_cx_parse: replayed %ld input(s)\n", count);
+    return rc ? 1 : 0;
+}
+#endif
