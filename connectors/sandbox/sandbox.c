@@ -11,9 +11,12 @@
  *                                   "rate_created_lost":0.05,"hang_ms":30000,
  *                                   "next":["created_lost","5xx","none"]}
  *                                  absent members keep their value; "next" replaces the queue of
- *                                  faults forced on the next API requests, in order. Kinds: none
- *                                  5xx 429 timeout malformed drop created_lost created_lost_hang
- *                                  created_lost_malformed. → {"ok":true,"faults":{…}}
+ *                                  faults forced on the next API requests, in order; a queued
+ *                                  created_lost* waits for the next create call (requests before
+ *                                  it pass untouched). Kinds: none 5xx 429 timeout malformed drop
+ *                                  created_lost created_lost_hang created_lost_malformed.
+ *                                  rate_created_lost applies to create calls only; its random
+ *                                  mode is drop, hang or a truncated body. → {"ok":true,…}
  *   POST /__sandbox/reset          forget every shop, token, item, image, page, counter, fault
  *   POST /__sandbox/revoke         {"marketplace","shop_id"} → later calls get the auth error
  *   POST /__sandbox/expire-tokens  {"marketplace"|"all","shop_id"?,"refresh":false,"codes":false}
@@ -52,11 +55,11 @@ static const sb_market_ops *const market_ops[CX_SB_NMARKETS] = {
 /* Used when neither a spec nor a category file is given: ids the simulators accept. They are
  * simulator ids, not real marketplace ids. */
 #define SB_DEFAULT_CATEGORIES                                                                      \
-    "shopee:100629;shopee:100630;shopee:100631;shopee:100632;shopee:100633;shopee:100634;"       \
-    "shopee:100635;shopee:100636;shopee:100637;"                                                 \
-    "lazada:10001960;lazada:10001961;lazada:10001962;lazada:10001963;lazada:10001964;"           \
-    "lazada:10001965;lazada:10001966;lazada:10001967;lazada:10001968;"                           \
-    "tiktok:600001;tiktok:600002;tiktok:600003;tiktok:600004;tiktok:600005;tiktok:600006;"       \
+    "shopee:100629;shopee:100630;shopee:100631;shopee:100632;shopee:100633;shopee:100634;"         \
+    "shopee:100635;shopee:100636;shopee:100637;"                                                   \
+    "lazada:10001960;lazada:10001961;lazada:10001962;lazada:10001963;lazada:10001964;"             \
+    "lazada:10001965;lazada:10001966;lazada:10001967;lazada:10001968;"                             \
+    "tiktok:600001;tiktok:600002;tiktok:600003;tiktok:600004;tiktok:600005;tiktok:600006;"         \
     "tiktok:600007;tiktok:600008;tiktok:600009"
 
 void cx_sandbox_options_default(cx_sandbox_options *o)
@@ -160,8 +163,7 @@ const char *cx_sb_param(const sb_req *rq, const char *key)
 const char *cx_sb_query(const sb_req *rq, const char *key)
 {
     for (size_t i = 0; i < rq->nparams; i++)
-        if (rq->params[i].from_query && !strcmp(rq->params[i].key, key))
-            return rq->params[i].value;
+        if (rq->params[i].from_query && !strcmp(rq->params[i].key, key)) return rq->params[i].value;
     return NULL;
 }
 
@@ -212,12 +214,23 @@ void cx_sb_html_escape(cs_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': cs_buf_puts(b, "&amp;"); break;
-        case '<': cs_buf_puts(b, "&lt;"); break;
-        case '>': cs_buf_puts(b, "&gt;"); break;
-        case '"': cs_buf_puts(b, "&quot;"); break;
-        case '\'': cs_buf_puts(b, "&#39;"); break;
-        default: cs_buf_putc(b, *s);
+        case '&':
+            cs_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            cs_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            cs_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            cs_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            cs_buf_puts(b, "&#39;");
+            break;
+        default:
+            cs_buf_putc(b, *s);
         }
     }
 }
@@ -245,11 +258,12 @@ void cx_sb_auth_page(sb_resp *rs, const char *marketplace_name, const char *acti
                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                     "<title>");
     cx_sb_html_escape(&b, marketplace_name);
-    cs_buf_puts(&b, " (mô phỏng) — Cấp quyền cho ứng dụng</title>"
-                    "<style>body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em}"
-                    ".note{background:#fff3cd;padding:.6em;border-radius:4px}"
-                    "button{font-size:1.1em;padding:.5em 1.2em;margin:.3em}</style></head><body>"
-                    "<p class=\"note\">Đây là sàn <b>mô phỏng</b> để tập huấn, không phải ");
+    cs_buf_puts(&b,
+                " (mô phỏng) — Cấp quyền cho ứng dụng</title>"
+                "<style>body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em}"
+                ".note{background:#fff3cd;padding:.6em;border-radius:4px}"
+                "button{font-size:1.1em;padding:.5em 1.2em;margin:.3em}</style></head><body>"
+                "<p class=\"note\">Đây là sàn <b>mô phỏng</b> để tập huấn, không phải ");
     cx_sb_html_escape(&b, marketplace_name);
     cs_buf_puts(&b, " thật. Không nhập mật khẩu thật ở đây.</p><h1>");
     cx_sb_html_escape(&b, marketplace_name);
@@ -266,11 +280,12 @@ void cx_sb_auth_page(sb_resp *rs, const char *marketplace_name, const char *acti
         cx_sb_html_escape(&b, hidden[i + 1]);
         cs_buf_puts(&b, "\">");
     }
-    cs_buf_puts(&b, "<p><label>Mã cửa hàng (để trống nếu là cửa hàng mới):<br>"
-                    "<input name=\"shop_id\" inputmode=\"numeric\" autocomplete=\"off\"></label></p>"
-                    "<button name=\"decision\" value=\"approve\">Đồng ý cấp quyền</button>"
-                    "<button name=\"decision\" value=\"deny\">Từ chối</button></form>"
-                    "</body></html>");
+    cs_buf_puts(&b,
+                "<p><label>Mã cửa hàng (để trống nếu là cửa hàng mới):<br>"
+                "<input name=\"shop_id\" inputmode=\"numeric\" autocomplete=\"off\"></label></p>"
+                "<button name=\"decision\" value=\"approve\">Đồng ý cấp quyền</button>"
+                "<button name=\"decision\" value=\"deny\">Từ chối</button></form>"
+                "</body></html>");
     cx_sb_reply_html(rs, 200, b.data ? b.data : "");
     cs_buf_free(&b);
 }
@@ -354,9 +369,11 @@ static void header_attr(const char *line, size_t n, const char *attr, char *out,
             size_t k = 0;
             if (*v == '"') {
                 v++;
-                while (v < end && *v != '"' && k + 1 < outsz) out[k++] = *v++;
+                while (v < end && *v != '"' && k + 1 < outsz)
+                    out[k++] = *v++;
             } else {
-                while (v < end && *v != ';' && *v != ' ' && k + 1 < outsz) out[k++] = *v++;
+                while (v < end && *v != ';' && *v != ' ' && k + 1 < outsz)
+                    out[k++] = *v++;
             }
             out[k] = '\0';
             return;
@@ -391,11 +408,11 @@ static void parse_multipart(sb_req *rq, const char *ctype)
             size_t ll = (size_t)(le - l);
             if (ll > 20 && !strncasecmp((const char *)l, "Content-Disposition:", 20)) {
                 header_attr((const char *)l, ll, "name", part->name, sizeof part->name);
-                header_attr((const char *)l, ll, "filename", part->filename,
-                            sizeof part->filename);
+                header_attr((const char *)l, ll, "filename", part->filename, sizeof part->filename);
             } else if (ll > 13 && !strncasecmp((const char *)l, "Content-Type:", 13)) {
                 size_t k = 13;
-                while (k < ll && l[k] == ' ') k++;
+                while (k < ll && l[k] == ' ')
+                    k++;
                 snprintf(part->ctype, sizeof part->ctype, "%.*s", (int)(ll - k),
                          (const char *)l + k);
             }
@@ -409,8 +426,7 @@ static void parse_multipart(sb_req *rq, const char *ctype)
         if (part->name[0]) {
             rq->nparts++;
             if (!part->filename[0])
-                add_param(rq, part->name, strlen(part->name), (const char *)content, part->len,
-                          0);
+                add_param(rq, part->name, strlen(part->name), (const char *)content, part->len, 0);
         }
         p = next + 2;
     }
@@ -440,8 +456,12 @@ static int pick_fault(cx_sandbox *sb, int m, int create)
     sb_faults *f = &sb->faults[m];
     int k = SB_F_NONE;
     if (f->inext < f->nnext) {
-        k = f->next[f->inext++];
-        if (f->inext == f->nnext) f->inext = f->nnext = 0;
+        /* A queued "created but lost" waits for the next create call, so a test can queue it
+         * before a flow that looks the SKU up and uploads images first. */
+        int head = f->next[f->inext];
+        if (head >= SB_F_LOST && !create) return SB_F_NONE;
+        k = head;
+        if (++f->inext == f->nnext) f->inext = f->nnext = 0;
     } else {
         static const int order[] = {SB_F_5XX, SB_F_429, SB_F_TIMEOUT, SB_F_MALFORMED, SB_F_DROP};
         for (size_t i = 0; i < sizeof order / sizeof order[0] && k == SB_F_NONE; i++)
@@ -532,9 +552,9 @@ static json_t *faults_json(const sb_faults *f)
     return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:o,s:o}", "latency_ms",
                      (json_int_t)f->latency_ms, "rate_5xx", f->rate[SB_F_5XX], "rate_429",
                      f->rate[SB_F_429], "rate_timeout", f->rate[SB_F_TIMEOUT], "rate_malformed",
-                     f->rate[SB_F_MALFORMED], "rate_drop", f->rate[SB_F_DROP],
-                     "rate_created_lost", f->rate[SB_F_LOST], "hang_ms", (json_int_t)f->hang_ms,
-                     "next", next, "injected", inj);
+                     f->rate[SB_F_MALFORMED], "rate_drop", f->rate[SB_F_DROP], "rate_created_lost",
+                     f->rate[SB_F_LOST], "hang_ms", (json_int_t)f->hang_ms, "next", next,
+                     "injected", inj);
 }
 
 static const char *state_name(int st)
@@ -585,9 +605,12 @@ static json_t *stats_json(cx_sandbox *sb)
                 json_object_set_new(dups, sku, json_integer(json_integer_value(v)));
             }
         }
-        for (size_t i = 0; i < sb->nshops; i++) shops += sb->shops[i].market == m;
-        for (size_t i = 0; i < sb->nimages; i++) images += sb->images[i].market == m;
-        for (size_t i = 0; i < sb->npush; i++) pending += sb->push[i].market == m;
+        for (size_t i = 0; i < sb->nshops; i++)
+            shops += sb->shops[i].market == m;
+        for (size_t i = 0; i < sb->nimages; i++)
+            images += sb->images[i].market == m;
+        for (size_t i = 0; i < sb->npush; i++)
+            pending += sb->push[i].market == m;
         for (int k = 1; k < SB_F_N; k++)
             json_object_set_new(inj, cx_sb_fault_name(k), json_integer(sb->faults[m].injected[k]));
         json_object_set_new(bystate, "reviewing", json_integer(st[SB_IT_REVIEWING]));
@@ -609,7 +632,8 @@ static json_t *stats_json(cx_sandbox *sb)
         json_object_set_new(o, "pushes_sent", json_integer(sb->pushes_sent[m]));
         json_object_set_new(o, "pushes_failed", json_integer(sb->pushes_failed[m]));
         json_object_set_new(o, "pushes_pending", json_integer(pending));
-        if (m == CX_SB_ASSISTED) json_object_set_new(o, "pages", json_integer((json_int_t)sb->npages));
+        if (m == CX_SB_ASSISTED)
+            json_object_set_new(o, "pages", json_integer((json_int_t)sb->npages));
         json_object_set_new(root, cx_sb_market_code(m), o);
     }
     json_object_set_new(root, "duplicate_skus", json_integer(dup_total));
@@ -644,9 +668,9 @@ static int set_faults(cx_sandbox *sb, sb_faults *f, json_t *body, char *why, siz
     static const struct {
         const char *key;
         int fault;
-    } rates[] = {{"rate_5xx", SB_F_5XX},           {"rate_429", SB_F_429},
-                 {"rate_timeout", SB_F_TIMEOUT},   {"rate_malformed", SB_F_MALFORMED},
-                 {"rate_drop", SB_F_DROP},         {"rate_created_lost", SB_F_LOST}};
+    } rates[] = {{"rate_5xx", SB_F_5XX},         {"rate_429", SB_F_429},
+                 {"rate_timeout", SB_F_TIMEOUT}, {"rate_malformed", SB_F_MALFORMED},
+                 {"rate_drop", SB_F_DROP},       {"rate_created_lost", SB_F_LOST}};
     const char *key;
     json_t *v;
     (void)sb;
@@ -669,8 +693,7 @@ static int set_faults(cx_sandbox *sb, sb_faults *f, json_t *body, char *why, siz
             return -1;
         }
         if ((!strcmp(key, "latency_ms") || !strcmp(key, "hang_ms")) &&
-            (!json_is_integer(v) || json_integer_value(v) < 0 ||
-             json_integer_value(v) > 600000)) {
+            (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000)) {
             snprintf(why, whysz, "%s must be an integer 0..600000", key);
             return -1;
         }
@@ -693,8 +716,10 @@ static int set_faults(cx_sandbox *sb, sb_faults *f, json_t *body, char *why, siz
     }
     json_object_foreach(body, key, v)
     {
-        if (!strcmp(key, "latency_ms")) f->latency_ms = (long)json_integer_value(v);
-        else if (!strcmp(key, "hang_ms")) f->hang_ms = (long)json_integer_value(v);
+        if (!strcmp(key, "latency_ms"))
+            f->latency_ms = (long)json_integer_value(v);
+        else if (!strcmp(key, "hang_ms"))
+            f->hang_ms = (long)json_integer_value(v);
         else if (!strcmp(key, "next")) {
             f->nnext = f->inext = 0;
             size_t i;
@@ -712,7 +737,8 @@ static int set_faults(cx_sandbox *sb, sb_faults *f, json_t *body, char *why, siz
 static json_t *config_json(cx_sandbox *sb)
 {
     json_t *bw = json_array();
-    for (size_t i = 0; i < sb->nbanned; i++) json_array_append_new(bw, json_string(sb->banned[i]));
+    for (size_t i = 0; i < sb->nbanned; i++)
+        json_array_append_new(bw, json_string(sb->banned[i]));
     json_t *cats = json_array();
     for (size_t i = 0; i < sb->ncats; i++) {
         json_t *a = json_array();
@@ -722,18 +748,17 @@ static json_t *config_json(cx_sandbox *sb)
                                               cx_sb_market_code(sb->cats[i].market), "id",
                                               sb->cats[i].id, "attributes", a));
     }
-    return json_pack("{s:b,s:I,s:I,s:I,s:f,s:I,s:I,s:o,s:o,s:s,s:s,s:s,s:I,s:s,s:s,s:s}",
-                     "auto_approve", sb->opt.auto_approve, "review_delay_ms",
-                     (json_int_t)sb->opt.review_delay_ms, "token_ttl",
-                     (json_int_t)sb->opt.token_ttl, "refresh_ttl", (json_int_t)sb->opt.refresh_ttl,
-                     "rate", sb->opt.rate, "name_min", (json_int_t)sb->opt.name_min, "max_items",
-                     (json_int_t)sb->opt.max_items, "banned_words", bw, "categories", cats,
-                     "shopee_push_url", sb->shopee_push_url ? sb->shopee_push_url : "",
-                     "lazada_push_url", sb->lazada_push_url ? sb->lazada_push_url : "",
-                     "tiktok_redirect_url", sb->tiktok_redirect_url ? sb->tiktok_redirect_url : "",
-                     "shopee_partner_id", (json_int_t)sb->opt.shopee_partner_id,
-                     "shopee_partner_key", sb->opt.shopee_partner_key, "lazada_app_key",
-                     sb->opt.lazada_app_key, "tiktok_app_key", sb->opt.tiktok_app_key);
+    return json_pack(
+        "{s:b,s:I,s:I,s:I,s:f,s:I,s:I,s:o,s:o,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "auto_approve",
+        sb->opt.auto_approve, "review_delay_ms", (json_int_t)sb->opt.review_delay_ms, "token_ttl",
+        (json_int_t)sb->opt.token_ttl, "refresh_ttl", (json_int_t)sb->opt.refresh_ttl, "rate",
+        sb->opt.rate, "name_min", (json_int_t)sb->opt.name_min, "max_items",
+        (json_int_t)sb->opt.max_items, "banned_words", bw, "categories", cats, "shopee_push_url",
+        sb->shopee_push_url ? sb->shopee_push_url : "", "lazada_push_url",
+        sb->lazada_push_url ? sb->lazada_push_url : "", "tiktok_redirect_url",
+        sb->tiktok_redirect_url ? sb->tiktok_redirect_url : "", "shopee_partner_id",
+        (json_int_t)sb->opt.shopee_partner_id, "shopee_partner_key", sb->opt.shopee_partner_key,
+        "lazada_app_key", sb->opt.lazada_app_key, "tiktok_app_key", sb->opt.tiktok_app_key);
 }
 
 static int set_str(char **slot, json_t *v)
@@ -755,19 +780,28 @@ static int set_config(cx_sandbox *sb, json_t *body, char *why, size_t whysz)
     {
         int bad = 0;
         if (!strcmp(key, "auto_approve")) {
-            if (json_is_boolean(v)) sb->opt.auto_approve = json_is_true(v);
-            else bad = 1;
+            if (json_is_boolean(v))
+                sb->opt.auto_approve = json_is_true(v);
+            else
+                bad = 1;
         } else if (!strcmp(key, "review_delay_ms") || !strcmp(key, "token_ttl") ||
                    !strcmp(key, "refresh_ttl") || !strcmp(key, "name_min") ||
                    !strcmp(key, "max_items")) {
-            if (!json_is_integer(v) || json_integer_value(v) < 0) bad = 1;
-            else if (!strcmp(key, "review_delay_ms")) sb->opt.review_delay_ms = (long)json_integer_value(v);
-            else if (!strcmp(key, "token_ttl")) sb->opt.token_ttl = (long)json_integer_value(v);
-            else if (!strcmp(key, "refresh_ttl")) sb->opt.refresh_ttl = (long)json_integer_value(v);
-            else if (!strcmp(key, "name_min")) sb->opt.name_min = (long)json_integer_value(v);
-            else sb->opt.max_items = (long)json_integer_value(v) ? (long)json_integer_value(v) : 1;
+            if (!json_is_integer(v) || json_integer_value(v) < 0)
+                bad = 1;
+            else if (!strcmp(key, "review_delay_ms"))
+                sb->opt.review_delay_ms = (long)json_integer_value(v);
+            else if (!strcmp(key, "token_ttl"))
+                sb->opt.token_ttl = (long)json_integer_value(v);
+            else if (!strcmp(key, "refresh_ttl"))
+                sb->opt.refresh_ttl = (long)json_integer_value(v);
+            else if (!strcmp(key, "name_min"))
+                sb->opt.name_min = (long)json_integer_value(v);
+            else
+                sb->opt.max_items = (long)json_integer_value(v) ? (long)json_integer_value(v) : 1;
         } else if (!strcmp(key, "rate")) {
-            if (!json_is_number(v) || json_number_value(v) < 0) bad = 1;
+            if (!json_is_number(v) || json_number_value(v) < 0)
+                bad = 1;
             else {
                 sb->opt.rate = json_number_value(v);
                 memset(sb->bucket_ms, 0, sizeof sb->bucket_ms);
@@ -782,7 +816,8 @@ static int set_config(cx_sandbox *sb, json_t *body, char *why, size_t whysz)
                 json_t *e;
                 json_array_foreach(v, i, e)
                 {
-                    if (!json_is_string(e)) bad = 1;
+                    if (!json_is_string(e))
+                        bad = 1;
                     else if (cs_buf_puts(&b, json_string_value(e)) || cs_buf_putc(&b, ','))
                         bad = 1;
                 }
@@ -868,7 +903,8 @@ static void admin(sb_req *rq, sb_resp *rs)
             int lo = m == -2 ? 0 : m, hi = m == -2 ? CX_SB_NMARKETS - 1 : m, bad = 0;
             for (int k = lo; k <= hi && !bad; k++)
                 bad = set_faults(sb, &sb->faults[k], body, why, sizeof why);
-            if (bad) admin_error(rs, 400, why);
+            if (bad)
+                admin_error(rs, 400, why);
             else
                 cx_sb_reply_json(rs, 200,
                                  json_pack("{s:b,s:o}", "ok", 1, "faults",
@@ -925,8 +961,10 @@ static void admin(sb_req *rq, sb_resp *rs)
                 n++;
             }
         }
-        if (m == -1) admin_error(rs, 400, "unknown marketplace");
-        else cx_sb_reply_json(rs, 200, json_pack("{s:b,s:I}", "ok", 1, "expired", (json_int_t)n));
+        if (m == -1)
+            admin_error(rs, 400, "unknown marketplace");
+        else
+            cx_sb_reply_json(rs, 200, json_pack("{s:b,s:I}", "ok", 1, "expired", (json_int_t)n));
     } else if (!strcmp(ep, "review") && post) {
         const char *code = json_string_value(json_object_get(body, "marketplace"));
         int m = code ? cx_sb_market_from_code(code) : -1;
@@ -943,8 +981,9 @@ static void admin(sb_req *rq, sb_resp *rs)
         if (!s || cx_sb_token_issue(sb, m, SB_TOK_CODE, s->id, 30 * 60 * 1000LL, code))
             admin_error(rs, 400, "cannot authorise (unknown marketplace or full)");
         else
-            cx_sb_reply_json(rs, 200, json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "code", code,
-                                                "shop_id", s->id, "shop_cipher", s->cipher));
+            cx_sb_reply_json(rs, 200,
+                             json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "code", code, "shop_id", s->id,
+                                       "shop_cipher", s->cipher));
     } else if (!strcmp(ep, "items")) {
         cx_sb_review_due(sb, now);
         const char *code = cx_sb_query(rq, "marketplace");
@@ -959,8 +998,10 @@ static void admin(sb_req *rq, sb_resp *rs)
         }
         cx_sb_reply_json(rs, 200, json_pack("{s:o}", "items", arr));
     } else if (!strcmp(ep, "config")) {
-        if (post && set_config(sb, body, why, sizeof why)) admin_error(rs, 400, why);
-        else cx_sb_reply_json(rs, 200, config_json(sb));
+        if (post && set_config(sb, body, why, sizeof why))
+            admin_error(rs, 400, why);
+        else
+            cx_sb_reply_json(rs, 200, config_json(sb));
     } else if (!strcmp(ep, "pages")) {
         if (post) {
             const char *mp = json_string_value(json_object_get(body, "marketplace"));
@@ -996,10 +1037,10 @@ static void admin(sb_req *rq, sb_resp *rs)
             static const char *const sn[] = {"published", "removed", "gone"};
             for (size_t i = 0; i < sb->npages; i++)
                 json_array_append_new(
-                    arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace",
-                                   sb->pages[i].marketplace, "kind",
-                                   sb->pages[i].product ? "product" : "shop", "id", sb->pages[i].id,
-                                   "state", sn[sb->pages[i].state], "title", sb->pages[i].title));
+                    arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", sb->pages[i].marketplace,
+                                   "kind", sb->pages[i].product ? "product" : "shop", "id",
+                                   sb->pages[i].id, "state", sn[sb->pages[i].state], "title",
+                                   sb->pages[i].title));
             cx_sb_reply_json(rs, 200, json_pack("{s:o}", "pages", arr));
         }
     } else {
@@ -1045,7 +1086,8 @@ static enum MHD_Result process(sb_req *rq)
     resp_init(&rs);
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_arg, rq);
     const char *ct = cx_sb_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) parse_form(rq);
+    if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33))
+        parse_form(rq);
     else if (ct && !strncasecmp(ct, "multipart/form-data", 19)) {
         rq->multipart = 1;
         parse_multipart(rq, ct);
@@ -1071,45 +1113,64 @@ static enum MHD_Result process(sb_req *rq)
     pthread_mutex_lock(&sb->mu);
     long hang = sb->faults[m].hang_ms;
     if (rq->too_big) {
-        cx_sb_reply_json(&rs, 413, json_pack("{s:s,s:s,s:s}", "request_id", rq->request_id,
-                                             "error", "request_entity_too_large", "message",
-                                             "Request body is too large."));
+        cx_sb_reply_json(&rs, 413,
+                         json_pack("{s:s,s:s,s:s}", "request_id", rq->request_id, "error",
+                                   "request_entity_too_large", "message",
+                                   "Request body is too large."));
     } else if (!bucket_take(sb, m)) {
         sb->throttled[m]++;
         ops->throttle(rq, &rs);
     } else {
         int f = pick_fault(sb, m, ops->is_create(rq->method, rq->path));
         switch (f) {
-        case SB_F_5XX: ops->server_error(rq, &rs); break;
-        case SB_F_429: ops->throttle(rq, &rs); break;
-        case SB_F_TIMEOUT: action = 2; break;
-        case SB_F_MALFORMED: garbage(rq, &rs); break;
-        case SB_F_DROP: action = 1; break;
+        case SB_F_5XX:
+            ops->server_error(rq, &rs);
+            break;
+        case SB_F_429:
+            ops->throttle(rq, &rs);
+            break;
+        case SB_F_TIMEOUT:
+            action = 2;
+            break;
+        case SB_F_MALFORMED:
+            garbage(rq, &rs);
+            break;
+        case SB_F_DROP:
+            action = 1;
+            break;
         default:
             cx_sb_review_due(sb, rq->now_ms);
             ops->handle(rq, &rs);
-            if (f == SB_F_LOST) action = 1;
-            else if (f == SB_F_LOST_HANG) action = 2;
-            else if (f == SB_F_LOST_MALFORMED) garbage(rq, &rs);
+            if (f == SB_F_LOST)
+                action = 1;
+            else if (f == SB_F_LOST_HANG)
+                action = 2;
+            else if (f == SB_F_LOST_MALFORMED)
+                garbage(rq, &rs);
         }
     }
     char st[12];
-    if (action == 1) snprintf(st, sizeof st, "drop");
-    else if (action == 2) snprintf(st, sizeof st, "timeout");
-    else snprintf(st, sizeof st, "%d", rs.status);
+    if (action == 1)
+        snprintf(st, sizeof st, "drop");
+    else if (action == 2)
+        snprintf(st, sizeof st, "timeout");
+    else
+        snprintf(st, sizeof st, "%d", rs.status);
     stat_add(sb, m, np, st);
     pthread_mutex_unlock(&sb->mu);
 
     enum MHD_Result r = MHD_NO; /* MHD_NO closes the connection without an answer */
-    if (action == 2) sb_wait(sb, hang);
-    else if (action == 0) r = send_resp(rq->conn, &rs);
+    if (action == 2)
+        sb_wait(sb, hang);
+    else if (action == 0)
+        r = send_resp(rq->conn, &rs);
     resp_free(&rs);
     return r;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size, void **ctx)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **ctx)
 {
     (void)version;
     struct sb_listener *L = cls;
@@ -1354,27 +1415,27 @@ unsigned cx_sandbox_port(const cx_sandbox *sb, cx_sb_market m)
 int cx_sandbox_url(const cx_sandbox *sb, cx_sb_market m, char *out, size_t n)
 {
     if (m >= CX_SB_NMARKETS) return -1;
-    int w = snprintf(out, n, "http://127.0.0.1:%u%s", sb->port[m], m == CX_SB_LAZADA ? "/rest" : "");
+    int w =
+        snprintf(out, n, "http://127.0.0.1:%u%s", sb->port[m], m == CX_SB_LAZADA ? "/rest" : "");
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
 /* ---- choso sandbox --------------------------------------------------------------------------- */
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: choso sandbox [options]\n"
-            "  Serve the marketplace simulators on 127.0.0.1 until SIGINT/SIGTERM; print their\n"
-            "  URLs as one JSON line. Defaults come from the sandbox.* settings.\n"
-            "  --shopee-port N --lazada-port N --tiktok-port N --assisted-port N  (0 = any)\n"
-            "  --auto-approve | --no-auto-approve   authorise links without the approve page\n"
-            "  --review-delay-ms N   time in review before live/rejected\n"
-            "  --token-ttl S --refresh-ttl S   token lifetimes (0 = the marketplace's own)\n"
-            "  --rate R   requests/s per simulator before its throttle error (0 = none)\n"
-            "  --seed N   fault PRNG seed      --max-items N   item cap\n"
-            "  --categories SPEC   e.g. shopee:100629=100037|100010;lazada:10001960\n"
-            "  --category-file CSV --banned-words a,b,c\n"
-            "  --shopee-push-url URL --lazada-push-url URL --tiktok-redirect-url URL\n"
-            "  --config FILE\n");
+    fprintf(f, "usage: choso sandbox [options]\n"
+               "  Serve the marketplace simulators on 127.0.0.1 until SIGINT/SIGTERM; print their\n"
+               "  URLs as one JSON line. Defaults come from the sandbox.* settings.\n"
+               "  --shopee-port N --lazada-port N --tiktok-port N --assisted-port N  (0 = any)\n"
+               "  --auto-approve | --no-auto-approve   authorise links without the approve page\n"
+               "  --review-delay-ms N   time in review before live/rejected\n"
+               "  --token-ttl S --refresh-ttl S   token lifetimes (0 = the marketplace's own)\n"
+               "  --rate R   requests/s per simulator before its throttle error (0 = none)\n"
+               "  --seed N   fault PRNG seed      --max-items N   item cap\n"
+               "  --categories SPEC   e.g. shopee:100629=100037|100010;lazada:10001960\n"
+               "  --category-file CSV --banned-words a,b,c\n"
+               "  --shopee-push-url URL --lazada-push-url URL --tiktok-redirect-url URL\n"
+               "  --config FILE\n");
 }
 
 static int flag_value(int argc, char **argv, int *i, const char *name, const char **val)
@@ -1424,7 +1485,8 @@ int cmd_sandbox(int argc, char **argv)
     static const char *const port_keys[CX_SB_NMARKETS] = {
         "sandbox.shopee_port", "sandbox.lazada_port", "sandbox.tiktok_port",
         "sandbox.assisted_port"};
-    for (int m = 0; m < CX_SB_NMARKETS; m++) o.port[m] = (unsigned)cs_cfg_int(port_keys[m]);
+    for (int m = 0; m < CX_SB_NMARKETS; m++)
+        o.port[m] = (unsigned)cs_cfg_int(port_keys[m]);
     o.auto_approve = cs_cfg_bool("sandbox.auto_approve");
     o.review_delay_ms = cs_cfg_int("sandbox.review_delay_ms");
     o.token_ttl = cs_cfg_int("sandbox.token_ttl");
@@ -1460,8 +1522,10 @@ int cmd_sandbox(int argc, char **argv)
         }
         if (got < 0) goto missing;
         if (got) continue;
-        if (!strcmp(argv[i], "--auto-approve")) o.auto_approve = 1;
-        else if (!strcmp(argv[i], "--no-auto-approve")) o.auto_approve = 0;
+        if (!strcmp(argv[i], "--auto-approve"))
+            o.auto_approve = 1;
+        else if (!strcmp(argv[i], "--no-auto-approve"))
+            o.auto_approve = 0;
         else if ((got = flag_value(argc, argv, &i, "--review-delay-ms", &v))) {
             if (got < 0 || num_flag("--review-delay-ms", v, 0, 86400000, &n)) goto bad;
             o.review_delay_ms = (long)n;
@@ -1527,16 +1591,16 @@ int cmd_sandbox(int argc, char **argv)
         return 1;
     }
     char u[CX_SB_NMARKETS][64];
-    for (int m = 0; m < CX_SB_NMARKETS; m++) cx_sandbox_url(sb, m, u[m], sizeof u[m]);
+    for (int m = 0; m < CX_SB_NMARKETS; m++)
+        cx_sandbox_url(sb, m, u[m], sizeof u[m]);
     char la[64], pm[96], vs[96];
     cx_sb_base_url(sb, CX_SB_LAZADA, la, sizeof la);
     snprintf(pm, sizeof pm, "%s/postmart", u[CX_SB_ASSISTED]);
     snprintf(vs, sizeof vs, "%s/voso", u[CX_SB_ASSISTED]);
     json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "shopee", u[CX_SB_SHOPEE],
-                          "lazada", u[CX_SB_LAZADA], "lazada_auth", la, "tiktok",
-                          u[CX_SB_TIKTOK], "tiktok_auth", u[CX_SB_TIKTOK], "assisted",
-                          u[CX_SB_ASSISTED], "postmart", pm, "voso", vs, "admin",
-                          u[CX_SB_SHOPEE]);
+                          "lazada", u[CX_SB_LAZADA], "lazada_auth", la, "tiktok", u[CX_SB_TIKTOK],
+                          "tiktok_auth", u[CX_SB_TIKTOK], "assisted", u[CX_SB_ASSISTED], "postmart",
+                          pm, "voso", vs, "admin", u[CX_SB_SHOPEE]);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (s) {

@@ -55,8 +55,10 @@ static void handle(sb_req *rq, sb_resp *rs)
         p += 5;
     } else {
         const char *host = cx_sb_header(rq, "Host");
-        if (host && (strcasestr(host, "postmart") || strcasestr(host, "posmart"))) mp = "postmart";
-        else if (host && strcasestr(host, "voso")) mp = "voso";
+        if (host && (strcasestr(host, "postmart") || strcasestr(host, "posmart")))
+            mp = "postmart";
+        else if (host && strcasestr(host, "voso"))
+            mp = "voso";
     }
     int product = !strncmp(p, "product/", 8);
     if (!product && strncmp(p, "shop/", 5)) {
@@ -67,11 +69,11 @@ static void handle(sb_req *rq, sb_resp *rs)
     sb_page *pg = *id && !strchr(id, '/') ? cx_sb_page_find(rq->sb, mp, product, id) : NULL;
     const char *m = pg ? pg->marketplace : mp ? mp : "postmart";
     if (!pg || pg->state == SB_PAGE_REMOVED)
-        page(rs, 404, m, "Không tìm thấy", product ? "Sản phẩm không tồn tại hoặc đã bị gỡ."
-                                                   : "Gian hàng không tồn tại.");
+        page(rs, 404, m, "Không tìm thấy",
+             product ? "Sản phẩm không tồn tại hoặc đã bị gỡ." : "Gian hàng không tồn tại.");
     else if (pg->state == SB_PAGE_GONE)
-        page(rs, 410, m, "Đã ngừng bán", product ? "Sản phẩm đã ngừng kinh doanh."
-                                                 : "Gian hàng đã đóng cửa.");
+        page(rs, 410, m, "Đã ngừng bán",
+             product ? "Sản phẩm đã ngừng kinh doanh." : "Gian hàng đã đóng cửa.");
     else
         page(rs, 200, m, pg->title[0] ? pg->title : id,
              product ? "Sản phẩm đang được bán trên sàn." : "Gian hàng đang hoạt động.");
@@ -108,5 +110,5 @@ static void norm_path(const char *path, char *out, size_t n)
     }
 }
 
-const sb_market_ops cx_sb_assisted_ops = {"assisted", handle, is_create, throttle, server_error,
-                                          norm_path};
+const sb_market_ops cx_sb_assisted_ops = {"assisted", handle,       is_create,
+                                          throttle,   server_error, norm_path};

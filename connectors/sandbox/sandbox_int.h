@@ -13,18 +13,18 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
-#define SB_ID_MAX 64          /* shop ids, tokens, image ids */
-#define SB_SKU_MAX 128        /* longest SKU kept */
-#define SB_NAME_MAX 256       /* item names are kept truncated to this */
+#define SB_ID_MAX 64    /* shop ids, tokens, image ids */
+#define SB_SKU_MAX 128  /* longest SKU kept */
+#define SB_NAME_MAX 256 /* item names are kept truncated to this */
 #define SB_REASON_MAX 256
-#define SB_MAX_PARAMS 128     /* query + form parameters kept per request */
-#define SB_MAX_PARTS 16       /* multipart parts kept per request */
-#define SB_NEXT_MAX 256       /* queued deterministic faults per marketplace */
-#define SB_REQSTAT_MAX 512    /* distinct (marketplace, path, status) counters */
-#define SB_MAX_ATTRS 12       /* mandatory attributes per category */
+#define SB_MAX_PARAMS 128  /* query + form parameters kept per request */
+#define SB_MAX_PARTS 16    /* multipart parts kept per request */
+#define SB_NEXT_MAX 256    /* queued deterministic faults per marketplace */
+#define SB_REQSTAT_MAX 512 /* distinct (marketplace, path, status) counters */
+#define SB_MAX_ATTRS 12    /* mandatory attributes per category */
 #define SB_MAX_CATS 512
 #define SB_MAX_BANNED 64
-#define SB_PUSH_MAX 1024      /* queued push notifications */
+#define SB_PUSH_MAX 1024          /* queued push notifications */
 #define SB_UPLOAD_MAX (12u << 20) /* request body cap for upload paths (image ≤ 10 MiB) */
 #define SB_BODY_MAX (2u << 20)    /* request body cap elsewhere */
 #define SB_IMAGE_MAX (10u << 20)
@@ -88,7 +88,7 @@ typedef struct sb_resp {
 typedef struct sb_shop {
     int market;
     char id[SB_ID_MAX];
-    char cipher[SB_ID_MAX]; /* TikTok shop_cipher */
+    char cipher[SB_ID_MAX];     /* TikTok shop_cipher */
     unsigned long long keyhash; /* who authorised it (redirect / state), to find it again */
     int revoked;
     long long created_ms;
@@ -180,8 +180,7 @@ typedef struct sb_market_ops {
     void (*norm_path)(const char *path, char *out, size_t n);
 } sb_market_ops;
 
-extern const sb_market_ops cx_sb_shopee_ops, cx_sb_lazada_ops, cx_sb_tiktok_ops,
-    cx_sb_assisted_ops;
+extern const sb_market_ops cx_sb_shopee_ops, cx_sb_lazada_ops, cx_sb_tiktok_ops, cx_sb_assisted_ops;
 
 struct cx_sandbox {
     pthread_mutex_t mu;

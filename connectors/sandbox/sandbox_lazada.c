@@ -46,8 +46,10 @@ __attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, c
 static void ok(sb_req *rq, sb_resp *rs, json_t *data)
 {
     json_t *j = json_pack("{s:s,s:s}", "code", "0", "request_id", rq->request_id);
-    if (j && data) json_object_set_new(j, "data", data);
-    else json_decref(data);
+    if (j && data)
+        json_object_set_new(j, "data", data);
+    else
+        json_decref(data);
     cx_sb_reply_json(rs, 200, j);
 }
 
@@ -118,16 +120,18 @@ static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char 
     cx_sandbox *sb = rq->sb;
     long long n;
     if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Lazada "
-                                  "phải là một số. Quay lại và nhập lại.</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Lazada "
+                         "phải là một số. Quay lại và nhập lại.</p>");
         return;
     }
     sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_LAZADA, want_shop,
                                       cx_sb_hash(state && *state ? state : redirect));
     char code[SB_ID_MAX];
     if (!s || cx_sb_token_issue(sb, CX_SB_LAZADA, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
-        cx_sb_reply_html(rs, 503, "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
-                                  "hãy đặt lại (reset).</p>");
+        cx_sb_reply_html(rs, 503,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                         "hãy đặt lại (reset).</p>");
         return;
     }
     cs_buf u;
@@ -148,13 +152,15 @@ static void authorize(sb_req *rq, sb_resp *rs)
     const char *client = cx_sb_query(rq, "client_id"), *redirect = cx_sb_query(rq, "redirect_uri");
     const char *type = cx_sb_query(rq, "response_type"), *state = cx_sb_query(rq, "state");
     if (!client || strcmp(client, rq->sb->opt.lazada_app_key)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
-                                  "(client_id).</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
+                         "(client_id).</p>");
         return;
     }
     if (!type || strcmp(type, "code") || !is_http_url(redirect)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Liên kết cấp quyền "
-                                  "thiếu response_type=code hoặc redirect_uri.</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Liên kết cấp quyền "
+                         "thiếu response_type=code hoặc redirect_uri.</p>");
         return;
     }
     if (rq->sb->opt.auto_approve) {
@@ -169,13 +175,15 @@ static void approve(sb_req *rq, sb_resp *rs)
 {
     const char *redirect = cx_sb_param(rq, "redirect_uri"), *decision = cx_sb_param(rq, "decision");
     if (!is_http_url(redirect)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
-                                  "lại.</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
+                         "lại.</p>");
         return;
     }
     if (!decision || strcmp(decision, "approve")) {
-        cx_sb_reply_html(rs, 200, "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
-                                  "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        cx_sb_reply_html(rs, 200,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                         "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
         return;
     }
     send_code(rq, rs, redirect, cx_sb_param(rq, "state"), cx_sb_param(rq, "shop_id"));
@@ -196,8 +204,8 @@ static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
     snprintf(shortc, sizeof shortc, "VN%s", s->id);
     cx_sb_reply_json(
         rs, 200,
-        json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:[{s:s,s:s,s:s,s:s}],s:s,s:s}", "access_token",
-                  at, "refresh_token", rt, "country", "vn", "refresh_expires_in", (json_int_t)rttl,
+        json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:[{s:s,s:s,s:s,s:s}],s:s,s:s}", "access_token", at,
+                  "refresh_token", rt, "country", "vn", "refresh_expires_in", (json_int_t)rttl,
                   "account_platform", "seller_center", "expires_in", (json_int_t)ttl, "account",
                   account, "country_user_info", "country", "vn", "user_id", s->id, "seller_id",
                   s->id, "short_code", shortc, "code", "0", "request_id", rq->request_id));
@@ -215,8 +223,10 @@ static void token_create(sb_req *rq, sb_resp *rs)
     int good = t && !t->used && t->expires_ms > rq->now_ms;
     if (t) t->used = 1;
     sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_LAZADA, t->shop_id) : NULL;
-    if (!s || s->revoked) fail(rq, rs, "ISV", "InvalidCode", "Invalid authorization code");
-    else token_reply(rq, rs, s);
+    if (!s || s->revoked)
+        fail(rq, rs, "ISV", "InvalidCode", "Invalid authorization code");
+    else
+        token_reply(rq, rs, s);
 }
 
 static void token_refresh(sb_req *rq, sb_resp *rs)
@@ -291,11 +301,14 @@ static void image_upload(sb_req *rq, sb_resp *rs)
     if (gate(rq, rs, "/image/upload", 1, &shop)) return;
     const sb_part *p = cx_sb_part(rq, "image");
     int w, h;
-    if (!p || !p->len) fail(rq, rs, "ISV", "E001", "Missing required parameter: image");
-    else if (p->len > SB_IMAGE_MAX) fail(rq, rs, "ISV", "E005", "Image must not exceed 10 MB");
+    if (!p || !p->len)
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: image");
+    else if (p->len > SB_IMAGE_MAX)
+        fail(rq, rs, "ISV", "E005", "Image must not exceed 10 MB");
     else if (!cx_sb_image_kind(p->data, p->len, &w, &h))
         fail(rq, rs, "ISV", "E005", "Image must be JPG or PNG");
-    else image_reply(rq, rs, p->len, w, h);
+    else
+        image_reply(rq, rs, p->len, w, h);
 }
 
 /* ---- products ---- */
@@ -317,8 +330,10 @@ static int num(json_t *v, double *out)
 static void text_of(json_t *v, char *out, size_t n)
 {
     out[0] = '\0';
-    if (json_is_string(v)) snprintf(out, n, "%s", json_string_value(v));
-    else if (json_is_integer(v)) snprintf(out, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    if (json_is_string(v))
+        snprintf(out, n, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(out, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 }
 
 /* A member that may be a single object/string or an array of them: the i-th element. */
@@ -366,7 +381,8 @@ static void check_product(sb_req *rq, json_t *prod, int create, const sb_item *o
     text_of(json_object_get(prod, "PrimaryCategory"), cid, sizeof cid);
     if (!cid[0] && old) snprintf(cid, sizeof cid, "%s", old->category);
     *cat = NULL;
-    if (!cid[0]) problem(p, "E001", "PrimaryCategory", "PrimaryCategory is required");
+    if (!cid[0])
+        problem(p, "E001", "PrimaryCategory", "PrimaryCategory is required");
     else if (!(*cat = cx_sb_category(sb, CX_SB_LAZADA, cid)))
         problem(p, "E201", "PrimaryCategory", "Invalid category: not a leaf category");
     json_t *attrs = json_object_get(prod, "Attributes");
@@ -397,14 +413,16 @@ static void check_product(sb_req *rq, json_t *prod, int create, const sb_item *o
         char sku[SB_SKU_MAX + 2];
         double d;
         text_of(json_object_get(s, "SellerSku"), sku, sizeof sku);
-        if (!sku[0] && (create || !old)) problem(p, "E001", "SellerSku", "SellerSku is required");
+        if (!sku[0] && (create || !old))
+            problem(p, "E001", "SellerSku", "SellerSku is required");
         else if (strlen(sku) >= SB_SKU_MAX)
             problem(p, "E005", "SellerSku", "SellerSku is too long");
         static const char *const need[] = {"price", "package_weight", "package_length",
                                            "package_width", "package_height"};
         for (size_t k = 0; k < sizeof need / sizeof need[0]; k++) {
             json_t *v = json_object_get(s, need[k]);
-            if (!v && create) problem(p, "E001", need[k], "Required value is missing");
+            if (!v && create)
+                problem(p, "E001", need[k], "Required value is missing");
             else if (v && (num(v, &d) || d <= 0))
                 problem(p, "E005", need[k], "Value must be a positive number");
         }
@@ -427,7 +445,8 @@ static void apply(sb_req *rq, sb_item *it, json_t *prod, const sb_category *cat)
     if (!num(json_object_get(s0, "price"), &d)) it->price = d;
     if (!num(json_object_get(s0, "package_weight"), &d)) it->weight = d;
     if (!num(json_object_get(s0, "quantity"), &d)) it->stock = (long long)d;
-    if (json_is_string(img0)) snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(img0));
+    if (json_is_string(img0))
+        snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(img0));
     long long keep = it->create_ms;
     cx_sb_item_submit(rq->sb, it, json_string_value(json_object_get(attrs, "description")),
                       rq->now_ms);
@@ -492,8 +511,9 @@ static void product_create(sb_req *rq, sb_resp *rs)
         } else {
             snprintf(it->shop_id, sizeof it->shop_id, "%s", shop->id);
             apply(rq, it, prod, cat);
-            ok(rq, rs, json_pack("{s:I,s:o}", "item_id", (json_int_t)it->item_id, "sku_list",
-                                 sku_list(it)));
+            ok(rq, rs,
+               json_pack("{s:I,s:o}", "item_id", (json_int_t)it->item_id, "sku_list",
+                         sku_list(it)));
         }
     }
     json_decref(p.detail);
@@ -523,8 +543,10 @@ static void product_update(sb_req *rq, sb_resp *rs)
                             "SellerSku"),
             sku, sizeof sku);
     sb_item *it = NULL;
-    if (id[0] && !cx_sb_parse_ll(id, &iid)) it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
-    else if (!id[0]) it = find_by_sku(rq->sb, shop->id, sku);
+    if (id[0] && !cx_sb_parse_ll(id, &iid))
+        it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
+    else if (!id[0])
+        it = find_by_sku(rq->sb, shop->id, sku);
     if (!it || strcmp(it->shop_id, shop->id)) {
         fail(rq, rs, "ISV", "208", "Product not found");
     } else {
@@ -533,8 +555,9 @@ static void product_update(sb_req *rq, sb_resp *rs)
         check_product(rq, prod, 0, it, &p, &cat);
         if (!report(rq, rs, &p)) {
             apply(rq, it, prod, cat);
-            ok(rq, rs, json_pack("{s:I,s:o}", "item_id", (json_int_t)it->item_id, "sku_list",
-                                 sku_list(it)));
+            ok(rq, rs,
+               json_pack("{s:I,s:o}", "item_id", (json_int_t)it->item_id, "sku_list",
+                         sku_list(it)));
         }
         json_decref(p.detail);
     }
@@ -554,17 +577,16 @@ static json_t *item_json(const cx_sandbox *sb, const sb_item *it)
         snprintf(img, sizeof img, "%s/p/%s.jpg", base, it->image_id);
         json_array_append_new(images, json_string(img));
     }
-    return json_pack("{s:I,s:I,s:{s:s,s:s},s:[{s:s,s:s,s:I,s:s,s:I,s:f,s:f,s:s}],s:o,s:s,"
-                     "s:s,s:s,s:s}",
-                     "item_id", (json_int_t)it->item_id, "primary_category",
-                     (json_int_t)cx_sb_ll(it->category), "attributes", "name", it->name,
-                     "description", "", "skus", "SellerSku", it->sku, "ShopSku", shop_sku,
-                     "SkuId", (json_int_t)it->sku_id, "Status",
-                     it->state == SB_IT_LIVE ? "active" : "inactive", "quantity",
-                     (json_int_t)it->stock, "price", it->price, "package_weight", it->weight,
-                     "Url", url, "images", images, "status", status_name(it->state),
-                     "reject_reason", it->state == SB_IT_REJECTED ? it->reason : "",
-                     "created_time", ct, "updated_time", ut);
+    return json_pack(
+        "{s:I,s:I,s:{s:s,s:s},s:[{s:s,s:s,s:I,s:s,s:I,s:f,s:f,s:s}],s:o,s:s,"
+        "s:s,s:s,s:s}",
+        "item_id", (json_int_t)it->item_id, "primary_category", (json_int_t)cx_sb_ll(it->category),
+        "attributes", "name", it->name, "description", "", "skus", "SellerSku", it->sku, "ShopSku",
+        shop_sku, "SkuId", (json_int_t)it->sku_id, "Status",
+        it->state == SB_IT_LIVE ? "active" : "inactive", "quantity", (json_int_t)it->stock, "price",
+        it->price, "package_weight", it->weight, "Url", url, "images", images, "status",
+        status_name(it->state), "reject_reason", it->state == SB_IT_REJECTED ? it->reason : "",
+        "created_time", ct, "updated_time", ut);
 }
 
 static void item_get(sb_req *rq, sb_resp *rs)
@@ -578,8 +600,10 @@ static void item_get(sb_req *rq, sb_resp *rs)
         fail(rq, rs, "ISV", "E001", "Missing required parameter: item_id or seller_sku");
         return;
     }
-    if (id && !cx_sb_parse_ll(id, &iid)) it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
-    else if (sku) it = find_by_sku(rq->sb, shop->id, sku);
+    if (id && !cx_sb_parse_ll(id, &iid))
+        it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
+    else if (sku)
+        it = find_by_sku(rq->sb, shop->id, sku);
     if (!it || strcmp(it->shop_id, shop->id)) {
         fail(rq, rs, "ISV", "208", "Product not found");
         return;
@@ -607,9 +631,12 @@ static void products_get(sb_req *rq, sb_resp *rs)
         return;
     }
     int want = -1;
-    if (filter && !strcmp(filter, "live")) want = SB_IT_LIVE;
-    else if (filter && !strcmp(filter, "pending")) want = SB_IT_REVIEWING;
-    else if (filter && !strcmp(filter, "rejected")) want = SB_IT_REJECTED;
+    if (filter && !strcmp(filter, "live"))
+        want = SB_IT_LIVE;
+    else if (filter && !strcmp(filter, "pending"))
+        want = SB_IT_REVIEWING;
+    else if (filter && !strcmp(filter, "rejected"))
+        want = SB_IT_REJECTED;
     json_t *arr = json_array();
     long long total = 0;
     for (size_t i = 0; i < rq->sb->nitems; i++) {
@@ -664,13 +691,13 @@ void cx_sb_lazada_push(cx_sandbox *sb, const sb_item *it, long long now_ms)
 {
     if (!sb->lazada_push_url) return;
     /* Product quality-control notification (message_type 1) as Lazada documents it. */
-    json_t *j = json_pack("{s:s,s:i,s:{s:I,s:I,s:s,s:I,s:s},s:I,s:s}", "seller_id", it->shop_id,
-                          "message_type", 1, "data", "date", (json_int_t)now_ms, "itemId",
-                          (json_int_t)it->item_id, "reason",
-                          it->state == SB_IT_REJECTED ? it->reason : "", "seller_id",
-                          (json_int_t)cx_sb_ll(it->shop_id), "status",
-                          it->state == SB_IT_LIVE ? "APPROVED" : "REJECTED", "timestamp",
-                          (json_int_t)(now_ms / 1000), "site", "lazada_vn");
+    json_t *j =
+        json_pack("{s:s,s:i,s:{s:I,s:I,s:s,s:I,s:s},s:I,s:s}", "seller_id", it->shop_id,
+                  "message_type", 1, "data", "date", (json_int_t)now_ms, "itemId",
+                  (json_int_t)it->item_id, "reason", it->state == SB_IT_REJECTED ? it->reason : "",
+                  "seller_id", (json_int_t)cx_sb_ll(it->shop_id), "status",
+                  it->state == SB_IT_LIVE ? "APPROVED" : "REJECTED", "timestamp",
+                  (json_int_t)(now_ms / 1000), "site", "lazada_vn");
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body) return;
@@ -711,5 +738,5 @@ static void norm_path(const char *path, char *out, size_t n)
     snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops cx_sb_lazada_ops = {"lazada", handle, is_create, throttle, server_error,
-                                        norm_path};
+const sb_market_ops cx_sb_lazada_ops = {"lazada", handle,       is_create,
+                                        throttle, server_error, norm_path};

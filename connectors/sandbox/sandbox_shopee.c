@@ -47,9 +47,9 @@ __attribute__((format(printf, 4, 5))) static int fail(sb_req *rq, sb_resp *rs, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cx_sb_reply_json(rs, err_status(error),
-                     json_pack("{s:s,s:s,s:s}", "request_id", rq->request_id, "error", error,
-                               "message", msg));
+    cx_sb_reply_json(
+        rs, err_status(error),
+        json_pack("{s:s,s:s,s:s}", "request_id", rq->request_id, "error", error, "message", msg));
     return -1;
 }
 
@@ -123,15 +123,17 @@ static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char 
     cx_sandbox *sb = rq->sb;
     long long n;
     if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Shopee "
-                                  "phải là một số. Quay lại và nhập lại.</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Shopee "
+                         "phải là một số. Quay lại và nhập lại.</p>");
         return;
     }
     sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_SHOPEE, want_shop, cx_sb_hash(redirect));
     char code[SB_ID_MAX];
     if (!s || cx_sb_token_issue(sb, CX_SB_SHOPEE, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
-        cx_sb_reply_html(rs, 503, "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
-                                  "hãy đặt lại (reset).</p>");
+        cx_sb_reply_html(rs, 503,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                         "hãy đặt lại (reset).</p>");
         return;
     }
     cx_sb_shopee_push(sb, 1, s->id,
@@ -170,13 +172,15 @@ static void auth_approve(sb_req *rq, sb_resp *rs)
     const char *redirect = cx_sb_param(rq, "redirect");
     const char *decision = cx_sb_param(rq, "decision");
     if (!is_http_url(redirect)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
-                                  "lại.</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
+                         "lại.</p>");
         return;
     }
     if (!decision || strcmp(decision, "approve")) {
-        cx_sb_reply_html(rs, 200, "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
-                                  "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        cx_sb_reply_html(rs, 200,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                         "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
         return;
     }
     send_code(rq, rs, redirect, cx_sb_param(rq, "shop_id"));
@@ -207,8 +211,10 @@ static void body_shop_id(json_t *b, char out[32])
 {
     json_t *v = json_object_get(b, "shop_id");
     out[0] = '\0';
-    if (json_is_integer(v)) snprintf(out, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_string(v)) snprintf(out, 32, "%s", json_string_value(v));
+    if (json_is_integer(v))
+        snprintf(out, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_string(v))
+        snprintf(out, 32, "%s", json_string_value(v));
 }
 
 static void token_get(sb_req *rq, sb_resp *rs)
@@ -219,15 +225,19 @@ static void token_get(sb_req *rq, sb_resp *rs)
     const char *code = json_string_value(json_object_get(b, "code"));
     char sid[32];
     body_shop_id(b, sid);
-    if (!code) fail(rq, rs, "error_param", "Wrong parameters, detail: code is required.");
-    else if (!sid[0]) fail(rq, rs, "error_param", "Wrong parameters, detail: shop_id is required.");
+    if (!code)
+        fail(rq, rs, "error_param", "Wrong parameters, detail: code is required.");
+    else if (!sid[0])
+        fail(rq, rs, "error_param", "Wrong parameters, detail: shop_id is required.");
     else {
         sb_token *t = cx_sb_token_find(rq->sb, CX_SB_SHOPEE, SB_TOK_CODE, code);
         int good = t && !t->used && t->expires_ms > rq->now_ms && !strcmp(t->shop_id, sid);
         if (t) t->used = 1; /* single use, even when misused */
         sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_SHOPEE, sid) : NULL;
-        if (!s || s->revoked) fail(rq, rs, "error_auth", "Invalid code.");
-        else token_reply(rq, rs, s, 0);
+        if (!s || s->revoked)
+            fail(rq, rs, "error_auth", "Invalid code.");
+        else
+            token_reply(rq, rs, s, 0);
     }
     json_decref(b);
 }
@@ -240,8 +250,10 @@ static void access_token_get(sb_req *rq, sb_resp *rs)
     const char *rt = json_string_value(json_object_get(b, "refresh_token"));
     char sid[32];
     body_shop_id(b, sid);
-    if (!rt) fail(rq, rs, "error_param", "Wrong parameters, detail: refresh_token is required.");
-    else if (!sid[0]) fail(rq, rs, "error_param", "Wrong parameters, detail: shop_id is required.");
+    if (!rt)
+        fail(rq, rs, "error_param", "Wrong parameters, detail: refresh_token is required.");
+    else if (!sid[0])
+        fail(rq, rs, "error_param", "Wrong parameters, detail: shop_id is required.");
     else {
         sb_token *t = cx_sb_token_find(rq->sb, CX_SB_SHOPEE, SB_TOK_REFRESH, rt);
         int good = t && !t->used && t->expires_ms > rq->now_ms && !strcmp(t->shop_id, sid);
@@ -302,8 +314,10 @@ static int has_attribute(json_t *list, const char *attr)
     {
         json_t *id = json_object_get(a, "attribute_id");
         char s[32] = "";
-        if (json_is_integer(id)) snprintf(s, sizeof s, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-        else if (json_is_string(id)) snprintf(s, sizeof s, "%s", json_string_value(id));
+        if (json_is_integer(id))
+            snprintf(s, sizeof s, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        else if (json_is_string(id))
+            snprintf(s, sizeof s, "%s", json_string_value(id));
         if (!strcmp(s, attr) && json_array_size(json_object_get(a, "attribute_value_list")))
             return 1;
     }
@@ -339,11 +353,14 @@ static int validate(sb_req *rq, sb_resp *rs, json_t *b, int add, const sb_item *
     if ((add || weight) && (!json_is_number(weight) || json_number_value(weight) <= 0))
         return fail(rq, rs, "error_param", "Invalid Weight.");
     if (sku && (!json_is_string(sku) || cx_sb_utf8_len(json_string_value(sku)) > SKU_MAX_CHARS))
-        return fail(rq, rs, "error_param",
-                    "Wrong parameters, detail: item_sku must be a string of at most 100 characters.");
+        return fail(
+            rq, rs, "error_param",
+            "Wrong parameters, detail: item_sku must be a string of at most 100 characters.");
     char cid[32] = "";
-    if (json_is_integer(catv)) snprintf(cid, sizeof cid, "%" JSON_INTEGER_FORMAT, json_integer_value(catv));
-    else if (old) snprintf(cid, sizeof cid, "%s", old->category);
+    if (json_is_integer(catv))
+        snprintf(cid, sizeof cid, "%" JSON_INTEGER_FORMAT, json_integer_value(catv));
+    else if (old)
+        snprintf(cid, sizeof cid, "%s", old->category);
     if ((add && !catv) || (catv && !json_is_integer(catv)))
         return fail(rq, rs, "error_param", "Wrong parameters, detail: category_id is required.");
     *cat = cx_sb_category(sb, CX_SB_SHOPEE, cid);
@@ -399,7 +416,8 @@ static void apply(sb_req *rq, sb_item *it, json_t *b, const sb_category *cat)
     if ((v = json_array_get(json_object_get(json_object_get(b, "image"), "image_id_list"), 0)))
         snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(v));
     json_t *stock = json_object_get(json_array_get(json_object_get(b, "seller_stock"), 0), "stock");
-    if (json_is_integer(stock)) it->stock = json_integer_value(stock);
+    if (json_is_integer(stock))
+        it->stock = json_integer_value(stock);
     else if (json_is_integer(json_object_get(b, "normal_stock")))
         it->stock = json_integer_value(json_object_get(b, "normal_stock"));
     long long keep = it->create_ms;
@@ -411,9 +429,9 @@ static void apply(sb_req *rq, sb_item *it, json_t *b, const sb_category *cat)
 static json_t *item_echo(sb_req *rq, const sb_item *it, json_t *b)
 {
     json_t *r = json_object();
-    static const char *const echo[] = {"description", "logistic_info", "dimension", "condition",
-                                       "brand", "item_dangerous", "pre_order", "wholesale",
-                                       "seller_stock"};
+    static const char *const echo[] = {"description", "logistic_info", "dimension",
+                                       "condition",   "brand",         "item_dangerous",
+                                       "pre_order",   "wholesale",     "seller_stock"};
     for (size_t i = 0; i < sizeof echo / sizeof echo[0]; i++) {
         json_t *v = json_object_get(b, echo[i]);
         if (v) json_object_set(r, echo[i], v);
@@ -430,17 +448,20 @@ static json_t *item_echo(sb_req *rq, const sb_item *it, json_t *b)
         image_url(rq->sb, json_string_value(id), u, sizeof u);
         json_array_append_new(urls, json_string(u));
     }
-    if (ids) json_object_set_new(r, "images", json_pack("{s:O,s:o}", "image_id_list", ids,
-                                                        "image_url_list", urls));
-    else json_decref(urls);
+    if (ids)
+        json_object_set_new(r, "images",
+                            json_pack("{s:O,s:o}", "image_id_list", ids, "image_url_list", urls));
+    else
+        json_decref(urls);
     json_object_set_new(r, "item_id", json_integer(it->item_id));
     json_object_set_new(r, "item_name", json_string(it->name));
     json_object_set_new(r, "item_sku", json_string(it->sku));
     json_object_set_new(r, "item_status", json_string(status_name(it->state)));
     json_object_set_new(r, "category_id", json_integer(cx_sb_ll(it->category)));
     json_object_set_new(r, "weight", json_real(it->weight));
-    json_object_set_new(r, "price_info", json_pack("{s:f,s:f}", "original_price", it->price,
-                                                   "current_price", it->price));
+    json_object_set_new(
+        r, "price_info",
+        json_pack("{s:f,s:f}", "original_price", it->price, "current_price", it->price));
     return r;
 }
 
@@ -528,16 +549,16 @@ static void get_item_list(sb_req *rq, sb_resp *rs)
         if (it->market != CX_SB_SHOPEE || strcmp(it->shop_id, shop->id)) continue;
         if (!status_wanted(rq, it) || (sku && strcmp(it->sku, sku))) continue;
         if (total >= off && total < off + size)
-            json_array_append_new(arr, json_pack("{s:I,s:s,s:I}", "item_id",
-                                                 (json_int_t)it->item_id, "item_status",
-                                                 status_name(it->state), "update_time",
-                                                 (json_int_t)(it->update_ms / 1000)));
+            json_array_append_new(arr,
+                                  json_pack("{s:I,s:s,s:I}", "item_id", (json_int_t)it->item_id,
+                                            "item_status", status_name(it->state), "update_time",
+                                            (json_int_t)(it->update_ms / 1000)));
         total++;
     }
     int more = off + size < total;
-    ok(rq, rs, json_pack("{s:o,s:I,s:b,s:I}", "item", arr, "total_count", (json_int_t)total,
-                         "has_next_page", more, "next_offset",
-                         (json_int_t)(more ? off + size : total)));
+    ok(rq, rs,
+       json_pack("{s:o,s:I,s:b,s:I}", "item", arr, "total_count", (json_int_t)total,
+                 "has_next_page", more, "next_offset", (json_int_t)(more ? off + size : total)));
 }
 
 static json_t *base_info(const cx_sandbox *sb, const sb_item *it)
@@ -552,9 +573,8 @@ static json_t *base_info(const cx_sandbox *sb, const sb_item *it)
                      "item_sku", it->sku, "create_time", (json_int_t)(it->create_ms / 1000),
                      "update_time", (json_int_t)(it->update_ms / 1000), "price_info", "currency",
                      "VND", "original_price", it->price, "current_price", it->price, "image",
-                     "image_url_list", u, "image_id_list", it->image_id, "weight", w,
-                     "item_status", status_name(it->state), "has_model", 0, "condition", "NEW",
-                     "attribute_list");
+                     "image_url_list", u, "image_id_list", it->image_id, "weight", w, "item_status",
+                     status_name(it->state), "has_model", 0, "condition", "NEW", "attribute_list");
 }
 
 static void get_item_base_info(sb_req *rq, sb_resp *rs)
@@ -681,9 +701,9 @@ void cx_sb_shopee_push(cx_sandbox *sb, int code, const char *shop_id, json_t *da
         json_decref(data);
         return;
     }
-    json_t *j = json_pack("{s:i,s:I,s:I,s:o}", "code", code, "shop_id",
-                          (json_int_t)cx_sb_ll(shop_id), "timestamp", (json_int_t)(now_ms / 1000),
-                          "data", data);
+    json_t *j =
+        json_pack("{s:i,s:I,s:I,s:o}", "code", code, "shop_id", (json_int_t)cx_sb_ll(shop_id),
+                  "timestamp", (json_int_t)(now_ms / 1000), "data", data);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body) return;
@@ -707,7 +727,8 @@ static int is_create(const char *method, const char *path)
 
 static void throttle(sb_req *rq, sb_resp *rs)
 {
-    fail(rq, rs, "error_system_busy", "Our system is taking some time to respond, please try later.");
+    fail(rq, rs, "error_system_busy",
+         "Our system is taking some time to respond, please try later.");
 }
 
 static void server_error(sb_req *rq, sb_resp *rs)
@@ -720,5 +741,5 @@ static void norm_path(const char *path, char *out, size_t n)
     snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops cx_sb_shopee_ops = {"shopee", handle, is_create, throttle, server_error,
-                                        norm_path};
+const sb_market_ops cx_sb_shopee_ops = {"shopee", handle,       is_create,
+                                        throttle, server_error, norm_path};

@@ -15,11 +15,16 @@
 #define SB_IMAGES_MAX 50000
 #define SB_PAGES_MAX 20000
 
-static const char *const market_codes[CX_SB_NMARKETS] = {"shopee", "lazada", "tiktok",
-                                                         "assisted"};
-static const char *const fault_names[SB_F_N] = {
-    "none", "5xx", "429", "timeout", "malformed", "drop", "created_lost", "created_lost_hang",
-    "created_lost_malformed"};
+static const char *const market_codes[CX_SB_NMARKETS] = {"shopee", "lazada", "tiktok", "assisted"};
+static const char *const fault_names[SB_F_N] = {"none",
+                                                "5xx",
+                                                "429",
+                                                "timeout",
+                                                "malformed",
+                                                "drop",
+                                                "created_lost",
+                                                "created_lost_hang",
+                                                "created_lost_malformed"};
 
 int cx_sb_market_from_code(const char *code)
 {
@@ -87,7 +92,8 @@ long long cx_sb_next_seq(cx_sandbox *sb)
 unsigned long long cx_sb_hash(const char *s)
 {
     unsigned long long h = 1469598103934665603ull;
-    for (; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h ? h : 1;
 }
 
@@ -131,8 +137,7 @@ sb_shop *cx_sb_shop_authorise(cx_sandbox *sb, int market, const char *id,
         if (!s->keyhash) s->keyhash = keyhash;
         return s;
     }
-    if (grow((void **)&sb->shops, &sb->capshops, sb->nshops + 1, sizeof *sb->shops,
-             SB_SHOPS_MAX))
+    if (grow((void **)&sb->shops, &sb->capshops, sb->nshops + 1, sizeof *sb->shops, SB_SHOPS_MAX))
         return NULL;
     s = &sb->shops[sb->nshops++];
     memset(s, 0, sizeof *s);
@@ -284,8 +289,7 @@ void cx_sb_item_submit(cx_sandbox *sb, sb_item *it, const char *description, lon
 sb_item *cx_sb_item_by_id(cx_sandbox *sb, int market, long long item_id)
 {
     for (size_t i = 0; i < sb->nitems; i++)
-        if (sb->items[i].market == market && sb->items[i].item_id == item_id)
-            return &sb->items[i];
+        if (sb->items[i].market == market && sb->items[i].item_id == item_id) return &sb->items[i];
     return NULL;
 }
 
@@ -369,8 +373,7 @@ const sb_image *cx_sb_image_find(cx_sandbox *sb, int market, const char *id)
 {
     if (!id) return NULL;
     for (size_t i = 0; i < sb->nimages; i++)
-        if (sb->images[i].market == market && !strcmp(sb->images[i].id, id))
-            return &sb->images[i];
+        if (sb->images[i].market == market && !strcmp(sb->images[i].id, id)) return &sb->images[i];
     return NULL;
 }
 
@@ -385,7 +388,8 @@ const sb_category *cx_sb_category(const cx_sandbox *sb, int market, const char *
 
 static void trim(char **s)
 {
-    while (**s == ' ' || **s == '\t') (*s)++;
+    while (**s == ' ' || **s == '\t')
+        (*s)++;
     size_t n = strlen(*s);
     while (n && ((*s)[n - 1] == ' ' || (*s)[n - 1] == '\t' || (*s)[n - 1] == '\r'))
         (*s)[--n] = '\0';
@@ -413,7 +417,8 @@ static int category_add(cx_sandbox *sb, int market, const char *id, const char *
         tok[strcspn(tok, "=:")] = '\0';
         if (!*tok) continue;
         int dup = 0;
-        for (int k = 0; k < c->nattrs; k++) dup |= !strcmp(c->attrs[k], tok);
+        for (int k = 0; k < c->nattrs; k++)
+            dup |= !strcmp(c->attrs[k], tok);
         if (dup || c->nattrs >= SB_MAX_ATTRS) continue;
         snprintf(c->attrs[c->nattrs++], sizeof c->attrs[0], "%s", tok);
     }
@@ -474,9 +479,11 @@ static int csv_split(char *line, char **f, int max)
                     *out++ = *p++;
                 }
             }
-            while (*p && *p != ',') p++;
+            while (*p && *p != ',')
+                p++;
         } else {
-            while (*p && *p != ',') *out++ = *p++;
+            while (*p && *p != ',')
+                *out++ = *p++;
         }
         int more = *p == ',';
         if (*p) p++;
@@ -504,8 +511,8 @@ static void json_attrs(int market, const char *text, char *out, size_t n)
             if (w > 0 && (size_t)w < n - len) len += (size_t)w;
         }
     } else {
-        json_t *list = json_object_get(j, market == CX_SB_SHOPEE ? "attribute_list"
-                                                                 : "product_attributes");
+        json_t *list =
+            json_object_get(j, market == CX_SB_SHOPEE ? "attribute_list" : "product_attributes");
         json_array_foreach(list, i, e)
         {
             json_t *id = json_object_get(e, market == CX_SB_SHOPEE ? "attribute_id" : "id");
@@ -537,7 +544,8 @@ int cx_sb_categories_load_csv(cx_sandbox *sb, const char *path, cs_error *err)
         if (lineno == 1) {
             for (int i = 0; i < n; i++) {
                 const char *h = fld[i];
-                if (cm < 0 && (!strncmp(h, "marketplace", 11) || !strcmp(h, "market"))) cm = i;
+                if (cm < 0 && (!strncmp(h, "marketplace", 11) || !strcmp(h, "market")))
+                    cm = i;
                 else if (cid < 0 && (strstr(h, "category_id") || !strcmp(h, "external_id") ||
                                      !strcmp(h, "marketplace_category")))
                     cid = i;
@@ -575,9 +583,9 @@ int cx_sb_categories_load_csv(cx_sandbox *sb, const char *path, cs_error *err)
 static char *fold(const char *s)
 {
     utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &dst,
-                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                          UTF8PROC_CASEFOLD);
+    utf8proc_ssize_t n =
+        utf8proc_map((const utf8proc_uint8_t *)s, 0, &dst,
+                     UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
     if (n < 0 || !dst) return NULL;
     char *r = cs_strndup((const char *)dst, (size_t)n);
     free(dst);
@@ -586,7 +594,8 @@ static char *fold(const char *s)
 
 int cx_sb_banned_set(cx_sandbox *sb, const char *list)
 {
-    for (size_t i = 0; i < sb->nbanned; i++) cs_free(sb->banned[i]);
+    for (size_t i = 0; i < sb->nbanned; i++)
+        cs_free(sb->banned[i]);
     sb->nbanned = 0;
     if (!list) return 0;
     char *copy = cs_strdup(list);

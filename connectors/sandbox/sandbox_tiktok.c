@@ -29,8 +29,8 @@
 #define CODE_TTL_MS (30 * 60 * 1000LL)
 #define PRODUCTS "/product/202309/products"
 
-__attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, int http,
-                                                      long code, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, int http, long code,
+                                                      const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -100,16 +100,18 @@ static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char 
     cx_sandbox *sb = rq->sb;
     long long n;
     if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng TikTok "
-                                  "Shop phải là một số. Quay lại và nhập lại.</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng TikTok "
+                         "Shop phải là một số. Quay lại và nhập lại.</p>");
         return;
     }
     sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_TIKTOK, want_shop,
                                       cx_sb_hash(state && *state ? state : redirect));
     char code[SB_ID_MAX];
     if (!s || cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
-        cx_sb_reply_html(rs, 503, "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
-                                  "hãy đặt lại (reset).</p>");
+        cx_sb_reply_html(rs, 503,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                         "hãy đặt lại (reset).</p>");
         return;
     }
     cs_buf u;
@@ -149,8 +151,9 @@ static void authorize(sb_req *rq, sb_resp *rs)
     const char *key = cx_sb_query(rq, "app_key");
     if (!key) key = cx_sb_query(rq, "service_id");
     if (!key || strcmp(key, rq->sb->opt.tiktok_app_key)) {
-        cx_sb_reply_html(rs, 400, "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
-                                  "(app_key).</p>");
+        cx_sb_reply_html(rs, 400,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
+                         "(app_key).</p>");
         return;
     }
     const char *state = cx_sb_query(rq, "state");
@@ -168,8 +171,9 @@ static void approve(sb_req *rq, sb_resp *rs)
 {
     const char *decision = cx_sb_param(rq, "decision");
     if (!decision || strcmp(decision, "approve")) {
-        cx_sb_reply_html(rs, 200, "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
-                                  "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        cx_sb_reply_html(rs, 200,
+                         "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                         "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
         return;
     }
     send_code(rq, rs, redirect_of(rq, cx_sb_param(rq, "redirect_uri")), cx_sb_param(rq, "state"),
@@ -192,7 +196,8 @@ static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
 {
     cx_sandbox *sb = rq->sb;
     char at[SB_ID_MAX], rt[SB_ID_MAX], open_id[40], name[64];
-    long long ttl = cx_sb_access_ttl_ms(sb, CX_SB_TIKTOK), rttl = cx_sb_refresh_ttl_ms(sb, CX_SB_TIKTOK);
+    long long ttl = cx_sb_access_ttl_ms(sb, CX_SB_TIKTOK),
+              rttl = cx_sb_refresh_ttl_ms(sb, CX_SB_TIKTOK);
     if (cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_ACCESS, s->id, ttl, at) ||
         cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_REFRESH, s->id, rttl, rt)) {
         fail(rq, rs, 500, 36009003, "Internal error. Please try again.");
@@ -202,11 +207,10 @@ static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
     snprintf(name, sizeof name, "Cửa hàng mô phỏng %s", s->id);
     ok(rq, rs,
        json_pack("{s:s,s:I,s:s,s:I,s:s,s:s,s:s,s:i,s:[s,s]}", "access_token", at,
-                 "access_token_expire_in", (json_int_t)((rq->now_ms + ttl) / 1000),
-                 "refresh_token", rt, "refresh_token_expire_in",
-                 (json_int_t)((rq->now_ms + rttl) / 1000), "open_id", open_id, "seller_name", name,
-                 "seller_base_region", "VN", "user_type", 0, "granted_scopes",
-                 "seller.product.basic", "seller.authorization.info"));
+                 "access_token_expire_in", (json_int_t)((rq->now_ms + ttl) / 1000), "refresh_token",
+                 rt, "refresh_token_expire_in", (json_int_t)((rq->now_ms + rttl) / 1000), "open_id",
+                 open_id, "seller_name", name, "seller_base_region", "VN", "user_type", 0,
+                 "granted_scopes", "seller.product.basic", "seller.authorization.info"));
 }
 
 static void token_get(sb_req *rq, sb_resp *rs)
@@ -219,14 +223,15 @@ static void token_get(sb_req *rq, sb_resp *rs)
     sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_TIKTOK, t->shop_id) : NULL;
     if (!s || s->revoked)
         fail(rq, rs, 400, 36009004, "invalid param error: auth_code is invalid, expired or used");
-    else token_reply(rq, rs, s);
+    else
+        token_reply(rq, rs, s);
 }
 
 static void token_refresh(sb_req *rq, sb_resp *rs)
 {
     if (app_credentials(rq, rs, "refresh_token")) return;
-    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_TIKTOK, SB_TOK_REFRESH,
-                                   cx_sb_query(rq, "refresh_token"));
+    sb_token *t =
+        cx_sb_token_find(rq->sb, CX_SB_TIKTOK, SB_TOK_REFRESH, cx_sb_query(rq, "refresh_token"));
     int good = t && !t->used && t->expires_ms > rq->now_ms;
     sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_TIKTOK, t->shop_id) : NULL;
     if (!s || s->revoked) {
@@ -359,12 +364,14 @@ static void apply(sb_req *rq, sb_item *it, json_t *b, const sb_category *cat)
     if ((v = json_object_get(b, "title")))
         snprintf(it->name, sizeof it->name, "%s", json_string_value(v));
     if (!it->sku[0] && s0)
-        snprintf(it->sku, sizeof it->sku, "%s", json_string_value(json_object_get(s0, "seller_sku")));
+        snprintf(it->sku, sizeof it->sku, "%s",
+                 json_string_value(json_object_get(s0, "seller_sku")));
     snprintf(it->category, sizeof it->category, "%s", cat->id);
     if (s0) it->price = number(json_object_get(json_object_get(s0, "price"), "amount"));
     json_t *inv = json_object_get(json_array_get(json_object_get(s0, "inventory"), 0), "quantity");
     if (json_is_integer(inv)) it->stock = json_integer_value(inv);
-    if ((v = json_object_get(json_object_get(b, "package_weight"), "value"))) it->weight = number(v);
+    if ((v = json_object_get(json_object_get(b, "package_weight"), "value")))
+        it->weight = number(v);
     if ((v = json_object_get(json_array_get(json_object_get(b, "main_images"), 0), "uri")))
         snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(v));
     long long keep = it->create_ms;
@@ -377,8 +384,8 @@ static json_t *created(const sb_item *it)
     char pid[32], sid[32];
     snprintf(pid, sizeof pid, "%lld", it->item_id);
     snprintf(sid, sizeof sid, "%lld", it->sku_id);
-    return json_pack("{s:s,s:[{s:s,s:s}],s:[]}", "product_id", pid, "skus", "id", sid,
-                     "seller_sku", it->sku, "warnings");
+    return json_pack("{s:s,s:[{s:s,s:s}],s:[]}", "product_id", pid, "skus", "id", sid, "seller_sku",
+                     it->sku, "warnings");
 }
 
 static json_t *body_json(sb_req *rq, sb_resp *rs)
@@ -448,10 +455,10 @@ static json_t *product_json(const sb_item *it)
     snprintf(amount, sizeof amount, "%.0f", it->price);
     json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:{s:s,s:s},s:[{s:I}]}],s:I,s:I}", "id",
                           pid, "title", it->name, "status", status_name(it->state), "category_id",
-                          it->category, "skus", "id", sid, "seller_sku", it->sku, "price",
-                          "amount", amount, "currency", "VND", "inventory", "quantity",
-                          (json_int_t)it->stock, "create_time", (json_int_t)(it->create_ms / 1000),
-                          "update_time", (json_int_t)(it->update_ms / 1000));
+                          it->category, "skus", "id", sid, "seller_sku", it->sku, "price", "amount",
+                          amount, "currency", "VND", "inventory", "quantity", (json_int_t)it->stock,
+                          "create_time", (json_int_t)(it->create_ms / 1000), "update_time",
+                          (json_int_t)(it->update_ms / 1000));
     if (p && it->state == SB_IT_REJECTED)
         json_object_set_new(p, "audit_failed_reasons",
                             json_pack("[{s:s,s:[s],s:[s]}]", "position", "product", "reasons",
@@ -465,8 +472,10 @@ static void product_get(sb_req *rq, sb_resp *rs, const char *idtext)
     sb_shop *s;
     if (gate(rq, rs, 1, &s)) return;
     sb_item *it = product_of(rq, s, idtext);
-    if (!it) fail(rq, rs, 404, 12052260, "The product ID does not exist");
-    else ok(rq, rs, product_json(it));
+    if (!it)
+        fail(rq, rs, 404, 12052260, "The product ID does not exist");
+    else
+        ok(rq, rs, product_json(it));
 }
 
 static void product_search(sb_req *rq, sb_resp *rs)
@@ -512,28 +521,37 @@ static void product_search(sb_req *rq, sb_resp *rs)
     json_decref(b);
     char next[32] = "";
     if (from + size < total) snprintf(next, sizeof next, "%lld", from + size);
-    ok(rq, rs, json_pack("{s:o,s:I,s:s}", "products", arr, "total_count", (json_int_t)total,
-                         "next_page_token", next));
+    ok(rq, rs,
+       json_pack("{s:o,s:I,s:s}", "products", arr, "total_count", (json_int_t)total,
+                 "next_page_token", next));
 }
 
 static void handle(sb_req *rq, sb_resp *rs)
 {
     const char *p = rq->path, *m = rq->method;
     size_t pl = strlen(PRODUCTS);
-    if (!strcmp(p, "/oauth/authorize") && !strcmp(m, "GET")) authorize(rq, rs);
-    else if (!strcmp(p, "/oauth/authorize/approve") && !strcmp(m, "POST")) approve(rq, rs);
-    else if (!strcmp(p, "/api/v2/token/get") && !strcmp(m, "GET")) token_get(rq, rs);
-    else if (!strcmp(p, "/api/v2/token/refresh") && !strcmp(m, "GET")) token_refresh(rq, rs);
-    else if (!strcmp(p, "/authorization/202309/shops") && !strcmp(m, "GET")) shops(rq, rs);
+    if (!strcmp(p, "/oauth/authorize") && !strcmp(m, "GET"))
+        authorize(rq, rs);
+    else if (!strcmp(p, "/oauth/authorize/approve") && !strcmp(m, "POST"))
+        approve(rq, rs);
+    else if (!strcmp(p, "/api/v2/token/get") && !strcmp(m, "GET"))
+        token_get(rq, rs);
+    else if (!strcmp(p, "/api/v2/token/refresh") && !strcmp(m, "GET"))
+        token_refresh(rq, rs);
+    else if (!strcmp(p, "/authorization/202309/shops") && !strcmp(m, "GET"))
+        shops(rq, rs);
     else if (!strcmp(p, "/product/202309/images/upload") && !strcmp(m, "POST"))
         image_upload(rq, rs);
-    else if (!strcmp(p, PRODUCTS) && !strcmp(m, "POST")) product_create(rq, rs);
-    else if (!strcmp(p, PRODUCTS "/search") && !strcmp(m, "POST")) product_search(rq, rs);
+    else if (!strcmp(p, PRODUCTS) && !strcmp(m, "POST"))
+        product_create(rq, rs);
+    else if (!strcmp(p, PRODUCTS "/search") && !strcmp(m, "POST"))
+        product_search(rq, rs);
     else if (!strncmp(p, PRODUCTS "/", pl + 1) && !strchr(p + pl + 1, '/') && !strcmp(m, "GET"))
         product_get(rq, rs, p + pl + 1);
     else if (!strncmp(p, PRODUCTS "/", pl + 1) && !strchr(p + pl + 1, '/') && !strcmp(m, "PUT"))
         product_update(rq, rs, p + pl + 1);
-    else fail(rq, rs, 404, 36009004, "invalid param error: no such API %s %s", m, p);
+    else
+        fail(rq, rs, 404, 36009004, "invalid param error: no such API %s %s", m, p);
 }
 
 static int is_create(const char *method, const char *path)
@@ -559,8 +577,9 @@ static void norm_path(const char *path, char *out, size_t n)
     size_t pl = strlen(PRODUCTS);
     if (!strncmp(path, PRODUCTS "/", pl + 1) && strcmp(path + pl + 1, "search"))
         snprintf(out, n, "%s/{id}", PRODUCTS);
-    else snprintf(out, n, "%s", path);
+    else
+        snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops cx_sb_tiktok_ops = {"tiktok", handle, is_create, throttle, server_error,
-                                        norm_path};
+const sb_market_ops cx_sb_tiktok_ops = {"tiktok", handle,       is_create,
+                                        throttle, server_error, norm_path};

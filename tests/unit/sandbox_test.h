@@ -48,7 +48,8 @@ static inline json_t *sbt_req(const char *method, const char *url, const char *c
         snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
         h = curl_slist_append(h, ct);
     }
-    for (size_t i = 0; headers && headers[i]; i++) h = curl_slist_append(h, headers[i]);
+    for (size_t i = 0; headers && headers[i]; i++)
+        h = curl_slist_append(h, headers[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
@@ -149,9 +150,9 @@ static inline void sbt_escape(const char *s, char *out, size_t n)
 /* A minimal valid PNG header (enough for the magic and size checks): 64×48. */
 static inline size_t sbt_png(unsigned char *out)
 {
-    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-                                        'I',  'H', 'D', 'R', 0,    0,    0,    64,   0, 0, 0, 48,
-                                        8,    2,   0,   0,   0,    0,    0,    0,    0};
+    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0,  0, 0,
+                                        13,   'I', 'H', 'D', 'R',  0,    0,    0,    64, 0, 0,
+                                        0,    48,  8,   2,   0,    0,    0,    0,    0,  0, 0};
     memcpy(out, png, sizeof png);
     return sizeof png;
 }
@@ -183,8 +184,8 @@ static char sbt_push_body[64][4096], sbt_push_auth[64][128];
 static int sbt_push_n;
 
 static inline enum MHD_Result sbt_push_rx(void *cls, struct MHD_Connection *c, const char *url,
-                                          const char *method, const char *version,
-                                          const char *data, size_t *size, void **ctx)
+                                          const char *method, const char *version, const char *data,
+                                          size_t *size, void **ctx)
 {
     (void)cls, (void)url, (void)method, (void)version;
     if (!*ctx) {

@@ -29,11 +29,13 @@ static json_t *call(const char *method, const char *api, const char *token, cons
     all[n++] = (cx_param){"timestamp", ts};
     all[n++] = (cx_param){"sign_method", "sha256"};
     if (token) all[n++] = (cx_param){"access_token", token};
-    for (size_t i = 0; i < nbiz; i++) all[n++] = biz[i];
+    for (size_t i = 0; i < nbiz; i++)
+        all[n++] = biz[i];
     assert_int_equal(cx_lazada_sign(SECRET, api, all, n, sign), 0);
     if (mode == SIGN_BAD) sign[3] = sign[3] == 'A' ? 'B' : 'A';
     if (mode == SIGN_LOWER)
-        for (char *p = sign; *p; p++) *p = (char)tolower((unsigned char)*p);
+        for (char *p = sign; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
     cs_buf q, body;
     cs_buf_init(&q, 1 << 20);
     cs_buf_init(&body, 1 << 20);
@@ -196,13 +198,14 @@ static json_t *create(const shop *s, const char *cat, const char *name, const ch
                       const char *extra_attrs, const char *image, sbt_resp *r)
 {
     char payload[2048];
-    snprintf(payload, sizeof payload,
-             "{\"Request\":{\"Product\":{\"PrimaryCategory\":\"%s\",\"Images\":{\"Image\":[\"%s\"]},"
-             "\"Attributes\":{\"name\":\"%s\",\"description\":\"Đặc sản Thanh Hóa\"%s},"
-             "\"Skus\":{\"Sku\":[{\"SellerSku\":\"%s\",\"price\":\"85000\",\"quantity\":20,"
-             "\"package_weight\":\"0.5\",\"package_length\":\"20\",\"package_width\":\"10\","
-             "\"package_height\":\"5\"}]}}}}",
-             cat, image, name, extra_attrs, sku);
+    snprintf(
+        payload, sizeof payload,
+        "{\"Request\":{\"Product\":{\"PrimaryCategory\":\"%s\",\"Images\":{\"Image\":[\"%s\"]},"
+        "\"Attributes\":{\"name\":\"%s\",\"description\":\"Đặc sản Thanh Hóa\"%s},"
+        "\"Skus\":{\"Sku\":[{\"SellerSku\":\"%s\",\"price\":\"85000\",\"quantity\":20,"
+        "\"package_weight\":\"0.5\",\"package_length\":\"20\",\"package_width\":\"10\","
+        "\"package_height\":\"5\"}]}}}}",
+        cat, image, name, extra_attrs, sku);
     cx_param p = {"payload", payload};
     return call("POST", "/product/create", s->access, &p, 1, 0, SIGN_OK, r);
 }
@@ -214,7 +217,8 @@ static void test_create_validation(void **state)
     authorise("hh3", &s);
     migrate(&s);
     sbt_resp r;
-    json_t *j = create(&s, "999", "Nem chua Thanh Hóa", "CS-1", ",\"brand\":\"No Brand\"", hosted, &r);
+    json_t *j =
+        create(&s, "999", "Nem chua Thanh Hóa", "CS-1", ",\"brand\":\"No Brand\"", hosted, &r);
     assert_error(j, &r, "E201");
     assert_string_equal(sbt_str(json_array_get(json_object_get(j, "detail"), 0), "field"),
                         "PrimaryCategory");
@@ -242,9 +246,8 @@ static void test_create_validation(void **state)
     json_decref(j);
     sbt_free(&r);
     json_t *st = cx_sandbox_stats(sb);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "lazada"),
-                                                        "items_total")),
-                     0);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(st, "lazada"), "items_total")), 0);
     json_decref(st);
 }
 
@@ -299,9 +302,8 @@ static void test_create_lookup_qc_push(void **state)
     /* products/get with sku_seller_list finds exactly the listed SKUs */
     cx_param p[2] = {{"filter", "live"}, {"sku_seller_list", "[\"CS-10\",\"CS-11\"]"}};
     j = call("GET", "/products/get", s.access, p, 2, 0, SIGN_OK, &r);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "data"),
-                                                        "total_products")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "data"), "total_products")), 1);
     json_decref(j);
     sbt_free(&r);
     /* QC pushes: signed with HMAC(app_secret, app_key + body) */

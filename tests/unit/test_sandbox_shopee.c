@@ -80,8 +80,8 @@ static void upload(void)
     sbt_resp r;
     json_t *j = sbt_req("POST", url, NULL, NULL, 0, NULL, m, 0, &r);
     assert_int_equal(r.status, 200);
-    const char *id = sbt_str(json_object_get(json_object_get(j, "response"), "image_info"),
-                             "image_id");
+    const char *id =
+        sbt_str(json_object_get(json_object_get(j, "response"), "image_info"), "image_id");
     assert_non_null(id);
     snprintf(image_id, sizeof image_id, "%s", id);
     json_decref(j);
@@ -106,7 +106,9 @@ static json_t *add_item(const shop *s, const char *name, const char *sku, long c
     return sbt_post_json(url, body, r);
 }
 
-#define ORIGIN "[{\"attribute_id\":100037,\"attribute_value_list\":[{\"value_id\":0,\"original_value_name\":\"Việt Nam\"}]}]"
+#define ORIGIN                                                                                     \
+    "[{\"attribute_id\":100037,\"attribute_value_list\":[{\"value_id\":0,\"original_value_name\":" \
+    "\"Việt Nam\"}]}]"
 
 static int reset(void **state)
 {
@@ -174,8 +176,7 @@ static void test_approve_page_when_not_auto(void **state)
     char form[512], u2[256];
     snprintf(form, sizeof form, "redirect=%s&decision=approve&shop_id=777", enc);
     snprintf(u2, sizeof u2, "%s/api/v2/shop/auth_partner/approve", base);
-    sbt_req("POST", u2, "application/x-www-form-urlencoded", form, strlen(form), NULL, NULL, 0,
-            &r);
+    sbt_req("POST", u2, "application/x-www-form-urlencoded", form, strlen(form), NULL, NULL, 0, &r);
     assert_int_equal(r.status, 302);
     assert_non_null(strstr(r.location, "&shop_id=777"));
     assert_non_null(strstr(r.location, "?state=x&code="));
@@ -330,9 +331,8 @@ static void test_add_item_validation(void **state)
         sbt_free(&r);
     }
     json_t *st = cx_sandbox_stats(sb);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "shopee"),
-                                                        "items_total")),
-                     0);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(st, "shopee"), "items_total")), 0);
     json_decref(st);
 }
 
@@ -388,9 +388,8 @@ static void test_create_lookup_review(void **state)
     url_of(url, sizeof url, "/api/v2/product/search_item", s.access, s.id, 0,
            "&offset=0&page_size=10&item_sku=CS-4", 0);
     j = sbt_get(url, &r);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "response"),
-                                                        "total_count")),
-                     2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "response"), "total_count")), 2);
     json_decref(j);
     sbt_free(&r);
     /* the documented simple look-up: get_item_base_info?item_sku= (exact) */
@@ -452,9 +451,8 @@ static void test_rate_limit(void **state)
     json_decref(j);
     sbt_free(&r);
     json_t *st = cx_sandbox_stats(sb);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "shopee"),
-                                                        "throttled")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(st, "shopee"), "throttled")), 1);
     json_decref(st);
 }
 

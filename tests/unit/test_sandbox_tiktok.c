@@ -27,7 +27,8 @@ static json_t *call(const char *method, const char *path, const char *token, con
     size_t n = 0;
     all[n++] = (cx_param){"app_key", APP_KEY};
     all[n++] = (cx_param){"timestamp", ts};
-    for (size_t i = 0; i < nq; i++) all[n++] = q[i];
+    for (size_t i = 0; i < nq; i++)
+        all[n++] = q[i];
     assert_int_equal(cx_tiktok_sign(SECRET, path, all, n, body, body ? strlen(body) : 0, sign), 0);
     if (bad) sign[0] = sign[0] == 'a' ? 'b' : 'a';
     cs_buf u;
@@ -77,9 +78,9 @@ static void authorise(const char *state, shop *s)
     sbt_free(&r);
     j = call("GET", "/authorization/202309/shops", s->access, NULL, 0, NULL, 0, 0, &r);
     assert_int_equal(code_of(j), 0);
-    snprintf(s->cipher, sizeof s->cipher, "%s",
-             sbt_str(json_array_get(json_object_get(json_object_get(j, "data"), "shops"), 0),
-                     "cipher"));
+    snprintf(
+        s->cipher, sizeof s->cipher, "%s",
+        sbt_str(json_array_get(json_object_get(json_object_get(j, "data"), "shops"), 0), "cipher"));
     assert_int_equal(strncmp(s->cipher, "GCP_", 4), 0);
     json_decref(j);
     sbt_free(&r);
@@ -139,16 +140,16 @@ static void test_gateway_errors(void **state)
     json_decref(j);
     sbt_free(&r);
     /* a product call without the shop cipher */
-    j = call("POST", "/product/202309/products/search", s.access,
-             (cx_param[]){{"page_size", "10"}}, 1, "{}", 0, 0, &r);
+    j = call("POST", "/product/202309/products/search", s.access, (cx_param[]){{"page_size", "10"}},
+             1, "{}", 0, 0, &r);
     assert_int_equal(code_of(j), 36009004);
     json_decref(j);
     sbt_free(&r);
     /* the JSON body is signed: sending another body than the signed one fails */
     char ts[32], sign[65], url[1024], hdr[128];
     snprintf(ts, sizeof ts, "%lld", sbt_now());
-    cx_param p[4] = {{"app_key", APP_KEY}, {"timestamp", ts}, {"page_size", "10"},
-                     {"shop_cipher", s.cipher}};
+    cx_param p[4] = {
+        {"app_key", APP_KEY}, {"timestamp", ts}, {"page_size", "10"}, {"shop_cipher", s.cipher}};
     cx_tiktok_sign(SECRET, "/product/202309/products/search", p, 4, "{}", 2, sign);
     snprintf(url, sizeof url,
              "%s/product/202309/products/search?app_key=%s&timestamp=%s&page_size=10&"
@@ -212,13 +213,14 @@ static json_t *create(const shop *s, const char *cat, const char *title, const c
                       const char *attrs, const char *image, sbt_resp *r)
 {
     char body[2048];
-    snprintf(body, sizeof body,
-             "{\"title\":\"%s\",\"description\":\"<p>Đặc sản Thanh Hóa</p>\",\"category_id\":\"%s\","
-             "\"main_images\":[{\"uri\":\"%s\"}],\"skus\":[{\"seller_sku\":\"%s\",\"price\":"
-             "{\"amount\":\"85000\",\"currency\":\"VND\"},\"inventory\":[{\"quantity\":20}]}],"
-             "\"package_weight\":{\"value\":\"0.5\",\"unit\":\"KILOGRAM\"},"
-             "\"product_attributes\":%s}",
-             title, cat, image, sku, attrs);
+    snprintf(
+        body, sizeof body,
+        "{\"title\":\"%s\",\"description\":\"<p>Đặc sản Thanh Hóa</p>\",\"category_id\":\"%s\","
+        "\"main_images\":[{\"uri\":\"%s\"}],\"skus\":[{\"seller_sku\":\"%s\",\"price\":"
+        "{\"amount\":\"85000\",\"currency\":\"VND\"},\"inventory\":[{\"quantity\":20}]}],"
+        "\"package_weight\":{\"value\":\"0.5\",\"unit\":\"KILOGRAM\"},"
+        "\"product_attributes\":%s}",
+        title, cat, image, sku, attrs);
     return call("POST", "/product/202309/products", s->access,
                 (cx_param[]){{"shop_cipher", s->cipher}}, 1, body, 0, 0, r);
 }
@@ -231,9 +233,10 @@ static const char *status_of(const shop *s, const char *id)
     char path[128];
     snprintf(path, sizeof path, "/product/202309/products/%s", id);
     sbt_resp r;
-    json_t *j = call("GET", path, s->access, (cx_param[]){{"shop_cipher", s->cipher}}, 1, NULL, 0,
-                     0, &r);
-    snprintf(st, sizeof st, "%s", code_of(j) ? "(error)" : sbt_str(json_object_get(j, "data"), "status"));
+    json_t *j =
+        call("GET", path, s->access, (cx_param[]){{"shop_cipher", s->cipher}}, 1, NULL, 0, 0, &r);
+    snprintf(st, sizeof st, "%s",
+             code_of(j) ? "(error)" : sbt_str(json_object_get(j, "data"), "status"));
     json_decref(j);
     sbt_free(&r);
     return st;
