@@ -1597,10 +1597,15 @@ int cmd_sandbox(int argc, char **argv)
     cx_sb_base_url(sb, CX_SB_LAZADA, la, sizeof la);
     snprintf(pm, sizeof pm, "%s/postmart", u[CX_SB_ASSISTED]);
     snprintf(vs, sizeof vs, "%s/voso", u[CX_SB_ASSISTED]);
-    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "shopee", u[CX_SB_SHOPEE],
-                          "lazada", u[CX_SB_LAZADA], "lazada_auth", la, "tiktok", u[CX_SB_TIKTOK],
-                          "tiktok_auth", u[CX_SB_TIKTOK], "assisted", u[CX_SB_ASSISTED], "postmart",
-                          pm, "voso", vs, "admin", u[CX_SB_SHOPEE]);
+    /* The test credentials the simulators accept, so a script can configure the service. */
+    json_t *j = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:{s:I,s:s},s:{s:s,s:s},s:{s:s,s:s}}}", "shopee",
+        u[CX_SB_SHOPEE], "lazada", u[CX_SB_LAZADA], "lazada_auth", la, "tiktok", u[CX_SB_TIKTOK],
+        "tiktok_auth", u[CX_SB_TIKTOK], "assisted", u[CX_SB_ASSISTED], "postmart", pm, "voso", vs,
+        "admin", u[CX_SB_SHOPEE], "credentials", "shopee", "partner_id",
+        (json_int_t)o.shopee_partner_id, "partner_key", o.shopee_partner_key, "lazada", "app_key",
+        o.lazada_app_key, "app_secret", o.lazada_app_secret, "tiktok", "app_key", o.tiktok_app_key,
+        "app_secret", o.tiktok_app_secret);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (s) {
