@@ -432,6 +432,26 @@ static void test_create_lookup_review(void **state)
     assert_string_equal(base_status(&s, bad, st, sizeof st), "NORMAL");
 }
 
+static void test_review_delay_elapses(void **state)
+{
+    (void)state;
+    /* With no delay the review is due at once: the answer says REVIEWING, the next look says
+     * NORMAL without any forcing. */
+    json_decref(sbt_admin(base, "config", "{\"review_delay_ms\":0}"));
+    shop s;
+    authorise("h8", &s);
+    upload();
+    sbt_resp r;
+    json_t *j = add_item(&s, "Chè lam Phủ Quảng hộp 500g", "CS-88", 100791, "[]", image_id, 1, &r);
+    assert_string_equal(sbt_str(json_object_get(j, "response"), "item_status"), "REVIEWING");
+    long long id = item_of(j);
+    json_decref(j);
+    sbt_free(&r);
+    char st[32];
+    assert_string_equal(base_status(&s, id, st, sizeof st), "NORMAL");
+    json_decref(sbt_admin(base, "config", "{\"review_delay_ms\":3600000}"));
+}
+
 static void test_rate_limit(void **state)
 {
     (void)state;
@@ -522,6 +542,7 @@ int main(void)
         cmocka_unit_test_setup(test_upload_rejects_non_images, reset),
         cmocka_unit_test_setup(test_add_item_validation, reset),
         cmocka_unit_test_setup(test_create_lookup_review, reset),
+        cmocka_unit_test_setup(test_review_delay_elapses, reset),
         cmocka_unit_test_setup(test_rate_limit, reset),
         cmocka_unit_test_setup(test_push_on_ban_is_signed, reset),
     };
