@@ -40,7 +40,8 @@ void sheet_utf8_cut(char *s)
 {
     size_t n = strlen(s);
     size_t i = n;
-    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) i--;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
     if (i == 0) return;
     unsigned char lead = (unsigned char)s[i - 1];
     size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
@@ -171,7 +172,8 @@ int sheet_b_cell_off(sheet *s, unsigned col, size_t off, cs_error *err)
         return sheet_limit(err, "Dòng %u có giá trị ở cột thứ %u, vượt giới hạn %u cột",
                            s->cur_row_no, col + 1, s->lim.max_cols);
     }
-    if (col < s->cur_n) return cs_error_set(err, CS_E_IMPORT_FORMAT, "ô lặp lại ở dòng %u", s->cur_row_no);
+    if (col < s->cur_n)
+        return cs_error_set(err, CS_E_IMPORT_FORMAT, "ô lặp lại ở dòng %u", s->cur_row_no);
     if (blank && off == 0) return 0; /* gaps are filled when a later cell comes */
     while (s->cur_n < col) {
         if (push_cell(s, 0, err)) return -1;
@@ -287,9 +289,12 @@ static char detect_sep(const char *p, size_t n)
         char c = p[i];
         if (c == '"') quoted = !quoted;
         if (quoted) continue;
-        if (c == ',') cnt[0]++;
-        else if (c == ';') cnt[1]++;
-        else if (c == '\t') cnt[2]++;
+        if (c == ',')
+            cnt[0]++;
+        else if (c == ';')
+            cnt[1]++;
+        else if (c == '\t')
+            cnt[2]++;
         else if (c == '\n' || c == '\r') {
             if (cnt[0] + cnt[1] + cnt[2] > 0) break;
             lines++;
@@ -362,7 +367,8 @@ static int read_csv(sheet *s, const char *p, size_t n, cs_error *err)
     s->sep = sep;
 
     struct csv_parser cp;
-    if (csv_init(&cp, CSV_REPALL_NL | CSV_APPEND_NULL) != 0) return cs_error_set(err, CS_E_NOMEM, NULL);
+    if (csv_init(&cp, CSV_REPALL_NL | CSV_APPEND_NULL) != 0)
+        return cs_error_set(err, CS_E_NOMEM, NULL);
     csv_set_realloc_func(&cp, cs_realloc);
     csv_set_free_func(&cp, cs_free);
     csv_set_delim(&cp, (unsigned char)sep);
@@ -410,7 +416,8 @@ static int not_a_spreadsheet(const unsigned char *p, size_t n, cs_error *err)
         return cs_error_set(err, CS_E_IMPORT_XLS, "Excel 97-2003 (.xls) hoặc tệp có mật khẩu");
     size_t i = 0;
     if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) i = 3;
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
     if (starts_with_ci(p + i, n - i, "<html") || starts_with_ci(p + i, n - i, "<!doctype") ||
         starts_with_ci(p + i, n - i, "<table") || starts_with_ci(p + i, n - i, "<?xml"))
         return cs_error_set(err, CS_E_IMPORT_FORMAT,

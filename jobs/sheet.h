@@ -21,10 +21,10 @@ typedef enum sheet_encoding {
     SHEET_ENC_UTF8_BOM,
     SHEET_ENC_UTF16LE,
     SHEET_ENC_UTF16BE,
-    SHEET_ENC_CP1258,  /* Windows-1258 (Vietnamese ANSI code page); converted */
-    SHEET_ENC_TCVN3,   /* TCVN 5712 "ABC" / .VnTime fonts; refused */
-    SHEET_ENC_VNI,     /* VNI Windows / VNI-Times fonts; refused */
-    SHEET_ENC_UNKNOWN  /* not UTF-8, not confidently any of the above; refused */
+    SHEET_ENC_CP1258, /* Windows-1258 (Vietnamese ANSI code page); converted */
+    SHEET_ENC_TCVN3,  /* TCVN 5712 "ABC" / .VnTime fonts; refused */
+    SHEET_ENC_VNI,    /* VNI Windows / VNI-Times fonts; refused */
+    SHEET_ENC_UNKNOWN /* not UTF-8, not confidently any of the above; refused */
 } sheet_encoding;
 /* Stable lower-case name: "utf-8", "utf-8-bom", "utf-16le", "utf-16be", "windows-1258",
  * "tcvn3", "vni", "unknown". */
@@ -77,8 +77,7 @@ typedef struct sheet sheet; /* opaque; owns every cell string */
  *   CS_E_IMPORT_FORMAT  broken CSV quoting, broken zip/XML, not a spreadsheet (detail says)
  *   CS_E_IMPORT_EMPTY   no row with a value
  *   CS_E_NOMEM */
-int sheet_read(const void *data, size_t len, const sheet_limits *lim, sheet **out,
-               cs_error *err);
+int sheet_read(const void *data, size_t len, const sheet_limits *lim, sheet **out, cs_error *err);
 /* The same from a file (refuses files larger than lim->max_bytes before reading them). */
 int sheet_read_file(const char *path, const sheet_limits *lim, sheet **out, cs_error *err);
 void sheet_free(sheet *s);

@@ -24,8 +24,8 @@
 
 const char *sheet_encoding_name(sheet_encoding e)
 {
-    static const char *const names[] = {"utf-8", "utf-8-bom", "utf-16le", "utf-16be",
-                                        "windows-1258", "tcvn3", "vni", "unknown"};
+    static const char *const names[] = {"utf-8",        "utf-8-bom", "utf-16le", "utf-16be",
+                                        "windows-1258", "tcvn3",     "vni",      "unknown"};
     return (unsigned)e <= SHEET_ENC_UNKNOWN ? names[e] : "unknown";
 }
 
@@ -44,40 +44,58 @@ static uint32_t cp1252_at(unsigned b)
 static uint32_t cp1258_at(unsigned b)
 {
     switch (b) {
-    case 0x8A: case 0x8E: case 0x9A: case 0x9E: return 0;
-    case 0xC3: return 0x0102;
-    case 0xCC: return 0x0300;
-    case 0xD0: return 0x0110;
-    case 0xD2: return 0x0309;
-    case 0xD5: return 0x01A0;
-    case 0xDD: return 0x01AF;
-    case 0xDE: return 0x0303;
-    case 0xE3: return 0x0103;
-    case 0xEC: return 0x0301;
-    case 0xF0: return 0x0111;
-    case 0xF2: return 0x0323;
-    case 0xF5: return 0x01A1;
-    case 0xFD: return 0x01B0;
-    case 0xFE: return 0x20AB;
-    default: return cp1252_at(b);
+    case 0x8A:
+    case 0x8E:
+    case 0x9A:
+    case 0x9E:
+        return 0;
+    case 0xC3:
+        return 0x0102;
+    case 0xCC:
+        return 0x0300;
+    case 0xD0:
+        return 0x0110;
+    case 0xD2:
+        return 0x0309;
+    case 0xD5:
+        return 0x01A0;
+    case 0xDD:
+        return 0x01AF;
+    case 0xDE:
+        return 0x0303;
+    case 0xE3:
+        return 0x0103;
+    case 0xEC:
+        return 0x0301;
+    case 0xF0:
+        return 0x0111;
+    case 0xF2:
+        return 0x0323;
+    case 0xF5:
+        return 0x01A1;
+    case 0xFD:
+        return 0x01B0;
+    case 0xFE:
+        return 0x20AB;
+    default:
+        return cp1252_at(b);
     }
 }
 
 /* TCVN 5712 (VN1, a superset of the "ABC" TCVN3 font encoding: lower-case letters at
  * 0xA1..0xFF, ABC leaves 0x80..0x9F and a few upper-case slots unused). */
 static const uint16_t tcvn_hi[128] = {
-    0x00C0, 0x1EA2, 0x00C3, 0x00C1, 0x1EA0, 0x1EB6, 0x1EAC, 0x00C8, 0x1EBA, 0x1EBC, 0x00C9,
-    0x1EB8, 0x1EC6, 0x00CC, 0x1EC8, 0x0128, 0x00CD, 0x1ECA, 0x00D2, 0x1ECE, 0x00D5, 0x00D3,
-    0x1ECC, 0x1ED8, 0x1EDC, 0x1EDE, 0x1EE0, 0x1EDA, 0x1EE2, 0x00D9, 0x1EE6, 0x0168, 0x00A0,
-    0x0102, 0x00C2, 0x00CA, 0x00D4, 0x01A0, 0x01AF, 0x0110, 0x0103, 0x00E2, 0x00EA, 0x00F4,
-    0x01A1, 0x01B0, 0x0111, 0x1EB0, 0x0300, 0x0309, 0x0303, 0x0301, 0x0323, 0x00E0, 0x1EA3,
-    0x00E3, 0x00E1, 0x1EA1, 0x1EB2, 0x1EB1, 0x1EB3, 0x1EB5, 0x1EAF, 0x1EB4, 0x1EAE, 0x1EA6,
-    0x1EA8, 0x1EAA, 0x1EA4, 0x1EC0, 0x1EB7, 0x1EA7, 0x1EA9, 0x1EAB, 0x1EA5, 0x1EAD, 0x00E8,
-    0x1EC2, 0x1EBB, 0x1EBD, 0x00E9, 0x1EB9, 0x1EC1, 0x1EC3, 0x1EC5, 0x1EBF, 0x1EC7, 0x00EC,
-    0x1EC9, 0x1EC4, 0x1EBE, 0x1ED2, 0x0129, 0x00ED, 0x1ECB, 0x00F2, 0x1ED4, 0x1ECF, 0x00F5,
-    0x00F3, 0x1ECD, 0x1ED3, 0x1ED5, 0x1ED7, 0x1ED1, 0x1ED9, 0x1EDD, 0x1EDF, 0x1EE1, 0x1EDB,
-    0x1EE3, 0x00F9, 0x1ED6, 0x1EE7, 0x0169, 0x00FA, 0x1EE5, 0x1EEB, 0x1EED, 0x1EEF, 0x1EE9,
-    0x1EF1, 0x1EF3, 0x1EF7, 0x1EF9, 0x00FD, 0x1EF5, 0x1ED0};
+    0x00C0, 0x1EA2, 0x00C3, 0x00C1, 0x1EA0, 0x1EB6, 0x1EAC, 0x00C8, 0x1EBA, 0x1EBC, 0x00C9, 0x1EB8,
+    0x1EC6, 0x00CC, 0x1EC8, 0x0128, 0x00CD, 0x1ECA, 0x00D2, 0x1ECE, 0x00D5, 0x00D3, 0x1ECC, 0x1ED8,
+    0x1EDC, 0x1EDE, 0x1EE0, 0x1EDA, 0x1EE2, 0x00D9, 0x1EE6, 0x0168, 0x00A0, 0x0102, 0x00C2, 0x00CA,
+    0x00D4, 0x01A0, 0x01AF, 0x0110, 0x0103, 0x00E2, 0x00EA, 0x00F4, 0x01A1, 0x01B0, 0x0111, 0x1EB0,
+    0x0300, 0x0309, 0x0303, 0x0301, 0x0323, 0x00E0, 0x1EA3, 0x00E3, 0x00E1, 0x1EA1, 0x1EB2, 0x1EB1,
+    0x1EB3, 0x1EB5, 0x1EAF, 0x1EB4, 0x1EAE, 0x1EA6, 0x1EA8, 0x1EAA, 0x1EA4, 0x1EC0, 0x1EB7, 0x1EA7,
+    0x1EA9, 0x1EAB, 0x1EA5, 0x1EAD, 0x00E8, 0x1EC2, 0x1EBB, 0x1EBD, 0x00E9, 0x1EB9, 0x1EC1, 0x1EC3,
+    0x1EC5, 0x1EBF, 0x1EC7, 0x00EC, 0x1EC9, 0x1EC4, 0x1EBE, 0x1ED2, 0x0129, 0x00ED, 0x1ECB, 0x00F2,
+    0x1ED4, 0x1ECF, 0x00F5, 0x00F3, 0x1ECD, 0x1ED3, 0x1ED5, 0x1ED7, 0x1ED1, 0x1ED9, 0x1EDD, 0x1EDF,
+    0x1EE1, 0x1EDB, 0x1EE3, 0x00F9, 0x1ED6, 0x1EE7, 0x0169, 0x00FA, 0x1EE5, 0x1EEB, 0x1EED, 0x1EEF,
+    0x1EE9, 0x1EF1, 0x1EF3, 0x1EF7, 0x1EF9, 0x00FD, 0x1EF5, 0x1ED0};
 
 /* ---- character classes --------------------------------------------------------------------- */
 
@@ -98,12 +116,18 @@ static int is_vowel_base(int b)
 static int tone_of_mark(uint32_t cp)
 {
     switch (cp) {
-    case 0x0300: return T_GRAVE;
-    case 0x0301: return T_ACUTE;
-    case 0x0303: return T_TILDE;
-    case 0x0309: return T_HOOK;
-    case 0x0323: return T_DOT;
-    default: return T_NONE;
+    case 0x0300:
+        return T_GRAVE;
+    case 0x0301:
+        return T_ACUTE;
+    case 0x0303:
+        return T_TILDE;
+    case 0x0309:
+        return T_HOOK;
+    case 0x0323:
+        return T_DOT;
+    default:
+        return T_NONE;
     }
 }
 
@@ -150,16 +174,22 @@ static vu classify_cp(uint32_t cp)
     }
     utf8proc_int32_t d[4];
     int last = 0;
-    utf8proc_ssize_t nd = utf8proc_decompose_char((utf8proc_int32_t)cp, d, 4, UTF8PROC_DECOMPOSE, &last);
+    utf8proc_ssize_t nd =
+        utf8proc_decompose_char((utf8proc_int32_t)cp, d, 4, UTF8PROC_DECOMPOSE, &last);
     if (nd >= 2 && d[0] < 0x80 && ((d[0] | 0x20) >= 'a' && (d[0] | 0x20) <= 'z')) {
         int base = d[0] | 0x20, mod = M_NONE, tone = T_NONE, ok = is_vowel_base(base);
         for (utf8proc_ssize_t i = 1; i < nd && ok; i++) {
             int tt = tone_of_mark((uint32_t)d[i]);
-            if (tt && !tone) tone = tt;
-            else if (d[i] == 0x0302 && !mod && (base == 'a' || base == 'e' || base == 'o')) mod = M_CIRC;
-            else if (d[i] == 0x0306 && !mod && base == 'a') mod = M_BREVE;
-            else if (d[i] == 0x031B && !mod && (base == 'o' || base == 'u')) mod = M_HORN;
-            else ok = 0;
+            if (tt && !tone)
+                tone = tt;
+            else if (d[i] == 0x0302 && !mod && (base == 'a' || base == 'e' || base == 'o'))
+                mod = M_CIRC;
+            else if (d[i] == 0x0306 && !mod && base == 'a')
+                mod = M_BREVE;
+            else if (d[i] == 0x031B && !mod && (base == 'o' || base == 'u'))
+                mod = M_HORN;
+            else
+                ok = 0;
         }
         if (ok) {
             u.kind = K_VN;
@@ -173,9 +203,12 @@ static vu classify_cp(uint32_t cp)
         return u;
     }
     utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)cp);
-    if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) u.kind = K_FOREIGN;
-    else if (cat == UTF8PROC_CATEGORY_ZS) u.kind = K_SPACE;
-    else u.kind = K_SYMBOL;
+    if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO)
+        u.kind = K_FOREIGN;
+    else if (cat == UTF8PROC_CATEGORY_ZS)
+        u.kind = K_SPACE;
+    else
+        u.kind = K_SYMBOL;
     return u;
 }
 
@@ -207,12 +240,15 @@ static int vni_diacritic(unsigned b, int *mod, int *tone)
     static const struct {
         unsigned char lo, up, mod, tone;
     } t[] = {
-        {0xF9, 0xD9, M_NONE, T_ACUTE}, {0xF8, 0xD8, M_NONE, T_GRAVE}, {0xFB, 0xDB, M_NONE, T_HOOK},
-        {0xF5, 0xD5, M_NONE, T_TILDE}, {0xEF, 0xCF, M_NONE, T_DOT},   {0xE2, 0xC2, M_CIRC, T_NONE},
-        {0xE1, 0xC1, M_CIRC, T_ACUTE}, {0xE0, 0xC0, M_CIRC, T_GRAVE}, {0xE5, 0xC5, M_CIRC, T_HOOK},
-        {0xE3, 0xC3, M_CIRC, T_TILDE}, {0xE4, 0xC4, M_CIRC, T_DOT},   {0xEA, 0xCA, M_BREVE, T_NONE},
-        {0xE9, 0xC9, M_BREVE, T_ACUTE}, {0xE8, 0xC8, M_BREVE, T_GRAVE}, {0xFA, 0xDA, M_BREVE, T_HOOK},
-        {0xFC, 0xDC, M_BREVE, T_TILDE}, {0xEB, 0xCB, M_BREVE, T_DOT},
+        {0xF9, 0xD9, M_NONE, T_ACUTE},  {0xF8, 0xD8, M_NONE, T_GRAVE},
+        {0xFB, 0xDB, M_NONE, T_HOOK},   {0xF5, 0xD5, M_NONE, T_TILDE},
+        {0xEF, 0xCF, M_NONE, T_DOT},    {0xE2, 0xC2, M_CIRC, T_NONE},
+        {0xE1, 0xC1, M_CIRC, T_ACUTE},  {0xE0, 0xC0, M_CIRC, T_GRAVE},
+        {0xE5, 0xC5, M_CIRC, T_HOOK},   {0xE3, 0xC3, M_CIRC, T_TILDE},
+        {0xE4, 0xC4, M_CIRC, T_DOT},    {0xEA, 0xCA, M_BREVE, T_NONE},
+        {0xE9, 0xC9, M_BREVE, T_ACUTE}, {0xE8, 0xC8, M_BREVE, T_GRAVE},
+        {0xFA, 0xDA, M_BREVE, T_HOOK},  {0xFC, 0xDC, M_BREVE, T_TILDE},
+        {0xEB, 0xCB, M_BREVE, T_DOT},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
         if (b == t[k].lo || b == t[k].up) {
@@ -229,16 +265,20 @@ static int vni_single(unsigned b, vu *u)
     static const struct {
         unsigned char lo, up, base, mod, tone;
     } t[] = {
-        {0xED, 0xCD, 'i', M_NONE, T_ACUTE}, {0xEC, 0xCC, 'i', M_NONE, T_GRAVE},
-        {0xE6, 0xC6, 'i', M_NONE, T_HOOK},  {0xF3, 0xD3, 'i', M_NONE, T_TILDE},
-        {0xF2, 0xD2, 'i', M_NONE, T_DOT},   {0xEE, 0xCE, 'y', M_NONE, T_DOT},
+        {0xED, 0xCD, 'i', M_NONE, T_ACUTE},  {0xEC, 0xCC, 'i', M_NONE, T_GRAVE},
+        {0xE6, 0xC6, 'i', M_NONE, T_HOOK},   {0xF3, 0xD3, 'i', M_NONE, T_TILDE},
+        {0xF2, 0xD2, 'i', M_NONE, T_DOT},    {0xEE, 0xCE, 'y', M_NONE, T_DOT},
         {0xF1, 0xD1, 'd', M_STROKE, T_NONE}, {0xF4, 0xD4, 'o', M_HORN, T_NONE},
         {0xF6, 0xD6, 'u', M_HORN, T_NONE},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
         if (b == t[k].lo || b == t[k].up) {
-            *u = (vu){.kind = K_VN, .base = t[k].base, .mod = t[k].mod, .tone = t[k].tone,
-                      .upper = b == t[k].up, .high = 1};
+            *u = (vu){.kind = K_VN,
+                      .base = t[k].base,
+                      .mod = t[k].mod,
+                      .tone = t[k].tone,
+                      .upper = b == t[k].up,
+                      .high = 1};
             return 1;
         }
     return 0;
@@ -253,7 +293,8 @@ static size_t dec_vni(const unsigned char *p, size_t n, size_t i, vu *u)
         if (u->kind == K_LETTER && is_vowel_base(u->base) && u->base != 'i' && i + 1 < n &&
             vni_diacritic(p[i + 1], &mod, &tone)) {
             int base = u->base;
-            int fits = mod == M_NONE || (mod == M_CIRC && (base == 'a' || base == 'e' || base == 'o')) ||
+            int fits = mod == M_NONE ||
+                       (mod == M_CIRC && (base == 'a' || base == 'e' || base == 'o')) ||
                        (mod == M_BREVE && base == 'a');
             if (fits) {
                 u->kind = K_VN;
@@ -266,7 +307,8 @@ static size_t dec_vni(const unsigned char *p, size_t n, size_t i, vu *u)
         return 1;
     }
     if (vni_single(b, u)) {
-        if (u->mod == M_HORN && i + 1 < n && vni_diacritic(p[i + 1], &mod, &tone) && mod == M_NONE) {
+        if (u->mod == M_HORN && i + 1 < n && vni_diacritic(p[i + 1], &mod, &tone) &&
+            mod == M_NONE) {
             u->tone = (uint8_t)tone;
             return 2;
         }
@@ -291,13 +333,20 @@ enum { V_A, V_AW, V_AA, V_E, V_EE, V_I, V_O, V_OO, V_OW, V_U, V_UW, V_Y, V__N };
 static int vowel_id(const vu *u)
 {
     switch (u->base) {
-    case 'a': return u->mod == M_BREVE ? V_AW : u->mod == M_CIRC ? V_AA : V_A;
-    case 'e': return u->mod == M_CIRC ? V_EE : V_E;
-    case 'i': return V_I;
-    case 'o': return u->mod == M_CIRC ? V_OO : u->mod == M_HORN ? V_OW : V_O;
-    case 'u': return u->mod == M_HORN ? V_UW : V_U;
-    case 'y': return V_Y;
-    default: return -1;
+    case 'a':
+        return u->mod == M_BREVE ? V_AW : u->mod == M_CIRC ? V_AA : V_A;
+    case 'e':
+        return u->mod == M_CIRC ? V_EE : V_E;
+    case 'i':
+        return V_I;
+    case 'o':
+        return u->mod == M_CIRC ? V_OO : u->mod == M_HORN ? V_OW : V_O;
+    case 'u':
+        return u->mod == M_HORN ? V_UW : V_U;
+    case 'y':
+        return V_Y;
+    default:
+        return -1;
     }
 }
 
@@ -344,6 +393,9 @@ static long score_unit(const vu *prev, const vu *cur, const vu *next)
             if (!pair_ok(vowel_id(prev), vowel_id(cur))) return -4;
             if (prev->tone && cur->tone) return -4;
         }
+        /* a syllable ends in a vowel or c, ch, m, n, ng, nh, p, t: "ỹr", "ửl" never happen */
+        if (is_vowel(cur) && next->kind == K_LETTER && strchr("bdfjklqrsvwxz", next->base))
+            return -4;
         return is_letter(prev) || is_letter(next) ? 2 : 1;
     }
     case K_MARK:
@@ -404,7 +456,9 @@ sheet_encoding sheet_guess_legacy(const void *data, size_t len, sheet_enc_guess 
         e = SHEET_ENC_CP1258;
     else if (legacy > 0 && legacy > s1)
         e = s2 >= s3 ? SHEET_ENC_TCVN3 : SHEET_ENC_VNI;
-    if (g) *g = (sheet_enc_guess){.enc = e, .score_cp = s1, .score_tcvn3 = s2, .score_vni = s3, .units = u1};
+    if (g)
+        *g = (sheet_enc_guess){
+            .enc = e, .score_cp = s1, .score_tcvn3 = s2, .score_vni = s3, .units = u1};
     return e;
 }
 
@@ -419,10 +473,14 @@ static long utf8_next(const unsigned char *p, size_t len, size_t *n)
     }
     size_t k;
     uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF) k = 2, cp = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) k = 3, cp = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) k = 4, cp = c & 0x07, min = 0x10000;
-    else return -1;
+    if (c >= 0xC2 && c <= 0xDF)
+        k = 2, cp = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        k = 3, cp = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        k = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return -1;
     if (len < k) return -1;
     for (size_t i = 1; i < k; i++) {
         if ((p[i] & 0xC0) != 0x80) return -1;
@@ -471,15 +529,16 @@ static unsigned char *as_cp1252(const unsigned char *p, size_t len, size_t *outl
     if (!high) return NULL;
     unsigned char *b = cs_malloc(n + 1);
     if (!b) return NULL;
-    for (i = 0, n = 0; i < len; i += k) b[n++] = (unsigned char)cp1252_byte((uint32_t)utf8_next(p + i, len - i, &k));
+    for (i = 0, n = 0; i < len; i += k)
+        b[n++] = (unsigned char)cp1252_byte((uint32_t)utf8_next(p + i, len - i, &k));
     b[n] = 0;
     *outlen = n;
     return b;
 }
 
 /* Scores of Unicode text read as itself versus as legacy-font bytes. */
-static sheet_encoding legacy_in_utf8(const unsigned char *p, size_t len, long min_gain, long min_score,
-                                     int need_negative, sheet_enc_guess *g)
+static sheet_encoding legacy_in_utf8(const unsigned char *p, size_t len, long min_gain,
+                                     long min_score, int need_negative, sheet_enc_guess *g)
 {
     size_t n = 0;
     unsigned char *b = as_cp1252(p, len, &n);
@@ -493,7 +552,9 @@ static sheet_encoding legacy_in_utf8(const unsigned char *p, size_t len, long mi
     sheet_encoding e = SHEET_ENC_UTF8;
     if (legacy >= min_score && legacy - s1 >= min_gain && (!need_negative || s1 < 0))
         e = s2 >= s3 ? SHEET_ENC_TCVN3 : SHEET_ENC_VNI;
-    if (g) *g = (sheet_enc_guess){.enc = e, .score_cp = s1, .score_tcvn3 = s2, .score_vni = s3, .units = u1};
+    if (g)
+        *g = (sheet_enc_guess){
+            .enc = e, .score_cp = s1, .score_tcvn3 = s2, .score_vni = s3, .units = u1};
     return e;
 }
 
@@ -538,11 +599,15 @@ sheet_encoding sheet_detect_encoding(const void *data, size_t len, sheet_enc_gue
         if (g) g->enc = e;
         return e;
     }
-    if (len >= 2 && p[0] == 0xFF && p[1] == 0xFE) e = SHEET_ENC_UTF16LE;
-    else if (len >= 2 && p[0] == 0xFE && p[1] == 0xFF) e = SHEET_ENC_UTF16BE;
+    if (len >= 2 && p[0] == 0xFF && p[1] == 0xFE)
+        e = SHEET_ENC_UTF16LE;
+    else if (len >= 2 && p[0] == 0xFE && p[1] == 0xFF)
+        e = SHEET_ENC_UTF16BE;
     else if ((e = utf16_without_bom(p, len)) == SHEET_ENC_UNKNOWN) {
-        if (utf8_valid(p, len)) e = legacy_in_utf8(p, len, 6, 4, 0, g);
-        else e = sheet_guess_legacy(p, len, g);
+        if (utf8_valid(p, len))
+            e = legacy_in_utf8(p, len, 6, 4, 0, g);
+        else
+            e = sheet_guess_legacy(p, len, g);
     }
     if (g) g->enc = e;
     return e;
@@ -558,15 +623,24 @@ static int iconv_all(const char *from, const unsigned char *p, size_t len, size_
     char *in = (char *)p;
     size_t inleft = len;
     char tmp[16384];
-    int rc = 0;
-    while (inleft > 0) {
+    int rc = 0, flushed = 0;
+    /* glibc's CP1258 holds back each base letter until it knows whether a tone mark follows:
+     * a last call with no input flushes it */
+    while (!flushed) {
         char *o = tmp;
         size_t oleft = sizeof tmp;
-        size_t r = iconv(cd, &in, &inleft, &o, &oleft);
+        size_t r;
+        if (inleft > 0) {
+            r = iconv(cd, &in, &inleft, &o, &oleft);
+        } else {
+            r = iconv(cd, NULL, NULL, &o, &oleft);
+            flushed = r != (size_t)-1;
+        }
         size_t made = sizeof tmp - oleft;
         if (made && cs_buf_append(out, tmp, made)) {
-            rc = out->len + made > max_out ? sheet_limit(err, "Tệp sau khi chuyển mã vượt %zu byte", max_out)
-                                           : cs_error_set(err, CS_E_NOMEM, NULL);
+            rc = out->len + made > max_out
+                     ? sheet_limit(err, "Tệp sau khi chuyển mã vượt %zu byte", max_out)
+                     : cs_error_set(err, CS_E_NOMEM, NULL);
             break;
         }
         if (r == (size_t)-1 && errno != E2BIG) {
@@ -592,7 +666,8 @@ int sheet_to_utf8(const void *data, size_t len, sheet_encoding enc, size_t max_o
     case SHEET_ENC_UTF8:
     case SHEET_ENC_UTF8_BOM: {
         size_t skip = len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0;
-        if (!utf8_valid(p + skip, len - skip)) return cs_error_set(err, CS_E_IMPORT_ENCODING, "UTF-8");
+        if (!utf8_valid(p + skip, len - skip))
+            return cs_error_set(err, CS_E_IMPORT_ENCODING, "UTF-8");
         if (cs_buf_append(&b, p + skip, len - skip))
             rc = len - skip > max_out ? sheet_limit(err, "Tệp vượt %zu byte", max_out)
                                       : cs_error_set(err, CS_E_NOMEM, NULL);
@@ -601,7 +676,10 @@ int sheet_to_utf8(const void *data, size_t len, sheet_encoding enc, size_t max_o
     case SHEET_ENC_UTF16LE:
     case SHEET_ENC_UTF16BE: {
         int le = enc == SHEET_ENC_UTF16LE;
-        size_t skip = len >= 2 && ((le && p[0] == 0xFF && p[1] == 0xFE) || (!le && p[0] == 0xFE && p[1] == 0xFF)) ? 2 : 0;
+        size_t skip = len >= 2 && ((le && p[0] == 0xFF && p[1] == 0xFE) ||
+                                   (!le && p[0] == 0xFE && p[1] == 0xFF))
+                          ? 2
+                          : 0;
         rc = iconv_all(le ? "UTF-16LE" : "UTF-16BE", p + skip, len - skip, max_out, &b, err);
         break;
     }
@@ -624,13 +702,14 @@ int sheet_to_utf8(const void *data, size_t len, sheet_encoding enc, size_t max_o
     /* NFC over the whole text (vn_text_clean would also fold the line breaks away; every cell
      * goes through it later anyway). utf8proc allocates with malloc: copy into our heap. */
     utf8proc_uint8_t *nfc = NULL;
-    utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)b.data, (utf8proc_ssize_t)b.len, &nfc,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)b.data, (utf8proc_ssize_t)b.len,
+                                      &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     cs_buf_free(&b);
     if (m < 0) {
         free(nfc);
-        return m == UTF8PROC_ERROR_NOMEM ? cs_error_set(err, CS_E_NOMEM, NULL)
-                                         : cs_error_set(err, CS_E_IMPORT_ENCODING, "%s", utf8proc_errmsg(m));
+        return m == UTF8PROC_ERROR_NOMEM
+                   ? cs_error_set(err, CS_E_NOMEM, NULL)
+                   : cs_error_set(err, CS_E_IMPORT_ENCODING, "%s", utf8proc_errmsg(m));
     }
     char *r = cs_malloc((size_t)m + 1);
     if (!r) {

@@ -16,7 +16,7 @@ struct sheet {
     char sep;
     int date1904; /* XLSX: serial dates count from 1904 (old Mac Excel) */
     sheet_limits lim;
-    cs_buf pool; /* every cell text, NUL-terminated; offset 0 is "" */
+    cs_buf pool;   /* every cell text, NUL-terminated; offset 0 is "" */
     size_t *cells; /* offsets into pool */
     size_t ncells, cap_cells;
     sheet_row_ *rows;
@@ -51,6 +51,10 @@ int sheet_blank(const char *p, size_t n);
 
 /* The XLSX reader (jobs/sheet_xlsx.c): fills s from a zip in memory. */
 int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *err);
+
+/* One CSV cell as the error files write it: quoted when needed, ="…" for digit strings Excel
+ * would mangle, a ' before formula-like text. 0 or -1 (buffer full / OOM). */
+int sheet_csv_cell(cs_buf *b, const char *v);
 
 /* ---- XLSX writing helpers (jobs/sheet_write.c), shared with the templates ------------------ */
 #include <xlsxwriter.h>

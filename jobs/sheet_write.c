@@ -23,7 +23,8 @@ int sheet_xw_open(sheet_xw *w, const char *path, cs_error *err)
     w->error = workbook_add_format(w->wb);
     w->error_header = workbook_add_format(w->wb);
     w->title = workbook_add_format(w->wb);
-    if (!w->header || !w->header_req || !w->text || !w->wrap || !w->error || !w->error_header || !w->title)
+    if (!w->header || !w->header_req || !w->text || !w->wrap || !w->error || !w->error_header ||
+        !w->title)
         return sheet_xw_fail(w, err, "add_format");
     lxw_format *hs[3] = {w->header, w->header_req, w->error_header};
     for (int i = 0; i < 3; i++) {
@@ -106,13 +107,14 @@ static int formula_like(const char *v)
     return v[0] == '-' && !(v[1] >= '0' && v[1] <= '9');
 }
 
-static int put_csv_cell(cs_buf *b, const char *v)
+int sheet_csv_cell(cs_buf *b, const char *v)
 {
     if (wants_excel_text(v)) return cs_buf_printf(b, "\"=\"\"%s\"\"\"", v);
     size_t n = strlen(v);
     int quote = n && (v[0] == ' ' || v[n - 1] == ' ');
     for (size_t i = 0; i < n && !quote; i++)
-        quote = v[i] == ',' || v[i] == ';' || v[i] == '"' || v[i] == '\r' || v[i] == '\n' || v[i] == '\t';
+        quote = v[i] == ',' || v[i] == ';' || v[i] == '"' || v[i] == '\r' || v[i] == '\n' ||
+                v[i] == '\t';
     int inj = formula_like(v);
     if (!quote && !inj) return cs_buf_append(b, v, n);
     if (cs_buf_putc(b, '"')) return -1;
@@ -126,8 +128,7 @@ static int put_csv_cell(cs_buf *b, const char *v)
 
 static int buf_fail(const cs_buf *b, cs_error *err)
 {
-    if (b->len + 4096 >= b->max)
-        return sheet_limit(err, "Tệp lỗi vượt %zu byte", b->max);
+    if (b->len + 4096 >= b->max) return sheet_limit(err, "Tệp lỗi vượt %zu byte", b->max);
     return cs_error_set(err, CS_E_NOMEM, NULL);
 }
 
@@ -143,18 +144,19 @@ int sheet_errors_csv(const char *const *header, size_t nheader, const sheet_reje
 {
     if (cs_buf_append(out, "\xEF\xBB\xBF", 3)) return buf_fail(out, err);
     for (size_t c = 0; c < nheader; c++)
-        if (put_csv_cell(out, header[c] ? header[c] : "") || cs_buf_putc(out, ','))
+        if (sheet_csv_cell(out, header[c] ? header[c] : "") || cs_buf_putc(out, ','))
             return buf_fail(out, err);
-    if (put_csv_cell(out, SHEET_ERROR_COLUMN) || cs_buf_puts(out, "\r\n")) return buf_fail(out, err);
+    if (sheet_csv_cell(out, SHEET_ERROR_COLUMN) || cs_buf_puts(out, "\r\n"))
+        return buf_fail(out, err);
     char tmp[4096];
     for (size_t r = 0; r < nrows; r++) {
         const sheet_reject *x = &rows[r];
         size_t ncols = x->ncells > nheader ? x->ncells : nheader;
         for (size_t c = 0; c < ncols; c++) {
             const char *v = c < x->ncells && x->cells[c] ? x->cells[c] : "";
-            if (put_csv_cell(out, v) || cs_buf_putc(out, ',')) return buf_fail(out, err);
+            if (sheet_csv_cell(out, v) || cs_buf_putc(out, ',')) return buf_fail(out, err);
         }
-        if (put_csv_cell(out, error_text(x, tmp, sizeof tmp)) || cs_buf_puts(out, "\r\n"))
+        if (sheet_csv_cell(out, error_text(x, tmp, sizeof tmp)) || cs_buf_puts(out, "\r\n"))
             return buf_fail(out, err);
     }
     return 0;
@@ -188,7 +190,8 @@ int sheet_errors_xlsx(const char *const *header, size_t nheader, const sheet_rej
     worksheet_freeze_panes(ws, 1, 0);
 
     for (size_t c = 0; c < ncols; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, c < nheader && header[c] ? header[c] : "", w.header);
+        worksheet_write_string(ws, 0, (lxw_col_t)c, c < nheader && header[c] ? header[c] : "",
+                               w.header);
     worksheet_write_string(ws, 0, (lxw_col_t)ncols, SHEET_ERROR_COLUMN, w.error_header);
     char tmp[4096];
     for (size_t r = 0; r < nrows; r++) {

@@ -60,9 +60,9 @@ static long mz_seek(voidpf opaque, voidpf stream, ZPOS64_T off, int origin)
 {
     (void)opaque;
     memzip *m = stream;
-    ZPOS64_T base = origin == ZLIB_FILEFUNC_SEEK_SET ? 0
+    ZPOS64_T base = origin == ZLIB_FILEFUNC_SEEK_SET   ? 0
                     : origin == ZLIB_FILEFUNC_SEEK_CUR ? m->pos
-                                                        : m->len;
+                                                       : m->len;
     if (off > m->len || base > m->len - off) return -1;
     m->pos = (size_t)(base + off);
     return 0;
@@ -89,9 +89,9 @@ typedef struct xp_ctx {
     cs_error *err;
     XML_Parser xp;
     int failed;
-    cs_buf text;     /* character data being captured */
-    int capture;     /* inside an element whose text we keep */
-    int rph;         /* depth inside <rPh> (phonetic runs: not the cell's text) */
+    cs_buf text; /* character data being captured */
+    int capture; /* inside an element whose text we keep */
+    int rph;     /* depth inside <rPh> (phonetic runs: not the cell's text) */
     /* relationships */
     const char *want_id;  /* rels: the id we look for */
     char target[256];     /* rels: its target */
@@ -187,8 +187,9 @@ static void decode_x_escapes(cs_buf *b)
         for (int k = 2; ok && k < 6; k++) {
             char h = s[i + k];
             unsigned d = h >= '0' && h <= '9' ? (unsigned)(h - '0')
-                         : (h | 0x20) >= 'a' && (h | 0x20) <= 'f' ? (unsigned)((h | 0x20) - 'a' + 10)
-                                                                  : 99u;
+                         : (h | 0x20) >= 'a' && (h | 0x20) <= 'f'
+                             ? (unsigned)((h | 0x20) - 'a' + 10)
+                             : 99u;
             if (d > 15) ok = 0;
             v = v * 16 + d;
         }
@@ -224,15 +225,18 @@ static void on_rels_start(void *ud, const XML_Char *name, const XML_Char **atts)
 {
     xp_ctx *c = ud;
     if (c->failed || strcmp(local(name), "Relationship") != 0) return;
-    const char *id = attr(atts, "Id", 0), *type = attr(atts, "Type", 0), *target = attr(atts, "Target", 0);
+    const char *id = attr(atts, "Id", 0), *type = attr(atts, "Type", 0),
+               *target = attr(atts, "Target", 0);
     if (!type || !target) return;
     if (c->want_office) {
         if (ends_with(type, "/officeDocument") && !c->target[0])
             snprintf(c->target, sizeof c->target, "%s", target);
         return;
     }
-    if (id && c->want_id && !strcmp(id, c->want_id)) snprintf(c->target, sizeof c->target, "%s", target);
-    if (ends_with(type, "/sharedStrings")) snprintf(c->sst_target, sizeof c->sst_target, "%s", target);
+    if (id && c->want_id && !strcmp(id, c->want_id))
+        snprintf(c->target, sizeof c->target, "%s", target);
+    if (ends_with(type, "/sharedStrings"))
+        snprintf(c->sst_target, sizeof c->sst_target, "%s", target);
 }
 
 /* ---- workbook.xml -------------------------------------------------------------------------- */
@@ -319,10 +323,12 @@ static int parse_ref(const char *r, unsigned *col, unsigned *row)
 {
     unsigned c = 0, n = 0, rr = 0;
     size_t i = 0;
-    while (r[i] >= 'A' && r[i] <= 'Z' && n < 4) c = c * 26 + (unsigned)(r[i++] - 'A' + 1), n++;
+    while (r[i] >= 'A' && r[i] <= 'Z' && n < 4)
+        c = c * 26 + (unsigned)(r[i++] - 'A' + 1), n++;
     if (n == 0 || c > 16384) return -1;
     size_t d = 0;
-    while (r[i] >= '0' && r[i] <= '9' && d < 8) rr = rr * 10 + (unsigned)(r[i++] - '0'), d++;
+    while (r[i] >= '0' && r[i] <= '9' && d < 8)
+        rr = rr * 10 + (unsigned)(r[i++] - '0'), d++;
     if (r[i] != '\0' || (d && (rr == 0 || rr > 1048576))) return -1;
     *col = c - 1;
     *row = d ? rr : 0;
@@ -432,9 +438,11 @@ static int parse_part(unzFile uf, const char *name, xp_ctx *c, XML_StartElementH
     if (unzGetCurrentFileInfo64(uf, &info, NULL, 0, NULL, 0, NULL, 0) != UNZ_OK)
         return cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: mục lục zip hỏng");
     if (info.uncompressed_size > *budget)
-        return sheet_limit(c->err, "Nội dung giải nén vượt %zu byte (%s)", c->s->lim.max_unzipped, name);
+        return sheet_limit(c->err, "Nội dung giải nén vượt %zu byte (%s)", c->s->lim.max_unzipped,
+                           name);
     if (unzOpenCurrentFile(uf) != UNZ_OK)
-        return cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: không mở được %s (có mật khẩu?)", name);
+        return cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: không mở được %s (có mật khẩu?)",
+                            name);
     XML_Parser xp = XML_ParserCreateNS(NULL, '|');
     if (!xp) {
         unzCloseCurrentFile(uf);
@@ -458,14 +466,15 @@ static int parse_part(unzFile uf, const char *name, xp_ctx *c, XML_StartElementH
             break;
         }
         if ((size_t)n > *budget) {
-            rc = sheet_limit(c->err, "Nội dung giải nén vượt %zu byte (%s)", c->s->lim.max_unzipped, name);
+            rc = sheet_limit(c->err, "Nội dung giải nén vượt %zu byte (%s)", c->s->lim.max_unzipped,
+                             name);
             break;
         }
         *budget -= (size_t)n;
         if (XML_Parse(xp, buf, n, n == 0) == XML_STATUS_ERROR) {
             if (!c->failed)
-                cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: XML hỏng trong %s dòng %lu: %s", name,
-                             (unsigned long)XML_GetCurrentLineNumber(xp),
+                cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: XML hỏng trong %s dòng %lu: %s",
+                             name, (unsigned long)XML_GetCurrentLineNumber(xp),
                              XML_ErrorString(XML_GetErrorCode(xp)));
             rc = -1;
             break;
@@ -513,7 +522,8 @@ static int resolve(const char *dir, const char *target, char *out, size_t outsz)
 int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *err)
 {
     memzip mz = {.p = data, .len = len};
-    zlib_filefunc64_def ff = {mz_open, mz_read, mz_write, mz_tell, mz_seek, mz_close, mz_error, &mz};
+    zlib_filefunc64_def ff = {mz_open, mz_read,  mz_write, mz_tell,
+                              mz_seek, mz_close, mz_error, &mz};
     unzFile uf = unzOpen2_64("mem.xlsx", &ff);
     if (!uf) return cs_error_set(err, CS_E_IMPORT_FORMAT, "XLSX: không phải tệp zip hợp lệ");
     xp_ctx c = {.s = s, .err = err};
@@ -565,7 +575,8 @@ int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *e
     sheet_utf8_cut(c.sheet_name);
     if (c.nsheets > 1)
         sheet_warn_add(&s->warnings, SHEET_W_EXTRA_SHEETS,
-                       "Tệp có %u trang tính; chỉ đọc trang đầu tiên \"%s\"", c.nsheets, c.sheet_name);
+                       "Tệp có %u trang tính; chỉ đọc trang đầu tiên \"%s\"", c.nsheets,
+                       c.sheet_name);
 out:
     unzClose(uf);
     cs_buf_free(&c.text);
