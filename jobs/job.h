@@ -29,12 +29,17 @@
  * at most 20 entries). Dead jobs stay visible and can be retried by hand (job_retry_dead).
  *
  * Leases: a claimed job belongs to its worker for lease seconds (job_kind_opts.lease_s,
- * default worker.lease_seconds). A handler that may run longer calls job_heartbeat(ctx)
- * regularly (outside any transaction); it extends the lease, and reports whether the handler
- * should stop: the job was cancelled (POST /v1/jobs/{id}/cancel), the kind's timeout passed,
- * the lease was lost, or the worker is shutting down. A handler that stops early for shutdown
- * returns job_snooze(ctx, 0) after saving its progress; one that was cancelled may return
- * anything but JOB_OK, and the job ends 'cancelled'.
+ * default worker.lease_seconds). While the handler runs, the worker process extends the lease
+ * about every lease/3 seconds, until the kind's timeout (job_kind_opts.timeout_s, default
+ * jobs.timeout_seconds) has passed since the run started; after that the lease runs out and the
+ * reaper gives the job to another worker, so a hung handler cannot hold a job for ever. A
+ * dead process (kill -9, lost machine) stops extending at once. The same heartbeat brings cancel
+ * requests: long handlers check job_should_stop(ctx) between steps (free, no database), or call
+ * job_heartbeat(ctx) to extend and check right now. They should stop when the job was cancelled
+ * (POST /v1/jobs/{id}/cancel), the timeout passed, the lease was lost, or the worker is
+ * shutting down. A handler that stops early for shutdown returns job_snooze(ctx, 0) after
+ * saving its progress; one that was cancelled may return anything but JOB_OK, and the job ends
+ * 'cancelled'.
  *
  * A handler runs on a worker thread with that thread's own connection (ctx->db), outside any
  * transaction, and must return outside any transaction. It must not keep pointers from ctx
@@ -113,13 +118,13 @@ job_outcome job_fail(job_ctx *ctx, const char *fmt, ...) __attribute__((format(p
  * should stop (ctx->stop says why), -1 when the database could not be reached (the lease is
  * unchanged; carrying on is allowed while it lasts). */
 int job_heartbeat(job_ctx *ctx);
-/* The stop bits without a database round-trip (cancel requests arrive with heartbeats). */
+/* The stop bits without a database round-trip (the worker's heartbeats keep them current). */
 int job_should_stop(const job_ctx *ctx);
 
 /* Registry of kinds: filled at start-up before any worker thread starts, read-only after. */
 typedef struct job_kind_opts {
     unsigned lease_s;   /* lease per claim and per heartbeat; 0 = worker.lease_seconds */
-    unsigned timeout_s; /* longest a run may take; 0 = no limit beyond heartbeats */
+    unsigned timeout_s; /* longest a run may take; 0 = jobs.timeout_seconds */
 } job_kind_opts;
 /* Returns 0, or -1 with err set (bad or duplicate kind name, registry full). opts may be NULL. */
 int job_register(const char *kind, job_handler fn, const job_kind_opts *opts, cs_error *err);

@@ -51,6 +51,7 @@ job_handler job_handler_for(const char *kind, job_kind_opts *opts_out)
         if (opts_out) {
             *opts_out = kinds[i].opts;
             if (!opts_out->lease_s) opts_out->lease_s = (unsigned)cs_cfg_int("worker.lease_seconds");
+            if (!opts_out->timeout_s) opts_out->timeout_s = (unsigned)cs_cfg_int("jobs.timeout_seconds");
         }
         return kinds[i].fn;
     }

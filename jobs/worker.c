@@ -1,6 +1,7 @@
 /* jobs/worker: `choso worker` — N handler threads, each with its own connection, claiming and
- * running jobs; a housekeeping thread reaps expired leases and runs the scheduler; SIGTERM and
- * SIGINT drain gracefully. It knows no job kind (they come from the registry). */
+ * running jobs; a housekeeping thread keeps the running jobs' leases alive (heartbeats, which
+ * also bring cancel requests), reaps expired leases and runs the scheduler; SIGTERM and SIGINT
+ * drain gracefully. It knows no job kind (they come from the registry). */
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -26,6 +27,7 @@ struct wthread {
     int idle;      /* the last claim found nothing (guarded by W.mu) */
     int exited;    /* guarded by W.mu */
     job_ctx *cur;  /* the running job, or NULL (guarded by W.mu) */
+    int64_t beat_ms; /* when cur's lease was last extended (guarded by W.mu) */
 };
 
 static struct {
@@ -34,6 +36,7 @@ static struct {
     atomic_int stopping;
     atomic_int stop_requested;
     int once, drained;
+    int sched_in_thread; /* the housekeeping thread also runs the scheduler */
     unsigned n, nidle, nexited;
     unsigned poll_ms;
     char kinds[2048];
@@ -120,11 +123,12 @@ static void run_one(struct wthread *t, cs_db *db, job_claimed *c)
 
     job_kind_opts ko;
     job_handler fn = job_handler_for(c->kind, &ko);
-    if (ko.timeout_s && fn) ctx->deadline_ms = job_mono_ms() + (int64_t)ko.timeout_s * 1000;
+    if (fn) ctx->deadline_ms = job_mono_ms() + (int64_t)ko.timeout_s * 1000;
     ctx->args = json_loads(c->payload, 0, NULL);
 
     pthread_mutex_lock(&W.mu);
     t->cur = ctx;
+    t->beat_ms = job_mono_ms(); /* the claim set a fresh lease */
     if (atomic_load(&W.stopping)) atomic_fetch_or(&ctx->stop, JOB_STOP_SHUTDOWN);
     pthread_mutex_unlock(&W.mu);
 
@@ -213,8 +217,42 @@ static void *handler_main(void *arg)
     return NULL;
 }
 
+/* Extend the lease of every running job about every lease/3 s, until its timeout; pass cancel
+ * requests and lost leases on to the handler through its stop bits. */
+static void heartbeats(cs_db *db)
+{
+    for (unsigned i = 0; i < W.n; i++) {
+        struct wthread *t = &W.t[i];
+        int64_t id = 0, now = job_mono_ms();
+        int attempt = 0, due = 0;
+        unsigned lease = 0;
+        pthread_mutex_lock(&W.mu);
+        job_ctx *ctx = t->cur;
+        if (ctx) {
+            id = ctx->id, attempt = ctx->attempt, lease = ctx->lease_s;
+            if (ctx->deadline_ms && now > ctx->deadline_ms) atomic_fetch_or(&ctx->stop, JOB_STOP_TIMEOUT);
+            else due = now - t->beat_ms >= (int64_t)lease * 1000 / 3;
+        }
+        pthread_mutex_unlock(&W.mu);
+        if (!due) continue;
+        cs_error err;
+        cs_error_clear(&err);
+        int cancel = 0;
+        int rc = job_extend_lease(db, id, t->owner, attempt, lease, &cancel, &err);
+        if (rc < 0) cs_warn("job_heartbeat", "job %lld: lease not extended: %s", (long long)id, cs_code_name(err.code));
+        pthread_mutex_lock(&W.mu);
+        /* The run may have ended meanwhile: touch only the same job's context. */
+        if (t->cur == ctx && ctx->id == id && ctx->attempt == attempt) {
+            if (rc == 0) t->beat_ms = now;
+            if (rc == 1) atomic_fetch_or(&ctx->stop, JOB_STOP_LEASE);
+            if (cancel) atomic_fetch_or(&ctx->stop, JOB_STOP_CANCEL);
+        }
+        pthread_mutex_unlock(&W.mu);
+    }
+}
+
 /* One round of housekeeping on db: expired leases back to the queue, then the scheduler. */
-static void housekeeping(cs_db *db)
+static void housekeeping(cs_db *db, int scheduler)
 {
     cs_error err;
     cs_error_clear(&err);
@@ -226,7 +264,7 @@ static void housekeeping(cs_db *db)
         }
     } while (reaped == 100);
     cs_error_clear(&err);
-    if (job_sched_pass(db, NULL, &err) < 0)
+    if (scheduler && job_sched_pass(db, NULL, &err) < 0)
         cs_warn("worker_scheduler", "scheduler pass failed: %s %s", cs_code_name(err.code), err.detail);
 }
 
@@ -240,8 +278,11 @@ static void *housekeeping_main(void *arg)
     while (!atomic_load(&hk_stop)) {
         cs_error_clear(&err);
         if (!db) db = cs_db_acquire(&err);
-        if (db) housekeeping(db);
-        else cs_warn("worker_db", "housekeeping: no database connection: %s", cs_code_name(err.code));
+        if (db) {
+            heartbeats(db);
+            housekeeping(db, W.sched_in_thread);
+        } else
+            cs_warn("worker_db", "housekeeping: no database connection: %s", cs_code_name(err.code));
         pthread_mutex_lock(&W.mu);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -313,22 +354,16 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
     sigaddset(&sigs, SIGINT);
     if (o->handle_signals) pthread_sigmask(SIG_BLOCK, &sigs, &old); /* threads inherit the mask */
 
-    /* --once: one housekeeping round here, before draining, instead of a thread. */
-    pthread_t hk;
-    int hk_started = 0;
+    /* --once: one housekeeping round (reaper and scheduler) here, before draining, so the
+     * jobs it frees count as ready; its thread then only heartbeats and reaps. */
     if (o->once) {
         cs_db *db = cs_db_acquire(err);
         if (!db) goto fail;
-        housekeeping(db);
+        housekeeping(db, 1);
         job_sched_resign(db);
         cs_db_release(db);
-    } else {
-        if (pthread_create(&hk, NULL, housekeeping_main, NULL)) {
-            cs_error_set(err, CS_E_INTERNAL, "cannot start the housekeeping thread");
-            goto fail;
-        }
-        hk_started = 1;
     }
+    W.sched_in_thread = !o->once;
     unsigned started = 0;
     for (unsigned i = 0; i < n; i++) {
         W.t[i].idx = i;
@@ -336,22 +371,33 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
         if (pthread_create(&W.t[i].tid, NULL, handler_main, &W.t[i])) break;
         started++;
     }
+    pthread_mutex_lock(&W.mu);
     W.n = started;
+    if (W.once && started && W.nidle == W.n) W.drained = 1;
+    pthread_mutex_unlock(&W.mu);
+    pthread_t hk;
+    int hk_started = 0;
     if (!started) {
         cs_error_set(err, CS_E_INTERNAL, "cannot start handler threads");
-        atomic_store(&hk_stop, 1);
         goto join_hk;
+    }
+    /* Started after the handler threads: it walks W.t[0..W.n). Without it leases would run out
+     * under long handlers, so failing to start it stops the worker. */
+    if (pthread_create(&hk, NULL, housekeeping_main, NULL)) {
+        cs_error_set(err, CS_E_INTERNAL, "cannot start the housekeeping thread");
+        job_worker_request_stop();
+        started = 0;
+    } else {
+        hk_started = 1;
     }
     cs_info("worker_start", "%u handler thread(s), kinds %s%s", started, W.kinds, o->once ? ", once" : "");
 
     /* Wait for a signal, a stop request, or (once) a drained queue. */
-    int signals = 0;
     for (;;) {
         if (o->handle_signals) {
             struct timespec ts = {0, 100 * 1000000L};
             int s = sigtimedwait(&sigs, NULL, &ts);
             if (s == SIGTERM || s == SIGINT) {
-                signals++;
                 cs_info("worker_stop", "signal %d: no new jobs; running ones get %ld s", s,
                         cs_cfg_int("worker.grace_seconds"));
                 break;
@@ -412,8 +458,7 @@ join_hk:
     if (o->handle_signals) pthread_sigmask(SIG_SETMASK, &old, NULL);
     cs_free(W.t);
     W.t = NULL;
-    cs_info("worker_exit", "stopped cleanly");
-    (void)signals;
+    if (started) cs_info("worker_exit", "stopped cleanly");
     return started ? 0 : -1;
 fail:
     if (o->handle_signals) pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -141,6 +141,82 @@ static void test_four_threads_effect_exactly_once(void **state)
     cs_db_close(db);
 }
 
+/* ---------------------------------------------------------------- heartbeats ----------- */
+
+static atomic_int coop_seen; /* stop bits the cooperative handler saw */
+
+/* Works until asked to stop (checking the free flag only), then says why. */
+static job_outcome h_coop(job_ctx *ctx)
+{
+    for (int i = 0; i < 400 && !job_should_stop(ctx); i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    int bits = atomic_load(&ctx->stop);
+    atomic_store(&coop_seen, bits);
+    return job_retry(ctx, 0, "stopped: %s", bits & JOB_STOP_TIMEOUT ? "timeout" : bits & JOB_STOP_CANCEL ? "cancel" : "other");
+}
+
+static void *worker_thread(void *arg)
+{
+    const char *kinds = arg;
+    cs_error e;
+    cs_error_clear(&e);
+    job_worker_opts o = {.concurrency = 1, .kinds_csv = kinds, .once = 1, .poll_ms = 20};
+    if (job_worker_run(&o, &e)) fprintf(stderr, "worker: %s %s\n", cs_code_name(e.code), e.detail);
+    return NULL;
+}
+
+static void test_worker_heartbeats_carry_cancel_and_timeout(void **state)
+{
+    (void)state;
+    cs_db *db = tsup_connect();
+    cs_error e;
+    cs_error_clear(&e);
+    char kc[48], kt[48];
+    kind_name(kc, sizeof kc, "coop-cancel");
+    kind_name(kt, sizeof kt, "coop-timeout");
+    /* A 3 s lease: the worker must extend it about every second for a 5 s run to survive. */
+    assert_int_equal(job_register(kc, h_coop, &(job_kind_opts){.lease_s = 3, .timeout_s = 60}, &e), 0);
+    assert_int_equal(job_register(kt, h_coop, &(job_kind_opts){.lease_s = 3, .timeout_s = 2}, &e), 0);
+
+    int64_t id = enq(db, kc, NULL, NULL);
+    atomic_store(&coop_seen, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, worker_thread, kc);
+    char st[16];
+    for (int i = 0; i < 200 && strcmp(state_of(db, id, st, sizeof st), "running"); i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_string_equal(st, "running");
+    sleep(5);
+    /* Still ours after more than a lease: the heartbeats kept it (the reaper runs in there too). */
+    assert_int_equal(tsup_i64(db, "SELECT state = 'running' AND attempts = 1 AND lease_expires_at > NOW(3) FROM jobs WHERE id = ?",
+                              "i", id),
+                     1);
+    assert_int_equal(job_cancel(db, id, NULL, &e), 1);
+    pthread_join(th, NULL);
+    assert_true(atomic_load(&coop_seen) & JOB_STOP_CANCEL);
+    assert_string_equal(state_of(db, id, st, sizeof st), "cancelled");
+    assert_int_equal(tsup_i64(db, "SELECT last_error = 'stopped: cancel' FROM jobs WHERE id = ?", "i", id), 1);
+
+    /* Past its 2 s timeout the worker stops extending and tells the handler. */
+    id = enq(db, kt, NULL, NULL);
+    atomic_store(&coop_seen, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    worker_thread(kt);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(atomic_load(&coop_seen) & JOB_STOP_TIMEOUT);
+    assert_true(secs >= 2.0 && secs < 10.0);
+    assert_int_equal(tsup_i64(db, "SELECT state = 'queued' AND attempts = 1 AND last_error = 'stopped: timeout' FROM jobs WHERE id = ?",
+                              "i", id),
+                     1);
+    cs_db_close(db);
+}
+
 /* ---------------------------------------------------------------- SKIP LOCKED ----------- */
 
 struct overlap {
@@ -762,6 +838,7 @@ int main(void)
     cs_db_close(db);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_four_threads_effect_exactly_once),
+        cmocka_unit_test(test_worker_heartbeats_carry_cancel_and_timeout),
         cmocka_unit_test(test_skip_locked_claims_do_not_overlap),
         cmocka_unit_test(test_unique_key_returns_existing_job),
         cmocka_unit_test(test_retries_back_off_then_dead_with_history),

@@ -213,7 +213,9 @@ static void test_sigterm_drains_running_job(void **state)
     cs_db *db = tsup_connect();
     char key[64], p[160];
     snprintf(key, sizeof key, "drain-%s", tag);
-    snprintf(p, sizeof p, "{\"key\":\"%s\",\"sleep_after_ms\":2500}", key);
+    /* 7 s of work after the effect: longer than the 5 s lease, so it also shows the worker's
+     * heartbeats keeping the lease through the drain. */
+    snprintf(p, sizeof p, "{\"key\":\"%s\",\"sleep_after_ms\":7000}", key);
     int64_t j = enqueue(db, p);
     const char *args[] = {"--concurrency", "1", "--kinds", "test.effect", NULL};
     pid_t w = spawn_worker("drain", NULL, args);
@@ -222,13 +224,14 @@ static void test_sigterm_drains_running_job(void **state)
     int64_t t0 = mono_ms();
     kill(w, SIGTERM);
     int st = wait_exit(w, 15000, "drain");
-    printf("# SIGTERM → exit after %.1f s (the running job needed up to 2.5 s more)\n", (double)(mono_ms() - t0) / 1000.0);
+    printf("# SIGTERM → exit after %.1f s (the running job needed up to 7 s more)\n", (double)(mono_ms() - t0) / 1000.0);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) dump_log("drain");
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* The running job finished before the exit; nothing else was claimed. */
     assert_true(is_state(db, j, "done"));
     assert_int_equal(runs(db, j), 1);
     assert_int_equal(effects(db, key), 1);
+    assert_int_equal(q_i64(db, "SELECT attempts = 1 AND error_history IS NULL FROM jobs WHERE id = ?", "i", NULL, j), 1);
     cs_db_close(db);
 }
 
