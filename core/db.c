@@ -201,8 +201,8 @@ static int db_open(cs_db *db, cs_error *err)
         unsigned no = mysql_errno(my);
         cs_error_set(err, is_lost(no) || no == CR_CONNECTION_ERROR || no == CR_CONN_HOST_ERROR
                               ? CS_E_DB_SOFT : CS_E_DB,
-                     "cannot connect to MariaDB (%s%s%s, database %s): %u %.120s",
-                     sock ? "socket " : "host ", sock ? sock : host, "", name, no, mysql_error(my));
+                     "cannot connect to MariaDB (%s %s, database %s): %u %.120s",
+                     sock ? "socket" : "host", sock ? sock : host, name, no, mysql_error(my));
         mysql_close(my);
         return -1;
     }

@@ -664,10 +664,39 @@ static int exists(cs_db *db, const char *sql, const char *key, cs_error *err)
     return n > 0;
 }
 
+/* Names are unique under an accent-insensitive collation: two rows that differ only in
+ * accents would overwrite each other on every run, so they are refused up front. */
+static int flagship_names_distinct(struct load *L, cs_error *err)
+{
+    size_t n = L->t->nrows;
+    char **f = cs_calloc(n ? n : 1, sizeof *f);
+    if (!f) return cs_error_set(err, CS_E_NOMEM, NULL);
+    int rc = 0;
+    for (size_t r = 0; r < n && !rc; r++) {
+        f[r] = vn_fold(cell(L->t, r, L->cols[0]));
+        if (!f[r]) {
+            cs_error_set(err, CS_E_MIGRATION_INVALID, "name is not valid UTF-8");
+            rc = row_fail(L, r, err);
+            break;
+        }
+        for (size_t q = 0; q < r; q++)
+            if (!strcmp(f[q], f[r])) {
+                cs_error_set(err, CS_E_MIGRATION_INVALID, "same name as line %zu (names must differ in more than accents)",
+                             q + 2);
+                rc = row_fail(L, r, err);
+                break;
+            }
+    }
+    for (size_t r = 0; r < n; r++) cs_free(f[r]);
+    cs_free(f);
+    return rc;
+}
+
 static int body_flagship(cs_db *db, void *arg, cs_error *err)
 {
     struct load *L = arg;
     load_reset(L);
+    if (flagship_names_distinct(L, err)) return -1;
     for (size_t r = 0; r < L->t->nrows; r++) {
         const char *name = cell(L->t, r, L->cols[0]), *cat = cell(L->t, r, L->cols[1]);
         const char *stars = cell(L->t, r, L->cols[3]);

@@ -294,6 +294,10 @@ static void test_errors_mapped(void **state)
     assert_int_equal(err.code, CS_E_INTERNAL);
     assert_int_equal(cs_db_exec(db, "SELECT ?", "x", &err), -1);
     assert_int_equal(err.code, CS_E_INTERNAL);
+    /* a SELECT run through cs_db_exec leaves nothing pending on the connection */
+    assert_true(cs_db_exec(db, "SELECT id FROM tx_u", "", &err) >= 0);
+    assert_true(cs_db_exec(db, "SELECT id FROM tx_u", "", &err) >= 0);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM tx_u WHERE id = 1", ""), 1);
     /* session settings */
     cs_rows *r;
     assert_int_equal(cs_db_query(db, &r, "SELECT @@session.time_zone, @@session.tx_isolation, "
@@ -445,11 +449,21 @@ static void test_bulk_insert(void **state)
     cs_error err;
     cs_error_clear(&err);
     tsup_exec(db, "DELETE FROM bulk_t", "");
-    /* array binding, then the row-at-a-time fallback */
+    /* array binding (one round trip: the server counts one execute), then the row-at-a-time
+     * fallback (one execute per row) */
+    const char *executes = "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                           "WHERE VARIABLE_NAME = 'COM_STMT_EXECUTE'";
+    int64_t e0 = tsup_i64(db, executes, "");
     assert_int_equal(bulk(db, 1, 1000, &err), 1000);
+    int64_t e1 = tsup_i64(db, executes, "");
     cs_db_set_bulk_arrays(db, 0);
     assert_int_equal(bulk(db, 1001, 1000, &err), 1000);
+    int64_t e2 = tsup_i64(db, executes, "");
     cs_db_set_bulk_arrays(db, 1);
+    print_message("bulk: %lld executes with arrays, %lld without\n", (long long)(e1 - e0 - 1),
+                  (long long)(e2 - e1 - 1));
+    assert_true(e1 - e0 <= 3);
+    assert_true(e2 - e1 >= 1000);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t", ""), 2000);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t WHERE name IS NULL", ""), 2000 / 7);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t WHERE LENGTH(data) = 3 AND SUBSTR(data, 2, 1) = X'00'", ""),

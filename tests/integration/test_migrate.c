@@ -299,6 +299,20 @@ static void test_reference_data_checks(void **state)
     assert_non_null(strstr(err.detail, "category_map.csv"));
     cs_free(text);
 
+    /* two flagship names that differ only in accents would overwrite each other */
+    snprintf(path, sizeof path, "%s/data/category_map.csv", dir);
+    assert_int_equal(tsup_rm_rf(path), 0);
+    snprintf(path, sizeof path, "%s/data/thanhhoa_products.csv", dir);
+    assert_int_equal(tsup_write_file(path, "name,category,origin_place,ocop_stars,notes\n"
+                                           "Nem chua Thanh Hóa,food_dish,Thanh Hóa,,\n"
+                                           "Bánh gai Tứ Trụ,cake_confectionery,Thọ Xuân,4,\n"
+                                           "Nem chua Thanh Hoa,food_dish,Thanh Hóa,,\n"), 0);
+    assert_int_equal(migrate(db, dir, &rep, &err, &text), -1);
+    assert_int_equal(err.code, CS_E_MIGRATION_INVALID);
+    assert_non_null(strstr(err.detail, "thanhhoa_products.csv line 4"));
+    assert_non_null(strstr(err.detail, "line 2"));
+    cs_free(text);
+
     back_to(db, prev);
     assert_int_equal(tsup_rm_rf(dir), 0);
     cs_free(dir);
