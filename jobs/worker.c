@@ -39,7 +39,7 @@ static struct {
     int sched_in_thread; /* the housekeeping thread also runs the scheduler */
     unsigned n, nidle, nexited;
     unsigned poll_ms;
-    char kinds[2048];
+    char kinds[64 * (JOB_KIND_MAX + 1) + 1]; /* the whole registry fits */
     struct wthread *t;
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -336,7 +336,7 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
     } else if (job_registered_kinds(W.kinds, sizeof W.kinds)) {
         return cs_error_set(err, CS_E_INTERNAL, "registered kinds do not fit the claim filter");
     }
-    if (!W.kinds[0]) return cs_error_set(err, CS_E_USAGE, "no job kind registered");
+    if (!W.kinds[0]) return cs_error_set(err, CS_E_USAGE, "no job kind is registered in this build: nothing to run");
     W.n = n;
     W.once = o->once;
     W.drained = 0;
@@ -562,7 +562,7 @@ int cmd_worker(int argc, char **argv)
     }
     job_worker_opts o = {.concurrency = (unsigned)concurrency, .kinds_csv = kinds, .once = once, .handle_signals = 1};
     rc = job_worker_run(&o, &err);
-    if (rc) fprintf(stderr, "choso worker: %s %s\n", cs_code_name(err.code), err.detail);
+    if (rc) fprintf(stderr, "choso worker: %s\n", err.detail[0] ? err.detail : cs_code_name(err.code));
     cs_db_pool_shutdown();
     job_registry_reset();
     return rc ? 1 : 0;
