@@ -17,4 +17,6 @@ int svc_jobs_get(svc_req *r);
 int svc_jobs_retry(svc_req *r);
 int svc_jobs_cancel(svc_req *r);
 int svc_jobs_metrics_init(cs_error *err);
+/* h_targets.c: targets, goals, report files, the attention list */
+#include "service/h_targets.h"
 #endif

@@ -41,6 +41,13 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/jobs/{id}", svc_jobs_get, SVC_ROLE_ADMIN, 0},
     {"POST", "/v1/jobs/{id}/retry", svc_jobs_retry, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
     {"POST", "/v1/jobs/{id}/cancel", svc_jobs_cancel, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
+    /* targets, goals, reports and the attention list (service/h_targets.c); volunteers see
+       their own communes */
+    {"GET", "/v1/targets", svc_targets_get, SVC_ROLES_ALL, 0},
+    {"PUT", "/v1/targets/{year}/{metric}", svc_targets_put, SVC_ROLE_ADMIN, SVC_R_JSON},
+    {"GET", "/v1/reports/targets.csv", svc_reports_targets_csv, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/reports/targets.xlsx", svc_reports_targets_xlsx, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/attention", svc_attention_get, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
 };
 const size_t svc_routes_count = sizeof svc_routes / sizeof svc_routes[0];
 

@@ -102,11 +102,13 @@ static void test_deadlock_rerun(void **state)
 
 /* ------------------------------------------------------------------ lock wait timeout -- */
 
+/* The holder keeps the row locked until the waiter's transaction has started its second run
+ * (so the first run must have hit the lock-wait timeout), then commits. */
 struct holder {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int holding;
-    unsigned hold_ms;
+    int holding, release;
+    unsigned runs;
 };
 
 static void *hold_row(void *arg)
@@ -121,8 +123,13 @@ static void *hold_row(void *arg)
     h->holding = 1;
     pthread_cond_signal(&h->cv);
     pthread_mutex_unlock(&h->mu);
-    struct timespec ts = {(time_t)(h->hold_ms / 1000), (long)(h->hold_ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20; /* a safety net: never hold the row forever if the test goes wrong */
+    pthread_mutex_lock(&h->mu);
+    while (!h->release && pthread_cond_timedwait(&h->cv, &h->mu, &until) == 0) {
+    }
+    pthread_mutex_unlock(&h->mu);
     cs_db_exec_text(db, "COMMIT", 6, &err);
     cs_db_close(db);
     return NULL;
@@ -130,7 +137,13 @@ static void *hold_row(void *arg)
 
 static int bump5(cs_db *db, void *arg, cs_error *err)
 {
-    (*(unsigned *)arg)++;
+    struct holder *h = arg;
+    if (++h->runs == 2) {
+        pthread_mutex_lock(&h->mu);
+        h->release = 1;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+    }
     return cs_db_exec(db, "UPDATE tx_t SET n = n + 1 WHERE id = 5", "", err) < 0 ? -1 : 0;
 }
 
@@ -139,24 +152,23 @@ static void test_lock_wait_timeout_rerun(void **state)
     (void)state;
     cs_db *db = tsup_connect();
     tsup_exec(db, "INSERT INTO tx_t VALUES (5, 0) ON DUPLICATE KEY UPDATE n = 0", "");
-    /* this session waits 1 s for a row lock; the other holds it for about 1.6 s */
+    /* this session waits 1 s for a row lock; the other holds it until the second run */
     cs_error err;
     cs_error_clear(&err);
     const char *short_wait = "SET SESSION innodb_lock_wait_timeout = 1";
     assert_true(cs_db_exec_text(db, short_wait, strlen(short_wait), &err) >= 0);
-    struct holder h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 1600};
+    struct holder h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, hold_row, &h), 0);
     pthread_mutex_lock(&h.mu);
     while (!h.holding) pthread_cond_wait(&h.cv, &h.mu);
     pthread_mutex_unlock(&h.mu);
-    unsigned runs = 0;
-    int rc = cs_db_tx(db, bump5, &runs, &err);
+    int rc = cs_db_tx(db, bump5, &h, &err);
     pthread_join(t, NULL);
     if (rc) print_error("%s\n", err.detail);
     assert_int_equal(rc, 0);
-    assert_true(cs_db_last_tx_retries(db) >= 1);
-    assert_int_equal(runs, cs_db_last_tx_retries(db) + 1);
+    assert_int_equal(cs_db_last_tx_retries(db), 1);
+    assert_int_equal(h.runs, 2);
     assert_int_equal(tsup_i64(db, "SELECT n FROM tx_t WHERE id = 5", ""), 101);
     cs_db_close(db);
 }
