@@ -176,9 +176,10 @@ static int day_of_year(vn_date d)
 static int scope_csv(const char *const *c, size_t n, char **out)
 {
     *out = NULL;
-    if (!c || !n) return 0;
+    if (!c) return 0;
     cs_buf b;
     cs_buf_init(&b, 0);
+    /* an empty scope (a volunteer without communes) becomes "": FIND_IN_SET never matches it */
     for (size_t i = 0; i < n; i++)
         if ((i && cs_buf_putc(&b, ',')) || cs_buf_puts(&b, c[i])) {
             cs_buf_free(&b);
@@ -463,11 +464,8 @@ int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
     strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
     json_t *o = json_pack("{s:i,s:s,s:s,s:s}", "year", year, "as_of", as_of, "timezone",
                           "Asia/Ho_Chi_Minh", "generated_at", gen);
-    json_t *sc = json_null();
-    for (size_t i = 0; scope && i < ncommunes; i++) {
-        if (i == 0) sc = json_array();
-        json_array_append_new(sc, json_string(communes[i]));
-    }
+    json_t *sc = scope ? json_array() : json_null();
+    for (size_t i = 0; scope && i < ncommunes; i++) json_array_append_new(sc, json_string(communes[i]));
     if (o) json_object_set_new(o, "scope", sc);
     else json_decref(sc);
     int rc = o ? build_progress(db, year, by, today, scope, o, err) : cs_error_set(err, CS_E_NOMEM, NULL);

@@ -96,7 +96,8 @@ int cs_targets_by_from_name(const char *s);
 const char *cs_targets_by_name(cs_targets_by by);
 
 /* Progress for `year` as of `today` (Asia/Ho_Chi_Minh date; vn_today() in production).
- * communes/ncommunes: a volunteer's scope (NULL/0 = the whole province): totals, goals (the
+ * communes/ncommunes: a volunteer's scope (communes NULL = the whole province; non-NULL with
+ * ncommunes 0 = no commune at all, every count 0): totals, goals (the
  * sum of those communes' sub-goals, null when none) and breakdowns then cover those communes
  * only. On success *out is a new JSON object (caller json_decref):
  *   {year, as_of, timezone, generated_at, days_in_year, days_elapsed, days_left, months_left,

@@ -52,6 +52,7 @@ static const char MARK[] = "\xEF\xBF\xBF";
 
 static void path_join(char *out, size_t n, const char *prefix, const char *name)
 {
+    if (!*name) name = "\"\""; /* an empty member name still needs a visible field name */
     if (prefix && *prefix) snprintf(out, n, "%s.%s", prefix, name);
     else snprintf(out, n, "%s", name);
 }

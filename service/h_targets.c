@@ -1,0 +1,258 @@
+/* service/h_targets: progress against the yearly targets (GET /v1/targets), goals (PUT
+ * /v1/targets/{year}/{metric}), the report files (GET /v1/reports/targets.csv|.xlsx) and the
+ * staff's attention list (GET /v1/attention). Numbers come from core/targets only; volunteers
+ * see their own communes. Nothing personal is returned: household codes are public. */
+#include "core/mem.h"
+#include "core/targets.h"
+#include "core/vn.h"
+#include "service/api.h"
+#include "service/h_targets.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const by_values[] = {"commune", "former_district", "marketplace", "month", NULL};
+
+/* year (default this year in Asia/Ho_Chi_Minh) and by; replies 422 and returns -1 when bad */
+static int read_query(svc_req *r, int with_by, int64_t *year, cs_targets_by *by)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *b = NULL;
+    svc_query_int(r, "year", vn_today().y, 2000, 2100, year, &err);
+    if (with_by) svc_api_query_enum(r, "by", by_values, &b, &err);
+    if (cs_error_failed(&err)) {
+        svc_reply_problem(r, &err);
+        return -1;
+    }
+    *by = (cs_targets_by)cs_targets_by_from_name(b);
+    return 0;
+}
+
+/* progress for the actor: volunteers get their communes only */
+static int progress_for(svc_req *r, int year, cs_targets_by by, json_t **out, cs_error *err)
+{
+    cs_db *db = svc_db(r, err);
+    if (!db) return -1;
+    const char **scope = NULL;
+    size_t n = 0;
+    if (svc_api_scope(r, &scope, &n)) return cs_error_set(err, CS_E_NOMEM, NULL);
+    int rc = cs_targets_progress(db, year, by, vn_today(), scope, n, out, err);
+    cs_free(scope);
+    return rc;
+}
+
+int svc_targets_get(svc_req *r)
+{
+    int64_t year;
+    cs_targets_by by;
+    if (read_query(r, 1, &year, &by)) return 0;
+    cs_error err;
+    cs_error_clear(&err);
+    json_t *p = NULL;
+    if (progress_for(r, (int)year, by, &p, &err)) return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 200, p);
+}
+
+int svc_targets_put(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *ys = svc_param(r, "year"), *metric = svc_param(r, "metric");
+    char *end = NULL;
+    long year = ys ? strtol(ys, &end, 10) : 0;
+    if (!ys || !*ys || *end || year < 2020 || year > 2100 || cs_metric_from_name(metric) < 0)
+        return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "target");
+    int64_t goal = 0;
+    const char *commune = NULL;
+    const svc_jfield spec[] = {
+        {.name = "goal", .type = SVC_J_INT, .flags = SVC_JF_REQUIRED, .min = 0, .max = 100000000, .out = &goal},
+        {.name = "commune_code", .type = SVC_J_STRING, .flags = SVC_JF_NULLABLE, .min_len = 5, .max_len = 5,
+         .out = &commune},
+        {.name = NULL},
+    };
+    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    cs_actor a = svc_audit_actor(r);
+    if (cs_targets_set_goal(db, &a, (int)year, metric, commune, goal, &err)) return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 200, json_pack("{s:i,s:s,s:s,s:I}", "year", (int)year, "metric", metric,
+                                            "commune_code", commune ? commune : "", "goal", (json_int_t)goal));
+}
+
+static int reply_download(svc_req *r, const char *ctype, const char *name, const void *data, size_t len)
+{
+    char disp[160];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
+    const char *const headers[] = {"Content-Disposition", disp, NULL};
+    return svc_reply_bytes(r, 200, ctype, data, len, headers);
+}
+
+int svc_reports_targets_csv(svc_req *r)
+{
+    int64_t year;
+    cs_targets_by by;
+    if (read_query(r, 0, &year, &by)) return 0;
+    cs_error err;
+    cs_error_clear(&err);
+    json_t *p = NULL;
+    char *csv = NULL;
+    size_t len = 0;
+    if (progress_for(r, (int)year, CS_BY_COMMUNE, &p, &err) || cs_targets_csv(p, &csv, &len, &err)) {
+        json_decref(p);
+        return svc_reply_problem(r, &err);
+    }
+    json_decref(p);
+    char name[48];
+    snprintf(name, sizeof name, "chi-tieu-%d.csv", (int)year);
+    int rc = reply_download(r, "text/csv; charset=utf-8", name, csv, len);
+    cs_free(csv);
+    return rc;
+}
+
+/* the whole file into memory (reports are a few tens of kilobytes); NULL on failure */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *data = NULL;
+    struct stat st;
+    if (!fstat(fileno(f), &st) && st.st_size > 0 && st.st_size < (16 << 20)) {
+        data = cs_malloc((size_t)st.st_size);
+        if (data && fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+            cs_free(data);
+            data = NULL;
+        }
+        *len = (size_t)st.st_size;
+    }
+    fclose(f);
+    return data;
+}
+
+int svc_reports_targets_xlsx(svc_req *r)
+{
+    int64_t year;
+    cs_targets_by by;
+    if (read_query(r, 0, &year, &by)) return 0;
+    cs_error err;
+    cs_error_clear(&err);
+    json_t *p = NULL;
+    if (progress_for(r, (int)year, CS_BY_COMMUNE, &p, &err)) return svc_reply_problem(r, &err);
+    /* libxlsxwriter 1.1.4 writes only to a file: a private temporary one, removed at once */
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/choso-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        json_decref(p);
+        return svc_reply_error(r, CS_E_INTERNAL, "%s", "temporary file");
+    }
+    close(fd);
+    int rc = cs_targets_xlsx(p, path, &err);
+    json_decref(p);
+    size_t len = 0;
+    char *data = rc ? NULL : slurp(path, &len);
+    unlink(path);
+    if (rc) return svc_reply_problem(r, &err);
+    if (!data) return svc_reply_error(r, CS_E_INTERNAL, "%s", "report file");
+    char name[48];
+    snprintf(name, sizeof name, "chi-tieu-%d.xlsx", (int)year);
+    rc = reply_download(r, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, data, len);
+    cs_free(data);
+    return rc;
+}
+
+/* ---- attention list ------------------------------------------------------------------------ */
+
+static json_t *str_or_null(const cs_rows *q, size_t i, unsigned c)
+{
+    return cs_rows_isnull(q, i, c) ? json_null() : json_string(cs_rows_str(q, i, c));
+}
+
+/* one section: {items: [...], more: bool}; each row becomes an object of `names` (all text,
+ * NULL kept as null; names starting with '#' are integers, the '#' dropped) */
+static json_t *section(const cs_rows *q, const char *const *names, unsigned ncols, int limit)
+{
+    json_t *items = json_array();
+    size_t n = cs_rows_count(q);
+    for (size_t i = 0; items && i < n && i < (size_t)limit; i++) {
+        json_t *o = json_object();
+        for (unsigned c = 0; o && c < ncols; c++) {
+            if (names[c][0] == '#')
+                json_object_set_new(o, names[c] + 1, cs_rows_isnull(q, i, c) ? json_null() : json_integer(cs_rows_i64(q, i, c)));
+            else
+                json_object_set_new(o, names[c], str_or_null(q, i, c));
+        }
+        json_array_append_new(items, o);
+    }
+    return json_pack("{s:o,s:b}", "items", items ? items : json_array(), "more", n > (size_t)limit);
+}
+
+#define ISO(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+
+int svc_attention_get(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    int64_t limit = 100;
+    if (svc_query_int(r, "limit", 100, 1, 500, &limit, &err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    cs_rows *q[4] = {NULL, NULL, NULL, NULL};
+    static const char *const rejected[] = {"#listing_id", "#product_id", "product_name", "household_code",
+                                           "commune_code", "marketplace", "reason_code", "reason", "since"};
+    static const char *const dead[] = {"#job_id", "kind", "#attempts", "last_error", "finished_at"};
+    static const char *const expiring[] = {"#account_id", "household_code", "commune_code", "marketplace",
+                                           "state", "access_expires_at", "refresh_expires_at"};
+    static const char *const idle[] = {"household_code", "commune_code", "onboarded_at", "#products"};
+    int rc =
+        cs_db_query(db, &q[0],
+                    "SELECT l.id, p.id, p.name, h.code, h.commune_code, l.marketplace_code,"
+                    /* the marketplace's answer as the connector stored it, else the reason
+                       given with the move to 'rejected' */
+                    " COALESCE(l.last_error_code, (SELECT e.reason_code FROM listing_events e"
+                    "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
+                    " COALESCE(l.last_error_message, (SELECT e.reason FROM listing_events e"
+                    "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
+                    " " ISO("l.updated_at")
+                    " FROM listings l JOIN products p ON p.id = l.product_id"
+                    " JOIN households h ON h.id = p.household_id"
+                    " WHERE l.state = 'rejected' ORDER BY l.updated_at DESC, l.id DESC LIMIT ?",
+                    "i", limit + 1, &err) ||
+        cs_db_query(db, &q[1],
+                    "SELECT id, kind, attempts, last_error, " ISO("finished_at")
+                    " FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC, id DESC LIMIT ?",
+                    "i", limit + 1, &err) ||
+        /* an authorisation that lapses within 7 days stops publishing: the owner must act */
+        cs_db_query(db, &q[2],
+                    "SELECT a.id, h.code, h.commune_code, a.marketplace_code, a.state,"
+                    " " ISO("a.access_expires_at") ", " ISO("a.refresh_expires_at")
+                    " FROM seller_accounts a JOIN households h ON h.id = a.household_id"
+                    " WHERE a.state IN ('active','authorized') AND ("
+                    "  (a.refresh_expires_at IS NOT NULL AND a.refresh_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY)"
+                    "  OR (a.refresh_expires_at IS NULL AND a.access_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY))"
+                    " ORDER BY COALESCE(a.refresh_expires_at, a.access_expires_at), a.id LIMIT ?",
+                    "i", limit + 1, &err) ||
+        cs_db_query(db, &q[3],
+                    "SELECT h.code, h.commune_code, " ISO("h.onboarded_at") ","
+                    " (SELECT COUNT(*) FROM products p WHERE p.household_id = h.id AND p.status = 'active')"
+                    " FROM households h WHERE h.onboarded_at IS NOT NULL AND h.status <> 'erased'"
+                    " AND NOT EXISTS (SELECT 1 FROM products p JOIN listings l ON l.product_id = p.id"
+                    "   WHERE p.household_id = h.id AND l.state = 'live')"
+                    " ORDER BY h.onboarded_at, h.id LIMIT ?",
+                    "i", limit + 1, &err);
+    json_t *out = NULL;
+    if (!rc)
+        out = json_pack("{s:o,s:o,s:o,s:o}", "rejected_listings", section(q[0], rejected, 9, (int)limit),
+                        "dead_jobs", section(q[1], dead, 5, (int)limit), "expiring_authorisations",
+                        section(q[2], expiring, 7, (int)limit), "onboarded_without_live_product",
+                        section(q[3], idle, 4, (int)limit));
+    for (int i = 0; i < 4; i++) cs_rows_free(q[i]);
+    if (rc) return svc_reply_problem(r, &err);
+    if (!out) return svc_reply_error(r, CS_E_NOMEM, "%s", "attention");
+    return svc_reply_json(r, 200, out);
+}
