@@ -200,8 +200,9 @@ static void *handler_main(void *arg)
             set_idle(t, 1);
             pthread_mutex_lock(&W.mu);
             if (!W.drained) idle_wait_locked(W.poll_ms);
+            int drained = W.once && W.drained;
             pthread_mutex_unlock(&W.mu);
-            if (W.once && W.drained) break;
+            if (drained) break;
             continue;
         }
         set_idle(t, 0);
