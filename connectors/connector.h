@@ -17,7 +17,11 @@ typedef enum cx_op {
     CX_OP_IMAGE_UPLOAD,       /* one image → marketplace image id (or hosted URL) */
     CX_OP_CREATE_ITEM,        /* create with item SKU "CS-<listing id>" */
     CX_OP_UPDATE_ITEM,        /* send changed content of an existing item */
-    CX_OP_GET_ITEM_BY_SKU,    /* found (CX_OK + item_id) or CX_NOT_FOUND: adopt, never duplicate */
+    CX_OP_GET_ITEM_BY_SKU,    /* found (CX_OK + item_id) or CX_NOT_FOUND: adopt, never duplicate.
+                               * If out->confirm is set the marketplace matched loosely (Shopee's
+                               * search is a substring match): run CX_OP_GET_STATUS with
+                               * listing.item_id = out->candidates and listing.confirm_sku = 1;
+                               * its CX_OK (exact SKU) or CX_NOT_FOUND is the answer. */
     CX_OP_GET_STATUS,         /* item state: live / pending / rejected (+ reasons) / delisted */
     CX_OP_VERIFY_PUSH,        /* check a push notification's signature and read its event */
     CX_OP_LINK_CHECK,         /* assisted marketplaces: fetch a confirmed public URL */
@@ -64,6 +68,8 @@ typedef struct cx_category {
 typedef struct cx_listing {
     long long listing_id; /* SKU is "CS-<listing_id>" (cx_sku) */
     const char *item_id;  /* external item id (update, status); NULL when unknown */
+    int confirm_sku;      /* status: item_id holds SKU look-up candidates (comma-separated);
+                           * answer only an item whose SKU is exactly ours */
     const char *name;
     const char *description;
     long long price_vnd; /* whole đồng */
@@ -194,8 +200,10 @@ typedef struct cx_outcome {
     char refresh_token[CX_TOKEN_MAX];
     long long access_expires_at; /* Unix seconds, 0 = not given */
     long long refresh_expires_at;
-    int push_code; /* verify push: event code (Shopee 1 authorised, 2 cancelled,
-                    * 6 banned item, 12 expiring; Lazada message_type) */
+    int confirm;           /* SKU look-up: candidates must be confirmed (see above) */
+    char candidates[1100]; /* comma-separated item ids to confirm (at most 50) */
+    int push_code;         /* verify push: event code (Shopee 1 authorised, 2 cancelled,
+                            * 6 banned item, 12 expiring; Lazada message_type) */
     size_t nreasons;
     cx_reason reasons[CX_MAX_REASONS];
 } cx_outcome;

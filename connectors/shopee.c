@@ -11,8 +11,9 @@
  *   update        POST /api/v2/product/update_item (content: name, description, weight,
  *                 dimension, category, images, attributes; price and stock have their own
  *                 Shopee calls, update_price/update_stock, not built here)
- *   by SKU        GET  /api/v2/product/search_item ...&offset=0&page_size=10&item_sku=CS-…
- *                 → response.item_id_list[]
+ *   by SKU        GET  /api/v2/product/search_item ...&offset=0&page_size=50&item_sku=CS-…
+ *                 → response.item_id_list[] — a substring match, so the ids come back as
+ *                 candidates (out->confirm) for get_item_base_info to compare exactly
  *   status        GET  /api/v2/product/get_item_base_info ...&item_id_list=…
  *                 → response.item_list[0].item_status NORMAL|REVIEWING|BANNED|UNLIST|
  *                   SELLER_DELETE|SHOPEE_DELETE
@@ -243,7 +244,9 @@ static int shopee_build(cx_op op, const cx_input *in, cx_request *req, cs_error 
         char sku[24];
         if (!in->listing) return cs_error_set(err, CS_E_INTERNAL, "listing missing");
         cx_sku(in->listing->listing_id, sku);
-        cx_param q[] = {{"offset", "0"}, {"page_size", "10"}, {"item_sku", sku}};
+        /* 50 = what get_item_base_info takes at once; a household's shop holds far fewer SKUs
+         * containing ours (CS-42 → CS-420…CS-429, CS-4200…) */
+        cx_param q[] = {{"offset", "0"}, {"page_size", "50"}, {"item_sku", sku}};
         if (shopee_url(&u, in, "/api/v2/product/search_item", 1, q, 3, err)) {
             cs_buf_free(&u);
             return -1;
@@ -251,8 +254,9 @@ static int shopee_build(cx_op op, const cx_input *in, cx_request *req, cs_error 
         return finish(req, op, "GET", &u, NULL, err);
     }
     case CX_OP_GET_STATUS: {
-        long long item;
-        if (!in->listing || parse_ll(in->listing->item_id, &item))
+        /* one item id, or a comma-separated list of look-up candidates to confirm */
+        const char *ids = in->listing ? in->listing->item_id : NULL;
+        if (!ids || !*ids || strspn(ids, "0123456789,") != strlen(ids) || ids[0] == ',')
             return cs_error_set(err, CS_E_INTERNAL, "status without a Shopee item id");
         cx_param q[] = {{"item_id_list", in->listing->item_id}};
         if (shopee_url(&u, in, "/api/v2/product/get_item_base_info", 1, q, 1, err)) {
@@ -366,19 +370,53 @@ static void shopee_parse(cx_op op, const cx_input *in, const cx_response *resp, 
             out->result = CX_NOT_FOUND;
             break;
         }
-        json_t *first = json_array_get(ids, 0);
-        if (json_is_object(first)) first = json_object_get(first, "item_id");
-        if (json_is_integer(first))
-            snprintf(out->item_id, sizeof out->item_id, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(first));
-        else if (json_is_string(first))
-            cx_copy(out->item_id, sizeof out->item_id, json_string_value(first));
-        else
+        /* search_item matches item_sku as a substring (CS-42 also finds CS-420): every
+         * candidate goes to get_item_base_info, which compares the SKU exactly */
+        size_t i, used = 0;
+        json_t *v;
+        json_array_foreach(ids, i, v)
+        {
+            char id[32];
+            if (json_is_object(v)) v = json_object_get(v, "item_id");
+            if (json_is_integer(v))
+                snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            else if (json_is_string(v) && strlen(json_string_value(v)) < sizeof id &&
+                     strspn(json_string_value(v), "0123456789") == strlen(json_string_value(v)) &&
+                     *json_string_value(v))
+                cx_copy(id, sizeof id, json_string_value(v));
+            else
+                continue;
+            size_t k = strlen(id);
+            if (used + k + 2 > sizeof out->candidates || i >= 50) break;
+            if (used) out->candidates[used++] = ',';
+            memcpy(out->candidates + used, id, k + 1);
+            used += k;
+            if (!out->item_id[0]) cx_copy(out->item_id, sizeof out->item_id, id);
+        }
+        if (!used)
             cx_out_retry(out, 10, 1, "malformed_response", "bad item id");
+        else
+            out->confirm = 1;
         break;
     }
     case CX_OP_GET_STATUS: {
-        json_t *item = json_array_get(json_object_get(r, "item_list"), 0);
+        json_t *list = json_object_get(r, "item_list");
+        json_t *item = json_array_get(list, 0);
+        if (in->listing && in->listing->confirm_sku) {
+            /* confirming look-up candidates: only an exact SKU match counts */
+            char sku[24], got[40];
+            size_t i;
+            json_t *v;
+            cx_sku(in->listing->listing_id, sku);
+            item = NULL;
+            json_array_foreach(list, i, v)
+            {
+                if (!cx_json_text(v, "item_sku", got, sizeof got) && !strcmp(got, sku)) {
+                    item = v;
+                    break;
+                }
+            }
+        }
         if (!json_is_object(item)) {
             out->result = CX_NOT_FOUND;
             break;

@@ -223,7 +223,7 @@ static void test_lookup_and_status_golden(void **state)
     build_ok(CX_OP_GET_ITEM_BY_SKU, &in, &r);
     assert_string_equal(r.method, "GET");
     assert_string_equal(r.url, shop_url("/api/v2/product/search_item", url, sizeof url,
-                                        "&offset=0&page_size=10&item_sku=CS-42"));
+                                        "&offset=0&page_size=50&item_sku=CS-42"));
     assert_null(r.body);
     cx_request_free(&r);
     build_ok(CX_OP_GET_STATUS, &in, &r);
@@ -358,6 +358,13 @@ static void test_parse_success_shapes(void **state)
               "{\"error\":\"\",\"response\":{\"item_id_list\":[800123],\"total_count\":1}}", NULL);
     assert_int_equal(o.result, CX_OK);
     assert_string_equal(o.item_id, "800123");
+    assert_int_equal(o.confirm, 1); /* search_item is a substring match: confirm first */
+    assert_string_equal(o.candidates, "800123");
+    o = parse(CX_OP_GET_ITEM_BY_SKU, 200,
+              "{\"error\":\"\",\"response\":{\"item_id_list\":[800420,\"800042\"],"
+              "\"total_count\":2}}",
+              NULL);
+    assert_string_equal(o.candidates, "800420,800042");
     o = parse(CX_OP_GET_ITEM_BY_SKU, 200,
               "{\"error\":\"\",\"response\":{\"item_id_list\":[],\"total_count\":0}}", NULL);
     assert_int_equal(o.result, CX_NOT_FOUND);
@@ -393,6 +400,49 @@ static void test_parse_success_shapes(void **state)
               "\"WEIRD\"}]}}",
               NULL);
     assert_int_equal(o.result, CX_RETRY);
+}
+
+/* CS-42 must never adopt CS-420: candidates are confirmed by exact SKU */
+static void test_lookup_confirmation(void **state)
+{
+    (void)state;
+    cx_listing l = listing();
+    l.item_id = "800420,800042";
+    l.confirm_sku = 1;
+    cx_input in = input();
+    in.listing = &l;
+    cx_request r;
+    char url[512];
+    build_ok(CX_OP_GET_STATUS, &in, &r);
+    assert_string_equal(r.url, shop_url("/api/v2/product/get_item_base_info", url, sizeof url,
+                                        "&item_id_list=800420%2C800042"));
+    cx_request_free(&r);
+    const char *both = "{\"error\":\"\",\"response\":{\"item_list\":[{\"item_id\":800420,"
+                       "\"item_sku\":\"CS-420\",\"item_status\":\"NORMAL\"},{\"item_id\":800042,"
+                       "\"item_sku\":\"CS-42\",\"item_status\":\"REVIEWING\"}]}}";
+    cx_response resp = {CX_T_OK, 200, both, strlen(both), NULL};
+    cx_outcome o;
+    cx_shopee.parse(CX_OP_GET_STATUS, &in, &resp, &o);
+    assert_int_equal(o.result, CX_OK);
+    assert_string_equal(o.item_id, "800042");
+    assert_int_equal(o.state, CX_ITEM_PENDING);
+    const char *other = "{\"error\":\"\",\"response\":{\"item_list\":[{\"item_id\":800420,"
+                        "\"item_sku\":\"CS-420\",\"item_status\":\"NORMAL\"}]}}";
+    resp.body = other;
+    resp.body_len = strlen(other);
+    l.item_id = "800420";
+    cx_shopee.parse(CX_OP_GET_STATUS, &in, &resp, &o);
+    assert_int_equal(o.result, CX_NOT_FOUND);
+    /* a plain status poll of our own item is not second-guessed */
+    l.confirm_sku = 0;
+    cx_shopee.parse(CX_OP_GET_STATUS, &in, &resp, &o);
+    assert_int_equal(o.result, CX_OK);
+    /* ids must be digits and commas */
+    l.item_id = "1;drop";
+    cs_error err;
+    cs_error_clear(&err);
+    cx_request_init(&r);
+    assert_int_equal(cx_shopee.build(CX_OP_GET_STATUS, &in, &r, &err), -1);
 }
 
 static void test_parse_documented_errors(void **state)
@@ -568,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_build_errors_before_any_call),
         cmocka_unit_test(test_parse_tokens),
         cmocka_unit_test(test_parse_success_shapes),
+        cmocka_unit_test(test_lookup_confirmation),
         cmocka_unit_test(test_parse_documented_errors),
         cmocka_unit_test(test_parse_http_and_transport),
         cmocka_unit_test(test_push),
