@@ -778,7 +778,10 @@ int cmd_serve(int argc, char **argv)
         cs_db_pool_shutdown();
         return 1;
     }
-    printf("{\"event\":\"listening\",\"port\":%u}\n", svc_server_port(s));
+    const char *addr = cs_cfg_str("http.address");
+    int v6 = strchr(addr, ':') != NULL;
+    printf("{\"event\":\"listening\",\"port\":%u,\"url\":\"http://%s%s%s:%u\"}\n", svc_server_port(s),
+           v6 ? "[" : "", *addr ? addr : "0.0.0.0", v6 ? "]" : "", svc_server_port(s));
     fflush(stdout);
 
     int sig = 0;
