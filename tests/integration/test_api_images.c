@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include "core/crypto.h"
 #include "tests/support/tapi.h"
+#include "tests/support/tcontract.h"
 #include "tests/support/tsup.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    tcontract_free();
     tapi_stop();
     return 0;
 }
@@ -84,7 +86,12 @@ static tapi_resp upload(int64_t product, const void *bytes, size_t n, const char
 {
     char path[64];
     snprintf(path, sizeof path, "/v1/products/%lld/images", (long long)product);
-    return tapi_upload(path, tok_vol, bytes, n, "anh.png", position, NULL);
+    tapi_resp r = tapi_upload(path, tok_vol, bytes, n, "anh.png", position, NULL);
+    char ct[96], cerr[600];
+    if (tcontract_check("POST", "/v1/products/{id}/images", r.status, tapi_header(&r, "Content-Type", ct, sizeof ct), r.body,
+                        r.len, cerr, sizeof cerr))
+        fail_msg("%s", cerr);
+    return r;
 }
 
 static void test_upload_serve_dedupe(void **state)

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "tests/support/tapi.h"
+#include "tests/support/tcontract.h"
 #include "tests/support/tsup.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    tcontract_free();
     tapi_stop();
     return 0;
 }
@@ -106,6 +108,12 @@ static json_t *all_pages(const char *path, int limit, int *pages)
         tapi_resp r = tapi_call("GET", url, tok_admin, NULL);
         if (r.status != 200) fail_msg("%s: %ld %s", url, r.status, r.body);
         (*pages)++;
+        /* each page is what the contract documents */
+        char pattern[64], ct[96], cerr[600];
+        snprintf(pattern, sizeof pattern, "%.*s", (int)strcspn(path, "?"), path);
+        if (tcontract_check("GET", pattern, r.status, tapi_header(&r, "Content-Type", ct, sizeof ct), r.body, r.len, cerr,
+                            sizeof cerr))
+            fail_msg("%s", cerr);
         json_t *items = json_object_get(r.json, "items");
         assert_true(json_array_size(items) <= (size_t)limit);
         json_array_extend(all, items);

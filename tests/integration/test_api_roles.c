@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "service/router.h"
 #include "tests/support/tapi.h"
+#include "tests/support/tcontract.h"
 #include "tests/support/tsup.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    tcontract_free();
     tapi_stop();
     return 0;
 }
@@ -154,6 +156,7 @@ static const struct {
     {"PATCH", "/v1/households/{code}", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"DELETE", "/v1/households/{code}", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     {"POST", "/v1/households/{code}/pin", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"GET", "/v1/households/{code}/receipt.svg", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/households/{code}/products", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
     {"GET", "/v1/products", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/products/{id}", {401, 401, 401, 200, 200, 200, 403, 401, 401}},
@@ -215,6 +218,9 @@ static tapi_resp run(size_t i, int a, int *full)
         struct hh x;
         make_household(COMMUNE_A, &x);
         snprintf(path, sizeof path, "/v1/households/%s/pin", x.code);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households/{code}/receipt.svg")) {
+        snprintf(path, sizeof path, "/v1/households/%s/receipt.svg", H.code);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/households/{code}/products")) {
         snprintf(path, sizeof path, "/v1/households/%s/products", H.code);
@@ -311,11 +317,17 @@ static void test_matrix(void **state)
                 failures++;
             }
             if (r.status >= 500) fail_msg("%s %s: %ld", routes[i].method, routes[i].pattern, r.status);
+            /* the answer is what schemas/openapi.yaml documents for that status */
+            char ctype[128], cerr[600];
+            const char *ct = tapi_header(&r, "Content-Type", ctype, sizeof ctype);
+            if (tcontract_check(routes[i].method, routes[i].pattern, r.status, ct, r.body, r.len, cerr, sizeof cerr)) {
+                fprintf(stderr, "CONTRACT as %s: %s\n", actor_name[a], cerr);
+                failures++;
+            }
             check_no_leak(&r, i, a, full && r.status == 200);
             /* every refusal is a problem document with a stable code */
             if (r.status >= 400) {
-                char ct[80];
-                if (!tapi_header(&r, "Content-Type", ct, sizeof ct) || strncmp(ct, "application/problem+json", 24) ||
+                if (!ct || strncmp(ct, "application/problem+json", 24) ||
                     !json_is_string(json_object_get(r.json, "code")))
                     fail_msg("%s %s as %s: %ld without a problem document", routes[i].method,
                              routes[i].pattern, actor_name[a], r.status);
@@ -324,6 +336,7 @@ static void test_matrix(void **state)
         }
     }
     assert_int_equal(failures, 0);
+    assert_true(tcontract_count() >= N_ROUTES * N_ACTORS);
 }
 
 /* The matrix stays complete: each route of these resources in the routing table is in it. */
@@ -497,11 +510,40 @@ static void test_erase_leaves_nothing_personal(void **state)
                               "s", x.code), 1);
 }
 
+/* The contract checker is not vacuous: it refuses what the spec does not say. */
+static void test_contract_checker_refuses(void **state)
+{
+    (void)state;
+    char err[600];
+    const char *ok = "{\"items\":[{\"code\":\"14797\",\"name\":\"Phường Hạc Thành\",\"kind\":\"phuong\","
+                     "\"former_districts\":[{\"code\":\"380\",\"name\":\"Thành phố Thanh Hóa\"}]}]}";
+    assert_int_equal(tcontract_check("GET", "/v1/admin-units", 200, "application/json", ok, strlen(ok), err, sizeof err), 0);
+    static const struct {
+        long status;
+        const char *ctype, *body;
+    } bad[] = {
+        {200, "application/json", "{\"items\":[{\"code\":\"14797\",\"name\":\"x\",\"kind\":\"phuong\","
+                                  "\"former_districts\":[],\"cccd\":\"1\"}]}"},             /* undocumented member */
+        {200, "application/json", "{\"items\":[{\"code\":\"14797\",\"kind\":\"phuong\",\"former_districts\":[]}]}"}, /* required missing */
+        {200, "application/json", "{\"items\":[{\"code\":14797,\"name\":\"x\",\"kind\":\"phuong\",\"former_districts\":[]}]}"}, /* type */
+        {200, "application/json", "{\"items\":[{\"code\":\"1479\",\"name\":\"x\",\"kind\":\"phuong\",\"former_districts\":[]}]}"}, /* pattern */
+        {200, "application/json", "{\"items\":[{\"code\":\"14797\",\"name\":\"x\",\"kind\":\"huyen\",\"former_districts\":[]}]}"}, /* enum */
+        {200, "text/html", "<p>hi</p>"},                                                /* content type */
+        {418, "application/json", "{}"},                                                /* status */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (!tcontract_check("GET", "/v1/admin-units", bad[i].status, bad[i].ctype, bad[i].body, strlen(bad[i].body), err,
+                             sizeof err))
+            fail_msg("case %zu accepted", i);
+    assert_int_not_equal(tcontract_check("GET", "/v1/no-such-route", 200, "application/json", "{}", 2, err, sizeof err), 0);
+}
+
 int main(void)
 {
     tsup_require_db();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matrix_covers_routes),
+        cmocka_unit_test(test_contract_checker_refuses),
         cmocka_unit_test(test_matrix),
         cmocka_unit_test(test_volunteer_scope_in_lists),
         cmocka_unit_test(test_auth_link_scope),

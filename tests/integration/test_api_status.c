@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include "core/log.h"
 #include "tests/support/tapi.h"
+#include "tests/support/tcontract.h"
 #include "tests/support/tsup.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    tcontract_free();
     tapi_stop();
     cs_log_set_stream(NULL);
     if (log_file) fclose(log_file);
@@ -147,9 +149,13 @@ static tapi_resp status_get(const char *code, const char *pin, const char *lang)
     return tapi_req("GET", path, NULL, pin ? h : h + 1, NULL, NULL, 0);
 }
 
-static void check_view(const tapi_resp *r)
+static void check_view(const tapi_resp *r, const char *method)
 {
     assert_int_equal(r->status, 200);
+    char ct[96], cerr[600];
+    if (tcontract_check(method, "/v1/status/{household_code}", r->status, tapi_header(r, "Content-Type", ct, sizeof ct),
+                        r->body, r->len, cerr, sizeof cerr))
+        fail_msg("%s", cerr);
     json_t *v = r->json;
     assert_string_equal(json_string_value(json_object_get(v, "household_code")), H.code);
     assert_string_equal(json_string_value(json_object_get(v, "business_name")), "Hộ kinh doanh Hoa Nem");
@@ -202,13 +208,13 @@ static void test_view_by_header_and_body(void **state)
     (void)state;
     reset_throttle();
     tapi_resp r = status_get(H.code, H.pin, NULL);
-    check_view(&r);
+    check_view(&r, "GET");
     tapi_free(&r);
     char path[64], body[48];
     snprintf(path, sizeof path, "/v1/status/%s", H.code);
     snprintf(body, sizeof body, "{\"pin\":\"%s\"}", H.pin);
     r = tapi_call("POST", path, NULL, body);
-    check_view(&r);
+    check_view(&r, "POST");
     tapi_free(&r);
     /* the same POST twice with an Idempotency-Key is simply answered twice: nothing stored */
     const char *key[] = {"Idempotency-Key: xem-trang-thai-1", NULL};
