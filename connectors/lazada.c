@@ -406,6 +406,15 @@ static void lazada_parse(cx_op op, const cx_input *in, const cx_response *resp, 
         if (cx_json_text(sku0, "SellerSku", out->sku, sizeof out->sku))
             cx_json_text(sku0, "seller_sku", out->sku, sizeof out->sku);
         cx_json_text(sku0, "Url", out->item_url, sizeof out->item_url);
+        if (op == CX_OP_GET_ITEM_BY_SKU && out->sku[0] && in->listing) {
+            char ours[24];
+            cx_sku(in->listing->listing_id, ours);
+            if (strcmp(out->sku, ours)) { /* never adopt someone else's item */
+                out->result = CX_NOT_FOUND;
+                out->item_id[0] = '\0';
+                break;
+            }
+        }
         out->state = item_state(json_string_value(json_object_get(d, "status")));
         if (op == CX_OP_GET_STATUS && out->state == CX_ITEM_UNKNOWN)
             cx_out_retry(out, 60, 0, "unknown_item_status", "unrecognised status");

@@ -336,14 +336,29 @@ static void tiktok_parse(cx_op op, const cx_input *in, const cx_response *resp, 
         out->state = CX_ITEM_PENDING; /* every new or edited product is audited */
         break;
     case CX_OP_GET_ITEM_BY_SKU: {
-        json_t *p = json_array_get(json_object_get(d, "products"), 0);
-        if (!json_is_object(p) || cx_json_text(p, "id", out->item_id, sizeof out->item_id)) {
+        /* the product whose SKU is exactly ours (never adopt someone else's item) */
+        char ours[24], got[40];
+        size_t i;
+        json_t *p, *found = NULL;
+        cx_sku(in->listing ? in->listing->listing_id : 0, ours);
+        json_array_foreach(json_object_get(d, "products"), i, p)
+        {
+            size_t k;
+            json_t *s;
+            json_array_foreach(json_object_get(p, "skus"), k, s)
+            {
+                if (!found && !cx_json_text(s, "seller_sku", got, sizeof got) && !strcmp(got, ours))
+                    found = p;
+            }
+        }
+        if (!json_is_object(found) ||
+            cx_json_text(found, "id", out->item_id, sizeof out->item_id)) {
             out->result = CX_NOT_FOUND;
+            out->item_id[0] = '\0';
             break;
         }
-        out->state = item_state(json_string_value(json_object_get(p, "status")));
-        json_t *s0 = json_array_get(json_object_get(p, "skus"), 0);
-        cx_json_text(s0, "seller_sku", out->sku, sizeof out->sku);
+        cx_copy(out->sku, sizeof out->sku, ours);
+        out->state = item_state(json_string_value(json_object_get(found, "status")));
         break;
     }
     case CX_OP_GET_STATUS:

@@ -333,6 +333,10 @@ static void test_parse_success(void **state)
               "{\"code\":\"0\",\"data\":{\"item_id\":2233,\"status\":\"Pending QC\"}}");
     assert_int_equal(o.result, CX_OK);
     assert_string_equal(o.item_id, "2233");
+    o = parse(CX_OP_GET_ITEM_BY_SKU, 200,
+              "{\"code\":\"0\",\"data\":{\"item_id\":9,\"status\":\"Active\",\"skus\":[{"
+              "\"SellerSku\":\"CS-70\"}]}}");
+    assert_int_equal(o.result, CX_NOT_FOUND); /* someone else's SKU is never adopted */
     o = parse(CX_OP_GET_ITEM_BY_SKU, 200, "{\"code\":\"0\",\"data\":{}}");
     assert_int_equal(o.result, CX_NOT_FOUND);
 }

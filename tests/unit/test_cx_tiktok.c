@@ -262,6 +262,19 @@ static void test_parse_answers(void **state)
     assert_string_equal(o.item_id, "1729");
     assert_string_equal(o.sku, "CS-9");
     o = parse(CX_OP_GET_ITEM_BY_SKU, 200,
+              "{\"code\":0,\"data\":{\"products\":[{\"id\":\"1\",\"skus\":[{\"seller_sku\":"
+              "\"CS-90\"}]},{\"id\":\"2\",\"status\":\"PENDING\",\"skus\":[{\"seller_sku\":"
+              "\"CS-9\"}]}],\"total_count\":2}}",
+              NULL);
+    assert_int_equal(o.result, CX_OK);
+    assert_string_equal(o.item_id, "2");
+    assert_int_equal(o.state, CX_ITEM_PENDING);
+    o = parse(CX_OP_GET_ITEM_BY_SKU, 200,
+              "{\"code\":0,\"data\":{\"products\":[{\"id\":\"1\",\"skus\":[{\"seller_sku\":"
+              "\"CS-90\"}]}],\"total_count\":1}}",
+              NULL);
+    assert_int_equal(o.result, CX_NOT_FOUND);
+    o = parse(CX_OP_GET_ITEM_BY_SKU, 200,
               "{\"code\":0,\"data\":{\"products\":[],\"total_count\":0}}", NULL);
     assert_int_equal(o.result, CX_NOT_FOUND);
     o = parse(CX_OP_GET_STATUS, 200,
