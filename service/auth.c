@@ -1,6 +1,8 @@
-/* service/auth: bearer-token authentication and the role/commune checks handlers use. Tokens
- * are looked up by their SHA-256 only; the token text is never stored or logged. */
+/* service/auth: bearer-token and session-cookie authentication and the role/commune checks
+ * handlers use. Tokens and session ids are looked up by their SHA-256 only; neither is stored
+ * or logged. */
 #include "service/auth.h"
+#include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -141,10 +143,99 @@ static int auth_bearer(svc_req *r, cs_error *err)
     return 1;
 }
 
-/* Authenticators in order. The web-session cookie (issue 6) adds one line here; it should
- * call svc_auth_load_token_id for the session's token and set kind SVC_ACTOR_SESSION. */
+int svc_session_cookie(const svc_req *r, char out[44])
+{
+    const char *h = svc_header(r, "Cookie");
+    static const char name[] = SVC_SESSION_COOKIE "=";
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';') p++;
+        size_t n = strcspn(p, ";");
+        if (n >= sizeof name - 1 && !memcmp(p, name, sizeof name - 1)) {
+            const char *v = p + sizeof name - 1;
+            size_t vl = n - (sizeof name - 1);
+            while (vl && v[vl - 1] == ' ') vl--;
+            if (vl != 43) return -1;
+            for (size_t i = 0; i < vl; i++) {
+                char c = v[i];
+                if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_'))
+                    return -1;
+            }
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+int svc_session_set_cookie(svc_req *r, const char *value, long max_age)
+{
+    const char *pub = cs_cfg_str("http.public_url");
+    int secure = pub && !strncasecmp(pub, "https:", 6);
+    char c[200];
+    snprintf(c, sizeof c, "%s=%s; Max-Age=%ld; Path=/; HttpOnly; SameSite=Strict%s", SVC_SESSION_COOKIE,
+             value, max_age, secure ? "; Secure" : "");
+    return svc_add_header(r, "Set-Cookie", c);
+}
+
+/* The session cookie, when no Authorization header decided. 1 authenticated, 0 no cookie, -1
+ * refused (a stale or unknown cookie is cleared on the way out) or database error. */
+static int auth_session(svc_req *r, cs_error *err)
+{
+    char sid[44];
+    int have = svc_session_cookie(r, sid);
+    if (have == 0) return 0;
+    if (have < 0) {
+        svc_session_set_cookie(r, "", 0);
+        return cs_error_set(err, CS_E_SESSION_EXPIRED, NULL);
+    }
+    cs_db *db = svc_db(r, err);
+    if (!db) return -1;
+    unsigned char h[32];
+    cs_token_hash(sid, h);
+    memset(sid, 0, sizeof sid);
+    cs_rows *rows = NULL;
+    if (cs_db_query(db, &rows,
+                    "SELECT token_id, csrf FROM sessions WHERE id_hash = ? AND expires_at > UTC_TIMESTAMP()",
+                    "b", h, sizeof h, err))
+        return -1;
+    if (cs_rows_count(rows) == 0) {
+        cs_rows_free(rows);
+        svc_session_set_cookie(r, "", 0);
+        return cs_error_set(err, CS_E_SESSION_EXPIRED, NULL);
+    }
+    int64_t token_id = cs_rows_i64(rows, 0, 0);
+    char csrf[44];
+    snprintf(csrf, sizeof csrf, "%s", cs_rows_str(rows, 0, 1));
+    cs_rows_free(rows);
+    /* A cookie carries the browser's credentials to any request the browser makes, also one a
+     * foreign page triggers: anything that may change state must prove it read the csrf value
+     * (which only our own pages can). */
+    if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+        const char *t = svc_header(r, "X-CSRF-Token");
+        if (!t || strlen(t) != strlen(csrf) || !cs_ct_equal(t, csrf, strlen(csrf)))
+            return cs_error_set(err, CS_E_CSRF, NULL);
+    }
+    svc_actor a;
+    int rc = svc_auth_load_token_id(db, token_id, &a, err);
+    if (rc < 0) return -1;
+    if (rc == 0) { /* the token behind the session was revoked or expired */
+        svc_session_set_cookie(r, "", 0);
+        return cs_error_set(err, CS_E_SESSION_EXPIRED, NULL);
+    }
+    a.kind = SVC_ACTOR_SESSION;
+    svc_actor_free(&r->actor);
+    r->actor = a;
+    return 1;
+}
+
+/* Authenticators in order; the first that finds its kind of credential decides, so an API
+ * client's bearer token is never mixed up with a browser cookie it happens to carry. */
 static int (*const authenticators[])(svc_req *r, cs_error *err) = {
     auth_bearer,
+    auth_session,
 };
 
 int svc_auth_authenticate(svc_req *r, cs_error *err)

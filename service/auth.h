@@ -1,4 +1,4 @@
-/* service/auth: who is asking (bearer tokens now, web sessions later) and what they may do.
+/* service/auth: who is asking (bearer tokens, web session cookies) and what they may do.
  * Handlers call the svc_can_* / svc_require_role checks; they never parse credentials. */
 #ifndef SVC_AUTH_H
 #define SVC_AUTH_H
@@ -18,6 +18,18 @@ int svc_auth_authenticate(svc_req *r, cs_error *err);
 int svc_auth_load_token(cs_db *db, const char *token, svc_actor *out, cs_error *err);
 int svc_auth_load_token_id(cs_db *db, int64_t token_id, svc_actor *out, cs_error *err);
 void svc_actor_free(svc_actor *a);
+
+/* Web sessions (issue 6). The cookie holds 32 random bytes, base64url (43 characters); the
+ * sessions table keeps only its SHA-256. A request with the cookie and no Authorization header
+ * runs as the session's token (kind SVC_ACTOR_SESSION); anything but GET/HEAD must then carry
+ * X-CSRF-Token equal to the session's csrf (403 csrf_failed otherwise). */
+#define SVC_SESSION_COOKIE "choso_session"
+/* The session id from the request's Cookie header into out; 1 found (well-formed), 0 absent,
+ * -1 present but malformed. */
+int svc_session_cookie(const svc_req *r, char out[44]);
+/* Set-Cookie for the session: HttpOnly; SameSite=Strict; Path=/; Secure when http.public_url is
+ * https. value "" with max_age 0 clears it. 0 or -1 (out of memory). */
+int svc_session_set_cookie(svc_req *r, const char *value, long max_age);
 
 /* 0 when the actor has one of the roles in `mask`; otherwise -1 with CS_E_UNAUTHENTICATED
  * (anonymous) or CS_E_FORBIDDEN. */

@@ -19,4 +19,6 @@ int svc_jobs_cancel(svc_req *r);
 int svc_jobs_metrics_init(cs_error *err);
 /* h_targets.c: targets, goals, report files, the attention list */
 #include "service/h_targets.h"
+/* h_web.c: static pages, web sessions, the owner's receipt */
+#include "service/h_web.h"
 #endif

@@ -292,13 +292,17 @@ char *svc_conn_headers_json(const struct svc_conn *c)
 }
 
 /* Headers every response carries unless the handler set its own. The CSP suits both the API
- * (nothing to run) and the static pages of the web room (same-origin scripts and styles). */
+ * (nothing to run) and the static pages of the web room: scripts and styles only from files of
+ * this origin (no inline code), images also from data:/blob: (photo previews before upload);
+ * the camera only for our own pages (photos of products). */
 static const char *const defaults[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "no-referrer"},
     {"X-Frame-Options", "DENY"},
     {"Content-Security-Policy",
-     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"},
+     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
+     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"},
+    {"Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()"},
     {"Cross-Origin-Resource-Policy", "same-origin"},
     {"Cache-Control", "no-store"},
 };

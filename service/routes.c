@@ -48,6 +48,14 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/reports/targets.csv", svc_reports_targets_csv, SVC_ROLES_ALL, 0},
     {"GET", "/v1/reports/targets.xlsx", svc_reports_targets_xlsx, SVC_ROLES_ALL, 0},
     {"GET", "/v1/attention", svc_attention_get, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
+    /* the web room (service/h_web.c): sign-in sessions for the pages (cookie + X-CSRF-Token;
+       never stored for Idempotency-Key replays), the owner's receipt QR code, static files */
+    {"POST", "/v1/session", svc_session_create, SVC_PUBLIC, SVC_R_NOAUTH | SVC_R_JSON | SVC_R_NO_IDEM},
+    {"GET", "/v1/session", svc_session_get, SVC_ROLES_ALL, 0},
+    {"DELETE", "/v1/session", svc_session_delete, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/households/{code}/receipt.svg", svc_households_receipt, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"GET", "/", svc_web_index, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/{file}", svc_web_file, SVC_PUBLIC, SVC_R_NOAUTH},
 };
 const size_t svc_routes_count = sizeof svc_routes / sizeof svc_routes[0];
 

@@ -1,0 +1,376 @@
+/* service/h_web: what the browser pages need from the server — the static files of web.dir,
+ * sign-in sessions (cookie + CSRF value) and the owner's receipt QR code. It never serves a file
+ * outside web.dir, never puts a PIN in a QR code or URL, and never logs a token or session id. */
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/households.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "service/api.h"
+#include "service/h_web.h"
+#include <qrencode.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* --- static files ---------------------------------------------------------------------------- */
+
+static const struct {
+    const char *ext;
+    const char *type;
+} mime_types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".json", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".jpg", "image/jpeg"},
+    {".webp", "image/webp"},
+    {".ico", "image/x-icon"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".webmanifest", "application/manifest+json"},
+};
+
+/* The type of a file name by its extension; NULL for a type we do not serve. */
+static const char *mime_of(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot) return NULL;
+    for (size_t i = 0; i < sizeof mime_types / sizeof mime_types[0]; i++)
+        if (!strcasecmp(dot, mime_types[i].ext)) return mime_types[i].type;
+    return NULL;
+}
+
+/* A file name the web room may serve: 1..100 of A-Z a-z 0-9 . _ -, not starting with a dot
+ * (so neither "..", nor hidden files), with a known extension. The route has one path segment,
+ * so a slash never reaches here; this refuses everything else that could name another file. */
+static int name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 100 || name[0] == '.') return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return mime_of(name) != NULL;
+}
+
+static void http_date(time_t t, char *out, size_t n)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Serve web.dir/name with its type, a validator (ETag from size and modification time, and
+ * Last-Modified) and "no-cache": browsers keep the file but ask each time, and get a 304 when
+ * it has not changed, so a new version of the pages is seen at once. */
+static int serve(svc_req *r, const char *name)
+{
+    if (!name_ok(name)) return svc_reply_error(r, CS_E_ROUTE_NOT_FOUND, NULL);
+    char path[4096];
+    int w = snprintf(path, sizeof path, "%s/%s", cs_cfg_str("web.dir"), name);
+    struct stat st;
+    /* lstat: a symbolic link in the web room could point anywhere; it is not served */
+    if (w < 0 || (size_t)w >= sizeof path || lstat(path, &st) || !S_ISREG(st.st_mode))
+        return svc_reply_error(r, CS_E_ROUTE_NOT_FOUND, NULL);
+    char etag[80], lm[40];
+    snprintf(etag, sizeof etag, "\"%llx-%llx-%lx\"", (unsigned long long)st.st_size,
+             (unsigned long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+    http_date(st.st_mtim.tv_sec, lm, sizeof lm);
+    if (svc_add_header(r, "ETag", etag) || svc_add_header(r, "Last-Modified", lm) ||
+        svc_add_header(r, "Cache-Control", "no-cache"))
+        return -1;
+    const char *inm = svc_header(r, "If-None-Match");
+    if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) return svc_reply_empty(r, 304);
+    return svc_reply_file(r, 200, mime_of(name), path, NULL);
+}
+
+int svc_web_index(svc_req *r)
+{
+    return serve(r, "index.html");
+}
+
+int svc_web_file(svc_req *r)
+{
+    const char *f = svc_param(r, "file");
+    return serve(r, f ? f : "");
+}
+
+/* --- sessions ----------------------------------------------------------------------------------- */
+
+/* {role, name, communes:[{code,name}], csrf, expires_at} of token `token_id`. NULL with err. */
+static json_t *session_view(cs_db *db, const svc_actor *a, const char *csrf, const char *expires,
+                            cs_error *err)
+{
+    cs_rows *t = NULL, *c = NULL;
+    if (cs_db_query(db, &t, "SELECT name FROM tokens WHERE id = ?", "i", a->token_id, err)) return NULL;
+    if (cs_db_query(db, &c,
+                    "SELECT u.code, u.name FROM token_communes tc JOIN admin_units u ON u.code = tc.commune_code"
+                    " WHERE tc.token_id = ? ORDER BY u.code",
+                    "i", a->token_id, err)) {
+        cs_rows_free(t);
+        return NULL;
+    }
+    json_t *communes = json_array();
+    for (size_t i = 0; communes && i < cs_rows_count(c); i++)
+        json_array_append_new(communes, json_pack("{s:s,s:s}", "code", cs_rows_str(c, i, 0), "name",
+                                                  cs_rows_str(c, i, 1)));
+    json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:s}", "role", svc_role_name(a->role), "name",
+                          cs_rows_count(t) ? cs_rows_str(t, 0, 0) : "", "communes", communes, "csrf",
+                          csrf, "expires_at", expires);
+    cs_rows_free(t);
+    cs_rows_free(c);
+    if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
+    return o;
+}
+
+struct new_session {
+    const unsigned char *hash;
+    const char *csrf;
+    int64_t token_id;
+    long hours;
+    cs_actor actor;
+};
+
+static int tx_new_session(cs_db *db, void *arg, cs_error *err)
+{
+    struct new_session *s = arg;
+    /* old sessions go a few at a time with each sign-in: no sweeper needed */
+    if (cs_db_exec(db, "DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP() LIMIT 100", "", err) < 0)
+        return -1;
+    if (cs_db_exec(db,
+                   "INSERT INTO sessions (id_hash, token_id, csrf, expires_at)"
+                   " VALUES (?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? HOUR)",
+                   "bisi", s->hash, (size_t)32, s->token_id, s->csrf, (int64_t)s->hours, err) < 0)
+        return -1;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)s->token_id);
+    return cs_audit(db, &s->actor, "session.create", "token", id, NULL, err);
+}
+
+int svc_session_create(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *token = NULL;
+    svc_jfield spec[] = {
+        {.name = "token", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED, .min_len = 1, .max_len = 200, .out = &token},
+        {.name = NULL},
+    };
+    if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    svc_actor a;
+    int rc = svc_auth_load_token(db, token, &a, &err);
+    if (rc < 0) return svc_reply_problem(r, &err);
+    if (rc == 0) {
+        cs_error_field(&err, "token", CS_E_TOKEN_INVALID, NULL);
+        err.code = CS_E_TOKEN_INVALID;
+        return svc_reply_problem(r, &err);
+    }
+    char sid[44], csrf[44];
+    if (cs_random_token(sid) || cs_random_token(csrf)) {
+        svc_actor_free(&a);
+        return svc_reply_error(r, CS_E_INTERNAL, "%s", "no randomness");
+    }
+    unsigned char h[32];
+    cs_token_hash(sid, h);
+    struct new_session s = {.hash = h, .csrf = csrf, .token_id = a.token_id,
+                            .hours = cs_cfg_int("web.session_hours")};
+    svc_actor_free(&r->actor);
+    r->actor = a; /* the audit row and the access log name who signed in */
+    s.actor = svc_audit_actor(r);
+    if (cs_db_tx(db, tx_new_session, &s, &err)) {
+        memset(sid, 0, sizeof sid);
+        return svc_reply_problem(r, &err);
+    }
+    rc = svc_session_set_cookie(r, sid, s.hours * 3600);
+    memset(sid, 0, sizeof sid);
+    if (rc) return -1;
+    cs_rows *rows = NULL;
+    if (cs_db_query(db, &rows,
+                    "SELECT DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions WHERE id_hash = ?",
+                    "b", h, sizeof h, &err))
+        return svc_reply_problem(r, &err);
+    json_t *v = session_view(db, &r->actor, csrf, cs_rows_count(rows) ? cs_rows_str(rows, 0, 0) : "", &err);
+    cs_rows_free(rows);
+    if (!v) return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 201, v);
+}
+
+/* The session row of the request's cookie: csrf and expiry. 1 found, 0 none, -1 error. */
+static int this_session(svc_req *r, cs_db *db, unsigned char h[32], char csrf[44], char exp[32], cs_error *err)
+{
+    char sid[44];
+    if (svc_session_cookie(r, sid) != 1) return 0;
+    cs_token_hash(sid, h);
+    memset(sid, 0, sizeof sid);
+    cs_rows *rows = NULL;
+    if (cs_db_query(db, &rows,
+                    "SELECT csrf, DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions"
+                    " WHERE id_hash = ? AND expires_at > UTC_TIMESTAMP()",
+                    "b", h, (size_t)32, err))
+        return -1;
+    int found = cs_rows_count(rows) > 0;
+    if (found) {
+        snprintf(csrf, 44, "%s", cs_rows_str(rows, 0, 0));
+        snprintf(exp, 32, "%s", cs_rows_str(rows, 0, 1));
+    }
+    cs_rows_free(rows);
+    return found;
+}
+
+int svc_session_get(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    if (r->actor.kind != SVC_ACTOR_SESSION)
+        return svc_reply_error(r, CS_E_UNAUTHENTICATED, "%s", "no web session (sign in with POST /v1/session)");
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    unsigned char h[32];
+    char csrf[44], exp[32];
+    int rc = this_session(r, db, h, csrf, exp, &err);
+    if (rc < 0) return svc_reply_problem(r, &err);
+    if (rc == 0) return svc_reply_error(r, CS_E_SESSION_EXPIRED, NULL);
+    json_t *v = session_view(db, &r->actor, csrf, exp, &err);
+    if (!v) return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 200, v);
+}
+
+int svc_session_delete(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    if (r->actor.kind != SVC_ACTOR_SESSION)
+        return svc_reply_error(r, CS_E_UNAUTHENTICATED, "%s", "no web session");
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    unsigned char h[32];
+    char csrf[44], exp[32];
+    int rc = this_session(r, db, h, csrf, exp, &err);
+    if (rc < 0) return svc_reply_problem(r, &err);
+    if (rc == 1 && cs_db_exec(db, "DELETE FROM sessions WHERE id_hash = ?", "b", h, (size_t)32, &err) < 0)
+        return svc_reply_problem(r, &err);
+    if (svc_session_set_cookie(r, "", 0)) return -1;
+    return svc_reply_empty(r, 204);
+}
+
+/* --- the owner's receipt: a QR code to the status page ------------------------------------------- */
+
+/* Append XML-escaped text. 0 or -1. */
+static int xml_text(cs_buf *b, const char *s)
+{
+    int rc = 0;
+    for (; *s && !rc; s++) {
+        switch (*s) {
+        case '&': rc = cs_buf_append(b, "&amp;", 5); break;
+        case '<': rc = cs_buf_append(b, "&lt;", 4); break;
+        case '>': rc = cs_buf_append(b, "&gt;", 4); break;
+        case '"': rc = cs_buf_append(b, "&quot;", 6); break;
+        default: rc = cs_buf_append(b, s, 1);
+        }
+    }
+    return rc;
+}
+
+/* The SVG text of a receipt card for household `code` in commune `commune_name`: the QR code of
+ * the status page address (code only — the PIN is written on the paper receipt by the page and
+ * never leaves it), the code in large print and one line of instructions. 0 or -1. */
+static int receipt_svg(cs_buf *b, const char *url, const char *code, const char *commune_name)
+{
+    QRcode *q = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!q) return -1;
+    const int quiet = 4, unit = 6;
+    int side = (q->width + 2 * quiet) * unit;
+    int height = side + 120;
+    char tmp[256];
+    int rc = 0;
+    snprintf(tmp, sizeof tmp,
+             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\""
+             " role=\"img\" aria-label=\"Mã QR mở trang tình trạng của hộ kinh doanh\">\n",
+             side, height, side, height);
+    rc |= cs_buf_append(b, tmp, strlen(tmp));
+    snprintf(tmp, sizeof tmp, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"", side, height);
+    rc |= cs_buf_append(b, tmp, strlen(tmp));
+    /* one sub-path per horizontal run of dark modules keeps the file small */
+    for (int y = 0; y < q->width && !rc; y++) {
+        for (int x = 0; x < q->width;) {
+            if (!(q->data[y * q->width + x] & 1)) {
+                x++;
+                continue;
+            }
+            int x0 = x;
+            while (x < q->width && (q->data[y * q->width + x] & 1)) x++;
+            snprintf(tmp, sizeof tmp, "M%d %dh%dv%dh-%dz", (x0 + quiet) * unit, (y + quiet) * unit,
+                     (x - x0) * unit, unit, (x - x0) * unit);
+            rc |= cs_buf_append(b, tmp, strlen(tmp));
+        }
+    }
+    QRcode_free(q);
+    rc |= cs_buf_append(b, "\"/>\n", 4);
+    snprintf(tmp, sizeof tmp,
+             "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"26\" font-weight=\"bold\""
+             " text-anchor=\"middle\">",
+             side / 2, side + 34);
+    rc |= cs_buf_append(b, tmp, strlen(tmp));
+    rc |= xml_text(b, code);
+    rc |= cs_buf_append(b, "</text>\n", 8);
+    snprintf(tmp, sizeof tmp, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"15\" text-anchor=\"middle\">",
+             side / 2, side + 64);
+    rc |= cs_buf_append(b, tmp, strlen(tmp));
+    rc |= xml_text(b, commune_name);
+    rc |= cs_buf_append(b, "</text>\n", 8);
+    snprintf(tmp, sizeof tmp, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"14\" text-anchor=\"middle\">",
+             side / 2, side + 94);
+    rc |= cs_buf_append(b, tmp, strlen(tmp));
+    rc |= xml_text(b, "Quét mã, nhập mã PIN để xem gian hàng");
+    rc |= cs_buf_append(b, "</text>\n</svg>\n", 15);
+    return rc ? -1 : 0;
+}
+
+int svc_households_receipt(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *code = svc_param(r, "code");
+    if (!code || strlen(code) > 20) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "household");
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    char commune[6];
+    int erased = 0;
+    if (cs_household_lookup(db, code, NULL, commune, &erased, &err)) return svc_reply_problem(r, &err);
+    if (!svc_can_write_commune(r, commune)) return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
+    if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
+    cs_rows *u = NULL;
+    if (cs_db_query(db, &u, "SELECT name FROM admin_units WHERE code = ?", "s", commune, &err))
+        return svc_reply_problem(r, &err);
+    char name[200];
+    snprintf(name, sizeof name, "%s", cs_rows_count(u) ? cs_rows_str(u, 0, 0) : commune);
+    cs_rows_free(u);
+
+    /* The address people open: the public URL, without a trailing slash, then the page and the
+     * code in the fragment (a fragment is never sent to a server or written to its logs). */
+    const char *pub = cs_cfg_str("http.public_url");
+    size_t pl = strlen(pub);
+    while (pl && pub[pl - 1] == '/') pl--;
+    char url[512];
+    snprintf(url, sizeof url, "%.*s/owner.html#code=%s", (int)pl, pub, code);
+    cs_buf b;
+    cs_buf_init(&b, 1 << 20);
+    if (receipt_svg(&b, url, code, name)) {
+        cs_buf_free(&b);
+        return svc_reply_error(r, CS_E_NOMEM, NULL);
+    }
+    int rc = svc_reply_bytes(r, 200, "image/svg+xml", b.data, b.len, NULL);
+    cs_buf_free(&b);
+    return rc;
+}
