@@ -92,7 +92,7 @@ void cs_log_json(enum cs_log_level lvl, const char *event, json_t *fields)
         json_object_update_missing(o, fields);
         json_decref(fields);
     }
-    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(o);
     if (!line) return;
     pthread_mutex_lock(&out_lock);
