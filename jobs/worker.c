@@ -189,7 +189,7 @@ static void *handler_main(void *arg)
         }
         job_claimed c;
         unsigned got = 0;
-        if (job_claim(db, t->owner, W.kinds, 1, 0, &c, &got, &err)) {
+        if (W.kinds[0] && job_claim(db, t->owner, W.kinds, 1, 0, &c, &got, &err)) {
             cs_warn("worker_claim", "thread %u: claim failed: %s %s", t->idx, cs_code_name(err.code), err.detail);
             idle_wait(pause);
             pause = pause < 30000 ? pause * 2 : pause;
@@ -337,7 +337,9 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
     } else if (job_registered_kinds(W.kinds, sizeof W.kinds)) {
         return cs_error_set(err, CS_E_INTERNAL, "registered kinds do not fit the claim filter");
     }
-    if (!W.kinds[0]) return cs_error_set(err, CS_E_USAGE, "no job kind is registered in this build: nothing to run");
+    /* With no kind registered the handler threads claim nothing (an empty filter would mean
+     * "any kind"), but the reaper and the scheduler still run. */
+    if (!W.kinds[0]) cs_warn("worker_no_kinds", "no job kind is registered in this build: only housekeeping runs");
     W.n = n;
     W.once = o->once;
     W.drained = 0;
