@@ -678,6 +678,90 @@ static void test_xlsx_hostile(void **state)
     assert_int_equal(err.code, CS_E_IMPORT_FORMAT);
 }
 
+/* A workbook as other producers write it: the main part found through _rels/.rels at a
+ * non-standard path, a hidden first sheet, a target with "/" and "..", shared strings with
+ * rich runs and a phonetic run, and the 1904 date system of old Mac Excel. */
+static void test_xlsx_package_paths_and_1904(void **state)
+{
+    (void)state;
+    const char *M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    const char *R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    char rels[512], wb[768], wbrels[1024], sst[512], data[1536];
+    snprintf(
+        rels, sizeof rels,
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        "<Relationship Id=\"rId1\" Type=\"%s/officeDocument\" "
+        "Target=\"xl/wb.xml\"/></Relationships>",
+        R);
+    snprintf(wb, sizeof wb,
+             "<workbook xmlns=\"%s\" xmlns:r=\"%s\"><workbookPr date1904=\"1\"/><sheets>"
+             "<sheet name=\"Ẩn\" sheetId=\"1\" state=\"hidden\" r:id=\"rId1\"/>"
+             "<sheet name=\"Hộ\" sheetId=\"2\" r:id=\"rId2\"/></sheets></workbook>",
+             M, R);
+    snprintf(
+        wbrels, sizeof wbrels,
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+        "<Relationship Id=\"rId1\" Type=\"%s/worksheet\" Target=\"worksheets/hidden.xml\"/>"
+        "<Relationship Id=\"rId2\" Type=\"%s/worksheet\" "
+        "Target=\"/xl/worksheets/../worksheets/data.xml\"/>"
+        "<Relationship Id=\"rId3\" Type=\"%s/sharedStrings\" "
+        "Target=\"strings.xml\"/></Relationships>",
+        R, R, R);
+    snprintf(
+        sst, sizeof sst,
+        "<sst xmlns=\"%s\"><si><t>Họ và tên chủ hộ</t></si><si><r><t xml:space=\"preserve\">Nguyễn "
+        "</t></r><r><rPr><b/></rPr><t>Văn An</t></r><rPh sb=\"0\" "
+        "eb=\"1\"><t>phonetic</t></rPh></si></sst>",
+        M);
+    snprintf(
+        data, sizeof data,
+        "<worksheet xmlns=\"%s\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>"
+        "<c r=\"B1\" t=\"inlineStr\"><is><t>Số CCCD</t></is></c><c r=\"C1\" "
+        "t=\"inlineStr\"><is><t>Số điện "
+        "thoại</t></is></c><c r=\"D1\" t=\"inlineStr\"><is><t>Ngày sinh</t></is></c><c r=\"E1\" "
+        "t=\"inlineStr\"><is><t>Mã xã/phường</t></is></c><c r=\"F1\" t=\"inlineStr\"><is><t>Đồng "
+        "ý</t></is></c></row><row r=\"2\"><c r=\"A2\" t=\"s\"><v>1</v></c><c r=\"B2\" "
+        "t=\"str\"><f>\"0\"&amp;\"38095012345\"</f><v>038095012345</v></c><c r=\"C2\" "
+        "t=\"inlineStr\"><is><t>0912345678</t></is></c>"
+        "<c r=\"D2\" s=\"1\"><v>33311</v></c><c r=\"E2\"><v>14797</v></c><c r=\"F2\" "
+        "t=\"b\"><v>1</v></c></row>"
+        "</sheetData></worksheet>",
+        M);
+    char hidden[256];
+    snprintf(hidden, sizeof hidden,
+             "<worksheet xmlns=\"%s\"><sheetData><row r=\"1\"><c r=\"A1\" "
+             "t=\"inlineStr\"><is><t>hidden</t></is></c></row></sheetData></worksheet>",
+             M);
+    const char *names[] = {"_rels/.rels",
+                           "xl/wb.xml",
+                           "xl/_rels/wb.xml.rels",
+                           "xl/strings.xml",
+                           "xl/worksheets/data.xml",
+                           "xl/worksheets/hidden.xml"};
+    const char *bodies[] = {rels, wb, wbrels, sst, data, hidden};
+    char p[512];
+    tmp_path(p, sizeof p, "package.xlsx");
+    write_zip(p, names, bodies, 6);
+    sheet *s = must_read_file(p);
+    assert_int_equal(sheet_date1904(s), 1);
+    assert_int_equal(sheet_nrows(s), 2);
+    assert_string_equal(sheet_cell(s, 0, 0), "Họ và tên chủ hộ");
+    assert_string_equal(sheet_cell(s, 1, 0), "Nguyễn Văn An"); /* runs joined, phonetic dropped */
+    assert_string_equal(sheet_cell(s, 1, 1), "038095012345");  /* a formula's cached text */
+    assert_string_equal(sheet_cell(s, 1, 5), "1");
+    assert_true(has_warning(sheet_warnings_of(s), SHEET_W_EXTRA_SHEETS, "\"Hộ\""));
+    import_map m;
+    map_ok(s, IMPORT_HOUSEHOLDS, &m);
+    assert_int_equal(m.date1904, 1);
+    import_ctx ctx = ctx_all();
+    sheet_row_result r;
+    sheet_row_result_init(&r);
+    assert_int_equal(import_row_normalize(&m, s, 1, &ctx, &r), 0);
+    assert_string_equal(import_row_value(&r, IMPORT_F_BIRTH_DATE), "1995-03-15"); /* 33311 + 1462 */
+    sheet_row_result_free(&r);
+    sheet_free(s);
+}
+
 /* ---- header mapping ------------------------------------------------------------------------ */
 
 static void test_header_synonyms(void **state)
@@ -1371,6 +1455,7 @@ int main(void)
         cmocka_unit_test(test_to_utf8),
         cmocka_unit_test(test_xlsx_read),
         cmocka_unit_test(test_xlsx_hostile),
+        cmocka_unit_test(test_xlsx_package_paths_and_1904),
         cmocka_unit_test(test_header_synonyms),
         cmocka_unit_test(test_header_missing_and_duplicate),
         cmocka_unit_test(test_columns_table),
