@@ -32,21 +32,28 @@ int cs_metric_from_name(const char *s)
 #define VN(col) " YEAR(" col " + INTERVAL 7 HOUR) AS y, MONTH(" col " + INTERVAL 7 HOUR) AS m"
 
 /* first active account's marketplace: the earliest event to 'active', else (rows made without
- * history, e.g. bulk loads) the earliest activated_at, else '' */
+ * history, e.g. bulk loads) the earliest activated_at, else ''. The index hints keep each look-up
+ * a few index reads even when the statistics are stale (right after a bulk load the optimizer
+ * otherwise scans, and a rebuild of 10,000 households took 10 s instead of 0.1 s). */
 #define HH_MP                                                                                      \
-    "COALESCE((SELECT a.marketplace_code FROM seller_accounts a JOIN account_events e"            \
-    "   ON e.account_id = a.id WHERE a.household_id = h.id AND e.to_state = 'active'"              \
+    "COALESCE((SELECT a.marketplace_code FROM seller_accounts a FORCE INDEX (uq_account)"         \
+    "   JOIN account_events e FORCE INDEX (idx_acev_account) ON e.account_id = a.id"              \
+    "   WHERE a.household_id = h.id AND e.to_state = 'active'"                                     \
     "   ORDER BY e.created_at, e.id LIMIT 1),"                                                     \
-    " (SELECT a.marketplace_code FROM seller_accounts a WHERE a.household_id = h.id"               \
+    " (SELECT a.marketplace_code FROM seller_accounts a FORCE INDEX (uq_account)"                  \
+    "   WHERE a.household_id = h.id"                                                               \
     "   AND a.activated_at IS NOT NULL ORDER BY a.activated_at, a.id LIMIT 1), '')"
 #define LIVE_MP                                                                                    \
-    "COALESCE((SELECT l.marketplace_code FROM listings l JOIN listing_events e"                    \
-    "   ON e.listing_id = l.id WHERE l.product_id = p.id AND e.to_state = 'live'"                  \
+    "COALESCE((SELECT l.marketplace_code FROM listings l FORCE INDEX (uq_listing)"                 \
+    "   JOIN listing_events e FORCE INDEX (idx_lev_listing) ON e.listing_id = l.id"                \
+    "   WHERE l.product_id = p.id AND e.to_state = 'live'"                                         \
     "   ORDER BY e.created_at, e.id LIMIT 1),"                                                     \
-    " (SELECT l.marketplace_code FROM listings l WHERE l.product_id = p.id"                        \
+    " (SELECT l.marketplace_code FROM listings l FORCE INDEX (uq_listing)"                         \
+    "   WHERE l.product_id = p.id"                                                                 \
     "   AND l.first_live_at IS NOT NULL ORDER BY l.first_live_at, l.id LIMIT 1), '')"
 #define SOLD_MP                                                                                    \
-    "COALESCE((SELECT l.marketplace_code FROM listings l WHERE l.product_id = p.id"                \
+    "COALESCE((SELECT l.marketplace_code FROM listings l FORCE INDEX (uq_listing)"                 \
+    "   WHERE l.product_id = p.id"                                                                 \
     "   AND l.first_sale_at IS NOT NULL ORDER BY l.first_sale_at, l.id LIMIT 1), '')"
 
 #define HH_SEL(filter)                                                                             \
