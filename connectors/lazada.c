@@ -451,10 +451,22 @@ static void lazada_verify_push(const cx_input *in, cx_outcome *out)
     out->push_code = (int)cx_json_int(j, "message_type", -1);
     cx_json_text(j, "seller_id", out->shop_id, sizeof out->shop_id);
     json_t *d = json_object_get(j, "data");
-    cx_json_text(d, "item_id", out->item_id, sizeof out->item_id);
-    out->state = item_state(json_string_value(json_object_get(d, "status")));
+    /* The documented product QC push (message_type 1) spells data.itemId, status
+     * APPROVED/REJECTED and reason; the item-status shape (item_id, Active…, reject_reason) is
+     * read too, so either notification moves the listing. */
+    if (cx_json_text(d, "itemId", out->item_id, sizeof out->item_id))
+        cx_json_text(d, "item_id", out->item_id, sizeof out->item_id);
+    const char *st = json_string_value(json_object_get(d, "status"));
+    if (st && !strcasecmp(st, "APPROVED"))
+        out->state = CX_ITEM_LIVE;
+    else if (st && !strcasecmp(st, "REJECTED"))
+        out->state = CX_ITEM_REJECTED;
+    else
+        out->state = item_state(st);
     if (out->state == CX_ITEM_REJECTED) {
-        qc_rejected(out, json_string_value(json_object_get(d, "reject_reason")));
+        const char *why = json_string_value(json_object_get(d, "reason"));
+        if (!why || !*why) why = json_string_value(json_object_get(d, "reject_reason"));
+        qc_rejected(out, why);
         out->result = CX_OK; /* the push itself is valid; the reasons describe the item */
     }
     json_decref(j);

@@ -430,6 +430,35 @@ static void test_push(void **state)
     mac[5] = mac[5] == '0' ? '1' : '0';
     cx_lazada.verify_push(&in, &o);
     assert_int_equal(o.result, CX_REJECTED);
+
+    /* the documented QC push, as the simulator sends it: data.itemId, APPROVED/REJECTED, reason */
+    const char *qc = "{\"seller_id\":\"1000123\",\"message_type\":1,\"data\":{\"date\":1,"
+                     "\"itemId\":4455,\"reason\":\"description: banned word fake\",\"seller_id\":"
+                     "1000123,\"status\":\"REJECTED\",\"timestamp\":1},\"site\":\"lazada_vn\"}";
+    snprintf(msg, sizeof msg, "123456%s", qc);
+    cx_hmac_sha256_hex("helloworld", 10, msg, strlen(msg), 0, mac);
+    in.push_body = qc;
+    in.push_len = strlen(qc);
+    in.push_authorization = mac;
+    cx_lazada.verify_push(&in, &o);
+    assert_int_equal(o.result, CX_OK);
+    assert_int_equal(o.push_code, 1);
+    assert_string_equal(o.item_id, "4455");
+    assert_int_equal(o.state, CX_ITEM_REJECTED);
+    assert_true(o.nreasons >= 1);
+    assert_non_null(strstr(o.reasons[0].vi, "banned word fake"));
+    const char *ok = "{\"seller_id\":\"1000123\",\"message_type\":1,\"data\":{\"itemId\":4456,"
+                     "\"reason\":\"\",\"status\":\"APPROVED\"}}";
+    snprintf(msg, sizeof msg, "123456%s", ok);
+    cx_hmac_sha256_hex("helloworld", 10, msg, strlen(msg), 0, mac);
+    in.push_body = ok;
+    in.push_len = strlen(ok);
+    in.push_authorization = mac;
+    cx_lazada.verify_push(&in, &o);
+    assert_int_equal(o.result, CX_OK);
+    assert_string_equal(o.item_id, "4456");
+    assert_int_equal(o.state, CX_ITEM_LIVE);
+    assert_int_equal((int)o.nreasons, 0);
 }
 
 static void test_oom_every_allocation(void **state)
