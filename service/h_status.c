@@ -81,28 +81,58 @@ static const char *listing_next(cs_lang l, const char *s)
     return T(l, "Không cần làm gì; hệ thống đang xử lý.", "Nothing to do; it is being handled.");
 }
 
-/* Build the view of household `id`. Returns the JSON or NULL with err set. */
+/* One listing of the view, in the owner's words. */
+static json_t *listing_view(const cs_rows *ls, size_t i, const char *mp_name, cs_lang lang)
+{
+    const char *state = cs_rows_str(ls, i, 2);
+    json_t *l = json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", cs_rows_str(ls, i, 1), "marketplace_name", mp_name,
+                          "state", state, "state_text", listing_label(lang, state), "next_step",
+                          listing_next(lang, state));
+    if (!l) return NULL;
+    json_object_set_new(l, "listing_url",
+                        !strcmp(state, "live") && cs_rows_strn(ls, i, 3) ? json_string(cs_rows_str(ls, i, 3)) : json_null());
+    if (!strcmp(state, "rejected") || !strcmp(state, "failed")) {
+        json_object_set_new(l, "reason", cs_rows_strn(ls, i, 4) ? json_string(cs_rows_str(ls, i, 4)) : json_null());
+        /* the marketplace's per-field complaints, as messages only */
+        json_t *problems = json_array();
+        json_t *fields = cs_rows_strn(ls, i, 5) ? json_loads(cs_rows_str(ls, i, 5), 0, NULL) : NULL;
+        size_t k;
+        json_t *f;
+        json_array_foreach(fields, k, f)
+        {
+            json_t *msg = json_object_get(f, "message");
+            if (json_is_string(msg))
+                json_array_append_new(problems, json_pack("{s:O?,s:O}", "field", json_object_get(f, "field"), "message", msg));
+        }
+        json_decref(fields);
+        json_object_set_new(l, "problems", problems);
+    }
+    return l;
+}
+
+/* Build the view of household `id`. Returns the JSON or NULL with err set. The queries are
+ * plain index look-ups (no sorting across joins: this is the page owners reload); listings
+ * are placed under their product and in the marketplaces' display order here. */
 static json_t *owner_view(cs_db *db, int64_t id, cs_lang lang, cs_error *err)
 {
-    cs_rows *h = NULL, *acc = NULL, *pl = NULL;
+    cs_rows *h = NULL, *acc = NULL, *ps = NULL, *ls = NULL;
     json_t *out = NULL;
     if (cs_db_query(db, &h,
                     "SELECT h.code, h.business_name, u.code, u.name, h.status FROM households h"
                     " JOIN admin_units u ON u.code = h.commune_code WHERE h.id = ?",
                     "i", id, err) ||
         cs_db_query(db, &acc,
-                    "SELECT m.code, m.name, m.kind, COALESCE(a.state, 'not_started'), a.shop_url,"
-                    " a.auth_link, a.last_error_message FROM marketplaces m"
+                    "SELECT m.code, m.name, m.kind, m.enabled, COALESCE(a.state, 'not_started'), a.shop_url,"
+                    " a.auth_link, a.last_error_message, a.id IS NOT NULL FROM marketplaces m"
                     " LEFT JOIN seller_accounts a ON a.marketplace_code = m.code AND a.household_id = ?"
-                    " WHERE m.enabled OR a.id IS NOT NULL ORDER BY m.display_order, m.code",
+                    " ORDER BY m.display_order, m.code",
                     "i", id, err) ||
-        cs_db_query(db, &pl,
-                    "SELECT p.id, p.name, l.marketplace_code, m.name, l.state, l.listing_url,"
-                    " l.last_error_message, l.error_fields FROM products p"
-                    " LEFT JOIN listings l ON l.product_id = p.id"
-                    " LEFT JOIN marketplaces m ON m.code = l.marketplace_code"
-                    " WHERE p.household_id = ? AND p.status = 'active'"
-                    " ORDER BY p.id, m.display_order, l.marketplace_code",
+        cs_db_query(db, &ps, "SELECT id, name FROM products WHERE household_id = ? AND status = 'active' ORDER BY id",
+                    "i", id, err) ||
+        cs_db_query(db, &ls,
+                    "SELECT l.product_id, l.marketplace_code, l.state, l.listing_url, l.last_error_message,"
+                    " l.error_fields FROM products p JOIN listings l ON l.product_id = p.id"
+                    " WHERE p.household_id = ? AND p.status = 'active'",
                     "i", id, err))
         goto out;
     if (!cs_rows_count(h)) {
@@ -124,59 +154,37 @@ static json_t *owner_view(cs_db *db, int64_t id, cs_lang lang, cs_error *err)
     json_object_set_new(out, "products", products);
     char next[512];
     for (size_t i = 0; i < cs_rows_count(acc); i++) {
-        const char *state = cs_rows_str(acc, i, 3);
-        const char *link = cs_rows_strn(acc, i, 5);
+        /* a marketplace no longer offered still shows an account the household has there */
+        if (!cs_rows_i64(acc, i, 3) && !cs_rows_i64(acc, i, 8)) continue;
+        const char *state = cs_rows_str(acc, i, 4);
+        const char *link = cs_rows_strn(acc, i, 6);
         int show_link = link && (!strcmp(state, "awaiting_owner") || !strcmp(state, "token_expired"));
         account_next(lang, state, cs_rows_str(acc, i, 2), cs_rows_str(acc, i, 1), show_link,
-                     cs_rows_strn(acc, i, 6), next, sizeof next);
+                     cs_rows_strn(acc, i, 7), next, sizeof next);
         json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", cs_rows_str(acc, i, 0),
                               "marketplace_name", cs_rows_str(acc, i, 1), "state", state, "state_text",
                               account_label(lang, state), "next_step", next);
         if (!s) continue;
         json_object_set_new(s, "auth_link", show_link ? json_string(link) : json_null());
-        json_object_set_new(s, "shop_url", cs_rows_strn(acc, i, 4) ? json_string(cs_rows_str(acc, i, 4)) : json_null());
+        json_object_set_new(s, "shop_url", cs_rows_strn(acc, i, 5) ? json_string(cs_rows_str(acc, i, 5)) : json_null());
         json_array_append_new(shops, s);
     }
-    json_t *cur = NULL;
-    int64_t cur_id = 0;
-    for (size_t i = 0; i < cs_rows_count(pl); i++) {
-        if (!cur || cs_rows_i64(pl, i, 0) != cur_id) {
-            cur_id = cs_rows_i64(pl, i, 0);
-            cur = json_pack("{s:I,s:s,s:[]}", "id", (json_int_t)cur_id, "name", cs_rows_str(pl, i, 1), "listings");
-            if (!cur) continue;
-            json_array_append_new(products, cur);
-        }
-        if (cs_rows_isnull(pl, i, 2)) continue; /* a product with no listing yet */
-        const char *state = cs_rows_str(pl, i, 4);
-        json_t *l = json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", cs_rows_str(pl, i, 2),
-                              "marketplace_name", cs_rows_str(pl, i, 3), "state", state, "state_text",
-                              listing_label(lang, state), "next_step", listing_next(lang, state));
-        if (!l) continue;
-        json_object_set_new(l, "listing_url",
-                            !strcmp(state, "live") && cs_rows_strn(pl, i, 5) ? json_string(cs_rows_str(pl, i, 5)) : json_null());
-        if (!strcmp(state, "rejected") || !strcmp(state, "failed")) {
-            json_object_set_new(l, "reason", cs_rows_strn(pl, i, 6) ? json_string(cs_rows_str(pl, i, 6)) : json_null());
-            /* the marketplace's per-field complaints, as messages only */
-            json_t *problems = json_array();
-            json_t *fields = cs_rows_strn(pl, i, 7) ? json_loads(cs_rows_str(pl, i, 7), 0, NULL) : NULL;
-            size_t k;
-            json_t *f;
-            json_array_foreach(fields, k, f)
-            {
-                json_t *msg = json_object_get(f, "message");
-                if (json_is_string(msg))
-                    json_array_append_new(problems, json_pack("{s:O?,s:O}", "field", json_object_get(f, "field"),
-                                                              "message", msg));
-            }
-            json_decref(fields);
-            json_object_set_new(l, "problems", problems);
-        }
-        json_array_append_new(json_object_get(cur, "listings"), l);
+    for (size_t p = 0; p < cs_rows_count(ps); p++) {
+        int64_t pid = cs_rows_i64(ps, p, 0);
+        json_t *listings = json_array();
+        for (size_t m = 0; listings && m < cs_rows_count(acc); m++)
+            for (size_t i = 0; i < cs_rows_count(ls); i++)
+                if (cs_rows_i64(ls, i, 0) == pid && !strcmp(cs_rows_str(ls, i, 1), cs_rows_str(acc, m, 0)))
+                    json_array_append_new(listings, listing_view(ls, i, cs_rows_str(acc, m, 1), lang));
+        json_t *o = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)pid, "name", cs_rows_str(ps, p, 1), "listings",
+                              listings ? listings : json_array());
+        if (o) json_array_append_new(products, o);
     }
 out:
     cs_rows_free(h);
     cs_rows_free(acc);
-    cs_rows_free(pl);
+    cs_rows_free(ps);
+    cs_rows_free(ls);
     return out;
 }
 
