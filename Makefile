@@ -47,7 +47,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean clean-var install format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install fuzz format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
 all: $(BUILD)/choso
 
 Q := $(if $(V),,@)
@@ -82,10 +82,20 @@ bootstrap:
 # The whole suite: a throwaway MariaDB, every unit and integration binary, one summary line.
 test: bootstrap check-banned
 	$(MAKE) tests-build
-	BUILD=$(BUILD) scripts/run-tests $(UNIT_BIN) $(INTEG_BIN)
+	BUILD=$(BUILD) scripts/run-tests $(UNIT_BIN) $(FUZZ_BIN) $(INTEG_BIN)
 
 test-unit: tests-build
-	BUILD=$(BUILD) scripts/run-tests --no-db $(UNIT_BIN)
+	BUILD=$(BUILD) scripts/run-tests --no-db $(UNIT_BIN) $(FUZZ_BIN)
+
+# Coverage-guided fuzzing with libFuzzer (clang): `make fuzz FUZZ=sheet SECONDS=300`.
+# `make test` only replays each harness's corpus (tests/fuzz/corpus/<name>/).
+FUZZ ?= cx_parse
+SECONDS ?= 60
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang SANITIZE=fuzzer,address,undefined \
+	  CFLAGS="-O1 -g -DCHOSO_LIBFUZZER" build-fuzz/tests/fuzz/fuzz_$(FUZZ)
+	mkdir -p build-fuzz/corpus-$(FUZZ) && cp -n tests/fuzz/corpus/$(FUZZ)/* build-fuzz/corpus-$(FUZZ)/ || true
+	build-fuzz/tests/fuzz/fuzz_$(FUZZ) -max_total_time=$(SECONDS) build-fuzz/corpus-$(FUZZ)
 
 run: bootstrap
 	$(MAKE) all
