@@ -14,8 +14,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcsv,$(PKGS)) 2>/dev/null
 
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wvla -Wpointer-arith -Wno-format-truncation
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -D_GNU_SOURCE $(WARN) $(WERROR) -I. $(PKG_CFLAGS) -pthread -fno-strict-aliasing
+OPT      ?= -O2 -g
+CFLAGS   += $(OPT) -std=c17 -D_GNU_SOURCE $(WARN) $(WERROR) -I. $(PKG_CFLAGS) -pthread -fno-strict-aliasing
 LDLIBS   += $(PKG_LIBS) -lcmocka -pthread -lm
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -93,7 +93,7 @@ FUZZ ?= cx_parse
 SECONDS ?= 60
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang SANITIZE=fuzzer,address,undefined \
-	  CFLAGS="-O1 -g -DCHOSO_LIBFUZZER" build-fuzz/tests/fuzz/fuzz_$(FUZZ)
+	  OPT="-O1 -g -DCHOSO_LIBFUZZER" build-fuzz/tests/fuzz/fuzz_$(FUZZ)
 	mkdir -p build-fuzz/corpus-$(FUZZ) && cp -n tests/fuzz/corpus/$(FUZZ)/* build-fuzz/corpus-$(FUZZ)/ || true
 	build-fuzz/tests/fuzz/fuzz_$(FUZZ) -max_total_time=$(SECONDS) build-fuzz/corpus-$(FUZZ)
 
