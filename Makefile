@@ -32,6 +32,7 @@ INTEG_SRC := $(wildcard tests/integration/test_*.c)
 TSUP_SRC  := $(wildcard tests/support/*.c)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+SCRIPT_TESTS := $(wildcard tests/scripts/test_*.sh)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBCORE := $(BUILD)/libchoso-core.a
@@ -82,10 +83,10 @@ bootstrap:
 # The whole suite: a throwaway MariaDB, every unit and integration binary, one summary line.
 test: bootstrap check-banned
 	$(MAKE) tests-build
-	BUILD=$(BUILD) scripts/run-tests $(UNIT_BIN) $(FUZZ_BIN) $(INTEG_BIN)
+	BUILD=$(BUILD) scripts/run-tests $(UNIT_BIN) $(FUZZ_BIN) $(SCRIPT_TESTS) $(INTEG_BIN)
 
 test-unit: tests-build
-	BUILD=$(BUILD) scripts/run-tests --no-db $(UNIT_BIN) $(FUZZ_BIN)
+	BUILD=$(BUILD) scripts/run-tests --no-db $(UNIT_BIN) $(FUZZ_BIN) $(SCRIPT_TESTS)
 
 # Coverage-guided fuzzing with libFuzzer (clang): `make fuzz FUZZ=sheet SECONDS=300`.
 # `make test` only replays each harness's corpus (tests/fuzz/corpus/<name>/).
