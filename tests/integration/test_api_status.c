@@ -336,6 +336,44 @@ static void test_throttle_per_client(void **state)
     reset_throttle();
 }
 
+/* A correct PIN is remembered to spare the hash on reloads, but never outlives what made it
+ * valid: a new PIN, a lock or the erasure of the household. */
+static void test_remembered_pin_does_not_outlive(void **state)
+{
+    (void)state;
+    reset_throttle();
+    struct hh x;
+    make_household(&x);
+    for (int i = 0; i < 3; i++) { /* verified once, then remembered */
+        tapi_resp r = status_get(x.code, x.pin, NULL);
+        assert_int_equal(r.status, 200);
+        tapi_free(&r);
+    }
+    /* locked by wrong guesses: the remembered PIN waits like any other */
+    const char *wrong = strcmp(x.pin, "000001") ? "000001" : "000002";
+    for (int i = 0; i < 5; i++) {
+        tapi_resp r = status_get(x.code, wrong, NULL);
+        tapi_free(&r);
+    }
+    tapi_resp r = status_get(x.code, x.pin, NULL);
+    assert_int_equal(r.status, 429);
+    tapi_free(&r);
+    reset_throttle();
+    r = status_get(x.code, x.pin, NULL);
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    /* erased: nothing opens it, remembered or not */
+    char path[64];
+    snprintf(path, sizeof path, "/v1/households/%s", x.code);
+    r = tapi_call("DELETE", path, tok_admin, NULL);
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    r = status_get(x.code, x.pin, NULL);
+    assert_int_equal(r.status, 401);
+    tapi_free(&r);
+    reset_throttle();
+}
+
 /* The raw tables and the service's log never hold a citizen ID, phone or PIN in clear. */
 static void test_no_plaintext_at_rest_or_in_logs(void **state)
 {
@@ -386,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_view_by_header_and_body),
         cmocka_unit_test(test_throttle_per_household),
         cmocka_unit_test(test_throttle_per_client),
+        cmocka_unit_test(test_remembered_pin_does_not_outlive),
         cmocka_unit_test(test_no_plaintext_at_rest_or_in_logs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
