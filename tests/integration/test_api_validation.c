@@ -411,6 +411,27 @@ static void test_query_rules(void **state)
     }
 }
 
+/* The PIN route takes no body: an empty one or {} is fine, anything else is named. */
+static void test_pin_route_body(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/households/%s/pin", CODE);
+    tapi_resp r = tapi_call("POST", path, tok_vol, NULL);
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    r = tapi_call("POST", path, tok_vol, "{}");
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    r = tapi_call("POST", path, tok_vol, "{\"pin\":\"123456\"}");
+    assert_int_equal(r.status, 422);
+    assert_true(has_field_error(&r, "pin", "unknown_field"));
+    tapi_free(&r);
+    r = tapi_call("POST", path, tok_vol, "[1]");
+    assert_int_equal(r.status, 400);
+    tapi_free(&r);
+}
+
 int main(void)
 {
     tsup_require_db();
@@ -422,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_nfd_stored_as_nfc),
         cmocka_unit_test(test_duplicate_citizen_id),
         cmocka_unit_test(test_query_rules),
+        cmocka_unit_test(test_pin_route_body),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
