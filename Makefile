@@ -48,7 +48,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean clean-var install fuzz format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
 all: $(BUILD)/choso
 
 Q := $(if $(V),,@)
@@ -87,6 +87,11 @@ test: bootstrap check-banned
 
 test-unit: tests-build
 	BUILD=$(BUILD) scripts/run-tests --no-db $(UNIT_BIN) $(FUZZ_BIN) $(SCRIPT_TESTS)
+
+# The unit tests (no database) under valgrind's memcheck: any error or leak fails the run.
+valgrind: tests-build
+	BUILD=$(BUILD) TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+	  scripts/run-tests --no-db $(UNIT_BIN) $(FUZZ_BIN)
 
 # Coverage-guided fuzzing with libFuzzer (clang): `make fuzz FUZZ=sheet SECONDS=300`.
 # `make test` only replays each harness's corpus (tests/fuzz/corpus/<name>/).
