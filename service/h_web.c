@@ -106,7 +106,8 @@ int svc_web_file(svc_req *r)
 
 /* --- sessions ----------------------------------------------------------------------------------- */
 
-/* {role, name, communes:[{code,name}], csrf, expires_at} of token `token_id`. NULL with err. */
+/* {role, name, communes:[{code,name}], csrf, expires_at, consent_version} of the actor's token.
+ * NULL with err. */
 static json_t *session_view(cs_db *db, const svc_actor *a, const char *csrf, const char *expires,
                             cs_error *err)
 {
@@ -123,9 +124,11 @@ static json_t *session_view(cs_db *db, const svc_actor *a, const char *csrf, con
     for (size_t i = 0; communes && i < cs_rows_count(c); i++)
         json_array_append_new(communes, json_pack("{s:s,s:s}", "code", cs_rows_str(c, i, 0), "name",
                                                   cs_rows_str(c, i, 1)));
-    json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:s}", "role", svc_role_name(a->role), "name",
+    /* consent_version: the pages show the consent text of their own version and refuse to
+     * register when the service asks for another one */
+    json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "role", svc_role_name(a->role), "name",
                           cs_rows_count(t) ? cs_rows_str(t, 0, 0) : "", "communes", communes, "csrf",
-                          csrf, "expires_at", expires);
+                          csrf, "expires_at", expires, "consent_version", cs_cfg_str("consent.version"));
     cs_rows_free(t);
     cs_rows_free(c);
     if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
@@ -329,11 +332,16 @@ static int receipt_svg(cs_buf *b, const char *url, const char *code, const char 
     rc |= cs_buf_append(b, tmp, strlen(tmp));
     rc |= xml_text(b, commune_name);
     rc |= cs_buf_append(b, "</text>\n", 8);
-    snprintf(tmp, sizeof tmp, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"14\" text-anchor=\"middle\">",
-             side / 2, side + 94);
-    rc |= cs_buf_append(b, tmp, strlen(tmp));
-    rc |= xml_text(b, "Quét mã, nhập mã PIN để xem gian hàng");
-    rc |= cs_buf_append(b, "</text>\n</svg>\n", 15);
+    /* two short lines: the smallest code (version 3, 29 modules) is 222 units wide */
+    static const char *const lines[] = {"Quét mã, nhập mã PIN", "để xem gian hàng của bạn"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(tmp, sizeof tmp, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"14\" text-anchor=\"middle\">",
+                 side / 2, side + 88 + 18 * i);
+        rc |= cs_buf_append(b, tmp, strlen(tmp));
+        rc |= xml_text(b, lines[i]);
+        rc |= cs_buf_append(b, "</text>\n", 8);
+    }
+    rc |= cs_buf_append(b, "</svg>\n", 7);
     return rc ? -1 : 0;
 }
 

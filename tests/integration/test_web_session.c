@@ -217,6 +217,7 @@ static void test_sign_in_cookie_flags(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "role")), "volunteer");
     assert_string_equal(json_string_value(json_object_get(r.json, "csrf")), csrf);
+    assert_string_equal(json_string_value(json_object_get(r.json, "consent_version")), cs_cfg_str("consent.version"));
     json_t *cm = json_object_get(r.json, "communes");
     assert_int_equal(json_array_size(cm), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(cm, 0), "code")), COMMUNE);

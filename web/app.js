@@ -1,0 +1,188 @@
+// web/app.js: what every page shares — calls to the JSON API with the session cookie and the
+// X-CSRF-Token, building elements (text only ever through textContent, never markup from data),
+// problem+json errors shown next to the field they name, the header with the signed-in user.
+// No page logic here, and nothing loaded from anywhere but this service.
+'use strict';
+
+let csrf = '';
+let session = null;
+
+// el('p', {class: 'x', for: 'id'}, 'text', child…): attributes by setAttribute (never on*
+// handlers, never style), children as text nodes or elements.
+export function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on') || k === 'style') throw new Error('el: ' + k + ' not allowed');
+    e.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(e, children);
+  return e;
+}
+
+function append(e, children) {
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// Replace the children of `e` with `children`.
+export function fill(e, ...children) {
+  e.replaceChildren();
+  append(e, children);
+  return e;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+export function svg(tag, attrs, ...children) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k.startsWith('on') || k === 'style') throw new Error('svg: ' + k + ' not allowed');
+    e.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+const nf = new Intl.NumberFormat('vi-VN');
+export const fmtNum = (n) => (n === null || n === undefined ? '—' : nf.format(n));
+export const fmtPct = (p) => (p === null || p === undefined ? '—' : nf.format(p) + ' %');
+export function fmtDateTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (isNaN(d)) return iso;
+  return d.toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' });
+}
+export const fmtVnd = (n) => (n === null || n === undefined ? '—' : nf.format(n) + ' đ');
+// Vietnamese text without marks, lower case: "Hạc Thành" → "hac thanh" (filters, sorting).
+export const fold = (s) =>
+  String(s || '').normalize('NFD').replace(/\p{M}/gu, '').replace(/đ/g, 'd').replace(/Đ/g, 'd').toLowerCase();
+
+// One API call. opts: {json} body, {form} FormData, {headers}. Resolves to
+// {ok, status, data (parsed JSON or null), problem (problem+json or a made-up one), headers}.
+export async function api(method, path, opts = {}) {
+  const headers = Object.assign({ Accept: 'application/json' }, opts.headers || {});
+  let body;
+  if (opts.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  } else if (opts.form) {
+    body = opts.form;
+  }
+  if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    return { ok: false, status: 0, data: null, problem: { title: 'Không kết nối được máy chủ. Hãy kiểm tra mạng rồi thử lại.', errors: [] } };
+  }
+  const type = res.headers.get('Content-Type') || '';
+  let data = null;
+  if (type.includes('json')) {
+    try { data = await res.json(); } catch (e) { data = null; }
+  }
+  if (res.ok) return { ok: true, status: res.status, data, problem: null, headers: res.headers };
+  const problem = data && typeof data === 'object' ? data : { title: 'Lỗi ' + res.status, errors: [] };
+  if (!Array.isArray(problem.errors)) problem.errors = [];
+  return { ok: false, status: res.status, data: null, problem, headers: res.headers };
+}
+
+// Show a problem on a form: each field error beside the control whose name (or data-field) is
+// the field, the rest in the form's [data-role=form-error] box. Clears earlier errors first.
+export function showProblem(form, problem) {
+  clearProblem(form);
+  const box = form.querySelector('[data-role=form-error]');
+  let unplaced = [];
+  for (const fe of problem.errors || []) {
+    const name = String(fe.field || '');
+    const ctl = name && (form.querySelector(`[data-field="${CSS.escape(name)}"]`) || form.elements.namedItem(name));
+    if (ctl && ctl.nodeType === 1) {
+      const id = (ctl.id || name) + '-error';
+      const msg = el('p', { class: 'field-error', id, 'data-error-for': name }, '⚠ ', fe.message || fe.code);
+      const holder = ctl.closest('.field') || ctl.parentElement;
+      holder.appendChild(msg);
+      ctl.setAttribute('aria-invalid', 'true');
+      ctl.setAttribute('aria-describedby', id);
+    } else {
+      unplaced.push(fe);
+    }
+  }
+  if (box) {
+    const title = problem.detail && problem.detail !== problem.title ? `${problem.title} (${problem.detail})` : problem.title;
+    fill(box, el('strong', {}, '⚠ ', title || 'Có lỗi'), unplaced.length ? el('ul', {}, unplaced.map((fe) => el('li', {}, `${fe.field}: ${fe.message || fe.code}`))) : null);
+    box.hidden = false;
+    const first = form.querySelector('[aria-invalid=true]');
+    (first || box).focus?.();
+  }
+}
+
+export function clearProblem(form) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((e) => { e.removeAttribute('aria-invalid'); e.removeAttribute('aria-describedby'); });
+  const box = form.querySelector('[data-role=form-error]');
+  if (box) { box.hidden = true; box.replaceChildren(); }
+}
+
+// A short status line in a live region.
+export function say(target, text, kind = 'info') {
+  const icon = { ok: '✓ ', error: '⚠ ', info: 'ℹ ' }[kind] || '';
+  fill(target, el('span', { class: 'note note-' + kind }, icon + text));
+}
+
+const ROLE_NAMES = { admin: 'Quản trị', monitor: 'Cán bộ Tỉnh đoàn', volunteer: 'Tình nguyện viên' };
+export const roleName = (r) => ROLE_NAMES[r] || r;
+
+// Remember across pages that someone signed in here, so the sign-in page only asks the server
+// when there may be a session (the cookie itself is HttpOnly: scripts cannot see it).
+const HINT = 'choso.signedIn';
+export const hasSessionHint = () => localStorage.getItem(HINT) === '1';
+
+export function adoptSession(s) {
+  session = s;
+  csrf = s.csrf || '';
+  localStorage.setItem(HINT, '1');
+}
+
+// The signed-in user, or a redirect to the sign-in page. `roles`: allowed roles.
+export async function requireSession(roles) {
+  const r = await api('GET', '/v1/session');
+  if (!r.ok) {
+    localStorage.removeItem(HINT);
+    location.replace('index.html?next=' + encodeURIComponent(location.pathname.replace(/^\//, '')));
+    return new Promise(() => {});
+  }
+  adoptSession(r.data);
+  if (roles && !roles.includes(r.data.role)) {
+    location.replace('index.html');
+    return new Promise(() => {});
+  }
+  renderUserBar(r.data);
+  return r.data;
+}
+
+export async function signOut() {
+  await api('DELETE', '/v1/session');
+  localStorage.removeItem(HINT);
+  csrf = '';
+  session = null;
+  location.assign('index.html');
+}
+
+function renderUserBar(s) {
+  const bar = document.getElementById('userbar');
+  if (!bar) return;
+  const links = [];
+  if (s.role === 'admin' || s.role === 'monitor') links.push(el('a', { href: 'dashboard.html' }, 'Bảng theo dõi'));
+  if (s.role === 'admin' || s.role === 'volunteer') links.push(el('a', { href: 'volunteer.html' }, 'Công việc tình nguyện'));
+  const out = el('button', { type: 'button', class: 'link' }, 'Đăng xuất');
+  out.addEventListener('click', signOut);
+  fill(bar, el('span', { class: 'who' }, s.name, ' · ', roleName(s.role)), el('nav', { 'aria-label': 'Trang' }, links), out);
+}
+
+export function currentSession() {
+  return session;
+}

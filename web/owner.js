@@ -1,0 +1,83 @@
+// web/owner.js: the household owner's page — code + PIN (POST /v1/status/{code}, the PIN in the
+// body, never in the address) → each marketplace's shop and each product's listings in plain
+// words with what to do next. The code may come from the receipt's QR code (#code=…); the PIN
+// never does, and nothing is kept after the page is closed.
+import { api, el, fill, showProblem, clearProblem } from './app.js';
+
+const form = document.getElementById('lookup');
+const result = document.getElementById('result');
+
+const m = /(?:^|[#&])code=([A-Za-z0-9-]{1,24})/.exec(location.hash);
+if (m) {
+  form.elements.code.value = decodeURIComponent(m[1]).toUpperCase();
+  form.elements.pin.focus();
+}
+
+// A class for a state, used beside its text label (never instead of it).
+function tone(state) {
+  if (['active', 'live'].includes(state)) return 'state-good';
+  if (['awaiting_owner', 'token_expired'].includes(state)) return 'state-act';
+  if (['rejected', 'suspended', 'failed', 'delisted'].includes(state)) return 'state-bad';
+  return 'state-wait';
+}
+const ICON = { 'state-good': '✓', 'state-act': '➜', 'state-bad': '✗', 'state-wait': '…' };
+const badge = (state, text) => { const t = tone(state); return el('span', { class: 'badge ' + t, 'data-state': state }, ICON[t] + ' ' + text); };
+
+function render(v) {
+  const shops = el('ul', { class: 'plain', id: 'shops' });
+  for (const s of v.seller_accounts || []) {
+    shops.appendChild(el('li', { 'data-marketplace': s.marketplace },
+      el('div', { class: 'row' }, el('strong', {}, s.marketplace_name), badge(s.state, s.state_text)),
+      el('p', {}, s.next_step),
+      s.auth_link ? el('p', {}, el('a', { class: 'button', href: s.auth_link, rel: 'noopener noreferrer' }, 'Mở liên kết cho phép Chợ Số trên ' + s.marketplace_name)) : null,
+      s.shop_url ? el('p', {}, el('a', { href: s.shop_url, rel: 'noopener noreferrer' }, 'Xem gian hàng trên ' + s.marketplace_name)) : null));
+  }
+  const products = el('ul', { class: 'plain', id: 'products' });
+  for (const p of v.products || []) {
+    const ls = el('ul', { class: 'listings' });
+    for (const l of p.listings || []) {
+      ls.appendChild(el('li', { 'data-marketplace': l.marketplace },
+        el('div', { class: 'row' }, el('span', {}, l.marketplace_name), badge(l.state, l.state_text)),
+        el('p', { class: 'small' }, l.next_step),
+        l.reason ? el('p', { class: 'small' }, 'Lý do sàn đưa ra: ', l.reason) : null,
+        (l.problems || []).length ? el('ul', { class: 'small' }, l.problems.map((pr) => el('li', {}, pr.message))) : null,
+        l.listing_url ? el('p', { class: 'small' }, el('a', { href: l.listing_url, rel: 'noopener noreferrer' }, 'Xem sản phẩm trên sàn')) : null));
+    }
+    products.appendChild(el('li', {},
+      el('strong', {}, p.name),
+      (p.listings || []).length ? ls : el('p', { class: 'small muted' }, 'Chưa đăng lên sàn nào. Tình nguyện viên sẽ đăng khi gian hàng sẵn sàng.')));
+  }
+  const close = el('button', { type: 'button', class: 'secondary' }, 'Xong, ẩn thông tin');
+  close.addEventListener('click', () => { result.replaceChildren(); form.elements.pin.value = ''; });
+  fill(result,
+    el('section', { class: 'card' },
+      el('h2', {}, v.business_name || 'Hộ kinh doanh ' + v.household_code),
+      el('p', {}, 'Mã hộ: ', el('strong', {}, v.household_code), ' · ', v.commune?.name || '')),
+    el('section', { class: 'card' }, el('h2', {}, 'Gian hàng trên các sàn'), shops),
+    el('section', { class: 'card' }, el('h2', {}, 'Sản phẩm'), (v.products || []).length ? products : el('p', {}, 'Chưa có sản phẩm nào được đăng ký.')),
+    el('div', { class: 'actions' }, close));
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearProblem(form);
+  const code = form.elements.code.value.trim().toUpperCase();
+  const pin = form.elements.pin.value.trim();
+  const missing = [];
+  if (!code) missing.push({ field: 'household_code', message: 'Hãy nhập mã hộ' });
+  if (!pin) missing.push({ field: 'pin', message: 'Hãy nhập mã PIN' });
+  if (missing.length) return showProblem(form, { title: 'Thiếu thông tin', errors: missing });
+  const btn = form.querySelector('button[type=submit]');
+  btn.disabled = true;
+  const r = await api('POST', '/v1/status/' + encodeURIComponent(code), { json: { pin } });
+  btn.disabled = false;
+  if (!r.ok) {
+    const p = r.problem;
+    // wrong code or PIN, or too many tries: said beside the PIN
+    if (!p.errors.length && (r.status === 401 || r.status === 404 || r.status === 429))
+      p.errors = [{ field: 'pin', message: p.title + (r.status === 429 ? ' — hãy đợi ít phút rồi thử lại.' : '') }];
+    showProblem(form, p);
+    return;
+  }
+  render(r.data);
+});

@@ -1,0 +1,49 @@
+// web/signin.js: the sign-in page — a token becomes a session cookie (POST /v1/session); the
+// token itself is never stored by the page. Sends each role to its own page.
+import { api, el, fill, showProblem, clearProblem, adoptSession, hasSessionHint, roleName, signOut } from './app.js';
+
+const form = document.getElementById('signin');
+
+function home(role) {
+  const next = new URLSearchParams(location.search).get('next');
+  // only a page of this site, by plain file name
+  if (next && /^[a-z]+\.html$/.test(next)) return next;
+  return role === 'volunteer' ? 'volunteer.html' : 'dashboard.html';
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  clearProblem(form);
+  const btn = form.querySelector('button[type=submit]');
+  btn.disabled = true;
+  const token = form.elements.token.value.trim();
+  const r = await api('POST', '/v1/session', { json: { token } });
+  btn.disabled = false;
+  if (!r.ok) {
+    showProblem(form, r.problem);
+    return;
+  }
+  form.elements.token.value = '';
+  adoptSession(r.data);
+  location.assign(home(r.data.role));
+});
+
+// Already signed in on this device: say so, with the way on and a way out.
+async function showSignedIn() {
+  if (!hasSessionHint()) return;
+  const r = await api('GET', '/v1/session');
+  if (!r.ok) {
+    localStorage.removeItem('choso.signedIn');
+    return;
+  }
+  adoptSession(r.data);
+  const box = document.getElementById('signed-in');
+  const out = el('button', { type: 'button', class: 'secondary' }, 'Đăng xuất');
+  out.addEventListener('click', signOut);
+  fill(box,
+    el('h2', {}, 'Bạn đang đăng nhập'),
+    el('p', {}, r.data.name, ' — ', roleName(r.data.role)),
+    el('div', { class: 'actions' }, el('a', { class: 'button', href: home(r.data.role) }, 'Tiếp tục'), out));
+  box.hidden = false;
+}
+showSignedIn();

@@ -1,0 +1,417 @@
+// web/volunteer.js: the volunteer's workspace — register a household with the owner's consent
+// and hand over the code + PIN receipt with its QR code; add products with photos from the
+// phone's camera; start shop onboarding and publishing on the chosen marketplaces; see each
+// listing's state and the marketplace's reason for a refusal and fix it; upload a spreadsheet
+// and follow its progress. Every answer and error comes from the API as it is.
+import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession } from './app.js';
+
+const $ = (id) => document.getElementById(id);
+
+// The internal categories (schemas/data/categories.csv); the API checks them again.
+const CATEGORIES = [
+  ['food_dish', 'Món ăn chế biến sẵn'],
+  ['cake_confectionery', 'Bánh kẹo'],
+  ['condiment', 'Gia vị và nước chấm'],
+  ['agricultural_produce', 'Nông sản'],
+  ['beverage', 'Đồ uống'],
+  ['handicraft', 'Thủ công mỹ nghệ'],
+  ['processed_food', 'Thực phẩm chế biến'],
+  ['seafood', 'Hải sản'],
+  ['spice_herbal', 'Dược liệu và gia vị khô'],
+];
+
+// Words for the states (the same as the owner's page says them), each with an icon so the
+// state reads without colour.
+const ACCOUNT_STATES = {
+  not_started: ['Chưa bắt đầu', 'state-wait', '…'],
+  awaiting_owner: ['Chờ chủ hộ cho phép', 'state-act', '➜'],
+  authorized: ['Đã cho phép, đang kích hoạt', 'state-wait', '…'],
+  active: ['Gian hàng đang hoạt động', 'state-good', '✓'],
+  rejected: ['Sàn từ chối', 'state-bad', '✗'],
+  suspended: ['Bị tạm khoá', 'state-bad', '✗'],
+  token_expired: ['Cần chủ hộ cho phép lại', 'state-act', '➜'],
+};
+const LISTING_STATES = {
+  draft: ['Chưa gửi', 'state-wait', '…'],
+  queued: ['Đang chờ gửi', 'state-wait', '…'],
+  submitted: ['Đã gửi, sàn đang nhận', 'state-wait', '…'],
+  pending_review: ['Sàn đang duyệt', 'state-wait', '…'],
+  live: ['Đang bán', 'state-good', '✓'],
+  rejected: ['Bị sàn từ chối', 'state-bad', '✗'],
+  delisted: ['Đã gỡ khỏi sàn', 'state-bad', '✗'],
+  failed: ['Gửi không thành công', 'state-bad', '✗'],
+};
+function badge(map, state) {
+  const [text, cls, icon] = map[state] || [state, 'state-wait', '•'];
+  return el('span', { class: 'badge ' + cls, 'data-state': state }, icon + ' ' + text);
+}
+
+let session = null;
+let marketplaces = [];
+let communeNames = {};
+let current = null; // the household opened below the list
+
+// A fresh Idempotency-Key for each new content of a form: a retried submit (weak signal) is
+// answered from the first reply instead of registering twice.
+function idemKeyFor(form) {
+  if (!form.dataset.idem) form.dataset.idem = crypto.randomUUID();
+  return form.dataset.idem;
+}
+function watchIdem(form) {
+  form.addEventListener('input', () => { delete form.dataset.idem; });
+}
+
+// An integer field: the number when it is one, else the text as typed (so the API names it).
+function intOrText(v) {
+  const t = String(v).trim().replace(/[.\s]/g, '');
+  return /^-?\d+$/.test(t) ? Number(t) : String(v).trim();
+}
+
+// --- registration and the receipt ---------------------------------------------------------------
+
+function receipt(h) {
+  const print = el('button', { type: 'button', class: 'secondary' }, 'In phiếu');
+  print.addEventListener('click', () => window.print());
+  const go = el('button', { type: 'button' }, 'Thêm sản phẩm cho hộ này');
+  go.addEventListener('click', () => openHousehold(h.code));
+  return el('div', { class: 'receipt', id: 'receipt' },
+    el('h3', {}, 'Phiếu đăng ký Chợ Số'),
+    el('p', {}, h.business_name || '', h.business_name ? ' · ' : '', h.commune?.name || ''),
+    el('p', {}, 'Mã hộ: ', el('span', { class: 'code', 'data-role': 'code' }, h.code)),
+    el('p', {}, 'Mã PIN: ', el('span', { class: 'pin', 'data-role': 'pin' }, h.pin)),
+    el('img', { src: `/v1/households/${encodeURIComponent(h.code)}/receipt.svg`, alt: `Mã QR mở trang tình trạng của hộ ${h.code}` }),
+    el('p', { class: 'small' }, 'Chủ hộ quét mã QR (hoặc mở trang “Xem tình trạng gian hàng”) rồi nhập mã PIN để xem gian hàng và sản phẩm. ',
+      el('strong', {}, 'Mã PIN chỉ hiện một lần: hãy đưa phiếu cho chủ hộ chụp ảnh hoặc in ra. Không lưu ảnh phiếu trên máy của tình nguyện viên.')),
+    el('div', { class: 'actions noprint' }, print, go));
+}
+
+function setupRegister() {
+  const form = $('register');
+  watchIdem(form);
+  const textVersion = $('consent-text').dataset.version;
+  if (session.consent_version && session.consent_version !== textVersion) {
+    const m = $('consent-mismatch');
+    m.textContent = `⚠ Văn bản đồng ý trên trang này (phiên bản ${textVersion}) khác phiên bản hệ thống đang dùng (${session.consent_version}). Hãy tải lại trang hoặc báo quản trị viên trước khi đăng ký.`;
+    m.hidden = false;
+    $('register-submit').disabled = true;
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form);
+    const f = form.elements;
+    const body = {
+      owner_name: f.owner_name.value.trim(),
+      birth_date: f.birth_date.value.trim(),
+      cccd: f.cccd.value.trim(),
+      phone: f.phone.value.trim(),
+      commune_code: f.commune_code.value,
+      has_epayment: f.has_epayment.checked,
+      consent: f.consent.checked,
+      consent_version: textVersion,
+    };
+    if (f.address.value.trim()) body.address = f.address.value.trim();
+    if (f.business_name.value.trim()) body.business_name = f.business_name.value.trim();
+    const btn = $('register-submit');
+    btn.disabled = true;
+    const r = await api('POST', '/v1/households', { json: body, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    btn.disabled = false;
+    if (!r.ok) {
+      showProblem(form, r.problem);
+      return;
+    }
+    delete form.dataset.idem;
+    form.reset();
+    fill($('receipt-area'), receipt(r.data));
+    $('receipt').scrollIntoView({ block: 'start' });
+    loadHouseholds();
+  });
+}
+
+// --- households -------------------------------------------------------------------------------------
+
+async function loadHouseholds(q) {
+  const list = $('households');
+  const r = await api('GET', '/v1/households?limit=50' + (q ? '&q=' + encodeURIComponent(q) : ''));
+  if (!r.ok) return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title)));
+  if (!r.data.items.length) return fill(list, el('li', { class: 'muted' }, q ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trong các xã/phường của bạn.'));
+  fill(list, r.data.items.map((h) => {
+    const open = el('button', { type: 'button', class: 'secondary' }, 'Mở');
+    open.addEventListener('click', () => openHousehold(h.code));
+    return el('li', { 'data-code': h.code },
+      el('div', { class: 'row' },
+        el('span', {}, el('strong', {}, h.code), ' · ', h.owner_name || '', h.business_name ? ' · ' + h.business_name : ''),
+        open),
+      el('p', { class: 'small muted' }, h.commune?.name || communeNames[h.commune_code] || h.commune_code, ' · ', { registered: 'Mới đăng ký', onboarding: 'Đang mở gian hàng', onboarded: 'Đã có gian hàng', erased: 'Đã xoá dữ liệu' }[h.status] || h.status));
+  }));
+}
+
+function marketplaceChoices(name, checked) {
+  return marketplaces.map((m) => el('label', { class: 'inline' }, el('input', { type: 'checkbox', name, value: m.code, checked: checked?.includes(m.code) }), m.name));
+}
+
+async function openHousehold(code) {
+  const card = $('household-card');
+  const r = await api('GET', '/v1/households/' + encodeURIComponent(code));
+  if (!r.ok) {
+    card.hidden = false;
+    fill($('hh-meta'), el('span', { class: 'note note-error' }, '⚠ ', r.problem.title));
+    return;
+  }
+  current = r.data;
+  $('hh-title').textContent = `Hộ ${current.code}` + (current.business_name ? ' — ' + current.business_name : '');
+  fill($('hh-meta'), current.owner_name || '', ' · ', current.commune?.name || '', ' · đăng ký ', fmtDateTime(current.registered_at));
+  fill($('onboard-choices'), marketplaceChoices('marketplace'));
+  $('onboard-result').replaceChildren();
+  $('product-result').replaceChildren();
+  card.hidden = false;
+  await Promise.all([loadAccounts(), loadProducts()]);
+  card.scrollIntoView({ block: 'start' });
+}
+
+async function loadAccounts() {
+  const list = $('accounts');
+  const r = await api('GET', '/v1/seller-accounts?household=' + encodeURIComponent(current.code));
+  if (!r.ok) return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title)));
+  if (!r.data.items.length) return fill(list, el('li', { class: 'muted' }, 'Chưa mở gian hàng trên sàn nào.'));
+  const name = (c) => marketplaces.find((m) => m.code === c)?.name || c;
+  fill(list, r.data.items.map((a) => el('li', { 'data-marketplace': a.marketplace },
+    el('div', { class: 'row' }, el('strong', {}, name(a.marketplace)), badge(ACCOUNT_STATES, a.state)),
+    a.auth_link ? el('p', { class: 'small' }, 'Liên kết chủ hộ cần mở để cho phép: ', el('a', { href: a.auth_link, rel: 'noopener noreferrer' }, 'liên kết cho phép')) : null,
+    a.shop_url ? el('p', { class: 'small' }, el('a', { href: a.shop_url, rel: 'noopener noreferrer' }, 'Xem gian hàng')) : null,
+    a.last_error ? el('p', { class: 'small' }, '⚠ ', a.last_error.message || a.last_error.code) : null)));
+}
+
+// The answer of one call, in one line: what the API said.
+function answerLine(label, r) {
+  if (r.ok) return el('li', {}, el('span', { class: 'note note-ok' }, '✓ ', label, ': đã nhận', r.data?.state ? ` (${r.data.state})` : ''));
+  const errs = (r.problem.errors || []).map((e) => e.message).join('; ');
+  return el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', label, ': ', r.problem.title, r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : '', errs ? ' — ' + errs : ''));
+}
+
+function setupOnboard() {
+  const form = $('onboard');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form);
+    const chosen = [...form.querySelectorAll('input[name=marketplace]:checked')].map((i) => i.value);
+    if (!chosen.length) return showProblem(form, { title: 'Chưa chọn sàn', errors: [{ field: 'marketplace', message: 'Hãy chọn ít nhất một sàn' }] });
+    const out = el('ul', {});
+    fill($('onboard-result'), out);
+    for (const m of chosen) {
+      const r = await api('POST', `/v1/households/${encodeURIComponent(current.code)}/accounts`, { json: { marketplace: m } });
+      out.appendChild(answerLine(marketplaces.find((x) => x.code === m)?.name || m, r));
+    }
+    loadAccounts();
+  });
+}
+
+// --- products -----------------------------------------------------------------------------------------
+
+async function uploadPhotos(productId, files, report) {
+  for (const file of files) {
+    const fd = new FormData();
+    fd.append('image', file, file.name || 'anh.jpg');
+    const r = await api('POST', `/v1/products/${productId}/images`, { form: fd });
+    report.appendChild(r.ok ? el('li', {}, el('span', { class: 'note note-ok' }, '✓ Đã tải ảnh ', file.name || ''))
+      : el('li', {}, el('span', { class: 'note note-error' }, '⚠ Ảnh ', file.name || '', ': ', r.problem.title, r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : '')));
+  }
+}
+
+function productCard(p) {
+  const li = el('li', { 'data-product': p.id });
+  const listings = el('ul', { class: 'listings' }, (p.listings || []).map((l) => el('li', { 'data-marketplace': l.marketplace },
+    el('span', {}, marketplaces.find((m) => m.code === l.marketplace)?.name || l.marketplace, ': '), badge(LISTING_STATES, l.state),
+    l.listing_url ? el('span', {}, ' ', el('a', { href: l.listing_url, rel: 'noopener noreferrer' }, 'xem trên sàn')) : null,
+    l.error ? el('div', { class: 'small' }, 'Lý do: ', l.error.message || l.error.code,
+      (l.error.fields || []).length ? el('ul', {}, l.error.fields.map((f) => el('li', {}, (f.field ? f.field + ': ' : '') + (f.message || f.code || '')))) : null) : null)));
+
+  // add photos straight from the camera
+  const photoId = `photo-${p.id}`;
+  const photo = el('input', { type: 'file', id: photoId, accept: 'image/*', capture: 'environment', multiple: true });
+  const report = el('ul', { class: 'small' });
+  photo.addEventListener('change', async () => {
+    report.replaceChildren();
+    await uploadPhotos(p.id, [...photo.files], report);
+    photo.value = '';
+    refreshProduct(p.id, li);
+  });
+
+  // publish or re-send to the chosen marketplaces
+  const pubForm = el('form', { novalidate: true },
+    el('div', { class: 'form-error', 'data-role': 'form-error', tabindex: '-1', hidden: true }),
+    el('fieldset', { class: 'field' }, el('legend', {}, 'Đăng lên sàn'), el('div', { class: 'choices', 'data-field': 'marketplaces' }, marketplaceChoices('marketplaces', (p.listings || []).filter((l) => ['rejected', 'failed'].includes(l.state)).map((l) => l.marketplace)))),
+    el('div', { class: 'actions' }, el('button', { type: 'submit' }, (p.listings || []).some((l) => l.state === 'rejected') ? 'Gửi lại lên sàn' : 'Đăng lên sàn đã chọn')));
+  const pubOut = el('div', { 'aria-live': 'polite' });
+  pubForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(pubForm);
+    const chosen = [...pubForm.querySelectorAll('input[name=marketplaces]:checked')].map((i) => i.value);
+    if (!chosen.length) return showProblem(pubForm, { title: 'Chưa chọn sàn', errors: [{ field: 'marketplaces', message: 'Hãy chọn ít nhất một sàn' }] });
+    const r = await api('POST', `/v1/products/${p.id}/listings`, { json: { marketplaces: chosen } });
+    if (!r.ok) return showProblem(pubForm, r.problem);
+    say(pubOut, 'Đã gửi yêu cầu đăng; trạng thái sẽ cập nhật khi sàn trả lời.', 'ok');
+    refreshProduct(p.id, li);
+  });
+
+  // fix: edit what the marketplace complained about
+  const edit = el('details', {}, el('summary', {}, 'Sửa sản phẩm'));
+  const editForm = el('form', { novalidate: true },
+    el('div', { class: 'form-error', 'data-role': 'form-error', tabindex: '-1', hidden: true }),
+    el('div', { class: 'field' }, el('label', { for: `e-name-${p.id}` }, 'Tên sản phẩm'), el('input', { id: `e-name-${p.id}`, name: 'name', value: p.name })),
+    el('div', { class: 'field' }, el('label', { for: `e-price-${p.id}` }, 'Giá bán (đồng)'), el('input', { id: `e-price-${p.id}`, name: 'price_vnd', inputmode: 'numeric', value: p.price_vnd })),
+    el('div', { class: 'field' }, el('label', { for: `e-stock-${p.id}` }, 'Số lượng còn'), el('input', { id: `e-stock-${p.id}`, name: 'stock', inputmode: 'numeric', value: p.stock })),
+    el('div', { class: 'field' }, el('label', { for: `e-desc-${p.id}` }, 'Mô tả'), el('textarea', { id: `e-desc-${p.id}`, name: 'description' }, p.description)),
+    el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Lưu thay đổi')));
+  editForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(editForm);
+    const f = editForm.elements;
+    const body = { name: f.name.value.trim(), price_vnd: intOrText(f.price_vnd.value), stock: intOrText(f.stock.value), description: f.description.value };
+    const r = await api('PATCH', `/v1/products/${p.id}`, { json: body, headers: { 'If-Match': `"v${p.version}"` } });
+    if (!r.ok) return showProblem(editForm, r.problem);
+    refreshProduct(p.id, li);
+  });
+  edit.appendChild(editForm);
+
+  fill(li,
+    el('div', { class: 'row' }, el('strong', {}, p.name), el('span', {}, fmtVnd(p.price_vnd), ' · còn ', fmtNum(p.stock), p.flagship ? ' · ' : '', p.flagship ? el('span', { class: 'badge state-good' }, '★ chủ lực') : null)),
+    el('div', { class: 'thumbs' }, (p.images || []).map((im, i) => el('img', { src: im.url, alt: `Ảnh ${i + 1} của ${p.name}`, loading: 'lazy' }))),
+    (p.listings || []).length ? listings : el('p', { class: 'small muted' }, 'Chưa đăng lên sàn nào.'),
+    el('div', { class: 'field' }, el('label', { for: photoId }, 'Thêm ảnh'), photo, report),
+    pubForm, pubOut, edit);
+  return li;
+}
+
+async function refreshProduct(id, li) {
+  const r = await api('GET', `/v1/products/${id}`);
+  if (r.ok) li.replaceWith(productCard(r.data));
+}
+
+async function loadProducts() {
+  const list = $('products');
+  const r = await api('GET', `/v1/products?household=${encodeURIComponent(current.code)}&limit=100`);
+  if (!r.ok) return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title)));
+  if (!r.data.items.length) return fill(list, el('li', { class: 'muted' }, 'Hộ chưa có sản phẩm nào.'));
+  const full = await Promise.all(r.data.items.map((p) => api('GET', `/v1/products/${p.id}`)));
+  fill(list, full.map((x, i) => productCard(x.ok ? x.data : r.data.items[i])));
+}
+
+function setupProduct() {
+  const form = $('product');
+  watchIdem(form);
+  fill(form.elements.category, el('option', { value: '' }, '— chọn ngành hàng —'), CATEGORIES.map(([c, n]) => el('option', { value: c }, n)));
+  const preview = $('p-preview');
+  let urls = [];
+  form.elements.image.addEventListener('change', () => {
+    urls.forEach((u) => URL.revokeObjectURL(u));
+    urls = [...form.elements.image.files].map((f) => URL.createObjectURL(f));
+    fill(preview, urls.map((u, i) => el('img', { src: u, alt: `Ảnh đã chọn ${i + 1}` })));
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form);
+    if (!current) return;
+    const f = form.elements;
+    const body = {
+      name: f.name.value.trim(),
+      description: f.description.value,
+      category: f.category.value,
+      price_vnd: intOrText(f.price_vnd.value),
+      weight_g: intOrText(f.weight_g.value),
+      stock: intOrText(f.stock.value || '0'),
+      flagship: f.flagship.checked,
+    };
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    const r = await api('POST', `/v1/households/${encodeURIComponent(current.code)}/products`, { json: body, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    if (!r.ok) {
+      btn.disabled = false;
+      return showProblem(form, r.problem);
+    }
+    delete form.dataset.idem;
+    const report = el('ul', { class: 'small' });
+    fill($('product-result'), el('p', {}, el('span', { class: 'note note-ok' }, '✓ Đã lưu sản phẩm “', r.data.name, '”')), report);
+    await uploadPhotos(r.data.id, [...f.image.files], report);
+    btn.disabled = false;
+    form.reset();
+    urls.forEach((u) => URL.revokeObjectURL(u));
+    preview.replaceChildren();
+    await loadProducts();
+  });
+}
+
+// --- spreadsheet import --------------------------------------------------------------------------------
+
+function importView(imp) {
+  const total = imp.rows_total ?? imp.total_rows ?? null;
+  const done = imp.rows_done ?? imp.processed_rows ?? null;
+  const counts = imp.counts || imp;
+  const parts = ['created', 'updated', 'unchanged', 'rejected'].filter((k) => counts[k] !== undefined)
+    .map((k) => `${{ created: 'mới', updated: 'cập nhật', unchanged: 'không đổi', rejected: 'bị từ chối' }[k]}: ${fmtNum(counts[k])}`);
+  const progress = total ? el('progress', { max: total, value: done || 0 }, `${done || 0}/${total}`) : null;
+  const rejected = counts.rejected || 0;
+  return el('div', { 'data-import': imp.id, 'data-state': imp.state || '' },
+    el('p', {}, `Lần tải #${imp.id}: `, el('strong', {}, imp.state || ''), total ? ` — ${fmtNum(done || 0)}/${fmtNum(total)} dòng` : ''),
+    progress,
+    parts.length ? el('p', { class: 'small' }, parts.join(' · ')) : null,
+    rejected > 0 ? el('p', {}, 'Tải các dòng bị từ chối kèm lý do, sửa rồi tải lên lại: ',
+      el('a', { href: `/v1/imports/${imp.id}/errors.xlsx`, download: true }, 'tệp Excel'), ' · ',
+      el('a', { href: `/v1/imports/${imp.id}/errors.csv`, download: true }, 'tệp CSV')) : null);
+}
+
+function setupImport() {
+  const form = $('import');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form);
+    const file = form.elements.file.files[0];
+    if (!file) return showProblem(form, { title: 'Chưa chọn tệp', errors: [{ field: 'file', message: 'Hãy chọn tệp .xlsx hoặc .csv' }] });
+    const fd = new FormData();
+    fd.append('kind', form.elements.kind.value);
+    fd.append('file', file, file.name);
+    const r = await api('POST', '/v1/imports', { form: fd });
+    if (!r.ok) return showProblem(form, r.problem);
+    const status = $('import-status');
+    let imp = r.data;
+    fill(status, importView(imp));
+    // follow it until the job is finished (a few seconds for a village, longer for a district)
+    while (imp && !['done', 'failed', 'cancelled', 'dead'].includes(imp.state)) {
+      await new Promise((res) => setTimeout(res, 1500));
+      const g = await api('GET', `/v1/imports/${imp.id}`);
+      if (!g.ok) { say(status, g.problem.title, 'error'); return; }
+      imp = g.data;
+      fill(status, importView(imp));
+    }
+  });
+}
+
+// --- start ---------------------------------------------------------------------------------------------
+
+async function loadCommunes() {
+  const sel = $('commune_code');
+  let list = session.communes || [];
+  if (session.role === 'admin') {
+    const r = await api('GET', '/v1/admin-units');
+    if (r.ok) list = r.data.items.map((u) => ({ code: u.code, name: u.name }));
+  }
+  communeNames = Object.fromEntries(list.map((c) => [c.code, c.name]));
+  fill(sel, list.length > 1 ? el('option', { value: '' }, '— chọn xã/phường —') : null, list.map((c) => el('option', { value: c.code }, `${c.name} (${c.code})`)));
+}
+
+async function loadMarketplaces() {
+  const r = await api('GET', '/v1/targets');
+  marketplaces = r.ok ? r.data.marketplaces || [] : [];
+}
+
+async function main() {
+  session = await requireSession(['admin', 'volunteer']);
+  await Promise.all([loadCommunes(), loadMarketplaces()]);
+  setupRegister();
+  setupOnboard();
+  setupProduct();
+  setupImport();
+  $('hh-search').addEventListener('submit', (ev) => { ev.preventDefault(); loadHouseholds($('hh-q').value.trim()); });
+  await loadHouseholds();
+  document.body.setAttribute('data-ready', '1');
+}
+main();
