@@ -9,10 +9,12 @@
 #include "core/mem.h"
 #include "core/targets.h"
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const hh_keys[] = {"owner_name", "cccd", "phone", "birth_date", "commune_code",
                                       "address", "business_name", "business_reg_no", "tax_code",
@@ -1088,4 +1090,383 @@ int cs_household_erase(cs_db *db, const cs_actor *a, const char *code, json_t **
     if (orphans) *orphans = e.orphans;
     else json_decref(e.orphans);
     return 0;
+}
+
+/* ---- bulk upsert (imports) ------------------------------------------------------------------
+ * Same effect on every row as cs_household_upsert (same columns, same content hash, same
+ * outcome), in a handful of round trips per batch instead of several per row:
+ *   1. blind index + content hash of every row (in memory, spread over a few threads);
+ *   2. the batch's citizen-ID indexes into a temporary table, joined with households FOR
+ *      UPDATE: the existing rows of the whole batch in one query;
+ *   3. codes for all new rows reserved in one statement (household_codes.last += k);
+ *   4. new rows sealed (threads) and written with one array-bound INSERT;
+ *   5. changed rows updated one by one through write_all (rare; it also re-files target counts).
+ * Audit: one "household.create_bulk" row per batch listing the codes created (codes are not
+ * personal), and one "household.update" row per updated household as cs_household_upsert
+ * writes; unchanged rows write nothing, as before. The same citizen ID twice in one batch is
+ * handled as two upserts in order (the batch is split before the repeat). */
+#define BULK_MAX_THREADS 4
+#define BULK_MIN_PER_THREAD 128
+
+typedef struct bulk_row {
+    unsigned char bidx[32], hash[32];
+    sealed s;
+    int64_t found_id;   /* existing household, 0 when new */
+    char found_code[24];
+    unsigned found_version;
+    int same;           /* existing content hash equal */
+    int bad;            /* crypto failed */
+} bulk_row;
+
+struct bulk_part {
+    cs_household_norm *const *rows;
+    bulk_row *br;
+    size_t from, to;
+    int seal; /* 0: index + hash; 1: seal the new rows */
+};
+
+static void *bulk_crypto(void *arg)
+{
+    struct bulk_part *p = arg;
+    cs_error e;
+    for (size_t i = p->from; i < p->to; i++) {
+        bulk_row *b = &p->br[i];
+        if (!p->rows[i]) continue;
+        if (!p->seal) {
+            if (cs_blind_index("cccd", p->rows[i]->cccd, b->bidx) ||
+                cs_household_content_hash(p->rows[i], b->hash))
+                b->bad = 1;
+        } else if (!b->found_id && !b->bad) {
+            cs_error_clear(&e);
+            if (seal_all(p->rows[i], &b->s, &e)) b->bad = 1;
+        }
+    }
+    return NULL;
+}
+
+/* Run bulk_crypto over [0, n) on up to BULK_MAX_THREADS threads (the caller's included). */
+static void bulk_crypto_all(cs_household_norm *const *rows, bulk_row *br, size_t n, int seal)
+{
+    static long ncpu;
+    if (!ncpu) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        ncpu = c < 1 ? 1 : c > BULK_MAX_THREADS ? BULK_MAX_THREADS : c;
+    }
+    size_t t = n / BULK_MIN_PER_THREAD;
+    if (t > (size_t)ncpu) t = (size_t)ncpu;
+    if (t < 1) t = 1;
+    struct bulk_part parts[BULK_MAX_THREADS];
+    pthread_t th[BULK_MAX_THREADS];
+    int started[BULK_MAX_THREADS] = {0};
+    for (size_t k = 0; k < t; k++) {
+        parts[k] = (struct bulk_part){rows, br, n * k / t, n * (k + 1) / t, seal};
+        if (k > 0) started[k] = !pthread_create(&th[k], NULL, bulk_crypto, &parts[k]);
+    }
+    bulk_crypto(&parts[0]);
+    for (size_t k = 1; k < t; k++) {
+        if (started[k]) pthread_join(th[k], NULL);
+        else bulk_crypto(&parts[k]); /* no thread: do it here */
+    }
+}
+
+static int bulk_find_existing(cs_db *db, bulk_row *br, size_t n, cs_error *err)
+{
+    static const char create[] = "CREATE TEMPORARY TABLE IF NOT EXISTS tmp_household_bulk_keys ("
+                                 " pos INT NOT NULL, bidx BINARY(32) NOT NULL, KEY (bidx)) ENGINE=MEMORY";
+    if (cs_db_exec_text(db, create, sizeof create - 1, err) < 0 ||
+        cs_db_exec(db, "DELETE FROM tmp_household_bulk_keys", "", err) < 0)
+        return -1;
+    char (*pos)[12] = cs_malloc(n * sizeof *pos);
+    const char **cells = cs_malloc(2 * n * sizeof *cells);
+    size_t *lens = cs_malloc(2 * n * sizeof *lens);
+    int rc = -1;
+    cs_rows *rows = NULL;
+    if (!pos || !cells || !lens) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(pos[i], sizeof pos[i], "%zu", i);
+        cells[2 * i] = pos[i];
+        lens[2 * i] = strlen(pos[i]);
+        cells[2 * i + 1] = (const char *)br[i].bidx;
+        lens[2 * i + 1] = 32;
+    }
+    if (cs_db_bulk_insert(db, "INSERT INTO tmp_household_bulk_keys (pos, bidx) VALUES (?, ?)", 2, "ib", cells,
+                          lens, n, err) < 0 ||
+        cs_db_query(db, &rows,
+                    "SELECT k.pos, h.id, h.code, h.version, h.content_hash FROM tmp_household_bulk_keys k"
+                    " JOIN households h ON h.cccd_bidx = k.bidx FOR UPDATE",
+                    "", err))
+        goto out;
+    for (size_t r = 0; r < cs_rows_count(rows); r++) {
+        int64_t p = cs_rows_i64(rows, r, 0);
+        if (p < 0 || (size_t)p >= n) continue;
+        bulk_row *b = &br[p];
+        b->found_id = cs_rows_i64(rows, r, 1);
+        snprintf(b->found_code, sizeof b->found_code, "%s", cs_rows_str(rows, r, 2));
+        b->found_version = (unsigned)cs_rows_i64(rows, r, 3);
+        size_t hl;
+        const void *old = cs_rows_blob(rows, r, 4, &hl);
+        b->same = hl == 32 && !memcmp(old, b->hash, 32);
+    }
+    rc = 0;
+out:
+    cs_rows_free(rows);
+    cs_free(pos);
+    cs_free(cells);
+    cs_free(lens);
+    return rc;
+}
+
+#define BULK_COLS 21
+
+static void bulk_put(const char **c, size_t *l, unsigned j, const void *p, size_t len)
+{
+    c[j] = p;
+    l[j] = p ? len : 0;
+}
+
+static void bulk_puts(const char **c, size_t *l, unsigned j, const char *p)
+{
+    c[j] = p;
+    l[j] = p ? strlen(p) : 0;
+}
+
+/* Insert the new rows of br[0..n) (found_id == 0, not skipped) with one array-bound INSERT. */
+static int bulk_insert_new(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, bulk_row *br,
+                           const int *skip, size_t n, int64_t import_id, cs_household_result *res,
+                           json_t *codes, cs_error *err)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += rows[i] && !skip[i] && !br[i].found_id;
+    if (!k) return 0;
+    int year = vn_today().y;
+    int64_t last = 0;
+    if (cs_db_exec(db,
+                   "INSERT INTO household_codes (year, last) VALUES (?, ?)"
+                   " ON DUPLICATE KEY UPDATE last = last + VALUES(last)",
+                   "ii", (int64_t)year, (int64_t)k, err) < 0 ||
+        cs_db_scalar_i64(db, &last, "SELECT last FROM household_codes WHERE year = ?", "i", (int64_t)year, err))
+        return cs_error_set(err, err->code == CS_OK ? CS_E_DB : err->code, "household code sequence");
+    bulk_crypto_all(rows, br, n, 1);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] && !skip[i] && !br[i].found_id && br[i].bad) return cs_error_set(err, CS_E_CRYPTO, "sealing failed");
+
+    char by[48];
+    cs_actor_tag(a, by, sizeof by);
+    char imp[24];
+    snprintf(imp, sizeof imp, "%lld", (long long)import_id);
+    char (*nums)[3][8] = cs_malloc(k * sizeof *nums);
+    const char **cells = cs_malloc(k * BULK_COLS * sizeof *cells);
+    size_t *lens = cs_malloc(k * BULK_COLS * sizeof *lens);
+    int rc = -1;
+    if (!nums || !cells || !lens) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    int64_t next = last - (int64_t)k + 1;
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i] || skip[i] || br[i].found_id) continue;
+        const cs_household_norm *h = rows[i];
+        bulk_row *b = &br[i];
+        memset(&res[i], 0, sizeof res[i]);
+        snprintf(res[i].code, sizeof res[i].code, "TH-%04d-%05lld", year, (long long)next++);
+        res[i].version = 1;
+        res[i].outcome = CS_HH_CREATED;
+        json_array_append_new(codes, json_string(res[i].code));
+        snprintf(nums[r][0], sizeof nums[r][0], "%d", h->owner_age);
+        snprintf(nums[r][1], sizeof nums[r][1], "%d", h->youth_led ? 1 : 0);
+        snprintf(nums[r][2], sizeof nums[r][2], "%d", h->has_epayment ? 1 : 0);
+        const char **c = &cells[r * BULK_COLS];
+        size_t *l = &lens[r * BULK_COLS];
+#define PUT(j, p, len_) bulk_put(c, l, j, p, len_)
+#define PUTS(j, p) bulk_puts(c, l, j, p)
+        PUTS(0, res[i].code);
+        PUTS(1, h->owner_name);
+        PUTS(2, h->name_folded);
+        PUTS(3, h->business_name);
+        PUTS(4, h->commune_code);
+        PUT(5, b->s.cccd, b->s.cccd_n);
+        PUT(6, b->s.cccd_bidx, (size_t)32);
+        PUT(7, b->s.phone, b->s.phone_n);
+        PUT(8, b->s.phone_bidx, (size_t)32);
+        PUT(9, b->s.birth, b->s.birth_n);
+        PUT(10, b->s.address, b->s.address_n);
+        PUTS(11, nums[r][0]);
+        PUTS(12, nums[r][1]);
+        PUTS(13, h->business_reg_no);
+        PUTS(14, h->tax_code);
+        PUTS(15, nums[r][2]);
+        PUTS(16, h->consent_version);
+        PUTS(17, by);
+        PUT(18, b->hash, (size_t)32);
+        PUTS(19, by);
+        PUTS(20, import_id ? imp : NULL);
+#undef PUT
+#undef PUTS
+        r++;
+    }
+    int64_t ins = cs_db_bulk_insert(
+        db,
+        "INSERT INTO households (code, owner_name, name_folded, business_name, commune_code,"
+        " cccd_sealed, cccd_bidx, phone_sealed, phone_bidx, birth_date_sealed, address_sealed,"
+        " owner_age, youth_led, business_reg_no, tax_code, has_epayment, consent_at,"
+        " consent_version, consent_by, content_hash, registered_by, import_id)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,UTC_TIMESTAMP(),?,?,?,?,?)",
+        BULK_COLS, "sssssbbbbbbiississbsi", cells, lens, k, err);
+    if (ins < 0) goto out;
+    /* the new ids, through the batch's key table (auto-increment values of one array-bound
+       INSERT need not be consecutive) */
+    cs_rows *ids = NULL;
+    if (cs_db_query(db, &ids,
+                    "SELECT k.pos, h.id FROM tmp_household_bulk_keys k JOIN households h ON h.cccd_bidx = k.bidx",
+                    "", err))
+        goto out;
+    for (size_t j = 0; j < cs_rows_count(ids); j++) {
+        int64_t p = cs_rows_i64(ids, j, 0);
+        if (p >= 0 && (size_t)p < n && rows[p] && !skip[p] && !br[p].found_id) res[p].id = cs_rows_i64(ids, j, 1);
+    }
+    cs_rows_free(ids);
+    rc = 0;
+out:
+    cs_free(nums);
+    cs_free(cells);
+    cs_free(lens);
+    return rc;
+}
+
+/* One batch without repeated citizen IDs. */
+static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, bulk_row *br, size_t n,
+                        int64_t import_id, cs_household_result *res, cs_code *row_err, const cs_rows *communes,
+                        cs_error *err)
+{
+    int *skip = cs_calloc(n ? n : 1, sizeof *skip);
+    json_t *codes = json_array();
+    int rc = -1;
+    if (!skip || !codes) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i]) continue;
+        size_t lo = 0, hi = cs_rows_count(communes); /* ordered by code */
+        int known = 0;
+        while (lo < hi && !known) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(cs_rows_str(communes, mid, 0), rows[i]->commune_code);
+            if (!c) known = 1;
+            else if (c < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        if (!known) {
+            skip[i] = 1;
+            if (row_err) row_err[i] = CS_F_COMMUNE;
+        }
+    }
+    if (bulk_find_existing(db, br, n, err) ||
+        bulk_insert_new(db, a, rows, br, skip, n, import_id, res, codes, err))
+        goto out;
+    if (json_array_size(codes) &&
+        cs_audit(db, a, "household.create_bulk", "household", NULL,
+                 json_pack("{s:O,s:I,s:I}", "codes", codes, "count", (json_int_t)json_array_size(codes),
+                           "import_id", (json_int_t)import_id),
+                 err))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i] || skip[i] || !br[i].found_id) continue;
+        memset(&res[i], 0, sizeof res[i]);
+        res[i].id = br[i].found_id;
+        snprintf(res[i].code, sizeof res[i].code, "%s", br[i].found_code);
+        res[i].version = br[i].found_version;
+        if (br[i].same) {
+            res[i].outcome = CS_HH_UNCHANGED;
+            continue;
+        }
+        if (write_all(db, res[i].id, rows[i], br[i].hash, 0, err)) goto out;
+        res[i].version++;
+        res[i].outcome = CS_HH_UPDATED;
+        if (cs_audit(db, a, "household.update", "household", res[i].code,
+                     json_pack("{s:o,s:I}", "fields", field_names(rows[i]->present), "import_id",
+                               (json_int_t)import_id),
+                     err))
+            goto out;
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        sealed_free(&br[i].s);
+    json_decref(codes);
+    cs_free(skip);
+    return rc;
+}
+
+/* qsort has no context argument in C17: the rows being sorted, set just before the call.
+ * Thread-local so concurrent imports on several worker threads do not share it. */
+static _Thread_local const bulk_row *bulk_sort_rows;
+
+static int bulk_cmp(const void *x, const void *y)
+{
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    int c = memcmp(bulk_sort_rows[i].bidx, bulk_sort_rows[j].bidx, 32);
+    return c ? c : (i > j) - (i < j);
+}
+
+int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, size_t n,
+                             int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err)
+{
+    if (!n) return 0;
+    for (size_t i = 0; i < n; i++) {
+        memset(&res[i], 0, sizeof res[i]);
+        if (row_err) row_err[i] = CS_OK;
+    }
+    bulk_row *br = cs_calloc(n, sizeof *br);
+    if (!br) return cs_error_set(err, CS_E_NOMEM, NULL);
+    int rc = -1;
+    cs_rows *communes = NULL;
+    size_t *prev = NULL, *order = NULL;
+    bulk_crypto_all(rows, br, n, 0);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] && br[i].bad) {
+            cs_error_set(err, CS_E_CRYPTO, NULL);
+            goto out;
+        }
+    if (cs_db_query(db, &communes, "SELECT code FROM admin_units ORDER BY code", "", err)) goto out;
+    /* split before a citizen ID already seen in the current segment: prev[i] is the last
+       earlier row with the same index (sorting positions by (index, position)) */
+    prev = cs_malloc(n * sizeof *prev);
+    order = cs_malloc(n * sizeof *order);
+    if (!prev || !order) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = i, prev[i] = SIZE_MAX;
+    bulk_sort_rows = br;
+    qsort(order, n, sizeof *order, bulk_cmp);
+    for (size_t k = 1; k < n; k++)
+        if (rows[order[k]] && rows[order[k - 1]] && !memcmp(br[order[k]].bidx, br[order[k - 1]].bidx, 32))
+            prev[order[k]] = order[k - 1];
+    size_t start = 0;
+    while (start < n) {
+        size_t end = start + 1;
+        while (end < n && (prev[end] == SIZE_MAX || prev[end] < start))
+            end++;
+        if (bulk_segment(db, a, rows + start, br + start, end - start, import_id, res + start,
+                         row_err ? row_err + start : NULL, communes, err))
+            goto out;
+        start = end;
+    }
+    rc = 0;
+out:
+    cs_rows_free(communes);
+    cs_free(prev);
+    cs_free(order);
+    for (size_t i = 0; i < n; i++)
+        sealed_free(&br[i].s);
+    explicit_bzero(br, n * sizeof *br);
+    cs_free(br);
+    return rc;
 }

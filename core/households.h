@@ -65,6 +65,19 @@ int cs_household_create(cs_db *db, const cs_actor *a, json_t *in, cs_household_r
 int cs_household_upsert(cs_db *db, const cs_actor *a, const cs_household_norm *n,
                         int64_t import_id, cs_household_result *res, cs_error *err);
 
+/* Bulk form of cs_household_upsert for imports, inside the caller's transaction: the same rows,
+ * columns, content hash and outcomes as calling cs_household_upsert on rows[0..n) in order,
+ * in a few statements per batch (one query finds the batch's existing households, one
+ * array-bound INSERT writes the new ones, codes are reserved in one statement). rows[i] may be
+ * NULL (skipped; res[i] zeroed). res has n entries (filled for every written row). row_err
+ * (may be NULL; n entries) gets CS_F_COMMUNE for a row whose commune does not exist (that row
+ * is skipped, the others are written) and CS_OK otherwise. Audit: one "household.create_bulk"
+ * row per batch with the codes created, one "household.update" per updated household.
+ * Returns 0, or -1 with err (database, crypto): nothing of the batch should then be committed. */
+int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, size_t n,
+                             int64_t import_id, cs_household_result *res, cs_code *row_err,
+                             cs_error *err);
+
 /* Update with optimistic locking: expected_version must equal the stored version, else
  * CS_E_PRECONDITION. Partial JSON. Reports UNCHANGED without bumping the version when nothing
  * differs. Erased households → CS_E_GONE. Own transaction. */

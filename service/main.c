@@ -27,6 +27,7 @@ static const struct command {
     {"token", cmd_token, "create, list or revoke API tokens"},
     {"config", cmd_config, "show every setting and where its value came from"},
     {"worker", cmd_worker, "run queued jobs (--concurrency N, --kinds a,b, --once); SIGTERM drains"},
+    {"import", cmd_import, "import households or products from a CSV/XLSX file (--dry-run, --wait); writes an error file of the rejected rows"},
     {"targets", cmd_targets, "progress against the yearly targets (--year, --by, --format table|csv|xlsx|json, --rebuild)"},
     {"sandbox", cmd_sandbox, "serve the marketplace simulators on 127.0.0.1 (prints their URLs as JSON)"},
     {"version", cmd_version, "print the version"},

@@ -1,0 +1,243 @@
+/* service/cli_import: `choso import households|products FILE` — a spreadsheet imported from the
+ * command line through the same import rows and job code as uploads (jobs/import). Prints
+ * progress and counts; never prints a cell of the file (they hold personal data).
+ *
+ * By default the import is processed right here, in this process (no worker needed, the way an
+ * operator loading a file expects); --wait instead queues the "import.run" job and follows its
+ * progress, for when workers should do the work (a crash of this command then loses nothing). */
+#include "core/audit.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/mem.h"
+#include "jobs/import.h"
+#include "jobs/job.h"
+#include "service/cli.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void import_help(void)
+{
+    printf("usage: choso import households|products FILE [--dry-run] [--wait] [--errors PATH]\n"
+           "                   [--config FILE]\n\n"
+           "Imports a CSV (UTF-8, with or without BOM, ',' or ';'; Windows-1258 is converted) or .xlsx\n"
+           "file. Rows that cannot be imported are written to an error file (default FILE.errors.csv,\n"
+           "or PATH; .xlsx when PATH ends in .xlsx) holding those rows as they were plus a column\n"
+           "saying what to fix: correct it and import that file again.\n"
+           "  --dry-run  check and count only, write nothing\n"
+           "  --wait     queue the import for `choso worker` and follow its progress (default: do the\n"
+           "             work in this process)\n"
+           "Exit status: 0 when the import finished (even with rejected rows), 1 when the file could\n"
+           "not be read or the database failed, 64 for usage errors.\n");
+}
+
+struct progress {
+    int tty;
+    int64_t last_plain;
+    struct timespec t0;
+};
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A bar on a terminal; on a pipe or log, one line per 10 % (and the last). */
+static void show_progress(void *arg, int64_t done, int64_t total)
+{
+    struct progress *p = arg;
+    double s = since(&p->t0);
+    int pct = total > 0 ? (int)(done * 100 / total) : 100;
+    if (p->tty) {
+        char bar[41];
+        int fill = pct * 40 / 100;
+        for (int i = 0; i < 40; i++)
+            bar[i] = i < fill ? '#' : '-';
+        bar[40] = '\0';
+        fprintf(stderr, "\r[%s] %3d%% %lld/%lld dòng  %.0f dòng/s ", bar, pct, (long long)done, (long long)total,
+                s > 0 ? (double)done / s : 0.0);
+        if (done >= total) fputc('\n', stderr);
+        fflush(stderr);
+        return;
+    }
+    if (done >= total || done == 0 || (total > 0 && done * 10 / total != p->last_plain * 10 / total)) {
+        fprintf(stderr, "choso import: %lld/%lld rows (%d%%)\n", (long long)done, (long long)total, pct);
+        p->last_plain = done;
+    }
+}
+
+static int read_file(const char *path, char **data, size_t *len, cs_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return cs_error_set(err, CS_E_NOT_FOUND, "%s: %s", path, strerror(errno));
+    size_t max = (size_t)cs_cfg_int("import.max_file");
+    cs_buf b;
+    cs_buf_init(&b, max);
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (cs_buf_append(&b, chunk, n)) {
+            rc = cs_error_set(err, CS_E_IMPORT_LIMIT, "tệp lớn hơn %zu byte (import.max_file)", max);
+            break;
+        }
+    if (!rc && ferror(f)) rc = cs_error_set(err, CS_E_INTERNAL, "%s: read error", path);
+    fclose(f);
+    if (rc) {
+        cs_buf_free(&b);
+        return -1;
+    }
+    *len = b.len;
+    *data = cs_buf_steal(&b);
+    if (!*data && *len == 0) *data = NULL;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcasecmp(s + a - b, suffix);
+}
+
+static int write_errors(cs_db *db, int64_t id, const char *path, cs_error *err)
+{
+    if (ends_with(path, ".xlsx")) return job_import_errors(db, id, NULL, path, err);
+    cs_buf b;
+    cs_buf_init(&b, (size_t)1 << 30);
+    int rc = job_import_errors(db, id, &b, NULL, err);
+    if (!rc) {
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(b.data, 1, b.len, f) != b.len) rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
+        if (f && fclose(f) && !rc) rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
+    }
+    cs_buf_free(&b);
+    return rc;
+}
+
+/* Follow a queued import until it ends (a worker does the work). */
+static int wait_for(cs_db *db, int64_t id, struct progress *p, cs_error *err)
+{
+    int64_t last = -1;
+    for (;;) {
+        json_t *o = NULL;
+        if (job_import_get_json(db, id, 0, &o, NULL, err)) return -1;
+        const char *state = json_string_value(json_object_get(o, "state"));
+        int64_t done = json_integer_value(json_object_get(o, "rows_done"));
+        int64_t total = json_integer_value(json_object_get(o, "total_rows"));
+        int end = state && (!strcmp(state, "done") || !strcmp(state, "failed"));
+        if (done != last && total > 0) show_progress(p, done, total), last = done;
+        json_decref(o);
+        if (end) return 0;
+        usleep(200 * 1000);
+    }
+}
+
+int cmd_import(int argc, char **argv)
+{
+    const char *kind = NULL, *file = NULL, *config = NULL, *errors_path = NULL;
+    int dry = 0, wait = 0;
+    for (int i = 1; i < argc; i++) { /* argv[0] is "import" */
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            import_help();
+            return 0;
+        } else if (!strcmp(o, "--dry-run")) dry = 1;
+        else if (!strcmp(o, "--wait")) wait = 1;
+        else if (!strcmp(o, "--config") && v) config = v, i++;
+        else if (!strcmp(o, "--errors") && v) errors_path = v, i++;
+        else if (o[0] == '-' && o[1]) return cli_usage_error("import", "unknown option '%s'", o);
+        else if (!kind) kind = o;
+        else if (!file) file = o;
+        else return cli_usage_error("import", "unexpected argument '%s'", o);
+    }
+    if (!kind || !file) return cli_usage_error("import", "need households|products and a FILE");
+    import_kind k;
+    if (!strcmp(kind, "households")) k = IMPORT_HOUSEHOLDS;
+    else if (!strcmp(kind, "products")) k = IMPORT_PRODUCTS;
+    else return cli_usage_error("import", "kind must be households or products, not '%s'", kind);
+
+    int rc = cli_setup(config, 1);
+    if (rc) return rc;
+    cs_error err;
+    cs_error_clear(&err);
+    char *data = NULL;
+    size_t len = 0;
+    if (read_file(file, &data, &len, &err)) {
+        cli_print_error("import", &err);
+        return 1;
+    }
+    cs_db *db = cs_db_connect(&err);
+    if (!db) {
+        cs_free(data);
+        cli_print_error("import", &err);
+        return 1;
+    }
+    if (wait && job_register_all(&err)) {
+        cli_print_error("import", &err);
+        cs_db_close(db);
+        cs_free(data);
+        return 1;
+    }
+    cs_actor actor;
+    memset(&actor, 0, sizeof actor);
+    actor.kind = CS_ACTOR_CLI;
+    snprintf(actor.id, sizeof actor.id, "import");
+    job_import_new in = {.kind = k, .filename = file, .data = data, .len = len, .dry_run = dry};
+    int64_t id = 0;
+    struct progress p = {.tty = isatty(STDERR_FILENO)};
+    clock_gettime(CLOCK_MONOTONIC, &p.t0);
+    rc = job_import_create(db, &actor, &in, wait, &id, &err);
+    cs_free(data);
+    if (rc) goto fail;
+    fprintf(stderr, "choso import: import %lld (%s%s)\n", (long long)id, kind, dry ? ", dry run" : "");
+    if (wait ? wait_for(db, id, &p, &err) : job_import_run(db, id, show_progress, &p, NULL, &err)) goto fail;
+    double secs = since(&p.t0);
+
+    json_t *o = NULL;
+    if (job_import_get_json(db, id, 0, &o, NULL, &err)) goto fail;
+    const char *state = json_string_value(json_object_get(o, "state"));
+    if (state && !strcmp(state, "failed")) {
+        fprintf(stderr, "choso import: the file could not be imported: %s\n",
+                json_string_value(json_object_get(o, "error")));
+        json_decref(o);
+        cs_db_close(db);
+        return 1;
+    }
+    long long total = json_integer_value(json_object_get(o, "total_rows"));
+    long long rejected = json_integer_value(json_object_get(o, "rejected"));
+    printf("import %lld %s: %lld rows in %.2f s (%.0f rows/s): %lld created, %lld updated, %lld unchanged, "
+           "%lld rejected, %lld repaired%s\n",
+           (long long)id, state ? state : "?", total, secs, secs > 0 ? (double)total / secs : 0.0,
+           (long long)json_integer_value(json_object_get(o, "created")),
+           (long long)json_integer_value(json_object_get(o, "updated")),
+           (long long)json_integer_value(json_object_get(o, "unchanged")), rejected,
+           (long long)json_integer_value(json_object_get(o, "repaired")), dry ? " (dry run: nothing written)" : "");
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(o, "warnings"), i, w)
+        fprintf(stderr, "choso import: warning: %s\n", json_string_value(json_object_get(w, "message")));
+    json_decref(o);
+    if (rejected > 0) {
+        char def[4096];
+        if (!errors_path) {
+            snprintf(def, sizeof def, "%s.errors.csv", file);
+            errors_path = def;
+        }
+        if (write_errors(db, id, errors_path, &err)) goto fail;
+        printf("rejected rows and what to fix: %s\n", errors_path);
+    }
+    cs_db_close(db);
+    return 0;
+fail:
+    if (p.tty) fputc('\n', stderr);
+    cli_print_error("import", &err);
+    cs_db_close(db);
+    return 1;
+}
