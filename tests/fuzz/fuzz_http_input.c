@@ -4,16 +4,15 @@
  * The first input byte picks what the rest is. libFuzzer: build with -fsanitize=fuzzer
  * -DCHOSO_LIBFUZZER. Otherwise main() replays the files (or directories) given — by default
  * tests/fuzz/corpus/http_input — so the corpus runs in every test pass. */
+#include "tests/support/fuzz_replay.h"
 #include "core/mem.h"
 #include "service/jspec.h"
 #include "service/router.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -95,70 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef CHOSO_LIBFUZZER
-static int replay_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "fuzz_http_input: cannot read %s\n", path);
-        return -1;
-    }
-    size_t cap = 1 << 16, len = 0, k;
-    uint8_t *buf = malloc(cap);
-    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += k;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) return -1;
-    LLVMFuzzerTestOneInput(buf, len);
-    free(buf);
-    return 0;
-}
-
-static int replay(const char *path, long *count)
-{
-    struct stat st;
-    if (stat(path, &st)) {
-        fprintf(stderr, "fuzz_http_input: no such file %s\n", path);
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        (*count)++;
-        return replay_file(path);
-    }
-    DIR *d = opendir(path);
-    if (!d) return -1;
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.') continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-        if (replay(p, count)) rc = -1;
-    }
-    closedir(d);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
-    long count = 0;
-    int rc = 0;
-    if (argc < 2)
-        rc = replay("tests/fuzz/corpus/http_input", &count);
-    else
-        for (int i = 1; i < argc; i++)
-            if (replay(argv[i], &count)) rc = -1;
-    printf("fuzz_http_input: replayed %ld input(s)\n", count);
-    return rc ? 1 : 0;
+    return fuzz_replay_main(argc, argv, "fuzz_http_input", "tests/fuzz/corpus/http_input", LLVMFuzzerTestOneInput);
 }
 #endif
