@@ -62,11 +62,14 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
     cs_actor_tag(c->a, by, sizeof by);
     if (cs_db_exec(db,
                    "INSERT INTO imports (kind, filename, file_sha256, file_format, content, dry_run, created_by)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   "ssssbis", import_kind_name(in->kind), fname, hex, fmt, in->data, in->len,
-                   (int64_t)(in->dry_run ? 1 : 0), by, err) < 0)
+                   " VALUES (?, ?, ?, ?, '', ?, ?)",
+                   "ssssis", import_kind_name(in->kind), fname, hex, fmt, (int64_t)(in->dry_run ? 1 : 0), by,
+                   err) < 0)
         return -1;
     c->id = (int64_t)cs_db_insert_id(db);
+    if (cs_db_exec(db, "INSERT INTO import_files (import_id, content) VALUES (?, ?)", "ib", c->id, in->data, in->len,
+                   err) < 0)
+        return -1;
     for (size_t i = 0; i < in->ncommunes; i++)
         if (cs_db_exec(db, "INSERT IGNORE INTO import_communes (import_id, commune_code) VALUES (?, ?)", "is", c->id,
                        in->communes[i], err) < 0)
@@ -727,7 +730,8 @@ static int run_open(run *r, cs_error *err)
     cs_rows *row = NULL;
     if (cs_db_query(r->db, &row,
                     "SELECT kind, dry_run, state, rows_done, n_created, n_updated, n_unchanged, n_rejected,"
-                    " created_by, content FROM imports WHERE id = ?",
+                    " created_by, (SELECT content FROM import_files f WHERE f.import_id = i.id)"
+                    " FROM imports i WHERE id = ?",
                     "i", r->id, err))
         return -1;
     if (!cs_rows_count(row)) {
