@@ -48,6 +48,18 @@ export function svg(tag, attrs, ...children) {
   return e;
 }
 
+// A link from data (a marketplace's shop or authorisation address) only when it is http(s):
+// never javascript: or data: in an href, whatever a row holds.
+export function safeUrl(u) {
+  if (typeof u !== 'string' || !/^https?:\/\//i.test(u)) return null;
+  try {
+    const x = new URL(String(u), location.href);
+    return x.protocol === 'https:' || x.protocol === 'http:' ? x.href : null;
+  } catch {
+    return null;
+  }
+}
+
 const nf = new Intl.NumberFormat('vi-VN');
 export const fmtNum = (n) => (n === null || n === undefined ? '—' : nf.format(n));
 export const fmtPct = (p) => (p === null || p === undefined ? '—' : nf.format(p) + ' %');

@@ -27,7 +27,7 @@ function problemNote(target, r) {
 // --- the two progress bars with the pace line ------------------------------------------------
 
 function progressCard(m, t) {
-  const W = 600, H = 70, barY = 22, barH = 26;
+  const W = 400, H = 70, barY = 22, barH = 26; // about 1:1 on a phone, so the labels stay readable
   const goal = m.goal || 0;
   const frac = goal > 0 ? Math.min(m.achieved / goal, 1) : 0;
   const paceFrac = t.days_in_year > 0 ? Math.min(t.days_elapsed / t.days_in_year, 1) : 0;
@@ -40,7 +40,7 @@ function progressCard(m, t) {
     svg('rect', { x: 0, y: barY, width: W, height: barH, fill: '#ffffff', stroke: '#4d5560', 'stroke-width': 1.5 }),
     svg('rect', { x: 0, y: barY, width: Math.max(frac * W, m.achieved > 0 ? 2 : 0), height: barH, fill: behind ? `url(#${pid})` : '#1f6f2e', 'data-role': 'fill' }),
     svg('line', { x1: paceFrac * W, x2: paceFrac * W, y1: barY - 8, y2: barY + barH + 8, stroke: '#1b1f24', 'stroke-width': 3, 'stroke-dasharray': '5 3' }),
-    svg('text', { x: Math.min(Math.max(paceFrac * W, 70), W - 70), y: 12, 'text-anchor': 'middle', 'font-size': 13, fill: '#1b1f24' }, 'nhịp cần có hôm nay'),
+    svg('text', { x: Math.min(Math.max(paceFrac * W, 70), W - 70), y: 12, 'text-anchor': 'middle', 'font-size': 12, fill: '#1b1f24' }, 'nhịp cần có hôm nay'),
     svg('text', { x: 0, y: H - 2, 'font-size': 12, fill: '#4d5560' }, '0'),
     svg('text', { x: W, y: H - 2, 'font-size': 12, fill: '#4d5560', 'text-anchor': 'end' }, goal ? fmtNum(goal) : 'chưa đặt chỉ tiêu'));
   const status = m.on_track === null || m.on_track === undefined ? null
@@ -59,7 +59,7 @@ function progressCard(m, t) {
 // --- month by month ------------------------------------------------------------------------------
 
 function monthChart(rows) {
-  const W = 720, H = 260, left = 36, bottom = 28, top = 18;
+  const W = 480, H = 240, left = 30, bottom = 24, top = 16;
   const max = Math.max(1, ...rows.flatMap((r) => MAIN.map((k) => r.counts[k] || 0)));
   const slot = (W - left) / 12, bw = slot * 0.34;
   const y = (v) => H - bottom - (v / max) * (H - bottom - top);

@@ -2,7 +2,7 @@
 // body, never in the address) → each marketplace's shop and each product's listings in plain
 // words with what to do next. The code may come from the receipt's QR code (#code=…); the PIN
 // never does, and nothing is kept after the page is closed.
-import { api, el, fill, showProblem, clearProblem } from './app.js';
+import { api, el, fill, showProblem, clearProblem, safeUrl } from './app.js';
 
 const form = document.getElementById('lookup');
 const result = document.getElementById('result');
@@ -29,8 +29,8 @@ function render(v) {
     shops.appendChild(el('li', { 'data-marketplace': s.marketplace },
       el('div', { class: 'row' }, el('strong', {}, s.marketplace_name), badge(s.state, s.state_text)),
       el('p', {}, s.next_step),
-      s.auth_link ? el('p', {}, el('a', { class: 'button', href: s.auth_link, rel: 'noopener noreferrer' }, 'Mở liên kết cho phép Chợ Số trên ' + s.marketplace_name)) : null,
-      s.shop_url ? el('p', {}, el('a', { href: s.shop_url, rel: 'noopener noreferrer' }, 'Xem gian hàng trên ' + s.marketplace_name)) : null));
+      safeUrl(s.auth_link) ? el('p', {}, el('a', { class: 'button', href: safeUrl(s.auth_link), rel: 'noopener noreferrer' }, 'Mở liên kết cho phép Chợ Số trên ' + s.marketplace_name)) : null,
+      safeUrl(s.shop_url) ? el('p', {}, el('a', { href: safeUrl(s.shop_url), rel: 'noopener noreferrer' }, 'Xem gian hàng trên ' + s.marketplace_name)) : null));
   }
   const products = el('ul', { class: 'plain', id: 'products' });
   for (const p of v.products || []) {
@@ -41,7 +41,7 @@ function render(v) {
         el('p', { class: 'small' }, l.next_step),
         l.reason ? el('p', { class: 'small' }, 'Lý do sàn đưa ra: ', l.reason) : null,
         (l.problems || []).length ? el('ul', { class: 'small' }, l.problems.map((pr) => el('li', {}, pr.message))) : null,
-        l.listing_url ? el('p', { class: 'small' }, el('a', { href: l.listing_url, rel: 'noopener noreferrer' }, 'Xem sản phẩm trên sàn')) : null));
+        safeUrl(l.listing_url) ? el('p', { class: 'small' }, el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'Xem sản phẩm trên sàn')) : null));
     }
     products.appendChild(el('li', {},
       el('strong', {}, p.name),

@@ -3,7 +3,7 @@
 // phone's camera; start shop onboarding and publishing on the chosen marketplaces; see each
 // listing's state and the marketplace's reason for a refusal and fix it; upload a spreadsheet
 // and follow its progress. Every answer and error comes from the API as it is.
-import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession } from './app.js';
+import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl } from './app.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -176,8 +176,8 @@ async function loadAccounts() {
   const name = (c) => marketplaces.find((m) => m.code === c)?.name || c;
   fill(list, r.data.items.map((a) => el('li', { 'data-marketplace': a.marketplace },
     el('div', { class: 'row' }, el('strong', {}, name(a.marketplace)), badge(ACCOUNT_STATES, a.state)),
-    a.auth_link ? el('p', { class: 'small' }, 'Liên kết chủ hộ cần mở để cho phép: ', el('a', { href: a.auth_link, rel: 'noopener noreferrer' }, 'liên kết cho phép')) : null,
-    a.shop_url ? el('p', { class: 'small' }, el('a', { href: a.shop_url, rel: 'noopener noreferrer' }, 'Xem gian hàng')) : null,
+    safeUrl(a.auth_link) ? el('p', { class: 'small' }, 'Liên kết chủ hộ cần mở để cho phép: ', el('a', { href: safeUrl(a.auth_link), rel: 'noopener noreferrer' }, 'liên kết cho phép')) : null,
+    safeUrl(a.shop_url) ? el('p', { class: 'small' }, el('a', { href: safeUrl(a.shop_url), rel: 'noopener noreferrer' }, 'Xem gian hàng')) : null,
     a.last_error ? el('p', { class: 'small' }, '⚠ ', a.last_error.message || a.last_error.code) : null)));
 }
 
@@ -221,7 +221,7 @@ function productCard(p) {
   const li = el('li', { 'data-product': p.id });
   const listings = el('ul', { class: 'listings' }, (p.listings || []).map((l) => el('li', { 'data-marketplace': l.marketplace },
     el('span', {}, marketplaces.find((m) => m.code === l.marketplace)?.name || l.marketplace, ': '), badge(LISTING_STATES, l.state),
-    l.listing_url ? el('span', {}, ' ', el('a', { href: l.listing_url, rel: 'noopener noreferrer' }, 'xem trên sàn')) : null,
+    safeUrl(l.listing_url) ? el('span', {}, ' ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'xem trên sàn')) : null,
     l.error ? el('div', { class: 'small' }, 'Lý do: ', l.error.message || l.error.code,
       (l.error.fields || []).length ? el('ul', {}, l.error.fields.map((f) => el('li', {}, (f.field ? f.field + ': ' : '') + (f.message || f.code || '')))) : null) : null)));
 
@@ -410,6 +410,7 @@ async function main() {
   setupOnboard();
   setupProduct();
   setupImport();
+  $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
   $('hh-search').addEventListener('submit', (ev) => { ev.preventDefault(); loadHouseholds($('hh-q').value.trim()); });
   await loadHouseholds();
   document.body.setAttribute('data-ready', '1');

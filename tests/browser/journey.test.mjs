@@ -91,7 +91,8 @@ describe('a household from registration to the dashboard', () => {
     await page.fill('#phone', o.phone);
     await page.selectOption('#commune_code', COMMUNE);
     await page.fill('#address', 'Thôn Đông');
-    await page.fill('#business_name', 'Hộ kinh doanh Nem Hoa');
+    // markup in data stays text
+    await page.fill('#business_name', 'Nem Hoa <b>&</b> <img src=x>');
     assert.match(await page.textContent('#consent-text'), /rút lại sự đồng ý/);
     await page.check('#consent');
     await page.click('#register-submit');
@@ -101,6 +102,9 @@ describe('a household from registration to the dashboard', () => {
     assert.match(state.code, /^TH-\d{4}-\d+$/);
     assert.match(state.pin, /^\d{6}$/);
     assert.equal(await page.$$eval('.field-error', (e) => e.length), 0, 'old errors cleared');
+    assert.match(await page.textContent('#receipt'), /Nem Hoa <b>&<\/b> <img src=x>/);
+    assert.equal(await page.$$eval('#receipt b, #households b', (e) => e.length), 0);
+    assert.equal(await page.$$eval('#receipt img', (e) => e.length), 1, 'only the QR code image');
     // the QR code image loaded, from this service, without the PIN
     const img = await page.waitForSelector('#receipt img');
     await page.waitForFunction((i) => i.complete && i.naturalWidth > 0, img);
@@ -158,6 +162,7 @@ describe('a household from registration to the dashboard', () => {
     for (const m of ['postmart.vn', 'voso.vn', 'Shopee']) assert.ok(shops.includes(m), m);
     assert.match(shops, /Chưa bắt đầu/);
     assert.match(shops, /tình nguyện viên sẽ liên hệ/);
+    assert.equal(await page.$$eval('#shops a', (a) => a.length), 0, 'no link before a shop or an authorisation exists');
     const products = await page.textContent('#products');
     assert.match(products, /Nem chua Thanh Hóa/);
     assert.match(products, /Chưa đăng lên sàn nào/);
