@@ -168,17 +168,48 @@ async function openHousehold(code) {
   card.scrollIntoView({ block: 'start' });
 }
 
+// postmart.vn and voso.vn publish no API: the volunteer opens the shop with the registration
+// pack and confirms its address; products go up with the upload sheet and their addresses are
+// confirmed one by one (the service then checks those pages on a schedule).
+const ASSISTED = new Set(['postmart', 'voso']);
+const isAssisted = (code, kind) => kind === 'file' || ASSISTED.has(code);
+
+// A one-field form that POSTs {name: value} to path and calls done() on success.
+function confirmForm(id, label, name, path, done) {
+  const form = el('form', { novalidate: true, class: 'confirm' },
+    el('div', { class: 'form-error', 'data-role': 'form-error', tabindex: '-1', hidden: true }),
+    el('div', { class: 'field' }, el('label', { for: id }, label), el('input', { id, name, type: 'url', inputmode: 'url', placeholder: 'https://…', autocomplete: 'off' })),
+    el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'secondary' }, 'Xác nhận')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form);
+    const r = await api('POST', path, { json: { [name]: form.elements[name].value.trim() } });
+    if (!r.ok) return showProblem(form, r.problem);
+    done();
+  });
+  return form;
+}
+
 async function loadAccounts() {
   const list = $('accounts');
   const r = await api('GET', '/v1/seller-accounts?household=' + encodeURIComponent(current.code));
   if (!r.ok) return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title)));
   if (!r.data.items.length) return fill(list, el('li', { class: 'muted' }, 'Chưa mở gian hàng trên sàn nào.'));
   const name = (c) => marketplaces.find((m) => m.code === c)?.name || c;
-  fill(list, r.data.items.map((a) => el('li', { 'data-marketplace': a.marketplace },
-    el('div', { class: 'row' }, el('strong', {}, name(a.marketplace)), badge(ACCOUNT_STATES, a.state)),
-    safeUrl(a.auth_link) ? el('p', { class: 'small' }, 'Liên kết chủ hộ cần mở để cho phép: ', el('a', { href: safeUrl(a.auth_link), rel: 'noopener noreferrer' }, 'liên kết cho phép')) : null,
-    safeUrl(a.shop_url) ? el('p', { class: 'small' }, el('a', { href: safeUrl(a.shop_url), rel: 'noopener noreferrer' }, 'Xem gian hàng')) : null,
-    a.last_error ? el('p', { class: 'small' }, '⚠ ', a.last_error.message || a.last_error.code) : null)));
+  const hc = encodeURIComponent(current.code);
+  fill(list, r.data.items.map((a) => {
+    const assisted = isAssisted(a.marketplace, a.kind);
+    const base = `/v1/households/${hc}/accounts/${encodeURIComponent(a.marketplace)}`;
+    return el('li', { 'data-marketplace': a.marketplace },
+      el('div', { class: 'row' }, el('strong', {}, name(a.marketplace)), badge(ACCOUNT_STATES, a.state)),
+      safeUrl(a.auth_link) ? el('p', { class: 'small' }, 'Chủ hộ mở liên kết này (có trên trang tình trạng của hộ) để cho phép Chợ Số đăng sản phẩm: ', el('a', { href: safeUrl(a.auth_link), rel: 'noopener noreferrer' }, 'liên kết cho phép')) : null,
+      assisted && a.state !== 'active' ? el('p', { class: 'small' }, 'Hồ sơ đăng ký gian hàng: ',
+        el('a', { href: base + '/pack.html', target: '_blank', rel: 'noopener' }, 'xem để in'), ' · ',
+        el('a', { href: base + '/pack.xlsx', download: true }, 'tệp Excel')) : null,
+      assisted && a.state !== 'active' ? confirmForm(`shop-${a.marketplace}`, `Địa chỉ gian hàng đã mở trên ${name(a.marketplace)}`, 'shop_url', base + '/confirm', loadAccounts) : null,
+      safeUrl(a.shop_url) ? el('p', { class: 'small' }, el('a', { href: safeUrl(a.shop_url), rel: 'noopener noreferrer' }, 'Xem gian hàng')) : null,
+      a.last_error ? el('p', { class: 'small' }, '⚠ ', a.last_error.message || a.last_error.code) : null);
+  }));
 }
 
 // The answer of one call, in one line: what the API said.
@@ -219,11 +250,25 @@ async function uploadPhotos(productId, files, report) {
 
 function productCard(p) {
   const li = el('li', { 'data-product': p.id });
-  const listings = el('ul', { class: 'listings' }, (p.listings || []).map((l) => el('li', { 'data-marketplace': l.marketplace },
-    el('span', {}, marketplaces.find((m) => m.code === l.marketplace)?.name || l.marketplace, ': '), badge(LISTING_STATES, l.state),
-    safeUrl(l.listing_url) ? el('span', {}, ' ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'xem trên sàn')) : null,
-    l.error ? el('div', { class: 'small' }, 'Lý do: ', l.error.message || l.error.code,
-      (l.error.fields || []).length ? el('ul', {}, l.error.fields.map((f) => el('li', {}, (f.field ? f.field + ': ' : '') + (f.message || f.code || '')))) : null) : null)));
+  const listings = el('ul', { class: 'listings' }, (p.listings || []).map((l) => {
+    const again = el('button', { type: 'button', class: 'secondary' }, 'Gửi lại sau khi sửa');
+    again.addEventListener('click', async () => {
+      const r = await api('POST', `/v1/listings/${l.id}/republish`);
+      if (!r.ok) return fill(againOut, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title, r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : ''));
+      refreshProduct(p.id, li);
+    });
+    const againOut = el('span', { 'aria-live': 'polite' });
+    const assisted = isAssisted(l.marketplace);
+    const sheet = `/v1/products/${p.id}/listings/${encodeURIComponent(l.marketplace)}/sheet`;
+    return el('li', { 'data-marketplace': l.marketplace, 'data-listing': l.id },
+      el('span', {}, marketplaces.find((m) => m.code === l.marketplace)?.name || l.marketplace, ': '), badge(LISTING_STATES, l.state),
+      safeUrl(l.listing_url) ? el('span', {}, ' ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'xem trên sàn')) : null,
+      l.error ? el('div', { class: 'small' }, 'Lý do: ', l.error.message || l.error.code,
+        (l.error.fields || []).length ? el('ul', {}, l.error.fields.map((f) => el('li', {}, (f.field ? f.field + ': ' : '') + (f.message || f.code || '')))) : null) : null,
+      ['rejected', 'failed'].includes(l.state) ? el('div', { class: 'actions' }, again, againOut) : null,
+      assisted && l.state !== 'live' ? el('p', { class: 'small' }, 'Bảng đăng sản phẩm: ', el('a', { href: sheet + '.xlsx', download: true }, 'Excel'), ' · ', el('a', { href: sheet + '.csv', download: true }, 'CSV')) : null,
+      assisted && l.state !== 'live' && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null);
+  }));
 
   // add photos straight from the camera
   const photoId = `photo-${p.id}`;
