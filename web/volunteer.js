@@ -390,8 +390,8 @@ function setupProduct() {
 function importView(imp) {
   const total = imp.rows_total ?? imp.total_rows ?? null;
   const done = imp.rows_done ?? imp.processed_rows ?? null;
-  const counts = imp.counts || imp;
-  const parts = ['created', 'updated', 'unchanged', 'rejected'].filter((k) => counts[k] !== undefined)
+  const counts = imp.counts || { created: imp.n_created ?? imp.created, updated: imp.n_updated ?? imp.updated, unchanged: imp.n_unchanged ?? imp.unchanged, rejected: imp.n_rejected ?? imp.rejected };
+  const parts = ['created', 'updated', 'unchanged', 'rejected'].filter((k) => counts[k] !== undefined && counts[k] !== null)
     .map((k) => `${{ created: 'mới', updated: 'cập nhật', unchanged: 'không đổi', rejected: 'bị từ chối' }[k]}: ${fmtNum(counts[k])}`);
   const progress = total ? el('progress', { max: total, value: done || 0 }, `${done || 0}/${total}`) : null;
   const rejected = counts.rejected || 0;
@@ -399,6 +399,7 @@ function importView(imp) {
     el('p', {}, `Lần tải #${imp.id}: `, el('strong', {}, imp.state || ''), total ? ` — ${fmtNum(done || 0)}/${fmtNum(total)} dòng` : ''),
     progress,
     parts.length ? el('p', { class: 'small' }, parts.join(' · ')) : null,
+    imp.error_message ? el('p', {}, el('span', { class: 'note note-error' }, '⚠ ', imp.error_message)) : null,
     rejected > 0 ? el('p', {}, 'Tải các dòng bị từ chối kèm lý do, sửa rồi tải lên lại: ',
       el('a', { href: `/v1/imports/${imp.id}/errors.xlsx`, download: true }, 'tệp Excel'), ' · ',
       el('a', { href: `/v1/imports/${imp.id}/errors.csv`, download: true }, 'tệp CSV')) : null);
