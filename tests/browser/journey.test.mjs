@@ -230,8 +230,20 @@ describe('a household from registration to the dashboard', () => {
     await owner.fill('#pin', state.pin);
     await owner.click('#lookup button[type=submit]');
     const link = await owner.waitForSelector('#shops li[data-marketplace=shopee] a', { timeout: 30000 });
-    await Promise.all([owner.waitForLoadState(), link.click()]);
+    // the simulator approves at once and sends the owner back to our callback page
+    await Promise.all([owner.waitForURL(/\/v1\/oauth\/shopee\/callback/, { timeout: 30000 }), link.click()]);
+    assert.match(await owner.textContent('body'), /Shopee/);
+    const api = volunteer.context.request;
+    let shop = '';
+    for (let i = 0; i < 60 && shop !== 'active'; i++) {
+      if (i) await owner.waitForTimeout(500);
+      const a = await (await api.get(`${BASE}/v1/seller-accounts?household=${state.code}&marketplace=shopee`)).json();
+      shop = a.items?.[0]?.state || '';
+    }
+    assert.equal(shop, 'active', 'the Shopee shop became active');
+    await page.click('#products-refresh');
     const li = `#products li[data-product="${state.productId}"]`;
+    await page.waitForSelector(`${li} input[name=marketplaces][value=shopee]`);
     await page.check(`${li} input[name=marketplaces][value=shopee]`);
     await page.click(`${li} form button[type=submit]`);
     // the worker publishes, the simulator reviews; the owner's page says it is on sale
