@@ -1235,7 +1235,7 @@ static void bulk_puts(const char **c, size_t *l, unsigned j, const char *p)
 
 /* Insert the new rows of br[0..n) (found_id == 0, not skipped) with one array-bound INSERT. */
 static int bulk_insert_new(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, bulk_row *br,
-                           const int *skip, size_t n, int64_t import_id, cs_household_result *res,
+                           const int *skip, size_t n, int presealed, int64_t import_id, cs_household_result *res,
                            json_t *codes, cs_error *err)
 {
     size_t k = 0;
@@ -1250,7 +1250,7 @@ static int bulk_insert_new(cs_db *db, const cs_actor *a, cs_household_norm *cons
                    "ii", (int64_t)year, (int64_t)k, err) < 0 ||
         cs_db_scalar_i64(db, &last, "SELECT last FROM household_codes WHERE year = ?", "i", (int64_t)year, err))
         return cs_error_set(err, err->code == CS_OK ? CS_E_DB : err->code, "household code sequence");
-    bulk_crypto_all(rows, br, n, 1);
+    if (!presealed) bulk_crypto_all(rows, br, n, 1);
     for (size_t i = 0; i < n; i++)
         if (rows[i] && !skip[i] && !br[i].found_id && br[i].bad) return cs_error_set(err, CS_E_CRYPTO, "sealing failed");
 
@@ -1340,8 +1340,8 @@ out:
 
 /* One batch without repeated citizen IDs. */
 static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, bulk_row *br, size_t n,
-                        int64_t import_id, cs_household_result *res, cs_code *row_err, const cs_rows *communes,
-                        cs_error *err)
+                        int presealed, int64_t import_id, cs_household_result *res, cs_code *row_err,
+                        const cs_rows *communes, cs_error *err)
 {
     int *skip = cs_calloc(n ? n : 1, sizeof *skip);
     json_t *codes = json_array();
@@ -1351,6 +1351,7 @@ static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
+        br[i].found_id = 0, br[i].same = 0, br[i].found_code[0] = '\0';
         if (!rows[i]) continue;
         size_t lo = 0, hi = cs_rows_count(communes); /* ordered by code */
         int known = 0;
@@ -1367,7 +1368,7 @@ static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *
         }
     }
     if (bulk_find_existing(db, br, n, err) ||
-        bulk_insert_new(db, a, rows, br, skip, n, import_id, res, codes, err))
+        bulk_insert_new(db, a, rows, br, skip, n, presealed, import_id, res, codes, err))
         goto out;
     if (json_array_size(codes) &&
         cs_audit(db, a, "household.create_bulk", "household", NULL,
@@ -1396,8 +1397,9 @@ static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *
     }
     rc = 0;
 out:
-    for (size_t i = 0; i < n; i++)
-        sealed_free(&br[i].s);
+    if (!presealed)
+        for (size_t i = 0; i < n; i++)
+            sealed_free(&br[i].s);
     json_decref(codes);
     cs_free(skip);
     return rc;
@@ -1414,59 +1416,97 @@ static int bulk_cmp(const void *x, const void *y)
     return c ? c : (i > j) - (i < j);
 }
 
-int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, size_t n,
-                             int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err)
+struct cs_household_bulk {
+    cs_household_norm *const *rows;
+    size_t n;
+    bulk_row *br;
+    size_t *prev; /* last earlier row with the same citizen ID, SIZE_MAX when none */
+    int sealed;   /* every row sealed in advance */
+};
+
+void cs_household_bulk_free(cs_household_bulk *b)
 {
-    if (!n) return 0;
+    if (!b) return;
+    if (b->br) {
+        for (size_t i = 0; i < b->n; i++)
+            sealed_free(&b->br[i].s);
+        explicit_bzero(b->br, b->n * sizeof *b->br);
+    }
+    cs_free(b->br);
+    cs_free(b->prev);
+    cs_free(b);
+}
+
+int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal, cs_household_bulk **out,
+                              cs_error *err)
+{
+    *out = NULL;
+    cs_household_bulk *b = cs_calloc(1, sizeof *b);
+    size_t *order = NULL;
+    if (!b) return cs_error_set(err, CS_E_NOMEM, NULL);
+    b->rows = rows, b->n = n, b->sealed = seal;
+    b->br = cs_calloc(n ? n : 1, sizeof *b->br);
+    b->prev = cs_malloc((n ? n : 1) * sizeof *b->prev);
+    order = cs_malloc((n ? n : 1) * sizeof *order);
+    if (!b->br || !b->prev || !order) {
+        cs_free(order);
+        cs_household_bulk_free(b);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    bulk_crypto_all(rows, b->br, n, 0);
+    if (seal) bulk_crypto_all(rows, b->br, n, 1);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] && b->br[i].bad) {
+            cs_free(order);
+            cs_household_bulk_free(b);
+            return cs_error_set(err, CS_E_CRYPTO, "sealing failed");
+        }
+    /* repeated citizen IDs: sort positions by (index, position) */
+    for (size_t i = 0; i < n; i++)
+        order[i] = i, b->prev[i] = SIZE_MAX;
+    bulk_sort_rows = b->br;
+    qsort(order, n, sizeof *order, bulk_cmp);
+    for (size_t k = 1; k < n; k++)
+        if (rows[order[k]] && rows[order[k - 1]] && !memcmp(b->br[order[k]].bidx, b->br[order[k - 1]].bidx, 32))
+            b->prev[order[k]] = order[k - 1];
+    cs_free(order);
+    *out = b;
+    return 0;
+}
+
+int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, int64_t import_id,
+                            cs_household_result *res, cs_code *row_err, cs_error *err)
+{
+    size_t n = b->n;
     for (size_t i = 0; i < n; i++) {
         memset(&res[i], 0, sizeof res[i]);
         if (row_err) row_err[i] = CS_OK;
     }
-    bulk_row *br = cs_calloc(n, sizeof *br);
-    if (!br) return cs_error_set(err, CS_E_NOMEM, NULL);
-    int rc = -1;
+    if (!n) return 0;
     cs_rows *communes = NULL;
-    size_t *prev = NULL, *order = NULL;
-    bulk_crypto_all(rows, br, n, 0);
-    for (size_t i = 0; i < n; i++)
-        if (rows[i] && br[i].bad) {
-            cs_error_set(err, CS_E_CRYPTO, NULL);
-            goto out;
-        }
-    if (cs_db_query(db, &communes, "SELECT code FROM admin_units ORDER BY code", "", err)) goto out;
-    /* split before a citizen ID already seen in the current segment: prev[i] is the last
-       earlier row with the same index (sorting positions by (index, position)) */
-    prev = cs_malloc(n * sizeof *prev);
-    order = cs_malloc(n * sizeof *order);
-    if (!prev || !order) {
-        cs_error_set(err, CS_E_NOMEM, NULL);
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        order[i] = i, prev[i] = SIZE_MAX;
-    bulk_sort_rows = br;
-    qsort(order, n, sizeof *order, bulk_cmp);
-    for (size_t k = 1; k < n; k++)
-        if (rows[order[k]] && rows[order[k - 1]] && !memcmp(br[order[k]].bidx, br[order[k - 1]].bidx, 32))
-            prev[order[k]] = order[k - 1];
+    if (cs_db_query(db, &communes, "SELECT code FROM admin_units ORDER BY code", "", err)) return -1;
+    /* split before a citizen ID already seen in the current segment: cs_household_upsert on each
+       row in order would update the first with the second */
+    int rc = 0;
     size_t start = 0;
-    while (start < n) {
+    while (start < n && !rc) {
         size_t end = start + 1;
-        while (end < n && (prev[end] == SIZE_MAX || prev[end] < start))
+        while (end < n && (b->prev[end] == SIZE_MAX || b->prev[end] < start))
             end++;
-        if (bulk_segment(db, a, rows + start, br + start, end - start, import_id, res + start,
-                         row_err ? row_err + start : NULL, communes, err))
-            goto out;
+        rc = bulk_segment(db, a, b->rows + start, b->br + start, end - start, b->sealed, import_id, res + start,
+                          row_err ? row_err + start : NULL, communes, err);
         start = end;
     }
-    rc = 0;
-out:
     cs_rows_free(communes);
-    cs_free(prev);
-    cs_free(order);
-    for (size_t i = 0; i < n; i++)
-        sealed_free(&br[i].s);
-    explicit_bzero(br, n * sizeof *br);
-    cs_free(br);
+    return rc;
+}
+
+int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, size_t n,
+                             int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err)
+{
+    cs_household_bulk *b = NULL;
+    if (cs_household_bulk_prepare(rows, n, 0, &b, err)) return -1;
+    int rc = cs_household_bulk_write(db, a, b, import_id, res, row_err, err);
+    cs_household_bulk_free(b);
     return rc;
 }

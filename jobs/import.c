@@ -161,6 +161,7 @@ typedef struct chunk {
     size_t from, to; /* data row offsets (0 = first data row) */
     size_t n;        /* to - from */
     cs_household_norm **hh;  /* households: normalised rows (NULL = rejected) */
+    cs_household_bulk *bulk; /* households: hashed and sealed in advance */
     json_t **prod;           /* products: validated input bodies (NULL = rejected) */
     char (*owner)[24];       /* products: household code given */
     char (*owner_cccd)[13];  /* products: owner CCCD given */
@@ -203,6 +204,7 @@ static void chunk_free(chunk *c)
         free(c->rej[i].cells);
         free(c->rej[i].errors);
     }
+    cs_household_bulk_free(c->bulk);
     cs_free(c->hh);
     cs_free(c->prod);
     cs_free(c->owner);
@@ -408,6 +410,7 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
         }
     }
     sheet_row_result_free(&rr);
+    if (r->kind == IMPORT_HOUSEHOLDS && cs_household_bulk_prepare(c->hh, c->n, 1, &c->bulk, &c->err)) c->failed = 1;
     return;
 oom:
     sheet_row_result_free(&rr);
@@ -469,7 +472,7 @@ static int write_households(cs_db *db, write_args *w, cs_error *err)
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto out;
     }
-    if (cs_household_upsert_bulk(db, &r->actor, c->hh, c->n, r->id, res, row_err, err)) goto out;
+    if (cs_household_bulk_write(db, &r->actor, c->bulk, r->id, res, row_err, err)) goto out;
     for (size_t k = 0; k < c->n; k++) {
         if (!c->hh[k]) continue;
         if (row_err[k] != CS_OK) {
@@ -832,7 +835,9 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     rc = 0;
     while (from < total) {
         if (cur.failed) {
-            rc = cs_error_set(err, CS_E_NOMEM, "import chunk");
+            if (cur.err.code != CS_OK) *err = cur.err;
+            else cs_error_set(err, CS_E_NOMEM, "import chunk");
+            rc = -1;
             break;
         }
         size_t nfrom = cur.to, nto = nfrom + step < total ? nfrom + step : total;
