@@ -17,6 +17,7 @@
 #include "jobs/sheet.h"
 #include "tests/support/tsup.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,57 @@ static void test_flagship_and_delisting(void **state)
     assert_int_equal(cs_household_erase(db, &actor, code, &orphans, &e), 0);
     json_decref(orphans);
     assert_int_equal(year_count(2025, CS_M_LIVE), 1);
+    assert_int_equal(verify_diff(), 0);
+}
+
+struct racer {
+    int64_t account;
+    pthread_barrier_t *go;
+    int rc;
+};
+
+static void *race_activate(void *arg)
+{
+    struct racer *r = arg;
+    cs_error e;
+    cs_error_clear(&e);
+    cs_db *d = cs_db_acquire(&e);
+    r->rc = -1;
+    if (!d) return NULL;
+    pthread_barrier_wait(r->go);
+    struct tr t = {0, r->account, "active", NULL};
+    r->rc = cs_db_tx(d, tr_tx, &t, &e);
+    cs_db_release(d);
+    return NULL;
+}
+
+/* accounts of one household activated at the same moment on five marketplaces: the household
+ * counts once, under the marketplace of the earliest 'active' event */
+static void test_concurrent_first_activation(void **state)
+{
+    (void)state;
+    reset();
+    for (int round = 0; round < 6; round++) {
+        char code[24];
+        int64_t h = household(21, communes[round % 3], code);
+        struct racer r[5];
+        pthread_t th[5];
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 5);
+        for (int i = 0; i < 5; i++) {
+            r[i].account = account(h, MPS[i]);
+            assert_int_equal(move(0, r[i].account, "awaiting_owner"), 0);
+            assert_int_equal(move(0, r[i].account, "authorized"), 0);
+            r[i].go = &go;
+        }
+        for (int i = 0; i < 5; i++) pthread_create(&th[i], NULL, race_activate, &r[i]);
+        for (int i = 0; i < 5; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(r[i].rc, 0);
+        }
+        pthread_barrier_destroy(&go);
+    }
+    assert_int_equal(year_count(vn_today().y, CS_M_HOUSEHOLDS), 6);
     assert_int_equal(verify_diff(), 0);
 }
 
@@ -811,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_youth_rule),
         cmocka_unit_test(test_flagship_and_delisting),
         cmocka_unit_test(test_random_sequence_matches_rebuild),
+        cmocka_unit_test(test_concurrent_first_activation),
         cmocka_unit_test(test_breakdowns_sum_to_total),
         cmocka_unit_test(test_report_files_match),
         cmocka_unit_test(test_cli),
