@@ -254,8 +254,10 @@ static int breakdown_rows(cs_db *db, cs_targets_by by, const char *scope, json_t
         for (size_t i = 0; i < cs_rows_count(r); i++) {
             json_t *o = json_pack("{s:s,s:s,s:o}", "former_district_code", cs_rows_str(r, i, 0),
                                   "former_district_name", cs_rows_str(r, i, 1), "counts", metric_counts());
-            if (!o) break;
-            json_array_append_new(rows, o);
+            if (!o || json_array_append_new(rows, o)) {
+                cs_rows_free(r);
+                return cs_error_set(err, CS_E_NOMEM, NULL);
+            }
             json_object_set(index, cs_rows_str(r, i, 0), o);
         }
         cs_rows_free(r);
@@ -279,9 +281,11 @@ static int breakdown_rows(cs_db *db, cs_targets_by by, const char *scope, json_t
                               "former_district_code", cs_rows_str(r, i, 3), "former_district_name",
                               cs_rows_str(r, i, 4), "counts", metric_counts(), "marketplaces", per_mp,
                               "goals", "percent");
-        if (!o) break;
+        if (!o || json_array_append_new(rows, o)) {
+            cs_rows_free(r);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
         for (int m = 0; m < CS_M__COUNT; m++) json_object_set_new(json_object_get(o, "goals"), metric_names[m], json_null());
-        json_array_append_new(rows, o);
         json_object_set(index, cs_rows_str(r, i, 0), o);
     }
     cs_rows_free(r);
@@ -428,7 +432,12 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
         json_int_t a = total[m];
         json_t *o = json_pack("{s:s,s:s,s:o,s:I}", "metric", metric_names[m], "label", metric_labels[m],
                               "goal", goal[m], "achieved", a);
-        if (!o) continue;
+        /* every metric or none: a report must never be silently short of one */
+        if (!o || json_array_append_new(metrics, o)) {
+            for (int k = m + 1; k < CS_M__COUNT; k++) json_decref(goal[k]);
+            json_decref(rows);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
         int has_goal = json_is_integer(goal[m]) && json_integer_value(goal[m]) > 0;
         json_int_t remaining = has_goal && json_integer_value(goal[m]) > a ? json_integer_value(goal[m]) - a : 0;
         json_object_set_new(o, "percent", pct(a, goal[m]));
@@ -445,7 +454,6 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
         json_object_set_new(o, "on_track", has_goal && json_is_integer(proj)
                                                ? json_boolean(json_integer_value(proj) >= json_integer_value(goal[m]))
                                                : json_null());
-        json_array_append_new(metrics, o);
     }
     if (by != CS_BY_NONE) {
         json_object_set_new(out, "by", json_string(by_names[by]));
