@@ -77,8 +77,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTSUP) $(LIBS_ALL)
 
 tests-build: $(BUILD)/choso $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN)
 
+# `make test` installs the browser-test group too (Chromium, playwright-core), so the README's
+# two commands do all the set-up; `make run` needs only the base packages.
 bootstrap:
-	@scripts/bootstrap
+	@scripts/bootstrap $(BOOTSTRAP_GROUPS)
+test: BOOTSTRAP_GROUPS = browser
 
 # The whole suite: a throwaway MariaDB, every unit and integration binary, one summary line.
 test: bootstrap check-banned
