@@ -8,14 +8,19 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const metric_names[CS_M__COUNT] = {"households_onboarded", "flagship_products_live",
-                                                      "flagship_products_sold"};
-static const char *const metric_labels[CS_M__COUNT] = {"Hộ thanh niên mở gian hàng",
-                                                       "Sản phẩm chủ lực lên sàn",
-                                                       "Sản phẩm chủ lực đã bán"};
+static const char *const metric_names[CS_M__COUNT] = {
+    "households_onboarded", "flagship_products_live", "flagship_products_sold"};
+static const char *const metric_labels[CS_M__COUNT] = {
+    "Hộ thanh niên mở gian hàng", "Sản phẩm chủ lực lên sàn", "Sản phẩm chủ lực đã bán"};
 
-const char *cs_metric_name(int m) { return m >= 0 && m < CS_M__COUNT ? metric_names[m] : NULL; }
-const char *cs_metric_label_vi(int m) { return m >= 0 && m < CS_M__COUNT ? metric_labels[m] : NULL; }
+const char *cs_metric_name(int m)
+{
+    return m >= 0 && m < CS_M__COUNT ? metric_names[m] : NULL;
+}
+const char *cs_metric_label_vi(int m)
+{
+    return m >= 0 && m < CS_M__COUNT ? metric_labels[m] : NULL;
+}
 
 int cs_metric_from_name(const char *s)
 {
@@ -36,8 +41,8 @@ int cs_metric_from_name(const char *s)
  * a few index reads even when the statistics are stale (right after a bulk load the optimizer
  * otherwise scans, and a rebuild of 10,000 households took 10 s instead of 0.1 s). */
 #define HH_MP                                                                                      \
-    "COALESCE((SELECT a.marketplace_code FROM seller_accounts a FORCE INDEX (uq_account)"         \
-    "   JOIN account_events e FORCE INDEX (idx_acev_account) ON e.account_id = a.id"              \
+    "COALESCE((SELECT a.marketplace_code FROM seller_accounts a FORCE INDEX (uq_account)"          \
+    "   JOIN account_events e FORCE INDEX (idx_acev_account) ON e.account_id = a.id"               \
     "   WHERE a.household_id = h.id AND e.to_state = 'active'"                                     \
     "   ORDER BY e.created_at, e.id LIMIT 1),"                                                     \
     " (SELECT a.marketplace_code FROM seller_accounts a FORCE INDEX (uq_account)"                  \
@@ -58,15 +63,15 @@ int cs_metric_from_name(const char *s)
 
 #define HH_SEL(filter)                                                                             \
     "SELECT" VN("h.onboarded_at") ", h.commune_code AS c, " HH_MP " AS mp FROM households h"       \
-    " WHERE h.youth_led AND h.onboarded_at IS NOT NULL" filter
+                                  " WHERE h.youth_led AND h.onboarded_at IS NOT NULL" filter
 #define LIVE_SEL(filter)                                                                           \
     "SELECT" VN("p.first_live_at") ", h.commune_code AS c, " LIVE_MP " AS mp FROM products p"      \
-    " JOIN households h ON h.id = p.household_id WHERE p.flagship AND p.first_live_at IS NOT NULL" \
-    filter
+                                   " JOIN households h ON h.id = p.household_id WHERE p.flagship " \
+                                   "AND p.first_live_at IS NOT NULL" filter
 #define SOLD_SEL(filter)                                                                           \
     "SELECT" VN("p.first_sold_at") ", h.commune_code AS c, " SOLD_MP " AS mp FROM products p"      \
-    " JOIN households h ON h.id = p.household_id WHERE p.flagship AND p.first_sold_at IS NOT NULL" \
-    filter
+                                   " JOIN households h ON h.id = p.household_id WHERE p.flagship " \
+                                   "AND p.first_sold_at IS NOT NULL" filter
 
 /* sign × count into the counters; the first parameter is the sign, then the filter's */
 #define FILE_INTO(metric, sel)                                                                     \
@@ -74,13 +79,18 @@ int cs_metric_from_name(const char *s)
     " SELECT y, m, '" metric "', c, mp, ? * COUNT(*) FROM (" sel ") x GROUP BY y, m, c, mp"        \
     " ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
 
-static int check_sign(int sign) { return sign == 1 || sign == -1; }
+static int check_sign(int sign)
+{
+    return sign == 1 || sign == -1;
+}
 
 int cs_targets_file_household(cs_db *db, int64_t household_id, int sign, cs_error *err)
 {
     if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
     return cs_db_exec(db, FILE_INTO("households_onboarded", HH_SEL(" AND h.id = ?")), "ii",
-                      (int64_t)sign, household_id, err) < 0 ? -1 : 0;
+                      (int64_t)sign, household_id, err) < 0
+               ? -1
+               : 0;
 }
 
 int cs_targets_file_product(cs_db *db, int64_t product_id, int metric, int sign, cs_error *err)
@@ -123,7 +133,8 @@ static int rebuild_tx(cs_db *db, void *arg, cs_error *err)
     int64_t *rows = arg;
     if (cs_db_exec(db, "DELETE FROM target_counts", "", err) < 0 ||
         cs_db_exec(db, FILE_INTO("households_onboarded", HH_SEL("")), "i", (int64_t)1, err) < 0 ||
-        cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL("")), "i", (int64_t)1, err) < 0 ||
+        cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL("")), "i", (int64_t)1, err) <
+            0 ||
         cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL("")), "i", (int64_t)1, err) < 0)
         return -1;
     return cs_db_scalar_i64(db, rows, "SELECT COUNT(*) FROM target_counts", "", err) < 0 ? -1 : 0;
@@ -139,18 +150,21 @@ int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err)
 
 int cs_targets_verify(cs_db *db, int64_t *diff, cs_error *err)
 {
-#define NEG(metric, sel) " UNION ALL SELECT y, m, '" metric "', c, mp, -COUNT(*) FROM (" sel ") x" \
-                         " GROUP BY y, m, c, mp"
+#define NEG(metric, sel)                                                                           \
+    " UNION ALL SELECT y, m, '" metric "', c, mp, -COUNT(*) FROM (" sel ") x"                      \
+    " GROUP BY y, m, c, mp"
     *diff = 0;
     return cs_db_scalar_i64(
                db, diff,
                "SELECT COUNT(*) FROM (SELECT SUM(n) AS s FROM ("
                "SELECT year AS y, month AS m, CAST(metric AS CHAR) AS k, commune_code AS c,"
-               " marketplace_code AS mp, n FROM target_counts"
-               NEG("households_onboarded", HH_SEL("")) NEG("flagship_products_live", LIVE_SEL(""))
-               NEG("flagship_products_sold", SOLD_SEL(""))
-               ") u GROUP BY y, m, k, c, mp HAVING s <> 0) d",
-               "", err) < 0 ? -1 : 0;
+               " marketplace_code AS mp, n FROM target_counts" NEG(
+                   "households_onboarded", HH_SEL("")) NEG("flagship_products_live", LIVE_SEL(""))
+                   NEG("flagship_products_sold",
+                       SOLD_SEL("")) ") u GROUP BY y, m, k, c, mp HAVING s <> 0) d",
+               "", err) < 0
+               ? -1
+               : 0;
 #undef NEG
 }
 
@@ -171,7 +185,10 @@ const char *cs_targets_by_name(cs_targets_by by)
     return (unsigned)by < sizeof by_names / sizeof by_names[0] ? by_names[by] : "";
 }
 
-static int leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int day_of_year(vn_date d)
 {
@@ -199,7 +216,8 @@ static int scope_csv(const char *const *c, size_t n, char **out)
 static json_t *metric_counts(void)
 {
     json_t *o = json_object();
-    for (int m = 0; o && m < CS_M__COUNT; m++) json_object_set_new(o, metric_names[m], json_integer(0));
+    for (int m = 0; o && m < CS_M__COUNT; m++)
+        json_object_set_new(o, metric_names[m], json_integer(0));
     return o;
 }
 
@@ -235,9 +253,11 @@ static int breakdown_rows(cs_db *db, cs_targets_by by, const char *scope, json_t
     if (by == CS_BY_MARKETPLACE) {
         size_t i;
         json_t *mp;
-        json_array_foreach(mps, i, mp) {
+        json_array_foreach(mps, i, mp)
+        {
             json_t *o = json_pack("{s:O,s:O,s:o}", "marketplace_code", json_object_get(mp, "code"),
-                                  "marketplace_name", json_object_get(mp, "name"), "counts", metric_counts());
+                                  "marketplace_name", json_object_get(mp, "name"), "counts",
+                                  metric_counts());
             if (!o) return cs_error_set(err, CS_E_NOMEM, NULL);
             json_array_append_new(rows, o);
             json_object_set(index, json_string_value(json_object_get(mp, "code")), o);
@@ -252,8 +272,9 @@ static int breakdown_rows(cs_db *db, cs_targets_by by, const char *scope, json_t
                         "ss", scope, scope, err))
             return -1;
         for (size_t i = 0; i < cs_rows_count(r); i++) {
-            json_t *o = json_pack("{s:s,s:s,s:o}", "former_district_code", cs_rows_str(r, i, 0),
-                                  "former_district_name", cs_rows_str(r, i, 1), "counts", metric_counts());
+            json_t *o =
+                json_pack("{s:s,s:s,s:o}", "former_district_code", cs_rows_str(r, i, 0),
+                          "former_district_name", cs_rows_str(r, i, 1), "counts", metric_counts());
             if (!o || json_array_append_new(rows, o)) {
                 cs_rows_free(r);
                 return cs_error_set(err, CS_E_NOMEM, NULL);
@@ -274,18 +295,19 @@ static int breakdown_rows(cs_db *db, cs_targets_by by, const char *scope, json_t
         json_t *per_mp = json_object();
         size_t k;
         json_t *mp;
-        json_array_foreach(mps, k, mp) json_object_set_new(per_mp, json_string_value(json_object_get(mp, "code")),
-                                                           metric_counts());
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:{},s:{}}", "commune_code", cs_rows_str(r, i, 0),
-                              "commune_name", cs_rows_str(r, i, 1), "kind", cs_rows_str(r, i, 2),
-                              "former_district_code", cs_rows_str(r, i, 3), "former_district_name",
-                              cs_rows_str(r, i, 4), "counts", metric_counts(), "marketplaces", per_mp,
-                              "goals", "percent");
+        json_array_foreach(mps, k, mp) json_object_set_new(
+            per_mp, json_string_value(json_object_get(mp, "code")), metric_counts());
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:{},s:{}}", "commune_code",
+                              cs_rows_str(r, i, 0), "commune_name", cs_rows_str(r, i, 1), "kind",
+                              cs_rows_str(r, i, 2), "former_district_code", cs_rows_str(r, i, 3),
+                              "former_district_name", cs_rows_str(r, i, 4), "counts",
+                              metric_counts(), "marketplaces", per_mp, "goals", "percent");
         if (!o || json_array_append_new(rows, o)) {
             cs_rows_free(r);
             return cs_error_set(err, CS_E_NOMEM, NULL);
         }
-        for (int m = 0; m < CS_M__COUNT; m++) json_object_set_new(json_object_get(o, "goals"), metric_names[m], json_null());
+        for (int m = 0; m < CS_M__COUNT; m++)
+            json_object_set_new(json_object_get(o, "goals"), metric_names[m], json_null());
         json_object_set(index, cs_rows_str(r, i, 0), o);
     }
     cs_rows_free(r);
@@ -303,11 +325,21 @@ static int load_counts(cs_db *db, int year, cs_targets_by by, const char *scope,
     " GROUP BY t.metric, 2, 3"
     const char *sql;
     switch (by) {
-    case CS_BY_COMMUNE: sql = Q("t.commune_code", "t.marketplace_code"); break;
-    case CS_BY_DISTRICT: sql = Q("COALESCE(u.primary_district_code, '')", "''"); break;
-    case CS_BY_MARKETPLACE: sql = Q("t.marketplace_code", "''"); break;
-    case CS_BY_MONTH: sql = Q("CAST(t.month AS CHAR)", "''"); break;
-    default: sql = Q("''", "''"); break;
+    case CS_BY_COMMUNE:
+        sql = Q("t.commune_code", "t.marketplace_code");
+        break;
+    case CS_BY_DISTRICT:
+        sql = Q("COALESCE(u.primary_district_code, '')", "''");
+        break;
+    case CS_BY_MARKETPLACE:
+        sql = Q("t.marketplace_code", "''");
+        break;
+    case CS_BY_MONTH:
+        sql = Q("CAST(t.month AS CHAR)", "''");
+        break;
+    default:
+        sql = Q("''", "''");
+        break;
     }
 #undef Q
     return cs_db_query(db, r, sql, "iss", (int64_t)year, scope, scope, err);
@@ -318,7 +350,8 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
 {
     cs_rows *r = NULL;
     /* marketplaces in display order: postmart.vn and voso.vn first */
-    if (cs_db_query(db, &r, "SELECT code, name FROM marketplaces ORDER BY display_order, code", "", err))
+    if (cs_db_query(db, &r, "SELECT code, name FROM marketplaces ORDER BY display_order, code", "",
+                    err))
         return -1;
     json_t *mps = json_array();
     json_object_set_new(out, "marketplaces", mps);
@@ -352,7 +385,8 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
                 other = by == CS_BY_MARKETPLACE
                             ? json_pack("{s:s,s:s,s:o}", "marketplace_code", "", "marketplace_name",
                                         "Không rõ sàn", "counts", metric_counts())
-                            : json_pack("{s:s,s:o}", "key", cs_rows_str(r, i, 1), "counts", metric_counts());
+                            : json_pack("{s:s,s:o}", "key", cs_rows_str(r, i, 1), "counts",
+                                        metric_counts());
                 if (other) json_array_append_new(rows, other);
             }
             if (other) add_count(json_object_get(other, "counts"), metric_names[m], n);
@@ -360,10 +394,12 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
         }
         add_count(json_object_get(row, "counts"), metric_names[m], n);
         if (by == CS_BY_COMMUNE) {
-            json_t *per = json_object_get(json_object_get(row, "marketplaces"), cs_rows_str(r, i, 2));
+            json_t *per =
+                json_object_get(json_object_get(row, "marketplaces"), cs_rows_str(r, i, 2));
             if (!per) {
                 per = metric_counts();
-                json_object_set_new(json_object_get(row, "marketplaces"), cs_rows_str(r, i, 2), per);
+                json_object_set_new(json_object_get(row, "marketplaces"), cs_rows_str(r, i, 2),
+                                    per);
             }
             add_count(per, metric_names[m], n);
         }
@@ -372,7 +408,8 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
 
     /* goals: the province's, or for a scope the sum of its communes' sub-goals */
     json_t *goal[CS_M__COUNT];
-    for (int m = 0; m < CS_M__COUNT; m++) goal[m] = json_null();
+    for (int m = 0; m < CS_M__COUNT; m++)
+        goal[m] = json_null();
     if (cs_db_query(db, &r,
                     "SELECT CAST(metric AS CHAR), commune_code, goal FROM targets WHERE year = ?"
                     " AND (commune_code = '' OR ? IS NULL OR FIND_IN_SET(commune_code, ?))",
@@ -399,28 +436,35 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
             goal[m] = json_integer(before + g);
         }
         json_t *row = by == CS_BY_COMMUNE ? json_object_get(index, c) : NULL;
-        if (row) json_object_set_new(json_object_get(row, "goals"), metric_names[m], json_integer(g));
+        if (row)
+            json_object_set_new(json_object_get(row, "goals"), metric_names[m], json_integer(g));
     }
     cs_rows_free(r);
     json_decref(index);
     if (by == CS_BY_COMMUNE) {
         size_t i;
         json_t *row;
-        json_array_foreach(rows, i, row) {
+        json_array_foreach(rows, i, row)
+        {
             json_t *pc = json_object_get(row, "percent");
             if (!pc) continue;
             for (int m = 0; m < CS_M__COUNT; m++)
-                json_object_set_new(pc, metric_names[m],
-                                    pct(json_integer_value(json_object_get(json_object_get(row, "counts"), metric_names[m])),
-                                        json_object_get(json_object_get(row, "goals"), metric_names[m])));
+                json_object_set_new(
+                    pc, metric_names[m],
+                    pct(json_integer_value(
+                            json_object_get(json_object_get(row, "counts"), metric_names[m])),
+                        json_object_get(json_object_get(row, "goals"), metric_names[m])));
         }
     }
 
     /* the calendar of the year as seen from today */
     int diy = leap(year) ? 366 : 365, elapsed, left, months_left;
-    if (today.y > year) elapsed = diy, left = 0, months_left = 0;
-    else if (today.y < year) elapsed = 0, left = diy, months_left = 12;
-    else elapsed = day_of_year(today), left = diy - elapsed + 1, months_left = 12 - today.m + 1;
+    if (today.y > year)
+        elapsed = diy, left = 0, months_left = 0;
+    else if (today.y < year)
+        elapsed = 0, left = diy, months_left = 12;
+    else
+        elapsed = day_of_year(today), left = diy - elapsed + 1, months_left = 12 - today.m + 1;
     json_object_set_new(out, "days_in_year", json_integer(diy));
     json_object_set_new(out, "days_elapsed", json_integer(elapsed));
     json_object_set_new(out, "days_left", json_integer(left));
@@ -430,30 +474,36 @@ static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, 
     json_object_set_new(out, "metrics", metrics);
     for (int m = 0; m < CS_M__COUNT; m++) {
         json_int_t a = total[m];
-        json_t *o = json_pack("{s:s,s:s,s:o,s:I}", "metric", metric_names[m], "label", metric_labels[m],
-                              "goal", goal[m], "achieved", a);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:I}", "metric", metric_names[m], "label",
+                              metric_labels[m], "goal", goal[m], "achieved", a);
         /* every metric or none: a report must never be silently short of one */
         if (!o || json_array_append_new(metrics, o)) {
-            for (int k = m + 1; k < CS_M__COUNT; k++) json_decref(goal[k]);
+            for (int k = m + 1; k < CS_M__COUNT; k++)
+                json_decref(goal[k]);
             json_decref(rows);
             return cs_error_set(err, CS_E_NOMEM, NULL);
         }
         int has_goal = json_is_integer(goal[m]) && json_integer_value(goal[m]) > 0;
-        json_int_t remaining = has_goal && json_integer_value(goal[m]) > a ? json_integer_value(goal[m]) - a : 0;
+        json_int_t remaining =
+            has_goal && json_integer_value(goal[m]) > a ? json_integer_value(goal[m]) - a : 0;
         json_object_set_new(o, "percent", pct(a, goal[m]));
         json_object_set_new(o, "remaining", has_goal ? json_integer(remaining) : json_null());
         json_object_set_new(o, "needed_per_week",
-                            has_goal && left > 0 ? json_integer((json_int_t)ceil((double)remaining * 7.0 / left))
-                                                 : json_null());
+                            has_goal && left > 0
+                                ? json_integer((json_int_t)ceil((double)remaining * 7.0 / left))
+                                : json_null());
         json_object_set_new(o, "needed_per_month",
                             has_goal && months_left > 0
-                                ? json_integer((remaining + months_left - 1) / months_left) : json_null());
+                                ? json_integer((remaining + months_left - 1) / months_left)
+                                : json_null());
         json_t *proj = json_null();
         if (elapsed > 0) proj = json_integer((json_int_t)llround((double)a * diy / elapsed));
         json_object_set_new(o, "projection", proj);
-        json_object_set_new(o, "on_track", has_goal && json_is_integer(proj)
-                                               ? json_boolean(json_integer_value(proj) >= json_integer_value(goal[m]))
-                                               : json_null());
+        json_object_set_new(
+            o, "on_track",
+            has_goal && json_is_integer(proj)
+                ? json_boolean(json_integer_value(proj) >= json_integer_value(goal[m]))
+                : json_null());
     }
     if (by != CS_BY_NONE) {
         json_object_set_new(out, "by", json_string(by_names[by]));
@@ -480,10 +530,14 @@ int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
     json_t *o = json_pack("{s:i,s:s,s:s,s:s}", "year", year, "as_of", as_of, "timezone",
                           "Asia/Ho_Chi_Minh", "generated_at", gen);
     json_t *sc = scope ? json_array() : json_null();
-    for (size_t i = 0; scope && i < ncommunes; i++) json_array_append_new(sc, json_string(communes[i]));
-    if (o) json_object_set_new(o, "scope", sc);
-    else json_decref(sc);
-    int rc = o ? build_progress(db, year, by, today, scope, o, err) : cs_error_set(err, CS_E_NOMEM, NULL);
+    for (size_t i = 0; scope && i < ncommunes; i++)
+        json_array_append_new(sc, json_string(communes[i]));
+    if (o)
+        json_object_set_new(o, "scope", sc);
+    else
+        json_decref(sc);
+    int rc = o ? build_progress(db, year, by, today, scope, o, err)
+               : cs_error_set(err, CS_E_NOMEM, NULL);
     cs_free(scope);
     if (rc) {
         json_decref(o);
@@ -507,14 +561,16 @@ static int goal_tx(cs_db *db, void *arg, cs_error *err)
     struct goal_ctx *g = arg;
     if (*g->commune) {
         int64_t one = 0;
-        int rc = cs_db_scalar_i64(db, &one, "SELECT 1 FROM admin_units WHERE code = ?", "s", g->commune, err);
+        int rc = cs_db_scalar_i64(db, &one, "SELECT 1 FROM admin_units WHERE code = ?", "s",
+                                  g->commune, err);
         if (rc < 0) return -1;
         if (rc == 1) return cs_error_field(err, "commune_code", CS_F_COMMUNE, g->commune);
     }
     int64_t before = 0;
-    int had = cs_db_scalar_i64(db, &before,
-                               "SELECT goal FROM targets WHERE year = ? AND metric = ? AND commune_code = ? FOR UPDATE",
-                               "iss", (int64_t)g->year, g->metric, g->commune, err);
+    int had = cs_db_scalar_i64(
+        db, &before,
+        "SELECT goal FROM targets WHERE year = ? AND metric = ? AND commune_code = ? FOR UPDATE",
+        "iss", (int64_t)g->year, g->metric, g->commune, err);
     if (had < 0) return -1;
     if (cs_db_exec(db,
                    "INSERT INTO targets (year, metric, commune_code, goal) VALUES (?, ?, ?, ?)"

@@ -84,11 +84,11 @@ int cs_targets_verify(cs_db *db, int64_t *diff, cs_error *err);
 /* ---- progress ------------------------------------------------------------------------------ */
 typedef enum cs_targets_by {
     CS_BY_NONE = 0,
-    CS_BY_COMMUNE,         /* all 166 communes, zeros included, with former district and
-                              per-marketplace counts and any commune sub-goal */
-    CS_BY_DISTRICT,        /* the 27 former districts (primary district of each commune) */
-    CS_BY_MARKETPLACE,     /* every marketplace in display order (postmart.vn, voso.vn first) */
-    CS_BY_MONTH,           /* months 1–12 */
+    CS_BY_COMMUNE,     /* all 166 communes, zeros included, with former district and
+                          per-marketplace counts and any commune sub-goal */
+    CS_BY_DISTRICT,    /* the 27 former districts (primary district of each commune) */
+    CS_BY_MARKETPLACE, /* every marketplace in display order (postmart.vn, voso.vn first) */
+    CS_BY_MONTH,       /* months 1–12 */
 } cs_targets_by;
 /* "commune", "former_district", "marketplace", "month" → value; -1 for anything else. NULL or
  * "" → CS_BY_NONE. */
@@ -107,8 +107,7 @@ const char *cs_targets_by_name(cs_targets_by by);
  * Breakdown rows carry `counts` {metric: n}; commune rows also `goals` and `percent` {metric:
  * n|null} and `marketplaces` {code: {metric: n}}. */
 int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
-                        const char *const *communes, size_t ncommunes, json_t **out,
-                        cs_error *err);
+                        const char *const *communes, size_t ncommunes, json_t **out, cs_error *err);
 
 /* Set the goal of (year, metric[, commune]) — commune NULL or "" = the province — in its own
  * transaction with an audit row. Field errors name "year", "metric", "goal", "commune_code". */
@@ -127,6 +126,5 @@ int cs_targets_xlsx(const json_t *progress, const char *path, cs_error *err);
 /* Column headers of the report (same for both files), for readers and tests: *n columns,
  * each header a static string or one built into `buf` (caller-provided, bufsz bytes).
  * Returns the header of column `col` (0-based) or NULL past the last. */
-const char *cs_targets_report_header(const json_t *progress, unsigned col, char *buf,
-                                     size_t bufsz);
+const char *cs_targets_report_header(const json_t *progress, unsigned col, char *buf, size_t bufsz);
 #endif

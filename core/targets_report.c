@@ -14,15 +14,25 @@ static const char *const fixed_headers[C_FIXED] = {"STT", "Mã xã/phường", "
                                                    "Huyện cũ (trước 01/7/2025)"};
 static const char *const metric_sub[3] = {"Tổng", "Chỉ tiêu", "% chỉ tiêu"};
 
-static size_t n_mp(const json_t *p) { return json_array_size(json_object_get(p, "marketplaces")); }
-static size_t per_metric(const json_t *p) { return 3 + n_mp(p); }
-static size_t n_cols(const json_t *p) { return C_FIXED + CS_M__COUNT * per_metric(p); }
+static size_t n_mp(const json_t *p)
+{
+    return json_array_size(json_object_get(p, "marketplaces"));
+}
+static size_t per_metric(const json_t *p)
+{
+    return 3 + n_mp(p);
+}
+static size_t n_cols(const json_t *p)
+{
+    return C_FIXED + CS_M__COUNT * per_metric(p);
+}
 
 /* the sub-header of column col within its metric group ("Tổng" … or the marketplace name) */
 static const char *sub_header(const json_t *p, size_t k)
 {
     if (k < 3) return metric_sub[k];
-    return json_string_value(json_object_get(json_array_get(json_object_get(p, "marketplaces"), k - 3), "name"));
+    return json_string_value(
+        json_object_get(json_array_get(json_object_get(p, "marketplaces"), k - 3), "name"));
 }
 
 const char *cs_targets_report_header(const json_t *p, unsigned col, char *buf, size_t bufsz)
@@ -65,12 +75,14 @@ static json_t *province_per_mp(const json_t *p)
     json_t *sum = json_object();
     size_t i, k;
     json_t *row, *mp;
-    json_array_foreach(json_object_get(p, "marketplaces"), k, mp) {
+    json_array_foreach(json_object_get(p, "marketplaces"), k, mp)
+    {
         json_t *o = json_object();
         for (int m = 0; m < CS_M__COUNT; m++) {
             json_int_t n = 0;
-            json_array_foreach(json_object_get(p, "breakdown"), i, row)
-                n += mp_count(json_object_get(row, "marketplaces"), json_string_value(json_object_get(mp, "code")), m);
+            json_array_foreach(json_object_get(p, "breakdown"), i, row) n +=
+                mp_count(json_object_get(row, "marketplaces"),
+                         json_string_value(json_object_get(mp, "code")), m);
             json_object_set_new(o, cs_metric_name(m), json_integer(n));
         }
         json_object_set_new(sum, json_string_value(json_object_get(mp, "code")), o);
@@ -113,12 +125,17 @@ static void title_lines(const json_t *p, char *t1, size_t n1, char *t2, size_t n
     char gen[64];
     human_time(json_string_value(json_object_get(p, "generated_at")), gen, sizeof gen);
     int as_y = 0, as_m = 0, as_d = 0;
-    sscanf(json_string_value(json_object_get(p, "as_of")) ? json_string_value(json_object_get(p, "as_of")) : "",
+    sscanf(json_string_value(json_object_get(p, "as_of"))
+               ? json_string_value(json_object_get(p, "as_of"))
+               : "",
            "%d-%d-%d", &as_y, &as_m, &as_d);
-    snprintf(t1, n1, "BÁO CÁO TIẾN ĐỘ CHỈ TIÊU NĂM %d - HỘ THANH NIÊN VÀ SẢN PHẨM CHỦ LỰC TRÊN SÀN TMĐT",
+    snprintf(t1, n1,
+             "BÁO CÁO TIẾN ĐỘ CHỈ TIÊU NĂM %d - HỘ THANH NIÊN VÀ SẢN PHẨM CHỦ LỰC TRÊN SÀN TMĐT",
              (int)json_integer_value(json_object_get(p, "year")));
-    snprintf(t2, n2, "Số liệu đến ngày %02d/%02d/%04d; lập lúc %s (giờ Việt Nam, Asia/Ho_Chi_Minh)%s",
-             as_d, as_m, as_y, gen, json_is_array(json_object_get(p, "scope")) ? "; chỉ các xã/phường được giao" : "");
+    snprintf(t2, n2,
+             "Số liệu đến ngày %02d/%02d/%04d; lập lúc %s (giờ Việt Nam, Asia/Ho_Chi_Minh)%s", as_d,
+             as_m, as_y, gen,
+             json_is_array(json_object_get(p, "scope")) ? "; chỉ các xã/phường được giao" : "");
 }
 
 /* ---- CSV ----------------------------------------------------------------------------------- */
@@ -137,13 +154,16 @@ static int csv_cells(cs_buf *b, const json_t *p, const struct cells *c)
     int rc = 0;
     for (int m = 0; m < CS_M__COUNT; m++) {
         rc |= cs_buf_printf(b, ",%lld,", (long long)c->total[m]);
-        if (json_is_integer(c->goal[m])) rc |= cs_buf_printf(b, "%lld", (long long)json_integer_value(c->goal[m]));
+        if (json_is_integer(c->goal[m]))
+            rc |= cs_buf_printf(b, "%lld", (long long)json_integer_value(c->goal[m]));
         rc |= cs_buf_putc(b, ',');
-        if (json_is_number(c->percent[m])) rc |= cs_buf_printf(b, "%.1f", json_number_value(c->percent[m]));
+        if (json_is_number(c->percent[m]))
+            rc |= cs_buf_printf(b, "%.1f", json_number_value(c->percent[m]));
         size_t k;
         json_t *mp;
-        json_array_foreach(json_object_get(p, "marketplaces"), k, mp)
-            rc |= cs_buf_printf(b, ",%lld", (long long)mp_count(c->per_mp, json_string_value(json_object_get(mp, "code")), m));
+        json_array_foreach(json_object_get(p, "marketplaces"), k, mp) rc |= cs_buf_printf(
+            b, ",%lld",
+            (long long)mp_count(c->per_mp, json_string_value(json_object_get(mp, "code")), m));
     }
     return rc | cs_buf_puts(b, "\r\n");
 }
@@ -157,10 +177,11 @@ int cs_targets_csv(const json_t *p, char **out, size_t *len, cs_error *err)
     cs_buf_init(&b, 16u << 20);
     char t1[200], t2[200], hb[200];
     title_lines(p, t1, sizeof t1, t2, sizeof t2);
-    int rc = cs_buf_puts(&b, "\xEF\xBB\xBF") | csv_field(&b, t1) | cs_buf_puts(&b, "\r\n") | csv_field(&b, t2) |
-             cs_buf_puts(&b, "\r\n\r\n");
+    int rc = cs_buf_puts(&b, "\xEF\xBB\xBF") | csv_field(&b, t1) | cs_buf_puts(&b, "\r\n") |
+             csv_field(&b, t2) | cs_buf_puts(&b, "\r\n\r\n");
     for (unsigned col = 0; col < n_cols(p); col++)
-        rc |= (col ? cs_buf_putc(&b, ',') : 0) | csv_field(&b, cs_targets_report_header(p, col, hb, sizeof hb));
+        rc |= (col ? cs_buf_putc(&b, ',') : 0) |
+              csv_field(&b, cs_targets_report_header(p, col, hb, sizeof hb));
     rc |= cs_buf_puts(&b, "\r\n");
     json_t *per_mp = province_per_mp(p);
     struct cells c;
@@ -168,12 +189,16 @@ int cs_targets_csv(const json_t *p, char **out, size_t *len, cs_error *err)
     rc |= cs_buf_puts(&b, ",,Toàn tỉnh,") | csv_cells(&b, p, &c);
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(p, "breakdown"), i, row) {
+    json_array_foreach(json_object_get(p, "breakdown"), i, row)
+    {
         commune_cells(row, &c);
         rc |= cs_buf_printf(&b, "%zu,", i + 1) |
-              csv_field(&b, json_string_value(json_object_get(row, "commune_code"))) | cs_buf_putc(&b, ',') |
-              csv_field(&b, json_string_value(json_object_get(row, "commune_name"))) | cs_buf_putc(&b, ',') |
-              csv_field(&b, json_string_value(json_object_get(row, "former_district_name"))) | csv_cells(&b, p, &c);
+              csv_field(&b, json_string_value(json_object_get(row, "commune_code"))) |
+              cs_buf_putc(&b, ',') |
+              csv_field(&b, json_string_value(json_object_get(row, "commune_name"))) |
+              cs_buf_putc(&b, ',') |
+              csv_field(&b, json_string_value(json_object_get(row, "former_district_name"))) |
+              csv_cells(&b, p, &c);
     }
     json_decref(per_mp);
     if (rc) {
@@ -188,7 +213,8 @@ int cs_targets_csv(const json_t *p, char **out, size_t *len, cs_error *err)
 /* ---- XLSX ---------------------------------------------------------------------------------- */
 
 struct xfmt {
-    lxw_format *title, *subtitle, *head, *cell_text, *cell_int, *cell_pct, *tot_text, *tot_int, *tot_pct;
+    lxw_format *title, *subtitle, *head, *cell_text, *cell_int, *cell_pct, *tot_text, *tot_int,
+        *tot_pct;
 };
 
 static lxw_format *fmt(lxw_workbook *wb, int bold, int border, const char *num, uint32_t bg)
@@ -205,25 +231,27 @@ static lxw_format *fmt(lxw_workbook *wb, int bold, int border, const char *num, 
     return f;
 }
 
-static int xlsx_cells(lxw_worksheet *ws, lxw_row_t r, const json_t *p, const struct cells *c, lxw_format *fi,
-                      lxw_format *fp)
+static int xlsx_cells(lxw_worksheet *ws, lxw_row_t r, const json_t *p, const struct cells *c,
+                      lxw_format *fi, lxw_format *fp)
 {
     int rc = 0;
     lxw_col_t col = C_FIXED;
     for (int m = 0; m < CS_M__COUNT; m++) {
         rc |= worksheet_write_number(ws, r, col++, (double)c->total[m], fi);
-        rc |= json_is_integer(c->goal[m]) ? worksheet_write_number(ws, r, col, (double)json_integer_value(c->goal[m]), fi)
-                                          : worksheet_write_blank(ws, r, col, fi);
+        rc |= json_is_integer(c->goal[m])
+                  ? worksheet_write_number(ws, r, col, (double)json_integer_value(c->goal[m]), fi)
+                  : worksheet_write_blank(ws, r, col, fi);
         col++;
         /* stored as a fraction so Excel's own % format shows it; the API's percent / 100 */
-        rc |= json_is_number(c->percent[m]) ? worksheet_write_number(ws, r, col, json_number_value(c->percent[m]) / 100.0, fp)
-                                            : worksheet_write_blank(ws, r, col, fp);
+        rc |= json_is_number(c->percent[m])
+                  ? worksheet_write_number(ws, r, col, json_number_value(c->percent[m]) / 100.0, fp)
+                  : worksheet_write_blank(ws, r, col, fp);
         col++;
         size_t k;
         json_t *mp;
-        json_array_foreach(json_object_get(p, "marketplaces"), k, mp)
-            rc |= worksheet_write_number(ws, r, col++,
-                                         (double)mp_count(c->per_mp, json_string_value(json_object_get(mp, "code")), m), fi);
+        json_array_foreach(json_object_get(p, "marketplaces"), k, mp) rc |= worksheet_write_number(
+            ws, r, col++,
+            (double)mp_count(c->per_mp, json_string_value(json_object_get(mp, "code")), m), fi);
     }
     return rc;
 }
@@ -238,15 +266,18 @@ int cs_targets_xlsx(const json_t *p, const char *path, cs_error *err)
     lxw_doc_properties props = {.title = t1, .author = "Chợ Số", .company = "Tỉnh đoàn Thanh Hóa"};
     workbook_set_properties(wb, &props);
     char sheet_name[32];
-    snprintf(sheet_name, sizeof sheet_name, "Chỉ tiêu %d", (int)json_integer_value(json_object_get(p, "year")));
+    snprintf(sheet_name, sizeof sheet_name, "Chỉ tiêu %d",
+             (int)json_integer_value(json_object_get(p, "year")));
     lxw_worksheet *ws = workbook_add_worksheet(wb, sheet_name);
     struct xfmt f = {
-        fmt(wb, 1, 0, NULL, 0),          fmt(wb, 0, 0, NULL, 0),         fmt(wb, 1, 1, NULL, 0xD9E1F2),
-        fmt(wb, 0, 1, "@", 0),           fmt(wb, 0, 1, "#,##0", 0),      fmt(wb, 0, 1, "0.0%", 0),
-        fmt(wb, 1, 1, "@", 0xFFF2CC),    fmt(wb, 1, 1, "#,##0", 0xFFF2CC), fmt(wb, 1, 1, "0.0%", 0xFFF2CC),
+        fmt(wb, 1, 0, NULL, 0),          fmt(wb, 0, 0, NULL, 0),
+        fmt(wb, 1, 1, NULL, 0xD9E1F2),   fmt(wb, 0, 1, "@", 0),
+        fmt(wb, 0, 1, "#,##0", 0),       fmt(wb, 0, 1, "0.0%", 0),
+        fmt(wb, 1, 1, "@", 0xFFF2CC),    fmt(wb, 1, 1, "#,##0", 0xFFF2CC),
+        fmt(wb, 1, 1, "0.0%", 0xFFF2CC),
     };
-    if (!ws || !f.title || !f.subtitle || !f.head || !f.cell_text || !f.cell_int || !f.cell_pct || !f.tot_text ||
-        !f.tot_int || !f.tot_pct) {
+    if (!ws || !f.title || !f.subtitle || !f.head || !f.cell_text || !f.cell_int || !f.cell_pct ||
+        !f.tot_text || !f.tot_int || !f.tot_pct) {
         workbook_close(wb);
         remove(path);
         return cs_error_set(err, CS_E_NOMEM, "report xlsx");
@@ -262,12 +293,15 @@ int cs_targets_xlsx(const json_t *p, const char *path, cs_error *err)
     rc |= worksheet_merge_range(ws, 1, 0, 1, last, t2, f.subtitle);
     /* two header rows: fixed columns span both, each metric a merged group over its columns */
     const lxw_row_t h1 = 3, h2 = 4, first = 5;
-    for (lxw_col_t c = 0; c < C_FIXED; c++) rc |= worksheet_merge_range(ws, h1, c, h2, c, fixed_headers[c], f.head);
+    for (lxw_col_t c = 0; c < C_FIXED; c++)
+        rc |= worksheet_merge_range(ws, h1, c, h2, c, fixed_headers[c], f.head);
     size_t pm = per_metric(p);
     for (int m = 0; m < CS_M__COUNT; m++) {
         lxw_col_t c0 = (lxw_col_t)(C_FIXED + (size_t)m * pm);
-        rc |= worksheet_merge_range(ws, h1, c0, h1, (lxw_col_t)(c0 + pm - 1), cs_metric_label_vi(m), f.head);
-        for (size_t k = 0; k < pm; k++) rc |= worksheet_write_string(ws, h2, (lxw_col_t)(c0 + k), sub_header(p, k), f.head);
+        rc |= worksheet_merge_range(ws, h1, c0, h1, (lxw_col_t)(c0 + pm - 1), cs_metric_label_vi(m),
+                                    f.head);
+        for (size_t k = 0; k < pm; k++)
+            rc |= worksheet_write_string(ws, h2, (lxw_col_t)(c0 + k), sub_header(p, k), f.head);
     }
     worksheet_set_row(ws, h2, 30, NULL);
 
@@ -281,14 +315,18 @@ int cs_targets_xlsx(const json_t *p, const char *path, cs_error *err)
     rc |= xlsx_cells(ws, first, p, &c, f.tot_int, f.tot_pct);
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(p, "breakdown"), i, row) {
+    json_array_foreach(json_object_get(p, "breakdown"), i, row)
+    {
         lxw_row_t r = (lxw_row_t)(first + 1 + i);
         commune_cells(row, &c);
         rc |= worksheet_write_number(ws, r, C_NO, (double)(i + 1), f.cell_int);
-        rc |= worksheet_write_string(ws, r, C_CODE, json_string_value(json_object_get(row, "commune_code")), f.cell_text);
-        rc |= worksheet_write_string(ws, r, C_NAME, json_string_value(json_object_get(row, "commune_name")), f.cell_text);
-        rc |= worksheet_write_string(ws, r, C_DISTRICT, json_string_value(json_object_get(row, "former_district_name")),
-                                     f.cell_text);
+        rc |= worksheet_write_string(
+            ws, r, C_CODE, json_string_value(json_object_get(row, "commune_code")), f.cell_text);
+        rc |= worksheet_write_string(
+            ws, r, C_NAME, json_string_value(json_object_get(row, "commune_name")), f.cell_text);
+        rc |= worksheet_write_string(
+            ws, r, C_DISTRICT, json_string_value(json_object_get(row, "former_district_name")),
+            f.cell_text);
         rc |= xlsx_cells(ws, r, p, &c, f.cell_int, f.cell_pct);
     }
     json_decref(per_mp);

@@ -13,18 +13,19 @@
 
 static void targets_help(void)
 {
-    printf("usage: choso targets [--year Y] [--by commune|former_district|marketplace|month]\n"
-           "                     [--format table|csv|xlsx|json] [--output FILE] [--as-of YYYY-MM-DD]\n"
-           "                     [--rebuild] [--verify] [--config FILE]\n\n"
-           "Progress against the yearly targets (definitions: core/targets.h and the README).\n"
-           "  --year       the year (default: this year in Asia/Ho_Chi_Minh)\n"
-           "  --by         a breakdown; csv and xlsx are always by commune with every marketplace\n"
-           "  --format     table (default), json, csv (UTF-8 with BOM) or xlsx (needs --output)\n"
-           "  --output     write to FILE instead of standard output\n"
-           "  --as-of      count the pace and the projection as on this date (default: today)\n"
-           "  --rebuild    recompute the counters from the base tables in one transaction (run it\n"
-           "               when nothing else writes, e.g. after a bulk load); alone it only rebuilds\n"
-           "  --verify     compare the counters with a recomputation; exit 1 when they differ\n");
+    printf(
+        "usage: choso targets [--year Y] [--by commune|former_district|marketplace|month]\n"
+        "                     [--format table|csv|xlsx|json] [--output FILE] [--as-of YYYY-MM-DD]\n"
+        "                     [--rebuild] [--verify] [--config FILE]\n\n"
+        "Progress against the yearly targets (definitions: core/targets.h and the README).\n"
+        "  --year       the year (default: this year in Asia/Ho_Chi_Minh)\n"
+        "  --by         a breakdown; csv and xlsx are always by commune with every marketplace\n"
+        "  --format     table (default), json, csv (UTF-8 with BOM) or xlsx (needs --output)\n"
+        "  --output     write to FILE instead of standard output\n"
+        "  --as-of      count the pace and the projection as on this date (default: today)\n"
+        "  --rebuild    recompute the counters from the base tables in one transaction (run it\n"
+        "               when nothing else writes, e.g. after a bulk load); alone it only rebuilds\n"
+        "  --verify     compare the counters with a recomputation; exit 1 when they differ\n");
 }
 
 /* display width of UTF-8 text: one column per code point (Vietnamese has no wide letters) */
@@ -40,37 +41,48 @@ static void cell(FILE *o, const char *s, size_t w, int right)
 {
     size_t n = width(s);
     if (right)
-        for (size_t i = n; i < w; i++) fputc(' ', o);
+        for (size_t i = n; i < w; i++)
+            fputc(' ', o);
     fputs(s, o);
     if (!right)
-        for (size_t i = n; i < w; i++) fputc(' ', o);
+        for (size_t i = n; i < w; i++)
+            fputc(' ', o);
     fputs("  ", o);
 }
 
 static void num_text(const json_t *v, char *out, size_t n)
 {
-    if (json_is_integer(v)) snprintf(out, n, "%lld", (long long)json_integer_value(v));
-    else if (json_is_number(v)) snprintf(out, n, "%.1f", json_number_value(v));
-    else snprintf(out, n, "-");
+    if (json_is_integer(v))
+        snprintf(out, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_number(v))
+        snprintf(out, n, "%.1f", json_number_value(v));
+    else
+        snprintf(out, n, "-");
 }
 
 static void print_table(FILE *o, const json_t *p)
 {
     fprintf(o, "Chỉ tiêu năm %d — số liệu đến %s (Asia/Ho_Chi_Minh); đã qua %lld/%lld ngày\n\n",
-            (int)json_integer_value(json_object_get(p, "year")), json_string_value(json_object_get(p, "as_of")),
+            (int)json_integer_value(json_object_get(p, "year")),
+            json_string_value(json_object_get(p, "as_of")),
             (long long)json_integer_value(json_object_get(p, "days_elapsed")),
             (long long)json_integer_value(json_object_get(p, "days_in_year")));
-    static const char *const heads[] = {"chỉ tiêu", "mục tiêu", "đạt", "%", "cần/tuần", "cần/tháng", "dự báo"};
-    static const char *const keys[] = {"label", "goal", "achieved", "percent", "needed_per_week", "needed_per_month",
-                                       "projection"};
-    for (size_t k = 0; k < 7; k++) cell(o, heads[k], k ? 10 : 28, k != 0);
+    static const char *const heads[] = {"chỉ tiêu", "mục tiêu",  "đạt",   "%",
+                                        "cần/tuần", "cần/tháng", "dự báo"};
+    static const char *const keys[] = {
+        "label",     "goal", "achieved", "percent", "needed_per_week", "needed_per_month",
+        "projection"};
+    for (size_t k = 0; k < 7; k++)
+        cell(o, heads[k], k ? 10 : 28, k != 0);
     fputc('\n', o);
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(p, "metrics"), i, m) {
+    json_array_foreach(json_object_get(p, "metrics"), i, m)
+    {
         for (size_t k = 0; k < 7; k++) {
             char b[32];
-            if (!k) cell(o, json_string_value(json_object_get(m, keys[k])), 28, 0);
+            if (!k)
+                cell(o, json_string_value(json_object_get(m, keys[k])), 28, 0);
             else {
                 num_text(json_object_get(m, keys[k]), b, sizeof b);
                 cell(o, b, 10, 1);
@@ -83,22 +95,28 @@ static void print_table(FILE *o, const json_t *p)
     fputc('\n', o);
     const char *by = json_string_value(json_object_get(p, "by"));
     cell(o, by, 40, 0);
-    for (int k = 0; k < CS_M__COUNT; k++) cell(o, cs_metric_name(k), 24, 1);
+    for (int k = 0; k < CS_M__COUNT; k++)
+        cell(o, cs_metric_name(k), 24, 1);
     fputc('\n', o);
     json_t *r;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         char label[160];
         if (json_object_get(r, "commune_code"))
-            snprintf(label, sizeof label, "%s %s (%s)", json_string_value(json_object_get(r, "commune_code")),
+            snprintf(label, sizeof label, "%s %s (%s)",
+                     json_string_value(json_object_get(r, "commune_code")),
                      json_string_value(json_object_get(r, "commune_name")),
                      json_string_value(json_object_get(r, "former_district_name")));
         else if (json_object_get(r, "former_district_code"))
-            snprintf(label, sizeof label, "%s %s", json_string_value(json_object_get(r, "former_district_code")),
+            snprintf(label, sizeof label, "%s %s",
+                     json_string_value(json_object_get(r, "former_district_code")),
                      json_string_value(json_object_get(r, "former_district_name")));
         else if (json_object_get(r, "marketplace_code"))
-            snprintf(label, sizeof label, "%s", json_string_value(json_object_get(r, "marketplace_name")));
+            snprintf(label, sizeof label, "%s",
+                     json_string_value(json_object_get(r, "marketplace_name")));
         else if (json_object_get(r, "month"))
-            snprintf(label, sizeof label, "tháng %lld", (long long)json_integer_value(json_object_get(r, "month")));
+            snprintf(label, sizeof label, "tháng %lld",
+                     (long long)json_integer_value(json_object_get(r, "month")));
         else
             snprintf(label, sizeof label, "%s", json_string_value(json_object_get(r, "key")));
         cell(o, label, 40, 0);
@@ -119,8 +137,10 @@ static int write_bytes(const char *path, const char *data, size_t len)
         return 1;
     }
     int bad = fwrite(data, 1, len, f) != len;
-    if (path) bad |= fclose(f) != 0;
-    else bad |= fflush(f) != 0;
+    if (path)
+        bad |= fclose(f) != 0;
+    else
+        bad |= fflush(f) != 0;
     if (bad) fprintf(stderr, "choso targets: writing %s failed\n", path ? path : "standard output");
     return bad;
 }
@@ -135,25 +155,37 @@ int cmd_targets(int argc, char **argv)
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             targets_help();
             return 0;
-        } else if (!strcmp(o, "--rebuild")) rebuild = 1;
-        else if (!strcmp(o, "--verify")) verify = 1;
-        else if (!v) return cli_usage_error("targets", "%s needs a value (or is unknown)", o);
-        else if (!strcmp(o, "--config")) config = v, i++;
-        else if (!strcmp(o, "--by")) by_s = v, i++, want_report = 1;
-        else if (!strcmp(o, "--format")) format = v, i++, want_report = 1;
-        else if (!strcmp(o, "--output")) output = v, i++, want_report = 1;
-        else if (!strcmp(o, "--as-of")) as_of = v, i++, want_report = 1;
+        } else if (!strcmp(o, "--rebuild"))
+            rebuild = 1;
+        else if (!strcmp(o, "--verify"))
+            verify = 1;
+        else if (!v)
+            return cli_usage_error("targets", "%s needs a value (or is unknown)", o);
+        else if (!strcmp(o, "--config"))
+            config = v, i++;
+        else if (!strcmp(o, "--by"))
+            by_s = v, i++, want_report = 1;
+        else if (!strcmp(o, "--format"))
+            format = v, i++, want_report = 1;
+        else if (!strcmp(o, "--output"))
+            output = v, i++, want_report = 1;
+        else if (!strcmp(o, "--as-of"))
+            as_of = v, i++, want_report = 1;
         else if (!strcmp(o, "--year")) {
             char *end;
             year = strtol(v, &end, 10);
-            if (*end || year < 2000 || year > 2100) return cli_usage_error("targets", "--year must be 2000-2100");
+            if (*end || year < 2000 || year > 2100)
+                return cli_usage_error("targets", "--year must be 2000-2100");
             i++, want_report = 1;
         } else
             return cli_usage_error("targets", "unknown option '%s'", o);
     }
     int by = cs_targets_by_from_name(by_s);
-    if (by < 0) return cli_usage_error("targets", "--by must be commune, former_district, marketplace or month");
-    int fmt_csv = !strcmp(format, "csv"), fmt_xlsx = !strcmp(format, "xlsx"), fmt_json = !strcmp(format, "json");
+    if (by < 0)
+        return cli_usage_error("targets",
+                               "--by must be commune, former_district, marketplace or month");
+    int fmt_csv = !strcmp(format, "csv"), fmt_xlsx = !strcmp(format, "xlsx"),
+        fmt_json = !strcmp(format, "json");
     if (!fmt_csv && !fmt_xlsx && !fmt_json && strcmp(format, "table"))
         return cli_usage_error("targets", "--format must be table, json, csv or xlsx");
     if (fmt_xlsx && !output) return cli_usage_error("targets", "--format xlsx needs --output FILE");
@@ -161,7 +193,8 @@ int cmd_targets(int argc, char **argv)
     vn_date today = vn_today();
     if (as_of) {
         cs_code why;
-        if (vn_date_parse(as_of, 0, &today, &why)) return cli_usage_error("targets", "--as-of is not a date");
+        if (vn_date_parse(as_of, 0, &today, &why))
+            return cli_usage_error("targets", "--as-of is not a date");
     }
     if (!year) year = today.y;
 
@@ -195,7 +228,8 @@ int cmd_targets(int argc, char **argv)
             rc = 1;
             goto out;
         }
-        fprintf(stderr, "choso targets: %lld counter cells differ from a recomputation\n", (long long)diff);
+        fprintf(stderr, "choso targets: %lld counter cells differ from a recomputation\n",
+                (long long)diff);
         if (diff) rc = 1;
     }
     if ((rebuild || verify) && !want_report) goto out;

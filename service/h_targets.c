@@ -69,22 +69,36 @@ int svc_targets_put(svc_req *r)
     int64_t goal = 0;
     const char *commune = NULL;
     const svc_jfield spec[] = {
-        {.name = "goal", .type = SVC_J_INT, .flags = SVC_JF_REQUIRED, .min = 0, .max = 100000000, .out = &goal},
-        {.name = "commune_code", .type = SVC_J_STRING, .flags = SVC_JF_NULLABLE, .min_len = 5, .max_len = 5,
+        {.name = "goal",
+         .type = SVC_J_INT,
+         .flags = SVC_JF_REQUIRED,
+         .min = 0,
+         .max = 100000000,
+         .out = &goal},
+        {.name = "commune_code",
+         .type = SVC_J_STRING,
+         .flags = SVC_JF_NULLABLE,
+         .min_len = 5,
+         .max_len = 5,
          .out = &commune},
         {.name = NULL},
     };
-    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
     if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     cs_actor a = svc_audit_actor(r);
-    if (cs_targets_set_goal(db, &a, (int)year, metric, commune, goal, &err)) return svc_reply_problem(r, &err);
-    return svc_reply_json(r, 200, json_pack("{s:i,s:s,s:s,s:I}", "year", (int)year, "metric", metric,
-                                            "commune_code", commune ? commune : "", "goal", (json_int_t)goal));
+    if (cs_targets_set_goal(db, &a, (int)year, metric, commune, goal, &err))
+        return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 200,
+                          json_pack("{s:i,s:s,s:s,s:I}", "year", (int)year, "metric", metric,
+                                    "commune_code", commune ? commune : "", "goal",
+                                    (json_int_t)goal));
 }
 
-static int reply_download(svc_req *r, const char *ctype, const char *name, const void *data, size_t len)
+static int reply_download(svc_req *r, const char *ctype, const char *name, const void *data,
+                          size_t len)
 {
     char disp[160];
     snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
@@ -102,7 +116,8 @@ int svc_reports_targets_csv(svc_req *r)
     json_t *p = NULL;
     char *csv = NULL;
     size_t len = 0;
-    if (progress_for(r, (int)year, CS_BY_COMMUNE, &p, &err) || cs_targets_csv(p, &csv, &len, &err)) {
+    if (progress_for(r, (int)year, CS_BY_COMMUNE, &p, &err) ||
+        cs_targets_csv(p, &csv, &len, &err)) {
         json_decref(p);
         return svc_reply_problem(r, &err);
     }
@@ -161,7 +176,8 @@ int svc_reports_targets_xlsx(svc_req *r)
     if (!data) return svc_reply_error(r, CS_E_INTERNAL, "%s", "report file");
     char name[48];
     snprintf(name, sizeof name, "chi-tieu-%d.xlsx", (int)year);
-    rc = reply_download(r, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, data, len);
+    rc = reply_download(r, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        name, data, len);
     cs_free(data);
     return rc;
 }
@@ -183,7 +199,9 @@ static json_t *section(const cs_rows *q, const char *const *names, unsigned ncol
         json_t *o = json_object();
         for (unsigned c = 0; o && c < ncols; c++) {
             if (names[c][0] == '#')
-                json_object_set_new(o, names[c] + 1, cs_rows_isnull(q, i, c) ? json_null() : json_integer(cs_rows_i64(q, i, c)));
+                json_object_set_new(o, names[c] + 1,
+                                    cs_rows_isnull(q, i, c) ? json_null()
+                                                            : json_integer(cs_rows_i64(q, i, c)));
             else
                 json_object_set_new(o, names[c], str_or_null(q, i, c));
         }
@@ -203,55 +221,71 @@ int svc_attention_get(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     cs_rows *q[4] = {NULL, NULL, NULL, NULL};
-    static const char *const rejected[] = {"#listing_id", "#product_id", "product_name", "household_code",
-                                           "commune_code", "marketplace", "reason_code", "reason", "since"};
+    static const char *const rejected[] = {"#listing_id",    "#product_id",  "product_name",
+                                           "household_code", "commune_code", "marketplace",
+                                           "reason_code",    "reason",       "since"};
     static const char *const dead[] = {"#job_id", "kind", "#attempts", "last_error", "finished_at"};
-    static const char *const expiring[] = {"#account_id", "household_code", "commune_code", "marketplace",
-                                           "state", "access_expires_at", "refresh_expires_at"};
-    static const char *const idle[] = {"household_code", "commune_code", "onboarded_at", "#products"};
+    static const char *const expiring[] = {
+        "#account_id", "household_code",    "commune_code",      "marketplace",
+        "state",       "access_expires_at", "refresh_expires_at"};
+    static const char *const idle[] = {"household_code", "commune_code", "onboarded_at",
+                                       "#products"};
     int rc =
-        cs_db_query(db, &q[0],
-                    "SELECT l.id, p.id, p.name, h.code, h.commune_code, l.marketplace_code,"
-                    /* the marketplace's answer as the connector stored it, else the reason
-                       given with the move to 'rejected' */
-                    " COALESCE(l.last_error_code, (SELECT e.reason_code FROM listing_events e"
-                    "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
-                    " COALESCE(l.last_error_message, (SELECT e.reason FROM listing_events e"
-                    "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
-                    " " ISO("l.updated_at")
-                    " FROM listings l JOIN products p ON p.id = l.product_id"
-                    " JOIN households h ON h.id = p.household_id"
-                    " WHERE l.state = 'rejected' ORDER BY l.updated_at DESC, l.id DESC LIMIT ?",
-                    "i", limit + 1, &err) ||
+        cs_db_query(
+            db, &q[0],
+            "SELECT l.id, p.id, p.name, h.code, h.commune_code, l.marketplace_code,"
+            /* the marketplace's answer as the connector stored it, else the reason
+               given with the move to 'rejected' */
+            " COALESCE(l.last_error_code, (SELECT e.reason_code FROM listing_events e"
+            "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
+            " COALESCE(l.last_error_message, (SELECT e.reason FROM listing_events e"
+            "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
+            " " ISO("l.updated_at") " FROM listings l JOIN products p ON p.id = l.product_id"
+                                    " JOIN households h ON h.id = p.household_id"
+                                    " WHERE l.state = 'rejected' ORDER BY l.updated_at DESC, l.id "
+                                    "DESC LIMIT ?",
+            "i", limit + 1, &err) ||
         cs_db_query(db, &q[1],
-                    "SELECT id, kind, attempts, last_error, " ISO("finished_at")
-                    " FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC, id DESC LIMIT ?",
+                    "SELECT id, kind, attempts, last_error, " ISO(
+                        "finished_at") " FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC, "
+                                       "id DESC LIMIT ?",
                     "i", limit + 1, &err) ||
         /* an authorisation that lapses within 7 days stops publishing: the owner must act */
-        cs_db_query(db, &q[2],
-                    "SELECT a.id, h.code, h.commune_code, a.marketplace_code, a.state,"
-                    " " ISO("a.access_expires_at") ", " ISO("a.refresh_expires_at")
-                    " FROM seller_accounts a JOIN households h ON h.id = a.household_id"
-                    " WHERE a.state IN ('active','authorized') AND ("
-                    "  (a.refresh_expires_at IS NOT NULL AND a.refresh_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY)"
-                    "  OR (a.refresh_expires_at IS NULL AND a.access_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY))"
-                    " ORDER BY COALESCE(a.refresh_expires_at, a.access_expires_at), a.id LIMIT ?",
-                    "i", limit + 1, &err) ||
+        cs_db_query(
+            db, &q[2],
+            "SELECT a.id, h.code, h.commune_code, a.marketplace_code, a.state,"
+            " " ISO("a.access_expires_at") ", " ISO(
+                "a.refresh_expires_at") " FROM seller_accounts a JOIN households h ON h.id = "
+                                        "a.household_id"
+                                        " WHERE a.state IN ('active','authorized') AND ("
+                                        "  (a.refresh_expires_at IS NOT NULL AND "
+                                        "a.refresh_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY)"
+                                        "  OR (a.refresh_expires_at IS NULL AND "
+                                        "a.access_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY))"
+                                        " ORDER BY COALESCE(a.refresh_expires_at, "
+                                        "a.access_expires_at), a.id LIMIT ?",
+            "i", limit + 1, &err) ||
         cs_db_query(db, &q[3],
-                    "SELECT h.code, h.commune_code, " ISO("h.onboarded_at") ","
-                    " (SELECT COUNT(*) FROM products p WHERE p.household_id = h.id AND p.status = 'active')"
-                    " FROM households h WHERE h.onboarded_at IS NOT NULL AND h.status <> 'erased'"
-                    " AND NOT EXISTS (SELECT 1 FROM products p JOIN listings l ON l.product_id = p.id"
-                    "   WHERE p.household_id = h.id AND l.state = 'live')"
-                    " ORDER BY h.onboarded_at, h.id LIMIT ?",
+                    "SELECT h.code, h.commune_code, " ISO(
+                        "h.onboarded_at") ","
+                                          " (SELECT COUNT(*) FROM products p WHERE p.household_id "
+                                          "= h.id AND p.status = 'active')"
+                                          " FROM households h WHERE h.onboarded_at IS NOT NULL AND "
+                                          "h.status <> 'erased'"
+                                          " AND NOT EXISTS (SELECT 1 FROM products p JOIN listings "
+                                          "l ON l.product_id = p.id"
+                                          "   WHERE p.household_id = h.id AND l.state = 'live')"
+                                          " ORDER BY h.onboarded_at, h.id LIMIT ?",
                     "i", limit + 1, &err);
     json_t *out = NULL;
     if (!rc)
-        out = json_pack("{s:o,s:o,s:o,s:o}", "rejected_listings", section(q[0], rejected, 9, (int)limit),
-                        "dead_jobs", section(q[1], dead, 5, (int)limit), "expiring_authorisations",
+        out = json_pack("{s:o,s:o,s:o,s:o}", "rejected_listings",
+                        section(q[0], rejected, 9, (int)limit), "dead_jobs",
+                        section(q[1], dead, 5, (int)limit), "expiring_authorisations",
                         section(q[2], expiring, 7, (int)limit), "onboarded_without_live_product",
                         section(q[3], idle, 4, (int)limit));
-    for (int i = 0; i < 4; i++) cs_rows_free(q[i]);
+    for (int i = 0; i < 4; i++)
+        cs_rows_free(q[i]);
     if (rc) return svc_reply_problem(r, &err);
     if (!out) return svc_reply_error(r, CS_E_NOMEM, "%s", "attention");
     return svc_reply_json(r, 200, out);

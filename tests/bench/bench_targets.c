@@ -41,7 +41,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_targets: %s %s\n", cs_code_name(e.code), e.detail);
         return 1;
     }
-    static const cs_targets_by bys[] = {CS_BY_NONE, CS_BY_COMMUNE, CS_BY_DISTRICT, CS_BY_MARKETPLACE, CS_BY_MONTH};
+    static const cs_targets_by bys[] = {CS_BY_NONE, CS_BY_COMMUNE, CS_BY_DISTRICT,
+                                        CS_BY_MARKETPLACE, CS_BY_MONTH};
     double *t = calloc((size_t)runs, sizeof *t);
     if (!t) return 1;
     for (size_t b = 0; b < sizeof bys / sizeof bys[0]; b++) {
@@ -54,14 +55,16 @@ int main(int argc, char **argv)
                 return 1;
             }
             t[i] = now_ms() - t0;
-            achieved = json_integer_value(json_object_get(json_array_get(json_object_get(p, "metrics"), 0), "achieved"));
+            achieved = json_integer_value(
+                json_object_get(json_array_get(json_object_get(p, "metrics"), 0), "achieved"));
             json_decref(p);
         }
         qsort(t, (size_t)runs, sizeof *t, cmp);
-        printf("function cs_targets_progress by=%-15s runs=%d median=%.2f ms p95=%.2f ms max=%.2f ms"
-               " (households counted in %d: %lld)\n",
-               bys[b] ? cs_targets_by_name(bys[b]) : "(none)", runs, t[runs / 2], t[(runs * 95 + 99) / 100 - 1],
-               t[runs - 1], year, (long long)achieved);
+        printf(
+            "function cs_targets_progress by=%-15s runs=%d median=%.2f ms p95=%.2f ms max=%.2f ms"
+            " (households counted in %d: %lld)\n",
+            bys[b] ? cs_targets_by_name(bys[b]) : "(none)", runs, t[runs / 2],
+            t[(runs * 95 + 99) / 100 - 1], t[runs - 1], year, (long long)achieved);
     }
     /* what the counters save: the same numbers recomputed from the base tables, once */
     int64_t diff = 0;
@@ -70,7 +73,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_targets: verify: %s %s\n", cs_code_name(e.code), e.detail);
         return 1;
     }
-    printf("recomputation from the base tables (cs_targets_verify, all years): %.0f ms, %lld cells differ\n",
+    printf("recomputation from the base tables (cs_targets_verify, all years): %.0f ms, %lld cells "
+           "differ\n",
            now_ms() - t0, (long long)diff);
     free(t);
     cs_db_close(db);

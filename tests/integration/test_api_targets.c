@@ -44,7 +44,8 @@ static int mv_tx(cs_db *d, void *arg, cs_error *err)
 {
     struct mv *m = arg;
     cs_actor a = cs_actor_system("test");
-    return m->listing ? cs_listing_transition(d, m->id, m->to, m->reason ? "mp_rejected" : NULL, m->reason, &a, err)
+    return m->listing ? cs_listing_transition(d, m->id, m->to, m->reason ? "mp_rejected" : NULL,
+                                              m->reason, &a, err)
                       : cs_account_transition(d, m->id, m->to, NULL, NULL, &a, err);
 }
 static void walk(int listing, int64_t id, const char *const *path, const char *reason)
@@ -53,7 +54,8 @@ static void walk(int listing, int64_t id, const char *const *path, const char *r
         struct mv m = {listing, id, *path, reason};
         cs_error e;
         cs_error_clear(&e);
-        if (cs_db_tx(tapi_db(), mv_tx, &m, &e)) fail_msg("%s -> %s: %s", listing ? "listing" : "account", *path, e.detail);
+        if (cs_db_tx(tapi_db(), mv_tx, &m, &e))
+            fail_msg("%s -> %s: %s", listing ? "listing" : "account", *path, e.detail);
     }
 }
 
@@ -73,8 +75,8 @@ static int setup(void **state)
     char code[24];
     for (int i = 0; i < 4; i++) {
         int64_t h = make_household(i < 2 ? COMMUNE_A : COMMUNE_B, i == 3 ? 50 : 24, code);
-        tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)", "is", h,
-                  i ? "voso" : "postmart");
+        tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)",
+                  "is", h, i ? "voso" : "postmart");
         walk(0, (int64_t)cs_db_insert_id(db), acc_path, NULL);
         char *pb = tapi_product_body("Chè lam Phủ Quảng");
         char path[80];
@@ -85,7 +87,8 @@ static int setup(void **state)
         int64_t p = json_integer_value(json_object_get(r.json, "id"));
         tapi_free(&r);
         tsup_exec(db, "UPDATE products SET flagship = TRUE WHERE id = ?", "i", p);
-        tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code) VALUES (?, 'shopee')", "i", p);
+        tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code) VALUES (?, 'shopee')",
+                  "i", p);
         int64_t l = (int64_t)cs_db_insert_id(db);
         if (i == 0) {
             static const char *const live[] = {"queued", "submitted", "live", NULL};
@@ -97,10 +100,15 @@ static int setup(void **state)
         }
     }
     /* a dead job and an authorisation about to lapse, for the attention list */
-    tsup_exec(db, "INSERT INTO jobs (kind, payload, state, attempts, last_error, finished_at)"
-                  " VALUES ('listing.publish', '{}', 'dead', 8, 'marketplace_unavailable', UTC_TIMESTAMP())", "");
-    tsup_exec(db, "UPDATE seller_accounts SET refresh_expires_at = UTC_TIMESTAMP() + INTERVAL 2 DAY"
-                  " WHERE marketplace_code = 'postmart'", "");
+    tsup_exec(
+        db,
+        "INSERT INTO jobs (kind, payload, state, attempts, last_error, finished_at)"
+        " VALUES ('listing.publish', '{}', 'dead', 8, 'marketplace_unavailable', UTC_TIMESTAMP())",
+        "");
+    tsup_exec(db,
+              "UPDATE seller_accounts SET refresh_expires_at = UTC_TIMESTAMP() + INTERVAL 2 DAY"
+              " WHERE marketplace_code = 'postmart'",
+              "");
     return 0;
 }
 
@@ -113,7 +121,8 @@ static int teardown(void **state)
 
 static json_int_t achieved(const json_t *p, int m)
 {
-    return json_integer_value(json_object_get(json_array_get(json_object_get(p, "metrics"), (size_t)m), "achieved"));
+    return json_integer_value(
+        json_object_get(json_array_get(json_object_get(p, "metrics"), (size_t)m), "achieved"));
 }
 
 static tapi_resp get(const char *path, const char *token)
@@ -133,7 +142,8 @@ static void test_progress_and_roles(void **state)
     assert_int_equal(r.status, 200);
     assert_int_equal(achieved(r.json, CS_M_HOUSEHOLDS), 3);
     assert_int_equal(achieved(r.json, CS_M_LIVE), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "metrics"), 0), "goal")),
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "metrics"), 0), "goal")),
                      year >= 2024 && year <= 2027 ? 2000 : 0);
     assert_null(json_object_get(r.json, "breakdown"));
     tapi_free(&r);
@@ -141,7 +151,8 @@ static void test_progress_and_roles(void **state)
     json_t *p = NULL;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_targets_progress(tapi_db(), year, CS_BY_COMMUNE, vn_today(), NULL, 0, &p, &e), 0);
+    assert_int_equal(
+        cs_targets_progress(tapi_db(), year, CS_BY_COMMUNE, vn_today(), NULL, 0, &p, &e), 0);
     snprintf(path, sizeof path, "/v1/targets?year=%d&by=commune", year);
     r = get(path, tok_admin);
     assert_int_equal(r.status, 200);
@@ -156,7 +167,8 @@ static void test_progress_and_roles(void **state)
     assert_int_equal(r.status, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "breakdown")), 1);
     assert_int_equal(achieved(r.json, CS_M_HOUSEHOLDS), 2);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "scope"), 0)), COMMUNE_A);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "scope"), 0)),
+                        COMMUNE_A);
     tapi_free(&r);
     r = get(path, tok_vol_none);
     assert_int_equal(r.status, 200);
@@ -184,7 +196,8 @@ static void test_progress_and_roles(void **state)
 static void test_put_goal(void **state)
 {
     (void)state;
-    tapi_resp r = tapi_call("PUT", "/v1/targets/2027/flagship_products_sold", tok_monitor, "{\"goal\": 20}");
+    tapi_resp r =
+        tapi_call("PUT", "/v1/targets/2027/flagship_products_sold", tok_monitor, "{\"goal\": 20}");
     assert_int_equal(r.status, 403);
     tapi_free(&r);
     r = tapi_call("PUT", "/v1/targets/2027/flagship_products_sold", tok_vol, "{\"goal\": 20}");
@@ -200,21 +213,30 @@ static void test_put_goal(void **state)
     r = get("/v1/targets?year=2027&by=commune", tok_vol);
     assert_int_equal(r.status, 200);
     /* the volunteer's goal is its commune's sub-goal */
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "metrics"), 0), "goal")), 12);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "metrics"), 0), "goal")),
+                     12);
     tapi_free(&r);
     r = get("/v1/targets?year=2027", tok_monitor);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "metrics"), 2), "goal")), 20);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "metrics"), 2), "goal")),
+                     20);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'target.set'"
-                                         " AND actor_kind = 'token'", ""), 2);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM audit_log WHERE action = 'target.set'"
+                              " AND actor_kind = 'token'",
+                              ""),
+                     2);
     r = tapi_call("PUT", "/v1/targets/2027/ducks", tok_admin, "{\"goal\": 1}");
     assert_int_equal(r.status, 404);
     tapi_free(&r);
-    r = tapi_call("PUT", "/v1/targets/2027/households_onboarded", tok_admin, "{\"goal\": -5, \"extra\": 1}");
+    r = tapi_call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
+                  "{\"goal\": -5, \"extra\": 1}");
     assert_int_equal(r.status, 422);
     assert_int_equal(json_array_size(json_object_get(r.json, "errors")), 2);
     tapi_free(&r);
-    r = tapi_call("PUT", "/v1/targets/2027/households_onboarded", tok_admin, "{\"goal\": 5, \"commune_code\": \"00000\"}");
+    r = tapi_call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
+                  "{\"goal\": 5, \"commune_code\": \"00000\"}");
     assert_int_equal(r.status, 422);
     tapi_free(&r);
 }
@@ -270,23 +292,29 @@ static void test_attention(void **state)
     assert_int_equal(r.status, 200);
     json_t *rej = json_object_get(json_object_get(r.json, "rejected_listings"), "items");
     assert_int_equal(json_array_size(rej), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, 0), "listing_id")), rejected_listing);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rej, 0), "listing_id")),
+                     rejected_listing);
     assert_string_equal(json_string_value(json_object_get(json_array_get(rej, 0), "reason")),
                         "Ảnh sản phẩm phải có nền trắng");
     json_t *dead = json_object_get(json_object_get(r.json, "dead_jobs"), "items");
     assert_int_equal(json_array_size(dead), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(dead, 0), "kind")), "listing.publish");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(dead, 0), "kind")),
+                        "listing.publish");
     json_t *exp = json_object_get(json_object_get(r.json, "expiring_authorisations"), "items");
     assert_int_equal(json_array_size(exp), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(exp, 0), "marketplace")), "postmart");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(exp, 0), "marketplace")),
+                        "postmart");
     /* four onboarded, one with a live product */
-    json_t *idle = json_object_get(json_object_get(r.json, "onboarded_without_live_product"), "items");
+    json_t *idle =
+        json_object_get(json_object_get(r.json, "onboarded_without_live_product"), "items");
     assert_int_equal(json_array_size(idle), 3);
-    assert_false(json_is_true(json_object_get(json_object_get(r.json, "onboarded_without_live_product"), "more")));
+    assert_false(json_is_true(
+        json_object_get(json_object_get(r.json, "onboarded_without_live_product"), "more")));
     tapi_free(&r);
     r = get("/v1/attention?limit=1", tok_admin);
     assert_int_equal(r.status, 200);
-    assert_true(json_is_true(json_object_get(json_object_get(r.json, "onboarded_without_live_product"), "more")));
+    assert_true(json_is_true(
+        json_object_get(json_object_get(r.json, "onboarded_without_live_product"), "more")));
     tapi_free(&r);
 }
 

@@ -38,7 +38,8 @@ static int setup(void **state)
     cs_error_clear(&e);
     if (cs_config_load(NULL, &e)) return -1;
     cs_config_set("crypto.pin_scrypt_n", "1024", &e);
-    if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e) || !(db = cs_db_acquire(&e))) {
+    if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e) ||
+        !(db = cs_db_acquire(&e))) {
         fprintf(stderr, "setup: %s %s\n", cs_code_name(e.code), e.detail);
         return -1;
     }
@@ -46,9 +47,11 @@ static int setup(void **state)
     actor.kind = CS_ACTOR_CLI;
     snprintf(actor.id, sizeof actor.id, "test");
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT code FROM admin_units ORDER BY code LIMIT 3", "", &e) || cs_rows_count(r) != 3)
+    if (cs_db_query(db, &r, "SELECT code FROM admin_units ORDER BY code LIMIT 3", "", &e) ||
+        cs_rows_count(r) != 3)
         return -1;
-    for (int i = 0; i < 3; i++) snprintf(communes[i], sizeof communes[i], "%s", cs_rows_str(r, (size_t)i, 0));
+    for (int i = 0; i < 3; i++)
+        snprintf(communes[i], sizeof communes[i], "%s", cs_rows_str(r, (size_t)i, 0));
     cs_rows_free(r);
     return 0;
 }
@@ -65,19 +68,25 @@ static int teardown(void **state)
 /* every test starts from an empty set of households (reference data stays) */
 static void reset(void)
 {
-    static const char *const stmts[] = {
-        "DELETE FROM listing_events", "DELETE FROM listings", "DELETE FROM account_events",
-        "DELETE FROM seller_accounts", "DELETE FROM product_images", "DELETE FROM products",
-        "DELETE FROM households", "DELETE FROM target_counts",
-        "DELETE FROM targets WHERE commune_code <> ''"};
-    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) tsup_exec(db, stmts[i], "");
+    static const char *const stmts[] = {"DELETE FROM listing_events",
+                                        "DELETE FROM listings",
+                                        "DELETE FROM account_events",
+                                        "DELETE FROM seller_accounts",
+                                        "DELETE FROM product_images",
+                                        "DELETE FROM products",
+                                        "DELETE FROM households",
+                                        "DELETE FROM target_counts",
+                                        "DELETE FROM targets WHERE commune_code <> ''"};
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
+        tsup_exec(db, stmts[i], "");
 }
 
 /* a CCCD that matches a birth year: 038, century/sex digit, yy, 6 serial digits */
 static void cccd_for(int y, char out[13])
 {
     serial++;
-    snprintf(out, 13, "038%d%02d%06d", y >= 2000 ? 3 : 1, y % 100, (200000 + serial * 7 + (int)getpid() % 997) % 1000000);
+    snprintf(out, 13, "038%d%02d%06d", y >= 2000 ? 3 : 1, y % 100,
+             (200000 + serial * 7 + (int)getpid() % 997) % 1000000);
 }
 
 static int64_t household(int age, const char *commune, char code[24])
@@ -88,14 +97,17 @@ static int64_t household(int age, const char *commune, char code[24])
     cccd_for(y, cccd);
     snprintf(phone, sizeof phone, "09%08d", 20000000 + serial * 13 + (int)(getpid() % 1000));
     snprintf(date, sizeof date, "01/01/%d", y);
-    json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "owner_name", "Nguyễn Văn An", "cccd", cccd, "phone",
-                           phone, "birth_date", date, "commune_code", commune, "address", "Thôn 1", "consent", 1);
+    json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "owner_name", "Nguyễn Văn An", "cccd",
+                           cccd, "phone", phone, "birth_date", date, "commune_code", commune,
+                           "address", "Thôn 1", "consent", 1);
     cs_household_result res;
     cs_error e;
     cs_error_clear(&e);
     int rc = cs_household_create(db, &actor, in, &res, &e);
     json_decref(in);
-    if (rc) fprintf(stderr, "household: %s %s %s\n", cs_code_name(e.code), e.detail, e.nfields ? e.fields[0].field : "");
+    if (rc)
+        fprintf(stderr, "household: %s %s %s\n", cs_code_name(e.code), e.detail,
+                e.nfields ? e.fields[0].field : "");
     assert_int_equal(rc, 0);
     if (code) snprintf(code, 24, "%s", res.code);
     return res.id;
@@ -104,8 +116,8 @@ static int64_t household(int age, const char *commune, char code[24])
 static int64_t product(const char *hh_code, int flagship)
 {
     json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:i,s:b}", "name", "Nem chua Thanh Hóa", "description",
-                          "Nem chua gói lá chuối.", "category", "food_dish", "price_vnd", 120000, "weight_g", 400,
-                          "flagship", flagship);
+                          "Nem chua gói lá chuối.", "category", "food_dish", "price_vnd", 120000,
+                          "weight_g", 400, "flagship", flagship);
     cs_product_result pr;
     cs_error e;
     cs_error_clear(&e);
@@ -117,13 +129,15 @@ static int64_t product(const char *hh_code, int flagship)
 
 static int64_t account(int64_t hh, const char *mp)
 {
-    tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)", "is", hh, mp);
+    tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)",
+              "is", hh, mp);
     return (int64_t)cs_db_insert_id(db);
 }
 
 static int64_t listing(int64_t prod, const char *mp)
 {
-    tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code) VALUES (?, ?)", "is", prod, mp);
+    tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code) VALUES (?, ?)", "is", prod,
+              mp);
     return (int64_t)cs_db_insert_id(db);
 }
 
@@ -199,7 +213,8 @@ static json_t *progress(int year, cs_targets_by by, vn_date today)
 
 static json_int_t achieved(const json_t *p, int m)
 {
-    return json_integer_value(json_object_get(json_array_get(json_object_get(p, "metrics"), (size_t)m), "achieved"));
+    return json_integer_value(
+        json_object_get(json_array_get(json_object_get(p, "metrics"), (size_t)m), "achieved"));
 }
 
 static json_int_t year_count(int year, int m)
@@ -217,7 +232,8 @@ static json_int_t month_count(int year, int month, int m)
     json_t *p = progress(year, CS_BY_MONTH, d);
     json_t *row = json_array_get(json_object_get(p, "breakdown"), (size_t)month - 1);
     assert_int_equal(json_integer_value(json_object_get(row, "month")), month);
-    json_int_t n = json_integer_value(json_object_get(json_object_get(row, "counts"), cs_metric_name(m)));
+    json_int_t n =
+        json_integer_value(json_object_get(json_object_get(row, "counts"), cs_metric_name(m)));
     json_decref(p);
     return n;
 }
@@ -241,15 +257,21 @@ static void test_first_activation_and_boundaries(void **state)
     json_t *rows = json_object_get(p, "breakdown");
     assert_int_equal(json_array_size(rows), 5);
     /* postmart.vn and voso.vn first, the count filed under voso */
-    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "marketplace_code")), "postmart");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "marketplace_code")), "voso");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(rows, 1), "counts"),
-                                                        "households_onboarded")), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(rows, 0), "marketplace_code")),
+        "postmart");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(rows, 1), "marketplace_code")), "voso");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(json_array_get(rows, 1), "counts"),
+                                           "households_onboarded")),
+        1);
     json_decref(p);
     assert_int_equal(verify_diff(), 0);
 
     /* 2025-12-31 17:30 UTC is 2026-01-01 00:30 in Việt Nam */
-    tsup_exec(db, "UPDATE households SET onboarded_at = '2025-12-31 17:30:00' WHERE id = ?", "i", hh);
+    tsup_exec(db, "UPDATE households SET onboarded_at = '2025-12-31 17:30:00' WHERE id = ?", "i",
+              hh);
     assert_true(verify_diff() > 0); /* the counters do not follow a direct UPDATE … */
     rebuild();                      /* … the rebuild does */
     assert_int_equal(verify_diff(), 0);
@@ -257,7 +279,8 @@ static void test_first_activation_and_boundaries(void **state)
     assert_int_equal(month_count(2026, 1, CS_M_HOUSEHOLDS), 1);
     assert_int_equal(year_count(2025, CS_M_HOUSEHOLDS), 0);
     /* one second before midnight in Việt Nam stays in 2025 */
-    tsup_exec(db, "UPDATE households SET onboarded_at = '2025-12-31 16:59:59' WHERE id = ?", "i", hh);
+    tsup_exec(db, "UPDATE households SET onboarded_at = '2025-12-31 16:59:59' WHERE id = ?", "i",
+              hh);
     rebuild();
     assert_int_equal(year_count(2025, CS_M_HOUSEHOLDS), 1);
     assert_int_equal(month_count(2025, 12, CS_M_HOUSEHOLDS), 1);
@@ -298,9 +321,11 @@ static void test_youth_rule(void **state)
     json_t *p = progress(today.y, CS_BY_COMMUNE, today);
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(p, "breakdown"), i, row) {
+    json_array_foreach(json_object_get(p, "breakdown"), i, row)
+    {
         const char *c = json_string_value(json_object_get(row, "commune_code"));
-        json_int_t n = json_integer_value(json_object_get(json_object_get(row, "counts"), "households_onboarded"));
+        json_int_t n = json_integer_value(
+            json_object_get(json_object_get(row, "counts"), "households_onboarded"));
         assert_int_equal(n, !strcmp(c, communes[0]) || !strcmp(c, communes[2]) ? 1 : 0);
     }
     json_decref(p);
@@ -322,7 +347,8 @@ static void test_flagship_and_delisting(void **state)
     vn_date today = vn_today();
     assert_int_equal(year_count(today.y, CS_M_LIVE), 1);
     /* went live in June 2025 (Việt Nam time); delisted now: 2025 keeps it */
-    tsup_exec(db, "UPDATE products SET first_live_at = '2025-06-10 03:00:00' WHERE id = ?", "i", fp);
+    tsup_exec(db, "UPDATE products SET first_live_at = '2025-06-10 03:00:00' WHERE id = ?", "i",
+              fp);
     rebuild();
     assert_int_equal(move(1, l1, "delisted"), 0);
     assert_int_equal(year_count(2025, CS_M_LIVE), 1);
@@ -407,7 +433,8 @@ static void test_concurrent_first_activation(void **state)
             assert_int_equal(move(0, r[i].account, "authorized"), 0);
             r[i].go = &go;
         }
-        for (int i = 0; i < 5; i++) pthread_create(&th[i], NULL, race_activate, &r[i]);
+        for (int i = 0; i < 5; i++)
+            pthread_create(&th[i], NULL, race_activate, &r[i]);
         for (int i = 0; i < 5; i++) {
             pthread_join(th[i], NULL);
             assert_int_equal(r[i].rc, 0);
@@ -424,10 +451,13 @@ static char *snapshot(void)
     cs_rows *r = NULL;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_db_query(db, &r,
-                                 "SELECT CONCAT_WS(',', year, month, metric, commune_code, marketplace_code, n)"
-                                 " FROM target_counts WHERE n <> 0 ORDER BY year, month, metric, commune_code,"
-                                 " marketplace_code", "", &e), 0);
+    assert_int_equal(
+        cs_db_query(db, &r,
+                    "SELECT CONCAT_WS(',', year, month, metric, commune_code, marketplace_code, n)"
+                    " FROM target_counts WHERE n <> 0 ORDER BY year, month, metric, commune_code,"
+                    " marketplace_code",
+                    "", &e),
+        0);
     size_t cap = 64 + cs_rows_count(r) * 64, len = 0;
     char *s = malloc(cap);
     assert_non_null(s);
@@ -438,10 +468,10 @@ static char *snapshot(void)
     return s;
 }
 
-static const char *const acc_states[] = {"not_started", "awaiting_owner", "authorized", "active",
-                                         "rejected", "suspended", "token_expired"};
-static const char *const lst_states[] = {"draft", "queued", "submitted", "pending_review", "live",
-                                         "rejected", "delisted", "failed"};
+static const char *const acc_states[] = {"not_started", "awaiting_owner", "authorized",   "active",
+                                         "rejected",    "suspended",      "token_expired"};
+static const char *const lst_states[] = {"draft", "queued",   "submitted", "pending_review",
+                                         "live",  "rejected", "delisted",  "failed"};
 
 /* a random allowed next state of an account (kind 0) or listing (kind 1); NULL when none */
 static const char *random_next(int kind, int64_t id)
@@ -449,9 +479,11 @@ static const char *random_next(int kind, int64_t id)
     cs_rows *r = NULL;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_db_query(db, &r, kind ? "SELECT state FROM listings WHERE id = ?"
-                                              : "SELECT state FROM seller_accounts WHERE id = ?",
-                                 "i", id, &e), 0);
+    assert_int_equal(cs_db_query(db, &r,
+                                 kind ? "SELECT state FROM listings WHERE id = ?"
+                                      : "SELECT state FROM seller_accounts WHERE id = ?",
+                                 "i", id, &e),
+                     0);
     char from[24];
     snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, 0));
     cs_rows_free(r);
@@ -459,7 +491,9 @@ static const char *random_next(int kind, int64_t id)
     size_t n = 0;
     for (size_t i = 0; i < (kind ? 8u : 7u); i++) {
         const char *to = kind ? lst_states[i] : acc_states[i];
-        if (kind ? cs_listing_transition_allowed(from, to) : cs_account_transition_allowed(from, to)) cand[n++] = to;
+        if (kind ? cs_listing_transition_allowed(from, to)
+                 : cs_account_transition_allowed(from, to))
+            cand[n++] = to;
     }
     return n ? cand[(size_t)rand() % n] : NULL;
 }
@@ -481,12 +515,14 @@ static void test_random_sequence_matches_rebuild(void **state)
     size_t na = 0, nl = 0, np = 0;
     for (int i = 0; i < NH; i++) {
         hh[i] = household(i % 3 ? 22 : 40, communes[i % 3], codes[i]);
-        for (int k = 0; k < 2; k++) accs[na++] = account(hh[i], MPS[(i + k * 2) % 5]);
+        for (int k = 0; k < 2; k++)
+            accs[na++] = account(hh[i], MPS[(i + k * 2) % 5]);
         for (int k = 0; k < 2; k++) {
             int64_t p = product(codes[i], rand() % 3 != 0);
             versions[np] = 1;
             prods[np++] = p;
-            for (int j = 0; j < 2; j++) lsts[nl++] = listing(p, MPS[(i + k + j * 3) % 5]);
+            for (int j = 0; j < 2; j++)
+                lsts[nl++] = listing(p, MPS[(i + k + j * 3) % 5]);
         }
     }
     int moved = 0;
@@ -502,8 +538,8 @@ static void test_random_sequence_matches_rebuild(void **state)
             if (to) assert_int_equal(move(1, id, to), 0), moved++;
         } else if (what == 17) {
             char at[24];
-            snprintf(at, sizeof at, "%d-%02d-%02d 2%d:00:00", 2025 + rand() % 2, 1 + rand() % 12, 1 + rand() % 28,
-                     rand() % 4);
+            snprintf(at, sizeof at, "%d-%02d-%02d 2%d:00:00", 2025 + rand() % 2, 1 + rand() % 12,
+                     1 + rand() % 28, rand() % 4);
             struct tr t = {2, lsts[(size_t)rand() % nl], NULL, rand() % 2 ? at : NULL};
             cs_error e;
             cs_error_clear(&e);
@@ -514,13 +550,15 @@ static void test_random_sequence_matches_rebuild(void **state)
             cs_product_result pr;
             cs_error e;
             cs_error_clear(&e);
-            assert_int_equal(cs_product_update(db, &actor, prods[k], versions[k], patch, &pr, &e), 0);
+            assert_int_equal(cs_product_update(db, &actor, prods[k], versions[k], patch, &pr, &e),
+                             0);
             versions[k] = pr.version;
             json_decref(patch);
         } else {
             int i = rand() % NH;
             json_t *patch = json_pack("{s:s}", "commune_code", communes[rand() % 3]);
-            unsigned v = (unsigned)tsup_i64(db, "SELECT version FROM households WHERE id = ?", "i", hh[i]);
+            unsigned v =
+                (unsigned)tsup_i64(db, "SELECT version FROM households WHERE id = ?", "i", hh[i]);
             cs_household_result res;
             cs_error e;
             cs_error_clear(&e);
@@ -529,18 +567,28 @@ static void test_random_sequence_matches_rebuild(void **state)
         }
         /* now and then a first date moves to last year, and the counters are rebuilt */
         if (step == 200) {
-            tsup_exec(db, "UPDATE households SET onboarded_at = onboarded_at - INTERVAL 1 YEAR"
-                          " WHERE onboarded_at IS NOT NULL AND id % 2 = 0", "");
+            tsup_exec(db,
+                      "UPDATE households SET onboarded_at = onboarded_at - INTERVAL 1 YEAR"
+                      " WHERE onboarded_at IS NOT NULL AND id % 2 = 0",
+                      "");
             rebuild();
         }
     }
     assert_true(moved > 300);
     /* the walk reached what the counters count, after the mid-way rebuild too */
-    printf("random sequence: %d moves, %lld flagship products live, %lld counter cells\n", moved,
-           (long long)tsup_i64(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NOT NULL AND flagship", ""),
-           (long long)tsup_i64(db, "SELECT COUNT(*) FROM target_counts WHERE n <> 0", ""));
-    assert_true(tsup_i64(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NOT NULL AND flagship", "") > 0);
-    assert_true(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE onboarded_at > UTC_TIMESTAMP() - INTERVAL 1 DAY", "") > 0);
+    printf(
+        "random sequence: %d moves, %lld flagship products live, %lld counter cells\n", moved,
+        (long long)tsup_i64(
+            db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NOT NULL AND flagship", ""),
+        (long long)tsup_i64(db, "SELECT COUNT(*) FROM target_counts WHERE n <> 0", ""));
+    assert_true(
+        tsup_i64(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NOT NULL AND flagship",
+                 "") > 0);
+    assert_true(
+        tsup_i64(
+            db,
+            "SELECT COUNT(*) FROM households WHERE onboarded_at > UTC_TIMESTAMP() - INTERVAL 1 DAY",
+            "") > 0);
     assert_true(tsup_i64(db, "SELECT COUNT(*) FROM target_counts WHERE n <> 0", "") > 0);
     assert_int_equal(verify_diff(), 0);
     char *before = snapshot();
@@ -571,12 +619,14 @@ static void spread(void)
         if (i % 2) sale(l, NULL);
         tsup_exec(db, "UPDATE households SET onboarded_at = ? WHERE id = ?", "si",
                   i < 5 ? "2026-03-15 08:00:00" : "2026-11-02 01:00:00", h);
-        tsup_exec(db, "UPDATE products SET first_live_at = '2026-04-01 00:00:00' WHERE id = ?", "i", p);
+        tsup_exec(db, "UPDATE products SET first_live_at = '2026-04-01 00:00:00' WHERE id = ?", "i",
+                  p);
     }
     rebuild();
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_targets_set_goal(db, &actor, 2026, "households_onboarded", communes[0], 4, &e), 0);
+    assert_int_equal(
+        cs_targets_set_goal(db, &actor, 2026, "households_onboarded", communes[0], 4, &e), 0);
 }
 
 static void test_breakdowns_sum_to_total(void **state)
@@ -591,11 +641,14 @@ static void test_breakdowns_sum_to_total(void **state)
     /* pace and projection as documented: 2026-07-01 is day 182 of 365 */
     json_t *m0 = json_array_get(json_object_get(total, "metrics"), 0);
     assert_int_equal(json_integer_value(json_object_get(m0, "goal")), 2000);
-    assert_int_equal(json_integer_value(json_object_get(m0, "projection")), (json_int_t)llround(9.0 * 365 / 182));
+    assert_int_equal(json_integer_value(json_object_get(m0, "projection")),
+                     (json_int_t)llround(9.0 * 365 / 182));
     assert_int_equal(json_integer_value(json_object_get(m0, "needed_per_month")), (1991 + 5) / 6);
-    assert_int_equal(json_integer_value(json_object_get(m0, "needed_per_week")), (json_int_t)ceil(1991.0 * 7 / 184));
+    assert_int_equal(json_integer_value(json_object_get(m0, "needed_per_week")),
+                     (json_int_t)ceil(1991.0 * 7 / 184));
     assert_true(fabs(json_real_value(json_object_get(m0, "percent")) - 0.45) < 0.051);
-    static const cs_targets_by bys[] = {CS_BY_COMMUNE, CS_BY_DISTRICT, CS_BY_MARKETPLACE, CS_BY_MONTH};
+    static const cs_targets_by bys[] = {CS_BY_COMMUNE, CS_BY_DISTRICT, CS_BY_MARKETPLACE,
+                                        CS_BY_MONTH};
     static const size_t sizes[] = {166, 27, 5, 12};
     for (size_t b = 0; b < 4; b++) {
         json_t *p = progress(2026, bys[b], d);
@@ -617,14 +670,21 @@ static void test_breakdowns_sum_to_total(void **state)
         if (bys[b] == CS_BY_COMMUNE) {
             size_t i;
             json_t *row;
-            json_array_foreach(rows, i, row) {
-                if (strcmp(json_string_value(json_object_get(row, "commune_code")), communes[0])) continue;
-                assert_int_equal(json_integer_value(json_object_get(json_object_get(row, "goals"), "households_onboarded")), 4);
-                assert_true(fabs(json_real_value(json_object_get(json_object_get(row, "percent"), "households_onboarded")) - 75.0) < 1e-9);
+            json_array_foreach(rows, i, row)
+            {
+                if (strcmp(json_string_value(json_object_get(row, "commune_code")), communes[0]))
+                    continue;
+                assert_int_equal(json_integer_value(json_object_get(json_object_get(row, "goals"),
+                                                                    "households_onboarded")),
+                                 4);
+                assert_true(fabs(json_real_value(json_object_get(json_object_get(row, "percent"),
+                                                                 "households_onboarded")) -
+                                 75.0) < 1e-9);
                 json_int_t per_mp = 0;
                 const char *k;
                 json_t *v;
-                json_object_foreach(json_object_get(row, "marketplaces"), k, v) per_mp += json_integer_value(json_object_get(v, "households_onboarded"));
+                json_object_foreach(json_object_get(row, "marketplaces"), k, v) per_mp +=
+                    json_integer_value(json_object_get(v, "households_onboarded"));
                 assert_int_equal(per_mp, row_count(row, CS_M_HOUSEHOLDS));
             }
         }
@@ -638,7 +698,9 @@ static void test_breakdowns_sum_to_total(void **state)
     assert_int_equal(cs_targets_progress(db, 2026, CS_BY_COMMUNE, d, scope, 1, &p, &e), 0);
     assert_int_equal(json_array_size(json_object_get(p, "breakdown")), 1);
     assert_int_equal(achieved(p, CS_M_HOUSEHOLDS), 3);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(p, "metrics"), 0), "goal")), 4);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_array_get(json_object_get(p, "metrics"), 0), "goal")),
+                     4);
     json_decref(p);
     json_decref(total);
 }
@@ -671,29 +733,42 @@ static void check_report(const sheet *s, const json_t *p, double pct_scale)
     for (int m = 0; m < CS_M__COUNT; m++) {
         unsigned c0 = 4 + (unsigned)m * (unsigned)(3 + nmp);
         json_t *pm = json_array_get(json_object_get(p, "metrics"), (size_t)m);
-        assert_int_equal((json_int_t)num(sheet_cell(s, first, c0)), json_integer_value(json_object_get(pm, "achieved")));
+        assert_int_equal((json_int_t)num(sheet_cell(s, first, c0)),
+                         json_integer_value(json_object_get(pm, "achieved")));
         json_t *g = json_object_get(pm, "goal");
-        if (json_is_integer(g)) assert_int_equal((json_int_t)num(sheet_cell(s, first, c0 + 1)), json_integer_value(g));
-        else assert_string_equal(sheet_cell(s, first, c0 + 1), "");
+        if (json_is_integer(g))
+            assert_int_equal((json_int_t)num(sheet_cell(s, first, c0 + 1)), json_integer_value(g));
+        else
+            assert_string_equal(sheet_cell(s, first, c0 + 1), "");
         json_int_t mp_sum = 0;
-        for (size_t k = 0; k < nmp; k++) mp_sum += (json_int_t)num(sheet_cell(s, first, c0 + 3 + (unsigned)k));
+        for (size_t k = 0; k < nmp; k++)
+            mp_sum += (json_int_t)num(sheet_cell(s, first, c0 + 3 + (unsigned)k));
         assert_int_equal(mp_sum, json_integer_value(json_object_get(pm, "achieved")));
         size_t i;
         json_t *row;
-        json_array_foreach(rows, i, row) {
+        json_array_foreach(rows, i, row)
+        {
             size_t r = first + 1 + i;
-            assert_string_equal(sheet_cell(s, r, 1), json_string_value(json_object_get(row, "commune_code")));
-            assert_string_equal(sheet_cell(s, r, 2), json_string_value(json_object_get(row, "commune_name")));
-            assert_string_equal(sheet_cell(s, r, 3), json_string_value(json_object_get(row, "former_district_name")));
+            assert_string_equal(sheet_cell(s, r, 1),
+                                json_string_value(json_object_get(row, "commune_code")));
+            assert_string_equal(sheet_cell(s, r, 2),
+                                json_string_value(json_object_get(row, "commune_name")));
+            assert_string_equal(sheet_cell(s, r, 3),
+                                json_string_value(json_object_get(row, "former_district_name")));
             assert_int_equal((json_int_t)num(sheet_cell(s, r, c0)), row_count(row, m));
             json_t *pc = json_object_get(json_object_get(row, "percent"), cs_metric_name(m));
-            if (json_is_number(pc)) assert_true(fabs(num(sheet_cell(s, r, c0 + 2)) * pct_scale - json_number_value(pc)) < 0.051);
-            else assert_string_equal(sheet_cell(s, r, c0 + 2), "");
+            if (json_is_number(pc))
+                assert_true(fabs(num(sheet_cell(s, r, c0 + 2)) * pct_scale -
+                                 json_number_value(pc)) < 0.051);
+            else
+                assert_string_equal(sheet_cell(s, r, c0 + 2), "");
             for (size_t k = 0; k < nmp; k++) {
-                const char *code = json_string_value(json_object_get(json_array_get(json_object_get(p, "marketplaces"), k), "code"));
+                const char *code = json_string_value(
+                    json_object_get(json_array_get(json_object_get(p, "marketplaces"), k), "code"));
                 assert_int_equal((json_int_t)num(sheet_cell(s, r, c0 + 3 + (unsigned)k)),
-                                 json_integer_value(json_object_get(json_object_get(json_object_get(row, "marketplaces"), code),
-                                                                    cs_metric_name(m))));
+                                 json_integer_value(json_object_get(
+                                     json_object_get(json_object_get(row, "marketplaces"), code),
+                                     cs_metric_name(m))));
             }
         }
     }
@@ -792,7 +867,8 @@ static void test_cli(void **state)
     size_t len;
 
     snprintf(path, sizeof path, "%s/p.json", dir);
-    snprintf(args, sizeof args, "--year 2026 --by commune --as-of 2026-07-01 --format json --output '%s'", path);
+    snprintf(args, sizeof args,
+             "--year 2026 --by commune --as-of 2026-07-01 --format json --output '%s'", path);
     assert_int_equal(run_choso(args), 0);
     char *text = read_all(path, &len);
     json_t *j = json_loads(text, 0, NULL);
@@ -839,19 +915,26 @@ static void test_goals(void **state)
     (void)state;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_targets_set_goal(db, &actor, 2026, "flagship_products_sold", NULL, 30, &e), 0);
+    assert_int_equal(cs_targets_set_goal(db, &actor, 2026, "flagship_products_sold", NULL, 30, &e),
+                     0);
     vn_date d = {2026, 1, 1};
     json_t *p = progress(2026, CS_BY_NONE, d);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(p, "metrics"), 2), "goal")), 30);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_array_get(json_object_get(p, "metrics"), 2), "goal")),
+                     30);
     json_decref(p);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'target.set'"
-                                  " AND entity_id = '2026/flagship_products_sold'", ""), 1);
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM audit_log WHERE action = 'target.set'"
+                              " AND entity_id = '2026/flagship_products_sold'",
+                              ""),
+                     1);
     cs_error_clear(&e);
     assert_int_equal(cs_targets_set_goal(db, &actor, 2026, "households", "999", -1, &e), -1);
     assert_int_equal(e.code, CS_E_VALIDATION);
     assert_int_equal(e.nfields, 3);
     cs_error_clear(&e);
-    assert_int_equal(cs_targets_set_goal(db, &actor, 2026, "households_onboarded", "99999", 5, &e), -1);
+    assert_int_equal(cs_targets_set_goal(db, &actor, 2026, "households_onboarded", "99999", 5, &e),
+                     -1);
     assert_string_equal(e.fields[0].field, "commune_code");
 }
 
