@@ -11,6 +11,7 @@
 #include "core/vn.h"
 #include "jobs/sheet.h"
 #include "tests/support/tapi.h"
+#include "tests/support/tcontract.h"
 #include "tests/support/tsup.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,9 +126,35 @@ static json_int_t achieved(const json_t *p, int m)
         json_object_get(json_array_get(json_object_get(p, "metrics"), (size_t)m), "achieved"));
 }
 
+/* every answer is checked against schemas/openapi.yaml (status, content type, JSON schema) */
+static void contract(const char *method, const char *pattern, const tapi_resp *r)
+{
+    char ctype[160], why[512];
+    if (tcontract_check(method, pattern, r->status,
+                        tapi_header(r, "Content-Type", ctype, sizeof ctype), r->body, r->len, why,
+                        sizeof why))
+        fail_msg("%s %s → %ld: %s", method, pattern, r->status, why);
+}
+
+static const char *pattern_of(const char *path)
+{
+    if (!strncmp(path, "/v1/targets/", 12)) return "/v1/targets/{year}/{metric}";
+    if (!strncmp(path, "/v1/targets", 11)) return "/v1/targets";
+    if (!strncmp(path, "/v1/reports/targets.csv", 23)) return "/v1/reports/targets.csv";
+    if (!strncmp(path, "/v1/reports/targets.xlsx", 24)) return "/v1/reports/targets.xlsx";
+    return "/v1/attention";
+}
+
+static tapi_resp call(const char *method, const char *path, const char *token, const char *json)
+{
+    tapi_resp r = tapi_call(method, path, token, json);
+    contract(method, pattern_of(path), &r);
+    return r;
+}
+
 static tapi_resp get(const char *path, const char *token)
 {
-    return tapi_call("GET", path, token, NULL);
+    return call("GET", path, token, NULL);
 }
 
 static void test_progress_and_roles(void **state)
@@ -200,14 +227,14 @@ static void test_put_goal(void **state)
         tapi_call("PUT", "/v1/targets/2027/flagship_products_sold", tok_monitor, "{\"goal\": 20}");
     assert_int_equal(r.status, 403);
     tapi_free(&r);
-    r = tapi_call("PUT", "/v1/targets/2027/flagship_products_sold", tok_vol, "{\"goal\": 20}");
+    r = call("PUT", "/v1/targets/2027/flagship_products_sold", tok_vol, "{\"goal\": 20}");
     assert_int_equal(r.status, 403);
     tapi_free(&r);
-    r = tapi_call("PUT", "/v1/targets/2027/flagship_products_sold", tok_admin, "{\"goal\": 20}");
+    r = call("PUT", "/v1/targets/2027/flagship_products_sold", tok_admin, "{\"goal\": 20}");
     assert_int_equal(r.status, 200);
     tapi_free(&r);
-    r = tapi_call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
-                  "{\"goal\": 12, \"commune_code\": \"" COMMUNE_A "\"}");
+    r = call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
+             "{\"goal\": 12, \"commune_code\": \"" COMMUNE_A "\"}");
     assert_int_equal(r.status, 200);
     tapi_free(&r);
     r = get("/v1/targets?year=2027&by=commune", tok_vol);
@@ -227,16 +254,16 @@ static void test_put_goal(void **state)
                               " AND actor_kind = 'token'",
                               ""),
                      2);
-    r = tapi_call("PUT", "/v1/targets/2027/ducks", tok_admin, "{\"goal\": 1}");
+    r = call("PUT", "/v1/targets/2027/ducks", tok_admin, "{\"goal\": 1}");
     assert_int_equal(r.status, 404);
     tapi_free(&r);
-    r = tapi_call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
-                  "{\"goal\": -5, \"extra\": 1}");
+    r = call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
+             "{\"goal\": -5, \"extra\": 1}");
     assert_int_equal(r.status, 422);
     assert_int_equal(json_array_size(json_object_get(r.json, "errors")), 2);
     tapi_free(&r);
-    r = tapi_call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
-                  "{\"goal\": 5, \"commune_code\": \"00000\"}");
+    r = call("PUT", "/v1/targets/2027/households_onboarded", tok_admin,
+             "{\"goal\": 5, \"commune_code\": \"00000\"}");
     assert_int_equal(r.status, 422);
     tapi_free(&r);
 }
@@ -318,6 +345,14 @@ static void test_attention(void **state)
     tapi_free(&r);
 }
 
+static void test_contract_checked(void **state)
+{
+    (void)state;
+    printf("%u answers checked against openapi.yaml\n", tcontract_count());
+    assert_true(tcontract_count() >= 20);
+    tcontract_free();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_put_goal),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_contract_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
