@@ -5,7 +5,9 @@
 #include "core/households.h"
 #include "core/mem.h"
 #include "service/api.h"
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define T(lang, vi, en) ((lang) == CS_LANG_EN ? (en) : (vi))
@@ -110,39 +112,53 @@ static json_t *listing_view(const cs_rows *ls, size_t i, const char *mp_name, cs
     return l;
 }
 
-/* Build the view of household `id`. Returns the JSON or NULL with err set. The queries are
- * plain index look-ups (no sorting across joins: this is the page owners reload); listings
- * are placed under their product and in the marketplaces' display order here. */
+/* A products-and-listings row by product id, then row number. */
+struct lrow {
+    int64_t pid;
+    size_t row;
+};
+
+static int lrow_cmp(const void *a, const void *b)
+{
+    const struct lrow *x = a, *y = b;
+    if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Build the view of household `id`. Returns the JSON or NULL with err set. Two round trips
+ * (this is the page owners reload, and each trip costs more than the query): the household with
+ * one row per marketplace and its account there, then the active products each with its
+ * listings. Both are index look-ups; products are put in id order and their listings in the
+ * marketplaces' display order here, not by sorting the join in the server. */
 static json_t *owner_view(cs_db *db, int64_t id, cs_lang lang, cs_error *err)
 {
-    cs_rows *h = NULL, *acc = NULL, *ps = NULL, *ls = NULL;
+    cs_rows *acc = NULL, *ls = NULL;
     json_t *out = NULL;
-    if (cs_db_query(db, &h,
-                    "SELECT h.code, h.business_name, u.code, u.name, h.status FROM households h"
-                    " JOIN admin_units u ON u.code = h.commune_code WHERE h.id = ?",
-                    "i", id, err) ||
-        cs_db_query(db, &acc,
-                    "SELECT m.code, m.name, m.kind, m.enabled, COALESCE(a.state, 'not_started'), a.shop_url,"
-                    " a.auth_link, a.last_error_message, a.id IS NOT NULL FROM marketplaces m"
-                    " LEFT JOIN seller_accounts a ON a.marketplace_code = m.code AND a.household_id = ?"
-                    " ORDER BY m.display_order, m.code",
-                    "i", id, err) ||
-        cs_db_query(db, &ps, "SELECT id, name FROM products WHERE household_id = ? AND status = 'active' ORDER BY id",
+    /* acc: 0-4 the household (same on every row), 5-13 a marketplace and the account there
+     * (5 NULL when no marketplace exists); ls: the listing in 0-5 as listing_view reads it
+     * (1 NULL for a product with no listing), the product's name in 6 */
+    if (cs_db_query(db, &acc,
+                    "SELECT h.code, h.business_name, u.code, u.name, h.status, m.code, m.name, m.kind, m.enabled,"
+                    " COALESCE(a.state, 'not_started'), a.shop_url, a.auth_link, a.last_error_message,"
+                    " a.id IS NOT NULL FROM households h JOIN admin_units u ON u.code = h.commune_code"
+                    " LEFT JOIN marketplaces m ON TRUE"
+                    " LEFT JOIN seller_accounts a ON a.marketplace_code = m.code AND a.household_id = h.id"
+                    " WHERE h.id = ? ORDER BY m.display_order, m.code",
                     "i", id, err) ||
         cs_db_query(db, &ls,
-                    "SELECT l.product_id, l.marketplace_code, l.state, l.listing_url, l.last_error_message,"
-                    " l.error_fields FROM products p JOIN listings l ON l.product_id = p.id"
+                    "SELECT p.id, l.marketplace_code, l.state, l.listing_url, l.last_error_message,"
+                    " l.error_fields, p.name FROM products p LEFT JOIN listings l ON l.product_id = p.id"
                     " WHERE p.household_id = ? AND p.status = 'active'",
                     "i", id, err))
         goto out;
-    if (!cs_rows_count(h)) {
+    if (!cs_rows_count(acc)) {
         cs_error_set(err, CS_E_NOT_FOUND, NULL);
         goto out;
     }
-    out = json_pack("{s:s,s:o,s:{s:s,s:s},s:s}", "household_code", cs_rows_str(h, 0, 0), "business_name",
-                    cs_rows_strn(h, 0, 1) ? json_string(cs_rows_str(h, 0, 1)) : json_null(), "commune",
-                    "code", cs_rows_str(h, 0, 2), "name", cs_rows_str(h, 0, 3), "status",
-                    cs_rows_str(h, 0, 4));
+    out = json_pack("{s:s,s:o,s:{s:s,s:s},s:s}", "household_code", cs_rows_str(acc, 0, 0), "business_name",
+                    cs_rows_strn(acc, 0, 1) ? json_string(cs_rows_str(acc, 0, 1)) : json_null(), "commune",
+                    "code", cs_rows_str(acc, 0, 2), "name", cs_rows_str(acc, 0, 3), "status",
+                    cs_rows_str(acc, 0, 4));
     json_t *shops = json_array(), *products = json_array();
     if (!out || !shops || !products) {
         json_decref(out), json_decref(shops), json_decref(products);
@@ -152,38 +168,52 @@ static json_t *owner_view(cs_db *db, int64_t id, cs_lang lang, cs_error *err)
     }
     json_object_set_new(out, "seller_accounts", shops);
     json_object_set_new(out, "products", products);
+    size_t nm = cs_rows_strn(acc, 0, 5) ? cs_rows_count(acc) : 0;
     char next[512];
-    for (size_t i = 0; i < cs_rows_count(acc); i++) {
+    for (size_t i = 0; i < nm; i++) {
         /* a marketplace no longer offered still shows an account the household has there */
-        if (!cs_rows_i64(acc, i, 3) && !cs_rows_i64(acc, i, 8)) continue;
-        const char *state = cs_rows_str(acc, i, 4);
-        const char *link = cs_rows_strn(acc, i, 6);
+        if (!cs_rows_i64(acc, i, 8) && !cs_rows_i64(acc, i, 13)) continue;
+        const char *state = cs_rows_str(acc, i, 9);
+        const char *link = cs_rows_strn(acc, i, 11);
         int show_link = link && (!strcmp(state, "awaiting_owner") || !strcmp(state, "token_expired"));
-        account_next(lang, state, cs_rows_str(acc, i, 2), cs_rows_str(acc, i, 1), show_link,
-                     cs_rows_strn(acc, i, 7), next, sizeof next);
-        json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", cs_rows_str(acc, i, 0),
-                              "marketplace_name", cs_rows_str(acc, i, 1), "state", state, "state_text",
+        account_next(lang, state, cs_rows_str(acc, i, 7), cs_rows_str(acc, i, 6), show_link,
+                     cs_rows_strn(acc, i, 12), next, sizeof next);
+        json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", cs_rows_str(acc, i, 5),
+                              "marketplace_name", cs_rows_str(acc, i, 6), "state", state, "state_text",
                               account_label(lang, state), "next_step", next);
         if (!s) continue;
         json_object_set_new(s, "auth_link", show_link ? json_string(link) : json_null());
-        json_object_set_new(s, "shop_url", cs_rows_strn(acc, i, 5) ? json_string(cs_rows_str(acc, i, 5)) : json_null());
+        json_object_set_new(s, "shop_url", cs_rows_strn(acc, i, 10) ? json_string(cs_rows_str(acc, i, 10)) : json_null());
         json_array_append_new(shops, s);
     }
-    for (size_t p = 0; p < cs_rows_count(ps); p++) {
-        int64_t pid = cs_rows_i64(ps, p, 0);
+    /* rows grouped by product, products in id order (qsort on (id, row): stable) */
+    size_t nl = cs_rows_count(ls);
+    struct lrow *ord = nl ? cs_malloc(nl * sizeof *ord) : NULL;
+    if (nl && !ord) {
+        json_decref(out);
+        out = NULL;
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < nl; i++) ord[i] = (struct lrow){cs_rows_i64(ls, i, 0), i};
+    if (nl) qsort(ord, nl, sizeof *ord, lrow_cmp);
+    for (size_t p = 0, end; p < nl; p = end) {
+        int64_t pid = ord[p].pid;
+        for (end = p + 1; end < nl && ord[end].pid == pid; end++) {}
         json_t *listings = json_array();
-        for (size_t m = 0; listings && m < cs_rows_count(acc); m++)
-            for (size_t i = 0; i < cs_rows_count(ls); i++)
-                if (cs_rows_i64(ls, i, 0) == pid && !strcmp(cs_rows_str(ls, i, 1), cs_rows_str(acc, m, 0)))
-                    json_array_append_new(listings, listing_view(ls, i, cs_rows_str(acc, m, 1), lang));
-        json_t *o = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)pid, "name", cs_rows_str(ps, p, 1), "listings",
-                              listings ? listings : json_array());
+        for (size_t m = 0; listings && m < nm; m++)
+            for (size_t k = p; k < end; k++) {
+                size_t i = ord[k].row;
+                if (cs_rows_strn(ls, i, 1) && !strcmp(cs_rows_str(ls, i, 1), cs_rows_str(acc, m, 5)))
+                    json_array_append_new(listings, listing_view(ls, i, cs_rows_str(acc, m, 6), lang));
+            }
+        json_t *o = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)pid, "name", cs_rows_str(ls, ord[p].row, 6),
+                              "listings", listings ? listings : json_array());
         if (o) json_array_append_new(products, o);
     }
+    cs_free(ord);
 out:
-    cs_rows_free(h);
     cs_rows_free(acc);
-    cs_rows_free(ps);
     cs_rows_free(ls);
     return out;
 }
