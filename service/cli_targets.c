@@ -94,9 +94,16 @@ static void print_table(FILE *o, const json_t *p)
     if (!rows) return;
     fputc('\n', o);
     const char *by = json_string_value(json_object_get(p, "by"));
-    cell(o, by, 40, 0);
+    static const char *const by_vi[][2] = {{"commune", "xã/phường (huyện cũ)"},
+                                           {"former_district", "huyện cũ (trước 01/7/2025)"},
+                                           {"marketplace", "sàn"},
+                                           {"month", "tháng"}};
+    const char *head = by;
+    for (size_t k = 0; k < sizeof by_vi / sizeof by_vi[0]; k++)
+        if (by && !strcmp(by, by_vi[k][0])) head = by_vi[k][1];
+    cell(o, head ? head : "", 52, 0);
     for (int k = 0; k < CS_M__COUNT; k++)
-        cell(o, cs_metric_name(k), 24, 1);
+        cell(o, cs_metric_label_vi(k), 28, 1);
     fputc('\n', o);
     json_t *r;
     json_array_foreach(rows, i, r)
@@ -119,11 +126,11 @@ static void print_table(FILE *o, const json_t *p)
                      (long long)json_integer_value(json_object_get(r, "month")));
         else
             snprintf(label, sizeof label, "%s", json_string_value(json_object_get(r, "key")));
-        cell(o, label, 40, 0);
+        cell(o, label, 52, 0);
         for (int k = 0; k < CS_M__COUNT; k++) {
             char b[32];
             num_text(json_object_get(json_object_get(r, "counts"), cs_metric_name(k)), b, sizeof b);
-            cell(o, b, 24, 1);
+            cell(o, b, 28, 1);
         }
         fputc('\n', o);
     }
