@@ -74,7 +74,10 @@ int cs_targets_refile_household(cs_db *db, int64_t household_id, int sign, cs_er
 /* Both product metrics of one product (a change of its flagship flag). */
 int cs_targets_refile_product(cs_db *db, int64_t product_id, int sign, cs_error *err);
 
-/* Recompute every counter row from the base tables in one transaction (own cs_db_tx).
+/* Recompute every counter row from the base tables in one transaction (own cs_db_tx). Meant for
+ * repair and after bulk loads, while nothing else changes accounts, listings or products: a
+ * transition committing during the rebuild can be counted twice (its own increment plus the
+ * rebuild's read); cs_targets_verify tells, and a second rebuild settles it.
  * *rows (may be NULL) receives the number of counter rows written. */
 int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err);
 /* Compare the counters with a recomputation without changing them: *diff = number of
