@@ -175,9 +175,12 @@ function attention(a) {
 
 // --- loading ---------------------------------------------------------------------------------------
 
+let loadSeq = 0;
 async function load(year) {
+  const seq = ++loadSeq;
   const q = (by) => api('GET', `/v1/targets?year=${year}` + (by ? `&by=${by}` : ''));
   const [tot, months, communes, districts, mps] = await Promise.all([q(''), q('month'), q('commune'), q('former_district'), q('marketplace')]);
+  if (seq !== loadSeq) return; // a later choice of year is on its way: its answers win
   if (!tot.ok) return problemNote($('kpis'), tot);
   const t = tot.data;
   $('asof').textContent = `Số liệu đến ngày ${t.as_of.split('-').reverse().join('/')} (giờ Việt Nam), tạo lúc ${fmtDateTime(t.generated_at)}. Một hộ được tính vào năm gian hàng đầu tiên của hộ hoạt động; một sản phẩm chủ lực vào năm lần đầu lên sàn.`;

@@ -207,6 +207,14 @@ describe('a household from registration to the dashboard', () => {
     const x = await staff.context.request.get(BASE + href);
     assert.equal(x.status(), 200);
     assert.match(x.headers()['content-type'], /spreadsheetml/);
+    // another year: the numbers and the report links follow
+    await page.selectOption('#year', '2025');
+    await page.waitForFunction(() => document.getElementById('export-csv').getAttribute('href').endsWith('year=2025'));
+    const y25 = await (await staff.context.request.get(`${BASE}/v1/targets?year=2025`)).json();
+    await page.waitForFunction((g) => document.querySelector('#kpis [data-metric=households_onboarded] [data-role=goal]')?.textContent.trim() === g,
+      nf.format(y25.metrics.find((x) => x.metric === 'households_onboarded').goal));
+    await page.selectOption('#year', year);
+    await page.waitForFunction((y) => document.getElementById('export-csv').getAttribute('href').endsWith('year=' + y), year);
     await screenshots(page, 'dashboard');
     staff.check();
   });
