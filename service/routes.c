@@ -41,6 +41,13 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/jobs/{id}", svc_jobs_get, SVC_ROLE_ADMIN, 0},
     {"POST", "/v1/jobs/{id}/retry", svc_jobs_retry, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
     {"POST", "/v1/jobs/{id}/cancel", svc_jobs_cancel, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
+    /* batch import (service/h_imports.c): an import is visible to the admin and its creator */
+    {"POST", "/v1/imports", svc_imports_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_FORM},
+    {"GET", "/v1/imports/template.csv", svc_imports_template_csv, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/imports/template.xlsx", svc_imports_template_xlsx, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/imports/{id}", svc_imports_get, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"GET", "/v1/imports/{id}/errors.csv", svc_imports_errors_csv, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"GET", "/v1/imports/{id}/errors.xlsx", svc_imports_errors_xlsx, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
     /* targets, goals, reports and the attention list (service/h_targets.c); volunteers see
        their own communes */
     {"GET", "/v1/targets", svc_targets_get, SVC_ROLES_ALL, 0},
