@@ -897,6 +897,15 @@ static job_outcome h_import(job_ctx *ctx)
         if (err.code == CS_E_NOT_FOUND) return job_fail(ctx, "import %lld not found", (long long)json_integer_value(v));
         return job_retry(ctx, 0, "import: %s %s", cs_code_name(err.code), err.detail);
     }
+    if (rc == 1 && (job_should_stop(ctx) & JOB_STOP_CANCEL)) {
+        /* cancelled by hand: the rows committed so far stay, the import ends failed saying so */
+        cs_error why;
+        cs_error_clear(&why);
+        cs_error_set(&why, CS_E_CONFLICT, "%s", "đã huỷ; các dòng nhập trước khi huỷ vẫn được giữ");
+        if (mark_failed(ctx->db, (int64_t)json_integer_value(v), &why, &err))
+            return job_retry(ctx, 0, "import cancel: %s", cs_code_name(err.code));
+        return job_fail(ctx, "cancelled");
+    }
     if (rc == 1) return job_snooze(ctx, 0); /* stopped between chunks; resumes at rows_done */
     return JOB_OK;
 }

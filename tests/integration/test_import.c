@@ -389,6 +389,19 @@ static void test_xlsx(void **state)
     cs_free(dir);
 }
 
+/* A file that cannot be imported at all ends 'failed' with the reason, and nothing is written. */
+static void test_failed_file(void **state)
+{
+    (void)state;
+    cs_db *db = tapi_db();
+    const char *csv = "Tên,Tuổi\r\nAn,30\r\n";
+    counts c = run_import(db, IMPORT_HOUSEHOLDS, csv, strlen(csv), 0, NULL);
+    assert_string_equal(c.state, "failed");
+    assert_int_equal(c.created + c.rejected, 0);
+    int64_t id = tsup_i64(db, "SELECT MAX(id) FROM imports", "");
+    assert_int_equal(tsup_i64(db, "SELECT error_message LIKE '%Thiếu cột%' FROM imports WHERE id = ?", "i", id), 1);
+}
+
 /* ---- dry run, duplicates, updates, scope ---------------------------------------------------- */
 
 static void test_dry_run_and_updates(void **state)
@@ -835,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_windows_1258),
         cmocka_unit_test(test_bom_semicolon),
         cmocka_unit_test(test_xlsx),
+        cmocka_unit_test(test_failed_file),
         cmocka_unit_test(test_dry_run_and_updates),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_crash_resume),
