@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "jobs/import.h"
+#include "jobs/flows.h"
 #include "jobs/jobs_int.h"
 #include "jobs/queue.h"
 #include <errno.h>
@@ -171,6 +172,7 @@ int job_register_all(cs_error *err)
     /* Each room that owns job kinds adds one call here to its registration function, which calls
      * job_register() for its kinds and job_schedule_every() for its periodic ones. */
     if (job_import_register(err)) return -1;
+    if (job_flows_register(err)) return -1; /* jobs/flows*.c: marketplace onboarding and listings */
     if (env_is("CHOSO_TEST_JOBS", "1") && register_test_kinds(err)) return -1;
     return 0;
 }

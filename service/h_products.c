@@ -3,6 +3,7 @@
  * caller's commune and shapes the answer. Products carry no personal fields. */
 #include "core/mem.h"
 #include "core/products.h"
+#include "jobs/flows.h"
 #include "service/api.h"
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,10 @@ int svc_products_update(svc_req *r)
     cs_actor a = svc_audit_actor(r);
     cs_product_result res;
     if (cs_product_update(db, &a, id, version, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    /* new content goes to the marketplaces where the product is live (jobs/flows skips a
+       listing whose synced content hash already equals it); the update itself stands even if
+       queuing fails, the next change or a republish sends it */
+    if (res.changed && job_flows_product_changed(db, id, &err) < 0) cs_error_clear(&err);
     if (cs_product_get(db, id, &o, NULL, NULL, &err)) return svc_reply_problem(r, &err);
     return reply_product(r, 200, o);
 }

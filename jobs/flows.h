@@ -1,0 +1,98 @@
+/* jobs/flows: the marketplace flows — onboarding a household's seller account, publishing a
+ * product as a listing, keeping tokens fresh, following review — as job handlers plus the few
+ * entry points the HTTP handlers call (OAuth callback, webhooks, confirmations). It talks to
+ * marketplaces only through connectors/ (pure) and connectors/transport (I/O), and changes
+ * account/listing states only through core/states.
+ *
+ * Kinds (registered by job_flows_register from job_register_all):
+ *   account.onboard   {"account_id"}   authorisation link (API) or registration pack (assisted)
+ *   account.refresh   scheduled / {"account_id"}  refresh tokens before they expire
+ *   listing.publish   {"listing_id"}   map → images → create with SKU "CS-<id>" (adopt on doubt)
+ *   listing.update    {"listing_id"}   send changed content of a live item (skip same hash)
+ *   listing.status    {"listing_id"}   one status look-up of a submitted/pending item
+ *   listing.poll      scheduled        enqueue listing.status for items waiting on review
+ *   listing.linkcheck scheduled / {"listing_id"}  fetch confirmed assisted URLs
+ *
+ * Threads: every worker thread keeps its own cx_transport (connectors/transport.h); requests
+ * to one marketplace are paced by a process-wide limiter at that marketplace's rate. */
+#ifndef JOB_FLOWS_H
+#define JOB_FLOWS_H
+#include "connectors/connector.h"
+#include "core/audit.h"
+#include "core/db.h"
+#include "core/errors.h"
+#include <jansson.h>
+#include <stdint.h>
+
+/* Register the kinds above and the schedules (account.refresh, listing.poll,
+ * listing.linkcheck; periods from flows.* settings). 0 or -1. */
+int job_flows_register(cs_error *err);
+
+/* Forget the cached marketplace settings and limiters (tests that change configuration). Not
+ * thread-safe: call while no flow runs. */
+void job_flows_reset(void);
+
+/* ---- what the API calls ----------------------------------------------------------------- */
+
+/* Start onboarding household_id onto marketplace `mp` (canonical code): the seller_accounts row
+ * (not_started) and job account.onboard, in one transaction. An existing account in
+ * not_started/rejected/token_expired gets a new job; any other state is returned as it is.
+ * *account_id receives the row. Returns 0 created/queued, 1 already there, -1 with err. */
+int job_flows_start_onboarding(cs_db *db, int64_t household_id, const char *mp, const cs_actor *a,
+                               int64_t *account_id, cs_error *err);
+
+/* The OAuth callback of marketplace `mp`: the account bound to `state` (Shopee: or the pending
+ * account of shop_id), the code exchanged for tokens (sealed), the shop confirmed, the account
+ * authorized → active. *shop_name (may be NULL, 128 bytes) receives what to show. Returns 0, or
+ * -1 with err (CS_E_NOT_FOUND for an unknown/used state, CS_E_MP_* for marketplace trouble). */
+int job_flows_oauth_callback(cs_db *db, const char *mp, const char *state, const char *code,
+                             const char *shop_id, char shop_name[128], cs_error *err);
+
+/* A push notification of `mp` (raw body + Authorization header): verified with the connector
+ * (CS_E_UNAUTHENTICATED when the signature is wrong), deduplicated by its digest, then the
+ * listing it names moves to live/rejected/delisted. Returns 0 (also for a duplicate or an item
+ * we do not know), -1 with err. */
+int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len,
+                      const char *authorization, cs_error *err);
+
+/* Publish product_id on each of the n marketplaces: every one checked first (known, active
+ * account of the household — else a field error "marketplaces" naming it —, category mapped),
+ * then one listing row per marketplace (draft → queued) and job listing.publish (unique key
+ * "publish:<listing id>"), all in one transaction. *out receives [{listing_id, marketplace,
+ * state, job_id}] (caller decrefs). Returns 0 or -1. */
+int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
+                      const cs_actor *a, json_t **out, cs_error *err);
+
+/* Republish after a fix: rejected/failed/delisted → queued + job. CS_E_STATE_TRANSITION in
+ * other states. *job_id receives the job. */
+int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_t *job_id,
+                        cs_error *err);
+
+/* A product's content changed: job listing.update for each of its live listings on API
+ * marketplaces (unique key "update:<listing id>"). Runs in the caller's transaction if one is
+ * open. Returns the number of jobs queued, or -1. */
+int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err);
+
+/* Assisted marketplaces: the volunteer confirms the shop (account awaiting_owner → authorized →
+ * active with shop_url) or a listing (listing_url stored, then checked by listing.linkcheck).
+ * URLs are checked against the marketplace's domain (field error on shop_url / listing_url). */
+int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, const cs_actor *a,
+                           cs_error *err);
+int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing_url,
+                              const cs_actor *a, cs_error *err);
+
+/* Assisted marketplaces: the product's upload sheet (header row + one row, columns from
+ * schemas/data/upload_layout_<mp>.csv) as CSV (UTF-8 with BOM) or XLSX; *data owned (cs_free).
+ * And the household's registration pack as JSON (cx_pack_json; personal data: free with
+ * cs_free_secret(*json, *len)). 0 or -1. */
+int job_flows_sheet(cs_db *db, int64_t product_id, const char *mp, int xlsx, char **data, size_t *len,
+                    cs_error *err);
+int job_flows_pack(cs_db *db, const char *household_code, const char *mp, char **json, size_t *len,
+                   cs_error *err);
+/* The pack JSON as a printable XLSX (*data owned, cs_free). 0 or -1. */
+int job_flows_pack_xlsx(const char *json, size_t jlen, char **data, size_t *len, cs_error *err);
+
+/* The cx_market of a marketplace as configured (pointers valid until job_flows_reset). NULL
+ * with err (CS_F_MARKETPLACE) when unknown or disabled. */
+const cx_market *job_flows_market(cs_db *db, const char *mp, cs_error *err);
+#endif

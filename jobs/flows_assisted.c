@@ -1,0 +1,603 @@
+/* jobs/flows_assisted: the assisted marketplaces (postmart.vn, voso.vn publish no API) — the
+ * registration pack, the upload sheet (CSV/XLSX, column layout from schemas/data), the shop and
+ * listing confirmations with their URLs checked, and listing.linkcheck. No marketplace call but
+ * the link check; states change only through core/states. */
+#include "connectors/assisted.h"
+#include "core/config.h"
+#include "core/households.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/states.h"
+#include "jobs/flows.h"
+#include "jobs/flows_int.h"
+#include "jobs/sheet_int.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Read a whole (small) file into a new buffer. 0 or -1. */
+static int slurp(const char *path, char **data, size_t *len, cs_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return cs_error_set(err, CS_E_INTERNAL, "sheet file");
+    cs_buf b;
+    cs_buf_init(&b, 32u << 20);
+    char chunk[8192];
+    size_t got;
+    int bad = 0;
+    while (!bad && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        bad = cs_buf_append(&b, chunk, got);
+    fclose(f);
+    if (bad || !(*data = cs_malloc(b.len ? b.len : 1))) {
+        cs_buf_free(&b);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    memcpy(*data, b.data, b.len);
+    *len = b.len;
+    cs_buf_free(&b);
+    return 0;
+}
+
+static int temp_path(char *path, size_t n, cs_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, n, "%s/choso-sheet-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return cs_error_set(err, CS_E_INTERNAL, "temporary file");
+    close(fd);
+    return 0;
+}
+
+/* ---- the upload sheet ---------------------------------------------------------------------- */
+
+struct sheet_src {
+    cs_rows *r;    /* product + category map */
+    cs_rows *imgs; /* image sha256s */
+    cx_listing l;
+    cx_category cat;
+    char **urls;
+    size_t nurls;
+    char origin[200];
+    char sku_id[24];
+};
+
+static void src_free(struct sheet_src *s)
+{
+    for (size_t i = 0; i < s->nurls; i++)
+        cs_free(s->urls[i]);
+    cs_free(s->urls);
+    cs_rows_free(s->r);
+    cs_rows_free(s->imgs);
+    memset(s, 0, sizeof *s);
+}
+
+/* The product as a sheet row needs it; listing_id 0 when there is none yet. */
+static int src_load(cs_db *db, int64_t product_id, const char *mp, struct sheet_src *s, cs_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (cs_db_query(db, &s->r,
+                    "SELECT p.name, p.description, p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm,"
+                    " p.height_mm, p.category, c.external_category_id, c.external_category_name, c.attributes,"
+                    " p.ocop_stars, u.name, l.id FROM products p JOIN households h ON h.id = p.household_id"
+                    " JOIN admin_units u ON u.code = h.commune_code"
+                    " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = ?"
+                    " LEFT JOIN listings l ON l.product_id = p.id AND l.marketplace_code = ?"
+                    " WHERE p.id = ?",
+                    "ssi", mp, mp, product_id, err))
+        return -1;
+    if (!cs_rows_count(s->r)) return cs_error_set(err, CS_E_NOT_FOUND, "product %lld", (long long)product_id);
+    cs_rows *r = s->r;
+    s->l.listing_id = cs_rows_i64(r, 0, 14);
+    s->l.name = cs_rows_str(r, 0, 0);
+    s->l.description = cs_rows_str(r, 0, 1);
+    s->l.price_vnd = cs_rows_i64(r, 0, 2);
+    s->l.stock = cs_rows_i64(r, 0, 3);
+    s->l.weight_g = (long)cs_rows_i64(r, 0, 4);
+    s->l.length_mm = (long)cs_rows_i64(r, 0, 5);
+    s->l.width_mm = (long)cs_rows_i64(r, 0, 6);
+    s->l.height_mm = (long)cs_rows_i64(r, 0, 7);
+    s->l.category_code = cs_rows_str(r, 0, 8);
+    if (!cs_rows_isnull(r, 0, 9)) {
+        s->cat.external_id = cs_rows_str(r, 0, 9);
+        s->cat.external_name = cs_rows_str(r, 0, 10);
+        s->cat.attributes_json = cs_rows_strn(r, 0, 11);
+        s->l.category = &s->cat;
+    }
+    snprintf(s->origin, sizeof s->origin, "%s, Thanh Hóa", cs_rows_str(r, 0, 13));
+    if (cs_db_query(db, &s->imgs, "SELECT sha256 FROM product_images WHERE product_id = ? ORDER BY position, id", "i",
+                    product_id, err))
+        return -1;
+    s->nurls = 0;
+    s->urls = cs_calloc(cs_rows_count(s->imgs) + 1, sizeof *s->urls);
+    if (!s->urls) return cs_error_set(err, CS_E_NOMEM, NULL);
+    const char *pub = cs_cfg_str("http.public_url");
+    size_t pl = strlen(pub);
+    while (pl && pub[pl - 1] == '/')
+        pl--;
+    for (size_t i = 0; i < cs_rows_count(s->imgs); i++) {
+        char u[600];
+        snprintf(u, sizeof u, "%.*s/media/%s", (int)pl, pub, cs_rows_str(s->imgs, i, 0));
+        if (!(s->urls[s->nurls] = cs_strdup(u))) return cs_error_set(err, CS_E_NOMEM, NULL);
+        s->nurls++;
+    }
+    return 0;
+}
+
+static int layout_for(const cx_connector *c, cx_layout *lay, cs_error *err)
+{
+    if (!c->assisted || !c->assisted->layout_file) return cs_error_set(err, CS_F_MARKETPLACE, "%s is not assisted", c->code);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/%s", cs_cfg_str("schema.dir"), c->assisted->layout_file);
+    return cx_layout_load(path, lay, err);
+}
+
+/* cells of the row (owned) and its field errors in row_err. -1 only when it cannot be built. */
+static int sheet_cells(const cx_layout *lay, struct sheet_src *s, char ***cells, cs_error *row_err)
+{
+    cx_sheet_item it = {&s->l, (const char *const *)s->urls, s->nurls, s->origin, (int)cs_rows_i64(s->r, 0, 12), "", ""};
+    int rc = cx_sheet_row(lay, &it, cells, row_err);
+    return rc && !*cells ? -1 : 0;
+}
+
+int job_flows_sheet(cs_db *db, int64_t product_id, const char *mp, int xlsx, char **data, size_t *len,
+                    cs_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    const flows_mkt *m = flows_mkt_get(db, mp, err);
+    if (!m) return -1;
+    if (m->c->kind != CX_KIND_FILE) return cs_error_set(err, CS_E_NOT_FOUND, "%s takes no upload sheet", m->c->code);
+    cx_layout lay;
+    memset(&lay, 0, sizeof lay);
+    struct sheet_src s;
+    char **cells = NULL;
+    int rc = -1;
+    if (layout_for(m->c, &lay, err) || src_load(db, product_id, m->c->code, &s, err)) goto out;
+    cs_error row_err;
+    cs_error_clear(&row_err);
+    if (sheet_cells(&lay, &s, &cells, &row_err)) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    if (!xlsx) {
+        cs_buf b;
+        cs_buf_init(&b, 8u << 20);
+        int bad = cs_buf_append(&b, "\xEF\xBB\xBF", 3); /* BOM: Excel reads the accents right */
+        for (size_t i = 0; i < lay.ncols && !bad; i++)
+            bad = (i && cs_buf_putc(&b, ',')) || sheet_csv_cell(&b, lay.cols[i].header);
+        bad = bad || cs_buf_append(&b, "\r\n", 2);
+        for (size_t i = 0; i < lay.ncols && !bad; i++)
+            bad = (i && cs_buf_putc(&b, ',')) || sheet_csv_cell(&b, cells[i] ? cells[i] : "");
+        bad = bad || cs_buf_append(&b, "\r\n", 2);
+        if (bad) {
+            cs_buf_free(&b);
+            cs_error_set(err, CS_E_NOMEM, NULL);
+            goto out;
+        }
+        *len = b.len;
+        *data = cs_malloc(b.len + 1);
+        if (!*data) {
+            cs_buf_free(&b);
+            cs_error_set(err, CS_E_NOMEM, NULL);
+            goto out;
+        }
+        memcpy(*data, b.data, b.len);
+        (*data)[b.len] = '\0';
+        cs_buf_free(&b);
+        rc = 0;
+        goto out;
+    }
+    /* libxlsxwriter writes files only: a private temporary one, removed at once */
+    char path[512];
+    if (temp_path(path, sizeof path, err)) goto out;
+    sheet_xw w;
+    if (sheet_xw_open(&w, path, err)) goto out;
+    lxw_worksheet *ws = workbook_add_worksheet(w.wb, "San pham");
+    if (!ws) {
+        sheet_xw_fail(&w, err, "add_worksheet");
+        goto out;
+    }
+    for (size_t i = 0; i < lay.ncols; i++) {
+        worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, sheet_xw_width(lay.cols[i].header, 10, 40), NULL);
+        worksheet_write_string(ws, 0, (lxw_col_t)i, lay.cols[i].header, lay.cols[i].required ? w.header_req : w.header);
+        worksheet_write_string(ws, 1, (lxw_col_t)i, cells[i] ? cells[i] : "", w.text);
+    }
+    if (!sheet_xw_close(&w, err)) rc = slurp(path, data, len, err);
+    unlink(path);
+out:
+    if (cells) cx_sheet_row_free(&lay, cells);
+    if (s.r || s.imgs) src_free(&s);
+    cx_layout_free(&lay);
+    return rc;
+}
+
+struct submit {
+    int64_t id;
+};
+static int submit_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct submit *x = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    int queued = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, 0), "queued");
+    cs_rows_free(r);
+    if (!queued) return 0;
+    if (cs_db_exec(db, "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
+                       " WHERE id = ?",
+                   "i", x->id, err) < 0)
+        return -1;
+    return cs_listing_transition(db, x->id, "submitted", "upload_sheet",
+                                 "Bảng tải sản phẩm lên sàn đã sẵn sàng; tình nguyện viên tải lên rồi xác nhận đường dẫn",
+                                 flows_actor(), err);
+}
+
+job_outcome flows_publish_file(job_ctx *ctx, const flows_mkt *m, int64_t listing_id)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    int64_t pid = 0;
+    if (cs_db_scalar_i64(ctx->db, &pid, "SELECT product_id FROM listings WHERE id = ?", "i", listing_id, &err) != 0)
+        return job_retry(ctx, 0, "listing: %s", cs_code_name(err.code));
+    cx_layout lay;
+    memset(&lay, 0, sizeof lay);
+    struct sheet_src s;
+    memset(&s, 0, sizeof s);
+    char **cells = NULL;
+    job_outcome res = JOB_OK;
+    if (layout_for(m->c, &lay, &err)) {
+        res = job_fail(ctx, "layout of %s: %s %s", m->c->code, cs_code_name(err.code), err.detail);
+        goto out;
+    }
+    if (src_load(ctx->db, pid, m->c->code, &s, &err)) {
+        res = job_retry(ctx, 0, "product: %s", cs_code_name(err.code));
+        goto out;
+    }
+    cs_error row;
+    cs_error_clear(&row);
+    if (sheet_cells(&lay, &s, &cells, &row)) {
+        res = job_retry(ctx, 0, "sheet row: out of memory");
+        goto out;
+    }
+    if (cs_error_failed(&row) || !s.l.category) {
+        /* a column the seller centre requires is empty or too long: the volunteer fixes it */
+        cx_outcome o;
+        cx_outcome_init(&o);
+        if (!s.l.category) cs_error_field(&row, "category", CS_F_CATEGORY_UNMAPPED, s.l.category_code);
+        for (size_t i = 0; i < row.nfields; i++) {
+            char vi[320];
+            snprintf(vi, sizeof vi, "Cột «%s»: %s", row.fields[i].field, cs_code_message(row.fields[i].code, CS_LANG_VI));
+            cx_outcome_reject(&o, row.fields[i].field, cs_code_name(row.fields[i].code), vi,
+                              cs_code_message(row.fields[i].code, CS_LANG_EN));
+        }
+        if (flows_listing_reject(ctx->db, listing_id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        goto out;
+    }
+    struct submit x = {listing_id};
+    if (cs_db_tx(ctx->db, submit_tx, &x, &err)) res = job_retry(ctx, 0, "submit: %s", cs_code_name(err.code));
+out:
+    if (cells) cx_sheet_row_free(&lay, cells);
+    src_free(&s);
+    cx_layout_free(&lay);
+    return res;
+}
+
+/* ---- registration pack --------------------------------------------------------------------- */
+
+int job_flows_pack(cs_db *db, const char *household_code, const char *mp, char **json, size_t *len, cs_error *err)
+{
+    *json = NULL;
+    const flows_mkt *m = flows_mkt_get(db, mp, err);
+    if (!m) return -1;
+    if (m->c->kind != CX_KIND_FILE) return cs_error_set(err, CS_E_NOT_FOUND, "%s has no registration pack", m->c->code);
+    json_t *h = NULL;
+    if (cs_household_get(db, household_code, CS_PII_FULL, &h, NULL, err)) return -1;
+    int64_t main_cat = 0;
+    cs_rows *r = NULL;
+    char catname[128] = "";
+    if (cs_db_query(db, &r,
+                    "SELECT c.name_vi FROM products p JOIN households hh ON hh.id = p.household_id"
+                    " JOIN categories c ON c.code = p.category WHERE hh.code = ? GROUP BY c.name_vi"
+                    " ORDER BY COUNT(*) DESC LIMIT 1",
+                    "s", household_code, err) == 0) {
+        if (cs_rows_count(r)) snprintf(catname, sizeof catname, "%s", cs_rows_str(r, 0, 0));
+        cs_rows_free(r);
+    } else {
+        cs_error_clear(err); /* the main category is a nicety */
+    }
+    (void)main_cat;
+#define S(k) json_string_value(json_object_get(h, k))
+    cx_household hh = {
+        .code = S("code"),
+        .shop_name = S("business_name"),
+        .owner_name = S("owner_name"),
+        .birth_date = S("birth_date"),
+        .cccd = S("cccd"),
+        .phone = S("phone"),
+        .address = S("address"),
+        .commune = json_string_value(json_object_get(json_object_get(h, "commune"), "name")),
+        .former_district = json_string_value(json_object_get(json_object_get(h, "former_district"), "name")),
+        .province = "Thanh Hóa",
+        .business_reg_no = S("business_reg_no"),
+        .tax_code = S("tax_code"),
+        .epayment = json_is_true(json_object_get(h, "has_epayment")) ? "Có" : "",
+        .main_category = catname,
+    };
+#undef S
+    cx_pack p;
+    int rc = cx_registration_pack(m->c, &hh, &p, err);
+    if (!rc) {
+        *json = cx_pack_json(&p, len);
+        if (!*json) rc = cs_error_set(err, CS_E_NOMEM, NULL);
+        cx_pack_free(&p);
+    }
+    json_decref(h);
+    return rc;
+}
+
+int job_flows_pack_xlsx(const char *json, size_t jlen, char **data, size_t *len, cs_error *err)
+{
+    *data = NULL;
+    json_t *p = json_loadb(json, jlen, 0, NULL);
+    if (!p) return cs_error_set(err, CS_E_INTERNAL, "pack");
+    char path[512];
+    int rc = -1;
+    sheet_xw w;
+    if (temp_path(path, sizeof path, err)) goto out;
+    if (sheet_xw_open(&w, path, err)) goto out;
+    lxw_worksheet *ws = workbook_add_worksheet(w.wb, "Ho so dang ky");
+    if (!ws) {
+        sheet_xw_fail(&w, err, "add_worksheet");
+        goto out;
+    }
+    char title[300];
+    snprintf(title, sizeof title, "Hồ sơ đăng ký người bán trên %s",
+             json_string_value(json_object_get(p, "display_name")) ? json_string_value(json_object_get(p, "display_name")) : "");
+    worksheet_write_string(ws, 0, 0, title, w.title);
+    worksheet_write_string(ws, 1, 0, "Trang đăng ký", w.text);
+    worksheet_write_string(ws, 1, 1, json_string_value(json_object_get(p, "signup_url")) ? json_string_value(json_object_get(p, "signup_url")) : "", w.text);
+    worksheet_set_column(ws, 0, 0, 34, NULL);
+    worksheet_set_column(ws, 1, 1, 40, NULL);
+    worksheet_set_column(ws, 2, 2, 12, NULL);
+    worksheet_set_column(ws, 3, 3, 60, NULL);
+    static const char *const head[] = {"Thông tin", "Giá trị", "Bắt buộc", "Ghi chú"};
+    for (lxw_col_t c = 0; c < 4; c++)
+        worksheet_write_string(ws, 3, c, head[c], w.header);
+    lxw_row_t row = 4;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(p, "fields"), i, f)
+    {
+        const char *v = json_string_value(json_object_get(f, "value"));
+        int missing = json_is_true(json_object_get(f, "missing"));
+        worksheet_write_string(ws, row, 0, json_string_value(json_object_get(f, "label")), w.text);
+        worksheet_write_string(ws, row, 1, missing ? "(cần bổ sung)" : v ? v : "", missing ? w.error : w.text);
+        worksheet_write_string(ws, row, 2, json_is_true(json_object_get(f, "required")) ? "Có" : "", w.text);
+        worksheet_write_string(ws, row, 3, json_string_value(json_object_get(f, "note")) ? json_string_value(json_object_get(f, "note")) : "", w.wrap);
+        row++;
+    }
+    row++;
+    worksheet_write_string(ws, row++, 0, "Các bước đăng ký", w.header);
+    json_array_foreach(json_object_get(p, "steps"), i, f)
+    {
+        char step[600];
+        snprintf(step, sizeof step, "%zu. %s", i + 1, json_string_value(f) ? json_string_value(f) : "");
+        worksheet_write_string(ws, row++, 0, step, w.text);
+    }
+    if (!sheet_xw_close(&w, err)) rc = slurp(path, data, len, err);
+    unlink(path);
+out:
+    json_decref(p);
+    return rc;
+}
+
+/* ---- confirmations ------------------------------------------------------------------------- */
+
+struct shop_ok {
+    int64_t id;
+    const char *url;
+    const cs_actor *a;
+};
+
+static int confirm_shop_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct shop_ok *x = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    char st[24] = "";
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    cs_rows_free(r);
+    if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "account");
+    if (cs_db_exec(db, "UPDATE seller_accounts SET shop_url = ? WHERE id = ?", "si", x->url, x->id, err) < 0) return -1;
+    if (!strcmp(st, "active")) return 0; /* a corrected URL */
+    if (!strcmp(st, "not_started") &&
+        cs_account_transition(db, x->id, "awaiting_owner", "registration_pack", "Hồ sơ đăng ký đã lập", x->a, err))
+        return -1;
+    if (strcmp(st, "authorized") &&
+        cs_account_transition(db, x->id, "authorized", "shop_confirmed", "Tình nguyện viên xác nhận gian hàng đã mở",
+                              x->a, err))
+        return -1;
+    if (cs_account_transition(db, x->id, "active", "shop_url", "Đường dẫn gian hàng đã được kiểm tra", x->a, err))
+        return -1;
+    char eid[24];
+    snprintf(eid, sizeof eid, "%lld", (long long)x->id);
+    return cs_audit(db, x->a, "account.confirm", "seller_account", eid, NULL, err);
+}
+
+int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, const cs_actor *a, cs_error *err)
+{
+    char mp[24];
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT marketplace_code FROM seller_accounts WHERE id = ?", "i", account_id, err)) return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "account");
+    }
+    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, 0));
+    cs_rows_free(r);
+    const flows_mkt *m = flows_mkt_get(db, mp, err);
+    if (!m) return -1;
+    if (m->c->kind != CX_KIND_FILE) return cs_error_set(err, CS_E_STATE_TRANSITION, "%s shops are authorised by OAuth", mp);
+    if (!shop_url || !cx_assisted_url_ok(&m->cfg.m, shop_url, "shop_url", err)) {
+        if (!cs_error_failed(err)) cs_error_field(err, "shop_url", CS_F_URL, NULL);
+        return -1;
+    }
+    struct shop_ok x = {account_id, shop_url, a};
+    return cs_db_tx(db, confirm_shop_tx, &x, err);
+}
+
+struct listing_ok {
+    int64_t id;
+    const char *url;
+    const cs_actor *a;
+};
+
+static int confirm_listing_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct listing_ok *x = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    char st[24] = "";
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    cs_rows_free(r);
+    if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "listing");
+    if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "live") && strcmp(st, "queued"))
+        return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s: publish it first", st);
+    if (cs_db_exec(db, "UPDATE listings SET listing_url = ?, linkcheck_failures = 0 WHERE id = ?", "si", x->url, x->id,
+                   err) < 0)
+        return -1;
+    char payload[64], key[48];
+    snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)x->id);
+    snprintf(key, sizeof key, "linkcheck:%lld", (long long)x->id);
+    job_opts o = {.unique_key = key};
+    int64_t jid;
+    if (job_enqueue(db, "listing.linkcheck", payload, &o, &jid, err) < 0) return -1;
+    char eid[24];
+    snprintf(eid, sizeof eid, "%lld", (long long)x->id);
+    return cs_audit(db, x->a, "listing.confirm", "listing", eid, NULL, err);
+}
+
+int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing_url, const cs_actor *a,
+                              cs_error *err)
+{
+    char mp[24];
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT marketplace_code FROM listings WHERE id = ?", "i", listing_id, err)) return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "listing");
+    }
+    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, 0));
+    cs_rows_free(r);
+    const flows_mkt *m = flows_mkt_get(db, mp, err);
+    if (!m) return -1;
+    if (m->c->kind != CX_KIND_FILE)
+        return cs_error_set(err, CS_E_STATE_TRANSITION, "%s listings are confirmed by the marketplace", mp);
+    if (!listing_url || !cx_assisted_url_ok(&m->cfg.m, listing_url, "listing_url", err)) {
+        if (!cs_error_failed(err)) cs_error_field(err, "listing_url", CS_F_URL, NULL);
+        return -1;
+    }
+    struct listing_ok x = {listing_id, listing_url, a};
+    return cs_db_tx(db, confirm_listing_tx, &x, err);
+}
+
+/* ---- listing.linkcheck --------------------------------------------------------------------- */
+
+struct gone {
+    int64_t id;
+    int limit;
+};
+static int gone_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct gone *g = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state, linkcheck_failures FROM listings WHERE id = ? FOR UPDATE", "i", g->id, err))
+        return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return 0;
+    }
+    char st[24];
+    snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    int64_t n = cs_rows_i64(r, 0, 1) + 1;
+    cs_rows_free(r);
+    if (cs_db_exec(db, "UPDATE listings SET linkcheck_failures = ?, last_checked_at = UTC_TIMESTAMP() WHERE id = ?", "ii",
+                   n, g->id, err) < 0)
+        return -1;
+    if (n < g->limit) return 0;
+    const char *why = "Trang sản phẩm trên sàn không còn (404/410 nhiều lần liên tiếp)";
+    if (!strcmp(st, "submitted") &&
+        cs_listing_transition(db, g->id, "pending_review", "linkcheck", "Đang kiểm tra đường dẫn", flows_actor(), err))
+        return -1;
+    if (strcmp(st, "live") && strcmp(st, "submitted") && strcmp(st, "pending_review")) return 0;
+    return cs_listing_transition(db, g->id, "delisted", "link_gone", why, flows_actor(), err);
+}
+
+static int seen_tx(cs_db *db, void *arg, cs_error *err)
+{
+    int64_t *id = arg;
+    return cs_db_exec(db, "UPDATE listings SET linkcheck_failures = 0, last_checked_at = UTC_TIMESTAMP() WHERE id = ?",
+                      "i", *id, err) < 0
+               ? -1
+               : 0;
+}
+
+/* One URL: 0 done (whatever it showed), 1 retry later. */
+static int check_one(cs_db *db, const flows_mkt *m, int64_t id, const char *url, cs_error *err)
+{
+    cx_input in;
+    memset(&in, 0, sizeof in);
+    in.url = url;
+    cx_outcome o;
+    if (flows_call(m, CX_OP_LINK_CHECK, &in, &o, err)) return -1;
+    if (o.result == CX_OK) {
+        o.state = CX_ITEM_LIVE;
+        if (cs_db_tx(db, seen_tx, &id, err) || flows_listing_apply_state(db, id, &o, "linkcheck", err)) return -1;
+        return 0;
+    }
+    if (o.result == CX_NOT_FOUND) {
+        struct gone g = {id, (int)cs_cfg_int("flows.linkcheck_failures")};
+        return cs_db_tx(db, gone_tx, &g, err) ? -1 : 0;
+    }
+    return 1;
+}
+
+static job_outcome h_linkcheck(job_ctx *ctx)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    int64_t one = json_integer_value(json_object_get(ctx->args, "listing_id"));
+    cs_rows *r = NULL;
+    int rc;
+    if (one > 0)
+        rc = cs_db_query(ctx->db, &r,
+                         "SELECT id, marketplace_code, listing_url FROM listings WHERE id = ? AND listing_url IS NOT NULL"
+                         " AND state IN ('submitted','pending_review','live')",
+                         "i", one, &err);
+    else
+        rc = cs_db_query(ctx->db, &r,
+                         "SELECT l.id, l.marketplace_code, l.listing_url FROM listings l"
+                         " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'file'"
+                         " WHERE l.listing_url IS NOT NULL AND l.state IN ('submitted','pending_review','live')"
+                         " ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at LIMIT ?",
+                         "i", (int64_t)cs_cfg_int("flows.batch"), &err);
+    if (rc) return job_retry(ctx, 0, "linkcheck: %s", cs_code_name(err.code));
+    int again = 0;
+    for (size_t i = 0; i < cs_rows_count(r) && !job_should_stop(ctx); i++) {
+        const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, i, 1), &err);
+        if (!m) continue;
+        int x = check_one(ctx->db, m, cs_rows_i64(r, i, 0), cs_rows_str(r, i, 2), &err);
+        if (x) again = 1;
+    }
+    cs_rows_free(r);
+    if (one > 0 && again) return job_retry(ctx, 0, "linkcheck: marketplace did not answer");
+    return JOB_OK;
+}
+
+int flows_register_assisted_kinds(cs_error *err)
+{
+    if (job_register("listing.linkcheck", h_linkcheck, NULL, err) ||
+        job_schedule_every("listing.linkcheck", (unsigned)cs_cfg_int("flows.linkcheck_period"), "{}", err))
+        return -1;
+    return 0;
+}

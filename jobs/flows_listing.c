@@ -1,0 +1,1126 @@
+/* jobs/flows_listing: a product as a listing on an API marketplace — listing.publish (map →
+ * images → create with SKU "CS-<listing id>", adopting an existing item whenever an earlier
+ * create's outcome is unknown), listing.update, listing.status, listing.poll, push
+ * notifications, and the API entry points that queue them. It must never create a second item
+ * for one listing, and changes listing states only through core/states. */
+#include "connectors/catmap.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/states.h"
+#include "jobs/flows.h"
+#include "jobs/flows_int.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a listing with its product ------------------------------------------------------------ */
+
+typedef struct lst {
+    cs_rows *r; /* owns the strings below */
+    int64_t id, product_id, household_id;
+    const char *state, *mp, *item_id, *category, *url;
+    int create_attempted;
+    int product_active;
+    cx_listing cx;
+    cx_category cat;
+    int mapped;
+    const unsigned char *content_hash, *synced_hash;
+    int64_t linkfail;
+} lst;
+
+enum { L_STATE, L_PRODUCT, L_MP, L_ITEM, L_ATTEMPTED, L_HH, L_NAME, L_DESC, L_CAT, L_PRICE, L_STOCK, L_WEIGHT,
+       L_LEN, L_WID, L_HEI, L_HASH, L_SYNCED, L_PSTATUS, L_CATID, L_CATNAME, L_ATTRS, L_MAPPED, L_URL, L_LINKFAIL };
+
+static int lst_load(cs_db *db, int64_t id, lst *l, cs_error *err)
+{
+    memset(l, 0, sizeof *l);
+    if (cs_db_query(db, &l->r,
+                    "SELECT l.state, l.product_id, l.marketplace_code, l.external_item_id,"
+                    " l.create_attempted_at IS NOT NULL, p.household_id, p.name, p.description, p.category,"
+                    " p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm, p.height_mm, p.content_hash,"
+                    " l.synced_hash, p.status, c.external_category_id, c.external_category_name, c.attributes,"
+                    " c.category IS NOT NULL, l.listing_url, l.linkcheck_failures"
+                    " FROM listings l JOIN products p ON p.id = l.product_id"
+                    " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = l.marketplace_code"
+                    " WHERE l.id = ?",
+                    "i", id, err))
+        return -1;
+    if (!cs_rows_count(l->r)) {
+        cs_rows_free(l->r);
+        l->r = NULL;
+        return 1;
+    }
+    cs_rows *r = l->r;
+    l->id = id;
+    l->state = cs_rows_str(r, 0, L_STATE);
+    l->product_id = cs_rows_i64(r, 0, L_PRODUCT);
+    l->mp = cs_rows_str(r, 0, L_MP);
+    l->item_id = cs_rows_strn(r, 0, L_ITEM);
+    l->create_attempted = cs_rows_i64(r, 0, L_ATTEMPTED) != 0;
+    l->household_id = cs_rows_i64(r, 0, L_HH);
+    l->category = cs_rows_str(r, 0, L_CAT);
+    l->product_active = !strcmp(cs_rows_str(r, 0, L_PSTATUS), "active");
+    l->url = cs_rows_strn(r, 0, L_URL);
+    l->linkfail = cs_rows_i64(r, 0, L_LINKFAIL);
+    size_t hl = 0;
+    l->content_hash = cs_rows_blob(r, 0, L_HASH, &hl);
+    if (hl != 32) l->content_hash = NULL;
+    l->synced_hash = cs_rows_blob(r, 0, L_SYNCED, &hl);
+    if (hl != 32) l->synced_hash = NULL;
+    l->mapped = cs_rows_i64(r, 0, L_MAPPED) != 0;
+    l->cat.external_id = cs_rows_str(r, 0, L_CATID);
+    l->cat.external_name = cs_rows_str(r, 0, L_CATNAME);
+    l->cat.attributes_json = cs_rows_strn(r, 0, L_ATTRS);
+    if (l->cat.attributes_json && !*l->cat.attributes_json) l->cat.attributes_json = NULL;
+    cx_listing *c = &l->cx;
+    c->listing_id = id;
+    c->item_id = l->item_id;
+    c->name = cs_rows_str(r, 0, L_NAME);
+    c->description = cs_rows_str(r, 0, L_DESC);
+    c->price_vnd = cs_rows_i64(r, 0, L_PRICE);
+    c->stock = cs_rows_i64(r, 0, L_STOCK);
+    c->weight_g = (long)cs_rows_i64(r, 0, L_WEIGHT);
+    c->length_mm = (long)cs_rows_i64(r, 0, L_LEN);
+    c->width_mm = (long)cs_rows_i64(r, 0, L_WID);
+    c->height_mm = (long)cs_rows_i64(r, 0, L_HEI);
+    c->category_code = l->category;
+    c->category = l->mapped ? &l->cat : NULL;
+    return 0;
+}
+
+static void lst_free(lst *l)
+{
+    cs_rows_free(l->r);
+    l->r = NULL;
+}
+
+/* ---- reasons for the volunteer ------------------------------------------------------------- */
+
+/* [{field, code, message}] of the marketplace's reasons (Vietnamese messages). */
+static char *reasons_json(const cx_outcome *o)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < o->nreasons; i++)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "field", o->reasons[i].field, "code",
+                                           o->reasons[i].code, "message", o->reasons[i].vi));
+    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return s;
+}
+
+static void reasons_text(const cx_outcome *o, char *out, size_t n)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < o->nreasons && k + 1 < n; i++) {
+        int w = snprintf(out + k, n - k, "%s%s", i ? " " : "", o->reasons[i].vi);
+        if (w < 0) break;
+        k += (size_t)w;
+    }
+    if (k >= n) k = n - 1;
+    /* never leave half a UTF-8 character at the cut */
+    while (k > 0 && ((unsigned char)out[k] & 0xC0) == 0x80)
+        k--;
+    if (k < strlen(out)) out[k] = '\0';
+    if (!out[0]) snprintf(out, n, "%s", o->message[0] ? o->message : "Sàn từ chối sản phẩm");
+}
+
+/* A build-time validation error (e.g. category_not_mapped, images required) as reasons. */
+static void reasons_from_error(const cs_error *e, cx_outcome *o)
+{
+    cx_outcome_init(o);
+    for (size_t i = 0; i < e->nfields; i++) {
+        char vi[320];
+        snprintf(vi, sizeof vi, "«%s»: %s%s%s", cx_field_label_vi(e->fields[i].field),
+                 cs_code_message(e->fields[i].code, CS_LANG_VI), e->fields[i].detail[0] ? " — " : "",
+                 e->fields[i].detail);
+        cx_outcome_reject(o, e->fields[i].field, cs_code_name(e->fields[i].code), vi,
+                          cs_code_message(e->fields[i].code, CS_LANG_EN));
+    }
+    if (!e->nfields)
+        cx_outcome_reject(o, "", cs_code_name(e->code), cs_code_message(e->code, CS_LANG_VI),
+                          cs_code_message(e->code, CS_LANG_EN));
+    snprintf(o->error_code, sizeof o->error_code, "%s", e->nfields ? cs_code_name(e->fields[0].code)
+                                                                   : cs_code_name(e->code));
+}
+
+/* ---- state changes ------------------------------------------------------------------------- */
+
+struct apply {
+    int64_t id;
+    const cx_outcome *o;
+    const char *via;
+    const char *item_id; /* store (create/adopt) or NULL */
+    const unsigned char *hash;
+    int from_create;
+    int enqueue_status;
+};
+
+static int move(cs_db *db, int64_t id, const char *from, const char *to, const char *code, const char *why,
+                cs_error *err)
+{
+    if (!strcmp(from, to)) return 0;
+    return cs_listing_transition(db, id, to, code, why, flows_actor(), err);
+}
+
+static int enqueue_status(cs_db *db, int64_t id, cs_error *err)
+{
+    char payload[64], key[48];
+    snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
+    snprintf(key, sizeof key, "status:%lld", (long long)id);
+    job_opts o = {.unique_key = key, .delay_ms = (int64_t)cs_cfg_int("flows.status_delay") * 1000};
+    int64_t jid;
+    return job_enqueue(db, "listing.status", payload, &o, &jid, err) < 0 ? -1 : 0;
+}
+
+/* Move the listing along the path a marketplace state implies, from wherever it is. */
+static int apply_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct apply *a = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", a->id, err)) return -1;
+    char st[24] = "";
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    cs_rows_free(r);
+    if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)a->id);
+    const cx_outcome *o = a->o;
+    if (a->item_id) {
+        if (strcmp(st, "queued")) return 0; /* someone else finished this listing */
+        if (cs_db_exec(db,
+                       "UPDATE listings SET external_item_id = ?, listing_url = COALESCE(?, listing_url),"
+                       " synced_hash = ?, last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
+                       " WHERE id = ?",
+                       "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL, a->hash, (size_t)(a->hash ? 32 : 0),
+                       a->id, err) < 0 ||
+            move(db, a->id, st, "submitted", a->from_create ? "created" : "adopted",
+                 a->from_create ? "Đã gửi sản phẩm lên sàn" : "Sản phẩm đã có trên sàn (tìm theo SKU), dùng lại",
+                 err))
+            return -1;
+        snprintf(st, sizeof st, "submitted");
+    }
+    cx_item_state s = o->state;
+    char why[1000];
+    if (s == CX_ITEM_LIVE) {
+        if (!strcmp(st, "live")) return 0;
+        if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued") && strcmp(st, "delisted"))
+            return 0;
+        if (o->item_url[0] &&
+            cs_db_exec(db, "UPDATE listings SET listing_url = ? WHERE id = ?", "si", o->item_url, a->id, err) < 0)
+            return -1;
+        snprintf(why, sizeof why, "Sàn đã duyệt, sản phẩm đang bán (%s)", a->via);
+        return move(db, a->id, st, "live", "live", why, err);
+    }
+    if (s == CX_ITEM_PENDING || (s == CX_ITEM_UNKNOWN && a->item_id)) {
+        if (!strcmp(st, "submitted") &&
+            move(db, a->id, st, "pending_review", "pending_review", "Sàn đang kiểm duyệt sản phẩm", err))
+            return -1;
+        return a->enqueue_status ? enqueue_status(db, a->id, err) : 0;
+    }
+    if (s == CX_ITEM_REJECTED) {
+        if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued")) return 0;
+        cx_outcome generic;
+        if (!o->nreasons) { /* a review verdict without reasons (e.g. a push): still say what to do */
+            generic = *o;
+            cx_outcome_reject(&generic, "", "rejected_in_review",
+                              "Sàn không duyệt sản phẩm này; xem lý do trong kênh người bán của sàn, sửa nội dung "
+                              "(tên, mô tả, ảnh) rồi bấm Đăng lại.",
+                              "The marketplace rejected the item in review; see its seller centre, fix and republish.");
+            o = &generic;
+        }
+        char *fields = reasons_json(o);
+        reasons_text(o, why, sizeof why);
+        int rc = cs_db_exec(db,
+                            "UPDATE listings SET last_error_code = ?, last_error_message = ?, error_fields = ?"
+                            " WHERE id = ?",
+                            "sssi", o->nreasons ? o->reasons[0].code : o->error_code, why, fields, a->id, err) < 0 ||
+                 move(db, a->id, st, "rejected", o->nreasons ? o->reasons[0].code : "rejected", why, err);
+        free(fields);
+        return rc ? -1 : 0;
+    }
+    if (s == CX_ITEM_DELISTED) {
+        if (!strcmp(st, "submitted") &&
+            move(db, a->id, st, "pending_review", "pending_review", "Sàn đang kiểm duyệt sản phẩm", err))
+            return -1;
+        if (!strcmp(st, "submitted")) snprintf(st, sizeof st, "pending_review");
+        if (strcmp(st, "live") && strcmp(st, "pending_review")) return 0;
+        snprintf(why, sizeof why, "Sản phẩm không còn hiển thị trên sàn (%s)", a->via);
+        return move(db, a->id, st, "delisted", "delisted", why, err);
+    }
+    return 0;
+}
+
+int flows_listing_apply_state(cs_db *db, int64_t listing_id, const cx_outcome *out, const char *via,
+                              cs_error *err)
+{
+    struct apply a = {listing_id, out, via, NULL, NULL, 0, 0};
+    return cs_db_tx(db, apply_tx, &a, err);
+}
+
+struct reject {
+    int64_t id;
+    const cx_outcome *o;
+    const char *from_live; /* update of a live item: live → queued → rejected */
+};
+
+static int reject_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct reject *x = arg;
+    cx_outcome o = *x->o;
+    o.state = CX_ITEM_REJECTED;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    int live = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, 0), "live");
+    cs_rows_free(r);
+    if (live && cs_listing_transition(db, x->id, "queued", "update", "Gửi nội dung mới lên sàn", flows_actor(), err))
+        return -1;
+    if (cs_db_exec(db, "UPDATE listings SET create_attempted_at = NULL WHERE id = ?", "i", x->id, err) < 0) return -1;
+    struct apply a = {x->id, &o, "create", NULL, NULL, 0, 0};
+    return apply_tx(db, &a, err);
+}
+
+int flows_listing_reject(cs_db *db, int64_t id, const cx_outcome *o, cs_error *err)
+{
+    struct reject x = {id, o, NULL};
+    return cs_db_tx(db, reject_tx, &x, err);
+}
+
+struct note {
+    int64_t id;
+    const char *code, *msg;
+};
+static int note_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct note *n = arg;
+    return cs_db_exec(db, "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?", "ssi",
+                      n->code, n->msg, n->id, err) < 0
+               ? -1
+               : 0;
+}
+/* A reason the volunteer sees on a listing that waits (no state change). */
+static void note(cs_db *db, int64_t id, const char *code, const char *msg)
+{
+    struct note n = {id, code, msg};
+    cs_error e;
+    cs_error_clear(&e);
+    cs_db_tx(db, note_tx, &n, &e);
+}
+
+struct fail {
+    int64_t id;
+    const char *code, *msg;
+};
+static int fail_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct fail *f = arg;
+    if (cs_db_exec(db, "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?", "ssi", f->code,
+                   f->msg, f->id, err) < 0)
+        return -1;
+    return cs_listing_transition(db, f->id, "failed", f->code, f->msg, flows_actor(), err);
+}
+
+job_outcome flows_retry(job_ctx *ctx, unsigned after_s, const char *what, const cx_outcome *o)
+{
+    unsigned cap = (unsigned)cs_cfg_int("flows.retry_cap");
+    if (after_s > cap) after_s = cap;
+    return job_retry(ctx, after_s, "%s: %s %s", what, o ? o->error_code : "", o ? o->message : "");
+}
+
+/* A retry, unless this was the last attempt: then the listing is failed with the reason. */
+static job_outcome retry_or_fail(job_ctx *ctx, int64_t id, unsigned after_s, const char *what, const cx_outcome *o)
+{
+    if (ctx->attempt >= ctx->max_attempts) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "Sàn không phản hồi sau %d lần thử (%s: %s); bấm Đăng lại để thử tiếp.",
+                 ctx->attempt, what, o ? o->error_code : "");
+        struct fail f = {id, "retries_spent", msg};
+        cs_error e;
+        cs_error_clear(&e);
+        cs_db_tx(ctx->db, fail_tx, &f, &e);
+        return job_fail(ctx, "%s: retries spent (%s)", what, o ? o->error_code : "");
+    }
+    return flows_retry(ctx, after_s, what, o);
+}
+
+static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_acct *a, cx_op op, cx_input *in,
+                     cx_outcome *o, cs_error *err);
+
+/* ---- images -------------------------------------------------------------------------------- */
+
+int flows_media_path(const char *sha, char *out, size_t n)
+{
+    if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64) return -1;
+    int w = snprintf(out, n, "%s/%.2s/%s", cs_cfg_str("media.dir"), sha, sha + 2);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static void *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *b = cs_malloc(cap);
+    while (b) {
+        if (n == cap) {
+            if (cap > (64u << 20)) {
+                cs_free(b);
+                b = NULL;
+                break;
+            }
+            unsigned char *nb = cs_realloc(b, cap * 2);
+            if (!nb) {
+                cs_free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    fclose(f);
+    *len = n;
+    return b;
+}
+
+typedef struct imgs {
+    cs_rows *ids; /* external ids in position order */
+    const char **list;
+    size_t n;
+} imgs;
+
+static void imgs_free(imgs *g)
+{
+    cs_rows_free(g->ids);
+    cs_free(g->list);
+    memset(g, 0, sizeof *g);
+}
+
+/* Upload the product's images not yet known on this listing; keep each id as soon as it is
+ * known, so a retry never uploads one twice. Returns 0 (g filled), 1 with *o holding the
+ * marketplace's non-OK outcome, 2 when the owner must authorise again (noted), -1 with err. */
+static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct, imgs *g, cx_outcome *o,
+                         cs_error *err)
+{
+    memset(g, 0, sizeof *g);
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r,
+                    "SELECT i.sha256, i.mime, li.external_id FROM product_images i"
+                    " LEFT JOIN listing_images li ON li.listing_id = ? AND li.sha256 = i.sha256"
+                    " WHERE i.product_id = ? ORDER BY i.position, i.id",
+                    "ii", l->id, l->product_id, err))
+        return -1;
+    const char *pub = cs_cfg_str("http.public_url");
+    size_t pl = strlen(pub);
+    while (pl && pub[pl - 1] == '/')
+        pl--;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        if (!cs_rows_isnull(r, i, 2)) continue;
+        const char *sha = cs_rows_str(r, i, 0);
+        char path[1024], url[600], fname[80];
+        if (flows_media_path(sha, path, sizeof path)) continue;
+        size_t len = 0;
+        void *data = read_all(path, &len);
+        if (!data) {
+            cs_rows_free(r);
+            return cs_error_set(err, CS_E_INTERNAL, "image %.12s… missing from media.dir", sha);
+        }
+        const char *mime = cs_rows_str(r, i, 1);
+        snprintf(url, sizeof url, "%.*s/media/%s", (int)pl, pub, sha);
+        snprintf(fname, sizeof fname, "%.16s.%s", sha,
+                 !strcmp(mime, "image/png") ? "png" : !strcmp(mime, "image/webp") ? "webp" : "jpg");
+        cx_image im = {data, len, fname, mime, url};
+        cx_input in;
+        memset(&in, 0, sizeof in);
+        in.image = &im;
+        int rc = acct_call(db, m, l->id, acct, CX_OP_IMAGE_UPLOAD, &in, o, err);
+        cs_free(data);
+        if (rc) {
+            cs_rows_free(r);
+            return rc == 1 ? 2 : -1;
+        }
+        if (o->result != CX_OK || !o->image_id[0]) {
+            cs_rows_free(r);
+            if (o->result == CX_OK) { /* an answer without an id is no answer */
+                o->result = CX_RETRY;
+                o->retry_after = 5;
+                snprintf(o->error_code, sizeof o->error_code, "no_image_id");
+            }
+            return 1;
+        }
+        if (cs_db_exec(db, "INSERT IGNORE INTO listing_images (listing_id, sha256, external_id) VALUES (?, ?, ?)",
+                       "iss", l->id, sha, o->image_id, err) < 0) {
+            cs_rows_free(r);
+            return -1;
+        }
+    }
+    cs_rows_free(r);
+    if (cs_db_query(db, &g->ids,
+                    "SELECT li.external_id FROM product_images i JOIN listing_images li"
+                    " ON li.listing_id = ? AND li.sha256 = i.sha256 WHERE i.product_id = ? ORDER BY i.position, i.id",
+                    "ii", l->id, l->product_id, err))
+        return -1;
+    g->n = cs_rows_count(g->ids);
+    g->list = cs_calloc(g->n ? g->n : 1, sizeof *g->list);
+    if (!g->list) return cs_error_set(err, CS_E_NOMEM, NULL);
+    for (size_t i = 0; i < g->n; i++)
+        g->list[i] = cs_rows_str(g->ids, i, 0);
+    l->cx.image_ids = g->list;
+    l->cx.nimages = g->n;
+    return 0;
+}
+
+/* ---- talking to the marketplace with the account's tokens ---------------------------------- */
+
+enum { CALL_OK = 0, CALL_WAIT = 1, CALL_ERR = -1 };
+
+/* Load the household's account on l's marketplace into a. Returns CALL_OK when it is active,
+ * CALL_WAIT after noting on the listing why it waits, CALL_ERR with err. */
+static int need_account(cs_db *db, const lst *l, flows_acct *a, cs_error *err)
+{
+    int64_t aid = 0;
+    int rc = cs_db_scalar_i64(db, &aid, "SELECT id FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
+                              "is", l->household_id, l->mp, err);
+    if (rc < 0) return CALL_ERR;
+    if (rc == 1 || flows_acct_load(db, aid, a, err) == 1) {
+        note(db, l->id, "account_missing", "Hộ chưa có tài khoản người bán trên sàn này; hãy kết nối cửa hàng trước.");
+        return CALL_WAIT;
+    }
+    if (!a->id) return CALL_ERR;
+    if (!strcmp(a->state, "active")) return CALL_OK;
+    if (!strcmp(a->state, "token_expired"))
+        note(db, l->id, "account_reauthorize",
+             "Đang chờ chủ hộ cấp quyền lại cho cửa hàng (quyền truy cập đã hết hạn hoặc bị thu hồi); sản phẩm sẽ "
+             "tự đăng khi kết nối lại.");
+    else
+        note(db, l->id, "account_not_active", "Cửa hàng trên sàn chưa hoạt động; sản phẩm sẽ tự đăng khi cửa hàng sẵn sàng.");
+    flows_acct_wipe(a);
+    return CALL_WAIT;
+}
+
+/* flows_call with the account; an expired token is refreshed once and the call repeated.
+ * Returns CALL_OK (o filled: any result but reauthorize), CALL_WAIT (the owner must authorise
+ * again: noted on the listing), CALL_ERR with err. */
+static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_acct *a, cx_op op, cx_input *in,
+                     cx_outcome *o, cs_error *err)
+{
+    for (int round = 0;; round++) {
+        in->account = &a->cx;
+        if (flows_call(m, op, in, o, err)) return CALL_ERR;
+        if (o->result != CX_REAUTHORIZE) return CALL_OK;
+        if (round) break;
+        int64_t id = a->id;
+        unsigned ver = a->version;
+        flows_acct_wipe(a);
+        int rc = flows_acct_refresh(db, m, id, ver, err);
+        if (rc < 0) return CALL_ERR;
+        if (rc == 1) break;
+        if (flows_acct_load(db, id, a, err)) return CALL_ERR;
+    }
+    note(db, listing_id, "account_reauthorize",
+         "Đang chờ chủ hộ cấp quyền lại cho cửa hàng (quyền truy cập đã hết hạn hoặc bị thu hồi); sản phẩm sẽ tự "
+         "đăng khi kết nối lại.");
+    return CALL_WAIT;
+}
+
+/* ---- listing.publish ----------------------------------------------------------------------- */
+
+struct attempt {
+    int64_t id;
+};
+static int attempt_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct attempt *x = arg;
+    return cs_db_exec(db, "UPDATE listings SET create_attempted_at = UTC_TIMESTAMP(3) WHERE id = ?", "i", x->id, err) < 0
+               ? -1
+               : 0;
+}
+static int clear_attempt_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct attempt *x = arg;
+    return cs_db_exec(db, "UPDATE listings SET create_attempted_at = NULL WHERE id = ? AND external_item_id IS NULL",
+                      "i", x->id, err) < 0
+               ? -1
+               : 0;
+}
+
+/* Store the created/adopted item and move on. */
+static int adopt(cs_db *db, lst *l, const cx_outcome *o, int from_create, cs_error *err)
+{
+    struct apply a = {l->id, o, from_create ? "create" : "lookup", o->item_id, l->content_hash, from_create, 1};
+    return cs_db_tx(db, apply_tx, &a, err);
+}
+
+/* SKU look-up; Shopee's loose matches are confirmed exactly. Returns CALL_OK with o->result
+ * CX_OK (found: o->item_id) / CX_NOT_FOUND / another result, CALL_WAIT, CALL_ERR. */
+static int lookup_sku(cs_db *db, const flows_mkt *m, lst *l, flows_acct *a, cx_outcome *o, cs_error *err)
+{
+    cx_input in;
+    memset(&in, 0, sizeof in);
+    cx_listing q = l->cx;
+    q.item_id = NULL;
+    in.listing = &q;
+    int rc = acct_call(db, m, l->id, a, CX_OP_GET_ITEM_BY_SKU, &in, o, err);
+    if (rc != CALL_OK || o->result != CX_OK || !o->confirm) return rc;
+    char cand[sizeof o->candidates];
+    snprintf(cand, sizeof cand, "%s", o->candidates);
+    q.item_id = cand;
+    q.confirm_sku = 1;
+    return acct_call(db, m, l->id, a, CX_OP_GET_STATUS, &in, o, err);
+}
+
+static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    flows_acct a;
+    memset(&a, 0, sizeof a);
+    int rc = need_account(ctx->db, l, &a, &err);
+    if (rc == CALL_WAIT) return job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+    if (rc == CALL_ERR) return job_retry(ctx, 0, "account: %s", cs_code_name(err.code));
+    cx_outcome o;
+    cx_outcome_init(&o);
+    imgs g;
+    memset(&g, 0, sizeof g);
+    job_outcome res = JOB_OK;
+    if (!l->mapped) {
+        cs_error_field(&err, "category", CS_F_CATEGORY_UNMAPPED, l->category);
+        reasons_from_error(&err, &o);
+        if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        goto out;
+    }
+    /* 1. an earlier create may have reached the marketplace: look our SKU up, adopt it */
+    if (l->create_attempted && !l->item_id) {
+        rc = lookup_sku(ctx->db, m, l, &a, &o, &err);
+        if (rc == CALL_WAIT) {
+            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+            goto out;
+        }
+        if (rc == CALL_ERR) {
+            res = job_retry(ctx, 0, "lookup: %s", cs_code_name(err.code));
+            goto out;
+        }
+        if (o.result == CX_REJECTED && o.item_id[0]) {
+            /* the item exists but the marketplace refused it (e.g. banned in review): adopt it as
+               it is, with its reasons; a republish then updates that item */
+            o.result = CX_OK;
+            o.state = CX_ITEM_REJECTED;
+        }
+        if (o.result == CX_OK && o.item_id[0]) {
+            if (adopt(ctx->db, l, &o, 0, &err)) res = job_retry(ctx, 0, "adopt: %s", cs_code_name(err.code));
+            else cs_info("flows.adopted", "listing %lld adopted item %s", (long long)l->id, o.item_id);
+            goto out;
+        }
+        if (o.result != CX_NOT_FOUND) {
+            res = retry_or_fail(ctx, l->id, o.retry_after, "lookup", &o);
+            goto out;
+        }
+    }
+    /* 2. images, each uploaded once */
+    rc = ensure_images(ctx->db, m, l, &a, &g, &o, &err);
+    if (rc < 0) {
+        res = job_retry(ctx, 0, "images: %s %s", cs_code_name(err.code), err.detail);
+        goto out;
+    }
+    if (rc == 2) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == 1) {
+        if (o.result == CX_REJECTED) {
+            if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        } else {
+            res = retry_or_fail(ctx, l->id, o.retry_after, "image upload", &o);
+        }
+        goto out;
+    }
+    cx_input in;
+    memset(&in, 0, sizeof in);
+    in.listing = &l->cx;
+    /* 3. republish of an item that exists: send the content again */
+    cx_op op = l->item_id ? CX_OP_UPDATE_ITEM : CX_OP_CREATE_ITEM;
+    if (op == CX_OP_CREATE_ITEM) {
+        /* committed BEFORE the call: if we die between the call and recording its answer, the
+           next run knows to look the SKU up instead of creating again */
+        struct attempt x = {l->id};
+        if (cs_db_tx(ctx->db, attempt_tx, &x, &err)) {
+            res = job_retry(ctx, 0, "mark attempt: %s", cs_code_name(err.code));
+            goto out;
+        }
+    }
+    rc = acct_call(ctx->db, m, l->id, &a, op, &in, &o, &err);
+    if (rc == CALL_WAIT) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        if (err.code == CS_E_VALIDATION) { /* the connector refused to build: fields to fix */
+            reasons_from_error(&err, &o);
+            if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        } else {
+            res = job_retry(ctx, err.retry_after, "%s: %s", cx_op_name(op), cs_code_name(err.code));
+        }
+        goto out;
+    }
+    if (o.result == CX_OK) {
+        if (op == CX_OP_UPDATE_ITEM) snprintf(o.item_id, sizeof o.item_id, "%s", l->item_id);
+        if (!o.item_id[0]) {
+            res = retry_or_fail(ctx, l->id, 5, "create (no item id)", &o);
+            goto out;
+        }
+        if (op == CX_OP_UPDATE_ITEM && o.state == CX_ITEM_UNKNOWN) o.state = CX_ITEM_PENDING;
+        if (adopt(ctx->db, l, &o, 1, &err)) res = job_retry(ctx, 0, "store item: %s", cs_code_name(err.code));
+    } else if (o.result == CX_REJECTED) {
+        if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+    } else {
+        if (!o.unknown && op == CX_OP_CREATE_ITEM) {
+            /* known not to have been created (throttled, refused before it was read) */
+            struct attempt x = {l->id};
+            cs_db_tx(ctx->db, clear_attempt_tx, &x, &err);
+        }
+        res = retry_or_fail(ctx, l->id, o.retry_after, cx_op_name(op), &o);
+    }
+out:
+    imgs_free(&g);
+    flows_acct_wipe(&a);
+    cx_outcome_wipe(&o);
+    return res;
+}
+
+static job_outcome h_publish(job_ctx *ctx)
+{
+    int64_t id = json_integer_value(json_object_get(ctx->args, "listing_id"));
+    if (id <= 0) return job_fail(ctx, "payload.listing_id missing");
+    cs_error err;
+    cs_error_clear(&err);
+    lst l;
+    int rc = lst_load(ctx->db, id, &l, &err);
+    if (rc < 0) return job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
+    if (rc == 1) return job_fail(ctx, "listing %lld does not exist", (long long)id);
+    job_outcome res = JOB_OK;
+    if (strcmp(l.state, "queued")) goto out; /* done already, or moved on by hand */
+    const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
+    if (!m) {
+        res = job_fail(ctx, "marketplace %s: %s", l.mp, cs_code_name(err.code));
+        goto out;
+    }
+    res = m->c->kind == CX_KIND_FILE ? flows_publish_file(ctx, m, l.id) : publish_api(ctx, m, &l);
+out:
+    lst_free(&l);
+    return res;
+}
+
+/* ---- listing.update ------------------------------------------------------------------------ */
+
+static int synced_tx(cs_db *db, void *arg, cs_error *err)
+{
+    lst *l = arg;
+    return cs_db_exec(db, "UPDATE listings SET synced_hash = ?, last_error_code = NULL, last_error_message = NULL"
+                          " WHERE id = ?",
+                      "bi", l->content_hash, (size_t)32, l->id, err) < 0
+               ? -1
+               : 0;
+}
+
+static job_outcome h_update(job_ctx *ctx)
+{
+    int64_t id = json_integer_value(json_object_get(ctx->args, "listing_id"));
+    if (id <= 0) return job_fail(ctx, "payload.listing_id missing");
+    cs_error err;
+    cs_error_clear(&err);
+    lst l;
+    int rc = lst_load(ctx->db, id, &l, &err);
+    if (rc < 0) return job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
+    if (rc == 1) return job_fail(ctx, "listing %lld does not exist", (long long)id);
+    job_outcome res = JOB_OK;
+    flows_acct a;
+    memset(&a, 0, sizeof a);
+    imgs g;
+    memset(&g, 0, sizeof g);
+    cx_outcome o;
+    cx_outcome_init(&o);
+    const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
+    /* only live items on API marketplaces, and only when the content really changed */
+    if (!m || m->c->kind != CX_KIND_API || strcmp(l.state, "live") || !l.item_id || !l.content_hash ||
+        (l.synced_hash && !memcmp(l.synced_hash, l.content_hash, 32)) || !l.mapped)
+        goto out;
+    rc = need_account(ctx->db, &l, &a, &err);
+    if (rc == CALL_WAIT) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        res = job_retry(ctx, 0, "account: %s", cs_code_name(err.code));
+        goto out;
+    }
+    rc = ensure_images(ctx->db, m, &l, &a, &g, &o, &err);
+    if (rc) {
+        res = rc < 0    ? job_retry(ctx, 0, "images: %s", cs_code_name(err.code))
+              : rc == 2 ? job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"))
+                        : flows_retry(ctx, o.retry_after, "image", &o);
+        goto out;
+    }
+    cx_input in;
+    memset(&in, 0, sizeof in);
+    in.listing = &l.cx;
+    rc = acct_call(ctx->db, m, l.id, &a, CX_OP_UPDATE_ITEM, &in, &o, &err);
+    if (rc == CALL_WAIT) res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+    else if (rc == CALL_ERR) res = job_retry(ctx, err.retry_after, "update: %s", cs_code_name(err.code));
+    else if (o.result == CX_OK) {
+        if (cs_db_tx(ctx->db, synced_tx, &l, &err)) res = job_retry(ctx, 0, "store: %s", cs_code_name(err.code));
+    } else if (o.result == CX_REJECTED) {
+        if (flows_listing_reject(ctx->db, l.id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+    } else
+        res = flows_retry(ctx, o.retry_after, "update", &o);
+out:
+    imgs_free(&g);
+    flows_acct_wipe(&a);
+    cx_outcome_wipe(&o);
+    lst_free(&l);
+    return res;
+}
+
+/* ---- listing.status / listing.poll --------------------------------------------------------- */
+
+static int checked_tx(cs_db *db, void *arg, cs_error *err)
+{
+    int64_t *id = arg;
+    return cs_db_exec(db, "UPDATE listings SET status_checked_at = UTC_TIMESTAMP() WHERE id = ?", "i", *id, err) < 0
+               ? -1
+               : 0;
+}
+
+static job_outcome h_status(job_ctx *ctx)
+{
+    int64_t id = json_integer_value(json_object_get(ctx->args, "listing_id"));
+    if (id <= 0) return job_fail(ctx, "payload.listing_id missing");
+    cs_error err;
+    cs_error_clear(&err);
+    lst l;
+    int rc = lst_load(ctx->db, id, &l, &err);
+    if (rc < 0) return job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
+    if (rc == 1) return job_fail(ctx, "listing %lld does not exist", (long long)id);
+    job_outcome res = JOB_OK;
+    flows_acct a;
+    memset(&a, 0, sizeof a);
+    cx_outcome o;
+    cx_outcome_init(&o);
+    const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
+    if (!m || m->c->kind != CX_KIND_API || !l.item_id ||
+        (strcmp(l.state, "submitted") && strcmp(l.state, "pending_review")))
+        goto out;
+    rc = need_account(ctx->db, &l, &a, &err);
+    if (rc == CALL_WAIT) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        res = job_retry(ctx, 0, "account: %s", cs_code_name(err.code));
+        goto out;
+    }
+    cx_input in;
+    memset(&in, 0, sizeof in);
+    in.listing = &l.cx;
+    rc = acct_call(ctx->db, m, l.id, &a, CX_OP_GET_STATUS, &in, &o, &err);
+    if (rc == CALL_WAIT) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        res = job_retry(ctx, err.retry_after, "status: %s", cs_code_name(err.code));
+        goto out;
+    }
+    cs_db_tx(ctx->db, checked_tx, &id, &err);
+    if (o.result == CX_OK) {
+        if (flows_listing_apply_state(ctx->db, id, &o, "status", &err)) {
+            res = job_retry(ctx, 0, "apply: %s", cs_code_name(err.code));
+            goto out;
+        }
+        /* still in review: look again later, without spending an attempt */
+        if (o.state == CX_ITEM_PENDING || o.state == CX_ITEM_UNKNOWN)
+            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.status_delay"));
+    } else if (o.result == CX_REJECTED) {
+        o.state = CX_ITEM_REJECTED;
+        if (flows_listing_apply_state(ctx->db, id, &o, "status", &err))
+            res = job_retry(ctx, 0, "apply: %s", cs_code_name(err.code));
+    } else {
+        res = flows_retry(ctx, o.retry_after, "status", &o);
+    }
+out:
+    flows_acct_wipe(&a);
+    cx_outcome_wipe(&o);
+    lst_free(&l);
+    return res;
+}
+
+/* Sweep: a listing.status job for every item waiting on review (the unique key leaves the ones
+ * already queued alone). */
+static job_outcome h_poll(job_ctx *ctx)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_rows *r = NULL;
+    if (cs_db_query(ctx->db, &r,
+                    "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+                    " WHERE l.state IN ('submitted','pending_review') AND l.external_item_id IS NOT NULL"
+                    " ORDER BY l.status_checked_at IS NOT NULL, l.status_checked_at LIMIT ?",
+                    "i", (int64_t)cs_cfg_int("flows.batch"), &err))
+        return job_retry(ctx, 0, "poll: %s", cs_code_name(err.code));
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        char payload[64], key[48];
+        int64_t id = cs_rows_i64(r, i, 0), jid;
+        snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
+        snprintf(key, sizeof key, "status:%lld", (long long)id);
+        job_opts o = {.unique_key = key};
+        if (job_enqueue(ctx->db, "listing.status", payload, &o, &jid, &err) < 0) {
+            cs_rows_free(r);
+            return job_retry(ctx, 0, "enqueue: %s", cs_code_name(err.code));
+        }
+    }
+    cs_rows_free(r);
+    return JOB_OK;
+}
+
+/* ---- push notifications -------------------------------------------------------------------- */
+
+int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len, const char *authorization,
+                      cs_error *err)
+{
+    const flows_mkt *m = flows_mkt_get(db, mp, err);
+    if (!m) return -1;
+    if (!m->c->verify_push) return cs_error_set(err, CS_E_NOT_FOUND, "%s sends no push", m->c->code);
+    cx_input in;
+    memset(&in, 0, sizeof in);
+    in.mp = &m->cfg.m;
+    in.push_body = body;
+    in.push_len = len;
+    in.push_authorization = authorization;
+    in.now_ms = flows_now_ms();
+    cx_outcome o;
+    m->c->verify_push(&in, &o);
+    if (o.result != CX_OK)
+        return cs_error_set(err, CS_E_UNAUTHENTICATED, "%s", o.nreasons ? o.reasons[0].code : "push_signature_invalid");
+    unsigned char dg[32];
+    cs_sha256(body, len, dg);
+    int64_t fresh = cs_db_exec(db, "INSERT IGNORE INTO webhook_events (marketplace_code, digest) VALUES (?, ?)", "sb",
+                               m->c->code, dg, (size_t)32, err);
+    if (fresh < 0) return -1;
+    if (fresh == 0 || !o.item_id[0] || o.state == CX_ITEM_UNKNOWN) return 0; /* seen, or not about an item */
+    int64_t lid = 0;
+    int rc = cs_db_scalar_i64(db, &lid, "SELECT id FROM listings WHERE marketplace_code = ? AND external_item_id = ?",
+                              "ss", m->c->code, o.item_id, err);
+    if (rc < 0) return -1;
+    if (rc == 1) return 0; /* not one of ours (or created by hand) */
+    if (flows_listing_apply_state(db, lid, &o, "push", err)) {
+        /* let the marketplace deliver it again */
+        cs_db_exec(db, "DELETE FROM webhook_events WHERE marketplace_code = ? AND digest = ?", "sb", m->c->code, dg,
+                   (size_t)32, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the API side: publish, republish, content changes ------------------------------------- */
+
+struct pub {
+    int64_t product;
+    const char *const *mps;
+    size_t n;
+    const cs_actor *a;
+    json_t *out;
+};
+
+static int publish_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct pub *p = arg;
+    json_array_clear(p->out);
+    for (size_t i = 0; i < p->n; i++) {
+        if (cs_db_exec(db,
+                       "INSERT INTO listings (product_id, marketplace_code, account_id)"
+                       " SELECT ?, ?, a.id FROM products pr LEFT JOIN seller_accounts a ON a.household_id ="
+                       " pr.household_id AND a.marketplace_code = ? WHERE pr.id = ?"
+                       " ON DUPLICATE KEY UPDATE account_id = COALESCE(listings.account_id, VALUES(account_id))",
+                       "issi", p->product, p->mps[i], p->mps[i], p->product, err) < 0)
+            return -1;
+        cs_rows *r = NULL;
+        if (cs_db_query(db, &r, "SELECT id, state FROM listings WHERE product_id = ? AND marketplace_code = ? FOR UPDATE",
+                        "is", p->product, p->mps[i], err))
+            return -1;
+        int64_t id = cs_rows_i64(r, 0, 0);
+        char st[24];
+        snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 1));
+        cs_rows_free(r);
+        int64_t jid = 0;
+        if (!strcmp(st, "draft")) {
+            if (cs_listing_transition(db, id, "queued", "publish", "Tình nguyện viên yêu cầu đăng sản phẩm", p->a, err))
+                return -1;
+            snprintf(st, sizeof st, "queued");
+        }
+        if (!strcmp(st, "queued")) {
+            char payload[64], key[48];
+            snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
+            snprintf(key, sizeof key, "publish:%lld", (long long)id);
+            job_opts o = {.unique_key = key};
+            if (job_enqueue(db, "listing.publish", payload, &o, &jid, err) < 0) return -1;
+        }
+        json_t *e = json_pack("{s:I,s:s,s:s}", "listing_id", (json_int_t)id, "marketplace", p->mps[i], "state", st);
+        if (!e) return cs_error_set(err, CS_E_NOMEM, NULL);
+        json_object_set_new(e, "job_id", jid ? json_integer(jid) : json_null());
+        json_array_append_new(p->out, e);
+    }
+    char eid[24];
+    snprintf(eid, sizeof eid, "%lld", (long long)p->product);
+    return cs_audit(db, p->a, "listing.publish", "product", eid, json_deep_copy(p->out), err);
+}
+
+int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, size_t n, const cs_actor *a,
+                      json_t **out, cs_error *err)
+{
+    *out = NULL;
+    if (!n) return cs_error_field(err, "marketplaces", CS_F_REQUIRED, NULL);
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT household_id, category, status FROM products WHERE id = ?", "i", product_id, err))
+        return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "product %lld", (long long)product_id);
+    }
+    int64_t hh = cs_rows_i64(r, 0, 0);
+    char cat[48];
+    snprintf(cat, sizeof cat, "%s", cs_rows_str(r, 0, 1));
+    int active = !strcmp(cs_rows_str(r, 0, 2), "active");
+    cs_rows_free(r);
+    if (!active) return cs_error_set(err, CS_E_GONE, "product");
+    const char *canon[16];
+    if (n > 16) return cs_error_field(err, "marketplaces", CS_F_TOO_LONG, "max 16");
+    /* every marketplace checked before anything is written or sent */
+    for (size_t i = 0; i < n; i++) {
+        char fname[32];
+        snprintf(fname, sizeof fname, "marketplaces[%zu]", i);
+        const flows_mkt *m = flows_mkt_get(db, mps[i], err);
+        if (!m) {
+            err->code = CS_OK;
+            cs_error_field(err, fname, CS_F_MARKETPLACE, mps[i]);
+            canon[i] = NULL;
+            continue;
+        }
+        canon[i] = m->c->code;
+        for (size_t k = 0; k < i; k++)
+            if (canon[k] && !strcmp(canon[k], canon[i])) cs_error_field(err, fname, CS_F_ENUM, "listed twice");
+        char st[24] = "";
+        if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
+                        "is", hh, canon[i], err))
+            return -1;
+        if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+        cs_rows_free(r);
+        if (strcmp(st, "active")) {
+            char d[160];
+            snprintf(d, sizeof d, "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
+                     m->c->display_name, st[0] ? st : "not_started");
+            cs_error_field(err, fname, CS_E_STATE_TRANSITION, d);
+            continue;
+        }
+        int64_t mapped = 0;
+        if (cs_db_scalar_i64(db, &mapped, "SELECT COUNT(*) FROM category_map WHERE category = ? AND marketplace_code = ?",
+                             "ss", cat, canon[i], err) < 0)
+            return -1;
+        if (!mapped) {
+            char d[160];
+            snprintf(d, sizeof d, "%s → %s", cat, m->c->code);
+            cs_error_field(err, "category", CS_F_CATEGORY_UNMAPPED, d);
+        }
+    }
+    if (cs_error_failed(err)) return -1;
+    struct pub p = {product_id, canon, n, a, json_array()};
+    if (!p.out) return cs_error_set(err, CS_E_NOMEM, NULL);
+    if (cs_db_tx(db, publish_tx, &p, err)) {
+        json_decref(p.out);
+        return -1;
+    }
+    *out = p.out;
+    return 0;
+}
+
+struct repub {
+    int64_t id;
+    const cs_actor *a;
+    int64_t job;
+};
+
+static int republish_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct repub *x = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)x->id);
+    }
+    char st[24];
+    snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    cs_rows_free(r);
+    if (strcmp(st, "rejected") && strcmp(st, "failed") && strcmp(st, "delisted"))
+        return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s -> queued", st);
+    if (cs_listing_transition(db, x->id, "queued", "republish", "Đăng lại sau khi sửa", x->a, err) ||
+        cs_db_exec(db,
+                   "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, error_fields = NULL,"
+                   " linkcheck_failures = 0 WHERE id = ?",
+                   "i", x->id, err) < 0)
+        return -1;
+    char payload[64], key[48];
+    snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)x->id);
+    snprintf(key, sizeof key, "publish:%lld", (long long)x->id);
+    job_opts o = {.unique_key = key};
+    if (job_enqueue(db, "listing.publish", payload, &o, &x->job, err) < 0) return -1;
+    char eid[24];
+    snprintf(eid, sizeof eid, "%lld", (long long)x->id);
+    return cs_audit(db, x->a, "listing.republish", "listing", eid, NULL, err);
+}
+
+int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_t *job_id, cs_error *err)
+{
+    struct repub x = {listing_id, a, 0};
+    if (cs_db_tx(db, republish_tx, &x, err)) return -1;
+    if (job_id) *job_id = x.job;
+    return 0;
+}
+
+int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r,
+                    "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+                    " WHERE l.product_id = ? AND l.state = 'live' AND l.external_item_id IS NOT NULL",
+                    "i", product_id, err))
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        char payload[64], key[48];
+        int64_t id = cs_rows_i64(r, i, 0), jid;
+        snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
+        snprintf(key, sizeof key, "update:%lld", (long long)id);
+        job_opts o = {.unique_key = key};
+        int rc = job_enqueue(db, "listing.update", payload, &o, &jid, err);
+        if (rc < 0) {
+            cs_rows_free(r);
+            return -1;
+        }
+        n += rc == 0;
+    }
+    cs_rows_free(r);
+    return n;
+}
+
+int flows_register_listing_kinds(cs_error *err)
+{
+    if (job_register("listing.publish", h_publish, &(job_kind_opts){.lease_s = 300}, err) ||
+        job_register("listing.update", h_update, &(job_kind_opts){.lease_s = 300}, err) ||
+        job_register("listing.status", h_status, NULL, err) ||
+        job_register("listing.poll", h_poll, NULL, err) ||
+        job_schedule_every("listing.poll", (unsigned)cs_cfg_int("flows.poll_period"), "{}", err))
+        return -1;
+    return 0;
+}
