@@ -527,7 +527,8 @@ int cmd_worker(int argc, char **argv)
             return cli_usage_error("worker", "unknown option '%s'", a);
         }
     }
-    int rc = cli_setup(config, 0);
+    /* the data key too: imports seal citizen IDs and phones, onboarding seals shop tokens */
+    int rc = cli_setup(config, 1);
     if (rc) return rc;
 
     cs_error err;
