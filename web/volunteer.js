@@ -387,47 +387,64 @@ function setupProduct() {
 
 // --- spreadsheet import --------------------------------------------------------------------------------
 
+const IMPORT_STATES = { queued: 'Đang chờ xử lý', running: 'Đang xử lý', done: 'Đã xong', failed: 'Không đọc được tệp' };
+
 function importView(imp) {
-  const total = imp.rows_total ?? imp.total_rows ?? null;
-  const done = imp.rows_done ?? imp.processed_rows ?? null;
-  const counts = imp.counts || { created: imp.n_created ?? imp.created, updated: imp.n_updated ?? imp.updated, unchanged: imp.n_unchanged ?? imp.unchanged, rejected: imp.n_rejected ?? imp.rejected };
-  const parts = ['created', 'updated', 'unchanged', 'rejected'].filter((k) => counts[k] !== undefined && counts[k] !== null)
-    .map((k) => `${{ created: 'mới', updated: 'cập nhật', unchanged: 'không đổi', rejected: 'bị từ chối' }[k]}: ${fmtNum(counts[k])}`);
-  const progress = total ? el('progress', { max: total, value: done || 0 }, `${done || 0}/${total}`) : null;
-  const rejected = counts.rejected || 0;
+  const total = imp.total_rows || 0;
+  const done = imp.rows_done || 0;
+  const finished = imp.state === 'done' || imp.state === 'failed';
+  const parts = [['created', 'mới'], ['updated', 'cập nhật'], ['unchanged', 'không đổi'], ['rejected', 'bị từ chối'], ['repaired', 'đã tự sửa lỗi bảng tính']]
+    .filter(([k]) => typeof imp[k] === 'number').map(([k, label]) => el('span', { 'data-count': k }, `${label}: ${fmtNum(imp[k])}`));
+  const icon = imp.state === 'done' ? (imp.rejected ? '⚠ ' : '✓ ') : imp.state === 'failed' ? '✗ ' : '… ';
   return el('div', { 'data-import': imp.id, 'data-state': imp.state || '' },
-    el('p', {}, `Lần tải #${imp.id}: `, el('strong', {}, imp.state || ''), total ? ` — ${fmtNum(done || 0)}/${fmtNum(total)} dòng` : ''),
-    progress,
-    parts.length ? el('p', { class: 'small' }, parts.join(' · ')) : null,
-    imp.error_message ? el('p', {}, el('span', { class: 'note note-error' }, '⚠ ', imp.error_message)) : null,
-    rejected > 0 ? el('p', {}, 'Tải các dòng bị từ chối kèm lý do, sửa rồi tải lên lại: ',
-      el('a', { href: `/v1/imports/${imp.id}/errors.xlsx`, download: true }, 'tệp Excel'), ' · ',
-      el('a', { href: `/v1/imports/${imp.id}/errors.csv`, download: true }, 'tệp CSV')) : null);
+    el('p', {}, `Lần tải #${imp.id}${imp.filename ? ' (' + imp.filename + ')' : ''}${imp.dry_run ? ' — chỉ kiểm tra' : ''}: `, el('strong', {}, icon, IMPORT_STATES[imp.state] || imp.state || ''),
+      total ? ` — ${fmtNum(done)}/${fmtNum(total)} dòng` : ''),
+    total && !finished ? el('progress', { max: total, value: done }, `${done}/${total}`) : null,
+    parts.length ? el('p', { class: 'small' }, parts.flatMap((p, i) => (i ? [' · ', p] : [p]))) : null,
+    imp.error ? el('p', {}, el('span', { class: 'note note-error' }, '⚠ ', imp.error)) : null,
+    (imp.warnings || []).length ? el('ul', { class: 'small' }, imp.warnings.map((w) => el('li', {}, 'ℹ ', w.message))) : null,
+    (imp.rejects || []).length ? el('details', {}, el('summary', {}, 'Các dòng bị từ chối đầu tiên'),
+      el('ul', { class: 'small' }, imp.rejects.map((r) => el('li', {}, `Dòng ${r.row}: `, r.message || (r.errors || []).map((e) => `${e.field}: ${e.message}`).join('; '))))) : null,
+    imp.rejected > 0 ? el('p', {}, 'Tải các dòng bị từ chối kèm lý do, sửa rồi tải lại riêng tệp đó: ',
+      el('a', { href: `/v1/imports/${imp.id}/errors.xlsx`, download: true, 'data-role': 'errors-xlsx' }, 'tệp Excel'), ' · ',
+      el('a', { href: `/v1/imports/${imp.id}/errors.csv`, download: true, 'data-role': 'errors-csv' }, 'tệp CSV')) : null);
 }
 
 function setupImport() {
   const form = $('import');
+  watchIdem(form);
+  const kind = form.elements.kind;
+  kind.addEventListener('change', () => {
+    $('tpl-xlsx').setAttribute('href', `/v1/imports/template.xlsx?kind=${kind.value}`);
+    $('tpl-csv').setAttribute('href', `/v1/imports/template.csv?kind=${kind.value}`);
+  });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearProblem(form);
     const file = form.elements.file.files[0];
     if (!file) return showProblem(form, { title: 'Chưa chọn tệp', errors: [{ field: 'file', message: 'Hãy chọn tệp .xlsx hoặc .csv' }] });
     const fd = new FormData();
-    fd.append('kind', form.elements.kind.value);
+    fd.append('kind', kind.value);
+    if (form.elements.dry_run.checked) fd.append('dry_run', 'true');
     fd.append('file', file, file.name);
-    const r = await api('POST', '/v1/imports', { form: fd });
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    const r = await api('POST', '/v1/imports', { form: fd, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    btn.disabled = false;
     if (!r.ok) return showProblem(form, r.problem);
+    delete form.dataset.idem;
     const status = $('import-status');
     let imp = r.data;
     fill(status, importView(imp));
-    // follow it until the job is finished (a few seconds for a village, longer for a district)
-    while (imp && !['done', 'failed', 'cancelled', 'dead'].includes(imp.state)) {
-      await new Promise((res) => setTimeout(res, 1500));
+    // follow it until the job has finished (seconds for a village, longer for a district)
+    while (imp && !['done', 'failed'].includes(imp.state)) {
+      await new Promise((res) => setTimeout(res, 1000));
       const g = await api('GET', `/v1/imports/${imp.id}`);
       if (!g.ok) { say(status, g.problem.title, 'error'); return; }
       imp = g.data;
       fill(status, importView(imp));
     }
+    if (imp.kind === 'households' && !imp.dry_run) loadHouseholds();
   });
 }
 

@@ -145,6 +145,35 @@ describe('a household from registration to the dashboard', () => {
     volunteer.check();
   });
 
+  it('uploads a spreadsheet, follows its progress and gets the rejected rows back', async (t) => {
+    if (!(await routeExists('POST', '/v1/imports'))) {
+      t.skip('the import endpoints are not in this build yet');
+      return;
+    }
+    const page = state.vpage;
+    const good = owner(22), bad = owner(23);
+    const csv = 'owner_name,cccd,phone,birth_date,commune_code,consent\n' +
+      `Trần Văn Nam,${good.cccd},${good.phone},${good.birth},${COMMUNE},có\n` +
+      `Phạm Thị Lan,${bad.cccd},0123,${bad.birth},${COMMUNE},có\n`;
+    await page.selectOption('#imp-kind', 'households');
+    await page.setInputFiles('#imp-file', { name: 'ho-kinh-doanh.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+    await page.click('#import button[type=submit]');
+    const done = await page.waitForSelector('#import-status [data-state=done]', { timeout: 60000 });
+    assert.match(await done.textContent(), /Đã xong/);
+    assert.match(await page.textContent('#import-status [data-count=created]'), /mới: 1/);
+    assert.match(await page.textContent('#import-status [data-count=rejected]'), /bị từ chối: 1/);
+    const href = await page.getAttribute('#import-status [data-role=errors-csv]', 'href');
+    const errs = await volunteer.context.request.get(BASE + href);
+    assert.equal(errs.status(), 200);
+    const text = await errs.text();
+    assert.match(text, /Phạm Thị Lan/);
+    assert.ok(!text.includes('Trần Văn Nam'), 'only the rejected row comes back');
+    // the new household is in the list
+    await page.waitForFunction(() => document.getElementById('households').textContent.includes('Trần Văn Nam'));
+    await screenshots(page, 'volunteer-import');
+    volunteer.check();
+  });
+
   it('the owner opens the status page from the QR address and sees shops and listings', async () => {
     const page = await hh.page();
     await page.goto(`${BASE}/owner.html#code=${state.code}`);
