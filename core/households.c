@@ -1101,8 +1101,9 @@ int cs_household_erase(cs_db *db, const cs_actor *a, const char *code, json_t **
  *   3. codes for all new rows reserved in one statement (household_codes.last += k);
  *   4. new rows sealed (threads) and written with one array-bound INSERT;
  *   5. changed rows updated one by one through write_all (rare; it also re-files target counts).
- * Audit: one "household.create_bulk" row per batch listing the codes created (codes are not
- * personal), and one "household.update" row per updated household as cs_household_upsert
+ * Audit: one "household.create_bulk" row per batch naming the first and last code created and
+ * how many (they are consecutive; codes are not personal), and one "household.update" row per
+ * updated household as cs_household_upsert
  * writes; unchanged rows write nothing, as before. The same citizen ID twice in one batch is
  * handled as two upserts in order (the batch is split before the repeat). */
 #define BULK_MAX_THREADS 4
@@ -1370,11 +1371,13 @@ static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *
     if (bulk_find_existing(db, br, n, err) ||
         bulk_insert_new(db, a, rows, br, skip, n, presealed, import_id, res, codes, err))
         goto out;
-    if (json_array_size(codes) &&
-        cs_audit(db, a, "household.create_bulk", "household", NULL,
-                 json_pack("{s:O,s:I,s:I}", "codes", codes, "count", (json_int_t)json_array_size(codes),
-                           "import_id", (json_int_t)import_id),
-                 err))
+    /* the codes of one batch are consecutive (reserved in one statement): first, last, count */
+    size_t nc = json_array_size(codes);
+    if (nc && cs_audit(db, a, "household.create_bulk", "household", NULL,
+                       json_pack("{s:O,s:O,s:I,s:I}", "first", json_array_get(codes, 0), "last",
+                                 json_array_get(codes, nc - 1), "count", (json_int_t)nc, "import_id",
+                                 (json_int_t)import_id),
+                       err))
         goto out;
     for (size_t i = 0; i < n; i++) {
         if (!rows[i] || skip[i] || !br[i].found_id) continue;

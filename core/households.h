@@ -72,7 +72,7 @@ int cs_household_upsert(cs_db *db, const cs_actor *a, const cs_household_norm *n
  * NULL (skipped; res[i] zeroed). res has n entries (filled for every written row). row_err
  * (may be NULL; n entries) gets CS_F_COMMUNE for a row whose commune does not exist (that row
  * is skipped, the others are written) and CS_OK otherwise. Audit: one "household.create_bulk"
- * row per batch with the codes created, one "household.update" per updated household.
+ * row per batch with the first and last code created and the count (consecutive codes), one "household.update" per updated household.
  * Returns 0, or -1 with err (database, crypto): nothing of the batch should then be committed. */
 int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, size_t n,
                              int64_t import_id, cs_household_result *res, cs_code *row_err,

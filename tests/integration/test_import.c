@@ -220,6 +220,12 @@ static void test_mixed_10k(void **state)
     assert_int_equal(c.updated, 0);
     assert_int_equal(c.repaired, 100); /* 4 kinds × 25, imported */
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), n - 200);
+    /* audit: one row per chunk with the range of codes it created */
+    assert_int_equal(tsup_i64(db,
+                              "SELECT SUM(JSON_VALUE(detail, '$.count')) FROM audit_log WHERE action = 'household.create_bulk'"
+                              " AND JSON_VALUE(detail, '$.import_id') = ?",
+                              "i", id),
+                     n - 200);
     /* every refused kind is named in the rejects */
     static const char *const codes[N_BAD] = {"required",      "phone_invalid", "phone_landline",
                                              "cccd_scientific", "cccd_province", "cccd_birth_mismatch",
