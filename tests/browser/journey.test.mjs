@@ -297,8 +297,21 @@ describe('a household from registration to the dashboard', () => {
     const after = await (await staff.context.request.get(`${BASE}/v1/targets`)).json();
     assert.equal(after.metrics.find((m) => m.metric === 'flagship_products_live').achieved, live0 + 1);
     await screenshots(owner, 'owner-live');
+    // the volunteer sees it on sale too
+    await page.click('#products-refresh');
+    await page.waitForFunction((sel) => /Đang bán/.test(document.querySelector(sel)?.textContent || ''), `${li} .listings`);
+    // and the dashboard's bar, month chart and tables move
+    const dash = await staff.page();
+    await dash.goto(`${BASE}/dashboard.html`);
+    await dash.waitForSelector('body[data-ready="1"]');
+    const nf = new Intl.NumberFormat('vi-VN');
+    assert.equal((await dash.textContent('#kpis [data-metric=flagship_products_live] [data-role=achieved]')).trim(), nf.format(live0 + 1));
+    assert.ok(await dash.$('#kpis [data-metric=flagship_products_live] rect[data-role=fill][width]:not([width="0"])'), 'the bar is filled');
+    assert.match(await dash.textContent('#mp-table'), /Shopee\s*\d+\s*1/);
+    await screenshots(dash, 'dashboard-after-publish');
     volunteer.check();
     hh.check();
+    staff.check();
   });
 
   it('signing out ends the session', async () => {
