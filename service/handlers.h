@@ -23,4 +23,17 @@ int svc_jobs_metrics_init(cs_error *err);
 #include "service/h_web.h"
 /* h_imports.c: batch import uploads, progress, error files, templates */
 #include "service/h_imports.h"
+/* h_flows.c: marketplace onboarding, OAuth callback, webhooks, packs, sheets, publish */
+int svc_accounts_start(svc_req *r);
+int svc_accounts_pack_html(svc_req *r);
+int svc_accounts_pack_xlsx(svc_req *r);
+int svc_accounts_confirm(svc_req *r);
+int svc_oauth_callback(svc_req *r);
+int svc_webhook_shopee(svc_req *r);
+int svc_webhook_lazada(svc_req *r);
+int svc_listings_publish(svc_req *r);
+int svc_listings_sheet_xlsx(svc_req *r);
+int svc_listings_sheet_csv(svc_req *r);
+int svc_listings_confirm(svc_req *r);
+int svc_listings_republish(svc_req *r);
 #endif

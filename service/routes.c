@@ -34,6 +34,20 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/seller-accounts", svc_accounts_list, SVC_ROLES_ALL, 0},
     {"GET", "/v1/listings", svc_listings_list, SVC_ROLES_ALL, 0},
     {"GET", "/v1/listings/{id}", svc_listings_get, SVC_ROLES_ALL, 0},
+    /* marketplace flows (service/h_flows.c): onboarding, the OAuth callback and push webhooks
+       (public: the marketplace signs them), packs, upload sheets, confirmations, publishing */
+    {"POST", "/v1/households/{code}/accounts", svc_accounts_start, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"GET", "/v1/households/{code}/accounts/{marketplace}/pack.html", svc_accounts_pack_html, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"GET", "/v1/households/{code}/accounts/{marketplace}/pack.xlsx", svc_accounts_pack_xlsx, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"POST", "/v1/households/{code}/accounts/{marketplace}/confirm", svc_accounts_confirm, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"GET", "/v1/oauth/{marketplace}/callback", svc_oauth_callback, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"POST", "/v1/webhooks/shopee", svc_webhook_shopee, SVC_PUBLIC, SVC_R_NOAUTH | SVC_R_RAW | SVC_R_NO_IDEM},
+    {"POST", "/v1/webhooks/lazada", svc_webhook_lazada, SVC_PUBLIC, SVC_R_NOAUTH | SVC_R_RAW | SVC_R_NO_IDEM},
+    {"POST", "/v1/products/{id}/listings", svc_listings_publish, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"GET", "/v1/products/{id}/listings/{marketplace}/sheet.xlsx", svc_listings_sheet_xlsx, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"GET", "/v1/products/{id}/listings/{marketplace}/sheet.csv", svc_listings_sheet_csv, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    {"POST", "/v1/listings/{id}/confirm", svc_listings_confirm, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"POST", "/v1/listings/{id}/republish", svc_listings_republish, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
     /* audit trail (service/h_audit.c) */
     {"GET", "/v1/audit", svc_audit_list, SVC_ROLE_ADMIN, 0},
     /* the job queue (service/h_jobs.c) */

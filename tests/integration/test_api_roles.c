@@ -172,7 +172,37 @@ static const struct {
     {"GET", "/v1/listings", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/listings/{id}", {401, 401, 401, 200, 200, 200, 403, 401, 401}},
     {"GET", "/v1/audit", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    /* marketplace flows (service/h_flows.c): postmart.vn needs no marketplace peer */
+    {"POST", "/v1/households/{code}/accounts", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
+    {"GET", "/v1/households/{code}/accounts/{marketplace}/pack.html", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"GET", "/v1/households/{code}/accounts/{marketplace}/pack.xlsx", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"POST", "/v1/households/{code}/accounts/{marketplace}/confirm", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"POST", "/v1/products/{id}/listings", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
+    {"GET", "/v1/products/{id}/listings/{marketplace}/sheet.xlsx", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"GET", "/v1/products/{id}/listings/{marketplace}/sheet.csv", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"POST", "/v1/listings/{id}/confirm", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
+    {"POST", "/v1/listings/{id}/republish", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
 };
+
+/* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
+ * optionally a product with a listing there in `lstate` (*listing). */
+static int64_t flows_fixture(struct hh *x, const char *state, const char *lmp, const char *lstate, int64_t *product,
+                             int64_t *listing)
+{
+    make_household(COMMUNE_A, x);
+    cs_db *db = tapi_db();
+    tsup_exec(db,
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, 'postmart', ?"
+              " FROM households WHERE code = ?",
+              "ss", state, x->code);
+    int64_t acc = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
+    if (product) *product = make_product(x->code);
+    if (listing)
+        *listing = (tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code, state) VALUES (?, ?, ?)", "iss",
+                              *product, lmp, lstate),
+                    tsup_i64(db, "SELECT LAST_INSERT_ID()", ""));
+    return acc;
+}
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
 /* Make the request of route `i` as actor `a`, preparing fresh records where the route changes
@@ -273,6 +303,52 @@ static tapi_resp run(size_t i, int a, int *full)
         r = tapi_req(m, "/v1/listings?marketplace=shopee", tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/listings/{id}")) {
         snprintf(path, sizeof path, "/v1/listings/%lld", (long long)LISTING);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households/{code}/accounts")) {
+        struct hh x;
+        make_household(COMMUNE_A, &x);
+        snprintf(path, sizeof path, "/v1/households/%s/accounts", x.code);
+        const char *b = "{\"marketplace\":\"postmart\"}";
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/households/{code}/accounts/{marketplace}/pack.html") ||
+               !strcmp(pat, "/v1/households/{code}/accounts/{marketplace}/pack.xlsx")) {
+        tsup_exec(tapi_db(),
+                  "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code, state) SELECT id, 'postmart',"
+                  " 'awaiting_owner' FROM households WHERE code = ?",
+                  "s", H.code);
+        snprintf(path, sizeof path, "/v1/households/%s/accounts/postmart/pack.%s", H.code, strstr(pat, "xlsx") ? "xlsx" : "html");
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+        /* the printable pack holds the personal fields the seller centre asks for */
+        *full = !strstr(pat, "xlsx") && (a == ADMIN || a == VOL_IN);
+    } else if (!strcmp(pat, "/v1/households/{code}/accounts/{marketplace}/confirm")) {
+        struct hh x;
+        flows_fixture(&x, "awaiting_owner", NULL, NULL, NULL, NULL);
+        snprintf(path, sizeof path, "/v1/households/%s/accounts/postmart/confirm", x.code);
+        const char *b = "{\"shop_url\":\"https://postmart.vn/shop/ho-hoa-nem\"}";
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/products/{id}/listings")) {
+        struct hh x;
+        int64_t p;
+        flows_fixture(&x, "active", NULL, NULL, &p, NULL);
+        snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)p);
+        const char *b = "{\"marketplaces\":[\"postmart\"]}";
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/products/{id}/listings/{marketplace}/sheet.xlsx") ||
+               !strcmp(pat, "/v1/products/{id}/listings/{marketplace}/sheet.csv")) {
+        snprintf(path, sizeof path, "/v1/products/%lld/listings/postmart/sheet.%s", (long long)P, strstr(pat, "xlsx") ? "xlsx" : "csv");
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/listings/{id}/confirm")) {
+        struct hh x;
+        int64_t p, l;
+        flows_fixture(&x, "active", "postmart", "submitted", &p, &l);
+        snprintf(path, sizeof path, "/v1/listings/%lld/confirm", (long long)l);
+        const char *b = "{\"listing_url\":\"https://postmart.vn/san-pham/nem-chua-1\"}";
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/listings/{id}/republish")) {
+        struct hh x;
+        int64_t p, l;
+        flows_fixture(&x, "active", "postmart", "rejected", &p, &l);
+        snprintf(path, sizeof path, "/v1/listings/%lld/republish", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/audit")) {
         r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
