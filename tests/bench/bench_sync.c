@@ -1,0 +1,373 @@
+/* tests/bench/bench_sync: publishing throughput against the Lazada simulator (make bench-sync,
+ * through scripts/bench-sync which provides a migrated private database). A benchmark, not a
+ * test: it prints figures and exits 1 only when something fails (a duplicate item, listings
+ * left unfinished) or the budget (≥ 0.95 R) is missed.
+ *
+ * The simulator runs in this process, capped at R requests/s (its own ApiCallLimit error above
+ * that), with 100 ms latency and 3 % transient faults (5xx, 429, dropped connections). The
+ * households, products and active Lazada accounts (real tokens from the simulator's OAuth) are
+ * made here; then a `choso worker` child publishes every listing (image → create → status) and
+ * we time it until every listing is live or rejected, sampling its VmHWM from /proc. */
+#include "connectors/sandbox/sandbox.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "jobs/flows.h"
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what, const cs_error *e)
+{
+    fprintf(stderr, "bench-sync: %s: %s %s\n", what, e ? cs_code_name(e->code) : "", e ? e->detail : "");
+    exit(1);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long arg_long(const char *v, long min, long max, const char *name)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < min || x > max) {
+        fprintf(stderr, "bench-sync: %s: a number from %ld to %ld\n", name, min, max);
+        exit(64);
+    }
+    return x;
+}
+
+static size_t wr(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return s * n;
+}
+
+static size_t collect(char *p, size_t s, size_t n, void *u)
+{
+    return cs_buf_append(u, p, s * n) ? 0 : s * n;
+}
+
+static void post(const char *url, const char *json)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, wr);
+    long st = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (st != 200) {
+        fprintf(stderr, "bench-sync: POST %s → %ld\n", url, st);
+        exit(1);
+    }
+}
+
+/* Lazada API requests the simulator answered, throttled ones counted apart. */
+static void lazada_counts(cx_sandbox *sb, long long *requests, long long *throttled, long long *dups)
+{
+    json_t *s = cx_sandbox_stats(sb);
+    json_t *lz = json_object_get(s, "lazada");
+    *requests = 0;
+    const char *path;
+    json_t *by;
+    json_object_foreach(json_object_get(lz, "requests"), path, by)
+    {
+        if (!strncmp(path, "/__", 3)) continue;
+        const char *st;
+        json_t *n;
+        json_object_foreach(by, st, n) *requests += json_integer_value(n);
+    }
+    *throttled = json_integer_value(json_object_get(lz, "throttled"));
+    *dups = json_integer_value(json_object_get(s, "duplicate_skus"));
+    json_decref(s);
+}
+
+static long vmhwm_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+static int64_t count(cs_db *db, const char *sql)
+{
+    int64_t n = 0;
+    cs_error e;
+    cs_error_clear(&e);
+    if (cs_db_scalar_i64(db, &n, sql, "", &e) < 0) die("count", &e);
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    long listings = 5000, rate = 50, latency = 100, threads = 0, households = 50;
+    double faults = 0.03;
+    const char *choso = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--listings") && v) listings = arg_long(v, 10, 1000000, a), i++;
+        else if (!strcmp(a, "--rate") && v) rate = arg_long(v, 1, 100000, a), i++;
+        else if (!strcmp(a, "--latency-ms") && v) latency = arg_long(v, 0, 10000, a), i++;
+        else if (!strcmp(a, "--threads") && v) threads = arg_long(v, 1, 256, a), i++;
+        else if (!strcmp(a, "--households") && v) households = arg_long(v, 1, 100000, a), i++;
+        else if (!strcmp(a, "--faults") && v) faults = (double)arg_long(v, 0, 50, a) / 100.0, i++;
+        else if (!strcmp(a, "--choso") && v) choso = v, i++;
+        else {
+            fprintf(stderr, "usage: bench_sync --choso PATH [--listings N] [--rate R] [--latency-ms MS] "
+                            "[--faults PERCENT] [--threads T] [--households H]\n");
+            return 64;
+        }
+    }
+    if (!choso) {
+        fprintf(stderr, "bench-sync: --choso PATH is needed\n");
+        return 64;
+    }
+    /* enough handler threads to keep R requests/s in flight at this latency, with room */
+    if (!threads) {
+        threads = (long)((double)rate * ((double)latency / 1000.0 + 0.05) * 3.0) + 4;
+        if (threads > 128) threads = 128;
+    }
+    cs_error e;
+    cs_error_clear(&e);
+    if (cs_config_load(NULL, &e)) die("config", &e);
+    cs_log_set_level(CS_LOG_WARN);
+    if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e)) die("start", &e);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    cs_db *db = cs_db_acquire(&e);
+    if (!db) die("database", &e);
+
+    /* the simulator */
+    char cat[1024], u[256];
+    snprintf(cat, sizeof cat, "%s/data/category_map.csv", cs_cfg_str("schema.dir"));
+    cx_sandbox_options o;
+    cx_sandbox_options_default(&o);
+    o.review_delay_ms = 0;
+    o.category_file = cat;
+    o.seed = 5000;
+    o.max_items = listings * 2 + 1000;
+    o.rate = (double)rate;
+    cx_sandbox *sb;
+    if (cx_sandbox_start(&o, &sb, &e)) die("sandbox", &e);
+    char lz[128];
+    cx_sandbox_url(sb, CX_SB_LAZADA, lz, sizeof lz);
+    const char *secret = "sandbox-lazada-app-secret";
+    char secret_file[600], rate_s[32];
+    snprintf(secret_file, sizeof secret_file, "%s/lazada.secret", cs_cfg_str("media.dir"));
+    FILE *sf = fopen(secret_file, "w");
+    if (!sf) die("secret file", NULL);
+    fputs(secret, sf);
+    fclose(sf);
+    chmod(secret_file, 0600);
+    snprintf(rate_s, sizeof rate_s, "%ld", rate);
+    struct {
+        const char *k, *v;
+    } env[] = {
+        {"CHOSO_LAZADA_BASE_URL", lz},      {"CHOSO_LAZADA_AUTH_URL", lz},         {"CHOSO_LAZADA_APP_KEY", "100001"},
+        {"CHOSO_LAZADA_APP_SECRET_FILE", secret_file}, {"CHOSO_LAZADA_RATE_PER_SEC", rate_s},
+        {"CHOSO_HTTP_PUBLIC_URL", "http://127.0.0.1:8080"}, {"CHOSO_FLOWS_STATUS_DELAY", "1"},
+        {"CHOSO_FLOWS_RETRY_CAP", "2"},     {"CHOSO_JOBS_BACKOFF_BASE", "1"},      {"CHOSO_JOBS_BACKOFF_CAP", "4"},
+        {"CHOSO_JOBS_MAX_ATTEMPTS", "30"},  {"CHOSO_WORKER_POLL_MS", "20"},        {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"},
+        {"CHOSO_FLOWS_POLL_PERIOD", "30"},
+    };
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        setenv(env[i].k, env[i].v, 1);
+        char key[96];
+        size_t k = 0;
+        for (const char *p = env[i].k + 6; *p && k + 1 < sizeof key; p++)
+            key[k++] = *p == '_' ? '.' : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        key[k] = '\0';
+        /* settings use dots between room and name only: lazada.base_url, flows.status_delay */
+        char *dot = strchr(key, '.');
+        for (char *p = dot ? dot + 1 : key; *p; p++)
+            if (*p == '.') *p = '_';
+        if (strcmp(env[i].k, "CHOSO_LAZADA_APP_SECRET_FILE") && cs_config_set(key, env[i].v, &e)) die(key, &e);
+    }
+    if (cs_config_set("lazada.app_secret", secret, &e)) die("lazada.app_secret", &e);
+    job_flows_reset();
+
+    /* households, products with one image each, accounts authorised through the simulator */
+    printf("bench-sync: %ld listings over %ld households, R = %ld req/s, latency %ld ms, %.0f %% faults, %ld worker "
+           "threads\n",
+           listings, households, rate, latency, faults * 100, threads);
+    fflush(stdout);
+    double t_setup = now_s();
+    static const unsigned char png[] = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49,
+                                        0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
+                                        0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44,
+                                        0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D,
+                                        0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
+                                        0x60, 0x82};
+    unsigned char dg[32];
+    char sha[65], dir[700], file[800];
+    cs_sha256(png, sizeof png, dg);
+    cs_hex(dg, 32, sha);
+    snprintf(dir, sizeof dir, "%s/%.2s", cs_cfg_str("media.dir"), sha);
+    mkdir(dir, 0700);
+    snprintf(file, sizeof file, "%s/%s", dir, sha + 2);
+    FILE *img = fopen(file, "wb");
+    if (!img) die("media file", NULL);
+    fwrite(png, 1, sizeof png, img);
+    fclose(img);
+    for (long h = 0; h < households; h++) {
+        char code[24], seed[24], state[44];
+        snprintf(code, sizeof code, "TH-2026-9%05ld", h);
+        snprintf(seed, sizeof seed, "bench-%ld", h);
+        if (cs_db_exec(db,
+                       "INSERT INTO households (code, owner_name, name_folded, commune_code, owner_age, youth_led,"
+                       " consent_at, consent_version, consent_by, content_hash, registered_by) VALUES (?, 'Hộ thử',"
+                       " 'ho thu', '14797', 25, 1, UTC_TIMESTAMP(), 'v1', 'bench', UNHEX(SHA2(?, 256)), 'bench')",
+                       "ss", code, seed, &e) < 0)
+            die("household", &e);
+        int64_t hid = (int64_t)cs_db_insert_id(db);
+        if (cs_random_token(state)) die("random", NULL);
+        if (cs_db_exec(db,
+                       "INSERT INTO seller_accounts (household_id, marketplace_code, state, oauth_state)"
+                       " VALUES (?, 'lazada', 'awaiting_owner', ?)",
+                       "is", hid, state, &e) < 0)
+            die("account", &e);
+        /* the owner authorises (the simulator hands out a code without the browser step) */
+        snprintf(u, sizeof u, "%.*s/__sandbox/authorize", (int)(strstr(lz, "/rest") ? strstr(lz, "/rest") - lz : (long)strlen(lz)),
+                 lz);
+        cs_buf b;
+        cs_buf_init(&b, 1 << 16);
+        CURL *c = curl_easy_init();
+        struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_URL, u);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"marketplace\":\"lazada\"}");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+        curl_easy_perform(c);
+        curl_slist_free_all(hd);
+        curl_easy_cleanup(c);
+        json_t *j = b.len ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+        cs_buf_free(&b);
+        const char *codev = json_string_value(json_object_get(j, "code"));
+        if (!codev) die("sandbox authorize", NULL);
+        char shop[128];
+        if (job_flows_oauth_callback(db, "lazada", state, codev, NULL, shop, &e)) die("oauth", &e);
+        json_decref(j);
+        long per = listings / households + (h < listings % households);
+        for (long p = 0; p < per; p++) {
+            char name[96];
+            snprintf(name, sizeof name, "Mắm tôm Hậu Lộc hũ %ld g", 100 + p);
+            if (cs_db_exec(db,
+                           "INSERT INTO products (household_id, name, name_folded, description, category, price_vnd, stock,"
+                           " weight_g, length_mm, width_mm, height_mm, content_hash) VALUES (?, ?, 'mam tom', 'Đặc sản"
+                           " Thanh Hóa, làm thủ công.', 'condiment', 45000, 50, 500, 120, 80, 80, UNHEX(SHA2(?, 256)))",
+                           "iss", hid, name, name, &e) < 0)
+                die("product", &e);
+            int64_t pid = (int64_t)cs_db_insert_id(db);
+            if (cs_db_exec(db, "INSERT INTO product_images (product_id, sha256, mime, bytes, position) VALUES (?, ?,"
+                               " 'image/png', ?, 0)",
+                           "isi", pid, sha, (int64_t)sizeof png, &e) < 0)
+                die("image", &e);
+        }
+    }
+    cs_rows *ps = NULL;
+    if (cs_db_query(db, &ps, "SELECT id FROM products ORDER BY id", "", &e)) die("products", &e);
+    cs_actor a = cs_actor_system("bench");
+    const char *mps[] = {"lazada"};
+    for (size_t i = 0; i < cs_rows_count(ps); i++) {
+        json_t *out = NULL;
+        if (job_flows_publish(db, cs_rows_i64(ps, i, 0), mps, 1, &a, &out, &e)) die("publish", &e);
+        json_decref(out);
+    }
+    cs_rows_free(ps);
+    printf("bench-sync: setup %.1f s (%lld listings queued)\n", now_s() - t_setup,
+           (long long)count(db, "SELECT COUNT(*) FROM listings WHERE state = 'queued'"));
+    fflush(stdout);
+
+    /* latency and transient faults from now on */
+    char faults_json[256];
+    snprintf(faults_json, sizeof faults_json,
+             "{\"marketplace\":\"lazada\",\"latency_ms\":%ld,\"rate_5xx\":%.4f,\"rate_429\":%.4f,\"rate_drop\":%.4f}",
+             latency, faults / 3, faults / 3, faults / 3);
+    snprintf(u, sizeof u, "%.*s/__sandbox/faults", (int)(strstr(lz, "/rest") - lz), lz);
+    post(u, faults_json);
+    long long req0, thr0, dup0;
+    lazada_counts(sb, &req0, &thr0, &dup0);
+
+    char conc[16];
+    snprintf(conc, sizeof conc, "%ld", threads);
+    double t0 = now_s();
+    pid_t child = fork();
+    if (child < 0) die("fork", NULL);
+    if (child == 0) {
+        execl(choso, choso, "worker", "--concurrency", conc, "--kinds", "listing.publish,listing.status,listing.poll",
+              (char *)NULL);
+        _exit(127);
+    }
+    long peak = 0;
+    int64_t left = listings;
+    double last_print = t0;
+    while (left > 0) {
+        usleep(200 * 1000);
+        long kb = vmhwm_kb(child);
+        if (kb > peak) peak = kb;
+        left = count(db, "SELECT COUNT(*) FROM listings WHERE state NOT IN ('live','rejected','failed')");
+        int st;
+        if (waitpid(child, &st, WNOHANG) == child) {
+            fprintf(stderr, "bench-sync: the worker exited early\n");
+            return 1;
+        }
+        if (now_s() - last_print > 15) {
+            last_print = now_s();
+            printf("bench-sync: %.0f s, %lld left\n", last_print - t0, (long long)left);
+            fflush(stdout);
+        }
+        if (now_s() - t0 > 3600) break;
+    }
+    double t1 = now_s();
+    long kb = vmhwm_kb(child);
+    if (kb > peak) peak = kb;
+    kill(child, SIGTERM);
+    waitpid(child, NULL, 0);
+    long long req1, thr1, dups;
+    lazada_counts(sb, &req1, &thr1, &dups);
+    double secs = t1 - t0;
+    long long reqs = req1 - req0, thr = thr1 - thr0;
+    double rps = (double)reqs / secs;
+    int64_t live = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'live'");
+    int64_t rejected = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'rejected'");
+    int64_t failed = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'failed'");
+    int64_t adopted = count(db, "SELECT COUNT(*) FROM listing_events WHERE reason_code = 'adopted'");
+    printf("bench-sync: %lld live, %lld rejected, %lld failed, %lld left, %lld adopted after an unknown outcome\n",
+           (long long)live, (long long)rejected, (long long)failed, (long long)left, (long long)adopted);
+    printf("bench-sync: %.1f s, %lld requests (%lld throttled by the simulator) = %.1f req/s\n", secs, reqs, thr, rps);
+    printf("bench-sync: achieved / R = %.3f (budget >= 0.95)\n", rps / (double)rate);
+    printf("bench-sync: %.0f listings/min\n", (double)(live + rejected) / secs * 60.0);
+    printf("bench-sync: duplicates %lld (must be 0)\n", dups);
+    printf("bench-sync: worker peak memory (VmHWM) %.1f MiB\n", (double)peak / 1024.0);
+    cx_sandbox_stop(sb);
+    cs_db_release(db);
+    cs_db_pool_shutdown();
+    unlink(secret_file);
+    return dups || left || rps / (double)rate < 0.95 ? 1 : 0;
+}
