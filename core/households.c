@@ -1117,6 +1117,7 @@ typedef struct bulk_row {
     unsigned found_version;
     int same;           /* existing content hash equal */
     int bad;            /* crypto failed */
+    int maybe;          /* may exist: look it up (all rows, unless a snapshot says it is new) */
 } bulk_row;
 
 struct bulk_part {
@@ -1172,29 +1173,36 @@ static void bulk_crypto_all(cs_household_norm *const *rows, bulk_row *br, size_t
 
 static int bulk_find_existing(cs_db *db, bulk_row *br, size_t n, cs_error *err)
 {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += br[i].maybe;
+    if (!m) return 0; /* every row known to be new: no look-up at all */
     static const char create[] = "CREATE TEMPORARY TABLE IF NOT EXISTS tmp_household_bulk_keys ("
                                  " pos INT NOT NULL, bidx BINARY(32) NOT NULL, KEY (bidx)) ENGINE=MEMORY";
     if (cs_db_exec_text(db, create, sizeof create - 1, err) < 0 ||
         cs_db_exec(db, "DELETE FROM tmp_household_bulk_keys", "", err) < 0)
         return -1;
-    char (*pos)[12] = cs_malloc(n * sizeof *pos);
-    const char **cells = cs_malloc(2 * n * sizeof *cells);
-    size_t *lens = cs_malloc(2 * n * sizeof *lens);
+    char (*pos)[12] = cs_malloc(m * sizeof *pos);
+    const char **cells = cs_malloc(2 * m * sizeof *cells);
+    size_t *lens = cs_malloc(2 * m * sizeof *lens);
     int rc = -1;
     cs_rows *rows = NULL;
     if (!pos || !cells || !lens) {
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto out;
     }
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        snprintf(pos[i], sizeof pos[i], "%zu", i);
-        cells[2 * i] = pos[i];
-        lens[2 * i] = strlen(pos[i]);
-        cells[2 * i + 1] = (const char *)br[i].bidx;
-        lens[2 * i + 1] = 32;
+        if (!br[i].maybe) continue;
+        snprintf(pos[k], sizeof pos[k], "%zu", i);
+        cells[2 * k] = pos[k];
+        lens[2 * k] = strlen(pos[k]);
+        cells[2 * k + 1] = (const char *)br[i].bidx;
+        lens[2 * k + 1] = 32;
+        k++;
     }
     if (cs_db_bulk_insert(db, "INSERT INTO tmp_household_bulk_keys (pos, bidx) VALUES (?, ?)", 2, "ib", cells,
-                          lens, n, err) < 0 ||
+                          lens, m, err) < 0 ||
         cs_db_query(db, &rows,
                     "SELECT k.pos, h.id, h.code, h.version, h.content_hash FROM tmp_household_bulk_keys k"
                     " JOIN households h ON h.cccd_bidx = k.bidx FOR UPDATE",
@@ -1318,19 +1326,48 @@ static int bulk_insert_new(cs_db *db, const cs_actor *a, cs_household_norm *cons
         " consent_version, consent_by, content_hash, registered_by, import_id)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,UTC_TIMESTAMP(),?,?,?,?,?)",
         BULK_COLS, "sssssbbbbbbiississbsi", cells, lens, k, err);
-    if (ins < 0) goto out;
-    /* the new ids, through the batch's key table (auto-increment values of one array-bound
-       INSERT need not be consecutive) */
-    cs_rows *ids = NULL;
-    if (cs_db_query(db, &ids,
-                    "SELECT k.pos, h.id FROM tmp_household_bulk_keys k JOIN households h ON h.cccd_bidx = k.bidx",
-                    "", err))
+    if (ins < 0) {
+        if (err->code == CS_E_CONFLICT && strstr(err->detail, "cccd")) /* created meanwhile */
+            cs_error_set(err, CS_E_DUPLICATE_HOUSEHOLD, "bulk insert");
         goto out;
-    for (size_t j = 0; j < cs_rows_count(ids); j++) {
-        int64_t p = cs_rows_i64(ids, j, 0);
-        if (p >= 0 && (size_t)p < n && rows[p] && !skip[p] && !br[p].found_id) res[p].id = cs_rows_i64(ids, j, 1);
     }
-    cs_rows_free(ids);
+    /* the new ids: the batch's codes are the consecutive range reserved above (the row of
+       household_codes stays locked until commit), read back by range scans of the code index —
+       one per code width, since "TH-2026-100000" sorts inside a 5-digit range */
+    int64_t first = last - (int64_t)k + 1;
+    size_t *newpos = cs_malloc(k * sizeof *newpos);
+    if (!newpos) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    for (size_t i = 0, j = 0; i < n; i++)
+        if (rows[i] && !skip[i] && !br[i].found_id) newpos[j++] = i;
+    for (int64_t from = first; from <= last;) {
+        char lo[24], hi[24];
+        snprintf(lo, sizeof lo, "TH-%04d-%05lld", year, (long long)from);
+        int64_t to = from;
+        while (to < last) { /* the end of this width */
+            char t[24];
+            snprintf(t, sizeof t, "TH-%04d-%05lld", year, (long long)(to + 1));
+            if (strlen(t) != strlen(lo)) break;
+            to++;
+        }
+        snprintf(hi, sizeof hi, "TH-%04d-%05lld", year, (long long)to);
+        cs_rows *ids = NULL;
+        if (cs_db_query(db, &ids, "SELECT code, id FROM households WHERE code BETWEEN ? AND ? AND LENGTH(code) = ?",
+                        "ssi", lo, hi, (int64_t)strlen(lo), err)) {
+            cs_free(newpos);
+            goto out;
+        }
+        for (size_t j = 0; j < cs_rows_count(ids); j++) {
+            const char *dash = strrchr(cs_rows_str(ids, j, 0), '-');
+            long long v = dash ? strtoll(dash + 1, NULL, 10) : -1;
+            if (v >= first && v <= last) res[newpos[v - first]].id = cs_rows_i64(ids, j, 1);
+        }
+        cs_rows_free(ids);
+        from = to + 1;
+    }
+    cs_free(newpos);
     rc = 0;
 out:
     cs_free(nums);
@@ -1340,9 +1377,11 @@ out:
 }
 
 /* One batch without repeated citizen IDs. */
+static int known_has(const cs_household_known *k, const unsigned char bidx[32]);
+
 static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, bulk_row *br, size_t n,
-                        int presealed, int64_t import_id, cs_household_result *res, cs_code *row_err,
-                        const cs_rows *communes, cs_error *err)
+                        int presealed, const cs_household_known *known, int64_t import_id,
+                        cs_household_result *res, cs_code *row_err, const cs_rows *communes, cs_error *err)
 {
     int *skip = cs_calloc(n ? n : 1, sizeof *skip);
     json_t *codes = json_array();
@@ -1353,17 +1392,18 @@ static int bulk_segment(cs_db *db, const cs_actor *a, cs_household_norm *const *
     }
     for (size_t i = 0; i < n; i++) {
         br[i].found_id = 0, br[i].same = 0, br[i].found_code[0] = '\0';
+        br[i].maybe = rows[i] && (!known || known_has(known, br[i].bidx));
         if (!rows[i]) continue;
         size_t lo = 0, hi = cs_rows_count(communes); /* ordered by code */
-        int known = 0;
-        while (lo < hi && !known) {
+        int exists = 0;
+        while (lo < hi && !exists) {
             size_t mid = lo + (hi - lo) / 2;
             int c = strcmp(cs_rows_str(communes, mid, 0), rows[i]->commune_code);
-            if (!c) known = 1;
+            if (!c) exists = 1;
             else if (c < 0) lo = mid + 1;
             else hi = mid;
         }
-        if (!known) {
+        if (!exists) {
             skip[i] = 1;
             if (row_err) row_err[i] = CS_F_COMMUNE;
         }
@@ -1477,8 +1517,55 @@ int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal
     return 0;
 }
 
-int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, int64_t import_id,
-                            cs_household_result *res, cs_code *row_err, cs_error *err)
+struct cs_household_known {
+    unsigned char (*bidx)[32]; /* sorted */
+    size_t n;
+};
+
+static int bidx_cmp(const void *x, const void *y)
+{
+    return memcmp(x, y, 32);
+}
+
+static int known_has(const cs_household_known *k, const unsigned char bidx[32])
+{
+    return bsearch(bidx, k->bidx, k->n, sizeof *k->bidx, bidx_cmp) != NULL;
+}
+
+void cs_household_known_free(cs_household_known *k)
+{
+    if (!k) return;
+    cs_free(k->bidx);
+    cs_free(k);
+}
+
+int cs_household_known_load(cs_db *db, cs_household_known **out, cs_error *err)
+{
+    *out = NULL;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, "SELECT cccd_bidx FROM households WHERE cccd_bidx IS NOT NULL", "", err)) return -1;
+    cs_household_known *k = cs_calloc(1, sizeof *k);
+    size_t n = cs_rows_count(r);
+    if (k) k->bidx = cs_malloc((n ? n : 1) * sizeof *k->bidx);
+    if (!k || !k->bidx) {
+        cs_rows_free(r);
+        cs_household_known_free(k);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t l = 0;
+        const void *p = cs_rows_blob(r, i, 0, &l);
+        if (l != 32) continue;
+        memcpy(k->bidx[k->n++], p, 32);
+    }
+    cs_rows_free(r);
+    qsort(k->bidx, k->n, sizeof *k->bidx, bidx_cmp);
+    *out = k;
+    return 0;
+}
+
+int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, const cs_household_known *known,
+                            int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err)
 {
     size_t n = b->n;
     for (size_t i = 0; i < n; i++) {
@@ -1496,8 +1583,8 @@ int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, 
         size_t end = start + 1;
         while (end < n && (b->prev[end] == SIZE_MAX || b->prev[end] < start))
             end++;
-        rc = bulk_segment(db, a, b->rows + start, b->br + start, end - start, b->sealed, import_id, res + start,
-                          row_err ? row_err + start : NULL, communes, err);
+        rc = bulk_segment(db, a, b->rows + start, b->br + start, end - start, b->sealed, known, import_id,
+                          res + start, row_err ? row_err + start : NULL, communes, err);
         start = end;
     }
     cs_rows_free(communes);
@@ -1509,7 +1596,7 @@ int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *co
 {
     cs_household_bulk *b = NULL;
     if (cs_household_bulk_prepare(rows, n, 0, &b, err)) return -1;
-    int rc = cs_household_bulk_write(db, a, b, import_id, res, row_err, err);
+    int rc = cs_household_bulk_write(db, a, b, NULL, import_id, res, row_err, err);
     cs_household_bulk_free(b);
     return rc;
 }

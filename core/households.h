@@ -86,9 +86,17 @@ int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *co
 typedef struct cs_household_bulk cs_household_bulk;
 int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal, cs_household_bulk **out,
                               cs_error *err);
-int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, int64_t import_id,
-                            cs_household_result *res, cs_code *row_err, cs_error *err);
+/* known (may be NULL): a snapshot of the citizen IDs that existed before (cs_household_known_load);
+ * rows not in it are taken as new without the look-up. A household created after the snapshot
+ * then makes the INSERT fail with CS_E_DUPLICATE_HOUSEHOLD: roll back and write the batch again
+ * without the snapshot. */
+typedef struct cs_household_known cs_household_known;
+int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, const cs_household_known *known,
+                            int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err);
 void cs_household_bulk_free(cs_household_bulk *b);
+/* Blind indexes of every household's citizen ID now, sorted (32 bytes each). 0 or -1. */
+int cs_household_known_load(cs_db *db, cs_household_known **out, cs_error *err);
+void cs_household_known_free(cs_household_known *k);
 
 /* Update with optimistic locking: expected_version must equal the stored version, else
  * CS_E_PRECONDITION. Partial JSON. Reports UNCHANGED without bumping the version when nothing

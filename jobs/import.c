@@ -186,6 +186,7 @@ typedef struct run {
     import_reflist *communes, *cats;
     char (*scope)[6];
     size_t nscope;
+    cs_household_known *known; /* citizen IDs present when the run started: new rows skip the look-up */
     int64_t total, done;
     int64_t counts[4]; /* created, updated, unchanged, rejected */
 } run;
@@ -427,6 +428,7 @@ typedef struct write_args {
     int64_t pre[3]; /* created, updated, unchanged counted before the transaction (dry-run
                        trial, products written row by row) */
     int stage;      /* dry run: 1 = the rolled-back trial, 2 = the progress */
+    int no_known;   /* look every row up (a household appeared after the snapshot) */
     size_t nrej_base; /* rejects known before this transaction (a re-run drops later ones) */
     int trial_ok;
 } write_args;
@@ -472,7 +474,8 @@ static int write_households(cs_db *db, write_args *w, cs_error *err)
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto out;
     }
-    if (cs_household_bulk_write(db, &r->actor, c->bulk, r->id, res, row_err, err)) goto out;
+    if (cs_household_bulk_write(db, &r->actor, c->bulk, w->no_known ? NULL : r->known, r->id, res, row_err, err))
+        goto out;
     for (size_t k = 0; k < c->n; k++) {
         if (!c->hh[k]) continue;
         if (row_err[k] != CS_OK) {
@@ -650,7 +653,13 @@ static int write_chunk(run *r, chunk *c, cs_error *err)
         w.nrej_base = c->nrej;
         cs_error e;
         cs_error_clear(&e);
-        if (cs_db_tx(r->db, chunk_tx, &w, &e) && !w.trial_ok) {
+        int trc = cs_db_tx(r->db, chunk_tx, &w, &e);
+        if (trc && !w.trial_ok && e.code == CS_E_DUPLICATE_HOUSEHOLD && !w.no_known) {
+            w.no_known = 1;
+            cs_error_clear(&e);
+            trc = cs_db_tx(r->db, chunk_tx, &w, &e);
+        }
+        if (trc && !w.trial_ok) {
             *err = e;
             return -1;
         }
@@ -658,7 +667,14 @@ static int write_chunk(run *r, chunk *c, cs_error *err)
         w.stage = 2;
     }
     w.nrej_base = c->nrej;
-    if (cs_db_tx(r->db, chunk_tx, &w, err)) return -1;
+    if (cs_db_tx(r->db, chunk_tx, &w, err)) {
+        /* a household created after the snapshot (by this file's own earlier rows, or by
+           someone else meanwhile): write the chunk again, looking every row up */
+        if (err->code != CS_E_DUPLICATE_HOUSEHOLD || w.no_known || w.stage == 2) return -1;
+        w.no_known = 1;
+        cs_error_clear(err);
+        if (cs_db_tx(r->db, chunk_tx, &w, err)) return -1;
+    }
     r->done = (int64_t)c->to;
     for (int k = 0; k < 4; k++)
         r->counts[k] += w.add[k];
@@ -674,6 +690,7 @@ static void run_free(run *r)
     import_reflist_free(r->communes);
     import_reflist_free(r->cats);
     cs_free(r->scope);
+    cs_household_known_free(r->known);
 }
 
 /* The import cannot be read at all: it ends 'failed' with the reason in Vietnamese. */
@@ -781,6 +798,7 @@ static int run_open(run *r, cs_error *err)
             snprintf(r->scope[i], sizeof r->scope[i], "%s", cs_rows_str(sc, i, 0));
     }
     cs_rows_free(sc);
+    if (r->kind == IMPORT_HOUSEHOLDS && cs_household_known_load(r->db, &r->known, err)) return -1;
     r->total = (int64_t)(sheet_nrows(r->s) - r->m.first_data);
     json_t *hdr = json_array();
     for (unsigned c = 0; c < r->m.ncols; c++)

@@ -446,6 +446,38 @@ static void test_dry_run_and_updates(void **state)
     cs_free(f);
 }
 
+/* A new person given twice in one file (the second row differs): created once, then updated —
+ * whether both rows fall in one chunk or in two. */
+static void test_new_person_twice(void **state)
+{
+    (void)state;
+    cs_db *db = tapi_db();
+    for (int split = 0; split < 2; split++) {
+        cs_buf b;
+        cs_buf_init(&b, (size_t)1 << 20);
+        header(&b, ',');
+        char cells[TIMP__COLS][TIMP_CELL];
+        for (size_t i = 0; i < 6; i++) {
+            timport_row(i, 1111 + (unsigned)split, communes, 2, cells);
+            row_line(&b, i, cells, ',');
+        }
+        timport_row(2, 1111 + (unsigned)split, communes, 2, cells);
+        snprintf(cells[TIMP_ADDRESS], TIMP_CELL, "Số 9, thôn Hạ");
+        row_line(&b, 2, cells, ',');
+        cs_error ce;
+        cs_error_clear(&ce);
+        assert_int_equal(cs_config_set("import.chunk_rows", split ? "4" : "2000", &ce), 0);
+        int64_t id;
+        counts c = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, &id);
+        assert_int_equal(cs_config_set("import.chunk_rows", "2000", &ce), 0);
+        assert_int_equal(c.created, 6);
+        assert_int_equal(c.updated, 1);
+        assert_int_equal(c.rejected, 0);
+        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), 6);
+        cs_buf_free(&b);
+    }
+}
+
 static void test_scope(void **state)
 {
     (void)state;
@@ -856,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_xlsx),
         cmocka_unit_test(test_failed_file),
         cmocka_unit_test(test_dry_run_and_updates),
+        cmocka_unit_test(test_new_person_twice),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_crash_resume),
         cmocka_unit_test(test_products),
