@@ -104,7 +104,8 @@ int svc_web_file(svc_req *r)
     return serve(r, f ? f : "");
 }
 
-/* --- sessions ----------------------------------------------------------------------------------- */
+/* --- sessions -----------------------------------------------------------------------------------
+ */
 
 /* {role, name, communes:[{code,name}], csrf, expires_at, consent_version} of the actor's token.
  * NULL with err. */
@@ -112,9 +113,11 @@ static json_t *session_view(cs_db *db, const svc_actor *a, const char *csrf, con
                             cs_error *err)
 {
     cs_rows *t = NULL, *c = NULL;
-    if (cs_db_query(db, &t, "SELECT name FROM tokens WHERE id = ?", "i", a->token_id, err)) return NULL;
+    if (cs_db_query(db, &t, "SELECT name FROM tokens WHERE id = ?", "i", a->token_id, err))
+        return NULL;
     if (cs_db_query(db, &c,
-                    "SELECT u.code, u.name FROM token_communes tc JOIN admin_units u ON u.code = tc.commune_code"
+                    "SELECT u.code, u.name FROM token_communes tc JOIN admin_units u ON u.code = "
+                    "tc.commune_code"
                     " WHERE tc.token_id = ? ORDER BY u.code",
                     "i", a->token_id, err)) {
         cs_rows_free(t);
@@ -126,9 +129,10 @@ static json_t *session_view(cs_db *db, const svc_actor *a, const char *csrf, con
                                                   cs_rows_str(c, i, 1)));
     /* consent_version: the pages show the consent text of their own version and refuse to
      * register when the service asks for another one */
-    json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "role", svc_role_name(a->role), "name",
-                          cs_rows_count(t) ? cs_rows_str(t, 0, 0) : "", "communes", communes, "csrf",
-                          csrf, "expires_at", expires, "consent_version", cs_cfg_str("consent.version"));
+    json_t *o =
+        json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "role", svc_role_name(a->role), "name",
+                  cs_rows_count(t) ? cs_rows_str(t, 0, 0) : "", "communes", communes, "csrf", csrf,
+                  "expires_at", expires, "consent_version", cs_cfg_str("consent.version"));
     cs_rows_free(t);
     cs_rows_free(c);
     if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
@@ -147,7 +151,8 @@ static int tx_new_session(cs_db *db, void *arg, cs_error *err)
 {
     struct new_session *s = arg;
     /* old sessions go a few at a time with each sign-in: no sweeper needed */
-    if (cs_db_exec(db, "DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP() LIMIT 100", "", err) < 0)
+    if (cs_db_exec(db, "DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP() LIMIT 100", "",
+                   err) < 0)
         return -1;
     if (cs_db_exec(db,
                    "INSERT INTO sessions (id_hash, token_id, csrf, expires_at)"
@@ -165,7 +170,12 @@ int svc_session_create(svc_req *r)
     cs_error_clear(&err);
     const char *token = NULL;
     svc_jfield spec[] = {
-        {.name = "token", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED, .min_len = 1, .max_len = 200, .out = &token},
+        {.name = "token",
+         .type = SVC_J_STRING,
+         .flags = SVC_JF_REQUIRED,
+         .min_len = 1,
+         .max_len = 200,
+         .out = &token},
         {.name = NULL},
     };
     if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
@@ -186,8 +196,8 @@ int svc_session_create(svc_req *r)
     }
     unsigned char h[32];
     cs_token_hash(sid, h);
-    struct new_session s = {.hash = h, .csrf = csrf, .token_id = a.token_id,
-                            .hours = cs_cfg_int("web.session_hours")};
+    struct new_session s = {
+        .hash = h, .csrf = csrf, .token_id = a.token_id, .hours = cs_cfg_int("web.session_hours")};
     svc_actor_free(&r->actor);
     r->actor = a; /* the audit row and the access log name who signed in */
     s.actor = svc_audit_actor(r);
@@ -199,18 +209,21 @@ int svc_session_create(svc_req *r)
     memset(sid, 0, sizeof sid);
     if (rc) return -1;
     cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows,
-                    "SELECT DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions WHERE id_hash = ?",
-                    "b", h, sizeof h, &err))
+    if (cs_db_query(
+            db, &rows,
+            "SELECT DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions WHERE id_hash = ?",
+            "b", h, sizeof h, &err))
         return svc_reply_problem(r, &err);
-    json_t *v = session_view(db, &r->actor, csrf, cs_rows_count(rows) ? cs_rows_str(rows, 0, 0) : "", &err);
+    json_t *v =
+        session_view(db, &r->actor, csrf, cs_rows_count(rows) ? cs_rows_str(rows, 0, 0) : "", &err);
     cs_rows_free(rows);
     if (!v) return svc_reply_problem(r, &err);
     return svc_reply_json(r, 201, v);
 }
 
 /* The session row of the request's cookie: csrf and expiry. 1 found, 0 none, -1 error. */
-static int this_session(svc_req *r, cs_db *db, unsigned char h[32], char csrf[44], char exp[32], cs_error *err)
+static int this_session(svc_req *r, cs_db *db, unsigned char h[32], char csrf[44], char exp[32],
+                        cs_error *err)
 {
     char sid[44];
     if (svc_session_cookie(r, sid) != 1) return 0;
@@ -236,7 +249,8 @@ int svc_session_get(svc_req *r)
     cs_error err;
     cs_error_clear(&err);
     if (r->actor.kind != SVC_ACTOR_SESSION)
-        return svc_reply_error(r, CS_E_UNAUTHENTICATED, "%s", "no web session (sign in with POST /v1/session)");
+        return svc_reply_error(r, CS_E_UNAUTHENTICATED, "%s",
+                               "no web session (sign in with POST /v1/session)");
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     unsigned char h[32];
@@ -261,13 +275,15 @@ int svc_session_delete(svc_req *r)
     char csrf[44], exp[32];
     int rc = this_session(r, db, h, csrf, exp, &err);
     if (rc < 0) return svc_reply_problem(r, &err);
-    if (rc == 1 && cs_db_exec(db, "DELETE FROM sessions WHERE id_hash = ?", "b", h, (size_t)32, &err) < 0)
+    if (rc == 1 &&
+        cs_db_exec(db, "DELETE FROM sessions WHERE id_hash = ?", "b", h, (size_t)32, &err) < 0)
         return svc_reply_problem(r, &err);
     if (svc_session_set_cookie(r, "", 0)) return -1;
     return svc_reply_empty(r, 204);
 }
 
-/* --- the owner's receipt: a QR code to the status page ------------------------------------------- */
+/* --- the owner's receipt: a QR code to the status page -------------------------------------------
+ */
 
 /* Append XML-escaped text. 0 or -1. */
 static int xml_text(cs_buf *b, const char *s)
@@ -275,11 +291,20 @@ static int xml_text(cs_buf *b, const char *s)
     int rc = 0;
     for (; *s && !rc; s++) {
         switch (*s) {
-        case '&': rc = cs_buf_append(b, "&amp;", 5); break;
-        case '<': rc = cs_buf_append(b, "&lt;", 4); break;
-        case '>': rc = cs_buf_append(b, "&gt;", 4); break;
-        case '"': rc = cs_buf_append(b, "&quot;", 6); break;
-        default: rc = cs_buf_append(b, s, 1);
+        case '&':
+            rc = cs_buf_append(b, "&amp;", 5);
+            break;
+        case '<':
+            rc = cs_buf_append(b, "&lt;", 4);
+            break;
+        case '>':
+            rc = cs_buf_append(b, "&gt;", 4);
+            break;
+        case '"':
+            rc = cs_buf_append(b, "&quot;", 6);
+            break;
+        default:
+            rc = cs_buf_append(b, s, 1);
         }
     }
     return rc;
@@ -297,12 +322,15 @@ static int receipt_svg(cs_buf *b, const char *url, const char *code, const char 
     int height = side + 120;
     char tmp[256];
     int rc = 0;
-    snprintf(tmp, sizeof tmp,
-             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\""
-             " role=\"img\" aria-label=\"Mã QR mở trang tình trạng của hộ kinh doanh\">\n",
-             side, height, side, height);
+    snprintf(
+        tmp, sizeof tmp,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\""
+        " role=\"img\" aria-label=\"Mã QR mở trang tình trạng của hộ kinh doanh\">\n",
+        side, height, side, height);
     rc |= cs_buf_append(b, tmp, strlen(tmp));
-    snprintf(tmp, sizeof tmp, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"", side, height);
+    snprintf(tmp, sizeof tmp,
+             "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"", side,
+             height);
     rc |= cs_buf_append(b, tmp, strlen(tmp));
     /* one sub-path per horizontal run of dark modules keeps the file small */
     for (int y = 0; y < q->width && !rc; y++) {
@@ -312,7 +340,8 @@ static int receipt_svg(cs_buf *b, const char *url, const char *code, const char 
                 continue;
             }
             int x0 = x;
-            while (x < q->width && (q->data[y * q->width + x] & 1)) x++;
+            while (x < q->width && (q->data[y * q->width + x] & 1))
+                x++;
             snprintf(tmp, sizeof tmp, "M%d %dh%dv%dh-%dz", (x0 + quiet) * unit, (y + quiet) * unit,
                      (x - x0) * unit, unit, (x - x0) * unit);
             rc |= cs_buf_append(b, tmp, strlen(tmp));
@@ -320,14 +349,17 @@ static int receipt_svg(cs_buf *b, const char *url, const char *code, const char 
     }
     QRcode_free(q);
     rc |= cs_buf_append(b, "\"/>\n", 4);
-    snprintf(tmp, sizeof tmp,
-             "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"26\" font-weight=\"bold\""
-             " text-anchor=\"middle\">",
-             side / 2, side + 34);
+    snprintf(
+        tmp, sizeof tmp,
+        "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"26\" font-weight=\"bold\""
+        " text-anchor=\"middle\">",
+        side / 2, side + 34);
     rc |= cs_buf_append(b, tmp, strlen(tmp));
     rc |= xml_text(b, code);
     rc |= cs_buf_append(b, "</text>\n", 8);
-    snprintf(tmp, sizeof tmp, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"15\" text-anchor=\"middle\">",
+    snprintf(tmp, sizeof tmp,
+             "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"15\" "
+             "text-anchor=\"middle\">",
              side / 2, side + 64);
     rc |= cs_buf_append(b, tmp, strlen(tmp));
     rc |= xml_text(b, commune_name);
@@ -335,7 +367,9 @@ static int receipt_svg(cs_buf *b, const char *url, const char *code, const char 
     /* two short lines: the smallest code (version 3, 29 modules) is 222 units wide */
     static const char *const lines[] = {"Quét mã, nhập mã PIN", "để xem gian hàng của bạn"};
     for (int i = 0; i < 2; i++) {
-        snprintf(tmp, sizeof tmp, "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"14\" text-anchor=\"middle\">",
+        snprintf(tmp, sizeof tmp,
+                 "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"14\" "
+                 "text-anchor=\"middle\">",
                  side / 2, side + 88 + 18 * i);
         rc |= cs_buf_append(b, tmp, strlen(tmp));
         rc |= xml_text(b, lines[i]);
@@ -355,8 +389,10 @@ int svc_households_receipt(svc_req *r)
     if (!db) return svc_reply_problem(r, &err);
     char commune[6];
     int erased = 0;
-    if (cs_household_lookup(db, code, NULL, commune, &erased, &err)) return svc_reply_problem(r, &err);
-    if (!svc_can_write_commune(r, commune)) return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
+    if (cs_household_lookup(db, code, NULL, commune, &erased, &err))
+        return svc_reply_problem(r, &err);
+    if (!svc_can_write_commune(r, commune))
+        return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
     if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
     cs_rows *u = NULL;
     if (cs_db_query(db, &u, "SELECT name FROM admin_units WHERE code = ?", "s", commune, &err))
@@ -369,7 +405,8 @@ int svc_households_receipt(svc_req *r)
      * code in the fragment (a fragment is never sent to a server or written to its logs). */
     const char *pub = cs_cfg_str("http.public_url");
     size_t pl = strlen(pub);
-    while (pl && pub[pl - 1] == '/') pl--;
+    while (pl && pub[pl - 1] == '/')
+        pl--;
     char url[512];
     snprintf(url, sizeof url, "%.*s/owner.html#code=%s", (int)pl, pub, code);
     cs_buf b;

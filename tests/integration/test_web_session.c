@@ -78,10 +78,12 @@ static void assert_page_headers(const tapi_resp *r)
 {
     const char *csp = hdr(r, "Content-Security-Policy");
     assert_non_null(csp);
-    const char *want[] = {"default-src 'self'", "script-src 'self'", "style-src 'self'",
-                          "img-src 'self' data: blob:", "frame-ancestors 'none'", "form-action 'self'",
+    const char *want[] = {"default-src 'self'",     "script-src 'self'",
+                          "style-src 'self'",       "img-src 'self' data: blob:",
+                          "frame-ancestors 'none'", "form-action 'self'",
                           "base-uri 'none'"};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) assert_non_null(strstr(csp, want[i]));
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_non_null(strstr(csp, want[i]));
     assert_null(strstr(csp, "unsafe-inline"));
     assert_string_equal(hdr(r, "X-Content-Type-Options"), "nosniff");
     assert_string_equal(hdr(r, "Referrer-Policy"), "no-referrer");
@@ -139,9 +141,16 @@ static void test_traversal_refused(void **state)
 {
     (void)state;
     /* percent-encoded so the client sends them as they are; the server decodes */
-    const char *paths[] = {"/.secret.html", "/passwd.txt", "/sub.html", "/notes.exe", "/%2e%2e",
-                           "/..%2f..%2fetc%2fpasswd", "/%2e%2e%2fetc%2fpasswd",
-                           "/app.js%2f", "/nope.html", "/a%5cb.html"};
+    const char *paths[] = {"/.secret.html",
+                           "/passwd.txt",
+                           "/sub.html",
+                           "/notes.exe",
+                           "/%2e%2e",
+                           "/..%2f..%2fetc%2fpasswd",
+                           "/%2e%2e%2fetc%2fpasswd",
+                           "/app.js%2f",
+                           "/nope.html",
+                           "/a%5cb.html"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         tapi_resp r = tapi_call("GET", paths[i], NULL, NULL);
         if (r.status != 404) fail_msg("%s: status %ld", paths[i], r.status);
@@ -182,8 +191,8 @@ static const char *sign_in(const char *token, char sid[44], char csrf[44])
     return sc;
 }
 
-static tapi_resp with_cookie(const char *method, const char *path, const char *sid, const char *csrf,
-                             const char *json)
+static tapi_resp with_cookie(const char *method, const char *path, const char *sid,
+                             const char *csrf, const char *json)
 {
     char ck[128], cs[128];
     snprintf(ck, sizeof ck, "Cookie: theme=dark; choso_session=%s; other=1", sid);
@@ -206,18 +215,24 @@ static void test_sign_in_cookie_flags(void **state)
     /* only the hash is stored */
     unsigned char h[32];
     cs_token_hash(sid, h);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", "b", h, (size_t)32), 1);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM sessions WHERE csrf = ? AND id_hash <> ?", "sb", sid,
-                              h, (size_t)32),
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", "b", h, (size_t)32),
+        1);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM sessions WHERE csrf = ? AND id_hash <> ?", "sb",
+                              sid, h, (size_t)32),
                      0);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'session.create'", ""), 1);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'session.create'", ""),
+        1);
 
     /* who am I */
     tapi_resp r = with_cookie("GET", "/v1/session", sid, NULL, NULL);
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "role")), "volunteer");
     assert_string_equal(json_string_value(json_object_get(r.json, "csrf")), csrf);
-    assert_string_equal(json_string_value(json_object_get(r.json, "consent_version")), cs_cfg_str("consent.version"));
+    assert_string_equal(json_string_value(json_object_get(r.json, "consent_version")),
+                        cs_cfg_str("consent.version"));
     json_t *cm = json_object_get(r.json, "communes");
     assert_int_equal(json_array_size(cm), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(cm, 0), "code")), COMMUNE);
@@ -237,10 +252,12 @@ static void test_sign_in_cookie_flags(void **state)
 static void test_sign_in_refused(void **state)
 {
     (void)state;
-    tapi_resp r = tapi_call("POST", "/v1/session", NULL, "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}");
+    tapi_resp r = tapi_call("POST", "/v1/session", NULL,
+                            "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}");
     assert_int_equal(r.status, 401);
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), "token_invalid");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "errors"), 0), "field")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r.json, "errors"), 0), "field")),
                         "token");
     char tmp[64];
     assert_null(tapi_header(&r, "Set-Cookie", tmp, sizeof tmp));
@@ -337,7 +354,9 @@ static void test_sign_out_and_revocation(void **state)
     tapi_free(&r);
     unsigned char h[32];
     cs_token_hash(sid, h);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", "b", h, (size_t)32), 0);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", "b", h, (size_t)32),
+        0);
     r = with_cookie("GET", "/v1/session", sid, NULL, NULL);
     assert_int_equal(r.status, 401);
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), "session_expired");
@@ -359,8 +378,10 @@ static void test_sign_out_and_revocation(void **state)
     /* an expired session, a malformed cookie */
     sign_in(tok_vol, sid, csrf);
     cs_token_hash(sid, h);
-    tsup_exec(tapi_db(), "UPDATE sessions SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND WHERE id_hash = ?",
-              "b", h, (size_t)32);
+    tsup_exec(
+        tapi_db(),
+        "UPDATE sessions SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND WHERE id_hash = ?",
+        "b", h, (size_t)32);
     r = with_cookie("GET", "/v1/households", sid, NULL, NULL);
     assert_int_equal(r.status, 401);
     tapi_free(&r);
@@ -391,10 +412,11 @@ static char *expected_path(const char *url, int *side)
                 continue;
             }
             int x0 = x;
-            while (x < q->width && (q->data[y * q->width + x] & 1)) x++;
+            while (x < q->width && (q->data[y * q->width + x] & 1))
+                x++;
             if (len + 64 > cap) d = realloc(d, cap *= 2);
-            len += (size_t)snprintf(d + len, cap - len, "M%d %dh%dv%dh-%dz", (x0 + 4) * 6, (y + 4) * 6,
-                                    (x - x0) * 6, 6, (x - x0) * 6);
+            len += (size_t)snprintf(d + len, cap - len, "M%d %dh%dv%dh-%dz", (x0 + 4) * 6,
+                                    (y + 4) * 6, (x - x0) * 6, 6, (x - x0) * 6);
         }
     *side = (q->width + 8) * 6;
     QRcode_free(q);
@@ -463,12 +485,9 @@ static void test_receipt_svg(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_static_files),
-        cmocka_unit_test(test_traversal_refused),
-        cmocka_unit_test(test_sign_in_cookie_flags),
-        cmocka_unit_test(test_sign_in_refused),
-        cmocka_unit_test(test_csrf_required),
-        cmocka_unit_test(test_sign_out_and_revocation),
+        cmocka_unit_test(test_static_files),         cmocka_unit_test(test_traversal_refused),
+        cmocka_unit_test(test_sign_in_cookie_flags), cmocka_unit_test(test_sign_in_refused),
+        cmocka_unit_test(test_csrf_required),        cmocka_unit_test(test_sign_out_and_revocation),
         cmocka_unit_test(test_receipt_svg),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
