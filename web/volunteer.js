@@ -71,7 +71,12 @@ function intOrText(v) {
 
 function receipt(h) {
   const print = el('button', { type: 'button', class: 'secondary' }, 'In phiếu');
-  print.addEventListener('click', () => window.print());
+  print.addEventListener('click', () => {
+    // only the receipt goes on paper (app.css, @media print)
+    document.body.classList.add('print-receipt');
+    window.addEventListener('afterprint', () => document.body.classList.remove('print-receipt'), { once: true });
+    window.print();
+  });
   const go = el('button', { type: 'button' }, 'Thêm sản phẩm cho hộ này');
   go.addEventListener('click', () => openHousehold(h.code));
   return el('div', { class: 'receipt', id: 'receipt' },

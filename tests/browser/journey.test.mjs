@@ -113,6 +113,15 @@ describe('a household from registration to the dashboard', () => {
     const svg = await (await volunteer.context.request.get(BASE + src)).text();
     assert.ok(svg.includes(state.code) && !svg.includes(state.pin));
     await screenshots(page, 'volunteer-receipt');
+    // printing puts the receipt alone on the paper
+    await page.evaluate(() => document.body.classList.add('print-receipt'));
+    await page.emulateMedia({ media: 'print' });
+    assert.ok(await page.isHidden('#register'), 'the form is not printed');
+    assert.ok(await page.isHidden('#households-card'), 'the list is not printed');
+    assert.ok(await page.isVisible('#receipt'));
+    await page.pdf({ path: `${process.env.CHOSO_ARTIFACTS || 'tests/artifacts'}/receipt-print.pdf`, format: 'A5' });
+    await page.emulateMedia({ media: 'screen' });
+    await page.evaluate(() => document.body.classList.remove('print-receipt'));
     volunteer.check();
   });
 

@@ -48,6 +48,10 @@ test('pages: no inline script or style, nothing from another origin, Vietnamese'
   }
 });
 
+test('forms post: a page whose script did not load never puts a token, PIN or citizen ID in an address', () => {
+  for (const f of html) for (const m of read(f).matchAll(/<form\b[^>]*>/g)) assert.match(m[0], /method="post"/, `${f}: ${m[0]}`);
+});
+
 test('every form control has a label', () => {
   for (const f of html) {
     const t = read(f);
