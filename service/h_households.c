@@ -5,6 +5,7 @@
 #include "core/mem.h"
 #include "core/vn.h"
 #include "service/api.h"
+#include "service/status_cache.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -133,6 +134,7 @@ int svc_households_update(svc_req *r)
     cs_actor a = svc_audit_actor(r);
     cs_household_result res;
     if (cs_household_update(db, &a, code, version, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    svc_status_cache_drop(code); /* the owner's page shows the business name and commune */
     return reply_household(r, db, code, 200, NULL);
 }
 
@@ -194,7 +196,9 @@ int svc_households_new_pin(svc_req *r)
     const char *code = svc_param(r, "code");
     cs_actor a = svc_audit_actor(r);
     char pin[8];
-    if (cs_household_new_pin(db, &a, code, pin, &err)) return svc_reply_problem(r, &err);
+    int failed = cs_household_new_pin(db, &a, code, pin, &err);
+    svc_status_cache_drop(code); /* the old PIN's cached page dies now, whatever the outcome */
+    if (failed) return svc_reply_problem(r, &err);
     json_t *o = json_pack("{s:s,s:s}", "code", code, "pin", pin);
     memset(pin, 0, sizeof pin);
     if (!o) return svc_reply_error(r, CS_E_NOMEM, "%s", "pin");
@@ -210,7 +214,9 @@ int svc_households_erase(svc_req *r)
     const char *code = svc_param(r, "code");
     cs_actor a = svc_audit_actor(r);
     json_t *orphans = NULL;
-    if (cs_household_erase(db, &a, code, &orphans, &err)) return svc_reply_problem(r, &err);
+    int failed = cs_household_erase(db, &a, code, &orphans, &err);
+    svc_status_cache_drop(code); /* nothing cached outlives the erasure */
+    if (failed) return svc_reply_problem(r, &err);
     size_t n = json_array_size(orphans);
     const char **shas = cs_calloc(n + 1, sizeof *shas);
     size_t removed = 0;

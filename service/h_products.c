@@ -5,6 +5,7 @@
 #include "core/products.h"
 #include "jobs/flows.h"
 #include "service/api.h"
+#include "service/status_cache.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -65,6 +66,7 @@ int svc_products_create(svc_req *r)
     cs_actor a = svc_audit_actor(r);
     cs_product_result res;
     if (cs_product_create(db, &a, code, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    svc_status_cache_drop(code); /* the owner's page lists the products */
     json_t *o = NULL;
     if (cs_product_get(db, res.id, &o, NULL, NULL, &err)) return svc_reply_problem(r, &err);
     char loc[48];
@@ -99,6 +101,8 @@ int svc_products_update(svc_req *r)
     char commune[6];
     if (load_product(r, db, 1, &o, commune)) return 0;
     const char *hh = json_string_value(json_object_get(o, "household_code"));
+    char owner[32] = ""; /* o is freed before the update; the owner's page is dropped after it */
+    if (hh) snprintf(owner, sizeof owner, "%s", hh);
     int erased = 0;
     if (hh && cs_household_lookup(db, hh, NULL, NULL, &erased, &err)) {
         json_decref(o);
@@ -112,6 +116,8 @@ int svc_products_update(svc_req *r)
     cs_actor a = svc_audit_actor(r);
     cs_product_result res;
     if (cs_product_update(db, &a, id, version, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    if (owner[0]) svc_status_cache_drop(owner);
+    else svc_status_cache_clear();
     /* new content goes to the marketplaces where the product is live (jobs/flows skips a
        listing whose synced content hash already equals it); the update itself stands even if
        queuing fails, the next change or a republish sends it */

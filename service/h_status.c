@@ -1,10 +1,13 @@
 /* service/h_status: the household owner's own page — code + PIN (header or POST body, never the
  * URL) opens a read-only view in plain words: each marketplace's shop and what to do next, each
  * product's listings and why one was refused. Nothing personal (no citizen ID, phone, birth
- * date, address, not even the owner's name) is in it, and the answer is never cached. */
+ * date, address, not even the owner's name) is in it. Browsers and proxies never keep it
+ * (Cache-Control: no-store); this process reuses it for a moment (service/status_cache). */
+#include "core/buf.h"
 #include "core/households.h"
 #include "core/mem.h"
 #include "service/api.h"
+#include "service/status_cache.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,20 +221,57 @@ out:
     return out;
 }
 
-/* Check code + PIN (throttled and audited in core) and answer with the view. */
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+    return cs_buf_append(data, buf, size);
+}
+
+/* Check code + PIN and answer with the view. A live cached answer for exactly this code, PIN,
+ * language and client address is sent as it is, with no database work and an Age header;
+ * anything else (miss, expired, another or a wrong PIN) takes the full check — throttled and
+ * audited in core — and a success refreshes the cache. Both paths send the same bytes: the
+ * view is rendered once, as svc_reply_json would, and kept. */
 static int answer(svc_req *r, const char *pin)
 {
     cs_error err;
     cs_error_clear(&err);
     const char *code = svc_param(r, "household_code");
+    if (!code) code = "";
+    unsigned age;
+    svc_sc_blob *hit = svc_status_cache_get(code, r->lang, pin, r->client, &age);
+    if (hit) {
+        size_t len;
+        const char *bytes = svc_sc_blob_data(hit, &len);
+        char a[16];
+        snprintf(a, sizeof a, "%u", age);
+        const char *const hdrs[] = {"Age", a, NULL};
+        int rc = svc_reply_bytes(r, 200, "application/json", bytes, len, hdrs);
+        svc_sc_blob_release(hit);
+        return rc;
+    }
+    svc_sc_ticket ticket;
+    svc_status_cache_ticket(code, r->client, &ticket);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t id;
-    if (cs_household_check_pin(db, code ? code : "", pin, r->client, r->request_id, &id, &err))
+    if (cs_household_check_pin(db, code, pin, r->client, r->request_id, &id, &err)) {
+        if (err.code == CS_E_PIN_WRONG || err.code == CS_E_PIN_LOCKED) svc_status_cache_failed(code, r->client);
         return svc_reply_problem(r, &err);
+    }
     json_t *v = owner_view(db, id, r->lang, &err);
     if (!v) return svc_reply_problem(r, &err);
-    return svc_reply_json(r, 200, v);
+    cs_buf b;
+    cs_buf_init(&b, 0);
+    int bad = json_dump_callback(v, dump_cb, &b, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(v);
+    if (bad || !b.data) {
+        cs_buf_free(&b);
+        return svc_reply_error(r, CS_E_NOMEM, "%s", "status");
+    }
+    svc_status_cache_put(code, r->lang, pin, r->client, &ticket, b.data, b.len);
+    int rc = svc_reply_bytes(r, 200, "application/json", b.data, b.len, NULL);
+    cs_buf_free(&b);
+    return rc;
 }
 
 int svc_status_get(svc_req *r)
