@@ -318,9 +318,57 @@ describe('a household from registration to the dashboard', () => {
     assert.ok(await dash.$('#kpis [data-metric=flagship_products_live] rect[data-role=fill][width]:not([width="0"])'), 'the bar is filled');
     assert.match(await dash.textContent('#mp-table'), /Shopee\s*\d+\s*1/);
     await screenshots(dash, 'dashboard-after-publish');
+    state.published = true;
     volunteer.check();
     hh.check();
     staff.check();
+  });
+
+  it('a refused listing shows the marketplace\'s reason, is fixed and goes live', async (t) => {
+    if (!state.published) {
+      t.skip('needs the publish step');
+      return;
+    }
+    const page = state.vpage;
+    // a description with a word the simulator's review refuses
+    await page.fill('#p-name', 'Chè lam Thọ Xuân');
+    await page.selectOption('#p-category', 'cake_confectionery');
+    await page.fill('#p-price', '60000');
+    await page.fill('#p-weight', '300');
+    await page.fill('#p-description', 'Chè lam làm từ gạo nếp, mật mía và gừng; không phải hàng giả.');
+    await page.setInputFiles('#p-photo', { name: 'che-lam.png', mimeType: 'image/png', buffer: await photo(page) });
+    await page.click('#product button[type=submit]');
+    const made = '#products li[data-product]:has-text("Chè lam Thọ Xuân")';
+    await page.waitForSelector(`${made} .thumbs img`);
+    const li = `#products li[data-product="${await page.getAttribute(made, 'data-product')}"]`;
+    await page.check(`${li} input[name=marketplaces][value=shopee]`);
+    await page.click(`${li} form:has(input[name=marketplaces]) button[type=submit]`);
+    // the review refuses it; the volunteer sees why
+    for (let i = 0; i < 40; i++) {
+      await page.waitForTimeout(750);
+      await page.click('#products-refresh');
+      await page.waitForSelector(li);
+      if (/Bị sàn từ chối/.test(await page.textContent(li))) break;
+    }
+    const refused = await page.textContent(li);
+    assert.match(refused, /Bị sàn từ chối/);
+    assert.match(refused, /Lý do:.*hàng giả/s);
+    await screenshots(page, 'volunteer-rejected');
+    // fix the description, save (If-Match), send again
+    await page.click(`${li} details summary`);
+    await page.fill(`${li} textarea[name=description]`, 'Chè lam làm từ gạo nếp, mật mía và gừng, đặc sản Thọ Xuân.');
+    await page.click(`${li} details button[type=submit]`);
+    await page.waitForFunction((sel) => !/không phải hàng giả/.test(document.querySelector(sel)?.querySelector('textarea')?.value || ''), li);
+    await page.click(`${li} button:has-text("Gửi lại sau khi sửa")`);
+    let text = '';
+    for (let i = 0; i < 40 && !/Đang bán/.test(text); i++) {
+      await page.waitForTimeout(750);
+      await page.click('#products-refresh');
+      await page.waitForSelector(li);
+      text = await page.textContent(`${li} .listings`);
+    }
+    assert.match(text, /Đang bán/);
+    volunteer.check();
   });
 
   it('signing out ends the session', async () => {
