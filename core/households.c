@@ -1127,10 +1127,27 @@ struct bulk_part {
     int seal; /* 0: index + hash; 1: seal the new rows */
 };
 
+/* seal_all for a row whose citizen-ID index is already known (saves one HMAC a row). */
+static int bulk_seal(const cs_household_norm *n, const unsigned char cccd_bidx[32], sealed *s)
+{
+    memset(s, 0, sizeof *s);
+    char date[11];
+    vn_date_iso(n->birth, date);
+    if (cs_seal(n->cccd, strlen(n->cccd), AAD_CCCD, &s->cccd, &s->cccd_n) ||
+        cs_seal(n->phone, strlen(n->phone), AAD_PHONE, &s->phone, &s->phone_n) ||
+        cs_seal(date, strlen(date), AAD_BIRTH, &s->birth, &s->birth_n) ||
+        (n->address && cs_seal(n->address, strlen(n->address), AAD_ADDRESS, &s->address, &s->address_n)) ||
+        cs_blind_index("phone", n->phone, s->phone_bidx)) {
+        sealed_free(s);
+        return -1;
+    }
+    memcpy(s->cccd_bidx, cccd_bidx, 32);
+    return 0;
+}
+
 static void *bulk_crypto(void *arg)
 {
     struct bulk_part *p = arg;
-    cs_error e;
     for (size_t i = p->from; i < p->to; i++) {
         bulk_row *b = &p->br[i];
         if (!p->rows[i]) continue;
@@ -1139,8 +1156,7 @@ static void *bulk_crypto(void *arg)
                 cs_household_content_hash(p->rows[i], b->hash))
                 b->bad = 1;
         } else if (!b->found_id && !b->bad) {
-            cs_error_clear(&e);
-            if (seal_all(p->rows[i], &b->s, &e)) b->bad = 1;
+            if (bulk_seal(p->rows[i], b->bidx, &b->s)) b->bad = 1;
         }
     }
     return NULL;
