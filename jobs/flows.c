@@ -71,7 +71,8 @@ const flows_mkt *flows_mkt_get(cs_db *db, const char *code, cs_error *err)
         }
     pthread_mutex_unlock(&mkts_mu);
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT rate_per_sec, concurrency, enabled FROM marketplaces WHERE code = ?",
+    if (cs_db_query(db, &r,
+                    "SELECT rate_per_sec, concurrency, enabled FROM marketplaces WHERE code = ?",
                     "s", c->code, err))
         return NULL;
     if (!cs_rows_count(r)) {
@@ -120,7 +121,8 @@ const cx_market *job_flows_market(cs_db *db, const char *mp, cs_error *err)
  * marketplace's own throttle is not hit while every thread is busy. */
 static void pace(const flows_mkt *m)
 {
-    struct mkt_slot *s = (struct mkt_slot *)(void *)((char *)(void *)m - offsetof(struct mkt_slot, m));
+    struct mkt_slot *s =
+        (struct mkt_slot *)(void *)((char *)(void *)m - offsetof(struct mkt_slot, m));
     if (s->interval_us <= 0) return;
     pthread_mutex_lock(&s->mu);
     long long now = mono_us();
@@ -257,11 +259,13 @@ int flows_acct_load(cs_db *db, int64_t id, flows_acct *a, cs_error *err)
 {
     memset(a, 0, sizeof *a);
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r,
-                    "SELECT household_id, marketplace_code, state, external_shop_id, access_token_sealed,"
-                    " refresh_token_sealed, version, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), access_expires_at)"
-                    " FROM seller_accounts WHERE id = ?",
-                    "i", id, err))
+    if (cs_db_query(
+            db, &r,
+            "SELECT household_id, marketplace_code, state, external_shop_id, access_token_sealed,"
+            " refresh_token_sealed, version, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), "
+            "access_expires_at)"
+            " FROM seller_accounts WHERE id = ?",
+            "i", id, err))
         return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
@@ -274,12 +278,19 @@ int flows_acct_load(cs_db *db, int64_t id, flows_acct *a, cs_error *err)
     snprintf(a->shop_id, sizeof a->shop_id, "%s", cs_rows_str(r, 0, 3));
     a->version = (unsigned)cs_rows_i64(r, 0, 6);
     a->access_left_s = cs_rows_isnull(r, 0, 7) ? LLONG_MAX : cs_rows_i64(r, 0, 7);
-    int bad = unseal_into(r, 4, id, "access", a->access, sizeof a->access) ||
-              unseal_into(r, 5, id, "refresh", a->refresh, sizeof a->refresh);
+    int bad = unseal_into(r, 4, id, "access", a->access, sizeof a->access)      ? 1
+              : unseal_into(r, 5, id, "refresh", a->refresh, sizeof a->refresh) ? 2
+                                                                                : 0;
+    size_t bl = 0;
+    const unsigned char *blob = bad ? cs_rows_blob(r, 0, bad == 1 ? 4 : 5, &bl) : NULL;
+    unsigned kid = blob ? cs_sealed_key_id(blob, bl) : 0;
     cs_rows_free(r);
     if (bad) {
         flows_acct_wipe(a);
-        return cs_error_set(err, CS_E_INTERNAL, "account %lld: sealed token unreadable", (long long)id);
+        /* a key missing from crypto.key_file (rotated away, wrong file): the owner re-authorises */
+        return cs_error_set(
+            err, CS_E_INTERNAL, "account %lld: sealed %s token unreadable (key id %u, active %u)",
+            (long long)id, bad == 1 ? "access" : "refresh", kid, cs_crypto_active_key_id());
     }
     a->cx.shop_id = a->shop_id;
     a->cx.access_token = a->access;
@@ -308,15 +319,16 @@ int flows_acct_store_tokens(cs_db *db, int64_t id, const cx_outcome *out, const 
     long long now = flows_now_ms() / 1000;
     int64_t ain = out->access_expires_at > 0 ? (int64_t)(out->access_expires_at - now) : -1;
     int64_t rin = out->refresh_expires_at > 0 ? (int64_t)(out->refresh_expires_at - now) : -1;
-    int64_t rc = cs_db_exec(db,
-                            "UPDATE seller_accounts SET access_token_sealed = ?, refresh_token_sealed = ?,"
-                            " access_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
-                            " refresh_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
-                            " external_shop_id = COALESCE(?, external_shop_id),"
-                            " last_error_code = NULL, last_error_message = NULL, version = version + 1"
-                            " WHERE id = ?",
-                            "bbiiiisi", s1, l1, s2, l2, ain, ain, rin, rin,
-                            shop_id && *shop_id ? shop_id : NULL, id, err);
+    int64_t rc =
+        cs_db_exec(db,
+                   "UPDATE seller_accounts SET access_token_sealed = ?, refresh_token_sealed = ?,"
+                   " access_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
+                   " refresh_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
+                   " external_shop_id = COALESCE(?, external_shop_id),"
+                   " last_error_code = NULL, last_error_message = NULL, version = version + 1"
+                   " WHERE id = ?",
+                   "bbiiiisi", s1, l1, s2, l2, ain, ain, rin, rin,
+                   shop_id && *shop_id ? shop_id : NULL, id, err);
     cs_free(s1);
     cs_free(s2);
     return rc < 0 ? -1 : 0;
@@ -351,18 +363,21 @@ static int reauth_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct reauth *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", x->id, err))
+    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", x->id,
+                    err))
         return -1;
     char st[24] = "";
     if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
     cs_rows_free(r);
-    const char *to = !strcmp(st, "active") || !strcmp(st, "authorized") || !strcmp(st, "token_expired")
-                         ? "token_expired"
-                         : "awaiting_owner";
+    const char *to =
+        !strcmp(st, "active") || !strcmp(st, "authorized") || !strcmp(st, "token_expired")
+            ? "token_expired"
+            : "awaiting_owner";
     if (strcmp(st, to) && !cs_account_transition_allowed(st, to)) return 0;
     if (cs_account_transition(db, x->id, to, x->code, x->why, flows_actor(), err)) return -1;
     return cs_db_exec(db,
-                      "UPDATE seller_accounts SET oauth_state = ?, auth_link = ?, access_token_sealed = NULL,"
+                      "UPDATE seller_accounts SET oauth_state = ?, auth_link = ?, "
+                      "access_token_sealed = NULL,"
                       " last_error_code = ?, last_error_message = ? WHERE id = ?",
                       "ssssi", x->state, x->link, x->code, x->why, x->id, err) < 0
                ? -1
@@ -389,8 +404,8 @@ static int store_tx(cs_db *db, void *arg, cs_error *err)
     return flows_acct_store_tokens(db, s->id, s->out, s->shop_id, err);
 }
 
-#define REAUTH_VI                                                                                  \
-    "Quyền truy cập cửa hàng đã hết hạn hoặc bị thu hồi; chủ hộ cần mở đường dẫn cấp quyền mới "    \
+#define REAUTH_VI                                                                                                                       \
+    "Quyền truy cập cửa hàng đã hết hạn hoặc bị thu hồi; chủ hộ cần mở đường dẫn cấp quyền mới " \
     "trên trang tra cứu để kết nối lại."
 
 int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_version,
@@ -400,7 +415,8 @@ int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_
     snprintf(lock, sizeof lock, "ar.%lld", (long long)id);
     int got = cs_db_get_lock(db, lock, 30, err);
     if (got <= 0) {
-        if (got == 0) cs_error_set(err, CS_E_MP_UNAVAILABLE, "refresh of account %lld busy", (long long)id);
+        if (got == 0)
+            cs_error_set(err, CS_E_MP_UNAVAILABLE, "refresh of account %lld busy", (long long)id);
         err->retry_after = 2;
         return -1;
     }
@@ -469,13 +485,16 @@ static int start_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct start *s = arg;
     s->existed = 0;
-    if (cs_db_exec(db, "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)", "is",
-                   s->hh, s->mp, err) < 0)
+    if (cs_db_exec(
+            db, "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)",
+            "is", s->hh, s->mp, err) < 0)
         return -1;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT id, state FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?"
-                            " FOR UPDATE",
-                    "is", s->hh, s->mp, err))
+    if (cs_db_query(
+            db, &r,
+            "SELECT id, state FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?"
+            " FOR UPDATE",
+            "is", s->hh, s->mp, err))
         return -1;
     s->account = cs_rows_i64(r, 0, 0);
     const char *st = cs_rows_str(r, 0, 1);
@@ -518,22 +537,26 @@ static int onboard_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct onboard *o = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", o->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", o->id,
+                    err))
+        return -1;
     char st[24] = "";
     if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
     cs_rows_free(r);
-    if (strcmp(st, "not_started") && strcmp(st, "rejected") && strcmp(st, "token_expired")) return 0;
+    if (strcmp(st, "not_started") && strcmp(st, "rejected") && strcmp(st, "token_expired"))
+        return 0;
     if (o->assisted)
         return cs_account_transition(db, o->id, "awaiting_owner", "registration_pack",
                                      "Hồ sơ đăng ký người bán đã sẵn sàng để in và mang tới chủ hộ",
                                      flows_actor(), err);
-    if (cs_db_exec(db, "UPDATE seller_accounts SET oauth_state = ?, auth_link = ? WHERE id = ?", "ssi", o->state,
-                   o->link, o->id, err) < 0)
+    if (cs_db_exec(db, "UPDATE seller_accounts SET oauth_state = ?, auth_link = ? WHERE id = ?",
+                   "ssi", o->state, o->link, o->id, err) < 0)
         return -1;
     /* token_expired keeps its state (the status page shows the new link there too) */
     if (!strcmp(st, "token_expired")) return 0;
     return cs_account_transition(db, o->id, "awaiting_owner", "auth_link",
-                                 "Đường dẫn cấp quyền cửa hàng đã sẵn sàng cho chủ hộ", flows_actor(), err);
+                                 "Đường dẫn cấp quyền cửa hàng đã sẵn sàng cho chủ hộ",
+                                 flows_actor(), err);
 }
 
 static job_outcome h_onboard(job_ctx *ctx)
@@ -543,7 +566,8 @@ static job_outcome h_onboard(job_ctx *ctx)
     cs_error err;
     cs_error_clear(&err);
     cs_rows *r = NULL;
-    if (cs_db_query(ctx->db, &r, "SELECT marketplace_code FROM seller_accounts WHERE id = ?", "i", id, &err))
+    if (cs_db_query(ctx->db, &r, "SELECT marketplace_code FROM seller_accounts WHERE id = ?", "i",
+                    id, &err))
         return job_retry(ctx, 0, "load account: %s", cs_code_name(err.code));
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
@@ -562,7 +586,8 @@ static job_outcome h_onboard(job_ctx *ctx)
         o.state = state;
         o.link = link;
     }
-    if (cs_db_tx(ctx->db, onboard_tx, &o, &err)) return job_retry(ctx, 0, "onboard: %s", cs_code_name(err.code));
+    if (cs_db_tx(ctx->db, onboard_tx, &o, &err))
+        return job_retry(ctx, 0, "onboard: %s", cs_code_name(err.code));
     return JOB_OK;
 }
 
@@ -579,13 +604,15 @@ static int cb_find_tx(cs_db *db, void *arg, cs_error *err)
     cs_rows *r = NULL;
     int rc;
     if (f->state && *f->state)
-        rc = cs_db_query(db, &r,
-                         "SELECT id, state FROM seller_accounts WHERE oauth_state = ? AND marketplace_code = ?"
-                         " FOR UPDATE",
-                         "ss", f->state, f->mp, err);
+        rc = cs_db_query(
+            db, &r,
+            "SELECT id, state FROM seller_accounts WHERE oauth_state = ? AND marketplace_code = ?"
+            " FOR UPDATE",
+            "ss", f->state, f->mp, err);
     else /* Shopee without our state: the pending account already known by this shop id */
         rc = cs_db_query(db, &r,
-                         "SELECT id, state FROM seller_accounts WHERE marketplace_code = ? AND external_shop_id = ?"
+                         "SELECT id, state FROM seller_accounts WHERE marketplace_code = ? AND "
+                         "external_shop_id = ?"
                          " AND state IN ('awaiting_owner','token_expired') FOR UPDATE",
                          "ss", f->mp, f->shop_id, err);
     if (rc) return -1;
@@ -599,8 +626,8 @@ static int cb_find_tx(cs_db *db, void *arg, cs_error *err)
     cs_rows_free(r);
     if (!ok) return cs_error_set(err, CS_E_NOT_FOUND, "authorisation already used");
     if (f->shop_id && *f->shop_id &&
-        cs_db_exec(db, "UPDATE seller_accounts SET external_shop_id = ? WHERE id = ?", "si", f->shop_id, f->id,
-                   err) < 0)
+        cs_db_exec(db, "UPDATE seller_accounts SET external_shop_id = ? WHERE id = ?", "si",
+                   f->shop_id, f->id, err) < 0)
         return -1;
     return 0;
 }
@@ -616,20 +643,23 @@ static int cb_done_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct cb_done *d = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", d->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", d->id,
+                    err))
+        return -1;
     int ok = cs_rows_count(r) && (!strcmp(cs_rows_str(r, 0, 0), "awaiting_owner") ||
                                   !strcmp(cs_rows_str(r, 0, 0), "token_expired"));
     cs_rows_free(r);
     if (!ok) return cs_error_set(err, CS_E_NOT_FOUND, "authorisation already used");
     if (flows_acct_store_tokens(db, d->id, d->tok, d->shop_id, err) ||
-        cs_db_exec(db, "UPDATE seller_accounts SET oauth_state = NULL, auth_link = NULL WHERE id = ?", "i", d->id,
-                   err) < 0 ||
-        cs_account_transition(db, d->id, "authorized", "oauth", "Chủ hộ đã cấp quyền cho cửa hàng", flows_actor(),
-                              err))
+        cs_db_exec(db,
+                   "UPDATE seller_accounts SET oauth_state = NULL, auth_link = NULL WHERE id = ?",
+                   "i", d->id, err) < 0 ||
+        cs_account_transition(db, d->id, "authorized", "oauth", "Chủ hộ đã cấp quyền cho cửa hàng",
+                              flows_actor(), err))
         return -1;
     if (!d->active) return 0;
-    return cs_account_transition(db, d->id, "active", "shop_confirmed", "Đã xác nhận thông tin cửa hàng trên sàn",
-                                 flows_actor(), err);
+    return cs_account_transition(db, d->id, "active", "shop_confirmed",
+                                 "Đã xác nhận thông tin cửa hàng trên sàn", flows_actor(), err);
 }
 
 int job_flows_oauth_callback(cs_db *db, const char *mp, const char *state, const char *code,
@@ -638,10 +668,12 @@ int job_flows_oauth_callback(cs_db *db, const char *mp, const char *state, const
     if (shop_name) shop_name[0] = '\0';
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
-    if (m->c->kind != CX_KIND_API) return cs_error_set(err, CS_E_NOT_FOUND, "%s has no OAuth", m->c->code);
+    if (m->c->kind != CX_KIND_API)
+        return cs_error_set(err, CS_E_NOT_FOUND, "%s has no OAuth", m->c->code);
     if (!code || !*code) return cs_error_field(err, "code", CS_F_REQUIRED, NULL);
     int shopee = !strcmp(m->c->code, "shopee");
-    if (shopee && (!shop_id || !*shop_id)) return cs_error_field(err, "shop_id", CS_F_REQUIRED, NULL);
+    if (shopee && (!shop_id || !*shop_id))
+        return cs_error_field(err, "shop_id", CS_F_REQUIRED, NULL);
     if (!shopee && (!state || !*state)) return cs_error_field(err, "state", CS_F_REQUIRED, NULL);
     struct cb_find f = {m->c->code, state, shopee ? shop_id : NULL, 0};
     if (cs_db_tx(db, cb_find_tx, &f, err)) return -1;
@@ -655,8 +687,8 @@ int job_flows_oauth_callback(cs_db *db, const char *mp, const char *state, const
     if (flows_call(m, CX_OP_TOKEN_EXCHANGE, &in, &tok, err)) return -1;
     int rc = -1;
     if (tok.result != CX_OK) {
-        cs_error_set(err, tok.result == CX_RETRY ? CS_E_MP_UNAVAILABLE : CS_E_MP_REAUTHORIZE, "token exchange: %s",
-                     tok.error_code);
+        cs_error_set(err, tok.result == CX_RETRY ? CS_E_MP_UNAVAILABLE : CS_E_MP_REAUTHORIZE,
+                     "token exchange: %s", tok.error_code);
         goto out;
     }
     char sid[128];
@@ -667,7 +699,8 @@ int job_flows_oauth_callback(cs_db *db, const char *mp, const char *state, const
         cx_account a2 = {sid, tok.access_token, tok.refresh_token};
         in.account = &a2;
         in.auth_code = NULL;
-        if (flows_call(m, CX_OP_GET_SHOP, &in, &shop, err) == 0 && shop.result == CX_OK && shop.shop_id[0]) {
+        if (flows_call(m, CX_OP_GET_SHOP, &in, &shop, err) == 0 && shop.result == CX_OK &&
+            shop.shop_id[0]) {
             snprintf(sid, sizeof sid, "%s", shop.shop_id);
             if (shop_name) snprintf(shop_name, 128, "%s", shop.shop_name);
             active = 1;
@@ -694,8 +727,9 @@ static job_outcome h_refresh(job_ctx *ctx)
     cs_rows *r = NULL;
     int rc;
     if (one > 0)
-        rc = cs_db_query(ctx->db, &r, "SELECT id, marketplace_code, version FROM seller_accounts WHERE id = ?", "i",
-                         one, &err);
+        rc = cs_db_query(ctx->db, &r,
+                         "SELECT id, marketplace_code, version FROM seller_accounts WHERE id = ?",
+                         "i", one, &err);
     else
         rc = cs_db_query(ctx->db, &r,
                          "SELECT a.id, a.marketplace_code, a.version FROM seller_accounts a"
@@ -703,14 +737,16 @@ static job_outcome h_refresh(job_ctx *ctx)
                          " WHERE a.state = 'active' AND a.access_expires_at IS NOT NULL"
                          " AND a.access_expires_at < UTC_TIMESTAMP() + INTERVAL ? SECOND"
                          " ORDER BY a.access_expires_at LIMIT ?",
-                         "ii", (int64_t)cs_cfg_int("flows.refresh_margin"), (int64_t)cs_cfg_int("flows.batch"), &err);
+                         "ii", (int64_t)cs_cfg_int("flows.refresh_margin"),
+                         (int64_t)cs_cfg_int("flows.batch"), &err);
     if (rc) return job_retry(ctx, 0, "accounts to refresh: %s", cs_code_name(err.code));
     unsigned failed = 0, retry_after = 0;
     for (size_t i = 0; i < cs_rows_count(r) && !job_should_stop(ctx); i++) {
         const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, i, 1), &err);
         if (!m) continue;
         cs_error_clear(&err);
-        if (flows_acct_refresh(ctx->db, m, cs_rows_i64(r, i, 0), (unsigned)cs_rows_i64(r, i, 2), &err) < 0) {
+        if (flows_acct_refresh(ctx->db, m, cs_rows_i64(r, i, 0), (unsigned)cs_rows_i64(r, i, 2),
+                               &err) < 0) {
             failed++;
             if ((unsigned)err.retry_after > retry_after) retry_after = (unsigned)err.retry_after;
         }
@@ -718,7 +754,8 @@ static job_outcome h_refresh(job_ctx *ctx)
     cs_rows_free(r);
     /* a sweep that failed for some accounts leaves them to the next tick; a one-account refresh
        retries */
-    if (one > 0 && failed) return job_retry(ctx, retry_after, "refresh failed: %s", cs_code_name(err.code));
+    if (one > 0 && failed)
+        return job_retry(ctx, retry_after, "refresh failed: %s", cs_code_name(err.code));
     return JOB_OK;
 }
 
@@ -728,8 +765,9 @@ int job_flows_register(cs_error *err)
 {
     if (cx_transport_global_init()) return cs_error_set(err, CS_E_INTERNAL, "curl_global_init");
     if (job_register("account.onboard", h_onboard, NULL, err) ||
-        job_register("account.refresh", h_refresh, &(job_kind_opts){.lease_s = 120}, err) ||
-        job_schedule_every("account.refresh", (unsigned)cs_cfg_int("flows.refresh_period"), "{}", err) ||
+        job_register("account.refresh", h_refresh, NULL, err) ||
+        job_schedule_every("account.refresh", (unsigned)cs_cfg_int("flows.refresh_period"), "{}",
+                           err) ||
         flows_register_listing_kinds(err) || flows_register_assisted_kinds(err))
         return -1;
     return 0;

@@ -85,8 +85,8 @@ int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing
  * schemas/data/upload_layout_<mp>.csv) as CSV (UTF-8 with BOM) or XLSX; *data owned (cs_free).
  * And the household's registration pack as JSON (cx_pack_json; personal data: free with
  * cs_free_secret(*json, *len)). 0 or -1. */
-int job_flows_sheet(cs_db *db, int64_t product_id, const char *mp, int xlsx, char **data, size_t *len,
-                    cs_error *err);
+int job_flows_sheet(cs_db *db, int64_t product_id, const char *mp, int xlsx, char **data,
+                    size_t *len, cs_error *err);
 int job_flows_pack(cs_db *db, const char *household_code, const char *mp, char **json, size_t *len,
                    cs_error *err);
 /* The pack JSON as a printable XLSX (*data owned, cs_free). 0 or -1. */

@@ -73,20 +73,25 @@ static void src_free(struct sheet_src *s)
 }
 
 /* The product as a sheet row needs it; listing_id 0 when there is none yet. */
-static int src_load(cs_db *db, int64_t product_id, const char *mp, struct sheet_src *s, cs_error *err)
+static int src_load(cs_db *db, int64_t product_id, const char *mp, struct sheet_src *s,
+                    cs_error *err)
 {
     memset(s, 0, sizeof *s);
-    if (cs_db_query(db, &s->r,
-                    "SELECT p.name, p.description, p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm,"
-                    " p.height_mm, p.category, c.external_category_id, c.external_category_name, c.attributes,"
-                    " p.ocop_stars, u.name, l.id FROM products p JOIN households h ON h.id = p.household_id"
-                    " JOIN admin_units u ON u.code = h.commune_code"
-                    " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = ?"
-                    " LEFT JOIN listings l ON l.product_id = p.id AND l.marketplace_code = ?"
-                    " WHERE p.id = ?",
-                    "ssi", mp, mp, product_id, err))
+    if (cs_db_query(
+            db, &s->r,
+            "SELECT p.name, p.description, p.price_vnd, p.stock, p.weight_g, p.length_mm, "
+            "p.width_mm,"
+            " p.height_mm, p.category, c.external_category_id, c.external_category_name, "
+            "c.attributes,"
+            " p.ocop_stars, u.name, l.id FROM products p JOIN households h ON h.id = p.household_id"
+            " JOIN admin_units u ON u.code = h.commune_code"
+            " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = ?"
+            " LEFT JOIN listings l ON l.product_id = p.id AND l.marketplace_code = ?"
+            " WHERE p.id = ?",
+            "ssi", mp, mp, product_id, err))
         return -1;
-    if (!cs_rows_count(s->r)) return cs_error_set(err, CS_E_NOT_FOUND, "product %lld", (long long)product_id);
+    if (!cs_rows_count(s->r))
+        return cs_error_set(err, CS_E_NOT_FOUND, "product %lld", (long long)product_id);
     cs_rows *r = s->r;
     s->l.listing_id = cs_rows_i64(r, 0, 14);
     s->l.name = cs_rows_str(r, 0, 0);
@@ -105,8 +110,9 @@ static int src_load(cs_db *db, int64_t product_id, const char *mp, struct sheet_
         s->l.category = &s->cat;
     }
     snprintf(s->origin, sizeof s->origin, "%s, Thanh Hóa", cs_rows_str(r, 0, 13));
-    if (cs_db_query(db, &s->imgs, "SELECT sha256 FROM product_images WHERE product_id = ? ORDER BY position, id", "i",
-                    product_id, err))
+    if (cs_db_query(db, &s->imgs,
+                    "SELECT sha256 FROM product_images WHERE product_id = ? ORDER BY position, id",
+                    "i", product_id, err))
         return -1;
     s->nurls = 0;
     s->urls = cs_calloc(cs_rows_count(s->imgs) + 1, sizeof *s->urls);
@@ -126,7 +132,8 @@ static int src_load(cs_db *db, int64_t product_id, const char *mp, struct sheet_
 
 static int layout_for(const cx_connector *c, cx_layout *lay, cs_error *err)
 {
-    if (!c->assisted || !c->assisted->layout_file) return cs_error_set(err, CS_F_MARKETPLACE, "%s is not assisted", c->code);
+    if (!c->assisted || !c->assisted->layout_file)
+        return cs_error_set(err, CS_F_MARKETPLACE, "%s is not assisted", c->code);
     char path[1024];
     snprintf(path, sizeof path, "%s/data/%s", cs_cfg_str("schema.dir"), c->assisted->layout_file);
     return cx_layout_load(path, lay, err);
@@ -135,19 +142,22 @@ static int layout_for(const cx_connector *c, cx_layout *lay, cs_error *err)
 /* cells of the row (owned) and its field errors in row_err. -1 only when it cannot be built. */
 static int sheet_cells(const cx_layout *lay, struct sheet_src *s, char ***cells, cs_error *row_err)
 {
-    cx_sheet_item it = {&s->l, (const char *const *)s->urls, s->nurls, s->origin, (int)cs_rows_i64(s->r, 0, 12), "", ""};
+    cx_sheet_item it = {&s->l,     (const char *const *)s->urls,  s->nurls,
+                        s->origin, (int)cs_rows_i64(s->r, 0, 12), "",
+                        ""};
     int rc = cx_sheet_row(lay, &it, cells, row_err);
     return rc && !*cells ? -1 : 0;
 }
 
-int job_flows_sheet(cs_db *db, int64_t product_id, const char *mp, int xlsx, char **data, size_t *len,
-                    cs_error *err)
+int job_flows_sheet(cs_db *db, int64_t product_id, const char *mp, int xlsx, char **data,
+                    size_t *len, cs_error *err)
 {
     *data = NULL;
     *len = 0;
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
-    if (m->c->kind != CX_KIND_FILE) return cs_error_set(err, CS_E_NOT_FOUND, "%s takes no upload sheet", m->c->code);
+    if (m->c->kind != CX_KIND_FILE)
+        return cs_error_set(err, CS_E_NOT_FOUND, "%s takes no upload sheet", m->c->code);
     cx_layout lay;
     memset(&lay, 0, sizeof lay);
     struct sheet_src s;
@@ -199,8 +209,10 @@ int job_flows_sheet(cs_db *db, int64_t product_id, const char *mp, int xlsx, cha
         goto out;
     }
     for (size_t i = 0; i < lay.ncols; i++) {
-        worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, sheet_xw_width(lay.cols[i].header, 10, 40), NULL);
-        worksheet_write_string(ws, 0, (lxw_col_t)i, lay.cols[i].header, lay.cols[i].required ? w.header_req : w.header);
+        worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i,
+                             sheet_xw_width(lay.cols[i].header, 10, 40), NULL);
+        worksheet_write_string(ws, 0, (lxw_col_t)i, lay.cols[i].header,
+                               lay.cols[i].required ? w.header_req : w.header);
         worksheet_write_string(ws, 1, (lxw_col_t)i, cells[i] ? cells[i] : "", w.text);
     }
     if (!sheet_xw_close(&w, err)) rc = slurp(path, data, len, err);
@@ -219,17 +231,21 @@ static int submit_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct submit *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
+        return -1;
     int queued = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, 0), "queued");
     cs_rows_free(r);
     if (!queued) return 0;
-    if (cs_db_exec(db, "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
-                       " WHERE id = ?",
+    if (cs_db_exec(db,
+                   "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, "
+                   "error_fields = NULL"
+                   " WHERE id = ?",
                    "i", x->id, err) < 0)
         return -1;
-    return cs_listing_transition(db, x->id, "submitted", "upload_sheet",
-                                 "Bảng tải sản phẩm lên sàn đã sẵn sàng; tình nguyện viên tải lên rồi xác nhận đường dẫn",
-                                 flows_actor(), err);
+    return cs_listing_transition(
+        db, x->id, "submitted", "upload_sheet",
+        "Bảng tải sản phẩm lên sàn đã sẵn sàng; tình nguyện viên tải lên rồi xác nhận đường dẫn",
+        flows_actor(), err);
 }
 
 job_outcome flows_publish_file(job_ctx *ctx, const flows_mkt *m, int64_t listing_id)
@@ -237,7 +253,8 @@ job_outcome flows_publish_file(job_ctx *ctx, const flows_mkt *m, int64_t listing
     cs_error err;
     cs_error_clear(&err);
     int64_t pid = 0;
-    if (cs_db_scalar_i64(ctx->db, &pid, "SELECT product_id FROM listings WHERE id = ?", "i", listing_id, &err) != 0)
+    if (cs_db_scalar_i64(ctx->db, &pid, "SELECT product_id FROM listings WHERE id = ?", "i",
+                         listing_id, &err) != 0)
         return job_retry(ctx, 0, "listing: %s", cs_code_name(err.code));
     cx_layout lay;
     memset(&lay, 0, sizeof lay);
@@ -263,18 +280,22 @@ job_outcome flows_publish_file(job_ctx *ctx, const flows_mkt *m, int64_t listing
         /* a column the seller centre requires is empty or too long: the volunteer fixes it */
         cx_outcome o;
         cx_outcome_init(&o);
-        if (!s.l.category) cs_error_field(&row, "category", CS_F_CATEGORY_UNMAPPED, s.l.category_code);
+        if (!s.l.category)
+            cs_error_field(&row, "category", CS_F_CATEGORY_UNMAPPED, s.l.category_code);
         for (size_t i = 0; i < row.nfields; i++) {
             char vi[320];
-            snprintf(vi, sizeof vi, "Cột «%s»: %s", row.fields[i].field, cs_code_message(row.fields[i].code, CS_LANG_VI));
+            snprintf(vi, sizeof vi, "Cột «%s»: %s", row.fields[i].field,
+                     cs_code_message(row.fields[i].code, CS_LANG_VI));
             cx_outcome_reject(&o, row.fields[i].field, cs_code_name(row.fields[i].code), vi,
                               cs_code_message(row.fields[i].code, CS_LANG_EN));
         }
-        if (flows_listing_reject(ctx->db, listing_id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        if (flows_listing_reject(ctx->db, listing_id, &o, &err))
+            res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
         goto out;
     }
     struct submit x = {listing_id};
-    if (cs_db_tx(ctx->db, submit_tx, &x, &err)) res = job_retry(ctx, 0, "submit: %s", cs_code_name(err.code));
+    if (cs_db_tx(ctx->db, submit_tx, &x, &err))
+        res = job_retry(ctx, 0, "submit: %s", cs_code_name(err.code));
 out:
     if (cells) cx_sheet_row_free(&lay, cells);
     src_free(&s);
@@ -284,12 +305,14 @@ out:
 
 /* ---- registration pack --------------------------------------------------------------------- */
 
-int job_flows_pack(cs_db *db, const char *household_code, const char *mp, char **json, size_t *len, cs_error *err)
+int job_flows_pack(cs_db *db, const char *household_code, const char *mp, char **json, size_t *len,
+                   cs_error *err)
 {
     *json = NULL;
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
-    if (m->c->kind != CX_KIND_FILE) return cs_error_set(err, CS_E_NOT_FOUND, "%s has no registration pack", m->c->code);
+    if (m->c->kind != CX_KIND_FILE)
+        return cs_error_set(err, CS_E_NOT_FOUND, "%s has no registration pack", m->c->code);
     json_t *h = NULL;
     if (cs_household_get(db, household_code, CS_PII_FULL, &h, NULL, err)) return -1;
     int64_t main_cat = 0;
@@ -316,7 +339,8 @@ int job_flows_pack(cs_db *db, const char *household_code, const char *mp, char *
         .phone = S("phone"),
         .address = S("address"),
         .commune = json_string_value(json_object_get(json_object_get(h, "commune"), "name")),
-        .former_district = json_string_value(json_object_get(json_object_get(h, "former_district"), "name")),
+        .former_district =
+            json_string_value(json_object_get(json_object_get(h, "former_district"), "name")),
         .province = "Thanh Hóa",
         .business_reg_no = S("business_reg_no"),
         .tax_code = S("tax_code"),
@@ -352,10 +376,16 @@ int job_flows_pack_xlsx(const char *json, size_t jlen, char **data, size_t *len,
     }
     char title[300];
     snprintf(title, sizeof title, "Hồ sơ đăng ký người bán trên %s",
-             json_string_value(json_object_get(p, "display_name")) ? json_string_value(json_object_get(p, "display_name")) : "");
+             json_string_value(json_object_get(p, "display_name"))
+                 ? json_string_value(json_object_get(p, "display_name"))
+                 : "");
     worksheet_write_string(ws, 0, 0, title, w.title);
     worksheet_write_string(ws, 1, 0, "Trang đăng ký", w.text);
-    worksheet_write_string(ws, 1, 1, json_string_value(json_object_get(p, "signup_url")) ? json_string_value(json_object_get(p, "signup_url")) : "", w.text);
+    worksheet_write_string(ws, 1, 1,
+                           json_string_value(json_object_get(p, "signup_url"))
+                               ? json_string_value(json_object_get(p, "signup_url"))
+                               : "",
+                           w.text);
     worksheet_set_column(ws, 0, 0, 34, NULL);
     worksheet_set_column(ws, 1, 1, 40, NULL);
     worksheet_set_column(ws, 2, 2, 12, NULL);
@@ -371,9 +401,18 @@ int job_flows_pack_xlsx(const char *json, size_t jlen, char **data, size_t *len,
         const char *v = json_string_value(json_object_get(f, "value"));
         int missing = json_is_true(json_object_get(f, "missing"));
         worksheet_write_string(ws, row, 0, json_string_value(json_object_get(f, "label")), w.text);
-        worksheet_write_string(ws, row, 1, missing ? "(cần bổ sung)" : v ? v : "", missing ? w.error : w.text);
-        worksheet_write_string(ws, row, 2, json_is_true(json_object_get(f, "required")) ? "Có" : "", w.text);
-        worksheet_write_string(ws, row, 3, json_string_value(json_object_get(f, "note")) ? json_string_value(json_object_get(f, "note")) : "", w.wrap);
+        worksheet_write_string(ws, row, 1,
+                               missing ? "(cần bổ sung)"
+                               : v     ? v
+                                       : "",
+                               missing ? w.error : w.text);
+        worksheet_write_string(ws, row, 2, json_is_true(json_object_get(f, "required")) ? "Có" : "",
+                               w.text);
+        worksheet_write_string(ws, row, 3,
+                               json_string_value(json_object_get(f, "note"))
+                                   ? json_string_value(json_object_get(f, "note"))
+                                   : "",
+                               w.wrap);
         row++;
     }
     row++;
@@ -381,7 +420,8 @@ int job_flows_pack_xlsx(const char *json, size_t jlen, char **data, size_t *len,
     json_array_foreach(json_object_get(p, "steps"), i, f)
     {
         char step[600];
-        snprintf(step, sizeof step, "%zu. %s", i + 1, json_string_value(f) ? json_string_value(f) : "");
+        snprintf(step, sizeof step, "%zu. %s", i + 1,
+                 json_string_value(f) ? json_string_value(f) : "");
         worksheet_write_string(ws, row++, 0, step, w.text);
     }
     if (!sheet_xw_close(&w, err)) rc = slurp(path, data, len, err);
@@ -403,32 +443,41 @@ static int confirm_shop_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct shop_ok *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", x->id,
+                    err))
+        return -1;
     char st[24] = "";
     if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "account");
-    if (cs_db_exec(db, "UPDATE seller_accounts SET shop_url = ? WHERE id = ?", "si", x->url, x->id, err) < 0) return -1;
+    if (cs_db_exec(db, "UPDATE seller_accounts SET shop_url = ? WHERE id = ?", "si", x->url, x->id,
+                   err) < 0)
+        return -1;
     if (!strcmp(st, "active")) return 0; /* a corrected URL */
     if (!strcmp(st, "not_started") &&
-        cs_account_transition(db, x->id, "awaiting_owner", "registration_pack", "Hồ sơ đăng ký đã lập", x->a, err))
+        cs_account_transition(db, x->id, "awaiting_owner", "registration_pack",
+                              "Hồ sơ đăng ký đã lập", x->a, err))
         return -1;
     if (strcmp(st, "authorized") &&
-        cs_account_transition(db, x->id, "authorized", "shop_confirmed", "Tình nguyện viên xác nhận gian hàng đã mở",
-                              x->a, err))
+        cs_account_transition(db, x->id, "authorized", "shop_confirmed",
+                              "Tình nguyện viên xác nhận gian hàng đã mở", x->a, err))
         return -1;
-    if (cs_account_transition(db, x->id, "active", "shop_url", "Đường dẫn gian hàng đã được kiểm tra", x->a, err))
+    if (cs_account_transition(db, x->id, "active", "shop_url",
+                              "Đường dẫn gian hàng đã được kiểm tra", x->a, err))
         return -1;
     char eid[24];
     snprintf(eid, sizeof eid, "%lld", (long long)x->id);
     return cs_audit(db, x->a, "account.confirm", "seller_account", eid, NULL, err);
 }
 
-int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, const cs_actor *a, cs_error *err)
+int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, const cs_actor *a,
+                           cs_error *err)
 {
     char mp[24];
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT marketplace_code FROM seller_accounts WHERE id = ?", "i", account_id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT marketplace_code FROM seller_accounts WHERE id = ?", "i",
+                    account_id, err))
+        return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "account");
@@ -437,7 +486,8 @@ int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, 
     cs_rows_free(r);
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
-    if (m->c->kind != CX_KIND_FILE) return cs_error_set(err, CS_E_STATE_TRANSITION, "%s shops are authorised by OAuth", mp);
+    if (m->c->kind != CX_KIND_FILE)
+        return cs_error_set(err, CS_E_STATE_TRANSITION, "%s shops are authorised by OAuth", mp);
     if (!shop_url || !cx_assisted_url_ok(&m->cfg.m, shop_url, "shop_url", err)) {
         if (!cs_error_failed(err)) cs_error_field(err, "shop_url", CS_F_URL, NULL);
         return -1;
@@ -456,15 +506,17 @@ static int confirm_listing_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct listing_ok *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
+        return -1;
     char st[24] = "";
     if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "listing");
-    if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "live") && strcmp(st, "queued"))
+    if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "live") &&
+        strcmp(st, "queued"))
         return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s: publish it first", st);
-    if (cs_db_exec(db, "UPDATE listings SET listing_url = ?, linkcheck_failures = 0 WHERE id = ?", "si", x->url, x->id,
-                   err) < 0)
+    if (cs_db_exec(db, "UPDATE listings SET listing_url = ?, linkcheck_failures = 0 WHERE id = ?",
+                   "si", x->url, x->id, err) < 0)
         return -1;
     char payload[64], key[48];
     snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)x->id);
@@ -477,12 +529,14 @@ static int confirm_listing_tx(cs_db *db, void *arg, cs_error *err)
     return cs_audit(db, x->a, "listing.confirm", "listing", eid, NULL, err);
 }
 
-int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing_url, const cs_actor *a,
-                              cs_error *err)
+int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing_url,
+                              const cs_actor *a, cs_error *err)
 {
     char mp[24];
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT marketplace_code FROM listings WHERE id = ?", "i", listing_id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT marketplace_code FROM listings WHERE id = ?", "i", listing_id,
+                    err))
+        return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "listing");
@@ -492,7 +546,8 @@ int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
     if (m->c->kind != CX_KIND_FILE)
-        return cs_error_set(err, CS_E_STATE_TRANSITION, "%s listings are confirmed by the marketplace", mp);
+        return cs_error_set(err, CS_E_STATE_TRANSITION,
+                            "%s listings are confirmed by the marketplace", mp);
     if (!listing_url || !cx_assisted_url_ok(&m->cfg.m, listing_url, "listing_url", err)) {
         if (!cs_error_failed(err)) cs_error_field(err, "listing_url", CS_F_URL, NULL);
         return -1;
@@ -511,7 +566,9 @@ static int gone_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct gone *g = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state, linkcheck_failures FROM listings WHERE id = ? FOR UPDATE", "i", g->id, err))
+    if (cs_db_query(db, &r,
+                    "SELECT state, linkcheck_failures FROM listings WHERE id = ? FOR UPDATE", "i",
+                    g->id, err))
         return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
@@ -521,13 +578,16 @@ static int gone_tx(cs_db *db, void *arg, cs_error *err)
     snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
     int64_t n = cs_rows_i64(r, 0, 1) + 1;
     cs_rows_free(r);
-    if (cs_db_exec(db, "UPDATE listings SET linkcheck_failures = ?, last_checked_at = UTC_TIMESTAMP() WHERE id = ?", "ii",
-                   n, g->id, err) < 0)
+    if (cs_db_exec(db,
+                   "UPDATE listings SET linkcheck_failures = ?, last_checked_at = UTC_TIMESTAMP() "
+                   "WHERE id = ?",
+                   "ii", n, g->id, err) < 0)
         return -1;
     if (n < g->limit) return 0;
     const char *why = "Trang sản phẩm trên sàn không còn (404/410 nhiều lần liên tiếp)";
     if (!strcmp(st, "submitted") &&
-        cs_listing_transition(db, g->id, "pending_review", "linkcheck", "Đang kiểm tra đường dẫn", flows_actor(), err))
+        cs_listing_transition(db, g->id, "pending_review", "linkcheck", "Đang kiểm tra đường dẫn",
+                              flows_actor(), err))
         return -1;
     if (strcmp(st, "live") && strcmp(st, "submitted") && strcmp(st, "pending_review")) return 0;
     return cs_listing_transition(db, g->id, "delisted", "link_gone", why, flows_actor(), err);
@@ -536,7 +596,9 @@ static int gone_tx(cs_db *db, void *arg, cs_error *err)
 static int seen_tx(cs_db *db, void *arg, cs_error *err)
 {
     int64_t *id = arg;
-    return cs_db_exec(db, "UPDATE listings SET linkcheck_failures = 0, last_checked_at = UTC_TIMESTAMP() WHERE id = ?",
+    return cs_db_exec(db,
+                      "UPDATE listings SET linkcheck_failures = 0, last_checked_at = "
+                      "UTC_TIMESTAMP() WHERE id = ?",
                       "i", *id, err) < 0
                ? -1
                : 0;
@@ -552,7 +614,9 @@ static int check_one(cs_db *db, const flows_mkt *m, int64_t id, const char *url,
     if (flows_call(m, CX_OP_LINK_CHECK, &in, &o, err)) return -1;
     if (o.result == CX_OK) {
         o.state = CX_ITEM_LIVE;
-        if (cs_db_tx(db, seen_tx, &id, err) || flows_listing_apply_state(db, id, &o, "linkcheck", err)) return -1;
+        if (cs_db_tx(db, seen_tx, &id, err) ||
+            flows_listing_apply_state(db, id, &o, "linkcheck", err))
+            return -1;
         return 0;
     }
     if (o.result == CX_NOT_FOUND) {
@@ -571,16 +635,18 @@ static job_outcome h_linkcheck(job_ctx *ctx)
     int rc;
     if (one > 0)
         rc = cs_db_query(ctx->db, &r,
-                         "SELECT id, marketplace_code, listing_url FROM listings WHERE id = ? AND listing_url IS NOT NULL"
+                         "SELECT id, marketplace_code, listing_url FROM listings WHERE id = ? AND "
+                         "listing_url IS NOT NULL"
                          " AND state IN ('submitted','pending_review','live')",
                          "i", one, &err);
     else
-        rc = cs_db_query(ctx->db, &r,
-                         "SELECT l.id, l.marketplace_code, l.listing_url FROM listings l"
-                         " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'file'"
-                         " WHERE l.listing_url IS NOT NULL AND l.state IN ('submitted','pending_review','live')"
-                         " ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at LIMIT ?",
-                         "i", (int64_t)cs_cfg_int("flows.batch"), &err);
+        rc = cs_db_query(
+            ctx->db, &r,
+            "SELECT l.id, l.marketplace_code, l.listing_url FROM listings l"
+            " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'file'"
+            " WHERE l.listing_url IS NOT NULL AND l.state IN ('submitted','pending_review','live')"
+            " ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at LIMIT ?",
+            "i", (int64_t)cs_cfg_int("flows.batch"), &err);
     if (rc) return job_retry(ctx, 0, "linkcheck: %s", cs_code_name(err.code));
     int again = 0;
     for (size_t i = 0; i < cs_rows_count(r) && !job_should_stop(ctx); i++) {
@@ -597,7 +663,8 @@ static job_outcome h_linkcheck(job_ctx *ctx)
 int flows_register_assisted_kinds(cs_error *err)
 {
     if (job_register("listing.linkcheck", h_linkcheck, NULL, err) ||
-        job_schedule_every("listing.linkcheck", (unsigned)cs_cfg_int("flows.linkcheck_period"), "{}", err))
+        job_schedule_every("listing.linkcheck", (unsigned)cs_cfg_int("flows.linkcheck_period"),
+                           "{}", err))
         return -1;
     return 0;
 }

@@ -64,8 +64,8 @@ const cs_actor *flows_actor(void);
 /* Listing helpers (jobs/flows_listing.c) used by the webhook and link check. */
 /* Apply a marketplace item state to listing id (from any state it can move from), with the
  * reasons of out when rejected. In its own transaction. 0 or -1. */
-int flows_listing_apply_state(cs_db *db, int64_t listing_id, const cx_outcome *out,
-                              const char *via, cs_error *err);
+int flows_listing_apply_state(cs_db *db, int64_t listing_id, const cx_outcome *out, const char *via,
+                              cs_error *err);
 /* job_retry capped at flows.retry_cap. */
 job_outcome flows_retry(job_ctx *ctx, unsigned after_s, const char *what, const cx_outcome *o);
 

@@ -30,22 +30,50 @@ typedef struct lst {
     int64_t linkfail;
 } lst;
 
-enum { L_STATE, L_PRODUCT, L_MP, L_ITEM, L_ATTEMPTED, L_HH, L_NAME, L_DESC, L_CAT, L_PRICE, L_STOCK, L_WEIGHT,
-       L_LEN, L_WID, L_HEI, L_HASH, L_SYNCED, L_PSTATUS, L_CATID, L_CATNAME, L_ATTRS, L_MAPPED, L_URL, L_LINKFAIL };
+enum {
+    L_STATE,
+    L_PRODUCT,
+    L_MP,
+    L_ITEM,
+    L_ATTEMPTED,
+    L_HH,
+    L_NAME,
+    L_DESC,
+    L_CAT,
+    L_PRICE,
+    L_STOCK,
+    L_WEIGHT,
+    L_LEN,
+    L_WID,
+    L_HEI,
+    L_HASH,
+    L_SYNCED,
+    L_PSTATUS,
+    L_CATID,
+    L_CATNAME,
+    L_ATTRS,
+    L_MAPPED,
+    L_URL,
+    L_LINKFAIL
+};
 
 static int lst_load(cs_db *db, int64_t id, lst *l, cs_error *err)
 {
     memset(l, 0, sizeof *l);
-    if (cs_db_query(db, &l->r,
-                    "SELECT l.state, l.product_id, l.marketplace_code, l.external_item_id,"
-                    " l.create_attempted_at IS NOT NULL, p.household_id, p.name, p.description, p.category,"
-                    " p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm, p.height_mm, p.content_hash,"
-                    " l.synced_hash, p.status, c.external_category_id, c.external_category_name, c.attributes,"
-                    " c.category IS NOT NULL, l.listing_url, l.linkcheck_failures"
-                    " FROM listings l JOIN products p ON p.id = l.product_id"
-                    " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = l.marketplace_code"
-                    " WHERE l.id = ?",
-                    "i", id, err))
+    if (cs_db_query(
+            db, &l->r,
+            "SELECT l.state, l.product_id, l.marketplace_code, l.external_item_id,"
+            " l.create_attempted_at IS NOT NULL, p.household_id, p.name, p.description, p.category,"
+            " p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm, p.height_mm, "
+            "p.content_hash,"
+            " l.synced_hash, p.status, c.external_category_id, c.external_category_name, "
+            "c.attributes,"
+            " c.category IS NOT NULL, l.listing_url, l.linkcheck_failures"
+            " FROM listings l JOIN products p ON p.id = l.product_id"
+            " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = "
+            "l.marketplace_code"
+            " WHERE l.id = ?",
+            "i", id, err))
         return -1;
     if (!cs_rows_count(l->r)) {
         cs_rows_free(l->r);
@@ -134,16 +162,16 @@ static void reasons_from_error(const cs_error *e, cx_outcome *o)
     for (size_t i = 0; i < e->nfields; i++) {
         char vi[320];
         snprintf(vi, sizeof vi, "«%s»: %s%s%s", cx_field_label_vi(e->fields[i].field),
-                 cs_code_message(e->fields[i].code, CS_LANG_VI), e->fields[i].detail[0] ? " — " : "",
-                 e->fields[i].detail);
+                 cs_code_message(e->fields[i].code, CS_LANG_VI),
+                 e->fields[i].detail[0] ? " — " : "", e->fields[i].detail);
         cx_outcome_reject(o, e->fields[i].field, cs_code_name(e->fields[i].code), vi,
                           cs_code_message(e->fields[i].code, CS_LANG_EN));
     }
     if (!e->nfields)
         cx_outcome_reject(o, "", cs_code_name(e->code), cs_code_message(e->code, CS_LANG_VI),
                           cs_code_message(e->code, CS_LANG_EN));
-    snprintf(o->error_code, sizeof o->error_code, "%s", e->nfields ? cs_code_name(e->fields[0].code)
-                                                                   : cs_code_name(e->code));
+    snprintf(o->error_code, sizeof o->error_code, "%s",
+             e->nfields ? cs_code_name(e->fields[0].code) : cs_code_name(e->code));
 }
 
 /* ---- state changes ------------------------------------------------------------------------- */
@@ -158,8 +186,8 @@ struct apply {
     int enqueue_status;
 };
 
-static int move(cs_db *db, int64_t id, const char *from, const char *to, const char *code, const char *why,
-                cs_error *err)
+static int move(cs_db *db, int64_t id, const char *from, const char *to, const char *code,
+                const char *why, cs_error *err)
 {
     if (!strcmp(from, to)) return 0;
     return cs_listing_transition(db, id, to, code, why, flows_actor(), err);
@@ -170,7 +198,10 @@ static int enqueue_status(cs_db *db, int64_t id, cs_error *err)
     char payload[64], key[48];
     snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
     snprintf(key, sizeof key, "status:%lld", (long long)id);
-    job_opts o = {.unique_key = key, .delay_ms = (int64_t)cs_cfg_int("flows.status_delay") * 1000};
+    /* ahead of new publishes: an item in review is finished before more are started */
+    job_opts o = {.unique_key = key,
+                  .priority = 1,
+                  .delay_ms = (int64_t)cs_cfg_int("flows.status_delay") * 1000};
     int64_t jid;
     return job_enqueue(db, "listing.status", payload, &o, &jid, err) < 0 ? -1 : 0;
 }
@@ -180,7 +211,8 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct apply *a = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", a->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", a->id, err))
+        return -1;
     char st[24] = "";
     if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
     cs_rows_free(r);
@@ -188,14 +220,17 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
     const cx_outcome *o = a->o;
     if (a->item_id) {
         if (strcmp(st, "queued")) return 0; /* someone else finished this listing */
-        if (cs_db_exec(db,
-                       "UPDATE listings SET external_item_id = ?, listing_url = COALESCE(?, listing_url),"
-                       " synced_hash = ?, last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
-                       " WHERE id = ?",
-                       "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL, a->hash, (size_t)(a->hash ? 32 : 0),
-                       a->id, err) < 0 ||
+        if (cs_db_exec(
+                db,
+                "UPDATE listings SET external_item_id = ?, listing_url = COALESCE(?, listing_url),"
+                " synced_hash = ?, last_error_code = NULL, last_error_message = NULL, error_fields "
+                "= NULL"
+                " WHERE id = ?",
+                "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL, a->hash,
+                (size_t)(a->hash ? 32 : 0), a->id, err) < 0 ||
             move(db, a->id, st, "submitted", a->from_create ? "created" : "adopted",
-                 a->from_create ? "Đã gửi sản phẩm lên sàn" : "Sản phẩm đã có trên sàn (tìm theo SKU), dùng lại",
+                 a->from_create ? "Đã gửi sản phẩm lên sàn"
+                                : "Sản phẩm đã có trên sàn (tìm theo SKU), dùng lại",
                  err))
             return -1;
         snprintf(st, sizeof st, "submitted");
@@ -204,44 +239,53 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
     char why[1000];
     if (s == CX_ITEM_LIVE) {
         if (!strcmp(st, "live")) return 0;
-        if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued") && strcmp(st, "delisted"))
+        if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued") &&
+            strcmp(st, "delisted"))
             return 0;
-        if (o->item_url[0] &&
-            cs_db_exec(db, "UPDATE listings SET listing_url = ? WHERE id = ?", "si", o->item_url, a->id, err) < 0)
+        if (o->item_url[0] && cs_db_exec(db, "UPDATE listings SET listing_url = ? WHERE id = ?",
+                                         "si", o->item_url, a->id, err) < 0)
             return -1;
         snprintf(why, sizeof why, "Sàn đã duyệt, sản phẩm đang bán (%s)", a->via);
         return move(db, a->id, st, "live", "live", why, err);
     }
     if (s == CX_ITEM_PENDING || (s == CX_ITEM_UNKNOWN && a->item_id)) {
-        if (!strcmp(st, "submitted") &&
-            move(db, a->id, st, "pending_review", "pending_review", "Sàn đang kiểm duyệt sản phẩm", err))
+        if (!strcmp(st, "submitted") && move(db, a->id, st, "pending_review", "pending_review",
+                                             "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         return a->enqueue_status ? enqueue_status(db, a->id, err) : 0;
     }
     if (s == CX_ITEM_REJECTED) {
-        if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued")) return 0;
+        if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued"))
+            return 0;
         cx_outcome generic;
-        if (!o->nreasons) { /* a review verdict without reasons (e.g. a push): still say what to do */
+        if (!o->nreasons) { /* a review verdict without reasons (e.g. a push): still say what to do
+                             */
             generic = *o;
             cx_outcome_reject(&generic, "", "rejected_in_review",
-                              "Sàn không duyệt sản phẩm này; xem lý do trong kênh người bán của sàn, sửa nội dung "
+                              "Sàn không duyệt sản phẩm này; xem lý do trong kênh người bán của "
+                              "sàn, sửa nội dung "
                               "(tên, mô tả, ảnh) rồi bấm Đăng lại.",
-                              "The marketplace rejected the item in review; see its seller centre, fix and republish.");
+                              "The marketplace rejected the item in review; see its seller centre, "
+                              "fix and republish.");
             o = &generic;
         }
         char *fields = reasons_json(o);
         reasons_text(o, why, sizeof why);
-        int rc = cs_db_exec(db,
-                            "UPDATE listings SET last_error_code = ?, last_error_message = ?, error_fields = ?"
-                            " WHERE id = ?",
-                            "sssi", o->nreasons ? o->reasons[0].code : o->error_code, why, fields, a->id, err) < 0 ||
-                 move(db, a->id, st, "rejected", o->nreasons ? o->reasons[0].code : "rejected", why, err);
+        int rc =
+            cs_db_exec(
+                db,
+                "UPDATE listings SET last_error_code = ?, last_error_message = ?, error_fields = ?"
+                " WHERE id = ?",
+                "sssi", o->nreasons ? o->reasons[0].code : o->error_code, why, fields, a->id,
+                err) < 0 ||
+            move(db, a->id, st, "rejected", o->nreasons ? o->reasons[0].code : "rejected", why,
+                 err);
         free(fields);
         return rc ? -1 : 0;
     }
     if (s == CX_ITEM_DELISTED) {
-        if (!strcmp(st, "submitted") &&
-            move(db, a->id, st, "pending_review", "pending_review", "Sàn đang kiểm duyệt sản phẩm", err))
+        if (!strcmp(st, "submitted") && move(db, a->id, st, "pending_review", "pending_review",
+                                             "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         if (!strcmp(st, "submitted")) snprintf(st, sizeof st, "pending_review");
         if (strcmp(st, "live") && strcmp(st, "pending_review")) return 0;
@@ -270,12 +314,16 @@ static int reject_tx(cs_db *db, void *arg, cs_error *err)
     cx_outcome o = *x->o;
     o.state = CX_ITEM_REJECTED;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
+        return -1;
     int live = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, 0), "live");
     cs_rows_free(r);
-    if (live && cs_listing_transition(db, x->id, "queued", "update", "Gửi nội dung mới lên sàn", flows_actor(), err))
+    if (live && cs_listing_transition(db, x->id, "queued", "update", "Gửi nội dung mới lên sàn",
+                                      flows_actor(), err))
         return -1;
-    if (cs_db_exec(db, "UPDATE listings SET create_attempted_at = NULL WHERE id = ?", "i", x->id, err) < 0) return -1;
+    if (cs_db_exec(db, "UPDATE listings SET create_attempted_at = NULL WHERE id = ?", "i", x->id,
+                   err) < 0)
+        return -1;
     struct apply a = {x->id, &o, "create", NULL, NULL, 0, 0};
     return apply_tx(db, &a, err);
 }
@@ -293,8 +341,9 @@ struct note {
 static int note_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct note *n = arg;
-    return cs_db_exec(db, "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?", "ssi",
-                      n->code, n->msg, n->id, err) < 0
+    return cs_db_exec(
+               db, "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?",
+               "ssi", n->code, n->msg, n->id, err) < 0
                ? -1
                : 0;
 }
@@ -314,8 +363,9 @@ struct fail {
 static int fail_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct fail *f = arg;
-    if (cs_db_exec(db, "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?", "ssi", f->code,
-                   f->msg, f->id, err) < 0)
+    if (cs_db_exec(db,
+                   "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?",
+                   "ssi", f->code, f->msg, f->id, err) < 0)
         return -1;
     return cs_listing_transition(db, f->id, "failed", f->code, f->msg, flows_actor(), err);
 }
@@ -328,11 +378,13 @@ job_outcome flows_retry(job_ctx *ctx, unsigned after_s, const char *what, const 
 }
 
 /* A retry, unless this was the last attempt: then the listing is failed with the reason. */
-static job_outcome retry_or_fail(job_ctx *ctx, int64_t id, unsigned after_s, const char *what, const cx_outcome *o)
+static job_outcome retry_or_fail(job_ctx *ctx, int64_t id, unsigned after_s, const char *what,
+                                 const cx_outcome *o)
 {
     if (ctx->attempt >= ctx->max_attempts) {
         char msg[400];
-        snprintf(msg, sizeof msg, "Sàn không phản hồi sau %d lần thử (%s: %s); bấm Đăng lại để thử tiếp.",
+        snprintf(msg, sizeof msg,
+                 "Sàn không phản hồi sau %d lần thử (%s: %s); bấm Đăng lại để thử tiếp.",
                  ctx->attempt, what, o ? o->error_code : "");
         struct fail f = {id, "retries_spent", msg};
         cs_error e;
@@ -343,8 +395,8 @@ static job_outcome retry_or_fail(job_ctx *ctx, int64_t id, unsigned after_s, con
     return flows_retry(ctx, after_s, what, o);
 }
 
-static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_acct *a, cx_op op, cx_input *in,
-                     cx_outcome *o, cs_error *err);
+static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_acct *a, cx_op op,
+                     cx_input *in, cx_outcome *o, cs_error *err);
 
 /* ---- images -------------------------------------------------------------------------------- */
 
@@ -402,8 +454,8 @@ static void imgs_free(imgs *g)
 /* Upload the product's images not yet known on this listing; keep each id as soon as it is
  * known, so a retry never uploads one twice. Returns 0 (g filled), 1 with *o holding the
  * marketplace's non-OK outcome, 2 when the owner must authorise again (noted), -1 with err. */
-static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct, imgs *g, cx_outcome *o,
-                         cs_error *err)
+static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct, imgs *g,
+                         cx_outcome *o, cs_error *err)
 {
     memset(g, 0, sizeof *g);
     cs_rows *r = NULL;
@@ -431,7 +483,9 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
         const char *mime = cs_rows_str(r, i, 1);
         snprintf(url, sizeof url, "%.*s/media/%s", (int)pl, pub, sha);
         snprintf(fname, sizeof fname, "%.16s.%s", sha,
-                 !strcmp(mime, "image/png") ? "png" : !strcmp(mime, "image/webp") ? "webp" : "jpg");
+                 !strcmp(mime, "image/png")    ? "png"
+                 : !strcmp(mime, "image/webp") ? "webp"
+                                               : "jpg");
         cx_image im = {data, len, fname, mime, url};
         cx_input in;
         memset(&in, 0, sizeof in);
@@ -451,7 +505,9 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
             }
             return 1;
         }
-        if (cs_db_exec(db, "INSERT IGNORE INTO listing_images (listing_id, sha256, external_id) VALUES (?, ?, ?)",
+        if (cs_db_exec(db,
+                       "INSERT IGNORE INTO listing_images (listing_id, sha256, external_id) VALUES "
+                       "(?, ?, ?)",
                        "iss", l->id, sha, o->image_id, err) < 0) {
             cs_rows_free(r);
             return -1;
@@ -460,7 +516,8 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
     cs_rows_free(r);
     if (cs_db_query(db, &g->ids,
                     "SELECT li.external_id FROM product_images i JOIN listing_images li"
-                    " ON li.listing_id = ? AND li.sha256 = i.sha256 WHERE i.product_id = ? ORDER BY i.position, i.id",
+                    " ON li.listing_id = ? AND li.sha256 = i.sha256 WHERE i.product_id = ? ORDER "
+                    "BY i.position, i.id",
                     "ii", l->id, l->product_id, err))
         return -1;
     g->n = cs_rows_count(g->ids);
@@ -482,21 +539,25 @@ enum { CALL_OK = 0, CALL_WAIT = 1, CALL_ERR = -1 };
 static int need_account(cs_db *db, const lst *l, flows_acct *a, cs_error *err)
 {
     int64_t aid = 0;
-    int rc = cs_db_scalar_i64(db, &aid, "SELECT id FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
-                              "is", l->household_id, l->mp, err);
+    int rc = cs_db_scalar_i64(
+        db, &aid, "SELECT id FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
+        "is", l->household_id, l->mp, err);
     if (rc < 0) return CALL_ERR;
     if (rc == 1 || flows_acct_load(db, aid, a, err) == 1) {
-        note(db, l->id, "account_missing", "Hộ chưa có tài khoản người bán trên sàn này; hãy kết nối cửa hàng trước.");
+        note(db, l->id, "account_missing",
+             "Hộ chưa có tài khoản người bán trên sàn này; hãy kết nối cửa hàng trước.");
         return CALL_WAIT;
     }
     if (!a->id) return CALL_ERR;
     if (!strcmp(a->state, "active")) return CALL_OK;
     if (!strcmp(a->state, "token_expired"))
         note(db, l->id, "account_reauthorize",
-             "Đang chờ chủ hộ cấp quyền lại cho cửa hàng (quyền truy cập đã hết hạn hoặc bị thu hồi); sản phẩm sẽ "
+             "Đang chờ chủ hộ cấp quyền lại cho cửa hàng (quyền truy cập đã hết hạn hoặc bị thu "
+             "hồi); sản phẩm sẽ "
              "tự đăng khi kết nối lại.");
     else
-        note(db, l->id, "account_not_active", "Cửa hàng trên sàn chưa hoạt động; sản phẩm sẽ tự đăng khi cửa hàng sẵn sàng.");
+        note(db, l->id, "account_not_active",
+             "Cửa hàng trên sàn chưa hoạt động; sản phẩm sẽ tự đăng khi cửa hàng sẵn sàng.");
     flows_acct_wipe(a);
     return CALL_WAIT;
 }
@@ -504,8 +565,8 @@ static int need_account(cs_db *db, const lst *l, flows_acct *a, cs_error *err)
 /* flows_call with the account; an expired token is refreshed once and the call repeated.
  * Returns CALL_OK (o filled: any result but reauthorize), CALL_WAIT (the owner must authorise
  * again: noted on the listing), CALL_ERR with err. */
-static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_acct *a, cx_op op, cx_input *in,
-                     cx_outcome *o, cs_error *err)
+static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_acct *a, cx_op op,
+                     cx_input *in, cx_outcome *o, cs_error *err)
 {
     for (int round = 0;; round++) {
         in->account = &a->cx;
@@ -521,7 +582,8 @@ static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_ac
         if (flows_acct_load(db, id, a, err)) return CALL_ERR;
     }
     note(db, listing_id, "account_reauthorize",
-         "Đang chờ chủ hộ cấp quyền lại cho cửa hàng (quyền truy cập đã hết hạn hoặc bị thu hồi); sản phẩm sẽ tự "
+         "Đang chờ chủ hộ cấp quyền lại cho cửa hàng (quyền truy cập đã hết hạn hoặc bị thu hồi); "
+         "sản phẩm sẽ tự "
          "đăng khi kết nối lại.");
     return CALL_WAIT;
 }
@@ -534,14 +596,17 @@ struct attempt {
 static int attempt_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct attempt *x = arg;
-    return cs_db_exec(db, "UPDATE listings SET create_attempted_at = UTC_TIMESTAMP(3) WHERE id = ?", "i", x->id, err) < 0
+    return cs_db_exec(db, "UPDATE listings SET create_attempted_at = UTC_TIMESTAMP(3) WHERE id = ?",
+                      "i", x->id, err) < 0
                ? -1
                : 0;
 }
 static int clear_attempt_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct attempt *x = arg;
-    return cs_db_exec(db, "UPDATE listings SET create_attempted_at = NULL WHERE id = ? AND external_item_id IS NULL",
+    return cs_db_exec(db,
+                      "UPDATE listings SET create_attempted_at = NULL WHERE id = ? AND "
+                      "external_item_id IS NULL",
                       "i", x->id, err) < 0
                ? -1
                : 0;
@@ -550,13 +615,15 @@ static int clear_attempt_tx(cs_db *db, void *arg, cs_error *err)
 /* Store the created/adopted item and move on. */
 static int adopt(cs_db *db, lst *l, const cx_outcome *o, int from_create, cs_error *err)
 {
-    struct apply a = {l->id, o, from_create ? "create" : "lookup", o->item_id, l->content_hash, from_create, 1};
+    struct apply a = {
+        l->id, o, from_create ? "create" : "lookup", o->item_id, l->content_hash, from_create, 1};
     return cs_db_tx(db, apply_tx, &a, err);
 }
 
 /* SKU look-up; Shopee's loose matches are confirmed exactly. Returns CALL_OK with o->result
  * CX_OK (found: o->item_id) / CX_NOT_FOUND / another result, CALL_WAIT, CALL_ERR. */
-static int lookup_sku(cs_db *db, const flows_mkt *m, lst *l, flows_acct *a, cx_outcome *o, cs_error *err)
+static int lookup_sku(cs_db *db, const flows_mkt *m, lst *l, flows_acct *a, cx_outcome *o,
+                      cs_error *err)
 {
     cx_input in;
     memset(&in, 0, sizeof in);
@@ -580,7 +647,8 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
     memset(&a, 0, sizeof a);
     int rc = need_account(ctx->db, l, &a, &err);
     if (rc == CALL_WAIT) return job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
-    if (rc == CALL_ERR) return job_retry(ctx, 0, "account: %s", cs_code_name(err.code));
+    if (rc == CALL_ERR)
+        return job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
     cx_outcome o;
     cx_outcome_init(&o);
     imgs g;
@@ -589,7 +657,8 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
     if (!l->mapped) {
         cs_error_field(&err, "category", CS_F_CATEGORY_UNMAPPED, l->category);
         reasons_from_error(&err, &o);
-        if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        if (flows_listing_reject(ctx->db, l->id, &o, &err))
+            res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
         goto out;
     }
     /* 1. an earlier create may have reached the marketplace: look our SKU up, adopt it */
@@ -610,8 +679,11 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
             o.state = CX_ITEM_REJECTED;
         }
         if (o.result == CX_OK && o.item_id[0]) {
-            if (adopt(ctx->db, l, &o, 0, &err)) res = job_retry(ctx, 0, "adopt: %s", cs_code_name(err.code));
-            else cs_info("flows.adopted", "listing %lld adopted item %s", (long long)l->id, o.item_id);
+            if (adopt(ctx->db, l, &o, 0, &err))
+                res = job_retry(ctx, 0, "adopt: %s", cs_code_name(err.code));
+            else
+                cs_info("flows.adopted", "listing %lld adopted item %s", (long long)l->id,
+                        o.item_id);
             goto out;
         }
         if (o.result != CX_NOT_FOUND) {
@@ -631,7 +703,8 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
     }
     if (rc == 1) {
         if (o.result == CX_REJECTED) {
-            if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+            if (flows_listing_reject(ctx->db, l->id, &o, &err))
+                res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
         } else {
             res = retry_or_fail(ctx, l->id, o.retry_after, "image upload", &o);
         }
@@ -659,7 +732,8 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
     if (rc == CALL_ERR) {
         if (err.code == CS_E_VALIDATION) { /* the connector refused to build: fields to fix */
             reasons_from_error(&err, &o);
-            if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+            if (flows_listing_reject(ctx->db, l->id, &o, &err))
+                res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
         } else {
             res = job_retry(ctx, err.retry_after, "%s: %s", cx_op_name(op), cs_code_name(err.code));
         }
@@ -672,9 +746,11 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
             goto out;
         }
         if (op == CX_OP_UPDATE_ITEM && o.state == CX_ITEM_UNKNOWN) o.state = CX_ITEM_PENDING;
-        if (adopt(ctx->db, l, &o, 1, &err)) res = job_retry(ctx, 0, "store item: %s", cs_code_name(err.code));
+        if (adopt(ctx->db, l, &o, 1, &err))
+            res = job_retry(ctx, 0, "store item: %s", cs_code_name(err.code));
     } else if (o.result == CX_REJECTED) {
-        if (flows_listing_reject(ctx->db, l->id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        if (flows_listing_reject(ctx->db, l->id, &o, &err))
+            res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
     } else {
         if (!o.unknown && op == CX_OP_CREATE_ITEM) {
             /* known not to have been created (throttled, refused before it was read) */
@@ -718,8 +794,10 @@ out:
 static int synced_tx(cs_db *db, void *arg, cs_error *err)
 {
     lst *l = arg;
-    return cs_db_exec(db, "UPDATE listings SET synced_hash = ?, last_error_code = NULL, last_error_message = NULL"
-                          " WHERE id = ?",
+    return cs_db_exec(db,
+                      "UPDATE listings SET synced_hash = ?, last_error_code = NULL, "
+                      "last_error_message = NULL"
+                      " WHERE id = ?",
                       "bi", l->content_hash, (size_t)32, l->id, err) < 0
                ? -1
                : 0;
@@ -744,8 +822,9 @@ static job_outcome h_update(job_ctx *ctx)
     cx_outcome_init(&o);
     const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
     /* only live items on API marketplaces, and only when the content really changed */
-    if (!m || m->c->kind != CX_KIND_API || strcmp(l.state, "live") || !l.item_id || !l.content_hash ||
-        (l.synced_hash && !memcmp(l.synced_hash, l.content_hash, 32)) || !l.mapped)
+    if (!m || m->c->kind != CX_KIND_API || strcmp(l.state, "live") || !l.item_id ||
+        !l.content_hash || (l.synced_hash && !memcmp(l.synced_hash, l.content_hash, 32)) ||
+        !l.mapped)
         goto out;
     rc = need_account(ctx->db, &l, &a, &err);
     if (rc == CALL_WAIT) {
@@ -753,7 +832,7 @@ static job_outcome h_update(job_ctx *ctx)
         goto out;
     }
     if (rc == CALL_ERR) {
-        res = job_retry(ctx, 0, "account: %s", cs_code_name(err.code));
+        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
         goto out;
     }
     rc = ensure_images(ctx->db, m, &l, &a, &g, &o, &err);
@@ -767,12 +846,16 @@ static job_outcome h_update(job_ctx *ctx)
     memset(&in, 0, sizeof in);
     in.listing = &l.cx;
     rc = acct_call(ctx->db, m, l.id, &a, CX_OP_UPDATE_ITEM, &in, &o, &err);
-    if (rc == CALL_WAIT) res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
-    else if (rc == CALL_ERR) res = job_retry(ctx, err.retry_after, "update: %s", cs_code_name(err.code));
+    if (rc == CALL_WAIT)
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+    else if (rc == CALL_ERR)
+        res = job_retry(ctx, err.retry_after, "update: %s", cs_code_name(err.code));
     else if (o.result == CX_OK) {
-        if (cs_db_tx(ctx->db, synced_tx, &l, &err)) res = job_retry(ctx, 0, "store: %s", cs_code_name(err.code));
+        if (cs_db_tx(ctx->db, synced_tx, &l, &err))
+            res = job_retry(ctx, 0, "store: %s", cs_code_name(err.code));
     } else if (o.result == CX_REJECTED) {
-        if (flows_listing_reject(ctx->db, l.id, &o, &err)) res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+        if (flows_listing_reject(ctx->db, l.id, &o, &err))
+            res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
     } else
         res = flows_retry(ctx, o.retry_after, "update", &o);
 out:
@@ -788,7 +871,8 @@ out:
 static int checked_tx(cs_db *db, void *arg, cs_error *err)
 {
     int64_t *id = arg;
-    return cs_db_exec(db, "UPDATE listings SET status_checked_at = UTC_TIMESTAMP() WHERE id = ?", "i", *id, err) < 0
+    return cs_db_exec(db, "UPDATE listings SET status_checked_at = UTC_TIMESTAMP() WHERE id = ?",
+                      "i", *id, err) < 0
                ? -1
                : 0;
 }
@@ -818,7 +902,7 @@ static job_outcome h_status(job_ctx *ctx)
         goto out;
     }
     if (rc == CALL_ERR) {
-        res = job_retry(ctx, 0, "account: %s", cs_code_name(err.code));
+        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
         goto out;
     }
     cx_input in;
@@ -863,18 +947,20 @@ static job_outcome h_poll(job_ctx *ctx)
     cs_error err;
     cs_error_clear(&err);
     cs_rows *r = NULL;
-    if (cs_db_query(ctx->db, &r,
-                    "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
-                    " WHERE l.state IN ('submitted','pending_review') AND l.external_item_id IS NOT NULL"
-                    " ORDER BY l.status_checked_at IS NOT NULL, l.status_checked_at LIMIT ?",
-                    "i", (int64_t)cs_cfg_int("flows.batch"), &err))
+    if (cs_db_query(
+            ctx->db, &r,
+            "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND "
+            "m.kind = 'api'"
+            " WHERE l.state IN ('submitted','pending_review') AND l.external_item_id IS NOT NULL"
+            " ORDER BY l.status_checked_at IS NOT NULL, l.status_checked_at LIMIT ?",
+            "i", (int64_t)cs_cfg_int("flows.batch"), &err))
         return job_retry(ctx, 0, "poll: %s", cs_code_name(err.code));
     for (size_t i = 0; i < cs_rows_count(r); i++) {
         char payload[64], key[48];
         int64_t id = cs_rows_i64(r, i, 0), jid;
         snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
         snprintf(key, sizeof key, "status:%lld", (long long)id);
-        job_opts o = {.unique_key = key};
+        job_opts o = {.unique_key = key, .priority = 1};
         if (job_enqueue(ctx->db, "listing.status", payload, &o, &jid, &err) < 0) {
             cs_rows_free(r);
             return job_retry(ctx, 0, "enqueue: %s", cs_code_name(err.code));
@@ -886,12 +972,13 @@ static job_outcome h_poll(job_ctx *ctx)
 
 /* ---- push notifications -------------------------------------------------------------------- */
 
-int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len, const char *authorization,
-                      cs_error *err)
+int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len,
+                      const char *authorization, cs_error *err)
 {
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
-    if (!m->c->verify_push) return cs_error_set(err, CS_E_NOT_FOUND, "%s sends no push", m->c->code);
+    if (!m->c->verify_push)
+        return cs_error_set(err, CS_E_NOT_FOUND, "%s sends no push", m->c->code);
     cx_input in;
     memset(&in, 0, sizeof in);
     in.mp = &m->cfg.m;
@@ -902,22 +989,26 @@ int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len, c
     cx_outcome o;
     m->c->verify_push(&in, &o);
     if (o.result != CX_OK)
-        return cs_error_set(err, CS_E_UNAUTHENTICATED, "%s", o.nreasons ? o.reasons[0].code : "push_signature_invalid");
+        return cs_error_set(err, CS_E_UNAUTHENTICATED, "%s",
+                            o.nreasons ? o.reasons[0].code : "push_signature_invalid");
     unsigned char dg[32];
     cs_sha256(body, len, dg);
-    int64_t fresh = cs_db_exec(db, "INSERT IGNORE INTO webhook_events (marketplace_code, digest) VALUES (?, ?)", "sb",
-                               m->c->code, dg, (size_t)32, err);
+    int64_t fresh =
+        cs_db_exec(db, "INSERT IGNORE INTO webhook_events (marketplace_code, digest) VALUES (?, ?)",
+                   "sb", m->c->code, dg, (size_t)32, err);
     if (fresh < 0) return -1;
-    if (fresh == 0 || !o.item_id[0] || o.state == CX_ITEM_UNKNOWN) return 0; /* seen, or not about an item */
+    if (fresh == 0 || !o.item_id[0] || o.state == CX_ITEM_UNKNOWN)
+        return 0; /* seen, or not about an item */
     int64_t lid = 0;
-    int rc = cs_db_scalar_i64(db, &lid, "SELECT id FROM listings WHERE marketplace_code = ? AND external_item_id = ?",
-                              "ss", m->c->code, o.item_id, err);
+    int rc = cs_db_scalar_i64(
+        db, &lid, "SELECT id FROM listings WHERE marketplace_code = ? AND external_item_id = ?",
+        "ss", m->c->code, o.item_id, err);
     if (rc < 0) return -1;
     if (rc == 1) return 0; /* not one of ours (or created by hand) */
     if (flows_listing_apply_state(db, lid, &o, "push", err)) {
         /* let the marketplace deliver it again */
-        cs_db_exec(db, "DELETE FROM webhook_events WHERE marketplace_code = ? AND digest = ?", "sb", m->c->code, dg,
-                   (size_t)32, err);
+        cs_db_exec(db, "DELETE FROM webhook_events WHERE marketplace_code = ? AND digest = ?", "sb",
+                   m->c->code, dg, (size_t)32, err);
         return -1;
     }
     return 0;
@@ -940,13 +1031,17 @@ static int publish_tx(cs_db *db, void *arg, cs_error *err)
     for (size_t i = 0; i < p->n; i++) {
         if (cs_db_exec(db,
                        "INSERT INTO listings (product_id, marketplace_code, account_id)"
-                       " SELECT ?, ?, a.id FROM products pr LEFT JOIN seller_accounts a ON a.household_id ="
+                       " SELECT ?, ?, a.id FROM products pr LEFT JOIN seller_accounts a ON "
+                       "a.household_id ="
                        " pr.household_id AND a.marketplace_code = ? WHERE pr.id = ?"
-                       " ON DUPLICATE KEY UPDATE account_id = COALESCE(listings.account_id, VALUES(account_id))",
+                       " ON DUPLICATE KEY UPDATE account_id = COALESCE(listings.account_id, "
+                       "VALUES(account_id))",
                        "issi", p->product, p->mps[i], p->mps[i], p->product, err) < 0)
             return -1;
         cs_rows *r = NULL;
-        if (cs_db_query(db, &r, "SELECT id, state FROM listings WHERE product_id = ? AND marketplace_code = ? FOR UPDATE",
+        if (cs_db_query(db, &r,
+                        "SELECT id, state FROM listings WHERE product_id = ? AND marketplace_code "
+                        "= ? FOR UPDATE",
                         "is", p->product, p->mps[i], err))
             return -1;
         int64_t id = cs_rows_i64(r, 0, 0);
@@ -955,7 +1050,8 @@ static int publish_tx(cs_db *db, void *arg, cs_error *err)
         cs_rows_free(r);
         int64_t jid = 0;
         if (!strcmp(st, "draft")) {
-            if (cs_listing_transition(db, id, "queued", "publish", "Tình nguyện viên yêu cầu đăng sản phẩm", p->a, err))
+            if (cs_listing_transition(db, id, "queued", "publish",
+                                      "Tình nguyện viên yêu cầu đăng sản phẩm", p->a, err))
                 return -1;
             snprintf(st, sizeof st, "queued");
         }
@@ -966,7 +1062,8 @@ static int publish_tx(cs_db *db, void *arg, cs_error *err)
             job_opts o = {.unique_key = key};
             if (job_enqueue(db, "listing.publish", payload, &o, &jid, err) < 0) return -1;
         }
-        json_t *e = json_pack("{s:I,s:s,s:s}", "listing_id", (json_int_t)id, "marketplace", p->mps[i], "state", st);
+        json_t *e = json_pack("{s:I,s:s,s:s}", "listing_id", (json_int_t)id, "marketplace",
+                              p->mps[i], "state", st);
         if (!e) return cs_error_set(err, CS_E_NOMEM, NULL);
         json_object_set_new(e, "job_id", jid ? json_integer(jid) : json_null());
         json_array_append_new(p->out, e);
@@ -976,13 +1073,14 @@ static int publish_tx(cs_db *db, void *arg, cs_error *err)
     return cs_audit(db, p->a, "listing.publish", "product", eid, json_deep_copy(p->out), err);
 }
 
-int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, size_t n, const cs_actor *a,
-                      json_t **out, cs_error *err)
+int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
+                      const cs_actor *a, json_t **out, cs_error *err)
 {
     *out = NULL;
     if (!n) return cs_error_field(err, "marketplaces", CS_F_REQUIRED, NULL);
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT household_id, category, status FROM products WHERE id = ?", "i", product_id, err))
+    if (cs_db_query(db, &r, "SELECT household_id, category, status FROM products WHERE id = ?", "i",
+                    product_id, err))
         return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
@@ -1009,23 +1107,29 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
         }
         canon[i] = m->c->code;
         for (size_t k = 0; k < i; k++)
-            if (canon[k] && !strcmp(canon[k], canon[i])) cs_error_field(err, fname, CS_F_ENUM, "listed twice");
+            if (canon[k] && !strcmp(canon[k], canon[i]))
+                cs_error_field(err, fname, CS_F_ENUM, "listed twice");
         char st[24] = "";
-        if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
-                        "is", hh, canon[i], err))
+        if (cs_db_query(
+                db, &r,
+                "SELECT state FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
+                "is", hh, canon[i], err))
             return -1;
         if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
         cs_rows_free(r);
         if (strcmp(st, "active")) {
             char d[160];
-            snprintf(d, sizeof d, "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
+            snprintf(d, sizeof d,
+                     "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
                      m->c->display_name, st[0] ? st : "not_started");
             cs_error_field(err, fname, CS_E_STATE_TRANSITION, d);
             continue;
         }
         int64_t mapped = 0;
-        if (cs_db_scalar_i64(db, &mapped, "SELECT COUNT(*) FROM category_map WHERE category = ? AND marketplace_code = ?",
-                             "ss", cat, canon[i], err) < 0)
+        if (cs_db_scalar_i64(
+                db, &mapped,
+                "SELECT COUNT(*) FROM category_map WHERE category = ? AND marketplace_code = ?",
+                "ss", cat, canon[i], err) < 0)
             return -1;
         if (!mapped) {
             char d[160];
@@ -1054,7 +1158,8 @@ static int republish_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct repub *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err)) return -1;
+    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
+        return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)x->id);
@@ -1064,9 +1169,11 @@ static int republish_tx(cs_db *db, void *arg, cs_error *err)
     cs_rows_free(r);
     if (strcmp(st, "rejected") && strcmp(st, "failed") && strcmp(st, "delisted"))
         return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s -> queued", st);
-    if (cs_listing_transition(db, x->id, "queued", "republish", "Đăng lại sau khi sửa", x->a, err) ||
+    if (cs_listing_transition(db, x->id, "queued", "republish", "Đăng lại sau khi sửa", x->a,
+                              err) ||
         cs_db_exec(db,
-                   "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, error_fields = NULL,"
+                   "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, "
+                   "error_fields = NULL,"
                    " linkcheck_failures = 0 WHERE id = ?",
                    "i", x->id, err) < 0)
         return -1;
@@ -1080,7 +1187,8 @@ static int republish_tx(cs_db *db, void *arg, cs_error *err)
     return cs_audit(db, x->a, "listing.republish", "listing", eid, NULL, err);
 }
 
-int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_t *job_id, cs_error *err)
+int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_t *job_id,
+                        cs_error *err)
 {
     struct repub x = {listing_id, a, 0};
     if (cs_db_tx(db, republish_tx, &x, err)) return -1;
@@ -1091,10 +1199,12 @@ int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_
 int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r,
-                    "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
-                    " WHERE l.product_id = ? AND l.state = 'live' AND l.external_item_id IS NOT NULL",
-                    "i", product_id, err))
+    if (cs_db_query(
+            db, &r,
+            "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND "
+            "m.kind = 'api'"
+            " WHERE l.product_id = ? AND l.state = 'live' AND l.external_item_id IS NOT NULL",
+            "i", product_id, err))
         return -1;
     int n = 0;
     for (size_t i = 0; i < cs_rows_count(r); i++) {
@@ -1116,8 +1226,10 @@ int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err)
 
 int flows_register_listing_kinds(cs_error *err)
 {
-    if (job_register("listing.publish", h_publish, &(job_kind_opts){.lease_s = 300}, err) ||
-        job_register("listing.update", h_update, &(job_kind_opts){.lease_s = 300}, err) ||
+    /* default leases (worker.lease_seconds), extended by the worker's heartbeat while a run
+       lasts: a dead worker's publish comes back quickly and is then adopted, not duplicated */
+    if (job_register("listing.publish", h_publish, NULL, err) ||
+        job_register("listing.update", h_update, NULL, err) ||
         job_register("listing.status", h_status, NULL, err) ||
         job_register("listing.poll", h_poll, NULL, err) ||
         job_schedule_every("listing.poll", (unsigned)cs_cfg_int("flows.poll_period"), "{}", err))

@@ -34,7 +34,8 @@ static int household_scope(svc_req *r, cs_db *db, int write, int64_t *id)
 }
 
 /* The commune owning a product or listing, checked for writing/reading. 0, or -1 after replying. */
-static int row_scope(svc_req *r, cs_db *db, const char *sql, int64_t id, int write, const char *what)
+static int row_scope(svc_req *r, cs_db *db, const char *sql, int64_t id, int write,
+                     const char *what)
 {
     cs_error err;
     cs_error_clear(&err);
@@ -56,9 +57,11 @@ static int row_scope(svc_req *r, cs_db *db, const char *sql, int64_t id, int wri
     return 0;
 }
 
-#define PRODUCT_COMMUNE "SELECT h.commune_code FROM products p JOIN households h ON h.id = p.household_id WHERE p.id = ?"
-#define LISTING_COMMUNE                                                                                                \
-    "SELECT h.commune_code FROM listings l JOIN products p ON p.id = l.product_id"                                      \
+#define PRODUCT_COMMUNE                                                                            \
+    "SELECT h.commune_code FROM products p JOIN households h ON h.id = p.household_id WHERE p.id " \
+    "= ?"
+#define LISTING_COMMUNE                                                                            \
+    "SELECT h.commune_code FROM listings l JOIN products p ON p.id = l.product_id"                 \
     " JOIN households h ON h.id = p.household_id WHERE l.id = ?"
 
 /* A JSON body that is an object with exactly one string member `name`; its value or NULL after
@@ -73,11 +76,15 @@ static const char *one_string(svc_req *r, const char *name)
         svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
         return NULL;
     }
-    json_object_foreach(r->json, k, v) if (strcmp(k, name)) cs_error_field(&err, k, CS_F_UNKNOWN, NULL);
+    json_object_foreach(r->json, k, v) if (strcmp(k, name))
+        cs_error_field(&err, k, CS_F_UNKNOWN, NULL);
     v = json_object_get(r->json, name);
-    if (!v) cs_error_field(&err, name, CS_F_REQUIRED, NULL);
-    else if (!json_is_string(v)) cs_error_field(&err, name, CS_F_TYPE, "string");
-    else if (strlen(json_string_value(v)) > 500) cs_error_field(&err, name, CS_F_TOO_LONG, "max 500");
+    if (!v)
+        cs_error_field(&err, name, CS_F_REQUIRED, NULL);
+    else if (!json_is_string(v))
+        cs_error_field(&err, name, CS_F_TYPE, "string");
+    else if (strlen(json_string_value(v)) > 500)
+        cs_error_field(&err, name, CS_F_TOO_LONG, "max 500");
     if (cs_error_failed(&err)) {
         svc_reply_problem(r, &err);
         return NULL;
@@ -89,17 +96,22 @@ static json_t *account_json(cs_db *db, int64_t id, cs_error *err)
 {
     cs_rows *q = NULL;
     if (cs_db_query(db, &q,
-                    "SELECT a.id, a.marketplace_code, a.state, a.auth_link, a.shop_url, m.kind FROM seller_accounts a"
+                    "SELECT a.id, a.marketplace_code, a.state, a.auth_link, a.shop_url, m.kind "
+                    "FROM seller_accounts a"
                     " JOIN marketplaces m ON m.code = a.marketplace_code WHERE a.id = ?",
                     "i", id, err))
         return NULL;
     json_t *o = NULL;
     if (cs_rows_count(q))
-        o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, 0), "marketplace", cs_rows_str(q, 0, 1),
-                      "state", cs_rows_str(q, 0, 2), "kind", cs_rows_str(q, 0, 5));
+        o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, 0), "marketplace",
+                      cs_rows_str(q, 0, 1), "state", cs_rows_str(q, 0, 2), "kind",
+                      cs_rows_str(q, 0, 5));
     if (o) {
-        json_object_set_new(o, "auth_link", cs_rows_strn(q, 0, 3) ? json_string(cs_rows_str(q, 0, 3)) : json_null());
-        json_object_set_new(o, "shop_url", cs_rows_strn(q, 0, 4) ? json_string(cs_rows_str(q, 0, 4)) : json_null());
+        json_object_set_new(o, "auth_link",
+                            cs_rows_strn(q, 0, 3) ? json_string(cs_rows_str(q, 0, 3))
+                                                  : json_null());
+        json_object_set_new(
+            o, "shop_url", cs_rows_strn(q, 0, 4) ? json_string(cs_rows_str(q, 0, 4)) : json_null());
     }
     cs_rows_free(q);
     if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
@@ -137,8 +149,9 @@ static int path_account(svc_req *r, cs_db *db, int64_t hh, int64_t *id, const ch
     cs_error_clear(&err);
     *canon = cx_canonical_code(svc_param(r, "marketplace"));
     if (!*canon) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "marketplace"), -1;
-    int rc = cs_db_scalar_i64(db, id, "SELECT id FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
-                              "is", hh, *canon, &err);
+    int rc = cs_db_scalar_i64(
+        db, id, "SELECT id FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
+        "is", hh, *canon, &err);
     if (rc < 0) return svc_reply_problem(r, &err), -1;
     if (rc == 1) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "seller account"), -1;
     return 0;
@@ -149,12 +162,23 @@ static int html_esc(cs_buf *b, const char *s)
     int bad = 0;
     for (; s && *s && !bad; s++) {
         switch (*s) {
-        case '&': bad = cs_buf_puts(b, "&amp;"); break;
-        case '<': bad = cs_buf_puts(b, "&lt;"); break;
-        case '>': bad = cs_buf_puts(b, "&gt;"); break;
-        case '"': bad = cs_buf_puts(b, "&quot;"); break;
-        case '\'': bad = cs_buf_puts(b, "&#39;"); break;
-        default: bad = cs_buf_putc(b, *s);
+        case '&':
+            bad = cs_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            bad = cs_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            bad = cs_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            bad = cs_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            bad = cs_buf_puts(b, "&#39;");
+            break;
+        default:
+            bad = cs_buf_putc(b, *s);
         }
     }
     return bad;
@@ -169,32 +193,42 @@ static const char *jstr(const json_t *o, const char *k)
 /* The registration pack as a printable page; every text escaped. */
 static int pack_html(const json_t *p, cs_buf *b)
 {
-    int bad = cs_buf_puts(b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Hồ sơ đăng ký người bán – ") ||
-              html_esc(b, jstr(p, "display_name")) ||
-              cs_buf_puts(b, "</title><style>body{font-family:sans-serif;max-width:900px;margin:1em auto}"
-                             "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px;"
-                             "vertical-align:top}.missing{background:#fdd}@media print{a{color:#000}}</style></head><body><h1>"
-                             "Hồ sơ đăng ký người bán trên ") ||
-              html_esc(b, jstr(p, "display_name")) || cs_buf_puts(b, "</h1><p>Trang đăng ký: ") ||
-              html_esc(b, jstr(p, "signup_url")) || cs_buf_puts(b, "<br>Sàn gọi người bán là: ") ||
-              html_esc(b, jstr(p, "seller_word")) ||
-              cs_buf_puts(b, "</p><table><tr><th>Thông tin</th><th>Giá trị</th><th>Bắt buộc</th><th>Ghi chú</th></tr>");
+    int bad =
+        cs_buf_puts(b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Hồ "
+                       "sơ đăng ký người bán – ") ||
+        html_esc(b, jstr(p, "display_name")) ||
+        cs_buf_puts(
+            b, "</title><style>body{font-family:sans-serif;max-width:900px;margin:1em auto}"
+               "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px;"
+               "vertical-align:top}.missing{background:#fdd}@media "
+               "print{a{color:#000}}</style></head><body><h1>"
+               "Hồ sơ đăng ký người bán trên ") ||
+        html_esc(b, jstr(p, "display_name")) || cs_buf_puts(b, "</h1><p>Trang đăng ký: ") ||
+        html_esc(b, jstr(p, "signup_url")) || cs_buf_puts(b, "<br>Sàn gọi người bán là: ") ||
+        html_esc(b, jstr(p, "seller_word")) ||
+        cs_buf_puts(b, "</p><table><tr><th>Thông tin</th><th>Giá trị</th><th>Bắt buộc</th><th>Ghi "
+                       "chú</th></tr>");
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(p, "fields"), i, f)
     {
         int missing = json_is_true(json_object_get(f, "missing"));
-        bad = bad || cs_buf_puts(b, missing ? "<tr class=\"missing\"><td>" : "<tr><td>") || html_esc(b, jstr(f, "label")) ||
-              cs_buf_puts(b, "</td><td>") || html_esc(b, missing ? "(cần bổ sung)" : jstr(f, "value")) ||
-              cs_buf_puts(b, "</td><td>") || cs_buf_puts(b, json_is_true(json_object_get(f, "required")) ? "Có" : "") ||
-              cs_buf_puts(b, "</td><td>") || html_esc(b, jstr(f, "note")) || cs_buf_puts(b, "</td></tr>");
+        bad = bad || cs_buf_puts(b, missing ? "<tr class=\"missing\"><td>" : "<tr><td>") ||
+              html_esc(b, jstr(f, "label")) || cs_buf_puts(b, "</td><td>") ||
+              html_esc(b, missing ? "(cần bổ sung)" : jstr(f, "value")) ||
+              cs_buf_puts(b, "</td><td>") ||
+              cs_buf_puts(b, json_is_true(json_object_get(f, "required")) ? "Có" : "") ||
+              cs_buf_puts(b, "</td><td>") || html_esc(b, jstr(f, "note")) ||
+              cs_buf_puts(b, "</td></tr>");
     }
     bad = bad || cs_buf_puts(b, "</table><h2>Các bước đăng ký</h2><ol>");
-    json_array_foreach(json_object_get(p, "steps"), i, f)
-        bad = bad || cs_buf_puts(b, "<li>") || html_esc(b, json_string_value(f)) || cs_buf_puts(b, "</li>");
+    json_array_foreach(json_object_get(p, "steps"), i, f) bad = bad || cs_buf_puts(b, "<li>") ||
+                                                                html_esc(b, json_string_value(f)) ||
+                                                                cs_buf_puts(b, "</li>");
     bad = bad || cs_buf_puts(b, "</ol><h2>Lưu ý</h2><ul>");
-    json_array_foreach(json_object_get(p, "notes"), i, f)
-        bad = bad || cs_buf_puts(b, "<li>") || html_esc(b, json_string_value(f)) || cs_buf_puts(b, "</li>");
+    json_array_foreach(json_object_get(p, "notes"), i, f) bad = bad || cs_buf_puts(b, "<li>") ||
+                                                                html_esc(b, json_string_value(f)) ||
+                                                                cs_buf_puts(b, "</li>");
     return bad || cs_buf_puts(b, "</ul></body></html>\n");
 }
 
@@ -209,7 +243,8 @@ static int pack_reply(svc_req *r, int xlsx)
     if (household_scope(r, db, 1, &hh) || path_account(r, db, hh, &acc, &canon)) return 0;
     char *json = NULL;
     size_t jl = 0;
-    if (job_flows_pack(db, svc_param(r, "code"), canon, &json, &jl, &err)) return svc_reply_problem(r, &err);
+    if (job_flows_pack(db, svc_param(r, "code"), canon, &json, &jl, &err))
+        return svc_reply_problem(r, &err);
     int rc;
     if (xlsx) {
         char *data = NULL;
@@ -217,8 +252,11 @@ static int pack_reply(svc_req *r, int xlsx)
         rc = job_flows_pack_xlsx(json, jl, &data, &len, &err);
         cs_free_secret(json, jl);
         if (rc) return svc_reply_problem(r, &err);
-        static const char *const h[] = {"Content-Disposition", "attachment; filename=\"ho-so-dang-ky.xlsx\"", NULL};
-        rc = svc_reply_bytes(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data, len, h);
+        static const char *const h[] = {"Content-Disposition",
+                                        "attachment; filename=\"ho-so-dang-ky.xlsx\"", NULL};
+        rc = svc_reply_bytes(r, 200,
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             data, len, h);
         cs_free_secret(data, len);
         return rc;
     }
@@ -272,10 +310,13 @@ static int small_page(svc_req *r, int status, const char *title, const char *tex
 {
     cs_buf b;
     cs_buf_init(&b, 64 * 1024);
-    int bad = cs_buf_puts(&b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
-                              "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>") ||
-              html_esc(&b, title) || cs_buf_puts(&b, "</title></head><body><h1>") || html_esc(&b, title) ||
-              cs_buf_puts(&b, "</h1><p>") || html_esc(&b, text) || cs_buf_puts(&b, "</p></body></html>\n");
+    int bad =
+        cs_buf_puts(
+            &b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>") ||
+        html_esc(&b, title) || cs_buf_puts(&b, "</title></head><body><h1>") ||
+        html_esc(&b, title) || cs_buf_puts(&b, "</h1><p>") || html_esc(&b, text) ||
+        cs_buf_puts(&b, "</p></body></html>\n");
     int rc = bad ? svc_reply_error(r, CS_E_NOMEM, "%s", "page")
                  : svc_reply_bytes(r, status, "text/html; charset=utf-8", b.data, b.len, NULL);
     cs_buf_free(&b);
@@ -287,16 +328,18 @@ int svc_oauth_callback(svc_req *r)
     cs_error err;
     cs_error_clear(&err);
     const cx_connector *c = cx_find(svc_param(r, "marketplace"));
-    if (!c || c->kind != CX_KIND_API) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "marketplace");
+    if (!c || c->kind != CX_KIND_API)
+        return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "marketplace");
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     char shop[128];
-    if (job_flows_oauth_callback(db, c->code, svc_query(r, "state"), svc_query(r, "code"), svc_query(r, "shop_id"),
-                                 shop, &err)) {
+    if (job_flows_oauth_callback(db, c->code, svc_query(r, "state"), svc_query(r, "code"),
+                                 svc_query(r, "shop_id"), shop, &err)) {
         int st = cs_code_status(err.code);
         char text[300];
         snprintf(text, sizeof text,
-                 "Chưa kết nối được cửa hàng với %s (%s). Hãy mở lại đường dẫn cấp quyền trên trang tra cứu của hộ, "
+                 "Chưa kết nối được cửa hàng với %s (%s). Hãy mở lại đường dẫn cấp quyền trên "
+                 "trang tra cứu của hộ, "
                  "hoặc nhờ tình nguyện viên hỗ trợ.",
                  c->display_name, cs_code_name(err.code));
         return small_page(r, st >= 400 ? st : 502, "Chưa kết nối được", text);
@@ -304,7 +347,8 @@ int svc_oauth_callback(svc_req *r)
     char title[200], text[400];
     snprintf(title, sizeof title, "Đã kết nối %s", c->display_name);
     snprintf(text, sizeof text,
-             "Cửa hàng%s%s đã được kết nối với Chợ Số. Sản phẩm của hộ sẽ được đăng lên %s; xem tiến độ trên trang tra "
+             "Cửa hàng%s%s đã được kết nối với Chợ Số. Sản phẩm của hộ sẽ được đăng lên %s; xem "
+             "tiến độ trên trang tra "
              "cứu. Có thể đóng trang này.",
              shop[0] ? " " : "", shop, c->display_name);
     return small_page(r, 200, title, text);
@@ -316,7 +360,8 @@ static int webhook(svc_req *r, const char *mp)
     cs_error_clear(&err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
-    if (job_flows_webhook(db, mp, r->body ? r->body : "", r->body_len, svc_header(r, "Authorization"), &err))
+    if (job_flows_webhook(db, mp, r->body ? r->body : "", r->body_len,
+                          svc_header(r, "Authorization"), &err))
         return svc_reply_problem(r, &err);
     return svc_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
@@ -335,24 +380,31 @@ int svc_listings_publish(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
-    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
     const char *k;
     json_t *v;
-    json_object_foreach(r->json, k, v) if (strcmp(k, "marketplaces")) cs_error_field(&err, k, CS_F_UNKNOWN, NULL);
+    json_object_foreach(r->json, k, v) if (strcmp(k, "marketplaces"))
+        cs_error_field(&err, k, CS_F_UNKNOWN, NULL);
     json_t *arr = json_object_get(r->json, "marketplaces");
     const char *mps[16];
     size_t n = 0;
-    if (!json_is_array(arr)) cs_error_field(&err, "marketplaces", arr ? CS_F_TYPE : CS_F_REQUIRED, "array of codes");
-    else if (!json_array_size(arr)) cs_error_field(&err, "marketplaces", CS_F_REQUIRED, NULL);
-    else if (json_array_size(arr) > 16) cs_error_field(&err, "marketplaces", CS_F_TOO_LONG, "max 16");
+    if (!json_is_array(arr))
+        cs_error_field(&err, "marketplaces", arr ? CS_F_TYPE : CS_F_REQUIRED, "array of codes");
+    else if (!json_array_size(arr))
+        cs_error_field(&err, "marketplaces", CS_F_REQUIRED, NULL);
+    else if (json_array_size(arr) > 16)
+        cs_error_field(&err, "marketplaces", CS_F_TOO_LONG, "max 16");
     else {
         size_t i;
         json_array_foreach(arr, i, v)
         {
             char f[32];
             snprintf(f, sizeof f, "marketplaces[%zu]", i);
-            if (!json_is_string(v)) cs_error_field(&err, f, CS_F_TYPE, "string");
-            else mps[n++] = json_string_value(v);
+            if (!json_is_string(v))
+                cs_error_field(&err, f, CS_F_TYPE, "string");
+            else
+                mps[n++] = json_string_value(v);
         }
     }
     if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
@@ -363,7 +415,8 @@ int svc_listings_publish(svc_req *r)
     cs_actor a = svc_audit_actor(r);
     json_t *out = NULL;
     if (job_flows_publish(db, id, mps, n, &a, &out, &err)) return svc_reply_problem(r, &err);
-    return svc_reply_json(r, 202, json_pack("{s:I,s:o}", "product_id", (json_int_t)id, "listings", out));
+    return svc_reply_json(r, 202,
+                          json_pack("{s:I,s:o}", "product_id", (json_int_t)id, "listings", out));
 }
 
 static int sheet_reply(svc_req *r, int xlsx)
@@ -380,12 +433,14 @@ static int sheet_reply(svc_req *r, int xlsx)
     size_t len = 0;
     if (job_flows_sheet(db, id, canon, xlsx, &data, &len, &err)) return svc_reply_problem(r, &err);
     char disp[120];
-    snprintf(disp, sizeof disp, "attachment; filename=\"%s-san-pham-%lld.%s\"", canon, (long long)id, xlsx ? "xlsx" : "csv");
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s-san-pham-%lld.%s\"", canon,
+             (long long)id, xlsx ? "xlsx" : "csv");
     const char *const h[] = {"Content-Disposition", disp, NULL};
-    int rc = svc_reply_bytes(r, 200,
-                             xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                                  : "text/csv; charset=utf-8",
-                             data, len, h);
+    int rc =
+        svc_reply_bytes(r, 200,
+                        xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                             : "text/csv; charset=utf-8",
+                        data, len, h);
     cs_free(data);
     return rc;
 }
@@ -403,13 +458,18 @@ int svc_listings_sheet_csv(svc_req *r)
 static json_t *listing_brief(cs_db *db, int64_t id, cs_error *err)
 {
     cs_rows *q = NULL;
-    if (cs_db_query(db, &q, "SELECT id, marketplace_code, state, listing_url FROM listings WHERE id = ?", "i", id, err))
+    if (cs_db_query(db, &q,
+                    "SELECT id, marketplace_code, state, listing_url FROM listings WHERE id = ?",
+                    "i", id, err))
         return NULL;
-    json_t *o = cs_rows_count(q) ? json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, 0), "marketplace",
-                                             cs_rows_str(q, 0, 1), "state", cs_rows_str(q, 0, 2))
-                                 : NULL;
+    json_t *o = cs_rows_count(q)
+                    ? json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, 0),
+                                "marketplace", cs_rows_str(q, 0, 1), "state", cs_rows_str(q, 0, 2))
+                    : NULL;
     if (o)
-        json_object_set_new(o, "listing_url", cs_rows_strn(q, 0, 3) ? json_string(cs_rows_str(q, 0, 3)) : json_null());
+        json_object_set_new(o, "listing_url",
+                            cs_rows_strn(q, 0, 3) ? json_string(cs_rows_str(q, 0, 3))
+                                                  : json_null());
     cs_rows_free(q);
     if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
     return o;

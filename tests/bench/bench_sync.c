@@ -29,7 +29,8 @@
 
 static void die(const char *what, const cs_error *e)
 {
-    fprintf(stderr, "bench-sync: %s: %s %s\n", what, e ? cs_code_name(e->code) : "", e ? e->detail : "");
+    fprintf(stderr, "bench-sync: %s: %s %s\n", what, e ? cs_code_name(e->code) : "",
+            e ? e->detail : "");
     exit(1);
 }
 
@@ -83,7 +84,8 @@ static void post(const char *url, const char *json)
 }
 
 /* Lazada API requests the simulator answered, throttled ones counted apart. */
-static void lazada_counts(cx_sandbox *sb, long long *requests, long long *throttled, long long *dups)
+static void lazada_counts(cx_sandbox *sb, long long *requests, long long *throttled,
+                          long long *dups)
 {
     json_t *s = cx_sandbox_stats(sb);
     json_t *lz = json_object_get(s, "lazada");
@@ -131,16 +133,24 @@ int main(int argc, char **argv)
     const char *choso = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--listings") && v) listings = arg_long(v, 10, 1000000, a), i++;
-        else if (!strcmp(a, "--rate") && v) rate = arg_long(v, 1, 100000, a), i++;
-        else if (!strcmp(a, "--latency-ms") && v) latency = arg_long(v, 0, 10000, a), i++;
-        else if (!strcmp(a, "--threads") && v) threads = arg_long(v, 1, 256, a), i++;
-        else if (!strcmp(a, "--households") && v) households = arg_long(v, 1, 100000, a), i++;
-        else if (!strcmp(a, "--faults") && v) faults = (double)arg_long(v, 0, 50, a) / 100.0, i++;
-        else if (!strcmp(a, "--choso") && v) choso = v, i++;
+        if (!strcmp(a, "--listings") && v)
+            listings = arg_long(v, 10, 1000000, a), i++;
+        else if (!strcmp(a, "--rate") && v)
+            rate = arg_long(v, 1, 100000, a), i++;
+        else if (!strcmp(a, "--latency-ms") && v)
+            latency = arg_long(v, 0, 10000, a), i++;
+        else if (!strcmp(a, "--threads") && v)
+            threads = arg_long(v, 1, 256, a), i++;
+        else if (!strcmp(a, "--households") && v)
+            households = arg_long(v, 1, 100000, a), i++;
+        else if (!strcmp(a, "--faults") && v)
+            faults = (double)arg_long(v, 0, 50, a) / 100.0, i++;
+        else if (!strcmp(a, "--choso") && v)
+            choso = v, i++;
         else {
-            fprintf(stderr, "usage: bench_sync --choso PATH [--listings N] [--rate R] [--latency-ms MS] "
-                            "[--faults PERCENT] [--threads T] [--households H]\n");
+            fprintf(stderr,
+                    "usage: bench_sync --choso PATH [--listings N] [--rate R] [--latency-ms MS] "
+                    "[--faults PERCENT] [--threads T] [--households H]\n");
             return 64;
         }
     }
@@ -188,12 +198,13 @@ int main(int argc, char **argv)
     struct {
         const char *k, *v;
     } env[] = {
-        {"CHOSO_LAZADA_BASE_URL", lz},      {"CHOSO_LAZADA_AUTH_URL", lz},         {"CHOSO_LAZADA_APP_KEY", "100001"},
-        {"CHOSO_LAZADA_APP_SECRET_FILE", secret_file}, {"CHOSO_LAZADA_RATE_PER_SEC", rate_s},
-        {"CHOSO_HTTP_PUBLIC_URL", "http://127.0.0.1:8080"}, {"CHOSO_FLOWS_STATUS_DELAY", "1"},
-        {"CHOSO_FLOWS_RETRY_CAP", "2"},     {"CHOSO_JOBS_BACKOFF_BASE", "1"},      {"CHOSO_JOBS_BACKOFF_CAP", "4"},
-        {"CHOSO_JOBS_MAX_ATTEMPTS", "30"},  {"CHOSO_WORKER_POLL_MS", "20"},        {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"},
-        {"CHOSO_FLOWS_POLL_PERIOD", "30"},
+        {"CHOSO_LAZADA_BASE_URL", lz},         {"CHOSO_LAZADA_AUTH_URL", lz},
+        {"CHOSO_LAZADA_APP_KEY", "100001"},    {"CHOSO_LAZADA_APP_SECRET_FILE", secret_file},
+        {"CHOSO_LAZADA_RATE_PER_SEC", rate_s}, {"CHOSO_HTTP_PUBLIC_URL", "http://127.0.0.1:8080"},
+        {"CHOSO_FLOWS_STATUS_DELAY", "1"},     {"CHOSO_FLOWS_RETRY_CAP", "2"},
+        {"CHOSO_JOBS_BACKOFF_BASE", "1"},      {"CHOSO_JOBS_BACKOFF_CAP", "4"},
+        {"CHOSO_JOBS_MAX_ATTEMPTS", "30"},     {"CHOSO_WORKER_POLL_MS", "20"},
+        {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"}, {"CHOSO_FLOWS_POLL_PERIOD", "30"},
     };
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
         setenv(env[i].k, env[i].v, 1);
@@ -206,23 +217,25 @@ int main(int argc, char **argv)
         char *dot = strchr(key, '.');
         for (char *p = dot ? dot + 1 : key; *p; p++)
             if (*p == '.') *p = '_';
-        if (strcmp(env[i].k, "CHOSO_LAZADA_APP_SECRET_FILE") && cs_config_set(key, env[i].v, &e)) die(key, &e);
+        if (strcmp(env[i].k, "CHOSO_LAZADA_APP_SECRET_FILE") && cs_config_set(key, env[i].v, &e))
+            die(key, &e);
     }
     if (cs_config_set("lazada.app_secret", secret, &e)) die("lazada.app_secret", &e);
     job_flows_reset();
 
     /* households, products with one image each, accounts authorised through the simulator */
-    printf("bench-sync: %ld listings over %ld households, R = %ld req/s, latency %ld ms, %.0f %% faults, %ld worker "
+    printf("bench-sync: %ld listings over %ld households, R = %ld req/s, latency %ld ms, %.0f %% "
+           "faults, %ld worker "
            "threads\n",
            listings, households, rate, latency, faults * 100, threads);
     fflush(stdout);
     double t_setup = now_s();
-    static const unsigned char png[] = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49,
-                                        0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
-                                        0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44,
-                                        0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D,
-                                        0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
-                                        0x60, 0x82};
+    static const unsigned char png[] = {
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+        0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+        0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78,
+        0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00,
+        0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82};
     unsigned char dg[32];
     char sha[65], dir[700], file[800];
     cs_sha256(png, sizeof png, dg);
@@ -239,21 +252,25 @@ int main(int argc, char **argv)
         snprintf(code, sizeof code, "TH-2026-9%05ld", h);
         snprintf(seed, sizeof seed, "bench-%ld", h);
         if (cs_db_exec(db,
-                       "INSERT INTO households (code, owner_name, name_folded, commune_code, owner_age, youth_led,"
-                       " consent_at, consent_version, consent_by, content_hash, registered_by) VALUES (?, 'Hộ thử',"
-                       " 'ho thu', '14797', 25, 1, UTC_TIMESTAMP(), 'v1', 'bench', UNHEX(SHA2(?, 256)), 'bench')",
+                       "INSERT INTO households (code, owner_name, name_folded, commune_code, "
+                       "owner_age, youth_led,"
+                       " consent_at, consent_version, consent_by, content_hash, registered_by) "
+                       "VALUES (?, 'Hộ thử',"
+                       " 'ho thu', '14797', 25, 1, UTC_TIMESTAMP(), 'v1', 'bench', UNHEX(SHA2(?, "
+                       "256)), 'bench')",
                        "ss", code, seed, &e) < 0)
             die("household", &e);
         int64_t hid = (int64_t)cs_db_insert_id(db);
         if (cs_random_token(state)) die("random", NULL);
-        if (cs_db_exec(db,
-                       "INSERT INTO seller_accounts (household_id, marketplace_code, state, oauth_state)"
-                       " VALUES (?, 'lazada', 'awaiting_owner', ?)",
-                       "is", hid, state, &e) < 0)
+        if (cs_db_exec(
+                db,
+                "INSERT INTO seller_accounts (household_id, marketplace_code, state, oauth_state)"
+                " VALUES (?, 'lazada', 'awaiting_owner', ?)",
+                "is", hid, state, &e) < 0)
             die("account", &e);
         /* the owner authorises (the simulator hands out a code without the browser step) */
-        snprintf(u, sizeof u, "%.*s/__sandbox/authorize", (int)(strstr(lz, "/rest") ? strstr(lz, "/rest") - lz : (long)strlen(lz)),
-                 lz);
+        snprintf(u, sizeof u, "%.*s/__sandbox/authorize",
+                 (int)(strstr(lz, "/rest") ? strstr(lz, "/rest") - lz : (long)strlen(lz)), lz);
         cs_buf b;
         cs_buf_init(&b, 1 << 16);
         CURL *c = curl_easy_init();
@@ -278,14 +295,19 @@ int main(int argc, char **argv)
             char name[96];
             snprintf(name, sizeof name, "Mắm tôm Hậu Lộc hũ %ld g", 100 + p);
             if (cs_db_exec(db,
-                           "INSERT INTO products (household_id, name, name_folded, description, category, price_vnd, stock,"
-                           " weight_g, length_mm, width_mm, height_mm, content_hash) VALUES (?, ?, 'mam tom', 'Đặc sản"
-                           " Thanh Hóa, làm thủ công.', 'condiment', 45000, 50, 500, 120, 80, 80, UNHEX(SHA2(?, 256)))",
+                           "INSERT INTO products (household_id, name, name_folded, description, "
+                           "category, price_vnd, stock,"
+                           " weight_g, length_mm, width_mm, height_mm, content_hash) VALUES (?, ?, "
+                           "'mam tom', 'Đặc sản"
+                           " Thanh Hóa, làm thủ công.', 'condiment', 45000, 50, 500, 120, 80, 80, "
+                           "UNHEX(SHA2(?, 256)))",
                            "iss", hid, name, name, &e) < 0)
                 die("product", &e);
             int64_t pid = (int64_t)cs_db_insert_id(db);
-            if (cs_db_exec(db, "INSERT INTO product_images (product_id, sha256, mime, bytes, position) VALUES (?, ?,"
-                               " 'image/png', ?, 0)",
+            if (cs_db_exec(db,
+                           "INSERT INTO product_images (product_id, sha256, mime, bytes, position) "
+                           "VALUES (?, ?,"
+                           " 'image/png', ?, 0)",
                            "isi", pid, sha, (int64_t)sizeof png, &e) < 0)
                 die("image", &e);
         }
@@ -307,7 +329,8 @@ int main(int argc, char **argv)
     /* latency and transient faults from now on */
     char faults_json[256];
     snprintf(faults_json, sizeof faults_json,
-             "{\"marketplace\":\"lazada\",\"latency_ms\":%ld,\"rate_5xx\":%.4f,\"rate_429\":%.4f,\"rate_drop\":%.4f}",
+             "{\"marketplace\":\"lazada\",\"latency_ms\":%ld,\"rate_5xx\":%.4f,\"rate_429\":%.4f,"
+             "\"rate_drop\":%.4f}",
              latency, faults / 3, faults / 3, faults / 3);
     snprintf(u, sizeof u, "%.*s/__sandbox/faults", (int)(strstr(lz, "/rest") - lz), lz);
     post(u, faults_json);
@@ -320,8 +343,8 @@ int main(int argc, char **argv)
     pid_t child = fork();
     if (child < 0) die("fork", NULL);
     if (child == 0) {
-        execl(choso, choso, "worker", "--concurrency", conc, "--kinds", "listing.publish,listing.status,listing.poll",
-              (char *)NULL);
+        execl(choso, choso, "worker", "--concurrency", conc, "--kinds",
+              "listing.publish,listing.status,listing.poll", (char *)NULL);
         _exit(127);
     }
     long peak = 0;
@@ -331,7 +354,8 @@ int main(int argc, char **argv)
         usleep(200 * 1000);
         long kb = vmhwm_kb(child);
         if (kb > peak) peak = kb;
-        left = count(db, "SELECT COUNT(*) FROM listings WHERE state NOT IN ('live','rejected','failed')");
+        left = count(
+            db, "SELECT COUNT(*) FROM listings WHERE state NOT IN ('live','rejected','failed')");
         int st;
         if (waitpid(child, &st, WNOHANG) == child) {
             fprintf(stderr, "bench-sync: the worker exited early\n");
@@ -357,11 +381,18 @@ int main(int argc, char **argv)
     int64_t live = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'live'");
     int64_t rejected = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'rejected'");
     int64_t failed = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'failed'");
-    int64_t adopted = count(db, "SELECT COUNT(*) FROM listing_events WHERE reason_code = 'adopted'");
-    printf("bench-sync: %lld live, %lld rejected, %lld failed, %lld left, %lld adopted after an unknown outcome\n",
-           (long long)live, (long long)rejected, (long long)failed, (long long)left, (long long)adopted);
-    printf("bench-sync: %.1f s, %lld requests (%lld throttled by the simulator) = %.1f req/s\n", secs, reqs, thr, rps);
-    printf("bench-sync: achieved / R = %.3f (budget >= 0.95)\n", rps / (double)rate);
+    int64_t adopted =
+        count(db, "SELECT COUNT(*) FROM listing_events WHERE reason_code = 'adopted'");
+    printf("bench-sync: %lld live, %lld rejected, %lld failed, %lld left, %lld adopted after an "
+           "unknown outcome\n",
+           (long long)live, (long long)rejected, (long long)failed, (long long)left,
+           (long long)adopted);
+    printf("bench-sync: %.1f s, %lld requests (%lld throttled by the simulator) = %.1f req/s\n",
+           secs, reqs, thr, rps);
+    /* the budget counts answers that did work: the simulator's own throttle errors are not */
+    double useful = (double)(reqs - thr) / secs;
+    printf("bench-sync: achieved / R = %.3f (%.3f counting throttle answers too; budget >= 0.95)\n",
+           useful / (double)rate, rps / (double)rate);
     printf("bench-sync: %.0f listings/min\n", (double)(live + rejected) / secs * 60.0);
     printf("bench-sync: duplicates %lld (must be 0)\n", dups);
     printf("bench-sync: worker peak memory (VmHWM) %.1f MiB\n", (double)peak / 1024.0);
@@ -369,5 +400,5 @@ int main(int argc, char **argv)
     cs_db_release(db);
     cs_db_pool_shutdown();
     unlink(secret_file);
-    return dups || left || rps / (double)rate < 0.95 ? 1 : 0;
+    return dups || left || useful / (double)rate < 0.95 ? 1 : 0;
 }

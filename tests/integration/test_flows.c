@@ -39,6 +39,7 @@ static char url_shopee[128], url_lazada[128], url_assisted[128];
 static char *media_dir;
 static pthread_t worker_thread;
 static int worker_on;
+static pid_t child_worker; /* a `choso worker` child while one runs: killed in teardown too */
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
@@ -49,7 +50,8 @@ static size_t wr(char *p, size_t s, size_t n, void *u)
 
 /* A request to an absolute URL (simulator admin endpoints, authorisation links). Returns the
  * parsed JSON (or NULL); *status and body (may be NULL) receive the answer. */
-static json_t *http(const char *method, const char *url, const char *json, int follow, long *status, cs_buf *body)
+static json_t *http(const char *method, const char *url, const char *json, int follow, long *status,
+                    cs_buf *body)
 {
     cs_buf b;
     cs_buf_init(&b, 8u << 20);
@@ -157,14 +159,17 @@ static void make_household(struct hh *h, int idx)
 
 static int64_t make_product(const char *code, int idx, const char *name)
 {
-    static const char *const cats[] = {"food_dish", "condiment", "seafood", "beverage", "handicraft"};
+    static const char *const cats[] = {"food_dish", "condiment", "seafood", "beverage",
+                                       "handicraft"};
     char pname[160];
     snprintf(pname, sizeof pname, "%s số %d", name, idx);
     /* about one in twenty is refused in review (a banned word in the description) */
-    json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i}", "name", pname, "description",
-                          idx % 20 == 7 ? "Hàng giả mạo thương hiệu, giá rẻ bất ngờ." : "Đặc sản Thanh Hóa, làm thủ công từ nguyên liệu địa phương.",
-                          "category", cats[idx % 5], "price_vnd", 50000 + idx * 1000, "stock", 20, "weight_g", 400,
-                          "length_mm", 200, "width_mm", 150, "height_mm", 100);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i}", "name", pname, "description",
+                  idx % 20 == 7 ? "Hàng giả mạo thương hiệu, giá rẻ bất ngờ."
+                                : "Đặc sản Thanh Hóa, làm thủ công từ nguyên liệu địa phương.",
+                  "category", cats[idx % 5], "price_vnd", 50000 + idx * 1000, "stock", 20,
+                  "weight_g", 400, "length_mm", 200, "width_mm", 150, "height_mm", 100);
     char *body = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     char path[96];
@@ -192,7 +197,8 @@ static void onboard(const struct hh *h, const char *mp)
     snprintf(path, sizeof path, "/v1/households/%s/accounts", h->code);
     snprintf(body, sizeof body, "{\"marketplace\":\"%s\"}", mp);
     tapi_resp r = tapi_call("POST", path, tok, body);
-    if (r.status != 202 && r.status != 200) fail_msg("onboard %s %s → %ld %s", h->code, mp, r.status, r.body);
+    if (r.status != 202 && r.status != 200)
+        fail_msg("onboard %s %s → %ld %s", h->code, mp, r.status, r.body);
     tapi_free(&r);
 }
 
@@ -203,7 +209,10 @@ static void owner_authorises(int64_t account_id)
     cs_rows *r = NULL;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_db_query(tapi_db(), &r, "SELECT auth_link FROM seller_accounts WHERE id = ?", "i", account_id, &e), 0);
+    assert_int_equal(cs_db_query(tapi_db(), &r,
+                                 "SELECT auth_link FROM seller_accounts WHERE id = ?", "i",
+                                 account_id, &e),
+                     0);
     assert_int_equal(cs_rows_count(r), 1);
     char link[1000];
     snprintf(link, sizeof link, "%s", cs_rows_str(r, 0, 0));
@@ -220,8 +229,9 @@ static void owner_authorises(int64_t account_id)
 static void confirm_shop(const struct hh *h, const char *mp)
 {
     char body[256], path[128];
-    snprintf(body, sizeof body, "{\"marketplace\":\"%s\",\"kind\":\"shop\",\"id\":\"%s\",\"title\":\"Gian hàng %s\"}", mp,
-             h->code, h->code);
+    snprintf(body, sizeof body,
+             "{\"marketplace\":\"%s\",\"kind\":\"shop\",\"id\":\"%s\",\"title\":\"Gian hàng %s\"}",
+             mp, h->code, h->code);
     json_t *j = sb_admin("POST", "/__sandbox/pages", body);
     const char *u = json_string_value(json_object_get(j, "url"));
     assert_non_null(u);
@@ -240,7 +250,8 @@ static int setup(void **state)
 {
     (void)state;
     tapi_start();
-    cs_log_set_level(CS_LOG_ERROR); /* thousands of retries are expected here: keep the output short */
+    cs_log_set_level(
+        CS_LOG_ERROR); /* thousands of retries are expected here: keep the output short */
     tapi_token("admin", NULL, tok);
     media_dir = tsup_tmpdir("flows-media");
     set("media.dir", media_dir);
@@ -296,6 +307,10 @@ static int teardown(void **state)
 {
     (void)state;
     worker_stop();
+    if (child_worker > 0) {
+        kill(child_worker, SIGKILL);
+        waitpid(child_worker, NULL, 0);
+    }
     if (sb) cx_sandbox_stop(sb);
     tapi_stop();
     if (media_dir) {
@@ -310,8 +325,9 @@ static int teardown(void **state)
 static void test_onboard_and_publish_with_faults(void **state)
 {
     (void)state;
-    static const char *const names[] = {"Nem chua Thanh Hóa", "Mắm tôm Hậu Lộc", "Chè lam Phủ Quảng",
-                                        "Nước mắm Ba Làng", "Bánh gai Tứ Trụ", "Chiếu cói Nga Sơn"};
+    static const char *const names[] = {"Nem chua Thanh Hóa", "Mắm tôm Hậu Lộc",
+                                        "Chè lam Phủ Quảng",  "Nước mắm Ba Làng",
+                                        "Bánh gai Tứ Trụ",    "Chiếu cói Nga Sơn"};
     int p = 0;
     for (int i = 0; i < NHOUSE; i++) {
         make_household(&hhs[i], i);
@@ -327,9 +343,12 @@ static void test_onboard_and_publish_with_faults(void **state)
         onboard(&hhs[i], "lazada");
         onboard(&hhs[i], "postmart");
     }
-    assert_int_equal(wait_zero("SELECT COUNT(*) FROM seller_accounts WHERE state = 'not_started'", 30), 0);
-    assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts WHERE state = 'awaiting_owner'"), 3 * NHOUSE);
-    assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts s JOIN marketplaces m ON m.code = s.marketplace_code"
+    assert_int_equal(
+        wait_zero("SELECT COUNT(*) FROM seller_accounts WHERE state = 'not_started'", 30), 0);
+    assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts WHERE state = 'awaiting_owner'"),
+                     3 * NHOUSE);
+    assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts s JOIN marketplaces m ON m.code = "
+                        "s.marketplace_code"
                         " WHERE m.kind = 'api' AND (s.auth_link IS NULL OR s.oauth_state IS NULL)"),
                      0);
     /* the owner's status page shows the link */
@@ -343,8 +362,8 @@ static void test_onboard_and_publish_with_faults(void **state)
         int links = 0;
         size_t i;
         json_t *s;
-        json_array_foreach(json_object_get(r.json, "seller_accounts"), i, s)
-            links += json_is_string(json_object_get(s, "auth_link"));
+        json_array_foreach(json_object_get(r.json, "seller_accounts"), i, s) links +=
+            json_is_string(json_object_get(s, "auth_link"));
         assert_int_equal(links, 2);
         tapi_free(&r);
         /* the printable pack of the assisted marketplace, everything escaped */
@@ -365,8 +384,9 @@ static void test_onboard_and_publish_with_faults(void **state)
     cs_error e;
     cs_error_clear(&e);
     assert_int_equal(cs_db_query(tapi_db(), &acc,
-                                 "SELECT id FROM seller_accounts WHERE marketplace_code IN ('shopee','lazada') ORDER BY id", "",
-                                 &e),
+                                 "SELECT id FROM seller_accounts WHERE marketplace_code IN "
+                                 "('shopee','lazada') ORDER BY id",
+                                 "", &e),
                      0);
     for (size_t i = 0; i < cs_rows_count(acc); i++)
         owner_authorises(cs_rows_i64(acc, i, 0));
@@ -374,53 +394,71 @@ static void test_onboard_and_publish_with_faults(void **state)
     for (int i = 0; i < NHOUSE; i++)
         confirm_shop(&hhs[i], "postmart");
     assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts WHERE state <> 'active'"), 0);
-    assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts s JOIN marketplaces m ON m.code = s.marketplace_code"
-                        " WHERE m.kind = 'api' AND (s.access_token_sealed IS NULL OR s.refresh_token_sealed IS NULL"
+    assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts s JOIN marketplaces m ON m.code = "
+                        "s.marketplace_code"
+                        " WHERE m.kind = 'api' AND (s.access_token_sealed IS NULL OR "
+                        "s.refresh_token_sealed IS NULL"
                         " OR s.external_shop_id IS NULL OR s.oauth_state IS NOT NULL)"),
                      0);
 
     /* 5 % faults on every simulator from now on */
-    json_decref(sb_admin("POST", "/__sandbox/faults",
-                         "{\"marketplace\":\"all\",\"rate_5xx\":0.01,\"rate_429\":0.01,\"rate_drop\":0.01,"
-                         "\"rate_malformed\":0.01,\"rate_timeout\":0.01,\"rate_created_lost\":0.05,\"hang_ms\":500}"));
+    json_decref(
+        sb_admin("POST", "/__sandbox/faults",
+                 "{\"marketplace\":\"all\",\"rate_5xx\":0.01,\"rate_429\":0.01,\"rate_drop\":0.01,"
+                 "\"rate_malformed\":0.01,\"rate_timeout\":0.01,\"rate_created_lost\":0.05,\"hang_"
+                 "ms\":500}"));
     for (int i = 0; i < NHOUSE; i++)
         for (int k = 0; k < hhs[i].np; k++) {
             char path[96];
-            snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)hhs[i].products[k]);
-            tapi_resp r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"shopee\",\"lazada\",\"postmart\"]}");
+            snprintf(path, sizeof path, "/v1/products/%lld/listings",
+                     (long long)hhs[i].products[k]);
+            tapi_resp r = tapi_call("POST", path, tok,
+                                    "{\"marketplaces\":[\"shopee\",\"lazada\",\"postmart\"]}");
             if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
             tapi_free(&r);
             if (i == NHOUSE / 2 && k == 0) /* token expiry mid-run: refreshed, no work lost */
-                json_decref(sb_admin("POST", "/__sandbox/expire-tokens", "{\"marketplace\":\"all\"}"));
+                json_decref(
+                    sb_admin("POST", "/__sandbox/expire-tokens", "{\"marketplace\":\"all\"}"));
         }
     assert_int_equal(q1("SELECT COUNT(*) FROM listings"), 3 * NPROD);
     /* assisted listings: the upload sheet is ready (submitted); the volunteer uploads it and
        confirms each listing's public URL */
-    assert_int_equal(wait_zero("SELECT COUNT(*) FROM listings WHERE marketplace_code = 'postmart' AND state = 'queued'", 60), 0);
+    assert_int_equal(wait_zero("SELECT COUNT(*) FROM listings WHERE marketplace_code = 'postmart' "
+                               "AND state = 'queued'",
+                               60),
+                     0);
     {
         char path[128];
-        snprintf(path, sizeof path, "/v1/products/%lld/listings/postmart/sheet.csv", (long long)hhs[1].products[0]);
+        snprintf(path, sizeof path, "/v1/products/%lld/listings/postmart/sheet.csv",
+                 (long long)hhs[1].products[0]);
         tapi_resp r = tapi_call("GET", path, tok, NULL);
         assert_int_equal(r.status, 200);
         assert_non_null(strstr(r.body, "Mã SKU"));
         tapi_free(&r);
-        snprintf(path, sizeof path, "/v1/products/%lld/listings/postmart/sheet.xlsx", (long long)hhs[1].products[0]);
+        snprintf(path, sizeof path, "/v1/products/%lld/listings/postmart/sheet.xlsx",
+                 (long long)hhs[1].products[0]);
         r = tapi_call("GET", path, tok, NULL);
         assert_int_equal(r.status, 200);
         assert_true(!memcmp(r.body, "PK", 2));
         tapi_free(&r);
     }
     cs_rows *pl = NULL;
-    assert_int_equal(cs_db_query(tapi_db(), &pl, "SELECT id FROM listings WHERE marketplace_code = 'postmart' AND state = 'submitted'",
-                                 "", &e),
-                     0);
+    assert_int_equal(
+        cs_db_query(
+            tapi_db(), &pl,
+            "SELECT id FROM listings WHERE marketplace_code = 'postmart' AND state = 'submitted'",
+            "", &e),
+        0);
     for (size_t i = 0; i < cs_rows_count(pl); i++) {
         char body[256], path[96];
         int64_t id = cs_rows_i64(pl, i, 0);
-        snprintf(body, sizeof body, "{\"marketplace\":\"postmart\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":\"SP\"}",
+        snprintf(body, sizeof body,
+                 "{\"marketplace\":\"postmart\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":"
+                 "\"SP\"}",
                  (long long)id);
         json_t *j = sb_admin("POST", "/__sandbox/pages", body);
-        snprintf(body, sizeof body, "{\"listing_url\":\"%s\"}", json_string_value(json_object_get(j, "url")));
+        snprintf(body, sizeof body, "{\"listing_url\":\"%s\"}",
+                 json_string_value(json_object_get(j, "url")));
         json_decref(j);
         snprintf(path, sizeof path, "/v1/listings/%lld/confirm", (long long)id);
         tapi_resp r = tapi_call("POST", path, tok, body);
@@ -429,18 +467,21 @@ static void test_onboard_and_publish_with_faults(void **state)
     }
     cs_rows_free(pl);
     /* everything ends live or rejected */
-    int64_t left = wait_zero("SELECT COUNT(*) FROM listings WHERE state NOT IN ('live','rejected')", 90);
+    int64_t left =
+        wait_zero("SELECT COUNT(*) FROM listings WHERE state NOT IN ('live','rejected')", 90);
     if (left) {
         cs_rows *st = NULL;
-        cs_db_query(tapi_db(), &st,
-                    "SELECT marketplace_code, state, COALESCE(last_error_code,''), COUNT(*) FROM listings"
-                    " WHERE state NOT IN ('live','rejected') GROUP BY 1,2,3",
-                    "", &e);
+        cs_db_query(
+            tapi_db(), &st,
+            "SELECT marketplace_code, state, COALESCE(last_error_code,''), COUNT(*) FROM listings"
+            " WHERE state NOT IN ('live','rejected') GROUP BY 1,2,3",
+            "", &e);
         for (size_t i = 0; st && i < cs_rows_count(st); i++)
-            fprintf(stderr, "left: %s %s %s %s\n", cs_rows_str(st, i, 0), cs_rows_str(st, i, 1), cs_rows_str(st, i, 2),
-                    cs_rows_str(st, i, 3));
+            fprintf(stderr, "left: %s %s %s %s\n", cs_rows_str(st, i, 0), cs_rows_str(st, i, 1),
+                    cs_rows_str(st, i, 2), cs_rows_str(st, i, 3));
         cs_rows_free(st);
-        cs_db_query(tapi_db(), &st, "SELECT kind, last_error FROM jobs WHERE state = 'dead'", "", &e);
+        cs_db_query(tapi_db(), &st, "SELECT kind, last_error FROM jobs WHERE state = 'dead'", "",
+                    &e);
         for (size_t i = 0; st && i < cs_rows_count(st); i++)
             fprintf(stderr, "dead: %s %.300s\n", cs_rows_str(st, i, 0), cs_rows_str(st, i, 1));
         cs_rows_free(st);
@@ -448,8 +489,10 @@ static void test_onboard_and_publish_with_faults(void **state)
     /* zero duplicate items, and one item per live API listing */
     json_t *stats = sb_admin("GET", "/__sandbox/stats", NULL);
     if (json_integer_value(json_object_get(stats, "duplicate_skus"))) {
-        char *d = json_dumps(json_object_get(json_object_get(stats, "shopee"), "duplicates"), JSON_COMPACT);
-        char *d2 = json_dumps(json_object_get(json_object_get(stats, "lazada"), "duplicates"), JSON_COMPACT);
+        char *d = json_dumps(json_object_get(json_object_get(stats, "shopee"), "duplicates"),
+                             JSON_COMPACT);
+        char *d2 = json_dumps(json_object_get(json_object_get(stats, "lazada"), "duplicates"),
+                              JSON_COMPACT);
         fprintf(stderr, "duplicates: shopee %s lazada %s\n", d, d2);
         const char *dk;
         json_t *dv;
@@ -459,16 +502,23 @@ static void test_onboard_and_publish_with_faults(void **state)
             if (shown++ > 1) break;
             long long lid = strtoll(dk + 3, NULL, 10);
             cs_rows *ev = NULL;
-            cs_db_query(tapi_db(), &ev, "SELECT to_state, reason_code, created_at FROM listing_events WHERE listing_id = ?", "i",
-                        (int64_t)lid, &e);
+            cs_db_query(
+                tapi_db(), &ev,
+                "SELECT to_state, reason_code, created_at FROM listing_events WHERE listing_id = ?",
+                "i", (int64_t)lid, &e);
             for (size_t i = 0; ev && i < cs_rows_count(ev); i++)
-                fprintf(stderr, "  %s event %s %s %s\n", dk, cs_rows_str(ev, i, 0), cs_rows_str(ev, i, 1), cs_rows_str(ev, i, 2));
+                fprintf(stderr, "  %s event %s %s %s\n", dk, cs_rows_str(ev, i, 0),
+                        cs_rows_str(ev, i, 1), cs_rows_str(ev, i, 2));
             cs_rows_free(ev);
             char key[48];
             snprintf(key, sizeof key, "publish:%lld", lid);
-            cs_db_query(tapi_db(), &ev, "SELECT attempts, error_history FROM jobs WHERE dedupe_key = ? OR unique_key = ?", "ss", key, key, &e);
+            cs_db_query(
+                tapi_db(), &ev,
+                "SELECT attempts, error_history FROM jobs WHERE dedupe_key = ? OR unique_key = ?",
+                "ss", key, key, &e);
             for (size_t i = 0; ev && i < cs_rows_count(ev); i++)
-                fprintf(stderr, "  %s job attempts %s %.1500s\n", dk, cs_rows_str(ev, i, 0), cs_rows_str(ev, i, 1));
+                fprintf(stderr, "  %s job attempts %s %.1500s\n", dk, cs_rows_str(ev, i, 0),
+                        cs_rows_str(ev, i, 1));
             cs_rows_free(ev);
             char u[200];
             snprintf(u, sizeof u, "/__sandbox/items?marketplace=lazada&sku=%s", dk);
@@ -485,27 +535,33 @@ static void test_onboard_and_publish_with_faults(void **state)
     {
         cs_rows *st = NULL;
         cs_db_query(tapi_db(), &st,
-                    "SELECT marketplace_code, state, COALESCE(last_error_code,''), COUNT(*), MIN(last_error_message) FROM listings"
+                    "SELECT marketplace_code, state, COALESCE(last_error_code,''), COUNT(*), "
+                    "MIN(last_error_message) FROM listings"
                     " GROUP BY 1,2,3",
                     "", &e);
         for (size_t i = 0; st && i < cs_rows_count(st); i++)
-            fprintf(stderr, "flows: %s %s %s %s %.200s\n", cs_rows_str(st, i, 0), cs_rows_str(st, i, 1), cs_rows_str(st, i, 2),
-                    cs_rows_str(st, i, 3), cs_rows_str(st, i, 4));
+            fprintf(stderr, "flows: %s %s %s %s %.200s\n", cs_rows_str(st, i, 0),
+                    cs_rows_str(st, i, 1), cs_rows_str(st, i, 2), cs_rows_str(st, i, 3),
+                    cs_rows_str(st, i, 4));
         cs_rows_free(st);
     }
     /* rejected ones carry the reason for the volunteer, in the row and its event */
     assert_true(q1("SELECT COUNT(*) FROM listings WHERE state = 'rejected'") > 0);
     assert_true(q1("SELECT COUNT(*) FROM listings WHERE state = 'live'") > 2 * NPROD);
-    assert_int_equal(q1("SELECT COUNT(*) FROM listings WHERE state = 'rejected' AND (last_error_message IS NULL OR"
+    assert_int_equal(q1("SELECT COUNT(*) FROM listings WHERE state = 'rejected' AND "
+                        "(last_error_message IS NULL OR"
                         " last_error_message = '')"),
                      0);
-    assert_int_equal(q1("SELECT COUNT(*) FROM listings l WHERE state = 'rejected' AND NOT EXISTS (SELECT 1 FROM"
-                        " listing_events e WHERE e.listing_id = l.id AND e.to_state = 'rejected' AND e.reason <> '')"),
-                     0);
+    assert_int_equal(
+        q1("SELECT COUNT(*) FROM listings l WHERE state = 'rejected' AND NOT EXISTS (SELECT 1 FROM"
+           " listing_events e WHERE e.listing_id = l.id AND e.to_state = 'rejected' AND e.reason "
+           "<> '')"),
+        0);
     /* every state change has its event: live listings went through submitted */
-    assert_int_equal(q1("SELECT COUNT(*) FROM listings l WHERE state = 'live' AND NOT EXISTS (SELECT 1 FROM"
-                        " listing_events e WHERE e.listing_id = l.id AND e.to_state = 'submitted')"),
-                     0);
+    assert_int_equal(
+        q1("SELECT COUNT(*) FROM listings l WHERE state = 'live' AND NOT EXISTS (SELECT 1 FROM"
+           " listing_events e WHERE e.listing_id = l.id AND e.to_state = 'submitted')"),
+        0);
     assert_int_equal(json_integer_value(json_object_get(stats, "duplicate_skus")), 0);
     json_t *inj = json_object_get(json_object_get(stats, "lazada"), "faults_injected");
     int64_t faults = 0;
@@ -513,20 +569,28 @@ static void test_onboard_and_publish_with_faults(void **state)
     json_t *v;
     json_object_foreach(inj, k, v) faults += json_integer_value(v);
     assert_true(faults > 0);
-    fprintf(stderr, "flows: %lld live, %lld rejected, lazada faults injected %lld, shopee tokens %lld, lazada tokens %lld\n",
+    fprintf(stderr,
+            "flows: %lld live, %lld rejected, lazada faults injected %lld, shopee tokens %lld, "
+            "lazada tokens %lld\n",
             (long long)q1("SELECT COUNT(*) FROM listings WHERE state = 'live'"),
-            (long long)q1("SELECT COUNT(*) FROM listings WHERE state = 'rejected'"), (long long)faults,
-            (long long)json_integer_value(json_object_get(json_object_get(stats, "shopee"), "tokens_issued")),
-            (long long)json_integer_value(json_object_get(json_object_get(stats, "lazada"), "tokens_issued")));
+            (long long)q1("SELECT COUNT(*) FROM listings WHERE state = 'rejected'"),
+            (long long)faults,
+            (long long)json_integer_value(
+                json_object_get(json_object_get(stats, "shopee"), "tokens_issued")),
+            (long long)json_integer_value(
+                json_object_get(json_object_get(stats, "lazada"), "tokens_issued")));
     /* the expired tokens were refreshed: more tokens issued than accounts, none waiting */
-    assert_true(json_integer_value(json_object_get(json_object_get(stats, "lazada"), "tokens_issued")) > NHOUSE);
+    assert_true(json_integer_value(
+                    json_object_get(json_object_get(stats, "lazada"), "tokens_issued")) > NHOUSE);
     json_decref(stats);
     assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts WHERE state <> 'active'"), 0);
-    assert_int_equal(q1("SELECT COUNT(*) FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code"
-                        " WHERE m.kind = 'api' AND l.state = 'live' AND l.external_item_id IS NULL"),
-                     0);
+    assert_int_equal(
+        q1("SELECT COUNT(*) FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code"
+           " WHERE m.kind = 'api' AND l.state = 'live' AND l.external_item_id IS NULL"),
+        0);
     json_decref(sb_admin("POST", "/__sandbox/faults",
-                         "{\"marketplace\":\"all\",\"rate_5xx\":0,\"rate_429\":0,\"rate_drop\":0,\"rate_malformed\":0,"
+                         "{\"marketplace\":\"all\",\"rate_5xx\":0,\"rate_429\":0,\"rate_drop\":0,"
+                         "\"rate_malformed\":0,"
                          "\"rate_timeout\":0,\"rate_created_lost\":0}"));
 }
 
@@ -534,7 +598,8 @@ static void test_onboard_and_publish_with_faults(void **state)
 static void test_republish_after_fix(void **state)
 {
     (void)state;
-    int64_t lid = q1("SELECT l.id FROM listings l WHERE l.state = 'rejected' AND l.marketplace_code = 'lazada' LIMIT 1");
+    int64_t lid = q1("SELECT l.id FROM listings l WHERE l.state = 'rejected' AND "
+                     "l.marketplace_code = 'lazada' LIMIT 1");
     assert_true(lid > 0);
     int64_t pid = tsup_i64(tapi_db(), "SELECT product_id FROM listings WHERE id = ?", "i", lid);
     char path[96];
@@ -554,8 +619,17 @@ static void test_republish_after_fix(void **state)
     r = tapi_call("POST", path, tok, NULL);
     if (r.status != 202) fail_msg("republish → %ld %s", r.status, r.body);
     tapi_free(&r);
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'", (long long)lid);
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'",
+             (long long)lid);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    /* the content change went to the product's other live items too (listing.update) */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings l JOIN products p ON p.id = l.product_id WHERE "
+             "l.product_id = %lld"
+             " AND l.state = 'live' AND l.marketplace_code IN ('shopee','lazada') AND NOT "
+             "(l.synced_hash <=> p.content_hash)",
+             (long long)pid);
     assert_int_equal(wait_zero(sql, 30), 0);
     /* republishing a live listing is refused */
     r = tapi_call("POST", path, tok, NULL);
@@ -578,33 +652,43 @@ static void test_revoked_authorisation(void **state)
     onboard(&h, "lazada");
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id WHERE h.code = '%s'"
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s'"
              " AND a.state <> 'awaiting_owner'",
              h.code);
     assert_int_equal(wait_zero(sql, 20), 0);
     int64_t aid = 0;
-    snprintf(sql, sizeof sql, "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id WHERE h.code = '%s'",
+    snprintf(sql, sizeof sql,
+             "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id WHERE "
+             "h.code = '%s'",
              h.code);
     aid = q1(sql);
     owner_authorises(aid);
-    snprintf(sql, sizeof sql, "SELECT external_shop_id FROM seller_accounts WHERE id = %lld", (long long)aid);
+    snprintf(sql, sizeof sql, "SELECT external_shop_id FROM seller_accounts WHERE id = %lld",
+             (long long)aid);
     int64_t shop = q1(sql);
     char body[128];
-    snprintf(body, sizeof body, "{\"marketplace\":\"lazada\",\"shop_id\":\"%lld\"}", (long long)shop);
+    snprintf(body, sizeof body, "{\"marketplace\":\"lazada\",\"shop_id\":\"%lld\"}",
+             (long long)shop);
     json_decref(sb_admin("POST", "/__sandbox/revoke", body));
     char path[96];
     snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
     tapi_resp r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"lazada\"]}");
     assert_int_equal(r.status, 202);
     tapi_free(&r);
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM seller_accounts WHERE id = %lld AND state <> 'token_expired'", (long long)aid);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE id = %lld AND state <> 'token_expired'",
+             (long long)aid);
     assert_int_equal(wait_zero(sql, 30), 0);
     snprintf(sql, sizeof sql,
-             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND NOT (state = 'queued' AND last_error_code ="
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND NOT (state = 'queued' AND "
+             "last_error_code ="
              " 'account_reauthorize')",
              (long long)pid);
     assert_int_equal(wait_zero(sql, 30), 0);
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM seller_accounts WHERE id = %lld AND auth_link IS NOT NULL AND last_error_message IS NOT NULL",
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE id = %lld AND auth_link IS NOT NULL AND "
+             "last_error_message IS NOT NULL",
              (long long)aid);
     assert_int_equal(q1(sql), 1);
     /* the owner sees the new link on the status page */
@@ -617,9 +701,9 @@ static void test_revoked_authorisation(void **state)
     int links = 0;
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(r.json, "seller_accounts"), i, s)
-        links += !strcmp(json_string_value(json_object_get(s, "state")), "token_expired") &&
-                 json_is_string(json_object_get(s, "auth_link"));
+    json_array_foreach(json_object_get(r.json, "seller_accounts"), i, s) links +=
+        !strcmp(json_string_value(json_object_get(s, "state")), "token_expired") &&
+        json_is_string(json_object_get(s, "auth_link"));
     assert_int_equal(links, 1);
     tapi_free(&r);
     /* the volunteer sees why the listing waits */
@@ -631,7 +715,9 @@ static void test_revoked_authorisation(void **state)
     tapi_free(&r);
     /* the owner authorises again: the same listing goes live */
     owner_authorises(aid);
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND state <> 'live'", (long long)pid);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND state <> 'live'",
+             (long long)pid);
     assert_int_equal(wait_zero(sql, 40), 0);
 }
 
@@ -649,16 +735,21 @@ static void test_worker_killed_after_created_lost(void **state)
     worker_start();
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id WHERE h.code = '%s'"
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s'"
              " AND a.state <> 'awaiting_owner'",
              h.code);
     assert_int_equal(wait_zero(sql, 20), 0);
-    snprintf(sql, sizeof sql, "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id WHERE h.code = '%s'",
+    snprintf(sql, sizeof sql,
+             "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id WHERE "
+             "h.code = '%s'",
              h.code);
     owner_authorises(q1(sql));
     worker_stop();
     /* the next create is made, then its connection hangs (and the worker dies meanwhile) */
-    json_decref(sb_admin("POST", "/__sandbox/faults", "{\"marketplace\":\"lazada\",\"hang_ms\":20000,\"next\":[\"created_lost_hang\"]}"));
+    json_decref(sb_admin(
+        "POST", "/__sandbox/faults",
+        "{\"marketplace\":\"lazada\",\"hang_ms\":20000,\"next\":[\"created_lost_hang\"]}"));
     char path[96];
     snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
     tapi_resp r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"lazada\"]}");
@@ -680,6 +771,7 @@ static void test_worker_killed_after_created_lost(void **state)
     assert_int_equal(tsup_write_file(secret, "sandbox-lazada-app-secret"), 0);
     pid_t child = fork();
     assert_true(child >= 0);
+    child_worker = child;
     if (child == 0) {
         setenv("CHOSO_LAZADA_BASE_URL", url_lazada, 1);
         setenv("CHOSO_LAZADA_AUTH_URL", url_lazada, 1);
@@ -707,46 +799,147 @@ static void test_worker_killed_after_created_lost(void **state)
         if (!created) usleep(100 * 1000);
     }
     assert_true(created);
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND create_attempted_at IS NOT NULL"
-                              " AND external_item_id IS NULL AND state = 'queued'", (long long)lid);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND create_attempted_at IS NOT NULL"
+             " AND external_item_id IS NULL AND state = 'queued'",
+             (long long)lid);
     if (q1(sql) != 1) {
         cs_rows *x = NULL;
         cs_error e;
         cs_error_clear(&e);
-        cs_db_query(tapi_db(), &x, "SELECT state, create_attempted_at, external_item_id FROM listings WHERE id = ?", "i", lid, &e);
+        cs_db_query(
+            tapi_db(), &x,
+            "SELECT state, create_attempted_at, external_item_id FROM listings WHERE id = ?", "i",
+            lid, &e);
         if (x && cs_rows_count(x))
-            fprintf(stderr, "listing: %s %s %s\n", cs_rows_str(x, 0, 0), cs_rows_str(x, 0, 1), cs_rows_str(x, 0, 2));
+            fprintf(stderr, "listing: %s %s %s\n", cs_rows_str(x, 0, 0), cs_rows_str(x, 0, 1),
+                    cs_rows_str(x, 0, 2));
         cs_rows_free(x);
     }
     assert_int_equal(q1(sql), 1);
     kill(child, SIGKILL);
     int st;
     waitpid(child, &st, 0);
+    child_worker = 0;
     assert_true(WIFSIGNALED(st));
     /* a new worker takes the job once the dead one's lease runs out */
     worker_start();
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'", (long long)lid);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'",
+             (long long)lid);
     assert_int_equal(wait_zero(sql, 40), 0);
     char u[256];
     snprintf(u, sizeof u, "/__sandbox/items?marketplace=lazada&sku=%s", sku);
     json_t *it = sb_admin("GET", u, NULL);
     assert_int_equal(json_array_size(json_object_get(it, "items")), 1);
     json_decref(it);
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND reason_code = 'adopted'",
-             (long long)lid);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND reason_code = 'adopted'",
+        (long long)lid);
     assert_int_equal(q1(sql), 1);
     json_t *stats = sb_admin("GET", "/__sandbox/stats", NULL);
     assert_int_equal(json_integer_value(json_object_get(stats, "duplicate_skus")), 0);
     json_decref(stats);
 }
 
+/* Refusals before any call: no active account on the marketplace (the field names it), a
+ * category without a mapping, an unknown marketplace. */
+static void test_publish_refusals(void **state)
+{
+    (void)state;
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 79);
+    int64_t pid = make_product(h.code, 1003, "Chiếu cói Nga Sơn");
+    char path[96];
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
+    tapi_resp r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"lazada\",\"sendo\"]}");
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "marketplaces[0]"));
+    assert_non_null(strstr(r.body, "Lazada"));
+    assert_non_null(strstr(r.body, "marketplaces[1]"));
+    tapi_free(&r);
+    /* a category with no mapping for the marketplace: category_not_mapped, nothing queued */
+    int64_t before = q1("SELECT COUNT(*) FROM jobs WHERE kind = 'listing.publish'");
+    int64_t pid2 = hhs[0].products[0];
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT category FROM products WHERE id = %lld", (long long)pid2);
+    cs_rows *c = NULL;
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(
+        cs_db_query(tapi_db(), &c, "SELECT category FROM products WHERE id = ?", "i", pid2, &e), 0);
+    char cat[48];
+    snprintf(cat, sizeof cat, "%s", cs_rows_str(c, 0, 0));
+    cs_rows_free(c);
+    tsup_exec(
+        tapi_db(),
+        "DELETE FROM listings WHERE product_id = ? AND marketplace_code = 'lazada' AND NOT EXISTS"
+        " (SELECT 1 FROM listing_events e WHERE e.listing_id = listings.id)",
+        "i", pid2);
+    tsup_exec(tapi_db(),
+              "CREATE TEMPORARY TABLE cm_keep SELECT * FROM category_map WHERE category = ? AND"
+              " marketplace_code = 'voso'",
+              "s", cat);
+    tsup_exec(tapi_db(),
+              "DELETE FROM category_map WHERE category = ? AND marketplace_code = 'voso'", "s",
+              cat);
+    tsup_exec(tapi_db(),
+              "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code, state) SELECT "
+              "household_id,"
+              " 'voso', 'active' FROM products WHERE id = ?",
+              "i", pid2);
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid2);
+    r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"voso\"]}");
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "category_not_mapped"));
+    tapi_free(&r);
+    tsup_exec(tapi_db(), "INSERT INTO category_map SELECT * FROM cm_keep", "");
+    assert_int_equal(q1("SELECT COUNT(*) FROM jobs WHERE kind = 'listing.publish'"), before);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM listings WHERE product_id = ? AND marketplace_code = 'voso'",
+                 "i", pid2),
+        0);
+}
+
+/* A confirmed assisted listing whose page is gone: 404 three times in a row → delisted. */
+static void test_linkcheck_delists(void **state)
+{
+    (void)state;
+    int64_t lid = q1(
+        "SELECT id FROM listings WHERE marketplace_code = 'postmart' AND state = 'live' LIMIT 1");
+    assert_true(lid > 0);
+    char body[200];
+    snprintf(
+        body, sizeof body,
+        "{\"marketplace\":\"postmart\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"state\":\"gone\"}",
+        (long long)lid);
+    json_decref(sb_admin("POST", "/__sandbox/pages", body));
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'delisted'",
+             (long long)lid);
+    assert_int_equal(wait_zero(sql, 40), 0);
+    snprintf(sql, sizeof sql, "SELECT linkcheck_failures FROM listings WHERE id = %lld",
+             (long long)lid);
+    assert_true(q1(sql) >= 3);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND reason_code = 'link_gone'",
+        (long long)lid);
+    assert_int_equal(q1(sql), 1);
+}
+
 /* Push notifications: a wrong signature is refused with 401; a good one is applied once. */
 static void test_webhook_signature(void **state)
 {
     (void)state;
-    const char *body = "{\"seller_id\":\"1\",\"message_type\":1,\"data\":{\"itemId\":1,\"status\":\"APPROVED\"}}";
+    const char *body =
+        "{\"seller_id\":\"1\",\"message_type\":1,\"data\":{\"itemId\":1,\"status\":\"APPROVED\"}}";
     const char *const hs[] = {"Authorization: 00deadbeef", NULL};
-    tapi_resp r = tapi_req("POST", "/v1/webhooks/lazada", NULL, hs, "application/json", body, strlen(body));
+    tapi_resp r =
+        tapi_req("POST", "/v1/webhooks/lazada", NULL, hs, "application/json", body, strlen(body));
     assert_int_equal(r.status, 401);
     tapi_free(&r);
     r = tapi_req("POST", "/v1/webhooks/shopee", NULL, NULL, "application/json", body, strlen(body));
@@ -764,6 +957,8 @@ int main(void)
         cmocka_unit_test(test_republish_after_fix),
         cmocka_unit_test(test_revoked_authorisation),
         cmocka_unit_test(test_worker_killed_after_created_lost),
+        cmocka_unit_test(test_publish_refusals),
+        cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_webhook_signature),
     };
     return cmocka_run_group_tests(t, setup, teardown);
