@@ -2,6 +2,7 @@
  * returns a process exit code (0 ok, 1 failure, 64 usage error as in sysexits.h). */
 #ifndef SVC_CLI_H
 #define SVC_CLI_H
+#include <stddef.h>
 
 #define CLI_EX_USAGE 64
 #define CLI_EX_CONFIG 78
@@ -26,4 +27,12 @@ int cmd_worker(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_targets(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
+int cmd_json(int argc, char **argv);
+
+/* `choso json`: the FIELDs (dotted paths) of the JSON text, tab-separated, one line — or one
+ * line per element of the array at `each` (NULL: the document itself) — appended to out.
+ * 0, or -1 with err (CS_E_BAD_REQUEST: not JSON / each not an array; CS_E_NOMEM). */
+struct cs_buf;
+int cli_json_select(const char *text, size_t len, const char *each, const char *const *fields,
+                    size_t n, struct cs_buf *out, struct cs_error *err);
 #endif

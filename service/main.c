@@ -30,6 +30,7 @@ static const struct command {
     {"import", cmd_import, "import households or products from a CSV/XLSX file (--dry-run, --wait); writes an error file of the rejected rows"},
     {"targets", cmd_targets, "progress against the yearly targets (--year, --by, --format table|csv|xlsx|json, --rebuild)"},
     {"sandbox", cmd_sandbox, "serve the marketplace simulators on 127.0.0.1 (prints their URLs as JSON)"},
+    {"json", cmd_json, "pick fields out of JSON on standard input as tab-separated lines (for scripts)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the subcommands"},
 };
