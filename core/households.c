@@ -1118,6 +1118,7 @@ typedef struct bulk_row {
     int same;           /* existing content hash equal */
     int bad;            /* crypto failed */
     int maybe;          /* may exist: look it up (all rows, unless a snapshot says it is new) */
+    int skip_seal;      /* prepare: probably exists, seal only if it turns out new */
 } bulk_row;
 
 struct bulk_part {
@@ -1155,7 +1156,7 @@ static void *bulk_crypto(void *arg)
             if (cs_blind_index("cccd", p->rows[i]->cccd, b->bidx) ||
                 cs_household_content_hash(p->rows[i], b->hash))
                 b->bad = 1;
-        } else if (!b->found_id && !b->bad) {
+        } else if (!b->found_id && !b->bad && !b->s.cccd && !b->skip_seal) {
             if (bulk_seal(p->rows[i], b->bidx, &b->s)) b->bad = 1;
         }
     }
@@ -1275,7 +1276,10 @@ static int bulk_insert_new(cs_db *db, const cs_actor *a, cs_household_norm *cons
                    "ii", (int64_t)year, (int64_t)k, err) < 0 ||
         cs_db_scalar_i64(db, &last, "SELECT last FROM household_codes WHERE year = ?", "i", (int64_t)year, err))
         return cs_error_set(err, err->code == CS_OK ? CS_E_DB : err->code, "household code sequence");
-    if (!presealed) bulk_crypto_all(rows, br, n, 1);
+    (void)presealed; /* rows sealed in advance are skipped; the others are sealed now */
+    for (size_t i = 0; i < n; i++)
+        br[i].skip_seal = 0;
+    bulk_crypto_all(rows, br, n, 1);
     for (size_t i = 0; i < n; i++)
         if (rows[i] && !skip[i] && !br[i].found_id && br[i].bad) return cs_error_set(err, CS_E_CRYPTO, "sealing failed");
 
@@ -1496,8 +1500,8 @@ void cs_household_bulk_free(cs_household_bulk *b)
     cs_free(b);
 }
 
-int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal, cs_household_bulk **out,
-                              cs_error *err)
+int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal, const cs_household_known *known,
+                              cs_household_bulk **out, cs_error *err)
 {
     *out = NULL;
     cs_household_bulk *b = cs_calloc(1, sizeof *b);
@@ -1513,7 +1517,12 @@ int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal
         return cs_error_set(err, CS_E_NOMEM, NULL);
     }
     bulk_crypto_all(rows, b->br, n, 0);
-    if (seal) bulk_crypto_all(rows, b->br, n, 1);
+    if (seal) {
+        /* rows the snapshot knows are most likely unchanged or updated: not sealed now */
+        for (size_t i = 0; i < n && known; i++)
+            b->br[i].skip_seal = rows[i] && known_has(known, b->br[i].bidx);
+        bulk_crypto_all(rows, b->br, n, 1);
+    }
     for (size_t i = 0; i < n; i++)
         if (rows[i] && b->br[i].bad) {
             cs_free(order);
@@ -1611,7 +1620,7 @@ int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *co
                              int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err)
 {
     cs_household_bulk *b = NULL;
-    if (cs_household_bulk_prepare(rows, n, 0, &b, err)) return -1;
+    if (cs_household_bulk_prepare(rows, n, 0, NULL, &b, err)) return -1;
     int rc = cs_household_bulk_write(db, a, b, NULL, import_id, res, row_err, err);
     cs_household_bulk_free(b);
     return rc;

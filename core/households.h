@@ -84,13 +84,15 @@ int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *co
  * called again on the same prepared batch when that transaction is re-run. rows must stay
  * valid until cs_household_bulk_free. */
 typedef struct cs_household_bulk cs_household_bulk;
-int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal, cs_household_bulk **out,
-                              cs_error *err);
+typedef struct cs_household_known cs_household_known;
+/* known (may be NULL, see below): with seal = 1, rows it holds are not sealed in advance (they
+ * are most likely unchanged); write seals any of them that turns out to be new. */
+int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal, const cs_household_known *known,
+                              cs_household_bulk **out, cs_error *err);
 /* known (may be NULL): a snapshot of the citizen IDs that existed before (cs_household_known_load);
  * rows not in it are taken as new without the look-up. A household created after the snapshot
  * then makes the INSERT fail with CS_E_DUPLICATE_HOUSEHOLD: roll back and write the batch again
  * without the snapshot. */
-typedef struct cs_household_known cs_household_known;
 int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, const cs_household_known *known,
                             int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err);
 void cs_household_bulk_free(cs_household_bulk *b);

@@ -411,7 +411,8 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
         }
     }
     sheet_row_result_free(&rr);
-    if (r->kind == IMPORT_HOUSEHOLDS && cs_household_bulk_prepare(c->hh, c->n, 1, &c->bulk, &c->err)) c->failed = 1;
+    if (r->kind == IMPORT_HOUSEHOLDS && cs_household_bulk_prepare(c->hh, c->n, 1, r->known, &c->bulk, &c->err))
+        c->failed = 1;
     return;
 oom:
     sheet_row_result_free(&rr);
