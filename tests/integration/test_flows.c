@@ -35,7 +35,7 @@
 
 static char tok[44];
 static cx_sandbox *sb;
-static char url_shopee[128], url_lazada[128], url_assisted[128];
+static char url_shopee[128], url_lazada[128], url_assisted[128], url_tiktok[128];
 static char *media_dir;
 static pthread_t worker_thread;
 static int worker_on;
@@ -255,16 +255,19 @@ static int setup(void **state)
     tapi_token("admin", NULL, tok);
     media_dir = tsup_tmpdir("flows-media");
     set("media.dir", media_dir);
-    char cat[512], push_s[256], push_l[256];
+    char cat[512], push_s[256], push_l[256], tiktok_cb[256];
     snprintf(cat, sizeof cat, "%s/data/category_map.csv", cs_cfg_str("schema.dir"));
     snprintf(push_s, sizeof push_s, "%s/v1/webhooks/shopee", tapi_base());
     snprintf(push_l, sizeof push_l, "%s/v1/webhooks/lazada", tapi_base());
+    /* TikTok sends the seller to the app's registered redirect URL */
+    snprintf(tiktok_cb, sizeof tiktok_cb, "%s/v1/oauth/tiktok/callback", tapi_base());
     cx_sandbox_options o;
     cx_sandbox_options_default(&o);
     o.review_delay_ms = 300;
     o.category_file = cat;
     o.shopee_push_url = push_s;
     o.lazada_push_url = push_l;
+    o.tiktok_redirect_url = tiktok_cb;
     o.seed = 20261128;
     cs_error e;
     cs_error_clear(&e);
@@ -272,6 +275,7 @@ static int setup(void **state)
     cx_sandbox_url(sb, CX_SB_SHOPEE, url_shopee, sizeof url_shopee);
     cx_sandbox_url(sb, CX_SB_LAZADA, url_lazada, sizeof url_lazada);
     cx_sandbox_url(sb, CX_SB_ASSISTED, url_assisted, sizeof url_assisted);
+    cx_sandbox_url(sb, CX_SB_TIKTOK, url_tiktok, sizeof url_tiktok);
     set("http.public_url", tapi_base());
     set("shopee.base_url", url_shopee);
     set("shopee.partner_id", "2001887");
@@ -282,6 +286,11 @@ static int setup(void **state)
     set("lazada.app_key", "100001");
     set("lazada.app_secret", "sandbox-lazada-app-secret");
     set("postmart.base_url", url_assisted);
+    set("tiktok.base_url", url_tiktok);
+    set("tiktok.auth_url", url_tiktok);
+    set("tiktok.app_key", "sbx29a39d");
+    set("tiktok.app_secret", "sandbox-tiktok-app-secret");
+    set("tiktok.rate_per_sec", "400");
     /* fast test settings: short pauses, quick sweeps, high marketplace rates */
     set("shopee.rate_per_sec", "400");
     set("lazada.rate_per_sec", "400");
@@ -931,6 +940,62 @@ static void test_linkcheck_delists(void **state)
     assert_int_equal(q1(sql), 1);
 }
 
+/* TikTok Shop: the owner authorises (the callback fetches the shop cipher with get_shop), then a
+ * product is published and goes live. */
+static void test_tiktok_onboard_and_publish(void **state)
+{
+    (void)state;
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 80);
+    int64_t pid = make_product(h.code, 1004, "Chè lam Phủ Quảng");
+    onboard(&h, "tiktok");
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s'"
+             " AND a.state <> 'awaiting_owner'",
+             h.code);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id WHERE "
+             "h.code = '%s'",
+             h.code);
+    int64_t aid = q1(sql);
+    owner_authorises(aid);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE id = %lld AND state = 'active' AND "
+             "external_shop_id IS NOT NULL",
+             (long long)aid);
+    assert_int_equal(q1(sql), 1);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
+    tapi_resp r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"tiktok\"]}");
+    assert_int_equal(r.status, 202);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND state <> 'live'",
+             (long long)pid);
+    int64_t left = wait_zero(sql, 30);
+    if (left) {
+        cs_rows *x = NULL;
+        cs_error e;
+        cs_error_clear(&e);
+        cs_db_query(
+            tapi_db(), &x,
+            "SELECT state, last_error_code, last_error_message FROM listings WHERE product_id = ?",
+            "i", pid, &e);
+        for (size_t i = 0; x && i < cs_rows_count(x); i++)
+            fprintf(stderr, "tiktok listing: %s %s %s\n", cs_rows_str(x, i, 0),
+                    cs_rows_str(x, i, 1), cs_rows_str(x, i, 2));
+        cs_rows_free(x);
+    }
+    assert_int_equal(left, 0);
+    json_t *stats = sb_admin("GET", "/__sandbox/stats", NULL);
+    assert_int_equal(json_integer_value(json_object_get(stats, "duplicate_skus")), 0);
+    json_decref(stats);
+}
+
 /* Push notifications: a wrong signature is refused with 401; a good one is applied once. */
 static void test_webhook_signature(void **state)
 {
@@ -957,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_republish_after_fix),
         cmocka_unit_test(test_revoked_authorisation),
         cmocka_unit_test(test_worker_killed_after_created_lost),
+        cmocka_unit_test(test_tiktok_onboard_and_publish),
         cmocka_unit_test(test_publish_refusals),
         cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_webhook_signature),
