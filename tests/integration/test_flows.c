@@ -996,6 +996,38 @@ static void test_tiktok_onboard_and_publish(void **state)
     json_decref(stats);
 }
 
+/* account.refresh for one account, twice: each run stores the new single-use refresh token
+ * with the access token, so the second refresh (with the token the first one got) works too. */
+static void test_refresh_rotates_tokens(void **state)
+{
+    (void)state;
+    int64_t aid = q1("SELECT id FROM seller_accounts WHERE marketplace_code = 'lazada' AND state = "
+                     "'active' ORDER BY id LIMIT 1");
+    assert_true(aid > 0);
+    for (int round = 0; round < 2; round++) {
+        int64_t v0 =
+            tsup_i64(tapi_db(), "SELECT version FROM seller_accounts WHERE id = ?", "i", aid);
+        char payload[64];
+        snprintf(payload, sizeof payload, "{\"account_id\":%lld}", (long long)aid);
+        cs_error e;
+        cs_error_clear(&e);
+        int64_t jid = 0;
+        assert_true(job_enqueue(tapi_db(), "account.refresh", payload, NULL, &jid, &e) >= 0);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE id = %lld AND state <> 'done'",
+                 (long long)jid);
+        assert_int_equal(wait_zero(sql, 20), 0);
+        assert_true(
+            tsup_i64(tapi_db(), "SELECT version FROM seller_accounts WHERE id = ?", "i", aid) > v0);
+        assert_int_equal(
+            tsup_i64(tapi_db(),
+                     "SELECT COUNT(*) FROM seller_accounts WHERE id = ? AND state = 'active'"
+                     " AND access_expires_at > UTC_TIMESTAMP()",
+                     "i", aid),
+            1);
+    }
+}
+
 /* Push notifications: a wrong signature is refused with 401; a good one is applied once. */
 static void test_webhook_signature(void **state)
 {
@@ -1023,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_revoked_authorisation),
         cmocka_unit_test(test_worker_killed_after_created_lost),
         cmocka_unit_test(test_tiktok_onboard_and_publish),
+        cmocka_unit_test(test_refresh_rotates_tokens),
         cmocka_unit_test(test_publish_refusals),
         cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_webhook_signature),
