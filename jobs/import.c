@@ -248,7 +248,7 @@ static int add_reject(const run *r, chunk *c, size_t sheet_i, const cs_error *e,
     const char **cv = import_row_cells(r->s, sheet_i, r->m.ncols, &n);
     if (!cells || !errs || !cv) goto oom;
     for (size_t k = 0; k < n; k++)
-        json_array_append_new(cells, json_string(cv[k]) ? json_string(cv[k]) : json_string(""));
+        json_array_append_new(cells, json_string(cv[k] ? cv[k] : ""));
     cs_free(cv);
     cv = NULL;
     if (!e->nfields) {
