@@ -247,8 +247,10 @@ static int add_reject(const run *r, chunk *c, size_t sheet_i, const cs_error *e,
     size_t n = 0;
     const char **cv = import_row_cells(r->s, sheet_i, r->m.ncols, &n);
     if (!cells || !errs || !cv) goto oom;
-    for (size_t k = 0; k < n; k++)
-        json_array_append_new(cells, json_string(cv[k] ? cv[k] : ""));
+    for (size_t k = 0; k < n; k++) {
+        json_t *v = json_string(cv[k]); /* NULL only for invalid UTF-8, which the sheet never gives */
+        json_array_append_new(cells, v ? v : json_string(""));
+    }
     cs_free(cv);
     cv = NULL;
     if (!e->nfields) {

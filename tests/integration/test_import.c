@@ -319,7 +319,10 @@ static void test_windows_1258(void **state)
     cs_error err;
     cs_error_clear(&err);
     assert_int_equal(job_import_get_json(db, id, 0, &o, NULL, &err), 0);
-    assert_non_null(strstr(json_dumps(json_object_get(o, "warnings"), 0), "encoding_converted"));
+    char *w = json_dumps(json_object_get(o, "warnings"), 0);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "encoding_converted"));
+    free(w);
     json_decref(o);
     /* the names arrive as they were typed (NFC), not as mojibake */
     char cells[TIMP__COLS][TIMP_CELL];
