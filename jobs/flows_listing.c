@@ -246,7 +246,23 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
                                          "si", o->item_url, a->id, err) < 0)
             return -1;
         snprintf(why, sizeof why, "Sàn đã duyệt, sản phẩm đang bán (%s)", a->via);
-        return move(db, a->id, st, "live", "live", why, err);
+        if (move(db, a->id, st, "live", "live", why, err)) return -1;
+        /* content changed while the item was in review: send it now (API marketplaces only) */
+        int64_t stale = 0;
+        if (cs_db_scalar_i64(
+                db, &stale,
+                "SELECT COUNT(*) FROM listings l JOIN products p ON p.id = l.product_id"
+                " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+                " WHERE l.id = ? AND l.synced_hash IS NOT NULL AND l.synced_hash <> p.content_hash",
+                "i", a->id, err) < 0)
+            return -1;
+        if (!stale) return 0;
+        char payload[64], key[48];
+        snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)a->id);
+        snprintf(key, sizeof key, "update:%lld", (long long)a->id);
+        job_opts jo = {.unique_key = key};
+        int64_t jid;
+        return job_enqueue(db, "listing.update", payload, &jo, &jid, err) < 0 ? -1 : 0;
     }
     if (s == CX_ITEM_PENDING || (s == CX_ITEM_UNKNOWN && a->item_id)) {
         if (!strcmp(st, "submitted") && move(db, a->id, st, "pending_review", "pending_review",

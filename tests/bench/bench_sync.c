@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     }
     /* enough handler threads to keep R requests/s in flight at this latency, with room */
     if (!threads) {
-        threads = (long)((double)rate * ((double)latency / 1000.0 + 0.05) * 3.0) + 4;
+        threads = (long)((double)rate * ((double)latency / 1000.0 + 0.05) * 4.0) + 4;
         if (threads > 128) threads = 128;
     }
     cs_error e;
