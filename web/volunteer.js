@@ -69,17 +69,23 @@ function intOrText(v) {
 
 // --- registration and the receipt ---------------------------------------------------------------
 
-function receipt(h) {
+// Mark `card` as the one receipt to print (app.css, @media print: nothing else goes on paper).
+export function printOnly(card) {
+  document.querySelectorAll('.receipt.printing').forEach((e) => e.classList.remove('printing'));
+  card.classList.add('printing');
+  document.body.classList.add('print-receipt');
+}
+
+function receipt(h, id = 'receipt') {
   const print = el('button', { type: 'button', class: 'secondary' }, 'In phiếu');
   print.addEventListener('click', () => {
-    // only the receipt goes on paper (app.css, @media print)
-    document.body.classList.add('print-receipt');
+    printOnly(card);
     window.addEventListener('afterprint', () => document.body.classList.remove('print-receipt'), { once: true });
     window.print();
   });
   const go = el('button', { type: 'button' }, 'Thêm sản phẩm cho hộ này');
   go.addEventListener('click', () => openHousehold(h.code));
-  return el('div', { class: 'receipt', id: 'receipt' },
+  const card = el('div', { class: 'receipt', id },
     el('h3', {}, 'Phiếu đăng ký Chợ Số'),
     el('p', {}, h.business_name || '', h.business_name ? ' · ' : '', h.commune?.name || ''),
     el('p', {}, 'Mã hộ: ', el('span', { class: 'code', 'data-role': 'code' }, h.code)),
@@ -87,7 +93,28 @@ function receipt(h) {
     el('img', { src: `/v1/households/${encodeURIComponent(h.code)}/receipt.svg`, alt: `Mã QR mở trang tình trạng của hộ ${h.code}` }),
     el('p', { class: 'small' }, 'Chủ hộ quét mã QR (hoặc mở trang “Xem tình trạng gian hàng”) rồi nhập mã PIN để xem gian hàng và sản phẩm. ',
       el('strong', {}, 'Mã PIN chỉ hiện một lần: hãy đưa phiếu cho chủ hộ chụp ảnh hoặc in ra. Không lưu ảnh phiếu trên máy của tình nguyện viên.')),
-    el('div', { class: 'actions noprint' }, print, go));
+    el('div', { class: 'actions noprint' }, print, id === 'receipt' ? go : null));
+  return card;
+}
+
+// A new PIN for the opened household (a lost receipt, or a household that came from a
+// spreadsheet, which gets none): the old PIN stops working, so it asks first.
+function setupNewPin() {
+  $('new-pin').addEventListener('click', () => {
+    const yes = el('button', { type: 'button' }, 'Cấp mã PIN mới');
+    const no = el('button', { type: 'button', class: 'secondary' }, 'Thôi');
+    fill($('pin-area'), el('div', { class: 'card', role: 'alertdialog', 'aria-label': 'Xác nhận cấp mã PIN mới' },
+      el('p', {}, 'Mã PIN cũ của hộ sẽ hết hiệu lực ngay. Chỉ cấp khi đang ở cùng chủ hộ để trao phiếu mới.'),
+      el('div', { class: 'actions' }, yes, no)));
+    yes.focus();
+    no.addEventListener('click', () => $('pin-area').replaceChildren());
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      const r = await api('POST', `/v1/households/${encodeURIComponent(current.code)}/pin`);
+      if (!r.ok) return say($('pin-area'), r.problem.title + (r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : ''), 'error');
+      fill($('pin-area'), receipt({ code: r.data.code, pin: r.data.pin, business_name: current.business_name, commune: current.commune }, 'pin-receipt'));
+    });
+  });
 }
 
 function setupRegister() {
@@ -167,6 +194,7 @@ async function openHousehold(code) {
   fill($('hh-meta'), current.owner_name || '', ' · ', current.commune?.name || '', ' · đăng ký ', fmtDateTime(current.registered_at));
   fill($('onboard-choices'), marketplaceChoices('marketplace'));
   $('onboard-result').replaceChildren();
+  $('pin-area').replaceChildren();
   $('product-result').replaceChildren();
   card.hidden = false;
   await Promise.all([loadAccounts(), loadProducts()]);
@@ -478,6 +506,7 @@ async function main() {
   setupOnboard();
   setupProduct();
   setupImport();
+  setupNewPin();
   $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
   $('hh-search').addEventListener('submit', (ev) => { ev.preventDefault(); loadHouseholds($('hh-q').value.trim()); });
   await loadHouseholds();

@@ -114,7 +114,7 @@ describe('a household from registration to the dashboard', () => {
     assert.ok(svg.includes(state.code) && !svg.includes(state.pin));
     await screenshots(page, 'volunteer-receipt');
     // printing puts the receipt alone on the paper
-    await page.evaluate(() => document.body.classList.add('print-receipt'));
+    await page.evaluate(() => { document.getElementById('receipt').classList.add('printing'); document.body.classList.add('print-receipt'); });
     await page.emulateMedia({ media: 'print' });
     assert.ok(await page.isHidden('#register'), 'the form is not printed');
     assert.ok(await page.isHidden('#households-card'), 'the list is not printed');
@@ -177,9 +177,24 @@ describe('a household from registration to the dashboard', () => {
     const text = await errs.text();
     assert.match(text, /Phạm Thị Lan/);
     assert.ok(!text.includes('Trần Văn Nam'), 'only the rejected row comes back');
-    // the new household is in the list
+    // the new household is in the list; an imported household has no PIN until the volunteer
+    // issues one when meeting the owner
     await page.waitForFunction(() => document.getElementById('households').textContent.includes('Trần Văn Nam'));
     await screenshots(page, 'volunteer-import');
+    await page.click('#households li:has-text("Trần Văn Nam") button');
+    await page.waitForSelector('#household-card:not([hidden])');
+    const code = (await page.textContent('#hh-title')).match(/TH-\d{4}-\d+/)[0];
+    await page.click('#new-pin');
+    await page.click('#pin-area button:has-text("Cấp mã PIN mới")');
+    await page.waitForSelector('#pin-receipt [data-role=pin]');
+    assert.equal((await page.textContent('#pin-receipt [data-role=code]')).trim(), code);
+    const pin = (await page.textContent('#pin-receipt [data-role=pin]')).trim();
+    assert.match(pin, /^\d{6}$/);
+    const st = await fetch(`${BASE}/v1/status/${code}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ pin }) });
+    assert.equal(st.status, 200, 'the owner can use the new PIN');
+    // back to the first household for the steps that follow
+    await page.click(`#households li[data-code="${state.code}"] button`);
+    await page.waitForSelector(`#products li[data-product="${state.productId}"]`);
     volunteer.check();
   });
 
