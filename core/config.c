@@ -2,6 +2,7 @@
 #include "core/config.h"
 #include "core/mem.h"
 #include <ctype.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,10 +31,34 @@ static char *values[NSETTINGS];
 static const char *sources[NSETTINGS];
 static long ints[NSETTINGS];
 
+/* Settings are read on hot paths (every imported row reads the youth ages), so names are
+ * found through an open-addressing table built once, not a scan of the whole list. */
+#define FIND_SLOTS 1024u
+static unsigned short find_table[FIND_SLOTS]; /* index + 1; 0 = empty */
+static pthread_once_t find_once = PTHREAD_ONCE_INIT;
+
+static unsigned key_hash(const char *k)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * 16777619u;
+    return h;
+}
+
+static void find_build(void)
+{
+    _Static_assert(sizeof settings / sizeof settings[0] < FIND_SLOTS / 2, "grow FIND_SLOTS");
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        unsigned h = key_hash(settings[i].key) & (FIND_SLOTS - 1);
+        while (find_table[h]) h = (h + 1) & (FIND_SLOTS - 1);
+        find_table[h] = (unsigned short)(i + 1);
+    }
+}
+
 static int find(const char *key)
 {
-    for (size_t i = 0; i < NSETTINGS; i++)
-        if (!strcmp(settings[i].key, key)) return (int)i;
+    pthread_once(&find_once, find_build);
+    for (unsigned h = key_hash(key) & (FIND_SLOTS - 1); find_table[h]; h = (h + 1) & (FIND_SLOTS - 1))
+        if (!strcmp(settings[find_table[h] - 1].key, key)) return find_table[h] - 1;
     return -1;
 }
 
