@@ -10,6 +10,8 @@
 #include "core/targets.h"
 #include <pthread.h>
 #include <stdint.h>
+#include <semaphore.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -885,15 +887,49 @@ static void pin_cache_put(const unsigned char tag[32])
     pthread_mutex_unlock(&pin_cache_mu);
 }
 
-/* A fixed hash to verify against when the code is unknown, so both answers take as long. */
+/* A fixed hash to verify against when the code is unknown, so both answers take as long.
+ * Made once, whichever request thread comes first. */
+static char dummy_hash_buf[160];
+static int dummy_hash_ready;
+static pthread_once_t dummy_hash_once = PTHREAD_ONCE_INIT;
+
+static void dummy_hash_make(void)
+{
+    dummy_hash_ready = cs_pin_hash("000000", dummy_hash_buf, sizeof dummy_hash_buf) == 0;
+}
+
 static const char *dummy_hash(void)
 {
-    static char h[160];
-    static int ready;
-    if (!ready) {
-        if (cs_pin_hash("000000", h, sizeof h) == 0) ready = 1;
+    pthread_once(&dummy_hash_once, dummy_hash_make);
+    return dummy_hash_ready ? dummy_hash_buf : NULL;
+}
+
+/* Each scrypt check takes ~16 MiB and ~50 ms of one CPU: a flood of wrong PINs from many
+ * addresses must not run an unbounded number at once. At most pin.max_parallel run in the
+ * process; a check that cannot start within 5 s is answered "busy, retry" and counts as no
+ * failure (the caller never guessed). */
+static sem_t pin_slots;
+static pthread_once_t pin_slots_once = PTHREAD_ONCE_INIT;
+
+static void pin_slots_init(void)
+{
+    sem_init(&pin_slots, 0, (unsigned)cs_cfg_int("pin.max_parallel"));
+}
+
+/* 1 verified, 0 not, -1 no slot in time. */
+static int pin_verify_bounded(const char *pin, const char *stored)
+{
+    pthread_once(&pin_slots_once, pin_slots_init);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    int r;
+    while ((r = sem_timedwait(&pin_slots, &until)) == -1 && errno == EINTR) {
     }
-    return ready ? h : NULL;
+    if (r == -1) return -1;
+    int ok = stored && cs_pin_verify(pin, stored) == 1;
+    sem_post(&pin_slots);
+    return ok;
 }
 
 static int check_tx(cs_db *db, void *arg, cs_error *err)
@@ -929,7 +965,14 @@ static int check_tx(cs_db *db, void *arg, cs_error *err)
     int tagged = stored && !pin_tag(c->code, stored, c->pin, tag);
     int ok = tagged && pin_cache_hit(tag);
     if (!ok) {
-        ok = cs_pin_verify(c->pin, stored ? stored : dummy_hash()) == 1 && stored;
+        int v = pin_verify_bounded(c->pin, stored ? stored : dummy_hash());
+        if (v < 0) {
+            c->verdict = CS_E_RATE_LIMITED;
+            c->retry_after = 1;
+            rc = 0;
+            goto out;
+        }
+        ok = v == 1 && stored;
         if (ok && tagged) pin_cache_put(tag);
     }
     cs_actor owner;

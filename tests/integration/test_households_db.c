@@ -27,6 +27,8 @@ static int setup(void **state)
     if (cs_config_load(NULL, &e)) return -1;
     /* keep PIN hashing quick in tests; production uses the configured N */
     cs_config_set("crypto.pin_scrypt_n", "1024", &e);
+    /* one scrypt check at a time: the concurrent PIN test below goes through the bound */
+    cs_config_set("pin.max_parallel", "1", &e);
     if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e)) {
         fprintf(stderr, "crypto: %s %s\n", cs_code_name(e.code), e.detail);
         return -1;
@@ -340,6 +342,57 @@ static void test_concurrent_duplicate(void **state)
     json_decref(in);
 }
 
+
+struct pinner {
+    const char *code;
+    int n_wrong, n_locked, n_other;
+};
+
+static void *pin_guesser(void *arg)
+{
+    struct pinner *p = arg;
+    cs_error e;
+    cs_error_clear(&e);
+    cs_db *d = cs_db_acquire(&e);
+    for (int i = 0; d && i < 3; i++) {
+        int64_t id;
+        cs_error_clear(&e);
+        char client[32];
+        snprintf(client, sizeof client, "10.7.%d.%d", (int)(pthread_self() % 200), i);
+        if (cs_household_check_pin(d, p->code, "999999", client, "r", &id, &e) == 0) p->n_other++;
+        else if (e.code == CS_E_PIN_WRONG) __atomic_add_fetch(&p->n_wrong, 1, __ATOMIC_SEQ_CST);
+        else if (e.code == CS_E_PIN_LOCKED) __atomic_add_fetch(&p->n_locked, 1, __ATOMIC_SEQ_CST);
+        else __atomic_add_fetch(&p->n_other, 1, __ATOMIC_SEQ_CST);
+    }
+    if (d) cs_db_release(d);
+    return NULL;
+}
+
+/* Eight threads guessing at once through a bound of one scrypt check: every guess is answered
+ * as wrong or locked (none lost, none let in), and the household ends locked. */
+static void test_parallel_guesses_bounded(void **state)
+{
+    (void)state;
+    json_t *in = new_household(27, "14797");
+    cs_household_result res;
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(cs_household_create(db, &actor, in, &res, &e), 0);
+    json_decref(in);
+    if (!strcmp(res.pin, "999999")) return; /* one chance in a million: nothing to guess */
+    struct pinner p = {res.code, 0, 0, 0};
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++) pthread_create(&t[i], NULL, pin_guesser, &p);
+    for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+    assert_int_equal(p.n_other, 0);
+    assert_int_equal(p.n_wrong + p.n_locked, 24);
+    assert_true(p.n_locked >= 1);
+    int64_t n = 0;
+    assert_int_equal(cs_db_scalar_i64(db, &n, "SELECT pin_locked_until > UTC_TIMESTAMP() FROM households"
+                                      " WHERE code = ?", "s", res.code, &e), 0);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
     if (!getenv("CHOSO_DB_SOCKET") && !getenv("CHOSO_DB_HOST")) return 77;
@@ -349,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_pin_throttle),
         cmocka_unit_test(test_products_and_transitions),
         cmocka_unit_test(test_concurrent_duplicate),
+        cmocka_unit_test(test_parallel_guesses_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
