@@ -360,6 +360,22 @@ unsigned cx_retry_after(const cx_response *resp, long long now_ms, unsigned dflt
     return t - now > 86400 ? 86400u : (unsigned)(t - now);
 }
 
+json_t *cx_push_open(const cx_input *in, int signature_ok, cx_outcome *out)
+{
+    cx_outcome_init(out);
+    if (!signature_ok) {
+        cx_outcome_reject(out, "", "push_signature_invalid", "Chữ ký thông báo không hợp lệ",
+                          "Invalid push signature");
+        return NULL;
+    }
+    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL};
+    json_t *j = cx_json_body(&r);
+    if (!j)
+        cx_outcome_reject(out, "", "push_malformed", "Thông báo từ sàn không đọc được",
+                          "Unreadable push body");
+    return j;
+}
+
 json_t *cx_json_body(const cx_response *resp)
 {
     if (!resp->body || !resp->body_len) return NULL;

@@ -61,6 +61,10 @@ int cx_triage_transport(const cx_response *resp, cx_outcome *o);
 unsigned cx_retry_after(const cx_response *resp, long long now_ms, unsigned dflt);
 /* Parse the body as a JSON object; NULL when empty, not JSON or not an object. */
 json_t *cx_json_body(const cx_response *resp);
+/* The opening every push verification shares: with signature_ok 0 the outcome becomes
+ * "push_signature_invalid"; otherwise the body is parsed and returned (caller decrefs), or the
+ * outcome becomes "push_malformed" and NULL is returned. `out` is initialised here. */
+json_t *cx_push_open(const cx_input *in, int signature_ok, cx_outcome *out);
 /* Member as text: strings as they are, integers in decimal; returns 0 or -1 (missing/other). */
 int cx_json_text(const json_t *obj, const char *key, char *out, size_t n);
 /* Integer member (also a decimal string); dflt when missing. */

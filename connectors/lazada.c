@@ -432,22 +432,12 @@ done:
 
 static void lazada_verify_push(const cx_input *in, cx_outcome *out)
 {
-    cx_outcome_init(out);
     const cx_market *mp = in->mp;
-    if (!mp || !mp->secret || !*mp->secret || !mp->app_id ||
-        !cx_lazada_push_verify(mp->secret, mp->app_id, in->push_body, in->push_len,
-                               in->push_authorization)) {
-        cx_outcome_reject(out, "", "push_signature_invalid", "Chữ ký thông báo không hợp lệ",
-                          "Invalid push signature");
-        return;
-    }
-    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL};
-    json_t *j = cx_json_body(&r);
-    if (!j) {
-        cx_outcome_reject(out, "", "push_malformed", "Thông báo từ sàn không đọc được",
-                          "Unreadable push body");
-        return;
-    }
+    int signed_ok = mp && mp->secret && *mp->secret && mp->app_id &&
+                    cx_lazada_push_verify(mp->secret, mp->app_id, in->push_body, in->push_len,
+                                          in->push_authorization);
+    json_t *j = cx_push_open(in, signed_ok, out);
+    if (!j) return;
     out->push_code = (int)cx_json_int(j, "message_type", -1);
     cx_json_text(j, "seller_id", out->shop_id, sizeof out->shop_id);
     json_t *d = json_object_get(j, "data");
