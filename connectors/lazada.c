@@ -129,35 +129,6 @@ done:
     return out;
 }
 
-/* XML text escaping for the image URL. */
-static int xml_esc(cs_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        int bad;
-        switch (*s) {
-        case '&':
-            bad = cs_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            bad = cs_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            bad = cs_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            bad = cs_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            bad = cs_buf_puts(b, "&apos;");
-            break;
-        default:
-            bad = cs_buf_putc(b, *s);
-        }
-        if (bad) return -1;
-    }
-    return 0;
-}
-
 /* Auth host: lazada.auth_url without a trailing "/rest". */
 static int auth_host(cs_buf *b, const char *auth_url)
 {
@@ -206,7 +177,8 @@ static int lazada_build(cx_op op, const cx_input *in, cx_request *req, cs_error 
         cs_buf x;
         cs_buf_init(&x, URL_MAX);
         if (cs_buf_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?><Request><Image><Url>") ||
-            xml_esc(&x, in->image->source_url) || cs_buf_puts(&x, "</Url></Image></Request>")) {
+            cs_buf_put_escaped(&x, in->image->source_url) ||
+            cs_buf_puts(&x, "</Url></Image></Request>")) {
             cs_buf_free(&x);
             return cs_error_set(err, CS_E_NOMEM, NULL);
         }

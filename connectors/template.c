@@ -115,7 +115,7 @@ static int template_build(cx_op op, const cx_input *in, cx_request *req, cs_erro
         return request(req, op, "GET", in, path, NULL, NULL, err);
     }
     default:
-        return cs_error_set(err, CS_E_INTERNAL, "template: %s not implemented by this example",
+        return cs_error_set(err, CS_E_INTERNAL, "template: %s is not an operation of this example",
                             cx_op_name(op));
     }
 }

@@ -22,7 +22,8 @@ static int grow(cs_buf *b, size_t need)
     if (need > b->max || b->max > CS_BUF_HARD_MAX) return -1;
     if (need + 1 <= b->cap) return 0;
     size_t nc = b->cap ? b->cap : 64;
-    while (nc < need + 1) nc *= 2;
+    while (nc < need + 1)
+        nc *= 2;
     if (nc > b->max + 1) nc = b->max + 1;
     char *p = cs_realloc(b->data, nc);
     if (!p) return -1;
@@ -70,6 +71,20 @@ int cs_buf_printf(cs_buf *b, const char *fmt, ...)
     int r = cs_buf_vprintf(b, fmt, ap);
     va_end(ap);
     return r;
+}
+
+int cs_buf_put_escaped(cs_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        const char *ref = *s == '&'    ? "&amp;"
+                          : *s == '<'  ? "&lt;"
+                          : *s == '>'  ? "&gt;"
+                          : *s == '"'  ? "&quot;"
+                          : *s == '\'' ? "&#39;"
+                                       : NULL;
+        if (ref ? cs_buf_puts(b, ref) : cs_buf_putc(b, *s)) return -1;
+    }
+    return 0;
 }
 
 char *cs_buf_steal(cs_buf *b)

@@ -157,33 +157,6 @@ static int path_account(svc_req *r, cs_db *db, int64_t hh, int64_t *id, const ch
     return 0;
 }
 
-static int html_esc(cs_buf *b, const char *s)
-{
-    int bad = 0;
-    for (; s && *s && !bad; s++) {
-        switch (*s) {
-        case '&':
-            bad = cs_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            bad = cs_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            bad = cs_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            bad = cs_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            bad = cs_buf_puts(b, "&#39;");
-            break;
-        default:
-            bad = cs_buf_putc(b, *s);
-        }
-    }
-    return bad;
-}
-
 static const char *jstr(const json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -196,16 +169,17 @@ static int pack_html(const json_t *p, cs_buf *b)
     int bad =
         cs_buf_puts(b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Hồ "
                        "sơ đăng ký người bán – ") ||
-        html_esc(b, jstr(p, "display_name")) ||
+        cs_buf_put_escaped(b, jstr(p, "display_name")) ||
         cs_buf_puts(
             b, "</title><style>body{font-family:sans-serif;max-width:900px;margin:1em auto}"
                "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px;"
                "vertical-align:top}.missing{background:#fdd}@media "
                "print{a{color:#000}}</style></head><body><h1>"
                "Hồ sơ đăng ký người bán trên ") ||
-        html_esc(b, jstr(p, "display_name")) || cs_buf_puts(b, "</h1><p>Trang đăng ký: ") ||
-        html_esc(b, jstr(p, "signup_url")) || cs_buf_puts(b, "<br>Sàn gọi người bán là: ") ||
-        html_esc(b, jstr(p, "seller_word")) ||
+        cs_buf_put_escaped(b, jstr(p, "display_name")) ||
+        cs_buf_puts(b, "</h1><p>Trang đăng ký: ") || cs_buf_put_escaped(b, jstr(p, "signup_url")) ||
+        cs_buf_puts(b, "<br>Sàn gọi người bán là: ") ||
+        cs_buf_put_escaped(b, jstr(p, "seller_word")) ||
         cs_buf_puts(b, "</p><table><tr><th>Thông tin</th><th>Giá trị</th><th>Bắt buộc</th><th>Ghi "
                        "chú</th></tr>");
     size_t i;
@@ -214,21 +188,21 @@ static int pack_html(const json_t *p, cs_buf *b)
     {
         int missing = json_is_true(json_object_get(f, "missing"));
         bad = bad || cs_buf_puts(b, missing ? "<tr class=\"missing\"><td>" : "<tr><td>") ||
-              html_esc(b, jstr(f, "label")) || cs_buf_puts(b, "</td><td>") ||
-              html_esc(b, missing ? "(cần bổ sung)" : jstr(f, "value")) ||
+              cs_buf_put_escaped(b, jstr(f, "label")) || cs_buf_puts(b, "</td><td>") ||
+              cs_buf_put_escaped(b, missing ? "(cần bổ sung)" : jstr(f, "value")) ||
               cs_buf_puts(b, "</td><td>") ||
               cs_buf_puts(b, json_is_true(json_object_get(f, "required")) ? "Có" : "") ||
-              cs_buf_puts(b, "</td><td>") || html_esc(b, jstr(f, "note")) ||
+              cs_buf_puts(b, "</td><td>") || cs_buf_put_escaped(b, jstr(f, "note")) ||
               cs_buf_puts(b, "</td></tr>");
     }
     bad = bad || cs_buf_puts(b, "</table><h2>Các bước đăng ký</h2><ol>");
-    json_array_foreach(json_object_get(p, "steps"), i, f) bad = bad || cs_buf_puts(b, "<li>") ||
-                                                                html_esc(b, json_string_value(f)) ||
-                                                                cs_buf_puts(b, "</li>");
+    json_array_foreach(json_object_get(p, "steps"), i, f) bad =
+        bad || cs_buf_puts(b, "<li>") || cs_buf_put_escaped(b, json_string_value(f)) ||
+        cs_buf_puts(b, "</li>");
     bad = bad || cs_buf_puts(b, "</ol><h2>Lưu ý</h2><ul>");
-    json_array_foreach(json_object_get(p, "notes"), i, f) bad = bad || cs_buf_puts(b, "<li>") ||
-                                                                html_esc(b, json_string_value(f)) ||
-                                                                cs_buf_puts(b, "</li>");
+    json_array_foreach(json_object_get(p, "notes"), i, f) bad =
+        bad || cs_buf_puts(b, "<li>") || cs_buf_put_escaped(b, json_string_value(f)) ||
+        cs_buf_puts(b, "</li>");
     return bad || cs_buf_puts(b, "</ul></body></html>\n");
 }
 
@@ -314,9 +288,9 @@ static int small_page(svc_req *r, int status, const char *title, const char *tex
         cs_buf_puts(
             &b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>") ||
-        html_esc(&b, title) || cs_buf_puts(&b, "</title></head><body><h1>") ||
-        html_esc(&b, title) || cs_buf_puts(&b, "</h1><p>") || html_esc(&b, text) ||
-        cs_buf_puts(&b, "</p></body></html>\n");
+        cs_buf_put_escaped(&b, title) || cs_buf_puts(&b, "</title></head><body><h1>") ||
+        cs_buf_put_escaped(&b, title) || cs_buf_puts(&b, "</h1><p>") ||
+        cs_buf_put_escaped(&b, text) || cs_buf_puts(&b, "</p></body></html>\n");
     int rc = bad ? svc_reply_error(r, CS_E_NOMEM, "%s", "page")
                  : svc_reply_bytes(r, status, "text/html; charset=utf-8", b.data, b.len, NULL);
     cs_buf_free(&b);

@@ -285,31 +285,6 @@ int svc_session_delete(svc_req *r)
 /* --- the owner's receipt: a QR code to the status page -------------------------------------------
  */
 
-/* Append XML-escaped text. 0 or -1. */
-static int xml_text(cs_buf *b, const char *s)
-{
-    int rc = 0;
-    for (; *s && !rc; s++) {
-        switch (*s) {
-        case '&':
-            rc = cs_buf_append(b, "&amp;", 5);
-            break;
-        case '<':
-            rc = cs_buf_append(b, "&lt;", 4);
-            break;
-        case '>':
-            rc = cs_buf_append(b, "&gt;", 4);
-            break;
-        case '"':
-            rc = cs_buf_append(b, "&quot;", 6);
-            break;
-        default:
-            rc = cs_buf_append(b, s, 1);
-        }
-    }
-    return rc;
-}
-
 /* The SVG text of a receipt card for household `code` in commune `commune_name`: the QR code of
  * the status page address (code only — the PIN is written on the paper receipt by the page and
  * never leaves it), the code in large print and one line of instructions. 0 or -1. */
@@ -355,14 +330,14 @@ static int receipt_svg(cs_buf *b, const char *url, const char *code, const char 
         " text-anchor=\"middle\">",
         side / 2, side + 34);
     rc |= cs_buf_append(b, tmp, strlen(tmp));
-    rc |= xml_text(b, code);
+    rc |= cs_buf_put_escaped(b, code);
     rc |= cs_buf_append(b, "</text>\n", 8);
     snprintf(tmp, sizeof tmp,
              "<text x=\"%d\" y=\"%d\" font-family=\"sans-serif\" font-size=\"15\" "
              "text-anchor=\"middle\">",
              side / 2, side + 64);
     rc |= cs_buf_append(b, tmp, strlen(tmp));
-    rc |= xml_text(b, commune_name);
+    rc |= cs_buf_put_escaped(b, commune_name);
     rc |= cs_buf_append(b, "</text>\n", 8);
     /* two short lines: the smallest code (version 3, 29 modules) is 222 units wide */
     static const char *const lines[] = {"Quét mã, nhập mã PIN", "để xem gian hàng của bạn"};
@@ -372,7 +347,7 @@ static int receipt_svg(cs_buf *b, const char *url, const char *code, const char 
                  "text-anchor=\"middle\">",
                  side / 2, side + 88 + 18 * i);
         rc |= cs_buf_append(b, tmp, strlen(tmp));
-        rc |= xml_text(b, lines[i]);
+        rc |= cs_buf_put_escaped(b, lines[i]);
         rc |= cs_buf_append(b, "</text>\n", 8);
     }
     rc |= cs_buf_append(b, "</svg>\n", 7);

@@ -212,27 +212,7 @@ void cx_sb_redirect(sb_resp *rs, const char *url)
 
 void cx_sb_html_escape(cs_buf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            cs_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            cs_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            cs_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            cs_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            cs_buf_puts(b, "&#39;");
-            break;
-        default:
-            cs_buf_putc(b, *s);
-        }
-    }
+    cs_buf_put_escaped(b, s);
 }
 
 void cx_sb_url_escape(cs_buf *b, const char *s)

@@ -227,12 +227,28 @@ static void test_mem_fail_env(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Markup escaping: every character that could end text or an attribute is a reference. */
+static void test_buf_escaped(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b, 64);
+    assert_int_equal(cs_buf_put_escaped(&b, "<a href=\"x\">Tô & 'Tí'</a>"), 0);
+    assert_string_equal(b.data, "&lt;a href=&quot;x&quot;&gt;Tô &amp; &#39;Tí&#39;&lt;/a&gt;");
+    assert_int_equal(cs_buf_put_escaped(&b, NULL), 0);
+    cs_buf_reset(&b);
+    /* the cap holds: 20 ampersands need 100 bytes */
+    assert_int_equal(cs_buf_put_escaped(&b, "&&&&&&&&&&&&&&&&&&&&"), -1);
+    cs_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--child-fail-alloc")) return child_fail_alloc();
     self = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_buf_basic, reset_fail),
+        cmocka_unit_test_teardown(test_buf_escaped, reset_fail),
         cmocka_unit_test_teardown(test_buf_cap, reset_fail),
         cmocka_unit_test_teardown(test_buf_fail_nth, reset_fail),
         cmocka_unit_test_teardown(test_mem_fail_nth, reset_fail),
