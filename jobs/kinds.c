@@ -7,6 +7,7 @@
 #include "jobs/flows.h"
 #include "jobs/jobs_int.h"
 #include "jobs/queue.h"
+#include "jobs/retention.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,7 @@ int job_register_all(cs_error *err)
     job_registry_reset();
     /* Each room that owns job kinds adds one call here to its registration function, which calls
      * job_register() for its kinds and job_schedule_every() for its periodic ones. */
+    if (job_retention_register(err)) return -1; /* jobs/retention.c: the queue's housekeeping */
     if (job_import_register(err)) return -1;
     if (job_flows_register(err)) return -1; /* jobs/flows*.c: marketplace onboarding and listings */
     if (env_is("CHOSO_TEST_JOBS", "1") && register_test_kinds(err)) return -1;
