@@ -59,6 +59,7 @@ size_t svc_media_unlink_unused(cs_db *db, const char *const *shas, size_t n);
 /* --- handlers (one file per group) --- */
 /* service/h_units.c */
 int svc_admin_units_list(svc_req *r);
+int svc_categories_list(svc_req *r);
 /* service/h_households.c */
 int svc_households_create(svc_req *r);
 int svc_households_get(svc_req *r);

@@ -10,6 +10,7 @@ const svc_route svc_routes[] = {
     {"GET", "/metrics", h_metrics, SVC_PUBLIC, SVC_R_NOAUTH},
     /* reference data */
     {"GET", "/v1/admin-units", svc_admin_units_list, SVC_PUBLIC, 0},
+    {"GET", "/v1/categories", svc_categories_list, SVC_PUBLIC, 0},
     /* households (service/h_households.c) */
     {"POST", "/v1/households", svc_households_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
     {"GET", "/v1/households", svc_households_list, SVC_ROLES_ALL, 0},

@@ -7,18 +7,6 @@ import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateT
 
 const $ = (id) => document.getElementById(id);
 
-// The internal categories (schemas/data/categories.csv); the API checks them again.
-const CATEGORIES = [
-  ['food_dish', 'Món ăn chế biến sẵn'],
-  ['cake_confectionery', 'Bánh kẹo'],
-  ['condiment', 'Gia vị và nước chấm'],
-  ['agricultural_produce', 'Nông sản'],
-  ['beverage', 'Đồ uống'],
-  ['handicraft', 'Thủ công mỹ nghệ'],
-  ['processed_food', 'Thực phẩm chế biến'],
-  ['seafood', 'Hải sản'],
-  ['spice_herbal', 'Dược liệu và gia vị khô'],
-];
 
 // Words for the states (the same as the owner's page says them), each with an icon so the
 // state reads without colour.
@@ -377,7 +365,13 @@ async function loadProducts() {
 function setupProduct() {
   const form = $('product');
   watchIdem(form);
-  fill(form.elements.category, el('option', { value: '' }, '— chọn ngành hàng —'), CATEGORIES.map(([c, n]) => el('option', { value: c }, n)));
+  // the categories come from the API (GET /v1/categories), the same list it validates against
+  fill(form.elements.category, el('option', { value: '' }, '— chọn ngành hàng —'));
+  api('GET', '/v1/categories').then((r) => {
+    if (!r.ok) return showProblem(form, r.problem);
+    fill(form.elements.category, el('option', { value: '' }, '— chọn ngành hàng —'),
+      r.data.items.map((c) => el('option', { value: c.code }, c.name_vi)));
+  });
   const preview = $('p-preview');
   let urls = [];
   form.elements.image.addEventListener('change', () => {

@@ -150,6 +150,7 @@ static const struct {
     int expect[N_ACTORS]; /* none bad revoked admin monitor vol_in vol_out owner owner_bad */
 } routes[] = {
     {"GET", "/v1/admin-units", {200, 401, 401, 200, 200, 200, 200, 200, 200}},
+    {"GET", "/v1/categories", {200, 401, 401, 200, 200, 200, 200, 200, 200}},
     {"POST", "/v1/households", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
     {"GET", "/v1/households", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/households/{code}", {401, 401, 401, 200, 200, 200, 403, 401, 401}},
@@ -220,6 +221,8 @@ static tapi_resp run(size_t i, int a, int *full)
     tapi_resp r;
     if (!strcmp(pat, "/v1/admin-units")) {
         r = tapi_req(m, "/v1/admin-units?kind=phuong", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/categories")) {
+        r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/households") && !strcmp(m, "POST")) {
         char cccd[13], phone[11];
         char *b = tapi_household_body(25, COMMUNE_A, cccd, phone);
@@ -422,7 +425,7 @@ struct cover {
 static int check_covered(const svc_route *rt, void *arg)
 {
     struct cover *c = arg;
-    static const char *mine[] = {"/v1/admin-units", "/v1/households", "/v1/products", "/v1/status",
+    static const char *mine[] = {"/v1/admin-units", "/v1/categories", "/v1/households", "/v1/products", "/v1/status",
                                  "/v1/seller-accounts", "/v1/listings", "/v1/audit", "/media/", NULL};
     int owned = 0;
     for (int k = 0; mine[k]; k++) owned |= !strncmp(rt->pattern, mine[k], strlen(mine[k]));
