@@ -782,16 +782,30 @@ out:
     return res;
 }
 
-static job_outcome h_publish(job_ctx *ctx)
+/* The listing a job's payload names ("listing_id"), loaded into *l: returns 1, or 0 with *res
+ * the job's outcome (no id or no such listing: dead at once; database trouble: retry). */
+static int job_listing(job_ctx *ctx, lst *l, job_outcome *res)
 {
     int64_t id = json_integer_value(json_object_get(ctx->args, "listing_id"));
-    if (id <= 0) return job_fail(ctx, "payload.listing_id missing");
+    if (id <= 0) {
+        *res = job_fail(ctx, "payload.listing_id missing");
+        return 0;
+    }
     cs_error err;
     cs_error_clear(&err);
+    int rc = lst_load(ctx->db, id, l, &err);
+    if (rc < 0) *res = job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
+    else if (rc == 1) *res = job_fail(ctx, "listing %lld does not exist", (long long)id);
+    return rc == 0;
+}
+
+static job_outcome h_publish(job_ctx *ctx)
+{
     lst l;
-    int rc = lst_load(ctx->db, id, &l, &err);
-    if (rc < 0) return job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
-    if (rc == 1) return job_fail(ctx, "listing %lld does not exist", (long long)id);
+    job_outcome early;
+    if (!job_listing(ctx, &l, &early)) return early;
+    cs_error err;
+    cs_error_clear(&err);
     job_outcome res = JOB_OK;
     if (strcmp(l.state, "queued")) goto out; /* done already, or moved on by hand */
     const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
@@ -821,14 +835,12 @@ static int synced_tx(cs_db *db, void *arg, cs_error *err)
 
 static job_outcome h_update(job_ctx *ctx)
 {
-    int64_t id = json_integer_value(json_object_get(ctx->args, "listing_id"));
-    if (id <= 0) return job_fail(ctx, "payload.listing_id missing");
+    lst l;
+    job_outcome early;
+    if (!job_listing(ctx, &l, &early)) return early;
+    int rc;
     cs_error err;
     cs_error_clear(&err);
-    lst l;
-    int rc = lst_load(ctx->db, id, &l, &err);
-    if (rc < 0) return job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
-    if (rc == 1) return job_fail(ctx, "listing %lld does not exist", (long long)id);
     job_outcome res = JOB_OK;
     flows_acct a;
     memset(&a, 0, sizeof a);
@@ -895,14 +907,13 @@ static int checked_tx(cs_db *db, void *arg, cs_error *err)
 
 static job_outcome h_status(job_ctx *ctx)
 {
-    int64_t id = json_integer_value(json_object_get(ctx->args, "listing_id"));
-    if (id <= 0) return job_fail(ctx, "payload.listing_id missing");
+    lst l;
+    job_outcome early;
+    if (!job_listing(ctx, &l, &early)) return early;
+    int64_t id = l.id;
+    int rc;
     cs_error err;
     cs_error_clear(&err);
-    lst l;
-    int rc = lst_load(ctx->db, id, &l, &err);
-    if (rc < 0) return job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
-    if (rc == 1) return job_fail(ctx, "listing %lld does not exist", (long long)id);
     job_outcome res = JOB_OK;
     flows_acct a;
     memset(&a, 0, sizeof a);
