@@ -25,21 +25,7 @@ static int setup(void **state)
     const char *c[] = {COMMUNE, NULL};
     tapi_token("admin", NULL, tok_admin);
     tapi_token("volunteer", c, tok_vol);
-    char cccd[13], phone[11];
-    char *b = tapi_household_body(30, COMMUNE, cccd, phone);
-    tapi_resp r = tapi_call("POST", "/v1/households", tok_vol, b);
-    free(b);
-    assert_int_equal(r.status, 201);
-    snprintf(CODE, sizeof CODE, "%s", json_string_value(json_object_get(r.json, "code")));
-    tapi_free(&r);
-    char path[64];
-    snprintf(path, sizeof path, "/v1/households/%s/products", CODE);
-    b = tapi_product_body("Nem chua Thanh Hóa");
-    r = tapi_call("POST", path, tok_vol, b);
-    free(b);
-    assert_int_equal(r.status, 201);
-    PRODUCT = json_integer_value(json_object_get(r.json, "id"));
-    tapi_free(&r);
+    tapi_seed(tok_vol, COMMUNE, CODE, "Nem chua Thanh Hóa", &PRODUCT);
     return 0;
 }
 

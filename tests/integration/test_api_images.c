@@ -41,13 +41,7 @@ static int setup(void **state)
     const char *c[] = {COMMUNE, NULL};
     tapi_token("admin", NULL, tok_admin);
     tapi_token("volunteer", c, tok_vol);
-    char cccd[13], phone[11];
-    char *b = tapi_household_body(30, COMMUNE, cccd, phone);
-    tapi_resp r = tapi_call("POST", "/v1/households", tok_vol, b);
-    free(b);
-    assert_int_equal(r.status, 201);
-    snprintf(CODE, sizeof CODE, "%s", json_string_value(json_object_get(r.json, "code")));
-    tapi_free(&r);
+    tapi_seed(tok_vol, COMMUNE, CODE, NULL, NULL);
     return 0;
 }
 

@@ -244,6 +244,26 @@ char *tapi_household_body(int age, const char *commune, char cccd[13], char phon
     return s;
 }
 
+void tapi_seed(const char *tok, const char *commune, char code[24], const char *name, int64_t *product)
+{
+    char cccd[13], phone[11];
+    char *b = tapi_household_body(30, commune, cccd, phone);
+    tapi_resp r = tapi_call("POST", "/v1/households", tok, b);
+    free(b);
+    assert_int_equal(r.status, 201);
+    snprintf(code, 24, "%s", json_string_value(json_object_get(r.json, "code")));
+    tapi_free(&r);
+    if (!product) return;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/households/%s/products", code);
+    b = tapi_product_body(name);
+    r = tapi_call("POST", path, tok, b);
+    free(b);
+    assert_int_equal(r.status, 201);
+    *product = json_integer_value(json_object_get(r.json, "id"));
+    tapi_free(&r);
+}
+
 char *tapi_product_body(const char *name)
 {
     json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i,s:i}", "name", name, "description",

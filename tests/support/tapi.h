@@ -50,6 +50,10 @@ void tapi_free(tapi_resp *r);
 char *tapi_household_body(int age, const char *commune, char cccd[13], char phone[11]);
 /* A valid product body (JSON text, malloc'd). */
 char *tapi_product_body(const char *name);
+/* Register a household of a 30-year-old in `commune` through the API with token `tok` (asserts
+ * 201) and put its code in code[24]; with product non-NULL also add one product named `name`
+ * and return its id there. */
+void tapi_seed(const char *tok, const char *commune, char code[24], const char *name, int64_t *product);
 /* Small valid images for upload tests (static bytes). */
 const unsigned char *tapi_png(size_t *len);
 const unsigned char *tapi_jpeg(size_t *len);
