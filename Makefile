@@ -20,7 +20,7 @@ LDLIBS   += $(PKG_LIBS) -lcmocka -pthread -lm
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZE)
-BUILD    := build-san
+BUILD    := $(BUILD)-san
 endif
 
 CORE_SRC  := $(wildcard core/*.c)

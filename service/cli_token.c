@@ -7,7 +7,7 @@
 #include "core/mem.h"
 #include "service/auth.h"
 #include "service/cli.h"
-#include "service/jspec.h"
+#include "core/jspec.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +130,7 @@ static int token_create(int argc, char **argv, const char *config)
     unsigned role = svc_role_from_name(a.role);
     if (!role) return cli_usage_error("token", "--role must be admin, monitor or volunteer");
     if (!a.name || !*a.name) return cli_usage_error("token", "--name TEXT is required (who holds the token)");
-    if (!svc_utf8_valid(a.name, strlen(a.name)) || svc_utf8_len(a.name, strlen(a.name)) > 100)
+    if (!cs_utf8_valid(a.name, strlen(a.name)) || cs_utf8_len(a.name, strlen(a.name)) > 100)
         return cli_usage_error("token", "--name must be UTF-8 text of at most 100 characters");
     if (role == SVC_ROLE_VOLUNTEER && !a.ncommunes)
         return cli_usage_error("token", "a volunteer token needs at least one --commune CODE");

@@ -475,13 +475,13 @@ int svc_images_order(svc_req *r)
     cs_error err;
     cs_error_clear(&err);
     const json_t *order = NULL;
-    static const svc_jfield sha_item = {.name = "sha256", .type = SVC_J_STRING, .min_len = 64, .max_len = 64};
-    svc_jfield spec[] = {
-        {.name = "order", .type = SVC_J_ARRAY, .flags = SVC_JF_REQUIRED, .max_len = MAX_IMAGES,
+    static const cs_jfield sha_item = {.name = "sha256", .type = CS_J_STRING, .min_len = 64, .max_len = 64};
+    cs_jfield spec[] = {
+        {.name = "order", .type = CS_J_ARRAY, .flags = CS_JF_REQUIRED, .max_len = MAX_IMAGES,
          .items = &sha_item, .out = &order},
         {.name = NULL},
     };
-    if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t id;

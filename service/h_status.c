@@ -286,10 +286,10 @@ int svc_status_post(svc_req *r)
     cs_error err;
     cs_error_clear(&err);
     const char *pin = NULL;
-    svc_jfield spec[] = {
-        {.name = "pin", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED, .min_len = 1, .max_len = 32, .out = &pin},
+    cs_jfield spec[] = {
+        {.name = "pin", .type = CS_J_STRING, .flags = CS_JF_REQUIRED, .min_len = 1, .max_len = 32, .out = &pin},
         {.name = NULL},
     };
-    if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
     return answer(r, pin);
 }

@@ -68,16 +68,16 @@ int svc_targets_put(svc_req *r)
         return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "target");
     int64_t goal = 0;
     const char *commune = NULL;
-    const svc_jfield spec[] = {
+    const cs_jfield spec[] = {
         {.name = "goal",
-         .type = SVC_J_INT,
-         .flags = SVC_JF_REQUIRED,
+         .type = CS_J_INT,
+         .flags = CS_JF_REQUIRED,
          .min = 0,
          .max = 100000000,
          .out = &goal},
         {.name = "commune_code",
-         .type = SVC_J_STRING,
-         .flags = SVC_JF_NULLABLE,
+         .type = CS_J_STRING,
+         .flags = CS_JF_NULLABLE,
          .min_len = 5,
          .max_len = 5,
          .out = &commune},
@@ -85,7 +85,7 @@ int svc_targets_put(svc_req *r)
     };
     if (!json_is_object(r->json))
         return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
-    if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     cs_actor a = svc_audit_actor(r);

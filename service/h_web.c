@@ -169,16 +169,16 @@ int svc_session_create(svc_req *r)
     cs_error err;
     cs_error_clear(&err);
     const char *token = NULL;
-    svc_jfield spec[] = {
+    cs_jfield spec[] = {
         {.name = "token",
-         .type = SVC_J_STRING,
-         .flags = SVC_JF_REQUIRED,
+         .type = CS_J_STRING,
+         .flags = CS_JF_REQUIRED,
          .min_len = 1,
          .max_len = 200,
          .out = &token},
         {.name = NULL},
     };
-    if (svc_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     svc_actor a;

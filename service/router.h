@@ -4,7 +4,7 @@
 #define SVC_ROUTER_H
 #include "core/db.h"
 #include "core/errors.h"
-#include "service/jspec.h"
+#include "core/jspec.h"
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>

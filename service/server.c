@@ -438,7 +438,7 @@ static enum MHD_Result stage_final(struct svc_conn *c)
     }
     if (rt->flags & (SVC_R_JSON | SVC_R_JSON_OPT)) {
         if (c->body.len || (rt->flags & SVC_R_JSON)) {
-            r->json = svc_json_parse(c->body.data, c->body.len, &e);
+            r->json = cs_json_parse(c->body.data, c->body.len, &e);
             if (!r->json) return fail(c, &e, 0);
         }
     } else if (rt->flags & SVC_R_RAW) {

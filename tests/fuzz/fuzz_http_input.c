@@ -1,12 +1,12 @@
 /* tests/fuzz/fuzz_http_input: the request bytes the HTTP framework parses before any handler —
- * JSON bodies (svc_json_parse, with invalid UTF-8 located by field), the declarative field
- * checks (svc_json_check over nested objects and arrays), and route matching of a path.
+ * JSON bodies (cs_json_parse, with invalid UTF-8 located by field), the declarative field
+ * checks (cs_json_check over nested objects and arrays), and route matching of a path.
  * The first input byte picks what the rest is. libFuzzer: build with -fsanitize=fuzzer
  * -DCHOSO_LIBFUZZER. Otherwise main() replays the files (or directories) given — by default
  * tests/fuzz/corpus/http_input — so the corpus runs in every test pass. */
 #include "tests/support/fuzz_replay.h"
 #include "core/mem.h"
-#include "service/jspec.h"
+#include "core/jspec.h"
 #include "service/router.h"
 
 #include <stdint.h>
@@ -16,22 +16,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const svc_jfield inner[] = {
-    {.name = "street", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED | SVC_JF_NULLABLE, .max_len = 20},
-    {.name = "n", .type = SVC_J_INT, .min = -5, .max = 5},
+static const cs_jfield inner[] = {
+    {.name = "street", .type = CS_J_STRING, .flags = CS_JF_REQUIRED | CS_JF_NULLABLE, .max_len = 20},
+    {.name = "n", .type = CS_J_INT, .min = -5, .max = 5},
     {.name = NULL},
 };
-static const svc_jfield item = {.type = SVC_J_OBJECT, .fields = inner};
+static const cs_jfield item = {.type = CS_J_OBJECT, .fields = inner};
 static const char *const kinds[] = {"xa", "phuong", NULL};
-static const svc_jfield spec[] = {
-    {.name = "name", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED, .min_len = 1, .max_len = 8},
-    {.name = "kind", .type = SVC_J_STRING, .one_of = kinds},
-    {.name = "ok", .type = SVC_J_BOOL},
-    {.name = "price", .type = SVC_J_NUMBER},
-    {.name = "address", .type = SVC_J_OBJECT, .fields = inner},
-    {.name = "items", .type = SVC_J_ARRAY, .max_len = 4, .items = &item},
-    {.name = "extra", .type = SVC_J_OBJECT, .flags = SVC_JF_OPEN},
-    {.name = "any", .type = SVC_J_ANY},
+static const cs_jfield spec[] = {
+    {.name = "name", .type = CS_J_STRING, .flags = CS_JF_REQUIRED, .min_len = 1, .max_len = 8},
+    {.name = "kind", .type = CS_J_STRING, .one_of = kinds},
+    {.name = "ok", .type = CS_J_BOOL},
+    {.name = "price", .type = CS_J_NUMBER},
+    {.name = "address", .type = CS_J_OBJECT, .fields = inner},
+    {.name = "items", .type = CS_J_ARRAY, .max_len = 4, .items = &item},
+    {.name = "extra", .type = CS_J_OBJECT, .flags = CS_JF_OPEN},
+    {.name = "any", .type = CS_J_ANY},
     {.name = NULL},
 };
 
@@ -79,15 +79,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cs_free(path);
         return 0;
     }
-    json_t *j = svc_json_parse(body, n, &e);
+    json_t *j = cs_json_parse(body, n, &e);
     if (!j) {
         check_error(&e);
         if (e.code != CS_E_BAD_JSON && e.code != CS_E_BAD_UTF8) abort();
-        if (e.code == CS_E_BAD_UTF8 && svc_utf8_valid(body, n)) abort();
+        if (e.code == CS_E_BAD_UTF8 && cs_utf8_valid(body, n)) abort();
         return 0;
     }
-    if (!svc_utf8_valid(body, n)) abort(); /* accepted bytes are UTF-8 */
-    if (svc_json_check(j, spec, &e)) check_error(&e);
+    if (!cs_utf8_valid(body, n)) abort(); /* accepted bytes are UTF-8 */
+    if (cs_json_check(j, spec, &e)) check_error(&e);
     else if (e.code != CS_OK || e.nfields) abort();
     json_decref(j);
     return 0;

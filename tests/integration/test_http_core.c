@@ -38,14 +38,14 @@ static int h_echo(svc_req *r)
 {
     const char *name = NULL;
     int64_t n = 0;
-    const svc_jfield spec[] = {
-        {.name = "name", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED, .max_len = 20, .out = &name},
-        {.name = "n", .type = SVC_J_INT, .out = &n},
+    const cs_jfield spec[] = {
+        {.name = "name", .type = CS_J_STRING, .flags = CS_JF_REQUIRED, .max_len = 20, .out = &name},
+        {.name = "n", .type = CS_J_INT, .out = &n},
         {.name = NULL},
     };
     cs_error e;
     cs_error_clear(&e);
-    if (svc_json_check(r->json, spec, &e)) return svc_reply_problem(r, &e);
+    if (cs_json_check(r->json, spec, &e)) return svc_reply_problem(r, &e);
     int run = atomic_fetch_add(&echo_runs, 1) + 1;
     svc_add_header(r, "Location", "/t/echo/1");
     return svc_reply_json(r, 201, json_pack("{s:s, s:I, s:i}", "name", name, "n", (json_int_t)n, "run", run));

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "service/jspec.h"
+#include "core/jspec.h"
 #include <string.h>
 
 static int has_field(const cs_error *e, const char *field, cs_code code)
@@ -27,21 +27,21 @@ static int64_t age;
 static int youth, street_present;
 static const json_t *tags;
 
-static const svc_jfield address_spec[] = {
-    {.name = "street", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED | SVC_JF_NULLABLE,
+static const cs_jfield address_spec[] = {
+    {.name = "street", .type = CS_J_STRING, .flags = CS_JF_REQUIRED | CS_JF_NULLABLE,
      .max_len = 20, .out = &street, .present = &street_present},
     {.name = NULL},
 };
-static const svc_jfield tag_item = {.type = SVC_J_STRING, .max_len = 5};
+static const cs_jfield tag_item = {.type = CS_J_STRING, .max_len = 5};
 static const char *const statuses[] = {"draft", "live", NULL};
-static const svc_jfield spec[] = {
-    {.name = "name", .type = SVC_J_STRING, .flags = SVC_JF_REQUIRED, .min_len = 1, .max_len = 6, .out = &name},
-    {.name = "age", .type = SVC_J_INT, .min = 15, .max = 120, .out = &age},
-    {.name = "youth", .type = SVC_J_BOOL, .out = &youth},
-    {.name = "status", .type = SVC_J_STRING, .one_of = statuses, .out = &status},
-    {.name = "tags", .type = SVC_J_ARRAY, .max_len = 3, .items = &tag_item, .out = &tags},
-    {.name = "address", .type = SVC_J_OBJECT, .fields = address_spec},
-    {.name = "code", .type = SVC_J_STRING, .check = starts_ha, .out = &code},
+static const cs_jfield spec[] = {
+    {.name = "name", .type = CS_J_STRING, .flags = CS_JF_REQUIRED, .min_len = 1, .max_len = 6, .out = &name},
+    {.name = "age", .type = CS_J_INT, .min = 15, .max = 120, .out = &age},
+    {.name = "youth", .type = CS_J_BOOL, .out = &youth},
+    {.name = "status", .type = CS_J_STRING, .one_of = statuses, .out = &status},
+    {.name = "tags", .type = CS_J_ARRAY, .max_len = 3, .items = &tag_item, .out = &tags},
+    {.name = "address", .type = CS_J_OBJECT, .fields = address_spec},
+    {.name = "code", .type = CS_J_STRING, .check = starts_ha, .out = &code},
     {.name = NULL},
 };
 
@@ -49,7 +49,7 @@ static json_t *parse(const char *text)
 {
     cs_error e;
     cs_error_clear(&e);
-    json_t *j = svc_json_parse(text, strlen(text), &e);
+    json_t *j = cs_json_parse(text, strlen(text), &e);
     assert_non_null(j);
     return j;
 }
@@ -64,7 +64,7 @@ static void test_valid_body_fills_outputs(void **state)
                       "\"tags\":[\"a\",\"bb\"],\"address\":{\"street\":\"Lê Lợi\"},\"code\":\"HA12\"}");
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(svc_json_check(j, spec, &e), 0);
+    assert_int_equal(cs_json_check(j, spec, &e), 0);
     assert_int_equal(e.nfields, 0);
     assert_string_equal(name, "Nguyễn"); /* 6 characters, 9 bytes: the limit counts characters */
     assert_int_equal(age, 24);
@@ -84,7 +84,7 @@ static void test_every_bad_field_named(void **state)
                       "\"address\":{\"extra\":1},\"code\":\"XY\",\"surprise\":true}");
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(svc_json_check(j, spec, &e), -1);
+    assert_int_equal(cs_json_check(j, spec, &e), -1);
     assert_int_equal(e.code, CS_E_VALIDATION);
     assert_true(has_field(&e, "name", CS_F_REQUIRED));
     assert_true(has_field(&e, "age", CS_F_TYPE));
@@ -108,7 +108,7 @@ static void test_lengths_ranges_nulls(void **state)
                       "\"address\":{\"street\":null}}");
     cs_error_clear(&e);
     street = "unchanged";
-    assert_int_equal(svc_json_check(j, spec, &e), -1);
+    assert_int_equal(cs_json_check(j, spec, &e), -1);
     assert_true(has_field(&e, "name", CS_F_TOO_LONG));
     assert_true(has_field(&e, "age", CS_F_RANGE));
     assert_true(has_field(&e, "tags", CS_F_TOO_LONG));
@@ -119,7 +119,7 @@ static void test_lengths_ranges_nulls(void **state)
 
     j = parse("{\"name\":\"\",\"age\":2.5,\"youth\":null}");
     cs_error_clear(&e);
-    assert_int_equal(svc_json_check(j, spec, &e), -1);
+    assert_int_equal(cs_json_check(j, spec, &e), -1);
     assert_true(has_field(&e, "name", CS_F_TOO_SHORT));
     assert_true(has_field(&e, "age", CS_F_TYPE)); /* 2.5 is not an integer */
     assert_true(has_field(&e, "youth", CS_F_TYPE)); /* not nullable */
@@ -127,7 +127,7 @@ static void test_lengths_ranges_nulls(void **state)
 
     j = parse("[1,2]");
     cs_error_clear(&e);
-    assert_int_equal(svc_json_check(j, spec, &e), -1);
+    assert_int_equal(cs_json_check(j, spec, &e), -1);
     assert_int_equal(e.code, CS_E_BAD_JSON);
     json_decref(j);
 }
@@ -140,16 +140,16 @@ static void test_parse_errors(void **state)
                          "{\"a\":\"\\u0000\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cs_error_clear(&e);
-        assert_null(svc_json_parse(bad[i], strlen(bad[i]), &e));
+        assert_null(cs_json_parse(bad[i], strlen(bad[i]), &e));
         assert_int_equal(e.code, CS_E_BAD_JSON);
         assert_non_null(strstr(e.detail, "line"));
         assert_null(strstr(e.detail, "near")); /* never echo the input */
     }
     cs_error_clear(&e);
-    assert_null(svc_json_parse("{\"a\":1,\"a\":2}", 13, &e));
+    assert_null(cs_json_parse("{\"a\":1,\"a\":2}", 13, &e));
     assert_int_equal(e.code, CS_E_BAD_JSON);
     cs_error_clear(&e);
-    assert_null(svc_json_parse("", 0, &e));
+    assert_null(cs_json_parse("", 0, &e));
     assert_int_equal(e.code, CS_E_BAD_JSON);
 }
 
@@ -159,7 +159,7 @@ static void test_bad_utf8_field_named(void **state)
     cs_error e;
     const char body[] = "{\"name\":\"ok\",\"addr\":{\"street\":\"L\xC3\x28i\"},\"list\":[\"x\",\"\xFF\"]}";
     cs_error_clear(&e);
-    assert_null(svc_json_parse(body, sizeof body - 1, &e));
+    assert_null(cs_json_parse(body, sizeof body - 1, &e));
     assert_int_equal(e.code, CS_E_BAD_UTF8);
     assert_int_equal(cs_code_status(e.code), 400);
     assert_int_equal(e.nfields, 2);
@@ -168,13 +168,13 @@ static void test_bad_utf8_field_named(void **state)
 
     const char key[] = "{\"n\xC0\xAF\":1}"; /* overlong '/' in a member name */
     cs_error_clear(&e);
-    assert_null(svc_json_parse(key, sizeof key - 1, &e));
+    assert_null(cs_json_parse(key, sizeof key - 1, &e));
     assert_int_equal(e.code, CS_E_BAD_UTF8);
     assert_true(has_field(&e, "(key)", CS_F_UTF8));
 
     const char surrogate[] = "{\"s\":\"\xED\xA0\x80\"}"; /* CESU surrogate, not UTF-8 */
     cs_error_clear(&e);
-    assert_null(svc_json_parse(surrogate, sizeof surrogate - 1, &e));
+    assert_null(cs_json_parse(surrogate, sizeof surrogate - 1, &e));
     assert_int_equal(e.code, CS_E_BAD_UTF8);
     assert_true(has_field(&e, "s", CS_F_UTF8));
 }
@@ -182,12 +182,12 @@ static void test_bad_utf8_field_named(void **state)
 static void test_utf8_helpers(void **state)
 {
     (void)state;
-    assert_true(svc_utf8_valid("Thanh Hóa", strlen("Thanh Hóa")));
-    assert_false(svc_utf8_valid("\xC3", 1));
-    assert_false(svc_utf8_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
-    assert_false(svc_utf8_valid("\xE0\x80\xAF", 3));     /* overlong */
-    assert_true(svc_utf8_valid("\xF0\x9F\x8D\x9A", 4));  /* 🍚 */
-    assert_int_equal(svc_utf8_len("Đặc sản", strlen("Đặc sản")), 7);
+    assert_true(cs_utf8_valid("Thanh Hóa", strlen("Thanh Hóa")));
+    assert_false(cs_utf8_valid("\xC3", 1));
+    assert_false(cs_utf8_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
+    assert_false(cs_utf8_valid("\xE0\x80\xAF", 3));     /* overlong */
+    assert_true(cs_utf8_valid("\xF0\x9F\x8D\x9A", 4));  /* 🍚 */
+    assert_int_equal(cs_utf8_len("Đặc sản", strlen("Đặc sản")), 7);
 }
 
 int main(void)

@@ -1,6 +1,6 @@
-/* service/jspec: JSON body parsing and declarative field checks. Pure functions: no I/O, no
+/* core/jspec: JSON body parsing and declarative field checks. Pure functions: no I/O, no
  * HTTP, no database; error details name fields, never echo their values. */
-#include "service/jspec.h"
+#include "core/jspec.h"
 #include "core/mem.h"
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +27,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return 0;
 }
 
-int svc_utf8_valid(const char *s, size_t n)
+int cs_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
@@ -38,7 +38,7 @@ int svc_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-size_t svc_utf8_len(const char *s, size_t bytes)
+size_t cs_utf8_len(const char *s, size_t bytes)
 {
     size_t n = 0;
     for (size_t i = 0; i < bytes; i++)
@@ -113,7 +113,7 @@ static void locate_bad_utf8(const char *body, size_t len, cs_error *err)
     json_decref(j);
 }
 
-json_t *svc_json_parse(const char *body, size_t len, cs_error *err)
+json_t *cs_json_parse(const char *body, size_t len, cs_error *err)
 {
     json_error_t jerr;
     if (!body || !len) {
@@ -122,7 +122,7 @@ json_t *svc_json_parse(const char *body, size_t len, cs_error *err)
     }
     json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (j) return j;
-    if (json_error_code(&jerr) == json_error_invalid_utf8 || !svc_utf8_valid(body, len)) {
+    if (json_error_code(&jerr) == json_error_invalid_utf8 || !cs_utf8_valid(body, len)) {
         cs_error_clear(err);
         locate_bad_utf8(body, len, err);
         err->code = CS_E_BAD_UTF8;
@@ -137,47 +137,47 @@ json_t *svc_json_parse(const char *body, size_t len, cs_error *err)
     return NULL;
 }
 
-static const char *type_name(svc_jtype t)
+static const char *type_name(cs_jtype t)
 {
     switch (t) {
-    case SVC_J_STRING: return "string";
-    case SVC_J_INT: return "integer";
-    case SVC_J_BOOL: return "boolean";
-    case SVC_J_NUMBER: return "number";
-    case SVC_J_OBJECT: return "object";
-    case SVC_J_ARRAY: return "array";
-    case SVC_J_ANY: return "any";
+    case CS_J_STRING: return "string";
+    case CS_J_INT: return "integer";
+    case CS_J_BOOL: return "boolean";
+    case CS_J_NUMBER: return "number";
+    case CS_J_OBJECT: return "object";
+    case CS_J_ARRAY: return "array";
+    case CS_J_ANY: return "any";
     }
     return "?";
 }
 
-static int check_members(const json_t *obj, const svc_jfield *spec, int open, const char *prefix,
+static int check_members(const json_t *obj, const cs_jfield *spec, int open, const char *prefix,
                          cs_error *err);
 
 /* Check one present value against its spec; writes outputs only when it passes. */
-static int check_value(const json_t *v, const svc_jfield *f, const char *field, cs_error *err)
+static int check_value(const json_t *v, const cs_jfield *f, const char *field, cs_error *err)
 {
     char d[64];
     if (json_is_null(v)) {
-        if (!(f->flags & SVC_JF_NULLABLE)) {
+        if (!(f->flags & CS_JF_NULLABLE)) {
             snprintf(d, sizeof d, "expected %s, got null", type_name(f->type));
             return cs_error_field(err, field, CS_F_TYPE, d);
         }
         if (f->present) *f->present = 2;
-        if (f->out && (f->type == SVC_J_STRING)) *(const char **)f->out = NULL;
-        if (f->out && (f->type == SVC_J_OBJECT || f->type == SVC_J_ARRAY || f->type == SVC_J_ANY))
+        if (f->out && (f->type == CS_J_STRING)) *(const char **)f->out = NULL;
+        if (f->out && (f->type == CS_J_OBJECT || f->type == CS_J_ARRAY || f->type == CS_J_ANY))
             *(const json_t **)f->out = NULL;
         return 0;
     }
     int ok = 1;
     switch (f->type) {
-    case SVC_J_STRING: ok = json_is_string(v); break;
-    case SVC_J_INT: ok = json_is_integer(v); break;
-    case SVC_J_BOOL: ok = json_is_boolean(v); break;
-    case SVC_J_NUMBER: ok = json_is_number(v); break;
-    case SVC_J_OBJECT: ok = json_is_object(v); break;
-    case SVC_J_ARRAY: ok = json_is_array(v); break;
-    case SVC_J_ANY: ok = 1; break;
+    case CS_J_STRING: ok = json_is_string(v); break;
+    case CS_J_INT: ok = json_is_integer(v); break;
+    case CS_J_BOOL: ok = json_is_boolean(v); break;
+    case CS_J_NUMBER: ok = json_is_number(v); break;
+    case CS_J_OBJECT: ok = json_is_object(v); break;
+    case CS_J_ARRAY: ok = json_is_array(v); break;
+    case CS_J_ANY: ok = 1; break;
     }
     if (!ok) {
         snprintf(d, sizeof d, "expected %s", type_name(f->type));
@@ -185,9 +185,9 @@ static int check_value(const json_t *v, const svc_jfield *f, const char *field, 
     }
     size_t before = err->nfields;
     switch (f->type) {
-    case SVC_J_STRING: {
+    case CS_J_STRING: {
         const char *s = json_string_value(v);
-        size_t n = svc_utf8_len(s, json_string_length(v));
+        size_t n = cs_utf8_len(s, json_string_length(v));
         if (f->max_len && n > f->max_len) {
             snprintf(d, sizeof d, "max %zu characters", f->max_len);
             return cs_error_field(err, field, CS_F_TOO_LONG, d);
@@ -203,7 +203,7 @@ static int check_value(const json_t *v, const svc_jfield *f, const char *field, 
         }
         break;
     }
-    case SVC_J_INT: {
+    case CS_J_INT: {
         json_int_t i = json_integer_value(v);
         if (f->min < f->max && (i < f->min || i > f->max)) {
             snprintf(d, sizeof d, "%lld..%lld", (long long)f->min, (long long)f->max);
@@ -211,11 +211,11 @@ static int check_value(const json_t *v, const svc_jfield *f, const char *field, 
         }
         break;
     }
-    case SVC_J_OBJECT:
-        if (f->fields && check_members(v, f->fields, (f->flags & SVC_JF_OPEN) != 0, field, err))
+    case CS_J_OBJECT:
+        if (f->fields && check_members(v, f->fields, (f->flags & CS_JF_OPEN) != 0, field, err))
             return -1;
         break;
-    case SVC_J_ARRAY: {
+    case CS_J_ARRAY: {
         size_t n = json_array_size(v);
         if (f->max_len && n > f->max_len) {
             snprintf(d, sizeof d, "max %zu items", f->max_len);
@@ -250,29 +250,29 @@ static int check_value(const json_t *v, const svc_jfield *f, const char *field, 
     if (f->present) *f->present = 1;
     if (f->out) {
         switch (f->type) {
-        case SVC_J_STRING: *(const char **)f->out = json_string_value(v); break;
-        case SVC_J_INT: *(int64_t *)f->out = (int64_t)json_integer_value(v); break;
-        case SVC_J_BOOL: *(int *)f->out = json_is_true(v); break;
-        case SVC_J_NUMBER: *(double *)f->out = json_number_value(v); break;
-        case SVC_J_OBJECT:
-        case SVC_J_ARRAY:
-        case SVC_J_ANY: *(const json_t **)f->out = v; break;
+        case CS_J_STRING: *(const char **)f->out = json_string_value(v); break;
+        case CS_J_INT: *(int64_t *)f->out = (int64_t)json_integer_value(v); break;
+        case CS_J_BOOL: *(int *)f->out = json_is_true(v); break;
+        case CS_J_NUMBER: *(double *)f->out = json_number_value(v); break;
+        case CS_J_OBJECT:
+        case CS_J_ARRAY:
+        case CS_J_ANY: *(const json_t **)f->out = v; break;
         }
     }
     return 0;
 }
 
-static int check_members(const json_t *obj, const svc_jfield *spec, int open, const char *prefix,
+static int check_members(const json_t *obj, const cs_jfield *spec, int open, const char *prefix,
                          cs_error *err)
 {
     int bad = 0;
     char field[256];
-    for (const svc_jfield *f = spec; f->name; f++) {
+    for (const cs_jfield *f = spec; f->name; f++) {
         path_join(field, sizeof field, prefix, f->name);
         const json_t *v = json_object_get(obj, f->name);
         if (!v) {
             if (f->present) *f->present = 0;
-            if (f->flags & SVC_JF_REQUIRED) bad = cs_error_field(err, field, CS_F_REQUIRED, NULL);
+            if (f->flags & CS_JF_REQUIRED) bad = cs_error_field(err, field, CS_F_REQUIRED, NULL);
             continue;
         }
         if (check_value(v, f, field, err)) bad = 1;
@@ -283,7 +283,7 @@ static int check_members(const json_t *obj, const svc_jfield *spec, int open, co
         json_object_foreach((json_t *)obj, k, v)
         {
             int known = 0;
-            for (const svc_jfield *f = spec; f->name && !known; f++) known = !strcmp(f->name, k);
+            for (const cs_jfield *f = spec; f->name && !known; f++) known = !strcmp(f->name, k);
             if (!known) {
                 path_join(field, sizeof field, prefix, k);
                 bad = cs_error_field(err, field, CS_F_UNKNOWN, NULL);
@@ -293,7 +293,7 @@ static int check_members(const json_t *obj, const svc_jfield *spec, int open, co
     return bad ? -1 : 0;
 }
 
-int svc_json_check(const json_t *obj, const svc_jfield *spec, cs_error *err)
+int cs_json_check(const json_t *obj, const cs_jfield *spec, cs_error *err)
 {
     if (!json_is_object(obj)) return cs_error_set(err, CS_E_BAD_JSON, "expected a JSON object");
     if (check_members(obj, spec, 0, "", err)) {
