@@ -26,7 +26,8 @@ endif
 CORE_SRC  := $(wildcard core/*.c)
 CX_SRC    := $(wildcard connectors/*.c connectors/sandbox/*.c)
 JOBS_SRC  := $(wildcard jobs/*.c)
-SVC_SRC   := $(filter-out service/main.c,$(wildcard service/*.c))
+SVC_SRC   := $(wildcard service/*.c)
+CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
 TSUP_SRC  := $(wildcard tests/support/*.c)
@@ -39,9 +40,10 @@ LIBCORE := $(BUILD)/libchoso-core.a
 LIBCX   := $(BUILD)/libchoso-cx.a
 LIBJOBS := $(BUILD)/libchoso-jobs.a
 LIBSVC  := $(BUILD)/libchoso-svc.a
+LIBCLI  := $(BUILD)/libchoso-cli.a
 LIBTSUP := $(BUILD)/libchoso-testsupport.a
-# Link order: higher rooms first (service, jobs → connectors → core).
-LIBS_ALL := $(LIBSVC) $(LIBJOBS) $(LIBCX) $(LIBCORE)
+# Link order: higher rooms first (cli → service, jobs → connectors → core).
+LIBS_ALL := $(LIBCLI) $(LIBSVC) $(LIBJOBS) $(LIBCX) $(LIBCORE)
 
 UNIT_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
@@ -61,12 +63,13 @@ $(LIBCORE): $(call obj,$(CORE_SRC))
 $(LIBCX):   $(call obj,$(CX_SRC))
 $(LIBJOBS): $(call obj,$(JOBS_SRC))
 $(LIBSVC):  $(call obj,$(SVC_SRC))
+$(LIBCLI):  $(call obj,$(CLI_SRC))
 $(LIBTSUP): $(call obj,$(TSUP_SRC))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/choso: $(BUILD)/service/main.o $(LIBS_ALL)
+$(BUILD)/choso: $(BUILD)/cli/main.o $(LIBS_ALL)
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBS_ALL) -Wl,--end-group $(LDLIBS)
 

@@ -21,7 +21,10 @@ void cs_opts_usage(const char *prog, const char *synopsis, const cs_opt *opts)
         snprintf(left, sizeof left, "%s%s%s%s%s", o->name, o->alias ? ", " : "",
                  o->alias ? o->alias : "", o->kind == CS_OPT_FLAG ? "" : " ",
                  o->kind == CS_OPT_FLAG ? "" : (o->metavar ? o->metavar : "VALUE"));
-        printf("  %-26s %s\n", left, o->help ? o->help : "");
+        if (strlen(left) > 26)
+            printf("  %s\n  %-26s %s\n", left, "", o->help ? o->help : "");
+        else
+            printf("  %-26s %s\n", left, o->help ? o->help : "");
     }
     printf("  %-26s %s\n", "--help, -h", "this help");
 }
@@ -35,7 +38,7 @@ static const cs_opt *find(const cs_opt *opts, const char *name, size_t len)
     return NULL;
 }
 
-enum why { W_UNKNOWN, W_NOVALUE_FLAG, W_NEEDS_VALUE, W_RANGE, W_EXTRA };
+enum why { W_UNKNOWN, W_NOVALUE_FLAG, W_NEEDS_VALUE, W_RANGE, W_EXTRA, W_TOO_MANY };
 
 /* The one place the refusals are worded. Returns CS_EX_USAGE after printing. */
 static int refuse(const char *prog, enum why w, const char *flag, int64_t a, int64_t b)
@@ -60,6 +63,10 @@ static int refuse(const char *prog, enum why w, const char *flag, int64_t a, int
         snprintf(en, sizeof en, "'%s' must be a whole number from %" PRId64 " to %" PRId64, flag, a,
                  b);
         break;
+    case W_TOO_MANY:
+        snprintf(vi, sizeof vi, "'%s' được ghi quá %" PRId64 " lần", flag, a);
+        snprintf(en, sizeof en, "'%s' given more than %" PRId64 " times", flag, a);
+        break;
     default:
         snprintf(vi, sizeof vi, "thừa đối số '%s'", flag);
         snprintf(en, sizeof en, "unexpected argument '%s'", flag);
@@ -73,6 +80,12 @@ static int take(const char *prog, const cs_opt *o, const char *val)
 {
     if (o->kind == CS_OPT_STR) {
         if (o->out) *(const char **)o->out = val;
+        return 0;
+    }
+    if (o->kind == CS_OPT_LIST) {
+        cs_opt_list *l = o->out;
+        if (l->n >= l->cap) return refuse(prog, W_TOO_MANY, o->name, (int64_t)l->cap, 0);
+        l->v[l->n++] = val;
         return 0;
     }
     /* CS_OPT_INT: decimal digits only, optional leading minus; nothing after the number. */

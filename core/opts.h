@@ -14,7 +14,14 @@ typedef enum cs_opt_kind {
     CS_OPT_FLAG = 1, /* out: int * — set to 1 when given (no value) */
     CS_OPT_STR,      /* out: const char ** — the value (points into argv) */
     CS_OPT_INT,      /* out: int64_t * — decimal integer in [min, max] */
+    CS_OPT_LIST,     /* out: cs_opt_list * — repeatable; each value appended, at most `max` */
 } cs_opt_kind;
+
+/* Values of a repeatable option: the caller provides v[] and sets cap. */
+typedef struct cs_opt_list {
+    const char **v;
+    size_t n, cap;
+} cs_opt_list;
 
 typedef struct cs_opt {
     const char *name;  /* "--year" (long) ; NULL ends the table */

@@ -7,7 +7,6 @@
 #include "core/mem.h"
 #include "jobs/jobs_int.h"
 #include "jobs/queue.h"
-#include "service/cli.h"
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -468,106 +467,4 @@ fail:
     cs_free(W.t);
     W.t = NULL;
     return -1;
-}
-
-/* ------------------------------------------------------------------ choso worker -------- */
-
-static void worker_usage(FILE *f)
-{
-    fprintf(f, "usage: choso worker [--concurrency N] [--kinds a,b] [--once] [--config FILE]\n"
-               "  --concurrency N  handler threads (default worker.concurrency)\n"
-               "  --kinds a,b      only these job kinds (default: every registered kind)\n"
-               "  --once           run the jobs that are ready now, then exit\n"
-               "  --config FILE    settings file (default CHOSO_CONFIG)\n"
-               "SIGTERM/SIGINT: stop claiming, let running jobs finish within worker.grace_seconds,\n"
-               "give the rest back to the queue, exit 0.\n");
-}
-
-/* Every kind of a comma list must be registered. Returns 0 or prints the problem. */
-static int check_kinds(const char *csv)
-{
-    char buf[2048], all[2048];
-    if (strlen(csv) >= sizeof buf || !*csv) return cli_usage_error("worker", "--kinds: a comma-separated list");
-    snprintf(buf, sizeof buf, "%s", csv);
-    char *save = NULL;
-    for (char *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-        if (!job_handler_for(k, NULL)) {
-            if (job_registered_kinds(all, sizeof all)) all[0] = '\0';
-            return cli_usage_error("worker", "unknown job kind '%s' (known: %s)", k, all[0] ? all : "none");
-        }
-    }
-    return 0;
-}
-
-int cmd_worker(int argc, char **argv)
-{
-    const char *config = NULL, *kinds = NULL;
-    long concurrency = 0;
-    int once = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            worker_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--once")) {
-            once = 1;
-        } else if (!strcmp(a, "--concurrency") || !strcmp(a, "--kinds") || !strcmp(a, "--config")) {
-            if (i + 1 >= argc) return cli_usage_error("worker", "%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--kinds")) kinds = v;
-            else if (!strcmp(a, "--config")) config = v;
-            else {
-                char *end;
-                errno = 0;
-                concurrency = strtol(v, &end, 10);
-                if (errno || end == v || *end || concurrency < 1 || concurrency > 256)
-                    return cli_usage_error("worker", "--concurrency: a number from 1 to 256");
-            }
-        } else {
-            return cli_usage_error("worker", "unknown option '%s'", a);
-        }
-    }
-    /* the data key too: imports seal citizen IDs and phones, onboarding seals shop tokens */
-    int rc = cli_setup(config, 1);
-    if (rc) return rc;
-
-    cs_error err;
-    cs_error_clear(&err);
-    if (job_register_all(&err)) {
-        fprintf(stderr, "choso worker: job kinds: %s %s\n", cs_code_name(err.code), err.detail);
-        return 1;
-    }
-    if (kinds && (rc = check_kinds(kinds))) return rc;
-    if (!concurrency) concurrency = cs_cfg_int("worker.concurrency");
-    /* Each handler thread and the housekeeping thread hold a connection for their lifetime. */
-    if (cs_cfg_int("db.pool_size") < concurrency + 2) {
-        char v[16];
-        snprintf(v, sizeof v, "%ld", concurrency + 2);
-        if (cs_config_set("db.pool_size", v, &err)) {
-            fprintf(stderr, "choso worker: db.pool_size: %s\n", err.detail);
-            return CLI_EX_CONFIG;
-        }
-    }
-    if (cs_db_pool_init(&err)) {
-        fprintf(stderr, "choso worker: database: %s %s\n", cs_code_name(err.code), err.detail);
-        return 1;
-    }
-    cs_db *db = cs_db_acquire(&err);
-    int pending = db ? cs_db_migrations_pending(db, &err) : -1;
-    if (pending == 0 && getenv("CHOSO_TEST_JOBS") && !strcmp(getenv("CHOSO_TEST_JOBS"), "1") &&
-        job_test_tables(db, &err))
-        pending = -1;
-    if (db) cs_db_release(db);
-    if (pending != 0) {
-        if (pending == 1) fprintf(stderr, "choso worker: the database is not migrated; run 'choso migrate'\n");
-        else fprintf(stderr, "choso worker: database: %s %s\n", cs_code_name(err.code), err.detail);
-        cs_db_pool_shutdown();
-        return 1;
-    }
-    job_worker_opts o = {.concurrency = (unsigned)concurrency, .kinds_csv = kinds, .once = once, .handle_signals = 1};
-    rc = job_worker_run(&o, &err);
-    if (rc) fprintf(stderr, "choso worker: %s\n", err.detail[0] ? err.detail : cs_code_name(err.code));
-    cs_db_pool_shutdown();
-    job_registry_reset();
-    return rc ? 1 : 0;
 }

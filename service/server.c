@@ -25,7 +25,6 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "service/auth.h"
-#include "service/cli.h"
 #include "service/idem.h"
 #include "service/metrics.h"
 #include "service/server_int.h"
@@ -707,92 +706,4 @@ unsigned svc_server_stop(svc_server *s, unsigned grace_s)
     cs_log_json(CS_LOG_INFO, "http_stop", json_pack("{s:i}", "cut_off", (int)left));
     cs_free(s);
     return left;
-}
-
-/* --- choso serve ------------------------------------------------------------------------ */
-
-static int serve_usage(void)
-{
-    fprintf(stderr,
-            "usage: choso serve [--config FILE] [--address ADDR] [--port N]\n"
-            "                   [--threading pool|per_connection] [--threads N]\n"
-            "Serves the JSON API. Settings http.* (see choso config); SIGTERM or SIGINT stops\n"
-            "accepting, lets running requests finish (http.shutdown_grace) and exits.\n");
-    return CLI_EX_USAGE;
-}
-
-int cmd_serve(int argc, char **argv)
-{
-    const char *config = NULL;
-    const char *set[4][2] = {{0}};
-    size_t nset = 0;
-    static const char *const opts[][2] = {{"--address", "http.address"},
-                                          {"--port", "http.port"},
-                                          {"--threading", "http.threading"},
-                                          {"--threads", "http.threads"}};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            serve_usage();
-            return 0;
-        }
-        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            config = argv[++i];
-            continue;
-        }
-        size_t k = 0;
-        while (k < 4 && strcmp(argv[i], opts[k][0])) k++;
-        if (k == 4 || i + 1 >= argc) {
-            serve_usage();
-            return cli_usage_error("serve", "unknown or incomplete option '%s'", argv[i]);
-        }
-        if (nset == 4) return cli_usage_error("serve", "option '%s' given twice", argv[i]);
-        set[nset][0] = opts[k][1];
-        set[nset][1] = argv[++i];
-        nset++;
-    }
-    int rc = cli_setup(config, 1);
-    if (rc) return rc;
-    cs_error err;
-    cs_error_clear(&err);
-    for (size_t i = 0; i < nset; i++)
-        if (cs_config_set(set[i][0], set[i][1], &err)) {
-            fprintf(stderr, "choso serve: %s: %s\n", set[i][0], err.nfields ? cs_code_message(err.fields[0].code, CS_LANG_EN) : err.detail);
-            return CLI_EX_USAGE;
-        }
-
-    /* Signals are taken synchronously by this thread; every thread MHD starts inherits the
-     * mask, so none of them is interrupted. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-    if (cs_db_pool_init(&err)) {
-        fprintf(stderr, "choso serve: database: %s %s\n", cs_code_message(err.code, CS_LANG_EN), err.detail);
-        return 1;
-    }
-    svc_server *s = svc_server_start(&err);
-    if (!s) {
-        fprintf(stderr, "choso serve: %s %s\n", cs_code_message(err.code, CS_LANG_EN),
-                err.nfields ? err.fields[0].field : err.detail);
-        cs_db_pool_shutdown();
-        return 1;
-    }
-    const char *addr = cs_cfg_str("http.address");
-    int v6 = strchr(addr, ':') != NULL;
-    printf("{\"event\":\"listening\",\"port\":%u,\"url\":\"http://%s%s%s:%u\"}\n", svc_server_port(s),
-           v6 ? "[" : "", *addr ? addr : "0.0.0.0", v6 ? "]" : "", svc_server_port(s));
-    fflush(stdout);
-
-    int sig = 0;
-    do {
-        if (sigwait(&sigs, &sig)) sig = SIGTERM;
-    } while (sig == SIGPIPE);
-    cs_info("shutdown", "signal %d: draining", sig);
-    unsigned left = svc_server_stop(s, (unsigned)cs_cfg_int("http.shutdown_grace"));
-    cs_db_pool_shutdown();
-    cs_crypto_shutdown();
-    return left ? 1 : 0;
 }

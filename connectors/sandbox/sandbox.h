@@ -71,6 +71,6 @@ int cx_sandbox_url(const cx_sandbox *sb, cx_sb_market m, char *out, size_t n);
 json_t *cx_sandbox_stats(cx_sandbox *sb);
 
 /* `choso sandbox`: serve the simulators until SIGINT/SIGTERM; prints the URLs as one JSON line.
- * (Also declared in service/cli.h.) */
+ * (Also declared in cli/cli.h.) */
 int cmd_sandbox(int argc, char **argv);
 #endif

@@ -1,4 +1,4 @@
-/* Integration tests of `choso token create|list|revoke` (service/cli_token) against MariaDB:
+/* Integration tests of `choso token create|list|revoke` (cli/cmd_token) against MariaDB:
  * the token is printed once and works, only its hash is stored, communes are checked, every
  * change is audited, a revoked token stops working. Skips (77) without CHOSO_DB_SOCKET. */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include "core/crypto.h"
 #include "core/mem.h"
 #include "service/auth.h"
-#include "service/cli.h"
+#include "cli/cli.h"
 #include "tests/support/tsup.h"
 #include <fcntl.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * refusals. No database. */
 #include "core/buf.h"
 #include "core/errors.h"
-#include "service/cli.h"
+#include "cli/cli.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,6 @@
-/* service/main: the one `choso` binary; dispatches to subcommands. Nothing else lives here. */
-#include "service/cli.h"
+/* cli/main: the one `choso` binary; dispatches to the subcommands of this room. Nothing else
+ * lives here. */
+#include "cli/cli.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -26,11 +27,17 @@ static const struct command {
     {"key", cmd_key, "create or rotate the data key file (personal-data sealing keys)"},
     {"token", cmd_token, "create, list or revoke API tokens"},
     {"config", cmd_config, "show every setting and where its value came from"},
-    {"worker", cmd_worker, "run queued jobs (--concurrency N, --kinds a,b, --once); SIGTERM drains"},
-    {"import", cmd_import, "import households or products from a CSV/XLSX file (--dry-run, --wait); writes an error file of the rejected rows"},
-    {"targets", cmd_targets, "progress against the yearly targets (--year, --by, --format table|csv|xlsx|json, --rebuild)"},
-    {"sandbox", cmd_sandbox, "serve the marketplace simulators on 127.0.0.1 (prints their URLs as JSON)"},
-    {"json", cmd_json, "pick fields out of JSON on standard input as tab-separated lines (for scripts)"},
+    {"worker", cmd_worker,
+     "run queued jobs (--concurrency N, --kinds a,b, --once); SIGTERM drains"},
+    {"import", cmd_import,
+     "import households or products from a CSV/XLSX file (--dry-run, --wait); writes an error file "
+     "of the rejected rows"},
+    {"targets", cmd_targets,
+     "progress against the yearly targets (--year, --by, --format table|csv|xlsx|json, --rebuild)"},
+    {"sandbox", cmd_sandbox,
+     "serve the marketplace simulators on 127.0.0.1 (prints their URLs as JSON)"},
+    {"json", cmd_json,
+     "pick fields out of JSON on standard input as tab-separated lines (for scripts)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the subcommands"},
 };
@@ -58,6 +65,9 @@ int main(int argc, char **argv)
     if (!strcmp(name, "--version")) return cmd_version(0, NULL);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(commands[i].name, name)) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "choso: không có lệnh '%s' (unknown command); xem 'choso help'\n", name);
+    char vi[160], en[160];
+    snprintf(vi, sizeof vi, "không có lệnh '%.60s'", name);
+    snprintf(en, sizeof en, "unknown command '%.60s'", name);
+    fprintf(stderr, "choso: %s (%s)\n(xem / see 'choso help')\n", vi, en);
     return CLI_EX_USAGE;
 }

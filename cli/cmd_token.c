@@ -1,4 +1,4 @@
-/* service/cli_token: `choso token create|list|revoke` — API tokens for staff and volunteers.
+/* cli/cmd_token: `choso token create|list|revoke` — API tokens for staff and volunteers.
  * The token text is printed once and never stored (only its SHA-256); no HTTP here. */
 #include "core/audit.h"
 #include "core/config.h"
@@ -6,7 +6,7 @@
 #include "core/db.h"
 #include "core/mem.h"
 #include "service/auth.h"
-#include "service/cli.h"
+#include "cli/cli.h"
 #include "core/jspec.h"
 #include <errno.h>
 #include <stdio.h>
@@ -16,18 +16,6 @@
 /* Tokens start with this tag so people and secret scanners recognise a leaked one. */
 #define TOKEN_PREFIX "choso_"
 #define MAX_COMMUNES 200
-
-static void token_help(void)
-{
-    printf("usage: choso token create --role admin|monitor|volunteer [--commune CODE]... --name TEXT\n"
-           "                          [--expires-days N] [--config FILE]\n"
-           "       choso token list [--config FILE]\n"
-           "       choso token revoke ID [--config FILE]\n\n"
-           "create prints the new token once on standard output (keep it: only its hash is stored).\n"
-           "A volunteer token needs at least one --commune (5-digit code of a commune/ward of\n"
-           "Thanh Hóa) and may only work there; admin and monitor tokens take no commune.\n"
-           "list shows every token without secrets; revoke takes effect on the next request.\n");
-}
 
 static void print_err(const char *what, const cs_error *e)
 {
@@ -74,7 +62,8 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
         n = cs_db_exec(db,
                        "INSERT INTO tokens (name, role, token_hash, created_at, expires_at)"
                        " VALUES (?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP() + INTERVAL ? DAY)",
-                       "ssbi", a->name, a->role, a->hash, sizeof a->hash, (int64_t)a->expires_days, err);
+                       "ssbi", a->name, a->role, a->hash, sizeof a->hash, (int64_t)a->expires_days,
+                       err);
     else
         n = cs_db_exec(db,
                        "INSERT INTO tokens (name, role, token_hash, created_at)"
@@ -84,7 +73,8 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
     a->id = (int64_t)cs_db_insert_id(db);
     json_t *communes = json_array();
     for (size_t i = 0; i < a->ncommunes; i++) {
-        if (cs_db_exec(db, "INSERT IGNORE INTO token_communes (token_id, commune_code) VALUES (?, ?)",
+        if (cs_db_exec(db,
+                       "INSERT IGNORE INTO token_communes (token_id, commune_code) VALUES (?, ?)",
                        "is", a->id, a->communes[i], err) < 0) {
             json_decref(communes);
             return -1;
@@ -101,41 +91,26 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
                     err);
 }
 
-static int token_create(int argc, char **argv, const char *config)
+static int token_create(struct create_args *args, const char *config)
 {
-    struct create_args a;
-    memset(&a, 0, sizeof a);
-    const char *communes[MAX_COMMUNES];
-    a.communes = communes;
-    for (int i = 0; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--role") && v) a.role = v, i++;
-        else if (!strcmp(o, "--name") && v) a.name = v, i++;
-        else if (!strcmp(o, "--commune") && v) {
-            if (a.ncommunes == MAX_COMMUNES) return cli_usage_error("token", "too many --commune");
-            communes[a.ncommunes++] = v;
-            i++;
-        } else if (!strcmp(o, "--expires-days") && v) {
-            char *end;
-            errno = 0;
-            a.expires_days = strtol(v, &end, 10);
-            if (errno || *end || a.expires_days < 1 || a.expires_days > 3650)
-                return cli_usage_error("token", "--expires-days must be 1..3650");
-            i++;
-        } else {
-            return cli_usage_error("token", "unknown or incomplete option '%s'", o);
-        }
-    }
+    struct create_args a = *args;
+    const char *const *communes = a.communes;
     unsigned role = svc_role_from_name(a.role);
-    if (!role) return cli_usage_error("token", "--role must be admin, monitor or volunteer");
-    if (!a.name || !*a.name) return cli_usage_error("token", "--name TEXT is required (who holds the token)");
+    if (!role)
+        return cli_usage("token", "'--role' phải là admin, monitor hoặc volunteer",
+                         "'--role' must be admin, monitor or volunteer");
+    if (!a.name || !*a.name)
+        return cli_usage("token", "cần '--name TEXT' (ai giữ mã này)",
+                         "'--name TEXT' is required (who holds the token)");
     if (!cs_utf8_valid(a.name, strlen(a.name)) || cs_utf8_len(a.name, strlen(a.name)) > 100)
-        return cli_usage_error("token", "--name must be UTF-8 text of at most 100 characters");
+        return cli_usage("token", "'--name' phải là văn bản UTF-8 tối đa 100 ký tự",
+                         "'--name' must be UTF-8 text of at most 100 characters");
     if (role == SVC_ROLE_VOLUNTEER && !a.ncommunes)
-        return cli_usage_error("token", "a volunteer token needs at least one --commune CODE");
+        return cli_usage("token", "mã của tình nguyện viên cần ít nhất một '--commune CODE'",
+                         "a volunteer token needs at least one '--commune CODE'");
     if (role != SVC_ROLE_VOLUNTEER && a.ncommunes)
-        return cli_usage_error("token", "only volunteer tokens are limited to communes");
+        return cli_usage("token", "chỉ mã của tình nguyện viên mới giới hạn theo xã",
+                         "only volunteer tokens are limited to communes");
 
     int rc = cli_setup(config, 0);
     if (rc) return rc;
@@ -163,7 +138,8 @@ static int token_create(int argc, char **argv, const char *config)
     }
     fprintf(stderr, "token %lld created (role %s%s%s); it is shown only now:\n", (long long)a.id,
             a.role, a.ncommunes ? ", communes " : "", a.ncommunes ? communes[0] : "");
-    for (size_t i = 1; i < a.ncommunes; i++) fprintf(stderr, "  + commune %s\n", communes[i]);
+    for (size_t i = 1; i < a.ncommunes; i++)
+        fprintf(stderr, "  + commune %s\n", communes[i]);
     printf("%s\n", token);
     fflush(stdout);
     memset(token, 0, sizeof token);
@@ -183,19 +159,20 @@ static int token_list(const char *config)
         return 1;
     }
     cs_rows *rows = NULL;
-    rc = cs_db_query(db, &rows,
-                     "SELECT t.id, t.role,"
-                     " CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'"
-                     "  WHEN t.expires_at IS NOT NULL AND t.expires_at <= UTC_TIMESTAMP() THEN 'expired'"
-                     "  ELSE 'active' END,"
-                     " DATE_FORMAT(t.created_at, '%Y-%m-%d %H:%i'),"
-                     " IFNULL(DATE_FORMAT(t.expires_at, '%Y-%m-%d'), '-'),"
-                     " IFNULL(DATE_FORMAT(t.last_used_at, '%Y-%m-%d %H:%i'), '-'),"
-                     " IFNULL(GROUP_CONCAT(c.commune_code ORDER BY c.commune_code SEPARATOR ','), '-'),"
-                     " t.name"
-                     " FROM tokens t LEFT JOIN token_communes c ON c.token_id = t.id"
-                     " GROUP BY t.id ORDER BY t.id",
-                     "", &err);
+    rc = cs_db_query(
+        db, &rows,
+        "SELECT t.id, t.role,"
+        " CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'"
+        "  WHEN t.expires_at IS NOT NULL AND t.expires_at <= UTC_TIMESTAMP() THEN 'expired'"
+        "  ELSE 'active' END,"
+        " DATE_FORMAT(t.created_at, '%Y-%m-%d %H:%i'),"
+        " IFNULL(DATE_FORMAT(t.expires_at, '%Y-%m-%d'), '-'),"
+        " IFNULL(DATE_FORMAT(t.last_used_at, '%Y-%m-%d %H:%i'), '-'),"
+        " IFNULL(GROUP_CONCAT(c.commune_code ORDER BY c.commune_code SEPARATOR ','), '-'),"
+        " t.name"
+        " FROM tokens t LEFT JOIN token_communes c ON c.token_id = t.id"
+        " GROUP BY t.id ORDER BY t.id",
+        "", &err);
     cs_db_close(db);
     if (rc) {
         print_err("list", &err);
@@ -220,12 +197,14 @@ struct revoke_args {
 static int revoke_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct revoke_args *a = arg;
-    int64_t n = cs_db_exec(db, "UPDATE tokens SET revoked_at = UTC_TIMESTAMP() WHERE id = ? AND revoked_at IS NULL",
-                           "i", a->id, err);
+    int64_t n = cs_db_exec(
+        db, "UPDATE tokens SET revoked_at = UTC_TIMESTAMP() WHERE id = ? AND revoked_at IS NULL",
+        "i", a->id, err);
     if (n < 0) return -1;
     if (n == 0) {
         int64_t exists = 0;
-        if (cs_db_scalar_i64(db, &exists, "SELECT COUNT(*) FROM tokens WHERE id = ?", "i", a->id, err) < 0)
+        if (cs_db_scalar_i64(db, &exists, "SELECT COUNT(*) FROM tokens WHERE id = ?", "i", a->id,
+                             err) < 0)
             return -1;
         a->outcome = exists ? 2 : 0;
         return 0;
@@ -242,7 +221,9 @@ static int token_revoke(const char *idtext, const char *config)
     char *end;
     errno = 0;
     long long id = strtoll(idtext, &end, 10);
-    if (errno || *end || id < 1) return cli_usage_error("token", "revoke needs a token ID (see choso token list)");
+    if (errno || *end || id < 1)
+        return cli_usage("token", "revoke cần số ID của mã (xem choso token list)",
+                         "revoke needs a token ID (see choso token list)");
     int rc = cli_setup(config, 0);
     if (rc) return rc;
     cs_error err;
@@ -269,29 +250,44 @@ static int token_revoke(const char *idtext, const char *config)
 
 int cmd_token(int argc, char **argv)
 {
-    /* Pull --config out wherever it is; the rest belongs to the action. */
-    const char *config = NULL;
-    char **rest = cs_calloc((size_t)argc + 1, sizeof *rest);
-    if (!rest) return 1;
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc) config = argv[++i];
-        else if (!strncmp(argv[i], "--config=", 9)) config = argv[i] + 9;
-        else rest[n++] = argv[i];
-    }
-    int rc;
-    if (n == 0 || !strcmp(rest[0], "--help") || !strcmp(rest[0], "-h") || !strcmp(rest[0], "help")) {
-        token_help();
-        rc = n == 0 ? CLI_EX_USAGE : 0;
-    } else if (!strcmp(rest[0], "create")) {
-        rc = token_create(n - 1, rest + 1, config);
-    } else if (!strcmp(rest[0], "list") && n == 1) {
-        rc = token_list(config);
-    } else if (!strcmp(rest[0], "revoke") && n == 2) {
-        rc = token_revoke(rest[1], config);
-    } else {
-        rc = cli_usage_error("token", "expected create, list or revoke ID");
-    }
-    cs_free(rest);
-    return rc;
+    const char *config = NULL, *pos[2] = {NULL, NULL};
+    const char *communes[MAX_COMMUNES];
+    cs_opt_list cl = {communes, 0, MAX_COMMUNES};
+    struct create_args a;
+    memset(&a, 0, sizeof a);
+    int64_t days = 0;
+    size_t npos = 0;
+    const cs_opt opts[] = {
+        {"--role", NULL, CS_OPT_STR, 0, 0, &a.role, "admin|monitor|volunteer",
+         "create: the token's role"},
+        {"--name", NULL, CS_OPT_STR, 0, 0, &a.name, "TEXT", "create: who holds the token"},
+        {"--commune", NULL, CS_OPT_LIST, 0, 0, &cl, "CODE",
+         "create: a commune/ward (5-digit code) a volunteer token works in; repeat for more"},
+        {"--expires-days", NULL, CS_OPT_INT, 1, 3650, &days, "N",
+         "create: the token stops working after N days"},
+        {"--config", NULL, CS_OPT_STR, 0, 0, &config, "FILE",
+         "settings file (default: CHOSO_CONFIG)"},
+        {0},
+    };
+    CLI_PARSE_OR_RETURN(
+        "token", "create|list|revoke [ID] [options]",
+        "create prints the new token once on standard output (keep it: only its hash is stored).\n"
+        "A volunteer token needs at least one --commune (5-digit code of a commune/ward of\n"
+        "Thanh Hóa) and may only work there; admin and monitor tokens take no commune.\n"
+        "list shows every token without secrets; revoke ID takes effect on the next request.",
+        opts, argc, argv, pos, 2, &npos);
+    a.communes = communes;
+    a.ncommunes = cl.n;
+    a.expires_days = (long)days;
+    const char *action = npos ? pos[0] : "";
+    int create_opts = a.role || a.name || cl.n || days;
+    if (!strcmp(action, "create") && npos == 1) return token_create(&a, config);
+    if (create_opts && npos)
+        return cli_usage("token",
+                         "'--role', '--name', '--commune', '--expires-days' chỉ dùng với create",
+                         "'--role', '--name', '--commune', '--expires-days' go with create only");
+    if (!strcmp(action, "list") && npos == 1) return token_list(config);
+    if (!strcmp(action, "revoke") && npos == 2) return token_revoke(pos[1], config);
+    return cli_usage("token", "hãy ghi create, list hoặc revoke ID",
+                     "expected create, list or revoke ID");
 }

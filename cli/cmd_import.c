@@ -1,4 +1,4 @@
-/* service/cli_import: `choso import households|products FILE` — a spreadsheet imported from the
+/* cli/cmd_import: `choso import households|products FILE` — a spreadsheet imported from the
  * command line through the same import rows and job code as uploads (jobs/import). Prints
  * progress and counts; never prints a cell of the file (they hold personal data).
  *
@@ -12,28 +12,13 @@
 #include "core/mem.h"
 #include "jobs/import.h"
 #include "jobs/job.h"
-#include "service/cli.h"
+#include "cli/cli.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static void import_help(void)
-{
-    printf("usage: choso import households|products FILE [--dry-run] [--wait] [--errors PATH]\n"
-           "                   [--config FILE]\n\n"
-           "Imports a CSV (UTF-8, with or without BOM, ',' or ';'; Windows-1258 is converted) or .xlsx\n"
-           "file. Rows that cannot be imported are written to an error file (default FILE.errors.csv,\n"
-           "or PATH; .xlsx when PATH ends in .xlsx) holding those rows as they were plus a column\n"
-           "saying what to fix: correct it and import that file again.\n"
-           "  --dry-run  check and count only, write nothing\n"
-           "  --wait     queue the import for `choso worker` and follow its progress (default: do the\n"
-           "             work in this process)\n"
-           "Exit status: 0 when the import finished (even with rejected rows), 1 when the file could\n"
-           "not be read or the database failed, 64 for usage errors.\n");
-}
 
 struct progress {
     int tty;
@@ -60,14 +45,16 @@ static void show_progress(void *arg, int64_t done, int64_t total)
         for (int i = 0; i < 40; i++)
             bar[i] = i < fill ? '#' : '-';
         bar[40] = '\0';
-        fprintf(stderr, "\r[%s] %3d%% %lld/%lld dòng  %.0f dòng/s ", bar, pct, (long long)done, (long long)total,
-                s > 0 ? (double)done / s : 0.0);
+        fprintf(stderr, "\r[%s] %3d%% %lld/%lld dòng  %.0f dòng/s ", bar, pct, (long long)done,
+                (long long)total, s > 0 ? (double)done / s : 0.0);
         if (done >= total) fputc('\n', stderr);
         fflush(stderr);
         return;
     }
-    if (done >= total || done == 0 || (total > 0 && done * 10 / total != p->last_plain * 10 / total)) {
-        fprintf(stderr, "choso import: %lld/%lld rows (%d%%)\n", (long long)done, (long long)total, pct);
+    if (done >= total || done == 0 ||
+        (total > 0 && done * 10 / total != p->last_plain * 10 / total)) {
+        fprintf(stderr, "choso import: %lld/%lld rows (%d%%)\n", (long long)done, (long long)total,
+                pct);
         p->last_plain = done;
     }
 }
@@ -84,7 +71,8 @@ static int read_file(const char *path, char **data, size_t *len, cs_error *err)
     int rc = 0;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         if (cs_buf_append(&b, chunk, n)) {
-            rc = cs_error_set(err, CS_E_IMPORT_LIMIT, "tệp lớn hơn %zu byte (import.max_file)", max);
+            rc =
+                cs_error_set(err, CS_E_IMPORT_LIMIT, "tệp lớn hơn %zu byte (import.max_file)", max);
             break;
         }
     if (!rc && ferror(f)) rc = cs_error_set(err, CS_E_INTERNAL, "%s: read error", path);
@@ -113,7 +101,8 @@ static int write_errors(cs_db *db, int64_t id, const char *path, cs_error *err)
     int rc = job_import_errors(db, id, &b, NULL, err);
     if (!rc) {
         FILE *f = fopen(path, "wb");
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len) rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
+        if (!f || fwrite(b.data, 1, b.len, f) != b.len)
+            rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
         if (f && fclose(f) && !rc) rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
     }
     cs_buf_free(&b);
@@ -140,28 +129,41 @@ static int wait_for(cs_db *db, int64_t id, struct progress *p, cs_error *err)
 
 int cmd_import(int argc, char **argv)
 {
-    const char *kind = NULL, *file = NULL, *config = NULL, *errors_path = NULL;
+    const char *pos[2] = {NULL, NULL}, *config = NULL, *errors_path = NULL;
     int dry = 0, wait = 0;
-    for (int i = 1; i < argc; i++) { /* argv[0] is "import" */
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            import_help();
-            return 0;
-        } else if (!strcmp(o, "--dry-run")) dry = 1;
-        else if (!strcmp(o, "--wait")) wait = 1;
-        else if (!strcmp(o, "--config") && v) config = v, i++;
-        else if (!strcmp(o, "--errors") && v) errors_path = v, i++;
-        else if (o[0] == '-' && o[1]) return cli_usage_error("import", "unknown option '%s'", o);
-        else if (!kind) kind = o;
-        else if (!file) file = o;
-        else return cli_usage_error("import", "unexpected argument '%s'", o);
-    }
-    if (!kind || !file) return cli_usage_error("import", "need households|products and a FILE");
+    size_t npos = 0;
+    const cs_opt opts[] = {
+        {"--dry-run", NULL, CS_OPT_FLAG, 0, 0, &dry, NULL, "check and count only, write nothing"},
+        {"--wait", NULL, CS_OPT_FLAG, 0, 0, &wait, NULL,
+         "queue the import for `choso worker` and follow its progress (default: do the work in "
+         "this process)"},
+        {"--errors", NULL, CS_OPT_STR, 0, 0, &errors_path, "PATH",
+         "error file (default FILE.errors.csv; .xlsx when PATH ends in .xlsx)"},
+        {"--config", NULL, CS_OPT_STR, 0, 0, &config, "FILE",
+         "settings file (default: CHOSO_CONFIG)"},
+        {0},
+    };
+    CLI_PARSE_OR_RETURN(
+        "import", "households|products FILE [options]",
+        "Imports a CSV (UTF-8, with or without BOM, ',' or ';'; Windows-1258 is converted) or "
+        ".xlsx\n"
+        "file. Rows that cannot be imported are written to an error file holding those rows as\n"
+        "they were plus a column saying what to fix: correct it and import that file again.\n"
+        "Exit status: 0 when the import finished (even with rejected rows), 1 when the file could\n"
+        "not be read or the database failed, 64 for usage errors.",
+        opts, argc, argv, pos, 2, &npos);
+    const char *kind = pos[0], *file = pos[1];
+    if (npos < 2)
+        return cli_usage("import", "cần households|products và một FILE",
+                         "need households|products and a FILE");
     import_kind k;
-    if (!strcmp(kind, "households")) k = IMPORT_HOUSEHOLDS;
-    else if (!strcmp(kind, "products")) k = IMPORT_PRODUCTS;
-    else return cli_usage_error("import", "kind must be households or products, not '%s'", kind);
+    if (!strcmp(kind, "households"))
+        k = IMPORT_HOUSEHOLDS;
+    else if (!strcmp(kind, "products"))
+        k = IMPORT_PRODUCTS;
+    else
+        return cli_usage("import", "loại phải là households hoặc products",
+                         "kind must be households or products");
 
     int rc = cli_setup(config, 1);
     if (rc) return rc;
@@ -196,8 +198,10 @@ int cmd_import(int argc, char **argv)
     rc = job_import_create(db, &actor, &in, wait, &id, &err);
     cs_free(data);
     if (rc) goto fail;
-    fprintf(stderr, "choso import: import %lld (%s%s)\n", (long long)id, kind, dry ? ", dry run" : "");
-    if (wait ? wait_for(db, id, &p, &err) : job_import_run(db, id, show_progress, &p, NULL, &err)) goto fail;
+    fprintf(stderr, "choso import: import %lld (%s%s)\n", (long long)id, kind,
+            dry ? ", dry run" : "");
+    if (wait ? wait_for(db, id, &p, &err) : job_import_run(db, id, show_progress, &p, NULL, &err))
+        goto fail;
     double secs = since(&p.t0);
 
     json_t *o = NULL;
@@ -212,17 +216,19 @@ int cmd_import(int argc, char **argv)
     }
     long long total = json_integer_value(json_object_get(o, "total_rows"));
     long long rejected = json_integer_value(json_object_get(o, "rejected"));
-    printf("import %lld %s: %lld rows in %.2f s (%.0f rows/s): %lld created, %lld updated, %lld unchanged, "
+    printf("import %lld %s: %lld rows in %.2f s (%.0f rows/s): %lld created, %lld updated, %lld "
+           "unchanged, "
            "%lld rejected, %lld repaired%s\n",
            (long long)id, state ? state : "?", total, secs, secs > 0 ? (double)total / secs : 0.0,
            (long long)json_integer_value(json_object_get(o, "created")),
            (long long)json_integer_value(json_object_get(o, "updated")),
            (long long)json_integer_value(json_object_get(o, "unchanged")), rejected,
-           (long long)json_integer_value(json_object_get(o, "repaired")), dry ? " (dry run: nothing written)" : "");
+           (long long)json_integer_value(json_object_get(o, "repaired")),
+           dry ? " (dry run: nothing written)" : "");
     size_t i;
     json_t *w;
-    json_array_foreach(json_object_get(o, "warnings"), i, w)
-        fprintf(stderr, "choso import: warning: %s\n", json_string_value(json_object_get(w, "message")));
+    json_array_foreach(json_object_get(o, "warnings"), i, w) fprintf(
+        stderr, "choso import: warning: %s\n", json_string_value(json_object_get(w, "message")));
     json_decref(o);
     if (rejected > 0) {
         char def[4096];

@@ -1,24 +1,13 @@
-/* service/cli_json: `choso json` — picks fields out of one JSON document on standard input as
+/* cli/cmd_json: `choso json` — picks fields out of one JSON document on standard input as
  * tab-separated lines, so shell scripts (scripts/run-demo) read our API's answers without jq or
  * python. Pure text in, text out: no configuration, no database, no network. */
 #include "core/buf.h"
 #include "core/errors.h"
-#include "service/cli.h"
+#include "cli/cli.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void json_help(void)
-{
-    printf("usage: choso json [--each PATH] FIELD...   (one JSON document on standard input)\n\n"
-           "Prints the FIELDs tab-separated on one line; with --each PATH, one line per element\n"
-           "of the array at PATH, the FIELDs read from that element. A FIELD or PATH is a dotted\n"
-           "path (items.0.state; '.' alone is the value itself). Strings are printed as they are\n"
-           "(tabs and line breaks as spaces), numbers as numbers, true/false as 1/0, null or a\n"
-           "missing member as nothing, objects and arrays as compact JSON.\n"
-           "Exit status: 0; 1 when the input is not JSON or PATH is not an array; 64 usage.\n");
-}
 
 /* The value at a dotted path under v (borrowed), or NULL. Numeric parts index arrays. */
 static json_t *at_path(json_t *v, const char *path)
@@ -106,21 +95,23 @@ int cli_json_select(const char *text, size_t len, const char *each, const char *
 int cmd_json(int argc, char **argv)
 {
     const char *each = NULL;
-    int first = 1; /* argv[0] is "json" */
-    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
-        if (!strcmp(argv[first], "--help") || !strcmp(argv[first], "-h")) {
-            json_help();
-            return 0;
-        }
-        if (!strcmp(argv[first], "--each") && first + 1 < argc)
-            each = argv[++first];
-        else if (!strcmp(argv[first], "--"))
-            break;
-        else
-            return cli_usage_error("json", "unknown option '%s'", argv[first]);
-    }
-    if (first < argc && !strcmp(argv[first], "--")) first++;
-    if (first >= argc) return cli_usage_error("json", "name at least one FIELD");
+    const char *fields[64];
+    size_t nfields = 0;
+    const cs_opt opts[] = {
+        {"--each", NULL, CS_OPT_STR, 0, 0, &each, "PATH",
+         "one line per element of the array at PATH"},
+        {0},
+    };
+    CLI_PARSE_OR_RETURN(
+        "json", "[--each PATH] FIELD...   (one JSON document on standard input)",
+        "Prints the FIELDs tab-separated on one line; with --each PATH, one line per element\n"
+        "of the array at PATH, the FIELDs read from that element. A FIELD or PATH is a dotted\n"
+        "path (items.0.state; '.' alone is the value itself). Strings are printed as they are\n"
+        "(tabs and line breaks as spaces), numbers as numbers, true/false as 1/0, null or a\n"
+        "missing member as nothing, objects and arrays as compact JSON.\n"
+        "Exit status: 0; 1 when the input is not JSON or PATH is not an array; 64 usage.",
+        opts, argc, argv, fields, sizeof fields / sizeof fields[0], &nfields);
+    if (!nfields) return cli_usage("json", "hãy ghi ít nhất một FIELD", "name at least one FIELD");
 
     cs_buf in, out;
     cs_buf_init(&in, (size_t)256 << 20);
@@ -136,9 +127,7 @@ int cmd_json(int argc, char **argv)
     if (bad || ferror(stdin)) {
         fprintf(stderr, "choso json: cannot read standard input (more than 256 MiB?)\n");
         rc = 1;
-    } else if (cli_json_select(in.data ? in.data : "", in.len, each,
-                               (const char *const *)argv + first, (size_t)(argc - first), &out,
-                               &err)) {
+    } else if (cli_json_select(in.data ? in.data : "", in.len, each, fields, nfields, &out, &err)) {
         fprintf(stderr, "choso json: %s\n", err.detail);
         rc = 1;
     } else if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len) {

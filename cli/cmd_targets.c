@@ -5,28 +5,11 @@
 #include "core/mem.h"
 #include "core/targets.h"
 #include "core/vn.h"
-#include "service/cli.h"
+#include "cli/cli.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void targets_help(void)
-{
-    printf(
-        "usage: choso targets [--year Y] [--by commune|former_district|marketplace|month]\n"
-        "                     [--format table|csv|xlsx|json] [--output FILE] [--as-of YYYY-MM-DD]\n"
-        "                     [--rebuild] [--verify] [--config FILE]\n\n"
-        "Progress against the yearly targets (definitions: core/targets.h and the README).\n"
-        "  --year       the year (default: this year in Asia/Ho_Chi_Minh)\n"
-        "  --by         a breakdown; csv and xlsx are always by commune with every marketplace\n"
-        "  --format     table (default), json, csv (UTF-8 with BOM) or xlsx (needs --output)\n"
-        "  --output     write to FILE instead of standard output\n"
-        "  --as-of      count the pace and the projection as on this date (default: today)\n"
-        "  --rebuild    recompute the counters from the base tables in one transaction (run it\n"
-        "               when nothing else writes, e.g. after a bulk load); alone it only rebuilds\n"
-        "  --verify     compare the counters with a recomputation; exit 1 when they differ\n");
-}
 
 /* display width of UTF-8 text: one column per code point (Vietnamese has no wide letters) */
 static size_t width(const char *s)
@@ -154,54 +137,55 @@ static int write_bytes(const char *path, const char *data, size_t len)
 
 int cmd_targets(int argc, char **argv)
 {
-    const char *config = NULL, *by_s = NULL, *format = "table", *output = NULL, *as_of = NULL;
-    long year = 0;
-    int rebuild = 0, verify = 0, want_report = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            targets_help();
-            return 0;
-        } else if (!strcmp(o, "--rebuild"))
-            rebuild = 1;
-        else if (!strcmp(o, "--verify"))
-            verify = 1;
-        else if (!v)
-            return cli_usage_error("targets", "%s needs a value (or is unknown)", o);
-        else if (!strcmp(o, "--config"))
-            config = v, i++;
-        else if (!strcmp(o, "--by"))
-            by_s = v, i++, want_report = 1;
-        else if (!strcmp(o, "--format"))
-            format = v, i++, want_report = 1;
-        else if (!strcmp(o, "--output"))
-            output = v, i++, want_report = 1;
-        else if (!strcmp(o, "--as-of"))
-            as_of = v, i++, want_report = 1;
-        else if (!strcmp(o, "--year")) {
-            char *end;
-            year = strtol(v, &end, 10);
-            if (*end || year < 2000 || year > 2100)
-                return cli_usage_error("targets", "--year must be 2000-2100");
-            i++, want_report = 1;
-        } else
-            return cli_usage_error("targets", "unknown option '%s'", o);
-    }
+    const char *config = NULL, *by_s = NULL, *format = NULL, *output = NULL, *as_of = NULL;
+    int64_t year = 0;
+    int rebuild = 0, verify = 0;
+    const cs_opt opts[] = {
+        {"--year", NULL, CS_OPT_INT, 2000, 2100, &year, "Y",
+         "the year (default: this year in Asia/Ho_Chi_Minh)"},
+        {"--by", NULL, CS_OPT_STR, 0, 0, &by_s, "commune|former_district|marketplace|month",
+         "a breakdown; csv and xlsx are always by commune with every marketplace"},
+        {"--format", NULL, CS_OPT_STR, 0, 0, &format, "table|csv|xlsx|json",
+         "table (default), json, csv (UTF-8 with BOM) or xlsx (needs --output)"},
+        {"--output", NULL, CS_OPT_STR, 0, 0, &output, "FILE",
+         "write to FILE instead of standard output"},
+        {"--as-of", NULL, CS_OPT_STR, 0, 0, &as_of, "YYYY-MM-DD",
+         "count the pace and the projection as on this date (default: today)"},
+        {"--rebuild", NULL, CS_OPT_FLAG, 0, 0, &rebuild, NULL,
+         "recompute the counters from the base tables in one transaction (run it when nothing else "
+         "writes); alone it only rebuilds"},
+        {"--verify", NULL, CS_OPT_FLAG, 0, 0, &verify, NULL,
+         "compare the counters with a recomputation; exit 1 when they differ"},
+        {"--config", NULL, CS_OPT_STR, 0, 0, &config, "FILE",
+         "settings file (default: CHOSO_CONFIG)"},
+        {0},
+    };
+    CLI_PARSE_OR_RETURN(
+        "targets", "[options]",
+        "Progress against the yearly targets (definitions: core/targets.h and the README).", opts,
+        argc, argv, NULL, 0, NULL);
+    int want_report = by_s || format || output || as_of || year;
+    if (!format) format = "table";
     int by = cs_targets_by_from_name(by_s);
     if (by < 0)
-        return cli_usage_error("targets",
-                               "--by must be commune, former_district, marketplace or month");
+        return cli_usage("targets",
+                         "'--by' phải là commune, former_district, marketplace hoặc month",
+                         "'--by' must be commune, former_district, marketplace or month");
     int fmt_csv = !strcmp(format, "csv"), fmt_xlsx = !strcmp(format, "xlsx"),
         fmt_json = !strcmp(format, "json");
     if (!fmt_csv && !fmt_xlsx && !fmt_json && strcmp(format, "table"))
-        return cli_usage_error("targets", "--format must be table, json, csv or xlsx");
-    if (fmt_xlsx && !output) return cli_usage_error("targets", "--format xlsx needs --output FILE");
+        return cli_usage("targets", "'--format' phải là table, json, csv hoặc xlsx",
+                         "'--format' must be table, json, csv or xlsx");
+    if (fmt_xlsx && !output)
+        return cli_usage("targets", "'--format xlsx' cần '--output FILE'",
+                         "'--format xlsx' needs '--output FILE'");
     if (fmt_csv || fmt_xlsx) by = CS_BY_COMMUNE;
     vn_date today = vn_today();
     if (as_of) {
         cs_code why;
         if (vn_date_parse(as_of, 0, &today, &why))
-            return cli_usage_error("targets", "--as-of is not a date");
+            return cli_usage("targets", "'--as-of' không phải một ngày (YYYY-MM-DD)",
+                             "'--as-of' is not a date (YYYY-MM-DD)");
     }
     if (!year) year = today.y;
 
