@@ -1,4 +1,4 @@
-/* service/cli_targets: `choso targets` — progress against the yearly targets as a table, JSON,
+/* cli/cmd_targets: `choso targets` — progress against the yearly targets as a table, JSON,
  * CSV or XLSX, and the counters' rebuild and check. The numbers come from core/targets only. */
 #include "core/config.h"
 #include "core/db.h"

@@ -1,12 +1,13 @@
 /* cli/cmd_token: `choso token create|list|revoke` — API tokens for staff and volunteers.
  * The token text is printed once and never stored (only its SHA-256); no HTTP here. */
+#include "core/access.h"
 #include "core/audit.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/db.h"
 #include "core/mem.h"
-#include "service/auth.h"
 #include "cli/cli.h"
+#include "service/auth.h"
 #include "core/jspec.h"
 #include <errno.h>
 #include <stdio.h>
@@ -36,64 +37,9 @@ static cs_actor cli_actor(void)
     return a;
 }
 
-struct create_args {
-    const char *role;
-    const char *name;
-    const char **communes;
-    size_t ncommunes;
-    long expires_days;
-    unsigned char hash[32];
-    int64_t id; /* out */
-};
-
-static int create_tx(cs_db *db, void *arg, cs_error *err)
+static int token_create(const cs_token_new *args, const char *config)
 {
-    struct create_args *a = arg;
-    for (size_t i = 0; i < a->ncommunes; i++) {
-        int64_t n = 0;
-        int rc = cs_db_scalar_i64(db, &n, "SELECT COUNT(*) FROM admin_units WHERE code = ?", "s",
-                                  a->communes[i], err);
-        if (rc < 0) return -1;
-        if (n != 1) cs_error_field(err, "--commune", CS_F_COMMUNE, a->communes[i]);
-    }
-    if (err->nfields) return -1;
-    int64_t n;
-    if (a->expires_days > 0)
-        n = cs_db_exec(db,
-                       "INSERT INTO tokens (name, role, token_hash, created_at, expires_at)"
-                       " VALUES (?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP() + INTERVAL ? DAY)",
-                       "ssbi", a->name, a->role, a->hash, sizeof a->hash, (int64_t)a->expires_days,
-                       err);
-    else
-        n = cs_db_exec(db,
-                       "INSERT INTO tokens (name, role, token_hash, created_at)"
-                       " VALUES (?, ?, ?, UTC_TIMESTAMP())",
-                       "ssb", a->name, a->role, a->hash, sizeof a->hash, err);
-    if (n < 0) return -1;
-    a->id = (int64_t)cs_db_insert_id(db);
-    json_t *communes = json_array();
-    for (size_t i = 0; i < a->ncommunes; i++) {
-        if (cs_db_exec(db,
-                       "INSERT IGNORE INTO token_communes (token_id, commune_code) VALUES (?, ?)",
-                       "is", a->id, a->communes[i], err) < 0) {
-            json_decref(communes);
-            return -1;
-        }
-        json_array_append_new(communes, json_string(a->communes[i]));
-    }
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)a->id);
-    cs_actor actor = cli_actor();
-    /* The name may be a person's: the audit row keeps the role and the scope only. */
-    return cs_audit(db, &actor, "token.create", "token", id,
-                    json_pack("{s:s, s:o, s:I}", "role", a->role, "communes", communes,
-                              "expires_days", (json_int_t)a->expires_days),
-                    err);
-}
-
-static int token_create(struct create_args *args, const char *config)
-{
-    struct create_args a = *args;
+    cs_token_new a = *args;
     const char *const *communes = a.communes;
     unsigned role = svc_role_from_name(a.role);
     if (!role)
@@ -129,14 +75,16 @@ static int token_create(struct create_args *args, const char *config)
         print_err("create", &err);
         return 1;
     }
-    rc = cs_db_tx(db, create_tx, &a, &err);
+    cs_actor actor = cli_actor();
+    int64_t id = 0;
+    rc = cs_token_create(db, &actor, &a, &id, &err);
     cs_db_close(db);
     if (rc) {
         print_err("create", &err);
         memset(token, 0, sizeof token);
         return 1;
     }
-    fprintf(stderr, "token %lld created (role %s%s%s); it is shown only now:\n", (long long)a.id,
+    fprintf(stderr, "token %lld created (role %s%s%s); it is shown only now:\n", (long long)id,
             a.role, a.ncommunes ? ", communes " : "", a.ncommunes ? communes[0] : "");
     for (size_t i = 1; i < a.ncommunes; i++)
         fprintf(stderr, "  + commune %s\n", communes[i]);
@@ -145,6 +93,23 @@ static int token_create(struct create_args *args, const char *config)
     memset(token, 0, sizeof token);
     memset(raw, 0, sizeof raw);
     return 0;
+}
+
+static void print_header(void)
+{
+    printf("%-6s %-10s %-8s %-17s %-10s %-17s %-20s %s\n", "ID", "ROLE", "STATE", "CREATED (UTC)",
+           "EXPIRES", "LAST USED (UTC)", "COMMUNES", "NAME");
+}
+
+/* One line per token; the header comes with the first (nothing reaches standard output when the
+ * list cannot be read). */
+static void print_token(void *arg, const cs_token_info *t)
+{
+    int *header_done = arg;
+    if (!*header_done) print_header();
+    *header_done = 1;
+    printf("%-6s %-10s %-8s %-17s %-10s %-17s %-20s %s\n", t->id, t->role, t->state, t->created,
+           t->expires, t->last_used, t->communes, t->name);
 }
 
 static int token_list(const char *config)
@@ -158,62 +123,15 @@ static int token_list(const char *config)
         print_err("list", &err);
         return 1;
     }
-    cs_rows *rows = NULL;
-    rc = cs_db_query(
-        db, &rows,
-        "SELECT t.id, t.role,"
-        " CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'"
-        "  WHEN t.expires_at IS NOT NULL AND t.expires_at <= UTC_TIMESTAMP() THEN 'expired'"
-        "  ELSE 'active' END,"
-        " DATE_FORMAT(t.created_at, '%Y-%m-%d %H:%i'),"
-        " IFNULL(DATE_FORMAT(t.expires_at, '%Y-%m-%d'), '-'),"
-        " IFNULL(DATE_FORMAT(t.last_used_at, '%Y-%m-%d %H:%i'), '-'),"
-        " IFNULL(GROUP_CONCAT(c.commune_code ORDER BY c.commune_code SEPARATOR ','), '-'),"
-        " t.name"
-        " FROM tokens t LEFT JOIN token_communes c ON c.token_id = t.id"
-        " GROUP BY t.id ORDER BY t.id",
-        "", &err);
+    int header_done = 0;
+    rc = cs_token_list_each(db, print_token, &header_done, &err);
     cs_db_close(db);
     if (rc) {
         print_err("list", &err);
         return 1;
     }
-    printf("%-6s %-10s %-8s %-17s %-10s %-17s %-20s %s\n", "ID", "ROLE", "STATE", "CREATED (UTC)",
-           "EXPIRES", "LAST USED (UTC)", "COMMUNES", "NAME");
-    for (size_t i = 0; i < cs_rows_count(rows); i++)
-        printf("%-6s %-10s %-8s %-17s %-10s %-17s %-20s %s\n", cs_rows_str(rows, i, 0),
-               cs_rows_str(rows, i, 1), cs_rows_str(rows, i, 2), cs_rows_str(rows, i, 3),
-               cs_rows_str(rows, i, 4), cs_rows_str(rows, i, 5), cs_rows_str(rows, i, 6),
-               cs_rows_str(rows, i, 7));
-    cs_rows_free(rows);
+    if (!header_done) print_header();
     return 0;
-}
-
-struct revoke_args {
-    int64_t id;
-    int outcome; /* 1 revoked now, 2 already revoked, 0 unknown */
-};
-
-static int revoke_tx(cs_db *db, void *arg, cs_error *err)
-{
-    struct revoke_args *a = arg;
-    int64_t n = cs_db_exec(
-        db, "UPDATE tokens SET revoked_at = UTC_TIMESTAMP() WHERE id = ? AND revoked_at IS NULL",
-        "i", a->id, err);
-    if (n < 0) return -1;
-    if (n == 0) {
-        int64_t exists = 0;
-        if (cs_db_scalar_i64(db, &exists, "SELECT COUNT(*) FROM tokens WHERE id = ?", "i", a->id,
-                             err) < 0)
-            return -1;
-        a->outcome = exists ? 2 : 0;
-        return 0;
-    }
-    a->outcome = 1;
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)a->id);
-    cs_actor actor = cli_actor();
-    return cs_audit(db, &actor, "token.revoke", "token", id, NULL, err);
 }
 
 static int token_revoke(const char *idtext, const char *config)
@@ -233,18 +151,20 @@ static int token_revoke(const char *idtext, const char *config)
         print_err("revoke", &err);
         return 1;
     }
-    struct revoke_args a = {id, 0};
-    rc = cs_db_tx(db, revoke_tx, &a, &err);
+    cs_actor actor = cli_actor();
+    int outcome = cs_token_revoke(db, &actor, id, &err);
     cs_db_close(db);
-    if (rc) {
+    if (outcome < 0) {
         print_err("revoke", &err);
         return 1;
     }
-    if (a.outcome == 0) {
+    if (outcome == CS_TOKEN_UNKNOWN) {
         fprintf(stderr, "choso token revoke: no token %lld\n", id);
         return 1;
     }
-    printf(a.outcome == 1 ? "token %lld revoked\n" : "token %lld was already revoked\n", id);
+    printf(outcome == CS_TOKEN_REVOKED ? "token %lld revoked\n"
+                                       : "token %lld was already revoked\n",
+           id);
     return 0;
 }
 
@@ -253,7 +173,7 @@ int cmd_token(int argc, char **argv)
     const char *config = NULL, *pos[2] = {NULL, NULL};
     const char *communes[MAX_COMMUNES];
     cs_opt_list cl = {communes, 0, MAX_COMMUNES};
-    struct create_args a;
+    cs_token_new a;
     memset(&a, 0, sizeof a);
     int64_t days = 0;
     size_t npos = 0;
@@ -278,7 +198,8 @@ int cmd_token(int argc, char **argv)
         opts, argc, argv, pos, 2, &npos);
     a.communes = communes;
     a.ncommunes = cl.n;
-    a.expires_days = (long)days;
+    a.expires_days = days;
+    a.commune_field = "--commune";
     const char *action = npos ? pos[0] : "";
     int create_opts = a.role || a.name || cl.n || days;
     if (!strcmp(action, "create") && npos == 1) return token_create(&a, config);

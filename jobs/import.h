@@ -1,6 +1,6 @@
 /* jobs/import: batch import of households and products from a stored spreadsheet — the
  * `imports` row, the job kind "import.run" that processes it in chunks, progress and the error
- * files. No HTTP here (service/h_imports.c) and no terminal (service/cli_import.c).
+ * files. No HTTP here (service/h_imports.c) and no terminal (cli/cmd_import.c).
  *
  * Crash safety: each chunk of import.chunk_rows rows is ONE transaction that writes its rows,
  * its rejected rows and advances imports.rows_done with the counters; a run that dies resumes at

@@ -2,6 +2,7 @@
  * handlers use. Tokens and session ids are looked up by their SHA-256 only; neither is stored
  * or logged. */
 #include "service/auth.h"
+#include "core/access.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -13,9 +14,12 @@
 const char *svc_role_name(unsigned role)
 {
     switch (role) {
-    case SVC_ROLE_ADMIN: return "admin";
-    case SVC_ROLE_MONITOR: return "monitor";
-    case SVC_ROLE_VOLUNTEER: return "volunteer";
+    case SVC_ROLE_ADMIN:
+        return "admin";
+    case SVC_ROLE_MONITOR:
+        return "monitor";
+    case SVC_ROLE_VOLUNTEER:
+        return "volunteer";
     }
     return NULL;
 }
@@ -35,62 +39,27 @@ void svc_actor_free(svc_actor *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Shared by the look-ups by hash and by id: `where` is a fixed SQL fragment, never input. */
-static int load_token(cs_db *db, const char *where, const char *fmt, const void *a1, size_t a2,
-                      int64_t id, svc_actor *out, cs_error *err)
+_Static_assert(SVC_COMMUNE_LEN == CS_COMMUNE_LEN, "svc_actor takes core/access's commune array");
+
+/* The actor of a live token found by core/access: its role, a volunteer's communes, and the
+ * last-used mark. 1, 0 (a role this build does not know grants nothing), -1. */
+static int actor_of(cs_db *db, const cs_token *t, svc_actor *out, cs_error *err)
 {
-    static const char *base =
-        "SELECT id, role,"
-        " (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP())) AS live,"
-        " (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE) AS stale"
-        " FROM tokens WHERE ";
-    char sql[320];
-    snprintf(sql, sizeof sql, "%s%s", base, where);
-    cs_rows *rows = NULL;
-    int rc = fmt[0] == 'b' ? cs_db_query(db, &rows, sql, fmt, a1, a2, err)
-                           : cs_db_query(db, &rows, sql, fmt, id, err);
-    if (rc) return -1;
-    if (cs_rows_count(rows) == 0 || cs_rows_i64(rows, 0, 2) != 1) {
-        cs_rows_free(rows);
-        return 0;
-    }
     svc_actor a = {0};
     a.kind = SVC_ACTOR_TOKEN;
-    a.token_id = cs_rows_i64(rows, 0, 0);
-    a.role = svc_role_from_name(cs_rows_str(rows, 0, 1));
-    int stale = cs_rows_i64(rows, 0, 3) == 1;
-    cs_rows_free(rows);
+    a.token_id = t->id;
+    a.role = svc_role_from_name(t->role);
     snprintf(a.id, sizeof a.id, "token:%lld", (long long)a.token_id);
-    if (!a.role) return 0; /* a role this build does not know grants nothing */
-
-    if (a.role == SVC_ROLE_VOLUNTEER) {
-        if (cs_db_query(db, &rows,
-                        "SELECT commune_code FROM token_communes WHERE token_id = ?"
-                        " ORDER BY commune_code",
-                        "i", a.token_id, err))
-            return -1;
-        size_t n = cs_rows_count(rows);
-        if (n) {
-            a.communes = cs_calloc(n, sizeof *a.communes);
-            if (!a.communes) {
-                cs_rows_free(rows);
-                return cs_error_set(err, CS_E_NOMEM, NULL);
-            }
-            for (size_t i = 0; i < n; i++)
-                snprintf(a.communes[i], SVC_COMMUNE_LEN, "%s", cs_rows_str(rows, i, 0));
-            a.ncommunes = n;
-        }
-        cs_rows_free(rows);
-    }
-    if (stale) {
+    if (!a.role) return 0;
+    if (a.role == SVC_ROLE_VOLUNTEER &&
+        cs_token_communes(db, a.token_id, &a.communes, &a.ncommunes, err))
+        return -1;
+    if (t->touch_due) {
         /* At most one write a minute per token, whichever process gets there first; a failure
          * here must not refuse the request. */
         cs_error e2;
         cs_error_clear(&e2);
-        if (cs_db_exec(db,
-                       "UPDATE tokens SET last_used_at = UTC_TIMESTAMP() WHERE id = ? AND"
-                       " (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE)",
-                       "i", a.token_id, &e2) < 0)
+        if (cs_token_touch(db, a.token_id, &e2))
             cs_warn("token_touch_failed", "%s", cs_code_name(e2.code));
     }
     *out = a;
@@ -101,12 +70,16 @@ int svc_auth_load_token(cs_db *db, const char *token, svc_actor *out, cs_error *
 {
     unsigned char h[32];
     cs_token_hash(token, h);
-    return load_token(db, "token_hash = ?", "b", h, sizeof h, 0, out, err);
+    cs_token t;
+    int rc = cs_token_find_by_hash(db, h, &t, err);
+    return rc == 1 ? actor_of(db, &t, out, err) : rc;
 }
 
 int svc_auth_load_token_id(cs_db *db, int64_t token_id, svc_actor *out, cs_error *err)
 {
-    return load_token(db, "id = ?", "i", NULL, 0, token_id, out, err);
+    cs_token t;
+    int rc = cs_token_find_by_id(db, token_id, &t, err);
+    return rc == 1 ? actor_of(db, &t, out, err) : rc;
 }
 
 /* token68 (RFC 7235): the characters a bearer token may have. */
@@ -127,10 +100,13 @@ static int auth_bearer(svc_req *r, cs_error *err)
 {
     const char *h = svc_header(r, "Authorization");
     if (!h) return 0;
-    while (*h == ' ') h++;
-    if (strncasecmp(h, "Bearer ", 7)) return cs_error_set(err, CS_E_TOKEN_INVALID, "bearer scheme expected");
+    while (*h == ' ')
+        h++;
+    if (strncasecmp(h, "Bearer ", 7))
+        return cs_error_set(err, CS_E_TOKEN_INVALID, "bearer scheme expected");
     h += 7;
-    while (*h == ' ') h++;
+    while (*h == ' ')
+        h++;
     if (!token68(h)) return cs_error_set(err, CS_E_TOKEN_INVALID, "malformed token");
     cs_db *db = svc_db(r, err);
     if (!db) return -1;
@@ -148,12 +124,14 @@ int svc_session_cookie(const svc_req *r, char out[44])
     const char *h = svc_header(r, "Cookie");
     static const char name[] = SVC_SESSION_COOKIE "=";
     for (const char *p = h; p && *p;) {
-        while (*p == ' ' || *p == ';') p++;
+        while (*p == ' ' || *p == ';')
+            p++;
         size_t n = strcspn(p, ";");
         if (n >= sizeof name - 1 && !memcmp(p, name, sizeof name - 1)) {
             const char *v = p + sizeof name - 1;
             size_t vl = n - (sizeof name - 1);
-            while (vl && v[vl - 1] == ' ') vl--;
+            while (vl && v[vl - 1] == ' ')
+                vl--;
             if (vl != 43) return -1;
             for (size_t i = 0; i < vl; i++) {
                 char c = v[i];
@@ -175,8 +153,8 @@ int svc_session_set_cookie(svc_req *r, const char *value, long max_age)
     const char *pub = cs_cfg_str("http.public_url");
     int secure = pub && !strncasecmp(pub, "https:", 6);
     char c[200];
-    snprintf(c, sizeof c, "%s=%s; Max-Age=%ld; Path=/; HttpOnly; SameSite=Strict%s", SVC_SESSION_COOKIE,
-             value, max_age, secure ? "; Secure" : "");
+    snprintf(c, sizeof c, "%s=%s; Max-Age=%ld; Path=/; HttpOnly; SameSite=Strict%s",
+             SVC_SESSION_COOKIE, value, max_age, secure ? "; Secure" : "");
     return svc_add_header(r, "Set-Cookie", c);
 }
 
@@ -196,20 +174,14 @@ static int auth_session(svc_req *r, cs_error *err)
     unsigned char h[32];
     cs_token_hash(sid, h);
     memset(sid, 0, sizeof sid);
-    cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows,
-                    "SELECT token_id, csrf FROM sessions WHERE id_hash = ? AND expires_at > UTC_TIMESTAMP()",
-                    "b", h, sizeof h, err))
-        return -1;
-    if (cs_rows_count(rows) == 0) {
-        cs_rows_free(rows);
+    cs_session sess;
+    int found = cs_session_find(db, h, &sess, err);
+    if (found < 0) return -1;
+    if (!found) {
         svc_session_set_cookie(r, "", 0);
         return cs_error_set(err, CS_E_SESSION_EXPIRED, NULL);
     }
-    int64_t token_id = cs_rows_i64(rows, 0, 0);
-    char csrf[44];
-    snprintf(csrf, sizeof csrf, "%s", cs_rows_str(rows, 0, 1));
-    cs_rows_free(rows);
+    const char *csrf = sess.csrf;
     /* A cookie carries the browser's credentials to any request the browser makes, also one a
      * foreign page triggers: anything that may change state must prove it read the csrf value
      * (which only our own pages can). */
@@ -219,7 +191,7 @@ static int auth_session(svc_req *r, cs_error *err)
             return cs_error_set(err, CS_E_CSRF, NULL);
     }
     svc_actor a;
-    int rc = svc_auth_load_token_id(db, token_id, &a, err);
+    int rc = svc_auth_load_token_id(db, sess.token_id, &a, err);
     if (rc < 0) return -1;
     if (rc == 0) { /* the token behind the session was revoked or expired */
         svc_session_set_cookie(r, "", 0);
@@ -267,8 +239,10 @@ int svc_can_read_commune(const svc_req *r, const char *code)
 {
     switch (r->actor.role) {
     case SVC_ROLE_ADMIN:
-    case SVC_ROLE_MONITOR: return 1;
-    case SVC_ROLE_VOLUNTEER: return has_commune(&r->actor, code);
+    case SVC_ROLE_MONITOR:
+        return 1;
+    case SVC_ROLE_VOLUNTEER:
+        return has_commune(&r->actor, code);
     }
     return 0;
 }
@@ -276,8 +250,10 @@ int svc_can_read_commune(const svc_req *r, const char *code)
 int svc_can_write_commune(const svc_req *r, const char *code)
 {
     switch (r->actor.role) {
-    case SVC_ROLE_ADMIN: return 1;
-    case SVC_ROLE_VOLUNTEER: return has_commune(&r->actor, code);
+    case SVC_ROLE_ADMIN:
+        return 1;
+    case SVC_ROLE_VOLUNTEER:
+        return has_commune(&r->actor, code);
     }
     return 0;
 }

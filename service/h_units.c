@@ -3,8 +3,33 @@
  * product categories). Registration forms need them before anyone signs in; read-only,
  * nothing personal. */
 #include "core/log.h"
+#include "core/units.h"
 #include "service/api.h"
 #include <string.h>
+
+struct units_acc {
+    json_t *items; /* NULL after running out of memory */
+    json_t *cur;   /* the unit the last row belonged to (borrowed from items) */
+};
+
+/* Rows of one unit come adjacent: the first makes the unit, each adds a former district. */
+static void add_unit(void *arg, const cs_unit_row *u)
+{
+    struct units_acc *a = arg;
+    if (!a->items) return;
+    if (!a->cur || strcmp(json_string_value(json_object_get(a->cur, "code")), u->code)) {
+        a->cur = json_pack("{s:s,s:s,s:s,s:[]}", "code", u->code, "name", u->name, "kind", u->kind,
+                           "former_districts");
+        if (!a->cur || json_array_append_new(a->items, a->cur)) {
+            json_decref(a->items);
+            a->items = NULL;
+            return;
+        }
+    }
+    json_array_append_new(
+        json_object_get(a->cur, "former_districts"),
+        json_pack("{s:s,s:s}", "code", u->district_code, "name", u->district_name));
+}
 
 int svc_admin_units_list(svc_req *r)
 {
@@ -19,38 +44,13 @@ int svc_admin_units_list(svc_req *r)
     if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
-    cs_rows *rows = NULL;
     /* one row per (unit, former district); units spanning two districts come twice, adjacent */
-    if (cs_db_query(db, &rows,
-                    "SELECT u.code, u.name, u.kind, d.code, d.name"
-                    " FROM admin_units u JOIN admin_unit_districts x ON x.unit_code = u.code"
-                    " JOIN admin_districts d ON d.code = x.district_code"
-                    " WHERE (? IS NULL OR u.kind = ?)"
-                    " AND (? IS NULL OR EXISTS (SELECT 1 FROM admin_unit_districts y"
-                    "      WHERE y.unit_code = u.code AND y.district_code = ?))"
-                    " ORDER BY u.name, u.code, d.code <> u.primary_district_code, d.code",
-                    "ssss", kind, kind, district, district, &err))
+    struct units_acc acc = {.items = json_array()};
+    if (cs_units_each(db, kind, district, add_unit, &acc, &err)) {
+        json_decref(acc.items);
         return svc_reply_problem(r, &err);
-    json_t *items = json_array();
-    json_t *cur = NULL;
-    const char *cur_code = "";
-    for (size_t i = 0; items && i < cs_rows_count(rows); i++) {
-        if (strcmp(cur_code, cs_rows_str(rows, i, 0))) {
-            cur = json_pack("{s:s,s:s,s:s,s:[]}", "code", cs_rows_str(rows, i, 0), "name",
-                            cs_rows_str(rows, i, 1), "kind", cs_rows_str(rows, i, 2),
-                            "former_districts");
-            if (!cur || json_array_append_new(items, cur)) {
-                json_decref(items);
-                items = NULL;
-                break;
-            }
-            cur_code = cs_rows_str(rows, i, 0);
-        }
-        json_array_append_new(json_object_get(cur, "former_districts"),
-                              json_pack("{s:s,s:s}", "code", cs_rows_str(rows, i, 3), "name",
-                                        cs_rows_str(rows, i, 4)));
     }
-    cs_rows_free(rows);
+    json_t *items = acc.items;
     if (!items) return svc_reply_error(r, CS_E_NOMEM, "%s", "admin units");
     /* reference data changes only with a migration: let browsers and proxies keep it a while */
     if (svc_add_header(r, "Cache-Control", "public, max-age=3600")) {
@@ -58,6 +58,17 @@ int svc_admin_units_list(svc_req *r)
         return -1;
     }
     return svc_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void add_category(void *arg, const cs_category *c)
+{
+    json_t **items = arg;
+    if (*items &&
+        json_array_append_new(*items, json_pack("{s:s,s:s,s:s}", "code", c->code, "name_vi",
+                                                c->name_vi, "name_en", c->name_en))) {
+        json_decref(*items);
+        *items = NULL;
+    }
 }
 
 /* GET /v1/categories: the internal product categories, in the order of their Vietnamese names,
@@ -68,20 +79,11 @@ int svc_categories_list(svc_req *r)
     cs_error_clear(&err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
-    cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows,
-                    "SELECT code, name_vi, name_en FROM categories ORDER BY name_vi, code", "",
-                    &err))
-        return svc_reply_problem(r, &err);
     json_t *items = json_array();
-    for (size_t i = 0; items && i < cs_rows_count(rows); i++)
-        if (json_array_append_new(items, json_pack("{s:s,s:s,s:s}", "code", cs_rows_str(rows, i, 0),
-                                                   "name_vi", cs_rows_str(rows, i, 1), "name_en",
-                                                   cs_rows_str(rows, i, 2)))) {
-            json_decref(items);
-            items = NULL;
-        }
-    cs_rows_free(rows);
+    if (cs_categories_each(db, add_category, &items, &err)) {
+        json_decref(items);
+        return svc_reply_problem(r, &err);
+    }
     if (!items) return svc_reply_error(r, CS_E_NOMEM, "%s", "categories");
     if (svc_add_header(r, "Cache-Control", "public, max-age=3600")) {
         json_decref(items);

@@ -1,12 +1,14 @@
 /* service/h_web: what the browser pages need from the server — the static files of web.dir,
  * sign-in sessions (cookie + CSRF value) and the owner's receipt QR code. It never serves a file
  * outside web.dir, never puts a PIN in a QR code or URL, and never logs a token or session id. */
+#include "core/access.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/households.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/units.h"
 #include "service/api.h"
 #include "service/h_web.h"
 #include <qrencode.h>
@@ -107,61 +109,31 @@ int svc_web_file(svc_req *r)
 /* --- sessions -----------------------------------------------------------------------------------
  */
 
-/* {role, name, communes:[{code,name}], csrf, expires_at, consent_version} of the actor's token.
- * NULL with err. */
-static json_t *session_view(cs_db *db, const svc_actor *a, const char *csrf, const char *expires,
-                            cs_error *err)
+static void add_commune(void *arg, const cs_token_unit *u)
 {
-    cs_rows *t = NULL, *c = NULL;
-    if (cs_db_query(db, &t, "SELECT name FROM tokens WHERE id = ?", "i", a->token_id, err))
-        return NULL;
-    if (cs_db_query(db, &c,
-                    "SELECT u.code, u.name FROM token_communes tc JOIN admin_units u ON u.code = "
-                    "tc.commune_code"
-                    " WHERE tc.token_id = ? ORDER BY u.code",
-                    "i", a->token_id, err)) {
-        cs_rows_free(t);
-        return NULL;
-    }
-    json_t *communes = json_array();
-    for (size_t i = 0; communes && i < cs_rows_count(c); i++)
-        json_array_append_new(communes, json_pack("{s:s,s:s}", "code", cs_rows_str(c, i, 0), "name",
-                                                  cs_rows_str(c, i, 1)));
-    /* consent_version: the pages show the consent text of their own version and refuse to
-     * register when the service asks for another one */
-    json_t *o =
-        json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "role", svc_role_name(a->role), "name",
-                  cs_rows_count(t) ? cs_rows_str(t, 0, 0) : "", "communes", communes, "csrf", csrf,
-                  "expires_at", expires, "consent_version", cs_cfg_str("consent.version"));
-    cs_rows_free(t);
-    cs_rows_free(c);
-    if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
-    return o;
+    json_array_append_new(arg, json_pack("{s:s,s:s}", "code", u->code, "name", u->name));
 }
 
-struct new_session {
-    const unsigned char *hash;
-    const char *csrf;
-    int64_t token_id;
-    long hours;
-    cs_actor actor;
-};
-
-static int tx_new_session(cs_db *db, void *arg, cs_error *err)
+/* {role, name, communes:[{code,name}], csrf, expires_at, consent_version} of the actor's token.
+ * NULL with err. */
+static json_t *session_view(cs_db *db, const svc_actor *a, const cs_session *s, cs_error *err)
 {
-    struct new_session *s = arg;
-    /* old sessions go a few at a time with each sign-in: no sweeper needed */
-    if (cs_db_exec(db, "DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP() LIMIT 100", "",
-                   err) < 0)
-        return -1;
-    if (cs_db_exec(db,
-                   "INSERT INTO sessions (id_hash, token_id, csrf, expires_at)"
-                   " VALUES (?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? HOUR)",
-                   "bisi", s->hash, (size_t)32, s->token_id, s->csrf, (int64_t)s->hours, err) < 0)
-        return -1;
-    char id[24];
-    snprintf(id, sizeof id, "%lld", (long long)s->token_id);
-    return cs_audit(db, &s->actor, "session.create", "token", id, NULL, err);
+    char name[404]; /* VARCHAR(100) of utf8mb4 */
+    int rc = cs_token_name(db, a->token_id, name, sizeof name, err);
+    if (rc < 0) return NULL;
+    if (rc == 0) name[0] = '\0';
+    json_t *communes = json_array();
+    if (communes && cs_token_units_each(db, a->token_id, add_commune, communes, err)) {
+        json_decref(communes);
+        return NULL;
+    }
+    /* consent_version: the pages show the consent text of their own version and refuse to
+     * register when the service asks for another one */
+    json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "role", svc_role_name(a->role), "name", name,
+                          "communes", communes, "csrf", s->csrf, "expires_at", s->expires_at,
+                          "consent_version", cs_cfg_str("consent.version"));
+    if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
+    return o;
 }
 
 int svc_session_create(svc_req *r)
@@ -196,52 +168,31 @@ int svc_session_create(svc_req *r)
     }
     unsigned char h[32];
     cs_token_hash(sid, h);
-    struct new_session s = {
-        .hash = h, .csrf = csrf, .token_id = a.token_id, .hours = cs_cfg_int("web.session_hours")};
+    long hours = cs_cfg_int("web.session_hours");
     svc_actor_free(&r->actor);
     r->actor = a; /* the audit row and the access log name who signed in */
-    s.actor = svc_audit_actor(r);
-    if (cs_db_tx(db, tx_new_session, &s, &err)) {
+    cs_actor actor = svc_audit_actor(r);
+    cs_session s;
+    if (cs_session_create(db, &actor, h, a.token_id, csrf, hours, &s, &err)) {
         memset(sid, 0, sizeof sid);
         return svc_reply_problem(r, &err);
     }
-    rc = svc_session_set_cookie(r, sid, s.hours * 3600);
+    rc = svc_session_set_cookie(r, sid, hours * 3600);
     memset(sid, 0, sizeof sid);
     if (rc) return -1;
-    cs_rows *rows = NULL;
-    if (cs_db_query(
-            db, &rows,
-            "SELECT DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions WHERE id_hash = ?",
-            "b", h, sizeof h, &err))
-        return svc_reply_problem(r, &err);
-    json_t *v =
-        session_view(db, &r->actor, csrf, cs_rows_count(rows) ? cs_rows_str(rows, 0, 0) : "", &err);
-    cs_rows_free(rows);
+    json_t *v = session_view(db, &r->actor, &s, &err);
     if (!v) return svc_reply_problem(r, &err);
     return svc_reply_json(r, 201, v);
 }
 
-/* The session row of the request's cookie: csrf and expiry. 1 found, 0 none, -1 error. */
-static int this_session(svc_req *r, cs_db *db, unsigned char h[32], char csrf[44], char exp[32],
-                        cs_error *err)
+/* The session row of the request's cookie. 1 found, 0 none, -1 error. */
+static int this_session(svc_req *r, cs_db *db, unsigned char h[32], cs_session *s, cs_error *err)
 {
     char sid[44];
     if (svc_session_cookie(r, sid) != 1) return 0;
     cs_token_hash(sid, h);
     memset(sid, 0, sizeof sid);
-    cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows,
-                    "SELECT csrf, DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions"
-                    " WHERE id_hash = ? AND expires_at > UTC_TIMESTAMP()",
-                    "b", h, (size_t)32, err))
-        return -1;
-    int found = cs_rows_count(rows) > 0;
-    if (found) {
-        snprintf(csrf, 44, "%s", cs_rows_str(rows, 0, 0));
-        snprintf(exp, 32, "%s", cs_rows_str(rows, 0, 1));
-    }
-    cs_rows_free(rows);
-    return found;
+    return cs_session_find(db, h, s, err);
 }
 
 int svc_session_get(svc_req *r)
@@ -254,11 +205,11 @@ int svc_session_get(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     unsigned char h[32];
-    char csrf[44], exp[32];
-    int rc = this_session(r, db, h, csrf, exp, &err);
+    cs_session s;
+    int rc = this_session(r, db, h, &s, &err);
     if (rc < 0) return svc_reply_problem(r, &err);
     if (rc == 0) return svc_reply_error(r, CS_E_SESSION_EXPIRED, NULL);
-    json_t *v = session_view(db, &r->actor, csrf, exp, &err);
+    json_t *v = session_view(db, &r->actor, &s, &err);
     if (!v) return svc_reply_problem(r, &err);
     return svc_reply_json(r, 200, v);
 }
@@ -272,12 +223,10 @@ int svc_session_delete(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     unsigned char h[32];
-    char csrf[44], exp[32];
-    int rc = this_session(r, db, h, csrf, exp, &err);
+    cs_session s;
+    int rc = this_session(r, db, h, &s, &err);
     if (rc < 0) return svc_reply_problem(r, &err);
-    if (rc == 1 &&
-        cs_db_exec(db, "DELETE FROM sessions WHERE id_hash = ?", "b", h, (size_t)32, &err) < 0)
-        return svc_reply_problem(r, &err);
+    if (rc == 1 && cs_session_delete(db, h, &err)) return svc_reply_problem(r, &err);
     if (svc_session_set_cookie(r, "", 0)) return -1;
     return svc_reply_empty(r, 204);
 }
@@ -369,12 +318,10 @@ int svc_households_receipt(svc_req *r)
     if (!svc_can_write_commune(r, commune))
         return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
     if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
-    cs_rows *u = NULL;
-    if (cs_db_query(db, &u, "SELECT name FROM admin_units WHERE code = ?", "s", commune, &err))
-        return svc_reply_problem(r, &err);
-    char name[200];
-    snprintf(name, sizeof name, "%s", cs_rows_count(u) ? cs_rows_str(u, 0, 0) : commune);
-    cs_rows_free(u);
+    char name[404]; /* VARCHAR(100) of utf8mb4 */
+    int known = cs_unit_name(db, commune, name, sizeof name, &err);
+    if (known < 0) return svc_reply_problem(r, &err);
+    if (!known) snprintf(name, sizeof name, "%s", commune);
 
     /* The address people open: the public URL, without a trailing slash, then the page and the
      * code in the fragment (a fragment is never sent to a server or written to its logs). */

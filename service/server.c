@@ -376,10 +376,10 @@ static void maybe_purge(struct svc_conn *c)
     cs_error e;
     cs_error_clear(&e);
     cs_db *db = svc_db(&c->req, &e);
-    if (db && svc_idem_purge(db, 1000, &e) < 0) cs_warn("idempotency_purge_failed", "%s", cs_code_name(e.code));
+    if (db && cs_idem_purge(db, 1000, &e) < 0) cs_warn("idempotency_purge_failed", "%s", cs_code_name(e.code));
 }
 
-static int replay(struct svc_conn *c, svc_idem_reply *st)
+static int replay(struct svc_conn *c, cs_idem_reply *st)
 {
     svc_req *r = &c->req;
     if (svc_reply_bytes(r, st->status, st->content_type, st->body ? (const char *)st->body : "",
@@ -407,13 +407,13 @@ static void idem_settle(struct svc_conn *c)
         return;
     }
     if (c->status >= 500 || c->fd >= 0) {
-        svc_idem_abandon(db, c->idem_actor, c->idem_key);
+        cs_idem_abandon(db, c->idem_actor, c->idem_key);
         return;
     }
     char *hj = svc_conn_headers_json(c);
-    if (svc_idem_finish(db, c->idem_actor, c->idem_key, c->status, c->ctype, hj, c->rbody, c->rlen, &e)) {
+    if (cs_idem_finish(db, c->idem_actor, c->idem_key, c->status, c->ctype, hj, c->rbody, c->rlen, &e)) {
         cs_warn("idempotency_store_failed", "%s", cs_code_name(e.code));
-        svc_idem_abandon(db, c->idem_actor, c->idem_key);
+        cs_idem_abandon(db, c->idem_actor, c->idem_key);
     }
     cs_free(hj);
 }
@@ -454,12 +454,12 @@ static enum MHD_Result stage_final(struct svc_conn *c)
         cs_db *db = svc_db(r, &e);
         if (!db) return fail(c, &e, 0);
         maybe_purge(c);
-        svc_idem_reply st;
-        int rc = svc_idem_begin(db, c->idem_actor, c->idem_key, h, &st, &e);
+        cs_idem_reply st;
+        int rc = cs_idem_begin(db, c->idem_actor, c->idem_key, h, &st, &e);
         if (rc < 0) return fail(c, &e, 0);
         if (rc == 1) {
             int bad = replay(c, &st);
-            svc_idem_reply_free(&st);
+            cs_idem_reply_free(&st);
             if (bad) return fail_code(c, CS_E_NOMEM, NULL, 0);
             return finish_with(c, 0);
         }
