@@ -4,6 +4,7 @@
  * marketplace except the token exchange the callback must finish before it answers. */
 #include "connectors/registry.h"
 #include "core/buf.h"
+#include "core/market.h"
 #include "core/mem.h"
 #include "jobs/flows.h"
 #include "service/api.h"
@@ -34,22 +35,17 @@ static int household_scope(svc_req *r, cs_db *db, int write, int64_t *id)
 }
 
 /* The commune owning a product or listing, checked for writing/reading. 0, or -1 after replying. */
-static int row_scope(svc_req *r, cs_db *db, const char *sql, int64_t id, int write,
-                     const char *what)
+static int row_scope(svc_req *r, cs_db *db,
+                     int (*commune_of)(cs_db *, int64_t, char[6], cs_error *), int64_t id,
+                     int write, const char *what)
 {
     cs_error err;
     cs_error_clear(&err);
-    cs_rows *q = NULL;
     if (!id) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", what), -1;
-    if (cs_db_query(db, &q, sql, "i", id, &err)) return svc_reply_problem(r, &err), -1;
-    if (!cs_rows_count(q)) {
-        cs_rows_free(q);
-        svc_reply_error(r, CS_E_NOT_FOUND, "%s", what);
-        return -1;
-    }
     char commune[6];
-    snprintf(commune, sizeof commune, "%s", cs_rows_str(q, 0, 0));
-    cs_rows_free(q);
+    int rc = commune_of(db, id, commune, &err);
+    if (rc < 0) return svc_reply_problem(r, &err), -1;
+    if (rc == 1) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", what), -1;
     if (!(write ? svc_can_write_commune(r, commune) : svc_can_read_commune(r, commune))) {
         svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", what);
         return -1;
@@ -57,61 +53,54 @@ static int row_scope(svc_req *r, cs_db *db, const char *sql, int64_t id, int wri
     return 0;
 }
 
-#define PRODUCT_COMMUNE                                                                            \
-    "SELECT h.commune_code FROM products p JOIN households h ON h.id = p.household_id WHERE p.id " \
-    "= ?"
-#define LISTING_COMMUNE                                                                            \
-    "SELECT h.commune_code FROM listings l JOIN products p ON p.id = l.product_id"                 \
-    " JOIN households h ON h.id = p.household_id WHERE l.id = ?"
+/* Text of up to 500 bytes (the columns these bodies fill are VARCHAR(500)). */
+static int max_500_bytes(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    (void)arg;
+    return strlen(json_string_value(v)) > 500 ? cs_error_field(err, field, CS_F_TOO_LONG, "max 500")
+                                              : 0;
+}
 
 /* A JSON body that is an object with exactly one string member `name`; its value or NULL after
- * replying 422. */
+ * replying (400 when not an object, 422 naming the field). */
 static const char *one_string(svc_req *r, const char *name)
 {
     cs_error err;
     cs_error_clear(&err);
-    const char *k;
-    json_t *v;
     if (!json_is_object(r->json)) {
         svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
         return NULL;
     }
-    json_object_foreach(r->json, k, v) if (strcmp(k, name))
-        cs_error_field(&err, k, CS_F_UNKNOWN, NULL);
-    v = json_object_get(r->json, name);
-    if (!v)
-        cs_error_field(&err, name, CS_F_REQUIRED, NULL);
-    else if (!json_is_string(v))
-        cs_error_field(&err, name, CS_F_TYPE, "string");
-    else if (strlen(json_string_value(v)) > 500)
-        cs_error_field(&err, name, CS_F_TOO_LONG, "max 500");
-    if (cs_error_failed(&err)) {
+    const char *value = NULL;
+    const cs_jfield spec[] = {
+        {.name = name,
+         .type = CS_J_STRING,
+         .flags = CS_JF_REQUIRED,
+         .check = max_500_bytes,
+         .out = &value},
+        {.name = NULL},
+    };
+    if (cs_json_check(r->json, spec, &err)) {
         svc_reply_problem(r, &err);
         return NULL;
     }
-    return json_string_value(v);
+    return value;
 }
 
 static json_t *account_json(cs_db *db, int64_t id, cs_error *err)
 {
     cs_rows *q = NULL;
-    if (cs_db_query(db, &q,
-                    "SELECT a.id, a.marketplace_code, a.state, a.auth_link, a.shop_url, m.kind "
-                    "FROM seller_accounts a"
-                    " JOIN marketplaces m ON m.code = a.marketplace_code WHERE a.id = ?",
-                    "i", id, err))
-        return NULL;
+    if (cs_account_brief(db, id, &q, err)) return NULL;
     json_t *o = NULL;
     if (cs_rows_count(q))
-        o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, 0), "marketplace",
-                      cs_rows_str(q, 0, 1), "state", cs_rows_str(q, 0, 2), "kind",
-                      cs_rows_str(q, 0, 5));
+        o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, CS_ACB_ID),
+                      "marketplace", cs_rows_str(q, 0, CS_ACB_MARKETPLACE), "state",
+                      cs_rows_str(q, 0, CS_ACB_STATE), "kind", cs_rows_str(q, 0, CS_ACB_KIND));
     if (o) {
-        json_object_set_new(o, "auth_link",
-                            cs_rows_strn(q, 0, 3) ? json_string(cs_rows_str(q, 0, 3))
-                                                  : json_null());
-        json_object_set_new(
-            o, "shop_url", cs_rows_strn(q, 0, 4) ? json_string(cs_rows_str(q, 0, 4)) : json_null());
+        const char *link = cs_rows_strn(q, 0, CS_ACB_AUTH_LINK);
+        const char *shop = cs_rows_strn(q, 0, CS_ACB_SHOP_URL);
+        json_object_set_new(o, "auth_link", link ? json_string(link) : json_null());
+        json_object_set_new(o, "shop_url", shop ? json_string(shop) : json_null());
     }
     cs_rows_free(q);
     if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
@@ -149,9 +138,7 @@ static int path_account(svc_req *r, cs_db *db, int64_t hh, int64_t *id, const ch
     cs_error_clear(&err);
     *canon = cx_canonical_code(svc_param(r, "marketplace"));
     if (!*canon) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "marketplace"), -1;
-    int rc = cs_db_scalar_i64(
-        db, id, "SELECT id FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
-        "is", hh, *canon, &err);
+    int rc = cs_account_find(db, hh, *canon, id, &err);
     if (rc < 0) return svc_reply_problem(r, &err), -1;
     if (rc == 1) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "seller account"), -1;
     return 0;
@@ -350,42 +337,40 @@ int svc_webhook_lazada(svc_req *r)
     return webhook(r, "lazada");
 }
 
+/* An empty list of marketplaces is a missing one (as before the specs: "required"). */
+static int not_empty(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    (void)arg;
+    return json_array_size(v) ? 0 : cs_error_field(err, field, CS_F_REQUIRED, NULL);
+}
+
 int svc_listings_publish(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
     if (!json_is_object(r->json))
         return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
-    const char *k;
-    json_t *v;
-    json_object_foreach(r->json, k, v) if (strcmp(k, "marketplaces"))
-        cs_error_field(&err, k, CS_F_UNKNOWN, NULL);
-    json_t *arr = json_object_get(r->json, "marketplaces");
+    const json_t *arr = NULL;
+    static const cs_jfield code = {.name = "marketplace", .type = CS_J_STRING};
+    const cs_jfield spec[] = {
+        {.name = "marketplaces",
+         .type = CS_J_ARRAY,
+         .flags = CS_JF_REQUIRED,
+         .max_len = 16,
+         .items = &code,
+         .check = not_empty,
+         .out = &arr},
+        {.name = NULL},
+    };
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
     const char *mps[16];
-    size_t n = 0;
-    if (!json_is_array(arr))
-        cs_error_field(&err, "marketplaces", arr ? CS_F_TYPE : CS_F_REQUIRED, "array of codes");
-    else if (!json_array_size(arr))
-        cs_error_field(&err, "marketplaces", CS_F_REQUIRED, NULL);
-    else if (json_array_size(arr) > 16)
-        cs_error_field(&err, "marketplaces", CS_F_TOO_LONG, "max 16");
-    else {
-        size_t i;
-        json_array_foreach(arr, i, v)
-        {
-            char f[32];
-            snprintf(f, sizeof f, "marketplaces[%zu]", i);
-            if (!json_is_string(v))
-                cs_error_field(&err, f, CS_F_TYPE, "string");
-            else
-                mps[n++] = json_string_value(v);
-        }
-    }
-    if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
+    size_t n = json_array_size(arr);
+    for (size_t i = 0; i < n; i++)
+        mps[i] = json_string_value(json_array_get(arr, i));
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t id = svc_api_param_id(r, "id");
-    if (row_scope(r, db, PRODUCT_COMMUNE, id, 1, "product")) return 0;
+    if (row_scope(r, db, cs_market_product_commune, id, 1, "product")) return 0;
     cs_actor a = svc_audit_actor(r);
     json_t *out = NULL;
     if (job_flows_publish(db, id, mps, n, &a, &out, &err)) return svc_reply_problem(r, &err);
@@ -400,7 +385,7 @@ static int sheet_reply(svc_req *r, int xlsx)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t id = svc_api_param_id(r, "id");
-    if (row_scope(r, db, PRODUCT_COMMUNE, id, 0, "product")) return 0;
+    if (row_scope(r, db, cs_market_product_commune, id, 0, "product")) return 0;
     const char *canon = cx_canonical_code(svc_param(r, "marketplace"));
     if (!canon) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "marketplace");
     char *data = NULL;
@@ -432,18 +417,16 @@ int svc_listings_sheet_csv(svc_req *r)
 static json_t *listing_brief(cs_db *db, int64_t id, cs_error *err)
 {
     cs_rows *q = NULL;
-    if (cs_db_query(db, &q,
-                    "SELECT id, marketplace_code, state, listing_url FROM listings WHERE id = ?",
-                    "i", id, err))
-        return NULL;
+    if (cs_listing_brief(db, id, &q, err)) return NULL;
     json_t *o = cs_rows_count(q)
-                    ? json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, 0),
-                                "marketplace", cs_rows_str(q, 0, 1), "state", cs_rows_str(q, 0, 2))
+                    ? json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cs_rows_i64(q, 0, CS_LSB_ID),
+                                "marketplace", cs_rows_str(q, 0, CS_LSB_MARKETPLACE), "state",
+                                cs_rows_str(q, 0, CS_LSB_STATE))
                     : NULL;
-    if (o)
-        json_object_set_new(o, "listing_url",
-                            cs_rows_strn(q, 0, 3) ? json_string(cs_rows_str(q, 0, 3))
-                                                  : json_null());
+    if (o) {
+        const char *url = cs_rows_strn(q, 0, CS_LSB_LISTING_URL);
+        json_object_set_new(o, "listing_url", url ? json_string(url) : json_null());
+    }
     cs_rows_free(q);
     if (!o) cs_error_set(err, CS_E_NOMEM, NULL);
     return o;
@@ -458,7 +441,7 @@ int svc_listings_confirm(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t id = svc_api_param_id(r, "id");
-    if (row_scope(r, db, LISTING_COMMUNE, id, 1, "listing")) return 0;
+    if (row_scope(r, db, cs_market_listing_commune, id, 1, "listing")) return 0;
     cs_actor a = svc_audit_actor(r);
     if (job_flows_confirm_listing(db, id, url, &a, &err)) return svc_reply_problem(r, &err);
     json_t *o = listing_brief(db, id, &err);
@@ -474,7 +457,7 @@ int svc_listings_republish(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t id = svc_api_param_id(r, "id");
-    if (row_scope(r, db, LISTING_COMMUNE, id, 1, "listing")) return 0;
+    if (row_scope(r, db, cs_market_listing_commune, id, 1, "listing")) return 0;
     cs_actor a = svc_audit_actor(r);
     int64_t job = 0;
     if (job_flows_republish(db, id, &a, &job, &err)) return svc_reply_problem(r, &err);

@@ -4,6 +4,7 @@
  * hex digest, so no request can name a file of its own. */
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/images.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "service/api.h"
@@ -14,8 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define MAX_IMAGES 9
 
 int svc_sha_hex_ok(const char *s)
 {
@@ -46,8 +45,14 @@ static const char *sniff(const unsigned char *p, size_t n)
     return NULL;
 }
 
-static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
-static unsigned le16(const unsigned char *p) { return (unsigned)p[1] << 8 | p[0]; }
+static unsigned be16(const unsigned char *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+static unsigned le16(const unsigned char *p)
+{
+    return (unsigned)p[1] << 8 | p[0];
+}
 
 /* Pixel size from the image header; 0 × 0 when the header cannot be read (kept as NULL). */
 static void dimensions(const unsigned char *p, size_t n, const char *mime, unsigned *w, unsigned *h)
@@ -63,8 +68,14 @@ static void dimensions(const unsigned char *p, size_t n, const char *mime, unsig
         while (i + 4 <= n) {
             if (p[i] != 0xFF) return;
             unsigned char m = p[i + 1];
-            if (m == 0xFF) { i++; continue; } /* fill byte */
-            if (m == 0x01 || (m >= 0xD0 && m <= 0xD9)) { i += 2; continue; }
+            if (m == 0xFF) {
+                i++;
+                continue;
+            } /* fill byte */
+            if (m == 0x01 || (m >= 0xD0 && m <= 0xD9)) {
+                i += 2;
+                continue;
+            }
             size_t len = be16(p + i + 2);
             if (len < 2) return;
             if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
@@ -106,7 +117,8 @@ static int mkdir_p(const char *dir)
 static int store_file(const char *sha, const void *data, size_t len, cs_error *err)
 {
     char path[4096], dir[4096], tmp[4200];
-    if (svc_media_path(sha, path, sizeof path)) return cs_error_set(err, CS_E_CONFIG, "media.dir too long");
+    if (svc_media_path(sha, path, sizeof path))
+        return cs_error_set(err, CS_E_CONFIG, "media.dir too long");
     struct stat st;
     if (!stat(path, &st) && S_ISREG(st.st_mode) && (size_t)st.st_size == len) return 0;
     snprintf(dir, sizeof dir, "%s/%.2s", cs_cfg_str("media.dir"), sha);
@@ -138,9 +150,8 @@ static int unlink_if_unused(cs_db *db, const char *sha)
 {
     cs_error err;
     cs_error_clear(&err);
-    int64_t one;
-    int r = cs_db_scalar_i64(db, &one, "SELECT 1 FROM product_images WHERE sha256 = ? LIMIT 1", "s", sha, &err);
-    if (r != 1) return 0; /* still used, or cannot tell: keep it */
+    if (cs_image_mime(db, sha, NULL, 0, &err) != 1)
+        return 0; /* still used, or cannot tell: keep it */
     char path[4096];
     if (svc_media_path(sha, path, sizeof path)) return 0;
     if (unlink(path) && errno != ENOENT) {
@@ -176,138 +187,52 @@ static int product_for_write(svc_req *r, cs_db *db, int64_t *id)
     cs_error err;
     cs_error_clear(&err);
     *id = svc_api_param_id(r, "id");
-    cs_rows *rows = NULL;
     if (!*id) {
         svc_reply_error(r, CS_E_NOT_FOUND, "%s", "product");
         return -1;
     }
-    if (cs_db_query(db, &rows,
-                    "SELECT h.commune_code, h.status, p.status FROM products p"
-                    " JOIN households h ON h.id = p.household_id WHERE p.id = ?",
-                    "i", *id, &err)) {
+    cs_image_owner o;
+    int found = cs_image_owner_of(db, *id, &o, &err);
+    if (found < 0) {
         svc_reply_problem(r, &err);
         return -1;
     }
-    int rc = -1;
-    if (!cs_rows_count(rows)) svc_reply_error(r, CS_E_NOT_FOUND, "%s", "product");
-    else if (!svc_can_write_commune(r, cs_rows_str(rows, 0, 0)))
+    if (found == 1)
+        svc_reply_error(r, CS_E_NOT_FOUND, "%s", "product");
+    else if (!svc_can_write_commune(r, o.commune))
         svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "product");
-    else if (!strcmp(cs_rows_str(rows, 0, 1), "erased") || strcmp(cs_rows_str(rows, 0, 2), "active"))
+    else if (o.household_erased || !o.product_active)
         svc_reply_error(r, CS_E_GONE, "%s", "product");
-    else rc = 0;
-    cs_rows_free(rows);
-    return rc;
+    else
+        return 0;
+    return -1;
 }
 
-static json_t *image_json(const cs_rows *rows, size_t i)
+static json_t *image_json(const cs_image *img)
 {
     char url[80];
-    snprintf(url, sizeof url, "/media/%s", cs_rows_str(rows, i, 0));
-    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I}", "sha256", cs_rows_str(rows, i, 0), "url", url,
-                          "mime", cs_rows_str(rows, i, 1), "bytes", (json_int_t)cs_rows_i64(rows, i, 2),
-                          "position", (json_int_t)cs_rows_i64(rows, i, 3));
+    snprintf(url, sizeof url, "/media/%s", img->sha256);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:I,s:I}", "sha256", img->sha256, "url", url, "mime", img->mime,
+                  "bytes", (json_int_t)img->bytes, "position", (json_int_t)img->position);
     if (!o) return NULL;
-    json_object_set_new(o, "width", cs_rows_isnull(rows, i, 4) ? json_null() : json_integer(cs_rows_i64(rows, i, 4)));
-    json_object_set_new(o, "height", cs_rows_isnull(rows, i, 5) ? json_null() : json_integer(cs_rows_i64(rows, i, 5)));
+    json_object_set_new(o, "width", img->width ? json_integer(img->width) : json_null());
+    json_object_set_new(o, "height", img->height ? json_integer(img->height) : json_null());
     return o;
 }
-
-#define IMG_COLS "sha256, mime, bytes, position, width, height"
 
 /* Every image of a product in order, as a JSON array (NULL on error). */
 static json_t *images_of(cs_db *db, int64_t id, cs_error *err)
 {
-    cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows, "SELECT " IMG_COLS " FROM product_images WHERE product_id = ?"
-                               " ORDER BY position, id", "i", id, err))
-        return NULL;
+    cs_image *imgs = NULL;
+    size_t n = 0;
+    if (cs_image_list(db, id, &imgs, &n, err)) return NULL;
     json_t *a = json_array();
-    for (size_t i = 0; a && i < cs_rows_count(rows); i++) json_array_append_new(a, image_json(rows, i));
-    cs_rows_free(rows);
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, image_json(&imgs[i]));
+    cs_free(imgs);
     if (!a) cs_error_set(err, CS_E_NOMEM, NULL);
     return a;
-}
-
-/* Give positions 0..n-1 in the current order (after a removal). */
-static int renumber(cs_db *db, int64_t product, cs_error *err)
-{
-    cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows, "SELECT id FROM product_images WHERE product_id = ? ORDER BY position, id",
-                    "i", product, err))
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; !rc && i < cs_rows_count(rows); i++)
-        if (cs_db_exec(db, "UPDATE product_images SET position = ? WHERE id = ?", "ii", (int64_t)i,
-                       cs_rows_i64(rows, i, 0), err) < 0)
-            rc = -1;
-    cs_rows_free(rows);
-    return rc;
-}
-
-struct add_ctx {
-    const cs_actor *a;
-    int64_t product;
-    const char *sha, *mime;
-    size_t bytes;
-    unsigned w, h;
-    int64_t position; /* -1: at the end */
-    int existed;
-    json_t *image;
-};
-
-static int add_tx(cs_db *db, void *arg, cs_error *err)
-{
-    struct add_ctx *c = arg;
-    c->existed = 0;
-    json_decref(c->image);
-    c->image = NULL;
-    cs_rows *rows = NULL;
-    int64_t one;
-    /* the product row is the lock that serialises changes to its image list */
-    if (cs_db_scalar_i64(db, &one, "SELECT 1 FROM products WHERE id = ? FOR UPDATE", "i", c->product, err) < 0 ||
-        cs_db_query(db, &rows, "SELECT " IMG_COLS " FROM product_images WHERE product_id = ? AND sha256 = ?",
-                    "is", c->product, c->sha, err))
-        return -1;
-    if (cs_rows_count(rows)) { /* the same picture again: nothing to add */
-        c->existed = 1;
-        c->image = image_json(rows, 0);
-        cs_rows_free(rows);
-        return c->image ? 0 : cs_error_set(err, CS_E_NOMEM, NULL);
-    }
-    cs_rows_free(rows);
-    int64_t count = 0;
-    if (cs_db_scalar_i64(db, &count, "SELECT COUNT(*) FROM product_images WHERE product_id = ?", "i",
-                         c->product, err) < 0)
-        return -1;
-    if (count >= MAX_IMAGES) {
-        cs_error_set(err, CS_F_IMAGE_TOO_MANY, "max %d", MAX_IMAGES);
-        return cs_error_field(err, "image", CS_F_IMAGE_TOO_MANY, "max 9");
-    }
-    int64_t pos = c->position < 0 || c->position > count ? count : c->position;
-    if (pos < count &&
-        cs_db_exec(db, "UPDATE product_images SET position = position + 1 WHERE product_id = ? AND position >= ?",
-                   "ii", c->product, pos, err) < 0)
-        return -1;
-    if (cs_db_exec(db,
-                   "INSERT INTO product_images (product_id, sha256, mime, bytes, width, height, position)"
-                   " VALUES (?, ?, ?, ?, NULLIF(?, 0), NULLIF(?, 0), ?)",
-                   "issiiii", c->product, c->sha, c->mime, (int64_t)c->bytes, (int64_t)c->w,
-                   (int64_t)c->h, pos, err) < 0)
-        return -1;
-    char pid[24];
-    snprintf(pid, sizeof pid, "%lld", (long long)c->product);
-    if (cs_audit(db, c->a, "product.image_add", "product", pid,
-                 json_pack("{s:s,s:I}", "sha256", c->sha, "position", (json_int_t)pos), err))
-        return -1;
-    c->image = json_pack("{s:s,s:s,s:s,s:I,s:I}", "sha256", c->sha, "url", "", "mime", c->mime,
-                         "bytes", (json_int_t)c->bytes, "position", (json_int_t)pos);
-    if (!c->image) return cs_error_set(err, CS_E_NOMEM, NULL);
-    char url[80];
-    snprintf(url, sizeof url, "/media/%s", c->sha);
-    json_object_set_new(c->image, "url", json_string(url));
-    json_object_set_new(c->image, "width", c->w ? json_integer(c->w) : json_null());
-    json_object_set_new(c->image, "height", c->h ? json_integer(c->h) : json_null());
-    return 0;
 }
 
 int svc_images_upload(svc_req *r)
@@ -318,9 +243,12 @@ int svc_images_upload(svc_req *r)
     const char *position = NULL;
     for (size_t i = 0; i < r->nparts; i++) {
         const svc_part *p = &r->parts[i];
-        if (!strcmp(p->name, "image") && !img) img = p;
-        else if (!strcmp(p->name, "position") && !position) position = p->data;
-        else cs_error_field(&err, p->name, CS_F_UNKNOWN, "image, position");
+        if (!strcmp(p->name, "image") && !img)
+            img = p;
+        else if (!strcmp(p->name, "position") && !position)
+            position = p->data;
+        else
+            cs_error_field(&err, p->name, CS_F_UNKNOWN, "image, position");
     }
     int64_t pos = -1;
     if (!img || !img->len) cs_error_field(&err, "image", CS_F_REQUIRED, NULL);
@@ -328,14 +256,15 @@ int svc_images_upload(svc_req *r)
         char *end;
         errno = 0;
         long v = strtol(position, &end, 10);
-        if (!*position || *end || errno || v < 0 || v >= MAX_IMAGES)
+        if (!*position || *end || errno || v < 0 || v >= CS_IMAGE_MAX)
             cs_error_field(&err, "position", CS_F_RANGE, "0..8");
         else
             pos = v;
     }
     if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
     if (img->len > (size_t)cs_cfg_int("media.max_image"))
-        return svc_reply_error(r, CS_E_TOO_LARGE, "image larger than %ld bytes", cs_cfg_int("media.max_image"));
+        return svc_reply_error(r, CS_E_TOO_LARGE, "image larger than %ld bytes",
+                               cs_cfg_int("media.max_image"));
     const char *mime = sniff((const unsigned char *)img->data, img->len);
     if (!mime) {
         cs_error_set(&err, CS_F_IMAGE_TYPE, "JPEG, PNG, WebP");
@@ -351,15 +280,12 @@ int svc_images_upload(svc_req *r)
     char sha[65];
     cs_sha256(img->data, img->len, digest);
     cs_hex(digest, 32, sha);
-    struct add_ctx c = {0};
+    cs_image_new in = {
+        .product = id, .sha256 = sha, .mime = mime, .bytes = img->len, .position = pos};
+    dimensions((const unsigned char *)img->data, img->len, mime, &in.width, &in.height);
     cs_actor a = svc_audit_actor(r);
-    c.a = &a;
-    c.product = id;
-    c.sha = sha;
-    c.mime = mime;
-    c.bytes = img->len;
-    c.position = pos;
-    dimensions((const unsigned char *)img->data, img->len, mime, &c.w, &c.h);
+    cs_image added;
+    int existed = 0;
 
     char name[64];
     lock_name(sha, name);
@@ -368,44 +294,20 @@ int svc_images_upload(svc_req *r)
         if (l == 0) cs_error_set(&err, CS_E_DB_SOFT, "image busy");
         return svc_reply_problem(r, &err);
     }
-    int rc = store_file(sha, img->data, img->len, &err) || cs_db_tx(db, add_tx, &c, &err);
+    int rc = store_file(sha, img->data, img->len, &err) ||
+             cs_image_add(db, &a, &in, &added, &existed, &err);
     if (rc) unlink_if_unused(db, sha); /* refused (too many, gone): keep no file nobody uses */
     cs_db_release_lock(db, name);
-    if (rc) {
-        json_decref(c.image);
-        return svc_reply_problem(r, &err);
-    }
+    if (rc) return svc_reply_problem(r, &err);
+    json_t *o = image_json(&added);
+    if (!o) return svc_reply_error(r, CS_E_NOMEM, "%s", "image");
     char loc[80];
     snprintf(loc, sizeof loc, "/media/%s", sha);
     if (svc_add_header(r, "Location", loc)) {
-        json_decref(c.image);
+        json_decref(o);
         return -1;
     }
-    return svc_reply_json(r, c.existed ? 200 : 201, c.image);
-}
-
-struct del_ctx {
-    const cs_actor *a;
-    int64_t product;
-    const char *sha;
-    int found;
-};
-
-static int del_tx(cs_db *db, void *arg, cs_error *err)
-{
-    struct del_ctx *c = arg;
-    int64_t one;
-    if (cs_db_scalar_i64(db, &one, "SELECT 1 FROM products WHERE id = ? FOR UPDATE", "i", c->product, err) < 0)
-        return -1;
-    int64_t n = cs_db_exec(db, "DELETE FROM product_images WHERE product_id = ? AND sha256 = ?", "is",
-                           c->product, c->sha, err);
-    if (n < 0) return -1;
-    c->found = n > 0;
-    if (!c->found) return 0;
-    char pid[24];
-    snprintf(pid, sizeof pid, "%lld", (long long)c->product);
-    if (renumber(db, c->product, err)) return -1;
-    return cs_audit(db, c->a, "product.image_remove", "product", pid, json_pack("{s:s}", "sha256", c->sha), err);
+    return svc_reply_json(r, existed ? 200 : 201, o);
 }
 
 int svc_images_delete(svc_req *r)
@@ -419,7 +321,7 @@ int svc_images_delete(svc_req *r)
     if (product_for_write(r, db, &id)) return 0;
     if (!svc_sha_hex_ok(sha)) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
     cs_actor a = svc_audit_actor(r);
-    struct del_ctx c = {&a, id, sha, 0};
+    int found = 0;
     char name[64];
     lock_name(sha, name);
     int l = cs_db_get_lock(db, name, 10, &err);
@@ -427,47 +329,12 @@ int svc_images_delete(svc_req *r)
         if (l == 0) cs_error_set(&err, CS_E_DB_SOFT, "image busy");
         return svc_reply_problem(r, &err);
     }
-    int rc = cs_db_tx(db, del_tx, &c, &err);
-    if (!rc && c.found) unlink_if_unused(db, sha);
+    int rc = cs_image_remove(db, &a, id, sha, &found, &err);
+    if (!rc && found) unlink_if_unused(db, sha);
     cs_db_release_lock(db, name);
     if (rc) return svc_reply_problem(r, &err);
-    if (!c.found) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
+    if (!found) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
     return svc_reply_empty(r, 204);
-}
-
-struct order_ctx {
-    const cs_actor *a;
-    int64_t product;
-    const json_t *order;
-};
-
-static int order_tx(cs_db *db, void *arg, cs_error *err)
-{
-    struct order_ctx *c = arg;
-    int64_t one;
-    cs_rows *rows = NULL;
-    if (cs_db_scalar_i64(db, &one, "SELECT 1 FROM products WHERE id = ? FOR UPDATE", "i", c->product, err) < 0 ||
-        cs_db_query(db, &rows, "SELECT sha256 FROM product_images WHERE product_id = ?", "i", c->product, err))
-        return -1;
-    size_t n = cs_rows_count(rows);
-    /* the new order must name each of the product's images exactly once */
-    int ok = json_array_size(c->order) == n;
-    for (size_t i = 0; ok && i < n; i++) {
-        const char *s = json_string_value(json_array_get(c->order, i));
-        int seen = 0;
-        for (size_t j = 0; j < n; j++) seen += !strcmp(cs_rows_str(rows, j, 0), s);
-        for (size_t k = 0; k < i; k++) seen += !strcmp(json_string_value(json_array_get(c->order, k)), s) ? 2 : 0;
-        ok = seen == 1;
-    }
-    cs_rows_free(rows);
-    if (!ok) return cs_error_field(err, "order", CS_F_ENUM, "each image of the product exactly once");
-    for (size_t i = 0; i < n; i++)
-        if (cs_db_exec(db, "UPDATE product_images SET position = ? WHERE product_id = ? AND sha256 = ?", "iis",
-                       (int64_t)i, c->product, json_string_value(json_array_get(c->order, i)), err) < 0)
-            return -1;
-    char pid[24];
-    snprintf(pid, sizeof pid, "%lld", (long long)c->product);
-    return cs_audit(db, c->a, "product.images_reorder", "product", pid, NULL, err);
 }
 
 int svc_images_order(svc_req *r)
@@ -475,10 +342,15 @@ int svc_images_order(svc_req *r)
     cs_error err;
     cs_error_clear(&err);
     const json_t *order = NULL;
-    static const cs_jfield sha_item = {.name = "sha256", .type = CS_J_STRING, .min_len = 64, .max_len = 64};
+    static const cs_jfield sha_item = {
+        .name = "sha256", .type = CS_J_STRING, .min_len = 64, .max_len = 64};
     cs_jfield spec[] = {
-        {.name = "order", .type = CS_J_ARRAY, .flags = CS_JF_REQUIRED, .max_len = MAX_IMAGES,
-         .items = &sha_item, .out = &order},
+        {.name = "order",
+         .type = CS_J_ARRAY,
+         .flags = CS_JF_REQUIRED,
+         .max_len = CS_IMAGE_MAX,
+         .items = &sha_item,
+         .out = &order},
         {.name = NULL},
     };
     if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
@@ -487,8 +359,11 @@ int svc_images_order(svc_req *r)
     int64_t id;
     if (product_for_write(r, db, &id)) return 0;
     cs_actor a = svc_audit_actor(r);
-    struct order_ctx c = {&a, id, order};
-    if (cs_db_tx(db, order_tx, &c, &err)) return svc_reply_problem(r, &err);
+    const char *shas[CS_IMAGE_MAX];
+    size_t n = json_array_size(order);
+    for (size_t i = 0; i < n; i++)
+        shas[i] = json_string_value(json_array_get(order, i));
+    if (cs_image_reorder(db, &a, id, shas, n, &err)) return svc_reply_problem(r, &err);
     json_t *imgs = images_of(db, id, &err);
     if (!imgs) return svc_reply_problem(r, &err);
     return svc_reply_json(r, 200, json_pack("{s:o}", "images", imgs));
@@ -503,27 +378,27 @@ int svc_media_get(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     /* only bytes some product still uses are served (erased households' images are not) */
-    cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows, "SELECT mime FROM product_images WHERE sha256 = ? LIMIT 1", "s", sha, &err))
-        return svc_reply_problem(r, &err);
-    if (!cs_rows_count(rows)) {
-        cs_rows_free(rows);
-        return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
-    }
     char mime[24];
-    snprintf(mime, sizeof mime, "%s", cs_rows_str(rows, 0, 0));
-    cs_rows_free(rows);
+    int found = cs_image_mime(db, sha, mime, sizeof mime, &err);
+    if (found < 0) return svc_reply_problem(r, &err);
+    if (found == 1) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
     char etag[70];
     snprintf(etag, sizeof etag, "\"%s\"", sha);
     const char *inm = svc_header(r, "If-None-Match");
-    const char *const hdrs[] = {"Cache-Control", "public, max-age=31536000, immutable", "ETag", etag,
-                                "X-Content-Type-Options", "nosniff", NULL};
+    const char *const hdrs[] = {"Cache-Control",
+                                "public, max-age=31536000, immutable",
+                                "ETag",
+                                etag,
+                                "X-Content-Type-Options",
+                                "nosniff",
+                                NULL};
     if (inm && (strstr(inm, sha) || !strcmp(inm, "*"))) {
         for (size_t i = 0; hdrs[i]; i += 2)
             if (svc_add_header(r, hdrs[i], hdrs[i + 1])) return -1;
         return svc_reply_empty(r, 304);
     }
     char path[4096];
-    if (svc_media_path(sha, path, sizeof path)) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
+    if (svc_media_path(sha, path, sizeof path))
+        return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
     return svc_reply_file(r, 200, mime, path, hdrs);
 }

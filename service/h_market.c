@@ -1,15 +1,18 @@
 /* service/h_market: read-only views of seller accounts and listings (their actions arrive with
  * the connectors). Never returns a marketplace token or an OAuth state, and the owner's
  * authorisation link only to those who may act for that commune. */
+#include "core/market.h"
 #include "core/mem.h"
 #include "service/api.h"
 #include <stdio.h>
 #include <string.h>
 
-static const char *const account_states[] = {"not_started", "awaiting_owner", "authorized", "active",
-                                             "rejected", "suspended", "token_expired", NULL};
-static const char *const listing_states[] = {"draft", "queued", "submitted", "pending_review", "live",
-                                             "rejected", "delisted", "failed", NULL};
+static const char *const account_states[] = {
+    "not_started", "awaiting_owner", "authorized",    "active",
+    "rejected",    "suspended",      "token_expired", NULL};
+static const char *const listing_states[] = {"draft",          "queued", "submitted",
+                                             "pending_review", "live",   "rejected",
+                                             "delisted",       "failed", NULL};
 #define MP_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
 #define CODE_CHARS "TH-0123456789"
 
@@ -62,89 +65,81 @@ int svc_accounts_list(svc_req *r)
     if (oom) return svc_reply_error(r, CS_E_NOMEM, "%s", "scope");
     cs_db *db = svc_db(r, &err);
     cs_rows *rows = NULL;
-    int rc = !db || cs_db_query(db, &rows,
-                         "SELECT a.id, h.code, h.commune_code, a.marketplace_code, a.state,"
-                         " a.external_shop_id, a.shop_url, a.auth_link,"
-                         " DATE_FORMAT(a.authorized_at, '%Y-%m-%dT%H:%i:%sZ'),"
-                         " DATE_FORMAT(a.activated_at, '%Y-%m-%dT%H:%i:%sZ'),"
-                         " DATE_FORMAT(a.access_expires_at, '%Y-%m-%dT%H:%i:%sZ'),"
-                         " a.last_error_code, a.last_error_message, a.version,"
-                         " DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%sZ'),"
-                         " DATE_FORMAT(a.updated_at, '%Y-%m-%dT%H:%i:%sZ')"
-                         " FROM seller_accounts a JOIN households h ON h.id = a.household_id"
-                         " WHERE a.id > ?"
-                         " AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"
-                         " AND (? IS NULL OR a.state = ?)"
-                         " AND (? IS NULL OR a.marketplace_code = ?)"
-                         " AND (? IS NULL OR h.commune_code = ?)"
-                         " AND (? IS NULL OR h.code = ?)"
-                         " ORDER BY a.id LIMIT ?",
-                         "issssssssssi", after, scope, scope, state, state, mp, mp, commune, commune,
-                         household, household, (int64_t)limit + 1, &err);
+    cs_market_filter f = {.scope = scope,
+                          .state = state,
+                          .marketplace = mp,
+                          .commune = commune,
+                          .household = household,
+                          .after = after,
+                          .limit = (int64_t)limit + 1};
+    int rc = !db || cs_account_page(db, &f, &rows, &err);
     cs_free(scope);
     if (rc) return svc_reply_problem(r, &err);
     json_t *items = json_array();
     size_t n = cs_rows_count(rows);
     for (size_t i = 0; items && i < n && i < (size_t)limit; i++) {
-        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)cs_rows_i64(rows, i, 0),
-                              "household_code", cs_rows_str(rows, i, 1), "commune_code",
-                              cs_rows_str(rows, i, 2), "marketplace", cs_rows_str(rows, i, 3), "state",
-                              cs_rows_str(rows, i, 4));
+        json_t *o = json_pack(
+            "{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)cs_rows_i64(rows, i, CS_ACC_ID),
+            "household_code", cs_rows_str(rows, i, CS_ACC_HOUSEHOLD_CODE), "commune_code",
+            cs_rows_str(rows, i, CS_ACC_COMMUNE), "marketplace",
+            cs_rows_str(rows, i, CS_ACC_MARKETPLACE), "state", cs_rows_str(rows, i, CS_ACC_STATE));
         if (!o) continue;
-        json_object_set_new(o, "external_shop_id", str_or_null(rows, i, 5));
-        json_object_set_new(o, "shop_url", str_or_null(rows, i, 6));
+        json_object_set_new(o, "external_shop_id", str_or_null(rows, i, CS_ACC_EXTERNAL_SHOP_ID));
+        json_object_set_new(o, "shop_url", str_or_null(rows, i, CS_ACC_SHOP_URL));
         /* the authorisation link acts for the household: only for those who act for it */
-        json_object_set_new(o, "auth_link", svc_can_write_commune(r, cs_rows_str(rows, i, 2))
-                                                ? str_or_null(rows, i, 7) : json_null());
-        json_object_set_new(o, "authorized_at", str_or_null(rows, i, 8));
-        json_object_set_new(o, "activated_at", str_or_null(rows, i, 9));
-        json_object_set_new(o, "access_expires_at", str_or_null(rows, i, 10));
-        json_object_set_new(o, "last_error", cs_rows_isnull(rows, i, 11) ? json_null()
-                                : json_pack("{s:s,s:s}", "code", cs_rows_str(rows, i, 11), "message",
-                                            cs_rows_str(rows, i, 12)));
-        json_object_set_new(o, "version", json_integer(cs_rows_i64(rows, i, 13)));
-        json_object_set_new(o, "created_at", json_string(cs_rows_str(rows, i, 14)));
-        json_object_set_new(o, "updated_at", json_string(cs_rows_str(rows, i, 15)));
+        json_object_set_new(o, "auth_link",
+                            svc_can_write_commune(r, cs_rows_str(rows, i, CS_ACC_COMMUNE))
+                                ? str_or_null(rows, i, CS_ACC_AUTH_LINK)
+                                : json_null());
+        json_object_set_new(o, "authorized_at", str_or_null(rows, i, CS_ACC_AUTHORIZED_AT));
+        json_object_set_new(o, "activated_at", str_or_null(rows, i, CS_ACC_ACTIVATED_AT));
+        json_object_set_new(o, "access_expires_at", str_or_null(rows, i, CS_ACC_ACCESS_EXPIRES_AT));
+        json_object_set_new(o, "last_error",
+                            cs_rows_isnull(rows, i, CS_ACC_ERROR_CODE)
+                                ? json_null()
+                                : json_pack("{s:s,s:s}", "code",
+                                            cs_rows_str(rows, i, CS_ACC_ERROR_CODE), "message",
+                                            cs_rows_str(rows, i, CS_ACC_ERROR_MESSAGE)));
+        json_object_set_new(o, "version", json_integer(cs_rows_i64(rows, i, CS_ACC_VERSION)));
+        json_object_set_new(o, "created_at", json_string(cs_rows_str(rows, i, CS_ACC_CREATED_AT)));
+        json_object_set_new(o, "updated_at", json_string(cs_rows_str(rows, i, CS_ACC_UPDATED_AT)));
         json_array_append_new(items, o);
     }
-    int64_t next = n > (size_t)limit ? cs_rows_i64(rows, (size_t)limit - 1, 0) : 0;
+    int64_t next = n > (size_t)limit ? cs_rows_i64(rows, (size_t)limit - 1, CS_ACC_ID) : 0;
     cs_rows_free(rows);
     return svc_api_reply_page(r, items, next);
 }
 
-#define L_COLS                                                                                     \
-    "l.id, l.product_id, p.name, h.code, h.commune_code, l.marketplace_code, l.state,"             \
-    " l.external_item_id, l.listing_url, l.last_error_code, l.last_error_message, l.error_fields," \
-    " DATE_FORMAT(l.live_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(l.first_live_at, '%Y-%m-%dT%H:%i:%sZ'),"\
-    " DATE_FORMAT(l.first_sale_at, '%Y-%m-%dT%H:%i:%sZ'), l.version,"                              \
-    " DATE_FORMAT(l.created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(l.updated_at, '%Y-%m-%dT%H:%i:%sZ'),"\
-    " p.flagship"
-#define L_FROM " FROM listings l JOIN products p ON p.id = l.product_id JOIN households h ON h.id = p.household_id"
-
 static json_t *listing_json(const cs_rows *rows, size_t i)
 {
-    json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:b}", "id", (json_int_t)cs_rows_i64(rows, i, 0),
-                          "product_id", (json_int_t)cs_rows_i64(rows, i, 1), "product_name",
-                          cs_rows_str(rows, i, 2), "household_code", cs_rows_str(rows, i, 3),
-                          "commune_code", cs_rows_str(rows, i, 4), "marketplace", cs_rows_str(rows, i, 5),
-                          "state", cs_rows_str(rows, i, 6), "flagship", (int)cs_rows_i64(rows, i, 18));
+    json_t *o = json_pack(
+        "{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:b}", "id", (json_int_t)cs_rows_i64(rows, i, CS_LST_ID),
+        "product_id", (json_int_t)cs_rows_i64(rows, i, CS_LST_PRODUCT_ID), "product_name",
+        cs_rows_str(rows, i, CS_LST_PRODUCT_NAME), "household_code",
+        cs_rows_str(rows, i, CS_LST_HOUSEHOLD_CODE), "commune_code",
+        cs_rows_str(rows, i, CS_LST_COMMUNE), "marketplace",
+        cs_rows_str(rows, i, CS_LST_MARKETPLACE), "state", cs_rows_str(rows, i, CS_LST_STATE),
+        "flagship", (int)cs_rows_i64(rows, i, CS_LST_FLAGSHIP));
     if (!o) return NULL;
-    json_object_set_new(o, "external_item_id", str_or_null(rows, i, 7));
-    json_object_set_new(o, "listing_url", str_or_null(rows, i, 8));
+    json_object_set_new(o, "external_item_id", str_or_null(rows, i, CS_LST_EXTERNAL_ITEM_ID));
+    json_object_set_new(o, "listing_url", str_or_null(rows, i, CS_LST_LISTING_URL));
     json_t *error = json_null();
-    if (!cs_rows_isnull(rows, i, 9)) {
-        json_t *fields = cs_rows_strn(rows, i, 11) ? json_loads(cs_rows_str(rows, i, 11), 0, NULL) : NULL;
-        error = json_pack("{s:s,s:s,s:o}", "code", cs_rows_str(rows, i, 9), "message",
-                          cs_rows_str(rows, i, 10), "fields", json_is_array(fields) ? fields : json_array());
+    if (!cs_rows_isnull(rows, i, CS_LST_ERROR_CODE)) {
+        json_t *fields = cs_rows_strn(rows, i, CS_LST_ERROR_FIELDS)
+                             ? json_loads(cs_rows_str(rows, i, CS_LST_ERROR_FIELDS), 0, NULL)
+                             : NULL;
+        error = json_pack("{s:s,s:s,s:o}", "code", cs_rows_str(rows, i, CS_LST_ERROR_CODE),
+                          "message", cs_rows_str(rows, i, CS_LST_ERROR_MESSAGE), "fields",
+                          json_is_array(fields) ? fields : json_array());
         if (fields && !json_is_array(fields)) json_decref(fields);
     }
     json_object_set_new(o, "error", error ? error : json_null());
-    json_object_set_new(o, "live_at", str_or_null(rows, i, 12));
-    json_object_set_new(o, "first_live_at", str_or_null(rows, i, 13));
-    json_object_set_new(o, "first_sale_at", str_or_null(rows, i, 14));
-    json_object_set_new(o, "version", json_integer(cs_rows_i64(rows, i, 15)));
-    json_object_set_new(o, "created_at", json_string(cs_rows_str(rows, i, 16)));
-    json_object_set_new(o, "updated_at", json_string(cs_rows_str(rows, i, 17)));
+    json_object_set_new(o, "live_at", str_or_null(rows, i, CS_LST_LIVE_AT));
+    json_object_set_new(o, "first_live_at", str_or_null(rows, i, CS_LST_FIRST_LIVE_AT));
+    json_object_set_new(o, "first_sale_at", str_or_null(rows, i, CS_LST_FIRST_SALE_AT));
+    json_object_set_new(o, "version", json_integer(cs_rows_i64(rows, i, CS_LST_VERSION)));
+    json_object_set_new(o, "created_at", json_string(cs_rows_str(rows, i, CS_LST_CREATED_AT)));
+    json_object_set_new(o, "updated_at", json_string(cs_rows_str(rows, i, CS_LST_UPDATED_AT)));
     return o;
 }
 
@@ -169,23 +164,22 @@ int svc_listings_list(svc_req *r)
     if (oom) return svc_reply_error(r, CS_E_NOMEM, "%s", "scope");
     cs_db *db = svc_db(r, &err);
     cs_rows *rows = NULL;
-    int rc = !db || cs_db_query(db, &rows,
-                         "SELECT " L_COLS L_FROM " WHERE l.id > ?"
-                         " AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"
-                         " AND (? IS NULL OR l.state = ?)"
-                         " AND (? IS NULL OR l.marketplace_code = ?)"
-                         " AND (? IS NULL OR h.commune_code = ?)"
-                         " AND (? IS NULL OR h.code = ?)"
-                         " AND (? = 0 OR l.product_id = ?)"
-                         " ORDER BY l.id LIMIT ?",
-                         "issssssssssiii", after, scope, scope, state, state, mp, mp, commune, commune,
-                         household, household, product, product, (int64_t)limit + 1, &err);
+    cs_market_filter f = {.scope = scope,
+                          .state = state,
+                          .marketplace = mp,
+                          .commune = commune,
+                          .household = household,
+                          .product = product,
+                          .after = after,
+                          .limit = (int64_t)limit + 1};
+    int rc = !db || cs_listing_page(db, &f, &rows, &err);
     cs_free(scope);
     if (rc) return svc_reply_problem(r, &err);
     json_t *items = json_array();
     size_t n = cs_rows_count(rows);
-    for (size_t i = 0; items && i < n && i < (size_t)limit; i++) json_array_append_new(items, listing_json(rows, i));
-    int64_t next = n > (size_t)limit ? cs_rows_i64(rows, (size_t)limit - 1, 0) : 0;
+    for (size_t i = 0; items && i < n && i < (size_t)limit; i++)
+        json_array_append_new(items, listing_json(rows, i));
+    int64_t next = n > (size_t)limit ? cs_rows_i64(rows, (size_t)limit - 1, CS_LST_ID) : 0;
     cs_rows_free(rows);
     return svc_api_reply_page(r, items, next);
 }
@@ -199,34 +193,30 @@ int svc_listings_get(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     cs_rows *rows = NULL, *ev = NULL;
-    if (cs_db_query(db, &rows, "SELECT " L_COLS L_FROM " WHERE l.id = ?", "i", id, &err))
-        return svc_reply_problem(r, &err);
+    if (cs_listing_view(db, id, &rows, &err)) return svc_reply_problem(r, &err);
     if (!cs_rows_count(rows)) {
         cs_rows_free(rows);
         return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "listing");
     }
-    if (!svc_can_read_commune(r, cs_rows_str(rows, 0, 4))) {
+    if (!svc_can_read_commune(r, cs_rows_str(rows, 0, CS_LST_COMMUNE))) {
         cs_rows_free(rows);
         return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "listing");
     }
     json_t *o = listing_json(rows, 0);
-    unsigned version = (unsigned)cs_rows_i64(rows, 0, 15);
+    unsigned version = (unsigned)cs_rows_i64(rows, 0, CS_LST_VERSION);
     cs_rows_free(rows);
     if (!o) return svc_reply_error(r, CS_E_NOMEM, "%s", "listing");
-    if (cs_db_query(db, &ev,
-                    "SELECT from_state, to_state, reason_code, reason, actor,"
-                    " DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') FROM listing_events"
-                    " WHERE listing_id = ? ORDER BY id",
-                    "i", id, &err)) {
+    if (cs_listing_history(db, id, &ev, &err)) {
         json_decref(o);
         return svc_reply_problem(r, &err);
     }
     json_t *events = json_array();
     for (size_t i = 0; events && i < cs_rows_count(ev); i++) {
-        json_t *e = json_pack("{s:o,s:s,s:o,s:o,s:s,s:s}", "from_state", str_or_null(ev, i, 0), "to_state",
-                              cs_rows_str(ev, i, 1), "reason_code", str_or_null(ev, i, 2), "reason",
-                              str_or_null(ev, i, 3), "actor", cs_rows_str(ev, i, 4), "at",
-                              cs_rows_str(ev, i, 5));
+        json_t *e = json_pack(
+            "{s:o,s:s,s:o,s:o,s:s,s:s}", "from_state", str_or_null(ev, i, CS_LEV_FROM_STATE),
+            "to_state", cs_rows_str(ev, i, CS_LEV_TO_STATE), "reason_code",
+            str_or_null(ev, i, CS_LEV_REASON_CODE), "reason", str_or_null(ev, i, CS_LEV_REASON),
+            "actor", cs_rows_str(ev, i, CS_LEV_ACTOR), "at", cs_rows_str(ev, i, CS_LEV_AT));
         if (e) json_array_append_new(events, e);
     }
     cs_rows_free(ev);

@@ -912,6 +912,91 @@ static void test_publish_refusals(void **state)
         0);
 }
 
+/* 1 when the problem reply r names `field` with error `code`. */
+static int names_field(const tapi_resp *r, const char *field, const char *code)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r->json, "errors"), i, e)
+    {
+        const char *f = json_string_value(json_object_get(e, "field"));
+        const char *c = json_string_value(json_object_get(e, "code"));
+        if (f && c && !strcmp(f, field) && !strcmp(c, code)) return 1;
+    }
+    return 0;
+}
+
+/* The bodies of onboarding, publish and the two confirmations: each wrong body answered with
+ * the field and the error named, before anything is looked up or queued. */
+static void test_flow_bodies(void **state)
+{
+    (void)state;
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 81);
+    int64_t pid = make_product(h.code, 1004, "Nem chua Thanh Hóa");
+    char pub[96], start[96], confirm[128];
+    snprintf(pub, sizeof pub, "/v1/products/%lld/listings", (long long)pid);
+    snprintf(start, sizeof start, "/v1/households/%s/accounts", h.code);
+    snprintf(confirm, sizeof confirm, "/v1/households/%s/accounts/postmart/confirm", h.code);
+    char long_url[600];
+    memset(long_url, 'a', sizeof long_url);
+    memcpy(long_url, "https://", 8);
+    long_url[501] = '\0';
+    char long_body[640];
+    snprintf(long_body, sizeof long_body, "{\"shop_url\":\"%s\"}", long_url);
+    static const struct {
+        int which; /* 0 publish, 1 onboarding, 2 shop confirmation, 3 listing confirmation */
+        const char *body;
+        long status;
+        const char *field, *code; /* field NULL: the reply's own code */
+    } cases[] = {
+        {0, "[1]", 400, NULL, "bad_request"},
+        {0, "{}", 422, "marketplaces", "required"},
+        {0, "{\"marketplaces\":[]}", 422, "marketplaces", "required"},
+        {0, "{\"marketplaces\":\"lazada\"}", 422, "marketplaces", "wrong_type"},
+        {0, "{\"marketplaces\":[\"lazada\",7]}", 422, "marketplaces[1]", "wrong_type"},
+        {0,
+         "{\"marketplaces\":[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]}",
+         422, "marketplaces", "too_long"},
+        {0, "{\"marketplaces\":[\"lazada\"],\"now\":true}", 422, "now", "unknown_field"},
+        {1, "[]", 400, NULL, "bad_request"},
+        {1, "{}", 422, "marketplace", "required"},
+        {1, "{\"marketplace\":null}", 422, "marketplace", "wrong_type"},
+        {1, "{\"marketplace\":\"lazada\",\"x\":1}", 422, "x", "unknown_field"},
+        {2, "{\"shop_url\":5}", 422, "shop_url", "wrong_type"},
+        {2, NULL, 422, "shop_url", "too_long"},
+        {3, "{\"url\":\"https://postmart.vn/x\"}", 422, "listing_url", "required"},
+        {3, "{\"url\":\"https://postmart.vn/x\"}", 422, "url", "unknown_field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = cases[i].which == 0   ? pub
+                           : cases[i].which == 1 ? start
+                           : cases[i].which == 2 ? confirm
+                                                 : "/v1/listings/1/confirm";
+        tapi_resp r = tapi_call("POST", path, tok, cases[i].body ? cases[i].body : long_body);
+        const char *code = json_string_value(json_object_get(r.json, "code"));
+        int ok = r.status == cases[i].status &&
+                 (cases[i].field ? names_field(&r, cases[i].field, cases[i].code)
+                                 : code && !strcmp(code, cases[i].code));
+        if (!ok)
+            fail_msg("case %zu: want %ld %s %s, got %ld %s", i, cases[i].status,
+                     cases[i].field ? cases[i].field : "", cases[i].code, r.status, r.body);
+        tapi_free(&r);
+    }
+    /* a URL of 500 bytes that is 250 letters with diacritics is still too long */
+    char vn[1200];
+    size_t o = (size_t)snprintf(vn, sizeof vn, "%s", "{\"shop_url\":\"https://");
+    for (int k = 0; k < 250; k++)
+        o += (size_t)snprintf(vn + o, sizeof vn - o, "%s", "\xc4\x91");
+    snprintf(vn + o, sizeof vn - o, "%s", "\"}");
+    tapi_resp r = tapi_call("POST", confirm, tok, vn);
+    assert_int_equal(r.status, 422);
+    assert_true(names_field(&r, "shop_url", "too_long"));
+    tapi_free(&r);
+}
+
 /* A confirmed assisted listing whose page is gone: 404 three times in a row → delisted. */
 static void test_linkcheck_delists(void **state)
 {
@@ -1057,6 +1142,7 @@ int main(void)
         cmocka_unit_test(test_tiktok_onboard_and_publish),
         cmocka_unit_test(test_refresh_rotates_tokens),
         cmocka_unit_test(test_publish_refusals),
+        cmocka_unit_test(test_flow_bodies),
         cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_webhook_signature),
     };
