@@ -120,7 +120,10 @@ static void test_buf_fail_nth(void **state)
                 assert_int_equal(b.len % strlen(piece), 0);
             }
         }
+        unsigned long used = cs_mem_count();
         cs_mem_fail_at(0);
+        /* a run ends the loop only if the failure was never reached (none swallowed) */
+        assert_int_equal(!failed, used < n);
         if (!failed) {
             assert_int_equal(b.len, 200 * strlen(piece));
             cs_buf_free(&b);

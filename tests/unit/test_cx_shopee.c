@@ -589,21 +589,31 @@ static void test_oom_every_allocation(void **state)
     cx_listing l = listing();
     cx_input in = input();
     in.listing = &l;
-    for (unsigned long n = 1; n < 200; n++) {
+    cx_request ref;
+    build_ok(CX_OP_CREATE_ITEM, &in, &ref);
+    int clean = 0;
+    for (unsigned long n = 1; n < 200 && !clean; n++) {
         cs_error err;
         cs_error_clear(&err);
         cx_request r;
         cx_request_init(&r);
         cs_mem_fail_at(n);
         int rc = cx_shopee.build(CX_OP_CREATE_ITEM, &in, &r, &err);
+        unsigned long used = cs_mem_count();
         cs_mem_fail_at(0);
-        if (rc == 0) {
-            cx_request_free(&r);
-            break;
+        clean = used < n;
+        if (clean) { /* the failure never reached: the request a plain build makes */
+            assert_int_equal(rc, 0);
+            assert_string_equal(r.url, ref.url);
+            assert_int_equal(r.body_len, ref.body_len);
+            if (ref.body_len) assert_memory_equal(r.body, ref.body, ref.body_len);
+        } else {
+            assert_int_equal(err.code, CS_E_NOMEM);
         }
-        assert_int_equal(err.code, CS_E_NOMEM);
         cx_request_free(&r);
     }
+    assert_true(clean);
+    cx_request_free(&ref);
 }
 
 int main(void)
