@@ -1,7 +1,8 @@
 /* service/h_targets: progress against the yearly targets (GET /v1/targets), goals (PUT
  * /v1/targets/{year}/{metric}), the report files (GET /v1/reports/targets.csv|.xlsx) and the
- * staff's attention list (GET /v1/attention). Numbers come from core/targets only; volunteers
- * see their own communes. Nothing personal is returned: household codes are public. */
+ * staff's attention list (GET /v1/attention). Numbers come from core/targets as structs; the
+ * JSON is built here. Volunteers see their own communes. Nothing
+ * personal is returned: household codes are public. */
 #include "core/mem.h"
 #include "core/targets.h"
 #include "core/vn.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const by_values[] = {"commune", "former_district", "marketplace", "month", NULL};
@@ -32,15 +34,144 @@ static int read_query(svc_req *r, int with_by, int64_t *year, cs_targets_by *by)
     return 0;
 }
 
-/* progress for the actor: volunteers get their communes only */
-static int progress_for(svc_req *r, int year, cs_targets_by by, json_t **out, cs_error *err)
+/* ---- the progress object ------------------------------------------------------------------ */
+
+static json_t *metric_counts(const int64_t n[CS_M__COUNT])
 {
+    json_t *o = json_object();
+    for (int m = 0; o && m < CS_M__COUNT; m++)
+        json_object_set_new(o, cs_metric_name(m), json_integer(n ? n[m] : 0));
+    return o;
+}
+
+static json_t *int_or_null(int has, int64_t v)
+{
+    return has ? json_integer(v) : json_null();
+}
+
+static json_t *goal_json(int64_t g)
+{
+    return g == CS_TARGETS_NO_GOAL ? json_null() : json_integer(g);
+}
+
+static json_t *metric_json(int m, const cs_targets_metric *t)
+{
+    const cs_targets_pace *pc = &t->pace;
+    return json_pack("{s:s,s:s,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "metric", cs_metric_name(m),
+                     "label", cs_metric_label_vi(m), "goal", goal_json(t->goal), "achieved",
+                     (json_int_t)t->achieved, "percent",
+                     pc->has_percent ? json_real(pc->percent) : json_null(), "remaining",
+                     int_or_null(pc->has_remaining, pc->remaining), "needed_per_week",
+                     int_or_null(pc->has_per_week, pc->needed_per_week), "needed_per_month",
+                     int_or_null(pc->has_per_month, pc->needed_per_month), "projection",
+                     int_or_null(pc->has_projection, pc->projection), "on_track",
+                     pc->has_on_track ? json_boolean(pc->on_track) : json_null());
+}
+
+static json_t *commune_json(const cs_targets_row *row)
+{
+    json_t *per_mp = json_object(), *goals = json_object(), *pct = json_object();
+    for (size_t k = 0; per_mp && k < row->nmp; k++)
+        json_object_set_new(per_mp, row->mp[k].code, metric_counts(row->mp[k].n));
+    for (int m = 0; goals && pct && m < CS_M__COUNT; m++) {
+        double v = 0;
+        json_object_set_new(goals, cs_metric_name(m), goal_json(row->goal[m]));
+        json_object_set_new(pct, cs_metric_name(m),
+                            cs_targets_percent(row->counts[m], row->goal[m], &v) ? json_real(v)
+                                                                                 : json_null());
+    }
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "commune_code", row->code,
+                     "commune_name", row->name, "kind", row->kind, "former_district_code",
+                     row->district_code, "former_district_name", row->district_name, "counts",
+                     metric_counts(row->counts), "marketplaces", per_mp, "goals", goals, "percent",
+                     pct);
+}
+
+static json_t *row_json(cs_targets_by by, const cs_targets_row *row)
+{
+    if (row->other)
+        return by == CS_BY_MARKETPLACE
+                   ? json_pack("{s:s,s:s,s:o}", "marketplace_code", "", "marketplace_name",
+                               "Không rõ sàn", "counts", metric_counts(row->counts))
+                   : json_pack("{s:s,s:o}", "key", row->key, "counts", metric_counts(row->counts));
+    switch (by) {
+    case CS_BY_MONTH:
+        return json_pack("{s:i,s:o}", "month", row->month, "counts", metric_counts(row->counts));
+    case CS_BY_MARKETPLACE:
+        return json_pack("{s:s,s:s,s:o}", "marketplace_code", row->code, "marketplace_name",
+                         row->name, "counts", metric_counts(row->counts));
+    case CS_BY_DISTRICT:
+        return json_pack("{s:s,s:s,s:o}", "former_district_code", row->code, "former_district_name",
+                         row->name, "counts", metric_counts(row->counts));
+    default:
+        return commune_json(row);
+    }
+}
+
+int svc_targets_json(const cs_progress *p, json_t **out, cs_error *err)
+{
+    *out = NULL;
+    char as_of[11], gen[40];
+    vn_date_iso(p->as_of, as_of);
+    time_t vn = p->generated_at + 7 * 3600;
+    struct tm tm;
+    gmtime_r(&vn, &tm);
+    strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+    json_t *scope = p->scope ? json_array() : json_null();
+    for (size_t i = 0; scope && p->scope && i < p->nscope; i++)
+        json_array_append_new(scope, json_string(p->scope[i]));
+    json_t *mps = json_array(), *metrics = json_array();
+    for (size_t i = 0; mps && i < p->nmps; i++)
+        json_array_append_new(
+            mps, json_pack("{s:s,s:s}", "code", p->mps[i].code, "name", p->mps[i].name));
+    int bad = 0;
+    for (int m = 0; metrics && m < CS_M__COUNT; m++)
+        /* every metric or none: a report must never be silently short of one */
+        bad |= json_array_append_new(metrics, metric_json(m, &p->metrics[m]));
+    json_t *o =
+        json_pack("{s:i,s:s,s:s,s:s,s:o,s:o,s:i,s:i,s:i,s:i,s:o}", "year", p->year, "as_of", as_of,
+                  "timezone", "Asia/Ho_Chi_Minh", "generated_at", gen, "scope", scope,
+                  "marketplaces", mps, "days_in_year", p->calendar.days_in_year, "days_elapsed",
+                  p->calendar.days_elapsed, "days_left", p->calendar.days_left, "months_left",
+                  p->calendar.months_left, "metrics", metrics);
+    if (o && p->by != CS_BY_NONE) {
+        json_t *rows = json_array();
+        for (size_t i = 0; rows && i < p->nrows; i++)
+            bad |= json_array_append_new(rows, row_json(p->by, &p->rows[i]));
+        bad |= json_object_set_new(o, "by", json_string(cs_targets_by_name(p->by)));
+        bad |= json_object_set_new(o, "breakdown", rows);
+    }
+    if (!o || bad) {
+        json_decref(o);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    *out = o;
+    return 0;
+}
+
+int svc_targets_progress_json(cs_db *db, int year, cs_targets_by by, vn_date today,
+                              const char *const *communes, size_t ncommunes, json_t **out,
+                              cs_error *err)
+{
+    cs_progress p;
+    *out = NULL;
+    if (cs_targets_progress(db, year, by, today, communes, ncommunes, &p, err)) return -1;
+    int rc = svc_targets_json(&p, out, err);
+    cs_targets_progress_free(&p);
+    return rc;
+}
+
+/* progress for the actor: volunteers get their communes only; *p freed by the caller with
+ * cs_targets_progress_free, also after a failure */
+static int progress_for(svc_req *r, int year, cs_targets_by by, cs_progress *p, cs_error *err)
+{
+    memset(p, 0, sizeof *p);
     cs_db *db = svc_db(r, err);
     if (!db) return -1;
     const char **scope = NULL;
     size_t n = 0;
     if (svc_api_scope(r, &scope, &n)) return cs_error_set(err, CS_E_NOMEM, NULL);
-    int rc = cs_targets_progress(db, year, by, vn_today(), scope, n, out, err);
+    int rc = cs_targets_progress(db, year, by, vn_today(), scope, n, p, err);
     cs_free(scope);
     return rc;
 }
@@ -52,9 +183,12 @@ int svc_targets_get(svc_req *r)
     if (read_query(r, 1, &year, &by)) return 0;
     cs_error err;
     cs_error_clear(&err);
-    json_t *p = NULL;
-    if (progress_for(r, (int)year, by, &p, &err)) return svc_reply_problem(r, &err);
-    return svc_reply_json(r, 200, p);
+    cs_progress p;
+    json_t *o = NULL;
+    int rc = progress_for(r, (int)year, by, &p, &err) || svc_targets_json(&p, &o, &err);
+    cs_targets_progress_free(&p);
+    if (rc) return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 200, o);
 }
 
 int svc_targets_put(svc_req *r)
@@ -113,15 +247,15 @@ int svc_reports_targets_csv(svc_req *r)
     if (read_query(r, 0, &year, &by)) return 0;
     cs_error err;
     cs_error_clear(&err);
-    json_t *p = NULL;
+    cs_progress p;
     char *csv = NULL;
     size_t len = 0;
     if (progress_for(r, (int)year, CS_BY_COMMUNE, &p, &err) ||
-        cs_targets_csv(p, &csv, &len, &err)) {
-        json_decref(p);
+        cs_targets_csv(&p, &csv, &len, &err)) {
+        cs_targets_progress_free(&p);
         return svc_reply_problem(r, &err);
     }
-    json_decref(p);
+    cs_targets_progress_free(&p);
     char name[48];
     snprintf(name, sizeof name, "chi-tieu-%d.csv", (int)year);
     int rc = reply_download(r, "text/csv; charset=utf-8", name, csv, len);
@@ -155,20 +289,23 @@ int svc_reports_targets_xlsx(svc_req *r)
     if (read_query(r, 0, &year, &by)) return 0;
     cs_error err;
     cs_error_clear(&err);
-    json_t *p = NULL;
-    if (progress_for(r, (int)year, CS_BY_COMMUNE, &p, &err)) return svc_reply_problem(r, &err);
+    cs_progress p;
+    if (progress_for(r, (int)year, CS_BY_COMMUNE, &p, &err)) {
+        cs_targets_progress_free(&p);
+        return svc_reply_problem(r, &err);
+    }
     /* libxlsxwriter 1.1.4 writes only to a file: a private temporary one, removed at once */
     const char *tmp = getenv("TMPDIR");
     char path[512];
     snprintf(path, sizeof path, "%s/choso-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemp(path);
     if (fd < 0) {
-        json_decref(p);
+        cs_targets_progress_free(&p);
         return svc_reply_error(r, CS_E_INTERNAL, "%s", "temporary file");
     }
     close(fd);
-    int rc = cs_targets_xlsx(p, path, &err);
-    json_decref(p);
+    int rc = cs_targets_xlsx(&p, path, &err);
+    cs_targets_progress_free(&p);
     size_t len = 0;
     char *data = rc ? NULL : slurp(path, &len);
     unlink(path);
