@@ -1,8 +1,9 @@
 /* service/h_targets: progress against the yearly targets (GET /v1/targets), goals (PUT
  * /v1/targets/{year}/{metric}), the report files (GET /v1/reports/targets.csv|.xlsx) and the
- * staff's attention list (GET /v1/attention). Numbers come from core/targets as structs; the
- * JSON is built here. Volunteers see their own communes. Nothing
+ * staff's attention list (GET /v1/attention). Numbers come from core/targets and core/attention
+ * as structs and rows; the JSON is built here. Volunteers see their own communes. Nothing
  * personal is returned: household codes are public. */
+#include "core/attention.h"
 #include "core/mem.h"
 #include "core/targets.h"
 #include "core/vn.h"
@@ -321,33 +322,77 @@ int svc_reports_targets_xlsx(svc_req *r)
 
 /* ---- attention list ------------------------------------------------------------------------ */
 
-static json_t *str_or_null(const cs_rows *q, size_t i, unsigned c)
-{
-    return cs_rows_isnull(q, i, c) ? json_null() : json_string(cs_rows_str(q, i, c));
-}
+/* a section's columns as the API names them; integer columns become JSON numbers */
+struct att_col {
+    unsigned col;
+    const char *name;
+    int integer;
+};
 
-/* one section: {items: [...], more: bool}; each row becomes an object of `names` (all text,
- * NULL kept as null; names starting with '#' are integers, the '#' dropped) */
-static json_t *section(const cs_rows *q, const char *const *names, unsigned ncols, int limit)
+static const struct att_col att_rejected[] = {
+    {CS_ATT_REJ_LISTING_ID, "listing_id", 1},
+    {CS_ATT_REJ_PRODUCT_ID, "product_id", 1},
+    {CS_ATT_REJ_PRODUCT_NAME, "product_name", 0},
+    {CS_ATT_REJ_HOUSEHOLD_CODE, "household_code", 0},
+    {CS_ATT_REJ_COMMUNE_CODE, "commune_code", 0},
+    {CS_ATT_REJ_MARKETPLACE, "marketplace", 0},
+    {CS_ATT_REJ_REASON_CODE, "reason_code", 0},
+    {CS_ATT_REJ_REASON, "reason", 0},
+    {CS_ATT_REJ_SINCE, "since", 0},
+};
+static const struct att_col att_dead[] = {
+    {CS_ATT_DEAD_JOB_ID, "job_id", 1},           {CS_ATT_DEAD_KIND, "kind", 0},
+    {CS_ATT_DEAD_ATTEMPTS, "attempts", 1},       {CS_ATT_DEAD_LAST_ERROR, "last_error", 0},
+    {CS_ATT_DEAD_FINISHED_AT, "finished_at", 0},
+};
+static const struct att_col att_expiring[] = {
+    {CS_ATT_EXP_ACCOUNT_ID, "account_id", 1},
+    {CS_ATT_EXP_HOUSEHOLD_CODE, "household_code", 0},
+    {CS_ATT_EXP_COMMUNE_CODE, "commune_code", 0},
+    {CS_ATT_EXP_MARKETPLACE, "marketplace", 0},
+    {CS_ATT_EXP_STATE, "state", 0},
+    {CS_ATT_EXP_ACCESS_EXPIRES_AT, "access_expires_at", 0},
+    {CS_ATT_EXP_REFRESH_EXPIRES_AT, "refresh_expires_at", 0},
+};
+static const struct att_col att_idle[] = {
+    {CS_ATT_IDLE_HOUSEHOLD_CODE, "household_code", 0},
+    {CS_ATT_IDLE_COMMUNE_CODE, "commune_code", 0},
+    {CS_ATT_IDLE_ONBOARDED_AT, "onboarded_at", 0},
+    {CS_ATT_IDLE_PRODUCTS, "products", 1},
+};
+
+static const struct {
+    const char *name;
+    const struct att_col *cols;
+    size_t ncols;
+} att_sections[CS_ATT__COUNT] = {
+    [CS_ATT_REJECTED] = {"rejected_listings", att_rejected,
+                         sizeof att_rejected / sizeof att_rejected[0]},
+    [CS_ATT_DEAD_JOBS] = {"dead_jobs", att_dead, sizeof att_dead / sizeof att_dead[0]},
+    [CS_ATT_EXPIRING] = {"expiring_authorisations", att_expiring,
+                         sizeof att_expiring / sizeof att_expiring[0]},
+    [CS_ATT_IDLE] = {"onboarded_without_live_product", att_idle,
+                     sizeof att_idle / sizeof att_idle[0]},
+};
+
+/* one section: {items: [...], more: bool}; NULL kept as null */
+static json_t *section(const cs_rows *q, const struct att_col *cols, size_t ncols, int limit)
 {
     json_t *items = json_array();
     size_t n = cs_rows_count(q);
     for (size_t i = 0; items && i < n && i < (size_t)limit; i++) {
         json_t *o = json_object();
-        for (unsigned c = 0; o && c < ncols; c++) {
-            if (names[c][0] == '#')
-                json_object_set_new(o, names[c] + 1,
-                                    cs_rows_isnull(q, i, c) ? json_null()
-                                                            : json_integer(cs_rows_i64(q, i, c)));
-            else
-                json_object_set_new(o, names[c], str_or_null(q, i, c));
+        for (size_t c = 0; o && c < ncols; c++) {
+            unsigned col = cols[c].col;
+            json_object_set_new(o, cols[c].name,
+                                cs_rows_isnull(q, i, col) ? json_null()
+                                : cols[c].integer         ? json_integer(cs_rows_i64(q, i, col))
+                                                          : json_string(cs_rows_str(q, i, col)));
         }
         json_array_append_new(items, o);
     }
     return json_pack("{s:o,s:b}", "items", items ? items : json_array(), "more", n > (size_t)limit);
 }
-
-#define ISO(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
 int svc_attention_get(svc_req *r)
 {
@@ -357,73 +402,17 @@ int svc_attention_get(svc_req *r)
     if (svc_query_int(r, "limit", 100, 1, 500, &limit, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
-    cs_rows *q[4] = {NULL, NULL, NULL, NULL};
-    static const char *const rejected[] = {"#listing_id",    "#product_id",  "product_name",
-                                           "household_code", "commune_code", "marketplace",
-                                           "reason_code",    "reason",       "since"};
-    static const char *const dead[] = {"#job_id", "kind", "#attempts", "last_error", "finished_at"};
-    static const char *const expiring[] = {
-        "#account_id", "household_code",    "commune_code",      "marketplace",
-        "state",       "access_expires_at", "refresh_expires_at"};
-    static const char *const idle[] = {"household_code", "commune_code", "onboarded_at",
-                                       "#products"};
-    int rc =
-        cs_db_query(
-            db, &q[0],
-            "SELECT l.id, p.id, p.name, h.code, h.commune_code, l.marketplace_code,"
-            /* the marketplace's answer as the connector stored it, else the reason
-               given with the move to 'rejected' */
-            " COALESCE(l.last_error_code, (SELECT e.reason_code FROM listing_events e"
-            "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
-            " COALESCE(l.last_error_message, (SELECT e.reason FROM listing_events e"
-            "   WHERE e.listing_id = l.id AND e.to_state = 'rejected' ORDER BY e.id DESC LIMIT 1)),"
-            " " ISO("l.updated_at") " FROM listings l JOIN products p ON p.id = l.product_id"
-                                    " JOIN households h ON h.id = p.household_id"
-                                    " WHERE l.state = 'rejected' ORDER BY l.updated_at DESC, l.id "
-                                    "DESC LIMIT ?",
-            "i", limit + 1, &err) ||
-        cs_db_query(db, &q[1],
-                    "SELECT id, kind, attempts, last_error, " ISO(
-                        "finished_at") " FROM jobs WHERE state = 'dead' ORDER BY finished_at DESC, "
-                                       "id DESC LIMIT ?",
-                    "i", limit + 1, &err) ||
-        /* an authorisation that lapses within 7 days stops publishing: the owner must act */
-        cs_db_query(
-            db, &q[2],
-            "SELECT a.id, h.code, h.commune_code, a.marketplace_code, a.state,"
-            " " ISO("a.access_expires_at") ", " ISO(
-                "a.refresh_expires_at") " FROM seller_accounts a JOIN households h ON h.id = "
-                                        "a.household_id"
-                                        " WHERE a.state IN ('active','authorized') AND ("
-                                        "  (a.refresh_expires_at IS NOT NULL AND "
-                                        "a.refresh_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY)"
-                                        "  OR (a.refresh_expires_at IS NULL AND "
-                                        "a.access_expires_at < UTC_TIMESTAMP() + INTERVAL 7 DAY))"
-                                        " ORDER BY COALESCE(a.refresh_expires_at, "
-                                        "a.access_expires_at), a.id LIMIT ?",
-            "i", limit + 1, &err) ||
-        cs_db_query(db, &q[3],
-                    "SELECT h.code, h.commune_code, " ISO(
-                        "h.onboarded_at") ","
-                                          " (SELECT COUNT(*) FROM products p WHERE p.household_id "
-                                          "= h.id AND p.status = 'active')"
-                                          " FROM households h WHERE h.onboarded_at IS NOT NULL AND "
-                                          "h.status <> 'erased'"
-                                          " AND NOT EXISTS (SELECT 1 FROM products p JOIN listings "
-                                          "l ON l.product_id = p.id"
-                                          "   WHERE p.household_id = h.id AND l.state = 'live')"
-                                          " ORDER BY h.onboarded_at, h.id LIMIT ?",
-                    "i", limit + 1, &err);
-    json_t *out = NULL;
-    if (!rc)
-        out = json_pack("{s:o,s:o,s:o,s:o}", "rejected_listings",
-                        section(q[0], rejected, 9, (int)limit), "dead_jobs",
-                        section(q[1], dead, 5, (int)limit), "expiring_authorisations",
-                        section(q[2], expiring, 7, (int)limit), "onboarded_without_live_product",
-                        section(q[3], idle, 4, (int)limit));
-    for (int i = 0; i < 4; i++)
-        cs_rows_free(q[i]);
-    if (rc) return svc_reply_problem(r, &err);
+    cs_attention a;
+    if (cs_attention_load(db, limit, &a, &err)) return svc_reply_problem(r, &err);
+    json_t *out = json_object();
+    for (int s = 0; out && s < CS_ATT__COUNT; s++)
+        if (json_object_set_new(
+                out, att_sections[s].name,
+                section(a.rows[s], att_sections[s].cols, att_sections[s].ncols, (int)limit))) {
+            json_decref(out);
+            out = NULL;
+        }
+    cs_attention_free(&a);
     if (!out) return svc_reply_error(r, CS_E_NOMEM, "%s", "attention");
     return svc_reply_json(r, 200, out);
 }
