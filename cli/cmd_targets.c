@@ -6,6 +6,7 @@
 #include "core/targets.h"
 #include "core/vn.h"
 #include "cli/cli.h"
+#include "service/h_targets.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,8 +226,11 @@ int cmd_targets(int argc, char **argv)
     }
     if ((rebuild || verify) && !want_report) goto out;
 
+    cs_progress tp;
     json_t *p = NULL;
-    if (cs_targets_progress(db, (int)year, (cs_targets_by)by, today, NULL, 0, &p, &err)) {
+    if (cs_targets_progress(db, (int)year, (cs_targets_by)by, today, NULL, 0, &tp, &err) ||
+        ((fmt_json || (!fmt_csv && !fmt_xlsx)) && svc_targets_json(&tp, &p, &err))) {
+        cs_targets_progress_free(&tp);
         cli_print_error("targets", &err);
         rc = 1;
         goto out;
@@ -245,14 +249,14 @@ int cmd_targets(int argc, char **argv)
     } else if (fmt_csv) {
         char *s = NULL;
         size_t n = 0;
-        if (cs_targets_csv(p, &s, &n, &err)) {
+        if (cs_targets_csv(&tp, &s, &n, &err)) {
             cli_print_error("targets", &err);
             rc = 1;
         } else
             rc = write_bytes(output, s, n);
         cs_free(s);
     } else if (fmt_xlsx) {
-        if (cs_targets_xlsx(p, output, &err)) {
+        if (cs_targets_xlsx(&tp, output, &err)) {
             cli_print_error("targets", &err);
             rc = 1;
         }
@@ -267,6 +271,7 @@ int cmd_targets(int argc, char **argv)
         }
     }
     json_decref(p);
+    cs_targets_progress_free(&tp);
 out:
     cs_db_close(db);
     return rc;

@@ -1,10 +1,13 @@
 /* core/targets: counters of the yearly targets, their rebuild, progress and goals. The
- * definitions are in core/targets.h; this file must not format anything for HTTP or files. */
+ * definitions are in core/targets.h; this file computes numbers only: no HTTP, no JSON (the
+ * service builds it), no files (core/targets_report.c). */
 #include "core/targets.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,50 +37,68 @@ int cs_metric_from_name(const char *s)
  * rebuild and the verification all use these same texts, so a counter can only differ from a
  * recomputation if an entity changed without being re-filed. Year and month: Asia/Ho_Chi_Minh
  * is UTC+7 all year (no daylight saving), so adding 7 hours is exact. */
+// clang-format off
 #define VN(col) " YEAR(" col " + INTERVAL 7 HOUR) AS y, MONTH(" col " + INTERVAL 7 HOUR) AS m"
 
 /* first active account's marketplace: the earliest event to 'active', else (rows made without
  * history, e.g. bulk loads) the earliest activated_at, else ''. The index hints keep each look-up
  * a few index reads even when the statistics are stale (right after a bulk load the optimizer
  * otherwise scans, and a rebuild of 10,000 households took 10 s instead of 0.1 s). */
-#define HH_MP                                                                                      \
-    "COALESCE((SELECT a.marketplace_code FROM seller_accounts a FORCE INDEX (uq_account)"          \
-    "   JOIN account_events e FORCE INDEX (idx_acev_account) ON e.account_id = a.id"               \
-    "   WHERE a.household_id = h.id AND e.to_state = 'active'"                                     \
-    "   ORDER BY e.created_at, e.id LIMIT 1),"                                                     \
-    " (SELECT a.marketplace_code FROM seller_accounts a FORCE INDEX (uq_account)"                  \
-    "   WHERE a.household_id = h.id"                                                               \
-    "   AND a.activated_at IS NOT NULL ORDER BY a.activated_at, a.id LIMIT 1), '')"
-#define LIVE_MP                                                                                    \
-    "COALESCE((SELECT l.marketplace_code FROM listings l FORCE INDEX (uq_listing)"                 \
-    "   JOIN listing_events e FORCE INDEX (idx_lev_listing) ON e.listing_id = l.id"                \
-    "   WHERE l.product_id = p.id AND e.to_state = 'live'"                                         \
-    "   ORDER BY e.created_at, e.id LIMIT 1),"                                                     \
-    " (SELECT l.marketplace_code FROM listings l FORCE INDEX (uq_listing)"                         \
-    "   WHERE l.product_id = p.id"                                                                 \
-    "   AND l.first_live_at IS NOT NULL ORDER BY l.first_live_at, l.id LIMIT 1), '')"
-#define SOLD_MP                                                                                    \
-    "COALESCE((SELECT l.marketplace_code FROM listings l FORCE INDEX (uq_listing)"                 \
-    "   WHERE l.product_id = p.id"                                                                 \
-    "   AND l.first_sale_at IS NOT NULL ORDER BY l.first_sale_at, l.id LIMIT 1), '')"
+#define HH_MP \
+    "COALESCE((SELECT a.marketplace_code" \
+    "   FROM seller_accounts a FORCE INDEX (uq_account)" \
+    "   JOIN account_events e FORCE INDEX (idx_acev_account) ON e.account_id = a.id" \
+    "   WHERE a.household_id = h.id AND e.to_state = 'active'" \
+    "   ORDER BY e.created_at, e.id" \
+    "   LIMIT 1)," \
+    " (SELECT a.marketplace_code" \
+    "   FROM seller_accounts a FORCE INDEX (uq_account)" \
+    "   WHERE a.household_id = h.id AND a.activated_at IS NOT NULL" \
+    "   ORDER BY a.activated_at, a.id" \
+    "   LIMIT 1), '')"
+#define LIVE_MP \
+    "COALESCE((SELECT l.marketplace_code" \
+    "   FROM listings l FORCE INDEX (uq_listing)" \
+    "   JOIN listing_events e FORCE INDEX (idx_lev_listing) ON e.listing_id = l.id" \
+    "   WHERE l.product_id = p.id AND e.to_state = 'live'" \
+    "   ORDER BY e.created_at, e.id" \
+    "   LIMIT 1)," \
+    " (SELECT l.marketplace_code" \
+    "   FROM listings l FORCE INDEX (uq_listing)" \
+    "   WHERE l.product_id = p.id AND l.first_live_at IS NOT NULL" \
+    "   ORDER BY l.first_live_at, l.id" \
+    "   LIMIT 1), '')"
+#define SOLD_MP \
+    "COALESCE((SELECT l.marketplace_code" \
+    "   FROM listings l FORCE INDEX (uq_listing)" \
+    "   WHERE l.product_id = p.id AND l.first_sale_at IS NOT NULL" \
+    "   ORDER BY l.first_sale_at, l.id" \
+    "   LIMIT 1), '')"
 
-#define HH_SEL(filter)                                                                             \
-    "SELECT" VN("h.onboarded_at") ", h.commune_code AS c, " HH_MP " AS mp FROM households h"       \
-                                  " WHERE h.youth_led AND h.onboarded_at IS NOT NULL" filter
-#define LIVE_SEL(filter)                                                                           \
-    "SELECT" VN("p.first_live_at") ", h.commune_code AS c, " LIVE_MP " AS mp FROM products p"      \
-                                   " JOIN households h ON h.id = p.household_id WHERE p.flagship " \
-                                   "AND p.first_live_at IS NOT NULL" filter
-#define SOLD_SEL(filter)                                                                           \
-    "SELECT" VN("p.first_sold_at") ", h.commune_code AS c, " SOLD_MP " AS mp FROM products p"      \
-                                   " JOIN households h ON h.id = p.household_id WHERE p.flagship " \
-                                   "AND p.first_sold_at IS NOT NULL" filter
+/* each gives (y, m, c, mp) for the entities it counts, read only by the statements below */
+#define HH_SEL(filter) \
+    "SELECT" VN("h.onboarded_at") ", h.commune_code AS c, " HH_MP " AS mp" \
+    " FROM households h" \
+    " WHERE h.youth_led AND h.onboarded_at IS NOT NULL" filter
+#define LIVE_SEL(filter) \
+    "SELECT" VN("p.first_live_at") ", h.commune_code AS c, " LIVE_MP " AS mp" \
+    " FROM products p" \
+    " JOIN households h ON h.id = p.household_id" \
+    " WHERE p.flagship AND p.first_live_at IS NOT NULL" filter
+#define SOLD_SEL(filter) \
+    "SELECT" VN("p.first_sold_at") ", h.commune_code AS c, " SOLD_MP " AS mp" \
+    " FROM products p" \
+    " JOIN households h ON h.id = p.household_id" \
+    " WHERE p.flagship AND p.first_sold_at IS NOT NULL" filter
 
 /* sign × count into the counters; the first parameter is the sign, then the filter's */
-#define FILE_INTO(metric, sel)                                                                     \
-    "INSERT INTO target_counts (year, month, metric, commune_code, marketplace_code, n)"           \
-    " SELECT y, m, '" metric "', c, mp, ? * COUNT(*) FROM (" sel ") x GROUP BY y, m, c, mp"        \
+#define FILE_INTO(metric, sel) \
+    "INSERT INTO target_counts (year, month, metric, commune_code, marketplace_code, n)" \
+    " SELECT y, m, '" metric "', c, mp, ? * COUNT(*)" \
+    " FROM (" sel ") x" \
+    " GROUP BY y, m, c, mp" \
     " ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
+// clang-format on
 
 static int check_sign(int sign)
 {
@@ -137,7 +158,12 @@ static int rebuild_tx(cs_db *db, void *arg, cs_error *err)
             0 ||
         cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL("")), "i", (int64_t)1, err) < 0)
         return -1;
-    return cs_db_scalar_i64(db, rows, "SELECT COUNT(*) FROM target_counts", "", err) < 0 ? -1 : 0;
+    return cs_db_scalar_i64(db, rows,
+                            "SELECT COUNT(*)"
+                            " FROM target_counts",
+                            "", err) < 0
+               ? -1
+               : 0;
 }
 
 int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err)
@@ -148,24 +174,108 @@ int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err)
     return 0;
 }
 
+// clang-format off
+/* the counters minus a recomputation, per cell; a cell that is not 0 differs */
+#define NEG(metric, sel) \
+    " UNION ALL" \
+    " SELECT y, m, '" metric "', c, mp, -COUNT(*)" \
+    " FROM (" sel ") x" \
+    " GROUP BY y, m, c, mp"
+static const char SQL_VERIFY[] =
+    "SELECT COUNT(*)"
+    " FROM (SELECT SUM(n) AS s"
+    "  FROM (SELECT year AS y, month AS m, CAST(metric AS CHAR) AS k, commune_code AS c,"
+    "         marketplace_code AS mp, n"
+    "        FROM target_counts"
+    NEG("households_onboarded", HH_SEL(""))
+    NEG("flagship_products_live", LIVE_SEL(""))
+    NEG("flagship_products_sold", SOLD_SEL(""))
+    "  ) u"
+    "  GROUP BY y, m, k, c, mp"
+    "  HAVING s <> 0) d";
+#undef NEG
+// clang-format on
+
 int cs_targets_verify(cs_db *db, int64_t *diff, cs_error *err)
 {
-#define NEG(metric, sel)                                                                           \
-    " UNION ALL SELECT y, m, '" metric "', c, mp, -COUNT(*) FROM (" sel ") x"                      \
-    " GROUP BY y, m, c, mp"
     *diff = 0;
-    return cs_db_scalar_i64(
-               db, diff,
-               "SELECT COUNT(*) FROM (SELECT SUM(n) AS s FROM ("
-               "SELECT year AS y, month AS m, CAST(metric AS CHAR) AS k, commune_code AS c,"
-               " marketplace_code AS mp, n FROM target_counts" NEG(
-                   "households_onboarded", HH_SEL("")) NEG("flagship_products_live", LIVE_SEL(""))
-                   NEG("flagship_products_sold",
-                       SOLD_SEL("")) ") u GROUP BY y, m, k, c, mp HAVING s <> 0) d",
-               "", err) < 0
-               ? -1
-               : 0;
-#undef NEG
+    return cs_db_scalar_i64(db, diff, SQL_VERIFY, "", err) < 0 ? -1 : 0;
+}
+
+/* ---- pace and projection ------------------------------------------------------------------- */
+
+static int leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return days[m - 1] + (m == 2 && leap(y));
+}
+
+static int day_of_year(vn_date d)
+{
+    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    return before[d.m - 1] + d.d + (d.m > 2 && leap(d.y));
+}
+
+int cs_targets_percent(int64_t achieved, int64_t goal, double *pct)
+{
+    if (goal <= 0) return 0;
+    double p = (double)achieved * 100.0 / (double)goal;
+    *pct = round(p * 10.0) / 10.0;
+    return 1;
+}
+
+/* counts and goals beyond this are not counts of households or products: refusing them keeps
+ * every product below (remaining × 7, achieved × 366) far from int64_t overflow */
+#define COUNT_MAX INT64_C(1000000000000000)
+
+int cs_targets_pace_of(int64_t goal, int64_t achieved, int year, vn_date today,
+                       cs_targets_pace *out)
+{
+    memset(out, 0, sizeof *out);
+    if (year < 1 || year > 9999 || today.y < 1 || today.y > 9999 || today.m < 1 || today.m > 12 ||
+        today.d < 1 || today.d > days_in_month(today.y, today.m) || goal > COUNT_MAX ||
+        achieved > COUNT_MAX || achieved < -COUNT_MAX)
+        return -1;
+    int diy = leap(year) ? 366 : 365;
+    out->days_in_year = diy;
+    if (today.y > year) {
+        out->days_elapsed = diy;
+    } else if (today.y < year) {
+        out->days_left = diy;
+        out->months_left = 12;
+    } else {
+        out->days_elapsed = day_of_year(today);
+        out->days_left = diy - out->days_elapsed + 1;
+        out->months_left = 12 - today.m + 1;
+    }
+    int has_goal = goal > 0;
+    out->has_percent = cs_targets_percent(achieved, goal, &out->percent);
+    if (has_goal) {
+        out->has_remaining = 1;
+        out->remaining = goal > achieved ? goal - achieved : 0;
+    }
+    if (has_goal && out->days_left > 0) {
+        out->has_per_week = 1;
+        out->needed_per_week = (out->remaining * 7 + out->days_left - 1) / out->days_left;
+    }
+    if (has_goal && out->months_left > 0) {
+        out->has_per_month = 1;
+        out->needed_per_month = (out->remaining + out->months_left - 1) / out->months_left;
+    }
+    if (out->days_elapsed > 0) {
+        out->has_projection = 1;
+        out->projection = llround((double)achieved * diy / out->days_elapsed);
+    }
+    if (has_goal && out->has_projection) {
+        out->has_on_track = 1;
+        out->on_track = out->projection >= goal;
+    }
+    return 0;
 }
 
 /* ---- progress ------------------------------------------------------------------------------ */
@@ -185,17 +295,6 @@ const char *cs_targets_by_name(cs_targets_by by)
     return (unsigned)by < sizeof by_names / sizeof by_names[0] ? by_names[by] : "";
 }
 
-static int leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int day_of_year(vn_date d)
-{
-    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-    return before[d.m - 1] + d.d + (d.m > 2 && leap(d.y));
-}
-
 /* The scope as "c1,c2" for FIND_IN_SET (NULL = everything); -1 out of memory. */
 static int scope_csv(const char *const *c, size_t n, char **out)
 {
@@ -213,341 +312,320 @@ static int scope_csv(const char *const *c, size_t n, char **out)
     return *out ? 0 : -1;
 }
 
-static json_t *metric_counts(void)
+// clang-format off
+enum { MP_CODE, MP_NAME };
+static const char SQL_MARKETPLACES[] =
+    "SELECT code, name"
+    " FROM marketplaces"
+    " ORDER BY display_order, code";
+
+enum { D_CODE, D_NAME };
+static const char SQL_DISTRICTS[] =
+    "SELECT d.code, d.name"
+    " FROM admin_districts d"
+    " WHERE ? IS NULL"
+    "  OR EXISTS (SELECT 1 FROM admin_units u"
+    "   WHERE u.primary_district_code = d.code AND FIND_IN_SET(u.code, ?))"
+    " ORDER BY d.code";
+
+/* communes, grouped under their former district in the district's official order */
+enum { U_CODE, U_NAME, U_KIND, U_DISTRICT_CODE, U_DISTRICT_NAME };
+static const char SQL_COMMUNES[] =
+    "SELECT u.code, u.name, u.kind, d.code, d.name"
+    " FROM admin_units u"
+    " JOIN admin_districts d ON d.code = u.primary_district_code"
+    " WHERE ? IS NULL OR FIND_IN_SET(u.code, ?)"
+    " ORDER BY d.code, u.name, u.code";
+
+/* the counts of the year, grouped as the breakdown needs */
+enum { K_METRIC, K_KEY, K_MP, K_N };
+#define COUNTS_SQL(key, mp)                                                                  \
+    "SELECT CAST(t.metric AS CHAR), " key ", " mp ", SUM(t.n)"                                 \
+    " FROM target_counts t"                                                                    \
+    " LEFT JOIN admin_units u ON u.code = t.commune_code"                                      \
+    " WHERE t.year = ? AND (? IS NULL OR FIND_IN_SET(t.commune_code, ?))"                      \
+    " GROUP BY t.metric, 2, 3"
+static const char *const SQL_COUNTS[] = {
+    [CS_BY_NONE] = COUNTS_SQL("''", "''"),
+    [CS_BY_COMMUNE] = COUNTS_SQL("t.commune_code", "t.marketplace_code"),
+    [CS_BY_DISTRICT] = COUNTS_SQL("COALESCE(u.primary_district_code, '')", "''"),
+    [CS_BY_MARKETPLACE] = COUNTS_SQL("t.marketplace_code", "''"),
+    [CS_BY_MONTH] = COUNTS_SQL("CAST(t.month AS CHAR)", "''"),
+};
+#undef COUNTS_SQL
+
+/* goals: the province's ('' commune), or for a scope its communes' sub-goals */
+enum { G_METRIC, G_COMMUNE, G_GOAL };
+static const char SQL_GOALS[] =
+    "SELECT CAST(metric AS CHAR), commune_code, goal"
+    " FROM targets"
+    " WHERE year = ?"
+    " AND (commune_code = '' OR ? IS NULL OR FIND_IN_SET(commune_code, ?))";
+// clang-format on
+
+static const char *const month_keys[12] = {"1", "2", "3", "4",  "5",  "6",
+                                           "7", "8", "9", "10", "11", "12"};
+
+/* the reference rows by key (commune, district or marketplace code, month number), sorted
+ * for bsearch: a commune breakdown meets a few thousand counter groups */
+struct key_ix {
+    const char *key;
+    size_t row;
+};
+
+static int key_cmp(const void *a, const void *b)
 {
-    json_t *o = json_object();
-    for (int m = 0; o && m < CS_M__COUNT; m++)
-        json_object_set_new(o, metric_names[m], json_integer(0));
-    return o;
+    return strcmp(((const struct key_ix *)a)->key, ((const struct key_ix *)b)->key);
 }
 
-static void add_count(json_t *counts, const char *metric, json_int_t n)
+static cs_targets_row *find_row(cs_progress *p, const struct key_ix *ix, size_t nref,
+                                const char *key)
 {
-    json_t *v = json_object_get(counts, metric);
-    if (v) json_integer_set(v, json_integer_value(v) + n);
+    struct key_ix k = {key, 0};
+    const struct key_ix *hit = nref ? bsearch(&k, ix, nref, sizeof *ix, key_cmp) : NULL;
+    return hit ? &p->rows[hit->row] : NULL;
 }
 
-static json_t *pct(json_int_t achieved, json_t *goal)
+/* per-marketplace counts of a commune row, NULL when memory runs out */
+static int64_t *commune_mp(cs_targets_row *row, const char *code)
 {
-    if (!json_is_integer(goal) || json_integer_value(goal) <= 0) return json_null();
-    double p = (double)achieved * 100.0 / (double)json_integer_value(goal);
-    return json_real(round(p * 10.0) / 10.0);
+    for (size_t k = 0; k < row->nmp; k++)
+        if (!strcmp(row->mp[k].code, code)) return row->mp[k].n;
+    if (row->nmp == row->mpcap) {
+        size_t cap = row->mpcap ? row->mpcap * 2 : 4;
+        cs_targets_mpcount *m = cs_realloc(row->mp, cap * sizeof *m);
+        if (!m) return NULL;
+        row->mp = m;
+        row->mpcap = cap;
+    }
+    cs_targets_mpcount *c = &row->mp[row->nmp++];
+    memset(c, 0, sizeof *c);
+    c->code = code;
+    return c->n;
 }
 
-/* the reference rows of a breakdown, zeros included, indexed by their key */
-static int breakdown_rows(cs_db *db, cs_targets_by by, const char *scope, json_t *mps, json_t *rows,
-                          json_t *index, cs_error *err)
+/* the reference rows of a breakdown, zeros included, and their index (*ix, cs_free) */
+static int breakdown_rows(cs_db *db, cs_progress *p, const char *scope, struct key_ix **ix,
+                          cs_error *err)
+{
+    *ix = NULL;
+    cs_rows *r = NULL;
+    size_t n = 0;
+    if (p->by == CS_BY_MONTH)
+        n = 12;
+    else if (p->by == CS_BY_MARKETPLACE)
+        n = p->nmps;
+    else if (p->by == CS_BY_DISTRICT || p->by == CS_BY_COMMUNE) {
+        if (cs_db_query(db, &r, p->by == CS_BY_DISTRICT ? SQL_DISTRICTS : SQL_COMMUNES, "ss", scope,
+                        scope, err))
+            return -1;
+        p->held_[1] = r;
+        n = cs_rows_count(r);
+    }
+    /* one more for the row of counts whose key the reference lists lack */
+    p->rows = cs_calloc(n + 1, sizeof *p->rows);
+    *ix = cs_calloc(n + 1, sizeof **ix);
+    if (!p->rows || !*ix) return cs_error_set(err, CS_E_NOMEM, NULL);
+    for (size_t i = 0; i < n; i++) {
+        cs_targets_row *row = &p->rows[i];
+        for (int m = 0; m < CS_M__COUNT; m++)
+            row->goal[m] = CS_TARGETS_NO_GOAL;
+        const char *key = NULL;
+        switch (p->by) {
+        case CS_BY_MONTH:
+            row->month = (int)i + 1;
+            key = month_keys[i];
+            break;
+        case CS_BY_MARKETPLACE:
+            key = row->code = p->mps[i].code;
+            row->name = p->mps[i].name;
+            break;
+        case CS_BY_DISTRICT:
+            key = row->code = cs_rows_str(r, i, D_CODE);
+            row->name = cs_rows_str(r, i, D_NAME);
+            break;
+        default:
+            key = row->code = cs_rows_str(r, i, U_CODE);
+            row->name = cs_rows_str(r, i, U_NAME);
+            row->kind = cs_rows_str(r, i, U_KIND);
+            row->district_code = cs_rows_str(r, i, U_DISTRICT_CODE);
+            row->district_name = cs_rows_str(r, i, U_DISTRICT_NAME);
+            row->mp = cs_calloc(p->nmps + 1, sizeof *row->mp);
+            if (!row->mp) return cs_error_set(err, CS_E_NOMEM, NULL);
+            row->mpcap = p->nmps + 1;
+            for (size_t k = 0; k < p->nmps; k++)
+                row->mp[row->nmp++].code = p->mps[k].code;
+            break;
+        }
+        (*ix)[i] = (struct key_ix){key, i};
+        p->nrows++;
+    }
+    qsort(*ix, p->nrows, sizeof **ix, key_cmp);
+    return 0;
+}
+
+/* add the year's counts to the totals and the breakdown rows */
+static int add_counts(cs_db *db, cs_progress *p, const char *scope, const struct key_ix *ix,
+                      cs_error *err)
 {
     cs_rows *r = NULL;
-    if (by == CS_BY_MONTH) {
-        for (int m = 1; m <= 12; m++) {
-            char key[4];
-            snprintf(key, sizeof key, "%d", m);
-            json_t *o = json_pack("{s:i,s:o}", "month", m, "counts", metric_counts());
-            if (!o) return cs_error_set(err, CS_E_NOMEM, NULL);
-            json_array_append_new(rows, o);
-            json_object_set(index, key, o);
-        }
-        return 0;
-    }
-    if (by == CS_BY_MARKETPLACE) {
-        size_t i;
-        json_t *mp;
-        json_array_foreach(mps, i, mp)
-        {
-            json_t *o = json_pack("{s:O,s:O,s:o}", "marketplace_code", json_object_get(mp, "code"),
-                                  "marketplace_name", json_object_get(mp, "name"), "counts",
-                                  metric_counts());
-            if (!o) return cs_error_set(err, CS_E_NOMEM, NULL);
-            json_array_append_new(rows, o);
-            json_object_set(index, json_string_value(json_object_get(mp, "code")), o);
-        }
-        return 0;
-    }
-    if (by == CS_BY_DISTRICT) {
-        if (cs_db_query(db, &r,
-                        "SELECT d.code, d.name FROM admin_districts d WHERE ? IS NULL OR EXISTS"
-                        " (SELECT 1 FROM admin_units u WHERE u.primary_district_code = d.code"
-                        "  AND FIND_IN_SET(u.code, ?)) ORDER BY d.code",
-                        "ss", scope, scope, err))
-            return -1;
-        for (size_t i = 0; i < cs_rows_count(r); i++) {
-            json_t *o =
-                json_pack("{s:s,s:s,s:o}", "former_district_code", cs_rows_str(r, i, 0),
-                          "former_district_name", cs_rows_str(r, i, 1), "counts", metric_counts());
-            if (!o || json_array_append_new(rows, o)) {
-                cs_rows_free(r);
-                return cs_error_set(err, CS_E_NOMEM, NULL);
-            }
-            json_object_set(index, cs_rows_str(r, i, 0), o);
-        }
-        cs_rows_free(r);
-        return 0;
-    }
-    /* communes, grouped under their former district in the district's official order */
-    if (cs_db_query(db, &r,
-                    "SELECT u.code, u.name, u.kind, d.code, d.name FROM admin_units u"
-                    " JOIN admin_districts d ON d.code = u.primary_district_code"
-                    " WHERE ? IS NULL OR FIND_IN_SET(u.code, ?) ORDER BY d.code, u.name, u.code",
-                    "ss", scope, scope, err))
+    if (cs_db_query(db, &r, SQL_COUNTS[p->by], "iss", (int64_t)p->year, scope, scope, err))
         return -1;
+    p->held_[2] = r;
+    size_t nref = p->nrows;
+    cs_targets_row *other = NULL;
     for (size_t i = 0; i < cs_rows_count(r); i++) {
-        json_t *per_mp = json_object();
-        size_t k;
-        json_t *mp;
-        json_array_foreach(mps, k, mp) json_object_set_new(
-            per_mp, json_string_value(json_object_get(mp, "code")), metric_counts());
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:{},s:{}}", "commune_code",
-                              cs_rows_str(r, i, 0), "commune_name", cs_rows_str(r, i, 1), "kind",
-                              cs_rows_str(r, i, 2), "former_district_code", cs_rows_str(r, i, 3),
-                              "former_district_name", cs_rows_str(r, i, 4), "counts",
-                              metric_counts(), "marketplaces", per_mp, "goals", "percent");
-        if (!o || json_array_append_new(rows, o)) {
-            cs_rows_free(r);
-            return cs_error_set(err, CS_E_NOMEM, NULL);
+        int m = cs_metric_from_name(cs_rows_str(r, i, K_METRIC));
+        int64_t n = cs_rows_i64(r, i, K_N);
+        if (m < 0) continue;
+        p->metrics[m].achieved += n;
+        if (p->by == CS_BY_NONE) continue;
+        const char *key = cs_rows_str(r, i, K_KEY);
+        cs_targets_row *row = find_row(p, ix, nref, key);
+        if (!row) {
+            /* every unknown key shares one row, named after the first one met */
+            if (!other) {
+                other = &p->rows[p->nrows++];
+                other->other = 1;
+                other->key = key;
+                for (int g = 0; g < CS_M__COUNT; g++)
+                    other->goal[g] = CS_TARGETS_NO_GOAL;
+            }
+            other->counts[m] += n;
+            continue;
         }
-        for (int m = 0; m < CS_M__COUNT; m++)
-            json_object_set_new(json_object_get(o, "goals"), metric_names[m], json_null());
-        json_object_set(index, cs_rows_str(r, i, 0), o);
+        row->counts[m] += n;
+        if (p->by == CS_BY_COMMUNE) {
+            int64_t *per = commune_mp(row, cs_rows_str(r, i, K_MP));
+            if (!per) return cs_error_set(err, CS_E_NOMEM, NULL);
+            per[m] += n;
+        }
+    }
+    return 0;
+}
+
+static int add_goals(cs_db *db, cs_progress *p, const char *scope, const struct key_ix *ix,
+                     size_t nref, cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_GOALS, "iss", (int64_t)p->year, scope, scope, err)) return -1;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        int m = cs_metric_from_name(cs_rows_str(r, i, G_METRIC));
+        if (m < 0) continue;
+        const char *c = cs_rows_str(r, i, G_COMMUNE);
+        int64_t g = cs_rows_i64(r, i, G_GOAL);
+        cs_targets_metric *t = &p->metrics[m];
+        if (!*c) {
+            if (!scope) t->goal = g;
+            continue;
+        }
+        if (scope) t->goal = (t->goal == CS_TARGETS_NO_GOAL ? 0 : t->goal) + g;
+        cs_targets_row *row = p->by == CS_BY_COMMUNE ? find_row(p, ix, nref, c) : NULL;
+        if (row) row->goal[m] = g;
     }
     cs_rows_free(r);
     return 0;
 }
 
-/* the counts of the year, grouped as the breakdown needs: (metric, key, marketplace, n) */
-static int load_counts(cs_db *db, int year, cs_targets_by by, const char *scope, cs_rows **r,
-                       cs_error *err)
-{
-#define Q(key, extra)                                                                              \
-    "SELECT CAST(t.metric AS CHAR), " key ", " extra ", SUM(t.n) FROM target_counts t"             \
-    " LEFT JOIN admin_units u ON u.code = t.commune_code"                                          \
-    " WHERE t.year = ? AND (? IS NULL OR FIND_IN_SET(t.commune_code, ?))"                          \
-    " GROUP BY t.metric, 2, 3"
-    const char *sql;
-    switch (by) {
-    case CS_BY_COMMUNE:
-        sql = Q("t.commune_code", "t.marketplace_code");
-        break;
-    case CS_BY_DISTRICT:
-        sql = Q("COALESCE(u.primary_district_code, '')", "''");
-        break;
-    case CS_BY_MARKETPLACE:
-        sql = Q("t.marketplace_code", "''");
-        break;
-    case CS_BY_MONTH:
-        sql = Q("CAST(t.month AS CHAR)", "''");
-        break;
-    default:
-        sql = Q("''", "''");
-        break;
-    }
-#undef Q
-    return cs_db_query(db, r, sql, "iss", (int64_t)year, scope, scope, err);
-}
-
-static int build_progress(cs_db *db, int year, cs_targets_by by, vn_date today, const char *scope,
-                          json_t *out, cs_error *err)
+static int build_progress(cs_db *db, cs_progress *p, const char *scope, cs_error *err)
 {
     cs_rows *r = NULL;
     /* marketplaces in display order: postmart.vn and voso.vn first */
-    if (cs_db_query(db, &r, "SELECT code, name FROM marketplaces ORDER BY display_order, code", "",
-                    err))
-        return -1;
-    json_t *mps = json_array();
-    json_object_set_new(out, "marketplaces", mps);
+    if (cs_db_query(db, &r, SQL_MARKETPLACES, "", err)) return -1;
+    p->held_[0] = r;
+    p->mps = cs_calloc(cs_rows_count(r) + 1, sizeof *p->mps);
+    if (!p->mps) return cs_error_set(err, CS_E_NOMEM, NULL);
     for (size_t i = 0; i < cs_rows_count(r); i++)
-        json_array_append_new(mps, json_pack("{s:s,s:s}", "code", cs_rows_str(r, i, 0), "name",
-                                             cs_rows_str(r, i, 1)));
-    cs_rows_free(r);
+        p->mps[p->nmps++] = (cs_targets_mp){cs_rows_str(r, i, MP_CODE), cs_rows_str(r, i, MP_NAME)};
 
-    json_t *rows = json_array(), *index = json_object();
-    if (!rows || !index || breakdown_rows(db, by, scope, mps, rows, index, err)) {
-        json_decref(rows);
-        json_decref(index);
-        return cs_error_failed(err) ? -1 : cs_error_set(err, CS_E_NOMEM, NULL);
+    struct key_ix *ix = NULL;
+    int rc = breakdown_rows(db, p, scope, &ix, err);
+    size_t nref = p->nrows;
+    if (!rc) rc = add_counts(db, p, scope, ix, err);
+    if (!rc) rc = add_goals(db, p, scope, ix, nref, err);
+    cs_free(ix);
+    if (rc) return -1;
+    if (p->by == CS_BY_NONE) {
+        cs_free(p->rows);
+        p->rows = NULL;
+        p->nrows = 0;
     }
-    json_int_t total[CS_M__COUNT] = {0};
-    json_t *other = NULL; /* counts whose key the reference lists lack ('' marketplace) */
-    if (load_counts(db, year, by, scope, &r, err)) {
-        json_decref(rows);
-        json_decref(index);
-        return -1;
-    }
-    for (size_t i = 0; i < cs_rows_count(r); i++) {
-        int m = cs_metric_from_name(cs_rows_str(r, i, 0));
-        json_int_t n = cs_rows_i64(r, i, 3);
-        if (m < 0) continue;
-        total[m] += n;
-        if (by == CS_BY_NONE) continue;
-        json_t *row = json_object_get(index, cs_rows_str(r, i, 1));
-        if (!row) {
-            if (!other) {
-                other = by == CS_BY_MARKETPLACE
-                            ? json_pack("{s:s,s:s,s:o}", "marketplace_code", "", "marketplace_name",
-                                        "Không rõ sàn", "counts", metric_counts())
-                            : json_pack("{s:s,s:o}", "key", cs_rows_str(r, i, 1), "counts",
-                                        metric_counts());
-                if (other) json_array_append_new(rows, other);
-            }
-            if (other) add_count(json_object_get(other, "counts"), metric_names[m], n);
-            continue;
-        }
-        add_count(json_object_get(row, "counts"), metric_names[m], n);
-        if (by == CS_BY_COMMUNE) {
-            json_t *per =
-                json_object_get(json_object_get(row, "marketplaces"), cs_rows_str(r, i, 2));
-            if (!per) {
-                per = metric_counts();
-                json_object_set_new(json_object_get(row, "marketplaces"), cs_rows_str(r, i, 2),
-                                    per);
-            }
-            add_count(per, metric_names[m], n);
-        }
-    }
-    cs_rows_free(r);
-
-    /* goals: the province's, or for a scope the sum of its communes' sub-goals */
-    json_t *goal[CS_M__COUNT];
+    if (cs_targets_pace_of(CS_TARGETS_NO_GOAL, 0, p->year, p->as_of, &p->calendar))
+        return cs_error_field(err, "as_of", CS_F_DATE_INVALID, NULL);
     for (int m = 0; m < CS_M__COUNT; m++)
-        goal[m] = json_null();
-    if (cs_db_query(db, &r,
-                    "SELECT CAST(metric AS CHAR), commune_code, goal FROM targets WHERE year = ?"
-                    " AND (commune_code = '' OR ? IS NULL OR FIND_IN_SET(commune_code, ?))",
-                    "iss", (int64_t)year, scope, scope, err)) {
-        json_decref(rows);
-        json_decref(index);
-        return -1;
-    }
-    for (size_t i = 0; i < cs_rows_count(r); i++) {
-        int m = cs_metric_from_name(cs_rows_str(r, i, 0));
-        if (m < 0) continue;
-        const char *c = cs_rows_str(r, i, 1);
-        json_int_t g = cs_rows_i64(r, i, 2);
-        if (!*c) {
-            if (!scope) {
-                json_decref(goal[m]);
-                goal[m] = json_integer(g);
-            }
-            continue;
-        }
-        if (scope) {
-            json_int_t before = json_is_integer(goal[m]) ? json_integer_value(goal[m]) : 0;
-            json_decref(goal[m]);
-            goal[m] = json_integer(before + g);
-        }
-        json_t *row = by == CS_BY_COMMUNE ? json_object_get(index, c) : NULL;
-        if (row)
-            json_object_set_new(json_object_get(row, "goals"), metric_names[m], json_integer(g));
-    }
-    cs_rows_free(r);
-    json_decref(index);
-    if (by == CS_BY_COMMUNE) {
-        size_t i;
-        json_t *row;
-        json_array_foreach(rows, i, row)
-        {
-            json_t *pc = json_object_get(row, "percent");
-            if (!pc) continue;
-            for (int m = 0; m < CS_M__COUNT; m++)
-                json_object_set_new(
-                    pc, metric_names[m],
-                    pct(json_integer_value(
-                            json_object_get(json_object_get(row, "counts"), metric_names[m])),
-                        json_object_get(json_object_get(row, "goals"), metric_names[m])));
-        }
-    }
-
-    /* the calendar of the year as seen from today */
-    int diy = leap(year) ? 366 : 365, elapsed, left, months_left;
-    if (today.y > year)
-        elapsed = diy, left = 0, months_left = 0;
-    else if (today.y < year)
-        elapsed = 0, left = diy, months_left = 12;
-    else
-        elapsed = day_of_year(today), left = diy - elapsed + 1, months_left = 12 - today.m + 1;
-    json_object_set_new(out, "days_in_year", json_integer(diy));
-    json_object_set_new(out, "days_elapsed", json_integer(elapsed));
-    json_object_set_new(out, "days_left", json_integer(left));
-    json_object_set_new(out, "months_left", json_integer(months_left));
-
-    json_t *metrics = json_array();
-    json_object_set_new(out, "metrics", metrics);
-    for (int m = 0; m < CS_M__COUNT; m++) {
-        json_int_t a = total[m];
-        json_t *o = json_pack("{s:s,s:s,s:o,s:I}", "metric", metric_names[m], "label",
-                              metric_labels[m], "goal", goal[m], "achieved", a);
-        /* every metric or none: a report must never be silently short of one */
-        if (!o || json_array_append_new(metrics, o)) {
-            for (int k = m + 1; k < CS_M__COUNT; k++)
-                json_decref(goal[k]);
-            json_decref(rows);
-            return cs_error_set(err, CS_E_NOMEM, NULL);
-        }
-        int has_goal = json_is_integer(goal[m]) && json_integer_value(goal[m]) > 0;
-        json_int_t remaining =
-            has_goal && json_integer_value(goal[m]) > a ? json_integer_value(goal[m]) - a : 0;
-        json_object_set_new(o, "percent", pct(a, goal[m]));
-        json_object_set_new(o, "remaining", has_goal ? json_integer(remaining) : json_null());
-        json_object_set_new(o, "needed_per_week",
-                            has_goal && left > 0
-                                ? json_integer((json_int_t)ceil((double)remaining * 7.0 / left))
-                                : json_null());
-        json_object_set_new(o, "needed_per_month",
-                            has_goal && months_left > 0
-                                ? json_integer((remaining + months_left - 1) / months_left)
-                                : json_null());
-        json_t *proj = json_null();
-        if (elapsed > 0) proj = json_integer((json_int_t)llround((double)a * diy / elapsed));
-        json_object_set_new(o, "projection", proj);
-        json_object_set_new(
-            o, "on_track",
-            has_goal && json_is_integer(proj)
-                ? json_boolean(json_integer_value(proj) >= json_integer_value(goal[m]))
-                : json_null());
-    }
-    if (by != CS_BY_NONE) {
-        json_object_set_new(out, "by", json_string(by_names[by]));
-        json_object_set_new(out, "breakdown", rows);
-    } else {
-        json_decref(rows);
-    }
+        if (cs_targets_pace_of(p->metrics[m].goal, p->metrics[m].achieved, p->year, p->as_of,
+                               &p->metrics[m].pace))
+            return cs_error_set(err, CS_E_INTERNAL, "targets: count out of range");
     return 0;
 }
 
 int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
-                        const char *const *communes, size_t ncommunes, json_t **out, cs_error *err)
+                        const char *const *communes, size_t ncommunes, cs_progress *out,
+                        cs_error *err)
 {
-    *out = NULL;
+    memset(out, 0, sizeof *out);
     if (year < 2000 || year > 2100) return cs_error_field(err, "year", CS_F_RANGE, "2000-2100");
+    if ((unsigned)by >= sizeof by_names / sizeof by_names[0])
+        return cs_error_set(err, CS_E_INTERNAL, "by %d", (int)by);
+    out->year = year;
+    out->as_of = today;
+    out->generated_at = time(NULL);
+    out->by = by;
+    for (int m = 0; m < CS_M__COUNT; m++)
+        out->metrics[m].goal = CS_TARGETS_NO_GOAL;
     char *scope = NULL;
-    if (scope_csv(communes, ncommunes, &scope)) return cs_error_set(err, CS_E_NOMEM, NULL);
-    char as_of[11], gen[40];
-    vn_date_iso(today, as_of);
-    time_t now = time(NULL) + 7 * 3600;
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(gen, sizeof gen, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
-    json_t *o = json_pack("{s:i,s:s,s:s,s:s}", "year", year, "as_of", as_of, "timezone",
-                          "Asia/Ho_Chi_Minh", "generated_at", gen);
-    json_t *sc = scope ? json_array() : json_null();
-    for (size_t i = 0; scope && i < ncommunes; i++)
-        json_array_append_new(sc, json_string(communes[i]));
-    if (o)
-        json_object_set_new(o, "scope", sc);
-    else
-        json_decref(sc);
-    int rc = o ? build_progress(db, year, by, today, scope, o, err)
-               : cs_error_set(err, CS_E_NOMEM, NULL);
+    int rc = 0;
+    if (communes) {
+        out->scope = cs_calloc(ncommunes + 1, sizeof *out->scope);
+        for (size_t i = 0; out->scope && i < ncommunes; i++, out->nscope++)
+            if (!(out->scope[i] = cs_strdup(communes[i]))) rc = -1;
+        if (!out->scope) rc = -1;
+    }
+    if (rc || scope_csv(communes, ncommunes, &scope)) {
+        cs_targets_progress_free(out);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    rc = build_progress(db, out, scope, err);
     cs_free(scope);
     if (rc) {
-        json_decref(o);
+        cs_targets_progress_free(out);
         return -1;
     }
-    *out = o;
     return 0;
 }
 
+void cs_targets_progress_free(cs_progress *p)
+{
+    if (!p) return;
+    for (size_t i = 0; p->rows && i < p->nrows; i++)
+        cs_free(p->rows[i].mp);
+    cs_free(p->rows);
+    cs_free(p->mps);
+    for (size_t i = 0; i < sizeof p->held_ / sizeof p->held_[0]; i++)
+        cs_rows_free(p->held_[i]);
+    for (size_t i = 0; p->scope && i < p->nscope; i++)
+        cs_free(p->scope[i]);
+    cs_free(p->scope);
+    memset(p, 0, sizeof *p);
+}
+
 /* ---- goals --------------------------------------------------------------------------------- */
+
+// clang-format off
+static const char SQL_COMMUNE_EXISTS[] =
+    "SELECT 1"
+    " FROM admin_units"
+    " WHERE code = ?";
+static const char SQL_GOAL_FOR_UPDATE[] =
+    "SELECT goal"
+    " FROM targets"
+    " WHERE year = ? AND metric = ? AND commune_code = ?"
+    " FOR UPDATE";
+static const char SQL_GOAL_SET[] =
+    "INSERT INTO targets (year, metric, commune_code, goal)"
+    " VALUES (?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE goal = VALUES(goal)";
+// clang-format on
 
 struct goal_ctx {
     const cs_actor *a;
@@ -561,21 +639,16 @@ static int goal_tx(cs_db *db, void *arg, cs_error *err)
     struct goal_ctx *g = arg;
     if (*g->commune) {
         int64_t one = 0;
-        int rc = cs_db_scalar_i64(db, &one, "SELECT 1 FROM admin_units WHERE code = ?", "s",
-                                  g->commune, err);
+        int rc = cs_db_scalar_i64(db, &one, SQL_COMMUNE_EXISTS, "s", g->commune, err);
         if (rc < 0) return -1;
         if (rc == 1) return cs_error_field(err, "commune_code", CS_F_COMMUNE, g->commune);
     }
     int64_t before = 0;
-    int had = cs_db_scalar_i64(
-        db, &before,
-        "SELECT goal FROM targets WHERE year = ? AND metric = ? AND commune_code = ? FOR UPDATE",
-        "iss", (int64_t)g->year, g->metric, g->commune, err);
+    int had = cs_db_scalar_i64(db, &before, SQL_GOAL_FOR_UPDATE, "iss", (int64_t)g->year, g->metric,
+                               g->commune, err);
     if (had < 0) return -1;
-    if (cs_db_exec(db,
-                   "INSERT INTO targets (year, metric, commune_code, goal) VALUES (?, ?, ?, ?)"
-                   " ON DUPLICATE KEY UPDATE goal = VALUES(goal)",
-                   "issi", (int64_t)g->year, g->metric, g->commune, g->goal, err) < 0)
+    if (cs_db_exec(db, SQL_GOAL_SET, "issi", (int64_t)g->year, g->metric, g->commune, g->goal,
+                   err) < 0)
         return -1;
     char id[48];
     snprintf(id, sizeof id, "%d/%s%s%s", g->year, g->metric, *g->commune ? "/" : "", g->commune);

@@ -1,6 +1,7 @@
 /* core/targets: the yearly targets — summary counters kept in the same transaction as the
  * events, their from-scratch rebuild, progress against the goals, breakdowns and the report
- * files (CSV, XLSX). No HTTP here; the service and the CLI format what this returns.
+ * files (CSV, XLSX). Numbers only: no HTTP and no JSON here; the service builds the API's JSON
+ * from the structs this returns, and the CLI prints them.
  *
  * Definitions (used everywhere: API, dashboard, exports, CLI):
  *
@@ -44,9 +45,9 @@
 #include "core/audit.h"
 #include "core/db.h"
 #include "core/vn.h"
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef enum cs_metric {
     CS_M_HOUSEHOLDS = 0, /* households_onboarded */
@@ -84,6 +85,38 @@ int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err);
  * (year, month, metric, commune, marketplace) cells that differ. 0 or -1. */
 int cs_targets_verify(cs_db *db, int64_t *diff, cs_error *err);
 
+/* ---- pace and projection (pure) -------------------------------------------------------------
+ * The arithmetic of "Progress" above, with no database and no clock: every input is passed in,
+ * so the unit tests (tests/unit/test_targets_pace.c) pin each boundary (1 January, 31 December,
+ * 29 February, past and future years, goal 0, achieved over the goal). */
+#define CS_TARGETS_NO_GOAL (-1) /* a goal nobody set (JSON null); 0 is a goal set to zero */
+
+typedef struct cs_targets_pace {
+    int days_in_year; /* 365 or 366 */
+    int days_elapsed; /* today included; 0 before the year, days_in_year after it */
+    int days_left;    /* today included; days_in_year before the year, 0 after it */
+    int months_left;  /* the current month included; 12 before the year, 0 after it */
+    /* each value below is meaningful only when its has_ flag is set (else JSON null) */
+    int has_percent; /* a goal > 0 */
+    double percent;  /* achieved / goal × 100, rounded to one decimal */
+    int has_remaining, has_per_week, has_per_month;
+    int64_t remaining;       /* max(goal − achieved, 0); needs a goal > 0 */
+    int64_t needed_per_week; /* ⌈remaining × 7 / days_left⌉; needs a goal > 0 and a day left */
+    int64_t needed_per_month; /* ⌈remaining / months_left⌉; needs a goal > 0 and a month left */
+    int has_projection;       /* some day of the year elapsed (not a future year) */
+    int64_t projection; /* achieved / days_elapsed × days_in_year, rounded half away from 0 */
+    int has_on_track;   /* a goal > 0 and a projection */
+    int on_track;       /* projection ≥ goal */
+} cs_targets_pace;
+
+/* Percent of a goal: 1 and *pct (one decimal) when goal > 0, else 0 and *pct untouched. */
+int cs_targets_percent(int64_t achieved, int64_t goal, double *pct);
+/* The pace of `achieved` toward `goal` (CS_TARGETS_NO_GOAL, 0 or more) in `year` (1..9999) as
+ * seen on `today` (a date of Asia/Ho_Chi_Minh). Returns 0, or -1 (and *out zeroed) when year or
+ * today is not a calendar date; a negative goal other than CS_TARGETS_NO_GOAL counts as none. */
+int cs_targets_pace_of(int64_t goal, int64_t achieved, int year, vn_date today,
+                       cs_targets_pace *out);
+
 /* ---- progress ------------------------------------------------------------------------------ */
 typedef enum cs_targets_by {
     CS_BY_NONE = 0,
@@ -98,19 +131,68 @@ typedef enum cs_targets_by {
 int cs_targets_by_from_name(const char *s);
 const char *cs_targets_by_name(cs_targets_by by);
 
+typedef struct cs_targets_mp {
+    const char *code, *name;
+} cs_targets_mp;
+
+/* one commune's counts on one marketplace */
+typedef struct cs_targets_mpcount {
+    const char *code;
+    int64_t n[CS_M__COUNT];
+} cs_targets_mpcount;
+
+/* One breakdown row. Which fields are set follows the breakdown (the others are NULL/0):
+ *   commune:      code, name, kind, district_code, district_name, goal, mp/nmp
+ *   district:     code, name          marketplace: code, name          month: month
+ *   other (counts whose key the reference lists lack; at most one, last): key (for a marketplace
+ *                 breakdown the row stands for marketplace "" named "Không rõ sàn")
+ * Strings belong to the progress object. */
+typedef struct cs_targets_row {
+    int other;
+    const char *code, *name, *kind, *district_code, *district_name, *key;
+    int month;
+    int64_t counts[CS_M__COUNT];
+    int64_t goal[CS_M__COUNT]; /* commune sub-goals; CS_TARGETS_NO_GOAL when none */
+    /* commune rows: every marketplace in display order, then any code found only in the
+     * counters, in the order met */
+    cs_targets_mpcount *mp;
+    size_t nmp, mpcap;
+} cs_targets_row;
+
+typedef struct cs_targets_metric {
+    int64_t goal; /* the province's, or a scope's sum of sub-goals; CS_TARGETS_NO_GOAL if none */
+    int64_t achieved;
+    cs_targets_pace pace;
+} cs_targets_metric;
+
+/* Progress for one year: numbers only; service/h_targets.c turns it into the API's JSON and
+ * core/targets_report.c into the report files. Free with cs_targets_progress_free. */
+typedef struct cs_progress {
+    int year;
+    vn_date as_of;
+    time_t generated_at; /* UTC seconds */
+    cs_targets_by by;
+    /* a copy of the volunteer scope (NULL = the whole province) */
+    char **scope;
+    size_t nscope;
+    cs_targets_pace calendar; /* the days and months of the year as seen from as_of */
+    cs_targets_metric metrics[CS_M__COUNT];
+    cs_targets_mp *mps; /* every marketplace in display order */
+    size_t nmps;
+    cs_targets_row *rows; /* the breakdown (none for CS_BY_NONE) */
+    size_t nrows;
+    struct cs_rows *held_[3]; /* the query results the strings point into */
+} cs_progress;
+
 /* Progress for `year` as of `today` (Asia/Ho_Chi_Minh date; vn_today() in production).
  * communes/ncommunes: a volunteer's scope (communes NULL = the whole province; non-NULL with
- * ncommunes 0 = no commune at all, every count 0): totals, goals (the
- * sum of those communes' sub-goals, null when none) and breakdowns then cover those communes
- * only. On success *out is a new JSON object (caller json_decref):
- *   {year, as_of, timezone, generated_at, days_in_year, days_elapsed, days_left, months_left,
- *    scope: null|[codes], metrics: [{metric, label, goal, achieved, percent, remaining,
- *    needed_per_week, needed_per_month, projection, on_track}], marketplaces: [{code, name}],
- *    by, breakdown: [...] (absent for CS_BY_NONE)}
- * Breakdown rows carry `counts` {metric: n}; commune rows also `goals` and `percent` {metric:
- * n|null} and `marketplaces` {code: {metric: n}}. */
+ * ncommunes 0 = no commune at all, every count 0): totals, goals (the sum of those communes'
+ * sub-goals, CS_TARGETS_NO_GOAL when none) and breakdowns then cover those communes only.
+ * Breakdown rows: see cs_targets_row. On failure *out is left empty (freeing it is harmless). */
 int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
-                        const char *const *communes, size_t ncommunes, json_t **out, cs_error *err);
+                        const char *const *communes, size_t ncommunes, cs_progress *out,
+                        cs_error *err);
+void cs_targets_progress_free(cs_progress *p);
 
 /* Set the goal of (year, metric[, commune]) — commune NULL or "" = the province — in its own
  * transaction with an audit row. Field errors name "year", "metric", "goal", "commune_code". */
@@ -118,16 +200,17 @@ int cs_targets_set_goal(cs_db *db, const cs_actor *a, int year, const char *metr
                         const char *commune, int64_t goal, cs_error *err);
 
 /* ---- report files -------------------------------------------------------------------------
- * From a CS_BY_COMMUNE progress object: title, generation time, one row for the province and
- * one per commune with its former district; per metric: total, goal, percent and one column
- * per marketplace. Vietnamese headers. */
+ * From a CS_BY_COMMUNE progress (core/targets_report.c): title, generation time, one row for the
+ * province and one per commune with its former district; per metric: total, goal, percent and one
+ * column per marketplace. Vietnamese headers. */
 /* CSV, UTF-8 with BOM, CRLF line ends, into a new buffer (*out cs_malloc'd, caller cs_free). */
-int cs_targets_csv(const json_t *progress, char **out, size_t *len, cs_error *err);
+int cs_targets_csv(const cs_progress *progress, char **out, size_t *len, cs_error *err);
 /* XLSX at path (replaced), ready to print: A4 landscape, fit to one page wide, header rows
  * repeated, frozen panes, bold totals, number formats. */
-int cs_targets_xlsx(const json_t *progress, const char *path, cs_error *err);
+int cs_targets_xlsx(const cs_progress *progress, const char *path, cs_error *err);
 /* Column headers of the report (same for both files), for readers and tests: *n columns,
  * each header a static string or one built into `buf` (caller-provided, bufsz bytes).
  * Returns the header of column `col` (0-based) or NULL past the last. */
-const char *cs_targets_report_header(const json_t *progress, unsigned col, char *buf, size_t bufsz);
+const char *cs_targets_report_header(const cs_progress *progress, unsigned col, char *buf,
+                                     size_t bufsz);
 #endif

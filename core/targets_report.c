@@ -1,11 +1,12 @@
 /* core/targets_report: the targets report for the annual report, as CSV and XLSX, from the
- * CS_BY_COMMUNE progress object of core/targets.c — so the files hold exactly the numbers the
- * API answers. No database and no HTTP here. */
+ * CS_BY_COMMUNE progress of core/targets.c — the structs the API's JSON is built from, so the
+ * files hold exactly the numbers the API answers. No database, no HTTP and no JSON here. */
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/targets.h"
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <xlsxwriter.h>
 
 /* fixed columns, then per metric: total, goal, percent, one per marketplace */
@@ -14,28 +15,23 @@ static const char *const fixed_headers[C_FIXED] = {"STT", "Mã xã/phường", "
                                                    "Huyện cũ (trước 01/7/2025)"};
 static const char *const metric_sub[3] = {"Tổng", "Chỉ tiêu", "% chỉ tiêu"};
 
-static size_t n_mp(const json_t *p)
+static size_t per_metric(const cs_progress *p)
 {
-    return json_array_size(json_object_get(p, "marketplaces"));
+    return 3 + p->nmps;
 }
-static size_t per_metric(const json_t *p)
-{
-    return 3 + n_mp(p);
-}
-static size_t n_cols(const json_t *p)
+static size_t n_cols(const cs_progress *p)
 {
     return C_FIXED + CS_M__COUNT * per_metric(p);
 }
 
 /* the sub-header of column col within its metric group ("Tổng" … or the marketplace name) */
-static const char *sub_header(const json_t *p, size_t k)
+static const char *sub_header(const cs_progress *p, size_t k)
 {
     if (k < 3) return metric_sub[k];
-    return json_string_value(
-        json_object_get(json_array_get(json_object_get(p, "marketplaces"), k - 3), "name"));
+    return p->mps[k - 3].name;
 }
 
-const char *cs_targets_report_header(const json_t *p, unsigned col, char *buf, size_t bufsz)
+const char *cs_targets_report_header(const cs_progress *p, unsigned col, char *buf, size_t bufsz)
 {
     if (col < C_FIXED) return fixed_headers[col];
     if (col >= n_cols(p)) return NULL;
@@ -47,95 +43,81 @@ const char *cs_targets_report_header(const json_t *p, unsigned col, char *buf, s
 
 /* one report row's cells: counts, goals, percents and per-marketplace counts of a metric */
 struct cells {
-    json_int_t total[CS_M__COUNT];
-    const json_t *goal[CS_M__COUNT];    /* integer or null */
-    const json_t *percent[CS_M__COUNT]; /* real or null */
-    const json_t *per_mp;               /* {code: {metric: n}} */
+    int64_t total[CS_M__COUNT];
+    int64_t goal[CS_M__COUNT]; /* CS_TARGETS_NO_GOAL: blank */
+    int has_pct[CS_M__COUNT];
+    double pct[CS_M__COUNT];
+    const int64_t *per_mp; /* nmps × CS_M__COUNT, display order; NULL: zeros */
 };
 
-static json_int_t mp_count(const json_t *per_mp, const char *code, int m)
+static int64_t mp_count(const struct cells *c, size_t k, int m)
 {
-    return json_integer_value(json_object_get(json_object_get(per_mp, code), cs_metric_name(m)));
+    return c->per_mp ? c->per_mp[k * CS_M__COUNT + (size_t)m] : 0;
 }
 
-static void commune_cells(const json_t *row, struct cells *c)
+static const char *text(const char *s)
+{
+    return s ? s : "";
+}
+
+/* a commune row's marketplaces in display order (the codes met only in the counters, which
+ * have no column, are left out); the buffer is nmps × CS_M__COUNT */
+static void commune_cells(const cs_progress *p, const cs_targets_row *row, int64_t *mp,
+                          struct cells *c)
 {
     for (int m = 0; m < CS_M__COUNT; m++) {
-        const char *k = cs_metric_name(m);
-        c->total[m] = json_integer_value(json_object_get(json_object_get(row, "counts"), k));
-        c->goal[m] = json_object_get(json_object_get(row, "goals"), k);
-        c->percent[m] = json_object_get(json_object_get(row, "percent"), k);
+        c->total[m] = row->counts[m];
+        c->goal[m] = row->goal[m];
+        c->has_pct[m] = !row->other && cs_targets_percent(row->counts[m], row->goal[m], &c->pct[m]);
     }
-    c->per_mp = json_object_get(row, "marketplaces");
+    for (size_t k = 0; k < p->nmps; k++)
+        for (int m = 0; m < CS_M__COUNT; m++)
+            mp[k * CS_M__COUNT + (size_t)m] = k < row->nmp && row->mp ? row->mp[k].n[m] : 0;
+    c->per_mp = mp;
 }
 
-/* the province row: totals and goals from `metrics`, per marketplace summed over the communes */
-static json_t *province_per_mp(const json_t *p)
+/* the province row: totals and goals from the metrics, per marketplace summed over the
+ * communes; *mp (cs_free) NULL when memory runs out */
+static int province_cells(const cs_progress *p, int64_t **mp, struct cells *c)
 {
-    json_t *sum = json_object();
-    size_t i, k;
-    json_t *row, *mp;
-    json_array_foreach(json_object_get(p, "marketplaces"), k, mp)
-    {
-        json_t *o = json_object();
-        for (int m = 0; m < CS_M__COUNT; m++) {
-            json_int_t n = 0;
-            json_array_foreach(json_object_get(p, "breakdown"), i, row) n +=
-                mp_count(json_object_get(row, "marketplaces"),
-                         json_string_value(json_object_get(mp, "code")), m);
-            json_object_set_new(o, cs_metric_name(m), json_integer(n));
-        }
-        json_object_set_new(sum, json_string_value(json_object_get(mp, "code")), o);
-    }
-    return sum;
-}
-
-static void province_cells(const json_t *p, const json_t *per_mp, struct cells *c)
-{
+    *mp = cs_calloc(p->nmps * CS_M__COUNT + 1, sizeof **mp);
+    if (!*mp) return -1;
     for (int m = 0; m < CS_M__COUNT; m++) {
-        const json_t *o = json_array_get(json_object_get(p, "metrics"), (size_t)m);
-        c->total[m] = json_integer_value(json_object_get(o, "achieved"));
-        c->goal[m] = json_object_get(o, "goal");
-        c->percent[m] = json_object_get(o, "percent");
+        const cs_targets_metric *t = &p->metrics[m];
+        c->total[m] = t->achieved;
+        c->goal[m] = t->goal;
+        c->has_pct[m] = t->pace.has_percent;
+        c->pct[m] = t->pace.percent;
     }
-    c->per_mp = per_mp;
-}
-
-static int check_input(const json_t *p, cs_error *err)
-{
-    const char *by = json_string_value(json_object_get(p, "by"));
-    if (!by || strcmp(by, "commune") || !json_is_array(json_object_get(p, "metrics")) ||
-        json_array_size(json_object_get(p, "metrics")) != CS_M__COUNT)
-        return cs_error_set(err, CS_E_INTERNAL, "report needs a by=commune progress object");
+    for (size_t i = 0; i < p->nrows; i++)
+        for (size_t k = 0; k < p->nmps && k < p->rows[i].nmp; k++)
+            for (int m = 0; m < CS_M__COUNT; m++)
+                (*mp)[k * CS_M__COUNT + (size_t)m] += p->rows[i].mp[k].n[m];
+    c->per_mp = *mp;
     return 0;
 }
 
-/* "2026-11-29T04:10:00+07:00" → "04:10 ngày 29/11/2026" */
-static void human_time(const char *iso, char *out, size_t n)
+static int check_input(const cs_progress *p, cs_error *err)
 {
-    int y, mo, d, h, mi;
-    if (iso && sscanf(iso, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi) == 5)
-        snprintf(out, n, "%02d:%02d ngày %02d/%02d/%04d", h, mi, d, mo, y);
-    else
-        snprintf(out, n, "%s", iso ? iso : "");
+    if (p->by != CS_BY_COMMUNE)
+        return cs_error_set(err, CS_E_INTERNAL, "report needs a by=commune progress");
+    return 0;
 }
 
-static void title_lines(const json_t *p, char *t1, size_t n1, char *t2, size_t n2)
+static void title_lines(const cs_progress *p, char *t1, size_t n1, char *t2, size_t n2)
 {
+    /* "04:10 ngày 29/11/2026", Asia/Ho_Chi_Minh */
     char gen[64];
-    human_time(json_string_value(json_object_get(p, "generated_at")), gen, sizeof gen);
-    int as_y = 0, as_m = 0, as_d = 0;
-    sscanf(json_string_value(json_object_get(p, "as_of"))
-               ? json_string_value(json_object_get(p, "as_of"))
-               : "",
-           "%d-%d-%d", &as_y, &as_m, &as_d);
+    time_t vn = p->generated_at + 7 * 3600;
+    struct tm tm;
+    gmtime_r(&vn, &tm);
+    strftime(gen, sizeof gen, "%H:%M ngày %d/%m/%Y", &tm);
     snprintf(t1, n1,
              "BÁO CÁO TIẾN ĐỘ CHỈ TIÊU NĂM %d - HỘ THANH NIÊN VÀ SẢN PHẨM CHỦ LỰC TRÊN SÀN TMĐT",
-             (int)json_integer_value(json_object_get(p, "year")));
-    snprintf(t2, n2,
-             "Số liệu đến ngày %02d/%02d/%04d; lập lúc %s (giờ Việt Nam, Asia/Ho_Chi_Minh)%s", as_d,
-             as_m, as_y, gen,
-             json_is_array(json_object_get(p, "scope")) ? "; chỉ các xã/phường được giao" : "");
+             p->year);
+    snprintf(
+        t2, n2, "Số liệu đến ngày %02d/%02d/%04d; lập lúc %s (giờ Việt Nam, Asia/Ho_Chi_Minh)%s",
+        p->as_of.d, p->as_of.m, p->as_of.y, gen, p->scope ? "; chỉ các xã/phường được giao" : "");
 }
 
 /* ---- CSV ----------------------------------------------------------------------------------- */
@@ -149,30 +131,31 @@ static int csv_field(cs_buf *b, const char *s)
     return cs_buf_putc(b, '"');
 }
 
-static int csv_cells(cs_buf *b, const json_t *p, const struct cells *c)
+static int csv_cells(cs_buf *b, const cs_progress *p, const struct cells *c)
 {
     int rc = 0;
     for (int m = 0; m < CS_M__COUNT; m++) {
         rc |= cs_buf_printf(b, ",%lld,", (long long)c->total[m]);
-        if (json_is_integer(c->goal[m]))
-            rc |= cs_buf_printf(b, "%lld", (long long)json_integer_value(c->goal[m]));
+        if (c->goal[m] != CS_TARGETS_NO_GOAL) rc |= cs_buf_printf(b, "%lld", (long long)c->goal[m]);
         rc |= cs_buf_putc(b, ',');
-        if (json_is_number(c->percent[m]))
-            rc |= cs_buf_printf(b, "%.1f", json_number_value(c->percent[m]));
-        size_t k;
-        json_t *mp;
-        json_array_foreach(json_object_get(p, "marketplaces"), k, mp) rc |= cs_buf_printf(
-            b, ",%lld",
-            (long long)mp_count(c->per_mp, json_string_value(json_object_get(mp, "code")), m));
+        if (c->has_pct[m]) rc |= cs_buf_printf(b, "%.1f", c->pct[m]);
+        for (size_t k = 0; k < p->nmps; k++)
+            rc |= cs_buf_printf(b, ",%lld", (long long)mp_count(c, k, m));
     }
     return rc | cs_buf_puts(b, "\r\n");
 }
 
-int cs_targets_csv(const json_t *p, char **out, size_t *len, cs_error *err)
+int cs_targets_csv(const cs_progress *p, char **out, size_t *len, cs_error *err)
 {
     *out = NULL;
     *len = 0;
     if (check_input(p, err)) return -1;
+    int64_t *prov = NULL, *mp = cs_calloc(p->nmps * CS_M__COUNT + 1, sizeof *mp);
+    struct cells c;
+    if (!mp || province_cells(p, &prov, &c)) {
+        cs_free(mp);
+        return cs_error_set(err, CS_E_NOMEM, "report csv");
+    }
     cs_buf b;
     cs_buf_init(&b, 16u << 20);
     char t1[200], t2[200], hb[200];
@@ -183,24 +166,16 @@ int cs_targets_csv(const json_t *p, char **out, size_t *len, cs_error *err)
         rc |= (col ? cs_buf_putc(&b, ',') : 0) |
               csv_field(&b, cs_targets_report_header(p, col, hb, sizeof hb));
     rc |= cs_buf_puts(&b, "\r\n");
-    json_t *per_mp = province_per_mp(p);
-    struct cells c;
-    province_cells(p, per_mp, &c);
     rc |= cs_buf_puts(&b, ",,Toàn tỉnh,") | csv_cells(&b, p, &c);
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(p, "breakdown"), i, row)
-    {
-        commune_cells(row, &c);
-        rc |= cs_buf_printf(&b, "%zu,", i + 1) |
-              csv_field(&b, json_string_value(json_object_get(row, "commune_code"))) |
-              cs_buf_putc(&b, ',') |
-              csv_field(&b, json_string_value(json_object_get(row, "commune_name"))) |
-              cs_buf_putc(&b, ',') |
-              csv_field(&b, json_string_value(json_object_get(row, "former_district_name"))) |
-              csv_cells(&b, p, &c);
+    for (size_t i = 0; i < p->nrows; i++) {
+        const cs_targets_row *row = &p->rows[i];
+        commune_cells(p, row, mp, &c);
+        rc |= cs_buf_printf(&b, "%zu,", i + 1) | csv_field(&b, text(row->code)) |
+              cs_buf_putc(&b, ',') | csv_field(&b, text(row->name)) | cs_buf_putc(&b, ',') |
+              csv_field(&b, text(row->district_name)) | csv_cells(&b, p, &c);
     }
-    json_decref(per_mp);
+    cs_free(prov);
+    cs_free(mp);
     if (rc) {
         cs_buf_free(&b);
         return cs_error_set(err, CS_E_NOMEM, "report csv");
@@ -231,43 +206,48 @@ static lxw_format *fmt(lxw_workbook *wb, int bold, int border, const char *num, 
     return f;
 }
 
-static int xlsx_cells(lxw_worksheet *ws, lxw_row_t r, const json_t *p, const struct cells *c,
+static int xlsx_cells(lxw_worksheet *ws, lxw_row_t r, const cs_progress *p, const struct cells *c,
                       lxw_format *fi, lxw_format *fp)
 {
     int rc = 0;
     lxw_col_t col = C_FIXED;
     for (int m = 0; m < CS_M__COUNT; m++) {
         rc |= worksheet_write_number(ws, r, col++, (double)c->total[m], fi);
-        rc |= json_is_integer(c->goal[m])
-                  ? worksheet_write_number(ws, r, col, (double)json_integer_value(c->goal[m]), fi)
+        rc |= c->goal[m] != CS_TARGETS_NO_GOAL
+                  ? worksheet_write_number(ws, r, col, (double)c->goal[m], fi)
                   : worksheet_write_blank(ws, r, col, fi);
         col++;
         /* stored as a fraction so Excel's own % format shows it; the API's percent / 100 */
-        rc |= json_is_number(c->percent[m])
-                  ? worksheet_write_number(ws, r, col, json_number_value(c->percent[m]) / 100.0, fp)
-                  : worksheet_write_blank(ws, r, col, fp);
+        rc |= c->has_pct[m] ? worksheet_write_number(ws, r, col, c->pct[m] / 100.0, fp)
+                            : worksheet_write_blank(ws, r, col, fp);
         col++;
-        size_t k;
-        json_t *mp;
-        json_array_foreach(json_object_get(p, "marketplaces"), k, mp) rc |= worksheet_write_number(
-            ws, r, col++,
-            (double)mp_count(c->per_mp, json_string_value(json_object_get(mp, "code")), m), fi);
+        for (size_t k = 0; k < p->nmps; k++)
+            rc |= worksheet_write_number(ws, r, col++, (double)mp_count(c, k, m), fi);
     }
     return rc;
 }
 
-int cs_targets_xlsx(const json_t *p, const char *path, cs_error *err)
+int cs_targets_xlsx(const cs_progress *p, const char *path, cs_error *err)
 {
     if (check_input(p, err)) return -1;
+    int64_t *prov = NULL, *mp = cs_calloc(p->nmps * CS_M__COUNT + 1, sizeof *mp);
+    struct cells cl;
+    if (!mp || province_cells(p, &prov, &cl)) {
+        cs_free(mp);
+        return cs_error_set(err, CS_E_NOMEM, "report xlsx");
+    }
     lxw_workbook *wb = workbook_new(path);
-    if (!wb) return cs_error_set(err, CS_E_INTERNAL, "libxlsxwriter: cannot create %s", path);
+    if (!wb) {
+        cs_free(prov);
+        cs_free(mp);
+        return cs_error_set(err, CS_E_INTERNAL, "libxlsxwriter: cannot create %s", path);
+    }
     char t1[200], t2[200];
     title_lines(p, t1, sizeof t1, t2, sizeof t2);
     lxw_doc_properties props = {.title = t1, .author = "Chợ Số", .company = "Tỉnh đoàn Thanh Hóa"};
     workbook_set_properties(wb, &props);
     char sheet_name[32];
-    snprintf(sheet_name, sizeof sheet_name, "Chỉ tiêu %d",
-             (int)json_integer_value(json_object_get(p, "year")));
+    snprintf(sheet_name, sizeof sheet_name, "Chỉ tiêu %d", p->year);
     lxw_worksheet *ws = workbook_add_worksheet(wb, sheet_name);
     struct xfmt f = {
         fmt(wb, 1, 0, NULL, 0),          fmt(wb, 0, 0, NULL, 0),
@@ -280,6 +260,8 @@ int cs_targets_xlsx(const json_t *p, const char *path, cs_error *err)
         !f.tot_text || !f.tot_int || !f.tot_pct) {
         workbook_close(wb);
         remove(path);
+        cs_free(prov);
+        cs_free(mp);
         return cs_error_set(err, CS_E_NOMEM, "report xlsx");
     }
     format_set_font_size(f.title, 14);
@@ -305,31 +287,23 @@ int cs_targets_xlsx(const json_t *p, const char *path, cs_error *err)
     }
     worksheet_set_row(ws, h2, 30, NULL);
 
-    json_t *per_mp = province_per_mp(p);
-    struct cells c;
-    province_cells(p, per_mp, &c);
     rc |= worksheet_write_blank(ws, first, C_NO, f.tot_text);
     rc |= worksheet_write_blank(ws, first, C_CODE, f.tot_text);
     rc |= worksheet_write_string(ws, first, C_NAME, "Toàn tỉnh", f.tot_text);
     rc |= worksheet_write_blank(ws, first, C_DISTRICT, f.tot_text);
-    rc |= xlsx_cells(ws, first, p, &c, f.tot_int, f.tot_pct);
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(p, "breakdown"), i, row)
-    {
+    rc |= xlsx_cells(ws, first, p, &cl, f.tot_int, f.tot_pct);
+    for (size_t i = 0; i < p->nrows; i++) {
+        const cs_targets_row *row = &p->rows[i];
         lxw_row_t r = (lxw_row_t)(first + 1 + i);
-        commune_cells(row, &c);
+        commune_cells(p, row, mp, &cl);
         rc |= worksheet_write_number(ws, r, C_NO, (double)(i + 1), f.cell_int);
-        rc |= worksheet_write_string(
-            ws, r, C_CODE, json_string_value(json_object_get(row, "commune_code")), f.cell_text);
-        rc |= worksheet_write_string(
-            ws, r, C_NAME, json_string_value(json_object_get(row, "commune_name")), f.cell_text);
-        rc |= worksheet_write_string(
-            ws, r, C_DISTRICT, json_string_value(json_object_get(row, "former_district_name")),
-            f.cell_text);
-        rc |= xlsx_cells(ws, r, p, &c, f.cell_int, f.cell_pct);
+        rc |= worksheet_write_string(ws, r, C_CODE, text(row->code), f.cell_text);
+        rc |= worksheet_write_string(ws, r, C_NAME, text(row->name), f.cell_text);
+        rc |= worksheet_write_string(ws, r, C_DISTRICT, text(row->district_name), f.cell_text);
+        rc |= xlsx_cells(ws, r, p, &cl, f.cell_int, f.cell_pct);
     }
-    json_decref(per_mp);
+    cs_free(prov);
+    cs_free(mp);
 
     /* printing: A4 landscape, one page wide, header rows on every page, page numbers */
     worksheet_set_column(ws, C_NO, C_NO, 5, NULL);

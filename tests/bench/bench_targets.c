@@ -46,18 +46,17 @@ int main(int argc, char **argv)
     double *t = calloc((size_t)runs, sizeof *t);
     if (!t) return 1;
     for (size_t b = 0; b < sizeof bys / sizeof bys[0]; b++) {
-        json_int_t achieved = 0;
+        int64_t achieved = 0;
         for (int i = 0; i < runs; i++) {
-            json_t *p = NULL;
+            cs_progress p;
             double t0 = now_ms();
             if (cs_targets_progress(db, year, bys[b], vn_today(), NULL, 0, &p, &e)) {
                 fprintf(stderr, "bench_targets: %s %s\n", cs_code_name(e.code), e.detail);
                 return 1;
             }
             t[i] = now_ms() - t0;
-            achieved = json_integer_value(
-                json_object_get(json_array_get(json_object_get(p, "metrics"), 0), "achieved"));
-            json_decref(p);
+            achieved = p.metrics[CS_M_HOUSEHOLDS].achieved;
+            cs_targets_progress_free(&p);
         }
         qsort(t, (size_t)runs, sizeof *t, cmp);
         printf(

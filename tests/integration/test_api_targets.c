@@ -10,6 +10,7 @@
 #include "core/targets.h"
 #include "core/vn.h"
 #include "jobs/sheet.h"
+#include "service/h_targets.h"
 #include "tests/support/tapi.h"
 #include "tests/support/tcontract.h"
 #include "tests/support/tsup.h"
@@ -179,7 +180,7 @@ static void test_progress_and_roles(void **state)
     cs_error e;
     cs_error_clear(&e);
     assert_int_equal(
-        cs_targets_progress(tapi_db(), year, CS_BY_COMMUNE, vn_today(), NULL, 0, &p, &e), 0);
+        svc_targets_progress_json(tapi_db(), year, CS_BY_COMMUNE, vn_today(), NULL, 0, &p, &e), 0);
     snprintf(path, sizeof path, "/v1/targets?year=%d&by=commune", year);
     r = get(path, tok_admin);
     assert_int_equal(r.status, 200);

@@ -15,6 +15,7 @@
 #include "core/states.h"
 #include "core/targets.h"
 #include "jobs/sheet.h"
+#include "service/h_targets.h"
 #include "tests/support/tsup.h"
 #include <math.h>
 #include <pthread.h>
@@ -207,7 +208,7 @@ static json_t *progress(int year, cs_targets_by by, vn_date today)
     json_t *p = NULL;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_targets_progress(db, year, by, today, NULL, 0, &p, &e), 0);
+    assert_int_equal(svc_targets_progress_json(db, year, by, today, NULL, 0, &p, &e), 0);
     return p;
 }
 
@@ -695,7 +696,7 @@ static void test_breakdowns_sum_to_total(void **state)
     json_t *p = NULL;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_targets_progress(db, 2026, CS_BY_COMMUNE, d, scope, 1, &p, &e), 0);
+    assert_int_equal(svc_targets_progress_json(db, 2026, CS_BY_COMMUNE, d, scope, 1, &p, &e), 0);
     assert_int_equal(json_array_size(json_object_get(p, "breakdown")), 1);
     assert_int_equal(achieved(p, CS_M_HOUSEHOLDS), 3);
     assert_int_equal(json_integer_value(
@@ -779,12 +780,15 @@ static void test_report_files_match(void **state)
     (void)state;
     spread();
     vn_date d = {2026, 11, 29};
-    json_t *p = progress(2026, CS_BY_COMMUNE, d);
+    cs_progress tp;
+    json_t *p = NULL;
     cs_error e;
     cs_error_clear(&e);
+    assert_int_equal(cs_targets_progress(db, 2026, CS_BY_COMMUNE, d, NULL, 0, &tp, &e), 0);
+    assert_int_equal(svc_targets_json(&tp, &p, &e), 0);
     char *csv = NULL;
     size_t len = 0;
-    assert_int_equal(cs_targets_csv(p, &csv, &len, &e), 0);
+    assert_int_equal(cs_targets_csv(&tp, &csv, &len, &e), 0);
     assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
     sheet *s = NULL;
     assert_int_equal(sheet_read(csv, len, NULL, &s, &e), 0);
@@ -797,7 +801,7 @@ static void test_report_files_match(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/report.xlsx", dir);
     cs_error_clear(&e);
-    assert_int_equal(cs_targets_xlsx(p, path, &e), 0);
+    assert_int_equal(cs_targets_xlsx(&tp, path, &e), 0);
     s = NULL;
     assert_int_equal(sheet_read_file(path, NULL, &s, &e), 0);
     assert_int_equal(sheet_format_of(s), SHEET_FMT_XLSX);
@@ -807,6 +811,7 @@ static void test_report_files_match(void **state)
     tsup_rm_rf(dir);
     cs_free(dir);
     json_decref(p);
+    cs_targets_progress_free(&tp);
 }
 
 static char choso[4096];
