@@ -50,6 +50,10 @@ enum {
  * exists (the database does). Returns 0, or -1 with one field error per bad field. */
 int cs_household_validate(json_t *in, int partial, cs_household_norm *out, cs_error *err);
 void cs_household_norm_free(cs_household_norm *n);
+/* The commune an input names, read by the same rule as cs_household_validate, into out[6]; ""
+ * when it is absent or malformed (validation then names the field). For access checks made
+ * before validation. */
+void cs_household_commune(const json_t *in, char out[6]);
 /* Keyed hash of the normalised content (HMAC under the index key, so it reveals nothing):
  * equal hashes mean a re-upload changes nothing. */
 int cs_household_content_hash(const cs_household_norm *n, unsigned char out[32]);

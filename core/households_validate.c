@@ -280,6 +280,25 @@ int cs_household_validate(json_t *in, int partial, cs_household_norm *n, cs_erro
     return 0;
 }
 
+void cs_household_commune(const json_t *in, char out[6])
+{
+    out[0] = '\0';
+    const json_t *v = json_is_object(in) ? json_object_get(in, "commune_code") : NULL;
+    if (!v) return;
+    cs_household_norm n;
+    memset(&n, 0, sizeof n);
+    hh_ctx ctx = {&n, 0};
+    cs_jfield spec[2] = {{.name = NULL}, {.name = NULL}};
+    for (const cs_jfield *f = hh_spec; f->name && !spec[0].name; f++)
+        if (!strcmp(f->name, "commune_code")) spec[0] = *f;
+    spec[0].check_arg = &ctx;
+    json_t *one = json_pack("{s:O}", "commune_code", (json_t *)v);
+    cs_error e;
+    cs_error_clear(&e);
+    if (one && !cs_json_check(one, spec, &e)) memcpy(out, n.commune_code, 6);
+    json_decref(one);
+}
+
 int cs_hh_unknown_keys(const json_t *in, cs_error *err)
 {
     const char *k;
