@@ -215,6 +215,8 @@ static int coerce_boolish(const json_t *v, const char *field, json_t **tmp, cs_e
     }
     if (!json_is_string(v)) return cs_error_field(err, field, CS_F_TYPE, "expected boolean");
     char *f = vn_fold(json_string_value(v));
+    if (!f && cs_utf8_valid(json_string_value(v), json_string_length(v)))
+        return no_memory(field, err);
     if (!f) return cs_error_field(err, field, CS_F_UTF8, NULL);
     static const char *const yes[] = {"co", "x", "yes", "y", "true", "1", "dong y", NULL};
     static const char *const no[] = {"khong", "no", "n", "false", "0", NULL};
