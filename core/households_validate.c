@@ -192,8 +192,9 @@ static int check_consent_version(const char *field, const json_t *v, void *arg, 
 }
 
 /* The field rules. Cells of a spreadsheet arrive as text, numbers or nothing: an empty cell is
- * null (absent), numbers are accepted where digits are meant (birth date as a date number is
- * refused by its parser, commune and tax codes are digits), booleans as có/không/x/1/0.
+ * null (absent), a number is taken as its digits where digits are meant (commune, tax and
+ * registration codes; a birth date given as a number goes to the date parser as its digits),
+ * booleans as có/không/x/1/0. Lengths count the cleaned text (CS_JF_CLEAN).
  * check_arg is filled per call (hh_ctx); the order matters once: birth_date before cccd. */
 enum { HH_F_COUNT = 12 };
 #define HH_IN (CS_JF_NULL_ABSENT)
