@@ -1,10 +1,13 @@
 /* core/households: register, read, update, search and erase household businesses, with full
  * validation (every failing field named), sealing of personal fields, de-duplication by the
  * citizen ID's blind index, optimistic locking by version and an audit row per change.
+ * One header, four rooms: households_validate.c (the field rules, a core/jspec table),
+ * households.c (storage), households_bulk.c (the import's bulk upsert), pin.c (the owner's PIN).
  * Input is a JSON object (the API body, or a spreadsheet row mapped to the same keys):
  *   owner_name, cccd, phone, birth_date, commune_code, address, business_name,
  *   business_reg_no, tax_code, has_epayment, consent, consent_version
- * Unknown keys are refused. Strings may also arrive as numbers (spreadsheets). */
+ * Unknown keys are refused. Spreadsheet cells may arrive as text or numbers: digits as numbers
+ * where digits are meant, booleans as có/không/x/1/0, an empty cell as null (absent). */
 #ifndef CS_HOUSEHOLDS_H
 #define CS_HOUSEHOLDS_H
 #include "core/audit.h"
@@ -19,19 +22,27 @@ typedef struct cs_household_norm {
     char cccd[13], phone[11];
     char commune_code[6];
     vn_date birth;
-    int has_epayment;      /* 0/1 */
-    int consent;           /* 1 when given in this input */
+    int has_epayment; /* 0/1 */
+    int consent;      /* 1 when given in this input */
     char consent_version[21];
-    int owner_age;         /* at registration (today, Asia/Ho_Chi_Minh) */
+    int owner_age; /* at registration (today, Asia/Ho_Chi_Minh) */
     int youth_led;
-    unsigned present;      /* CS_HF_* bits of the keys present in the input */
+    unsigned present; /* CS_HF_* bits of the keys present in the input */
 } cs_household_norm;
 
 enum {
-    CS_HF_OWNER_NAME = 1u << 0, CS_HF_CCCD = 1u << 1, CS_HF_PHONE = 1u << 2,
-    CS_HF_BIRTH = 1u << 3, CS_HF_COMMUNE = 1u << 4, CS_HF_ADDRESS = 1u << 5,
-    CS_HF_BUSINESS = 1u << 6, CS_HF_REGNO = 1u << 7, CS_HF_TAX = 1u << 8,
-    CS_HF_EPAY = 1u << 9, CS_HF_CONSENT = 1u << 10, CS_HF_CONSENT_VER = 1u << 11,
+    CS_HF_OWNER_NAME = 1u << 0,
+    CS_HF_CCCD = 1u << 1,
+    CS_HF_PHONE = 1u << 2,
+    CS_HF_BIRTH = 1u << 3,
+    CS_HF_COMMUNE = 1u << 4,
+    CS_HF_ADDRESS = 1u << 5,
+    CS_HF_BUSINESS = 1u << 6,
+    CS_HF_REGNO = 1u << 7,
+    CS_HF_TAX = 1u << 8,
+    CS_HF_EPAY = 1u << 9,
+    CS_HF_CONSENT = 1u << 10,
+    CS_HF_CONSENT_VER = 1u << 11,
 };
 
 /* Validate and normalise. partial = 1 for updates (missing keys mean "unchanged"; consent may
@@ -39,6 +50,10 @@ enum {
  * exists (the database does). Returns 0, or -1 with one field error per bad field. */
 int cs_household_validate(json_t *in, int partial, cs_household_norm *out, cs_error *err);
 void cs_household_norm_free(cs_household_norm *n);
+/* The commune an input names, read by the same rule as cs_household_validate, into out[6]; ""
+ * when it is absent or malformed (validation then names the field). For access checks made
+ * before validation. */
+void cs_household_commune(const json_t *in, char out[6]);
 /* Keyed hash of the normalised content (HMAC under the index key, so it reveals nothing):
  * equal hashes mean a re-upload changes nothing. */
 int cs_household_content_hash(const cs_household_norm *n, unsigned char out[32]);
@@ -46,7 +61,7 @@ int cs_household_content_hash(const cs_household_norm *n, unsigned char out[32])
 typedef struct cs_household_result {
     int64_t id;
     char code[24];
-    char pin[8];          /* set only when a PIN was issued now; show it once */
+    char pin[8]; /* set only when a PIN was issued now; show it once */
     unsigned version;
     enum { CS_HH_CREATED, CS_HH_UPDATED, CS_HH_UNCHANGED } outcome;
 } cs_household_result;
@@ -62,8 +77,8 @@ int cs_household_create(cs_db *db, const cs_actor *a, json_t *in, cs_household_r
 /* Insert, or — when the citizen ID is known — update that household from the same full input
  * (reported UPDATED, or UNCHANGED when the content hash is equal). For imports; in the
  * caller's transaction. */
-int cs_household_upsert(cs_db *db, const cs_actor *a, const cs_household_norm *n,
-                        int64_t import_id, cs_household_result *res, cs_error *err);
+int cs_household_upsert(cs_db *db, const cs_actor *a, const cs_household_norm *n, int64_t import_id,
+                        cs_household_result *res, cs_error *err);
 
 /* Bulk form of cs_household_upsert for imports, inside the caller's transaction: the same rows,
  * columns, content hash and outcomes as calling cs_household_upsert on rows[0..n) in order,
@@ -72,8 +87,9 @@ int cs_household_upsert(cs_db *db, const cs_actor *a, const cs_household_norm *n
  * NULL (skipped; res[i] zeroed). res has n entries (filled for every written row). row_err
  * (may be NULL; n entries) gets CS_F_COMMUNE for a row whose commune does not exist (that row
  * is skipped, the others are written) and CS_OK otherwise. Audit: one "household.create_bulk"
- * row per batch with the first and last code created and the count (consecutive codes), one "household.update" per updated household.
- * Returns 0, or -1 with err (database, crypto): nothing of the batch should then be committed. */
+ * row per batch with the first and last code created and the count (consecutive codes), one
+ * "household.update" per updated household. Returns 0, or -1 with err (database, crypto): nothing
+ * of the batch should then be committed. */
 int cs_household_upsert_bulk(cs_db *db, const cs_actor *a, cs_household_norm *const *rows, size_t n,
                              int64_t import_id, cs_household_result *res, cs_code *row_err,
                              cs_error *err);
@@ -87,14 +103,16 @@ typedef struct cs_household_bulk cs_household_bulk;
 typedef struct cs_household_known cs_household_known;
 /* known (may be NULL, see below): with seal = 1, rows it holds are not sealed in advance (they
  * are most likely unchanged); write seals any of them that turns out to be new. */
-int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal, const cs_household_known *known,
-                              cs_household_bulk **out, cs_error *err);
+int cs_household_bulk_prepare(cs_household_norm *const *rows, size_t n, int seal,
+                              const cs_household_known *known, cs_household_bulk **out,
+                              cs_error *err);
 /* known (may be NULL): a snapshot of the citizen IDs that existed before (cs_household_known_load);
  * rows not in it are taken as new without the look-up. A household created after the snapshot
  * then makes the INSERT fail with CS_E_DUPLICATE_HOUSEHOLD: roll back and write the batch again
  * without the snapshot. */
-int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b, const cs_household_known *known,
-                            int64_t import_id, cs_household_result *res, cs_code *row_err, cs_error *err);
+int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b,
+                            const cs_household_known *known, int64_t import_id,
+                            cs_household_result *res, cs_code *row_err, cs_error *err);
 void cs_household_bulk_free(cs_household_bulk *b);
 /* Blind indexes of every household's citizen ID now, sorted (32 bytes each). 0 or -1. */
 int cs_household_known_load(cs_db *db, cs_household_known **out, cs_error *err);
@@ -114,8 +132,8 @@ typedef enum cs_pii { CS_PII_NONE = 0, CS_PII_MASKED = 1, CS_PII_FULL = 2 } cs_p
 int cs_household_get(cs_db *db, const char *code, cs_pii pii, json_t **out, char commune_out[6],
                      cs_error *err);
 /* Resolve code → id and commune (any state). 0, or -1 with CS_E_NOT_FOUND. */
-int cs_household_lookup(cs_db *db, const char *code, int64_t *id, char commune_out[6],
-                        int *erased, cs_error *err);
+int cs_household_lookup(cs_db *db, const char *code, int64_t *id, char commune_out[6], int *erased,
+                        cs_error *err);
 
 typedef struct cs_household_filter {
     const char *const *communes; /* restrict to these (volunteer scope); NULL = all */

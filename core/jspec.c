@@ -1,8 +1,12 @@
 /* core/jspec: JSON body parsing and declarative field checks. Pure functions: no I/O, no
  * HTTP, no database; error details name fields, never echo their values. */
 #include "core/jspec.h"
+#include "core/buf.h"
 #include "core/mem.h"
+#include "core/vn.h"
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629 table), 0 if invalid. */
@@ -53,8 +57,10 @@ static const char MARK[] = "\xEF\xBF\xBF";
 static void path_join(char *out, size_t n, const char *prefix, const char *name)
 {
     if (!*name) name = "\"\""; /* an empty member name still needs a visible field name */
-    if (prefix && *prefix) snprintf(out, n, "%s.%s", prefix, name);
-    else snprintf(out, n, "%s", name);
+    if (prefix && *prefix)
+        snprintf(out, n, "%s.%s", prefix, name);
+    else
+        snprintf(out, n, "%s", name);
 }
 
 static void find_marks(const json_t *v, const char *path, cs_error *err)
@@ -140,13 +146,22 @@ json_t *cs_json_parse(const char *body, size_t len, cs_error *err)
 static const char *type_name(cs_jtype t)
 {
     switch (t) {
-    case CS_J_STRING: return "string";
-    case CS_J_INT: return "integer";
-    case CS_J_BOOL: return "boolean";
-    case CS_J_NUMBER: return "number";
-    case CS_J_OBJECT: return "object";
-    case CS_J_ARRAY: return "array";
-    case CS_J_ANY: return "any";
+    case CS_J_STRING:
+        return "string";
+    case CS_J_INT:
+        return "integer";
+    case CS_J_BOOL:
+        return "boolean";
+    case CS_J_NUMBER:
+        return "number";
+    case CS_J_OBJECT:
+        return "object";
+    case CS_J_ARRAY:
+        return "array";
+    case CS_J_ANY:
+        return "any";
+    case CS_J_BOOLISH:
+        return "boolean";
     }
     return "?";
 }
@@ -154,8 +169,144 @@ static const char *type_name(cs_jtype t)
 static int check_members(const json_t *obj, const cs_jfield *spec, int open, const char *prefix,
                          cs_error *err);
 
-/* Check one present value against its spec; writes outputs only when it passes. */
+/* Out of memory while checking `field`: the request fails as a whole, the field is named. */
+static int no_memory(const char *field, cs_error *err)
+{
+    cs_error_set(err, CS_E_NOMEM, NULL);
+    return cs_error_field(err, field, CS_E_NOMEM, NULL);
+}
+
+/* CS_JF_LINES: each line cleaned on its own, breaks kept; blank leading lines and the final
+ * break dropped. New string (cs_free) or NULL with *why (CS_F_UTF8 or CS_E_NOMEM). The result
+ * is never longer than the input, so the input's size caps the buffer. */
+static char *clean_lines(const char *in, cs_code *why)
+{
+    cs_buf b;
+    cs_buf_init(&b, strlen(in) + 1);
+    const char *p = in;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char *line = cs_strndup(p, len);
+        *why = CS_E_NOMEM;
+        char *c = line ? vn_text_clean(line, why) : NULL;
+        cs_free(line);
+        if (!c || (b.len && cs_buf_putc(&b, '\n')) || cs_buf_puts(&b, c)) {
+            if (c) *why = CS_E_NOMEM;
+            cs_free(c);
+            cs_buf_free(&b);
+            return NULL;
+        }
+        cs_free(c);
+        p = e ? e + 1 : p + len;
+    }
+    char *out = cs_buf_steal(&b);
+    if (!out) *why = CS_E_NOMEM;
+    return out;
+}
+
+/* CS_J_BOOLISH: *tmp = the boolean meant. 0, 1 (blank: counts as absent) or -1 (field error). */
+static int coerce_boolish(const json_t *v, const char *field, json_t **tmp, cs_error *err)
+{
+    if (json_is_boolean(v)) return 0;
+    if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
+        *tmp = json_boolean(json_integer_value(v) == 1);
+        return *tmp ? 0 : no_memory(field, err);
+    }
+    if (!json_is_string(v)) return cs_error_field(err, field, CS_F_TYPE, "expected boolean");
+    char *f = vn_fold(json_string_value(v));
+    if (!f && cs_utf8_valid(json_string_value(v), json_string_length(v)))
+        return no_memory(field, err);
+    if (!f) return cs_error_field(err, field, CS_F_UTF8, NULL);
+    static const char *const yes[] = {"co", "x", "yes", "y", "true", "1", "dong y", NULL};
+    static const char *const no[] = {"khong", "no", "n", "false", "0", NULL};
+    int r = -1, b = 0;
+    if (!*f) r = 1;
+    for (int i = 0; r < 0 && yes[i]; i++)
+        if (!strcmp(f, yes[i])) b = 1, r = 0;
+    for (int i = 0; r < 0 && no[i]; i++)
+        if (!strcmp(f, no[i])) b = 0, r = 0;
+    cs_free(f);
+    if (r < 0) return cs_error_field(err, field, CS_F_ENUM, "có/không");
+    if (r == 0 && !(*tmp = json_boolean(b))) return no_memory(field, err);
+    return r;
+}
+
+/* CS_JF_INT_TEXT on an integer field given as text: 0 (*tmp set), 1 (blank) or -1. */
+static int coerce_int_text(const json_t *v, const char *field, json_t **tmp, cs_error *err)
+{
+    const char *s = json_string_value(v);
+    while (*s == ' ')
+        s++;
+    if (!*s) return 1;
+    char *end;
+    errno = 0;
+    long long ll = strtoll(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (errno || end == s || *end || strlen(json_string_value(v)) != json_string_length(v))
+        return cs_error_field(err, field, CS_F_TYPE, "expected integer");
+    *tmp = json_integer((json_int_t)ll);
+    return *tmp ? 0 : no_memory(field, err);
+}
+
+/* The coercions of the CS_JF_* flags. 0 (the value to check is *tmp when set, else v),
+ * 1 (counts as absent) or -1 (field error). On -1 and 1 *tmp is NULL. */
+static int coerce(const json_t *v, const cs_jfield *f, const char *field, json_t **tmp,
+                  cs_error *err)
+{
+    *tmp = NULL;
+    int r = 0;
+    if (f->type == CS_J_BOOLISH)
+        r = coerce_boolish(v, field, tmp, err);
+    else if ((f->flags & CS_JF_INT_TEXT) && f->type == CS_J_INT && json_is_string(v))
+        r = coerce_int_text(v, field, tmp, err);
+    else if ((f->flags & CS_JF_INT_TEXT) && f->type == CS_J_STRING && json_is_integer(v)) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        if (!(*tmp = json_string(buf))) r = no_memory(field, err);
+    }
+    if (r || !(f->flags & CS_JF_CLEAN) || f->type != CS_J_STRING) return r;
+    const json_t *s = *tmp ? *tmp : v;
+    if (!json_is_string(s)) return 0; /* the type check names it */
+    cs_code why = CS_OK;
+    char *c = NULL;
+    if (strlen(json_string_value(s)) != json_string_length(s))
+        why = CS_F_FORMAT; /* NUL inside */
+    else
+        c = (f->flags & CS_JF_LINES) ? clean_lines(json_string_value(s), &why)
+                                     : vn_text_clean(json_string_value(s), &why);
+    json_decref(*tmp);
+    *tmp = NULL;
+    if (!c)
+        return why == CS_E_NOMEM
+                   ? no_memory(field, err)
+                   : cs_error_field(err, field, why == CS_F_FORMAT ? CS_F_FORMAT : CS_F_UTF8, NULL);
+    *tmp = json_string(c);
+    cs_free(c);
+    return *tmp ? 0 : no_memory(field, err);
+}
+
+/* Check one present value against its spec; writes outputs only when it passes. `coerced`:
+ * v is a temporary made by coerce(), not the caller's JSON. */
+static int check_plain(const json_t *v, const cs_jfield *f, const char *field, int coerced,
+                       cs_error *err);
+
+/* Check one present value: coercions first, then the checks. 0, 1 (counts as absent) or -1. */
 static int check_value(const json_t *v, const cs_jfield *f, const char *field, cs_error *err)
+{
+    if (json_is_null(v)) return check_plain(v, f, field, 0, err);
+    json_t *tmp;
+    int r = coerce(v, f, field, &tmp, err);
+    if (r == 1 && f->present) *f->present = 0;
+    if (r) return r;
+    r = check_plain(tmp ? tmp : v, f, field, tmp != NULL, err);
+    json_decref(tmp);
+    return r;
+}
+
+static int check_plain(const json_t *v, const cs_jfield *f, const char *field, int coerced,
+                       cs_error *err)
 {
     char d[64];
     if (json_is_null(v)) {
@@ -171,13 +322,30 @@ static int check_value(const json_t *v, const cs_jfield *f, const char *field, c
     }
     int ok = 1;
     switch (f->type) {
-    case CS_J_STRING: ok = json_is_string(v); break;
-    case CS_J_INT: ok = json_is_integer(v); break;
-    case CS_J_BOOL: ok = json_is_boolean(v); break;
-    case CS_J_NUMBER: ok = json_is_number(v); break;
-    case CS_J_OBJECT: ok = json_is_object(v); break;
-    case CS_J_ARRAY: ok = json_is_array(v); break;
-    case CS_J_ANY: ok = 1; break;
+    case CS_J_STRING:
+        ok = json_is_string(v);
+        break;
+    case CS_J_INT:
+        ok = json_is_integer(v);
+        break;
+    case CS_J_BOOL:
+        ok = json_is_boolean(v);
+        break;
+    case CS_J_NUMBER:
+        ok = json_is_number(v);
+        break;
+    case CS_J_OBJECT:
+        ok = json_is_object(v);
+        break;
+    case CS_J_ARRAY:
+        ok = json_is_array(v);
+        break;
+    case CS_J_ANY:
+        ok = 1;
+        break;
+    case CS_J_BOOLISH:
+        ok = json_is_boolean(v);
+        break;
     }
     if (!ok) {
         snprintf(d, sizeof d, "expected %s", type_name(f->type));
@@ -188,6 +356,8 @@ static int check_value(const json_t *v, const cs_jfield *f, const char *field, c
     case CS_J_STRING: {
         const char *s = json_string_value(v);
         size_t n = cs_utf8_len(s, json_string_length(v));
+        if ((f->flags & CS_JF_CLEAN) && !n && f->min_len)
+            return cs_error_field(err, field, CS_F_REQUIRED, NULL);
         if (f->max_len && n > f->max_len) {
             snprintf(d, sizeof d, "max %zu characters", f->max_len);
             return cs_error_field(err, field, CS_F_TOO_LONG, d);
@@ -198,7 +368,8 @@ static int check_value(const json_t *v, const cs_jfield *f, const char *field, c
         }
         if (f->one_of) {
             int found = 0;
-            for (const char *const *o = f->one_of; *o && !found; o++) found = !strcmp(*o, s);
+            for (const char *const *o = f->one_of; *o && !found; o++)
+                found = !strcmp(*o, s);
             if (!found) return cs_error_field(err, field, CS_F_ENUM, NULL);
         }
         break;
@@ -233,13 +404,14 @@ static int check_value(const json_t *v, const cs_jfield *f, const char *field, c
             json_array_foreach(v, i, m)
             {
                 snprintf(sub, sizeof sub, "%s[%zu]", field, i);
-                if (check_value(m, f->items, sub, err)) bad = 1;
+                if (check_value(m, f->items, sub, err) < 0) bad = 1;
             }
             if (bad) return -1;
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
     if (f->check && f->check(field, v, f->check_arg, err)) {
         /* A check that forgot to name the field still must not pass silently. */
@@ -250,13 +422,24 @@ static int check_value(const json_t *v, const cs_jfield *f, const char *field, c
     if (f->present) *f->present = 1;
     if (f->out) {
         switch (f->type) {
-        case CS_J_STRING: *(const char **)f->out = json_string_value(v); break;
-        case CS_J_INT: *(int64_t *)f->out = (int64_t)json_integer_value(v); break;
-        case CS_J_BOOL: *(int *)f->out = json_is_true(v); break;
-        case CS_J_NUMBER: *(double *)f->out = json_number_value(v); break;
+        case CS_J_STRING:
+            if (!coerced) *(const char **)f->out = json_string_value(v);
+            break;
+        case CS_J_INT:
+            *(int64_t *)f->out = (int64_t)json_integer_value(v);
+            break;
+        case CS_J_BOOL:
+        case CS_J_BOOLISH:
+            *(int *)f->out = json_is_true(v);
+            break;
+        case CS_J_NUMBER:
+            *(double *)f->out = json_number_value(v);
+            break;
         case CS_J_OBJECT:
         case CS_J_ARRAY:
-        case CS_J_ANY: *(const json_t **)f->out = v; break;
+        case CS_J_ANY:
+            *(const json_t **)f->out = v;
+            break;
         }
     }
     return 0;
@@ -270,12 +453,15 @@ static int check_members(const json_t *obj, const cs_jfield *spec, int open, con
     for (const cs_jfield *f = spec; f->name; f++) {
         path_join(field, sizeof field, prefix, f->name);
         const json_t *v = json_object_get(obj, f->name);
-        if (!v) {
+        if (v && json_is_null(v) && (f->flags & CS_JF_NULL_ABSENT)) v = NULL;
+        if (v && (f->flags & CS_JF_EMPTY_ABSENT) && json_is_string(v) && !json_string_length(v))
+            v = NULL;
+        int r = v ? check_value(v, f, field, err) : 1;
+        if (r < 0) bad = 1;
+        if (r == 1) {
             if (f->present) *f->present = 0;
             if (f->flags & CS_JF_REQUIRED) bad = cs_error_field(err, field, CS_F_REQUIRED, NULL);
-            continue;
         }
-        if (check_value(v, f, field, err)) bad = 1;
     }
     if (!open) {
         const char *k;
@@ -283,7 +469,8 @@ static int check_members(const json_t *obj, const cs_jfield *spec, int open, con
         json_object_foreach((json_t *)obj, k, v)
         {
             int known = 0;
-            for (const cs_jfield *f = spec; f->name && !known; f++) known = !strcmp(f->name, k);
+            for (const cs_jfield *f = spec; f->name && !known; f++)
+                known = !strcmp(f->name, k);
             if (!known) {
                 path_join(field, sizeof field, prefix, k);
                 bad = cs_error_field(err, field, CS_F_UNKNOWN, NULL);

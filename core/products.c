@@ -3,16 +3,17 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/households.h"
-#include "core/jsonv.h"
+#include "core/jspec.h"
 #include "core/mem.h"
 #include "core/targets.h"
 #include "core/vn.h"
 #include <stdio.h>
 #include <string.h>
 
-static const char *const p_keys[] = {"name", "description", "category", "price_vnd", "stock",
-                                     "weight_g", "length_mm", "width_mm", "height_mm",
-                                     "ocop_stars", "flagship", "flagship_id", "certificates", NULL};
+/* What the checks fill while one input is checked (the table is shared; this is per call). */
+typedef struct p_ctx {
+    cs_product_norm *n;
+} p_ctx;
 
 void cs_product_norm_free(cs_product_norm *n)
 {
@@ -24,120 +25,188 @@ void cs_product_norm_free(cs_product_norm *n)
     memset(n, 0, sizeof *n);
 }
 
-static int clean_text(const char *key, const char *raw, long minlen, long maxlen, char **dst,
-                      cs_error *err)
+static int no_memory(const char *field, cs_error *err)
 {
-    cs_code why = CS_OK;
-    char *c = vn_text_clean(raw, &why);
-    if (!c) return cs_error_field(err, key, CS_F_UTF8, NULL);
-    long len = vn_utf8_len(c);
-    char d[32];
-    if (len < minlen || len > maxlen) {
-        snprintf(d, sizeof d, "%ld..%ld", minlen, maxlen);
-        cs_free(c);
-        return cs_error_field(err, key, len < minlen ? (len == 0 ? CS_F_REQUIRED : CS_F_TOO_SHORT) : CS_F_TOO_LONG, d);
-    }
-    *dst = c;
+    cs_error_set(err, CS_E_NOMEM, NULL);
+    return cs_error_field(err, field, CS_E_NOMEM, NULL);
+}
+
+static int check_name(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    if (!(n->name = cs_strdup(json_string_value(v))) || !(n->name_folded = vn_fold(n->name)))
+        return no_memory(field, err);
     return 0;
 }
 
-/* Descriptions keep their line breaks: only NFC and trimming of each end. */
-static int clean_description(const char *raw, char **dst, cs_error *err)
+static int check_description(const char *field, const json_t *v, void *arg, cs_error *err)
 {
-    cs_buf b;
-    cs_buf_init(&b, 20000);
-    const char *p = raw;
-    while (*p) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char *line = cs_strndup(p, len);
-        char *c = line ? vn_text_clean(line, NULL) : NULL;
-        cs_free(line);
-        if (!c) {
-            cs_buf_free(&b);
-            return cs_error_field(err, "description", CS_F_UTF8, NULL);
-        }
-        if (b.len && cs_buf_putc(&b, '\n')) goto toolong;
-        if (cs_buf_puts(&b, c)) { cs_free(c); goto toolong; }
-        cs_free(c);
-        p = e ? e + 1 : p + len;
-    }
-    {
-        char *s = cs_buf_steal(&b);
-        long len = s ? vn_utf8_len(s) : -1;
-        if (len > 5000) { cs_free(s); return cs_error_field(err, "description", CS_F_TOO_LONG, "max 5000"); }
-        if (len < 10) { cs_free(s); return cs_error_field(err, "description", len <= 0 ? CS_F_REQUIRED : CS_F_TOO_SHORT, "min 10"); }
-        *dst = s;
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    return (n->description = cs_strdup(json_string_value(v))) ? 0 : no_memory(field, err);
+}
+
+/* A code of the categories table (the database confirms it exists). */
+static int check_category(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    const char *s = json_string_value(v);
+    if (!*s || strlen(s) > 40 || strspn(s, "abcdefghijklmnopqrstuvwxyz_") != strlen(s))
+        return cs_error_field(err, field, CS_F_CATEGORY, NULL);
+    snprintf(n->category, sizeof n->category, "%s", s);
+    return 0;
+}
+
+/* Whole đồng: a JSON integer, or text as people write prices ("150.000đ", "1,5 triệu"). */
+static int check_price(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    if (json_is_integer(v)) {
+        n->price_vnd = json_integer_value(v);
+        if (n->price_vnd <= 0 || n->price_vnd > VN_PRICE_MAX)
+            return cs_error_field(err, field, CS_F_PRICE, NULL);
         return 0;
     }
-toolong:
-    cs_buf_free(&b);
-    return cs_error_field(err, "description", CS_F_TOO_LONG, "max 5000");
+    cs_code why;
+    if (!json_is_string(v)) return cs_error_field(err, field, CS_F_PRICE, NULL);
+    if (vn_price_parse(json_string_value(v), &n->price_vnd, &why))
+        return cs_error_field(err, field, why, NULL);
+    return 0;
 }
+
+#define INT_INTO(fn, member)                                                                       \
+    static int fn(const char *field, const json_t *v, void *arg, cs_error *err)                    \
+    {                                                                                              \
+        (void)field, (void)err;                                                                    \
+        ((p_ctx *)arg)->n->member = json_integer_value(v);                                         \
+        return 0;                                                                                  \
+    }
+INT_INTO(check_stock, stock)
+INT_INTO(check_weight, weight_g)
+INT_INTO(check_length, length_mm)
+INT_INTO(check_width, width_mm)
+INT_INTO(check_height, height_mm)
+#undef INT_INTO
+
+static int check_stars(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    (void)field, (void)err;
+    ((p_ctx *)arg)->n->ocop_stars = (int)json_integer_value(v);
+    return 0;
+}
+
+static int check_flagship(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    (void)field, (void)err;
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    n->flagship = json_is_true(v); /* flagship_id, checked after, sets it too */
+    return 0;
+}
+
+static int check_flagship_id(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    (void)field, (void)err;
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    n->flagship_id = json_integer_value(v);
+    n->flagship = 1;
+    return 0;
+}
+
+/* Up to 10 non-empty names of at most 200 bytes, kept as compact JSON text. */
+static int check_certificates(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    size_t i;
+    json_t *c;
+    int ok = json_is_array(v) && json_array_size(v) <= 10;
+    json_array_foreach(v, i, c) ok =
+        ok && json_is_string(c) && json_string_length(c) <= 200 && json_string_length(c) > 0;
+    if (!ok) return cs_error_field(err, field, CS_F_FORMAT, "max 10 strings of 200");
+    if (json_array_size(v) && !(n->certificates = json_dumps(v, JSON_COMPACT)))
+        return no_memory(field, err);
+    return 0;
+}
+
+/* The field rules, shared by API bodies and spreadsheet rows (cells as text: numbers given as
+ * text are taken, an empty cell is absent, flagship as có/không). check_arg is filled per call. */
+enum { P_F_COUNT = 13 };
+#define P_IN (CS_JF_NULL_ABSENT)
+#define P_DIM (P_IN | CS_JF_INT_TEXT)
+static const cs_jfield p_spec[P_F_COUNT + 1] = {
+    {.name = "name",
+     .type = CS_J_STRING,
+     .flags = P_IN | CS_JF_REQUIRED | CS_JF_INT_TEXT | CS_JF_CLEAN,
+     .min_len = 3,
+     .max_len = 120,
+     .check = check_name},
+    {.name = "description",
+     .type = CS_J_STRING,
+     .flags = P_IN | CS_JF_REQUIRED | CS_JF_CLEAN | CS_JF_LINES,
+     .min_len = 10,
+     .max_len = 5000,
+     .check = check_description},
+    {.name = "category",
+     .type = CS_J_STRING,
+     .flags = P_IN | CS_JF_REQUIRED,
+     .check = check_category},
+    {.name = "price_vnd", .type = CS_J_ANY, .flags = P_IN | CS_JF_REQUIRED, .check = check_price},
+    {.name = "stock",
+     .type = CS_J_INT,
+     .flags = P_DIM,
+     .min = 0,
+     .max = 1000000000,
+     .check = check_stock},
+    {.name = "weight_g",
+     .type = CS_J_INT,
+     .flags = P_DIM | CS_JF_REQUIRED,
+     .min = 1,
+     .max = 1000000,
+     .check = check_weight},
+    {.name = "length_mm",
+     .type = CS_J_INT,
+     .flags = P_DIM,
+     .min = 1,
+     .max = 10000,
+     .check = check_length},
+    {.name = "width_mm",
+     .type = CS_J_INT,
+     .flags = P_DIM,
+     .min = 1,
+     .max = 10000,
+     .check = check_width},
+    {.name = "height_mm",
+     .type = CS_J_INT,
+     .flags = P_DIM,
+     .min = 1,
+     .max = 10000,
+     .check = check_height},
+    {.name = "ocop_stars",
+     .type = CS_J_INT,
+     .flags = P_DIM,
+     .min = 1,
+     .max = 5,
+     .check = check_stars},
+    {.name = "flagship", .type = CS_J_BOOLISH, .flags = P_IN, .check = check_flagship},
+    {.name = "flagship_id",
+     .type = CS_J_INT,
+     .flags = P_DIM,
+     .min = 1,
+     .max = 1000000,
+     .check = check_flagship_id},
+    {.name = "certificates", .type = CS_J_ANY, .flags = P_IN, .check = check_certificates},
+    {.name = NULL},
+};
 
 int cs_product_validate(json_t *in, cs_product_norm *n, cs_error *err)
 {
     memset(n, 0, sizeof *n);
     if (!json_is_object(in)) return cs_error_set(err, CS_E_BAD_REQUEST, "expected a JSON object");
     size_t before = err->nfields;
-    cs_jv_only(in, p_keys, err);
-    char *raw = NULL;
-    int r;
-    if ((r = cs_jv_text(in, "name", 1, &raw, err)) == 1) {
-        if (!clean_text("name", raw, 3, 120, &n->name, err)) {
-            n->name_folded = vn_fold(n->name);
-            if (!n->name_folded) cs_error_set(err, CS_E_NOMEM, NULL);
-        }
-    } else if (r == 0) {
-        cs_error_field(err, "name", CS_F_REQUIRED, NULL);
-    }
-    cs_free(raw), raw = NULL;
-    if ((r = cs_jv_text(in, "description", 0, &raw, err)) == 1) clean_description(raw, &n->description, err);
-    else if (r == 0) cs_error_field(err, "description", CS_F_REQUIRED, NULL);
-    cs_free(raw), raw = NULL;
-    if ((r = cs_jv_text(in, "category", 0, &raw, err)) == 1) {
-        if (!*raw || strlen(raw) > 40 || strspn(raw, "abcdefghijklmnopqrstuvwxyz_") != strlen(raw))
-            cs_error_field(err, "category", CS_F_CATEGORY, NULL);
-        else
-            snprintf(n->category, sizeof n->category, "%s", raw);
-    } else if (r == 0) {
-        cs_error_field(err, "category", CS_F_REQUIRED, NULL);
-    }
-    cs_free(raw), raw = NULL;
-
-    json_t *price = json_object_get(in, "price_vnd");
-    if (!price || json_is_null(price)) {
-        cs_error_field(err, "price_vnd", CS_F_REQUIRED, NULL);
-    } else if (json_is_integer(price)) {
-        n->price_vnd = json_integer_value(price);
-        if (n->price_vnd <= 0 || n->price_vnd > 10000000000LL) cs_error_field(err, "price_vnd", CS_F_PRICE, NULL);
-    } else if (json_is_string(price)) {
-        cs_code why;
-        if (vn_price_parse(json_string_value(price), &n->price_vnd, &why)) cs_error_field(err, "price_vnd", why, NULL);
-    } else {
-        cs_error_field(err, "price_vnd", CS_F_PRICE, NULL);
-    }
-    if (cs_jv_int(in, "stock", 0, 1000000000, &n->stock, err) == 0) n->stock = 0;
-    if (cs_jv_int(in, "weight_g", 1, 1000000, &n->weight_g, err) == 0)
-        cs_error_field(err, "weight_g", CS_F_REQUIRED, NULL);
-    cs_jv_int(in, "length_mm", 1, 10000, &n->length_mm, err);
-    cs_jv_int(in, "width_mm", 1, 10000, &n->width_mm, err);
-    cs_jv_int(in, "height_mm", 1, 10000, &n->height_mm, err);
-    int64_t stars = 0;
-    if (cs_jv_int(in, "ocop_stars", 1, 5, &stars, err) == 1) n->ocop_stars = (int)stars;
-    int b;
-    if (cs_jv_bool(in, "flagship", &b, err) == 1) n->flagship = b;
-    if (cs_jv_int(in, "flagship_id", 1, 1000000, &n->flagship_id, err) == 1) n->flagship = 1;
-    json_t *certs = json_object_get(in, "certificates");
-    if (certs && !json_is_null(certs)) {
-        size_t i;
-        json_t *c;
-        int ok = json_is_array(certs) && json_array_size(certs) <= 10;
-        json_array_foreach(certs, i, c) ok = ok && json_is_string(c) && json_string_length(c) <= 200 &&
-                                             json_string_length(c) > 0;
-        if (!ok) cs_error_field(err, "certificates", CS_F_FORMAT, "max 10 strings of 200");
-        else if (json_array_size(certs)) n->certificates = json_dumps(certs, JSON_COMPACT);
-    }
+    p_ctx ctx = {n};
+    cs_jfield spec[P_F_COUNT + 1];
+    memcpy(spec, p_spec, sizeof spec);
+    for (size_t i = 0; i < P_F_COUNT; i++)
+        spec[i].check_arg = &ctx;
+    cs_json_check(in, spec, err);
     if (err->nfields > before || err->code != CS_OK) {
         if (err->code == CS_OK) err->code = CS_E_VALIDATION;
         cs_product_norm_free(n);
@@ -146,30 +215,70 @@ int cs_product_validate(json_t *in, cs_product_norm *n, cs_error *err)
     return 0;
 }
 
+/* One CS_F_UNKNOWN field error per member of `in` that is not a product input key. 0 or -1. */
+static int unknown_keys(const json_t *in, cs_error *err)
+{
+    const char *k;
+    json_t *v;
+    int rc = 0;
+    json_object_foreach((json_t *)in, k, v)
+    {
+        int known = 0;
+        for (const cs_jfield *f = p_spec; f->name && !known; f++)
+            known = !strcmp(f->name, k);
+        if (!known) rc = cs_error_field(err, k, CS_F_UNKNOWN, NULL);
+    }
+    return rc;
+}
+
 int cs_product_content_hash(const cs_product_norm *n, unsigned char out[32])
 {
     cs_buf b;
     cs_buf_init(&b, 1 << 20);
-    int rc = cs_buf_printf(&b, "%s\x1f%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%d\x1f%d\x1f%lld\x1f%s",
-                           n->name, n->description, n->category, (long long)n->price_vnd,
-                           (long long)n->stock, (long long)n->weight_g, (long long)n->length_mm,
-                           (long long)n->width_mm, (long long)n->height_mm, n->ocop_stars,
-                           n->flagship, (long long)n->flagship_id,
-                           n->certificates ? n->certificates : "");
+    int rc = cs_buf_printf(
+        &b,
+        "%s\x1f%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%d\x1f%d\x1f%lld\x1f%s",
+        n->name, n->description, n->category, (long long)n->price_vnd, (long long)n->stock,
+        (long long)n->weight_g, (long long)n->length_mm, (long long)n->width_mm,
+        (long long)n->height_mm, n->ocop_stars, n->flagship, (long long)n->flagship_id,
+        n->certificates ? n->certificates : "");
     if (!rc) cs_sha256(b.data, b.len, out);
     cs_buf_free(&b);
     return rc;
 }
 
+// clang-format off
+static const char SQL_CATEGORY_EXISTS[] =
+    "SELECT 1"
+    " FROM categories"
+    " WHERE code = ?";
+static const char SQL_FLAGSHIP_EXISTS[] =
+    "SELECT 1"
+    " FROM flagship_products"
+    " WHERE id = ?";
+static const char SQL_INSERT[] =
+    "INSERT INTO products (name, name_folded, description, category, price_vnd, stock,"
+    "  weight_g, length_mm, width_mm, height_mm, ocop_stars, flagship, flagship_id,"
+    "  certificates, content_hash, household_id)"
+    " VALUES (?,?,?,?,?,?,?,NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),?,NULLIF(?,0),?,?,?)";
+static const char SQL_UPDATE[] =
+    "UPDATE products"
+    " SET name = ?, name_folded = ?, description = ?, category = ?, price_vnd = ?,"
+    "  stock = ?, weight_g = ?, length_mm = NULLIF(?,0), width_mm = NULLIF(?,0),"
+    "  height_mm = NULLIF(?,0), ocop_stars = NULLIF(?,0), flagship = ?,"
+    "  flagship_id = NULLIF(?,0), certificates = ?, content_hash = ?, version = version + 1"
+    " WHERE id = ?";
+// clang-format on
+
 /* References the database must confirm: category and flagship entry. */
 static int check_refs(cs_db *db, const cs_product_norm *n, cs_error *err)
 {
     int64_t one;
-    int r = cs_db_scalar_i64(db, &one, "SELECT 1 FROM categories WHERE code = ?", "s", n->category, err);
+    int r = cs_db_scalar_i64(db, &one, SQL_CATEGORY_EXISTS, "s", n->category, err);
     if (r < 0) return -1;
     if (r == 1) cs_error_field(err, "category", CS_F_CATEGORY, NULL);
     if (n->flagship_id) {
-        r = cs_db_scalar_i64(db, &one, "SELECT 1 FROM flagship_products WHERE id = ?", "i", n->flagship_id, err);
+        r = cs_db_scalar_i64(db, &one, SQL_FLAGSHIP_EXISTS, "i", n->flagship_id, err);
         if (r < 0) return -1;
         if (r == 1) cs_error_field(err, "flagship_id", CS_F_RANGE, NULL);
     }
@@ -185,20 +294,9 @@ static int write_product(cs_db *db, int64_t id, int64_t household_id, const cs_p
         n->length_mm, n->width_mm, n->height_mm, (int64_t)n->ocop_stars, (int64_t)n->flagship,     \
         n->flagship_id, n->certificates, hash, (size_t)32
     if (!id)
-        r = cs_db_exec(db,
-                       "INSERT INTO products (name, name_folded, description, category, price_vnd, stock,"
-                       " weight_g, length_mm, width_mm, height_mm, ocop_stars, flagship, flagship_id,"
-                       " certificates, content_hash, household_id) VALUES (?,?,?,?,?,?,?,NULLIF(?,0),"
-                       "NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),?,NULLIF(?,0),?,?,?)",
-                       "ssssiiiiiiiiisbi", P_VALUES, household_id, err);
+        r = cs_db_exec(db, SQL_INSERT, "ssssiiiiiiiiisbi", P_VALUES, household_id, err);
     else
-        r = cs_db_exec(db,
-                       "UPDATE products SET name=?, name_folded=?, description=?, category=?, price_vnd=?,"
-                       " stock=?, weight_g=?, length_mm=NULLIF(?,0), width_mm=NULLIF(?,0),"
-                       " height_mm=NULLIF(?,0), ocop_stars=NULLIF(?,0), flagship=?,"
-                       " flagship_id=NULLIF(?,0), certificates=?, content_hash=?, version = version + 1"
-                       " WHERE id = ?",
-                       "ssssiiiiiiiiisbi", P_VALUES, id, err);
+        r = cs_db_exec(db, SQL_UPDATE, "ssssiiiiiiiiisbi", P_VALUES, id, err);
 #undef P_VALUES
     return r < 0 ? -1 : 0;
 }
@@ -227,19 +325,26 @@ struct p_create {
     cs_product_result *res;
 };
 
+// clang-format off
+enum { OWNER_ID, OWNER_STATUS };
+static const char SQL_OWNER[] =
+    "SELECT id, status"
+    " FROM households"
+    " WHERE code = ?"
+    " LOCK IN SHARE MODE";
+// clang-format on
+
 static int create_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct p_create *c = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT id, status FROM households WHERE code = ? LOCK IN SHARE MODE", "s",
-                    c->code, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_OWNER, "s", c->code, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "household");
     }
-    int64_t hid = cs_rows_i64(r, 0, 0);
-    int erased = !strcmp(cs_rows_str(r, 0, 1), "erased");
+    int64_t hid = cs_rows_i64(r, 0, OWNER_ID);
+    int erased = !strcmp(cs_rows_str(r, 0, OWNER_STATUS), "erased");
     cs_rows_free(r);
     if (erased) return cs_error_set(err, CS_E_GONE, NULL);
     return cs_product_insert(db, c->a, hid, c->n, c->res, err);
@@ -256,43 +361,101 @@ int cs_product_create(cs_db *db, const cs_actor *a, const char *household_code, 
     return rc;
 }
 
-#define P_COLS                                                                                     \
-    "p.id, p.name, p.description, p.category, p.price_vnd, p.stock, p.weight_g, p.length_mm,"      \
-    " p.width_mm, p.height_mm, p.ocop_stars, p.flagship, p.flagship_id, p.certificates,"           \
-    " p.version, DATE_FORMAT(p.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                                 \
-    " DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%sZ'), h.code, h.commune_code,"                    \
-    " DATE_FORMAT(p.first_live_at, '%Y-%m-%dT%H:%i:%sZ'), p.status, p.household_id"
+/* The columns of a product as read by get, update and list (product_row), one name each. */
+// clang-format off
+enum {
+    P_ID, P_NAME, P_DESCRIPTION, P_CATEGORY, P_PRICE, P_STOCK, P_WEIGHT, P_LENGTH, P_WIDTH,
+    P_HEIGHT, P_STARS, P_FLAGSHIP, P_FLAGSHIP_ID, P_CERTIFICATES, P_VERSION, P_CREATED,
+    P_UPDATED, P_HOUSEHOLD_CODE, P_COMMUNE, P_FIRST_LIVE, P_STATUS, P_HOUSEHOLD_ID,
+    P_CONTENT_HASH /* SQL_UPDATE_LOAD only */
+};
+#define P_SELECT                                                                                   \
+    "SELECT p.id, p.name, p.description, p.category, p.price_vnd, p.stock, p.weight_g,"            \
+    "  p.length_mm, p.width_mm, p.height_mm, p.ocop_stars, p.flagship, p.flagship_id,"             \
+    "  p.certificates, p.version, DATE_FORMAT(p.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                \
+    "  DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%sZ'), h.code, h.commune_code,"                   \
+    "  DATE_FORMAT(p.first_live_at, '%Y-%m-%dT%H:%i:%sZ'), p.status, p.household_id"
+static const char SQL_GET[] =
+    P_SELECT
+    " FROM products p"
+    " JOIN households h ON h.id = p.household_id"
+    " WHERE p.id = ?";
+enum { IMG_SHA, IMG_MIME, IMG_BYTES, IMG_POSITION };
+static const char SQL_GET_IMAGES[] =
+    "SELECT sha256, mime, bytes, position"
+    " FROM product_images"
+    " WHERE product_id = ?"
+    " ORDER BY position";
+enum {
+    LS_ID, LS_MARKETPLACE, LS_STATE, LS_EXTERNAL_ID, LS_URL, LS_ERROR_CODE, LS_ERROR_MESSAGE,
+    LS_ERROR_FIELDS, LS_FIRST_LIVE
+};
+static const char SQL_GET_LISTINGS[] =
+    "SELECT id, marketplace_code, state, external_item_id, listing_url,"
+    "  last_error_code, last_error_message, error_fields,"
+    "  DATE_FORMAT(first_live_at, '%Y-%m-%dT%H:%i:%sZ')"
+    " FROM listings"
+    " WHERE product_id = ?"
+    " ORDER BY id";
+static const char SQL_UPDATE_LOAD[] =
+    P_SELECT ", p.content_hash"
+    " FROM products p"
+    " JOIN households h ON h.id = p.household_id"
+    " WHERE p.id = ?"
+    " FOR UPDATE";
+static const char SQL_LIST[] =
+    P_SELECT
+    " FROM products p"
+    " JOIN households h ON h.id = p.household_id"
+    " WHERE p.id > ? AND p.status <> 'erased'"
+    "  AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"
+    "  AND (? IS NULL OR h.code = ?)"
+    "  AND (? IS NULL OR h.commune_code = ?)"
+    "  AND (? IS NULL OR p.category = ?)"
+    "  AND (? < 0 OR p.flagship = ?)"
+    "  AND (? = 0 OR p.ocop_stars = ?)"
+    "  AND (? IS NULL OR p.name_folded LIKE ?)"
+    " ORDER BY p.id"
+    " LIMIT ?";
+// clang-format on
 
 static json_t *num_or_null(const cs_rows *r, size_t i, unsigned c)
 {
     return cs_rows_isnull(r, i, c) ? json_null() : json_integer(cs_rows_i64(r, i, c));
 }
 
+static json_t *str_or_null(const cs_rows *r, size_t i, unsigned c)
+{
+    return cs_rows_strn(r, i, c) ? json_string(cs_rows_str(r, i, c)) : json_null();
+}
+
 static json_t *product_row(const cs_rows *r, size_t i)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(cs_rows_i64(r, i, 0)));
-    json_object_set_new(o, "household_code", json_string(cs_rows_str(r, i, 17)));
-    json_object_set_new(o, "commune_code", json_string(cs_rows_str(r, i, 18)));
-    json_object_set_new(o, "name", json_string(cs_rows_str(r, i, 1)));
-    json_object_set_new(o, "description", json_string(cs_rows_str(r, i, 2)));
-    json_object_set_new(o, "category", json_string(cs_rows_str(r, i, 3)));
-    json_object_set_new(o, "price_vnd", json_integer(cs_rows_i64(r, i, 4)));
-    json_object_set_new(o, "stock", json_integer(cs_rows_i64(r, i, 5)));
-    json_object_set_new(o, "weight_g", json_integer(cs_rows_i64(r, i, 6)));
-    json_object_set_new(o, "length_mm", num_or_null(r, i, 7));
-    json_object_set_new(o, "width_mm", num_or_null(r, i, 8));
-    json_object_set_new(o, "height_mm", num_or_null(r, i, 9));
-    json_object_set_new(o, "ocop_stars", num_or_null(r, i, 10));
-    json_object_set_new(o, "flagship", json_boolean(cs_rows_i64(r, i, 11)));
-    json_object_set_new(o, "flagship_id", num_or_null(r, i, 12));
-    json_t *certs = cs_rows_strn(r, i, 13) ? json_loads(cs_rows_str(r, i, 13), 0, NULL) : NULL;
+    json_object_set_new(o, "id", json_integer(cs_rows_i64(r, i, P_ID)));
+    json_object_set_new(o, "household_code", json_string(cs_rows_str(r, i, P_HOUSEHOLD_CODE)));
+    json_object_set_new(o, "commune_code", json_string(cs_rows_str(r, i, P_COMMUNE)));
+    json_object_set_new(o, "name", json_string(cs_rows_str(r, i, P_NAME)));
+    json_object_set_new(o, "description", json_string(cs_rows_str(r, i, P_DESCRIPTION)));
+    json_object_set_new(o, "category", json_string(cs_rows_str(r, i, P_CATEGORY)));
+    json_object_set_new(o, "price_vnd", json_integer(cs_rows_i64(r, i, P_PRICE)));
+    json_object_set_new(o, "stock", json_integer(cs_rows_i64(r, i, P_STOCK)));
+    json_object_set_new(o, "weight_g", json_integer(cs_rows_i64(r, i, P_WEIGHT)));
+    json_object_set_new(o, "length_mm", num_or_null(r, i, P_LENGTH));
+    json_object_set_new(o, "width_mm", num_or_null(r, i, P_WIDTH));
+    json_object_set_new(o, "height_mm", num_or_null(r, i, P_HEIGHT));
+    json_object_set_new(o, "ocop_stars", num_or_null(r, i, P_STARS));
+    json_object_set_new(o, "flagship", json_boolean(cs_rows_i64(r, i, P_FLAGSHIP)));
+    json_object_set_new(o, "flagship_id", num_or_null(r, i, P_FLAGSHIP_ID));
+    json_t *certs = cs_rows_strn(r, i, P_CERTIFICATES)
+                        ? json_loads(cs_rows_str(r, i, P_CERTIFICATES), 0, NULL)
+                        : NULL;
     json_object_set_new(o, "certificates", certs ? certs : json_array());
-    json_object_set_new(o, "version", json_integer(cs_rows_i64(r, i, 14)));
-    json_object_set_new(o, "created_at", json_string(cs_rows_str(r, i, 15)));
-    json_object_set_new(o, "updated_at", json_string(cs_rows_str(r, i, 16)));
-    json_object_set_new(o, "first_live_at", cs_rows_strn(r, i, 19) ? json_string(cs_rows_str(r, i, 19)) : json_null());
-    json_object_set_new(o, "status", json_string(cs_rows_str(r, i, 20)));
+    json_object_set_new(o, "version", json_integer(cs_rows_i64(r, i, P_VERSION)));
+    json_object_set_new(o, "created_at", json_string(cs_rows_str(r, i, P_CREATED)));
+    json_object_set_new(o, "updated_at", json_string(cs_rows_str(r, i, P_UPDATED)));
+    json_object_set_new(o, "first_live_at", str_or_null(r, i, P_FIRST_LIVE));
+    json_object_set_new(o, "status", json_string(cs_rows_str(r, i, P_STATUS)));
     return o;
 }
 
@@ -301,21 +464,15 @@ int cs_product_get(cs_db *db, int64_t id, json_t **out, char household_code[24],
 {
     *out = NULL;
     cs_rows *r = NULL, *img = NULL, *lst = NULL;
-    if (cs_db_query(db, &r, "SELECT " P_COLS " FROM products p JOIN households h ON h.id = p.household_id"
-                            " WHERE p.id = ?", "i", id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_GET, "i", id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, NULL);
     }
-    if (household_code) snprintf(household_code, 24, "%s", cs_rows_str(r, 0, 17));
-    if (commune) snprintf(commune, 6, "%s", cs_rows_str(r, 0, 18));
-    if (cs_db_query(db, &img, "SELECT sha256, mime, bytes, position FROM product_images"
-                              " WHERE product_id = ? ORDER BY position", "i", id, err) ||
-        cs_db_query(db, &lst, "SELECT id, marketplace_code, state, external_item_id, listing_url,"
-                              " last_error_code, last_error_message, error_fields,"
-                              " DATE_FORMAT(first_live_at, '%Y-%m-%dT%H:%i:%sZ')"
-                              " FROM listings WHERE product_id = ? ORDER BY id", "i", id, err)) {
+    if (household_code) snprintf(household_code, 24, "%s", cs_rows_str(r, 0, P_HOUSEHOLD_CODE));
+    if (commune) snprintf(commune, 6, "%s", cs_rows_str(r, 0, P_COMMUNE));
+    if (cs_db_query(db, &img, SQL_GET_IMAGES, "i", id, err) ||
+        cs_db_query(db, &lst, SQL_GET_LISTINGS, "i", id, err)) {
         cs_rows_free(r);
         cs_rows_free(img);
         return -1;
@@ -324,26 +481,32 @@ int cs_product_get(cs_db *db, int64_t id, json_t **out, char household_code[24],
     json_t *imgs = json_array();
     for (size_t i = 0; i < cs_rows_count(img); i++) {
         char url[96];
-        snprintf(url, sizeof url, "/media/%s", cs_rows_str(img, i, 0));
-        json_array_append_new(imgs, json_pack("{s:s,s:s,s:s,s:I,s:I}", "sha256", cs_rows_str(img, i, 0),
-                                              "url", url, "mime", cs_rows_str(img, i, 1), "bytes",
-                                              (json_int_t)cs_rows_i64(img, i, 2), "position",
-                                              (json_int_t)cs_rows_i64(img, i, 3)));
+        snprintf(url, sizeof url, "/media/%s", cs_rows_str(img, i, IMG_SHA));
+        json_array_append_new(
+            imgs, json_pack("{s:s,s:s,s:s,s:I,s:I}", "sha256", cs_rows_str(img, i, IMG_SHA), "url",
+                            url, "mime", cs_rows_str(img, i, IMG_MIME), "bytes",
+                            (json_int_t)cs_rows_i64(img, i, IMG_BYTES), "position",
+                            (json_int_t)cs_rows_i64(img, i, IMG_POSITION)));
     }
     json_object_set_new(o, "images", imgs);
     json_t *ls = json_array();
     for (size_t i = 0; i < cs_rows_count(lst); i++) {
-        json_t *l = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cs_rows_i64(lst, i, 0), "marketplace",
-                              cs_rows_str(lst, i, 1), "state", cs_rows_str(lst, i, 2));
-        json_object_set_new(l, "external_item_id", cs_rows_strn(lst, i, 3) ? json_string(cs_rows_str(lst, i, 3)) : json_null());
-        json_object_set_new(l, "listing_url", cs_rows_strn(lst, i, 4) ? json_string(cs_rows_str(lst, i, 4)) : json_null());
-        if (cs_rows_strn(lst, i, 5)) {
-            json_t *fields = cs_rows_strn(lst, i, 7) ? json_loads(cs_rows_str(lst, i, 7), 0, NULL) : NULL;
-            json_object_set_new(l, "error", json_pack("{s:s,s:s,s:o}", "code", cs_rows_str(lst, i, 5),
-                                                      "message", cs_rows_str(lst, i, 6), "fields",
-                                                      fields ? fields : json_array()));
+        json_t *l =
+            json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cs_rows_i64(lst, i, LS_ID), "marketplace",
+                      cs_rows_str(lst, i, LS_MARKETPLACE), "state", cs_rows_str(lst, i, LS_STATE));
+        json_object_set_new(l, "external_item_id", str_or_null(lst, i, LS_EXTERNAL_ID));
+        json_object_set_new(l, "listing_url", str_or_null(lst, i, LS_URL));
+        if (cs_rows_strn(lst, i, LS_ERROR_CODE)) {
+            json_t *fields = cs_rows_strn(lst, i, LS_ERROR_FIELDS)
+                                 ? json_loads(cs_rows_str(lst, i, LS_ERROR_FIELDS), 0, NULL)
+                                 : NULL;
+            json_object_set_new(l, "error",
+                                json_pack("{s:s,s:s,s:o}", "code",
+                                          cs_rows_str(lst, i, LS_ERROR_CODE), "message",
+                                          cs_rows_str(lst, i, LS_ERROR_MESSAGE), "fields",
+                                          fields ? fields : json_array()));
         }
-        json_object_set_new(l, "first_live_at", cs_rows_strn(lst, i, 8) ? json_string(cs_rows_str(lst, i, 8)) : json_null());
+        json_object_set_new(l, "first_live_at", str_or_null(lst, i, LS_FIRST_LIVE));
         json_array_append_new(ls, l);
     }
     json_object_set_new(o, "listings", ls);
@@ -366,33 +529,33 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct p_update *u = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT " P_COLS ", p.content_hash FROM products p JOIN households h"
-                            " ON h.id = p.household_id WHERE p.id = ? FOR UPDATE", "i", u->id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_UPDATE_LOAD, "i", u->id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, NULL);
     }
-    unsigned version = (unsigned)cs_rows_i64(r, 0, 14);
+    unsigned version = (unsigned)cs_rows_i64(r, 0, P_VERSION);
     if (version != u->expected) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_PRECONDITION, "current version %u", version);
     }
-    if (strcmp(cs_rows_str(r, 0, 20), "active")) {
+    if (strcmp(cs_rows_str(r, 0, P_STATUS), "active")) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_GONE, NULL);
     }
     json_t *full = product_row(r, 0);
     size_t hl;
     unsigned char old[32] = {0};
-    const void *oh = cs_rows_blob(r, 0, 22, &hl);
+    const void *oh = cs_rows_blob(r, 0, P_CONTENT_HASH, &hl);
     if (oh && hl == 32) memcpy(old, oh, 32);
     cs_rows_free(r);
     /* keep only input keys, then overlay the patch */
-    static const char *drop[] = {"id", "household_code", "commune_code", "version", "created_at",
-                                 "updated_at", "first_live_at", "status"};
-    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) json_object_del(full, drop[i]);
-    if (!json_integer_value(json_object_get(full, "flagship_id"))) json_object_del(full, "flagship_id");
+    static const char *drop[] = {"id",         "household_code", "commune_code",  "version",
+                                 "created_at", "updated_at",     "first_live_at", "status"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        json_object_del(full, drop[i]);
+    if (!json_integer_value(json_object_get(full, "flagship_id")))
+        json_object_del(full, "flagship_id");
     int rc = -1;
     cs_product_norm n;
     memset(&n, 0, sizeof n);
@@ -400,7 +563,7 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
         cs_error_set(err, CS_E_BAD_REQUEST, "expected a JSON object");
         goto out;
     }
-    if (cs_jv_only(u->patch, p_keys, err)) goto out;
+    if (unknown_keys(u->patch, err)) goto out;
     /* whether the product counted as flagship before the patch (targets follow the flag) */
     int was_flagship = json_is_true(json_object_get(full, "flagship"));
     json_object_update(full, u->patch);
@@ -420,7 +583,8 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
     /* a flagship flag set or cleared after the product went live moves its targets count
        (core/targets.h): out before the write, in again after it */
     int moved = was_flagship != (n.flagship != 0);
-    if ((moved && cs_targets_refile_product(db, u->id, -1, err)) || write_product(db, u->id, 0, &n, hash, err) ||
+    if ((moved && cs_targets_refile_product(db, u->id, -1, err)) ||
+        write_product(db, u->id, 0, &n, hash, err) ||
         (moved && cs_targets_refile_product(db, u->id, 1, err)))
         goto out;
     u->res->version = version + 1;
@@ -431,7 +595,8 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
     const char *k;
     json_t *v;
     json_object_foreach(u->patch, k, v) json_array_append_new(fields, json_string(k));
-    rc = cs_audit(db, u->a, "product.update", "product", id, json_pack("{s:o}", "fields", fields), err);
+    rc = cs_audit(db, u->a, "product.update", "product", id, json_pack("{s:o}", "fields", fields),
+                  err);
 out:
     cs_product_norm_free(&n);
     json_decref(full);
@@ -455,7 +620,8 @@ int cs_product_list(cs_db *db, const cs_product_filter *f, json_t **out, int64_t
     if (f->communes) {
         cs_buf b;
         cs_buf_init(&b, 1 << 16);
-        for (size_t i = 0; i < f->ncommunes; i++) cs_buf_printf(&b, "%s%s", i ? "," : "", f->communes[i]);
+        for (size_t i = 0; i < f->ncommunes; i++)
+            cs_buf_printf(&b, "%s%s", i ? "," : "", f->communes[i]);
         scope = cs_buf_steal(&b);
     }
     if (f->q && *f->q) {
@@ -477,28 +643,19 @@ int cs_product_list(cs_db *db, const cs_product_filter *f, json_t **out, int64_t
     }
     int limit = f->limit < 1 ? 50 : f->limit > 200 ? 200 : f->limit;
     cs_rows *r = NULL;
-    int rc = cs_db_query(db, &r,
-                         "SELECT " P_COLS " FROM products p JOIN households h ON h.id = p.household_id"
-                         " WHERE p.id > ? AND p.status <> 'erased'"
-                         " AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"
-                         " AND (? IS NULL OR h.code = ?)"
-                         " AND (? IS NULL OR h.commune_code = ?)"
-                         " AND (? IS NULL OR p.category = ?)"
-                         " AND (? < 0 OR p.flagship = ?)"
-                         " AND (? = 0 OR p.ocop_stars = ?)"
-                         " AND (? IS NULL OR p.name_folded LIKE ?)"
-                         " ORDER BY p.id LIMIT ?",
-                         "issssssssiiiissi", f->after_id, scope, scope, f->household, f->household,
-                         f->commune, f->commune, f->category, f->category, (int64_t)f->flagship,
-                         (int64_t)f->flagship, (int64_t)f->ocop_stars, (int64_t)f->ocop_stars, like,
-                         like, (int64_t)limit + 1, err);
+    int rc =
+        cs_db_query(db, &r, SQL_LIST, "issssssssiiiissi", f->after_id, scope, scope, f->household,
+                    f->household, f->commune, f->commune, f->category, f->category,
+                    (int64_t)f->flagship, (int64_t)f->flagship, (int64_t)f->ocop_stars,
+                    (int64_t)f->ocop_stars, like, like, (int64_t)limit + 1, err);
     cs_free(scope);
     cs_free(like);
     if (rc) return -1;
     json_t *arr = json_array();
     size_t n = cs_rows_count(r);
-    for (size_t i = 0; i < n && i < (size_t)limit; i++) json_array_append_new(arr, product_row(r, i));
-    if (n > (size_t)limit) *next_cursor = cs_rows_i64(r, (size_t)limit - 1, 0);
+    for (size_t i = 0; i < n && i < (size_t)limit; i++)
+        json_array_append_new(arr, product_row(r, i));
+    if (n > (size_t)limit) *next_cursor = cs_rows_i64(r, (size_t)limit - 1, P_ID);
     cs_rows_free(r);
     *out = arr;
     return 0;

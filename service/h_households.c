@@ -3,28 +3,10 @@
  * may do it and how much personal data the answer carries. Never logs a request body. */
 #include "core/log.h"
 #include "core/mem.h"
-#include "core/vn.h"
 #include "service/api.h"
 #include "service/status_cache.h"
 #include <stdio.h>
 #include <string.h>
-
-/* The commune a body names, cleaned the way validation will clean it, into out[6]; "" when it
- * is absent or not five digits (validation then names the field). */
-static void body_commune(json_t *body, char out[6])
-{
-    out[0] = '\0';
-    json_t *v = json_object_get(body, "commune_code");
-    char tmp[32] = "";
-    if (json_is_integer(v)) {
-        snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    } else if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)) {
-        char *c = vn_text_clean(json_string_value(v), NULL);
-        if (c && strlen(c) < sizeof tmp) snprintf(tmp, sizeof tmp, "%s", c);
-        cs_free(c);
-    }
-    if (strlen(tmp) == 5 && strspn(tmp, "0123456789") == 5) memcpy(out, tmp, 6);
-}
 
 /* Look the household of the {code} parameter up and check the caller may read (write = 0) or
  * change (write = 1) it. Replies and returns -1 when not; on success fills commune and erased. */
@@ -77,10 +59,11 @@ int svc_households_create(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
-    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
     if (r->actor.role == SVC_ROLE_VOLUNTEER) {
         char c[6];
-        body_commune(r->json, c);
+        cs_household_commune(r->json, c);
         if (c[0] && !svc_can_write_commune(r, c))
             return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "commune_code %s", c);
     }
@@ -115,7 +98,8 @@ int svc_households_update(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
-    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     char commune[6];
@@ -126,14 +110,15 @@ int svc_households_update(svc_req *r)
     if (svc_api_if_match(r, &version)) return 0;
     if (r->actor.role == SVC_ROLE_VOLUNTEER) { /* moving it elsewhere needs that commune too */
         char c[6];
-        body_commune(r->json, c);
+        cs_household_commune(r->json, c);
         if (c[0] && !svc_can_write_commune(r, c))
             return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "commune_code %s", c);
     }
     const char *code = svc_param(r, "code");
     cs_actor a = svc_audit_actor(r);
     cs_household_result res;
-    if (cs_household_update(db, &a, code, version, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    if (cs_household_update(db, &a, code, version, r->json, &res, &err))
+        return svc_reply_problem(r, &err);
     svc_status_cache_drop(code); /* the owner's page shows the business name and commune */
     return reply_household(r, db, code, 200, NULL);
 }
@@ -221,7 +206,8 @@ int svc_households_erase(svc_req *r)
     const char **shas = cs_calloc(n + 1, sizeof *shas);
     size_t removed = 0;
     if (shas) {
-        for (size_t i = 0; i < n; i++) shas[i] = json_string_value(json_array_get(orphans, i));
+        for (size_t i = 0; i < n; i++)
+            shas[i] = json_string_value(json_array_get(orphans, i));
         removed = svc_media_unlink_unused(db, shas, n);
         cs_free(shas);
     } else {
@@ -230,8 +216,8 @@ int svc_households_erase(svc_req *r)
     }
     json_decref(orphans);
     cs_log_json(CS_LOG_INFO, "household.erased",
-                json_pack("{s:s,s:I,s:I}", "household", code, "images", (json_int_t)n, "files_removed",
-                          (json_int_t)removed));
+                json_pack("{s:s,s:I,s:I}", "household", code, "images", (json_int_t)n,
+                          "files_removed", (json_int_t)removed));
     return svc_reply_json(r, 200,
                           json_pack("{s:s,s:s,s:I}", "code", code, "status", "erased",
                                     "images_removed", (json_int_t)n));

@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/households.h"
+#include "core/mem.h"
 #include "core/products.h"
 #include "core/states.h"
 #include <stdio.h>
@@ -91,9 +92,9 @@ static int has_field(const cs_error *e, const char *field, cs_code code)
 static void test_household_every_bad_field_named(void **state)
 {
     (void)state;
-    json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "owner_name", "A", "cccd", "3.8E+11",
-                           "phone", "02373123456", "birth_date", "31/02/1990", "commune_code", "999",
-                           "tax_code", "12", "consent", 0, "nickname", "x");
+    json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "owner_name", "A", "cccd",
+                           "3.8E+11", "phone", "02373123456", "birth_date", "31/02/1990",
+                           "commune_code", "999", "tax_code", "12", "consent", 0, "nickname", "x");
     cs_household_norm n;
     cs_error e;
     cs_error_clear(&e);
@@ -119,7 +120,8 @@ static void test_household_missing_and_youth(void **state)
     cs_error_clear(&e);
     assert_int_equal(cs_household_validate(in, 0, &n, &e), -1);
     const char *req[] = {"owner_name", "cccd", "phone", "birth_date", "commune_code", "consent"};
-    for (size_t i = 0; i < 6; i++) assert_true(has_field(&e, req[i], i == 5 ? CS_F_CONSENT : CS_F_REQUIRED));
+    for (size_t i = 0; i < 6; i++)
+        assert_true(has_field(&e, req[i], i == 5 ? CS_F_CONSENT : CS_F_REQUIRED));
     json_decref(in);
 
     /* 31 years old: registered, but not youth-led; 14: refused */
@@ -152,10 +154,10 @@ static void test_household_missing_and_youth(void **state)
 static void test_product_validation(void **state)
 {
     (void)state;
-    json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b}", "name", "Nem chua Thanh Hóa",
-                           "description", "Nem chua làm từ thịt lợn tươi,\nđóng gói 10 chiếc.",
-                           "category", "food_dish", "price_vnd", "150.000đ", "weight_g", 500,
-                           "ocop_stars", 3, "flagship", 1);
+    json_t *in =
+        json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:b}", "name", "Nem chua Thanh Hóa", "description",
+                  "Nem chua làm từ thịt lợn tươi,\nđóng gói 10 chiếc.", "category", "food_dish",
+                  "price_vnd", "150.000đ", "weight_g", 500, "ocop_stars", 3, "flagship", 1);
     cs_product_norm n;
     cs_error e;
     cs_error_clear(&e);
@@ -177,6 +179,64 @@ static void test_product_validation(void **state)
     assert_true(has_field(&e, "category", CS_F_CATEGORY));
     assert_true(has_field(&e, "certificates", CS_F_FORMAT));
     json_decref(in);
+}
+
+/* Validation with allocation n failing, for every n until none is hit: each failure is a clean
+ * -1 (out of memory, or a field named) with nothing left allocated, and the loop ends with the
+ * input accepted whole. Sanitized and valgrind runs catch a leak on any of the failing paths. */
+static void test_validation_fail_nth(void **state)
+{
+    (void)state;
+    json_t *hh = valid_household();
+    json_object_set_new(hh, "business_name", json_string(" Quán  Bánh gai "));
+    json_object_set_new(hh, "has_epayment", json_string("có"));
+    json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s]}", "name", "Nem chua Thanh Hóa",
+                          "description", "Nem chua làm từ thịt lợn tươi,\nđóng gói 10 chiếc.",
+                          "category", "food_dish", "price_vnd", "150.000đ", "weight_g", "500",
+                          "ocop_stars", "3", "flagship", "x", "certificates", "OCOP");
+    unsigned long n;
+    for (n = 1;; n++) {
+        cs_household_norm h;
+        cs_error e;
+        cs_error_clear(&e);
+        cs_mem_fail_at(n);
+        int rc = cs_household_validate(hh, 0, &h, &e);
+        cs_mem_fail_at(0);
+        if (rc == 0) {
+            assert_string_equal(h.business_name, "Quán Bánh gai");
+            assert_int_equal(h.has_epayment, 1);
+            assert_string_equal(h.name_folded, "nguyen van an");
+            cs_household_norm_free(&h);
+            break;
+        }
+        assert_int_equal(rc, -1);
+        assert_true(e.code == CS_E_NOMEM || e.code == CS_E_VALIDATION);
+        assert_null(h.owner_name); /* freed on failure */
+    }
+    assert_true(n > 1); /* validation allocates: the loop did fail something */
+    for (n = 1;; n++) {
+        cs_product_norm pn;
+        cs_error e;
+        cs_error_clear(&e);
+        cs_mem_fail_at(n);
+        int rc = cs_product_validate(p, &pn, &e);
+        cs_mem_fail_at(0);
+        if (rc == 0) {
+            assert_int_equal(pn.price_vnd, 150000);
+            assert_int_equal(pn.weight_g, 500);
+            assert_int_equal(pn.ocop_stars, 3);
+            assert_int_equal(pn.flagship, 1);
+            assert_string_equal(pn.certificates, "[\"OCOP\"]");
+            cs_product_norm_free(&pn);
+            break;
+        }
+        assert_int_equal(rc, -1);
+        assert_true(e.code == CS_E_NOMEM || e.code == CS_E_VALIDATION);
+        assert_null(pn.name);
+    }
+    assert_true(n > 1);
+    json_decref(hh);
+    json_decref(p);
 }
 
 static void test_state_machines(void **state)
@@ -204,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_household_every_bad_field_named),
         cmocka_unit_test(test_household_missing_and_youth),
         cmocka_unit_test(test_product_validation),
+        cmocka_unit_test(test_validation_fail_nth),
         cmocka_unit_test(test_state_machines),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

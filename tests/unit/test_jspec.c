@@ -1,10 +1,11 @@
-/* Unit tests of service/jspec: body parsing (malformed JSON, duplicate keys, invalid UTF-8
+/* Unit tests of core/jspec: body parsing (malformed JSON, duplicate keys, invalid UTF-8
  * located by field) and the declarative field checks. No server, no database. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "core/jspec.h"
+#include <stdio.h>
 #include <string.h>
 
 static int has_field(const cs_error *e, const char *field, cs_code code)
@@ -17,7 +18,8 @@ static int has_field(const cs_error *e, const char *field, cs_code code)
 static int starts_ha(const char *field, const json_t *v, void *arg, cs_error *err)
 {
     (void)arg;
-    if (strncmp(json_string_value(v), "HA", 2)) return cs_error_field(err, field, CS_F_FORMAT, "HA…");
+    if (strncmp(json_string_value(v), "HA", 2))
+        return cs_error_field(err, field, CS_F_FORMAT, "HA…");
     return 0;
 }
 
@@ -28,14 +30,23 @@ static int youth, street_present;
 static const json_t *tags;
 
 static const cs_jfield address_spec[] = {
-    {.name = "street", .type = CS_J_STRING, .flags = CS_JF_REQUIRED | CS_JF_NULLABLE,
-     .max_len = 20, .out = &street, .present = &street_present},
+    {.name = "street",
+     .type = CS_J_STRING,
+     .flags = CS_JF_REQUIRED | CS_JF_NULLABLE,
+     .max_len = 20,
+     .out = &street,
+     .present = &street_present},
     {.name = NULL},
 };
 static const cs_jfield tag_item = {.type = CS_J_STRING, .max_len = 5};
 static const char *const statuses[] = {"draft", "live", NULL};
 static const cs_jfield spec[] = {
-    {.name = "name", .type = CS_J_STRING, .flags = CS_JF_REQUIRED, .min_len = 1, .max_len = 6, .out = &name},
+    {.name = "name",
+     .type = CS_J_STRING,
+     .flags = CS_JF_REQUIRED,
+     .min_len = 1,
+     .max_len = 6,
+     .out = &name},
     {.name = "age", .type = CS_J_INT, .min = 15, .max = 120, .out = &age},
     {.name = "youth", .type = CS_J_BOOL, .out = &youth},
     {.name = "status", .type = CS_J_STRING, .one_of = statuses, .out = &status},
@@ -60,8 +71,9 @@ static void test_valid_body_fills_outputs(void **state)
     name = status = street = code = NULL;
     age = 0;
     youth = -1;
-    json_t *j = parse("{\"name\":\"Nguyễn\",\"age\":24,\"youth\":true,\"status\":\"live\","
-                      "\"tags\":[\"a\",\"bb\"],\"address\":{\"street\":\"Lê Lợi\"},\"code\":\"HA12\"}");
+    json_t *j =
+        parse("{\"name\":\"Nguyễn\",\"age\":24,\"youth\":true,\"status\":\"live\","
+              "\"tags\":[\"a\",\"bb\"],\"address\":{\"street\":\"Lê Lợi\"},\"code\":\"HA12\"}");
     cs_error e;
     cs_error_clear(&e);
     assert_int_equal(cs_json_check(j, spec, &e), 0);
@@ -80,8 +92,9 @@ static void test_valid_body_fills_outputs(void **state)
 static void test_every_bad_field_named(void **state)
 {
     (void)state;
-    json_t *j = parse("{\"age\":\"24\",\"youth\":1,\"status\":\"gone\",\"tags\":[\"a\",7,\"toolong\"],"
-                      "\"address\":{\"extra\":1},\"code\":\"XY\",\"surprise\":true}");
+    json_t *j =
+        parse("{\"age\":\"24\",\"youth\":1,\"status\":\"gone\",\"tags\":[\"a\",7,\"toolong\"],"
+              "\"address\":{\"extra\":1},\"code\":\"XY\",\"surprise\":true}");
     cs_error e;
     cs_error_clear(&e);
     assert_int_equal(cs_json_check(j, spec, &e), -1);
@@ -112,7 +125,7 @@ static void test_lengths_ranges_nulls(void **state)
     assert_true(has_field(&e, "name", CS_F_TOO_LONG));
     assert_true(has_field(&e, "age", CS_F_RANGE));
     assert_true(has_field(&e, "tags", CS_F_TOO_LONG));
-    assert_int_equal(e.nfields, 3);       /* null street is allowed (NULLABLE) */
+    assert_int_equal(e.nfields, 3); /* null street is allowed (NULLABLE) */
     assert_null(street);
     assert_int_equal(street_present, 2);
     json_decref(j);
@@ -121,7 +134,7 @@ static void test_lengths_ranges_nulls(void **state)
     cs_error_clear(&e);
     assert_int_equal(cs_json_check(j, spec, &e), -1);
     assert_true(has_field(&e, "name", CS_F_TOO_SHORT));
-    assert_true(has_field(&e, "age", CS_F_TYPE)); /* 2.5 is not an integer */
+    assert_true(has_field(&e, "age", CS_F_TYPE));   /* 2.5 is not an integer */
     assert_true(has_field(&e, "youth", CS_F_TYPE)); /* not nullable */
     json_decref(j);
 
@@ -136,8 +149,8 @@ static void test_parse_errors(void **state)
 {
     (void)state;
     cs_error e;
-    const char *bad[] = {"{", "{\"a\":1,}", "nope", "{\"a\":1}{", "\"just a string\"",
-                         "{\"a\":\"\\u0000\"}"};
+    const char *bad[] = {"{",          "{\"a\":1,}",        "nope",
+                         "{\"a\":1}{", "\"just a string\"", "{\"a\":\"\\u0000\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cs_error_clear(&e);
         assert_null(cs_json_parse(bad[i], strlen(bad[i]), &e));
@@ -157,7 +170,8 @@ static void test_bad_utf8_field_named(void **state)
 {
     (void)state;
     cs_error e;
-    const char body[] = "{\"name\":\"ok\",\"addr\":{\"street\":\"L\xC3\x28i\"},\"list\":[\"x\",\"\xFF\"]}";
+    const char body[] =
+        "{\"name\":\"ok\",\"addr\":{\"street\":\"L\xC3\x28i\"},\"list\":[\"x\",\"\xFF\"]}";
     cs_error_clear(&e);
     assert_null(cs_json_parse(body, sizeof body - 1, &e));
     assert_int_equal(e.code, CS_E_BAD_UTF8);
@@ -190,6 +204,121 @@ static void test_utf8_helpers(void **state)
     assert_int_equal(cs_utf8_len("Đặc sản", strlen("Đặc sản")), 7);
 }
 
+/* The spreadsheet coercions: cells arrive as text, numbers or nothing. */
+static int64_t qty;
+static int paid, paid_present, qty_present;
+static char seen[64]; /* what the check was given, after coercion */
+
+static int remember(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    (void)field, (void)arg, (void)err;
+    snprintf(seen, sizeof seen, "%s", json_string_value(v));
+    return 0;
+}
+
+static const cs_jfield sheet_spec[] = {
+    {.name = "qty",
+     .type = CS_J_INT,
+     .flags = CS_JF_INT_TEXT | CS_JF_REQUIRED | CS_JF_NULL_ABSENT,
+     .min = 1,
+     .max = 99,
+     .out = &qty,
+     .present = &qty_present},
+    {.name = "paid",
+     .type = CS_J_BOOLISH,
+     .flags = CS_JF_NULL_ABSENT,
+     .out = &paid,
+     .present = &paid_present},
+    {.name = "code",
+     .type = CS_J_STRING,
+     .flags = CS_JF_INT_TEXT | CS_JF_CLEAN,
+     .max_len = 5,
+     .check = remember},
+    {.name = "note",
+     .type = CS_J_STRING,
+     .flags = CS_JF_CLEAN | CS_JF_EMPTY_ABSENT,
+     .min_len = 1,
+     .max_len = 8,
+     .check = remember},
+    {.name = "text",
+     .type = CS_J_STRING,
+     .flags = CS_JF_CLEAN | CS_JF_LINES,
+     .min_len = 3,
+     .check = remember},
+    {.name = NULL},
+};
+
+static int sheet_check(const char *text, cs_error *e)
+{
+    json_t *j = parse(text);
+    cs_error_clear(e);
+    seen[0] = '\0';
+    int rc = cs_json_check(j, sheet_spec, e);
+    json_decref(j);
+    return rc;
+}
+
+static void test_coercions_accepted(void **state)
+{
+    (void)state;
+    cs_error e;
+    static const struct {
+        const char *cell;
+        int want;
+    } yes_no[] = {{"true", 1},  {"1", 1},          {"0", 0},      {"\"có\"", 1}, {"\"Không\"", 0},
+                  {"\"x\"", 1}, {"\"ĐỒNG Ý\"", 1}, {"\"no\"", 0}, {"false", 0}};
+    for (size_t i = 0; i < sizeof yes_no / sizeof yes_no[0]; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"qty\":2,\"paid\":%s}", yes_no[i].cell);
+        paid = -1;
+        assert_int_equal(sheet_check(body, &e), 0);
+        assert_int_equal(paid, yes_no[i].want);
+        assert_int_equal(paid_present, 1);
+    }
+    /* an integer given as text, spaces around; an empty cell (null, blank text) is absent */
+    assert_int_equal(sheet_check("{\"qty\":\" 12 \",\"paid\":\"  \",\"note\":\"\"}", &e), 0);
+    assert_int_equal(qty, 12);
+    assert_int_equal(paid_present, 0);
+    assert_string_equal(seen, ""); /* the blank note never reached its check */
+    assert_int_equal(sheet_check("{\"qty\":3,\"paid\":null}", &e), 0);
+    assert_int_equal(paid_present, 0);
+    /* a number where text is meant is its digits; text is cleaned before its length is counted */
+    assert_int_equal(sheet_check("{\"qty\":3,\"code\":14797}", &e), 0);
+    assert_string_equal(seen, "14797");
+    assert_int_equal(sheet_check("{\"qty\":3,\"note\":\"   a    b   c  \"}", &e), 0);
+    assert_string_equal(seen, "a b c");
+    /* lines cleaned one by one, the breaks kept */
+    assert_int_equal(sheet_check("{\"qty\":3,\"text\":\"\\n  một  \\n\\nhai \"}", &e), 0);
+    assert_string_equal(seen, "một\n\nhai");
+}
+
+static void test_coercions_refused(void **state)
+{
+    (void)state;
+    cs_error e;
+    assert_int_equal(sheet_check("{\"qty\":\"12 cái\",\"paid\":\"có lẽ\",\"code\":1.5}", &e), -1);
+    assert_true(has_field(&e, "qty", CS_F_TYPE));
+    assert_true(has_field(&e, "paid", CS_F_ENUM));
+    assert_true(has_field(&e, "code", CS_F_TYPE)); /* a real is not digits */
+    assert_int_equal(e.nfields, 3);
+    assert_int_equal(sheet_check("{\"qty\":\"  \",\"paid\":2}", &e), -1);
+    assert_true(has_field(&e, "qty", CS_F_REQUIRED)); /* blank text is an absent value */
+    assert_true(has_field(&e, "paid", CS_F_TYPE));    /* only 0 and 1 are booleans */
+    assert_int_equal(sheet_check("{\"qty\":\"120\",\"paid\":[]}", &e), -1);
+    assert_true(has_field(&e, "qty", CS_F_RANGE)); /* the range applies to the text's number */
+    assert_true(has_field(&e, "paid", CS_F_TYPE));
+    /* cleaned to nothing with a minimum: required; the length counts the cleaned text */
+    assert_int_equal(sheet_check("{\"qty\":1,\"note\":\"   \",\"code\":\"  123456 \"}", &e), -1);
+    assert_true(has_field(&e, "note", CS_F_REQUIRED));
+    assert_true(has_field(&e, "code", CS_F_TOO_LONG));
+    /* "a \n " keeps its break: "a\n", two characters */
+    assert_int_equal(sheet_check("{\"qty\":1,\"text\":\"a \\n \"}", &e), -1);
+    assert_true(has_field(&e, "text", CS_F_TOO_SHORT));
+    assert_int_equal(e.nfields, 1);
+    assert_int_equal(sheet_check("{\"qty\":1,\"text\":\" \\n  \\n\"}", &e), -1);
+    assert_true(has_field(&e, "text", CS_F_REQUIRED)); /* blank lines only: nothing */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +328,8 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_bad_utf8_field_named),
         cmocka_unit_test(test_utf8_helpers),
+        cmocka_unit_test(test_coercions_accepted),
+        cmocka_unit_test(test_coercions_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
