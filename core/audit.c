@@ -7,10 +7,14 @@
 static const char *kind_name(cs_actor_kind k)
 {
     switch (k) {
-    case CS_ACTOR_TOKEN: return "token";
-    case CS_ACTOR_OWNER: return "owner";
-    case CS_ACTOR_CLI: return "cli";
-    default: return "system";
+    case CS_ACTOR_TOKEN:
+        return "token";
+    case CS_ACTOR_OWNER:
+        return "owner";
+    case CS_ACTOR_CLI:
+        return "cli";
+    default:
+        return "system";
     }
 }
 
@@ -43,8 +47,10 @@ static void strip(json_t *o)
         size_t kl = strlen(k);
         if (kl > 3 && !strcmp(k + kl - 3, "_id")) continue;
         if (!strcmp(k, "fields") || !strcmp(k, "changed")) continue; /* lists of names */
-        if (cs_log_is_sensitive_key(k)) json_object_set_new(o, k, json_string("[redacted]"));
-        else if (json_is_object(v)) strip(v);
+        if (cs_log_is_sensitive_key(k))
+            json_object_set_new(o, k, json_string("[redacted]"));
+        else if (json_is_object(v))
+            strip(v);
     }
 }
 
@@ -59,12 +65,15 @@ int cs_audit(cs_db *db, const cs_actor *a, const char *action, const char *entit
     }
     cs_actor sys = cs_actor_system("system");
     if (!a) a = &sys;
-    int64_t n = cs_db_exec(db,
-                           "INSERT INTO audit_log (actor_kind, actor_id, action, entity, entity_id,"
-                           " detail, request_id, client) VALUES (?,?,?,?,?,?,?,?)",
-                           "ssssssss", kind_name(a->kind), a->id, action, entity, entity_id, text,
-                           a->request_id[0] ? a->request_id : NULL, a->client[0] ? a->client : NULL,
-                           err);
+    // clang-format off
+    static const char sql[] =
+        "INSERT INTO audit_log (actor_kind, actor_id, action, entity, entity_id, detail,"
+        "                       request_id, client)"
+        " VALUES (?,?,?,?,?,?,?,?)";
+    // clang-format on
+    int64_t n =
+        cs_db_exec(db, sql, "ssssssss", kind_name(a->kind), a->id, action, entity, entity_id, text,
+                   a->request_id[0] ? a->request_id : NULL, a->client[0] ? a->client : NULL, err);
     free(text);
     return n < 0 ? -1 : 0;
 }
