@@ -29,6 +29,18 @@
 
 /* ---- creating an import --------------------------------------------------------------------- */
 
+// clang-format off
+static const char SQL_IMPORT_ADD[] =
+    "INSERT INTO imports (kind, filename, file_sha256, file_format, content, dry_run, created_by)"
+    " VALUES (?, ?, ?, ?, '', ?, ?)";
+static const char SQL_IMPORT_FILE_ADD[] =
+    "INSERT INTO import_files (import_id, content)"
+    " VALUES (?, ?)";
+static const char SQL_IMPORT_COMMUNE_ADD[] =
+    "INSERT IGNORE INTO import_communes (import_id, commune_code)"
+    " VALUES (?, ?)";
+// clang-format on
+
 struct create_args {
     const cs_actor *a;
     const job_import_new *in;
@@ -60,19 +72,14 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
     fname[fl] = '\0';
     char by[48];
     cs_actor_tag(c->a, by, sizeof by);
-    if (cs_db_exec(db,
-                   "INSERT INTO imports (kind, filename, file_sha256, file_format, content, dry_run, created_by)"
-                   " VALUES (?, ?, ?, ?, '', ?, ?)",
-                   "ssssis", import_kind_name(in->kind), fname, hex, fmt, (int64_t)(in->dry_run ? 1 : 0), by,
+    if (cs_db_exec(db, SQL_IMPORT_ADD, "ssssis", import_kind_name(in->kind), fname, hex, fmt, (int64_t)(in->dry_run ? 1 : 0), by,
                    err) < 0)
         return -1;
     c->id = (int64_t)cs_db_insert_id(db);
-    if (cs_db_exec(db, "INSERT INTO import_files (import_id, content) VALUES (?, ?)", "ib", c->id, in->data, in->len,
-                   err) < 0)
+    if (cs_db_exec(db, SQL_IMPORT_FILE_ADD, "ib", c->id, in->data, in->len, err) < 0)
         return -1;
     for (size_t i = 0; i < in->ncommunes; i++)
-        if (cs_db_exec(db, "INSERT IGNORE INTO import_communes (import_id, commune_code) VALUES (?, ?)", "is", c->id,
-                       in->communes[i], err) < 0)
+        if (cs_db_exec(db, SQL_IMPORT_COMMUNE_ADD, "is", c->id, in->communes[i], err) < 0)
             return -1;
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)c->id);
@@ -107,6 +114,22 @@ int job_import_create(cs_db *db, const cs_actor *a, const job_import_new *in, in
 
 /* ---- reference lists from the database ------------------------------------------------------ */
 
+// clang-format off
+static const char SQL_REF_COMMUNES[] =
+    "SELECT u.code, u.name, GROUP_CONCAT(d.name ORDER BY d.code SEPARATOR ', ')"
+    " FROM admin_units u"
+    " LEFT JOIN admin_unit_districts ud ON ud.unit_code = u.code"
+    " LEFT JOIN admin_districts d ON d.code = ud.district_code"
+    " GROUP BY u.code, u.name"
+    " ORDER BY u.code";
+static const char SQL_REF_CATEGORIES[] =
+    "SELECT code, name_vi, name_en"
+    " FROM categories"
+    " ORDER BY code";
+// clang-format on
+/* columns of every reference list query (SQL_REF_*) */
+enum { REF_CODE, REF_NAME, REF_NOTE };
+
 static int load_reflist(cs_db *db, const char *sql, int flags, import_reflist **out, cs_error *err)
 {
     cs_rows *rows = NULL;
@@ -118,7 +141,8 @@ static int load_reflist(cs_db *db, const char *sql, int flags, import_reflist **
         return cs_error_set(err, CS_E_NOMEM, NULL);
     }
     for (size_t i = 0; i < n; i++)
-        items[i] = (import_ref){cs_rows_str(rows, i, 0), cs_rows_str(rows, i, 1), cs_rows_strn(rows, i, 2)};
+        items[i] = (import_ref){cs_rows_str(rows, i, REF_CODE), cs_rows_str(rows, i, REF_NAME),
+                                cs_rows_strn(rows, i, REF_NOTE)};
     int rc = import_reflist_new(items, n, flags, out, err);
     cs_free(items);
     cs_rows_free(rows);
@@ -127,18 +151,12 @@ static int load_reflist(cs_db *db, const char *sql, int flags, import_reflist **
 
 static int load_communes(cs_db *db, import_reflist **out, cs_error *err)
 {
-    return load_reflist(db,
-                        "SELECT u.code, u.name, GROUP_CONCAT(d.name ORDER BY d.code SEPARATOR ', ')"
-                        " FROM admin_units u LEFT JOIN admin_unit_districts ud ON ud.unit_code = u.code"
-                        " LEFT JOIN admin_districts d ON d.code = ud.district_code GROUP BY u.code, u.name"
-                        " ORDER BY u.code",
-                        IMPORT_REF_STRIP_KIND, out, err);
+    return load_reflist(db, SQL_REF_COMMUNES, IMPORT_REF_STRIP_KIND, out, err);
 }
 
 static int load_categories(cs_db *db, import_reflist **out, cs_error *err)
 {
-    return load_reflist(db, "SELECT code, name_vi, name_en FROM categories ORDER BY code", IMPORT_REF_MATCH_NOTE,
-                        out, err);
+    return load_reflist(db, SQL_REF_CATEGORIES, IMPORT_REF_MATCH_NOTE, out, err);
 }
 
 static int load_columns(import_columns **out, cs_error *err)
@@ -436,6 +454,13 @@ typedef struct write_args {
     int trial_ok;
 } write_args;
 
+/* IGNORE: a chunk re-processed after losing its commit acknowledgement writes the same rows */
+// clang-format off
+static const char SQL_REJECT_ADD[] =
+    "INSERT IGNORE INTO import_rejects (import_id, row_no, cells, errors)"
+    " VALUES (?, ?, ?, ?)";
+// clang-format on
+
 static int insert_rejects(cs_db *db, const run *r, chunk *c, cs_error *err)
 {
     if (!c->nrej) return 0;
@@ -454,9 +479,7 @@ static int insert_rejects(cs_db *db, const run *r, chunk *c, cs_error *err)
         cells[4 * i + 2] = c->rej[i].cells;
         cells[4 * i + 3] = c->rej[i].errors;
     }
-    /* IGNORE: a chunk re-processed after losing its commit acknowledgement writes the same rows */
-    if (cs_db_bulk_insert(db, "INSERT IGNORE INTO import_rejects (import_id, row_no, cells, errors) VALUES (?, ?, ?, ?)",
-                          4, "iiss", cells, NULL, c->nrej, err) < 0)
+    if (cs_db_bulk_insert(db, SQL_REJECT_ADD, 4, "iiss", cells, NULL, c->nrej, err) < 0)
         goto out;
     rc = 0;
 out:
@@ -498,6 +521,19 @@ out:
     return rc;
 }
 
+// clang-format off
+static const char SQL_DONE_LOCK[] =
+    "SELECT rows_done"
+    " FROM imports"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_CHUNK_DONE[] =
+    "UPDATE imports"
+    " SET rows_done = ?, n_created = n_created + ?, n_updated = n_updated + ?,"
+    "     n_unchanged = n_unchanged + ?, n_rejected = n_rejected + ?, n_repaired = n_repaired + ?"
+    " WHERE id = ?";
+// clang-format on
+
 static int chunk_tx(cs_db *db, void *arg, cs_error *err)
 {
     write_args *w = arg;
@@ -515,7 +551,7 @@ static int chunk_tx(cs_db *db, void *arg, cs_error *err)
     int rc = -1;
     if (w->stage != 1) {
         int64_t done = -1;
-        if (cs_db_scalar_i64(db, &done, "SELECT rows_done FROM imports WHERE id = ? FOR UPDATE", "i", r->id, err) < 0)
+        if (cs_db_scalar_i64(db, &done, SQL_DONE_LOCK, "i", r->id, err) < 0)
             goto out;
         if (done != w->expect_done) {
             /* another run (a lease that expired while we worked) got here first */
@@ -532,16 +568,33 @@ static int chunk_tx(cs_db *db, void *arg, cs_error *err)
     }
     if (insert_rejects(db, r, c, err)) goto out;
     int64_t to = (int64_t)c->to;
-    if (cs_db_exec(db,
-                   "UPDATE imports SET rows_done = ?, n_created = n_created + ?, n_updated = n_updated + ?,"
-                   " n_unchanged = n_unchanged + ?, n_rejected = n_rejected + ?, n_repaired = n_repaired + ?"
-                   " WHERE id = ?",
-                   "iiiiiii", to, w->add[0], w->add[1], w->add[2], w->add[3], w->add[4], r->id, err) < 0)
+    if (cs_db_exec(db, SQL_CHUNK_DONE, "iiiiiii", to, w->add[0], w->add[1], w->add[2], w->add[3], w->add[4], r->id, err) < 0)
         goto out;
     rc = 0;
 out:
     return rc;
 }
+
+// clang-format off
+static const char SQL_HOUSEHOLD_BY_CODE[] =
+    "SELECT id, code, commune_code"
+    " FROM households"
+    " WHERE code = ? AND status <> 'erased'";
+static const char SQL_HOUSEHOLD_BY_CCCD[] =
+    "SELECT id, code, commune_code"
+    " FROM households"
+    " WHERE cccd_bidx = ? AND status <> 'erased'";
+static const char SQL_PRODUCT_SAME_NAME[] =
+    "SELECT id, version, content_hash"
+    " FROM products"
+    " WHERE household_id = ? AND name_folded = ? AND status = 'active'"
+    " ORDER BY id"
+    " LIMIT 1";
+// clang-format on
+/* columns of SQL_HOUSEHOLD_BY_CODE and SQL_HOUSEHOLD_BY_CCCD */
+enum { HH_ID, HH_CODE, HH_COMMUNE };
+/* columns of SQL_PRODUCT_SAME_NAME */
+enum { PS_ID, PS_VERSION, PS_HASH };
 
 /* Products, one by one in their own transactions (per-row path): matched by household and
  * folded name, so a re-upload reports unchanged and a corrected row updates. */
@@ -551,22 +604,18 @@ static int find_household(cs_db *db, const char *code, const char *cccd, int64_t
     cs_rows *rows = NULL;
     int rc;
     if (code && *code) {
-        rc = cs_db_query(db, &rows,
-                         "SELECT id, code, commune_code FROM households WHERE code = ? AND status <> 'erased'", "s",
-                         code, err);
+        rc = cs_db_query(db, &rows, SQL_HOUSEHOLD_BY_CODE, "s", code, err);
     } else {
         unsigned char bidx[32];
         if (cs_blind_index("cccd", cccd, bidx)) return cs_error_set(err, CS_E_CRYPTO, NULL);
-        rc = cs_db_query(db, &rows,
-                         "SELECT id, code, commune_code FROM households WHERE cccd_bidx = ? AND status <> 'erased'",
-                         "b", bidx, (size_t)32, err);
+        rc = cs_db_query(db, &rows, SQL_HOUSEHOLD_BY_CCCD, "b", bidx, (size_t)32, err);
     }
     if (rc) return -1;
     int found = cs_rows_count(rows) > 0;
     if (found) {
-        *id = cs_rows_i64(rows, 0, 0);
-        snprintf(hcode, 24, "%s", cs_rows_str(rows, 0, 1));
-        snprintf(commune, 6, "%s", cs_rows_str(rows, 0, 2));
+        *id = cs_rows_i64(rows, 0, HH_ID);
+        snprintf(hcode, 24, "%s", cs_rows_str(rows, 0, HH_CODE));
+        snprintf(commune, 6, "%s", cs_rows_str(rows, 0, HH_COMMUNE));
     }
     cs_rows_free(rows);
     return found ? 1 : 0;
@@ -594,18 +643,15 @@ static int write_products(run *r, chunk *c, int64_t add[3], cs_error *err)
         int hrc = cs_product_content_hash(&pn, hash);
         cs_rows *rows = NULL;
         int qrc = hrc ? -1
-                      : cs_db_query(r->db, &rows,
-                                    "SELECT id, version, content_hash FROM products WHERE household_id = ?"
-                                    " AND name_folded = ? AND status = 'active' ORDER BY id LIMIT 1",
-                                    "is", hid, pn.name_folded, err);
+                      : cs_db_query(r->db, &rows, SQL_PRODUCT_SAME_NAME, "is", hid, pn.name_folded, err);
         cs_product_norm_free(&pn);
         if (hrc) return cs_error_set(err, CS_E_CRYPTO, NULL);
         if (qrc) return -1;
         int exists = cs_rows_count(rows) > 0;
-        int64_t pid = exists ? cs_rows_i64(rows, 0, 0) : 0;
-        unsigned ver = exists ? (unsigned)cs_rows_i64(rows, 0, 1) : 0;
+        int64_t pid = exists ? cs_rows_i64(rows, 0, PS_ID) : 0;
+        unsigned ver = exists ? (unsigned)cs_rows_i64(rows, 0, PS_VERSION) : 0;
         size_t hl = 0;
-        const void *old = exists ? cs_rows_blob(rows, 0, 2, &hl) : NULL;
+        const void *old = exists ? cs_rows_blob(rows, 0, PS_HASH, &hl) : NULL;
         int same = exists && hl == 32 && !memcmp(old, hash, 32);
         cs_rows_free(rows);
         if (same) {
@@ -696,6 +742,17 @@ static void run_free(run *r)
     cs_household_known_free(r->known);
 }
 
+// clang-format off
+static const char SQL_IMPORT_FAILED[] =
+    "UPDATE imports"
+    " SET state = 'failed', error_message = ?, finished_at = UTC_TIMESTAMP()"
+    " WHERE id = ? AND state IN ('queued', 'running')";
+static const char SQL_IMPORT_DONE[] =
+    "UPDATE imports"
+    " SET state = 'done', finished_at = UTC_TIMESTAMP()"
+    " WHERE id = ? AND state = 'running'";
+// clang-format on
+
 /* The import cannot be read at all: it ends 'failed' with the reason in Vietnamese. */
 static int mark_failed(cs_db *db, int64_t id, const cs_error *e, cs_error *err)
 {
@@ -714,10 +771,7 @@ static int mark_failed(cs_db *db, int64_t id, const cs_error *e, cs_error *err)
     memcpy(msg, t, l);
     msg[l] = '\0';
     cs_buf_free(&b);
-    return cs_db_exec(db,
-                      "UPDATE imports SET state = 'failed', error_message = ?, finished_at = UTC_TIMESTAMP()"
-                      " WHERE id = ? AND state IN ('queued', 'running')",
-                      "si", msg, id, err) < 0
+    return cs_db_exec(db, SQL_IMPORT_FAILED, "si", msg, id, err) < 0
                ? -1
                : 0;
 }
@@ -746,34 +800,64 @@ static json_t *warnings_json(const run *r)
     return a;
 }
 
+// clang-format off
+static const char SQL_RUN_OPEN[] =
+    "SELECT kind, dry_run, state, rows_done, n_created, n_updated, n_unchanged, n_rejected,"
+    "       created_by,"
+    "       (SELECT content"
+    "        FROM import_files f"
+    "        WHERE f.import_id = i.id)"
+    " FROM imports i"
+    " WHERE id = ?";
+static const char SQL_RUN_SCOPE[] =
+    "SELECT commune_code"
+    " FROM import_communes"
+    " WHERE import_id = ?";
+static const char SQL_RUN_START[] =
+    "UPDATE imports"
+    " SET state = 'running', total_rows = ?, header = ?, warnings = ?,"
+    "     started_at = COALESCE(started_at, UTC_TIMESTAMP())"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_RUN_OPEN; the four counts follow each other in the order of r->counts */
+enum {
+    RO_KIND,
+    RO_DRY_RUN,
+    RO_STATE,
+    RO_DONE,
+    RO_CREATED,
+    RO_UPDATED,
+    RO_UNCHANGED,
+    RO_REJECTED,
+    RO_CREATED_BY,
+    RO_CONTENT
+};
+/* columns of SQL_RUN_SCOPE */
+enum { SC_COMMUNE };
+
 /* Load the import, read its file and map the header. Returns 0 ready, 1 nothing to do
  * (finished, or failed now), -1 error. */
 static int run_open(run *r, cs_error *err)
 {
     cs_rows *row = NULL;
-    if (cs_db_query(r->db, &row,
-                    "SELECT kind, dry_run, state, rows_done, n_created, n_updated, n_unchanged, n_rejected,"
-                    " created_by, (SELECT content FROM import_files f WHERE f.import_id = i.id)"
-                    " FROM imports i WHERE id = ?",
-                    "i", r->id, err))
-        return -1;
+    if (cs_db_query(r->db, &row, SQL_RUN_OPEN, "i", r->id, err)) return -1;
     if (!cs_rows_count(row)) {
         cs_rows_free(row);
         return cs_error_set(err, CS_E_NOT_FOUND, "import %lld", (long long)r->id);
     }
-    const char *state = cs_rows_str(row, 0, 2);
+    const char *state = cs_rows_str(row, 0, RO_STATE);
     if (!strcmp(state, "done") || !strcmp(state, "failed")) {
         cs_rows_free(row);
         return 1;
     }
-    r->kind = !strcmp(cs_rows_str(row, 0, 0), "products") ? IMPORT_PRODUCTS : IMPORT_HOUSEHOLDS;
-    r->dry_run = (int)cs_rows_i64(row, 0, 1);
-    r->done = cs_rows_i64(row, 0, 3);
+    r->kind = !strcmp(cs_rows_str(row, 0, RO_KIND), "products") ? IMPORT_PRODUCTS : IMPORT_HOUSEHOLDS;
+    r->dry_run = (int)cs_rows_i64(row, 0, RO_DRY_RUN);
+    r->done = cs_rows_i64(row, 0, RO_DONE);
     for (int k = 0; k < 4; k++)
-        r->counts[k] = cs_rows_i64(row, 0, 4 + (unsigned)k);
-    actor_from_tag(cs_rows_str(row, 0, 8), &r->actor);
+        r->counts[k] = cs_rows_i64(row, 0, RO_CREATED + (unsigned)k);
+    actor_from_tag(cs_rows_str(row, 0, RO_CREATED_BY), &r->actor);
     size_t len = 0;
-    const void *content = cs_rows_blob(row, 0, 9, &len);
+    const void *content = cs_rows_blob(row, 0, RO_CONTENT, &len);
     sheet_limits lim;
     sheet_limits_default(&lim);
     cs_error fe;
@@ -788,8 +872,7 @@ static int run_open(run *r, cs_error *err)
     }
     if (load_communes(r->db, &r->communes, err) || load_categories(r->db, &r->cats, err)) return -1;
     cs_rows *sc = NULL;
-    if (cs_db_query(r->db, &sc, "SELECT commune_code FROM import_communes WHERE import_id = ?", "i", r->id, err))
-        return -1;
+    if (cs_db_query(r->db, &sc, SQL_RUN_SCOPE, "i", r->id, err)) return -1;
     r->nscope = cs_rows_count(sc);
     if (r->nscope) {
         r->scope = cs_calloc(r->nscope, sizeof *r->scope);
@@ -798,7 +881,7 @@ static int run_open(run *r, cs_error *err)
             return cs_error_set(err, CS_E_NOMEM, NULL);
         }
         for (size_t i = 0; i < r->nscope; i++)
-            snprintf(r->scope[i], sizeof r->scope[i], "%s", cs_rows_str(sc, i, 0));
+            snprintf(r->scope[i], sizeof r->scope[i], "%s", cs_rows_str(sc, i, SC_COMMUNE));
     }
     cs_rows_free(sc);
     if (r->kind == IMPORT_HOUSEHOLDS && cs_household_known_load(r->db, &r->known, err)) return -1;
@@ -811,10 +894,7 @@ static int run_open(run *r, cs_error *err)
     json_t *w = warnings_json(r);
     char *wtext = json_dumps(w, JSON_COMPACT);
     json_decref(w);
-    int64_t u = cs_db_exec(r->db,
-                           "UPDATE imports SET state = 'running', total_rows = ?, header = ?, warnings = ?,"
-                           " started_at = COALESCE(started_at, UTC_TIMESTAMP()) WHERE id = ?",
-                           "issi", r->total, htext, wtext, r->id, err);
+    int64_t u = cs_db_exec(r->db, SQL_RUN_START, "issi", r->total, htext, wtext, r->id, err);
     free(htext);
     free(wtext);
     return u < 0 ? -1 : 0;
@@ -891,8 +971,7 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     if (rc == 0) {
         char eid[24];
         snprintf(eid, sizeof eid, "%lld", (long long)id);
-        if (cs_db_exec(db, "UPDATE imports SET state = 'done', finished_at = UTC_TIMESTAMP() WHERE id = ? AND state = 'running'",
-                       "i", id, err) < 0 ||
+        if (cs_db_exec(db, SQL_IMPORT_DONE, "i", id, err) < 0 ||
             cs_audit(db, &r.actor, "import.done", "import", eid,
                      json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "kind", import_kind_name(r.kind), "dry_run",
                                r.dry_run, "rows", (json_int_t)r.total, "created", (json_int_t)r.counts[0],
@@ -971,12 +1050,64 @@ static char *errors_text(json_t *errs)
     return cs_buf_steal(&b);
 }
 
+// clang-format off
+static const char SQL_IMPORT_GET[] =
+    "SELECT id, kind, filename, file_format, dry_run, state, total_rows, rows_done, n_created,"
+    "       n_updated, n_unchanged, n_rejected, n_repaired, warnings, error_message, created_by,"
+    "       DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'),"
+    "       DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%sZ'),"
+    "       DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%sZ')"
+    " FROM imports"
+    " WHERE id = ?";
+static const char SQL_REJECTS_FIRST[] =
+    "SELECT row_no, cells, errors"
+    " FROM import_rejects"
+    " WHERE import_id = ?"
+    " ORDER BY row_no"
+    " LIMIT ?";
+static const char SQL_REJECTS[] =
+    "SELECT row_no, cells, errors"
+    " FROM import_rejects"
+    " WHERE import_id = ?"
+    " ORDER BY row_no";
+static const char SQL_IMPORT_HEADER[] =
+    "SELECT header"
+    " FROM imports"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_IMPORT_GET; the seven numbers and the three times follow each other */
+enum {
+    IG_ID,
+    IG_KIND,
+    IG_FILENAME,
+    IG_FORMAT,
+    IG_DRY_RUN,
+    IG_STATE,
+    IG_TOTAL_ROWS,
+    IG_DONE,
+    IG_CREATED,
+    IG_UPDATED,
+    IG_UNCHANGED,
+    IG_REJECTED,
+    IG_REPAIRED,
+    IG_WARNINGS,
+    IG_ERROR,
+    IG_CREATED_BY,
+    IG_CREATED_AT,
+    IG_STARTED_AT,
+    IG_FINISHED_AT
+};
+/* columns of SQL_REJECTS_FIRST and SQL_REJECTS */
+enum { RJ_ROW, RJ_CELLS, RJ_ERRORS };
+/* columns of SQL_IMPORT_HEADER */
+enum { IH_HEADER };
+
 static json_t *reject_json(const cs_rows *rows, size_t i)
 {
-    json_t *errs = json_text_or(cs_rows_strn(rows, i, 2), json_array());
+    json_t *errs = json_text_or(cs_rows_strn(rows, i, RJ_ERRORS), json_array());
     char *text = errors_text(errs);
-    json_t *o = json_pack("{s:I,s:o,s:o,s:s}", "row", (json_int_t)cs_rows_i64(rows, i, 0), "cells",
-                          json_text_or(cs_rows_strn(rows, i, 1), json_array()), "errors", errs, "message",
+    json_t *o = json_pack("{s:I,s:o,s:o,s:s}", "row", (json_int_t)cs_rows_i64(rows, i, RJ_ROW), "cells",
+                          json_text_or(cs_rows_strn(rows, i, RJ_CELLS), json_array()), "errors", errs, "message",
                           text ? text : "");
     cs_free(text);
     return o;
@@ -986,36 +1117,30 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
                         cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r,
-                    "SELECT id, kind, filename, file_format, dry_run, state, total_rows, rows_done, n_created,"
-                    " n_updated, n_unchanged, n_rejected, n_repaired, warnings, error_message, created_by,"
-                    " DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%sZ'),"
-                    " DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%sZ') FROM imports WHERE id = ?",
-                    "i", id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_IMPORT_GET, "i", id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, NULL);
     }
-    if (created_by_out) snprintf(created_by_out, 40, "%s", cs_rows_str(r, 0, 15));
+    if (created_by_out) snprintf(created_by_out, 40, "%s", cs_rows_str(r, 0, IG_CREATED_BY));
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(cs_rows_i64(r, 0, 0)));
-    json_object_set_new(o, "kind", json_string(cs_rows_str(r, 0, 1)));
-    json_object_set_new(o, "filename", json_string(cs_rows_str(r, 0, 2)));
-    json_object_set_new(o, "file_format", json_string(cs_rows_str(r, 0, 3)));
-    json_object_set_new(o, "dry_run", json_boolean(cs_rows_i64(r, 0, 4)));
-    json_object_set_new(o, "state", json_string(cs_rows_str(r, 0, 5)));
+    json_object_set_new(o, "id", json_integer(cs_rows_i64(r, 0, IG_ID)));
+    json_object_set_new(o, "kind", json_string(cs_rows_str(r, 0, IG_KIND)));
+    json_object_set_new(o, "filename", json_string(cs_rows_str(r, 0, IG_FILENAME)));
+    json_object_set_new(o, "file_format", json_string(cs_rows_str(r, 0, IG_FORMAT)));
+    json_object_set_new(o, "dry_run", json_boolean(cs_rows_i64(r, 0, IG_DRY_RUN)));
+    json_object_set_new(o, "state", json_string(cs_rows_str(r, 0, IG_STATE)));
     static const char *const nums[] = {"total_rows", "rows_done", "created", "updated", "unchanged", "rejected",
                                        "repaired"};
     for (unsigned k = 0; k < 7; k++)
-        json_object_set_new(o, nums[k], json_integer(cs_rows_i64(r, 0, 6 + k)));
-    json_object_set_new(o, "warnings", json_text_or(cs_rows_strn(r, 0, 13), json_array()));
-    const char *em = cs_rows_strn(r, 0, 14);
+        json_object_set_new(o, nums[k], json_integer(cs_rows_i64(r, 0, IG_TOTAL_ROWS + k)));
+    json_object_set_new(o, "warnings", json_text_or(cs_rows_strn(r, 0, IG_WARNINGS), json_array()));
+    const char *em = cs_rows_strn(r, 0, IG_ERROR);
     json_object_set_new(o, "error", em ? json_string(em) : json_null());
-    json_object_set_new(o, "created_by", json_string(cs_rows_str(r, 0, 15)));
+    json_object_set_new(o, "created_by", json_string(cs_rows_str(r, 0, IG_CREATED_BY)));
     static const char *const times[] = {"created_at", "started_at", "finished_at"};
     for (unsigned k = 0; k < 3; k++) {
-        const char *t = cs_rows_strn(r, 0, 16 + k);
+        const char *t = cs_rows_strn(r, 0, IG_CREATED_AT + k);
         json_object_set_new(o, times[k], t ? json_string(t) : json_null());
     }
     cs_rows_free(r);
@@ -1023,9 +1148,7 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
     json_t *rej = json_array();
     json_object_set_new(o, "rejects", rej);
     if (max_rejects) {
-        if (cs_db_query(db, &r,
-                        "SELECT row_no, cells, errors FROM import_rejects WHERE import_id = ? ORDER BY row_no LIMIT ?",
-                        "ii", id, (int64_t)max_rejects, err)) {
+        if (cs_db_query(db, &r, SQL_REJECTS_FIRST, "ii", id, (int64_t)max_rejects, err)) {
             json_decref(o);
             return -1;
         }
@@ -1040,12 +1163,12 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
 int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_path, cs_error *err)
 {
     cs_rows *h = NULL, *r = NULL;
-    if (cs_db_query(db, &h, "SELECT header FROM imports WHERE id = ?", "i", id, err)) return -1;
+    if (cs_db_query(db, &h, SQL_IMPORT_HEADER, "i", id, err)) return -1;
     if (!cs_rows_count(h)) {
         cs_rows_free(h);
         return cs_error_set(err, CS_E_NOT_FOUND, NULL);
     }
-    json_t *header = json_text_or(cs_rows_strn(h, 0, 0), json_array());
+    json_t *header = json_text_or(cs_rows_strn(h, 0, IH_HEADER), json_array());
     cs_rows_free(h);
     int rc = -1;
     size_t nh = json_array_size(header), n = 0;
@@ -1060,8 +1183,7 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
     }
     for (size_t i = 0; i < nh; i++)
         hv[i] = json_string_value(json_array_get(header, i)) ? json_string_value(json_array_get(header, i)) : "";
-    if (cs_db_query(db, &r, "SELECT row_no, cells, errors FROM import_rejects WHERE import_id = ? ORDER BY row_no",
-                    "i", id, err))
+    if (cs_db_query(db, &r, SQL_REJECTS, "i", id, err))
         goto out;
     n = cs_rows_count(r);
     rows = cs_calloc(n ? n : 1, sizeof *rows);
@@ -1073,10 +1195,10 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        cellsj[i] = json_text_or(cs_rows_strn(r, i, 1), json_array());
+        cellsj[i] = json_text_or(cs_rows_strn(r, i, RJ_CELLS), json_array());
         size_t nc = json_array_size(cellsj[i]);
         cellv[i] = cs_calloc(nc ? nc : 1, sizeof **cellv);
-        json_t *errs = json_text_or(cs_rows_strn(r, i, 2), json_array());
+        json_t *errs = json_text_or(cs_rows_strn(r, i, RJ_ERRORS), json_array());
         texts[i] = errors_text(errs);
         json_decref(errs);
         if (!cellv[i] || !texts[i]) {
@@ -1087,7 +1209,7 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
             const char *v = json_string_value(json_array_get(cellsj[i], k));
             cellv[i][k] = v ? v : "";
         }
-        rows[i] = (sheet_reject){(unsigned)cs_rows_i64(r, i, 0), cellv[i], nc, texts[i]};
+        rows[i] = (sheet_reject){(unsigned)cs_rows_i64(r, i, RJ_ROW), cellv[i], nc, texts[i]};
     }
     rc = csv_out ? sheet_errors_csv(hv, nh, rows, n, csv_out, err) : sheet_errors_xlsx(hv, nh, rows, n, xlsx_path, err);
 out:
