@@ -34,7 +34,7 @@
     } while (0)
 
 #define STMT_BUCKETS 128
-#define STMT_CACHE_MAX 512   /* distinct statements kept per connection before the cache is reset */
+#define STMT_CACHE_MAX 512 /* distinct statements kept per connection before the cache is reset */
 #define PARAMS_INLINE 32
 #define ROWS_MAX_BYTES ((size_t)1 << 30) /* a fully fetched result never exceeds 1 GiB */
 #define BULK_CHUNK_BYTES ((size_t)8 << 20)
@@ -57,10 +57,10 @@ struct stmt_ent {
 struct cs_db {
     MYSQL *my;
     int pooled;
-    int broken;        /* the connection is lost: reopen before the next statement */
-    int in_tx;         /* inside cs_db_tx */
-    int tx_soft;       /* a soft error happened in the current transaction body */
-    int bulk_arrays;   /* use STMT_ATTR_ARRAY_SIZE (tests turn it off to check the fallback) */
+    int broken;      /* the connection is lost: reopen before the next statement */
+    int in_tx;       /* inside cs_db_tx */
+    int tx_soft;     /* a soft error happened in the current transaction body */
+    int bulk_arrays; /* use STMT_ATTR_ARRAY_SIZE (tests turn it off to check the fallback) */
     unsigned last_retries;
     unsigned nstmts;
     unsigned reconnects;
@@ -83,7 +83,8 @@ static void lib_init(void)
 static unsigned long hash_sql(const char *s)
 {
     unsigned long h = 1469598103934665603UL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211UL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211UL;
     return h;
 }
 
@@ -123,13 +124,28 @@ static int is_soft(unsigned no)
 static int message_is_safe(unsigned no)
 {
     switch (no) {
-    case ER_NO_REFERENCED_ROW_2: case ER_ROW_IS_REFERENCED_2: case ER_CONSTRAINT_FAILED:
-    case ER_CHECK_CONSTRAINT_VIOLATED_: case ER_DATA_TOO_LONG: case ER_BAD_NULL_ERROR:
-    case ER_NO_SUCH_TABLE: case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT:
-    case 1054 /* unknown column */: case 1064 /* syntax (quotes our SQL) */:
-    case 1364 /* field has no default */: case 1050 /* table exists */:
-    case 1060 /* duplicate column */: case 1061 /* duplicate key name */: case 1091:
-    case 1142: case 1044: case 1045: case 1049: case 1295: case 1615:
+    case ER_NO_REFERENCED_ROW_2:
+    case ER_ROW_IS_REFERENCED_2:
+    case ER_CONSTRAINT_FAILED:
+    case ER_CHECK_CONSTRAINT_VIOLATED_:
+    case ER_DATA_TOO_LONG:
+    case ER_BAD_NULL_ERROR:
+    case ER_NO_SUCH_TABLE:
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+    case 1054 /* unknown column */:
+    case 1064 /* syntax (quotes our SQL) */:
+    case 1364 /* field has no default */:
+    case 1050 /* table exists */:
+    case 1060 /* duplicate column */:
+    case 1061 /* duplicate key name */:
+    case 1091:
+    case 1142:
+    case 1044:
+    case 1045:
+    case 1049:
+    case 1295:
+    case 1615:
         return 1;
     default:
         return is_lost(no) || (no >= CR_MIN_ERROR && no <= CR_MAX_ERROR) || no >= 5000;
@@ -199,21 +215,29 @@ static int db_open(cs_db *db, cs_error *err)
     if (!pw || !*pw) pw = NULL;
     if (!mysql_real_connect(my, host, user, pw, name, port, sock, 0)) {
         unsigned no = mysql_errno(my);
-        cs_error_set(err, is_lost(no) || no == CR_CONNECTION_ERROR || no == CR_CONN_HOST_ERROR
-                              ? CS_E_DB_SOFT : CS_E_DB,
+        cs_error_set(err,
+                     is_lost(no) || no == CR_CONNECTION_ERROR || no == CR_CONN_HOST_ERROR
+                         ? CS_E_DB_SOFT
+                         : CS_E_DB,
                      "cannot connect to MariaDB (%s %s, database %s): %u %.120s",
                      sock ? "socket" : "host", sock ? sock : host, name, no, mysql_error(my));
         mysql_close(my);
         return -1;
     }
     char setup[320];
+    // clang-format off
     snprintf(setup, sizeof setup,
-             "SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone='+00:00', "
-             "tx_isolation='READ-COMMITTED', innodb_lock_wait_timeout=%ld",
+             "SET SESSION"
+             " sql_mode='STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                 "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION',"
+             " time_zone='+00:00',"
+             " tx_isolation='READ-COMMITTED',"
+             " innodb_lock_wait_timeout=%ld",
              cs_cfg_int("db.lock_wait_timeout"));
+    // clang-format on
     if (mysql_real_query(my, setup, strlen(setup))) {
-        cs_error_set(err, CS_E_DB, "session set-up failed: %u %.120s", mysql_errno(my), mysql_error(my));
+        cs_error_set(err, CS_E_DB, "session set-up failed: %u %.120s", mysql_errno(my),
+                     mysql_error(my));
         mysql_close(my);
         return -1;
     }
@@ -410,8 +434,7 @@ void cs_db_release(cs_db *db)
     if (db != tl_db) BUG("cs_db_release of a connection this thread does not hold");
     if (--tl_depth > 0) return;
     unsigned int status = 0;
-    if (db->my && !db->broken)
-        mariadb_get_infov(db->my, MARIADB_CONNECTION_SERVER_STATUS, &status);
+    if (db->my && !db->broken) mariadb_get_infov(db->my, MARIADB_CONNECTION_SERVER_STATUS, &status);
     if (db->in_tx || (status & SERVER_STATUS_IN_TRANS))
         BUG("cs_db_release with a transaction still open");
     tl_db = NULL;
@@ -524,12 +547,24 @@ static int pset_build(struct pset *ps, const char *fmt, va_list *ap)
             /* still consume the arguments so err can be read after them */
             for (size_t i = 0; i < n; i++) {
                 switch (fmt[i]) {
-                case 'i': (void)va_arg(*ap, int64_t); break;
-                case 'u': (void)va_arg(*ap, uint64_t); break;
-                case 'd': (void)va_arg(*ap, double); break;
-                case 's': (void)va_arg(*ap, const char *); break;
-                case 'b': (void)va_arg(*ap, const void *); (void)va_arg(*ap, size_t); break;
-                default: break;
+                case 'i':
+                    (void)va_arg(*ap, int64_t);
+                    break;
+                case 'u':
+                    (void)va_arg(*ap, uint64_t);
+                    break;
+                case 'd':
+                    (void)va_arg(*ap, double);
+                    break;
+                case 's':
+                    (void)va_arg(*ap, const char *);
+                    break;
+                case 'b':
+                    (void)va_arg(*ap, const void *);
+                    (void)va_arg(*ap, size_t);
+                    break;
+                default:
+                    break;
                 }
             }
             if (ps->b != ps->b_inline) cs_free(ps->b);
@@ -614,7 +649,8 @@ static MYSQL_STMT *db_execute(cs_db *db, const char *sql, struct pset *ps, cs_er
         MYSQL_STMT *st = stmt_get(db, sql, err);
         if (!st) return NULL;
         if (mysql_stmt_param_count(st) != ps->n) {
-            cs_error_set(err, CS_E_INTERNAL, "statement has %lu placeholders, format gives %u [%.40s]",
+            cs_error_set(err, CS_E_INTERNAL,
+                         "statement has %lu placeholders, format gives %u [%.40s]",
                          mysql_stmt_param_count(st), ps->n, sql);
             return NULL;
         }
@@ -701,10 +737,19 @@ struct cs_rows {
 static int is_text_type(enum enum_field_types t)
 {
     switch (t) {
-    case MYSQL_TYPE_STRING: case MYSQL_TYPE_VAR_STRING: case MYSQL_TYPE_VARCHAR:
-    case MYSQL_TYPE_BLOB: case MYSQL_TYPE_TINY_BLOB: case MYSQL_TYPE_MEDIUM_BLOB:
-    case MYSQL_TYPE_LONG_BLOB: case MYSQL_TYPE_JSON: case MYSQL_TYPE_GEOMETRY:
-    case MYSQL_TYPE_NEWDECIMAL: case MYSQL_TYPE_DECIMAL: case MYSQL_TYPE_ENUM: case MYSQL_TYPE_SET:
+    case MYSQL_TYPE_STRING:
+    case MYSQL_TYPE_VAR_STRING:
+    case MYSQL_TYPE_VARCHAR:
+    case MYSQL_TYPE_BLOB:
+    case MYSQL_TYPE_TINY_BLOB:
+    case MYSQL_TYPE_MEDIUM_BLOB:
+    case MYSQL_TYPE_LONG_BLOB:
+    case MYSQL_TYPE_JSON:
+    case MYSQL_TYPE_GEOMETRY:
+    case MYSQL_TYPE_NEWDECIMAL:
+    case MYSQL_TYPE_DECIMAL:
+    case MYSQL_TYPE_ENUM:
+    case MYSQL_TYPE_SET:
     case MYSQL_TYPE_BIT:
         return 1;
     default:
@@ -716,7 +761,8 @@ void cs_rows_free(cs_rows *r)
 {
     if (!r) return;
     if (r->names)
-        for (unsigned c = 0; c < r->ncols; c++) cs_free(r->names[c]);
+        for (unsigned c = 0; c < r->ncols; c++)
+            cs_free(r->names[c]);
     cs_free(r->names);
     cs_free(r->cells);
     cs_free(r->data);
@@ -835,7 +881,8 @@ static int fetch_all(cs_db *db, MYSQL_STMT *st, const char *sql, cs_rows **out, 
     rc = 0;
 out:
     if (b)
-        for (unsigned c = 0; c < ncols; c++) cs_free(b[c].buffer);
+        for (unsigned c = 0; c < ncols; c++)
+            cs_free(b[c].buffer);
     cs_free(b);
     cs_free(lens);
     cs_free(nulls);
@@ -877,7 +924,8 @@ int cs_db_query(cs_db *db, cs_rows **out, const char *sql, const char *fmt, ...)
     return rc;
 }
 
-int cs_db_queryv(cs_db *db, cs_rows **out, const char *sql, const char *fmt, va_list ap, cs_error *err)
+int cs_db_queryv(cs_db *db, cs_rows **out, const char *sql, const char *fmt, va_list ap,
+                 cs_error *err)
 {
     va_list cp;
     va_copy(cp, ap);
@@ -886,6 +934,9 @@ int cs_db_queryv(cs_db *db, cs_rows **out, const char *sql, const char *fmt, va_
     va_end(cp);
     return rc;
 }
+
+/* the one column a scalar query returns */
+enum { SCALAR_VALUE };
 
 int cs_db_scalar_i64(cs_db *db, int64_t *out, const char *sql, const char *fmt, ...)
 {
@@ -901,7 +952,7 @@ int cs_db_scalar_i64(cs_db *db, int64_t *out, const char *sql, const char *fmt, 
         cs_rows_free(r);
         return 1;
     }
-    *out = cs_rows_i64(r, 0, 0);
+    *out = cs_rows_i64(r, 0, SCALAR_VALUE);
     cs_rows_free(r);
     return 0;
 }
@@ -909,8 +960,8 @@ int cs_db_scalar_i64(cs_db *db, int64_t *out, const char *sql, const char *fmt, 
 static const struct cell *cell_at(const cs_rows *r, size_t row, unsigned col)
 {
     if (!r || row >= r->nrows || col >= r->ncols)
-        BUG("cs_rows access out of range (row %zu of %zu, column %u of %u)", row,
-            r ? r->nrows : 0, col, r ? r->ncols : 0);
+        BUG("cs_rows access out of range (row %zu of %zu, column %u of %u)", row, r ? r->nrows : 0,
+            col, r ? r->ncols : 0);
     return &r->cells[row * r->ncols + col];
 }
 
@@ -1054,7 +1105,8 @@ int cs_db_tx(cs_db *db, cs_tx_fn fn, void *arg, cs_error *err)
             tx_rollback(db);
             db->in_tx = 0;
             if (!soft) {
-                if (err->code == CS_OK) cs_error_set(err, CS_E_INTERNAL, "transaction body failed without an error");
+                if (err->code == CS_OK)
+                    cs_error_set(err, CS_E_INTERNAL, "transaction body failed without an error");
                 return -1;
             }
         }
@@ -1110,7 +1162,8 @@ static int64_t bulk_rows(cs_db *db, MYSQL_STMT *st, const char *sql, unsigned nc
             b[c].buffer = (void *)cells[i];
             b[c].buffer_length = (unsigned long)cell_len(cells, lens, i);
         }
-        if (mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st)) return stmt_fail(db, st, sql, err);
+        if (mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st))
+            return stmt_fail(db, st, sql, err);
         my_ulonglong n = mysql_stmt_affected_rows(st);
         if (n != (my_ulonglong)-1) total += (int64_t)n;
     }
@@ -1118,11 +1171,11 @@ static int64_t bulk_rows(cs_db *db, MYSQL_STMT *st, const char *sql, unsigned nc
 }
 
 int64_t cs_db_bulk_insert(cs_db *db, const char *sql, unsigned ncols, const char *types,
-                          const char *const *cells, const size_t *lens, size_t nrows,
-                          cs_error *err)
+                          const char *const *cells, const size_t *lens, size_t nrows, cs_error *err)
 {
     if (!types || strlen(types) != ncols || strchr(types, 'n') || ncols == 0)
-        return cs_error_set(err, CS_E_INTERNAL, "bulk insert: types must give one letter per column");
+        return cs_error_set(err, CS_E_INTERNAL,
+                            "bulk insert: types must give one letter per column");
     for (unsigned c = 0; c < ncols; c++)
         if (!strchr("iudsb", types[c]))
             return cs_error_set(err, CS_E_INTERNAL, "bulk insert: bad type letter '%c'", types[c]);
@@ -1131,7 +1184,8 @@ int64_t cs_db_bulk_insert(cs_db *db, const char *sql, unsigned ncols, const char
     MYSQL_STMT *st = stmt_get(db, sql, err);
     if (!st) return -1;
     if (mysql_stmt_param_count(st) != ncols)
-        return cs_error_set(err, CS_E_INTERNAL, "statement has %lu placeholders, %u columns given [%.40s]",
+        return cs_error_set(err, CS_E_INTERNAL,
+                            "statement has %lu placeholders, %u columns given [%.40s]",
                             mysql_stmt_param_count(st), ncols, sql);
 
     size_t chunk_max = nrows < BULK_CHUNK_ROWS ? nrows : BULK_CHUNK_ROWS;
@@ -1172,13 +1226,14 @@ int64_t cs_db_bulk_insert(cs_db *db, const char *sql, unsigned ncols, const char
                 b[c].u.indicator = &ind[(size_t)c * chunk_max];
             }
             unsigned int asize = (unsigned int)k;
-            if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &asize) || mysql_stmt_bind_param(st, b) ||
-                mysql_stmt_execute(st)) {
+            if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &asize) ||
+                mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st)) {
                 unsigned no = mysql_stmt_errno(st);
                 unsigned int zero = 0;
                 mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &zero);
                 if (bulk_refused(no) && done == 0) {
-                    cs_info("db_bulk_fallback", "array binding refused (%u); inserting row by row", no);
+                    cs_info("db_bulk_fallback", "array binding refused (%u); inserting row by row",
+                            no);
                     break;
                 }
                 stmt_fail(db, st, sql, err);

@@ -62,7 +62,9 @@ static int fail_at(cs_error *err, const char *file, size_t line)
 static int read_file(const char *path, char **data, size_t *len, cs_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return cs_error_set(err, CS_E_MIGRATION_INVALID, "cannot open %s: %s", path, strerror(errno));
+    if (!f)
+        return cs_error_set(err, CS_E_MIGRATION_INVALID, "cannot open %s: %s", path,
+                            strerror(errno));
     cs_buf b;
     cs_buf_init(&b, FILE_MAX);
     char chunk[65536];
@@ -90,7 +92,7 @@ static int read_file(const char *path, char **data, size_t *len, cs_error *err)
 
 struct mfile {
     long version;
-    char *name;  /* "003_households_products.sql" */
+    char *name; /* "003_households_products.sql" */
     char *path;
     char sum[65];
 };
@@ -137,7 +139,9 @@ static int plan_load(const char *dir, struct mplan *p, cs_error *err)
     p->f = NULL;
     p->n = 0;
     DIR *d = opendir(sqldir);
-    if (!d) return cs_error_set(err, CS_E_MIGRATION_INVALID, "cannot open %s: %s", sqldir, strerror(errno));
+    if (!d)
+        return cs_error_set(err, CS_E_MIGRATION_INVALID, "cannot open %s: %s", sqldir,
+                            strerror(errno));
     size_t cap = 0;
     struct dirent *de;
     int rc = 0;
@@ -152,7 +156,10 @@ static int plan_load(const char *dir, struct mplan *p, cs_error *err)
         if (p->n == cap) {
             size_t nc = cap ? cap * 2 : 16;
             struct mfile *nf = cs_realloc(p->f, nc * sizeof *nf);
-            if (!nf) { rc = cs_error_set(err, CS_E_NOMEM, NULL); break; }
+            if (!nf) {
+                rc = cs_error_set(err, CS_E_NOMEM, NULL);
+                break;
+            }
             p->f = nf;
             cap = nc;
         }
@@ -164,8 +171,14 @@ static int plan_load(const char *dir, struct mplan *p, cs_error *err)
         snprintf(path, sizeof path, "%s/%s", sqldir, nm);
         m->path = cs_strdup(path);
         p->n++;
-        if (!m->name || !m->path) { rc = cs_error_set(err, CS_E_NOMEM, NULL); break; }
-        if (checksum_file(m->path, m->sum, err)) { rc = -1; break; }
+        if (!m->name || !m->path) {
+            rc = cs_error_set(err, CS_E_NOMEM, NULL);
+            break;
+        }
+        if (checksum_file(m->path, m->sum, err)) {
+            rc = -1;
+            break;
+        }
     }
     closedir(d);
     if (rc) {
@@ -175,8 +188,9 @@ static int plan_load(const char *dir, struct mplan *p, cs_error *err)
     if (p->n) qsort(p->f, p->n, sizeof *p->f, by_version);
     for (size_t i = 1; i < p->n; i++)
         if (p->f[i].version == p->f[i - 1].version) {
-            cs_error_set(err, CS_E_MIGRATION_INVALID, "two migration files have number %ld: %s and %s",
-                         p->f[i].version, p->f[i - 1].name, p->f[i].name);
+            cs_error_set(err, CS_E_MIGRATION_INVALID,
+                         "two migration files have number %ld: %s and %s", p->f[i].version,
+                         p->f[i - 1].name, p->f[i].name);
             plan_free(p);
             return -1;
         }
@@ -221,7 +235,8 @@ static int split_sql(const char *s, size_t n, struct stmt **out, size_t *count, 
                        (i + 2 >= n || s[i + 2] == ' ' || s[i + 2] == '\t' || s[i + 2] == '\n' ||
                         s[i + 2] == '\r')) ||
                       c == '#')) {
-            while (i < n && s[i] != '\n') i++;
+            while (i < n && s[i] != '\n')
+                i++;
             continue;
         }
         if (i < n && c == '/' && i + 1 < n && s[i + 1] == '*') {
@@ -258,8 +273,10 @@ static int split_sql(const char *s, size_t n, struct stmt **out, size_t *count, 
             i++;
             continue;
         }
-        if (c == '\n') line++;
-        else if (c != ' ' && c != '\t' && c != '\r' && !content) content = 1, start_line = line;
+        if (c == '\n')
+            line++;
+        else if (c != ' ' && c != '\t' && c != '\r' && !content)
+            content = 1, start_line = line;
         i++;
     }
     *out = v;
@@ -267,19 +284,33 @@ static int split_sql(const char *s, size_t n, struct stmt **out, size_t *count, 
     return 0;
 }
 
+// clang-format off
+static const char SQL_ENSURE_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "  version INT NOT NULL PRIMARY KEY,"
+    "  name VARCHAR(200) NOT NULL,"
+    "  checksum CHAR(64) CHARACTER SET ascii NOT NULL,"
+    "  applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+    "  duration_ms INT NOT NULL DEFAULT 0"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+static const char SQL_TABLE_EXISTS[] =
+    "SELECT COUNT(*)"
+    " FROM information_schema.TABLES"
+    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'schema_migrations'";
+static const char SQL_APPLIED[] =
+    "SELECT version, name, checksum"
+    " FROM schema_migrations"
+    " ORDER BY version";
+static const char SQL_APPLIED_ADD[] =
+    "INSERT INTO schema_migrations (version, name, checksum, duration_ms)"
+    " VALUES (?, ?, ?, ?)";
+// clang-format on
+/* columns of SQL_APPLIED */
+enum { AP_VERSION, AP_NAME, AP_CHECKSUM };
+
 static int ensure_table(cs_db *db, cs_error *err)
 {
-    return cs_db_exec(db,
-                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                      " version INT NOT NULL PRIMARY KEY,"
-                      " name VARCHAR(200) NOT NULL,"
-                      " checksum CHAR(64) CHARACTER SET ascii NOT NULL,"
-                      " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
-                      " duration_ms INT NOT NULL DEFAULT 0"
-                      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-                      "", err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_ENSURE_TABLE, "", err) < 0 ? -1 : 0;
 }
 
 /* Applied rows (NULL result when the table does not exist yet). */
@@ -287,20 +318,16 @@ static int applied_load(cs_db *db, cs_rows **out, cs_error *err)
 {
     int64_t n;
     *out = NULL;
-    if (cs_db_scalar_i64(db, &n,
-                         "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-                         "AND TABLE_NAME = 'schema_migrations'",
-                         "", err) < 0)
-        return -1;
+    if (cs_db_scalar_i64(db, &n, SQL_TABLE_EXISTS, "", err) < 0) return -1;
     if (n == 0) return 0;
-    return cs_db_query(db, out, "SELECT version, name, checksum FROM schema_migrations ORDER BY version", "", err);
+    return cs_db_query(db, out, SQL_APPLIED, "", err);
 }
 
 /* Row of `applied` for a version, or -1. */
 static long applied_find(const cs_rows *a, long version)
 {
     for (size_t r = 0; a && r < cs_rows_count(a); r++)
-        if (cs_rows_i64(a, r, 0) == version) return (long)r;
+        if (cs_rows_i64(a, r, AP_VERSION) == version) return (long)r;
     return -1;
 }
 
@@ -310,14 +337,16 @@ static int verify_applied(const struct mplan *p, const cs_rows *a, FILE *out, cs
     for (size_t i = 0; i < p->n; i++) {
         long r = applied_find(a, p->f[i].version);
         if (r < 0) continue;
-        const char *was = cs_rows_str(a, (size_t)r, 2);
+        const char *was = cs_rows_str(a, (size_t)r, AP_CHECKSUM);
         if (strcmp(was, p->f[i].sum)) {
-            say(out, "REFUSED: %s was changed after it was applied (checksum %.12s…, applied %.12s…)",
+            say(out,
+                "REFUSED: %s was changed after it was applied (checksum %.12s…, applied %.12s…)",
                 p->f[i].name, p->f[i].sum, was);
-            return cs_error_set(err, CS_E_MIGRATION_CHANGED,
-                                "%s was changed after it was applied; restore it and put the change "
-                                "in a new migration file",
-                                p->f[i].name);
+            return cs_error_set(
+                err, CS_E_MIGRATION_CHANGED,
+                "%s was changed after it was applied; restore it and put the change "
+                "in a new migration file",
+                p->f[i].name);
         }
     }
     return 0;
@@ -339,7 +368,8 @@ static int apply_file(cs_db *db, const struct mfile *m, FILE *out, cs_error *err
     cs_sha256(text, len, h);
     cs_hex(h, sizeof h, sum);
     if (strcmp(sum, m->sum)) {
-        rc = cs_error_set(err, CS_E_MIGRATION_CHANGED, "%s changed while migrate was running", m->name);
+        rc = cs_error_set(err, CS_E_MIGRATION_CHANGED, "%s changed while migrate was running",
+                          m->name);
         goto out;
     }
     if (cs_db_exec_text(db, "START TRANSACTION", 17, err) < 0) {
@@ -352,15 +382,16 @@ static int apply_file(cs_db *db, const struct mfile *m, FILE *out, cs_error *err
             cs_error tmp;
             cs_error_clear(&tmp);
             cs_db_exec_text(db, "ROLLBACK", 8, &tmp);
-            say(out, "FAILED: %s statement %zu of %zu (line %zu); statements before it that "
-                     "changed the schema stay applied (MariaDB commits DDL at once)",
+            say(out,
+                "FAILED: %s statement %zu of %zu (line %zu); statements before it that "
+                "changed the schema stay applied (MariaDB commits DDL at once)",
                 m->name, i + 1, ns, st[i].line);
             goto out;
         }
     }
     int64_t ms = (int64_t)((now_s() - t0) * 1000.0);
-    if (cs_db_exec(db, "INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES (?, ?, ?, ?)",
-                   "issi", (int64_t)m->version, m->name, m->sum, ms, err) < 0 ||
+    if (cs_db_exec(db, SQL_APPLIED_ADD, "issi", (int64_t)m->version, m->name, m->sum, ms, err) <
+            0 ||
         cs_db_exec_text(db, "COMMIT", 6, err) < 0) {
         cs_error tmp;
         cs_error_clear(&tmp);
@@ -378,11 +409,11 @@ out:
 /* ------------------------------------------------------------- reference data ---------- */
 
 struct csvtab {
-    const char *name;  /* file name, for messages */
+    const char *name; /* file name, for messages */
     unsigned ncols;
     char **hdr;
     size_t nrows, cap;
-    char **cells;  /* nrows × ncols, NUL-terminated */
+    char **cells; /* nrows × ncols, NUL-terminated */
     char **cur;
     unsigned ncur, capcur;
     size_t line;
@@ -392,9 +423,12 @@ struct csvtab {
 
 static void csv_tab_free(struct csvtab *t)
 {
-    for (unsigned c = 0; t->hdr && c < t->ncols; c++) cs_free(t->hdr[c]);
-    for (size_t i = 0; t->cells && i < t->nrows * t->ncols; i++) cs_free(t->cells[i]);
-    for (unsigned c = 0; t->cur && c < t->ncur; c++) cs_free(t->cur[c]);
+    for (unsigned c = 0; t->hdr && c < t->ncols; c++)
+        cs_free(t->hdr[c]);
+    for (size_t i = 0; t->cells && i < t->nrows * t->ncols; i++)
+        cs_free(t->cells[i]);
+    for (unsigned c = 0; t->cur && c < t->ncur; c++)
+        cs_free(t->cur[c]);
     cs_free(t->hdr);
     cs_free(t->cells);
     cs_free(t->cur);
@@ -408,12 +442,20 @@ static void on_field(void *f, size_t len, void *arg)
     if (t->ncur == t->capcur) {
         unsigned nc = t->capcur ? t->capcur * 2 : 16;
         char **n = cs_realloc(t->cur, nc * sizeof *n);
-        if (!n) { t->failed = 1; snprintf(t->why, sizeof t->why, "out of memory"); return; }
+        if (!n) {
+            t->failed = 1;
+            snprintf(t->why, sizeof t->why, "out of memory");
+            return;
+        }
         t->cur = n;
         t->capcur = nc;
     }
     char *v = cs_strndup(f ? f : "", f ? len : 0);
-    if (!v) { t->failed = 1; snprintf(t->why, sizeof t->why, "out of memory"); return; }
+    if (!v) {
+        t->failed = 1;
+        snprintf(t->why, sizeof t->why, "out of memory");
+        return;
+    }
     t->cur[t->ncur++] = v;
 }
 
@@ -439,7 +481,11 @@ static void on_row(int c, void *arg)
     if (t->nrows == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 64;
         char **n = cs_realloc(t->cells, nc * t->ncols * sizeof *n);
-        if (!n) { t->failed = 1; snprintf(t->why, sizeof t->why, "out of memory"); return; }
+        if (!n) {
+            t->failed = 1;
+            snprintf(t->why, sizeof t->why, "out of memory");
+            return;
+        }
         t->cells = n;
         t->cap = nc;
     }
@@ -450,7 +496,8 @@ static void on_row(int c, void *arg)
 
 /* Parse dir/data/<name> (RFC 4180, first line = column names). Returns 0, 1 when the file does
  * not exist and !required, or -1. */
-static int csv_load(const char *dir, const char *name, int required, struct csvtab *t, cs_error *err)
+static int csv_load(const char *dir, const char *name, int required, struct csvtab *t,
+                    cs_error *err)
 {
     memset(t, 0, sizeof *t);
     t->name = name;
@@ -508,9 +555,12 @@ struct load {
 
 static void tally(struct load *L, int64_t affected)
 {
-    if (affected == 1) L->ins++;
-    else if (affected >= 2) L->upd++;
-    else L->same++;
+    if (affected == 1)
+        L->ins++;
+    else if (affected >= 2)
+        L->upd++;
+    else
+        L->same++;
 }
 
 static void load_reset(struct load *L)
@@ -525,16 +575,24 @@ static int row_fail(struct load *L, size_t r, cs_error *err)
     return fail_at(err, L->t->name, r + 2);
 }
 
+// clang-format off
+static const char SQL_DISTRICT_PUT[] =
+    "INSERT INTO admin_districts (code, name, kind)"
+    " VALUES (?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE name = VALUES(name), kind = VALUES(kind)";
+static const char SQL_PROVINCE_PUT[] =
+    "INSERT INTO provinces (code, name, cccd_prefix)"
+    " VALUES (?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE name = VALUES(name), cccd_prefix = VALUES(cccd_prefix)";
+// clang-format on
+
 static int body_districts(cs_db *db, void *arg, cs_error *err)
 {
     struct load *L = arg;
     load_reset(L);
     for (size_t r = 0; r < L->t->nrows; r++) {
-        int64_t n = cs_db_exec(db,
-                               "INSERT INTO admin_districts (code, name, kind) VALUES (?, ?, ?) "
-                               "ON DUPLICATE KEY UPDATE name = VALUES(name), kind = VALUES(kind)",
-                               "sss", cell(L->t, r, L->cols[0]), cell(L->t, r, L->cols[1]),
-                               cell(L->t, r, L->cols[2]), err);
+        int64_t n = cs_db_exec(db, SQL_DISTRICT_PUT, "sss", cell(L->t, r, L->cols[0]),
+                               cell(L->t, r, L->cols[1]), cell(L->t, r, L->cols[2]), err);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
     }
@@ -546,11 +604,8 @@ static int body_provinces(cs_db *db, void *arg, cs_error *err)
     struct load *L = arg;
     load_reset(L);
     for (size_t r = 0; r < L->t->nrows; r++) {
-        int64_t n = cs_db_exec(db,
-                               "INSERT INTO provinces (code, name, cccd_prefix) VALUES (?, ?, ?) "
-                               "ON DUPLICATE KEY UPDATE name = VALUES(name), cccd_prefix = VALUES(cccd_prefix)",
-                               "sss", cell(L->t, r, L->cols[0]), cell(L->t, r, L->cols[1]),
-                               cell(L->t, r, L->cols[2]), err);
+        int64_t n = cs_db_exec(db, SQL_PROVINCE_PUT, "sss", cell(L->t, r, L->cols[0]),
+                               cell(L->t, r, L->cols[1]), cell(L->t, r, L->cols[2]), err);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
     }
@@ -564,8 +619,10 @@ static int district_list(const char *s, char codes[8][4], unsigned *n)
     while (*s) {
         const char *e = strchr(s, ';');
         size_t l = e ? (size_t)(e - s) : strlen(s);
-        while (l && (*s == ' ')) s++, l--;
-        while (l && s[l - 1] == ' ') l--;
+        while (l && (*s == ' '))
+            s++, l--;
+        while (l && s[l - 1] == ' ')
+            l--;
         if (l != 3 || *n >= 8) return -1;
         for (size_t i = 0; i < 3; i++)
             if (s[i] < '0' || s[i] > '9') return -1;
@@ -578,6 +635,26 @@ static int district_list(const char *s, char codes[8][4], unsigned *n)
     return *n ? 0 : -1;
 }
 
+// clang-format off
+static const char SQL_UNIT_PUT[] =
+    "INSERT INTO admin_units (code, name, name_folded, kind, primary_district_code)"
+    " VALUES (?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE name = VALUES(name), name_folded = VALUES(name_folded),"
+    "   kind = VALUES(kind), primary_district_code = VALUES(primary_district_code)";
+static const char SQL_UNIT_LINK_PUT[] =
+    "INSERT INTO admin_unit_districts (unit_code, district_code)"
+    " VALUES (?, ?)"
+    " ON DUPLICATE KEY UPDATE district_code = district_code";
+static const char SQL_UNIT_LINKS[] =
+    "SELECT unit_code, district_code"
+    " FROM admin_unit_districts";
+static const char SQL_UNIT_LINK_DEL[] =
+    "DELETE FROM admin_unit_districts"
+    " WHERE unit_code = ? AND district_code = ?";
+// clang-format on
+/* columns of SQL_UNIT_LINKS */
+enum { UL_UNIT, UL_DISTRICT };
+
 static int body_units(cs_db *db, void *arg, cs_error *err)
 {
     struct load *L = arg;
@@ -587,7 +664,8 @@ static int body_units(cs_db *db, void *arg, cs_error *err)
         char d[8][4];
         unsigned nd;
         if (district_list(cell(L->t, r, L->cols[3]), d, &nd)) {
-            cs_error_set(err, CS_E_MIGRATION_INVALID, "former_district_codes must be 3-digit codes separated by ';'");
+            cs_error_set(err, CS_E_MIGRATION_INVALID,
+                         "former_district_codes must be 3-digit codes separated by ';'");
             return row_fail(L, r, err);
         }
         char *folded = vn_fold(name);
@@ -595,31 +673,25 @@ static int body_units(cs_db *db, void *arg, cs_error *err)
             cs_error_set(err, CS_E_MIGRATION_INVALID, "name is not valid UTF-8");
             return row_fail(L, r, err);
         }
-        int64_t n = cs_db_exec(db,
-                               "INSERT INTO admin_units (code, name, name_folded, kind, primary_district_code) "
-                               "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), "
-                               "name_folded = VALUES(name_folded), kind = VALUES(kind), "
-                               "primary_district_code = VALUES(primary_district_code)",
-                               "sssss", code, name, folded, cell(L->t, r, L->cols[2]), d[0], err);
+        int64_t n = cs_db_exec(db, SQL_UNIT_PUT, "sssss", code, name, folded,
+                               cell(L->t, r, L->cols[2]), d[0], err);
         cs_free(folded);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
         for (unsigned i = 0; i < nd; i++) {
-            n = cs_db_exec(db,
-                           "INSERT INTO admin_unit_districts (unit_code, district_code) VALUES (?, ?) "
-                           "ON DUPLICATE KEY UPDATE district_code = district_code",
-                           "ss", code, d[i], err);
+            n = cs_db_exec(db, SQL_UNIT_LINK_PUT, "ss", code, d[i], err);
             if (n < 0) return row_fail(L, r, err);
-            if (n == 1) L->link_ins++;
-            else L->link_same++;
+            if (n == 1)
+                L->link_ins++;
+            else
+                L->link_same++;
         }
     }
     /* links the file no longer lists go (a unit's territory list was corrected) */
     cs_rows *links;
-    if (cs_db_query(db, &links, "SELECT unit_code, district_code FROM admin_unit_districts", "", err))
-        return -1;
+    if (cs_db_query(db, &links, SQL_UNIT_LINKS, "", err)) return -1;
     for (size_t i = 0; i < cs_rows_count(links); i++) {
-        const char *u = cs_rows_str(links, i, 0), *dc = cs_rows_str(links, i, 1);
+        const char *u = cs_rows_str(links, i, UL_UNIT), *dc = cs_rows_str(links, i, UL_DISTRICT);
         int listed = 0;
         for (size_t r = 0; r < L->t->nrows && !listed; r++) {
             if (strcmp(cell(L->t, r, L->cols[0]), u)) continue;
@@ -630,8 +702,7 @@ static int body_units(cs_db *db, void *arg, cs_error *err)
                 if (!strcmp(d[k], dc)) listed = 1;
         }
         if (listed) continue;
-        if (cs_db_exec(db, "DELETE FROM admin_unit_districts WHERE unit_code = ? AND district_code = ?", "ss",
-                       u, dc, err) < 0) {
+        if (cs_db_exec(db, SQL_UNIT_LINK_DEL, "ss", u, dc, err) < 0) {
             cs_rows_free(links);
             return -1;
         }
@@ -641,16 +712,28 @@ static int body_units(cs_db *db, void *arg, cs_error *err)
     return 0;
 }
 
+// clang-format off
+static const char SQL_CATEGORY_PUT[] =
+    "INSERT INTO categories (code, name_vi, name_en)"
+    " VALUES (?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE name_vi = VALUES(name_vi), name_en = VALUES(name_en)";
+static const char SQL_CATEGORY_EXISTS[] =
+    "SELECT COUNT(*)"
+    " FROM categories"
+    " WHERE code = ?";
+static const char SQL_MARKETPLACE_EXISTS[] =
+    "SELECT COUNT(*)"
+    " FROM marketplaces"
+    " WHERE code = ?";
+// clang-format on
+
 static int body_categories(cs_db *db, void *arg, cs_error *err)
 {
     struct load *L = arg;
     load_reset(L);
     for (size_t r = 0; r < L->t->nrows; r++) {
-        int64_t n = cs_db_exec(db,
-                               "INSERT INTO categories (code, name_vi, name_en) VALUES (?, ?, ?) "
-                               "ON DUPLICATE KEY UPDATE name_vi = VALUES(name_vi), name_en = VALUES(name_en)",
-                               "sss", cell(L->t, r, L->cols[0]), cell(L->t, r, L->cols[1]),
-                               cell(L->t, r, L->cols[2]), err);
+        int64_t n = cs_db_exec(db, SQL_CATEGORY_PUT, "sss", cell(L->t, r, L->cols[0]),
+                               cell(L->t, r, L->cols[1]), cell(L->t, r, L->cols[2]), err);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
     }
@@ -681,16 +764,31 @@ static int flagship_names_distinct(struct load *L, cs_error *err)
         }
         for (size_t q = 0; q < r; q++)
             if (!strcmp(f[q], f[r])) {
-                cs_error_set(err, CS_E_MIGRATION_INVALID, "same name as line %zu (names must differ in more than accents)",
+                cs_error_set(err, CS_E_MIGRATION_INVALID,
+                             "same name as line %zu (names must differ in more than accents)",
                              q + 2);
                 rc = row_fail(L, r, err);
                 break;
             }
     }
-    for (size_t r = 0; r < n; r++) cs_free(f[r]);
+    for (size_t r = 0; r < n; r++)
+        cs_free(f[r]);
     cs_free(f);
     return rc;
 }
+
+// clang-format off
+static const char SQL_FLAGSHIP_PUT[] =
+    "INSERT INTO flagship_products (name, name_folded, category, origin_place, ocop_stars)"
+    " VALUES (?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE name_folded = VALUES(name_folded), category = VALUES(category),"
+    "   origin_place = VALUES(origin_place), ocop_stars = VALUES(ocop_stars)";
+static const char SQL_FLAGSHIP_PUT_NO_STARS[] =
+    "INSERT INTO flagship_products (name, name_folded, category, origin_place, ocop_stars)"
+    " VALUES (?, ?, ?, ?, NULL)"
+    " ON DUPLICATE KEY UPDATE name_folded = VALUES(name_folded), category = VALUES(category),"
+    "   origin_place = VALUES(origin_place), ocop_stars = NULL";
+// clang-format on
 
 static int body_flagship(cs_db *db, void *arg, cs_error *err)
 {
@@ -700,10 +798,11 @@ static int body_flagship(cs_db *db, void *arg, cs_error *err)
     for (size_t r = 0; r < L->t->nrows; r++) {
         const char *name = cell(L->t, r, L->cols[0]), *cat = cell(L->t, r, L->cols[1]);
         const char *stars = cell(L->t, r, L->cols[3]);
-        int ok = exists(db, "SELECT COUNT(*) FROM categories WHERE code = ?", cat, err);
+        int ok = exists(db, SQL_CATEGORY_EXISTS, cat, err);
         if (ok < 0) return row_fail(L, r, err);
         if (!ok) {
-            cs_error_set(err, CS_E_MIGRATION_INVALID, "category '%.40s' is not in categories.csv", cat);
+            cs_error_set(err, CS_E_MIGRATION_INVALID, "category '%.40s' is not in categories.csv",
+                         cat);
             return row_fail(L, r, err);
         }
         int64_t nstars = 0;
@@ -719,18 +818,9 @@ static int body_flagship(cs_db *db, void *arg, cs_error *err)
             cs_error_set(err, CS_E_MIGRATION_INVALID, "name is not valid UTF-8");
             return row_fail(L, r, err);
         }
-        int64_t n = cs_db_exec(db,
-                               *stars
-                                   ? "INSERT INTO flagship_products (name, name_folded, category, origin_place, ocop_stars) "
-                                     "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE name_folded = VALUES(name_folded), "
-                                     "category = VALUES(category), origin_place = VALUES(origin_place), "
-                                     "ocop_stars = VALUES(ocop_stars)"
-                                   : "INSERT INTO flagship_products (name, name_folded, category, origin_place, ocop_stars) "
-                                     "VALUES (?, ?, ?, ?, NULL) ON DUPLICATE KEY UPDATE name_folded = VALUES(name_folded), "
-                                     "category = VALUES(category), origin_place = VALUES(origin_place), "
-                                     "ocop_stars = NULL",
-                               *stars ? "ssssi" : "ssss", name, folded, cat, cell(L->t, r, L->cols[2]),
-                               nstars, err);
+        int64_t n = cs_db_exec(db, *stars ? SQL_FLAGSHIP_PUT : SQL_FLAGSHIP_PUT_NO_STARS,
+                               *stars ? "ssssi" : "ssss", name, folded, cat,
+                               cell(L->t, r, L->cols[2]), nstars, err);
         cs_free(folded);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
@@ -738,20 +828,35 @@ static int body_flagship(cs_db *db, void *arg, cs_error *err)
     return 0;
 }
 
+// clang-format off
+static const char SQL_MARKETPLACE_PUT[] =
+    "INSERT INTO marketplaces (code, name, kind, public_domain, display_order, rate_per_sec,"
+    "                          concurrency)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE name = VALUES(name), kind = VALUES(kind),"
+    "   public_domain = VALUES(public_domain), display_order = VALUES(display_order),"
+    "   rate_per_sec = VALUES(rate_per_sec), concurrency = VALUES(concurrency)";
+static const char SQL_CATEGORY_MAP_PUT[] =
+    "INSERT INTO category_map (category, marketplace_code, external_category_id,"
+    "                          external_category_name, attributes)"
+    " VALUES (?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE external_category_id = VALUES(external_category_id),"
+    "   external_category_name = VALUES(external_category_name), attributes = VALUES(attributes)";
+static const char SQL_TARGET_PUT[] =
+    "INSERT INTO targets (year, metric, commune_code, goal)"
+    " VALUES (?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE goal = goal";
+// clang-format on
+
 static int body_marketplaces(cs_db *db, void *arg, cs_error *err)
 {
     struct load *L = arg;
     load_reset(L);
     for (size_t r = 0; r < L->t->nrows; r++) {
-        int64_t n = cs_db_exec(
-            db,
-            "INSERT INTO marketplaces (code, name, kind, public_domain, display_order, rate_per_sec, concurrency) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), kind = VALUES(kind), "
-            "public_domain = VALUES(public_domain), display_order = VALUES(display_order), "
-            "rate_per_sec = VALUES(rate_per_sec), concurrency = VALUES(concurrency)",
-            "sssssss", cell(L->t, r, L->cols[0]), cell(L->t, r, L->cols[1]), cell(L->t, r, L->cols[2]),
-            cell(L->t, r, L->cols[3]), cell(L->t, r, L->cols[4]), cell(L->t, r, L->cols[5]),
-            cell(L->t, r, L->cols[6]), err);
+        int64_t n = cs_db_exec(db, SQL_MARKETPLACE_PUT, "sssssss", cell(L->t, r, L->cols[0]),
+                               cell(L->t, r, L->cols[1]), cell(L->t, r, L->cols[2]),
+                               cell(L->t, r, L->cols[3]), cell(L->t, r, L->cols[4]),
+                               cell(L->t, r, L->cols[5]), cell(L->t, r, L->cols[6]), err);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
     }
@@ -765,16 +870,18 @@ static int body_category_map(cs_db *db, void *arg, cs_error *err)
     for (size_t r = 0; r < L->t->nrows; r++) {
         const char *cat = cell(L->t, r, L->cols[0]), *mp = cell(L->t, r, L->cols[1]);
         const char *attrs = cell(L->t, r, L->cols[4]);
-        int ok = exists(db, "SELECT COUNT(*) FROM categories WHERE code = ?", cat, err);
+        int ok = exists(db, SQL_CATEGORY_EXISTS, cat, err);
         if (ok < 0) return row_fail(L, r, err);
         if (!ok) {
-            cs_error_set(err, CS_E_MIGRATION_INVALID, "category '%.40s' is not in categories.csv", cat);
+            cs_error_set(err, CS_E_MIGRATION_INVALID, "category '%.40s' is not in categories.csv",
+                         cat);
             return row_fail(L, r, err);
         }
-        ok = exists(db, "SELECT COUNT(*) FROM marketplaces WHERE code = ?", mp, err);
+        ok = exists(db, SQL_MARKETPLACE_EXISTS, mp, err);
         if (ok < 0) return row_fail(L, r, err);
         if (!ok) {
-            cs_error_set(err, CS_E_MIGRATION_INVALID, "marketplace '%.20s' is not in marketplaces.csv", mp);
+            cs_error_set(err, CS_E_MIGRATION_INVALID,
+                         "marketplace '%.20s' is not in marketplaces.csv", mp);
             return row_fail(L, r, err);
         }
         if (*attrs) {
@@ -783,17 +890,14 @@ static int body_category_map(cs_db *db, void *arg, cs_error *err)
             int is_obj = j && json_is_object(j);
             json_decref(j);
             if (!is_obj) {
-                cs_error_set(err, CS_E_MIGRATION_INVALID, "attributes_json must be empty or a JSON object");
+                cs_error_set(err, CS_E_MIGRATION_INVALID,
+                             "attributes_json must be empty or a JSON object");
                 return row_fail(L, r, err);
             }
         }
-        int64_t n = cs_db_exec(db,
-                               "INSERT INTO category_map (category, marketplace_code, external_category_id, "
-                               "external_category_name, attributes) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
-                               "external_category_id = VALUES(external_category_id), "
-                               "external_category_name = VALUES(external_category_name), attributes = VALUES(attributes)",
-                               "sssss", cat, mp, cell(L->t, r, L->cols[2]), cell(L->t, r, L->cols[3]),
-                               *attrs ? attrs : NULL, err);
+        int64_t n =
+            cs_db_exec(db, SQL_CATEGORY_MAP_PUT, "sssss", cat, mp, cell(L->t, r, L->cols[2]),
+                       cell(L->t, r, L->cols[3]), *attrs ? attrs : NULL, err);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
     }
@@ -806,11 +910,9 @@ static int body_targets(cs_db *db, void *arg, cs_error *err)
     struct load *L = arg;
     load_reset(L);
     for (size_t r = 0; r < L->t->nrows; r++) {
-        int64_t n = cs_db_exec(db,
-                               "INSERT INTO targets (year, metric, commune_code, goal) VALUES (?, ?, ?, ?) "
-                               "ON DUPLICATE KEY UPDATE goal = goal",
-                               "ssss", cell(L->t, r, L->cols[0]), cell(L->t, r, L->cols[1]),
-                               cell(L->t, r, L->cols[3]), cell(L->t, r, L->cols[2]), err);
+        int64_t n = cs_db_exec(db, SQL_TARGET_PUT, "ssss", cell(L->t, r, L->cols[0]),
+                               cell(L->t, r, L->cols[1]), cell(L->t, r, L->cols[3]),
+                               cell(L->t, r, L->cols[2]), err);
         if (n < 0) return row_fail(L, r, err);
         tally(L, n);
     }
@@ -826,17 +928,33 @@ struct dataset {
 
 /* In dependency order: units need districts, products need categories, the map needs both. */
 static const struct dataset datasets[] = {
-    {"thanhhoa_districts_pre2025.csv", "admin_districts", 1, {"code", "name", "kind"}, body_districts},
+    {"thanhhoa_districts_pre2025.csv",
+     "admin_districts",
+     1,
+     {"code", "name", "kind"},
+     body_districts},
     {"vn_provinces_pre2025.csv", "provinces", 1, {"code", "name", "cccd_prefix"}, body_provinces},
-    {"thanhhoa_communes.csv", "admin_units", 1, {"code", "name", "kind", "former_district_codes"}, body_units},
+    {"thanhhoa_communes.csv",
+     "admin_units",
+     1,
+     {"code", "name", "kind", "former_district_codes"},
+     body_units},
     {"categories.csv", "categories", 1, {"code", "name_vi", "name_en"}, body_categories},
-    {"thanhhoa_products.csv", "flagship_products", 1, {"name", "category", "origin_place", "ocop_stars"},
+    {"thanhhoa_products.csv",
+     "flagship_products",
+     1,
+     {"name", "category", "origin_place", "ocop_stars"},
      body_flagship},
-    {"marketplaces.csv", "marketplaces", 1,
+    {"marketplaces.csv",
+     "marketplaces",
+     1,
      {"code", "name", "kind", "public_domain", "display_order", "rate_per_sec", "concurrency"},
      body_marketplaces},
-    {"category_map.csv", "category_map", 0,
-     {"category", "marketplace_code", "external_category_id", "external_category_name", "attributes_json"},
+    {"category_map.csv",
+     "category_map",
+     0,
+     {"category", "marketplace_code", "external_category_id", "external_category_name",
+      "attributes_json"},
      body_category_map},
     {"targets.csv", "targets", 1, {"year", "metric", "goal", "?commune_code"}, body_targets},
 };
@@ -869,13 +987,17 @@ static int load_data(cs_db *db, const char *dir, FILE *out, cs_migrate_report *r
             return -1;
         }
         if (ds->body == body_targets)
-            say(out, "data %s ← %s: %lu rows, %lu inserted, %lu kept as they were (goals are never overwritten)",
+            say(out,
+                "data %s ← %s: %lu rows, %lu inserted, %lu kept as they were (goals are never "
+                "overwritten)",
                 ds->table, ds->file, L.ins + L.upd + L.same, L.ins, L.upd + L.same);
         else
-            say(out, "data %s ← %s: %lu rows, %lu inserted, %lu updated, %lu unchanged", ds->table, ds->file,
-                L.ins + L.upd + L.same, L.ins, L.upd, L.same);
+            say(out, "data %s ← %s: %lu rows, %lu inserted, %lu updated, %lu unchanged", ds->table,
+                ds->file, L.ins + L.upd + L.same, L.ins, L.upd, L.same);
         if (ds->body == body_units)
-            say(out, "data admin_unit_districts ← %s: %lu links, %lu inserted, %lu unchanged, %lu removed",
+            say(out,
+                "data admin_unit_districts ← %s: %lu links, %lu inserted, %lu unchanged, %lu "
+                "removed",
                 ds->file, L.link_ins + L.link_same, L.link_ins, L.link_same, L.link_del);
         if (rep) {
             rep->rows_inserted += L.ins + L.link_ins;
@@ -919,12 +1041,14 @@ int cs_db_migrate_ex(cs_db *db, const char *dir, void *out_, cs_migrate_report *
     if (ensure_table(db, err) || applied_load(db, &applied, err)) goto out;
     if (verify_applied(&plan, applied, out, err)) goto out;
     for (size_t r = 0; applied && r < cs_rows_count(applied); r++) {
-        long v = (long)cs_rows_i64(applied, r, 0);
+        long v = (long)cs_rows_i64(applied, r, AP_VERSION);
         int known = 0;
-        for (size_t i = 0; i < plan.n; i++) known |= plan.f[i].version == v;
+        for (size_t i = 0; i < plan.n; i++)
+            known |= plan.f[i].version == v;
         if (!known)
-            say(out, "note: %s is applied but its file is not in %s/sql (a newer version of choso?)",
-                cs_rows_str(applied, r, 1), dir);
+            say(out,
+                "note: %s is applied but its file is not in %s/sql (a newer version of choso?)",
+                cs_rows_str(applied, r, AP_NAME), dir);
     }
     for (size_t i = 0; i < plan.n; i++) {
         if (applied_find(applied, plan.f[i].version) >= 0) {
@@ -938,10 +1062,12 @@ int cs_db_migrate_ex(cs_db *db, const char *dir, void *out_, cs_migrate_report *
         say(out, "schema up to date: %u migrations applied before, nothing to apply", rep->already);
     if (load_data(db, dir, out, rep, err)) goto out;
     rep->seconds = now_s() - t0;
-    say(out, "done in %.2f s: %u migrations applied now, %u before; reference data %lu inserted, %lu updated, "
-             "%lu unchanged, %lu removed",
-        rep->seconds, rep->applied, rep->already, rep->rows_inserted, rep->rows_updated, rep->rows_unchanged,
-        rep->rows_deleted);
+    say(out,
+        "done in %.2f s: %u migrations applied now, %u before; reference data %lu inserted, %lu "
+        "updated, "
+        "%lu unchanged, %lu removed",
+        rep->seconds, rep->applied, rep->already, rep->rows_inserted, rep->rows_updated,
+        rep->rows_unchanged, rep->rows_deleted);
     rc = 0;
 out:
     if (locked) cs_db_release_lock(db, "choso.migrate");
@@ -973,9 +1099,11 @@ int cs_db_migrate_status(cs_db *db, const char *dir, void *out_, cs_error *err)
         if (r < 0) {
             pending = 1;
             if (out) fprintf(out, "pending  %s\n", plan.f[i].name);
-        } else if (strcmp(cs_rows_str(applied, (size_t)r, 2), plan.f[i].sum)) {
+        } else if (strcmp(cs_rows_str(applied, (size_t)r, AP_CHECKSUM), plan.f[i].sum)) {
             if (!changed) changed = plan.f[i].name;
-            if (out) fprintf(out, "CHANGED  %s (the file differs from what was applied)\n", plan.f[i].name);
+            if (out)
+                fprintf(out, "CHANGED  %s (the file differs from what was applied)\n",
+                        plan.f[i].name);
         } else if (out) {
             fprintf(out, "applied  %s\n", plan.f[i].name);
         }

@@ -9,22 +9,34 @@ struct edge {
 };
 
 static const struct edge account_edges[] = {
-    {"not_started", "awaiting_owner"}, {"awaiting_owner", "authorized"},
-    {"awaiting_owner", "rejected"},    {"authorized", "active"},
-    {"authorized", "rejected"},        {"active", "suspended"},
-    {"active", "token_expired"},       {"token_expired", "authorized"},
+    {"not_started", "awaiting_owner"},   {"awaiting_owner", "authorized"},
+    {"awaiting_owner", "rejected"},      {"authorized", "active"},
+    {"authorized", "rejected"},          {"active", "suspended"},
+    {"active", "token_expired"},         {"token_expired", "authorized"},
     {"token_expired", "awaiting_owner"}, {"suspended", "active"},
-    {"suspended", "awaiting_owner"},   {"rejected", "awaiting_owner"},
-    {"authorized", "token_expired"},   {"authorized", "awaiting_owner"},
+    {"suspended", "awaiting_owner"},     {"rejected", "awaiting_owner"},
+    {"authorized", "token_expired"},     {"authorized", "awaiting_owner"},
 };
 
 static const struct edge listing_edges[] = {
-    {"draft", "queued"},          {"queued", "submitted"},     {"queued", "rejected"},
-    {"submitted", "pending_review"}, {"submitted", "live"},    {"submitted", "rejected"},
-    {"submitted", "queued"},      {"pending_review", "live"},  {"pending_review", "rejected"},
-    {"pending_review", "delisted"}, {"live", "queued"},        {"live", "delisted"},
-    {"rejected", "queued"},       {"failed", "queued"},        {"delisted", "queued"},
-    {"delisted", "live"},         {"queued", "live"},          {"queued", "pending_review"},
+    {"draft", "queued"},
+    {"queued", "submitted"},
+    {"queued", "rejected"},
+    {"submitted", "pending_review"},
+    {"submitted", "live"},
+    {"submitted", "rejected"},
+    {"submitted", "queued"},
+    {"pending_review", "live"},
+    {"pending_review", "rejected"},
+    {"pending_review", "delisted"},
+    {"live", "queued"},
+    {"live", "delisted"},
+    {"rejected", "queued"},
+    {"failed", "queued"},
+    {"delisted", "queued"},
+    {"delisted", "live"},
+    {"queued", "live"},
+    {"queued", "pending_review"},
 };
 
 static int allowed(const struct edge *e, size_t n, const char *from, const char *to)
@@ -46,20 +58,53 @@ int cs_listing_transition_allowed(const char *from, const char *to)
     return allowed(listing_edges, sizeof listing_edges / sizeof listing_edges[0], from, to);
 }
 
+/* columns of SQL_ACCOUNT_LOCK */
+enum { AL_STATE, AL_HOUSEHOLD };
+/* columns of SQL_HOUSEHOLD_LOCK */
+enum { HL_FIRST };
+// clang-format off
+static const char SQL_ACCOUNT_LOCK[] =
+    "SELECT state, household_id"
+    " FROM seller_accounts"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_HOUSEHOLD_LOCK[] =
+    "SELECT onboarded_at IS NULL"
+    " FROM households"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_ACCOUNT_SET_STATE[] =
+    "UPDATE seller_accounts"
+    " SET state = ?, version = version + 1,"
+    "     activated_at = IF(? AND activated_at IS NULL, UTC_TIMESTAMP(), activated_at),"
+    "     authorized_at = IF(? = 'authorized', UTC_TIMESTAMP(), authorized_at)"
+    " WHERE id = ?";
+static const char SQL_ACCOUNT_EVENT[] =
+    "INSERT INTO account_events (account_id, from_state, to_state, reason_code, reason, actor)"
+    " VALUES (?,?,?,?,?,?)";
+static const char SQL_HOUSEHOLD_ONBOARDED[] =
+    "UPDATE households"
+    " SET onboarded_at = COALESCE(onboarded_at, UTC_TIMESTAMP()),"
+    "     status = IF(status = 'erased', status, 'onboarded')"
+    " WHERE id = ?";
+static const char SQL_HOUSEHOLD_ONBOARDING[] =
+    "UPDATE households"
+    " SET status = 'onboarding'"
+    " WHERE id = ? AND status = 'registered'";
+// clang-format on
+
 int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *reason_code,
                           const char *reason, const cs_actor *a, cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state, household_id FROM seller_accounts WHERE id = ? FOR UPDATE",
-                    "i", id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_ACCOUNT_LOCK, "i", id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "seller account %lld", (long long)id);
     }
     char from[24];
-    snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, 0));
-    int64_t hh = cs_rows_i64(r, 0, 1);
+    snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, AL_STATE));
+    int64_t hh = cs_rows_i64(r, 0, AL_HOUSEHOLD);
     cs_rows_free(r);
     if (!strcmp(from, to)) return 0;
     if (!cs_account_transition_allowed(from, to))
@@ -71,53 +116,67 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
     if (active) {
         /* lock the household before writing the event: concurrent activations of its accounts
            are then ordered, and the earliest 'active' event is the one the counter files */
-        if (cs_db_query(db, &r, "SELECT onboarded_at IS NULL FROM households WHERE id = ? FOR UPDATE",
-                        "i", hh, err))
-            return -1;
-        first = cs_rows_count(r) && cs_rows_i64(r, 0, 0);
+        if (cs_db_query(db, &r, SQL_HOUSEHOLD_LOCK, "i", hh, err)) return -1;
+        first = cs_rows_count(r) && cs_rows_i64(r, 0, HL_FIRST);
         cs_rows_free(r);
     }
-    if (cs_db_exec(db,
-                   "UPDATE seller_accounts SET state = ?, version = version + 1,"
-                   " activated_at = IF(? AND activated_at IS NULL, UTC_TIMESTAMP(), activated_at),"
-                   " authorized_at = IF(? = 'authorized', UTC_TIMESTAMP(), authorized_at)"
-                   " WHERE id = ?",
-                   "sisi", to, (int64_t)active, to, id, err) < 0 ||
-        cs_db_exec(db,
-                   "INSERT INTO account_events (account_id, from_state, to_state, reason_code, reason, actor)"
-                   " VALUES (?,?,?,?,?,?)",
-                   "isssss", id, from, to, reason_code, reason, by, err) < 0)
+    if (cs_db_exec(db, SQL_ACCOUNT_SET_STATE, "sisi", to, (int64_t)active, to, id, err) < 0 ||
+        cs_db_exec(db, SQL_ACCOUNT_EVENT, "isssss", id, from, to, reason_code, reason, by, err) < 0)
         return -1;
     /* the household counts as onboarded from its first active account, once and for good */
-    if (active &&
-        cs_db_exec(db,
-                   "UPDATE households SET onboarded_at = COALESCE(onboarded_at, UTC_TIMESTAMP()),"
-                   " status = IF(status = 'erased', status, 'onboarded') WHERE id = ?",
-                   "i", hh, err) < 0)
-        return -1;
+    if (active && cs_db_exec(db, SQL_HOUSEHOLD_ONBOARDED, "i", hh, err) < 0) return -1;
     /* the targets counter moves exactly when the first date is set (core/targets.h) */
     if (first && cs_targets_file_household(db, hh, 1, err)) return -1;
-    if (!strcmp(to, "awaiting_owner") &&
-        cs_db_exec(db,
-                   "UPDATE households SET status = 'onboarding' WHERE id = ? AND status = 'registered'",
-                   "i", hh, err) < 0)
+    if (!strcmp(to, "awaiting_owner") && cs_db_exec(db, SQL_HOUSEHOLD_ONBOARDING, "i", hh, err) < 0)
         return -1;
     return 0;
 }
+
+/* columns of SQL_LISTING_LOCK */
+enum { LL_STATE, LL_PRODUCT };
+/* columns of SQL_PRODUCT_LOCK */
+enum { PL_FIRST };
+// clang-format off
+static const char SQL_LISTING_LOCK[] =
+    "SELECT state, product_id"
+    " FROM listings"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_PRODUCT_LOCK[] =
+    "SELECT first_live_at IS NULL"
+    " FROM products"
+    " WHERE id = ?"
+    " FOR UPDATE";
+/* live_at: start of the current live spell; an update (live → queued → live) keeps it, leaving
+   the marketplace clears it */
+static const char SQL_LISTING_SET_STATE[] =
+    "UPDATE listings"
+    " SET state = ?, version = version + 1,"
+    "     live_at = CASE WHEN ? THEN COALESCE(live_at, UTC_TIMESTAMP())"
+    "       WHEN ? IN ('delisted','rejected','failed') THEN NULL ELSE live_at END,"
+    "     first_live_at = IF(? AND first_live_at IS NULL, UTC_TIMESTAMP(), first_live_at)"
+    " WHERE id = ?";
+static const char SQL_LISTING_EVENT[] =
+    "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
+    " VALUES (?,?,?,?,?,?)";
+static const char SQL_PRODUCT_FIRST_LIVE[] =
+    "UPDATE products"
+    " SET first_live_at = COALESCE(first_live_at, UTC_TIMESTAMP())"
+    " WHERE id = ?";
+// clang-format on
 
 int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *reason_code,
                           const char *reason, const cs_actor *a, cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state, product_id FROM listings WHERE id = ? FOR UPDATE", "i", id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_LISTING_LOCK, "i", id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)id);
     }
     char from[24];
-    snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, 0));
-    int64_t product = cs_rows_i64(r, 0, 1);
+    snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, LL_STATE));
+    int64_t product = cs_rows_i64(r, 0, LL_PRODUCT);
     cs_rows_free(r);
     if (!strcmp(from, to)) return 0;
     if (!cs_listing_transition_allowed(from, to))
@@ -128,53 +187,46 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
     int first = 0;
     if (live) {
         /* as for accounts: the product row orders concurrent first lives of its listings */
-        if (cs_db_query(db, &r, "SELECT first_live_at IS NULL FROM products WHERE id = ? FOR UPDATE",
-                        "i", product, err))
-            return -1;
-        first = cs_rows_count(r) && cs_rows_i64(r, 0, 0);
+        if (cs_db_query(db, &r, SQL_PRODUCT_LOCK, "i", product, err)) return -1;
+        first = cs_rows_count(r) && cs_rows_i64(r, 0, PL_FIRST);
         cs_rows_free(r);
     }
-    if (cs_db_exec(db,
-                   "UPDATE listings SET state = ?, version = version + 1,"
-                   /* live_at: start of the current live spell; an update (live → queued →
-                      live) keeps it, leaving the marketplace clears it */
-                   " live_at = CASE WHEN ? THEN COALESCE(live_at, UTC_TIMESTAMP())"
-                   "   WHEN ? IN ('delisted','rejected','failed') THEN NULL ELSE live_at END,"
-                   " first_live_at = IF(? AND first_live_at IS NULL, UTC_TIMESTAMP(), first_live_at)"
-                   " WHERE id = ?",
-                   "sisii", to, (int64_t)live, to, (int64_t)live, id, err) < 0 ||
-        cs_db_exec(db,
-                   "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
-                   " VALUES (?,?,?,?,?,?)",
-                   "isssss", id, from, to, reason_code, reason, by, err) < 0)
+    if (cs_db_exec(db, SQL_LISTING_SET_STATE, "sisii", to, (int64_t)live, to, (int64_t)live, id,
+                   err) < 0 ||
+        cs_db_exec(db, SQL_LISTING_EVENT, "isssss", id, from, to, reason_code, reason, by, err) < 0)
         return -1;
-    if (live && cs_db_exec(db,
-                           "UPDATE products SET first_live_at = COALESCE(first_live_at, UTC_TIMESTAMP())"
-                           " WHERE id = ?",
-                           "i", product, err) < 0)
-        return -1;
+    if (live && cs_db_exec(db, SQL_PRODUCT_FIRST_LIVE, "i", product, err) < 0) return -1;
     if (first && cs_targets_file_product(db, product, CS_M_LIVE, 1, err)) return -1;
     return 0;
 }
+
+// clang-format off
+static const char SQL_SALE_PRODUCT_LOCK[] =
+    "SELECT p.id"
+    " FROM listings l"
+    " JOIN products p ON p.id = l.product_id"
+    " WHERE l.id = ?"
+    " FOR UPDATE";
+static const char SQL_LISTING_FIRST_SALE[] =
+    "UPDATE listings"
+    " SET first_sale_at = COALESCE(first_sale_at, COALESCE(?, UTC_TIMESTAMP()))"
+    " WHERE id = ?";
+static const char SQL_PRODUCT_FIRST_SOLD[] =
+    "UPDATE products p"
+    " JOIN listings l ON l.product_id = p.id"
+    " SET p.first_sold_at = COALESCE(p.first_sold_at, l.first_sale_at)"
+    " WHERE l.id = ?";
+// clang-format on
 
 int cs_listing_record_sale(cs_db *db, int64_t id, const char *at, cs_error *err)
 {
     /* A sale dated earlier than one already recorded on another listing can change the
        product's first-sale marketplace: take the product's count out and file it again. */
     int64_t product = 0;
-    int rc = cs_db_scalar_i64(db, &product,
-                              "SELECT p.id FROM listings l JOIN products p ON p.id = l.product_id"
-                              " WHERE l.id = ? FOR UPDATE",
-                              "i", id, err);
+    int rc = cs_db_scalar_i64(db, &product, SQL_SALE_PRODUCT_LOCK, "i", id, err);
     if (rc < 0 || (rc == 0 && cs_targets_file_product(db, product, CS_M_SOLD, -1, err))) return -1;
-    if (cs_db_exec(db,
-                   "UPDATE listings SET first_sale_at = COALESCE(first_sale_at, COALESCE(?, UTC_TIMESTAMP()))"
-                   " WHERE id = ?",
-                   "si", at, id, err) < 0 ||
-        cs_db_exec(db,
-                   "UPDATE products p JOIN listings l ON l.product_id = p.id"
-                   " SET p.first_sold_at = COALESCE(p.first_sold_at, l.first_sale_at) WHERE l.id = ?",
-                   "i", id, err) < 0)
+    if (cs_db_exec(db, SQL_LISTING_FIRST_SALE, "si", at, id, err) < 0 ||
+        cs_db_exec(db, SQL_PRODUCT_FIRST_SOLD, "i", id, err) < 0)
         return -1;
     if (rc == 0 && cs_targets_file_product(db, product, CS_M_SOLD, 1, err)) return -1;
     return 0;

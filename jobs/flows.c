@@ -56,6 +56,15 @@ long long flows_now_ms(void)
     return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+// clang-format off
+static const char SQL_MARKETPLACE[] =
+    "SELECT rate_per_sec, concurrency, enabled"
+    " FROM marketplaces"
+    " WHERE code = ?";
+// clang-format on
+/* columns of SQL_MARKETPLACE */
+enum { MK_RATE, MK_CONCURRENCY, MK_ENABLED };
+
 const flows_mkt *flows_mkt_get(cs_db *db, const char *code, cs_error *err)
 {
     const cx_connector *c = code ? cx_find(code) : NULL;
@@ -71,17 +80,14 @@ const flows_mkt *flows_mkt_get(cs_db *db, const char *code, cs_error *err)
         }
     pthread_mutex_unlock(&mkts_mu);
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r,
-                    "SELECT rate_per_sec, concurrency, enabled FROM marketplaces WHERE code = ?",
-                    "s", c->code, err))
-        return NULL;
+    if (cs_db_query(db, &r, SQL_MARKETPLACE, "s", c->code, err)) return NULL;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         cs_error_set(err, CS_F_MARKETPLACE, "%s is not in the marketplaces table", c->code);
         return NULL;
     }
-    double rate = cs_rows_double(r, 0, 0);
-    int conc = (int)cs_rows_i64(r, 0, 1), enabled = cs_rows_i64(r, 0, 2) != 0;
+    double rate = cs_rows_double(r, 0, MK_RATE);
+    int conc = (int)cs_rows_i64(r, 0, MK_CONCURRENCY), enabled = cs_rows_i64(r, 0, MK_ENABLED) != 0;
     cs_rows_free(r);
     pthread_mutex_lock(&mkts_mu);
     struct mkt_slot *s = NULL;
@@ -255,34 +261,49 @@ static int unseal_into(const cs_rows *r, unsigned col, int64_t id, const char *w
     return 0;
 }
 
+// clang-format off
+static const char SQL_ACCOUNT[] =
+    "SELECT household_id, marketplace_code, state, external_shop_id, access_token_sealed,"
+    "       refresh_token_sealed, version,"
+    "       TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), access_expires_at)"
+    " FROM seller_accounts"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_ACCOUNT */
+enum {
+    AC_HOUSEHOLD,
+    AC_MP,
+    AC_STATE,
+    AC_SHOP,
+    AC_ACCESS,
+    AC_REFRESH,
+    AC_VERSION,
+    AC_ACCESS_LEFT_S
+};
+
 int flows_acct_load(cs_db *db, int64_t id, flows_acct *a, cs_error *err)
 {
     memset(a, 0, sizeof *a);
     cs_rows *r = NULL;
-    if (cs_db_query(
-            db, &r,
-            "SELECT household_id, marketplace_code, state, external_shop_id, access_token_sealed,"
-            " refresh_token_sealed, version, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), "
-            "access_expires_at)"
-            " FROM seller_accounts WHERE id = ?",
-            "i", id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_ACCOUNT, "i", id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return 1;
     }
     a->id = id;
-    a->household_id = cs_rows_i64(r, 0, 0);
-    snprintf(a->mp, sizeof a->mp, "%s", cs_rows_str(r, 0, 1));
-    snprintf(a->state, sizeof a->state, "%s", cs_rows_str(r, 0, 2));
-    snprintf(a->shop_id, sizeof a->shop_id, "%s", cs_rows_str(r, 0, 3));
-    a->version = (unsigned)cs_rows_i64(r, 0, 6);
-    a->access_left_s = cs_rows_isnull(r, 0, 7) ? LLONG_MAX : cs_rows_i64(r, 0, 7);
-    int bad = unseal_into(r, 4, id, "access", a->access, sizeof a->access)      ? 1
-              : unseal_into(r, 5, id, "refresh", a->refresh, sizeof a->refresh) ? 2
-                                                                                : 0;
+    a->household_id = cs_rows_i64(r, 0, AC_HOUSEHOLD);
+    snprintf(a->mp, sizeof a->mp, "%s", cs_rows_str(r, 0, AC_MP));
+    snprintf(a->state, sizeof a->state, "%s", cs_rows_str(r, 0, AC_STATE));
+    snprintf(a->shop_id, sizeof a->shop_id, "%s", cs_rows_str(r, 0, AC_SHOP));
+    a->version = (unsigned)cs_rows_i64(r, 0, AC_VERSION);
+    a->access_left_s =
+        cs_rows_isnull(r, 0, AC_ACCESS_LEFT_S) ? LLONG_MAX : cs_rows_i64(r, 0, AC_ACCESS_LEFT_S);
+    int bad = unseal_into(r, AC_ACCESS, id, "access", a->access, sizeof a->access)       ? 1
+              : unseal_into(r, AC_REFRESH, id, "refresh", a->refresh, sizeof a->refresh) ? 2
+                                                                                         : 0;
     size_t bl = 0;
-    const unsigned char *blob = bad ? cs_rows_blob(r, 0, bad == 1 ? 4 : 5, &bl) : NULL;
+    const unsigned char *blob =
+        bad ? cs_rows_blob(r, 0, bad == 1 ? AC_ACCESS : AC_REFRESH, &bl) : NULL;
     unsigned kid = blob ? cs_sealed_key_id(blob, bl) : 0;
     cs_rows_free(r);
     if (bad) {
@@ -303,6 +324,17 @@ void flows_acct_wipe(flows_acct *a)
     explicit_bzero(a, sizeof *a);
 }
 
+// clang-format off
+static const char SQL_STORE_TOKENS[] =
+    "UPDATE seller_accounts"
+    " SET access_token_sealed = ?, refresh_token_sealed = ?,"
+    "     access_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
+    "     refresh_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
+    "     external_shop_id = COALESCE(?, external_shop_id),"
+    "     last_error_code = NULL, last_error_message = NULL, version = version + 1"
+    " WHERE id = ?";
+// clang-format on
+
 int flows_acct_store_tokens(cs_db *db, int64_t id, const cx_outcome *out, const char *shop_id,
                             cs_error *err)
 {
@@ -319,16 +351,8 @@ int flows_acct_store_tokens(cs_db *db, int64_t id, const cx_outcome *out, const 
     long long now = flows_now_ms() / 1000;
     int64_t ain = out->access_expires_at > 0 ? (int64_t)(out->access_expires_at - now) : -1;
     int64_t rin = out->refresh_expires_at > 0 ? (int64_t)(out->refresh_expires_at - now) : -1;
-    int64_t rc =
-        cs_db_exec(db,
-                   "UPDATE seller_accounts SET access_token_sealed = ?, refresh_token_sealed = ?,"
-                   " access_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
-                   " refresh_expires_at = IF(? < 0, NULL, UTC_TIMESTAMP() + INTERVAL ? SECOND),"
-                   " external_shop_id = COALESCE(?, external_shop_id),"
-                   " last_error_code = NULL, last_error_message = NULL, version = version + 1"
-                   " WHERE id = ?",
-                   "bbiiiisi", s1, l1, s2, l2, ain, ain, rin, rin,
-                   shop_id && *shop_id ? shop_id : NULL, id, err);
+    int64_t rc = cs_db_exec(db, SQL_STORE_TOKENS, "bbiiiisi", s1, l1, s2, l2, ain, ain, rin, rin,
+                            shop_id && *shop_id ? shop_id : NULL, id, err);
     cs_free(s1);
     cs_free(s2);
     return rc < 0 ? -1 : 0;
@@ -359,15 +383,28 @@ struct reauth {
     const char *state, *link, *code, *why;
 };
 
+// clang-format off
+static const char SQL_ACCOUNT_STATE_LOCK[] =
+    "SELECT state"
+    " FROM seller_accounts"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_REAUTH[] =
+    "UPDATE seller_accounts"
+    " SET oauth_state = ?, auth_link = ?, access_token_sealed = NULL,"
+    "     last_error_code = ?, last_error_message = ?"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_ACCOUNT_STATE_LOCK */
+enum { SL_STATE };
+
 static int reauth_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct reauth *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", x->id,
-                    err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_ACCOUNT_STATE_LOCK, "i", x->id, err)) return -1;
     char st[24] = "";
-    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, SL_STATE));
     cs_rows_free(r);
     const char *to =
         !strcmp(st, "active") || !strcmp(st, "authorized") || !strcmp(st, "token_expired")
@@ -375,11 +412,7 @@ static int reauth_tx(cs_db *db, void *arg, cs_error *err)
             : "awaiting_owner";
     if (strcmp(st, to) && !cs_account_transition_allowed(st, to)) return 0;
     if (cs_account_transition(db, x->id, to, x->code, x->why, flows_actor(), err)) return -1;
-    return cs_db_exec(db,
-                      "UPDATE seller_accounts SET oauth_state = ?, auth_link = ?, "
-                      "access_token_sealed = NULL,"
-                      " last_error_code = ?, last_error_message = ? WHERE id = ?",
-                      "ssssi", x->state, x->link, x->code, x->why, x->id, err) < 0
+    return cs_db_exec(db, SQL_REAUTH, "ssssi", x->state, x->link, x->code, x->why, x->id, err) < 0
                ? -1
                : 0;
 }
@@ -481,23 +514,28 @@ struct start {
     int existed;
 };
 
+// clang-format off
+static const char SQL_ACCOUNT_ADD[] =
+    "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code)"
+    " VALUES (?, ?)";
+static const char SQL_ACCOUNT_OF_LOCK[] =
+    "SELECT id, state"
+    " FROM seller_accounts"
+    " WHERE household_id = ? AND marketplace_code = ?"
+    " FOR UPDATE";
+// clang-format on
+/* columns of SQL_ACCOUNT_OF_LOCK */
+enum { AO_ID, AO_STATE };
+
 static int start_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct start *s = arg;
     s->existed = 0;
-    if (cs_db_exec(
-            db, "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)",
-            "is", s->hh, s->mp, err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_ACCOUNT_ADD, "is", s->hh, s->mp, err) < 0) return -1;
     cs_rows *r = NULL;
-    if (cs_db_query(
-            db, &r,
-            "SELECT id, state FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?"
-            " FOR UPDATE",
-            "is", s->hh, s->mp, err))
-        return -1;
-    s->account = cs_rows_i64(r, 0, 0);
-    const char *st = cs_rows_str(r, 0, 1);
+    if (cs_db_query(db, &r, SQL_ACCOUNT_OF_LOCK, "is", s->hh, s->mp, err)) return -1;
+    s->account = cs_rows_i64(r, 0, AO_ID);
+    const char *st = cs_rows_str(r, 0, AO_STATE);
     int go = !strcmp(st, "not_started") || !strcmp(st, "rejected") || !strcmp(st, "token_expired");
     cs_rows_free(r);
     if (!go) {
@@ -533,15 +571,26 @@ struct onboard {
     int assisted;
 };
 
+// clang-format off
+static const char SQL_AUTH_LINK[] =
+    "UPDATE seller_accounts"
+    " SET oauth_state = ?, auth_link = ?"
+    " WHERE id = ?";
+static const char SQL_ACCOUNT_MP[] =
+    "SELECT marketplace_code"
+    " FROM seller_accounts"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_ACCOUNT_MP */
+enum { AM_MP };
+
 static int onboard_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct onboard *o = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", o->id,
-                    err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_ACCOUNT_STATE_LOCK, "i", o->id, err)) return -1;
     char st[24] = "";
-    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, SL_STATE));
     cs_rows_free(r);
     if (strcmp(st, "not_started") && strcmp(st, "rejected") && strcmp(st, "token_expired"))
         return 0;
@@ -549,9 +598,7 @@ static int onboard_tx(cs_db *db, void *arg, cs_error *err)
         return cs_account_transition(db, o->id, "awaiting_owner", "registration_pack",
                                      "Hồ sơ đăng ký người bán đã sẵn sàng để in và mang tới chủ hộ",
                                      flows_actor(), err);
-    if (cs_db_exec(db, "UPDATE seller_accounts SET oauth_state = ?, auth_link = ? WHERE id = ?",
-                   "ssi", o->state, o->link, o->id, err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_AUTH_LINK, "ssi", o->state, o->link, o->id, err) < 0) return -1;
     /* token_expired keeps its state (the status page shows the new link there too) */
     if (!strcmp(st, "token_expired")) return 0;
     return cs_account_transition(db, o->id, "awaiting_owner", "auth_link",
@@ -566,15 +613,14 @@ static job_outcome h_onboard(job_ctx *ctx)
     cs_error err;
     cs_error_clear(&err);
     cs_rows *r = NULL;
-    if (cs_db_query(ctx->db, &r, "SELECT marketplace_code FROM seller_accounts WHERE id = ?", "i",
-                    id, &err))
+    if (cs_db_query(ctx->db, &r, SQL_ACCOUNT_MP, "i", id, &err))
         return job_retry(ctx, 0, "load account: %s", cs_code_name(err.code));
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return job_fail(ctx, "account %lld does not exist", (long long)id);
     }
     char mp[24];
-    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, 0));
+    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, AM_MP));
     cs_rows_free(r);
     const flows_mkt *m = flows_mkt_get(ctx->db, mp, &err);
     if (!m) return job_fail(ctx, "marketplace %s: %s", mp, cs_code_name(err.code));
@@ -598,36 +644,50 @@ struct cb_find {
     int64_t id;
 };
 
+// clang-format off
+static const char SQL_CB_BY_STATE[] =
+    "SELECT id, state"
+    " FROM seller_accounts"
+    " WHERE oauth_state = ? AND marketplace_code = ?"
+    " FOR UPDATE";
+static const char SQL_CB_BY_SHOP[] =
+    "SELECT id, state"
+    " FROM seller_accounts"
+    " WHERE marketplace_code = ? AND external_shop_id = ?"
+    "   AND state IN ('awaiting_owner','token_expired')"
+    " FOR UPDATE";
+static const char SQL_SHOP_SET[] =
+    "UPDATE seller_accounts"
+    " SET external_shop_id = ?"
+    " WHERE id = ?";
+static const char SQL_AUTH_CLEAR[] =
+    "UPDATE seller_accounts"
+    " SET oauth_state = NULL, auth_link = NULL"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_CB_BY_STATE and SQL_CB_BY_SHOP */
+enum { CB_ID, CB_STATE };
+
 static int cb_find_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct cb_find *f = arg;
     cs_rows *r = NULL;
     int rc;
     if (f->state && *f->state)
-        rc = cs_db_query(
-            db, &r,
-            "SELECT id, state FROM seller_accounts WHERE oauth_state = ? AND marketplace_code = ?"
-            " FOR UPDATE",
-            "ss", f->state, f->mp, err);
+        rc = cs_db_query(db, &r, SQL_CB_BY_STATE, "ss", f->state, f->mp, err);
     else /* Shopee without our state: the pending account already known by this shop id */
-        rc = cs_db_query(db, &r,
-                         "SELECT id, state FROM seller_accounts WHERE marketplace_code = ? AND "
-                         "external_shop_id = ?"
-                         " AND state IN ('awaiting_owner','token_expired') FOR UPDATE",
-                         "ss", f->mp, f->shop_id, err);
+        rc = cs_db_query(db, &r, SQL_CB_BY_SHOP, "ss", f->mp, f->shop_id, err);
     if (rc) return -1;
     if (cs_rows_count(r) != 1) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "no account waits for this authorisation");
     }
-    f->id = cs_rows_i64(r, 0, 0);
-    const char *st = cs_rows_str(r, 0, 1);
+    f->id = cs_rows_i64(r, 0, CB_ID);
+    const char *st = cs_rows_str(r, 0, CB_STATE);
     int ok = !strcmp(st, "awaiting_owner") || !strcmp(st, "token_expired");
     cs_rows_free(r);
     if (!ok) return cs_error_set(err, CS_E_NOT_FOUND, "authorisation already used");
-    if (f->shop_id && *f->shop_id &&
-        cs_db_exec(db, "UPDATE seller_accounts SET external_shop_id = ? WHERE id = ?", "si",
-                   f->shop_id, f->id, err) < 0)
+    if (f->shop_id && *f->shop_id && cs_db_exec(db, SQL_SHOP_SET, "si", f->shop_id, f->id, err) < 0)
         return -1;
     return 0;
 }
@@ -643,17 +703,13 @@ static int cb_done_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct cb_done *d = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", d->id,
-                    err))
-        return -1;
-    int ok = cs_rows_count(r) && (!strcmp(cs_rows_str(r, 0, 0), "awaiting_owner") ||
-                                  !strcmp(cs_rows_str(r, 0, 0), "token_expired"));
+    if (cs_db_query(db, &r, SQL_ACCOUNT_STATE_LOCK, "i", d->id, err)) return -1;
+    int ok = cs_rows_count(r) && (!strcmp(cs_rows_str(r, 0, SL_STATE), "awaiting_owner") ||
+                                  !strcmp(cs_rows_str(r, 0, SL_STATE), "token_expired"));
     cs_rows_free(r);
     if (!ok) return cs_error_set(err, CS_E_NOT_FOUND, "authorisation already used");
     if (flows_acct_store_tokens(db, d->id, d->tok, d->shop_id, err) ||
-        cs_db_exec(db,
-                   "UPDATE seller_accounts SET oauth_state = NULL, auth_link = NULL WHERE id = ?",
-                   "i", d->id, err) < 0 ||
+        cs_db_exec(db, SQL_AUTH_CLEAR, "i", d->id, err) < 0 ||
         cs_account_transition(db, d->id, "authorized", "oauth", "Chủ hộ đã cấp quyền cho cửa hàng",
                               flows_actor(), err))
         return -1;
@@ -719,6 +775,23 @@ out:
 
 /* ---- account.refresh ----------------------------------------------------------------------- */
 
+// clang-format off
+static const char SQL_REFRESH_ONE[] =
+    "SELECT id, marketplace_code, version"
+    " FROM seller_accounts"
+    " WHERE id = ?";
+static const char SQL_REFRESH_DUE[] =
+    "SELECT a.id, a.marketplace_code, a.version"
+    " FROM seller_accounts a"
+    " JOIN marketplaces m ON m.code = a.marketplace_code AND m.kind = 'api'"
+    " WHERE a.state = 'active' AND a.access_expires_at IS NOT NULL"
+    "   AND a.access_expires_at < UTC_TIMESTAMP() + INTERVAL ? SECOND"
+    " ORDER BY a.access_expires_at"
+    " LIMIT ?";
+// clang-format on
+/* columns of SQL_REFRESH_ONE and SQL_REFRESH_DUE */
+enum { RF_ID, RF_MP, RF_VERSION };
+
 static job_outcome h_refresh(job_ctx *ctx)
 {
     cs_error err;
@@ -727,26 +800,19 @@ static job_outcome h_refresh(job_ctx *ctx)
     cs_rows *r = NULL;
     int rc;
     if (one > 0)
-        rc = cs_db_query(ctx->db, &r,
-                         "SELECT id, marketplace_code, version FROM seller_accounts WHERE id = ?",
-                         "i", one, &err);
+        rc = cs_db_query(ctx->db, &r, SQL_REFRESH_ONE, "i", one, &err);
     else
-        rc = cs_db_query(ctx->db, &r,
-                         "SELECT a.id, a.marketplace_code, a.version FROM seller_accounts a"
-                         " JOIN marketplaces m ON m.code = a.marketplace_code AND m.kind = 'api'"
-                         " WHERE a.state = 'active' AND a.access_expires_at IS NOT NULL"
-                         " AND a.access_expires_at < UTC_TIMESTAMP() + INTERVAL ? SECOND"
-                         " ORDER BY a.access_expires_at LIMIT ?",
-                         "ii", (int64_t)cs_cfg_int("flows.refresh_margin"),
+        rc = cs_db_query(ctx->db, &r, SQL_REFRESH_DUE, "ii",
+                         (int64_t)cs_cfg_int("flows.refresh_margin"),
                          (int64_t)cs_cfg_int("flows.batch"), &err);
     if (rc) return job_retry(ctx, 0, "accounts to refresh: %s", cs_code_name(err.code));
     unsigned failed = 0, retry_after = 0;
     for (size_t i = 0; i < cs_rows_count(r) && !job_should_stop(ctx); i++) {
-        const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, i, 1), &err);
+        const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, i, RF_MP), &err);
         if (!m) continue;
         cs_error_clear(&err);
-        if (flows_acct_refresh(ctx->db, m, cs_rows_i64(r, i, 0), (unsigned)cs_rows_i64(r, i, 2),
-                               &err) < 0) {
+        if (flows_acct_refresh(ctx->db, m, cs_rows_i64(r, i, RF_ID),
+                               (unsigned)cs_rows_i64(r, i, RF_VERSION), &err) < 0) {
             failed++;
             if ((unsigned)err.retry_after > retry_after) retry_after = (unsigned)err.retry_after;
         }

@@ -72,48 +72,71 @@ static void src_free(struct sheet_src *s)
     memset(s, 0, sizeof *s);
 }
 
+// clang-format off
+static const char SQL_SHEET_PRODUCT[] =
+    "SELECT p.name, p.description, p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm,"
+    "       p.height_mm, p.category, c.external_category_id, c.external_category_name,"
+    "       c.attributes, p.ocop_stars, u.name, l.id"
+    " FROM products p"
+    " JOIN households h ON h.id = p.household_id"
+    " JOIN admin_units u ON u.code = h.commune_code"
+    " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = ?"
+    " LEFT JOIN listings l ON l.product_id = p.id AND l.marketplace_code = ?"
+    " WHERE p.id = ?";
+static const char SQL_SHEET_IMAGES[] =
+    "SELECT sha256"
+    " FROM product_images"
+    " WHERE product_id = ?"
+    " ORDER BY position, id";
+// clang-format on
+/* columns of SQL_SHEET_PRODUCT */
+enum {
+    SP_NAME,
+    SP_DESC,
+    SP_PRICE,
+    SP_STOCK,
+    SP_WEIGHT,
+    SP_LEN,
+    SP_WID,
+    SP_HEI,
+    SP_CAT,
+    SP_CATID,
+    SP_CATNAME,
+    SP_ATTRS,
+    SP_OCOP,
+    SP_COMMUNE,
+    SP_LISTING
+};
+/* columns of SQL_SHEET_IMAGES */
+enum { SI_SHA256 };
+
 /* The product as a sheet row needs it; listing_id 0 when there is none yet. */
 static int src_load(cs_db *db, int64_t product_id, const char *mp, struct sheet_src *s,
                     cs_error *err)
 {
     memset(s, 0, sizeof *s);
-    if (cs_db_query(
-            db, &s->r,
-            "SELECT p.name, p.description, p.price_vnd, p.stock, p.weight_g, p.length_mm, "
-            "p.width_mm,"
-            " p.height_mm, p.category, c.external_category_id, c.external_category_name, "
-            "c.attributes,"
-            " p.ocop_stars, u.name, l.id FROM products p JOIN households h ON h.id = p.household_id"
-            " JOIN admin_units u ON u.code = h.commune_code"
-            " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = ?"
-            " LEFT JOIN listings l ON l.product_id = p.id AND l.marketplace_code = ?"
-            " WHERE p.id = ?",
-            "ssi", mp, mp, product_id, err))
-        return -1;
+    if (cs_db_query(db, &s->r, SQL_SHEET_PRODUCT, "ssi", mp, mp, product_id, err)) return -1;
     if (!cs_rows_count(s->r))
         return cs_error_set(err, CS_E_NOT_FOUND, "product %lld", (long long)product_id);
     cs_rows *r = s->r;
-    s->l.listing_id = cs_rows_i64(r, 0, 14);
-    s->l.name = cs_rows_str(r, 0, 0);
-    s->l.description = cs_rows_str(r, 0, 1);
-    s->l.price_vnd = cs_rows_i64(r, 0, 2);
-    s->l.stock = cs_rows_i64(r, 0, 3);
-    s->l.weight_g = (long)cs_rows_i64(r, 0, 4);
-    s->l.length_mm = (long)cs_rows_i64(r, 0, 5);
-    s->l.width_mm = (long)cs_rows_i64(r, 0, 6);
-    s->l.height_mm = (long)cs_rows_i64(r, 0, 7);
-    s->l.category_code = cs_rows_str(r, 0, 8);
-    if (!cs_rows_isnull(r, 0, 9)) {
-        s->cat.external_id = cs_rows_str(r, 0, 9);
-        s->cat.external_name = cs_rows_str(r, 0, 10);
-        s->cat.attributes_json = cs_rows_strn(r, 0, 11);
+    s->l.listing_id = cs_rows_i64(r, 0, SP_LISTING);
+    s->l.name = cs_rows_str(r, 0, SP_NAME);
+    s->l.description = cs_rows_str(r, 0, SP_DESC);
+    s->l.price_vnd = cs_rows_i64(r, 0, SP_PRICE);
+    s->l.stock = cs_rows_i64(r, 0, SP_STOCK);
+    s->l.weight_g = (long)cs_rows_i64(r, 0, SP_WEIGHT);
+    s->l.length_mm = (long)cs_rows_i64(r, 0, SP_LEN);
+    s->l.width_mm = (long)cs_rows_i64(r, 0, SP_WID);
+    s->l.height_mm = (long)cs_rows_i64(r, 0, SP_HEI);
+    s->l.category_code = cs_rows_str(r, 0, SP_CAT);
+    if (!cs_rows_isnull(r, 0, SP_CATID)) {
+        s->cat.external_id = cs_rows_str(r, 0, SP_CATID);
+        s->cat.external_name = cs_rows_str(r, 0, SP_CATNAME);
+        s->cat.attributes_json = cs_rows_strn(r, 0, SP_ATTRS);
         s->l.category = &s->cat;
     }
-    snprintf(s->origin, sizeof s->origin, "%s, Thanh Hóa", cs_rows_str(r, 0, 13));
-    if (cs_db_query(db, &s->imgs,
-                    "SELECT sha256 FROM product_images WHERE product_id = ? ORDER BY position, id",
-                    "i", product_id, err))
-        return -1;
+    snprintf(s->origin, sizeof s->origin, "%s, Thanh Hóa", cs_rows_str(r, 0, SP_COMMUNE));
+    if (cs_db_query(db, &s->imgs, SQL_SHEET_IMAGES, "i", product_id, err)) return -1;
     s->nurls = 0;
     s->urls = cs_calloc(cs_rows_count(s->imgs) + 1, sizeof *s->urls);
     if (!s->urls) return cs_error_set(err, CS_E_NOMEM, NULL);
@@ -123,7 +146,7 @@ static int src_load(cs_db *db, int64_t product_id, const char *mp, struct sheet_
         pl--;
     for (size_t i = 0; i < cs_rows_count(s->imgs); i++) {
         char u[600];
-        snprintf(u, sizeof u, "%.*s/media/%s", (int)pl, pub, cs_rows_str(s->imgs, i, 0));
+        snprintf(u, sizeof u, "%.*s/media/%s", (int)pl, pub, cs_rows_str(s->imgs, i, SI_SHA256));
         if (!(s->urls[s->nurls] = cs_strdup(u))) return cs_error_set(err, CS_E_NOMEM, NULL);
         s->nurls++;
     }
@@ -142,8 +165,8 @@ static int layout_for(const cx_connector *c, cx_layout *lay, cs_error *err)
 /* cells of the row (owned) and its field errors in row_err. -1 only when it cannot be built. */
 static int sheet_cells(const cx_layout *lay, struct sheet_src *s, char ***cells, cs_error *row_err)
 {
-    cx_sheet_item it = {&s->l,     (const char *const *)s->urls,  s->nurls,
-                        s->origin, (int)cs_rows_i64(s->r, 0, 12), "",
+    cx_sheet_item it = {&s->l,     (const char *const *)s->urls,       s->nurls,
+                        s->origin, (int)cs_rows_i64(s->r, 0, SP_OCOP), "",
                         ""};
     int rc = cx_sheet_row(lay, &it, cells, row_err);
     return rc && !*cells ? -1 : 0;
@@ -224,6 +247,24 @@ out:
     return rc;
 }
 
+// clang-format off
+static const char SQL_LISTING_STATE_LOCK[] =
+    "SELECT state"
+    " FROM listings"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_LISTING_CLEAR_ERROR[] =
+    "UPDATE listings"
+    " SET last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
+    " WHERE id = ?";
+static const char SQL_LISTING_PRODUCT[] =
+    "SELECT product_id"
+    " FROM listings"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_LISTING_STATE_LOCK */
+enum { LS_STATE };
+
 struct submit {
     int64_t id;
 };
@@ -231,17 +272,11 @@ static int submit_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct submit *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
-        return -1;
-    int queued = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, 0), "queued");
+    if (cs_db_query(db, &r, SQL_LISTING_STATE_LOCK, "i", x->id, err)) return -1;
+    int queued = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, LS_STATE), "queued");
     cs_rows_free(r);
     if (!queued) return 0;
-    if (cs_db_exec(db,
-                   "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, "
-                   "error_fields = NULL"
-                   " WHERE id = ?",
-                   "i", x->id, err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_LISTING_CLEAR_ERROR, "i", x->id, err) < 0) return -1;
     return cs_listing_transition(
         db, x->id, "submitted", "upload_sheet",
         "Bảng tải sản phẩm lên sàn đã sẵn sàng; tình nguyện viên tải lên rồi xác nhận đường dẫn",
@@ -253,8 +288,7 @@ job_outcome flows_publish_file(job_ctx *ctx, const flows_mkt *m, int64_t listing
     cs_error err;
     cs_error_clear(&err);
     int64_t pid = 0;
-    if (cs_db_scalar_i64(ctx->db, &pid, "SELECT product_id FROM listings WHERE id = ?", "i",
-                         listing_id, &err) != 0)
+    if (cs_db_scalar_i64(ctx->db, &pid, SQL_LISTING_PRODUCT, "i", listing_id, &err) != 0)
         return job_retry(ctx, 0, "listing: %s", cs_code_name(err.code));
     cx_layout lay;
     memset(&lay, 0, sizeof lay);
@@ -318,12 +352,20 @@ int job_flows_pack(cs_db *db, const char *household_code, const char *mp, char *
     int64_t main_cat = 0;
     cs_rows *r = NULL;
     char catname[128] = "";
-    if (cs_db_query(db, &r,
-                    "SELECT c.name_vi FROM products p JOIN households hh ON hh.id = p.household_id"
-                    " JOIN categories c ON c.code = p.category WHERE hh.code = ? GROUP BY c.name_vi"
-                    " ORDER BY COUNT(*) DESC LIMIT 1",
-                    "s", household_code, err) == 0) {
-        if (cs_rows_count(r)) snprintf(catname, sizeof catname, "%s", cs_rows_str(r, 0, 0));
+    // clang-format off
+    static const char sql_main_category[] =
+        "SELECT c.name_vi"
+        " FROM products p"
+        " JOIN households hh ON hh.id = p.household_id"
+        " JOIN categories c ON c.code = p.category"
+        " WHERE hh.code = ?"
+        " GROUP BY c.name_vi"
+        " ORDER BY COUNT(*) DESC"
+        " LIMIT 1";
+    // clang-format on
+    enum { MC_NAME };
+    if (cs_db_query(db, &r, sql_main_category, "s", household_code, err) == 0) {
+        if (cs_rows_count(r)) snprintf(catname, sizeof catname, "%s", cs_rows_str(r, 0, MC_NAME));
         cs_rows_free(r);
     } else {
         cs_error_clear(err); /* the main category is a nicety */
@@ -439,20 +481,36 @@ struct shop_ok {
     const cs_actor *a;
 };
 
+// clang-format off
+static const char SQL_ACCOUNT_STATE_LOCK[] =
+    "SELECT state"
+    " FROM seller_accounts"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_SHOP_URL_SET[] =
+    "UPDATE seller_accounts"
+    " SET shop_url = ?"
+    " WHERE id = ?";
+static const char SQL_ACCOUNT_MP[] =
+    "SELECT marketplace_code"
+    " FROM seller_accounts"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_ACCOUNT_STATE_LOCK */
+enum { AS_STATE };
+/* columns of SQL_ACCOUNT_MP */
+enum { AM_MP };
+
 static int confirm_shop_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct shop_ok *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM seller_accounts WHERE id = ? FOR UPDATE", "i", x->id,
-                    err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_ACCOUNT_STATE_LOCK, "i", x->id, err)) return -1;
     char st[24] = "";
-    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, AS_STATE));
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "account");
-    if (cs_db_exec(db, "UPDATE seller_accounts SET shop_url = ? WHERE id = ?", "si", x->url, x->id,
-                   err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_SHOP_URL_SET, "si", x->url, x->id, err) < 0) return -1;
     if (!strcmp(st, "active")) return 0; /* a corrected URL */
     if (!strcmp(st, "not_started") &&
         cs_account_transition(db, x->id, "awaiting_owner", "registration_pack",
@@ -475,14 +533,12 @@ int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, 
 {
     char mp[24];
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT marketplace_code FROM seller_accounts WHERE id = ?", "i",
-                    account_id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_ACCOUNT_MP, "i", account_id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "account");
     }
-    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, 0));
+    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, AM_MP));
     cs_rows_free(r);
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
@@ -502,22 +558,32 @@ struct listing_ok {
     const cs_actor *a;
 };
 
+// clang-format off
+static const char SQL_LISTING_URL_SET[] =
+    "UPDATE listings"
+    " SET listing_url = ?, linkcheck_failures = 0"
+    " WHERE id = ?";
+static const char SQL_LISTING_MP[] =
+    "SELECT marketplace_code"
+    " FROM listings"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_LISTING_MP */
+enum { LM_MP };
+
 static int confirm_listing_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct listing_ok *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_LISTING_STATE_LOCK, "i", x->id, err)) return -1;
     char st[24] = "";
-    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, LS_STATE));
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "listing");
     if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "live") &&
         strcmp(st, "queued"))
         return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s: publish it first", st);
-    if (cs_db_exec(db, "UPDATE listings SET listing_url = ?, linkcheck_failures = 0 WHERE id = ?",
-                   "si", x->url, x->id, err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_LISTING_URL_SET, "si", x->url, x->id, err) < 0) return -1;
     char payload[64], key[48];
     snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)x->id);
     snprintf(key, sizeof key, "linkcheck:%lld", (long long)x->id);
@@ -534,14 +600,12 @@ int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing
 {
     char mp[24];
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT marketplace_code FROM listings WHERE id = ?", "i", listing_id,
-                    err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_LISTING_MP, "i", listing_id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "listing");
     }
-    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, 0));
+    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, LM_MP));
     cs_rows_free(r);
     const flows_mkt *m = flows_mkt_get(db, mp, err);
     if (!m) return -1;
@@ -558,6 +622,24 @@ int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing
 
 /* ---- listing.linkcheck --------------------------------------------------------------------- */
 
+// clang-format off
+static const char SQL_LINK_LOCK[] =
+    "SELECT state, linkcheck_failures"
+    " FROM listings"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_LINK_FAILED[] =
+    "UPDATE listings"
+    " SET linkcheck_failures = ?, last_checked_at = UTC_TIMESTAMP()"
+    " WHERE id = ?";
+static const char SQL_LINK_SEEN[] =
+    "UPDATE listings"
+    " SET linkcheck_failures = 0, last_checked_at = UTC_TIMESTAMP()"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_LINK_LOCK */
+enum { LK_STATE, LK_FAILURES };
+
 struct gone {
     int64_t id;
     int limit;
@@ -566,23 +648,16 @@ static int gone_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct gone *g = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r,
-                    "SELECT state, linkcheck_failures FROM listings WHERE id = ? FOR UPDATE", "i",
-                    g->id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_LINK_LOCK, "i", g->id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return 0;
     }
     char st[24];
-    snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
-    int64_t n = cs_rows_i64(r, 0, 1) + 1;
+    snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, LK_STATE));
+    int64_t n = cs_rows_i64(r, 0, LK_FAILURES) + 1;
     cs_rows_free(r);
-    if (cs_db_exec(db,
-                   "UPDATE listings SET linkcheck_failures = ?, last_checked_at = UTC_TIMESTAMP() "
-                   "WHERE id = ?",
-                   "ii", n, g->id, err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_LINK_FAILED, "ii", n, g->id, err) < 0) return -1;
     if (n < g->limit) return 0;
     const char *why = "Trang sản phẩm trên sàn không còn (404/410 nhiều lần liên tiếp)";
     if (!strcmp(st, "submitted") &&
@@ -596,12 +671,7 @@ static int gone_tx(cs_db *db, void *arg, cs_error *err)
 static int seen_tx(cs_db *db, void *arg, cs_error *err)
 {
     int64_t *id = arg;
-    return cs_db_exec(db,
-                      "UPDATE listings SET linkcheck_failures = 0, last_checked_at = "
-                      "UTC_TIMESTAMP() WHERE id = ?",
-                      "i", *id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_LINK_SEEN, "i", *id, err) < 0 ? -1 : 0;
 }
 
 /* One URL: 0 done (whatever it showed), 1 retry later. */
@@ -626,6 +696,22 @@ static int check_one(cs_db *db, const flows_mkt *m, int64_t id, const char *url,
     return 1;
 }
 
+// clang-format off
+static const char SQL_LINKCHECK_ONE[] =
+    "SELECT id, marketplace_code, listing_url"
+    " FROM listings"
+    " WHERE id = ? AND listing_url IS NOT NULL AND state IN ('submitted','pending_review','live')";
+static const char SQL_LINKCHECK_DUE[] =
+    "SELECT l.id, l.marketplace_code, l.listing_url"
+    " FROM listings l"
+    " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'file'"
+    " WHERE l.listing_url IS NOT NULL AND l.state IN ('submitted','pending_review','live')"
+    " ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at"
+    " LIMIT ?";
+// clang-format on
+/* columns of SQL_LINKCHECK_ONE and SQL_LINKCHECK_DUE */
+enum { LC_ID, LC_MP, LC_URL };
+
 static job_outcome h_linkcheck(job_ctx *ctx)
 {
     cs_error err;
@@ -634,25 +720,16 @@ static job_outcome h_linkcheck(job_ctx *ctx)
     cs_rows *r = NULL;
     int rc;
     if (one > 0)
-        rc = cs_db_query(ctx->db, &r,
-                         "SELECT id, marketplace_code, listing_url FROM listings WHERE id = ? AND "
-                         "listing_url IS NOT NULL"
-                         " AND state IN ('submitted','pending_review','live')",
-                         "i", one, &err);
+        rc = cs_db_query(ctx->db, &r, SQL_LINKCHECK_ONE, "i", one, &err);
     else
-        rc = cs_db_query(
-            ctx->db, &r,
-            "SELECT l.id, l.marketplace_code, l.listing_url FROM listings l"
-            " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'file'"
-            " WHERE l.listing_url IS NOT NULL AND l.state IN ('submitted','pending_review','live')"
-            " ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at LIMIT ?",
-            "i", (int64_t)cs_cfg_int("flows.batch"), &err);
+        rc = cs_db_query(ctx->db, &r, SQL_LINKCHECK_DUE, "i", (int64_t)cs_cfg_int("flows.batch"),
+                         &err);
     if (rc) return job_retry(ctx, 0, "linkcheck: %s", cs_code_name(err.code));
     int again = 0;
     for (size_t i = 0; i < cs_rows_count(r) && !job_should_stop(ctx); i++) {
-        const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, i, 1), &err);
+        const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, i, LC_MP), &err);
         if (!m) continue;
-        int x = check_one(ctx->db, m, cs_rows_i64(r, i, 0), cs_rows_str(r, i, 2), &err);
+        int x = check_one(ctx->db, m, cs_rows_i64(r, i, LC_ID), cs_rows_str(r, i, LC_URL), &err);
         if (x) again = 1;
     }
     cs_rows_free(r);

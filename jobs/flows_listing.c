@@ -57,24 +57,35 @@ enum {
     L_LINKFAIL
 };
 
+// clang-format off
+/* its columns are enum L_* above */
+static const char SQL_LST[] =
+    "SELECT l.state, l.product_id, l.marketplace_code, l.external_item_id,"
+    "       l.create_attempted_at IS NOT NULL, p.household_id, p.name, p.description, p.category,"
+    "       p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm, p.height_mm, p.content_hash,"
+    "       l.synced_hash, p.status, c.external_category_id, c.external_category_name, c.attributes,"
+    "       c.category IS NOT NULL, l.listing_url, l.linkcheck_failures"
+    " FROM listings l"
+    " JOIN products p ON p.id = l.product_id"
+    " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = l.marketplace_code"
+    " WHERE l.id = ?";
+static const char SQL_STATE_LOCK[] =
+    "SELECT state"
+    " FROM listings"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_NOTE[] =
+    "UPDATE listings"
+    " SET last_error_code = ?, last_error_message = ?"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_STATE_LOCK */
+enum { SL_STATE };
+
 static int lst_load(cs_db *db, int64_t id, lst *l, cs_error *err)
 {
     memset(l, 0, sizeof *l);
-    if (cs_db_query(
-            db, &l->r,
-            "SELECT l.state, l.product_id, l.marketplace_code, l.external_item_id,"
-            " l.create_attempted_at IS NOT NULL, p.household_id, p.name, p.description, p.category,"
-            " p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm, p.height_mm, "
-            "p.content_hash,"
-            " l.synced_hash, p.status, c.external_category_id, c.external_category_name, "
-            "c.attributes,"
-            " c.category IS NOT NULL, l.listing_url, l.linkcheck_failures"
-            " FROM listings l JOIN products p ON p.id = l.product_id"
-            " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = "
-            "l.marketplace_code"
-            " WHERE l.id = ?",
-            "i", id, err))
-        return -1;
+    if (cs_db_query(db, &l->r, SQL_LST, "i", id, err)) return -1;
     if (!cs_rows_count(l->r)) {
         cs_rows_free(l->r);
         l->r = NULL;
@@ -206,28 +217,44 @@ static int enqueue_status(cs_db *db, int64_t id, cs_error *err)
     return job_enqueue(db, "listing.status", payload, &o, &jid, err) < 0 ? -1 : 0;
 }
 
+// clang-format off
+static const char SQL_ITEM_SET[] =
+    "UPDATE listings"
+    " SET external_item_id = ?, listing_url = COALESCE(?, listing_url), synced_hash = ?,"
+    "     last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
+    " WHERE id = ?";
+static const char SQL_URL_SET[] =
+    "UPDATE listings"
+    " SET listing_url = ?"
+    " WHERE id = ?";
+/* content changed while the item was in review: send it now (API marketplaces only) */
+static const char SQL_STALE[] =
+    "SELECT COUNT(*)"
+    " FROM listings l"
+    " JOIN products p ON p.id = l.product_id"
+    " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+    " WHERE l.id = ? AND l.synced_hash IS NOT NULL AND l.synced_hash <> p.content_hash";
+static const char SQL_REJECTED[] =
+    "UPDATE listings"
+    " SET last_error_code = ?, last_error_message = ?, error_fields = ?"
+    " WHERE id = ?";
+// clang-format on
+
 /* Move the listing along the path a marketplace state implies, from wherever it is. */
 static int apply_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct apply *a = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", a->id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_STATE_LOCK, "i", a->id, err)) return -1;
     char st[24] = "";
-    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, SL_STATE));
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)a->id);
     const cx_outcome *o = a->o;
     if (a->item_id) {
         if (strcmp(st, "queued")) return 0; /* someone else finished this listing */
-        if (cs_db_exec(
-                db,
-                "UPDATE listings SET external_item_id = ?, listing_url = COALESCE(?, listing_url),"
-                " synced_hash = ?, last_error_code = NULL, last_error_message = NULL, error_fields "
-                "= NULL"
-                " WHERE id = ?",
-                "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL, a->hash,
-                (size_t)(a->hash ? 32 : 0), a->id, err) < 0 ||
+        if (cs_db_exec(db, SQL_ITEM_SET, "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL,
+                       a->hash, (size_t)(a->hash ? 32 : 0), a->id, err) < 0 ||
             move(db, a->id, st, "submitted", a->from_create ? "created" : "adopted",
                  a->from_create ? "Đã gửi sản phẩm lên sàn"
                                 : "Sản phẩm đã có trên sàn (tìm theo SKU), dùng lại",
@@ -242,20 +269,12 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
         if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued") &&
             strcmp(st, "delisted"))
             return 0;
-        if (o->item_url[0] && cs_db_exec(db, "UPDATE listings SET listing_url = ? WHERE id = ?",
-                                         "si", o->item_url, a->id, err) < 0)
+        if (o->item_url[0] && cs_db_exec(db, SQL_URL_SET, "si", o->item_url, a->id, err) < 0)
             return -1;
         snprintf(why, sizeof why, "Sàn đã duyệt, sản phẩm đang bán (%s)", a->via);
         if (move(db, a->id, st, "live", "live", why, err)) return -1;
-        /* content changed while the item was in review: send it now (API marketplaces only) */
         int64_t stale = 0;
-        if (cs_db_scalar_i64(
-                db, &stale,
-                "SELECT COUNT(*) FROM listings l JOIN products p ON p.id = l.product_id"
-                " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
-                " WHERE l.id = ? AND l.synced_hash IS NOT NULL AND l.synced_hash <> p.content_hash",
-                "i", a->id, err) < 0)
-            return -1;
+        if (cs_db_scalar_i64(db, &stale, SQL_STALE, "i", a->id, err) < 0) return -1;
         if (!stale) return 0;
         char payload[64], key[48];
         snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)a->id);
@@ -288,12 +307,8 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
         char *fields = reasons_json(o);
         reasons_text(o, why, sizeof why);
         int rc =
-            cs_db_exec(
-                db,
-                "UPDATE listings SET last_error_code = ?, last_error_message = ?, error_fields = ?"
-                " WHERE id = ?",
-                "sssi", o->nreasons ? o->reasons[0].code : o->error_code, why, fields, a->id,
-                err) < 0 ||
+            cs_db_exec(db, SQL_REJECTED, "sssi", o->nreasons ? o->reasons[0].code : o->error_code,
+                       why, fields, a->id, err) < 0 ||
             move(db, a->id, st, "rejected", o->nreasons ? o->reasons[0].code : "rejected", why,
                  err);
         free(fields);
@@ -324,22 +339,26 @@ struct reject {
     const char *from_live; /* update of a live item: live → queued → rejected */
 };
 
+// clang-format off
+static const char SQL_ATTEMPT_CLEAR[] =
+    "UPDATE listings"
+    " SET create_attempted_at = NULL"
+    " WHERE id = ?";
+// clang-format on
+
 static int reject_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct reject *x = arg;
     cx_outcome o = *x->o;
     o.state = CX_ITEM_REJECTED;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
-        return -1;
-    int live = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, 0), "live");
+    if (cs_db_query(db, &r, SQL_STATE_LOCK, "i", x->id, err)) return -1;
+    int live = cs_rows_count(r) && !strcmp(cs_rows_str(r, 0, SL_STATE), "live");
     cs_rows_free(r);
     if (live && cs_listing_transition(db, x->id, "queued", "update", "Gửi nội dung mới lên sàn",
                                       flows_actor(), err))
         return -1;
-    if (cs_db_exec(db, "UPDATE listings SET create_attempted_at = NULL WHERE id = ?", "i", x->id,
-                   err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_ATTEMPT_CLEAR, "i", x->id, err) < 0) return -1;
     struct apply a = {x->id, &o, "create", NULL, NULL, 0, 0};
     return apply_tx(db, &a, err);
 }
@@ -357,11 +376,7 @@ struct note {
 static int note_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct note *n = arg;
-    return cs_db_exec(
-               db, "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?",
-               "ssi", n->code, n->msg, n->id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_NOTE, "ssi", n->code, n->msg, n->id, err) < 0 ? -1 : 0;
 }
 /* A reason the volunteer sees on a listing that waits (no state change). */
 static void note(cs_db *db, int64_t id, const char *code, const char *msg)
@@ -379,10 +394,7 @@ struct fail {
 static int fail_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct fail *f = arg;
-    if (cs_db_exec(db,
-                   "UPDATE listings SET last_error_code = ?, last_error_message = ? WHERE id = ?",
-                   "ssi", f->code, f->msg, f->id, err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_NOTE, "ssi", f->code, f->msg, f->id, err) < 0) return -1;
     return cs_listing_transition(db, f->id, "failed", f->code, f->msg, flows_actor(), err);
 }
 
@@ -467,6 +479,28 @@ static void imgs_free(imgs *g)
     memset(g, 0, sizeof *g);
 }
 
+// clang-format off
+static const char SQL_IMAGES[] =
+    "SELECT i.sha256, i.mime, li.external_id"
+    " FROM product_images i"
+    " LEFT JOIN listing_images li ON li.listing_id = ? AND li.sha256 = i.sha256"
+    " WHERE i.product_id = ?"
+    " ORDER BY i.position, i.id";
+static const char SQL_IMAGE_ADD[] =
+    "INSERT IGNORE INTO listing_images (listing_id, sha256, external_id)"
+    " VALUES (?, ?, ?)";
+static const char SQL_IMAGE_IDS[] =
+    "SELECT li.external_id"
+    " FROM product_images i"
+    " JOIN listing_images li ON li.listing_id = ? AND li.sha256 = i.sha256"
+    " WHERE i.product_id = ?"
+    " ORDER BY i.position, i.id";
+// clang-format on
+/* columns of SQL_IMAGES */
+enum { IM_SHA256, IM_MIME, IM_EXTERNAL };
+/* columns of SQL_IMAGE_IDS */
+enum { II_EXTERNAL };
+
 /* Upload the product's images not yet known on this listing; keep each id as soon as it is
  * known, so a retry never uploads one twice. Returns 0 (g filled), 1 with *o holding the
  * marketplace's non-OK outcome, 2 when the owner must authorise again (noted), -1 with err. */
@@ -475,19 +509,14 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
 {
     memset(g, 0, sizeof *g);
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r,
-                    "SELECT i.sha256, i.mime, li.external_id FROM product_images i"
-                    " LEFT JOIN listing_images li ON li.listing_id = ? AND li.sha256 = i.sha256"
-                    " WHERE i.product_id = ? ORDER BY i.position, i.id",
-                    "ii", l->id, l->product_id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_IMAGES, "ii", l->id, l->product_id, err)) return -1;
     const char *pub = cs_cfg_str("http.public_url");
     size_t pl = strlen(pub);
     while (pl && pub[pl - 1] == '/')
         pl--;
     for (size_t i = 0; i < cs_rows_count(r); i++) {
-        if (!cs_rows_isnull(r, i, 2)) continue;
-        const char *sha = cs_rows_str(r, i, 0);
+        if (!cs_rows_isnull(r, i, IM_EXTERNAL)) continue;
+        const char *sha = cs_rows_str(r, i, IM_SHA256);
         char path[1024], url[600], fname[80];
         if (flows_media_path(sha, path, sizeof path)) continue;
         size_t len = 0;
@@ -496,7 +525,7 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
             cs_rows_free(r);
             return cs_error_set(err, CS_E_INTERNAL, "image %.12s… missing from media.dir", sha);
         }
-        const char *mime = cs_rows_str(r, i, 1);
+        const char *mime = cs_rows_str(r, i, IM_MIME);
         snprintf(url, sizeof url, "%.*s/media/%s", (int)pl, pub, sha);
         snprintf(fname, sizeof fname, "%.16s.%s", sha,
                  !strcmp(mime, "image/png")    ? "png"
@@ -521,26 +550,18 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
             }
             return 1;
         }
-        if (cs_db_exec(db,
-                       "INSERT IGNORE INTO listing_images (listing_id, sha256, external_id) VALUES "
-                       "(?, ?, ?)",
-                       "iss", l->id, sha, o->image_id, err) < 0) {
+        if (cs_db_exec(db, SQL_IMAGE_ADD, "iss", l->id, sha, o->image_id, err) < 0) {
             cs_rows_free(r);
             return -1;
         }
     }
     cs_rows_free(r);
-    if (cs_db_query(db, &g->ids,
-                    "SELECT li.external_id FROM product_images i JOIN listing_images li"
-                    " ON li.listing_id = ? AND li.sha256 = i.sha256 WHERE i.product_id = ? ORDER "
-                    "BY i.position, i.id",
-                    "ii", l->id, l->product_id, err))
-        return -1;
+    if (cs_db_query(db, &g->ids, SQL_IMAGE_IDS, "ii", l->id, l->product_id, err)) return -1;
     g->n = cs_rows_count(g->ids);
     g->list = cs_calloc(g->n ? g->n : 1, sizeof *g->list);
     if (!g->list) return cs_error_set(err, CS_E_NOMEM, NULL);
     for (size_t i = 0; i < g->n; i++)
-        g->list[i] = cs_rows_str(g->ids, i, 0);
+        g->list[i] = cs_rows_str(g->ids, i, II_EXTERNAL);
     l->cx.image_ids = g->list;
     l->cx.nimages = g->n;
     return 0;
@@ -550,14 +571,19 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
 
 enum { CALL_OK = 0, CALL_WAIT = 1, CALL_ERR = -1 };
 
+// clang-format off
+static const char SQL_ACCOUNT_OF[] =
+    "SELECT id"
+    " FROM seller_accounts"
+    " WHERE household_id = ? AND marketplace_code = ?";
+// clang-format on
+
 /* Load the household's account on l's marketplace into a. Returns CALL_OK when it is active,
  * CALL_WAIT after noting on the listing why it waits, CALL_ERR with err. */
 static int need_account(cs_db *db, const lst *l, flows_acct *a, cs_error *err)
 {
     int64_t aid = 0;
-    int rc = cs_db_scalar_i64(
-        db, &aid, "SELECT id FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
-        "is", l->household_id, l->mp, err);
+    int rc = cs_db_scalar_i64(db, &aid, SQL_ACCOUNT_OF, "is", l->household_id, l->mp, err);
     if (rc < 0) return CALL_ERR;
     if (rc == 1 || flows_acct_load(db, aid, a, err) == 1) {
         note(db, l->id, "account_missing",
@@ -606,26 +632,29 @@ static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_ac
 
 /* ---- listing.publish ----------------------------------------------------------------------- */
 
+// clang-format off
+static const char SQL_ATTEMPT_MARK[] =
+    "UPDATE listings"
+    " SET create_attempted_at = UTC_TIMESTAMP(3)"
+    " WHERE id = ?";
+static const char SQL_ATTEMPT_UNMARK[] =
+    "UPDATE listings"
+    " SET create_attempted_at = NULL"
+    " WHERE id = ? AND external_item_id IS NULL";
+// clang-format on
+
 struct attempt {
     int64_t id;
 };
 static int attempt_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct attempt *x = arg;
-    return cs_db_exec(db, "UPDATE listings SET create_attempted_at = UTC_TIMESTAMP(3) WHERE id = ?",
-                      "i", x->id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_ATTEMPT_MARK, "i", x->id, err) < 0 ? -1 : 0;
 }
 static int clear_attempt_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct attempt *x = arg;
-    return cs_db_exec(db,
-                      "UPDATE listings SET create_attempted_at = NULL WHERE id = ? AND "
-                      "external_item_id IS NULL",
-                      "i", x->id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_ATTEMPT_UNMARK, "i", x->id, err) < 0 ? -1 : 0;
 }
 
 /* Store the created/adopted item and move on. */
@@ -794,8 +823,10 @@ static int job_listing(job_ctx *ctx, lst *l, job_outcome *res)
     cs_error err;
     cs_error_clear(&err);
     int rc = lst_load(ctx->db, id, l, &err);
-    if (rc < 0) *res = job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
-    else if (rc == 1) *res = job_fail(ctx, "listing %lld does not exist", (long long)id);
+    if (rc < 0)
+        *res = job_retry(ctx, 0, "load listing: %s", cs_code_name(err.code));
+    else if (rc == 1)
+        *res = job_fail(ctx, "listing %lld does not exist", (long long)id);
     return rc == 0;
 }
 
@@ -821,16 +852,17 @@ out:
 
 /* ---- listing.update ------------------------------------------------------------------------ */
 
+// clang-format off
+static const char SQL_SYNCED[] =
+    "UPDATE listings"
+    " SET synced_hash = ?, last_error_code = NULL, last_error_message = NULL"
+    " WHERE id = ?";
+// clang-format on
+
 static int synced_tx(cs_db *db, void *arg, cs_error *err)
 {
     lst *l = arg;
-    return cs_db_exec(db,
-                      "UPDATE listings SET synced_hash = ?, last_error_code = NULL, "
-                      "last_error_message = NULL"
-                      " WHERE id = ?",
-                      "bi", l->content_hash, (size_t)32, l->id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_SYNCED, "bi", l->content_hash, (size_t)32, l->id, err) < 0 ? -1 : 0;
 }
 
 static job_outcome h_update(job_ctx *ctx)
@@ -896,13 +928,26 @@ out:
 
 /* ---- listing.status / listing.poll --------------------------------------------------------- */
 
+// clang-format off
+static const char SQL_CHECKED[] =
+    "UPDATE listings"
+    " SET status_checked_at = UTC_TIMESTAMP()"
+    " WHERE id = ?";
+static const char SQL_POLL_DUE[] =
+    "SELECT l.id"
+    " FROM listings l"
+    " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+    " WHERE l.state IN ('submitted','pending_review') AND l.external_item_id IS NOT NULL"
+    " ORDER BY l.status_checked_at IS NOT NULL, l.status_checked_at"
+    " LIMIT ?";
+// clang-format on
+/* columns of SQL_POLL_DUE */
+enum { PD_ID };
+
 static int checked_tx(cs_db *db, void *arg, cs_error *err)
 {
     int64_t *id = arg;
-    return cs_db_exec(db, "UPDATE listings SET status_checked_at = UTC_TIMESTAMP() WHERE id = ?",
-                      "i", *id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_CHECKED, "i", *id, err) < 0 ? -1 : 0;
 }
 
 static job_outcome h_status(job_ctx *ctx)
@@ -974,17 +1019,11 @@ static job_outcome h_poll(job_ctx *ctx)
     cs_error err;
     cs_error_clear(&err);
     cs_rows *r = NULL;
-    if (cs_db_query(
-            ctx->db, &r,
-            "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND "
-            "m.kind = 'api'"
-            " WHERE l.state IN ('submitted','pending_review') AND l.external_item_id IS NOT NULL"
-            " ORDER BY l.status_checked_at IS NOT NULL, l.status_checked_at LIMIT ?",
-            "i", (int64_t)cs_cfg_int("flows.batch"), &err))
+    if (cs_db_query(ctx->db, &r, SQL_POLL_DUE, "i", (int64_t)cs_cfg_int("flows.batch"), &err))
         return job_retry(ctx, 0, "poll: %s", cs_code_name(err.code));
     for (size_t i = 0; i < cs_rows_count(r); i++) {
         char payload[64], key[48];
-        int64_t id = cs_rows_i64(r, i, 0), jid;
+        int64_t id = cs_rows_i64(r, i, PD_ID), jid;
         snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
         snprintf(key, sizeof key, "status:%lld", (long long)id);
         job_opts o = {.unique_key = key, .priority = 1};
@@ -998,6 +1037,19 @@ static job_outcome h_poll(job_ctx *ctx)
 }
 
 /* ---- push notifications -------------------------------------------------------------------- */
+
+// clang-format off
+static const char SQL_PUSH_SEEN[] =
+    "INSERT IGNORE INTO webhook_events (marketplace_code, digest)"
+    " VALUES (?, ?)";
+static const char SQL_PUSH_LISTING[] =
+    "SELECT id"
+    " FROM listings"
+    " WHERE marketplace_code = ? AND external_item_id = ?";
+static const char SQL_PUSH_FORGET[] =
+    "DELETE FROM webhook_events"
+    " WHERE marketplace_code = ? AND digest = ?";
+// clang-format on
 
 int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len,
                       const char *authorization, cs_error *err)
@@ -1020,22 +1072,17 @@ int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len,
                             o.nreasons ? o.reasons[0].code : "push_signature_invalid");
     unsigned char dg[32];
     cs_sha256(body, len, dg);
-    int64_t fresh =
-        cs_db_exec(db, "INSERT IGNORE INTO webhook_events (marketplace_code, digest) VALUES (?, ?)",
-                   "sb", m->c->code, dg, (size_t)32, err);
+    int64_t fresh = cs_db_exec(db, SQL_PUSH_SEEN, "sb", m->c->code, dg, (size_t)32, err);
     if (fresh < 0) return -1;
     if (fresh == 0 || !o.item_id[0] || o.state == CX_ITEM_UNKNOWN)
         return 0; /* seen, or not about an item */
     int64_t lid = 0;
-    int rc = cs_db_scalar_i64(
-        db, &lid, "SELECT id FROM listings WHERE marketplace_code = ? AND external_item_id = ?",
-        "ss", m->c->code, o.item_id, err);
+    int rc = cs_db_scalar_i64(db, &lid, SQL_PUSH_LISTING, "ss", m->c->code, o.item_id, err);
     if (rc < 0) return -1;
     if (rc == 1) return 0; /* not one of ours (or created by hand) */
     if (flows_listing_apply_state(db, lid, &o, "push", err)) {
         /* let the marketplace deliver it again */
-        cs_db_exec(db, "DELETE FROM webhook_events WHERE marketplace_code = ? AND digest = ?", "sb",
-                   m->c->code, dg, (size_t)32, err);
+        cs_db_exec(db, SQL_PUSH_FORGET, "sb", m->c->code, dg, (size_t)32, err);
         return -1;
     }
     return 0;
@@ -1051,29 +1098,52 @@ struct pub {
     json_t *out;
 };
 
+// clang-format off
+static const char SQL_LISTING_ADD[] =
+    "INSERT INTO listings (product_id, marketplace_code, account_id)"
+    " SELECT ?, ?, a.id"
+    " FROM products pr"
+    " LEFT JOIN seller_accounts a ON a.household_id = pr.household_id AND a.marketplace_code = ?"
+    " WHERE pr.id = ?"
+    " ON DUPLICATE KEY UPDATE account_id = COALESCE(listings.account_id, VALUES(account_id))";
+static const char SQL_LISTING_OF_LOCK[] =
+    "SELECT id, state"
+    " FROM listings"
+    " WHERE product_id = ? AND marketplace_code = ?"
+    " FOR UPDATE";
+static const char SQL_PUBLISH_PRODUCT[] =
+    "SELECT household_id, category, status"
+    " FROM products"
+    " WHERE id = ?";
+static const char SQL_PUBLISH_ACCOUNT[] =
+    "SELECT state"
+    " FROM seller_accounts"
+    " WHERE household_id = ? AND marketplace_code = ?";
+static const char SQL_PUBLISH_MAPPED[] =
+    "SELECT COUNT(*)"
+    " FROM category_map"
+    " WHERE category = ? AND marketplace_code = ?";
+// clang-format on
+/* columns of SQL_LISTING_OF_LOCK */
+enum { LO_ID, LO_STATE };
+/* columns of SQL_PUBLISH_PRODUCT */
+enum { PP_HOUSEHOLD, PP_CATEGORY, PP_STATUS };
+/* columns of SQL_PUBLISH_ACCOUNT */
+enum { PA_STATE };
+
 static int publish_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct pub *p = arg;
     json_array_clear(p->out);
     for (size_t i = 0; i < p->n; i++) {
-        if (cs_db_exec(db,
-                       "INSERT INTO listings (product_id, marketplace_code, account_id)"
-                       " SELECT ?, ?, a.id FROM products pr LEFT JOIN seller_accounts a ON "
-                       "a.household_id ="
-                       " pr.household_id AND a.marketplace_code = ? WHERE pr.id = ?"
-                       " ON DUPLICATE KEY UPDATE account_id = COALESCE(listings.account_id, "
-                       "VALUES(account_id))",
-                       "issi", p->product, p->mps[i], p->mps[i], p->product, err) < 0)
+        if (cs_db_exec(db, SQL_LISTING_ADD, "issi", p->product, p->mps[i], p->mps[i], p->product,
+                       err) < 0)
             return -1;
         cs_rows *r = NULL;
-        if (cs_db_query(db, &r,
-                        "SELECT id, state FROM listings WHERE product_id = ? AND marketplace_code "
-                        "= ? FOR UPDATE",
-                        "is", p->product, p->mps[i], err))
-            return -1;
-        int64_t id = cs_rows_i64(r, 0, 0);
+        if (cs_db_query(db, &r, SQL_LISTING_OF_LOCK, "is", p->product, p->mps[i], err)) return -1;
+        int64_t id = cs_rows_i64(r, 0, LO_ID);
         char st[24];
-        snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 1));
+        snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, LO_STATE));
         cs_rows_free(r);
         int64_t jid = 0;
         if (!strcmp(st, "draft")) {
@@ -1106,17 +1176,15 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
     *out = NULL;
     if (!n) return cs_error_field(err, "marketplaces", CS_F_REQUIRED, NULL);
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT household_id, category, status FROM products WHERE id = ?", "i",
-                    product_id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_PUBLISH_PRODUCT, "i", product_id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "product %lld", (long long)product_id);
     }
-    int64_t hh = cs_rows_i64(r, 0, 0);
+    int64_t hh = cs_rows_i64(r, 0, PP_HOUSEHOLD);
     char cat[48];
-    snprintf(cat, sizeof cat, "%s", cs_rows_str(r, 0, 1));
-    int active = !strcmp(cs_rows_str(r, 0, 2), "active");
+    snprintf(cat, sizeof cat, "%s", cs_rows_str(r, 0, PP_CATEGORY));
+    int active = !strcmp(cs_rows_str(r, 0, PP_STATUS), "active");
     cs_rows_free(r);
     if (!active) return cs_error_set(err, CS_E_GONE, "product");
     const char *canon[16];
@@ -1137,12 +1205,8 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
             if (canon[k] && !strcmp(canon[k], canon[i]))
                 cs_error_field(err, fname, CS_F_ENUM, "listed twice");
         char st[24] = "";
-        if (cs_db_query(
-                db, &r,
-                "SELECT state FROM seller_accounts WHERE household_id = ? AND marketplace_code = ?",
-                "is", hh, canon[i], err))
-            return -1;
-        if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+        if (cs_db_query(db, &r, SQL_PUBLISH_ACCOUNT, "is", hh, canon[i], err)) return -1;
+        if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, PA_STATE));
         cs_rows_free(r);
         if (strcmp(st, "active")) {
             char d[160];
@@ -1153,10 +1217,7 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
             continue;
         }
         int64_t mapped = 0;
-        if (cs_db_scalar_i64(
-                db, &mapped,
-                "SELECT COUNT(*) FROM category_map WHERE category = ? AND marketplace_code = ?",
-                "ss", cat, canon[i], err) < 0)
+        if (cs_db_scalar_i64(db, &mapped, SQL_PUBLISH_MAPPED, "ss", cat, canon[i], err) < 0)
             return -1;
         if (!mapped) {
             char d[160];
@@ -1181,28 +1242,38 @@ struct repub {
     int64_t job;
 };
 
+// clang-format off
+static const char SQL_REPUBLISH_CLEAR[] =
+    "UPDATE listings"
+    " SET last_error_code = NULL, last_error_message = NULL, error_fields = NULL,"
+    "     linkcheck_failures = 0"
+    " WHERE id = ?";
+static const char SQL_LIVE_API[] =
+    "SELECT l.id"
+    " FROM listings l"
+    " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+    " WHERE l.product_id = ? AND l.state = 'live' AND l.external_item_id IS NOT NULL";
+// clang-format on
+/* columns of SQL_LIVE_API */
+enum { LA_ID };
+
 static int republish_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct repub *x = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM listings WHERE id = ? FOR UPDATE", "i", x->id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_STATE_LOCK, "i", x->id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)x->id);
     }
     char st[24];
-    snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, 0));
+    snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, SL_STATE));
     cs_rows_free(r);
     if (strcmp(st, "rejected") && strcmp(st, "failed") && strcmp(st, "delisted"))
         return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s -> queued", st);
     if (cs_listing_transition(db, x->id, "queued", "republish", "Đăng lại sau khi sửa", x->a,
                               err) ||
-        cs_db_exec(db,
-                   "UPDATE listings SET last_error_code = NULL, last_error_message = NULL, "
-                   "error_fields = NULL,"
-                   " linkcheck_failures = 0 WHERE id = ?",
-                   "i", x->id, err) < 0)
+        cs_db_exec(db, SQL_REPUBLISH_CLEAR, "i", x->id, err) < 0)
         return -1;
     char payload[64], key[48];
     snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)x->id);
@@ -1226,17 +1297,11 @@ int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_
 int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(
-            db, &r,
-            "SELECT l.id FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code AND "
-            "m.kind = 'api'"
-            " WHERE l.product_id = ? AND l.state = 'live' AND l.external_item_id IS NOT NULL",
-            "i", product_id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_LIVE_API, "i", product_id, err)) return -1;
     int n = 0;
     for (size_t i = 0; i < cs_rows_count(r); i++) {
         char payload[64], key[48];
-        int64_t id = cs_rows_i64(r, i, 0), jid;
+        int64_t id = cs_rows_i64(r, i, LA_ID), jid;
         snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
         snprintf(key, sizeof key, "update:%lld", (long long)id);
         job_opts o = {.unique_key = key};

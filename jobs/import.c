@@ -29,6 +29,18 @@
 
 /* ---- creating an import --------------------------------------------------------------------- */
 
+// clang-format off
+static const char SQL_IMPORT_ADD[] =
+    "INSERT INTO imports (kind, filename, file_sha256, file_format, content, dry_run, created_by)"
+    " VALUES (?, ?, ?, ?, '', ?, ?)";
+static const char SQL_IMPORT_FILE_ADD[] =
+    "INSERT INTO import_files (import_id, content)"
+    " VALUES (?, ?)";
+static const char SQL_IMPORT_COMMUNE_ADD[] =
+    "INSERT IGNORE INTO import_communes (import_id, commune_code)"
+    " VALUES (?, ?)";
+// clang-format on
+
 struct create_args {
     const cs_actor *a;
     const job_import_new *in;
@@ -60,25 +72,19 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
     fname[fl] = '\0';
     char by[48];
     cs_actor_tag(c->a, by, sizeof by);
-    if (cs_db_exec(db,
-                   "INSERT INTO imports (kind, filename, file_sha256, file_format, content, dry_run, created_by)"
-                   " VALUES (?, ?, ?, ?, '', ?, ?)",
-                   "ssssis", import_kind_name(in->kind), fname, hex, fmt, (int64_t)(in->dry_run ? 1 : 0), by,
-                   err) < 0)
+    if (cs_db_exec(db, SQL_IMPORT_ADD, "ssssis", import_kind_name(in->kind), fname, hex, fmt,
+                   (int64_t)(in->dry_run ? 1 : 0), by, err) < 0)
         return -1;
     c->id = (int64_t)cs_db_insert_id(db);
-    if (cs_db_exec(db, "INSERT INTO import_files (import_id, content) VALUES (?, ?)", "ib", c->id, in->data, in->len,
-                   err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_IMPORT_FILE_ADD, "ib", c->id, in->data, in->len, err) < 0) return -1;
     for (size_t i = 0; i < in->ncommunes; i++)
-        if (cs_db_exec(db, "INSERT IGNORE INTO import_communes (import_id, commune_code) VALUES (?, ?)", "is", c->id,
-                       in->communes[i], err) < 0)
+        if (cs_db_exec(db, SQL_IMPORT_COMMUNE_ADD, "is", c->id, in->communes[i], err) < 0)
             return -1;
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)c->id);
     if (cs_audit(db, c->a, "import.create", "import", id,
-                 json_pack("{s:s,s:s,s:I,s:b}", "kind", import_kind_name(in->kind), "format", fmt, "bytes",
-                           (json_int_t)in->len, "dry_run", in->dry_run),
+                 json_pack("{s:s,s:s,s:I,s:b}", "kind", import_kind_name(in->kind), "format", fmt,
+                           "bytes", (json_int_t)in->len, "dry_run", in->dry_run),
                  err))
         return -1;
     if (c->enqueue) {
@@ -86,15 +92,18 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
         snprintf(payload, sizeof payload, "{\"import_id\":%lld}", (long long)c->id);
         snprintf(key, sizeof key, "import:%lld", (long long)c->id);
         int64_t job;
-        if (job_enqueue(db, JOB_IMPORT_KIND, payload, &(job_opts){.unique_key = key}, &job, err) < 0) return -1;
+        if (job_enqueue(db, JOB_IMPORT_KIND, payload, &(job_opts){.unique_key = key}, &job, err) <
+            0)
+            return -1;
     }
     return 0;
 }
 
-int job_import_create(cs_db *db, const cs_actor *a, const job_import_new *in, int enqueue, int64_t *id,
-                      cs_error *err)
+int job_import_create(cs_db *db, const cs_actor *a, const job_import_new *in, int enqueue,
+                      int64_t *id, cs_error *err)
 {
-    if (in->kind != IMPORT_HOUSEHOLDS && in->kind != IMPORT_PRODUCTS) return cs_error_set(err, CS_E_IMPORT_KIND, NULL);
+    if (in->kind != IMPORT_HOUSEHOLDS && in->kind != IMPORT_PRODUCTS)
+        return cs_error_set(err, CS_E_IMPORT_KIND, NULL);
     if (!in->data || !in->len) return cs_error_set(err, CS_E_IMPORT_EMPTY, NULL);
     if (in->len > (size_t)cs_cfg_int("import.max_file"))
         return cs_error_set(err, CS_E_IMPORT_LIMIT, "tệp %zu byte, tối đa %ld byte", in->len,
@@ -107,6 +116,22 @@ int job_import_create(cs_db *db, const cs_actor *a, const job_import_new *in, in
 
 /* ---- reference lists from the database ------------------------------------------------------ */
 
+// clang-format off
+static const char SQL_REF_COMMUNES[] =
+    "SELECT u.code, u.name, GROUP_CONCAT(d.name ORDER BY d.code SEPARATOR ', ')"
+    " FROM admin_units u"
+    " LEFT JOIN admin_unit_districts ud ON ud.unit_code = u.code"
+    " LEFT JOIN admin_districts d ON d.code = ud.district_code"
+    " GROUP BY u.code, u.name"
+    " ORDER BY u.code";
+static const char SQL_REF_CATEGORIES[] =
+    "SELECT code, name_vi, name_en"
+    " FROM categories"
+    " ORDER BY code";
+// clang-format on
+/* columns of every reference list query (SQL_REF_*) */
+enum { REF_CODE, REF_NAME, REF_NOTE };
+
 static int load_reflist(cs_db *db, const char *sql, int flags, import_reflist **out, cs_error *err)
 {
     cs_rows *rows = NULL;
@@ -118,7 +143,8 @@ static int load_reflist(cs_db *db, const char *sql, int flags, import_reflist **
         return cs_error_set(err, CS_E_NOMEM, NULL);
     }
     for (size_t i = 0; i < n; i++)
-        items[i] = (import_ref){cs_rows_str(rows, i, 0), cs_rows_str(rows, i, 1), cs_rows_strn(rows, i, 2)};
+        items[i] = (import_ref){cs_rows_str(rows, i, REF_CODE), cs_rows_str(rows, i, REF_NAME),
+                                cs_rows_strn(rows, i, REF_NOTE)};
     int rc = import_reflist_new(items, n, flags, out, err);
     cs_free(items);
     cs_rows_free(rows);
@@ -127,18 +153,12 @@ static int load_reflist(cs_db *db, const char *sql, int flags, import_reflist **
 
 static int load_communes(cs_db *db, import_reflist **out, cs_error *err)
 {
-    return load_reflist(db,
-                        "SELECT u.code, u.name, GROUP_CONCAT(d.name ORDER BY d.code SEPARATOR ', ')"
-                        " FROM admin_units u LEFT JOIN admin_unit_districts ud ON ud.unit_code = u.code"
-                        " LEFT JOIN admin_districts d ON d.code = ud.district_code GROUP BY u.code, u.name"
-                        " ORDER BY u.code",
-                        IMPORT_REF_STRIP_KIND, out, err);
+    return load_reflist(db, SQL_REF_COMMUNES, IMPORT_REF_STRIP_KIND, out, err);
 }
 
 static int load_categories(cs_db *db, import_reflist **out, cs_error *err)
 {
-    return load_reflist(db, "SELECT code, name_vi, name_en FROM categories ORDER BY code", IMPORT_REF_MATCH_NOTE,
-                        out, err);
+    return load_reflist(db, SQL_REF_CATEGORIES, IMPORT_REF_MATCH_NOTE, out, err);
 }
 
 static int load_columns(import_columns **out, cs_error *err)
@@ -158,8 +178,8 @@ typedef struct reject {
 } reject;
 
 typedef struct chunk {
-    size_t from, to; /* data row offsets (0 = first data row) */
-    size_t n;        /* to - from */
+    size_t from, to;         /* data row offsets (0 = first data row) */
+    size_t n;                /* to - from */
     cs_household_norm **hh;  /* households: normalised rows (NULL = rejected) */
     cs_household_bulk *bulk; /* households: hashed and sealed in advance */
     json_t **prod;           /* products: validated input bodies (NULL = rejected) */
@@ -186,7 +206,8 @@ typedef struct run {
     import_reflist *communes, *cats;
     char (*scope)[6];
     size_t nscope;
-    cs_household_known *known; /* citizen IDs present when the run started: new rows skip the look-up */
+    cs_household_known
+        *known; /* citizen IDs present when the run started: new rows skip the look-up */
     int64_t total, done;
     int64_t counts[4]; /* created, updated, unchanged, rejected */
 } run;
@@ -234,7 +255,8 @@ static const char *user_field(const run *r, const char *key)
     import_field f = import_field_from_name(key);
     for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
         if (!strcmp(alias[i].key, key)) f = alias[i].f;
-    if (f < IMPORT_F__COUNT && r->m.col_of[f] >= 0 && r->m.header_of[f][0]) return r->m.header_of[f];
+    if (f < IMPORT_F__COUNT && r->m.col_of[f] >= 0 && r->m.header_of[f][0])
+        return r->m.header_of[f];
     if (f == IMPORT_F_COMMUNE_CODE && r->m.col_of[IMPORT_F_COMMUNE_NAME] >= 0)
         return r->m.header_of[IMPORT_F_COMMUNE_NAME];
     return key;
@@ -248,22 +270,24 @@ static int add_reject(const run *r, chunk *c, size_t sheet_i, const cs_error *e,
     const char **cv = import_row_cells(r->s, sheet_i, r->m.ncols, &n);
     if (!cells || !errs || !cv) goto oom;
     for (size_t k = 0; k < n; k++) {
-        json_t *v = json_string(cv[k]); /* NULL only for invalid UTF-8, which the sheet never gives */
+        json_t *v =
+            json_string(cv[k]); /* NULL only for invalid UTF-8, which the sheet never gives */
         json_array_append_new(cells, v ? v : json_string(""));
     }
     cs_free(cv);
     cv = NULL;
     if (!e->nfields) {
-        json_array_append_new(errs, json_pack("{s:s,s:s,s:s,s:s}", "field", "", "code", cs_code_name(e->code),
-                                              "message", cs_code_message(e->code, CS_LANG_VI), "detail",
-                                              e->detail));
+        json_array_append_new(
+            errs, json_pack("{s:s,s:s,s:s,s:s}", "field", "", "code", cs_code_name(e->code),
+                            "message", cs_code_message(e->code, CS_LANG_VI), "detail", e->detail));
     }
     for (size_t k = 0; k < e->nfields; k++) {
         const cs_field_error *f = &e->fields[k];
-        json_array_append_new(errs, json_pack("{s:s,s:s,s:s,s:s}", "field",
-                                              map_fields ? user_field(r, f->field) : f->field, "code",
-                                              cs_code_name(f->code), "message",
-                                              cs_code_message(f->code, CS_LANG_VI), "detail", f->detail));
+        json_array_append_new(errs,
+                              json_pack("{s:s,s:s,s:s,s:s}", "field",
+                                        map_fields ? user_field(r, f->field) : f->field, "code",
+                                        cs_code_name(f->code), "message",
+                                        cs_code_message(f->code, CS_LANG_VI), "detail", f->detail));
     }
     reject *rj = &c->rej[c->nrej];
     rj->row_no = sheet_row_no(r->s, sheet_i);
@@ -312,7 +336,8 @@ static json_t *household_body(const sheet_row_result *rr)
     set_str(o, "business_name", import_row_value(rr, IMPORT_F_BUSINESS_NAME));
     set_str(o, "business_reg_no", import_row_value(rr, IMPORT_F_BUSINESS_REG_NO));
     set_str(o, "tax_code", import_row_value(rr, IMPORT_F_TAX_CODE));
-    if (rr->has_epayment >= 0) json_object_set_new(o, "has_epayment", json_boolean(rr->has_epayment == 1));
+    if (rr->has_epayment >= 0)
+        json_object_set_new(o, "has_epayment", json_boolean(rr->has_epayment == 1));
     json_object_set_new(o, "consent", json_boolean(rr->consent == 1));
     return o;
 }
@@ -321,7 +346,8 @@ static json_t *product_body(const sheet_row_result *rr)
 {
     json_t *o = json_object();
     if (!o) return NULL;
-    const char *name = import_row_value(rr, IMPORT_F_NAME), *desc = import_row_value(rr, IMPORT_F_DESCRIPTION);
+    const char *name = import_row_value(rr, IMPORT_F_NAME),
+               *desc = import_row_value(rr, IMPORT_F_DESCRIPTION);
     set_str(o, "name", name);
     /* the description column is optional in sheets; a product needs one: its name stands in */
     set_str(o, "description", desc ? desc : name);
@@ -347,13 +373,15 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
     c->row_no = cs_calloc(n, sizeof *c->row_no);
     c->row_index = cs_calloc(n, sizeof *c->row_index);
     c->rej = cs_calloc(n, sizeof *c->rej);
-    if (r->kind == IMPORT_HOUSEHOLDS) c->hh = cs_calloc(n, sizeof *c->hh);
+    if (r->kind == IMPORT_HOUSEHOLDS)
+        c->hh = cs_calloc(n, sizeof *c->hh);
     else {
         c->prod = cs_calloc(n, sizeof *c->prod);
         c->owner = cs_calloc(n, sizeof *c->owner);
         c->owner_cccd = cs_calloc(n, sizeof *c->owner_cccd);
     }
-    if (!c->row_no || !c->row_index || !c->rej || (r->kind == IMPORT_HOUSEHOLDS ? !c->hh : !c->prod || !c->owner || !c->owner_cccd)) {
+    if (!c->row_no || !c->row_index || !c->rej ||
+        (r->kind == IMPORT_HOUSEHOLDS ? !c->hh : !c->prod || !c->owner || !c->owner_cccd)) {
         c->failed = 1;
         return;
     }
@@ -372,7 +400,8 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
         if (r->kind == IMPORT_HOUSEHOLDS) {
             const char *commune = import_row_value(&rr, IMPORT_F_COMMUNE_CODE);
             if (commune && !in_scope(r, commune)) {
-                import_field f = r->m.col_of[IMPORT_F_COMMUNE_CODE] >= 0 ? IMPORT_F_COMMUNE_CODE : IMPORT_F_COMMUNE_NAME;
+                import_field f = r->m.col_of[IMPORT_F_COMMUNE_CODE] >= 0 ? IMPORT_F_COMMUNE_CODE
+                                                                         : IMPORT_F_COMMUNE_NAME;
                 if (add_reject_code(r, c, si, r->m.header_of[f], CS_F_COMMUNE_SCOPE)) goto oom;
                 continue;
             }
@@ -413,7 +442,8 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
         }
     }
     sheet_row_result_free(&rr);
-    if (r->kind == IMPORT_HOUSEHOLDS && cs_household_bulk_prepare(c->hh, c->n, 1, r->known, &c->bulk, &c->err))
+    if (r->kind == IMPORT_HOUSEHOLDS &&
+        cs_household_bulk_prepare(c->hh, c->n, 1, r->known, &c->bulk, &c->err))
         c->failed = 1;
     return;
 oom:
@@ -427,20 +457,27 @@ typedef struct write_args {
     run *r;
     chunk *c;
     int64_t expect_done;
-    int64_t add[5]; /* created, updated, unchanged, rejected, repaired */
-    int64_t pre[3]; /* created, updated, unchanged counted before the transaction (dry-run
-                       trial, products written row by row) */
-    int stage;      /* dry run: 1 = the rolled-back trial, 2 = the progress */
-    int no_known;   /* look every row up (a household appeared after the snapshot) */
+    int64_t add[5];   /* created, updated, unchanged, rejected, repaired */
+    int64_t pre[3];   /* created, updated, unchanged counted before the transaction (dry-run
+                         trial, products written row by row) */
+    int stage;        /* dry run: 1 = the rolled-back trial, 2 = the progress */
+    int no_known;     /* look every row up (a household appeared after the snapshot) */
     size_t nrej_base; /* rejects known before this transaction (a re-run drops later ones) */
     int trial_ok;
 } write_args;
+
+/* IGNORE: a chunk re-processed after losing its commit acknowledgement writes the same rows */
+// clang-format off
+static const char SQL_REJECT_ADD[] =
+    "INSERT IGNORE INTO import_rejects (import_id, row_no, cells, errors)"
+    " VALUES (?, ?, ?, ?)";
+// clang-format on
 
 static int insert_rejects(cs_db *db, const run *r, chunk *c, cs_error *err)
 {
     if (!c->nrej) return 0;
     const char **cells = cs_malloc(c->nrej * 4 * sizeof *cells);
-    char (*nums)[2][24] = cs_malloc(c->nrej * sizeof *nums);
+    char(*nums)[2][24] = cs_malloc(c->nrej * sizeof *nums);
     int rc = -1;
     if (!cells || !nums) {
         cs_error_set(err, CS_E_NOMEM, NULL);
@@ -454,10 +491,7 @@ static int insert_rejects(cs_db *db, const run *r, chunk *c, cs_error *err)
         cells[4 * i + 2] = c->rej[i].cells;
         cells[4 * i + 3] = c->rej[i].errors;
     }
-    /* IGNORE: a chunk re-processed after losing its commit acknowledgement writes the same rows */
-    if (cs_db_bulk_insert(db, "INSERT IGNORE INTO import_rejects (import_id, row_no, cells, errors) VALUES (?, ?, ?, ?)",
-                          4, "iiss", cells, NULL, c->nrej, err) < 0)
-        goto out;
+    if (cs_db_bulk_insert(db, SQL_REJECT_ADD, 4, "iiss", cells, NULL, c->nrej, err) < 0) goto out;
     rc = 0;
 out:
     cs_free(cells);
@@ -477,7 +511,8 @@ static int write_households(cs_db *db, write_args *w, cs_error *err)
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto out;
     }
-    if (cs_household_bulk_write(db, &r->actor, c->bulk, w->no_known ? NULL : r->known, r->id, res, row_err, err))
+    if (cs_household_bulk_write(db, &r->actor, c->bulk, w->no_known ? NULL : r->known, r->id, res,
+                                row_err, err))
         goto out;
     for (size_t k = 0; k < c->n; k++) {
         if (!c->hh[k]) continue;
@@ -498,6 +533,19 @@ out:
     return rc;
 }
 
+// clang-format off
+static const char SQL_DONE_LOCK[] =
+    "SELECT rows_done"
+    " FROM imports"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_CHUNK_DONE[] =
+    "UPDATE imports"
+    " SET rows_done = ?, n_created = n_created + ?, n_updated = n_updated + ?,"
+    "     n_unchanged = n_unchanged + ?, n_rejected = n_rejected + ?, n_repaired = n_repaired + ?"
+    " WHERE id = ?";
+// clang-format on
+
 static int chunk_tx(cs_db *db, void *arg, cs_error *err)
 {
     write_args *w = arg;
@@ -515,12 +563,11 @@ static int chunk_tx(cs_db *db, void *arg, cs_error *err)
     int rc = -1;
     if (w->stage != 1) {
         int64_t done = -1;
-        if (cs_db_scalar_i64(db, &done, "SELECT rows_done FROM imports WHERE id = ? FOR UPDATE", "i", r->id, err) < 0)
-            goto out;
+        if (cs_db_scalar_i64(db, &done, SQL_DONE_LOCK, "i", r->id, err) < 0) goto out;
         if (done != w->expect_done) {
             /* another run (a lease that expired while we worked) got here first */
-            cs_error_set(err, CS_E_CONFLICT, "import %lld: rows_done %lld, expected %lld", (long long)r->id,
-                         (long long)done, (long long)w->expect_done);
+            cs_error_set(err, CS_E_CONFLICT, "import %lld: rows_done %lld, expected %lld",
+                         (long long)r->id, (long long)done, (long long)w->expect_done);
             goto out;
         }
     }
@@ -532,41 +579,55 @@ static int chunk_tx(cs_db *db, void *arg, cs_error *err)
     }
     if (insert_rejects(db, r, c, err)) goto out;
     int64_t to = (int64_t)c->to;
-    if (cs_db_exec(db,
-                   "UPDATE imports SET rows_done = ?, n_created = n_created + ?, n_updated = n_updated + ?,"
-                   " n_unchanged = n_unchanged + ?, n_rejected = n_rejected + ?, n_repaired = n_repaired + ?"
-                   " WHERE id = ?",
-                   "iiiiiii", to, w->add[0], w->add[1], w->add[2], w->add[3], w->add[4], r->id, err) < 0)
+    if (cs_db_exec(db, SQL_CHUNK_DONE, "iiiiiii", to, w->add[0], w->add[1], w->add[2], w->add[3],
+                   w->add[4], r->id, err) < 0)
         goto out;
     rc = 0;
 out:
     return rc;
 }
 
+// clang-format off
+static const char SQL_HOUSEHOLD_BY_CODE[] =
+    "SELECT id, code, commune_code"
+    " FROM households"
+    " WHERE code = ? AND status <> 'erased'";
+static const char SQL_HOUSEHOLD_BY_CCCD[] =
+    "SELECT id, code, commune_code"
+    " FROM households"
+    " WHERE cccd_bidx = ? AND status <> 'erased'";
+static const char SQL_PRODUCT_SAME_NAME[] =
+    "SELECT id, version, content_hash"
+    " FROM products"
+    " WHERE household_id = ? AND name_folded = ? AND status = 'active'"
+    " ORDER BY id"
+    " LIMIT 1";
+// clang-format on
+/* columns of SQL_HOUSEHOLD_BY_CODE and SQL_HOUSEHOLD_BY_CCCD */
+enum { HH_ID, HH_CODE, HH_COMMUNE };
+/* columns of SQL_PRODUCT_SAME_NAME */
+enum { PS_ID, PS_VERSION, PS_HASH };
+
 /* Products, one by one in their own transactions (per-row path): matched by household and
  * folded name, so a re-upload reports unchanged and a corrected row updates. */
-static int find_household(cs_db *db, const char *code, const char *cccd, int64_t *id, char hcode[24],
-                          char commune[6], cs_error *err)
+static int find_household(cs_db *db, const char *code, const char *cccd, int64_t *id,
+                          char hcode[24], char commune[6], cs_error *err)
 {
     cs_rows *rows = NULL;
     int rc;
     if (code && *code) {
-        rc = cs_db_query(db, &rows,
-                         "SELECT id, code, commune_code FROM households WHERE code = ? AND status <> 'erased'", "s",
-                         code, err);
+        rc = cs_db_query(db, &rows, SQL_HOUSEHOLD_BY_CODE, "s", code, err);
     } else {
         unsigned char bidx[32];
         if (cs_blind_index("cccd", cccd, bidx)) return cs_error_set(err, CS_E_CRYPTO, NULL);
-        rc = cs_db_query(db, &rows,
-                         "SELECT id, code, commune_code FROM households WHERE cccd_bidx = ? AND status <> 'erased'",
-                         "b", bidx, (size_t)32, err);
+        rc = cs_db_query(db, &rows, SQL_HOUSEHOLD_BY_CCCD, "b", bidx, (size_t)32, err);
     }
     if (rc) return -1;
     int found = cs_rows_count(rows) > 0;
     if (found) {
-        *id = cs_rows_i64(rows, 0, 0);
-        snprintf(hcode, 24, "%s", cs_rows_str(rows, 0, 1));
-        snprintf(commune, 6, "%s", cs_rows_str(rows, 0, 2));
+        *id = cs_rows_i64(rows, 0, HH_ID);
+        snprintf(hcode, 24, "%s", cs_rows_str(rows, 0, HH_CODE));
+        snprintf(commune, 6, "%s", cs_rows_str(rows, 0, HH_COMMUNE));
     }
     cs_rows_free(rows);
     return found ? 1 : 0;
@@ -582,30 +643,30 @@ static int write_products(run *r, chunk *c, int64_t add[3], cs_error *err)
         if (f < 0) return -1;
         const char *fld = user_field(r, c->owner[k][0] ? "household_code" : "owner_cccd");
         if (!f || !in_scope(r, commune)) {
-            if (add_reject_code(r, c, c->row_index[k], fld, f ? CS_F_COMMUNE_SCOPE : CS_F_HOUSEHOLD_UNKNOWN))
+            if (add_reject_code(r, c, c->row_index[k], fld,
+                                f ? CS_F_COMMUNE_SCOPE : CS_F_HOUSEHOLD_UNKNOWN))
                 return cs_error_set(err, CS_E_NOMEM, NULL);
             continue;
         }
         cs_product_norm pn;
         cs_error e;
         cs_error_clear(&e);
-        if (cs_product_validate(c->prod[k], &pn, &e)) return cs_error_set(err, CS_E_INTERNAL, "product revalidation");
+        if (cs_product_validate(c->prod[k], &pn, &e))
+            return cs_error_set(err, CS_E_INTERNAL, "product revalidation");
         unsigned char hash[32];
         int hrc = cs_product_content_hash(&pn, hash);
         cs_rows *rows = NULL;
-        int qrc = hrc ? -1
-                      : cs_db_query(r->db, &rows,
-                                    "SELECT id, version, content_hash FROM products WHERE household_id = ?"
-                                    " AND name_folded = ? AND status = 'active' ORDER BY id LIMIT 1",
-                                    "is", hid, pn.name_folded, err);
+        int qrc =
+            hrc ? -1
+                : cs_db_query(r->db, &rows, SQL_PRODUCT_SAME_NAME, "is", hid, pn.name_folded, err);
         cs_product_norm_free(&pn);
         if (hrc) return cs_error_set(err, CS_E_CRYPTO, NULL);
         if (qrc) return -1;
         int exists = cs_rows_count(rows) > 0;
-        int64_t pid = exists ? cs_rows_i64(rows, 0, 0) : 0;
-        unsigned ver = exists ? (unsigned)cs_rows_i64(rows, 0, 1) : 0;
+        int64_t pid = exists ? cs_rows_i64(rows, 0, PS_ID) : 0;
+        unsigned ver = exists ? (unsigned)cs_rows_i64(rows, 0, PS_VERSION) : 0;
         size_t hl = 0;
-        const void *old = exists ? cs_rows_blob(rows, 0, 2, &hl) : NULL;
+        const void *old = exists ? cs_rows_blob(rows, 0, PS_HASH, &hl) : NULL;
         int same = exists && hl == 32 && !memcmp(old, hash, 32);
         cs_rows_free(rows);
         if (same) {
@@ -621,8 +682,10 @@ static int write_products(run *r, chunk *c, int64_t add[3], cs_error *err)
         int wrc = exists ? cs_product_update(r->db, &r->actor, pid, ver, c->prod[k], &pr, &e)
                          : cs_product_create(r->db, &r->actor, hcode, c->prod[k], &pr, &e);
         if (wrc) {
-            if (e.code == CS_E_VALIDATION || e.code == CS_E_CONFLICT || e.code == CS_E_PRECONDITION) {
-                if (add_reject(r, c, c->row_index[k], &e, 1)) return cs_error_set(err, CS_E_NOMEM, NULL);
+            if (e.code == CS_E_VALIDATION || e.code == CS_E_CONFLICT ||
+                e.code == CS_E_PRECONDITION) {
+                if (add_reject(r, c, c->row_index[k], &e, 1))
+                    return cs_error_set(err, CS_E_NOMEM, NULL);
                 continue;
             }
             *err = e;
@@ -696,6 +759,17 @@ static void run_free(run *r)
     cs_household_known_free(r->known);
 }
 
+// clang-format off
+static const char SQL_IMPORT_FAILED[] =
+    "UPDATE imports"
+    " SET state = 'failed', error_message = ?, finished_at = UTC_TIMESTAMP()"
+    " WHERE id = ? AND state IN ('queued', 'running')";
+static const char SQL_IMPORT_DONE[] =
+    "UPDATE imports"
+    " SET state = 'done', finished_at = UTC_TIMESTAMP()"
+    " WHERE id = ? AND state = 'running'";
+// clang-format on
+
 /* The import cannot be read at all: it ends 'failed' with the reason in Vietnamese. */
 static int mark_failed(cs_db *db, int64_t id, const cs_error *e, cs_error *err)
 {
@@ -714,12 +788,7 @@ static int mark_failed(cs_db *db, int64_t id, const cs_error *e, cs_error *err)
     memcpy(msg, t, l);
     msg[l] = '\0';
     cs_buf_free(&b);
-    return cs_db_exec(db,
-                      "UPDATE imports SET state = 'failed', error_message = ?, finished_at = UTC_TIMESTAMP()"
-                      " WHERE id = ? AND state IN ('queued', 'running')",
-                      "si", msg, id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_IMPORT_FAILED, "si", msg, id, err) < 0 ? -1 : 0;
 }
 
 static int actor_from_tag(const char *tag, cs_actor *a)
@@ -728,9 +797,12 @@ static int actor_from_tag(const char *tag, cs_actor *a)
     const char *colon = strchr(tag, ':');
     if (!colon) return -1;
     size_t k = (size_t)(colon - tag);
-    if (k == 5 && !strncmp(tag, "token", 5)) a->kind = CS_ACTOR_TOKEN;
-    else if (k == 3 && !strncmp(tag, "cli", 3)) a->kind = CS_ACTOR_CLI;
-    else a->kind = CS_ACTOR_SYSTEM;
+    if (k == 5 && !strncmp(tag, "token", 5))
+        a->kind = CS_ACTOR_TOKEN;
+    else if (k == 3 && !strncmp(tag, "cli", 3))
+        a->kind = CS_ACTOR_CLI;
+    else
+        a->kind = CS_ACTOR_SYSTEM;
     snprintf(a->id, sizeof a->id, "%s", colon + 1);
     return 0;
 }
@@ -741,39 +813,71 @@ static json_t *warnings_json(const run *r)
     const sheet_warnings *lists[2] = {sheet_warnings_of(r->s), &r->m.warnings};
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < lists[l]->n; i++)
-            json_array_append_new(a, json_pack("{s:s,s:s}", "code", sheet_warn_name(lists[l]->w[i].kind), "message",
+            json_array_append_new(a, json_pack("{s:s,s:s}", "code",
+                                               sheet_warn_name(lists[l]->w[i].kind), "message",
                                                lists[l]->w[i].text));
     return a;
 }
+
+// clang-format off
+static const char SQL_RUN_OPEN[] =
+    "SELECT kind, dry_run, state, rows_done, n_created, n_updated, n_unchanged, n_rejected,"
+    "       created_by,"
+    "       (SELECT content"
+    "        FROM import_files f"
+    "        WHERE f.import_id = i.id)"
+    " FROM imports i"
+    " WHERE id = ?";
+static const char SQL_RUN_SCOPE[] =
+    "SELECT commune_code"
+    " FROM import_communes"
+    " WHERE import_id = ?";
+static const char SQL_RUN_START[] =
+    "UPDATE imports"
+    " SET state = 'running', total_rows = ?, header = ?, warnings = ?,"
+    "     started_at = COALESCE(started_at, UTC_TIMESTAMP())"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_RUN_OPEN; the four counts follow each other in the order of r->counts */
+enum {
+    RO_KIND,
+    RO_DRY_RUN,
+    RO_STATE,
+    RO_DONE,
+    RO_CREATED,
+    RO_UPDATED,
+    RO_UNCHANGED,
+    RO_REJECTED,
+    RO_CREATED_BY,
+    RO_CONTENT
+};
+/* columns of SQL_RUN_SCOPE */
+enum { SC_COMMUNE };
 
 /* Load the import, read its file and map the header. Returns 0 ready, 1 nothing to do
  * (finished, or failed now), -1 error. */
 static int run_open(run *r, cs_error *err)
 {
     cs_rows *row = NULL;
-    if (cs_db_query(r->db, &row,
-                    "SELECT kind, dry_run, state, rows_done, n_created, n_updated, n_unchanged, n_rejected,"
-                    " created_by, (SELECT content FROM import_files f WHERE f.import_id = i.id)"
-                    " FROM imports i WHERE id = ?",
-                    "i", r->id, err))
-        return -1;
+    if (cs_db_query(r->db, &row, SQL_RUN_OPEN, "i", r->id, err)) return -1;
     if (!cs_rows_count(row)) {
         cs_rows_free(row);
         return cs_error_set(err, CS_E_NOT_FOUND, "import %lld", (long long)r->id);
     }
-    const char *state = cs_rows_str(row, 0, 2);
+    const char *state = cs_rows_str(row, 0, RO_STATE);
     if (!strcmp(state, "done") || !strcmp(state, "failed")) {
         cs_rows_free(row);
         return 1;
     }
-    r->kind = !strcmp(cs_rows_str(row, 0, 0), "products") ? IMPORT_PRODUCTS : IMPORT_HOUSEHOLDS;
-    r->dry_run = (int)cs_rows_i64(row, 0, 1);
-    r->done = cs_rows_i64(row, 0, 3);
+    r->kind =
+        !strcmp(cs_rows_str(row, 0, RO_KIND), "products") ? IMPORT_PRODUCTS : IMPORT_HOUSEHOLDS;
+    r->dry_run = (int)cs_rows_i64(row, 0, RO_DRY_RUN);
+    r->done = cs_rows_i64(row, 0, RO_DONE);
     for (int k = 0; k < 4; k++)
-        r->counts[k] = cs_rows_i64(row, 0, 4 + (unsigned)k);
-    actor_from_tag(cs_rows_str(row, 0, 8), &r->actor);
+        r->counts[k] = cs_rows_i64(row, 0, RO_CREATED + (unsigned)k);
+    actor_from_tag(cs_rows_str(row, 0, RO_CREATED_BY), &r->actor);
     size_t len = 0;
-    const void *content = cs_rows_blob(row, 0, 9, &len);
+    const void *content = cs_rows_blob(row, 0, RO_CONTENT, &len);
     sheet_limits lim;
     sheet_limits_default(&lim);
     cs_error fe;
@@ -788,8 +892,7 @@ static int run_open(run *r, cs_error *err)
     }
     if (load_communes(r->db, &r->communes, err) || load_categories(r->db, &r->cats, err)) return -1;
     cs_rows *sc = NULL;
-    if (cs_db_query(r->db, &sc, "SELECT commune_code FROM import_communes WHERE import_id = ?", "i", r->id, err))
-        return -1;
+    if (cs_db_query(r->db, &sc, SQL_RUN_SCOPE, "i", r->id, err)) return -1;
     r->nscope = cs_rows_count(sc);
     if (r->nscope) {
         r->scope = cs_calloc(r->nscope, sizeof *r->scope);
@@ -798,7 +901,7 @@ static int run_open(run *r, cs_error *err)
             return cs_error_set(err, CS_E_NOMEM, NULL);
         }
         for (size_t i = 0; i < r->nscope; i++)
-            snprintf(r->scope[i], sizeof r->scope[i], "%s", cs_rows_str(sc, i, 0));
+            snprintf(r->scope[i], sizeof r->scope[i], "%s", cs_rows_str(sc, i, SC_COMMUNE));
     }
     cs_rows_free(sc);
     if (r->kind == IMPORT_HOUSEHOLDS && cs_household_known_load(r->db, &r->known, err)) return -1;
@@ -811,10 +914,7 @@ static int run_open(run *r, cs_error *err)
     json_t *w = warnings_json(r);
     char *wtext = json_dumps(w, JSON_COMPACT);
     json_decref(w);
-    int64_t u = cs_db_exec(r->db,
-                           "UPDATE imports SET state = 'running', total_rows = ?, header = ?, warnings = ?,"
-                           " started_at = COALESCE(started_at, UTC_TIMESTAMP()) WHERE id = ?",
-                           "issi", r->total, htext, wtext, r->id, err);
+    int64_t u = cs_db_exec(r->db, SQL_RUN_START, "issi", r->total, htext, wtext, r->id, err);
     free(htext);
     free(wtext);
     return u < 0 ? -1 : 0;
@@ -833,8 +933,8 @@ static void *prep_thread(void *arg)
     return NULL;
 }
 
-int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_arg, struct job_ctx *ctx,
-                   cs_error *err)
+int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_arg,
+                   struct job_ctx *ctx, cs_error *err)
 {
     run r;
     memset(&r, 0, sizeof r);
@@ -856,8 +956,10 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     rc = 0;
     while (from < total) {
         if (cur.failed) {
-            if (cur.err.code != CS_OK) *err = cur.err;
-            else cs_error_set(err, CS_E_NOMEM, "import chunk");
+            if (cur.err.code != CS_OK)
+                *err = cur.err;
+            else
+                cs_error_set(err, CS_E_NOMEM, "import chunk");
             rc = -1;
             break;
         }
@@ -867,8 +969,10 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
         int threaded = 0;
         if (nfrom < total) threaded = !pthread_create(&th, NULL, prep_thread, &pj);
         int wrc = write_chunk(&r, &cur, err);
-        if (threaded) pthread_join(th, NULL);
-        else if (nfrom < total && !wrc) prepare_chunk(&r, &next, nfrom, nto);
+        if (threaded)
+            pthread_join(th, NULL);
+        else if (nfrom < total && !wrc)
+            prepare_chunk(&r, &next, nfrom, nto);
         chunk_free(&cur);
         if (wrc) {
             chunk_free(&next);
@@ -891,13 +995,13 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     if (rc == 0) {
         char eid[24];
         snprintf(eid, sizeof eid, "%lld", (long long)id);
-        if (cs_db_exec(db, "UPDATE imports SET state = 'done', finished_at = UTC_TIMESTAMP() WHERE id = ? AND state = 'running'",
-                       "i", id, err) < 0 ||
+        if (cs_db_exec(db, SQL_IMPORT_DONE, "i", id, err) < 0 ||
             cs_audit(db, &r.actor, "import.done", "import", eid,
-                     json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "kind", import_kind_name(r.kind), "dry_run",
-                               r.dry_run, "rows", (json_int_t)r.total, "created", (json_int_t)r.counts[0],
-                               "updated", (json_int_t)r.counts[1], "unchanged", (json_int_t)r.counts[2],
-                               "rejected", (json_int_t)r.counts[3]),
+                     json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I}", "kind", import_kind_name(r.kind),
+                               "dry_run", r.dry_run, "rows", (json_int_t)r.total, "created",
+                               (json_int_t)r.counts[0], "updated", (json_int_t)r.counts[1],
+                               "unchanged", (json_int_t)r.counts[2], "rejected",
+                               (json_int_t)r.counts[3]),
                      err))
             rc = -1;
     }
@@ -910,12 +1014,14 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
 static job_outcome h_import(job_ctx *ctx)
 {
     json_t *v = json_object_get(ctx->args, "import_id");
-    if (!json_is_integer(v) || json_integer_value(v) <= 0) return job_fail(ctx, "payload.import_id missing");
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return job_fail(ctx, "payload.import_id missing");
     cs_error err;
     cs_error_clear(&err);
     int rc = job_import_run(ctx->db, (int64_t)json_integer_value(v), NULL, NULL, ctx, &err);
     if (rc < 0) {
-        if (err.code == CS_E_NOT_FOUND) return job_fail(ctx, "import %lld not found", (long long)json_integer_value(v));
+        if (err.code == CS_E_NOT_FOUND)
+            return job_fail(ctx, "import %lld not found", (long long)json_integer_value(v));
         return job_retry(ctx, 0, "import: %s %s", cs_code_name(err.code), err.detail);
     }
     if (rc == 1 && (job_should_stop(ctx) & JOB_STOP_CANCEL)) {
@@ -934,7 +1040,8 @@ static job_outcome h_import(job_ctx *ctx)
 int job_import_register(cs_error *err)
 {
     /* long files: a lease of two minutes, kept alive by the worker's heartbeat, for up to 6 h */
-    return job_register(JOB_IMPORT_KIND, h_import, &(job_kind_opts){.lease_s = 120, .timeout_s = 6 * 3600}, err);
+    return job_register(JOB_IMPORT_KIND, h_import,
+                        &(job_kind_opts){.lease_s = 120, .timeout_s = 6 * 3600}, err);
 }
 
 /* ---- reading an import back ----------------------------------------------------------------- */
@@ -971,51 +1078,97 @@ static char *errors_text(json_t *errs)
     return cs_buf_steal(&b);
 }
 
+// clang-format off
+static const char SQL_IMPORT_GET[] =
+    "SELECT id, kind, filename, file_format, dry_run, state, total_rows, rows_done, n_created,"
+    "       n_updated, n_unchanged, n_rejected, n_repaired, warnings, error_message, created_by,"
+    "       DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'),"
+    "       DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%sZ'),"
+    "       DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%sZ')"
+    " FROM imports"
+    " WHERE id = ?";
+static const char SQL_REJECTS_FIRST[] =
+    "SELECT row_no, cells, errors"
+    " FROM import_rejects"
+    " WHERE import_id = ?"
+    " ORDER BY row_no"
+    " LIMIT ?";
+static const char SQL_REJECTS[] =
+    "SELECT row_no, cells, errors"
+    " FROM import_rejects"
+    " WHERE import_id = ?"
+    " ORDER BY row_no";
+static const char SQL_IMPORT_HEADER[] =
+    "SELECT header"
+    " FROM imports"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_IMPORT_GET; the seven numbers and the three times follow each other */
+enum {
+    IG_ID,
+    IG_KIND,
+    IG_FILENAME,
+    IG_FORMAT,
+    IG_DRY_RUN,
+    IG_STATE,
+    IG_TOTAL_ROWS,
+    IG_DONE,
+    IG_CREATED,
+    IG_UPDATED,
+    IG_UNCHANGED,
+    IG_REJECTED,
+    IG_REPAIRED,
+    IG_WARNINGS,
+    IG_ERROR,
+    IG_CREATED_BY,
+    IG_CREATED_AT,
+    IG_STARTED_AT,
+    IG_FINISHED_AT
+};
+/* columns of SQL_REJECTS_FIRST and SQL_REJECTS */
+enum { RJ_ROW, RJ_CELLS, RJ_ERRORS };
+/* columns of SQL_IMPORT_HEADER */
+enum { IH_HEADER };
+
 static json_t *reject_json(const cs_rows *rows, size_t i)
 {
-    json_t *errs = json_text_or(cs_rows_strn(rows, i, 2), json_array());
+    json_t *errs = json_text_or(cs_rows_strn(rows, i, RJ_ERRORS), json_array());
     char *text = errors_text(errs);
-    json_t *o = json_pack("{s:I,s:o,s:o,s:s}", "row", (json_int_t)cs_rows_i64(rows, i, 0), "cells",
-                          json_text_or(cs_rows_strn(rows, i, 1), json_array()), "errors", errs, "message",
-                          text ? text : "");
+    json_t *o = json_pack("{s:I,s:o,s:o,s:s}", "row", (json_int_t)cs_rows_i64(rows, i, RJ_ROW),
+                          "cells", json_text_or(cs_rows_strn(rows, i, RJ_CELLS), json_array()),
+                          "errors", errs, "message", text ? text : "");
     cs_free(text);
     return o;
 }
 
-int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out, char created_by_out[40],
-                        cs_error *err)
+int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
+                        char created_by_out[40], cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r,
-                    "SELECT id, kind, filename, file_format, dry_run, state, total_rows, rows_done, n_created,"
-                    " n_updated, n_unchanged, n_rejected, n_repaired, warnings, error_message, created_by,"
-                    " DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%sZ'),"
-                    " DATE_FORMAT(finished_at, '%Y-%m-%dT%H:%i:%sZ') FROM imports WHERE id = ?",
-                    "i", id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_IMPORT_GET, "i", id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, NULL);
     }
-    if (created_by_out) snprintf(created_by_out, 40, "%s", cs_rows_str(r, 0, 15));
+    if (created_by_out) snprintf(created_by_out, 40, "%s", cs_rows_str(r, 0, IG_CREATED_BY));
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(cs_rows_i64(r, 0, 0)));
-    json_object_set_new(o, "kind", json_string(cs_rows_str(r, 0, 1)));
-    json_object_set_new(o, "filename", json_string(cs_rows_str(r, 0, 2)));
-    json_object_set_new(o, "file_format", json_string(cs_rows_str(r, 0, 3)));
-    json_object_set_new(o, "dry_run", json_boolean(cs_rows_i64(r, 0, 4)));
-    json_object_set_new(o, "state", json_string(cs_rows_str(r, 0, 5)));
-    static const char *const nums[] = {"total_rows", "rows_done", "created", "updated", "unchanged", "rejected",
-                                       "repaired"};
+    json_object_set_new(o, "id", json_integer(cs_rows_i64(r, 0, IG_ID)));
+    json_object_set_new(o, "kind", json_string(cs_rows_str(r, 0, IG_KIND)));
+    json_object_set_new(o, "filename", json_string(cs_rows_str(r, 0, IG_FILENAME)));
+    json_object_set_new(o, "file_format", json_string(cs_rows_str(r, 0, IG_FORMAT)));
+    json_object_set_new(o, "dry_run", json_boolean(cs_rows_i64(r, 0, IG_DRY_RUN)));
+    json_object_set_new(o, "state", json_string(cs_rows_str(r, 0, IG_STATE)));
+    static const char *const nums[] = {"total_rows", "rows_done", "created", "updated",
+                                       "unchanged",  "rejected",  "repaired"};
     for (unsigned k = 0; k < 7; k++)
-        json_object_set_new(o, nums[k], json_integer(cs_rows_i64(r, 0, 6 + k)));
-    json_object_set_new(o, "warnings", json_text_or(cs_rows_strn(r, 0, 13), json_array()));
-    const char *em = cs_rows_strn(r, 0, 14);
+        json_object_set_new(o, nums[k], json_integer(cs_rows_i64(r, 0, IG_TOTAL_ROWS + k)));
+    json_object_set_new(o, "warnings", json_text_or(cs_rows_strn(r, 0, IG_WARNINGS), json_array()));
+    const char *em = cs_rows_strn(r, 0, IG_ERROR);
     json_object_set_new(o, "error", em ? json_string(em) : json_null());
-    json_object_set_new(o, "created_by", json_string(cs_rows_str(r, 0, 15)));
+    json_object_set_new(o, "created_by", json_string(cs_rows_str(r, 0, IG_CREATED_BY)));
     static const char *const times[] = {"created_at", "started_at", "finished_at"};
     for (unsigned k = 0; k < 3; k++) {
-        const char *t = cs_rows_strn(r, 0, 16 + k);
+        const char *t = cs_rows_strn(r, 0, IG_CREATED_AT + k);
         json_object_set_new(o, times[k], t ? json_string(t) : json_null());
     }
     cs_rows_free(r);
@@ -1023,9 +1176,7 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
     json_t *rej = json_array();
     json_object_set_new(o, "rejects", rej);
     if (max_rejects) {
-        if (cs_db_query(db, &r,
-                        "SELECT row_no, cells, errors FROM import_rejects WHERE import_id = ? ORDER BY row_no LIMIT ?",
-                        "ii", id, (int64_t)max_rejects, err)) {
+        if (cs_db_query(db, &r, SQL_REJECTS_FIRST, "ii", id, (int64_t)max_rejects, err)) {
             json_decref(o);
             return -1;
         }
@@ -1040,12 +1191,12 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
 int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_path, cs_error *err)
 {
     cs_rows *h = NULL, *r = NULL;
-    if (cs_db_query(db, &h, "SELECT header FROM imports WHERE id = ?", "i", id, err)) return -1;
+    if (cs_db_query(db, &h, SQL_IMPORT_HEADER, "i", id, err)) return -1;
     if (!cs_rows_count(h)) {
         cs_rows_free(h);
         return cs_error_set(err, CS_E_NOT_FOUND, NULL);
     }
-    json_t *header = json_text_or(cs_rows_strn(h, 0, 0), json_array());
+    json_t *header = json_text_or(cs_rows_strn(h, 0, IH_HEADER), json_array());
     cs_rows_free(h);
     int rc = -1;
     size_t nh = json_array_size(header), n = 0;
@@ -1059,10 +1210,10 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
         goto out;
     }
     for (size_t i = 0; i < nh; i++)
-        hv[i] = json_string_value(json_array_get(header, i)) ? json_string_value(json_array_get(header, i)) : "";
-    if (cs_db_query(db, &r, "SELECT row_no, cells, errors FROM import_rejects WHERE import_id = ? ORDER BY row_no",
-                    "i", id, err))
-        goto out;
+        hv[i] = json_string_value(json_array_get(header, i))
+                    ? json_string_value(json_array_get(header, i))
+                    : "";
+    if (cs_db_query(db, &r, SQL_REJECTS, "i", id, err)) goto out;
     n = cs_rows_count(r);
     rows = cs_calloc(n ? n : 1, sizeof *rows);
     cellsj = cs_calloc(n ? n : 1, sizeof *cellsj);
@@ -1073,10 +1224,10 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        cellsj[i] = json_text_or(cs_rows_strn(r, i, 1), json_array());
+        cellsj[i] = json_text_or(cs_rows_strn(r, i, RJ_CELLS), json_array());
         size_t nc = json_array_size(cellsj[i]);
         cellv[i] = cs_calloc(nc ? nc : 1, sizeof **cellv);
-        json_t *errs = json_text_or(cs_rows_strn(r, i, 2), json_array());
+        json_t *errs = json_text_or(cs_rows_strn(r, i, RJ_ERRORS), json_array());
         texts[i] = errors_text(errs);
         json_decref(errs);
         if (!cellv[i] || !texts[i]) {
@@ -1087,9 +1238,10 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
             const char *v = json_string_value(json_array_get(cellsj[i], k));
             cellv[i][k] = v ? v : "";
         }
-        rows[i] = (sheet_reject){(unsigned)cs_rows_i64(r, i, 0), cellv[i], nc, texts[i]};
+        rows[i] = (sheet_reject){(unsigned)cs_rows_i64(r, i, RJ_ROW), cellv[i], nc, texts[i]};
     }
-    rc = csv_out ? sheet_errors_csv(hv, nh, rows, n, csv_out, err) : sheet_errors_xlsx(hv, nh, rows, n, xlsx_path, err);
+    rc = csv_out ? sheet_errors_csv(hv, nh, rows, n, csv_out, err)
+                 : sheet_errors_xlsx(hv, nh, rows, n, xlsx_path, err);
 out:
     for (size_t i = 0; i < n; i++) {
         if (cellsj) json_decref(cellsj[i]);
@@ -1106,7 +1258,8 @@ out:
     return rc;
 }
 
-int job_import_template(cs_db *db, import_kind kind, cs_buf *csv_out, const char *xlsx_path, cs_error *err)
+int job_import_template(cs_db *db, import_kind kind, cs_buf *csv_out, const char *xlsx_path,
+                        cs_error *err)
 {
     import_columns *cols = NULL;
     import_reflist *communes = NULL, *cats = NULL;
@@ -1116,7 +1269,9 @@ int job_import_template(cs_db *db, import_kind kind, cs_buf *csv_out, const char
         rc = import_template_csv(cols, kind, csv_out, err);
         goto out;
     }
-    if (load_communes(db, &communes, err) || (kind == IMPORT_PRODUCTS && load_categories(db, &cats, err))) goto out;
+    if (load_communes(db, &communes, err) ||
+        (kind == IMPORT_PRODUCTS && load_categories(db, &cats, err)))
+        goto out;
     rc = import_template_xlsx(cols, kind, communes, cats, xlsx_path, err);
 out:
     import_columns_free(cols);

@@ -13,28 +13,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+// clang-format off
+static const char SQL_TEST_RUNS_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS job_test_runs ("
+    "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  job_id BIGINT NOT NULL,"
+    "  kind VARCHAR(40) CHARACTER SET ascii NOT NULL,"
+    "  attempt INT NOT NULL,"
+    "  lease_owner VARCHAR(80) CHARACTER SET ascii NOT NULL,"
+    "  effect_key VARCHAR(190) CHARACTER SET ascii NULL,"
+    "  at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
+    "  KEY (job_id),"
+    "  KEY (effect_key)"
+    ") ENGINE=InnoDB";
+/* No unique key on effect_key on purpose: duplicates must be possible, so that counting rows
+ * per key measures whether the handler's own check kept the effect to one. */
+static const char SQL_TEST_EFFECTS_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS job_test_effects ("
+    "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+    "  effect_key VARCHAR(190) CHARACTER SET ascii NOT NULL,"
+    "  job_id BIGINT NOT NULL,"
+    "  at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
+    "  KEY (effect_key)"
+    ") ENGINE=InnoDB";
+static const char SQL_EFFECT_COUNT[] =
+    "SELECT COUNT(*)"
+    " FROM job_test_effects"
+    " WHERE effect_key = ?"
+    " FOR UPDATE";
+static const char SQL_EFFECT_ADD[] =
+    "INSERT INTO job_test_effects (effect_key, job_id)"
+    " VALUES (?, ?)";
+static const char SQL_RUN_ADD[] =
+    "INSERT INTO job_test_runs (job_id, kind, attempt, lease_owner, effect_key)"
+    " VALUES (?, ?, ?, ?, ?)";
+static const char SQL_RUN_COUNT[] =
+    "SELECT COUNT(*)"
+    " FROM job_test_runs"
+    " WHERE job_id = ?";
+// clang-format on
+
 int job_test_tables(cs_db *db, cs_error *err)
 {
-    if (cs_db_exec(db,
-                   "CREATE TABLE IF NOT EXISTS job_test_runs ("
-                   " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-                   " job_id BIGINT NOT NULL, kind VARCHAR(40) CHARACTER SET ascii NOT NULL,"
-                   " attempt INT NOT NULL, lease_owner VARCHAR(80) CHARACTER SET ascii NOT NULL,"
-                   " effect_key VARCHAR(190) CHARACTER SET ascii NULL,"
-                   " at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
-                   " KEY (job_id), KEY (effect_key)) ENGINE=InnoDB",
-                   "", err) < 0)
-        return -1;
-    /* No unique key on effect_key on purpose: duplicates must be possible, so that counting rows
-     * per key measures whether the handler's own check kept the effect to one. */
-    if (cs_db_exec(db,
-                   "CREATE TABLE IF NOT EXISTS job_test_effects ("
-                   " id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-                   " effect_key VARCHAR(190) CHARACTER SET ascii NOT NULL, job_id BIGINT NOT NULL,"
-                   " at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
-                   " KEY (effect_key)) ENGINE=InnoDB",
-                   "", err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_TEST_RUNS_TABLE, "", err) < 0) return -1;
+    if (cs_db_exec(db, SQL_TEST_EFFECTS_TABLE, "", err) < 0) return -1;
     return 0;
 }
 
@@ -62,7 +84,8 @@ static int nap(job_ctx *ctx, int64_t ms, int heartbeat)
     while (job_mono_ms() < end) {
         int64_t left = end - job_mono_ms();
         job_sleep_ms(left < 1000 ? left : 1000);
-        if (heartbeat && job_heartbeat(ctx) == 1 && (atomic_load(&ctx->stop) & ~JOB_STOP_SHUTDOWN)) return 1;
+        if (heartbeat && job_heartbeat(ctx) == 1 && (atomic_load(&ctx->stop) & ~JOB_STOP_SHUTDOWN))
+            return 1;
     }
     return 0;
 }
@@ -79,23 +102,17 @@ static int effect_tx(cs_db *db, void *arg, cs_error *err)
     struct effect *e = arg;
     int64_t n = 0;
     e->applied = 0;
-    if (!e->unsafe &&
-        cs_db_scalar_i64(db, &n, "SELECT COUNT(*) FROM job_test_effects WHERE effect_key = ? FOR UPDATE", "s",
-                         e->key, err) < 0)
-        return -1;
+    if (!e->unsafe && cs_db_scalar_i64(db, &n, SQL_EFFECT_COUNT, "s", e->key, err) < 0) return -1;
     if (n > 0) return 0;
-    if (cs_db_exec(db, "INSERT INTO job_test_effects (effect_key, job_id) VALUES (?, ?)", "si", e->key, e->job_id,
-                   err) < 0)
-        return -1;
+    if (cs_db_exec(db, SQL_EFFECT_ADD, "si", e->key, e->job_id, err) < 0) return -1;
     e->applied = 1;
     return 0;
 }
 
 static int record_run(job_ctx *ctx, const char *key, cs_error *err)
 {
-    return cs_db_exec(ctx->db,
-                      "INSERT INTO job_test_runs (job_id, kind, attempt, lease_owner, effect_key) VALUES (?, ?, ?, ?, ?)",
-                      "isiss", ctx->id, ctx->kind, (int64_t)ctx->attempt, ctx->lease_owner, key, err) < 0
+    return cs_db_exec(ctx->db, SQL_RUN_ADD, "isiss", ctx->id, ctx->kind, (int64_t)ctx->attempt,
+                      ctx->lease_owner, key, err) < 0
                ? -1
                : 0;
 }
@@ -111,25 +128,28 @@ static job_outcome h_effect(job_ctx *ctx)
     if (!key || !*key) return job_fail(ctx, "payload.key missing");
     cs_error err;
     cs_error_clear(&err);
-    if (record_run(ctx, key, &err)) return job_retry(ctx, 0, "record run: %s", cs_code_name(err.code));
+    if (record_run(ctx, key, &err))
+        return job_retry(ctx, 0, "record run: %s", cs_code_name(err.code));
     int hb = arg_int(ctx, "heartbeat") != 0;
-    if (nap(ctx, arg_int(ctx, "sleep_before_ms"), hb)) return job_retry(ctx, 0, "stopped while sleeping");
+    if (nap(ctx, arg_int(ctx, "sleep_before_ms"), hb))
+        return job_retry(ctx, 0, "stopped while sleeping");
     const char *fail = arg_str(ctx, "fail");
     if (fail) return job_fail(ctx, "%s", fail);
     if (ctx->attempt <= arg_int(ctx, "fail_times"))
-        return job_retry(ctx, (unsigned)arg_int(ctx, "retry_after"), "test failure %d of %lld", ctx->attempt,
-                         (long long)arg_int(ctx, "fail_times"));
+        return job_retry(ctx, (unsigned)arg_int(ctx, "retry_after"), "test failure %d of %lld",
+                         ctx->attempt, (long long)arg_int(ctx, "fail_times"));
     int64_t snooze = arg_int(ctx, "snooze_runs");
     if (snooze > 0) {
         int64_t runs = 0;
-        if (cs_db_scalar_i64(ctx->db, &runs, "SELECT COUNT(*) FROM job_test_runs WHERE job_id = ?", "i", ctx->id,
-                             &err) < 0)
+        if (cs_db_scalar_i64(ctx->db, &runs, SQL_RUN_COUNT, "i", ctx->id, &err) < 0)
             return job_retry(ctx, 0, "count runs: %s", cs_code_name(err.code));
         if (runs <= snooze) return job_snooze(ctx, 0);
     }
     struct effect e = {key, ctx->id, arg_int(ctx, "unsafe") != 0, 0};
-    if (cs_db_tx(ctx->db, effect_tx, &e, &err)) return job_retry(ctx, 0, "effect: %s", cs_code_name(err.code));
-    if (nap(ctx, arg_int(ctx, "sleep_after_ms"), hb)) return job_retry(ctx, 0, "stopped while sleeping");
+    if (cs_db_tx(ctx->db, effect_tx, &e, &err))
+        return job_retry(ctx, 0, "effect: %s", cs_code_name(err.code));
+    if (nap(ctx, arg_int(ctx, "sleep_after_ms"), hb))
+        return job_retry(ctx, 0, "stopped while sleeping");
     return JOB_OK;
 }
 
@@ -140,7 +160,8 @@ static job_outcome h_tick(job_ctx *ctx)
     snprintf(key, sizeof key, "tick@%lld", (long long)arg_int(ctx, "tick"));
     cs_error err;
     cs_error_clear(&err);
-    if (record_run(ctx, key, &err)) return job_retry(ctx, 0, "record run: %s", cs_code_name(err.code));
+    if (record_run(ctx, key, &err))
+        return job_retry(ctx, 0, "record run: %s", cs_code_name(err.code));
     return JOB_OK;
 }
 
@@ -152,7 +173,8 @@ static int env_is(const char *name, const char *value)
 
 static int register_test_kinds(cs_error *err)
 {
-    if (job_register("noop", h_noop, NULL, err) || job_register("test.effect", h_effect, NULL, err) ||
+    if (job_register("noop", h_noop, NULL, err) ||
+        job_register("test.effect", h_effect, NULL, err) ||
         job_register("test.tick", h_tick, NULL, err))
         return -1;
     const char *period = getenv("CHOSO_TEST_TICK_SECONDS");

@@ -106,7 +106,8 @@ char *job_history_append(const char *history, const char *at_iso, int attempt, c
         json_decref(arr);
         return NULL;
     }
-    while (json_array_size(arr) > JOB_HISTORY_MAX) json_array_remove(arr, 0);
+    while (json_array_size(arr) > JOB_HISTORY_MAX)
+        json_array_remove(arr, 0);
     char *s = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
     if (!s) return NULL;
@@ -123,7 +124,8 @@ int64_t job_backoff_ms(int attempt, long base_s, long cap_s, double r01)
     if (r01 < 0) r01 = 0;
     if (r01 >= 1) r01 = 0.999999;
     double hi = (double)base_s;
-    for (int i = 1; i < attempt && hi < (double)cap_s; i++) hi *= 2;
+    for (int i = 1; i < attempt && hi < (double)cap_s; i++)
+        hi *= 2;
     if (hi > (double)cap_s) hi = (double)cap_s;
     double d = (double)base_s + (hi - (double)base_s) * r01;
     return (int64_t)(d * 1000.0);
@@ -149,7 +151,9 @@ static int parse_run_at(const char *s, char *out, size_t n)
     static const char shape[] = "dddd-dd-dd dd:dd:dd";
     for (size_t i = 0; i < 19; i++) {
         char c = s[i];
-        if (shape[i] == 'd' ? (c < '0' || c > '9') : i == 10 ? (c != ' ' && c != 'T') : c != shape[i])
+        if (shape[i] == 'd' ? (c < '0' || c > '9')
+            : i == 10       ? (c != ' ' && c != 'T')
+                            : c != shape[i])
             return -1;
     }
     if (len > 19) {
@@ -173,29 +177,35 @@ struct enq {
     int existed;
 };
 
+// clang-format off
+static const char SQL_ENQUEUE[] =
+    "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, unique_key, dedupe_key)"
+    " VALUES (?, ?, ?, IFNULL(CAST(? AS DATETIME(3)), NOW(3) + INTERVAL ? MICROSECOND), ?, ?, ?)";
+/* A locking read sees the latest committed row even inside an older snapshot. */
+static const char SQL_KEY_HOLDER[] =
+    "SELECT id"
+    " FROM jobs"
+    " WHERE unique_key = ?"
+    " LOCK IN SHARE MODE";
+// clang-format on
+
 static int enqueue_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct enq *q = arg;
     q->existed = 0;
     /* A keyed job that ends between our failed INSERT and the SELECT frees its key: try again. */
     for (int round = 0; round < 5; round++) {
-        int64_t n = cs_db_exec(db,
-                               "INSERT INTO jobs (kind, payload, priority, run_at, max_attempts, "
-                               "unique_key, dedupe_key) VALUES (?, ?, ?, "
-                               "IFNULL(CAST(? AS DATETIME(3)), NOW(3) + INTERVAL ? MICROSECOND), ?, ?, ?)",
-                               "ssisiiss", q->kind, q->payload, q->priority, q->run_at, q->delay_us,
-                               q->max_attempts, q->key, q->key, err);
+        int64_t n = cs_db_exec(db, SQL_ENQUEUE, "ssisiiss", q->kind, q->payload, q->priority,
+                               q->run_at, q->delay_us, q->max_attempts, q->key, q->key, err);
         if (n == 1) {
             q->id = (int64_t)cs_db_insert_id(db);
             return 0;
         }
-        if (n >= 0) return cs_error_set(err, CS_E_DB, "job insert affected %lld rows", (long long)n);
+        if (n >= 0)
+            return cs_error_set(err, CS_E_DB, "job insert affected %lld rows", (long long)n);
         if (err->code != CS_E_CONFLICT || !q->key) return -1;
         cs_error_clear(err);
-        /* A locking read sees the latest committed row even inside an older snapshot. */
-        int rc = cs_db_scalar_i64(db, &q->id,
-                                  "SELECT id FROM jobs WHERE unique_key = ? LOCK IN SHARE MODE", "s",
-                                  q->key, err);
+        int rc = cs_db_scalar_i64(db, &q->id, SQL_KEY_HOLDER, "s", q->key, err);
         if (rc < 0) return -1;
         if (rc == 0) {
             q->existed = 1;
@@ -205,8 +215,8 @@ static int enqueue_tx(cs_db *db, void *arg, cs_error *err)
     return cs_error_set(err, CS_E_DB_SOFT, "unique key %s kept changing hands", q->key);
 }
 
-int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts *opts,
-                int64_t *id, cs_error *err)
+int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts *opts, int64_t *id,
+                cs_error *err)
 {
     static const job_opts none;
     const job_opts *o = opts ? opts : &none;
@@ -226,8 +236,10 @@ int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts
     if (o->unique_key) {
         size_t n = strlen(o->unique_key);
         int ok = n >= 1 && n <= JOB_KEY_MAX;
-        for (const char *p = o->unique_key; ok && *p; p++) ok = *p >= 0x20 && *p <= 0x7e;
-        if (!ok) cs_error_field(err, "unique_key", CS_F_FORMAT, "1..190 printable ASCII characters");
+        for (const char *p = o->unique_key; ok && *p; p++)
+            ok = *p >= 0x20 && *p <= 0x7e;
+        if (!ok)
+            cs_error_field(err, "unique_key", CS_F_FORMAT, "1..190 printable ASCII characters");
     }
     if (o->priority < -32768 || o->priority > 32767)
         cs_error_field(err, "priority", CS_F_RANGE, "-32768..32767");
@@ -270,42 +282,53 @@ void job_claimed_free(job_claimed *c)
     c->payload = NULL;
 }
 
+/* The index idx_jobs_ready (state, priority DESC, run_at) gives this order, so the scan stops
+ * after n ready rows; SKIP LOCKED passes over rows another worker is claiming right now. */
+// clang-format off
+static const char SQL_CLAIM_READY[] =
+    "SELECT id, kind, attempts, max_attempts, payload"
+    " FROM jobs"
+    " WHERE state = 'queued' AND run_at <= NOW(3) AND (? = '' OR FIND_IN_SET(kind, ?))"
+    " ORDER BY priority DESC, run_at"
+    " LIMIT ?"
+    " FOR UPDATE SKIP LOCKED";
+static const char SQL_CLAIM_TAKE[] =
+    "UPDATE jobs"
+    " SET state = 'running', lease_owner = ?, lease_expires_at = NOW(3) + INTERVAL ? SECOND,"
+    "     attempts = attempts + 1, started_at = NOW(3)"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_CLAIM_READY */
+enum { CR_ID, CR_KIND, CR_ATTEMPTS, CR_MAX_ATTEMPTS, CR_PAYLOAD };
+
 static int claim_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct claim *c = arg;
-    for (unsigned i = 0; i < c->got; i++) job_claimed_free(&c->out[i]); /* a re-run starts over */
+    for (unsigned i = 0; i < c->got; i++)
+        job_claimed_free(&c->out[i]); /* a re-run starts over */
     c->got = 0;
     cs_rows *r = NULL;
-    /* The index idx_jobs_ready (state, priority DESC, run_at) gives this order, so the scan stops
-     * after n ready rows; SKIP LOCKED passes over rows another worker is claiming right now. */
-    if (cs_db_query(db, &r,
-                    "SELECT id, kind, attempts, max_attempts, payload FROM jobs "
-                    "WHERE state = 'queued' AND run_at <= NOW(3) AND (? = '' OR FIND_IN_SET(kind, ?)) "
-                    "ORDER BY priority DESC, run_at LIMIT ? FOR UPDATE SKIP LOCKED",
-                    "ssi", c->kinds, c->kinds, (int64_t)c->n, err))
+    if (cs_db_query(db, &r, SQL_CLAIM_READY, "ssi", c->kinds, c->kinds, (int64_t)c->n, err))
         return -1;
     size_t rows = cs_rows_count(r);
     for (size_t i = 0; i < rows && c->got < c->n; i++) {
         job_claimed *j = &c->out[c->got];
         memset(j, 0, sizeof *j);
-        j->id = cs_rows_i64(r, i, 0);
-        snprintf(j->kind, sizeof j->kind, "%s", cs_rows_str(r, i, 1));
-        j->attempt = (int)cs_rows_i64(r, i, 2) + 1;
-        j->max_attempts = (int)cs_rows_i64(r, i, 3);
+        j->id = cs_rows_i64(r, i, CR_ID);
+        snprintf(j->kind, sizeof j->kind, "%s", cs_rows_str(r, i, CR_KIND));
+        j->attempt = (int)cs_rows_i64(r, i, CR_ATTEMPTS) + 1;
+        j->max_attempts = (int)cs_rows_i64(r, i, CR_MAX_ATTEMPTS);
         j->lease_s = c->lease_override ? c->lease_override : job_kind_lease(j->kind);
-        j->payload = cs_strdup(cs_rows_str(r, i, 4));
+        j->payload = cs_strdup(cs_rows_str(r, i, CR_PAYLOAD));
         if (!j->payload) {
             cs_rows_free(r);
             return cs_error_set(err, CS_E_NOMEM, "claim payload");
         }
         c->got++;
-        if (cs_db_exec(db,
-                       "UPDATE jobs SET state = 'running', lease_owner = ?, "
-                       "lease_expires_at = NOW(3) + INTERVAL ? SECOND, attempts = attempts + 1, "
-                       "started_at = NOW(3) WHERE id = ?",
-                       "sii", c->owner, (int64_t)j->lease_s, j->id, err) != 1) {
+        if (cs_db_exec(db, SQL_CLAIM_TAKE, "sii", c->owner, (int64_t)j->lease_s, j->id, err) != 1) {
             cs_rows_free(r);
-            if (!cs_error_failed(err)) cs_error_set(err, CS_E_DB, "claimed job %lld vanished", (long long)j->id);
+            if (!cs_error_failed(err))
+                cs_error_set(err, CS_E_DB, "claimed job %lld vanished", (long long)j->id);
             return -1;
         }
     }
@@ -321,7 +344,8 @@ int job_claim(cs_db *db, const char *owner, const char *kinds_csv, unsigned n,
     if (!owner || !*owner || strlen(owner) > JOB_OWNER_MAX) BUG("bad lease owner");
     if (!n) return 0;
     if (cs_db_tx(db, claim_tx, &c, err)) {
-        for (unsigned i = 0; i < c.got; i++) job_claimed_free(&out[i]);
+        for (unsigned i = 0; i < c.got; i++)
+            job_claimed_free(&out[i]);
         return -1;
     }
     *got = c.got;
@@ -334,12 +358,35 @@ int job_claim(cs_db *db, const char *owner, const char *kinds_csv, unsigned n,
 struct end {
     int64_t id;
     job_outcome outcome;
-    int64_t delay_ms;   /* retry: < 0 = backoff; snooze: pause */
-    const char *error;  /* may be NULL */
+    int64_t delay_ms;  /* retry: < 0 = backoff; snooze: pause */
+    const char *error; /* may be NULL */
     int attempts, max_attempts, cancel_requested;
     const char *history;
     const char *result; /* out: "done", "queued", "dead", "cancelled" */
 };
+
+// clang-format off
+static const char SQL_END_DONE[] =
+    "UPDATE jobs"
+    " SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, unique_key = NULL,"
+    "     finished_at = NOW(3)"
+    " WHERE id = ?";
+static const char SQL_END_SNOOZE[] =
+    "UPDATE jobs"
+    " SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL,"
+    "     lease_expires_at = NULL, run_at = NOW(3) + INTERVAL ? MICROSECOND"
+    " WHERE id = ?";
+static const char SQL_END_REQUEUE[] =
+    "UPDATE jobs"
+    " SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = ?,"
+    "     error_history = ?, run_at = NOW(3) + INTERVAL ? MICROSECOND"
+    " WHERE id = ?";
+static const char SQL_END_FINAL[] =
+    "UPDATE jobs"
+    " SET state = ?, lease_owner = NULL, lease_expires_at = NULL, last_error = ?,"
+    "     error_history = ?, unique_key = NULL, finished_at = NOW(3)"
+    " WHERE id = ?";
+// clang-format on
 
 static int apply_end(cs_db *db, struct end *e, cs_error *err)
 {
@@ -350,25 +397,21 @@ static int apply_end(cs_db *db, struct end *e, cs_error *err)
 
     if (e->outcome == JOB_OK) {
         e->result = "done";
-        n = cs_db_exec(db,
-                       "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, "
-                       "unique_key = NULL, finished_at = NOW(3) WHERE id = ?",
-                       "i", e->id, err);
+        n = cs_db_exec(db, SQL_END_DONE, "i", e->id, err);
         return n < 0 ? -1 : 0;
     }
     if (e->outcome == JOB_SNOOZE && !e->cancel_requested) {
         e->result = "queued";
-        int64_t us = (e->delay_ms > 0 ? (e->delay_ms > MAX_RETRY_AFTER_MS ? MAX_RETRY_AFTER_MS : e->delay_ms) : 0) * 1000;
-        n = cs_db_exec(db,
-                       "UPDATE jobs SET state = 'queued', attempts = GREATEST(attempts - 1, 0), "
-                       "lease_owner = NULL, lease_expires_at = NULL, "
-                       "run_at = NOW(3) + INTERVAL ? MICROSECOND WHERE id = ?",
-                       "ii", us, e->id, err);
+        int64_t us =
+            (e->delay_ms > 0 ? (e->delay_ms > MAX_RETRY_AFTER_MS ? MAX_RETRY_AFTER_MS : e->delay_ms)
+                             : 0) *
+            1000;
+        n = cs_db_exec(db, SQL_END_SNOOZE, "ii", us, e->id, err);
         return n < 0 ? -1 : 0;
     }
 
     /* Every other end records what went wrong. */
-    const char *msg = e->error && *e->error ? e->error
+    const char *msg = e->error && *e->error      ? e->error
                       : e->outcome == JOB_SNOOZE ? "cancelled while snoozing"
                       : e->outcome == JOB_RETRY  ? "handler asked for a retry"
                                                  : "handler failed";
@@ -379,8 +422,10 @@ static int apply_end(cs_db *db, struct end *e, cs_error *err)
 
     const char *state;
     int64_t delay_us = 0;
-    if (e->cancel_requested) state = "cancelled";
-    else if (e->outcome == JOB_FAIL || e->attempts >= e->max_attempts) state = "dead";
+    if (e->cancel_requested)
+        state = "cancelled";
+    else if (e->outcome == JOB_FAIL || e->attempts >= e->max_attempts)
+        state = "dead";
     else {
         state = "queued";
         int64_t ms = e->delay_ms < 0 ? backoff_now_ms(e->attempts) : e->delay_ms;
@@ -389,17 +434,9 @@ static int apply_end(cs_db *db, struct end *e, cs_error *err)
     }
     e->result = state;
     if (!strcmp(state, "queued"))
-        n = cs_db_exec(db,
-                       "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, "
-                       "last_error = ?, error_history = ?, run_at = NOW(3) + INTERVAL ? MICROSECOND "
-                       "WHERE id = ?",
-                       "ssii", clipped, hist, delay_us, e->id, err);
+        n = cs_db_exec(db, SQL_END_REQUEUE, "ssii", clipped, hist, delay_us, e->id, err);
     else
-        n = cs_db_exec(db,
-                       "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
-                       "last_error = ?, error_history = ?, unique_key = NULL, finished_at = NOW(3) "
-                       "WHERE id = ?",
-                       "sssi", state, clipped, hist, e->id, err);
+        n = cs_db_exec(db, SQL_END_FINAL, "sssi", state, clipped, hist, e->id, err);
     cs_free(hist);
     return n < 0 ? -1 : 0;
 }
@@ -415,15 +452,22 @@ struct fin {
     const char *result;
 };
 
+// clang-format off
+static const char SQL_FINISH_LOCK[] =
+    "SELECT attempts, max_attempts, cancel_requested, error_history"
+    " FROM jobs"
+    " WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?"
+    " FOR UPDATE";
+// clang-format on
+/* columns of SQL_FINISH_LOCK */
+enum { FL_ATTEMPTS, FL_MAX_ATTEMPTS, FL_CANCEL, FL_HISTORY };
+
 static int finish_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct fin *f = arg;
     cs_rows *r = NULL;
     f->lost = 0;
-    if (cs_db_query(db, &r,
-                    "SELECT attempts, max_attempts, cancel_requested, error_history FROM jobs "
-                    "WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ? FOR UPDATE",
-                    "isi", f->id, f->owner, (int64_t)f->attempt, err))
+    if (cs_db_query(db, &r, SQL_FINISH_LOCK, "isi", f->id, f->owner, (int64_t)f->attempt, err))
         return -1;
     if (cs_rows_count(r) == 0) {
         cs_rows_free(r);
@@ -434,10 +478,10 @@ static int finish_tx(cs_db *db, void *arg, cs_error *err)
                     .outcome = f->outcome,
                     .delay_ms = f->delay_ms,
                     .error = f->error,
-                    .attempts = (int)cs_rows_i64(r, 0, 0),
-                    .max_attempts = (int)cs_rows_i64(r, 0, 1),
-                    .cancel_requested = cs_rows_i64(r, 0, 2) != 0,
-                    .history = cs_rows_strn(r, 0, 3)};
+                    .attempts = (int)cs_rows_i64(r, 0, FL_ATTEMPTS),
+                    .max_attempts = (int)cs_rows_i64(r, 0, FL_MAX_ATTEMPTS),
+                    .cancel_requested = cs_rows_i64(r, 0, FL_CANCEL) != 0,
+                    .history = cs_rows_strn(r, 0, FL_HISTORY)};
     int rc = apply_end(db, &e, err);
     f->result = e.result;
     cs_rows_free(r);
@@ -447,26 +491,43 @@ static int finish_tx(cs_db *db, void *arg, cs_error *err)
 int job_finish(cs_db *db, int64_t id, const char *owner, int attempt, job_outcome outcome,
                int64_t delay_ms, const char *error, cs_error *err)
 {
-    if (outcome < JOB_OK || outcome > JOB_FAIL) BUG("job %lld: outcome %d", (long long)id, (int)outcome);
+    if (outcome < JOB_OK || outcome > JOB_FAIL)
+        BUG("job %lld: outcome %d", (long long)id, (int)outcome);
     struct fin f = {id, owner, attempt, outcome, delay_ms, error, 0, NULL};
     if (cs_db_tx(db, finish_tx, &f, err)) return -1;
     return f.lost;
 }
 
+// clang-format off
+static const char SQL_LEASE_EXTEND[] =
+    "UPDATE jobs"
+    " SET lease_expires_at = NOW(3) + INTERVAL ? SECOND"
+    " WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?";
+static const char SQL_LEASE_CANCEL[] =
+    "SELECT cancel_requested"
+    " FROM jobs"
+    " WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?";
+/* Assignments run left to right and none reads a column changed before it. */
+static const char SQL_RELEASE[] =
+    "UPDATE jobs"
+    " SET unique_key = IF(cancel_requested, NULL, unique_key),"
+    "     finished_at = IF(cancel_requested, NOW(3), NULL),"
+    "     state = IF(cancel_requested, 'cancelled', 'queued'),"
+    "     attempts = GREATEST(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,"
+    "     run_at = NOW(3)"
+    " WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?";
+// clang-format on
+
 int job_extend_lease(cs_db *db, int64_t id, const char *owner, int attempt, unsigned lease_s,
                      int *cancel_requested, cs_error *err)
 {
-    if (cs_db_exec(db,
-                   "UPDATE jobs SET lease_expires_at = NOW(3) + INTERVAL ? SECOND "
-                   "WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?",
-                   "iisi", (int64_t)lease_s, id, owner, (int64_t)attempt, err) < 0)
+    if (cs_db_exec(db, SQL_LEASE_EXTEND, "iisi", (int64_t)lease_s, id, owner, (int64_t)attempt,
+                   err) < 0)
         return -1;
     /* Affected rows cannot tell "not ours" from "same value": ask. */
     int64_t cancel = 0;
-    int rc = cs_db_scalar_i64(db, &cancel,
-                              "SELECT cancel_requested FROM jobs "
-                              "WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?",
-                              "isi", id, owner, (int64_t)attempt, err);
+    int rc =
+        cs_db_scalar_i64(db, &cancel, SQL_LEASE_CANCEL, "isi", id, owner, (int64_t)attempt, err);
     if (rc < 0) return -1;
     if (cancel_requested) *cancel_requested = rc == 0 && cancel;
     return rc == 1 ? 1 : 0;
@@ -474,15 +535,7 @@ int job_extend_lease(cs_db *db, int64_t id, const char *owner, int attempt, unsi
 
 int job_release(cs_db *db, int64_t id, const char *owner, int attempt, cs_error *err)
 {
-    /* Assignments run left to right and none reads a column changed before it. */
-    int64_t n = cs_db_exec(db,
-                           "UPDATE jobs SET unique_key = IF(cancel_requested, NULL, unique_key), "
-                           "finished_at = IF(cancel_requested, NOW(3), NULL), "
-                           "state = IF(cancel_requested, 'cancelled', 'queued'), "
-                           "attempts = GREATEST(attempts - 1, 0), lease_owner = NULL, "
-                           "lease_expires_at = NULL, run_at = NOW(3) "
-                           "WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?",
-                           "isi", id, owner, (int64_t)attempt, err);
+    int64_t n = cs_db_exec(db, SQL_RELEASE, "isi", id, owner, (int64_t)attempt, err);
     if (n < 0) return -1;
     return n == 1 ? 0 : 1;
 }
@@ -493,28 +546,36 @@ struct reap {
     unsigned limit, reaped;
 };
 
+// clang-format off
+static const char SQL_REAP_EXPIRED[] =
+    "SELECT id, attempts, max_attempts, cancel_requested, error_history, lease_owner"
+    " FROM jobs"
+    " WHERE state = 'running' AND lease_expires_at < NOW(3)"
+    " ORDER BY lease_expires_at"
+    " LIMIT ?"
+    " FOR UPDATE SKIP LOCKED";
+// clang-format on
+/* columns of SQL_REAP_EXPIRED */
+enum { RE_ID, RE_ATTEMPTS, RE_MAX_ATTEMPTS, RE_CANCEL, RE_HISTORY, RE_OWNER };
+
 static int reap_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct reap *rp = arg;
     cs_rows *r = NULL;
     rp->reaped = 0;
-    if (cs_db_query(db, &r,
-                    "SELECT id, attempts, max_attempts, cancel_requested, error_history, lease_owner "
-                    "FROM jobs WHERE state = 'running' AND lease_expires_at < NOW(3) "
-                    "ORDER BY lease_expires_at LIMIT ? FOR UPDATE SKIP LOCKED",
-                    "i", (int64_t)rp->limit, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_REAP_EXPIRED, "i", (int64_t)rp->limit, err)) return -1;
     for (size_t i = 0; i < cs_rows_count(r); i++) {
         char msg[160];
-        snprintf(msg, sizeof msg, "lease expired (worker %s stopped answering)", cs_rows_str(r, i, 5));
-        struct end e = {.id = cs_rows_i64(r, i, 0),
+        snprintf(msg, sizeof msg, "lease expired (worker %s stopped answering)",
+                 cs_rows_str(r, i, RE_OWNER));
+        struct end e = {.id = cs_rows_i64(r, i, RE_ID),
                         .outcome = JOB_RETRY,
                         .delay_ms = -1,
                         .error = msg,
-                        .attempts = (int)cs_rows_i64(r, i, 1),
-                        .max_attempts = (int)cs_rows_i64(r, i, 2),
-                        .cancel_requested = cs_rows_i64(r, i, 3) != 0,
-                        .history = cs_rows_strn(r, i, 4)};
+                        .attempts = (int)cs_rows_i64(r, i, RE_ATTEMPTS),
+                        .max_attempts = (int)cs_rows_i64(r, i, RE_MAX_ATTEMPTS),
+                        .cancel_requested = cs_rows_i64(r, i, RE_CANCEL) != 0,
+                        .history = cs_rows_strn(r, i, RE_HISTORY)};
         if (apply_end(db, &e, err)) {
             cs_rows_free(r);
             return -1;
@@ -543,39 +604,54 @@ struct manual {
     int result;
 };
 
-static int audit_manual(cs_db *db, const struct manual *m, const char *action, const char *from_state,
-                        cs_error *err)
+static int audit_manual(cs_db *db, const struct manual *m, const char *action,
+                        const char *from_state, cs_error *err)
 {
     if (!m->by) return 0;
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)m->id);
-    return cs_audit(db, m->by, action, "job", id, json_pack("{s:s}", "from_state", from_state), err);
+    return cs_audit(db, m->by, action, "job", id, json_pack("{s:s}", "from_state", from_state),
+                    err);
 }
+
+// clang-format off
+static const char SQL_CANCEL_LOCK[] =
+    "SELECT state"
+    " FROM jobs"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_CANCEL_QUEUED[] =
+    "UPDATE jobs"
+    " SET state = 'cancelled', unique_key = NULL, finished_at = NOW(3)"
+    " WHERE id = ?";
+static const char SQL_CANCEL_RUNNING[] =
+    "UPDATE jobs"
+    " SET cancel_requested = TRUE"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_CANCEL_LOCK */
+enum { CL_STATE };
 
 static int cancel_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct manual *m = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state FROM jobs WHERE id = ? FOR UPDATE", "i", m->id, err)) return -1;
+    if (cs_db_query(db, &r, SQL_CANCEL_LOCK, "i", m->id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "job %lld", (long long)m->id);
     }
     char state[16];
-    snprintf(state, sizeof state, "%s", cs_rows_str(r, 0, 0));
+    snprintf(state, sizeof state, "%s", cs_rows_str(r, 0, CL_STATE));
     cs_rows_free(r);
     if (!strcmp(state, "queued")) {
         m->result = 0;
-        if (cs_db_exec(db,
-                       "UPDATE jobs SET state = 'cancelled', unique_key = NULL, finished_at = NOW(3) "
-                       "WHERE id = ?",
-                       "i", m->id, err) < 0)
-            return -1;
+        if (cs_db_exec(db, SQL_CANCEL_QUEUED, "i", m->id, err) < 0) return -1;
         return audit_manual(db, m, "job.cancel", state, err);
     }
     if (!strcmp(state, "running")) {
         m->result = 1;
-        if (cs_db_exec(db, "UPDATE jobs SET cancel_requested = TRUE WHERE id = ?", "i", m->id, err) < 0) return -1;
+        if (cs_db_exec(db, SQL_CANCEL_RUNNING, "i", m->id, err) < 0) return -1;
         return audit_manual(db, m, "job.cancel_request", state, err);
     }
     return cs_error_set(err, CS_E_STATE_TRANSITION, "job %lld is %s", (long long)m->id, state);
@@ -585,40 +661,50 @@ int job_cancel(cs_db *db, int64_t id, const cs_actor *by, cs_error *err)
 {
     struct manual m = {id, by, 0};
     if (cs_db_tx(db, cancel_tx, &m, err)) return -1;
-    cs_info("job_cancel", "job %lld %s", (long long)id, m.result ? "cancel requested" : "cancelled");
+    cs_info("job_cancel", "job %lld %s", (long long)id,
+            m.result ? "cancel requested" : "cancelled");
     return m.result;
 }
+
+// clang-format off
+static const char SQL_RETRY_LOCK[] =
+    "SELECT state, dedupe_key"
+    " FROM jobs"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_RETRY_REQUEUE[] =
+    "UPDATE jobs"
+    " SET state = 'queued', attempts = 0, run_at = NOW(3), started_at = NULL,"
+    "     finished_at = NULL, cancel_requested = FALSE, lease_owner = NULL,"
+    "     lease_expires_at = NULL, unique_key = dedupe_key"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_RETRY_LOCK */
+enum { RL_STATE, RL_KEY };
 
 static int retry_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct manual *m = arg;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, "SELECT state, dedupe_key FROM jobs WHERE id = ? FOR UPDATE", "i", m->id, err))
-        return -1;
+    if (cs_db_query(db, &r, SQL_RETRY_LOCK, "i", m->id, err)) return -1;
     if (!cs_rows_count(r)) {
         cs_rows_free(r);
         return cs_error_set(err, CS_E_NOT_FOUND, "job %lld", (long long)m->id);
     }
     char state[16], key[JOB_KEY_MAX + 1];
-    snprintf(state, sizeof state, "%s", cs_rows_str(r, 0, 0));
-    snprintf(key, sizeof key, "%s", cs_rows_str(r, 0, 1));
-    int has_key = !cs_rows_isnull(r, 0, 1);
+    snprintf(state, sizeof state, "%s", cs_rows_str(r, 0, RL_STATE));
+    snprintf(key, sizeof key, "%s", cs_rows_str(r, 0, RL_KEY));
+    int has_key = !cs_rows_isnull(r, 0, RL_KEY);
     cs_rows_free(r);
     if (strcmp(state, "dead") && strcmp(state, "cancelled"))
         return cs_error_set(err, CS_E_STATE_TRANSITION, "job %lld is %s", (long long)m->id, state);
-    int64_t n = cs_db_exec(db,
-                           "UPDATE jobs SET state = 'queued', attempts = 0, run_at = NOW(3), "
-                           "started_at = NULL, finished_at = NULL, cancel_requested = FALSE, "
-                           "lease_owner = NULL, lease_expires_at = NULL, unique_key = dedupe_key "
-                           "WHERE id = ?",
-                           "i", m->id, err);
+    int64_t n = cs_db_exec(db, SQL_RETRY_REQUEUE, "i", m->id, err);
     if (n >= 0) return audit_manual(db, m, "job.retry", state, err);
     if (err->code != CS_E_CONFLICT || !has_key) return -1;
     int64_t other = 0;
     cs_error e2;
     cs_error_clear(&e2);
-    if (cs_db_scalar_i64(db, &other, "SELECT id FROM jobs WHERE unique_key = ? LOCK IN SHARE MODE", "s",
-                         key, &e2) == 0)
+    if (cs_db_scalar_i64(db, &other, SQL_KEY_HOLDER, "s", key, &e2) == 0)
         snprintf(err->existing, sizeof err->existing, "%lld", (long long)other);
     cs_error_set(err, CS_E_CONFLICT, "job %s already holds this job's unique key", err->existing);
     return -1;
@@ -678,7 +764,8 @@ int job_should_stop(const job_ctx *ctx)
 
 int job_heartbeat(job_ctx *ctx)
 {
-    if (cs_db_in_tx(ctx->db)) BUG("job_heartbeat inside a transaction (job %lld)", (long long)ctx->id);
+    if (cs_db_in_tx(ctx->db))
+        BUG("job_heartbeat inside a transaction (job %lld)", (long long)ctx->id);
     if (ctx->deadline_ms && job_mono_ms() > ctx->deadline_ms) {
         atomic_fetch_or(&ctx->stop, JOB_STOP_TIMEOUT);
         return 1;
@@ -686,9 +773,11 @@ int job_heartbeat(job_ctx *ctx)
     cs_error err;
     cs_error_clear(&err);
     int cancel = 0;
-    int rc = job_extend_lease(ctx->db, ctx->id, ctx->lease_owner, ctx->attempt, ctx->lease_s, &cancel, &err);
+    int rc = job_extend_lease(ctx->db, ctx->id, ctx->lease_owner, ctx->attempt, ctx->lease_s,
+                              &cancel, &err);
     if (rc < 0) {
-        cs_warn("job_heartbeat", "job %lld: lease not extended: %s", (long long)ctx->id, cs_code_name(err.code));
+        cs_warn("job_heartbeat", "job %lld: lease not extended: %s", (long long)ctx->id,
+                cs_code_name(err.code));
         return -1;
     }
     if (rc == 1) atomic_fetch_or(&ctx->stop, JOB_STOP_LEASE);

@@ -20,17 +20,27 @@ static int drain(cs_db *db, const char *sql, int days, int64_t *total, cs_error 
     }
 }
 
+// clang-format off
+static const char SQL_PRUNE_JOBS[] =
+    "DELETE FROM jobs"
+    " WHERE state IN ('done', 'cancelled') AND finished_at < UTC_TIMESTAMP(3) - INTERVAL ? DAY"
+    " LIMIT ?";
+static const char SQL_PRUNE_TICKS[] =
+    "DELETE FROM job_ticks"
+    " WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL ? DAY"
+    " LIMIT ?";
+static const char SQL_PRUNE_SESSIONS[] =
+    "DELETE FROM sessions"
+    " WHERE expires_at < UTC_TIMESTAMP()"
+    " LIMIT ?";
+// clang-format on
+
 int job_prune(cs_db *db, int days, int64_t *deleted, cs_error *err)
 {
     int64_t total = 0;
-    int rc = drain(db,
-                   "DELETE FROM jobs WHERE state IN ('done', 'cancelled')"
-                   " AND finished_at < UTC_TIMESTAMP(3) - INTERVAL ? DAY LIMIT ?",
-                   days, &total, err);
-    if (!rc)
-        rc = drain(db, "DELETE FROM job_ticks WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL ? DAY LIMIT ?",
-                   days, &total, err);
-    if (!rc) rc = drain(db, "DELETE FROM sessions WHERE expires_at < UTC_TIMESTAMP() LIMIT ?", -1, &total, err);
+    int rc = drain(db, SQL_PRUNE_JOBS, days, &total, err);
+    if (!rc) rc = drain(db, SQL_PRUNE_TICKS, days, &total, err);
+    if (!rc) rc = drain(db, SQL_PRUNE_SESSIONS, -1, &total, err);
     if (deleted) *deleted = total;
     return rc;
 }

@@ -26,7 +26,8 @@ static size_t nsched;
 
 int job_schedule_every(const char *kind, unsigned period_s, const char *payload, cs_error *err)
 {
-    if (!job_kind_valid(kind)) return cs_error_field(err, "kind", CS_F_FORMAT, "1..40 of a-z 0-9 . _ -");
+    if (!job_kind_valid(kind))
+        return cs_error_field(err, "kind", CS_F_FORMAT, "1..40 of a-z 0-9 . _ -");
     if (period_s == 0 || period_s > 366u * 86400u)
         return cs_error_field(err, "period_s", CS_F_RANGE, "1 s .. 366 days");
     for (size_t i = 0; i < nsched; i++)
@@ -47,7 +48,8 @@ int job_schedule_every(const char *kind, unsigned period_s, const char *payload,
 
 void job_sched_reset(void)
 {
-    for (size_t i = 0; i < nsched; i++) json_decref(scheds[i].payload);
+    for (size_t i = 0; i < nsched; i++)
+        json_decref(scheds[i].payload);
     nsched = 0;
 }
 
@@ -63,11 +65,29 @@ struct tick {
     char key[JOB_KEY_MAX + 1];
 };
 
+// clang-format off
+static const char SQL_TICK_ADD[] =
+    "INSERT INTO job_ticks (kind, tick)"
+    " VALUES (?, ?)";
+static const char SQL_TICK_JOB[] =
+    "UPDATE job_ticks"
+    " SET job_id = ?"
+    " WHERE kind = ? AND tick = ?";
+static const char SQL_TICK_SEEN[] =
+    "SELECT 1"
+    " FROM job_ticks"
+    " WHERE kind = ? AND tick = ?";
+static const char SQL_TICK_FORGET[] =
+    "DELETE FROM job_ticks"
+    " WHERE kind = ? AND tick < ?"
+    " LIMIT 1000";
+// clang-format on
+
 static int tick_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct tick *t = arg;
     t->already = 0;
-    if (cs_db_exec(db, "INSERT INTO job_ticks (kind, tick) VALUES (?, ?)", "si", t->kind, t->tick, err) < 0) {
+    if (cs_db_exec(db, SQL_TICK_ADD, "si", t->kind, t->tick, err) < 0) {
         if (err->code != CS_E_CONFLICT) return -1;
         cs_error_clear(err);
         t->already = 1;
@@ -75,10 +95,7 @@ static int tick_tx(cs_db *db, void *arg, cs_error *err)
     }
     job_opts o = {.unique_key = t->key};
     if (job_enqueue(db, t->kind, t->payload, &o, &t->id, err) < 0) return -1;
-    return cs_db_exec(db, "UPDATE job_ticks SET job_id = ? WHERE kind = ? AND tick = ?", "isi", t->id,
-                      t->kind, t->tick, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_TICK_JOB, "isi", t->id, t->kind, t->tick, err) < 0 ? -1 : 0;
 }
 
 int job_sched_enqueue_tick(cs_db *db, const char *kind, int64_t tick, const char *payload,
@@ -111,7 +128,8 @@ static int lead(cs_db *db, cs_error *err)
     if (len < 0 || (size_t)len >= sizeof full) return cs_error_set(err, CS_E_INTERNAL, "lock name");
     /* A reconnect silently drops a named lock: ask the server rather than remember. */
     int64_t mine = 0;
-    if (cs_db_scalar_i64(db, &mine, "SELECT IFNULL(IS_USED_LOCK(?) = CONNECTION_ID(), 0)", "s", full, err) < 0)
+    if (cs_db_scalar_i64(db, &mine, "SELECT IFNULL(IS_USED_LOCK(?) = CONNECTION_ID(), 0)", "s",
+                         full, err) < 0)
         return -1;
     if (mine == 1) return 1;
     int rc = cs_db_get_lock(db, LOCK_NAME, 0, err);
@@ -135,8 +153,7 @@ int job_sched_pass(cs_db *db, int *leader, cs_error *err)
     for (size_t i = 0; i < nsched; i++) {
         struct sched *s = &scheds[i];
         int64_t tick = now - now % s->period_s, one;
-        int seen = cs_db_scalar_i64(db, &one, "SELECT 1 FROM job_ticks WHERE kind = ? AND tick = ?", "si",
-                                    s->kind, tick, err);
+        int seen = cs_db_scalar_i64(db, &one, SQL_TICK_SEEN, "si", s->kind, tick, err);
         if (seen < 0) return -1;
         if (seen == 0) continue;
         char *payload = json_dumps(s->payload, JSON_COMPACT);
@@ -147,11 +164,11 @@ int job_sched_pass(cs_db *db, int *leader, cs_error *err)
         if (r < 0) return -1;
         if (r == 0) {
             enqueued++;
-            cs_info("job_tick", "%s tick %lld enqueued as job %lld", s->kind, (long long)tick, (long long)id);
-            int64_t keep = (int64_t)s->period_s * 2 > TICK_KEEP_S ? (int64_t)s->period_s * 2 : TICK_KEEP_S;
-            if (cs_db_exec(db, "DELETE FROM job_ticks WHERE kind = ? AND tick < ? LIMIT 1000", "si", s->kind,
-                           tick - keep, err) < 0)
-                return -1;
+            cs_info("job_tick", "%s tick %lld enqueued as job %lld", s->kind, (long long)tick,
+                    (long long)id);
+            int64_t keep =
+                (int64_t)s->period_s * 2 > TICK_KEEP_S ? (int64_t)s->period_s * 2 : TICK_KEEP_S;
+            if (cs_db_exec(db, SQL_TICK_FORGET, "si", s->kind, tick - keep, err) < 0) return -1;
         }
     }
     return enqueued;
@@ -164,7 +181,8 @@ void job_sched_resign(cs_db *db)
     char full[128];
     snprintf(full, sizeof full, "%s.%s", cs_cfg_str("db.name"), LOCK_NAME);
     int64_t mine = 0;
-    if (cs_db_scalar_i64(db, &mine, "SELECT IFNULL(IS_USED_LOCK(?) = CONNECTION_ID(), 0)", "s", full, &err) == 0 &&
+    if (cs_db_scalar_i64(db, &mine, "SELECT IFNULL(IS_USED_LOCK(?) = CONNECTION_ID(), 0)", "s",
+                         full, &err) == 0 &&
         mine == 1)
         cs_db_release_lock(db, LOCK_NAME);
 }

@@ -61,6 +61,9 @@ int64_t tsup_exec(cs_db *db, const char *sql, const char *fmt, ...)
     return r;
 }
 
+/* the one column tsup_i64's query returns */
+enum { SCALAR_VALUE };
+
 int64_t tsup_i64(cs_db *db, const char *sql, const char *fmt, ...)
 {
     cs_error err;
@@ -71,7 +74,7 @@ int64_t tsup_i64(cs_db *db, const char *sql, const char *fmt, ...)
     int rc = cs_db_queryv(db, &r, sql, fmt, ap, &err);
     va_end(ap);
     if (rc) fail_msg("query failed: %s: %s [%.60s]", cs_code_name(err.code), err.detail, sql);
-    int64_t v = cs_rows_count(r) && cs_rows_ncols(r) ? cs_rows_i64(r, 0, 0) : 0;
+    int64_t v = cs_rows_count(r) && cs_rows_ncols(r) ? cs_rows_i64(r, 0, SCALAR_VALUE) : 0;
     cs_rows_free(r);
     return v;
 }
