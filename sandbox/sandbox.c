@@ -1,38 +1,8 @@
-/* connectors/sandbox core: listeners (libmicrohttpd, a thread per connection, 127.0.0.1 only),
- * request parsing, faults, rate limits, counters, admin endpoints, push delivery and
- * `choso sandbox`. It must never listen beyond loopback nor be used as a production peer.
- *
- * Admin endpoints, answered by every simulator (JSON in, JSON out; "marketplace" defaults to the
- * listener's own; "postmart"/"voso" mean the assisted listener; "all" where noted):
- *   GET  /__sandbox/stats          counters, see stats_json()
- *   GET  /__sandbox/faults         {"shopee":{…},"lazada":{…},"tiktok":{…},"assisted":{…}}
- *   POST /__sandbox/faults         {"marketplace":"lazada"|"all","latency_ms":100,"rate_5xx":0.03,
- *                                   "rate_429":0,"rate_timeout":0,"rate_malformed":0,"rate_drop":0,
- *                                   "rate_created_lost":0.05,"hang_ms":30000,
- *                                   "next":["created_lost","5xx","none"]}
- *                                  absent members keep their value; "next" replaces the queue of
- *                                  faults forced on the next API requests, in order; a queued
- *                                  created_lost* waits for the next create call (requests before
- *                                  it pass untouched). Kinds: none 5xx 429 timeout malformed drop
- *                                  created_lost created_lost_hang created_lost_malformed.
- *                                  rate_created_lost applies to create calls only; its random
- *                                  mode is drop, hang or a truncated body. → {"ok":true,…}
- *   POST /__sandbox/reset          forget every shop, token, item, image, page, counter, fault
- *   POST /__sandbox/revoke         {"marketplace","shop_id"} → later calls get the auth error
- *   POST /__sandbox/expire-tokens  {"marketplace"|"all","shop_id"?,"refresh":false,"codes":false}
- *                                  → {"ok":true,"expired":n}
- *   POST /__sandbox/review         {"marketplace"?,"item_id"?} finish pending reviews now
- *   POST /__sandbox/authorize      {"marketplace","shop_id"?} → {"code","shop_id","shop_cipher"}
- *                                  (an authorisation code without the browser step)
- *   GET  /__sandbox/items          ?marketplace=&sku= → {"items":[{…}]} (at most 1000)
- *   GET|POST /__sandbox/config     {"auto_approve","review_delay_ms","token_ttl","refresh_ttl",
- *                                   "rate","name_min","banned_words","categories",
- *                                   "shopee_push_url","lazada_push_url","tiktok_redirect_url"}
- *   GET|POST /__sandbox/pages      {"marketplace":"postmart"|"voso","kind":"shop"|"product",
- *                                   "id","state":"published"|"removed"|"gone","title"} → {"url"}
- */
-#include "connectors/sandbox/sandbox_int.h"
-#include "core/config.h"
+/* sandbox/ core: listeners (libmicrohttpd, a thread per connection, 127.0.0.1 unless the
+ * options name another address), request parsing, faults, rate limits, counters and push
+ * delivery (the HTTP POST of what each simulator built). It must never be a production peer.
+ * The admin endpoints under /__sandbox/ are routed in sandbox/admin.c. */
+#include "sandbox/sandbox_int.h"
 #include "core/mem.h"
 
 #include <arpa/inet.h>
@@ -48,8 +18,13 @@
 #include <strings.h>
 #include <time.h>
 
-static const sb_market_ops *const market_ops[CX_SB_NMARKETS] = {
-    &cx_sb_shopee_ops, &cx_sb_lazada_ops, &cx_sb_tiktok_ops, &cx_sb_assisted_ops};
+static const sb_market_ops *const market_ops[SBX_NMARKETS] = {&sbx_shopee_ops, &sbx_lazada_ops,
+                                                              &sbx_tiktok_ops, &sbx_assisted_ops};
+
+const sb_market_ops *sbx_ops(int market)
+{
+    return market_ops[market];
+}
 
 #define SB_DEFAULT_BANNED "hàng giả,hàng nhái,fake,replica,ma túy,thuốc lá điện tử"
 /* Used when neither a spec nor a category file is given: ids the simulators accept. They are
@@ -62,7 +37,7 @@ static const sb_market_ops *const market_ops[CX_SB_NMARKETS] = {
     "tiktok:600001;tiktok:600002;tiktok:600003;tiktok:600004;tiktok:600005;tiktok:600006;"         \
     "tiktok:600007;tiktok:600008;tiktok:600009"
 
-void cx_sandbox_options_default(cx_sandbox_options *o)
+void sbx_options_default(sbx_options *o)
 {
     memset(o, 0, sizeof *o);
     o->auto_approve = 1;
@@ -79,7 +54,7 @@ void cx_sandbox_options_default(cx_sandbox_options *o)
 }
 
 /* ---- small helpers --------------------------------------------------------------------- */
-long long cx_sb_now_ms(void)
+long long sbx_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -93,7 +68,7 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-int cx_sb_parse_ll(const char *s, long long *out)
+int sbx_parse_ll(const char *s, long long *out)
 {
     if (!s || !*s) return -1;
     char *end;
@@ -104,13 +79,13 @@ int cx_sb_parse_ll(const char *s, long long *out)
     return 0;
 }
 
-long long cx_sb_ll(const char *s)
+long long sbx_ll(const char *s)
 {
     long long v = 0;
-    return cx_sb_parse_ll(s, &v) ? 0 : v;
+    return sbx_parse_ll(s, &v) ? 0 : v;
 }
 
-size_t cx_sb_utf8_len(const char *s)
+size_t sbx_utf8_len(const char *s)
 {
     size_t n = 0;
     for (; s && *s; s++)
@@ -118,7 +93,7 @@ size_t cx_sb_utf8_len(const char *s)
     return n;
 }
 
-const char *cx_sb_image_kind(const unsigned char *p, size_t n, int *w, int *h)
+const char *sbx_image_kind(const unsigned char *p, size_t n, int *w, int *h)
 {
     *w = *h = 0;
     static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -146,12 +121,12 @@ const char *cx_sb_image_kind(const unsigned char *p, size_t n, int *w, int *h)
     return NULL;
 }
 
-void cx_sb_base_url(const cx_sandbox *sb, int market, char *out, size_t n)
+void sbx_base_url(const sbx_sandbox *sb, int market, char *out, size_t n)
 {
-    snprintf(out, n, "http://127.0.0.1:%u", sb->port[market]);
+    snprintf(out, n, "http://%s:%u", sb->host, sb->port[market]);
 }
 
-const char *cx_sb_param(const sb_req *rq, const char *key)
+const char *sbx_param(const sb_req *rq, const char *key)
 {
     for (int pass = 1; pass >= 0; pass--)
         for (size_t i = 0; i < rq->nparams; i++)
@@ -160,26 +135,26 @@ const char *cx_sb_param(const sb_req *rq, const char *key)
     return NULL;
 }
 
-const char *cx_sb_query(const sb_req *rq, const char *key)
+const char *sbx_query(const sb_req *rq, const char *key)
 {
     for (size_t i = 0; i < rq->nparams; i++)
         if (rq->params[i].from_query && !strcmp(rq->params[i].key, key)) return rq->params[i].value;
     return NULL;
 }
 
-const char *cx_sb_header(const sb_req *rq, const char *name)
+const char *sbx_header(const sb_req *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-const sb_part *cx_sb_part(const sb_req *rq, const char *name)
+const sb_part *sbx_part(const sb_req *rq, const char *name)
 {
     for (size_t i = 0; i < rq->nparts; i++)
         if (!strcmp(rq->parts[i].name, name)) return &rq->parts[i];
     return NULL;
 }
 
-void cx_sb_reply_json(sb_resp *rs, int status, json_t *j)
+void sbx_reply_json(sb_resp *rs, int status, json_t *j)
 {
     cs_buf_reset(&rs->body);
     rs->ctype = "application/json";
@@ -195,7 +170,7 @@ void cx_sb_reply_json(sb_resp *rs, int status, json_t *j)
     free(s);
 }
 
-void cx_sb_reply_html(sb_resp *rs, int status, const char *html)
+void sbx_reply_html(sb_resp *rs, int status, const char *html)
 {
     cs_buf_reset(&rs->body);
     rs->status = status;
@@ -203,19 +178,19 @@ void cx_sb_reply_html(sb_resp *rs, int status, const char *html)
     cs_buf_puts(&rs->body, html);
 }
 
-void cx_sb_redirect(sb_resp *rs, const char *url)
+void sbx_redirect(sb_resp *rs, const char *url)
 {
     cs_free(rs->location);
     rs->location = cs_strdup(url);
-    cx_sb_reply_html(rs, 302, "<!doctype html><p>Đang chuyển hướng…</p>");
+    sbx_reply_html(rs, 302, "<!doctype html><p>Đang chuyển hướng…</p>");
 }
 
-void cx_sb_html_escape(cs_buf *b, const char *s)
+void sbx_html_escape(cs_buf *b, const char *s)
 {
     cs_buf_put_escaped(b, s);
 }
 
-void cx_sb_url_escape(cs_buf *b, const char *s)
+void sbx_url_escape(cs_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; s && *s; s++) {
@@ -229,35 +204,35 @@ void cx_sb_url_escape(cs_buf *b, const char *s)
     }
 }
 
-void cx_sb_auth_page(sb_resp *rs, const char *marketplace_name, const char *action,
-                     const char *const *hidden)
+void sbx_auth_page(sb_resp *rs, const char *marketplace_name, const char *action,
+                   const char *const *hidden)
 {
     cs_buf b;
     cs_buf_init(&b, 64 * 1024);
     cs_buf_puts(&b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                     "<title>");
-    cx_sb_html_escape(&b, marketplace_name);
+    sbx_html_escape(&b, marketplace_name);
     cs_buf_puts(&b,
                 " (mô phỏng) — Cấp quyền cho ứng dụng</title>"
                 "<style>body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em}"
                 ".note{background:#fff3cd;padding:.6em;border-radius:4px}"
                 "button{font-size:1.1em;padding:.5em 1.2em;margin:.3em}</style></head><body>"
                 "<p class=\"note\">Đây là sàn <b>mô phỏng</b> để tập huấn, không phải ");
-    cx_sb_html_escape(&b, marketplace_name);
+    sbx_html_escape(&b, marketplace_name);
     cs_buf_puts(&b, " thật. Không nhập mật khẩu thật ở đây.</p><h1>");
-    cx_sb_html_escape(&b, marketplace_name);
+    sbx_html_escape(&b, marketplace_name);
     cs_buf_puts(&b, "</h1><p>Ứng dụng <b>Chợ Số</b> (Tỉnh đoàn Thanh Hóa) xin quyền quản lý sản "
                     "phẩm của cửa hàng: đăng sản phẩm mới, cập nhật thông tin và xem trạng thái "
                     "duyệt.</p><p>Chủ hộ kiểm tra đúng cửa hàng của mình rồi bấm "
                     "<b>Đồng ý cấp quyền</b>.</p><form method=\"post\" action=\"");
-    cx_sb_html_escape(&b, action);
+    sbx_html_escape(&b, action);
     cs_buf_puts(&b, "\">");
     for (size_t i = 0; hidden && hidden[i] && hidden[i + 1]; i += 2) {
         cs_buf_puts(&b, "<input type=\"hidden\" name=\"");
-        cx_sb_html_escape(&b, hidden[i]);
+        sbx_html_escape(&b, hidden[i]);
         cs_buf_puts(&b, "\" value=\"");
-        cx_sb_html_escape(&b, hidden[i + 1]);
+        sbx_html_escape(&b, hidden[i + 1]);
         cs_buf_puts(&b, "\">");
     }
     cs_buf_puts(&b,
@@ -266,7 +241,7 @@ void cx_sb_auth_page(sb_resp *rs, const char *marketplace_name, const char *acti
                 "<button name=\"decision\" value=\"approve\">Đồng ý cấp quyền</button>"
                 "<button name=\"decision\" value=\"deny\">Từ chối</button></form>"
                 "</body></html>");
-    cx_sb_reply_html(rs, 200, b.data ? b.data : "");
+    sbx_reply_html(rs, 200, b.data ? b.data : "");
     cs_buf_free(&b);
 }
 
@@ -414,7 +389,7 @@ static void parse_multipart(sb_req *rq, const char *ctype)
 
 /* ---- faults, throttling, counters --------------------------------------------------------- */
 /* Wait ms unless the sandbox stops first. Caller does not hold sb->mu. */
-static void sb_wait(cx_sandbox *sb, long ms)
+static void sb_wait(sbx_sandbox *sb, long ms)
 {
     if (ms <= 0) return;
     struct timespec dl;
@@ -431,7 +406,7 @@ static void sb_wait(cx_sandbox *sb, long ms)
     pthread_mutex_unlock(&sb->mu);
 }
 
-static int pick_fault(cx_sandbox *sb, int m, int create)
+static int pick_fault(sbx_sandbox *sb, int m, int create)
 {
     sb_faults *f = &sb->faults[m];
     int k = SB_F_NONE;
@@ -445,11 +420,11 @@ static int pick_fault(cx_sandbox *sb, int m, int create)
     } else {
         static const int order[] = {SB_F_5XX, SB_F_429, SB_F_TIMEOUT, SB_F_MALFORMED, SB_F_DROP};
         for (size_t i = 0; i < sizeof order / sizeof order[0] && k == SB_F_NONE; i++)
-            if (f->rate[order[i]] > 0 && cx_sb_rand01(sb) < f->rate[order[i]]) k = order[i];
+            if (f->rate[order[i]] > 0 && sbx_rand01(sb) < f->rate[order[i]]) k = order[i];
         if (k == SB_F_NONE && create && f->rate[SB_F_LOST] > 0 &&
-            cx_sb_rand01(sb) < f->rate[SB_F_LOST]) {
+            sbx_rand01(sb) < f->rate[SB_F_LOST]) {
             static const int modes[] = {SB_F_LOST, SB_F_LOST_HANG, SB_F_LOST_MALFORMED};
-            k = modes[cx_sb_rand(sb) % 3];
+            k = modes[sbx_rand(sb) % 3];
         }
     }
     if (k != SB_F_NONE) f->injected[k]++;
@@ -457,7 +432,7 @@ static int pick_fault(cx_sandbox *sb, int m, int create)
 }
 
 /* Token bucket per simulator: capacity max(1, rate), refilled at rate per second. */
-static int bucket_take(cx_sandbox *sb, int m)
+static int bucket_take(sbx_sandbox *sb, int m)
 {
     double rate = sb->opt.rate;
     if (rate <= 0) return 1;
@@ -477,7 +452,7 @@ static int bucket_take(cx_sandbox *sb, int m)
     return 0;
 }
 
-static void stat_add(cx_sandbox *sb, int m, const char *path, const char *status)
+static void stat_add(sbx_sandbox *sb, int m, const char *path, const char *status)
 {
     for (size_t i = 0; i < sb->nreqstats; i++) {
         sb_reqstat *s = &sb->reqstats[i];
@@ -521,515 +496,6 @@ static void garbage(sb_req *rq, sb_resp *rs)
     rs->location = NULL;
 }
 
-/* ---- admin ------------------------------------------------------------------------------- */
-static json_t *faults_json(const sb_faults *f)
-{
-    json_t *next = json_array(), *inj = json_object();
-    for (size_t i = f->inext; i < f->nnext; i++)
-        json_array_append_new(next, json_string(cx_sb_fault_name(f->next[i])));
-    for (int k = 1; k < SB_F_N; k++)
-        json_object_set_new(inj, cx_sb_fault_name(k), json_integer(f->injected[k]));
-    return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:o,s:o}", "latency_ms",
-                     (json_int_t)f->latency_ms, "rate_5xx", f->rate[SB_F_5XX], "rate_429",
-                     f->rate[SB_F_429], "rate_timeout", f->rate[SB_F_TIMEOUT], "rate_malformed",
-                     f->rate[SB_F_MALFORMED], "rate_drop", f->rate[SB_F_DROP], "rate_created_lost",
-                     f->rate[SB_F_LOST], "hang_ms", (json_int_t)f->hang_ms, "next", next,
-                     "injected", inj);
-}
-
-static const char *state_name(int st)
-{
-    return st == SB_IT_LIVE ? "live" : st == SB_IT_REJECTED ? "rejected" : "reviewing";
-}
-
-/* Stats, one object per simulator:
- * {"shopee":{"requests":{"/api/v2/product/add_item":{"200":3,"drop":1}},
- *            "items_total":3,"items_created":{"CS-1":1,"CS-2":2},"duplicates":{"CS-2":2},
- *            "duplicate_skus":1,"items_by_state":{"reviewing":0,"live":2,"rejected":1},
- *            "tokens_issued":2,"shops":1,"images":3,"throttled":0,
- *            "faults_injected":{"5xx":0,…},"pushes_sent":1,"pushes_failed":0,"pushes_pending":0},
- *  "lazada":{…},"tiktok":{…},"assisted":{…,"pages":2},"duplicate_skus":1} */
-static json_t *stats_json(cx_sandbox *sb)
-{
-    json_t *root = json_object();
-    if (!root) return NULL;
-    long long dup_total = 0;
-    for (int m = 0; m < CX_SB_NMARKETS; m++) {
-        json_t *o = json_object(), *reqs = json_object(), *created = json_object(),
-               *dups = json_object(), *bystate = json_object(), *inj = json_object();
-        long long total = 0, st[3] = {0, 0, 0}, shops = 0, images = 0, pending = 0;
-        for (size_t i = 0; i < sb->nreqstats; i++) {
-            const sb_reqstat *s = &sb->reqstats[i];
-            if (s->market != m) continue;
-            json_t *p = json_object_get(reqs, s->path);
-            if (!p) {
-                p = json_object();
-                json_object_set_new(reqs, s->path, p);
-            }
-            json_object_set_new(p, s->status, json_integer(s->count));
-        }
-        for (size_t i = 0; i < sb->nitems; i++) {
-            const sb_item *it = &sb->items[i];
-            if (it->market != m) continue;
-            total++;
-            st[it->state]++;
-            if (!it->sku[0]) continue;
-            json_int_t c = json_integer_value(json_object_get(created, it->sku)) + 1;
-            json_object_set_new(created, it->sku, json_integer(c));
-        }
-        const char *sku;
-        json_t *v;
-        json_object_foreach(created, sku, v)
-        {
-            if (json_integer_value(v) > 1) {
-                json_object_set_new(dups, sku, json_integer(json_integer_value(v)));
-            }
-        }
-        for (size_t i = 0; i < sb->nshops; i++)
-            shops += sb->shops[i].market == m;
-        for (size_t i = 0; i < sb->nimages; i++)
-            images += sb->images[i].market == m;
-        for (size_t i = 0; i < sb->npush; i++)
-            pending += sb->push[i].market == m;
-        for (int k = 1; k < SB_F_N; k++)
-            json_object_set_new(inj, cx_sb_fault_name(k), json_integer(sb->faults[m].injected[k]));
-        json_object_set_new(bystate, "reviewing", json_integer(st[SB_IT_REVIEWING]));
-        json_object_set_new(bystate, "live", json_integer(st[SB_IT_LIVE]));
-        json_object_set_new(bystate, "rejected", json_integer(st[SB_IT_REJECTED]));
-        long long ndup = (long long)json_object_size(dups);
-        dup_total += ndup;
-        json_object_set_new(o, "requests", reqs);
-        json_object_set_new(o, "items_total", json_integer(total));
-        json_object_set_new(o, "items_created", created);
-        json_object_set_new(o, "duplicates", dups);
-        json_object_set_new(o, "duplicate_skus", json_integer(ndup));
-        json_object_set_new(o, "items_by_state", bystate);
-        json_object_set_new(o, "tokens_issued", json_integer(sb->tokens_issued[m]));
-        json_object_set_new(o, "shops", json_integer(shops));
-        json_object_set_new(o, "images", json_integer(images));
-        json_object_set_new(o, "throttled", json_integer(sb->throttled[m]));
-        json_object_set_new(o, "faults_injected", inj);
-        json_object_set_new(o, "pushes_sent", json_integer(sb->pushes_sent[m]));
-        json_object_set_new(o, "pushes_failed", json_integer(sb->pushes_failed[m]));
-        json_object_set_new(o, "pushes_pending", json_integer(pending));
-        if (m == CX_SB_ASSISTED)
-            json_object_set_new(o, "pages", json_integer((json_int_t)sb->npages));
-        json_object_set_new(root, cx_sb_market_code(m), o);
-    }
-    json_object_set_new(root, "duplicate_skus", json_integer(dup_total));
-    return root;
-}
-
-json_t *cx_sandbox_stats(cx_sandbox *sb)
-{
-    pthread_mutex_lock(&sb->mu);
-    json_t *j = stats_json(sb);
-    pthread_mutex_unlock(&sb->mu);
-    return j;
-}
-
-static void admin_error(sb_resp *rs, int status, const char *msg)
-{
-    cx_sb_reply_json(rs, status, json_pack("{s:b,s:s}", "ok", 0, "error", msg));
-}
-
-/* Resolve "marketplace" of an admin body: the listener's own when absent; -2 for "all". */
-static int admin_market(const sb_req *rq, json_t *body, int allow_all)
-{
-    const char *code = json_string_value(json_object_get(body, "marketplace"));
-    if (!code) code = cx_sb_query(rq, "marketplace");
-    if (!code) return rq->market;
-    if (allow_all && !strcmp(code, "all")) return -2;
-    return cx_sb_market_from_code(code);
-}
-
-static int set_faults(cx_sandbox *sb, sb_faults *f, json_t *body, char *why, size_t whysz)
-{
-    static const struct {
-        const char *key;
-        int fault;
-    } rates[] = {{"rate_5xx", SB_F_5XX},         {"rate_429", SB_F_429},
-                 {"rate_timeout", SB_F_TIMEOUT}, {"rate_malformed", SB_F_MALFORMED},
-                 {"rate_drop", SB_F_DROP},       {"rate_created_lost", SB_F_LOST}};
-    const char *key;
-    json_t *v;
-    (void)sb;
-    /* Validate everything first so a bad request changes nothing. */
-    json_object_foreach(body, key, v)
-    {
-        int known = !strcmp(key, "marketplace") || !strcmp(key, "latency_ms") ||
-                    !strcmp(key, "hang_ms") || !strcmp(key, "next");
-        for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
-            if (!strcmp(key, rates[i].key)) {
-                known = 1;
-                double r = json_number_value(v);
-                if (!json_is_number(v) || r < 0 || r > 1) {
-                    snprintf(why, whysz, "%s must be a number in [0,1]", key);
-                    return -1;
-                }
-            }
-        if (!known) {
-            snprintf(why, whysz, "unknown member '%.40s'", key);
-            return -1;
-        }
-        if ((!strcmp(key, "latency_ms") || !strcmp(key, "hang_ms")) &&
-            (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000)) {
-            snprintf(why, whysz, "%s must be an integer 0..600000", key);
-            return -1;
-        }
-        if (!strcmp(key, "next")) {
-            if (!json_is_array(v) || json_array_size(v) > SB_NEXT_MAX) {
-                snprintf(why, whysz, "next must be an array of at most %d fault names",
-                         SB_NEXT_MAX);
-                return -1;
-            }
-            size_t i;
-            json_t *e;
-            json_array_foreach(v, i, e)
-            {
-                if (cx_sb_fault_from_name(json_string_value(e)) < 0) {
-                    snprintf(why, whysz, "next[%zu]: unknown fault kind", i);
-                    return -1;
-                }
-            }
-        }
-    }
-    json_object_foreach(body, key, v)
-    {
-        if (!strcmp(key, "latency_ms"))
-            f->latency_ms = (long)json_integer_value(v);
-        else if (!strcmp(key, "hang_ms"))
-            f->hang_ms = (long)json_integer_value(v);
-        else if (!strcmp(key, "next")) {
-            f->nnext = f->inext = 0;
-            size_t i;
-            json_t *e;
-            json_array_foreach(v, i, e) f->next[f->nnext++] =
-                cx_sb_fault_from_name(json_string_value(e));
-        } else {
-            for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
-                if (!strcmp(key, rates[i].key)) f->rate[rates[i].fault] = json_number_value(v);
-        }
-    }
-    return 0;
-}
-
-static json_t *config_json(cx_sandbox *sb)
-{
-    json_t *bw = json_array();
-    for (size_t i = 0; i < sb->nbanned; i++)
-        json_array_append_new(bw, json_string(sb->banned[i]));
-    json_t *cats = json_array();
-    for (size_t i = 0; i < sb->ncats; i++) {
-        json_t *a = json_array();
-        for (int k = 0; k < sb->cats[i].nattrs; k++)
-            json_array_append_new(a, json_string(sb->cats[i].attrs[k]));
-        json_array_append_new(cats, json_pack("{s:s,s:s,s:o}", "marketplace",
-                                              cx_sb_market_code(sb->cats[i].market), "id",
-                                              sb->cats[i].id, "attributes", a));
-    }
-    return json_pack(
-        "{s:b,s:I,s:I,s:I,s:f,s:I,s:I,s:o,s:o,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "auto_approve",
-        sb->opt.auto_approve, "review_delay_ms", (json_int_t)sb->opt.review_delay_ms, "token_ttl",
-        (json_int_t)sb->opt.token_ttl, "refresh_ttl", (json_int_t)sb->opt.refresh_ttl, "rate",
-        sb->opt.rate, "name_min", (json_int_t)sb->opt.name_min, "max_items",
-        (json_int_t)sb->opt.max_items, "banned_words", bw, "categories", cats, "shopee_push_url",
-        sb->shopee_push_url ? sb->shopee_push_url : "", "lazada_push_url",
-        sb->lazada_push_url ? sb->lazada_push_url : "", "tiktok_redirect_url",
-        sb->tiktok_redirect_url ? sb->tiktok_redirect_url : "", "shopee_partner_id",
-        (json_int_t)sb->opt.shopee_partner_id, "shopee_partner_key", sb->opt.shopee_partner_key,
-        "lazada_app_key", sb->opt.lazada_app_key, "tiktok_app_key", sb->opt.tiktok_app_key);
-}
-
-static int set_str(char **slot, json_t *v)
-{
-    if (!json_is_string(v)) return -1;
-    char *s = cs_strdup(json_string_value(v));
-    if (!s) return -1;
-    cs_free(*slot);
-    *slot = *s ? s : NULL;
-    if (!*slot) cs_free(s);
-    return 0;
-}
-
-static int set_config(cx_sandbox *sb, json_t *body, char *why, size_t whysz)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        int bad = 0;
-        if (!strcmp(key, "auto_approve")) {
-            if (json_is_boolean(v))
-                sb->opt.auto_approve = json_is_true(v);
-            else
-                bad = 1;
-        } else if (!strcmp(key, "review_delay_ms") || !strcmp(key, "token_ttl") ||
-                   !strcmp(key, "refresh_ttl") || !strcmp(key, "name_min") ||
-                   !strcmp(key, "max_items")) {
-            if (!json_is_integer(v) || json_integer_value(v) < 0)
-                bad = 1;
-            else if (!strcmp(key, "review_delay_ms"))
-                sb->opt.review_delay_ms = (long)json_integer_value(v);
-            else if (!strcmp(key, "token_ttl"))
-                sb->opt.token_ttl = (long)json_integer_value(v);
-            else if (!strcmp(key, "refresh_ttl"))
-                sb->opt.refresh_ttl = (long)json_integer_value(v);
-            else if (!strcmp(key, "name_min"))
-                sb->opt.name_min = (long)json_integer_value(v);
-            else
-                sb->opt.max_items = (long)json_integer_value(v) ? (long)json_integer_value(v) : 1;
-        } else if (!strcmp(key, "rate")) {
-            if (!json_is_number(v) || json_number_value(v) < 0)
-                bad = 1;
-            else {
-                sb->opt.rate = json_number_value(v);
-                memset(sb->bucket_ms, 0, sizeof sb->bucket_ms);
-            }
-        } else if (!strcmp(key, "banned_words")) {
-            if (json_is_string(v)) {
-                bad = cx_sb_banned_set(sb, json_string_value(v));
-            } else if (json_is_array(v)) {
-                cs_buf b;
-                cs_buf_init(&b, 16384);
-                size_t i;
-                json_t *e;
-                json_array_foreach(v, i, e)
-                {
-                    if (!json_is_string(e))
-                        bad = 1;
-                    else if (cs_buf_puts(&b, json_string_value(e)) || cs_buf_putc(&b, ','))
-                        bad = 1;
-                }
-                if (!bad) bad = cx_sb_banned_set(sb, b.data ? b.data : "");
-                cs_buf_free(&b);
-            } else {
-                bad = 1;
-            }
-        } else if (!strcmp(key, "categories")) {
-            cs_error err;
-            cs_error_clear(&err);
-            size_t keep = sb->ncats;
-            sb_category *save = cs_malloc(sizeof sb->cats);
-            if (!save || !json_is_string(v)) {
-                cs_free(save);
-                bad = 1;
-            } else {
-                memcpy(save, sb->cats, sizeof sb->cats);
-                sb->ncats = 0;
-                if (cx_sb_categories_parse(sb, json_string_value(v), &err)) {
-                    memcpy(sb->cats, save, sizeof sb->cats);
-                    sb->ncats = keep;
-                    snprintf(why, whysz, "categories: %s", err.detail);
-                    cs_free(save);
-                    return -1;
-                }
-                cs_free(save);
-            }
-        } else if (!strcmp(key, "shopee_push_url")) {
-            bad = set_str(&sb->shopee_push_url, v);
-        } else if (!strcmp(key, "lazada_push_url")) {
-            bad = set_str(&sb->lazada_push_url, v);
-        } else if (!strcmp(key, "tiktok_redirect_url")) {
-            bad = set_str(&sb->tiktok_redirect_url, v);
-        } else {
-            snprintf(why, whysz, "unknown member '%.40s'", key);
-            return -1;
-        }
-        if (bad) {
-            snprintf(why, whysz, "bad value for '%.40s'", key);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static json_t *item_admin_json(const sb_item *it)
-{
-    return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "marketplace",
-                     cx_sb_market_code(it->market), "item_id", (json_int_t)it->item_id, "sku",
-                     it->sku, "status", state_name(it->state), "shop_id", it->shop_id, "name",
-                     it->name, "category", it->category, "reason",
-                     it->state == SB_IT_REJECTED ? it->reason : "");
-}
-
-static void admin(sb_req *rq, sb_resp *rs)
-{
-    cx_sandbox *sb = rq->sb;
-    const char *ep = rq->path + strlen("/__sandbox/");
-    int post = !strcmp(rq->method, "POST");
-    json_t *body = NULL;
-    char why[160] = "";
-    if (post && rq->body.len) {
-        json_error_t je;
-        body = json_loadb(rq->body.data, rq->body.len, 0, &je);
-        if (!json_is_object(body)) {
-            json_decref(body);
-            admin_error(rs, 400, "body must be a JSON object");
-            return;
-        }
-    }
-    if (!body) body = json_object();
-    pthread_mutex_lock(&sb->mu);
-    long long now = cx_sb_now_ms();
-    if (!strcmp(ep, "stats")) {
-        cx_sb_review_due(sb, now);
-        cx_sb_reply_json(rs, 200, stats_json(sb));
-    } else if (!strcmp(ep, "faults")) {
-        int m = admin_market(rq, body, 1);
-        if (post && m == -1) {
-            admin_error(rs, 400, "unknown marketplace");
-        } else if (post) {
-            int lo = m == -2 ? 0 : m, hi = m == -2 ? CX_SB_NMARKETS - 1 : m, bad = 0;
-            for (int k = lo; k <= hi && !bad; k++)
-                bad = set_faults(sb, &sb->faults[k], body, why, sizeof why);
-            if (bad)
-                admin_error(rs, 400, why);
-            else
-                cx_sb_reply_json(rs, 200,
-                                 json_pack("{s:b,s:o}", "ok", 1, "faults",
-                                           faults_json(&sb->faults[m == -2 ? rq->market : m])));
-        } else {
-            json_t *o = json_object();
-            for (int k = 0; k < CX_SB_NMARKETS; k++)
-                json_object_set_new(o, cx_sb_market_code(k), faults_json(&sb->faults[k]));
-            cx_sb_reply_json(rs, 200, o);
-        }
-    } else if (!strcmp(ep, "reset") && post) {
-        cx_sb_state_reset(sb);
-        cx_sb_reply_json(rs, 200, json_pack("{s:b}", "ok", 1));
-    } else if (!strcmp(ep, "revoke") && post) {
-        int m = admin_market(rq, body, 0);
-        const char *id = json_string_value(json_object_get(body, "shop_id"));
-        char idbuf[32];
-        if (!id && json_is_integer(json_object_get(body, "shop_id"))) {
-            snprintf(idbuf, sizeof idbuf, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(body, "shop_id")));
-            id = idbuf;
-        }
-        sb_shop *s = m >= 0 ? cx_sb_shop_find(sb, m, id) : NULL;
-        if (!s) {
-            admin_error(rs, 404, "no such shop");
-        } else {
-            s->revoked = 1;
-            for (size_t i = 0; i < sb->ntokens; i++)
-                if (sb->tokens[i].market == m && !strcmp(sb->tokens[i].shop_id, s->id))
-                    sb->tokens[i].used = 1;
-            if (m == CX_SB_SHOPEE) {
-                long long sid = 0;
-                cx_sb_parse_ll(s->id, &sid);
-                cx_sb_shopee_push(sb, 2, s->id,
-                                  json_pack("{s:I,s:I}", "shop_id", (json_int_t)sid, "partner_id",
-                                            (json_int_t)sb->opt.shopee_partner_id),
-                                  now);
-            }
-            cx_sb_reply_json(rs, 200, json_pack("{s:b,s:s}", "ok", 1, "revoked", s->id));
-        }
-    } else if (!strcmp(ep, "expire-tokens") && post) {
-        int m = admin_market(rq, body, 1);
-        const char *id = json_string_value(json_object_get(body, "shop_id"));
-        int refresh = json_is_true(json_object_get(body, "refresh"));
-        int codes = json_is_true(json_object_get(body, "codes"));
-        long long n = 0;
-        for (size_t i = 0; i < sb->ntokens && m != -1; i++) {
-            sb_token *t = &sb->tokens[i];
-            if (m >= 0 && t->market != m) continue;
-            if (id && strcmp(t->shop_id, id)) continue;
-            if (t->kind == SB_TOK_ACCESS || (refresh && t->kind == SB_TOK_REFRESH) ||
-                (codes && t->kind == SB_TOK_CODE)) {
-                if (t->expires_ms > now - 1) t->expires_ms = now - 1;
-                n++;
-            }
-        }
-        if (m == -1)
-            admin_error(rs, 400, "unknown marketplace");
-        else
-            cx_sb_reply_json(rs, 200, json_pack("{s:b,s:I}", "ok", 1, "expired", (json_int_t)n));
-    } else if (!strcmp(ep, "review") && post) {
-        const char *code = json_string_value(json_object_get(body, "marketplace"));
-        int m = code ? cx_sb_market_from_code(code) : -1;
-        long long item = json_integer_value(json_object_get(body, "item_id"));
-        const char *item_s = json_string_value(json_object_get(body, "item_id"));
-        if (item_s) cx_sb_parse_ll(item_s, &item);
-        int n = cx_sb_review_force(sb, m, item, now);
-        cx_sb_reply_json(rs, 200, json_pack("{s:b,s:i}", "ok", 1, "reviewed", n));
-    } else if (!strcmp(ep, "authorize") && post) {
-        int m = admin_market(rq, body, 0);
-        const char *id = json_string_value(json_object_get(body, "shop_id"));
-        sb_shop *s = m >= 0 && m != CX_SB_ASSISTED ? cx_sb_shop_authorise(sb, m, id, 0) : NULL;
-        char code[SB_ID_MAX];
-        if (!s || cx_sb_token_issue(sb, m, SB_TOK_CODE, s->id, 30 * 60 * 1000LL, code))
-            admin_error(rs, 400, "cannot authorise (unknown marketplace or full)");
-        else
-            cx_sb_reply_json(rs, 200,
-                             json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "code", code, "shop_id", s->id,
-                                       "shop_cipher", s->cipher));
-    } else if (!strcmp(ep, "items")) {
-        cx_sb_review_due(sb, now);
-        const char *code = cx_sb_query(rq, "marketplace");
-        const char *sku = cx_sb_query(rq, "sku");
-        int m = code ? cx_sb_market_from_code(code) : -1;
-        json_t *arr = json_array();
-        for (size_t i = 0; i < sb->nitems && json_array_size(arr) < 1000; i++) {
-            const sb_item *it = &sb->items[i];
-            if (m >= 0 && it->market != m) continue;
-            if (sku && strcmp(it->sku, sku)) continue;
-            json_array_append_new(arr, item_admin_json(it));
-        }
-        cx_sb_reply_json(rs, 200, json_pack("{s:o}", "items", arr));
-    } else if (!strcmp(ep, "config")) {
-        if (post && set_config(sb, body, why, sizeof why))
-            admin_error(rs, 400, why);
-        else
-            cx_sb_reply_json(rs, 200, config_json(sb));
-    } else if (!strcmp(ep, "pages")) {
-        if (post) {
-            const char *mp = json_string_value(json_object_get(body, "marketplace"));
-            const char *kind = json_string_value(json_object_get(body, "kind"));
-            const char *id = json_string_value(json_object_get(body, "id"));
-            const char *state = json_string_value(json_object_get(body, "state"));
-            const char *title = json_string_value(json_object_get(body, "title"));
-            if (mp && !strcmp(mp, "posmart")) mp = "postmart";
-            int st = !state || !strcmp(state, "published") ? SB_PAGE_PUBLISHED
-                     : !strcmp(state, "removed")           ? SB_PAGE_REMOVED
-                     : !strcmp(state, "gone")              ? SB_PAGE_GONE
-                                                           : -1;
-            int product = kind && !strcmp(kind, "product");
-            if (!mp || (strcmp(mp, "postmart") && strcmp(mp, "voso")))
-                admin_error(rs, 400, "marketplace must be postmart or voso");
-            else if (!kind || (strcmp(kind, "shop") && !product))
-                admin_error(rs, 400, "kind must be shop or product");
-            else if (!id || !*id || strlen(id) >= SB_ID_MAX || strchr(id, '/'))
-                admin_error(rs, 400, "id must be 1..63 characters without '/'");
-            else if (st < 0)
-                admin_error(rs, 400, "state must be published, removed or gone");
-            else if (!cx_sb_page_set(sb, mp, product, id, st, title))
-                admin_error(rs, 507, "page table full");
-            else {
-                char url[256], base[64];
-                cx_sb_base_url(sb, CX_SB_ASSISTED, base, sizeof base);
-                snprintf(url, sizeof url, "%s/%s/%s/%s", base, mp, product ? "product" : "shop",
-                         id);
-                cx_sb_reply_json(rs, 200, json_pack("{s:b,s:s}", "ok", 1, "url", url));
-            }
-        } else {
-            json_t *arr = json_array();
-            static const char *const sn[] = {"published", "removed", "gone"};
-            for (size_t i = 0; i < sb->npages; i++)
-                json_array_append_new(
-                    arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "marketplace", sb->pages[i].marketplace,
-                                   "kind", sb->pages[i].product ? "product" : "shop", "id",
-                                   sb->pages[i].id, "state", sn[sb->pages[i].state], "title",
-                                   sb->pages[i].title));
-            cx_sb_reply_json(rs, 200, json_pack("{s:o}", "pages", arr));
-        }
-    } else {
-        admin_error(rs, 404, "unknown admin endpoint or method");
-    }
-    pthread_mutex_unlock(&sb->mu);
-    json_decref(body);
-}
-
 /* ---- the request pipeline ------------------------------------------------------------------ */
 static enum MHD_Result send_resp(struct MHD_Connection *c, const sb_resp *rs)
 {
@@ -1059,23 +525,23 @@ static void resp_free(sb_resp *rs)
 
 static enum MHD_Result process(sb_req *rq)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     int m = rq->market;
     const sb_market_ops *ops = market_ops[m];
     sb_resp rs;
     resp_init(&rs);
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_arg, rq);
-    const char *ct = cx_sb_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct = sbx_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct && !strncasecmp(ct, "application/x-www-form-urlencoded", 33))
         parse_form(rq);
     else if (ct && !strncasecmp(ct, "multipart/form-data", 19)) {
         rq->multipart = 1;
         parse_multipart(rq, ct);
     }
-    rq->now_ms = cx_sb_now_ms();
+    rq->now_ms = sbx_now_ms();
 
     if (!strncmp(rq->path, "/__sandbox/", 11)) {
-        admin(rq, &rs);
+        sbx_admin(rq, &rs);
         enum MHD_Result r = send_resp(rq->conn, &rs);
         resp_free(&rs);
         return r;
@@ -1084,7 +550,7 @@ static enum MHD_Result process(sb_req *rq)
     char np[96];
     ops->norm_path(rq->path, np, sizeof np);
     pthread_mutex_lock(&sb->mu);
-    cx_sb_rand_hex(sb, rq->request_id, 16);
+    sbx_rand_hex(sb, rq->request_id, 16);
     long latency = sb->faults[m].latency_ms;
     pthread_mutex_unlock(&sb->mu);
     sb_wait(sb, latency);
@@ -1093,10 +559,10 @@ static enum MHD_Result process(sb_req *rq)
     pthread_mutex_lock(&sb->mu);
     long hang = sb->faults[m].hang_ms;
     if (rq->too_big) {
-        cx_sb_reply_json(&rs, 413,
-                         json_pack("{s:s,s:s,s:s}", "request_id", rq->request_id, "error",
-                                   "request_entity_too_large", "message",
-                                   "Request body is too large."));
+        sbx_reply_json(&rs, 413,
+                       json_pack("{s:s,s:s,s:s}", "request_id", rq->request_id, "error",
+                                 "request_entity_too_large", "message",
+                                 "Request body is too large."));
     } else if (!bucket_take(sb, m)) {
         sb->throttled[m]++;
         ops->throttle(rq, &rs);
@@ -1119,7 +585,7 @@ static enum MHD_Result process(sb_req *rq)
             action = 1;
             break;
         default:
-            cx_sb_review_due(sb, rq->now_ms);
+            sbx_review_due(sb, rq->now_ms);
             ops->handle(rq, &rs);
             if (f == SB_F_LOST)
                 action = 1;
@@ -1233,11 +699,11 @@ static int deliver(const sb_push *p)
 
 static void *reviewer_main(void *arg)
 {
-    cx_sandbox *sb = arg;
+    sbx_sandbox *sb = arg;
     pthread_mutex_lock(&sb->mu);
     while (!sb->stopping) {
-        long long now = cx_sb_now_ms();
-        cx_sb_review_due(sb, now);
+        long long now = sbx_now_ms();
+        sbx_review_due(sb, now);
         /* Take one due push, deliver it unlocked, then come back. */
         for (size_t i = 0; i < sb->npush; i++) {
             if (sb->push[i].next_ms > now) continue;
@@ -1251,7 +717,7 @@ static void *reviewer_main(void *arg)
             if (ok) {
                 sb->pushes_sent[p.market]++;
             } else if (++p.attempts < 3 && sb->npush < SB_PUSH_MAX && !sb->stopping) {
-                p.next_ms = cx_sb_now_ms() + 1000LL * p.attempts;
+                p.next_ms = sbx_now_ms() + 1000LL * p.attempts;
                 sb->push[sb->npush++] = p;
                 p.url = p.body = NULL;
             } else {
@@ -1289,15 +755,16 @@ static int dup_opt(const char *s, char **slot, const char **view)
     return 0;
 }
 
-int cx_sandbox_start(const cx_sandbox_options *o, cx_sandbox **out, cs_error *err)
+int sbx_start(const sbx_options *o, sbx_sandbox **out, cs_error *err)
 {
     *out = NULL;
     pthread_once(&curl_once, curl_init_once);
-    cx_sandbox *sb = cs_calloc(1, sizeof *sb);
+    sbx_sandbox *sb = cs_calloc(1, sizeof *sb);
     if (!sb) return cs_error_set(err, CS_E_NOMEM, NULL);
     pthread_mutex_init(&sb->mu, NULL);
     pthread_cond_init(&sb->cv, NULL);
     sb->opt = *o;
+    sb->opt.address = NULL;
     if (sb->opt.max_items <= 0) sb->opt.max_items = 20000;
     if (dup_opt(o->shopee_partner_key, &sb->s_partner_key, &sb->opt.shopee_partner_key) ||
         dup_opt(o->lazada_app_key, &sb->s_laz_key, &sb->opt.lazada_app_key) ||
@@ -1315,27 +782,35 @@ int cx_sandbox_start(const cx_sandbox_options *o, cx_sandbox **out, cs_error *er
          !(sb->shopee_push_url = cs_strdup(o->shopee_push_url))) ||
         (o->lazada_push_url && *o->lazada_push_url &&
          !(sb->lazada_push_url = cs_strdup(o->lazada_push_url))) ||
-        cx_sb_banned_set(sb, o->banned_words ? o->banned_words : SB_DEFAULT_BANNED)) {
+        sbx_banned_set(sb, o->banned_words ? o->banned_words : SB_DEFAULT_BANNED)) {
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto fail;
     }
     if (o->categories && *o->categories) {
-        if (cx_sb_categories_parse(sb, o->categories, err)) goto fail;
+        if (sbx_categories_parse(sb, o->categories, err)) goto fail;
     } else {
         int r = o->category_file && *o->category_file
-                    ? cx_sb_categories_load_csv(sb, o->category_file, err)
+                    ? sbx_categories_load_csv(sb, o->category_file, err)
                     : 1;
         if (r < 0) goto fail;
-        if (r > 0 && cx_sb_categories_parse(sb, SB_DEFAULT_CATEGORIES, err)) goto fail;
+        if (r > 0 && sbx_categories_parse(sb, SB_DEFAULT_CATEGORIES, err)) goto fail;
     }
-    cx_sb_state_reset(sb);
+    sbx_state_reset(sb);
 
-    for (int m = 0; m < CX_SB_NMARKETS; m++) {
+    /* Loopback unless told otherwise: only a container network has a reason to ask. */
+    struct in_addr addr = {htonl(INADDR_LOOPBACK)};
+    const char *a = o->address && *o->address ? o->address : "127.0.0.1";
+    if (inet_pton(AF_INET, a, &addr) != 1) {
+        cs_error_set(err, CS_E_CONFIG, "address '%.60s' is not an IPv4 address", a);
+        goto fail;
+    }
+    snprintf(sb->host, sizeof sb->host, "%s", addr.s_addr == htonl(INADDR_ANY) ? "127.0.0.1" : a);
+    for (int m = 0; m < SBX_NMARKETS; m++) {
         struct sockaddr_in sa;
         memset(&sa, 0, sizeof sa);
         sa.sin_family = AF_INET;
         sa.sin_port = htons((uint16_t)o->port[m]);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sa.sin_addr = addr;
         sb->listener[m].sb = sb;
         sb->listener[m].market = m;
         sb->d[m] = MHD_start_daemon(
@@ -1344,8 +819,8 @@ int cx_sandbox_start(const cx_sandbox_options *o, cx_sandbox **out, cs_error *er
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
         if (!sb->d[m]) {
-            cs_error_set(err, CS_E_UNAVAILABLE, "%s simulator cannot listen on 127.0.0.1:%u",
-                         cx_sb_market_code(m), o->port[m]);
+            cs_error_set(err, CS_E_UNAVAILABLE, "%s simulator cannot listen on %s:%u",
+                         sbx_market_code(m), a, o->port[m]);
             goto fail;
         }
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(sb->d[m], MHD_DAEMON_INFO_BIND_PORT);
@@ -1359,21 +834,21 @@ int cx_sandbox_start(const cx_sandbox_options *o, cx_sandbox **out, cs_error *er
     *out = sb;
     return 0;
 fail:
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     return -1;
 }
 
-void cx_sandbox_stop(cx_sandbox *sb)
+void sbx_stop(sbx_sandbox *sb)
 {
     if (!sb) return;
     pthread_mutex_lock(&sb->mu);
     sb->stopping = 1;
     pthread_cond_broadcast(&sb->cv);
     pthread_mutex_unlock(&sb->mu);
-    for (int m = 0; m < CX_SB_NMARKETS; m++)
+    for (int m = 0; m < SBX_NMARKETS; m++)
         if (sb->d[m]) MHD_stop_daemon(sb->d[m]);
     if (sb->reviewer_started) pthread_join(sb->reviewer, NULL);
-    cx_sb_state_free(sb);
+    sbx_state_free(sb);
     cs_free(sb->s_partner_key);
     cs_free(sb->s_laz_key);
     cs_free(sb->s_laz_secret);
@@ -1387,219 +862,15 @@ void cx_sandbox_stop(cx_sandbox *sb)
     cs_free(sb);
 }
 
-unsigned cx_sandbox_port(const cx_sandbox *sb, cx_sb_market m)
+unsigned sbx_port(const sbx_sandbox *sb, sbx_market m)
 {
-    return m < CX_SB_NMARKETS ? sb->port[m] : 0;
+    return m < SBX_NMARKETS ? sb->port[m] : 0;
 }
 
-int cx_sandbox_url(const cx_sandbox *sb, cx_sb_market m, char *out, size_t n)
+int sbx_url(const sbx_sandbox *sb, sbx_market m, char *out, size_t n)
 {
-    if (m >= CX_SB_NMARKETS) return -1;
+    if (m >= SBX_NMARKETS) return -1;
     int w =
-        snprintf(out, n, "http://127.0.0.1:%u%s", sb->port[m], m == CX_SB_LAZADA ? "/rest" : "");
+        snprintf(out, n, "http://%s:%u%s", sb->host, sb->port[m], m == SBX_LAZADA ? "/rest" : "");
     return w < 0 || (size_t)w >= n ? -1 : 0;
-}
-
-/* ---- choso sandbox --------------------------------------------------------------------------- */
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: choso sandbox [options]\n"
-               "  Serve the marketplace simulators on 127.0.0.1 until SIGINT/SIGTERM; print their\n"
-               "  URLs as one JSON line. Defaults come from the sandbox.* settings.\n"
-               "  --shopee-port N --lazada-port N --tiktok-port N --assisted-port N  (0 = any)\n"
-               "  --auto-approve | --no-auto-approve   authorise links without the approve page\n"
-               "  --review-delay-ms N   time in review before live/rejected\n"
-               "  --token-ttl S --refresh-ttl S   token lifetimes (0 = the marketplace's own)\n"
-               "  --rate R   requests/s per simulator before its throttle error (0 = none)\n"
-               "  --seed N   fault PRNG seed      --max-items N   item cap\n"
-               "  --categories SPEC   e.g. shopee:100629=100037|100010;lazada:10001960\n"
-               "  --category-file CSV --banned-words a,b,c\n"
-               "  --shopee-push-url URL --lazada-push-url URL --tiktok-redirect-url URL\n"
-               "  --config FILE\n");
-}
-
-static int flag_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n)) return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n]) return 0;
-    if (*i + 1 >= argc) return -1;
-    *val = argv[++*i];
-    return 1;
-}
-
-static int num_flag(const char *name, const char *v, long long lo, long long hi, long long *out)
-{
-    if (cx_sb_parse_ll(v, out) || *out < lo || *out > hi) {
-        fprintf(stderr, "choso sandbox: %s needs a whole number %lld..%lld\n", name, lo, hi);
-        return -1;
-    }
-    return 0;
-}
-
-int cmd_sandbox(int argc, char **argv)
-{
-    const char *config = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        const char *v;
-        if (flag_value(argc, argv, &i, "--config", &v) == 1) config = v;
-    }
-    cs_error err;
-    cs_error_clear(&err);
-    if (cs_config_load(config, &err)) {
-        fprintf(stderr, "choso sandbox: configuration: %s\n", err.detail);
-        for (size_t k = 0; k < err.nfields; k++)
-            fprintf(stderr, "  %s: %s\n", err.fields[k].field, err.fields[k].detail);
-        return 78;
-    }
-    cx_sandbox_options o;
-    cx_sandbox_options_default(&o);
-    static const char *const port_keys[CX_SB_NMARKETS] = {
-        "sandbox.shopee_port", "sandbox.lazada_port", "sandbox.tiktok_port",
-        "sandbox.assisted_port"};
-    for (int m = 0; m < CX_SB_NMARKETS; m++)
-        o.port[m] = (unsigned)cs_cfg_int(port_keys[m]);
-    o.auto_approve = cs_cfg_bool("sandbox.auto_approve");
-    o.review_delay_ms = cs_cfg_int("sandbox.review_delay_ms");
-    o.token_ttl = cs_cfg_int("sandbox.token_ttl");
-    o.rate = (double)cs_cfg_int("sandbox.rate");
-    o.seed = (unsigned long long)cs_cfg_int("sandbox.seed");
-    o.shopee_partner_id = cs_cfg_int("sandbox.shopee_partner_id");
-    o.shopee_partner_key = cs_cfg_str("sandbox.shopee_partner_key");
-    o.lazada_app_key = cs_cfg_str("sandbox.lazada_app_key");
-    o.lazada_app_secret = cs_cfg_str("sandbox.lazada_app_secret");
-    o.tiktok_app_key = cs_cfg_str("sandbox.tiktok_app_key");
-    o.tiktok_app_secret = cs_cfg_str("sandbox.tiktok_app_secret");
-    o.shopee_push_url = cs_cfg_str("sandbox.shopee_push_url");
-    o.lazada_push_url = cs_cfg_str("sandbox.lazada_push_url");
-    o.banned_words = cs_cfg_str("sandbox.banned_words");
-    o.categories = cs_cfg_str("sandbox.categories");
-    char catfile[1024];
-    snprintf(catfile, sizeof catfile, "%s/data/category_map.csv", cs_cfg_str("schema.dir"));
-    o.category_file = catfile;
-    o.tiktok_redirect_url = cs_cfg_str("sandbox.tiktok_redirect_url");
-
-    static const char *const port_flags[CX_SB_NMARKETS] = {"--shopee-port", "--lazada-port",
-                                                           "--tiktok-port", "--assisted-port"};
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        long long n;
-        int got = 0, m;
-        for (m = 0; m < CX_SB_NMARKETS && !got; m++) {
-            got = flag_value(argc, argv, &i, port_flags[m], &v);
-            if (got == 1) {
-                if (num_flag(port_flags[m], v, 0, 65535, &n)) return 64;
-                o.port[m] = (unsigned)n;
-            }
-        }
-        if (got < 0) goto missing;
-        if (got) continue;
-        if (!strcmp(argv[i], "--auto-approve"))
-            o.auto_approve = 1;
-        else if (!strcmp(argv[i], "--no-auto-approve"))
-            o.auto_approve = 0;
-        else if ((got = flag_value(argc, argv, &i, "--review-delay-ms", &v))) {
-            if (got < 0 || num_flag("--review-delay-ms", v, 0, 86400000, &n)) goto bad;
-            o.review_delay_ms = (long)n;
-        } else if ((got = flag_value(argc, argv, &i, "--token-ttl", &v))) {
-            if (got < 0 || num_flag("--token-ttl", v, 0, 31536000, &n)) goto bad;
-            o.token_ttl = (long)n;
-        } else if ((got = flag_value(argc, argv, &i, "--refresh-ttl", &v))) {
-            if (got < 0 || num_flag("--refresh-ttl", v, 0, 31536000, &n)) goto bad;
-            o.refresh_ttl = (long)n;
-        } else if ((got = flag_value(argc, argv, &i, "--rate", &v))) {
-            char *end;
-            if (got < 0) goto missing;
-            errno = 0;
-            double r = strtod(v, &end);
-            if (errno || *end || end == v || r < 0 || r > 1e6) {
-                fprintf(stderr, "choso sandbox: --rate needs a number ≥ 0\n");
-                return 64;
-            }
-            o.rate = r;
-        } else if ((got = flag_value(argc, argv, &i, "--seed", &v))) {
-            if (got < 0 || num_flag("--seed", v, 0, LLONG_MAX, &n)) goto bad;
-            o.seed = (unsigned long long)n;
-        } else if ((got = flag_value(argc, argv, &i, "--max-items", &v))) {
-            if (got < 0 || num_flag("--max-items", v, 1, 1000000, &n)) goto bad;
-            o.max_items = (long)n;
-        } else if ((got = flag_value(argc, argv, &i, "--categories", &v))) {
-            if (got < 0) goto missing;
-            o.categories = v;
-        } else if ((got = flag_value(argc, argv, &i, "--category-file", &v))) {
-            if (got < 0) goto missing;
-            o.category_file = v;
-        } else if ((got = flag_value(argc, argv, &i, "--banned-words", &v))) {
-            if (got < 0) goto missing;
-            o.banned_words = v;
-        } else if ((got = flag_value(argc, argv, &i, "--shopee-push-url", &v))) {
-            if (got < 0) goto missing;
-            o.shopee_push_url = v;
-        } else if ((got = flag_value(argc, argv, &i, "--lazada-push-url", &v))) {
-            if (got < 0) goto missing;
-            o.lazada_push_url = v;
-        } else if ((got = flag_value(argc, argv, &i, "--tiktok-redirect-url", &v))) {
-            if (got < 0) goto missing;
-            o.tiktok_redirect_url = v;
-        } else if ((got = flag_value(argc, argv, &i, "--config", &v))) {
-            if (got < 0) goto missing;
-        } else {
-            fprintf(stderr, "choso sandbox: unknown option '%s' (see --help)\n", argv[i]);
-            return 64;
-        }
-    }
-
-    /* Block the stop signals before any thread starts, so only sigwait below sees them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    cx_sandbox *sb;
-    if (cx_sandbox_start(&o, &sb, &err)) {
-        fprintf(stderr, "choso sandbox: %s\n", err.detail[0] ? err.detail : cs_code_name(err.code));
-        return 1;
-    }
-    char u[CX_SB_NMARKETS][64];
-    for (int m = 0; m < CX_SB_NMARKETS; m++)
-        cx_sandbox_url(sb, m, u[m], sizeof u[m]);
-    char la[64], pm[96], vs[96];
-    cx_sb_base_url(sb, CX_SB_LAZADA, la, sizeof la);
-    snprintf(pm, sizeof pm, "%s/postmart", u[CX_SB_ASSISTED]);
-    snprintf(vs, sizeof vs, "%s/voso", u[CX_SB_ASSISTED]);
-    /* The test credentials the simulators accept, so a script can configure the service. */
-    json_t *j = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:{s:I,s:s},s:{s:s,s:s},s:{s:s,s:s}}}", "shopee",
-        u[CX_SB_SHOPEE], "lazada", u[CX_SB_LAZADA], "lazada_auth", la, "tiktok", u[CX_SB_TIKTOK],
-        "tiktok_auth", u[CX_SB_TIKTOK], "assisted", u[CX_SB_ASSISTED], "postmart", pm, "voso", vs,
-        "admin", u[CX_SB_SHOPEE], "credentials", "shopee", "partner_id",
-        (json_int_t)o.shopee_partner_id, "partner_key", o.shopee_partner_key, "lazada", "app_key",
-        o.lazada_app_key, "app_secret", o.lazada_app_secret, "tiktok", "app_key", o.tiktok_app_key,
-        "app_secret", o.tiktok_app_secret);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (s) {
-        printf("%s\n", s);
-        fflush(stdout);
-        free(s);
-    }
-    int sig = 0;
-    sigwait(&set, &sig);
-    cx_sandbox_stop(sb);
-    return 0;
-missing:
-    fprintf(stderr, "choso sandbox: the last option needs a value (see --help)\n");
-    return 64;
-bad:
-    return 64;
 }

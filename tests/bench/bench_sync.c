@@ -8,7 +8,7 @@
  * households, products and active Lazada accounts (real tokens from the simulator's OAuth) are
  * made here; then a `choso worker` child publishes every listing (image → create → status) and
  * we time it until every listing is live or rejected, sampling its VmHWM from /proc. */
-#include "connectors/sandbox/sandbox.h"
+#include "sandbox/sandbox.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/crypto.h"
@@ -84,10 +84,10 @@ static void post(const char *url, const char *json)
 }
 
 /* Lazada API requests the simulator answered, throttled ones counted apart. */
-static void lazada_counts(cx_sandbox *sb, long long *requests, long long *throttled,
+static void lazada_counts(sbx_sandbox *sb, long long *requests, long long *throttled,
                           long long *dups)
 {
-    json_t *s = cx_sandbox_stats(sb);
+    json_t *s = sbx_stats(sb);
     json_t *lz = json_object_get(s, "lazada");
     *requests = 0;
     const char *path;
@@ -175,17 +175,17 @@ int main(int argc, char **argv)
     /* the simulator */
     char cat[1024], u[256];
     snprintf(cat, sizeof cat, "%s/data/category_map.csv", cs_cfg_str("schema.dir"));
-    cx_sandbox_options o;
-    cx_sandbox_options_default(&o);
+    sbx_options o;
+    sbx_options_default(&o);
     o.review_delay_ms = 0;
     o.category_file = cat;
     o.seed = 5000;
     o.max_items = listings * 2 + 1000;
     o.rate = (double)rate;
-    cx_sandbox *sb;
-    if (cx_sandbox_start(&o, &sb, &e)) die("sandbox", &e);
+    sbx_sandbox *sb;
+    if (sbx_start(&o, &sb, &e)) die("sandbox", &e);
     char lz[128];
-    cx_sandbox_url(sb, CX_SB_LAZADA, lz, sizeof lz);
+    sbx_url(sb, SBX_LAZADA, lz, sizeof lz);
     const char *secret = "sandbox-lazada-app-secret";
     char secret_file[600], rate_s[32];
     snprintf(secret_file, sizeof secret_file, "%s/lazada.secret", cs_cfg_str("media.dir"));
@@ -396,7 +396,7 @@ int main(int argc, char **argv)
     printf("bench-sync: %.0f listings/min\n", (double)(live + rejected) / secs * 60.0);
     printf("bench-sync: duplicates %lld (must be 0)\n", dups);
     printf("bench-sync: worker peak memory (VmHWM) %.1f MiB\n", (double)peak / 1024.0);
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     cs_db_release(db);
     cs_db_pool_shutdown();
     unlink(secret_file);

@@ -10,7 +10,7 @@
 #define PID 2001887LL
 #define KEY "sandbox-shopee-partner-key"
 
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char shopee[64], lazada[64], tiktok[64], assisted[64];
 
 static int reset(void **state)
@@ -84,7 +84,7 @@ static void test_5xx_and_throttle_shapes(void **state)
     assert_int_equal(r.status, 503);
     sbt_free(&r);
 
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     json_t *inj = json_object_get(json_object_get(st, "tiktok"), "faults_injected");
     assert_int_equal(json_integer_value(json_object_get(inj, "5xx")), 1);
     assert_int_equal(json_integer_value(json_object_get(inj, "429")), 1);
@@ -116,7 +116,7 @@ static void test_drop_malformed_timeout(void **state)
     assert_null(j);
     assert_int_equal(r.rc, CURLE_OPERATION_TIMEDOUT);
     sbt_free(&r);
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     json_t *p = json_object_get(json_object_get(json_object_get(st, "shopee"), "requests"),
                                 "/api/v2/shop/get_shop_info");
     assert_int_equal(json_integer_value(json_object_get(p, "drop")), 1);
@@ -362,7 +362,7 @@ static void test_created_but_lost_and_duplicates(void **state)
     sbt_free(&r);
     /* reset forgets everything */
     json_decref(sbt_admin(shopee, "reset", "{}"));
-    st = cx_sandbox_stats(sb);
+    st = sbx_stats(sb);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(st, "shopee"), "items_total")), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "duplicate_skus")), 0);
@@ -422,7 +422,7 @@ static void test_assisted_pages(void **state)
     assert_int_equal(r.status, 400);
     json_decref(j);
     sbt_free(&r);
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     json_t *as = json_object_get(st, "assisted");
     assert_int_equal(json_integer_value(json_object_get(as, "pages")), 2);
     json_t *p = json_object_get(json_object_get(as, "requests"), "/postmart/product/{id}");
@@ -453,22 +453,22 @@ static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cx_sandbox_options o;
+    sbx_options o;
     sbt_options(&o);
     o.seed = 20260101;
     sb = sbt_start(&o);
     if (!sb) return -1;
-    cx_sandbox_url(sb, CX_SB_SHOPEE, shopee, sizeof shopee);
-    snprintf(lazada, sizeof lazada, "http://127.0.0.1:%u/rest", cx_sandbox_port(sb, CX_SB_LAZADA));
-    cx_sandbox_url(sb, CX_SB_TIKTOK, tiktok, sizeof tiktok);
-    cx_sandbox_url(sb, CX_SB_ASSISTED, assisted, sizeof assisted);
+    sbx_url(sb, SBX_SHOPEE, shopee, sizeof shopee);
+    snprintf(lazada, sizeof lazada, "http://127.0.0.1:%u/rest", sbx_port(sb, SBX_LAZADA));
+    sbx_url(sb, SBX_TIKTOK, tiktok, sizeof tiktok);
+    sbx_url(sb, SBX_ASSISTED, assisted, sizeof assisted);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    cx_sandbox_stop(sb); /* also ends the request left hanging by the timeout test */
+    sbx_stop(sb); /* also ends the request left hanging by the timeout test */
     curl_global_cleanup();
     return 0;
 }

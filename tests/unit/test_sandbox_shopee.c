@@ -10,7 +10,7 @@
 #define PID 2001887LL
 #define KEY "sandbox-shopee-partner-key"
 
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char base[64];
 
 /* Signed Shopee URL: token NULL = public call. ts_off shifts the timestamp; bad spoils the sign. */
@@ -330,7 +330,7 @@ static void test_add_item_validation(void **state)
         json_decref(j);
         sbt_free(&r);
     }
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(st, "shopee"), "items_total")), 0);
     json_decref(st);
@@ -470,7 +470,7 @@ static void test_rate_limit(void **state)
     assert_string_equal(sbt_str(j, "error"), "error_system_busy");
     json_decref(j);
     sbt_free(&r);
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(st, "shopee"), "throttled")), 1);
     json_decref(st);
@@ -516,18 +516,18 @@ static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cx_sandbox_options o;
+    sbx_options o;
     sbt_options(&o);
     sb = sbt_start(&o);
     if (!sb) return -1;
-    cx_sandbox_url(sb, CX_SB_SHOPEE, base, sizeof base);
+    sbx_url(sb, SBX_SHOPEE, base, sizeof base);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     curl_global_cleanup();
     return 0;
 }

@@ -10,7 +10,7 @@
 #define APP_KEY "sbx29a39d"
 #define SECRET "sandbox-tiktok-app-secret"
 
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char base[64];
 
 typedef struct shop {
@@ -309,18 +309,18 @@ static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cx_sandbox_options o;
+    sbx_options o;
     sbt_options(&o);
     sb = sbt_start(&o);
     if (!sb) return -1;
-    cx_sandbox_url(sb, CX_SB_TIKTOK, base, sizeof base);
+    sbx_url(sb, SBX_TIKTOK, base, sizeof base);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     curl_global_cleanup();
     return 0;
 }
