@@ -9,6 +9,7 @@
  * made here; then a `choso worker` child publishes every listing (image → create → status) and
  * we time it until every listing is live or rejected, sampling its VmHWM from /proc. */
 #include "sandbox/sandbox.h"
+#include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/crypto.h"
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
     if (sbx_start(&o, &sb, &e)) die("sandbox", &e);
     char lz[128];
     sbx_url(sb, SBX_LAZADA, lz, sizeof lz);
-    const char *secret = "sandbox-lazada-app-secret";
+    const char *secret = TM_LAZADA_APP_SECRET;
     char secret_file[600], rate_s[32];
     snprintf(secret_file, sizeof secret_file, "%s/lazada.secret", cs_cfg_str("media.dir"));
     FILE *sf = fopen(secret_file, "w");
@@ -198,13 +199,20 @@ int main(int argc, char **argv)
     struct {
         const char *k, *v;
     } env[] = {
-        {"CHOSO_LAZADA_BASE_URL", lz},         {"CHOSO_LAZADA_AUTH_URL", lz},
-        {"CHOSO_LAZADA_APP_KEY", "100001"},    {"CHOSO_LAZADA_APP_SECRET_FILE", secret_file},
-        {"CHOSO_LAZADA_RATE_PER_SEC", rate_s}, {"CHOSO_HTTP_PUBLIC_URL", "http://127.0.0.1:8080"},
-        {"CHOSO_FLOWS_STATUS_DELAY", "1"},     {"CHOSO_FLOWS_RETRY_CAP", "2"},
-        {"CHOSO_JOBS_BACKOFF_BASE", "1"},      {"CHOSO_JOBS_BACKOFF_CAP", "4"},
-        {"CHOSO_JOBS_MAX_ATTEMPTS", "30"},     {"CHOSO_WORKER_POLL_MS", "20"},
-        {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"}, {"CHOSO_FLOWS_POLL_PERIOD", "30"},
+        {"CHOSO_LAZADA_BASE_URL", lz},
+        {"CHOSO_LAZADA_AUTH_URL", lz},
+        {"CHOSO_LAZADA_APP_KEY", TM_LAZADA_APP_KEY},
+        {"CHOSO_LAZADA_APP_SECRET_FILE", secret_file},
+        {"CHOSO_LAZADA_RATE_PER_SEC", rate_s},
+        {"CHOSO_HTTP_PUBLIC_URL", "http://127.0.0.1:8080"},
+        {"CHOSO_FLOWS_STATUS_DELAY", "1"},
+        {"CHOSO_FLOWS_RETRY_CAP", "2"},
+        {"CHOSO_JOBS_BACKOFF_BASE", "1"},
+        {"CHOSO_JOBS_BACKOFF_CAP", "4"},
+        {"CHOSO_JOBS_MAX_ATTEMPTS", "30"},
+        {"CHOSO_WORKER_POLL_MS", "20"},
+        {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"},
+        {"CHOSO_FLOWS_POLL_PERIOD", "30"},
     };
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
         setenv(env[i].k, env[i].v, 1);

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "sandbox/sandbox.h"
+#include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -278,18 +279,18 @@ static int setup(void **state)
     sbx_url(sb, SBX_TIKTOK, url_tiktok, sizeof url_tiktok);
     set("http.public_url", tapi_base());
     set("shopee.base_url", url_shopee);
-    set("shopee.partner_id", "2001887");
-    set("shopee.partner_key", "sandbox-shopee-partner-key");
+    set("shopee.partner_id", TM_SHOPEE_PARTNER_ID_TEXT);
+    set("shopee.partner_key", TM_SHOPEE_PARTNER_KEY);
     set("shopee.logistic_id", "50011");
     set("lazada.base_url", url_lazada);
     set("lazada.auth_url", url_lazada);
-    set("lazada.app_key", "100001");
-    set("lazada.app_secret", "sandbox-lazada-app-secret");
+    set("lazada.app_key", TM_LAZADA_APP_KEY);
+    set("lazada.app_secret", TM_LAZADA_APP_SECRET);
     set("postmart.base_url", url_assisted);
     set("tiktok.base_url", url_tiktok);
     set("tiktok.auth_url", url_tiktok);
-    set("tiktok.app_key", "sbx29a39d");
-    set("tiktok.app_secret", "sandbox-tiktok-app-secret");
+    set("tiktok.app_key", TM_TIKTOK_APP_KEY);
+    set("tiktok.app_secret", TM_TIKTOK_APP_SECRET);
     set("tiktok.rate_per_sec", "400");
     /* fast test settings: short pauses, quick sweeps, high marketplace rates */
     set("shopee.rate_per_sec", "400");
@@ -777,14 +778,14 @@ static void test_worker_killed_after_created_lost(void **state)
     snprintf(cut, sizeof exe - (size_t)(cut - exe), "/choso");
     char secret[512];
     snprintf(secret, sizeof secret, "%s/lazada.secret", media_dir);
-    assert_int_equal(tsup_write_file(secret, "sandbox-lazada-app-secret"), 0);
+    assert_int_equal(tsup_write_file(secret, TM_LAZADA_APP_SECRET), 0);
     pid_t child = fork();
     assert_true(child >= 0);
     child_worker = child;
     if (child == 0) {
         setenv("CHOSO_LAZADA_BASE_URL", url_lazada, 1);
         setenv("CHOSO_LAZADA_AUTH_URL", url_lazada, 1);
-        setenv("CHOSO_LAZADA_APP_KEY", "100001", 1);
+        setenv("CHOSO_LAZADA_APP_KEY", TM_LAZADA_APP_KEY, 1);
         setenv("CHOSO_LAZADA_APP_SECRET_FILE", secret, 1);
         setenv("CHOSO_HTTP_PUBLIC_URL", tapi_base(), 1);
         setenv("CHOSO_MEDIA_DIR", media_dir, 1);

@@ -1,11 +1,13 @@
 /* tests/unit/sandbox_test: helpers shared by the test_sandbox_* binaries — start the simulators
- * in-process on random loopback ports and talk to them with libcurl. Test code only. */
+ * in-process on random loopback ports and talk to them with libcurl. Test code only. The
+ * credentials, signatures and canned bodies they share with test_cx_* are tests/support/tmarket. */
 #ifndef TESTS_SANDBOX_TEST_H
 #define TESTS_SANDBOX_TEST_H
 #include "sandbox/sandbox.h"
 #include "connectors/sign.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "tests/support/tmarket.h"
 
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -145,16 +147,6 @@ static inline void sbt_escape(const char *s, char *out, size_t n)
         }
     }
     out[j] = '\0';
-}
-
-/* A minimal valid PNG header (enough for the magic and size checks): 64×48. */
-static inline size_t sbt_png(unsigned char *out)
-{
-    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0,  0, 0,
-                                        13,   'I', 'H', 'D', 'R',  0,    0,    0,    64, 0, 0,
-                                        0,    48,  8,   2,   0,    0,    0,    0,    0,  0, 0};
-    memcpy(out, png, sizeof png);
-    return sizeof png;
 }
 
 /* Options every test starts from: fast review, all ports random, the default credentials. */

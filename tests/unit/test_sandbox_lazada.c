@@ -8,8 +8,8 @@
 #include <cmocka.h>
 #include <ctype.h>
 
-#define APP_KEY "100001"
-#define SECRET "sandbox-lazada-app-secret"
+#define APP_KEY TM_LAZADA_APP_KEY
+#define SECRET TM_LAZADA_APP_SECRET
 
 static sbx_sandbox *sb;
 static char gw[64], auth_host[64];
@@ -310,6 +310,9 @@ static void test_create_lookup_qc_push(void **state)
     char body[4096], auth[128];
     assert_int_equal(sbt_push_wait("\"REJECTED\"", body, sizeof body, auth, sizeof auth), 0);
     assert_int_equal(cx_lazada_push_verify(SECRET, APP_KEY, body, strlen(body), auth), 1);
+    char want[65];
+    tm_lazada_push_auth(APP_KEY, SECRET, body, want);
+    assert_string_equal(auth, want);
     assert_int_equal(cx_lazada_push_verify(SECRET, "other", body, strlen(body), auth), 0);
     json_error_t je;
     j = json_loads(body, 0, &je);

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#define APP_KEY "sbx29a39d"
-#define SECRET "sandbox-tiktok-app-secret"
+#define APP_KEY TM_TIKTOK_APP_KEY
+#define SECRET TM_TIKTOK_APP_SECRET
 
 static sbx_sandbox *sb;
 static char base[64];
@@ -183,8 +183,8 @@ static void upload(const shop *s)
     cx_tiktok_sign(SECRET, "/product/202309/images/upload", p, 2, NULL, 0, sign);
     snprintf(url, sizeof url, "%s/product/202309/images/upload?app_key=%s&timestamp=%s&sign=%s",
              base, APP_KEY, ts, sign);
-    unsigned char png[64];
-    size_t n = sbt_png(png);
+    unsigned char png[TM_PNG_LEN];
+    size_t n = tm_png(png);
     CURL *c = curl_easy_init();
     curl_mime *m = curl_mime_init(c);
     curl_mimepart *part = curl_mime_addpart(m);
@@ -225,7 +225,7 @@ static json_t *create(const shop *s, const char *cat, const char *title, const c
                 (cx_param[]){{"shop_cipher", s->cipher}}, 1, body, 0, 0, r);
 }
 
-#define ORIGIN "[{\"id\":\"100107\",\"values\":[{\"name\":\"Việt Nam\"}]}]"
+#define ORIGIN TM_TIKTOK_ORIGIN_ATTRS
 
 static const char *status_of(const shop *s, const char *id)
 {
