@@ -8,7 +8,7 @@
  * signature and timestamp checks, OAuth with single-use codes and refresh tokens, item creation
  * with validation errors shaped like the real ones, look-up by SKU, review → live/rejected after
  * a delay, signed push notifications, the marketplace's own throttle error, and faults on demand.
- * Every simulator also answers the admin endpoints under /__sandbox/ (see sandbox.c). */
+ * Every simulator also answers the admin endpoints under /__sandbox/ (see admin.c). */
 #ifndef SBX_SANDBOX_H
 #define SBX_SANDBOX_H
 #include "core/errors.h"
