@@ -24,7 +24,9 @@ BUILD    := $(BUILD)-san
 endif
 
 CORE_SRC  := $(wildcard core/*.c)
-CX_SRC    := $(wildcard connectors/*.c connectors/sandbox/*.c)
+CX_SRC    := $(wildcard connectors/*.c)
+# The simulators: test and training infrastructure, never in the production library or binary.
+SBX_SRC   := $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
 JOBS_SRC  := $(wildcard jobs/*.c)
 SVC_SRC   := $(wildcard service/*.c)
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
@@ -38,12 +40,15 @@ SCRIPT_TESTS := $(wildcard tests/scripts/test_*.sh)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBCORE := $(BUILD)/libchoso-core.a
 LIBCX   := $(BUILD)/libchoso-cx.a
+LIBSBX  := $(BUILD)/libchoso-sandbox.a
 LIBJOBS := $(BUILD)/libchoso-jobs.a
 LIBSVC  := $(BUILD)/libchoso-svc.a
 LIBCLI  := $(BUILD)/libchoso-cli.a
 LIBTSUP := $(BUILD)/libchoso-testsupport.a
 # Link order: higher rooms first (cli → service, jobs → connectors → core).
 LIBS_ALL := $(LIBCLI) $(LIBSVC) $(LIBJOBS) $(LIBCX) $(LIBCORE)
+# Tests and benches also drive the simulators in-process; the sandbox sits on connectors/sign.
+LIBS_TEST := $(LIBCLI) $(LIBSVC) $(LIBJOBS) $(LIBSBX) $(LIBCX) $(LIBCORE)
 
 UNIT_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
@@ -51,7 +56,7 @@ BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
 .PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
-all: $(BUILD)/choso
+all: $(BUILD)/choso $(BUILD)/choso-sandbox
 
 Q := $(if $(V),,@)
 $(BUILD)/%.o: %.c
@@ -61,6 +66,7 @@ $(BUILD)/%.o: %.c
 
 $(LIBCORE): $(call obj,$(CORE_SRC))
 $(LIBCX):   $(call obj,$(CX_SRC))
+$(LIBSBX):  $(call obj,$(SBX_SRC))
 $(LIBJOBS): $(call obj,$(JOBS_SRC))
 $(LIBSVC):  $(call obj,$(SVC_SRC))
 $(LIBCLI):  $(call obj,$(CLI_SRC))
@@ -73,12 +79,17 @@ $(BUILD)/choso: $(BUILD)/cli/main.o $(LIBS_ALL)
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBS_ALL) -Wl,--end-group $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTSUP) $(LIBS_ALL)
+# The simulators' own binary; `choso sandbox` execs it from the same directory.
+$(BUILD)/choso-sandbox: $(BUILD)/sandbox/main.o $(LIBSBX) $(LIBCX) $(LIBCORE)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBSBX) $(LIBCX) $(LIBCORE) -Wl,--end-group $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTSUP) $(LIBS_TEST)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@",true)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBTSUP) $(LIBS_ALL) -Wl,--end-group $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBTSUP) $(LIBS_TEST) -Wl,--end-group $(LDLIBS)
 
-tests-build: $(BUILD)/choso $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN)
+tests-build: $(BUILD)/choso $(BUILD)/choso-sandbox $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN)
 
 # `make test` installs the browser-test group too (Chromium, playwright-core), so the README's
 # two commands do all the set-up; `make run` needs only the base packages.
@@ -121,7 +132,7 @@ bench-api bench-import bench-sync bench-targets: bootstrap
 check-banned:
 	@scripts/check-banned
 
-install: $(BUILD)/choso
+install: $(BUILD)/choso $(BUILD)/choso-sandbox
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/choso
 	install -m 0755 $(BUILD)/choso $(DESTDIR)$(PREFIX)/bin/choso
 	cp -r schemas $(DESTDIR)$(PREFIX)/share/choso/

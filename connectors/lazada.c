@@ -1,5 +1,5 @@
 /* connectors/lazada: Lazada Open Platform (Vietnam) — builds requests and parses answers, no I/O.
- * Wire shapes (MARKETPLACES.md; the simulator in connectors/sandbox/ speaks the same):
+ * Wire shapes (MARKETPLACES.md; the simulator in sandbox/ speaks the same):
  *   system params app_key, timestamp (ms), sign_method=sha256, [access_token,] sign (UPPER hex
  *                 over every param but sign, sorted, path prefixed). GET: all in the query.
  *                 POST: system params + sign in the query, business params form-encoded body.

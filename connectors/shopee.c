@@ -1,5 +1,5 @@
 /* connectors/shopee: Shopee Open Platform v2 — builds requests and parses answers, no I/O.
- * Wire shapes (MARKETPLACES.md; the simulator in connectors/sandbox/ speaks the same):
+ * Wire shapes (MARKETPLACES.md; the simulator in sandbox/ speaks the same):
  *   common query  partner_id, timestamp (s), [access_token, shop_id,] sign — in this order
  *   auth link     GET  /api/v2/shop/auth_partner ...&redirect=<redirect_url?state=…>
  *   token         POST /api/v2/auth/token/get          {"code","shop_id","partner_id"}

@@ -12,7 +12,7 @@
  *   5. Add `extern const cx_connector cx_<code>;` to registry.h and one line to the table in
  *      registry.c; settings <code>.base_url, credentials (SECRET) and limits to core/config.def;
  *      a row to schemas/data/marketplaces.csv and its rows to category_map.csv.
- *   6. Write its simulator in connectors/sandbox/ and tests/unit/test_cx_<code>.c (golden
+ *   6. Write its simulator in sandbox/ and tests/unit/test_cx_<code>.c (golden
  *      requests, every documented error) — test_cx_assisted.c exercises this template.
  *
  * The made-up API:

@@ -1,5 +1,5 @@
 /* connectors/tiktok: TikTok Shop Partner API 202309 — builds requests and parses answers, no I/O.
- * Wire shapes (MARKETPLACES.md; the simulator in connectors/sandbox/ speaks the same):
+ * Wire shapes (MARKETPLACES.md; the simulator in sandbox/ speaks the same):
  *   query        app_key, [shop_cipher,] timestamp (s), [op params,] sign — sign over sorted params
  *                except sign/access_token, path prefixed, JSON body appended, wrapped in secret
  *   header       x-tts-access-token: <access token> (shop calls)

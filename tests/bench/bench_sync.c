@@ -8,7 +8,8 @@
  * households, products and active Lazada accounts (real tokens from the simulator's OAuth) are
  * made here; then a `choso worker` child publishes every listing (image → create → status) and
  * we time it until every listing is live or rejected, sampling its VmHWM from /proc. */
-#include "connectors/sandbox/sandbox.h"
+#include "sandbox/sandbox.h"
+#include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/crypto.h"
@@ -84,10 +85,10 @@ static void post(const char *url, const char *json)
 }
 
 /* Lazada API requests the simulator answered, throttled ones counted apart. */
-static void lazada_counts(cx_sandbox *sb, long long *requests, long long *throttled,
+static void lazada_counts(sbx_sandbox *sb, long long *requests, long long *throttled,
                           long long *dups)
 {
-    json_t *s = cx_sandbox_stats(sb);
+    json_t *s = sbx_stats(sb);
     json_t *lz = json_object_get(s, "lazada");
     *requests = 0;
     const char *path;
@@ -175,18 +176,18 @@ int main(int argc, char **argv)
     /* the simulator */
     char cat[1024], u[256];
     snprintf(cat, sizeof cat, "%s/data/category_map.csv", cs_cfg_str("schema.dir"));
-    cx_sandbox_options o;
-    cx_sandbox_options_default(&o);
+    sbx_options o;
+    sbx_options_default(&o);
     o.review_delay_ms = 0;
     o.category_file = cat;
     o.seed = 5000;
     o.max_items = listings * 2 + 1000;
     o.rate = (double)rate;
-    cx_sandbox *sb;
-    if (cx_sandbox_start(&o, &sb, &e)) die("sandbox", &e);
+    sbx_sandbox *sb;
+    if (sbx_start(&o, &sb, &e)) die("sandbox", &e);
     char lz[128];
-    cx_sandbox_url(sb, CX_SB_LAZADA, lz, sizeof lz);
-    const char *secret = "sandbox-lazada-app-secret";
+    sbx_url(sb, SBX_LAZADA, lz, sizeof lz);
+    const char *secret = TM_LAZADA_APP_SECRET;
     char secret_file[600], rate_s[32];
     snprintf(secret_file, sizeof secret_file, "%s/lazada.secret", cs_cfg_str("media.dir"));
     FILE *sf = fopen(secret_file, "w");
@@ -198,13 +199,20 @@ int main(int argc, char **argv)
     struct {
         const char *k, *v;
     } env[] = {
-        {"CHOSO_LAZADA_BASE_URL", lz},         {"CHOSO_LAZADA_AUTH_URL", lz},
-        {"CHOSO_LAZADA_APP_KEY", "100001"},    {"CHOSO_LAZADA_APP_SECRET_FILE", secret_file},
-        {"CHOSO_LAZADA_RATE_PER_SEC", rate_s}, {"CHOSO_HTTP_PUBLIC_URL", "http://127.0.0.1:8080"},
-        {"CHOSO_FLOWS_STATUS_DELAY", "1"},     {"CHOSO_FLOWS_RETRY_CAP", "2"},
-        {"CHOSO_JOBS_BACKOFF_BASE", "1"},      {"CHOSO_JOBS_BACKOFF_CAP", "4"},
-        {"CHOSO_JOBS_MAX_ATTEMPTS", "30"},     {"CHOSO_WORKER_POLL_MS", "20"},
-        {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"}, {"CHOSO_FLOWS_POLL_PERIOD", "30"},
+        {"CHOSO_LAZADA_BASE_URL", lz},
+        {"CHOSO_LAZADA_AUTH_URL", lz},
+        {"CHOSO_LAZADA_APP_KEY", TM_LAZADA_APP_KEY},
+        {"CHOSO_LAZADA_APP_SECRET_FILE", secret_file},
+        {"CHOSO_LAZADA_RATE_PER_SEC", rate_s},
+        {"CHOSO_HTTP_PUBLIC_URL", "http://127.0.0.1:8080"},
+        {"CHOSO_FLOWS_STATUS_DELAY", "1"},
+        {"CHOSO_FLOWS_RETRY_CAP", "2"},
+        {"CHOSO_JOBS_BACKOFF_BASE", "1"},
+        {"CHOSO_JOBS_BACKOFF_CAP", "4"},
+        {"CHOSO_JOBS_MAX_ATTEMPTS", "30"},
+        {"CHOSO_WORKER_POLL_MS", "20"},
+        {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"},
+        {"CHOSO_FLOWS_POLL_PERIOD", "30"},
     };
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
         setenv(env[i].k, env[i].v, 1);
@@ -396,7 +404,7 @@ int main(int argc, char **argv)
     printf("bench-sync: %.0f listings/min\n", (double)(live + rejected) / secs * 60.0);
     printf("bench-sync: duplicates %lld (must be 0)\n", dups);
     printf("bench-sync: worker peak memory (VmHWM) %.1f MiB\n", (double)peak / 1024.0);
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     cs_db_release(db);
     cs_db_pool_shutdown();
     unlink(secret_file);

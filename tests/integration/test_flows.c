@@ -1,5 +1,5 @@
 /* Integration test of the marketplace flows end to end: the real MariaDB, the service on a free
- * port, the simulators in-process (connectors/sandbox) and the worker's job machinery in a
+ * port, the simulators in-process (sandbox/) and the worker's job machinery in a
  * thread (and, for the crash test, a `choso worker` child that is killed). 50 households with
  * 200 products are onboarded onto Shopee, Lazada and postmart.vn and published with 5 % injected
  * faults: every listing must end live or rejected with a reason, and no SKU may exist twice on
@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "connectors/sandbox/sandbox.h"
+#include "sandbox/sandbox.h"
+#include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -34,7 +35,7 @@
 #define NPROD 200
 
 static char tok[44];
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char url_shopee[128], url_lazada[128], url_assisted[128], url_tiktok[128];
 static char *media_dir;
 static pthread_t worker_thread;
@@ -261,8 +262,8 @@ static int setup(void **state)
     snprintf(push_l, sizeof push_l, "%s/v1/webhooks/lazada", tapi_base());
     /* TikTok sends the seller to the app's registered redirect URL */
     snprintf(tiktok_cb, sizeof tiktok_cb, "%s/v1/oauth/tiktok/callback", tapi_base());
-    cx_sandbox_options o;
-    cx_sandbox_options_default(&o);
+    sbx_options o;
+    sbx_options_default(&o);
     o.review_delay_ms = 300;
     o.category_file = cat;
     o.shopee_push_url = push_s;
@@ -271,25 +272,25 @@ static int setup(void **state)
     o.seed = 20261128;
     cs_error e;
     cs_error_clear(&e);
-    if (cx_sandbox_start(&o, &sb, &e)) fail_msg("sandbox: %s %s", cs_code_name(e.code), e.detail);
-    cx_sandbox_url(sb, CX_SB_SHOPEE, url_shopee, sizeof url_shopee);
-    cx_sandbox_url(sb, CX_SB_LAZADA, url_lazada, sizeof url_lazada);
-    cx_sandbox_url(sb, CX_SB_ASSISTED, url_assisted, sizeof url_assisted);
-    cx_sandbox_url(sb, CX_SB_TIKTOK, url_tiktok, sizeof url_tiktok);
+    if (sbx_start(&o, &sb, &e)) fail_msg("sandbox: %s %s", cs_code_name(e.code), e.detail);
+    sbx_url(sb, SBX_SHOPEE, url_shopee, sizeof url_shopee);
+    sbx_url(sb, SBX_LAZADA, url_lazada, sizeof url_lazada);
+    sbx_url(sb, SBX_ASSISTED, url_assisted, sizeof url_assisted);
+    sbx_url(sb, SBX_TIKTOK, url_tiktok, sizeof url_tiktok);
     set("http.public_url", tapi_base());
     set("shopee.base_url", url_shopee);
-    set("shopee.partner_id", "2001887");
-    set("shopee.partner_key", "sandbox-shopee-partner-key");
+    set("shopee.partner_id", TM_SHOPEE_PARTNER_ID_TEXT);
+    set("shopee.partner_key", TM_SHOPEE_PARTNER_KEY);
     set("shopee.logistic_id", "50011");
     set("lazada.base_url", url_lazada);
     set("lazada.auth_url", url_lazada);
-    set("lazada.app_key", "100001");
-    set("lazada.app_secret", "sandbox-lazada-app-secret");
+    set("lazada.app_key", TM_LAZADA_APP_KEY);
+    set("lazada.app_secret", TM_LAZADA_APP_SECRET);
     set("postmart.base_url", url_assisted);
     set("tiktok.base_url", url_tiktok);
     set("tiktok.auth_url", url_tiktok);
-    set("tiktok.app_key", "sbx29a39d");
-    set("tiktok.app_secret", "sandbox-tiktok-app-secret");
+    set("tiktok.app_key", TM_TIKTOK_APP_KEY);
+    set("tiktok.app_secret", TM_TIKTOK_APP_SECRET);
     set("tiktok.rate_per_sec", "400");
     /* fast test settings: short pauses, quick sweeps, high marketplace rates */
     set("shopee.rate_per_sec", "400");
@@ -320,7 +321,7 @@ static int teardown(void **state)
         kill(child_worker, SIGKILL);
         waitpid(child_worker, NULL, 0);
     }
-    if (sb) cx_sandbox_stop(sb);
+    if (sb) sbx_stop(sb);
     tapi_stop();
     if (media_dir) {
         tsup_rm_rf(media_dir);
@@ -777,14 +778,14 @@ static void test_worker_killed_after_created_lost(void **state)
     snprintf(cut, sizeof exe - (size_t)(cut - exe), "/choso");
     char secret[512];
     snprintf(secret, sizeof secret, "%s/lazada.secret", media_dir);
-    assert_int_equal(tsup_write_file(secret, "sandbox-lazada-app-secret"), 0);
+    assert_int_equal(tsup_write_file(secret, TM_LAZADA_APP_SECRET), 0);
     pid_t child = fork();
     assert_true(child >= 0);
     child_worker = child;
     if (child == 0) {
         setenv("CHOSO_LAZADA_BASE_URL", url_lazada, 1);
         setenv("CHOSO_LAZADA_AUTH_URL", url_lazada, 1);
-        setenv("CHOSO_LAZADA_APP_KEY", "100001", 1);
+        setenv("CHOSO_LAZADA_APP_KEY", TM_LAZADA_APP_KEY, 1);
         setenv("CHOSO_LAZADA_APP_SECRET_FILE", secret, 1);
         setenv("CHOSO_HTTP_PUBLIC_URL", tapi_base(), 1);
         setenv("CHOSO_MEDIA_DIR", media_dir, 1);

@@ -20,7 +20,7 @@ check() { # check DESCRIPTION EXPECTED_RC NEEDLE CMD...
         echo "FAIL: choso $* ($what): exit $rc, wanted $want with '$needle'; said: $err" >&2
     fi
 }
-for cmd in serve worker migrate import targets token key config json; do
+for cmd in serve worker migrate import targets token key config json sandbox; do
     check "unknown flag" 64 "không có tùy chọn '--frobnicate' (unknown option '--frobnicate')" "$cmd" --frobnicate
     check "unknown flag with =" 64 "unknown option '--frobnicate'" "$cmd" --frobnicate=1
     check "help" 0 "" "$cmd" --help

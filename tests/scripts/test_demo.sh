@@ -11,6 +11,7 @@ BUILD=${BUILD:-build}
 fail() { echo "test_demo: FAIL: $*" >&2; exit 1; }
 
 [ -x "$here/$BUILD/choso" ] || fail "$BUILD/choso is not built"
+[ -x "$here/$BUILD/choso-sandbox" ] || fail "$BUILD/choso-sandbox is not built"
 if ! command -v mariadbd >/dev/null && ! [ -x /usr/sbin/mariadbd ]; then
     echo "test_demo: no mariadbd here; skipped" >&2
     exit 77

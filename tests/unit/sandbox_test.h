@@ -1,11 +1,13 @@
 /* tests/unit/sandbox_test: helpers shared by the test_sandbox_* binaries — start the simulators
- * in-process on random loopback ports and talk to them with libcurl. Test code only. */
+ * in-process on random loopback ports and talk to them with libcurl. Test code only. The
+ * credentials, signatures and canned bodies they share with test_cx_* are tests/support/tmarket. */
 #ifndef TESTS_SANDBOX_TEST_H
 #define TESTS_SANDBOX_TEST_H
-#include "connectors/sandbox/sandbox.h"
+#include "sandbox/sandbox.h"
 #include "connectors/sign.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "tests/support/tmarket.h"
 
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -147,31 +149,21 @@ static inline void sbt_escape(const char *s, char *out, size_t n)
     out[j] = '\0';
 }
 
-/* A minimal valid PNG header (enough for the magic and size checks): 64×48. */
-static inline size_t sbt_png(unsigned char *out)
-{
-    static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0,  0, 0,
-                                        13,   'I', 'H', 'D', 'R',  0,    0,    0,    64, 0, 0,
-                                        0,    48,  8,   2,   0,    0,    0,    0,    0,  0, 0};
-    memcpy(out, png, sizeof png);
-    return sizeof png;
-}
-
 /* Options every test starts from: fast review, all ports random, the default credentials. */
-static inline void sbt_options(cx_sandbox_options *o)
+static inline void sbt_options(sbx_options *o)
 {
-    cx_sandbox_options_default(o);
+    sbx_options_default(o);
     o->review_delay_ms = 3600 * 1000; /* reviews finish only when a test forces them */
     o->categories = "shopee:100780=100037;shopee:100791;lazada:10003451=brand;lazada:10003470;"
                     "tiktok:700645=100107;tiktok:700662";
 }
 
-static inline cx_sandbox *sbt_start(const cx_sandbox_options *o)
+static inline sbx_sandbox *sbt_start(const sbx_options *o)
 {
-    cx_sandbox *sb = NULL;
+    sbx_sandbox *sb = NULL;
     cs_error err;
     cs_error_clear(&err);
-    if (cx_sandbox_start(o, &sb, &err)) {
+    if (sbx_start(o, &sb, &err)) {
         fprintf(stderr, "sandbox start failed: %s\n", err.detail);
         return NULL;
     }

@@ -11,6 +11,7 @@
 #include "connectors/connector.h"
 #include "connectors/registry.h"
 #include "core/mem.h"
+#include "tests/support/tmarket.h"
 
 #define NOW_MS 1517820392000LL
 #define NOW "1517820392000"
@@ -66,7 +67,7 @@ static void build_ok(cx_op op, const cx_input *in, cx_request *r)
 
 static void upper_mac(const char *s, char out[65])
 {
-    cx_hmac_sha256_hex("helloworld", 10, s, strlen(s), 1, out);
+    tm_lazada_mac("helloworld", s, out);
 }
 
 static void test_authorize_link(void **state)
@@ -413,9 +414,8 @@ static void test_push(void **state)
     (void)state;
     const char *body = "{\"seller_id\":\"1000123\",\"message_type\":3,\"data\":{\"item_id\":2233,"
                        "\"status\":\"Active\"},\"timestamp\":1517820392,\"site\":\"lazada_vn\"}";
-    char msg[512], mac[65];
-    snprintf(msg, sizeof msg, "123456%s", body);
-    cx_hmac_sha256_hex("helloworld", 10, msg, strlen(msg), 0, mac);
+    char mac[65];
+    tm_lazada_push_auth("123456", "helloworld", body, mac);
     cx_input in = input();
     in.push_body = body;
     in.push_len = strlen(body);
@@ -435,8 +435,7 @@ static void test_push(void **state)
     const char *qc = "{\"seller_id\":\"1000123\",\"message_type\":1,\"data\":{\"date\":1,"
                      "\"itemId\":4455,\"reason\":\"description: banned word fake\",\"seller_id\":"
                      "1000123,\"status\":\"REJECTED\",\"timestamp\":1},\"site\":\"lazada_vn\"}";
-    snprintf(msg, sizeof msg, "123456%s", qc);
-    cx_hmac_sha256_hex("helloworld", 10, msg, strlen(msg), 0, mac);
+    tm_lazada_push_auth("123456", "helloworld", qc, mac);
     in.push_body = qc;
     in.push_len = strlen(qc);
     in.push_authorization = mac;
@@ -449,8 +448,7 @@ static void test_push(void **state)
     assert_non_null(strstr(o.reasons[0].vi, "banned word fake"));
     const char *ok = "{\"seller_id\":\"1000123\",\"message_type\":1,\"data\":{\"itemId\":4456,"
                      "\"reason\":\"\",\"status\":\"APPROVED\"}}";
-    snprintf(msg, sizeof msg, "123456%s", ok);
-    cx_hmac_sha256_hex("helloworld", 10, msg, strlen(msg), 0, mac);
+    tm_lazada_push_auth("123456", "helloworld", ok, mac);
     in.push_body = ok;
     in.push_len = strlen(ok);
     in.push_authorization = mac;

@@ -12,6 +12,7 @@
 #include "connectors/connector.h"
 #include "connectors/registry.h"
 #include "core/mem.h"
+#include "tests/support/tmarket.h"
 
 #define NOW_MS 1623812664000LL
 #define TS "1623812664"
@@ -68,9 +69,7 @@ static void build_ok(cx_op op, const cx_input *in, cx_request *r)
 }
 static void wrapped_mac(const char *s, char out[65])
 {
-    char w[4096];
-    snprintf(w, sizeof w, SECRET "%s" SECRET, s);
-    cx_hmac_sha256_hex(SECRET, 10, w, strlen(w), 0, out);
+    tm_tiktok_mac(SECRET, s, out);
 }
 
 static void test_get_shops_matches_official_vector(void **state)

@@ -7,10 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#define PID 2001887LL
-#define KEY "sandbox-shopee-partner-key"
-
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char shopee[64], lazada[64], tiktok[64], assisted[64];
 
 static int reset(void **state)
@@ -84,7 +81,7 @@ static void test_5xx_and_throttle_shapes(void **state)
     assert_int_equal(r.status, 503);
     sbt_free(&r);
 
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     json_t *inj = json_object_get(json_object_get(st, "tiktok"), "faults_injected");
     assert_int_equal(json_integer_value(json_object_get(inj, "5xx")), 1);
     assert_int_equal(json_integer_value(json_object_get(inj, "429")), 1);
@@ -116,7 +113,7 @@ static void test_drop_malformed_timeout(void **state)
     assert_null(j);
     assert_int_equal(r.rc, CURLE_OPERATION_TIMEDOUT);
     sbt_free(&r);
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     json_t *p = json_object_get(json_object_get(json_object_get(st, "shopee"), "requests"),
                                 "/api/v2/shop/get_shop_info");
     assert_int_equal(json_integer_value(json_object_get(p, "drop")), 1);
@@ -208,16 +205,8 @@ typedef struct shop {
 
 static void url_of(char *out, size_t n, const char *path, const shop *s, const char *extra)
 {
-    long long ts = sbt_now();
-    char sign[65];
-    cx_shopee_sign(KEY, PID, path, ts, s ? s->access : NULL, s ? strtoll(s->id, NULL, 10) : 0,
-                   sign);
-    if (s)
-        snprintf(out, n, "%s%s?partner_id=%lld&timestamp=%lld&access_token=%s&shop_id=%s&sign=%s%s",
-                 shopee, path, PID, ts, s->access, s->id, sign, extra ? extra : "");
-    else
-        snprintf(out, n, "%s%s?partner_id=%lld&timestamp=%lld&sign=%s%s", shopee, path, PID, ts,
-                 sign, extra ? extra : "");
+    tm_shopee_url(out, n, shopee, path, TM_SHOPEE_PARTNER_KEY, TM_SHOPEE_PARTNER_ID, sbt_now(),
+                  s ? s->access : NULL, s ? s->id : NULL, extra);
 }
 
 static void shop_with_token(shop *s)
@@ -226,7 +215,7 @@ static void shop_with_token(shop *s)
     snprintf(s->id, sizeof s->id, "%s", sbt_str(a, "shop_id"));
     char body[256], url[1024];
     snprintf(body, sizeof body, "{\"code\":\"%s\",\"shop_id\":%s,\"partner_id\":%lld}",
-             sbt_str(a, "code"), s->id, PID);
+             sbt_str(a, "code"), s->id, TM_SHOPEE_PARTNER_ID);
     json_decref(a);
     url_of(url, sizeof url, "/api/v2/auth/token/get", NULL, NULL);
     sbt_resp r;
@@ -242,8 +231,8 @@ static char img[80];
 static void upload(void)
 {
     char url[1024];
-    unsigned char png[64];
-    size_t n = sbt_png(png);
+    unsigned char png[TM_PNG_LEN];
+    size_t n = tm_png(png);
     url_of(url, sizeof url, "/api/v2/media_space/upload_image", NULL, NULL);
     CURL *c = curl_easy_init();
     curl_mime *m = curl_mime_init(c);
@@ -362,7 +351,7 @@ static void test_created_but_lost_and_duplicates(void **state)
     sbt_free(&r);
     /* reset forgets everything */
     json_decref(sbt_admin(shopee, "reset", "{}"));
-    st = cx_sandbox_stats(sb);
+    st = sbx_stats(sb);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(st, "shopee"), "items_total")), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "duplicate_skus")), 0);
@@ -422,7 +411,7 @@ static void test_assisted_pages(void **state)
     assert_int_equal(r.status, 400);
     json_decref(j);
     sbt_free(&r);
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     json_t *as = json_object_get(st, "assisted");
     assert_int_equal(json_integer_value(json_object_get(as, "pages")), 2);
     json_t *p = json_object_get(json_object_get(as, "requests"), "/postmart/product/{id}");
@@ -449,26 +438,63 @@ static void test_body_cap(void **state)
     cs_free(big);
 }
 
+/* The admin routing table answers each endpoint on its own method only, on every listener. */
+static void test_admin_routes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method, *ep;
+        long status;
+    } cases[] = {
+        {"GET", "stats", 200},    {"GET", "faults", 200},  {"GET", "items", 200},
+        {"GET", "config", 200},   {"GET", "pages", 200},   {"POST", "reset", 200},
+        {"GET", "reset", 404},    {"POST", "stats", 404},  {"PUT", "faults", 404},
+        {"DELETE", "pages", 404}, {"GET", "nothing", 404}, {"POST", "review", 200},
+    };
+    for (int m = 0; m < SBX_NMARKETS; m++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char url[256];
+            snprintf(url, sizeof url, "http://127.0.0.1:%u/__sandbox/%s", sbx_port(sb, m),
+                     cases[i].ep);
+            sbt_resp r;
+            json_t *j =
+                sbt_req(cases[i].method, url, "application/json", "{}", 2, NULL, NULL, 0, &r);
+            if (r.status != cases[i].status)
+                fail_msg("%s %s → %ld", cases[i].method, url, r.status);
+            if (cases[i].status == 404)
+                assert_string_equal(sbt_str(j, "error"), "unknown admin endpoint or method");
+            json_decref(j);
+            sbt_free(&r);
+        }
+    /* a body that is not a JSON object is refused before anything changes */
+    char url[256];
+    snprintf(url, sizeof url, "%s/__sandbox/config", shopee);
+    sbt_resp r;
+    json_decref(sbt_req("POST", url, "application/json", "[1]", 3, NULL, NULL, 0, &r));
+    assert_int_equal(r.status, 400);
+    sbt_free(&r);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cx_sandbox_options o;
+    sbx_options o;
     sbt_options(&o);
     o.seed = 20260101;
     sb = sbt_start(&o);
     if (!sb) return -1;
-    cx_sandbox_url(sb, CX_SB_SHOPEE, shopee, sizeof shopee);
-    snprintf(lazada, sizeof lazada, "http://127.0.0.1:%u/rest", cx_sandbox_port(sb, CX_SB_LAZADA));
-    cx_sandbox_url(sb, CX_SB_TIKTOK, tiktok, sizeof tiktok);
-    cx_sandbox_url(sb, CX_SB_ASSISTED, assisted, sizeof assisted);
+    sbx_url(sb, SBX_SHOPEE, shopee, sizeof shopee);
+    snprintf(lazada, sizeof lazada, "http://127.0.0.1:%u/rest", sbx_port(sb, SBX_LAZADA));
+    sbx_url(sb, SBX_TIKTOK, tiktok, sizeof tiktok);
+    sbx_url(sb, SBX_ASSISTED, assisted, sizeof assisted);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    cx_sandbox_stop(sb); /* also ends the request left hanging by the timeout test */
+    sbx_stop(sb); /* also ends the request left hanging by the timeout test */
     curl_global_cleanup();
     return 0;
 }
@@ -484,6 +510,7 @@ int main(void)
         cmocka_unit_test_setup(test_created_but_lost_and_duplicates, reset),
         cmocka_unit_test_setup(test_assisted_pages, reset),
         cmocka_unit_test_setup(test_body_cap, reset),
+        cmocka_unit_test_setup(test_admin_routes, reset),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

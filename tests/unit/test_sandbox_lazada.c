@@ -8,10 +8,10 @@
 #include <cmocka.h>
 #include <ctype.h>
 
-#define APP_KEY "100001"
-#define SECRET "sandbox-lazada-app-secret"
+#define APP_KEY TM_LAZADA_APP_KEY
+#define SECRET TM_LAZADA_APP_SECRET
 
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char gw[64], auth_host[64];
 
 enum { SIGN_OK, SIGN_BAD, SIGN_LOWER };
@@ -245,7 +245,7 @@ static void test_create_validation(void **state)
     assert_error(j, &r, "E005");
     json_decref(j);
     sbt_free(&r);
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(st, "lazada"), "items_total")), 0);
     json_decref(st);
@@ -310,6 +310,9 @@ static void test_create_lookup_qc_push(void **state)
     char body[4096], auth[128];
     assert_int_equal(sbt_push_wait("\"REJECTED\"", body, sizeof body, auth, sizeof auth), 0);
     assert_int_equal(cx_lazada_push_verify(SECRET, APP_KEY, body, strlen(body), auth), 1);
+    char want[65];
+    tm_lazada_push_auth(APP_KEY, SECRET, body, want);
+    assert_string_equal(auth, want);
     assert_int_equal(cx_lazada_push_verify(SECRET, "other", body, strlen(body), auth), 0);
     json_error_t je;
     j = json_loads(body, 0, &je);
@@ -347,19 +350,19 @@ static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cx_sandbox_options o;
+    sbx_options o;
     sbt_options(&o);
     sb = sbt_start(&o);
     if (!sb) return -1;
-    cx_sandbox_url(sb, CX_SB_LAZADA, gw, sizeof gw);
-    snprintf(auth_host, sizeof auth_host, "http://127.0.0.1:%u", cx_sandbox_port(sb, CX_SB_LAZADA));
+    sbx_url(sb, SBX_LAZADA, gw, sizeof gw);
+    snprintf(auth_host, sizeof auth_host, "http://127.0.0.1:%u", sbx_port(sb, SBX_LAZADA));
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     curl_global_cleanup();
     return 0;
 }

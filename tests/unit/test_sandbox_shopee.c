@@ -1,5 +1,5 @@
 /* tests/unit/test_sandbox_shopee: the Shopee simulator in-process on a random loopback port,
- * driven over HTTP with signatures made by connectors/sign (no database). */
+ * driven over HTTP, signed by the documented recipe (tests/support/tmarket; no database). */
 #include "tests/unit/sandbox_test.h"
 
 #include <setjmp.h>
@@ -7,27 +7,21 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#define PID 2001887LL
-#define KEY "sandbox-shopee-partner-key"
+#define PID TM_SHOPEE_PARTNER_ID
+#define KEY TM_SHOPEE_PARTNER_KEY
 
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char base[64];
 
 /* Signed Shopee URL: token NULL = public call. ts_off shifts the timestamp; bad spoils the sign. */
 static void url_of(char *out, size_t n, const char *path, const char *token, const char *shop_id,
                    long long ts_off, const char *extra, int bad)
 {
-    long long ts = sbt_now() + ts_off;
-    long long sid = shop_id ? strtoll(shop_id, NULL, 10) : 0;
-    char sign[65];
-    cx_shopee_sign(KEY, PID, path, ts, token, sid, sign);
-    if (bad) sign[0] = sign[0] == '0' ? '1' : '0';
-    if (token)
-        snprintf(out, n, "%s%s?partner_id=%lld&timestamp=%lld&access_token=%s&shop_id=%s&sign=%s%s",
-                 base, path, PID, ts, token, shop_id, sign, extra ? extra : "");
-    else
-        snprintf(out, n, "%s%s?partner_id=%lld&timestamp=%lld&sign=%s%s", base, path, PID, ts, sign,
-                 extra ? extra : "");
+    tm_shopee_url(out, n, base, path, KEY, PID, sbt_now() + ts_off, token, shop_id, extra);
+    if (bad) {
+        char *sign = strstr(out, "&sign=") + 6;
+        sign[0] = sign[0] == '0' ? '1' : '0';
+    }
 }
 
 typedef struct shop {
@@ -68,8 +62,8 @@ static char image_id[80];
 static void upload(void)
 {
     char url[1024];
-    unsigned char png[64];
-    size_t n = sbt_png(png);
+    unsigned char png[TM_PNG_LEN];
+    size_t n = tm_png(png);
     url_of(url, sizeof url, "/api/v2/media_space/upload_image", NULL, NULL, 0, NULL, 0);
     CURL *c = curl_easy_init();
     curl_mime *m = curl_mime_init(c);
@@ -106,9 +100,7 @@ static json_t *add_item(const shop *s, const char *name, const char *sku, long c
     return sbt_post_json(url, body, r);
 }
 
-#define ORIGIN                                                                                     \
-    "[{\"attribute_id\":100037,\"attribute_value_list\":[{\"value_id\":0,\"original_value_name\":" \
-    "\"Việt Nam\"}]}]"
+#define ORIGIN TM_SHOPEE_ORIGIN_ATTRS
 
 static int reset(void **state)
 {
@@ -330,7 +322,7 @@ static void test_add_item_validation(void **state)
         json_decref(j);
         sbt_free(&r);
     }
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(st, "shopee"), "items_total")), 0);
     json_decref(st);
@@ -470,7 +462,7 @@ static void test_rate_limit(void **state)
     assert_string_equal(sbt_str(j, "error"), "error_system_busy");
     json_decref(j);
     sbt_free(&r);
-    json_t *st = cx_sandbox_stats(sb);
+    json_t *st = sbx_stats(sb);
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(st, "shopee"), "throttled")), 1);
     json_decref(st);
@@ -499,6 +491,9 @@ static void test_push_on_ban_is_signed(void **state)
     char body[4096], auth[128];
     assert_int_equal(sbt_push_wait("\"code\":6", body, sizeof body, auth, sizeof auth), 0);
     assert_int_equal(cx_shopee_push_verify(KEY, hook, body, strlen(body), auth), 1);
+    char want[65];
+    tm_shopee_push_auth(KEY, hook, body, want);
+    assert_string_equal(auth, want);
     assert_int_equal(cx_shopee_push_verify(KEY, "http://other/", body, strlen(body), auth), 0);
     json_error_t je;
     j = json_loads(body, 0, &je);
@@ -516,18 +511,18 @@ static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cx_sandbox_options o;
+    sbx_options o;
     sbt_options(&o);
     sb = sbt_start(&o);
     if (!sb) return -1;
-    cx_sandbox_url(sb, CX_SB_SHOPEE, base, sizeof base);
+    sbx_url(sb, SBX_SHOPEE, base, sizeof base);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     curl_global_cleanup();
     return 0;
 }

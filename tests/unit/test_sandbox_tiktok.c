@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#define APP_KEY "sbx29a39d"
-#define SECRET "sandbox-tiktok-app-secret"
+#define APP_KEY TM_TIKTOK_APP_KEY
+#define SECRET TM_TIKTOK_APP_SECRET
 
-static cx_sandbox *sb;
+static sbx_sandbox *sb;
 static char base[64];
 
 typedef struct shop {
@@ -183,8 +183,8 @@ static void upload(const shop *s)
     cx_tiktok_sign(SECRET, "/product/202309/images/upload", p, 2, NULL, 0, sign);
     snprintf(url, sizeof url, "%s/product/202309/images/upload?app_key=%s&timestamp=%s&sign=%s",
              base, APP_KEY, ts, sign);
-    unsigned char png[64];
-    size_t n = sbt_png(png);
+    unsigned char png[TM_PNG_LEN];
+    size_t n = tm_png(png);
     CURL *c = curl_easy_init();
     curl_mime *m = curl_mime_init(c);
     curl_mimepart *part = curl_mime_addpart(m);
@@ -225,7 +225,7 @@ static json_t *create(const shop *s, const char *cat, const char *title, const c
                 (cx_param[]){{"shop_cipher", s->cipher}}, 1, body, 0, 0, r);
 }
 
-#define ORIGIN "[{\"id\":\"100107\",\"values\":[{\"name\":\"Việt Nam\"}]}]"
+#define ORIGIN TM_TIKTOK_ORIGIN_ATTRS
 
 static const char *status_of(const shop *s, const char *id)
 {
@@ -309,18 +309,18 @@ static int group_setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cx_sandbox_options o;
+    sbx_options o;
     sbt_options(&o);
     sb = sbt_start(&o);
     if (!sb) return -1;
-    cx_sandbox_url(sb, CX_SB_TIKTOK, base, sizeof base);
+    sbx_url(sb, SBX_TIKTOK, base, sizeof base);
     return 0;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    cx_sandbox_stop(sb);
+    sbx_stop(sb);
     curl_global_cleanup();
     return 0;
 }

@@ -1,4 +1,4 @@
-/* connectors/sandbox Shopee: Shopee Open Platform v2 as MARKETPLACES.md documents it — public
+/* sandbox/ Shopee: Shopee Open Platform v2 as MARKETPLACES.md documents it — public
  * and shop signatures, 5-minute timestamps, single-use codes and refresh tokens, image upload,
  * add_item/update_item validation, search by SKU, review, push. Runs under sb->mu; no I/O.
  *
@@ -17,7 +17,7 @@
  * 403 (error_auth, error_sign), 404 (unknown path), 429 (error_system_busy), 500 (error_server).
  * Success: {"request_id","error":"","message":"","warning":"","response":{…}}; the token
  * calls and get_shop_info answer flat, as Shopee does. */
-#include "connectors/sandbox/sandbox_int.h"
+#include "sandbox/sandbox_int.h"
 #include "core/mem.h"
 
 #include <stdarg.h>
@@ -29,6 +29,8 @@
 #define CODE_TTL_MS (10 * 60 * 1000LL) /* authorisation code: single use, 10 minutes */
 #define NAME_MAX_CHARS 120
 #define SKU_MAX_CHARS 100
+
+static void push(sbx_sandbox *sb, int code, const char *shop_id, json_t *data, long long now_ms);
 
 static int err_status(const char *e)
 {
@@ -47,7 +49,7 @@ __attribute__((format(printf, 4, 5))) static int fail(sb_req *rq, sb_resp *rs, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cx_sb_reply_json(
+    sbx_reply_json(
         rs, err_status(error),
         json_pack("{s:s,s:s,s:s}", "request_id", rq->request_id, "error", error, "message", msg));
     return -1;
@@ -55,9 +57,9 @@ __attribute__((format(printf, 4, 5))) static int fail(sb_req *rq, sb_resp *rs, c
 
 static void ok(sb_req *rq, sb_resp *rs, json_t *response)
 {
-    cx_sb_reply_json(rs, 200,
-                     json_pack("{s:s,s:s,s:s,s:s,s:o}", "request_id", rq->request_id, "error", "",
-                               "message", "", "warning", "", "response", response));
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:s,s:s,s:s,s:s,s:o}", "request_id", rq->request_id, "error", "",
+                             "message", "", "warning", "", "response", response));
 }
 
 static const char *status_name(int st)
@@ -69,31 +71,31 @@ static const char *status_name(int st)
  * shop_id. Fills *shop on shop calls. 0, or -1 with the error answered. */
 static int gate(sb_req *rq, sb_resp *rs, int shop_call, sb_shop **shop)
 {
-    cx_sandbox *sb = rq->sb;
-    const char *pid = cx_sb_query(rq, "partner_id"), *ts = cx_sb_query(rq, "timestamp");
-    const char *sign = cx_sb_query(rq, "sign");
+    sbx_sandbox *sb = rq->sb;
+    const char *pid = sbx_query(rq, "partner_id"), *ts = sbx_query(rq, "timestamp");
+    const char *sign = sbx_query(rq, "sign");
     long long p, t, sid = 0;
     if (!pid) return fail(rq, rs, "error_param", "There is no partner_id in query.");
-    if (cx_sb_parse_ll(pid, &p) || p != sb->opt.shopee_partner_id)
+    if (sbx_parse_ll(pid, &p) || p != sb->opt.shopee_partner_id)
         return fail(rq, rs, "error_param", "Invalid partner_id.");
     if (!ts) return fail(rq, rs, "error_param", "no timestamp");
     long long now_s = rq->now_ms / 1000;
-    if (cx_sb_parse_ll(ts, &t) || t < now_s - 300 || t > now_s + 300)
+    if (sbx_parse_ll(ts, &t) || t < now_s - 300 || t > now_s + 300)
         return fail(rq, rs, "error_param", "Invalid timestamp");
     if (!sign) return fail(rq, rs, "error_param", "There is no sign in query.");
     const char *tok = NULL, *shop_id = NULL;
     if (shop_call) {
-        tok = cx_sb_query(rq, "access_token");
-        shop_id = cx_sb_query(rq, "shop_id");
+        tok = sbx_query(rq, "access_token");
+        shop_id = sbx_query(rq, "shop_id");
         if (!tok) return fail(rq, rs, "error_param", "There is no access_token in query.");
-        if (!shop_id || cx_sb_parse_ll(shop_id, &sid))
+        if (!shop_id || sbx_parse_ll(shop_id, &sid))
             return fail(rq, rs, "error_param", "There is no shop_id in query.");
     }
     char want[65];
     cx_shopee_sign(sb->opt.shopee_partner_key, p, rq->path, t, tok, sid, want);
     if (strcmp(want, sign)) return fail(rq, rs, "error_sign", "Wrong sign.");
     if (shop_call) {
-        enum sb_auth a = cx_sb_access_check(sb, CX_SB_SHOPEE, tok, rq->now_ms, shop);
+        enum sb_auth a = sbx_access_check(sb, SBX_SHOPEE, tok, rq->now_ms, shop);
         if (a != SB_AUTH_OK || strcmp((*shop)->id, shop_id))
             return fail(rq, rs, "error_auth", "Invalid access_token.");
     }
@@ -120,90 +122,88 @@ static int is_http_url(const char *u)
 /* ---- authorisation ---- */
 static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char *want_shop)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     long long n;
-    if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Shopee "
-                         "phải là một số. Quay lại và nhập lại.</p>");
+    if (want_shop && *want_shop && (sbx_parse_ll(want_shop, &n) || n <= 0)) {
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Shopee "
+                       "phải là một số. Quay lại và nhập lại.</p>");
         return;
     }
-    sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_SHOPEE, want_shop, cx_sb_hash(redirect));
+    sb_shop *s = sbx_shop_authorise(sb, SBX_SHOPEE, want_shop, sbx_hash(redirect));
     char code[SB_ID_MAX];
-    if (!s || cx_sb_token_issue(sb, CX_SB_SHOPEE, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
-        cx_sb_reply_html(rs, 503,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
-                         "hãy đặt lại (reset).</p>");
+    if (!s || sbx_token_issue(sb, SBX_SHOPEE, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
+        sbx_reply_html(rs, 503,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                       "hãy đặt lại (reset).</p>");
         return;
     }
-    cx_sb_shopee_push(sb, 1, s->id,
-                      json_pack("{s:I,s:I,s:i,s:s}", "shop_id", (json_int_t)cx_sb_ll(s->id),
-                                "partner_id", (json_int_t)sb->opt.shopee_partner_id, "success", 1,
-                                "extra", ""),
-                      rq->now_ms);
+    push(sb, 1, s->id,
+         json_pack("{s:I,s:I,s:i,s:s}", "shop_id", (json_int_t)sbx_ll(s->id), "partner_id",
+                   (json_int_t)sb->opt.shopee_partner_id, "success", 1, "extra", ""),
+         rq->now_ms);
     cs_buf u;
     cs_buf_init(&u, 16384);
     cs_buf_puts(&u, redirect);
     cs_buf_puts(&u, strchr(redirect, '?') ? "&code=" : "?code=");
     cs_buf_puts(&u, code);
     cs_buf_printf(&u, "&shop_id=%s", s->id);
-    cx_sb_redirect(rs, u.data ? u.data : redirect);
+    sbx_redirect(rs, u.data ? u.data : redirect);
     cs_buf_free(&u);
 }
 
 static void auth_partner(sb_req *rq, sb_resp *rs)
 {
     if (gate(rq, rs, 0, NULL)) return;
-    const char *redirect = cx_sb_query(rq, "redirect");
+    const char *redirect = sbx_query(rq, "redirect");
     if (!is_http_url(redirect)) {
         fail(rq, rs, "error_param", "Wrong parameters, detail: redirect is invalid.");
         return;
     }
     if (rq->sb->opt.auto_approve) {
-        send_code(rq, rs, redirect, cx_sb_query(rq, "shop_id"));
+        send_code(rq, rs, redirect, sbx_query(rq, "shop_id"));
         return;
     }
     const char *hidden[] = {"redirect", redirect, NULL};
-    cx_sb_auth_page(rs, "Shopee", "/api/v2/shop/auth_partner/approve", hidden);
+    sbx_auth_page(rs, "Shopee", "/api/v2/shop/auth_partner/approve", hidden);
 }
 
 static void auth_approve(sb_req *rq, sb_resp *rs)
 {
-    const char *redirect = cx_sb_param(rq, "redirect");
-    const char *decision = cx_sb_param(rq, "decision");
+    const char *redirect = sbx_param(rq, "redirect");
+    const char *decision = sbx_param(rq, "decision");
     if (!is_http_url(redirect)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
-                         "lại.</p>");
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
+                       "lại.</p>");
         return;
     }
     if (!decision || strcmp(decision, "approve")) {
-        cx_sb_reply_html(rs, 200,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
-                         "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        sbx_reply_html(rs, 200,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                       "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
         return;
     }
-    send_code(rq, rs, redirect, cx_sb_param(rq, "shop_id"));
+    send_code(rq, rs, redirect, sbx_param(rq, "shop_id"));
 }
 
 static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s, int refresh)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     char at[SB_ID_MAX], rt[SB_ID_MAX];
-    if (cx_sb_token_issue(sb, CX_SB_SHOPEE, SB_TOK_ACCESS, s->id, cx_sb_access_ttl_ms(sb, 0), at) ||
-        cx_sb_token_issue(sb, CX_SB_SHOPEE, SB_TOK_REFRESH, s->id, cx_sb_refresh_ttl_ms(sb, 0),
-                          rt)) {
+    if (sbx_token_issue(sb, SBX_SHOPEE, SB_TOK_ACCESS, s->id, sbx_access_ttl_ms(sb, 0), at) ||
+        sbx_token_issue(sb, SBX_SHOPEE, SB_TOK_REFRESH, s->id, sbx_refresh_ttl_ms(sb, 0), rt)) {
         fail(rq, rs, "error_server", "Something wrong. Please try later.");
         return;
     }
     json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "request_id", rq->request_id, "error", "",
                           "message", "", "access_token", at, "refresh_token", rt, "expire_in",
-                          (json_int_t)(cx_sb_access_ttl_ms(sb, 0) / 1000));
+                          (json_int_t)(sbx_access_ttl_ms(sb, 0) / 1000));
     if (j && refresh) {
         json_object_set_new(j, "partner_id", json_integer(sb->opt.shopee_partner_id));
-        json_object_set_new(j, "shop_id", json_integer(cx_sb_ll(s->id)));
+        json_object_set_new(j, "shop_id", json_integer(sbx_ll(s->id)));
     }
-    cx_sb_reply_json(rs, 200, j);
+    sbx_reply_json(rs, 200, j);
 }
 
 /* shop_id of a token call body as text ("" when absent or not a number). */
@@ -230,10 +230,10 @@ static void token_get(sb_req *rq, sb_resp *rs)
     else if (!sid[0])
         fail(rq, rs, "error_param", "Wrong parameters, detail: shop_id is required.");
     else {
-        sb_token *t = cx_sb_token_find(rq->sb, CX_SB_SHOPEE, SB_TOK_CODE, code);
+        sb_token *t = sbx_token_find(rq->sb, SBX_SHOPEE, SB_TOK_CODE, code);
         int good = t && !t->used && t->expires_ms > rq->now_ms && !strcmp(t->shop_id, sid);
         if (t) t->used = 1; /* single use, even when misused */
-        sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_SHOPEE, sid) : NULL;
+        sb_shop *s = good ? sbx_shop_find(rq->sb, SBX_SHOPEE, sid) : NULL;
         if (!s || s->revoked)
             fail(rq, rs, "error_auth", "Invalid code.");
         else
@@ -255,9 +255,9 @@ static void access_token_get(sb_req *rq, sb_resp *rs)
     else if (!sid[0])
         fail(rq, rs, "error_param", "Wrong parameters, detail: shop_id is required.");
     else {
-        sb_token *t = cx_sb_token_find(rq->sb, CX_SB_SHOPEE, SB_TOK_REFRESH, rt);
+        sb_token *t = sbx_token_find(rq->sb, SBX_SHOPEE, SB_TOK_REFRESH, rt);
         int good = t && !t->used && t->expires_ms > rq->now_ms && !strcmp(t->shop_id, sid);
-        sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_SHOPEE, sid) : NULL;
+        sb_shop *s = good ? sbx_shop_find(rq->sb, SBX_SHOPEE, sid) : NULL;
         if (!s || s->revoked) {
             fail(rq, rs, "error_auth", "Invalid refresh_token.");
         } else {
@@ -272,7 +272,7 @@ static void access_token_get(sb_req *rq, sb_resp *rs)
 static void upload_image(sb_req *rq, sb_resp *rs)
 {
     if (gate(rq, rs, 0, NULL)) return;
-    const sb_part *p = cx_sb_part(rq, "image");
+    const sb_part *p = sbx_part(rq, "image");
     int w, h;
     if (!p || !p->len) {
         fail(rq, rs, "error_param", "Wrong parameters, detail: image is required.");
@@ -282,16 +282,16 @@ static void upload_image(sb_req *rq, sb_resp *rs)
         fail(rq, rs, "error_param", "Wrong parameters, detail: image size must not exceed 10 MB.");
         return;
     }
-    if (!cx_sb_image_kind(p->data, p->len, &w, &h)) {
+    if (!sbx_image_kind(p->data, p->len, &w, &h)) {
         fail(rq, rs, "error_param", "Wrong parameters, detail: image must be JPG or PNG.");
         return;
     }
     char id[SB_ID_MAX], base[64], url[160];
-    if (cx_sb_image_add(rq->sb, CX_SB_SHOPEE, p->len, w, h, id)) {
+    if (sbx_image_add(rq->sb, SBX_SHOPEE, p->len, w, h, id)) {
         fail(rq, rs, "error_server", "Something wrong. Please try later.");
         return;
     }
-    cx_sb_base_url(rq->sb, CX_SB_SHOPEE, base, sizeof base);
+    sbx_base_url(rq->sb, SBX_SHOPEE, base, sizeof base);
     snprintf(url, sizeof url, "%s/file/%s", base, id);
     ok(rq, rs,
        json_pack("{s:{s:s,s:[{s:s,s:s}]}}", "image_info", "image_id", id, "image_url_list",
@@ -299,10 +299,10 @@ static void upload_image(sb_req *rq, sb_resp *rs)
 }
 
 /* ---- items ---- */
-static void image_url(const cx_sandbox *sb, const char *id, char *out, size_t n)
+static void image_url(const sbx_sandbox *sb, const char *id, char *out, size_t n)
 {
     char base[64];
-    cx_sb_base_url(sb, CX_SB_SHOPEE, base, sizeof base);
+    sbx_base_url(sb, SBX_SHOPEE, base, sizeof base);
     snprintf(out, n, "%s/file/%s", base, id);
 }
 
@@ -328,7 +328,7 @@ static int has_attribute(json_t *list, const char *attr)
 static int validate(sb_req *rq, sb_resp *rs, json_t *b, int add, const sb_item *old,
                     const sb_category **cat)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     json_t *name = json_object_get(b, "item_name"), *desc = json_object_get(b, "description");
     json_t *price = json_object_get(b, "original_price"), *weight = json_object_get(b, "weight");
     json_t *catv = json_object_get(b, "category_id"), *img = json_object_get(b, "image");
@@ -336,7 +336,7 @@ static int validate(sb_req *rq, sb_resp *rs, json_t *b, int add, const sb_item *
     if (add || name) {
         if (!json_is_string(name) || !*json_string_value(name))
             return fail(rq, rs, "error_item_name_empty", "Item name could not be empty.");
-        size_t n = cx_sb_utf8_len(json_string_value(name));
+        size_t n = sbx_utf8_len(json_string_value(name));
         if ((long)n < sb->opt.name_min)
             return fail(rq, rs, "error_item_name_is_too_short",
                         "Item_name length is less than min limit.");
@@ -352,7 +352,7 @@ static int validate(sb_req *rq, sb_resp *rs, json_t *b, int add, const sb_item *
         return fail(rq, rs, "error_invalid_price", "Invalid price, please use the correct format");
     if ((add || weight) && (!json_is_number(weight) || json_number_value(weight) <= 0))
         return fail(rq, rs, "error_param", "Invalid Weight.");
-    if (sku && (!json_is_string(sku) || cx_sb_utf8_len(json_string_value(sku)) > SKU_MAX_CHARS))
+    if (sku && (!json_is_string(sku) || sbx_utf8_len(json_string_value(sku)) > SKU_MAX_CHARS))
         return fail(
             rq, rs, "error_param",
             "Wrong parameters, detail: item_sku must be a string of at most 100 characters.");
@@ -363,7 +363,7 @@ static int validate(sb_req *rq, sb_resp *rs, json_t *b, int add, const sb_item *
         snprintf(cid, sizeof cid, "%s", old->category);
     if ((add && !catv) || (catv && !json_is_integer(catv)))
         return fail(rq, rs, "error_param", "Wrong parameters, detail: category_id is required.");
-    *cat = cx_sb_category(sb, CX_SB_SHOPEE, cid);
+    *cat = sbx_category(sb, SBX_SHOPEE, cid);
     if (!*cat) return fail(rq, rs, "error_invalid_category", "Invalid category ID %s", cid);
     if (add || img) {
         json_t *ids = json_object_get(img, "image_id_list");
@@ -374,7 +374,7 @@ static int validate(sb_req *rq, sb_resp *rs, json_t *b, int add, const sb_item *
         json_t *id;
         json_array_foreach(ids, i, id)
         {
-            if (!cx_sb_image_find(sb, CX_SB_SHOPEE, json_string_value(id)))
+            if (!sbx_image_find(sb, SBX_SHOPEE, json_string_value(id)))
                 return fail(rq, rs, "error_image_unavailable",
                             "Image is invalid: image_id %s is not found.",
                             json_is_string(id) ? json_string_value(id) : "?");
@@ -421,7 +421,7 @@ static void apply(sb_req *rq, sb_item *it, json_t *b, const sb_category *cat)
     else if (json_is_integer(json_object_get(b, "normal_stock")))
         it->stock = json_integer_value(json_object_get(b, "normal_stock"));
     long long keep = it->create_ms;
-    cx_sb_item_submit(rq->sb, it, json_string_value(json_object_get(b, "description")), rq->now_ms);
+    sbx_item_submit(rq->sb, it, json_string_value(json_object_get(b, "description")), rq->now_ms);
     if (keep) it->create_ms = keep;
 }
 
@@ -457,7 +457,7 @@ static json_t *item_echo(sb_req *rq, const sb_item *it, json_t *b)
     json_object_set_new(r, "item_name", json_string(it->name));
     json_object_set_new(r, "item_sku", json_string(it->sku));
     json_object_set_new(r, "item_status", json_string(status_name(it->state)));
-    json_object_set_new(r, "category_id", json_integer(cx_sb_ll(it->category)));
+    json_object_set_new(r, "category_id", json_integer(sbx_ll(it->category)));
     json_object_set_new(r, "weight", json_real(it->weight));
     json_object_set_new(
         r, "price_info",
@@ -473,7 +473,7 @@ static void add_item(sb_req *rq, sb_resp *rs)
     if (!b) return;
     const sb_category *cat;
     if (!validate(rq, rs, b, 1, NULL, &cat)) {
-        sb_item *it = cx_sb_item_new(rq->sb, CX_SB_SHOPEE);
+        sb_item *it = sbx_item_new(rq->sb, SBX_SHOPEE);
         if (!it) {
             fail(rq, rs, "error_reach_shop_item_limit", "Item published item count reaches limit.");
         } else {
@@ -492,9 +492,8 @@ static void update_item(sb_req *rq, sb_resp *rs)
     json_t *b = body_json(rq, rs);
     if (!b) return;
     json_t *idv = json_object_get(b, "item_id");
-    sb_item *it = json_is_integer(idv)
-                      ? cx_sb_item_by_id(rq->sb, CX_SB_SHOPEE, json_integer_value(idv))
-                      : NULL;
+    sb_item *it =
+        json_is_integer(idv) ? sbx_item_by_id(rq->sb, SBX_SHOPEE, json_integer_value(idv)) : NULL;
     const sb_category *cat;
     if (!json_is_integer(idv))
         fail(rq, rs, "error_param", "Wrong parameters, detail: item_id is required.");
@@ -526,12 +525,12 @@ static int status_wanted(const sb_req *rq, const sb_item *it)
 
 static int page_args(sb_req *rq, sb_resp *rs, long long *offset, long long *size)
 {
-    const char *ps = cx_sb_query(rq, "page_size"), *off = cx_sb_query(rq, "offset");
-    if (!ps || cx_sb_parse_ll(ps, size) || *size < 1 || *size > 100)
+    const char *ps = sbx_query(rq, "page_size"), *off = sbx_query(rq, "offset");
+    if (!ps || sbx_parse_ll(ps, size) || *size < 1 || *size > 100)
         return fail(rq, rs, "error_param",
                     "Wrong parameters, detail: page_size must be between 1 and 100.");
     *offset = 0;
-    if (off && *off && (cx_sb_parse_ll(off, offset) || *offset < 0))
+    if (off && *off && (sbx_parse_ll(off, offset) || *offset < 0))
         return fail(rq, rs, "error_param", "Wrong parameters, detail: offset is invalid.");
     return 0;
 }
@@ -541,12 +540,12 @@ static void get_item_list(sb_req *rq, sb_resp *rs)
     sb_shop *shop;
     long long off, size;
     if (gate(rq, rs, 1, &shop) || page_args(rq, rs, &off, &size)) return;
-    const char *sku = cx_sb_query(rq, "item_sku");
+    const char *sku = sbx_query(rq, "item_sku");
     json_t *arr = json_array();
     long long total = 0;
     for (size_t i = 0; i < rq->sb->nitems; i++) {
         const sb_item *it = &rq->sb->items[i];
-        if (it->market != CX_SB_SHOPEE || strcmp(it->shop_id, shop->id)) continue;
+        if (it->market != SBX_SHOPEE || strcmp(it->shop_id, shop->id)) continue;
         if (!status_wanted(rq, it) || (sku && strcmp(it->sku, sku))) continue;
         if (total >= off && total < off + size)
             json_array_append_new(arr,
@@ -561,7 +560,7 @@ static void get_item_list(sb_req *rq, sb_resp *rs)
                  "has_next_page", more, "next_offset", (json_int_t)(more ? off + size : total)));
 }
 
-static json_t *base_info(const cx_sandbox *sb, const sb_item *it)
+static json_t *base_info(const sbx_sandbox *sb, const sb_item *it)
 {
     char u[200], w[32];
     image_url(sb, it->image_id, u, sizeof u);
@@ -569,7 +568,7 @@ static json_t *base_info(const cx_sandbox *sb, const sb_item *it)
     return json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:[{s:s,s:f,s:f}],s:{s:[s],s:[s]},s:s,"
                      "s:s,s:b,s:s,s:[]}",
                      "item_id", (json_int_t)it->item_id, "category_id",
-                     (json_int_t)cx_sb_ll(it->category), "item_name", it->name, "description", "",
+                     (json_int_t)sbx_ll(it->category), "item_name", it->name, "description", "",
                      "item_sku", it->sku, "create_time", (json_int_t)(it->create_ms / 1000),
                      "update_time", (json_int_t)(it->update_ms / 1000), "price_info", "currency",
                      "VND", "original_price", it->price, "current_price", it->price, "image",
@@ -581,7 +580,7 @@ static void get_item_base_info(sb_req *rq, sb_resp *rs)
 {
     sb_shop *shop;
     if (gate(rq, rs, 1, &shop)) return;
-    const char *ids = cx_sb_query(rq, "item_id_list"), *sku = cx_sb_query(rq, "item_sku");
+    const char *ids = sbx_query(rq, "item_id_list"), *sku = sbx_query(rq, "item_sku");
     if (!ids && !sku) {
         fail(rq, rs, "error_param", "Wrong parameters, detail: item_id_list is required.");
         return;
@@ -599,21 +598,20 @@ static void get_item_base_info(sb_req *rq, sb_resp *rs)
         int n = 0;
         for (char *t = strtok_r(buf, ",[] ", &save); t; t = strtok_r(NULL, ",[] ", &save)) {
             long long id;
-            if (++n > 50 || cx_sb_parse_ll(t, &id)) {
+            if (++n > 50 || sbx_parse_ll(t, &id)) {
                 json_decref(list);
                 fail(rq, rs, "error_param",
                      "Wrong parameters, detail: item_id_list must hold 1 to 50 item ids.");
                 return;
             }
-            const sb_item *it = cx_sb_item_by_id(rq->sb, CX_SB_SHOPEE, id);
+            const sb_item *it = sbx_item_by_id(rq->sb, SBX_SHOPEE, id);
             if (it && !strcmp(it->shop_id, shop->id))
                 json_array_append_new(list, base_info(rq->sb, it));
         }
     } else {
         for (size_t i = 0; i < rq->sb->nitems && json_array_size(list) < 50; i++) {
             const sb_item *it = &rq->sb->items[i];
-            if (it->market == CX_SB_SHOPEE && !strcmp(it->shop_id, shop->id) &&
-                !strcmp(it->sku, sku))
+            if (it->market == SBX_SHOPEE && !strcmp(it->shop_id, shop->id) && !strcmp(it->sku, sku))
                 json_array_append_new(list, base_info(rq->sb, it));
         }
     }
@@ -625,12 +623,12 @@ static void search_item(sb_req *rq, sb_resp *rs)
     sb_shop *shop;
     long long off, size;
     if (gate(rq, rs, 1, &shop) || page_args(rq, rs, &off, &size)) return;
-    const char *sku = cx_sb_query(rq, "item_sku"), *name = cx_sb_query(rq, "item_name");
+    const char *sku = sbx_query(rq, "item_sku"), *name = sbx_query(rq, "item_name");
     json_t *arr = json_array();
     long long total = 0;
     for (size_t i = 0; i < rq->sb->nitems; i++) {
         const sb_item *it = &rq->sb->items[i];
-        if (it->market != CX_SB_SHOPEE || strcmp(it->shop_id, shop->id)) continue;
+        if (it->market != SBX_SHOPEE || strcmp(it->shop_id, shop->id)) continue;
         if (!status_wanted(rq, it)) continue;
         /* Shopee matches a keyword contained in the SKU or name, not the whole value. */
         if (sku && *sku && !strstr(it->sku, sku)) continue;
@@ -654,12 +652,12 @@ static void get_shop_info(sb_req *rq, sb_resp *rs)
     if (gate(rq, rs, 1, &shop)) return;
     char name[96];
     snprintf(name, sizeof name, "Cửa hàng mô phỏng %s", shop->id);
-    cx_sb_reply_json(rs, 200,
-                     json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:I,s:I}", "request_id",
-                               rq->request_id, "error", "", "message", "", "shop_name", name,
-                               "region", "VN", "status", "NORMAL", "is_cb", 0, "is_sip", 0,
-                               "auth_time", (json_int_t)(rq->now_ms / 1000), "expire_time",
-                               (json_int_t)(rq->now_ms / 1000 + 365 * 86400LL)));
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:I,s:I}", "request_id",
+                             rq->request_id, "error", "", "message", "", "shop_name", name,
+                             "region", "VN", "status", "NORMAL", "is_cb", 0, "is_sip", 0,
+                             "auth_time", (json_int_t)(rq->now_ms / 1000), "expire_time",
+                             (json_int_t)(rq->now_ms / 1000 + 365 * 86400LL)));
 }
 
 static const struct route {
@@ -694,16 +692,17 @@ static void handle(sb_req *rq, sb_resp *rs)
     fail(rq, rs, "error_not_found", "Api not found.");
 }
 
-void cx_sb_shopee_push(cx_sandbox *sb, int code, const char *shop_id, json_t *data,
-                       long long now_ms)
+/* Queue a push notification (code 1 authorisation, 2 deauthorisation, 6 item banned) signed as
+ * Shopee signs them: HMAC-SHA256 of "url|body" with the partner key. Takes data; no-op without
+ * a push URL. */
+static void push(sbx_sandbox *sb, int code, const char *shop_id, json_t *data, long long now_ms)
 {
     if (!sb->shopee_push_url || !data) {
         json_decref(data);
         return;
     }
-    json_t *j =
-        json_pack("{s:i,s:I,s:I,s:o}", "code", code, "shop_id", (json_int_t)cx_sb_ll(shop_id),
-                  "timestamp", (json_int_t)(now_ms / 1000), "data", data);
+    json_t *j = json_pack("{s:i,s:I,s:I,s:o}", "code", code, "shop_id", (json_int_t)sbx_ll(shop_id),
+                          "timestamp", (json_int_t)(now_ms / 1000), "data", data);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body) return;
@@ -714,7 +713,7 @@ void cx_sb_shopee_push(cx_sandbox *sb, int code, const char *shop_id, json_t *da
         !cs_buf_puts(&msg, body)) {
         const char *key = sb->opt.shopee_partner_key;
         cx_hmac_sha256_hex(key, strlen(key), msg.data, msg.len, 0, auth);
-        cx_sb_push_queue(sb, CX_SB_SHOPEE, sb->shopee_push_url, body, auth);
+        sbx_push_queue(sb, SBX_SHOPEE, sb->shopee_push_url, body, auth);
     }
     cs_buf_free(&msg);
     free(body);
@@ -741,5 +740,24 @@ static void norm_path(const char *path, char *out, size_t n)
     snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops cx_sb_shopee_ops = {"shopee", handle,       is_create,
-                                        throttle, server_error, norm_path};
+/* Shopee pushes bans (code 6); approval is seen by polling. */
+static void reviewed(sbx_sandbox *sb, const sb_item *it, long long now_ms)
+{
+    if (it->state != SB_IT_REJECTED) return;
+    json_t *d = json_pack("{s:I,s:s,s:s,s:s}", "item_id", (json_int_t)it->item_id, "item_status",
+                          "BANNED", "item_sku", it->sku, "reason", it->reason);
+    if (d) push(sb, 6, it->shop_id, d, now_ms);
+}
+
+static void revoked(sbx_sandbox *sb, const sb_shop *s, long long now_ms)
+{
+    long long sid = 0;
+    sbx_parse_ll(s->id, &sid);
+    push(sb, 2, s->id,
+         json_pack("{s:I,s:I}", "shop_id", (json_int_t)sid, "partner_id",
+                   (json_int_t)sb->opt.shopee_partner_id),
+         now_ms);
+}
+
+const sb_market_ops sbx_shopee_ops = {"shopee",     handle,    is_create, throttle,
+                                      server_error, norm_path, reviewed,  revoked};

@@ -1,4 +1,4 @@
-/* connectors/sandbox assisted: lookalike public pages of postmart.vn and voso.vn (they publish
+/* sandbox/ assisted: lookalike public pages of postmart.vn and voso.vn (they publish
  * no seller API), so the link-check job can be tested. Runs under sb->mu; no I/O.
  *
  *   GET /{postmart|voso}/shop/{id}, /{postmart|voso}/product/{id}
@@ -6,7 +6,7 @@
  *                                    postmart/posmart or voso
  * A page answers 200 with HTML once published (POST /__sandbox/pages), 404 when never published
  * or "removed", 410 when "gone". HEAD is answered like GET. */
-#include "connectors/sandbox/sandbox_int.h"
+#include "sandbox/sandbox_int.h"
 #include "core/mem.h"
 
 #include <stdio.h>
@@ -23,17 +23,17 @@ static void page(sb_resp *rs, int status, const char *mp, const char *title, con
     cs_buf b;
     cs_buf_init(&b, 64 * 1024);
     cs_buf_puts(&b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>");
-    cx_sb_html_escape(&b, title);
+    sbx_html_escape(&b, title);
     cs_buf_puts(&b, " | ");
     cs_buf_puts(&b, display(mp));
     cs_buf_puts(&b, " (mô phỏng)</title></head><body><header>");
     cs_buf_puts(&b, display(mp));
     cs_buf_puts(&b, " — bản mô phỏng để tập huấn</header><main><h1>");
-    cx_sb_html_escape(&b, title);
+    sbx_html_escape(&b, title);
     cs_buf_puts(&b, "</h1><p>");
-    cx_sb_html_escape(&b, body);
+    sbx_html_escape(&b, body);
     cs_buf_puts(&b, "</p></main></body></html>");
-    cx_sb_reply_html(rs, status, b.data ? b.data : "");
+    sbx_reply_html(rs, status, b.data ? b.data : "");
     cs_buf_free(&b);
 }
 
@@ -54,7 +54,7 @@ static void handle(sb_req *rq, sb_resp *rs)
         mp = "voso";
         p += 5;
     } else {
-        const char *host = cx_sb_header(rq, "Host");
+        const char *host = sbx_header(rq, "Host");
         if (host && (strcasestr(host, "postmart") || strcasestr(host, "posmart")))
             mp = "postmart";
         else if (host && strcasestr(host, "voso"))
@@ -66,7 +66,7 @@ static void handle(sb_req *rq, sb_resp *rs)
         return;
     }
     const char *id = p + (product ? 8 : 5);
-    sb_page *pg = *id && !strchr(id, '/') ? cx_sb_page_find(rq->sb, mp, product, id) : NULL;
+    sb_page *pg = *id && !strchr(id, '/') ? sbx_page_find(rq->sb, mp, product, id) : NULL;
     const char *m = pg ? pg->marketplace : mp ? mp : "postmart";
     if (!pg || pg->state == SB_PAGE_REMOVED)
         page(rs, 404, m, "Không tìm thấy",
@@ -110,5 +110,5 @@ static void norm_path(const char *path, char *out, size_t n)
     }
 }
 
-const sb_market_ops cx_sb_assisted_ops = {"assisted", handle,       is_create,
-                                          throttle,   server_error, norm_path};
+const sb_market_ops sbx_assisted_ops = {"assisted",   handle,    is_create, throttle,
+                                        server_error, norm_path, NULL,      NULL};

@@ -1,7 +1,8 @@
-/* connectors/sandbox store: the simulators' in-memory state (shops, tokens, items, images,
+/* sandbox/ store: the simulators' in-memory state (shops, tokens, items, images,
  * pages, categories, banned words, push queue) with hard caps. Callers hold sb->mu; nothing here
- * blocks, sleeps or does I/O except reading the category CSV at start-up. */
-#include "connectors/sandbox/sandbox_int.h"
+ * blocks, sleeps or does I/O except reading the category CSV at start-up, and nothing here
+ * speaks a marketplace's protocol (a finished review is handed to its simulator's ops). */
+#include "sandbox/sandbox_int.h"
 #include "core/mem.h"
 
 #include <limits.h>
@@ -15,7 +16,7 @@
 #define SB_IMAGES_MAX 50000
 #define SB_PAGES_MAX 20000
 
-static const char *const market_codes[CX_SB_NMARKETS] = {"shopee", "lazada", "tiktok", "assisted"};
+static const char *const market_codes[SBX_NMARKETS] = {"shopee", "lazada", "tiktok", "assisted"};
 static const char *const fault_names[SB_F_N] = {"none",
                                                 "5xx",
                                                 "429",
@@ -26,27 +27,27 @@ static const char *const fault_names[SB_F_N] = {"none",
                                                 "created_lost_hang",
                                                 "created_lost_malformed"};
 
-int cx_sb_market_from_code(const char *code)
+int sbx_market_from_code(const char *code)
 {
     if (!code) return -1;
-    for (int i = 0; i < CX_SB_NMARKETS; i++)
+    for (int i = 0; i < SBX_NMARKETS; i++)
         if (!strcmp(code, market_codes[i])) return i;
     if (!strcmp(code, "postmart") || !strcmp(code, "posmart") || !strcmp(code, "voso"))
-        return CX_SB_ASSISTED;
+        return SBX_ASSISTED;
     return -1;
 }
 
-const char *cx_sb_market_code(int market)
+const char *sbx_market_code(int market)
 {
-    return market >= 0 && market < CX_SB_NMARKETS ? market_codes[market] : "?";
+    return market >= 0 && market < SBX_NMARKETS ? market_codes[market] : "?";
 }
 
-const char *cx_sb_fault_name(int f)
+const char *sbx_fault_name(int f)
 {
     return f >= 0 && f < SB_F_N ? fault_names[f] : "?";
 }
 
-int cx_sb_fault_from_name(const char *s)
+int sbx_fault_from_name(const char *s)
 {
     if (!s) return -1;
     for (int i = 0; i < SB_F_N; i++)
@@ -57,7 +58,7 @@ int cx_sb_fault_from_name(const char *s)
 }
 
 /* ---- randomness: splitmix64, seedable so a fault run can be replayed ---- */
-unsigned long long cx_sb_rand(cx_sandbox *sb)
+unsigned long long sbx_rand(sbx_sandbox *sb)
 {
     unsigned long long z = (sb->rng += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -65,17 +66,17 @@ unsigned long long cx_sb_rand(cx_sandbox *sb)
     return z ^ (z >> 31);
 }
 
-double cx_sb_rand01(cx_sandbox *sb)
+double sbx_rand01(sbx_sandbox *sb)
 {
-    return (double)(cx_sb_rand(sb) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(sbx_rand(sb) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-void cx_sb_rand_hex(cx_sandbox *sb, char *out, size_t nbytes)
+void sbx_rand_hex(sbx_sandbox *sb, char *out, size_t nbytes)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned long long r = 0;
     for (size_t i = 0; i < nbytes; i++) {
-        if (i % 8 == 0) r = cx_sb_rand(sb);
+        if (i % 8 == 0) r = sbx_rand(sb);
         unsigned b = (unsigned)(r & 0xff);
         r >>= 8;
         out[2 * i] = hex[b >> 4];
@@ -84,12 +85,12 @@ void cx_sb_rand_hex(cx_sandbox *sb, char *out, size_t nbytes)
     out[2 * nbytes] = '\0';
 }
 
-long long cx_sb_next_seq(cx_sandbox *sb)
+long long sbx_next_seq(sbx_sandbox *sb)
 {
     return ++sb->seq;
 }
 
-unsigned long long cx_sb_hash(const char *s)
+unsigned long long sbx_hash(const char *s)
 {
     unsigned long long h = 1469598103934665603ull;
     for (; s && *s; s++)
@@ -113,7 +114,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem, size_t max)
 }
 
 /* ---- shops ---- */
-sb_shop *cx_sb_shop_find(cx_sandbox *sb, int market, const char *id)
+sb_shop *sbx_shop_find(sbx_sandbox *sb, int market, const char *id)
 {
     if (!id) return NULL;
     for (size_t i = 0; i < sb->nshops; i++)
@@ -121,11 +122,10 @@ sb_shop *cx_sb_shop_find(cx_sandbox *sb, int market, const char *id)
     return NULL;
 }
 
-sb_shop *cx_sb_shop_authorise(cx_sandbox *sb, int market, const char *id,
-                              unsigned long long keyhash)
+sb_shop *sbx_shop_authorise(sbx_sandbox *sb, int market, const char *id, unsigned long long keyhash)
 {
     sb_shop *s = NULL;
-    if (id && *id) s = cx_sb_shop_find(sb, market, id);
+    if (id && *id) s = sbx_shop_find(sb, market, id);
     if (!s && !(id && *id) && keyhash)
         for (size_t i = 0; i < sb->nshops; i++)
             if (sb->shops[i].market == market && sb->shops[i].keyhash == keyhash) {
@@ -143,18 +143,18 @@ sb_shop *cx_sb_shop_authorise(cx_sandbox *sb, int market, const char *id,
     memset(s, 0, sizeof *s);
     s->market = market;
     s->keyhash = keyhash;
-    long long seq = cx_sb_next_seq(sb);
+    long long seq = sbx_next_seq(sb);
     if (id && *id)
         snprintf(s->id, sizeof s->id, "%s", id);
-    else if (market == CX_SB_SHOPEE)
+    else if (market == SBX_SHOPEE)
         snprintf(s->id, sizeof s->id, "%lld", 10000000LL + seq);
-    else if (market == CX_SB_LAZADA)
+    else if (market == SBX_LAZADA)
         snprintf(s->id, sizeof s->id, "%lld", 1000000000LL + seq);
     else
         snprintf(s->id, sizeof s->id, "%lld", 7494000000000000000LL + seq);
-    if (market == CX_SB_TIKTOK) {
+    if (market == SBX_TIKTOK) {
         char hex[33];
-        cx_sb_rand_hex(sb, hex, 12);
+        sbx_rand_hex(sb, hex, 12);
         snprintf(s->cipher, sizeof s->cipher, "GCP_%s", hex);
     }
     return s;
@@ -162,7 +162,7 @@ sb_shop *cx_sb_shop_authorise(cx_sandbox *sb, int market, const char *id,
 
 /* ---- tokens ---- */
 /* Make room: forget used and long-expired tokens, then (still full) the oldest quarter. */
-static void tokens_compact(cx_sandbox *sb, long long now_ms)
+static void tokens_compact(sbx_sandbox *sb, long long now_ms)
 {
     size_t j = 0;
     for (size_t i = 0; i < sb->ntokens; i++) {
@@ -179,10 +179,10 @@ static void tokens_compact(cx_sandbox *sb, long long now_ms)
     }
 }
 
-int cx_sb_token_issue(cx_sandbox *sb, int market, int kind, const char *shop_id, long long ttl_ms,
-                      char out[SB_ID_MAX])
+int sbx_token_issue(sbx_sandbox *sb, int market, int kind, const char *shop_id, long long ttl_ms,
+                    char out[SB_ID_MAX])
 {
-    long long now = cx_sb_now_ms();
+    long long now = sbx_now_ms();
     if (sb->ntokens >= SB_TOKENS_MAX) tokens_compact(sb, now);
     if (grow((void **)&sb->tokens, &sb->captokens, sb->ntokens + 1, sizeof *sb->tokens,
              SB_TOKENS_MAX))
@@ -194,9 +194,9 @@ int cx_sb_token_issue(cx_sandbox *sb, int market, int kind, const char *shop_id,
     snprintf(t->shop_id, sizeof t->shop_id, "%s", shop_id ? shop_id : "");
     t->expires_ms = now + (ttl_ms > 0 ? ttl_ms : 1);
     char hex[41];
-    cx_sb_rand_hex(sb, hex, 16);
+    sbx_rand_hex(sb, hex, 16);
     /* Shapes loosely follow each marketplace's so a log reader can tell them apart. */
-    static const char *const pre[CX_SB_NMARKETS][3] = {
+    static const char *const pre[SBX_NMARKETS][3] = {
         {"", "", ""}, {"0_", "50000", "50001"}, {"ROW_", "TTP_", "TTR_"}, {"", "", ""}};
     snprintf(t->value, sizeof t->value, "%s%s", pre[market][kind], hex);
     memcpy(out, t->value, sizeof t->value);
@@ -204,7 +204,7 @@ int cx_sb_token_issue(cx_sandbox *sb, int market, int kind, const char *shop_id,
     return 0;
 }
 
-sb_token *cx_sb_token_find(cx_sandbox *sb, int market, int kind, const char *value)
+sb_token *sbx_token_find(sbx_sandbox *sb, int market, int kind, const char *value)
 {
     if (!value || !*value) return NULL;
     for (size_t i = sb->ntokens; i-- > 0;) {
@@ -214,14 +214,14 @@ sb_token *cx_sb_token_find(cx_sandbox *sb, int market, int kind, const char *val
     return NULL;
 }
 
-enum sb_auth cx_sb_access_check(cx_sandbox *sb, int market, const char *token, long long now_ms,
-                                sb_shop **shop)
+enum sb_auth sbx_access_check(sbx_sandbox *sb, int market, const char *token, long long now_ms,
+                              sb_shop **shop)
 {
     *shop = NULL;
     if (!token || !*token) return SB_AUTH_MISSING;
-    sb_token *t = cx_sb_token_find(sb, market, SB_TOK_ACCESS, token);
+    sb_token *t = sbx_token_find(sb, market, SB_TOK_ACCESS, token);
     if (!t) return SB_AUTH_INVALID;
-    sb_shop *s = cx_sb_shop_find(sb, market, t->shop_id);
+    sb_shop *s = sbx_shop_find(sb, market, t->shop_id);
     if (!s || s->revoked) return SB_AUTH_REVOKED;
     if (t->used) return SB_AUTH_INVALID;
     if (t->expires_ms <= now_ms) return SB_AUTH_EXPIRED;
@@ -229,24 +229,23 @@ enum sb_auth cx_sb_access_check(cx_sandbox *sb, int market, const char *token, l
     return SB_AUTH_OK;
 }
 
-long long cx_sb_access_ttl_ms(const cx_sandbox *sb, int market)
+long long sbx_access_ttl_ms(const sbx_sandbox *sb, int market)
 {
     if (sb->opt.token_ttl > 0) return sb->opt.token_ttl * 1000LL;
     /* Shopee 4 h, Lazada online apps 30 d, TikTok 7 d (MARKETPLACES.md). */
-    static const long long real[CX_SB_NMARKETS] = {4 * 3600LL, 30 * 86400LL, 7 * 86400LL, 3600};
+    static const long long real[SBX_NMARKETS] = {4 * 3600LL, 30 * 86400LL, 7 * 86400LL, 3600};
     return real[market] * 1000LL;
 }
 
-long long cx_sb_refresh_ttl_ms(const cx_sandbox *sb, int market)
+long long sbx_refresh_ttl_ms(const sbx_sandbox *sb, int market)
 {
     if (sb->opt.refresh_ttl > 0) return sb->opt.refresh_ttl * 1000LL;
-    static const long long real[CX_SB_NMARKETS] = {30 * 86400LL, 180 * 86400LL, 30 * 86400LL,
-                                                   86400};
+    static const long long real[SBX_NMARKETS] = {30 * 86400LL, 180 * 86400LL, 30 * 86400LL, 86400};
     return real[market] * 1000LL;
 }
 
 /* ---- items and review ---- */
-sb_item *cx_sb_item_new(cx_sandbox *sb, int market)
+sb_item *sbx_item_new(sbx_sandbox *sb, int market)
 {
     size_t max = sb->opt.max_items > 0 ? (size_t)sb->opt.max_items : 1;
     if (sb->nitems >= max) return NULL;
@@ -255,20 +254,20 @@ sb_item *cx_sb_item_new(cx_sandbox *sb, int market)
     sb_item *it = &sb->items[sb->nitems++];
     memset(it, 0, sizeof *it);
     it->market = market;
-    long long seq = cx_sb_next_seq(sb);
-    static const long long base[CX_SB_NMARKETS] = {3000000000LL, 2000000000LL,
-                                                   1729000000000000000LL, 1};
+    long long seq = sbx_next_seq(sb);
+    static const long long base[SBX_NMARKETS] = {3000000000LL, 2000000000LL, 1729000000000000000LL,
+                                                 1};
     it->item_id = base[market] + seq;
     it->sku_id = 5000000000LL + seq;
     return it;
 }
 
-void cx_sb_item_submit(cx_sandbox *sb, sb_item *it, const char *description, long long now_ms)
+void sbx_item_submit(sbx_sandbox *sb, sb_item *it, const char *description, long long now_ms)
 {
-    const char *w = cx_sb_banned_find(sb, it->name);
+    const char *w = sbx_banned_find(sb, it->name);
     const char *where = "item name";
     if (!w && description) {
-        w = cx_sb_banned_find(sb, description);
+        w = sbx_banned_find(sb, description);
         where = "description";
     }
     if (w) {
@@ -286,28 +285,23 @@ void cx_sb_item_submit(cx_sandbox *sb, sb_item *it, const char *description, lon
     if (it->review_at_ms < sb->next_review_ms) sb->next_review_ms = it->review_at_ms;
 }
 
-sb_item *cx_sb_item_by_id(cx_sandbox *sb, int market, long long item_id)
+sb_item *sbx_item_by_id(sbx_sandbox *sb, int market, long long item_id)
 {
     for (size_t i = 0; i < sb->nitems; i++)
         if (sb->items[i].market == market && sb->items[i].item_id == item_id) return &sb->items[i];
     return NULL;
 }
 
-static void review_finish(cx_sandbox *sb, sb_item *it, long long now_ms)
+/* The review ends; the item's marketplace tells the seller its own way (its simulator file). */
+static void review_finish(sbx_sandbox *sb, sb_item *it, long long now_ms)
 {
     it->state = it->verdict;
     it->update_ms = now_ms;
-    if (it->market == CX_SB_SHOPEE && it->state == SB_IT_REJECTED) {
-        /* Shopee pushes bans (code 6); approval is seen by polling. */
-        json_t *d = json_pack("{s:I,s:s,s:s,s:s}", "item_id", (json_int_t)it->item_id,
-                              "item_status", "BANNED", "item_sku", it->sku, "reason", it->reason);
-        if (d) cx_sb_shopee_push(sb, 6, it->shop_id, d, now_ms);
-    } else if (it->market == CX_SB_LAZADA) {
-        cx_sb_lazada_push(sb, it, now_ms);
-    }
+    const sb_market_ops *ops = sbx_ops(it->market);
+    if (ops->reviewed) ops->reviewed(sb, it, now_ms);
 }
 
-void cx_sb_review_due(cx_sandbox *sb, long long now_ms)
+void sbx_review_due(sbx_sandbox *sb, long long now_ms)
 {
     if (now_ms < sb->next_review_ms) return;
     long long next = LLONG_MAX;
@@ -322,7 +316,7 @@ void cx_sb_review_due(cx_sandbox *sb, long long now_ms)
     sb->next_review_ms = next;
 }
 
-int cx_sb_review_force(cx_sandbox *sb, int market, long long item_id, long long now_ms)
+int sbx_review_force(sbx_sandbox *sb, int market, long long item_id, long long now_ms)
 {
     int n = 0;
     for (size_t i = 0; i < sb->nitems; i++) {
@@ -337,7 +331,7 @@ int cx_sb_review_force(cx_sandbox *sb, int market, long long item_id, long long 
 }
 
 /* ---- images: a ring, so a long demo forgets the oldest ids instead of growing ---- */
-int cx_sb_image_add(cx_sandbox *sb, int market, size_t size, int w, int h, char out[SB_ID_MAX])
+int sbx_image_add(sbx_sandbox *sb, int market, size_t size, int w, int h, char out[SB_ID_MAX])
 {
     sb_image *im;
     if (sb->nimages < SB_IMAGES_MAX) {
@@ -355,21 +349,21 @@ int cx_sb_image_add(cx_sandbox *sb, int market, size_t size, int w, int h, char 
     im->width = w;
     im->height = h;
     char hex[41];
-    if (market == CX_SB_SHOPEE) {
-        cx_sb_rand_hex(sb, hex, 12);
+    if (market == SBX_SHOPEE) {
+        sbx_rand_hex(sb, hex, 12);
         snprintf(im->id, sizeof im->id, "vn-11134207-%s", hex);
-    } else if (market == CX_SB_LAZADA) {
-        cx_sb_rand_hex(sb, hex, 16);
+    } else if (market == SBX_LAZADA) {
+        sbx_rand_hex(sb, hex, 16);
         snprintf(im->id, sizeof im->id, "%s", hex);
     } else {
-        cx_sb_rand_hex(sb, hex, 12);
+        sbx_rand_hex(sb, hex, 12);
         snprintf(im->id, sizeof im->id, "tos-sandbox-i-vn/%s", hex);
     }
     memcpy(out, im->id, sizeof im->id);
     return 0;
 }
 
-const sb_image *cx_sb_image_find(cx_sandbox *sb, int market, const char *id)
+const sb_image *sbx_image_find(sbx_sandbox *sb, int market, const char *id)
 {
     if (!id) return NULL;
     for (size_t i = 0; i < sb->nimages; i++)
@@ -378,7 +372,7 @@ const sb_image *cx_sb_image_find(cx_sandbox *sb, int market, const char *id)
 }
 
 /* ---- categories ---- */
-const sb_category *cx_sb_category(const cx_sandbox *sb, int market, const char *id)
+const sb_category *sbx_category(const sbx_sandbox *sb, int market, const char *id)
 {
     if (!id || !*id) return NULL;
     for (size_t i = 0; i < sb->ncats; i++)
@@ -397,7 +391,7 @@ static void trim(char **s)
 
 /* Add (or extend) category id of market with attributes separated by any of "|; " and each
  * optionally "id=value" or "id:value" (the part before = or : is the attribute). */
-static int category_add(cx_sandbox *sb, int market, const char *id, const char *attrs)
+static int category_add(sbx_sandbox *sb, int market, const char *id, const char *attrs)
 {
     sb_category *c = NULL;
     for (size_t i = 0; i < sb->ncats; i++)
@@ -425,7 +419,7 @@ static int category_add(cx_sandbox *sb, int market, const char *id, const char *
     return 0;
 }
 
-int cx_sb_categories_parse(cx_sandbox *sb, const char *spec, cs_error *err)
+int sbx_categories_parse(sbx_sandbox *sb, const char *spec, cs_error *err)
 {
     char *copy = cs_strdup(spec ? spec : "");
     if (!copy) return cs_error_set(err, CS_E_NOMEM, NULL);
@@ -440,8 +434,8 @@ int cx_sb_categories_parse(cx_sandbox *sb, const char *spec, cs_error *err)
             break;
         }
         *colon = '\0';
-        int m = cx_sb_market_from_code(e);
-        if (m < 0 || m == CX_SB_ASSISTED) {
+        int m = sbx_market_from_code(e);
+        if (m < 0 || m == SBX_ASSISTED) {
             rc = cs_error_set(err, CS_E_CONFIG, "unknown marketplace '%.30s' in categories", e);
             break;
         }
@@ -504,7 +498,7 @@ static void json_attrs(int market, const char *text, char *out, size_t n)
     json_t *e;
     const char *key;
     char one[40];
-    if (market == CX_SB_LAZADA) {
+    if (market == SBX_LAZADA) {
         json_object_foreach(j, key, e)
         {
             int w = snprintf(out + len, n - len, "%s%s", len ? "|" : "", key);
@@ -512,10 +506,10 @@ static void json_attrs(int market, const char *text, char *out, size_t n)
         }
     } else {
         json_t *list =
-            json_object_get(j, market == CX_SB_SHOPEE ? "attribute_list" : "product_attributes");
+            json_object_get(j, market == SBX_SHOPEE ? "attribute_list" : "product_attributes");
         json_array_foreach(list, i, e)
         {
-            json_t *id = json_object_get(e, market == CX_SB_SHOPEE ? "attribute_id" : "id");
+            json_t *id = json_object_get(e, market == SBX_SHOPEE ? "attribute_id" : "id");
             if (json_is_integer(id))
                 snprintf(one, sizeof one, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
             else if (json_is_string(id))
@@ -529,7 +523,7 @@ static void json_attrs(int market, const char *text, char *out, size_t n)
     json_decref(j);
 }
 
-int cx_sb_categories_load_csv(cx_sandbox *sb, const char *path, cs_error *err)
+int sbx_categories_load_csv(sbx_sandbox *sb, const char *path, cs_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) return 1; /* absent: the caller falls back */
@@ -560,8 +554,8 @@ int cx_sb_categories_load_csv(cx_sandbox *sb, const char *path, cs_error *err)
             continue;
         }
         if (n <= cm || n <= cid) continue;
-        int m = cx_sb_market_from_code(fld[cm]);
-        if (m < 0 || m == CX_SB_ASSISTED || !*fld[cid]) continue;
+        int m = sbx_market_from_code(fld[cm]);
+        if (m < 0 || m == SBX_ASSISTED || !*fld[cid]) continue;
         const char *attrs = cattr >= 0 && cattr < n ? fld[cattr] : NULL;
         char list[512];
         if (attrs && *attrs == '{') {
@@ -592,7 +586,7 @@ static char *fold(const char *s)
     return r;
 }
 
-int cx_sb_banned_set(cx_sandbox *sb, const char *list)
+int sbx_banned_set(sbx_sandbox *sb, const char *list)
 {
     for (size_t i = 0; i < sb->nbanned; i++)
         cs_free(sb->banned[i]);
@@ -616,7 +610,7 @@ int cx_sb_banned_set(cx_sandbox *sb, const char *list)
     return rc;
 }
 
-const char *cx_sb_banned_find(const cx_sandbox *sb, const char *text)
+const char *sbx_banned_find(const sbx_sandbox *sb, const char *text)
 {
     if (!text || !*text || !sb->nbanned) return NULL;
     char *f = fold(text);
@@ -629,7 +623,7 @@ const char *cx_sb_banned_find(const cx_sandbox *sb, const char *text)
 }
 
 /* ---- assisted marketplaces' public pages ---- */
-sb_page *cx_sb_page_find(cx_sandbox *sb, const char *marketplace, int product, const char *id)
+sb_page *sbx_page_find(sbx_sandbox *sb, const char *marketplace, int product, const char *id)
 {
     for (size_t i = 0; i < sb->npages; i++) {
         sb_page *p = &sb->pages[i];
@@ -640,10 +634,10 @@ sb_page *cx_sb_page_find(cx_sandbox *sb, const char *marketplace, int product, c
     return NULL;
 }
 
-sb_page *cx_sb_page_set(cx_sandbox *sb, const char *marketplace, int product, const char *id,
-                        int state, const char *title)
+sb_page *sbx_page_set(sbx_sandbox *sb, const char *marketplace, int product, const char *id,
+                      int state, const char *title)
 {
-    sb_page *p = cx_sb_page_find(sb, marketplace, product, id);
+    sb_page *p = sbx_page_find(sb, marketplace, product, id);
     if (!p) {
         if (grow((void **)&sb->pages, &sb->cappages, sb->npages + 1, sizeof *sb->pages,
                  SB_PAGES_MAX))
@@ -660,8 +654,8 @@ sb_page *cx_sb_page_set(cx_sandbox *sb, const char *marketplace, int product, co
 }
 
 /* ---- push queue (delivered by the reviewer thread in sandbox.c) ---- */
-void cx_sb_push_queue(cx_sandbox *sb, int market, const char *url, const char *body,
-                      const char *auth)
+void sbx_push_queue(sbx_sandbox *sb, int market, const char *url, const char *body,
+                    const char *auth)
 {
     if (sb->npush >= SB_PUSH_MAX) {
         sb->pushes_failed[market]++;
@@ -684,7 +678,7 @@ void cx_sb_push_queue(cx_sandbox *sb, int market, const char *url, const char *b
 }
 
 /* ---- reset / free ---- */
-void cx_sb_state_reset(cx_sandbox *sb)
+void sbx_state_reset(sbx_sandbox *sb)
 {
     sb->nshops = sb->ntokens = sb->nitems = sb->nimages = sb->imagehead = sb->npages = 0;
     sb->nreqstats = 0;
@@ -694,7 +688,7 @@ void cx_sb_state_reset(cx_sandbox *sb)
     }
     sb->npush = 0;
     memset(sb->faults, 0, sizeof sb->faults);
-    for (int m = 0; m < CX_SB_NMARKETS; m++) {
+    for (int m = 0; m < SBX_NMARKETS; m++) {
         sb->faults[m].hang_ms = 30000;
         sb->tokens_issued[m] = sb->throttled[m] = 0;
         sb->pushes_sent[m] = sb->pushes_failed[m] = 0;
@@ -706,9 +700,9 @@ void cx_sb_state_reset(cx_sandbox *sb)
     sb->next_review_ms = LLONG_MAX;
 }
 
-void cx_sb_state_free(cx_sandbox *sb)
+void sbx_state_free(sbx_sandbox *sb)
 {
-    cx_sb_state_reset(sb);
+    sbx_state_reset(sb);
     cs_free(sb->shops);
     cs_free(sb->tokens);
     cs_free(sb->items);
@@ -720,5 +714,5 @@ void cx_sb_state_free(cx_sandbox *sb)
     sb->images = NULL;
     sb->pages = NULL;
     sb->capshops = sb->captokens = sb->capitems = sb->capimages = sb->cappages = 0;
-    cx_sb_banned_set(sb, NULL);
+    sbx_banned_set(sb, NULL);
 }

@@ -1,4 +1,4 @@
-/* connectors/sandbox TikTok Shop: Partner API 202309 as MARKETPLACES.md documents it — the
+/* sandbox/ TikTok Shop: Partner API 202309 as MARKETPLACES.md documents it — the
  * wrapped signature (sorted query without sign/access_token, path first, JSON body appended),
  * x-tts-access-token, token get/refresh, shops, image upload, product create/update/search/get,
  * PENDING → ACTIVATE/FAILED. Runs under sb->mu; no I/O.
@@ -18,7 +18,7 @@
  * 36009004 for every bad common parameter (app_key, timestamp, shop_cipher, auth_code) are the
  * simulator's choice. Auth errors use HTTP 401, parameter and validation errors 400, an unknown
  * product 404. */
-#include "connectors/sandbox/sandbox_int.h"
+#include "sandbox/sandbox_int.h"
 #include "core/mem.h"
 
 #include <stdarg.h>
@@ -37,17 +37,17 @@ __attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, i
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cx_sb_reply_json(rs, http,
-                     json_pack("{s:I,s:s,s:s}", "code", (json_int_t)code, "message", msg,
-                               "request_id", rq->request_id));
+    sbx_reply_json(rs, http,
+                   json_pack("{s:I,s:s,s:s}", "code", (json_int_t)code, "message", msg,
+                             "request_id", rq->request_id));
     return -1;
 }
 
 static void ok(sb_req *rq, sb_resp *rs, json_t *data)
 {
-    cx_sb_reply_json(rs, 200,
-                     json_pack("{s:i,s:s,s:s,s:o}", "code", 0, "message", "Success", "request_id",
-                               rq->request_id, "data", data ? data : json_object()));
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:i,s:s,s:s,s:o}", "code", 0, "message", "Success", "request_id",
+                             rq->request_id, "data", data ? data : json_object()));
 }
 
 static const char *status_name(int st)
@@ -57,13 +57,13 @@ static const char *status_name(int st)
 
 static int gate(sb_req *rq, sb_resp *rs, int product, sb_shop **shop)
 {
-    cx_sandbox *sb = rq->sb;
-    const char *key = cx_sb_query(rq, "app_key"), *ts = cx_sb_query(rq, "timestamp");
-    const char *sign = cx_sb_query(rq, "sign");
+    sbx_sandbox *sb = rq->sb;
+    const char *key = sbx_query(rq, "app_key"), *ts = sbx_query(rq, "timestamp");
+    const char *sign = sbx_query(rq, "sign");
     long long t, now_s = rq->now_ms / 1000;
     if (!key || strcmp(key, sb->opt.tiktok_app_key))
         return fail(rq, rs, 400, 36009004, "invalid param error: app_key");
-    if (!ts || cx_sb_parse_ll(ts, &t) || t < now_s - 300 || t > now_s + 300)
+    if (!ts || sbx_parse_ll(ts, &t) || t < now_s - 300 || t > now_s + 300)
         return fail(rq, rs, 400, 36009004,
                     "invalid param error: timestamp is missing or more than 5 minutes off");
     cx_param ps[SB_MAX_PARAMS];
@@ -76,12 +76,12 @@ static int gate(sb_req *rq, sb_resp *rs, int product, sb_shop **shop)
     if (!sign || cx_tiktok_sign(sb->opt.tiktok_app_secret, rq->path, ps, n, body, blen, want) ||
         strcmp(want, sign))
         return fail(rq, rs, 401, 106001, "Invalid signature.");
-    enum sb_auth a = cx_sb_access_check(sb, CX_SB_TIKTOK, cx_sb_header(rq, "x-tts-access-token"),
-                                        rq->now_ms, shop);
+    enum sb_auth a =
+        sbx_access_check(sb, SBX_TIKTOK, sbx_header(rq, "x-tts-access-token"), rq->now_ms, shop);
     if (a == SB_AUTH_EXPIRED) return fail(rq, rs, 401, 105002, "Expired credentials.");
     if (a != SB_AUTH_OK) return fail(rq, rs, 401, 105001, "Invalid credentials.");
     if (product) {
-        const char *cipher = cx_sb_query(rq, "shop_cipher");
+        const char *cipher = sbx_query(rq, "shop_cipher");
         if (!cipher || strcmp(cipher, (*shop)->cipher))
             return fail(rq, rs, 400, 36009004, "invalid param error: shop_cipher");
     }
@@ -97,21 +97,21 @@ static int is_http_url(const char *u)
 static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char *state,
                       const char *want_shop)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     long long n;
-    if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng TikTok "
-                         "Shop phải là một số. Quay lại và nhập lại.</p>");
+    if (want_shop && *want_shop && (sbx_parse_ll(want_shop, &n) || n <= 0)) {
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng TikTok "
+                       "Shop phải là một số. Quay lại và nhập lại.</p>");
         return;
     }
-    sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_TIKTOK, want_shop,
-                                      cx_sb_hash(state && *state ? state : redirect));
+    sb_shop *s =
+        sbx_shop_authorise(sb, SBX_TIKTOK, want_shop, sbx_hash(state && *state ? state : redirect));
     char code[SB_ID_MAX];
-    if (!s || cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
-        cx_sb_reply_html(rs, 503,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
-                         "hãy đặt lại (reset).</p>");
+    if (!s || sbx_token_issue(sb, SBX_TIKTOK, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
+        sbx_reply_html(rs, 503,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                       "hãy đặt lại (reset).</p>");
         return;
     }
     cs_buf u;
@@ -120,23 +120,23 @@ static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char 
         /* No registered redirect: show the code to copy, as a developer console would. */
         cs_buf_puts(&u, "<!doctype html><meta charset=\"utf-8\"><p>Đã cấp quyền. Mã cấp quyền "
                         "(auth_code): <code>");
-        cx_sb_html_escape(&u, code);
+        sbx_html_escape(&u, code);
         cs_buf_puts(&u, "</code></p>");
-        cx_sb_reply_html(rs, 200, u.data ? u.data : "");
+        sbx_reply_html(rs, 200, u.data ? u.data : "");
         cs_buf_free(&u);
         return;
     }
     cs_buf_puts(&u, redirect);
     cs_buf_puts(&u, strchr(redirect, '?') ? "&app_key=" : "?app_key=");
-    cx_sb_url_escape(&u, sb->opt.tiktok_app_key);
+    sbx_url_escape(&u, sb->opt.tiktok_app_key);
     cs_buf_puts(&u, "&code=");
-    cx_sb_url_escape(&u, code);
+    sbx_url_escape(&u, code);
     cs_buf_puts(&u, "&locale=vi-VN&shop_region=VN");
     if (state && *state) {
         cs_buf_puts(&u, "&state=");
-        cx_sb_url_escape(&u, state);
+        sbx_url_escape(&u, state);
     }
-    cx_sb_redirect(rs, u.data ? u.data : redirect);
+    sbx_redirect(rs, u.data ? u.data : redirect);
     cs_buf_free(&u);
 }
 
@@ -148,42 +148,42 @@ static const char *redirect_of(sb_req *rq, const char *given)
 
 static void authorize(sb_req *rq, sb_resp *rs)
 {
-    const char *key = cx_sb_query(rq, "app_key");
-    if (!key) key = cx_sb_query(rq, "service_id");
+    const char *key = sbx_query(rq, "app_key");
+    if (!key) key = sbx_query(rq, "service_id");
     if (!key || strcmp(key, rq->sb->opt.tiktok_app_key)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
-                         "(app_key).</p>");
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
+                       "(app_key).</p>");
         return;
     }
-    const char *state = cx_sb_query(rq, "state");
-    const char *redirect = redirect_of(rq, cx_sb_query(rq, "redirect_uri"));
+    const char *state = sbx_query(rq, "state");
+    const char *redirect = redirect_of(rq, sbx_query(rq, "redirect_uri"));
     if (rq->sb->opt.auto_approve) {
-        send_code(rq, rs, redirect, state, cx_sb_query(rq, "shop_id"));
+        send_code(rq, rs, redirect, state, sbx_query(rq, "shop_id"));
         return;
     }
     const char *hidden[] = {"redirect_uri", redirect ? redirect : "", "state", state ? state : "",
                             NULL};
-    cx_sb_auth_page(rs, "TikTok Shop", "/oauth/authorize/approve", hidden);
+    sbx_auth_page(rs, "TikTok Shop", "/oauth/authorize/approve", hidden);
 }
 
 static void approve(sb_req *rq, sb_resp *rs)
 {
-    const char *decision = cx_sb_param(rq, "decision");
+    const char *decision = sbx_param(rq, "decision");
     if (!decision || strcmp(decision, "approve")) {
-        cx_sb_reply_html(rs, 200,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
-                         "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        sbx_reply_html(rs, 200,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                       "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
         return;
     }
-    send_code(rq, rs, redirect_of(rq, cx_sb_param(rq, "redirect_uri")), cx_sb_param(rq, "state"),
-              cx_sb_param(rq, "shop_id"));
+    send_code(rq, rs, redirect_of(rq, sbx_param(rq, "redirect_uri")), sbx_param(rq, "state"),
+              sbx_param(rq, "shop_id"));
 }
 
 static int app_credentials(sb_req *rq, sb_resp *rs, const char *grant)
 {
-    const char *key = cx_sb_query(rq, "app_key"), *secret = cx_sb_query(rq, "app_secret");
-    const char *g = cx_sb_query(rq, "grant_type");
+    const char *key = sbx_query(rq, "app_key"), *secret = sbx_query(rq, "app_secret");
+    const char *g = sbx_query(rq, "grant_type");
     if (!key || strcmp(key, rq->sb->opt.tiktok_app_key) || !secret ||
         strcmp(secret, rq->sb->opt.tiktok_app_secret))
         return fail(rq, rs, 400, 36009004, "invalid param error: app_key or app_secret");
@@ -194,12 +194,11 @@ static int app_credentials(sb_req *rq, sb_resp *rs, const char *grant)
 
 static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     char at[SB_ID_MAX], rt[SB_ID_MAX], open_id[40], name[64];
-    long long ttl = cx_sb_access_ttl_ms(sb, CX_SB_TIKTOK),
-              rttl = cx_sb_refresh_ttl_ms(sb, CX_SB_TIKTOK);
-    if (cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_ACCESS, s->id, ttl, at) ||
-        cx_sb_token_issue(sb, CX_SB_TIKTOK, SB_TOK_REFRESH, s->id, rttl, rt)) {
+    long long ttl = sbx_access_ttl_ms(sb, SBX_TIKTOK), rttl = sbx_refresh_ttl_ms(sb, SBX_TIKTOK);
+    if (sbx_token_issue(sb, SBX_TIKTOK, SB_TOK_ACCESS, s->id, ttl, at) ||
+        sbx_token_issue(sb, SBX_TIKTOK, SB_TOK_REFRESH, s->id, rttl, rt)) {
         fail(rq, rs, 500, 36009003, "Internal error. Please try again.");
         return;
     }
@@ -216,11 +215,11 @@ static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
 static void token_get(sb_req *rq, sb_resp *rs)
 {
     if (app_credentials(rq, rs, "authorized_code")) return;
-    const char *code = cx_sb_query(rq, "auth_code");
-    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_TIKTOK, SB_TOK_CODE, code);
+    const char *code = sbx_query(rq, "auth_code");
+    sb_token *t = sbx_token_find(rq->sb, SBX_TIKTOK, SB_TOK_CODE, code);
     int good = t && !t->used && t->expires_ms > rq->now_ms;
     if (t) t->used = 1;
-    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_TIKTOK, t->shop_id) : NULL;
+    sb_shop *s = good ? sbx_shop_find(rq->sb, SBX_TIKTOK, t->shop_id) : NULL;
     if (!s || s->revoked)
         fail(rq, rs, 400, 36009004, "invalid param error: auth_code is invalid, expired or used");
     else
@@ -231,9 +230,9 @@ static void token_refresh(sb_req *rq, sb_resp *rs)
 {
     if (app_credentials(rq, rs, "refresh_token")) return;
     sb_token *t =
-        cx_sb_token_find(rq->sb, CX_SB_TIKTOK, SB_TOK_REFRESH, cx_sb_query(rq, "refresh_token"));
+        sbx_token_find(rq->sb, SBX_TIKTOK, SB_TOK_REFRESH, sbx_query(rq, "refresh_token"));
     int good = t && !t->used && t->expires_ms > rq->now_ms;
-    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_TIKTOK, t->shop_id) : NULL;
+    sb_shop *s = good ? sbx_shop_find(rq->sb, SBX_TIKTOK, t->shop_id) : NULL;
     if (!s || s->revoked) {
         fail(rq, rs, 400, 36009004,
              "invalid param error: refresh_token is invalid, expired or already used");
@@ -259,7 +258,7 @@ static void image_upload(sb_req *rq, sb_resp *rs)
 {
     sb_shop *s;
     if (gate(rq, rs, 0, &s)) return;
-    const sb_part *p = cx_sb_part(rq, "data");
+    const sb_part *p = sbx_part(rq, "data");
     int w, h;
     if (!p || !p->len) {
         fail(rq, rs, 400, 36009004, "invalid param error: data");
@@ -269,18 +268,18 @@ static void image_upload(sb_req *rq, sb_resp *rs)
         fail(rq, rs, 400, 12052302, "The main images size exceed limit.");
         return;
     }
-    if (!cx_sb_image_kind(p->data, p->len, &w, &h)) {
+    if (!sbx_image_kind(p->data, p->len, &w, &h)) {
         fail(rq, rs, 400, 12052304, "Main product image format not support.");
         return;
     }
     char id[SB_ID_MAX], base[64], url[200];
-    if (cx_sb_image_add(rq->sb, CX_SB_TIKTOK, p->len, w, h, id)) {
+    if (sbx_image_add(rq->sb, SBX_TIKTOK, p->len, w, h, id)) {
         fail(rq, rs, 500, 36009003, "Internal error. Please try again.");
         return;
     }
-    cx_sb_base_url(rq->sb, CX_SB_TIKTOK, base, sizeof base);
+    sbx_base_url(rq->sb, SBX_TIKTOK, base, sizeof base);
     snprintf(url, sizeof url, "%s/img/%s", base, id);
-    const char *use = cx_sb_param(rq, "use_case");
+    const char *use = sbx_param(rq, "use_case");
     ok(rq, rs,
        json_pack("{s:s,s:s,s:i,s:i,s:s}", "uri", id, "url", url, "width", w, "height", h,
                  "use_case", use ? use : "MAIN_IMAGE"));
@@ -318,7 +317,7 @@ static int has_attr(json_t *attrs, const char *id)
 static int validate(sb_req *rq, sb_resp *rs, json_t *b, int create, const sb_item *old,
                     const sb_category **cat)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     json_t *title = json_object_get(b, "title"), *desc = json_object_get(b, "description");
     json_t *catv = json_object_get(b, "category_id"), *imgs = json_object_get(b, "main_images");
     json_t *skus = json_object_get(b, "skus"), *pw = json_object_get(b, "package_weight");
@@ -328,7 +327,7 @@ static int validate(sb_req *rq, sb_resp *rs, json_t *b, int create, const sb_ite
         return fail(rq, rs, 400, 12052015, "The product description is required");
     if ((create || catv) && !(json_is_string(catv) && *json_string_value(catv)))
         return fail(rq, rs, 400, 12052002, "Incorrect category format");
-    *cat = cx_sb_category(sb, CX_SB_TIKTOK, catv ? json_string_value(catv) : old->category);
+    *cat = sbx_category(sb, SBX_TIKTOK, catv ? json_string_value(catv) : old->category);
     if (!*cat) return fail(rq, rs, 400, 12052023, "Category does not exist");
     if ((create || imgs) && !json_array_size(imgs))
         return fail(rq, rs, 400, 12052028, "Main product image is required");
@@ -336,7 +335,7 @@ static int validate(sb_req *rq, sb_resp *rs, json_t *b, int create, const sb_ite
     json_t *e;
     json_array_foreach(imgs, i, e)
     {
-        if (!cx_sb_image_find(sb, CX_SB_TIKTOK, json_string_value(json_object_get(e, "uri"))))
+        if (!sbx_image_find(sb, SBX_TIKTOK, json_string_value(json_object_get(e, "uri"))))
             return fail(rq, rs, 400, 12052300, "product main image uri illegal");
     }
     if ((create || skus) && !json_array_size(skus))
@@ -375,7 +374,7 @@ static void apply(sb_req *rq, sb_item *it, json_t *b, const sb_category *cat)
     if ((v = json_object_get(json_array_get(json_object_get(b, "main_images"), 0), "uri")))
         snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(v));
     long long keep = it->create_ms;
-    cx_sb_item_submit(rq->sb, it, json_string_value(json_object_get(b, "description")), rq->now_ms);
+    sbx_item_submit(rq->sb, it, json_string_value(json_object_get(b, "description")), rq->now_ms);
     if (keep) it->create_ms = keep;
 }
 
@@ -408,7 +407,7 @@ static void product_create(sb_req *rq, sb_resp *rs)
     if (!b) return;
     const sb_category *cat;
     if (!validate(rq, rs, b, 1, NULL, &cat)) {
-        sb_item *it = cx_sb_item_new(rq->sb, CX_SB_TIKTOK);
+        sb_item *it = sbx_item_new(rq->sb, SBX_TIKTOK);
         if (!it) {
             fail(rq, rs, 400, 12052093, "Exceeded the product listing limit for the seller.");
         } else {
@@ -423,8 +422,8 @@ static void product_create(sb_req *rq, sb_resp *rs)
 static sb_item *product_of(sb_req *rq, const sb_shop *s, const char *idtext)
 {
     long long id;
-    if (cx_sb_parse_ll(idtext, &id)) return NULL;
-    sb_item *it = cx_sb_item_by_id(rq->sb, CX_SB_TIKTOK, id);
+    if (sbx_parse_ll(idtext, &id)) return NULL;
+    sb_item *it = sbx_item_by_id(rq->sb, SBX_TIKTOK, id);
     return it && !strcmp(it->shop_id, s->id) ? it : NULL;
 }
 
@@ -483,12 +482,12 @@ static void product_search(sb_req *rq, sb_resp *rs)
     sb_shop *s;
     if (gate(rq, rs, 1, &s)) return;
     long long size, from = 0;
-    const char *ps = cx_sb_query(rq, "page_size"), *tok = cx_sb_query(rq, "page_token");
-    if (!ps || cx_sb_parse_ll(ps, &size) || size < 1 || size > 100) {
+    const char *ps = sbx_query(rq, "page_size"), *tok = sbx_query(rq, "page_token");
+    if (!ps || sbx_parse_ll(ps, &size) || size < 1 || size > 100) {
         fail(rq, rs, 400, 36009004, "invalid param error: page_size must be 1 to 100");
         return;
     }
-    if (tok && *tok && (cx_sb_parse_ll(tok, &from) || from < 0)) {
+    if (tok && *tok && (sbx_parse_ll(tok, &from) || from < 0)) {
         fail(rq, rs, 400, 36009004, "invalid param error: page_token");
         return;
     }
@@ -505,7 +504,7 @@ static void product_search(sb_req *rq, sb_resp *rs)
     long long total = 0;
     for (size_t i = 0; i < rq->sb->nitems; i++) {
         const sb_item *it = &rq->sb->items[i];
-        if (it->market != CX_SB_TIKTOK || strcmp(it->shop_id, s->id)) continue;
+        if (it->market != SBX_TIKTOK || strcmp(it->shop_id, s->id)) continue;
         if (status && strcmp(status, "ALL") && strcmp(status, status_name(it->state))) continue;
         if (json_is_array(skus)) {
             int hit = 0;
@@ -581,5 +580,5 @@ static void norm_path(const char *path, char *out, size_t n)
         snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops cx_sb_tiktok_ops = {"tiktok", handle,       is_create,
-                                        throttle, server_error, norm_path};
+const sb_market_ops sbx_tiktok_ops = {"tiktok",     handle,    is_create, throttle,
+                                      server_error, norm_path, NULL,      NULL};

@@ -1,4 +1,4 @@
-/* connectors/sandbox Lazada: Lazada Open Platform (Vietnam) as MARKETPLACES.md documents it —
+/* sandbox/ Lazada: Lazada Open Platform (Vietnam) as MARKETPLACES.md documents it —
  * sorted-parameter UPPERCASE signature, ms timestamps within 7200 s, OAuth with single-use codes
  * and refresh tokens, image migrate/upload, product create/update with JSON payload, look-up by
  * SellerSku, "Pending QC" → Active/Rejected, push. Runs under sb->mu; no I/O.
@@ -17,7 +17,7 @@
  * IncompleteSignature, IllegalAccessToken, ApiCallLimit, E001, E005, E201; the simulator's own
  * choices where none is published: InvalidAppKey, InvalidTimestamp, InvalidCode,
  * IllegalRefreshToken and "208" (product not found). */
-#include "connectors/sandbox/sandbox_int.h"
+#include "sandbox/sandbox_int.h"
 #include "core/mem.h"
 
 #include <stdarg.h>
@@ -37,9 +37,9 @@ __attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cx_sb_reply_json(rs, 200,
-                     json_pack("{s:s,s:s,s:s,s:s}", "type", type, "code", code, "message", msg,
-                               "request_id", rq->request_id));
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:s,s:s,s:s,s:s}", "type", type, "code", code, "message", msg,
+                             "request_id", rq->request_id));
     return -1;
 }
 
@@ -50,7 +50,7 @@ static void ok(sb_req *rq, sb_resp *rs, json_t *data)
         json_object_set_new(j, "data", data);
     else
         json_decref(data);
-    cx_sb_reply_json(rs, 200, j);
+    sbx_reply_json(rs, 200, j);
 }
 
 static const char *status_name(int st)
@@ -61,7 +61,7 @@ static const char *status_name(int st)
 /* Lazada accepts ms since the epoch or an ISO 8601 UTC time. */
 static int parse_ts(const char *s, long long *ms)
 {
-    if (!cx_sb_parse_ll(s, ms)) return 0;
+    if (!sbx_parse_ll(s, ms)) return 0;
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -81,9 +81,9 @@ static size_t sign_params(const sb_req *rq, cx_param *out, size_t max)
 
 static int gate(sb_req *rq, sb_resp *rs, const char *api, int seller, sb_shop **shop)
 {
-    cx_sandbox *sb = rq->sb;
-    const char *key = cx_sb_param(rq, "app_key"), *ts = cx_sb_param(rq, "timestamp");
-    const char *method = cx_sb_param(rq, "sign_method"), *sign = cx_sb_param(rq, "sign");
+    sbx_sandbox *sb = rq->sb;
+    const char *key = sbx_param(rq, "app_key"), *ts = sbx_param(rq, "timestamp");
+    const char *method = sbx_param(rq, "sign_method"), *sign = sbx_param(rq, "sign");
     long long t;
     if (!key || strcmp(key, sb->opt.lazada_app_key))
         return fail(rq, rs, "ISV", "InvalidAppKey", "Specified app_key is invalid");
@@ -100,7 +100,7 @@ static int gate(sb_req *rq, sb_resp *rs, const char *api, int seller, sb_shop **
                     "The request signature does not conform to lazada standards");
     if (seller) {
         enum sb_auth a =
-            cx_sb_access_check(sb, CX_SB_LAZADA, cx_sb_param(rq, "access_token"), rq->now_ms, shop);
+            sbx_access_check(sb, SBX_LAZADA, sbx_param(rq, "access_token"), rq->now_ms, shop);
         if (a != SB_AUTH_OK)
             return fail(rq, rs, "ISV", "IllegalAccessToken",
                         "The specified access token is invalid or expired");
@@ -117,92 +117,92 @@ static int is_http_url(const char *u)
 static void send_code(sb_req *rq, sb_resp *rs, const char *redirect, const char *state,
                       const char *want_shop)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     long long n;
-    if (want_shop && *want_shop && (cx_sb_parse_ll(want_shop, &n) || n <= 0)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Lazada "
-                         "phải là một số. Quay lại và nhập lại.</p>");
+    if (want_shop && *want_shop && (sbx_parse_ll(want_shop, &n) || n <= 0)) {
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Mã cửa hàng Lazada "
+                       "phải là một số. Quay lại và nhập lại.</p>");
         return;
     }
-    sb_shop *s = cx_sb_shop_authorise(sb, CX_SB_LAZADA, want_shop,
-                                      cx_sb_hash(state && *state ? state : redirect));
+    sb_shop *s =
+        sbx_shop_authorise(sb, SBX_LAZADA, want_shop, sbx_hash(state && *state ? state : redirect));
     char code[SB_ID_MAX];
-    if (!s || cx_sb_token_issue(sb, CX_SB_LAZADA, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
-        cx_sb_reply_html(rs, 503,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
-                         "hãy đặt lại (reset).</p>");
+    if (!s || sbx_token_issue(sb, SBX_LAZADA, SB_TOK_CODE, s->id, CODE_TTL_MS, code)) {
+        sbx_reply_html(rs, 503,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Sàn mô phỏng đã đầy; "
+                       "hãy đặt lại (reset).</p>");
         return;
     }
     cs_buf u;
     cs_buf_init(&u, 16384);
     cs_buf_puts(&u, redirect);
     cs_buf_puts(&u, strchr(redirect, '?') ? "&code=" : "?code=");
-    cx_sb_url_escape(&u, code);
+    sbx_url_escape(&u, code);
     if (state && *state) {
         cs_buf_puts(&u, "&state=");
-        cx_sb_url_escape(&u, state);
+        sbx_url_escape(&u, state);
     }
-    cx_sb_redirect(rs, u.data ? u.data : redirect);
+    sbx_redirect(rs, u.data ? u.data : redirect);
     cs_buf_free(&u);
 }
 
 static void authorize(sb_req *rq, sb_resp *rs)
 {
-    const char *client = cx_sb_query(rq, "client_id"), *redirect = cx_sb_query(rq, "redirect_uri");
-    const char *type = cx_sb_query(rq, "response_type"), *state = cx_sb_query(rq, "state");
+    const char *client = sbx_query(rq, "client_id"), *redirect = sbx_query(rq, "redirect_uri");
+    const char *type = sbx_query(rq, "response_type"), *state = sbx_query(rq, "state");
     if (!client || strcmp(client, rq->sb->opt.lazada_app_key)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
-                         "(client_id).</p>");
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Ứng dụng không hợp lệ "
+                       "(client_id).</p>");
         return;
     }
     if (!type || strcmp(type, "code") || !is_http_url(redirect)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Liên kết cấp quyền "
-                         "thiếu response_type=code hoặc redirect_uri.</p>");
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Liên kết cấp quyền "
+                       "thiếu response_type=code hoặc redirect_uri.</p>");
         return;
     }
     if (rq->sb->opt.auto_approve) {
-        send_code(rq, rs, redirect, state, cx_sb_query(rq, "shop_id"));
+        send_code(rq, rs, redirect, state, sbx_query(rq, "shop_id"));
         return;
     }
     const char *hidden[] = {"redirect_uri", redirect, "state", state ? state : "", NULL};
-    cx_sb_auth_page(rs, "Lazada", "/oauth/authorize/approve", hidden);
+    sbx_auth_page(rs, "Lazada", "/oauth/authorize/approve", hidden);
 }
 
 static void approve(sb_req *rq, sb_resp *rs)
 {
-    const char *redirect = cx_sb_param(rq, "redirect_uri"), *decision = cx_sb_param(rq, "decision");
+    const char *redirect = sbx_param(rq, "redirect_uri"), *decision = sbx_param(rq, "decision");
     if (!is_http_url(redirect)) {
-        cx_sb_reply_html(rs, 400,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
-                         "lại.</p>");
+        sbx_reply_html(rs, 400,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Thiếu địa chỉ quay "
+                       "lại.</p>");
         return;
     }
     if (!decision || strcmp(decision, "approve")) {
-        cx_sb_reply_html(rs, 200,
-                         "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
-                         "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
+        sbx_reply_html(rs, 200,
+                       "<!doctype html><meta charset=\"utf-8\"><p>Bạn đã từ chối cấp "
+                       "quyền. Ứng dụng sẽ không quản lý được cửa hàng.</p>");
         return;
     }
-    send_code(rq, rs, redirect, cx_sb_param(rq, "state"), cx_sb_param(rq, "shop_id"));
+    send_code(rq, rs, redirect, sbx_param(rq, "state"), sbx_param(rq, "shop_id"));
 }
 
 static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     char at[SB_ID_MAX], rt[SB_ID_MAX], account[96], shortc[48];
-    long long ttl = cx_sb_access_ttl_ms(sb, CX_SB_LAZADA) / 1000;
-    long long rttl = cx_sb_refresh_ttl_ms(sb, CX_SB_LAZADA) / 1000;
-    if (cx_sb_token_issue(sb, CX_SB_LAZADA, SB_TOK_ACCESS, s->id, ttl * 1000, at) ||
-        cx_sb_token_issue(sb, CX_SB_LAZADA, SB_TOK_REFRESH, s->id, rttl * 1000, rt)) {
+    long long ttl = sbx_access_ttl_ms(sb, SBX_LAZADA) / 1000;
+    long long rttl = sbx_refresh_ttl_ms(sb, SBX_LAZADA) / 1000;
+    if (sbx_token_issue(sb, SBX_LAZADA, SB_TOK_ACCESS, s->id, ttl * 1000, at) ||
+        sbx_token_issue(sb, SBX_LAZADA, SB_TOK_REFRESH, s->id, rttl * 1000, rt)) {
         fail(rq, rs, "SYSTEM", "ServiceUnavailable", "The service is temporarily unavailable");
         return;
     }
     snprintf(account, sizeof account, "shop%s@sandbox.lazada.vn", s->id);
     snprintf(shortc, sizeof shortc, "VN%s", s->id);
-    cx_sb_reply_json(
+    sbx_reply_json(
         rs, 200,
         json_pack("{s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:[{s:s,s:s,s:s,s:s}],s:s,s:s}", "access_token", at,
                   "refresh_token", rt, "country", "vn", "refresh_expires_in", (json_int_t)rttl,
@@ -214,15 +214,15 @@ static void token_reply(sb_req *rq, sb_resp *rs, const sb_shop *s)
 static void token_create(sb_req *rq, sb_resp *rs)
 {
     if (gate(rq, rs, "/auth/token/create", 0, NULL)) return;
-    const char *code = cx_sb_param(rq, "code");
+    const char *code = sbx_param(rq, "code");
     if (!code) {
         fail(rq, rs, "ISV", "E001", "Missing required parameter: code");
         return;
     }
-    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_LAZADA, SB_TOK_CODE, code);
+    sb_token *t = sbx_token_find(rq->sb, SBX_LAZADA, SB_TOK_CODE, code);
     int good = t && !t->used && t->expires_ms > rq->now_ms;
     if (t) t->used = 1;
-    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_LAZADA, t->shop_id) : NULL;
+    sb_shop *s = good ? sbx_shop_find(rq->sb, SBX_LAZADA, t->shop_id) : NULL;
     if (!s || s->revoked)
         fail(rq, rs, "ISV", "InvalidCode", "Invalid authorization code");
     else
@@ -232,14 +232,14 @@ static void token_create(sb_req *rq, sb_resp *rs)
 static void token_refresh(sb_req *rq, sb_resp *rs)
 {
     if (gate(rq, rs, "/auth/token/refresh", 0, NULL)) return;
-    const char *rt = cx_sb_param(rq, "refresh_token");
+    const char *rt = sbx_param(rq, "refresh_token");
     if (!rt) {
         fail(rq, rs, "ISV", "E001", "Missing required parameter: refresh_token");
         return;
     }
-    sb_token *t = cx_sb_token_find(rq->sb, CX_SB_LAZADA, SB_TOK_REFRESH, rt);
+    sb_token *t = sbx_token_find(rq->sb, SBX_LAZADA, SB_TOK_REFRESH, rt);
     int good = t && !t->used && t->expires_ms > rq->now_ms;
-    sb_shop *s = good ? cx_sb_shop_find(rq->sb, CX_SB_LAZADA, t->shop_id) : NULL;
+    sb_shop *s = good ? sbx_shop_find(rq->sb, SBX_LAZADA, t->shop_id) : NULL;
     if (!s || s->revoked) {
         fail(rq, rs, "ISV", "IllegalRefreshToken",
              "The specified refresh token is invalid or expired");
@@ -253,11 +253,11 @@ static void token_refresh(sb_req *rq, sb_resp *rs)
 static void image_reply(sb_req *rq, sb_resp *rs, size_t size, int w, int h)
 {
     char id[SB_ID_MAX], base[64], url[200];
-    if (cx_sb_image_add(rq->sb, CX_SB_LAZADA, size, w, h, id)) {
+    if (sbx_image_add(rq->sb, SBX_LAZADA, size, w, h, id)) {
         fail(rq, rs, "SYSTEM", "ServiceUnavailable", "The service is temporarily unavailable");
         return;
     }
-    cx_sb_base_url(rq->sb, CX_SB_LAZADA, base, sizeof base);
+    sbx_base_url(rq->sb, SBX_LAZADA, base, sizeof base);
     snprintf(url, sizeof url, "%s/p/%s.jpg", base, id);
     ok(rq, rs, json_pack("{s:{s:s,s:s}}", "image", "hash_code", id, "url", url));
 }
@@ -266,7 +266,7 @@ static void image_migrate(sb_req *rq, sb_resp *rs)
 {
     sb_shop *shop;
     if (gate(rq, rs, "/image/migrate", 1, &shop)) return;
-    const char *payload = cx_sb_param(rq, "payload");
+    const char *payload = sbx_param(rq, "payload");
     if (!payload) {
         fail(rq, rs, "ISV", "E001", "Missing required parameter: payload");
         return;
@@ -299,13 +299,13 @@ static void image_upload(sb_req *rq, sb_resp *rs)
 {
     sb_shop *shop;
     if (gate(rq, rs, "/image/upload", 1, &shop)) return;
-    const sb_part *p = cx_sb_part(rq, "image");
+    const sb_part *p = sbx_part(rq, "image");
     int w, h;
     if (!p || !p->len)
         fail(rq, rs, "ISV", "E001", "Missing required parameter: image");
     else if (p->len > SB_IMAGE_MAX)
         fail(rq, rs, "ISV", "E005", "Image must not exceed 10 MB");
-    else if (!cx_sb_image_kind(p->data, p->len, &w, &h))
+    else if (!sbx_image_kind(p->data, p->len, &w, &h))
         fail(rq, rs, "ISV", "E005", "Image must be JPG or PNG");
     else
         image_reply(rq, rs, p->len, w, h);
@@ -359,31 +359,31 @@ static void problem(problems *p, const char *code, const char *field, const char
     json_array_append_new(p->detail, json_pack("{s:s,s:s}", "field", field, "message", msg));
 }
 
-static int hosted(const cx_sandbox *sb, const char *url)
+static int hosted(const sbx_sandbox *sb, const char *url)
 {
     char base[64];
-    cx_sb_base_url(sb, CX_SB_LAZADA, base, sizeof base);
+    sbx_base_url(sb, SBX_LAZADA, base, sizeof base);
     size_t bl = strlen(base);
     if (!url || strncmp(url, base, bl) || strncmp(url + bl, "/p/", 3)) return 0;
     char id[SB_ID_MAX];
     snprintf(id, sizeof id, "%s", url + bl + 3);
     char *dot = strrchr(id, '.');
     if (dot) *dot = '\0';
-    return cx_sb_image_find((cx_sandbox *)sb, CX_SB_LAZADA, id) != NULL;
+    return sbx_image_find((sbx_sandbox *)sb, SBX_LAZADA, id) != NULL;
 }
 
 /* Validate Request.Product (all required members when creating). */
 static void check_product(sb_req *rq, json_t *prod, int create, const sb_item *old, problems *p,
                           const sb_category **cat)
 {
-    cx_sandbox *sb = rq->sb;
+    sbx_sandbox *sb = rq->sb;
     char cid[32];
     text_of(json_object_get(prod, "PrimaryCategory"), cid, sizeof cid);
     if (!cid[0] && old) snprintf(cid, sizeof cid, "%s", old->category);
     *cat = NULL;
     if (!cid[0])
         problem(p, "E001", "PrimaryCategory", "PrimaryCategory is required");
-    else if (!(*cat = cx_sb_category(sb, CX_SB_LAZADA, cid)))
+    else if (!(*cat = sbx_category(sb, SBX_LAZADA, cid)))
         problem(p, "E201", "PrimaryCategory", "Invalid category: not a leaf category");
     json_t *attrs = json_object_get(prod, "Attributes");
     json_t *name = json_object_get(attrs, "name"), *desc = json_object_get(attrs, "description");
@@ -448,8 +448,8 @@ static void apply(sb_req *rq, sb_item *it, json_t *prod, const sb_category *cat)
     if (json_is_string(img0))
         snprintf(it->image_id, sizeof it->image_id, "%s", json_string_value(img0));
     long long keep = it->create_ms;
-    cx_sb_item_submit(rq->sb, it, json_string_value(json_object_get(attrs, "description")),
-                      rq->now_ms);
+    sbx_item_submit(rq->sb, it, json_string_value(json_object_get(attrs, "description")),
+                    rq->now_ms);
     if (keep) it->create_ms = keep;
 }
 
@@ -463,7 +463,7 @@ static json_t *sku_list(const sb_item *it)
 
 static json_t *payload_product(sb_req *rq, sb_resp *rs)
 {
-    const char *payload = cx_sb_param(rq, "payload");
+    const char *payload = sbx_param(rq, "payload");
     if (!payload) {
         fail(rq, rs, "ISV", "E001", "Missing required parameter: payload");
         return NULL;
@@ -488,9 +488,9 @@ static int report(sb_req *rq, sb_resp *rs, problems *p)
     const char *msg = !strcmp(p->code, "E201")   ? "Invalid category"
                       : !strcmp(p->code, "E005") ? "Invalid Request Format"
                                                  : "Missing required parameter";
-    cx_sb_reply_json(rs, 200,
-                     json_pack("{s:s,s:s,s:s,s:s,s:O}", "type", "ISV", "code", p->code, "message",
-                               msg, "request_id", rq->request_id, "detail", p->detail));
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:s,s:s,s:s,s:s,s:O}", "type", "ISV", "code", p->code, "message",
+                             msg, "request_id", rq->request_id, "detail", p->detail));
     return -1;
 }
 
@@ -504,7 +504,7 @@ static void product_create(sb_req *rq, sb_resp *rs)
     const sb_category *cat;
     check_product(rq, prod, 1, NULL, &p, &cat);
     if (!report(rq, rs, &p)) {
-        sb_item *it = cx_sb_item_new(rq->sb, CX_SB_LAZADA);
+        sb_item *it = sbx_item_new(rq->sb, SBX_LAZADA);
         if (!it) {
             fail(rq, rs, "SYSTEM", "ServiceUnavailable",
                  "Sandbox item cap reached; POST /__sandbox/reset");
@@ -520,11 +520,11 @@ static void product_create(sb_req *rq, sb_resp *rs)
     json_decref(prod);
 }
 
-static sb_item *find_by_sku(cx_sandbox *sb, const char *shop, const char *sku)
+static sb_item *find_by_sku(sbx_sandbox *sb, const char *shop, const char *sku)
 {
     for (size_t i = 0; sku && i < sb->nitems; i++) {
         sb_item *it = &sb->items[i];
-        if (it->market == CX_SB_LAZADA && !strcmp(it->shop_id, shop) && !strcmp(it->sku, sku))
+        if (it->market == SBX_LAZADA && !strcmp(it->shop_id, shop) && !strcmp(it->sku, sku))
             return it;
     }
     return NULL;
@@ -543,8 +543,8 @@ static void product_update(sb_req *rq, sb_resp *rs)
                             "SellerSku"),
             sku, sizeof sku);
     sb_item *it = NULL;
-    if (id[0] && !cx_sb_parse_ll(id, &iid))
-        it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
+    if (id[0] && !sbx_parse_ll(id, &iid))
+        it = sbx_item_by_id(rq->sb, SBX_LAZADA, iid);
     else if (!id[0])
         it = find_by_sku(rq->sb, shop->id, sku);
     if (!it || strcmp(it->shop_id, shop->id)) {
@@ -564,10 +564,10 @@ static void product_update(sb_req *rq, sb_resp *rs)
     json_decref(prod);
 }
 
-static json_t *item_json(const cx_sandbox *sb, const sb_item *it)
+static json_t *item_json(const sbx_sandbox *sb, const sb_item *it)
 {
     char base[64], img[200], url[200], shop_sku[96], ct[32], ut[32];
-    cx_sb_base_url(sb, CX_SB_LAZADA, base, sizeof base);
+    sbx_base_url(sb, SBX_LAZADA, base, sizeof base);
     snprintf(url, sizeof url, "%s/products/i%lld.html", base, it->item_id);
     snprintf(shop_sku, sizeof shop_sku, "%lld_VNAMZ-%lld", it->item_id, it->sku_id);
     snprintf(ct, sizeof ct, "%lld", it->create_ms);
@@ -580,7 +580,7 @@ static json_t *item_json(const cx_sandbox *sb, const sb_item *it)
     return json_pack(
         "{s:I,s:I,s:{s:s,s:s},s:[{s:s,s:s,s:I,s:s,s:I,s:f,s:f,s:s}],s:o,s:s,"
         "s:s,s:s,s:s}",
-        "item_id", (json_int_t)it->item_id, "primary_category", (json_int_t)cx_sb_ll(it->category),
+        "item_id", (json_int_t)it->item_id, "primary_category", (json_int_t)sbx_ll(it->category),
         "attributes", "name", it->name, "description", "", "skus", "SellerSku", it->sku, "ShopSku",
         shop_sku, "SkuId", (json_int_t)it->sku_id, "Status",
         it->state == SB_IT_LIVE ? "active" : "inactive", "quantity", (json_int_t)it->stock, "price",
@@ -593,15 +593,15 @@ static void item_get(sb_req *rq, sb_resp *rs)
 {
     sb_shop *shop;
     if (gate(rq, rs, "/product/item/get", 1, &shop)) return;
-    const char *id = cx_sb_param(rq, "item_id"), *sku = cx_sb_param(rq, "seller_sku");
+    const char *id = sbx_param(rq, "item_id"), *sku = sbx_param(rq, "seller_sku");
     long long iid;
     sb_item *it = NULL;
     if (!id && !sku) {
         fail(rq, rs, "ISV", "E001", "Missing required parameter: item_id or seller_sku");
         return;
     }
-    if (id && !cx_sb_parse_ll(id, &iid))
-        it = cx_sb_item_by_id(rq->sb, CX_SB_LAZADA, iid);
+    if (id && !sbx_parse_ll(id, &iid))
+        it = sbx_item_by_id(rq->sb, SBX_LAZADA, iid);
     else if (sku)
         it = find_by_sku(rq->sb, shop->id, sku);
     if (!it || strcmp(it->shop_id, shop->id)) {
@@ -615,11 +615,11 @@ static void products_get(sb_req *rq, sb_resp *rs)
 {
     sb_shop *shop;
     if (gate(rq, rs, "/products/get", 1, &shop)) return;
-    const char *filter = cx_sb_param(rq, "filter"), *list = cx_sb_param(rq, "sku_seller_list");
+    const char *filter = sbx_param(rq, "filter"), *list = sbx_param(rq, "sku_seller_list");
     long long off = 0, lim = 20;
-    const char *o = cx_sb_param(rq, "offset"), *l = cx_sb_param(rq, "limit");
-    if ((o && (cx_sb_parse_ll(o, &off) || off < 0)) ||
-        (l && (cx_sb_parse_ll(l, &lim) || lim < 1 || lim > 50))) {
+    const char *o = sbx_param(rq, "offset"), *l = sbx_param(rq, "limit");
+    if ((o && (sbx_parse_ll(o, &off) || off < 0)) ||
+        (l && (sbx_parse_ll(l, &lim) || lim < 1 || lim > 50))) {
         fail(rq, rs, "ISV", "E005", "Invalid Request Format: offset/limit");
         return;
     }
@@ -641,7 +641,7 @@ static void products_get(sb_req *rq, sb_resp *rs)
     long long total = 0;
     for (size_t i = 0; i < rq->sb->nitems; i++) {
         const sb_item *it = &rq->sb->items[i];
-        if (it->market != CX_SB_LAZADA || strcmp(it->shop_id, shop->id)) continue;
+        if (it->market != SBX_LAZADA || strcmp(it->shop_id, shop->id)) continue;
         if (want >= 0 && it->state != want) continue;
         if (skus) {
             int hit = 0;
@@ -687,17 +687,18 @@ static void handle(sb_req *rq, sb_resp *rs)
     fail(rq, rs, "ISV", "InvalidApiPath", "The specified API path is invalid");
 }
 
-void cx_sb_lazada_push(cx_sandbox *sb, const sb_item *it, long long now_ms)
+/* A review ended: the product quality-control push, signed as Lazada signs them (HMAC-SHA256
+ * of app_key + body with the app secret). No-op without a push URL. */
+static void reviewed(sbx_sandbox *sb, const sb_item *it, long long now_ms)
 {
     if (!sb->lazada_push_url) return;
     /* Product quality-control notification (message_type 1) as Lazada documents it. */
-    json_t *j =
-        json_pack("{s:s,s:i,s:{s:I,s:I,s:s,s:I,s:s},s:I,s:s}", "seller_id", it->shop_id,
-                  "message_type", 1, "data", "date", (json_int_t)now_ms, "itemId",
-                  (json_int_t)it->item_id, "reason", it->state == SB_IT_REJECTED ? it->reason : "",
-                  "seller_id", (json_int_t)cx_sb_ll(it->shop_id), "status",
-                  it->state == SB_IT_LIVE ? "APPROVED" : "REJECTED", "timestamp",
-                  (json_int_t)(now_ms / 1000), "site", "lazada_vn");
+    json_t *j = json_pack(
+        "{s:s,s:i,s:{s:I,s:I,s:s,s:I,s:s},s:I,s:s}", "seller_id", it->shop_id, "message_type", 1,
+        "data", "date", (json_int_t)now_ms, "itemId", (json_int_t)it->item_id, "reason",
+        it->state == SB_IT_REJECTED ? it->reason : "", "seller_id", (json_int_t)sbx_ll(it->shop_id),
+        "status", it->state == SB_IT_LIVE ? "APPROVED" : "REJECTED", "timestamp",
+        (json_int_t)(now_ms / 1000), "site", "lazada_vn");
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!body) return;
@@ -707,7 +708,7 @@ void cx_sb_lazada_push(cx_sandbox *sb, const sb_item *it, long long now_ms)
     if (!cs_buf_puts(&msg, sb->opt.lazada_app_key) && !cs_buf_puts(&msg, body)) {
         const char *key = sb->opt.lazada_app_secret;
         cx_hmac_sha256_hex(key, strlen(key), msg.data, msg.len, 0, auth);
-        cx_sb_push_queue(sb, CX_SB_LAZADA, sb->lazada_push_url, body, auth);
+        sbx_push_queue(sb, SBX_LAZADA, sb->lazada_push_url, body, auth);
     }
     cs_buf_free(&msg);
     free(body);
@@ -727,10 +728,10 @@ static void throttle(sb_req *rq, sb_resp *rs)
 
 static void server_error(sb_req *rq, sb_resp *rs)
 {
-    cx_sb_reply_json(rs, 503,
-                     json_pack("{s:s,s:s,s:s,s:s}", "type", "SYSTEM", "code", "ServiceUnavailable",
-                               "message", "The service is temporarily unavailable", "request_id",
-                               rq->request_id));
+    sbx_reply_json(rs, 503,
+                   json_pack("{s:s,s:s,s:s,s:s}", "type", "SYSTEM", "code", "ServiceUnavailable",
+                             "message", "The service is temporarily unavailable", "request_id",
+                             rq->request_id));
 }
 
 static void norm_path(const char *path, char *out, size_t n)
@@ -738,5 +739,5 @@ static void norm_path(const char *path, char *out, size_t n)
     snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops cx_sb_lazada_ops = {"lazada", handle,       is_create,
-                                        throttle, server_error, norm_path};
+const sb_market_ops sbx_lazada_ops = {"lazada",     handle,    is_create, throttle,
+                                      server_error, norm_path, reviewed,  NULL};

@@ -1,12 +1,12 @@
-/* connectors/sandbox internal: what the shared core (sandbox.c, sandbox_store.c) offers the
- * per-marketplace simulators. Not for use outside connectors/sandbox/.
+/* sandbox/ internal: what the shared core (sandbox.c, sandbox_store.c) offers the
+ * per-marketplace simulators. Not for use outside sandbox/.
  *
  * Threading: every marketplace handler runs with sb->mu held, so handlers touch the state
  * directly and must never block (no sleeping, no network). Latency, hangs and push delivery
  * happen in the core, outside the lock. */
-#ifndef CX_SANDBOX_INT_H
-#define CX_SANDBOX_INT_H
-#include "connectors/sandbox/sandbox.h"
+#ifndef SBX_SANDBOX_INT_H
+#define SBX_SANDBOX_INT_H
+#include "sandbox/sandbox.h"
 #include "connectors/sign.h"
 #include "core/buf.h"
 #include <jansson.h>
@@ -61,7 +61,7 @@ typedef struct sb_part {
 } sb_part;
 
 typedef struct sb_req {
-    cx_sandbox *sb;
+    sbx_sandbox *sb;
     int market;
     struct MHD_Connection *conn;
     char *method;
@@ -168,7 +168,8 @@ typedef struct sb_push {
     long long next_ms;
 } sb_push;
 
-/* The per-marketplace simulator: handler and its own error shapes. */
+/* The per-marketplace simulator: handler, its own error shapes and its own push notifications
+ * (built and queued by the simulator's file; the core only POSTs them). */
 typedef struct sb_market_ops {
     const char *code;
     void (*handle)(sb_req *rq, sb_resp *rs);
@@ -178,16 +179,22 @@ typedef struct sb_market_ops {
     void (*server_error)(sb_req *rq, sb_resp *rs); /* its 5xx answer */
     /* Path as counted in stats (ids replaced by {id}). */
     void (*norm_path)(const char *path, char *out, size_t n);
+    /* A review ended (it->state is live or rejected); NULL when the marketplace says nothing. */
+    void (*reviewed)(sbx_sandbox *sb, const sb_item *it, long long now_ms);
+    /* The seller's authorisation was revoked; NULL when the marketplace says nothing. */
+    void (*revoked)(sbx_sandbox *sb, const sb_shop *s, long long now_ms);
 } sb_market_ops;
 
-extern const sb_market_ops cx_sb_shopee_ops, cx_sb_lazada_ops, cx_sb_tiktok_ops, cx_sb_assisted_ops;
+extern const sb_market_ops sbx_shopee_ops, sbx_lazada_ops, sbx_tiktok_ops, sbx_assisted_ops;
+/* The simulator of a marketplace (sandbox.c). */
+const sb_market_ops *sbx_ops(int market);
 
-struct cx_sandbox {
+struct sbx_sandbox {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled on stop and when pushes are queued */
     int stopping;
     /* options (strings owned) */
-    cx_sandbox_options opt;
+    sbx_options opt;
     char *s_partner_key, *s_laz_key, *s_laz_secret, *s_tt_key, *s_tt_secret;
     char *shopee_push_url, *lazada_push_url, *tiktok_redirect_url;
     char *banned[SB_MAX_BANNED]; /* case-folded */
@@ -195,20 +202,21 @@ struct cx_sandbox {
     sb_category cats[SB_MAX_CATS];
     size_t ncats;
     /* listeners */
-    struct MHD_Daemon *d[CX_SB_NMARKETS];
-    unsigned port[CX_SB_NMARKETS];
+    char host[64]; /* in the URLs handed out: 127.0.0.1, or the address listened on */
+    struct MHD_Daemon *d[SBX_NMARKETS];
+    unsigned port[SBX_NMARKETS];
     struct sb_listener {
-        cx_sandbox *sb;
+        sbx_sandbox *sb;
         int market;
-    } listener[CX_SB_NMARKETS];
+    } listener[SBX_NMARKETS];
     pthread_t reviewer;
     int reviewer_started;
     /* state */
     unsigned long long rng;
     long long seq;
-    sb_faults faults[CX_SB_NMARKETS];
-    double bucket[CX_SB_NMARKETS];
-    long long bucket_ms[CX_SB_NMARKETS];
+    sb_faults faults[SBX_NMARKETS];
+    double bucket[SBX_NMARKETS];
+    long long bucket_ms[SBX_NMARKETS];
     sb_shop *shops;
     size_t nshops, capshops;
     sb_token *tokens;
@@ -221,120 +229,120 @@ struct cx_sandbox {
     size_t npages, cappages;
     sb_reqstat reqstats[SB_REQSTAT_MAX];
     size_t nreqstats;
-    long long tokens_issued[CX_SB_NMARKETS];
-    long long throttled[CX_SB_NMARKETS];
-    long long pushes_sent[CX_SB_NMARKETS], pushes_failed[CX_SB_NMARKETS];
+    long long tokens_issued[SBX_NMARKETS];
+    long long throttled[SBX_NMARKETS];
+    long long pushes_sent[SBX_NMARKETS], pushes_failed[SBX_NMARKETS];
     long long next_review_ms; /* earliest pending review; LLONG_MAX when none */
     sb_push push[SB_PUSH_MAX];
     size_t npush;
 };
 
+/* ---- admin endpoints (admin.c) ---- */
+/* Answer a request under /__sandbox/ from the routing table; takes sb->mu itself. */
+void sbx_admin(sb_req *rq, sb_resp *rs);
+
 /* ---- request and response helpers (sandbox.c) ---- */
 /* First parameter named key (query first, then form); NULL when absent. */
-const char *cx_sb_param(const sb_req *rq, const char *key);
+const char *sbx_param(const sb_req *rq, const char *key);
 /* Query parameter only. */
-const char *cx_sb_query(const sb_req *rq, const char *key);
+const char *sbx_query(const sb_req *rq, const char *key);
 /* Request header value or NULL. */
-const char *cx_sb_header(const sb_req *rq, const char *name);
+const char *sbx_header(const sb_req *rq, const char *name);
 /* Multipart part by field name, or NULL. */
-const sb_part *cx_sb_part(const sb_req *rq, const char *name);
+const sb_part *sbx_part(const sb_req *rq, const char *name);
 /* Answer with JSON (takes the reference; NULL j = 500). */
-void cx_sb_reply_json(sb_resp *rs, int status, json_t *j);
+void sbx_reply_json(sb_resp *rs, int status, json_t *j);
 /* Answer with an HTML page (copied). */
-void cx_sb_reply_html(sb_resp *rs, int status, const char *html);
+void sbx_reply_html(sb_resp *rs, int status, const char *html);
 /* 302 to url (copied). */
-void cx_sb_redirect(sb_resp *rs, const char *url);
+void sbx_redirect(sb_resp *rs, const char *url);
 /* Append text to b with &<>"' escaped for HTML. */
-void cx_sb_html_escape(cs_buf *b, const char *s);
+void sbx_html_escape(cs_buf *b, const char *s);
 /* Append s to b percent-encoded for a URL query value. */
-void cx_sb_url_escape(cs_buf *b, const char *s);
+void sbx_url_escape(cs_buf *b, const char *s);
 /* The OAuth approve page used by every API simulator for volunteer training (Vietnamese).
  * hidden: NULL-terminated list of name, value pairs carried to the approve form. */
-void cx_sb_auth_page(sb_resp *rs, const char *marketplace_name, const char *action,
-                     const char *const *hidden);
+void sbx_auth_page(sb_resp *rs, const char *marketplace_name, const char *action,
+                   const char *const *hidden);
 /* "http://127.0.0.1:PORT" of a simulator. */
-void cx_sb_base_url(const cx_sandbox *sb, int market, char *out, size_t n);
+void sbx_base_url(const sbx_sandbox *sb, int market, char *out, size_t n);
 /* Wall clock, ms since the epoch. */
-long long cx_sb_now_ms(void);
+long long sbx_now_ms(void);
 /* Parse a whole decimal integer (optionally signed); 0 or -1. */
-int cx_sb_parse_ll(const char *s, long long *out);
+int sbx_parse_ll(const char *s, long long *out);
 /* Whole decimal integer of s, 0 when it is not one. */
-long long cx_sb_ll(const char *s);
+long long sbx_ll(const char *s);
 /* Number of Unicode code points in UTF-8 text. */
-size_t cx_sb_utf8_len(const char *s);
+size_t sbx_utf8_len(const char *s);
 /* Image kind from magic bytes: "jpg", "png" or NULL; fills width/height when readable. */
-const char *cx_sb_image_kind(const unsigned char *p, size_t n, int *w, int *h);
+const char *sbx_image_kind(const unsigned char *p, size_t n, int *w, int *h);
 
 /* ---- state (sandbox_store.c); callers hold sb->mu ---- */
-unsigned long long cx_sb_rand(cx_sandbox *sb);
+unsigned long long sbx_rand(sbx_sandbox *sb);
 /* Probability draw in [0,1). */
-double cx_sb_rand01(cx_sandbox *sb);
+double sbx_rand01(sbx_sandbox *sb);
 /* nbytes random bytes as lowercase hex into out (2*nbytes+1). */
-void cx_sb_rand_hex(cx_sandbox *sb, char *out, size_t nbytes);
-long long cx_sb_next_seq(cx_sandbox *sb);
-unsigned long long cx_sb_hash(const char *s);
+void sbx_rand_hex(sbx_sandbox *sb, char *out, size_t nbytes);
+long long sbx_next_seq(sbx_sandbox *sb);
+unsigned long long sbx_hash(const char *s);
 
-sb_shop *cx_sb_shop_find(cx_sandbox *sb, int market, const char *id);
+sb_shop *sbx_shop_find(sbx_sandbox *sb, int market, const char *id);
 /* The shop authorised under keyhash before (0 = none), or a new one; NULL when the cap is hit.
  * An explicit id (may be NULL) is honoured. A found shop is un-revoked. */
-sb_shop *cx_sb_shop_authorise(cx_sandbox *sb, int market, const char *id,
-                              unsigned long long keyhash);
+sb_shop *sbx_shop_authorise(sbx_sandbox *sb, int market, const char *id,
+                            unsigned long long keyhash);
 /* Issue a token (value written to out). ttl_ms > 0. Returns 0 or -1 (no memory). */
-int cx_sb_token_issue(cx_sandbox *sb, int market, int kind, const char *shop_id, long long ttl_ms,
-                      char out[SB_ID_MAX]);
-sb_token *cx_sb_token_find(cx_sandbox *sb, int market, int kind, const char *value);
+int sbx_token_issue(sbx_sandbox *sb, int market, int kind, const char *shop_id, long long ttl_ms,
+                    char out[SB_ID_MAX]);
+sb_token *sbx_token_find(sbx_sandbox *sb, int market, int kind, const char *value);
 /* Check an access token: fills *shop with its shop on SB_AUTH_OK. */
-enum sb_auth cx_sb_access_check(cx_sandbox *sb, int market, const char *token, long long now_ms,
-                                sb_shop **shop);
+enum sb_auth sbx_access_check(sbx_sandbox *sb, int market, const char *token, long long now_ms,
+                              sb_shop **shop);
 /* Lifetimes in ms for this marketplace (options override the real ones). */
-long long cx_sb_access_ttl_ms(const cx_sandbox *sb, int market);
-long long cx_sb_refresh_ttl_ms(const cx_sandbox *sb, int market);
+long long sbx_access_ttl_ms(const sbx_sandbox *sb, int market);
+long long sbx_refresh_ttl_ms(const sbx_sandbox *sb, int market);
 
 /* A new item slot (zeroed, market set, ids assigned, review scheduled by the caller through
- * cx_sb_item_submit); NULL when max_items is reached. */
-sb_item *cx_sb_item_new(cx_sandbox *sb, int market);
+ * sbx_item_submit); NULL when max_items is reached. */
+sb_item *sbx_item_new(sbx_sandbox *sb, int market);
 /* Decide the review outcome from the banned words in name/description and schedule it. */
-void cx_sb_item_submit(cx_sandbox *sb, sb_item *it, const char *description, long long now_ms);
-sb_item *cx_sb_item_by_id(cx_sandbox *sb, int market, long long item_id);
+void sbx_item_submit(sbx_sandbox *sb, sb_item *it, const char *description, long long now_ms);
+sb_item *sbx_item_by_id(sbx_sandbox *sb, int market, long long item_id);
 /* Finish every review due by now (and queue the push notifications). */
-void cx_sb_review_due(cx_sandbox *sb, long long now_ms);
+void sbx_review_due(sbx_sandbox *sb, long long now_ms);
 /* Finish reviews now regardless of the delay (market < 0: all; item_id 0: all). Returns count. */
-int cx_sb_review_force(cx_sandbox *sb, int market, long long item_id, long long now_ms);
+int sbx_review_force(sbx_sandbox *sb, int market, long long item_id, long long now_ms);
 
-int cx_sb_image_add(cx_sandbox *sb, int market, size_t size, int w, int h, char out[SB_ID_MAX]);
-const sb_image *cx_sb_image_find(cx_sandbox *sb, int market, const char *id);
+int sbx_image_add(sbx_sandbox *sb, int market, size_t size, int w, int h, char out[SB_ID_MAX]);
+const sb_image *sbx_image_find(sbx_sandbox *sb, int market, const char *id);
 
 /* Public page of an assisted marketplace (marketplace NULL: any). */
-sb_page *cx_sb_page_find(cx_sandbox *sb, const char *marketplace, int product, const char *id);
+sb_page *sbx_page_find(sbx_sandbox *sb, const char *marketplace, int product, const char *id);
 /* Create or update a page; NULL when the cap is hit. title may be NULL (kept). */
-sb_page *cx_sb_page_set(cx_sandbox *sb, const char *marketplace, int product, const char *id,
-                        int state, const char *title);
+sb_page *sbx_page_set(sbx_sandbox *sb, const char *marketplace, int product, const char *id,
+                      int state, const char *title);
 
 /* Accepted category (NULL when not accepted). */
-const sb_category *cx_sb_category(const cx_sandbox *sb, int market, const char *id);
-/* Parse a category spec (see cx_sandbox_options.categories) into sb->cats; 0 or -1. */
-int cx_sb_categories_parse(cx_sandbox *sb, const char *spec, cs_error *err);
-int cx_sb_categories_load_csv(cx_sandbox *sb, const char *path, cs_error *err);
+const sb_category *sbx_category(const sbx_sandbox *sb, int market, const char *id);
+/* Parse a category spec (see sbx_options.categories) into sb->cats; 0 or -1. */
+int sbx_categories_parse(sbx_sandbox *sb, const char *spec, cs_error *err);
+int sbx_categories_load_csv(sbx_sandbox *sb, const char *path, cs_error *err);
 /* Replace the banned words (comma-separated). 0 or -1. */
-int cx_sb_banned_set(cx_sandbox *sb, const char *list);
+int sbx_banned_set(sbx_sandbox *sb, const char *list);
 /* First banned word found (case-folded) in text, or NULL. */
-const char *cx_sb_banned_find(const cx_sandbox *sb, const char *text);
+const char *sbx_banned_find(const sbx_sandbox *sb, const char *text);
 
 /* Queue a push notification (copies url and body); drops it when the queue is full. */
-void cx_sb_push_queue(cx_sandbox *sb, int market, const char *url, const char *body,
-                      const char *auth);
-/* Push helpers per marketplace, called on review and revocation (no-op without a URL). */
-void cx_sb_shopee_push(cx_sandbox *sb, int code, const char *shop_id, json_t *data,
-                       long long now_ms);
-void cx_sb_lazada_push(cx_sandbox *sb, const sb_item *it, long long now_ms);
+void sbx_push_queue(sbx_sandbox *sb, int market, const char *url, const char *body,
+                    const char *auth);
 
 /* Forget every shop, token, item, image, page, counter and queued fault. */
-void cx_sb_state_reset(cx_sandbox *sb);
-void cx_sb_state_free(cx_sandbox *sb);
+void sbx_state_reset(sbx_sandbox *sb);
+void sbx_state_free(sbx_sandbox *sb);
 
 /* Marketplace code ("shopee", …, "postmart"/"voso" map to the assisted listener); -1 unknown. */
-int cx_sb_market_from_code(const char *code);
-const char *cx_sb_market_code(int market);
-const char *cx_sb_fault_name(int f);
-int cx_sb_fault_from_name(const char *s);
+int sbx_market_from_code(const char *code);
+const char *sbx_market_code(int market);
+const char *sbx_fault_name(int f);
+int sbx_fault_from_name(const char *s);
 #endif
