@@ -40,7 +40,8 @@ static pthread_once_t find_once = PTHREAD_ONCE_INIT;
 static unsigned key_hash(const char *k)
 {
     unsigned h = 2166136261u; /* FNV-1a */
-    for (; *k; k++) h = (h ^ (unsigned char)*k) * 16777619u;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 16777619u;
     return h;
 }
 
@@ -49,7 +50,8 @@ static void find_build(void)
     _Static_assert(sizeof settings / sizeof settings[0] < FIND_SLOTS / 2, "grow FIND_SLOTS");
     for (size_t i = 0; i < NSETTINGS; i++) {
         unsigned h = key_hash(settings[i].key) & (FIND_SLOTS - 1);
-        while (find_table[h]) h = (h + 1) & (FIND_SLOTS - 1);
+        while (find_table[h])
+            h = (h + 1) & (FIND_SLOTS - 1);
         find_table[h] = (unsigned short)(i + 1);
     }
 }
@@ -57,7 +59,8 @@ static void find_build(void)
 static int find(const char *key)
 {
     pthread_once(&find_once, find_build);
-    for (unsigned h = key_hash(key) & (FIND_SLOTS - 1); find_table[h]; h = (h + 1) & (FIND_SLOTS - 1))
+    for (unsigned h = key_hash(key) & (FIND_SLOTS - 1); find_table[h];
+         h = (h + 1) & (FIND_SLOTS - 1))
         if (!strcmp(settings[find_table[h] - 1].key, key)) return find_table[h] - 1;
     return -1;
 }
@@ -87,8 +90,8 @@ static char *read_secret_file(const char *path, cs_error *err, const char *key)
     int bad = ferror(f);
     fclose(f);
     buf[n] = '\0';
-    const char *why = bad ? "cannot read secret file"
-                      : n > SECRET_MAX ? "secret file larger than 4095 bytes"
+    const char *why = bad                ? "cannot read secret file"
+                      : n > SECRET_MAX   ? "secret file larger than 4095 bytes"
                       : strlen(buf) != n ? "secret file contains a NUL byte"
                                          : NULL;
     if (why) {
@@ -96,7 +99,8 @@ static char *read_secret_file(const char *path, cs_error *err, const char *key)
         cs_error_field(err, key, CS_E_CONFIG, why);
         return NULL;
     }
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
     char *r = cs_strdup(buf);
     OPENSSL_cleanse(buf, sizeof buf);
     if (!r) cs_error_set(err, CS_E_NOMEM, NULL);
@@ -118,7 +122,8 @@ static int assign(size_t i, const char *v, const char *source, cs_error *err)
                  (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")))
             iv = 0, end = (char *)v + strlen(v), errno = 0;
         if (errno || end == v || *end) {
-            cs_error_field(err, s->key, CS_F_TYPE, s->type == BOOL ? "expected 0/1" : "expected an integer");
+            cs_error_field(err, s->key, CS_F_TYPE,
+                           s->type == BOOL ? "expected 0/1" : "expected an integer");
             return -1;
         }
         if (iv < s->min || iv > s->max) {
@@ -139,9 +144,11 @@ static int assign(size_t i, const char *v, const char *source, cs_error *err)
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
     return s;
 }
 
@@ -164,7 +171,8 @@ static int load_file(const char *path, cs_error *err)
             cs_error_field(err, path, CS_F_TOO_LONG, d);
             rc = -1;
             int c;
-            while ((c = fgetc(f)) != EOF && c != '\n') continue;
+            while ((c = fgetc(f)) != EOF && c != '\n')
+                continue;
             continue;
         }
         char *s = trim(line);
@@ -186,8 +194,10 @@ static int load_file(const char *path, cs_error *err)
         if ((i < 0 || settings[i].type == SECRET) && kl > 5 && !strcmp(k + kl - 5, "_file")) {
             k[kl - 5] = '\0';
             int j = find(k);
-            if (j >= 0 && settings[j].type == SECRET) i = j, is_file = 1;
-            else k[kl - 5] = '_';
+            if (j >= 0 && settings[j].type == SECRET)
+                i = j, is_file = 1;
+            else
+                k[kl - 5] = '_';
         }
         if (i < 0) {
             char d[64];
@@ -198,12 +208,16 @@ static int load_file(const char *path, cs_error *err)
         }
         if (settings[i].type == SECRET) {
             if (!is_file) {
-                cs_error_field(err, k, CS_E_CONFIG, "secrets are read from a file: use <key>_file = path");
+                cs_error_field(err, k, CS_E_CONFIG,
+                               "secrets are read from a file: use <key>_file = path");
                 rc = -1;
                 continue;
             }
             char *sv = read_secret_file(v, err, k);
-            if (!sv) { rc = -1; continue; }
+            if (!sv) {
+                rc = -1;
+                continue;
+            }
             rc |= assign((size_t)i, sv, "file", err);
             cs_free_secret(sv, strlen(sv));
         } else if (assign((size_t)i, v, "file", err)) {
@@ -228,7 +242,8 @@ int cs_config_load(const char *path, cs_error *err)
     if (!err) cs_error_clear(&local), err = &local;
     int rc = 0;
     cs_config_free();
-    for (size_t i = 0; i < NSETTINGS; i++) rc |= assign(i, settings[i].def, "default", err);
+    for (size_t i = 0; i < NSETTINGS; i++)
+        rc |= assign(i, settings[i].def, "default", err);
     if (!path) path = getenv("CHOSO_CONFIG");
     if (path && *path) rc |= load_file(path, err);
     for (size_t i = 0; i < NSETTINGS; i++) {
@@ -246,7 +261,10 @@ int cs_config_load(const char *path, cs_error *err)
             const char *p = getenv(name);
             if (p && *p) {
                 char *sv = read_secret_file(p, err, name);
-                if (!sv) { rc = -1; continue; }
+                if (!sv) {
+                    rc = -1;
+                    continue;
+                }
                 rc |= assign(i, sv, "env-file", err);
                 cs_free_secret(sv, strlen(sv));
             }

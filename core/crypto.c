@@ -571,8 +571,7 @@ int cs_blind_index(const char *domain, const char *value, unsigned char out[32])
     ctx = EVP_MAC_CTX_dup(index_tmpl);
     /* domain || 0x00 || value: the NUL keeps ("ab","c") and ("a","bc") apart, and the domain
      * keeps a phone and a CCCD with the same digits from sharing an index. */
-    if (!ctx ||
-        EVP_MAC_update(ctx, (const unsigned char *)domain, strlen(domain) + 1) != 1 ||
+    if (!ctx || EVP_MAC_update(ctx, (const unsigned char *)domain, strlen(domain) + 1) != 1 ||
         EVP_MAC_update(ctx, (const unsigned char *)value, strlen(value)) != 1 ||
         EVP_MAC_final(ctx, out, &len, 32) != 1 || len != 32)
         goto out;

@@ -122,11 +122,11 @@ int cs_db_migrations_pending(cs_db *db, cs_error *err);
 
 /* What one cs_db_migrate_ex run did (tests, `choso migrate` summary). */
 typedef struct cs_migrate_report {
-    unsigned files;          /* migration files found */
-    unsigned applied;        /* applied by this run */
-    unsigned already;        /* applied before this run */
+    unsigned files;   /* migration files found */
+    unsigned applied; /* applied by this run */
+    unsigned already; /* applied before this run */
     unsigned long rows_inserted, rows_updated, rows_unchanged, rows_deleted; /* reference data */
-    double seconds;          /* wall time of the whole run */
+    double seconds; /* wall time of the whole run */
 } cs_migrate_report;
 /* cs_db_migrate with a report (rep may be NULL). The migration files are read from `dir`
  * (NULL: the schema.dir setting) — dir/sql/NNN_name.sql and the CSV files of dir/data. */

@@ -78,7 +78,8 @@ cs_code cs_code_from_name(const char *name)
 cs_lang cs_lang_from_header(const char *al)
 {
     if (!al) return CS_LANG_VI;
-    while (*al == ' ' || *al == '\t') al++;
+    while (*al == ' ' || *al == '\t')
+        al++;
     /* The first listed language wins; q-values are not weighed (vi and en only). "en" must be
      * the whole primary tag: "en", "en-US", "en;q=0.8", not "eo" or "enm". */
     if (strncasecmp(al, "en", 2) != 0) return CS_LANG_VI;

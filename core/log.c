@@ -46,8 +46,9 @@ void cs_log_set_stream(void *s)
 
 int cs_log_is_sensitive_key(const char *key)
 {
-    static const char *bad[] = {"cccd", "citizen", "phone", "pin", "token", "secret", "password",
-                                "key", "birth", "address", "authorization", "cookie", "sign"};
+    static const char *bad[] = {"cccd",          "citizen",  "phone", "pin",   "token",
+                                "secret",        "password", "key",   "birth", "address",
+                                "authorization", "cookie",   "sign"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (strcasestr(key, bad[i])) return 1;
     return 0;
@@ -64,8 +65,10 @@ static void redact(json_t *obj)
         size_t kl = strlen(k);
         if (kl > 3 && !strcmp(k + kl - 3, "_id")) continue;
         if (!strcmp(k, "route") || !strcmp(k, "event")) continue;
-        if (cs_log_is_sensitive_key(k)) json_object_set_new(obj, k, json_string("[redacted]"));
-        else if (json_is_object(v)) redact(v);
+        if (cs_log_is_sensitive_key(k))
+            json_object_set_new(obj, k, json_string("[redacted]"));
+        else if (json_is_object(v))
+            redact(v);
     }
 }
 

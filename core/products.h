@@ -13,7 +13,7 @@ typedef struct cs_product_norm {
     char *name, *name_folded, *description, *certificates /* JSON text or NULL */;
     char category[41];
     int64_t price_vnd, stock, weight_g, length_mm, width_mm, height_mm; /* dims 0 = unknown */
-    int ocop_stars;   /* 0 = none */
+    int ocop_stars;                                                     /* 0 = none */
     int flagship;
     int64_t flagship_id; /* 0 = none */
 } cs_product_norm;
@@ -25,7 +25,7 @@ int cs_product_content_hash(const cs_product_norm *n, unsigned char out[32]);
 typedef struct cs_product_result {
     int64_t id;
     unsigned version;
-    int changed;       /* content differs from before (update) */
+    int changed; /* content differs from before (update) */
 } cs_product_result;
 
 /* Create under a household (not erased). Own transaction. */
@@ -47,11 +47,11 @@ int cs_product_get(cs_db *db, int64_t id, json_t **out, char household_code[24],
 typedef struct cs_product_filter {
     const char *const *communes; /* scope; NULL = all */
     size_t ncommunes;
-    const char *household;       /* household code */
+    const char *household; /* household code */
     const char *commune;
     const char *category;
-    int flagship;                /* -1 any */
-    int ocop_stars;              /* 0 any */
+    int flagship;   /* -1 any */
+    int ocop_stars; /* 0 any */
     const char *q;
     int64_t after_id;
     int limit;

@@ -86,17 +86,17 @@ typedef struct job_ctx {
     /* read-only for the handler */
     int64_t id;
     const char *kind;
-    int attempt;          /* attempts counted so far, this run included (1 on the first run) */
+    int attempt; /* attempts counted so far, this run included (1 on the first run) */
     int max_attempts;
-    const char *payload;  /* JSON text as enqueued */
-    json_t *args;         /* the payload parsed (an object); borrowed, valid during the run */
-    cs_db *db;            /* this worker thread's connection */
-    atomic_int stop;      /* JOB_STOP_* bits; also set from other threads */
+    const char *payload; /* JSON text as enqueued */
+    json_t *args;        /* the payload parsed (an object); borrowed, valid during the run */
+    cs_db *db;           /* this worker thread's connection */
+    atomic_int stop;     /* JOB_STOP_* bits; also set from other threads */
     /* owned by the queue; handlers use the functions below */
     char lease_owner[JOB_OWNER_MAX + 1];
     unsigned lease_s;
-    int64_t deadline_ms;   /* monotonic ms after which heartbeats stop extending (0 = none) */
-    int64_t delay_ms;      /* JOB_RETRY: -1 = backoff; JOB_SNOOZE: the pause */
+    int64_t deadline_ms; /* monotonic ms after which heartbeats stop extending (0 = none) */
+    int64_t delay_ms;    /* JOB_RETRY: -1 = backoff; JOB_SNOOZE: the pause */
     char error[JOB_ERROR_MAX_CHARS * 4 + 1];
 } job_ctx;
 
@@ -153,8 +153,8 @@ typedef struct job_opts {
  * row and its job commit together), otherwise in its own. Returns 0 when a job was created, 1
  * when an existing one was returned, -1 with err set (CS_E_VALIDATION naming the field, or a
  * database error). */
-int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts *opts,
-                int64_t *id, cs_error *err);
+int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts *opts, int64_t *id,
+                cs_error *err);
 
 /* By hand (API, operators). With `by` (may be NULL) an audit row ("job.cancel",
  * "job.cancel_request" or "job.retry", entity "job") is written in the same transaction. */
@@ -174,8 +174,8 @@ int job_get_json(cs_db *db, int64_t id, json_t **out, cs_error *err);
 /* Jobs newest first, filtered by state and/or kind (NULL = any), ids below `before_id` (0 =
  * from the newest), at most `limit` (1..500). *out is an array of the objects above without
  * payload and history; *next_before is the cursor for the next page (0 when none). */
-int job_list_json(cs_db *db, const char *state, const char *kind, int64_t before_id,
-                  unsigned limit, json_t **out, int64_t *next_before, cs_error *err);
+int job_list_json(cs_db *db, const char *state, const char *kind, int64_t before_id, unsigned limit,
+                  json_t **out, int64_t *next_before, cs_error *err);
 
 /* Metrics for /metrics. */
 typedef struct job_depth {
@@ -183,7 +183,8 @@ typedef struct job_depth {
     char state[12];
     int64_t count;
     int64_t attempts;      /* sum of attempts of these jobs */
-    double oldest_ready_s; /* queued only: age of the longest-waiting ready job (run_at <= now), else 0 */
+    double oldest_ready_s; /* queued only: age of the longest-waiting ready job (run_at <= now),
+                              else 0 */
 } job_depth;
 /* Fills *out (caller frees with cs_free) with one row per (kind, state) that has jobs, for the
  * pending states queued, running and dead (done and cancelled rows are history, not depth).

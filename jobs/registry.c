@@ -39,8 +39,10 @@ int job_register(const char *kind, job_handler fn, const job_kind_opts *opts, cs
     struct kind *k = &kinds[nkinds++];
     snprintf(k->name, sizeof k->name, "%s", kind);
     k->fn = fn;
-    if (opts) k->opts = *opts;
-    else memset(&k->opts, 0, sizeof k->opts);
+    if (opts)
+        k->opts = *opts;
+    else
+        memset(&k->opts, 0, sizeof k->opts);
     return 0;
 }
 
@@ -50,8 +52,10 @@ job_handler job_handler_for(const char *kind, job_kind_opts *opts_out)
         if (strcmp(kinds[i].name, kind)) continue;
         if (opts_out) {
             *opts_out = kinds[i].opts;
-            if (!opts_out->lease_s) opts_out->lease_s = (unsigned)cs_cfg_int("worker.lease_seconds");
-            if (!opts_out->timeout_s) opts_out->timeout_s = (unsigned)cs_cfg_int("jobs.timeout_seconds");
+            if (!opts_out->lease_s)
+                opts_out->lease_s = (unsigned)cs_cfg_int("worker.lease_seconds");
+            if (!opts_out->timeout_s)
+                opts_out->timeout_s = (unsigned)cs_cfg_int("jobs.timeout_seconds");
         }
         return kinds[i].fn;
     }

@@ -23,9 +23,9 @@ struct wthread {
     pthread_t tid;
     unsigned idx;
     char owner[JOB_OWNER_MAX + 1];
-    int idle;      /* the last claim found nothing (guarded by W.mu) */
-    int exited;    /* guarded by W.mu */
-    job_ctx *cur;  /* the running job, or NULL (guarded by W.mu) */
+    int idle;        /* the last claim found nothing (guarded by W.mu) */
+    int exited;      /* guarded by W.mu */
+    job_ctx *cur;    /* the running job, or NULL (guarded by W.mu) */
     int64_t beat_ms; /* when cur's lease was last extended (guarded by W.mu) */
 };
 
@@ -86,10 +86,14 @@ static void set_idle(struct wthread *t, int idle)
 static const char *outcome_name(job_outcome o)
 {
     switch (o) {
-    case JOB_OK: return "ok";
-    case JOB_RETRY: return "retry";
-    case JOB_SNOOZE: return "snooze";
-    case JOB_FAIL: return "fail";
+    case JOB_OK:
+        return "ok";
+    case JOB_RETRY:
+        return "retry";
+    case JOB_SNOOZE:
+        return "snooze";
+    case JOB_FAIL:
+        return "fail";
     }
     return "?";
 }
@@ -133,14 +137,18 @@ static void run_one(struct wthread *t, cs_db *db, job_claimed *c)
 
     int64_t t0 = job_mono_ms();
     job_outcome out;
-    if (!fn) out = job_fail(ctx, "no handler for job kind %s in this worker", c->kind);
-    else if (!json_is_object(ctx->args)) out = job_fail(ctx, "payload is not a JSON object");
-    else out = fn(ctx);
+    if (!fn)
+        out = job_fail(ctx, "no handler for job kind %s in this worker", c->kind);
+    else if (!json_is_object(ctx->args))
+        out = job_fail(ctx, "payload is not a JSON object");
+    else
+        out = fn(ctx);
     if (cs_db_in_tx(db)) {
         fprintf(stderr, "choso bug: handler of %s returned inside a transaction\n", c->kind);
         abort();
     }
-    if (out < JOB_OK || out > JOB_FAIL) out = job_fail(ctx, "handler returned an unknown outcome %d", (int)out);
+    if (out < JOB_OK || out > JOB_FAIL)
+        out = job_fail(ctx, "handler returned an unknown outcome %d", (int)out);
     int64_t ms = job_mono_ms() - t0;
 
     /* The end must reach the database; if it cannot, the lease runs out and the job runs again,
@@ -152,9 +160,11 @@ static void run_one(struct wthread *t, cs_db *db, job_claimed *c)
         rc = job_finish(db, c->id, t->owner, c->attempt, out, ctx->delay_ms, ctx->error, &err);
         if (rc < 0) job_sleep_ms((int64_t)100 << i);
     }
-    json_t *f = json_pack("{s:I, s:s, s:i, s:s, s:I}", "job", (json_int_t)c->id, "kind", c->kind, "attempt",
-                          c->attempt, "outcome", outcome_name(out), "ms", (json_int_t)ms);
-    if (f && out != JOB_OK && ctx->error[0]) json_object_set_new(f, "error", json_string(ctx->error));
+    json_t *f =
+        json_pack("{s:I, s:s, s:i, s:s, s:I}", "job", (json_int_t)c->id, "kind", c->kind, "attempt",
+                  c->attempt, "outcome", outcome_name(out), "ms", (json_int_t)ms);
+    if (f && out != JOB_OK && ctx->error[0])
+        json_object_set_new(f, "error", json_string(ctx->error));
     if (rc < 0) {
         if (f) json_object_set_new(f, "finish_error", json_string(cs_code_name(err.code)));
         cs_log_json(CS_LOG_ERROR, "job_end_unrecorded", f);
@@ -181,7 +191,8 @@ static void *handler_main(void *arg)
     while (!atomic_load(&W.stopping)) {
         cs_error_clear(&err);
         if (!db && !(db = cs_db_acquire(&err))) {
-            cs_warn("worker_db", "thread %u: no database connection: %s", t->idx, cs_code_name(err.code));
+            cs_warn("worker_db", "thread %u: no database connection: %s", t->idx,
+                    cs_code_name(err.code));
             idle_wait(pause);
             pause = pause < 30000 ? pause * 2 : pause;
             continue;
@@ -189,7 +200,8 @@ static void *handler_main(void *arg)
         job_claimed c;
         unsigned got = 0;
         if (W.kinds[0] && job_claim(db, t->owner, W.kinds, 1, 0, &c, &got, &err)) {
-            cs_warn("worker_claim", "thread %u: claim failed: %s %s", t->idx, cs_code_name(err.code), err.detail);
+            cs_warn("worker_claim", "thread %u: claim failed: %s %s", t->idx,
+                    cs_code_name(err.code), err.detail);
             idle_wait(pause);
             pause = pause < 30000 ? pause * 2 : pause;
             continue;
@@ -230,8 +242,10 @@ static void heartbeats(cs_db *db)
         job_ctx *ctx = t->cur;
         if (ctx) {
             id = ctx->id, attempt = ctx->attempt, lease = ctx->lease_s;
-            if (ctx->deadline_ms && now > ctx->deadline_ms) atomic_fetch_or(&ctx->stop, JOB_STOP_TIMEOUT);
-            else due = now - t->beat_ms >= (int64_t)lease * 1000 / 3;
+            if (ctx->deadline_ms && now > ctx->deadline_ms)
+                atomic_fetch_or(&ctx->stop, JOB_STOP_TIMEOUT);
+            else
+                due = now - t->beat_ms >= (int64_t)lease * 1000 / 3;
         }
         pthread_mutex_unlock(&W.mu);
         if (!due) continue;
@@ -239,7 +253,9 @@ static void heartbeats(cs_db *db)
         cs_error_clear(&err);
         int cancel = 0;
         int rc = job_extend_lease(db, id, t->owner, attempt, lease, &cancel, &err);
-        if (rc < 0) cs_warn("job_heartbeat", "job %lld: lease not extended: %s", (long long)id, cs_code_name(err.code));
+        if (rc < 0)
+            cs_warn("job_heartbeat", "job %lld: lease not extended: %s", (long long)id,
+                    cs_code_name(err.code));
         pthread_mutex_lock(&W.mu);
         /* The run may have ended meanwhile: touch only the same job's context. */
         if (t->cur == ctx && ctx->id == id && ctx->attempt == attempt) {
@@ -265,7 +281,8 @@ static void housekeeping(cs_db *db, int scheduler)
     } while (reaped == 100);
     cs_error_clear(&err);
     if (scheduler && job_sched_pass(db, NULL, &err) < 0)
-        cs_warn("worker_scheduler", "scheduler pass failed: %s %s", cs_code_name(err.code), err.detail);
+        cs_warn("worker_scheduler", "scheduler pass failed: %s %s", cs_code_name(err.code),
+                err.detail);
 }
 
 static atomic_int hk_stop;
@@ -282,7 +299,8 @@ static void *housekeeping_main(void *arg)
             heartbeats(db);
             housekeeping(db, W.sched_in_thread);
         } else
-            cs_warn("worker_db", "housekeeping: no database connection: %s", cs_code_name(err.code));
+            cs_warn("worker_db", "housekeeping: no database connection: %s",
+                    cs_code_name(err.code));
         pthread_mutex_lock(&W.mu);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -320,8 +338,11 @@ static void release_running(void)
         if (!ctx) continue;
         atomic_fetch_or(&ctx->stop, JOB_STOP_SHUTDOWN);
         int rc = db ? job_release(db, ctx->id, ctx->lease_owner, ctx->attempt, &err) : -1;
-        cs_warn("job_released", "job %lld (%s) still running after the grace period: %s", (long long)ctx->id,
-                ctx->kind, rc == 0 ? "lease released, back on the queue" : rc == 1 ? "already ended" : "release failed; the reaper will take it back");
+        cs_warn("job_released", "job %lld (%s) still running after the grace period: %s",
+                (long long)ctx->id, ctx->kind,
+                rc == 0   ? "lease released, back on the queue"
+                : rc == 1 ? "already ended"
+                          : "release failed; the reaper will take it back");
     }
     pthread_mutex_unlock(&W.mu);
     if (db) cs_db_close(db);
@@ -331,14 +352,17 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
 {
     unsigned n = o->concurrency ? o->concurrency : (unsigned)cs_cfg_int("worker.concurrency");
     if (o->kinds_csv && *o->kinds_csv) {
-        if (strlen(o->kinds_csv) >= sizeof W.kinds) return cs_error_set(err, CS_E_USAGE, "--kinds too long");
+        if (strlen(o->kinds_csv) >= sizeof W.kinds)
+            return cs_error_set(err, CS_E_USAGE, "--kinds too long");
         snprintf(W.kinds, sizeof W.kinds, "%s", o->kinds_csv);
     } else if (job_registered_kinds(W.kinds, sizeof W.kinds)) {
         return cs_error_set(err, CS_E_INTERNAL, "registered kinds do not fit the claim filter");
     }
     /* With no kind registered the handler threads claim nothing (an empty filter would mean
      * "any kind"), but the reaper and the scheduler still run. */
-    if (!W.kinds[0]) cs_warn("worker_no_kinds", "no job kind is registered in this build: only housekeeping runs");
+    if (!W.kinds[0])
+        cs_warn("worker_no_kinds",
+                "no job kind is registered in this build: only housekeeping runs");
     W.n = n;
     W.once = o->once;
     W.drained = 0;
@@ -392,7 +416,8 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
     } else {
         hk_started = 1;
     }
-    cs_info("worker_start", "%u handler thread(s), kinds %s%s", started, W.kinds, o->once ? ", once" : "");
+    cs_info("worker_start", "%u handler thread(s), kinds %s%s", started, W.kinds,
+            o->once ? ", once" : "");
 
     /* Wait for a signal, a stop request, or (once) a drained queue. */
     for (;;) {
@@ -445,12 +470,14 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
         if (o->handle_signals) {
             /* Handlers that ignore the stop request cannot be interrupted safely; their jobs are
              * already back on the queue, so leave now without running exit handlers under them. */
-            cs_info("worker_exit", "exiting with handlers still running (their jobs were released)");
+            cs_info("worker_exit",
+                    "exiting with handlers still running (their jobs were released)");
             fflush(NULL);
             _exit(0);
         }
     }
-    for (unsigned i = 0; i < W.n; i++) pthread_join(W.t[i].tid, NULL);
+    for (unsigned i = 0; i < W.n; i++)
+        pthread_join(W.t[i].tid, NULL);
     atomic_store(&hk_stop, 1);
     pthread_mutex_lock(&W.mu);
     pthread_cond_broadcast(&W.cv);

@@ -10,7 +10,7 @@
 cs_pii svc_api_pii_list(const svc_req *r)
 {
     return r->actor.role == SVC_ROLE_ADMIN || r->actor.role == SVC_ROLE_VOLUNTEER ? CS_PII_MASKED
-                                                                                 : CS_PII_NONE;
+                                                                                  : CS_PII_NONE;
 }
 
 int svc_api_scope(const svc_req *r, const char ***out, size_t *n)
@@ -21,7 +21,8 @@ int svc_api_scope(const svc_req *r, const char ***out, size_t *n)
     /* one extra slot so a volunteer with no communes still gets a non-NULL (empty) scope */
     const char **a = cs_calloc(r->actor.ncommunes + 1, sizeof *a);
     if (!a) return -1;
-    for (size_t i = 0; i < r->actor.ncommunes; i++) a[i] = r->actor.communes[i];
+    for (size_t i = 0; i < r->actor.ncommunes; i++)
+        a[i] = r->actor.communes[i];
     *out = a;
     *n = r->actor.ncommunes;
     return 0;
@@ -30,7 +31,8 @@ int svc_api_scope(const svc_req *r, const char ***out, size_t *n)
 /* "v12" or W/"v12" (quotes optional) → 12; -1 when it is not that shape. */
 static long long parse_etag(const char *s)
 {
-    while (*s == ' ') s++;
+    while (*s == ' ')
+        s++;
     if (!strncmp(s, "W/", 2)) s += 2;
     int quoted = *s == '"';
     if (quoted) s++;
@@ -42,7 +44,8 @@ static long long parse_etag(const char *s)
     long long v = strtoll(s, &end, 10);
     if (errno || v < 0 || v > 4294967295LL) return -1;
     if (quoted && *end++ != '"') return -1;
-    while (*end == ' ') end++;
+    while (*end == ' ')
+        end++;
     return *end ? -1 : v;
 }
 
@@ -113,9 +116,12 @@ int svc_api_query_bool(const svc_req *r, const char *name, int *out, cs_error *e
     const char *v = svc_query(r, name);
     *out = -1;
     if (!v) return 0;
-    if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
-    else if (!strcmp(v, "false") || !strcmp(v, "0")) *out = 0;
-    else return cs_error_field(err, name, CS_F_ENUM, "true|false");
+    if (!strcmp(v, "true") || !strcmp(v, "1"))
+        *out = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "0"))
+        *out = 0;
+    else
+        return cs_error_field(err, name, CS_F_ENUM, "true|false");
     return 0;
 }
 
@@ -146,7 +152,8 @@ int svc_api_query_token(const svc_req *r, const char *name, const char *set, siz
     *out = NULL;
     if (!v) return 0;
     size_t n = strlen(v);
-    if (!n || n > maxlen || strspn(v, set) != n) return cs_error_field(err, name, CS_F_FORMAT, NULL);
+    if (!n || n > maxlen || strspn(v, set) != n)
+        return cs_error_field(err, name, CS_F_FORMAT, NULL);
     *out = v;
     return 0;
 }

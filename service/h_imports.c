@@ -15,7 +15,8 @@
 
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-static int reply_download(svc_req *r, const char *ctype, const char *name, const void *data, size_t len)
+static int reply_download(svc_req *r, const char *ctype, const char *name, const void *data,
+                          size_t len)
 {
     char disp[160];
     snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
@@ -25,7 +26,10 @@ static int reply_download(svc_req *r, const char *ctype, const char *name, const
 
 static int parse_bool(const char *v, int *out)
 {
-    static const char *const yes[] = {"1", "true", "yes", "on", "có", NULL}, *const no[] = {"0", "false", "no", "off", "", NULL};
+    static const char *const yes[] = {"1", "true", "yes", "on", "có", NULL}, *const no[] = {
+                                                                                 "0",  "false",
+                                                                                 "no", "off",
+                                                                                 "",   NULL};
     for (int i = 0; yes[i]; i++)
         if (!strcasecmp(v, yes[i])) return *out = 1, 0;
     for (int i = 0; no[i]; i++)
@@ -41,16 +45,23 @@ int svc_imports_create(svc_req *r)
     const char *kind = NULL, *dry = NULL;
     for (size_t i = 0; i < r->nparts; i++) {
         const svc_part *p = &r->parts[i];
-        if (!strcmp(p->name, "file") && !file) file = p;
-        else if (!strcmp(p->name, "kind") && !kind) kind = p->data;
-        else if (!strcmp(p->name, "dry_run") && !dry) dry = p->data;
-        else cs_error_field(&err, p->name, CS_F_UNKNOWN, "file, kind, dry_run");
+        if (!strcmp(p->name, "file") && !file)
+            file = p;
+        else if (!strcmp(p->name, "kind") && !kind)
+            kind = p->data;
+        else if (!strcmp(p->name, "dry_run") && !dry)
+            dry = p->data;
+        else
+            cs_error_field(&err, p->name, CS_F_UNKNOWN, "file, kind, dry_run");
     }
     if (!file || !file->len) cs_error_field(&err, "file", CS_F_REQUIRED, NULL);
     import_kind k = IMPORT_HOUSEHOLDS;
-    if (!kind) cs_error_field(&err, "kind", CS_F_REQUIRED, "households, products");
-    else if (!strcmp(kind, "products")) k = IMPORT_PRODUCTS;
-    else if (strcmp(kind, "households")) cs_error_field(&err, "kind", CS_F_ENUM, "households, products");
+    if (!kind)
+        cs_error_field(&err, "kind", CS_F_REQUIRED, "households, products");
+    else if (!strcmp(kind, "products"))
+        k = IMPORT_PRODUCTS;
+    else if (strcmp(kind, "households"))
+        cs_error_field(&err, "kind", CS_F_ENUM, "households, products");
     int dry_run = 0;
     if (dry && parse_bool(dry, &dry_run)) cs_error_field(&err, "dry_run", CS_F_TYPE, "true, false");
     if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
@@ -78,8 +89,9 @@ int svc_imports_create(svc_req *r)
     snprintf(loc, sizeof loc, "/v1/imports/%lld", (long long)id);
     if (svc_add_header(r, "Location", loc)) return -1;
     return svc_reply_json(r, 202,
-                          json_pack("{s:I,s:s,s:s,s:b,s:s}", "id", (json_int_t)id, "state", "queued", "kind",
-                                    import_kind_name(k), "dry_run", dry_run, "href", loc));
+                          json_pack("{s:I,s:s,s:s,s:b,s:s}", "id", (json_int_t)id, "state",
+                                    "queued", "kind", import_kind_name(k), "dry_run", dry_run,
+                                    "href", loc));
 }
 
 /* Load the import for the caller: 0, or -1 after replying (404 for unknown ids and for other
@@ -94,7 +106,8 @@ static int load_visible(svc_req *r, int64_t *id, json_t **out, size_t max_reject
     if (!db) return svc_reply_problem(r, &err), -1;
     char by[40];
     json_t *o = NULL;
-    if (job_import_get_json(db, *id, max_rejects, &o, by, &err)) return svc_reply_problem(r, &err), -1;
+    if (job_import_get_json(db, *id, max_rejects, &o, by, &err))
+        return svc_reply_problem(r, &err), -1;
     if (!(r->actor.role & SVC_ROLE_ADMIN)) {
         cs_actor a = svc_audit_actor(r);
         char me[48];
@@ -104,8 +117,10 @@ static int load_visible(svc_req *r, int64_t *id, json_t **out, size_t max_reject
             return svc_reply_error(r, CS_E_NOT_FOUND, NULL), -1;
         }
     }
-    if (out) *out = o;
-    else json_decref(o);
+    if (out)
+        *out = o;
+    else
+        json_decref(o);
     return 0;
 }
 
@@ -174,7 +189,8 @@ static int reply_xlsx(svc_req *r, const char *name, int64_t id, import_kind kind
     int fd = mkstemp(path);
     if (fd < 0) return svc_reply_error(r, CS_E_INTERNAL, "%s", "temporary file");
     close(fd);
-    int rc = errors ? job_import_errors(db, id, NULL, path, &err) : job_import_template(db, kind, NULL, path, &err);
+    int rc = errors ? job_import_errors(db, id, NULL, path, &err)
+                    : job_import_template(db, kind, NULL, path, &err);
     size_t len = 0;
     char *data = rc ? NULL : slurp(path, &len);
     unlink(path);
@@ -223,7 +239,8 @@ int svc_imports_template_csv(svc_req *r)
         cs_buf_free(&b);
         return svc_reply_problem(r, &err);
     }
-    int rc = reply_download(r, "text/csv; charset=utf-8", k == IMPORT_PRODUCTS ? "mau-san-pham.csv" : "mau-ho-kinh-doanh.csv",
+    int rc = reply_download(r, "text/csv; charset=utf-8",
+                            k == IMPORT_PRODUCTS ? "mau-san-pham.csv" : "mau-ho-kinh-doanh.csv",
                             b.data ? b.data : "", b.len);
     cs_buf_free(&b);
     return rc;
@@ -233,5 +250,6 @@ int svc_imports_template_xlsx(svc_req *r)
 {
     import_kind k;
     if (template_kind(r, &k)) return 0;
-    return reply_xlsx(r, k == IMPORT_PRODUCTS ? "mau-san-pham.xlsx" : "mau-ho-kinh-doanh.xlsx", 0, k, 0);
+    return reply_xlsx(r, k == IMPORT_PRODUCTS ? "mau-san-pham.xlsx" : "mau-ho-kinh-doanh.xlsx", 0,
+                      k, 0);
 }

@@ -19,7 +19,8 @@ int svc_jobs_list(svc_req *r)
     static const char *const states[] = {"queued", "running", "done", "dead", "cancelled", NULL};
     const char *state = NULL, *kind = NULL;
     svc_api_query_enum(r, "state", states, &state, &err);
-    svc_api_query_token(r, "kind", "abcdefghijklmnopqrstuvwxyz0123456789._-", JOB_KIND_MAX, &kind, &err);
+    svc_api_query_token(r, "kind", "abcdefghijklmnopqrstuvwxyz0123456789._-", JOB_KIND_MAX, &kind,
+                        &err);
     if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
@@ -101,10 +102,13 @@ static void jobs_collect(cs_buf *o, void *arg)
     int64_t dead = 0;
     double oldest = 0;
     cs_db *db = cs_db_acquire(&err);
-    int ok = db && job_metrics(db, &d, &n, &err) == 0 && job_metrics_summary(db, &dead, &oldest, &err) == 0;
+    int ok = db && job_metrics(db, &d, &n, &err) == 0 &&
+             job_metrics_summary(db, &dead, &oldest, &err) == 0;
     if (db) cs_db_release(db);
-    cs_buf_puts(o, "# HELP choso_jobs_scrape_ok 1 when the job figures below could be read from the database\n"
-                   "# TYPE choso_jobs_scrape_ok gauge\n");
+    cs_buf_puts(
+        o,
+        "# HELP choso_jobs_scrape_ok 1 when the job figures below could be read from the database\n"
+        "# TYPE choso_jobs_scrape_ok gauge\n");
     cs_buf_printf(o, "choso_jobs_scrape_ok %d\n", ok);
     if (!ok) {
         cs_free(d);
@@ -117,14 +121,16 @@ static void jobs_collect(cs_buf *o, void *arg)
         svc_metrics_label(o, d[i].kind);
         cs_buf_printf(o, "\",state=\"%s\"} %lld\n", d[i].state, (long long)d[i].count);
     }
-    cs_buf_puts(o, "# HELP choso_jobs_attempts Attempts spent by the jobs of each kind and pending state\n"
-                   "# TYPE choso_jobs_attempts gauge\n");
+    cs_buf_puts(
+        o, "# HELP choso_jobs_attempts Attempts spent by the jobs of each kind and pending state\n"
+           "# TYPE choso_jobs_attempts gauge\n");
     for (size_t i = 0; i < n; i++) {
         cs_buf_puts(o, "choso_jobs_attempts{kind=\"");
         svc_metrics_label(o, d[i].kind);
         cs_buf_printf(o, "\",state=\"%s\"} %lld\n", d[i].state, (long long)d[i].attempts);
     }
-    cs_buf_puts(o, "# HELP choso_jobs_oldest_ready_seconds How long the longest-waiting ready job of a kind has waited\n"
+    cs_buf_puts(o, "# HELP choso_jobs_oldest_ready_seconds How long the longest-waiting ready job "
+                   "of a kind has waited\n"
                    "# TYPE choso_jobs_oldest_ready_seconds gauge\n");
     for (size_t i = 0; i < n; i++) {
         if (strcmp(d[i].state, "queued")) continue;
@@ -132,10 +138,13 @@ static void jobs_collect(cs_buf *o, void *arg)
         svc_metrics_label(o, d[i].kind);
         cs_buf_printf(o, "\"} %.3f\n", d[i].oldest_ready_s);
     }
-    cs_buf_printf(o, "# HELP choso_jobs_dead Dead jobs waiting for a person (retry by hand or leave)\n"
-                     "# TYPE choso_jobs_dead gauge\nchoso_jobs_dead %lld\n"
-                     "# HELP choso_jobs_oldest_ready_all_seconds How long the longest-waiting ready job of any kind has waited\n"
-                     "# TYPE choso_jobs_oldest_ready_all_seconds gauge\nchoso_jobs_oldest_ready_all_seconds %.3f\n",
+    cs_buf_printf(o,
+                  "# HELP choso_jobs_dead Dead jobs waiting for a person (retry by hand or leave)\n"
+                  "# TYPE choso_jobs_dead gauge\nchoso_jobs_dead %lld\n"
+                  "# HELP choso_jobs_oldest_ready_all_seconds How long the longest-waiting ready "
+                  "job of any kind has waited\n"
+                  "# TYPE choso_jobs_oldest_ready_all_seconds "
+                  "gauge\nchoso_jobs_oldest_ready_all_seconds %.3f\n",
                   (long long)dead, oldest);
     cs_free(d);
 }

@@ -35,8 +35,8 @@ int h_metrics(svc_req *r)
         cs_buf_free(&b);
         return svc_reply_error(r, CS_E_NOMEM, "metrics exposition too large");
     }
-    int rc = svc_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "",
-                             b.len, NULL);
+    int rc = svc_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+                             b.data ? b.data : "", b.len, NULL);
     cs_buf_free(&b);
     return rc;
 }

@@ -53,15 +53,18 @@ int svc_products_create(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
-    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     const char *code = svc_param(r, "code");
     char commune[6];
     int erased;
     if (!code || strlen(code) > 20) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "household");
-    if (cs_household_lookup(db, code, NULL, commune, &erased, &err)) return svc_reply_problem(r, &err);
-    if (!svc_can_write_commune(r, commune)) return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
+    if (cs_household_lookup(db, code, NULL, commune, &erased, &err))
+        return svc_reply_problem(r, &err);
+    if (!svc_can_write_commune(r, commune))
+        return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
     if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
     cs_actor a = svc_audit_actor(r);
     cs_product_result res;
@@ -94,7 +97,8 @@ int svc_products_update(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
-    if (!json_is_object(r->json)) return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     json_t *o;
@@ -115,9 +119,12 @@ int svc_products_update(svc_req *r)
     int64_t id = svc_api_param_id(r, "id");
     cs_actor a = svc_audit_actor(r);
     cs_product_result res;
-    if (cs_product_update(db, &a, id, version, r->json, &res, &err)) return svc_reply_problem(r, &err);
-    if (owner[0]) svc_status_cache_drop(owner);
-    else svc_status_cache_clear();
+    if (cs_product_update(db, &a, id, version, r->json, &res, &err))
+        return svc_reply_problem(r, &err);
+    if (owner[0])
+        svc_status_cache_drop(owner);
+    else
+        svc_status_cache_clear();
     /* new content goes to the marketplaces where the product is live (jobs/flows skips a
        listing whose synced content hash already equals it); the update itself stands even if
        queuing fails, the next change or a republish sends it */

@@ -17,11 +17,12 @@
 #endif
 
 static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                0.25,  0.5,    1,     2.5,  5,    10};
+                                0.25,  0.5,    1,     2.5,  5,     10};
 #define NBOUNDS (sizeof bounds / sizeof bounds[0])
 
 /* Methods are a closed list so a client cannot grow the label set. */
-static const char *methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"};
+static const char *methods[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                "PATCH", "DELETE", "OPTIONS", "OTHER"};
 #define NMETHODS (sizeof methods / sizeof methods[0])
 
 /* Series are keyed by the route's pattern pointer (stable: the table and the extras live as
@@ -96,7 +97,8 @@ void svc_metrics_observe(const svc_route *route, const char *method, int status,
         if (s->pattern && s->pattern != pat) continue;
         s->pattern = pat;
         size_t b = 0;
-        while (b < NBOUNDS && seconds > bounds[b]) b++;
+        while (b < NBOUNDS && seconds > bounds[b])
+            b++;
         s->bucket[b]++;
         s->n++;
         s->sum += seconds;
@@ -139,7 +141,8 @@ static int add_reg(const char *name, const char *help, int kind, svc_metric_fn f
     r->kind = kind, r->fn = fn, r->coll = coll, r->arg = arg;
     /* Keep registration order in the output. */
     reg **tail = &regs;
-    while (*tail) tail = &(*tail)->next;
+    while (*tail)
+        tail = &(*tail)->next;
     *tail = r;
     pthread_mutex_unlock(&lock);
     return 0;
@@ -163,10 +166,14 @@ int svc_metrics_register_collector(const char *name, svc_metric_collector fn, vo
 void svc_metrics_label(cs_buf *out, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '\\') cs_buf_puts(out, "\\\\");
-        else if (*s == '"') cs_buf_puts(out, "\\\"");
-        else if (*s == '\n') cs_buf_puts(out, "\\n");
-        else cs_buf_putc(out, *s);
+        if (*s == '\\')
+            cs_buf_puts(out, "\\\\");
+        else if (*s == '"')
+            cs_buf_puts(out, "\\\"");
+        else if (*s == '\n')
+            cs_buf_puts(out, "\\n");
+        else
+            cs_buf_putc(out, *s);
     }
 }
 
@@ -200,7 +207,8 @@ int svc_metrics_render(cs_buf *o)
     uint64_t drop = dropped;
     pthread_mutex_unlock(&lock);
 
-    family(o, "choso_http_requests_total", "counter", "HTTP requests by route pattern, method and status");
+    family(o, "choso_http_requests_total", "counter",
+           "HTTP requests by route pattern, method and status");
     for (size_t i = 0; i < NCOUNT; i++) {
         if (!cc[i].pattern) continue;
         cs_buf_puts(o, "choso_http_requests_total{route=\"");
@@ -208,9 +216,11 @@ int svc_metrics_render(cs_buf *o)
         cs_buf_printf(o, "\",method=\"%s\",status=\"%d\"} %llu\n", methods[cc[i].method],
                       cc[i].status, (unsigned long long)cc[i].n);
     }
-    family(o, "choso_http_series_dropped_total", "counter", "requests not counted because the series table was full");
+    family(o, "choso_http_series_dropped_total", "counter",
+           "requests not counted because the series table was full");
     cs_buf_printf(o, "choso_http_series_dropped_total %llu\n", (unsigned long long)drop);
-    family(o, "choso_http_request_duration_seconds", "histogram", "time from request line to response completed, by route pattern");
+    family(o, "choso_http_request_duration_seconds", "histogram",
+           "time from request line to response completed, by route pattern");
     for (size_t i = 0; i < NHIST; i++) {
         if (!hc[i].pattern) continue;
         uint64_t cum = 0;
@@ -218,8 +228,10 @@ int svc_metrics_render(cs_buf *o)
             cum += hc[i].bucket[b];
             cs_buf_puts(o, "choso_http_request_duration_seconds_bucket{route=\"");
             svc_metrics_label(o, hc[i].pattern);
-            if (b < NBOUNDS) cs_buf_printf(o, "\",le=\"%g\"} %llu\n", bounds[b], (unsigned long long)cum);
-            else cs_buf_printf(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+            if (b < NBOUNDS)
+                cs_buf_printf(o, "\",le=\"%g\"} %llu\n", bounds[b], (unsigned long long)cum);
+            else
+                cs_buf_printf(o, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
         }
         cs_buf_puts(o, "choso_http_request_duration_seconds_sum{route=\"");
         svc_metrics_label(o, hc[i].pattern);
@@ -250,14 +262,16 @@ int svc_metrics_render(cs_buf *o)
      * may query the database; requests finishing must not wait for it). */
     pthread_mutex_lock(&lock);
     size_t nr = 0;
-    for (reg *r = regs; r; r = r->next) nr++;
+    for (reg *r = regs; r; r = r->next)
+        nr++;
     reg *snap = nr ? cs_malloc(nr * sizeof *snap) : NULL;
     if (nr && !snap) {
         pthread_mutex_unlock(&lock);
         return -1;
     }
     nr = 0;
-    for (reg *r = regs; r; r = r->next) snap[nr++] = *r;
+    for (reg *r = regs; r; r = r->next)
+        snap[nr++] = *r;
     pthread_mutex_unlock(&lock);
     for (size_t i = 0; i < nr; i++) {
         reg *r = &snap[i];

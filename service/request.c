@@ -199,8 +199,10 @@ int svc_reply_problem(svc_req *r, const cs_error *err)
             const cs_field_error *f = &err->fields[i];
             char msg[400];
             const char *m = cs_code_message(f->code, r->lang);
-            if (f->detail[0]) snprintf(msg, sizeof msg, "%s (%s)", m, f->detail);
-            else snprintf(msg, sizeof msg, "%s", m);
+            if (f->detail[0])
+                snprintf(msg, sizeof msg, "%s (%s)", m, f->detail);
+            else
+                snprintf(msg, sizeof msg, "%s", m);
             json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "field", f->field, "code",
                                                cs_code_name(f->code), "message", msg));
         }
@@ -216,8 +218,9 @@ int svc_reply_problem(svc_req *r, const cs_error *err)
         if (svc_add_header(r, "Retry-After", ra)) return -1;
     }
     if (status == 401) {
-        const char *wa = code == CS_E_TOKEN_INVALID ? "Bearer realm=\"choso\", error=\"invalid_token\""
-                                                    : "Bearer realm=\"choso\"";
+        const char *wa = code == CS_E_TOKEN_INVALID
+                             ? "Bearer realm=\"choso\", error=\"invalid_token\""
+                             : "Bearer realm=\"choso\"";
         /* An owner's wrong PIN is not a bearer challenge. */
         if (code != CS_E_PIN_WRONG && svc_add_header(r, "WWW-Authenticate", wa)) return -1;
     }
@@ -245,8 +248,8 @@ static int add_list(svc_req *r, const char *const *headers)
     return 0;
 }
 
-int svc_reply_bytes(svc_req *r, int status, const char *content_type, const void *bytes,
-                    size_t len, const char *const *headers)
+int svc_reply_bytes(svc_req *r, int status, const char *content_type, const void *bytes, size_t len,
+                    const char *const *headers)
 {
     char *copy = cs_malloc(len + 1);
     if (!copy) return -1;

@@ -38,8 +38,8 @@ unsigned svc_method_bit(const char *m)
     static const struct {
         const char *name;
         unsigned bit;
-    } t[] = {{"GET", SVC_M_GET},     {"HEAD", SVC_M_HEAD},     {"POST", SVC_M_POST},
-             {"PUT", SVC_M_PUT},     {"PATCH", SVC_M_PATCH},   {"DELETE", SVC_M_DELETE},
+    } t[] = {{"GET", SVC_M_GET},        {"HEAD", SVC_M_HEAD},   {"POST", SVC_M_POST},
+             {"PUT", SVC_M_PUT},        {"PATCH", SVC_M_PATCH}, {"DELETE", SVC_M_DELETE},
              {"OPTIONS", SVC_M_OPTIONS}};
     for (size_t i = 0; m && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].name, m)) return t[i].bit;
@@ -141,7 +141,8 @@ int svc_match_route(const char *method, const char *path, svc_match *m)
 
 void svc_match_free(svc_match *m)
 {
-    for (size_t i = 0; i < m->nparams; i++) cs_free(m->params[i].value);
+    for (size_t i = 0; i < m->nparams; i++)
+        cs_free(m->params[i].value);
     m->nparams = 0;
     m->route = NULL;
 }

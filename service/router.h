@@ -46,8 +46,8 @@ typedef struct svc_route {
     const char *pattern; /* "/v1/households/{code}/pin": literal segments and {name} params;
                             a last segment "{name*}" takes the rest of the path */
     svc_handler handler;
-    unsigned roles;      /* SVC_ROLE_* mask; SVC_PUBLIC = no credentials needed */
-    unsigned flags;      /* SVC_R_* */
+    unsigned roles; /* SVC_ROLE_* mask; SVC_PUBLIC = no credentials needed */
+    unsigned flags; /* SVC_R_* */
 } svc_route;
 
 /* Who is asking. Filled by service/auth before the handler runs. */
@@ -60,10 +60,10 @@ typedef enum svc_actor_kind {
 #define SVC_COMMUNE_LEN 6 /* 5-character code + NUL */
 typedef struct svc_actor {
     svc_actor_kind kind;
-    unsigned role;       /* one SVC_ROLE_* bit, 0 when anonymous */
-    int64_t token_id;    /* tokens.id, 0 when anonymous */
-    char id[40];         /* "token:12"; the audit actor_id and the access log's actor_id */
-    size_t ncommunes;    /* volunteers: the communes the token may work in */
+    unsigned role;    /* one SVC_ROLE_* bit, 0 when anonymous */
+    int64_t token_id; /* tokens.id, 0 when anonymous */
+    char id[40];      /* "token:12"; the audit actor_id and the access log's actor_id */
+    size_t ncommunes; /* volunteers: the communes the token may work in */
     char (*communes)[SVC_COMMUNE_LEN];
 } svc_actor;
 
@@ -81,19 +81,19 @@ struct svc_conn; /* framework internals (service/server.c) */
 /* The request as a handler sees it. Everything here is owned by the framework and valid until
  * the handler returns; handlers read the fields and never free them. */
 struct svc_req {
-    const char *method;       /* as received ("HEAD" requests run the GET handler) */
-    const char *path;         /* percent-decoded path, no query string; may hold personal data:
-                                 never log it — the access log uses route->pattern */
+    const char *method; /* as received ("HEAD" requests run the GET handler) */
+    const char *path;   /* percent-decoded path, no query string; may hold personal data:
+                           never log it — the access log uses route->pattern */
     const svc_route *route;
-    json_t *json;             /* SVC_R_JSON(_OPT): parsed body; NULL when empty (OPT only) */
-    const char *body;         /* SVC_R_RAW: the bytes (NUL-terminated), body_len of them */
+    json_t *json;     /* SVC_R_JSON(_OPT): parsed body; NULL when empty (OPT only) */
+    const char *body; /* SVC_R_RAW: the bytes (NUL-terminated), body_len of them */
     size_t body_len;
-    svc_part *parts;          /* SVC_R_FORM */
+    svc_part *parts; /* SVC_R_FORM */
     size_t nparts;
     svc_actor actor;
-    char client[64];          /* client address (X-Forwarded-For only if http.trusted_proxy) */
+    char client[64]; /* client address (X-Forwarded-For only if http.trusted_proxy) */
     char request_id[65];
-    cs_lang lang;             /* from Accept-Language: vi unless it starts with "en" */
+    cs_lang lang; /* from Accept-Language: vi unless it starts with "en" */
     struct svc_conn *conn;
 };
 
@@ -125,8 +125,8 @@ int svc_reply_problem(svc_req *r, const cs_error *err);
 int svc_reply_error(svc_req *r, cs_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Bytes as given (copied). `headers` is NULL or a NULL-terminated list of name, value, … */
-int svc_reply_bytes(svc_req *r, int status, const char *content_type, const void *bytes,
-                    size_t len, const char *const *headers);
+int svc_reply_bytes(svc_req *r, int status, const char *content_type, const void *bytes, size_t len,
+                    const char *const *headers);
 /* A file from disk, streamed; 404 problem if it cannot be opened. */
 int svc_reply_file(svc_req *r, int status, const char *content_type, const char *path,
                    const char *const *headers);
@@ -164,8 +164,13 @@ typedef struct svc_match {
     unsigned allow; /* when route is NULL: methods the path has (SVC_M_* bits), 0 = 404 */
 } svc_match;
 enum {
-    SVC_M_GET = 1u << 0, SVC_M_HEAD = 1u << 1, SVC_M_POST = 1u << 2, SVC_M_PUT = 1u << 3,
-    SVC_M_PATCH = 1u << 4, SVC_M_DELETE = 1u << 5, SVC_M_OPTIONS = 1u << 6,
+    SVC_M_GET = 1u << 0,
+    SVC_M_HEAD = 1u << 1,
+    SVC_M_POST = 1u << 2,
+    SVC_M_PUT = 1u << 3,
+    SVC_M_PATCH = 1u << 4,
+    SVC_M_DELETE = 1u << 5,
+    SVC_M_OPTIONS = 1u << 6,
 };
 /* Find the route for method + decoded path; the most literal pattern wins (so
  * "/v1/households/export" beats "/v1/households/{code}"). Returns 0 (m->route set, or

@@ -127,9 +127,11 @@ static void set_client(struct svc_conn *c)
         const struct sockaddr *sa = ci->client_addr;
         char tmp[INET6_ADDRSTRLEN] = "";
         if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, tmp, sizeof tmp);
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, tmp,
+                      sizeof tmp);
         else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, tmp, sizeof tmp);
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, tmp,
+                      sizeof tmp);
         /* IPv4 through a dual-stack socket: show it as plain IPv4. */
         const char *p = strncmp(tmp, "::ffff:", 7) == 0 && strchr(tmp + 7, '.') ? tmp + 7 : tmp;
         snprintf(r->client, sizeof r->client, "%s", p);
@@ -141,7 +143,8 @@ static void set_client(struct svc_conn *c)
     if (!xff) return;
     const char *last = strrchr(xff, ',');
     last = last ? last + 1 : xff;
-    while (*last == ' ' || *last == '\t') last++;
+    while (*last == ' ' || *last == '\t')
+        last++;
     char cand[64];
     size_t n = strcspn(last, " \t");
     if (!n || n >= sizeof cand) return;
@@ -155,11 +158,13 @@ static void set_client(struct svc_conn *c)
 static int ctype_is(const char *ct, const char *want)
 {
     if (!ct) return 0;
-    while (*ct == ' ') ct++;
+    while (*ct == ' ')
+        ct++;
     size_t n = strlen(want);
     if (strncasecmp(ct, want, n)) return 0;
     const char *rest = ct + n;
-    while (*rest == ' ') rest++;
+    while (*rest == ' ')
+        rest++;
     if (*rest && *rest != ';') return 0;
     const char *cs = strcasestr(rest, "charset=");
     if (cs && !strcmp(want, "application/json")) {
@@ -185,7 +190,8 @@ static enum MHD_Result fail(struct svc_conn *c, const cs_error *e, int close_aft
     return finish_with(c, close_after);
 }
 
-static enum MHD_Result fail_code(struct svc_conn *c, cs_code code, const char *detail, int close_after)
+static enum MHD_Result fail_code(struct svc_conn *c, cs_code code, const char *detail,
+                                 int close_after)
 {
     cs_error e;
     cs_error_clear(&e);
@@ -228,7 +234,8 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
         p->filename = dup_opt(filename);
         p->content_type = dup_opt(content_type);
         p->data = cs_malloc(size + 1);
-        if (!p->name || !p->data || (filename && !p->filename) || (content_type && !p->content_type)) {
+        if (!p->name || !p->data || (filename && !p->filename) ||
+            (content_type && !p->content_type)) {
             cs_free(p->name), cs_free(p->filename), cs_free(p->content_type), cs_free(p->data);
             return MHD_NO;
         }
@@ -245,7 +252,8 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
     }
     if (p->len + size + 1 > c->part_cap) {
         size_t nc = c->part_cap * 2;
-        while (nc < p->len + size + 1) nc *= 2;
+        while (nc < p->len + size + 1)
+            nc *= 2;
         char *nd = cs_realloc(p->data, nc);
         if (!nd) return MHD_NO;
         p->data = nd;
@@ -277,7 +285,8 @@ static enum MHD_Result stage_headers(struct svc_conn *c, const char *url, const 
         char *end;
         errno = 0;
         unsigned long long v = strtoull(cl, &end, 10);
-        if (errno || end == cl || *end || *cl == '-') return fail_code(c, CS_E_BAD_REQUEST, "Content-Length", 1);
+        if (errno || end == cl || *end || *cl == '-')
+            return fail_code(c, CS_E_BAD_REQUEST, "Content-Length", 1);
         clen = v;
     }
     int has_body = clen > 0 || te != NULL;
@@ -307,7 +316,8 @@ static enum MHD_Result stage_headers(struct svc_conn *c, const char *url, const 
             return fail_code(c, CS_E_MEDIA_TYPE, "application/json", 1);
         c->body_mode = SVC_BODY_BUF;
     } else if (f & SVC_R_FORM) {
-        if (!ctype_is(ct, "multipart/form-data") && !ctype_is(ct, "application/x-www-form-urlencoded"))
+        if (!ctype_is(ct, "multipart/form-data") &&
+            !ctype_is(ct, "application/x-www-form-urlencoded"))
             return fail_code(c, CS_E_MEDIA_TYPE, "multipart/form-data", 1);
         c->pp = MHD_create_post_processor(c->mhd, 32 * 1024, on_form, c);
         if (!c->pp) return fail_code(c, CS_E_BAD_REQUEST, "multipart boundary", 1);
@@ -331,8 +341,10 @@ static enum MHD_Result stage_headers(struct svc_conn *c, const char *url, const 
                 return fail(c, &e, has_body);
             }
             snprintf(c->idem_key, sizeof c->idem_key, "%s", k);
-            if (r->actor.kind != SVC_ACTOR_ANON) snprintf(c->idem_actor, sizeof c->idem_actor, "%s", r->actor.id);
-            else snprintf(c->idem_actor, sizeof c->idem_actor, "ip:%s", r->client);
+            if (r->actor.kind != SVC_ACTOR_ANON)
+                snprintf(c->idem_actor, sizeof c->idem_actor, "%s", r->actor.id);
+            else
+                snprintf(c->idem_actor, sizeof c->idem_actor, "ip:%s", r->client);
             c->idem_hash = EVP_MD_CTX_new();
             if (!c->idem_hash || !EVP_DigestInit_ex(c->idem_hash, EVP_sha256(), NULL))
                 return fail_code(c, CS_E_NOMEM, NULL, 1);
@@ -363,7 +375,8 @@ static enum MHD_Result stage_body(struct svc_conn *c, const char *data, size_t n
         if (!c->form_bad && !c->too_large && MHD_post_process(c->pp, data, n) != MHD_YES)
             c->form_bad = 1;
         break;
-    case SVC_BODY_NONE: break;
+    case SVC_BODY_NONE:
+        break;
     }
     return MHD_YES;
 }
@@ -371,12 +384,14 @@ static enum MHD_Result stage_body(struct svc_conn *c, const char *data, size_t n
 static void maybe_purge(struct svc_conn *c)
 {
     long now = (long)time(NULL), last = atomic_load(&c->srv->last_purge);
-    if (now - last < PURGE_EVERY_S || !atomic_compare_exchange_strong(&c->srv->last_purge, &last, now))
+    if (now - last < PURGE_EVERY_S ||
+        !atomic_compare_exchange_strong(&c->srv->last_purge, &last, now))
         return;
     cs_error e;
     cs_error_clear(&e);
     cs_db *db = svc_db(&c->req, &e);
-    if (db && cs_idem_purge(db, 1000, &e) < 0) cs_warn("idempotency_purge_failed", "%s", cs_code_name(e.code));
+    if (db && cs_idem_purge(db, 1000, &e) < 0)
+        cs_warn("idempotency_purge_failed", "%s", cs_code_name(e.code));
 }
 
 static int replay(struct svc_conn *c, cs_idem_reply *st)
@@ -388,8 +403,7 @@ static int replay(struct svc_conn *c, cs_idem_reply *st)
     json_t *h = st->headers ? json_loads(st->headers, 0, NULL) : NULL;
     const char *k;
     json_t *v;
-    json_object_foreach(h, k, v)
-        if (json_is_string(v)) svc_add_header(r, k, json_string_value(v));
+    json_object_foreach(h, k, v) if (json_is_string(v)) svc_add_header(r, k, json_string_value(v));
     json_decref(h);
     c->replayed = 1;
     return 0;
@@ -411,7 +425,8 @@ static void idem_settle(struct svc_conn *c)
         return;
     }
     char *hj = svc_conn_headers_json(c);
-    if (cs_idem_finish(db, c->idem_actor, c->idem_key, c->status, c->ctype, hj, c->rbody, c->rlen, &e)) {
+    if (cs_idem_finish(db, c->idem_actor, c->idem_key, c->status, c->ctype, hj, c->rbody, c->rlen,
+                       &e)) {
         cs_warn("idempotency_store_failed", "%s", cs_code_name(e.code));
         cs_idem_abandon(db, c->idem_actor, c->idem_key);
     }
@@ -433,7 +448,8 @@ static enum MHD_Result stage_final(struct svc_conn *c)
         enum MHD_Result ok = MHD_destroy_post_processor(c->pp);
         c->pp = NULL;
         c->part_open = NULL;
-        if (c->form_bad || ok != MHD_YES) return fail_code(c, CS_E_BAD_REQUEST, "malformed form body", 1);
+        if (c->form_bad || ok != MHD_YES)
+            return fail_code(c, CS_E_BAD_REQUEST, "malformed form body", 1);
     }
     if (rt->flags & (SVC_R_JSON | SVC_R_JSON_OPT)) {
         if (c->body.len || (rt->flags & SVC_R_JSON)) {
@@ -468,7 +484,9 @@ static enum MHD_Result stage_final(struct svc_conn *c)
 
     int rc = rt->handler(r);
     if (!c->replied) {
-        if (rc == 0) cs_error_log("handler_no_reply", "%s %s returned without a reply", rt->method, rt->pattern);
+        if (rc == 0)
+            cs_error_log("handler_no_reply", "%s %s returned without a reply", rt->method,
+                         rt->pattern);
         svc_conn_reply_reset(c);
         if (svc_reply_error(r, rc == 0 ? CS_E_INTERNAL : CS_E_NOMEM, NULL)) c->status = 503;
     }
@@ -495,8 +513,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)cls, (void)version;
     struct svc_conn *c = *con_cls;
@@ -548,12 +566,18 @@ static void conn_free(struct svc_conn *c)
 static const char *termination_name(enum MHD_RequestTerminationCode t)
 {
     switch (t) {
-    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "ok";
-    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
-    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
-    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
-    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
-    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client_abort";
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return "ok";
+    case MHD_REQUEST_TERMINATED_WITH_ERROR:
+        return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client_abort";
     }
     return "other";
 }
@@ -569,7 +593,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     *con_cls = NULL;
     struct timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
-    double secs = (double)(end.tv_sec - c->start.tv_sec) + (double)(end.tv_nsec - c->start.tv_nsec) / 1e9;
+    double secs =
+        (double)(end.tv_sec - c->start.tv_sec) + (double)(end.tv_nsec - c->start.tv_nsec) / 1e9;
     svc_req *r = &c->req;
     cs_log_set_context(r->request_id[0] ? r->request_id : NULL);
     int status = c->queued ? c->status : 0;
@@ -598,7 +623,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
     cs_log(CS_LOG_WARN, "mhd", "%s", msg);
 }
 #pragma GCC diagnostic pop
@@ -656,32 +682,31 @@ svc_server *svc_server_start(cs_error *err)
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     struct MHD_OptionItem pool[] = {
         per_conn ? (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, (intptr_t)(1 << 20), NULL}
-                 : (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cs_cfg_int("http.threads"), NULL},
+                 : (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                           (intptr_t)cs_cfg_int("http.threads"), NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first, so MHD never prints itself */
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cs_cfg_int("http.conn_timeout"),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cs_cfg_int("http.conn_limit"),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cs_cfg_int("http.per_ip_limit"),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cs_cfg_int("http.conn_memory"),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_ARRAY, pool,
-        MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, /* first, so MHD never prints itself */
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cs_cfg_int("http.conn_timeout"), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cs_cfg_int("http.conn_limit"), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cs_cfg_int("http.per_ip_limit"), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)cs_cfg_int("http.conn_memory"), MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
-        cs_error_set(err, CS_E_CONFIG, "cannot listen on %s port %s (in use, or not an address here)", addr, port_s);
+        cs_error_set(err, CS_E_CONFIG,
+                     "cannot listen on %s port %s (in use, or not an address here)", addr, port_s);
         cs_free(s);
         return NULL;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
-    svc_metrics_register_gauge("choso_http_in_flight", "requests being served now", metric_in_flight, NULL);
+    svc_metrics_register_gauge("choso_http_in_flight", "requests being served now",
+                               metric_in_flight, NULL);
     cs_log_json(CS_LOG_INFO, "http_start",
                 json_pack("{s:s, s:i, s:s, s:I}", "listen", addr, "port", (int)s->port, "threading",
                           mode, "threads", (json_int_t)cs_cfg_int("http.threads")));

@@ -28,7 +28,7 @@ struct svc_conn {
     svc_match match;
     struct timespec start;
     enum svc_phase phase;
-    size_t uri_len;          /* raw request-target length, query included */
+    size_t uri_len; /* raw request-target length, query included */
 
     /* body intake */
     enum svc_body_mode body_mode;
@@ -40,26 +40,26 @@ struct svc_conn {
     struct MHD_PostProcessor *pp;
     size_t parts_cap;
     size_t parts_bytes;
-    size_t part_cap;         /* capacity of the open part's data */
-    svc_part *part_open;     /* the part the post processor is filling */
+    size_t part_cap;     /* capacity of the open part's data */
+    svc_part *part_open; /* the part the post processor is filling */
 
     /* Idempotency-Key */
     char idem_key[129];
     char idem_actor[80];
     EVP_MD_CTX *idem_hash;
-    int idem_row;            /* 1 when our in_progress row exists */
+    int idem_row; /* 1 when our in_progress row exists */
 
-    cs_db *db;               /* only within one access-handler call */
+    cs_db *db; /* only within one access-handler call */
 
     /* the reply */
     int replied;
     int status;
     char *ctype;
-    char *rbody;             /* cs_malloc'd */
+    char *rbody; /* cs_malloc'd */
     size_t rlen;
-    int fd;                  /* svc_reply_file: >= 0 */
+    int fd; /* svc_reply_file: >= 0 */
     uint64_t fsize;
-    svc_hdr *headers;        /* handler's extra headers (stored for idempotent replays) */
+    svc_hdr *headers; /* handler's extra headers (stored for idempotent replays) */
     int queued;
     int replayed;
 };

@@ -22,7 +22,8 @@ static int b_db(svc_req *r)
     cs_error_clear(&e);
     cs_db *db = svc_db(r, &e);
     int64_t v = 0;
-    if (!db || cs_db_scalar_i64(db, &v, "SELECT SLEEP(0.005)", "", &e) < 0) return svc_reply_problem(r, &e);
+    if (!db || cs_db_scalar_i64(db, &v, "SELECT SLEEP(0.005)", "", &e) < 0)
+        return svc_reply_problem(r, &e);
     return svc_reply_json(r, 200, json_pack("{s:I}", "slept", (json_int_t)v));
 }
 

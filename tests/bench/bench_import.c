@@ -75,19 +75,30 @@ static void put_esc(FILE *f, const void *p, size_t n)
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
-        case 0: fputs("\\0", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\\': fputs("\\\\", f); break;
-        default: fputc(s[i], f);
+        case 0:
+            fputs("\\0", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        default:
+            fputc(s[i], f);
         }
     }
 }
 
 static void put_str(FILE *f, const char *s, int last)
 {
-    if (s) put_esc(f, s, strlen(s));
-    else fputs("\\N", f);
+    if (s)
+        put_esc(f, s, strlen(s));
+    else
+        fputs("\\N", f);
     fputc(last ? '\n' : '\t', f);
 }
 
@@ -151,13 +162,14 @@ static int seal(const char *in_path, const char *out_path)
             return 1;
         }
         json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:b,s:b}", "owner_name",
-                              import_row_value(&r, IMPORT_F_OWNER_NAME), "cccd", import_row_value(&r, IMPORT_F_CCCD),
-                              "phone", import_row_value(&r, IMPORT_F_PHONE), "birth_date",
+                              import_row_value(&r, IMPORT_F_OWNER_NAME), "cccd",
+                              import_row_value(&r, IMPORT_F_CCCD), "phone",
+                              import_row_value(&r, IMPORT_F_PHONE), "birth_date",
                               import_row_value(&r, IMPORT_F_BIRTH_DATE), "commune_code",
                               import_row_value(&r, IMPORT_F_COMMUNE_CODE), "address",
                               import_row_value(&r, IMPORT_F_ADDRESS), "business_name",
-                              import_row_value(&r, IMPORT_F_BUSINESS_NAME), "has_epayment", r.has_epayment == 1,
-                              "consent", 1);
+                              import_row_value(&r, IMPORT_F_BUSINESS_NAME), "has_epayment",
+                              r.has_epayment == 1, "consent", 1);
         cs_household_norm n;
         cs_error_clear(&err);
         if (!o || cs_household_validate(o, 0, &n, &err)) {

@@ -106,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef CHOSO_LIBFUZZER
 int main(int argc, char **argv)
 {
-    return fuzz_replay_main(argc, argv, "fuzz_cx_parse", "tests/fuzz/corpus/cx_parse", LLVMFuzzerTestOneInput);
+    return fuzz_replay_main(argc, argv, "fuzz_cx_parse", "tests/fuzz/corpus/cx_parse",
+                            LLVMFuzzerTestOneInput);
 }
 #endif

@@ -17,7 +17,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const cs_jfield inner[] = {
-    {.name = "street", .type = CS_J_STRING, .flags = CS_JF_REQUIRED | CS_JF_NULLABLE, .max_len = 20},
+    {.name = "street",
+     .type = CS_J_STRING,
+     .flags = CS_JF_REQUIRED | CS_JF_NULLABLE,
+     .max_len = 20},
     {.name = "n", .type = CS_J_INT, .min = -5, .max = 5},
     {.name = NULL},
 };
@@ -63,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] & 1) {
         static int added;
         if (!added) {
-            for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) svc_router_add(&routes[i]);
+            for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+                svc_router_add(&routes[i]);
             added = 1;
         }
         char *path = cs_strndup(body, n);
@@ -73,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (svc_match_route(method, path, &m) == 0) {
             if (m.route && m.allow) abort();
             for (size_t i = 0; i < m.nparams; i++)
-                if (!m.params[i].value || !m.params[i].value[0] || !strstr(path, m.params[i].value)) abort();
+                if (!m.params[i].value || !m.params[i].value[0] || !strstr(path, m.params[i].value))
+                    abort();
             svc_match_free(&m);
         }
         cs_free(path);
@@ -87,8 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (!cs_utf8_valid(body, n)) abort(); /* accepted bytes are UTF-8 */
-    if (cs_json_check(j, spec, &e)) check_error(&e);
-    else if (e.code != CS_OK || e.nfields) abort();
+    if (cs_json_check(j, spec, &e))
+        check_error(&e);
+    else if (e.code != CS_OK || e.nfields)
+        abort();
     json_decref(j);
     return 0;
 }
@@ -96,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef CHOSO_LIBFUZZER
 int main(int argc, char **argv)
 {
-    return fuzz_replay_main(argc, argv, "fuzz_http_input", "tests/fuzz/corpus/http_input", LLVMFuzzerTestOneInput);
+    return fuzz_replay_main(argc, argv, "fuzz_http_input", "tests/fuzz/corpus/http_input",
+                            LLVMFuzzerTestOneInput);
 }
 #endif

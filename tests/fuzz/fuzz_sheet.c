@@ -185,6 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef CHOSO_LIBFUZZER
 int main(int argc, char **argv)
 {
-    return fuzz_replay_main(argc, argv, "fuzz_sheet", "tests/fuzz/corpus/sheet", LLVMFuzzerTestOneInput);
+    return fuzz_replay_main(argc, argv, "fuzz_sheet", "tests/fuzz/corpus/sheet",
+                            LLVMFuzzerTestOneInput);
 }
 #endif

@@ -63,15 +63,18 @@ static void test_if_match(void **state)
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), "if_match_required");
     tapi_free(&r);
     const char *stale[] = {"If-Match: \"v999\"", NULL};
-    r = tapi_req("PATCH", path, tok_vol, stale, NULL, "{\"business_name\":\"Hộ Nem Cô Ba\"}", strlen("{\"business_name\":\"Hộ Nem Cô Ba\"}"));
+    r = tapi_req("PATCH", path, tok_vol, stale, NULL, "{\"business_name\":\"Hộ Nem Cô Ba\"}",
+                 strlen("{\"business_name\":\"Hộ Nem Cô Ba\"}"));
     assert_int_equal(r.status, 412);
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), "version_mismatch");
     tapi_free(&r);
     const char *bad[] = {"If-Match: tomorrow", NULL};
-    r = tapi_req("PATCH", path, tok_vol, bad, NULL, "{\"business_name\":\"Hộ Nem Cô Ba\"}", strlen("{\"business_name\":\"Hộ Nem Cô Ba\"}"));
+    r = tapi_req("PATCH", path, tok_vol, bad, NULL, "{\"business_name\":\"Hộ Nem Cô Ba\"}",
+                 strlen("{\"business_name\":\"Hộ Nem Cô Ba\"}"));
     assert_int_equal(r.status, 412);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT version FROM households WHERE code = ?", "s", CODE), v);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT version FROM households WHERE code = ?", "s", CODE), v);
     /* the right version: 200, version + 1, new ETag; a weak tag is accepted too */
     char ifm[48];
     snprintf(ifm, sizeof ifm, "If-Match: W/\"v%u\"", v);
@@ -82,7 +85,8 @@ static void test_if_match(void **state)
     assert_int_equal(json_integer_value(json_object_get(r.json, "version")), v + 1);
     snprintf(want, sizeof want, "\"v%u\"", v + 1);
     assert_string_equal(tapi_header(&r, "ETag", etag, sizeof etag), want);
-    assert_string_equal(json_string_value(json_object_get(r.json, "business_name")), "Hộ Nem Cô Ba");
+    assert_string_equal(json_string_value(json_object_get(r.json, "business_name")),
+                        "Hộ Nem Cô Ba");
     tapi_free(&r);
     /* the same change again with the new version changes nothing: version stays */
     snprintf(ifm, sizeof ifm, "If-Match: \"v%u\"", v + 1);
@@ -142,7 +146,8 @@ static void run_race(const char *path, const char *field)
         pthread_join(ta, NULL);
         pthread_join(tb, NULL);
         pthread_barrier_destroy(&go);
-        int wins = (a.status == 200) + (b.status == 200), stale = (a.status == 412) + (b.status == 412);
+        int wins = (a.status == 200) + (b.status == 200),
+            stale = (a.status == 412) + (b.status == 412);
         if (wins != 1 || stale != 1) fail_msg("round %d: %ld and %ld", round, a.status, b.status);
         r = tapi_call("GET", path, tok_admin, NULL);
         assert_int_equal(json_integer_value(json_object_get(r.json, "version")), v + 1);
@@ -177,15 +182,20 @@ static void test_idempotent_create(void **state)
     assert_string_equal(json_string_value(json_object_get(r1.json, "pin")),
                         json_string_value(json_object_get(r2.json, "pin")));
     char l1[96], l2[96];
-    assert_string_equal(tapi_header(&r1, "Location", l1, sizeof l1), tapi_header(&r2, "Location", l2, sizeof l2));
+    assert_string_equal(tapi_header(&r1, "Location", l1, sizeof l1),
+                        tapi_header(&r2, "Location", l2, sizeof l2));
     assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM households", ""), before + 1);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'household.create' AND entity_id = ?",
-                              "s", json_string_value(json_object_get(r1.json, "code"))),
-                     1);
+    assert_int_equal(
+        tsup_i64(
+            tapi_db(),
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'household.create' AND entity_id = ?",
+            "s", json_string_value(json_object_get(r1.json, "code"))),
+        1);
     /* the stored answer keeps no personal value and no readable PIN */
     assert_null(strstr(r1.body, cccd));
     assert_null(strstr(r1.body, phone));
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM idempotency_keys WHERE INSTR(body, ?) > 0", "s",
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM idempotency_keys WHERE INSTR(body, ?) > 0", "s",
                               json_string_value(json_object_get(r1.json, "pin"))),
                      0);
     tapi_free(&r1);
@@ -197,7 +207,8 @@ static void test_idempotent_create(void **state)
     json_decref(o);
     tapi_resp r3 = tapi_req("POST", "/v1/households", tok_vol, key, NULL, b2, strlen(b2));
     assert_int_equal(r3.status, 422);
-    assert_string_equal(json_string_value(json_object_get(r3.json, "code")), "idempotency_key_reused");
+    assert_string_equal(json_string_value(json_object_get(r3.json, "code")),
+                        "idempotency_key_reused");
     tapi_free(&r3);
     free(b2);
     free(b);
@@ -265,7 +276,8 @@ static void test_idempotent_concurrent(void **state)
     tapi_resp r2 = tapi_req("POST", path, tok_vol, key, NULL, pb, strlen(pb));
     assert_int_equal(r1.status, 201);
     assert_int_equal(r2.status, 201);
-    assert_int_equal(json_integer_value(json_object_get(r1.json, "id")), json_integer_value(json_object_get(r2.json, "id")));
+    assert_int_equal(json_integer_value(json_object_get(r1.json, "id")),
+                     json_integer_value(json_object_get(r2.json, "id")));
     assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM products", ""), nprod + 1);
     tapi_free(&r1);
     tapi_free(&r2);

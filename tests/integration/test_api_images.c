@@ -82,8 +82,9 @@ static tapi_resp upload(int64_t product, const void *bytes, size_t n, const char
     snprintf(path, sizeof path, "/v1/products/%lld/images", (long long)product);
     tapi_resp r = tapi_upload(path, tok_vol, bytes, n, "anh.png", position, NULL);
     char ct[96], cerr[600];
-    if (tcontract_check("POST", "/v1/products/{id}/images", r.status, tapi_header(&r, "Content-Type", ct, sizeof ct), r.body,
-                        r.len, cerr, sizeof cerr))
+    if (tcontract_check("POST", "/v1/products/{id}/images", r.status,
+                        tapi_header(&r, "Content-Type", ct, sizeof ct), r.body, r.len, cerr,
+                        sizeof cerr))
         fail_msg("%s", cerr);
     return r;
 }
@@ -124,7 +125,8 @@ static void test_upload_serve_dedupe(void **state)
     assert_memory_equal(r.body, png, n);
     char h[128];
     assert_string_equal(tapi_header(&r, "Content-Type", h, sizeof h), "image/png");
-    assert_string_equal(tapi_header(&r, "Cache-Control", h, sizeof h), "public, max-age=31536000, immutable");
+    assert_string_equal(tapi_header(&r, "Cache-Control", h, sizeof h),
+                        "public, max-age=31536000, immutable");
     char etag[80];
     assert_non_null(tapi_header(&r, "ETag", etag, sizeof etag));
     tapi_free(&r);
@@ -141,19 +143,23 @@ static void test_upload_serve_dedupe(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "sha256")), sha);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM product_images WHERE sha256 = ?", "s", sha), 1);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM product_images WHERE sha256 = ?", "s", sha), 1);
     /* on another product: a row there, still one file */
     r = upload(p2, png, n, NULL);
     assert_int_equal(r.status, 201);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM product_images WHERE sha256 = ?", "s", sha), 2);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM product_images WHERE sha256 = ?", "s", sha), 2);
     assert_int_equal(stat(file, &st), 0);
 
     /* the product shows it */
     char path[160];
     snprintf(path, sizeof path, "/v1/products/%lld", (long long)p2);
     r = tapi_call("GET", path, tok_admin, NULL);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "images"), 0), "sha256")), sha);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r.json, "images"), 0), "sha256")),
+                        sha);
     tapi_free(&r);
 
     /* deleting it from one product keeps the file the other uses; from both removes it */
@@ -173,7 +179,9 @@ static void test_upload_serve_dedupe(void **state)
     r = tapi_call("GET", url, NULL, NULL);
     assert_int_equal(r.status, 404);
     tapi_free(&r);
-    assert_true(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'product.image_remove'", "") >= 2);
+    assert_true(tsup_i64(tapi_db(),
+                         "SELECT COUNT(*) FROM audit_log WHERE action = 'product.image_remove'",
+                         "") >= 2);
 }
 
 static void test_types_and_sizes(void **state)
@@ -242,7 +250,8 @@ static void test_types_and_sizes(void **state)
     assert_int_equal(r.status, 413);
     tapi_free(&r);
     free(b);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM product_images WHERE product_id = ?", "i", p), 2);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM product_images WHERE product_id = ?", "i", p), 2);
 }
 
 static void test_count_order_positions(void **state)
@@ -277,8 +286,15 @@ static void test_count_order_positions(void **state)
     r = tapi_call("DELETE", path, tok_vol, NULL);
     assert_int_equal(r.status, 204);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT MAX(position) FROM product_images WHERE product_id = ?", "i", p), 7);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(DISTINCT position) FROM product_images WHERE product_id = ?", "i", p), 8);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT MAX(position) FROM product_images WHERE product_id = ?", "i",
+                              p),
+                     7);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(DISTINCT position) FROM product_images WHERE product_id = ?", "i",
+                 p),
+        8);
     /* a new one placed first moves the others down */
     n = unique_png(png);
     sha_hex(png, n, shas[9]);
@@ -286,13 +302,17 @@ static void test_count_order_positions(void **state)
     assert_int_equal(r.status, 201);
     assert_int_equal(json_integer_value(json_object_get(r.json, "position")), 0);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT position FROM product_images WHERE product_id = ? AND sha256 = ?", "is",
-                              p, shas[0]), 1);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT position FROM product_images WHERE product_id = ? AND sha256 = ?", "is", p,
+                 shas[0]),
+        1);
 
     /* reorder: reversed */
     int order[9] = {9, 0, 1, 2, 4, 5, 6, 7, 8};
     json_t *arr = json_array();
-    for (int i = 8; i >= 0; i--) json_array_append_new(arr, json_string(shas[order[i]]));
+    for (int i = 8; i >= 0; i--)
+        json_array_append_new(arr, json_string(shas[order[i]]));
     json_t *o = json_pack("{s:o}", "order", arr);
     char *body = json_dumps(o, JSON_COMPACT);
     snprintf(path, sizeof path, "/v1/products/%lld/images/order", (long long)p);
@@ -325,8 +345,11 @@ static void test_count_order_positions(void **state)
     r = tapi_call("PUT", path, tok_vol, "{\"order\":[\"zz\"],\"extra\":1}");
     assert_int_equal(r.status, 422);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT position FROM product_images WHERE product_id = ? AND sha256 = ?", "is",
-                              p, shas[order[8]]), 0);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT position FROM product_images WHERE product_id = ? AND sha256 = ?", "is", p,
+                 shas[order[8]]),
+        0);
     json_decref(o);
 }
 

@@ -68,7 +68,9 @@ static int teardown(void **state)
 static void test_admin_only(void **state)
 {
     (void)state;
-    const char *paths[][2] = {{"GET", "/v1/jobs"}, {"GET", "/v1/jobs/1"}, {"POST", "/v1/jobs/1/retry"},
+    const char *paths[][2] = {{"GET", "/v1/jobs"},
+                              {"GET", "/v1/jobs/1"},
+                              {"POST", "/v1/jobs/1/retry"},
                               {"POST", "/v1/jobs/1/cancel"}};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         tapi_resp r = tapi_call(paths[i][0], paths[i][1], NULL, NULL);
@@ -99,7 +101,8 @@ static void test_list_filter_get(void **state)
     assert_int_equal(json_array_size(items), 1);
     json_t *j = json_array_get(items, 0);
     assert_int_equal(json_integer_value(json_object_get(j, "id")), dead);
-    assert_string_equal(json_string_value(json_object_get(j, "last_error")), "Shopee: category_id 1001 không còn dùng");
+    assert_string_equal(json_string_value(json_object_get(j, "last_error")),
+                        "Shopee: category_id 1001 không còn dùng");
     assert_null(json_object_get(j, "payload"));
     tapi_free(&r);
 
@@ -107,13 +110,17 @@ static void test_list_filter_get(void **state)
     snprintf(path, sizeof path, "/v1/jobs?state=queued&kind=%s&limit=1", kind);
     r = tapi_call("GET", path, tok_admin, NULL);
     assert_int_equal(r.status, 200);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "items"), 0), "id")), q2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "items"), 0), "id")),
+                     q2);
     const char *cur = json_string_value(json_object_get(r.json, "next_cursor"));
     assert_non_null(cur);
     snprintf(path, sizeof path, "/v1/jobs?state=queued&kind=%s&limit=1&after=%s", kind, cur);
     tapi_free(&r);
     r = tapi_call("GET", path, tok_admin, NULL);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "items"), 0), "id")), q1);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "items"), 0), "id")),
+                     q1);
     assert_true(json_is_null(json_object_get(r.json, "next_cursor")));
     tapi_free(&r);
 
@@ -128,7 +135,8 @@ static void test_list_filter_get(void **state)
     snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)dead);
     r = tapi_call("GET", path, tok_admin, NULL);
     assert_int_equal(r.status, 200);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "payload"), "listing_id")), 7);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r.json, "payload"), "listing_id")), 7);
     json_t *h = json_object_get(r.json, "error_history");
     assert_int_equal(json_array_size(h), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "attempt")), 1);
@@ -162,7 +170,8 @@ static void test_retry_and_cancel(void **state)
     tapi_free(&r);
     r = tapi_call("POST", path, tok_admin, NULL);
     assert_int_equal(r.status, 409);
-    assert_string_equal(json_string_value(json_object_get(r.json, "code")), "invalid_state_transition");
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")),
+                        "invalid_state_transition");
     tapi_free(&r);
     char ent[24], actor[40];
     snprintf(ent, sizeof ent, "%lld", (long long)dead);
@@ -170,11 +179,12 @@ static void test_retry_and_cancel(void **state)
     int64_t n = 0;
     cs_error e;
     cs_error_clear(&e);
-    assert_int_equal(cs_db_scalar_i64(tapi_db(), &n,
-                                      "SELECT COUNT(*) FROM audit_log WHERE entity = 'job' AND entity_id = ? "
-                                      "AND action = 'job.retry' AND actor_kind = 'token' AND actor_id = ?",
-                                      "ss", ent, actor, &e),
-                     0);
+    assert_int_equal(
+        cs_db_scalar_i64(tapi_db(), &n,
+                         "SELECT COUNT(*) FROM audit_log WHERE entity = 'job' AND entity_id = ? "
+                         "AND action = 'job.retry' AND actor_kind = 'token' AND actor_id = ?",
+                         "ss", ent, actor, &e),
+        0);
     assert_int_equal(n, 1);
 
     /* The retried job is queued: cancel → 200 cancelled; again → 409. */

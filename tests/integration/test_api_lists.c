@@ -60,30 +60,58 @@ static int setup(void **state)
     tapi_start();
     tapi_token("admin", NULL, tok_admin);
     tapi_token("monitor", NULL, tok_monitor);
-    for (int i = 0; i < 5; i++) make_household(COMMUNE_A, i % 2 ? 45 : 24, &HA[i]);
-    for (int i = 0; i < 2; i++) make_household(COMMUNE_B, 26, &HB[i]);
-    PA[0] = make_product(HA[0].code, "{\"name\":\"Nem chua Hạc Thành\",\"category\":\"food_dish\",\"flagship\":true,\"ocop_stars\":4}");
-    PA[1] = make_product(HA[0].code, "{\"name\":\"Bánh gai Tứ Trụ\",\"category\":\"cake_confectionery\",\"ocop_stars\":3}");
+    for (int i = 0; i < 5; i++)
+        make_household(COMMUNE_A, i % 2 ? 45 : 24, &HA[i]);
+    for (int i = 0; i < 2; i++)
+        make_household(COMMUNE_B, 26, &HB[i]);
+    PA[0] = make_product(HA[0].code,
+                         "{\"name\":\"Nem chua Hạc "
+                         "Thành\",\"category\":\"food_dish\",\"flagship\":true,\"ocop_stars\":4}");
+    PA[1] = make_product(
+        HA[0].code,
+        "{\"name\":\"Bánh gai Tứ Trụ\",\"category\":\"cake_confectionery\",\"ocop_stars\":3}");
     PA[2] = make_product(HA[1].code, "{\"name\":\"Mắm tép Hà Yên\",\"category\":\"condiment\"}");
-    PB = make_product(HB[0].code, "{\"name\":\"Chè lam Phủ Quảng\",\"category\":\"cake_confectionery\",\"flagship\":true}");
+    PB = make_product(
+        HB[0].code,
+        "{\"name\":\"Chè lam Phủ Quảng\",\"category\":\"cake_confectionery\",\"flagship\":true}");
     cs_db *db = tapi_db();
     /* accounts and listings as the connectors will leave them */
-    tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, 'shopee', 'active'"
-                  " FROM households WHERE code = ?", "s", HA[0].code);
+    tsup_exec(db,
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, "
+              "'shopee', 'active'"
+              " FROM households WHERE code = ?",
+              "s", HA[0].code);
     int64_t acc = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
-    tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, 'voso', 'awaiting_owner'"
-                  " FROM households WHERE code = ?", "s", HA[0].code);
-    tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, 'shopee', 'rejected'"
-                  " FROM households WHERE code = ?", "s", HB[0].code);
-    tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code, account_id, state, listing_url) VALUES"
-                  " (?, 'shopee', ?, 'live', 'https://shopee.vn/nem-chua-i.1.2')", "ii", PA[0], acc);
+    tsup_exec(db,
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, "
+              "'voso', 'awaiting_owner'"
+              " FROM households WHERE code = ?",
+              "s", HA[0].code);
+    tsup_exec(db,
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, "
+              "'shopee', 'rejected'"
+              " FROM households WHERE code = ?",
+              "s", HB[0].code);
+    tsup_exec(
+        db,
+        "INSERT INTO listings (product_id, marketplace_code, account_id, state, listing_url) VALUES"
+        " (?, 'shopee', ?, 'live', 'https://shopee.vn/nem-chua-i.1.2')",
+        "ii", PA[0], acc);
     int64_t live = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
-    tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code, account_id, state) VALUES (?, 'shopee', ?, 'queued')",
+    tsup_exec(db,
+              "INSERT INTO listings (product_id, marketplace_code, account_id, state) VALUES (?, "
+              "'shopee', ?, 'queued')",
               "ii", PA[1], acc);
-    tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code, state) VALUES (?, 'lazada', 'draft')", "i", PB);
-    static const char *steps[][2] = {{"draft", "queued"}, {"queued", "submitted"}, {"submitted", "live"}};
+    tsup_exec(
+        db,
+        "INSERT INTO listings (product_id, marketplace_code, state) VALUES (?, 'lazada', 'draft')",
+        "i", PB);
+    static const char *steps[][2] = {
+        {"draft", "queued"}, {"queued", "submitted"}, {"submitted", "live"}};
     for (int i = 0; i < 3; i++)
-        tsup_exec(db, "INSERT INTO listing_events (listing_id, from_state, to_state, actor) VALUES (?, ?, ?, 'system:test')",
+        tsup_exec(db,
+                  "INSERT INTO listing_events (listing_id, from_state, to_state, actor) VALUES (?, "
+                  "?, ?, 'system:test')",
                   "iss", live, steps[i][0], steps[i][1]);
     return 0;
 }
@@ -103,15 +131,18 @@ static json_t *all_pages(const char *path, int limit, int *pages)
     char url[512], cursor[32] = "";
     *pages = 0;
     for (;;) {
-        if (*cursor) snprintf(url, sizeof url, "%s&limit=%d&after=%s", path, limit, cursor);
-        else snprintf(url, sizeof url, "%s&limit=%d", path, limit);
+        if (*cursor)
+            snprintf(url, sizeof url, "%s&limit=%d&after=%s", path, limit, cursor);
+        else
+            snprintf(url, sizeof url, "%s&limit=%d", path, limit);
         tapi_resp r = tapi_call("GET", url, tok_admin, NULL);
         if (r.status != 200) fail_msg("%s: %ld %s", url, r.status, r.body);
         (*pages)++;
         /* each page is what the contract documents */
         char pattern[64], ct[96], cerr[600];
         snprintf(pattern, sizeof pattern, "%.*s", (int)strcspn(path, "?"), path);
-        if (tcontract_check("GET", pattern, r.status, tapi_header(&r, "Content-Type", ct, sizeof ct), r.body, r.len, cerr,
+        if (tcontract_check("GET", pattern, r.status,
+                            tapi_header(&r, "Content-Type", ct, sizeof ct), r.body, r.len, cerr,
                             sizeof cerr))
             fail_msg("%s", cerr);
         json_t *items = json_object_get(r.json, "items");
@@ -134,7 +165,8 @@ static int has_code(json_t *items, const char *key, const char *code)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(items, i, o) if (!strcmp(json_string_value(json_object_get(o, key)), code)) return 1;
+    json_array_foreach(items, i,
+                       o) if (!strcmp(json_string_value(json_object_get(o, key)), code)) return 1;
     return 0;
 }
 
@@ -147,7 +179,8 @@ static void test_households_pages_and_filters(void **state)
     assert_int_equal(pages, 3);
     for (int i = 0; i < 5; i++) {
         /* in order of registration, each once */
-        assert_string_equal(json_string_value(json_object_get(json_array_get(all, (size_t)i), "code")), HA[i].code);
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(all, (size_t)i), "code")), HA[i].code);
     }
     json_decref(all);
     all = all_pages("/v1/households?youth_led=true", 50, &pages);
@@ -230,7 +263,9 @@ static void test_products_filters(void **state)
     assert_int_equal(r.status, 200);
     char etag[32], inm[64];
     assert_non_null(tapi_header(&r, "ETag", etag, sizeof etag));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "listings"), 0), "state")), "live");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(r.json, "listings"), 0), "state")),
+                        "live");
     tapi_free(&r);
     snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
     const char *h[] = {inm, NULL};
@@ -258,14 +293,16 @@ static void test_admin_units(void **state)
     json_t *dt = NULL;
     size_t i;
     json_t *o;
-    json_array_foreach(items, i, o) if (!strcmp(json_string_value(json_object_get(o, "code")), "15853")) dt = o;
+    json_array_foreach(
+        items, i, o) if (!strcmp(json_string_value(json_object_get(o, "code")), "15853")) dt = o;
     assert_non_null(dt);
     assert_string_equal(json_string_value(json_object_get(dt, "name")), "Phường Đông Tiến");
     assert_string_equal(json_string_value(json_object_get(dt, "kind")), "phuong");
     json_t *fd = json_object_get(dt, "former_districts");
     assert_int_equal(json_array_size(fd), 3);
     assert_string_equal(json_string_value(json_object_get(json_array_get(fd, 0), "code")), "380");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(fd, 0), "name")), "Thành phố Thanh Hóa");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(fd, 0), "name")),
+                        "Thành phố Thanh Hóa");
     tapi_free(&r);
     r = tapi_call("GET", "/v1/admin-units?kind=xa&former_district=407", NULL, NULL);
     items = json_object_get(r.json, "items");
@@ -276,7 +313,8 @@ static void test_admin_units(void **state)
         int has = 0;
         size_t k;
         json_t *d;
-        json_array_foreach(json_object_get(o, "former_districts"), k, d) has |= !strcmp(json_string_value(json_object_get(d, "code")), "407");
+        json_array_foreach(json_object_get(o, "former_districts"), k, d) has |=
+            !strcmp(json_string_value(json_object_get(d, "code")), "407");
         assert_true(has);
     }
     tapi_free(&r);
@@ -315,13 +353,15 @@ static void test_accounts_and_listings(void **state)
     snprintf(url, sizeof url, "/v1/listings?product=%lld", (long long)PA[1]);
     all = all_pages(url, 10, &pages);
     assert_int_equal(json_array_size(all), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 0), "state")), "queued");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 0), "state")),
+                        "queued");
     json_decref(all);
     snprintf(url, sizeof url, "/v1/listings?household=%s&state=live", HA[0].code);
     all = all_pages(url, 10, &pages);
     assert_int_equal(json_array_size(all), 1);
     int64_t id = json_integer_value(json_object_get(json_array_get(all, 0), "id"));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 0), "listing_url")), "https://shopee.vn/nem-chua-i.1.2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, 0), "listing_url")),
+                        "https://shopee.vn/nem-chua-i.1.2");
     json_decref(all);
     /* one listing with its history in order */
     snprintf(url, sizeof url, "/v1/listings/%lld", (long long)id);
@@ -329,9 +369,12 @@ static void test_accounts_and_listings(void **state)
     assert_int_equal(r.status, 200);
     json_t *ev = json_object_get(r.json, "events");
     assert_int_equal(json_array_size(ev), 3);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 0), "from_state")), "draft");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 2), "to_state")), "live");
-    assert_string_equal(json_string_value(json_object_get(r.json, "product_name")), "Nem chua Hạc Thành");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 0), "from_state")),
+                        "draft");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 2), "to_state")),
+                        "live");
+    assert_string_equal(json_string_value(json_object_get(r.json, "product_name")),
+                        "Nem chua Hạc Thành");
     tapi_free(&r);
     r = tapi_call("GET", "/v1/listings/424242", tok_monitor, NULL);
     assert_int_equal(r.status, 404);

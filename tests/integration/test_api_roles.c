@@ -21,31 +21,44 @@
 #define COMMUNE_B "16591" /* Xã Các Sơn (former district 407) */
 
 enum actor { NONE, BAD, REVOKED, ADMIN, MONITOR, VOL_IN, VOL_OUT, OWNER, OWNER_BAD, N_ACTORS };
-static const char *actor_name[] = {"no token", "bad token", "revoked token", "admin", "monitor",
-                                   "volunteer of this commune", "volunteer of another commune",
-                                   "owner, right PIN", "owner, wrong PIN"};
+static const char *actor_name[] = {"no token",
+                                   "bad token",
+                                   "revoked token",
+                                   "admin",
+                                   "monitor",
+                                   "volunteer of this commune",
+                                   "volunteer of another commune",
+                                   "owner, right PIN",
+                                   "owner, wrong PIN"};
 
 static char tok_admin[44], tok_monitor[44], tok_vin[44], tok_vout[44], tok_revoked[44];
 
 struct hh {
     char code[24], pin[8], cccd[13], phone[11];
 };
-static struct hh H;      /* the household every read route looks at (commune A) */
-static int64_t P;        /* its product */
-static char IMG[65];     /* an image of P */
-static int64_t LISTING;  /* a rejected Shopee listing of P */
+static struct hh H;     /* the household every read route looks at (commune A) */
+static int64_t P;       /* its product */
+static char IMG[65];    /* an image of P */
+static int64_t LISTING; /* a rejected Shopee listing of P */
 static unsigned img_serial;
 
 static const char *token_of(int a)
 {
     switch (a) {
-    case BAD: return "khong-phai-ma-that-0123456789abcdefghijklmnop";
-    case REVOKED: return tok_revoked;
-    case ADMIN: return tok_admin;
-    case MONITOR: return tok_monitor;
-    case VOL_IN: return tok_vin;
-    case VOL_OUT: return tok_vout;
-    default: return NULL;
+    case BAD:
+        return "khong-phai-ma-that-0123456789abcdefghijklmnop";
+    case REVOKED:
+        return tok_revoked;
+    case ADMIN:
+        return tok_admin;
+    case MONITOR:
+        return tok_monitor;
+    case VOL_IN:
+        return tok_vin;
+    case VOL_OUT:
+        return tok_vout;
+    default:
+        return NULL;
     }
 }
 
@@ -121,18 +134,25 @@ static int setup(void **state)
     cs_db *db = tapi_db();
     tsup_exec(db,
               "INSERT INTO seller_accounts (household_id, marketplace_code, state, auth_link)"
-              " SELECT id, 'shopee', 'awaiting_owner', 'https://partner.shopeemobile.com/api/v2/shop/auth_partner?s=1'"
-              " FROM households WHERE code = ?", "s", H.code);
+              " SELECT id, 'shopee', 'awaiting_owner', "
+              "'https://partner.shopeemobile.com/api/v2/shop/auth_partner?s=1'"
+              " FROM households WHERE code = ?",
+              "s", H.code);
     int64_t acc = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
-    tsup_exec(db,
-              "INSERT INTO listings (product_id, marketplace_code, account_id, state, last_error_code,"
-              " last_error_message, error_fields) VALUES (?, 'shopee', ?, 'rejected', 'image_small',"
-              " 'Ảnh sản phẩm quá nhỏ', '[{\"field\":\"images\",\"code\":\"too_small\",\"message\":\"Ảnh phải từ 500×500\"}]')",
-              "ii", P, acc);
+    tsup_exec(
+        db,
+        "INSERT INTO listings (product_id, marketplace_code, account_id, state, last_error_code,"
+        " last_error_message, error_fields) VALUES (?, 'shopee', ?, 'rejected', 'image_small',"
+        " 'Ảnh sản phẩm quá nhỏ', '[{\"field\":\"images\",\"code\":\"too_small\",\"message\":\"Ảnh "
+        "phải từ 500×500\"}]')",
+        "ii", P, acc);
     LISTING = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
-    tsup_exec(db, "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
-                  " VALUES (?, 'submitted', 'rejected', 'image_small', 'Ảnh sản phẩm quá nhỏ', 'system:test')",
-              "i", LISTING);
+    tsup_exec(
+        db,
+        "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
+        " VALUES (?, 'submitted', 'rejected', 'image_small', 'Ảnh sản phẩm quá nhỏ', "
+        "'system:test')",
+        "i", LISTING);
     return 0;
 }
 
@@ -175,33 +195,46 @@ static const struct {
     {"GET", "/v1/audit", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     /* marketplace flows (service/h_flows.c): postmart.vn needs no marketplace peer */
     {"POST", "/v1/households/{code}/accounts", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
-    {"GET", "/v1/households/{code}/accounts/{marketplace}/pack.html", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
-    {"GET", "/v1/households/{code}/accounts/{marketplace}/pack.xlsx", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
-    {"POST", "/v1/households/{code}/accounts/{marketplace}/confirm", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"GET",
+     "/v1/households/{code}/accounts/{marketplace}/pack.html",
+     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"GET",
+     "/v1/households/{code}/accounts/{marketplace}/pack.xlsx",
+     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"POST",
+     "/v1/households/{code}/accounts/{marketplace}/confirm",
+     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/products/{id}/listings", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
-    {"GET", "/v1/products/{id}/listings/{marketplace}/sheet.xlsx", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
-    {"GET", "/v1/products/{id}/listings/{marketplace}/sheet.csv", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"GET",
+     "/v1/products/{id}/listings/{marketplace}/sheet.xlsx",
+     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"GET",
+     "/v1/products/{id}/listings/{marketplace}/sheet.csv",
+     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/confirm", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/republish", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
  * optionally a product with a listing there in `lstate` (*listing). */
-static int64_t flows_fixture(struct hh *x, const char *state, const char *lmp, const char *lstate, int64_t *product,
-                             int64_t *listing)
+static int64_t flows_fixture(struct hh *x, const char *state, const char *lmp, const char *lstate,
+                             int64_t *product, int64_t *listing)
 {
     make_household(COMMUNE_A, x);
     cs_db *db = tapi_db();
     tsup_exec(db,
-              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, 'postmart', ?"
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, "
+              "'postmart', ?"
               " FROM households WHERE code = ?",
               "ss", state, x->code);
     int64_t acc = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
     if (product) *product = make_product(x->code);
     if (listing)
-        *listing = (tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code, state) VALUES (?, ?, ?)", "iss",
-                              *product, lmp, lstate),
-                    tsup_i64(db, "SELECT LAST_INSERT_ID()", ""));
+        *listing =
+            (tsup_exec(
+                 db, "INSERT INTO listings (product_id, marketplace_code, state) VALUES (?, ?, ?)",
+                 "iss", *product, lmp, lstate),
+             tsup_i64(db, "SELECT LAST_INSERT_ID()", ""));
     return acc;
 }
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -297,8 +330,10 @@ static tapi_resp run(size_t i, int a, int *full)
     } else if (!strcmp(pat, "/v1/status/{household_code}")) {
         snprintf(path, sizeof path, "/v1/status/%s", H.code);
         char b[64];
-        if (owner) snprintf(b, sizeof b, "{\"pin\":\"%s\"}", a == OWNER ? H.pin : "000000");
-        else snprintf(b, sizeof b, "{}");
+        if (owner)
+            snprintf(b, sizeof b, "{\"pin\":\"%s\"}", a == OWNER ? H.pin : "000000");
+        else
+            snprintf(b, sizeof b, "{}");
         r = tapi_req(m, path, tok, NULL, NULL, b, strlen(b));
     } else if (!strcmp(pat, "/v1/seller-accounts")) {
         r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
@@ -316,10 +351,12 @@ static tapi_resp run(size_t i, int a, int *full)
     } else if (!strcmp(pat, "/v1/households/{code}/accounts/{marketplace}/pack.html") ||
                !strcmp(pat, "/v1/households/{code}/accounts/{marketplace}/pack.xlsx")) {
         tsup_exec(tapi_db(),
-                  "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code, state) SELECT id, 'postmart',"
+                  "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code, state) "
+                  "SELECT id, 'postmart',"
                   " 'awaiting_owner' FROM households WHERE code = ?",
                   "s", H.code);
-        snprintf(path, sizeof path, "/v1/households/%s/accounts/postmart/pack.%s", H.code, strstr(pat, "xlsx") ? "xlsx" : "html");
+        snprintf(path, sizeof path, "/v1/households/%s/accounts/postmart/pack.%s", H.code,
+                 strstr(pat, "xlsx") ? "xlsx" : "html");
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
         /* the printable pack holds the personal fields the seller centre asks for */
         *full = !strstr(pat, "xlsx") && (a == ADMIN || a == VOL_IN);
@@ -338,7 +375,8 @@ static tapi_resp run(size_t i, int a, int *full)
         r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
     } else if (!strcmp(pat, "/v1/products/{id}/listings/{marketplace}/sheet.xlsx") ||
                !strcmp(pat, "/v1/products/{id}/listings/{marketplace}/sheet.csv")) {
-        snprintf(path, sizeof path, "/v1/products/%lld/listings/postmart/sheet.%s", (long long)P, strstr(pat, "xlsx") ? "xlsx" : "csv");
+        snprintf(path, sizeof path, "/v1/products/%lld/listings/postmart/sheet.%s", (long long)P,
+                 strstr(pat, "xlsx") ? "xlsx" : "csv");
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/listings/{id}/confirm")) {
         struct hh x;
@@ -369,15 +407,16 @@ static void check_no_leak(const tapi_resp *r, size_t i, int a, int full)
     snprintf(ctx, sizeof ctx, "%s %s as %s", routes[i].method, routes[i].pattern, actor_name[a]);
     if (full) {
         /* the reader may see them: they must be the real, unmasked values */
-        if (!strstr(r->body, H.cccd) || !strstr(r->body, H.phone)) fail_msg("%s: personal fields missing", ctx);
+        if (!strstr(r->body, H.cccd) || !strstr(r->body, H.phone))
+            fail_msg("%s: personal fields missing", ctx);
         return;
     }
     if (strstr(r->body, H.cccd)) fail_msg("%s: citizen ID leaked", ctx);
     if (strstr(r->body, H.phone)) fail_msg("%s: phone leaked", ctx);
     if (strstr(r->body, "Thôn Đông")) fail_msg("%s: address leaked", ctx);
     if (a == MONITOR || a == OWNER || a == OWNER_BAD || a == NONE) {
-        if (strstr(r->body, "\"cccd\"") || strstr(r->body, "\"phone\"") || strstr(r->body, "\"address\"") ||
-            strstr(r->body, "\"birth_date\""))
+        if (strstr(r->body, "\"cccd\"") || strstr(r->body, "\"phone\"") ||
+            strstr(r->body, "\"address\"") || strstr(r->body, "\"birth_date\""))
             fail_msg("%s: personal keys present", ctx);
     }
 }
@@ -391,15 +430,18 @@ static void test_matrix(void **state)
             int full;
             tapi_resp r = run(i, a, &full);
             if (r.status != routes[i].expect[a]) {
-                fprintf(stderr, "MISMATCH %s %s as %s: got %ld, want %d: %.300s\n", routes[i].method,
-                        routes[i].pattern, actor_name[a], r.status, routes[i].expect[a], r.body);
+                fprintf(stderr, "MISMATCH %s %s as %s: got %ld, want %d: %.300s\n",
+                        routes[i].method, routes[i].pattern, actor_name[a], r.status,
+                        routes[i].expect[a], r.body);
                 failures++;
             }
-            if (r.status >= 500) fail_msg("%s %s: %ld", routes[i].method, routes[i].pattern, r.status);
+            if (r.status >= 500)
+                fail_msg("%s %s: %ld", routes[i].method, routes[i].pattern, r.status);
             /* the answer is what schemas/openapi.yaml documents for that status */
             char ctype[128], cerr[600];
             const char *ct = tapi_header(&r, "Content-Type", ctype, sizeof ctype);
-            if (tcontract_check(routes[i].method, routes[i].pattern, r.status, ct, r.body, r.len, cerr, sizeof cerr)) {
+            if (tcontract_check(routes[i].method, routes[i].pattern, r.status, ct, r.body, r.len,
+                                cerr, sizeof cerr)) {
                 fprintf(stderr, "CONTRACT as %s: %s\n", actor_name[a], cerr);
                 failures++;
             }
@@ -425,13 +467,16 @@ struct cover {
 static int check_covered(const svc_route *rt, void *arg)
 {
     struct cover *c = arg;
-    static const char *mine[] = {"/v1/admin-units", "/v1/categories", "/v1/households", "/v1/products", "/v1/status",
-                                 "/v1/seller-accounts", "/v1/listings", "/v1/audit", "/media/", NULL};
+    static const char *mine[] = {
+        "/v1/admin-units",     "/v1/categories", "/v1/households", "/v1/products", "/v1/status",
+        "/v1/seller-accounts", "/v1/listings",   "/v1/audit",      "/media/",      NULL};
     int owned = 0;
-    for (int k = 0; mine[k]; k++) owned |= !strncmp(rt->pattern, mine[k], strlen(mine[k]));
+    for (int k = 0; mine[k]; k++)
+        owned |= !strncmp(rt->pattern, mine[k], strlen(mine[k]));
     if (!owned || (rt->flags & SVC_R_INTERNAL)) return 0;
     for (size_t i = 0; i < N_ROUTES; i++)
-        if (!strcmp(routes[i].method, rt->method) && !strcmp(routes[i].pattern, rt->pattern)) return 0;
+        if (!strcmp(routes[i].method, rt->method) && !strcmp(routes[i].pattern, rt->pattern))
+            return 0;
     fprintf(stderr, "route not in the role matrix: %s %s\n", rt->method, rt->pattern);
     c->missing++;
     return 0;
@@ -447,8 +492,10 @@ static void test_matrix_covers_routes(void **state)
     for (size_t i = 0; i < N_ROUTES; i++) {
         int found = 0;
         for (size_t k = 0; k < svc_routes_count; k++)
-            found |= !strcmp(svc_routes[k].method, routes[i].method) && !strcmp(svc_routes[k].pattern, routes[i].pattern);
-        if (!found) fail_msg("matrix row without a route: %s %s", routes[i].method, routes[i].pattern);
+            found |= !strcmp(svc_routes[k].method, routes[i].method) &&
+                     !strcmp(svc_routes[k].pattern, routes[i].pattern);
+        if (!found)
+            fail_msg("matrix row without a route: %s %s", routes[i].method, routes[i].pattern);
     }
 }
 
@@ -548,7 +595,8 @@ static void test_erase_leaves_nothing_personal(void **state)
     r = tapi_call("DELETE", path, tok_admin, NULL);
     assert_int_equal(r.status, 410);
     tapi_free(&r);
-    const char *reads[] = {path, "/v1/households?limit=200&status=erased", "/v1/households?limit=200", NULL};
+    const char *reads[] = {path, "/v1/households?limit=200&status=erased",
+                           "/v1/households?limit=200", NULL};
     for (int k = 0; reads[k]; k++) {
         r = tapi_call("GET", reads[k], tok_admin, NULL);
         assert_int_equal(r.status, 200);
@@ -575,18 +623,26 @@ static void test_erase_leaves_nothing_personal(void **state)
     assert_int_equal(r.status, 404);
     tapi_free(&r);
     char file[4096];
-    snprintf(file, sizeof file, "%s/%.2s/%s", getenv("CHOSO_MEDIA_DIR") ? getenv("CHOSO_MEDIA_DIR") : "var/media", sha, sha + 2);
+    snprintf(file, sizeof file, "%s/%.2s/%s",
+             getenv("CHOSO_MEDIA_DIR") ? getenv("CHOSO_MEDIA_DIR") : "var/media", sha, sha + 2);
     assert_int_not_equal(access(file, F_OK), 0);
     /* updates and PINs are refused */
     snprintf(path, sizeof path, "/v1/households/%s/pin", x.code);
     r = tapi_call("POST", path, tok_admin, NULL);
     assert_int_equal(r.status, 410);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'household.erase' AND entity_id = ?",
-                              "s", x.code), 1);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM households WHERE code = ? AND status = 'erased'"
-                                         " AND cccd_sealed IS NULL AND phone_sealed IS NULL AND owner_name = ''",
-                              "s", x.code), 1);
+    assert_int_equal(
+        tsup_i64(
+            tapi_db(),
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'household.erase' AND entity_id = ?",
+            "s", x.code),
+        1);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM households WHERE code = ? AND status = 'erased'"
+                 " AND cccd_sealed IS NULL AND phone_sealed IS NULL AND owner_name = ''",
+                 "s", x.code),
+        1);
 }
 
 /* The contract checker is not vacuous: it refuses what the spec does not say. */
@@ -594,27 +650,46 @@ static void test_contract_checker_refuses(void **state)
 {
     (void)state;
     char err[600];
-    const char *ok = "{\"items\":[{\"code\":\"14797\",\"name\":\"Phường Hạc Thành\",\"kind\":\"phuong\","
-                     "\"former_districts\":[{\"code\":\"380\",\"name\":\"Thành phố Thanh Hóa\"}]}]}";
-    assert_int_equal(tcontract_check("GET", "/v1/admin-units", 200, "application/json", ok, strlen(ok), err, sizeof err), 0);
+    const char *ok =
+        "{\"items\":[{\"code\":\"14797\",\"name\":\"Phường Hạc Thành\",\"kind\":\"phuong\","
+        "\"former_districts\":[{\"code\":\"380\",\"name\":\"Thành phố Thanh Hóa\"}]}]}";
+    assert_int_equal(tcontract_check("GET", "/v1/admin-units", 200, "application/json", ok,
+                                     strlen(ok), err, sizeof err),
+                     0);
     static const struct {
         long status;
         const char *ctype, *body;
     } bad[] = {
-        {200, "application/json", "{\"items\":[{\"code\":\"14797\",\"name\":\"x\",\"kind\":\"phuong\","
-                                  "\"former_districts\":[],\"cccd\":\"1\"}]}"},             /* undocumented member */
-        {200, "application/json", "{\"items\":[{\"code\":\"14797\",\"kind\":\"phuong\",\"former_districts\":[]}]}"}, /* required missing */
-        {200, "application/json", "{\"items\":[{\"code\":14797,\"name\":\"x\",\"kind\":\"phuong\",\"former_districts\":[]}]}"}, /* type */
-        {200, "application/json", "{\"items\":[{\"code\":\"1479\",\"name\":\"x\",\"kind\":\"phuong\",\"former_districts\":[]}]}"}, /* pattern */
-        {200, "application/json", "{\"items\":[{\"code\":\"14797\",\"name\":\"x\",\"kind\":\"huyen\",\"former_districts\":[]}]}"}, /* enum */
-        {200, "text/html", "<p>hi</p>"},                                                /* content type */
-        {418, "application/json", "{}"},                                                /* status */
+        {200, "application/json",
+         "{\"items\":[{\"code\":\"14797\",\"name\":\"x\",\"kind\":\"phuong\","
+         "\"former_districts\":[],\"cccd\":\"1\"}]}"}, /* undocumented member */
+        {200, "application/json",
+         "{\"items\":[{\"code\":\"14797\",\"kind\":\"phuong\",\"former_districts\":[]}]"
+         "}"}, /* required
+                  missing
+                */
+        {200, "application/json",
+         "{\"items\":[{\"code\":14797,\"name\":\"x\",\"kind\":\"phuong\",\"former_"
+         "districts\":[]}]"
+         "}"}, /* type */
+        {200, "application/json",
+         "{\"items\":[{\"code\":\"1479\",\"name\":\"x\",\"kind\":\"phuong\",\"former_"
+         "districts\":[]"
+         "}]}"}, /* pattern */
+        {200, "application/json",
+         "{\"items\":[{\"code\":\"14797\",\"name\":\"x\",\"kind\":\"huyen\",\"former_"
+         "districts\":[]"
+         "}]}"},                         /* enum */
+        {200, "text/html", "<p>hi</p>"}, /* content type */
+        {418, "application/json", "{}"}, /* status */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (!tcontract_check("GET", "/v1/admin-units", bad[i].status, bad[i].ctype, bad[i].body, strlen(bad[i].body), err,
-                             sizeof err))
+        if (!tcontract_check("GET", "/v1/admin-units", bad[i].status, bad[i].ctype, bad[i].body,
+                             strlen(bad[i].body), err, sizeof err))
             fail_msg("case %zu accepted", i);
-    assert_int_not_equal(tcontract_check("GET", "/v1/no-such-route", 200, "application/json", "{}", 2, err, sizeof err), 0);
+    assert_int_not_equal(tcontract_check("GET", "/v1/no-such-route", 200, "application/json", "{}",
+                                         2, err, sizeof err),
+                         0);
 }
 
 int main(void)

@@ -93,27 +93,39 @@ static int setup(void **state)
     cs_db *db = tapi_db();
     tsup_exec(db,
               "INSERT INTO seller_accounts (household_id, marketplace_code, state, auth_link)"
-              " SELECT id, 'shopee', 'awaiting_owner', 'https://partner.shopeemobile.com/api/v2/shop/auth_partner?state=abc'"
-              " FROM households WHERE code = ?", "s", H.code);
+              " SELECT id, 'shopee', 'awaiting_owner', "
+              "'https://partner.shopeemobile.com/api/v2/shop/auth_partner?state=abc'"
+              " FROM households WHERE code = ?",
+              "s", H.code);
     int64_t shopee = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
-    tsup_exec(db,
-              "INSERT INTO seller_accounts (household_id, marketplace_code, state, shop_url, activated_at)"
-              " SELECT id, 'lazada', 'active', 'https://www.lazada.vn/shop/hoa-nem', UTC_TIMESTAMP()"
-              " FROM households WHERE code = ?", "s", H.code);
+    tsup_exec(
+        db,
+        "INSERT INTO seller_accounts (household_id, marketplace_code, state, shop_url, "
+        "activated_at)"
+        " SELECT id, 'lazada', 'active', 'https://www.lazada.vn/shop/hoa-nem', UTC_TIMESTAMP()"
+        " FROM households WHERE code = ?",
+        "s", H.code);
     int64_t lazada = tsup_i64(db, "SELECT LAST_INSERT_ID()", "");
     tsup_exec(db,
-              "INSERT INTO seller_accounts (household_id, marketplace_code, state, last_error_code, last_error_message)"
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state, "
+              "last_error_code, last_error_message)"
               " SELECT id, 'postmart', 'rejected', 'papers', 'Thiếu ảnh giấy đăng ký kinh doanh'"
-              " FROM households WHERE code = ?", "s", H.code);
-    tsup_exec(db,
-              "INSERT INTO listings (product_id, marketplace_code, account_id, state, last_error_code,"
-              " last_error_message, error_fields) VALUES (?, 'shopee', ?, 'rejected', 'image_small',"
-              " 'Ảnh sản phẩm quá nhỏ', '[{\"field\":\"images\",\"code\":\"too_small\",\"message\":\"Ảnh phải từ 500×500 điểm ảnh\"}]')",
-              "ii", P1, shopee);
-    tsup_exec(db,
-              "INSERT INTO listings (product_id, marketplace_code, account_id, state, listing_url, live_at, first_live_at)"
-              " VALUES (?, 'lazada', ?, 'live', 'https://www.lazada.vn/products/che-lam-i123.html', UTC_TIMESTAMP(), UTC_TIMESTAMP())",
-              "ii", P2, lazada);
+              " FROM households WHERE code = ?",
+              "s", H.code);
+    tsup_exec(
+        db,
+        "INSERT INTO listings (product_id, marketplace_code, account_id, state, last_error_code,"
+        " last_error_message, error_fields) VALUES (?, 'shopee', ?, 'rejected', 'image_small',"
+        " 'Ảnh sản phẩm quá nhỏ', '[{\"field\":\"images\",\"code\":\"too_small\",\"message\":\"Ảnh "
+        "phải từ 500×500 điểm ảnh\"}]')",
+        "ii", P1, shopee);
+    tsup_exec(
+        db,
+        "INSERT INTO listings (product_id, marketplace_code, account_id, state, listing_url, "
+        "live_at, first_live_at)"
+        " VALUES (?, 'lazada', ?, 'live', 'https://www.lazada.vn/products/che-lam-i123.html', "
+        "UTC_TIMESTAMP(), UTC_TIMESTAMP())",
+        "ii", P2, lazada);
     return 0;
 }
 
@@ -153,13 +165,16 @@ static void check_view(const tapi_resp *r, const char *method)
 {
     assert_int_equal(r->status, 200);
     char ct[96], cerr[600];
-    if (tcontract_check(method, "/v1/status/{household_code}", r->status, tapi_header(r, "Content-Type", ct, sizeof ct),
-                        r->body, r->len, cerr, sizeof cerr))
+    if (tcontract_check(method, "/v1/status/{household_code}", r->status,
+                        tapi_header(r, "Content-Type", ct, sizeof ct), r->body, r->len, cerr,
+                        sizeof cerr))
         fail_msg("%s", cerr);
     json_t *v = r->json;
     assert_string_equal(json_string_value(json_object_get(v, "household_code")), H.code);
-    assert_string_equal(json_string_value(json_object_get(v, "business_name")), "Hộ kinh doanh Hoa Nem");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "commune"), "name")), "Phường Hạc Thành");
+    assert_string_equal(json_string_value(json_object_get(v, "business_name")),
+                        "Hộ kinh doanh Hoa Nem");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "commune"), "name")),
+                        "Phường Hạc Thành");
     json_t *shops = json_object_get(v, "seller_accounts");
     json_t *s = find(shops, "marketplace", "shopee");
     assert_non_null(s);
@@ -170,20 +185,24 @@ static void check_view(const tapi_resp *r, const char *method)
                         "https://partner.shopeemobile.com/api/v2/shop/auth_partner?state=abc");
     s = find(shops, "marketplace", "lazada");
     assert_string_equal(json_string_value(json_object_get(s, "state")), "active");
-    assert_string_equal(json_string_value(json_object_get(s, "shop_url")), "https://www.lazada.vn/shop/hoa-nem");
+    assert_string_equal(json_string_value(json_object_get(s, "shop_url")),
+                        "https://www.lazada.vn/shop/hoa-nem");
     assert_true(json_is_null(json_object_get(s, "auth_link")));
     s = find(shops, "marketplace", "postmart");
-    assert_non_null(strstr(json_string_value(json_object_get(s, "next_step")), "Thiếu ảnh giấy đăng ký kinh doanh"));
+    assert_non_null(strstr(json_string_value(json_object_get(s, "next_step")),
+                           "Thiếu ảnh giấy đăng ký kinh doanh"));
     s = find(shops, "marketplace", "voso");
     assert_string_equal(json_string_value(json_object_get(s, "state")), "not_started");
     assert_true(json_string_length(json_object_get(s, "next_step")) > 10);
     json_t *prods = json_object_get(v, "products");
     assert_int_equal(json_array_size(prods), 2);
-    json_t *p1 = find(prods, "name", "Nem chua Thanh Hóa"), *p2 = find(prods, "name", "Chè lam Phủ Quảng");
+    json_t *p1 = find(prods, "name", "Nem chua Thanh Hóa"),
+           *p2 = find(prods, "name", "Chè lam Phủ Quảng");
     json_t *l1 = json_array_get(json_object_get(p1, "listings"), 0);
     assert_string_equal(json_string_value(json_object_get(l1, "state")), "rejected");
     assert_string_equal(json_string_value(json_object_get(l1, "reason")), "Ảnh sản phẩm quá nhỏ");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(l1, "problems"), 0), "message")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(l1, "problems"), 0), "message")),
                         "Ảnh phải từ 500×500 điểm ảnh");
     assert_string_equal(json_string_value(json_object_get(l1, "state_text")), "Bị sàn từ chối");
     json_t *l2 = json_array_get(json_object_get(p2, "listings"), 0);
@@ -196,8 +215,10 @@ static void check_view(const tapi_resp *r, const char *method)
     assert_null(strstr(r->body, "Lê Thị Hoa"));
     assert_null(strstr(r->body, "Thôn Đông"));
     assert_null(strstr(r->body, H.pin));
-    static const char *keys[] = {"\"cccd\"", "\"phone\"", "\"birth_date\"", "\"address\"", "\"owner_name\"", NULL};
-    for (int k = 0; keys[k]; k++) assert_null(strstr(r->body, keys[k]));
+    static const char *keys[] = {"\"cccd\"",    "\"phone\"",      "\"birth_date\"",
+                                 "\"address\"", "\"owner_name\"", NULL};
+    for (int k = 0; keys[k]; k++)
+        assert_null(strstr(r->body, keys[k]));
     char cc[64];
     assert_non_null(tapi_header(r, "Cache-Control", cc, sizeof cc));
     assert_non_null(strstr(cc, "no-store"));
@@ -221,7 +242,10 @@ static void test_view_by_header_and_body(void **state)
     r = tapi_req("POST", path, NULL, key, NULL, body, strlen(body));
     assert_int_equal(r.status, 200);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'xem-trang-thai-1'", ""), 0);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'xem-trang-thai-1'", ""),
+        0);
     /* English on request */
     r = status_get(H.code, H.pin, "en");
     assert_int_equal(r.status, 200);
@@ -247,8 +271,10 @@ static void test_throttle_per_household(void **state)
 {
     (void)state;
     reset_throttle();
-    int64_t audits = tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action LIKE 'owner.pin%%'",
-                              "s", H.code);
+    int64_t audits =
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action LIKE 'owner.pin%%'",
+                 "s", H.code);
     const char *wrong = strcmp(H.pin, "111111") ? "111111" : "222222";
     for (int i = 1; i <= 4; i++) {
         tapi_resp r = status_get(H.code, wrong, NULL);
@@ -275,15 +301,29 @@ static void test_throttle_per_household(void **state)
     assert_int_equal(r.status, 429);
     tapi_free(&r);
     /* audited: four failures and the lock, with the client and no PIN */
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = 'owner.pin_failed'",
-                              "s", H.code) +
-                         tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = 'owner.pin_locked'",
-                                  "s", H.code),
-                     audits + 5);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = 'owner.pin_locked'"
-                                         " AND actor_kind = 'owner' AND client = '127.0.0.1'", "s", H.code), 1);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE INSTR(detail, ?) > 0 OR INSTR(detail, ?) > 0",
-                              "ss", wrong, H.pin), 0);
+    assert_int_equal(
+        tsup_i64(
+            tapi_db(),
+            "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = 'owner.pin_failed'",
+            "s", H.code) +
+            tsup_i64(tapi_db(),
+                     "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = "
+                     "'owner.pin_locked'",
+                     "s", H.code),
+        audits + 5);
+    assert_int_equal(
+        tsup_i64(
+            tapi_db(),
+            "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = 'owner.pin_locked'"
+            " AND actor_kind = 'owner' AND client = '127.0.0.1'",
+            "s", H.code),
+        1);
+    assert_int_equal(
+        tsup_i64(
+            tapi_db(),
+            "SELECT COUNT(*) FROM audit_log WHERE INSTR(detail, ?) > 0 OR INSTR(detail, ?) > 0",
+            "ss", wrong, H.pin),
+        0);
     /* a volunteer re-issues the PIN: the lock is lifted, the old PIN is dead */
     tsup_exec(tapi_db(), "DELETE FROM pin_throttle", "");
     snprintf(path, sizeof path, "/v1/households/%s/pin", H.code);
@@ -295,8 +335,11 @@ static void test_throttle_per_household(void **state)
     remember_pin(H.pin);
     assert_int_equal(strlen(H.pin), 6);
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = 'household.pin_reissued'",
-                              "s", H.code), 1);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM audit_log WHERE entity_id = ? AND action = "
+                              "'household.pin_reissued'",
+                              "s", H.code),
+                     1);
     r = status_get(H.code, H.pin, NULL);
     assert_int_equal(r.status, 200);
     tapi_free(&r);
@@ -313,7 +356,8 @@ static void test_throttle_per_client(void **state)
     (void)state;
     reset_throttle();
     struct hh x[6];
-    for (int i = 0; i < 6; i++) make_household(&x[i]);
+    for (int i = 0; i < 6; i++)
+        make_household(&x[i]);
     for (int i = 0; i < 5; i++) {
         const char *wrong = strcmp(x[i].pin, "123456") ? "123456" : "654321";
         tapi_resp r = status_get(x[i].code, wrong, NULL);
@@ -329,7 +373,8 @@ static void test_throttle_per_client(void **state)
     assert_int_equal(r.status, 401);
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), "pin_wrong");
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT failures FROM pin_throttle WHERE client = '127.0.0.1'", ""), 1);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT failures FROM pin_throttle WHERE client = '127.0.0.1'", ""), 1);
     r = status_get(x[5].code, NULL, NULL);
     assert_int_equal(r.status, 401);
     tapi_free(&r);
@@ -382,26 +427,43 @@ static void test_no_plaintext_at_rest_or_in_logs(void **state)
     for (int i = 0; i < nsecrets; i++) {
         const char *s = secrets[i];
         int64_t n = tsup_i64(db,
-                             "SELECT COUNT(*) FROM households WHERE INSTR(CONCAT_WS('|', code, owner_name, name_folded,"
-                             " business_name, business_reg_no, tax_code, pin_hash, consent_by, registered_by), ?) > 0"
+                             "SELECT COUNT(*) FROM households WHERE INSTR(CONCAT_WS('|', code, "
+                             "owner_name, name_folded,"
+                             " business_name, business_reg_no, tax_code, pin_hash, consent_by, "
+                             "registered_by), ?) > 0"
                              " OR INSTR(cccd_sealed, ?) > 0 OR INSTR(phone_sealed, ?) > 0"
                              " OR INSTR(birth_date_sealed, ?) > 0 OR INSTR(address_sealed, ?) > 0"
                              " OR INSTR(HEX(cccd_bidx), ?) > 0 OR INSTR(HEX(phone_bidx), ?) > 0",
                              "sssssss", s, s, s, s, s, s, s);
         if (n) fail_msg("households holds %s in clear", s);
-        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE INSTR(CONCAT_WS('|', detail, entity_id, actor_id), ?) > 0",
-                                  "s", s), 0);
-        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM idempotency_keys WHERE INSTR(body, ?) > 0 OR INSTR(headers, ?) > 0",
-                                  "ss", s, s), 0);
+        assert_int_equal(tsup_i64(db,
+                                  "SELECT COUNT(*) FROM audit_log WHERE INSTR(CONCAT_WS('|', "
+                                  "detail, entity_id, actor_id), ?) > 0",
+                                  "s", s),
+                         0);
+        assert_int_equal(tsup_i64(db,
+                                  "SELECT COUNT(*) FROM idempotency_keys WHERE INSTR(body, ?) > 0 "
+                                  "OR INSTR(headers, ?) > 0",
+                                  "ss", s, s),
+                         0);
     }
     for (int i = 0; i < npins; i++) {
-        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE INSTR(CONCAT_WS('|', pin_hash, code), ?) > 0",
-                                  "s", pins[i]), 0);
-        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE INSTR(detail, ?) > 0", "s", pins[i]), 0);
+        assert_int_equal(tsup_i64(db,
+                                  "SELECT COUNT(*) FROM households WHERE INSTR(CONCAT_WS('|', "
+                                  "pin_hash, code), ?) > 0",
+                                  "s", pins[i]),
+                         0);
+        assert_int_equal(
+            tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE INSTR(detail, ?) > 0", "s", pins[i]),
+            0);
     }
     /* the sealed columns do hold something, and the PIN is only a scrypt hash */
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE code = ? AND LENGTH(cccd_sealed) > 12"
-                                  " AND pin_hash LIKE 'scrypt$%%'", "s", H.code), 1);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM households WHERE code = ? AND LENGTH(cccd_sealed) > 12"
+                 " AND pin_hash LIKE 'scrypt$%%'",
+                 "s", H.code),
+        1);
     fflush(log_file);
     FILE *f = fopen(logpath, "r");
     assert_non_null(f);
@@ -411,7 +473,8 @@ static void test_no_plaintext_at_rest_or_in_logs(void **state)
         lines++;
         for (int i = 0; i < nsecrets; i++)
             if (strstr(line, secrets[i])) fail_msg("log line holds a secret: %.200s", line);
-        if (strstr(line, "X-Owner-Pin") || strstr(line, "Bearer")) fail_msg("log line holds credentials: %.200s", line);
+        if (strstr(line, "X-Owner-Pin") || strstr(line, "Bearer"))
+            fail_msg("log line holds credentials: %.200s", line);
     }
     fclose(f);
     assert_true(lines > 10); /* the access log did run */

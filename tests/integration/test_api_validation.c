@@ -15,7 +15,7 @@
 
 #define COMMUNE "14797"
 static char tok_admin[44], tok_vol[44];
-static char CODE[24];  /* a household for the product and PATCH cases */
+static char CODE[24]; /* a household for the product and PATCH cases */
 static int64_t PRODUCT;
 
 static int setup(void **state)
@@ -43,7 +43,10 @@ static int has_field_error(const tapi_resp *r, const char *field, const char *co
     json_t *e;
     json_array_foreach(json_object_get(r->json, "errors"), i, e)
     {
-        if (!strcmp(json_string_value(json_object_get(e, "field")) ? json_string_value(json_object_get(e, "field")) : "", field) &&
+        if (!strcmp(json_string_value(json_object_get(e, "field"))
+                        ? json_string_value(json_object_get(e, "field"))
+                        : "",
+                    field) &&
             (!code || !strcmp(json_string_value(json_object_get(e, "code")), code)) &&
             json_is_string(json_object_get(e, "message")))
             return 1;
@@ -58,8 +61,10 @@ static char *household_with(const char *key, const char *value)
     char *b = tapi_household_body(30, COMMUNE, cccd, phone);
     json_t *o = json_loads(b, 0, NULL);
     free(b);
-    if (value) json_object_set_new(o, key, json_loads(value, JSON_DECODE_ANY, NULL));
-    else json_object_del(o, key);
+    if (value)
+        json_object_set_new(o, key, json_loads(value, JSON_DECODE_ANY, NULL));
+    else
+        json_object_del(o, key);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
@@ -101,9 +106,10 @@ static void test_household_field_rules(void **state)
         tapi_resp r = tapi_call("POST", "/v1/households", tok_admin, b);
         free(b);
         if (r.status != 422 || !has_field_error(&r, cases[i].key, cases[i].code))
-            fail_msg("%s = %s: want 422 %s, got %ld %s", cases[i].key, cases[i].value ? cases[i].value : "(absent)",
-                     cases[i].code, r.status, r.body);
-        assert_string_equal(json_string_value(json_object_get(r.json, "code")), "validation_failed");
+            fail_msg("%s = %s: want 422 %s, got %ld %s", cases[i].key,
+                     cases[i].value ? cases[i].value : "(absent)", cases[i].code, r.status, r.body);
+        assert_string_equal(json_string_value(json_object_get(r.json, "code")),
+                            "validation_failed");
         tapi_free(&r);
     }
     /* a commune that passes the format but does not exist is named too */
@@ -167,15 +173,17 @@ static void test_product_field_rules(void **state)
         char *b = tapi_product_body("Bánh gai Tứ Trụ");
         json_t *o = json_loads(b, 0, NULL);
         free(b);
-        if (cases[i].value) json_object_set_new(o, cases[i].key, json_loads(cases[i].value, JSON_DECODE_ANY, NULL));
-        else json_object_del(o, cases[i].key);
+        if (cases[i].value)
+            json_object_set_new(o, cases[i].key, json_loads(cases[i].value, JSON_DECODE_ANY, NULL));
+        else
+            json_object_del(o, cases[i].key);
         b = json_dumps(o, JSON_COMPACT);
         json_decref(o);
         tapi_resp r = tapi_call("POST", path, tok_vol, b);
         free(b);
         if (r.status != 422 || !has_field_error(&r, cases[i].key, cases[i].code))
-            fail_msg("%s = %s: want 422 %s, got %ld %s", cases[i].key, cases[i].value ? cases[i].value : "(absent)",
-                     cases[i].code, r.status, r.body);
+            fail_msg("%s = %s: want 422 %s, got %ld %s", cases[i].key,
+                     cases[i].value ? cases[i].value : "(absent)", cases[i].code, r.status, r.body);
         tapi_free(&r);
     }
     /* prices as people write them are whole đồng */
@@ -217,11 +225,15 @@ static void test_malformed_bodies(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tapi_resp r = tapi_req("POST", "/v1/households", tok_admin, NULL,
-                               cases[i].ctype ? cases[i].ctype : "application/json", cases[i].body, cases[i].len);
+                               cases[i].ctype ? cases[i].ctype : "application/json", cases[i].body,
+                               cases[i].len);
         if (r.status != cases[i].status ||
-            (cases[i].code && strcmp(json_string_value(json_object_get(r.json, "code")) ? json_string_value(json_object_get(r.json, "code")) : "", cases[i].code)))
-            fail_msg("case %zu: want %ld %s, got %ld %s", i, cases[i].status, cases[i].code ? cases[i].code : "",
-                     r.status, r.body);
+            (cases[i].code && strcmp(json_string_value(json_object_get(r.json, "code"))
+                                         ? json_string_value(json_object_get(r.json, "code"))
+                                         : "",
+                                     cases[i].code)))
+            fail_msg("case %zu: want %ld %s, got %ld %s", i, cases[i].status,
+                     cases[i].code ? cases[i].code : "", r.status, r.body);
         tapi_free(&r);
     }
     /* the bad bytes' field is named */
@@ -300,8 +312,8 @@ static void test_huge_bodies_and_headers(void **state)
 static void test_nfd_stored_as_nfc(void **state)
 {
     (void)state;
-    const char *nfd = "Le\xcc\x82 Thi\xcc\xa3 Hoa";      /* e + U+0302, i + U+0323 */
-    const char *nfc = "L\xc3\xaa Th\xe1\xbb\x8b Hoa";      /* ê, ị */
+    const char *nfd = "Le\xcc\x82 Thi\xcc\xa3 Hoa";   /* e + U+0302, i + U+0323 */
+    const char *nfc = "L\xc3\xaa Th\xe1\xbb\x8b Hoa"; /* ê, ị */
     char *b = household_with("owner_name", NULL);
     json_t *o = json_loads(b, 0, NULL);
     free(b);
@@ -319,10 +331,14 @@ static void test_nfd_stored_as_nfc(void **state)
     snprintf(path, sizeof path, "/v1/households/%s", code);
     r = tapi_call("GET", path, tok_admin, NULL);
     assert_string_equal(json_string_value(json_object_get(r.json, "owner_name")), nfc);
-    assert_string_equal(json_string_value(json_object_get(r.json, "business_name")), "Bánh Đa Bà Hoa");
+    assert_string_equal(json_string_value(json_object_get(r.json, "business_name")),
+                        "Bánh Đa Bà Hoa");
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM households WHERE code = ? AND owner_name = BINARY ?", "ss",
-                              code, nfc), 1);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM households WHERE code = ? AND owner_name = BINARY ?", "ss",
+                 code, nfc),
+        1);
     /* and it is found by the folded search, typed either way */
     r = tapi_call("GET", "/v1/households?q=le%20thi%20hoa&limit=200", tok_admin, NULL);
     assert_non_null(strstr(r.body, code));
@@ -357,7 +373,9 @@ static void test_duplicate_citizen_id(void **state)
     assert_string_equal(json_string_value(json_object_get(r.json, "existing")), code);
     assert_null(strstr(r.body, cccd));
     tapi_free(&r);
-    assert_int_equal(tsup_i64(tapi_db(), "SELECT COUNT(*) FROM households WHERE registered_by = 'token:2'", ""), 1);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM households WHERE registered_by = 'token:2'", ""),
+        1);
 }
 
 /* Query parameters are checked like body fields. */
@@ -392,7 +410,8 @@ static void test_query_rules(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tapi_resp r = tapi_call("GET", cases[i].path, tok_admin, NULL);
         if (r.status != 422 || !has_field_error(&r, cases[i].field, NULL))
-            fail_msg("%s: want 422 naming %s, got %ld %s", cases[i].path, cases[i].field, r.status, r.body);
+            fail_msg("%s: want 422 naming %s, got %ld %s", cases[i].path, cases[i].field, r.status,
+                     r.body);
         tapi_free(&r);
     }
 }

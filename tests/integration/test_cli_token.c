@@ -25,7 +25,8 @@ static int run(const char *const *args)
     char *argv[16];
     int argc = 0;
     argv[argc++] = (char *)"token";
-    for (size_t i = 0; args[i] && argc < 15; i++) argv[argc++] = (char *)args[i];
+    for (size_t i = 0; args[i] && argc < 15; i++)
+        argv[argc++] = (char *)args[i];
     argv[argc] = NULL;
     fflush(stdout);
     int saved = dup(1);
@@ -54,7 +55,8 @@ static int setup(void **state)
     cs_rows *rows = NULL;
     cs_error e;
     cs_error_clear(&e);
-    if (cs_db_query(db, &rows, "SELECT code FROM admin_units ORDER BY code LIMIT 2", "", &e) || cs_rows_count(rows) != 2)
+    if (cs_db_query(db, &rows, "SELECT code FROM admin_units ORDER BY code LIMIT 2", "", &e) ||
+        cs_rows_count(rows) != 2)
         return -1;
     snprintf(commune_a, sizeof commune_a, "%s", cs_rows_str(rows, 0, 0));
     snprintf(commune_b, sizeof commune_b, "%s", cs_rows_str(rows, 1, 0));
@@ -93,19 +95,23 @@ static void test_create_admin_and_use_it(void **state)
     /* only the hash is stored */
     unsigned char h[32];
     cs_token_hash(tok, h);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM tokens WHERE id = ? AND token_hash = ?", "ib", a.token_id, h,
-                              sizeof h),
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM tokens WHERE id = ? AND token_hash = ?",
+                              "ib", a.token_id, h, sizeof h),
                      1);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM tokens WHERE LOCATE(?, name) > 0 OR LOCATE(?, token_hash) > 0",
-                              "ss", tok + 6, tok + 6),
-                     0);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT COUNT(*) FROM tokens WHERE LOCATE(?, name) > 0 OR LOCATE(?, token_hash) > 0",
+            "ss", tok + 6, tok + 6),
+        0);
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)a.token_id);
-    assert_int_equal(tsup_i64(db,
-                              "SELECT COUNT(*) FROM audit_log WHERE action = 'token.create' AND entity = 'token'"
-                              " AND entity_id = ? AND actor_kind = 'cli'",
-                              "s", id),
-                     1);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM audit_log WHERE action = 'token.create' AND entity = 'token'"
+                 " AND entity_id = ? AND actor_kind = 'cli'",
+                 "s", id),
+        1);
     svc_actor_free(&a);
     cs_db_close(db);
 }
@@ -114,8 +120,9 @@ static void test_volunteer_communes(void **state)
 {
     (void)state;
     cs_db *db = tsup_connect();
-    const char *args[] = {"create", "--role", "volunteer", "--commune", commune_b, "--commune", commune_a,
-                          "--name", "Đoàn viên", "--expires-days", "30", NULL};
+    const char *args[] = {"create",    "--role",         "volunteer", "--commune",
+                          commune_b,   "--commune",      commune_a,   "--name",
+                          "Đoàn viên", "--expires-days", "30",        NULL};
     assert_int_equal(run(args), 0);
     char tok[64];
     last_token(tok);
@@ -127,9 +134,11 @@ static void test_volunteer_communes(void **state)
     assert_int_equal(a.ncommunes, 2);
     assert_string_equal(a.communes[0], commune_a); /* sorted */
     assert_string_equal(a.communes[1], commune_b);
-    assert_int_equal(tsup_i64(db, "SELECT expires_at > UTC_TIMESTAMP() + INTERVAL 29 DAY FROM tokens WHERE id = ?", "i",
-                              a.token_id),
-                     1);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT expires_at > UTC_TIMESTAMP() + INTERVAL 29 DAY FROM tokens WHERE id = ?",
+                 "i", a.token_id),
+        1);
     svc_actor_free(&a);
     cs_db_close(db);
 }
@@ -139,13 +148,14 @@ static void test_refusals(void **state)
     (void)state;
     cs_db *db = tsup_connect();
     int64_t before = tsup_i64(db, "SELECT COUNT(*) FROM tokens", "");
-    const char *unknown[] = {"create", "--role", "volunteer", "--commune", commune_a, "--commune", "99999",
-                             "--name", "x", NULL};
+    const char *unknown[] = {"create",    "--role", "volunteer", "--commune", commune_a,
+                             "--commune", "99999",  "--name",    "x",         NULL};
     assert_int_equal(run(unknown), 1);
     assert_int_equal(out[0], '\0'); /* nothing printed: no token */
     const char *no_commune[] = {"create", "--role", "volunteer", "--name", "x", NULL};
     assert_int_equal(run(no_commune), CLI_EX_USAGE);
-    const char *admin_commune[] = {"create", "--role", "admin", "--commune", commune_a, "--name", "x", NULL};
+    const char *admin_commune[] = {"create",  "--role", "admin", "--commune",
+                                   commune_a, "--name", "x",     NULL};
     assert_int_equal(run(admin_commune), CLI_EX_USAGE);
     const char *bad_role[] = {"create", "--role", "root", "--name", "x", NULL};
     assert_int_equal(run(bad_role), CLI_EX_USAGE);
@@ -183,14 +193,18 @@ static void test_list_and_revoke(void **state)
     assert_int_equal(run(revoke), 0);
     assert_non_null(strstr(out, "revoked"));
     assert_int_equal(svc_auth_load_token(db, tok, &a, &e), 0);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoke' AND entity_id = ?",
-                              "s", id),
-                     1);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoke' AND entity_id = ?",
+                 "s", id),
+        1);
     assert_int_equal(run(revoke), 0); /* again: says so, changes nothing */
     assert_non_null(strstr(out, "already"));
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoke' AND entity_id = ?",
-                              "s", id),
-                     1);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoke' AND entity_id = ?",
+                 "s", id),
+        1);
     const char *nobody[] = {"revoke", "987654321", NULL};
     assert_int_equal(run(nobody), 1);
     const char *garbage[] = {"revoke", "12abc", NULL};

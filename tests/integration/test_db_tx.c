@@ -25,13 +25,20 @@ static int setup(void **state)
     cs_db *db = tsup_connect();
     tsup_exec(db, "DROP TABLE IF EXISTS tx_t, tx_u, rt, bulk_t", "");
     tsup_exec(db, "CREATE TABLE tx_t (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB", "");
-    tsup_exec(db, "CREATE TABLE tx_u (id INT PRIMARY KEY, email VARCHAR(50) NOT NULL, "
-                  "UNIQUE KEY uq_tx_u_email (email)) ENGINE=InnoDB", "");
-    tsup_exec(db, "CREATE TABLE rt (id BIGINT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(50) NULL, "
-                  "b VARBINARY(300) NULL, i BIGINT NULL, u BIGINT UNSIGNED NULL, d DOUBLE NULL, "
-                  "t MEDIUMTEXT NULL, dt DATETIME(6) NULL, dec_v DECIMAL(40,10) NULL) ENGINE=InnoDB", "");
-    tsup_exec(db, "CREATE TABLE bulk_t (id INT PRIMARY KEY, name VARCHAR(60) NULL, data VARBINARY(32) NULL, "
-                  "amount BIGINT NULL) ENGINE=InnoDB", "");
+    tsup_exec(db,
+              "CREATE TABLE tx_u (id INT PRIMARY KEY, email VARCHAR(50) NOT NULL, "
+              "UNIQUE KEY uq_tx_u_email (email)) ENGINE=InnoDB",
+              "");
+    tsup_exec(db,
+              "CREATE TABLE rt (id BIGINT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(50) NULL, "
+              "b VARBINARY(300) NULL, i BIGINT NULL, u BIGINT UNSIGNED NULL, d DOUBLE NULL, "
+              "t MEDIUMTEXT NULL, dt DATETIME(6) NULL, dec_v DECIMAL(40,10) NULL) ENGINE=InnoDB",
+              "");
+    tsup_exec(
+        db,
+        "CREATE TABLE bulk_t (id INT PRIMARY KEY, name VARCHAR(60) NULL, data VARBINARY(32) NULL, "
+        "amount BIGINT NULL) ENGINE=InnoDB",
+        "");
     cs_db_close(db);
     return 0;
 }
@@ -39,8 +46,8 @@ static int setup(void **state)
 /* ------------------------------------------------------------------ deadlock ---------- */
 
 struct dl {
-    int first, second;        /* row ids, locked in this order */
-    pthread_barrier_t *both;  /* both hold their first row before either takes the second */
+    int first, second;       /* row ids, locked in this order */
+    pthread_barrier_t *both; /* both hold their first row before either takes the second */
     unsigned runs;
     int rc;
     unsigned retries;
@@ -50,9 +57,11 @@ struct dl {
 static int dl_body(cs_db *db, void *arg, cs_error *err)
 {
     struct dl *d = arg;
-    if (cs_db_exec(db, "UPDATE tx_t SET n = n + 1 WHERE id = ?", "i", (int64_t)d->first, err) < 0) return -1;
+    if (cs_db_exec(db, "UPDATE tx_t SET n = n + 1 WHERE id = ?", "i", (int64_t)d->first, err) < 0)
+        return -1;
     if (d->runs++ == 0) pthread_barrier_wait(d->both);
-    if (cs_db_exec(db, "UPDATE tx_t SET n = n + 10 WHERE id = ?", "i", (int64_t)d->second, err) < 0) return -1;
+    if (cs_db_exec(db, "UPDATE tx_t SET n = n + 10 WHERE id = ?", "i", (int64_t)d->second, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -161,7 +170,8 @@ static void test_lock_wait_timeout_rerun(void **state)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, hold_row, &h), 0);
     pthread_mutex_lock(&h.mu);
-    while (!h.holding) pthread_cond_wait(&h.cv, &h.mu);
+    while (!h.holding)
+        pthread_cond_wait(&h.cv, &h.mu);
     pthread_mutex_unlock(&h.mu);
     int rc = cs_db_tx(db, bump5, &h, &err);
     pthread_join(t, NULL);
@@ -184,8 +194,8 @@ struct kill_ctx {
 static void wait_gone(cs_db *killer, unsigned long id)
 {
     for (int i = 0; i < 500; i++) {
-        if (tsup_i64(killer, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?", "i",
-                     (int64_t)id) == 0)
+        if (tsup_i64(killer, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?",
+                     "i", (int64_t)id) == 0)
             return;
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
@@ -206,7 +216,8 @@ static int kill_body(cs_db *db, void *arg, cs_error *err)
         snprintf(sql, sizeof sql, "KILL CONNECTION %lu", k->first_id);
         cs_error e2;
         cs_error_clear(&e2);
-        if (cs_db_exec_text(k->killer, sql, strlen(sql), &e2) < 0) fail_msg("KILL failed: %s", e2.detail);
+        if (cs_db_exec_text(k->killer, sql, strlen(sql), &e2) < 0)
+            fail_msg("KILL failed: %s", e2.detail);
         wait_gone(k->killer, k->first_id);
     }
     int64_t n;
@@ -270,12 +281,18 @@ static void test_errors_mapped(void **state)
     cs_error err;
     cs_error_clear(&err);
     tsup_exec(db, "DELETE FROM tx_u", "");
-    assert_int_equal(cs_db_exec(db, "INSERT INTO tx_u VALUES (?, ?)", "is", (int64_t)1, "an@example.vn", &err), 1);
-    assert_int_equal(cs_db_exec(db, "INSERT INTO tx_u VALUES (?, ?)", "is", (int64_t)2, "an@example.vn", &err), -1);
+    assert_int_equal(
+        cs_db_exec(db, "INSERT INTO tx_u VALUES (?, ?)", "is", (int64_t)1, "an@example.vn", &err),
+        1);
+    assert_int_equal(
+        cs_db_exec(db, "INSERT INTO tx_u VALUES (?, ?)", "is", (int64_t)2, "an@example.vn", &err),
+        -1);
     assert_int_equal(err.code, CS_E_CONFLICT);
     assert_string_equal(err.detail, "uq_tx_u_email");
     assert_null(strstr(err.detail, "an@example")); /* the value never reaches the detail */
-    assert_int_equal(cs_db_exec(db, "INSERT INTO tx_u VALUES (?, ?)", "is", (int64_t)1, "other@example.vn", &err), -1);
+    assert_int_equal(cs_db_exec(db, "INSERT INTO tx_u VALUES (?, ?)", "is", (int64_t)1,
+                                "other@example.vn", &err),
+                     -1);
     assert_int_equal(err.code, CS_E_CONFLICT);
     assert_string_equal(err.detail, "PRIMARY");
 
@@ -288,18 +305,27 @@ static void test_errors_mapped(void **state)
     assert_int_equal(cs_db_in_tx(db), 0);
 
     /* foreign key and CHECK violations: CS_E_DB naming the constraint */
-    assert_int_equal(cs_db_exec(db, "INSERT INTO admin_units (code, name, name_folded, kind, primary_district_code) "
-                                    "VALUES ('99999', 'X', 'x', 'xa', '999')", "", &err), -1);
+    assert_int_equal(
+        cs_db_exec(db,
+                   "INSERT INTO admin_units (code, name, name_folded, kind, primary_district_code) "
+                   "VALUES ('99999', 'X', 'x', 'xa', '999')",
+                   "", &err),
+        -1);
     assert_int_equal(err.code, CS_E_DB);
     assert_non_null(strstr(err.detail, "1452"));
     assert_non_null(strstr(err.detail, "fk_unit_district"));
-    assert_int_equal(cs_db_exec(db, "INSERT INTO targets (year, metric, goal) VALUES (1999, 'households_onboarded', 1)",
-                                "", &err), -1);
+    assert_int_equal(
+        cs_db_exec(
+            db, "INSERT INTO targets (year, metric, goal) VALUES (1999, 'households_onboarded', 1)",
+            "", &err),
+        -1);
     assert_int_equal(err.code, CS_E_DB);
     assert_non_null(strstr(err.detail, "chk_target_year"));
     /* strict mode: a value too long is an error, not a silent truncation */
-    assert_int_equal(cs_db_exec(db, "INSERT INTO tx_u VALUES (7, ?)", "s",
-                                "a-very-long-address-that-does-not-fit-in-fifty-characters@example.vn", &err), -1);
+    assert_int_equal(
+        cs_db_exec(db, "INSERT INTO tx_u VALUES (7, ?)", "s",
+                   "a-very-long-address-that-does-not-fit-in-fifty-characters@example.vn", &err),
+        -1);
     assert_int_equal(err.code, CS_E_DB);
     /* our bugs: wrong number of parameters, unknown letter */
     assert_int_equal(cs_db_exec(db, "SELECT ?", "ii", (int64_t)1, (int64_t)2, &err), -1);
@@ -312,8 +338,11 @@ static void test_errors_mapped(void **state)
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM tx_u WHERE id = 1", ""), 1);
     /* session settings */
     cs_rows *r;
-    assert_int_equal(cs_db_query(db, &r, "SELECT @@session.time_zone, @@session.tx_isolation, "
-                                         "@@session.sql_mode, @@character_set_client", "", &err), 0);
+    assert_int_equal(cs_db_query(db, &r,
+                                 "SELECT @@session.time_zone, @@session.tx_isolation, "
+                                 "@@session.sql_mode, @@character_set_client",
+                                 "", &err),
+                     0);
     assert_string_equal(cs_rows_str(r, 0, 0), "+00:00");
     assert_string_equal(cs_rows_str(r, 0, 1), "READ-COMMITTED");
     assert_non_null(strstr(cs_rows_str(r, 0, 2), "STRICT_ALL_TABLES"));
@@ -331,30 +360,40 @@ static void test_null_and_binary_round_trip(void **state)
     cs_error err;
     cs_error_clear(&err);
     unsigned char bin[256];
-    for (int i = 0; i < 256; i++) bin[i] = (unsigned char)(255 - i); /* NULs, high bytes */
+    for (int i = 0; i < 256; i++)
+        bin[i] = (unsigned char)(255 - i); /* NULs, high bytes */
     const char *name = "Nguyễn Văn Ân — Thanh Hóa";
-    assert_int_equal(cs_db_exec(db, "INSERT INTO rt (s, b, i, u, d, t, dt, dec_v) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                "sbiudsss", name, bin, sizeof bin, (int64_t)INT64_MIN + 1, (uint64_t)UINT64_MAX,
-                                3.25, "", "2024-02-29 23:59:58.123456", "123456789012345678901234567890.0123456789",
-                                &err), 1);
+    assert_int_equal(
+        cs_db_exec(
+            db, "INSERT INTO rt (s, b, i, u, d, t, dt, dec_v) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "sbiudsss", name, bin, sizeof bin, (int64_t)INT64_MIN + 1, (uint64_t)UINT64_MAX, 3.25,
+            "", "2024-02-29 23:59:58.123456", "123456789012345678901234567890.0123456789", &err),
+        1);
     int64_t id1 = (int64_t)cs_db_insert_id(db);
     assert_true(id1 > 0);
-    assert_int_equal(cs_db_exec(db, "INSERT INTO rt (s, b, i, u, d, t, dt, dec_v) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                "sbnnnnsn", (const char *)NULL, (const void *)NULL, (size_t)0,
-                                (const char *)NULL, &err), 1);
+    assert_int_equal(
+        cs_db_exec(db,
+                   "INSERT INTO rt (s, b, i, u, d, t, dt, dec_v) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   "sbnnnnsn", (const char *)NULL, (const void *)NULL, (size_t)0,
+                   (const char *)NULL, &err),
+        1);
     int64_t id2 = (int64_t)cs_db_insert_id(db);
     assert_int_equal(id2, id1 + 1);
     /* a large text fetched whole (buffers sized from max_length) */
     size_t big = 300000;
     char *text = cs_malloc(big + 1);
     assert_non_null(text);
-    for (size_t i = 0; i < big; i++) text[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < big; i++)
+        text[i] = (char)('a' + i % 26);
     text[big] = '\0';
     assert_int_equal(cs_db_exec(db, "UPDATE rt SET t = ? WHERE id = ?", "si", text, id2, &err), 1);
 
     cs_rows *r;
-    assert_int_equal(cs_db_query(db, &r, "SELECT id, s, b, i, u, d, t, dt, dec_v FROM rt WHERE id IN (?, ?) ORDER BY id",
-                                 "ii", id1, id2, &err), 0);
+    assert_int_equal(
+        cs_db_query(db, &r,
+                    "SELECT id, s, b, i, u, d, t, dt, dec_v FROM rt WHERE id IN (?, ?) ORDER BY id",
+                    "ii", id1, id2, &err),
+        0);
     assert_int_equal(cs_rows_count(r), 2);
     assert_int_equal(cs_rows_ncols(r), 9);
     assert_string_equal(cs_rows_colname(r, 1), "s");
@@ -386,10 +425,12 @@ static void test_null_and_binary_round_trip(void **state)
     cs_free(text);
 
     int64_t v = 7;
-    assert_int_equal(cs_db_scalar_i64(db, &v, "SELECT i FROM rt WHERE id = ?", "i", (int64_t)-1, &err), 1);
+    assert_int_equal(
+        cs_db_scalar_i64(db, &v, "SELECT i FROM rt WHERE id = ?", "i", (int64_t)-1, &err), 1);
     assert_int_equal(v, 0);
     assert_int_equal(cs_db_scalar_i64(db, &v, "SELECT i FROM rt WHERE id = ?", "i", id2, &err), 1);
-    assert_int_equal(cs_db_scalar_i64(db, &v, "SELECT COUNT(*) FROM rt WHERE id >= ?", "i", id1, &err), 0);
+    assert_int_equal(
+        cs_db_scalar_i64(db, &v, "SELECT COUNT(*) FROM rt WHERE id >= ?", "i", id1, &err), 0);
     assert_int_equal(v, 2);
     /* an empty result set keeps its columns */
     assert_int_equal(cs_db_query(db, &r, "SELECT id, s FROM rt WHERE id < 0", "", &err), 0);
@@ -436,8 +477,9 @@ static int64_t bulk(cs_db *db, size_t from, size_t n, cs_error *err)
     size_t *lens;
     char *store;
     bulk_cells(from, n, &cells, &lens, &store);
-    int64_t r = cs_db_bulk_insert(db, "INSERT INTO bulk_t (id, name, data, amount) VALUES (?, ?, ?, ?)", 4, "isbi",
-                                  cells, lens, n, err);
+    int64_t r =
+        cs_db_bulk_insert(db, "INSERT INTO bulk_t (id, name, data, amount) VALUES (?, ?, ?, ?)", 4,
+                          "isbi", cells, lens, n, err);
     cs_free(cells);
     cs_free(lens);
     cs_free(store);
@@ -478,10 +520,17 @@ static void test_bulk_insert(void **state)
     assert_true(e2 - e1 >= 1000);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t", ""), 2000);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t WHERE name IS NULL", ""), 2000 / 7);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t WHERE LENGTH(data) = 3 AND SUBSTR(data, 2, 1) = X'00'", ""),
-                     2000);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t WHERE id IN (500, 1500) AND amount = id * 1000 "
-                                  "AND name = CONCAT('hộ số ', id) AND ORD(SUBSTR(data, 3, 1)) = id % 256", ""), 2);
+    assert_int_equal(
+        tsup_i64(
+            db, "SELECT COUNT(*) FROM bulk_t WHERE LENGTH(data) = 3 AND SUBSTR(data, 2, 1) = X'00'",
+            ""),
+        2000);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM bulk_t WHERE id IN (500, 1500) AND amount = id * 1000 "
+                 "AND name = CONCAT('hộ số ', id) AND ORD(SUBSTR(data, 3, 1)) = id % 256",
+                 ""),
+        2);
     /* more rows than one round trip carries */
     assert_int_equal(bulk(db, 10001, 12000, &err), 12000);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t", ""), 14000);
@@ -492,13 +541,19 @@ static void test_bulk_insert(void **state)
     assert_string_equal(err.detail, "PRIMARY");
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM bulk_t", ""), 14000);
     /* the statement used for arrays still works as a normal one */
-    assert_int_equal(cs_db_exec(db, "INSERT INTO bulk_t (id, name, data, amount) VALUES (?, ?, ?, ?)", "isbi",
-                                (int64_t)99999, "one", "abc", (size_t)3, (int64_t)1, &err), 1);
+    assert_int_equal(cs_db_exec(db,
+                                "INSERT INTO bulk_t (id, name, data, amount) VALUES (?, ?, ?, ?)",
+                                "isbi", (int64_t)99999, "one", "abc", (size_t)3, (int64_t)1, &err),
+                     1);
     /* misuse is refused */
     const char *cells[1] = {"1"};
-    assert_int_equal(cs_db_bulk_insert(db, "INSERT INTO bulk_t (id) VALUES (?)", 1, "n", cells, NULL, 1, &err), -1);
+    assert_int_equal(
+        cs_db_bulk_insert(db, "INSERT INTO bulk_t (id) VALUES (?)", 1, "n", cells, NULL, 1, &err),
+        -1);
     assert_int_equal(err.code, CS_E_INTERNAL);
-    assert_int_equal(cs_db_bulk_insert(db, "INSERT INTO bulk_t (id) VALUES (?)", 1, "i", cells, NULL, 0, &err), 0);
+    assert_int_equal(
+        cs_db_bulk_insert(db, "INSERT INTO bulk_t (id) VALUES (?)", 1, "i", cells, NULL, 0, &err),
+        0);
     cs_db_close(db);
 }
 
@@ -574,11 +629,13 @@ static void test_pool(void **state)
         args[i] = (struct pool_arg){NULL, 0, &all};
         assert_int_equal(pthread_create(&t[i], NULL, pool_thread, &args[i]), 0);
     }
-    for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
     pthread_barrier_destroy(&all);
     for (int i = 0; i < N; i++) {
         assert_non_null(args[i].got);
-        for (int j = 0; j < i; j++) assert_true(args[i].id != args[j].id);
+        for (int j = 0; j < i; j++)
+            assert_true(args[i].id != args[j].id);
     }
     cs_db_pool_stats(&open, &in_use, &max);
     assert_int_equal(in_use, 0);
@@ -624,7 +681,8 @@ static int child_aborts(int how, char *msg, size_t msgsz)
     close(fds[1]);
     size_t got = 0;
     ssize_t n;
-    while (got + 1 < msgsz && (n = read(fds[0], msg + got, msgsz - 1 - got)) > 0) got += (size_t)n;
+    while (got + 1 < msgsz && (n = read(fds[0], msg + got, msgsz - 1 - got)) > 0)
+        got += (size_t)n;
     msg[got] = '\0';
     close(fds[0]);
     int status;

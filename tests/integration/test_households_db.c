@@ -59,12 +59,14 @@ static json_t *new_household(int age, const char *commune)
     int y = t.y - age;
     serial++;
     char cccd[16], phone[16], date[16];
-    snprintf(cccd, sizeof cccd, "038%d%02d%06d", y >= 2000 ? 3 : 1, y % 100, 400000 + serial * 7 + (int)(getpid() % 1000));
+    snprintf(cccd, sizeof cccd, "038%d%02d%06d", y >= 2000 ? 3 : 1, y % 100,
+             400000 + serial * 7 + (int)(getpid() % 1000));
     snprintf(phone, sizeof phone, "09%08d", 10000000 + serial * 13 + (int)(getpid() % 1000));
     snprintf(date, sizeof date, "01/01/%d", y);
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "owner_name", "Lê Thị Hoa", "cccd", cccd,
                      "phone", phone, "birth_date", date, "commune_code", commune, "address",
-                     "Thôn Đông, xã Hoằng Thanh", "business_name", "Hộ kinh doanh Hoa Nem", "consent", 1);
+                     "Thôn Đông, xã Hoằng Thanh", "business_name", "Hộ kinh doanh Hoa Nem",
+                     "consent", 1);
 }
 
 static void test_roundtrip_sealed(void **state)
@@ -85,7 +87,8 @@ static void test_roundtrip_sealed(void **state)
     assert_int_equal(cs_household_get(db, res.code, CS_PII_FULL, &full, NULL, &e), 0);
     assert_string_equal(json_string_value(json_object_get(full, "cccd")), cccd);
     assert_string_equal(json_string_value(json_object_get(full, "phone")), phone);
-    assert_string_equal(json_string_value(json_object_get(full, "address")), "Thôn Đông, xã Hoằng Thanh");
+    assert_string_equal(json_string_value(json_object_get(full, "address")),
+                        "Thôn Đông, xã Hoằng Thanh");
     assert_int_equal(cs_household_get(db, res.code, CS_PII_MASKED, &masked, NULL, &e), 0);
     const char *mp = json_string_value(json_object_get(masked, "phone"));
     assert_non_null(mp);
@@ -102,16 +105,23 @@ static void test_roundtrip_sealed(void **state)
 
     /* the raw table holds no plaintext citizen ID, phone or address */
     cs_rows *r = NULL;
-    assert_int_equal(cs_db_query(db, &r,
-                                 "SELECT COUNT(*) FROM households WHERE INSTR(cccd_sealed, ?) > 0 OR"
-                                 " INSTR(phone_sealed, ?) > 0 OR INSTR(address_sealed, 'Thôn') > 0"
-                                 " OR INSTR(CONCAT_WS('|', code, owner_name, name_folded, business_name), ?) > 0",
-                                 "sss", cccd, phone, cccd, &e), 0);
+    assert_int_equal(
+        cs_db_query(
+            db, &r,
+            "SELECT COUNT(*) FROM households WHERE INSTR(cccd_sealed, ?) > 0 OR"
+            " INSTR(phone_sealed, ?) > 0 OR INSTR(address_sealed, 'Thôn') > 0"
+            " OR INSTR(CONCAT_WS('|', code, owner_name, name_folded, business_name), ?) > 0",
+            "sss", cccd, phone, cccd, &e),
+        0);
     assert_int_equal(cs_rows_i64(r, 0, 0), 0);
     cs_rows_free(r);
     /* and no audit row mentions them either */
-    assert_int_equal(cs_db_query(db, &r, "SELECT COUNT(*) FROM audit_log WHERE INSTR(detail, ?) > 0 OR INSTR(detail, ?) > 0",
-                                 "ss", cccd, phone, &e), 0);
+    assert_int_equal(
+        cs_db_query(
+            db, &r,
+            "SELECT COUNT(*) FROM audit_log WHERE INSTR(detail, ?) > 0 OR INSTR(detail, ?) > 0",
+            "ss", cccd, phone, &e),
+        0);
     assert_int_equal(cs_rows_i64(r, 0, 0), 0);
     cs_rows_free(r);
 
@@ -121,7 +131,8 @@ static void test_roundtrip_sealed(void **state)
     int64_t next;
     assert_int_equal(cs_household_list(db, &f, CS_PII_MASKED, &list, &next, &e), 0);
     assert_int_equal(json_array_size(list), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "code")), res.code);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "code")),
+                        res.code);
     json_decref(list);
 
     /* duplicate citizen ID → 409 with the existing code, never a second row */
@@ -188,7 +199,8 @@ static void test_pin_throttle(void **state)
     snprintf(wrong, sizeof wrong, "%06ld", (strtol(res.pin, NULL, 10) + 1) % 1000000);
     for (int i = 0; i < 4; i++) {
         cs_error_clear(&e);
-        assert_int_equal(cs_household_check_pin(db, res.code, wrong, "10.0.0.2", "req", &id, &e), -1);
+        assert_int_equal(cs_household_check_pin(db, res.code, wrong, "10.0.0.2", "req", &id, &e),
+                         -1);
         assert_int_equal(e.code, CS_E_PIN_WRONG);
     }
     cs_error_clear(&e);
@@ -200,8 +212,11 @@ static void test_pin_throttle(void **state)
     assert_int_equal(cs_household_check_pin(db, res.code, res.pin, "10.0.0.3", "req", &id, &e), -1);
     assert_int_equal(e.code, CS_E_PIN_LOCKED);
     int64_t n = 0;
-    assert_int_equal(cs_db_scalar_i64(db, &n, "SELECT COUNT(*) FROM audit_log WHERE entity_id = ?"
-                                      " AND action IN ('owner.pin_failed','owner.pin_locked')", "s", res.code, &e), 0);
+    assert_int_equal(cs_db_scalar_i64(db, &n,
+                                      "SELECT COUNT(*) FROM audit_log WHERE entity_id = ?"
+                                      " AND action IN ('owner.pin_failed','owner.pin_locked')",
+                                      "s", res.code, &e),
+                     0);
     assert_int_equal(n, 5);
     json_decref(in);
 }
@@ -253,10 +268,14 @@ static void test_products_and_transitions(void **state)
     json_decref(patch);
 
     /* account to active → household onboarded; listing live → product first_live_at */
-    assert_true(cs_db_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code) VALUES (?, 'shopee')",
-                           "i", hh.id, &e) == 1);
+    assert_true(
+        cs_db_exec(
+            db, "INSERT INTO seller_accounts (household_id, marketplace_code) VALUES (?, 'shopee')",
+            "i", hh.id, &e) == 1);
     struct tctx t = {(int64_t)cs_db_insert_id(db), 0, NULL};
-    assert_true(cs_db_exec(db, "INSERT INTO listings (product_id, marketplace_code, account_id) VALUES (?, 'shopee', ?)",
+    assert_true(cs_db_exec(db,
+                           "INSERT INTO listings (product_id, marketplace_code, account_id) VALUES "
+                           "(?, 'shopee', ?)",
                            "ii", pr.id, t.account, &e) == 1);
     t.listing = (int64_t)cs_db_insert_id(db);
     t.to = "active";
@@ -270,11 +289,16 @@ static void test_products_and_transitions(void **state)
         assert_int_equal(cs_db_tx(db, do_account, &t, &e), 0);
     }
     int64_t n = 0;
-    assert_int_equal(cs_db_scalar_i64(db, &n, "SELECT onboarded_at IS NOT NULL AND status = 'onboarded'"
-                                      " FROM households WHERE id = ?", "i", hh.id, &e), 0);
+    assert_int_equal(cs_db_scalar_i64(db, &n,
+                                      "SELECT onboarded_at IS NOT NULL AND status = 'onboarded'"
+                                      " FROM households WHERE id = ?",
+                                      "i", hh.id, &e),
+                     0);
     assert_int_equal(n, 1);
-    assert_int_equal(cs_db_scalar_i64(db, &n, "SELECT COUNT(*) FROM account_events WHERE account_id = ?", "i",
-                                      t.account, &e), 0);
+    assert_int_equal(cs_db_scalar_i64(db, &n,
+                                      "SELECT COUNT(*) FROM account_events WHERE account_id = ?",
+                                      "i", t.account, &e),
+                     0);
     assert_int_equal(n, 3);
     const char *lpath[] = {"queued", "submitted", "pending_review", "live", "delisted"};
     for (int i = 0; i < 5; i++) {
@@ -283,12 +307,19 @@ static void test_products_and_transitions(void **state)
         assert_int_equal(cs_db_tx(db, do_listing, &t, &e), 0);
     }
     /* delisting does not rewrite the first live date */
-    assert_int_equal(cs_db_scalar_i64(db, &n, "SELECT (p.first_live_at IS NOT NULL) + (l.first_live_at IS NOT NULL)"
-                                      " + (l.live_at IS NULL) FROM products p JOIN listings l ON l.product_id = p.id"
-                                      " WHERE l.id = ?", "i", t.listing, &e), 0);
+    assert_int_equal(
+        cs_db_scalar_i64(
+            db, &n,
+            "SELECT (p.first_live_at IS NOT NULL) + (l.first_live_at IS NOT NULL)"
+            " + (l.live_at IS NULL) FROM products p JOIN listings l ON l.product_id = p.id"
+            " WHERE l.id = ?",
+            "i", t.listing, &e),
+        0);
     assert_int_equal(n, 3);
-    assert_int_equal(cs_db_scalar_i64(db, &n, "SELECT COUNT(*) FROM listing_events WHERE listing_id = ?", "i",
-                                      t.listing, &e), 0);
+    assert_int_equal(cs_db_scalar_i64(db, &n,
+                                      "SELECT COUNT(*) FROM listing_events WHERE listing_id = ?",
+                                      "i", t.listing, &e),
+                     0);
     assert_int_equal(n, 5);
 
     /* consent withdrawal: personal fields gone, the anonymous row (and its dates) kept */
@@ -342,7 +373,6 @@ static void test_concurrent_duplicate(void **state)
     json_decref(in);
 }
 
-
 struct pinner {
     const char *code;
     int n_wrong, n_locked, n_other;
@@ -359,10 +389,14 @@ static void *pin_guesser(void *arg)
         cs_error_clear(&e);
         char client[32];
         snprintf(client, sizeof client, "10.7.%d.%d", (int)(pthread_self() % 200), i);
-        if (cs_household_check_pin(d, p->code, "999999", client, "r", &id, &e) == 0) p->n_other++;
-        else if (e.code == CS_E_PIN_WRONG) __atomic_add_fetch(&p->n_wrong, 1, __ATOMIC_SEQ_CST);
-        else if (e.code == CS_E_PIN_LOCKED) __atomic_add_fetch(&p->n_locked, 1, __ATOMIC_SEQ_CST);
-        else __atomic_add_fetch(&p->n_other, 1, __ATOMIC_SEQ_CST);
+        if (cs_household_check_pin(d, p->code, "999999", client, "r", &id, &e) == 0)
+            p->n_other++;
+        else if (e.code == CS_E_PIN_WRONG)
+            __atomic_add_fetch(&p->n_wrong, 1, __ATOMIC_SEQ_CST);
+        else if (e.code == CS_E_PIN_LOCKED)
+            __atomic_add_fetch(&p->n_locked, 1, __ATOMIC_SEQ_CST);
+        else
+            __atomic_add_fetch(&p->n_other, 1, __ATOMIC_SEQ_CST);
     }
     if (d) cs_db_release(d);
     return NULL;
@@ -382,14 +416,19 @@ static void test_parallel_guesses_bounded(void **state)
     if (!strcmp(res.pin, "999999")) return; /* one chance in a million: nothing to guess */
     struct pinner p = {res.code, 0, 0, 0};
     pthread_t t[8];
-    for (int i = 0; i < 8; i++) pthread_create(&t[i], NULL, pin_guesser, &p);
-    for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, pin_guesser, &p);
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
     assert_int_equal(p.n_other, 0);
     assert_int_equal(p.n_wrong + p.n_locked, 24);
     assert_true(p.n_locked >= 1);
     int64_t n = 0;
-    assert_int_equal(cs_db_scalar_i64(db, &n, "SELECT pin_locked_until > UTC_TIMESTAMP() FROM households"
-                                      " WHERE code = ?", "s", res.code, &e), 0);
+    assert_int_equal(cs_db_scalar_i64(db, &n,
+                                      "SELECT pin_locked_until > UTC_TIMESTAMP() FROM households"
+                                      " WHERE code = ?",
+                                      "s", res.code, &e),
+                     0);
     assert_int_equal(n, 1);
 }
 

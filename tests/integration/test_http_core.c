@@ -48,22 +48,25 @@ static int h_echo(svc_req *r)
     if (cs_json_check(r->json, spec, &e)) return svc_reply_problem(r, &e);
     int run = atomic_fetch_add(&echo_runs, 1) + 1;
     svc_add_header(r, "Location", "/t/echo/1");
-    return svc_reply_json(r, 201, json_pack("{s:s, s:I, s:i}", "name", name, "n", (json_int_t)n, "run", run));
+    return svc_reply_json(
+        r, 201, json_pack("{s:s, s:I, s:i}", "name", name, "n", (json_int_t)n, "run", run));
 }
 
 static int h_whoami(svc_req *r)
 {
-    return svc_reply_json(r, 200, json_pack("{s:s, s:s, s:s?, s:s}", "actor", r->actor.id, "client", r->client,
-                                            "role", svc_role_name(r->actor.role), "lang",
-                                            r->lang == CS_LANG_EN ? "en" : "vi"));
+    return svc_reply_json(r, 200,
+                          json_pack("{s:s, s:s, s:s?, s:s}", "actor", r->actor.id, "client",
+                                    r->client, "role", svc_role_name(r->actor.role), "lang",
+                                    r->lang == CS_LANG_EN ? "en" : "vi"));
 }
 
 static int h_commune(svc_req *r)
 {
     const char *c = svc_param(r, "code");
-    return svc_reply_json(r, 200, json_pack("{s:b, s:b, s:b}", "read", svc_can_read_commune(r, c), "write",
-                                            svc_can_write_commune(r, c), "personal",
-                                            svc_can_see_personal(r, c)));
+    return svc_reply_json(r, 200,
+                          json_pack("{s:b, s:b, s:b}", "read", svc_can_read_commune(r, c), "write",
+                                    svc_can_write_commune(r, c), "personal",
+                                    svc_can_see_personal(r, c)));
 }
 
 static int h_slow(svc_req *r)
@@ -93,16 +96,18 @@ static int h_noreply(svc_req *r)
 
 static int h_raw(svc_req *r)
 {
-    return svc_reply_json(r, 200, json_pack("{s:I, s:s?}", "len", (json_int_t)r->body_len, "ctype",
-                                            svc_header(r, "Content-Type")));
+    return svc_reply_json(r, 200,
+                          json_pack("{s:I, s:s?}", "len", (json_int_t)r->body_len, "ctype",
+                                    svc_header(r, "Content-Type")));
 }
 
 static int h_form(svc_req *r)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < r->nparts; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s?, s:I}", "name", r->parts[i].name, "filename",
-                                           r->parts[i].filename, "len", (json_int_t)r->parts[i].len));
+        json_array_append_new(a,
+                              json_pack("{s:s, s:s?, s:I}", "name", r->parts[i].name, "filename",
+                                        r->parts[i].filename, "len", (json_int_t)r->parts[i].len));
     return svc_reply_json(r, 200, json_pack("{s:o}", "parts", a));
 }
 
@@ -112,7 +117,8 @@ static int h_query(svc_req *r)
     cs_error e;
     cs_error_clear(&e);
     if (svc_query_int(r, "limit", 50, 1, 200, &limit, &e)) return svc_reply_problem(r, &e);
-    return svc_reply_json(r, 200, json_pack("{s:I, s:s?}", "limit", (json_int_t)limit, "q", svc_query(r, "q")));
+    return svc_reply_json(
+        r, 200, json_pack("{s:I, s:s?}", "limit", (json_int_t)limit, "q", svc_query(r, "q")));
 }
 
 static const svc_route test_routes[] = {
@@ -164,7 +170,8 @@ static const char *hdr(const resp *r, const char *name)
         if (!eol) break;
         if ((size_t)(eol - line) > nl && !strncasecmp(line, name, nl) && line[nl] == ':') {
             const char *v = line + nl + 1;
-            while (*v == ' ') v++;
+            while (*v == ' ')
+                v++;
             snprintf(out, sizeof out, "%.*s", (int)(eol - v), v);
             found = out;
         }
@@ -199,7 +206,8 @@ static void request_ex(resp *out, const char *method, const char *path, const ch
     char url[4096];
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", use_port, path);
     struct curl_slist *hl = curl_slist_append(NULL, "Expect:");
-    for (size_t i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
+    for (size_t i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
     struct chunked ch = {chunked};
     if (chunked) {
         hl = curl_slist_append(hl, "Transfer-Encoding: chunked");
@@ -220,8 +228,10 @@ static void request_ex(resp *out, const char *method, const char *path, const ch
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &out->head);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
     CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    else out->status = -(long)rc;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    else
+        out->status = -(long)rc;
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     if (out->body.len) out->json = json_loadb(out->body.data, out->body.len, 0, NULL);
@@ -242,7 +252,8 @@ static const char *jstr(const resp *r, const char *key)
 static void assert_problem(const resp *r, long status, const char *code)
 {
     if (r->status != status)
-        fprintf(stderr, "expected %ld %s, got %ld: %s\n", status, code, r->status, r->body.data ? r->body.data : "");
+        fprintf(stderr, "expected %ld %s, got %ld: %s\n", status, code, r->status,
+                r->body.data ? r->body.data : "");
     assert_int_equal(r->status, status);
     assert_non_null(hdr(r, "Content-Type"));
     assert_string_equal(hdr(r, "Content-Type"), "application/problem+json");
@@ -264,18 +275,22 @@ static const char *first_field(const resp *r, const char *what)
 
 /* ---- set-up ------------------------------------------------------------------------------ */
 
-static void make_token(cs_db *db, char *out, const char *role, const char *commune, const char *extra_sql,
-                       int64_t *id)
+static void make_token(cs_db *db, char *out, const char *role, const char *commune,
+                       const char *extra_sql, int64_t *id)
 {
     char raw[44];
     assert_int_equal(cs_random_token(raw), 0);
     snprintf(out, 64, "choso_%s", raw);
     unsigned char h[32];
     cs_token_hash(out, h);
-    tsup_exec(db, "INSERT INTO tokens (name, role, token_hash, created_at) VALUES ('test', ?, ?, UTC_TIMESTAMP())",
+    tsup_exec(db,
+              "INSERT INTO tokens (name, role, token_hash, created_at) VALUES ('test', ?, ?, "
+              "UTC_TIMESTAMP())",
               "sb", role, h, sizeof h);
     int64_t tid = (int64_t)cs_db_insert_id(db);
-    if (commune) tsup_exec(db, "INSERT INTO token_communes (token_id, commune_code) VALUES (?, ?)", "is", tid, commune);
+    if (commune)
+        tsup_exec(db, "INSERT INTO token_communes (token_id, commune_code) VALUES (?, ?)", "is",
+                  tid, commune);
     if (extra_sql) tsup_exec(db, extra_sql, "i", tid);
     if (id) *id = tid;
 }
@@ -313,14 +328,17 @@ static int setup(void **state)
     make_token(db, tok_admin, "admin", NULL, NULL, &id_admin);
     make_token(db, tok_monitor, "monitor", NULL, NULL, NULL);
     make_token(db, tok_vol_a, "volunteer", commune_a, NULL, NULL);
-    make_token(db, tok_revoked, "admin", NULL, "UPDATE tokens SET revoked_at = UTC_TIMESTAMP() WHERE id = ?", NULL);
+    make_token(db, tok_revoked, "admin", NULL,
+               "UPDATE tokens SET revoked_at = UTC_TIMESTAMP() WHERE id = ?", NULL);
     make_token(db, tok_expired, "admin", NULL,
-               "UPDATE tokens SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 MINUTE WHERE id = ?", NULL);
+               "UPDATE tokens SET expires_at = UTC_TIMESTAMP() - INTERVAL 1 MINUTE WHERE id = ?",
+               NULL);
     cs_db_close(db);
 
     for (size_t i = 0; i < sizeof test_routes / sizeof test_routes[0]; i++)
         if (svc_router_add(&test_routes[i])) return -1;
-    if (svc_metrics_register_gauge("choso_test_gauge", "a gauge registered by the test", test_gauge, NULL))
+    if (svc_metrics_register_gauge("choso_test_gauge", "a gauge registered by the test", test_gauge,
+                                   NULL))
         return -1;
     server = svc_server_start(&e);
     if (!server) {
@@ -431,9 +449,10 @@ static void test_request_id(void **state)
     request(&r, "GET", "/healthz", good, NULL);
     assert_string_equal(hdr(&r, "X-Request-Id"), "abc.DEF_123-xyz");
     resp_free(&r);
-    const char *bads[] = {"X-Request-Id: short", "X-Request-Id: has space inside it",
-                          "X-Request-Id: semi;colon;not;allowed",
-                          "X-Request-Id: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    const char *bads[] = {
+        "X-Request-Id: short", "X-Request-Id: has space inside it",
+        "X-Request-Id: semi;colon;not;allowed",
+        "X-Request-Id: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
     for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
         const char *h[] = {bads[i], NULL};
         request(&r, "GET", "/nope", h, NULL);
@@ -483,8 +502,9 @@ static void test_limits(void **state)
     assert_problem(&r, 413, "body_too_large");
     resp_free(&r);
     /* a chunked body under the cap is read */
-    request_ex(&r, "POST", "/t/raw", (const char *[]){"Content-Type: application/octet-stream", NULL}, NULL, 0,
-               3000, port);
+    request_ex(&r, "POST", "/t/raw",
+               (const char *[]){"Content-Type: application/octet-stream", NULL}, NULL, 0, 3000,
+               port);
     assert_int_equal(r.status, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "len")), 3000);
     resp_free(&r);
@@ -578,16 +598,19 @@ static void test_form_and_raw(void **state)
     (void)state;
     resp r;
     const char *mp[] = {"Content-Type: multipart/form-data; boundary=XyZ", NULL};
-    const char body[] = "--XyZ\r\nContent-Disposition: form-data; name=\"order\"\r\n\r\n3\r\n"
-                        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-                        "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\nDATA\r\n--XyZ--\r\n";
+    const char body[] =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"order\"\r\n\r\n3\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+        "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\nDATA\r\n--XyZ--\r\n";
     request_ex(&r, "POST", "/t/form", mp, body, sizeof body - 1, 0, port);
     assert_int_equal(r.status, 200);
     json_t *parts = json_object_get(r.json, "parts");
     assert_int_equal(json_array_size(parts), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(parts, 0), "name")), "order");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(parts, 0), "name")),
+                        "order");
     assert_int_equal(json_integer_value(json_object_get(json_array_get(parts, 0), "len")), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(parts, 1), "filename")), "a.png");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(parts, 1), "filename")),
+                        "a.png");
     assert_int_equal(json_integer_value(json_object_get(json_array_get(parts, 1), "len")), 12);
     resp_free(&r);
 
@@ -606,7 +629,8 @@ static void test_roles(void **state)
     assert_non_null(strstr(hdr(&r, "WWW-Authenticate"), "Bearer"));
     resp_free(&r);
 
-    const char *bad_tokens[] = {"choso_notarealtokenatallnotarealtokenatall12", tok_revoked, tok_expired};
+    const char *bad_tokens[] = {"choso_notarealtokenatallnotarealtokenatall12", tok_revoked,
+                                tok_expired};
     for (size_t i = 0; i < 3; i++) {
         const char *h[] = {bearer(bad_tokens[i]), NULL};
         request(&r, "GET", "/t/admin", h, NULL);
@@ -655,8 +679,10 @@ static void test_roles(void **state)
         const char *commune;
         int read, write, personal;
     } s[] = {
-        {tok_admin, commune_b, 1, 1, 1},  {tok_monitor, commune_a, 1, 0, 0},
-        {tok_vol_a, commune_a, 1, 1, 1},  {tok_vol_a, commune_b, 0, 0, 0},
+        {tok_admin, commune_b, 1, 1, 1},
+        {tok_monitor, commune_a, 1, 0, 0},
+        {tok_vol_a, commune_a, 1, 1, 1},
+        {tok_vol_a, commune_b, 0, 0, 0},
     };
     for (size_t i = 0; i < 4; i++) {
         char path[64];
@@ -677,21 +703,31 @@ static void test_last_used_once_a_minute(void **state)
     cs_db *db = tsup_connect();
     resp r;
     const char *h[] = {bearer(tok_admin), NULL};
-    tsup_exec(db, "UPDATE tokens SET last_used_at = UTC_TIMESTAMP() - INTERVAL 30 SECOND WHERE id = ?", "i", id_admin);
+    tsup_exec(db,
+              "UPDATE tokens SET last_used_at = UTC_TIMESTAMP() - INTERVAL 30 SECOND WHERE id = ?",
+              "i", id_admin);
     request(&r, "GET", "/t/admin", h, NULL);
     assert_int_equal(r.status, 200);
     resp_free(&r);
-    assert_int_equal(tsup_i64(db, "SELECT last_used_at < UTC_TIMESTAMP() - INTERVAL 20 SECOND FROM tokens WHERE id = ?",
-                              "i", id_admin),
-                     1); /* touched 30 s ago: left alone */
-    tsup_exec(db, "UPDATE tokens SET last_used_at = UTC_TIMESTAMP() - INTERVAL 2 MINUTE WHERE id = ?", "i", id_admin);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT last_used_at < UTC_TIMESTAMP() - INTERVAL 20 SECOND FROM tokens WHERE id = ?",
+            "i", id_admin),
+        1); /* touched 30 s ago: left alone */
+    tsup_exec(db,
+              "UPDATE tokens SET last_used_at = UTC_TIMESTAMP() - INTERVAL 2 MINUTE WHERE id = ?",
+              "i", id_admin);
     h[0] = bearer(tok_admin);
     request(&r, "GET", "/t/admin", h, NULL);
     assert_int_equal(r.status, 200);
     resp_free(&r);
-    assert_int_equal(tsup_i64(db, "SELECT last_used_at > UTC_TIMESTAMP() - INTERVAL 20 SECOND FROM tokens WHERE id = ?",
-                              "i", id_admin),
-                     1);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT last_used_at > UTC_TIMESTAMP() - INTERVAL 20 SECOND FROM tokens WHERE id = ?",
+            "i", id_admin),
+        1);
     cs_db_close(db);
 }
 
@@ -764,14 +800,17 @@ static void test_idempotency(void **state)
 
     /* the body is sealed at rest */
     cs_db *db = tsup_connect();
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = ? AND state = 'done'"
-                                  " AND LOCATE('once', body) = 0",
-                              "s", key + strlen("Idempotency-Key: ")),
-                     2);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = ? AND state = 'done'"
+                 " AND LOCATE('once', body) = 0",
+                 "s", key + strlen("Idempotency-Key: ")),
+        2);
     cs_db_close(db);
 
     /* a malformed key */
-    const char *hb[] = {"Content-Type: application/json", "Idempotency-Key: has spaces in it", NULL};
+    const char *hb[] = {"Content-Type: application/json", "Idempotency-Key: has spaces in it",
+                        NULL};
     request(&r, "POST", "/t/echo", hb, "{\"name\":\"x\"}");
     assert_problem(&r, 400, "bad_request");
     assert_string_equal(first_field(&r, "field"), "Idempotency-Key");
@@ -850,9 +889,12 @@ static void test_metrics(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(hdr(&r, "Content-Type"), "text/plain"));
     const char *b = r.body.data;
-    assert_non_null(strstr(b, "choso_http_requests_total{route=\"/t/echo\",method=\"POST\",status=\"201\"}"));
-    assert_non_null(strstr(b, "choso_http_requests_total{route=\"(unmatched)\",method=\"GET\",status=\"404\"}"));
-    assert_non_null(strstr(b, "choso_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}"));
+    assert_non_null(
+        strstr(b, "choso_http_requests_total{route=\"/t/echo\",method=\"POST\",status=\"201\"}"));
+    assert_non_null(strstr(
+        b, "choso_http_requests_total{route=\"(unmatched)\",method=\"GET\",status=\"404\"}"));
+    assert_non_null(
+        strstr(b, "choso_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}"));
     assert_non_null(strstr(b, "choso_db_pool_max "));
     assert_non_null(strstr(b, "choso_build_info{version=\""));
     assert_non_null(strstr(b, "choso_test_gauge 42\n"));

@@ -77,9 +77,19 @@ static long excel_serial(int y, int m, int d)
 
 /* The kinds of damage, each on 25 rows of 10,000 (i % 400 == kind): 8 refused, 4 repaired. */
 enum {
-    BAD_MISSING = 0, BAD_PHONE, BAD_LANDLINE, BAD_SCIENTIFIC, BAD_PROVINCE, BAD_BIRTH, BAD_DATE,
-    BAD_COMMUNE, N_BAD,
-    FIX_PHONE_ZERO = 10, FIX_SERIAL, FIX_NFD, FIX_SPACES
+    BAD_MISSING = 0,
+    BAD_PHONE,
+    BAD_LANDLINE,
+    BAD_SCIENTIFIC,
+    BAD_PROVINCE,
+    BAD_BIRTH,
+    BAD_DATE,
+    BAD_COMMUNE,
+    N_BAD,
+    FIX_PHONE_ZERO = 10,
+    FIX_SERIAL,
+    FIX_NFD,
+    FIX_SPACES
 };
 
 static int damage_of(size_t i)
@@ -91,22 +101,42 @@ static int damage_of(size_t i)
 static void damage(size_t i, char c[TIMP__COLS][TIMP_CELL])
 {
     switch (damage_of(i)) {
-    case BAD_MISSING: c[TIMP_NAME][0] = '\0'; break;
-    case BAD_PHONE: snprintf(c[TIMP_PHONE], TIMP_CELL, "12345"); break;
-    case BAD_LANDLINE: snprintf(c[TIMP_PHONE], TIMP_CELL, "02373855555"); break;
-    case BAD_SCIENTIFIC: snprintf(c[TIMP_CCCD], TIMP_CELL, "3.8E+11"); break;
-    case BAD_PROVINCE: memcpy(c[TIMP_CCCD], "999", 3); break;
-    case BAD_BIRTH: c[TIMP_CCCD][5] = c[TIMP_CCCD][5] == '9' ? '0' : (char)(c[TIMP_CCCD][5] + 1); break;
-    case BAD_DATE: snprintf(c[TIMP_BIRTH], TIMP_CELL, "31/02/1990"); break;
-    case BAD_COMMUNE: snprintf(c[TIMP_COMMUNE], TIMP_CELL, "99999"); break;
-    case FIX_PHONE_ZERO: memmove(c[TIMP_PHONE], c[TIMP_PHONE] + 1, strlen(c[TIMP_PHONE])); break;
+    case BAD_MISSING:
+        c[TIMP_NAME][0] = '\0';
+        break;
+    case BAD_PHONE:
+        snprintf(c[TIMP_PHONE], TIMP_CELL, "12345");
+        break;
+    case BAD_LANDLINE:
+        snprintf(c[TIMP_PHONE], TIMP_CELL, "02373855555");
+        break;
+    case BAD_SCIENTIFIC:
+        snprintf(c[TIMP_CCCD], TIMP_CELL, "3.8E+11");
+        break;
+    case BAD_PROVINCE:
+        memcpy(c[TIMP_CCCD], "999", 3);
+        break;
+    case BAD_BIRTH:
+        c[TIMP_CCCD][5] = c[TIMP_CCCD][5] == '9' ? '0' : (char)(c[TIMP_CCCD][5] + 1);
+        break;
+    case BAD_DATE:
+        snprintf(c[TIMP_BIRTH], TIMP_CELL, "31/02/1990");
+        break;
+    case BAD_COMMUNE:
+        snprintf(c[TIMP_COMMUNE], TIMP_CELL, "99999");
+        break;
+    case FIX_PHONE_ZERO:
+        memmove(c[TIMP_PHONE], c[TIMP_PHONE] + 1, strlen(c[TIMP_PHONE]));
+        break;
     case FIX_SERIAL: {
         int d, m, y;
         assert_int_equal(sscanf(c[TIMP_BIRTH], "%d/%d/%d", &d, &m, &y), 3);
         snprintf(c[TIMP_BIRTH], TIMP_CELL, "%ld", excel_serial(y, m, d));
         break;
     }
-    case FIX_NFD: snprintf(c[TIMP_NAME], TIMP_CELL, "Nguye\xcc\x82\xcc\x83n Va\xcc\x86n Hu\xcc\x80ng"); break;
+    case FIX_NFD:
+        snprintf(c[TIMP_NAME], TIMP_CELL, "Nguye\xcc\x82\xcc\x83n Va\xcc\x86n Hu\xcc\x80ng");
+        break;
     case FIX_SPACES: {
         char t[TIMP_CELL];
         snprintf(t, sizeof t, "  %s  ", c[TIMP_NAME]);
@@ -118,7 +148,8 @@ static void damage(size_t i, char c[TIMP__COLS][TIMP_CELL])
         snprintf(c[TIMP_NAME], TIMP_CELL, "%s", t);
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -181,8 +212,13 @@ static int64_t create_import(cs_db *db, import_kind kind, const void *data, size
                              const char *const *scope, size_t nscope)
 {
     cs_actor a = cli_actor();
-    job_import_new in = {.kind = kind, .filename = "test.csv", .data = data, .len = len, .dry_run = dry,
-                         .communes = scope, .ncommunes = nscope};
+    job_import_new in = {.kind = kind,
+                         .filename = "test.csv",
+                         .data = data,
+                         .len = len,
+                         .dry_run = dry,
+                         .communes = scope,
+                         .ncommunes = nscope};
     int64_t id = 0;
     cs_error err;
     cs_error_clear(&err);
@@ -191,7 +227,8 @@ static int64_t create_import(cs_db *db, import_kind kind, const void *data, size
     return id;
 }
 
-static counts run_import(cs_db *db, import_kind kind, const void *data, size_t len, int dry, int64_t *id_out)
+static counts run_import(cs_db *db, import_kind kind, const void *data, size_t len, int dry,
+                         int64_t *id_out)
 {
     int64_t id = create_import(db, kind, data, len, dry, NULL, 0);
     cs_error err;
@@ -219,28 +256,33 @@ static void test_mixed_10k(void **state)
     assert_int_equal(c.created, n - 200);
     assert_int_equal(c.updated, 0);
     assert_int_equal(c.repaired, 100); /* 4 kinds × 25, imported */
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), n - 200);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id),
+                     n - 200);
     /* audit: one row per chunk with the range of codes it created */
     assert_int_equal(tsup_i64(db,
-                              "SELECT SUM(JSON_VALUE(detail, '$.count')) FROM audit_log WHERE action = 'household.create_bulk'"
+                              "SELECT SUM(JSON_VALUE(detail, '$.count')) FROM audit_log WHERE "
+                              "action = 'household.create_bulk'"
                               " AND JSON_VALUE(detail, '$.import_id') = ?",
                               "i", id),
                      n - 200);
     /* every refused kind is named in the rejects */
-    static const char *const codes[N_BAD] = {"required",      "phone_invalid", "phone_landline",
-                                             "cccd_scientific", "cccd_province", "cccd_birth_mismatch",
-                                             "date_invalid",    "commune_unknown"};
+    static const char *const codes[N_BAD] = {
+        "required",      "phone_invalid",       "phone_landline", "cccd_scientific",
+        "cccd_province", "cccd_birth_mismatch", "date_invalid",   "commune_unknown"};
     for (int k = 0; k < N_BAD; k++) {
         char like[64];
         snprintf(like, sizeof like, "%%\"%s\"%%", codes[k]);
-        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND errors LIKE ?", "is",
-                                  id, like),
-                         25);
+        assert_int_equal(
+            tsup_i64(db,
+                     "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND errors LIKE ?",
+                     "is", id, like),
+            25);
     }
     /* repaired values were stored in their normal form: the NFD name is NFC now */
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ? AND owner_name = ?", "is", id,
-                              "Nguy\xe1\xbb\x85n V\xc4\x83n H\xc3\xb9ng"),
-                     25);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ? AND owner_name = ?", "is",
+                 id, "Nguy\xe1\xbb\x85n V\xc4\x83n H\xc3\xb9ng"),
+        25);
 
     /* the same file again: nothing changes */
     int64_t id2;
@@ -249,7 +291,8 @@ static void test_mixed_10k(void **state)
     assert_int_equal(c2.created, 0);
     assert_int_equal(c2.updated, 0);
     assert_int_equal(c2.rejected, 200);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id2), 0);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id2),
+                     0);
 
     /* the error file, corrected cell by cell, imports cleanly */
     cs_buf ef;
@@ -289,7 +332,9 @@ static void test_mixed_10k(void **state)
     counts c3 = run_import(db, IMPORT_HOUSEHOLDS, fixed.data, fixed.len, 0, &id3);
     assert_int_equal(c3.rejected, 0);
     assert_int_equal(c3.created, 200);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id IN (?, ?)", "ii", id, id3), n);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id IN (?, ?)", "ii", id, id3),
+        n);
     cs_buf_free(&fixed);
     cs_buf_free(&ef);
     cs_free(file);
@@ -330,8 +375,8 @@ static void test_windows_1258(void **state)
     unsigned char bidx[32];
     assert_int_equal(cs_blind_index("cccd", cells[TIMP_CCCD], bidx), 0);
     cs_rows *rows = NULL;
-    assert_int_equal(cs_db_query(db, &rows, "SELECT owner_name FROM households WHERE cccd_bidx = ?", "b", bidx,
-                                 (size_t)32, &err),
+    assert_int_equal(cs_db_query(db, &rows, "SELECT owner_name FROM households WHERE cccd_bidx = ?",
+                                 "b", bidx, (size_t)32, &err),
                      0);
     assert_int_equal(cs_rows_count(rows), 1);
     assert_string_equal(cs_rows_str(rows, 0, 0), cells[TIMP_NAME]);
@@ -390,9 +435,11 @@ static void test_xlsx(void **state)
     assert_int_equal(c.created, 30);
     assert_int_equal(c.rejected, 0);
     assert_true(c.repaired >= 15);
-    assert_string_equal(tsup_i64(db, "SELECT COUNT(*) FROM imports WHERE id = ? AND file_format = 'xlsx'", "i", id) ? "xlsx"
-                                                                                                                   : "csv",
-                        "xlsx");
+    assert_string_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM imports WHERE id = ? AND file_format = 'xlsx'", "i", id)
+            ? "xlsx"
+            : "csv",
+        "xlsx");
     cs_free(buf);
     tsup_rm_rf(dir);
     cs_free(dir);
@@ -408,7 +455,9 @@ static void test_failed_file(void **state)
     assert_string_equal(c.state, "failed");
     assert_int_equal(c.created + c.rejected, 0);
     int64_t id = tsup_i64(db, "SELECT MAX(id) FROM imports", "");
-    assert_int_equal(tsup_i64(db, "SELECT error_message LIKE '%Thiếu cột%' FROM imports WHERE id = ?", "i", id), 1);
+    assert_int_equal(
+        tsup_i64(db, "SELECT error_message LIKE '%Thiếu cột%' FROM imports WHERE id = ?", "i", id),
+        1);
 }
 
 /* ---- dry run, duplicates, updates, scope ---------------------------------------------------- */
@@ -423,7 +472,8 @@ static void test_dry_run_and_updates(void **state)
     counts d = run_import(db, IMPORT_HOUSEHOLDS, f, len, 1, NULL);
     assert_string_equal(d.state, "done");
     assert_int_equal(d.created, 300);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households", ""), before); /* nothing written */
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households", ""),
+                     before); /* nothing written */
     counts c = run_import(db, IMPORT_HOUSEHOLDS, f, len, 0, NULL);
     assert_int_equal(c.created, 300);
     /* the same people with new phones: updated, never duplicated; one row given twice in the
@@ -476,7 +526,8 @@ static void test_new_person_twice(void **state)
         assert_int_equal(c.created, 6);
         assert_int_equal(c.updated, 1);
         assert_int_equal(c.rejected, 0);
-        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), 6);
+        assert_int_equal(
+            tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), 6);
         cs_buf_free(&b);
     }
 }
@@ -493,13 +544,16 @@ static void test_scope(void **state)
     cs_error_clear(&err);
     assert_int_equal(job_import_run(db, id, NULL, NULL, NULL, &err), 0);
     counts c = get_counts(db, id);
-    int64_t in_c1 = tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ? AND commune_code = ?", "is", id, C1);
+    int64_t in_c1 =
+        tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ? AND commune_code = ?",
+                 "is", id, C1);
     assert_int_equal(c.created, in_c1);
     assert_int_equal(c.rejected, 100 - in_c1);
     assert_true(c.rejected > 0 && in_c1 > 0);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND errors LIKE ?", "is", id,
-                              "%commune_out_of_scope%"),
-                     c.rejected);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND errors LIKE ?",
+                 "is", id, "%commune_out_of_scope%"),
+        c.rejected);
     cs_free(f);
 }
 
@@ -513,10 +567,11 @@ static cs_household_norm *norm_of(size_t i, unsigned serial)
     assert_int_equal(sscanf(c[TIMP_BIRTH], "%d/%d/%d", &d, &m, &y), 3);
     char iso[16];
     snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "owner_name", c[TIMP_NAME], "cccd", c[TIMP_CCCD],
-                          "phone", c[TIMP_PHONE], "birth_date", iso, "commune_code", c[TIMP_COMMUNE], "address",
-                          c[TIMP_ADDRESS], "business_name", c[TIMP_BUSINESS], "has_epayment", (int)(i % 2),
-                          "consent", 1);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "owner_name", c[TIMP_NAME], "cccd",
+                  c[TIMP_CCCD], "phone", c[TIMP_PHONE], "birth_date", iso, "commune_code",
+                  c[TIMP_COMMUNE], "address", c[TIMP_ADDRESS], "business_name", c[TIMP_BUSINESS],
+                  "has_epayment", (int)(i % 2), "consent", 1);
     cs_household_norm *n = cs_malloc(sizeof *n);
     cs_error err;
     cs_error_clear(&err);
@@ -525,10 +580,13 @@ static cs_household_norm *norm_of(size_t i, unsigned serial)
     return n;
 }
 
-#define ROW_COLS                                                                                             \
-    "owner_name, name_folded, business_name, commune_code, HEX(cccd_bidx), HEX(phone_bidx), owner_age,"       \
-    " youth_led, business_reg_no, tax_code, has_epayment, consent_version, consent_by, HEX(content_hash),"    \
-    " registered_by, import_id, pin_hash, status, version, cccd_sealed, phone_sealed, birth_date_sealed,"      \
+#define ROW_COLS                                                                                   \
+    "owner_name, name_folded, business_name, commune_code, HEX(cccd_bidx), HEX(phone_bidx), "      \
+    "owner_age,"                                                                                   \
+    " youth_led, business_reg_no, tax_code, has_epayment, consent_version, consent_by, "           \
+    "HEX(content_hash),"                                                                           \
+    " registered_by, import_id, pin_hash, status, version, cccd_sealed, phone_sealed, "            \
+    "birth_date_sealed,"                                                                           \
     " address_sealed"
 
 static char *row_signature(cs_db *db, int64_t import_id)
@@ -536,17 +594,20 @@ static char *row_signature(cs_db *db, int64_t import_id)
     cs_rows *r = NULL;
     cs_error err;
     cs_error_clear(&err);
-    assert_int_equal(cs_db_query(db, &r, "SELECT " ROW_COLS " FROM households WHERE import_id = ? ORDER BY cccd_bidx",
+    assert_int_equal(cs_db_query(db, &r,
+                                 "SELECT " ROW_COLS
+                                 " FROM households WHERE import_id = ? ORDER BY cccd_bidx",
                                  "i", import_id, &err),
                      0);
     cs_buf b;
     cs_buf_init(&b, (size_t)16 << 20);
-    static const char *const aad[] = {"households.cccd", "households.phone", "households.birth_date",
-                                      "households.address"};
+    static const char *const aad[] = {"households.cccd", "households.phone",
+                                      "households.birth_date", "households.address"};
     for (size_t i = 0; i < cs_rows_count(r); i++) {
         for (unsigned k = 0; k < 19; k++)
             cs_buf_printf(&b, "%s|", cs_rows_isnull(r, i, k) ? "NULL" : cs_rows_str(r, i, k));
-        for (unsigned k = 0; k < 4; k++) { /* sealed: random nonces differ, the plaintext must not */
+        for (unsigned k = 0; k < 4;
+             k++) { /* sealed: random nonces differ, the plaintext must not */
             size_t n;
             const void *p = cs_rows_blob(r, i, 19 + k, &n);
             unsigned char *pt = NULL;
@@ -621,8 +682,8 @@ static void test_bulk_same_as_per_row(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(res[i].outcome, CS_HH_CREATED);
         assert_true(res[i].id > 0);
-        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE id = ? AND code = ?", "is", res[i].id,
-                                  res[i].code),
+        assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE id = ? AND code = ?",
+                                  "is", res[i].id, res[i].code),
                          1);
     }
     char *sig2 = row_signature(db, 990001);
@@ -702,7 +763,8 @@ static void test_crash_resume(void **state)
     assert_int_equal(WEXITSTATUS(st), 75); /* died on purpose after its second chunk */
     int64_t id = tsup_i64(db, "SELECT MAX(id) FROM imports WHERE created_by = 'cli:import'", "");
     assert_int_equal(tsup_i64(db, "SELECT rows_done FROM imports WHERE id = ?", "i", id), 600);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), 600);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id),
+                     600);
     /* resume the same import: from row 600, nothing twice */
     cs_error err;
     cs_error_clear(&err);
@@ -710,7 +772,8 @@ static void test_crash_resume(void **state)
     counts c = get_counts(db, id);
     assert_string_equal(c.state, "done");
     assert_int_equal(c.created, n);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), n);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id),
+                     n);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) - COUNT(DISTINCT code) FROM households", ""), 0);
     /* and the whole file again through the CLI: all unchanged */
     pid = fork();
@@ -744,9 +807,10 @@ static void test_products(void **state)
     cs_rows *r = NULL;
     cs_error err;
     cs_error_clear(&err);
-    assert_int_equal(cs_db_query(db, &r, "SELECT code FROM households WHERE import_id = ? ORDER BY id LIMIT 1", "i",
-                                 hid, &err),
-                     0);
+    assert_int_equal(
+        cs_db_query(db, &r, "SELECT code FROM households WHERE import_id = ? ORDER BY id LIMIT 1",
+                    "i", hid, &err),
+        0);
     snprintf(code, sizeof code, "%s", cs_rows_str(r, 0, 0));
     cs_rows_free(r);
     char c0[TIMP__COLS][TIMP_CELL];
@@ -762,9 +826,10 @@ static void test_products(void **state)
     counts p = run_import(db, IMPORT_PRODUCTS, csv, strlen(csv), 0, &pid);
     assert_int_equal(p.created, 2);
     assert_int_equal(p.rejected, 1); /* unknown household */
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND errors LIKE ?", "is",
-                              pid, "%household_unknown%"),
-                     1);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND errors LIKE ?",
+                 "is", pid, "%household_unknown%"),
+        1);
     counts p2 = run_import(db, IMPORT_PRODUCTS, csv, strlen(csv), 0, NULL);
     assert_int_equal(p2.created, 0);
     assert_int_equal(p2.unchanged, 2);
@@ -778,7 +843,8 @@ static tapi_resp upload(const char *token, const char *kind, const void *data, s
     cs_buf b;
     cs_buf_init(&b, (size_t)32 << 20);
     const char *bd = "----choso-test-boundary-7d1";
-    cs_buf_printf(&b, "--%s\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n%s\r\n", bd, kind);
+    cs_buf_printf(&b, "--%s\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n%s\r\n", bd,
+                  kind);
     cs_buf_printf(&b,
                   "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ho.csv\"\r\n"
                   "Content-Type: text/csv\r\n\r\n",
@@ -818,7 +884,9 @@ static void test_http(void **state)
     assert_true(id > 0);
     tapi_free(&r);
     /* the job is queued; run it here as a worker would */
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'import.run' AND unique_key = CONCAT('import:', ?)",
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM jobs WHERE kind = 'import.run' AND unique_key "
+                              "= CONCAT('import:', ?)",
                               "i", id),
                      1);
     cs_error err;
@@ -833,12 +901,15 @@ static void test_http(void **state)
     int64_t created = json_integer_value(json_object_get(g.json, "created"));
     int64_t rejected = json_integer_value(json_object_get(g.json, "rejected"));
     assert_int_equal(created + rejected, 60);
-    assert_int_equal(created, tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ? AND commune_code = ?",
-                                       "is", id, C1));
+    assert_int_equal(
+        created,
+        tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ? AND commune_code = ?",
+                 "is", id, C1));
     assert_true(rejected > 0);
     json_t *first = json_array_get(json_object_get(g.json, "rejects"), 0);
     assert_non_null(first);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(first, "errors"), 0), "code")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(first, "errors"), 0), "code")),
                         "commune_out_of_scope");
     tapi_free(&g);
 

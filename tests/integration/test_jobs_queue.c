@@ -42,12 +42,14 @@ static job_claimed claim1(cs_db *db, const char *owner, const char *kind, unsign
     unsigned got = 0;
     cs_error e;
     cs_error_clear(&e);
-    if (job_claim(db, owner, kind, 1, lease, &c, &got, &e)) fail_msg("claim: %s %s", cs_code_name(e.code), e.detail);
+    if (job_claim(db, owner, kind, 1, lease, &c, &got, &e))
+        fail_msg("claim: %s %s", cs_code_name(e.code), e.detail);
     if (got != 1) fail_msg("nothing to claim for %s", kind);
     return c;
 }
 
-static int finish(cs_db *db, const job_claimed *c, const char *owner, job_outcome o, int64_t delay, const char *msg)
+static int finish(cs_db *db, const job_claimed *c, const char *owner, job_outcome o, int64_t delay,
+                  const char *msg)
 {
     cs_error e;
     cs_error_clear(&e);
@@ -117,27 +119,38 @@ static void test_four_threads_effect_exactly_once(void **state)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("# 4 threads ran 8500 jobs in %.2f s (%.0f jobs/s)\n", secs, 8500 / secs);
 
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE id BETWEEN ? AND ? AND state = 'done'", "ii",
-                              first, last),
-                     8500);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE id BETWEEN ? AND ? AND state = 'done'", "ii",
+                 first, last),
+        8500);
     char like[80];
     snprintf(like, sizeof like, "%s-%%", prefix);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM job_test_effects WHERE effect_key LIKE ?", "s", like), 8000);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(DISTINCT effect_key) FROM job_test_effects WHERE effect_key LIKE ?",
-                              "s", like),
-                     8000);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM job_test_effects WHERE effect_key LIKE ?", "s", like),
+        8000);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(DISTINCT effect_key) FROM job_test_effects WHERE effect_key LIKE ?",
+                 "s", like),
+        8000);
     /* No job ran twice: claims never overlapped. */
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM job_test_runs WHERE job_id BETWEEN ? AND ?", "ii", first, last),
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM job_test_runs WHERE job_id BETWEEN ? AND ?",
+                              "ii", first, last),
                      8500);
-    assert_int_equal(tsup_i64(db,
-                              "SELECT COUNT(*) FROM (SELECT job_id FROM job_test_runs WHERE job_id BETWEEN ? AND ? "
-                              "GROUP BY job_id HAVING COUNT(*) > 1) d",
-                              "ii", first, last),
-                     0);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT COUNT(*) FROM (SELECT job_id FROM job_test_runs WHERE job_id BETWEEN ? AND ? "
+            "GROUP BY job_id HAVING COUNT(*) > 1) d",
+            "ii", first, last),
+        0);
     /* All four threads took part. */
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(DISTINCT lease_owner) FROM job_test_runs WHERE job_id BETWEEN ? AND ?",
-                              "ii", first, last),
-                     4);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT COUNT(DISTINCT lease_owner) FROM job_test_runs WHERE job_id BETWEEN ? AND ?",
+            "ii", first, last),
+        4);
     cs_db_close(db);
 }
 
@@ -154,7 +167,10 @@ static job_outcome h_coop(job_ctx *ctx)
     }
     int bits = atomic_load(&ctx->stop);
     atomic_store(&coop_seen, bits);
-    return job_retry(ctx, 0, "stopped: %s", bits & JOB_STOP_TIMEOUT ? "timeout" : bits & JOB_STOP_CANCEL ? "cancel" : "other");
+    return job_retry(ctx, 0, "stopped: %s",
+                     bits & JOB_STOP_TIMEOUT  ? "timeout"
+                     : bits & JOB_STOP_CANCEL ? "cancel"
+                                              : "other");
 }
 
 static void *worker_thread(void *arg)
@@ -177,8 +193,10 @@ static void test_worker_heartbeats_carry_cancel_and_timeout(void **state)
     kind_name(kc, sizeof kc, "coop-cancel");
     kind_name(kt, sizeof kt, "coop-timeout");
     /* A 3 s lease: the worker must extend it about every second for a 5 s run to survive. */
-    assert_int_equal(job_register(kc, h_coop, &(job_kind_opts){.lease_s = 3, .timeout_s = 60}, &e), 0);
-    assert_int_equal(job_register(kt, h_coop, &(job_kind_opts){.lease_s = 3, .timeout_s = 2}, &e), 0);
+    assert_int_equal(job_register(kc, h_coop, &(job_kind_opts){.lease_s = 3, .timeout_s = 60}, &e),
+                     0);
+    assert_int_equal(job_register(kt, h_coop, &(job_kind_opts){.lease_s = 3, .timeout_s = 2}, &e),
+                     0);
 
     int64_t id = enq(db, kc, NULL, NULL);
     atomic_store(&coop_seen, 0);
@@ -192,14 +210,17 @@ static void test_worker_heartbeats_carry_cancel_and_timeout(void **state)
     assert_string_equal(st, "running");
     sleep(5);
     /* Still ours after more than a lease: the heartbeats kept it (the reaper runs in there too). */
-    assert_int_equal(tsup_i64(db, "SELECT state = 'running' AND attempts = 1 AND lease_expires_at > NOW(3) FROM jobs WHERE id = ?",
+    assert_int_equal(tsup_i64(db,
+                              "SELECT state = 'running' AND attempts = 1 AND lease_expires_at > "
+                              "NOW(3) FROM jobs WHERE id = ?",
                               "i", id),
                      1);
     assert_int_equal(job_cancel(db, id, NULL, &e), 1);
     pthread_join(th, NULL);
     assert_true(atomic_load(&coop_seen) & JOB_STOP_CANCEL);
     assert_string_equal(state_of(db, id, st, sizeof st), "cancelled");
-    assert_int_equal(tsup_i64(db, "SELECT last_error = 'stopped: cancel' FROM jobs WHERE id = ?", "i", id), 1);
+    assert_int_equal(
+        tsup_i64(db, "SELECT last_error = 'stopped: cancel' FROM jobs WHERE id = ?", "i", id), 1);
 
     /* Past its 2 s timeout the worker stops extending and tells the handler. */
     id = enq(db, kt, NULL, NULL);
@@ -211,7 +232,9 @@ static void test_worker_heartbeats_carry_cancel_and_timeout(void **state)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     assert_true(atomic_load(&coop_seen) & JOB_STOP_TIMEOUT);
     assert_true(secs >= 2.0 && secs < 10.0);
-    assert_int_equal(tsup_i64(db, "SELECT state = 'queued' AND attempts = 1 AND last_error = 'stopped: timeout' FROM jobs WHERE id = ?",
+    assert_int_equal(tsup_i64(db,
+                              "SELECT state = 'queued' AND attempts = 1 AND last_error = 'stopped: "
+                              "timeout' FROM jobs WHERE id = ?",
                               "i", id),
                      1);
     cs_db_close(db);
@@ -231,7 +254,9 @@ static int hold_lock_tx(cs_db *a, void *arg, cs_error *err)
 {
     struct overlap *ov = arg;
     int64_t id;
-    if (cs_db_scalar_i64(a, &id, "SELECT id FROM jobs WHERE id = ? FOR UPDATE", "i", ov->locked_id, err)) return -1;
+    if (cs_db_scalar_i64(a, &id, "SELECT id FROM jobs WHERE id = ? FOR UPDATE", "i", ov->locked_id,
+                         err))
+        return -1;
     cs_db *b = cs_db_connect(err);
     if (!b) return -1;
     job_claimed c[3];
@@ -254,7 +279,8 @@ static void test_skip_locked_claims_do_not_overlap(void **state)
     char kind[48];
     kind_name(kind, sizeof kind, "skip");
     int64_t ids[4];
-    for (int i = 0; i < 4; i++) ids[i] = enq(db, kind, NULL, &(job_opts){.priority = (int)(10 - i)});
+    for (int i = 0; i < 4; i++)
+        ids[i] = enq(db, kind, NULL, &(job_opts){.priority = (int)(10 - i)});
     /* A holds the highest-priority job; B's claim of 3 skips it without waiting. */
     struct overlap ov = {kind, ids[0], 0, 0};
     cs_error e;
@@ -271,8 +297,13 @@ static void test_skip_locked_claims_do_not_overlap(void **state)
     job_claimed more[2];
     assert_int_equal(job_claim(db, "owner-a", kind, 2, 0, more, &got, &e), 0);
     assert_int_equal(got, 0);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND state = 'running'", "s", kind), 4);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND lease_owner = 'owner-b'", "s", kind), 3);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND state = 'running'", "s", kind),
+        4);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND lease_owner = 'owner-b'", "s",
+                 kind),
+        3);
     cs_db_close(db);
 }
 
@@ -324,7 +355,9 @@ static void test_unique_key_returns_existing_job(void **state)
     /* Ended: the key is free again, and remembered on the old job. */
     assert_int_equal(job_enqueue(db, kind, "{\"n\":4}", &o, &id3, &e), 0);
     assert_true(id3 != id1);
-    assert_int_equal(tsup_i64(db, "SELECT unique_key IS NULL AND dedupe_key = ? FROM jobs WHERE id = ?", "si", key, id1),
+    assert_int_equal(tsup_i64(db,
+                              "SELECT unique_key IS NULL AND dedupe_key = ? FROM jobs WHERE id = ?",
+                              "si", key, id1),
                      1);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM jobs WHERE dedupe_key = ?", "s", key), 2);
 
@@ -365,7 +398,8 @@ static void test_retries_back_off_then_dead_with_history(void **state)
     char kind[48];
     kind_name(kind, sizeof kind, "backoff");
     int64_t ids[NB];
-    for (int i = 0; i < NB; i++) ids[i] = enq(db, kind, NULL, &(job_opts){.max_attempts = BACKOFF_ATTEMPTS});
+    for (int i = 0; i < NB; i++)
+        ids[i] = enq(db, kind, NULL, &(job_opts){.max_attempts = BACKOFF_ATTEMPTS});
 
     double mean[BACKOFF_ATTEMPTS + 1] = {0}, maxd[BACKOFF_ATTEMPTS + 1] = {0};
     for (int k = 1; k <= BACKOFF_ATTEMPTS; k++) {
@@ -380,20 +414,24 @@ static void test_retries_back_off_then_dead_with_history(void **state)
         if (k == BACKOFF_ATTEMPTS) break;
         for (int i = 0; i < NB; i++) {
             /* Delay from the database clock, in ms, then made due at once for the next round. */
-            double d = (double)tsup_i64(db,
-                                        "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(3), run_at) DIV 1000 FROM jobs "
-                                        "WHERE id = ? AND state = 'queued'",
-                                        "i", ids[i]) / 1000.0;
+            double d = (double)tsup_i64(
+                           db,
+                           "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(3), run_at) DIV 1000 FROM jobs "
+                           "WHERE id = ? AND state = 'queued'",
+                           "i", ids[i]) /
+                       1000.0;
             double hi = 10.0 * (double)(1 << (k - 1));
             if (hi > 60) hi = 60;
-            if (d < 10.0 - 0.5 || d > hi + 0.05) fail_msg("attempt %d: delay %.3f s outside [10, %.0f]", k, d, hi);
+            if (d < 10.0 - 0.5 || d > hi + 0.05)
+                fail_msg("attempt %d: delay %.3f s outside [10, %.0f]", k, d, hi);
             mean[k] += d / NB;
             if (d > maxd[k]) maxd[k] = d;
         }
-        tsup_exec(db, "UPDATE jobs SET run_at = NOW(3) WHERE kind = ? AND state = 'queued'", "s", kind);
+        tsup_exec(db, "UPDATE jobs SET run_at = NOW(3) WHERE kind = ? AND state = 'queued'", "s",
+                  kind);
     }
-    printf("# mean backoff by attempt: %.1f %.1f %.1f %.1f %.1f s (cap 60)\n", mean[1], mean[2], mean[3], mean[4],
-           mean[5]);
+    printf("# mean backoff by attempt: %.1f %.1f %.1f %.1f %.1f s (cap 60)\n", mean[1], mean[2],
+           mean[3], mean[4], mean[5]);
     /* Uniform in [10, 10·2^(k-1)] capped at 60: means 10, 15, 25, 35, 35. */
     assert_true(mean[1] < 10.6);
     assert_true(mean[2] > mean[1] + 2 && mean[3] > mean[2] + 4 && mean[4] > mean[3] + 4);
@@ -408,7 +446,8 @@ static void test_retries_back_off_then_dead_with_history(void **state)
     json_t *h = json_object_get(j, "error_history");
     assert_int_equal(json_array_size(h), BACKOFF_ATTEMPTS);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "attempt")), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "error")), "sàn trả 503 (lần 1)");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "error")),
+                        "sàn trả 503 (lần 1)");
     assert_int_equal(json_integer_value(json_object_get(j, "attempts")), BACKOFF_ATTEMPTS);
     assert_true(json_is_string(json_object_get(j, "finished_at")));
     json_decref(j);
@@ -428,7 +467,9 @@ static void test_retry_after_snooze_fail_and_long_errors(void **state)
     job_claimed c = claim1(db, "o", kind, 0);
     assert_int_equal(finish(db, &c, "o", JOB_RETRY, 120000, "429 Retry-After: 120"), 0);
     job_claimed_free(&c);
-    int64_t d = tsup_i64(db, "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(3), run_at) DIV 1000 FROM jobs WHERE id = ?", "i", id);
+    int64_t d = tsup_i64(
+        db, "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(3), run_at) DIV 1000 FROM jobs WHERE id = ?",
+        "i", id);
     assert_true(d > 119000 && d <= 120000);
     assert_int_equal(tsup_i64(db, "SELECT attempts FROM jobs WHERE id = ?", "i", id), 1);
     /* Snooze: later, attempt given back, nothing recorded. */
@@ -438,8 +479,11 @@ static void test_retry_after_snooze_fail_and_long_errors(void **state)
     assert_int_equal(finish(db, &c, "o", JOB_SNOOZE, 30000, NULL), 0);
     job_claimed_free(&c);
     assert_int_equal(tsup_i64(db, "SELECT attempts FROM jobs WHERE id = ?", "i", id), 1);
-    assert_int_equal(tsup_i64(db, "SELECT JSON_LENGTH(error_history) FROM jobs WHERE id = ?", "i", id), 1);
-    d = tsup_i64(db, "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(3), run_at) DIV 1000 FROM jobs WHERE id = ?", "i", id);
+    assert_int_equal(
+        tsup_i64(db, "SELECT JSON_LENGTH(error_history) FROM jobs WHERE id = ?", "i", id), 1);
+    d = tsup_i64(
+        db, "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(3), run_at) DIV 1000 FROM jobs WHERE id = ?",
+        "i", id);
     assert_true(d > 29000 && d <= 30000);
     /* 23 more failures with a 3,000-character Vietnamese error: kept at 1,000 characters and the
      * history at the newest 20. */
@@ -458,11 +502,20 @@ static void test_retry_after_snooze_fail_and_long_errors(void **state)
         job_claimed_free(&c);
     }
     cs_free(big);
-    assert_int_equal(tsup_i64(db, "SELECT CHAR_LENGTH(last_error) FROM jobs WHERE id = ?", "i", id), 1000);
-    assert_int_equal(tsup_i64(db, "SELECT JSON_LENGTH(error_history) FROM jobs WHERE id = ?", "i", id), 20);
-    assert_int_equal(tsup_i64(db, "SELECT JSON_VALUE(error_history, '$[0].attempt') FROM jobs WHERE id = ?", "i", id), 5);
+    assert_int_equal(tsup_i64(db, "SELECT CHAR_LENGTH(last_error) FROM jobs WHERE id = ?", "i", id),
+                     1000);
     assert_int_equal(
-        tsup_i64(db, "SELECT CHAR_LENGTH(JSON_VALUE(error_history, '$[19].error')) FROM jobs WHERE id = ?", "i", id), 1000);
+        tsup_i64(db, "SELECT JSON_LENGTH(error_history) FROM jobs WHERE id = ?", "i", id), 20);
+    assert_int_equal(
+        tsup_i64(db, "SELECT JSON_VALUE(error_history, '$[0].attempt') FROM jobs WHERE id = ?", "i",
+                 id),
+        5);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT CHAR_LENGTH(JSON_VALUE(error_history, '$[19].error')) FROM jobs WHERE id = ?",
+            "i", id),
+        1000);
     /* Fail: dead at once with the reason, even with attempts left. */
     tsup_exec(db, "UPDATE jobs SET run_at = NOW(3) WHERE id = ?", "i", id);
     c = claim1(db, "o", kind, 0);
@@ -471,7 +524,10 @@ static void test_retry_after_snooze_fail_and_long_errors(void **state)
     char st[16];
     assert_string_equal(state_of(db, id, st, sizeof st), "dead");
     assert_int_equal(tsup_i64(db, "SELECT attempts FROM jobs WHERE id = ?", "i", id), 25);
-    assert_int_equal(tsup_i64(db, "SELECT last_error = 'sản phẩm không còn tồn tại' FROM jobs WHERE id = ?", "i", id), 1);
+    assert_int_equal(
+        tsup_i64(db, "SELECT last_error = 'sản phẩm không còn tồn tại' FROM jobs WHERE id = ?", "i",
+                 id),
+        1);
     cs_db_close(db);
 }
 
@@ -487,22 +543,31 @@ static void test_reaper_takes_back_expired_leases(void **state)
     kind_name(kind, sizeof kind, "reap");
     int64_t id = enq(db, kind, NULL, &(job_opts){.max_attempts = 2});
     job_claimed c = claim1(db, "owner-gone", kind, 0);
-    int64_t lease = tsup_i64(db, "SELECT TIMESTAMPDIFF(SECOND, NOW(3), lease_expires_at) FROM jobs WHERE id = ?", "i", id);
-    assert_true(lease >= cs_cfg_int("worker.lease_seconds") - 2 && lease <= cs_cfg_int("worker.lease_seconds"));
+    int64_t lease = tsup_i64(
+        db, "SELECT TIMESTAMPDIFF(SECOND, NOW(3), lease_expires_at) FROM jobs WHERE id = ?", "i",
+        id);
+    assert_true(lease >= cs_cfg_int("worker.lease_seconds") - 2 &&
+                lease <= cs_cfg_int("worker.lease_seconds"));
     /* A live lease is left alone. */
     unsigned reaped = 9;
     assert_int_equal(job_reap(db, 100, &reaped, &e), 0);
     char st[16];
     assert_string_equal(state_of(db, id, st, sizeof st), "running");
     /* The worker went silent: its lease ran out. */
-    tsup_exec(db, "UPDATE jobs SET lease_expires_at = NOW(3) - INTERVAL 1 SECOND WHERE id = ?", "i", id);
+    tsup_exec(db, "UPDATE jobs SET lease_expires_at = NOW(3) - INTERVAL 1 SECOND WHERE id = ?", "i",
+              id);
     assert_int_equal(job_reap(db, 100, &reaped, &e), 0);
     assert_true(reaped >= 1);
     assert_string_equal(state_of(db, id, st, sizeof st), "queued");
-    assert_int_equal(tsup_i64(db, "SELECT lease_owner IS NULL AND attempts = 1 AND run_at > NOW(3) FROM jobs WHERE id = ?",
+    assert_int_equal(tsup_i64(db,
+                              "SELECT lease_owner IS NULL AND attempts = 1 AND run_at > NOW(3) "
+                              "FROM jobs WHERE id = ?",
                               "i", id),
                      1);
-    assert_int_equal(tsup_i64(db, "SELECT last_error LIKE 'lease expired%owner-gone%' FROM jobs WHERE id = ?", "i", id), 1);
+    assert_int_equal(
+        tsup_i64(db, "SELECT last_error LIKE 'lease expired%owner-gone%' FROM jobs WHERE id = ?",
+                 "i", id),
+        1);
     /* The silent worker comes back: its heartbeat and its finish find the job no longer theirs. */
     assert_int_equal(job_extend_lease(db, id, "owner-gone", 1, 60, NULL, &e), 1);
     assert_int_equal(finish(db, &c, "owner-gone", JOB_OK, 0, NULL), 1);
@@ -513,10 +578,12 @@ static void test_reaper_takes_back_expired_leases(void **state)
     c = claim1(db, "owner-gone-2", kind, 0);
     assert_int_equal(c.attempt, 2);
     job_claimed_free(&c);
-    tsup_exec(db, "UPDATE jobs SET lease_expires_at = NOW(3) - INTERVAL 1 SECOND WHERE id = ?", "i", id);
+    tsup_exec(db, "UPDATE jobs SET lease_expires_at = NOW(3) - INTERVAL 1 SECOND WHERE id = ?", "i",
+              id);
     assert_int_equal(job_reap(db, 100, &reaped, &e), 0);
     assert_string_equal(state_of(db, id, st, sizeof st), "dead");
-    assert_int_equal(tsup_i64(db, "SELECT JSON_LENGTH(error_history) FROM jobs WHERE id = ?", "i", id), 2);
+    assert_int_equal(
+        tsup_i64(db, "SELECT JSON_LENGTH(error_history) FROM jobs WHERE id = ?", "i", id), 2);
     cs_db_close(db);
 }
 
@@ -532,11 +599,13 @@ static void test_release_gives_the_attempt_back(void **state)
     job_claimed c = claim1(db, "w1", kind, 0);
     assert_int_equal(job_release(db, id, "w2", 1, &e), 1); /* not w2's */
     assert_int_equal(job_release(db, id, "w1", 1, &e), 0);
-    assert_int_equal(tsup_i64(db,
-                              "SELECT state = 'queued' AND attempts = 0 AND lease_owner IS NULL AND run_at <= NOW(3) "
-                              "FROM jobs WHERE id = ?",
-                              "i", id),
-                     1);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT state = 'queued' AND attempts = 0 AND lease_owner IS NULL AND run_at <= NOW(3) "
+            "FROM jobs WHERE id = ?",
+            "i", id),
+        1);
     assert_int_equal(finish(db, &c, "w1", JOB_OK, 0, NULL), 1);
     job_claimed_free(&c);
     cs_db_close(db);
@@ -557,8 +626,10 @@ static void test_cancel_queued_and_running(void **state)
     assert_int_equal(job_cancel(db, q, NULL, &e), 0);
     char st[16];
     assert_string_equal(state_of(db, q, st, sizeof st), "cancelled");
-    assert_int_equal(tsup_i64(db, "SELECT unique_key IS NULL AND finished_at IS NOT NULL FROM jobs WHERE id = ?", "i", q),
-                     1);
+    assert_int_equal(
+        tsup_i64(db, "SELECT unique_key IS NULL AND finished_at IS NOT NULL FROM jobs WHERE id = ?",
+                 "i", q),
+        1);
     assert_int_equal(job_cancel(db, q, NULL, &e), -1);
     assert_int_equal(e.code, CS_E_STATE_TRANSITION);
     cs_error_clear(&e);
@@ -602,10 +673,17 @@ static void test_cancel_queued_and_running(void **state)
     snprintf(ctx->lease_owner, sizeof ctx->lease_owner, "w-t");
     assert_int_equal(job_heartbeat(ctx), 0);
     ctx->deadline_ms = 1; /* long past on the monotonic clock */
-    int64_t before = tsup_i64(db, "SELECT CAST(UNIX_TIMESTAMP(lease_expires_at) * 1000 AS SIGNED) FROM jobs WHERE id = ?", "i", t);
+    int64_t before = tsup_i64(
+        db, "SELECT CAST(UNIX_TIMESTAMP(lease_expires_at) * 1000 AS SIGNED) FROM jobs WHERE id = ?",
+        "i", t);
     assert_int_equal(job_heartbeat(ctx), 1);
     assert_true(atomic_load(&ctx->stop) & JOB_STOP_TIMEOUT);
-    assert_int_equal(tsup_i64(db, "SELECT CAST(UNIX_TIMESTAMP(lease_expires_at) * 1000 AS SIGNED) FROM jobs WHERE id = ?", "i", t), before);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT CAST(UNIX_TIMESTAMP(lease_expires_at) * 1000 AS SIGNED) FROM jobs WHERE id = ?",
+            "i", t),
+        before);
     job_claimed_free(&c);
     cs_free(ctx);
     cs_db_close(db);
@@ -628,14 +706,18 @@ static void test_manual_retry_of_dead_and_cancelled(void **state)
     assert_int_equal(job_retry_dead(db, id, &by, &e), 0);
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", (long long)id);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE entity = 'job' AND entity_id = ? AND action = 'job.retry'",
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'job' AND entity_id = "
+                              "? AND action = 'job.retry'",
                               "s", ids),
                      1);
-    assert_int_equal(tsup_i64(db,
-                              "SELECT state = 'queued' AND attempts = 0 AND unique_key = ? AND finished_at IS NULL "
-                              "AND last_error IS NOT NULL FROM jobs WHERE id = ?",
-                              "si", key, id),
-                     1);
+    assert_int_equal(
+        tsup_i64(
+            db,
+            "SELECT state = 'queued' AND attempts = 0 AND unique_key = ? AND finished_at IS NULL "
+            "AND last_error IS NOT NULL FROM jobs WHERE id = ?",
+            "si", key, id),
+        1);
     /* Only dead or cancelled jobs can be retried by hand. */
     assert_int_equal(job_retry_dead(db, id, NULL, &e), -1);
     assert_int_equal(e.code, CS_E_STATE_TRANSITION);
@@ -705,7 +787,9 @@ static void test_scheduler_ticks_once(void **state)
     }
     assert_int_equal(made, 1);
     assert_int_equal(tsup_i64(a, "SELECT COUNT(*) FROM jobs WHERE kind = ?", "s", kind), 1);
-    assert_int_equal(tsup_i64(a, "SELECT JSON_VALUE(payload, '$.tick') FROM jobs WHERE kind = ?", "s", kind), 1700000000);
+    assert_int_equal(
+        tsup_i64(a, "SELECT JSON_VALUE(payload, '$.tick') FROM jobs WHERE kind = ?", "s", kind),
+        1700000000);
     /* Even after that job ended and its unique key was freed, the tick stays taken. */
     job_claimed c = claim1(a, "w", kind, 0);
     assert_int_equal(finish(a, &c, "w", JOB_OK, 0, NULL), 0);
@@ -731,7 +815,9 @@ static void test_scheduler_ticks_once(void **state)
     int64_t tick = now - now % 3600;
     char key[80];
     snprintf(key, sizeof key, "%s@%lld", kind, (long long)tick);
-    assert_int_equal(tsup_i64(a, "SELECT COUNT(*) FROM jobs WHERE unique_key = ? AND JSON_VALUE(payload, '$.snapshot') = 'targets'",
+    assert_int_equal(tsup_i64(a,
+                              "SELECT COUNT(*) FROM jobs WHERE unique_key = ? AND "
+                              "JSON_VALUE(payload, '$.snapshot') = 'targets'",
                               "s", key),
                      1);
     job_sched_resign(b);
@@ -751,7 +837,8 @@ static void test_list_get_and_metrics(void **state)
     char kind[48];
     kind_name(kind, sizeof kind, "views");
     int64_t ids[3];
-    for (int i = 0; i < 3; i++) ids[i] = enq(db, kind, "{\"household\":\"TH-2026-00001\"}", NULL);
+    for (int i = 0; i < 3; i++)
+        ids[i] = enq(db, kind, "{\"household\":\"TH-2026-00001\"}", NULL);
     tsup_exec(db, "UPDATE jobs SET run_at = NOW(3) - INTERVAL 5 SECOND WHERE id = ?", "i", ids[0]);
     job_claimed c = claim1(db, "w", kind, 0);
     assert_int_equal(c.id, ids[0]);
@@ -772,7 +859,8 @@ static void test_list_get_and_metrics(void **state)
     json_decref(list);
     assert_int_equal(job_list_json(db, "dead", kind, 0, 10, &list, &next, &e), 0);
     assert_int_equal(json_array_size(list), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "last_error")), "bad");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "last_error")),
+                        "bad");
     json_decref(list);
     assert_int_equal(job_list_json(db, "sleeping", NULL, 0, 10, &list, &next, &e), -1);
     assert_int_equal(e.code, CS_E_VALIDATION);
@@ -780,7 +868,9 @@ static void test_list_get_and_metrics(void **state)
 
     json_t *j = NULL;
     assert_int_equal(job_get_json(db, ids[1], &j, &e), 0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "payload"), "household")), "TH-2026-00001");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "payload"), "household")),
+        "TH-2026-00001");
     assert_string_equal(json_string_value(json_object_get(j, "state")), "queued");
     const char *run_at = json_string_value(json_object_get(j, "run_at"));
     assert_non_null(run_at);

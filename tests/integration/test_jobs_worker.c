@@ -48,7 +48,8 @@ static void dump_log(const char *name)
     if (!f) return;
     fprintf(stderr, "---- %s ----\n", name);
     char line[1024];
-    while (fgets(line, sizeof line, f)) fputs(line, stderr);
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
     fclose(f);
 }
 
@@ -86,12 +87,14 @@ static pid_t spawn_worker(const char *name, const char *const *env_extra, const 
         setenv("CHOSO_WORKER_POLL_MS", "50", 1);
         setenv("CHOSO_WORKER_GRACE_SECONDS", "20", 1);
         unsetenv("CHOSO_TEST_TICK_SECONDS");
-        for (const char *const *e = env_extra; e && *e; e++) putenv((char *)*e);
+        for (const char *const *e = env_extra; e && *e; e++)
+            putenv((char *)*e);
         char *argv[16];
         int n = 0;
         argv[n++] = choso;
         argv[n++] = (char *)"worker";
-        for (const char *const *a = args; a && *a && n < 15; a++) argv[n++] = (char *)*a;
+        for (const char *const *a = args; a && *a && n < 15; a++)
+            argv[n++] = (char *)*a;
         argv[n] = NULL;
         execv(choso, argv);
         fprintf(stderr, "exec %s: %s\n", choso, strerror(errno));
@@ -195,12 +198,17 @@ static void test_kill9_mid_job_effect_once(void **state)
     assert_int_equal(runs(db, j2), 2);
     assert_int_equal(effects(db, key), 1);  /* idempotent handler: once */
     assert_int_equal(effects(db, ukey), 2); /* the control: the job did run twice */
-    assert_int_equal(q_i64(db, "SELECT COUNT(DISTINCT lease_owner) FROM job_test_runs WHERE job_id = ?", "i", NULL, j1), 2);
     assert_int_equal(q_i64(db,
-                           "SELECT attempts = 2 AND JSON_VALUE(error_history, '$[0].error') LIKE 'lease expired%' "
-                           "FROM jobs WHERE id = ?",
+                           "SELECT COUNT(DISTINCT lease_owner) FROM job_test_runs WHERE job_id = ?",
                            "i", NULL, j1),
-                     1);
+                     2);
+    assert_int_equal(
+        q_i64(
+            db,
+            "SELECT attempts = 2 AND JSON_VALUE(error_history, '$[0].error') LIKE 'lease expired%' "
+            "FROM jobs WHERE id = ?",
+            "i", NULL, j1),
+        1);
     kill(b, SIGTERM);
     st = wait_exit(b, 30000, "kill9-b");
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -224,14 +232,18 @@ static void test_sigterm_drains_running_job(void **state)
     int64_t t0 = mono_ms();
     kill(w, SIGTERM);
     int st = wait_exit(w, 15000, "drain");
-    printf("# SIGTERM → exit after %.1f s (the running job needed up to 7 s more)\n", (double)(mono_ms() - t0) / 1000.0);
+    printf("# SIGTERM → exit after %.1f s (the running job needed up to 7 s more)\n",
+           (double)(mono_ms() - t0) / 1000.0);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) dump_log("drain");
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* The running job finished before the exit; nothing else was claimed. */
     assert_true(is_state(db, j, "done"));
     assert_int_equal(runs(db, j), 1);
     assert_int_equal(effects(db, key), 1);
-    assert_int_equal(q_i64(db, "SELECT attempts = 1 AND error_history IS NULL FROM jobs WHERE id = ?", "i", NULL, j), 1);
+    assert_int_equal(q_i64(db,
+                           "SELECT attempts = 1 AND error_history IS NULL FROM jobs WHERE id = ?",
+                           "i", NULL, j),
+                     1);
     cs_db_close(db);
 }
 
@@ -255,11 +267,13 @@ static void test_grace_expiry_releases_lease(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     assert_true(took < 5000);
     /* Back on the queue, ready now, the attempt given back; no effect yet. */
-    assert_int_equal(q_i64(db,
-                           "SELECT state = 'queued' AND attempts = 0 AND lease_owner IS NULL AND run_at <= NOW(3) "
-                           "FROM jobs WHERE id = ?",
-                           "i", NULL, j),
-                     1);
+    assert_int_equal(
+        q_i64(
+            db,
+            "SELECT state = 'queued' AND attempts = 0 AND lease_owner IS NULL AND run_at <= NOW(3) "
+            "FROM jobs WHERE id = ?",
+            "i", NULL, j),
+        1);
     assert_int_equal(effects(db, key), 0);
     /* `--once` picks it up at once and exits when nothing is ready. */
     const char *once[] = {"--once", "--kinds", "test.effect", NULL};
@@ -284,7 +298,8 @@ static void test_two_workers_tick_once(void **state)
     pid_t b = spawn_worker("tick-b", env, args);
     nap_ms(4500);
     const char *count_sql = "SELECT COUNT(*) FROM jobs WHERE kind = 'test.tick' AND id > ?";
-    const char *distinct_sql = "SELECT COUNT(DISTINCT JSON_VALUE(payload, '$.tick')) FROM jobs WHERE kind = 'test.tick' AND id > ?";
+    const char *distinct_sql = "SELECT COUNT(DISTINCT JSON_VALUE(payload, '$.tick')) FROM jobs "
+                               "WHERE kind = 'test.tick' AND id > ?";
     int64_t n1 = q_i64(db, count_sql, "i", NULL, before);
     printf("# two workers, 1 s period: %lld ticks in 4.5 s\n", (long long)n1);
     assert_true(n1 >= 3);
@@ -299,7 +314,8 @@ static void test_two_workers_tick_once(void **state)
     assert_int_equal(q_i64(db, distinct_sql, "i", NULL, before), n2);
     assert_int_equal(q_i64(db,
                            "SELECT COUNT(*) FROM job_ticks t JOIN jobs j ON j.id = t.job_id "
-                           "WHERE t.kind = 'test.tick' AND j.id > ? AND j.dedupe_key = CONCAT('test.tick@', t.tick)",
+                           "WHERE t.kind = 'test.tick' AND j.id > ? AND j.dedupe_key = "
+                           "CONCAT('test.tick@', t.tick)",
                            "i", NULL, before),
                      n2);
     kill(b, SIGTERM);

@@ -27,12 +27,14 @@ typedef struct spec {
     char problem[256]; /* first layout error, "" when none */
 } spec;
 
-static const char *const methods[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+static const char *const methods[] = {"get",     "put",  "post",  "delete",
+                                      "options", "head", "patch", "trace"};
 
 static size_t indent(const char *l)
 {
     size_t n = 0;
-    while (l[n] == ' ') n++;
+    while (l[n] == ' ')
+        n++;
     return n;
 }
 
@@ -51,7 +53,8 @@ static int scan(const char *text, spec *s)
         p = eol ? eol + 1 : NULL;
         lineno++;
         size_t L = strlen(line);
-        while (L && (line[L - 1] == '\r' || line[L - 1] == ' ')) line[--L] = '\0';
+        while (L && (line[L - 1] == '\r' || line[L - 1] == ' '))
+            line[--L] = '\0';
         if (!L || line[indent(line)] == '#') continue;
         if (strchr(line, '\t')) {
             snprintf(s->problem, sizeof s->problem, "line %u: tab in indentation", lineno);
@@ -66,7 +69,8 @@ static int scan(const char *text, spec *s)
         if (ind == 2) {
             if (line[2] != '/' || line[L - 1] != ':') {
                 snprintf(s->problem, sizeof s->problem,
-                         "line %u: a path must be `  /unquoted/path:` (two spaces, ends with ':')", lineno);
+                         "line %u: a path must be `  /unquoted/path:` (two spaces, ends with ':')",
+                         lineno);
                 return -1;
             }
             snprintf(cur, sizeof cur, "%.*s", (int)(L - 3), line + 2);
@@ -74,9 +78,11 @@ static int scan(const char *text, spec *s)
         }
         if (ind == 4 && line[L - 1] == ':') {
             char key[32];
-            snprintf(key, sizeof key, "%.*s", (int)(L - 5 < sizeof key ? L - 5 : sizeof key - 1), line + 4);
+            snprintf(key, sizeof key, "%.*s", (int)(L - 5 < sizeof key ? L - 5 : sizeof key - 1),
+                     line + 4);
             int is_method = 0;
-            for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) is_method |= !strcmp(key, methods[i]);
+            for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+                is_method |= !strcmp(key, methods[i]);
             if (!is_method) continue; /* parameters:, summary:, … */
             if (!cur[0] || s->n == MAX_OPS) {
                 snprintf(s->problem, sizeof s->problem, "line %u: method outside a path", lineno);
@@ -107,7 +113,8 @@ static int route_check(const svc_route *r, void *arg)
 {
     struct cmp *c = arg;
     if (r->flags & SVC_R_INTERNAL) return 0;
-    if (!in_spec(c->s, r->method, r->pattern)) cs_buf_printf(&c->missing, "  %s %s\n", r->method, r->pattern);
+    if (!in_spec(c->s, r->method, r->pattern))
+        cs_buf_printf(&c->missing, "  %s %s\n", r->method, r->pattern);
     return 0;
 }
 
@@ -119,7 +126,8 @@ struct find {
 static int route_find(const svc_route *r, void *arg)
 {
     struct find *f = arg;
-    if (!(r->flags & SVC_R_INTERNAL) && !strcmp(r->method, f->o->method) && !strcmp(r->pattern, f->o->path))
+    if (!(r->flags & SVC_R_INTERNAL) && !strcmp(r->method, f->o->method) &&
+        !strcmp(r->pattern, f->o->path))
         f->found = 1;
     return f->found;
 }

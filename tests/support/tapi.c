@@ -59,8 +59,14 @@ void tapi_stop(void)
     curl_global_cleanup();
 }
 
-const char *tapi_base(void) { return base; }
-cs_db *tapi_db(void) { return own_db; }
+const char *tapi_base(void)
+{
+    return base;
+}
+cs_db *tapi_db(void)
+{
+    return own_db;
+}
 
 int64_t tapi_token(const char *role, const char *const *communes, char out[44])
 {
@@ -69,11 +75,12 @@ int64_t tapi_token(const char *role, const char *const *communes, char out[44])
     cs_token_hash(out, h);
     char name[48];
     tsup_unique(role, name, sizeof name);
-    tsup_exec(own_db, "INSERT INTO tokens (name, role, token_hash) VALUES (?, ?, ?)", "ssb", name, role,
-              h, (size_t)32);
+    tsup_exec(own_db, "INSERT INTO tokens (name, role, token_hash) VALUES (?, ?, ?)", "ssb", name,
+              role, h, (size_t)32);
     int64_t id = (int64_t)cs_db_insert_id(own_db);
     for (const char *const *c = communes; c && *c; c++)
-        tsup_exec(own_db, "INSERT INTO token_communes (token_id, commune_code) VALUES (?, ?)", "is", id, *c);
+        tsup_exec(own_db, "INSERT INTO token_communes (token_id, commune_code) VALUES (?, ?)", "is",
+                  id, *c);
     return id;
 }
 
@@ -122,14 +129,16 @@ static tapi_resp perform(CURL *c, struct curl_slist *hl)
     return r;
 }
 
-static struct curl_slist *add_headers(struct curl_slist *hl, const char *token, const char *const *headers)
+static struct curl_slist *add_headers(struct curl_slist *hl, const char *token,
+                                      const char *const *headers)
 {
     char auth[128];
     if (token) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
         hl = curl_slist_append(hl, auth);
     }
-    for (const char *const *h = headers; h && *h; h++) hl = curl_slist_append(hl, *h);
+    for (const char *const *h = headers; h && *h; h++)
+        hl = curl_slist_append(hl, *h);
     return hl;
 }
 
@@ -150,8 +159,10 @@ tapi_resp tapi_req(const char *method, const char *path, const char *token,
     }
     hl = curl_slist_append(hl, "Expect:");
     hl = add_headers(hl, token, headers);
-    if (!strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else if (strcmp(method, "GET")) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "GET"))
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -207,7 +218,8 @@ const char *tapi_header(const tapi_resp *r, const char *name, char *out, size_t 
         size_t ll = e ? (size_t)(e - l) : strlen(l);
         if (ll > nl && l[nl] == ':' && !strncasecmp(l, name, nl)) {
             const char *v = l + nl + 1;
-            while (*v == ' ') v++;
+            while (*v == ' ')
+                v++;
             size_t vl = ll - (size_t)(v - l);
             if (vl >= n) vl = n - 1;
             memcpy(out, v, vl);
@@ -232,19 +244,22 @@ char *tapi_household_body(int age, const char *commune, char cccd[13], char phon
     vn_date t = vn_today();
     int y = t.y - age;
     serial++;
-    snprintf(cccd, 13, "038%d%02d%06d", y >= 2000 ? 3 : 1, y % 100, (100000 + serial * 7 + (int)(getpid() % 5000)) % 1000000);
+    snprintf(cccd, 13, "038%d%02d%06d", y >= 2000 ? 3 : 1, y % 100,
+             (100000 + serial * 7 + (int)(getpid() % 5000)) % 1000000);
     snprintf(phone, 11, "091%07d", (1000000 + serial * 13 + (int)(getpid() % 5000)) % 10000000);
     char date[16];
     snprintf(date, sizeof date, "01/01/%d", y);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "owner_name", "Lê Thị Hoa", "cccd", cccd,
-                          "phone", phone, "birth_date", date, "commune_code", commune, "address",
-                          "Thôn Đông, xã Hoằng Thanh", "business_name", "Hộ kinh doanh Hoa Nem", "consent", 1);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "owner_name", "Lê Thị Hoa", "cccd",
+                          cccd, "phone", phone, "birth_date", date, "commune_code", commune,
+                          "address", "Thôn Đông, xã Hoằng Thanh", "business_name",
+                          "Hộ kinh doanh Hoa Nem", "consent", 1);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
 }
 
-void tapi_seed(const char *tok, const char *commune, char code[24], const char *name, int64_t *product)
+void tapi_seed(const char *tok, const char *commune, char code[24], const char *name,
+               int64_t *product)
 {
     char cccd[13], phone[11];
     char *b = tapi_household_body(30, commune, cccd, phone);
@@ -276,21 +291,33 @@ char *tapi_product_body(const char *name)
 
 /* 1×1 RGBA PNG */
 static const unsigned char png1[] = {
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-    0x42, 0x60, 0x82};
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+    0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+    0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78,
+    0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00,
+    0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82};
 /* JPEG markers only: SOI, APP0 (JFIF), SOF0 3×2, EOI */
-static const unsigned char jpeg1[] = {
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01,
-    0x00, 0x01, 0x00, 0x00, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x02, 0x00, 0x03, 0x01, 0x01,
-    0x11, 0x00, 0xFF, 0xD9};
+static const unsigned char jpeg1[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J',  'F',  'I',
+                                      'F',  0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01,
+                                      0x00, 0x00, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x02,
+                                      0x00, 0x03, 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9};
 /* WebP extended header (VP8X) for a 4×5 canvas */
-static const unsigned char webp1[] = {
-    'R', 'I', 'F', 'F', 0x16, 0x00, 0x00, 0x00, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'X',
-    0x0A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x04, 0x00, 0x00};
+static const unsigned char webp1[] = {'R',  'I',  'F',  'F',  0x16, 0x00, 0x00, 0x00, 'W',  'E',
+                                      'B',  'P',  'V',  'P',  '8',  'X',  0x0A, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x04, 0x00, 0x00};
 
-const unsigned char *tapi_png(size_t *len) { *len = sizeof png1; return png1; }
-const unsigned char *tapi_jpeg(size_t *len) { *len = sizeof jpeg1; return jpeg1; }
-const unsigned char *tapi_webp(size_t *len) { *len = sizeof webp1; return webp1; }
+const unsigned char *tapi_png(size_t *len)
+{
+    *len = sizeof png1;
+    return png1;
+}
+const unsigned char *tapi_jpeg(size_t *len)
+{
+    *len = sizeof jpeg1;
+    return jpeg1;
+}
+const unsigned char *tapi_webp(size_t *len)
+{
+    *len = sizeof webp1;
+    return webp1;
+}

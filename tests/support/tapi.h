@@ -24,7 +24,7 @@ void tapi_revoke(int64_t token_id);
 
 typedef struct tapi_resp {
     long status;
-    char *body;    /* NUL-terminated, malloc'd */
+    char *body; /* NUL-terminated, malloc'd */
     size_t len;
     char *headers; /* raw header block */
     json_t *json;  /* parsed body when it is JSON, else NULL */
@@ -53,7 +53,8 @@ char *tapi_product_body(const char *name);
 /* Register a household of a 30-year-old in `commune` through the API with token `tok` (asserts
  * 201) and put its code in code[24]; with product non-NULL also add one product named `name`
  * and return its id there. */
-void tapi_seed(const char *tok, const char *commune, char code[24], const char *name, int64_t *product);
+void tapi_seed(const char *tok, const char *commune, char code[24], const char *name,
+               int64_t *product);
 /* Small valid images for upload tests (static bytes). */
 const unsigned char *tapi_png(size_t *len);
 const unsigned char *tapi_jpeg(size_t *len);

@@ -28,7 +28,10 @@ void tcontract_free(void)
     spec = NULL;
 }
 
-unsigned tcontract_count(void) { return checked; }
+unsigned tcontract_count(void)
+{
+    return checked;
+}
 
 /* Follow "$ref": "#/a/b" (borrowed result; NULL when it points nowhere). */
 static json_t *resolve(json_t *node)
@@ -154,7 +157,9 @@ static int check(json_t *schema, json_t *v, const char *path, char *err, size_t 
     }
     if (json_is_null(v)) goto out;
     json_t *c = json_object_get(s, "const");
-    if (c && !json_equal(c, v) && !(json_is_string(c) && json_is_string(v) && !strcmp(json_string_value(c), json_string_value(v)))) {
+    if (c && !json_equal(c, v) &&
+        !(json_is_string(c) && json_is_string(v) &&
+          !strcmp(json_string_value(c), json_string_value(v)))) {
         rc = bad(err, n, path, "not the documented constant", v);
         goto out;
     }
@@ -183,7 +188,8 @@ static int check(json_t *schema, json_t *v, const char *path, char *err, size_t 
     }
     if (json_is_integer(v)) {
         json_t *mn = json_object_get(s, "minimum"), *mx = json_object_get(s, "maximum");
-        if ((mn && json_integer_value(v) < json_integer_value(mn)) || (mx && json_integer_value(v) > json_integer_value(mx))) {
+        if ((mn && json_integer_value(v) < json_integer_value(mn)) ||
+            (mx && json_integer_value(v) > json_integer_value(mx))) {
             rc = bad(err, n, path, "out of the documented range", v);
             goto out;
         }
@@ -226,8 +232,7 @@ static int check(json_t *schema, json_t *v, const char *path, char *err, size_t 
         json_t *items = json_object_get(s, "items");
         size_t i;
         json_t *it;
-        if (items)
-            json_array_foreach(v, i, it)
+        if (items) json_array_foreach(v, i, it)
             {
                 char sub[512];
                 snprintf(sub, sizeof sub, "%s[%zu]", path, i);
@@ -245,7 +250,8 @@ int tcontract_check(const char *method, const char *pattern, long status, const 
     if (load(err, errsz)) return -1;
     char m[16];
     size_t i;
-    for (i = 0; method[i] && i < sizeof m - 1; i++) m[i] = (char)tolower((unsigned char)method[i]);
+    for (i = 0; method[i] && i < sizeof m - 1; i++)
+        m[i] = (char)tolower((unsigned char)method[i]);
     m[i] = '\0';
     json_t *op = json_object_get(json_object_get(json_object_get(spec, "paths"), pattern), m);
     if (!op) {
@@ -266,7 +272,8 @@ int tcontract_check(const char *method, const char *pattern, long status, const 
     checked++;
     if (!content) {
         if (len) {
-            snprintf(err, errsz, "%s %s %ld: a body where none is documented", method, pattern, status);
+            snprintf(err, errsz, "%s %s %ld: a body where none is documented", method, pattern,
+                     status);
             return -1;
         }
         return 0;
@@ -274,12 +281,14 @@ int tcontract_check(const char *method, const char *pattern, long status, const 
     char mt[128] = "";
     if (ctype) {
         size_t l = strcspn(ctype, ";");
-        while (l && ctype[l - 1] == ' ') l--;
+        while (l && ctype[l - 1] == ' ')
+            l--;
         snprintf(mt, sizeof mt, "%.*s", (int)l, ctype);
     }
     json_t *media = json_object_get(content, mt);
     if (!media) {
-        snprintf(err, errsz, "%s %s %ld: Content-Type '%s' is not documented", method, pattern, status, mt);
+        snprintf(err, errsz, "%s %s %ld: Content-Type '%s' is not documented", method, pattern,
+                 status, mt);
         return -1;
     }
     size_t ml = strlen(mt);
@@ -293,7 +302,8 @@ int tcontract_check(const char *method, const char *pattern, long status, const 
     char where[300];
     snprintf(where, sizeof where, "%s %s %ld: ", method, pattern, status);
     size_t wl = strlen(where);
-    int rc = check(json_object_get(media, "schema"), v, "", err + (wl < errsz ? wl : 0), wl < errsz ? errsz - wl : 0);
+    int rc = check(json_object_get(media, "schema"), v, "", err + (wl < errsz ? wl : 0),
+                   wl < errsz ? errsz - wl : 0);
     if (rc && wl < errsz) memcpy(err, where, wl);
     json_decref(v);
     return rc;

@@ -4,24 +4,36 @@
 #include <string.h>
 
 const char *const timport_header[TIMP__COLS] = {
-    "Họ và tên chủ hộ", "Số CCCD", "Số điện thoại", "Ngày sinh", "Mã xã/phường",
-    "Địa chỉ", "Tên cơ sở/hộ kinh doanh", "Có tài khoản thanh toán điện tử", "Đồng ý xử lý dữ liệu"};
+    "Họ và tên chủ hộ",    "Số CCCD", "Số điện thoại",           "Ngày sinh",
+    "Mã xã/phường",        "Địa chỉ", "Tên cơ sở/hộ kinh doanh", "Có tài khoản thanh toán điện tử",
+    "Đồng ý xử lý dữ liệu"};
 
-static const char *const family[] = {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi",
-                                     "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trịnh", "Lò", "Hà", "Cầm", "Mai"};
-static const char *const middle[] = {"Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quang",
-                                     "Thu", "Xuân", "Hồng", "Công"};
-static const char *const given[] = {"An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh",
-                                    "Hiếu", "Hoa", "Hùng", "Hương", "Khánh", "Lan", "Linh", "Long",
-                                    "Mai", "Nam", "Nga", "Nhung", "Phong", "Phương", "Quân", "Sơn",
-                                    "Tâm", "Thảo", "Thắng", "Trang", "Tuấn", "Vân", "Yến", "Đạt"};
-static const char *const prefixes[] = {"091", "094", "098", "097", "096", "086", "032", "033", "035",
-                                       "038", "070", "079", "077", "081", "084", "088", "039", "090"};
-static const char *const trades[] = {"nem chua", "chè lam", "bánh gai", "mắm tép", "chiếu cói",
-                                     "mật ong", "gạo nếp cái hoa vàng", "cam Vân Du", "bưởi Luận Văn",
-                                     "dưa lưới", "thổ cẩm", "rượu men lá"};
-static const char *const places[] = {"thôn Đông", "thôn Tây", "xóm Mới", "bản Lặn", "phố Lê Lợi",
-                                     "thôn Trung", "làng Chè", "khu phố 3"};
+static const char *const family[] = {"Nguyễn", "Trần",  "Lê", "Phạm", "Hoàng", "Vũ",
+                                     "Đặng",   "Bùi",   "Đỗ", "Hồ",   "Ngô",   "Dương",
+                                     "Lý",     "Trịnh", "Lò", "Hà",   "Cầm",   "Mai"};
+static const char *const middle[] = {"Văn",  "Thị",   "Hữu", "Đức",  "Minh", "Thanh",
+                                     "Ngọc", "Quang", "Thu", "Xuân", "Hồng", "Công"};
+static const char *const given[] = {
+    "An",    "Bình",  "Cường", "Dũng", "Giang", "Hà",    "Hải",  "Hạnh", "Hiếu",  "Hoa",   "Hùng",
+    "Hương", "Khánh", "Lan",   "Linh", "Long",  "Mai",   "Nam",  "Nga",  "Nhung", "Phong", "Phương",
+    "Quân",  "Sơn",   "Tâm",   "Thảo", "Thắng", "Trang", "Tuấn", "Vân",  "Yến",   "Đạt"};
+static const char *const prefixes[] = {"091", "094", "098", "097", "096", "086",
+                                       "032", "033", "035", "038", "070", "079",
+                                       "077", "081", "084", "088", "039", "090"};
+static const char *const trades[] = {"nem chua",
+                                     "chè lam",
+                                     "bánh gai",
+                                     "mắm tép",
+                                     "chiếu cói",
+                                     "mật ong",
+                                     "gạo nếp cái hoa vàng",
+                                     "cam Vân Du",
+                                     "bưởi Luận Văn",
+                                     "dưa lưới",
+                                     "thổ cẩm",
+                                     "rượu men lá"};
+static const char *const places[] = {"thôn Đông",  "thôn Tây",   "xóm Mới",  "bản Lặn",
+                                     "phố Lê Lợi", "thôn Trung", "làng Chè", "khu phố 3"};
 
 #define N(a) (sizeof a / sizeof a[0])
 
@@ -51,7 +63,8 @@ void timport_row(size_t i, unsigned serial, const char *const *communes, size_t 
     snprintf(cells[TIMP_PHONE], TIMP_CELL, "%s%07lu", prefixes[(h >> 36) % N(prefixes)],
              (unsigned long)((h >> 40) % 10000000));
     snprintf(cells[TIMP_BIRTH], TIMP_CELL, "%02d/%02d/%04d", day, month, year);
-    snprintf(cells[TIMP_COMMUNE], TIMP_CELL, "%s", ncommunes ? communes[(h >> 44) % ncommunes] : "14797");
+    snprintf(cells[TIMP_COMMUNE], TIMP_CELL, "%s",
+             ncommunes ? communes[(h >> 44) % ncommunes] : "14797");
     snprintf(cells[TIMP_ADDRESS], TIMP_CELL, "Số %lu, %s", (unsigned long)(h >> 48) % 200 + 1,
              places[(h >> 52) % N(places)]);
     snprintf(cells[TIMP_BUSINESS], TIMP_CELL, "Cơ sở %s %s", trades[(h >> 56) % N(trades)],
@@ -62,7 +75,8 @@ void timport_row(size_t i, unsigned serial, const char *const *communes, size_t 
 
 int timport_csv_field(cs_buf *out, const char *v, char sep)
 {
-    if (!strchr(v, sep) && !strchr(v, '"') && !strchr(v, '\n') && !strchr(v, '\r')) return cs_buf_puts(out, v);
+    if (!strchr(v, sep) && !strchr(v, '"') && !strchr(v, '\n') && !strchr(v, '\r'))
+        return cs_buf_puts(out, v);
     if (cs_buf_putc(out, '"')) return -1;
     for (const char *p = v; *p; p++)
         if ((*p == '"' && cs_buf_putc(out, '"')) || cs_buf_putc(out, *p)) return -1;

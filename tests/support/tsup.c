@@ -34,7 +34,8 @@ void tsup_require_db(void)
 {
     const char *s = getenv("CHOSO_DB_SOCKET"), *h = getenv("CHOSO_DB_HOST");
     if ((!s || !*s) && (!h || !*h)) {
-        fprintf(stderr, "skipped: no database (CHOSO_DB_SOCKET unset; scripts/run-tests sets it)\n");
+        fprintf(stderr,
+                "skipped: no database (CHOSO_DB_SOCKET unset; scripts/run-tests sets it)\n");
         exit(77);
     }
     tsup_load_config();
@@ -85,7 +86,8 @@ const char *tsup_create_database(const char *suffix)
 {
     snprintf(dbname_buf[0], sizeof dbname_buf[0], "%s_%s", cs_cfg_str("db.name"), suffix);
     for (char *p = dbname_buf[0]; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_'))
             *p = '_';
     if (strlen(dbname_buf[0]) > 64) fail_msg("database name too long: %s", dbname_buf[0]);
     cs_db *db = tsup_connect();
@@ -113,7 +115,8 @@ const char *tsup_use_database(const char *name)
 void tsup_drop_database(const char *name)
 {
     for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_'))
             fail_msg("tsup_drop_database: unexpected name");
     cs_db *db = tsup_connect();
     char sql[200];

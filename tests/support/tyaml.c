@@ -30,7 +30,8 @@ static void fail(yp *p, size_t line, const char *fmt, ...)
 static size_t indent_of(const char *l)
 {
     size_t n = 0;
-    while (l[n] == ' ') n++;
+    while (l[n] == ' ')
+        n++;
     return n;
 }
 
@@ -43,20 +44,23 @@ static int insignificant(const char *l)
 /* Index of the next line that carries structure, or p->n. */
 static size_t next_sig(yp *p)
 {
-    while (p->i < p->n && insignificant(p->lines[p->i])) p->i++;
+    while (p->i < p->n && insignificant(p->lines[p->i]))
+        p->i++;
     return p->i;
 }
 
 static void rtrim(char *s)
 {
     size_t l = strlen(s);
-    while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r')) s[--l] = '\0';
+    while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r'))
+        s[--l] = '\0';
 }
 
 /* A quote opens a quoted scalar only where a scalar starts ("request's" is plain text). */
 static int quote_opens(const char *start, const char *at)
 {
-    while (at > start && at[-1] == ' ') at--;
+    while (at > start && at[-1] == ' ')
+        at--;
     return at == start || strchr("[{,:-", at[-1]) != NULL;
 }
 
@@ -69,7 +73,8 @@ static void strip_comment(char *s)
             if (s[i] == q) q = 0;
             continue;
         }
-        if ((s[i] == '\'' || s[i] == '"') && quote_opens(s, s + i)) q = s[i];
+        if ((s[i] == '\'' || s[i] == '"') && quote_opens(s, s + i))
+            q = s[i];
         else if (s[i] == '#' && (i == 0 || s[i - 1] == ' ')) {
             s[i] = '\0';
             break;
@@ -134,8 +139,10 @@ static json_t *quoted(const char **s, yp *p, size_t line)
         }
         if (q == '"' && *c == '\\' && c[1]) {
             char e = c[1], out = e;
-            if (e == 'n') out = '\n';
-            else if (e == 't') out = '\t';
+            if (e == 'n')
+                out = '\n';
+            else if (e == 't')
+                out = '\t';
             sb_put(&b, &out, 1);
             c += 2;
             continue;
@@ -151,7 +158,8 @@ static json_t *quoted(const char **s, yp *p, size_t line)
 
 static void skip_ws(const char **s)
 {
-    while (**s == ' ' || **s == '\t') (*s)++;
+    while (**s == ' ' || **s == '\t')
+        (*s)++;
 }
 
 static json_t *flow_value(const char **s, yp *p, size_t line);
@@ -161,11 +169,14 @@ static json_t *flow_plain(const char **s, const char *stops, int as_key)
 {
     const char *b = *s;
     while (**s && !strchr(stops, **s)) {
-        if (as_key && **s == ':' && ((*s)[1] == ' ' || (*s)[1] == ',' || (*s)[1] == '}' || !(*s)[1])) break;
+        if (as_key && **s == ':' &&
+            ((*s)[1] == ' ' || (*s)[1] == ',' || (*s)[1] == '}' || !(*s)[1]))
+            break;
         (*s)++;
     }
     size_t n = (size_t)(*s - b);
-    while (n && (b[n - 1] == ' ' || b[n - 1] == '\t')) n--;
+    while (n && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+        n--;
     char *t = strndup(b, n);
     if (!t) abort();
     json_t *v = as_key ? json_string(t) : plain_scalar(t);
@@ -203,7 +214,8 @@ static json_t *flow_value(const char **s, yp *p, size_t line)
             json_object_set_new(o, json_string_value(k), v);
             json_decref(k);
             skip_ws(s);
-            if (**s == ',') (*s)++;
+            if (**s == ',')
+                (*s)++;
             else if (**s != '}') {
                 fail(p, line, "expected , or } in a flow mapping");
                 goto bad_o;
@@ -229,7 +241,8 @@ static json_t *flow_value(const char **s, yp *p, size_t line)
             }
             json_array_append_new(a, v);
             skip_ws(s);
-            if (**s == ',') (*s)++;
+            if (**s == ',')
+                (*s)++;
             else if (**s != ']') {
                 fail(p, line, "expected , or ] in a flow sequence");
                 json_decref(a);
@@ -250,9 +263,12 @@ static void balance(const char *s, int *depth, char *q)
             if (*s == *q) *q = 0;
             continue;
         }
-        if ((*s == '\'' || *s == '"') && quote_opens(start, s)) *q = *s;
-        else if (*s == '[' || *s == '{') (*depth)++;
-        else if (*s == ']' || *s == '}') (*depth)--;
+        if ((*s == '\'' || *s == '"') && quote_opens(start, s))
+            *q = *s;
+        else if (*s == '[' || *s == '{')
+            (*depth)++;
+        else if (*s == ']' || *s == '}')
+            (*depth)--;
     }
 }
 
@@ -272,11 +288,14 @@ static json_t *inline_value(yp *p, char *text, size_t ind, size_t line)
             size_t li = indent_of(l);
             if (l[li] && li <= ind) break;
             if (l[li] && !content) content = li;
-            if (l[li]) sb_put(&b, l + (li < content ? li : content), strlen(l + (li < content ? li : content)));
+            if (l[li])
+                sb_put(&b, l + (li < content ? li : content),
+                       strlen(l + (li < content ? li : content)));
             sb_put(&b, "\n", 1);
             p->i++;
         }
-        while (b.len && b.p[b.len - 1] == '\n') b.p[--b.len] = '\0';
+        while (b.len && b.p[b.len - 1] == '\n')
+            b.p[--b.len] = '\0';
         if (chomp != '-' && b.len) sb_put(&b, "\n", 1);
         json_t *v = json_string(b.p);
         free(b.p);
@@ -336,7 +355,8 @@ static json_t *parse_seq(yp *p, size_t ind)
         if (li != ind || l[li] != '-' || (l[li + 1] && l[li + 1] != ' ')) break;
         size_t line = p->i;
         char *rest = l + li + 1;
-        while (*rest == ' ') rest++;
+        while (*rest == ' ')
+            rest++;
         strip_comment(rest);
         json_t *v;
         if (!*rest) {
@@ -395,7 +415,8 @@ static json_t *parse_map(yp *p, size_t ind)
             snprintf(key, sizeof key, "%s", json_string_value(k));
             json_decref(k);
             key_end = (char *)s;
-            while (*key_end == ' ') key_end++;
+            while (*key_end == ' ')
+                key_end++;
             if (*key_end != ':') {
                 fail(p, line, "expected ':' after a quoted key");
                 json_decref(o);
@@ -415,19 +436,24 @@ static json_t *parse_map(yp *p, size_t ind)
                 return NULL;
             }
             size_t kl = (size_t)(key_end - c);
-            while (kl && c[kl - 1] == ' ') kl--;
+            while (kl && c[kl - 1] == ' ')
+                kl--;
             snprintf(key, sizeof key, "%.*s", (int)kl, c);
             val = key_end + 1;
         }
-        while (*val == ' ') val++;
+        while (*val == ' ')
+            val++;
         strip_comment(val);
         p->i++;
         json_t *v;
         if (!*val) {
             size_t nx = next_sig(p);
-            if (nx < p->n && indent_of(p->lines[nx]) > ind) v = parse_node(p, ind + 1);
-            else if (nx < p->n && indent_of(p->lines[nx]) == ind && p->lines[nx][ind] == '-') v = parse_seq(p, ind);
-            else v = json_null();
+            if (nx < p->n && indent_of(p->lines[nx]) > ind)
+                v = parse_node(p, ind + 1);
+            else if (nx < p->n && indent_of(p->lines[nx]) == ind && p->lines[nx][ind] == '-')
+                v = parse_seq(p, ind);
+            else
+                v = json_null();
         } else {
             v = inline_value(p, val, ind, line);
         }
@@ -491,7 +517,8 @@ json_t *tyaml_parse(const char *text, char *err, size_t errsz)
         json_decref(v);
         v = NULL;
     }
-    for (size_t i = 0; i < p.n; i++) free(p.lines[i]);
+    for (size_t i = 0; i < p.n; i++)
+        free(p.lines[i]);
     free(p.lines);
     return v;
 }
@@ -507,7 +534,8 @@ json_t *tyaml_load_file(const char *path, char *err, size_t errsz)
     sb_put(&b, "", 0);
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) sb_put(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        sb_put(&b, chunk, n);
     fclose(f);
     json_t *v = tyaml_parse(b.p, err, errsz);
     free(b.p);

@@ -38,7 +38,8 @@ static void test_clip_counts_characters_not_bytes(void **state)
     /* "ệ" is 3 bytes: 1000 characters are 3000 bytes and must all fit. */
     char in[4000], out[JOB_ERROR_MAX_CHARS * 4 + 1];
     size_t o = 0;
-    for (int i = 0; i < 1300; i++) o += (size_t)snprintf(in + o, sizeof in - o, "%s", i % 2 ? "ệ" : "a");
+    for (int i = 0; i < 1300; i++)
+        o += (size_t)snprintf(in + o, sizeof in - o, "%s", i % 2 ? "ệ" : "a");
     (void)o;
     job_clip_text(in, JOB_ERROR_MAX_CHARS, out, sizeof out);
     assert_int_equal(chars(out), 1000);
@@ -96,9 +97,11 @@ static void test_backoff_bounds(void **state)
     assert_int_equal(job_backoff_ms(1, 5, 60, 0.0), 5000);
     assert_int_equal(job_backoff_ms(1, 5, 60, 0.99), 5000);
     assert_int_equal(job_backoff_ms(2, 5, 60, 0.0), 5000);
-    assert_true(job_backoff_ms(2, 5, 60, 0.999999) >= 9990 && job_backoff_ms(2, 5, 60, 0.999999) <= 10000);
+    assert_true(job_backoff_ms(2, 5, 60, 0.999999) >= 9990 &&
+                job_backoff_ms(2, 5, 60, 0.999999) <= 10000);
     assert_int_equal(job_backoff_ms(3, 5, 60, 0.5), 12500);
-    assert_true(job_backoff_ms(5, 5, 60, 0.999999) <= 60000 && job_backoff_ms(5, 5, 60, 0.999999) > 59000);
+    assert_true(job_backoff_ms(5, 5, 60, 0.999999) <= 60000 &&
+                job_backoff_ms(5, 5, 60, 0.999999) > 59000);
     /* Huge attempt numbers stay at the cap, never overflow. */
     assert_true(job_backoff_ms(1000000, 5, 3600, 0.999999) <= 3600000);
     assert_int_equal(job_backoff_ms(1000000, 5, 3600, 0.0), 5000);
@@ -120,7 +123,8 @@ static void test_enqueue_validation_names_fields(void **state)
     const char *want[] = {"kind", "payload", "unique_key", "priority", "run_at"};
     for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
         int found = 0;
-        for (size_t i = 0; i < e.nfields; i++) found |= !strcmp(e.fields[i].field, want[w]);
+        for (size_t i = 0; i < e.nfields; i++)
+            found |= !strcmp(e.fields[i].field, want[w]);
         if (!found) fail_msg("no field error for %s", want[w]);
     }
     cs_error_clear(&e);
@@ -141,7 +145,8 @@ static void test_registry(void **state)
     cs_error e;
     cs_error_clear(&e);
     job_registry_reset();
-    assert_int_equal(job_register("a.one", h_dummy, &(job_kind_opts){.lease_s = 7, .timeout_s = 9}, &e), 0);
+    assert_int_equal(
+        job_register("a.one", h_dummy, &(job_kind_opts){.lease_s = 7, .timeout_s = 9}, &e), 0);
     assert_int_equal(job_register("b-two", h_dummy, NULL, &e), 0);
     assert_int_equal(job_register("a.one", h_dummy, NULL, &e), -1);
     assert_int_equal(e.code, CS_E_CONFLICT);

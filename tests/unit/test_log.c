@@ -60,9 +60,9 @@ static void emit_personal(void)
     cs_log_set_level(CS_LOG_DEBUG);
     cs_log_json(CS_LOG_INFO, "household.created",
                 json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:s,s:s}", "cccd", "038090012345", "phone",
-                          "0912345678", "pin", "123456", "access_token", "tok-secret",
-                          "birth_date", "01/01/1990", "owner", "address", "Thôn 1", "request_id",
-                          "req-abcdefgh", "route", "/v1/households/{code}"));
+                          "0912345678", "pin", "123456", "access_token", "tok-secret", "birth_date",
+                          "01/01/1990", "owner", "address", "Thôn 1", "request_id", "req-abcdefgh",
+                          "route", "/v1/households/{code}"));
 }
 
 static void test_redaction(void **state)

@@ -106,8 +106,14 @@ static void test_404(void **state)
 {
     (void)state;
     svc_match m;
-    const char *paths[] = {"/t/households", "/t/households/", "/t/households//pin", "/t/nothing",
-                           "", "t/households/x", "/t/households/x/pin/extra", "/t/web/"};
+    const char *paths[] = {"/t/households",
+                           "/t/households/",
+                           "/t/households//pin",
+                           "/t/nothing",
+                           "",
+                           "t/households/x",
+                           "/t/households/x/pin/extra",
+                           "/t/web/"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         assert_int_equal(svc_match_route("GET", paths[i], &m), 0);
         assert_null(m.route);
