@@ -129,8 +129,11 @@ bench-api bench-import bench-sync bench-targets: bootstrap
 	$(MAKE) tests-build
 	BUILD=$(BUILD) scripts/$@
 
+# The house's own rules too (scripts/check-house): no SQL in service/ or cli/, no include running
+# upward, no column read by bare position.
 check-banned:
 	@scripts/check-banned
+	@scripts/check-house
 
 install: $(BUILD)/choso $(BUILD)/choso-sandbox
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/choso
