@@ -19,6 +19,12 @@ int cli_setup(const char *config_path, int need_keys);
 struct cs_error;
 void cli_print_error(const char *cmd, const struct cs_error *err);
 
+/* Configuration (with the data key when need_keys), then a stand-alone database connection for
+ * `choso <cmd>`. Returns the connection (caller closes it with cs_db_close), or NULL with *rc set
+ * to the exit code after printing the problem. */
+struct cs_db;
+struct cs_db *cli_connect(const char *cmd, const char *config, int need_keys, int *rc);
+
 /* Parse the options of `choso <cmd>` with cs_opts_parse; on --help also print `about` (may be
  * NULL). Returns 0 to go on, CS_OPTS_HELP after the help, or CLI_EX_USAGE after a refusal:
  * callers use CLI_PARSE_OR_RETURN. */

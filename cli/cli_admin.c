@@ -23,6 +23,20 @@ void cli_print_error(const char *cmd, const cs_error *err)
     }
 }
 
+cs_db *cli_connect(const char *cmd, const char *config, int need_keys, int *rc)
+{
+    *rc = cli_setup(config, need_keys);
+    if (*rc) return NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = cs_db_connect(&err);
+    if (!db) {
+        cli_print_error(cmd, &err);
+        *rc = 1;
+    }
+    return db;
+}
+
 int cli_usage(const char *cmd, const char *vi, const char *en)
 {
     char prog[64];
@@ -84,15 +98,11 @@ int cmd_migrate(int argc, char **argv)
         "targets are only added, never overwritten). Running it again changes nothing.\n"
         "It refuses to run when an applied migration file was edited.",
         opts, argc, argv, NULL, 0, NULL);
-    int rc = cli_setup(config, 0);
-    if (rc) return rc;
+    int rc;
+    cs_db *db = cli_connect("migrate", config, 0, &rc);
+    if (!db) return rc;
     cs_error err;
     cs_error_clear(&err);
-    cs_db *db = cs_db_connect(&err);
-    if (!db) {
-        cli_print_error("migrate", &err);
-        return 1;
-    }
     if (status) {
         int s = cs_db_migrate_status(db, NULL, stdout, &err);
         if (s < 0)

@@ -190,15 +190,11 @@ int cmd_targets(int argc, char **argv)
     }
     if (!year) year = today.y;
 
-    int rc = cli_setup(config, 0);
-    if (rc) return rc;
+    int rc;
+    cs_db *db = cli_connect("targets", config, 0, &rc);
+    if (!db) return rc;
     cs_error err;
     cs_error_clear(&err);
-    cs_db *db = cs_db_connect(&err);
-    if (!db) {
-        cli_print_error("targets", &err);
-        return 1;
-    }
     rc = 0;
     if (rebuild) {
         struct timespec t0, t1;

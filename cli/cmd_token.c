@@ -18,16 +18,6 @@
 #define TOKEN_PREFIX "choso_"
 #define MAX_COMMUNES 200
 
-static void print_err(const char *what, const cs_error *e)
-{
-    fprintf(stderr, "choso token %s: %s [%s]%s%s\n", what, cs_code_message(e->code, CS_LANG_EN),
-            cs_code_name(e->code), e->detail[0] ? ": " : "", e->detail);
-    for (size_t i = 0; i < e->nfields; i++)
-        fprintf(stderr, "  %s: %s [%s]%s%s\n", e->fields[i].field,
-                cs_code_message(e->fields[i].code, CS_LANG_EN), cs_code_name(e->fields[i].code),
-                e->fields[i].detail[0] ? " " : "", e->fields[i].detail);
-}
-
 static cs_actor cli_actor(void)
 {
     cs_actor a;
@@ -58,8 +48,6 @@ static int token_create(const cs_token_new *args, const char *config)
         return cli_usage("token", "chỉ mã của tình nguyện viên mới giới hạn theo xã",
                          "only volunteer tokens are limited to communes");
 
-    int rc = cli_setup(config, 0);
-    if (rc) return rc;
     char raw[44], token[64];
     if (cs_random_token(raw)) {
         fprintf(stderr, "choso token create: no randomness available\n");
@@ -68,19 +56,17 @@ static int token_create(const cs_token_new *args, const char *config)
     snprintf(token, sizeof token, TOKEN_PREFIX "%s", raw);
     cs_token_hash(token, a.hash);
 
+    int rc;
+    cs_db *db = cli_connect("token create", config, 0, &rc);
+    if (!db) return rc;
     cs_error err;
     cs_error_clear(&err);
-    cs_db *db = cs_db_connect(&err);
-    if (!db) {
-        print_err("create", &err);
-        return 1;
-    }
     cs_actor actor = cli_actor();
     int64_t id = 0;
     rc = cs_token_create(db, &actor, &a, &id, &err);
     cs_db_close(db);
     if (rc) {
-        print_err("create", &err);
+        cli_print_error("token create", &err);
         memset(token, 0, sizeof token);
         return 1;
     }
@@ -114,20 +100,16 @@ static void print_token(void *arg, const cs_token_info *t)
 
 static int token_list(const char *config)
 {
-    int rc = cli_setup(config, 0);
-    if (rc) return rc;
+    int rc;
+    cs_db *db = cli_connect("token list", config, 0, &rc);
+    if (!db) return rc;
     cs_error err;
     cs_error_clear(&err);
-    cs_db *db = cs_db_connect(&err);
-    if (!db) {
-        print_err("list", &err);
-        return 1;
-    }
     int header_done = 0;
     rc = cs_token_list_each(db, print_token, &header_done, &err);
     cs_db_close(db);
     if (rc) {
-        print_err("list", &err);
+        cli_print_error("token list", &err);
         return 1;
     }
     if (!header_done) print_header();
@@ -142,20 +124,16 @@ static int token_revoke(const char *idtext, const char *config)
     if (errno || *end || id < 1)
         return cli_usage("token", "revoke cần số ID của mã (xem choso token list)",
                          "revoke needs a token ID (see choso token list)");
-    int rc = cli_setup(config, 0);
-    if (rc) return rc;
+    int rc;
+    cs_db *db = cli_connect("token revoke", config, 0, &rc);
+    if (!db) return rc;
     cs_error err;
     cs_error_clear(&err);
-    cs_db *db = cs_db_connect(&err);
-    if (!db) {
-        print_err("revoke", &err);
-        return 1;
-    }
     cs_actor actor = cli_actor();
     int outcome = cs_token_revoke(db, &actor, id, &err);
     cs_db_close(db);
     if (outcome < 0) {
-        print_err("revoke", &err);
+        cli_print_error("token revoke", &err);
         return 1;
     }
     if (outcome == CS_TOKEN_UNKNOWN) {
