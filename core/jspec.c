@@ -489,3 +489,5 @@ int cs_json_check(const json_t *obj, const cs_jfield *spec, cs_error *err)
     }
     return 0;
 }
+
+const cs_jfield cs_jspec_empty[] = {{.name = NULL}};

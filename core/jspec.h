@@ -66,6 +66,10 @@ typedef struct cs_jfield {
     const struct cs_jfield *items;  /* CS_J_ARRAY: spec of one item (its name is ignored) */
 } cs_jfield;
 
+/* The spec of a body that must say nothing: `{}` passes, any member is an unknown field. For
+ * actions that take no input, so a body that says something is refused rather than ignored. */
+extern const cs_jfield cs_jspec_empty[];
+
 /* Check `obj` (must be a JSON object) against `spec` (ended by an entry with name NULL):
  * unknown members, missing required members, wrong types, lengths, ranges, allowed values
  * and the per-field checks. Every failure becomes a field error in err (the top-level code

@@ -452,8 +452,8 @@ int svc_listings_republish(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
-    if (r->json && (!json_is_object(r->json) || json_object_size(r->json)))
-        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "no body expected");
+    /* no body is needed; one that says anything is refused rather than ignored */
+    if (r->json && cs_json_check(r->json, cs_jspec_empty, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t id = svc_api_param_id(r, "id");

@@ -170,8 +170,7 @@ int svc_households_new_pin(svc_req *r)
     cs_error err;
     cs_error_clear(&err);
     /* no body is needed; one that says anything is refused rather than ignored */
-    static const cs_jfield none[] = {{.name = NULL}};
-    if (r->json && cs_json_check(r->json, none, &err)) return svc_reply_problem(r, &err);
+    if (r->json && cs_json_check(r->json, cs_jspec_empty, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     char commune[6];
