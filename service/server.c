@@ -22,6 +22,7 @@
 #include "service/server.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/jspec.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "service/auth.h"
@@ -199,6 +200,38 @@ static enum MHD_Result fail_code(struct svc_conn *c, cs_code code, const char *d
     return fail(c, &e, close_after);
 }
 
+/* A query argument (name or value) must be UTF-8 text without control characters: every
+ * handler may hand it to the database, where other bytes are refused (MariaDB 1366) — that
+ * would be a 503 for the client's mistake. Checked once here for all routes. */
+static int text_ok(const char *s)
+{
+    if (!s) return 1;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
+    return cs_utf8_valid(s, n);
+}
+
+struct arg_check {
+    char bad[64]; /* the first bad argument's name, or "(name)" when the name is the bad part */
+};
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    struct arg_check *a = cls;
+    if (!text_ok(key)) {
+        snprintf(a->bad, sizeof a->bad, "(name)");
+        return MHD_NO;
+    }
+    if (!text_ok(value)) {
+        snprintf(a->bad, sizeof a->bad, "%.60s", key);
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* --- form bodies ------------------------------------------------------------------------- */
 
 static char *dup_opt(const char *s)
@@ -217,6 +250,11 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
     svc_part *p = c->part_open;
     int fresh = !p || (off == 0 && (p->len > 0 || strcmp(p->name, key ? key : "")));
     if (fresh) {
+        /* A file name is shown back and stored (imports.filename): text only. */
+        if (filename && !text_ok(filename)) {
+            c->filename_bad = 1;
+            return MHD_NO;
+        }
         if (r->nparts >= MAX_PARTS) {
             c->form_bad = 1;
             return MHD_NO;
@@ -302,6 +340,12 @@ static enum MHD_Result stage_headers(struct svc_conn *c, const char *url, const 
         return fail_code(c, CS_E_METHOD, NULL, has_body);
     }
     r->route = rt;
+    struct arg_check ac = {""};
+    MHD_get_connection_values(c->mhd, MHD_GET_ARGUMENT_KIND, check_arg, &ac);
+    if (ac.bad[0]) {
+        cs_error_field(&e, ac.bad, CS_F_UTF8, "query parameter");
+        return fail(c, &e, has_body);
+    }
 
     unsigned f = rt->flags;
     c->body_cap = (f & (SVC_R_FORM | SVC_R_RAW)) ? s->max_upload : s->max_body;
@@ -425,8 +469,9 @@ static void idem_settle(struct svc_conn *c)
         return;
     }
     char *hj = svc_conn_headers_json(c);
-    if (cs_idem_finish(db, c->idem_actor, c->idem_key, c->status, c->ctype, hj, c->rbody, c->rlen,
-                       &e)) {
+    const char *body = c->idem_rbody ? c->idem_rbody : c->rbody;
+    size_t blen = c->idem_rbody ? c->idem_rlen : c->rlen;
+    if (cs_idem_finish(db, c->idem_actor, c->idem_key, c->status, c->ctype, hj, body, blen, &e)) {
         cs_warn("idempotency_store_failed", "%s", cs_code_name(e.code));
         cs_idem_abandon(db, c->idem_actor, c->idem_key);
     }
@@ -448,6 +493,10 @@ static enum MHD_Result stage_final(struct svc_conn *c)
         enum MHD_Result ok = MHD_destroy_post_processor(c->pp);
         c->pp = NULL;
         c->part_open = NULL;
+        if (c->filename_bad) {
+            cs_error_field(&e, "filename", CS_F_UTF8, "multipart file name");
+            return fail(c, &e, 1);
+        }
         if (c->form_bad || ok != MHD_YES)
             return fail_code(c, CS_E_BAD_REQUEST, "malformed form body", 1);
     }
@@ -496,29 +545,54 @@ static enum MHD_Result stage_final(struct svc_conn *c)
 
 /* --- MHD callbacks ------------------------------------------------------------------------ */
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+/* The per-request record is made at the first access-handler call, never earlier: MHD calls
+ * the completed callback only for requests whose access handler it called, so anything made
+ * in a URI-log callback leaks — with the in-flight count — when MHD gives up on the request
+ * before that (too many query arguments or cookies for http.conn_memory: it answers 414/431
+ * itself). */
+static struct svc_conn *conn_new(svc_server *s)
 {
-    (void)mc;
-    svc_server *s = cls;
     struct svc_conn *c = cs_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->srv = s;
     c->fd = -1;
     c->req.conn = c;
-    c->uri_len = uri ? strlen(uri) : 0;
     clock_gettime(CLOCK_MONOTONIC, &c->start);
     atomic_fetch_add(&s->inflight, 1);
     atomic_fetch_add(&process_inflight, 1);
     return c;
 }
 
+static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    size_t *n = cls;
+    *n += 2 + (key ? strlen(key) : 0) + (value ? strlen(value) : 0);
+    return MHD_YES;
+}
+
+/* Length of the request target: the decoded path and each query argument with its '?'/'&'
+ * and '=' (decoded too, so it can only be shorter than what was sent). */
+static size_t target_len(struct MHD_Connection *mc, const char *url)
+{
+    size_t n = url ? strlen(url) : 0;
+    MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, add_arg_len, &n);
+    return n;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
 {
-    (void)cls, (void)version;
+    (void)version;
     struct svc_conn *c = *con_cls;
-    if (!c) return MHD_NO; /* out of memory in on_uri */
+    if (!c) {
+        c = conn_new(cls);
+        if (!c) return MHD_NO; /* out of memory: MHD closes the connection */
+        *con_cls = c;
+        c->uri_len = target_len(mc, url);
+    }
     c->mhd = mc;
     enum MHD_Result ret;
     if (c->phase == SVC_PH_NEW) {
@@ -694,8 +768,8 @@ svc_server *svc_server_start(cs_error *err)
         (unsigned)cs_cfg_int("http.conn_limit"), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cs_cfg_int("http.per_ip_limit"), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)cs_cfg_int("http.conn_memory"), MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
         cs_error_set(err, CS_E_CONFIG,
