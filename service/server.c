@@ -49,6 +49,11 @@
  * much more (so the client can still be told 413), then the connection is cut. */
 #define DISCARD_SLACK ((uint64_t)1 << 20)
 #define PURGE_EVERY_S 600
+/* Query arguments MHD is allowed to parse. MHD (0.9.75) stores each one in the connection's
+ * memory pool (http.conn_memory) before any handler runs; a target with thousands of empty
+ * arguments ("?&&&&…") exhausts the pool, and MHD can then neither parse the request nor send
+ * its own 431 — the client got no answer at all. */
+#define MAX_QUERY_ARGS 256
 
 /* Requests in flight in this process, all servers together (tests run two): the gauge. */
 static atomic_uint process_inflight;
@@ -329,7 +334,12 @@ static enum MHD_Result stage_headers(struct svc_conn *c, const char *url, const 
     }
     int has_body = clen > 0 || te != NULL;
 
-    if (c->uri_len > s->max_url) return fail_code(c, CS_E_URI_TOO_LONG, NULL, has_body);
+    if (c->uri_len > s->max_url) {
+        char d[80];
+        snprintf(d, sizeof d, "at most %zu bytes and %d query parameters", s->max_url,
+                 MAX_QUERY_ARGS);
+        return fail_code(c, CS_E_URI_TOO_LONG, d, has_body);
+    }
     if (svc_match_route(method, url, &c->match)) return fail_code(c, CS_E_NOMEM, NULL, 1);
     const svc_route *rt = c->match.route;
     if (!rt) {
@@ -545,11 +555,10 @@ static enum MHD_Result stage_final(struct svc_conn *c)
 
 /* --- MHD callbacks ------------------------------------------------------------------------ */
 
-/* The per-request record is made at the first access-handler call, never earlier: MHD calls
- * the completed callback only for requests whose access handler it called, so anything made
- * in a URI-log callback leaks — with the in-flight count — when MHD gives up on the request
- * before that (too many query arguments or cookies for http.conn_memory: it answers 414/431
- * itself). */
+/* The per-request record is made at the first access-handler call, never earlier: when MHD
+ * gives up on a request before that (headers or cookies too many for http.conn_memory), a
+ * record made in the URI-log callback leaked with its in-flight count, and SIGTERM then waited
+ * out the whole grace period for requests that no longer existed. */
 static struct svc_conn *conn_new(svc_server *s)
 {
     struct svc_conn *c = cs_calloc(1, sizeof *c);
@@ -561,6 +570,32 @@ static struct svc_conn *conn_new(svc_server *s)
     atomic_fetch_add(&s->inflight, 1);
     atomic_fetch_add(&process_inflight, 1);
     return c;
+}
+
+/* The client context of a request whose target was refused in on_uri: a marker, not memory
+ * (nothing allocated before the access handler runs can leak). */
+static char target_refused;
+
+/* URI log callback: sees the raw request target before MHD splits the query into arguments,
+ * in MHD's own (writable) line buffer. A target that is too long or has too many arguments
+ * gets its query flattened here into one argument, so MHD never stores thousands, and the
+ * request is answered 414 by stage_headers. Allocates nothing. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    (void)mc;
+    svc_server *s = cls;
+    if (!uri) return NULL;
+    char *q = strchr((char *)(uintptr_t)uri, '?');
+    if (!q) return NULL;
+    size_t nargs = 1;
+    for (const char *p = q; *p; p++)
+        nargs += *p == '&' || *p == ';';
+    if (nargs <= MAX_QUERY_ARGS && strlen(uri) <= s->max_url) return NULL;
+    /* MHD's own line buffer (parse_initial_message_line has already found the '?'): with no
+     * separator left the query is one argument, which costs MHD one record. */
+    for (char *p = q + 1; *p; p++)
+        if (*p == '&' || *p == ';' || *p == '=') *p = '_';
+    return &target_refused;
 }
 
 static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -587,11 +622,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 {
     (void)version;
     struct svc_conn *c = *con_cls;
-    if (!c) {
+    if (!c || *con_cls == (void *)&target_refused) {
+        int refused = *con_cls == (void *)&target_refused;
         c = conn_new(cls);
         if (!c) return MHD_NO; /* out of memory: MHD closes the connection */
         *con_cls = c;
-        c->uri_len = target_len(mc, url);
+        c->uri_len = refused ? SIZE_MAX : target_len(mc, url);
     }
     c->mhd = mc;
     enum MHD_Result ret;
@@ -663,8 +699,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     (void)mc;
     svc_server *s = cls;
     struct svc_conn *c = *con_cls;
-    if (!c) return;
     *con_cls = NULL;
+    if (!c || c == (void *)&target_refused) return;
     struct timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
     double secs =
@@ -768,8 +804,8 @@ svc_server *svc_server_start(cs_error *err)
         (unsigned)cs_cfg_int("http.conn_limit"), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cs_cfg_int("http.per_ip_limit"), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)cs_cfg_int("http.conn_memory"), MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
         cs_error_set(err, CS_E_CONFIG,
