@@ -56,7 +56,7 @@ int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *e
  * would mangle, a ' before formula-like text. 0 or -1 (buffer full / OOM). */
 int sheet_csv_cell(cs_buf *b, const char *v);
 /* 1 when a spreadsheet opening a CSV would take the cell v as a formula (CSV injection): it
- * starts with TAB or CR, or its first character after leading spaces is = + - @ (a plain
+ * starts with TAB, CR or LF, or its first character after leading blanks is = + - @ (a plain
  * number such as "-5" or "+84" digits is not). The writer puts a ' before such a cell and the
  * importer (jobs/import_rows) takes exactly that ' away again, so what re-imports is unchanged. */
 int sheet_formula_like(const char *v);

@@ -122,7 +122,7 @@ int sheet_formula_like(const char *v)
 {
     if (v[0] == '\t' || v[0] == '\r' || v[0] == '\n') return 1;
     const char *p = v;
-    while (*p == ' ')
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
     if (*p == '=' || *p == '@') return 1;
     if (*p == '+' || *p == '-') return !plain_number(p);
