@@ -560,11 +560,13 @@ static void test_many_args_and_cookies(void **state)
         resp_free(&r);
         cs_free(path);
     }
-    size_t n = 2000, len = 8 + n * 8;
+    size_t n = 2000, len = 16 + n * 12; /* "c1999=1; " is 9 bytes */
     char *cookie = cs_malloc(len);
     size_t o = (size_t)snprintf(cookie, len, "Cookie: ");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         o += (size_t)snprintf(cookie + o, len - o, "c%zu=1; ", i);
+        assert_true(o < len);
+    }
     const char *h[] = {cookie, NULL};
     request(&r, "GET", "/healthz", h, NULL);
     assert_int_equal(r.status, 200);
