@@ -174,6 +174,15 @@ static int db_fail(cs_db *db, unsigned no, const char *msg, const char *sql, cs_
         }
         return cs_error_set(err, CS_E_CONFLICT, "%s", key);
     }
+    /* A value the server refused (bytes that are not UTF-8, too long, out of range, not a
+     * date): input that validation should have caught, never "the database is down". It is a
+     * 422 for the client (the detail stays in the log, never in a problem answer) and a
+     * rejected row for an import, not a retry that can never succeed. */
+    if (no == 1366 || no == ER_DATA_TOO_LONG || no == 1264 || no == 1292 || no == 1265 ||
+        no == 1300 || no == 1367) {
+        cs_warn("db_value_rejected", "mariadb %u%s", no, where);
+        return cs_error_set(err, CS_E_DB_VALUE, "mariadb error %u%s", no, where);
+    }
     cs_code code = is_soft(no) ? CS_E_DB_SOFT : CS_E_DB;
     if (message_is_safe(no) && msg)
         return cs_error_set(err, code, "mariadb %u: %.180s%s", no, msg, where);

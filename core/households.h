@@ -16,6 +16,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/* households.name_folded is VARCHAR(200) ascii (schemas/sql/003). */
+#define CS_HH_NAME_KEY_MAX 200
+
 /* Normalised, validated household (owned strings; free with cs_household_norm_free). */
 typedef struct cs_household_norm {
     char *owner_name, *name_folded, *address, *business_name, *business_reg_no, *tax_code;

@@ -67,6 +67,7 @@ static int check_owner_name(const char *field, const json_t *v, void *arg, cs_er
     cs_household_norm *n = ((hh_ctx *)arg)->n;
     if (keep(field, v, &n->owner_name, err)) return -1;
     if (!(n->name_folded = vn_fold(n->owner_name))) return no_memory(field, err);
+    vn_key_cap(n->name_folded, CS_HH_NAME_KEY_MAX);
     if (strpbrk(n->owner_name, "0123456789<>{}[]@#$%^*=\\|"))
         return cs_error_field(err, field, CS_F_FORMAT, "letters only");
     return 0;

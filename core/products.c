@@ -36,6 +36,7 @@ static int check_name(const char *field, const json_t *v, void *arg, cs_error *e
     cs_product_norm *n = ((p_ctx *)arg)->n;
     if (!(n->name = cs_strdup(json_string_value(v))) || !(n->name_folded = vn_fold(n->name)))
         return no_memory(field, err);
+    vn_key_cap(n->name_folded, CS_PRODUCT_NAME_KEY_MAX);
     return 0;
 }
 

@@ -7,6 +7,9 @@
 #include "core/audit.h"
 #include "core/db.h"
 #include <jansson.h>
+
+/* products.name_folded is VARCHAR(300) ascii (schemas/sql/003). */
+#define CS_PRODUCT_NAME_KEY_MAX 300
 #include <stdint.h>
 
 typedef struct cs_product_norm {

@@ -543,6 +543,16 @@ char *vn_fold(const char *in)
     return r;
 }
 
+void vn_key_cap(char *key, size_t max)
+{
+    if (!key) return;
+    size_t n = strlen(key);
+    if (n <= max) return;
+    key[max] = '\0';
+    while (max && key[max - 1] == ' ')
+        key[--max] = '\0';
+}
+
 long vn_utf8_len(const char *s)
 {
     if (!s) return -1;

@@ -67,6 +67,11 @@ char *vn_text_clean(const char *in, cs_code *why);
  * characters with no ASCII letter behind them (emoji, CJK) are dropped; ASCII punctuation
  * stays. New string (cs_free) or NULL on invalid UTF-8/OOM. */
 char *vn_fold(const char *in);
+/* Cut a folded key (ASCII) to at most `max` bytes, without a trailing space. Compatibility
+ * folding can make a key longer than its text ("⑴" → "(1)", "㎉" → "kcal", "Ⅻ" → "xii",
+ * "ﬃ" → "ffi"): a search key is a prefix index, never shown, so it is cut to fit its column
+ * rather than refusing the name or letting the database refuse the row. */
+void vn_key_cap(char *key, size_t max);
 /* Number of Unicode code points, or -1 for invalid UTF-8. */
 long vn_utf8_len(const char *s);
 /* 1 when s is valid UTF-8. */

@@ -683,7 +683,7 @@ static int write_products(run *r, chunk *c, int64_t add[3], cs_error *err)
                          : cs_product_create(r->db, &r->actor, hcode, c->prod[k], &pr, &e);
         if (wrc) {
             if (e.code == CS_E_VALIDATION || e.code == CS_E_CONFLICT ||
-                e.code == CS_E_PRECONDITION) {
+                e.code == CS_E_PRECONDITION || e.code == CS_E_DB_VALUE) {
                 if (add_reject(r, c, c->row_index[k], &e, 1))
                     return cs_error_set(err, CS_E_NOMEM, NULL);
                 continue;
@@ -703,6 +703,80 @@ static int crash_after_chunk(void)
     char *end;
     long n = strtol(v, &end, 10);
     return *end || n < 1 ? 0 : (int)n;
+}
+
+/* Probe: write the chunk's remaining rows, then roll back on purpose. */
+static int probe_tx(cs_db *db, void *arg, cs_error *err)
+{
+    write_args *w = arg;
+    if (write_households(db, w, err)) return -1;
+    w->trial_ok = 1;
+    return cs_error_set(err, CS_E_CONFLICT, "probe: rolled back on purpose");
+}
+
+static void drop_rejects_from(chunk *c, size_t from)
+{
+    for (size_t i = from; i < c->nrej; i++) {
+        free(c->rej[i].cells);
+        free(c->rej[i].errors);
+    }
+    if (c->nrej > from) c->nrej = from;
+}
+
+/* The chunk's write failed because the database refused a value (CS_E_DB_VALUE: it is in the
+ * data, so the same write would fail on every retry and the file would stay "running" with
+ * nothing counted). Find the rows it refuses — each row alone, in a transaction rolled back
+ * on purpose — and reject them, so the rest of the chunk can be written. Only chunks that
+ * failed pay for this. Returns 0, or -1 with err set when a probe failed for another reason. */
+static int reject_refused_rows(run *r, chunk *c, write_args *base, cs_error *err)
+{
+    size_t n = c->n, nrej0 = c->nrej;
+    cs_household_norm **keep = cs_malloc((n ? n : 1) * sizeof *keep);
+    char *bad = cs_calloc(n ? n : 1, 1);
+    int rc = -1;
+    if (!keep || !bad) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    memcpy(keep, c->hh, n * sizeof *keep);
+    for (size_t k = 0; k < n; k++) {
+        if (!keep[k]) continue;
+        for (size_t j = 0; j < n; j++)
+            c->hh[j] = j == k ? keep[j] : NULL;
+        write_args w = *base;
+        w.no_known = 1;
+        w.trial_ok = 0;
+        cs_error e;
+        cs_error_clear(&e);
+        int trc = cs_db_tx(r->db, probe_tx, &w, &e);
+        drop_rejects_from(c, nrej0);
+        if (trc && !w.trial_ok) {
+            if (e.code != CS_E_DB_VALUE) {
+                memcpy(c->hh, keep, n * sizeof *keep);
+                *err = e;
+                goto out;
+            }
+            bad[k] = 1;
+        }
+    }
+    memcpy(c->hh, keep, n * sizeof *keep);
+    for (size_t k = 0; k < n; k++) {
+        if (!bad[k]) continue;
+        if (add_reject_code(r, c, c->row_index[k], user_field(r, "owner_name"), CS_E_DB_VALUE)) {
+            cs_error_set(err, CS_E_NOMEM, NULL);
+            goto out;
+        }
+        cs_household_norm_free(c->hh[k]);
+        cs_free(c->hh[k]);
+        c->hh[k] = NULL;
+        cs_warn("import_row_refused", "import %lld row %zu: the database refused a value",
+                (long long)r->id, c->row_index[k] + 2);
+    }
+    rc = 0;
+out:
+    cs_free(keep);
+    cs_free(bad);
+    return rc;
 }
 
 static int write_chunk(run *r, chunk *c, cs_error *err)
@@ -725,6 +799,16 @@ static int write_chunk(run *r, chunk *c, cs_error *err)
             cs_error_clear(&e);
             trc = cs_db_tx(r->db, chunk_tx, &w, &e);
         }
+        if (trc && !w.trial_ok && e.code == CS_E_DB_VALUE) {
+            drop_rejects_from(c, w.nrej_base);
+            if (reject_refused_rows(r, c, &w, &e)) {
+                *err = e;
+                return -1;
+            }
+            w.nrej_base = c->nrej;
+            cs_error_clear(&e);
+            trc = cs_db_tx(r->db, chunk_tx, &w, &e);
+        }
         if (trc && !w.trial_ok) {
             *err = e;
             return -1;
@@ -733,13 +817,23 @@ static int write_chunk(run *r, chunk *c, cs_error *err)
         w.stage = 2;
     }
     w.nrej_base = c->nrej;
-    if (cs_db_tx(r->db, chunk_tx, &w, err)) {
+    int refused_done = 0;
+    while (cs_db_tx(r->db, chunk_tx, &w, err)) {
+        if (err->code == CS_E_DB_VALUE && !refused_done && r->kind == IMPORT_HOUSEHOLDS &&
+            w.stage != 2) {
+            /* a row the database refuses must not stall the file: reject it, write the rest */
+            refused_done = 1;
+            cs_error_clear(err);
+            drop_rejects_from(c, w.nrej_base);
+            if (reject_refused_rows(r, c, &w, err)) return -1;
+            w.nrej_base = c->nrej;
+            continue;
+        }
         /* a household created after the snapshot (by this file's own earlier rows, or by
            someone else meanwhile): write the chunk again, looking every row up */
         if (err->code != CS_E_DUPLICATE_HOUSEHOLD || w.no_known || w.stage == 2) return -1;
         w.no_known = 1;
         cs_error_clear(err);
-        if (cs_db_tx(r->db, chunk_tx, &w, err)) return -1;
     }
     r->done = (int64_t)c->to;
     for (int k = 0; k < 4; k++)
@@ -1022,6 +1116,20 @@ static job_outcome h_import(job_ctx *ctx)
     if (rc < 0) {
         if (err.code == CS_E_NOT_FOUND)
             return job_fail(ctx, "import %lld not found", (long long)json_integer_value(v));
+        /* Only a failure of the world (database away or busy, memory) is worth another
+         * attempt; anything else would fail the same way each time. Either way, once no
+         * attempt is left the import itself says failed: it never stays "running". */
+        int transient = err.code == CS_E_DB || err.code == CS_E_DB_SOFT || err.code == CS_E_NOMEM ||
+                        err.code == CS_E_UNAVAILABLE || err.code == CS_E_CONFLICT;
+        if (!transient || ctx->attempt >= ctx->max_attempts) {
+            cs_error why, e2;
+            cs_error_clear(&why);
+            cs_error_clear(&e2);
+            cs_error_set(&why, err.code, NULL);
+            if (mark_failed(ctx->db, (int64_t)json_integer_value(v), &why, &e2))
+                return job_retry(ctx, 0, "import: %s", cs_code_name(e2.code));
+            return job_fail(ctx, "import: %s %s", cs_code_name(err.code), err.detail);
+        }
         return job_retry(ctx, 0, "import: %s %s", cs_code_name(err.code), err.detail);
     }
     if (rc == 1 && (job_should_stop(ctx) & JOB_STOP_CANCEL)) {

@@ -683,10 +683,12 @@ static char *prep(row_cx *x, const char *v)
         v += 2;
         n -= 3;
         x->r->repairs |= IMPORT_FIX_EXCEL_TEXT;
-    } else if (n >= 2 && v[0] == '\'' &&
-               (v[1] == '=' || v[1] == '+' || v[1] == '-' || v[1] == '@')) {
+    } else if (n >= 2 && v[0] == '\'' && sheet_formula_like(v + 1)) {
+        /* our CSV-injection guard (sheet_csv_cell): the ' goes, then the blanks it protected */
         v++;
         n--;
+        while (n && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+            v++, n--;
         x->r->repairs |= IMPORT_FIX_EXCEL_TEXT;
     }
     if (n == 0 || sheet_blank(v, n)) return NULL;

@@ -55,6 +55,11 @@ int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *e
 /* One CSV cell as the error files write it: quoted when needed, ="…" for digit strings Excel
  * would mangle, a ' before formula-like text. 0 or -1 (buffer full / OOM). */
 int sheet_csv_cell(cs_buf *b, const char *v);
+/* 1 when a spreadsheet opening a CSV would take the cell v as a formula (CSV injection): it
+ * starts with TAB, CR or LF, or its first character after leading blanks is = + - @ (a plain
+ * number such as "-5" or "+84" digits is not). The writer puts a ' before such a cell and the
+ * importer (jobs/import_rows) takes exactly that ' away again, so what re-imports is unchanged. */
+int sheet_formula_like(const char *v);
 
 /* ---- XLSX writing helpers (jobs/sheet_write.c), shared with the templates ------------------ */
 #include <xlsxwriter.h>

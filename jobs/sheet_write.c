@@ -98,13 +98,35 @@ static int wants_excel_text(const char *v)
     return v[0] == '0' || n > 15;
 }
 
-/* A cell starting with = + - @ would run as a formula when the file is opened (CSV
- * injection); a leading ' makes Excel show it as text, and jobs/import_rows drops that ' on
- * re-upload. Negative numbers ("-5") are left alone. */
-static int formula_like(const char *v)
+/* A plain number: optional sign, digits, at most one '.' or ',' and more digits. */
+static int plain_number(const char *v)
 {
-    if (v[0] == '=' || v[0] == '+' || v[0] == '@') return 1;
-    return v[0] == '-' && !(v[1] >= '0' && v[1] <= '9');
+    if (*v == '-' || *v == '+') v++;
+    if (!(*v >= '0' && *v <= '9')) return 0;
+    int sep = 0;
+    for (; *v; v++) {
+        if (*v >= '0' && *v <= '9') continue;
+        if ((*v == '.' || *v == ',') && !sep && v[1] >= '0' && v[1] <= '9') {
+            sep = 1;
+            continue;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+/* A leading ' makes Excel and LibreOffice show the cell as text; jobs/import_rows drops it on
+ * re-upload. Spreadsheets skip leading spaces before they look for a formula, and a TAB or CR
+ * first is how "\t=cmd" and "\r=1+1" slip past a check of the first character only. */
+int sheet_formula_like(const char *v)
+{
+    if (v[0] == '\t' || v[0] == '\r' || v[0] == '\n') return 1;
+    const char *p = v;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    if (*p == '=' || *p == '@') return 1;
+    if (*p == '+' || *p == '-') return !plain_number(p);
+    return 0;
 }
 
 int sheet_csv_cell(cs_buf *b, const char *v)
@@ -115,7 +137,7 @@ int sheet_csv_cell(cs_buf *b, const char *v)
     for (size_t i = 0; i < n && !quote; i++)
         quote = v[i] == ',' || v[i] == ';' || v[i] == '"' || v[i] == '\r' || v[i] == '\n' ||
                 v[i] == '\t';
-    int inj = formula_like(v);
+    int inj = sheet_formula_like(v);
     if (!quote && !inj) return cs_buf_append(b, v, n);
     if (cs_buf_putc(b, '"')) return -1;
     if (inj && cs_buf_putc(b, '\'')) return -1;

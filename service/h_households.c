@@ -47,12 +47,43 @@ static int reply_household(svc_req *r, cs_db *db, const char *code, int status, 
         if (svc_api_etag(r, version)) return -1;
         return svc_reply_empty(r, 304);
     }
-    if (pin) json_object_set_new(o, "pin", json_string(pin));
     if (svc_api_etag(r, version)) {
         json_decref(o);
         return -1;
     }
+    if (pin) {
+        /* The PIN is shown once: a replay of this creation (same Idempotency-Key) gets the
+         * household without it, and says why. */
+        json_t *again = json_deep_copy(o);
+        if (!again) {
+            json_decref(o);
+            return -1;
+        }
+        json_object_set_new(again, "pin_shown", json_true());
+        json_object_set_new(o, "pin", json_string(pin));
+        if (svc_reply_json(r, status, o)) {
+            json_decref(again);
+            return -1;
+        }
+        return svc_reply_replay_body(r, again);
+    }
     return svc_reply_json(r, status, o);
+}
+
+/* A citizen ID registered already: the 409 names that household only to someone who may read
+ * it. For anyone else its code would tell where a person they may not see is registered, so
+ * the answer says only "in another commune" and whom to ask (the provincial administrator). */
+static void hide_foreign_duplicate(svc_req *r, cs_db *db, cs_error *err)
+{
+    char commune[6] = "";
+    cs_error e2;
+    cs_error_clear(&e2);
+    if (err->existing[0] && !cs_household_lookup(db, err->existing, NULL, commune, NULL, &e2) &&
+        svc_can_read_commune(r, commune))
+        return;
+    cs_error_clear(err);
+    cs_error_field(err, "cccd", CS_E_DUPLICATE_ELSEWHERE, NULL);
+    err->code = CS_E_DUPLICATE_ELSEWHERE;
 }
 
 int svc_households_create(svc_req *r)
@@ -71,7 +102,10 @@ int svc_households_create(svc_req *r)
     if (!db) return svc_reply_problem(r, &err);
     cs_actor a = svc_audit_actor(r);
     cs_household_result res;
-    if (cs_household_create(db, &a, r->json, &res, &err)) return svc_reply_problem(r, &err);
+    if (cs_household_create(db, &a, r->json, &res, &err)) {
+        if (err.code == CS_E_DUPLICATE_HOUSEHOLD) hide_foreign_duplicate(r, db, &err);
+        return svc_reply_problem(r, &err);
+    }
     char loc[64];
     snprintf(loc, sizeof loc, "/v1/households/%s", res.code);
     if (svc_add_header(r, "Location", loc)) return -1;
@@ -186,7 +220,9 @@ int svc_households_new_pin(svc_req *r)
     json_t *o = json_pack("{s:s,s:s}", "code", code, "pin", pin);
     memset(pin, 0, sizeof pin);
     if (!o) return svc_reply_error(r, CS_E_NOMEM, "%s", "pin");
-    return svc_reply_json(r, 200, o);
+    if (svc_reply_json(r, 200, o)) return -1;
+    /* shown once: a replay (same Idempotency-Key) does not show it again */
+    return svc_reply_replay_body(r, json_pack("{s:s,s:b}", "code", code, "pin_shown", 1));
 }
 
 int svc_households_erase(svc_req *r)

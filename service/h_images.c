@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -283,6 +284,13 @@ int svc_images_upload(svc_req *r)
     cs_image_new in = {
         .product = id, .sha256 = sha, .mime = mime, .bytes = img->len, .position = pos};
     dimensions((const unsigned char *)img->data, img->len, mime, &in.width, &in.height);
+    /* PNG allows at most 2^31-1 pixels a side (the other formats cannot say more than 2^24);
+     * a header claiming more is not an image, and the database column could not hold it. */
+    if (in.width > INT32_MAX || in.height > INT32_MAX) {
+        cs_error_set(&err, CS_E_VALIDATION, NULL);
+        cs_error_field(&err, "image", CS_F_RANGE, "width and height at most 2147483647 px");
+        return svc_reply_problem(r, &err);
+    }
     cs_actor a = svc_audit_actor(r);
     cs_image added;
     int existed = 0;

@@ -84,6 +84,9 @@ void svc_conn_reply_reset(struct svc_conn *c)
 {
     cs_free(c->ctype);
     cs_free(c->rbody);
+    cs_free(c->idem_rbody); /* belongs to the reply it came with */
+    c->idem_rbody = NULL;
+    c->idem_rlen = 0;
     if (c->fd >= 0) close(c->fd);
     c->ctype = NULL;
     c->rbody = NULL;
@@ -177,6 +180,26 @@ int svc_reply_json(svc_req *r, int status, json_t *body)
     return set_reply(r->conn, status, "application/json", text, len);
 }
 
+/* Failures whose detail is written by the database driver or describes our own code. */
+static int detail_is_internal(cs_code code, int status)
+{
+    return status == 500 || code == CS_E_DB || code == CS_E_DB_SOFT || code == CS_E_DB_VALUE ||
+           code == CS_E_NOMEM || code == CS_E_NOT_MIGRATED;
+}
+
+int svc_reply_replay_body(svc_req *r, json_t *body)
+{
+    struct svc_conn *c = r->conn;
+    size_t len = 0;
+    char *text = body ? json_text(body, &len) : NULL;
+    json_decref(body);
+    if (!text) return -1;
+    cs_free(c->idem_rbody);
+    c->idem_rbody = text;
+    c->idem_rlen = len;
+    return 0;
+}
+
 int svc_reply_problem(svc_req *r, const cs_error *err)
 {
     cs_code code = err->code == CS_OK ? CS_E_INTERNAL : err->code;
@@ -189,7 +212,16 @@ int svc_reply_problem(svc_req *r, const cs_error *err)
     json_object_set_new(p, "type", json_string(type));
     json_object_set_new(p, "title", json_string(title));
     json_object_set_new(p, "status", json_integer(status));
-    json_object_set_new(p, "detail", json_string(err->detail[0] ? err->detail : title));
+    /* The one place problems are built, so the one place the rule holds: the detail of a
+     * server-side failure (database, driver, our bug) is for the log — with this request's
+     * id, which the client gets — never for the client. */
+    const char *detail = err->detail[0] ? err->detail : title;
+    if (err->detail[0] && detail_is_internal(code, status)) {
+        cs_log(status >= 500 ? CS_LOG_ERROR : CS_LOG_WARN, "problem_detail_withheld", "%s: %s",
+               cs_code_name(code), err->detail);
+        detail = title;
+    }
+    json_object_set_new(p, "detail", json_string(detail));
     json_object_set_new(p, "code", json_string(cs_code_name(code)));
     json_object_set_new(p, "request_id", json_string(r->request_id));
     if (err->existing[0]) json_object_set_new(p, "existing", json_string(err->existing));

@@ -59,6 +59,21 @@ void svc_allow_string(unsigned allow, char *out, size_t n)
         }
 }
 
+/* Every path parameter of every route is an identifier (household code, numeric id, sha256,
+ * marketplace name, year, metric, a web file name): printable ASCII, never long. A segment with
+ * any other byte (non-ASCII text, invalid UTF-8 from %ff, an overlong %c0%af, a control
+ * character, a right-to-left override) cannot name anything, so it does not match: the request
+ * is a 404 here, once for all routes, and never reaches a handler or the database (where
+ * MariaDB would refuse the bytes with error 1366 and the client would see a 503). */
+#define SVC_PARAM_MAX 128
+static int param_ok(const char *s, size_t n, int rest)
+{
+    if (n > SVC_PARAM_MAX && !rest) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) return 0;
+    return 1;
+}
+
 /* Match `path` against `pattern` segment by segment. Returns -1 no match, otherwise a score
  * (count of literal segments, higher is more specific). Params are recorded in m only when
  * `record` (m->nparams counts them). */
@@ -77,6 +92,7 @@ static int match_pattern(const char *pattern, const char *path, svc_match *m, in
             int rest = pl >= 3 && p[pl - 2] == '*';
             if (rest) sl = strlen(s); /* takes the remainder, slashes included */
             if (!sl) return -1;       /* a parameter is never empty */
+            if (!param_ok(s, sl, rest)) return -1;
             if (record) {
                 if (m->nparams >= SVC_MAX_PARAMS) return -1;
                 size_t nl = pl - 2 - (size_t)rest;

@@ -132,6 +132,10 @@ int svc_reply_file(svc_req *r, int status, const char *content_type, const char 
                    const char *const *headers);
 /* No body (204, 304). */
 int svc_reply_empty(svc_req *r, int status);
+/* What an Idempotency-Key replay of this request gets instead of the reply just prepared
+ * (same status and headers): for an answer that shows something once, like a new owner's PIN.
+ * Takes ownership of `body` (even on failure). Returns 0 or -1. */
+int svc_reply_replay_body(svc_req *r, json_t *body);
 /* Add a header to the reply (before or after the svc_reply_* call), e.g. ETag, Location,
  * Cache-Control (replaces the default no-store). Copied. Returns 0 or -1. */
 int svc_add_header(svc_req *r, const char *name, const char *value);

@@ -36,6 +36,7 @@ struct svc_conn {
     uint64_t received;
     int too_large;
     int form_bad;
+    int filename_bad; /* a part's file name was not UTF-8 text (400, never stored) */
     cs_buf body;
     struct MHD_PostProcessor *pp;
     size_t parts_cap;
@@ -47,7 +48,9 @@ struct svc_conn {
     char idem_key[129];
     char idem_actor[80];
     EVP_MD_CTX *idem_hash;
-    int idem_row; /* 1 when our in_progress row exists */
+    int idem_row;     /* 1 when our in_progress row exists */
+    char *idem_rbody; /* cs_malloc'd: what a replay gets instead of rbody (svc_reply_replay_body) */
+    size_t idem_rlen;
 
     cs_db *db; /* only within one access-handler call */
 

@@ -284,8 +284,9 @@ static void test_huge_bodies_and_headers(void **state)
     assert_int_equal(r.status, 422);
     assert_true(has_field_error(&r, "owner_name", "too_long"));
     tapi_free(&r);
-    /* a huge header: refused by the server, never 5xx, and it keeps serving */
-    size_t hl = 200000;
+    /* a huge header (over http.conn_memory, 256 KiB): refused by the server, never 5xx, and it
+     * keeps serving */
+    size_t hl = 400000;
     char *h = malloc(hl + 16);
     memcpy(h, "X-Filler: ", 10);
     memset(h + 10, 'x', hl);
@@ -378,6 +379,135 @@ static void test_duplicate_citizen_id(void **state)
         1);
 }
 
+/* Issue 10 point 8: a volunteer registering a citizen ID already registered in a commune they
+ * may not see learns only that — not the household's code — and whom to ask. */
+static void test_duplicate_out_of_scope_hidden(void **state)
+{
+    (void)state;
+    char cccd[13], phone[11];
+    char *b = tapi_household_body(41, "16522", cccd, phone); /* not the volunteer's commune */
+    tapi_resp r = tapi_call("POST", "/v1/households", tok_admin, b);
+    assert_int_equal(r.status, 201);
+    char code[24];
+    snprintf(code, sizeof code, "%s", json_string_value(json_object_get(r.json, "code")));
+    tapi_free(&r);
+    json_t *o = json_loads(b, 0, NULL);
+    free(b);
+    json_object_set_new(o, "commune_code", json_string(COMMUNE));
+    b = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    r = tapi_call("POST", "/v1/households", tok_vol, b);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")),
+                        "household_exists_elsewhere");
+    assert_null(json_object_get(r.json, "existing"));
+    assert_null(strstr(r.body, code));
+    assert_null(strstr(r.body, "16522"));
+    assert_true(has_field_error(&r, "cccd", "household_exists_elsewhere"));
+    tapi_free(&r);
+    /* the administrator may see it: named */
+    r = tapi_call("POST", "/v1/households", tok_admin, b);
+    free(b);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(json_string_value(json_object_get(r.json, "existing")), code);
+    tapi_free(&r);
+}
+
+/* Issue 10 point 8: the PIN of a new household is shown once; a replay of the creation with the
+ * same Idempotency-Key (a retry after a lost answer) gets the household without it. The same
+ * for a new PIN. */
+static void test_pin_not_replayed(void **state)
+{
+    (void)state;
+    char cccd[13], phone[11];
+    char *b = tapi_household_body(33, COMMUNE, cccd, phone);
+    const char *k[] = {"Idempotency-Key: hostile-pin-once-1", NULL};
+    tapi_resp r = tapi_req("POST", "/v1/households", tok_vol, k, NULL, b, strlen(b));
+    assert_int_equal(r.status, 201);
+    const char *pin = json_string_value(json_object_get(r.json, "pin"));
+    assert_non_null(pin);
+    char pin1[8], code[24];
+    snprintf(pin1, sizeof pin1, "%s", pin);
+    snprintf(code, sizeof code, "%s", json_string_value(json_object_get(r.json, "code")));
+    tapi_free(&r);
+    r = tapi_req("POST", "/v1/households", tok_vol, k, NULL, b, strlen(b));
+    free(b);
+    assert_int_equal(r.status, 201);
+    char h[16];
+    assert_non_null(tapi_header(&r, "Idempotent-Replayed", h, sizeof h));
+    assert_null(json_object_get(r.json, "pin"));
+    assert_true(json_is_true(json_object_get(r.json, "pin_shown")));
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), code);
+    assert_null(strstr(r.body, pin1));
+    tapi_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/households/%s/pin", code);
+    const char *k2[] = {"Idempotency-Key: hostile-pin-once-2", NULL};
+    r = tapi_req("POST", path, tok_vol, k2, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    snprintf(pin1, sizeof pin1, "%s", json_string_value(json_object_get(r.json, "pin")));
+    tapi_free(&r);
+    r = tapi_req("POST", path, tok_vol, k2, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_null(json_object_get(r.json, "pin"));
+    assert_null(strstr(r.body, pin1));
+    tapi_free(&r);
+}
+
+/* Issue 10 points 1, 2 and 4: bytes no household code can hold are a 404 on every
+ * /v1/households/{code}… route (never a 503 from MariaDB 1366); names whose search key folds
+ * longer than its column are stored; a problem never carries driver or SQL text. */
+static void test_hostile_params_and_names(void **state)
+{
+    (void)state;
+    static const char *const codes[] = {
+        "TH-2025-0%C4%91",    "%ff%fe",           "%c0%af", "%F0%9F%98%80",
+        "%EF%BC%91%EF%BC%92", "TH%E2%80%AE-2025", "a%01b"};
+    static const char *const tails[] = {"", "/products", "/pin", "/receipt.svg", "/accounts"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        for (size_t j = 0; j < sizeof tails / sizeof tails[0]; j++) {
+            char path[128];
+            snprintf(path, sizeof path, "/v1/households/%s%s", codes[i], tails[j]);
+            const char *m = j == 2 || j == 4 ? "POST" : "GET";
+            tapi_resp r = tapi_call(m, path, tok_admin, j == 4 ? "{}" : NULL);
+            if (r.status != 404) fail_msg("%s %s: %ld %s", m, path, r.status, r.body);
+            tapi_free(&r);
+        }
+    tapi_resp r = tapi_call("GET", "/v1/status/%ff%fe", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    tapi_free(&r);
+    /* folded keys longer than their column: "ﬁ" → "fi", "⑴" → "(1)", "Ⅻ" → "xii", "㎉" → "kcal" */
+    static const char *const names[] = {"\xef\xac\x81", "\xe2\x91\xb4", "\xe2\x85\xab",
+                                        "\xe3\x8e\x89"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char name[400] = "L\xc3\xaa ";
+        for (int k = 0; k < 95; k++)
+            strncat(name, names[i], sizeof name - strlen(name) - 1);
+        char *b = household_with("owner_name", NULL);
+        json_t *o = json_loads(b, 0, NULL);
+        free(b);
+        json_object_set_new(o, "owner_name", json_string(name));
+        b = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        r = tapi_call("POST", "/v1/households", tok_admin, b);
+        free(b);
+        if (r.status >= 500 || strstr(r.body, "mariadb"))
+            fail_msg("owner name %zu: %ld %s", i, r.status, r.body);
+        tapi_free(&r);
+        char pname[400];
+        snprintf(pname, sizeof pname, "%s", name + 4);
+        pname[strlen(pname) > 300 ? 300 : strlen(pname)] = '\0';
+        b = tapi_product_body(pname);
+        char path[64];
+        snprintf(path, sizeof path, "/v1/households/%s/products", CODE);
+        r = tapi_call("POST", path, tok_admin, b);
+        free(b);
+        if (r.status >= 500 || strstr(r.body, "mariadb"))
+            fail_msg("product name %zu: %ld %s", i, r.status, r.body);
+        tapi_free(&r);
+    }
+}
+
 /* Query parameters are checked like body fields. */
 static void test_query_rules(void **state)
 {
@@ -447,6 +577,9 @@ int main(void)
         cmocka_unit_test(test_huge_bodies_and_headers),
         cmocka_unit_test(test_nfd_stored_as_nfc),
         cmocka_unit_test(test_duplicate_citizen_id),
+        cmocka_unit_test(test_duplicate_out_of_scope_hidden),
+        cmocka_unit_test(test_pin_not_replayed),
+        cmocka_unit_test(test_hostile_params_and_names),
         cmocka_unit_test(test_query_rules),
         cmocka_unit_test(test_pin_route_body),
     };

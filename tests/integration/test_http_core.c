@@ -523,8 +523,9 @@ static void test_limits(void **state)
     assert_int_equal(r.status, 201);
     resp_free(&r);
 
-    /* huge header: refused by MHD's per-connection memory, never a 5xx */
-    size_t hn = 100000;
+    /* huge header (over http.conn_memory, 256 KiB): refused by MHD's per-connection memory,
+     * never a 5xx */
+    size_t hn = 400000;
     char *hv = cs_malloc(hn + 16);
     snprintf(hv, 16, "X-Huge: ");
     memset(hv + 8, 'h', hn);
@@ -539,6 +540,41 @@ static void test_limits(void **state)
     request(&r, "GET", "/healthz", NULL, NULL);
     assert_int_equal(r.status, 200);
     resp_free(&r);
+}
+
+/* Issue 10 point 5: ~1,000 empty query arguments or ~2,000 cookies get an answer, and the
+ * in-flight count comes back down (it used to grow by one for each, leaking the request record
+ * made before MHD gave up, and SIGTERM then waited out its whole grace period). */
+static void test_many_args_and_cookies(void **state)
+{
+    (void)state;
+    resp r;
+    static const size_t nargs[] = {300, 1000, 3000};
+    for (size_t k = 0; k < sizeof nargs / sizeof nargs[0]; k++) {
+        char *path = cs_malloc(nargs[k] + 16);
+        snprintf(path, 16, "/healthz?");
+        memset(path + 9, '&', nargs[k]);
+        path[9 + nargs[k]] = '\0';
+        request(&r, "GET", path, NULL, NULL);
+        assert_problem(&r, 414, "uri_too_long");
+        resp_free(&r);
+        cs_free(path);
+    }
+    size_t n = 2000, len = 16 + n * 12; /* "c1999=1; " is 9 bytes */
+    char *cookie = cs_malloc(len);
+    size_t o = (size_t)snprintf(cookie, len, "Cookie: ");
+    for (size_t i = 0; i < n; i++) {
+        o += (size_t)snprintf(cookie + o, len - o, "c%zu=1; ", i);
+        assert_true(o < len);
+    }
+    const char *h[] = {cookie, NULL};
+    request(&r, "GET", "/healthz", h, NULL);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    cs_free(cookie);
+    for (int i = 0; i < 100 && svc_server_in_flight(server); i++)
+        usleep(10000);
+    assert_int_equal(svc_server_in_flight(server), 0);
 }
 
 static void test_json_input(void **state)
@@ -935,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_problem_language),
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_many_args_and_cookies),
         cmocka_unit_test(test_json_input),
         cmocka_unit_test(test_form_and_raw),
         cmocka_unit_test(test_roles),

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "service/router.h"
+#include <stdio.h>
 #include <string.h>
 
 static int h_dummy(svc_req *r)
@@ -152,10 +153,46 @@ static void test_foreach_sees_table_and_extras(void **state)
     assert_true(svc_method_bit("get") == 0); /* methods are case-sensitive (RFC 9110) */
 }
 
+/* Issue 10: a path parameter that is not plain printable ASCII — non-ASCII text, invalid
+ * UTF-8 (%ff%fe decoded), an overlong "/", an emoji, full-width digits, a right-to-left
+ * override, a control character — or longer than 128 bytes names nothing: 404 at the router,
+ * never a handler (whose database would refuse the bytes: a 503). */
+static void test_param_bytes_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"/t/households/TH-2025-0\xC4\x91",
+                                      "/t/households/\xFF\xFE",
+                                      "/t/households/\xC0\xAF",
+                                      "/t/households/\xF0\x9F\x98\x80",
+                                      "/t/households/\xEF\xBC\x91",
+                                      "/t/households/TH\xE2\x80\xAE-1",
+                                      "/t/households/a\x01b",
+                                      "/t/households/a b",
+                                      "/t/a/1/b/\x7f",
+                                      "/t/households/\xFF\xFE/pin"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        svc_match m;
+        assert_int_equal(svc_match_route("GET", bad[i], &m), 0);
+        if (m.route) fail_msg("%s matched %s", bad[i], m.route->pattern);
+        svc_match_free(&m);
+    }
+    char longp[200];
+    snprintf(longp, sizeof longp, "/t/households/%0129d", 7);
+    svc_match m;
+    assert_int_equal(svc_match_route("GET", longp, &m), 0);
+    assert_null(m.route);
+    svc_match_free(&m);
+    /* a {rest*} parameter may be long, and a plain code still matches */
+    assert_int_equal(svc_match_route("GET", "/t/households/TH-2026-00001", &m), 0);
+    assert_non_null(m.route);
+    svc_match_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_param_extracted),
+        cmocka_unit_test(test_param_bytes_refused),
         cmocka_unit_test(test_literal_beats_param),
         cmocka_unit_test(test_method_selects_route),
         cmocka_unit_test(test_405_allow),

@@ -5,6 +5,7 @@
 #include "core/vn.h"
 #include "jobs/import_rows.h"
 #include "jobs/sheet.h"
+#include "jobs/sheet_int.h"
 #include "tests/support/tsup.h"
 #include <iconv.h>
 #include <setjmp.h>
@@ -1281,6 +1282,69 @@ static void test_csv_injection_guard(void **state)
     cs_buf_free(&out);
 }
 
+/* Issue 10: every person-supplied cell that a spreadsheet would run as a formula is neutralised
+ * in CSV — also "-2+3+cmd|…" (a minus then a digit), CR or TAB first, and = after spaces — while
+ * plain numbers stay as they are; and what the importer reads back is what it read the first
+ * time (the ' it finds before such a cell is the one the writer added). */
+static void test_formula_neutralised_round_trip(void **state)
+{
+    (void)state;
+    static const char *const hostile[] = {
+        "-2+3+cmd|' /C calc'!A0", "\r=1+1", "\t=1+1", "=1+1",      "+1+1",  "@SUM(A1)",
+        "  =HYPERLINK(\"x\")",    "-abc",   "+84 x",  " \t-1+cmd", "-1,5+2"};
+    static const char *const plain[] = {"-5", "+84912345678", "-1.5", "150000", "Thôn Đông", "a=b"};
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++)
+        if (!sheet_formula_like(hostile[i])) fail_msg("not neutralised: %s", hostile[i]);
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        if (sheet_formula_like(plain[i])) fail_msg("changed a plain cell: %s", plain[i]);
+
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        /* the error file's cell ... */
+        cs_buf cell;
+        cs_buf_init(&cell, 0);
+        assert_int_equal(sheet_csv_cell(&cell, hostile[i]), 0);
+        assert_non_null(cell.data);
+        assert_true(cell.data[0] == '"' && cell.data[1] == '\'');
+        /* ... read back as the import reads it, and as the original was read */
+        sheet_row_result first, again;
+        sheet_row_result_init(&first);
+        sheet_row_result_init(&again);
+        const char *head = "Họ và tên chủ hộ,Số CCCD,Số điện thoại,Ngày sinh,Mã xã/phường,Địa "
+                           "chỉ,Đồng ý xử lý dữ liệu\n";
+        cs_buf a, b;
+        cs_buf_init(&a, 0);
+        cs_buf_init(&b, 0);
+        assert_int_equal(cs_buf_puts(&a, head), 0);
+        assert_int_equal(cs_buf_puts(&a, "An,\"038095012345\",0912345678,15/03/1995,14797,"), 0);
+        assert_int_equal(sheet_csv_cell(&a, hostile[i]), 0); /* quoted as needed */
+        assert_int_equal(cs_buf_puts(&a, ",có\n"), 0);
+        assert_int_equal(cs_buf_puts(&b, head), 0);
+        assert_int_equal(cs_buf_puts(&b, "An,\"038095012345\",0912345678,15/03/1995,14797,\""), 0);
+        for (const char *p = hostile[i]; *p; p++)
+            assert_int_equal(*p == '"' ? cs_buf_puts(&b, "\"\"") : cs_buf_putc(&b, *p), 0);
+        assert_int_equal(cs_buf_puts(&b, "\",có\n"), 0);
+        import_map m;
+        import_ctx ctx = ctx_all();
+        sheet *sa = must_read(a.data, a.len), *sb = must_read(b.data, b.len);
+        map_ok(sb, IMPORT_HOUSEHOLDS, &m);
+        import_row_normalize(&m, sb, 1, &ctx, &first);
+        map_ok(sa, IMPORT_HOUSEHOLDS, &m);
+        import_row_normalize(&m, sa, 1, &ctx, &again);
+        const char *x = import_row_value(&first, IMPORT_F_ADDRESS),
+                   *y = import_row_value(&again, IMPORT_F_ADDRESS);
+        if (!x || !y || strcmp(x, y))
+            fail_msg("%s: first import \"%s\", re-import of the neutralised cell \"%s\"",
+                     hostile[i], x ? x : "(none)", y ? y : "(none)");
+        sheet_free(sa);
+        sheet_free(sb);
+        sheet_row_result_free(&first);
+        sheet_row_result_free(&again);
+        cs_buf_free(&a);
+        cs_buf_free(&b);
+        cs_buf_free(&cell);
+    }
+}
+
 /* ---- templates ----------------------------------------------------------------------------- */
 
 static void check_template_sheet(sheet *s, import_kind kind)
@@ -1467,6 +1531,7 @@ int main(void)
         cmocka_unit_test(test_reflist),
         cmocka_unit_test(test_error_files),
         cmocka_unit_test(test_csv_injection_guard),
+        cmocka_unit_test(test_formula_neutralised_round_trip),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_alloc_failures),
     };

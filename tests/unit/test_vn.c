@@ -1,6 +1,8 @@
 /* tests/unit/test_vn: every rule of core/vn, valid and invalid, including what spreadsheets and
  * phones do to the data (lost zeros, scientific notation, NFD text). No database. */
 #include "core/mem.h"
+#include "core/buf.h"
+#include "core/households.h"
 #include "core/vn.h"
 #include <setjmp.h>
 #include <stdarg.h>
@@ -470,6 +472,34 @@ static void test_text_fold(void **state)
     expect_fold("ùúủũụưừứửữựỳýỷỹỵ", "uuuuuuuuuuuyyyyy");
 }
 
+/* Issue 10: compatibility folding can make a key longer than its text; the key is cut to its
+ * column (households.name_folded is 200 bytes), never left to the database to refuse. */
+static void test_fold_key_cap(void **state)
+{
+    (void)state;
+    cs_buf b;
+    cs_buf_init(&b, 0);
+    for (int i = 0; i < 33; i++) /* 99 characters, each folding to 2 to 4 letters */
+        assert_int_equal(cs_buf_puts(&b, "\xef\xac\x81\xe2\x91\xb4\xe3\x8e\x89"), 0); /* ﬁ ⑴ ㎉ */
+    char *k = vn_fold(b.data);
+    assert_non_null(k);
+    assert_true(strlen(k) > CS_HH_NAME_KEY_MAX);
+    assert_non_null(strstr(k, "fi(1)kcal"));
+    vn_key_cap(k, CS_HH_NAME_KEY_MAX);
+    assert_true(strlen(k) <= CS_HH_NAME_KEY_MAX);
+    cs_free(k);
+    char s[] = "ab cd ef";
+    vn_key_cap(s, 3); /* no trailing space is kept */
+    assert_string_equal(s, "ab");
+    char t[] = "short";
+    vn_key_cap(t, 200);
+    assert_string_equal(t, "short");
+    k = vn_fold("\xe2\x85\xab"); /* Ⅻ */
+    assert_string_equal(k, "xii");
+    cs_free(k);
+    cs_buf_free(&b);
+}
+
 static void test_utf8_len(void **state)
 {
     (void)state;
@@ -632,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_text_nfc),
         cmocka_unit_test(test_text_invalid_utf8),
         cmocka_unit_test(test_text_fold),
+        cmocka_unit_test(test_fold_key_cap),
         cmocka_unit_test(test_utf8_len),
         cmocka_unit_test(test_text_alloc_failure),
         cmocka_unit_test(test_price),
