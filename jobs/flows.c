@@ -7,6 +7,7 @@
 #include "connectors/transport.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/lease.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/states.h"
@@ -441,12 +442,22 @@ static int store_tx(cs_db *db, void *arg, cs_error *err)
     "Quyền truy cập cửa hàng đã hết hạn hoặc bị thu hồi; chủ hộ cần mở đường dẫn cấp quyền mới " \
     "trên trang tra cứu để kết nối lại."
 
+static void release_lease(cs_db *db, const char *name)
+{
+    cs_error e;
+    cs_error_clear(&e);
+    cs_lease_release(db, name, &e);
+}
+
 int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_version,
                        cs_error *err)
 {
+    /* One refresh per account at a time on the whole cluster (the refresh token is single
+     * use): a lease row, since a named lock would only exclude on one Galera node. Its 120 s
+     * outlast the marketplace call's timeouts; a crashed holder frees it by expiry. */
     char lock[48];
     snprintf(lock, sizeof lock, "ar.%lld", (long long)id);
-    int got = cs_db_get_lock(db, lock, 30, err);
+    int got = cs_lease_wait(db, lock, 120, 30, err);
     if (got <= 0) {
         if (got == 0)
             cs_error_set(err, CS_E_MP_UNAVAILABLE, "refresh of account %lld busy", (long long)id);
@@ -456,19 +467,19 @@ int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_
     flows_acct a;
     int rc = flows_acct_load(db, id, &a, err);
     if (rc) {
-        cs_db_release_lock(db, lock);
+        release_lease(db, lock);
         if (rc == 1) cs_error_set(err, CS_E_NOT_FOUND, "account %lld", (long long)id);
         return -1;
     }
     if (seen_version && a.version != seen_version && !strcmp(a.state, "active")) {
         /* another run refreshed (or re-authorised) while we waited for the lock */
         flows_acct_wipe(&a);
-        cs_db_release_lock(db, lock);
+        release_lease(db, lock);
         return 0;
     }
     if (strcmp(a.state, "active") && strcmp(a.state, "authorized")) {
         flows_acct_wipe(&a);
-        cs_db_release_lock(db, lock);
+        release_lease(db, lock);
         return 1;
     }
     cx_input in;
@@ -499,7 +510,7 @@ int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_
     }
     cx_outcome_wipe(&out);
     flows_acct_wipe(&a);
-    cs_db_release_lock(db, lock);
+    release_lease(db, lock);
     if (result == 0) cs_info("flows.token_refreshed", "account %lld", (long long)id);
     return result;
 }
