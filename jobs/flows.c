@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,18 +124,54 @@ const cx_market *job_flows_market(cs_db *db, const char *mp, cs_error *err)
     return m ? &m->cfg.m : NULL;
 }
 
+/* The cluster's budget (job_flows_share): live workers sharing every marketplace's rate, the
+ * time before which no request leaves (a newcomer waits until the others counted it), and the
+ * time after which this process may no longer trust its share (its heartbeat stopped: the
+ * others may already count it dead). 0 = not a registered worker, the whole rate is ours. */
+static atomic_uint share_n = 1;
+static atomic_llong share_hold_us, share_valid_us;
+
+void job_flows_share(unsigned live, long long hold_ms, long long valid_ms)
+{
+    long long now = mono_us();
+    atomic_store(&share_n, live ? live : 1);
+    if (hold_ms > 0) atomic_store(&share_hold_us, now + hold_ms * 1000);
+    atomic_store(&share_valid_us, valid_ms > 0 ? now + valid_ms * 1000 : valid_ms < 0 ? 0 : now);
+}
+
+unsigned job_flows_share_of(void)
+{
+    return atomic_load(&share_n);
+}
+
+/* Sleep while this worker may not spend any budget (held back, or its share is stale). */
+static void share_wait(void)
+{
+    for (;;) {
+        long long now = mono_us(), hold = atomic_load(&share_hold_us);
+        long long valid = atomic_load(&share_valid_us);
+        long long until = hold > now ? hold : 0;
+        if (valid && now > valid) until = now + 50000;
+        if (!until) return;
+        long long d = until - now > 100000 ? 100000 : until - now;
+        struct timespec ts = {0, (long)d * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Reserve the next start time of this marketplace and sleep until it: requests of every thread
- * of this process leave at most rate_per_sec a second, evenly spaced (no burst), so the
- * marketplace's own throttle is not hit while every thread is busy. */
+ * of this process leave at most rate_per_sec ÷ live workers a second, evenly spaced (no burst),
+ * so the marketplace's own throttle is not hit while every worker of the cluster is busy. */
 static void pace(const flows_mkt *m)
 {
     struct mkt_slot *s =
         (struct mkt_slot *)(void *)((char *)(void *)m - offsetof(struct mkt_slot, m));
     if (s->interval_us <= 0) return;
+    share_wait();
     pthread_mutex_lock(&s->mu);
     long long now = mono_us();
     long long at = s->next_us > now ? s->next_us : now;
-    s->next_us = at + (long long)s->interval_us;
+    s->next_us = at + (long long)(s->interval_us * atomic_load(&share_n));
     pthread_mutex_unlock(&s->mu);
     if (at > now) {
         struct timespec ts = {(time_t)((at - now) / 1000000), (long)((at - now) % 1000000) * 1000};

@@ -14,7 +14,7 @@
 
 #define SCHED_MAX 32
 #define LOCK_NAME "jobs.scheduler"
-#define LEASE_TTL_S 15
+#define LEASE_TTL_S 3
 /* Ledger rows older than the current tick guard nothing (only the current tick is ever
  * enqueued), but keep a margin for clock differences between database nodes. */
 #define TICK_KEEP_S (7 * 86400)
