@@ -124,6 +124,20 @@ run: bootstrap
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/run-demo
 
+.PHONY: run-cluster test-cluster
+# The same demo on a 3-node Galera cluster (scripts/devcluster), 2 serve behind nginx, 2 workers.
+run-cluster: BOOTSTRAP_GROUPS = cluster
+run-cluster: bootstrap
+	$(MAKE) all
+	BUILD=$(BUILD) CHOSO_DEMO_CLUSTER=1 CHOSO_DEMO_VAR=$${CHOSO_DEMO_VAR:-var/cluster-demo} scripts/run-demo
+
+# Kill a database node, a serve and a worker under load; then check nothing was lost
+# (scripts/test-cluster). Run by .ci/run.
+test-cluster: BOOTSTRAP_GROUPS = cluster
+test-cluster: bootstrap
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/test-cluster
+
 bench: bench-api bench-import bench-sync bench-targets
 bench-api bench-import bench-sync bench-targets: bootstrap
 	$(MAKE) tests-build
