@@ -144,6 +144,20 @@ unsigned job_flows_share_of(void)
     return atomic_load(&share_n);
 }
 
+int job_flows_kinds_call_marketplaces(const char *kinds)
+{
+    if (!kinds || !*kinds) return 1;
+    static const char *const market[] = {"account.", "listing.", "orders."};
+    for (const char *p = kinds; *p;) {
+        size_t n = strcspn(p, ",");
+        for (size_t i = 0; i < sizeof market / sizeof market[0]; i++)
+            if (n > strlen(market[i]) && !strncmp(p, market[i], strlen(market[i]))) return 1;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
 /* Sleep while this worker may not spend any budget (held back, or its share is stale). */
 static void share_wait(void)
 {

@@ -30,6 +30,9 @@
  * the next call; -1: always — a process that is not a registered worker). */
 void job_flows_share(unsigned live, long long hold_ms, long long valid_ms);
 unsigned job_flows_share_of(void);
+/* 1 when a claim filter (comma-separated kinds, "" = every kind) includes a kind that calls
+ * marketplaces (account.*, listing.*, orders.*): such a worker shares the budget. */
+int job_flows_kinds_call_marketplaces(const char *kinds_csv);
 
 /* Register the kinds above and the schedules (account.refresh, listing.poll,
  * listing.linkcheck; periods from flows.* settings). 0 or -1. */

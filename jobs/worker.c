@@ -45,6 +45,7 @@ static struct {
     struct wthread *t;
     char member[96]; /* this process's row in `workers` */
     unsigned live;   /* live workers at the last heartbeat */
+    int member_on;   /* this worker's kinds call marketplaces: it takes a share */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 void job_worker_request_stop(void)
@@ -325,7 +326,7 @@ static void *housekeeping_main(void *arg)
         cs_error_clear(&err);
         if (!db) db = cs_db_acquire(&err);
         if (db) {
-            member_beat(db, 0);
+            if (W.member_on) member_beat(db, 0);
             heartbeats(db);
             housekeeping(db, W.sched_in_thread);
         } else
@@ -429,8 +430,11 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
         snprintf(W.member + l, sizeof W.member - l, ":%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
     }
     W.live = 0;
-    job_flows_share(1, 0, 0);
-    {
+    /* only a worker that may call marketplaces takes a share (one running only imports would
+     * otherwise thin everyone's budget for nothing) */
+    W.member_on = job_flows_kinds_call_marketplaces(W.kinds);
+    if (W.member_on) {
+        job_flows_share(1, 0, 0);
         cs_db *db = cs_db_acquire(err);
         if (!db) goto fail;
         member_beat(db, 1);
@@ -534,12 +538,12 @@ join_hk:
         /* leave at once: the others take this share at their next beat, not after the TTL */
         cs_error lerr;
         cs_error_clear(&lerr);
-        cs_db *db = cs_db_acquire(&lerr);
+        cs_db *db = W.member_on ? cs_db_acquire(&lerr) : NULL;
         if (db) {
             job_members_leave(db, W.member, &lerr);
             cs_db_release(db);
         }
-        job_flows_share(1, 0, -1);
+        if (W.member_on) job_flows_share(1, 0, -1);
     }
     if (o->handle_signals) pthread_sigmask(SIG_SETMASK, &old, NULL);
     cs_free(W.t);

@@ -48,6 +48,12 @@ static void test_share_is_kept(void **state)
     assert_int_equal(job_flows_share_of(), 3);
     job_flows_share(0, 0, -1);
     assert_int_equal(job_flows_share_of(), 1);
+    /* who takes a share: workers whose kinds call marketplaces */
+    assert_int_equal(job_flows_kinds_call_marketplaces(""), 1);
+    assert_int_equal(job_flows_kinds_call_marketplaces("import.households,listing.publish"), 1);
+    assert_int_equal(job_flows_kinds_call_marketplaces("account.refresh"), 1);
+    assert_int_equal(job_flows_kinds_call_marketplaces("import.households,jobs.prune"), 0);
+    assert_int_equal(job_flows_kinds_call_marketplaces("test.tick"), 0);
 }
 
 int main(void)
