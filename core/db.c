@@ -1,5 +1,6 @@
 /* core/db: MariaDB pool, per-connection prepared-statement cache, typed parameter binding,
- * transactions that re-run on soft errors, array-bound bulk inserts, named locks.
+ * transactions that re-run on soft errors, array-bound bulk inserts. No named locks: they do
+ * not exclude across Galera nodes (core/lease does that job).
  * Knows no application table; never builds SQL from input (constants only in the text protocol).
  *
  * Session settings (every connection, again after each reconnect):
@@ -18,6 +19,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,7 @@ struct cs_db {
     unsigned last_retries;
     unsigned nstmts;
     unsigned reconnects;
+    char uid[17]; /* random, names this connection as a lease holder */
     time_t last_used;
     struct stmt_ent *buckets[STMT_BUCKETS];
     cs_db *next_idle;
@@ -114,9 +117,17 @@ static int is_lost(unsigned no)
            no == CR_COMMANDS_OUT_OF_SYNC;
 }
 
+/* Galera: a node outside the primary component (its peers lost, or still joining) answers
+ * every statement with 1047 "WSREP has not yet prepared node for application use"; another
+ * node may take the work, so the connection is reopened (db.nodes) and the work re-run. */
+static int is_not_ready(unsigned no)
+{
+    return no == ER_UNKNOWN_COM_ERROR;
+}
+
 static int is_soft(unsigned no)
 {
-    return no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT || is_lost(no);
+    return no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT || is_lost(no) || is_not_ready(no);
 }
 
 /* Messages safe to copy into err->detail: they name tables, columns and constraints but
@@ -158,7 +169,7 @@ static int db_fail(cs_db *db, unsigned no, const char *msg, const char *sql, cs_
 {
     char where[48] = "";
     if (sql) snprintf(where, sizeof where, " [%.40s]", sql);
-    if (db && is_lost(no)) db->broken = 1;
+    if (db && (is_lost(no) || is_not_ready(no))) db->broken = 1;
     if (db && db->in_tx && is_soft(no)) db->tx_soft = 1;
     if (no == ER_DUP_ENTRY) {
         /* "Duplicate entry '…' for key 'name'": keep the key name, drop the value */
@@ -199,6 +210,35 @@ static int conn_fail(cs_db *db, const char *sql, cs_error *err)
     return db_fail(db, mysql_errno(db->my), mysql_error(db->my), sql, err);
 }
 
+/* The k-th entry (mod the count) of "host:port,host:port" into host (NUL-terminated) and
+ * *port. Returns 0, -1 when the list is malformed. */
+static int node_pick(const char *list, unsigned k, char *host, size_t n, unsigned *port)
+{
+    unsigned count = 1;
+    for (const char *p = list; *p; p++)
+        count += *p == ',';
+    k %= count;
+    const char *p = list;
+    while (k--)
+        p = strchr(p, ',') + 1;
+    size_t len = strcspn(p, ",");
+    const char *colon = memchr(p, ':', len);
+    if (!colon || colon == p || (size_t)(colon - p) >= n) return -1;
+    memcpy(host, p, (size_t)(colon - p));
+    host[colon - p] = '\0';
+    unsigned long v = 0;
+    const char *q = colon + 1;
+    if (q == p + len) return -1;
+    for (; q < p + len; q++) {
+        if (*q < '0' || *q > '9') return -1;
+        v = v * 10 + (unsigned long)(*q - '0');
+        if (v > 65535) return -1;
+    }
+    if (!v) return -1;
+    *port = (unsigned)v;
+    return 0;
+}
+
 /* Open db->my from the db.* settings and set the session up. */
 static int db_open(cs_db *db, cs_error *err)
 {
@@ -222,6 +262,19 @@ static int db_open(cs_db *db, cs_error *err)
     if (!host || !*host) host = "localhost"; /* "localhost" means the unix socket */
     if (!sock || !*sock) sock = NULL;
     if (!pw || !*pw) pw = NULL;
+    char node[256];
+    const char *nodes = cs_cfg_str("db.nodes");
+    if (nodes && *nodes) {
+        /* Galera: any node takes writes. Each open starts one node further on, so after a
+         * failure the reopen goes elsewhere and a process's connections spread out. */
+        static atomic_uint turn;
+        if (node_pick(nodes, atomic_fetch_add(&turn, 1), node, sizeof node, &port)) {
+            mysql_close(my);
+            return cs_error_set(err, CS_E_CONFIG, "db.nodes: expected host:port,host:port,...");
+        }
+        host = node;
+        sock = NULL;
+    }
     if (!mysql_real_connect(my, host, user, pw, name, port, sock, 0)) {
         unsigned no = mysql_errno(my);
         cs_error_set(err,
@@ -244,9 +297,17 @@ static int db_open(cs_db *db, cs_error *err)
              " innodb_lock_wait_timeout=%ld",
              cs_cfg_int("db.lock_wait_timeout"));
     // clang-format on
-    if (mysql_real_query(my, setup, strlen(setup))) {
-        cs_error_set(err, CS_E_DB, "session set-up failed: %u %.120s", mysql_errno(my),
-                     mysql_error(my));
+    long sync_wait = cs_cfg_int("db.sync_wait");
+    if (!mysql_real_query(my, setup, strlen(setup)) && sync_wait > 0) {
+        /* Galera read-your-writes: a read waits until this node applied every write the
+         * cluster committed before it, so a page never misses what another node just wrote */
+        snprintf(setup, sizeof setup, "SET SESSION wsrep_sync_wait=%ld", sync_wait);
+        mysql_real_query(my, setup, strlen(setup));
+    }
+    if (mysql_errno(my)) {
+        unsigned no = mysql_errno(my);
+        cs_error_set(err, is_not_ready(no) ? CS_E_DB_SOFT : CS_E_DB,
+                     "session set-up failed: %u %.120s", no, mysql_error(my));
         mysql_close(my);
         return -1;
     }
@@ -313,6 +374,18 @@ MYSQL *cs_db_mysql(cs_db *db)
 unsigned long cs_db_thread_id(cs_db *db)
 {
     return db->my ? mysql_thread_id(db->my) : 0;
+}
+
+const char *cs_db_uid(cs_db *db)
+{
+    if (!db->uid[0]) {
+        static atomic_ulong seq;
+        unsigned long r = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^
+                          ((unsigned long)(uintptr_t)db << 8) ^
+                          atomic_fetch_add(&seq, 1) * 2654435761UL;
+        snprintf(db->uid, sizeof db->uid, "%016lx", r);
+    }
+    return db->uid;
 }
 
 unsigned cs_db_reconnects(const cs_db *db)
@@ -1266,38 +1339,4 @@ out:
     cs_free(plen);
     cs_free(ind);
     return total;
-}
-
-/* ---------------------------------------------------------------- named locks ---------- */
-
-/* Lock names are server-wide: prefix them with the database name so two databases on one
- * server (tests, staging) do not elect one leader between them. */
-static int lock_name(char *out, size_t n, const char *name, cs_error *err)
-{
-    int len = snprintf(out, n, "%s.%s", cs_cfg_str("db.name"), name);
-    if (len < 0 || (size_t)len >= n || len > 64)
-        return cs_error_set(err, CS_E_INTERNAL, "lock name too long (64 bytes at most)");
-    return 0;
-}
-
-int cs_db_get_lock(cs_db *db, const char *name, int timeout_s, cs_error *err)
-{
-    char full[128];
-    if (lock_name(full, sizeof full, name, err)) return -1;
-    int64_t v;
-    int rc = cs_db_scalar_i64(db, &v, "SELECT GET_LOCK(?, ?)", "si", full, (int64_t)timeout_s, err);
-    if (rc < 0) return -1;
-    if (rc == 1) return cs_error_set(err, CS_E_DB, "GET_LOCK returned NULL");
-    return v == 1 ? 1 : 0;
-}
-
-int cs_db_release_lock(cs_db *db, const char *name)
-{
-    char full[128];
-    cs_error err;
-    cs_error_clear(&err);
-    if (lock_name(full, sizeof full, name, &err)) return -1;
-    int64_t v;
-    int rc = cs_db_scalar_i64(db, &v, "SELECT RELEASE_LOCK(?)", "s", full, &err);
-    return rc == 0 && v == 1 ? 0 : -1;
 }

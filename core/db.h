@@ -28,6 +28,8 @@ MYSQL *cs_db_mysql(cs_db *db);
 void cs_db_pool_stats(unsigned *open, unsigned *in_use, unsigned *max);
 /* Server-side id of the connection (CONNECTION_ID()), 0 when not connected. */
 unsigned long cs_db_thread_id(cs_db *db);
+/* A random name of this connection object, kept across reconnects (lease holder). */
+const char *cs_db_uid(cs_db *db);
 /* How many times this connection was reopened after being lost. */
 unsigned cs_db_reconnects(const cs_db *db);
 
@@ -105,12 +107,6 @@ int64_t cs_db_bulk_insert(cs_db *db, const char *sql, unsigned ncols, const char
  * rows (an upsert counts 2 for a changed row). Call it inside cs_db_tx for all-or-nothing.
  * Array binding on (default) or off for this connection (tests of the per-row fallback). */
 void cs_db_set_bulk_arrays(cs_db *db, int enabled);
-
-/* Named lock (GET_LOCK) for leader election: returns 1 acquired, 0 held elsewhere, -1 error.
- * The server-wide lock name is "<db.name>.<name>" (64 bytes at most), so databases sharing a
- * server do not share leaders. The lock belongs to the connection: keep it acquired. */
-int cs_db_get_lock(cs_db *db, const char *name, int timeout_s, cs_error *err);
-int cs_db_release_lock(cs_db *db, const char *name);
 
 /* Migrations (schema.dir/sql/NNN_name.sql, applied in order, checksums in schema_migrations),
  * then the reference data of schema.dir/data. `out` receives one line per action (may be NULL).

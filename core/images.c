@@ -1,6 +1,7 @@
 /* core/images: the product_images rows and their order, each change one audited transaction.
  * No HTTP and no file I/O: the media files belong to the service that stores and serves them. */
 #include "core/images.h"
+#include "core/lease.h"
 #include "core/mem.h"
 #include <stdio.h>
 #include <string.h>
@@ -99,11 +100,16 @@ static const char SQL_LOCK_PRODUCT[] =
     " FOR UPDATE";
 // clang-format on
 
-/* The product row is the lock that serialises changes to its image list. */
+/* The product row is the lock that serialises changes to its image list on one server; the
+ * touched lease row "img.<product>" makes two changes made through different Galera nodes
+ * conflict in certification too (a FOR UPDATE read is not certified). */
 static int lock_product(cs_db *db, int64_t product, cs_error *err)
 {
     int64_t one;
-    return cs_db_scalar_i64(db, &one, SQL_LOCK_PRODUCT, "i", product, err) < 0 ? -1 : 0;
+    char name[40];
+    snprintf(name, sizeof name, "img.%lld", (long long)product);
+    if (cs_db_scalar_i64(db, &one, SQL_LOCK_PRODUCT, "i", product, err) < 0) return -1;
+    return cs_lease_touch(db, name, err);
 }
 
 // clang-format off

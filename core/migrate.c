@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/db.h"
+#include "core/lease.h"
 #include "core/config.h"
 #include "core/mem.h"
 #include "core/vn.h"
@@ -24,6 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#define MIGRATE_LEASE "choso.migrate"
 
 #define FILE_MAX ((size_t)16 << 20) /* a migration or data file larger than this is a mistake */
 
@@ -1030,11 +1033,14 @@ int cs_db_migrate_ex(cs_db *db, const char *dir, void *out_, cs_migrate_report *
 
     if (plan_load(dir, &plan, err)) goto out;
     rep->files = (unsigned)plan.n;
-    /* one migrate at a time per database (several services may start together) */
-    int lk = cs_db_get_lock(db, "choso.migrate", 120, err);
+    /* one migrate at a time per database (several services may start together, on several
+     * Galera nodes): a lease row, since GET_LOCK only excludes on one node. 600 s outlasts
+     * any migration file; a crashed migrate frees it when it expires. */
+    if (cs_lease_ensure_table(db, err)) goto out;
+    int lk = cs_lease_wait(db, MIGRATE_LEASE, 600, 120, err);
     if (lk < 0) goto out;
     if (lk == 0) {
-        cs_error_set(err, CS_E_UNAVAILABLE, "another choso migrate held the lock for 120 s");
+        cs_error_set(err, CS_E_UNAVAILABLE, "another choso migrate held the lease for 120 s");
         goto out;
     }
     locked = 1;
@@ -1055,6 +1061,14 @@ int cs_db_migrate_ex(cs_db *db, const char *dir, void *out_, cs_migrate_report *
             rep->already++;
             continue;
         }
+        /* renewed before each file, so a long run keeps it and a lost one is noticed */
+        int still = cs_lease_take(db, MIGRATE_LEASE, 600, NULL, err);
+        if (still < 0) goto out;
+        if (still == 0) {
+            locked = 0;
+            cs_error_set(err, CS_E_UNAVAILABLE, "the migrate lease expired and was taken over");
+            goto out;
+        }
         if (apply_file(db, &plan.f[i], out, err)) goto out;
         rep->applied++;
     }
@@ -1070,7 +1084,11 @@ int cs_db_migrate_ex(cs_db *db, const char *dir, void *out_, cs_migrate_report *
         rep->rows_unchanged, rep->rows_deleted);
     rc = 0;
 out:
-    if (locked) cs_db_release_lock(db, "choso.migrate");
+    if (locked) {
+        cs_error rel;
+        cs_error_clear(&rel);
+        cs_lease_release(db, MIGRATE_LEASE, &rel);
+    }
     cs_rows_free(applied);
     plan_free(&plan);
     return rc;

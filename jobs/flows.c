@@ -7,6 +7,7 @@
 #include "connectors/transport.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/lease.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/states.h"
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,18 +124,68 @@ const cx_market *job_flows_market(cs_db *db, const char *mp, cs_error *err)
     return m ? &m->cfg.m : NULL;
 }
 
+/* The cluster's budget (job_flows_share): live workers sharing every marketplace's rate, the
+ * time before which no request leaves (a newcomer waits until the others counted it), and the
+ * time after which this process may no longer trust its share (its heartbeat stopped: the
+ * others may already count it dead). 0 = not a registered worker, the whole rate is ours. */
+static atomic_uint share_n = 1;
+static atomic_llong share_hold_us, share_valid_us;
+
+void job_flows_share(unsigned live, long long hold_ms, long long valid_ms)
+{
+    long long now = mono_us();
+    atomic_store(&share_n, live ? live : 1);
+    if (hold_ms > 0) atomic_store(&share_hold_us, now + hold_ms * 1000);
+    atomic_store(&share_valid_us, valid_ms > 0 ? now + valid_ms * 1000 : valid_ms < 0 ? 0 : now);
+}
+
+unsigned job_flows_share_of(void)
+{
+    return atomic_load(&share_n);
+}
+
+int job_flows_kinds_call_marketplaces(const char *kinds)
+{
+    if (!kinds || !*kinds) return 1;
+    static const char *const market[] = {"account.", "listing.", "orders."};
+    for (const char *p = kinds; *p;) {
+        size_t n = strcspn(p, ",");
+        for (size_t i = 0; i < sizeof market / sizeof market[0]; i++)
+            if (n > strlen(market[i]) && !strncmp(p, market[i], strlen(market[i]))) return 1;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+/* Sleep while this worker may not spend any budget (held back, or its share is stale). */
+static void share_wait(void)
+{
+    for (;;) {
+        long long now = mono_us(), hold = atomic_load(&share_hold_us);
+        long long valid = atomic_load(&share_valid_us);
+        long long until = hold > now ? hold : 0;
+        if (valid && now > valid) until = now + 50000;
+        if (!until) return;
+        long long d = until - now > 100000 ? 100000 : until - now;
+        struct timespec ts = {0, (long)d * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Reserve the next start time of this marketplace and sleep until it: requests of every thread
- * of this process leave at most rate_per_sec a second, evenly spaced (no burst), so the
- * marketplace's own throttle is not hit while every thread is busy. */
+ * of this process leave at most rate_per_sec ÷ live workers a second, evenly spaced (no burst),
+ * so the marketplace's own throttle is not hit while every worker of the cluster is busy. */
 static void pace(const flows_mkt *m)
 {
     struct mkt_slot *s =
         (struct mkt_slot *)(void *)((char *)(void *)m - offsetof(struct mkt_slot, m));
     if (s->interval_us <= 0) return;
+    share_wait();
     pthread_mutex_lock(&s->mu);
     long long now = mono_us();
     long long at = s->next_us > now ? s->next_us : now;
-    s->next_us = at + (long long)s->interval_us;
+    s->next_us = at + (long long)(s->interval_us * atomic_load(&share_n));
     pthread_mutex_unlock(&s->mu);
     if (at > now) {
         struct timespec ts = {(time_t)((at - now) / 1000000), (long)((at - now) % 1000000) * 1000};
@@ -441,12 +493,22 @@ static int store_tx(cs_db *db, void *arg, cs_error *err)
     "Quyền truy cập cửa hàng đã hết hạn hoặc bị thu hồi; chủ hộ cần mở đường dẫn cấp quyền mới " \
     "trên trang tra cứu để kết nối lại."
 
+static void release_lease(cs_db *db, const char *name)
+{
+    cs_error e;
+    cs_error_clear(&e);
+    cs_lease_release(db, name, &e);
+}
+
 int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_version,
                        cs_error *err)
 {
+    /* One refresh per account at a time on the whole cluster (the refresh token is single
+     * use): a lease row, since a named lock would only exclude on one Galera node. Its 120 s
+     * outlast the marketplace call's timeouts; a crashed holder frees it by expiry. */
     char lock[48];
     snprintf(lock, sizeof lock, "ar.%lld", (long long)id);
-    int got = cs_db_get_lock(db, lock, 30, err);
+    int got = cs_lease_wait(db, lock, 120, 30, err);
     if (got <= 0) {
         if (got == 0)
             cs_error_set(err, CS_E_MP_UNAVAILABLE, "refresh of account %lld busy", (long long)id);
@@ -456,19 +518,19 @@ int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_
     flows_acct a;
     int rc = flows_acct_load(db, id, &a, err);
     if (rc) {
-        cs_db_release_lock(db, lock);
+        release_lease(db, lock);
         if (rc == 1) cs_error_set(err, CS_E_NOT_FOUND, "account %lld", (long long)id);
         return -1;
     }
     if (seen_version && a.version != seen_version && !strcmp(a.state, "active")) {
         /* another run refreshed (or re-authorised) while we waited for the lock */
         flows_acct_wipe(&a);
-        cs_db_release_lock(db, lock);
+        release_lease(db, lock);
         return 0;
     }
     if (strcmp(a.state, "active") && strcmp(a.state, "authorized")) {
         flows_acct_wipe(&a);
-        cs_db_release_lock(db, lock);
+        release_lease(db, lock);
         return 1;
     }
     cx_input in;
@@ -499,7 +561,7 @@ int flows_acct_refresh(cs_db *db, const flows_mkt *m, int64_t id, unsigned seen_
     }
     cx_outcome_wipe(&out);
     flows_acct_wipe(&a);
-    cs_db_release_lock(db, lock);
+    release_lease(db, lock);
     if (result == 0) cs_info("flows.token_refreshed", "account %lld", (long long)id);
     return result;
 }

@@ -24,6 +24,16 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/* The cluster's one budget per marketplace (jobs/members): this worker paces every
+ * marketplace at rate ÷ `live`; no request leaves for hold_ms (> 0: a newcomer waits until the
+ * others counted it); the share is trusted for valid_ms (0: from now on nothing leaves until
+ * the next call; -1: always — a process that is not a registered worker). */
+void job_flows_share(unsigned live, long long hold_ms, long long valid_ms);
+unsigned job_flows_share_of(void);
+/* 1 when a claim filter (comma-separated kinds, "" = every kind) includes a kind that calls
+ * marketplaces (account.*, listing.*, orders.*): such a worker shares the budget. */
+int job_flows_kinds_call_marketplaces(const char *kinds_csv);
+
 /* Register the kinds above and the schedules (account.refresh, listing.poll,
  * listing.linkcheck; periods from flows.* settings). 0 or -1. */
 int job_flows_register(cs_error *err);

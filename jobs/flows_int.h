@@ -77,6 +77,4 @@ int flows_listing_reject(cs_db *db, int64_t listing_id, const cx_outcome *o, cs_
 
 int flows_register_listing_kinds(cs_error *err);
 int flows_register_assisted_kinds(cs_error *err);
-/* Path of a stored image (media.dir/ab/cdef…). 0 or -1. */
-int flows_media_path(const char *sha, char *out, size_t n);
 #endif

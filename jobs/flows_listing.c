@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/media.h"
 #include "core/mem.h"
 #include "core/states.h"
 #include "jobs/flows.h"
@@ -428,44 +429,6 @@ static int acct_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_ac
 
 /* ---- images -------------------------------------------------------------------------------- */
 
-int flows_media_path(const char *sha, char *out, size_t n)
-{
-    if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64) return -1;
-    int w = snprintf(out, n, "%s/%.2s/%s", cs_cfg_str("media.dir"), sha, sha + 2);
-    return w < 0 || (size_t)w >= n ? -1 : 0;
-}
-
-static void *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *b = cs_malloc(cap);
-    while (b) {
-        if (n == cap) {
-            if (cap > (64u << 20)) {
-                cs_free(b);
-                b = NULL;
-                break;
-            }
-            unsigned char *nb = cs_realloc(b, cap * 2);
-            if (!nb) {
-                cs_free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    fclose(f);
-    *len = n;
-    return b;
-}
-
 typedef struct imgs {
     cs_rows *ids; /* external ids in position order */
     const char **list;
@@ -517,13 +480,16 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
     for (size_t i = 0; i < cs_rows_count(r); i++) {
         if (!cs_rows_isnull(r, i, IM_EXTERNAL)) continue;
         const char *sha = cs_rows_str(r, i, IM_SHA256);
-        char path[1024], url[600], fname[80];
-        if (flows_media_path(sha, path, sizeof path)) continue;
+        char url[600], fname[80];
         size_t len = 0;
-        void *data = read_all(path, &len);
-        if (!data) {
+        void *data = NULL;
+        /* from this node's cache, or the database every node shares (core/media) */
+        int got = cs_media_read(db, sha, &data, &len, err);
+        if (got) {
             cs_rows_free(r);
-            return cs_error_set(err, CS_E_INTERNAL, "image %.12s… missing from media.dir", sha);
+            if (got == 1)
+                cs_error_set(err, CS_E_INTERNAL, "image %.12s… missing from the media store", sha);
+            return -1;
         }
         const char *mime = cs_rows_str(r, i, IM_MIME);
         snprintf(url, sizeof url, "%.*s/media/%s", (int)pl, pub, sha);

@@ -1,8 +1,9 @@
-/* jobs/scheduler: periodic jobs. One worker at a time (the holder of a MariaDB named lock)
- * enqueues the current tick of each schedule; the job_ticks ledger, written in the same
+/* jobs/scheduler: periodic jobs. One worker at a time (the holder of the "jobs.scheduler" lease
+ * row) enqueues the current tick of each schedule; the job_ticks ledger, written in the same
  * transaction as the job, makes a tick impossible to enqueue twice even across leader changes.
  * It runs no handler. */
 #include "core/config.h"
+#include "core/lease.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "jobs/jobs_int.h"
@@ -13,6 +14,7 @@
 
 #define SCHED_MAX 32
 #define LOCK_NAME "jobs.scheduler"
+#define LEASE_TTL_S 3
 /* Ledger rows older than the current tick guard nothing (only the current tick is ever
  * enqueued), but keep a margin for clock differences between database nodes. */
 #define TICK_KEEP_S (7 * 86400)
@@ -120,20 +122,21 @@ int job_sched_enqueue_tick(cs_db *db, const char *kind, int64_t tick, const char
     return 0;
 }
 
-/* 1 when this connection holds the scheduler lock (taking it if free), 0 when another does. */
+/* 1 when this connection holds the scheduler lease (taking it if free or expired, renewing
+ * it when ours), 0 when another worker does. A lease row, not GET_LOCK: on Galera a named
+ * lock only excludes on one node. A leader that stops renewing (crashed, cut off) loses it
+ * after LEASE_TTL_S; ticks are unique-keyed, so a brief overlap cannot enqueue twice. */
 static int lead(cs_db *db, cs_error *err)
 {
-    char full[128];
-    int len = snprintf(full, sizeof full, "%s.%s", cs_cfg_str("db.name"), LOCK_NAME);
-    if (len < 0 || (size_t)len >= sizeof full) return cs_error_set(err, CS_E_INTERNAL, "lock name");
-    /* A reconnect silently drops a named lock: ask the server rather than remember. */
-    int64_t mine = 0;
-    if (cs_db_scalar_i64(db, &mine, "SELECT IFNULL(IS_USED_LOCK(?) = CONNECTION_ID(), 0)", "s",
-                         full, err) < 0)
-        return -1;
-    if (mine == 1) return 1;
-    int rc = cs_db_get_lock(db, LOCK_NAME, 0, err);
-    if (rc == 1) cs_info("job_scheduler_leader", "this worker now enqueues scheduled jobs");
+    char holder[96];
+    int before = cs_lease_holder(db, LOCK_NAME, holder, sizeof holder, err);
+    if (before < 0) return -1;
+    char me[96];
+    cs_lease_self(db, me);
+    int was_mine = before == 1 && !strcmp(holder, me);
+    int rc = cs_lease_take(db, LOCK_NAME, LEASE_TTL_S, NULL, err);
+    if (rc == 1 && !was_mine)
+        cs_info("job_scheduler_leader", "this worker now enqueues scheduled jobs");
     return rc;
 }
 
@@ -178,11 +181,5 @@ void job_sched_resign(cs_db *db)
 {
     cs_error err;
     cs_error_clear(&err);
-    char full[128];
-    snprintf(full, sizeof full, "%s.%s", cs_cfg_str("db.name"), LOCK_NAME);
-    int64_t mine = 0;
-    if (cs_db_scalar_i64(db, &mine, "SELECT IFNULL(IS_USED_LOCK(?) = CONNECTION_ID(), 0)", "s",
-                         full, &err) == 0 &&
-        mine == 1)
-        cs_db_release_lock(db, LOCK_NAME);
+    cs_lease_release(db, LOCK_NAME, &err);
 }

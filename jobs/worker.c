@@ -3,9 +3,12 @@
  * also bring cancel requests), reaps expired leases and runs the scheduler; SIGTERM and SIGINT
  * drain gracefully. It knows no job kind (they come from the registry). */
 #include "core/config.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "jobs/flows.h"
 #include "jobs/jobs_int.h"
+#include "jobs/members.h"
 #include "jobs/queue.h"
 #include <errno.h>
 #include <pthread.h>
@@ -40,6 +43,9 @@ static struct {
     unsigned poll_ms;
     char kinds[64 * (JOB_KIND_MAX + 1) + 1]; /* the whole registry fits */
     struct wthread *t;
+    char member[96]; /* this process's row in `workers` */
+    unsigned live;   /* live workers at the last heartbeat */
+    int member_on;   /* this worker's kinds call marketplaces: it takes a share */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 void job_worker_request_stop(void)
@@ -285,6 +291,30 @@ static void housekeeping(cs_db *db, int scheduler)
                 err.detail);
 }
 
+/* The cluster's budget: a worker counts itself in `workers` every housekeeping pass and
+ * paces each marketplace at rate ÷ live workers. A newcomer sends nothing for MEMBER_HOLD_MS,
+ * long enough for every other worker to count it at its next beat, so the sum of the shares
+ * never exceeds the rate while workers come; one whose beat fails for MEMBER_TTL_S / 2 stops
+ * sending before the others may count it dead and take its share. */
+#define MEMBER_TTL_S 5
+#define MEMBER_HOLD_MS 2500
+
+static void member_beat(cs_db *db, int first)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    unsigned live = 1;
+    if (job_members_beat(db, W.member, MEMBER_TTL_S, &live, &err)) {
+        cs_warn("worker_member", "heartbeat failed: %s", cs_code_name(err.code));
+        return;
+    }
+    job_flows_share(live, first && live > 1 ? MEMBER_HOLD_MS : 0, MEMBER_TTL_S * 1000 / 2);
+    if (live != W.live)
+        cs_info("worker_share", "%u live worker(s): each marketplace's rate is shared %u ways",
+                live, live);
+    W.live = live;
+}
+
 static atomic_int hk_stop;
 
 static void *housekeeping_main(void *arg)
@@ -296,6 +326,7 @@ static void *housekeeping_main(void *arg)
         cs_error_clear(&err);
         if (!db) db = cs_db_acquire(&err);
         if (db) {
+            if (W.member_on) member_beat(db, 0);
             heartbeats(db);
             housekeeping(db, W.sched_in_thread);
         } else
@@ -390,6 +421,25 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
         cs_db_release(db);
     }
     W.sched_in_thread = !o->once;
+    /* counted among the live workers before any handler may call a marketplace */
+    make_owner(W.member, sizeof W.member, 0);
+    {
+        unsigned char r[4] = {0};
+        cs_random(r, sizeof r);
+        size_t l = strlen(W.member);
+        snprintf(W.member + l, sizeof W.member - l, ":%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+    }
+    W.live = 0;
+    /* only a worker that may call marketplaces takes a share (one running only imports would
+     * otherwise thin everyone's budget for nothing) */
+    W.member_on = job_flows_kinds_call_marketplaces(W.kinds);
+    if (W.member_on) {
+        job_flows_share(1, 0, 0);
+        cs_db *db = cs_db_acquire(err);
+        if (!db) goto fail;
+        member_beat(db, 1);
+        cs_db_release(db);
+    }
     unsigned started = 0;
     for (unsigned i = 0; i < n; i++) {
         W.t[i].idx = i;
@@ -484,6 +534,17 @@ int job_worker_run(const job_worker_opts *o, cs_error *err)
     pthread_mutex_unlock(&W.mu);
 join_hk:
     if (hk_started) pthread_join(hk, NULL);
+    {
+        /* leave at once: the others take this share at their next beat, not after the TTL */
+        cs_error lerr;
+        cs_error_clear(&lerr);
+        cs_db *db = W.member_on ? cs_db_acquire(&lerr) : NULL;
+        if (db) {
+            job_members_leave(db, W.member, &lerr);
+            cs_db_release(db);
+        }
+        if (W.member_on) job_flows_share(1, 0, -1);
+    }
     if (o->handle_signals) pthread_sigmask(SIG_SETMASK, &old, NULL);
     cs_free(W.t);
     W.t = NULL;

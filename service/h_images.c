@@ -1,10 +1,13 @@
 /* service/h_images: product images — upload (multipart), delete, reorder — and the
- * content-addressed store under media.dir that /media/{sha256} serves. The type is decided by
+ * content-addressed store (core/media: the database, cached under media.dir) that
+ * /media/{sha256} serves. The type is decided by
  * the bytes, never by the client's name or Content-Type; paths are built only from a checked
  * hex digest, so no request can name a file of its own. */
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/images.h"
+#include "core/lease.h"
+#include "core/media.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "service/api.h"
@@ -24,14 +27,13 @@ int svc_sha_hex_ok(const char *s)
 
 int svc_media_path(const char *sha, char *out, size_t outsz)
 {
-    if (!svc_sha_hex_ok(sha)) return -1;
-    int n = snprintf(out, outsz, "%s/%.2s/%s", cs_cfg_str("media.dir"), sha, sha + 2);
-    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+    return cs_media_cache_file(sha, out, outsz);
 }
 
-/* One named lock per image content: upload, delete and erase of the same bytes take turns, so
- * a file is never removed while a new row starts to use it. Short (80 bits of the digest): the
- * database name goes in front and MariaDB allows 64 bytes in all. */
+/* One lease per image content: upload, delete and erase of the same bytes take turns (on every
+ * Galera node), so bytes are never dropped while a new row starts to use them. Short (80 bits
+ * of the digest) like the named lock it replaced. */
+#define MEDIA_LEASE_TTL_S 60
 static void lock_name(const char *sha, char out[64])
 {
     snprintf(out, 64, "m.%.20s", sha);
@@ -99,67 +101,14 @@ static void dimensions(const unsigned char *p, size_t n, const char *mime, unsig
     }
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s", dir);
-    if (n < 0 || (size_t)n >= sizeof tmp) return -1;
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
-        *s = '/';
-    }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-/* Store the bytes at their content address unless a complete copy is already there: written
- * beside it under a temporary name, synced, then renamed, so a reader never sees half a file. */
-static int store_file(const char *sha, const void *data, size_t len, cs_error *err)
-{
-    char path[4096], dir[4096], tmp[4200];
-    if (svc_media_path(sha, path, sizeof path))
-        return cs_error_set(err, CS_E_CONFIG, "media.dir too long");
-    struct stat st;
-    if (!stat(path, &st) && S_ISREG(st.st_mode) && (size_t)st.st_size == len) return 0;
-    snprintf(dir, sizeof dir, "%s/%.2s", cs_cfg_str("media.dir"), sha);
-    if (mkdir_p(dir)) return cs_error_set(err, CS_E_UNAVAILABLE, "media.dir: %s", strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s/.up-XXXXXX", dir);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return cs_error_set(err, CS_E_UNAVAILABLE, "media.dir: %s", strerror(errno));
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        p += w, left -= (size_t)w;
-    }
-    int bad = left != 0 || fchmod(fd, 0644) || fsync(fd);
-    int e = errno;
-    if (close(fd)) bad = 1;
-    if (bad || rename(tmp, path)) {
-        if (!bad) e = errno;
-        unlink(tmp);
-        return cs_error_set(err, CS_E_UNAVAILABLE, "media.dir: %s", strerror(e));
-    }
-    return 0;
-}
-
-/* Remove the file of `sha` when no row uses it; the caller holds the image's lock. */
+/* Drop the bytes of `sha` when no row uses them; the caller holds the image's lease. */
 static int unlink_if_unused(cs_db *db, const char *sha)
 {
     cs_error err;
     cs_error_clear(&err);
-    if (cs_image_mime(db, sha, NULL, 0, &err) != 1)
-        return 0; /* still used, or cannot tell: keep it */
-    char path[4096];
-    if (svc_media_path(sha, path, sizeof path)) return 0;
-    if (unlink(path) && errno != ENOENT) {
-        cs_warn("media.unlink_failed", "%s", strerror(errno));
-        return 0;
-    }
-    return 1;
+    int rc = cs_media_drop_unused(db, sha, &err);
+    if (rc < 0) cs_warn("media.drop_failed", "%s", cs_code_name(err.code));
+    return rc > 0;
 }
 
 size_t svc_media_unlink_unused(cs_db *db, const char *const *shas, size_t n)
@@ -171,12 +120,12 @@ size_t svc_media_unlink_unused(cs_db *db, const char *const *shas, size_t n)
         cs_error_clear(&err);
         char name[64];
         lock_name(shas[i], name);
-        if (cs_db_get_lock(db, name, 10, &err) != 1) {
+        if (cs_lease_wait(db, name, MEDIA_LEASE_TTL_S, 10, &err) != 1) {
             cs_warn("media.lock_busy", "image file kept");
             continue;
         }
         removed += (size_t)unlink_if_unused(db, shas[i]);
-        cs_db_release_lock(db, name);
+        cs_lease_release(db, name, &err);
     }
     return removed;
 }
@@ -297,15 +246,17 @@ int svc_images_upload(svc_req *r)
 
     char name[64];
     lock_name(sha, name);
-    int l = cs_db_get_lock(db, name, 10, &err);
+    int l = cs_lease_wait(db, name, MEDIA_LEASE_TTL_S, 10, &err);
     if (l != 1) {
         if (l == 0) cs_error_set(&err, CS_E_DB_SOFT, "image busy");
         return svc_reply_problem(r, &err);
     }
-    int rc = store_file(sha, img->data, img->len, &err) ||
+    int rc = cs_media_put(db, sha, img->data, img->len, &err) ||
              cs_image_add(db, &a, &in, &added, &existed, &err);
     if (rc) unlink_if_unused(db, sha); /* refused (too many, gone): keep no file nobody uses */
-    cs_db_release_lock(db, name);
+    cs_error rel;
+    cs_error_clear(&rel);
+    cs_lease_release(db, name, &rel);
     if (rc) return svc_reply_problem(r, &err);
     json_t *o = image_json(&added);
     if (!o) return svc_reply_error(r, CS_E_NOMEM, "%s", "image");
@@ -332,14 +283,16 @@ int svc_images_delete(svc_req *r)
     int found = 0;
     char name[64];
     lock_name(sha, name);
-    int l = cs_db_get_lock(db, name, 10, &err);
+    int l = cs_lease_wait(db, name, MEDIA_LEASE_TTL_S, 10, &err);
     if (l != 1) {
         if (l == 0) cs_error_set(&err, CS_E_DB_SOFT, "image busy");
         return svc_reply_problem(r, &err);
     }
     int rc = cs_image_remove(db, &a, id, sha, &found, &err);
     if (!rc && found) unlink_if_unused(db, sha);
-    cs_db_release_lock(db, name);
+    cs_error rel;
+    cs_error_clear(&rel);
+    cs_lease_release(db, name, &rel);
     if (rc) return svc_reply_problem(r, &err);
     if (!found) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
     return svc_reply_empty(r, 204);
@@ -405,8 +358,10 @@ int svc_media_get(svc_req *r)
             if (svc_add_header(r, hdrs[i], hdrs[i + 1])) return -1;
         return svc_reply_empty(r, 304);
     }
+    /* this node's cached copy, fetched from the database the first time */
     char path[4096];
-    if (svc_media_path(sha, path, sizeof path))
-        return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
+    int have = cs_media_path(db, sha, path, sizeof path, &err);
+    if (have < 0) return svc_reply_problem(r, &err);
+    if (have == 1) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
     return svc_reply_file(r, 200, mime, path, hdrs);
 }

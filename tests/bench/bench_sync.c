@@ -129,7 +129,8 @@ static int64_t count(cs_db *db, const char *sql)
 
 int main(int argc, char **argv)
 {
-    long listings = 5000, rate = 50, latency = 100, threads = 0, households = 50;
+    long listings = 5000, rate = 50, latency = 100, threads = 0, households = 50, workers = 1;
+    long kill_after = 0; /* --kill-worker-after S: kill -9 the first worker S s in (fault test) */
     double faults = 0.03;
     const char *choso = NULL;
     for (int i = 1; i < argc; i++) {
@@ -142,6 +143,10 @@ int main(int argc, char **argv)
             latency = arg_long(v, 0, 10000, a), i++;
         else if (!strcmp(a, "--threads") && v)
             threads = arg_long(v, 1, 256, a), i++;
+        else if (!strcmp(a, "--workers") && v)
+            workers = arg_long(v, 1, 16, a), i++;
+        else if (!strcmp(a, "--kill-worker-after") && v)
+            kill_after = arg_long(v, 1, 3600, a), i++;
         else if (!strcmp(a, "--households") && v)
             households = arg_long(v, 1, 100000, a), i++;
         else if (!strcmp(a, "--faults") && v)
@@ -151,7 +156,8 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr,
                     "usage: bench_sync --choso PATH [--listings N] [--rate R] [--latency-ms MS] "
-                    "[--faults PERCENT] [--threads T] [--households H]\n");
+                    "[--faults PERCENT] [--threads T] [--households H] [--workers W] "
+                    "[--kill-worker-after S]\n");
             return 64;
         }
     }
@@ -233,9 +239,9 @@ int main(int argc, char **argv)
 
     /* households, products with one image each, accounts authorised through the simulator */
     printf("bench-sync: %ld listings over %ld households, R = %ld req/s, latency %ld ms, %.0f %% "
-           "faults, %ld worker "
+           "faults, %ld worker(s) of %ld "
            "threads\n",
-           listings, households, rate, latency, faults * 100, threads);
+           listings, households, rate, latency, faults * 100, workers, threads);
     fflush(stdout);
     double t_setup = now_s();
     static const unsigned char png[] = {
@@ -348,26 +354,43 @@ int main(int argc, char **argv)
     char conc[16];
     snprintf(conc, sizeof conc, "%ld", threads);
     double t0 = now_s();
-    pid_t child = fork();
-    if (child < 0) die("fork", NULL);
-    if (child == 0) {
-        execl(choso, choso, "worker", "--concurrency", conc, "--kinds",
-              "listing.publish,listing.status,listing.poll", (char *)NULL);
-        _exit(127);
+    /* W workers share the budget (each paces at R ÷ live workers, jobs/members) */
+    pid_t kids[16];
+    int alive[16];
+    for (long w = 0; w < workers; w++) {
+        kids[w] = fork();
+        if (kids[w] < 0) die("fork", NULL);
+        if (kids[w] == 0) {
+            execl(choso, choso, "worker", "--concurrency", conc, "--kinds",
+                  "listing.publish,listing.status,listing.poll", (char *)NULL);
+            _exit(127);
+        }
+        alive[w] = 1;
     }
+    pid_t child = kids[0];
     long peak = 0;
     int64_t left = listings;
     double last_print = t0;
     while (left > 0) {
         usleep(200 * 1000);
-        long kb = vmhwm_kb(child);
+        long kb = alive[0] ? vmhwm_kb(child) : 0;
         if (kb > peak) peak = kb;
         left = count(
             db, "SELECT COUNT(*) FROM listings WHERE state NOT IN ('live','rejected','failed')");
-        int st;
-        if (waitpid(child, &st, WNOHANG) == child) {
-            fprintf(stderr, "bench-sync: the worker exited early\n");
-            return 1;
+        if (kill_after && alive[0] && workers > 1 && now_s() - t0 >= (double)kill_after) {
+            kill(kids[0], SIGKILL);
+            waitpid(kids[0], NULL, 0);
+            alive[0] = 0;
+            printf("bench-sync: worker 1 killed (kill -9) at %.0f s, %lld listings left\n",
+                   now_s() - t0, (long long)left);
+            fflush(stdout);
+        }
+        for (long w = 0; w < workers; w++) {
+            int st;
+            if (alive[w] && waitpid(kids[w], &st, WNOHANG) == kids[w]) {
+                fprintf(stderr, "bench-sync: worker %ld exited early\n", w + 1);
+                return 1;
+            }
         }
         if (now_s() - last_print > 15) {
             last_print = now_s();
@@ -377,10 +400,12 @@ int main(int argc, char **argv)
         if (now_s() - t0 > 3600) break;
     }
     double t1 = now_s();
-    long kb = vmhwm_kb(child);
+    long kb = alive[0] ? vmhwm_kb(child) : 0;
     if (kb > peak) peak = kb;
-    kill(child, SIGTERM);
-    waitpid(child, NULL, 0);
+    for (long w = 0; w < workers; w++)
+        if (alive[w]) kill(kids[w], SIGTERM);
+    for (long w = 0; w < workers; w++)
+        if (alive[w]) waitpid(kids[w], NULL, 0);
     long long req1, thr1, dups;
     lazada_counts(sb, &req1, &thr1, &dups);
     double secs = t1 - t0;

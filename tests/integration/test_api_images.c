@@ -117,6 +117,18 @@ static void test_upload_serve_dedupe(void **state)
     struct stat st;
     assert_int_equal(stat(file, &st), 0);
     assert_int_equal(st.st_size, n);
+    /* and in the database every node shares: a node whose cache lacks the file (another
+     * machine, a wiped cache) serves it from there and caches it again */
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT bytes FROM media_blobs WHERE sha256 = ?", "s", sha), n);
+    assert_int_equal(unlink(file), 0);
+    r = tapi_call("GET", url, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, n);
+    assert_memory_equal(r.body, png, n);
+    tapi_free(&r);
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_size, n);
 
     /* served back byte for byte, cacheable for ever */
     r = tapi_call("GET", url, NULL, NULL);
@@ -280,6 +292,8 @@ static void test_count_order_positions(void **state)
     sha_hex(png, n, tenth);
     media_file(tenth, file, sizeof file);
     assert_int_not_equal(stat(file, &st), 0);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM media_blobs WHERE sha256 = ?", "s", tenth), 0);
     /* remove the 4th: positions close up */
     char path[160];
     snprintf(path, sizeof path, "/v1/products/%lld/images/%s", (long long)p, shas[3]);

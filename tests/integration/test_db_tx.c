@@ -558,29 +558,6 @@ static void test_bulk_insert(void **state)
     cs_db_close(db);
 }
 
-/* ------------------------------------------------------------------ named locks ------- */
-
-static void test_named_lock(void **state)
-{
-    (void)state;
-    cs_db *a = tsup_connect(), *b = tsup_connect();
-    cs_error err;
-    cs_error_clear(&err);
-    assert_int_equal(cs_db_get_lock(a, "scheduler", 0, &err), 1);
-    assert_int_equal(cs_db_get_lock(b, "scheduler", 0, &err), 0);
-    assert_int_equal(cs_db_release_lock(a, "scheduler"), 0);
-    assert_int_equal(cs_db_get_lock(b, "scheduler", 1, &err), 1);
-    assert_int_equal(cs_db_release_lock(a, "scheduler"), -1); /* not a's any more */
-    cs_db_close(b);                                           /* closing releases it */
-    assert_int_equal(cs_db_get_lock(a, "scheduler", 2, &err), 1);
-    assert_int_equal(cs_db_release_lock(a, "scheduler"), 0);
-    char longname[80];
-    memset(longname, 'x', sizeof longname - 1);
-    longname[sizeof longname - 1] = '\0';
-    assert_int_equal(cs_db_get_lock(a, longname, 0, &err), -1);
-    cs_db_close(a);
-}
-
 /* ------------------------------------------------------------------ pool -------------- */
 
 struct pool_arg {
@@ -712,7 +689,6 @@ int main(void)
         cmocka_unit_test(test_errors_mapped),
         cmocka_unit_test(test_null_and_binary_round_trip),
         cmocka_unit_test(test_bulk_insert),
-        cmocka_unit_test(test_named_lock),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_release_with_open_tx_aborts),
     };
