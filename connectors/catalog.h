@@ -18,7 +18,7 @@ typedef enum cx_cat_step {
 } cx_cat_step;
 
 #define CX_CAT_NODES_MAX 50000 /* a parse refuses a bigger tree as malformed */
-#define CX_CAT_ATTRS_MAX 500
+#define CX_CAT_ATTRS_MAX 5000
 
 typedef struct cx_cat_node {
     char id[40];
