@@ -66,6 +66,10 @@ static const char SQL_MAPPINGS[] =
     " FROM category_map"
     " WHERE (? = '' OR marketplace_code = ?)"
     " ORDER BY marketplace_code, category";
+static const char SQL_CATEGORY_KNOWN[] =
+    "SELECT COUNT(*)"
+    " FROM categories"
+    " WHERE code = ?";
 static const char SQL_VALUES_CLEAR[] =
     "DELETE FROM category_attribute_values"
     " WHERE category = ? AND marketplace_code = ?";
@@ -559,7 +563,9 @@ static json_t *rebuild(const char *mp, const char *old_text, json_t *chosen)
 static int map_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct map *m = arg;
-    int64_t vid;
+    int64_t vid, known = 0;
+    if (cs_db_scalar_i64(db, &known, SQL_CATEGORY_KNOWN, "s", m->category, err) < 0) return -1;
+    if (!known) return cs_error_set(err, CS_E_NOT_FOUND, "category %s", m->category);
     int have = latest(db, m->mp, &vid, NULL, NULL, NULL, 0, err);
     if (have < 0) return -1;
     if (!have)
