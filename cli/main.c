@@ -38,6 +38,8 @@ static const struct command {
      "serve the marketplace simulators on 127.0.0.1 (prints their URLs as JSON)"},
     {"json", cmd_json,
      "pick fields out of JSON on standard input as tab-separated lines (for scripts)"},
+    {"check-live", cmd_check_live,
+     "what stands between this instance and the real marketplaces (exit 0 only when nothing)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the subcommands"},
 };

@@ -451,3 +451,185 @@ const cx_connector cx_lazada = {
     .verify_push = lazada_verify_push,
     .assisted = NULL,
 };
+
+/* ---- catalogue and changes to live items (connectors/catalog.h) ----------------------------
+ *   tree     GET  /category/tree/get language_code=vi_VN (no access_token, as Lazada's own
+ *            SDK calls it) → data[{category_id, name, leaf, children[…]}] (nested)
+ *   attrs    GET  /category/attributes/get primary_category_id, language_code=vi_VN
+ *            → data[{name, label, is_mandatory 0/1, input_type, attribute_type, options[{name}]}]
+ *            The attributes every product of ours already carries (name, description, SKU,
+ *            price, stock, package size and weight) are left out: only what a person must
+ *            choose is kept.
+ *   price    POST /product/price_quantity/update payload={"Request":{"Product":{"Skus":{"Sku":
+ *            [{"ItemId","SellerSku","Price","Quantity"}]}}}} — price and stock in one call
+ *   withdraw POST /product/remove seller_sku_list=["CS-…"] (a SKU already gone is no error) */
+#include "connectors/catalog.h"
+
+static int lazada_cat_build(cx_cat_step step, const cx_input *in, const char *category_id,
+                            cx_request *req, cs_error *err)
+{
+    const char *host = in->mp->base_url;
+    if (step == CX_CAT_TREE) {
+        cx_param p = {"language_code", "vi_VN"};
+        return lazada_request(req, CX_OP_GET_STATUS, "GET", host, "lazada.base_url", in,
+                              "/category/tree/get", 0, &p, 1, err);
+    }
+    if (!category_id || !*category_id)
+        return cs_error_set(err, CS_E_INTERNAL, "attributes need a category id");
+    cx_param p[2] = {{"language_code", "vi_VN"}, {"primary_category_id", category_id}};
+    return lazada_request(req, CX_OP_GET_STATUS, "GET", host, "lazada.base_url", in,
+                          "/category/attributes/get", 0, p, 2, err);
+}
+
+static json_t *lazada_open(const cx_input *in, const cx_response *resp, cx_outcome *out,
+                           int gone_is_ok)
+{
+    cx_outcome_init(out);
+    if (cx_triage_transport(resp, out)) return NULL;
+    json_t *j = cx_json_body(resp);
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (j && json_object_get(j, "code") && !is_success(j)) {
+        lazada_error(gone_is_ok ? CX_OP_GET_STATUS : CX_OP_UPDATE_ITEM, j, resp, ra, out);
+        /* Taking down what is already gone reaches the goal; a batch reporting only "not
+         * found" SKUs counts as gone too. */
+        if (gone_is_ok && out->result == CX_REJECTED) {
+            int all_gone = json_array_size(json_object_get(j, "detail")) > 0;
+            size_t i;
+            json_t *d;
+            json_array_foreach(json_object_get(j, "detail"), i, d)
+            {
+                const char *m = json_string_value(json_object_get(d, "message"));
+                all_gone &= m && (strcasestr(m, "not found") || strcasestr(m, "not exist"));
+            }
+            if (all_gone) cx_outcome_init(out);
+        }
+        if (gone_is_ok && out->result == CX_NOT_FOUND) cx_outcome_init(out);
+        json_decref(j);
+        return NULL;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) {
+        json_decref(j);
+        return NULL;
+    }
+    if (!j) cx_out_retry(out, 10, 1, "malformed_response", "unreadable answer");
+    return j;
+}
+
+static int lazada_tree_walk(json_t *arr, const char *parent, cx_catalog_page *page, int depth)
+{
+    size_t i;
+    json_t *e;
+    if (depth > 12) return -1; /* no real tree is this deep: refuse a loop-shaped answer */
+    json_array_foreach(arr, i, e)
+    {
+        char id[40] = "";
+        cx_json_text(e, "category_id", id, sizeof id);
+        json_t *kids = json_object_get(e, "children");
+        int leaf = json_is_true(json_object_get(e, "leaf")) || !json_array_size(kids);
+        if (cx_catalog_add_node(page, id, parent, json_string_value(json_object_get(e, "name")),
+                                leaf))
+            return -1;
+        if (!leaf && lazada_tree_walk(kids, id, page, depth + 1)) return -1;
+    }
+    return 0;
+}
+
+static int ours(const char *name)
+{
+    static const char *const we_send[] = {"name",           "description",      "SellerSku",
+                                          "price",          "quantity",         "package_weight",
+                                          "package_length", "package_width",    "package_height",
+                                          "special_price",  "short_description"};
+    for (size_t i = 0; name && i < sizeof we_send / sizeof we_send[0]; i++)
+        if (!strcmp(name, we_send[i])) return 1;
+    return 0;
+}
+
+static void lazada_cat_parse(cx_cat_step step, const cx_input *in, const cx_response *resp,
+                             cx_outcome *out, cx_catalog_page *page)
+{
+    json_t *j = lazada_open(in, resp, out, 0);
+    if (!j) return;
+    json_t *d = json_object_get(j, "data");
+    int bad = !json_is_array(d);
+    if (!bad && step == CX_CAT_TREE) bad = lazada_tree_walk(d, "", page, 0) != 0;
+    if (!bad && step == CX_CAT_ATTRS) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(d, i, e)
+        {
+            const char *name = json_string_value(json_object_get(e, "name"));
+            if (!name || ours(name)) continue;
+            json_t *ch = json_array(), *o;
+            size_t k;
+            json_array_foreach(json_object_get(e, "options"), k, o)
+            {
+                char oid[64] = "";
+                cx_json_text(o, "id", oid, sizeof oid);
+                const char *on = json_string_value(json_object_get(o, "name"));
+                json_array_append_new(
+                    ch, json_pack("{s:s,s:s?}", "id", oid[0] ? oid : (on ? on : ""), "name", on));
+            }
+            char *chs = cx_json_dump(ch, NULL);
+            json_decref(ch);
+            const char *label = json_string_value(json_object_get(e, "label"));
+            if (!chs || cx_catalog_add_attr(page, name, label,
+                                            json_string_value(json_object_get(e, "input_type")),
+                                            cx_json_int(e, "is_mandatory", 0) == 1, chs))
+                bad = 1;
+            cs_free(chs);
+            if (bad) break;
+        }
+    }
+    if (bad) cx_out_retry(out, 60, 0, "malformed_response", "category answer unreadable");
+    json_decref(j);
+}
+
+const cx_catalog_ops cx_lazada_catalog = {"lazada", 0, lazada_cat_build, lazada_cat_parse};
+
+static int lazada_chg_build(cx_change_kind k, const cx_input *in, const cx_change *c,
+                            cx_request *req, cs_error *err)
+{
+    if (!c || !c->sku || !*c->sku)
+        return cs_error_set(err, CS_E_INTERNAL, "a Lazada change needs the seller SKU");
+    const char *host = in->mp->base_url;
+    if (k == CX_CHG_WITHDRAW) {
+        json_t *l = json_pack("[s]", c->sku);
+        char *txt = l ? cx_json_dump(l, NULL) : NULL;
+        json_decref(l);
+        if (!txt) return cs_error_set(err, CS_E_NOMEM, NULL);
+        cx_param p = {"seller_sku_list", txt};
+        int rc = lazada_request(req, CX_OP_UPDATE_ITEM, "POST", host, "lazada.base_url", in,
+                                "/product/remove", 1, &p, 1, err);
+        cs_free(txt);
+        return rc;
+    }
+    if (k != CX_CHG_PRICE)
+        return cs_error_set(err, CS_E_INTERNAL, "Lazada has no %s step", cx_change_name(k));
+    char price[24], qty[24];
+    snprintf(price, sizeof price, "%lld", c->price_vnd);
+    snprintf(qty, sizeof qty, "%lld", c->stock);
+    json_t *sku = json_pack("{s:s,s:s,s:s}", "SellerSku", c->sku, "Price", price, "Quantity", qty);
+    if (sku && c->item_id && *c->item_id)
+        json_object_set_new(sku, "ItemId", json_string(c->item_id));
+    json_t *b =
+        sku ? json_pack("{s:{s:{s:{s:[o]}}}}", "Request", "Product", "Skus", "Sku", sku) : NULL;
+    char *txt = b ? cx_json_dump(b, NULL) : NULL;
+    json_decref(b);
+    if (!txt) return cs_error_set(err, CS_E_NOMEM, NULL);
+    cx_param p = {"payload", txt};
+    int rc = lazada_request(req, CX_OP_UPDATE_ITEM, "POST", host, "lazada.base_url", in,
+                            "/product/price_quantity/update", 1, &p, 1, err);
+    cs_free(txt);
+    return rc;
+}
+
+static void lazada_chg_parse(cx_change_kind k, const cx_input *in, const cx_response *resp,
+                             cx_outcome *out, char ext_sku_id[64])
+{
+    (void)ext_sku_id;
+    json_decref(lazada_open(in, resp, out, k == CX_CHG_WITHDRAW));
+}
+
+const cx_change_ops cx_lazada_changes = {"lazada", 1, 0, lazada_chg_build, lazada_chg_parse};

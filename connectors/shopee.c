@@ -471,3 +471,179 @@ const cx_connector cx_shopee = {
     .verify_push = shopee_verify_push,
     .assisted = NULL,
 };
+
+/* ---- catalogue and changes to live items (connectors/catalog.h) ----------------------------
+ *   tree     GET  /api/v2/product/get_category ...&language=vi
+ *            → response.category_list[{category_id, parent_category_id, original_category_name,
+ *              display_category_name, has_children}]
+ *   attrs    GET  /api/v2/product/get_attribute_tree ...&category_id_list=<leaf>&language=vi
+ *            → response.list[{category_id, attribute_tree[{attribute_id, mandatory, name,
+ *              attribute_value_list[{value_id, name}], attribute_info{input_type}}]}]
+ *   price    POST /api/v2/product/update_price {"item_id","price_list":[{"model_id":0,
+ *              "original_price"}]}  → response.success_list / failure_list[{failed_reason}]
+ *   stock    POST /api/v2/product/update_stock {"item_id","stock_list":[{"model_id":0,
+ *              "seller_stock":[{"stock"}]}]}
+ *   withdraw POST /api/v2/product/unlist_item {"item_list":[{"item_id","unlist":true}]}
+ *            (unlisting keeps the item and its history; delete_item is not used: an owner who
+ *            comes back can be listed again without a new review) */
+#include "connectors/catalog.h"
+
+static int shopee_cat_build(cx_cat_step step, const cx_input *in, const char *category_id,
+                            cx_request *req, cs_error *err)
+{
+    cs_buf u;
+    cs_buf_init(&u, URL_MAX);
+    int rc;
+    if (step == CX_CAT_TREE) {
+        cx_param x = {"language", "vi"};
+        rc = shopee_url(&u, in, "/api/v2/product/get_category", 1, &x, 1, err);
+    } else {
+        if (!category_id || !*category_id) {
+            cs_buf_free(&u);
+            return cs_error_set(err, CS_E_INTERNAL, "attributes need a category id");
+        }
+        cx_param x[2] = {{"category_id_list", category_id}, {"language", "vi"}};
+        rc = shopee_url(&u, in, "/api/v2/product/get_attribute_tree", 1, x, 2, err);
+    }
+    if (rc) {
+        cs_buf_free(&u);
+        return -1;
+    }
+    return finish(req, CX_OP_GET_STATUS, "GET", &u, NULL, err);
+}
+
+/* The opening of every catalogue/change answer: transport, Shopee error, HTTP status, JSON.
+ * Returns the body (caller decrefs) with out still CX_OK, or NULL with out decided. */
+static json_t *shopee_open(const cx_input *in, const cx_response *resp, cx_outcome *out,
+                           int gone_is_ok)
+{
+    cx_outcome_init(out);
+    if (cx_triage_transport(resp, out)) return NULL;
+    json_t *j = cx_json_body(resp);
+    const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
+    const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (e && *e) {
+        if (gone_is_ok && !strcmp(e, "error_item_not_found")) { /* already gone: goal reached */
+            json_decref(j);
+            return NULL;
+        }
+        cx_out_error(out, "Shopee", e, msg, resp->status, ra);
+    } else if (!cx_triage_status(resp, in->now_ms, out) && !j) {
+        cx_out_retry(out, 10, 1, "malformed_response", "unreadable answer");
+    }
+    if (out->result != CX_OK || out->error_code[0]) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static void shopee_cat_parse(cx_cat_step step, const cx_input *in, const cx_response *resp,
+                             cx_outcome *out, cx_catalog_page *page)
+{
+    json_t *j = shopee_open(in, resp, out, 0);
+    if (!j) return;
+    json_t *r = json_object_get(j, "response"), *e;
+    size_t i;
+    int bad = 0;
+    if (step == CX_CAT_TREE) {
+        json_t *list = json_object_get(r, "category_list");
+        if (!json_is_array(list)) bad = 1;
+        json_array_foreach(list, i, e)
+        {
+            char id[40] = "", parent[40] = "";
+            const char *name = json_string_value(json_object_get(e, "display_category_name"));
+            if (!name || !*name)
+                name = json_string_value(json_object_get(e, "original_category_name"));
+            cx_json_text(e, "category_id", id, sizeof id);
+            cx_json_text(e, "parent_category_id", parent, sizeof parent);
+            if (!bad && cx_catalog_add_node(page, id, parent, name,
+                                            !json_is_true(json_object_get(e, "has_children"))))
+                bad = 1;
+        }
+    } else {
+        json_t *one = json_array_get(json_object_get(r, "list"), 0);
+        json_t *tree = json_object_get(one, "attribute_tree");
+        if (!json_is_array(tree)) bad = 1;
+        json_array_foreach(tree, i, e)
+        {
+            char id[64] = "", input[40] = "";
+            cx_json_text(e, "attribute_id", id, sizeof id);
+            cx_json_text(json_object_get(e, "attribute_info"), "input_type", input, sizeof input);
+            json_t *ch = json_array(), *v;
+            size_t k;
+            json_array_foreach(json_object_get(e, "attribute_value_list"), k, v)
+            {
+                char vid[64] = "";
+                cx_json_text(v, "value_id", vid, sizeof vid);
+                json_array_append_new(ch, json_pack("{s:s,s:s?}", "id", vid, "name",
+                                                    json_string_value(json_object_get(v, "name"))));
+            }
+            char *chs = cx_json_dump(ch, NULL);
+            json_decref(ch);
+            if (!bad && (!chs || cx_catalog_add_attr(
+                                     page, id, json_string_value(json_object_get(e, "name")), input,
+                                     json_is_true(json_object_get(e, "mandatory")), chs)))
+                bad = 1;
+            cs_free(chs);
+        }
+    }
+    if (bad) cx_out_retry(out, 60, 0, "malformed_response", "category answer unreadable");
+    json_decref(j);
+}
+
+const cx_catalog_ops cx_shopee_catalog = {"shopee", 1, shopee_cat_build, shopee_cat_parse};
+
+static int shopee_chg_build(cx_change_kind k, const cx_input *in, const cx_change *c,
+                            cx_request *req, cs_error *err)
+{
+    long long item;
+    if (!c || parse_ll(c->item_id, &item))
+        return cs_error_set(err, CS_E_INTERNAL, "a change needs the Shopee item id");
+    static const char *const path[] = {"/api/v2/product/update_price",
+                                       "/api/v2/product/update_stock",
+                                       "/api/v2/product/unlist_item"};
+    if ((unsigned)k > CX_CHG_WITHDRAW)
+        return cs_error_set(err, CS_E_INTERNAL, "Shopee has no %s step", cx_change_name(k));
+    json_t *b;
+    if (k == CX_CHG_PRICE)
+        b = json_pack("{s:I,s:[{s:i,s:I}]}", "item_id", (json_int_t)item, "price_list", "model_id",
+                      0, "original_price", (json_int_t)c->price_vnd);
+    else if (k == CX_CHG_STOCK)
+        b = json_pack("{s:I,s:[{s:i,s:[{s:I}]}]}", "item_id", (json_int_t)item, "stock_list",
+                      "model_id", 0, "seller_stock", "stock", (json_int_t)c->stock);
+    else
+        b = json_pack("{s:[{s:I,s:b}]}", "item_list", "item_id", (json_int_t)item, "unlist", 1);
+    if (!b) return cs_error_set(err, CS_E_NOMEM, NULL);
+    cs_buf u;
+    cs_buf_init(&u, URL_MAX);
+    if (shopee_url(&u, in, path[k], 1, NULL, 0, err)) {
+        cs_buf_free(&u);
+        json_decref(b);
+        return -1;
+    }
+    return finish(req, CX_OP_UPDATE_ITEM, "POST", &u, b, err);
+}
+
+static void shopee_chg_parse(cx_change_kind k, const cx_input *in, const cx_response *resp,
+                             cx_outcome *out, char ext_sku_id[64])
+{
+    (void)ext_sku_id;
+    json_t *j = shopee_open(in, resp, out, k == CX_CHG_WITHDRAW);
+    if (!j) return;
+    json_t *fail =
+        json_array_get(json_object_get(json_object_get(j, "response"), "failure_list"), 0);
+    if (fail) {
+        const char *why = json_string_value(json_object_get(fail, "failed_reason"));
+        cx_out_reject_field(out, "Shopee",
+                            k == CX_CHG_PRICE   ? "price_vnd"
+                            : k == CX_CHG_STOCK ? "stock"
+                                                : NULL,
+                            "failure_list", why ? why : "the change was refused");
+    }
+    json_decref(j);
+}
+
+const cx_change_ops cx_shopee_changes = {"shopee", 0, 0, shopee_chg_build, shopee_chg_parse};

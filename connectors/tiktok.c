@@ -396,3 +396,192 @@ const cx_connector cx_tiktok = {
     .verify_push = NULL,
     .assisted = NULL,
 };
+
+/* ---- catalogue and changes to live items (connectors/catalog.h) ----------------------------
+ *   tree     GET  /product/202309/categories ?shop_cipher&locale=vi-VN
+ *            → data.categories[{id, parent_id, local_name, is_leaf}]
+ *   attrs    GET  /product/202309/categories/{id}/attributes ?shop_cipher&locale=vi-VN
+ *            → data.attributes[{id, name, type, is_requried (TikTok's spelling), values[{id,
+ *              name}]}]; only PRODUCT_PROPERTY ones are kept (sales properties are variants)
+ *   lookup   GET  /product/202309/products/{id} → data.skus[0].id (the SKU id price and
+ *            inventory calls name)
+ *   price    POST /product/202309/products/{id}/prices/update {"skus":[{"id","price":{"amount",
+ *            "currency":"VND"}}]}
+ *   stock    POST /product/202309/products/{id}/inventory/update {"skus":[{"id","inventory":
+ *            [{"warehouse_id"?, "quantity"}]}]}
+ *   withdraw POST /product/202309/products/deactivate {"product_ids":[id]} → data.errors[]
+ *            (a product that no longer exists counts as taken down) */
+#include "connectors/catalog.h"
+
+#define TT_GONE 12052260 /* "The product ID does not exist" */
+
+static int tiktok_cat_build(cx_cat_step step, const cx_input *in, const char *category_id,
+                            cx_request *req, cs_error *err)
+{
+    cx_param loc = {"locale", "vi-VN"};
+    if (step == CX_CAT_TREE)
+        return tiktok_request(req, CX_OP_GET_STATUS, "GET", in, "/product/202309/categories", 1,
+                              &loc, 1, NULL, 0, err);
+    if (!category_id || !*category_id || strpbrk(category_id, "/?#&% "))
+        return cs_error_set(err, CS_E_INTERNAL, "attributes need a category id");
+    char path[160];
+    snprintf(path, sizeof path, "/product/202309/categories/%s/attributes", category_id);
+    return tiktok_request(req, CX_OP_GET_STATUS, "GET", in, path, 1, &loc, 1, NULL, 0, err);
+}
+
+/* Opening of a catalogue/change answer; NULL with out decided, or the body. */
+static json_t *tiktok_open(const cx_input *in, const cx_response *resp, cx_outcome *out,
+                           int gone_is_ok)
+{
+    cx_outcome_init(out);
+    if (cx_triage_transport(resp, out)) return NULL;
+    json_t *j = cx_json_body(resp);
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    long long code = j ? cx_json_int(j, "code", -1) : -1;
+    if (resp->status == 429 || code == 36009002) {
+        cx_out_retry(out, cx_retry_after(resp, in->now_ms, 1), 0, "36009002", "throttled");
+    } else if (j && json_object_get(j, "code") && code != 0) {
+        if (!(gone_is_ok && code == TT_GONE)) {
+            char c[24];
+            snprintf(c, sizeof c, "%lld", code);
+            cx_out_error(out, "TikTok Shop", c, json_string_value(json_object_get(j, "message")),
+                         resp->status, ra);
+        }
+    } else if (!cx_triage_status(resp, in->now_ms, out) && !j) {
+        cx_out_retry(out, 10, 1, "malformed_response", "unreadable answer");
+    }
+    if (out->result != CX_OK || out->error_code[0] || (j && code != 0)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static void tiktok_cat_parse(cx_cat_step step, const cx_input *in, const cx_response *resp,
+                             cx_outcome *out, cx_catalog_page *page)
+{
+    json_t *j = tiktok_open(in, resp, out, 0);
+    if (!j) return;
+    json_t *d = json_object_get(j, "data"), *e;
+    size_t i;
+    int bad = 0;
+    if (step == CX_CAT_TREE) {
+        json_t *cats = json_object_get(d, "categories");
+        bad = !json_is_array(cats);
+        json_array_foreach(cats, i, e)
+        {
+            char id[40] = "", parent[40] = "";
+            cx_json_text(e, "id", id, sizeof id);
+            cx_json_text(e, "parent_id", parent, sizeof parent);
+            if (!bad && cx_catalog_add_node(page, id, parent,
+                                            json_string_value(json_object_get(e, "local_name")),
+                                            json_is_true(json_object_get(e, "is_leaf"))))
+                bad = 1;
+        }
+    } else {
+        json_t *attrs = json_object_get(d, "attributes");
+        bad = !json_is_array(attrs);
+        json_array_foreach(attrs, i, e)
+        {
+            const char *type = json_string_value(json_object_get(e, "type"));
+            if (type && strcmp(type, "PRODUCT_PROPERTY")) continue;
+            char id[64] = "";
+            cx_json_text(e, "id", id, sizeof id);
+            json_t *ch = json_array(), *v;
+            size_t k;
+            json_array_foreach(json_object_get(e, "values"), k, v)
+            {
+                char vid[64] = "";
+                cx_json_text(v, "id", vid, sizeof vid);
+                json_array_append_new(ch, json_pack("{s:s,s:s?}", "id", vid, "name",
+                                                    json_string_value(json_object_get(v, "name"))));
+            }
+            char *chs = cx_json_dump(ch, NULL);
+            json_decref(ch);
+            json_t *req = json_object_get(e, "is_requried");
+            if (!req) req = json_object_get(e, "is_required");
+            if (!bad && (!chs || cx_catalog_add_attr(
+                                     page, id, json_string_value(json_object_get(e, "name")),
+                                     json_string_value(json_object_get(e, "value_data_format")),
+                                     json_is_true(req), chs)))
+                bad = 1;
+            cs_free(chs);
+        }
+    }
+    if (bad) cx_out_retry(out, 60, 0, "malformed_response", "category answer unreadable");
+    json_decref(j);
+}
+
+const cx_catalog_ops cx_tiktok_catalog = {"tiktok", 1, tiktok_cat_build, tiktok_cat_parse};
+
+static int tiktok_chg_build(cx_change_kind k, const cx_input *in, const cx_change *c,
+                            cx_request *req, cs_error *err)
+{
+    if (!c || !c->item_id || !*c->item_id || strpbrk(c->item_id, "/?#&% "))
+        return cs_error_set(err, CS_E_INTERNAL, "a change needs the TikTok product id");
+    char path[200];
+    json_t *b = NULL;
+    const char *method = "POST";
+    if (k == CX_CHG_LOOKUP) {
+        snprintf(path, sizeof path, "/product/202309/products/%s", c->item_id);
+        method = "GET";
+    } else if (k == CX_CHG_WITHDRAW) {
+        snprintf(path, sizeof path, "/product/202309/products/deactivate");
+        b = json_pack("{s:[s]}", "product_ids", c->item_id);
+    } else {
+        if (!c->ext_sku_id || !*c->ext_sku_id)
+            return cs_error_set(err, CS_E_INTERNAL, "TikTok price/stock need the SKU id (lookup)");
+        snprintf(path, sizeof path, "/product/202309/products/%s/%s", c->item_id,
+                 k == CX_CHG_PRICE ? "prices/update" : "inventory/update");
+        if (k == CX_CHG_PRICE) {
+            char amount[24];
+            snprintf(amount, sizeof amount, "%lld", c->price_vnd);
+            b = json_pack("{s:[{s:s,s:{s:s,s:s}}]}", "skus", "id", c->ext_sku_id, "price", "amount",
+                          amount, "currency", "VND");
+        } else {
+            json_t *inv = json_pack("{s:I}", "quantity", (json_int_t)c->stock);
+            if (inv && in->mp->warehouse_id && *in->mp->warehouse_id)
+                json_object_set_new(inv, "warehouse_id", json_string(in->mp->warehouse_id));
+            b = inv ? json_pack("{s:[{s:s,s:[o]}]}", "skus", "id", c->ext_sku_id, "inventory", inv)
+                    : NULL;
+        }
+    }
+    char *txt = NULL;
+    size_t len = 0;
+    if (strcmp(method, "GET") && (!b || !(txt = cx_json_dump(b, &len)))) {
+        json_decref(b);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    json_decref(b);
+    int rc = tiktok_request(req, CX_OP_UPDATE_ITEM, method, in, path, 1, NULL, 0, txt, len, err);
+    cs_free(txt);
+    return rc;
+}
+
+static void tiktok_chg_parse(cx_change_kind k, const cx_input *in, const cx_response *resp,
+                             cx_outcome *out, char ext_sku_id[64])
+{
+    json_t *j = tiktok_open(in, resp, out, k == CX_CHG_WITHDRAW);
+    if (!j) return;
+    json_t *d = json_object_get(j, "data");
+    if (k == CX_CHG_LOOKUP) {
+        if (cx_json_text(json_array_get(json_object_get(d, "skus"), 0), "id", ext_sku_id, 64) ||
+            !ext_sku_id[0])
+            cx_out_retry(out, 60, 0, "malformed_response", "no SKU id in the product");
+    } else if (k == CX_CHG_WITHDRAW) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(d, "errors"), i, e)
+        {
+            if (cx_json_int(e, "code", 0) == TT_GONE) continue;
+            char c[24];
+            snprintf(c, sizeof c, "%lld", cx_json_int(e, "code", 0));
+            cx_out_reject_field(out, "TikTok Shop", NULL, c,
+                                json_string_value(json_object_get(e, "message")));
+        }
+    }
+    json_decref(j);
+}
+
+const cx_change_ops cx_tiktok_changes = {"tiktok", 0, 1, tiktok_chg_build, tiktok_chg_parse};

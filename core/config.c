@@ -28,6 +28,8 @@ static const struct setting settings[] = {
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
 static char *values[NSETTINGS];
+static char
+    *secret_paths[NSETTINGS]; /* the file each secret came from (check-live reads its mode) */
 static const char *sources[NSETTINGS];
 static long ints[NSETTINGS];
 
@@ -220,6 +222,8 @@ static int load_file(const char *path, cs_error *err)
             }
             rc |= assign((size_t)i, sv, "file", err);
             cs_free_secret(sv, strlen(sv));
+            cs_free(secret_paths[i]);
+            secret_paths[i] = cs_strdup(v);
         } else if (assign((size_t)i, v, "file", err)) {
             rc = -1;
         }
@@ -233,6 +237,8 @@ void cs_config_free(void)
     for (size_t i = 0; i < NSETTINGS; i++) {
         if (values[i]) cs_free_secret(values[i], strlen(values[i]));
         values[i] = NULL;
+        cs_free(secret_paths[i]);
+        secret_paths[i] = NULL;
     }
 }
 
@@ -267,6 +273,8 @@ int cs_config_load(const char *path, cs_error *err)
                 }
                 rc |= assign(i, sv, "env-file", err);
                 cs_free_secret(sv, strlen(sv));
+                cs_free(secret_paths[i]);
+                secret_paths[i] = cs_strdup(p);
             }
             continue;
         }
@@ -330,4 +338,10 @@ void cs_config_dump(void *stream)
         fprintf(f, "%-24s = %-28s # %s [%s]\n", settings[i].key, v, settings[i].help,
                 values[i] && sources[i] ? sources[i] : "default");
     }
+}
+
+const char *cs_cfg_secret_file(const char *key)
+{
+    int i = find(key);
+    return i >= 0 && settings[i].type == SECRET ? secret_paths[i] : NULL;
 }

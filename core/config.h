@@ -22,6 +22,9 @@ const char *cs_cfg_str(const char *key);
 long cs_cfg_int(const char *key);
 int cs_cfg_bool(const char *key);
 
+/* The file a SECRET setting was read from (NULL: not set, or not a secret). For checks of the
+ * file's mode (choso check-live); the path is not secret, the content is. */
+const char *cs_cfg_secret_file(const char *key);
 /* Print every setting with its source and help; secrets shown as "(set)". */
 void cs_config_dump(void *FILE_stream);
 void cs_config_free(void);

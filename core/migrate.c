@@ -843,8 +843,13 @@ static const char SQL_CATEGORY_MAP_PUT[] =
     "INSERT INTO category_map (category, marketplace_code, external_category_id,"
     "                          external_category_name, attributes)"
     " VALUES (?, ?, ?, ?, ?)"
-    " ON DUPLICATE KEY UPDATE external_category_id = VALUES(external_category_id),"
-    "   external_category_name = VALUES(external_category_name), attributes = VALUES(attributes)";
+    " ON DUPLICATE KEY UPDATE"
+    /* a mapping a person made on the admin page (mapped_by set) outlives the shipped CSV */
+    "   external_category_id = IF(mapped_by IS NULL, VALUES(external_category_id),"
+    "     external_category_id),"
+    "   external_category_name = IF(mapped_by IS NULL, VALUES(external_category_name),"
+    "     external_category_name),"
+    "   attributes = IF(mapped_by IS NULL, VALUES(attributes), attributes)";
 static const char SQL_TARGET_PUT[] =
     "INSERT INTO targets (year, metric, commune_code, goal)"
     " VALUES (?, ?, ?, ?)"

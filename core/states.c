@@ -37,6 +37,20 @@ static const struct edge listing_edges[] = {
     {"delisted", "live"},
     {"queued", "live"},
     {"queued", "pending_review"},
+    /* removal from our side (issue 16): a product withdrawn or a household's consent withdrawn.
+     * withdrawing = the take-down is asked of the marketplace (API) or of the volunteer
+     * (assisted) and not yet confirmed; withdrawn = not on sale because of us. A listing never
+     * sent goes straight to withdrawn; a withdrawn one may be published again. */
+    {"queued", "withdrawing"},
+    {"submitted", "withdrawing"},
+    {"pending_review", "withdrawing"},
+    {"live", "withdrawing"},
+    {"rejected", "withdrawing"},
+    {"delisted", "withdrawing"},
+    {"failed", "withdrawing"},
+    {"withdrawing", "withdrawn"},
+    {"draft", "withdrawn"},
+    {"withdrawn", "queued"},
 };
 
 static int allowed(const struct edge *e, size_t n, const char *from, const char *to)
@@ -153,7 +167,8 @@ static const char SQL_LISTING_SET_STATE[] =
     "UPDATE listings"
     " SET state = ?, version = version + 1,"
     "     live_at = CASE WHEN ? THEN COALESCE(live_at, UTC_TIMESTAMP())"
-    "       WHEN ? IN ('delisted','rejected','failed') THEN NULL ELSE live_at END,"
+    "       WHEN ? IN ('delisted','rejected','failed','withdrawing','withdrawn') THEN NULL"
+    "       ELSE live_at END,"
     "     first_live_at = IF(? AND first_live_at IS NULL, UTC_TIMESTAMP(), first_live_at)"
     " WHERE id = ?";
 static const char SQL_LISTING_EVENT[] =

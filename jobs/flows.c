@@ -272,6 +272,49 @@ int flows_call(const flows_mkt *m, cx_op op, cx_input *in, cx_outcome *out, cs_e
     return 0;
 }
 
+/* ---- calls of the connector tables beside cx_connector (catalogue, live changes) ---------- */
+struct call_with {
+    flows_parse_fn parse;
+    void *arg;
+    const cx_input *in;
+    int done;
+};
+
+static void call_with_done(void *arg, const cx_request *req, const cx_response *resp)
+{
+    (void)req;
+    struct call_with *k = arg;
+    k->parse(k->arg, k->in, resp);
+    k->done = 1;
+}
+
+int flows_call_with(const flows_mkt *m, cx_input *in, flows_build_fn build, flows_parse_fn parse,
+                    void *arg, cs_error *err)
+{
+    in->mp = &m->cfg.m;
+    cx_transport *t = thread_transport(err);
+    if (!t) return -1;
+    if (cx_transport_lane(t, m->c->code, 0, 1, m->cfg.concurrency > 0 ? m->cfg.concurrency : 8))
+        return cs_error_set(err, CS_E_NOMEM, "transport lane");
+    pace(m); /* built after the wait, so the signed timestamp is fresh */
+    in->now_ms = flows_now_ms();
+    cx_request req;
+    cx_request_init(&req);
+    if (build(arg, in, &req, err)) {
+        cx_request_free(&req);
+        return -1;
+    }
+    struct call_with k = {parse, arg, in, 0};
+    if (cx_transport_submit(t, m->c->code, &req, call_with_done, &k, err)) {
+        cx_request_free(&req);
+        return -1;
+    }
+    while (!k.done)
+        cx_transport_run(t, 0);
+    cx_request_free(&req);
+    return 0;
+}
+
 /* ---- accounts and tokens ------------------------------------------------------------------- */
 
 static cs_actor the_actor;
@@ -896,7 +939,8 @@ int job_flows_register(cs_error *err)
         job_register("account.refresh", h_refresh, NULL, err) ||
         job_schedule_every("account.refresh", (unsigned)cs_cfg_int("flows.refresh_period"), "{}",
                            err) ||
-        flows_register_listing_kinds(err) || flows_register_assisted_kinds(err))
+        flows_register_listing_kinds(err) || flows_register_assisted_kinds(err) ||
+        flows_register_catalog_kinds(err))
         return -1;
     return 0;
 }

@@ -76,5 +76,14 @@ job_outcome flows_publish_file(job_ctx *ctx, const flows_mkt *m, int64_t listing
 int flows_listing_reject(cs_db *db, int64_t listing_id, const cx_outcome *o, cs_error *err);
 
 int flows_register_listing_kinds(cs_error *err);
+/* Send one request of a connector table beside cx_connector (connectors/catalog.h): build is
+ * called after the marketplace's pace with in->mp and in->now_ms set, parse with the answer.
+ * 0, or -1 when the request could not be built or queued (err). */
+typedef int (*flows_build_fn)(void *arg, const cx_input *in, cx_request *req, cs_error *err);
+typedef void (*flows_parse_fn)(void *arg, const cx_input *in, const cx_response *resp);
+int flows_call_with(const flows_mkt *m, cx_input *in, flows_build_fn build, flows_parse_fn parse,
+                    void *arg, cs_error *err);
+/* catalog.refresh (jobs/flows_catalog.c). */
+int flows_register_catalog_kinds(cs_error *err);
 int flows_register_assisted_kinds(cs_error *err);
 #endif

@@ -4,6 +4,7 @@
  * notifications, and the API entry points that queue them. It must never create a second item
  * for one listing, and changes listing states only through core/states. */
 #include "connectors/catmap.h"
+#include "core/catalog.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -672,6 +673,20 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
             res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
         goto out;
     }
+    /* a new item: the leaf and its mandatory attributes, from the stored catalogue, before any
+     * call (an item that may already exist is looked up and adopted below as before) */
+    if (!l->item_id && !l->create_attempted) {
+        if (cs_catalog_check(ctx->db, l->category, m->c->code, &err)) {
+            res = job_retry(ctx, 0, "catalog check: %s", cs_code_name(err.code));
+            goto out;
+        }
+        if (cs_error_failed(&err)) {
+            reasons_from_error(&err, &o);
+            if (flows_listing_reject(ctx->db, l->id, &o, &err))
+                res = job_retry(ctx, 0, "reject: %s", cs_code_name(err.code));
+            goto out;
+        }
+    }
     /* 1. an earlier create may have reached the marketplace: look our SKU up, adopt it */
     if (l->create_attempted && !l->item_id) {
         rc = lookup_sku(ctx->db, m, l, &a, &o, &err);
@@ -1189,6 +1204,8 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
             char d[160];
             snprintf(d, sizeof d, "%s → %s", cat, m->c->code);
             cs_error_field(err, "category", CS_F_CATEGORY_UNMAPPED, d);
+        } else if (cs_catalog_check(db, cat, canon[i], err)) { /* leaf + mandatory attributes */
+            return -1;
         }
     }
     if (cs_error_failed(err)) return -1;

@@ -119,7 +119,10 @@ typedef struct sb_item {
     int verdict; /* state the review ends in */
     char reason[SB_REASON_MAX];
     long long create_ms, update_ms, review_at_ms;
+    char *description; /* owned (cs_strdup by sbx_item_submit); freed by reset/free */
+    int withdrawn;     /* SB_WD_*: taken down by the seller (unlist / deactivate / delete) */
 } sb_item;
+enum sb_withdrawn { SB_WD_NONE = 0, SB_WD_UNLISTED, SB_WD_DELETED };
 
 typedef struct sb_image {
     int market;
@@ -141,6 +144,7 @@ typedef struct sb_category {
     char id[32];
     char attrs[SB_MAX_ATTRS][32];
     int nattrs;
+    char name[192]; /* "Ngành > Nhóm > Lá" from the category map; "" when not given */
 } sb_category;
 
 typedef struct sb_reqstat {
@@ -345,4 +349,30 @@ int sbx_market_from_code(const char *code);
 const char *sbx_market_code(int market);
 const char *sbx_fault_name(int f);
 int sbx_fault_from_name(const char *s);
+
+/* ---- catalogue (sandbox_catalog.c): category trees, attribute lists, brands ---- */
+typedef struct sb_catnode {
+    char id[32];
+    char parent[32]; /* "" or "0" at the top, as each simulator spells it */
+    char name[96];
+    int leaf;
+} sb_catnode;
+/* The tree of a marketplace built from its accepted categories' paths ("A > B > C"): every
+ * accepted category is a leaf; the branches above get stable ids (9000 + position). Returns an
+ * array (cs_free) of *n nodes, parents before children; NULL with *n = 0 when out of memory. */
+sb_catnode *sbx_catalog_tree(const sbx_sandbox *sb, int market, size_t *n);
+/* An attribute as the marketplace describes it; the mandatory ones of a category come from the
+ * category map, a few optional ones are added so the lists look like the real ones. */
+typedef struct sb_attrdef {
+    const char *id;
+    const char *name;           /* Vietnamese */
+    const char *input;          /* "singleSelect", "text", "numeric", "richText" */
+    const char *const *choices; /* NULL-terminated, or NULL for free text */
+    int mandatory;
+} sb_attrdef;
+/* Attributes of category c (mandatory first) into out (≤ max); returns the count. Unknown
+ * mandatory ids get their id as name and free-text input. */
+size_t sbx_catalog_attrs(int market, const sb_category *c, sb_attrdef *out, size_t max);
+/* Brands the Lazada and TikTok simulators offer (NULL-terminated), ids are position + 100000. */
+extern const char *const sbx_brands[];
 #endif

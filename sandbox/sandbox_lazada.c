@@ -9,7 +9,13 @@
  *   /rest/image/migrate  payload=<Request><Image><Url>…</Url></Image></Request> (or JSON)
  *   /rest/image/upload   multipart "image"
  *   /rest/product/create payload={"Request":{"Product":{…}}}   /rest/product/update (ItemId)
- *   /rest/product/item/get  item_id | seller_sku   /rest/products/get  sku_seller_list, filter
+ *   /rest/product/item/get  item_id | seller_sku
+ *   /rest/products/get  filter (all|live|inactive|deleted|pending|rejected|sold-out|
+ *                       image-missing), search, sku_seller_list, create_/update_ after/before
+ *   /rest/category/tree/get  /rest/category/attributes/get primary_category_id  (no token)
+ *   /rest/category/brands/query startRow&pageSize   /rest/brands/get offset&limit (older)
+ *   /rest/images/set  /rest/product/price_quantity/update  (payload Skus.Sku[])
+ *   /rest/product/remove seller_sku_list|sku_id_list   /rest/product/deactivate (ItemId)
  * System parameters (app_key, timestamp, sign_method, access_token, sign) may come in the query
  * or the form body; every parameter but sign and file parts is signed. Errors are answered with
  * HTTP 200 and {"type":"ISV|ISP|SYSTEM","code","message","request_id"[,"detail":[…]]}, except
@@ -58,6 +64,14 @@ static const char *status_name(int st)
     return st == SB_IT_LIVE ? "Active" : st == SB_IT_REJECTED ? "Rejected" : "Pending QC";
 }
 
+/* An item's status as products/get reports it: the seller's take-down wins over review. */
+static const char *item_status(const sb_item *it)
+{
+    return it->withdrawn == SB_WD_DELETED    ? "Deleted"
+           : it->withdrawn == SB_WD_UNLISTED ? "InActive"
+                                             : status_name(it->state);
+}
+
 /* Lazada accepts ms since the epoch or an ISO 8601 UTC time. */
 static int parse_ts(const char *s, long long *ms)
 {
@@ -65,8 +79,19 @@ static int parse_ts(const char *s, long long *ms)
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end || (*end && strcmp(end, "Z") && strcmp(end, "+00:00"))) return -1;
-    *ms = (long long)timegm(&tm) * 1000LL;
+    if (!end) return -1;
+    long long off =
+        0; /* clients send local offsets ("+07:00", "+0700"), Lazada's own examples too */
+    if (*end == '+' || *end == '-') {
+        int hh, mm;
+        if (sscanf(end + 1, "%2d:%2d", &hh, &mm) != 2 && sscanf(end + 1, "%2d%2d", &hh, &mm) != 2)
+            return -1;
+        if (hh > 14 || mm > 59) return -1;
+        off = (hh * 3600LL + mm * 60LL) * (*end == '-' ? -1 : 1);
+    } else if (*end && strcmp(end, "Z")) {
+        return -1;
+    }
+    *ms = ((long long)timegm(&tm) - off) * 1000LL;
     return 0;
 }
 
@@ -547,7 +572,7 @@ static void product_update(sb_req *rq, sb_resp *rs)
         it = sbx_item_by_id(rq->sb, SBX_LAZADA, iid);
     else if (!id[0])
         it = find_by_sku(rq->sb, shop->id, sku);
-    if (!it || strcmp(it->shop_id, shop->id)) {
+    if (!it || strcmp(it->shop_id, shop->id) || it->withdrawn == SB_WD_DELETED) {
         fail(rq, rs, "ISV", "208", "Product not found");
     } else {
         problems p = {json_array(), ""};
@@ -577,16 +602,19 @@ static json_t *item_json(const sbx_sandbox *sb, const sb_item *it)
         snprintf(img, sizeof img, "%s/p/%s.jpg", base, it->image_id);
         json_array_append_new(images, json_string(img));
     }
-    return json_pack(
-        "{s:I,s:I,s:{s:s,s:s},s:[{s:s,s:s,s:I,s:s,s:I,s:f,s:f,s:s}],s:o,s:s,"
-        "s:s,s:s,s:s}",
-        "item_id", (json_int_t)it->item_id, "primary_category", (json_int_t)sbx_ll(it->category),
-        "attributes", "name", it->name, "description", "", "skus", "SellerSku", it->sku, "ShopSku",
-        shop_sku, "SkuId", (json_int_t)it->sku_id, "Status",
-        it->state == SB_IT_LIVE ? "active" : "inactive", "quantity", (json_int_t)it->stock, "price",
-        it->price, "package_weight", it->weight, "Url", url, "images", images, "status",
-        status_name(it->state), "reject_reason", it->state == SB_IT_REJECTED ? it->reason : "",
-        "created_time", ct, "updated_time", ut);
+    return json_pack("{s:I,s:I,s:{s:s,s:s},s:[{s:s,s:s,s:I,s:s,s:I,s:f,s:f,s:s}],s:o,s:s,"
+                     "s:s,s:s,s:s}",
+                     "item_id", (json_int_t)it->item_id, "primary_category",
+                     (json_int_t)sbx_ll(it->category), "attributes", "name", it->name,
+                     "description", it->description ? it->description : "", "skus", "SellerSku",
+                     it->sku, "ShopSku", shop_sku, "SkuId", (json_int_t)it->sku_id, "Status",
+                     it->withdrawn == SB_WD_DELETED                           ? "deleted"
+                     : it->state == SB_IT_LIVE && it->withdrawn == SB_WD_NONE ? "active"
+                                                                              : "inactive",
+                     "quantity", (json_int_t)it->stock, "price", it->price, "package_weight",
+                     it->weight, "Url", url, "images", images, "status", item_status(it),
+                     "reject_reason", it->state == SB_IT_REJECTED ? it->reason : "", "created_time",
+                     ct, "updated_time", ut);
 }
 
 static void item_get(sb_req *rq, sb_resp *rs)
@@ -611,17 +639,64 @@ static void item_get(sb_req *rq, sb_resp *rs)
     ok(rq, rs, item_json(rq->sb, it));
 }
 
+/* products/get's filter: which items a status filter keeps. "all" hides deleted items, as
+ * Lazada's own list does; unknown filters are refused by the caller. */
+static int filter_keeps(const char *filter, const sb_item *it)
+{
+    int wd = it->withdrawn;
+    if (!filter || !strcmp(filter, "all")) return wd != SB_WD_DELETED;
+    if (!strcmp(filter, "deleted")) return wd == SB_WD_DELETED;
+    if (wd == SB_WD_DELETED) return 0;
+    if (!strcmp(filter, "inactive")) return wd == SB_WD_UNLISTED;
+    if (wd == SB_WD_UNLISTED) return 0;
+    if (!strcmp(filter, "live")) return it->state == SB_IT_LIVE;
+    if (!strcmp(filter, "pending")) return it->state == SB_IT_REVIEWING;
+    if (!strcmp(filter, "rejected")) return it->state == SB_IT_REJECTED;
+    if (!strcmp(filter, "sold-out")) return it->stock <= 0;
+    if (!strcmp(filter, "image-missing")) return !it->image_id[0];
+    return 0;
+}
+
+static int known_filter(const char *f)
+{
+    static const char *const all[] = {"all",     "live",     "inactive", "deleted",
+                                      "pending", "rejected", "sold-out", "image-missing"};
+    for (size_t i = 0; f && i < sizeof all / sizeof all[0]; i++)
+        if (!strcmp(f, all[i])) return 1;
+    return !f;
+}
+
 static void products_get(sb_req *rq, sb_resp *rs)
 {
     sb_shop *shop;
     if (gate(rq, rs, "/products/get", 1, &shop)) return;
     const char *filter = sbx_param(rq, "filter"), *list = sbx_param(rq, "sku_seller_list");
+    const char *search = sbx_param(rq, "search");
     long long off = 0, lim = 20;
     const char *o = sbx_param(rq, "offset"), *l = sbx_param(rq, "limit");
     if ((o && (sbx_parse_ll(o, &off) || off < 0)) ||
         (l && (sbx_parse_ll(l, &lim) || lim < 1 || lim > 50))) {
         fail(rq, rs, "ISV", "E005", "Invalid Request Format: offset/limit");
         return;
+    }
+    if (!known_filter(filter)) {
+        fail(rq, rs, "ISV", "E005",
+             "Invalid Request Format: filter must be all, live, inactive, deleted, image-missing, "
+             "pending, rejected or sold-out");
+        return;
+    }
+    /* Time windows on creation and last update (ISO 8601 with offset, or ms). */
+    static const char *const win[] = {"create_after", "create_before", "update_after",
+                                      "update_before"};
+    long long bound[4];
+    int have[4];
+    for (int k = 0; k < 4; k++) {
+        const char *v = sbx_param(rq, win[k]);
+        have[k] = v != NULL;
+        if (v && parse_ts(v, &bound[k])) {
+            fail(rq, rs, "ISV", "E005", "Invalid Request Format: %s must be ISO 8601", win[k]);
+            return;
+        }
     }
     json_error_t je;
     json_t *skus = list ? json_loads(list, 0, &je) : NULL;
@@ -630,19 +705,18 @@ static void products_get(sb_req *rq, sb_resp *rs)
         fail(rq, rs, "ISV", "E005", "Invalid Request Format: sku_seller_list must be a JSON array");
         return;
     }
-    int want = -1;
-    if (filter && !strcmp(filter, "live"))
-        want = SB_IT_LIVE;
-    else if (filter && !strcmp(filter, "pending"))
-        want = SB_IT_REVIEWING;
-    else if (filter && !strcmp(filter, "rejected"))
-        want = SB_IT_REJECTED;
     json_t *arr = json_array();
     long long total = 0;
     for (size_t i = 0; i < rq->sb->nitems; i++) {
         const sb_item *it = &rq->sb->items[i];
         if (it->market != SBX_LAZADA || strcmp(it->shop_id, shop->id)) continue;
-        if (want >= 0 && it->state != want) continue;
+        if (!filter_keeps(filter, it)) continue;
+        if ((have[0] && it->create_ms <= bound[0]) || (have[1] && it->create_ms >= bound[1]) ||
+            (have[2] && it->update_ms <= bound[2]) || (have[3] && it->update_ms >= bound[3]))
+            continue;
+        /* search: a keyword in the product name or the seller SKU, case-insensitive. */
+        if (search && *search && !strcasestr(it->name, search) && !strcasestr(it->sku, search))
+            continue;
         if (skus) {
             int hit = 0;
             size_t k;
@@ -658,14 +732,369 @@ static void products_get(sb_req *rq, sb_resp *rs)
     ok(rq, rs, json_pack("{s:I,s:o}", "total_products", (json_int_t)total, "products", arr));
 }
 
+/* ---- categories, attributes, brands (no seller token needed, as on Lazada) ---- */
+static json_t *tree_children(const sb_catnode *nodes, size_t n, const char *parent)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(nodes[i].parent, parent)) continue;
+        json_t *c = json_pack("{s:I,s:s,s:b,s:b}", "category_id", (json_int_t)sbx_ll(nodes[i].id),
+                              "name", nodes[i].name, "var", 0, "leaf", nodes[i].leaf);
+        if (c && !nodes[i].leaf)
+            json_object_set_new(c, "children", tree_children(nodes, n, nodes[i].id));
+        json_array_append_new(arr, c);
+    }
+    return arr;
+}
+
+static void category_tree(sb_req *rq, sb_resp *rs)
+{
+    if (gate(rq, rs, "/category/tree/get", 0, NULL)) return;
+    size_t n;
+    sb_catnode *nodes = sbx_catalog_tree(rq->sb, SBX_LAZADA, &n);
+    if (!nodes) {
+        fail(rq, rs, "SYSTEM", "ServiceUnavailable", "The service is temporarily unavailable");
+        return;
+    }
+    ok(rq, rs, tree_children(nodes, n, "0"));
+    cs_free(nodes);
+}
+
+static json_t *options_of(const char *const *choices)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; choices && choices[i]; i++)
+        json_array_append_new(
+            arr, json_pack("{s:I,s:s}", "id", (json_int_t)(100000 + i), "name", choices[i]));
+    return arr;
+}
+
+static void category_attributes(sb_req *rq, sb_resp *rs)
+{
+    if (gate(rq, rs, "/category/attributes/get", 0, NULL)) return;
+    const char *id = sbx_param(rq, "primary_category_id");
+    if (!id) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: primary_category_id");
+        return;
+    }
+    const sb_category *c = sbx_category(rq->sb, SBX_LAZADA, id);
+    if (!c) {
+        fail(rq, rs, "ISV", "E201", "Invalid category: not a leaf category");
+        return;
+    }
+    /* The product-level attributes every category has, then the category's own, then the SKU
+     * ones, with is_mandatory 0/1 and input_type as Lazada spells them. */
+    static const struct {
+        const char *name, *label, *input, *type;
+        int mandatory;
+    } fixed[] = {{"name", "Tên sản phẩm", "text", "normal", 1},
+                 {"description", "Mô tả sản phẩm", "richText", "normal", 1},
+                 {"SellerSku", "Mã SKU của người bán", "text", "sku", 1},
+                 {"price", "Giá", "numeric", "sku", 1},
+                 {"quantity", "Số lượng", "numeric", "sku", 0},
+                 {"package_weight", "Cân nặng gói hàng (kg)", "numeric", "sku", 1},
+                 {"package_length", "Chiều dài gói hàng (cm)", "numeric", "sku", 1},
+                 {"package_width", "Chiều rộng gói hàng (cm)", "numeric", "sku", 1},
+                 {"package_height", "Chiều cao gói hàng (cm)", "numeric", "sku", 1}};
+    json_t *arr = json_array();
+    long long aid = 1;
+    for (size_t i = 0; i < 2; i++)
+        json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:[]}", "id",
+                                             (json_int_t)aid++, "name", fixed[i].name, "label",
+                                             fixed[i].label, "input_type", fixed[i].input,
+                                             "attribute_type", fixed[i].type, "is_mandatory",
+                                             fixed[i].mandatory, "is_sale_prop", 0, "options"));
+    sb_attrdef defs[SB_MAX_ATTRS + 4];
+    size_t nd = sbx_catalog_attrs(SBX_LAZADA, c, defs, sizeof defs / sizeof defs[0]);
+    for (size_t i = 0; i < nd; i++)
+        json_array_append_new(
+            arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:o}", "id", (json_int_t)aid++, "name",
+                           defs[i].id, "label", defs[i].name, "input_type", defs[i].input,
+                           "attribute_type", "normal", "is_mandatory", defs[i].mandatory,
+                           "is_sale_prop", 0, "options", options_of(defs[i].choices)));
+    for (size_t i = 2; i < sizeof fixed / sizeof fixed[0]; i++)
+        json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:[]}", "id",
+                                             (json_int_t)aid++, "name", fixed[i].name, "label",
+                                             fixed[i].label, "input_type", fixed[i].input,
+                                             "attribute_type", fixed[i].type, "is_mandatory",
+                                             fixed[i].mandatory, "is_sale_prop", 0, "options"));
+    ok(rq, rs, arr);
+}
+
+static size_t nbrands(void)
+{
+    size_t n = 0;
+    while (sbx_brands[n])
+        n++;
+    return n;
+}
+
+/* /category/brands/query: startRow + pageSize (≤ 200), optional name filter; the page in
+ * data.module with total_record. */
+static void brands_query(sb_req *rq, sb_resp *rs)
+{
+    if (gate(rq, rs, "/category/brands/query", 0, NULL)) return;
+    const char *sr = sbx_param(rq, "startRow"), *ps = sbx_param(rq, "pageSize");
+    const char *name = sbx_param(rq, "name");
+    long long start, size;
+    if (!sr || !ps) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: %s",
+             !sr ? "startRow" : "pageSize");
+        return;
+    }
+    if (sbx_parse_ll(sr, &start) || start < 0 || sbx_parse_ll(ps, &size) || size < 1 ||
+        size > 200) {
+        fail(rq, rs, "ISV", "E005", "Invalid Request Format: startRow/pageSize");
+        return;
+    }
+    json_t *arr = json_array();
+    long long total = 0;
+    for (size_t i = 0; i < nbrands(); i++) {
+        if (name && *name && !strcasestr(sbx_brands[i], name)) continue;
+        if (total >= start && total < start + size)
+            json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "brand_id",
+                                                 (json_int_t)(100000 + i), "name", sbx_brands[i],
+                                                 "name_en", sbx_brands[i], "global_identifier",
+                                                 sbx_brands[i]));
+        total++;
+    }
+    ok(rq, rs,
+       json_pack("{s:o,s:I,s:I,s:I,s:b}", "module", arr, "total_record", (json_int_t)total,
+                 "start_row", (json_int_t)start, "page_size", (json_int_t)size, "enable_total", 1));
+}
+
+/* /brands/get, the older call (offset, limit): data is the array itself. */
+static void brands_get(sb_req *rq, sb_resp *rs)
+{
+    if (gate(rq, rs, "/brands/get", 0, NULL)) return;
+    const char *o = sbx_param(rq, "offset"), *l = sbx_param(rq, "limit");
+    long long off = 0, lim = 20;
+    if ((o && (sbx_parse_ll(o, &off) || off < 0)) ||
+        (l && (sbx_parse_ll(l, &lim) || lim < 1 || lim > 1000))) {
+        fail(rq, rs, "ISV", "E005", "Invalid Request Format: offset/limit");
+        return;
+    }
+    json_t *arr = json_array();
+    for (long long i = off; i < (long long)nbrands() && i < off + lim; i++)
+        json_array_append_new(arr,
+                              json_pack("{s:I,s:s,s:s}", "brand_id", (json_int_t)(100000 + i),
+                                        "name", sbx_brands[i], "global_identifier", sbx_brands[i]));
+    ok(rq, rs, arr);
+}
+
+/* ---- changes to live items: images, price and stock, removal, deactivation ---- */
+/* The Skus.Sku list of a payload (one object or an array), or NULL after answering an error. */
+static json_t *payload_skus(sb_req *rq, sb_resp *rs, json_t **prod)
+{
+    *prod = payload_product(rq, rs);
+    if (!*prod) return NULL;
+    json_t *skus = json_object_get(json_object_get(*prod, "Skus"), "Sku");
+    if (!count_of(skus)) {
+        json_decref(*prod);
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: Skus.Sku");
+        return NULL;
+    }
+    return skus;
+}
+
+/* The shop's item a Sku entry names (ItemId + SkuId, or SellerSku). */
+static sb_item *sku_item(sb_req *rq, const sb_shop *shop, json_t *s, char *sku, size_t n)
+{
+    char id[32];
+    long long iid;
+    text_of(json_object_get(s, "SellerSku"), sku, n);
+    text_of(json_object_get(s, "ItemId"), id, sizeof id);
+    sb_item *it = NULL;
+    if (id[0] && !sbx_parse_ll(id, &iid))
+        it = sbx_item_by_id(rq->sb, SBX_LAZADA, iid);
+    else if (sku[0])
+        it = find_by_sku(rq->sb, shop->id, sku);
+    if (it && (strcmp(it->shop_id, shop->id) || it->withdrawn == SB_WD_DELETED)) it = NULL;
+    if (it && !sku[0]) snprintf(sku, n, "%s", it->sku);
+    return it;
+}
+
+/* Answer a batch: code 0 when every Sku was applied, else the failed ones in detail (what was
+ * valid was applied, as Lazada does). Takes detail. */
+static void batch_reply(sb_req *rq, sb_resp *rs, json_t *detail)
+{
+    if (!json_array_size(detail)) {
+        json_decref(detail);
+        ok(rq, rs, NULL);
+        return;
+    }
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:s,s:s,s:s,s:s,s:o}", "type", "ISV", "code", "501", "message",
+                             "Some SKUs failed; see detail", "request_id", rq->request_id, "detail",
+                             detail));
+}
+
+static void price_quantity_update(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/product/price_quantity/update", 1, &shop)) return;
+    json_t *prod, *skus = payload_skus(rq, rs, &prod);
+    if (!skus) return;
+    json_t *detail = json_array();
+    for (size_t i = 0; i < count_of(skus); i++) {
+        json_t *s = one_or_many(skus, i);
+        char sku[SB_SKU_MAX];
+        sb_item *it = sku_item(rq, shop, s, sku, sizeof sku);
+        json_t *pv = json_object_get(s, "Price"), *qv = json_object_get(s, "Quantity");
+        if (!pv) pv = json_object_get(s, "price");
+        if (!qv) qv = json_object_get(s, "quantity");
+        double p = 0, q = 0;
+        const char *bad = !it                             ? "Product not found"
+                          : !pv && !qv                    ? "Price or Quantity is required"
+                          : pv && (num(pv, &p) || p <= 0) ? "Price must be a positive number"
+                          : qv && (num(qv, &q) || q < 0 || q != (double)(long long)q)
+                              ? "Quantity must be a whole number, 0 or more"
+                              : NULL;
+        if (bad) {
+            json_array_append_new(detail, json_pack("{s:s,s:s,s:s}", "seller_sku", sku, "field",
+                                                    !it            ? "SellerSku"
+                                                    : pv && p <= 0 ? "Price"
+                                                                   : "Quantity",
+                                                    "message", bad));
+            continue;
+        }
+        if (pv) it->price = p;
+        if (qv) it->stock = (long long)q;
+        it->update_ms = rq->now_ms; /* no new review: price and stock are not reviewed */
+    }
+    json_decref(prod);
+    batch_reply(rq, rs, detail);
+}
+
+static void images_set(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/images/set", 1, &shop)) return;
+    json_t *prod, *skus = payload_skus(rq, rs, &prod);
+    if (!skus) return;
+    json_t *detail = json_array();
+    for (size_t i = 0; i < count_of(skus); i++) {
+        json_t *s = one_or_many(skus, i);
+        char sku[SB_SKU_MAX];
+        sb_item *it = sku_item(rq, shop, s, sku, sizeof sku);
+        json_t *imgs = json_object_get(json_object_get(s, "Images"), "Image");
+        const char *bad = !it               ? "Product not found"
+                          : !count_of(imgs) ? "Images.Image is required"
+                                            : NULL;
+        for (size_t k = 0; !bad && k < count_of(imgs); k++)
+            if (!hosted(rq->sb, json_string_value(one_or_many(imgs, k))))
+                bad = "Image must be hosted by Lazada: migrate it with /image/migrate first";
+        if (bad) {
+            json_array_append_new(detail, json_pack("{s:s,s:s,s:s}", "seller_sku", sku, "field",
+                                                    it ? "Images" : "SellerSku", "message", bad));
+            continue;
+        }
+        /* Keep the image id: the part of the hosted URL after /p/, without the extension. */
+        const char *u = strstr(json_string_value(one_or_many(imgs, 0)), "/p/");
+        snprintf(it->image_id, sizeof it->image_id, "%s", u + 3);
+        char *dot = strrchr(it->image_id, '.');
+        if (dot) *dot = '\0';
+        it->update_ms = rq->now_ms;
+    }
+    json_decref(prod);
+    batch_reply(rq, rs, detail);
+}
+
+/* /product/remove: seller_sku_list or sku_id_list, a JSON array of at most 50. Removed items
+ * are gone from every list but filter=deleted. */
+static void product_remove(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/product/remove", 1, &shop)) return;
+    const char *sl = sbx_param(rq, "seller_sku_list"), *il = sbx_param(rq, "sku_id_list");
+    if (!sl && !il) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: seller_sku_list");
+        return;
+    }
+    json_error_t je;
+    json_t *list = json_loads(sl ? sl : il, JSON_DECODE_ANY, &je);
+    if (!json_is_array(list) || !json_array_size(list) || json_array_size(list) > 50) {
+        json_decref(list);
+        fail(rq, rs, "ISV", "E005",
+             "Invalid Request Format: %s must be a JSON array of 1 to 50 values",
+             sl ? "seller_sku_list" : "sku_id_list");
+        return;
+    }
+    json_t *detail = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        char key[SB_SKU_MAX];
+        text_of(v, key, sizeof key);
+        sb_item *it = NULL;
+        if (sl) {
+            it = find_by_sku(rq->sb, shop->id, key);
+        } else {
+            for (size_t k = 0; k < rq->sb->nitems && !it; k++)
+                if (rq->sb->items[k].market == SBX_LAZADA &&
+                    rq->sb->items[k].sku_id == sbx_ll(key) &&
+                    !strcmp(rq->sb->items[k].shop_id, shop->id))
+                    it = &rq->sb->items[k];
+        }
+        if (!it || it->withdrawn == SB_WD_DELETED) {
+            json_array_append_new(detail, json_pack("{s:s,s:s,s:s}", "seller_sku", key, "field",
+                                                    sl ? "SellerSku" : "SkuId", "message",
+                                                    "Product not found"));
+            continue;
+        }
+        it->withdrawn = SB_WD_DELETED;
+        it->update_ms = rq->now_ms;
+    }
+    json_decref(list);
+    batch_reply(rq, rs, detail);
+}
+
+/* /product/deactivate: payload {"Request":{"Product":{"ItemId":…}}} — the item stays, off sale
+ * (filter=inactive); a later /product/update puts it back in review. */
+static void product_deactivate(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/product/deactivate", 1, &shop)) return;
+    json_t *prod = payload_product(rq, rs);
+    if (!prod) return;
+    char id[32];
+    long long iid;
+    text_of(json_object_get(prod, "ItemId"), id, sizeof id);
+    sb_item *it = id[0] && !sbx_parse_ll(id, &iid) ? sbx_item_by_id(rq->sb, SBX_LAZADA, iid) : NULL;
+    json_decref(prod);
+    if (!id[0]) {
+        fail(rq, rs, "ISV", "E001", "Missing required parameter: ItemId");
+    } else if (!it || strcmp(it->shop_id, shop->id) || it->withdrawn == SB_WD_DELETED) {
+        fail(rq, rs, "ISV", "208", "Product not found");
+    } else {
+        it->withdrawn = SB_WD_UNLISTED;
+        it->update_ms = rq->now_ms;
+        ok(rq, rs, NULL);
+    }
+}
+
 static const struct route {
     const char *api;
     void (*fn)(sb_req *, sb_resp *);
 } routes[] = {
-    {"/auth/token/create", token_create}, {"/auth/token/refresh", token_refresh},
-    {"/image/migrate", image_migrate},    {"/image/upload", image_upload},
-    {"/product/create", product_create},  {"/product/update", product_update},
-    {"/product/item/get", item_get},      {"/products/get", products_get},
+    {"/auth/token/create", token_create},
+    {"/auth/token/refresh", token_refresh},
+    {"/image/migrate", image_migrate},
+    {"/image/upload", image_upload},
+    {"/product/create", product_create},
+    {"/product/update", product_update},
+    {"/product/item/get", item_get},
+    {"/products/get", products_get},
+    /* categories, brands and changes to live items (issue 16) */
+    {"/category/tree/get", category_tree},
+    {"/category/attributes/get", category_attributes},
+    {"/category/brands/query", brands_query},
+    {"/brands/get", brands_get},
+    {"/images/set", images_set},
+    {"/product/price_quantity/update", price_quantity_update},
+    {"/product/remove", product_remove},
+    {"/product/deactivate", product_deactivate},
 };
 
 static void handle(sb_req *rq, sb_resp *rs)

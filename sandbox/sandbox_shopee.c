@@ -67,6 +67,14 @@ static const char *status_name(int st)
     return st == SB_IT_LIVE ? "NORMAL" : st == SB_IT_REJECTED ? "BANNED" : "REVIEWING";
 }
 
+/* The status lists and reads report: the seller's take-down wins over review. */
+static const char *item_status(const sb_item *it)
+{
+    return it->withdrawn == SB_WD_DELETED    ? "SELLER_DELETE"
+           : it->withdrawn == SB_WD_UNLISTED ? "UNLIST"
+                                             : status_name(it->state);
+}
+
 /* Common parameters: partner_id, timestamp (±5 min), sign; shop calls also access_token and
  * shop_id. Fills *shop on shop calls. 0, or -1 with the error answered. */
 static int gate(sb_req *rq, sb_resp *rs, int shop_call, sb_shop **shop)
@@ -497,7 +505,7 @@ static void update_item(sb_req *rq, sb_resp *rs)
     const sb_category *cat;
     if (!json_is_integer(idv))
         fail(rq, rs, "error_param", "Wrong parameters, detail: item_id is required.");
-    else if (!it || strcmp(it->shop_id, shop->id))
+    else if (!it || strcmp(it->shop_id, shop->id) || it->withdrawn == SB_WD_DELETED)
         fail(rq, rs, "error_item_not_found", "Item_id is not found.");
     else if (!validate(rq, rs, b, 0, it, &cat)) {
         apply(rq, it, b, cat);
@@ -518,7 +526,7 @@ static int status_wanted(const sb_req *rq, const sb_item *it)
         snprintf(buf, sizeof buf, "%s", rq->params[i].value);
         char *save = NULL;
         for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            if (!strcmp(t, status_name(it->state))) return 1;
+            if (!strcmp(t, item_status(it))) return 1;
     }
     return !any;
 }
@@ -548,10 +556,9 @@ static void get_item_list(sb_req *rq, sb_resp *rs)
         if (it->market != SBX_SHOPEE || strcmp(it->shop_id, shop->id)) continue;
         if (!status_wanted(rq, it) || (sku && strcmp(it->sku, sku))) continue;
         if (total >= off && total < off + size)
-            json_array_append_new(arr,
-                                  json_pack("{s:I,s:s,s:I}", "item_id", (json_int_t)it->item_id,
-                                            "item_status", status_name(it->state), "update_time",
-                                            (json_int_t)(it->update_ms / 1000)));
+            json_array_append_new(
+                arr, json_pack("{s:I,s:s,s:I}", "item_id", (json_int_t)it->item_id, "item_status",
+                               item_status(it), "update_time", (json_int_t)(it->update_ms / 1000)));
         total++;
     }
     int more = off + size < total;
@@ -568,12 +575,13 @@ static json_t *base_info(const sbx_sandbox *sb, const sb_item *it)
     return json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:[{s:s,s:f,s:f}],s:{s:[s],s:[s]},s:s,"
                      "s:s,s:b,s:s,s:[]}",
                      "item_id", (json_int_t)it->item_id, "category_id",
-                     (json_int_t)sbx_ll(it->category), "item_name", it->name, "description", "",
-                     "item_sku", it->sku, "create_time", (json_int_t)(it->create_ms / 1000),
-                     "update_time", (json_int_t)(it->update_ms / 1000), "price_info", "currency",
-                     "VND", "original_price", it->price, "current_price", it->price, "image",
+                     (json_int_t)sbx_ll(it->category), "item_name", it->name, "description",
+                     it->description ? it->description : "", "item_sku", it->sku, "create_time",
+                     (json_int_t)(it->create_ms / 1000), "update_time",
+                     (json_int_t)(it->update_ms / 1000), "price_info", "currency", "VND",
+                     "original_price", it->price, "current_price", it->price, "image",
                      "image_url_list", u, "image_id_list", it->image_id, "weight", w, "item_status",
-                     status_name(it->state), "has_model", 0, "condition", "NEW", "attribute_list");
+                     item_status(it), "has_model", 0, "condition", "NEW", "attribute_list");
 }
 
 static void get_item_base_info(sb_req *rq, sb_resp *rs)
@@ -660,6 +668,234 @@ static void get_shop_info(sb_req *rq, sb_resp *rs)
                              (json_int_t)(rq->now_ms / 1000 + 365 * 86400LL)));
 }
 
+/* ---- categories and attributes (issue 16) ---- */
+static void get_category(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    size_t n;
+    sb_catnode *nodes = sbx_catalog_tree(rq->sb, SBX_SHOPEE, &n);
+    if (!nodes) {
+        fail(rq, rs, "error_server", "Something wrong. Please try later.");
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:I,s:I,s:s,s:s,s:b}", "category_id", (json_int_t)sbx_ll(nodes[i].id),
+                           "parent_category_id", (json_int_t)sbx_ll(nodes[i].parent),
+                           "original_category_name", nodes[i].name, "display_category_name",
+                           nodes[i].name, "has_children", !nodes[i].leaf));
+    cs_free(nodes);
+    ok(rq, rs, json_pack("{s:o}", "category_list", arr));
+}
+
+static json_t *attr_tree(const sb_category *c)
+{
+    sb_attrdef defs[SB_MAX_ATTRS + 4];
+    size_t nd = sbx_catalog_attrs(SBX_SHOPEE, c, defs, sizeof defs / sizeof defs[0]);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < nd; i++) {
+        json_t *vals = json_array();
+        for (size_t k = 0; defs[i].choices && defs[i].choices[k]; k++)
+            json_array_append_new(vals, json_pack("{s:I,s:s,s:[{s:s,s:s}]}", "value_id",
+                                                  (json_int_t)(1000 + k), "name",
+                                                  defs[i].choices[k], "multi_lang", "language",
+                                                  "vi", "value", defs[i].choices[k]));
+        int select = defs[i].choices != NULL;
+        json_array_append_new(arr, json_pack("{s:I,s:b,s:s,s:o,s:{s:i,s:i,s:i},s:[{s:s,s:s}]}",
+                                             "attribute_id", (json_int_t)sbx_ll(defs[i].id),
+                                             "mandatory", defs[i].mandatory, "name", defs[i].name,
+                                             "attribute_value_list", vals, "attribute_info",
+                                             "input_type", select ? 1 : 3, "input_validation_type",
+                                             select ? 0 : 2, "max_value_count", 1, "multi_lang",
+                                             "language", "vi", "value", defs[i].name));
+    }
+    return arr;
+}
+
+/* get_attribute_tree: category_id_list (comma-separated, 1–20 leaves). */
+static void get_attribute_tree(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    const char *ids = sbx_query(rq, "category_id_list");
+    char buf[512];
+    if (!ids || !*ids || strlen(ids) >= sizeof buf) {
+        fail(rq, rs, "error_param", "Wrong parameters, detail: category_id_list is required.");
+        return;
+    }
+    snprintf(buf, sizeof buf, "%s", ids);
+    json_t *list = json_array();
+    char *save = NULL;
+    int n = 0;
+    for (char *t = strtok_r(buf, ",[] ", &save); t; t = strtok_r(NULL, ",[] ", &save)) {
+        const sb_category *c = sbx_category(rq->sb, SBX_SHOPEE, t);
+        if (++n > 20 || !c) {
+            json_decref(list);
+            if (n > 20)
+                fail(rq, rs, "error_param",
+                     "Wrong parameters, detail: category_id_list holds at most 20 ids.");
+            else
+                fail(rq, rs, "error_invalid_category",
+                     "Category %.32s is invalid or not a leaf category.", t);
+            return;
+        }
+        json_array_append_new(list, json_pack("{s:I,s:o}", "category_id", (json_int_t)sbx_ll(c->id),
+                                              "attribute_tree", attr_tree(c)));
+    }
+    ok(rq, rs, json_pack("{s:o}", "list", list));
+}
+
+/* ---- changes to live items: price, stock, unlist, delete (issue 16) ---- */
+/* The shop's item a body names by item_id (not deleted), or NULL after answering. */
+static sb_item *body_item(sb_req *rq, sb_resp *rs, const sb_shop *shop, json_t *b)
+{
+    json_t *idv = json_object_get(b, "item_id");
+    sb_item *it =
+        json_is_integer(idv) ? sbx_item_by_id(rq->sb, SBX_SHOPEE, json_integer_value(idv)) : NULL;
+    if (!json_is_integer(idv))
+        fail(rq, rs, "error_param", "Wrong parameters, detail: item_id is required.");
+    else if (!it || strcmp(it->shop_id, shop->id) || it->withdrawn == SB_WD_DELETED) {
+        fail(rq, rs, "error_item_not_found", "Item_id is not found.");
+        it = NULL;
+    }
+    return it;
+}
+
+/* update_price: {item_id, price_list:[{model_id (0 = the item itself), original_price}]}. */
+static void update_price(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    sb_item *it = body_item(rq, rs, shop, b);
+    json_t *pl = json_object_get(b, "price_list");
+    if (it && (!json_is_array(pl) || !json_array_size(pl))) {
+        fail(rq, rs, "error_param", "Wrong parameters, detail: price_list is required.");
+        it = NULL;
+    }
+    if (it) {
+        json_t *okl = json_array(), *bad = json_array(), *e;
+        size_t i;
+        json_array_foreach(pl, i, e)
+        {
+            json_t *mid = json_object_get(e, "model_id"), *p = json_object_get(e, "original_price");
+            json_int_t model = json_is_integer(mid) ? json_integer_value(mid) : 0;
+            if (model != 0)
+                json_array_append_new(bad, json_pack("{s:I,s:s}", "model_id", model,
+                                                     "failed_reason", "Model is not found."));
+            else if (!json_is_number(p) || json_number_value(p) <= 0)
+                json_array_append_new(bad,
+                                      json_pack("{s:I,s:s}", "model_id", model, "failed_reason",
+                                                "original_price must be greater than 0."));
+            else {
+                it->price = json_number_value(p);
+                it->update_ms = rq->now_ms;
+                json_array_append_new(
+                    okl, json_pack("{s:I,s:f}", "model_id", model, "original_price", it->price));
+            }
+        }
+        ok(rq, rs, json_pack("{s:o,s:o}", "success_list", okl, "failure_list", bad));
+    }
+    json_decref(b);
+}
+
+/* update_stock: {item_id, stock_list:[{model_id, seller_stock:[{stock}]}]}. */
+static void update_stock(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    sb_item *it = body_item(rq, rs, shop, b);
+    json_t *sl = json_object_get(b, "stock_list");
+    if (it && (!json_is_array(sl) || !json_array_size(sl))) {
+        fail(rq, rs, "error_param", "Wrong parameters, detail: stock_list is required.");
+        it = NULL;
+    }
+    if (it) {
+        json_t *okl = json_array(), *bad = json_array(), *e;
+        size_t i;
+        json_array_foreach(sl, i, e)
+        {
+            json_t *mid = json_object_get(e, "model_id");
+            json_int_t model = json_is_integer(mid) ? json_integer_value(mid) : 0;
+            json_t *st =
+                json_object_get(json_array_get(json_object_get(e, "seller_stock"), 0), "stock");
+            if (model != 0)
+                json_array_append_new(bad, json_pack("{s:I,s:s}", "model_id", model,
+                                                     "failed_reason", "Model is not found."));
+            else if (!json_is_integer(st) || json_integer_value(st) < 0)
+                json_array_append_new(bad,
+                                      json_pack("{s:I,s:s}", "model_id", model, "failed_reason",
+                                                "seller_stock.stock must be 0 or more."));
+            else {
+                it->stock = json_integer_value(st);
+                it->update_ms = rq->now_ms;
+                json_array_append_new(
+                    okl, json_pack("{s:I,s:I}", "model_id", model, "stock", (json_int_t)it->stock));
+            }
+        }
+        ok(rq, rs, json_pack("{s:o,s:o}", "success_list", okl, "failure_list", bad));
+    }
+    json_decref(b);
+}
+
+/* unlist_item: {item_list:[{item_id, unlist: true|false}]} (1–50). */
+static void unlist_item(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    json_t *il = json_object_get(b, "item_list");
+    if (!json_is_array(il) || !json_array_size(il) || json_array_size(il) > 50) {
+        fail(rq, rs, "error_param", "Wrong parameters, detail: item_list must hold 1 to 50 items.");
+        json_decref(b);
+        return;
+    }
+    json_t *okl = json_array(), *bad = json_array(), *e;
+    size_t i;
+    json_array_foreach(il, i, e)
+    {
+        json_t *idv = json_object_get(e, "item_id"), *un = json_object_get(e, "unlist");
+        json_int_t id = json_is_integer(idv) ? json_integer_value(idv) : 0;
+        sb_item *it = sbx_item_by_id(rq->sb, SBX_SHOPEE, id);
+        if (!it || strcmp(it->shop_id, shop->id) || it->withdrawn == SB_WD_DELETED) {
+            json_array_append_new(bad, json_pack("{s:I,s:s}", "item_id", id, "failed_reason",
+                                                 "Item_id is not found."));
+        } else if (!json_is_boolean(un)) {
+            json_array_append_new(bad, json_pack("{s:I,s:s}", "item_id", id, "failed_reason",
+                                                 "unlist must be true or false."));
+        } else {
+            it->withdrawn = json_is_true(un) ? SB_WD_UNLISTED : SB_WD_NONE;
+            it->update_ms = rq->now_ms;
+            json_array_append_new(
+                okl, json_pack("{s:I,s:b}", "item_id", id, "unlist", json_is_true(un)));
+        }
+    }
+    ok(rq, rs, json_pack("{s:o,s:o}", "success_list", okl, "failure_list", bad));
+    json_decref(b);
+}
+
+/* delete_item: {item_id}; the item answers SELLER_DELETE afterwards and takes no changes. */
+static void delete_item(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    sb_item *it = body_item(rq, rs, shop, b);
+    if (it) {
+        it->withdrawn = SB_WD_DELETED;
+        it->update_ms = rq->now_ms;
+        ok(rq, rs, json_object());
+    }
+    json_decref(b);
+}
+
 static const struct route {
     const char *method, *path;
     void (*fn)(sb_req *, sb_resp *);
@@ -675,6 +911,13 @@ static const struct route {
     {"GET", "/api/v2/product/get_item_base_info", get_item_base_info},
     {"GET", "/api/v2/product/search_item", search_item},
     {"GET", "/api/v2/shop/get_shop_info", get_shop_info},
+    /* categories, attributes and changes to live items (issue 16) */
+    {"GET", "/api/v2/product/get_category", get_category},
+    {"GET", "/api/v2/product/get_attribute_tree", get_attribute_tree},
+    {"POST", "/api/v2/product/update_price", update_price},
+    {"POST", "/api/v2/product/update_stock", update_stock},
+    {"POST", "/api/v2/product/unlist_item", unlist_item},
+    {"POST", "/api/v2/product/delete_item", delete_item},
 };
 
 static void handle(sb_req *rq, sb_resp *rs)

@@ -279,6 +279,13 @@ void sbx_item_submit(sbx_sandbox *sb, sb_item *it, const char *description, long
     } else {
         it->verdict = SB_IT_LIVE;
     }
+    if (description) { /* kept so product reads return it, as the marketplaces do */
+        char *d = cs_strdup(description);
+        if (d) {
+            cs_free(it->description);
+            it->description = d;
+        }
+    }
     it->state = SB_IT_REVIEWING;
     it->create_ms = it->update_ms = now_ms;
     it->review_at_ms = now_ms + (sb->opt.review_delay_ms > 0 ? sb->opt.review_delay_ms : 0);
@@ -391,7 +398,8 @@ static void trim(char **s)
 
 /* Add (or extend) category id of market with attributes separated by any of "|; " and each
  * optionally "id=value" or "id:value" (the part before = or : is the attribute). */
-static int category_add(sbx_sandbox *sb, int market, const char *id, const char *attrs)
+static int category_add(sbx_sandbox *sb, int market, const char *id, const char *attrs,
+                        const char *name)
 {
     sb_category *c = NULL;
     for (size_t i = 0; i < sb->ncats; i++)
@@ -403,6 +411,7 @@ static int category_add(sbx_sandbox *sb, int market, const char *id, const char 
         c->market = market;
         snprintf(c->id, sizeof c->id, "%s", id);
     }
+    if (name && *name && !c->name[0]) snprintf(c->name, sizeof c->name, "%s", name);
     if (!attrs || !*attrs) return 0;
     char buf[512];
     snprintf(buf, sizeof buf, "%s", attrs);
@@ -442,7 +451,7 @@ int sbx_categories_parse(sbx_sandbox *sb, const char *spec, cs_error *err)
         char *id = colon + 1, *attrs = strchr(id, '=');
         if (attrs) *attrs++ = '\0';
         trim(&id);
-        if (!*id || category_add(sb, m, id, attrs)) {
+        if (!*id || category_add(sb, m, id, attrs, NULL)) {
             rc = cs_error_set(err, CS_E_CONFIG, "bad or too many categories near '%.30s'", id);
             break;
         }
@@ -528,7 +537,7 @@ int sbx_categories_load_csv(sbx_sandbox *sb, const char *path, cs_error *err)
     FILE *f = fopen(path, "r");
     if (!f) return 1; /* absent: the caller falls back */
     char line[2048];
-    int cm = -1, cid = -1, cattr = -1, rc = 0;
+    int cm = -1, cid = -1, cattr = -1, cname = -1, rc = 0;
     size_t lineno = 0, added = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
@@ -545,6 +554,8 @@ int sbx_categories_load_csv(sbx_sandbox *sb, const char *path, cs_error *err)
                     cid = i;
                 else if (cattr < 0 && strstr(h, "attr"))
                     cattr = i;
+                else if (cname < 0 && strstr(h, "category_name"))
+                    cname = i;
             }
             if (cm < 0 || cid < 0) {
                 rc = cs_error_set(err, CS_E_CONFIG,
@@ -562,7 +573,7 @@ int sbx_categories_load_csv(sbx_sandbox *sb, const char *path, cs_error *err)
             json_attrs(m, attrs, list, sizeof list);
             attrs = list;
         }
-        if (category_add(sb, m, fld[cid], attrs)) {
+        if (category_add(sb, m, fld[cid], attrs, cname >= 0 && cname < n ? fld[cname] : NULL)) {
             rc = cs_error_set(err, CS_E_CONFIG, "%s:%zu: too many categories", path, lineno);
             break;
         }
@@ -680,6 +691,10 @@ void sbx_push_queue(sbx_sandbox *sb, int market, const char *url, const char *bo
 /* ---- reset / free ---- */
 void sbx_state_reset(sbx_sandbox *sb)
 {
+    for (size_t i = 0; i < sb->nitems; i++) {
+        cs_free(sb->items[i].description);
+        sb->items[i].description = NULL;
+    }
     sb->nshops = sb->ntokens = sb->nitems = sb->nimages = sb->imagehead = sb->npages = 0;
     sb->nreqstats = 0;
     for (size_t i = 0; i < sb->npush; i++) {

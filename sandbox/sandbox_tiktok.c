@@ -12,6 +12,9 @@
  *   POST /product/202309/products        PUT /product/202309/products/{id}
  *   POST /product/202309/products/search ?page_size  {"seller_skus":[…]}
  *   GET  /product/202309/products/{id}
+ *   GET  /product/202309/categories   GET /product/202309/categories/{id}/attributes
+ *   POST /product/202309/products/{id}/prices/update   …/{id}/inventory/update
+ *   POST /product/202309/products/deactivate|activate {product_ids}   DELETE …/products
  * Product calls need shop_cipher. Answers {"code":0,"message":"Success","request_id","data"}.
  * Errors: 36009002 (HTTP 429) throttled and 36009003 (HTTP 500) internal, 105002 expired token
  * and the product codes are published; 105001 (invalid token), 106001 (bad signature) and
@@ -53,6 +56,14 @@ static void ok(sb_req *rq, sb_resp *rs, json_t *data)
 static const char *status_name(int st)
 {
     return st == SB_IT_LIVE ? "ACTIVATE" : st == SB_IT_REJECTED ? "FAILED" : "PENDING";
+}
+
+/* The status products report: the seller's take-down wins over review. */
+static const char *item_status(const sb_item *it)
+{
+    return it->withdrawn == SB_WD_DELETED    ? "DELETED"
+           : it->withdrawn == SB_WD_UNLISTED ? "SELLER_DEACTIVATED"
+                                             : status_name(it->state);
 }
 
 static int gate(sb_req *rq, sb_resp *rs, int product, sb_shop **shop)
@@ -424,7 +435,7 @@ static sb_item *product_of(sb_req *rq, const sb_shop *s, const char *idtext)
     long long id;
     if (sbx_parse_ll(idtext, &id)) return NULL;
     sb_item *it = sbx_item_by_id(rq->sb, SBX_TIKTOK, id);
-    return it && !strcmp(it->shop_id, s->id) ? it : NULL;
+    return it && !strcmp(it->shop_id, s->id) && it->withdrawn != SB_WD_DELETED ? it : NULL;
 }
 
 static void product_update(sb_req *rq, sb_resp *rs, const char *idtext)
@@ -453,11 +464,13 @@ static json_t *product_json(const sb_item *it)
     snprintf(sid, sizeof sid, "%lld", it->sku_id);
     snprintf(amount, sizeof amount, "%.0f", it->price);
     json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:{s:s,s:s},s:[{s:I}]}],s:I,s:I}", "id",
-                          pid, "title", it->name, "status", status_name(it->state), "category_id",
+                          pid, "title", it->name, "status", item_status(it), "category_id",
                           it->category, "skus", "id", sid, "seller_sku", it->sku, "price", "amount",
                           amount, "currency", "VND", "inventory", "quantity", (json_int_t)it->stock,
                           "create_time", (json_int_t)(it->create_ms / 1000), "update_time",
                           (json_int_t)(it->update_ms / 1000));
+    if (p)
+        json_object_set_new(p, "description", json_string(it->description ? it->description : ""));
     if (p && it->state == SB_IT_REJECTED)
         json_object_set_new(p, "audit_failed_reasons",
                             json_pack("[{s:s,s:[s],s:[s]}]", "position", "product", "reasons",
@@ -505,7 +518,8 @@ static void product_search(sb_req *rq, sb_resp *rs)
     for (size_t i = 0; i < rq->sb->nitems; i++) {
         const sb_item *it = &rq->sb->items[i];
         if (it->market != SBX_TIKTOK || strcmp(it->shop_id, s->id)) continue;
-        if (status && strcmp(status, "ALL") && strcmp(status, status_name(it->state))) continue;
+        if (status && strcmp(status, "ALL") && strcmp(status, item_status(it))) continue;
+        if ((!status || !strcmp(status, "ALL")) && it->withdrawn == SB_WD_DELETED) continue;
         if (json_is_array(skus)) {
             int hit = 0;
             size_t k;
@@ -523,6 +537,163 @@ static void product_search(sb_req *rq, sb_resp *rs)
     ok(rq, rs,
        json_pack("{s:o,s:I,s:s}", "products", arr, "total_count", (json_int_t)total,
                  "next_page_token", next));
+}
+
+/* ---- categories and attributes (issue 16) ---- */
+static void categories(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    size_t n;
+    sb_catnode *nodes = sbx_catalog_tree(rq->sb, SBX_TIKTOK, &n);
+    if (!nodes) {
+        fail(rq, rs, 500, 36009003, "Internal error");
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr,
+                              json_pack("{s:s,s:s,s:s,s:b,s:[s]}", "id", nodes[i].id, "parent_id",
+                                        nodes[i].parent, "local_name", nodes[i].name, "is_leaf",
+                                        nodes[i].leaf, "permission_statuses", "AVAILABLE"));
+    cs_free(nodes);
+    ok(rq, rs, json_pack("{s:o}", "categories", arr));
+}
+
+/* Attributes as 202309 lists them; "is_requried" is spelled as TikTok's own answer spells it. */
+static void attributes(sb_req *rq, sb_resp *rs, const char *cid)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    const sb_category *c = sbx_category(rq->sb, SBX_TIKTOK, cid);
+    if (!c) {
+        fail(rq, rs, 400, 12052004, "The category is not a leaf category or does not exist");
+        return;
+    }
+    sb_attrdef defs[SB_MAX_ATTRS + 4];
+    size_t nd = sbx_catalog_attrs(SBX_TIKTOK, c, defs, sizeof defs / sizeof defs[0]);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < nd; i++) {
+        json_t *vals = json_array();
+        for (size_t k = 0; defs[i].choices && defs[i].choices[k]; k++) {
+            char vid[24];
+            snprintf(vid, sizeof vid, "%zu", 1000000 + k);
+            json_array_append_new(vals,
+                                  json_pack("{s:s,s:s}", "id", vid, "name", defs[i].choices[k]));
+        }
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:s,s:b,s:o,s:s,s:b,s:b}", "id", defs[i].id, "name",
+                           defs[i].name, "type", "PRODUCT_PROPERTY", "is_requried",
+                           defs[i].mandatory, "values", vals, "value_data_format",
+                           defs[i].choices ? "POSITIVE_INT_OR_DECIMAL" : "FREE_TEXT",
+                           "is_customizable", defs[i].choices == NULL, "is_multiple_selection", 0));
+    }
+    ok(rq, rs, json_pack("{s:o}", "attributes", arr));
+}
+
+/* ---- changes to live products: price, inventory, deactivate/activate, delete (issue 16) ---- */
+static sb_item *sku_of(sb_item *it, json_t *sku)
+{
+    const char *id = json_string_value(json_object_get(sku, "id"));
+    return id && sbx_ll(id) == it->sku_id ? it : NULL;
+}
+
+/* POST …/products/{id}/prices/update {skus:[{id, price:{amount, currency:"VND"}}]} and
+ * …/inventory/update {skus:[{id, inventory:[{warehouse_id?, quantity}]}]}. */
+static void price_or_stock(sb_req *rq, sb_resp *rs, const char *idtext, int prices)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    sb_item *it = product_of(rq, s, idtext);
+    if (!it) {
+        fail(rq, rs, 404, 12052260, "The product ID does not exist");
+        return;
+    }
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    json_t *skus = json_object_get(b, "skus");
+    if (!json_is_array(skus) || !json_array_size(skus)) {
+        fail(rq, rs, 400, 36009004, "invalid param error: skus is required");
+        json_decref(b);
+        return;
+    }
+    /* Check every SKU first: the call applies all or nothing. */
+    size_t i;
+    json_t *e;
+    json_array_foreach(skus, i, e)
+    {
+        if (!sku_of(it, e)) {
+            fail(rq, rs, 400, 12052217, "The SKU ID does not exist in this product");
+            json_decref(b);
+            return;
+        }
+        if (prices) {
+            json_t *pr = json_object_get(e, "price");
+            const char *amt = json_string_value(json_object_get(pr, "amount"));
+            const char *cur = json_string_value(json_object_get(pr, "currency"));
+            long long v;
+            if (!amt || sbx_parse_ll(amt, &v) || v <= 0 || !cur || strcmp(cur, "VND")) {
+                fail(rq, rs, 400, 12052023,
+                     "price.amount must be a positive whole number of VND with currency VND");
+                json_decref(b);
+                return;
+            }
+        } else {
+            json_t *q =
+                json_object_get(json_array_get(json_object_get(e, "inventory"), 0), "quantity");
+            if (!json_is_integer(q) || json_integer_value(q) < 0 || json_integer_value(q) > 99999) {
+                fail(rq, rs, 400, 12052024, "inventory quantity must be 0 to 99999");
+                json_decref(b);
+                return;
+            }
+        }
+    }
+    json_array_foreach(skus, i, e)
+    {
+        if (prices)
+            it->price = (double)sbx_ll(
+                json_string_value(json_object_get(json_object_get(e, "price"), "amount")));
+        else
+            it->stock = json_integer_value(
+                json_object_get(json_array_get(json_object_get(e, "inventory"), 0), "quantity"));
+    }
+    it->update_ms = rq->now_ms;
+    json_decref(b);
+    ok(rq, rs, NULL);
+}
+
+/* POST …/products/deactivate|activate and DELETE …/products: {product_ids:[…]} (1–20); the
+ * ones that fail are listed in data.errors, the others are applied. */
+static void take_down(sb_req *rq, sb_resp *rs, int to)
+{
+    sb_shop *s;
+    if (gate(rq, rs, 1, &s)) return;
+    json_t *b = body_json(rq, rs);
+    if (!b) return;
+    json_t *ids = json_object_get(b, "product_ids");
+    if (!json_is_array(ids) || !json_array_size(ids) || json_array_size(ids) > 20) {
+        fail(rq, rs, 400, 36009004, "invalid param error: product_ids must hold 1 to 20 ids");
+        json_decref(b);
+        return;
+    }
+    json_t *errors = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(ids, i, e)
+    {
+        const char *id = json_string_value(e);
+        sb_item *it = id ? product_of(rq, s, id) : NULL;
+        if (!it) {
+            json_array_append_new(errors, json_pack("{s:i,s:s,s:{s:s}}", "code", 12052260,
+                                                    "message", "The product ID does not exist",
+                                                    "detail", "product_id", id ? id : ""));
+            continue;
+        }
+        it->withdrawn = to;
+        it->update_ms = rq->now_ms;
+    }
+    json_decref(b);
+    ok(rq, rs, json_pack("{s:o}", "errors", errors));
 }
 
 static void handle(sb_req *rq, sb_resp *rs)
@@ -549,7 +720,32 @@ static void handle(sb_req *rq, sb_resp *rs)
         product_get(rq, rs, p + pl + 1);
     else if (!strncmp(p, PRODUCTS "/", pl + 1) && !strchr(p + pl + 1, '/') && !strcmp(m, "PUT"))
         product_update(rq, rs, p + pl + 1);
-    else
+    else if (!strcmp(p, "/product/202309/categories") && !strcmp(m, "GET"))
+        categories(rq, rs);
+    else if (!strncmp(p, "/product/202309/categories/", 27) && !strcmp(m, "GET") &&
+             strstr(p + 27, "/attributes") &&
+             !strcmp(strstr(p + 27, "/attributes"), "/attributes")) {
+        char cid[32];
+        snprintf(cid, sizeof cid, "%.*s", (int)(strstr(p + 27, "/attributes") - (p + 27)), p + 27);
+        attributes(rq, rs, cid);
+    } else if (!strcmp(p, PRODUCTS "/deactivate") && !strcmp(m, "POST"))
+        take_down(rq, rs, SB_WD_UNLISTED);
+    else if (!strcmp(p, PRODUCTS "/activate") && !strcmp(m, "POST"))
+        take_down(rq, rs, SB_WD_NONE);
+    else if (!strcmp(p, PRODUCTS) && !strcmp(m, "DELETE"))
+        take_down(rq, rs, SB_WD_DELETED);
+    else if (!strncmp(p, PRODUCTS "/", pl + 1) && !strcmp(m, "POST") &&
+             (strstr(p + pl + 1, "/prices/update") || strstr(p + pl + 1, "/inventory/update"))) {
+        char pid[32];
+        const char *slash = strchr(p + pl + 1, '/');
+        int prices = !strcmp(slash, "/prices/update");
+        if (!prices && strcmp(slash, "/inventory/update")) {
+            fail(rq, rs, 404, 36009004, "invalid param error: no such API %s %s", m, p);
+            return;
+        }
+        snprintf(pid, sizeof pid, "%.*s", (int)(slash - (p + pl + 1)), p + pl + 1);
+        price_or_stock(rq, rs, pid, prices);
+    } else
         fail(rq, rs, 404, 36009004, "invalid param error: no such API %s %s", m, p);
 }
 

@@ -57,6 +57,11 @@ int svc_sha_hex_ok(const char *s);
 size_t svc_media_unlink_unused(cs_db *db, const char *const *shas, size_t n);
 
 /* --- handlers (one file per group) --- */
+/* service/h_catalog.c (marketplace categories page) */
+int svc_catalog_list(svc_req *r);
+int svc_catalog_leaves(svc_req *r);
+int svc_catalog_map(svc_req *r);
+int svc_catalog_refresh(svc_req *r);
 /* service/h_units.c */
 int svc_admin_units_list(svc_req *r);
 int svc_categories_list(svc_req *r);

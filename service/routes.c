@@ -76,6 +76,14 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/jobs/{id}", svc_jobs_get, SVC_ROLE_ADMIN, 0},
     {"POST", "/v1/jobs/{id}/retry", svc_jobs_retry, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
     {"POST", "/v1/jobs/{id}/cancel", svc_jobs_cancel, SVC_ROLE_ADMIN, SVC_R_JSON_OPT},
+    /* marketplace categories: trees, mappings, mandatory attributes (service/h_catalog.c) */
+    {"GET", "/v1/marketplace-categories", svc_catalog_list, SVC_ROLE_ADMIN, 0},
+    {"POST", "/v1/marketplace-categories/refresh", svc_catalog_refresh, SVC_ROLE_ADMIN,
+     SVC_R_JSON_OPT},
+    {"GET", "/v1/marketplace-categories/{marketplace}/leaves", svc_catalog_leaves, SVC_ROLE_ADMIN,
+     0},
+    {"PUT", "/v1/marketplace-categories/{marketplace}/{category}", svc_catalog_map, SVC_ROLE_ADMIN,
+     SVC_R_JSON},
     /* batch import (service/h_imports.c): an import is visible to the admin and its creator */
     {"POST", "/v1/imports", svc_imports_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_FORM},
     {"GET", "/v1/imports/template.csv", svc_imports_template_csv, SVC_ROLES_ALL, 0},

@@ -190,6 +190,7 @@ function renderUserBar(s) {
   const links = [];
   if (s.role === 'admin' || s.role === 'monitor') links.push(el('a', { href: 'dashboard.html' }, 'Bảng theo dõi'));
   if (s.role === 'admin' || s.role === 'volunteer') links.push(el('a', { href: 'volunteer.html' }, 'Công việc tình nguyện'));
+  if (s.role === 'admin') links.push(el('a', { href: 'categories.html' }, 'Danh mục sàn'));
   const out = el('button', { type: 'button', class: 'link' }, 'Đăng xuất');
   out.addEventListener('click', signOut);
   fill(bar, el('span', { class: 'who' }, s.name, ' · ', roleName(s.role)), el('nav', { 'aria-label': 'Trang' }, links), out);

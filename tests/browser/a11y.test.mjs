@@ -90,6 +90,15 @@ describe('the pages are usable without sight of colour, by keyboard and screen r
     await page.close();
   });
 
+  it('marketplace categories (admin)', async () => {
+    const page = await (await browser.newContext({ bypassCSP: true, locale: 'vi-VN' })).newPage();
+    await signIn(page, TOKENS.admin);
+    await page.goto(BASE + '/categories.html');
+    await page.waitForSelector('body[data-ready="1"] form[data-category]');
+    await check(page, 'categories.html');
+    await page.close();
+  });
+
   it('dashboard', async () => {
     const page = await (await browser.newContext({ bypassCSP: true, locale: 'vi-VN' })).newPage();
     await signIn(page, TOKENS.monitor);

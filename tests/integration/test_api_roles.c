@@ -213,6 +213,15 @@ static const struct {
      {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/confirm", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/republish", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
+    /* marketplace categories page (service/h_catalog.c): admin only */
+    {"GET", "/v1/marketplace-categories", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/marketplace-categories/refresh", {401, 401, 401, 202, 403, 403, 403, 401, 401}},
+    {"GET",
+     "/v1/marketplace-categories/{marketplace}/leaves",
+     {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"PUT",
+     "/v1/marketplace-categories/{marketplace}/{category}",
+     {401, 401, 401, 200, 403, 403, 403, 401, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
@@ -391,6 +400,36 @@ static tapi_resp run(size_t i, int a, int *full)
         flows_fixture(&x, "active", "postmart", "rejected", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/republish", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/marketplace-categories")) {
+        r = tapi_req(m, "/v1/marketplace-categories?marketplace=lazada", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/marketplace-categories/refresh")) {
+        const char *b = "{\"marketplace\":\"lazada\"}";
+        r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/marketplace-categories/{marketplace}/leaves")) {
+        r = tapi_req(m, "/v1/marketplace-categories/lazada/leaves?q=th", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/marketplace-categories/{marketplace}/{category}")) {
+        /* a stored Lazada tree with the shipped mapping's leaf, its brand attribute */
+        cs_db *db = tapi_db();
+        tsup_exec(db,
+                  "INSERT IGNORE INTO mp_catalog_versions (marketplace_code, version, content_hash,"
+                  " ncategories) VALUES ('lazada', 1, REPEAT('x', 32), 1)",
+                  "");
+        tsup_exec(db,
+                  "INSERT IGNORE INTO mp_categories (version_id, external_id, name, path, is_leaf)"
+                  " SELECT id, '10003451', 'Thực phẩm', 'Bách hóa > Thực phẩm', 1"
+                  " FROM mp_catalog_versions WHERE marketplace_code = 'lazada' AND version = 1",
+                  "");
+        tsup_exec(db,
+                  "INSERT IGNORE INTO mp_category_attributes (version_id, external_id,"
+                  " attribute_id, position, name, mandatory, choices)"
+                  " SELECT id, '10003451', 'brand', 0, 'Thương hiệu', 1, '[{\"id\":\"1\","
+                  "\"name\":\"No Brand\"}]' FROM mp_catalog_versions"
+                  " WHERE marketplace_code = 'lazada' AND version = 1",
+                  "");
+        const char *b = "{\"leaf\":\"10003451\",\"values\":[{\"attribute_id\":\"brand\","
+                        "\"value_name\":\"No Brand\"}]}";
+        r = tapi_req(m, "/v1/marketplace-categories/lazada/food_dish", tok, hdrs, NULL, b,
+                     strlen(b));
     } else if (!strcmp(pat, "/v1/audit")) {
         r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
     } else {

@@ -346,6 +346,216 @@ static void test_api_call_limit(void **state)
     sbt_free(&r);
 }
 
+/* ---- issue 16: what real clients call — categories, brands, price/stock, images, removal,
+ * and products/get's filters, search and descriptions ---- */
+static json_t *data_of(json_t *j)
+{
+    return json_object_get(j, "data");
+}
+
+static void test_catalog_without_token(void **state)
+{
+    (void)state;
+    sbt_resp r;
+    /* The tree and attributes are public calls: no access_token, as the Lazada SDK sends them. */
+    json_t *j = call("GET", "/category/tree/get", NULL, NULL, 0, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    json_t *tree = data_of(j);
+    assert_true(json_array_size(tree) >= 2);
+    int found = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(tree, i, c)
+    {
+        assert_non_null(sbt_str(c, "name"));
+        if (json_integer_value(json_object_get(c, "category_id")) == 10003451) {
+            found = 1;
+            assert_true(json_is_true(json_object_get(c, "leaf")));
+        }
+    }
+    assert_true(found);
+    json_decref(j);
+    sbt_free(&r);
+    cx_param p = {"primary_category_id", "10003451"};
+    j = call("GET", "/category/attributes/get", NULL, &p, 1, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    json_t *brand = NULL, *name = NULL;
+    json_array_foreach(data_of(j), i, c)
+    {
+        if (!strcmp(sbt_str(c, "name"), "brand")) brand = c;
+        if (!strcmp(sbt_str(c, "name"), "name")) name = c;
+    }
+    assert_non_null(brand);
+    assert_non_null(name);
+    assert_int_equal(json_integer_value(json_object_get(brand, "is_mandatory")), 1);
+    assert_string_equal(sbt_str(brand, "label"), "Thương hiệu");
+    assert_string_equal(sbt_str(brand, "input_type"), "singleSelect");
+    assert_string_equal(sbt_str(json_array_get(json_object_get(brand, "options"), 0), "name"),
+                        "No Brand");
+    json_decref(j);
+    sbt_free(&r);
+    p.value = "999";
+    j = call("GET", "/category/attributes/get", NULL, &p, 1, 0, SIGN_OK, &r);
+    assert_error(j, &r, "E201");
+    json_decref(j);
+    sbt_free(&r);
+    j = call("GET", "/category/attributes/get", NULL, NULL, 0, 0, SIGN_OK, &r);
+    assert_error(j, &r, "E001");
+    json_decref(j);
+    sbt_free(&r);
+    /* Brands: the current paged query and the older /brands/get. */
+    cx_param bq[2] = {{"startRow", "0"}, {"pageSize", "2"}};
+    j = call("GET", "/category/brands/query", NULL, bq, 2, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    assert_int_equal(json_array_size(json_object_get(data_of(j), "module")), 2);
+    assert_true(json_integer_value(json_object_get(data_of(j), "total_record")) > 2);
+    json_decref(j);
+    sbt_free(&r);
+    cx_param bg[2] = {{"offset", "0"}, {"limit", "3"}};
+    j = call("GET", "/brands/get", NULL, bg, 2, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    assert_int_equal(json_array_size(data_of(j)), 3);
+    assert_string_equal(sbt_str(json_array_get(data_of(j), 0), "name"), "No Brand");
+    json_decref(j);
+    sbt_free(&r);
+    /* A path Lazada does not have still answers InvalidApiPath. */
+    j = call("GET", "/category/nothing", NULL, NULL, 0, 0, SIGN_OK, &r);
+    assert_error(j, &r, "InvalidApiPath");
+    json_decref(j);
+    sbt_free(&r);
+}
+
+static long long total_of(const shop *s, const cx_param *p, size_t n, json_t **first)
+{
+    sbt_resp r;
+    json_t *j = call("GET", "/products/get", s->access, p, n, 0, SIGN_OK, &r);
+    if (!data_of(j)) fprintf(stderr, "products/get: %.*s\n", (int)r.body.len, r.body.data);
+    long long t = json_integer_value(json_object_get(data_of(j), "total_products"));
+    if (first) *first = json_incref(json_array_get(json_object_get(data_of(j), "products"), 0));
+    json_decref(j);
+    sbt_free(&r);
+    return t;
+}
+
+static void test_live_changes_and_lists(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("hh16", &s);
+    migrate(&s);
+    sbt_resp r;
+    json_t *j = create(&s, "10003451", "Nem chua Thanh Hóa", "CS-70", ",\"brand\":\"No Brand\"",
+                       hosted, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    json_decref(j);
+    sbt_free(&r);
+    j = create(&s, "10003470", "Bánh gai Tứ Trụ", "CS-71", "", hosted, &r);
+    json_decref(j);
+    sbt_free(&r);
+    json_decref(sbt_admin(auth_host, "review", "{\"marketplace\":\"lazada\"}"));
+    /* search matches the name (or SKU), case-insensitively; the description comes back */
+    cx_param q[2] = {{"filter", "live"}, {"search", "NEM CHUA"}};
+    json_t *first = NULL;
+    assert_int_equal(total_of(&s, q, 2, &first), 1);
+    assert_string_equal(sbt_str(json_object_get(first, "attributes"), "description"),
+                        "Đặc sản Thanh Hóa");
+    json_decref(first);
+    q[1] = (cx_param){"search", "CS-71"};
+    assert_int_equal(total_of(&s, q, 2, NULL), 1);
+    q[0] = (cx_param){"filter", "pending"};
+    assert_int_equal(total_of(&s, q, 1, NULL), 0);
+    q[0] = (cx_param){"filter", "bogus"};
+    j = call("GET", "/products/get", s.access, q, 1, 0, SIGN_OK, &r);
+    assert_error(j, &r, "E005");
+    json_decref(j);
+    sbt_free(&r);
+    /* update_after with a local offset: everything was updated after 2020 */
+    q[0] = (cx_param){"filter", "all"};
+    q[1] = (cx_param){"update_after", "2020-01-01T07:00:00+07:00"};
+    assert_int_equal(total_of(&s, q, 2, NULL), 2);
+    q[1] = (cx_param){"update_after", "2999-01-01T00:00:00+0700"};
+    assert_int_equal(total_of(&s, q, 2, NULL), 0);
+    /* price and stock of a live item: no new review */
+    cx_param pq = {"payload", "{\"Request\":{\"Product\":{\"Skus\":{\"Sku\":[{\"SellerSku\":"
+                              "\"CS-70\",\"Price\":\"90000\",\"Quantity\":\"5\"}]}}}}"};
+    j = call("POST", "/product/price_quantity/update", s.access, &pq, 1, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    json_decref(j);
+    sbt_free(&r);
+    cx_param g = {"seller_sku", "CS-70"};
+    j = call("GET", "/product/item/get", s.access, &g, 1, 0, SIGN_OK, &r);
+    json_t *sku = json_array_get(json_object_get(data_of(j), "skus"), 0);
+    assert_true(json_number_value(json_object_get(sku, "price")) == 90000.0);
+    assert_int_equal(json_integer_value(json_object_get(sku, "quantity")), 5);
+    assert_string_equal(sbt_str(data_of(j), "status"), "Active");
+    json_decref(j);
+    sbt_free(&r);
+    /* an unknown SKU and a bad price are reported per SKU */
+    pq.value = "{\"Request\":{\"Product\":{\"Skus\":{\"Sku\":[{\"SellerSku\":\"CS-404\","
+               "\"Price\":\"1\"},{\"SellerSku\":\"CS-70\",\"Price\":\"-3\"}]}}}}";
+    j = call("POST", "/product/price_quantity/update", s.access, &pq, 1, 0, SIGN_OK, &r);
+    assert_error(j, &r, "501");
+    assert_int_equal(json_array_size(json_object_get(j, "detail")), 2);
+    json_decref(j);
+    sbt_free(&r);
+    /* images/set needs Lazada-hosted URLs */
+    char payload[600];
+    snprintf(payload, sizeof payload,
+             "{\"Request\":{\"Product\":{\"Skus\":{\"Sku\":[{\"SellerSku\":\"CS-70\","
+             "\"Images\":{\"Image\":[\"%s\"]}}]}}}}",
+             hosted);
+    cx_param im = {"payload", payload};
+    j = call("POST", "/images/set", s.access, &im, 1, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    json_decref(j);
+    sbt_free(&r);
+    im.value = "{\"Request\":{\"Product\":{\"Skus\":{\"Sku\":[{\"SellerSku\":\"CS-70\","
+               "\"Images\":{\"Image\":[\"https://elsewhere.example/a.jpg\"]}}]}}}}";
+    j = call("POST", "/images/set", s.access, &im, 1, 0, SIGN_OK, &r);
+    assert_error(j, &r, "501");
+    json_decref(j);
+    sbt_free(&r);
+    /* deactivation keeps the item, off sale */
+    j = call("GET", "/product/item/get", s.access, &g, 1, 0, SIGN_OK, &r);
+    char dp[128];
+    snprintf(dp, sizeof dp, "{\"Request\":{\"Product\":{\"ItemId\":\"%lld\"}}}",
+             (long long)json_integer_value(json_object_get(data_of(j), "item_id")));
+    json_decref(j);
+    sbt_free(&r);
+    cx_param de = {"payload", dp};
+    j = call("POST", "/product/deactivate", s.access, &de, 1, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    json_decref(j);
+    sbt_free(&r);
+    q[0] = (cx_param){"filter", "inactive"};
+    assert_int_equal(total_of(&s, q, 1, NULL), 1);
+    q[0] = (cx_param){"filter", "live"};
+    assert_int_equal(total_of(&s, q, 1, NULL), 1);
+    /* removal: gone from "all", listed under "deleted", a second removal finds nothing */
+    cx_param rm = {"seller_sku_list", "[\"CS-70\",\"CS-71\"]"};
+    j = call("POST", "/product/remove", s.access, &rm, 1, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(j, "code"), "0");
+    json_decref(j);
+    sbt_free(&r);
+    q[0] = (cx_param){"filter", "all"};
+    assert_int_equal(total_of(&s, q, 1, NULL), 0);
+    q[0] = (cx_param){"filter", "deleted"};
+    assert_int_equal(total_of(&s, q, 1, NULL), 2);
+    j = call("POST", "/product/remove", s.access, &rm, 1, 0, SIGN_OK, &r);
+    assert_error(j, &r, "501");
+    json_decref(j);
+    sbt_free(&r);
+    rm.value = "not json";
+    j = call("POST", "/product/remove", s.access, &rm, 1, 0, SIGN_OK, &r);
+    assert_error(j, &r, "E005");
+    json_decref(j);
+    sbt_free(&r);
+    j = call("GET", "/product/item/get", s.access, &g, 1, 0, SIGN_OK, &r);
+    assert_string_equal(sbt_str(data_of(j), "status"), "Deleted");
+    json_decref(j);
+    sbt_free(&r);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -375,6 +585,8 @@ int main(void)
         cmocka_unit_test_setup(test_create_validation, reset),
         cmocka_unit_test_setup(test_create_lookup_qc_push, reset),
         cmocka_unit_test_setup(test_api_call_limit, reset),
+        cmocka_unit_test_setup(test_catalog_without_token, reset),
+        cmocka_unit_test_setup(test_live_changes_and_lists, reset),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

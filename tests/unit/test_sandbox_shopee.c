@@ -507,6 +507,151 @@ static void test_push_on_ban_is_signed(void **state)
     MHD_stop_daemon(d);
 }
 
+/* ---- issue 16: categories, attribute trees, price, stock, unlist, delete ---- */
+static json_t *shop_get(const shop *s, const char *path, const char *extra, sbt_resp *r)
+{
+    char url[1024];
+    url_of(url, sizeof url, path, s->access, s->id, 0, extra, 0);
+    return sbt_get(url, r);
+}
+
+static json_t *shop_post(const shop *s, const char *path, const char *body, sbt_resp *r)
+{
+    char url[1024];
+    url_of(url, sizeof url, path, s->access, s->id, 0, NULL, 0);
+    return sbt_post_json(url, body, r);
+}
+
+static void test_category_and_attribute_tree(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("h16", &s);
+    sbt_resp r;
+    json_t *j = shop_get(&s, "/api/v2/product/get_category", "&language=vi", &r);
+    assert_int_equal(r.status, 200);
+    json_t *list = json_object_get(json_object_get(j, "response"), "category_list");
+    assert_true(json_array_size(list) >= 2);
+    int leaf = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c)
+    {
+        assert_non_null(sbt_str(c, "display_category_name"));
+        assert_true(json_is_integer(json_object_get(c, "parent_category_id")));
+        if (json_integer_value(json_object_get(c, "category_id")) == 100780)
+            leaf = json_is_false(json_object_get(c, "has_children"));
+    }
+    assert_true(leaf);
+    json_decref(j);
+    sbt_free(&r);
+    j = shop_get(&s, "/api/v2/product/get_attribute_tree", "&category_id_list=100780&language=vi",
+                 &r);
+    assert_int_equal(r.status, 200);
+    json_t *one = json_array_get(json_object_get(json_object_get(j, "response"), "list"), 0);
+    assert_int_equal(json_integer_value(json_object_get(one, "category_id")), 100780);
+    json_t *origin = json_array_get(json_object_get(one, "attribute_tree"), 0);
+    assert_int_equal(json_integer_value(json_object_get(origin, "attribute_id")), 100037);
+    assert_true(json_is_true(json_object_get(origin, "mandatory")));
+    assert_string_equal(sbt_str(origin, "name"), "Xuất xứ");
+    assert_string_equal(
+        sbt_str(json_array_get(json_object_get(origin, "attribute_value_list"), 0), "name"),
+        "Việt Nam");
+    json_decref(j);
+    sbt_free(&r);
+    j = shop_get(&s, "/api/v2/product/get_attribute_tree", "&category_id_list=424242", &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(sbt_str(j, "error"), "error_invalid_category");
+    json_decref(j);
+    sbt_free(&r);
+    j = shop_get(&s, "/api/v2/product/get_attribute_tree", "", &r);
+    assert_string_equal(sbt_str(j, "error"), "error_param");
+    json_decref(j);
+    sbt_free(&r);
+}
+
+static void test_price_stock_unlist_delete(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("h17", &s);
+    upload();
+    sbt_resp r;
+    json_t *j = add_item(&s, "Nem chua Thanh Hóa", "CS-90", 100780, ORIGIN, image_id, 1, &r);
+    long long id = item_of(j);
+    json_decref(j);
+    sbt_free(&r);
+    json_decref(sbt_admin(base, "review", "{\"marketplace\":\"shopee\"}"));
+    char body[256], buf[64];
+    snprintf(body, sizeof body,
+             "{\"item_id\":%lld,\"price_list\":[{\"model_id\":0,\"original_price\":91000}]}", id);
+    j = shop_post(&s, "/api/v2/product/update_price", body, &r);
+    assert_string_equal(sbt_str(j, "error"), "");
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(j, "response"), "success_list")), 1);
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(body, sizeof body,
+             "{\"item_id\":%lld,\"stock_list\":[{\"model_id\":0,\"seller_stock\":[{\"stock\":"
+             "7}]}]}",
+             id);
+    j = shop_post(&s, "/api/v2/product/update_stock", body, &r);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(j, "response"), "success_list")), 1);
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(body, sizeof body,
+             "{\"item_id\":%lld,\"stock_list\":[{\"model_id\":0,\"seller_stock\":[{\"stock\":"
+             "-1}]}]}",
+             id);
+    j = shop_post(&s, "/api/v2/product/update_stock", body, &r);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(j, "response"), "failure_list")), 1);
+    json_decref(j);
+    sbt_free(&r);
+    /* the read shows the new price and the description sent at creation */
+    snprintf(buf, sizeof buf, "&item_id_list=%lld", id);
+    j = shop_get(&s, "/api/v2/product/get_item_base_info", buf, &r);
+    json_t *it = json_array_get(json_object_get(json_object_get(j, "response"), "item_list"), 0);
+    assert_true(
+        json_number_value(json_object_get(json_array_get(json_object_get(it, "price_info"), 0),
+                                          "original_price")) == 91000.0);
+    assert_non_null(strstr(sbt_str(it, "description"), "Đặc sản Thanh Hóa"));
+    assert_string_equal(sbt_str(it, "item_status"), "NORMAL");
+    json_decref(j);
+    sbt_free(&r);
+    /* unlist, then list again, then delete */
+    snprintf(body, sizeof body, "{\"item_list\":[{\"item_id\":%lld,\"unlist\":true}]}", id);
+    j = shop_post(&s, "/api/v2/product/unlist_item", body, &r);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(j, "response"), "success_list")), 1);
+    json_decref(j);
+    sbt_free(&r);
+    assert_string_equal(base_status(&s, id, buf, sizeof buf), "UNLIST");
+    j = shop_get(&s, "/api/v2/product/get_item_list", "&offset=0&page_size=10&item_status=UNLIST",
+                 &r);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "response"), "total_count")), 1);
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(body, sizeof body, "{\"item_id\":%lld}", id);
+    j = shop_post(&s, "/api/v2/product/delete_item", body, &r);
+    assert_string_equal(sbt_str(j, "error"), "");
+    json_decref(j);
+    sbt_free(&r);
+    assert_string_equal(base_status(&s, id, buf, sizeof buf), "SELLER_DELETE");
+    j = shop_post(&s, "/api/v2/product/delete_item", body, &r);
+    assert_string_equal(sbt_str(j, "error"), "error_item_not_found");
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(body, sizeof body,
+             "{\"item_id\":%lld,\"price_list\":[{\"model_id\":0,\"original_price\":1}]}", id);
+    j = shop_post(&s, "/api/v2/product/update_price", body, &r);
+    assert_string_equal(sbt_str(j, "error"), "error_item_not_found");
+    json_decref(j);
+    sbt_free(&r);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -540,6 +685,8 @@ int main(void)
         cmocka_unit_test_setup(test_review_delay_elapses, reset),
         cmocka_unit_test_setup(test_rate_limit, reset),
         cmocka_unit_test_setup(test_push_on_ban_is_signed, reset),
+        cmocka_unit_test_setup(test_category_and_attribute_tree, reset),
+        cmocka_unit_test_setup(test_price_stock_unlist_delete, reset),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -305,6 +305,116 @@ static void test_rate_limit_429(void **state)
     sbt_free(&r);
 }
 
+/* ---- issue 16: categories, attributes, prices, inventory, deactivate, delete ---- */
+static json_t *shop_call(const shop *s, const char *method, const char *path, const char *body,
+                         sbt_resp *r)
+{
+    return call(method, path, s->access, (cx_param[]){{"shop_cipher", s->cipher}}, 1, body, 0, 0,
+                r);
+}
+
+static void test_categories_and_attributes(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("t16", &s);
+    sbt_resp r;
+    json_t *j = shop_call(&s, "GET", "/product/202309/categories", NULL, &r);
+    assert_int_equal(code_of(j), 0);
+    json_t *cats = json_object_get(json_object_get(j, "data"), "categories");
+    int leaf = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(cats, i, c)
+    {
+        assert_non_null(sbt_str(c, "local_name"));
+        assert_non_null(sbt_str(c, "parent_id"));
+        if (!strcmp(sbt_str(c, "id"), "700645")) leaf = json_is_true(json_object_get(c, "is_leaf"));
+    }
+    assert_true(leaf);
+    json_decref(j);
+    sbt_free(&r);
+    j = shop_call(&s, "GET", "/product/202309/categories/700645/attributes", NULL, &r);
+    assert_int_equal(code_of(j), 0);
+    json_t *origin = json_array_get(json_object_get(json_object_get(j, "data"), "attributes"), 0);
+    assert_string_equal(sbt_str(origin, "id"), "100107");
+    assert_string_equal(sbt_str(origin, "name"), "Xuất xứ");
+    assert_true(json_is_true(json_object_get(origin, "is_requried")));
+    assert_string_equal(sbt_str(json_array_get(json_object_get(origin, "values"), 0), "name"),
+                        "Việt Nam");
+    json_decref(j);
+    sbt_free(&r);
+    j = shop_call(&s, "GET", "/product/202309/categories/1/attributes", NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_int_equal(code_of(j), 12052004);
+    json_decref(j);
+    sbt_free(&r);
+}
+
+static void test_price_inventory_deactivate_delete(void **state)
+{
+    (void)state;
+    shop s;
+    authorise("t17", &s);
+    upload(&s);
+    sbt_resp r;
+    json_t *j = create(&s, "700645", "Nem chua Thanh Hóa", "CS-95", ORIGIN, uri, &r);
+    char pid[32], path[160], body[256];
+    snprintf(pid, sizeof pid, "%s", sbt_str(json_object_get(j, "data"), "product_id"));
+    json_decref(j);
+    sbt_free(&r);
+    json_decref(sbt_admin(base, "review", "{\"marketplace\":\"tiktok\"}"));
+    snprintf(path, sizeof path, "/product/202309/products/%s", pid);
+    j = shop_call(&s, "GET", path, NULL, &r);
+    json_t *d = json_object_get(j, "data");
+    char skuid[32];
+    snprintf(skuid, sizeof skuid, "%s",
+             sbt_str(json_array_get(json_object_get(d, "skus"), 0), "id"));
+    assert_string_equal(sbt_str(d, "description"), "<p>Đặc sản Thanh Hóa</p>");
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(path, sizeof path, "/product/202309/products/%s/prices/update", pid);
+    snprintf(body, sizeof body,
+             "{\"skus\":[{\"id\":\"%s\",\"price\":{\"amount\":\"92000\",\"currency\":\"VND\"}}]}",
+             skuid);
+    j = shop_call(&s, "POST", path, body, &r);
+    assert_int_equal(code_of(j), 0);
+    json_decref(j);
+    sbt_free(&r);
+    j = shop_call(&s, "POST", path, "{\"skus\":[{\"id\":\"1\",\"price\":{\"amount\":\"5\"}}]}", &r);
+    assert_int_equal(code_of(j), 12052217);
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(path, sizeof path, "/product/202309/products/%s/inventory/update", pid);
+    snprintf(body, sizeof body, "{\"skus\":[{\"id\":\"%s\",\"inventory\":[{\"quantity\":3}]}]}",
+             skuid);
+    j = shop_call(&s, "POST", path, body, &r);
+    assert_int_equal(code_of(j), 0);
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(path, sizeof path, "/product/202309/products/%s", pid);
+    j = shop_call(&s, "GET", path, NULL, &r);
+    json_t *sku = json_array_get(json_object_get(json_object_get(j, "data"), "skus"), 0);
+    assert_string_equal(sbt_str(json_object_get(sku, "price"), "amount"), "92000");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(sku, "inventory"), 0), "quantity")),
+                     3);
+    json_decref(j);
+    sbt_free(&r);
+    snprintf(body, sizeof body, "{\"product_ids\":[\"%s\",\"17\"]}", pid);
+    j = shop_call(&s, "POST", "/product/202309/products/deactivate", body, &r);
+    assert_int_equal(code_of(j), 0);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(j, "data"), "errors")), 1);
+    json_decref(j);
+    sbt_free(&r);
+    assert_string_equal(status_of(&s, pid), "SELLER_DEACTIVATED");
+    j = shop_call(&s, "DELETE", "/product/202309/products", body, &r);
+    assert_int_equal(code_of(j), 0);
+    json_decref(j);
+    sbt_free(&r);
+    assert_string_equal(status_of(&s, pid), "(error)");
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -332,6 +442,8 @@ int main(void)
         cmocka_unit_test_setup(test_gateway_errors, reset),
         cmocka_unit_test_setup(test_create_search_review, reset),
         cmocka_unit_test_setup(test_rate_limit_429, reset),
+        cmocka_unit_test_setup(test_categories_and_attributes, reset),
+        cmocka_unit_test_setup(test_price_inventory_deactivate_delete, reset),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -67,9 +67,21 @@ static const struct edge account_allowed[] = {
 /* Every state a listing can be in (schemas/sql/004_marketplaces.sql), DESIGN.md's names the
  * schema lacks, and no state at all. */
 static const char *const listing_states[] = {
-    "draft",     "queued",   "submitted", "pending_review",       "live",
-    "rejected",  "delisted", "failed",    "pending_verification", "verification_failed",
-    "suspended", "",         "bogus",
+    "draft",
+    "queued",
+    "submitted",
+    "pending_review",
+    "live",
+    "rejected",
+    "delisted",
+    "failed",
+    "pending_verification",
+    "verification_failed",
+    "suspended",
+    "withdrawing",
+    "withdrawn",
+    "",
+    "bogus",
 };
 
 static const struct edge listing_allowed[] = {
@@ -99,6 +111,20 @@ static const struct edge listing_allowed[] = {
     /* Not in DESIGN.md, and no caller in jobs/ or service/ today (reported to the lead). */
     {"submitted", "queued"},
     {"queued", "pending_review"},
+    /* Removal from our side (issue 16, schemas/sql/080_catalog.sql): taken down because the
+       product or the household's consent was withdrawn — asked (withdrawing) from every state
+       that may have an item on a marketplace, confirmed (withdrawn); never sent → withdrawn at
+       once; a withdrawn listing may be published again. */
+    {"queued", "withdrawing"},
+    {"submitted", "withdrawing"},
+    {"pending_review", "withdrawing"},
+    {"live", "withdrawing"},
+    {"rejected", "withdrawing"},
+    {"delisted", "withdrawing"},
+    {"failed", "withdrawing"},
+    {"withdrawing", "withdrawn"},
+    {"draft", "withdrawn"},
+    {"withdrawn", "queued"},
     /* DESIGN.md's assisted submitted → pending_verification → live | verification_failed and
        live → suspended are NOT allowed: the schema has none of these states (assisted
        listings go submitted → live, see above; reported to the lead). */
