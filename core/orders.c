@@ -124,8 +124,8 @@ int cs_order_line_put(cs_db *db, const cs_order_line *l, cs_ol_effect *eff, cs_e
     int exists = cs_rows_count(r) == 1;
     int old_state = exists ? state_from_name(cs_rows_str(r, 0, LK_STATE)) : 0;
     int delivered_before = exists && cs_rows_i64(r, 0, LK_DELIVERED);
-    int64_t listing = exists && !cs_rows_isnull(r, 0, LK_LISTING) ? cs_rows_i64(r, 0, LK_LISTING)
-                                                                    : 0;
+    int64_t listing =
+        exists && !cs_rows_isnull(r, 0, LK_LISTING) ? cs_rows_i64(r, 0, LK_LISTING) : 0;
     int64_t stored_at = exists ? cs_rows_i64(r, 0, LK_UPDATED) : 0;
     cs_rows_free(r);
     if (!exists) {
@@ -304,8 +304,8 @@ static int claim_tx(cs_db *db, void *arg, cs_error *err)
         return cs_error_field(err, "marketplace", CS_F_MARKETPLACE,
                               "orders of this marketplace come from its API");
     int64_t existing = 0;
-    int rc = cs_db_scalar_i64(db, &existing, SQL_CLAIM_FIND, "ss", c->marketplace, c->order_code,
-                              err);
+    int rc =
+        cs_db_scalar_i64(db, &existing, SQL_CLAIM_FIND, "ss", c->marketplace, c->order_code, err);
     if (rc < 0) return -1;
     if (rc == 0) {
         k->id = existing;
@@ -316,8 +316,8 @@ static int claim_tx(cs_db *db, void *arg, cs_error *err)
     char by[40];
     cs_actor_tag(k->a, by, sizeof by);
     if (cs_db_exec(db, SQL_CLAIM_INSERT, "ssisiisssssss", c->marketplace, c->order_code,
-                   c->listing_id, c->sold_on, c->qty, c->amount_vnd, c->source, state,
-                   c->evidence, by, state, by, state, err) < 0 ||
+                   c->listing_id, c->sold_on, c->qty, c->amount_vnd, c->source, state, c->evidence,
+                   by, state, by, state, err) < 0 ||
         cs_db_scalar_i64(db, &k->id, SQL_LAST_ID, "", err))
         return -1;
     if (!strcmp(state, "confirmed") && claim_line(db, k->id, err)) return -1;
@@ -331,8 +331,7 @@ static int claim_tx(cs_db *db, void *arg, cs_error *err)
                     err);
 }
 
-int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t *id,
-                   cs_error *err)
+int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t *id, cs_error *err)
 {
     vn_date d = {0, 0, 0};
     size_t n = c->order_code ? strlen(c->order_code) : 0;
@@ -340,9 +339,9 @@ int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t
         cs_error_field(err, "marketplace", CS_F_REQUIRED, NULL);
     if (!n)
         cs_error_field(err, "order_code", CS_F_REQUIRED, NULL);
-    else if (n > 64 || strspn(c->order_code,
-                              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./") !=
-                           n)
+    else if (n > 64 ||
+             strspn(c->order_code,
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./") != n)
         cs_error_field(err, "order_code", CS_F_FORMAT, "letters, digits, - _ . / (at most 64)");
     cs_code why;
     char iso[11] = "";
@@ -354,8 +353,7 @@ int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t
     if (c->amount_vnd < 0 || c->amount_vnd > 10000000000LL)
         cs_error_field(err, "amount_vnd", CS_F_PRICE, NULL);
     if (c->listing_id <= 0) cs_error_field(err, "listing_id", CS_F_REQUIRED, NULL);
-    if (c->evidence && (strlen(c->evidence) != 64 ||
-                        strspn(c->evidence, "0123456789abcdef") != 64))
+    if (c->evidence && (strlen(c->evidence) != 64 || strspn(c->evidence, "0123456789abcdef") != 64))
         cs_error_field(err, "evidence", CS_F_FORMAT, "sha256 of a stored image");
     if (err->nfields) return cs_error_set(err, CS_E_VALIDATION, NULL);
     vn_date_iso(d, iso);

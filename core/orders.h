@@ -99,8 +99,7 @@ enum cs_orders_listing_col {
     CS_OBL_REVENUE,
     CS_OBL_FIRST_SALE_AT,
 };
-int cs_orders_by_listing(cs_db *db, int64_t household_id, int year, cs_rows **out,
-                         cs_error *err);
+int cs_orders_by_listing(cs_db *db, int64_t household_id, int year, cs_rows **out, cs_error *err);
 /* Totals of counted orders, units and revenue in `year` (all communes). 0 or -1. */
 int cs_orders_totals(cs_db *db, int year, int64_t *orders, int64_t *units, int64_t *revenue,
                      cs_error *err);

@@ -70,11 +70,16 @@ struct page_tx {
 static cs_ol_state ol_state(cx_order_state s)
 {
     switch (s) {
-    case CX_OS_OPEN: return CS_OL_OPEN;
-    case CX_OS_DELIVERED: return CS_OL_DELIVERED;
-    case CX_OS_CANCELLED: return CS_OL_CANCELLED;
-    case CX_OS_RETURNED: return CS_OL_RETURNED;
-    default: return 0;
+    case CX_OS_OPEN:
+        return CS_OL_OPEN;
+    case CX_OS_DELIVERED:
+        return CS_OL_DELIVERED;
+    case CX_OS_CANCELLED:
+        return CS_OL_CANCELLED;
+    case CX_OS_RETURNED:
+        return CS_OL_RETURNED;
+    default:
+        return 0;
     }
 }
 
@@ -172,10 +177,10 @@ static int sync_account(cs_db *db, int64_t account_id, const job_ctx *ctx, int64
             if (call(m, ops, CX_ORD_LIST, &in, &q, &out, &list, err)) goto fail;
             if (out.result != CX_OK) {
                 char why[200];
-                snprintf(why, sizeof why, "%s: %s %s", cx_result_name(out.result),
-                         out.error_code, out.message);
-                cs_warn("orders.sync_failed", "account %lld (%s): %s", (long long)account_id,
-                        a.mp, why);
+                snprintf(why, sizeof why, "%s: %s %s", cx_result_name(out.result), out.error_code,
+                         out.message);
+                cs_warn("orders.sync_failed", "account %lld (%s): %s", (long long)account_id, a.mp,
+                        why);
                 note_error(db, account_id, &s, why);
                 cx_orders_page_free(&list);
                 if (out.result == CX_RETRY) {
@@ -205,8 +210,8 @@ static int sync_account(cs_db *db, int64_t account_id, const job_ctx *ctx, int64
                     char why[200];
                     snprintf(why, sizeof why, "lines %s: %s %s", cx_result_name(out.result),
                              out.error_code, out.message);
-                    cs_warn("orders.sync_failed", "account %lld (%s): %s",
-                            (long long)account_id, a.mp, why);
+                    cs_warn("orders.sync_failed", "account %lld (%s): %s", (long long)account_id,
+                            a.mp, why);
                     note_error(db, account_id, &s, why);
                     cx_orders_page_free(&list);
                     cx_orders_page_free(&lines);
@@ -237,8 +242,10 @@ static int sync_account(cs_db *db, int64_t account_id, const job_ctx *ctx, int64
                 next.window_to_s = 0;
                 next.cursor[0] = '\0';
             }
-            struct page_tx k = {a.mp, account_id, got, got->nlines, &next,
-                                (int64_t)(list.nbad + (got != &list ? got->nbad : 0)), 0};
+            struct page_tx k = {a.mp,  account_id,
+                                got,   got->nlines,
+                                &next, (int64_t)(list.nbad + (got != &list ? got->nbad : 0)),
+                                0};
             int txr = cs_db_tx(db, page_body, &k, err);
             if (nlines && !txr) *nlines += (int64_t)got->nlines;
             cx_orders_page_free(&list);
@@ -305,8 +312,9 @@ static job_outcome h_sync(job_ctx *ctx)
     int rc = sync_account(ctx->db, one, ctx, NULL, &ra, &err);
     if (rc == 1) return flows_retry(ctx, ra, "orders", NULL);
     if (rc == 2) return job_snooze(ctx, 0);
-    if (rc < 0) return job_retry(ctx, 0, "orders of account %lld: %s %s", (long long)one,
-                                 cs_code_name(err.code), err.detail);
+    if (rc < 0)
+        return job_retry(ctx, 0, "orders of account %lld: %s %s", (long long)one,
+                         cs_code_name(err.code), err.detail);
     return JOB_OK;
 }
 
