@@ -177,15 +177,15 @@ int cs_order_line_put(cs_db *db, const cs_order_line *l, cs_ol_effect *eff, cs_e
 /* ---- sync state ---------------------------------------------------------------------------- */
 // clang-format off
 static const char SQL_SYNC_GET[] =
-    "SELECT watermark_s, COALESCE(window_to_s, 0), COALESCE(cursor, '')"
+    "SELECT watermark_s, COALESCE(window_to_s, 0), COALESCE(page_cursor, '')"
     " FROM order_sync"
     " WHERE account_id = ?";
 static const char SQL_SYNC_PUT[] =
-    "INSERT INTO order_sync (account_id, watermark_s, window_to_s, cursor, lines_seen, lines_bad,"
+    "INSERT INTO order_sync (account_id, watermark_s, window_to_s, page_cursor, lines_seen, lines_bad,"
     "  last_error, last_run_at)"
     " VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, UTC_TIMESTAMP())"
     " ON DUPLICATE KEY UPDATE watermark_s = VALUES(watermark_s),"
-    "  window_to_s = VALUES(window_to_s), cursor = VALUES(cursor),"
+    "  window_to_s = VALUES(window_to_s), page_cursor = VALUES(page_cursor),"
     "  lines_seen = lines_seen + VALUES(lines_seen), lines_bad = lines_bad + VALUES(lines_bad),"
     "  last_error = VALUES(last_error), last_run_at = VALUES(last_run_at)";
 // clang-format on
@@ -463,4 +463,17 @@ int cs_orders_sync_accounts(cs_db *db, int64_t **ids, size_t *n, cs_error *err)
     *n = c;
     cs_rows_free(r);
     return 0;
+}
+
+// clang-format off
+static const char SQL_ACCOUNT_BY_SHOP[] =
+    "SELECT id"
+    " FROM seller_accounts"
+    " WHERE marketplace_code = ? AND external_shop_id = ? AND state = 'active'";
+// clang-format on
+
+int cs_orders_account_by_shop(cs_db *db, const char *mp, const char *shop_id, int64_t *id,
+                              cs_error *err)
+{
+    return cs_db_scalar_i64(db, id, SQL_ACCOUNT_BY_SHOP, "ss", mp, shop_id, err);
 }

@@ -58,7 +58,7 @@ CREATE TABLE order_sync (
   account_id        BIGINT       NOT NULL PRIMARY KEY,
   watermark_s       BIGINT       NOT NULL DEFAULT 0,
   window_to_s       BIGINT       NULL,
-  cursor            VARCHAR(512) CHARACTER SET ascii NULL,
+  page_cursor       VARCHAR(512) CHARACTER SET ascii NULL,
   lines_seen        BIGINT       NOT NULL DEFAULT 0,
   lines_bad         BIGINT       NOT NULL DEFAULT 0,
   last_error        VARCHAR(500) NULL,
