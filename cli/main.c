@@ -38,6 +38,8 @@ static const struct command {
      "serve the marketplace simulators on 127.0.0.1 (prints their URLs as JSON)"},
     {"json", cmd_json,
      "pick fields out of JSON on standard input as tab-separated lines (for scripts)"},
+    {"orders", cmd_orders,
+     "orders sync: read the marketplaces' orders now (--account ID), as the orders.sync job does"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the subcommands"},
 };

@@ -283,6 +283,8 @@ struct claim_ctx {
     const cs_sale_claim *c;
     int64_t id;
     int dup;
+    cs_sale_claim mp_buf; /* c with the listing's marketplace filled in */
+    char mp[24];
 };
 
 static int claim_tx(cs_db *db, void *arg, cs_error *err)
@@ -296,9 +298,17 @@ static int claim_tx(cs_db *db, void *arg, cs_error *err)
         cs_rows_free(r);
         return cs_error_field(err, "listing_id", CS_F_RANGE, "no such listing");
     }
-    int same = !strcmp(cs_rows_str(r, 0, CL_MP), c->marketplace);
+    char mp[24];
+    snprintf(mp, sizeof mp, "%s", cs_rows_str(r, 0, CL_MP));
+    int same = !c->marketplace || !strcmp(mp, c->marketplace);
     int file = !strcmp(cs_rows_str(r, 0, CL_KIND), "file");
     cs_rows_free(r);
+    if (!c->marketplace) {
+        k->mp_buf = *c;
+        snprintf(k->mp, sizeof k->mp, "%s", mp);
+        k->mp_buf.marketplace = k->mp;
+        c = k->c = &k->mp_buf;
+    }
     if (!same) return cs_error_field(err, "marketplace", CS_F_MARKETPLACE, "not the listing's");
     if (!file)
         return cs_error_field(err, "marketplace", CS_F_MARKETPLACE,
@@ -335,8 +345,8 @@ int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t
 {
     vn_date d = {0, 0, 0};
     size_t n = c->order_code ? strlen(c->order_code) : 0;
-    if (!c->marketplace || !*c->marketplace)
-        cs_error_field(err, "marketplace", CS_F_REQUIRED, NULL);
+    if (c->marketplace && !*c->marketplace)
+        cs_error_field(err, "marketplace", CS_F_MARKETPLACE, NULL);
     if (!n)
         cs_error_field(err, "order_code", CS_F_REQUIRED, NULL);
     else if (n > 64 ||
@@ -359,7 +369,7 @@ int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t
     vn_date_iso(d, iso);
     cs_sale_claim canon = *c;
     canon.sold_on = iso;
-    struct claim_ctx k = {a, &canon, 0, 0};
+    struct claim_ctx k = {.a = a, .c = &canon};
     if (cs_db_tx(db, claim_tx, &k, err)) return -1;
     if (id) *id = k.id;
     return k.dup;
@@ -416,7 +426,7 @@ static const char SQL_BY_LISTING[] =
 static const char SQL_TOTALS[] =
     "SELECT COALESCE(SUM(orders), 0), COALESCE(SUM(units), 0), COALESCE(SUM(revenue_vnd), 0)"
     " FROM order_counts"
-    " WHERE year = ?";
+    " WHERE year = ? AND (? IS NULL OR FIND_IN_SET(commune_code, ?))";
 // clang-format on
 enum { TO_ORDERS, TO_UNITS, TO_REVENUE };
 
@@ -425,11 +435,11 @@ int cs_orders_by_listing(cs_db *db, int64_t household_id, int year, cs_rows **ou
     return cs_db_query(db, out, SQL_BY_LISTING, "ii", (int64_t)year, household_id, err);
 }
 
-int cs_orders_totals(cs_db *db, int year, int64_t *orders, int64_t *units, int64_t *revenue,
-                     cs_error *err)
+int cs_orders_totals(cs_db *db, int year, const char *scope, int64_t *orders, int64_t *units,
+                     int64_t *revenue, cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, SQL_TOTALS, "i", (int64_t)year, err)) return -1;
+    if (cs_db_query(db, &r, SQL_TOTALS, "iss", (int64_t)year, scope, scope, err)) return -1;
     *orders = cs_rows_count(r) ? cs_rows_i64(r, 0, TO_ORDERS) : 0;
     *units = cs_rows_count(r) ? cs_rows_i64(r, 0, TO_UNITS) : 0;
     *revenue = cs_rows_count(r) ? cs_rows_i64(r, 0, TO_REVENUE) : 0;
@@ -476,4 +486,55 @@ int cs_orders_account_by_shop(cs_db *db, const char *mp, const char *shop_id, in
                               cs_error *err)
 {
     return cs_db_scalar_i64(db, id, SQL_ACCOUNT_BY_SHOP, "ss", mp, shop_id, err);
+}
+
+// clang-format off
+static const char SQL_CLAIMS[] =
+    "SELECT c.id, c.marketplace_code, c.order_code, c.listing_id, p.id, p.name, h.code,"
+    "  h.commune_code, DATE_FORMAT(c.sold_on, '%Y-%m-%d'), c.qty, c.amount_vnd, c.source, c.state,"
+    "  c.evidence_sha256, c.created_by, c.decided_by,"
+    "  DATE_FORMAT(c.created_at, '%Y-%m-%dT%H:%i:%sZ')"
+    " FROM sale_claims c"
+    " JOIN listings l ON l.id = c.listing_id"
+    " JOIN products p ON p.id = l.product_id"
+    " JOIN households h ON h.id = p.household_id"
+    " WHERE c.id > ? AND (? IS NULL OR c.state = ?)"
+    "   AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"
+    " ORDER BY c.id"
+    " LIMIT ?";
+static const char SQL_LISTING_HOUSEHOLD[] =
+    "SELECT p.household_id"
+    " FROM listings l"
+    " JOIN products p ON p.id = l.product_id"
+    " WHERE l.id = ?";
+static const char SQL_CLAIM_COMMUNE[] =
+    "SELECT h.commune_code"
+    " FROM sale_claims c"
+    " JOIN listings l ON l.id = c.listing_id"
+    " JOIN products p ON p.id = l.product_id"
+    " JOIN households h ON h.id = p.household_id"
+    " WHERE c.id = ?";
+// clang-format on
+enum { CC_COMMUNE };
+
+int cs_sale_list(cs_db *db, const char *scope, const char *state, int64_t after, int limit,
+                 cs_rows **out, cs_error *err)
+{
+    return cs_db_query(db, out, SQL_CLAIMS, "issssi", after, state, state, scope, scope,
+                       (int64_t)limit, err);
+}
+
+int cs_orders_listing_household(cs_db *db, int64_t listing, int64_t *household, cs_error *err)
+{
+    return cs_db_scalar_i64(db, household, SQL_LISTING_HOUSEHOLD, "i", listing, err);
+}
+
+int cs_sale_commune(cs_db *db, int64_t id, char commune[6], cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_CLAIM_COMMUNE, "i", id, err)) return -1;
+    int found = cs_rows_count(r) == 1;
+    if (found) snprintf(commune, 6, "%s", cs_rows_str(r, 0, CC_COMMUNE));
+    cs_rows_free(r);
+    return found ? 0 : 1;
 }

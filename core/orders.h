@@ -75,7 +75,8 @@ int cs_orders_account_by_shop(cs_db *db, const char *mp, const char *shop_id, in
 
 /* ---- sales recorded by people (postmart.vn, voso.vn) ---- */
 typedef struct cs_sale_claim {
-    const char *marketplace; /* postmart or voso (an API marketplace is refused: it syncs) */
+    const char *marketplace; /* postmart or voso (an API marketplace is refused: it syncs);
+                              * NULL = the listing's */
     const char *order_code;  /* the seller centre's order code */
     int64_t listing_id;
     const char *sold_on; /* YYYY-MM-DD (Asia/Ho_Chi_Minh) */
@@ -93,6 +94,34 @@ int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t
 /* A volunteer confirms (accept 1) or rejects a pending claim. 0, 1 when it is not pending, -1. */
 int cs_sale_decide(cs_db *db, const cs_actor *a, int64_t id, int accept, cs_error *err);
 
+/* Columns of cs_sale_list: people's sale records, oldest first. */
+enum cs_sale_col {
+    CS_SC_ID,
+    CS_SC_MARKETPLACE,
+    CS_SC_ORDER_CODE,
+    CS_SC_LISTING_ID,
+    CS_SC_PRODUCT_ID,
+    CS_SC_PRODUCT_NAME,
+    CS_SC_HOUSEHOLD_CODE,
+    CS_SC_COMMUNE,
+    CS_SC_SOLD_ON,
+    CS_SC_QTY,
+    CS_SC_AMOUNT,
+    CS_SC_SOURCE,
+    CS_SC_STATE,
+    CS_SC_EVIDENCE,
+    CS_SC_CREATED_BY,
+    CS_SC_DECIDED_BY,
+    CS_SC_CREATED_AT,
+};
+/* Records with id > after (state NULL = any; scope "c1,c2" or NULL), at most limit. 0 or -1. */
+int cs_sale_list(cs_db *db, const char *scope, const char *state, int64_t after, int limit,
+                 cs_rows **out, cs_error *err);
+/* The household owning a listing: 0 with *household, 1 no such listing, -1. */
+int cs_orders_listing_household(cs_db *db, int64_t listing, int64_t *household, cs_error *err);
+/* The commune of a sale record's household (scope checks): 0, 1 none, -1. */
+int cs_sale_commune(cs_db *db, int64_t id, char commune[6], cs_error *err);
+
 /* Columns of cs_orders_by_listing: this year's orders of each listing of a household. */
 enum cs_orders_listing_col {
     CS_OBL_LISTING_ID,
@@ -104,7 +133,8 @@ enum cs_orders_listing_col {
     CS_OBL_FIRST_SALE_AT,
 };
 int cs_orders_by_listing(cs_db *db, int64_t household_id, int year, cs_rows **out, cs_error *err);
-/* Totals of counted orders, units and revenue in `year` (all communes). 0 or -1. */
-int cs_orders_totals(cs_db *db, int year, int64_t *orders, int64_t *units, int64_t *revenue,
-                     cs_error *err);
+/* Totals of counted orders, units and revenue in `year`; scope "c1,c2" (FIND_IN_SET) or NULL
+ * for every commune. 0 or -1. */
+int cs_orders_totals(cs_db *db, int year, const char *scope, int64_t *orders, int64_t *units,
+                     int64_t *revenue, cs_error *err);
 #endif

@@ -190,6 +190,9 @@ typedef struct cs_progress {
     cs_targets_row *rows; /* the breakdown (none for CS_BY_NONE) */
     size_t nrows;
     struct cs_rows *held_[3]; /* the query results the strings point into */
+    /* orders, units and revenue (đồng) of counted order lines in the year and scope
+     * (core/orders.h: order_counts) — shown beside flagship_products_sold */
+    int64_t sales_orders, sales_units, sales_revenue_vnd;
 } cs_progress;
 
 /* Progress for `year` as of `today` (Asia/Ho_Chi_Minh date; vn_today() in production).
