@@ -415,13 +415,13 @@ int cs_sale_decide(cs_db *db, const cs_actor *a, int64_t id, int accept, cs_erro
 static const char SQL_BY_LISTING[] =
     "SELECT l.id, l.marketplace_code, p.name,"
     "  COALESCE(SUM(c.orders), 0), COALESCE(SUM(c.units), 0), COALESCE(SUM(c.revenue_vnd), 0),"
-    "  DATE_FORMAT(l.first_sale_at, '%Y-%m-%dT%H:%i:%sZ')"
+    "  DATE_FORMAT(l.first_sale_at, '%Y-%m-%dT%H:%i:%sZ'), l.product_id"
     " FROM listings l"
     " JOIN products p ON p.id = l.product_id"
     " LEFT JOIN order_counts c ON c.product_id = l.product_id"
     "   AND c.marketplace_code = l.marketplace_code AND c.year = ?"
     " WHERE p.household_id = ?"
-    " GROUP BY l.id, l.marketplace_code, p.name, l.first_sale_at"
+    " GROUP BY l.id, l.marketplace_code, p.name, l.first_sale_at, l.product_id"
     " ORDER BY l.id";
 static const char SQL_TOTALS[] =
     "SELECT COALESCE(SUM(orders), 0), COALESCE(SUM(units), 0), COALESCE(SUM(revenue_vnd), 0)"

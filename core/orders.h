@@ -131,6 +131,7 @@ enum cs_orders_listing_col {
     CS_OBL_UNITS,
     CS_OBL_REVENUE,
     CS_OBL_FIRST_SALE_AT,
+    CS_OBL_PRODUCT_ID,
 };
 int cs_orders_by_listing(cs_db *db, int64_t household_id, int year, cs_rows **out, cs_error *err);
 /* Totals of counted orders, units and revenue in `year`; scope "c1,c2" (FIND_IN_SET) or NULL
