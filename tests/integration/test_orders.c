@@ -22,6 +22,7 @@
 #include "jobs/job.h"
 #include "jobs/orders.h"
 #include "jobs/queue.h"
+#include "jobs/sales_import.h"
 #include "tests/support/tapi.h"
 #include "tests/support/tsup.h"
 #include <curl/curl.h>
@@ -432,9 +433,15 @@ static void test_resume_after_partial_run(void **state)
 {
     (void)state;
     int64_t ls = listing_of(flagship, "shopee");
-    /* 150 orders: two pages of Shopee's list */
+    /* 150 orders: two pages of Shopee's list (their 900 status pushes are not the point here) */
+    json_decref(admin("POST", "/__sandbox/config", "{\"shopee_push_url\":\"\"}", 200));
     buy("shopee", ls, 1, 150, "delivered");
     json_decref(admin("POST", "/__sandbox/orders/settle", "{\"marketplace\":\"shopee\"}", 200));
+    {
+        char cfg[300];
+        snprintf(cfg, sizeof cfg, "{\"shopee_push_url\":\"%s/v1/webhooks/shopee\"}", tapi_base());
+        json_decref(admin("POST", "/__sandbox/config", cfg, 200));
+    }
     int64_t before = q1("SELECT COUNT(*) FROM order_lines WHERE counted");
     /* the second list page always fails: the first page's lines and the cursor are stored */
     json_decref(admin("POST", "/__sandbox/faults",
@@ -510,6 +517,14 @@ static void test_shopee_window_error(void **state)
 static void test_push_schedules_sync(void **state)
 {
     (void)state;
+    /* the pushes of the earlier tests' orders drain first (the simulator's queue is bounded) */
+    for (int i = 0; i < 600; i++) {
+        pthread_mutex_lock(&sb->mu);
+        size_t left = sb->npush;
+        pthread_mutex_unlock(&sb->mu);
+        if (!left) break;
+        usleep(100 * 1000);
+    }
     tsup_exec(tapi_db(), "DELETE FROM jobs WHERE kind = 'orders.sync' AND state = 'queued'", "");
     int64_t ls = listing_of(flagship, "shopee"), ll = listing_of(flagship, "lazada");
     buy("shopee", ls, 1, 2, "delivered");
@@ -595,6 +610,48 @@ static void test_people_record_sales(void **state)
     assert_int_equal(e.code, CS_E_VALIDATION);
 }
 
+/* The seller centre's order export: delivered rows recorded once, others skipped, bad rows named.
+ */
+static void test_import_export(void **state)
+{
+    (void)state;
+    int64_t lid = q1("SELECT id FROM listings WHERE marketplace_code = 'postmart' LIMIT 1");
+    assert_true(lid > 0);
+    char csv[1024];
+    snprintf(csv, sizeof csv,
+             "\xEF\xBB\xBFMã đơn hàng,Ngày đặt hàng,Mã SKU,Số lượng,Thành tiền,Trạng thái\r\n"
+             "PMX-1,05/03/2026 10:20,CS-%lld,2,\"90.000\",Giao thành công\r\n"
+             "PMX-2,06/03/2026,CS-%lld,1,45000,Đã hủy\r\n"
+             "PMX-3,31/02/2026,CS-%lld,1,45000,Giao thành công\r\n"
+             "PMX-4,07/03/2026,KHAC-9,1,45000,Giao thành công\r\n"
+             "PMX-5,07/03/2026,CS-%lld,một,45000,Giao thành công\r\n"
+             "PMX-1,05/03/2026,CS-%lld,2,90000,Giao thành công\r\n",
+             (long long)lid, (long long)lid, (long long)lid, (long long)lid, (long long)lid);
+    cs_actor a = cs_actor_system("test-import");
+    job_sales_report rep;
+    cs_error e;
+    cs_error_clear(&e);
+    int64_t units = q1("SELECT COALESCE(SUM(units), 0) FROM order_counts");
+    assert_int_equal(job_sales_import(tapi_db(), &a, "postmart", csv, strlen(csv), &rep, &e), 0);
+    assert_int_equal(rep.rows, 6);
+    assert_int_equal(rep.recorded, 1);
+    assert_int_equal(rep.duplicates, 1);
+    assert_int_equal(rep.skipped, 1);
+    assert_int_equal(rep.rejected, 3);
+    assert_non_null(strstr(rep.errors, "dòng 4:"));
+    assert_int_equal(q1("SELECT COALESCE(SUM(units), 0) FROM order_counts"), units + 2);
+    /* importing the same file again records nothing */
+    assert_int_equal(job_sales_import(tapi_db(), &a, "postmart", csv, strlen(csv), &rep, &e), 0);
+    assert_int_equal(rep.recorded, 0);
+    assert_int_equal(rep.duplicates, 2);
+    /* a file without the order code column is refused, naming it */
+    const char *bad = "Ngày,SKU\r\n05/03/2026,CS-1\r\n";
+    cs_error_clear(&e);
+    assert_int_equal(job_sales_import(tapi_db(), &a, "postmart", bad, strlen(bad), &rep, &e), -1);
+    assert_int_equal(e.code, CS_E_IMPORT_MISSING_COLUMNS);
+    assert_non_null(strstr(e.detail, "Mã đơn hàng"));
+}
+
 int main(void)
 {
     tsup_require_db();
@@ -604,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_shopee_window_error),
         cmocka_unit_test(test_push_schedules_sync),
         cmocka_unit_test(test_people_record_sales),
+        cmocka_unit_test(test_import_export),
     };
     return cmocka_run_group_tests(t, setup, teardown);
 }
