@@ -538,3 +538,65 @@ int cs_sale_commune(cs_db *db, int64_t id, char commune[6], cs_error *err)
     cs_rows_free(r);
     return found ? 0 : 1;
 }
+
+/* ---- breakdowns of the order counters ------------------------------------------------------ */
+#define SUMS ", SUM(c.orders), SUM(c.units), SUM(c.revenue_vnd)"
+#define SCOPED " WHERE c.year = ? AND (? IS NULL OR FIND_IN_SET(c.commune_code, ?))"
+// clang-format off
+static const char SQL_BY_PRODUCT[] =
+    "SELECT CAST(c.product_id AS CHAR), p.name" SUMS
+    " FROM order_counts c"
+    " JOIN products p ON p.id = c.product_id"
+    SCOPED
+    " GROUP BY c.product_id, p.name"
+    " ORDER BY SUM(c.units) DESC, c.product_id";
+static const char SQL_BY_HOUSEHOLD[] =
+    "SELECT h.code, COALESCE(h.business_name, h.code)" SUMS
+    " FROM order_counts c"
+    " JOIN households h ON h.id = c.household_id"
+    SCOPED
+    " GROUP BY h.code, h.business_name"
+    " ORDER BY SUM(c.units) DESC, h.code";
+static const char SQL_BY_COMMUNE[] =
+    "SELECT c.commune_code, u.name" SUMS
+    " FROM order_counts c"
+    " JOIN admin_units u ON u.code = c.commune_code"
+    SCOPED
+    " GROUP BY c.commune_code, u.name"
+    " ORDER BY c.commune_code";
+static const char SQL_BY_DISTRICT[] =
+    "SELECT d.code, d.name" SUMS
+    " FROM order_counts c"
+    " JOIN admin_units u ON u.code = c.commune_code"
+    " JOIN admin_districts d ON d.code = u.primary_district_code"
+    SCOPED
+    " GROUP BY d.code, d.name"
+    " ORDER BY d.code";
+static const char SQL_BY_MARKETPLACE[] =
+    "SELECT c.marketplace_code, m.name" SUMS
+    " FROM order_counts c"
+    " JOIN marketplaces m ON m.code = c.marketplace_code"
+    SCOPED
+    " GROUP BY c.marketplace_code, m.name"
+    " ORDER BY c.marketplace_code";
+static const char SQL_BY_MONTH[] =
+    "SELECT CAST(c.month AS CHAR), CAST(c.month AS CHAR)" SUMS
+    " FROM order_counts c"
+    SCOPED
+    " GROUP BY c.month"
+    " ORDER BY c.month";
+// clang-format on
+
+int cs_orders_breakdown(cs_db *db, int year, const char *by, const char *scope, cs_rows **out,
+                        cs_error *err)
+{
+    static const struct {
+        const char *by, *sql;
+    } t[] = {{"product", SQL_BY_PRODUCT},         {"household", SQL_BY_HOUSEHOLD},
+             {"commune", SQL_BY_COMMUNE},         {"former_district", SQL_BY_DISTRICT},
+             {"marketplace", SQL_BY_MARKETPLACE}, {"month", SQL_BY_MONTH}};
+    for (size_t i = 0; by && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(by, t[i].by))
+            return cs_db_query(db, out, t[i].sql, "iss", (int64_t)year, scope, scope, err);
+    return cs_error_field(err, "by", CS_F_ENUM, NULL);
+}

@@ -134,6 +134,19 @@ enum cs_orders_listing_col {
     CS_OBL_PRODUCT_ID,
 };
 int cs_orders_by_listing(cs_db *db, int64_t household_id, int year, cs_rows **out, cs_error *err);
+/* Columns of cs_orders_breakdown. */
+enum cs_orders_by_col {
+    CS_OBY_KEY,  /* product id, household code, commune / district / marketplace code, month */
+    CS_OBY_NAME, /* its name (the month again for months) */
+    CS_OBY_ORDERS,
+    CS_OBY_UNITS,
+    CS_OBY_REVENUE,
+};
+/* Orders, units and revenue of counted lines in `year` by "product", "household", "commune",
+ * "former_district", "marketplace" or "month" (else a field error on "by"); scope as for
+ * cs_orders_totals. Rows with no sale are absent. 0 or -1. */
+int cs_orders_breakdown(cs_db *db, int year, const char *by, const char *scope, cs_rows **out,
+                        cs_error *err);
 /* Totals of counted orders, units and revenue in `year`; scope "c1,c2" (FIND_IN_SET) or NULL
  * for every commune. 0 or -1. */
 int cs_orders_totals(cs_db *db, int year, const char *scope, int64_t *orders, int64_t *units,

@@ -320,17 +320,16 @@ static job_outcome h_sync(job_ctx *ctx)
 
 int job_orders_register(cs_error *err)
 {
-    if (job_register(KIND, h_sync, NULL, err) ||
-        job_schedule_every(KIND, (unsigned)cs_cfg_int("orders.sync_period"), "{}", err))
-        return -1;
-    return 0;
+    if (job_register(KIND, h_sync, NULL, err)) return -1;
+    long period = cs_cfg_int("orders.sync_period");
+    return period > 0 ? job_schedule_every(KIND, (unsigned)period, "{}", err) : 0;
 }
 
 void job_orders_on_push(cs_db *db, const char *mp, int push_code, const char *shop_id)
 {
     /* Shopee code 3 and Lazada's trade-order message (message_type 0) say an order changed */
-    int order_push = (!strcmp(mp, "shopee") && push_code == 3) ||
-                     (!strcmp(mp, "lazada") && push_code == 0);
+    int order_push =
+        (!strcmp(mp, "shopee") && push_code == 3) || (!strcmp(mp, "lazada") && push_code == 0);
     if (!order_push || !shop_id || !*shop_id) return;
     cs_error e;
     cs_error_clear(&e);
@@ -338,5 +337,6 @@ void job_orders_on_push(cs_db *db, const char *mp, int push_code, const char *sh
     int rc = cs_orders_account_by_shop(db, mp, shop_id, &id, &e);
     if (rc == 0) rc = job_orders_sync_soon(db, id, &e) < 0 ? -1 : 0;
     /* the periodic sweep reads the order anyway: a push that cannot schedule is only early */
-    if (rc < 0) cs_warn("orders.push_schedule", "%s shop %s: %s", mp, shop_id, cs_code_name(e.code));
+    if (rc < 0)
+        cs_warn("orders.push_schedule", "%s shop %s: %s", mp, shop_id, cs_code_name(e.code));
 }

@@ -9,7 +9,9 @@
 #include "core/mem.h"
 #include "core/orders.h"
 #include "service/api.h"
+#include "core/vn.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct sale_body {
@@ -250,4 +252,72 @@ int svc_sales_list(svc_req *r)
     if (count > (size_t)limit) next = cs_rows_i64(q, (size_t)limit - 1, CS_SC_ID);
     cs_rows_free(q);
     return svc_api_reply_page(r, items, next);
+}
+
+/* The reader's communes as "c1,c2" for FIND_IN_SET (*out NULL = every commune; "" = none). 0, or
+ * -1 out of memory. The caller frees *out with cs_free. */
+static int scope_text(const svc_req *r, char **out)
+{
+    *out = NULL;
+    const char **scope = NULL;
+    size_t n = 0;
+    if (svc_api_scope(r, &scope, &n)) return -1;
+    if (!scope) return 0;
+    cs_buf s;
+    cs_buf_init(&s, 4096);
+    int bad = cs_buf_puts(&s, "");
+    for (size_t i = 0; i < n && !bad; i++)
+        bad = (i && cs_buf_putc(&s, ',')) || cs_buf_puts(&s, scope[i]);
+    cs_free(scope);
+    if (bad || !(*out = cs_strdup(s.data ? s.data : ""))) {
+        cs_buf_free(&s);
+        return -1;
+    }
+    cs_buf_free(&s);
+    return 0;
+}
+
+/* GET /v1/sales/summary?year=&by=product|household|commune|former_district|marketplace|month:
+ * delivered orders, units and revenue of the year from the order counters. */
+int svc_sales_summary(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    static const char *const bys[] = {"product",     "household", "commune", "former_district",
+                                      "marketplace", "month",     NULL};
+    const char *by = NULL, *ys = svc_query(r, "year");
+    if (svc_api_query_enum(r, "by", bys, &by, &err)) return svc_reply_problem(r, &err);
+    long year = vn_today().y;
+    if (ys) {
+        char *end;
+        year = strtol(ys, &end, 10);
+        if (*end || year < 2000 || year > 2100)
+            return cs_error_field(&err, "year", CS_F_RANGE, "2000-2100"),
+                   svc_reply_problem(r, &err);
+    }
+    if (!by) by = "marketplace";
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    char *scope = NULL;
+    if (scope_text(r, &scope)) return svc_reply_error(r, CS_E_NOMEM, "%s", "scope");
+    int64_t orders = 0, units = 0, revenue = 0;
+    cs_rows *q = NULL;
+    int rc = cs_orders_totals(db, (int)year, scope, &orders, &units, &revenue, &err) ||
+             cs_orders_breakdown(db, (int)year, by, scope, &q, &err);
+    cs_free(scope);
+    if (rc) return svc_reply_problem(r, &err);
+    json_t *rows = json_array();
+    for (size_t i = 0; i < cs_rows_count(q); i++)
+        json_array_append_new(
+            rows, json_pack("{s:s,s:s,s:I,s:I,s:I}", "key", cs_rows_str(q, i, CS_OBY_KEY), "name",
+                            cs_rows_str(q, i, CS_OBY_NAME), "orders",
+                            (json_int_t)cs_rows_i64(q, i, CS_OBY_ORDERS), "units",
+                            (json_int_t)cs_rows_i64(q, i, CS_OBY_UNITS), "revenue_vnd",
+                            (json_int_t)cs_rows_i64(q, i, CS_OBY_REVENUE)));
+    cs_rows_free(q);
+    return svc_reply_json(r, 200,
+                          json_pack("{s:i,s:s,s:{s:I,s:I,s:I},s:o}", "year", (int)year, "by", by,
+                                    "total", "orders", (json_int_t)orders, "units",
+                                    (json_int_t)units, "revenue_vnd", (json_int_t)revenue,
+                                    "breakdown", rows));
 }

@@ -72,6 +72,7 @@ const svc_route svc_routes[] = {
     /* sales people record for postmart.vn / voso.vn (service/h_sales.c) */
     {"POST", "/v1/sales", svc_sales_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
     {"GET", "/v1/sales", svc_sales_list, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/sales/summary", svc_sales_summary, SVC_ROLES_ALL, 0},
     {"POST", "/v1/sales/{id}/decision", svc_sales_decide, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
      SVC_R_JSON},
     {"POST", "/v1/status/{household_code}/sales", svc_status_sales_create, SVC_PUBLIC,

@@ -208,7 +208,7 @@ int main(int argc, char **argv)
         {"CHOSO_WORKER_POLL_MS", "20"},
         {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"},
         {"CHOSO_ORDERS_LOOKBACK_DAYS", "1"},
-        {"CHOSO_ORDERS_SYNC_PERIOD", "86400"},
+        {"CHOSO_ORDERS_SYNC_PERIOD", "0"}, /* no sweep: exactly the jobs enqueued here */
     };
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
         setenv(env[i].k, env[i].v, 1);
@@ -347,11 +347,20 @@ int main(int argc, char **argv)
     }
     long peak = 0;
     int64_t left = 1;
-    double last_print = t0;
+    double last_print = t0, first_req = 0, last_req = 0;
+    long long seen_req = req0;
     while (left > 0) {
         usleep(200 * 1000);
         long kb = vmhwm_kb(child);
         if (kb > peak) peak = kb;
+        /* the active window: from the first request the simulator answered to the last */
+        long long rq, th, du;
+        lazada_counts(sb, &rq, &th, &du);
+        if (rq > seen_req) {
+            if (!first_req) first_req = now_s();
+            last_req = now_s();
+            seen_req = rq;
+        }
         left = count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state IN "
                          "('queued','running')");
         int st;
@@ -382,10 +391,15 @@ int main(int argc, char **argv)
     int64_t counted = count(db, "SELECT COALESCE(SUM(qty), 0) FROM order_lines WHERE counted");
     long long missing = delivered_units > units ? delivered_units - units : 0;
     long long twice = units > delivered_units ? units - delivered_units : 0;
-    double useful = (double)(reqs - thr) / secs;
-    printf("bench-orders: %.1f s, %lld requests (%lld throttled by the simulator) = %.1f req/s\n",
-           secs, reqs, thr, (double)reqs / secs);
-    printf("bench-orders: achieved / R = %.3f (budget >= 0.95)\n", useful / (double)rate);
+    double active = last_req > first_req ? last_req - first_req : secs;
+    double useful = (double)(reqs - thr) / active;
+    printf("bench-orders: %.1f s in all (worker start and the last retries' back-off included), "
+           "%.1f s from the first request to the last; %lld requests (%lld throttled by the "
+           "simulator)\n",
+           secs, active, reqs, thr);
+    printf("bench-orders: achieved / R = %.3f over the active window (%.3f over the whole run; "
+           "budget >= 0.95)\n",
+           useful / (double)rate, (double)(reqs - thr) / secs / (double)rate);
     printf("bench-orders: order lines stored %lld of %lld; delivered units counted %lld (lines) / "
            "%lld (counters) of %lld: %lld missing, %lld double\n",
            (long long)stored, lines_total, (long long)counted, (long long)units, delivered_units,

@@ -216,6 +216,7 @@ static const struct {
     /* sales people record for postmart.vn / voso.vn (service/h_sales.c) */
     {"POST", "/v1/sales", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
     {"GET", "/v1/sales", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/sales/summary", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"POST", "/v1/sales/{id}/decision", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/status/{household_code}/sales", {422, 422, 422, 422, 422, 422, 422, 201, 401}},
 };
@@ -406,6 +407,8 @@ static tapi_resp run(size_t i, int a, int *full)
                  "\"quantity\":1,\"amount_vnd\":45000}",
                  (long long)l, (long long)l, a);
         r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/sales/summary")) {
+        r = tapi_req(m, "/v1/sales/summary?by=commune", tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/sales")) {
         r = tapi_req(m, "/v1/sales?state=pending", tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/sales/{id}/decision") ||

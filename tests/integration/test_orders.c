@@ -426,6 +426,25 @@ static void test_sync_counts_each_line_once(void **state)
         units += cs_rows_i64(rows, i, CS_OBL_UNITS);
     cs_rows_free(rows);
     assert_int_equal(units, 7);
+    /* the counters by marketplace, commune and former district add up to the total */
+    static const char *const bys[] = {"marketplace", "commune", "former_district",
+                                      "month",       "product", "household"};
+    for (size_t b = 0; b < sizeof bys / sizeof bys[0]; b++) {
+        rows = NULL;
+        assert_int_equal(cs_orders_breakdown(tapi_db(), tm.tm_year + 1900, bys[b], NULL, &rows, &e),
+                         0);
+        int64_t sum = 0;
+        for (size_t i = 0; i < cs_rows_count(rows); i++)
+            sum += cs_rows_i64(rows, i, CS_OBY_UNITS);
+        cs_rows_free(rows);
+        assert_int_equal(sum, 7);
+    }
+    /* a volunteer of another commune sees none of it */
+    rows = NULL;
+    assert_int_equal(
+        cs_orders_breakdown(tapi_db(), tm.tm_year + 1900, "marketplace", "16591", &rows, &e), 0);
+    assert_int_equal(cs_rows_count(rows), 0);
+    cs_rows_free(rows);
 }
 
 /* A killed worker: a window's page committed, the rest not — the next run resumes there. */
