@@ -40,7 +40,7 @@ static const char SQL_SKU_LISTING[] =
     " JOIN products p ON p.id = l.product_id AND p.household_id = a.household_id"
     " WHERE a.id = ? AND l.id = ?";
 static const char SQL_LISTING_WHERE[] =
-    "SELECT p.id, h.id, h.commune_code"
+    "SELECT p.id, h.id, h.commune_code, l.first_sale_at IS NOT NULL"
     " FROM listings l"
     " JOIN products p ON p.id = l.product_id"
     " JOIN households h ON h.id = p.household_id"
@@ -59,7 +59,7 @@ static const char SQL_COUNT_ADD[] =
     "  revenue_vnd = revenue_vnd + VALUES(revenue_vnd)";
 // clang-format on
 enum { LK_STATE, LK_DELIVERED, LK_COUNTED, LK_LISTING, LK_UPDATED };
-enum { LW_PRODUCT, LW_HOUSEHOLD, LW_COMMUNE };
+enum { LW_PRODUCT, LW_HOUSEHOLD, LW_COMMUNE, LW_SOLD_BEFORE };
 
 int cs_orders_resolve_sku(cs_db *db, int64_t account_id, const char *sku, int64_t *listing,
                           cs_error *err)
@@ -94,9 +94,20 @@ static int count_line(cs_db *db, const cs_order_line *l, int64_t listing, int64_
         return cs_error_set(err, CS_E_NOT_FOUND, "listing of an order line");
     }
     int64_t product = cs_rows_i64(r, 0, LW_PRODUCT), household = cs_rows_i64(r, 0, LW_HOUSEHOLD);
+    int sold_before = cs_rows_i64(r, 0, LW_SOLD_BEFORE) != 0;
     char commune[6];
     snprintf(commune, sizeof commune, "%s", cs_rows_str(r, 0, LW_COMMUNE));
     cs_rows_free(r);
+    /* the listing's first sale: recorded once (a later one changes nothing there, so the
+       target's refiling is skipped — most lines of a busy listing take this path) */
+    if (!sold_before) {
+        char at[24];
+        time_t t = (time_t)at_s;
+        struct tm g;
+        gmtime_r(&t, &g);
+        strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &g);
+        if (cs_listing_record_sale(db, listing, at, err)) return -1;
+    }
     int64_t others = 0;
     if (cs_db_scalar_i64(db, &others, SQL_SAME_ORDER_COUNTED, "sssi", l->marketplace, l->order_id,
                          l->line_id, product, err) < 0)
@@ -159,14 +170,7 @@ int cs_order_line_put(cs_db *db, const cs_order_line *l, cs_ol_effect *eff, cs_e
                        l->marketplace, l->order_id, l->line_id, err) < 0)
             return -1;
         if (counts) {
-            char at[24];
-            time_t t = (time_t)l->updated_s;
-            struct tm tm;
-            gmtime_r(&t, &tm);
-            strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
-            if (cs_listing_record_sale(db, listing, at, err) ||
-                count_line(db, l, listing, l->updated_s, err))
-                return -1;
+            if (count_line(db, l, listing, l->updated_s, err)) return -1;
             e.counted = 1;
         }
     }
