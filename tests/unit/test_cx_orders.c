@@ -66,7 +66,6 @@ static void test_lookup_and_states(void **state)
     assert_null(cx_orders_for("postmart"));
     assert_null(cx_orders_for(NULL));
     assert_string_equal(cx_order_state_name(CX_OS_DELIVERED), "delivered");
-    assert_int_equal(cx_orders_vnd(json_integer(1)) >= 0, 1);
 }
 
 static void test_money_and_time(void **state)
