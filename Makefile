@@ -55,7 +55,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets bench-orders check-banned
 all: $(BUILD)/choso $(BUILD)/choso-sandbox
 
 Q := $(if $(V),,@)
@@ -138,8 +138,8 @@ test-cluster: bootstrap
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/test-cluster
 
-bench: bench-api bench-import bench-sync bench-targets
-bench-api bench-import bench-sync bench-targets: bootstrap
+bench: bench-api bench-import bench-sync bench-targets bench-orders
+bench-api bench-import bench-sync bench-targets bench-orders: bootstrap
 	$(MAKE) tests-build
 	BUILD=$(BUILD) scripts/$@
 

@@ -74,6 +74,12 @@ static void print_table(FILE *o, const json_t *p)
         }
         fputc('\n', o);
     }
+    json_t *sales = json_object_get(p, "sales");
+    if (sales)
+        fprintf(o, "\nĐơn hàng đã giao: %lld đơn, %lld sản phẩm, doanh thu %lld đ\n",
+                (long long)json_integer_value(json_object_get(sales, "orders")),
+                (long long)json_integer_value(json_object_get(sales, "units")),
+                (long long)json_integer_value(json_object_get(sales, "revenue_vnd")));
     json_t *rows = json_object_get(p, "breakdown");
     if (!rows) return;
     fputc('\n', o);

@@ -40,6 +40,8 @@ static const struct command {
      "pick fields out of JSON on standard input as tab-separated lines (for scripts)"},
     {"check-live", cmd_check_live,
      "what stands between this instance and the real marketplaces (exit 0 only when nothing)"},
+    {"orders", cmd_orders,
+     "orders sync: read the marketplaces' orders now (--account ID), as the orders.sync job does"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the subcommands"},
 };

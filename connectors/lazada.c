@@ -464,6 +464,7 @@ const cx_connector cx_lazada = {
  *            [{"ItemId","SellerSku","Price","Quantity"}]}}}} — price and stock in one call
  *   withdraw POST /product/remove seller_sku_list=["CS-…"] (a SKU already gone is no error) */
 #include "connectors/catalog.h"
+#include "connectors/orders.h"
 
 static int lazada_cat_build(cx_cat_step step, const cx_input *in, const char *category_id,
                             cx_request *req, cs_error *err)
@@ -633,3 +634,162 @@ static void lazada_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
 }
 
 const cx_change_ops cx_lazada_changes = {"lazada", 1, 0, lazada_chg_build, lazada_chg_parse};
+
+/* ---- orders (connectors/orders.h) ---------------------------------------------------------
+ *   list    GET /orders/get update_after, update_before (ISO 8601 +07:00), sort_by=updated_at,
+ *           sort_direction=ASC, offset, limit=100 → data.orders[{order_id, statuses[],
+ *           created_at, updated_at}], data.count, data.countTotal
+ *   lines   GET /orders/items/get order_ids=[1,2] (≤ 50) → data[{order_id, order_items[{
+ *           order_item_id, sku, shop_sku, status, item_price, paid_price, created_at,
+ *           updated_at}]}] — one order item per unit bought, so each line's quantity is 1 and its
+ *           amount the seller's item_price. The single-order /order/items/get answers the same
+ *           lines for one order_id (the simulator serves both, as the public SDK calls them). */
+
+static cx_order_state lazada_order_state(const char *s)
+{
+    static const struct {
+        const char *s;
+        cx_order_state st;
+    } t[] = {{"unpaid", CX_OS_OPEN},         {"pending", CX_OS_OPEN},
+             {"packed", CX_OS_OPEN},         {"ready_to_ship", CX_OS_OPEN},
+             {"shipped", CX_OS_OPEN},        {"delivered", CX_OS_DELIVERED},
+             {"confirmed", CX_OS_DELIVERED}, {"failed_delivery", CX_OS_RETURNED},
+             {"returned", CX_OS_RETURNED},   {"canceled", CX_OS_CANCELLED}};
+    for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(s, t[i].s)) return t[i].st;
+    return CX_OS_UNKNOWN;
+}
+
+static int lazada_orders_build(cx_orders_step step, const cx_input *in, const cx_orders_query *q,
+                               cx_request *req, cs_error *err)
+{
+    const char *base = in->mp->base_url;
+    if (step == CX_ORD_LIST) {
+        char after[32], before[32], off[24];
+        cx_orders_iso(q->from_s, after);
+        cx_orders_iso(q->to_s, before);
+        snprintf(off, sizeof off, "%lld", q->offset);
+        cx_param b[6] = {{"update_after", after},   {"update_before", before},
+                         {"sort_by", "updated_at"}, {"sort_direction", "ASC"},
+                         {"offset", off},           {"limit", "100"}};
+        return lazada_request(req, CX_OP_GET_STATUS, "GET", base, "lazada.base_url", in,
+                              "/orders/get", 1, b, 6, err);
+    }
+    if (!q->nids || q->nids > CX_ORDERS_IDS_MAX)
+        return cs_error_set(err, CS_E_INTERNAL, "/orders/items/get takes 1 to 50 order ids");
+    cs_buf ids;
+    cs_buf_init(&ids, 64 * CX_ORDERS_IDS_MAX + 2);
+    int bad = cs_buf_putc(&ids, '[');
+    for (size_t i = 0; i < q->nids && !bad; i++)
+        bad = (i && cs_buf_putc(&ids, ',')) || cs_buf_puts(&ids, q->ids[i]);
+    if (bad || cs_buf_putc(&ids, ']')) {
+        cs_buf_free(&ids);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    cx_param b[1] = {{"order_ids", ids.data}};
+    int rc = lazada_request(req, CX_OP_GET_STATUS, "GET", base, "lazada.base_url", in,
+                            "/orders/items/get", 1, b, 1, err);
+    cs_buf_free(&ids);
+    return rc;
+}
+
+static void lazada_order_items(const json_t *o, cx_orders_page *page, cx_outcome *out)
+{
+    char oid[64] = "";
+    if (cx_json_text(o, "order_id", oid, sizeof oid) || !*oid) {
+        cx_orders_bad(page, "order without order_id", NULL);
+        return;
+    }
+    json_t *items = json_object_get(o, "order_items"), *it;
+    size_t i;
+    if (!json_is_array(items)) {
+        cx_orders_bad(page, "order without order_items", oid);
+        return;
+    }
+    json_array_foreach(items, i, it)
+    {
+        cx_order_line l;
+        memset(&l, 0, sizeof l);
+        cx_copy(l.order_id, sizeof l.order_id, oid);
+        if (cx_json_text(it, "order_item_id", l.line_id, sizeof l.line_id) || !l.line_id[0]) {
+            cx_orders_bad(page, "line without order_item_id", oid);
+            continue;
+        }
+        cx_json_text(it, "sku", l.sku, sizeof l.sku);
+        cx_json_text(it, "shop_sku", l.item_id, sizeof l.item_id);
+        cx_json_text(it, "status", l.status, sizeof l.status);
+        l.state = lazada_order_state(l.status);
+        l.qty = 1;
+        l.amount_vnd = cx_orders_vnd(json_object_get(it, "item_price"));
+        l.created_s = cx_orders_time(json_string_value(json_object_get(it, "created_at")));
+        l.updated_s = cx_orders_time(json_string_value(json_object_get(it, "updated_at")));
+        if (l.state == CX_OS_UNKNOWN)
+            cx_orders_bad(page, "unknown line status", l.line_id);
+        else if (l.amount_vnd < 0)
+            cx_orders_bad(page, "item_price is not a number", l.line_id);
+        else if (l.updated_s < 0)
+            cx_orders_bad(page, "line without updated_at", l.line_id);
+        else if (cx_orders_add_line(page, &l)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "order lines");
+            return;
+        }
+    }
+}
+
+static void lazada_orders_parse(cx_orders_step step, const cx_input *in, const cx_orders_query *q,
+                                const cx_response *resp, cx_outcome *out, cx_orders_page *page)
+{
+    cx_outcome_init(out);
+    memset(page, 0, sizeof *page);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (j && json_object_get(j, "code") && !is_success(j)) {
+        lazada_error(CX_OP_GET_STATUS, j, resp, ra, out);
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    json_t *d = j ? json_object_get(j, "data") : NULL, *o;
+    size_t i;
+    if (step == CX_ORD_LINES) {
+        if (!json_is_array(d)) {
+            cx_out_retry(out, 10, 1, "malformed_response", "data is not a list");
+            goto done;
+        }
+        json_array_foreach(d, i, o)
+        {
+            lazada_order_items(o, page, out);
+            if (out->result != CX_OK) goto done;
+        }
+        goto done;
+    }
+    json_t *orders = json_object_get(d, "orders");
+    long long total = cx_json_int(d, "countTotal", -1);
+    if (!json_is_array(orders) || total < 0) {
+        cx_out_retry(out, 10, 1, "malformed_response", "no orders or countTotal");
+        goto done;
+    }
+    json_array_foreach(orders, i, o)
+    {
+        char oid[64] = "";
+        if (cx_json_text(o, "order_id", oid, sizeof oid) || !*oid)
+            cx_orders_bad(page, "order without order_id", NULL);
+        else if (cx_orders_add_id(page, oid)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "order ids");
+            goto done;
+        }
+    }
+    page->next_offset = q->offset + (long long)json_array_size(orders);
+    page->more = json_array_size(orders) > 0 && page->next_offset < total;
+done:
+    if (out->result != CX_OK) cx_orders_page_free(page);
+    json_decref(j);
+}
+
+const cx_order_ops cx_lazada_orders = {
+    .code = "lazada",
+    .two_step = 1,
+    .build = lazada_orders_build,
+    .parse = lazada_orders_parse,
+};

@@ -487,6 +487,7 @@ const cx_connector cx_shopee = {
  *            (unlisting keeps the item and its history; delete_item is not used: an owner who
  *            comes back can be listed again without a new review) */
 #include "connectors/catalog.h"
+#include "connectors/orders.h"
 
 static int shopee_cat_build(cx_cat_step step, const cx_input *in, const char *category_id,
                             cx_request *req, cs_error *err)
@@ -647,3 +648,194 @@ static void shopee_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
 }
 
 const cx_change_ops cx_shopee_changes = {"shopee", 0, 0, shopee_chg_build, shopee_chg_parse};
+
+/* ---- orders (connectors/orders.h) ---------------------------------------------------------
+ *   list    GET /api/v2/order/get_order_list ...&time_range_field=update_time&time_from&time_to
+ *           &page_size=100[&cursor]&response_optional_fields=order_status  (window ≤ 15 days)
+ *           → response.order_list[{order_sn, order_status}], more, next_cursor
+ *   lines   GET /api/v2/order/get_order_detail ...&order_sn_list=a,b (1–50)
+ *           &response_optional_fields=item_list → response.order_list[{order_sn, order_status,
+ *           create_time, update_time, item_list[{item_id, item_sku, model_id, model_sku,
+ *           model_quantity_purchased, model_discounted_price}]}]
+ *   Shopee has no line id: item_id:model_id names the line (one order lists a model once). */
+
+static cx_order_state shopee_order_state(const char *s)
+{
+    static const struct {
+        const char *s;
+        cx_order_state st;
+    } t[] = {{"UNPAID", CX_OS_OPEN},
+             {"READY_TO_SHIP", CX_OS_OPEN},
+             {"PROCESSED", CX_OS_OPEN},
+             {"SHIPPED", CX_OS_OPEN},
+             {"RETRY_SHIP", CX_OS_OPEN},
+             {"IN_CANCEL", CX_OS_OPEN},
+             {"TO_CONFIRM_RECEIVE", CX_OS_DELIVERED},
+             {"COMPLETED", CX_OS_DELIVERED},
+             {"CANCELLED", CX_OS_CANCELLED},
+             {"TO_RETURN", CX_OS_RETURNED}};
+    for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(s, t[i].s)) return t[i].st;
+    return CX_OS_UNKNOWN;
+}
+
+static int shopee_orders_build(cx_orders_step step, const cx_input *in, const cx_orders_query *q,
+                               cx_request *req, cs_error *err)
+{
+    cs_buf u;
+    cs_buf_init(&u, URL_MAX);
+    if (step == CX_ORD_LIST) {
+        if (q->to_s <= q->from_s || q->to_s - q->from_s > CX_SHOPEE_WINDOW_S)
+            return cs_error_set(err, CS_E_INTERNAL, "Shopee order window must be 1 s to 15 days");
+        char from[24], to[24];
+        snprintf(from, sizeof from, "%lld", q->from_s);
+        snprintf(to, sizeof to, "%lld", q->to_s);
+        cx_param x[6];
+        size_t n = 0;
+        x[n++] = (cx_param){"time_range_field", "update_time"};
+        x[n++] = (cx_param){"time_from", from};
+        x[n++] = (cx_param){"time_to", to};
+        x[n++] = (cx_param){"page_size", "100"};
+        if (q->cursor && *q->cursor) x[n++] = (cx_param){"cursor", q->cursor};
+        x[n++] = (cx_param){"response_optional_fields", "order_status"};
+        if (shopee_url(&u, in, "/api/v2/order/get_order_list", 1, x, n, err)) {
+            cs_buf_free(&u);
+            return -1;
+        }
+    } else {
+        if (!q->nids || q->nids > CX_ORDERS_IDS_MAX)
+            return cs_error_set(err, CS_E_INTERNAL, "get_order_detail takes 1 to 50 order_sn");
+        cs_buf ids;
+        cs_buf_init(&ids, 64 * CX_ORDERS_IDS_MAX);
+        int bad = 0;
+        for (size_t i = 0; i < q->nids && !bad; i++)
+            bad = (i && cs_buf_putc(&ids, ',')) || cs_buf_puts(&ids, q->ids[i]);
+        if (bad) {
+            cs_buf_free(&ids);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+        cx_param x[2] = {{"order_sn_list", ids.data}, {"response_optional_fields", "item_list"}};
+        int rc = shopee_url(&u, in, "/api/v2/order/get_order_detail", 1, x, 2, err);
+        cs_buf_free(&ids);
+        if (rc) {
+            cs_buf_free(&u);
+            return -1;
+        }
+    }
+    return finish(req, CX_OP_GET_STATUS, "GET", &u, NULL, err);
+}
+
+static void shopee_order_lines(const json_t *o, cx_orders_page *page, cx_outcome *out)
+{
+    char sn[64] = "", st[40] = "";
+    if (cx_json_text(o, "order_sn", sn, sizeof sn) || !*sn) {
+        cx_orders_bad(page, "order without order_sn", NULL);
+        return;
+    }
+    cx_json_text(o, "order_status", st, sizeof st);
+    cx_order_state state = shopee_order_state(st);
+    long long upd = cx_json_int(o, "update_time", -1), cre = cx_json_int(o, "create_time", -1);
+    if (state == CX_OS_UNKNOWN) {
+        cx_orders_bad(page, "unknown order_status", sn);
+        return;
+    }
+    if (upd < 0) {
+        cx_orders_bad(page, "order without update_time", sn);
+        return;
+    }
+    json_t *items = json_object_get(o, "item_list"), *it;
+    size_t i;
+    if (!json_is_array(items)) {
+        cx_orders_bad(page, "order without item_list", sn);
+        return;
+    }
+    json_array_foreach(items, i, it)
+    {
+        cx_order_line l;
+        memset(&l, 0, sizeof l);
+        char item[32] = "", model[32] = "0";
+        cx_copy(l.order_id, sizeof l.order_id, sn);
+        cx_copy(l.status, sizeof l.status, st);
+        l.state = state;
+        l.created_s = cre;
+        l.updated_s = upd;
+        cx_json_text(it, "model_id", model, sizeof model);
+        if (cx_json_text(it, "item_id", item, sizeof item) || !*item) {
+            cx_orders_bad(page, "line without item_id", sn);
+            continue;
+        }
+        cx_copy(l.item_id, sizeof l.item_id, item);
+        snprintf(l.line_id, sizeof l.line_id, "%s:%s", item, model);
+        if (cx_json_text(it, "model_sku", l.sku, sizeof l.sku) || !*l.sku)
+            cx_json_text(it, "item_sku", l.sku, sizeof l.sku);
+        l.qty = cx_json_int(it, "model_quantity_purchased", -1);
+        long long price = cx_orders_vnd(json_object_get(it, "model_discounted_price"));
+        if (l.qty <= 0 || price < 0 || price > (1LL << 40) / l.qty) {
+            cx_orders_bad(page, "line quantity or price is not a number", sn);
+            continue;
+        }
+        l.amount_vnd = price * l.qty;
+        if (cx_orders_add_line(page, &l)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "order lines");
+            return;
+        }
+    }
+}
+
+static void shopee_orders_parse(cx_orders_step step, const cx_input *in, const cx_orders_query *q,
+                                const cx_response *resp, cx_outcome *out, cx_orders_page *page)
+{
+    (void)q;
+    cx_outcome_init(out);
+    memset(page, 0, sizeof *page);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
+    const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (e && *e) {
+        cx_out_error(out, "Shopee", e, msg, resp->status, ra);
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    json_t *r = j ? json_object_get(j, "response") : NULL;
+    json_t *list = json_object_get(r, "order_list"), *o;
+    if (!json_is_array(list)) {
+        cx_out_retry(out, 10, 1, "malformed_response", "no order_list");
+        goto done;
+    }
+    size_t i;
+    json_array_foreach(list, i, o)
+    {
+        if (step == CX_ORD_LINES) {
+            shopee_order_lines(o, page, out);
+            if (out->result != CX_OK) goto done;
+            continue;
+        }
+        char sn[64] = "";
+        if (cx_json_text(o, "order_sn", sn, sizeof sn) || !*sn)
+            cx_orders_bad(page, "order without order_sn", NULL);
+        else if (cx_orders_add_id(page, sn)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "order ids");
+            goto done;
+        }
+    }
+    if (step == CX_ORD_LIST) {
+        json_t *more = json_object_get(r, "more");
+        page->more = json_is_true(more);
+        cx_json_text(r, "next_cursor", page->next_cursor, sizeof page->next_cursor);
+        if (page->more && !page->next_cursor[0])
+            cx_out_retry(out, 10, 1, "malformed_response", "more without next_cursor");
+    }
+done:
+    if (out->result != CX_OK) cx_orders_page_free(page);
+    json_decref(j);
+}
+
+const cx_order_ops cx_shopee_orders = {
+    .code = "shopee",
+    .two_step = 1,
+    .build = shopee_orders_build,
+    .parse = shopee_orders_parse,
+};

@@ -412,6 +412,7 @@ const cx_connector cx_tiktok = {
  *   withdraw POST /product/202309/products/deactivate {"product_ids":[id]} → data.errors[]
  *            (a product that no longer exists counts as taken down) */
 #include "connectors/catalog.h"
+#include "connectors/orders.h"
 
 #define TT_GONE 12052260 /* "The product ID does not exist" */
 
@@ -585,3 +586,147 @@ static void tiktok_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
 }
 
 const cx_change_ops cx_tiktok_changes = {"tiktok", 0, 1, tiktok_chg_build, tiktok_chg_parse};
+
+/* ---- orders (connectors/orders.h) ---------------------------------------------------------
+ *   search  POST /order/202309/orders/search?app_key&shop_cipher&timestamp&page_size=100
+ *           [&page_token]&sign  {"update_time_ge":from,"update_time_lt":to}
+ *           → data{orders[{id, status, create_time, update_time, line_items[{id, product_id,
+ *           sku_id, seller_sku, sale_price}]}], next_page_token, total_count}
+ *   One line item per unit (TikTok splits quantities), so each line's quantity is 1; the lines
+ *   come with the list, so there is no LINES step. Amounts are strings ("45000"). */
+
+static cx_order_state tiktok_order_state(const char *s)
+{
+    static const struct {
+        const char *s;
+        cx_order_state st;
+    } t[] = {{"UNPAID", CX_OS_OPEN},
+             {"ON_HOLD", CX_OS_OPEN},
+             {"AWAITING_SHIPMENT", CX_OS_OPEN},
+             {"PARTIALLY_SHIPPING", CX_OS_OPEN},
+             {"AWAITING_COLLECTION", CX_OS_OPEN},
+             {"IN_TRANSIT", CX_OS_OPEN},
+             {"DELIVERED", CX_OS_DELIVERED},
+             {"COMPLETED", CX_OS_DELIVERED},
+             {"CANCELLED", CX_OS_CANCELLED}};
+    for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(s, t[i].s)) return t[i].st;
+    return CX_OS_UNKNOWN;
+}
+
+static int tiktok_orders_build(cx_orders_step step, const cx_input *in, const cx_orders_query *q,
+                               cx_request *req, cs_error *err)
+{
+    if (step != CX_ORD_LIST)
+        return cs_error_set(err, CS_E_INTERNAL, "TikTok answers order lines with the list");
+    if (q->to_s <= q->from_s) return cs_error_set(err, CS_E_INTERNAL, "empty order window");
+    json_t *b = json_pack("{s:I,s:I}", "update_time_ge", (json_int_t)q->from_s, "update_time_lt",
+                          (json_int_t)q->to_s);
+    size_t blen = 0;
+    char *body = b ? cx_json_dump(b, &blen) : NULL;
+    json_decref(b);
+    if (!body) return cs_error_set(err, CS_E_NOMEM, NULL);
+    cx_param x[2];
+    size_t n = 0;
+    x[n++] = (cx_param){"page_size", "100"};
+    if (q->cursor && *q->cursor) x[n++] = (cx_param){"page_token", q->cursor};
+    int rc = tiktok_request(req, CX_OP_GET_STATUS, "POST", in, "/order/202309/orders/search", 1, x,
+                            n, body, blen, err);
+    cs_free(body);
+    return rc;
+}
+
+static void tiktok_order_lines(const json_t *o, cx_orders_page *page, cx_outcome *out)
+{
+    char oid[64] = "", st[40] = "";
+    if (cx_json_text(o, "id", oid, sizeof oid) || !*oid) {
+        cx_orders_bad(page, "order without id", NULL);
+        return;
+    }
+    cx_json_text(o, "status", st, sizeof st);
+    cx_order_state state = tiktok_order_state(st);
+    long long upd = cx_json_int(o, "update_time", -1), cre = cx_json_int(o, "create_time", -1);
+    json_t *items = json_object_get(o, "line_items"), *it;
+    size_t i;
+    if (state == CX_OS_UNKNOWN || upd < 0 || !json_is_array(items)) {
+        cx_orders_bad(page,
+                      state == CX_OS_UNKNOWN ? "unknown order status"
+                                             : "order without update_time or line_items",
+                      oid);
+        return;
+    }
+    json_array_foreach(items, i, it)
+    {
+        cx_order_line l;
+        memset(&l, 0, sizeof l);
+        cx_copy(l.order_id, sizeof l.order_id, oid);
+        cx_copy(l.status, sizeof l.status, st);
+        l.state = state;
+        l.created_s = cre;
+        l.updated_s = upd;
+        l.qty = 1;
+        if (cx_json_text(it, "id", l.line_id, sizeof l.line_id) || !l.line_id[0]) {
+            cx_orders_bad(page, "line without id", oid);
+            continue;
+        }
+        cx_json_text(it, "seller_sku", l.sku, sizeof l.sku);
+        cx_json_text(it, "product_id", l.item_id, sizeof l.item_id);
+        l.amount_vnd = cx_orders_vnd(json_object_get(it, "sale_price"));
+        if (l.amount_vnd < 0)
+            cx_orders_bad(page, "sale_price is not a number", l.line_id);
+        else if (cx_orders_add_line(page, &l)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "order lines");
+            return;
+        }
+    }
+}
+
+static void tiktok_orders_parse(cx_orders_step step, const cx_input *in, const cx_orders_query *q,
+                                const cx_response *resp, cx_outcome *out, cx_orders_page *page)
+{
+    (void)step;
+    (void)q;
+    cx_outcome_init(out);
+    memset(page, 0, sizeof *page);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    long long code = j ? cx_json_int(j, "code", -1) : -1;
+    if (resp->status == 429 || code == 36009002) {
+        cx_out_retry(out, cx_retry_after(resp, in->now_ms, 1), 0, "36009002", "throttled");
+        goto done;
+    }
+    if (j && json_object_get(j, "code") && code != 0) {
+        char c[24];
+        snprintf(c, sizeof c, "%lld", code);
+        cx_out_error(out, "TikTok Shop", c, json_string_value(json_object_get(j, "message")),
+                     resp->status, ra);
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    json_t *d = j ? json_object_get(j, "data") : NULL, *o;
+    json_t *orders = json_object_get(d, "orders");
+    size_t i;
+    if (!json_is_array(orders)) {
+        cx_out_retry(out, 10, 1, "malformed_response", "no orders");
+        goto done;
+    }
+    json_array_foreach(orders, i, o)
+    {
+        tiktok_order_lines(o, page, out);
+        if (out->result != CX_OK) goto done;
+    }
+    cx_json_text(d, "next_page_token", page->next_cursor, sizeof page->next_cursor);
+    page->more = page->next_cursor[0] != '\0';
+done:
+    if (out->result != CX_OK) cx_orders_page_free(page);
+    json_decref(j);
+}
+
+const cx_order_ops cx_tiktok_orders = {
+    .code = "tiktok",
+    .two_step = 0,
+    .build = tiktok_orders_build,
+    .parse = tiktok_orders_parse,
+};

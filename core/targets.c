@@ -2,6 +2,7 @@
  * definitions are in core/targets.h; this file computes numbers only: no HTTP, no JSON (the
  * service builds it), no files (core/targets_report.c). */
 #include "core/targets.h"
+#include "core/orders.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include <jansson.h>
@@ -586,6 +587,9 @@ int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
         return cs_error_set(err, CS_E_NOMEM, NULL);
     }
     rc = build_progress(db, out, scope, err);
+    if (!rc)
+        rc = cs_orders_totals(db, year, scope, &out->sales_orders, &out->sales_units,
+                              &out->sales_revenue_vnd, err);
     cs_free(scope);
     if (rc) {
         cs_targets_progress_free(out);

@@ -18,7 +18,15 @@
  *     once by cs_listing_transition). Marketplace: the earliest listing_events row to 'live'.
  *   flagship_products_sold — a flagship product whose first reported sale on any marketplace
  *     (products.first_sold_at, cs_listing_record_sale) falls in Y. Marketplace: the listing
- *     with the earliest first_sale_at.
+ *     with the earliest first_sale_at. A sale is reported (core/orders.c, the only caller) when
+ *     an order line of the product's listing FIRST reaches the marketplace's delivered/completed
+ *     status (Shopee TO_CONFIRM_RECEIVE/COMPLETED, Lazada delivered/confirmed, TikTok DELIVERED/
+ *     COMPLETED; postmart.vn/voso.vn: a volunteer's record or import, or the owner's claim once a
+ *     volunteer confirms it), dated by the marketplace's update time of the answer that first
+ *     showed it delivered (a person's record: the sale date). A line cancelled or returned
+ *     before delivery never counts; one returned after delivery stays counted; lines whose SKU
+ *     is not one of our listings are kept aside and never counted. Orders, units and revenue of
+ *     counted lines are kept in order_counts (core/orders.h) in the same transaction.
  *   Commune (and former district, through admin_units.primary_district_code) is the
  *   household's current commune.
  *
@@ -182,6 +190,9 @@ typedef struct cs_progress {
     cs_targets_row *rows; /* the breakdown (none for CS_BY_NONE) */
     size_t nrows;
     struct cs_rows *held_[3]; /* the query results the strings point into */
+    /* orders, units and revenue (đồng) of counted order lines in the year and scope
+     * (core/orders.h: order_counts) — shown beside flagship_products_sold */
+    int64_t sales_orders, sales_units, sales_revenue_vnd;
 } cs_progress;
 
 /* Progress for `year` as of `today` (Asia/Ho_Chi_Minh date; vn_today() in production).

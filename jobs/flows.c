@@ -944,3 +944,34 @@ int job_flows_register(cs_error *err)
         return -1;
     return 0;
 }
+
+/* ---- a request built elsewhere (jobs/orders.c) --------------------------------------------- */
+
+struct raw_call {
+    flows_done_fn done;
+    void *arg;
+    int finished;
+};
+
+static void raw_done(void *arg, const cx_request *req, const cx_response *resp)
+{
+    (void)req;
+    struct raw_call *k = arg;
+    k->done(k->arg, resp);
+    k->finished = 1;
+}
+
+int flows_send(const flows_mkt *m, const cx_request *req, flows_done_fn done, void *arg,
+               cs_error *err)
+{
+    cx_transport *t = thread_transport(err);
+    if (!t) return -1;
+    if (cx_transport_lane(t, m->c->code, 0, 1, m->cfg.concurrency > 0 ? m->cfg.concurrency : 8))
+        return cs_error_set(err, CS_E_NOMEM, "transport lane");
+    pace(m); /* the same per-marketplace budget as publishing */
+    struct raw_call k = {done, arg, 0};
+    if (cx_transport_submit(t, m->c->code, req, raw_done, &k, err)) return -1;
+    while (!k.finished)
+        cx_transport_run(t, 0);
+    return 0;
+}

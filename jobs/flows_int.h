@@ -24,6 +24,12 @@ const flows_mkt *flows_mkt_get(cs_db *db, const char *code, cs_error *err);
  * answer into out. in->mp and in->now_ms are filled here. Returns 0 (out filled), or -1 when
  * the request could not be built (err: validation with fields, configuration) or queued. */
 int flows_call(const flows_mkt *m, cx_op op, cx_input *in, cx_outcome *out, cs_error *err);
+/* Send a request another module built (the order sync), after the same pace as flows_call, on
+ * this thread's transport; done(arg, resp) runs once with the answer before this returns.
+ * Returns 0, or -1 when it could not be queued. */
+typedef void (*flows_done_fn)(void *arg, const cx_response *resp);
+int flows_send(const flows_mkt *m, const cx_request *req, flows_done_fn done, void *arg,
+               cs_error *err);
 /* Unix time in ms (the connectors' clock). */
 long long flows_now_ms(void);
 

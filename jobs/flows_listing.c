@@ -13,6 +13,7 @@
 #include "core/states.h"
 #include "jobs/flows.h"
 #include "jobs/flows_int.h"
+#include "jobs/orders.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1055,6 +1056,7 @@ int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len,
     cs_sha256(body, len, dg);
     int64_t fresh = cs_db_exec(db, SQL_PUSH_SEEN, "sb", m->c->code, dg, (size_t)32, err);
     if (fresh < 0) return -1;
+    if (fresh) job_orders_on_push(db, m->c->code, o.push_code, o.shop_id); /* jobs/orders.c */
     if (fresh == 0 || !o.item_id[0] || o.state == CX_ITEM_UNKNOWN)
         return 0; /* seen, or not about an item */
     int64_t lid = 0;

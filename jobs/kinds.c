@@ -5,6 +5,7 @@
 #include "core/mem.h"
 #include "jobs/import.h"
 #include "jobs/flows.h"
+#include "jobs/orders.h"
 #include "jobs/jobs_int.h"
 #include "jobs/queue.h"
 #include "jobs/retention.h"
@@ -197,6 +198,7 @@ int job_register_all(cs_error *err)
     if (job_retention_register(err)) return -1; /* jobs/retention.c: the queue's housekeeping */
     if (job_import_register(err)) return -1;
     if (job_flows_register(err)) return -1; /* jobs/flows*.c: marketplace onboarding and listings */
+    if (job_orders_register(err)) return -1; /* jobs/orders.c: orders.sync (the sold target) */
     if (env_is("CHOSO_TEST_JOBS", "1") && register_test_kinds(err)) return -1;
     return 0;
 }

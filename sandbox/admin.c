@@ -30,6 +30,10 @@
  *                                   "shopee_push_url","lazada_push_url","tiktok_redirect_url"}
  *   GET, POST /__sandbox/pages      {"marketplace":"postmart"|"voso","kind":"shop"|"product",
  *                                   "id","state":"published"|"removed"|"gone","title"} → {"url"}
+ *   GET, POST /__sandbox/orders     place orders on a live item / list them (see post_orders)
+ *   POST /__sandbox/orders/settle   every order to its final status now
+ *   GET, POST /__sandbox/orders/settings  buyers' rate per live item and hour, step_ms,
+ *                                   cancel_rate, return_rate
  *
  * Any other method or path under /__sandbox/ is answered 404 {"ok":false,"error":…}.
  */
@@ -576,6 +580,148 @@ static void post_pages(sb_req *rq, sb_resp *rs, json_t *body, long long now)
     }
 }
 
+/* ---- orders (sandbox_orders.c): buyers on demand and their settings ---- */
+static json_t *order_admin_json(const sb_order *o)
+{
+    char sn[24];
+    sbx_order_sn(o, sn);
+    static const char *const fates[] = {"delivered", "cancelled", "returned"};
+    return json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:I,s:I,s:s,s:s,s:b,s:I,s:I}", "marketplace",
+                     sbx_market_code(o->market), "order_id", (json_int_t)o->id, "order_sn", sn,
+                     "shop_id", o->shop_id, "item_id", (json_int_t)o->item_id, "sku", o->sku,
+                     "quantity", (json_int_t)o->qty, "price", (json_int_t)o->price, "status",
+                     sbx_order_status(o), "fate", fates[o->fate], "final", sbx_order_final(o),
+                     "created_ms", (json_int_t)o->create_ms, "updated_ms",
+                     (json_int_t)o->update_ms);
+}
+
+/* POST /__sandbox/orders {"marketplace","sku"|"item_id","quantity":1,"count":1,
+ *   "fate":"delivered"|"cancelled"|"returned"|"mixed","settle":false}
+ * → {"ok":true,"orders":[…]}: a buyer orders a live item (count orders; "mixed" draws each fate
+ * from the cancel/return rates; settle moves them to their final status at once). */
+static void post_orders(sb_req *rq, sb_resp *rs, json_t *body, long long now)
+{
+    sbx_sandbox *sb = rq->sb;
+    int m = admin_market(rq, body, 0);
+    const char *sku = json_string_value(json_object_get(body, "sku"));
+    json_int_t item_id = json_integer_value(json_object_get(body, "item_id"));
+    json_t *qv = json_object_get(body, "quantity"), *cv = json_object_get(body, "count");
+    long long qty = qv ? (long long)json_integer_value(qv) : 1;
+    long long count = cv ? (long long)json_integer_value(cv) : 1;
+    const char *fate = json_string_value(json_object_get(body, "fate"));
+    int f = !fate || !strcmp(fate, "delivered") ? SB_FATE_DELIVERED
+            : !strcmp(fate, "cancelled")        ? SB_FATE_CANCELLED
+            : !strcmp(fate, "returned")         ? SB_FATE_RETURNED
+            : !strcmp(fate, "mixed")            ? 3
+                                                : -1;
+    if (m < 0 || m == SBX_ASSISTED) {
+        admin_error(rs, 400, "marketplace must be shopee, lazada or tiktok");
+        return;
+    }
+    if (qty < 1 || qty > 1000 || count < 1 || count > 10000 || f < 0) {
+        admin_error(rs, 400,
+                    "quantity 1..1000, count 1..10000, fate delivered|cancelled|returned|mixed");
+        return;
+    }
+    const sb_item *it = NULL;
+    for (size_t i = 0; i < sb->nitems && !it; i++)
+        if (sb->items[i].market == m && ((sku && !strcmp(sb->items[i].sku, sku)) ||
+                                         (item_id && sb->items[i].item_id == item_id)))
+            it = &sb->items[i];
+    if (!it) {
+        admin_error(rs, 404, "no such item (sku or item_id)");
+        return;
+    }
+    if (it->state != SB_IT_LIVE) {
+        admin_error(rs, 409, "buyers only order live items");
+        return;
+    }
+    json_t *arr = json_array();
+    int settle = json_is_true(json_object_get(body, "settle"));
+    for (long long k = 0; k < count; k++) {
+        int fk = f;
+        if (f == 3) {
+            double d = sbx_rand01(sb);
+            fk = d < sb->cancel_rate                     ? SB_FATE_CANCELLED
+                 : d < sb->cancel_rate + sb->return_rate ? SB_FATE_RETURNED
+                                                         : SB_FATE_DELIVERED;
+        }
+        /* placing may move the table (it grows): `it` is an item, never an order, so it stays */
+        if (!sbx_order_place(sb, it, qty, fk, now)) {
+            json_decref(arr);
+            admin_error(rs, 507, "order table full");
+            return;
+        }
+    }
+    if (settle) sbx_orders_settle(sb, m, now); /* every open order of this marketplace */
+    for (size_t i = sb->norders - (size_t)count; i < sb->norders; i++)
+        if (json_array_size(arr) < 1000)
+            json_array_append_new(arr, order_admin_json(&sb->orders[i]));
+    sbx_reply_json(rs, 200, json_pack("{s:b,s:o}", "ok", 1, "orders", arr));
+}
+
+/* GET /__sandbox/orders?marketplace=&sku= → {"orders":[…]} (at most 1000, newest last) */
+static void get_orders(sb_req *rq, sb_resp *rs, json_t *body, long long now)
+{
+    (void)body;
+    sbx_sandbox *sb = rq->sb;
+    sbx_orders_due(sb, now);
+    const char *code = sbx_query(rq, "marketplace"), *sku = sbx_query(rq, "sku");
+    int m = code ? sbx_market_from_code(code) : -1;
+    json_t *arr = json_array();
+    size_t start = sb->norders > 1000 ? sb->norders - 1000 : 0;
+    for (size_t i = start; i < sb->norders; i++) {
+        const sb_order *o = &sb->orders[i];
+        if ((m >= 0 && o->market != m) || (sku && strcmp(o->sku, sku))) continue;
+        json_array_append_new(arr, order_admin_json(o));
+    }
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:I,s:o}", "total", (json_int_t)sb->norders, "orders", arr));
+}
+
+/* POST /__sandbox/orders/settle {"marketplace"|"all"} → every order to its final status now */
+static void post_orders_settle(sb_req *rq, sb_resp *rs, json_t *body, long long now)
+{
+    int m = admin_market(rq, body, 1);
+    int n = sbx_orders_settle(rq->sb, m == -2 ? -1 : m, now);
+    sbx_reply_json(rs, 200, json_pack("{s:b,s:i}", "ok", 1, "settled", n));
+}
+
+/* GET, POST /__sandbox/orders/settings {"rate_per_hour","step_ms","cancel_rate","return_rate"}:
+ * rate_per_hour = orders a live item gets per hour from simulated buyers (0 = none). */
+static void get_orders_settings(sb_req *rq, sb_resp *rs, json_t *body, long long now)
+{
+    (void)body, (void)now;
+    sbx_sandbox *sb = rq->sb;
+    sbx_reply_json(rs, 200,
+                   json_pack("{s:f,s:I,s:f,s:f}", "rate_per_hour", sb->order_rate, "step_ms",
+                             (json_int_t)sb->order_step_ms, "cancel_rate", sb->cancel_rate,
+                             "return_rate", sb->return_rate));
+}
+
+static void post_orders_settings(sb_req *rq, sb_resp *rs, json_t *body, long long now)
+{
+    sbx_sandbox *sb = rq->sb;
+    json_t *r = json_object_get(body, "rate_per_hour"), *st = json_object_get(body, "step_ms");
+    json_t *c = json_object_get(body, "cancel_rate"), *t = json_object_get(body, "return_rate");
+    double rv = r ? json_number_value(r) : sb->order_rate;
+    double cv = c ? json_number_value(c) : sb->cancel_rate;
+    double tv = t ? json_number_value(t) : sb->return_rate;
+    json_int_t sv = st ? json_integer_value(st) : sb->order_step_ms;
+    if ((r && !json_is_number(r)) || (c && !json_is_number(c)) || (t && !json_is_number(t)) ||
+        (st && !json_is_integer(st)) || rv < 0 || rv > 1e6 || cv < 0 || tv < 0 || cv + tv > 1 ||
+        sv < 0 || sv > 86400000) {
+        admin_error(rs, 400,
+                    "rate_per_hour 0..1e6, step_ms 0..86400000, cancel_rate + return_rate <= 1");
+        return;
+    }
+    sb->order_rate = rv;
+    sb->order_step_ms = (long)sv;
+    sb->cancel_rate = cv;
+    sb->return_rate = tv;
+    get_orders_settings(rq, rs, body, now);
+}
+
 /* The routing table: every admin endpoint, once. */
 static const struct admin_route {
     const char *method;
@@ -595,6 +741,11 @@ static const struct admin_route {
     {"POST", "/__sandbox/config", post_config},
     {"GET", "/__sandbox/pages", get_pages},
     {"POST", "/__sandbox/pages", post_pages},
+    {"GET", "/__sandbox/orders", get_orders},
+    {"POST", "/__sandbox/orders", post_orders},
+    {"POST", "/__sandbox/orders/settle", post_orders_settle},
+    {"GET", "/__sandbox/orders/settings", get_orders_settings},
+    {"POST", "/__sandbox/orders/settings", post_orders_settings},
 };
 
 void sbx_admin(sb_req *rq, sb_resp *rs)

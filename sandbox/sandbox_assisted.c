@@ -110,5 +110,5 @@ static void norm_path(const char *path, char *out, size_t n)
     }
 }
 
-const sb_market_ops sbx_assisted_ops = {"assisted",   handle,    is_create, throttle,
-                                        server_error, norm_path, NULL,      NULL};
+const sb_market_ops sbx_assisted_ops = {"assisted", handle, is_create, throttle, server_error,
+                                        norm_path,  NULL,   NULL,      NULL};

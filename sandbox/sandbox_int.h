@@ -172,6 +172,20 @@ typedef struct sb_push {
     long long next_ms;
 } sb_push;
 
+/* A buyer's order (sandbox_orders.c): one item, qty units, moving through the marketplace's own
+ * statuses every step_ms until its fate (delivered, cancelled or returned). */
+enum sb_fate { SB_FATE_DELIVERED = 0, SB_FATE_CANCELLED, SB_FATE_RETURNED };
+typedef struct sb_order {
+    int market;
+    long long id; /* Lazada order_id / TikTok id; Shopee order_sn is "SB" + 12 digits of id */
+    char shop_id[SB_ID_MAX];
+    long long item_id, line_id; /* line_id: the first line's id (Lazada/TikTok: one per unit) */
+    char sku[SB_SKU_MAX];
+    long long qty, price; /* price: per unit, đồng */
+    int fate, stage;
+    long long create_ms, update_ms, next_ms;
+} sb_order;
+
 /* The per-marketplace simulator: handler, its own error shapes and its own push notifications
  * (built and queued by the simulator's file; the core only POSTs them). */
 typedef struct sb_market_ops {
@@ -187,6 +201,8 @@ typedef struct sb_market_ops {
     void (*reviewed)(sbx_sandbox *sb, const sb_item *it, long long now_ms);
     /* The seller's authorisation was revoked; NULL when the marketplace says nothing. */
     void (*revoked)(sbx_sandbox *sb, const sb_shop *s, long long now_ms);
+    /* An order changed status (its push); NULL when the marketplace pushes nothing. */
+    void (*order_changed)(sbx_sandbox *sb, const sb_order *o, long long now_ms);
 } sb_market_ops;
 
 extern const sb_market_ops sbx_shopee_ops, sbx_lazada_ops, sbx_tiktok_ops, sbx_assisted_ops;
@@ -239,6 +255,14 @@ struct sbx_sandbox {
     long long next_review_ms; /* earliest pending review; LLONG_MAX when none */
     sb_push push[SB_PUSH_MAX];
     size_t npush;
+    /* buyers (sandbox_orders.c) */
+    sb_order *orders;
+    size_t norders, caporders;
+    double order_rate;  /* orders per live item per hour placed by simulated buyers (0 = none) */
+    long order_step_ms; /* time between two status changes of an order */
+    double cancel_rate, return_rate; /* share of buyers' orders that end so */
+    long long buyers_ms;             /* last time buyers were given a chance to order */
+    long long orders_next_ms;        /* earliest due status change; LLONG_MAX when none */
 };
 
 /* ---- admin endpoints (admin.c) ---- */
@@ -339,6 +363,28 @@ const char *sbx_banned_find(const sbx_sandbox *sb, const char *text);
 /* Queue a push notification (copies url and body); drops it when the queue is full. */
 void sbx_push_queue(sbx_sandbox *sb, int market, const char *url, const char *body,
                     const char *auth);
+
+/* ---- orders (sandbox_orders.c); callers hold sb->mu ---- */
+/* Place an order of qty units of item it with the given fate (SB_FATE_*); NULL when full. */
+sb_order *sbx_order_place(sbx_sandbox *sb, const sb_item *it, long long qty, int fate,
+                          long long now_ms);
+/* Move orders whose next step is due, let buyers order live items at order_rate; pushes queued. */
+void sbx_orders_due(sbx_sandbox *sb, long long now_ms);
+/* Move orders to their final status now (market < 0: all). Returns how many moved. */
+int sbx_orders_settle(sbx_sandbox *sb, int market, long long now_ms);
+/* The marketplace's status text of an order as it stands. */
+const char *sbx_order_status(const sb_order *o);
+/* 1 when the order reached its final status. */
+int sbx_order_final(const sb_order *o);
+/* Shopee's order_sn of an order into out (24 bytes); parse it back (0 or -1). */
+void sbx_order_sn(const sb_order *o, char out[24]);
+sb_order *sbx_order_find(sbx_sandbox *sb, int market, long long id);
+/* ISO 8601 ("…T…Z", "…T…+07:00", "… … +0700") → Unix s; 0 or -1. */
+int sbx_iso_time(const char *s, long long *out);
+/* Lazada's time text "2024-01-02 10:00:00 +0700" (Asia/Ho_Chi_Minh) into out. */
+void sbx_iso_format(long long unix_s, char out[32]);
+/* Forget every order; free their memory (free = 1). */
+void sbx_orders_reset(sbx_sandbox *sb, int free_all);
 
 /* Forget every shop, token, item, image, page, counter and queued fault. */
 void sbx_state_reset(sbx_sandbox *sb);

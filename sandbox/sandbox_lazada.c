@@ -30,10 +30,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define CODE_TTL_MS (30 * 60 * 1000LL)
 #define SKEW_MS (7200 * 1000LL)
+
+static void orders_get(sb_req *rq, sb_resp *rs);
+static void order_items_get(sb_req *rq, sb_resp *rs);
+static void orders_items_get(sb_req *rq, sb_resp *rs);
+static void order_changed(sbx_sandbox *sb, const sb_order *o, long long now_ms);
+static void server_error(sb_req *rq, sb_resp *rs);
 
 __attribute__((format(printf, 5, 6))) static int fail(sb_req *rq, sb_resp *rs, const char *type,
                                                       const char *code, const char *fmt, ...)
@@ -1095,6 +1102,9 @@ static const struct route {
     {"/product/price_quantity/update", price_quantity_update},
     {"/product/remove", product_remove},
     {"/product/deactivate", product_deactivate},
+    {"/orders/get", orders_get},
+    {"/order/items/get", order_items_get},
+    {"/orders/items/get", orders_items_get},
 };
 
 static void handle(sb_req *rq, sb_resp *rs)
@@ -1168,5 +1178,177 @@ static void norm_path(const char *path, char *out, size_t n)
     snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops sbx_lazada_ops = {"lazada",     handle,    is_create, throttle,
-                                      server_error, norm_path, reviewed,  NULL};
+const sb_market_ops sbx_lazada_ops = {"lazada",  handle,   is_create, throttle,     server_error,
+                                      norm_path, reviewed, NULL,      order_changed};
+
+/* ---- orders --------------------------------------------------------------------------------
+ * The paths the public lazada-open-platform-sdk calls, in the shape MARKETPLACES.md gives:
+ *   GET /orders/get        update_after | created_after (one required, ISO 8601 with offset),
+ *                          update_before/created_before, status, sort_by created_at|updated_at,
+ *                          sort_direction ASC|DESC, offset, limit ≤ 100
+ *                          → data{count, countTotal, orders[{order_id, statuses[], created_at,
+ *                          updated_at, price, items_count}]}
+ *   GET /order/items/get   order_id → data[lines]
+ *   GET /orders/items/get  order_ids=[…] (≤ 50) → data[{order_id, order_number, order_items[]}]
+ * One order item per unit bought. Trade-order push (message_type 0) on every status change. */
+
+static int lz_order_of(const sb_order *o, const sb_shop *s)
+{
+    return o->market == SBX_LAZADA && !strcmp(o->shop_id, s->id);
+}
+
+static json_t *lz_items(const sb_order *o)
+{
+    char at[32], up[32], price[32];
+    sbx_iso_format(o->create_ms / 1000, at);
+    sbx_iso_format(o->update_ms / 1000, up);
+    snprintf(price, sizeof price, "%lld.00", o->price);
+    json_t *arr = json_array();
+    for (long long k = 0; k < o->qty; k++)
+        json_array_append_new(
+            arr, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "order_item_id",
+                           (json_int_t)(o->line_id + k), "order_id", (json_int_t)o->id, "sku",
+                           o->sku, "shop_sku", o->sku, "status", sbx_order_status(o), "item_price",
+                           price, "paid_price", price, "created_at", at, "updated_at", up));
+    return arr;
+}
+
+static int lz_cmp_key;
+static int lz_cmp(const void *a, const void *b)
+{
+    const sb_order *x = *(const sb_order *const *)a, *y = *(const sb_order *const *)b;
+    long long kx = lz_cmp_key ? x->update_ms : x->create_ms;
+    long long ky = lz_cmp_key ? y->update_ms : y->create_ms;
+    return kx < ky ? -1 : kx > ky ? 1 : x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void orders_get(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/orders/get", 1, &shop)) return;
+    sbx_sandbox *sb = rq->sb;
+    const char *ua = sbx_param(rq, "update_after"), *ca = sbx_param(rq, "created_after");
+    const char *ub = sbx_param(rq, "update_before"), *cb = sbx_param(rq, "created_before");
+    long long after = 0, before = 0, offset = 0, limit = 100;
+    int by_update = ua != NULL;
+    if (!ua && !ca) {
+        fail(rq, rs, "ISV", "E001", "Parameter update_after or created_after is mandatory");
+        return;
+    }
+    if (sbx_iso_time(by_update ? ua : ca, &after) ||
+        ((by_update ? ub : cb) && sbx_iso_time(by_update ? ub : cb, &before))) {
+        fail(rq, rs, "ISV", "E005", "Invalid date format, use ISO 8601");
+        return;
+    }
+    const char *off = sbx_param(rq, "offset"), *lim = sbx_param(rq, "limit");
+    if ((off && (sbx_parse_ll(off, &offset) || offset < 0)) ||
+        (lim && (sbx_parse_ll(lim, &limit) || limit < 1 || limit > 100))) {
+        fail(rq, rs, "ISV", "E005", "offset must be >= 0 and limit 1..100");
+        return;
+    }
+    const char *sort = sbx_param(rq, "sort_by"), *dir = sbx_param(rq, "sort_direction");
+    const char *status = sbx_param(rq, "status");
+    size_t n = 0;
+    const sb_order **pick = cs_malloc((sb->norders ? sb->norders : 1) * sizeof *pick);
+    if (!pick) {
+        server_error(rq, rs);
+        return;
+    }
+    for (size_t i = 0; i < sb->norders; i++) {
+        const sb_order *o = &sb->orders[i];
+        long long t = (by_update ? o->update_ms : o->create_ms) / 1000;
+        if (!lz_order_of(o, shop) || t < after || (before && t > before)) continue;
+        if (status && strcmp(status, sbx_order_status(o))) continue;
+        pick[n++] = o;
+    }
+    lz_cmp_key = sort && !strcmp(sort, "updated_at");
+    qsort(pick, n, sizeof *pick, lz_cmp);
+    int desc = !dir || strcasecmp(dir, "ASC"); /* Lazada's default is DESC */
+    json_t *arr = json_array();
+    for (long long k = offset; k < (long long)n && k < offset + limit; k++) {
+        const sb_order *o = pick[desc ? (long long)n - 1 - k : k];
+        char at[32], up[32], price[32];
+        sbx_iso_format(o->create_ms / 1000, at);
+        sbx_iso_format(o->update_ms / 1000, up);
+        snprintf(price, sizeof price, "%lld.00", o->price * o->qty);
+        json_array_append_new(arr, json_pack("{s:I,s:I,s:[s],s:s,s:s,s:s,s:I}", "order_id",
+                                             (json_int_t)o->id, "order_number", (json_int_t)o->id,
+                                             "statuses", sbx_order_status(o), "created_at", at,
+                                             "updated_at", up, "price", price, "items_count",
+                                             (json_int_t)o->qty));
+    }
+    cs_free(pick);
+    ok(rq, rs,
+       json_pack("{s:I,s:I,s:o}", "count", (json_int_t)json_array_size(arr), "countTotal",
+                 (json_int_t)n, "orders", arr));
+}
+
+static void order_items_get(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/order/items/get", 1, &shop)) return;
+    long long id;
+    const sb_order *o = sbx_parse_ll(sbx_param(rq, "order_id"), &id)
+                            ? NULL
+                            : sbx_order_find(rq->sb, SBX_LAZADA, id);
+    if (!o || !lz_order_of(o, shop)) {
+        fail(rq, rs, "ISV", "E016", "Invalid Order ID");
+        return;
+    }
+    ok(rq, rs, lz_items(o));
+}
+
+static void orders_items_get(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, "/orders/items/get", 1, &shop)) return;
+    const char *ids = sbx_param(rq, "order_ids");
+    json_error_t je;
+    json_t *list = ids ? json_loads(ids, 0, &je) : NULL;
+    if (!json_is_array(list) || !json_array_size(list) || json_array_size(list) > 50) {
+        json_decref(list);
+        fail(rq, rs, "ISV", "E001", "order_ids must be a list of 1 to 50 order ids");
+        return;
+    }
+    json_t *arr = json_array(), *v;
+    size_t i;
+    json_array_foreach(list, i, v)
+    {
+        long long id = json_is_integer(v)  ? json_integer_value(v)
+                       : json_is_string(v) ? sbx_ll(json_string_value(v))
+                                           : 0;
+        const sb_order *o = sbx_order_find(rq->sb, SBX_LAZADA, id);
+        if (o && lz_order_of(o, shop))
+            json_array_append_new(arr, json_pack("{s:I,s:I,s:o}", "order_id", (json_int_t)o->id,
+                                                 "order_number", (json_int_t)o->id, "order_items",
+                                                 lz_items(o)));
+    }
+    json_decref(list);
+    ok(rq, rs, arr);
+}
+
+/* Trade-order push (message_type 0), signed as the other Lazada pushes. */
+static void order_changed(sbx_sandbox *sb, const sb_order *o, long long now_ms)
+{
+    if (!sb->lazada_push_url) return;
+    char oid[24];
+    snprintf(oid, sizeof oid, "%lld", o->id);
+    json_t *j =
+        json_pack("{s:s,s:i,s:{s:s,s:s,s:I},s:I,s:s}", "seller_id", o->shop_id, "message_type", 0,
+                  "data", "trade_order_id", oid, "order_status", sbx_order_status(o),
+                  "status_update_time", (json_int_t)(o->update_ms / 1000), "timestamp",
+                  (json_int_t)(now_ms / 1000), "site", "lazada_vn");
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body) return;
+    cs_buf msg;
+    cs_buf_init(&msg, 4u << 20);
+    char auth[65] = "";
+    if (!cs_buf_puts(&msg, sb->opt.lazada_app_key) && !cs_buf_puts(&msg, body)) {
+        const char *key = sb->opt.lazada_app_secret;
+        cx_hmac_sha256_hex(key, strlen(key), msg.data, msg.len, 0, auth);
+        sbx_push_queue(sb, SBX_LAZADA, sb->lazada_push_url, body, auth);
+    }
+    cs_buf_free(&msg);
+    free(body);
+}

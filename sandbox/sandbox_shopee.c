@@ -31,6 +31,9 @@
 #define SKU_MAX_CHARS 100
 
 static void push(sbx_sandbox *sb, int code, const char *shop_id, json_t *data, long long now_ms);
+static void get_order_list(sb_req *rq, sb_resp *rs);
+static void get_order_detail(sb_req *rq, sb_resp *rs);
+static void order_changed(sbx_sandbox *sb, const sb_order *o, long long now_ms);
 
 static int err_status(const char *e)
 {
@@ -918,6 +921,8 @@ static const struct route {
     {"POST", "/api/v2/product/update_stock", update_stock},
     {"POST", "/api/v2/product/unlist_item", unlist_item},
     {"POST", "/api/v2/product/delete_item", delete_item},
+    {"GET", "/api/v2/order/get_order_list", get_order_list},
+    {"GET", "/api/v2/order/get_order_detail", get_order_detail},
 };
 
 static void handle(sb_req *rq, sb_resp *rs)
@@ -1002,5 +1007,131 @@ static void revoked(sbx_sandbox *sb, const sb_shop *s, long long now_ms)
          now_ms);
 }
 
-const sb_market_ops sbx_shopee_ops = {"shopee",     handle,    is_create, throttle,
-                                      server_error, norm_path, reviewed,  revoked};
+const sb_market_ops sbx_shopee_ops = {"shopee",  handle,   is_create, throttle,     server_error,
+                                      norm_path, reviewed, revoked,   order_changed};
+
+/* ---- orders --------------------------------------------------------------------------------
+ * GET /api/v2/order/get_order_list: time_range_field create_time|update_time, time_from,
+ * time_to (≤ 15 days apart, else error_param as Shopee answers), page_size 1..100, cursor →
+ * order_list[{order_sn[, order_status]}], more, next_cursor (the cursor is an offset as text).
+ * GET /api/v2/order/get_order_detail: order_sn_list (1..50) → order_list with item_list when
+ * asked in response_optional_fields. Push code 3 on every status change. No buyer data at all. */
+
+static int order_in_shop(const sb_order *o, const sb_shop *s)
+{
+    return o->market == SBX_SHOPEE && !strcmp(o->shop_id, s->id);
+}
+
+static void get_order_list(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    sbx_sandbox *sb = rq->sb;
+    const char *field = sbx_query(rq, "time_range_field");
+    long long from, to, size = 0, cursor = 0;
+    if (!field || (strcmp(field, "create_time") && strcmp(field, "update_time"))) {
+        fail(rq, rs, "error_param", "time_range_field must be create_time or update_time.");
+        return;
+    }
+    if (sbx_parse_ll(sbx_query(rq, "time_from"), &from) ||
+        sbx_parse_ll(sbx_query(rq, "time_to"), &to) || to < from) {
+        fail(rq, rs, "error_param", "time_from and time_to are required, time_from <= time_to.");
+        return;
+    }
+    if (to - from > 15 * 86400LL) {
+        fail(rq, rs, "error_param", "The time range must be within 15 days.");
+        return;
+    }
+    if (sbx_parse_ll(sbx_query(rq, "page_size"), &size) || size < 1 || size > 100) {
+        fail(rq, rs, "error_param", "page_size should be between 1 and 100.");
+        return;
+    }
+    const char *c = sbx_query(rq, "cursor");
+    if (c && *c && (sbx_parse_ll(c, &cursor) || cursor < 0)) {
+        fail(rq, rs, "error_param", "Invalid cursor.");
+        return;
+    }
+    const char *opt = sbx_query(rq, "response_optional_fields");
+    int with_status = opt && strstr(opt, "order_status");
+    int by_update = !strcmp(field, "update_time");
+    json_t *arr = json_array();
+    long long seen = 0;
+    int more = 0;
+    for (size_t i = 0; i < sb->norders; i++) {
+        const sb_order *o = &sb->orders[i];
+        long long t = (by_update ? o->update_ms : o->create_ms) / 1000;
+        if (!order_in_shop(o, shop) || t < from || t > to) continue;
+        if (seen++ < cursor) continue;
+        if ((long long)json_array_size(arr) == size) {
+            more = 1;
+            break;
+        }
+        char sn[24];
+        sbx_order_sn(o, sn);
+        json_t *e = json_pack("{s:s}", "order_sn", sn);
+        if (with_status) json_object_set_new(e, "order_status", json_string(sbx_order_status(o)));
+        json_array_append_new(arr, e);
+    }
+    char next[24] = "";
+    if (more) snprintf(next, sizeof next, "%lld", cursor + size);
+    ok(rq, rs, json_pack("{s:b,s:s,s:o}", "more", more, "next_cursor", next, "order_list", arr));
+}
+
+static void get_order_detail(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    const char *list = sbx_query(rq, "order_sn_list");
+    if (!list || !*list) {
+        fail(rq, rs, "error_param", "order_sn_list is required.");
+        return;
+    }
+    const char *opt = sbx_query(rq, "response_optional_fields");
+    int items = opt && strstr(opt, "item_list");
+    json_t *arr = json_array();
+    size_t n = 0;
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char sn[32];
+        if (++n > 50) {
+            json_decref(arr);
+            fail(rq, rs, "error_param", "order_sn_list should contain 1 to 50 order_sn.");
+            return;
+        }
+        snprintf(sn, sizeof sn, "%.*s", (int)(len < 31 ? len : 31), p);
+        long long id;
+        const sb_order *o = strlen(sn) == 14 && !strncmp(sn, "SB", 2) && !sbx_parse_ll(sn + 2, &id)
+                                ? sbx_order_find(rq->sb, SBX_SHOPEE, id)
+                                : NULL;
+        if (o && order_in_shop(o, shop)) {
+            json_t *e =
+                json_pack("{s:s,s:s,s:I,s:I,s:s}", "order_sn", sn, "order_status",
+                          sbx_order_status(o), "create_time", (json_int_t)(o->create_ms / 1000),
+                          "update_time", (json_int_t)(o->update_ms / 1000), "currency", "VND");
+            if (items)
+                json_object_set_new(e, "item_list",
+                                    json_pack("[{s:I,s:s,s:I,s:s,s:I,s:f,s:f}]", "item_id",
+                                              (json_int_t)o->item_id, "item_sku", o->sku,
+                                              "model_id", (json_int_t)0, "model_sku", "",
+                                              "model_quantity_purchased", (json_int_t)o->qty,
+                                              "model_original_price", (double)o->price,
+                                              "model_discounted_price", (double)o->price));
+            json_array_append_new(arr, e);
+        }
+        p += len;
+        if (*p == ',') p++;
+    }
+    ok(rq, rs, json_pack("{s:o}", "order_list", arr));
+}
+
+/* Push code 3: an order's status changed. */
+static void order_changed(sbx_sandbox *sb, const sb_order *o, long long now_ms)
+{
+    char sn[24];
+    sbx_order_sn(o, sn);
+    push(sb, 3, o->shop_id,
+         json_pack("{s:s,s:s,s:I}", "ordersn", sn, "status", sbx_order_status(o), "update_time",
+                   (json_int_t)(o->update_ms / 1000)),
+         now_ms);
+}

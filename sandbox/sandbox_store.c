@@ -310,6 +310,7 @@ static void review_finish(sbx_sandbox *sb, sb_item *it, long long now_ms)
 
 void sbx_review_due(sbx_sandbox *sb, long long now_ms)
 {
+    sbx_orders_due(sb, now_ms); /* buyers and order statuses move with the same clock */
     if (now_ms < sb->next_review_ms) return;
     long long next = LLONG_MAX;
     for (size_t i = 0; i < sb->nitems; i++) {
@@ -713,11 +714,13 @@ void sbx_state_reset(sbx_sandbox *sb)
     sb->rng = sb->opt.seed;
     sb->seq = 0;
     sb->next_review_ms = LLONG_MAX;
+    sbx_orders_reset(sb, 0);
 }
 
 void sbx_state_free(sbx_sandbox *sb)
 {
     sbx_state_reset(sb);
+    sbx_orders_reset(sb, 1);
     cs_free(sb->shops);
     cs_free(sb->tokens);
     cs_free(sb->items);

@@ -695,6 +695,7 @@ static void take_down(sb_req *rq, sb_resp *rs, int to)
     json_decref(b);
     ok(rq, rs, json_pack("{s:o}", "errors", errors));
 }
+static void orders_search(sb_req *rq, sb_resp *rs);
 
 static void handle(sb_req *rq, sb_resp *rs)
 {
@@ -745,7 +746,9 @@ static void handle(sb_req *rq, sb_resp *rs)
         }
         snprintf(pid, sizeof pid, "%.*s", (int)(slash - (p + pl + 1)), p + pl + 1);
         price_or_stock(rq, rs, pid, prices);
-    } else
+    } else if (!strcmp(p, "/order/202309/orders/search") && !strcmp(m, "POST"))
+        orders_search(rq, rs);
+    else
         fail(rq, rs, 404, 36009004, "invalid param error: no such API %s %s", m, p);
 }
 
@@ -776,5 +779,74 @@ static void norm_path(const char *path, char *out, size_t n)
         snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops sbx_tiktok_ops = {"tiktok",     handle,    is_create, throttle,
-                                      server_error, norm_path, NULL,      NULL};
+const sb_market_ops sbx_tiktok_ops = {"tiktok",  handle, is_create, throttle, server_error,
+                                      norm_path, NULL,   NULL,      NULL};
+
+/* ---- orders --------------------------------------------------------------------------------
+ * POST /order/202309/orders/search?page_size (1..100)&page_token  {"order_status",
+ * "create_time_ge/lt", "update_time_ge/lt"} → data{orders[{id, status, create_time,
+ * update_time, line_items[{id, product_id, sku_id, seller_sku, sale_price, currency}]}],
+ * next_page_token, total_count}. One line item per unit; the page token is an offset. */
+static void orders_search(sb_req *rq, sb_resp *rs)
+{
+    sb_shop *shop;
+    if (gate(rq, rs, 1, &shop)) return;
+    sbx_sandbox *sb = rq->sb;
+    long long size = 0, token = 0;
+    if (sbx_parse_ll(sbx_query(rq, "page_size"), &size) || size < 1 || size > 100) {
+        fail(rq, rs, 400, 36009004, "invalid param error: page_size must be 1..100");
+        return;
+    }
+    const char *pt = sbx_query(rq, "page_token");
+    if (pt && *pt && (sbx_parse_ll(pt, &token) || token < 0)) {
+        fail(rq, rs, 400, 36009004, "invalid param error: page_token");
+        return;
+    }
+    json_error_t je;
+    json_t *b = rq->body.len ? json_loadb(rq->body.data, rq->body.len, 0, &je) : json_object();
+    if (!json_is_object(b)) {
+        json_decref(b);
+        fail(rq, rs, 400, 36009004, "invalid param error: body must be a JSON object");
+        return;
+    }
+    const char *st = json_string_value(json_object_get(b, "order_status"));
+    long long cge = json_integer_value(json_object_get(b, "create_time_ge"));
+    long long clt = json_integer_value(json_object_get(b, "create_time_lt"));
+    long long uge = json_integer_value(json_object_get(b, "update_time_ge"));
+    long long ult = json_integer_value(json_object_get(b, "update_time_lt"));
+    json_t *arr = json_array();
+    long long seen = 0, total = 0;
+    for (size_t i = 0; i < sb->norders; i++) {
+        const sb_order *o = &sb->orders[i];
+        long long c = o->create_ms / 1000, u = o->update_ms / 1000;
+        if (o->market != SBX_TIKTOK || strcmp(o->shop_id, shop->id)) continue;
+        if ((cge && c < cge) || (clt && c >= clt) || (uge && u < uge) || (ult && u >= ult))
+            continue;
+        if (st && strcmp(st, sbx_order_status(o))) continue;
+        total++;
+        if (seen++ < token || (long long)json_array_size(arr) >= size) continue;
+        char oid[24], price[24];
+        snprintf(oid, sizeof oid, "%lld", o->id);
+        snprintf(price, sizeof price, "%lld", o->price);
+        json_t *lines = json_array();
+        for (long long k = 0; k < o->qty; k++) {
+            char lid[24], pid[24], sid[24];
+            snprintf(lid, sizeof lid, "%lld", o->line_id + k);
+            snprintf(pid, sizeof pid, "%lld", o->item_id);
+            snprintf(sid, sizeof sid, "%lld", o->item_id + 1);
+            json_array_append_new(lines, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", lid,
+                                                   "product_id", pid, "sku_id", sid, "seller_sku",
+                                                   o->sku, "sale_price", price, "currency", "VND"));
+        }
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:o}", "id", oid, "status",
+                                             sbx_order_status(o), "create_time", (json_int_t)c,
+                                             "update_time", (json_int_t)u, "line_items", lines));
+    }
+    json_decref(b);
+    char next[24] = "";
+    if (token + (long long)json_array_size(arr) < total)
+        snprintf(next, sizeof next, "%lld", token + (long long)json_array_size(arr));
+    ok(rq, rs,
+       json_pack("{s:o,s:s,s:I}", "orders", arr, "next_page_token", next, "total_count",
+                 (json_int_t)total));
+}

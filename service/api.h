@@ -91,4 +91,10 @@ int svc_listings_list(svc_req *r);
 int svc_listings_get(svc_req *r);
 /* service/h_audit.c */
 int svc_audit_list(svc_req *r);
+/* service/h_sales.c */
+int svc_sales_create(svc_req *r);
+int svc_sales_list(svc_req *r);
+int svc_sales_summary(svc_req *r);
+int svc_sales_decide(svc_req *r);
+int svc_status_sales_create(svc_req *r);
 #endif

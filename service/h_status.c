@@ -7,6 +7,8 @@
 #include "core/households.h"
 #include "core/mem.h"
 #include "core/status.h"
+#include "core/orders.h"
+#include "core/vn.h"
 #include "service/api.h"
 #include "service/status_cache.h"
 #include <stdint.h>
@@ -213,15 +215,40 @@ static json_t *owner_view(cs_db *db, int64_t id, cs_lang lang, cs_error *err)
         json_object_set_new(s, "shop_url", sh->shop_url ? json_string(sh->shop_url) : json_null());
         json_array_append_new(shops, s);
     }
+    /* each listing's orders this year (core/orders: delivered lines, Asia/Ho_Chi_Minh) */
+    cs_rows *sales = NULL;
+    if (cs_orders_by_listing(db, id, vn_today().y, &sales, err)) {
+        json_decref(out);
+        cs_status_free(&st);
+        return NULL;
+    }
     for (size_t p = 0; p < st.nproducts; p++) {
         const cs_status_product *prod = &st.products[p];
         json_t *listings = json_array();
-        for (size_t k = 0; listings && k < prod->nlistings; k++)
-            json_array_append_new(listings, listing_view(&prod->listings[k], lang));
+        for (size_t k = 0; listings && k < prod->nlistings; k++) {
+            json_t *lv = listing_view(&prod->listings[k], lang);
+            for (size_t q = 0; lv && q < cs_rows_count(sales); q++) {
+                if (cs_rows_i64(sales, q, CS_OBL_PRODUCT_ID) != prod->id ||
+                    strcmp(cs_rows_str(sales, q, CS_OBL_MARKETPLACE),
+                           prod->listings[k].marketplace))
+                    continue;
+                /* the listing id lets the owner say "Tôi đã bán được hàng" for it */
+                json_object_set_new(lv, "listing_id",
+                                    json_integer(cs_rows_i64(sales, q, CS_OBL_LISTING_ID)));
+                json_object_set_new(
+                    lv, "orders_this_year",
+                    json_pack("{s:I,s:I,s:I}", "orders",
+                              (json_int_t)cs_rows_i64(sales, q, CS_OBL_ORDERS), "units",
+                              (json_int_t)cs_rows_i64(sales, q, CS_OBL_UNITS), "revenue_vnd",
+                              (json_int_t)cs_rows_i64(sales, q, CS_OBL_REVENUE)));
+            }
+            json_array_append_new(listings, lv);
+        }
         json_t *o = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)prod->id, "name", prod->name,
                               "listings", listings ? listings : json_array());
         if (o) json_array_append_new(products, o);
     }
+    cs_rows_free(sales);
     cs_status_free(&st);
     return out;
 }

@@ -135,6 +135,11 @@ int svc_targets_json(const cs_progress *p, json_t **out, cs_error *err)
                   "marketplaces", mps, "days_in_year", p->calendar.days_in_year, "days_elapsed",
                   p->calendar.days_elapsed, "days_left", p->calendar.days_left, "months_left",
                   p->calendar.months_left, "metrics", metrics);
+    if (o) /* the sold target's companions: counted order lines of the year and scope */
+        bad |= json_object_set_new(o, "sales",
+                                   json_pack("{s:I,s:I,s:I}", "orders", (json_int_t)p->sales_orders,
+                                             "units", (json_int_t)p->sales_units, "revenue_vnd",
+                                             (json_int_t)p->sales_revenue_vnd));
     if (o && p->by != CS_BY_NONE) {
         json_t *rows = json_array();
         for (size_t i = 0; rows && i < p->nrows; i++)

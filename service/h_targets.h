@@ -16,6 +16,7 @@ int svc_attention_get(svc_req *r);        /* GET /v1/attention */
  *   {year, as_of, timezone, generated_at, days_in_year, days_elapsed, days_left, months_left,
  *    scope: null|[codes], metrics: [{metric, label, goal, achieved, percent, remaining,
  *    needed_per_week, needed_per_month, projection, on_track}], marketplaces: [{code, name}],
+ *    sales: {orders, units, revenue_vnd} (counted order lines, core/orders.h),
  *    by, breakdown: [...] (absent for CS_BY_NONE)}
  * Breakdown rows carry `counts` {metric: n}; commune rows also `goals` and `percent` {metric:
  * n|null} and `marketplaces` {code: {metric: n}}. 0, or -1 (out of memory) with err set. */

@@ -69,6 +69,14 @@ const svc_route svc_routes[] = {
      SVC_R_JSON},
     {"POST", "/v1/listings/{id}/republish", svc_listings_republish,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
+    /* sales people record for postmart.vn / voso.vn (service/h_sales.c) */
+    {"POST", "/v1/sales", svc_sales_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    {"GET", "/v1/sales", svc_sales_list, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/sales/summary", svc_sales_summary, SVC_ROLES_ALL, 0},
+    {"POST", "/v1/sales/{id}/decision", svc_sales_decide, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
+     SVC_R_JSON},
+    {"POST", "/v1/status/{household_code}/sales", svc_status_sales_create, SVC_PUBLIC,
+     SVC_R_NOAUTH | SVC_R_JSON | SVC_R_NO_IDEM},
     /* audit trail (service/h_audit.c) */
     {"GET", "/v1/audit", svc_audit_list, SVC_ROLE_ADMIN, 0},
     /* the job queue (service/h_jobs.c) */

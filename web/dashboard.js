@@ -1,5 +1,5 @@
 // web/dashboard.js: the Provincial Youth Union's dashboard — progress of the year against the
-// two targets with the pace line, month by month, by commune or former district (sortable,
+// three targets (households, flagship products live, flagship products sold) with the pace line, month by month, by commune or former district (sortable,
 // filterable), by marketplace, the attention list and the report files. Reads GET /v1/targets
 // and GET /v1/attention only; every number is drawn as text as well as a shape.
 import { api, el, fill, svg, fmtNum, fmtPct, fmtDateTime, fold, requireSession } from './app.js';
@@ -9,7 +9,7 @@ const METRICS = {
   flagship_products_live: { short: 'SP chủ lực đang bán', unit: 'sản phẩm' },
   flagship_products_sold: { short: 'SP chủ lực đã bán', unit: 'sản phẩm' },
 };
-const MAIN = ['households_onboarded', 'flagship_products_live'];
+const MAIN = ['households_onboarded', 'flagship_products_live', 'flagship_products_sold'];
 const $ = (id) => document.getElementById(id);
 
 let communeNames = {};
@@ -184,9 +184,12 @@ async function load(year) {
   if (!tot.ok) return problemNote($('kpis'), tot);
   const t = tot.data;
   $('asof').textContent = `Số liệu đến ngày ${t.as_of.split('-').reverse().join('/')} (giờ Việt Nam), tạo lúc ${fmtDateTime(t.generated_at)}. Một hộ được tính vào năm gian hàng đầu tiên của hộ hoạt động; một sản phẩm chủ lực vào năm lần đầu lên sàn.`;
-  const sold = t.metrics.find((m) => m.metric === 'flagship_products_sold');
   fill($('kpis'), MAIN.map((k) => t.metrics.find((m) => m.metric === k)).filter(Boolean).map((m) => progressCard(m, t)));
-  if (sold) $('kpis').lastChild.appendChild(el('p', { class: 'small', 'data-metric': 'flagship_products_sold' }, `${sold.label}: `, el('strong', {}, fmtNum(sold.achieved))));
+  // the sold target's companions: delivered orders, units and revenue of the year (issue 11)
+  if (t.sales) $('kpis').appendChild(el('p', { class: 'small', 'data-role': 'sales' }, 'Đơn hàng đã giao trong năm: ',
+    el('strong', { 'data-role': 'orders' }, fmtNum(t.sales.orders)), ' đơn, ',
+    el('strong', { 'data-role': 'units' }, fmtNum(t.sales.units)), ' sản phẩm, doanh thu ',
+    el('strong', { 'data-role': 'revenue' }, fmtNum(t.sales.revenue_vnd)), ' đ.'));
 
   if (months.ok) {
     fill($('month-legend'), legend());

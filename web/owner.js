@@ -23,7 +23,29 @@ function tone(state) {
 const ICON = { 'state-good': '✓', 'state-act': '➜', 'state-bad': '✗', 'state-wait': '…' };
 const badge = (state, text) => { const t = tone(state); return el('span', { class: 'badge ' + t, 'data-state': state }, ICON[t] + ' ' + text); };
 
-function render(v) {
+// "Tôi đã bán được hàng": the owner reports a sale seen in the seller centre of a marketplace
+// without an API (postmart.vn, voso.vn); it waits for a volunteer's confirmation (issue 11).
+function soldForm(l, who) {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
+  const f = el('form', { class: 'sold', 'data-listing': String(l.listing_id) },
+    el('label', {}, 'Mã đơn hàng ', el('input', { name: 'order_code', required: '', maxlength: '64' })),
+    el('label', {}, 'Ngày bán ', el('input', { name: 'sold_on', type: 'date', value: today, required: '' })),
+    el('label', {}, 'Số lượng ', el('input', { name: 'quantity', type: 'number', min: '1', value: '1', required: '' })),
+    el('label', {}, 'Số tiền (đồng) ', el('input', { name: 'amount_vnd', type: 'number', min: '0', required: '' })),
+    el('button', { type: 'submit' }, 'Gửi'));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(f);
+    const json = { pin: who.pin, listing_id: l.listing_id, order_code: f.elements.order_code.value.trim(), sold_on: f.elements.sold_on.value,
+      quantity: Number(f.elements.quantity.value), amount_vnd: Number(f.elements.amount_vnd.value) };
+    const r = await api('POST', '/v1/status/' + encodeURIComponent(who.code) + '/sales', { json });
+    if (!r.ok) return showProblem(f, r.problem);
+    fill(f, el('p', { class: 'small', role: 'status' }, r.data.duplicate ? 'Đơn hàng này đã được ghi trước đó.' : 'Đã ghi nhận; tình nguyện viên sẽ xác nhận.'));
+  });
+  return el('details', {}, el('summary', {}, 'Tôi đã bán được hàng'), f);
+}
+
+function render(v, who) {
   const shops = el('ul', { class: 'plain', id: 'shops' });
   for (const s of v.seller_accounts || []) {
     shops.appendChild(el('li', { 'data-marketplace': s.marketplace },
@@ -41,7 +63,10 @@ function render(v) {
         el('p', { class: 'small' }, l.next_step),
         l.reason ? el('p', { class: 'small' }, 'Lý do sàn đưa ra: ', l.reason) : null,
         (l.problems || []).length ? el('ul', { class: 'small' }, l.problems.map((pr) => el('li', {}, pr.message))) : null,
-        safeUrl(l.listing_url) ? el('p', { class: 'small' }, el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'Xem sản phẩm trên sàn')) : null));
+        safeUrl(l.listing_url) ? el('p', { class: 'small' }, el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'Xem sản phẩm trên sàn')) : null,
+        l.orders_this_year ? el('p', { class: 'small', 'data-role': 'orders' }, 'Năm nay đã giao ',
+          el('strong', {}, String(l.orders_this_year.orders)), ' đơn, ', String(l.orders_this_year.units), ' sản phẩm') : null,
+        ['postmart', 'voso'].includes(l.marketplace) && l.listing_id && l.state === 'live' ? soldForm(l, who) : null));
     }
     products.appendChild(el('li', {},
       el('strong', {}, p.name),
@@ -79,5 +104,5 @@ form.addEventListener('submit', async (ev) => {
     showProblem(form, p);
     return;
   }
-  render(r.data);
+  render(r.data, { code, pin });
 });

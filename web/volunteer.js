@@ -284,6 +284,7 @@ function productCard(p) {
     return el('li', { 'data-marketplace': l.marketplace, 'data-listing': l.id },
       el('span', {}, marketplaces.find((m) => m.code === l.marketplace)?.name || l.marketplace, ': '), badge(LISTING_STATES, l.state),
       safeUrl(l.listing_url) ? el('span', {}, ' ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'xem trên sàn')) : null,
+      l.first_sale_at ? el('span', { class: 'badge state-good', 'data-role': 'sold' }, ' ✓ Đã bán (lần đầu ' + l.first_sale_at.slice(0, 10).split('-').reverse().join('/') + ')') : null,
       l.error ? el('div', { class: 'small' }, 'Lý do: ', l.error.message || l.error.code,
         (l.error.fields || []).length ? el('ul', {}, l.error.fields.map((f) => el('li', {}, (f.field ? f.field + ': ' : '') + (f.message || f.code || '')))) : null) : null,
       ['rejected', 'failed'].includes(l.state) ? el('div', { class: 'actions' }, again, againOut) : null,

@@ -238,12 +238,14 @@ describe('a household from registration to the dashboard', () => {
     const api = await (await staff.context.request.get(`${BASE}/v1/targets?year=${year}`)).json();
     const goal = (m) => api.metrics.find((x) => x.metric === m).goal;
     const nf = new Intl.NumberFormat('vi-VN');
-    for (const m of ['households_onboarded', 'flagship_products_live']) {
+    for (const m of ['households_onboarded', 'flagship_products_live', 'flagship_products_sold']) {
       const card = `#kpis [data-metric=${m}]`;
       assert.equal((await page.textContent(`${card} [data-role=goal]`)).trim(), nf.format(goal(m)));
       assert.equal((await page.textContent(`${card} [data-role=achieved]`)).trim(), nf.format(api.metrics.find((x) => x.metric === m).achieved));
       assert.ok(await page.$(`${card} svg line`), 'pace line drawn');
     }
+    // sold is a full target card, with the year's orders, units and revenue beside it
+    assert.equal((await page.textContent('#kpis [data-role=sales] [data-role=orders]')).trim(), nf.format(api.sales.orders));
     assert.equal(await page.$$eval('#month-chart svg text', (t) => t.filter((x) => /^T\d+$/.test(x.textContent)).length), 12);
     // every commune listed; the filter and the sort work
     const communes = await page.$$eval('#area tbody tr[data-code]', (r) => r.length);

@@ -8,6 +8,7 @@
 #include "connectors/assisted.h"
 #include "connectors/catmap.h"
 #include "connectors/cxutil.h"
+#include "connectors/orders.h"
 #include "connectors/registry.h"
 #include "core/mem.h"
 
@@ -90,6 +91,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_outcome(&o);
         }
     }
+    /* the order operations (connectors/orders.h): never a line with a negative quantity or
+       amount, never a page on anything but CX_OK */
+    static const char *const order_mps[] = {"shopee", "lazada", "tiktok"};
+    cx_orders_query q = {.from_s = 1699000000, .to_s = 1699100000, .offset = 0};
+    for (size_t c = 0; c < 3; c++)
+        for (int step = 0; step < 2; step++) {
+            cx_outcome o;
+            cx_orders_page pg;
+            cx_orders_for(order_mps[c])->parse((cx_orders_step)step, &in, &q, &resp, &o, &pg);
+            check_outcome(&o);
+            if (o.result != CX_OK && (pg.nlines || pg.nids)) abort();
+            for (size_t i = 0; i < pg.nlines; i++)
+                if (pg.lines[i].qty < 0 || pg.lines[i].amount_vnd < 0 ||
+                    !memchr(pg.lines[i].sku, 0, sizeof pg.lines[i].sku))
+                    abort();
+            cx_orders_page_free(&pg);
+        }
     (void)cx_retry_after(&resp, in.now_ms, 1);
     cs_error err;
     cs_error_clear(&err);

@@ -222,6 +222,12 @@ static const struct {
     {"PUT",
      "/v1/marketplace-categories/{marketplace}/{category}",
      {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    /* sales people record for postmart.vn / voso.vn (service/h_sales.c) */
+    {"POST", "/v1/sales", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
+    {"GET", "/v1/sales", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/sales/summary", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"POST", "/v1/sales/{id}/decision", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    {"POST", "/v1/status/{household_code}/sales", {422, 422, 422, 422, 422, 422, 422, 201, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
@@ -430,6 +436,46 @@ static tapi_resp run(size_t i, int a, int *full)
                         "\"value_name\":\"No Brand\"}]}";
         r = tapi_req(m, "/v1/marketplace-categories/lazada/food_dish", tok, hdrs, NULL, b,
                      strlen(b));
+    } else if (!strcmp(pat, "/v1/sales") && !strcmp(m, "POST")) {
+        struct hh x;
+        int64_t p, l;
+        flows_fixture(&x, "active", "postmart", "live", &p, &l);
+        char b[256];
+        snprintf(b, sizeof b,
+                 "{\"listing_id\":%lld,\"order_code\":\"PM-%lld-%d\",\"sold_on\":\"2026-01-15\","
+                 "\"quantity\":1,\"amount_vnd\":45000}",
+                 (long long)l, (long long)l, a);
+        r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/sales/summary")) {
+        r = tapi_req(m, "/v1/sales/summary?by=commune", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/sales")) {
+        r = tapi_req(m, "/v1/sales?state=pending", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/sales/{id}/decision") ||
+               !strcmp(pat, "/v1/status/{household_code}/sales")) {
+        /* a fresh household each time: its own PIN and throttle */
+        struct hh x;
+        int64_t p, l;
+        flows_fixture(&x, "active", "postmart", "live", &p, &l);
+        char b[320];
+        int claim = !strcmp(pat, "/v1/sales/{id}/decision");
+        snprintf(b, sizeof b,
+                 "{%s%s%s\"listing_id\":%lld,\"order_code\":\"OW-%lld\",\"sold_on\":"
+                 "\"2026-01-16\",\"quantity\":2,\"amount_vnd\":90000}",
+                 owner || claim ? "\"pin\":\"" : "",
+                 owner || claim ? (claim || a == OWNER ? x.pin : "000000") : "",
+                 owner || claim ? "\"," : "", (long long)l, (long long)l);
+        snprintf(path, sizeof path, "/v1/status/%s/sales", x.code);
+        if (claim) {
+            tapi_resp c = tapi_req("POST", path, NULL, NULL, NULL, b, strlen(b));
+            if (c.status != 201) fail_msg("owner's claim → %ld %s", c.status, c.body);
+            int64_t id = json_integer_value(json_object_get(c.json, "id"));
+            tapi_free(&c);
+            snprintf(path, sizeof path, "/v1/sales/%lld/decision", (long long)id);
+            const char *d = "{\"accept\":true}";
+            r = tapi_req(m, path, tok, hdrs, NULL, d, strlen(d));
+        } else {
+            r = tapi_req(m, path, NULL, NULL, NULL, b, strlen(b));
+        }
     } else if (!strcmp(pat, "/v1/audit")) {
         r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
     } else {

@@ -76,9 +76,13 @@ check_run() { # N
     [ "${hh[$1]}" -gt 0 ] || fail "run $1: households onboarded is ${hh[$1]}"
     [ "${live[$1]}" -gt 0 ] || fail "run $1: flagship products live is ${live[$1]}"
     [ "${owner[$1]:-0}" -gt 0 ] || fail "run $1: the sample owner's page shows no listing on sale (PIN refused?)"
-    echo "test_demo: run $1: households onboarded ${hh[$1]}, flagship products live ${live[$1]}, households ${regd[$1]}"
+    sold[$1]=$(field "$1" "^  sold $year      flagship products sold ([0-9]+) / 50, .*")
+    orders[$1]=$(field "$1" "^  sold $year .*, orders ([0-9]+), units .*")
+    [ -n "${sold[$1]}" ] || fail "run $1: no 'flagship products sold N / 50' line"
+    [ "${sold[$1]}" -gt 0 ] || fail "run $1: flagship products sold is ${sold[$1]}"
+    echo "test_demo: run $1: households onboarded ${hh[$1]}, flagship products live ${live[$1]}, households ${regd[$1]}, flagship products sold ${sold[$1]}, orders ${orders[$1]}"
 }
-declare -A hh live regd owner
+declare -A hh live regd owner sold orders
 
 run_demo 1
 check_run 1
@@ -101,5 +105,8 @@ grep -qE '^0 listings sent$' "$tmp/run.2" || fail "run 2: products were publishe
 [ "${regd[2]}" = "${regd[1]}" ] || fail "run 2: ${regd[2]} households registered after ${regd[1]} (duplicates?)"
 [ "${hh[2]}" -ge "${hh[1]}" ] || fail "run 2: households onboarded fell from ${hh[1]} to ${hh[2]}"
 [ "${live[2]}" -ge "${live[1]}" ] || fail "run 2: flagship products live fell from ${live[1]} to ${live[2]}"
+# re-running sells nothing already counted again (the restarted simulators have no items)
+[ "${sold[2]}" = "${sold[1]}" ] || fail "run 2: flagship products sold moved from ${sold[1]} to ${sold[2]}"
+[ "${orders[2]}" = "${orders[1]}" ] || fail "run 2: orders moved from ${orders[1]} to ${orders[2]} (counted twice?)"
 echo "test_demo: ok"
 exit 0
