@@ -158,10 +158,18 @@ int cs_household_list(cs_db *db, const cs_household_filter *f, cs_pii pii, json_
 int cs_household_new_pin(cs_db *db, const cs_actor *a, const char *code, char pin_out[8],
                          cs_error *err);
 
-/* Owner sign-in: code + PIN. Throttled per household and per client address (pin.max_failures
- * failures → locked for pin.lock_seconds): CS_E_PIN_LOCKED with retry_after. Wrong PIN →
- * CS_E_PIN_WRONG (same answer for an unknown code). Failures and locks are audited.
- * Returns 0 and the household id on success. */
+/* A household code as people type it ("th 2026 00037", "TH.2026.00037") → "TH-2026-00037".
+ * -1 when it cannot be a household code. */
+int cs_household_code_normalize(const char *in, char out[24]);
+
+/* Owner sign-in: code (normalised here; a malformed one is CS_E_HOUSEHOLD_CODE_FORMAT and
+ * counts nowhere) + PIN. No hard locks: per (code, client address) the first pin.free_tries
+ * wrong PINs are free, then each waits pin.delay_base_seconds doubling up to
+ * pin.delay_max_seconds (CS_E_PIN_LOCKED, retry_after); a code takes at most pin.daily_max
+ * wrong PINs a day from addresses it has not signed in from within pin.known_days, and each
+ * address as much for itself (CS_E_PIN_DAILY); an address takes pin.client_daily_max a day
+ * across codes. Wrong PIN → CS_E_PIN_WRONG with err->attempts_left (same answer for an unknown
+ * code). Failures and waits are audited. Returns 0 and the household id on success. */
 int cs_household_check_pin(cs_db *db, const char *code, const char *pin, const char *client,
                            const char *request_id, int64_t *id, cs_error *err);
 
