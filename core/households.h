@@ -147,10 +147,17 @@ typedef struct cs_household_filter {
     const char *cccd;            /* exact, via blind index */
     int64_t after_id;            /* cursor */
     int limit;                   /* 1..200 */
+    /* issue 13: the volunteer's search */
+    const char *code;   /* exact household code (normalised) */
+    int newest;         /* 1: newest first, after_id = the last id of the previous page */
+    int pin_filter;     /* 0 any, 1 only with a PIN, 2 only without (imported ones) */
+    int awaiting_owner; /* 1: only those with a shop waiting for the owner's authorisation */
+    int has_rejected;   /* 1: only those with a product a marketplace refused */
 } cs_household_filter;
 
-/* List households (ascending id). *out: JSON array; *next_cursor: id to pass as after_id, or 0
- * when this was the last page. Invalid phone/cccd filters are reported as field errors. */
+/* List households (ascending id, or newest first with f->newest). *out: JSON array; *next_cursor:
+ * id to pass as after_id, or 0 when this was the last page. Invalid phone/cccd filters are reported
+ * as field errors. */
 int cs_household_list(cs_db *db, const cs_household_filter *f, cs_pii pii, json_t **out,
                       int64_t *next_cursor, cs_error *err);
 
