@@ -3,7 +3,8 @@
 // phone's camera; start shop onboarding and publishing on the chosen marketplaces; see each
 // listing's state and the marketplace's reason for a refusal and fix it; upload a spreadsheet
 // and follow its progress. Every answer and error comes from the API as it is.
-import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession } from './app.js';
+import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession } from './app.js';
+import { outboxAdd, outboxFlush, outboxPurge } from './outbox.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -137,8 +138,13 @@ function setupRegister() {
     if (f.business_name.value.trim()) body.business_name = f.business_name.value.trim();
     const btn = $('register-submit');
     btn.disabled = true;
-    const r = await api('POST', '/v1/households', { json: body, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    const idem = idemKeyFor(form);
+    const r = await api('POST', '/v1/households', { json: body, headers: { 'Idempotency-Key': idem } });
     btn.disabled = false;
+    if (r.status === 0) {
+      await keepOffline(form, { kind: 'household', label: 'Hộ mới đăng ký', method: 'POST', path: '/v1/households', body, idem }, $('receipt-area'));
+      return;
+    }
     if (!r.ok) {
       showProblem(form, r.problem);
       return;
@@ -409,7 +415,7 @@ async function uploadPhotos(productId, files, report) {
     status.textContent = `Đang gửi (${Math.round(small.size / 1024)} KB)…`;
     const r = await postWithProgress(`/v1/products/${productId}/images`, fd, (done, total) => { bar.value = Math.round((done * 100) / total); });
     bar.remove();
-    if (r.ok) fill(status, el('span', { class: 'note note-ok' }, `✓ Đã tải (${Math.round(small.size / 1024)} KB)`));
+    if (r.ok) fill(status, el('span', { class: 'note note-ok' }, `✓ Đã tải ảnh (${Math.round(small.size / 1024)} KB)`));
     else {
       const errs = (r.problem.errors || []).map((e) => e.message).join('; ');
       fill(status, el('span', { class: 'note note-error', role: 'alert' }, '⚠ ', r.problem.title, r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : '', errs ? ' — ' + errs : ''));
@@ -583,7 +589,14 @@ function setupProduct() {
     };
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
-    const r = await api('POST', `/v1/households/${encodeURIComponent(current.code)}/products`, { json: body, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    const idem = idemKeyFor(form);
+    const path = `/v1/households/${encodeURIComponent(current.code)}/products`;
+    const r = await api('POST', path, { json: body, headers: { 'Idempotency-Key': idem } });
+    if (r.status === 0) {
+      btn.disabled = false;
+      await keepOffline(form, { kind: 'product', label: `Sản phẩm của hộ ${current.code}`, method: 'POST', path, body, idem }, $('product-result'));
+      return;
+    }
     if (!r.ok) {
       btn.disabled = false;
       return showProblem(form, r.problem);
@@ -663,6 +676,36 @@ function setupImport() {
   });
 }
 
+// --- typed without a signal (issue 13): kept encrypted on the phone, sent when it returns ------
+
+async function keepOffline(form, item, where) {
+  const n = await outboxAdd(item);
+  delete form.dataset.idem;
+  form.reset();
+  fill(where, el('p', { class: 'note note-info', 'data-role': 'kept' }, `ℹ Không có mạng: ${item.label.toLowerCase()} đã được giữ trên máy (mã hoá) và sẽ tự gửi khi có mạng. Đang chờ gửi: ${n}. Đừng đóng trang này trước khi gửi xong.`));
+}
+
+async function sendKept() {
+  if (!navigator.onLine) return;
+  if (!(await refreshSession())) return; // signed out meanwhile: the sign-in comes first
+  const area = $('outbox-result');
+  const left = await outboxFlush(
+    (method, path, json, idem) => api(method, path, { json, headers: { 'Idempotency-Key': idem } }),
+    (e, r) => {
+      if (e.kind === 'household' && r.ok) {
+        area.appendChild(el('div', {}, el('p', { class: 'note note-ok' }, '✓ Đã gửi hộ giữ trên máy — đưa phiếu cho chủ hộ:'), receipt(r.data, 'receipt-kept-' + r.data.code)));
+        loadHouseholds();
+      } else if (r.ok) {
+        area.appendChild(el('p', { class: 'note note-ok' }, '✓ Đã gửi: ', e.label, r.data?.name ? ` “${r.data.name}”` : ''));
+        if (current) loadProducts();
+      } else {
+        const errs = (r.problem.errors || []).map((x) => `${x.field}: ${x.message}`).join('; ');
+        area.appendChild(el('p', { class: 'note note-error', role: 'alert' }, '⚠ Không gửi được ', e.label.toLowerCase(), ': ', r.problem.title, errs ? ' — ' + errs : '', '. Hãy nhập lại.'));
+      }
+    });
+  if (!left) document.querySelectorAll('[data-role=kept]').forEach((x) => x.remove());
+}
+
 // --- start ---------------------------------------------------------------------------------------------
 
 async function loadCommunes() {
@@ -693,7 +736,10 @@ async function main() {
   $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
   setupHouseholdSearch();
   setupYouthLabel();
+  window.addEventListener('online', sendKept);
+  await outboxPurge();
   await loadHouseholds();
+  sendKept();
   document.body.setAttribute('data-ready', '1');
 }
 main();

@@ -198,4 +198,53 @@ describe('field work on a phone', () => {
     await screenshots(page, 'volunteer-photos');
     vol.check();
   });
+
+  it('works without a signal: opens offline, keeps a household encrypted, sends it once', async () => {
+    const page = await vol.page();
+    await page.goto(BASE + '/volunteer.html');
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]');
+    assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the service worker serves the page');
+    const manifest = await (await fetch(BASE + '/manifest.webmanifest')).json();
+    assert.equal(manifest.lang, 'vi');
+    await vol.context.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]');
+    assert.ok(await page.isVisible('#offline-banner'));
+    const o = owner(23);
+    await page.fill('#owner_name', 'Bùi Thị Nga');
+    await page.fill('#birth_date', o.birth);
+    await page.fill('#cccd', o.cccd);
+    await page.fill('#phone', o.phone);
+    await page.selectOption('#commune_code', COMMUNE);
+    await page.check('#consent');
+    await page.click('#register-submit');
+    await page.waitForSelector('[data-role=kept]');
+    const kept = await page.evaluate(() => localStorage.getItem('choso.outbox'));
+    assert.ok(kept, 'kept on the phone');
+    for (const secret of [o.cccd, o.phone, 'Bùi Thị Nga', 'B\\u00f9i']) assert.ok(!kept.includes(secret), 'kept encrypted');
+    assert.ok(await page.evaluate(() => !!sessionStorage.getItem('choso.outbox.key')), 'the key lives in the session');
+    await screenshots(page, 'volunteer-offline');
+    await vol.context.setOffline(false);
+    await page.waitForSelector('#outbox-result .receipt [data-role=code]', { timeout: 20000 });
+    const code = (await page.textContent('#outbox-result .receipt [data-role=code]')).trim();
+    assert.equal(await page.evaluate(() => localStorage.getItem('choso.outbox')), null, 'deleted once sent');
+    // the same kept entry sent again (as when the first answer was lost): nothing created twice
+    await page.evaluate((k) => localStorage.setItem('choso.outbox', k), kept);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.waitForFunction(() => document.querySelectorAll('#outbox-result .receipt').length === 2, null, { timeout: 20000 });
+    const codes = await page.$$eval('#outbox-result .receipt [data-role=code]', (l) => l.map((x) => x.textContent.trim()));
+    assert.deepEqual(codes, [code, code]);
+    const found = await (await fetch(BASE + '/v1/households?cccd=' + o.cccd, { headers: { Authorization: 'Bearer ' + TOKENS.volunteer } })).json();
+    assert.equal(found.items.length, 1);
+    // older than 24 hours: dropped unsent
+    await page.evaluate((k) => { const l = JSON.parse(k); l[0].at = Date.now() - 25 * 3600 * 1000; localStorage.setItem('choso.outbox', JSON.stringify(l)); }, kept);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.waitForFunction(() => localStorage.getItem('choso.outbox') === null);
+    vol.allow(/ERR_INTERNET_DISCONNECTED|Failed to fetch|net::/);
+    vol.check();
+  });
 });
