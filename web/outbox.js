@@ -3,7 +3,8 @@
 // when typed, so a send that half-happened is answered from the first reply and nothing is
 // created twice. Kept encrypted (AES-GCM, a fresh 12-byte IV each) under a key that lives only
 // in this tab's session (sessionStorage): closing the tab or signing out makes what is left
-// unreadable, and it is deleted; so is anything older than 24 hours, and each entry once sent.
+// unreadable (signing out deletes it at once; a closed tab's entries go at 24 hours, like
+// everything older than that); each entry is deleted once sent. Each tab sends only its own.
 // Never holds a token or a PIN.
 'use strict';
 
@@ -37,16 +38,18 @@ function load() {
 }
 const save = (list) => (list.length ? localStorage.setItem(STORE, JSON.stringify(list)) : localStorage.removeItem(STORE));
 
-// Drop what this session can no longer read or send: another session's entries, and anything
-// older than 24 hours. Returns how many are left.
+// Drop anything older than 24 hours, whoever kept it. Another tab's entries are left alone
+// (that tab may still send them); once their tab is closed they are unreadable and go at 24 h.
+// Returns how many of this session's are left.
 export async function outboxPurge(now = Date.now()) {
-  const { id } = await sessionKey();
-  const left = load().filter((e) => e.kid === id && now - e.at < MAX_AGE_MS);
-  save(left);
-  return left.length;
+  save(load().filter((e) => now - e.at < MAX_AGE_MS));
+  return outboxCount();
 }
 
-export const outboxCount = () => load().length;
+function sessionKeyId() {
+  try { return JSON.parse(sessionStorage.getItem(KEY) || 'null')?.id || null; } catch { return null; }
+}
+export const outboxCount = () => { const id = sessionKeyId(); return load().filter((e) => e.kid === id).length; };
 
 // Keep one request: {kind, label, method, path, body, idem}. The label is what the page shows
 // ("Hộ của Lê Thị Hoa" would be personal: the caller passes a neutral one).
@@ -71,8 +74,8 @@ export async function outboxFlush(send, done) {
   flushing = true;
   try {
     await outboxPurge();
-    const { key } = await sessionKey();
-    for (const e of load()) {
+    const { id, key } = await sessionKey();
+    for (const e of load().filter((x) => x.kid === id)) {
       let req;
       try {
         const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(e.iv) }, key, unb64(e.ct));

@@ -400,8 +400,9 @@ function postWithProgress(path, fd, onProgress) {
   });
 }
 
-async function uploadPhotos(productId, files, report) {
-  uploadReports.set(productId, report);
+// keep: the report belongs to the product's card (it follows the card when it is redrawn).
+async function uploadPhotos(productId, files, report, keep = false) {
+  if (keep) uploadReports.set(productId, report);
   report.classList.add('upload-list');
   for (const file of files) {
     const name = file.name || 'ảnh';
@@ -481,7 +482,7 @@ function productCard(p) {
   const report = uploadReports.get(p.id) || el('ul', { class: 'small' });
   photo.addEventListener('change', async () => {
     report.replaceChildren();
-    await uploadPhotos(p.id, [...photo.files], report);
+    await uploadPhotos(p.id, [...photo.files], report, true);
     photo.value = '';
     refreshProduct(p.id, li);
   });

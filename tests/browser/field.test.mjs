@@ -228,7 +228,10 @@ describe('field work on a phone', () => {
     assert.ok(await page.evaluate(() => !!sessionStorage.getItem('choso.outbox.key')), 'the key lives in the session');
     await screenshots(page, 'volunteer-offline');
     await vol.context.setOffline(false);
-    await page.waitForSelector('#outbox-result .receipt [data-role=code]', { timeout: 20000 });
+    await page.waitForSelector('#outbox-result .receipt [data-role=code]', { timeout: 20000 }).catch(async (e) => {
+      await screenshots(page, 'volunteer-offline-failed');
+      throw new Error(e.message + ' — page says: ' + (await page.textContent('main')).slice(0, 600));
+    });
     const code = (await page.textContent('#outbox-result .receipt [data-role=code]')).trim();
     assert.equal(await page.evaluate(() => localStorage.getItem('choso.outbox')), null, 'deleted once sent');
     // the same kept entry sent again (as when the first answer was lost): nothing created twice
