@@ -3,7 +3,7 @@
 // phone's camera; start shop onboarding and publishing on the chosen marketplaces; see each
 // listing's state and the marketplace's reason for a refusal and fix it; upload a spreadsheet
 // and follow its progress. Every answer and error comes from the API as it is.
-import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession } from './app.js';
+import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession, hasSessionHint } from './app.js';
 import { outboxAdd, outboxFlush, outboxPurge } from './outbox.js';
 
 const $ = (id) => document.getElementById(id);
@@ -720,26 +720,31 @@ async function loadCommunes() {
   fill(sel, list.length > 1 ? el('option', { value: '' }, '— chọn xã/phường —') : null, list.map((c) => el('option', { value: c.code }, `${c.name} (${c.code})`)));
 }
 
-async function loadMarketplaces() {
-  const r = await api('GET', '/v1/targets');
+async function loadMarketplaces(early) {
+  let r = early ? await early : null;
+  if (!r || !r.ok) r = await api('GET', '/v1/targets');
   marketplaces = r.ok ? r.data.marketplaces || [] : [];
   if (r.ok) renderProgress(r.data);
 }
 
 async function main() {
+  // on a slow link every round trip counts: the year's numbers are asked for with the session
+  const early = hasSessionHint() ? api('GET', '/v1/targets') : null;
   session = await requireSession(['admin', 'volunteer']);
-  await Promise.all([loadCommunes(), loadMarketplaces()]);
+  await loadCommunes();
   setupRegister();
+  setupYouthLabel();
+  // the registration form works from here on (bench-phone's "usable"); the rest follows
+  document.body.setAttribute('data-usable', '1');
   setupOnboard();
   setupProduct();
   setupImport();
   setupNewPin();
   $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
   setupHouseholdSearch();
-  setupYouthLabel();
   window.addEventListener('online', sendKept);
   await outboxPurge();
-  await loadHouseholds();
+  await Promise.all([loadMarketplaces(early), loadHouseholds()]);
   sendKept();
   document.body.setAttribute('data-ready', '1');
 }

@@ -10,8 +10,9 @@ const RUNS = Number(process.env.BENCH_PHONE_RUNS || 5);
 const NET = { offline: false, latency: 400, downloadThroughput: (400 * 1000) / 8, uploadThroughput: (400 * 1000) / 8 };
 const CPU = 4;
 
-// One visit of volunteer.html in `page`, throttled: bytes over the network for the page, bytes
-// its service worker fetched, milliseconds to usable (body[data-ready=1]).
+// One visit of volunteer.html in `page`, throttled: bytes over the network for the page,
+// milliseconds to usable (body[data-usable=1]: signed in, communes in the form, the form
+// working) and to ready (body[data-ready=1]: also the household list and the progress drawn).
 async function visit(context, page) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -23,10 +24,12 @@ async function visit(context, page) {
   cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; requests++; });
   const t0 = Date.now();
   await page.goto(BASE + '/volunteer.html', { waitUntil: 'commit' });
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  await page.waitForSelector('body[data-usable="1"]', { timeout: 60000 });
   const usable = Date.now() - t0;
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  const ready = Date.now() - t0;
   await cdp.detach();
-  return { bytes, requests, fromSw, usable };
+  return { bytes, requests, fromSw, usable, ready };
 }
 
 // Bytes the service worker fetched (its own precache), read from the Cache Storage sizes.
@@ -66,12 +69,12 @@ describe('bench-phone: volunteer.html on slow 3G (400 ms, 400 kbit/s) and a 4× 
         await browser.close();
       }
     }
-    const f = { kb: median(first.map((x) => x.bytes)) / 1024, ms: median(first.map((x) => x.usable)), req: median(first.map((x) => x.requests)) };
-    const r = { kb: median(repeat.map((x) => x.bytes)) / 1024, ms: median(repeat.map((x) => x.usable)), sw: median(repeat.map((x) => x.fromSw)) };
+    const f = { kb: median(first.map((x) => x.bytes)) / 1024, ms: median(first.map((x) => x.usable)), all: median(first.map((x) => x.ready)), req: median(first.map((x) => x.requests)) };
+    const r = { kb: median(repeat.map((x) => x.bytes)) / 1024, ms: median(repeat.map((x) => x.usable)), all: median(repeat.map((x) => x.ready)), sw: median(repeat.map((x) => x.fromSw)) };
     const pc = median(precache) / 1024;
-    console.log(`bench-phone: first visit  ${f.kb.toFixed(1)} KB in ${f.req} requests, usable in ${f.ms} ms (budget 150 KB, 3000 ms)`);
+    console.log(`bench-phone: first visit  ${f.kb.toFixed(1)} KB in ${f.req} requests, usable in ${f.ms} ms, list and progress in ${f.all} ms (budget 150 KB, 3000 ms)`);
     console.log(`bench-phone: service worker precache behind it ${pc.toFixed(1)} KB (not counted in the page's first load)`);
-    console.log(`bench-phone: repeat visit ${r.kb.toFixed(1)} KB over the network, ${r.sw} answers from the service worker, usable in ${r.ms} ms (budget 1000 ms)`);
+    console.log(`bench-phone: repeat visit ${r.kb.toFixed(1)} KB over the network, ${r.sw} answers from the service worker, usable in ${r.ms} ms, list and progress in ${r.all} ms (budget 1000 ms)`);
     console.log(`bench-phone: runs first ${first.map((x) => x.usable).join(',')} ms; repeat ${repeat.map((x) => x.usable).join(',')} ms`);
     assert.ok(f.kb <= 150, 'first visit ≤ 150 KB');
     assert.ok(f.ms <= 3000, 'first visit usable ≤ 3 s');
