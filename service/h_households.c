@@ -240,6 +240,9 @@ int svc_households_erase(svc_req *r)
     cs_error_clear(&err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
+    char commune[6];
+    int erased;
+    if (load_scoped(r, db, 1, commune, &erased)) return 0; /* a volunteer: own communes only */
     const char *code = svc_param(r, "code");
     cs_actor a = svc_audit_actor(r);
     json_t *orphans = NULL;

@@ -267,8 +267,7 @@ static int answer(svc_req *r, const char *pin)
     if (!db) return svc_reply_problem(r, &err);
     int64_t id;
     if (cs_household_check_pin(db, code, pin, r->client, r->request_id, &id, &err)) {
-        if (err.code == CS_E_PIN_WRONG || err.code == CS_E_PIN_LOCKED ||
-            err.code == CS_E_PIN_DAILY)
+        if (err.code == CS_E_PIN_WRONG || err.code == CS_E_PIN_LOCKED || err.code == CS_E_PIN_DAILY)
             svc_status_cache_failed(code, r->client);
         return svc_reply_problem(r, &err);
     }

@@ -147,6 +147,7 @@ function setupRegister() {
     }
     if (!r.ok) {
       showProblem(form, r.problem);
+      if (r.problem.code === 'household_exists' && r.problem.existing) offerExisting(form, r.problem.existing);
       return;
     }
     delete form.dataset.idem;
@@ -275,6 +276,7 @@ async function openHousehold(code) {
   fill($('onboard-choices'), marketplaceChoices('marketplace'));
   $('onboard-result').replaceChildren();
   $('pin-area').replaceChildren();
+  $('hh-edit-area').replaceChildren();
   $('product-result').replaceChildren();
   card.hidden = false;
   await Promise.all([loadAccounts(), loadProducts()]);
@@ -677,6 +679,84 @@ function setupImport() {
   });
 }
 
+// --- fixing a household (issue 13): edit, withdrawal of consent, the duplicate's own page ------
+
+// A citizen ID already registered: "Mở hộ TH-…" when this volunteer may open that household,
+// otherwise say whom to ask (it belongs to another commune).
+async function offerExisting(form, code) {
+  const box = form.querySelector('[data-role=form-error]');
+  const g = await api('GET', '/v1/households/' + encodeURIComponent(code));
+  if (g.ok) {
+    const open = el('button', { type: 'button', 'data-role': 'open-existing' }, `Mở hộ ${code}`);
+    open.addEventListener('click', () => openHousehold(code));
+    box.appendChild(el('p', {}, 'Hộ này đã có trong Chợ Số. ', open));
+  } else {
+    box.appendChild(el('p', {}, `Hộ ${code} thuộc xã/phường khác; hãy báo quản trị viên nếu cần chuyển hộ.`));
+  }
+}
+
+const EDIT_FIELDS = [
+  ['owner_name', 'Họ và tên chủ hộ', {}],
+  ['birth_date', 'Ngày sinh (dd/mm/yyyy)', { inputmode: 'numeric' }],
+  ['phone', 'Số điện thoại di động', { type: 'tel', inputmode: 'tel' }],
+  ['address', 'Địa chỉ (thôn, số nhà)', {}],
+  ['business_name', 'Tên hộ kinh doanh / tên gian hàng', {}],
+];
+
+function setupHouseholdFix() {
+  $('hh-edit-open').addEventListener('click', () => {
+    if (!current) return;
+    const h = current;
+    const form = el('form', { novalidate: true, id: 'hh-edit', class: 'card' },
+      el('div', { class: 'form-error', 'data-role': 'form-error', tabindex: '-1', hidden: true }),
+      EDIT_FIELDS.map(([name, label, attrs]) => el('div', { class: 'field' }, el('label', { for: 'ed-' + name }, label),
+        el('input', Object.assign({ id: 'ed-' + name, name, autocomplete: 'off', value: h[name] ?? '' }, attrs)))),
+      el('div', { class: 'field' }, el('label', { for: 'ed-commune_code' }, 'Xã/phường'),
+        el('select', { id: 'ed-commune_code', name: 'commune_code' }, Object.entries(communeNames).map(([c, n]) => el('option', { value: c, selected: c === h.commune_code }, `${n} (${c})`)))),
+      el('div', { class: 'field' }, el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'has_epayment', checked: !!h.has_epayment }), ' Chủ hộ có tài khoản ngân hàng hoặc ví điện tử')),
+      el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Lưu thông tin hộ'), el('button', { type: 'button', class: 'secondary', 'data-role': 'cancel' }, 'Thôi')));
+    form.querySelector('[data-role=cancel]').addEventListener('click', () => $('hh-edit-area').replaceChildren());
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearProblem(form);
+      const f = form.elements;
+      const body = {};
+      for (const [name] of EDIT_FIELDS) if (f[name].value.trim() !== String(h[name] ?? '')) body[name] = f[name].value.trim();
+      if (f.commune_code.value !== h.commune_code) body.commune_code = f.commune_code.value;
+      if (f.has_epayment.checked !== !!h.has_epayment) body.has_epayment = f.has_epayment.checked;
+      if (!Object.keys(body).length) return $('hh-edit-area').replaceChildren();
+      const r = await api('PATCH', '/v1/households/' + encodeURIComponent(h.code), { json: body, headers: { 'If-Match': `"v${h.version}"` } });
+      if (!r.ok) return showProblem(form, r.problem.code === 'version_mismatch' ? { ...r.problem, title: 'Hộ vừa được người khác sửa; hãy mở lại hộ rồi sửa lại.' } : r.problem);
+      await openHousehold(h.code);
+      say($('hh-edit-area'), 'Đã lưu thông tin hộ.', 'ok');
+      loadHouseholds();
+    });
+    fill($('hh-edit-area'), form);
+    form.elements.owner_name.focus();
+  });
+  $('hh-withdraw').addEventListener('click', () => {
+    if (!current) return;
+    const code = current.code;
+    const yes = el('button', { type: 'button', class: 'danger' }, 'Xoá dữ liệu của hộ');
+    const no = el('button', { type: 'button', class: 'secondary' }, 'Thôi');
+    fill($('hh-edit-area'), el('div', { class: 'card', role: 'alertdialog', 'aria-label': 'Xác nhận rút lại đồng ý' },
+      el('p', {}, el('strong', {}, `Chủ hộ ${code} rút lại sự đồng ý?`)),
+      el('p', {}, 'Số CCCD, điện thoại, ngày sinh, địa chỉ, tên, mã PIN và ảnh sản phẩm của hộ sẽ bị xoá vĩnh viễn khỏi Chợ Số; không khôi phục được. Gian hàng đã mở trên sàn vẫn thuộc về chủ hộ. Số liệu đã tính chỉ tiêu được giữ ở dạng không tên.'),
+      el('div', { class: 'actions' }, yes, no)));
+    no.focus();
+    no.addEventListener('click', () => $('hh-edit-area').replaceChildren());
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      const r = await api('DELETE', '/v1/households/' + encodeURIComponent(code));
+      if (!r.ok) return say($('hh-edit-area'), r.problem.title, 'error');
+      current = null;
+      $('household-card').hidden = true;
+      say($('receipt-area'), `Đã xoá dữ liệu cá nhân của hộ ${code} theo yêu cầu của chủ hộ.`, 'ok');
+      loadHouseholds();
+    });
+  });
+}
+
 // --- typed without a signal (issue 13): kept encrypted on the phone, sent when it returns ------
 
 async function keepOffline(form, item, where) {
@@ -742,6 +822,7 @@ async function main() {
   setupNewPin();
   $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
   setupHouseholdSearch();
+  setupHouseholdFix();
   window.addEventListener('online', sendKept);
   await outboxPurge();
   await Promise.all([loadMarketplaces(early), loadHouseholds()]);

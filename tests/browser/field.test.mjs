@@ -250,4 +250,68 @@ describe('field work on a phone', () => {
     vol.allow(/ERR_INTERNET_DISCONNECTED|Failed to fetch|net::/);
     vol.check();
   });
+
+  it('says why a volunteer is sent back from the dashboard; the pack page reads on a phone', async () => {
+    const page = await vol.page();
+    await page.goto(BASE + '/dashboard.html');
+    await page.waitForURL(/index\.html\?denied=dashboard\.html/);
+    await page.waitForSelector('#denied [role=alert]');
+    assert.match(await page.textContent('#denied'), /không được mở trang Bảng theo dõi/);
+    // the registration pack: a viewport, and its look from a file the CSP allows
+    const h = await household(29, 'Lương Văn Hải');
+    const acc = await fetch(BASE + `/v1/households/${h.code}/accounts`, { method: 'POST', headers: { Authorization: 'Bearer ' + TOKENS.volunteer, 'Content-Type': 'application/json' }, body: JSON.stringify({ marketplace: 'postmart' }) });
+    assert.ok([200, 201, 202].includes(acc.status), String(acc.status));
+    await page.goto(BASE + `/v1/households/${h.code}/accounts/postmart/pack.html`);
+    assert.ok(await page.$('meta[name=viewport]'));
+    assert.equal(await page.$eval('table', (t) => getComputedStyle(t).borderCollapse), 'collapse');
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(over <= 1, `the pack page is ${over} px wider than the phone`);
+    vol.check();
+  });
+
+  it('fixes a household: edits it, opens the duplicate, withdraws consent with confirmation', async () => {
+    const h = await household(31, 'Cao Thị Huệ');
+    const page = await vol.page();
+    await page.goto(BASE + '/volunteer.html');
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.fill('#hh-q', h.code);
+    await page.click('#hh-search button[type=submit]');
+    await page.click(`#households li[data-code="${h.code}"] button`);
+    await page.waitForSelector('#household-card:not([hidden])');
+    await page.click('#hh-edit-open');
+    await page.fill('#ed-address', 'Thôn 3, số 45');
+    const newPhone = '098' + h.phone.slice(3);
+    await page.fill('#ed-phone', newPhone);
+    await page.click('#hh-edit button[type=submit]');
+    await page.waitForFunction(() => /Đã lưu thông tin hộ/.test(document.getElementById('hh-edit-area').textContent));
+    const got = await (await fetch(BASE + '/v1/households/' + h.code, { headers: { Authorization: 'Bearer ' + TOKENS.volunteer } })).json();
+    assert.equal(got.address, 'Thôn 3, số 45');
+    assert.equal(got.phone, newPhone);
+    // the same citizen ID registered again: "Mở hộ TH-…"
+    await page.fill('#owner_name', 'Cao Thị Huệ');
+    await page.fill('#birth_date', h.birth);
+    await page.fill('#cccd', h.cccd);
+    await page.fill('#phone', h.phone);
+    await page.selectOption('#commune_code', COMMUNE);
+    await page.check('#consent');
+    await page.click('#register-submit');
+    await page.waitForSelector('#register [data-role=open-existing]');
+    assert.equal((await page.textContent('#register [data-role=open-existing]')).trim(), `Mở hộ ${h.code}`);
+    vol.allow(/status of 409/);
+    await page.click('#register [data-role=open-existing]');
+    await page.waitForFunction((c) => document.getElementById('hh-title').textContent.includes(c), h.code);
+    // withdrawal of consent: asked first, "Thôi" changes nothing
+    await page.click('#hh-withdraw');
+    await page.click('#hh-edit-area [role=alertdialog] button.secondary');
+    assert.equal((await (await fetch(BASE + '/v1/households/' + h.code, { headers: { Authorization: 'Bearer ' + TOKENS.volunteer } })).json()).status, 'registered');
+    await page.click('#hh-withdraw');
+    await screenshots(page, 'volunteer-withdraw');
+    await page.click('#hh-edit-area [role=alertdialog] button.danger');
+    await page.waitForFunction(() => document.getElementById('household-card').hidden);
+    assert.match(await page.textContent('#receipt-area'), /Đã xoá dữ liệu cá nhân/);
+    const gone = await (await fetch(BASE + '/v1/households/' + h.code, { headers: { Authorization: 'Bearer ' + TOKENS.volunteer } })).json();
+    assert.equal(gone.status, 'erased');
+    assert.equal(gone.phone, undefined);
+    vol.check();
+  });
 });
