@@ -322,8 +322,9 @@ static int check_tx(cs_db *db, void *arg, cs_error *err)
     if (ok) {
         c->id = cs_rows_i64(h, 0, PH_ID);
         /* remembered as this household's address (spared the daily count of strangers); an
-         * address already known with nothing to forget writes nothing */
-        rc = (home && pf == 0) ||
+         * address already known with nothing stored to forget (even an expired count would
+         * keep the fast path away) writes nothing */
+        rc = (home && (!has_pair || cs_rows_i64(pp, 0, PP_FAILURES) == 0)) ||
                      cs_db_exec(db, SQL_PAIR_SUCCESS, "ss", c->code, c->client, err) >= 0
                  ? 0
                  : -1;
