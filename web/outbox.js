@@ -42,7 +42,11 @@ const save = (list) => (list.length ? localStorage.setItem(STORE, JSON.stringify
 // (that tab may still send them); once their tab is closed they are unreadable and go at 24 h.
 // Returns how many of this session's are left.
 export async function outboxPurge(now = Date.now()) {
-  save(load().filter((e) => now - e.at < MAX_AGE_MS));
+  // written only when something goes: every open tab runs this when the signal returns, and a
+  // stale copy written back by one tab would bring back what another has just sent
+  const list = load();
+  const left = list.filter((e) => now - e.at < MAX_AGE_MS);
+  if (left.length !== list.length) save(left);
   return outboxCount();
 }
 
@@ -76,6 +80,7 @@ export async function outboxFlush(send, done) {
     await outboxPurge();
     const { id, key } = await sessionKey();
     for (const e of load().filter((x) => x.kid === id)) {
+      if (!load().some((x) => x.id === e.id)) continue; // gone meanwhile (sent, or expired)
       let req;
       try {
         const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(e.iv) }, key, unb64(e.ct));
