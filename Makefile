@@ -55,7 +55,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets bench-orders check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets bench-orders bench-phone check-banned
 all: $(BUILD)/choso $(BUILD)/choso-sandbox
 
 Q := $(if $(V),,@)
@@ -138,7 +138,7 @@ test-cluster: bootstrap
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/test-cluster
 
-bench: bench-api bench-import bench-sync bench-targets bench-orders
+bench: bench-api bench-import bench-sync bench-targets bench-orders bench-phone
 bench-api bench-import bench-sync bench-targets bench-orders: bootstrap
 	$(MAKE) tests-build
 	BUILD=$(BUILD) scripts/$@
@@ -181,3 +181,9 @@ clean-var:
 	rm -rf var
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The volunteer page on an emulated slow-3G phone (issue 13): a benchmark, not a test.
+bench-phone: BOOTSTRAP_GROUPS = browser
+bench-phone: bootstrap
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/bench-phone

@@ -22,10 +22,12 @@ typedef struct cs_field_error {
 } cs_field_error;
 
 typedef struct cs_error {
-    cs_code code;         /* CS_OK when no error */
-    char detail[256];     /* optional; never holds personal data */
-    char existing[64];    /* e.g. code of the existing household on a 409 */
-    unsigned retry_after; /* seconds, for 429/503 */
+    cs_code code;           /* CS_OK when no error */
+    char detail[256];       /* optional; never holds personal data */
+    char existing[64];      /* e.g. code of the existing household on a 409 */
+    unsigned retry_after;   /* seconds, for 429/503 */
+    int has_attempts;       /* 1: attempts_left is meaningful (owner sign-in) */
+    unsigned attempts_left; /* wrong PINs still allowed before a wait */
     size_t nfields;
     cs_field_error fields[CS_MAX_FIELD_ERRORS];
 } cs_error;

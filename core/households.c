@@ -421,19 +421,35 @@ enum {
 static const char SQL_GET[] =
     HH_SELECT
     " WHERE h.code = ?";
+/* the list's conditions, shared by both orders; the cursor is the last id of the page */
+#define HH_LIST_WHERE                                                                              \
+    "  AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"                                          \
+    "  AND (? IS NULL OR h.commune_code = ?)"                                                      \
+    "  AND (? IS NULL OR EXISTS (SELECT 1 FROM admin_unit_districts x"                             \
+    "       WHERE x.unit_code = h.commune_code AND x.district_code = ?))"                          \
+    "  AND (? IS NULL OR h.status = ?)"                                                            \
+    "  AND (? < 0 OR h.youth_led = ?)"                                                             \
+    "  AND (? IS NULL OR h.name_folded LIKE ?)"                                                    \
+    "  AND (? IS NULL OR h.phone_bidx = ?)"                                                        \
+    "  AND (? IS NULL OR h.cccd_bidx = ?)"                                                         \
+    "  AND (? IS NULL OR h.code = ?)"                                                              \
+    "  AND (? < 0 OR (h.pin_hash IS NOT NULL) = ?)"                                                \
+    "  AND (? = 0 OR EXISTS (SELECT 1 FROM seller_accounts sa"                                     \
+    "       WHERE sa.household_id = h.id AND sa.state = 'awaiting_owner'))"                        \
+    "  AND (? = 0 OR EXISTS (SELECT 1 FROM products pr JOIN listings li ON li.product_id = pr.id"  \
+    "       WHERE pr.household_id = h.id AND li.state = 'rejected'))"
 static const char SQL_LIST[] =
     HH_SELECT
     " WHERE h.id > ?"
-    "  AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"
-    "  AND (? IS NULL OR h.commune_code = ?)"
-    "  AND (? IS NULL OR EXISTS (SELECT 1 FROM admin_unit_districts x"
-    "       WHERE x.unit_code = h.commune_code AND x.district_code = ?))"
-    "  AND (? IS NULL OR h.status = ?)"
-    "  AND (? < 0 OR h.youth_led = ?)"
-    "  AND (? IS NULL OR h.name_folded LIKE ?)"
-    "  AND (? IS NULL OR h.phone_bidx = ?)"
-    "  AND (? IS NULL OR h.cccd_bidx = ?)"
+    HH_LIST_WHERE
     " ORDER BY h.id"
+    " LIMIT ?";
+/* newest first (the volunteer's list): after_id 0 starts at the newest */
+static const char SQL_LIST_NEWEST[] =
+    HH_SELECT
+    " WHERE (? = 0 OR h.id < ?)"
+    HH_LIST_WHERE
+    " ORDER BY h.id DESC"
     " LIMIT ?";
 enum { LK_ID, LK_COMMUNE, LK_STATUS };
 static const char SQL_LOOKUP[] =
@@ -607,11 +623,23 @@ int cs_household_list(cs_db *db, const cs_household_filter *f, cs_pii pii, json_
     }
     int limit = f->limit < 1 ? 50 : f->limit > 200 ? 200 : f->limit;
     cs_rows *r = NULL;
-    int rc = cs_db_query(db, &r, SQL_LIST, "issssssssiissbbbbi", f->after_id, scope, scope,
-                         f->commune, f->commune, f->former_district, f->former_district, f->status,
-                         f->status, (int64_t)f->youth_led, (int64_t)f->youth_led, like, like,
-                         phone_b, (size_t)32, phone_b, (size_t)32, cccd_b, (size_t)32, cccd_b,
-                         (size_t)32, (int64_t)limit + 1, err);
+    int has_pin = f->pin_filter == 1 ? 1 : f->pin_filter == 2 ? 0 : -1;
+    int rc =
+        f->newest
+            ? cs_db_query(db, &r, SQL_LIST_NEWEST, "iissssssssiissbbbbssiiiii", f->after_id,
+                          f->after_id, scope, scope, f->commune, f->commune, f->former_district,
+                          f->former_district, f->status, f->status, (int64_t)f->youth_led,
+                          (int64_t)f->youth_led, like, like, phone_b, (size_t)32, phone_b,
+                          (size_t)32, cccd_b, (size_t)32, cccd_b, (size_t)32, f->code, f->code,
+                          (int64_t)has_pin, (int64_t)has_pin, (int64_t)(f->awaiting_owner != 0),
+                          (int64_t)(f->has_rejected != 0), (int64_t)limit + 1, err)
+            : cs_db_query(db, &r, SQL_LIST, "issssssssiissbbbbssiiiii", f->after_id, scope, scope,
+                          f->commune, f->commune, f->former_district, f->former_district, f->status,
+                          f->status, (int64_t)f->youth_led, (int64_t)f->youth_led, like, like,
+                          phone_b, (size_t)32, phone_b, (size_t)32, cccd_b, (size_t)32, cccd_b,
+                          (size_t)32, f->code, f->code, (int64_t)has_pin, (int64_t)has_pin,
+                          (int64_t)(f->awaiting_owner != 0), (int64_t)(f->has_rejected != 0),
+                          (int64_t)limit + 1, err);
     cs_free(scope);
     cs_free(like);
     if (rc) return -1;

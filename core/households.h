@@ -150,10 +150,17 @@ typedef struct cs_household_filter {
     const char *cccd;            /* exact, via blind index */
     int64_t after_id;            /* cursor */
     int limit;                   /* 1..200 */
+    /* issue 13: the volunteer's search */
+    const char *code;   /* exact household code (normalised) */
+    int newest;         /* 1: newest first, after_id = the last id of the previous page */
+    int pin_filter;     /* 0 any, 1 only with a PIN, 2 only without (imported ones) */
+    int awaiting_owner; /* 1: only those with a shop waiting for the owner's authorisation */
+    int has_rejected;   /* 1: only those with a product a marketplace refused */
 } cs_household_filter;
 
-/* List households (ascending id). *out: JSON array; *next_cursor: id to pass as after_id, or 0
- * when this was the last page. Invalid phone/cccd filters are reported as field errors. */
+/* List households (ascending id, or newest first with f->newest). *out: JSON array; *next_cursor:
+ * id to pass as after_id, or 0 when this was the last page. Invalid phone/cccd filters are reported
+ * as field errors. */
 int cs_household_list(cs_db *db, const cs_household_filter *f, cs_pii pii, json_t **out,
                       int64_t *next_cursor, cs_error *err);
 
@@ -161,10 +168,18 @@ int cs_household_list(cs_db *db, const cs_household_filter *f, cs_pii pii, json_
 int cs_household_new_pin(cs_db *db, const cs_actor *a, const char *code, char pin_out[8],
                          cs_error *err);
 
-/* Owner sign-in: code + PIN. Throttled per household and per client address (pin.max_failures
- * failures → locked for pin.lock_seconds): CS_E_PIN_LOCKED with retry_after. Wrong PIN →
- * CS_E_PIN_WRONG (same answer for an unknown code). Failures and locks are audited.
- * Returns 0 and the household id on success. */
+/* A household code as people type it ("th 2026 00037", "TH.2026.00037") → "TH-2026-00037".
+ * -1 when it cannot be a household code. */
+int cs_household_code_normalize(const char *in, char out[24]);
+
+/* Owner sign-in: code (normalised here; a malformed one is CS_E_HOUSEHOLD_CODE_FORMAT and
+ * counts nowhere) + PIN. No hard locks: per (code, client address) the first pin.free_tries
+ * wrong PINs are free, then each waits pin.delay_base_seconds doubling up to
+ * pin.delay_max_seconds (CS_E_PIN_LOCKED, retry_after); a code takes at most pin.daily_max
+ * wrong PINs a day from addresses it has not signed in from within pin.known_days, and each
+ * address as much for itself (CS_E_PIN_DAILY); an address takes pin.client_daily_max a day
+ * across codes. Wrong PIN → CS_E_PIN_WRONG with err->attempts_left (same answer for an unknown
+ * code). Failures and waits are audited. Returns 0 and the household id on success. */
 int cs_household_check_pin(cs_db *db, const char *code, const char *pin, const char *client,
                            const char *request_id, int64_t *id, cs_error *err);
 

@@ -16,44 +16,87 @@ static const char SQL_NEW_PIN[] =
     "UPDATE households"
     " SET pin_hash = ?, pin_failures = 0, pin_locked_until = NULL"
     " WHERE code = ? AND status <> 'erased'";
-/* the household's PIN state, locked for the check */
-enum { PH_ID, PH_HASH, PH_FAILURES, PH_LOCK_LEFT };
+/* a new PIN starts its household's count afresh (and the waits of every address) */
+static const char SQL_NEW_PIN_DAY[] =
+    "DELETE FROM pin_day"
+    " WHERE code = ?";
+static const char SQL_NEW_PIN_PAIRS[] =
+    "UPDATE pin_pair"
+    " SET failures = 0, window_start = NULL, wait_until = NULL"
+    " WHERE code = ?";
+/* the household, locked so concurrent guesses at one household are counted one by one */
+enum { PH_ID, PH_HASH };
 static const char SQL_PIN_HOUSEHOLD[] =
-    "SELECT id, pin_hash, pin_failures,"
-    "  GREATEST(0, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), pin_locked_until))"
+    "SELECT id, pin_hash"
     " FROM households"
     " WHERE code = ?"
     " FOR UPDATE";
-/* the client address's failures in the current window */
-enum { PT_FAILURES, PT_WINDOW_AGE, PT_LOCK_LEFT };
+/* this address's state for this code: failures in the current 24 h window, the window's age,
+ * the wait left, whether the household signed in from here within pin.known_days */
+enum { PP_FAILURES, PP_WINDOW_AGE, PP_WAIT_LEFT, PP_KNOWN };
+static const char SQL_PIN_PAIR[] =
+    "SELECT failures,"
+    "  COALESCE(TIMESTAMPDIFF(SECOND, window_start, UTC_TIMESTAMP()), 0),"
+    "  GREATEST(0, COALESCE(TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), wait_until), 0)),"
+    "  COALESCE(last_success >= UTC_TIMESTAMP() - INTERVAL ? DAY, 0)"
+    " FROM pin_pair"
+    " WHERE code = ? AND client = ?"
+    " FOR UPDATE";
+/* the household code's wrong PINs today (UTC) from every address */
+enum { PD_FAILURES };
+static const char SQL_PIN_DAY[] =
+    "SELECT failures"
+    " FROM pin_day"
+    " WHERE code = ? AND day = UTC_DATE()"
+    " FOR UPDATE";
+/* the client address's failures in the current 24 h window, across all codes */
+enum { PT_FAILURES, PT_WINDOW_AGE };
 static const char SQL_PIN_CLIENT[] =
-    "SELECT failures, TIMESTAMPDIFF(SECOND, window_start, UTC_TIMESTAMP()),"
-    "  GREATEST(0, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), locked_until))"
+    "SELECT failures, TIMESTAMPDIFF(SECOND, window_start, UTC_TIMESTAMP())"
     " FROM pin_throttle"
     " WHERE client = ?"
     " FOR UPDATE";
-static const char SQL_PIN_FORGET[] =
-    "UPDATE households"
-    " SET pin_failures = 0"
-    " WHERE id = ?";
-static const char SQL_PIN_FAILED[] =
-    "UPDATE households"
-    " SET pin_failures = ?,"
-    "  pin_locked_until = IF(?, UTC_TIMESTAMP() + INTERVAL ? SECOND, NULL)"
-    " WHERE id = ?";
-static const char SQL_PIN_CLIENT_FAILED[] =
-    "INSERT INTO pin_throttle (client, failures, window_start, locked_until)"
-    " VALUES (?, ?, UTC_TIMESTAMP(), IF(?, UTC_TIMESTAMP() + INTERVAL ? SECOND, NULL))"
+static const char SQL_PAIR_FAILED[] =
+    "INSERT INTO pin_pair (code, client, failures, window_start, wait_until)"
+    " VALUES (?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP() + INTERVAL ? SECOND)"
     " ON DUPLICATE KEY UPDATE failures = VALUES(failures),"
     "  window_start = IF(? = 1, UTC_TIMESTAMP(), window_start),"
-    "  locked_until = VALUES(locked_until)";
-/* the fast path's one plain read: both states at once, nothing locked */
-enum { PF_ID, PF_HASH, PF_FAILURES, PF_LOCK_LEFT, PF_CLIENT_LOCK_LEFT };
+    "  wait_until = VALUES(wait_until)";
+static const char SQL_PAIR_SUCCESS[] =
+    "INSERT INTO pin_pair (code, client, failures, last_success)"
+    " VALUES (?, ?, 0, UTC_TIMESTAMP())"
+    " ON DUPLICATE KEY UPDATE failures = 0, window_start = NULL, wait_until = NULL,"
+    "  last_success = UTC_TIMESTAMP()";
+static const char SQL_DAY_FAILED[] =
+    "INSERT INTO pin_day (code, day, failures)"
+    " VALUES (?, UTC_DATE(), 1)"
+    " ON DUPLICATE KEY UPDATE failures = failures + 1";
+static const char SQL_CLIENT_FAILED[] =
+    "INSERT INTO pin_throttle (client, failures, window_start, locked_until)"
+    " VALUES (?, ?, UTC_TIMESTAMP(), NULL)"
+    " ON DUPLICATE KEY UPDATE failures = VALUES(failures),"
+    "  window_start = IF(? = 1, UTC_TIMESTAMP(), window_start)";
+/* old counters are forgotten a little at a time, by the failures that make new ones */
+static const char SQL_DAY_PRUNE[] =
+    "DELETE FROM pin_day"
+    " WHERE day < UTC_DATE() - INTERVAL 2 DAY"
+    " LIMIT 50";
+static const char SQL_PAIR_PRUNE[] =
+    "DELETE FROM pin_pair"
+    " WHERE window_start < UTC_TIMESTAMP() - INTERVAL 2 DAY"
+    "  AND (last_success IS NULL OR last_success < UTC_TIMESTAMP() - INTERVAL ? DAY)"
+    " LIMIT 50";
+/* the fast path's one plain read: the household and every count that could make it wait */
+enum { PF_ID, PF_HASH, PF_PAIR_FAILURES, PF_PAIR_WAIT, PF_KNOWN, PF_CLIENT };
 static const char SQL_PIN_FAST[] =
-    "SELECT h.id, h.pin_hash, h.pin_failures,"
-    "  GREATEST(0, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), h.pin_locked_until)),"
-    "  (SELECT GREATEST(0, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), t.locked_until))"
-    "   FROM pin_throttle t WHERE t.client = ?)"
+    "SELECT h.id, h.pin_hash,"
+    "  (SELECT p.failures FROM pin_pair p WHERE p.code = h.code AND p.client = ?),"
+    "  (SELECT GREATEST(0, COALESCE(TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), p.wait_until), 0))"
+    "   FROM pin_pair p WHERE p.code = h.code AND p.client = ?),"
+    "  (SELECT COALESCE(p.last_success >= UTC_TIMESTAMP() - INTERVAL ? DAY, 0)"
+    "   FROM pin_pair p WHERE p.code = h.code AND p.client = ?),"
+    "  (SELECT t.failures FROM pin_throttle t"
+    "   WHERE t.client = ? AND t.window_start > UTC_TIMESTAMP() - INTERVAL 1 DAY)"
     " FROM households h"
     " WHERE h.code = ?";
 // clang-format on
@@ -73,6 +116,9 @@ static int new_pin_tx(cs_db *db, void *arg, cs_error *err)
     int64_t n = cs_db_exec(db, SQL_NEW_PIN, "ss", hash, p->code, err);
     if (n < 0) return -1;
     if (n == 0) return cs_error_set(err, CS_E_NOT_FOUND, NULL);
+    if (cs_db_exec(db, SQL_NEW_PIN_DAY, "s", p->code, err) < 0 ||
+        cs_db_exec(db, SQL_NEW_PIN_PAIRS, "s", p->code, err) < 0)
+        return -1;
     return cs_audit(db, p->a, "household.pin_reissued", "household", p->code, NULL, err);
 }
 
@@ -89,7 +135,7 @@ struct check_ctx {
     const char *code, *pin, *client, *request_id;
     int64_t id;
     cs_code verdict;
-    unsigned retry_after;
+    unsigned retry_after, attempts_left;
 };
 
 /* Correct PINs recently verified, so an owner reloading the page does not pay scrypt (tens of
@@ -182,26 +228,73 @@ static int pin_verify_bounded(const char *pin, const char *stored)
     return ok;
 }
 
+/* The wait after f wrong PINs in a row from one address for one code: none within the free
+ * tries, then pin.delay_base_seconds doubling with each further one, at most
+ * pin.delay_max_seconds. */
+static int64_t pair_wait(int64_t f)
+{
+    int64_t free_tries = cs_cfg_int("pin.free_tries"), base = cs_cfg_int("pin.delay_base_seconds"),
+            max = cs_cfg_int("pin.delay_max_seconds");
+    if (f < free_tries) return 0;
+    int64_t w = base;
+    for (int64_t i = free_tries; i < f && w < max; i++)
+        w *= 2;
+    return w < max ? w : max;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void refuse(struct check_ctx *c, cs_code why, int64_t wait)
+{
+    c->verdict = why;
+    c->retry_after = (unsigned)(wait > 0 ? wait : 1);
+    c->attempts_left = 0;
+}
+
+/* The full check, in one transaction. Refusals that come before any PIN is checked (a wait not
+ * over, a ceiling reached) count nothing and reveal nothing: the PIN is not even looked at. A
+ * wrong PIN adds one to this address's count for the code, to the code's count for the day and
+ * to the address's count for the day; the answer says how many tries are left before a wait. */
 static int check_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct check_ctx *c = arg;
-    long maxf = cs_cfg_int("pin.max_failures"), lock = cs_cfg_int("pin.lock_seconds");
+    int64_t daily = cs_cfg_int("pin.daily_max"), client_max = cs_cfg_int("pin.client_daily_max"),
+            known_days = cs_cfg_int("pin.known_days"), free_tries = cs_cfg_int("pin.free_tries");
     c->verdict = CS_OK;
     c->retry_after = 0;
-    cs_rows *h = NULL, *t = NULL;
+    c->attempts_left = 0;
+    cs_rows *h = NULL, *pp = NULL, *d = NULL, *t = NULL;
     int rc = -1;
     if (cs_db_query(db, &h, SQL_PIN_HOUSEHOLD, "s", c->code, err) ||
+        cs_db_query(db, &pp, SQL_PIN_PAIR, "iss", known_days, c->code, c->client, err) ||
+        cs_db_query(db, &d, SQL_PIN_DAY, "s", c->code, err) ||
         cs_db_query(db, &t, SQL_PIN_CLIENT, "s", c->client, err))
         goto out;
     int known = cs_rows_count(h) > 0;
-    int64_t hh_lock =
-        known && !cs_rows_isnull(h, 0, PH_LOCK_LEFT) ? cs_rows_i64(h, 0, PH_LOCK_LEFT) : 0;
-    int64_t cl_lock = cs_rows_count(t) && !cs_rows_isnull(t, 0, PT_LOCK_LEFT)
-                          ? cs_rows_i64(t, 0, PT_LOCK_LEFT)
-                          : 0;
-    if (hh_lock > 0 || cl_lock > 0) {
-        c->verdict = CS_E_PIN_LOCKED;
-        c->retry_after = (unsigned)(hh_lock > cl_lock ? hh_lock : cl_lock);
+    int has_pair = cs_rows_count(pp) > 0;
+    int64_t pair_age = has_pair ? cs_rows_i64(pp, 0, PP_WINDOW_AGE) : 0;
+    int64_t pf = has_pair && pair_age < 86400 ? cs_rows_i64(pp, 0, PP_FAILURES) : 0;
+    int64_t wait = has_pair ? cs_rows_i64(pp, 0, PP_WAIT_LEFT) : 0;
+    int home = has_pair && cs_rows_i64(pp, 0, PP_KNOWN) != 0;
+    int64_t df = cs_rows_count(d) ? cs_rows_i64(d, 0, PD_FAILURES) : 0;
+    int64_t client_age = cs_rows_count(t) ? cs_rows_i64(t, 0, PT_WINDOW_AGE) : 0;
+    int64_t cf = cs_rows_count(t) && client_age < 86400 ? cs_rows_i64(t, 0, PT_FAILURES) : 0;
+    int64_t to_midnight = 86400 - (int64_t)(time(NULL) % 86400);
+    if (wait > 0) {
+        refuse(c, CS_E_PIN_LOCKED, wait);
+        rc = 0;
+        goto out;
+    }
+    if (pf >= daily || (!home && df >= daily)) {
+        refuse(c, CS_E_PIN_DAILY, pf >= daily ? 86400 - pair_age : to_midnight);
+        rc = 0;
+        goto out;
+    }
+    if (cf >= client_max) {
+        refuse(c, CS_E_PIN_LOCKED, 86400 - client_age);
         rc = 0;
         goto out;
     }
@@ -228,76 +321,116 @@ static int check_tx(cs_db *db, void *arg, cs_error *err)
     snprintf(owner.client, sizeof owner.client, "%s", c->client);
     if (ok) {
         c->id = cs_rows_i64(h, 0, PH_ID);
-        /* a page view writes nothing unless there were failures to forget */
-        rc = cs_rows_i64(h, 0, PH_FAILURES) == 0 ||
-                     cs_db_exec(db, SQL_PIN_FORGET, "i", c->id, err) >= 0
+        /* remembered as this household's address (spared the daily count of strangers); an
+         * address already known with nothing stored to forget (even an expired count would
+         * keep the fast path away) writes nothing */
+        rc = (home && (!has_pair || cs_rows_i64(pp, 0, PP_FAILURES) == 0)) ||
+                     cs_db_exec(db, SQL_PAIR_SUCCESS, "ss", c->code, c->client, err) >= 0
                  ? 0
                  : -1;
         goto out;
     }
-    c->verdict = CS_E_PIN_WRONG;
-    int locked = 0;
-    if (known) {
-        int64_t f = cs_rows_i64(h, 0, PH_FAILURES) + 1;
-        if (f >= maxf) locked = 1;
-        if (cs_db_exec(db, SQL_PIN_FAILED, "iiii", locked ? (int64_t)0 : f, (int64_t)locked,
-                       (int64_t)lock, cs_rows_i64(h, 0, PH_ID), err) < 0)
-            goto out;
-    }
-    /* per client address: failures within a window of lock seconds */
-    int64_t cf = 1;
-    if (cs_rows_count(t) && cs_rows_i64(t, 0, PT_WINDOW_AGE) < lock)
-        cf = cs_rows_i64(t, 0, PT_FAILURES) + 1;
-    int clocked = cf >= maxf;
-    if (cs_db_exec(db, SQL_PIN_CLIENT_FAILED, "siiii", c->client, clocked ? (int64_t)0 : cf,
-                   (int64_t)clocked, (int64_t)lock, cf, err) < 0)
+    int64_t nwait = pair_wait(pf + 1);
+    if (cs_db_exec(db, SQL_PAIR_FAILED, "ssiii", c->code, c->client, pf + 1, nwait,
+                   (int64_t)(pf == 0), err) < 0 ||
+        cs_db_exec(db, SQL_DAY_FAILED, "s", c->code, err) < 0 ||
+        cs_db_exec(db, SQL_CLIENT_FAILED, "sii", c->client, cf + 1, (int64_t)(cf == 0), err) < 0 ||
+        cs_db_exec(db, SQL_DAY_PRUNE, "", err) < 0 ||
+        cs_db_exec(db, SQL_PAIR_PRUNE, "i", known_days, err) < 0)
         goto out;
-    if (locked || clocked) {
-        c->verdict = CS_E_PIN_LOCKED;
-        c->retry_after = (unsigned)lock;
+    int64_t left = min64(free_tries - (pf + 1), daily - (pf + 1));
+    if (!home) left = min64(left, daily - (df + 1));
+    if (pf + 1 >= daily || (!home && df + 1 >= daily))
+        refuse(c, CS_E_PIN_DAILY, pf + 1 >= daily ? 86400 : to_midnight);
+    else if (nwait > 0)
+        refuse(c, CS_E_PIN_LOCKED, nwait);
+    else {
+        c->verdict = CS_E_PIN_WRONG;
+        c->attempts_left = (unsigned)(left > 0 ? left : 0);
     }
-    rc =
-        cs_audit(db, &owner, locked || clocked ? "owner.pin_locked" : "owner.pin_failed",
-                 "household", known ? c->code : NULL,
-                 json_pack("{s:b,s:b}", "household_locked", locked, "client_locked", clocked), err);
+    rc = cs_audit(db, &owner, c->verdict == CS_E_PIN_WRONG ? "owner.pin_failed" : "owner.pin_wait",
+                  "household", known ? c->code : NULL,
+                  json_pack("{s:I,s:b}", "wait_seconds", (json_int_t)c->retry_after,
+                            "daily_ceiling", c->verdict == CS_E_PIN_DAILY),
+                  err);
 out:
     cs_rows_free(h);
+    cs_rows_free(pp);
+    cs_rows_free(d);
     cs_rows_free(t);
     return rc;
 }
 
-/* The common case — a correct PIN verified a moment ago, nothing locked, no failures to forget —
- * needs no transaction and no row lock: one plain read. Returns 1 (done, *id set), 0 (take the
- * full path) or -1. */
+/* The common case — a correct PIN verified a moment ago, nothing to wait for, no failures to
+ * forget — needs no transaction and no row lock: one plain read. Every count that could make
+ * the full path refuse is read too, so a cached PIN is never an oracle during a wait. Returns 1
+ * (done, *id set), 0 (take the full path) or -1. */
 static int check_fast(cs_db *db, const struct check_ctx *c, int64_t *id, cs_error *err)
 {
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, SQL_PIN_FAST, "ss", c->client, c->code, err)) return -1;
+    int64_t known_days = cs_cfg_int("pin.known_days");
+    if (cs_db_query(db, &r, SQL_PIN_FAST, "ssisss", c->client, c->client, known_days, c->client,
+                    c->client, c->code, err))
+        return -1;
     int done = 0;
     unsigned char tag[32];
     const char *stored = cs_rows_count(r) ? cs_rows_strn(r, 0, PF_HASH) : NULL;
-    if (stored && cs_rows_i64(r, 0, PF_FAILURES) == 0 &&
-        (cs_rows_isnull(r, 0, PF_LOCK_LEFT) || cs_rows_i64(r, 0, PF_LOCK_LEFT) == 0) &&
-        (cs_rows_isnull(r, 0, PF_CLIENT_LOCK_LEFT) ||
-         cs_rows_i64(r, 0, PF_CLIENT_LOCK_LEFT) == 0) &&
+#define ZERO_OR_NULL(col) (cs_rows_isnull(r, 0, col) || cs_rows_i64(r, 0, col) == 0)
+    if (stored && ZERO_OR_NULL(PF_PAIR_FAILURES) && ZERO_OR_NULL(PF_PAIR_WAIT) &&
+        !ZERO_OR_NULL(PF_KNOWN) &&
+        (cs_rows_isnull(r, 0, PF_CLIENT) ||
+         cs_rows_i64(r, 0, PF_CLIENT) < cs_cfg_int("pin.client_daily_max")) &&
         !pin_tag(c->code, stored, c->pin, tag) && pin_cache_hit(tag)) {
         *id = cs_rows_i64(r, 0, PF_ID);
         done = 1;
     }
+#undef ZERO_OR_NULL
     cs_rows_free(r);
     return done;
+}
+
+int cs_household_code_normalize(const char *in, char out[24])
+{
+    /* letters and digits only, whatever separators were typed (space, dash, dot, slash) */
+    char k[24];
+    size_t n = 0;
+    for (const char *p = in ? in : ""; *p; p++) {
+        char ch = *p;
+        if (ch == ' ' || ch == '-' || ch == '.' || ch == '/' || ch == '_' || ch == '\t') continue;
+        if (ch >= 'a' && ch <= 'z') ch = (char)(ch - 'a' + 'A');
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) || n + 1 >= sizeof k) return -1;
+        k[n++] = ch;
+    }
+    k[n] = 0;
+    /* TH + 4-digit year + 5..7-digit number (the sequence is printed with at least 5) */
+    if (n < 11 || n > 13 || k[0] != 'T' || k[1] != 'H') return -1;
+    for (size_t i = 2; i < n; i++)
+        if (k[i] < '0' || k[i] > '9') return -1;
+    snprintf(out, 24, "TH-%.4s-%s", k + 2, k + 6);
+    return 0;
 }
 
 int cs_household_check_pin(cs_db *db, const char *code, const char *pin, const char *client,
                            const char *request_id, int64_t *id, cs_error *err)
 {
-    struct check_ctx c = {code, pin ? pin : "", client ? client : "", request_id, 0, CS_OK, 0};
+    char norm[24];
+    /* a code that cannot be one is a typing slip, not a guess: said so, and counted nowhere */
+    if (cs_household_code_normalize(code, norm)) {
+        cs_error_field(err, "household_code", CS_E_HOUSEHOLD_CODE_FORMAT, NULL);
+        return cs_error_set(err, CS_E_HOUSEHOLD_CODE_FORMAT, NULL);
+    }
+    struct check_ctx c = {norm, pin ? pin : "", client ? client : "", request_id, 0, CS_OK, 0, 0};
     int fast = check_fast(db, &c, id, err);
     if (fast) return fast < 0 ? -1 : 0;
     if (cs_db_tx(db, check_tx, &c, err)) return -1;
     if (c.verdict != CS_OK) {
         cs_error_set(err, c.verdict, NULL);
         err->retry_after = c.retry_after;
+        if (c.verdict == CS_E_PIN_WRONG || c.verdict == CS_E_PIN_LOCKED ||
+            c.verdict == CS_E_PIN_DAILY) {
+            err->has_attempts = 1;
+            err->attempts_left = c.attempts_left;
+        }
         return -1;
     }
     *id = c.id;

@@ -364,6 +364,27 @@ static json_t *product_body(const sheet_row_result *rr)
 }
 
 /* Normalise and validate rows [from, to) into c (no database). */
+/* The template's example row left in the file (issue 13): every column that has a sample and
+ * is in the file holds exactly that sample (at least two of them, so one cell that happens to
+ * match is no example). Such a row is refused with a reason, never imported as a household. */
+static int is_template_example(const run *r, size_t si)
+{
+    size_t n = import_columns_count(r->cols, r->kind), same = 0;
+    for (size_t i = 0; i < n; i++) {
+        const import_column_spec *sp = import_columns_at(r->cols, r->kind, i);
+        int col = r->m.col_of[sp->field];
+        if (!sp->sample[0] || col < 0) continue;
+        const char *v = sheet_cell(r->s, si, (unsigned)col);
+        if (!v) return 0;
+        /* the CSV template writes numbers as ="038095012345" so Excel keeps them as text */
+        size_t vl = strlen(v), sl = strlen(sp->sample);
+        int wrapped = vl == sl + 3 && v[0] == '=' && v[1] == '"' && v[vl - 1] == '"';
+        if (wrapped ? strncmp(v + 2, sp->sample, sl) : strcmp(v, sp->sample)) return 0;
+        same++;
+    }
+    return same >= 2;
+}
+
 static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
 {
     memset(c, 0, sizeof *c);
@@ -392,6 +413,10 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
         size_t si = r->m.first_data + from + k;
         c->row_index[k] = si;
         c->row_no[k] = sheet_row_no(r->s, si);
+        if (is_template_example(r, si)) {
+            if (add_reject_code(r, c, si, "", CS_F_TEMPLATE_EXAMPLE)) goto oom;
+            continue;
+        }
         if (import_row_normalize(&r->m, r->s, si, &ictx, &rr)) {
             if (rr.err.code == CS_E_NOMEM || add_reject(r, c, si, &rr.err, 0)) goto oom;
             continue;

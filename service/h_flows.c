@@ -157,12 +157,11 @@ static int pack_html(const json_t *p, cs_buf *b)
         cs_buf_puts(b, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Hồ "
                        "sơ đăng ký người bán – ") ||
         cs_buf_put_escaped(b, jstr(p, "display_name")) ||
-        cs_buf_puts(
-            b, "</title><style>body{font-family:sans-serif;max-width:900px;margin:1em auto}"
-               "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px;"
-               "vertical-align:top}.missing{background:#fdd}@media "
-               "print{a{color:#000}}</style></head><body><h1>"
-               "Hồ sơ đăng ký người bán trên ") ||
+        /* the site's CSP allows styles from our own files only (style-src 'self'): the
+           look is web/pack.css, and the viewport makes it readable on a phone */
+        cs_buf_puts(b, "</title><meta name=\"viewport\" content=\"width=device-width, "
+                       "initial-scale=1\"><link rel=\"stylesheet\" href=\"/pack.css\">"
+                       "</head><body><h1>Hồ sơ đăng ký người bán trên ") ||
         cs_buf_put_escaped(b, jstr(p, "display_name")) ||
         cs_buf_puts(b, "</h1><p>Trang đăng ký: ") || cs_buf_put_escaped(b, jstr(p, "signup_url")) ||
         cs_buf_puts(b, "<br>Sàn gọi người bán là: ") ||

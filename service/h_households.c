@@ -157,6 +157,48 @@ int svc_households_update(svc_req *r)
     return reply_household(r, db, code, 200, NULL);
 }
 
+/* --- the volunteer's search (issue 13) ------------------------------------------------------ */
+
+/* The list's extra parameters: order=newest|oldest, the filters pin_set, awaiting_owner and
+ * has_rejected, and one search box `q` read as what it looks like — a household code (however
+ * typed) → that code; a phone number (digits only, 9–11 of them) → exact phone through the
+ * blind index, for those who may look phones up (a monitor's digits stay a name search, which
+ * finds nothing); anything else → the name, accent-insensitive. */
+static int list_search(const svc_req *r, cs_household_filter *f, char code_q[24], cs_error *err)
+{
+    static const char *const orders[] = {"oldest", "newest", NULL};
+    const char *order = NULL;
+    int pin_set = -1, awaiting = -1, rejected = -1;
+    svc_api_query_enum(r, "order", orders, &order, err);
+    svc_api_query_bool(r, "pin_set", &pin_set, err);
+    svc_api_query_bool(r, "awaiting_owner", &awaiting, err);
+    svc_api_query_bool(r, "has_rejected", &rejected, err);
+    if (cs_error_failed(err)) return -1;
+    f->newest = order && !strcmp(order, "newest");
+    f->pin_filter = pin_set < 0 ? 0 : pin_set ? 1 : 2;
+    f->awaiting_owner = awaiting == 1;
+    f->has_rejected = rejected == 1;
+    const char *q = f->q;
+    if (!q || !*q) return 0;
+    if (!cs_household_code_normalize(q, code_q)) {
+        f->code = code_q;
+        f->q = NULL;
+        return 0;
+    }
+    size_t digits = 0, other = 0;
+    for (const char *p = q; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (*p != ' ' && *p != '.' && *p != '-' && *p != '+')
+            other++;
+    }
+    if (!other && digits >= 9 && digits <= 12 && r->actor.role != SVC_ROLE_MONITOR && !f->phone) {
+        f->phone = q;
+        f->q = NULL;
+    }
+    return 0;
+}
+
 int svc_households_list(svc_req *r)
 {
     cs_error err;
@@ -179,6 +221,8 @@ int svc_households_list(svc_req *r)
     if (f.q && strlen(f.q) > 200) cs_error_field(&err, "q", CS_F_TOO_LONG, "max 200");
     if (f.phone && strlen(f.phone) > 32) cs_error_field(&err, "phone", CS_F_PHONE_INVALID, NULL);
     if (f.cccd && strlen(f.cccd) > 32) cs_error_field(&err, "cccd", CS_F_CCCD_INVALID, NULL);
+    char code_q[24];
+    if (list_search(r, &f, code_q, &err)) return svc_reply_problem(r, &err);
     if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
     /* look-up by phone or citizen ID is a way of learning them: only for those who may see them */
     if ((f.phone || f.cccd) && r->actor.role == SVC_ROLE_MONITOR)
@@ -231,6 +275,9 @@ int svc_households_erase(svc_req *r)
     cs_error_clear(&err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
+    char commune[6];
+    int erased;
+    if (load_scoped(r, db, 1, commune, &erased)) return 0; /* a volunteer: own communes only */
     const char *code = svc_param(r, "code");
     cs_actor a = svc_audit_actor(r);
     json_t *orphans = NULL;

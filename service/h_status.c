@@ -265,8 +265,15 @@ static int dump_cb(const char *buf, size_t size, void *data)
  * view is rendered once, as svc_reply_json would, and kept. */
 static int answer(svc_req *r, const char *pin)
 {
-    const char *code = svc_param(r, "household_code");
-    if (!code) code = "";
+    /* the code as typed ("th 2026 00037") is the code; one that cannot be is no guess */
+    char code[24];
+    if (cs_household_code_normalize(svc_param(r, "household_code"), code)) {
+        cs_error bad;
+        cs_error_clear(&bad);
+        cs_error_field(&bad, "household_code", CS_E_HOUSEHOLD_CODE_FORMAT, NULL);
+        cs_error_set(&bad, CS_E_HOUSEHOLD_CODE_FORMAT, NULL);
+        return svc_reply_problem(r, &bad);
+    }
     unsigned age;
     svc_sc_blob *hit = svc_status_cache_get(code, r->lang, pin, r->client, &age);
     if (hit) {
@@ -287,7 +294,7 @@ static int answer(svc_req *r, const char *pin)
     if (!db) return svc_reply_problem(r, &err);
     int64_t id;
     if (cs_household_check_pin(db, code, pin, r->client, r->request_id, &id, &err)) {
-        if (err.code == CS_E_PIN_WRONG || err.code == CS_E_PIN_LOCKED)
+        if (err.code == CS_E_PIN_WRONG || err.code == CS_E_PIN_LOCKED || err.code == CS_E_PIN_DAILY)
             svc_status_cache_failed(code, r->client);
         return svc_reply_problem(r, &err);
     }

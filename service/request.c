@@ -225,6 +225,10 @@ int svc_reply_problem(svc_req *r, const cs_error *err)
     json_object_set_new(p, "code", json_string(cs_code_name(code)));
     json_object_set_new(p, "request_id", json_string(r->request_id));
     if (err->existing[0]) json_object_set_new(p, "existing", json_string(err->existing));
+    if (err->has_attempts)
+        json_object_set_new(p, "attempts_left", json_integer((json_int_t)err->attempts_left));
+    if (err->retry_after)
+        json_object_set_new(p, "retry_after", json_integer((json_int_t)err->retry_after));
     if (err->nfields) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < err->nfields; i++) {

@@ -18,7 +18,10 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/households/{code}", svc_households_get, SVC_ROLES_ALL, 0},
     {"PATCH", "/v1/households/{code}", svc_households_update, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
      SVC_R_JSON},
-    {"DELETE", "/v1/households/{code}", svc_households_erase, SVC_ROLE_ADMIN, 0},
+    /* withdrawal of consent: the commune's volunteer too (issue 13), scope checked in the handler
+     */
+    {"DELETE", "/v1/households/{code}", svc_households_erase, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
+     0},
     {"POST", "/v1/households/{code}/pin", svc_households_new_pin,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
     /* products (service/h_products.c) */

@@ -157,11 +157,18 @@ export function adoptSession(s) {
   session = s;
   csrf = s.csrf || '';
   localStorage.setItem(HINT, '1');
+  rememberSession(s);
 }
 
 // The signed-in user, or a redirect to the sign-in page. `roles`: allowed roles.
 export async function requireSession(roles) {
   const r = await api('GET', '/v1/session');
+  const kept = r.status === 0 ? offlineSession() : null;
+  if (kept && (!roles || roles.includes(kept.role))) {
+    session = kept; // no signal: the page works from what this tab already knew
+    renderUserBar(kept);
+    return kept;
+  }
   if (!r.ok) {
     localStorage.removeItem(HINT);
     location.replace('index.html?next=' + encodeURIComponent(location.pathname.replace(/^\//, '')));
@@ -169,7 +176,9 @@ export async function requireSession(roles) {
   }
   adoptSession(r.data);
   if (roles && !roles.includes(r.data.role)) {
-    location.replace('index.html');
+    // said on the sign-in page: which page this was and who is signed in (issue 13)
+    const page = location.pathname.replace(/^\//, '') || 'index.html';
+    location.replace('index.html?denied=' + encodeURIComponent(page));
     return new Promise(() => {});
   }
   renderUserBar(r.data);
@@ -179,6 +188,7 @@ export async function requireSession(roles) {
 export async function signOut() {
   await api('DELETE', '/v1/session');
   localStorage.removeItem(HINT);
+  forgetOffline();
   csrf = '';
   session = null;
   location.assign('index.html');
@@ -198,4 +208,49 @@ function renderUserBar(s) {
 
 export function currentSession() {
   return session;
+}
+
+// --- weak or no signal (issue 13): the service worker, the session a tab already had, a banner --
+
+// The session's public part (name, role, communes — never the CSRF value) for this tab only, so
+// a page opened without a signal still knows who works on it.
+const KEPT = 'choso.session';
+function rememberSession(s) {
+  const { name, role, communes, consent_version: cv, expires_at: exp } = s;
+  sessionStorage.setItem(KEPT, JSON.stringify({ name, role, communes, consent_version: cv, expires_at: exp }));
+}
+function offlineSession() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(KEPT) || 'null');
+    return s && (!s.expires_at || new Date(s.expires_at) > new Date()) ? s : null;
+  } catch {
+    return null;
+  }
+}
+function forgetOffline() {
+  sessionStorage.clear(); // the outbox key goes with it: what is kept can no longer be read
+  localStorage.removeItem('choso.outbox');
+}
+
+// Back online: a fresh CSRF value before anything is sent. Resolves true when signed in.
+export async function refreshSession() {
+  const r = await api('GET', '/v1/session');
+  if (r.ok) adoptSession(r.data);
+  return r.ok;
+}
+
+function offlineBanner() {
+  let b = document.getElementById('offline-banner');
+  if (navigator.onLine) return b?.remove();
+  if (b) return;
+  b = el('p', { id: 'offline-banner', class: 'note note-info', role: 'status' },
+    'ℹ Đang không có mạng. Trang vẫn dùng được; hộ và sản phẩm nhập lúc này được giữ (mã hoá) trên máy và tự gửi khi có mạng — đừng đóng trang trước khi gửi xong.');
+  document.querySelector('main')?.prepend(b);
+}
+window.addEventListener('online', offlineBanner);
+window.addEventListener('offline', offlineBanner);
+document.addEventListener('DOMContentLoaded', offlineBanner);
+
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('/sw.js').catch(() => {});
 }

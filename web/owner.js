@@ -83,15 +83,50 @@ function render(v, who) {
     el('div', { class: 'actions' }, close));
 }
 
+// --- sign-in help (issue 13): the code as people type it, tries left, the wait in minutes ------
+
+// "th 2026 00037", "TH.2026.00037" → "TH-2026-00037"; null when it cannot be a code (the
+// server reads codes the same way, and never counts a malformed one as a wrong PIN).
+export function normaliseCode(s) {
+  const k = String(s || '').toUpperCase().replace(/[\s.\-/_]/g, '');
+  const m = /^TH(\d{4})(\d{5,7})$/.exec(k);
+  return m ? `TH-${m[1]}-${m[2]}` : null;
+}
+
+const minutes = (sec) => Math.max(1, Math.ceil(Number(sec || 60) / 60));
+function waitText(sec) {
+  const m = minutes(sec);
+  return m >= 120 ? `khoảng ${Math.round(m / 60)} giờ` : `${m} phút`;
+}
+
+// The owner-facing sentence for a refused sign-in, beside the PIN.
+function pinMessage(status, p) {
+  if (p.code === 'pin_wrong') {
+    const left = Number.isInteger(p.attempts_left) ? p.attempts_left : null;
+    return p.title + (left === null ? '.' : left > 0 ? `. Còn ${left} lần thử.` : '. Lần sai tiếp theo sẽ phải đợi.');
+  }
+  if (p.code === 'pin_locked') return `Nhập sai nhiều lần. Hãy đợi ${waitText(p.retry_after)} rồi thử lại (chủ hộ ở máy khác vẫn vào được).`;
+  if (p.code === 'pin_daily_limit') return `${p.title}. Có thể thử lại sau ${waitText(p.retry_after)}.`;
+  return p.title + (status === 429 ? ' — hãy đợi ít phút rồi thử lại.' : '');
+}
+
+form.elements.code.addEventListener('blur', () => {
+  const c = normaliseCode(form.elements.code.value);
+  if (c) form.elements.code.value = c;
+});
+
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   clearProblem(form);
-  const code = form.elements.code.value.trim().toUpperCase();
+  const typed = form.elements.code.value.trim();
+  const code = normaliseCode(typed) || '';
   const pin = form.elements.pin.value.trim();
   const missing = [];
-  if (!code) missing.push({ field: 'household_code', message: 'Hãy nhập mã hộ' });
+  if (!typed) missing.push({ field: 'household_code', message: 'Hãy nhập mã hộ' });
+  else if (!code) missing.push({ field: 'household_code', message: 'Mã hộ có dạng TH-2026-00037 (ghi trên phiếu); hãy kiểm tra lại' });
   if (!pin) missing.push({ field: 'pin', message: 'Hãy nhập mã PIN' });
-  if (missing.length) return showProblem(form, { title: 'Thiếu thông tin', errors: missing });
+  if (missing.length) return showProblem(form, { title: 'Thiếu hoặc sai thông tin', errors: missing });
+  form.elements.code.value = code;
   const btn = form.querySelector('button[type=submit]');
   btn.disabled = true;
   const r = await api('POST', '/v1/status/' + encodeURIComponent(code), { json: { pin } });
@@ -100,7 +135,7 @@ form.addEventListener('submit', async (ev) => {
     const p = r.problem;
     // wrong code or PIN, or too many tries: said beside the PIN
     if (!p.errors.length && (r.status === 401 || r.status === 404 || r.status === 429))
-      p.errors = [{ field: 'pin', message: p.title + (r.status === 429 ? ' — hãy đợi ít phút rồi thử lại.' : '') }];
+      p.errors = [{ field: 'pin', message: pinMessage(r.status, p) }];
     showProblem(form, p);
     return;
   }

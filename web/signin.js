@@ -47,3 +47,16 @@ async function showSignedIn() {
   box.hidden = false;
 }
 showSignedIn();
+
+// Sent here from a page the signed-in role may not open (issue 13): say so, not just a form.
+function showDenied() {
+  const page = new URLSearchParams(location.search).get('denied');
+  if (!page || !/^[a-z]+\.html$/.test(page)) return;
+  const names = { 'dashboard.html': 'Bảng theo dõi (dành cho cán bộ Tỉnh đoàn và quản trị)', 'volunteer.html': 'Công việc tình nguyện (dành cho tình nguyện viên và quản trị)' };
+  const box = document.getElementById('denied');
+  if (!box) return;
+  fill(box, el('p', { class: 'note note-error', role: 'alert' }, '⚠ Tài khoản đang đăng nhập không được mở trang ', names[page] || page,
+    '. Hãy dùng nút “Tiếp tục” để về trang của bạn, hoặc đăng xuất rồi đăng nhập bằng tài khoản khác.'));
+  box.hidden = false;
+}
+showDenied();

@@ -3,7 +3,8 @@
 // phone's camera; start shop onboarding and publishing on the chosen marketplaces; see each
 // listing's state and the marketplace's reason for a refusal and fix it; upload a spreadsheet
 // and follow its progress. Every answer and error comes from the API as it is.
-import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl } from './app.js';
+import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession, hasSessionHint } from './app.js';
+import { outboxAdd, outboxFlush, outboxPurge } from './outbox.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,6 +39,7 @@ let session = null;
 let marketplaces = [];
 let communeNames = {};
 let current = null; // the household opened below the list
+let categories = []; // GET /v1/categories, for the product edit form
 
 // A fresh Idempotency-Key for each new content of a form: a retried submit (weak signal) is
 // answered from the first reply instead of registering twice.
@@ -78,9 +80,12 @@ function receipt(h, id = 'receipt') {
     el('p', {}, h.business_name || '', h.business_name ? ' · ' : '', h.commune?.name || ''),
     el('p', {}, 'Mã hộ: ', el('span', { class: 'code', 'data-role': 'code' }, h.code)),
     el('p', {}, 'Mã PIN: ', el('span', { class: 'pin', 'data-role': 'pin' }, h.pin)),
+    h.owner_age !== undefined ? el('p', {}, youthBadge(h.owner_age, h.youth_led)) : null,
     el('img', { src: `/v1/households/${encodeURIComponent(h.code)}/receipt.svg`, alt: `Mã QR mở trang tình trạng của hộ ${h.code}` }),
     el('p', { class: 'small' }, 'Chủ hộ quét mã QR (hoặc mở trang “Xem tình trạng gian hàng”) rồi nhập mã PIN để xem gian hàng và sản phẩm. ',
       el('strong', {}, 'Mã PIN chỉ hiện một lần: hãy đưa phiếu cho chủ hộ chụp ảnh hoặc in ra. Không lưu ảnh phiếu trên máy của tình nguyện viên.')),
+    el('p', { class: 'small', 'data-role': 'forgot' }, 'Khi quên PIN: gặp tình nguyện viên ', el('strong', {}, session?.name || ''),
+      ' hoặc Đoàn Thanh niên ', h.commune?.name || 'xã/phường', ', mang theo CCCD, để được cấp PIN mới.'),
     el('div', { class: 'actions noprint' }, print, id === 'receipt' ? go : null));
   return card;
 }
@@ -133,10 +138,16 @@ function setupRegister() {
     if (f.business_name.value.trim()) body.business_name = f.business_name.value.trim();
     const btn = $('register-submit');
     btn.disabled = true;
-    const r = await api('POST', '/v1/households', { json: body, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    const idem = idemKeyFor(form);
+    const r = await api('POST', '/v1/households', { json: body, headers: { 'Idempotency-Key': idem } });
     btn.disabled = false;
+    if (r.status === 0) {
+      await keepOffline(form, { kind: 'household', label: 'Hộ mới đăng ký', method: 'POST', path: '/v1/households', body, idem }, $('receipt-area'));
+      return;
+    }
     if (!r.ok) {
       showProblem(form, r.problem);
+      if (r.problem.code === 'household_exists' && r.problem.existing) offerExisting(form, r.problem.existing);
       return;
     }
     delete form.dataset.idem;
@@ -149,20 +160,102 @@ function setupRegister() {
 
 // --- households -------------------------------------------------------------------------------------
 
-async function loadHouseholds(q) {
+// --- finding households (issue 13): newest first, "Xem thêm", one search box, filters ------------
+
+const HH_STATUS = { registered: 'Mới đăng ký', onboarding: 'Đang mở gian hàng', onboarded: 'Đã có gian hàng', erased: 'Đã xoá dữ liệu' };
+const HH_FILTERS = { 'f-nopin': 'pin_set=false', 'f-notyouth': 'youth_led=false', 'f-awaiting': 'awaiting_owner=true', 'f-rejected': 'has_rejected=true' };
+let hhQuery = '';
+let hhCursor = null;
+
+function householdRow(h) {
+  const open = el('button', { type: 'button', class: 'secondary' }, 'Mở');
+  open.addEventListener('click', () => openHousehold(h.code));
+  const year = /(\d{4})$/.exec(h.birth_date || '')?.[1];
+  return el('li', { 'data-code': h.code },
+    el('div', { class: 'row' },
+      el('span', {}, el('strong', { class: 'code' }, h.code), ' · ', h.owner_name || '', h.business_name ? ' · ' + h.business_name : ''),
+      open),
+    el('p', { class: 'small muted', 'data-role': 'who' },
+      year ? `Sinh năm ${year}` : null, year && h.phone ? ' · ' : null, h.phone ? `ĐT ${h.phone}` : null),
+    el('p', { class: 'small' }, youthBadge(h.owner_age, h.youth_led), ' ',
+      el('span', { class: 'muted' }, h.commune?.name || communeNames[h.commune_code] || h.commune_code, ' · ', HH_STATUS[h.status] || h.status,
+        h.pin_set === false ? ' · chưa có PIN' : '')));
+}
+
+// q: a new search (undefined keeps the current one); more: the next page after the cursor.
+async function loadHouseholds(q, more = false) {
   const list = $('households');
-  const r = await api('GET', '/v1/households?limit=50' + (q ? '&q=' + encodeURIComponent(q) : ''));
-  if (!r.ok) return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title)));
-  if (!r.data.items.length) return fill(list, el('li', { class: 'muted' }, q ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trong các xã/phường của bạn.'));
-  fill(list, r.data.items.map((h) => {
-    const open = el('button', { type: 'button', class: 'secondary' }, 'Mở');
-    open.addEventListener('click', () => openHousehold(h.code));
-    return el('li', { 'data-code': h.code },
-      el('div', { class: 'row' },
-        el('span', {}, el('strong', {}, h.code), ' · ', h.owner_name || '', h.business_name ? ' · ' + h.business_name : ''),
-        open),
-      el('p', { class: 'small muted' }, h.commune?.name || communeNames[h.commune_code] || h.commune_code, ' · ', { registered: 'Mới đăng ký', onboarding: 'Đang mở gian hàng', onboarded: 'Đã có gian hàng', erased: 'Đã xoá dữ liệu' }[h.status] || h.status));
-  }));
+  if (q !== undefined) hhQuery = q;
+  const params = ['limit=20', 'order=newest'];
+  if (hhQuery) params.push('q=' + encodeURIComponent(hhQuery));
+  for (const [id, p] of Object.entries(HH_FILTERS)) if ($(id)?.checked) params.push(p);
+  if (more && hhCursor) params.push('after=' + encodeURIComponent(hhCursor));
+  const btn = $('hh-more');
+  btn.disabled = true;
+  const r = await api('GET', '/v1/households?' + params.join('&'));
+  btn.disabled = false;
+  if (!r.ok) {
+    btn.hidden = true;
+    const msg = (r.problem.errors || []).map((e) => e.message).join('; ');
+    return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title, msg ? ' — ' + msg : '')));
+  }
+  hhCursor = r.data.next_cursor || null;
+  btn.hidden = !hhCursor;
+  const rows = r.data.items.map(householdRow);
+  if (more) rows.forEach((x) => list.appendChild(x));
+  else if (!rows.length) fill(list, el('li', { class: 'muted' }, hhQuery || params.length > 2 ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trong các xã/phường của bạn.'));
+  else fill(list, rows);
+}
+
+function setupHouseholdSearch() {
+  $('hh-search').addEventListener('submit', (ev) => { ev.preventDefault(); loadHouseholds($('hh-q').value.trim()); });
+  for (const id of Object.keys(HH_FILTERS)) $(id).addEventListener('change', () => loadHouseholds());
+  $('hh-more').addEventListener('click', () => loadHouseholds(undefined, true));
+}
+
+// --- youth and progress at a glance (issue 13) --------------------------------------------------
+
+const YOUTH_MIN = 16, YOUTH_MAX = 30; // youth.min_age / youth.max_age (Law on Youth 2020)
+
+export function youthText(age, youth) {
+  if (age === null || age === undefined || Number.isNaN(age)) return '';
+  return youth ? `Thanh niên (${age} tuổi) – tính chỉ tiêu` : 'Ngoài độ tuổi – không tính';
+}
+function youthBadge(age, youth) {
+  const t = youthText(age, youth);
+  return t ? el('span', { class: 'badge ' + (youth ? 'state-good' : 'state-wait'), 'data-role': 'youth' }, (youth ? '✓ ' : '• ') + t) : null;
+}
+// Age today from "dd/mm/yyyy" (or null while it is not a date yet).
+export function ageFrom(text, today = new Date()) {
+  const m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(String(text || '').trim());
+  if (!m) return null;
+  const [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const dt = new Date(y, mo - 1, d);
+  if (dt.getFullYear() !== y || dt.getMonth() !== mo - 1 || dt.getDate() !== d || dt > today) return null;
+  let age = today.getFullYear() - y;
+  if (today.getMonth() < mo - 1 || (today.getMonth() === mo - 1 && today.getDate() < d)) age--;
+  return age;
+}
+function setupYouthLabel() {
+  const input = $('birth_date');
+  const out = $('birth-youth');
+  const show = () => {
+    const age = ageFrom(input.value);
+    fill(out, age === null ? null : youthBadge(age, age >= YOUTH_MIN && age <= YOUTH_MAX));
+  };
+  input.addEventListener('input', show);
+  $('register').addEventListener('reset', () => setTimeout(show, 0));
+}
+
+// "Tiến độ xã của bạn": this year's numbers of the volunteer's communes, each metric under the
+// one label the API gives it (the dashboard uses the same).
+function renderProgress(t) {
+  const box = $('my-progress');
+  if (!box || !t) return;
+  const rows = (t.metrics || []).map((m) => el('li', { 'data-metric': m.metric },
+    el('span', {}, m.label), ' ', el('strong', {}, fmtNum(m.achieved)),
+    m.goal !== null && m.goal !== undefined ? el('span', { class: 'muted' }, ' / ', fmtNum(m.goal)) : null));
+  fill(box, el('p', { class: 'small muted' }, `Năm ${t.year}, đến ngày ${t.as_of}`, t.scope ? ' · các xã/phường bạn phụ trách' : ''), el('ul', { class: 'plain metrics' }, rows));
 }
 
 function marketplaceChoices(name, checked) {
@@ -183,6 +276,7 @@ async function openHousehold(code) {
   fill($('onboard-choices'), marketplaceChoices('marketplace'));
   $('onboard-result').replaceChildren();
   $('pin-area').replaceChildren();
+  $('hh-edit-area').replaceChildren();
   $('product-result').replaceChildren();
   card.hidden = false;
   await Promise.all([loadAccounts(), loadProducts()]);
@@ -259,14 +353,107 @@ function setupOnboard() {
 
 // --- products -----------------------------------------------------------------------------------------
 
-async function uploadPhotos(productId, files, report) {
-  for (const file of files) {
-    const fd = new FormData();
-    fd.append('image', file, file.name || 'anh.jpg');
-    const r = await api('POST', `/v1/products/${productId}/images`, { form: fd });
-    report.appendChild(r.ok ? el('li', {}, el('span', { class: 'note note-ok' }, '✓ Đã tải ảnh ', file.name || ''))
-      : el('li', {}, el('span', { class: 'note note-error' }, '⚠ Ảnh ', file.name || '', ': ', r.problem.title, r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : '')));
+// --- photos on a slow link (issue 13): shrunk in the browser, one progress bar per file, errors
+// that stay until the next upload for that product (a redrawn card takes its report along) ------
+
+const PHOTO_MAX_SIDE = 1600;
+const PHOTO_LIMIT_TEXT = 'Ảnh được thu nhỏ ngay trên điện thoại (cạnh dài nhất 1600 điểm ảnh, dạng JPEG) rồi mới gửi; mỗi ảnh sau khi thu nhỏ tối đa 5 MB, mỗi sản phẩm tối đa 9 ảnh.';
+const uploadReports = new Map(); // product id → its report list
+
+// A phone photo as a JPEG of at most PHOTO_MAX_SIDE on its longer side; a file the browser
+// cannot read as an image is sent as it is (the API then says what is wrong with it).
+export async function shrinkPhoto(file) {
+  let bmp;
+  try {
+    bmp = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch {
+    return file;
   }
+  const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bmp.width, bmp.height));
+  if (scale === 1 && file.type === 'image/jpeg' && file.size <= 1_500_000) { bmp.close(); return file; }
+  const c = document.createElement('canvas');
+  c.width = Math.max(1, Math.round(bmp.width * scale));
+  c.height = Math.max(1, Math.round(bmp.height * scale));
+  c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+  bmp.close();
+  const blob = await new Promise((res) => c.toBlob(res, 'image/jpeg', 0.85));
+  return blob || file;
+}
+
+// POST a form with upload progress (fetch has none): resolves like api().
+function postWithProgress(path, fd, onProgress) {
+  return new Promise((resolve) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', path);
+    x.setRequestHeader('Accept', 'application/json');
+    const csrf = currentSession()?.csrf;
+    if (csrf) x.setRequestHeader('X-CSRF-Token', csrf);
+    x.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); };
+    x.onerror = () => resolve({ ok: false, status: 0, problem: { title: 'Mất kết nối khi đang gửi ảnh. Hãy chọn lại ảnh khi có sóng.', errors: [] } });
+    x.onload = () => {
+      let data = null;
+      try { data = JSON.parse(x.responseText); } catch { data = null; }
+      if (x.status >= 200 && x.status < 300) return resolve({ ok: true, status: x.status, data });
+      const problem = data && typeof data === 'object' ? data : { title: 'Lỗi ' + x.status, errors: [] };
+      if (x.status === 413) problem.title = 'Ảnh quá lớn (tối đa 5 MB sau khi thu nhỏ)';
+      resolve({ ok: false, status: x.status, problem });
+    };
+    x.send(fd);
+  });
+}
+
+// keep: the report belongs to the product's card (it follows the card when it is redrawn).
+async function uploadPhotos(productId, files, report, keep = false) {
+  if (keep) uploadReports.set(productId, report);
+  report.classList.add('upload-list');
+  for (const file of files) {
+    const name = file.name || 'ảnh';
+    const bar = el('progress', { max: 100, value: 0, 'aria-label': 'Đang gửi ' + name });
+    const status = el('span', {}, 'Đang thu nhỏ…');
+    const item = el('li', { 'data-photo': name }, el('span', {}, name, ': '), status, bar);
+    report.appendChild(item);
+    const small = await shrinkPhoto(file);
+    const fd = new FormData();
+    fd.append('image', small, name.replace(/\.[^.]*$/, '') + (small.type === 'image/jpeg' ? '.jpg' : ''));
+    status.textContent = `Đang gửi (${Math.round(small.size / 1024)} KB)…`;
+    const r = await postWithProgress(`/v1/products/${productId}/images`, fd, (done, total) => { bar.value = Math.round((done * 100) / total); });
+    bar.remove();
+    if (r.ok) fill(status, el('span', { class: 'note note-ok' }, `✓ Đã tải ảnh (${Math.round(small.size / 1024)} KB)`));
+    else {
+      const errs = (r.problem.errors || []).map((e) => e.message).join('; ');
+      fill(status, el('span', { class: 'note note-error', role: 'alert' }, '⚠ ', r.problem.title, r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : '', errs ? ' — ' + errs : ''));
+    }
+  }
+}
+
+// The product's photos with "delete" and "move earlier" (PUT …/images/order, DELETE …/images/{sha}).
+function photoManager(p, li) {
+  const imgs = p.images || [];
+  if (!imgs.length) return el('div', { class: 'thumbs' });
+  const out = el('span', { 'aria-live': 'polite' });
+  const move = async (i) => {
+    const order = imgs.map((im) => im.sha256);
+    [order[i - 1], order[i]] = [order[i], order[i - 1]];
+    const r = await api('PUT', `/v1/products/${p.id}/images/order`, { json: { order } });
+    if (!r.ok) return say(out, r.problem.title, 'error');
+    refreshProduct(p.id, li);
+  };
+  const del = async (im, i) => {
+    if (!window.confirm(`Xoá ảnh ${i + 1} của “${p.name}”?`)) return;
+    const r = await api('DELETE', `/v1/products/${p.id}/images/${im.sha256}`);
+    if (!r.ok) return say(out, r.problem.title, 'error');
+    refreshProduct(p.id, li);
+  };
+  return el('div', {},
+    el('ul', { class: 'thumbs plain photo-manager' }, imgs.map((im, i) => {
+      const up = el('button', { type: 'button', class: 'secondary small', 'aria-label': `Đưa ảnh ${i + 1} lên trước` }, '◀');
+      const rm = el('button', { type: 'button', class: 'secondary small', 'aria-label': `Xoá ảnh ${i + 1}` }, '✕');
+      up.disabled = i === 0;
+      up.addEventListener('click', () => move(i));
+      rm.addEventListener('click', () => del(im, i));
+      return el('li', { 'data-sha': im.sha256 }, el('img', { src: im.url, alt: `Ảnh ${i + 1} của ${p.name}`, loading: 'lazy' }), el('div', { class: 'actions' }, up, rm));
+    })),
+    out);
 }
 
 function productCard(p) {
@@ -295,10 +482,10 @@ function productCard(p) {
   // add photos straight from the camera
   const photoId = `photo-${p.id}`;
   const photo = el('input', { type: 'file', id: photoId, accept: 'image/*', capture: 'environment', multiple: true });
-  const report = el('ul', { class: 'small' });
+  const report = uploadReports.get(p.id) || el('ul', { class: 'small' });
   photo.addEventListener('change', async () => {
     report.replaceChildren();
-    await uploadPhotos(p.id, [...photo.files], report);
+    await uploadPhotos(p.id, [...photo.files], report, true);
     photo.value = '';
     refreshProduct(p.id, li);
   });
@@ -327,13 +514,17 @@ function productCard(p) {
     el('div', { class: 'field' }, el('label', { for: `e-name-${p.id}` }, 'Tên sản phẩm'), el('input', { id: `e-name-${p.id}`, name: 'name', value: p.name })),
     el('div', { class: 'field' }, el('label', { for: `e-price-${p.id}` }, 'Giá bán (đồng)'), el('input', { id: `e-price-${p.id}`, name: 'price_vnd', inputmode: 'numeric', value: p.price_vnd })),
     el('div', { class: 'field' }, el('label', { for: `e-stock-${p.id}` }, 'Số lượng còn'), el('input', { id: `e-stock-${p.id}`, name: 'stock', inputmode: 'numeric', value: p.stock })),
+    el('div', { class: 'field' }, el('label', { for: `e-cat-${p.id}` }, 'Ngành hàng'), categorySelect(`e-cat-${p.id}`, p.category)),
+    el('div', { class: 'field' }, el('label', { for: `e-weight-${p.id}` }, 'Khối lượng cả bao bì (gam)'), el('input', { id: `e-weight-${p.id}`, name: 'weight_g', inputmode: 'numeric', value: p.weight_g })),
+    el('div', { class: 'field' }, el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'flagship', checked: !!p.flagship }), ' Sản phẩm chủ lực, đặc trưng của tỉnh')),
     el('div', { class: 'field' }, el('label', { for: `e-desc-${p.id}` }, 'Mô tả'), el('textarea', { id: `e-desc-${p.id}`, name: 'description' }, p.description)),
     el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Lưu thay đổi')));
   editForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearProblem(editForm);
     const f = editForm.elements;
-    const body = { name: f.name.value.trim(), price_vnd: intOrText(f.price_vnd.value), stock: intOrText(f.stock.value), description: f.description.value };
+    const body = { name: f.name.value.trim(), price_vnd: intOrText(f.price_vnd.value), stock: intOrText(f.stock.value), description: f.description.value,
+      category: f.category.value, weight_g: intOrText(f.weight_g.value), flagship: f.flagship.checked };
     const r = await api('PATCH', `/v1/products/${p.id}`, { json: body, headers: { 'If-Match': `"v${p.version}"` } });
     if (!r.ok) return showProblem(editForm, r.problem);
     refreshProduct(p.id, li);
@@ -342,11 +533,16 @@ function productCard(p) {
 
   fill(li,
     el('div', { class: 'row' }, el('strong', {}, p.name), el('span', {}, fmtVnd(p.price_vnd), ' · còn ', fmtNum(p.stock), p.flagship ? ' · ' : '', p.flagship ? el('span', { class: 'badge state-good' }, '★ chủ lực') : null)),
-    el('div', { class: 'thumbs' }, (p.images || []).map((im, i) => el('img', { src: im.url, alt: `Ảnh ${i + 1} của ${p.name}`, loading: 'lazy' }))),
+    photoManager(p, li),
     (p.listings || []).length ? listings : el('p', { class: 'small muted' }, 'Chưa đăng lên sàn nào.'),
-    el('div', { class: 'field' }, el('label', { for: photoId }, 'Thêm ảnh'), photo, report),
+    el('div', { class: 'field' }, el('label', { for: photoId }, 'Thêm ảnh'), photo, el('p', { class: 'hint' }, PHOTO_LIMIT_TEXT), report),
     pubForm, pubOut, edit);
   return li;
+}
+
+function categorySelect(id, value) {
+  const list = categories.length ? categories : [{ code: value, name_vi: value }];
+  return el('select', { id, name: 'category' }, list.map((c) => el('option', { value: c.code, selected: c.code === value }, c.name_vi)));
 }
 
 async function refreshProduct(id, li) {
@@ -370,6 +566,7 @@ function setupProduct() {
   fill(form.elements.category, el('option', { value: '' }, '— chọn ngành hàng —'));
   api('GET', '/v1/categories').then((r) => {
     if (!r.ok) return showProblem(form, r.problem);
+    categories = r.data.items;
     fill(form.elements.category, el('option', { value: '' }, '— chọn ngành hàng —'),
       r.data.items.map((c) => el('option', { value: c.code }, c.name_vi)));
   });
@@ -396,7 +593,14 @@ function setupProduct() {
     };
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
-    const r = await api('POST', `/v1/households/${encodeURIComponent(current.code)}/products`, { json: body, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    const idem = idemKeyFor(form);
+    const path = `/v1/households/${encodeURIComponent(current.code)}/products`;
+    const r = await api('POST', path, { json: body, headers: { 'Idempotency-Key': idem } });
+    if (r.status === 0) {
+      btn.disabled = false;
+      await keepOffline(form, { kind: 'product', label: `Sản phẩm của hộ ${current.code}`, method: 'POST', path, body, idem }, $('product-result'));
+      return;
+    }
     if (!r.ok) {
       btn.disabled = false;
       return showProblem(form, r.problem);
@@ -476,6 +680,114 @@ function setupImport() {
   });
 }
 
+// --- fixing a household (issue 13): edit, withdrawal of consent, the duplicate's own page ------
+
+// A citizen ID already registered: "Mở hộ TH-…" when this volunteer may open that household,
+// otherwise say whom to ask (it belongs to another commune).
+async function offerExisting(form, code) {
+  const box = form.querySelector('[data-role=form-error]');
+  const g = await api('GET', '/v1/households/' + encodeURIComponent(code));
+  if (g.ok) {
+    const open = el('button', { type: 'button', 'data-role': 'open-existing' }, `Mở hộ ${code}`);
+    open.addEventListener('click', () => openHousehold(code));
+    box.appendChild(el('p', {}, 'Hộ này đã có trong Chợ Số. ', open));
+  } else {
+    box.appendChild(el('p', {}, `Hộ ${code} thuộc xã/phường khác; hãy báo quản trị viên nếu cần chuyển hộ.`));
+  }
+}
+
+const EDIT_FIELDS = [
+  ['owner_name', 'Họ và tên chủ hộ', {}],
+  ['birth_date', 'Ngày sinh (dd/mm/yyyy)', { inputmode: 'numeric' }],
+  ['phone', 'Số điện thoại di động', { type: 'tel', inputmode: 'tel' }],
+  ['address', 'Địa chỉ (thôn, số nhà)', {}],
+  ['business_name', 'Tên hộ kinh doanh / tên gian hàng', {}],
+];
+
+function setupHouseholdFix() {
+  $('hh-edit-open').addEventListener('click', () => {
+    if (!current) return;
+    const h = current;
+    const form = el('form', { novalidate: true, id: 'hh-edit', class: 'card' },
+      el('div', { class: 'form-error', 'data-role': 'form-error', tabindex: '-1', hidden: true }),
+      EDIT_FIELDS.map(([name, label, attrs]) => el('div', { class: 'field' }, el('label', { for: 'ed-' + name }, label),
+        el('input', Object.assign({ id: 'ed-' + name, name, autocomplete: 'off', value: h[name] ?? '' }, attrs)))),
+      el('div', { class: 'field' }, el('label', { for: 'ed-commune_code' }, 'Xã/phường'),
+        el('select', { id: 'ed-commune_code', name: 'commune_code' }, Object.entries(communeNames).map(([c, n]) => el('option', { value: c, selected: c === h.commune_code }, `${n} (${c})`)))),
+      el('div', { class: 'field' }, el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'has_epayment', checked: !!h.has_epayment }), ' Chủ hộ có tài khoản ngân hàng hoặc ví điện tử')),
+      el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Lưu thông tin hộ'), el('button', { type: 'button', class: 'secondary', 'data-role': 'cancel' }, 'Thôi')));
+    form.querySelector('[data-role=cancel]').addEventListener('click', () => $('hh-edit-area').replaceChildren());
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearProblem(form);
+      const f = form.elements;
+      const body = {};
+      for (const [name] of EDIT_FIELDS) if (f[name].value.trim() !== String(h[name] ?? '')) body[name] = f[name].value.trim();
+      if (f.commune_code.value !== h.commune_code) body.commune_code = f.commune_code.value;
+      if (f.has_epayment.checked !== !!h.has_epayment) body.has_epayment = f.has_epayment.checked;
+      if (!Object.keys(body).length) return $('hh-edit-area').replaceChildren();
+      const r = await api('PATCH', '/v1/households/' + encodeURIComponent(h.code), { json: body, headers: { 'If-Match': `"v${h.version}"` } });
+      if (!r.ok) return showProblem(form, r.problem.code === 'version_mismatch' ? { ...r.problem, title: 'Hộ vừa được người khác sửa; hãy mở lại hộ rồi sửa lại.' } : r.problem);
+      await openHousehold(h.code);
+      say($('hh-edit-area'), 'Đã lưu thông tin hộ.', 'ok');
+      loadHouseholds();
+    });
+    fill($('hh-edit-area'), form);
+    form.elements.owner_name.focus();
+  });
+  $('hh-withdraw').addEventListener('click', () => {
+    if (!current) return;
+    const code = current.code;
+    const yes = el('button', { type: 'button', class: 'danger' }, 'Xoá dữ liệu của hộ');
+    const no = el('button', { type: 'button', class: 'secondary' }, 'Thôi');
+    fill($('hh-edit-area'), el('div', { class: 'card', role: 'alertdialog', 'aria-label': 'Xác nhận rút lại đồng ý' },
+      el('p', {}, el('strong', {}, `Chủ hộ ${code} rút lại sự đồng ý?`)),
+      el('p', {}, 'Số CCCD, điện thoại, ngày sinh, địa chỉ, tên, mã PIN và ảnh sản phẩm của hộ sẽ bị xoá vĩnh viễn khỏi Chợ Số; không khôi phục được. Gian hàng đã mở trên sàn vẫn thuộc về chủ hộ. Số liệu đã tính chỉ tiêu được giữ ở dạng không tên.'),
+      el('div', { class: 'actions' }, yes, no)));
+    no.focus();
+    no.addEventListener('click', () => $('hh-edit-area').replaceChildren());
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      const r = await api('DELETE', '/v1/households/' + encodeURIComponent(code));
+      if (!r.ok) return say($('hh-edit-area'), r.problem.title, 'error');
+      current = null;
+      $('household-card').hidden = true;
+      say($('receipt-area'), `Đã xoá dữ liệu cá nhân của hộ ${code} theo yêu cầu của chủ hộ.`, 'ok');
+      loadHouseholds();
+    });
+  });
+}
+
+// --- typed without a signal (issue 13): kept encrypted on the phone, sent when it returns ------
+
+async function keepOffline(form, item, where) {
+  const n = await outboxAdd(item);
+  delete form.dataset.idem;
+  form.reset();
+  fill(where, el('p', { class: 'note note-info', 'data-role': 'kept' }, `ℹ Không có mạng: ${item.label.toLowerCase()} đã được giữ trên máy (mã hoá) và sẽ tự gửi khi có mạng. Đang chờ gửi: ${n}. Đừng đóng trang này trước khi gửi xong.`));
+}
+
+async function sendKept() {
+  if (!navigator.onLine) return;
+  if (!(await refreshSession())) return; // signed out meanwhile: the sign-in comes first
+  const area = $('outbox-result');
+  const left = await outboxFlush(
+    (method, path, json, idem) => api(method, path, { json, headers: { 'Idempotency-Key': idem } }),
+    (e, r) => {
+      if (e.kind === 'household' && r.ok) {
+        area.appendChild(el('div', {}, el('p', { class: 'note note-ok' }, '✓ Đã gửi hộ giữ trên máy — đưa phiếu cho chủ hộ:'), receipt(r.data, 'receipt-kept-' + r.data.code)));
+        loadHouseholds();
+      } else if (r.ok) {
+        area.appendChild(el('p', { class: 'note note-ok' }, '✓ Đã gửi: ', e.label, r.data?.name ? ` “${r.data.name}”` : ''));
+        if (current) loadProducts();
+      } else {
+        const errs = (r.problem.errors || []).map((x) => `${x.field}: ${x.message}`).join('; ');
+        area.appendChild(el('p', { class: 'note note-error', role: 'alert' }, '⚠ Không gửi được ', e.label.toLowerCase(), ': ', r.problem.title, errs ? ' — ' + errs : '', '. Hãy nhập lại.'));
+      }
+    });
+  if (!left) document.querySelectorAll('[data-role=kept]').forEach((x) => x.remove());
+}
+
 // --- start ---------------------------------------------------------------------------------------------
 
 async function loadCommunes() {
@@ -489,22 +801,33 @@ async function loadCommunes() {
   fill(sel, list.length > 1 ? el('option', { value: '' }, '— chọn xã/phường —') : null, list.map((c) => el('option', { value: c.code }, `${c.name} (${c.code})`)));
 }
 
-async function loadMarketplaces() {
-  const r = await api('GET', '/v1/targets');
+async function loadMarketplaces(early) {
+  let r = early ? await early : null;
+  if (!r || !r.ok) r = await api('GET', '/v1/targets');
   marketplaces = r.ok ? r.data.marketplaces || [] : [];
+  if (r.ok) renderProgress(r.data);
 }
 
 async function main() {
+  // on a slow link every round trip counts: the year's numbers are asked for with the session
+  const early = hasSessionHint() ? api('GET', '/v1/targets') : null;
   session = await requireSession(['admin', 'volunteer']);
-  await Promise.all([loadCommunes(), loadMarketplaces()]);
+  await loadCommunes();
   setupRegister();
+  setupYouthLabel();
+  // the registration form works from here on (bench-phone's "usable"); the rest follows
+  document.body.setAttribute('data-usable', '1');
   setupOnboard();
   setupProduct();
   setupImport();
   setupNewPin();
   $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
-  $('hh-search').addEventListener('submit', (ev) => { ev.preventDefault(); loadHouseholds($('hh-q').value.trim()); });
-  await loadHouseholds();
+  setupHouseholdSearch();
+  setupHouseholdFix();
+  window.addEventListener('online', sendKept);
+  await outboxPurge();
+  await Promise.all([loadMarketplaces(early), loadHouseholds()]);
+  sendKept();
   document.body.setAttribute('data-ready', '1');
 }
 main();

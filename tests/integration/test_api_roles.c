@@ -175,7 +175,7 @@ static const struct {
     {"GET", "/v1/households", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/households/{code}", {401, 401, 401, 200, 200, 200, 403, 401, 401}},
     {"PATCH", "/v1/households/{code}", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
-    {"DELETE", "/v1/households/{code}", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"DELETE", "/v1/households/{code}", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/households/{code}/pin", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"GET", "/v1/households/{code}/receipt.svg", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/households/{code}/products", {401, 401, 401, 201, 403, 201, 403, 401, 401}},

@@ -9,6 +9,7 @@
 #include "core/households.h"
 #include "core/products.h"
 #include "core/states.h"
+#include "tests/support/tsup.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,17 @@ static void test_update_versions_and_search(void **state)
     json_decref(in);
 }
 
+static int pin_try(const char *code, const char *pin, const char *client, cs_error *e)
+{
+    int64_t id = 0;
+    cs_error_clear(e);
+    return cs_household_check_pin(db, code, pin, client, "req", &id, e);
+}
+
+/* No hard locks (issue 13): an address gets pin.free_tries wrong PINs, then waits that grow; a
+ * wait never stops another address, and not even the right PIN passes during it; strangers'
+ * guesses fill the household's daily ceiling but an address the owner signed in from is
+ * spared it; a malformed code counts nowhere; a code is read as people type it. */
 static void test_pin_throttle(void **state)
 {
     (void)state;
@@ -192,33 +204,93 @@ static void test_pin_throttle(void **state)
     cs_error e;
     cs_error_clear(&e);
     assert_int_equal(cs_household_create(db, &actor, in, &res, &e), 0);
+    json_decref(in);
     int64_t id = 0;
     assert_int_equal(cs_household_check_pin(db, res.code, res.pin, "10.0.0.1", "req", &id, &e), 0);
     assert_int_equal(id, res.id);
+    /* typed loosely: "th 2026 00037" */
+    char loose[32];
+    snprintf(loose, sizeof loose, "th %.4s %s", res.code + 3, res.code + 8);
+    assert_int_equal(pin_try(loose, res.pin, "10.0.0.1", &e), 0);
     char wrong[8];
     snprintf(wrong, sizeof wrong, "%06ld", (strtol(res.pin, NULL, 10) + 1) % 1000000);
-    for (int i = 0; i < 4; i++) {
-        cs_error_clear(&e);
-        assert_int_equal(cs_household_check_pin(db, res.code, wrong, "10.0.0.2", "req", &id, &e),
-                         -1);
-        assert_int_equal(e.code, CS_E_PIN_WRONG);
+    /* malformed: refused, counted nowhere */
+    int64_t before = 0, after = 0;
+    assert_int_equal(pin_try("TH-20X6-1", wrong, "10.0.0.2", &e), -1);
+    assert_int_equal(e.code, CS_E_HOUSEHOLD_CODE_FORMAT);
+    assert_int_equal(cs_db_scalar_i64(db, &after,
+                                      "SELECT COUNT(*) FROM pin_throttle WHERE client = '10.0.0.2'",
+                                      "", &e),
+                     0);
+    assert_int_equal(after, before);
+    /* two free wrong tries say how many are left, the third starts a wait */
+    assert_int_equal(pin_try(res.code, wrong, "10.0.0.2", &e), -1);
+    assert_int_equal(e.code, CS_E_PIN_WRONG);
+    assert_int_equal(e.has_attempts, 1);
+    assert_int_equal(e.attempts_left, 2);
+    assert_int_equal(pin_try(res.code, wrong, "10.0.0.2", &e), -1);
+    assert_int_equal(e.attempts_left, 1);
+    assert_int_equal(pin_try(res.code, wrong, "10.0.0.2", &e), -1);
+    assert_int_equal(e.code, CS_E_PIN_LOCKED);
+    assert_int_equal(e.retry_after, 60);
+    /* during the wait the right PIN from there is refused too (no oracle)… */
+    assert_int_equal(pin_try(res.code, res.pin, "10.0.0.2", &e), -1);
+    assert_int_equal(e.code, CS_E_PIN_LOCKED);
+    assert_true(e.retry_after > 0 && e.retry_after <= 60);
+    /* …but nobody else waits: the owner at home and a first-time address both get in */
+    assert_int_equal(pin_try(res.code, res.pin, "10.0.0.1", &e), 0);
+    assert_int_equal(pin_try(res.code, res.pin, "10.0.0.3", &e), 0);
+    /* the wait doubles: expire it by hand, one more wrong → 120 s */
+    tsup_exec(db,
+              "UPDATE pin_pair SET wait_until = UTC_TIMESTAMP() - INTERVAL 1 SECOND"
+              " WHERE client = '10.0.0.2'",
+              "");
+    assert_int_equal(pin_try(res.code, wrong, "10.0.0.2", &e), -1);
+    assert_int_equal(e.code, CS_E_PIN_LOCKED);
+    assert_int_equal(e.retry_after, 120);
+    /* strangers from many addresses: 4 wrong so far; six more reach the ceiling of 10 */
+    char cl[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(cl, sizeof cl, "10.9.0.%d", i);
+        assert_int_equal(pin_try(res.code, wrong, cl, &e), -1);
+        assert_int_equal(e.code, i < 5 ? CS_E_PIN_WRONG : CS_E_PIN_DAILY);
     }
-    cs_error_clear(&e);
-    assert_int_equal(cs_household_check_pin(db, res.code, wrong, "10.0.0.2", "req", &id, &e), -1);
-    assert_int_equal(e.code, CS_E_PIN_LOCKED);
-    assert_true(e.retry_after > 0);
-    /* locked now even with the right PIN, from any address */
-    cs_error_clear(&e);
-    assert_int_equal(cs_household_check_pin(db, res.code, res.pin, "10.0.0.3", "req", &id, &e), -1);
-    assert_int_equal(e.code, CS_E_PIN_LOCKED);
+    /* a new address is refused before its PIN is looked at, even the right one */
+    assert_int_equal(pin_try(res.code, res.pin, "10.9.1.1", &e), -1);
+    assert_int_equal(e.code, CS_E_PIN_DAILY);
+    assert_true(e.retry_after > 0 && e.retry_after <= 86400);
+    /* the owner's known addresses are spared: nobody locked them out */
+    assert_int_equal(pin_try(res.code, res.pin, "10.0.0.1", &e), 0);
+    assert_int_equal(pin_try(res.code, res.pin, "10.0.0.3", &e), 0);
     int64_t n = 0;
     assert_int_equal(cs_db_scalar_i64(db, &n,
                                       "SELECT COUNT(*) FROM audit_log WHERE entity_id = ?"
-                                      " AND action IN ('owner.pin_failed','owner.pin_locked')",
+                                      " AND action IN ('owner.pin_failed','owner.pin_wait')",
                                       "s", res.code, &e),
                      0);
-    assert_int_equal(n, 5);
-    json_decref(in);
+    assert_int_equal(n, 10);
+    /* a new PIN starts afresh */
+    char pin2[8];
+    assert_int_equal(cs_household_new_pin(db, &actor, res.code, pin2, &e), 0);
+    assert_int_equal(pin_try(res.code, pin2, "10.9.1.1", &e), 0);
+    assert_int_equal(pin_try(res.code, pin2, "10.0.0.2", &e), 0);
+}
+
+static void test_code_normalize(void **state)
+{
+    (void)state;
+    char out[24];
+    assert_int_equal(cs_household_code_normalize("th 2026 00037", out), 0);
+    assert_string_equal(out, "TH-2026-00037");
+    assert_int_equal(cs_household_code_normalize(" TH.2026.00037 ", out), 0);
+    assert_string_equal(out, "TH-2026-00037");
+    assert_int_equal(cs_household_code_normalize("TH-2026-0001234", out), 0);
+    assert_string_equal(out, "TH-2026-0001234");
+    assert_int_equal(cs_household_code_normalize("TH-2026-0037", out), -1);
+    assert_int_equal(cs_household_code_normalize("TX-2026-00037", out), -1);
+    assert_int_equal(cs_household_code_normalize("TH-2026-00O37", out), -1);
+    assert_int_equal(cs_household_code_normalize("", out), -1);
+    assert_int_equal(cs_household_code_normalize(NULL, out), -1);
 }
 
 struct tctx {
@@ -393,7 +465,7 @@ static void *pin_guesser(void *arg)
             p->n_other++;
         else if (e.code == CS_E_PIN_WRONG)
             __atomic_add_fetch(&p->n_wrong, 1, __ATOMIC_SEQ_CST);
-        else if (e.code == CS_E_PIN_LOCKED)
+        else if (e.code == CS_E_PIN_LOCKED || e.code == CS_E_PIN_DAILY)
             __atomic_add_fetch(&p->n_locked, 1, __ATOMIC_SEQ_CST);
         else
             __atomic_add_fetch(&p->n_other, 1, __ATOMIC_SEQ_CST);
@@ -403,7 +475,8 @@ static void *pin_guesser(void *arg)
 }
 
 /* Eight threads guessing at once through a bound of one scrypt check: every guess is answered
- * as wrong or locked (none lost, none let in), and the household ends locked. */
+ * as wrong or refused (none lost, none let in), and the household's daily ceiling holds: exactly
+ * pin.daily_max wrong PINs were checked. */
 static void test_parallel_guesses_bounded(void **state)
 {
     (void)state;
@@ -423,13 +496,14 @@ static void test_parallel_guesses_bounded(void **state)
     assert_int_equal(p.n_other, 0);
     assert_int_equal(p.n_wrong + p.n_locked, 24);
     assert_true(p.n_locked >= 1);
+    /* the household's daily count saw each refused-after-check guess exactly once */
     int64_t n = 0;
     assert_int_equal(cs_db_scalar_i64(db, &n,
-                                      "SELECT pin_locked_until > UTC_TIMESTAMP() FROM households"
-                                      " WHERE code = ?",
+                                      "SELECT failures FROM pin_day WHERE code = ?"
+                                      " AND day = UTC_DATE()",
                                       "s", res.code, &e),
                      0);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 10);
 }
 
 int main(void)
@@ -439,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_sealed),
         cmocka_unit_test(test_update_versions_and_search),
         cmocka_unit_test(test_pin_throttle),
+        cmocka_unit_test(test_code_normalize),
         cmocka_unit_test(test_products_and_transitions),
         cmocka_unit_test(test_concurrent_duplicate),
         cmocka_unit_test(test_parallel_guesses_bounded),

@@ -34,7 +34,8 @@ static void set_cfg(const char *key, const char *value)
 static void reset_throttle(void)
 {
     tsup_exec(tapi_db(), "DELETE FROM pin_throttle", "");
-    tsup_exec(tapi_db(), "UPDATE households SET pin_failures = 0, pin_locked_until = NULL", "");
+    tsup_exec(tapi_db(), "DELETE FROM pin_pair", "");
+    tsup_exec(tapi_db(), "DELETE FROM pin_day", "");
 }
 
 /* A household with one product, an active Lazada shop and that product's listing in review. */
@@ -237,7 +238,9 @@ static void test_wrong_pin_never_cached(void **state)
     r = get_from(h.code, h.pin, NULL, "10.0.0.7");
     assert_true(age_of(&r) >= 0);
     tapi_free(&r);
-    /* that address gets locked guessing elsewhere: its cached answer stops at once */
+    /* that address reaches its daily ceiling guessing elsewhere (3 here): its cached answer
+       stops at once */
+    set_cfg("pin.client_daily_max", "3");
     struct hh other;
     make_household(&other);
     const char *wrong2 = strcmp(other.pin, "333333") ? "333333" : "444444";
@@ -248,6 +251,7 @@ static void test_wrong_pin_never_cached(void **state)
     r = get_from(h.code, h.pin, NULL, "10.0.0.7");
     assert_int_equal(r.status, 429);
     tapi_free(&r);
+    set_cfg("pin.client_daily_max", "100");
     reset_throttle();
 }
 
@@ -387,6 +391,7 @@ static void test_flood_stores_nothing(void **state)
     set_cfg("status.cache_ms", "60000");
     svc_status_cache_clear();
     assert_int_equal(svc_status_cache_count(), 0);
+    set_cfg("pin.client_daily_max", "5"); /* 5 checked per address, as a lock did before */
     for (int i = 0; i < 10000; i++) {
         char code[24], ip[32];
         snprintf(code, sizeof code, "TH-2099-%05d", i);
@@ -396,6 +401,7 @@ static void test_flood_stores_nothing(void **state)
         tapi_free(&r);
     }
     assert_int_equal(svc_status_cache_count(), 0);
+    set_cfg("pin.client_daily_max", "100");
     reset_throttle();
     struct hh h;
     make_household(&h);
