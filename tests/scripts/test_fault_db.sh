@@ -52,7 +52,7 @@ choso="$here/$BUILD/choso"
 "$choso" migrate >"$tmp/migrate.log" 2>&1 || fail "choso migrate: $(tail -3 "$tmp/migrate.log")"
 token=$("$choso" token create --role admin --name "fault test" 2>/dev/null) || fail "token create"
 
-"$choso" serve --port "$port" 2>"$tmp/serve.log" &
+"$choso" serve --port "$port" >/dev/null 2>"$tmp/serve.log" &
 serve_pid=$!
 for _ in $(seq 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$base/readyz" >/dev/null 2>&1 || fail "serve not ready: $(tail -5 "$tmp/serve.log")"
