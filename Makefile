@@ -112,16 +112,18 @@ valgrind: tests-build
 
 # The threaded parts under ThreadSanitizer (clang, its own build dir build-tsan): the worker and
 # its handler threads, the status cache, the transport's limiter, the import's helper thread,
-# the server under concurrent requests. Any report fails the run (halt_on_error).
+# the server under concurrent requests; the fault scripts run the tsan-built choso (serve,
+# worker: the import's helper and bulk-sealing threads) and fail on any report in its logs.
 TSAN_BIN := $(addprefix build-tsan/tests/,unit/test_status_cache unit/test_cx_transport \
   integration/test_status_cache integration/test_jobs_worker integration/test_import \
   integration/test_api_concurrency integration/test_http_core integration/test_flows)
+TSAN_SCRIPTS := tests/scripts/test_fault_kill.sh tests/scripts/test_fault_db.sh
 .PHONY: tsan
 tsan:
 	$(MAKE) BUILD=build-tsan CC=clang SANITIZE=thread OPT="-O1 -g" build-tsan/choso \
-	  build-tsan/choso-sandbox $(TSAN_BIN)
+	  build-tsan/choso-sandbox build-tsan/tests/bench/bench_import $(TSAN_BIN)
 	BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4" \
-	  scripts/run-tests $(TSAN_BIN)
+	  scripts/run-tests $(TSAN_BIN) $(TSAN_SCRIPTS)
 
 # Coverage-guided fuzzing with libFuzzer (clang): `make fuzz FUZZ=sheet SECONDS=300`.
 # `make test` only replays each harness's corpus (tests/fuzz/corpus/<name>/).

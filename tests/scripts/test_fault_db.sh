@@ -151,5 +151,10 @@ say "households in the database: $rows for $((total)) distinct writes; lost $los
 [ "$dups" = 0 ] || fail "$dups duplicate household(s)"
 [ "$rows" = "$total" ] || fail "$rows households for $total distinct writes"
 kill -0 "$serve_pid" 2>/dev/null || fail "serve is not running at the end"
+# a sanitizer build (make tsan, SANITIZE=…) reports into the logs: any report fails
+if grep -l 'WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error:' "$tmp/serve.log" 2>/dev/null; then
+    grep -h -A12 'WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error:' "$tmp/serve.log" | head -40 >&2
+    fail "sanitizer report"
+fi
 say "survived: outage ${OUTAGE_S} s, lost 0, duplicates 0"
 echo "1 passed, 0 failed"

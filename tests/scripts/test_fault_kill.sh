@@ -119,5 +119,10 @@ say "attempts $attempts; created $created, rejected $rejected; households $rows 
 [ "$rejected" = 0 ] || fail "n_rejected $rejected"
 curl -s -m 10 -H "Authorization: Bearer $token" "$base/v1/imports/$id" | grep -q '"done"' ||
     fail "serve does not show the import done"
+# a sanitizer build (make tsan, SANITIZE=…) reports into the logs: any report fails
+if grep -l 'WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error:' "$tmp/worker.log" "$tmp/serve.log" 2>/dev/null; then
+    grep -h -A12 'WARNING: ThreadSanitizer\|ERROR: AddressSanitizer\|runtime error:' "$tmp/worker.log" "$tmp/serve.log" | head -40 >&2
+    fail "sanitizer report"
+fi
 say "survived: $kills kills, lost 0, duplicates 0"
 echo "1 passed, 0 failed"
