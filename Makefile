@@ -89,7 +89,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTSUP) $(LIBS_TEST)
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBTSUP) $(LIBS_TEST) -Wl,--end-group $(LDLIBS)
 
-tests-build: $(BUILD)/choso $(BUILD)/choso-sandbox $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN)
+tests-build: $(BUILD)/choso $(BUILD)/choso-sandbox $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN) \
+  $(BUILD)/tests/fault/libfakeclock.so
+
+# The wall-clock stepper the clock fault test preloads (tests/fault/fakeclock.c); no sanitizer:
+# it runs inside whichever build it is preloaded into.
+$(BUILD)/tests/fault/libfakeclock.so: tests/fault/fakeclock.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=c17 -D_GNU_SOURCE $(WARN) $(WERROR) -fPIC -shared -o $@ $< -ldl
 
 # `make test` installs the browser-test group too (Chromium, playwright-core), so the README's
 # two commands do all the set-up; `make run` needs only the base packages.
