@@ -89,8 +89,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTSUP) $(LIBS_TEST)
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBTSUP) $(LIBS_TEST) -Wl,--end-group $(LDLIBS)
 
-tests-build: $(BUILD)/choso $(BUILD)/choso-sandbox $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN) \
-  $(BUILD)/tests/fault/libfakeclock.so
+tests-build: $(BUILD)/choso $(BUILD)/choso-sandbox $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN)
+tests-build: $(BUILD)/tests/fault/libfakeclock.so
 
 # The wall-clock stepper the clock fault test preloads (tests/fault/fakeclock.c); no sanitizer:
 # it runs inside whichever build it is preloaded into.
@@ -144,7 +144,8 @@ fuzz:
 
 # Every harness built for libFuzzer (clang, ASan+UBSan), then each run RUNS executions (default
 # 10 million) or MAX_SECONDS seconds: `make fuzz-long`, `make fuzz-long RUNS=1000000`. Not in CI;
-# figures in build-fuzz/fuzz-long.txt (README "Fuzzing"). Needs `scripts/bootstrap bench`.
+# figures in build-fuzz/fuzz-long.txt (README "Hostile input and faults"). Needs
+# `scripts/bootstrap bench`.
 .PHONY: fuzz-build fuzz-long
 fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=clang SANITIZE=fuzzer,address,undefined \
