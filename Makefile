@@ -90,6 +90,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBTSUP) $(LIBS_TEST)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIBTSUP) $(LIBS_TEST) -Wl,--end-group $(LDLIBS)
 
 tests-build: $(BUILD)/choso $(BUILD)/choso-sandbox $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) $(BENCH_BIN)
+tests-build: $(BUILD)/tests/fault/libfakeclock.so
+
+# The wall-clock stepper the clock fault test preloads (tests/fault/fakeclock.c); no sanitizer:
+# it runs inside whichever build it is preloaded into.
+$(BUILD)/tests/fault/libfakeclock.so: tests/fault/fakeclock.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=c17 -D_GNU_SOURCE $(WARN) $(WERROR) -fPIC -shared -o $@ $< -ldl
 
 # `make test` installs the browser-test group too (Chromium, playwright-core), so the README's
 # two commands do all the set-up; `make run` needs only the base packages.
@@ -110,6 +117,21 @@ valgrind: tests-build
 	BUILD=$(BUILD) TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
 	  scripts/run-tests --no-db $(UNIT_BIN) $(FUZZ_BIN)
 
+# The threaded parts under ThreadSanitizer (clang, its own build dir build-tsan): the worker and
+# its handler threads, the status cache, the transport's limiter, the import's helper thread,
+# the server under concurrent requests; the fault scripts run the tsan-built choso (serve,
+# worker: the import's helper and bulk-sealing threads) and fail on any report in its logs.
+TSAN_BIN := $(addprefix build-tsan/tests/,unit/test_status_cache unit/test_cx_transport \
+  integration/test_status_cache integration/test_jobs_worker integration/test_import \
+  integration/test_api_concurrency integration/test_http_core integration/test_flows)
+TSAN_SCRIPTS := tests/scripts/test_fault_kill.sh tests/scripts/test_fault_db.sh
+.PHONY: tsan
+tsan:
+	$(MAKE) BUILD=build-tsan CC=clang SANITIZE=thread OPT="-O1 -g" build-tsan/choso \
+	  build-tsan/choso-sandbox build-tsan/tests/bench/bench_import $(TSAN_BIN)
+	BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4" \
+	  scripts/run-tests $(TSAN_BIN) $(TSAN_SCRIPTS)
+
 # Coverage-guided fuzzing with libFuzzer (clang): `make fuzz FUZZ=sheet SECONDS=300`.
 # `make test` only replays each harness's corpus (tests/fuzz/corpus/<name>/).
 FUZZ ?= cx_parse
@@ -119,6 +141,17 @@ fuzz:
 	  OPT="-O1 -g -DCHOSO_LIBFUZZER" build-fuzz/tests/fuzz/fuzz_$(FUZZ)
 	mkdir -p build-fuzz/corpus-$(FUZZ) && cp -n tests/fuzz/corpus/$(FUZZ)/* build-fuzz/corpus-$(FUZZ)/ || true
 	build-fuzz/tests/fuzz/fuzz_$(FUZZ) -max_total_time=$(SECONDS) build-fuzz/corpus-$(FUZZ)
+
+# Every harness built for libFuzzer (clang, ASan+UBSan), then each run RUNS executions (default
+# 10 million) or MAX_SECONDS seconds: `make fuzz-long`, `make fuzz-long RUNS=1000000`. Not in CI;
+# figures in build-fuzz/fuzz-long.txt (README "Hostile input and faults"). Needs
+# `scripts/bootstrap bench`.
+.PHONY: fuzz-build fuzz-long
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=clang SANITIZE=fuzzer,address,undefined \
+	  OPT="-O1 -g -DCHOSO_LIBFUZZER" $(patsubst tests/%.c,build-fuzz/tests/%,$(FUZZ_SRC))
+fuzz-long: fuzz-build
+	RUNS=$(or $(RUNS),10000000) MAX_SECONDS=$(or $(MAX_SECONDS),0) scripts/fuzz-long
 
 run: bootstrap
 	$(MAKE) all

@@ -27,6 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Seconds on the monotonic clock: idle times are intervals, not dates. */
+static time_t mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
 #define BUG(...)                                                                                   \
     do {                                                                                           \
         fprintf(stderr, "%s:%d: choso bug: ", __FILE__, __LINE__);                                 \
@@ -313,7 +321,7 @@ static int db_open(cs_db *db, cs_error *err)
     }
     db->my = my;
     db->broken = 0;
-    db->last_used = time(NULL);
+    db->last_used = mono_s();
     return 0;
 }
 
@@ -410,7 +418,7 @@ static int db_ready(cs_db *db, cs_error *err)
         }
         if (db_reconnect(db, err)) return -1;
     }
-    db->last_used = time(NULL);
+    db->last_used = mono_s();
     return 0;
 }
 
@@ -423,6 +431,19 @@ static struct {
     unsigned max, open, in_use;
     cs_db *idle;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL};
+
+/* The pool's wait runs on the monotonic clock: a wall clock stepped forward must not turn a
+ * short wait into an instant 503, nor a step back into a wait of hours. */
+static pthread_once_t pool_cv_once = PTHREAD_ONCE_INIT;
+static int pool_cv_monotonic; /* set once, before any wait */
+static void pool_cv_init(void)
+{
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a)) return;
+    if (!pthread_condattr_setclock(&a, CLOCK_MONOTONIC) && !pthread_cond_init(&pool.cv, &a))
+        pool_cv_monotonic = 1;
+    pthread_condattr_destroy(&a);
+}
 
 static _Thread_local cs_db *tl_db;
 static _Thread_local unsigned tl_depth;
@@ -461,6 +482,7 @@ cs_db *cs_db_acquire(cs_error *err)
         tl_depth++;
         return tl_db;
     }
+    pthread_once(&pool_cv_once, pool_cv_init);
     pthread_mutex_lock(&pool.mu);
     if (!pool.ready) {
         pool.max = (unsigned)cs_cfg_int("db.pool_size");
@@ -468,7 +490,7 @@ cs_db *cs_db_acquire(cs_error *err)
     }
     cs_db *db = NULL;
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(pool_cv_monotonic ? CLOCK_MONOTONIC : CLOCK_REALTIME, &until);
     until.tv_sec += POOL_WAIT_SECONDS;
     for (;;) {
         if (pool.idle) {
@@ -501,7 +523,7 @@ cs_db *cs_db_acquire(cs_error *err)
             pthread_mutex_unlock(&pool.mu);
             return NULL;
         }
-    } else if (time(NULL) - db->last_used > IDLE_PING_SECONDS && !db->broken) {
+    } else if (mono_s() - db->last_used > IDLE_PING_SECONDS && !db->broken) {
         /* the server may have closed an idle connection (wait_timeout): find out now */
         if (mysql_ping(db->my)) db->broken = 1;
     }

@@ -59,6 +59,15 @@ static int mkdir_p(const char *dir)
     return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
+/* A cache write that failed for want of room is CS_E_STORAGE_FULL (507), any other failure
+ * CS_E_UNAVAILABLE (503). */
+static int media_fail(int e, cs_error *err)
+{
+    if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+        return cs_error_set(err, CS_E_STORAGE_FULL, "media.dir: %s", strerror(e));
+    return cs_error_set(err, CS_E_UNAVAILABLE, "media.dir: %s", strerror(e));
+}
+
 /* Write the bytes to the cache unless a copy of that size is there: beside it under a
  * temporary name, synced, then renamed, so a reader never sees half a file. */
 static int cache_write(const char *sha, const void *data, size_t len, cs_error *err)
@@ -69,12 +78,13 @@ static int cache_write(const char *sha, const void *data, size_t len, cs_error *
     struct stat st;
     if (!stat(path, &st) && S_ISREG(st.st_mode) && (size_t)st.st_size == len) return 0;
     snprintf(dir, sizeof dir, "%s/%.2s", cs_cfg_str("media.dir"), sha);
-    if (mkdir_p(dir)) return cs_error_set(err, CS_E_UNAVAILABLE, "media.dir: %s", strerror(errno));
+    if (mkdir_p(dir)) return media_fail(errno, err);
     snprintf(tmp, sizeof tmp, "%s/.up-XXXXXX", dir);
     int fd = mkstemp(tmp);
-    if (fd < 0) return cs_error_set(err, CS_E_UNAVAILABLE, "media.dir: %s", strerror(errno));
+    if (fd < 0) return media_fail(errno, err);
     const char *p = data;
     size_t left = len;
+    errno = 0;
     while (left) {
         ssize_t w = write(fd, p, left);
         if (w < 0 && errno == EINTR) continue;
@@ -83,11 +93,12 @@ static int cache_write(const char *sha, const void *data, size_t len, cs_error *
     }
     int bad = left != 0 || fchmod(fd, 0644) || fsync(fd);
     int e = errno;
+    if (left != 0 && e == 0) e = ENOSPC; /* a short write with no error: the disk is full */
     if (close(fd)) bad = 1;
     if (bad || rename(tmp, path)) {
         if (!bad) e = errno;
         unlink(tmp);
-        return cs_error_set(err, CS_E_UNAVAILABLE, "media.dir: %s", strerror(e));
+        return media_fail(e, err);
     }
     return 0;
 }

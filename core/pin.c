@@ -158,6 +158,15 @@ static int pin_tag(const char *code, const char *stored, const char *pin, unsign
     return rc;
 }
 
+/* The verified-PIN cache expires on the monotonic clock: a wall clock stepped back must not
+ * keep a verification valid for longer than pin.cache_seconds. */
+static time_t mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
 static size_t pin_slot(const unsigned char tag[32])
 {
     return ((size_t)tag[0] | (size_t)tag[1] << 8) % PIN_CACHE_SLOTS;
@@ -167,7 +176,7 @@ static int pin_cache_hit(const unsigned char tag[32])
 {
     size_t i = pin_slot(tag);
     pthread_mutex_lock(&pin_cache_mu);
-    int hit = pin_cache[i].until > time(NULL) && cs_ct_equal(pin_cache[i].tag, tag, 32);
+    int hit = pin_cache[i].until > mono_s() && cs_ct_equal(pin_cache[i].tag, tag, 32);
     pthread_mutex_unlock(&pin_cache_mu);
     return hit;
 }
@@ -179,7 +188,7 @@ static void pin_cache_put(const unsigned char tag[32])
     size_t i = pin_slot(tag);
     pthread_mutex_lock(&pin_cache_mu);
     memcpy(pin_cache[i].tag, tag, 32);
-    pin_cache[i].until = time(NULL) + ttl;
+    pin_cache[i].until = mono_s() + ttl;
     pthread_mutex_unlock(&pin_cache_mu);
 }
 
@@ -217,10 +226,10 @@ static int pin_verify_bounded(const char *pin, const char *stored)
 {
     pthread_once(&pin_slots_once, pin_slots_init);
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += 5;
     int r;
-    while ((r = sem_timedwait(&pin_slots, &until)) == -1 && errno == EINTR) {
+    while ((r = sem_clockwait(&pin_slots, CLOCK_MONOTONIC, &until)) == -1 && errno == EINTR) {
     }
     if (r == -1) return -1;
     int ok = stored && cs_pin_verify(pin, stored) == 1;

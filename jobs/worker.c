@@ -48,6 +48,20 @@ static struct {
     int member_on;   /* this worker's kinds call marketplaces: it takes a share */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+/* Waits run on the monotonic clock (set up in job_worker_run before any thread starts): a wall
+ * clock stepped back must not stretch a poll interval into hours, nor a step forward make the
+ * worker spin. */
+static clockid_t wait_clock = CLOCK_REALTIME;
+static pthread_once_t wait_once = PTHREAD_ONCE_INIT;
+static void wait_clock_init(void)
+{
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a)) return;
+    if (!pthread_condattr_setclock(&a, CLOCK_MONOTONIC) && !pthread_cond_init(&W.cv, &a))
+        wait_clock = CLOCK_MONOTONIC;
+    pthread_condattr_destroy(&a);
+}
+
 void job_worker_request_stop(void)
 {
     atomic_store(&W.stop_requested, 1);
@@ -60,7 +74,7 @@ void job_worker_request_stop(void)
 static void idle_wait_locked(int64_t ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(wait_clock, &ts);
     ts.tv_sec += (time_t)(ms / 1000);
     ts.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
@@ -334,7 +348,7 @@ static void *housekeeping_main(void *arg)
                     cs_code_name(err.code));
         pthread_mutex_lock(&W.mu);
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(wait_clock, &ts);
         ts.tv_sec += HOUSEKEEPING_MS / 1000;
         while (!atomic_load(&hk_stop) && pthread_cond_timedwait(&W.cv, &W.mu, &ts) != ETIMEDOUT) {
         }
@@ -381,6 +395,7 @@ static void release_running(void)
 
 int job_worker_run(const job_worker_opts *o, cs_error *err)
 {
+    pthread_once(&wait_once, wait_clock_init);
     unsigned n = o->concurrency ? o->concurrency : (unsigned)cs_cfg_int("worker.concurrency");
     if (o->kinds_csv && *o->kinds_csv) {
         if (strlen(o->kinds_csv) >= sizeof W.kinds)

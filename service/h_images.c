@@ -361,6 +361,18 @@ int svc_media_get(svc_req *r)
     /* this node's cached copy, fetched from the database the first time */
     char path[4096];
     int have = cs_media_path(db, sha, path, sizeof path, &err);
+    if (have < 0 && err.code == CS_E_STORAGE_FULL) {
+        /* this node's cache disk is full: the bytes come from the database, uncached */
+        void *data = NULL;
+        size_t len = 0;
+        cs_error_clear(&err);
+        have = cs_media_read(db, sha, &data, &len, &err);
+        if (have == 0) {
+            int rc = svc_reply_bytes(r, 200, mime, data, len, hdrs);
+            cs_free(data);
+            return rc;
+        }
+    }
     if (have < 0) return svc_reply_problem(r, &err);
     if (have == 1) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "image");
     return svc_reply_file(r, 200, mime, path, hdrs);

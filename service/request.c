@@ -248,9 +248,12 @@ int svc_reply_problem(svc_req *r, const cs_error *err)
     char *text = json_text(p, &len);
     json_decref(p);
     if (!text || set_reply(r->conn, status, "application/problem+json", text, len)) return -1;
-    if (err->retry_after) {
+    /* Every 503 says when to come back (a database outage included), so clients and the
+     * web pages retry instead of giving up; 5 s when the cause named no better time. */
+    unsigned retry_s = err->retry_after ? err->retry_after : status == 503 ? 5 : 0;
+    if (retry_s) {
         char ra[24];
-        snprintf(ra, sizeof ra, "%u", err->retry_after);
+        snprintf(ra, sizeof ra, "%u", retry_s);
         if (svc_add_header(r, "Retry-After", ra)) return -1;
     }
     if (status == 401) {

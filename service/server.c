@@ -440,7 +440,10 @@ static enum MHD_Result stage_body(struct svc_conn *c, const char *data, size_t n
 
 static void maybe_purge(struct svc_conn *c)
 {
-    long now = (long)time(NULL), last = atomic_load(&c->srv->last_purge);
+    /* an interval: the monotonic clock, so a wall-clock step neither stops nor rushes it */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long now = (long)ts.tv_sec, last = atomic_load(&c->srv->last_purge);
     if (now - last < PURGE_EVERY_S ||
         !atomic_compare_exchange_strong(&c->srv->last_purge, &last, now))
         return;
