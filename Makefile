@@ -4,7 +4,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libmicrohttpd libcurl openssl jansson libmariadb libcsv xlsxwriter libutf8proc libqrencode minizip expat
+PKGS     := libmicrohttpd libcurl openssl jansson libmariadb libcsv xlsxwriter libutf8proc libqrencode minizip expat pangocairo
 SANITIZE ?=
 WERROR   ?= $(if $(CI),-Werror,)
 

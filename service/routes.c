@@ -91,6 +91,11 @@ const svc_route svc_routes[] = {
     {"PUT", "/v1/targets/{year}/{metric}", svc_targets_put, SVC_ROLE_ADMIN, SVC_R_JSON},
     {"GET", "/v1/reports/targets.csv", svc_reports_targets_csv, SVC_ROLES_ALL, 0},
     {"GET", "/v1/reports/targets.xlsx", svc_reports_targets_xlsx, SVC_ROLES_ALL, 0},
+    /* the annual report and the CSV for Vietnamese Excel (service/h_reports.c) */
+    {"GET", "/v1/reports/targets-vn.csv", svc_reports_targets_csv_vn, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/reports/annual.xlsx", svc_reports_annual_xlsx, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR,
+     0},
+    {"GET", "/v1/reports/annual.pdf", svc_reports_annual_pdf, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     {"GET", "/v1/attention", svc_attention_get, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     /* the web room (service/h_web.c): sign-in sessions for the pages (cookie + X-CSRF-Token;
        never stored for Idempotency-Key replays), the owner's receipt QR code, static files */

@@ -213,6 +213,10 @@ static const struct {
      {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/confirm", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/republish", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
+    /* the annual report (whole province, named lists) and the CSV for Vietnamese Excel */
+    {"GET", "/v1/reports/annual.xlsx", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"GET", "/v1/reports/annual.pdf", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"GET", "/v1/reports/targets-vn.csv", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
@@ -391,6 +395,8 @@ static tapi_resp run(size_t i, int a, int *full)
         flows_fixture(&x, "active", "postmart", "rejected", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/republish", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strncmp(pat, "/v1/reports/", 12)) {
+        r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/audit")) {
         r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
     } else {
@@ -468,8 +474,9 @@ static int check_covered(const svc_route *rt, void *arg)
 {
     struct cover *c = arg;
     static const char *mine[] = {
-        "/v1/admin-units",     "/v1/categories", "/v1/households", "/v1/products", "/v1/status",
-        "/v1/seller-accounts", "/v1/listings",   "/v1/audit",      "/media/",      NULL};
+        "/v1/admin-units", "/v1/categories",      "/v1/households",         "/v1/products",
+        "/v1/status",      "/v1/seller-accounts", "/v1/listings",           "/v1/audit",
+        "/media/",         "/v1/reports/annual",  "/v1/reports/targets-vn", NULL};
     int owned = 0;
     for (int k = 0; mine[k]; k++)
         owned |= !strncmp(rt->pattern, mine[k], strlen(mine[k]));
