@@ -3,6 +3,7 @@
  * No HTTP, no JSON, no file formats here (annual_xlsx.c, annual_pdf.c write them). */
 #include "core/annual.h"
 #include "core/mem.h"
+#include "core/showcase.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -403,6 +404,42 @@ static int products_list(cs_annual *a, cs_db *db, const char *from, const char *
     return bad ? cs_error_set(err, CS_E_NOMEM, "annual report") : 0;
 }
 
+/* the showcase's click-throughs (core/showcase): one line per product and month, and the
+ * year's total as the summary's last line */
+static int promoted(cs_annual *a, cs_db *db, int year, cs_error *err)
+{
+    static const char *const head[] = {"STT", "Sản phẩm", "Xã, phường", "Tháng",
+                                       "Lượt bấm sang sàn"};
+    static const double w[] = {6, 34, 22, 10, 14};
+    cs_rows *q = NULL;
+    if (cs_showcase_promoted(db, year, &q, err)) return -1;
+    cs_rtable *t = table(a, "Quảng bá", "VII. QUẢNG BÁ: LƯỢT BẤM TỪ TRANG QUẢNG BÁ SANG SÀN",
+                         "Đếm mỗi lần bấm nút mua trên trang quảng bá công khai; không lưu thông "
+                         "tin người xem.",
+                         5, head, w);
+    int bad = 0;
+    int64_t total = 0;
+    for (size_t i = 0; i < cs_rows_count(q) && !bad; i++) {
+        cs_rcell *r = row(t, CS_RS_NORMAL);
+        if (!r) {
+            bad = 1;
+            break;
+        }
+        set_int(&r[0], (int64_t)i + 1);
+        set_text(a, &r[1], cs_rows_str(q, i, CS_SC_PR_NAME), &bad);
+        set_text(a, &r[2], cs_rows_str(q, i, CS_SC_PR_COMMUNE), &bad);
+        set_int(&r[3], cs_rows_i64(q, i, CS_SC_PR_MONTH));
+        set_int(&r[4], cs_rows_i64(q, i, CS_SC_PR_CLICKS));
+        total += cs_rows_i64(q, i, CS_SC_PR_CLICKS);
+    }
+    cs_rows_free(q);
+    cs_rcell *r = bad ? NULL : row(&a->tables[0], CS_RS_NORMAL);
+    if (!r) return cs_error_set(err, CS_E_NOMEM, "annual report");
+    set_text(a, &r[0], "Lượt bấm từ trang quảng bá sang sàn", &bad);
+    set_int(&r[2], total);
+    return bad ? cs_error_set(err, CS_E_NOMEM, "annual report") : 0;
+}
+
 int cs_annual_build(cs_db *db, int year, vn_date today, cs_annual *out, cs_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -433,7 +470,9 @@ int cs_annual_build(cs_db *db, int year, vn_date today, cs_annual *out, cs_error
         cs_error_set(err, CS_E_NOMEM, "annual report");
         goto out;
     }
-    if (households_list(out, db, from, to, err) || products_list(out, db, from, to, err)) goto out;
+    if (households_list(out, db, from, to, err) || products_list(out, db, from, to, err) ||
+        promoted(out, db, year, err))
+        goto out;
     rc = 0;
 out:
     cs_targets_progress_free(&pc);

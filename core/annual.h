@@ -7,6 +7,7 @@
  * subtotal per district; months with running totals; marketplaces; the named list of counted
  * households (code, commune, marketplace, shop link, date — nothing personal) and of counted
  * flagship products (name, list entry, OCOP stars, links, first live date, first sale date);
+ * the showcase's click-throughs to a marketplace per product and month ("promoted");
  * signature block ("Người lập biểu", "TM. Ban Thường vụ"), the report number and date left
  * blank to be filled in by hand. Numbers and dates in Vietnamese form (1.234; 12,5%; 31/12/2026).
  */
@@ -60,7 +61,7 @@ typedef struct cs_annual {
     char organisation[120]; /* "TỈNH ĐOÀN THANH HÓA" */
     char title[200];
     char subtitle[240];
-    cs_rtable tables[6];
+    cs_rtable tables[8];
     size_t ntables;
     char **strings; /* every text cell's copy */
     size_t nstrings, capstrings;

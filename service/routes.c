@@ -105,6 +105,12 @@ const svc_route svc_routes[] = {
     {"DELETE", "/v1/session", svc_session_delete, SVC_ROLES_ALL, 0},
     {"GET", "/v1/households/{code}/receipt.svg", svc_households_receipt,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    /* the public showcase (service/h_showcase.c): no sign-in, no cookie; promoted figures */
+    {"GET", "/showcase", svc_showcase_list, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/showcase/products/{id}", svc_showcase_product, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/showcase/products/{id}/poster", svc_showcase_poster, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/showcase/go/{listing_id}", svc_showcase_go, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/v1/showcase/promoted", svc_showcase_promoted, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     {"GET", "/", svc_web_index, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/{file}", svc_web_file, SVC_PUBLIC, SVC_R_NOAUTH},
 };

@@ -217,6 +217,7 @@ static const struct {
     {"GET", "/v1/reports/annual.xlsx", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"GET", "/v1/reports/annual.pdf", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"GET", "/v1/reports/targets-vn.csv", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/showcase/promoted", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
@@ -395,7 +396,7 @@ static tapi_resp run(size_t i, int a, int *full)
         flows_fixture(&x, "active", "postmart", "rejected", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/republish", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
-    } else if (!strncmp(pat, "/v1/reports/", 12)) {
+    } else if (!strncmp(pat, "/v1/reports/", 12) || !strcmp(pat, "/v1/showcase/promoted")) {
         r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/audit")) {
         r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
@@ -473,10 +474,19 @@ struct cover {
 static int check_covered(const svc_route *rt, void *arg)
 {
     struct cover *c = arg;
-    static const char *mine[] = {
-        "/v1/admin-units", "/v1/categories",      "/v1/households",         "/v1/products",
-        "/v1/status",      "/v1/seller-accounts", "/v1/listings",           "/v1/audit",
-        "/media/",         "/v1/reports/annual",  "/v1/reports/targets-vn", NULL};
+    static const char *mine[] = {"/v1/admin-units",
+                                 "/v1/categories",
+                                 "/v1/households",
+                                 "/v1/products",
+                                 "/v1/status",
+                                 "/v1/seller-accounts",
+                                 "/v1/listings",
+                                 "/v1/audit",
+                                 "/media/",
+                                 "/v1/reports/annual",
+                                 "/v1/reports/targets-vn",
+                                 "/v1/showcase/",
+                                 NULL};
     int owned = 0;
     for (int k = 0; mine[k]; k++)
         owned |= !strncmp(rt->pattern, mine[k], strlen(mine[k]));
