@@ -55,7 +55,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets check-banned bench-showcase
 all: $(BUILD)/choso $(BUILD)/choso-sandbox
 
 Q := $(if $(V),,@)
@@ -128,6 +128,11 @@ bench: bench-api bench-import bench-sync bench-targets
 bench-api bench-import bench-sync bench-targets: bootstrap
 	$(MAKE) tests-build
 	BUILD=$(BUILD) scripts/$@
+
+# The public showcase's list page with 5,000 live products: server time and nginx side by side.
+bench-showcase: bootstrap
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/bench-showcase
 
 # The house's own rules too (scripts/check-house): no SQL in service/ or cli/, no include running
 # upward, no column read by bare position.

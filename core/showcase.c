@@ -35,37 +35,32 @@
     "   WHERE l.product_id = p.id AND l.state = 'live' AND l.listing_url IS NOT NULL)"
 enum { L_ID, L_NAME, L_DESC, L_CAT, L_CATNAME, L_COMMUNE, L_DCODE, L_DNAME, L_BIZ, L_IMG,
        L_PRICE, L_STARS, L_LISTINGS };
+/* the page's ids first (a lean sort over the shown set), then the columns and their
+ * subqueries for those rows only */
 static const char sql_list[] =
     SC_COLS
+    " FROM (SELECT p.id, p.first_live_at"
     SC_FROM
-    " AND (? = '' OR p.category = ?)"
-    " AND (? = '' OR u.primary_district_code = ?)"
-    " ORDER BY p.first_live_at DESC, p.id DESC"
-    " LIMIT ? OFFSET ?";
-enum { N_COUNT };
-static const char sql_count[] =
-    "SELECT COUNT(*)"
+    "   AND (? = '' OR p.category = ?)"
+    "   AND (? = '' OR u.primary_district_code = ?)"
+    "   ORDER BY p.first_live_at DESC, p.id DESC"
+    "   LIMIT ? OFFSET ?) pg"
+    " JOIN products p ON p.id = pg.id"
+    " JOIN households h ON h.id = p.household_id"
+    " JOIN admin_units u ON u.code = h.commune_code"
+    " JOIN admin_districts d ON d.code = u.primary_district_code"
+    " JOIN categories c ON c.code = p.category"
+    " ORDER BY pg.first_live_at DESC, pg.id DESC";
+enum { F_CAT, F_CATNAME, F_DIST, F_DISTNAME, F_N };
+static const char sql_facets[] =
+    "SELECT p.category, c.name_vi, d.code, d.name, COUNT(*)"
     SC_FROM
-    " AND (? = '' OR p.category = ?)"
-    " AND (? = '' OR u.primary_district_code = ?)";
+    " GROUP BY p.category, c.name_vi, d.code, d.name"
+    " ORDER BY d.name, d.code, p.category";
 static const char sql_one[] =
     SC_COLS
     SC_FROM
     " AND p.id = ?";
-static const char sql_categories[] =
-    "SELECT c.code, c.name_vi"
-    " FROM categories c"
-    " WHERE EXISTS (SELECT 1"
-    SC_FROM
-    "   AND p.category = c.code)"
-    " ORDER BY c.name_vi";
-static const char sql_districts[] =
-    "SELECT x.code, x.name"
-    " FROM admin_districts x"
-    " WHERE EXISTS (SELECT 1"
-    SC_FROM
-    "   AND u.primary_district_code = x.code)"
-    " ORDER BY x.name";
 enum { K_PRODUCT, K_MP, K_URL };
 static const char sql_click_target[] =
     "SELECT l.product_id, l.marketplace_code, l.listing_url"
@@ -101,6 +96,8 @@ void cs_sc_page_free(cs_sc_page *p)
         cs_free(p->items[i].listings);
     }
     cs_free(p->items);
+    cs_free(p->categories);
+    cs_free(p->districts);
     for (size_t k = 0; k < 2; k++)
         cs_rows_free(p->held_[k]);
     memset(p, 0, sizeof *p);
@@ -180,6 +177,36 @@ static int fill(cs_sc_page *out, cs_rows *q, cs_error *err)
     return 0;
 }
 
+static int by_code(const void *a, const void *b)
+{
+    return strcmp(((const cs_sc_choice *)a)->code, ((const cs_sc_choice *)b)->code);
+}
+
+/* the total matching the filters and the choices, from the (category, district) groups */
+static int facets(cs_sc_page *out, cs_rows *q, const char *c, const char *d, cs_error *err)
+{
+    out->held_[1] = q;
+    size_t n = cs_rows_count(q);
+    out->categories = cs_calloc(n + 1, sizeof *out->categories);
+    out->districts = cs_calloc(n + 1, sizeof *out->districts);
+    if (!out->categories || !out->districts) return cs_error_set(err, CS_E_NOMEM, "showcase");
+    for (size_t i = 0; i < n; i++) {
+        const char *cat = cs_rows_str(q, i, F_CAT), *dist = cs_rows_str(q, i, F_DIST);
+        if ((!*c || !strcmp(c, cat)) && (!*d || !strcmp(d, dist)))
+            out->total += cs_rows_i64(q, i, F_N);
+        /* rows come by district: a new district is a change from the previous row's */
+        if (!out->ndistricts || strcmp(out->districts[out->ndistricts - 1].code, dist))
+            out->districts[out->ndistricts++] = (cs_sc_choice){dist, cs_rows_str(q, i, F_DISTNAME)};
+        int seen = 0;
+        for (size_t k = 0; k < out->ncategories && !seen; k++)
+            seen = !strcmp(out->categories[k].code, cat);
+        if (!seen)
+            out->categories[out->ncategories++] = (cs_sc_choice){cat, cs_rows_str(q, i, F_CATNAME)};
+    }
+    qsort(out->categories, out->ncategories, sizeof *out->categories, by_code);
+    return 0;
+}
+
 int cs_showcase_list(cs_db *db, const char *category, const char *district, int64_t page,
                      int64_t per_page, cs_sc_page *out, cs_error *err)
 {
@@ -187,9 +214,8 @@ int cs_showcase_list(cs_db *db, const char *category, const char *district, int6
     const char *c = category ? category : "", *d = district ? district : "";
     if (page < 1) page = 1;
     cs_rows *q = NULL;
-    if (cs_db_query(db, &q, sql_count, "ssss", c, c, d, d, err)) return -1;
-    out->total = cs_rows_count(q) ? cs_rows_i64(q, 0, N_COUNT) : 0;
-    cs_rows_free(q);
+    if (cs_db_query(db, &q, sql_facets, "", err)) return -1;
+    if (facets(out, q, c, d, err)) return -1;
     q = NULL;
     if (cs_db_query(db, &q, sql_list, "ssssii", c, c, d, d, per_page, (page - 1) * per_page, err))
         return -1;
@@ -204,16 +230,6 @@ int cs_showcase_product(cs_db *db, int64_t id, cs_sc_page *out, cs_error *err)
     if (fill(out, q, err)) return -1;
     out->total = (int64_t)out->n;
     return out->n ? 1 : 0;
-}
-
-int cs_showcase_categories(cs_db *db, cs_rows **out, cs_error *err)
-{
-    return cs_db_query(db, out, sql_categories, "", err);
-}
-
-int cs_showcase_districts(cs_db *db, cs_rows **out, cs_error *err)
-{
-    return cs_db_query(db, out, sql_districts, "", err);
 }
 
 struct click {

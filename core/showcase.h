@@ -26,28 +26,33 @@ typedef struct cs_sc_product {
     size_t nlistings;
 } cs_sc_product;
 
+/* a filter's choice: a category or a former district having at least one shown product */
+typedef struct cs_sc_choice {
+    const char *code, *name;
+} cs_sc_choice;
+
 typedef struct cs_sc_page {
     cs_sc_product *items;
     size_t n;
     int64_t total; /* products matching the filters */
+    /* cs_showcase_list only: the filters' choices over all shown products (categories by
+     * code, former districts by name) */
+    cs_sc_choice *categories, *districts;
+    size_t ncategories, ndistricts;
     struct cs_rows *held_[2];
 } cs_sc_page;
 
 /* One page (page ≥ 1, per_page items) of the shown products, filtered by category code and
- * former district code (NULL or "" = any), newest live first. 0 or -1; free with
- * cs_sc_page_free (also after a failure). */
+ * former district code (NULL or "" = any), newest live first, with the total and the filters'
+ * choices. Two passes over the shown set: one grouped by (category, former district) for the
+ * total and the choices, one for the page. 0 or -1; free with cs_sc_page_free (also after a
+ * failure). */
 int cs_showcase_list(cs_db *db, const char *category, const char *district, int64_t page,
                      int64_t per_page, cs_sc_page *out, cs_error *err);
 /* One product as above: 1 and *out (one item) when shown, 0 when not (unknown, not flagship,
  * nothing live), -1 on error. */
 int cs_showcase_product(cs_db *db, int64_t id, cs_sc_page *out, cs_error *err);
 void cs_sc_page_free(cs_sc_page *p);
-
-/* Filters' choices: categories and former districts that have at least one shown product.
- * Rows (code, name) each; free with cs_rows_free. */
-enum { CS_SC_OPT_CODE, CS_SC_OPT_NAME };
-int cs_showcase_categories(cs_db *db, struct cs_rows **out, cs_error *err);
-int cs_showcase_districts(cs_db *db, struct cs_rows **out, cs_error *err);
 
 /* A click through to listing `listing_id`: when it is a live listing of a shown product, counts
  * one for (product, marketplace, this month) in its own transaction and copies its public

@@ -257,16 +257,15 @@ static int footer(cs_buf *b)
 
 static const char CAT_CHARS[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
 
-static int select_opts(cs_buf *b, const char *name, const char *label, const cs_rows *q,
-                       const char *chosen)
+static int select_opts(cs_buf *b, const char *name, const char *label, const cs_sc_choice *ch,
+                       size_t n, const char *chosen)
 {
     int rc = cs_buf_printf(b, "<label>%s <select name=\"%s\"><option value=\"\">Tất cả</option>",
                            label, name);
-    for (size_t i = 0; q && i < cs_rows_count(q); i++) {
-        const char *code = cs_rows_str(q, i, CS_SC_OPT_CODE);
-        rc |= cs_buf_puts(b, "<option value=\"") | E(b, code) | cs_buf_puts(b, "\"") |
-              cs_buf_puts(b, chosen && !strcmp(chosen, code) ? " selected>" : ">") |
-              E(b, cs_rows_str(q, i, CS_SC_OPT_NAME)) | cs_buf_puts(b, "</option>");
+    for (size_t i = 0; i < n; i++) {
+        rc |= cs_buf_puts(b, "<option value=\"") | E(b, ch[i].code) | cs_buf_puts(b, "\"") |
+              cs_buf_puts(b, chosen && !strcmp(chosen, ch[i].code) ? " selected>" : ">") |
+              E(b, ch[i].name) | cs_buf_puts(b, "</option>");
     }
     return rc | cs_buf_puts(b, "</select></label>\n");
 }
@@ -300,12 +299,8 @@ int svc_showcase_list(svc_req *r)
     if (!db) return svc_reply_problem(r, &err);
     int64_t per = cs_cfg_int("showcase.per_page");
     cs_sc_page pg;
-    cs_rows *cats = NULL, *dists = NULL;
-    if (cs_showcase_list(db, cat, dist, page, per, &pg, &err) ||
-        cs_showcase_categories(db, &cats, &err) || cs_showcase_districts(db, &dists, &err)) {
+    if (cs_showcase_list(db, cat, dist, page, per, &pg, &err)) {
         cs_sc_page_free(&pg);
-        cs_rows_free(cats);
-        cs_rows_free(dists);
         return svc_reply_problem(r, &err);
     }
     cs_buf b;
@@ -320,8 +315,8 @@ int svc_showcase_list(svc_req *r)
     bad |= cs_buf_puts(&b, "<header><h1>Sản phẩm chủ lực Thanh Hóa</h1><p>") | E(&b, desc) |
            cs_buf_puts(&b, "</p></header>\n<main>\n<form class=\"filters\" method=\"get\" "
                            "action=\"/showcase\">\n");
-    bad |= select_opts(&b, "category", "Loại sản phẩm", cats, cat) |
-           select_opts(&b, "district", "Huyện cũ", dists, dist) |
+    bad |= select_opts(&b, "category", "Loại sản phẩm", pg.categories, pg.ncategories, cat) |
+           select_opts(&b, "district", "Huyện cũ", pg.districts, pg.ndistricts, dist) |
            cs_buf_puts(&b, "<button type=\"submit\">Lọc</button>\n</form>\n");
     bad |= cs_buf_puts(&b, "<ul class=\"grid\">\n");
     for (size_t i = 0; i < pg.n; i++) {
@@ -347,8 +342,6 @@ int svc_showcase_list(svc_req *r)
     }
     bad |= cs_buf_puts(&b, "</main>\n") | footer(&b);
     cs_sc_page_free(&pg);
-    cs_rows_free(cats);
-    cs_rows_free(dists);
     return send_rendered(r, key, &b, !bad);
 }
 

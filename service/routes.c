@@ -91,7 +91,8 @@ const svc_route svc_routes[] = {
     {"PUT", "/v1/targets/{year}/{metric}", svc_targets_put, SVC_ROLE_ADMIN, SVC_R_JSON},
     {"GET", "/v1/reports/targets.csv", svc_reports_targets_csv, SVC_ROLES_ALL, 0},
     {"GET", "/v1/reports/targets.xlsx", svc_reports_targets_xlsx, SVC_ROLES_ALL, 0},
-    /* the annual report and the CSV for Vietnamese Excel (service/h_reports.c) */
+    /* the annual report, the CSV for Vietnamese Excel, goals from a sheet (service/h_reports.c) */
+    {"POST", "/v1/targets/{year}/goals", svc_targets_goals_upload, SVC_ROLE_ADMIN, SVC_R_RAW},
     {"GET", "/v1/reports/targets-vn.csv", svc_reports_targets_csv_vn, SVC_ROLES_ALL, 0},
     {"GET", "/v1/reports/annual.xlsx", svc_reports_annual_xlsx, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR,
      0},

@@ -394,13 +394,74 @@ static void test_routes(void **state)
     tapi_free(&r);
 }
 
+/* per-commune goals from a spreadsheet: the annex's own headers, all-or-nothing, admin only */
+static void test_goals_upload(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/targets/%d/goals", year);
+    const char *bad = "Mã xã/phường;Hộ thanh niên mở gian hàng - Chỉ tiêu\r\n" COMMUNE_A
+                      ";40\r\n99999;5\r\n" COMMUNE_B ";-3\r\n";
+    tapi_resp r = tapi_req("POST", path, tok_admin, NULL, "text/csv", bad, strlen(bad));
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "commune_unknown"));
+    assert_non_null(strstr(r.body, "row 3"));
+    assert_non_null(strstr(r.body, "row 4"));
+    tapi_free(&r);
+    cs_db *db = tapi_db();
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM targets WHERE year = ? AND commune_code = ?"
+                              " AND metric = 'households_onboarded' AND goal = 40",
+                              "is", (int64_t)year, COMMUNE_A),
+                     0);
+    const char *good = "\xEF\xBB\xBF"
+                       "Báo cáo\r\n\r\nSTT,Mã xã/phường,Xã/phường,"
+                       "Hộ thanh niên mở gian hàng - Chỉ tiêu,flagship_products_live\r\n"
+                       ",,Toàn tỉnh,2000,50\r\n1," COMMUNE_A ",Phường Hạc Thành,40,\r\n2," COMMUNE_B
+                       ",Xã Các Sơn,12,3\r\n";
+    r = tapi_req("POST", path, tok_vol, NULL, "text/csv", good, strlen(good));
+    assert_int_equal(r.status, 403);
+    tapi_free(&r);
+    r = tapi_req("POST", path, tok_admin, NULL, "text/csv", good, strlen(good));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "goals_set")), 3);
+    tapi_free(&r);
+    char q[96];
+    snprintf(q, sizeof q, "/v1/targets?year=%d&by=commune", year);
+    r = tapi_call("GET", q, tok_monitor, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *rows = json_object_get(r.json, "breakdown"), *row;
+    size_t i;
+    int seen = 0;
+    json_array_foreach(rows, i, row)
+    {
+        const char *c = json_string_value(json_object_get(row, "commune_code"));
+        if (!strcmp(c, COMMUNE_A)) {
+            seen++;
+            assert_int_equal(json_integer_value(json_object_get(json_object_get(row, "goals"),
+                                                                "households_onboarded")),
+                             40);
+            /* 2 of 40 */
+            assert_true(json_real_value(json_object_get(json_object_get(row, "percent"),
+                                                        "households_onboarded")) == 5.0);
+        }
+        if (!strcmp(c, COMMUNE_B)) {
+            seen++;
+            assert_int_equal(json_integer_value(json_object_get(json_object_get(row, "goals"),
+                                                                "flagship_products_live")),
+                             3);
+        }
+    }
+    assert_int_equal(seen, 2);
+    tapi_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vi_forms),
-        cmocka_unit_test(test_model),
-        cmocka_unit_test(test_files),
-        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_vi_forms),     cmocka_unit_test(test_model),
+        cmocka_unit_test(test_files),        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_goals_upload),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

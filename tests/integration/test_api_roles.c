@@ -218,6 +218,7 @@ static const struct {
     {"GET", "/v1/reports/annual.pdf", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"GET", "/v1/reports/targets-vn.csv", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/showcase/promoted", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"POST", "/v1/targets/{year}/goals", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
@@ -396,6 +397,9 @@ static tapi_resp run(size_t i, int a, int *full)
         flows_fixture(&x, "active", "postmart", "rejected", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/republish", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/targets/{year}/goals")) {
+        const char *b = "commune_code,households_onboarded\r\n14797,5\r\n";
+        r = tapi_req(m, "/v1/targets/2026/goals", tok, hdrs, "text/csv", b, strlen(b));
     } else if (!strncmp(pat, "/v1/reports/", 12) || !strcmp(pat, "/v1/showcase/promoted")) {
         r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/audit")) {
