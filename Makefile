@@ -124,7 +124,7 @@ run: bootstrap
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/run-demo
 
-bench: bench-api bench-import bench-sync bench-targets
+bench: bench-api bench-import bench-sync bench-targets bench-showcase
 bench-api bench-import bench-sync bench-targets: bootstrap
 	$(MAKE) tests-build
 	BUILD=$(BUILD) scripts/$@

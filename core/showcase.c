@@ -73,6 +73,10 @@ static const char sql_click_count[] =
     "INSERT INTO showcase_clicks (product_id, marketplace_code, year, month, n)"
     " VALUES (?, ?, YEAR(UTC_TIMESTAMP() + INTERVAL 7 HOUR), MONTH(UTC_TIMESTAMP() + INTERVAL 7 HOUR), 1)"
     " ON DUPLICATE KEY UPDATE n = n + 1";
+static const char sql_consent[] =
+    "UPDATE households"
+    " SET showcase_name_consent = ?"
+    " WHERE code = ? AND status <> 'erased'";
 static const char sql_promoted[] =
     "SELECT s.product_id, p.name, u.name, s.month, SUM(s.n)"
     " FROM showcase_clicks s"
@@ -264,6 +268,37 @@ int cs_showcase_click(cs_db *db, int64_t listing_id, char *url, size_t urlsz, cs
     struct click c = {listing_id, url, urlsz, 0};
     if (cs_db_tx(db, click_tx, &c, err)) return -1;
     return c.found;
+}
+
+struct consent {
+    const cs_actor *a;
+    const char *code;
+    int consent;
+};
+
+static int consent_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct consent *c = arg;
+    int64_t n = cs_db_exec(db, sql_consent, "is", (int64_t)c->consent, c->code, err);
+    if (n < 0) return -1;
+    /* MariaDB counts a row set to the value it had as unchanged: look it up before failing */
+    if (n == 0) {
+        int64_t found = 0;
+        if (cs_db_scalar_i64(
+                db, &found, "SELECT COUNT(*) FROM households WHERE code = ? AND status <> 'erased'",
+                "s", c->code, err))
+            return -1;
+        if (!found) return cs_error_set(err, CS_E_NOT_FOUND, "household");
+    }
+    return cs_audit(db, c->a, "household.showcase_consent", "household", c->code,
+                    json_pack("{s:b}", "showcase_name_consent", c->consent), err);
+}
+
+int cs_showcase_set_consent(cs_db *db, const cs_actor *a, const char *code, int consent,
+                            cs_error *err)
+{
+    struct consent c = {a, code, consent ? 1 : 0};
+    return cs_db_tx(db, consent_tx, &c, err);
 }
 
 int cs_showcase_promoted(cs_db *db, int year, cs_rows **out, cs_error *err)

@@ -4,6 +4,7 @@
  * Numbers and rows only: the HTML is made in service/h_showcase.c. */
 #ifndef CS_SHOWCASE_H
 #define CS_SHOWCASE_H
+#include "core/audit.h"
 #include "core/db.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,12 @@ void cs_sc_page_free(cs_sc_page *p);
  * one for (product, marketplace, this month) in its own transaction and copies its public
  * address into url. 1 counted, 0 not shown (nothing counted), -1 error. */
 int cs_showcase_click(cs_db *db, int64_t listing_id, char *url, size_t urlsz, cs_error *err);
+
+/* Record whether the owner of household `code` agreed to show the business name on the public
+ * showcase (consent 0/1), with an audit row, in one transaction. 0, or -1 (CS_E_NOT_FOUND for an
+ * unknown or erased household). The caller checks who may do it. */
+int cs_showcase_set_consent(cs_db *db, const cs_actor *a, const char *code, int consent,
+                            cs_error *err);
 
 /* Promoted figures of a year: rows (product_id, product name, commune, month, clicks) ordered
  * by product then month, and the year's total. Free with cs_rows_free. */

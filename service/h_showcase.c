@@ -553,3 +553,38 @@ int svc_showcase_promoted(svc_req *r)
     if (!o) return svc_reply_error(r, CS_E_NOMEM, "%s", "promoted");
     return svc_reply_json(r, 200, o);
 }
+
+/* ---- the owner's agreement to show the business name ------------------------------------ */
+
+int svc_showcase_consent_put(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    int consent = 0;
+    const cs_jfield spec[] = {
+        {.name = "showcase_name_consent",
+         .type = CS_J_BOOL,
+         .flags = CS_JF_REQUIRED,
+         .out = &consent},
+        {.name = NULL},
+    };
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    const char *code = svc_param(r, "code");
+    if (!code || strlen(code) > 20) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "household");
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    char commune[6] = "";
+    int erased = 0;
+    if (cs_household_lookup(db, code, NULL, commune, &erased, &err))
+        return svc_reply_problem(r, &err);
+    if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
+    if (!svc_can_write_commune(r, commune))
+        return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "household");
+    cs_actor a = svc_audit_actor(r);
+    if (cs_showcase_set_consent(db, &a, code, consent, &err)) return svc_reply_problem(r, &err);
+    svc_showcase_cache_clear(); /* this process shows it at once */
+    return svc_reply_json(r, 200,
+                          json_pack("{s:s,s:b}", "code", code, "showcase_name_consent", consent));
+}

@@ -112,6 +112,8 @@ const svc_route svc_routes[] = {
     {"GET", "/showcase/products/{id}/poster", svc_showcase_poster, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/showcase/go/{listing_id}", svc_showcase_go, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/v1/showcase/promoted", svc_showcase_promoted, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
+    {"PUT", "/v1/households/{code}/showcase-consent", svc_showcase_consent_put,
+     SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
     {"GET", "/", svc_web_index, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/{file}", svc_web_file, SVC_PUBLIC, SVC_R_NOAUTH},
 };

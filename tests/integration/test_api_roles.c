@@ -219,6 +219,9 @@ static const struct {
     {"GET", "/v1/reports/targets-vn.csv", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/showcase/promoted", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"POST", "/v1/targets/{year}/goals", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"PUT",
+     "/v1/households/{code}/showcase-consent",
+     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
@@ -397,6 +400,10 @@ static tapi_resp run(size_t i, int a, int *full)
         flows_fixture(&x, "active", "postmart", "rejected", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/republish", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households/{code}/showcase-consent")) {
+        snprintf(path, sizeof path, "/v1/households/%s/showcase-consent", H.code);
+        const char *b = "{\"showcase_name_consent\":true}";
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
     } else if (!strcmp(pat, "/v1/targets/{year}/goals")) {
         const char *b = "commune_code,households_onboarded\r\n14797,5\r\n";
         r = tapi_req(m, "/v1/targets/2026/goals", tok, hdrs, "text/csv", b, strlen(b));

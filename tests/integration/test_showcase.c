@@ -20,7 +20,7 @@
 
 static char tok_admin[44], tok_monitor[44], tok_vol[44];
 static int64_t p_shown, p_consent, p_hidden, p_notlive, l_shown, l_lazada, l_hidden;
-static char cccd[4][13], phone[4][11];
+static char cccd[4][13], phone[4][11], hcode[4][24];
 static const char *EVIL = "Nem <script>alert(1)</script> & \"chua\"";
 
 static int64_t household(int i, const char *commune, const char *business, int consent)
@@ -31,6 +31,7 @@ static int64_t household(int i, const char *commune, const char *business, int c
     if (r.status != 201) fail_msg("household: %ld %s", r.status, r.body);
     char code[24];
     snprintf(code, sizeof code, "%s", json_string_value(json_object_get(r.json, "code")));
+    snprintf(hcode[i], sizeof hcode[i], "%s", code);
     tapi_free(&r);
     cs_db *db = tapi_db();
     tsup_exec(db,
@@ -281,6 +282,43 @@ static void test_click_through(void **state)
     tapi_free(&r);
 }
 
+/* the owner's agreement, recorded by the commune's volunteer, shows the name at once */
+static void test_consent(void **state)
+{
+    (void)state;
+    const char *code = hcode[0];
+    char path[96];
+    snprintf(path, sizeof path, "/v1/households/%s/showcase-consent", code);
+    tapi_resp r = tapi_call("PUT", path, tok_vol, "{\"showcase_name_consent\":true}");
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM audit_log WHERE action = 'household.showcase_consent'"
+                 " AND entity_id = ?",
+                 "s", code),
+        1);
+    r = get("/showcase", NULL);
+    assert_non_null(strstr(r.body, "Cơ sở Bí Mật"));
+    tapi_free(&r);
+    r = tapi_call("PUT", path, tok_monitor, "{\"showcase_name_consent\":false}");
+    assert_int_equal(r.status, 403);
+    tapi_free(&r);
+    r = tapi_call("PUT", path, tok_admin, "{\"showcase_name_consent\":\"yes\"}");
+    assert_int_equal(r.status, 422);
+    tapi_free(&r);
+    r = tapi_call("PUT", "/v1/households/TH-2026-99999/showcase-consent", tok_admin,
+                  "{\"showcase_name_consent\":false}");
+    assert_int_equal(r.status, 404);
+    tapi_free(&r);
+    r = tapi_call("PUT", path, tok_admin, "{\"showcase_name_consent\":false}");
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    r = get("/showcase", NULL);
+    assert_null(strstr(r.body, "Cơ sở Bí Mật"));
+    tapi_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_product_and_poster),
         cmocka_unit_test(test_click_through),
+        cmocka_unit_test(test_consent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
