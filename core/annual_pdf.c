@@ -25,10 +25,17 @@ typedef struct pdf {
     PangoLayout *lay;
     double y;
     int page;
+    double font_size; /* the layout's font, so an unchanged one is not set again (0: none) */
+    int font_bold, font_italic;
 } pdf;
 
 static void set_font(pdf *p, double size, int bold, int italic)
 {
+    /* parsing a description and re-itemising for every cell was most of a large report's time */
+    if (p->font_size == size && p->font_bold == bold && p->font_italic == italic) return;
+    p->font_size = size;
+    p->font_bold = bold;
+    p->font_italic = italic;
     PangoFontDescription *fd = pango_font_description_from_string(FACE);
     pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
     pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
@@ -272,7 +279,7 @@ int cs_annual_pdf(const cs_annual *a, const char *path, cs_error *err)
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, a->title);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_AUTHOR, "Tỉnh đoàn Thanh Hóa");
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "Chợ Số");
-    pdf p = {cairo_create(s), NULL, M_TOP, 1};
+    pdf p = {cairo_create(s), NULL, M_TOP, 1, 0, 0, 0};
     p.lay = pango_cairo_create_layout(p.cr);
 
     /* the administrative header: issuing body left, motto right; number and date to fill in */
