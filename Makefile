@@ -4,7 +4,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libmicrohttpd libcurl openssl jansson libmariadb libcsv xlsxwriter libutf8proc libqrencode minizip expat
+PKGS     := libmicrohttpd libcurl openssl jansson libmariadb libcsv xlsxwriter libutf8proc libqrencode minizip expat pangocairo
 SANITIZE ?=
 WERROR   ?= $(if $(CI),-Werror,)
 
@@ -55,7 +55,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets bench-orders bench-phone check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets bench-orders bench-phone bench-showcase check-banned
 all: $(BUILD)/choso $(BUILD)/choso-sandbox
 
 Q := $(if $(V),,@)
@@ -171,7 +171,7 @@ test-cluster: bootstrap
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/test-cluster
 
-bench: bench-api bench-import bench-sync bench-targets bench-orders bench-phone
+bench: bench-api bench-import bench-sync bench-targets bench-orders bench-phone bench-showcase
 bench-api bench-import bench-sync bench-targets bench-orders: bootstrap
 	$(MAKE) tests-build
 	BUILD=$(BUILD) scripts/$@
@@ -183,6 +183,11 @@ bench-cluster: BOOTSTRAP_GROUPS = cluster bench
 bench-cluster: bootstrap
 	$(MAKE) all
 	BUILD=$(BUILD) scripts/bench-cluster
+
+# The public showcase's list page with 5,000 live products: server time and nginx side by side.
+bench-showcase: bootstrap
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/bench-showcase
 
 # The house's own rules too (scripts/check-house): no SQL in service/ or cli/, no include running
 # upward, no column read by bare position.

@@ -1,5 +1,6 @@
 /* cli/cmd_targets: `choso targets` — progress against the yearly targets as a table, JSON,
  * CSV or XLSX, and the counters' rebuild and check. The numbers come from core/targets only. */
+#include "core/annual.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "core/mem.h"
@@ -146,14 +147,18 @@ int cmd_targets(int argc, char **argv)
 {
     const char *config = NULL, *by_s = NULL, *format = NULL, *output = NULL, *as_of = NULL;
     int64_t year = 0;
-    int rebuild = 0, verify = 0;
+    int rebuild = 0, verify = 0, annual = 0;
     const cs_opt opts[] = {
         {"--year", NULL, CS_OPT_INT, 2000, 2100, &year, "Y",
          "the year (default: this year in Asia/Ho_Chi_Minh)"},
         {"--by", NULL, CS_OPT_STR, 0, 0, &by_s, "commune|former_district|marketplace|month",
          "a breakdown; csv and xlsx are always by commune with every marketplace"},
-        {"--format", NULL, CS_OPT_STR, 0, 0, &format, "table|csv|xlsx|json",
-         "table (default), json, csv (UTF-8 with BOM) or xlsx (needs --output)"},
+        {"--format", NULL, CS_OPT_STR, 0, 0, &format, "table|csv|csv-vn|xlsx|pdf|json",
+         "table (default), json, csv (UTF-8 with BOM), csv-vn (for Excel set to Vietnamese: ';', "
+         "decimal comma), xlsx or pdf (both need --output; pdf is the annual report)"},
+        {"--annual", NULL, CS_OPT_FLAG, 0, 0, &annual, NULL,
+         "with --format xlsx: the annual report (summary, former districts, months, "
+         "marketplaces, named lists, header and signatures) instead of the data annex by commune"},
         {"--output", NULL, CS_OPT_STR, 0, 0, &output, "FILE",
          "write to FILE instead of standard output"},
         {"--as-of", NULL, CS_OPT_STR, 0, 0, &as_of, "YYYY-MM-DD",
@@ -179,13 +184,18 @@ int cmd_targets(int argc, char **argv)
                          "'--by' phải là commune, former_district, marketplace hoặc month",
                          "'--by' must be commune, former_district, marketplace or month");
     int fmt_csv = !strcmp(format, "csv"), fmt_xlsx = !strcmp(format, "xlsx"),
-        fmt_json = !strcmp(format, "json");
-    if (!fmt_csv && !fmt_xlsx && !fmt_json && strcmp(format, "table"))
-        return cli_usage("targets", "'--format' phải là table, json, csv hoặc xlsx",
-                         "'--format' must be table, json, csv or xlsx");
-    if (fmt_xlsx && !output)
-        return cli_usage("targets", "'--format xlsx' cần '--output FILE'",
-                         "'--format xlsx' needs '--output FILE'");
+        fmt_json = !strcmp(format, "json"), fmt_csv_vn = !strcmp(format, "csv-vn"),
+        fmt_pdf = !strcmp(format, "pdf");
+    if (!fmt_csv && !fmt_xlsx && !fmt_json && !fmt_csv_vn && !fmt_pdf && strcmp(format, "table"))
+        return cli_usage("targets", "'--format' phải là table, json, csv, csv-vn, xlsx hoặc pdf",
+                         "'--format' must be table, json, csv, csv-vn, xlsx or pdf");
+    if ((fmt_xlsx || fmt_pdf) && !output)
+        return cli_usage("targets", "'--format xlsx' và '--format pdf' cần '--output FILE'",
+                         "'--format xlsx' and '--format pdf' need '--output FILE'");
+    if (annual && !fmt_xlsx && !fmt_pdf)
+        return cli_usage("targets", "'--annual' chỉ đi với '--format xlsx' hoặc 'pdf'",
+                         "'--annual' goes with '--format xlsx' or 'pdf' only");
+    if (fmt_csv_vn) fmt_csv = 1;
     if (fmt_csv || fmt_xlsx) by = CS_BY_COMMUNE;
     vn_date today = vn_today();
     if (as_of) {
@@ -227,6 +237,16 @@ int cmd_targets(int argc, char **argv)
         if (diff) rc = 1;
     }
     if ((rebuild || verify) && !want_report) goto out;
+    if (fmt_pdf || (fmt_xlsx && annual)) {
+        cs_annual an;
+        if (cs_annual_build(db, (int)year, today, &an, &err) ||
+            (fmt_pdf ? cs_annual_pdf(&an, output, &err) : cs_annual_xlsx(&an, output, &err))) {
+            cli_print_error("targets", &err);
+            rc = 1;
+        }
+        cs_annual_free(&an);
+        goto out;
+    }
 
     cs_progress tp;
     json_t *p = NULL;
@@ -251,7 +271,7 @@ int cmd_targets(int argc, char **argv)
     } else if (fmt_csv) {
         char *s = NULL;
         size_t n = 0;
-        if (cs_targets_csv(&tp, &s, &n, &err)) {
+        if ((fmt_csv_vn ? cs_targets_csv_vn : cs_targets_csv)(&tp, &s, &n, &err)) {
             cli_print_error("targets", &err);
             rc = 1;
         } else

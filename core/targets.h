@@ -216,6 +216,9 @@ int cs_targets_set_goal(cs_db *db, const cs_actor *a, int year, const char *metr
  * column per marketplace. Vietnamese headers. */
 /* CSV, UTF-8 with BOM, CRLF line ends, into a new buffer (*out cs_malloc'd, caller cs_free). */
 int cs_targets_csv(const cs_progress *progress, char **out, size_t *len, cs_error *err);
+/* The same for Excel set to Vietnamese (its list separator is ';', its decimal mark ','): the
+ * same rows and headers, ';' between fields, percents as 12,5; UTF-8 with BOM, CRLF. */
+int cs_targets_csv_vn(const cs_progress *progress, char **out, size_t *len, cs_error *err);
 /* XLSX at path (replaced), ready to print: A4 landscape, fit to one page wide, header rows
  * repeated, frozen panes, bold totals, number formats. */
 int cs_targets_xlsx(const cs_progress *progress, const char *path, cs_error *err);

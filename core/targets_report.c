@@ -131,21 +131,31 @@ static int csv_field(cs_buf *b, const char *s)
     return cs_buf_putc(b, '"');
 }
 
-static int csv_cells(cs_buf *b, const cs_progress *p, const struct cells *c)
+/* sep: ',' (RFC 4180) or ';' (Excel set to Vietnamese, whose list separator is ';' and decimal
+ * mark ','): dec_comma writes 12,5 instead of 12.5 */
+static int csv_cells(cs_buf *b, const cs_progress *p, const struct cells *c, char sep,
+                     int dec_comma)
 {
     int rc = 0;
     for (int m = 0; m < CS_M__COUNT; m++) {
-        rc |= cs_buf_printf(b, ",%lld,", (long long)c->total[m]);
+        rc |= cs_buf_printf(b, "%c%lld%c", sep, (long long)c->total[m], sep);
         if (c->goal[m] != CS_TARGETS_NO_GOAL) rc |= cs_buf_printf(b, "%lld", (long long)c->goal[m]);
-        rc |= cs_buf_putc(b, ',');
-        if (c->has_pct[m]) rc |= cs_buf_printf(b, "%.1f", c->pct[m]);
+        rc |= cs_buf_putc(b, sep);
+        if (c->has_pct[m]) {
+            char pct[32];
+            snprintf(pct, sizeof pct, "%.1f", c->pct[m]);
+            char *dot = dec_comma ? strchr(pct, '.') : NULL;
+            if (dot) *dot = ',';
+            rc |= cs_buf_puts(b, pct);
+        }
         for (size_t k = 0; k < p->nmps; k++)
-            rc |= cs_buf_printf(b, ",%lld", (long long)mp_count(c, k, m));
+            rc |= cs_buf_printf(b, "%c%lld", sep, (long long)mp_count(c, k, m));
     }
     return rc | cs_buf_puts(b, "\r\n");
 }
 
-int cs_targets_csv(const cs_progress *p, char **out, size_t *len, cs_error *err)
+static int csv_write(const cs_progress *p, char sep, int dec_comma, char **out, size_t *len,
+                     cs_error *err)
 {
     *out = NULL;
     *len = 0;
@@ -163,16 +173,17 @@ int cs_targets_csv(const cs_progress *p, char **out, size_t *len, cs_error *err)
     int rc = cs_buf_puts(&b, "\xEF\xBB\xBF") | csv_field(&b, t1) | cs_buf_puts(&b, "\r\n") |
              csv_field(&b, t2) | cs_buf_puts(&b, "\r\n\r\n");
     for (unsigned col = 0; col < n_cols(p); col++)
-        rc |= (col ? cs_buf_putc(&b, ',') : 0) |
+        rc |= (col ? cs_buf_putc(&b, sep) : 0) |
               csv_field(&b, cs_targets_report_header(p, col, hb, sizeof hb));
     rc |= cs_buf_puts(&b, "\r\n");
-    rc |= cs_buf_puts(&b, ",,Toàn tỉnh,") | csv_cells(&b, p, &c);
+    rc |=
+        cs_buf_printf(&b, "%c%cToàn tỉnh%c", sep, sep, sep) | csv_cells(&b, p, &c, sep, dec_comma);
     for (size_t i = 0; i < p->nrows; i++) {
         const cs_targets_row *row = &p->rows[i];
         commune_cells(p, row, mp, &c);
-        rc |= cs_buf_printf(&b, "%zu,", i + 1) | csv_field(&b, text(row->code)) |
-              cs_buf_putc(&b, ',') | csv_field(&b, text(row->name)) | cs_buf_putc(&b, ',') |
-              csv_field(&b, text(row->district_name)) | csv_cells(&b, p, &c);
+        rc |= cs_buf_printf(&b, "%zu%c", i + 1, sep) | csv_field(&b, text(row->code)) |
+              cs_buf_putc(&b, sep) | csv_field(&b, text(row->name)) | cs_buf_putc(&b, sep) |
+              csv_field(&b, text(row->district_name)) | csv_cells(&b, p, &c, sep, dec_comma);
     }
     cs_free(prov);
     cs_free(mp);
@@ -183,6 +194,16 @@ int cs_targets_csv(const cs_progress *p, char **out, size_t *len, cs_error *err)
     *len = b.len;
     *out = cs_buf_steal(&b);
     return *out ? 0 : cs_error_set(err, CS_E_NOMEM, "report csv");
+}
+
+int cs_targets_csv(const cs_progress *p, char **out, size_t *len, cs_error *err)
+{
+    return csv_write(p, ',', 0, out, len, err);
+}
+
+int cs_targets_csv_vn(const cs_progress *p, char **out, size_t *len, cs_error *err)
+{
+    return csv_write(p, ';', 1, out, len, err);
 }
 
 /* ---- XLSX ---------------------------------------------------------------------------------- */

@@ -11,6 +11,12 @@ int svc_targets_put(svc_req *r);          /* PUT /v1/targets/{year}/{metric} */
 int svc_reports_targets_csv(svc_req *r);  /* GET /v1/reports/targets.csv?year= */
 int svc_reports_targets_xlsx(svc_req *r); /* GET /v1/reports/targets.xlsx?year= */
 int svc_attention_get(svc_req *r);        /* GET /v1/attention */
+/* service/h_reports.c: GET /v1/reports/targets-vn.csv?year=, /v1/reports/annual.xlsx|pdf?year=,
+ * POST /v1/targets/{year}/goals (a CSV/XLSX body) */
+int svc_reports_targets_csv_vn(svc_req *r);
+int svc_reports_annual_xlsx(svc_req *r);
+int svc_reports_annual_pdf(svc_req *r);
+int svc_targets_goals_upload(svc_req *r);
 
 /* The API's progress object (GET /v1/targets) from a progress (caller json_decref):
  *   {year, as_of, timezone, generated_at, days_in_year, days_elapsed, days_left, months_left,

@@ -110,6 +110,12 @@ const svc_route svc_routes[] = {
     {"PUT", "/v1/targets/{year}/{metric}", svc_targets_put, SVC_ROLE_ADMIN, SVC_R_JSON},
     {"GET", "/v1/reports/targets.csv", svc_reports_targets_csv, SVC_ROLES_ALL, 0},
     {"GET", "/v1/reports/targets.xlsx", svc_reports_targets_xlsx, SVC_ROLES_ALL, 0},
+    /* the annual report, the CSV for Vietnamese Excel, goals from a sheet (service/h_reports.c) */
+    {"POST", "/v1/targets/{year}/goals", svc_targets_goals_upload, SVC_ROLE_ADMIN, SVC_R_RAW},
+    {"GET", "/v1/reports/targets-vn.csv", svc_reports_targets_csv_vn, SVC_ROLES_ALL, 0},
+    {"GET", "/v1/reports/annual.xlsx", svc_reports_annual_xlsx, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR,
+     0},
+    {"GET", "/v1/reports/annual.pdf", svc_reports_annual_pdf, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     {"GET", "/v1/attention", svc_attention_get, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     /* the web room (service/h_web.c): sign-in sessions for the pages (cookie + X-CSRF-Token;
        never stored for Idempotency-Key replays), the owner's receipt QR code, static files */
@@ -119,6 +125,14 @@ const svc_route svc_routes[] = {
     {"DELETE", "/v1/session", svc_session_delete, SVC_ROLES_ALL, 0},
     {"GET", "/v1/households/{code}/receipt.svg", svc_households_receipt,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
+    /* the public showcase (service/h_showcase.c): no sign-in, no cookie; promoted figures */
+    {"GET", "/showcase", svc_showcase_list, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/showcase/products/{id}", svc_showcase_product, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/showcase/products/{id}/poster", svc_showcase_poster, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/showcase/go/{listing_id}", svc_showcase_go, SVC_PUBLIC, SVC_R_NOAUTH},
+    {"GET", "/v1/showcase/promoted", svc_showcase_promoted, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
+    {"PUT", "/v1/households/{code}/showcase-consent", svc_showcase_consent_put,
+     SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
     {"GET", "/", svc_web_index, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/{file}", svc_web_file, SVC_PUBLIC, SVC_R_NOAUTH},
 };

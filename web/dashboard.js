@@ -1,8 +1,10 @@
 // web/dashboard.js: the Provincial Youth Union's dashboard — progress of the year against the
-// three targets (households, flagship products live, flagship products sold) with the pace line, month by month, by commune or former district (sortable,
-// filterable), by marketplace, the attention list and the report files. Reads GET /v1/targets
-// and GET /v1/attention only; every number is drawn as text as well as a shape.
-import { api, el, fill, svg, fmtNum, fmtPct, fmtDateTime, fold, requireSession } from './app.js';
+// three targets (households, flagship products live, flagship products sold) with the pace line,
+// month by month, by commune or former district (sortable, filterable), by marketplace, the
+// attention list and the report files; the month chart carries the running total; admins set
+// yearly and per-commune goals (form or spreadsheet); the showcase's click-throughs ("promoted").
+// Reads GET /v1/targets and GET /v1/attention; every number is drawn as text as well as a shape.
+import { api, el, fill, svg, fmtNum, fmtPct, fmtDateTime, fold, requireSession, showProblem, clearProblem } from './app.js';
 
 const METRICS = {
   households_onboarded: { short: 'Hộ lên sàn', unit: 'hộ' },
@@ -59,7 +61,7 @@ function progressCard(m, t) {
 // --- month by month ------------------------------------------------------------------------------
 
 function monthChart(rows) {
-  const W = 480, H = 240, left = 30, bottom = 24, top = 16;
+  const W = 480, H = 240, left = 30, bottom = 24, top = 16, right = 36;
   const max = Math.max(1, ...rows.flatMap((r) => MAIN.map((k) => r.counts[k] || 0)));
   const slot = (W - left) / 12, bw = slot * 0.34;
   const y = (v) => H - bottom - (v / max) * (H - bottom - top);
@@ -78,6 +80,15 @@ function monthChart(rows) {
     });
     g.push(svg('text', { x: left + i * slot + slot / 2, y: H - 8, 'text-anchor': 'middle', 'font-size': 12, fill: '#1b1f24' }, 'T' + r.month));
   });
+  // the running total of households since 1 January, on its own scale (right axis)
+  let run = 0;
+  const cum = rows.map((r) => (run += r.counts.households_onboarded || 0));
+  const cmax = Math.max(1, ...cum);
+  const yc = (v) => H - bottom - (v / cmax) * (H - bottom - top);
+  const pts = cum.map((v, i) => `${left + i * slot + slot / 2},${yc(v)}`).join(' ');
+  g.push(svg('polyline', { points: pts, fill: 'none', stroke: '#b3261e', 'stroke-width': 2.5, 'data-role': 'running-total' }));
+  cum.forEach((v, i) => g.push(svg('circle', { cx: left + i * slot + slot / 2, cy: yc(v), r: 3, fill: '#b3261e' })));
+  g.push(svg('text', { x: W - right + 40, y: yc(cmax) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#b3261e' }, 'Σ ' + fmtNum(cmax)));
   return svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Số hộ lên sàn và sản phẩm chủ lực lên sàn theo từng tháng' },
     svg('defs', {}, svg('pattern', { id: 'mhatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
       svg('rect', { width: 6, height: 6, fill: '#ffffff' }), svg('rect', { width: 3, height: 6, fill: '#0b5cad' }))),
@@ -89,7 +100,8 @@ function legend() {
   const hatch = svg('svg', { width: 18, height: 14, 'aria-hidden': 'true' },
     svg('defs', {}, svg('pattern', { id: 'lhatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, svg('rect', { width: 6, height: 6, fill: '#fff' }), svg('rect', { width: 3, height: 6, fill: '#0b5cad' }))),
     svg('rect', { width: 18, height: 14, fill: 'url(#lhatch)', stroke: '#084784' }));
-  return [el('span', {}, sw('#0b5cad'), ' Hộ lên sàn (cột đặc)'), el('span', {}, hatch, ' Sản phẩm chủ lực lên sàn (cột sọc)')];
+  const line = svg('svg', { width: 18, height: 14, 'aria-hidden': 'true' }, svg('line', { x1: 0, x2: 18, y1: 7, y2: 7, stroke: '#b3261e', 'stroke-width': 2.5 }));
+  return [el('span', {}, sw('#0b5cad'), ' Hộ lên sàn (cột đặc)'), el('span', {}, hatch, ' Sản phẩm chủ lực lên sàn (cột sọc)'), el('span', {}, line, ' Lũy kế hộ từ đầu năm (đường đỏ, trục phải)')];
 }
 
 function simpleTable(head, rows, numericFrom) {
@@ -184,7 +196,12 @@ async function load(year) {
   if (!tot.ok) return problemNote($('kpis'), tot);
   const t = tot.data;
   $('asof').textContent = `Số liệu đến ngày ${t.as_of.split('-').reverse().join('/')} (giờ Việt Nam), tạo lúc ${fmtDateTime(t.generated_at)}. Một hộ được tính vào năm gian hàng đầu tiên của hộ hoạt động; một sản phẩm chủ lực vào năm lần đầu lên sàn.`;
-  fill($('kpis'), MAIN.map((k) => t.metrics.find((m) => m.metric === k)).filter(Boolean).map((m) => progressCard(m, t)));
+  // one full card per metric the API lists (households, flagship live, flagship sold, …)
+  fill($('kpis'), t.metrics.map((m) => progressCard(m, t)));
+  for (const m of t.metrics) {
+    const i = $('goal-' + m.metric);
+    if (i) i.placeholder = m.goal === null ? 'chưa đặt' : String(m.goal);
+  }
   // the sold target's companions: delivered orders, units and revenue of the year (issue 11)
   if (t.sales) $('kpis').appendChild(el('p', { class: 'small', 'data-role': 'sales' }, 'Đơn hàng đã giao trong năm: ',
     el('strong', { 'data-role': 'orders' }, fmtNum(t.sales.orders)), ' đơn, ',
@@ -194,13 +211,19 @@ async function load(year) {
   if (months.ok) {
     fill($('month-legend'), legend());
     fill($('month-chart'), monthChart(months.data.breakdown));
-    fill($('month-table'), simpleTable(['Tháng', 'Hộ lên sàn', 'SP chủ lực lên sàn', 'SP chủ lực đã bán'],
-      months.data.breakdown.map((r) => ({ cells: ['Tháng ' + r.month, fmtNum(r.counts.households_onboarded), fmtNum(r.counts.flagship_products_live), fmtNum(r.counts.flagship_products_sold)] })), 1));
+    const acc = { h: 0, p: 0, s: 0 };
+    fill($('month-table'), simpleTable(['Tháng', 'Hộ lên sàn', 'Lũy kế hộ', 'SP chủ lực lên sàn', 'Lũy kế SP lên sàn', 'SP chủ lực đã bán', 'Lũy kế SP đã bán'],
+      months.data.breakdown.map((r) => {
+        acc.h += r.counts.households_onboarded || 0; acc.p += r.counts.flagship_products_live || 0; acc.s += r.counts.flagship_products_sold || 0;
+        return { cells: ['Tháng ' + r.month, fmtNum(r.counts.households_onboarded), fmtNum(acc.h), fmtNum(r.counts.flagship_products_live), fmtNum(acc.p), fmtNum(r.counts.flagship_products_sold), fmtNum(acc.s)] };
+      }), 1));
   } else problemNote($('month-chart'), months);
 
   if (communes.ok) {
     areaData.commune = communes.data.breakdown;
     communeNames = Object.fromEntries(communes.data.breakdown.map((r) => [r.commune_code, r.commune_name]));
+    const sel = $('gc-commune');
+    if (!sel.options.length) fill(sel, communes.data.breakdown.map((r) => el('option', { value: r.commune_code }, `${r.commune_name} (${r.former_district_name})`)));
   }
   if (districts.ok) areaData.former_district = districts.data.breakdown;
   if (communes.ok || districts.ok) renderArea(); else problemNote($('area-table'), communes);
@@ -212,6 +235,66 @@ async function load(year) {
 
   $('export-xlsx').setAttribute('href', `/v1/reports/targets.xlsx?year=${year}`);
   $('export-csv').setAttribute('href', `/v1/reports/targets.csv?year=${year}`);
+  $('export-csv-vn').setAttribute('href', `/v1/reports/targets-vn.csv?year=${year}`);
+  $('export-annual-pdf').setAttribute('href', `/v1/reports/annual.pdf?year=${year}`);
+  $('export-annual-xlsx').setAttribute('href', `/v1/reports/annual.xlsx?year=${year}`);
+  $('showcase-link').setAttribute('href', '/showcase'); // a page of choso, not a file of web/
+  loadPromoted(year);
+}
+
+// --- promoted: click-throughs from the public showcase -------------------------------------------
+
+async function loadPromoted(year) {
+  const r = await api('GET', `/v1/showcase/promoted?year=${year}`);
+  if (!r.ok) return problemNote($('promoted-body'), r);
+  const d = r.data;
+  fill($('promoted-body'),
+    el('p', {}, 'Tổng cả năm: ', el('strong', { 'data-role': 'promoted-total' }, fmtNum(d.total)), ' lượt bấm mua trên sàn từ ', el('a', { href: '/showcase', target: '_blank', rel: 'noopener' }, 'trang quảng bá'), '.'),
+    d.items.length ? el('div', { class: 'table-wrap' }, simpleTable(['Sản phẩm', 'Xã/phường', 'Cả năm', ...Array.from({ length: 12 }, (_, i) => 'T' + (i + 1))],
+      d.items.map((i) => ({ cells: [i.name, i.commune, fmtNum(i.clicks), ...i.months.map(fmtNum)] })), 2)) : el('p', { class: 'small muted' }, 'Chưa có lượt bấm nào.'));
+}
+
+// --- goals (admin) ------------------------------------------------------------------------------
+
+function goalForms(getYear) {
+  $('goals').hidden = false;
+  const note = (t) => { $('goals-note').textContent = t; };
+  $('goals-year').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    clearProblem(f);
+    let n = 0;
+    for (const i of f.querySelectorAll('input[type=number]')) {
+      if (i.value === '') continue;
+      const r = await api('PUT', `/v1/targets/${getYear()}/${i.name}`, { json: { goal: Number(i.value) } });
+      if (!r.ok) return showProblem(f, r.problem);
+      n++;
+      i.value = '';
+    }
+    note(n ? `Đã lưu ${n} chỉ tiêu năm ${getYear()}.` : 'Chưa nhập chỉ tiêu nào.');
+    load(getYear());
+  });
+  $('goals-commune').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    clearProblem(f);
+    const r = await api('PUT', `/v1/targets/${getYear()}/${$('gc-metric').value}`, { json: { goal: Number($('gc-goal').value), commune_code: $('gc-commune').value } });
+    if (!r.ok) return showProblem(f, r.problem);
+    note(`Đã lưu chỉ tiêu của ${communeNames[$('gc-commune').value] || $('gc-commune').value}.`);
+    load(getYear());
+  });
+  $('goals-upload').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    clearProblem(f);
+    const file = $('goals-file').files[0];
+    if (!file) return;
+    const xlsx = /\.xlsx$/i.test(file.name);
+    const r = await api('POST', `/v1/targets/${getYear()}/goals`, { form: file, headers: { 'Content-Type': xlsx ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv' } });
+    if (!r.ok) return showProblem(f, r.problem);
+    note(`Đã cập nhật ${fmtNum(r.data.goals_set)} chỉ tiêu từ tệp ${file.name}.`);
+    load(getYear());
+  });
 }
 
 async function loadAttention() {
@@ -220,14 +303,19 @@ async function loadAttention() {
   fill($('attention-body'), attention(r.data));
 }
 
+// printing: every folded table opens, so the printout holds the whole of each table
+window.addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => { d.dataset.wasOpen = d.open ? '1' : ''; d.open = true; }));
+window.addEventListener('afterprint', () => document.querySelectorAll('details').forEach((d) => { d.open = d.dataset.wasOpen === '1'; }));
+
 async function main() {
-  await requireSession(['admin', 'monitor']);
+  const session = await requireSession(['admin', 'monitor']);
   const now = vnYear();
   const sel = $('year');
   for (let y = Math.max(2027, now); y >= 2024; y--) sel.appendChild(el('option', { value: y, selected: y === now }, 'Năm ' + y));
   sel.addEventListener('change', () => load(Number(sel.value)));
   $('group').addEventListener('change', (e) => { areaMode = e.target.value; areaSort = { key: null, dir: 1 }; renderArea(); });
   $('filter').addEventListener('input', renderArea);
+  if (session.role === 'admin') goalForms(() => Number(sel.value));
   await load(now);
   await loadAttention();
   document.body.setAttribute('data-ready', '1');

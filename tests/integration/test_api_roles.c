@@ -228,6 +228,15 @@ static const struct {
     {"GET", "/v1/sales/summary", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"POST", "/v1/sales/{id}/decision", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/status/{household_code}/sales", {422, 422, 422, 422, 422, 422, 422, 201, 401}},
+    /* the annual report (whole province, named lists) and the CSV for Vietnamese Excel */
+    {"GET", "/v1/reports/annual.xlsx", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"GET", "/v1/reports/annual.pdf", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"GET", "/v1/reports/targets-vn.csv", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"GET", "/v1/showcase/promoted", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"POST", "/v1/targets/{year}/goals", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"PUT",
+     "/v1/households/{code}/showcase-consent",
+     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
 };
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
@@ -476,6 +485,15 @@ static tapi_resp run(size_t i, int a, int *full)
         } else {
             r = tapi_req(m, path, NULL, NULL, NULL, b, strlen(b));
         }
+    } else if (!strcmp(pat, "/v1/households/{code}/showcase-consent")) {
+        snprintf(path, sizeof path, "/v1/households/%s/showcase-consent", H.code);
+        const char *b = "{\"showcase_name_consent\":true}";
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/targets/{year}/goals")) {
+        const char *b = "commune_code,households_onboarded\r\n14797,5\r\n";
+        r = tapi_req(m, "/v1/targets/2026/goals", tok, hdrs, "text/csv", b, strlen(b));
+    } else if (!strncmp(pat, "/v1/reports/", 12) || !strcmp(pat, "/v1/showcase/promoted")) {
+        r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/audit")) {
         r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
     } else {
@@ -552,9 +570,19 @@ struct cover {
 static int check_covered(const svc_route *rt, void *arg)
 {
     struct cover *c = arg;
-    static const char *mine[] = {
-        "/v1/admin-units",     "/v1/categories", "/v1/households", "/v1/products", "/v1/status",
-        "/v1/seller-accounts", "/v1/listings",   "/v1/audit",      "/media/",      NULL};
+    static const char *mine[] = {"/v1/admin-units",
+                                 "/v1/categories",
+                                 "/v1/households",
+                                 "/v1/products",
+                                 "/v1/status",
+                                 "/v1/seller-accounts",
+                                 "/v1/listings",
+                                 "/v1/audit",
+                                 "/media/",
+                                 "/v1/reports/annual",
+                                 "/v1/reports/targets-vn",
+                                 "/v1/showcase/",
+                                 NULL};
     int owned = 0;
     for (int k = 0; mine[k]; k++)
         owned |= !strncmp(rt->pattern, mine[k], strlen(mine[k]));
