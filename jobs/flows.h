@@ -73,6 +73,13 @@ int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len,
 int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
                       const cs_actor *a, json_t **out, cs_error *err);
 
+/* As job_flows_publish, but each marketplace stands alone: those that pass are published, and
+ * *refused receives [{marketplace, errors: [{field, code, detail}]}] for those that do not
+ * (caller decrefs both). The whole request is still refused (-1, err as above) when no
+ * marketplace passes or one is listed twice. */
+int job_flows_publish_each(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
+                           const cs_actor *a, json_t **out, json_t **refused, cs_error *err);
+
 /* Republish after a fix: rejected/failed/delisted → queued + job. CS_E_STATE_TRANSITION in
  * other states. *job_id receives the job. */
 int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_t *job_id,

@@ -1153,10 +1153,24 @@ static int publish_tx(cs_db *db, void *arg, cs_error *err)
     return cs_audit(db, p->a, "listing.publish", "product", eid, json_deep_copy(p->out), err);
 }
 
-int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
-                      const cs_actor *a, json_t **out, cs_error *err)
+/* The field errors err->fields[from, to) as [{field, code, detail}] (what one marketplace was
+ * refused for). */
+static json_t *refusal_fields(const cs_error *err, size_t from, size_t to)
+{
+    json_t *arr = json_array();
+    for (size_t k = from; arr && k < to && k < err->nfields; k++) {
+        const cs_field_error *f = &err->fields[k];
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "field", f->field, "code",
+                                             cs_code_name(f->code), "detail", f->detail));
+    }
+    return arr;
+}
+
+int job_flows_publish_each(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
+                           const cs_actor *a, json_t **out, json_t **refused, cs_error *err)
 {
     *out = NULL;
+    if (refused) *refused = NULL;
     if (!n) return cs_error_field(err, "marketplaces", CS_F_REQUIRED, NULL);
     cs_rows *r = NULL;
     if (cs_db_query(db, &r, SQL_PUBLISH_PRODUCT, "i", product_id, err)) return -1;
@@ -1171,22 +1185,31 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
     cs_rows_free(r);
     if (!active) return cs_error_set(err, CS_E_GONE, "product");
     const char *canon[16];
+    size_t first_field[16], end_field[16]; /* marketplace i's refusals: err->fields[first, end) */
+    int bad[16];
+    int malformed = 0; /* a marketplace listed twice: the request itself is wrong */
     if (n > 16) return cs_error_field(err, "marketplaces", CS_F_TOO_LONG, "max 16");
     /* every marketplace checked before anything is written or sent */
     for (size_t i = 0; i < n; i++) {
         char fname[32];
         snprintf(fname, sizeof fname, "marketplaces[%zu]", i);
+        first_field[i] = end_field[i] = err->nfields;
+        bad[i] = 0;
         const flows_mkt *m = flows_mkt_get(db, mps[i], err);
         if (!m) {
             err->code = CS_OK;
             cs_error_field(err, fname, CS_F_MARKETPLACE, mps[i]);
             canon[i] = NULL;
+            end_field[i] = err->nfields;
+            bad[i] = 1;
             continue;
         }
         canon[i] = m->c->code;
         for (size_t k = 0; k < i; k++)
-            if (canon[k] && !strcmp(canon[k], canon[i]))
+            if (canon[k] && !strcmp(canon[k], canon[i])) {
                 cs_error_field(err, fname, CS_F_ENUM, "listed twice");
+                malformed = 1;
+            }
         char st[24] = "";
         if (cs_db_query(db, &r, SQL_PUBLISH_ACCOUNT, "is", hh, canon[i], err)) return -1;
         if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, PA_STATE));
@@ -1197,6 +1220,8 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
                      "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
                      m->c->display_name, st[0] ? st : "not_started");
             cs_error_field(err, fname, CS_E_STATE_TRANSITION, d);
+            end_field[i] = err->nfields;
+            bad[i] = 1;
             continue;
         }
         int64_t mapped = 0;
@@ -1209,16 +1234,49 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
         } else if (cs_catalog_check(db, cat, canon[i], err)) { /* leaf + mandatory attributes */
             return -1;
         }
+        end_field[i] = err->nfields;
+        bad[i] = end_field[i] > first_field[i];
     }
-    if (cs_error_failed(err)) return -1;
-    struct pub p = {product_id, canon, n, a, json_array()};
-    if (!p.out) return cs_error_set(err, CS_E_NOMEM, NULL);
+    size_t nok = 0;
+    for (size_t i = 0; i < n; i++)
+        nok += !bad[i];
+    /* strict callers, a malformed list, or nothing publishable: refuse the whole request */
+    if (cs_error_failed(err) && (!refused || malformed || !nok)) return -1;
+    const char *ok[16];
+    json_t *ref = json_array();
+    if (!ref) return cs_error_set(err, CS_E_NOMEM, NULL);
+    for (size_t i = 0, j = 0; i < n; i++) {
+        if (!bad[i]) {
+            ok[j++] = canon[i];
+            continue;
+        }
+        json_array_append_new(ref, json_pack("{s:s,s:o}", "marketplace",
+                                             canon[i] ? canon[i] : mps[i], "errors",
+                                             refusal_fields(err, first_field[i], end_field[i])));
+    }
+    cs_error_clear(err);
+    struct pub p = {product_id, ok, nok, a, json_array()};
+    if (!p.out) {
+        json_decref(ref);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
     if (cs_db_tx(db, publish_tx, &p, err)) {
         json_decref(p.out);
+        json_decref(ref);
         return -1;
     }
     *out = p.out;
+    if (refused)
+        *refused = ref;
+    else
+        json_decref(ref);
     return 0;
+}
+
+int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
+                      const cs_actor *a, json_t **out, cs_error *err)
+{
+    return job_flows_publish_each(db, product_id, mps, n, a, out, NULL, err);
 }
 
 struct repub {

@@ -371,10 +371,24 @@ int svc_listings_publish(svc_req *r)
     int64_t id = svc_api_param_id(r, "id");
     if (row_scope(r, db, cs_market_product_commune, id, 1, "product")) return 0;
     cs_actor a = svc_audit_actor(r);
-    json_t *out = NULL;
-    if (job_flows_publish(db, id, mps, n, &a, &out, &err)) return svc_reply_problem(r, &err);
+    json_t *out = NULL, *refused = NULL;
+    if (job_flows_publish_each(db, id, mps, n, &a, &out, &refused, &err))
+        return svc_reply_problem(r, &err);
+    /* each refusal in the reader's language, as a problem's field errors are */
+    size_t i, k;
+    json_t *x, *f;
+    json_array_foreach(refused, i, x)
+    {
+        json_array_foreach(json_object_get(x, "errors"), k, f)
+        {
+            cs_code c = cs_code_from_name(json_string_value(json_object_get(f, "code")));
+            if (c != CS_CODE__COUNT)
+                json_object_set_new(f, "message", json_string(cs_code_message(c, r->lang)));
+        }
+    }
     return svc_reply_json(r, 202,
-                          json_pack("{s:I,s:o}", "product_id", (json_int_t)id, "listings", out));
+                          json_pack("{s:I,s:o,s:o}", "product_id", (json_int_t)id, "listings", out,
+                                    "refused", refused));
 }
 
 static int sheet_reply(svc_req *r, int xlsx)

@@ -911,6 +911,36 @@ static void test_publish_refusals(void **state)
                  "SELECT COUNT(*) FROM listings WHERE product_id = ? AND marketplace_code = 'voso'",
                  "i", pid2),
         0);
+    /* one marketplace refused no longer refuses the others: postmart (an active shop) is
+     * queued, sendo (none) comes back in `refused` with its reason; a duplicate still refuses
+     * the whole request */
+    tsup_exec(tapi_db(),
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT "
+              "household_id, 'postmart', 'active' FROM products WHERE id = ?",
+              "i", pid);
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
+    r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"postmart\",\"postmart\"]}");
+    assert_int_equal(r.status, 422);
+    tapi_free(&r);
+    r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"sendo\",\"postmart\"]}");
+    assert_int_equal(r.status, 202);
+    json_t *ls = json_object_get(r.json, "listings");
+    assert_int_equal(json_array_size(ls), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ls, 0), "marketplace")),
+                        "postmart");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ls, 0), "state")),
+                        "queued");
+    json_t *ref = json_object_get(r.json, "refused");
+    assert_int_equal(json_array_size(ref), 1);
+    json_t *r0 = json_array_get(ref, 0);
+    assert_string_equal(json_string_value(json_object_get(r0, "marketplace")), "sendo");
+    json_t *e0 = json_array_get(json_object_get(r0, "errors"), 0);
+    assert_string_equal(json_string_value(json_object_get(e0, "field")), "marketplaces[0]");
+    assert_non_null(json_string_value(json_object_get(e0, "code")));
+    assert_non_null(json_string_value(json_object_get(e0, "message")));
+    tapi_free(&r);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM listings WHERE product_id = ?", "i", pid), 1);
 }
 
 /* 1 when the problem reply r names `field` with error `code`. */
