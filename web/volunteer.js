@@ -20,6 +20,8 @@ const ACCOUNT_STATES = {
   suspended: ['Bị tạm khoá', 'state-bad', '✗'],
   token_expired: ['Cần chủ hộ cho phép lại', 'state-act', '➜'],
 };
+// how often a product card with a listing under review asks for its state again
+const REVIEW_POLL_MS = 5000;
 const LISTING_STATES = {
   draft: ['Chưa gửi', 'state-wait', '…'],
   queued: ['Đang chờ gửi', 'state-wait', '…'],
@@ -305,9 +307,20 @@ function confirmForm(id, label, name, path, done) {
   return form;
 }
 
+// The marketplaces where the current household has an active shop: the only ones a product
+// can be published on, so the only ones the publish form offers.
+let activeShops = [];
+async function loadActiveShops() {
+  const r = await api('GET', '/v1/seller-accounts?household=' + encodeURIComponent(current.code));
+  activeShops = r.ok ? r.data.items.filter((a) => a.state === 'active').map((a) => a.marketplace) : [];
+  return r;
+}
+// a card's publish answer, kept across the card's redraws (as uploadReports)
+const publishReports = new Map();
+
 async function loadAccounts() {
   const list = $('accounts');
-  const r = await api('GET', '/v1/seller-accounts?household=' + encodeURIComponent(current.code));
+  const r = await loadActiveShops();
   if (!r.ok) return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title)));
   if (!r.data.items.length) return fill(list, el('li', { class: 'muted' }, 'Chưa mở gian hàng trên sàn nào.'));
   const name = (c) => marketplaces.find((m) => m.code === c)?.name || c;
@@ -456,6 +469,16 @@ function photoManager(p, li) {
     out);
 }
 
+// A marketplace's refusal, each reason once: the summary only when the field list does not
+// already say it (a single-field refusal's summary is that field's message).
+function reasonOnce(e) {
+  const fields = e.fields || [];
+  const said = fields.map((f) => f.message || f.code || '');
+  const head = e.message || e.code;
+  return el('div', { class: 'small', 'data-role': 'reason' }, 'Lý do: ', said.includes(head) && fields.length ? null : head,
+    fields.length ? el('ul', {}, fields.map((f, i) => el('li', {}, f.message && f.field && f.message.includes(f.field) ? said[i] : (f.field ? f.field + ': ' : '') + said[i]))) : null);
+}
+
 function productCard(p) {
   const li = el('li', { 'data-product': p.id });
   const listings = el('ul', { class: 'listings' }, (p.listings || []).map((l) => {
@@ -472,11 +495,10 @@ function productCard(p) {
       el('span', {}, marketplaces.find((m) => m.code === l.marketplace)?.name || l.marketplace, ': '), badge(LISTING_STATES, l.state),
       safeUrl(l.listing_url) ? el('span', {}, ' ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'xem trên sàn')) : null,
       l.first_sale_at ? el('span', { class: 'badge state-good', 'data-role': 'sold' }, ' ✓ Đã bán (lần đầu ' + l.first_sale_at.slice(0, 10).split('-').reverse().join('/') + ')') : null,
-      l.error ? el('div', { class: 'small' }, 'Lý do: ', l.error.message || l.error.code,
-        (l.error.fields || []).length ? el('ul', {}, l.error.fields.map((f) => el('li', {}, (f.field ? f.field + ': ' : '') + (f.message || f.code || '')))) : null) : null,
+      l.error ? reasonOnce(l.error) : null,
       ['rejected', 'failed'].includes(l.state) ? el('div', { class: 'actions' }, again, againOut) : null,
       assisted && l.state !== 'live' ? el('p', { class: 'small' }, 'Bảng đăng sản phẩm: ', el('a', { href: sheet + '.xlsx', download: true }, 'Excel'), ' · ', el('a', { href: sheet + '.csv', download: true }, 'CSV')) : null,
-      assisted && l.state !== 'live' && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null);
+      assisted && ['queued', 'submitted', 'pending_review'].includes(l.state) && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null);
   }));
 
   // add photos straight from the camera
@@ -490,12 +512,19 @@ function productCard(p) {
     refreshProduct(p.id, li);
   });
 
-  // publish or re-send to the chosen marketplaces
-  const pubForm = el('form', { novalidate: true },
+  // publish on the chosen marketplaces: only active shops with no listing under way (a refused
+  // listing is sent again with its own button "Gửi lại sau khi sửa")
+  const taken = new Set((p.listings || []).filter((l) => l.state !== 'draft').map((l) => l.marketplace));
+  const offer = marketplaces.filter((m) => activeShops.includes(m.code) && !taken.has(m.code));
+  const pubForm = el('form', { novalidate: true, 'data-role': 'publish' },
     el('div', { class: 'form-error', 'data-role': 'form-error', tabindex: '-1', hidden: true }),
-    el('fieldset', { class: 'field' }, el('legend', {}, 'Đăng lên sàn'), el('div', { class: 'choices', 'data-field': 'marketplaces' }, marketplaceChoices('marketplaces', (p.listings || []).filter((l) => ['rejected', 'failed'].includes(l.state)).map((l) => l.marketplace)))),
-    el('div', { class: 'actions' }, el('button', { type: 'submit' }, (p.listings || []).some((l) => l.state === 'rejected') ? 'Gửi lại lên sàn' : 'Đăng lên sàn đã chọn')));
-  const pubOut = el('div', { 'aria-live': 'polite' });
+    el('fieldset', { class: 'field' }, el('legend', {}, 'Đăng lên sàn'),
+      offer.length
+        ? el('div', { class: 'choices', 'data-field': 'marketplaces' }, offer.map((m) => el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'marketplaces', value: m.code }), m.name)))
+        : el('p', { class: 'small muted' }, activeShops.length ? 'Đã đăng trên mọi sàn hộ có gian hàng.' : 'Hộ chưa có gian hàng đang hoạt động: mở gian hàng ở mục “Gian hàng trên sàn” trước.')),
+    offer.length ? el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Đăng lên sàn đã chọn')) : null);
+  const pubOut = publishReports.get(p.id) || el('ul', { class: 'small', 'aria-live': 'polite', 'data-role': 'publish-out' });
+  publishReports.set(p.id, pubOut);
   pubForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearProblem(pubForm);
@@ -503,9 +532,17 @@ function productCard(p) {
     if (!chosen.length) return showProblem(pubForm, { title: 'Chưa chọn sàn', errors: [{ field: 'marketplaces', message: 'Hãy chọn ít nhất một sàn' }] });
     const r = await api('POST', `/v1/products/${p.id}/listings`, { json: { marketplaces: chosen } });
     if (!r.ok) return showProblem(pubForm, r.problem);
-    say(pubOut, 'Đã gửi yêu cầu đăng; trạng thái sẽ cập nhật khi sàn trả lời.', 'ok');
+    const name = (c) => marketplaces.find((m) => m.code === c)?.name || c;
+    fill(pubOut,
+      (r.data.listings || []).map((l) => el('li', {}, el('span', { class: 'note note-ok' }, '✓ ', name(l.marketplace), ': đã gửi yêu cầu đăng; trạng thái tự cập nhật khi sàn trả lời.'))),
+      (r.data.refused || []).map((x) => el('li', { 'data-refused': x.marketplace }, el('span', { class: 'note note-error' }, '⚠ ', name(x.marketplace), ': chưa đăng được — ',
+        (x.errors || []).map((e) => e.message + (e.detail ? ` (${e.detail})` : '')).join('; ')))));
     refreshProduct(p.id, li);
   });
+  // while a marketplace is still deciding, the card asks again by itself
+  if ((p.listings || []).some((l) => ['queued', 'submitted', 'pending_review'].includes(l.state))) {
+    setTimeout(() => { if (li.isConnected) refreshProduct(p.id, li); }, REVIEW_POLL_MS);
+  }
 
   // fix: edit what the marketplace complained about
   const edit = el('details', {}, el('summary', {}, 'Sửa sản phẩm'));
@@ -555,7 +592,7 @@ async function loadProducts() {
   const r = await api('GET', `/v1/products?household=${encodeURIComponent(current.code)}&limit=100`);
   if (!r.ok) return fill(list, el('li', {}, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title)));
   if (!r.data.items.length) return fill(list, el('li', { class: 'muted' }, 'Hộ chưa có sản phẩm nào.'));
-  const full = await Promise.all(r.data.items.map((p) => api('GET', `/v1/products/${p.id}`)));
+  const [full] = await Promise.all([Promise.all(r.data.items.map((p) => api('GET', `/v1/products/${p.id}`))), loadActiveShops()]);
   fill(list, full.map((x, i) => productCard(x.ok ? x.data : r.data.items[i])));
 }
 

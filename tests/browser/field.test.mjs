@@ -6,7 +6,7 @@
 // (no empty pink box, the household code on one line). No request leaves 127.0.0.1.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, TOKENS, launch, person, screenshots, signIn, owner } from './harness.mjs';
+import { BASE, TOKENS, launch, person, screenshots, signIn, owner, photo } from './harness.mjs';
 
 const PHONE = { width: 360, height: 740 };
 const COMMUNE = '14797';
@@ -312,6 +312,66 @@ describe('field work on a phone', () => {
     const gone = await (await fetch(BASE + '/v1/households/' + h.code, { headers: { Authorization: 'Bearer ' + TOKENS.volunteer } })).json();
     assert.equal(gone.status, 'erased');
     assert.equal(gone.phone, undefined);
+    vol.check();
+  });
+
+  it('publishes only where the household has a shop, and the card follows the review by itself', async () => {
+    const page = await vol.page();
+    await page.goto(BASE + '/volunteer.html');
+    await page.waitForSelector('body[data-ready="1"]');
+    const h = await household(28, 'Lê Văn Bình');
+    const call = async (method, path, body) => {
+      const r = await fetch(BASE + path, { method, headers: { Authorization: 'Bearer ' + TOKENS.volunteer, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+      const j = await r.json();
+      assert.ok(r.status < 300, `${path}: ${r.status} ${JSON.stringify(j)}`);
+      return j;
+    };
+    const prod = await call('POST', `/v1/households/${h.code}/products`, { name: 'Chè lam Phủ Quảng', description: 'Chè lam làm từ gạo nếp, gừng và mật mía', category: 'food_dish', price_vnd: 45000, weight_g: 300, stock: 10 });
+    await page.fill('#hh-q', h.code);
+    await page.click('#hh-search button[type=submit]');
+    await page.click(`#households li[data-code="${h.code}"] button`);
+    const card = `li[data-product="${prod.id}"]`;
+    await page.waitForSelector(card);
+    // no active shop: nothing to choose, and says why
+    assert.equal(await page.$$eval(`${card} input[name=marketplaces]`, (l) => l.length), 0);
+    assert.match(await page.textContent(card), /chưa có gian hàng đang hoạt động/);
+    // a shop opened on postmart (assisted): the form offers postmart and nothing else
+    await call('POST', `/v1/households/${h.code}/accounts`, { marketplace: 'postmart' });
+    await call('POST', `/v1/households/${h.code}/accounts/postmart/confirm`, { shop_url: 'https://postmart.vn/gian-hang/che-lam-' + h.code.slice(-5) });
+    await page.click(`#households li[data-code="${h.code}"] button`);
+    await page.waitForSelector(`${card} input[name=marketplaces]`);
+    assert.deepEqual(await page.$$eval(`${card} input[name=marketplaces]`, (l) => l.map((i) => i.value)), ['postmart']);
+    await page.check(`${card} input[name=marketplaces][value=postmart]`);
+    await page.click(`${card} form[data-role=publish] button[type=submit]`);
+    // the answer stays after the card redraws; the listing waits, with no form to send it twice
+    await page.waitForSelector(`${card} li[data-marketplace=postmart]`);
+    assert.match(await page.textContent(`${card} [data-role=publish-out]`), /đã gửi yêu cầu đăng/);
+    assert.equal(await page.$$eval(`${card} input[name=marketplaces]`, (l) => l.length), 0);
+    // the marketplace refuses it (no photo): the card shows it by itself, the reason once, and a
+    // button that does what it says
+    const li = `${card} li[data-marketplace=postmart]`;
+    await page.waitForFunction((s) => /Bị sàn từ chối/.test(document.querySelector(s)?.textContent || ''), li, { timeout: 15000 });
+    const reason = 'Ảnh 1 (ảnh chính)';
+    const text = await page.textContent(li);
+    assert.equal(text.split(reason).length - 1, 1, text);
+    assert.equal(await page.$$eval(`${li} button`, (l) => l.map((b) => b.textContent.trim()).join('|')), 'Gửi lại sau khi sửa');
+    // fixed (a photo), then sent again with that button
+    await page.setInputFiles(`#photo-${prod.id}`, { name: 'che-lam.png', mimeType: 'image/png', buffer: await photo(page) });
+    await page.waitForFunction((id) => /Đã tải/.test(document.querySelector(`li[data-product="${id}"] .upload-list`)?.textContent || ''), prod.id, { timeout: 20000 });
+    await page.click(`${li} button:has-text("Gửi lại sau khi sửa")`);
+    let listing;
+    for (let i = 0; i < 60; i++) {
+      listing = (await call('GET', `/v1/products/${prod.id}`)).listings.find((l) => l.marketplace === 'postmart');
+      if (['submitted', 'pending_review'].includes(listing.state)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(['submitted', 'pending_review'].includes(listing.state), JSON.stringify(listing));
+    // confirmed elsewhere (another phone): the card shows the listing's link by itself
+    const url = 'https://postmart.vn/san-pham/che-lam-' + h.code.slice(-5);
+    await call('POST', `/v1/listings/${listing.id}/confirm`, { listing_url: url });
+    await page.waitForFunction(([c, u]) => document.querySelector(`${c} a[href="${u}"]`), [card, url], { timeout: 15000 });
+    assert.match(await page.textContent(li), /Đã gửi, sàn đang nhận|Sàn đang duyệt/);
+    await screenshots(page, 'volunteer-publish');
     vol.check();
   });
 });
