@@ -368,7 +368,7 @@ json_t *cx_push_open(const cx_input *in, int signature_ok, cx_outcome *out)
                           "Invalid push signature");
         return NULL;
     }
-    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL};
+    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL, NULL};
     json_t *j = cx_json_body(&r);
     if (!j)
         cx_outcome_reject(out, "", "push_malformed", "Thông báo từ sàn không đọc được",

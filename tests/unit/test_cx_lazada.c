@@ -266,7 +266,7 @@ static cx_outcome parse(cx_op op, long status, const char *body)
     l.item_id = "2233";
     cx_input in = input();
     in.listing = &l;
-    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, NULL};
+    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, NULL, NULL};
     cx_outcome o;
     cx_lazada.parse(op, &in, &resp, &o);
     return o;
