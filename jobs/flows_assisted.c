@@ -538,6 +538,18 @@ static enum verdict fetch_verify(const flows_mkt *m, const char *url, const char
     return V_REFUSED;
 }
 
+/* fetch_verify, with a refusal confirmed by a second fetch at once: a truncated or garbled
+ * answer (a proxy, a deploy on the marketplace's side) must not fail a volunteer's shop. */
+static enum verdict fetch_verify_sure(const flows_mkt *m, const char *url, const char *name,
+                                      char *code, size_t cn, char *why, size_t wn, unsigned *after)
+{
+    enum verdict v = fetch_verify(m, url, name, code, cn, why, wn, after);
+    if (v != V_REFUSED) return v;
+    char code2[64], why2[400];
+    enum verdict w = fetch_verify(m, url, name, code2, sizeof code2, why2, sizeof why2, after);
+    return w == V_REFUSED ? V_REFUSED : w;
+}
+
 /* ---- confirmations ------------------------------------------------------------------------- */
 
 struct shop_ok {
@@ -744,8 +756,8 @@ static job_outcome h_account_verify(job_ctx *ctx)
     char code[64] = "", why[400] = "";
     unsigned after = 0;
     const char *name = cs_rows_isnull(r, 0, VA_NAME) ? "" : cs_rows_str(r, 0, VA_NAME);
-    enum verdict v = fetch_verify(m, cs_rows_str(r, 0, VA_URL), name, code, sizeof code, why,
-                                  sizeof why, &after);
+    enum verdict v = fetch_verify_sure(m, cs_rows_str(r, 0, VA_URL), name, code, sizeof code, why,
+                                       sizeof why, &after);
     job_outcome res = JOB_OK;
     if (v == V_RETRY) {
         res = job_retry(ctx, after, "verify: marketplace did not answer (%s)", code);
@@ -933,7 +945,7 @@ static int check_one(cs_db *db, const flows_mkt *m, int64_t id, const char *url,
 {
     char code[64] = "", why[400] = "";
     unsigned after = 0;
-    enum verdict v = fetch_verify(m, url, name, code, sizeof code, why, sizeof why, &after);
+    enum verdict v = fetch_verify_sure(m, url, name, code, sizeof code, why, sizeof why, &after);
     if (v == V_RETRY) return 1;
     struct link_verdict g = {
         id, url, name, v, code, why, (int)cs_cfg_int("flows.linkcheck_failures")};
