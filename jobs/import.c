@@ -276,18 +276,21 @@ static int add_reject(const run *r, chunk *c, size_t sheet_i, const cs_error *e,
     }
     cs_free(cv);
     cv = NULL;
+    /* the detail is shown to volunteers: in Vietnamese ("tối đa 20", not "max 20") */
+    char dvi[sizeof e->detail + 64];
     if (!e->nfields) {
         json_array_append_new(
             errs, json_pack("{s:s,s:s,s:s,s:s}", "field", "", "code", cs_code_name(e->code),
-                            "message", cs_code_message(e->code, CS_LANG_VI), "detail", e->detail));
+                            "message", cs_code_message(e->code, CS_LANG_VI), "detail",
+                            cs_detail_text(e->detail, CS_LANG_VI, dvi, sizeof dvi)));
     }
     for (size_t k = 0; k < e->nfields; k++) {
         const cs_field_error *f = &e->fields[k];
-        json_array_append_new(errs,
-                              json_pack("{s:s,s:s,s:s,s:s}", "field",
-                                        map_fields ? user_field(r, f->field) : f->field, "code",
-                                        cs_code_name(f->code), "message",
-                                        cs_code_message(f->code, CS_LANG_VI), "detail", f->detail));
+        json_array_append_new(
+            errs, json_pack("{s:s,s:s,s:s,s:s}", "field",
+                            map_fields ? user_field(r, f->field) : f->field, "code",
+                            cs_code_name(f->code), "message", cs_code_message(f->code, CS_LANG_VI),
+                            "detail", cs_detail_text(f->detail, CS_LANG_VI, dvi, sizeof dvi)));
     }
     reject *rj = &c->rej[c->nrej];
     rj->row_no = sheet_row_no(r->s, sheet_i);
@@ -777,7 +780,9 @@ static int mark_failed(cs_db *db, int64_t id, const cs_error *e, cs_error *err)
     cs_buf b;
     cs_buf_init(&b, 8192);
     cs_buf_puts(&b, cs_code_message(e->code, CS_LANG_VI));
-    if (e->detail[0]) cs_buf_printf(&b, " (%s)", e->detail);
+    char dvi[sizeof e->detail + 64];
+    if (e->detail[0])
+        cs_buf_printf(&b, " (%s)", cs_detail_text(e->detail, CS_LANG_VI, dvi, sizeof dvi));
     const char *t = b.data ? b.data : cs_code_message(e->code, CS_LANG_VI);
     size_t l = strlen(t);
     if (l > ERRMSG_MAX - 4) { /* VARCHAR(1000) counts characters; bytes are a safe bound */

@@ -1321,7 +1321,10 @@ int import_row_error_text(const cs_error *e, cs_lang lang, cs_buf *out)
         const cs_field_error *f = &e->fields[k];
         if (cs_buf_printf(out, "%s%s: %s", k ? "; " : "", f->field, cs_code_message(f->code, lang)))
             return -1;
-        if (f->detail[0] && cs_buf_printf(out, " (%s)", f->detail)) return -1;
+        char dt[sizeof f->detail + 64];
+        if (f->detail[0] &&
+            cs_buf_printf(out, " (%s)", cs_detail_text(f->detail, lang, dt, sizeof dt)))
+            return -1;
     }
     return 0;
 }
