@@ -210,7 +210,56 @@ typedef struct run {
         *known; /* citizen IDs present when the run started: new rows skip the look-up */
     int64_t total, done;
     int64_t counts[4]; /* created, updated, unchanged, rejected */
+    struct seen *seen; /* households: citizen IDs of the file's rows so far → their row */
 } run;
+
+/* ---- the same citizen ID twice in one file -------------------------------------------------
+ * The first row is kept, every later one rejected "trùng với dòng N". An open-addressing set of
+ * one 64-bit word per row: the 12-digit citizen ID (< 2^40) in the high bits, the sheet's row
+ * number (< 2^24) in the low ones; it grows with the file (8 MB per million rows at most
+ * twice that while doubling), so import memory stays bounded. Chunks are prepared one at a
+ * time, in order: no lock is needed. */
+struct seen {
+    uint64_t *slot; /* 0 = empty */
+    size_t cap, n;
+};
+
+static uint64_t seen_mix(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return k;
+}
+
+/* The row number of an earlier row with this citizen ID, or 0 after recording this one
+ * (row_no); -1 out of memory. */
+static long seen_check(struct seen *s, const char cccd[13], unsigned row_no)
+{
+    uint64_t key = strtoull(cccd, NULL, 10) + 1; /* + 1: never 0 */
+    if ((s->n + 1) * 10 > s->cap * 7) {
+        size_t nc = s->cap ? s->cap * 2 : 4096;
+        uint64_t *ns = cs_calloc(nc, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->slot[i]) continue;
+            size_t j = seen_mix(s->slot[i] >> 24) & (nc - 1);
+            while (ns[j])
+                j = (j + 1) & (nc - 1);
+            ns[j] = s->slot[i];
+        }
+        cs_free(s->slot);
+        s->slot = ns, s->cap = nc;
+    }
+    size_t j = seen_mix(key) & (s->cap - 1);
+    while (s->slot[j]) {
+        if (s->slot[j] >> 24 == key) return (long)(s->slot[j] & 0xFFFFFF);
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->slot[j] = key << 24 | (row_no & 0xFFFFFF);
+    s->n++;
+    return 0;
+}
 
 static void chunk_free(chunk *c)
 {
@@ -422,6 +471,17 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
             if (bad) {
                 cs_free(hn);
                 if (e.code == CS_E_NOMEM || add_reject(r, c, si, &e, 1)) goto oom;
+                continue;
+            }
+            long first = r->seen ? seen_check(r->seen, hn->cccd, c->row_no[k]) : 0;
+            if (first) {
+                cs_household_norm_free(hn);
+                cs_free(hn);
+                if (first < 0) goto oom;
+                char d[48];
+                snprintf(d, sizeof d, "trùng với dòng %ld", first);
+                cs_error_field(&e, "cccd", CS_F_DUPLICATE_ROW, d);
+                if (add_reject(r, c, si, &e, 1)) goto oom;
                 continue;
             }
             c->hh[k] = hn;
@@ -760,6 +820,39 @@ static void run_free(run *r)
     import_reflist_free(r->cats);
     cs_free(r->scope);
     cs_household_known_free(r->known);
+    if (r->seen) cs_free(r->seen->slot);
+    cs_free(r->seen);
+}
+
+/* A run resumed after a crash: the citizen IDs of the rows already written, so that a later
+ * repeat of one of them is still refused. 0 or -1 (out of memory). */
+static int seen_replay(run *r, size_t upto)
+{
+    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}};
+    sheet_row_result rr;
+    sheet_row_result_init(&rr);
+    int rc = 0;
+    for (size_t k = 0; k < upto && !rc; k++) {
+        size_t si = r->m.first_data + k;
+        if (import_row_normalize(&r->m, r->s, si, &ictx, &rr)) continue;
+        const char *commune = import_row_value(&rr, IMPORT_F_COMMUNE_CODE);
+        if (commune && !in_scope(r, commune)) continue;
+        json_t *body = household_body(&rr);
+        cs_household_norm hn;
+        cs_error e;
+        cs_error_clear(&e);
+        if (!body) {
+            rc = -1;
+            break;
+        }
+        if (!cs_household_validate(body, 0, &hn, &e)) {
+            if (seen_check(r->seen, hn.cccd, sheet_row_no(r->s, si)) < 0) rc = -1;
+            cs_household_norm_free(&hn);
+        }
+        json_decref(body);
+    }
+    sheet_row_result_free(&rr);
+    return rc;
 }
 
 // clang-format off
@@ -957,6 +1050,13 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     memset(&cur, 0, sizeof cur);
     memset(&next, 0, sizeof next);
     size_t from = (size_t)r.done, total = (size_t)r.total;
+    if (r.kind == IMPORT_HOUSEHOLDS) {
+        r.seen = cs_calloc(1, sizeof *r.seen);
+        if (!r.seen || (from && seen_replay(&r, from))) {
+            run_free(&r);
+            return cs_error_set(err, CS_E_NOMEM, "import duplicates");
+        }
+    }
     if (from < total) prepare_chunk(&r, &cur, from, from + step < total ? from + step : total);
     rc = 0;
     while (from < total) {

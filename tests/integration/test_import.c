@@ -477,7 +477,7 @@ static void test_dry_run_and_updates(void **state)
     counts c = run_import(db, IMPORT_HOUSEHOLDS, f, len, 0, NULL);
     assert_int_equal(c.created, 300);
     /* the same people with new phones: updated, never duplicated; one row given twice in the
-       file (the second copy updates the first) */
+       file (the first copy is kept, the second rejected "trùng với dòng N") */
     cs_buf b;
     cs_buf_init(&b, (size_t)16 << 20);
     header(&b, ',');
@@ -490,17 +490,36 @@ static void test_dry_run_and_updates(void **state)
     timport_row(299, 505, communes, 2, cells);
     snprintf(cells[TIMP_ADDRESS], TIMP_CELL, "Số 1, thôn Mới");
     row_line(&b, 299, cells, ',');
-    counts u = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, NULL);
+    int64_t uid;
+    counts u = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, &uid);
     assert_int_equal(u.created, 0);
-    assert_int_equal(u.updated, 41);
+    assert_int_equal(u.updated, 40);
     assert_int_equal(u.unchanged, 260);
+    assert_int_equal(u.rejected, 1);
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM import_rejects WHERE import_id = ?"
+                              " AND row_no = 302 AND errors LIKE '%trùng với dòng 301%'",
+                              "i", uid),
+                     1);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households", ""), before + 300);
+    /* the unchanged file again: everything unchanged — no version bumped, no audit row */
+    int64_t versions = tsup_i64(db, "SELECT SUM(version) FROM households", "");
+    int64_t audits =
+        tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'household.%'", "");
+    counts again = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, NULL);
+    assert_int_equal(again.created, 0);
+    assert_int_equal(again.updated, 0);
+    assert_int_equal(again.unchanged, 300);
+    assert_int_equal(again.rejected, 1);
+    assert_int_equal(tsup_i64(db, "SELECT SUM(version) FROM households", ""), versions);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'household.%'", ""), audits);
     cs_buf_free(&b);
     cs_free(f);
 }
 
-/* A new person given twice in one file (the second row differs): created once, then updated —
- * whether both rows fall in one chunk or in two. */
+/* A new person given twice in one file (the second row differs): created once from the first
+ * row, the second rejected "trùng với dòng 4" — whether both rows fall in one chunk or in two. */
 static void test_new_person_twice(void **state)
 {
     (void)state;
@@ -524,8 +543,13 @@ static void test_new_person_twice(void **state)
         counts c = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, &id);
         assert_int_equal(cs_config_set("import.chunk_rows", "2000", &ce), 0);
         assert_int_equal(c.created, 6);
-        assert_int_equal(c.updated, 1);
-        assert_int_equal(c.rejected, 0);
+        assert_int_equal(c.updated, 0);
+        assert_int_equal(c.rejected, 1);
+        assert_int_equal(tsup_i64(db,
+                                  "SELECT COUNT(*) FROM import_rejects WHERE import_id = ?"
+                                  " AND row_no = 8 AND errors LIKE '%trùng với dòng 4%'",
+                                  "i", id),
+                         1);
         assert_int_equal(
             tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), 6);
         cs_buf_free(&b);
