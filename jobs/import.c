@@ -124,6 +124,16 @@ static const char SQL_REF_COMMUNES[] =
     " LEFT JOIN admin_districts d ON d.code = ud.district_code"
     " GROUP BY u.code, u.name"
     " ORDER BY u.code";
+/* old commune/ward → "=NNNNN New name" when merged whole into one, else the candidates */
+static const char SQL_REF_FORMER[] =
+    "SELECT m.old_code, m.old_name,"
+    "       IF(COUNT(*) = 1 AND SUM(m.merge_type = 'full') = 1,"
+    "          CONCAT('=', MIN(u.code), ' ', MIN(u.name)),"
+    "          GROUP_CONCAT(CONCAT(u.name, ' (', u.code, ')') ORDER BY u.code SEPARATOR '; '))"
+    " FROM commune_merges m"
+    " JOIN admin_units u ON u.code = m.new_code"
+    " GROUP BY m.old_code, m.old_name"
+    " ORDER BY m.old_code";
 static const char SQL_REF_CATEGORIES[] =
     "SELECT code, name_vi, name_en"
     " FROM categories"
@@ -204,6 +214,8 @@ typedef struct run {
     import_map m;
     import_columns *cols;
     import_reflist *communes, *cats;
+    import_reflist *former; /* pre-2025 communes/wards (commune_merges) */
+    json_t *renamed;        /* "old → new" → rows, this run: listed among the repairs */
     char (*scope)[6];
     size_t nscope;
     cs_household_known
@@ -437,7 +449,7 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
         c->failed = 1;
         return;
     }
-    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}};
+    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}, r->former};
     sheet_row_result rr;
     sheet_row_result_init(&rr);
     for (size_t k = 0; k < c->n; k++) {
@@ -449,6 +461,11 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
             continue;
         }
         if (rr.repairs) c->repaired++;
+        if ((rr.repairs & IMPORT_FIX_OLD_COMMUNE) && rr.former[0] && r->renamed) {
+            json_t *cnt = json_object_get(r->renamed, rr.former);
+            json_object_set_new(r->renamed, rr.former,
+                                json_integer(cnt ? json_integer_value(cnt) + 1 : 1));
+        }
         if (r->kind == IMPORT_HOUSEHOLDS) {
             const char *commune = import_row_value(&rr, IMPORT_F_COMMUNE_CODE);
             if (commune && !in_scope(r, commune)) {
@@ -817,6 +834,8 @@ static void run_free(run *r)
     sheet_free(r->s);
     import_columns_free(r->cols);
     import_reflist_free(r->communes);
+    import_reflist_free(r->former);
+    json_decref(r->renamed);
     import_reflist_free(r->cats);
     cs_free(r->scope);
     cs_household_known_free(r->known);
@@ -828,7 +847,7 @@ static void run_free(run *r)
  * repeat of one of them is still refused. 0 or -1 (out of memory). */
 static int seen_replay(run *r, size_t upto)
 {
-    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}};
+    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}, r->former};
     sheet_row_result rr;
     sheet_row_result_init(&rr);
     int rc = 0;
@@ -860,6 +879,10 @@ static const char SQL_IMPORT_FAILED[] =
     "UPDATE imports"
     " SET state = 'failed', error_message = ?, finished_at = UTC_TIMESTAMP()"
     " WHERE id = ? AND state IN ('queued', 'running')";
+static const char SQL_IMPORT_WARNINGS[] =
+    "UPDATE imports"
+    " SET warnings = ?"
+    " WHERE id = ?";
 static const char SQL_IMPORT_DONE[] =
     "UPDATE imports"
     " SET state = 'done', finished_at = UTC_TIMESTAMP()"
@@ -988,7 +1011,9 @@ static int run_open(run *r, cs_error *err)
         if (fe.code == CS_E_NOMEM) return cs_error_set(err, CS_E_NOMEM, NULL);
         return mark_failed(r->db, r->id, &fe, err) ? -1 : 1;
     }
-    if (load_communes(r->db, &r->communes, err) || load_categories(r->db, &r->cats, err)) return -1;
+    if (load_communes(r->db, &r->communes, err) || load_categories(r->db, &r->cats, err) ||
+        load_reflist(r->db, SQL_REF_FORMER, IMPORT_REF_STRIP_KIND, &r->former, err))
+        return -1;
     cs_rows *sc = NULL;
     if (cs_db_query(r->db, &sc, SQL_RUN_SCOPE, "i", r->id, err)) return -1;
     r->nscope = cs_rows_count(sc);
@@ -1050,6 +1075,7 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     memset(&cur, 0, sizeof cur);
     memset(&next, 0, sizeof next);
     size_t from = (size_t)r.done, total = (size_t)r.total;
+    r.renamed = json_object();
     if (r.kind == IMPORT_HOUSEHOLDS) {
         r.seen = cs_calloc(1, sizeof *r.seen);
         if (!r.seen || (from && seen_replay(&r, from))) {
@@ -1097,6 +1123,25 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
         }
     }
     chunk_free(&cur);
+    if (rc == 0 && json_object_size(r.renamed)) {
+        /* the old communes repaired, among the import's warnings: "Phường Trường Thi (14764) →
+           Phường Hạc Thành (14797): 3 dòng" */
+        json_t *w = warnings_json(&r);
+        const char *k;
+        json_t *v;
+        json_object_foreach(r.renamed, k, v)
+        {
+            char msg[320];
+            snprintf(msg, sizeof msg, "Đã đổi xã/phường cũ sang xã/phường mới: %s — %lld dòng", k,
+                     (long long)json_integer_value(v));
+            json_array_append_new(
+                w, json_pack("{s:s,s:s}", "code", "commune_renamed", "message", msg));
+        }
+        char *wt = json_dumps(w, JSON_COMPACT);
+        json_decref(w);
+        if (!wt || cs_db_exec(db, SQL_IMPORT_WARNINGS, "si", wt, id, err) < 0) rc = -1;
+        free(wt);
+    }
     if (rc == 0) {
         char eid[24];
         snprintf(eid, sizeof eid, "%lld", (long long)id);
