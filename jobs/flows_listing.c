@@ -267,7 +267,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
     if (s == CX_ITEM_LIVE) {
         if (!strcmp(st, "live")) return 0;
         if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued") &&
-            strcmp(st, "delisted"))
+            strcmp(st, "delisted") && strcmp(st, "suspended"))
             return 0;
         if (o->item_url[0] && cs_db_exec(db, SQL_URL_SET, "si", o->item_url, a->id, err) < 0)
             return -1;
@@ -288,6 +288,21 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
                                              "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         return a->enqueue_status ? enqueue_status(db, a->id, err) : 0;
+    }
+    if (s == CX_ITEM_REJECTED && !strcmp(st, "live")) {
+        /* a live item banned by the marketplace (a Shopee push, a status poll): suspended, not
+           "Đang bán" any more; its first live date — the yearly count — stays */
+        reasons_text(o, why, sizeof why);
+        if (!why[0])
+            snprintf(why, sizeof why,
+                     "Sàn đã khoá sản phẩm đang bán (%s); xem lý do trong kênh người bán, sửa nội "
+                     "dung rồi bấm Đăng lại",
+                     a->via);
+        return cs_db_exec(db, SQL_NOTE, "ssi", o->nreasons ? o->reasons[0].code : "banned", why,
+                          a->id, err) < 0 ||
+                       move(db, a->id, st, "suspended", "banned", why, err)
+                   ? -1
+                   : 0;
     }
     if (s == CX_ITEM_REJECTED) {
         if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued"))
@@ -319,7 +334,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
                                              "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         if (!strcmp(st, "submitted")) snprintf(st, sizeof st, "pending_review");
-        if (strcmp(st, "live") && strcmp(st, "pending_review")) return 0;
+        if (strcmp(st, "live") && strcmp(st, "pending_review") && strcmp(st, "suspended")) return 0;
         snprintf(why, sizeof why, "Sản phẩm không còn hiển thị trên sàn (%s)", a->via);
         return move(db, a->id, st, "delisted", "delisted", why, err);
     }

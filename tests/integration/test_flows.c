@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "sandbox/sandbox.h"
+#include "connectors/sign.h"
 #include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -1286,6 +1287,60 @@ static void test_refresh_rotates_tokens(void **state)
 }
 
 /* Push notifications: a wrong signature is refused with 401; a good one is applied once. */
+/* A signed Shopee push saying a live item was banned (issue 12): the listing is suspended —
+ * no longer "Đang bán" — and its first live date, the yearly count, stays. */
+static void test_banned_push_suspends(void **state)
+{
+    (void)state;
+    cs_rows *r = NULL;
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(cs_db_query(tapi_db(), &r,
+                                 "SELECT l.id, l.external_item_id, a.external_shop_id, p.id"
+                                 " FROM listings l JOIN seller_accounts a ON a.id = l.account_id"
+                                 " JOIN products p ON p.id = l.product_id"
+                                 " WHERE l.marketplace_code = 'shopee' AND l.state = 'live'"
+                                 " ORDER BY l.id LIMIT 1",
+                                 "", &e),
+                     0);
+    assert_int_equal(cs_rows_count(r), 1);
+    int64_t lid = cs_rows_i64(r, 0, 0), pid = cs_rows_i64(r, 0, 3);
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"code\":6,\"shop_id\":%s,\"timestamp\":1765000000,\"data\":{\"item_id\":%s,"
+             "\"item_status\":\"BANNED\",\"ban_reason\":\"Prohibited item\"}}",
+             cs_rows_str(r, 0, 2), cs_rows_str(r, 0, 1));
+    cs_rows_free(r);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)pid);
+    int64_t first = q1(sql);
+    assert_true(first > 0);
+    char url[256], msg[600], sig[65], auth[96];
+    snprintf(url, sizeof url, "%s/v1/webhooks/shopee", tapi_base());
+    snprintf(msg, sizeof msg, "%s|%s", url, body);
+    cx_hmac_sha256_hex(TM_SHOPEE_PARTNER_KEY, strlen(TM_SHOPEE_PARTNER_KEY), msg, strlen(msg), 0,
+                       sig);
+    snprintf(auth, sizeof auth, "Authorization: %s", sig);
+    const char *const hs[] = {auth, NULL};
+    tapi_resp resp =
+        tapi_req("POST", "/v1/webhooks/shopee", NULL, hs, "application/json", body, strlen(body));
+    if (resp.status != 200 && resp.status != 204) fail_msg("push → %ld %s", resp.status, resp.body);
+    tapi_free(&resp);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state = 'suspended'",
+             (long long)lid);
+    assert_int_equal(q1(sql), 1);
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)pid);
+    assert_int_equal(q1(sql), first);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND to_state = "
+             "'suspended' AND reason_code = 'banned'",
+             (long long)lid);
+    assert_int_equal(q1(sql), 1);
+}
+
 static void test_webhook_signature(void **state)
 {
     (void)state;
@@ -1317,6 +1372,7 @@ int main(void)
         cmocka_unit_test(test_flow_bodies),
         cmocka_unit_test(test_assisted_verification),
         cmocka_unit_test(test_linkcheck_delists),
+        cmocka_unit_test(test_banned_push_suspends),
         cmocka_unit_test(test_webhook_signature),
     };
     return cmocka_run_group_tests(t, setup, teardown);
