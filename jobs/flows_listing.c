@@ -223,6 +223,21 @@ static const char SQL_ITEM_SET[] =
     " SET external_item_id = ?, listing_url = COALESCE(?, listing_url), synced_hash = ?,"
     "     last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
     " WHERE id = ?";
+/* The public item page of an API listing that the marketplace does not return itself
+ * (MARKETPLACES.md): Shopee https://shopee.vn/product/{shop_id}/{item_id}; TikTok Shop's
+ * product page by product id. Lazada returns its `url` (SQL_ITEM_SET stores it). */
+static const char SQL_PUBLIC_LINK[] =
+    "UPDATE listings l"
+    " JOIN seller_accounts a ON a.id = l.account_id"
+    " SET l.listing_url = CASE l.marketplace_code"
+    "       WHEN 'shopee' THEN CONCAT('https://shopee.vn/product/', a.external_shop_id, '/',"
+    "                                 l.external_item_id)"
+    "       WHEN 'tiktok' THEN CONCAT('https://shop.tiktok.com/view/product/', l.external_item_id,"
+    "                                 '?region=VN&locale=vi-VN')"
+    "     END"
+    " WHERE l.id = ? AND l.listing_url IS NULL AND l.external_item_id IS NOT NULL"
+    "   AND (l.marketplace_code = 'tiktok'"
+    "        OR (l.marketplace_code = 'shopee' AND a.external_shop_id IS NOT NULL))";
 static const char SQL_URL_SET[] =
     "UPDATE listings"
     " SET listing_url = ?"
@@ -255,6 +270,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
         if (strcmp(st, "queued")) return 0; /* someone else finished this listing */
         if (cs_db_exec(db, SQL_ITEM_SET, "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL,
                        a->hash, (size_t)(a->hash ? 32 : 0), a->id, err) < 0 ||
+            cs_db_exec(db, SQL_PUBLIC_LINK, "i", a->id, err) < 0 ||
             move(db, a->id, st, "submitted", a->from_create ? "created" : "adopted",
                  a->from_create ? "Đã gửi sản phẩm lên sàn"
                                 : "Sản phẩm đã có trên sàn (tìm theo SKU), dùng lại",

@@ -1305,6 +1305,16 @@ static void test_banned_push_suspends(void **state)
                      0);
     assert_int_equal(cs_rows_count(r), 1);
     int64_t lid = cs_rows_i64(r, 0, 0), pid = cs_rows_i64(r, 0, 3);
+    /* every API listing with an item keeps its public page (MARKETPLACES.md) */
+    assert_int_equal(q1("SELECT COUNT(*) FROM listings l JOIN seller_accounts a ON a.id = "
+                        "l.account_id WHERE l.marketplace_code = 'shopee' AND l.external_item_id "
+                        "IS NOT NULL AND (l.listing_url IS NULL OR l.listing_url <> "
+                        "CONCAT('https://shopee.vn/product/', a.external_shop_id, '/', "
+                        "l.external_item_id))"),
+                     0);
+    assert_int_equal(q1("SELECT COUNT(*) FROM listings WHERE marketplace_code IN "
+                        "('shopee','tiktok') AND state = 'live' AND listing_url IS NULL"),
+                     0);
     char body[300];
     snprintf(body, sizeof body,
              "{\"code\":6,\"shop_id\":%s,\"timestamp\":1765000000,\"data\":{\"item_id\":%s,"
