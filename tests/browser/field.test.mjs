@@ -337,7 +337,18 @@ describe('field work on a phone', () => {
     assert.match(await page.textContent(card), /chưa có gian hàng đang hoạt động/);
     // a shop opened on postmart (assisted): the form offers postmart and nothing else
     await call('POST', `/v1/households/${h.code}/accounts`, { marketplace: 'postmart' });
-    await call('POST', `/v1/households/${h.code}/accounts/postmart/confirm`, { shop_url: 'https://postmart.vn/gian-hang/che-lam-' + h.code.slice(-5) });
+    const sbPage = async (body) => {
+      const r = await fetch(process.env.CHOSO_SHOPEE_BASE_URL + '/__sandbox/pages', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ marketplace: 'postmart', ...body }) });
+      assert.ok(r.ok, 'simulator page');
+      return (await r.json()).url;
+    };
+    const shopUrl = await sbPage({ kind: 'shop', id: h.code, title: 'Gian hàng ' + h.code });
+    await call('POST', `/v1/households/${h.code}/accounts/postmart/confirm`, { shop_url: shopUrl, shop_name: 'Gian hàng ' + h.code });
+    for (let i = 0; i < 80; i++) {
+      const a = await call('GET', `/v1/seller-accounts?household=${h.code}&marketplace=postmart`);
+      if (a.items?.[0]?.state === 'active') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
     await page.click(`#households li[data-code="${h.code}"] button`);
     await page.waitForSelector(`${card} input[name=marketplaces]`);
     assert.deepEqual(await page.$$eval(`${card} input[name=marketplaces]`, (l) => l.map((i) => i.value)), ['postmart']);
@@ -367,10 +378,12 @@ describe('field work on a phone', () => {
     }
     assert.ok(['submitted', 'pending_review'].includes(listing.state), JSON.stringify(listing));
     // confirmed elsewhere (another phone): the card shows the listing's link by itself
-    const url = 'https://postmart.vn/san-pham/che-lam-' + h.code.slice(-5);
+    const url = await sbPage({ kind: 'product', id: 'CS-' + listing.id, title: 'Chè lam Phủ Quảng - hàng chính hãng' });
     await call('POST', `/v1/listings/${listing.id}/confirm`, { listing_url: url });
     await page.waitForFunction(([c, u]) => document.querySelector(`${c} a[href="${u}"]`), [card, url], { timeout: 15000 });
-    assert.match(await page.textContent(li), /Đã gửi, sàn đang nhận|Sàn đang duyệt/);
+    // verified by the worker: on sale, with its link, still without a touch
+    await page.waitForFunction((s) => /Đang bán/.test(document.querySelector(s)?.textContent || ''), li, { timeout: 20000 });
+    assert.ok(await page.$(`${li} a[href="${url}"]`));
     await screenshots(page, 'volunteer-publish');
     vol.check();
   });
