@@ -367,7 +367,6 @@ struct keep_ctx {
     const cs_actor *a;
     int64_t id;
     const char *sha;
-    int other;
 };
 
 static int keep_evidence(cs_db *db, void *arg, cs_error *err)
@@ -375,7 +374,10 @@ static int keep_evidence(cs_db *db, void *arg, cs_error *err)
     struct keep_ctx *k = arg;
     int rc = cs_sale_set_evidence(db, k->a, k->id, k->sha, err);
     if (rc < 0) return -1;
-    k->other = rc;
+    /* refused: svc_media_keep then drops the new bytes nobody uses */
+    if (rc == 1)
+        return cs_error_set(err, CS_E_CONFLICT, "%s",
+                            "the sale already keeps another screenshot as its evidence");
     return 0;
 }
 
@@ -415,12 +417,9 @@ int svc_sales_evidence_put(svc_req *r)
     cs_sha256(img->data, img->len, digest);
     cs_hex(digest, 32, sha);
     cs_actor a = svc_audit_actor(r);
-    struct keep_ctx k = {&a, id, sha, 0};
+    struct keep_ctx k = {&a, id, sha};
     if (svc_media_keep(db, sha, img->data, img->len, keep_evidence, &k, &err))
         return svc_reply_problem(r, &err);
-    if (k.other)
-        return svc_reply_error(r, CS_E_CONFLICT, "%s",
-                               "the sale already keeps another screenshot as its evidence");
     return reply_claim(r, db, id, 200, 0);
 }
 
