@@ -100,7 +100,10 @@ sheet *sheet_b_new(const sheet_limits *lim)
         sheet_limits_default(&s->lim);
     /* the pool never holds more than the (inflated) input plus one NUL per cell */
     size_t cap = s->lim.max_unzipped > s->lim.max_bytes ? s->lim.max_unzipped : s->lim.max_bytes;
-    cs_buf_init(&s->pool, cap + s->lim.max_cells + 1);
+    size_t pmax = cap + s->lim.max_cells + 1;
+    /* cells hold 32-bit offsets: a pool past 4 GiB fails as a limit, not as a wrapped offset */
+    if (pmax > UINT32_MAX) pmax = UINT32_MAX;
+    cs_buf_init(&s->pool, pmax);
     if (cs_buf_putc(&s->pool, '\0')) {
         cs_free(s);
         return NULL;
@@ -154,12 +157,12 @@ static int push_cell(sheet *s, size_t off, cs_error *err)
     if (s->ncells == s->cap_cells) {
         size_t nc = s->cap_cells ? s->cap_cells * 2 : 1024;
         if (nc > s->lim.max_cells) nc = s->lim.max_cells;
-        size_t *p = cs_realloc(s->cells, nc * sizeof *p);
+        uint32_t *p = cs_realloc(s->cells, nc * sizeof *p);
         if (!p) return cs_error_set(err, CS_E_NOMEM, NULL);
         s->cells = p;
         s->cap_cells = nc;
     }
-    s->cells[s->ncells++] = off;
+    s->cells[s->ncells++] = (uint32_t)off;
     return 0;
 }
 

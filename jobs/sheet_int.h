@@ -3,6 +3,7 @@
 #ifndef JOB_SHEET_INT_H
 #define JOB_SHEET_INT_H
 #include "jobs/sheet.h"
+#include <stdint.h>
 
 typedef struct sheet_row_ {
     unsigned row_no;
@@ -16,8 +17,8 @@ struct sheet {
     char sep;
     int date1904; /* XLSX: serial dates count from 1904 (old Mac Excel) */
     sheet_limits lim;
-    cs_buf pool;   /* every cell text, NUL-terminated; offset 0 is "" */
-    size_t *cells; /* offsets into pool */
+    cs_buf pool;     /* every cell text, NUL-terminated; offset 0 is "" */
+    uint32_t *cells; /* offsets into pool (capped below 4 GiB: half the size of size_t) */
     size_t ncells, cap_cells;
     sheet_row_ *rows;
     size_t nrows, cap_rows;
