@@ -51,12 +51,18 @@ async function liveOnPostmart() {
   assert.ok(a.status < 300, a.text);
   let c = null;
   for (let i = 0; i < 40; i++) {
-    c = await call('POST', `/v1/households/${code}/accounts/postmart/confirm`, { shop_url: await page('shop', 'banh-gai-hoa-' + code, 'Bánh gai Hoa') });
+    c = await call('POST', `/v1/households/${code}/accounts/postmart/confirm`, { shop_url: await page('shop', 'banh-gai-hoa-' + code, 'Bánh gai Hoa'), shop_name: 'Bánh gai Hoa' });
     if (c.status < 300) break;
     await new Promise((res) => setTimeout(res, 500));
   }
   assert.ok(c.status < 300, c.text);
-  const pub = await call('POST', `/v1/products/${p.json.id}/listings`, { marketplaces: ['postmart'] });
+  // the shop is checked on the marketplace first; publishing waits until it is active
+  let pub = null;
+  for (let i = 0; i < 60; i++) {
+    pub = await call('POST', `/v1/products/${p.json.id}/listings`, { marketplaces: ['postmart'] });
+    if (pub.status < 300) break;
+    await new Promise((res) => setTimeout(res, 500));
+  }
   assert.ok(pub.status < 300, pub.text);
   // the worker prepares the upload sheet; then the volunteer gives the listing's address
   const url = await page('product', 'banh-gai-' + code, 'Bánh gai Tứ Trụ');
