@@ -168,7 +168,7 @@ run-cluster: bootstrap
 # (scripts/test-cluster). Run by .ci/run.
 test-cluster: BOOTSTRAP_GROUPS = cluster
 test-cluster: bootstrap
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/tests/bench/bench_sync
 	BUILD=$(BUILD) scripts/test-cluster
 
 bench: bench-api bench-import bench-sync bench-targets bench-orders bench-phone bench-showcase

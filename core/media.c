@@ -26,11 +26,12 @@ enum { G_DATA };
 static const char SQL_DROP_UNUSED[] =
     "DELETE FROM media_blobs"
     " WHERE sha256 = ?"
-    " AND NOT EXISTS (SELECT 1 FROM product_images WHERE sha256 = ?)";
+    " AND NOT EXISTS (SELECT 1 FROM product_images WHERE sha256 = ?)"
+    " AND NOT EXISTS (SELECT 1 FROM sale_claims WHERE evidence_sha256 = ?)";
+/* a sale's screenshot is evidence of a counted item: kept like a product's image */
 static const char SQL_USED[] =
-    "SELECT COUNT(*)"
-    " FROM product_images"
-    " WHERE sha256 = ?";
+    "SELECT (SELECT COUNT(*) FROM product_images WHERE sha256 = ?)"
+    "  + (SELECT COUNT(*) FROM sale_claims WHERE evidence_sha256 = ?)";
 // clang-format on
 
 static int hex_ok(const char *s)
@@ -229,9 +230,9 @@ int cs_media_drop_unused(cs_db *db, const char *sha, cs_error *err)
 {
     if (!hex_ok(sha)) return 0;
     int64_t used = 0;
-    if (cs_db_scalar_i64(db, &used, SQL_USED, "s", sha, err) < 0) return -1;
+    if (cs_db_scalar_i64(db, &used, SQL_USED, "ss", sha, sha, err) < 0) return -1;
     if (used) return 0;
-    if (cs_db_exec(db, SQL_DROP_UNUSED, "ss", sha, sha, err) < 0) return -1;
+    if (cs_db_exec(db, SQL_DROP_UNUSED, "sss", sha, sha, sha, err) < 0) return -1;
     char path[4096];
     if (cs_media_cache_file(sha, path, sizeof path)) return 0;
     if (unlink(path) && errno != ENOENT) {

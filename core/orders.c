@@ -414,6 +414,56 @@ int cs_sale_decide(cs_db *db, const cs_actor *a, int64_t id, int accept, cs_erro
     return k.not_pending;
 }
 
+/* ---- evidence ------------------------------------------------------------------------------ */
+// clang-format off
+static const char SQL_EVIDENCE_LOCK[] =
+    "SELECT evidence_sha256"
+    " FROM sale_claims"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_EVIDENCE_SET[] =
+    "UPDATE sale_claims"
+    " SET evidence_sha256 = ?"
+    " WHERE id = ?";
+// clang-format on
+enum { EV_SHA };
+
+struct evidence_ctx {
+    const cs_actor *a;
+    int64_t id;
+    const char *sha;
+    int other; /* the sale already keeps another screenshot */
+};
+
+static int evidence_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct evidence_ctx *k = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_EVIDENCE_LOCK, "i", k->id, err)) return -1;
+    if (cs_rows_count(r) != 1) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "sale");
+    }
+    int had = !cs_rows_isnull(r, 0, EV_SHA);
+    k->other = had && strcmp(cs_rows_str(r, 0, EV_SHA), k->sha) != 0;
+    cs_rows_free(r);
+    if (had) return 0; /* the same bytes again: nothing to do; other bytes: refused */
+    if (cs_db_exec(db, SQL_EVIDENCE_SET, "si", k->sha, k->id, err) < 0) return -1;
+    char eid[24];
+    snprintf(eid, sizeof eid, "%lld", (long long)k->id);
+    return cs_audit(db, k->a, "sale.evidence", "sale_claim", eid,
+                    json_pack("{s:s}", "evidence_sha256", k->sha), err);
+}
+
+int cs_sale_set_evidence(cs_db *db, const cs_actor *a, int64_t id, const char *sha, cs_error *err)
+{
+    if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+        return cs_error_field(err, "evidence_sha256", CS_F_FORMAT, "sha256 of a stored image");
+    struct evidence_ctx k = {a, id, sha, 0};
+    if (cs_db_tx(db, evidence_tx, &k, err)) return -1;
+    return k.other;
+}
+
 /* ---- reads ---------------------------------------------------------------------------------- */
 // clang-format off
 static const char SQL_BY_LISTING[] =

@@ -91,6 +91,11 @@ typedef struct cs_sale_claim {
  * listing_id, marketplace) or CS_E_NOT_FOUND. */
 int cs_sale_record(cs_db *db, const cs_actor *a, const cs_sale_claim *c, int64_t *id,
                    cs_error *err);
+/* Keep the screenshot whose bytes (core/media, stored by the caller) have SHA-256 hex `sha` as
+ * the evidence of sale `id`, in its own transaction with an audit row ("sale.evidence"). A sale
+ * keeps one screenshot for good: 0 when kept (or the same bytes again), 1 when it already keeps
+ * other bytes (nothing changed), -1 with err (CS_E_NOT_FOUND, a field error on the digest). */
+int cs_sale_set_evidence(cs_db *db, const cs_actor *a, int64_t id, const char *sha, cs_error *err);
 /* A volunteer confirms (accept 1) or rejects a pending claim. 0, 1 when it is not pending, -1. */
 int cs_sale_decide(cs_db *db, const cs_actor *a, int64_t id, int accept, cs_error *err);
 

@@ -560,6 +560,26 @@ static int build_progress(cs_db *db, cs_progress *p, const char *scope, cs_error
     return 0;
 }
 
+/* each commune row's orders, units and revenue from order_counts (the report's sales columns) */
+static int commune_sales(cs_db *db, cs_progress *p, const char *scope, cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_orders_breakdown(db, p->year, "commune", scope, &r, err)) return -1;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        const char *code = cs_rows_str(r, i, CS_OBY_KEY);
+        for (size_t k = 0; code && k < p->nrows; k++) {
+            cs_targets_row *row = &p->rows[k];
+            if (row->other || !row->code || strcmp(row->code, code)) continue;
+            row->sales_orders = cs_rows_i64(r, i, CS_OBY_ORDERS);
+            row->sales_units = cs_rows_i64(r, i, CS_OBY_UNITS);
+            row->sales_revenue_vnd = cs_rows_i64(r, i, CS_OBY_REVENUE);
+            break;
+        }
+    }
+    cs_rows_free(r);
+    return 0;
+}
+
 int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
                         const char *const *communes, size_t ncommunes, cs_progress *out,
                         cs_error *err)
@@ -590,6 +610,7 @@ int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
     if (!rc)
         rc = cs_orders_totals(db, year, scope, &out->sales_orders, &out->sales_units,
                               &out->sales_revenue_vnd, err);
+    if (!rc && by == CS_BY_COMMUNE) rc = commune_sales(db, out, scope, err);
     cs_free(scope);
     if (rc) {
         cs_targets_progress_free(out);

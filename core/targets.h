@@ -165,6 +165,8 @@ typedef struct cs_targets_row {
      * counters, in the order met */
     cs_targets_mpcount *mp;
     size_t nmp, mpcap;
+    /* commune rows: orders, units and revenue (đồng) of counted order lines (order_counts) */
+    int64_t sales_orders, sales_units, sales_revenue_vnd;
 } cs_targets_row;
 
 typedef struct cs_targets_metric {
@@ -213,7 +215,8 @@ int cs_targets_set_goal(cs_db *db, const cs_actor *a, int year, const char *metr
 /* ---- report files -------------------------------------------------------------------------
  * From a CS_BY_COMMUNE progress (core/targets_report.c): title, generation time, one row for the
  * province and one per commune with its former district; per metric: total, goal, percent and one
- * column per marketplace. Vietnamese headers. */
+ * column per marketplace; then orders, units and revenue (đồng) of the counted order lines.
+ * Vietnamese headers. */
 /* CSV, UTF-8 with BOM, CRLF line ends, into a new buffer (*out cs_malloc'd, caller cs_free). */
 int cs_targets_csv(const cs_progress *progress, char **out, size_t *len, cs_error *err);
 /* The same for Excel set to Vietnamese (its list separator is ';', its decimal mark ','): the

@@ -14,12 +14,20 @@ enum { C_NO, C_CODE, C_NAME, C_DISTRICT, C_FIXED };
 static const char *const fixed_headers[C_FIXED] = {"STT", "Mã xã/phường", "Xã/phường",
                                                    "Huyện cũ (trước 01/7/2025)"};
 static const char *const metric_sub[3] = {"Tổng", "Chỉ tiêu", "% chỉ tiêu"};
+/* after the metrics: the counted order lines' orders, units and revenue (core/orders.h) */
+enum { N_SALES = 3 };
+static const char sales_group[] = "Bán hàng (đơn đã giao)";
+static const char *const sales_sub[N_SALES] = {"Đơn hàng", "Số lượng bán", "Doanh thu (đồng)"};
 
 static size_t per_metric(const cs_progress *p)
 {
     return 3 + p->nmps;
 }
 static size_t n_cols(const cs_progress *p)
+{
+    return C_FIXED + CS_M__COUNT * per_metric(p) + N_SALES;
+}
+static size_t first_sales_col(const cs_progress *p)
 {
     return C_FIXED + CS_M__COUNT * per_metric(p);
 }
@@ -35,6 +43,10 @@ const char *cs_targets_report_header(const cs_progress *p, unsigned col, char *b
 {
     if (col < C_FIXED) return fixed_headers[col];
     if (col >= n_cols(p)) return NULL;
+    if (col >= first_sales_col(p)) {
+        snprintf(buf, bufsz, "%s - %s", sales_group, sales_sub[col - first_sales_col(p)]);
+        return buf;
+    }
     size_t k = (col - C_FIXED) % per_metric(p);
     int m = (int)((col - C_FIXED) / per_metric(p));
     snprintf(buf, bufsz, "%s - %s", cs_metric_label_vi(m), sub_header(p, k));
@@ -47,7 +59,8 @@ struct cells {
     int64_t goal[CS_M__COUNT]; /* CS_TARGETS_NO_GOAL: blank */
     int has_pct[CS_M__COUNT];
     double pct[CS_M__COUNT];
-    const int64_t *per_mp; /* nmps × CS_M__COUNT, display order; NULL: zeros */
+    const int64_t *per_mp;  /* nmps × CS_M__COUNT, display order; NULL: zeros */
+    int64_t sales[N_SALES]; /* orders, units, revenue (đồng) */
 };
 
 static int64_t mp_count(const struct cells *c, size_t k, int m)
@@ -74,6 +87,9 @@ static void commune_cells(const cs_progress *p, const cs_targets_row *row, int64
         for (int m = 0; m < CS_M__COUNT; m++)
             mp[k * CS_M__COUNT + (size_t)m] = k < row->nmp && row->mp ? row->mp[k].n[m] : 0;
     c->per_mp = mp;
+    c->sales[0] = row->sales_orders;
+    c->sales[1] = row->sales_units;
+    c->sales[2] = row->sales_revenue_vnd;
 }
 
 /* the province row: totals and goals from the metrics, per marketplace summed over the
@@ -94,6 +110,9 @@ static int province_cells(const cs_progress *p, int64_t **mp, struct cells *c)
             for (int m = 0; m < CS_M__COUNT; m++)
                 (*mp)[k * CS_M__COUNT + (size_t)m] += p->rows[i].mp[k].n[m];
     c->per_mp = *mp;
+    c->sales[0] = p->sales_orders;
+    c->sales[1] = p->sales_units;
+    c->sales[2] = p->sales_revenue_vnd;
     return 0;
 }
 
@@ -151,6 +170,8 @@ static int csv_cells(cs_buf *b, const cs_progress *p, const struct cells *c, cha
         for (size_t k = 0; k < p->nmps; k++)
             rc |= cs_buf_printf(b, "%c%lld", sep, (long long)mp_count(c, k, m));
     }
+    for (int k = 0; k < N_SALES; k++)
+        rc |= cs_buf_printf(b, "%c%lld", sep, (long long)c->sales[k]);
     return rc | cs_buf_puts(b, "\r\n");
 }
 
@@ -245,6 +266,8 @@ static int xlsx_cells(lxw_worksheet *ws, lxw_row_t r, const cs_progress *p, cons
         for (size_t k = 0; k < p->nmps; k++)
             rc |= worksheet_write_number(ws, r, col++, (double)mp_count(c, k, m), fi);
     }
+    for (int k = 0; k < N_SALES; k++)
+        rc |= worksheet_write_number(ws, r, col++, (double)c->sales[k], fi);
     return rc;
 }
 
@@ -306,6 +329,10 @@ int cs_targets_xlsx(const cs_progress *p, const char *path, cs_error *err)
         for (size_t k = 0; k < pm; k++)
             rc |= worksheet_write_string(ws, h2, (lxw_col_t)(c0 + k), sub_header(p, k), f.head);
     }
+    lxw_col_t s0 = (lxw_col_t)first_sales_col(p);
+    rc |= worksheet_merge_range(ws, h1, s0, h1, (lxw_col_t)(s0 + N_SALES - 1), sales_group, f.head);
+    for (int k = 0; k < N_SALES; k++)
+        rc |= worksheet_write_string(ws, h2, (lxw_col_t)(s0 + k), sales_sub[k], f.head);
     worksheet_set_row(ws, h2, 30, NULL);
 
     rc |= worksheet_write_blank(ws, first, C_NO, f.tot_text);
@@ -332,6 +359,7 @@ int cs_targets_xlsx(const cs_progress *p, const char *path, cs_error *err)
     worksheet_set_column(ws, C_NAME, C_NAME, 20, NULL);
     worksheet_set_column(ws, C_DISTRICT, C_DISTRICT, 18, NULL);
     worksheet_set_column(ws, C_FIXED, last, 9, NULL);
+    worksheet_set_column(ws, s0 + N_SALES - 1, s0 + N_SALES - 1, 14, NULL);
     worksheet_freeze_panes(ws, first, C_FIXED);
     worksheet_set_landscape(ws);
     worksheet_set_paper(ws, 9); /* A4 */

@@ -77,6 +77,13 @@ static long long whole(const char *cell)
 int job_sales_import(cs_db *db, const cs_actor *a, const char *mp, const void *data, size_t len,
                      job_sales_report *rep, cs_error *err)
 {
+    return job_sales_import_scoped(db, a, mp, data, len, NULL, NULL, rep, err);
+}
+
+int job_sales_import_scoped(cs_db *db, const cs_actor *a, const char *mp, const void *data,
+                            size_t len, job_sales_allow_fn allow, void *ctx, job_sales_report *rep,
+                            cs_error *err)
+{
     memset(rep, 0, sizeof *rep);
     char path[1024], spath[1024];
     snprintf(path, sizeof path, "%s/data/order_export_layout.csv", cs_cfg_str("schema.dir"));
@@ -178,9 +185,16 @@ int job_sales_import(cs_db *db, const cs_actor *a, const char *mp, const void *d
             row_error(rep, row, "mã SKU \"%s\" không phải của Chợ Số (CS-<số>)", v[F_SKU]);
             continue;
         }
+        int64_t listing = strtoll(v[F_SKU] + 3, NULL, 10);
+        int ok = allow ? allow(ctx, db, listing, err) : 0;
+        if (ok < 0) goto out;
+        if (ok) {
+            row_error(rep, row, "sản phẩm %s không thuộc xã/phường bạn phụ trách", v[F_SKU]);
+            continue;
+        }
         cs_sale_claim c = {.marketplace = mp,
                            .order_code = v[F_CODE],
-                           .listing_id = strtoll(v[F_SKU] + 3, NULL, 10),
+                           .listing_id = listing,
                            .sold_on = iso,
                            .qty = qty,
                            .amount_vnd = amount,

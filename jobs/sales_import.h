@@ -22,4 +22,11 @@ typedef struct job_sales_report {
  * "marketplace" (no export layout for it), CS_E_CONFIG (layout file missing). */
 int job_sales_import(cs_db *db, const cs_actor *a, const char *mp, const void *data, size_t len,
                      job_sales_report *rep, cs_error *err);
+/* Whether the importer may record sales of `listing`: 0 yes (an unknown listing too: the row is
+ * then refused as not found), 1 no (the row is refused), -1 with err (the whole file stops). */
+typedef int (*job_sales_allow_fn)(void *ctx, cs_db *db, int64_t listing, cs_error *err);
+/* job_sales_import with a check per row (the API: a volunteer records only their communes'). */
+int job_sales_import_scoped(cs_db *db, const cs_actor *a, const char *mp, const void *data,
+                            size_t len, job_sales_allow_fn allow, void *ctx, job_sales_report *rep,
+                            cs_error *err);
 #endif

@@ -55,6 +55,14 @@ int svc_sha_hex_ok(const char *s);
  * is checked again under the image's named lock so a concurrent upload of the same bytes keeps
  * its file. Returns how many files were removed. */
 size_t svc_media_unlink_unused(cs_db *db, const char *const *shas, size_t n);
+/* The image type the bytes are (JPEG, PNG, WebP: "image/jpeg" …), or NULL — decided by the
+ * bytes, never by the client's name or Content-Type (service/h_images.c). */
+const char *svc_image_type(const void *data, size_t n);
+/* Store image bytes whose SHA-256 hex is sha in the media store and let use(db, ctx, err) point
+ * a row at them, under the image's lease so a concurrent delete never drops them in between;
+ * the bytes are dropped again when use fails and nothing else uses them. 0 or -1 with err. */
+int svc_media_keep(cs_db *db, const char *sha, const void *data, size_t len,
+                   int (*use)(cs_db *db, void *ctx, cs_error *err), void *ctx, cs_error *err);
 
 /* --- handlers (one file per group) --- */
 /* service/h_catalog.c (marketplace categories page) */
@@ -97,4 +105,7 @@ int svc_sales_list(svc_req *r);
 int svc_sales_summary(svc_req *r);
 int svc_sales_decide(svc_req *r);
 int svc_status_sales_create(svc_req *r);
+int svc_sales_evidence_put(svc_req *r);
+int svc_sales_evidence_get(svc_req *r);
+int svc_sales_import(svc_req *r);
 #endif

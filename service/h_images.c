@@ -130,6 +130,29 @@ size_t svc_media_unlink_unused(cs_db *db, const char *const *shas, size_t n)
     return removed;
 }
 
+const char *svc_image_type(const void *data, size_t n)
+{
+    return sniff(data, n);
+}
+
+int svc_media_keep(cs_db *db, const char *sha, const void *data, size_t len,
+                   int (*use)(cs_db *db, void *ctx, cs_error *err), void *ctx, cs_error *err)
+{
+    char name[64];
+    lock_name(sha, name);
+    int l = cs_lease_wait(db, name, MEDIA_LEASE_TTL_S, 10, err);
+    if (l != 1) {
+        if (l == 0) cs_error_set(err, CS_E_DB_SOFT, "image busy");
+        return -1;
+    }
+    int rc = cs_media_put(db, sha, data, len, err) || use(db, ctx, err);
+    if (rc) unlink_if_unused(db, sha);
+    cs_error rel;
+    cs_error_clear(&rel);
+    cs_lease_release(db, name, &rel);
+    return rc ? -1 : 0;
+}
+
 /* The product of {id} with its commune, checked for write access and still editable. Replies
  * and returns -1 when not. */
 static int product_for_write(svc_req *r, cs_db *db, int64_t *id)

@@ -3,11 +3,15 @@
  * (PIN), a volunteer's confirmation — and their list. Thin: checks who may act and hands the
  * work to core/orders; no SQL here. */
 #include "core/buf.h"
+#include "core/config.h"
+#include "core/crypto.h"
 #include "core/households.h"
 #include "core/jspec.h"
 #include "core/market.h"
 #include "core/mem.h"
+#include "core/media.h"
 #include "core/orders.h"
+#include "jobs/sales_import.h"
 #include "service/api.h"
 #include "core/vn.h"
 #include <stdio.h>
@@ -94,6 +98,12 @@ static json_t *claim_json(const cs_rows *q, size_t i)
                             cs_rows_isnull(q, i, CS_SC_EVIDENCE)
                                 ? json_null()
                                 : json_string(cs_rows_str(q, i, CS_SC_EVIDENCE)));
+    if (o && !cs_rows_isnull(q, i, CS_SC_EVIDENCE)) {
+        char url[64];
+        snprintf(url, sizeof url, "/v1/sales/%lld/evidence",
+                 (long long)cs_rows_i64(q, i, CS_SC_ID));
+        json_object_set_new(o, "evidence_url", json_string(url));
+    }
     return o;
 }
 
@@ -320,4 +330,177 @@ int svc_sales_summary(svc_req *r)
                                     "total", "orders", (json_int_t)orders, "units",
                                     (json_int_t)units, "revenue_vnd", (json_int_t)revenue,
                                     "breakdown", rows));
+}
+
+/* ---- evidence: the seller centre's screenshot kept with a recorded sale -------------------- */
+
+/* The sale of {id} as JSON with its commune checked for reading (write: for writing). Replies
+ * and returns NULL when the caller may not see (or act on) it. */
+static json_t *sale_for(svc_req *r, cs_db *db, int write)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    int64_t id = svc_api_param_id(r, "id");
+    json_t *o = id ? claim_by_id(db, id, &err) : NULL;
+    if (!o) {
+        if (!id || err.code == CS_E_NOT_FOUND)
+            svc_reply_error(r, CS_E_NOT_FOUND, "%s", "sale");
+        else
+            svc_reply_problem(r, &err);
+        return NULL;
+    }
+    const char *commune = json_string_value(json_object_get(o, "commune_code"));
+    if (!(write ? svc_can_write_commune(r, commune) : svc_can_read_commune(r, commune))) {
+        json_decref(o);
+        /* writing: refused like the decision; reading: a reader outside the commune learns
+         * nothing, not even that the sale exists */
+        if (write)
+            svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "%s", "sale");
+        else
+            svc_reply_error(r, CS_E_NOT_FOUND, "%s", "sale");
+        return NULL;
+    }
+    return o;
+}
+
+struct keep_ctx {
+    const cs_actor *a;
+    int64_t id;
+    const char *sha;
+};
+
+static int keep_evidence(cs_db *db, void *arg, cs_error *err)
+{
+    struct keep_ctx *k = arg;
+    int rc = cs_sale_set_evidence(db, k->a, k->id, k->sha, err);
+    if (rc < 0) return -1;
+    /* refused: svc_media_keep then drops the new bytes nobody uses */
+    if (rc == 1)
+        return cs_error_set(err, CS_E_CONFLICT, "%s",
+                            "the sale already keeps another screenshot as its evidence");
+    return 0;
+}
+
+/* POST /v1/sales/{id}/evidence (multipart, part "image"): the screenshot of the seller centre
+ * that shows the sale. The type is decided by the bytes (JPEG, PNG, WebP); a sale keeps one
+ * screenshot for good (another one is refused with 409). */
+int svc_sales_evidence_put(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const svc_part *img = NULL;
+    for (size_t i = 0; i < r->nparts; i++) {
+        const svc_part *p = &r->parts[i];
+        if (!strcmp(p->name, "image") && !img)
+            img = p;
+        else
+            cs_error_field(&err, p->name, CS_F_UNKNOWN, "image");
+    }
+    if (!img || !img->len) cs_error_field(&err, "image", CS_F_REQUIRED, NULL);
+    if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
+    if (img->len > (size_t)cs_cfg_int("media.max_image"))
+        return svc_reply_error(r, CS_E_TOO_LARGE, "image larger than %ld bytes",
+                               cs_cfg_int("media.max_image"));
+    if (!svc_image_type(img->data, img->len)) {
+        cs_error_set(&err, CS_F_IMAGE_TYPE, "JPEG, PNG, WebP");
+        cs_error_field(&err, "image", CS_F_IMAGE_TYPE, NULL);
+        return svc_reply_problem(r, &err);
+    }
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    json_t *o = sale_for(r, db, 1);
+    if (!o) return 0;
+    int64_t id = (int64_t)json_integer_value(json_object_get(o, "id"));
+    json_decref(o);
+    unsigned char digest[32];
+    char sha[65];
+    cs_sha256(img->data, img->len, digest);
+    cs_hex(digest, 32, sha);
+    cs_actor a = svc_audit_actor(r);
+    struct keep_ctx k = {&a, id, sha};
+    if (svc_media_keep(db, sha, img->data, img->len, keep_evidence, &k, &err))
+        return svc_reply_problem(r, &err);
+    return reply_claim(r, db, id, 200, 0);
+}
+
+/* GET /v1/sales/{id}/evidence: the screenshot, to whoever may see the sale (never cached by a
+ * shared cache: it may show a buyer's order). */
+int svc_sales_evidence_get(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    json_t *o = sale_for(r, db, 0);
+    if (!o) return 0;
+    char sha[65] = "";
+    const char *s = json_string_value(json_object_get(o, "evidence_sha256"));
+    if (s) snprintf(sha, sizeof sha, "%s", s);
+    json_decref(o);
+    if (!svc_sha_hex_ok(sha)) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "evidence");
+    void *data = NULL;
+    size_t len = 0;
+    int have = cs_media_read(db, sha, &data, &len, &err);
+    if (have < 0) return svc_reply_problem(r, &err);
+    const char *mime = have == 0 ? svc_image_type(data, len) : NULL;
+    if (!mime) {
+        cs_free(data);
+        return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "evidence");
+    }
+    const char *const hdrs[] = {"Cache-Control", "private, max-age=3600", "X-Content-Type-Options",
+                                "nosniff", NULL};
+    int rc = svc_reply_bytes(r, 200, mime, data, len, hdrs);
+    cs_free(data);
+    return rc;
+}
+
+/* ---- the seller centre's order export, uploaded -------------------------------------------- */
+
+static int import_allow(void *ctx, cs_db *db, int64_t listing, cs_error *err)
+{
+    svc_req *r = ctx;
+    char commune[6];
+    int rc = cs_market_listing_commune(db, listing, commune, err);
+    if (rc < 0) return -1;
+    if (rc == 1) return 0; /* unknown: refused by cs_sale_record as not found */
+    return svc_can_write_commune(r, commune) ? 0 : 1;
+}
+
+/* POST /v1/sales/import (multipart: "marketplace" postmart|voso, "file" the CSV/XLSX export):
+ * the same work as `choso orders import`; a volunteer's rows outside their communes are refused
+ * row by row. The answer is the report, row problems in Vietnamese ("dòng N: …"). */
+int svc_sales_import(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const svc_part *file = NULL;
+    const char *mp = NULL;
+    for (size_t i = 0; i < r->nparts; i++) {
+        const svc_part *p = &r->parts[i];
+        if (!strcmp(p->name, "file") && !file)
+            file = p;
+        else if (!strcmp(p->name, "marketplace") && !mp)
+            mp = p->data;
+        else
+            cs_error_field(&err, p->name, CS_F_UNKNOWN, "marketplace, file");
+    }
+    if (!file || !file->len) cs_error_field(&err, "file", CS_F_REQUIRED, NULL);
+    if (!mp || !*mp) cs_error_field(&err, "marketplace", CS_F_REQUIRED, NULL);
+    if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    cs_actor a = svc_audit_actor(r);
+    job_sales_report rep;
+    if (job_sales_import_scoped(db, &a, mp, file->data, file->len, import_allow, r, &rep, &err))
+        return svc_reply_problem(r, &err);
+    json_t *errors = json_array();
+    char *save = NULL;
+    for (char *line = strtok_r(rep.errors, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        json_array_append_new(errors, json_string(line));
+    return svc_reply_json(r, 200,
+                          json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "marketplace", mp, "rows",
+                                    (json_int_t)rep.rows, "recorded", (json_int_t)rep.recorded,
+                                    "duplicates", (json_int_t)rep.duplicates, "skipped",
+                                    (json_int_t)rep.skipped, "rejected", (json_int_t)rep.rejected,
+                                    "errors", errors));
 }

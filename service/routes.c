@@ -80,6 +80,10 @@ const svc_route svc_routes[] = {
      SVC_R_JSON},
     {"POST", "/v1/status/{household_code}/sales", svc_status_sales_create, SVC_PUBLIC,
      SVC_R_NOAUTH | SVC_R_JSON | SVC_R_NO_IDEM},
+    {"POST", "/v1/sales/{id}/evidence", svc_sales_evidence_put, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
+     SVC_R_FORM},
+    {"GET", "/v1/sales/{id}/evidence", svc_sales_evidence_get, SVC_ROLES_ALL, 0},
+    {"POST", "/v1/sales/import", svc_sales_import, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_FORM},
     /* audit trail (service/h_audit.c) */
     {"GET", "/v1/audit", svc_audit_list, SVC_ROLE_ADMIN, 0},
     /* the job queue (service/h_jobs.c) */

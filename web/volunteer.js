@@ -498,7 +498,8 @@ function productCard(p) {
       l.error ? reasonOnce(l.error) : null,
       ['rejected', 'failed'].includes(l.state) ? el('div', { class: 'actions' }, again, againOut) : null,
       assisted && l.state !== 'live' ? el('p', { class: 'small' }, 'Bảng đăng sản phẩm: ', el('a', { href: sheet + '.xlsx', download: true }, 'Excel'), ' · ', el('a', { href: sheet + '.csv', download: true }, 'CSV')) : null,
-      assisted && ['queued', 'submitted', 'pending_review'].includes(l.state) && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null);
+      assisted && ['queued', 'submitted', 'pending_review'].includes(l.state) && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null),
+      ASSISTED.has(l.marketplace) && l.state === 'live' && l.id ? saleForm(l, () => refreshProduct(p.id, li)) : null);
   }));
 
   // add photos straight from the camera
@@ -651,6 +652,122 @@ function setupProduct() {
     urls.forEach((u) => URL.revokeObjectURL(u));
     preview.replaceChildren();
     await loadProducts();
+  });
+}
+
+// --- sales on postmart.vn / voso.vn (issue 11): record one, owners' claims, the export -------------
+
+const todayIso = () => { const d = new Date(Date.now() + 7 * 3600 * 1000); return d.toISOString().slice(0, 10); };
+
+function problemLine(r) {
+  const errs = (r.problem.errors || []).map((e) => `${e.field}: ${e.message || e.code}`).join('; ');
+  return el('span', { class: 'note note-error', role: 'alert' }, '⚠ ', r.problem.title, r.problem.detail && r.problem.detail !== r.problem.title ? ` (${r.problem.detail})` : '', errs ? ' — ' + errs : '');
+}
+
+// Keep a screenshot of the seller centre as the sale's evidence (shrunk on the phone first).
+async function sendEvidence(saleId, file, out) {
+  const small = await shrinkPhoto(file);
+  const fd = new FormData();
+  fd.append('image', small, small.type === 'image/jpeg' ? 'man-hinh.jpg' : (file.name || 'man-hinh'));
+  out.appendChild(el('span', {}, ' Đang gửi ảnh…'));
+  const r = await postWithProgress(`/v1/sales/${saleId}/evidence`, fd, () => {});
+  out.lastChild.remove();
+  out.appendChild(r.ok ? el('span', { class: 'note note-ok', 'data-role': 'evidence-ok' }, ' ✓ Đã lưu ảnh làm bằng chứng') : problemLine(r));
+}
+
+const saleReports = new Map(); // listing id → the last answer shown under its sale form
+
+// "Ghi nhận đơn đã bán": what the volunteer saw in the seller centre; it counts at once.
+function saleForm(l, done) {
+  const id = `sale-${l.id}`;
+  const f = (name, label, attrs) => el('div', { class: 'field' }, el('label', { for: `${id}-${name}` }, label), el('input', Object.assign({ id: `${id}-${name}`, name }, attrs)));
+  const form = el('form', { novalidate: true, 'data-role': 'sale-form' },
+    el('div', { class: 'form-error', 'data-role': 'form-error', tabindex: '-1', hidden: true }),
+    f('order_code', 'Mã đơn hàng', { required: true, maxlength: 64, autocomplete: 'off' }),
+    f('sold_on', 'Ngày bán', { type: 'date', required: true, value: todayIso(), max: todayIso() }),
+    f('quantity', 'Số lượng', { type: 'number', required: true, min: 1, value: 1, inputmode: 'numeric' }),
+    f('amount_vnd', 'Thành tiền (đồng)', { type: 'number', required: true, min: 0, inputmode: 'numeric' }),
+    f('photo', 'Ảnh chụp màn hình đơn hàng (không bắt buộc)', { type: 'file', accept: 'image/*' }),
+    el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Ghi nhận đơn đã bán')));
+  // the answer follows the listing when its card is redrawn after the sale
+  const out = saleReports.get(l.id) || el('div', { 'aria-live': 'polite', 'data-role': 'sale-report' });
+  saleReports.set(l.id, out);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form);
+    const v = (n) => form.elements[n].value.trim();
+    const body = { listing_id: l.id, order_code: v('order_code'), sold_on: v('sold_on'), quantity: intOrText(v('quantity')), amount_vnd: intOrText(v('amount_vnd')) };
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    const r = await api('POST', '/v1/sales', { json: body, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    btn.disabled = false;
+    if (!r.ok) return showProblem(form, r.problem);
+    delete form.dataset.idem;
+    fill(out, el('span', { class: 'note note-ok', 'data-role': 'sale-ok' }, r.data.duplicate ? `ℹ Đơn ${r.data.order_code} đã được ghi nhận trước đó — không tính lại.` : `✓ Đã ghi nhận đơn ${r.data.order_code}.`));
+    const photo = form.elements.photo.files[0];
+    if (photo && !r.data.evidence_sha256) await sendEvidence(r.data.id, photo, out);
+    form.reset();
+    form.elements.sold_on.value = todayIso();
+    if (!r.data.duplicate) done();
+  });
+  watchIdem(form);
+  return el('details', { class: 'sale', 'data-role': 'sale', open: out.hasChildNodes() }, el('summary', {}, 'Ghi nhận đơn đã bán'), form, out);
+}
+
+// The owners' "Tôi đã bán được hàng" waiting for this volunteer's communes.
+async function loadClaims() {
+  const box = $('sales-pending');
+  if (!box) return;
+  const r = await api('GET', '/v1/sales?state=pending&limit=50');
+  if (!r.ok) return fill(box, problemLine(r));
+  const items = r.data.items || [];
+  if (!items.length) return fill(box, el('p', { class: 'small' }, 'Không có báo bán hàng nào đang chờ xác nhận.'));
+  fill(box, el('ul', { class: 'claims' }, items.map((c) => {
+    const out = el('span', { 'aria-live': 'polite' });
+    const decide = (accept) => async () => {
+      const r2 = await api('POST', `/v1/sales/${c.id}/decision`, { json: { accept } });
+      if (!r2.ok) return fill(out, problemLine(r2));
+      fill(out, el('span', { class: 'note note-ok' }, accept ? '✓ Đã xác nhận — đơn được tính' : '✓ Đã từ chối'));
+      row.querySelectorAll('button').forEach((b) => { b.disabled = true; });
+    };
+    const yes = el('button', { type: 'button', 'data-role': 'claim-accept' }, 'Xác nhận');
+    const no = el('button', { type: 'button', class: 'secondary', 'data-role': 'claim-reject' }, 'Từ chối');
+    yes.addEventListener('click', decide(true));
+    no.addEventListener('click', decide(false));
+    const row = el('li', { 'data-claim': c.id },
+      el('p', {}, el('strong', {}, c.product_name), ` — hộ ${c.household_code}, ${marketplaces.find((m) => m.code === c.marketplace)?.name || c.marketplace}`),
+      el('p', { class: 'small' }, `Mã đơn ${c.order_code} · ngày ${c.sold_on.split('-').reverse().join('/')} · ${fmtNum(c.quantity)} sản phẩm · ${fmtVnd(c.amount_vnd)}`),
+      c.evidence_url ? el('p', { class: 'small' }, el('a', { href: c.evidence_url, rel: 'noopener' }, 'Xem ảnh bằng chứng')) : null,
+      el('div', { class: 'actions' }, yes, no, out));
+    return row;
+  })));
+}
+
+// The seller centre's order export (CSV/XLSX), as `choso orders import` does.
+function setupSalesImport() {
+  const form = $('sales-import');
+  if (!form) return;
+  watchIdem(form);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form);
+    const file = form.elements.file.files[0];
+    if (!file) return showProblem(form, { title: 'Chưa chọn tệp', errors: [{ field: 'file', message: 'Hãy chọn tệp xuất đơn hàng (.xlsx hoặc .csv)' }] });
+    const fd = new FormData();
+    fd.append('marketplace', form.elements.marketplace.value);
+    fd.append('file', file, file.name);
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    const r = await api('POST', '/v1/sales/import', { form: fd, headers: { 'Idempotency-Key': idemKeyFor(form) } });
+    btn.disabled = false;
+    if (!r.ok) return showProblem(form, r.problem);
+    delete form.dataset.idem;
+    const d = r.data;
+    fill($('sales-import-status'),
+      el('p', { 'data-role': 'sales-import-report' }, d.rejected ? '⚠ ' : '✓ ', `${fmtNum(d.rows)} dòng: ${fmtNum(d.recorded)} đơn mới được tính, ${fmtNum(d.duplicates)} đã có, ${fmtNum(d.skipped)} chưa giao/đã huỷ, ${fmtNum(d.rejected)} bị từ chối.`),
+      (d.errors || []).length ? el('ul', { class: 'small' }, d.errors.map((e) => el('li', {}, e))) : null);
+    form.reset();
+    if (current) loadProducts();
   });
 }
 
@@ -857,6 +974,7 @@ async function main() {
   setupOnboard();
   setupProduct();
   setupImport();
+  setupSalesImport();
   setupNewPin();
   $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
   setupHouseholdSearch();
@@ -864,6 +982,7 @@ async function main() {
   window.addEventListener('online', sendKept);
   await outboxPurge();
   await Promise.all([loadMarketplaces(early), loadHouseholds()]);
+  await loadClaims();
   sendKept();
   document.body.setAttribute('data-ready', '1');
 }

@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/media.h"
 #include "core/mem.h"
 #include "core/orders.h"
 #include "core/targets.h"
@@ -696,6 +697,133 @@ static void test_import_export(void **state)
     assert_non_null(strstr(e.detail, "Mã đơn hàng"));
 }
 
+/* a PNG header (8-byte signature + IHDR) with a distinct tail byte */
+static size_t tiny_png(unsigned char *out, unsigned char tail)
+{
+    static const unsigned char head[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+                                         'I',  'H', 'D', 'R', 0,    0,    0,    2,    0, 0, 0, 3};
+    memcpy(out, head, sizeof head);
+    out[sizeof head] = tail;
+    return sizeof head + 1;
+}
+
+/* POST the seller centre's export through the API (multipart: marketplace, file) */
+static tapi_resp import_api(const char *mp, const char *csv)
+{
+    char body[2048];
+    int n = snprintf(body, sizeof body,
+                     "--B1\r\nContent-Disposition: form-data; name=\"marketplace\"\r\n\r\n%s\r\n"
+                     "--B1\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n"
+                     "Content-Type: text/csv\r\n\r\n%s\r\n--B1--\r\n",
+                     mp, csv);
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    return tapi_req("POST", "/v1/sales/import", tok, NULL, "multipart/form-data; boundary=B1", body,
+                    (size_t)n);
+}
+
+/* The API's side of point 5: a screenshot kept as a sale's evidence (bytes checked, one per
+ * sale, readable back, never dropped while the sale points at it) and the export uploaded. */
+static void test_api_evidence_and_import(void **state)
+{
+    (void)state;
+    int64_t lid = q1("SELECT id FROM listings WHERE marketplace_code = 'postmart' LIMIT 1");
+    assert_true(lid > 0);
+    char b[256], path[96];
+    snprintf(b, sizeof b,
+             "{\"listing_id\":%lld,\"order_code\":\"PM-EV-1\",\"sold_on\":\"2026-04-02\","
+             "\"quantity\":1,\"amount_vnd\":50000}",
+             (long long)lid);
+    tapi_resp r = tapi_call("POST", "/v1/sales", tok, b);
+    assert_int_equal(r.status, 201);
+    int64_t id = json_integer_value(json_object_get(r.json, "id"));
+    assert_null(json_object_get(r.json, "evidence_url"));
+    tapi_free(&r);
+    snprintf(path, sizeof path, "/v1/sales/%lld/evidence", (long long)id);
+    r = tapi_call("GET", path, tok, NULL);
+    assert_int_equal(r.status, 404); /* no screenshot yet */
+    tapi_free(&r);
+    /* not an image (whatever the name says) */
+    r = tapi_upload(path, tok, "GIF89a not really", 17, "a.png", NULL, NULL);
+    assert_int_equal(r.status, 415);
+    tapi_free(&r);
+    unsigned char png[64], other[64];
+    size_t n = tiny_png(png, 1), n2 = tiny_png(other, 2);
+    r = tapi_upload(path, tok, png, n, "man-hinh.png", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    char sha[65];
+    snprintf(sha, sizeof sha, "%s", json_string_value(json_object_get(r.json, "evidence_sha256")));
+    assert_int_equal(strlen(sha), 64);
+    assert_string_equal(json_string_value(json_object_get(r.json, "evidence_url")), path);
+    tapi_free(&r);
+    r = tapi_call("GET", path, tok, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, n);
+    assert_memory_equal(r.body, png, n);
+    char ct[64];
+    assert_non_null(tapi_header(&r, "Content-Type", ct, sizeof ct));
+    assert_string_equal(ct, "image/png");
+    tapi_free(&r);
+    /* the same bytes again change nothing; other bytes are refused: one screenshot for good */
+    r = tapi_upload(path, tok, png, n, "man-hinh.png", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    r = tapi_upload(path, tok, other, n2, "khac.png", NULL, NULL);
+    assert_int_equal(r.status, 409);
+    tapi_free(&r);
+    assert_int_equal(q1("SELECT COUNT(*) FROM audit_log WHERE action = 'sale.evidence'"), 1);
+    /* the media store keeps bytes a sale points at (no product uses them) */
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(cs_media_drop_unused(tapi_db(), sha, &e), 0);
+    char qs[160];
+    snprintf(qs, sizeof qs, "SELECT COUNT(*) FROM media_blobs WHERE sha256 = '%s'", sha);
+    assert_int_equal(q1(qs), 1);
+    snprintf(qs, sizeof qs,
+             "SELECT COUNT(*) FROM media_blobs WHERE sha256 <> '%s'"
+             " AND bytes = %zu",
+             sha, n2);
+    assert_int_equal(q1(qs), 0); /* the refused bytes were not kept */
+    r = tapi_call("GET", "/v1/sales/999999999/evidence", tok, NULL);
+    assert_int_equal(r.status, 404);
+    tapi_free(&r);
+
+    /* the export, uploaded: counted once, row problems in Vietnamese, re-import counts nothing */
+    char csv[512];
+    snprintf(csv, sizeof csv,
+             "Mã đơn hàng,Ngày giao thành công,Mã SKU,Số lượng,Thành tiền,Trạng thái đơn hàng\r\n"
+             "PMA-1,08/04/2026,CS-%lld,3,150000,Đã giao\r\n"
+             "PMA-2,09/04/2026,CS-%lld,1,50000,Đã hủy\r\n"
+             "PMA-3,10/04/2026,CS-%lld,x,50000,Đã giao\r\n",
+             (long long)lid, (long long)lid, (long long)lid);
+    int64_t units = q1("SELECT COALESCE(SUM(units), 0) FROM order_counts");
+    r = import_api("postmart", csv);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "rows")), 3);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "recorded")), 1);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "skipped")), 1);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "rejected")), 1);
+    json_t *errs = json_object_get(r.json, "errors");
+    assert_int_equal(json_array_size(errs), 1);
+    assert_non_null(strstr(json_string_value(json_array_get(errs, 0)), "dòng 4:"));
+    tapi_free(&r);
+    assert_int_equal(q1("SELECT COALESCE(SUM(units), 0) FROM order_counts"), units + 3);
+    r = import_api("postmart", csv);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "recorded")), 0);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "duplicates")), 1);
+    tapi_free(&r);
+    assert_int_equal(q1("SELECT COALESCE(SUM(units), 0) FROM order_counts"), units + 3);
+    /* a marketplace without an export layout, a file without the order code column */
+    r = import_api("shopee", csv);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "marketplace"));
+    tapi_free(&r);
+    r = import_api("voso", "Ngày,SKU\r\n05/03/2026,CS-1\r\n");
+    assert_int_equal(r.status / 100, 4);
+    assert_non_null(strstr(r.body, "Mã đơn"));
+    tapi_free(&r);
+}
+
 int main(void)
 {
     tsup_require_db();
@@ -706,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_push_schedules_sync),
         cmocka_unit_test(test_people_record_sales),
         cmocka_unit_test(test_import_export),
+        cmocka_unit_test(test_api_evidence_and_import),
     };
     return cmocka_run_group_tests(t, setup, teardown);
 }

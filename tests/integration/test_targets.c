@@ -775,10 +775,55 @@ static void check_report(const sheet *s, const json_t *p, double pct_scale)
     }
 }
 
+/* the sales columns after the metrics: the province row holds the progress totals, each commune
+ * row its own order_counts (the rows sales_fixture put in) */
+static void check_sales(const sheet *s, size_t nmp)
+{
+    size_t first = (size_t)-1;
+    for (size_t i = 0; i < sheet_nrows(s); i++)
+        if (!strcmp(sheet_cell(s, i, 2), "Toàn tỉnh")) first = i;
+    assert_true(first != (size_t)-1);
+    unsigned c0 = 4 + (unsigned)CS_M__COUNT * (unsigned)(3 + nmp);
+    assert_non_null(strstr(sheet_cell(s, first - 1, c0), "Đơn hàng"));
+    assert_non_null(strstr(sheet_cell(s, first - 1, c0 + 2), "Doanh thu"));
+    assert_int_equal((int64_t)num(sheet_cell(s, first, c0)), 5);
+    assert_int_equal((int64_t)num(sheet_cell(s, first, c0 + 1)), 9);
+    assert_int_equal((int64_t)num(sheet_cell(s, first, c0 + 2)), 1250000);
+    int seen = 0;
+    for (size_t r = first + 1; r < sheet_nrows(s); r++) {
+        int64_t o = (int64_t)num(sheet_cell(s, r, c0)), u = (int64_t)num(sheet_cell(s, r, c0 + 1)),
+                v = (int64_t)num(sheet_cell(s, r, c0 + 2));
+        if (!strcmp(sheet_cell(s, r, 1), communes[0])) {
+            assert_true(o == 3 && u == 6 && v == 1000000);
+            seen++;
+        } else if (!strcmp(sheet_cell(s, r, 1), communes[1])) {
+            assert_true(o == 2 && u == 3 && v == 250000);
+            seen++;
+        } else
+            assert_true(o == 0 && u == 0 && v == 0);
+    }
+    assert_int_equal(seen, 2);
+}
+
+/* orders, units and revenue in two communes in 2026 (and one line of 2025, never shown) */
+static void sales_fixture(void)
+{
+    tsup_exec(db, "DELETE FROM order_counts", "");
+    tsup_exec(db,
+              "INSERT INTO order_counts (year, month, product_id, marketplace_code, commune_code,"
+              " household_id, orders, units, revenue_vnd)"
+              " VALUES (2026, 3, 1, 'postmart', ?, 1, 2, 4, 600000),"
+              " (2026, 5, 1, 'voso', ?, 1, 1, 2, 400000),"
+              " (2026, 6, 2, 'postmart', ?, 2, 2, 3, 250000),"
+              " (2025, 6, 2, 'postmart', ?, 2, 7, 7, 700000)",
+              "ssss", communes[0], communes[0], communes[1], communes[1]);
+}
+
 static void test_report_files_match(void **state)
 {
     (void)state;
     spread();
+    sales_fixture();
     vn_date d = {2026, 11, 29};
     cs_progress tp;
     json_t *p = NULL;
@@ -794,6 +839,7 @@ static void test_report_files_match(void **state)
     assert_int_equal(sheet_read(csv, len, NULL, &s, &e), 0);
     assert_int_equal(sheet_encoding_of(s), SHEET_ENC_UTF8_BOM);
     check_report(s, p, 1.0);
+    check_sales(s, tp.nmps);
     sheet_free(s);
     cs_free(csv);
 
@@ -807,6 +853,7 @@ static void test_report_files_match(void **state)
     assert_int_equal(sheet_format_of(s), SHEET_FMT_XLSX);
     assert_non_null(strstr(sheet_cell(s, 0, 0), "2026"));
     check_report(s, p, 100.0);
+    check_sales(s, tp.nmps);
     sheet_free(s);
     tsup_rm_rf(dir);
     cs_free(dir);
