@@ -7,11 +7,13 @@
 #include "core/mem.h"
 #include "core/vn.h"
 #include "core/volunteers.h"
+#include "jobs/sheet.h"
 #include "service/api.h"
 #include "service/h_volunteers.h"
 #include <qrencode.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* An SVG of the QR code of `text`: one path of unit squares, no script, no style. */
 static int qr_svg(const char *text, cs_buf *b)
@@ -246,4 +248,63 @@ int svc_volunteers_list(svc_req *r)
         return svc_reply_problem(r, &err);
     }
     return svc_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+/* The column of a volunteers sheet a header names: 0 name, 1 phone, 2 communes, -1 other. The
+ * template's names and the words people put in Excel. */
+static int sheet_column(const char *h)
+{
+    static const char *const names[3][5] = {
+        {"ho_ten", "Họ và tên", "Họ tên", "name", NULL},
+        {"so_dien_thoai", "Số điện thoại", "SĐT", "phone", NULL},
+        {"ma_xa", "Mã xã", "Mã xã/phường", "communes", NULL},
+    };
+    for (int k = 0; k < 3; k++)
+        for (int j = 0; names[k][j]; j++)
+            if (!strcasecmp(h, names[k][j])) return k;
+    return -1;
+}
+
+/* Read a CSV or XLSX of volunteers (jobs/sheet: encodings, Excel's quirks, limits) into rows
+ * for the page to check and create one by one; nothing is created here. */
+int svc_volunteers_sheet(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    if (!r->body || !r->body_len) return svc_reply_error(r, CS_E_IMPORT_EMPTY, "%s", "volunteers");
+    sheet_limits lim;
+    sheet_limits_default(&lim);
+    lim.max_rows = 1001; /* a province's volunteers, header included */
+    sheet *s = NULL;
+    if (sheet_read(r->body, r->body_len, &lim, &s, &err)) return svc_reply_problem(r, &err);
+    int col[3] = {-1, -1, -1};
+    size_t head = 0;
+    for (unsigned c = 0; c < sheet_ncells(s, head); c++) {
+        int k = sheet_column(sheet_cell(s, head, c));
+        if (k >= 0 && col[k] < 0) col[k] = (int)c;
+    }
+    if (col[0] < 0 || col[2] < 0) {
+        sheet_free(s);
+        cs_error_field(&err, col[0] < 0 ? "ho_ten" : "ma_xa", CS_F_REQUIRED,
+                       "columns ho_ten, ma_xa (so_dien_thoai optional) in the first row");
+        return svc_reply_problem(r, &err);
+    }
+    json_t *rows = json_array();
+    for (size_t i = head + 1; rows && i < sheet_nrows(s); i++) {
+        json_t *communes = json_array();
+        const char *p = sheet_cell(s, i, (unsigned)col[2]);
+        while (*p) {
+            p += strspn(p, " ,;\t");
+            size_t n = strcspn(p, " ,;\t");
+            if (n) json_array_append_new(communes, json_stringn(p, n));
+            p += n;
+        }
+        json_array_append_new(rows, json_pack("{s:i,s:s,s:s,s:o}", "row", (int)sheet_row_no(s, i),
+                                              "name", sheet_cell(s, i, (unsigned)col[0]), "phone",
+                                              col[1] >= 0 ? sheet_cell(s, i, (unsigned)col[1]) : "",
+                                              "communes", communes));
+    }
+    sheet_free(s);
+    if (!rows) return svc_reply_error(r, CS_E_NOMEM, NULL);
+    return svc_reply_json(r, 200, json_pack("{s:o}", "rows", rows));
 }

@@ -8,4 +8,5 @@ int svc_volunteers_list(svc_req *r);
 int svc_volunteers_link(svc_req *r);
 int svc_volunteers_deactivate(svc_req *r);
 int svc_volunteers_sessions_delete(svc_req *r);
+int svc_volunteers_sheet(svc_req *r);
 #endif

@@ -135,6 +135,7 @@ const svc_route svc_routes[] = {
     {"POST", "/v1/volunteers/{id}/deactivate", svc_volunteers_deactivate, SVC_ROLE_ADMIN,
      SVC_R_JSON_OPT},
     {"DELETE", "/v1/volunteers/{id}/sessions", svc_volunteers_sessions_delete, SVC_ROLE_ADMIN, 0},
+    {"POST", "/v1/volunteers/sheet", svc_volunteers_sheet, SVC_ROLE_ADMIN, SVC_R_RAW},
     {"GET", "/v1/households/{code}/receipt.svg", svc_households_receipt,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
     /* the public showcase (service/h_showcase.c): no sign-in, no cookie; promoted figures */

@@ -52,39 +52,31 @@ $('add').addEventListener('submit', async (ev) => {
   load();
 });
 
-// One CSV line into cells: commas outside double quotes, "" inside quotes.
-function cells(line) {
-  const out = [];
-  let cur = '', q = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (q && c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-    else if (c === '"') q = !q;
-    else if (c === ',' && !q) { out.push(cur.trim()); cur = ''; }
-    else cur += c;
-  }
-  out.push(cur.trim());
-  return out;
-}
-
+// Many at once: the server's sheet reader (the import's: CSV in any usual encoding, XLSX) gives
+// the rows; each is then created like one typed in, and every refused row is named.
 $('sheet').addEventListener('change', async (ev) => {
   const file = ev.target.files[0];
   if (!file) return;
   const status = $('sheet-status');
-  const lines = (await file.text()).replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());
-  const head = cells(lines.shift() || '').map((h) => h.toLowerCase());
-  const col = (n) => head.indexOf(n);
-  if (col('ho_ten') < 0 || col('ma_xa') < 0) { say(status, 'Tệp cần các cột ho_ten và ma_xa (so_dien_thoai nếu có).', 'error'); return; }
+  say(status, 'Đang đọc tệp…');
+  const xlsx = /\.xlsx$/i.test(file.name);
+  const type = xlsx ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv';
+  const read = await api('POST', '/v1/volunteers/sheet', { form: new Blob([await file.arrayBuffer()], { type }), headers: { 'Content-Type': type } });
+  ev.target.value = '';
+  if (!read.ok) {
+    say(status, read.problem.title + (read.problem.errors || []).map((e) => ' (' + e.field + ')').join(''), 'error');
+    return;
+  }
   const cards = [], bad = [];
-  for (let i = 0; i < lines.length; i++) {
-    const c = cells(lines[i]);
-    say(status, `Đang thêm dòng ${i + 2}/${lines.length + 1}…`);
-    const r = await create(c[col('ho_ten')] || '', col('so_dien_thoai') >= 0 ? c[col('so_dien_thoai')] : '', splitCodes(c[col('ma_xa')] || ''));
+  const rows = read.data.rows;
+  for (let i = 0; i < rows.length; i++) {
+    const x = rows[i];
+    say(status, `Đang thêm ${i + 1}/${rows.length}…`);
+    const r = await create(x.name, x.phone, x.communes);
     if (r.ok) cards.push(linkCard(r.data.name, r.data.signin));
-    else bad.push(`dòng ${i + 2}: ${r.problem.title}${(r.problem.errors || []).map((e) => ' (' + e.field + ')').join('')}`);
+    else bad.push(`dòng ${x.row}: ${r.problem.title}${(r.problem.errors || []).map((e) => ' (' + e.field + ')').join('')}`);
   }
   say(status, `Đã thêm ${cards.length} người.` + (bad.length ? ' Không thêm được ' + bad.join('; ') : ''), bad.length ? 'error' : 'ok');
-  ev.target.value = '';
   if (cards.length) showLinks(cards);
   load();
 });

@@ -243,6 +243,7 @@ static const struct {
     {"POST", "/v1/volunteers/{id}/link", {401, 401, 401, 201, 403, 403, 403, 401, 401}},
     {"POST", "/v1/volunteers/{id}/deactivate", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     {"DELETE", "/v1/volunteers/{id}/sessions", {401, 401, 401, 204, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/volunteers/sheet", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     /* a link is its own credential: whoever carries it, once */
     {"POST", "/v1/session/link", {201, 201, 201, 201, 201, 201, 201, 201, 201}},
     {"DELETE", "/v1/session/devices", {401, 401, 401, 204, 204, 204, 204, 401, 401}},
@@ -521,6 +522,9 @@ static tapi_resp run(size_t i, int a, int *full)
     } else if (!strcmp(pat, "/v1/volunteers") && !strcmp(m, "POST")) {
         const char *b = "{\"name\":\"Trịnh Văn Nam\",\"communes\":[\"" COMMUNE_B "\"]}";
         r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/volunteers/sheet")) {
+        const char *b = "ho_ten,so_dien_thoai,ma_xa\r\nTrịnh Văn Nam,0912345678,14797\r\n";
+        r = tapi_req(m, pat, tok, hdrs, "text/csv", b, strlen(b));
     } else if (!strcmp(pat, "/v1/volunteers")) {
         r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
     } else if (!strncmp(pat, "/v1/volunteers/{id}/", 20)) {

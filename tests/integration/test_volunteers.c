@@ -9,11 +9,13 @@
 #include <cmocka.h>
 #include "core/config.h"
 #include "core/crypto.h"
+#include "jobs/sheet.h"
 #include "tests/support/tapi.h"
 #include "tests/support/tsup.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define COMMUNE_A "14797"
 #define COMMUNE_B "16591"
@@ -282,12 +284,68 @@ static void test_revoke_kills_sessions(void **state)
                      1);
 }
 
+/* Many at once: the sheet reader gives the page its rows, from CSV (Excel's ';' and BOM) and
+ * from XLSX; a sheet without the commune column is refused naming it. */
+static void test_sheet_rows(void **state)
+{
+    (void)state;
+    const char *csv = "\xEF\xBB\xBFho_ten;so_dien_thoai;ma_xa\r\n"
+                      "Nguyễn Văn An;0912 111 222;14797, 16591\r\n"
+                      "Lê Thị Bé;;14797\r\n";
+    tapi_resp r =
+        tapi_req("POST", "/v1/volunteers/sheet", tok_admin, NULL, "text/csv", csv, strlen(csv));
+    assert_int_equal(r.status, 200);
+    json_t *rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *a = json_array_get(rows, 0);
+    assert_string_equal(json_string_value(json_object_get(a, "name")), "Nguyễn Văn An");
+    assert_int_equal(json_integer_value(json_object_get(a, "row")), 2);
+    assert_int_equal(json_array_size(json_object_get(a, "communes")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(a, "communes"), 1)),
+                        "16591");
+    tapi_free(&r);
+
+    /* XLSX (written by the error-file writer: one more column, ignored) */
+    char *dir = tsup_tmpdir("volsheet");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tnv.xlsx", dir);
+    const char *header[] = {"Họ và tên", "Số điện thoại", "Mã xã"};
+    const char *c1[] = {"Trần Thị Cúc", "0987654321", "16591"};
+    sheet_reject rej[] = {{.row_no = 2, .cells = c1, .ncells = 3, .errors = "-"}};
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(sheet_errors_xlsx(header, 3, rej, 1, path, &e), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    unlink(path);
+    tsup_rm_rf(dir);
+    free(dir);
+    r = tapi_req("POST", "/v1/volunteers/sheet", tok_admin, NULL,
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf, n);
+    assert_int_equal(r.status, 200);
+    rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "phone")),
+                        "0987654321");
+    tapi_free(&r);
+
+    const char *bad = "ho_ten,so_dien_thoai\r\nAn,0912111222\r\n";
+    r = tapi_req("POST", "/v1/volunteers/sheet", tok_admin, NULL, "text/csv", bad, strlen(bad));
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "ma_xa"));
+    tapi_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_list_phone_sealed),
         cmocka_unit_test(test_link_once_scope_and_expiry),
         cmocka_unit_test(test_revoke_kills_sessions),
+        cmocka_unit_test(test_sheet_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
