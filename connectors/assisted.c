@@ -4,6 +4,7 @@
 #include "connectors/assisted.h"
 #include "connectors/cxutil.h"
 #include "core/mem.h"
+#include "core/vn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,153 @@ static int on_domain(const char *host, const char *domain)
     return hl > dl + 1 && host[hl - dl - 1] == '.' && !strcasecmp(host + hl - dl, domain);
 }
 
+int cx_assisted_url_key(const char *url, char *out, size_t outsz)
+{
+    char scheme[8], host[256];
+    int port;
+    size_t at;
+    if (!url || cx_url_split(url, scheme, sizeof scheme, host, sizeof host, &port, &at)) return -1;
+    for (char *p = host; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    for (char *p = scheme; *p; p++)
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    const char *h = host;
+    if (!strncmp(h, "www.", 4))
+        h += 4;
+    else if (!strncmp(h, "m.", 2))
+        h += 2;
+    const char *path = url + at;
+    size_t pl = strcspn(path, "?#");
+    while (pl && path[pl - 1] == '/')
+        pl--;
+    int dflt = (!strcmp(scheme, "https") && port == 443) || (!strcmp(scheme, "http") && port == 80);
+    int n = dflt ? snprintf(out, outsz, "%s://%s%.*s", scheme, h, (int)pl, path)
+                 : snprintf(out, outsz, "%s://%s:%d%.*s", scheme, h, port, (int)pl, path);
+    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+/* Appends the UTF-8 encoding of code point c (a character reference) to b. */
+static void put_utf8(cs_buf *b, unsigned long c)
+{
+    char u[4];
+    size_t n;
+    if (c == 0 || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) c = ' ';
+    if (c < 0x80) {
+        u[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        u[0] = (char)(0xC0 | (c >> 6));
+        u[1] = (char)(0x80 | (c & 0x3F));
+        n = 2;
+    } else if (c < 0x10000) {
+        u[0] = (char)(0xE0 | (c >> 12));
+        u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (c & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (c >> 18));
+        u[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (c & 0x3F));
+        n = 4;
+    }
+    cs_buf_append(b, u, n);
+}
+
+/* Folded text of s for matching: vn_fold, then every run of characters that are not ASCII
+ * letters or digits becomes one space, with a space at each end (word boundaries). */
+static char *match_key(const char *s)
+{
+    char *f = vn_fold(s);
+    if (!f) return NULL;
+    size_t n = strlen(f);
+    char *k = cs_malloc(n + 3);
+    if (!k) {
+        cs_free(f);
+        return NULL;
+    }
+    size_t o = 0;
+    k[o++] = ' ';
+    for (size_t i = 0; i < n; i++) {
+        char c = f[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (alnum)
+            k[o++] = c;
+        else if (k[o - 1] != ' ')
+            k[o++] = ' ';
+    }
+    if (k[o - 1] != ' ') k[o++] = ' ';
+    k[o] = '\0';
+    cs_free(f);
+    return k;
+}
+
+int cx_page_shows_name(const char *page, size_t len, const char *name)
+{
+    if (!page || !name) return 0;
+    cs_buf t;
+    cs_buf_init(&t, len + 16);
+    int intag = 0, bad = 0;
+    for (size_t i = 0; i < len && !bad; i++) {
+        char c = page[i];
+        if (intag) {
+            if (c == '>') intag = 0;
+            continue;
+        }
+        if (c == '<') {
+            intag = 1;
+            bad = cs_buf_putc(&t, ' ');
+            continue;
+        }
+        if (c == '&') {
+            size_t e = i + 1;
+            while (e < len && e - i < 12 && page[e] != ';')
+                e++;
+            if (e < len && page[e] == ';') {
+                const char *r = page + i + 1;
+                size_t rl = e - i - 1;
+                unsigned long cp = 0;
+                int known = 1;
+                if (rl > 1 && r[0] == '#') {
+                    char num[12];
+                    snprintf(num, sizeof num, "%.*s", (int)(rl - 1), r + 1);
+                    cp = (num[0] == 'x' || num[0] == 'X') ? strtoul(num + 1, NULL, 16)
+                                                          : strtoul(num, NULL, 10);
+                } else if (rl == 3 && !strncmp(r, "amp", 3)) {
+                    cp = '&';
+                } else if (rl == 2 && !strncmp(r, "lt", 2)) {
+                    cp = '<';
+                } else if (rl == 2 && !strncmp(r, "gt", 2)) {
+                    cp = '>';
+                } else if (rl == 4 && !strncmp(r, "quot", 4)) {
+                    cp = '"';
+                } else if (rl == 4 && !strncmp(r, "apos", 4)) {
+                    cp = '\'';
+                } else if (rl == 4 && !strncmp(r, "nbsp", 4)) {
+                    cp = ' ';
+                } else {
+                    known = 0;
+                }
+                if (known) {
+                    put_utf8(&t, cp);
+                    i = e;
+                    continue;
+                }
+            }
+        }
+        bad = cs_buf_putc(&t, c);
+    }
+    int found = 0;
+    if (!bad && !cs_buf_putc(&t, '\0') && vn_utf8_valid(t.data)) {
+        char *pk = match_key(t.data), *nk = match_key(name);
+        found = pk && nk && strlen(nk) > 2 && strstr(pk, nk) != NULL;
+        cs_free(pk);
+        cs_free(nk);
+    }
+    cs_buf_free(&t);
+    return found;
+}
+
 int cx_assisted_url_ok(const cx_market *mp, const char *url, const char *field, cs_error *err)
 {
     char scheme[8], host[256], bscheme[8], bhost[256];
@@ -438,6 +586,27 @@ void cx_assisted_parse(const cx_connector *c, cx_op op, const cx_input *in, cons
     }
     char code[16];
     snprintf(code, sizeof code, "http_%ld", resp->status);
+    if (resp->status == 301 || resp->status == 302 || resp->status == 303 || resp->status == 307 ||
+        resp->status == 308) {
+        cx_out_retry(out, 0, 0, "redirect", "redirect");
+        if (!resp->location || !resp->location[0]) {
+            cx_copy(out->error_code, sizeof out->error_code, "redirect_without_location");
+            out->retry_after = 3600;
+            return;
+        }
+        if (resp->location[0] == '/' && resp->location[1] != '/') {
+            /* relative to the origin of the page asked for */
+            char scheme[8], host[256];
+            int port;
+            size_t at;
+            if (cx_url_split(in->url, scheme, sizeof scheme, host, sizeof host, &port, &at)) return;
+            snprintf(out->item_url, sizeof out->item_url, "%.*s%s", (int)at, in->url,
+                     resp->location);
+        } else {
+            cx_copy(out->item_url, sizeof out->item_url, resp->location);
+        }
+        return;
+    }
     if (resp->status == 200) {
         const char *const *m = c->assisted ? c->assisted->gone_markers : NULL;
         for (; m && *m; m++)
@@ -447,6 +616,13 @@ void cx_assisted_parse(const cx_connector *c, cx_op op, const cx_input *in, cons
                 cx_copy(out->message, sizeof out->message, *m);
                 return;
             }
+        if (in->expect_name && in->expect_name[0] &&
+            !cx_page_shows_name(resp->body, resp->body_len, in->expect_name)) {
+            out->result = CX_REJECTED;
+            cx_copy(out->error_code, sizeof out->error_code, "name_not_shown");
+            cx_copy(out->message, sizeof out->message, in->expect_name);
+            return;
+        }
         out->result = CX_OK;
         out->state = CX_ITEM_LIVE;
         cx_copy(out->item_url, sizeof out->item_url, in->url);

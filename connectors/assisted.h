@@ -117,9 +117,23 @@ void cx_sheet_row_free(const cx_layout *l, char **cells);
  * loopback — under that exact origin. 0 otherwise (err gets a field error on `field`). */
 int cx_assisted_url_ok(const cx_market *mp, const char *url, const char *field, cs_error *err);
 
+/* The key that makes one address belong to one shop or listing: scheme and host lower-cased,
+ * a leading "www." or "m." dropped, the default port dropped, query and fragment dropped,
+ * trailing slashes dropped ("https://www.PostMart.vn/shop/abc/?ref=x" →
+ * "https://postmart.vn/shop/abc"). The sites address shops and products by path. 0, or -1
+ * when url cannot be split or out is too small. */
+int cx_assisted_url_key(const char *url, char *out, size_t outsz);
+
+/* 1 when page (HTML, len bytes) shows name: tags dropped, character references decoded, both
+ * folded (core/vn: no accents, đ → d, lower case) and every run of non-letters read as one
+ * space, name matched on word boundaries. "Nem chua Hoa Tâm" matches "NEM CHUA HOA TAM". */
+int cx_page_shows_name(const char *page, size_t len, const char *name);
+
 /* The build/parse used by assisted connectors for CX_OP_LINK_CHECK:
- * GET url → 200 live (unless the body carries a "gone" marker), 404/410 → CX_NOT_FOUND,
- * anything else → CX_RETRY (Retry-After honoured on 429/503). */
+ * GET url → 200 live (unless the body carries a "gone" marker; when in->expect_name is set the
+ * page must show it, else CX_REJECTED "name_not_shown"), 404/410 → CX_NOT_FOUND, a redirect →
+ * CX_RETRY "redirect" with the absolute target in item_url (the caller checks it is on the
+ * marketplace and fetches it), anything else → CX_RETRY (Retry-After honoured on 429/503). */
 int cx_assisted_build(const cx_connector *c, cx_op op, const cx_input *in, cx_request *req,
                       cs_error *err);
 void cx_assisted_parse(const cx_connector *c, cx_op op, const cx_input *in, const cx_response *resp,

@@ -100,6 +100,7 @@ typedef struct cx_input {
     const char *auth_code;   /* token exchange */
     const char *oauth_state; /* authorisation link: random value binding the callback */
     const char *url;         /* link check: the confirmed public URL */
+    const char *expect_name; /* link check: the name the page must show (NULL: any page) */
     const void *push_body;   /* verify push: raw body and its Authorization header */
     size_t push_len;
     const char *push_authorization;
@@ -153,6 +154,7 @@ typedef struct cx_response {
     const char *body; /* may be NULL; not NUL-terminated necessarily */
     size_t body_len;
     const char *retry_after; /* Retry-After header value or NULL */
+    const char *location;    /* Location header value or NULL (link checks follow it by hand) */
 } cx_response;
 
 /* ---- the outcome a connector parses ------------------------------------------------------ */

@@ -368,7 +368,7 @@ json_t *cx_push_open(const cx_input *in, int signature_ok, cx_outcome *out)
                           "Invalid push signature");
         return NULL;
     }
-    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL};
+    cx_response r = {CX_T_OK, 200, in->push_body, in->push_len, NULL, NULL};
     json_t *j = cx_json_body(&r);
     if (!j)
         cx_outcome_reject(out, "", "push_malformed", "Thông báo từ sàn không đọc được",
@@ -731,4 +731,53 @@ void cx_csv_free(cx_csv *c)
     cs_free(c->cells);
     cs_free(c->ncols);
     memset(c, 0, sizeof *c);
+}
+
+/* Patterns of refusal reasons → Vietnamese; each row: up to 3 words that must all appear. */
+static const struct {
+    const char *all[3];
+    const char *vi;
+} reason_table[] = {
+    {{"watermark", NULL, NULL}, "Ảnh có chữ, logo hoặc hình mờ (watermark)"},
+    {{"image", "blur", NULL}, "Ảnh bị mờ"},
+    {{"image", "resolution", NULL}, "Ảnh quá nhỏ, độ phân giải thấp"},
+    {{"image", "white", NULL}, "Ảnh chính phải có nền trắng"},
+    {{"image", NULL, NULL}, "Ảnh sản phẩm chưa đạt yêu cầu của sàn"},
+    {{"counterfeit", NULL, NULL}, "Nghi là hàng giả, hàng nhái"},
+    {{"fake", NULL, NULL}, "Nghi là hàng giả, hàng nhái"},
+    {{"intellectual", NULL, NULL}, "Nghi vi phạm sở hữu trí tuệ/thương hiệu"},
+    {{"trademark", NULL, NULL}, "Nghi vi phạm sở hữu trí tuệ/thương hiệu"},
+    {{"brand", NULL, NULL}, "Thương hiệu chưa được chứng minh hoặc ghi sai"},
+    {{"prohibited", NULL, NULL}, "Sản phẩm thuộc nhóm bị cấm đăng bán"},
+    {{"restricted", NULL, NULL}, "Sản phẩm thuộc nhóm hạn chế, cần giấy phép"},
+    {{"certificat", NULL, NULL}, "Thiếu giấy chứng nhận hoặc giấy phép"},
+    {{"license", NULL, NULL}, "Thiếu giấy chứng nhận hoặc giấy phép"},
+    {{"duplicate", NULL, NULL}, "Trùng với một sản phẩm đã đăng"},
+    {{"category", NULL, NULL}, "Sai ngành hàng"},
+    {{"attribute", NULL, NULL}, "Thiếu hoặc sai thuộc tính bắt buộc của ngành hàng"},
+    {{"price", NULL, NULL}, "Giá bán không hợp lệ"},
+    {{"weight", NULL, NULL}, "Cân nặng gói hàng không hợp lệ"},
+    {{"dimension", NULL, NULL}, "Kích thước gói hàng không hợp lệ"},
+    {{"package", NULL, NULL}, "Thông tin gói hàng không hợp lệ"},
+    {{"title", "short", NULL}, "Tên sản phẩm quá ngắn"},
+    {{"name", "short", NULL}, "Tên sản phẩm quá ngắn"},
+    {{"title", "long", NULL}, "Tên sản phẩm quá dài"},
+    {{"name", "long", NULL}, "Tên sản phẩm quá dài"},
+    {{"title", NULL, NULL}, "Tên sản phẩm chưa đạt yêu cầu"},
+    {{"description", NULL, NULL}, "Mô tả sản phẩm chưa đạt yêu cầu"},
+    {{"stock", NULL, NULL}, "Số lượng tồn kho không hợp lệ"},
+    {{"misleading", NULL, NULL}, "Thông tin gây hiểu nhầm"},
+    {{"contact", NULL, NULL}, "Không được ghi số điện thoại hoặc thông tin liên hệ"},
+};
+
+const char *cx_reason_vi(const char *text)
+{
+    if (text && *text)
+        for (size_t i = 0; i < sizeof reason_table / sizeof reason_table[0]; i++) {
+            int all = 1;
+            for (int k = 0; k < 3 && reason_table[i].all[k] && all; k++)
+                all = strcasestr(text, reason_table[i].all[k]) != NULL;
+            if (all) return reason_table[i].vi;
+        }
+    return text && *text ? "Sàn nêu lý do khác (xem chi tiết)" : "Sàn không nêu lý do";
 }

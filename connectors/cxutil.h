@@ -83,6 +83,10 @@ typedef enum cx_err_class {
 cx_err_class cx_error_class(const char *code);
 /* Our field a marketplace field name or message refers to ("item_name" → "name"), or NULL. */
 const char *cx_field_guess(const char *text);
+/* A marketplace's refusal reason (English, as Lazada and TikTok Shop give it) said in
+ * Vietnamese: a table of patterns (case-insensitive), first match wins; the generic sentence
+ * when nothing matches. The caller keeps the original on a "Chi tiết:" line. Never NULL. */
+const char *cx_reason_vi(const char *text);
 /* Set o from a marketplace error: retry / reauthorize / rejected (field named in Vietnamese) /
  * not found. fallback_field is used for a rejection whose field cannot be told; http_status
  * decides unknown codes (5xx retry, else rejected). */

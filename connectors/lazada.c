@@ -242,17 +242,20 @@ static cx_item_state item_state(const char *s)
 
 static void qc_rejected(cx_outcome *out, const char *reason)
 {
-    char vi[320];
+    char vi[640]; /* cut to the reason's size, on a character boundary, by cx_copy */
     const char *field = cx_field_guess(reason);
+    /* the reason in Vietnamese; Lazada's own words kept on a "Chi tiết" line */
+    const char *rv = cx_reason_vi(reason);
+    int has = reason && *reason;
     if (field)
         snprintf(vi, sizeof vi,
                  "Lazada không duyệt sản phẩm (kiểm duyệt QC): «%s» cần sửa — %s. Sửa rồi đăng "
-                 "lại.",
-                 cx_field_label_vi(field), reason && *reason ? reason : "không nêu lý do");
+                 "lại.%s%.150s",
+                 cx_field_label_vi(field), rv, has ? "\nChi tiết: " : "", has ? reason : "");
     else
         snprintf(vi, sizeof vi,
-                 "Lazada không duyệt sản phẩm (kiểm duyệt QC): %s. Sửa rồi đăng lại.",
-                 reason && *reason ? reason : "không nêu lý do");
+                 "Lazada không duyệt sản phẩm (kiểm duyệt QC): %s. Sửa rồi đăng lại.%s%.150s", rv,
+                 has ? "\nChi tiết: " : "", has ? reason : "");
     char en[320];
     snprintf(en, sizeof en, "Lazada QC rejected the item: %s",
              reason && *reason ? reason : "no reason given");

@@ -232,10 +232,13 @@ static void audit_failed(cx_outcome *out, const json_t *reasons)
         const char *fix = json_string_value(json_array_get(json_object_get(r, "suggestions"), 0));
         const char *field = cx_field_guess(pos);
         if (!field) field = cx_field_guess(why);
-        char vi[320], en[320];
-        snprintf(vi, sizeof vi, "TikTok Shop không duyệt: «%s» — %s%s%s. Sửa rồi đăng lại.",
-                 field ? cx_field_label_vi(field) : (pos ? pos : "sản phẩm"),
-                 why ? why : "không nêu lý do", fix ? "; gợi ý: " : "", fix ? fix : "");
+        char vi[640], en[320]; /* vi cut on a character boundary by cx_copy */
+        /* the reason in Vietnamese; TikTok's own words (and suggestion) on a "Chi tiết" line */
+        snprintf(vi, sizeof vi,
+                 "TikTok Shop không duyệt: «%s» — %s. Sửa rồi đăng lại.%s%.100s%s%.80s",
+                 field ? cx_field_label_vi(field) : (pos ? pos : "sản phẩm"), cx_reason_vi(why),
+                 why || fix ? "\nChi tiết: " : "", why ? why : "", fix ? "; gợi ý: " : "",
+                 fix ? fix : "");
         snprintf(en, sizeof en, "TikTok Shop audit failed at %s: %s", pos ? pos : "item",
                  why ? why : "no reason given");
         cx_outcome_reject(out, field ? field : "", "AUDIT_FAILED", vi, en);

@@ -44,6 +44,7 @@ struct job {
     curl_mime *mime;
     cs_buf body;
     char retry_after[64];
+    char location[512];
     int refused;
 };
 
@@ -184,24 +185,30 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return cs_buf_append(&j->body, p, k) ? 0 : k; /* 0 aborts: over the cap or OOM */
 }
 
+/* The value of header `name` ("retry-after:") when line p is that header, into out. */
+static void header_value(const char *p, size_t k, const char *name, char *out, size_t outsz)
+{
+    size_t nl = strlen(name);
+    if (k <= nl || strncasecmp(p, name, nl)) return;
+    size_t a = nl;
+    while (a < k && (p[a] == ' ' || p[a] == '\t'))
+        a++;
+    size_t e = k;
+    while (e > a && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
+        e--;
+    cx_copy(out, outsz, "");
+    if (e - a < outsz) {
+        memcpy(out, p + a, e - a);
+        out[e - a] = '\0';
+    }
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     job *j = ud;
     size_t k = size * n;
-    static const char name[] = "retry-after:";
-    if (k > sizeof name - 1 && !strncasecmp(p, name, sizeof name - 1)) {
-        size_t a = sizeof name - 1;
-        while (a < k && (p[a] == ' ' || p[a] == '\t'))
-            a++;
-        size_t e = k;
-        while (e > a && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
-            e--;
-        cx_copy(j->retry_after, sizeof j->retry_after, "");
-        if (e - a < sizeof j->retry_after) {
-            memcpy(j->retry_after, p + a, e - a);
-            j->retry_after[e - a] = '\0';
-        }
-    }
+    header_value(p, k, "retry-after:", j->retry_after, sizeof j->retry_after);
+    header_value(p, k, "location:", j->location, sizeof j->location);
     return k;
 }
 
@@ -261,12 +268,8 @@ static int job_setup(cx_transport *t, job *j)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
-    if (r->op == CX_OP_LINK_CHECK) {
-        /* Public pages may redirect to their canonical address; never to plain http. */
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    }
+    /* No redirect is followed here: a link check follows Location by hand (jobs/flows_assisted.c)
+     * so that every hop is checked to be on the marketplace's own hosts before it is fetched. */
     for (size_t i = 0; i < r->nheaders; i++)
         j->hdrs = add_header(j->hdrs, r->headers[i].name, r->headers[i].value, &bad);
     j->hdrs = add_header(j->hdrs, "Expect", "", &bad); /* no 100-continue round trip */
@@ -343,7 +346,7 @@ static void finish(cx_transport *t, job *j, const cx_response *resp)
 
 static void finish_simple(cx_transport *t, job *j, cx_transport_error te)
 {
-    cx_response resp = {te, 0, NULL, 0, NULL};
+    cx_response resp = {te, 0, NULL, 0, NULL, NULL};
     if (te == CX_T_REFUSED) j->ln->st.refused++;
     finish(t, j, &resp);
 }
@@ -439,12 +442,13 @@ static long drain(cx_transport *t)
         curl_multi_remove_handle(t->multi, e);
         active_del(t, j);
         j->ln->st.in_flight--;
-        cx_response resp = {classify(e, rc), 0, NULL, 0, NULL};
+        cx_response resp = {classify(e, rc), 0, NULL, 0, NULL, NULL};
         if (resp.transport == CX_T_OK) {
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp.status);
             resp.body = j->body.data ? j->body.data : "";
             resp.body_len = j->body.len;
             resp.retry_after = j->retry_after[0] ? j->retry_after : NULL;
+            resp.location = j->location[0] ? j->location : NULL;
         }
         finish(t, j, &resp);
         done++;

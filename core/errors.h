@@ -44,6 +44,12 @@ int cs_error_failed(const cs_error *e); /* 1 when e holds an error (0 for NULL) 
 const char *cs_code_name(cs_code c); /* stable machine code, e.g. "phone_invalid" */
 int cs_code_status(cs_code c);       /* HTTP status */
 const char *cs_code_message(cs_code c, cs_lang lang);
+/* A field error's detail as shown in `lang`: details are written in English in the code
+ * ("max 20", "expected integer", "digits in a name", a state name such as "not_started");
+ * for CS_LANG_VI the known words and patterns become Vietnamese ("tối đa 20", "phải là số
+ * nguyên", "tên có chữ số", "chưa mở gian hàng"), anything else — numbers, codes, names —
+ * is kept as given. Writes into out (always NUL-terminated) and returns out. */
+const char *cs_detail_text(const char *detail, cs_lang lang, char *out, size_t outsz);
 /* Look a stable name up; returns CS_CODE__COUNT when unknown. */
 cs_code cs_code_from_name(const char *name);
 /* Pick the language from an Accept-Language header value: EN when the first listed language

@@ -475,19 +475,23 @@ static json_t *row_json(const cs_rows *r, size_t i, cs_pii pii, cs_error *err)
         (int)cs_rows_i64(r, i, HH_YOUTH), "owner_age", (json_int_t)cs_rows_i64(r, i, HH_AGE),
         "pin_set", (int)cs_rows_i64(r, i, HH_PIN_SET));
     if (!o) return NULL;
+    /* without personal data (monitors, the stored answer to a creation): no name, age, tax
+       code or business registration — code, commune, youth-led and the dates remain */
+    if (pii == CS_PII_ANON) json_object_del(o, "owner_age");
     json_object_set_new(o, "registered_at", json_string(cs_rows_str(r, i, HH_CREATED)));
     json_object_set_new(o, "updated_at", json_string(cs_rows_str(r, i, HH_UPDATED)));
     json_object_set_new(o, "onboarded_at", str_or_null(r, i, HH_ONBOARDED));
     json_object_set_new(o, "version", json_integer(cs_rows_i64(r, i, HH_VERSION)));
     if (erased) return o;
-    json_object_set_new(o, "owner_name", json_string(cs_rows_str(r, i, HH_OWNER_NAME)));
-    json_object_set_new(o, "business_name", str_or_null(r, i, HH_BUSINESS));
     json_object_set_new(o, "has_epayment", json_boolean(cs_rows_i64(r, i, HH_EPAY)));
-    json_object_set_new(o, "business_reg_no", str_or_null(r, i, HH_REGNO));
-    json_object_set_new(o, "tax_code", str_or_null(r, i, HH_TAX));
     json_object_set_new(o, "consent",
                         json_pack("{s:s,s:s}", "at", cs_rows_str(r, i, HH_CONSENT_AT), "version",
                                   cs_rows_str(r, i, HH_CONSENT_VERSION)));
+    if (pii == CS_PII_ANON) return o;
+    json_object_set_new(o, "owner_name", json_string(cs_rows_str(r, i, HH_OWNER_NAME)));
+    json_object_set_new(o, "business_name", str_or_null(r, i, HH_BUSINESS));
+    json_object_set_new(o, "business_reg_no", str_or_null(r, i, HH_REGNO));
+    json_object_set_new(o, "tax_code", str_or_null(r, i, HH_TAX));
     if (pii == CS_PII_NONE) return o;
     static const char *keys[] = {"cccd", "phone", "birth_date", "address"};
     static const char *aads[] = {CS_HH_AAD_CCCD, CS_HH_AAD_PHONE, CS_HH_AAD_BIRTH,

@@ -128,7 +128,9 @@ int cs_household_update(cs_db *db, const cs_actor *a, const char *code, unsigned
                         json_t *patch, cs_household_result *res, cs_error *err);
 
 /* How much personal data a reader may see. */
-typedef enum cs_pii { CS_PII_NONE = 0, CS_PII_MASKED = 1, CS_PII_FULL = 2 } cs_pii;
+/* NONE: no sealed field (the stored answer to a creation); ANON: no personal data at all —
+ * also no owner name or age, business name, tax code or business registration (monitors). */
+typedef enum cs_pii { CS_PII_NONE = 0, CS_PII_MASKED = 1, CS_PII_FULL = 2, CS_PII_ANON = 3 } cs_pii;
 
 /* Read one household as a JSON object (caller decrefs). Personal fields per `pii`.
  * commune_out (may be NULL) receives the commune code for access checks. */

@@ -4,7 +4,39 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+
+/* Claims this process could not give up because the database was gone at that moment (a 503
+ * while the server was down). Without this a client retrying its 503'd request after recovery
+ * would be told "in progress" until the claim went stale; the claim is dropped as soon as the
+ * database answers again: before the next claim, and from cs_idem_purge. A process that dies
+ * with some still listed leaves them to CS_IDEM_STALE_SECONDS, as before. Bounded: past
+ * PENDING_MAX the oldest behaviour (stale timeout) applies. */
+#define PENDING_MAX 256
+static struct {
+    char actor[64];
+    char key[256];
+} pending[PENDING_MAX];
+static size_t npending;
+static atomic_size_t npending_hint;
+static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void pending_add(const char *actor, const char *key)
+{
+    if (strlen(actor) >= sizeof pending[0].actor || strlen(key) >= sizeof pending[0].key) return;
+    pthread_mutex_lock(&pending_mu);
+    if (npending < PENDING_MAX) {
+        snprintf(pending[npending].actor, sizeof pending[0].actor, "%s", actor);
+        snprintf(pending[npending].key, sizeof pending[0].key, "%s", key);
+        npending++;
+        atomic_store(&npending_hint, npending);
+    }
+    pthread_mutex_unlock(&pending_mu);
+}
+static void pending_flush(cs_db *db);
 
 static const char AAD[] = "idempotency_keys.body";
 
@@ -85,6 +117,7 @@ static int load_reply(const cs_rows *rows, cs_idem_reply *out, cs_error *err)
 int cs_idem_begin(cs_db *db, const char *actor, const char *key, const unsigned char hash[32],
                   cs_idem_reply *out, cs_error *err)
 {
+    pending_flush(db);
     /* Three rounds at most: a row may expire or vanish between our statements. */
     for (int round = 0; round < 3; round++) {
         if (cs_db_exec(db, SQL_CLAIM, "ssb", actor, key, hash, (size_t)32, err) >= 0) return 0;
@@ -145,11 +178,32 @@ void cs_idem_abandon(cs_db *db, const char *actor, const char *key)
 {
     cs_error e;
     cs_error_clear(&e);
-    if (cs_db_exec(db, SQL_ABANDON, "ss", actor, key, &e) < 0)
+    if (cs_db_exec(db, SQL_ABANDON, "ss", actor, key, &e) < 0) {
         cs_warn("idempotency_abandon_failed", "%s", cs_code_name(e.code));
+        pending_add(actor, key);
+    }
+}
+
+/* Give up the claims listed by pending_add now that the database answers; stop at the first
+ * failure (it is still gone). */
+static void pending_flush(cs_db *db)
+{
+    if (!atomic_load(&npending_hint)) return;
+    pthread_mutex_lock(&pending_mu);
+    while (npending) {
+        cs_error e;
+        cs_error_clear(&e);
+        if (cs_db_exec(db, SQL_ABANDON, "ss", pending[npending - 1].actor,
+                       pending[npending - 1].key, &e) < 0)
+            break;
+        npending--;
+    }
+    atomic_store(&npending_hint, npending);
+    pthread_mutex_unlock(&pending_mu);
 }
 
 int64_t cs_idem_purge(cs_db *db, unsigned limit, cs_error *err)
 {
+    pending_flush(db);
     return cs_db_exec(db, SQL_PURGE, "i", (int64_t)limit, err);
 }

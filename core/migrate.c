@@ -602,6 +602,35 @@ static int body_districts(cs_db *db, void *arg, cs_error *err)
     return 0;
 }
 
+// clang-format off
+static const char SQL_MERGE_PUT[] =
+    "INSERT INTO commune_merges (old_code, new_code, old_name, old_district_code, merge_type)"
+    " VALUES (?, ?, ?, NULLIF(?, ''), ?)"
+    " ON DUPLICATE KEY UPDATE old_name = VALUES(old_name),"
+    "   old_district_code = VALUES(old_district_code), merge_type = VALUES(merge_type)";
+// clang-format on
+
+/* The 2025 merger: old commune/ward → new one(s), 'full' or 'partial' (issue 12). */
+static int body_merges(cs_db *db, void *arg, cs_error *err)
+{
+    struct load *L = arg;
+    load_reset(L);
+    for (size_t r = 0; r < L->t->nrows; r++) {
+        const char *type = cell(L->t, r, L->cols[4]);
+        if (strcmp(type, "full") && strcmp(type, "partial")) {
+            cs_error_set(err, CS_E_MIGRATION_INVALID, "merge_type '%.20s' is not full|partial",
+                         type);
+            return row_fail(L, r, err);
+        }
+        int64_t n = cs_db_exec(db, SQL_MERGE_PUT, "sssss", cell(L->t, r, L->cols[0]),
+                               cell(L->t, r, L->cols[1]), cell(L->t, r, L->cols[2]),
+                               cell(L->t, r, L->cols[3]), type, err);
+        if (n < 0) return row_fail(L, r, err);
+        tally(L, n);
+    }
+    return 0;
+}
+
 static int body_provinces(cs_db *db, void *arg, cs_error *err)
 {
     struct load *L = arg;
@@ -947,6 +976,11 @@ static const struct dataset datasets[] = {
      1,
      {"code", "name", "kind", "former_district_codes"},
      body_units},
+    {"thanhhoa_commune_merges_detail.csv",
+     "commune_merges",
+     0,
+     {"old_code", "new_code", "old_name_20250301", "?old_district_code_pre2025", "merge_type"},
+     body_merges},
     {"categories.csv", "categories", 1, {"code", "name_vi", "name_en"}, body_categories},
     {"thanhhoa_products.csv",
      "flagship_products",

@@ -9,13 +9,26 @@ struct edge {
 };
 
 static const struct edge account_edges[] = {
-    {"not_started", "awaiting_owner"},   {"awaiting_owner", "authorized"},
-    {"awaiting_owner", "rejected"},      {"authorized", "active"},
-    {"authorized", "rejected"},          {"active", "suspended"},
-    {"active", "token_expired"},         {"token_expired", "authorized"},
-    {"token_expired", "awaiting_owner"}, {"suspended", "active"},
-    {"suspended", "awaiting_owner"},     {"rejected", "awaiting_owner"},
-    {"authorized", "token_expired"},     {"authorized", "awaiting_owner"},
+    {"not_started", "awaiting_owner"},
+    {"awaiting_owner", "authorized"},
+    {"awaiting_owner", "rejected"},
+    {"authorized", "active"},
+    {"authorized", "rejected"},
+    {"active", "suspended"},
+    {"active", "token_expired"},
+    {"token_expired", "authorized"},
+    {"token_expired", "awaiting_owner"},
+    {"suspended", "active"},
+    {"suspended", "awaiting_owner"},
+    {"rejected", "awaiting_owner"},
+    {"authorized", "token_expired"},
+    {"authorized", "awaiting_owner"},
+    /* assisted marketplaces (DESIGN.md): the confirmed shop address is fetched before the
+       household counts; a corrected address is verified again */
+    {"awaiting_owner", "pending_verification"},
+    {"pending_verification", "active"},
+    {"pending_verification", "verification_failed"},
+    {"verification_failed", "pending_verification"},
 };
 
 static const struct edge listing_edges[] = {
@@ -51,6 +64,26 @@ static const struct edge listing_edges[] = {
     {"withdrawing", "withdrawn"},
     {"draft", "withdrawn"},
     {"withdrawn", "queued"},
+    /* assisted marketplaces (DESIGN.md): the confirmed listing address is fetched and must show
+       the product name before the listing counts as live; a listing the volunteer confirms
+       while the link check still has it in review, or after a failed verification, is verified
+       again; a failed one may be published again */
+    {"submitted", "pending_verification"},
+    {"pending_review", "pending_verification"},
+    {"pending_verification", "live"},
+    {"pending_verification", "verification_failed"},
+    {"verification_failed", "pending_verification"},
+    {"verification_failed", "queued"},
+    /* DESIGN.md: live → suspended (the marketplace banned or hid the item); it comes back live,
+       is published again, or leaves the marketplace */
+    {"live", "suspended"},
+    {"suspended", "live"},
+    {"suspended", "queued"},
+    {"suspended", "delisted"},
+    /* a listing banned, or in verification, may be taken down from our side too */
+    {"suspended", "withdrawing"},
+    {"pending_verification", "withdrawing"},
+    {"verification_failed", "withdrawing"},
 };
 
 static int allowed(const struct edge *e, size_t n, const char *from, const char *to)

@@ -83,11 +83,15 @@ int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_
  * open. Returns the number of jobs queued, or -1. */
 int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err);
 
-/* Assisted marketplaces: the volunteer confirms the shop (account awaiting_owner → authorized →
- * active with shop_url) or a listing (listing_url stored, then checked by listing.linkcheck).
- * URLs are checked against the marketplace's domain (field error on shop_url / listing_url). */
-int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, const cs_actor *a,
-                           cs_error *err);
+/* Assisted marketplaces: the volunteer confirms the shop (account → pending_verification with
+ * shop_url; job account.verify fetches the page and moves it to active when it shows shop_name —
+ * NULL: the household's business name — or verification_failed with the reason in Vietnamese)
+ * or a listing (listing_url stored, listing → pending_verification, then listing.linkcheck
+ * fetches it: live when the page shows the product name). URLs are checked against the
+ * marketplace's domain (field error on shop_url / listing_url: url_invalid) and belong to one
+ * shop / one listing per marketplace (url_taken). */
+int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url,
+                           const char *shop_name, const cs_actor *a, cs_error *err);
 int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing_url,
                               const cs_actor *a, cs_error *err);
 

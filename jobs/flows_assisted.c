@@ -473,23 +473,111 @@ out:
     return rc;
 }
 
+/* ---- fetching a confirmed address --------------------------------------------------------- */
+
+enum verdict { V_SHOWN, V_REFUSED, V_RETRY };
+
+/* Fetches url and checks that the page shows name. Redirects are followed here, by hand, each
+ * target checked to be on the marketplace's own hosts before it is fetched (at most 5 hops);
+ * size and time are capped by the transport (cx.max_response, cx.total_timeout_ms), TLS is
+ * verified everywhere but the loopback sandbox. V_REFUSED fills code and a Vietnamese why;
+ * V_RETRY fills *after (seconds). */
+static enum verdict fetch_verify(const flows_mkt *m, const char *url, const char *name, char *code,
+                                 size_t cn, char *why, size_t wn, unsigned *after)
+{
+    char cur[512];
+    snprintf(cur, sizeof cur, "%s", url);
+    *after = 0;
+    for (int hop = 0; hop <= 5; hop++) {
+        cs_error e;
+        cs_error_clear(&e);
+        if (!cx_assisted_url_ok(&m->cfg.m, cur, "url", &e)) {
+            snprintf(code, cn, "%s", hop ? "redirect_off_site" : "url_invalid");
+            snprintf(why, wn,
+                     hop ? "Trang chuyển hướng ra ngoài các địa chỉ của sàn (%.200s)"
+                         : "Đường dẫn không thuộc các địa chỉ của sàn (%.200s)",
+                     cur);
+            return V_REFUSED;
+        }
+        cx_input in;
+        memset(&in, 0, sizeof in);
+        in.url = cur;
+        in.expect_name = name;
+        cx_outcome o;
+        if (flows_call(m, CX_OP_LINK_CHECK, &in, &o, &e)) {
+            *after = 60;
+            snprintf(code, cn, "%s", cs_code_name(e.code));
+            return V_RETRY;
+        }
+        if (o.result == CX_OK) return V_SHOWN;
+        if (o.result == CX_RETRY && !strcmp(o.error_code, "redirect")) {
+            snprintf(cur, sizeof cur, "%s", o.item_url);
+            continue;
+        }
+        snprintf(code, cn, "%s", o.error_code);
+        if (o.result == CX_REJECTED) {
+            snprintf(
+                why, wn,
+                "Trang trên sàn không hiển thị tên «%.180s»; hãy kiểm tra lại đường dẫn hoặc tên",
+                name);
+            return V_REFUSED;
+        }
+        if (o.result == CX_NOT_FOUND) {
+            if (!strcmp(o.error_code, "gone_marker"))
+                snprintf(why, wn, "Trang trên sàn báo không còn (\"%.120s\")", o.message);
+            else
+                snprintf(why, wn, "Trang trên sàn không tồn tại (mã HTTP %.8s)",
+                         strncmp(o.error_code, "http_", 5) ? o.error_code : o.error_code + 5);
+            return V_REFUSED;
+        }
+        *after = o.retry_after ? o.retry_after : 60;
+        return V_RETRY;
+    }
+    snprintf(code, cn, "too_many_redirects");
+    snprintf(why, wn, "Trang chuyển hướng quá nhiều lần");
+    return V_REFUSED;
+}
+
+/* fetch_verify, with a refusal confirmed by a second fetch at once: a truncated or garbled
+ * answer (a proxy, a deploy on the marketplace's side) must not fail a volunteer's shop. */
+static enum verdict fetch_verify_sure(const flows_mkt *m, const char *url, const char *name,
+                                      char *code, size_t cn, char *why, size_t wn, unsigned *after)
+{
+    enum verdict v = fetch_verify(m, url, name, code, cn, why, wn, after);
+    if (v != V_REFUSED) return v;
+    char code2[64], why2[400];
+    enum verdict w = fetch_verify(m, url, name, code2, sizeof code2, why2, sizeof why2, after);
+    return w == V_REFUSED ? V_REFUSED : w;
+}
+
 /* ---- confirmations ------------------------------------------------------------------------- */
 
 struct shop_ok {
     int64_t id;
     const char *url;
+    const char *key;
+    const char *name;
     const cs_actor *a;
+    char state[24]; /* out */
 };
 
 // clang-format off
 static const char SQL_ACCOUNT_STATE_LOCK[] =
-    "SELECT state"
+    "SELECT a.state, COALESCE(h.business_name, '')"
+    " FROM seller_accounts a"
+    " JOIN households h ON h.id = a.household_id"
+    " WHERE a.id = ?"
+    " FOR UPDATE";
+static const char SQL_SHOP_KEY_TAKEN[] =
+    "SELECT COUNT(*)"
     " FROM seller_accounts"
-    " WHERE id = ?"
+    " WHERE marketplace_code = (SELECT marketplace_code FROM seller_accounts WHERE id = ?)"
+    "   AND shop_url_key = ? AND id <> ?"
     " FOR UPDATE";
 static const char SQL_SHOP_URL_SET[] =
     "UPDATE seller_accounts"
-    " SET shop_url = ?"
+    " SET shop_url = ?, shop_url_key = ?, expected_name = ?, confirmed_by = ?,"
+    "     verify_reason = NULL"
     " WHERE id = ?";
 static const char SQL_ACCOUNT_MP[] =
     "SELECT marketplace_code"
@@ -497,7 +585,7 @@ static const char SQL_ACCOUNT_MP[] =
     " WHERE id = ?";
 // clang-format on
 /* columns of SQL_ACCOUNT_STATE_LOCK */
-enum { AS_STATE };
+enum { AS_STATE, AS_BUSINESS };
 /* columns of SQL_ACCOUNT_MP */
 enum { AM_MP };
 
@@ -506,30 +594,63 @@ static int confirm_shop_tx(cs_db *db, void *arg, cs_error *err)
     struct shop_ok *x = arg;
     cs_rows *r = NULL;
     if (cs_db_query(db, &r, SQL_ACCOUNT_STATE_LOCK, "i", x->id, err)) return -1;
-    char st[24] = "";
-    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, AS_STATE));
+    char st[24] = "", business[256] = "";
+    if (cs_rows_count(r)) {
+        snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, AS_STATE));
+        snprintf(business, sizeof business, "%s", cs_rows_str(r, 0, AS_BUSINESS));
+    }
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "account");
-    if (cs_db_exec(db, SQL_SHOP_URL_SET, "si", x->url, x->id, err) < 0) return -1;
-    if (!strcmp(st, "active")) return 0; /* a corrected URL */
-    if (!strcmp(st, "not_started") &&
-        cs_account_transition(db, x->id, "awaiting_owner", "registration_pack",
-                              "Hồ sơ đăng ký đã lập", x->a, err))
+    const char *name = x->name && x->name[0] ? x->name : business;
+    if (!name[0]) {
+        cs_error_field(err, "shop_name", CS_F_REQUIRED, NULL);
         return -1;
-    if (strcmp(st, "authorized") &&
-        cs_account_transition(db, x->id, "authorized", "shop_confirmed",
-                              "Tình nguyện viên xác nhận gian hàng đã mở", x->a, err))
+    }
+    int64_t taken = 0;
+    if (cs_db_scalar_i64(db, &taken, SQL_SHOP_KEY_TAKEN, "isi", x->id, x->key, x->id, err) < 0)
         return -1;
-    if (cs_account_transition(db, x->id, "active", "shop_url",
-                              "Đường dẫn gian hàng đã được kiểm tra", x->a, err))
+    if (taken) {
+        cs_error_field(err, "shop_url", CS_F_URL_TAKEN, NULL);
         return -1;
+    }
+    char by[48];
+    cs_actor_tag(x->a, by, sizeof by);
+    if (cs_db_exec(db, SQL_SHOP_URL_SET, "ssssi", x->url, x->key, name, by, x->id, err) < 0)
+        return -1;
+    static const char *const why =
+        "Tình nguyện viên xác nhận gian hàng; đang kiểm tra trang trên sàn";
+    if (!strcmp(st, "active")) {
+        /* a corrected address of a counted shop: verified again, the count stays */
+    } else if (!strcmp(st, "pending_verification")) {
+        /* a new address while the check runs: the job reads the latest one */
+    } else {
+        if (!strcmp(st, "not_started") &&
+            cs_account_transition(db, x->id, "awaiting_owner", "registration_pack",
+                                  "Hồ sơ đăng ký đã lập", x->a, err))
+            return -1;
+        if ((!strcmp(st, "authorized") || !strcmp(st, "suspended") || !strcmp(st, "rejected") ||
+             !strcmp(st, "token_expired")) &&
+            cs_account_transition(db, x->id, "awaiting_owner", "shop_reconfirmed",
+                                  "Xác nhận lại gian hàng", x->a, err))
+            return -1;
+        if (cs_account_transition(db, x->id, "pending_verification", "shop_url", why, x->a, err))
+            return -1;
+    }
+    char payload[64], key[48];
+    snprintf(payload, sizeof payload, "{\"account_id\":%lld}", (long long)x->id);
+    snprintf(key, sizeof key, "verify:%lld", (long long)x->id);
+    job_opts o = {.unique_key = key};
+    int64_t jid;
+    if (job_enqueue(db, "account.verify", payload, &o, &jid, err) < 0) return -1;
+    snprintf(x->state, sizeof x->state, "%s",
+             !strcmp(st, "active") ? "active" : "pending_verification");
     char eid[24];
     snprintf(eid, sizeof eid, "%lld", (long long)x->id);
     return cs_audit(db, x->a, "account.confirm", "seller_account", eid, NULL, err);
 }
 
-int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, const cs_actor *a,
-                           cs_error *err)
+int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url,
+                           const char *shop_name, const cs_actor *a, cs_error *err)
 {
     char mp[24];
     cs_rows *r = NULL;
@@ -544,24 +665,129 @@ int job_flows_confirm_shop(cs_db *db, int64_t account_id, const char *shop_url, 
     if (!m) return -1;
     if (m->c->kind != CX_KIND_FILE)
         return cs_error_set(err, CS_E_STATE_TRANSITION, "%s shops are authorised by OAuth", mp);
-    if (!shop_url || !cx_assisted_url_ok(&m->cfg.m, shop_url, "shop_url", err)) {
+    char key[520];
+    if (!shop_url || !cx_assisted_url_ok(&m->cfg.m, shop_url, "shop_url", err) ||
+        cx_assisted_url_key(shop_url, key, sizeof key)) {
         if (!cs_error_failed(err)) cs_error_field(err, "shop_url", CS_F_URL, NULL);
         return -1;
     }
-    struct shop_ok x = {account_id, shop_url, a};
+    struct shop_ok x = {account_id, shop_url, key, shop_name, a, ""};
     return cs_db_tx(db, confirm_shop_tx, &x, err);
+}
+
+/* ---- account.verify: the shop's page shows its name ----------------------------------------- */
+
+// clang-format off
+static const char SQL_VERIFY_ACCOUNT[] =
+    "SELECT marketplace_code, shop_url, expected_name, state"
+    " FROM seller_accounts"
+    " WHERE id = ?";
+static const char SQL_VERIFY_ACCOUNT_LOCK[] =
+    "SELECT state, shop_url"
+    " FROM seller_accounts"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_VERIFY_ACCOUNT_SET[] =
+    "UPDATE seller_accounts"
+    " SET verified_at = IF(?, UTC_TIMESTAMP(), verified_at), verify_reason = ?"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_VERIFY_ACCOUNT */
+enum { VA_MP, VA_URL, VA_NAME, VA_STATE };
+/* columns of SQL_VERIFY_ACCOUNT_LOCK */
+enum { VL_STATE, VL_URL };
+
+struct shop_verdict {
+    int64_t id;
+    const char *url;
+    const char *name;
+    enum verdict v;
+    const char *why;
+};
+
+static int shop_verdict_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct shop_verdict *x = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_VERIFY_ACCOUNT_LOCK, "i", x->id, err)) return -1;
+    char st[24] = "";
+    int same = 0;
+    if (cs_rows_count(r)) {
+        snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, VL_STATE));
+        same = !cs_rows_isnull(r, 0, VL_URL) && !strcmp(cs_rows_str(r, 0, VL_URL), x->url);
+    }
+    cs_rows_free(r);
+    if (!same) return 0; /* the address changed meanwhile: its own check decides */
+    int ok = x->v == V_SHOWN;
+    if (cs_db_exec(db, SQL_VERIFY_ACCOUNT_SET, "isi", (int64_t)ok, ok ? NULL : x->why, x->id, err) <
+        0)
+        return -1;
+    if (strcmp(st, "pending_verification")) return 0;
+    if (ok) {
+        char why[400];
+        snprintf(why, sizeof why, "Đã kiểm tra: trang gian hàng trên sàn hiển thị tên «%.200s»",
+                 x->name);
+        return cs_account_transition(db, x->id, "active", "shop_verified", why, flows_actor(), err);
+    }
+    return cs_account_transition(db, x->id, "verification_failed", "shop_unverified", x->why,
+                                 flows_actor(), err);
+}
+
+static job_outcome h_account_verify(job_ctx *ctx)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    int64_t id = json_integer_value(json_object_get(ctx->args, "account_id"));
+    if (id <= 0) return job_fail(ctx, "payload.account_id missing");
+    cs_rows *r = NULL;
+    if (cs_db_query(ctx->db, &r, SQL_VERIFY_ACCOUNT, "i", id, &err))
+        return job_retry(ctx, 0, "verify: %s", cs_code_name(err.code));
+    if (!cs_rows_count(r) || cs_rows_isnull(r, 0, VA_URL) ||
+        (strcmp(cs_rows_str(r, 0, VA_STATE), "pending_verification") &&
+         strcmp(cs_rows_str(r, 0, VA_STATE), "active"))) {
+        cs_rows_free(r);
+        return JOB_OK;
+    }
+    const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, 0, VA_MP), &err);
+    if (!m) {
+        cs_rows_free(r);
+        return job_retry(ctx, 0, "verify: marketplace %s", cs_code_name(err.code));
+    }
+    char code[64] = "", why[400] = "";
+    unsigned after = 0;
+    const char *name = cs_rows_isnull(r, 0, VA_NAME) ? "" : cs_rows_str(r, 0, VA_NAME);
+    enum verdict v = fetch_verify_sure(m, cs_rows_str(r, 0, VA_URL), name, code, sizeof code, why,
+                                       sizeof why, &after);
+    job_outcome res = JOB_OK;
+    if (v == V_RETRY) {
+        res = job_retry(ctx, after, "verify: marketplace did not answer (%s)", code);
+    } else {
+        struct shop_verdict x = {id, cs_rows_str(r, 0, VA_URL), name, v, why};
+        if (cs_db_tx(ctx->db, shop_verdict_tx, &x, &err))
+            res = job_retry(ctx, 0, "verify: %s", cs_code_name(err.code));
+    }
+    cs_rows_free(r);
+    return res;
 }
 
 struct listing_ok {
     int64_t id;
     const char *url;
+    const char *key;
     const cs_actor *a;
 };
 
 // clang-format off
+static const char SQL_LISTING_KEY_TAKEN[] =
+    "SELECT COUNT(*)"
+    " FROM listings"
+    " WHERE marketplace_code = (SELECT marketplace_code FROM listings WHERE id = ?)"
+    "   AND listing_url_key = ? AND id <> ?"
+    " FOR UPDATE";
 static const char SQL_LISTING_URL_SET[] =
     "UPDATE listings"
-    " SET listing_url = ?, linkcheck_failures = 0"
+    " SET listing_url = ?, listing_url_key = ?, confirmed_by = ?, linkcheck_failures = 0,"
+    "     last_error_code = NULL, last_error_message = NULL"
     " WHERE id = ?";
 static const char SQL_LISTING_MP[] =
     "SELECT marketplace_code"
@@ -581,9 +807,27 @@ static int confirm_listing_tx(cs_db *db, void *arg, cs_error *err)
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "listing");
     if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "live") &&
-        strcmp(st, "queued"))
+        strcmp(st, "queued") && strcmp(st, "pending_verification") &&
+        strcmp(st, "verification_failed"))
         return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s: publish it first", st);
-    if (cs_db_exec(db, SQL_LISTING_URL_SET, "si", x->url, x->id, err) < 0) return -1;
+    int64_t taken = 0;
+    if (cs_db_scalar_i64(db, &taken, SQL_LISTING_KEY_TAKEN, "isi", x->id, x->key, x->id, err) < 0)
+        return -1;
+    if (taken) {
+        cs_error_field(err, "listing_url", CS_F_URL_TAKEN, NULL);
+        return -1;
+    }
+    char by[48];
+    cs_actor_tag(x->a, by, sizeof by);
+    if (cs_db_exec(db, SQL_LISTING_URL_SET, "sssi", x->url, x->key, by, x->id, err) < 0) return -1;
+    static const char *const why =
+        "Tình nguyện viên xác nhận đường dẫn sản phẩm; đang kiểm tra trang trên sàn";
+    if (!strcmp(st, "queued") &&
+        cs_listing_transition(db, x->id, "submitted", "listing_url", "Đã tải lên sàn", x->a, err))
+        return -1;
+    if (strcmp(st, "live") && strcmp(st, "pending_verification") &&
+        cs_listing_transition(db, x->id, "pending_verification", "listing_url", why, x->a, err))
+        return -1;
     char payload[64], key[48];
     snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)x->id);
     snprintf(key, sizeof key, "linkcheck:%lld", (long long)x->id);
@@ -612,11 +856,13 @@ int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing
     if (m->c->kind != CX_KIND_FILE)
         return cs_error_set(err, CS_E_STATE_TRANSITION,
                             "%s listings are confirmed by the marketplace", mp);
-    if (!listing_url || !cx_assisted_url_ok(&m->cfg.m, listing_url, "listing_url", err)) {
+    char key[520];
+    if (!listing_url || !cx_assisted_url_ok(&m->cfg.m, listing_url, "listing_url", err) ||
+        cx_assisted_url_key(listing_url, key, sizeof key)) {
         if (!cs_error_failed(err)) cs_error_field(err, "listing_url", CS_F_URL, NULL);
         return -1;
     }
-    struct listing_ok x = {listing_id, listing_url, a};
+    struct listing_ok x = {listing_id, listing_url, key, a};
     return cs_db_tx(db, confirm_listing_tx, &x, err);
 }
 
@@ -624,93 +870,107 @@ int job_flows_confirm_listing(cs_db *db, int64_t listing_id, const char *listing
 
 // clang-format off
 static const char SQL_LINK_LOCK[] =
-    "SELECT state, linkcheck_failures"
+    "SELECT state, linkcheck_failures, listing_url"
     " FROM listings"
     " WHERE id = ?"
     " FOR UPDATE";
 static const char SQL_LINK_FAILED[] =
     "UPDATE listings"
-    " SET linkcheck_failures = ?, last_checked_at = UTC_TIMESTAMP()"
+    " SET linkcheck_failures = ?, last_checked_at = UTC_TIMESTAMP(),"
+    "     last_error_code = ?, last_error_message = ?"
     " WHERE id = ?";
 static const char SQL_LINK_SEEN[] =
     "UPDATE listings"
-    " SET linkcheck_failures = 0, last_checked_at = UTC_TIMESTAMP()"
+    " SET linkcheck_failures = 0, last_checked_at = UTC_TIMESTAMP(),"
+    "     verified_at = UTC_TIMESTAMP(), last_error_code = NULL, last_error_message = NULL"
     " WHERE id = ?";
 // clang-format on
 /* columns of SQL_LINK_LOCK */
-enum { LK_STATE, LK_FAILURES };
+enum { LK_STATE, LK_FAILURES, LK_URL };
 
-struct gone {
+struct link_verdict {
     int64_t id;
+    const char *url;
+    const char *name;
+    enum verdict v;
+    const char *code;
+    const char *why;
     int limit;
 };
-static int gone_tx(cs_db *db, void *arg, cs_error *err)
+
+/* Applies one check: a listing waiting for verification goes live or verification_failed at
+ * once; a live one is delisted only after `limit` failed checks in a row (a page down for an
+ * hour is not a listing gone). */
+static int link_verdict_tx(cs_db *db, void *arg, cs_error *err)
 {
-    struct gone *g = arg;
+    struct link_verdict *g = arg;
     cs_rows *r = NULL;
     if (cs_db_query(db, &r, SQL_LINK_LOCK, "i", g->id, err)) return -1;
-    if (!cs_rows_count(r)) {
+    if (!cs_rows_count(r) || cs_rows_isnull(r, 0, LK_URL) ||
+        strcmp(cs_rows_str(r, 0, LK_URL), g->url)) {
         cs_rows_free(r);
-        return 0;
+        return 0; /* gone, or the address changed meanwhile */
     }
     char st[24];
     snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, LK_STATE));
     int64_t n = cs_rows_i64(r, 0, LK_FAILURES) + 1;
     cs_rows_free(r);
-    if (cs_db_exec(db, SQL_LINK_FAILED, "ii", n, g->id, err) < 0) return -1;
-    if (n < g->limit) return 0;
-    const char *why = "Trang sản phẩm trên sàn không còn (404/410 nhiều lần liên tiếp)";
-    if (!strcmp(st, "submitted") &&
-        cs_listing_transition(db, g->id, "pending_review", "linkcheck", "Đang kiểm tra đường dẫn",
-                              flows_actor(), err))
+    const cs_actor *a = flows_actor();
+    int waiting = !strcmp(st, "submitted") || !strcmp(st, "pending_review");
+    if (waiting && cs_listing_transition(db, g->id, "pending_verification", "linkcheck",
+                                         "Đang kiểm tra trang sản phẩm trên sàn", a, err))
         return -1;
-    if (strcmp(st, "live") && strcmp(st, "submitted") && strcmp(st, "pending_review")) return 0;
-    return cs_listing_transition(db, g->id, "delisted", "link_gone", why, flows_actor(), err);
+    if (waiting) snprintf(st, sizeof st, "pending_verification");
+    if (g->v == V_SHOWN) {
+        if (cs_db_exec(db, SQL_LINK_SEEN, "i", g->id, err) < 0) return -1;
+        if (strcmp(st, "pending_verification")) return 0;
+        char why[400];
+        snprintf(why, sizeof why, "Đã kiểm tra: trang sản phẩm trên sàn hiển thị tên «%.200s»",
+                 g->name);
+        return cs_listing_transition(db, g->id, "live", "listing_verified", why, a, err);
+    }
+    if (cs_db_exec(db, SQL_LINK_FAILED, "issi", !strcmp(st, "live") ? n : (int64_t)0, g->code,
+                   g->why, g->id, err) < 0)
+        return -1;
+    if (!strcmp(st, "pending_verification"))
+        return cs_listing_transition(db, g->id, "verification_failed", g->code, g->why, a, err);
+    if (!strcmp(st, "live") && n >= g->limit)
+        return cs_listing_transition(db, g->id, "delisted", "link_gone", g->why, a, err);
+    return 0;
 }
 
-static int seen_tx(cs_db *db, void *arg, cs_error *err)
+/* One listing: 0 done (whatever it showed), 1 retry later. */
+static int check_one(cs_db *db, const flows_mkt *m, int64_t id, const char *url, const char *name,
+                     cs_error *err)
 {
-    int64_t *id = arg;
-    return cs_db_exec(db, SQL_LINK_SEEN, "i", *id, err) < 0 ? -1 : 0;
-}
-
-/* One URL: 0 done (whatever it showed), 1 retry later. */
-static int check_one(cs_db *db, const flows_mkt *m, int64_t id, const char *url, cs_error *err)
-{
-    cx_input in;
-    memset(&in, 0, sizeof in);
-    in.url = url;
-    cx_outcome o;
-    if (flows_call(m, CX_OP_LINK_CHECK, &in, &o, err)) return -1;
-    if (o.result == CX_OK) {
-        o.state = CX_ITEM_LIVE;
-        if (cs_db_tx(db, seen_tx, &id, err) ||
-            flows_listing_apply_state(db, id, &o, "linkcheck", err))
-            return -1;
-        return 0;
-    }
-    if (o.result == CX_NOT_FOUND) {
-        struct gone g = {id, (int)cs_cfg_int("flows.linkcheck_failures")};
-        return cs_db_tx(db, gone_tx, &g, err) ? -1 : 0;
-    }
-    return 1;
+    char code[64] = "", why[400] = "";
+    unsigned after = 0;
+    enum verdict v = fetch_verify_sure(m, url, name, code, sizeof code, why, sizeof why, &after);
+    if (v == V_RETRY) return 1;
+    struct link_verdict g = {
+        id, url, name, v, code, why, (int)cs_cfg_int("flows.linkcheck_failures")};
+    return cs_db_tx(db, link_verdict_tx, &g, err) ? -1 : 0;
 }
 
 // clang-format off
 static const char SQL_LINKCHECK_ONE[] =
-    "SELECT id, marketplace_code, listing_url"
-    " FROM listings"
-    " WHERE id = ? AND listing_url IS NOT NULL AND state IN ('submitted','pending_review','live')";
+    "SELECT l.id, l.marketplace_code, l.listing_url, p.name"
+    " FROM listings l"
+    " JOIN products p ON p.id = l.product_id"
+    " WHERE l.id = ? AND l.listing_url IS NOT NULL"
+    "   AND l.state IN ('submitted','pending_review','pending_verification','live')";
 static const char SQL_LINKCHECK_DUE[] =
-    "SELECT l.id, l.marketplace_code, l.listing_url"
+    "SELECT l.id, l.marketplace_code, l.listing_url, p.name"
     " FROM listings l"
     " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'file'"
-    " WHERE l.listing_url IS NOT NULL AND l.state IN ('submitted','pending_review','live')"
+    " JOIN products p ON p.id = l.product_id"
+    " WHERE l.listing_url IS NOT NULL"
+    "   AND l.state IN ('submitted','pending_review','pending_verification','live')"
     " ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at"
     " LIMIT ?";
 // clang-format on
 /* columns of SQL_LINKCHECK_ONE and SQL_LINKCHECK_DUE */
-enum { LC_ID, LC_MP, LC_URL };
+enum { LC_ID, LC_MP, LC_URL, LC_NAME };
 
 static job_outcome h_linkcheck(job_ctx *ctx)
 {
@@ -729,7 +989,8 @@ static job_outcome h_linkcheck(job_ctx *ctx)
     for (size_t i = 0; i < cs_rows_count(r) && !job_should_stop(ctx); i++) {
         const flows_mkt *m = flows_mkt_get(ctx->db, cs_rows_str(r, i, LC_MP), &err);
         if (!m) continue;
-        int x = check_one(ctx->db, m, cs_rows_i64(r, i, LC_ID), cs_rows_str(r, i, LC_URL), &err);
+        int x = check_one(ctx->db, m, cs_rows_i64(r, i, LC_ID), cs_rows_str(r, i, LC_URL),
+                          cs_rows_str(r, i, LC_NAME), &err);
         if (x) again = 1;
     }
     cs_rows_free(r);
@@ -740,6 +1001,7 @@ static job_outcome h_linkcheck(job_ctx *ctx)
 int flows_register_assisted_kinds(cs_error *err)
 {
     if (job_register("listing.linkcheck", h_linkcheck, NULL, err) ||
+        job_register("account.verify", h_account_verify, NULL, err) ||
         job_schedule_every("listing.linkcheck", (unsigned)cs_cfg_int("flows.linkcheck_period"),
                            "{}", err))
         return -1;

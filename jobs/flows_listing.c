@@ -226,6 +226,21 @@ static const char SQL_ITEM_SET[] =
     " SET external_item_id = ?, listing_url = COALESCE(?, listing_url), synced_hash = ?,"
     "     last_error_code = NULL, last_error_message = NULL, error_fields = NULL"
     " WHERE id = ?";
+/* The public item page of an API listing that the marketplace does not return itself
+ * (MARKETPLACES.md): Shopee https://shopee.vn/product/{shop_id}/{item_id}; TikTok Shop's
+ * product page by product id. Lazada returns its `url` (SQL_ITEM_SET stores it). */
+static const char SQL_PUBLIC_LINK[] =
+    "UPDATE listings l"
+    " JOIN seller_accounts a ON a.id = l.account_id"
+    " SET l.listing_url = CASE l.marketplace_code"
+    "       WHEN 'shopee' THEN CONCAT('https://shopee.vn/product/', a.external_shop_id, '/',"
+    "                                 l.external_item_id)"
+    "       WHEN 'tiktok' THEN CONCAT('https://shop.tiktok.com/view/product/', l.external_item_id,"
+    "                                 '?region=VN&locale=vi-VN')"
+    "     END"
+    " WHERE l.id = ? AND l.listing_url IS NULL AND l.external_item_id IS NOT NULL"
+    "   AND (l.marketplace_code = 'tiktok'"
+    "        OR (l.marketplace_code = 'shopee' AND a.external_shop_id IS NOT NULL))";
 static const char SQL_URL_SET[] =
     "UPDATE listings"
     " SET listing_url = ?"
@@ -258,6 +273,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
         if (strcmp(st, "queued")) return 0; /* someone else finished this listing */
         if (cs_db_exec(db, SQL_ITEM_SET, "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL,
                        a->hash, (size_t)(a->hash ? 32 : 0), a->id, err) < 0 ||
+            cs_db_exec(db, SQL_PUBLIC_LINK, "i", a->id, err) < 0 ||
             move(db, a->id, st, "submitted", a->from_create ? "created" : "adopted",
                  a->from_create ? "Đã gửi sản phẩm lên sàn"
                                 : "Sản phẩm đã có trên sàn (tìm theo SKU), dùng lại",
@@ -270,7 +286,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
     if (s == CX_ITEM_LIVE) {
         if (!strcmp(st, "live")) return 0;
         if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued") &&
-            strcmp(st, "delisted"))
+            strcmp(st, "delisted") && strcmp(st, "suspended"))
             return 0;
         if (o->item_url[0] && cs_db_exec(db, SQL_URL_SET, "si", o->item_url, a->id, err) < 0)
             return -1;
@@ -291,6 +307,21 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
                                              "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         return a->enqueue_status ? enqueue_status(db, a->id, err) : 0;
+    }
+    if (s == CX_ITEM_REJECTED && !strcmp(st, "live")) {
+        /* a live item banned by the marketplace (a Shopee push, a status poll): suspended, not
+           "Đang bán" any more; its first live date — the yearly count — stays */
+        reasons_text(o, why, sizeof why);
+        if (!why[0])
+            snprintf(why, sizeof why,
+                     "Sàn đã khoá sản phẩm đang bán (%s); xem lý do trong kênh người bán, sửa nội "
+                     "dung rồi bấm Đăng lại",
+                     a->via);
+        return cs_db_exec(db, SQL_NOTE, "ssi", o->nreasons ? o->reasons[0].code : "banned", why,
+                          a->id, err) < 0 ||
+                       move(db, a->id, st, "suspended", "banned", why, err)
+                   ? -1
+                   : 0;
     }
     if (s == CX_ITEM_REJECTED) {
         if (strcmp(st, "submitted") && strcmp(st, "pending_review") && strcmp(st, "queued"))
@@ -322,7 +353,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
                                              "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         if (!strcmp(st, "submitted")) snprintf(st, sizeof st, "pending_review");
-        if (strcmp(st, "live") && strcmp(st, "pending_review")) return 0;
+        if (strcmp(st, "live") && strcmp(st, "pending_review") && strcmp(st, "suspended")) return 0;
         snprintf(why, sizeof why, "Sản phẩm không còn hiển thị trên sàn (%s)", a->via);
         return move(db, a->id, st, "delisted", "delisted", why, err);
     }

@@ -124,6 +124,16 @@ static const char SQL_REF_COMMUNES[] =
     " LEFT JOIN admin_districts d ON d.code = ud.district_code"
     " GROUP BY u.code, u.name"
     " ORDER BY u.code";
+/* old commune/ward → "=NNNNN New name" when merged whole into one, else the candidates */
+static const char SQL_REF_FORMER[] =
+    "SELECT m.old_code, m.old_name,"
+    "       IF(COUNT(*) = 1 AND SUM(m.merge_type = 'full') = 1,"
+    "          CONCAT('=', MIN(u.code), ' ', MIN(u.name)),"
+    "          GROUP_CONCAT(CONCAT(u.name, ' (', u.code, ')') ORDER BY u.code SEPARATOR '; '))"
+    " FROM commune_merges m"
+    " JOIN admin_units u ON u.code = m.new_code"
+    " GROUP BY m.old_code, m.old_name"
+    " ORDER BY m.old_code";
 static const char SQL_REF_CATEGORIES[] =
     "SELECT code, name_vi, name_en"
     " FROM categories"
@@ -204,13 +214,64 @@ typedef struct run {
     import_map m;
     import_columns *cols;
     import_reflist *communes, *cats;
+    import_reflist *former; /* pre-2025 communes/wards (commune_merges) */
+    json_t *renamed;        /* "old → new" → rows, this run: listed among the repairs */
     char (*scope)[6];
     size_t nscope;
     cs_household_known
         *known; /* citizen IDs present when the run started: new rows skip the look-up */
     int64_t total, done;
     int64_t counts[4]; /* created, updated, unchanged, rejected */
+    struct seen *seen; /* households: citizen IDs of the file's rows so far → their row */
 } run;
+
+/* ---- the same citizen ID twice in one file -------------------------------------------------
+ * The first row is kept, every later one rejected "trùng với dòng N". An open-addressing set of
+ * one 64-bit word per row: the 12-digit citizen ID (< 2^40) in the high bits, the sheet's row
+ * number (< 2^24) in the low ones; it grows with the file (8 MB per million rows at most
+ * twice that while doubling), so import memory stays bounded. Chunks are prepared one at a
+ * time, in order: no lock is needed. */
+struct seen {
+    uint64_t *slot; /* 0 = empty */
+    size_t cap, n;
+};
+
+static uint64_t seen_mix(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return k;
+}
+
+/* The row number of an earlier row with this citizen ID, or 0 after recording this one
+ * (row_no); -1 out of memory. */
+static long seen_check(struct seen *s, const char cccd[13], unsigned row_no)
+{
+    uint64_t key = strtoull(cccd, NULL, 10) + 1; /* + 1: never 0 */
+    if ((s->n + 1) * 10 > s->cap * 7) {
+        size_t nc = s->cap ? s->cap * 2 : 4096;
+        uint64_t *ns = cs_calloc(nc, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->slot[i]) continue;
+            size_t j = seen_mix(s->slot[i] >> 24) & (nc - 1);
+            while (ns[j])
+                j = (j + 1) & (nc - 1);
+            ns[j] = s->slot[i];
+        }
+        cs_free(s->slot);
+        s->slot = ns, s->cap = nc;
+    }
+    size_t j = seen_mix(key) & (s->cap - 1);
+    while (s->slot[j]) {
+        if (s->slot[j] >> 24 == key) return (long)(s->slot[j] & 0xFFFFFF);
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->slot[j] = key << 24 | (row_no & 0xFFFFFF);
+    s->n++;
+    return 0;
+}
 
 static void chunk_free(chunk *c)
 {
@@ -276,18 +337,21 @@ static int add_reject(const run *r, chunk *c, size_t sheet_i, const cs_error *e,
     }
     cs_free(cv);
     cv = NULL;
+    /* the detail is shown to volunteers: in Vietnamese ("tối đa 20", not "max 20") */
+    char dvi[sizeof e->detail + 64];
     if (!e->nfields) {
         json_array_append_new(
             errs, json_pack("{s:s,s:s,s:s,s:s}", "field", "", "code", cs_code_name(e->code),
-                            "message", cs_code_message(e->code, CS_LANG_VI), "detail", e->detail));
+                            "message", cs_code_message(e->code, CS_LANG_VI), "detail",
+                            cs_detail_text(e->detail, CS_LANG_VI, dvi, sizeof dvi)));
     }
     for (size_t k = 0; k < e->nfields; k++) {
         const cs_field_error *f = &e->fields[k];
-        json_array_append_new(errs,
-                              json_pack("{s:s,s:s,s:s,s:s}", "field",
-                                        map_fields ? user_field(r, f->field) : f->field, "code",
-                                        cs_code_name(f->code), "message",
-                                        cs_code_message(f->code, CS_LANG_VI), "detail", f->detail));
+        json_array_append_new(
+            errs, json_pack("{s:s,s:s,s:s,s:s}", "field",
+                            map_fields ? user_field(r, f->field) : f->field, "code",
+                            cs_code_name(f->code), "message", cs_code_message(f->code, CS_LANG_VI),
+                            "detail", cs_detail_text(f->detail, CS_LANG_VI, dvi, sizeof dvi)));
     }
     reject *rj = &c->rej[c->nrej];
     rj->row_no = sheet_row_no(r->s, sheet_i);
@@ -406,7 +470,7 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
         c->failed = 1;
         return;
     }
-    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}};
+    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}, r->former};
     sheet_row_result rr;
     sheet_row_result_init(&rr);
     for (size_t k = 0; k < c->n; k++) {
@@ -422,6 +486,11 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
             continue;
         }
         if (rr.repairs) c->repaired++;
+        if ((rr.repairs & IMPORT_FIX_OLD_COMMUNE) && rr.former[0] && r->renamed) {
+            json_t *cnt = json_object_get(r->renamed, rr.former);
+            json_object_set_new(r->renamed, rr.former,
+                                json_integer(cnt ? json_integer_value(cnt) + 1 : 1));
+        }
         if (r->kind == IMPORT_HOUSEHOLDS) {
             const char *commune = import_row_value(&rr, IMPORT_F_COMMUNE_CODE);
             if (commune && !in_scope(r, commune)) {
@@ -444,6 +513,17 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
             if (bad) {
                 cs_free(hn);
                 if (e.code == CS_E_NOMEM || add_reject(r, c, si, &e, 1)) goto oom;
+                continue;
+            }
+            long first = r->seen ? seen_check(r->seen, hn->cccd, c->row_no[k]) : 0;
+            if (first) {
+                cs_household_norm_free(hn);
+                cs_free(hn);
+                if (first < 0) goto oom;
+                char d[48];
+                snprintf(d, sizeof d, "trùng với dòng %ld", first);
+                cs_error_field(&e, "cccd", CS_F_DUPLICATE_ROW, d);
+                if (add_reject(r, c, si, &e, 1)) goto oom;
                 continue;
             }
             c->hh[k] = hn;
@@ -873,9 +953,44 @@ static void run_free(run *r)
     sheet_free(r->s);
     import_columns_free(r->cols);
     import_reflist_free(r->communes);
+    import_reflist_free(r->former);
+    json_decref(r->renamed);
     import_reflist_free(r->cats);
     cs_free(r->scope);
     cs_household_known_free(r->known);
+    if (r->seen) cs_free(r->seen->slot);
+    cs_free(r->seen);
+}
+
+/* A run resumed after a crash: the citizen IDs of the rows already written, so that a later
+ * repeat of one of them is still refused. 0 or -1 (out of memory). */
+static int seen_replay(run *r, size_t upto)
+{
+    import_ctx ictx = {r->communes, r->cats, {0, 0, 0}, r->former};
+    sheet_row_result rr;
+    sheet_row_result_init(&rr);
+    int rc = 0;
+    for (size_t k = 0; k < upto && !rc; k++) {
+        size_t si = r->m.first_data + k;
+        if (import_row_normalize(&r->m, r->s, si, &ictx, &rr)) continue;
+        const char *commune = import_row_value(&rr, IMPORT_F_COMMUNE_CODE);
+        if (commune && !in_scope(r, commune)) continue;
+        json_t *body = household_body(&rr);
+        cs_household_norm hn;
+        cs_error e;
+        cs_error_clear(&e);
+        if (!body) {
+            rc = -1;
+            break;
+        }
+        if (!cs_household_validate(body, 0, &hn, &e)) {
+            if (seen_check(r->seen, hn.cccd, sheet_row_no(r->s, si)) < 0) rc = -1;
+            cs_household_norm_free(&hn);
+        }
+        json_decref(body);
+    }
+    sheet_row_result_free(&rr);
+    return rc;
 }
 
 // clang-format off
@@ -883,6 +998,10 @@ static const char SQL_IMPORT_FAILED[] =
     "UPDATE imports"
     " SET state = 'failed', error_message = ?, finished_at = UTC_TIMESTAMP()"
     " WHERE id = ? AND state IN ('queued', 'running')";
+static const char SQL_IMPORT_WARNINGS[] =
+    "UPDATE imports"
+    " SET warnings = ?"
+    " WHERE id = ?";
 static const char SQL_IMPORT_DONE[] =
     "UPDATE imports"
     " SET state = 'done', finished_at = UTC_TIMESTAMP()"
@@ -896,7 +1015,9 @@ static int mark_failed(cs_db *db, int64_t id, const cs_error *e, cs_error *err)
     cs_buf b;
     cs_buf_init(&b, 8192);
     cs_buf_puts(&b, cs_code_message(e->code, CS_LANG_VI));
-    if (e->detail[0]) cs_buf_printf(&b, " (%s)", e->detail);
+    char dvi[sizeof e->detail + 64];
+    if (e->detail[0])
+        cs_buf_printf(&b, " (%s)", cs_detail_text(e->detail, CS_LANG_VI, dvi, sizeof dvi));
     const char *t = b.data ? b.data : cs_code_message(e->code, CS_LANG_VI);
     size_t l = strlen(t);
     if (l > ERRMSG_MAX - 4) { /* VARCHAR(1000) counts characters; bytes are a safe bound */
@@ -1009,7 +1130,9 @@ static int run_open(run *r, cs_error *err)
         if (fe.code == CS_E_NOMEM) return cs_error_set(err, CS_E_NOMEM, NULL);
         return mark_failed(r->db, r->id, &fe, err) ? -1 : 1;
     }
-    if (load_communes(r->db, &r->communes, err) || load_categories(r->db, &r->cats, err)) return -1;
+    if (load_communes(r->db, &r->communes, err) || load_categories(r->db, &r->cats, err) ||
+        load_reflist(r->db, SQL_REF_FORMER, IMPORT_REF_STRIP_KIND, &r->former, err))
+        return -1;
     cs_rows *sc = NULL;
     if (cs_db_query(r->db, &sc, SQL_RUN_SCOPE, "i", r->id, err)) return -1;
     r->nscope = cs_rows_count(sc);
@@ -1071,6 +1194,14 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     memset(&cur, 0, sizeof cur);
     memset(&next, 0, sizeof next);
     size_t from = (size_t)r.done, total = (size_t)r.total;
+    r.renamed = json_object();
+    if (r.kind == IMPORT_HOUSEHOLDS) {
+        r.seen = cs_calloc(1, sizeof *r.seen);
+        if (!r.seen || (from && seen_replay(&r, from))) {
+            run_free(&r);
+            return cs_error_set(err, CS_E_NOMEM, "import duplicates");
+        }
+    }
     if (from < total) prepare_chunk(&r, &cur, from, from + step < total ? from + step : total);
     rc = 0;
     while (from < total) {
@@ -1111,6 +1242,25 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
         }
     }
     chunk_free(&cur);
+    if (rc == 0 && json_object_size(r.renamed)) {
+        /* the old communes repaired, among the import's warnings: "Phường Trường Thi (14764) →
+           Phường Hạc Thành (14797): 3 dòng" */
+        json_t *w = warnings_json(&r);
+        const char *k;
+        json_t *v;
+        json_object_foreach(r.renamed, k, v)
+        {
+            char msg[320];
+            snprintf(msg, sizeof msg, "Đã đổi xã/phường cũ sang xã/phường mới: %s — %lld dòng", k,
+                     (long long)json_integer_value(v));
+            json_array_append_new(
+                w, json_pack("{s:s,s:s}", "code", "commune_renamed", "message", msg));
+        }
+        char *wt = json_dumps(w, JSON_COMPACT);
+        json_decref(w);
+        if (!wt || cs_db_exec(db, SQL_IMPORT_WARNINGS, "si", wt, id, err) < 0) rc = -1;
+        free(wt);
+    }
     if (rc == 0) {
         char eid[24];
         snprintf(eid, sizeof eid, "%lld", (long long)id);

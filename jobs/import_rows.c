@@ -938,6 +938,35 @@ static void set_phone(row_cx *x)
     cs_free(v);
 }
 
+/* A pre-2025 commune/ward (by code when code, else by name): 1 when merged whole into one new
+ * commune (its code into out, the repair noted), 0 when unknown there too, -1 after a field
+ * error (split between several new communes: the candidates named; or out of memory). */
+static int former_commune(row_cx *x, import_field f, const char *code, const char *name,
+                          char out[6])
+{
+    const import_reflist *former = x->ctx ? x->ctx->former : NULL;
+    if (!former) return 0;
+    int amb = 0;
+    const import_ref *old = code ? import_reflist_find_code(former, code)
+                                 : import_reflist_find_name(former, name, &amb);
+    if (amb < 0) {
+        x->oom = 1;
+        return -1;
+    }
+    if (!old || !old->note) return 0;
+    if (old->note[0] != '=') {
+        char d[160];
+        snprintf(d, sizeof d, "%.150s", old->note);
+        bad(x, f, CS_F_COMMUNE_SPLIT, d);
+        return -1;
+    }
+    snprintf(out, 6, "%.5s", old->note + 1);
+    x->r->repairs |= IMPORT_FIX_OLD_COMMUNE;
+    snprintf(x->r->former, sizeof x->r->former, "%s (%s) → %s (%.5s)", old->name, old->code,
+             old->note[6] ? old->note + 7 : "", old->note + 1);
+    return 1;
+}
+
 static void set_commune(row_cx *x)
 {
     const import_reflist *list = x->ctx ? x->ctx->communes : NULL;
@@ -954,10 +983,26 @@ static void set_commune(row_cx *x)
         while (code[d] >= '0' && code[d] <= '9')
             d++;
         if (d == 5 && code[d] && !(code[d] >= '0' && code[d] <= '9')) code[d] = '\0';
-        if (strlen(code) != 5 || !only_digits(code) ||
-            (list && !(by_code = import_reflist_find_code(list, code)))) {
+        if (strlen(code) != 5 || !only_digits(code)) {
             bad(x, IMPORT_F_COMMUNE_CODE, CS_F_COMMUNE, NULL);
             goto out;
+        }
+        if (list && !(by_code = import_reflist_find_code(list, code))) {
+            /* a pre-2025 code merged whole into one new commune: the new one is stored */
+            char nc[6];
+            int fr = former_commune(x, IMPORT_F_COMMUNE_CODE, code, NULL, nc);
+            if (fr == 0) bad(x, IMPORT_F_COMMUNE_CODE, CS_F_COMMUNE, NULL);
+            if (fr != 1) goto out;
+            memcpy(code, nc, 6);
+            by_code = import_reflist_find_code(list, code);
+            if (!by_code) {
+                bad(x, IMPORT_F_COMMUNE_CODE, CS_F_COMMUNE, NULL);
+                goto out;
+            }
+            if (name) { /* the old name beside the old code is no mismatch */
+                cs_free(name);
+                name = NULL;
+            }
         }
         if (put_str(x->r, IMPORT_F_COMMUNE_CODE, code)) x->oom = 1;
     }
@@ -982,11 +1027,19 @@ static void set_commune(row_cx *x)
                 }
                 if (!same) bad(x, IMPORT_F_COMMUNE_NAME, CS_F_COMMUNE_MISMATCH, NULL);
             } else if (!code) {
-                if (!by_name)
-                    bad(x, IMPORT_F_COMMUNE_NAME, amb ? CS_F_COMMUNE_AMBIGUOUS : CS_F_COMMUNE,
-                        NULL);
-                else if (put_str(x->r, IMPORT_F_COMMUNE_CODE, by_name->code))
+                char nc[6];
+                int fr =
+                    by_name || amb ? 0 : former_commune(x, IMPORT_F_COMMUNE_NAME, NULL, name, nc);
+                if (fr == 1) {
+                    if (put_str(x->r, IMPORT_F_COMMUNE_CODE, nc)) x->oom = 1;
+                } else if (fr < 0) {
+                    /* split between several new communes: refused, candidates named */
+                } else if (!by_name) {
+                    bad(x, IMPORT_F_COMMUNE_NAME,
+                        amb ? CS_F_COMMUNE_AMBIGUOUS : CS_F_COMMUNE_NAME_UNKNOWN, NULL);
+                } else if (put_str(x->r, IMPORT_F_COMMUNE_CODE, by_name->code)) {
                     x->oom = 1;
+                }
             }
         }
     }
@@ -1262,6 +1315,7 @@ int import_row_normalize(const import_map *m, const sheet *s, size_t i, const im
     r->row_no = sheet_row_no(s, i);
     r->row_index = i;
     r->repairs = 0;
+    r->former[0] = '\0';
     r->birth = (vn_date){0, 0, 0};
     r->has_epayment = r->consent = r->flagship = 0;
     r->price = -1;
@@ -1323,7 +1377,10 @@ int import_row_error_text(const cs_error *e, cs_lang lang, cs_buf *out)
         const cs_field_error *f = &e->fields[k];
         if (cs_buf_printf(out, "%s%s: %s", k ? "; " : "", f->field, cs_code_message(f->code, lang)))
             return -1;
-        if (f->detail[0] && cs_buf_printf(out, " (%s)", f->detail)) return -1;
+        char dt[sizeof f->detail + 64];
+        if (f->detail[0] &&
+            cs_buf_printf(out, " (%s)", cs_detail_text(f->detail, lang, dt, sizeof dt)))
+            return -1;
     }
     return 0;
 }

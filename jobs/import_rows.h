@@ -146,6 +146,10 @@ typedef struct import_ctx {
     const import_reflist *communes;   /* NULL: codes only checked for form, names kept as text */
     const import_reflist *categories; /* NULL: the category is kept as written (cleaned) */
     vn_date today;                    /* for "not in the future"; {0} → vn_today() */
+    /* pre-2025 communes/wards (commune_merges): code = old code, name = old name, note =
+     * "=NNNNN New name" when merged whole into one new commune, else the candidates
+     * "New name (NNNNN); …". NULL: old names are not recognised. */
+    const import_reflist *former;
 } import_ctx;
 
 /* What was repaired in a row (bits of sheet_row_result.repairs). */
@@ -156,6 +160,7 @@ enum {
     IMPORT_FIX_TEXT = 1 << 3,        /* NFD→NFC, extra spaces */
     IMPORT_FIX_EXCEL_TEXT = 1 << 4,  /* ="…" or a protective leading ' removed */
     IMPORT_FIX_NUMBER = 1 << 5,      /* "500.0", "0,5 kg", "150.000đ" read as whole numbers */
+    IMPORT_FIX_OLD_COMMUNE = 1 << 6, /* a pre-2025 commune merged whole: the new one stored */
 };
 
 /* The normalised row. Text values are owned by the result (valid until the next normalize or
@@ -167,6 +172,7 @@ typedef struct sheet_row_result {
     cs_error err;     /* CS_OK, CS_E_VALIDATION with field errors (field = the user's header
                        * text, message: cs_code_message(code, lang)), or CS_E_NOMEM */
     unsigned repairs; /* IMPORT_FIX_* */
+    char former[200]; /* IMPORT_FIX_OLD_COMMUNE: "Phường Trường Thi → Phường Hạc Thành" */
     /* households */
     vn_date birth;
     int has_epayment, consent;

@@ -9,8 +9,9 @@
 
 cs_pii svc_api_pii_list(const svc_req *r)
 {
+    /* monitors (provincial staff): no personal data at all, names and ages included */
     return r->actor.role == SVC_ROLE_ADMIN || r->actor.role == SVC_ROLE_VOLUNTEER ? CS_PII_MASKED
-                                                                                  : CS_PII_NONE;
+                                                                                  : CS_PII_ANON;
 }
 
 int svc_api_scope(const svc_req *r, const char ***out, size_t *n)

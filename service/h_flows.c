@@ -252,17 +252,31 @@ int svc_accounts_confirm(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
-    const char *url = one_string(r, "shop_url");
-    if (!url) return 0;
+    if (!json_is_object(r->json))
+        return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    const char *url = NULL, *shop_name = NULL;
+    const cs_jfield spec[] = {
+        {.name = "shop_url",
+         .type = CS_J_STRING,
+         .flags = CS_JF_REQUIRED,
+         .check = max_500_bytes,
+         .out = &url},
+        /* the name the shop page must show; the household's business name when absent */
+        {.name = "shop_name", .type = CS_J_STRING, .check = max_500_bytes, .out = &shop_name},
+        {.name = NULL},
+    };
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t hh, acc;
     const char *canon;
     if (household_scope(r, db, 1, &hh) || path_account(r, db, hh, &acc, &canon)) return 0;
     cs_actor a = svc_audit_actor(r);
-    if (job_flows_confirm_shop(db, acc, url, &a, &err)) return svc_reply_problem(r, &err);
+    if (job_flows_confirm_shop(db, acc, url, shop_name, &a, &err))
+        return svc_reply_problem(r, &err);
     json_t *o = account_json(db, acc, &err);
-    return o ? svc_reply_json(r, 200, o) : svc_reply_problem(r, &err);
+    /* 202: the shop page is fetched by job account.verify before the household counts */
+    return o ? svc_reply_json(r, 202, o) : svc_reply_problem(r, &err);
 }
 
 /* The page the owner's browser lands on after authorising the shop. */

@@ -39,7 +39,7 @@ static int reply_household(svc_req *r, cs_db *db, const char *code, int status, 
     json_t *o = NULL;
     /* the commune decides the view; the answer to a creation is stored for replays: no PII */
     if (cs_household_lookup(db, code, NULL, commune, NULL, &err)) return svc_reply_problem(r, &err);
-    cs_pii pii = pin || !svc_can_see_personal(r, commune) ? CS_PII_NONE : CS_PII_FULL;
+    cs_pii pii = pin ? CS_PII_NONE : !svc_can_see_personal(r, commune) ? CS_PII_ANON : CS_PII_FULL;
     if (cs_household_get(db, code, pii, &o, NULL, &err)) return svc_reply_problem(r, &err);
     unsigned version = (unsigned)json_integer_value(json_object_get(o, "version"));
     if (status == 200 && svc_api_not_modified(r, version)) {

@@ -7,12 +7,20 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const account_states[] = {
-    "not_started", "awaiting_owner", "authorized",    "active",
-    "rejected",    "suspended",      "token_expired", NULL};
-static const char *const listing_states[] = {"draft",          "queued", "submitted",
-                                             "pending_review", "live",   "rejected",
-                                             "delisted",       "failed", NULL};
+static const char *const account_states[] = {"not_started",
+                                             "awaiting_owner",
+                                             "authorized",
+                                             "active",
+                                             "rejected",
+                                             "suspended",
+                                             "token_expired",
+                                             "pending_verification",
+                                             "verification_failed",
+                                             NULL};
+static const char *const listing_states[] = {
+    "draft",     "queued",   "submitted", "pending_review",       "live",
+    "rejected",  "delisted", "failed",    "pending_verification", "verification_failed",
+    "suspended", NULL};
 #define MP_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
 #define CODE_CHARS "TH-0123456789"
 

@@ -22,6 +22,10 @@ static const char *account_label(cs_lang l, const char *s)
 {
     if (!strcmp(s, "not_started")) return T(l, "Chưa bắt đầu", "Not started");
     if (!strcmp(s, "awaiting_owner")) return T(l, "Đang chờ bạn", "Waiting for you");
+    if (!strcmp(s, "pending_verification"))
+        return T(l, "Đang kiểm tra gian hàng trên sàn", "Checking the shop page");
+    if (!strcmp(s, "verification_failed"))
+        return T(l, "Gian hàng chưa kiểm tra được", "The shop page could not be verified");
     if (!strcmp(s, "authorized"))
         return T(l, "Đã cho phép, đang kích hoạt", "Authorised, being activated");
     if (!strcmp(s, "active")) return T(l, "Gian hàng đang hoạt động", "Shop is open");
@@ -121,6 +125,11 @@ static const char *listing_label(cs_lang l, const char *s)
     if (!strcmp(s, "rejected")) return T(l, "Bị sàn từ chối", "Refused by the marketplace");
     if (!strcmp(s, "delisted")) return T(l, "Đã gỡ khỏi sàn", "Taken down");
     if (!strcmp(s, "failed")) return T(l, "Gửi không thành công", "Could not be sent");
+    if (!strcmp(s, "pending_verification"))
+        return T(l, "Đang kiểm tra trang sản phẩm trên sàn", "Checking the product page");
+    if (!strcmp(s, "verification_failed"))
+        return T(l, "Trang sản phẩm chưa kiểm tra được", "The product page could not be verified");
+    if (!strcmp(s, "suspended")) return T(l, "Sàn tạm ẩn sản phẩm", "Hidden by the marketplace");
     return s;
 }
 

@@ -235,8 +235,10 @@ int svc_reply_problem(svc_req *r, const cs_error *err)
             const cs_field_error *f = &err->fields[i];
             char msg[400];
             const char *m = cs_code_message(f->code, r->lang);
+            char dt[sizeof f->detail + 64];
             if (f->detail[0])
-                snprintf(msg, sizeof msg, "%s (%s)", m, f->detail);
+                snprintf(msg, sizeof msg, "%s (%s)", m,
+                         cs_detail_text(f->detail, r->lang, dt, sizeof dt));
             else
                 snprintf(msg, sizeof msg, "%s", m);
             json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "field", f->field, "code",

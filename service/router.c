@@ -64,13 +64,15 @@ void svc_allow_string(unsigned allow, char *out, size_t n)
  * any other byte (non-ASCII text, invalid UTF-8 from %ff, an overlong %c0%af, a control
  * character, a right-to-left override) cannot name anything, so it does not match: the request
  * is a 404 here, once for all routes, and never reaches a handler or the database (where
- * MariaDB would refuse the bytes with error 1366 and the client would see a 503). */
+ * MariaDB would refuse the bytes with error 1366 and the client would see a 503). A space is
+ * let through: owners type their household code as they read it ("th 2026 00037") and the
+ * status handler normalises it. */
 #define SVC_PARAM_MAX 128
 static int param_ok(const char *s, size_t n, int rest)
 {
     if (n > SVC_PARAM_MAX && !rest) return 0;
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) return 0;
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) return 0;
     return 1;
 }
 

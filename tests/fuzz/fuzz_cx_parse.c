@@ -70,8 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ra[k] = '\0';
     cx_response resp = {
         (cx_transport_error)(sel >> 4) % 5 == 0 ? CX_T_OK : (cx_transport_error)((sel >> 4) % 5),
-        statuses[(sel & 15) % (sizeof statuses / sizeof statuses[0])], body, n,
-        (sel & 0x80) ? ra : NULL};
+        statuses[(sel & 15) % (sizeof statuses / sizeof statuses[0])],
+        body,
+        n,
+        (sel & 0x80) ? ra : NULL,
+        (sel & 0x40) ? ra : NULL};
     const cx_connector *extra[] = {&cx_template};
     const cx_connector *const *all;
     size_t nall = cx_list(&all);

@@ -203,7 +203,7 @@ static const struct {
      {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST",
      "/v1/households/{code}/accounts/{marketplace}/confirm",
-     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+     {401, 401, 401, 202, 403, 202, 403, 401, 401}},
     {"POST", "/v1/products/{id}/listings", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
     {"GET",
      "/v1/products/{id}/listings/{marketplace}/sheet.xlsx",
@@ -413,7 +413,9 @@ static tapi_resp run(size_t i, int a, int *full)
         struct hh x;
         flows_fixture(&x, "awaiting_owner", NULL, NULL, NULL, NULL);
         snprintf(path, sizeof path, "/v1/households/%s/accounts/postmart/confirm", x.code);
-        const char *b = "{\"shop_url\":\"https://postmart.vn/shop/ho-hoa-nem\"}";
+        /* one shop address belongs to one household: each fixture has its own */
+        char b[160];
+        snprintf(b, sizeof b, "{\"shop_url\":\"https://postmart.vn/shop/ho-hoa-nem-%s\"}", x.code);
         r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
     } else if (!strcmp(pat, "/v1/products/{id}/listings")) {
         struct hh x;
@@ -432,7 +434,9 @@ static tapi_resp run(size_t i, int a, int *full)
         int64_t p, l;
         flows_fixture(&x, "active", "postmart", "submitted", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/confirm", (long long)l);
-        const char *b = "{\"listing_url\":\"https://postmart.vn/san-pham/nem-chua-1\"}";
+        char b[160];
+        snprintf(b, sizeof b, "{\"listing_url\":\"https://postmart.vn/san-pham/nem-chua-%lld\"}",
+                 (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
     } else if (!strcmp(pat, "/v1/listings/{id}/republish")) {
         struct hh x;
@@ -565,6 +569,15 @@ static void check_no_leak(const tapi_resp *r, size_t i, int a, int full)
     if (a == MONITOR || a == OWNER || a == OWNER_BAD || a == NONE) {
         if (strstr(r->body, "\"cccd\"") || strstr(r->body, "\"phone\"") ||
             strstr(r->body, "\"address\"") || strstr(r->body, "\"birth_date\""))
+            fail_msg("%s: personal keys present", ctx);
+    }
+    /* monitors see no personal data at all: no owner name or age, no tax code or business
+       registration (issue 12) — code, commune, youth-led and the counts remain */
+    if (a == MONITOR) {
+        if (strstr(r->body, "Lê Thị Hoa")) fail_msg("%s: owner name leaked", ctx);
+        if (strstr(r->body, "\"owner_name\"") || strstr(r->body, "\"owner_age\"") ||
+            strstr(r->body, "\"tax_code\"") || strstr(r->body, "\"business_reg_no\"") ||
+            strstr(r->body, "\"business_name\""))
             fail_msg("%s: personal keys present", ctx);
     }
 }

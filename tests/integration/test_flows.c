@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "sandbox/sandbox.h"
+#include "connectors/sign.h"
 #include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -237,11 +238,13 @@ static void confirm_shop(const struct hh *h, const char *mp)
     const char *u = json_string_value(json_object_get(j, "url"));
     assert_non_null(u);
     snprintf(path, sizeof path, "/v1/households/%s/accounts/%s/confirm", h->code, mp);
-    snprintf(body, sizeof body, "{\"shop_url\":\"%s\"}", u);
+    snprintf(body, sizeof body, "{\"shop_url\":\"%s\",\"shop_name\":\"GIAN HANG %s\"}", u, h->code);
     json_decref(j);
     tapi_resp r = tapi_call("POST", path, tok, body);
-    if (r.status != 200) fail_msg("confirm shop → %ld %s", r.status, r.body);
-    assert_string_equal(json_string_value(json_object_get(r.json, "state")), "active");
+    if (r.status != 202) fail_msg("confirm shop → %ld %s", r.status, r.body);
+    /* counted only once account.verify has fetched the page and found the name */
+    assert_string_equal(json_string_value(json_object_get(r.json, "state")),
+                        "pending_verification");
     tapi_free(&r);
 }
 
@@ -403,7 +406,12 @@ static void test_onboard_and_publish_with_faults(void **state)
     cs_rows_free(acc);
     for (int i = 0; i < NHOUSE; i++)
         confirm_shop(&hhs[i], "postmart");
-    assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts WHERE state <> 'active'"), 0);
+    assert_int_equal(wait_zero("SELECT COUNT(*) FROM seller_accounts WHERE state <> 'active'", 30),
+                     0);
+    assert_int_equal(
+        q1("SELECT COUNT(*) FROM seller_accounts WHERE marketplace_code = 'postmart'"
+           " AND (verified_at IS NULL OR confirmed_by IS NULL OR shop_url_key IS NULL)"),
+        0);
     assert_int_equal(q1("SELECT COUNT(*) FROM seller_accounts s JOIN marketplaces m ON m.code = "
                         "s.marketplace_code"
                         " WHERE m.kind = 'api' AND (s.access_token_sealed IS NULL OR "
@@ -454,18 +462,19 @@ static void test_onboard_and_publish_with_faults(void **state)
     }
     cs_rows *pl = NULL;
     assert_int_equal(
-        cs_db_query(
-            tapi_db(), &pl,
-            "SELECT id FROM listings WHERE marketplace_code = 'postmart' AND state = 'submitted'",
-            "", &e),
+        cs_db_query(tapi_db(), &pl,
+                    "SELECT l.id, p.name FROM listings l JOIN products p ON p.id = l.product_id"
+                    " WHERE l.marketplace_code = 'postmart' AND l.state = 'submitted'",
+                    "", &e),
         0);
     for (size_t i = 0; i < cs_rows_count(pl); i++) {
         char body[256], path[96];
         int64_t id = cs_rows_i64(pl, i, 0);
+        /* the seller centre shows the product's name: the link check must find it */
         snprintf(body, sizeof body,
                  "{\"marketplace\":\"postmart\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":"
-                 "\"SP\"}",
-                 (long long)id);
+                 "\"%s - hàng chính hãng\"}",
+                 (long long)id, cs_rows_str(pl, i, 1));
         json_t *j = sb_admin("POST", "/__sandbox/pages", body);
         snprintf(body, sizeof body, "{\"listing_url\":\"%s\"}",
                  json_string_value(json_object_get(j, "url")));
@@ -998,6 +1007,169 @@ static void test_flow_bodies(void **state)
     tapi_free(&r);
 }
 
+/* Publish a sandbox page and return its URL (owned by the caller: cs_free). */
+static char *sb_page(const char *kind, const char *id, const char *title)
+{
+    json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "marketplace", "postmart", "kind", kind, "id", id,
+                          "title", title);
+    char *body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    json_t *j = sb_admin("POST", "/__sandbox/pages", body);
+    free(body);
+    char *u = cs_strdup(json_string_value(json_object_get(j, "url")));
+    json_decref(j);
+    assert_non_null(u);
+    return u;
+}
+
+static tapi_resp post_json(const char *path, const char *k1, const char *v1, const char *k2,
+                           const char *v2)
+{
+    json_t *b = k2 ? json_pack("{s:s,s:s}", k1, v1, k2, v2) : json_pack("{s:s}", k1, v1);
+    char *body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    tapi_resp r = tapi_call("POST", path, tok, body);
+    free(body);
+    return r;
+}
+
+/* The inflations of issue 12, tried as a volunteer could: an address that does not show the
+ * shop's name, one shop address for two households, one listing address for two products, an
+ * address off the marketplace. None of them counts. */
+static void test_assisted_verification(void **state)
+{
+    (void)state;
+    struct hh a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    make_household(&a, 82);
+    make_household(&b, 83);
+    onboard(&a, "postmart");
+    onboard(&b, "postmart");
+    char sql[400], path_a[128], path_b[128];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts s JOIN households h ON h.id = s.household_id"
+             " WHERE h.code IN ('%s','%s') AND s.state <> 'awaiting_owner'",
+             a.code, b.code);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    snprintf(path_a, sizeof path_a, "/v1/households/%s/accounts/postmart/confirm", a.code);
+    snprintf(path_b, sizeof path_b, "/v1/households/%s/accounts/postmart/confirm", b.code);
+
+    /* a page that shows another shop's name: verification_failed, with the reason */
+    char *wrong = sb_page("shop", "ver-wrong", "Cơ sở Mắm tôm Hậu Lộc");
+    tapi_resp r = post_json(path_a, "shop_url", wrong, "shop_name", "Nem chua Bà Tư");
+    assert_int_equal(r.status, 202);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts s JOIN households h ON h.id = s.household_id"
+             " WHERE h.code = '%s' AND s.marketplace_code = 'postmart'"
+             " AND s.state <> 'verification_failed'",
+             a.code);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts s JOIN households h ON h.id = s.household_id"
+             " WHERE h.code = '%s' AND s.verify_reason LIKE '%%không hiển thị tên%%'"
+             " AND h.onboarded_at IS NULL",
+             a.code);
+    assert_int_equal(q1(sql), 1);
+
+    /* the right page (accents and case differ): active, counted */
+    char *right = sb_page("shop", "ver-right", "NEM CHUA BA TU — Thanh Hoá");
+    r = post_json(path_a, "shop_url", right, "shop_name", "Nem chua Bà Tư");
+    assert_int_equal(r.status, 202);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts s JOIN households h ON h.id = s.household_id"
+             " WHERE h.code = '%s' AND s.marketplace_code = 'postmart' AND s.state <> 'active'",
+             a.code);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM households WHERE code = '%s' AND onboarded_at IS NOT NULL",
+             a.code);
+    assert_int_equal(q1(sql), 1);
+
+    /* the same shop address for a second household, even dressed up: refused */
+    char dressed[600];
+    snprintf(dressed, sizeof dressed, "%s/?utm_source=zalo", right);
+    r = post_json(path_b, "shop_url", dressed, "shop_name", "Nem chua Bà Tư");
+    assert_int_equal(r.status, 422);
+    assert_true(names_field(&r, "shop_url", "url_taken"));
+    tapi_free(&r);
+    /* an address off the marketplace */
+    r = post_json(path_b, "shop_url", "https://postmart.vn.example.com/shop/1", NULL, NULL);
+    assert_int_equal(r.status, 422);
+    assert_true(names_field(&r, "shop_url", "url_invalid"));
+    tapi_free(&r);
+    /* a page that does not exist */
+    char *missing = sb_page("shop", "ver-missing", "x");
+    char nowhere[600];
+    snprintf(nowhere, sizeof nowhere, "%.*sver-nothing-here", (int)(strlen(missing) - 11), missing);
+    r = post_json(path_b, "shop_url", nowhere, "shop_name", "Gian hàng B");
+    assert_int_equal(r.status, 202);
+    tapi_free(&r);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT COUNT(*) FROM seller_accounts s JOIN households h ON h.id = s.household_id"
+        " WHERE h.code = '%s' AND s.marketplace_code = 'postmart'"
+        " AND (s.state <> 'verification_failed' OR s.verify_reason NOT LIKE '%%không tồn tại%%')",
+        b.code);
+    assert_int_equal(wait_zero(sql, 20), 0);
+
+    /* one listing address for two products */
+    int64_t p1 = make_product(a.code, 2001, "Nem chua Bà Tư");
+    int64_t p2 = make_product(a.code, 2002, "Nem chua Bà Tư hộp lớn");
+    int64_t lids[2];
+    int64_t pids[2] = {p1, p2};
+    for (int k = 0; k < 2; k++) {
+        char path[96];
+        snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pids[k]);
+        r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"postmart\"]}");
+        assert_int_equal(r.status, 202);
+        tapi_free(&r);
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND state <> 'submitted'",
+                 (long long)pids[k]);
+        assert_int_equal(wait_zero(sql, 30), 0);
+        snprintf(sql, sizeof sql, "SELECT id FROM listings WHERE product_id = %lld",
+                 (long long)pids[k]);
+        lids[k] = q1(sql);
+    }
+    char *page = sb_page("product", "ver-p1", "Nem chua Bà Tư số 2001 — 500 g");
+    char lpath[96];
+    snprintf(lpath, sizeof lpath, "/v1/listings/%lld/confirm", (long long)lids[0]);
+    r = post_json(lpath, "listing_url", page, NULL, NULL);
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "state")),
+                        "pending_verification");
+    tapi_free(&r);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'",
+             (long long)lids[0]);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    snprintf(lpath, sizeof lpath, "/v1/listings/%lld/confirm", (long long)lids[1]);
+    r = post_json(lpath, "listing_url", page, NULL, NULL);
+    assert_int_equal(r.status, 422);
+    assert_true(names_field(&r, "listing_url", "url_taken"));
+    tapi_free(&r);
+    /* its own page, but showing another product: verification_failed, never live */
+    char *other = sb_page("product", "ver-p2", "Chè lam Phủ Quảng");
+    r = post_json(lpath, "listing_url", other, NULL, NULL);
+    assert_int_equal(r.status, 202);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'verification_failed'",
+             (long long)lids[1]);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND to_state = 'live'",
+             (long long)lids[1]);
+    assert_int_equal(q1(sql), 0);
+    cs_free(wrong);
+    cs_free(right);
+    cs_free(missing);
+    cs_free(page);
+    cs_free(other);
+}
+
 /* A confirmed assisted listing whose page is gone: 404 three times in a row → delisted. */
 static void test_linkcheck_delists(void **state)
 {
@@ -1115,6 +1287,70 @@ static void test_refresh_rotates_tokens(void **state)
 }
 
 /* Push notifications: a wrong signature is refused with 401; a good one is applied once. */
+/* A signed Shopee push saying a live item was banned (issue 12): the listing is suspended —
+ * no longer "Đang bán" — and its first live date, the yearly count, stays. */
+static void test_banned_push_suspends(void **state)
+{
+    (void)state;
+    cs_rows *r = NULL;
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(cs_db_query(tapi_db(), &r,
+                                 "SELECT l.id, l.external_item_id, a.external_shop_id, p.id"
+                                 " FROM listings l JOIN seller_accounts a ON a.id = l.account_id"
+                                 " JOIN products p ON p.id = l.product_id"
+                                 " WHERE l.marketplace_code = 'shopee' AND l.state = 'live'"
+                                 " ORDER BY l.id LIMIT 1",
+                                 "", &e),
+                     0);
+    assert_int_equal(cs_rows_count(r), 1);
+    int64_t lid = cs_rows_i64(r, 0, 0), pid = cs_rows_i64(r, 0, 3);
+    /* every API listing with an item keeps its public page (MARKETPLACES.md) */
+    assert_int_equal(q1("SELECT COUNT(*) FROM listings l JOIN seller_accounts a ON a.id = "
+                        "l.account_id WHERE l.marketplace_code = 'shopee' AND l.external_item_id "
+                        "IS NOT NULL AND (l.listing_url IS NULL OR l.listing_url <> "
+                        "CONCAT('https://shopee.vn/product/', a.external_shop_id, '/', "
+                        "l.external_item_id))"),
+                     0);
+    assert_int_equal(q1("SELECT COUNT(*) FROM listings WHERE marketplace_code IN "
+                        "('shopee','tiktok') AND state = 'live' AND listing_url IS NULL"),
+                     0);
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"code\":6,\"shop_id\":%s,\"timestamp\":1765000000,\"data\":{\"item_id\":%s,"
+             "\"item_status\":\"BANNED\",\"ban_reason\":\"Prohibited item\"}}",
+             cs_rows_str(r, 0, 2), cs_rows_str(r, 0, 1));
+    cs_rows_free(r);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)pid);
+    int64_t first = q1(sql);
+    assert_true(first > 0);
+    char url[256], msg[600], sig[65], auth[96];
+    snprintf(url, sizeof url, "%s/v1/webhooks/shopee", tapi_base());
+    snprintf(msg, sizeof msg, "%s|%s", url, body);
+    cx_hmac_sha256_hex(TM_SHOPEE_PARTNER_KEY, strlen(TM_SHOPEE_PARTNER_KEY), msg, strlen(msg), 0,
+                       sig);
+    snprintf(auth, sizeof auth, "Authorization: %s", sig);
+    const char *const hs[] = {auth, NULL};
+    tapi_resp resp =
+        tapi_req("POST", "/v1/webhooks/shopee", NULL, hs, "application/json", body, strlen(body));
+    if (resp.status != 200 && resp.status != 204) fail_msg("push → %ld %s", resp.status, resp.body);
+    tapi_free(&resp);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state = 'suspended'",
+             (long long)lid);
+    assert_int_equal(q1(sql), 1);
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)pid);
+    assert_int_equal(q1(sql), first);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND to_state = "
+             "'suspended' AND reason_code = 'banned'",
+             (long long)lid);
+    assert_int_equal(q1(sql), 1);
+}
+
 static void test_webhook_signature(void **state)
 {
     (void)state;
@@ -1144,7 +1380,9 @@ int main(void)
         cmocka_unit_test(test_refresh_rotates_tokens),
         cmocka_unit_test(test_publish_refusals),
         cmocka_unit_test(test_flow_bodies),
+        cmocka_unit_test(test_assisted_verification),
         cmocka_unit_test(test_linkcheck_delists),
+        cmocka_unit_test(test_banned_push_suspends),
         cmocka_unit_test(test_webhook_signature),
     };
     return cmocka_run_group_tests(t, setup, teardown);

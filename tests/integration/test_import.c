@@ -543,7 +543,7 @@ static void test_dry_run_and_updates(void **state)
     counts c = run_import(db, IMPORT_HOUSEHOLDS, f, len, 0, NULL);
     assert_int_equal(c.created, 300);
     /* the same people with new phones: updated, never duplicated; one row given twice in the
-       file (the second copy updates the first) */
+       file (the first copy is kept, the second rejected "trùng với dòng N") */
     cs_buf b;
     cs_buf_init(&b, (size_t)16 << 20);
     header(&b, ',');
@@ -556,17 +556,36 @@ static void test_dry_run_and_updates(void **state)
     timport_row(299, 505, communes, 2, cells);
     snprintf(cells[TIMP_ADDRESS], TIMP_CELL, "Số 1, thôn Mới");
     row_line(&b, 299, cells, ',');
-    counts u = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, NULL);
+    int64_t uid;
+    counts u = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, &uid);
     assert_int_equal(u.created, 0);
-    assert_int_equal(u.updated, 41);
+    assert_int_equal(u.updated, 40);
     assert_int_equal(u.unchanged, 260);
+    assert_int_equal(u.rejected, 1);
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM import_rejects WHERE import_id = ?"
+                              " AND row_no = 302 AND errors LIKE '%trùng với dòng 301%'",
+                              "i", uid),
+                     1);
     assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM households", ""), before + 300);
+    /* the unchanged file again: everything unchanged — no version bumped, no audit row */
+    int64_t versions = tsup_i64(db, "SELECT SUM(version) FROM households", "");
+    int64_t audits =
+        tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'household.%'", "");
+    counts again = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, NULL);
+    assert_int_equal(again.created, 0);
+    assert_int_equal(again.updated, 0);
+    assert_int_equal(again.unchanged, 300);
+    assert_int_equal(again.rejected, 1);
+    assert_int_equal(tsup_i64(db, "SELECT SUM(version) FROM households", ""), versions);
+    assert_int_equal(
+        tsup_i64(db, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'household.%'", ""), audits);
     cs_buf_free(&b);
     cs_free(f);
 }
 
-/* A new person given twice in one file (the second row differs): created once, then updated —
- * whether both rows fall in one chunk or in two. */
+/* A new person given twice in one file (the second row differs): created once from the first
+ * row, the second rejected "trùng với dòng 4" — whether both rows fall in one chunk or in two. */
 static void test_new_person_twice(void **state)
 {
     (void)state;
@@ -590,12 +609,87 @@ static void test_new_person_twice(void **state)
         counts c = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, &id);
         assert_int_equal(cs_config_set("import.chunk_rows", "2000", &ce), 0);
         assert_int_equal(c.created, 6);
-        assert_int_equal(c.updated, 1);
-        assert_int_equal(c.rejected, 0);
+        assert_int_equal(c.updated, 0);
+        assert_int_equal(c.rejected, 1);
+        assert_int_equal(tsup_i64(db,
+                                  "SELECT COUNT(*) FROM import_rejects WHERE import_id = ?"
+                                  " AND row_no = 8 AND errors LIKE '%trùng với dòng 4%'",
+                                  "i", id),
+                         1);
         assert_int_equal(
             tsup_i64(db, "SELECT COUNT(*) FROM households WHERE import_id = ?", "i", id), 6);
         cs_buf_free(&b);
     }
+}
+
+/* Pre-2025 commune/ward names and codes (issue 12): one merged whole is stored as its new
+ * commune and listed among the repairs; one split between several new communes is refused with
+ * the candidates named; an unknown name is refused about the name, not a code. */
+static void test_old_communes(void **state)
+{
+    (void)state;
+    cs_db *db = tapi_db();
+    cs_buf b;
+    cs_buf_init(&b, (size_t)1 << 20);
+    const char *h[TIMP__COLS + 1];
+    h[0] = "STT";
+    for (int k = 0; k < TIMP__COLS; k++)
+        h[k + 1] = k == TIMP_COMMUNE ? "Tên xã/phường" : timport_header[k];
+    assert_int_equal(timport_csv_line(&b, h, TIMP__COLS + 1, ','), 0);
+    static const char *const names[] = {"Phường Trường Thi", "Trường Thi", "Phường Đông Thọ",
+                                        "Phường Không Có Thật", "Phường Hạc Thành"};
+    char cells[TIMP__COLS][TIMP_CELL];
+    for (size_t i = 0; i < 5; i++) {
+        timport_row(i, 7070, communes, 2, cells);
+        snprintf(cells[TIMP_COMMUNE], TIMP_CELL, "%s", names[i]);
+        row_line(&b, i, cells, ',');
+    }
+    /* and a file with the old code */
+    int64_t id;
+    counts c = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, &id);
+    assert_int_equal(c.created, 3);
+    assert_int_equal(c.rejected, 2);
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM households WHERE import_id = ?"
+                              " AND commune_code = '14797'",
+                              "i", id),
+                     3);
+    /* the split one names its candidates; the unknown one speaks of the name */
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND row_no = 4"
+                 " AND errors LIKE '%commune_split%' AND errors LIKE '%Hạc Thành (14797)%'"
+                 " AND errors LIKE '%Hàm Rồng (14758)%'",
+                 "i", id),
+        1);
+    assert_int_equal(
+        tsup_i64(db,
+                 "SELECT COUNT(*) FROM import_rejects WHERE import_id = ? AND row_no = 5"
+                 " AND errors LIKE '%commune_name_unknown%'",
+                 "i", id),
+        1);
+    /* listed among the repairs */
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM imports WHERE id = ? AND n_repaired >= 2"
+                              " AND warnings LIKE '%Phường Trường Thi (14764) → Phường Hạc Thành"
+                              " (14797) — 2 dòng%'",
+                              "i", id),
+                     1);
+    cs_buf_free(&b);
+    /* the old code, in the code column */
+    cs_buf_init(&b, (size_t)1 << 20);
+    header(&b, ',');
+    timport_row(9, 7071, communes, 2, cells);
+    snprintf(cells[TIMP_COMMUNE], TIMP_CELL, "14764");
+    row_line(&b, 9, cells, ',');
+    c = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, &id);
+    assert_int_equal(c.created, 1);
+    assert_int_equal(tsup_i64(db,
+                              "SELECT COUNT(*) FROM households WHERE import_id = ?"
+                              " AND commune_code = '14797'",
+                              "i", id),
+                     1);
+    cs_buf_free(&b);
 }
 
 static void test_scope(void **state)
@@ -1031,6 +1125,7 @@ int main(void)
         cmocka_unit_test(test_refused_row_does_not_stall),
         cmocka_unit_test(test_dry_run_and_updates),
         cmocka_unit_test(test_new_person_twice),
+        cmocka_unit_test(test_old_communes),
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_crash_resume),
         cmocka_unit_test(test_products),

@@ -397,7 +397,7 @@ static void test_url_validation(void **state)
 static cx_outcome link(long status, const char *body, const char *ra, cx_transport_error t)
 {
     cx_input in = {.mp = &pm_live, .url = "https://postmart.vn/sp/1", .now_ms = 1700000000000LL};
-    cx_response r = {t, status, body, body ? strlen(body) : 0, ra};
+    cx_response r = {t, status, body, body ? strlen(body) : 0, ra, NULL};
     cx_outcome o;
     cx_postmart.parse(CX_OP_LINK_CHECK, &in, &r, &o);
     return o;
@@ -445,6 +445,82 @@ static void test_link_check(void **state)
     assert_int_equal(o.unknown, 0);
 }
 
+static cx_outcome link_full(long status, const char *body, const char *location, const char *name)
+{
+    cx_input in = {.mp = &pm_live,
+                   .url = "https://postmart.vn/sp/1",
+                   .expect_name = name,
+                   .now_ms = 1700000000000LL};
+    cx_response r = {CX_T_OK, status, body, body ? strlen(body) : 0, NULL, location};
+    cx_outcome o;
+    cx_postmart.parse(CX_OP_LINK_CHECK, &in, &r, &o);
+    return o;
+}
+
+/* Redirects are handed back (the caller checks each hop is on the marketplace), and the page
+ * must show the name given. */
+static void test_link_check_verifies(void **state)
+{
+    (void)state;
+    cx_outcome o = link_full(301, "", "https://www.postmart.vn/sp/1-nem", NULL);
+    assert_int_equal(o.result, CX_RETRY);
+    assert_string_equal(o.error_code, "redirect");
+    assert_string_equal(o.item_url, "https://www.postmart.vn/sp/1-nem");
+    o = link_full(302, "", "/shop/9", NULL);
+    assert_string_equal(o.item_url, "https://postmart.vn/shop/9");
+    o = link_full(302, "", NULL, NULL);
+    assert_int_equal(o.result, CX_RETRY);
+    assert_string_equal(o.error_code, "redirect_without_location");
+    o = link_full(200, "<h1>Nem chua Hoa T&acirc;m</h1><p>Nem chua Ho&#224;ng T&#226;m</p>", NULL,
+                  "Nem chua Hoàng Tâm");
+    assert_int_equal(o.result, CX_OK);
+    o = link_full(200, "<h1>Mắm tôm Hậu Lộc</h1>", NULL, "Nem chua Hoàng Tâm");
+    assert_int_equal(o.result, CX_REJECTED);
+    assert_string_equal(o.error_code, "name_not_shown");
+    /* gone markers win over the name */
+    o = link_full(200, "<h1>Nem chua</h1>Sản phẩm không tồn tại", NULL, "Nem chua");
+    assert_int_equal(o.result, CX_NOT_FOUND);
+}
+
+static void test_page_shows_name(void **state)
+{
+    (void)state;
+    const char *page = "<html><title>Gian hàng ĐẶC SẢN &amp; Quà  Thanh Hóa</title>"
+                       "<h1 class=\"x\">Nước mắm Ba&nbsp;Làng</h1></html>";
+    size_t n = strlen(page);
+    assert_true(cx_page_shows_name(page, n, "Đặc sản & quà Thanh Hoá"));
+    assert_true(cx_page_shows_name(page, n, "dac san qua thanh hoa"));
+    assert_true(cx_page_shows_name(page, n, "NƯỚC MẮM BA LÀNG"));
+    assert_true(cx_page_shows_name(page, n, "nuoc-mam ba lang"));
+    /* words, not fragments: "Ba La" is not "Ba Làng"; tags do not leak into the text */
+    assert_false(cx_page_shows_name(page, n, "Nước mắm Ba La"));
+    assert_false(cx_page_shows_name(page, n, "class x"));
+    assert_false(cx_page_shows_name(page, n, "Mắm tôm"));
+    assert_false(cx_page_shows_name(page, n, ""));
+    assert_false(cx_page_shows_name(NULL, 0, "x"));
+    /* numeric references in hex */
+    const char *hex = "<p>Ch&#xE8; lam Ph&#x1EE7; Qu&#x1EA3;ng</p>";
+    assert_true(cx_page_shows_name(hex, strlen(hex), "Chè lam Phủ Quảng"));
+}
+
+static void test_url_key(void **state)
+{
+    (void)state;
+    char k[520];
+    assert_int_equal(
+        cx_assisted_url_key("https://www.PostMart.vn/shop/abc/?ref=x#top", k, sizeof k), 0);
+    assert_string_equal(k, "https://postmart.vn/shop/abc");
+    assert_int_equal(cx_assisted_url_key("https://m.postmart.vn:443/shop/abc", k, sizeof k), 0);
+    assert_string_equal(k, "https://postmart.vn/shop/abc");
+    assert_int_equal(cx_assisted_url_key("http://127.0.0.1:18081/product/7", k, sizeof k), 0);
+    assert_string_equal(k, "http://127.0.0.1:18081/product/7");
+    /* the path keeps its case: /shop/ABC and /shop/abc may be two shops */
+    assert_int_equal(cx_assisted_url_key("https://postmart.vn/shop/ABC", k, sizeof k), 0);
+    assert_string_equal(k, "https://postmart.vn/shop/ABC");
+    assert_int_equal(cx_assisted_url_key("not a url", k, sizeof k), -1);
+    assert_int_equal(cx_assisted_url_key("https://postmart.vn/shop/abc", k, 10), -1);
+}
+
 /* ---- the worked template ------------------------------------------------------------------ */
 
 static void test_template_connector(void **state)
@@ -484,7 +560,7 @@ static void test_template_connector(void **state)
     assert_string_equal(r.url, "https://api.example.invalid/v1/items?sku=CS-5");
     cx_request_free(&r);
 
-    cx_response resp = {CX_T_OK, 201, "{\"id\":\"ab12\",\"state\":\"pending\"}", 0, NULL};
+    cx_response resp = {CX_T_OK, 201, "{\"id\":\"ab12\",\"state\":\"pending\"}", 0, NULL, NULL};
     resp.body_len = strlen(resp.body);
     cx_outcome o;
     cx_template.parse(CX_OP_CREATE_ITEM, &in, &resp, &o);
@@ -552,6 +628,9 @@ int main(void)
         cmocka_unit_test(test_layouts_and_rows),
         cmocka_unit_test(test_url_validation),
         cmocka_unit_test(test_link_check),
+        cmocka_unit_test(test_link_check_verifies),
+        cmocka_unit_test(test_page_shows_name),
+        cmocka_unit_test(test_url_key),
         cmocka_unit_test(test_template_connector),
         cmocka_unit_test(test_names_and_labels),
     };

@@ -406,7 +406,7 @@ static void test_parse_garbage(void **state)
                                          "{\"code\":\"0\",\"data\":[{\"category_id\":1,\"name\":"
                                          "\"a\",\"leaf\":false,\"children\":[{}]}]}"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        cx_response r = {CX_T_OK, 200, bodies[i], strlen(bodies[i]), NULL};
+        cx_response r = {CX_T_OK, 200, bodies[i], strlen(bodies[i]), NULL, NULL};
         cx_outcome out;
         cx_catalog_page p;
         memset(&p, 0, sizeof p);

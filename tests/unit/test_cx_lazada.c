@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "connectors/cxutil.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -266,7 +267,7 @@ static cx_outcome parse(cx_op op, long status, const char *body)
     l.item_id = "2233";
     cx_input in = input();
     in.listing = &l;
-    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, NULL};
+    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, NULL, NULL};
     cx_outcome o;
     cx_lazada.parse(op, &in, &resp, &o);
     return o;
@@ -492,9 +493,25 @@ static void test_oom_every_allocation(void **state)
     cx_request_free(&ref);
 }
 
+/* Refusal reasons said in Vietnamese (issue 12); the original stays on a "Chi tiết" line. */
+static void test_reason_vi(void **state)
+{
+    (void)state;
+    assert_string_equal(cx_reason_vi("Image contains watermark"),
+                        "Ảnh có chữ, logo hoặc hình mờ (watermark)");
+    assert_string_equal(cx_reason_vi("Product TITLE is too short"), "Tên sản phẩm quá ngắn");
+    assert_string_equal(cx_reason_vi("Suspected counterfeit product"),
+                        "Nghi là hàng giả, hàng nhái");
+    assert_string_equal(cx_reason_vi("Prohibited item"), "Sản phẩm thuộc nhóm bị cấm đăng bán");
+    assert_string_equal(cx_reason_vi("Something new"), "Sàn nêu lý do khác (xem chi tiết)");
+    assert_string_equal(cx_reason_vi(NULL), "Sàn không nêu lý do");
+    assert_string_equal(cx_reason_vi(""), "Sàn không nêu lý do");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason_vi),
         cmocka_unit_test(test_authorize_link),
         cmocka_unit_test(test_token_create_golden),
         cmocka_unit_test(test_image_migrate_golden),

@@ -53,7 +53,7 @@ static void parse(const cx_order_ops *o, cx_orders_step st, const cx_input *in,
                   const cx_orders_query *q, long status, const char *body, cx_outcome *out,
                   cx_orders_page *p)
 {
-    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, NULL};
+    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, NULL, NULL};
     o->parse(st, in, q, &resp, out, p);
 }
 

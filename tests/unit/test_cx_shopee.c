@@ -286,7 +286,7 @@ static cx_outcome parse(cx_op op, long status, const char *body, const char *ret
     l.item_id = "800123";
     cx_input in = input();
     in.listing = &l;
-    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, retry_after};
+    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, retry_after, NULL};
     cx_outcome o;
     cx_shopee.parse(op, &in, &resp, &o);
     return o;
@@ -416,7 +416,7 @@ static void test_lookup_confirmation(void **state)
     const char *both = "{\"error\":\"\",\"response\":{\"item_list\":[{\"item_id\":800420,"
                        "\"item_sku\":\"CS-420\",\"item_status\":\"NORMAL\"},{\"item_id\":800042,"
                        "\"item_sku\":\"CS-42\",\"item_status\":\"REVIEWING\"}]}}";
-    cx_response resp = {CX_T_OK, 200, both, strlen(both), NULL};
+    cx_response resp = {CX_T_OK, 200, both, strlen(both), NULL, NULL};
     cx_outcome o;
     cx_shopee.parse(CX_OP_GET_STATUS, &in, &resp, &o);
     assert_int_equal(o.result, CX_OK);
@@ -538,7 +538,7 @@ static void test_parse_http_and_transport(void **state)
     cx_listing l = listing();
     cx_input in = input();
     in.listing = &l;
-    cx_response t = {CX_T_TIMEOUT, 0, NULL, 0, NULL};
+    cx_response t = {CX_T_TIMEOUT, 0, NULL, 0, NULL, NULL};
     cx_shopee.parse(CX_OP_CREATE_ITEM, &in, &t, &o);
     assert_int_equal(o.result, CX_RETRY);
     assert_int_equal(o.unknown, 1);

@@ -216,7 +216,7 @@ static cx_outcome parse(cx_op op, long status, const char *body, const char *ra)
     l.item_id = "1729";
     cx_input in = input();
     in.listing = &l;
-    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, ra};
+    cx_response resp = {CX_T_OK, status, body, body ? strlen(body) : 0, ra, NULL};
     cx_outcome o;
     cx_tiktok.parse(op, &in, &resp, &o);
     return o;

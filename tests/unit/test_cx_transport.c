@@ -350,7 +350,7 @@ static void test_timeout_is_retry(void **state)
     /* the connector turns it into "retry, outcome unknown": look the SKU up before creating */
     cx_market m = {.code = "shopee"};
     cx_input in = {.mp = &m, .now_ms = 1};
-    cx_response resp = {res.te, 0, NULL, 0, NULL};
+    cx_response resp = {res.te, 0, NULL, 0, NULL, NULL};
     cx_outcome o;
     cx_shopee.parse(CX_OP_CREATE_ITEM, &in, &resp, &o);
     assert_int_equal(o.result, CX_RETRY);

@@ -191,12 +191,51 @@ static void test_lang_from_header(void **state)
             fail_msg("'%s' → wrong language", cases[i].h ? cases[i].h : "(null)");
 }
 
+/* Volunteers read details in Vietnamese: no "(min 2)", "(integer)" or "(not_started)" left. */
+static void test_detail_text_vi(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *en, *vi;
+    } cases[] = {
+        {"max 20", "tối đa 20"},
+        {"min 18", "tối thiểu 18"},
+        {"max 200 characters", "tối đa 200 ký tự"},
+        {"min 2 characters", "tối thiểu 2 ký tự"},
+        {"max 16 items", "tối đa 16 mục"},
+        {"expected integer", "phải là số nguyên"},
+        {"expected string, got null", "phải là chuỗi chữ (đang để trống)"},
+        {"integer", "số nguyên"},
+        {"digits in a name", "tên có chữ số"},
+        {"letters only", "chỉ gồm chữ cái"},
+        {"1..5", "từ 1 đến 5"},
+        {"not_started", "chưa mở gian hàng"},
+        {"Lazada: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: not_started)",
+         "Lazada: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: chưa mở gian "
+         "hàng)"},
+        /* numbers, codes and names stay as given */
+        {"2000-2100", "2000-2100"},
+        {"TCVN3", "TCVN3"},
+        {"14797", "14797"},
+        {"max of something", "max of something"},
+        {"", ""},
+    };
+    char out[200];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(cs_detail_text(cases[i].en, CS_LANG_VI, out, sizeof out), cases[i].vi);
+    assert_string_equal(cs_detail_text("max 20", CS_LANG_EN, out, sizeof out), "max 20");
+    assert_string_equal(cs_detail_text(NULL, CS_LANG_VI, out, sizeof out), "");
+    char tiny[6];
+    assert_string_equal(cs_detail_text("expected integer", CS_LANG_VI, tiny, sizeof tiny), "phả");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_complete),     cmocka_unit_test(test_registry_pinned),
         cmocka_unit_test(test_registry_out_of_range), cmocka_unit_test(test_error_set),
         cmocka_unit_test(test_error_fields),          cmocka_unit_test(test_lang_from_header),
+        cmocka_unit_test(test_detail_text_vi),
     };
     return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
 }

@@ -58,10 +58,14 @@ static const struct edge account_allowed[] = {
     {"suspended", "active"},
     {"token_expired", "awaiting_owner"},
     {"authorized", "awaiting_owner"},
-    /* DESIGN.md's assisted path, awaiting_owner → pending_verification → active |
-       verification_failed, is NOT allowed: the schema has neither state, and
-       jobs/flows_assisted.c confirms an assisted shop as awaiting_owner → authorized →
-       active instead (reported to the lead: README.md does not document it). */
+    /* DESIGN.md's assisted path (schemas/sql/040_verification.sql adds both states): the
+       confirmed shop address is fetched by jobs/flows_assisted.c (account.verify) */
+    {"awaiting_owner", "pending_verification"},
+    {"pending_verification", "active"},
+    {"pending_verification", "verification_failed"},
+    /* Not in DESIGN.md. Taken by jobs/flows_assisted.c: the volunteer corrects the address of a
+       shop whose verification failed, and it is verified again. */
+    {"verification_failed", "pending_verification"},
 };
 
 /* Every state a listing can be in (schemas/sql/004_marketplaces.sql), DESIGN.md's names the
@@ -125,9 +129,27 @@ static const struct edge listing_allowed[] = {
     {"withdrawing", "withdrawn"},
     {"draft", "withdrawn"},
     {"withdrawn", "queued"},
-    /* DESIGN.md's assisted submitted → pending_verification → live | verification_failed and
-       live → suspended are NOT allowed: the schema has none of these states (assisted
-       listings go submitted → live, see above; reported to the lead). */
+    /* DESIGN.md's assisted submitted → pending_verification → live | verification_failed
+       (schemas/sql/040_verification.sql) and live → suspended (a banned or hidden item). */
+    {"submitted", "pending_verification"},
+    {"pending_verification", "live"},
+    {"pending_verification", "verification_failed"},
+    {"live", "suspended"},
+    /* Not in DESIGN.md. Taken by jobs/flows_assisted.c: a listing confirmed while the link check
+       had it in review (pending_review, rows confirmed before verification existed), a
+       corrected address after a failed verification, republishing after one. And by
+       jobs/flows_listing.c: a suspended item back live, republished, or gone. */
+    {"pending_review", "pending_verification"},
+    {"verification_failed", "pending_verification"},
+    {"verification_failed", "queued"},
+    {"suspended", "live"},
+    {"suspended", "queued"},
+    {"suspended", "delisted"},
+    /* Removal from our side reaches the states issue 12 added: a banned item, or one in
+       verification, may be taken down too. */
+    {"suspended", "withdrawing"},
+    {"pending_verification", "withdrawing"},
+    {"verification_failed", "withdrawing"},
 };
 
 static int in_table(const struct edge *t, size_t n, const char *from, const char *to)
