@@ -253,7 +253,7 @@ static const struct {
 static int64_t make_volunteer(char link[64])
 {
     const char *b =
-        "{\"name\":\"Lê Thị Hoa\",\"phone\":\"0912 345 678\",\"communes\":[\"" COMMUNE_A "\"]}";
+        "{\"name\":\"Cầm Văn Tình\",\"phone\":\"0912 345 678\",\"communes\":[\"" COMMUNE_A "\"]}";
     tapi_resp c = tapi_req("POST", "/v1/volunteers", tok_admin, NULL, NULL, b, strlen(b));
     if (c.status != 201) fail_msg("make_volunteer → %ld %s", c.status, c.body);
     int64_t id = json_integer_value(json_object_get(c.json, "id"));
