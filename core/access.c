@@ -211,6 +211,15 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
                     err);
 }
 
+int cs_token_create_in(cs_db *db, const cs_actor *a, const cs_token_new *t, int64_t *id,
+                       cs_error *err)
+{
+    struct create_args c = {.actor = a, .t = t};
+    if (create_tx(db, &c, err)) return -1;
+    *id = c.id;
+    return 0;
+}
+
 int cs_token_create(cs_db *db, const cs_actor *a, const cs_token_new *t, int64_t *id, cs_error *err)
 {
     struct create_args c = {.actor = a, .t = t};

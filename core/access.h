@@ -57,6 +57,11 @@ typedef struct cs_token_new {
 int cs_token_create(cs_db *db, const cs_actor *a, const cs_token_new *t, int64_t *id,
                     cs_error *err);
 
+/* The same inside the caller's transaction (core/volunteers: the token and its volunteer row
+ * together). Returns 0 with *id, or -1. */
+int cs_token_create_in(cs_db *db, const cs_actor *a, const cs_token_new *t, int64_t *id,
+                       cs_error *err);
+
 enum { CS_TOKEN_UNKNOWN = 0, CS_TOKEN_REVOKED = 1, CS_TOKEN_ALREADY_REVOKED = 2 };
 /* Revoke token `id` in its own transaction, with a "token.revoke" audit row when it changes
  * anything. Returns CS_TOKEN_REVOKED, CS_TOKEN_ALREADY_REVOKED, CS_TOKEN_UNKNOWN or -1. */

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/units.h"
+#include "core/volunteers.h"
 #include "service/api.h"
 #include "service/h_web.h"
 #include <qrencode.h>
@@ -228,6 +229,73 @@ int svc_session_delete(svc_req *r)
     if (rc < 0) return svc_reply_problem(r, &err);
     if (rc == 1 && cs_session_delete(db, h, &err)) return svc_reply_problem(r, &err);
     if (svc_session_set_cookie(r, "", 0)) return -1;
+    return svc_reply_empty(r, 204);
+}
+
+/* A volunteer's one-time sign-in link (issue 13): used once, within its hours, while the
+ * volunteer is active, it opens a session of the volunteer's token remembered for
+ * volunteer.session_days — the same actor, role and communes as that token. */
+int svc_session_link(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const char *link = NULL;
+    cs_jfield spec[] = {
+        {.name = "link",
+         .type = CS_J_STRING,
+         .flags = CS_JF_REQUIRED,
+         .min_len = 1,
+         .max_len = 200,
+         .out = &link},
+        {.name = NULL},
+    };
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    unsigned char lh[32];
+    cs_token_hash(link, lh);
+    int64_t token_id = 0;
+    int rc = cs_signin_link_use(db, lh, &token_id, &err);
+    if (rc < 0) return svc_reply_problem(r, &err);
+    svc_actor a;
+    if (rc == 1) rc = svc_auth_load_token_id(db, token_id, &a, &err);
+    if (rc < 0) return svc_reply_problem(r, &err);
+    if (rc == 0) return svc_reply_error(r, CS_E_LINK_INVALID, NULL);
+    char sid[44], csrf[44];
+    if (cs_random_token(sid) || cs_random_token(csrf)) {
+        svc_actor_free(&a);
+        return svc_reply_error(r, CS_E_INTERNAL, "%s", "no randomness");
+    }
+    unsigned char h[32];
+    cs_token_hash(sid, h);
+    long hours = cs_cfg_int("volunteer.session_days") * 24;
+    svc_actor_free(&r->actor);
+    r->actor = a;
+    cs_actor actor = svc_audit_actor(r);
+    cs_session s;
+    if (cs_session_create(db, &actor, h, a.token_id, csrf, hours, &s, &err)) {
+        memset(sid, 0, sizeof sid);
+        return svc_reply_problem(r, &err);
+    }
+    rc = svc_session_set_cookie(r, sid, hours * 3600);
+    memset(sid, 0, sizeof sid);
+    if (rc) return -1;
+    json_t *v = session_view(db, &r->actor, &s, &err);
+    if (!v) return svc_reply_problem(r, &err);
+    return svc_reply_json(r, 201, v);
+}
+
+/* "Đăng xuất mọi thiết bị": every session of the caller's token ends, this one too. */
+int svc_session_devices_delete(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    cs_actor actor = svc_audit_actor(r);
+    if (cs_sessions_revoke_token(db, &actor, r->actor.token_id, &err) < 0)
+        return svc_reply_problem(r, &err);
+    if (r->actor.kind == SVC_ACTOR_SESSION && svc_session_set_cookie(r, "", 0)) return -1;
     return svc_reply_empty(r, 204);
 }
 

@@ -12,6 +12,8 @@ int svc_web_file(svc_req *r);
 int svc_session_create(svc_req *r);
 int svc_session_get(svc_req *r);
 int svc_session_delete(svc_req *r);
+int svc_session_link(svc_req *r);
+int svc_session_devices_delete(svc_req *r);
 /* GET /v1/households/{code}/receipt.svg: QR code of the owner's status page (no PIN). */
 int svc_households_receipt(svc_req *r);
 #endif

@@ -21,6 +21,7 @@ int svc_jobs_metrics_init(cs_error *err);
 #include "service/h_targets.h"
 /* h_web.c: static pages, web sessions, the owner's receipt */
 #include "service/h_web.h"
+#include "service/h_volunteers.h"
 /* h_imports.c: batch import uploads, progress, error files, templates */
 #include "service/h_imports.h"
 /* h_flows.c: marketplace onboarding, OAuth callback, webhooks, packs, sheets, publish */

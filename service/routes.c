@@ -127,6 +127,19 @@ const svc_route svc_routes[] = {
      SVC_R_NOAUTH | SVC_R_JSON | SVC_R_NO_IDEM},
     {"GET", "/v1/session", svc_session_get, SVC_ROLES_ALL, 0},
     {"DELETE", "/v1/session", svc_session_delete, SVC_ROLES_ALL, 0},
+    /* volunteers' one-time sign-in links and "đăng xuất mọi thiết bị" (issue 13) */
+    {"POST", "/v1/session/link", svc_session_link, SVC_PUBLIC,
+     SVC_R_NOAUTH | SVC_R_JSON | SVC_R_NO_IDEM},
+    {"DELETE", "/v1/session/devices", svc_session_devices_delete, SVC_ROLES_ALL, 0},
+    /* the admin's volunteers (service/h_volunteers.c); link answers never kept for replays */
+    {"GET", "/v1/volunteers", svc_volunteers_list, SVC_ROLE_ADMIN, 0},
+    {"POST", "/v1/volunteers", svc_volunteers_create, SVC_ROLE_ADMIN, SVC_R_JSON | SVC_R_NO_IDEM},
+    {"POST", "/v1/volunteers/{id}/link", svc_volunteers_link, SVC_ROLE_ADMIN,
+     SVC_R_JSON_OPT | SVC_R_NO_IDEM},
+    {"POST", "/v1/volunteers/{id}/deactivate", svc_volunteers_deactivate, SVC_ROLE_ADMIN,
+     SVC_R_JSON_OPT},
+    {"DELETE", "/v1/volunteers/{id}/sessions", svc_volunteers_sessions_delete, SVC_ROLE_ADMIN, 0},
+    {"POST", "/v1/volunteers/sheet", svc_volunteers_sheet, SVC_ROLE_ADMIN, SVC_R_RAW},
     {"GET", "/v1/households/{code}/receipt.svg", svc_households_receipt,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},
     /* the public showcase (service/h_showcase.c): no sign-in, no cookie; promoted figures */

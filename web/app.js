@@ -194,6 +194,16 @@ export async function signOut() {
   location.assign('index.html');
 }
 
+export async function signOutEverywhere() {
+  if (!window.confirm('Đăng xuất khỏi mọi thiết bị đang dùng tài khoản này, kể cả máy này?')) return;
+  await api('DELETE', '/v1/session/devices');
+  localStorage.removeItem(HINT);
+  forgetOffline();
+  csrf = '';
+  session = null;
+  location.assign('index.html');
+}
+
 function renderUserBar(s) {
   const bar = document.getElementById('userbar');
   if (!bar) return;
@@ -201,9 +211,13 @@ function renderUserBar(s) {
   if (s.role === 'admin' || s.role === 'monitor') links.push(el('a', { href: 'dashboard.html' }, 'Bảng theo dõi'));
   if (s.role === 'admin' || s.role === 'volunteer') links.push(el('a', { href: 'volunteer.html' }, 'Công việc tình nguyện'));
   if (s.role === 'admin') links.push(el('a', { href: 'categories.html' }, 'Danh mục sàn'));
+  if (s.role === 'admin') links.push(el('a', { href: 'volunteers.html' }, 'Tình nguyện viên'));
   const out = el('button', { type: 'button', class: 'link' }, 'Đăng xuất');
   out.addEventListener('click', signOut);
-  fill(bar, el('span', { class: 'who' }, s.name, ' · ', roleName(s.role)), el('nav', { 'aria-label': 'Trang' }, links), out);
+  // issue 13: a lost or shared phone — every device of this account signed out at once
+  const all = el('button', { type: 'button', class: 'link', id: 'signout-all' }, 'Đăng xuất mọi thiết bị');
+  all.addEventListener('click', signOutEverywhere);
+  fill(bar, el('span', { class: 'who' }, s.name, ' · ', roleName(s.role)), el('nav', { 'aria-label': 'Trang' }, links), out, all);
 }
 
 export function currentSession() {

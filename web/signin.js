@@ -60,3 +60,22 @@ function showDenied() {
   box.hidden = false;
 }
 showDenied();
+
+// A volunteer's one-time link (issue 13): `#link=…` (a fragment never reaches a server log) is
+// taken off the address at once, then exchanged for a session remembered on this device.
+async function signInWithLink() {
+  const m = /^#link=([A-Za-z0-9_-]{20,200})$/.exec(location.hash);
+  if (!m) return;
+  history.replaceState(null, '', location.pathname + location.search);
+  const box = document.getElementById('link-status');
+  fill(box, el('p', {}, 'Đang đăng nhập bằng liên kết…'));
+  box.hidden = false;
+  const r = await api('POST', '/v1/session/link', { json: { link: m[1] } });
+  if (!r.ok) {
+    fill(box, el('p', { class: 'note note-error', role: 'alert' }, '⚠ ', r.problem.title || 'Không đăng nhập được bằng liên kết này.'));
+    return;
+  }
+  adoptSession(r.data);
+  location.assign(home(r.data.role));
+}
+signInWithLink();

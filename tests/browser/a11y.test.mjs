@@ -99,6 +99,15 @@ describe('the pages are usable without sight of colour, by keyboard and screen r
     await page.close();
   });
 
+  it('volunteers (admin)', async () => {
+    const page = await (await browser.newContext({ bypassCSP: true, locale: 'vi-VN' })).newPage();
+    await signIn(page, TOKENS.admin);
+    await page.goto(BASE + '/volunteers.html');
+    await page.waitForSelector('body[data-ready="1"]');
+    await check(page, 'volunteers.html');
+    await page.close();
+  });
+
   it('dashboard', async () => {
     const page = await (await browser.newContext({ bypassCSP: true, locale: 'vi-VN' })).newPage();
     await signIn(page, TOKENS.monitor);

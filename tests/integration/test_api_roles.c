@@ -239,8 +239,33 @@ static const struct {
     {"POST", "/v1/targets/{year}/goals", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     {"PUT",
      "/v1/households/{code}/showcase-consent",
-     {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+     {401, 401, 401, 200, 403, 200, 403, 401,
+      401}}, /* volunteers on the admin page and their one-time sign-in links (issue 13) */
+    {"GET", "/v1/volunteers", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/volunteers", {401, 401, 401, 201, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/volunteers/{id}/link", {401, 401, 401, 201, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/volunteers/{id}/deactivate", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"DELETE", "/v1/volunteers/{id}/sessions", {401, 401, 401, 204, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/volunteers/sheet", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    /* a link is its own credential: whoever carries it, once */
+    {"POST", "/v1/session/link", {201, 201, 201, 201, 201, 201, 201, 201, 201}},
+    {"DELETE", "/v1/session/devices", {401, 401, 401, 204, 204, 204, 204, 401, 401}},
 };
+
+/* A volunteer of commune A made by the admin; *link the text of its first sign-in link. */
+static int64_t make_volunteer(char link[64])
+{
+    const char *b =
+        "{\"name\":\"Cầm Văn Tình\",\"phone\":\"0912 345 678\",\"communes\":[\"" COMMUNE_A "\"]}";
+    tapi_resp c = tapi_req("POST", "/v1/volunteers", tok_admin, NULL, NULL, b, strlen(b));
+    if (c.status != 201) fail_msg("make_volunteer → %ld %s", c.status, c.body);
+    int64_t id = json_integer_value(json_object_get(c.json, "id"));
+    const char *url = json_string_value(json_object_get(json_object_get(c.json, "signin"), "url"));
+    const char *l = url ? strstr(url, "#link=") : NULL;
+    snprintf(link, 64, "%s", l ? l + 6 : "");
+    tapi_free(&c);
+    return id;
+}
 
 /* A fresh household of commune A with an account on postmart.vn in `state` (its id), and
  * optionally a product with a listing there in `lstate` (*listing). */
@@ -547,6 +572,26 @@ static tapi_resp run(size_t i, int a, int *full)
         r = tapi_req(m, "/v1/targets/2026/goals", tok, hdrs, "text/csv", b, strlen(b));
     } else if (!strncmp(pat, "/v1/reports/", 12) || !strcmp(pat, "/v1/showcase/promoted")) {
         r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/volunteers") && !strcmp(m, "POST")) {
+        const char *b = "{\"name\":\"Trịnh Văn Nam\",\"communes\":[\"" COMMUNE_B "\"]}";
+        r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/volunteers/sheet")) {
+        const char *b = "ho_ten,so_dien_thoai,ma_xa\r\nTrịnh Văn Nam,0912345678,14797\r\n";
+        r = tapi_req(m, pat, tok, hdrs, "text/csv", b, strlen(b));
+    } else if (!strcmp(pat, "/v1/volunteers")) {
+        r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
+    } else if (!strncmp(pat, "/v1/volunteers/{id}/", 20)) {
+        char link[64];
+        int64_t id = make_volunteer(link);
+        snprintf(path, sizeof path, "/v1/volunteers/%lld/%s", (long long)id, pat + 20);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/session/link")) {
+        char link[64], b[128];
+        make_volunteer(link);
+        snprintf(b, sizeof b, "{\"link\":\"%s\"}", link);
+        r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/session/devices")) {
+        r = tapi_req(m, pat, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/audit")) {
         r = tapi_req(m, "/v1/audit?entity=household&limit=200", tok, hdrs, NULL, NULL, 0);
     } else {
@@ -644,6 +689,8 @@ static int check_covered(const svc_route *rt, void *arg)
                                  "/v1/reports/annual",
                                  "/v1/reports/targets-vn",
                                  "/v1/showcase/",
+                                 "/v1/volunteers",
+                                 "/v1/session/",
                                  NULL};
     int owned = 0;
     for (int k = 0; mine[k]; k++)
