@@ -1168,6 +1168,11 @@ static const char SQL_WITHDRAW_DUE[] =
     " WHERE l.state = 'withdrawing'"
     " ORDER BY l.id"
     " LIMIT ?";
+/* how many publish jobs of a listing are still queued or running (by their unique key) */
+static const char SQL_PUBLISH_BUSY[] =
+    "SELECT COUNT(*)"
+    " FROM jobs"
+    " WHERE unique_key = ? AND state IN ('queued','running')";
 /* 1 when the listing is on an API marketplace */
 static const char SQL_LISTING_API[] =
     "SELECT m.kind = 'api'"
@@ -1245,6 +1250,19 @@ static job_outcome h_withdraw(job_ctx *ctx)
         goto out;
     }
     if (!item[0]) { /* a create may have landed: look our SKU up, as a publish would */
+        /* a publish still in flight may yet create the item: let it finish first (it leaves a
+           withdrawing listing alone), else the look-up could miss an item made just after */
+        char key[48];
+        snprintf(key, sizeof key, "publish:%lld", (long long)l.id);
+        int64_t busy = 0;
+        if (cs_db_scalar_i64(ctx->db, &busy, SQL_PUBLISH_BUSY, "s", key, &err) < 0) {
+            res = job_retry(ctx, 0, "publish job: %s", cs_code_name(err.code));
+            goto out;
+        }
+        if (busy) {
+            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.status_delay"));
+            goto out;
+        }
         rc = lookup_sku(ctx->db, m, &l, &a, &o, &err);
         if (rc == CALL_WAIT) {
             res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
