@@ -293,7 +293,8 @@ static const char SQL_WITHDRAW_ALL[] =
     " JOIN marketplaces m ON m.code = l.marketplace_code"
     " WHERE (p.id = ? OR p.household_id = ?)"
     "  AND l.state IN ('draft','queued','submitted','pending_review','live','rejected',"
-    "                  'delisted','failed')"
+    "                  'delisted','failed','suspended','pending_verification',"
+    "                  'verification_failed')"
     " ORDER BY l.id"
     " FOR UPDATE";
 // clang-format on

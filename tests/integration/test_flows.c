@@ -1420,7 +1420,13 @@ static void test_price_sync_and_withdrawal(void **state)
         owner_authorises(q1(sql));
     }
     confirm_shop(&h, "postmart");
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.state <> 'active'",
+             h.code);
+    assert_int_equal(wait_zero(sql, 30), 0);
     int64_t prods[2] = {p1, p2};
+    static const char *const titles[2] = {"Nem chua Thanh Hóa số 1009", "Mắm tép Hà Yên số 1014"};
     for (int k = 0; k < 2; k++) {
         snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)prods[k]);
         tapi_resp r =
@@ -1437,8 +1443,8 @@ static void test_price_sync_and_withdrawal(void **state)
         int64_t pl = listing_of(prods[k], "postmart");
         snprintf(body, sizeof body,
                  "{\"marketplace\":\"postmart\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":"
-                 "\"SP\"}",
-                 (long long)pl);
+                 "\"%s - hàng chính hãng\"}",
+                 (long long)pl, titles[k]);
         json_t *j = sb_admin("POST", "/__sandbox/pages", body);
         snprintf(body, sizeof body, "{\"listing_url\":\"%s\"}",
                  json_string_value(json_object_get(j, "url")));
