@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/households_int.h"
 #include "core/mem.h"
+#include "core/states.h"
 #include "core/targets.h"
 #include <stdio.h>
 #include <string.h>
@@ -700,11 +701,24 @@ static const char SQL_ERASE_HOUSEHOLD[] =
     "  tax_code = NULL, pin_hash = NULL, status = 'erased', erased_at = UTC_TIMESTAMP(),"
     "  version = version + 1"
     " WHERE id = ?";
+/* the tokens of a shop whose listings are still being taken down stay until the last take-down
+   is confirmed (cs_household_release_tokens): without them the items would stay on sale */
 static const char SQL_ERASE_TOKENS[] =
     "UPDATE seller_accounts"
-    " SET access_token_sealed = NULL, refresh_token_sealed = NULL, oauth_state = NULL,"
-    "  auth_link = NULL"
+    " SET oauth_state = NULL, auth_link = NULL"
     " WHERE household_id = ?";
+/* the tokens of an erased household's shop, once none of its listings there is still being
+   taken down (mp NULL: every shop) */
+static const char SQL_RELEASE_TOKENS[] =
+    "UPDATE seller_accounts a"
+    " JOIN households h ON h.id = a.household_id AND h.status = 'erased'"
+    " SET a.access_token_sealed = NULL, a.refresh_token_sealed = NULL"
+    " WHERE a.household_id = ? AND (? IS NULL OR a.marketplace_code = ?)"
+    "  AND NOT EXISTS (SELECT 1"
+    "                  FROM listings l"
+    "                  JOIN products p ON p.id = l.product_id"
+    "                  WHERE p.household_id = a.household_id"
+    "                   AND l.marketplace_code = a.marketplace_code AND l.state = 'withdrawing')";
 // clang-format on
 
 static int erase_tx(cs_db *db, void *arg, cs_error *err)
@@ -728,7 +742,11 @@ static int erase_tx(cs_db *db, void *arg, cs_error *err)
     cs_rows_free(imgs);
     if (cs_db_exec(db, SQL_ERASE_IMAGES, "i", id, err) < 0 ||
         cs_db_exec(db, SQL_ERASE_HOUSEHOLD, "i", id, err) < 0 ||
-        cs_db_exec(db, SQL_ERASE_TOKENS, "i", id, err) < 0)
+        cs_listings_withdraw(db, 0, id, "consent_withdrawn",
+                             "Hộ rút lại đồng ý: gỡ sản phẩm khỏi mọi sàn.", e->a, err) < 0 ||
+        cs_db_exec(db, SQL_ERASE_TOKENS, "i", id, err) < 0 ||
+        cs_db_exec(db, SQL_RELEASE_TOKENS, "iss", id, (const char *)NULL, (const char *)NULL, err) <
+            0)
         return -1;
     return cs_audit(db, e->a, "household.erase", "household", e->code,
                     json_pack("{s:I}", "images_removed", (json_int_t)json_array_size(e->orphans)),
@@ -749,4 +767,20 @@ int cs_household_erase(cs_db *db, const cs_actor *a, const char *code, json_t **
     else
         json_decref(e.orphans);
     return 0;
+}
+
+struct release {
+    int64_t household;
+    const char *mp;
+};
+static int release_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct release *x = arg;
+    return cs_db_exec(db, SQL_RELEASE_TOKENS, "iss", x->household, x->mp, x->mp, err) < 0 ? -1 : 0;
+}
+
+int cs_household_release_tokens(cs_db *db, int64_t household_id, const char *mp, cs_error *err)
+{
+    struct release x = {household_id, mp};
+    return cs_db_tx(db, release_tx, &x, err);
 }

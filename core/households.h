@@ -190,4 +190,9 @@ int cs_household_check_pin(cs_db *db, const char *code, const char *pin, const c
  * product uses are listed in *orphans (JSON array of sha256) for the caller to delete. */
 int cs_household_erase(cs_db *db, const cs_actor *a, const char *code, json_t **orphans,
                        cs_error *err);
+/* The erase moves the household's listings to withdrawing (core/states.h cs_listings_withdraw)
+ * and keeps the shop tokens of a marketplace where some are still being taken down; the
+ * take-down job calls this after each confirmation: the tokens of shop mp (NULL: every shop) of
+ * an erased household go once nothing of it is withdrawing any more. Own transaction. */
+int cs_household_release_tokens(cs_db *db, int64_t household_id, const char *mp, cs_error *err);
 #endif

@@ -5,6 +5,7 @@
 #include "core/households.h"
 #include "core/jspec.h"
 #include "core/mem.h"
+#include "core/states.h"
 #include "core/targets.h"
 #include "core/vn.h"
 #include <stdio.h>
@@ -659,5 +660,59 @@ int cs_product_list(cs_db *db, const cs_product_filter *f, json_t **out, int64_t
     if (n > (size_t)limit) *next_cursor = cs_rows_i64(r, (size_t)limit - 1, P_ID);
     cs_rows_free(r);
     *out = arr;
+    return 0;
+}
+
+/* ---- withdrawal from sale (issue 16) -------------------------------------------------------- */
+
+// clang-format off
+static const char SQL_WD_LOCK[] =
+    "SELECT status"
+    " FROM products"
+    " WHERE id = ?"
+    " FOR UPDATE";
+static const char SQL_WD_ARCHIVE[] =
+    "UPDATE products"
+    " SET status = 'archived', version = version + 1"
+    " WHERE id = ? AND status = 'active'";
+// clang-format on
+/* columns of SQL_WD_LOCK */
+enum { WDL_STATUS };
+
+struct p_withdraw {
+    const cs_actor *a;
+    int64_t id;
+    int withdrawing;
+};
+
+static int withdraw_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct p_withdraw *w = arg;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_WD_LOCK, "i", w->id, err)) return -1;
+    if (!cs_rows_count(r)) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOT_FOUND, "product");
+    }
+    int erased = !strcmp(cs_rows_str(r, 0, WDL_STATUS), "erased");
+    cs_rows_free(r);
+    if (erased) return cs_error_set(err, CS_E_GONE, NULL);
+    /* a second withdrawal changes nothing but is not an error: the listings are already on
+       their way down */
+    if (cs_db_exec(db, SQL_WD_ARCHIVE, "i", w->id, err) < 0) return -1;
+    w->withdrawing = cs_listings_withdraw(db, w->id, 0, "product_withdrawn",
+                                          "Sản phẩm đã được rút khỏi bán.", w->a, err);
+    if (w->withdrawing < 0) return -1;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)w->id);
+    return cs_audit(db, w->a, "product.withdraw", "product", id,
+                    json_pack("{s:i}", "listings_withdrawing", w->withdrawing), err);
+}
+
+int cs_product_withdraw(cs_db *db, const cs_actor *a, int64_t id, int *withdrawing, cs_error *err)
+{
+    struct p_withdraw w = {a, id, 0};
+    if (cs_db_tx(db, withdraw_tx, &w, err)) return -1;
+    if (withdrawing) *withdrawing = w.withdrawing;
     return 0;
 }

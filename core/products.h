@@ -62,4 +62,9 @@ typedef struct cs_product_filter {
 
 int cs_product_list(cs_db *db, const cs_product_filter *f, json_t **out, int64_t *next_cursor,
                     cs_error *err);
+/* Withdraw product id from sale: status archived (no longer editable), every listing that may
+ * be on a marketplace → withdrawing, the others → withdrawn (core/states.h), audited. Again on
+ * an archived product: nothing new, 0. CS_E_NOT_FOUND, CS_E_GONE (erased). *withdrawing (may be
+ * NULL) = listings now being taken down. Own transaction; the caller queues the take-downs. */
+int cs_product_withdraw(cs_db *db, const cs_actor *a, int64_t id, int *withdrawing, cs_error *err);
 #endif

@@ -279,3 +279,51 @@ int cs_listing_record_sale(cs_db *db, int64_t id, const char *at, cs_error *err)
     if (rc == 0 && cs_targets_file_product(db, product, CS_M_SOLD, 1, err)) return -1;
     return 0;
 }
+
+/* ---- removal from our side (issue 16) ------------------------------------------------------ */
+
+/* columns of SQL_WITHDRAW_ALL */
+enum { WA_ID, WA_STATE, WA_API, WA_ITEM, WA_ATTEMPTED, WA_URL };
+// clang-format off
+static const char SQL_WITHDRAW_ALL[] =
+    "SELECT l.id, l.state, m.kind = 'api', l.external_item_id IS NOT NULL,"
+    "       l.create_attempted_at IS NOT NULL, l.listing_url IS NOT NULL"
+    " FROM listings l"
+    " JOIN products p ON p.id = l.product_id"
+    " JOIN marketplaces m ON m.code = l.marketplace_code"
+    " WHERE (p.id = ? OR p.household_id = ?)"
+    "  AND l.state IN ('draft','queued','submitted','pending_review','live','rejected',"
+    "                  'delisted','failed','suspended','pending_verification',"
+    "                  'verification_failed')"
+    " ORDER BY l.id"
+    " FOR UPDATE";
+// clang-format on
+
+int cs_listings_withdraw(cs_db *db, int64_t product_id, int64_t household_id,
+                         const char *reason_code, const char *reason, const cs_actor *a,
+                         cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_WITHDRAW_ALL, "ii", product_id, household_id, err)) return -1;
+    int n = 0;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        int64_t id = cs_rows_i64(r, i, WA_ID);
+        const char *st = cs_rows_str(r, i, WA_STATE);
+        int api = cs_rows_i64(r, i, WA_API) != 0;
+        /* never reached the marketplace: no item, no create that may have landed (API); no
+           address and no upload sheet handed out (assisted: submitted = the sheet is out) */
+        int unsent = !strcmp(st, "draft") ||
+                     (api ? !cs_rows_i64(r, i, WA_ITEM) && !cs_rows_i64(r, i, WA_ATTEMPTED)
+                          : !cs_rows_i64(r, i, WA_URL) && strcmp(st, "submitted") &&
+                                strcmp(st, "live") && strcmp(st, "pending_review"));
+        if ((strcmp(st, "draft") &&
+             cs_listing_transition(db, id, "withdrawing", reason_code, reason, a, err)) ||
+            (unsent && cs_listing_transition(db, id, "withdrawn", reason_code, reason, a, err))) {
+            cs_rows_free(r);
+            return -1;
+        }
+        n += !unsent;
+    }
+    cs_rows_free(r);
+    return n;
+}

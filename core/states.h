@@ -21,4 +21,11 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
 /* Record a sale reported by a marketplace: sets the first sale dates (listing and product)
  * when not yet set. at_utc "YYYY-MM-DD HH:MM:SS" or NULL for now. */
 int cs_listing_record_sale(cs_db *db, int64_t id, const char *at_utc, cs_error *err);
+/* Removal from our side: every listing of product_id (or of every product of household_id; pass
+ * 0 for the other) that may be on a marketplace → withdrawing (the take-down is to be asked of
+ * the marketplace or of the volunteer); one that never reached it → withdrawn at once. In the
+ * caller's transaction. Returns how many are now withdrawing, or -1. */
+int cs_listings_withdraw(cs_db *db, int64_t product_id, int64_t household_id,
+                         const char *reason_code, const char *reason, const cs_actor *a,
+                         cs_error *err);
 #endif

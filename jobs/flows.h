@@ -9,6 +9,8 @@
  *   account.refresh   scheduled / {"account_id"}  refresh tokens before they expire
  *   listing.publish   {"listing_id"}   map → images → create with SKU "CS-<id>" (adopt on doubt)
  *   listing.update    {"listing_id"}   send changed content of a live item (skip same hash)
+ *   listing.sync      {"listing_id"}   send price and stock when they differ from those last sent
+ *   listing.withdraw  {"listing_id"}   take a withdrawing item down (unlist/remove/deactivate)
  *   listing.status    {"listing_id"}   one status look-up of a submitted/pending item
  *   listing.poll      scheduled        enqueue listing.status for items waiting on review
  *   listing.linkcheck scheduled / {"listing_id"}  fetch confirmed assisted URLs
@@ -86,9 +88,19 @@ int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_
                         cs_error *err);
 
 /* A product's content changed: job listing.update for each of its live listings on API
- * marketplaces (unique key "update:<listing id>"). Runs in the caller's transaction if one is
+ * marketplaces (unique key "update:<listing id>"), and listing.sync ("sync:<listing id>") for
+ * each queued, submitted, under review or live one. Runs in the caller's transaction if one is
  * open. Returns the number of jobs queued, or -1. */
 int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err);
+
+/* Removal from our side (listings already moved to withdrawing by core/states.h
+ * cs_listings_withdraw): job listing.withdraw for every API listing in withdrawing (unique key
+ * "withdraw:<listing id>"; listing.poll asks again for any left). Returns how many were queued,
+ * or -1. */
+int job_flows_withdrawals(cs_db *db, cs_error *err);
+/* Assisted marketplaces: the volunteer took listing_id down by hand (withdrawing → withdrawn;
+ * CS_E_STATE_TRANSITION from another state or on an API marketplace). */
+int job_flows_confirm_withdrawn(cs_db *db, int64_t listing_id, const cs_actor *a, cs_error *err);
 
 /* Assisted marketplaces: the volunteer confirms the shop (account → pending_verification with
  * shop_url; job account.verify fetches the page and moves it to active when it shows shop_name —

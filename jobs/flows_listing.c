@@ -3,10 +3,12 @@
  * create's outcome is unknown), listing.update, listing.status, listing.poll, push
  * notifications, and the API entry points that queue them. It must never create a second item
  * for one listing, and changes listing states only through core/states. */
+#include "connectors/catalog.h"
 #include "connectors/catmap.h"
 #include "core/catalog.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/households.h"
 #include "core/log.h"
 #include "core/media.h"
 #include "core/mem.h"
@@ -939,6 +941,400 @@ out:
     return res;
 }
 
+/* ---- listing.sync: price and stock --------------------------------------------------------
+ * What was last sent is recorded (synced_price_vnd, synced_stock): a run with nothing new sends
+ * nothing. A listing whose create is still in flight or under review waits (snooze) until it is
+ * live, as creates wait for their outcome, so a change made meanwhile is not lost. */
+
+// clang-format off
+static const char SQL_SYNC_LOAD[] =
+    "SELECT synced_price_vnd, synced_stock, external_sku_id"
+    " FROM listings"
+    " WHERE id = ?";
+static const char SQL_SYNC_STORE[] =
+    "UPDATE listings"
+    " SET synced_price_vnd = ?, synced_stock = ?, last_error_code = NULL,"
+    "     last_error_message = NULL"
+    " WHERE id = ?";
+static const char SQL_SYNC_AGAIN[] =
+    "SELECT price_vnd <> ? OR stock <> ?"
+    " FROM products"
+    " WHERE id = ?";
+static const char SQL_SKU_STORE[] =
+    "UPDATE listings"
+    " SET external_sku_id = ?"
+    " WHERE id = ?";
+// clang-format on
+/* columns of SQL_SYNC_LOAD */
+enum { SY_PRICE, SY_STOCK, SY_SKU };
+
+struct chg_call {
+    const cx_change_ops *ops;
+    cx_change_kind k;
+    const cx_change *c;
+    cx_outcome *o;
+    char ext_sku[64];
+};
+
+static int chg_build(void *arg, const cx_input *in, cx_request *req, cs_error *err)
+{
+    struct chg_call *x = arg;
+    return x->ops->build(x->k, in, x->c, req, err);
+}
+
+static void chg_parse(void *arg, const cx_input *in, const cx_response *resp)
+{
+    struct chg_call *x = arg;
+    x->ops->parse(x->k, in, resp, x->o, x->ext_sku);
+}
+
+/* One change step with the account; an expired token is refreshed once, as acct_call does.
+ * CALL_OK (x->o filled), CALL_WAIT (noted on the listing), CALL_ERR with err. */
+static int chg_call(cs_db *db, const flows_mkt *m, int64_t listing_id, flows_acct *a,
+                    struct chg_call *x, cs_error *err)
+{
+    for (int round = 0;; round++) {
+        cx_input in;
+        memset(&in, 0, sizeof in);
+        in.account = &a->cx;
+        cx_outcome_wipe(x->o);
+        cx_outcome_init(x->o);
+        if (flows_call_with(m, &in, chg_build, chg_parse, x, err)) return CALL_ERR;
+        if (x->o->result != CX_REAUTHORIZE) return CALL_OK;
+        if (round) break;
+        int64_t id = a->id;
+        unsigned ver = a->version;
+        flows_acct_wipe(a);
+        int rc = flows_acct_refresh(db, m, id, ver, err);
+        if (rc < 0) return CALL_ERR;
+        if (rc == 1) break;
+        if (flows_acct_load(db, id, a, err)) return CALL_ERR;
+    }
+    note(db, listing_id, "account_reauthorize",
+         "Đang chờ chủ hộ cấp quyền lại cho cửa hàng; giá và tồn kho sẽ tự cập nhật khi kết nối "
+         "lại.");
+    return CALL_WAIT;
+}
+
+struct sync_store {
+    int64_t id;
+    long long price, stock;
+    const char *ext_sku;
+};
+static int sync_store_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct sync_store *s = arg;
+    if (s->ext_sku && cs_db_exec(db, SQL_SKU_STORE, "si", s->ext_sku, s->id, err) < 0) return -1;
+    if (s->price >= 0 &&
+        cs_db_exec(db, SQL_SYNC_STORE, "iii", (int64_t)s->price, (int64_t)s->stock, s->id, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Outcome of one step that did not succeed: a refusal is noted (the listing stays live, the
+ * old price stays on sale); anything else is retried. */
+static job_outcome sync_failed(job_ctx *ctx, int64_t id, const char *what, const cx_outcome *o)
+{
+    if (o->result == CX_REJECTED) {
+        char msg[600];
+        reasons_text(o, msg, sizeof msg);
+        note(ctx->db, id, "change_rejected", msg);
+        return job_fail(ctx, "%s refused: %s", what, msg);
+    }
+    return flows_retry(ctx, o->retry_after, what, o);
+}
+
+static job_outcome h_sync(job_ctx *ctx)
+{
+    lst l;
+    job_outcome early;
+    if (!job_listing(ctx, &l, &early)) return early;
+    cs_error err;
+    cs_error_clear(&err);
+    job_outcome res = JOB_OK;
+    flows_acct a;
+    memset(&a, 0, sizeof a);
+    cx_outcome o;
+    cx_outcome_init(&o);
+    cs_rows *s = NULL;
+    const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
+    const cx_change_ops *ops = m ? cx_changes_for(l.mp) : NULL;
+    if (!m || !ops || m->c->kind != CX_KIND_API) goto out;
+    if (!strcmp(l.state, "queued")) { /* may wait for the owner: look again later */
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (!strcmp(l.state, "submitted") || !strcmp(l.state, "pending_review")) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.status_delay"));
+        goto out;
+    }
+    if (strcmp(l.state, "live") || !l.item_id) goto out; /* nothing on sale to change */
+    if (cs_db_query(ctx->db, &s, SQL_SYNC_LOAD, "i", l.id, &err)) {
+        res = job_retry(ctx, 0, "load: %s", cs_code_name(err.code));
+        goto out;
+    }
+    if (!cs_rows_count(s)) goto out;
+    long long price = l.cx.price_vnd, stock = l.cx.stock;
+    int price_new = cs_rows_isnull(s, 0, SY_PRICE) || cs_rows_i64(s, 0, SY_PRICE) != price;
+    int stock_new = cs_rows_isnull(s, 0, SY_STOCK) || cs_rows_i64(s, 0, SY_STOCK) != stock;
+    if (!price_new && !stock_new) goto out; /* idempotent: nothing new to send */
+    int rc = need_account(ctx->db, &l, &a, &err);
+    if (rc == CALL_WAIT) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
+        goto out;
+    }
+    char sku[32], ext[64] = "";
+    snprintf(sku, sizeof sku, "CS-%lld", (long long)l.id);
+    const char *known = cs_rows_strn(s, 0, SY_SKU);
+    if (known) snprintf(ext, sizeof ext, "%s", known);
+    cx_change c = {l.item_id, sku, ext[0] ? ext : NULL, price, stock};
+    struct chg_call x = {ops, CX_CHG_LOOKUP, &c, &o, ""};
+    if (ops->needs_lookup && !ext[0]) {
+        rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
+        if (rc != CALL_OK || o.result != CX_OK || !x.ext_sku[0]) {
+            res = rc == CALL_WAIT ? job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"))
+                  : rc == CALL_ERR
+                      ? job_retry(ctx, err.retry_after, "lookup: %s", cs_code_name(err.code))
+                      : sync_failed(ctx, l.id, "lookup", &o);
+            goto out;
+        }
+        snprintf(ext, sizeof ext, "%s", x.ext_sku);
+        c.ext_sku_id = ext;
+        struct sync_store ss = {l.id, -1, -1, ext};
+        if (cs_db_tx(ctx->db, sync_store_tx, &ss, &err)) {
+            res = job_retry(ctx, 0, "store sku: %s", cs_code_name(err.code));
+            goto out;
+        }
+    }
+    /* Lazada sends both in one call; the others one call per value that changed */
+    cx_change_kind steps[2];
+    size_t n = 0;
+    if (price_new || ops->price_with_stock) steps[n++] = CX_CHG_PRICE;
+    if (stock_new && !ops->price_with_stock) steps[n++] = CX_CHG_STOCK;
+    for (size_t i = 0; i < n; i++) {
+        x.k = steps[i];
+        rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
+        if (rc == CALL_WAIT) {
+            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+            goto out;
+        }
+        if (rc == CALL_ERR) {
+            res = job_retry(ctx, err.retry_after, "%s: %s", cx_change_name(x.k),
+                            cs_code_name(err.code));
+            goto out;
+        }
+        if (o.result != CX_OK) {
+            res = sync_failed(ctx, l.id, cx_change_name(x.k), &o);
+            goto out;
+        }
+    }
+    struct sync_store ss = {l.id, price, stock, NULL};
+    if (cs_db_tx(ctx->db, sync_store_tx, &ss, &err)) {
+        res = job_retry(ctx, 0, "store: %s", cs_code_name(err.code));
+        goto out;
+    }
+    cs_info("flows.synced", "listing %lld price %lld stock %lld sent to %s", (long long)l.id, price,
+            stock, l.mp);
+    /* a change made while this ran found this job running and queued nothing: look again */
+    int64_t now_differs = 0;
+    if (cs_db_scalar_i64(ctx->db, &now_differs, SQL_SYNC_AGAIN, "iii", (int64_t)price,
+                         (int64_t)stock, l.product_id, &err) == 0 &&
+        now_differs)
+        res = job_snooze(ctx, 0);
+out:
+    cs_rows_free(s);
+    flows_acct_wipe(&a);
+    cx_outcome_wipe(&o);
+    lst_free(&l);
+    return res;
+}
+
+/* ---- listing.withdraw: taking an item down ---------------------------------------------------
+ * A listing in withdrawing on an API marketplace (product withdrawn, consent withdrawn): the
+ * item is unlisted / removed / deactivated, then the listing is withdrawn. Adoption rules as for
+ * creates: a create whose outcome is unknown may have made an item, so our SKU is looked up
+ * first and that item taken down. After the last take-down of an erased household's shop its
+ * tokens are wiped (core/households.h). */
+
+// clang-format off
+static const char SQL_WITHDRAW_DUE[] =
+    "SELECT l.id"
+    " FROM listings l"
+    " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+    " WHERE l.state = 'withdrawing'"
+    " ORDER BY l.id"
+    " LIMIT ?";
+/* how many publish jobs of a listing are still queued or running (by their unique key) */
+static const char SQL_PUBLISH_BUSY[] =
+    "SELECT COUNT(*)"
+    " FROM jobs"
+    " WHERE unique_key = ? AND state IN ('queued','running')";
+/* 1 when the listing is on an API marketplace */
+static const char SQL_LISTING_API[] =
+    "SELECT m.kind = 'api'"
+    " FROM listings l"
+    " JOIN marketplaces m ON m.code = l.marketplace_code"
+    " WHERE l.id = ?";
+// clang-format on
+/* columns of SQL_WITHDRAW_DUE */
+enum { WD_ID };
+
+int job_flows_withdrawals(cs_db *db, cs_error *err)
+{
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_WITHDRAW_DUE, "i", (int64_t)cs_cfg_int("flows.batch"), err))
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        char payload[64], key[48];
+        int64_t id = cs_rows_i64(r, i, WD_ID), jid;
+        snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
+        snprintf(key, sizeof key, "withdraw:%lld", (long long)id);
+        job_opts o = {.unique_key = key};
+        int rc = job_enqueue(db, "listing.withdraw", payload, &o, &jid, err);
+        if (rc < 0) {
+            cs_rows_free(r);
+            return -1;
+        }
+        n += rc == 0;
+    }
+    cs_rows_free(r);
+    return n;
+}
+
+struct wd_done {
+    int64_t id;
+    const char *code, *why;
+    const cs_actor *a;
+};
+static int wd_done_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct wd_done *x = arg;
+    return cs_listing_transition(db, x->id, "withdrawn", x->code, x->why, x->a, err);
+}
+
+static job_outcome h_withdraw(job_ctx *ctx)
+{
+    lst l;
+    job_outcome early;
+    if (!job_listing(ctx, &l, &early)) return early;
+    cs_error err;
+    cs_error_clear(&err);
+    job_outcome res = JOB_OK;
+    flows_acct a;
+    memset(&a, 0, sizeof a);
+    cx_outcome o;
+    cx_outcome_init(&o);
+    struct wd_done done = {l.id, "taken_down", "Đã gỡ khỏi sàn.", flows_actor()};
+    const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
+    const cx_change_ops *ops = m ? cx_changes_for(l.mp) : NULL;
+    if (strcmp(l.state, "withdrawing") || !m || !ops || m->c->kind != CX_KIND_API) goto out;
+    char item[128] = "";
+    if (l.item_id) snprintf(item, sizeof item, "%s", l.item_id);
+    if (!item[0] && !l.create_attempted) {
+        done.code = "never_sent";
+        done.why = "Chưa từng gửi lên sàn.";
+        goto finish;
+    }
+    int rc = need_account(ctx->db, &l, &a, &err);
+    if (rc == CALL_WAIT) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
+        goto out;
+    }
+    if (!item[0]) { /* a create may have landed: look our SKU up, as a publish would */
+        /* a publish still in flight may yet create the item: let it finish first (it leaves a
+           withdrawing listing alone), else the look-up could miss an item made just after */
+        char key[48];
+        snprintf(key, sizeof key, "publish:%lld", (long long)l.id);
+        int64_t busy = 0;
+        if (cs_db_scalar_i64(ctx->db, &busy, SQL_PUBLISH_BUSY, "s", key, &err) < 0) {
+            res = job_retry(ctx, 0, "publish job: %s", cs_code_name(err.code));
+            goto out;
+        }
+        if (busy) {
+            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.status_delay"));
+            goto out;
+        }
+        rc = lookup_sku(ctx->db, m, &l, &a, &o, &err);
+        if (rc == CALL_WAIT) {
+            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+            goto out;
+        }
+        if (rc == CALL_ERR) {
+            res = job_retry(ctx, err.retry_after, "lookup: %s", cs_code_name(err.code));
+            goto out;
+        }
+        if (o.result == CX_NOT_FOUND) {
+            done.code = "never_sent";
+            done.why = "Không có sản phẩm nào trên sàn.";
+            goto finish;
+        }
+        if (o.result != CX_OK && o.result != CX_REJECTED) {
+            res = flows_retry(ctx, o.retry_after, "lookup", &o);
+            goto out;
+        }
+        snprintf(item, sizeof item, "%s", o.item_id);
+    }
+    char sku[32];
+    snprintf(sku, sizeof sku, "CS-%lld", (long long)l.id);
+    cx_change c = {item, sku, NULL, l.cx.price_vnd, l.cx.stock};
+    struct chg_call x = {ops, CX_CHG_WITHDRAW, &c, &o, ""};
+    rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
+    if (rc == CALL_WAIT) {
+        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        res = job_retry(ctx, err.retry_after, "withdraw: %s", cs_code_name(err.code));
+        goto out;
+    }
+    if (o.result != CX_OK) {
+        res = sync_failed(ctx, l.id, "withdraw", &o);
+        goto out;
+    }
+finish:
+    if (cs_db_tx(ctx->db, wd_done_tx, &done, &err)) {
+        res = job_retry(ctx, 0, "store: %s", cs_code_name(err.code));
+        goto out;
+    }
+    cs_info("flows.withdrawn", "listing %lld taken down from %s", (long long)l.id, l.mp);
+    if (cs_household_release_tokens(ctx->db, l.household_id, l.mp, &err))
+        res = job_retry(ctx, 0, "release tokens: %s", cs_code_name(err.code));
+out:
+    flows_acct_wipe(&a);
+    cx_outcome_wipe(&o);
+    lst_free(&l);
+    return res;
+}
+
+/* Assisted marketplaces: the volunteer took the listing down by hand. */
+static int confirm_wd_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct wd_done *x = arg;
+    int64_t api = 0;
+    int rc = cs_db_scalar_i64(db, &api, SQL_LISTING_API, "i", x->id, err);
+    if (rc < 0) return -1;
+    if (rc == 1) return cs_error_set(err, CS_E_NOT_FOUND, "listing");
+    if (api)
+        return cs_error_set(err, CS_E_STATE_TRANSITION,
+                            "an API marketplace's take-down is confirmed by the marketplace");
+    return cs_listing_transition(db, x->id, "withdrawn", x->code, x->why, x->a, err);
+}
+
+int job_flows_confirm_withdrawn(cs_db *db, int64_t listing_id, const cs_actor *a, cs_error *err)
+{
+    struct wd_done x = {listing_id, "taken_down", "Tình nguyện viên đã gỡ sản phẩm khỏi sàn.", a};
+    return cs_db_tx(db, confirm_wd_tx, &x, err);
+}
+
 /* ---- listing.status / listing.poll --------------------------------------------------------- */
 
 // clang-format off
@@ -1046,6 +1442,10 @@ static job_outcome h_poll(job_ctx *ctx)
         }
     }
     cs_rows_free(r);
+    /* take-downs whose job was lost (queued after the erase or withdrawal failed, or the job
+       ran out of attempts) are asked again */
+    if (job_flows_withdrawals(ctx->db, &err) < 0)
+        return job_retry(ctx, 0, "withdrawals: %s", cs_code_name(err.code));
     return JOB_OK;
 }
 
@@ -1327,9 +1727,17 @@ static const char SQL_LIVE_API[] =
     " FROM listings l"
     " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
     " WHERE l.product_id = ? AND l.state = 'live' AND l.external_item_id IS NOT NULL";
+/* listings whose price and stock follow the product's (listing.sync): live, or on their way */
+static const char SQL_SYNC_API[] =
+    "SELECT l.id"
+    " FROM listings l"
+    " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
+    " WHERE l.product_id = ? AND l.state IN ('queued','submitted','pending_review','live')";
 // clang-format on
 /* columns of SQL_LIVE_API */
 enum { LA_ID };
+/* columns of SQL_SYNC_API */
+enum { SA_ID };
 
 static int republish_tx(cs_db *db, void *arg, cs_error *err)
 {
@@ -1387,6 +1795,24 @@ int job_flows_product_changed(cs_db *db, int64_t product_id, cs_error *err)
         n += rc == 0;
     }
     cs_rows_free(r);
+    r = NULL;
+    /* price and stock (listing.sync compares with what it last sent, so a change of the name
+       alone sends nothing) */
+    if (cs_db_query(db, &r, SQL_SYNC_API, "i", product_id, err)) return -1;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        char payload[64], key[48];
+        int64_t id = cs_rows_i64(r, i, SA_ID), jid;
+        snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
+        snprintf(key, sizeof key, "sync:%lld", (long long)id);
+        job_opts o = {.unique_key = key};
+        int rc = job_enqueue(db, "listing.sync", payload, &o, &jid, err);
+        if (rc < 0) {
+            cs_rows_free(r);
+            return -1;
+        }
+        n += rc == 0;
+    }
+    cs_rows_free(r);
     return n;
 }
 
@@ -1396,6 +1822,8 @@ int flows_register_listing_kinds(cs_error *err)
        lasts: a dead worker's publish comes back quickly and is then adopted, not duplicated */
     if (job_register("listing.publish", h_publish, NULL, err) ||
         job_register("listing.update", h_update, NULL, err) ||
+        job_register("listing.sync", h_sync, NULL, err) ||
+        job_register("listing.withdraw", h_withdraw, NULL, err) ||
         job_register("listing.status", h_status, NULL, err) ||
         job_register("listing.poll", h_poll, NULL, err) ||
         job_schedule_every("listing.poll", (unsigned)cs_cfg_int("flows.poll_period"), "{}", err))

@@ -24,7 +24,9 @@
  *   POST /__sandbox/review         {"marketplace"?,"item_id"?} finish pending reviews now
  *   POST /__sandbox/authorize      {"marketplace","shop_id"?} → {"code","shop_id","shop_cipher"}
  *                                  (an authorisation code without the browser step)
- *   GET  /__sandbox/items          ?marketplace=&sku= → {"items":[{…}]} (at most 1000)
+ *   GET  /__sandbox/items          ?marketplace=&sku= → {"items":[{…, price, stock,
+ *                                  withdrawn ("", "unlisted", "deleted"), update_ms}]}
+ *                                  (at most 1000)
  *   GET, POST /__sandbox/config     {"auto_approve","review_delay_ms","token_ttl","refresh_ttl",
  *                                   "rate","name_min","banned_words","categories",
  *                                   "shopee_push_url","lazada_push_url","tiktok_redirect_url"}
@@ -368,11 +370,15 @@ static int set_config(sbx_sandbox *sb, json_t *body, char *why, size_t whysz)
 
 static json_t *item_admin_json(const sb_item *it)
 {
-    return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "marketplace",
+    static const char *const wd[] = {"", "unlisted", "deleted"};
+    return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:I,s:s,s:I}", "marketplace",
                      sbx_market_code(it->market), "item_id", (json_int_t)it->item_id, "sku",
                      it->sku, "status", state_name(it->state), "shop_id", it->shop_id, "name",
                      it->name, "category", it->category, "reason",
-                     it->state == SB_IT_REJECTED ? it->reason : "");
+                     it->state == SB_IT_REJECTED ? it->reason : "", "price", it->price, "stock",
+                     (json_int_t)it->stock, "withdrawn",
+                     wd[it->withdrawn >= 0 && it->withdrawn <= 2 ? it->withdrawn : 0], "update_ms",
+                     (json_int_t)it->update_ms);
 }
 
 /* ---- the handlers: body is a JSON object (empty when none was sent), sb->mu is held ---- */

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/market.h"
 #include "core/mem.h"
+#include "core/products.h"
 #include "jobs/flows.h"
 #include "service/api.h"
 #include "service/handlers.h"
@@ -492,4 +493,40 @@ int svc_listings_republish(svc_req *r)
     if (!o) return svc_reply_problem(r, &err);
     json_object_set_new(o, "job_id", json_integer(job));
     return svc_reply_json(r, 202, o);
+}
+
+/* Removal from our side: the product comes off every marketplace (API: listing.withdraw jobs;
+ * assisted: withdrawing until the volunteer confirms the take-down). */
+int svc_products_withdraw(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    if (r->json && cs_json_check(r->json, cs_jspec_empty, &err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    int64_t id = svc_api_param_id(r, "id");
+    if (row_scope(r, db, cs_market_product_commune, id, 1, "product")) return 0;
+    cs_actor a = svc_audit_actor(r);
+    int n = 0;
+    if (cs_product_withdraw(db, &a, id, &n, &err)) return svc_reply_problem(r, &err);
+    /* the withdrawal stands even if queuing fails: listing.poll asks again */
+    if (job_flows_withdrawals(db, &err) < 0) cs_error_clear(&err);
+    return svc_reply_json(r, 202,
+                          json_pack("{s:I,s:s,s:i}", "id", (json_int_t)id, "status", "archived",
+                                    "listings_withdrawing", n));
+}
+
+int svc_listings_withdrawn(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    if (r->json && cs_json_check(r->json, cs_jspec_empty, &err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    int64_t id = svc_api_param_id(r, "id");
+    if (row_scope(r, db, cs_market_listing_commune, id, 1, "listing")) return 0;
+    cs_actor a = svc_audit_actor(r);
+    if (job_flows_confirm_withdrawn(db, id, &a, &err)) return svc_reply_problem(r, &err);
+    json_t *o = listing_brief(db, id, &err);
+    return o ? svc_reply_json(r, 200, o) : svc_reply_problem(r, &err);
 }

@@ -3,6 +3,7 @@
  * may do it and how much personal data the answer carries. Never logs a request body. */
 #include "core/log.h"
 #include "core/mem.h"
+#include "jobs/flows.h"
 #include "service/api.h"
 #include "service/status_cache.h"
 #include <stdio.h>
@@ -284,6 +285,9 @@ int svc_households_erase(svc_req *r)
     int failed = cs_household_erase(db, &a, code, &orphans, &err);
     svc_status_cache_drop(code); /* nothing cached outlives the erasure */
     if (failed) return svc_reply_problem(r, &err);
+    /* the listings are withdrawing: queue their take-downs (listing.poll asks again if this
+       fails; the shops' tokens are kept until the last one is done) */
+    if (job_flows_withdrawals(db, &err) < 0) cs_error_clear(&err);
     size_t n = json_array_size(orphans);
     const char **shas = cs_calloc(n + 1, sizeof *shas);
     size_t removed = 0;

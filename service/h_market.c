@@ -17,10 +17,20 @@ static const char *const account_states[] = {"not_started",
                                              "pending_verification",
                                              "verification_failed",
                                              NULL};
-static const char *const listing_states[] = {
-    "draft",     "queued",   "submitted", "pending_review",       "live",
-    "rejected",  "delisted", "failed",    "pending_verification", "verification_failed",
-    "suspended", NULL};
+static const char *const listing_states[] = {"draft",
+                                             "queued",
+                                             "submitted",
+                                             "pending_review",
+                                             "live",
+                                             "rejected",
+                                             "delisted",
+                                             "failed",
+                                             "pending_verification",
+                                             "verification_failed",
+                                             "suspended",
+                                             "withdrawing",
+                                             "withdrawn",
+                                             NULL};
 #define MP_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
 #define CODE_CHARS "TH-0123456789"
 

@@ -130,6 +130,8 @@ static const char *listing_label(cs_lang l, const char *s)
     if (!strcmp(s, "verification_failed"))
         return T(l, "Trang sản phẩm chưa kiểm tra được", "The product page could not be verified");
     if (!strcmp(s, "suspended")) return T(l, "Sàn tạm ẩn sản phẩm", "Hidden by the marketplace");
+    if (!strcmp(s, "withdrawing")) return T(l, "Đang gỡ khỏi sàn", "Being taken down");
+    if (!strcmp(s, "withdrawn")) return T(l, "Đã rút khỏi sàn", "Withdrawn from sale");
     return s;
 }
 

@@ -37,6 +37,8 @@ int svc_listings_sheet_xlsx(svc_req *r);
 int svc_listings_sheet_csv(svc_req *r);
 int svc_listings_confirm(svc_req *r);
 int svc_listings_republish(svc_req *r);
+int svc_products_withdraw(svc_req *r);
+int svc_listings_withdrawn(svc_req *r);
 /* h_showcase.c: the public showcase pages, click-throughs, promoted figures */
 #include "service/h_showcase.h"
 #endif

@@ -72,6 +72,11 @@ const svc_route svc_routes[] = {
      SVC_R_JSON},
     {"POST", "/v1/listings/{id}/republish", svc_listings_republish,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
+    /* removal from our side (issue 16) */
+    {"POST", "/v1/products/{id}/withdraw", svc_products_withdraw,
+     SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
+    {"POST", "/v1/listings/{id}/withdrawn", svc_listings_withdrawn,
+     SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
     /* sales people record for postmart.vn / voso.vn (service/h_sales.c) */
     {"POST", "/v1/sales", svc_sales_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
     {"GET", "/v1/sales", svc_sales_list, SVC_ROLES_ALL, 0},

@@ -31,6 +31,8 @@ const LISTING_STATES = {
   rejected: ['Bị sàn từ chối', 'state-bad', '✗'],
   delisted: ['Đã gỡ khỏi sàn', 'state-bad', '✗'],
   failed: ['Gửi không thành công', 'state-bad', '✗'],
+  withdrawing: ['Đang gỡ khỏi sàn', 'state-act', '➜'],
+  withdrawn: ['Đã rút khỏi sàn', 'state-wait', '•'],
 };
 function badge(map, state) {
   const [text, cls, icon] = map[state] || [state, 'state-wait', '•'];
@@ -490,6 +492,18 @@ function productCard(p) {
     });
     const againOut = el('span', { 'aria-live': 'polite' });
     const assisted = isAssisted(l.marketplace);
+    // removal from our side: on an assisted marketplace the volunteer takes the page down by hand
+    const gone = el('button', { type: 'button' }, 'Tôi đã gỡ sản phẩm khỏi sàn');
+    gone.addEventListener('click', async () => {
+      const r = await api('POST', `/v1/listings/${l.id}/withdrawn`);
+      if (!r.ok) return fill(againOut, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title));
+      refreshProduct(p.id, li);
+    });
+    const takeDown = assisted && l.state === 'withdrawing' ? el('div', { class: 'task', 'data-role': 'take-down' },
+      el('p', {}, 'Việc cần làm: gỡ sản phẩm này khỏi sàn',
+        safeUrl(l.listing_url) ? [' tại ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, l.listing_url)] : ' (tìm theo mã CS-' + l.id + ')', '.'),
+      el('div', { class: 'actions' }, gone, againOut)) : null;
+    const away = ['withdrawing', 'withdrawn'].includes(l.state);
     const sheet = `/v1/products/${p.id}/listings/${encodeURIComponent(l.marketplace)}/sheet`;
     return el('li', { 'data-marketplace': l.marketplace, 'data-listing': l.id },
       el('span', {}, marketplaces.find((m) => m.code === l.marketplace)?.name || l.marketplace, ': '), badge(LISTING_STATES, l.state),
@@ -497,8 +511,9 @@ function productCard(p) {
       l.first_sale_at ? el('span', { class: 'badge state-good', 'data-role': 'sold' }, ' ✓ Đã bán (lần đầu ' + l.first_sale_at.slice(0, 10).split('-').reverse().join('/') + ')') : null,
       l.error ? reasonOnce(l.error) : null,
       ['rejected', 'failed'].includes(l.state) ? el('div', { class: 'actions' }, again, againOut) : null,
-      assisted && l.state !== 'live' ? el('p', { class: 'small' }, 'Bảng đăng sản phẩm: ', el('a', { href: sheet + '.xlsx', download: true }, 'Excel'), ' · ', el('a', { href: sheet + '.csv', download: true }, 'CSV')) : null,
-      assisted && ['queued', 'submitted', 'pending_review'].includes(l.state) && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null),
+      takeDown,
+      assisted && l.state !== 'live' && !away ? el('p', { class: 'small' }, 'Bảng đăng sản phẩm: ', el('a', { href: sheet + '.xlsx', download: true }, 'Excel'), ' · ', el('a', { href: sheet + '.csv', download: true }, 'CSV')) : null,
+      assisted && !away && ['queued', 'submitted', 'pending_review'].includes(l.state) && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null),
       ASSISTED.has(l.marketplace) && l.state === 'live' && l.id ? saleForm(l, () => refreshProduct(p.id, li)) : null);
   }));
 

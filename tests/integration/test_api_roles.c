@@ -213,6 +213,8 @@ static const struct {
      {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/confirm", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
     {"POST", "/v1/listings/{id}/republish", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
+    {"POST", "/v1/products/{id}/withdraw", {401, 401, 401, 202, 403, 202, 403, 401, 401}},
+    {"POST", "/v1/listings/{id}/withdrawn", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     /* marketplace categories page (service/h_catalog.c): admin only */
     {"GET", "/v1/marketplace-categories", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     {"POST", "/v1/marketplace-categories/refresh", {401, 401, 401, 202, 403, 403, 403, 401, 401}},
@@ -446,6 +448,18 @@ static tapi_resp run(size_t i, int a, int *full)
         int64_t p, l;
         flows_fixture(&x, "active", "postmart", "rejected", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/republish", (long long)l);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/products/{id}/withdraw")) {
+        struct hh x;
+        int64_t p, l;
+        flows_fixture(&x, "active", "postmart", "live", &p, &l);
+        snprintf(path, sizeof path, "/v1/products/%lld/withdraw", (long long)p);
+        r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/listings/{id}/withdrawn")) {
+        struct hh x;
+        int64_t p, l;
+        flows_fixture(&x, "active", "postmart", "withdrawing", &p, &l);
+        snprintf(path, sizeof path, "/v1/listings/%lld/withdrawn", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/marketplace-categories")) {
         r = tapi_req(m, "/v1/marketplace-categories?marketplace=lazada", tok, hdrs, NULL, NULL, 0);

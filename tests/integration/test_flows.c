@@ -1398,6 +1398,252 @@ static void test_webhook_signature(void **state)
     assert_true(q1("SELECT COUNT(*) FROM webhook_events") > 0);
 }
 
+/* The simulator's item of our listing on mp (copy, caller decrefs), or NULL. */
+static json_t *sb_item_of(const char *mp, int64_t listing_id)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/__sandbox/items?marketplace=%s&sku=CS-%lld", mp,
+             (long long)listing_id);
+    json_t *j = sb_admin("GET", path, NULL);
+    json_t *it = json_deep_copy(json_array_get(json_object_get(j, "items"), 0));
+    json_decref(j);
+    return it;
+}
+
+static int64_t listing_of(int64_t product, const char *mp)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM listings WHERE product_id = %lld AND marketplace_code = '%s'",
+             (long long)product, mp);
+    return q1(sql);
+}
+
+/* Issue 16 points 2 and 3: a price and stock change reaches every live item (and a second run
+ * sends nothing new); a product withdrawn and a household's consent withdrawn take every item
+ * down — Shopee unlisted, Lazada removed, TikTok deactivated, postmart.vn a task for the
+ * volunteer — and the states say withdrawing → withdrawn; the erased shop's tokens go only after
+ * the last take-down. */
+static void test_price_sync_and_withdrawal(void **state)
+{
+    (void)state;
+    static const char *const api[] = {"shopee", "lazada", "tiktok"};
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 90);
+    int64_t p1 = make_product(h.code, 1009, "Nem chua Thanh Hóa");
+    int64_t p2 = make_product(h.code, 1014, "Mắm tép Hà Yên");
+    char sql[512], path[128], body[256];
+    for (size_t i = 0; i < 3; i++)
+        onboard(&h, api[i]);
+    onboard(&h, "postmart");
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.state <> 'awaiting_owner'",
+             h.code);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+                 "WHERE h.code = '%s' AND a.marketplace_code = '%s'",
+                 h.code, api[i]);
+        owner_authorises(q1(sql));
+    }
+    confirm_shop(&h, "postmart");
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.state <> 'active'",
+             h.code);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    int64_t prods[2] = {p1, p2};
+    static const char *const titles[2] = {"Nem chua Thanh Hóa số 1009", "Mắm tép Hà Yên số 1014"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)prods[k]);
+        tapi_resp r =
+            tapi_call("POST", path, tok,
+                      "{\"marketplaces\":[\"shopee\",\"lazada\",\"tiktok\",\"postmart\"]}");
+        if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+        tapi_free(&r);
+        /* the volunteer uploads the sheet and confirms the page's address */
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND marketplace_code = "
+                 "'postmart' AND state <> 'submitted'",
+                 (long long)prods[k]);
+        assert_int_equal(wait_zero(sql, 30), 0);
+        int64_t pl = listing_of(prods[k], "postmart");
+        snprintf(body, sizeof body,
+                 "{\"marketplace\":\"postmart\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":"
+                 "\"%s - hàng chính hãng\"}",
+                 (long long)pl, titles[k]);
+        json_t *j = sb_admin("POST", "/__sandbox/pages", body);
+        snprintf(body, sizeof body, "{\"listing_url\":\"%s\"}",
+                 json_string_value(json_object_get(j, "url")));
+        json_decref(j);
+        snprintf(path, sizeof path, "/v1/listings/%lld/confirm", (long long)pl);
+        r = tapi_call("POST", path, tok, body);
+        if (r.status != 202) fail_msg("confirm listing → %ld %s", r.status, r.body);
+        tapi_free(&r);
+    }
+    snprintf(
+        sql, sizeof sql,
+        "SELECT COUNT(*) FROM listings l JOIN products p ON p.id = l.product_id JOIN households "
+        "h ON h.id = p.household_id WHERE h.code = '%s' AND l.state <> 'live'",
+        h.code);
+    assert_int_equal(wait_zero(sql, 40), 0);
+
+    /* 2. price and stock changed here reach every live item */
+    snprintf(path, sizeof path, "/v1/products/%lld", (long long)p1);
+    tapi_resp r = tapi_call("GET", path, tok, NULL);
+    char etag[64], hdr[96];
+    assert_non_null(tapi_header(&r, "ETag", etag, sizeof etag));
+    tapi_free(&r);
+    snprintf(hdr, sizeof hdr, "If-Match: %s", etag);
+    const char *const hs[] = {hdr, NULL};
+    const char *chg = "{\"price_vnd\":87000,\"stock\":7}";
+    r = tapi_req("PATCH", path, tok, hs, NULL, chg, strlen(chg));
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings l JOIN marketplaces m ON m.code = l.marketplace_code "
+             "AND m.kind = 'api' WHERE l.product_id = %lld AND NOT (l.synced_price_vnd <=> 87000 "
+             "AND l.synced_stock <=> 7)",
+             (long long)p1);
+    int64_t left = wait_zero(sql, 30);
+    if (left) {
+        cs_rows *x = NULL;
+        cs_error e;
+        cs_error_clear(&e);
+        cs_db_query(tapi_db(), &x,
+                    "SELECT kind, state, last_error FROM jobs WHERE kind = 'listing.sync'", "", &e);
+        for (size_t i = 0; x && i < cs_rows_count(x); i++)
+            fprintf(stderr, "sync job: %s %s %.300s\n", cs_rows_str(x, i, 0), cs_rows_str(x, i, 1),
+                    cs_rows_str(x, i, 2));
+        cs_rows_free(x);
+    }
+    assert_int_equal(left, 0);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *it = sb_item_of(api[i], listing_of(p1, api[i]));
+        if (!it) fail_msg("%s: no item", api[i]);
+        if (json_real_value(json_object_get(it, "price")) != 87000.0 ||
+            json_integer_value(json_object_get(it, "stock")) != 7)
+            fail_msg("%s item: price %.0f stock %lld", api[i],
+                     json_real_value(json_object_get(it, "price")),
+                     (long long)json_integer_value(json_object_get(it, "stock")));
+        json_decref(it);
+    }
+    /* idempotent: a sync that finds nothing new sends nothing (the item is not touched) */
+    int64_t ls = listing_of(p1, "shopee");
+    /* the content update the same change queued (listing.update) settles first */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM jobs WHERE kind LIKE 'listing.%%' AND state IN "
+             "('queued','running') AND kind <> 'listing.poll' AND kind <> 'listing.linkcheck'");
+    assert_int_equal(wait_zero(sql, 30), 0);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'",
+             (long long)ls);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    usleep(500 * 1000); /* past the simulator's review of the updated content */
+    json_t *before = sb_item_of("shopee", ls);
+    assert_non_null(before);
+    snprintf(body, sizeof body, "{\"listing_id\":%lld}", (long long)ls);
+    {
+        cs_error e;
+        cs_error_clear(&e);
+        int64_t jid = 0;
+        job_opts o = {.unique_key = NULL};
+        assert_int_equal(job_enqueue(tapi_db(), "listing.sync", body, &o, &jid, &e), 0);
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE id = %lld AND state <> 'done'",
+                 (long long)jid);
+        assert_int_equal(wait_zero(sql, 20), 0);
+    }
+    json_t *after = sb_item_of("shopee", ls);
+    assert_non_null(after);
+    assert_int_equal(json_integer_value(json_object_get(before, "update_ms")),
+                     json_integer_value(json_object_get(after, "update_ms")));
+    json_decref(before);
+    json_decref(after);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT COUNT(*) FROM listing_events e WHERE e.listing_id = %lld AND e.to_state <> 'live'"
+        " AND e.created_at > UTC_TIMESTAMP() - INTERVAL 1 HOUR AND e.from_state = 'live'",
+        (long long)ls);
+    assert_int_equal(q1(sql), 0); /* a price change never takes the item off sale */
+
+    /* 3a. a product withdrawn: its listings come off every marketplace */
+    snprintf(path, sizeof path, "/v1/products/%lld/withdraw", (long long)p2);
+    r = tapi_call("POST", path, tok, NULL);
+    if (r.status != 202) fail_msg("withdraw → %ld %s", r.status, r.body);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "listings_withdrawing")), 4);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND marketplace_code <> "
+             "'postmart' AND state <> 'withdrawn'",
+             (long long)p2);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    int64_t pm2 = listing_of(p2, "postmart");
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state = 'withdrawing' AND "
+             "listing_url IS NOT NULL",
+             (long long)pm2);
+    assert_int_equal(q1(sql), 1); /* a task for the volunteer, with the page's address */
+    snprintf(path, sizeof path, "/v1/listings/%lld/withdrawn", (long long)pm2);
+    r = tapi_call("POST", path, tok, NULL);
+    if (r.status != 200) fail_msg("withdrawn → %ld %s", r.status, r.body);
+    assert_string_equal(json_string_value(json_object_get(r.json, "state")), "withdrawn");
+    tapi_free(&r);
+    /* an API listing's take-down is the marketplace's to confirm */
+    snprintf(path, sizeof path, "/v1/listings/%lld/withdrawn", (long long)listing_of(p1, "lazada"));
+    r = tapi_call("POST", path, tok, NULL);
+    assert_int_equal(r.status, 409);
+    tapi_free(&r);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *it = sb_item_of(api[i], listing_of(p2, api[i]));
+        assert_non_null(it);
+        const char *wd = json_string_value(json_object_get(it, "withdrawn"));
+        if (!wd || !*wd) fail_msg("%s item of a withdrawn product still on sale", api[i]);
+        json_decref(it);
+    }
+
+    /* 3b. consent withdrawn: every listing taken down, then the shop tokens wiped */
+    snprintf(path, sizeof path, "/v1/households/%s", h.code);
+    r = tapi_call("DELETE", path, tok, NULL);
+    if (r.status != 200) fail_msg("erase → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND marketplace_code <> "
+             "'postmart' AND state <> 'withdrawn'",
+             (long long)p1);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    for (size_t i = 0; i < 3; i++) {
+        int64_t lid = listing_of(p1, api[i]);
+        json_t *it = sb_item_of(api[i], lid);
+        assert_non_null(it);
+        const char *wd = json_string_value(json_object_get(it, "withdrawn"));
+        if (!wd || !*wd) fail_msg("%s item still on sale after the consent was withdrawn", api[i]);
+        json_decref(it);
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND "
+                 "((from_state = 'live' AND to_state = 'withdrawing') OR (from_state = "
+                 "'withdrawing' AND to_state = 'withdrawn'))",
+                 (long long)lid);
+        assert_int_equal(q1(sql), 2);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND (a.access_token_sealed IS NOT NULL OR a.refresh_token_sealed "
+             "IS NOT NULL)",
+             h.code);
+    assert_int_equal(wait_zero(sql, 10), 0);
+    /* the assisted listing waits for the volunteer */
+    int64_t pm1 = listing_of(p1, "postmart");
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state = 'withdrawing'",
+             (long long)pm1);
+    assert_int_equal(q1(sql), 1);
+    json_t *stats = sb_admin("GET", "/__sandbox/stats", NULL);
+    assert_int_equal(json_integer_value(json_object_get(stats, "duplicate_skus")), 0);
+    json_decref(stats);
+}
+
 int main(void)
 {
     tsup_require_db();
@@ -1414,6 +1660,7 @@ int main(void)
         cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_banned_push_suspends),
         cmocka_unit_test(test_webhook_signature),
+        cmocka_unit_test(test_price_sync_and_withdrawal),
     };
     return cmocka_run_group_tests(t, setup, teardown);
 }
