@@ -513,7 +513,7 @@ function productCard(p) {
       ['rejected', 'failed'].includes(l.state) ? el('div', { class: 'actions' }, again, againOut) : null,
       takeDown,
       assisted && l.state !== 'live' && !away ? el('p', { class: 'small' }, 'Bảng đăng sản phẩm: ', el('a', { href: sheet + '.xlsx', download: true }, 'Excel'), ' · ', el('a', { href: sheet + '.csv', download: true }, 'CSV')) : null,
-      assisted && !away && ['queued', 'submitted', 'pending_review'].includes(l.state) && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null),
+      assisted && !away && ['queued', 'submitted', 'pending_review'].includes(l.state) && l.id ? confirmForm(`listing-url-${l.id}`, 'Địa chỉ sản phẩm đã đăng trên sàn', 'listing_url', `/v1/listings/${l.id}/confirm`, () => refreshProduct(p.id, li)) : null,
       ASSISTED.has(l.marketplace) && l.state === 'live' && l.id ? saleForm(l, () => refreshProduct(p.id, li)) : null);
   }));
 
