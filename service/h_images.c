@@ -271,7 +271,9 @@ int svc_images_upload(svc_req *r)
     lock_name(sha, name);
     int l = cs_lease_wait(db, name, MEDIA_LEASE_TTL_S, 10, &err);
     if (l != 1) {
-        if (l == 0) cs_error_set(&err, CS_E_DB_SOFT, "image busy");
+        if (l == 0)
+            cs_error_set(&err, CS_E_CONFLICT,
+                         "the same image is being stored by another request; try again");
         return svc_reply_problem(r, &err);
     }
     int rc = cs_media_put(db, sha, img->data, img->len, &err) ||
@@ -308,7 +310,9 @@ int svc_images_delete(svc_req *r)
     lock_name(sha, name);
     int l = cs_lease_wait(db, name, MEDIA_LEASE_TTL_S, 10, &err);
     if (l != 1) {
-        if (l == 0) cs_error_set(&err, CS_E_DB_SOFT, "image busy");
+        if (l == 0)
+            cs_error_set(&err, CS_E_CONFLICT,
+                         "the same image is being changed by another request; try again");
         return svc_reply_problem(r, &err);
     }
     int rc = cs_image_remove(db, &a, id, sha, &found, &err);
