@@ -240,6 +240,7 @@ async function load(year) {
   $('export-csv-vn').setAttribute('href', `/v1/reports/targets-vn.csv?year=${year}`);
   $('export-annual-pdf').setAttribute('href', `/v1/reports/annual.pdf?year=${year}`);
   $('export-annual-xlsx').setAttribute('href', `/v1/reports/annual.xlsx?year=${year}`);
+  $('export-evidence').setAttribute('href', `/v1/reports/evidence.csv?year=${year}`);
   $('showcase-link').setAttribute('href', '/showcase'); // a page of choso, not a file of web/
   loadPromoted(year);
 }
