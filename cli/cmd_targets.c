@@ -3,6 +3,8 @@
 #include "core/annual.h"
 #include "core/config.h"
 #include "core/db.h"
+#include "core/evidence.h"
+#include "core/instance.h"
 #include "core/mem.h"
 #include "core/targets.h"
 #include "core/vn.h"
@@ -52,6 +54,10 @@ static void print_table(FILE *o, const json_t *p)
             json_string_value(json_object_get(p, "as_of")),
             (long long)json_integer_value(json_object_get(p, "days_elapsed")),
             (long long)json_integer_value(json_object_get(p, "days_in_year")));
+    if (json_is_true(json_object_get(p, "simulated")))
+        fputs("DỮ LIỆU MÔ PHỎNG — bản trình diễn/tập huấn (instance.kind), không phải số liệu thật "
+              "(simulated data: a demo/training instance)\n\n",
+              o);
     static const char *const heads[] = {"chỉ tiêu", "mục tiêu",  "đạt",   "%",
                                         "cần/tuần", "cần/tháng", "dự báo"};
     static const char *const keys[] = {
@@ -147,7 +153,7 @@ int cmd_targets(int argc, char **argv)
 {
     const char *config = NULL, *by_s = NULL, *format = NULL, *output = NULL, *as_of = NULL;
     int64_t year = 0;
-    int rebuild = 0, verify = 0, annual = 0;
+    int rebuild = 0, verify = 0, annual = 0, evidence = 0;
     const cs_opt opts[] = {
         {"--year", NULL, CS_OPT_INT, 2000, 2100, &year, "Y",
          "the year (default: this year in Asia/Ho_Chi_Minh)"},
@@ -167,7 +173,12 @@ int cmd_targets(int argc, char **argv)
          "recompute the counters from the base tables in one transaction (run it when nothing else "
          "writes); alone it only rebuilds"},
         {"--verify", NULL, CS_OPT_FLAG, 0, 0, &verify, NULL,
-         "compare the counters with a recomputation; exit 1 when they differ"},
+         "compare the counters with a recomputation and check every counted item's evidence (a "
+         "marketplace id or verified address; none counted twice); exit 1 on any finding"},
+        {"--evidence", NULL, CS_OPT_FLAG, 0, 0, &evidence, NULL,
+         "the evidence of every counted household and product of the year (--format csv, the "
+         "default, or xlsx with --output): marketplace, id or verified address, date, who "
+         "confirmed; nothing personal"},
         {"--config", NULL, CS_OPT_STR, 0, 0, &config, "FILE",
          "settings file (default: CHOSO_CONFIG)"},
         {0},
@@ -177,6 +188,10 @@ int cmd_targets(int argc, char **argv)
         "Progress against the yearly targets (definitions: core/targets.h and the README).", opts,
         argc, argv, NULL, 0, NULL);
     int want_report = by_s || format || output || as_of || year;
+    if (evidence && (!format || !strcmp(format, "table"))) format = "csv";
+    if (evidence && ((strcmp(format, "csv") && strcmp(format, "xlsx")) || by_s || annual))
+        return cli_usage("targets", "'--evidence' chỉ đi với '--format csv' hoặc 'xlsx'",
+                         "'--evidence' goes with '--format csv' or 'xlsx' only");
     if (!format) format = "table";
     int by = cs_targets_by_from_name(by_s);
     if (by < 0)
@@ -235,6 +250,36 @@ int cmd_targets(int argc, char **argv)
         fprintf(stderr, "choso targets: %lld counter cells differ from a recomputation\n",
                 (long long)diff);
         if (diff) rc = 1;
+        int64_t problems = 0;
+        char *report = NULL;
+        if (cs_evidence_check(db, &problems, &report, &err)) {
+            cli_print_error("targets", &err);
+            rc = 1;
+            goto out;
+        }
+        if (report) fputs(report, stderr);
+        cs_free(report);
+        fprintf(stderr,
+                "choso targets: %lld vấn đề về bằng chứng (%lld evidence problems: counted items "
+                "without a marketplace id or verified address, or counted twice)\n",
+                (long long)problems, (long long)problems);
+        if (problems) rc = 1;
+    }
+    if (evidence) {
+        cs_rows *ev = NULL;
+        char *s = NULL;
+        size_t n = 0;
+        int sim = cs_instance_simulated();
+        if (cs_evidence_list(db, (int)year, &ev, &err) ||
+            (fmt_xlsx ? cs_evidence_xlsx(ev, sim, output, &err)
+                      : cs_evidence_csv(ev, sim, &s, &n, &err))) {
+            cli_print_error("targets", &err);
+            rc = 1;
+        } else if (!fmt_xlsx && write_bytes(output, s, n))
+            rc = 1;
+        cs_free(s);
+        cs_rows_free(ev);
+        goto out;
     }
     if ((rebuild || verify) && !want_report) goto out;
     if (fmt_pdf || (fmt_xlsx && annual)) {

@@ -464,8 +464,9 @@ int cs_annual_build(cs_db *db, int year, vn_date today, cs_annual *out, cs_error
              "LÊN SÀN THƯƠNG MẠI ĐIỆN TỬ NĂM %d",
              year);
     snprintf(out->subtitle, sizeof out->subtitle,
-             "Số liệu đến ngày %02d/%02d/%04d (giờ Việt Nam), trích từ hệ thống Chợ Số", pc.as_of.d,
-             pc.as_of.m, pc.as_of.y);
+             "Số liệu đến ngày %02d/%02d/%04d (giờ Việt Nam), trích từ hệ thống Chợ Số%s",
+             pc.as_of.d, pc.as_of.m, pc.as_of.y,
+             pc.simulated ? " - DỮ LIỆU MÔ PHỎNG (bản trình diễn/tập huấn)" : "");
     if (summary(out, &pc) || districts(out, &pc) || months(out, &pm) || marketplaces(out, &pmp)) {
         cs_error_set(err, CS_E_NOMEM, "annual report");
         goto out;

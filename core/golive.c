@@ -1,6 +1,7 @@
 /* core/golive: the going-live checks of core/golive.h. Reads configuration, file modes and the
  * database; writes nothing. */
 #include "core/golive.h"
+#include "core/instance.h"
 #include "core/catalog.h"
 #include "core/config.h"
 
@@ -215,6 +216,22 @@ void cs_golive_check_config(cs_golive *g, const char *const *extra_in_use, size_
     static const char *const sites[] = {"postmart.base_url", "voso.base_url"};
     for (size_t i = 0; i < sizeof sites / sizeof sites[0]; i++)
         check_host(g, sites[i]);
+    /* issue 12: their recorded environment, and the instance itself */
+    static const char *const assisted[][2] = {{"postmart", "postmart.mode"}, {"voso", "voso.mode"}};
+    for (size_t i = 0; i < sizeof assisted / sizeof assisted[0]; i++)
+        if (strcmp(cs_marketplace_env(assisted[i][0]), "production"))
+            addf(g, "sandbox_mode", assisted[i][1],
+                 "%s đang ở chế độ thử nghiệm (%s = sandbox hoặc auto với máy giả lập)",
+                 "%s is in sandbox mode (%s = sandbox, or auto with a simulator address)",
+                 assisted[i][0], assisted[i][1]);
+    const char *kind = cs_cfg_str("instance.kind");
+    if (strcmp(kind, "production"))
+        addf(g, "instance_not_production", "instance.kind",
+             "instance.kind = %s: đây là bản trình diễn/tập huấn, số liệu là dữ liệu mô phỏng; "
+             "bản thật cần %s = production",
+             "instance.kind = %s: this is a demo/training instance and its figures are simulated; "
+             "a real one needs %s = production",
+             kind, "instance.kind");
 }
 
 /* ---- database ---- */

@@ -15,7 +15,7 @@ typedef struct cs_golive_item {
     char code[40];     /* host_not_https, host_not_public, sandbox_mode, credential_missing,
                         * credential_readable, setting_missing, callback_not_public,
                         * catalog_not_fetched, category_unmapped, category_not_leaf,
-                        * attribute_missing, database_unreachable */
+                        * attribute_missing, database_unreachable, instance_not_production */
     char subject[120]; /* the setting, file or "category → marketplace" concerned */
     char vi[480];
     char en[480];

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/crypto.h"
 #include "core/db.h"
+#include "core/instance.h"
 #include "core/lease.h"
 #include "core/config.h"
 #include "core/mem.h"
@@ -1051,6 +1052,58 @@ static int load_data(cs_db *db, const char *dir, FILE *out, cs_migrate_report *r
     return 0;
 }
 
+/* Issue 12: seller accounts and listings made before 092_environments record no environment;
+ * give them their marketplace's present `<code>.mode` (core/instance.h) once. Only NULLs are
+ * written, so a row's environment is never rewritten; a schema without the column (a partial
+ * schema directory) is left alone. */
+// clang-format off
+enum { EC_CODE };
+static const char SQL_ENV_COLUMNS[] =
+    "SELECT COUNT(*)"
+    " FROM information_schema.columns"
+    " WHERE table_schema = DATABASE() AND column_name = 'env'"
+    "  AND table_name IN ('seller_accounts', 'listings')";
+static const char SQL_ENV_MARKETPLACES[] =
+    "SELECT code"
+    " FROM marketplaces";
+static const char SQL_ENV_ACCOUNTS[] =
+    "UPDATE seller_accounts"
+    " SET env = ?"
+    " WHERE env IS NULL AND marketplace_code = ?";
+static const char SQL_ENV_LISTINGS[] =
+    "UPDATE listings l"
+    " LEFT JOIN seller_accounts a ON a.id = l.account_id"
+    " SET l.env = COALESCE(a.env, ?)"
+    " WHERE l.env IS NULL AND l.marketplace_code = ?";
+// clang-format on
+
+static int classify_env(cs_db *db, FILE *out, cs_error *err)
+{
+    int64_t ncol = 0;
+    if (cs_db_scalar_i64(db, &ncol, SQL_ENV_COLUMNS, "", err) < 0) return -1;
+    if (ncol != 2) return 0;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_ENV_MARKETPLACES, "", err)) return -1;
+    int64_t accounts = 0, listings = 0;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        const char *code = cs_rows_str(r, i, EC_CODE);
+        const char *env = cs_marketplace_env(code);
+        int64_t a = cs_db_exec(db, SQL_ENV_ACCOUNTS, "ss", env, code, err);
+        int64_t l = a < 0 ? -1 : cs_db_exec(db, SQL_ENV_LISTINGS, "ss", env, code, err);
+        if (a < 0 || l < 0) {
+            cs_rows_free(r);
+            return -1;
+        }
+        accounts += a;
+        listings += l;
+    }
+    cs_rows_free(r);
+    if (accounts || listings)
+        say(out, "environment recorded from the settings: %lld seller accounts, %lld listings",
+            (long long)accounts, (long long)listings);
+    return 0;
+}
+
 /* ------------------------------------------------------------- entry points ------------ */
 
 static const char *schema_dir(const char *dir)
@@ -1113,7 +1166,7 @@ int cs_db_migrate_ex(cs_db *db, const char *dir, void *out_, cs_migrate_report *
     }
     if (rep->applied == 0)
         say(out, "schema up to date: %u migrations applied before, nothing to apply", rep->already);
-    if (load_data(db, dir, out, rep, err)) goto out;
+    if (load_data(db, dir, out, rep, err) || classify_env(db, out, err)) goto out;
     rep->seconds = now_s() - t0;
     say(out,
         "done in %.2f s: %u migrations applied now, %u before; reference data %lu inserted, %lu "

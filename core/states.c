@@ -1,5 +1,6 @@
 /* core/states: account and listing state machines with their event rows. */
 #include "core/states.h"
+#include "core/instance.h"
 #include "core/targets.h"
 #include <stdio.h>
 #include <string.h>
@@ -106,12 +107,12 @@ int cs_listing_transition_allowed(const char *from, const char *to)
 }
 
 /* columns of SQL_ACCOUNT_LOCK */
-enum { AL_STATE, AL_HOUSEHOLD };
+enum { AL_STATE, AL_HOUSEHOLD, AL_ENV };
 /* columns of SQL_HOUSEHOLD_LOCK */
 enum { HL_FIRST };
 // clang-format off
 static const char SQL_ACCOUNT_LOCK[] =
-    "SELECT state, household_id"
+    "SELECT state, household_id, env"
     " FROM seller_accounts"
     " WHERE id = ?"
     " FOR UPDATE";
@@ -134,6 +135,12 @@ static const char SQL_HOUSEHOLD_ONBOARDED[] =
     " SET onboarded_at = COALESCE(onboarded_at, UTC_TIMESTAMP()),"
     "     status = IF(status = 'erased', status, 'onboarded')"
     " WHERE id = ?";
+/* a practice (sandbox) shop on a production instance: the household is onboarded, but the
+   first date the targets count stays for a real shop (issue 12) */
+static const char SQL_HOUSEHOLD_ONBOARDED_PRACTICE[] =
+    "UPDATE households"
+    " SET status = IF(status = 'erased', status, 'onboarded')"
+    " WHERE id = ?";
 static const char SQL_HOUSEHOLD_ONBOARDING[] =
     "UPDATE households"
     " SET status = 'onboarding'"
@@ -152,6 +159,7 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
     char from[24];
     snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, AL_STATE));
     int64_t hh = cs_rows_i64(r, 0, AL_HOUSEHOLD);
+    int counts = cs_env_counts(cs_rows_str(r, 0, AL_ENV));
     cs_rows_free(r);
     if (!strcmp(from, to)) return 0;
     if (!cs_account_transition_allowed(from, to))
@@ -164,14 +172,17 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
         /* lock the household before writing the event: concurrent activations of its accounts
            are then ordered, and the earliest 'active' event is the one the counter files */
         if (cs_db_query(db, &r, SQL_HOUSEHOLD_LOCK, "i", hh, err)) return -1;
-        first = cs_rows_count(r) && cs_rows_i64(r, 0, HL_FIRST);
+        first = counts && cs_rows_count(r) && cs_rows_i64(r, 0, HL_FIRST);
         cs_rows_free(r);
     }
     if (cs_db_exec(db, SQL_ACCOUNT_SET_STATE, "sisi", to, (int64_t)active, to, id, err) < 0 ||
         cs_db_exec(db, SQL_ACCOUNT_EVENT, "isssss", id, from, to, reason_code, reason, by, err) < 0)
         return -1;
     /* the household counts as onboarded from its first active account, once and for good */
-    if (active && cs_db_exec(db, SQL_HOUSEHOLD_ONBOARDED, "i", hh, err) < 0) return -1;
+    if (active &&
+        cs_db_exec(db, counts ? SQL_HOUSEHOLD_ONBOARDED : SQL_HOUSEHOLD_ONBOARDED_PRACTICE, "i", hh,
+                   err) < 0)
+        return -1;
     /* the targets counter moves exactly when the first date is set (core/targets.h) */
     if (first && cs_targets_file_household(db, hh, 1, err)) return -1;
     if (!strcmp(to, "awaiting_owner") && cs_db_exec(db, SQL_HOUSEHOLD_ONBOARDING, "i", hh, err) < 0)
@@ -180,12 +191,12 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
 }
 
 /* columns of SQL_LISTING_LOCK */
-enum { LL_STATE, LL_PRODUCT };
+enum { LL_STATE, LL_PRODUCT, LL_ENV };
 /* columns of SQL_PRODUCT_LOCK */
 enum { PL_FIRST };
 // clang-format off
 static const char SQL_LISTING_LOCK[] =
-    "SELECT state, product_id"
+    "SELECT state, product_id, env"
     " FROM listings"
     " WHERE id = ?"
     " FOR UPDATE";
@@ -225,6 +236,8 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
     char from[24];
     snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, LL_STATE));
     int64_t product = cs_rows_i64(r, 0, LL_PRODUCT);
+    /* a practice listing on a production instance never sets the product's first date */
+    int counts = cs_env_counts(cs_rows_str(r, 0, LL_ENV));
     cs_rows_free(r);
     if (!strcmp(from, to)) return 0;
     if (!cs_listing_transition_allowed(from, to))
@@ -236,14 +249,14 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
     if (live) {
         /* as for accounts: the product row orders concurrent first lives of its listings */
         if (cs_db_query(db, &r, SQL_PRODUCT_LOCK, "i", product, err)) return -1;
-        first = cs_rows_count(r) && cs_rows_i64(r, 0, PL_FIRST);
+        first = counts && cs_rows_count(r) && cs_rows_i64(r, 0, PL_FIRST);
         cs_rows_free(r);
     }
     if (cs_db_exec(db, SQL_LISTING_SET_STATE, "sisii", to, (int64_t)live, to, (int64_t)live, id,
                    err) < 0 ||
         cs_db_exec(db, SQL_LISTING_EVENT, "isssss", id, from, to, reason_code, reason, by, err) < 0)
         return -1;
-    if (live && cs_db_exec(db, SQL_PRODUCT_FIRST_LIVE, "i", product, err) < 0) return -1;
+    if (live && counts && cs_db_exec(db, SQL_PRODUCT_FIRST_LIVE, "i", product, err) < 0) return -1;
     if (first && cs_targets_file_product(db, product, CS_M_LIVE, 1, err)) return -1;
     return 0;
 }
@@ -259,11 +272,12 @@ static const char SQL_LISTING_FIRST_SALE[] =
     "UPDATE listings"
     " SET first_sale_at = COALESCE(first_sale_at, COALESCE(?, UTC_TIMESTAMP()))"
     " WHERE id = ?";
+/* only a sale on a listing that counts here (issue 12: ? = 1 on a demo/training instance) */
 static const char SQL_PRODUCT_FIRST_SOLD[] =
     "UPDATE products p"
     " JOIN listings l ON l.product_id = p.id"
     " SET p.first_sold_at = COALESCE(p.first_sold_at, l.first_sale_at)"
-    " WHERE l.id = ?";
+    " WHERE l.id = ? AND (l.env IS NULL OR l.env = 'production' OR ?)";
 // clang-format on
 
 int cs_listing_record_sale(cs_db *db, int64_t id, const char *at, cs_error *err)
@@ -274,7 +288,7 @@ int cs_listing_record_sale(cs_db *db, int64_t id, const char *at, cs_error *err)
     int rc = cs_db_scalar_i64(db, &product, SQL_SALE_PRODUCT_LOCK, "i", id, err);
     if (rc < 0 || (rc == 0 && cs_targets_file_product(db, product, CS_M_SOLD, -1, err))) return -1;
     if (cs_db_exec(db, SQL_LISTING_FIRST_SALE, "si", at, id, err) < 0 ||
-        cs_db_exec(db, SQL_PRODUCT_FIRST_SOLD, "i", id, err) < 0)
+        cs_db_exec(db, SQL_PRODUCT_FIRST_SOLD, "ii", id, (int64_t)cs_instance_simulated(), err) < 0)
         return -1;
     if (rc == 0 && cs_targets_file_product(db, product, CS_M_SOLD, 1, err)) return -1;
     return 0;

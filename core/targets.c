@@ -2,6 +2,7 @@
  * definitions are in core/targets.h; this file computes numbers only: no HTTP, no JSON (the
  * service builds it), no files (core/targets_report.c). */
 #include "core/targets.h"
+#include "core/instance.h"
 #include "core/orders.h"
 #include "core/buf.h"
 #include "core/mem.h"
@@ -41,56 +42,74 @@ int cs_metric_from_name(const char *s)
 // clang-format off
 #define VN(col) " YEAR(" col " + INTERVAL 7 HOUR) AS y, MONTH(" col " + INTERVAL 7 HOUR) AS m"
 
+/* Real and practice apart (issue 12): on a production instance, shops and listings recorded in
+ * the sandbox neither set a first date (core/states.c) nor count here — a household or product
+ * whose only activation is a practice one is left out (rows with no environment, made outside
+ * the product, read as production) and its marketplace is that of a counted row. On a demo or
+ * training instance everything counts. E is `prod` or `all`; each statement below exists in
+ * both forms, [0] production and [1] simulated (cs_instance_simulated). */
+#define ENV_prod(t) " AND (" t ".env IS NULL OR " t ".env <> 'sandbox')"
+#define ENV_all(t) ""
+#define ONLY_PRACTICE_prod(tab, fk, id, col) \
+    " AND (NOT EXISTS (SELECT 1 FROM " tab " ex WHERE ex." fk " = " id \
+    "   AND ex." col " IS NOT NULL AND ex.env = 'sandbox')" \
+    "  OR EXISTS (SELECT 1 FROM " tab " ex WHERE ex." fk " = " id \
+    "   AND ex." col " IS NOT NULL" ENV_prod("ex") "))"
+#define ONLY_PRACTICE_all(tab, fk, id, col) ""
+
 /* first active account's marketplace: the earliest event to 'active', else (rows made without
  * history, e.g. bulk loads) the earliest activated_at, else ''. The index hints keep each look-up
  * a few index reads even when the statistics are stale (right after a bulk load the optimizer
  * otherwise scans, and a rebuild of 10,000 households took 10 s instead of 0.1 s). */
-#define HH_MP \
+#define HH_MP(E) \
     "COALESCE((SELECT a.marketplace_code" \
     "   FROM seller_accounts a FORCE INDEX (uq_account)" \
     "   JOIN account_events e FORCE INDEX (idx_acev_account) ON e.account_id = a.id" \
-    "   WHERE a.household_id = h.id AND e.to_state = 'active'" \
+    "   WHERE a.household_id = h.id AND e.to_state = 'active'" ENV_##E("a") \
     "   ORDER BY e.created_at, e.id" \
     "   LIMIT 1)," \
     " (SELECT a.marketplace_code" \
     "   FROM seller_accounts a FORCE INDEX (uq_account)" \
-    "   WHERE a.household_id = h.id AND a.activated_at IS NOT NULL" \
+    "   WHERE a.household_id = h.id AND a.activated_at IS NOT NULL" ENV_##E("a") \
     "   ORDER BY a.activated_at, a.id" \
     "   LIMIT 1), '')"
-#define LIVE_MP \
+#define LIVE_MP(E) \
     "COALESCE((SELECT l.marketplace_code" \
     "   FROM listings l FORCE INDEX (uq_listing)" \
     "   JOIN listing_events e FORCE INDEX (idx_lev_listing) ON e.listing_id = l.id" \
-    "   WHERE l.product_id = p.id AND e.to_state = 'live'" \
+    "   WHERE l.product_id = p.id AND e.to_state = 'live'" ENV_##E("l") \
     "   ORDER BY e.created_at, e.id" \
     "   LIMIT 1)," \
     " (SELECT l.marketplace_code" \
     "   FROM listings l FORCE INDEX (uq_listing)" \
-    "   WHERE l.product_id = p.id AND l.first_live_at IS NOT NULL" \
+    "   WHERE l.product_id = p.id AND l.first_live_at IS NOT NULL" ENV_##E("l") \
     "   ORDER BY l.first_live_at, l.id" \
     "   LIMIT 1), '')"
-#define SOLD_MP \
+#define SOLD_MP(E) \
     "COALESCE((SELECT l.marketplace_code" \
     "   FROM listings l FORCE INDEX (uq_listing)" \
-    "   WHERE l.product_id = p.id AND l.first_sale_at IS NOT NULL" \
+    "   WHERE l.product_id = p.id AND l.first_sale_at IS NOT NULL" ENV_##E("l") \
     "   ORDER BY l.first_sale_at, l.id" \
     "   LIMIT 1), '')"
 
 /* each gives (y, m, c, mp) for the entities it counts, read only by the statements below */
-#define HH_SEL(filter) \
-    "SELECT" VN("h.onboarded_at") ", h.commune_code AS c, " HH_MP " AS mp" \
+#define HH_SEL(filter, E) \
+    "SELECT" VN("h.onboarded_at") ", h.commune_code AS c, " HH_MP(E) " AS mp" \
     " FROM households h" \
-    " WHERE h.youth_led AND h.onboarded_at IS NOT NULL" filter
-#define LIVE_SEL(filter) \
-    "SELECT" VN("p.first_live_at") ", h.commune_code AS c, " LIVE_MP " AS mp" \
+    " WHERE h.youth_led AND h.onboarded_at IS NOT NULL" filter \
+    ONLY_PRACTICE_##E("seller_accounts", "household_id", "h.id", "activated_at")
+#define LIVE_SEL(filter, E) \
+    "SELECT" VN("p.first_live_at") ", h.commune_code AS c, " LIVE_MP(E) " AS mp" \
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
-    " WHERE p.flagship AND p.first_live_at IS NOT NULL" filter
-#define SOLD_SEL(filter) \
-    "SELECT" VN("p.first_sold_at") ", h.commune_code AS c, " SOLD_MP " AS mp" \
+    " WHERE p.flagship AND p.first_live_at IS NOT NULL" filter \
+    ONLY_PRACTICE_##E("listings", "product_id", "p.id", "first_live_at")
+#define SOLD_SEL(filter, E) \
+    "SELECT" VN("p.first_sold_at") ", h.commune_code AS c, " SOLD_MP(E) " AS mp" \
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
-    " WHERE p.flagship AND p.first_sold_at IS NOT NULL" filter
+    " WHERE p.flagship AND p.first_sold_at IS NOT NULL" filter \
+    ONLY_PRACTICE_##E("listings", "product_id", "p.id", "first_sale_at")
 
 /* sign × count into the counters; the first parameter is the sign, then the filter's */
 #define FILE_INTO(metric, sel) \
@@ -99,7 +118,23 @@ int cs_metric_from_name(const char *s)
     " FROM (" sel ") x" \
     " GROUP BY y, m, c, mp" \
     " ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
+/* both forms of a statement: [0] production instance, [1] demo/training */
+#define BOTH(F, metric, SEL, filter) {F(metric, SEL(filter, prod)), F(metric, SEL(filter, all))}
+static const char *const SQL_FILE_HH[2] = BOTH(FILE_INTO, "households_onboarded", HH_SEL, " AND h.id = ?");
+static const char *const SQL_FILE_LIVE[2] = BOTH(FILE_INTO, "flagship_products_live", LIVE_SEL, " AND p.id = ?");
+static const char *const SQL_FILE_SOLD[2] = BOTH(FILE_INTO, "flagship_products_sold", SOLD_SEL, " AND p.id = ?");
+static const char *const SQL_REFILE_LIVE[2] = BOTH(FILE_INTO, "flagship_products_live", LIVE_SEL, " AND p.household_id = ?");
+static const char *const SQL_REFILE_SOLD[2] = BOTH(FILE_INTO, "flagship_products_sold", SOLD_SEL, " AND p.household_id = ?");
+static const char *const SQL_REBUILD_HH[2] = BOTH(FILE_INTO, "households_onboarded", HH_SEL, "");
+static const char *const SQL_REBUILD_LIVE[2] = BOTH(FILE_INTO, "flagship_products_live", LIVE_SEL, "");
+static const char *const SQL_REBUILD_SOLD[2] = BOTH(FILE_INTO, "flagship_products_sold", SOLD_SEL, "");
 // clang-format on
+
+/* which form of each statement this instance uses */
+static int sim(void)
+{
+    return cs_instance_simulated();
+}
 
 static int check_sign(int sign)
 {
@@ -109,10 +144,7 @@ static int check_sign(int sign)
 int cs_targets_file_household(cs_db *db, int64_t household_id, int sign, cs_error *err)
 {
     if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
-    return cs_db_exec(db, FILE_INTO("households_onboarded", HH_SEL(" AND h.id = ?")), "ii",
-                      (int64_t)sign, household_id, err) < 0
-               ? -1
-               : 0;
+    return cs_db_exec(db, SQL_FILE_HH[sim()], "ii", (int64_t)sign, household_id, err) < 0 ? -1 : 0;
 }
 
 int cs_targets_file_product(cs_db *db, int64_t product_id, int metric, int sign, cs_error *err)
@@ -120,11 +152,9 @@ int cs_targets_file_product(cs_db *db, int64_t product_id, int metric, int sign,
     if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
     int64_t r;
     if (metric == CS_M_LIVE)
-        r = cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL(" AND p.id = ?")), "ii",
-                       (int64_t)sign, product_id, err);
+        r = cs_db_exec(db, SQL_FILE_LIVE[sim()], "ii", (int64_t)sign, product_id, err);
     else if (metric == CS_M_SOLD)
-        r = cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(" AND p.id = ?")), "ii",
-                       (int64_t)sign, product_id, err);
+        r = cs_db_exec(db, SQL_FILE_SOLD[sim()], "ii", (int64_t)sign, product_id, err);
     else
         return cs_error_set(err, CS_E_INTERNAL, "metric %d is not a product metric", metric);
     return r < 0 ? -1 : 0;
@@ -134,10 +164,8 @@ int cs_targets_refile_household(cs_db *db, int64_t household_id, int sign, cs_er
 {
     if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
     if (cs_targets_file_household(db, household_id, sign, err) ||
-        cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL(" AND p.household_id = ?")),
-                   "ii", (int64_t)sign, household_id, err) < 0 ||
-        cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(" AND p.household_id = ?")),
-                   "ii", (int64_t)sign, household_id, err) < 0)
+        cs_db_exec(db, SQL_REFILE_LIVE[sim()], "ii", (int64_t)sign, household_id, err) < 0 ||
+        cs_db_exec(db, SQL_REFILE_SOLD[sim()], "ii", (int64_t)sign, household_id, err) < 0)
         return -1;
     return 0;
 }
@@ -154,10 +182,9 @@ static int rebuild_tx(cs_db *db, void *arg, cs_error *err)
 {
     int64_t *rows = arg;
     if (cs_db_exec(db, "DELETE FROM target_counts", "", err) < 0 ||
-        cs_db_exec(db, FILE_INTO("households_onboarded", HH_SEL("")), "i", (int64_t)1, err) < 0 ||
-        cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL("")), "i", (int64_t)1, err) <
-            0 ||
-        cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL("")), "i", (int64_t)1, err) < 0)
+        cs_db_exec(db, SQL_REBUILD_HH[sim()], "i", (int64_t)1, err) < 0 ||
+        cs_db_exec(db, SQL_REBUILD_LIVE[sim()], "i", (int64_t)1, err) < 0 ||
+        cs_db_exec(db, SQL_REBUILD_SOLD[sim()], "i", (int64_t)1, err) < 0)
         return -1;
     return cs_db_scalar_i64(db, rows,
                             "SELECT COUNT(*)"
@@ -182,25 +209,27 @@ int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err)
     " SELECT y, m, '" metric "', c, mp, -COUNT(*)" \
     " FROM (" sel ") x" \
     " GROUP BY y, m, c, mp"
-static const char SQL_VERIFY[] =
-    "SELECT COUNT(*)"
-    " FROM (SELECT SUM(n) AS s"
-    "  FROM (SELECT year AS y, month AS m, CAST(metric AS CHAR) AS k, commune_code AS c,"
-    "         marketplace_code AS mp, n"
-    "        FROM target_counts"
-    NEG("households_onboarded", HH_SEL(""))
-    NEG("flagship_products_live", LIVE_SEL(""))
-    NEG("flagship_products_sold", SOLD_SEL(""))
-    "  ) u"
-    "  GROUP BY y, m, k, c, mp"
-    "  HAVING s <> 0) d";
+#define SQL_VERIFY(E) \
+    "SELECT COUNT(*)" \
+    " FROM (SELECT SUM(n) AS s" \
+    "  FROM (SELECT year AS y, month AS m, CAST(metric AS CHAR) AS k, commune_code AS c," \
+    "         marketplace_code AS mp, n" \
+    "        FROM target_counts" \
+    NEG("households_onboarded", HH_SEL("", E)) \
+    NEG("flagship_products_live", LIVE_SEL("", E)) \
+    NEG("flagship_products_sold", SOLD_SEL("", E)) \
+    "  ) u" \
+    "  GROUP BY y, m, k, c, mp" \
+    "  HAVING s <> 0) d"
+static const char *const SQL_VERIFY_ENV[2] = {SQL_VERIFY(prod), SQL_VERIFY(all)};
+#undef SQL_VERIFY
 #undef NEG
 // clang-format on
 
 int cs_targets_verify(cs_db *db, int64_t *diff, cs_error *err)
 {
     *diff = 0;
-    return cs_db_scalar_i64(db, diff, SQL_VERIFY, "", err) < 0 ? -1 : 0;
+    return cs_db_scalar_i64(db, diff, SQL_VERIFY_ENV[sim()], "", err) < 0 ? -1 : 0;
 }
 
 /* ---- pace and projection ------------------------------------------------------------------- */
@@ -592,6 +621,7 @@ int cs_targets_progress(cs_db *db, int year, cs_targets_by by, vn_date today,
     out->as_of = today;
     out->generated_at = time(NULL);
     out->by = by;
+    out->simulated = cs_instance_simulated();
     for (int m = 0; m < CS_M__COUNT; m++)
         out->metrics[m].goal = CS_TARGETS_NO_GOAL;
     char *scope = NULL;

@@ -38,6 +38,15 @@
  *   moves with the correction, in the year/month of its first date. The counters therefore
  *   always equal a recomputation from the base tables (`choso targets --rebuild`).
  *
+ *   Real and practice apart (issue 12): every seller account and listing records the
+ *   environment it was made in (seller_accounts.env, listings.env: production | sandbox, from
+ *   `<marketplace>.mode`, core/instance.h). On a production instance (instance.kind) a sandbox
+ *   shop or listing neither sets a first date nor counts, and an item whose first date only
+ *   practice set is left out of the counters and the rebuild alike; the marketplace is that of
+ *   the first counted shop/listing. A demo or training instance counts everything and marks
+ *   every count "dữ liệu mô phỏng" (cs_progress.simulated). Each counted item's evidence:
+ *   core/evidence.h.
+ *
  *   Progress for year Y, "today" being the date in Asia/Ho_Chi_Minh:
  *     percent     = achieved / goal × 100 (one decimal; null without a goal or with goal 0)
  *     projection  = achieved / days elapsed (today included) × days in the year, rounded; the
@@ -195,6 +204,9 @@ typedef struct cs_progress {
     /* orders, units and revenue (đồng) of counted order lines in the year and scope
      * (core/orders.h: order_counts) — shown beside flagship_products_sold */
     int64_t sales_orders, sales_units, sales_revenue_vnd;
+    /* a demo or training instance (core/instance.h): the counts include practice data and are
+     * shown as "dữ liệu mô phỏng" (simulated data) everywhere they appear */
+    int simulated;
 } cs_progress;
 
 /* Progress for `year` as of `today` (Asia/Ho_Chi_Minh date; vn_today() in production).

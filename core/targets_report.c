@@ -135,8 +135,10 @@ static void title_lines(const cs_progress *p, char *t1, size_t n1, char *t2, siz
              "BÁO CÁO TIẾN ĐỘ CHỈ TIÊU NĂM %d - HỘ THANH NIÊN VÀ SẢN PHẨM CHỦ LỰC TRÊN SÀN TMĐT",
              p->year);
     snprintf(
-        t2, n2, "Số liệu đến ngày %02d/%02d/%04d; lập lúc %s (giờ Việt Nam, Asia/Ho_Chi_Minh)%s",
-        p->as_of.d, p->as_of.m, p->as_of.y, gen, p->scope ? "; chỉ các xã/phường được giao" : "");
+        t2, n2, "Số liệu đến ngày %02d/%02d/%04d; lập lúc %s (giờ Việt Nam, Asia/Ho_Chi_Minh)%s%s",
+        p->as_of.d, p->as_of.m, p->as_of.y, gen, p->scope ? "; chỉ các xã/phường được giao" : "",
+        p->simulated ? "; DỮ LIỆU MÔ PHỎNG (bản trình diễn/tập huấn, không phải số liệu thật)"
+                     : "");
 }
 
 /* ---- CSV ----------------------------------------------------------------------------------- */
@@ -189,7 +191,7 @@ static int csv_write(const cs_progress *p, char sep, int dec_comma, char **out, 
     }
     cs_buf b;
     cs_buf_init(&b, 16u << 20);
-    char t1[200], t2[200], hb[200];
+    char t1[200], t2[400], hb[200];
     title_lines(p, t1, sizeof t1, t2, sizeof t2);
     int rc = cs_buf_puts(&b, "\xEF\xBB\xBF") | csv_field(&b, t1) | cs_buf_puts(&b, "\r\n") |
              csv_field(&b, t2) | cs_buf_puts(&b, "\r\n\r\n");
@@ -286,7 +288,7 @@ int cs_targets_xlsx(const cs_progress *p, const char *path, cs_error *err)
         cs_free(mp);
         return cs_error_set(err, CS_E_INTERNAL, "libxlsxwriter: cannot create %s", path);
     }
-    char t1[200], t2[200];
+    char t1[200], t2[400];
     title_lines(p, t1, sizeof t1, t2, sizeof t2);
     lxw_doc_properties props = {.title = t1, .author = "Chợ Số", .company = "Tỉnh đoàn Thanh Hóa"};
     workbook_set_properties(wb, &props);

@@ -7,6 +7,7 @@
 #include "connectors/transport.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/instance.h"
 #include "core/lease.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -621,8 +622,8 @@ struct start {
 
 // clang-format off
 static const char SQL_ACCOUNT_ADD[] =
-    "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code)"
-    " VALUES (?, ?)";
+    "INSERT IGNORE INTO seller_accounts (household_id, marketplace_code, env)"
+    " VALUES (?, ?, ?)";
 static const char SQL_ACCOUNT_OF_LOCK[] =
     "SELECT id, state"
     " FROM seller_accounts"
@@ -636,7 +637,9 @@ static int start_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct start *s = arg;
     s->existed = 0;
-    if (cs_db_exec(db, SQL_ACCOUNT_ADD, "is", s->hh, s->mp, err) < 0) return -1;
+    /* the environment it is made in (issue 12): recorded once, never rewritten */
+    if (cs_db_exec(db, SQL_ACCOUNT_ADD, "iss", s->hh, s->mp, cs_marketplace_env(s->mp), err) < 0)
+        return -1;
     cs_rows *r = NULL;
     if (cs_db_query(db, &r, SQL_ACCOUNT_OF_LOCK, "is", s->hh, s->mp, err)) return -1;
     s->account = cs_rows_i64(r, 0, AO_ID);

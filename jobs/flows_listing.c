@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/households.h"
+#include "core/instance.h"
 #include "core/log.h"
 #include "core/media.h"
 #include "core/mem.h"
@@ -1514,8 +1515,8 @@ struct pub {
 
 // clang-format off
 static const char SQL_LISTING_ADD[] =
-    "INSERT INTO listings (product_id, marketplace_code, account_id)"
-    " SELECT ?, ?, a.id"
+    "INSERT INTO listings (product_id, marketplace_code, account_id, env)"
+    " SELECT ?, ?, a.id, COALESCE(a.env, ?)"
     " FROM products pr"
     " LEFT JOIN seller_accounts a ON a.household_id = pr.household_id AND a.marketplace_code = ?"
     " WHERE pr.id = ?"
@@ -1550,8 +1551,8 @@ static int publish_tx(cs_db *db, void *arg, cs_error *err)
     struct pub *p = arg;
     json_array_clear(p->out);
     for (size_t i = 0; i < p->n; i++) {
-        if (cs_db_exec(db, SQL_LISTING_ADD, "issi", p->product, p->mps[i], p->mps[i], p->product,
-                       err) < 0)
+        if (cs_db_exec(db, SQL_LISTING_ADD, "isssi", p->product, p->mps[i],
+                       cs_marketplace_env(p->mps[i]), p->mps[i], p->product, err) < 0)
             return -1;
         cs_rows *r = NULL;
         if (cs_db_query(db, &r, SQL_LISTING_OF_LOCK, "is", p->product, p->mps[i], err)) return -1;

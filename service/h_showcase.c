@@ -10,6 +10,7 @@
 #include "core/annual.h"
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/instance.h"
 #include "core/mem.h"
 #include "core/showcase.h"
 #include "core/vn.h"
@@ -305,11 +306,12 @@ int svc_showcase_list(svc_req *r)
     }
     cs_buf b;
     cs_buf_init(&b, PAGE_CAP);
-    char desc[200], n[32];
+    char desc[320], n[32];
     cs_vi_int(pg.total, n, sizeof n);
+    /* a demo/training instance shows practice items: its total says so (issue 12) */
     snprintf(desc, sizeof desc,
-             "%s sản phẩm chủ lực, OCOP của Thanh Hóa đang bán trên các sàn thương mại điện tử.",
-             n);
+             "%s sản phẩm chủ lực, OCOP của Thanh Hóa đang bán trên các sàn thương mại điện tử.%s",
+             n, cs_instance_simulated() ? " (Dữ liệu mô phỏng: bản trình diễn/tập huấn.)" : "");
     int bad = head(&b, "Sản phẩm chủ lực Thanh Hóa trên sàn thương mại điện tử", desc, "/showcase",
                    pg.n ? pg.items[0].image_sha : NULL, "showcase");
     bad |= cs_buf_puts(&b, "<header><h1>Sản phẩm chủ lực Thanh Hóa</h1><p>") | E(&b, desc) |

@@ -135,6 +135,8 @@ int svc_targets_json(const cs_progress *p, json_t **out, cs_error *err)
                   "marketplaces", mps, "days_in_year", p->calendar.days_in_year, "days_elapsed",
                   p->calendar.days_elapsed, "days_left", p->calendar.days_left, "months_left",
                   p->calendar.months_left, "metrics", metrics);
+    /* a demo/training instance: the numbers are practice data ("dữ liệu mô phỏng") */
+    if (o) bad |= json_object_set_new(o, "simulated", json_boolean(p->simulated));
     if (o) /* the sold target's companions: counted order lines of the year and scope */
         bad |= json_object_set_new(o, "sales",
                                    json_pack("{s:I,s:I,s:I}", "orders", (json_int_t)p->sales_orders,

@@ -39,6 +39,9 @@ int svc_listings_confirm(svc_req *r);
 int svc_listings_republish(svc_req *r);
 int svc_products_withdraw(svc_req *r);
 int svc_listings_withdrawn(svc_req *r);
+/* h_evidence.c: the evidence of every counted item (issue 12), admin and monitor */
+int svc_reports_evidence_csv(svc_req *r);
+int svc_reports_evidence_xlsx(svc_req *r);
 /* h_showcase.c: the public showcase pages, click-throughs, promoted figures */
 #include "service/h_showcase.h"
 #endif

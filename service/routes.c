@@ -125,6 +125,11 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/reports/annual.xlsx", svc_reports_annual_xlsx, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR,
      0},
     {"GET", "/v1/reports/annual.pdf", svc_reports_annual_pdf, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
+    /* the evidence of every counted item (service/h_evidence.c, issue 12) */
+    {"GET", "/v1/reports/evidence.csv", svc_reports_evidence_csv, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR,
+     0},
+    {"GET", "/v1/reports/evidence.xlsx", svc_reports_evidence_xlsx,
+     SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     {"GET", "/v1/attention", svc_attention_get, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     /* the web room (service/h_web.c): sign-in sessions for the pages (cookie + X-CSRF-Token;
        never stored for Idempotency-Key replays), the owner's receipt QR code, static files */

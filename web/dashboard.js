@@ -196,8 +196,10 @@ async function load(year) {
   if (!tot.ok) return problemNote($('kpis'), tot);
   const t = tot.data;
   $('asof').textContent = `Số liệu đến ngày ${t.as_of.split('-').reverse().join('/')} (giờ Việt Nam), tạo lúc ${fmtDateTime(t.generated_at)}. Một hộ được tính vào năm gian hàng đầu tiên của hộ hoạt động; một sản phẩm chủ lực vào năm lần đầu lên sàn.`;
-  // one full card per metric the API lists (households, flagship live, flagship sold, …)
-  fill($('kpis'), t.metrics.map((m) => progressCard(m, t)));
+  // one full card per metric the API lists (households, flagship live, flagship sold, …); a
+  // demo/training instance's numbers are practice data and say so above them (issue 12)
+  fill($('kpis'), t.simulated ? el('p', { class: 'note note-info', 'data-role': 'simulated' }, 'Dữ liệu mô phỏng — bản trình diễn/tập huấn, không phải số liệu thật.') : null,
+    t.metrics.map((m) => progressCard(m, t)));
   for (const m of t.metrics) {
     const i = $('goal-' + m.metric);
     if (i) i.placeholder = m.goal === null ? 'chưa đặt' : String(m.goal);
@@ -238,6 +240,7 @@ async function load(year) {
   $('export-csv-vn').setAttribute('href', `/v1/reports/targets-vn.csv?year=${year}`);
   $('export-annual-pdf').setAttribute('href', `/v1/reports/annual.pdf?year=${year}`);
   $('export-annual-xlsx').setAttribute('href', `/v1/reports/annual.xlsx?year=${year}`);
+  $('export-evidence').setAttribute('href', `/v1/reports/evidence.csv?year=${year}`);
   $('showcase-link').setAttribute('href', '/showcase'); // a page of choso, not a file of web/
   loadPromoted(year);
 }

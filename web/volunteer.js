@@ -259,7 +259,8 @@ function renderProgress(t) {
   const rows = (t.metrics || []).map((m) => el('li', { 'data-metric': m.metric },
     el('span', {}, m.label), ' ', el('strong', {}, fmtNum(m.achieved)),
     m.goal !== null && m.goal !== undefined ? el('span', { class: 'muted' }, ' / ', fmtNum(m.goal)) : null));
-  fill(box, el('p', { class: 'small muted' }, `Năm ${t.year}, đến ngày ${t.as_of}`, t.scope ? ' · các xã/phường bạn phụ trách' : ''), el('ul', { class: 'plain metrics' }, rows));
+  fill(box, el('p', { class: 'small muted' }, `Năm ${t.year}, đến ngày ${t.as_of}`, t.scope ? ' · các xã/phường bạn phụ trách' : ''),
+    t.simulated ? el('p', { class: 'small note note-info', 'data-role': 'simulated' }, 'Dữ liệu mô phỏng (tập huấn)') : null, el('ul', { class: 'plain metrics' }, rows));
 }
 
 function marketplaceChoices(name, checked) {

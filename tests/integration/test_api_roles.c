@@ -236,6 +236,8 @@ static const struct {
     /* the annual report (whole province, named lists) and the CSV for Vietnamese Excel */
     {"GET", "/v1/reports/annual.xlsx", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"GET", "/v1/reports/annual.pdf", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"GET", "/v1/reports/evidence.csv", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    {"GET", "/v1/reports/evidence.xlsx", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"GET", "/v1/reports/targets-vn.csv", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/showcase/promoted", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"POST", "/v1/targets/{year}/goals", {401, 401, 401, 200, 403, 403, 403, 401, 401}},

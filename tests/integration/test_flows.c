@@ -290,6 +290,9 @@ static int setup(void **state)
     set("lazada.app_key", TM_LAZADA_APP_KEY);
     set("lazada.app_secret", TM_LAZADA_APP_SECRET);
     set("postmart.base_url", url_assisted);
+    /* the simulator stands for the real site here, as it does for the API marketplaces (whose
+       mode is production by default): its shops count (issue 12's auto mode would say sandbox) */
+    set("postmart.mode", "production");
     set("tiktok.base_url", url_tiktok);
     set("tiktok.auth_url", url_tiktok);
     set("tiktok.app_key", TM_TIKTOK_APP_KEY);

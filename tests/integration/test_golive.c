@@ -176,6 +176,24 @@ static void test_findings_then_ready(void **state)
                           NULL};
     assert_int_equal(run_cli(http, out, sizeof out), 1);
     assert_non_null(strstr(out, "\"host_not_https\""));
+    /* issue 12: a demo or training instance, or an assisted marketplace on its simulator, is
+       not ready, whatever else is */
+    const char *demo[] = {e1,
+                          e2,
+                          "CHOSO_LAZADA_APP_KEY=123456",
+                          "CHOSO_HTTP_PUBLIC_URL=https://choso.thanhhoa.gov.vn",
+                          "CHOSO_INSTANCE_KIND=training",
+                          NULL};
+    assert_int_equal(run_cli(demo, out, sizeof out), 1);
+    assert_non_null(strstr(out, "\"instance_not_production\""));
+    const char *voso[] = {e1,
+                          e2,
+                          "CHOSO_LAZADA_APP_KEY=123456",
+                          "CHOSO_HTTP_PUBLIC_URL=https://choso.thanhhoa.gov.vn",
+                          "CHOSO_VOSO_MODE=sandbox",
+                          NULL};
+    assert_int_equal(run_cli(voso, out, sizeof out), 1);
+    assert_non_null(strstr(out, "voso.mode"));
     (void)loose;
 }
 

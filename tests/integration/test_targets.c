@@ -130,15 +130,20 @@ static int64_t product(const char *hh_code, int flagship)
 
 static int64_t account(int64_t hh, const char *mp)
 {
-    tsup_exec(db, "INSERT INTO seller_accounts (household_id, marketplace_code) VALUES (?, ?)",
-              "is", hh, mp);
+    /* with the marketplace's shop id: its evidence (`choso targets --verify` checks it) */
+    tsup_exec(db,
+              "INSERT INTO seller_accounts (household_id, marketplace_code, external_shop_id)"
+              " VALUES (?, ?, CONCAT('shop-', ?))",
+              "isi", hh, mp, hh);
     return (int64_t)cs_db_insert_id(db);
 }
 
 static int64_t listing(int64_t prod, const char *mp)
 {
-    tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code) VALUES (?, ?)", "is", prod,
-              mp);
+    tsup_exec(db,
+              "INSERT INTO listings (product_id, marketplace_code, external_item_id)"
+              " VALUES (?, ?, CONCAT('item-', ?))",
+              "isi", prod, mp, prod);
     return (int64_t)cs_db_insert_id(db);
 }
 
