@@ -791,3 +791,55 @@ const cx_order_ops cx_tiktok_orders = {
     .build = tiktok_orders_build,
     .parse = tiktok_orders_parse,
 };
+
+/* ---- re-check of live items (connectors/recheck.h) -----------------------------------------
+ *   POST /product/202309/products/search?page_size=100&page_token {"status":"ALL"} →
+ *        data{products[{id, status}], next_page_token, total_count}; "ALL" leaves deleted
+ *        products out (a product absent from a complete walk is gone) */
+#include "connectors/recheck.h"
+
+static int tiktok_recheck_build(const cx_input *in, const cx_recheck_query *q, cx_request *req,
+                                cs_error *err)
+{
+    static const char body[] = "{\"status\":\"ALL\"}";
+    cx_param p[2] = {{"page_size", "100"}, {"page_token", q->cursor}};
+    return tiktok_request(req, CX_OP_GET_STATUS, "POST", in, "/product/202309/products/search", 1,
+                          p, q->cursor && *q->cursor ? 2 : 1, body, sizeof body - 1, err);
+}
+
+static void tiktok_recheck_parse(const cx_input *in, const cx_recheck_query *q,
+                                 const cx_response *resp, cx_outcome *out, cx_recheck_page *page)
+{
+    (void)q;
+    memset(page, 0, sizeof *page);
+    json_t *j = tiktok_open(in, resp, out, 0);
+    if (!j) return;
+    json_t *d = json_object_get(j, "data");
+    json_t *list = json_object_get(d, "products"), *v;
+    if (!json_is_array(list)) {
+        cx_out_retry(out, 10, 1, "malformed_response", "no products");
+        goto done;
+    }
+    size_t i;
+    json_array_foreach(list, i, v)
+    {
+        cx_item_seen s;
+        memset(&s, 0, sizeof s);
+        if (cx_json_text(v, "id", s.item_id, sizeof s.item_id) || !s.item_id[0]) continue;
+        cx_json_text(v, "status", s.status, sizeof s.status);
+        s.state = item_state(s.status);
+        if (s.state == CX_ITEM_REJECTED)
+            cx_json_text(v, "suspended_reason", s.reason, sizeof s.reason);
+        if (cx_recheck_add(page, &s)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "items");
+            goto done;
+        }
+    }
+    cx_json_text(d, "next_page_token", page->next_cursor, sizeof page->next_cursor);
+    page->more = page->next_cursor[0] != '\0';
+done:
+    if (out->result != CX_OK) cx_recheck_page_free(page);
+    json_decref(j);
+}
+
+const cx_recheck_ops cx_tiktok_recheck = {"tiktok", 0, tiktok_recheck_build, tiktok_recheck_parse};

@@ -948,7 +948,7 @@ int job_flows_register(cs_error *err)
         job_schedule_every("account.refresh", (unsigned)cs_cfg_int("flows.refresh_period"), "{}",
                            err) ||
         flows_register_listing_kinds(err) || flows_register_assisted_kinds(err) ||
-        flows_register_catalog_kinds(err))
+        flows_register_catalog_kinds(err) || flows_register_recheck_kinds(err))
         return -1;
     return 0;
 }

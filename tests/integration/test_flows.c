@@ -1561,6 +1561,127 @@ static void test_takedown_pushes(void **state)
     assert_int_equal(q1(sql), first);
 }
 
+/* Issue 12 point 3: the scheduled re-check. With the simulators' pushes lost, a ban, a deletion
+ * and an unlisting still reach the listings when listing.recheck looks again — one request per
+ * shop here (Shopee: both item ids in one get_item_base_info; Lazada and TikTok: the shop's
+ * list), first dates kept, every listing stamped; an item back on sale goes live again; the
+ * sweep queues every account with a listing due. Every API listing keeps its public link. */
+static void test_recheck_live_listings(void **state)
+{
+    (void)state;
+    static const char *const api[] = {"shopee", "lazada", "tiktok"};
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 96);
+    int64_t p1 = make_product(h.code, 1031, "Nem chua Thanh Hóa");
+    int64_t p2 = make_product(h.code, 1032, "Bánh răng bừa Thiệu Hóa");
+    char sql[600], path[128];
+    for (size_t i = 0; i < 3; i++)
+        onboard(&h, api[i]);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.state <> 'awaiting_owner'",
+             h.code);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    int64_t acc[3];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+                 "WHERE h.code = '%s' AND a.marketplace_code = '%s'",
+                 h.code, api[i]);
+        acc[i] = q1(sql);
+        owner_authorises(acc[i]);
+    }
+    int64_t prods[2] = {p1, p2};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)prods[k]);
+        tapi_resp r =
+            tapi_call("POST", path, tok, "{\"marketplaces\":[\"shopee\",\"lazada\",\"tiktok\"]}");
+        if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+        tapi_free(&r);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND state <> 'live'",
+             (long long)p1, (long long)p2);
+    assert_int_equal(wait_zero(sql, 40), 0);
+    /* point 4: every live API listing has its public item link (Lazada's from its answer) */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND (listing_url IS "
+             "NULL OR listing_url NOT LIKE 'http%%')",
+             (long long)p1, (long long)p2);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)p1);
+    int64_t first1 = q1(sql);
+    assert_true(first1 > 0);
+    /* the marketplaces' pushes are lost from here on */
+    json_decref(sb_admin("POST", "/__sandbox/config",
+                         "{\"shopee_push_url\":\"http://127.0.0.1:9/x\",\"lazada_push_url\":"
+                         "\"http://127.0.0.1:9/x\",\"tiktok_push_url\":\"http://127.0.0.1:9/x\"}"));
+    int64_t s1 = listing_of(p1, "shopee"), s2 = listing_of(p2, "shopee");
+    int64_t z1 = listing_of(p1, "lazada"), z2 = listing_of(p2, "lazada");
+    int64_t t1 = listing_of(p1, "tiktok"), t2 = listing_of(p2, "tiktok");
+    sb_item_status("shopee", s1, "banned");
+    sb_item_status("lazada", z1, "deleted");
+    sb_item_status("lazada", z2, "unlisted");
+    sb_item_status("tiktok", t1, "banned");
+    sb_item_status("tiktok", t2, "deleted");
+    cs_error e;
+    for (size_t i = 0; i < 3; i++) {
+        int64_t n = -1;
+        cs_error_clear(&e);
+        if (job_flows_recheck_account(tapi_db(), acc[i], &n, &e))
+            fail_msg("recheck %s: %s %s", api[i], cs_code_name(e.code), e.detail);
+        assert_int_equal(n, 1); /* two listings, one request */
+    }
+    assert_int_equal(wait_state(s1, "suspended", 0), 0);
+    assert_int_equal(wait_state(s2, "live", 0), 0);
+    assert_int_equal(wait_state(z1, "delisted", 0), 0);
+    assert_int_equal(wait_state(z2, "delisted", 0), 0);
+    assert_int_equal(wait_state(t1, "suspended", 0), 0);
+    assert_int_equal(wait_state(t2, "delisted", 0), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND last_checked_at "
+             "IS NULL",
+             (long long)p1, (long long)p2);
+    assert_int_equal(q1(sql), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND to_state = "
+             "'suspended' AND reason LIKE '%%Shopee%%BANNED%%'",
+             (long long)s1);
+    assert_int_equal(q1(sql), 1);
+    /* back on sale on Shopee: live again at the next look */
+    sb_item_status("shopee", s1, "live");
+    int64_t n = 0;
+    cs_error_clear(&e);
+    assert_int_equal(job_flows_recheck_account(tapi_db(), acc[0], &n, &e), 0);
+    assert_int_equal(wait_state(s1, "live", 0), 0);
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)p1);
+    assert_int_equal(q1(sql), first1);
+    /* the sweep queues every account with a listing due, and their jobs stamp them */
+    set("flows.recheck_age", "0");
+    snprintf(sql, sizeof sql,
+             "UPDATE listings SET last_checked_at = NULL WHERE product_id IN (%lld, %lld)",
+             (long long)p1, (long long)p2);
+    tsup_exec(tapi_db(), sql, "");
+    int64_t jid = 0;
+    cs_error_clear(&e);
+    assert_true(job_enqueue(tapi_db(), "listing.recheck", "{}", NULL, &jid, &e) >= 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND state IN "
+             "('live','suspended') AND last_checked_at IS NULL",
+             (long long)p1, (long long)p2);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    set("flows.recheck_age", "72000");
+    char cfg[600];
+    snprintf(cfg, sizeof cfg,
+             "{\"shopee_push_url\":\"%s/v1/webhooks/shopee\",\"lazada_push_url\":\"%s/v1/webhooks/"
+             "lazada\",\"tiktok_push_url\":\"%s/v1/webhooks/tiktok\"}",
+             tapi_base(), tapi_base(), tapi_base());
+    json_decref(sb_admin("POST", "/__sandbox/config", cfg));
+}
+
 /* The simulator's item of our listing on mp (copy, caller decrefs), or NULL. */
 static json_t *sb_item_of(const char *mp, int64_t listing_id)
 {
@@ -1824,6 +1945,7 @@ int main(void)
         cmocka_unit_test(test_banned_push_suspends),
         cmocka_unit_test(test_webhook_signature),
         cmocka_unit_test(test_takedown_pushes),
+        cmocka_unit_test(test_recheck_live_listings),
         cmocka_unit_test(test_price_sync_and_withdrawal),
     };
     return cmocka_run_group_tests(t, setup, teardown);
