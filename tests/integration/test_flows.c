@@ -1610,6 +1610,36 @@ static void test_recheck_live_listings(void **state)
              "NULL OR listing_url NOT LIKE 'http%%')",
              (long long)p1, (long long)p2);
     assert_int_equal(wait_zero(sql, 20), 0);
+    {
+        /* … shown to the owner (status page) and to the volunteer (the product's card) */
+        char hdr[64];
+        snprintf(path, sizeof path, "/v1/status/%s", h.code);
+        snprintf(hdr, sizeof hdr, "X-Owner-Pin: %s", h.pin);
+        const char *const hs[] = {hdr, NULL};
+        tapi_resp own = tapi_req("GET", path, NULL, hs, NULL, NULL, 0);
+        assert_int_equal(own.status, 200);
+        snprintf(path, sizeof path, "/v1/products/%lld", (long long)p1);
+        tapi_resp vol = tapi_call("GET", path, tok, NULL);
+        assert_int_equal(vol.status, 200);
+        cs_rows *r = NULL;
+        cs_error e0;
+        cs_error_clear(&e0);
+        assert_int_equal(cs_db_query(tapi_db(), &r,
+                                     "SELECT listing_url, product_id FROM listings WHERE "
+                                     "product_id IN (?, ?)",
+                                     "ii", p1, p2, &e0),
+                         0);
+        assert_int_equal(cs_rows_count(r), 6);
+        for (size_t i = 0; i < cs_rows_count(r); i++) {
+            const char *u = cs_rows_str(r, i, 0);
+            if (!strstr(own.body, u)) fail_msg("owner page lacks %s", u);
+            if (cs_rows_i64(r, i, 1) == p1 && !strstr(vol.body, u))
+                fail_msg("product card lacks %s", u);
+        }
+        cs_rows_free(r);
+        tapi_free(&own);
+        tapi_free(&vol);
+    }
     snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
              (long long)p1);
     int64_t first1 = q1(sql);
