@@ -1,8 +1,8 @@
 /* tests/fuzz/fuzz_webhook: a marketplace push (Shopee, Lazada, TikTok Shop) as it reaches POST
  * /v1/webhooks/{code} — its signature check and the reading of its body. The first byte picks
  * the marketplace (bit 0: Lazada; high nibble 4: TikTok Shop, whose webhooks are signed like
- * Lazada's, app_key + body), whether the Authorization header is the true signature (so the body parser
- * is reached, not only the rejection), its hex case, and a one-character forgery of it; the
+ * Lazada's, app_key + body), whether the Authorization header is the true signature (so the body
+ * parser is reached, not only the rejection), its hex case, and a one-character forgery of it; the
  * rest is the body. Invariants abort: a forged or missing signature is always rejected, a true
  * one is never called invalid, every field read stays NUL-terminated.
  * libFuzzer: build with -fsanitize=fuzzer -DCHOSO_LIBFUZZER. Otherwise main() replays the files
