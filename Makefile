@@ -55,7 +55,7 @@ INTEG_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(FUZZ_SRC))
 
-.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets bench-orders bench-phone bench-showcase check-banned
+.PHONY: all test test-unit test-quick run clean clean-var install fuzz valgrind format bootstrap bench bench-api bench-import bench-sync bench-targets bench-orders bench-phone bench-showcase check-banned bench-recheck
 all: $(BUILD)/choso $(BUILD)/choso-sandbox
 
 Q := $(if $(V),,@)
@@ -172,7 +172,7 @@ test-cluster: bootstrap
 	BUILD=$(BUILD) scripts/test-cluster
 
 bench: bench-api bench-import bench-sync bench-targets bench-orders bench-phone bench-showcase
-bench-api bench-import bench-sync bench-targets bench-orders: bootstrap
+bench-api bench-import bench-sync bench-targets bench-orders bench-recheck: bootstrap
 	$(MAKE) tests-build
 	BUILD=$(BUILD) scripts/$@
 

@@ -196,6 +196,7 @@ typedef struct cx_outcome {
     char sku[40];      /* echoed item SKU where the marketplace returns it */
     char shop_id[128]; /* token exchange / get shop (TikTok: cipher) */
     char shop_name[128];
+    char shop_ref[64];  /* TikTok get shop: the shop's numeric id its webhooks name (shop_id) */
     char image_id[512]; /* image upload: id, URI or hosted URL to put in the item */
     char item_url[512];
     char access_token[CX_TOKEN_MAX];
@@ -205,7 +206,8 @@ typedef struct cx_outcome {
     int confirm;           /* SKU look-up: candidates must be confirmed (see above) */
     char candidates[1100]; /* comma-separated item ids to confirm (at most 50) */
     int push_code;         /* verify push: event code (Shopee 1 authorised, 2 cancelled,
-                            * 6 banned item, 12 expiring; Lazada message_type) */
+                            * 6 banned item, 12 expiring; Lazada message_type; TikTok type:
+                            * 1 order status change, 5 product status change) */
     size_t nreasons;
     cx_reason reasons[CX_MAX_REASONS];
 } cx_outcome;

@@ -796,3 +796,68 @@ const cx_order_ops cx_lazada_orders = {
     .build = lazada_orders_build,
     .parse = lazada_orders_parse,
 };
+
+/* ---- re-check of live items (connectors/recheck.h) -----------------------------------------
+ *   GET /products/get filter=all offset limit=50 → data.total_products, data.products[{item_id,
+ *       status Active|InActive|Suspended|Deleted|Pending QC…, reject_reason, skus[{Url}]}];
+ *       deleted items are not listed (an item absent from a complete walk is gone) */
+#include "connectors/recheck.h"
+
+#define LZ_RECHECK_PAGE 50
+
+static int lazada_recheck_build(const cx_input *in, const cx_recheck_query *q, cx_request *req,
+                                cs_error *err)
+{
+    char off[24], lim[8];
+    snprintf(off, sizeof off, "%lld", q->offset);
+    snprintf(lim, sizeof lim, "%d", LZ_RECHECK_PAGE);
+    cx_param b[3] = {{"filter", "all"}, {"offset", off}, {"limit", lim}};
+    return lazada_request(req, CX_OP_GET_STATUS, "GET", in->mp->base_url, "lazada.base_url", in,
+                          "/products/get", 1, b, 3, err);
+}
+
+static void lazada_recheck_parse(const cx_input *in, const cx_recheck_query *q,
+                                 const cx_response *resp, cx_outcome *out, cx_recheck_page *page)
+{
+    cx_outcome_init(out);
+    memset(page, 0, sizeof *page);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (j && json_object_get(j, "code") && !is_success(j)) {
+        lazada_error(CX_OP_GET_STATUS, j, resp, ra, out);
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    json_t *d = j ? json_object_get(j, "data") : NULL, *v;
+    json_t *list = json_object_get(d, "products");
+    long long total = cx_json_int(d, "total_products", -1);
+    if (!json_is_array(list) || total < 0) {
+        cx_out_retry(out, 10, 1, "malformed_response", "no products/total_products");
+        goto done;
+    }
+    size_t i;
+    json_array_foreach(list, i, v)
+    {
+        cx_item_seen s;
+        memset(&s, 0, sizeof s);
+        if (cx_json_text(v, "item_id", s.item_id, sizeof s.item_id) || !s.item_id[0]) continue;
+        cx_json_text(v, "status", s.status, sizeof s.status);
+        s.state = item_state(s.status);
+        if (s.state == CX_ITEM_REJECTED)
+            cx_json_text(v, "reject_reason", s.reason, sizeof s.reason);
+        cx_json_text(json_array_get(json_object_get(v, "skus"), 0), "Url", s.url, sizeof s.url);
+        if (cx_recheck_add(page, &s)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "items");
+            goto done;
+        }
+    }
+    page->next_offset = q->offset + (long long)json_array_size(list);
+    page->more = json_array_size(list) > 0 && page->next_offset < total;
+done:
+    if (out->result != CX_OK) cx_recheck_page_free(page);
+    json_decref(j);
+}
+
+const cx_recheck_ops cx_lazada_recheck = {"lazada", 0, lazada_recheck_build, lazada_recheck_parse};

@@ -839,3 +839,76 @@ const cx_order_ops cx_shopee_orders = {
     .build = shopee_orders_build,
     .parse = shopee_orders_parse,
 };
+
+/* ---- re-check of live items (connectors/recheck.h) -----------------------------------------
+ *   GET /api/v2/product/get_item_base_info item_id_list=1,2,…(≤ 50) → response.item_list[{
+ *       item_id, item_status NORMAL|BANNED|UNLIST|SELLER_DELETE|SHOPEE_DELETE|REVIEWING}] */
+#include "connectors/recheck.h"
+
+static int shopee_recheck_build(const cx_input *in, const cx_recheck_query *q, cx_request *req,
+                                cs_error *err)
+{
+    if (!q->nids || q->nids > CX_RECHECK_IDS_MAX)
+        return cs_error_set(err, CS_E_INTERNAL, "get_item_base_info takes 1 to 50 item ids");
+    cs_buf ids, u;
+    cs_buf_init(&ids, 64 * CX_RECHECK_IDS_MAX);
+    int bad = 0;
+    for (size_t i = 0; i < q->nids && !bad; i++)
+        bad = (i && cs_buf_putc(&ids, ',')) || cs_buf_puts(&ids, q->ids[i]);
+    if (bad) {
+        cs_buf_free(&ids);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    cs_buf_init(&u, URL_MAX);
+    cx_param x[1] = {{"item_id_list", ids.data}};
+    int rc = shopee_url(&u, in, "/api/v2/product/get_item_base_info", 1, x, 1, err);
+    cs_buf_free(&ids);
+    if (rc) {
+        cs_buf_free(&u);
+        return -1;
+    }
+    return finish(req, CX_OP_GET_STATUS, "GET", &u, NULL, err);
+}
+
+static void shopee_recheck_parse(const cx_input *in, const cx_recheck_query *q,
+                                 const cx_response *resp, cx_outcome *out, cx_recheck_page *page)
+{
+    (void)q;
+    cx_outcome_init(out);
+    memset(page, 0, sizeof *page);
+    if (cx_triage_transport(resp, out)) return;
+    json_t *j = cx_json_body(resp);
+    const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
+    const char *msg = j ? json_string_value(json_object_get(j, "message")) : NULL;
+    unsigned ra = resp->retry_after ? cx_retry_after(resp, in->now_ms, 1) : 0;
+    if (j) cx_json_text(j, "request_id", out->request_id, sizeof out->request_id);
+    if (e && *e) {
+        cx_out_error(out, "Shopee", e, msg, resp->status, ra);
+        goto done;
+    }
+    if (cx_triage_status(resp, in->now_ms, out)) goto done;
+    json_t *list = json_object_get(j ? json_object_get(j, "response") : NULL, "item_list"), *v;
+    if (!json_is_array(list)) {
+        cx_out_retry(out, 10, 1, "malformed_response", "no item_list");
+        goto done;
+    }
+    size_t i;
+    json_array_foreach(list, i, v)
+    {
+        cx_item_seen s;
+        memset(&s, 0, sizeof s);
+        if (cx_json_text(v, "item_id", s.item_id, sizeof s.item_id) || !s.item_id[0]) continue;
+        cx_json_text(v, "item_status", s.status, sizeof s.status);
+        s.state = item_state(s.status);
+        if (s.state == CX_ITEM_REJECTED) cx_json_text(v, "ban_reason", s.reason, sizeof s.reason);
+        if (cx_recheck_add(page, &s)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "items");
+            goto done;
+        }
+    }
+done:
+    if (out->result != CX_OK) cx_recheck_page_free(page);
+    json_decref(j);
+}
+
+const cx_recheck_ops cx_shopee_recheck = {"shopee", 1, shopee_recheck_build, shopee_recheck_parse};

@@ -196,3 +196,10 @@ int cx_lazada_push_verify(const char *app_secret, const char *app_key, const voi
     if (!app_secret || !app_key) return 0;
     return push_verify(app_secret, app_key, "", body, n, authorization);
 }
+
+int cx_tiktok_push_verify(const char *app_secret, const char *app_key, const void *body, size_t n,
+                          const char *authorization)
+{
+    if (!app_secret || !app_key) return 0;
+    return push_verify(app_secret, app_key, "", body, n, authorization);
+}

@@ -42,4 +42,8 @@ int cx_shopee_push_verify(const char *partner_key, const char *callback_url, con
                           size_t n, const char *authorization);
 int cx_lazada_push_verify(const char *app_secret, const char *app_key, const void *body, size_t n,
                           const char *authorization);
+/* TikTok Shop webhooks: Authorization == lowercase hex HMAC-SHA256(app_secret, app_key + body)
+ * (the same construction as Lazada's; hex case ignored). */
+int cx_tiktok_push_verify(const char *app_secret, const char *app_key, const void *body, size_t n,
+                          const char *authorization);
 #endif

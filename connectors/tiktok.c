@@ -18,6 +18,10 @@
  *                → data.products[0].id
  *   status       GET  /product/202309/products/{id} → data.status ACTIVATE|PENDING|FAILED|DRAFT|
  *                SELLER_DEACTIVATED|PLATFORM_DEACTIVATED|FREEZE|DELETED, audit_failed_reasons
+ *   webhook      POST {our push url}, header Authorization = hex HMAC-SHA256(app_secret,
+ *                app_key + body); {"type":N,"tts_notification_id","shop_id","timestamp","data"}:
+ *                type 1 order status change data{order_id, order_status, update_time}; type 5
+ *                product status change data{product_id, status, suspended_reason, update_time}
  *   errors       {"code":N,"message":"…","request_id":"…"} (0 = success); HTTP 429 or code
  *                36009002 = throttled; 105001/105002 = access token invalid/expired */
 #include "connectors/connector.h"
@@ -214,10 +218,31 @@ static cx_item_state item_state(const char *s)
     if (!strcmp(s, "ACTIVATE")) return CX_ITEM_LIVE;
     if (!strcmp(s, "PENDING") || !strcmp(s, "DRAFT")) return CX_ITEM_PENDING;
     if (!strcmp(s, "FAILED")) return CX_ITEM_REJECTED;
-    if (!strcmp(s, "SELLER_DEACTIVATED") || !strcmp(s, "PLATFORM_DEACTIVATED") ||
-        !strcmp(s, "FREEZE") || !strcmp(s, "DELETED"))
-        return CX_ITEM_DELISTED;
+    /* taken down by TikTok (a ban, a freeze): the seller must act — suspended, not delisted */
+    if (!strcmp(s, "PLATFORM_DEACTIVATED") || !strcmp(s, "FREEZE")) return CX_ITEM_REJECTED;
+    if (!strcmp(s, "SELLER_DEACTIVATED") || !strcmp(s, "DELETED")) return CX_ITEM_DELISTED;
     return CX_ITEM_UNKNOWN;
+}
+
+static int platform_down(const char *s)
+{
+    return s && (!strcmp(s, "PLATFORM_DEACTIVATED") || !strcmp(s, "FREEZE"));
+}
+
+/* A live product TikTok took down (PLATFORM_DEACTIVATED, FREEZE): what the volunteer reads. */
+static void taken_down(cx_outcome *out, const char *status, const char *why)
+{
+    char vi[640], en[320];
+    int has = why && *why;
+    snprintf(vi, sizeof vi,
+             "TikTok Shop đã %s sản phẩm này; xem lý do trong Trung tâm người bán TikTok Shop, "
+             "sửa nội dung rồi bấm Đăng lại.%s%.200s",
+             !strcmp(status, "FREEZE") ? "tạm khoá (đóng băng)" : "gỡ (vi phạm chính sách)",
+             has ? "\nChi tiết: " : "", has ? why : "");
+    snprintf(en, sizeof en, "TikTok Shop took the product down (%s)%s%.200s", status,
+             has ? ": " : "", has ? why : "");
+    cx_outcome_reject(out, "", status, vi, en);
+    out->state = CX_ITEM_REJECTED;
 }
 
 /* audit_failed_reasons: [{"position":"…","reasons":["…"],"suggestions":["…"]}] */
@@ -320,6 +345,7 @@ static void tiktok_parse(cx_op op, const cx_input *in, const cx_response *resp, 
             break;
         }
         cx_json_text(s, "name", out->shop_name, sizeof out->shop_name);
+        cx_json_text(s, "id", out->shop_ref, sizeof out->shop_ref);
         break;
     }
     case CX_OP_IMAGE_UPLOAD:
@@ -364,22 +390,53 @@ static void tiktok_parse(cx_op op, const cx_input *in, const cx_response *resp, 
         out->state = item_state(json_string_value(json_object_get(found, "status")));
         break;
     }
-    case CX_OP_GET_STATUS:
+    case CX_OP_GET_STATUS: {
         if (!json_is_object(d) || cx_json_text(d, "id", out->item_id, sizeof out->item_id)) {
             out->result = CX_NOT_FOUND;
             break;
         }
-        out->state = item_state(json_string_value(json_object_get(d, "status")));
+        const char *st = json_string_value(json_object_get(d, "status"));
+        out->state = item_state(st);
         if (out->state == CX_ITEM_UNKNOWN)
             cx_out_retry(out, 60, 0, "unknown_item_status", "unrecognised status");
-        else if (out->state == CX_ITEM_REJECTED)
+        else if (platform_down(st)) {
+            taken_down(out, st, json_string_value(json_object_get(d, "suspended_reason")));
+            out->result = CX_OK; /* the call succeeded; the reasons describe the product */
+        } else if (out->state == CX_ITEM_REJECTED)
             audit_failed(out, json_object_get(d, "audit_failed_reasons"));
         break;
+    }
     default:
         cx_out_retry(out, 60, 0, "unsupported_operation", cx_op_name(op));
         break;
     }
 done:
+    json_decref(j);
+}
+
+/* A webhook (type 1 order status change, type 5 product status change; others acknowledged and
+ * ignored). Only ids, statuses and times are read — a webhook carries no buyer data we keep. */
+static void tiktok_verify_push(const cx_input *in, cx_outcome *out)
+{
+    const cx_market *mp = in->mp;
+    int signed_ok = mp && mp->secret && *mp->secret && mp->app_id &&
+                    cx_tiktok_push_verify(mp->secret, mp->app_id, in->push_body, in->push_len,
+                                          in->push_authorization);
+    json_t *j = cx_push_open(in, signed_ok, out);
+    if (!j) return;
+    out->push_code = (int)cx_json_int(j, "type", -1);
+    cx_json_text(j, "shop_id", out->shop_id, sizeof out->shop_id);
+    json_t *d = json_object_get(j, "data");
+    if (out->push_code == 5 && json_is_object(d)) {
+        const char *st = json_string_value(json_object_get(d, "status"));
+        if (cx_json_text(d, "product_id", out->item_id, sizeof out->item_id)) out->item_id[0] = 0;
+        out->state = item_state(st);
+        if (platform_down(st))
+            taken_down(out, st, json_string_value(json_object_get(d, "suspended_reason")));
+        else if (out->state == CX_ITEM_REJECTED)
+            audit_failed(out, json_object_get(d, "audit_failed_reasons"));
+        out->result = CX_OK; /* the push itself is valid; the reasons describe the product */
+    }
     json_decref(j);
 }
 
@@ -393,10 +450,11 @@ const cx_connector cx_tiktok = {
     .ops = CX_OPBIT(CX_OP_AUTHORIZE_LINK) | CX_OPBIT(CX_OP_TOKEN_EXCHANGE) |
            CX_OPBIT(CX_OP_TOKEN_REFRESH) | CX_OPBIT(CX_OP_GET_SHOP) | CX_OPBIT(CX_OP_IMAGE_UPLOAD) |
            CX_OPBIT(CX_OP_CREATE_ITEM) | CX_OPBIT(CX_OP_UPDATE_ITEM) |
-           CX_OPBIT(CX_OP_GET_ITEM_BY_SKU) | CX_OPBIT(CX_OP_GET_STATUS),
+           CX_OPBIT(CX_OP_GET_ITEM_BY_SKU) | CX_OPBIT(CX_OP_GET_STATUS) |
+           CX_OPBIT(CX_OP_VERIFY_PUSH),
     .build = tiktok_build,
     .parse = tiktok_parse,
-    .verify_push = NULL,
+    .verify_push = tiktok_verify_push,
     .assisted = NULL,
 };
 
@@ -733,3 +791,55 @@ const cx_order_ops cx_tiktok_orders = {
     .build = tiktok_orders_build,
     .parse = tiktok_orders_parse,
 };
+
+/* ---- re-check of live items (connectors/recheck.h) -----------------------------------------
+ *   POST /product/202309/products/search?page_size=100&page_token {"status":"ALL"} →
+ *        data{products[{id, status}], next_page_token, total_count}; "ALL" leaves deleted
+ *        products out (a product absent from a complete walk is gone) */
+#include "connectors/recheck.h"
+
+static int tiktok_recheck_build(const cx_input *in, const cx_recheck_query *q, cx_request *req,
+                                cs_error *err)
+{
+    static const char body[] = "{\"status\":\"ALL\"}";
+    cx_param p[2] = {{"page_size", "100"}, {"page_token", q->cursor}};
+    return tiktok_request(req, CX_OP_GET_STATUS, "POST", in, "/product/202309/products/search", 1,
+                          p, q->cursor && *q->cursor ? 2 : 1, body, sizeof body - 1, err);
+}
+
+static void tiktok_recheck_parse(const cx_input *in, const cx_recheck_query *q,
+                                 const cx_response *resp, cx_outcome *out, cx_recheck_page *page)
+{
+    (void)q;
+    memset(page, 0, sizeof *page);
+    json_t *j = tiktok_open(in, resp, out, 0);
+    if (!j) return;
+    json_t *d = json_object_get(j, "data");
+    json_t *list = json_object_get(d, "products"), *v;
+    if (!json_is_array(list)) {
+        cx_out_retry(out, 10, 1, "malformed_response", "no products");
+        goto done;
+    }
+    size_t i;
+    json_array_foreach(list, i, v)
+    {
+        cx_item_seen s;
+        memset(&s, 0, sizeof s);
+        if (cx_json_text(v, "id", s.item_id, sizeof s.item_id) || !s.item_id[0]) continue;
+        cx_json_text(v, "status", s.status, sizeof s.status);
+        s.state = item_state(s.status);
+        if (s.state == CX_ITEM_REJECTED)
+            cx_json_text(v, "suspended_reason", s.reason, sizeof s.reason);
+        if (cx_recheck_add(page, &s)) {
+            cx_out_retry(out, 10, 0, "out_of_memory", "items");
+            goto done;
+        }
+    }
+    cx_json_text(d, "next_page_token", page->next_cursor, sizeof page->next_cursor);
+    page->more = page->next_cursor[0] != '\0';
+done:
+    if (out->result != CX_OK) cx_recheck_page_free(page);
+    json_decref(j);
+}
+
+const cx_recheck_ops cx_tiktok_recheck = {"tiktok", 0, tiktok_recheck_build, tiktok_recheck_parse};

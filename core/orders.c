@@ -534,12 +534,19 @@ static const char SQL_ACCOUNT_BY_SHOP[] =
     "SELECT id"
     " FROM seller_accounts"
     " WHERE marketplace_code = ? AND external_shop_id = ? AND state = 'active'";
+/* TikTok webhooks name the shop by its id, API calls by its cipher (migration 094) */
+static const char SQL_ACCOUNT_BY_PUSH_SHOP[] =
+    "SELECT id"
+    " FROM seller_accounts"
+    " WHERE marketplace_code = ? AND push_shop_id = ? AND state = 'active'";
 // clang-format on
 
 int cs_orders_account_by_shop(cs_db *db, const char *mp, const char *shop_id, int64_t *id,
                               cs_error *err)
 {
-    return cs_db_scalar_i64(db, id, SQL_ACCOUNT_BY_SHOP, "ss", mp, shop_id, err);
+    int rc = cs_db_scalar_i64(db, id, SQL_ACCOUNT_BY_SHOP, "ss", mp, shop_id, err);
+    if (rc != 1) return rc;
+    return cs_db_scalar_i64(db, id, SQL_ACCOUNT_BY_PUSH_SHOP, "ss", mp, shop_id, err);
 }
 
 // clang-format off

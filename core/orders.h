@@ -69,7 +69,8 @@ int cs_order_sync_put(cs_db *db, int64_t account_id, const cs_order_sync *s, int
  * and *n. 0 or -1. */
 int cs_orders_sync_accounts(cs_db *db, int64_t **ids, size_t *n, cs_error *err);
 
-/* The account of a marketplace shop (external_shop_id): 0 with *id, 1 none, -1. */
+/* The account of a marketplace shop (external_shop_id, else the id its pushes name —
+ * push_shop_id, TikTok): 0 with *id, 1 none, -1. */
 int cs_orders_account_by_shop(cs_db *db, const char *mp, const char *shop_id, int64_t *id,
                               cs_error *err);
 

@@ -772,6 +772,11 @@ static const char SQL_AUTH_CLEAR[] =
     "UPDATE seller_accounts"
     " SET oauth_state = NULL, auth_link = NULL"
     " WHERE id = ?";
+/* TikTok: the shop id its webhooks carry (migration 094) */
+static const char SQL_PUSH_SHOP[] =
+    "UPDATE seller_accounts"
+    " SET push_shop_id = ?"
+    " WHERE id = ?";
 // clang-format on
 /* columns of SQL_CB_BY_STATE and SQL_CB_BY_SHOP */
 enum { CB_ID, CB_STATE };
@@ -805,6 +810,7 @@ struct cb_done {
     const cx_outcome *tok;
     const char *shop_id;
     int active;
+    const char *push_shop; /* NULL: none given */
 };
 
 static int cb_done_tx(cs_db *db, void *arg, cs_error *err)
@@ -818,6 +824,7 @@ static int cb_done_tx(cs_db *db, void *arg, cs_error *err)
     if (!ok) return cs_error_set(err, CS_E_NOT_FOUND, "authorisation already used");
     if (flows_acct_store_tokens(db, d->id, d->tok, d->shop_id, err) ||
         cs_db_exec(db, SQL_AUTH_CLEAR, "i", d->id, err) < 0 ||
+        (d->push_shop && cs_db_exec(db, SQL_PUSH_SHOP, "si", d->push_shop, d->id, err) < 0) ||
         cs_account_transition(db, d->id, "authorized", "oauth", "Chủ hộ đã cấp quyền cho cửa hàng",
                               flows_actor(), err))
         return -1;
@@ -872,7 +879,8 @@ int job_flows_oauth_callback(cs_db *db, const char *mp, const char *state, const
             active = 0;
         }
     }
-    struct cb_done d = {f.id, &tok, sid[0] ? sid : NULL, active};
+    struct cb_done d = {f.id, &tok, sid[0] ? sid : NULL, active,
+                        shop.shop_ref[0] ? shop.shop_ref : NULL};
     rc = cs_db_tx(db, cb_done_tx, &d, err);
     if (!rc) cs_info("flows.account_authorized", "account %lld on %s", (long long)f.id, m->c->code);
 out:
@@ -943,7 +951,7 @@ int job_flows_register(cs_error *err)
         job_schedule_every("account.refresh", (unsigned)cs_cfg_int("flows.refresh_period"), "{}",
                            err) ||
         flows_register_listing_kinds(err) || flows_register_assisted_kinds(err) ||
-        flows_register_catalog_kinds(err))
+        flows_register_catalog_kinds(err) || flows_register_recheck_kinds(err))
         return -1;
     return 0;
 }

@@ -64,6 +64,11 @@ int job_flows_oauth_callback(cs_db *db, const char *mp, const char *state, const
  * (CS_E_UNAUTHENTICATED when the signature is wrong), deduplicated by its digest, then the
  * listing it names moves to live/rejected/delisted. Returns 0 (also for a duplicate or an item
  * we do not know), -1 with err. */
+/* Look at every live and suspended API listing of account_id again now, on this thread (tests,
+ * the benchmark; the worker runs it as listing.recheck): each status the marketplace reports
+ * goes through the state machine, first dates kept. 0 done, 1 the marketplace asked to wait
+ * (err says why), -1. *requests (may be NULL) = the requests it made. */
+int job_flows_recheck_account(cs_db *db, int64_t account_id, int64_t *requests, cs_error *err);
 int job_flows_webhook(cs_db *db, const char *mp, const void *body, size_t len,
                       const char *authorization, cs_error *err);
 

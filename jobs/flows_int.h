@@ -92,4 +92,5 @@ int flows_call_with(const flows_mkt *m, cx_input *in, flows_build_fn build, flow
 /* catalog.refresh (jobs/flows_catalog.c). */
 int flows_register_catalog_kinds(cs_error *err);
 int flows_register_assisted_kinds(cs_error *err);
+int flows_register_recheck_kinds(cs_error *err); /* jobs/flows_recheck.c */
 #endif

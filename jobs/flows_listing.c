@@ -248,6 +248,11 @@ static const char SQL_URL_SET[] =
     "UPDATE listings"
     " SET listing_url = ?"
     " WHERE id = ?";
+/* live without its public link (Lazada's push carries none): the account's re-check reads it */
+static const char SQL_NO_LINK[] =
+    "SELECT account_id"
+    " FROM listings"
+    " WHERE id = ? AND listing_url IS NULL AND account_id IS NOT NULL";
 /* content changed while the item was in review: send it now (API marketplaces only) */
 static const char SQL_STALE[] =
     "SELECT COUNT(*)"
@@ -295,6 +300,17 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
             return -1;
         snprintf(why, sizeof why, "Sàn đã duyệt, sản phẩm đang bán (%s)", a->via);
         if (move(db, a->id, st, "live", "live", why, err)) return -1;
+        int64_t acct = 0;
+        int nl = cs_db_scalar_i64(db, &acct, SQL_NO_LINK, "i", a->id, err);
+        if (nl < 0) return -1;
+        if (nl == 0 && acct > 0) {
+            char payload[64], key[48];
+            snprintf(payload, sizeof payload, "{\"account_id\":%lld}", (long long)acct);
+            snprintf(key, sizeof key, "recheck:%lld", (long long)acct);
+            job_opts jo = {.unique_key = key, .delay_ms = 1000};
+            int64_t jid;
+            if (job_enqueue(db, "listing.recheck", payload, &jo, &jid, err) < 0) return -1;
+        }
         int64_t stale = 0;
         if (cs_db_scalar_i64(db, &stale, SQL_STALE, "i", a->id, err) < 0) return -1;
         if (!stale) return 0;

@@ -327,9 +327,11 @@ int job_orders_register(cs_error *err)
 
 void job_orders_on_push(cs_db *db, const char *mp, int push_code, const char *shop_id)
 {
-    /* Shopee code 3 and Lazada's trade-order message (message_type 0) say an order changed */
-    int order_push =
-        (!strcmp(mp, "shopee") && push_code == 3) || (!strcmp(mp, "lazada") && push_code == 0);
+    /* Shopee code 3, Lazada's trade-order message (message_type 0) and TikTok's type 1 say an
+       order changed */
+    int order_push = (!strcmp(mp, "shopee") && push_code == 3) ||
+                     (!strcmp(mp, "lazada") && push_code == 0) ||
+                     (!strcmp(mp, "tiktok") && push_code == 1);
     if (!order_push || !shop_id || !*shop_id) return;
     cs_error e;
     cs_error_clear(&e);

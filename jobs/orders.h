@@ -13,8 +13,8 @@ int job_orders_register(cs_error *err);
  * order status change). 0 or -1. */
 int job_orders_sync_soon(cs_db *db, int64_t account_id, cs_error *err);
 /* A verified push from marketplace mp: when it is an order-status push (Shopee code 3, Lazada
- * message_type 0) the account of shop_id syncs soon. Never fails the push (logged instead). The
- * TikTok receiver, when it is built, calls job_orders_sync_soon for its order-status webhook. */
+ * message_type 0, TikTok webhook type 1) the account of shop_id syncs soon. Never fails the push
+ * (logged instead). */
 void job_orders_on_push(cs_db *db, const char *mp, int push_code, const char *shop_id);
 /* Run one account's sync now on this thread (the CLI, tests, the benchmark): 0 done, 1 it has to
  * be retried later (the marketplace asked to wait; err says why), -1. *lines (may be NULL)

@@ -25,7 +25,10 @@
  *   POST /__sandbox/authorize      {"marketplace","shop_id"?} → {"code","shop_id","shop_cipher"}
  *                                  (an authorisation code without the browser step)
  *   GET  /__sandbox/items          ?marketplace=&sku= → {"items":[{…, price, stock,
- *                                  withdrawn ("", "unlisted", "deleted"), update_ms}]}
+ *                                  withdrawn ("", "unlisted", "deleted", "banned"), update_ms}]}
+ *   POST /__sandbox/items/status   {"marketplace","item_id"|"sku","status":"banned"|"deleted"|
+ *                                  "unlisted"|"live"} the marketplace (or the seller in its
+ *                                  seller centre) changes a live item; its push is sent
  *                                  (at most 1000)
  *   GET, POST /__sandbox/config     {"auto_approve","review_delay_ms","token_ttl","refresh_ttl",
  *                                   "rate","name_min","banned_words","categories",
@@ -252,7 +255,7 @@ static json_t *config_json(sbx_sandbox *sb)
                                               sbx_market_code(sb->cats[i].market), "id",
                                               sb->cats[i].id, "attributes", a));
     }
-    return json_pack(
+    json_t *cfg = json_pack(
         "{s:b,s:I,s:I,s:I,s:f,s:I,s:I,s:o,s:o,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "auto_approve",
         sb->opt.auto_approve, "review_delay_ms", (json_int_t)sb->opt.review_delay_ms, "token_ttl",
         (json_int_t)sb->opt.token_ttl, "refresh_ttl", (json_int_t)sb->opt.refresh_ttl, "rate",
@@ -263,6 +266,10 @@ static json_t *config_json(sbx_sandbox *sb)
         sb->tiktok_redirect_url ? sb->tiktok_redirect_url : "", "shopee_partner_id",
         (json_int_t)sb->opt.shopee_partner_id, "shopee_partner_key", sb->opt.shopee_partner_key,
         "lazada_app_key", sb->opt.lazada_app_key, "tiktok_app_key", sb->opt.tiktok_app_key);
+    if (cfg)
+        json_object_set_new(cfg, "tiktok_push_url",
+                            json_string(sb->tiktok_push_url ? sb->tiktok_push_url : ""));
+    return cfg;
 }
 
 static int set_str(char **slot, json_t *v)
@@ -356,6 +363,8 @@ static int set_config(sbx_sandbox *sb, json_t *body, char *why, size_t whysz)
             bad = set_str(&sb->lazada_push_url, v);
         } else if (!strcmp(key, "tiktok_redirect_url")) {
             bad = set_str(&sb->tiktok_redirect_url, v);
+        } else if (!strcmp(key, "tiktok_push_url")) {
+            bad = set_str(&sb->tiktok_push_url, v);
         } else {
             snprintf(why, whysz, "unknown member '%.40s'", key);
             return -1;
@@ -370,14 +379,14 @@ static int set_config(sbx_sandbox *sb, json_t *body, char *why, size_t whysz)
 
 static json_t *item_admin_json(const sb_item *it)
 {
-    static const char *const wd[] = {"", "unlisted", "deleted"};
+    static const char *const wd[] = {"", "unlisted", "deleted", "banned"};
     return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:I,s:s,s:I}", "marketplace",
                      sbx_market_code(it->market), "item_id", (json_int_t)it->item_id, "sku",
                      it->sku, "status", state_name(it->state), "shop_id", it->shop_id, "name",
                      it->name, "category", it->category, "reason",
                      it->state == SB_IT_REJECTED ? it->reason : "", "price", it->price, "stock",
                      (json_int_t)it->stock, "withdrawn",
-                     wd[it->withdrawn >= 0 && it->withdrawn <= 2 ? it->withdrawn : 0], "update_ms",
+                     wd[it->withdrawn >= 0 && it->withdrawn <= 3 ? it->withdrawn : 0], "update_ms",
                      (json_int_t)it->update_ms);
 }
 
@@ -666,6 +675,51 @@ static void post_orders(sb_req *rq, sb_resp *rs, json_t *body, long long now)
     sbx_reply_json(rs, 200, json_pack("{s:b,s:o}", "ok", 1, "orders", arr));
 }
 
+/* POST /__sandbox/items/status {"marketplace","item_id"|"sku","status"} → {"ok":true,"item":…}:
+ * a ban by the marketplace ("banned"), a deletion or deactivation by the seller in the seller
+ * centre ("deleted", "unlisted"), or the item back on sale ("live"); the marketplace's push is
+ * sent (Shopee code 6 item status, Lazada product status, TikTok webhook type 5). */
+static void post_item_status(sb_req *rq, sb_resp *rs, json_t *body, long long now)
+{
+    sbx_sandbox *sb = rq->sb;
+    int m = admin_market(rq, body, 0);
+    const char *sku = json_string_value(json_object_get(body, "sku"));
+    json_int_t item_id = json_integer_value(json_object_get(body, "item_id"));
+    const char *st = json_string_value(json_object_get(body, "status"));
+    int wd = !st                       ? -1
+             : !strcmp(st, "banned")   ? SB_WD_BANNED
+             : !strcmp(st, "deleted")  ? SB_WD_DELETED
+             : !strcmp(st, "unlisted") ? SB_WD_UNLISTED
+             : !strcmp(st, "live")     ? SB_WD_NONE
+                                       : -1;
+    if (m < 0 || m == SBX_ASSISTED) {
+        admin_error(rs, 400, "marketplace must be shopee, lazada or tiktok");
+        return;
+    }
+    if (wd < 0) {
+        admin_error(rs, 400, "status must be banned, deleted, unlisted or live");
+        return;
+    }
+    sb_item *it = NULL;
+    for (size_t i = 0; i < sb->nitems && !it; i++)
+        if (sb->items[i].market == m && ((sku && !strcmp(sb->items[i].sku, sku)) ||
+                                         (item_id && sb->items[i].item_id == item_id)))
+            it = &sb->items[i];
+    if (!it) {
+        admin_error(rs, 404, "no such item (sku or item_id)");
+        return;
+    }
+    if (it->state != SB_IT_LIVE) {
+        admin_error(rs, 409, "only an item that passed review changes status this way");
+        return;
+    }
+    it->withdrawn = wd;
+    it->update_ms = now;
+    const sb_market_ops *ops = sbx_ops(m);
+    if (ops && ops->item_changed) ops->item_changed(sb, it, now);
+    sbx_reply_json(rs, 200, json_pack("{s:b,s:o}", "ok", 1, "item", item_admin_json(it)));
+}
+
 /* GET /__sandbox/orders?marketplace=&sku= → {"orders":[…]} (at most 1000, newest last) */
 static void get_orders(sb_req *rq, sb_resp *rs, json_t *body, long long now)
 {
@@ -743,6 +797,7 @@ static const struct admin_route {
     {"POST", "/__sandbox/review", post_review},
     {"POST", "/__sandbox/authorize", post_authorize},
     {"GET", "/__sandbox/items", get_items},
+    {"POST", "/__sandbox/items/status", post_item_status},
     {"GET", "/__sandbox/config", get_config},
     {"POST", "/__sandbox/config", post_config},
     {"GET", "/__sandbox/pages", get_pages},

@@ -223,6 +223,7 @@ static void to_options(sbx_options *o, char *catfile, size_t n)
     o->tiktok_redirect_url = get_str("tiktok_redirect_url");
     o->shopee_push_url = get_str("shopee_push_url");
     o->lazada_push_url = get_str("lazada_push_url");
+    o->tiktok_push_url = get_str("tiktok_push_url");
     o->banned_words = get_str("banned_words");
     o->categories = get_str("categories");
     /* The product's reference data, where `choso migrate` finds it too. */

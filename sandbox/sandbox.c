@@ -776,12 +776,15 @@ int sbx_start(const sbx_options *o, sbx_sandbox **out, cs_error *err)
     }
     sb->opt.categories = sb->opt.category_file = sb->opt.banned_words = NULL;
     sb->opt.shopee_push_url = sb->opt.lazada_push_url = sb->opt.tiktok_redirect_url = NULL;
+    sb->opt.tiktok_push_url = NULL;
     if ((o->tiktok_redirect_url && *o->tiktok_redirect_url &&
          !(sb->tiktok_redirect_url = cs_strdup(o->tiktok_redirect_url))) ||
         (o->shopee_push_url && *o->shopee_push_url &&
          !(sb->shopee_push_url = cs_strdup(o->shopee_push_url))) ||
         (o->lazada_push_url && *o->lazada_push_url &&
          !(sb->lazada_push_url = cs_strdup(o->lazada_push_url))) ||
+        (o->tiktok_push_url && *o->tiktok_push_url &&
+         !(sb->tiktok_push_url = cs_strdup(o->tiktok_push_url))) ||
         sbx_banned_set(sb, o->banned_words ? o->banned_words : SB_DEFAULT_BANNED)) {
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto fail;
@@ -856,6 +859,7 @@ void sbx_stop(sbx_sandbox *sb)
     cs_free(sb->s_tt_secret);
     cs_free(sb->shopee_push_url);
     cs_free(sb->lazada_push_url);
+    cs_free(sb->tiktok_push_url);
     cs_free(sb->tiktok_redirect_url);
     pthread_mutex_destroy(&sb->mu);
     pthread_cond_destroy(&sb->cv);

@@ -43,6 +43,7 @@ typedef struct sbx_options {
     /* TikTok sends the seller to the app's registered redirect URL (its authorise link carries
      * none); NULL or "" = the link's redirect_uri parameter, else the code is shown on a page. */
     const char *tiktok_redirect_url;
+    const char *tiktok_push_url; /* NULL or "" = no TikTok Shop webhooks */
     /* Accepted leaf categories and their mandatory attributes:
      * "shopee:100629=100037|100010;lazada:10001960;tiktok:600001=100392" (market:id[=attr|attr]).
      * NULL or "" = category_file if readable, else the built-in set (sandbox.c). */

@@ -111,4 +111,4 @@ static void norm_path(const char *path, char *out, size_t n)
 }
 
 const sb_market_ops sbx_assisted_ops = {"assisted", handle, is_create, throttle, server_error,
-                                        norm_path,  NULL,   NULL,      NULL};
+                                        norm_path,  NULL,   NULL,      NULL,     NULL};

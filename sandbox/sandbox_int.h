@@ -122,7 +122,9 @@ typedef struct sb_item {
     char *description; /* owned (cs_strdup by sbx_item_submit); freed by reset/free */
     int withdrawn;     /* SB_WD_*: taken down by the seller (unlist / deactivate / delete) */
 } sb_item;
-enum sb_withdrawn { SB_WD_NONE = 0, SB_WD_UNLISTED, SB_WD_DELETED };
+/* SB_WD_BANNED: taken down by the marketplace (Shopee BANNED, Lazada Suspended, TikTok
+ * PLATFORM_DEACTIVATED), set only by POST /__sandbox/items/status */
+enum sb_withdrawn { SB_WD_NONE = 0, SB_WD_UNLISTED, SB_WD_DELETED, SB_WD_BANNED };
 
 typedef struct sb_image {
     int market;
@@ -203,6 +205,9 @@ typedef struct sb_market_ops {
     void (*revoked)(sbx_sandbox *sb, const sb_shop *s, long long now_ms);
     /* An order changed status (its push); NULL when the marketplace pushes nothing. */
     void (*order_changed)(sbx_sandbox *sb, const sb_order *o, long long now_ms);
+    /* The marketplace changed a live item's status itself (POST /__sandbox/items/status: a ban,
+     * a deletion or deactivation in the seller centre, back to live): its push; NULL = none. */
+    void (*item_changed)(sbx_sandbox *sb, const sb_item *it, long long now_ms);
 } sb_market_ops;
 
 extern const sb_market_ops sbx_shopee_ops, sbx_lazada_ops, sbx_tiktok_ops, sbx_assisted_ops;
@@ -217,6 +222,7 @@ struct sbx_sandbox {
     sbx_options opt;
     char *s_partner_key, *s_laz_key, *s_laz_secret, *s_tt_key, *s_tt_secret;
     char *shopee_push_url, *lazada_push_url, *tiktok_redirect_url;
+    char *tiktok_push_url; /* TikTok Shop webhooks (type 1 order, type 5 product); NULL = none */
     char *banned[SB_MAX_BANNED]; /* case-folded */
     size_t nbanned;
     sb_category cats[SB_MAX_CATS];

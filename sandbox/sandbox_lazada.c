@@ -75,6 +75,7 @@ static const char *status_name(int st)
 static const char *item_status(const sb_item *it)
 {
     return it->withdrawn == SB_WD_DELETED    ? "Deleted"
+           : it->withdrawn == SB_WD_BANNED   ? "Suspended"
            : it->withdrawn == SB_WD_UNLISTED ? "InActive"
                                              : status_name(it->state);
 }
@@ -1178,8 +1179,35 @@ static void norm_path(const char *path, char *out, size_t n)
     snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops sbx_lazada_ops = {"lazada",  handle,   is_create, throttle,     server_error,
-                                      norm_path, reviewed, NULL,      order_changed};
+static void item_changed(sbx_sandbox *sb, const sb_item *it, long long now_ms);
+const sb_market_ops sbx_lazada_ops = {"lazada",  handle,   is_create, throttle,      server_error,
+                                      norm_path, reviewed, NULL,      order_changed, item_changed};
+
+/* A live item's status changed on Lazada's side: a product push (message_type 3) naming the
+ * item and its status as products/get reports it (Active, InActive, Deleted, Suspended), signed
+ * as the other Lazada pushes. */
+static void item_changed(sbx_sandbox *sb, const sb_item *it, long long now_ms)
+{
+    if (!sb->lazada_push_url) return;
+    json_t *j = json_pack(
+        "{s:s,s:i,s:{s:I,s:s,s:s,s:I},s:I,s:s}", "seller_id", it->shop_id, "message_type", 3,
+        "data", "item_id", (json_int_t)it->item_id, "status", item_status(it), "reject_reason",
+        it->withdrawn == SB_WD_BANNED ? "Vi phạm chính sách đăng bán" : "", "update_time",
+        (json_int_t)(now_ms / 1000), "timestamp", (json_int_t)(now_ms / 1000), "site", "lazada_vn");
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body) return;
+    cs_buf msg;
+    cs_buf_init(&msg, 4u << 20);
+    char auth[65] = "";
+    if (!cs_buf_puts(&msg, sb->opt.lazada_app_key) && !cs_buf_puts(&msg, body)) {
+        const char *key = sb->opt.lazada_app_secret;
+        cx_hmac_sha256_hex(key, strlen(key), msg.data, msg.len, 0, auth);
+        sbx_push_queue(sb, SBX_LAZADA, sb->lazada_push_url, body, auth);
+    }
+    cs_buf_free(&msg);
+    free(body);
+}
 
 /* ---- orders --------------------------------------------------------------------------------
  * The paths the public lazada-open-platform-sdk calls, in the shape MARKETPLACES.md gives:

@@ -74,6 +74,7 @@ static const char *status_name(int st)
 static const char *item_status(const sb_item *it)
 {
     return it->withdrawn == SB_WD_DELETED    ? "SELLER_DELETE"
+           : it->withdrawn == SB_WD_BANNED   ? "BANNED"
            : it->withdrawn == SB_WD_UNLISTED ? "UNLIST"
                                              : status_name(it->state);
 }
@@ -1007,8 +1008,19 @@ static void revoked(sbx_sandbox *sb, const sb_shop *s, long long now_ms)
          now_ms);
 }
 
-const sb_market_ops sbx_shopee_ops = {"shopee",  handle,   is_create, throttle,     server_error,
-                                      norm_path, reviewed, revoked,   order_changed};
+static void item_changed(sbx_sandbox *sb, const sb_item *it, long long now_ms);
+const sb_market_ops sbx_shopee_ops = {"shopee",  handle,   is_create, throttle,      server_error,
+                                      norm_path, reviewed, revoked,   order_changed, item_changed};
+
+/* A live item's status changed on Shopee's side (banned, deleted, unlisted, back to normal):
+ * the item push (code 6) with its item_status, as the ban push already is. */
+static void item_changed(sbx_sandbox *sb, const sb_item *it, long long now_ms)
+{
+    json_t *d = json_pack("{s:I,s:s,s:s,s:s}", "item_id", (json_int_t)it->item_id, "item_status",
+                          item_status(it), "item_sku", it->sku, "reason",
+                          it->withdrawn == SB_WD_BANNED ? "Vi phạm chính sách đăng bán" : "");
+    if (d) push(sb, 6, it->shop_id, d, now_ms);
+}
 
 /* ---- orders --------------------------------------------------------------------------------
  * GET /api/v2/order/get_order_list: time_range_field create_time|update_time, time_from,

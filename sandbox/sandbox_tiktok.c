@@ -62,6 +62,7 @@ static const char *status_name(int st)
 static const char *item_status(const sb_item *it)
 {
     return it->withdrawn == SB_WD_DELETED    ? "DELETED"
+           : it->withdrawn == SB_WD_BANNED   ? "PLATFORM_DEACTIVATED"
            : it->withdrawn == SB_WD_UNLISTED ? "SELLER_DEACTIVATED"
                                              : status_name(it->state);
 }
@@ -779,8 +780,70 @@ static void norm_path(const char *path, char *out, size_t n)
         snprintf(out, n, "%s", path);
 }
 
-const sb_market_ops sbx_tiktok_ops = {"tiktok",  handle, is_create, throttle, server_error,
-                                      norm_path, NULL,   NULL,      NULL};
+/* ---- webhooks --------------------------------------------------------------------------------
+ * POST {tiktok_push_url} with Authorization = hex HMAC-SHA256(app_secret, app_key + body) and
+ * {"type":N,"tts_notification_id","shop_id","timestamp","data":{…}}: type 1 order status change
+ * {order_id, order_status, update_time}; type 5 product status change {product_id, status,
+ * suspended_reason, update_time}. No-op without a push URL. */
+static void webhook(sbx_sandbox *sb, int type, const char *shop_id, json_t *data, long long now_ms)
+{
+    if (!sb->tiktok_push_url || !data) {
+        json_decref(data);
+        return;
+    }
+    static unsigned long long serial;
+    char nid[32];
+    snprintf(nid, sizeof nid, "%lld%06llu", now_ms, ++serial % 1000000ULL);
+    json_t *j =
+        json_pack("{s:i,s:s,s:s,s:I,s:o}", "type", type, "tts_notification_id", nid, "shop_id",
+                  shop_id, "timestamp", (json_int_t)(now_ms / 1000), "data", data);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body) return;
+    cs_buf msg;
+    cs_buf_init(&msg, 4u << 20);
+    char auth[65] = "";
+    if (!cs_buf_puts(&msg, sb->opt.tiktok_app_key) && !cs_buf_puts(&msg, body)) {
+        const char *key = sb->opt.tiktok_app_secret;
+        cx_hmac_sha256_hex(key, strlen(key), msg.data, msg.len, 0, auth);
+        sbx_push_queue(sb, SBX_TIKTOK, sb->tiktok_push_url, body, auth);
+    }
+    cs_buf_free(&msg);
+    free(body);
+}
+
+static void product_changed(sbx_sandbox *sb, const sb_item *it, long long now_ms)
+{
+    char pid[24];
+    snprintf(pid, sizeof pid, "%lld", it->item_id);
+    webhook(sb, 5, it->shop_id,
+            json_pack("{s:s,s:s,s:s,s:I}", "product_id", pid, "status", item_status(it),
+                      "suspended_reason",
+                      it->withdrawn == SB_WD_BANNED ? "Vi phạm chính sách đăng bán" : "",
+                      "update_time", (json_int_t)(now_ms / 1000)),
+            now_ms);
+}
+
+/* A review ended: TikTok announces an approved product (ACTIVATE); a failed audit is read by
+ * the status call, which carries the reasons the volunteer needs. */
+static void reviewed(sbx_sandbox *sb, const sb_item *it, long long now_ms)
+{
+    if (it->state == SB_IT_LIVE && it->withdrawn == SB_WD_NONE) product_changed(sb, it, now_ms);
+}
+
+static void order_changed(sbx_sandbox *sb, const sb_order *o, long long now_ms)
+{
+    char oid[24];
+    snprintf(oid, sizeof oid, "%lld", o->id);
+    webhook(sb, 1, o->shop_id,
+            json_pack("{s:s,s:s,s:I}", "order_id", oid, "order_status", sbx_order_status(o),
+                      "update_time", (json_int_t)(o->update_ms / 1000)),
+            now_ms);
+}
+
+const sb_market_ops sbx_tiktok_ops = {"tiktok",      handle,         is_create, throttle,
+                                      server_error,  norm_path,      reviewed,  NULL,
+                                      order_changed, product_changed};
 
 /* ---- orders --------------------------------------------------------------------------------
  * POST /order/202309/orders/search?page_size (1..100)&page_token  {"order_status",

@@ -351,6 +351,11 @@ int svc_webhook_lazada(svc_req *r)
     return webhook(r, "lazada");
 }
 
+int svc_webhook_tiktok(svc_req *r)
+{
+    return webhook(r, "tiktok");
+}
+
 /* An empty list of marketplaces is a missing one (as before the specs: "required"). */
 static int not_empty(const char *field, const json_t *v, void *arg, cs_error *err)
 {

@@ -32,6 +32,7 @@ int svc_accounts_confirm(svc_req *r);
 int svc_oauth_callback(svc_req *r);
 int svc_webhook_shopee(svc_req *r);
 int svc_webhook_lazada(svc_req *r);
+int svc_webhook_tiktok(svc_req *r);
 int svc_listings_publish(svc_req *r);
 int svc_listings_sheet_xlsx(svc_req *r);
 int svc_listings_sheet_csv(svc_req *r);

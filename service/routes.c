@@ -62,6 +62,8 @@ const svc_route svc_routes[] = {
      SVC_R_NOAUTH | SVC_R_RAW | SVC_R_NO_IDEM},
     {"POST", "/v1/webhooks/lazada", svc_webhook_lazada, SVC_PUBLIC,
      SVC_R_NOAUTH | SVC_R_RAW | SVC_R_NO_IDEM},
+    {"POST", "/v1/webhooks/tiktok", svc_webhook_tiktok, SVC_PUBLIC,
+     SVC_R_NOAUTH | SVC_R_RAW | SVC_R_NO_IDEM},
     {"POST", "/v1/products/{id}/listings", svc_listings_publish,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
     {"GET", "/v1/products/{id}/listings/{marketplace}/sheet.xlsx", svc_listings_sheet_xlsx,

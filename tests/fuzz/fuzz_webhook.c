@@ -1,7 +1,8 @@
-/* tests/fuzz/fuzz_webhook: a marketplace push (Shopee, Lazada) as it reaches POST
+/* tests/fuzz/fuzz_webhook: a marketplace push (Shopee, Lazada, TikTok Shop) as it reaches POST
  * /v1/webhooks/{code} — its signature check and the reading of its body. The first byte picks
- * the marketplace, whether the Authorization header is the true signature (so the body parser
- * is reached, not only the rejection), its hex case, and a one-character forgery of it; the
+ * the marketplace (bit 0: Lazada; high nibble 4: TikTok Shop, whose webhooks are signed like
+ * Lazada's, app_key + body), whether the Authorization header is the true signature (so the body
+ * parser is reached, not only the rejection), its hex case, and a one-character forgery of it; the
  * rest is the body. Invariants abort: a forged or missing signature is always rejected, a true
  * one is never called invalid, every field read stays NUL-terminated.
  * libFuzzer: build with -fsanitize=fuzzer -DCHOSO_LIBFUZZER. Otherwise main() replays the files
@@ -25,7 +26,7 @@ static const cx_connector *find(const char *code)
     size_t n = cx_list(&all);
     for (size_t i = 0; i < n; i++)
         if (!strcmp(all[i]->code, code)) return all[i];
-    abort(); /* both push marketplaces are built in */
+    abort(); /* every push marketplace is built in */
 }
 
 static int rejected_as(const cx_outcome *o, const char *code)
@@ -47,8 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t sel = data[0];
     const char *body = (const char *)data + 1;
     size_t n = size - 1;
-    int lazada = sel & 1, sign_mode = (sel >> 1) & 3, upper = (sel >> 3) & 1;
-    const cx_connector *c = find(lazada ? "lazada" : "shopee");
+    int tiktok = (sel & 0xf0) == 0x40, lazada = (sel & 1) || tiktok;
+    int sign_mode = (sel >> 1) & 3, upper = (sel >> 3) & 1;
+    const cx_connector *c = find(tiktok ? "tiktok" : lazada ? "lazada" : "shopee");
     static const char *const key = "partner-key-0123456789";
     cx_market mp = {.code = c->code,
                     .base_url = "https://api.test",
@@ -60,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     .public_domain = "shopee.vn",
                     .logistic_id = "1",
                     .warehouse_id = ""};
-    /* the message the marketplace signs: Shopee url|body, Lazada app_key+body */
+    /* the message the marketplace signs: Shopee url|body, Lazada and TikTok app_key+body */
     const char *prefix = lazada ? mp.app_id : mp.push_url;
     size_t pl = strlen(prefix) + (lazada ? 0 : 1);
     char *msg = cs_malloc(pl + n + 1);

@@ -259,10 +259,11 @@ static int setup(void **state)
     tapi_token("admin", NULL, tok);
     media_dir = tsup_tmpdir("flows-media");
     set("media.dir", media_dir);
-    char cat[512], push_s[256], push_l[256], tiktok_cb[256];
+    char cat[512], push_s[256], push_l[256], push_t[256], tiktok_cb[256];
     snprintf(cat, sizeof cat, "%s/data/category_map.csv", cs_cfg_str("schema.dir"));
     snprintf(push_s, sizeof push_s, "%s/v1/webhooks/shopee", tapi_base());
     snprintf(push_l, sizeof push_l, "%s/v1/webhooks/lazada", tapi_base());
+    snprintf(push_t, sizeof push_t, "%s/v1/webhooks/tiktok", tapi_base());
     /* TikTok sends the seller to the app's registered redirect URL */
     snprintf(tiktok_cb, sizeof tiktok_cb, "%s/v1/oauth/tiktok/callback", tapi_base());
     sbx_options o;
@@ -271,6 +272,7 @@ static int setup(void **state)
     o.category_file = cat;
     o.shopee_push_url = push_s;
     o.lazada_push_url = push_l;
+    o.tiktok_push_url = push_t;
     o.tiktok_redirect_url = tiktok_cb;
     o.seed = 20261128;
     cs_error e;
@@ -1401,6 +1403,318 @@ static void test_webhook_signature(void **state)
     assert_true(q1("SELECT COUNT(*) FROM webhook_events") > 0);
 }
 
+static int64_t listing_of(int64_t product, const char *mp);
+
+/* A TikTok Shop webhook signed as TikTok signs it (HMAC-SHA256(app_secret, app_key + body)), or
+ * with a forged signature; the answer's status. */
+static long tiktok_webhook(const char *body, int forge)
+{
+    char msg[2048], sig[65], auth[96];
+    snprintf(msg, sizeof msg, "%s%s", TM_TIKTOK_APP_KEY, body);
+    cx_hmac_sha256_hex(TM_TIKTOK_APP_SECRET, strlen(TM_TIKTOK_APP_SECRET), msg, strlen(msg), 0,
+                       sig);
+    if (forge) sig[7] = sig[7] == '0' ? '1' : '0';
+    snprintf(auth, sizeof auth, "Authorization: %s", sig);
+    const char *const hs[] = {auth, NULL};
+    tapi_resp r =
+        tapi_req("POST", "/v1/webhooks/tiktok", NULL, hs, "application/json", body, strlen(body));
+    long st = r.status;
+    tapi_free(&r);
+    return st;
+}
+
+/* Wait until listing id is in state st (seconds); 0 when it is. */
+static int64_t wait_state(int64_t id, const char *st, int seconds)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> '%s'",
+             (long long)id, st);
+    return seconds ? wait_zero(sql, seconds) : q1(sql);
+}
+
+static int64_t events_to(int64_t id, const char *st)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND to_state = '%s'",
+             (long long)id, st);
+    return q1(sql);
+}
+
+static void sb_item_status(const char *mp, int64_t listing_id, const char *status)
+{
+    char body[160];
+    snprintf(body, sizeof body, "{\"marketplace\":\"%s\",\"sku\":\"CS-%lld\",\"status\":\"%s\"}",
+             mp, (long long)listing_id, status);
+    json_decref(sb_admin("POST", "/__sandbox/items/status", body));
+}
+
+/* Issue 12 point 3 / issue 11 point 2: pushes keep live status true. The TikTok Shop webhook
+ * receiver refuses a forged signature (no change), applies a signed product status change once
+ * (a repeat changes nothing) — banned → suspended, back → live, deleted → delisted — and an
+ * order status change makes the shop sync soon; Shopee and Lazada pushes for items deleted or
+ * unlisted in the seller centre delist, a Lazada suspension suspends. First dates never move. */
+static void test_takedown_pushes(void **state)
+{
+    (void)state;
+    static const char *const api[] = {"shopee", "lazada", "tiktok"};
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 95);
+    int64_t pid = make_product(h.code, 1021, "Bánh gai Tứ Trụ");
+    char sql[512], path[128];
+    for (size_t i = 0; i < 3; i++)
+        onboard(&h, api[i]);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.state <> 'awaiting_owner'",
+             h.code);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    int64_t acc[3];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+                 "WHERE h.code = '%s' AND a.marketplace_code = '%s'",
+                 h.code, api[i]);
+        acc[i] = q1(sql);
+        owner_authorises(acc[i]);
+    }
+    /* TikTok's webhooks name the shop by its id, kept beside the cipher */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE id = %lld AND push_shop_id IS NOT NULL"
+             " AND push_shop_id <> external_shop_id",
+             (long long)acc[2]);
+    assert_int_equal(q1(sql), 1);
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
+    tapi_resp r =
+        tapi_call("POST", path, tok, "{\"marketplaces\":[\"shopee\",\"lazada\",\"tiktok\"]}");
+    if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND state <> 'live'",
+             (long long)pid);
+    assert_int_equal(wait_zero(sql, 40), 0);
+    int64_t ls = listing_of(pid, "shopee"), ll = listing_of(pid, "lazada"),
+            lt = listing_of(pid, "tiktok");
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)pid);
+    int64_t first = q1(sql);
+    assert_true(first > 0);
+
+    /* TikTok type 1: an order's status change makes that shop's orders sync soon */
+    set("orders.push_delay", "3600");
+    snprintf(sql, sizeof sql, "DELETE FROM jobs WHERE unique_key = 'orders.sync:%lld'",
+             (long long)acc[2]);
+    tsup_exec(tapi_db(), sql, "");
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"marketplace\":\"tiktok\",\"sku\":\"CS-%lld\",\"quantity\":1,\"count\":1}",
+             (long long)lt);
+    json_decref(sb_admin("POST", "/__sandbox/orders", body));
+    snprintf(sql, sizeof sql,
+             "SELECT 1 - COUNT(*) FROM jobs WHERE unique_key = 'orders.sync:%lld' AND state = "
+             "'queued' AND run_at > UTC_TIMESTAMP() + INTERVAL 1800 SECOND",
+             (long long)acc[2]);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    set("orders.push_delay", "5");
+    snprintf(sql, sizeof sql, "DELETE FROM jobs WHERE unique_key = 'orders.sync:%lld'",
+             (long long)acc[2]);
+    tsup_exec(tapi_db(), sql, "");
+
+    /* a forged TikTok webhook: refused, nothing recorded, nothing changed */
+    char pidt[64];
+    snprintf(sql, sizeof sql, "SELECT external_item_id FROM listings WHERE id = %lld",
+             (long long)lt);
+    snprintf(pidt, sizeof pidt, "%lld", (long long)q1(sql));
+    snprintf(body, sizeof body,
+             "{\"type\":5,\"tts_notification_id\":\"9001\",\"shop_id\":\"1\",\"timestamp\":"
+             "1765000000,\"data\":{\"product_id\":\"%s\",\"status\":\"PLATFORM_DEACTIVATED\","
+             "\"suspended_reason\":\"Hàng cấm\",\"update_time\":1765000000}}",
+             pidt);
+    int64_t seen = q1("SELECT COUNT(*) FROM webhook_events WHERE marketplace_code = 'tiktok'");
+    assert_int_equal(tiktok_webhook(body, 1), 401);
+    assert_int_equal(q1("SELECT COUNT(*) FROM webhook_events WHERE marketplace_code = 'tiktok'"),
+                     seen);
+    assert_int_equal(wait_state(lt, "live", 0), 0);
+    /* signed: suspended with TikTok's reason; the same delivery again changes nothing */
+    assert_int_equal(tiktok_webhook(body, 0), 200);
+    assert_int_equal(wait_state(lt, "suspended", 0), 0);
+    assert_int_equal(tiktok_webhook(body, 0), 200);
+    assert_int_equal(events_to(lt, "suspended"), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND last_error_code = "
+             "'PLATFORM_DEACTIVATED' AND last_error_message LIKE '%%Hàng cấm%%'",
+             (long long)lt);
+    assert_int_equal(q1(sql), 1);
+    /* the simulator's own webhooks: back on sale → live, deleted by the seller → delisted */
+    sb_item_status("tiktok", lt, "live");
+    assert_int_equal(wait_state(lt, "live", 20), 0);
+    sb_item_status("tiktok", lt, "deleted");
+    assert_int_equal(wait_state(lt, "delisted", 20), 0);
+    /* Shopee: unlisted in the seller centre → delisted; Lazada: suspended, then deleted */
+    sb_item_status("shopee", ls, "unlisted");
+    assert_int_equal(wait_state(ls, "delisted", 20), 0);
+    sb_item_status("lazada", ll, "banned");
+    assert_int_equal(wait_state(ll, "suspended", 20), 0);
+    sb_item_status("lazada", ll, "deleted");
+    assert_int_equal(wait_state(ll, "delisted", 20), 0);
+    /* the yearly count's first date stays */
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)pid);
+    assert_int_equal(q1(sql), first);
+}
+
+/* Issue 12 point 3: the scheduled re-check. With the simulators' pushes lost, a ban, a deletion
+ * and an unlisting still reach the listings when listing.recheck looks again — one request per
+ * shop here (Shopee: both item ids in one get_item_base_info; Lazada and TikTok: the shop's
+ * list), first dates kept, every listing stamped; an item back on sale goes live again; the
+ * sweep queues every account with a listing due. Every API listing keeps its public link. */
+static void test_recheck_live_listings(void **state)
+{
+    (void)state;
+    static const char *const api[] = {"shopee", "lazada", "tiktok"};
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 96);
+    int64_t p1 = make_product(h.code, 1031, "Nem chua Thanh Hóa");
+    int64_t p2 = make_product(h.code, 1032, "Bánh răng bừa Thiệu Hóa");
+    char sql[600], path[128];
+    for (size_t i = 0; i < 3; i++)
+        onboard(&h, api[i]);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.state <> 'awaiting_owner'",
+             h.code);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    int64_t acc[3];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+                 "WHERE h.code = '%s' AND a.marketplace_code = '%s'",
+                 h.code, api[i]);
+        acc[i] = q1(sql);
+        owner_authorises(acc[i]);
+    }
+    int64_t prods[2] = {p1, p2};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)prods[k]);
+        tapi_resp r =
+            tapi_call("POST", path, tok, "{\"marketplaces\":[\"shopee\",\"lazada\",\"tiktok\"]}");
+        if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+        tapi_free(&r);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND state <> 'live'",
+             (long long)p1, (long long)p2);
+    assert_int_equal(wait_zero(sql, 40), 0);
+    /* point 4: every live API listing has its public item link (Lazada's from its answer) */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND (listing_url IS "
+             "NULL OR listing_url NOT LIKE 'http%%')",
+             (long long)p1, (long long)p2);
+    assert_int_equal(wait_zero(sql, 20), 0);
+    {
+        /* … shown to the owner (status page) and to the volunteer (the product's card) */
+        char hdr[64];
+        snprintf(path, sizeof path, "/v1/status/%s", h.code);
+        snprintf(hdr, sizeof hdr, "X-Owner-Pin: %s", h.pin);
+        const char *const hs[] = {hdr, NULL};
+        tapi_resp own = tapi_req("GET", path, NULL, hs, NULL, NULL, 0);
+        assert_int_equal(own.status, 200);
+        snprintf(path, sizeof path, "/v1/products/%lld", (long long)p1);
+        tapi_resp vol = tapi_call("GET", path, tok, NULL);
+        assert_int_equal(vol.status, 200);
+        cs_rows *r = NULL;
+        cs_error e0;
+        cs_error_clear(&e0);
+        assert_int_equal(cs_db_query(tapi_db(), &r,
+                                     "SELECT listing_url, product_id FROM listings WHERE "
+                                     "product_id IN (?, ?)",
+                                     "ii", p1, p2, &e0),
+                         0);
+        assert_int_equal(cs_rows_count(r), 6);
+        for (size_t i = 0; i < cs_rows_count(r); i++) {
+            const char *u = cs_rows_str(r, i, 0);
+            if (!strstr(own.body, u)) fail_msg("owner page lacks %s", u);
+            if (cs_rows_i64(r, i, 1) == p1 && !strstr(vol.body, u))
+                fail_msg("product card lacks %s", u);
+        }
+        cs_rows_free(r);
+        tapi_free(&own);
+        tapi_free(&vol);
+    }
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)p1);
+    int64_t first1 = q1(sql);
+    assert_true(first1 > 0);
+    /* the marketplaces' pushes are lost from here on */
+    json_decref(sb_admin("POST", "/__sandbox/config",
+                         "{\"shopee_push_url\":\"http://127.0.0.1:9/x\",\"lazada_push_url\":"
+                         "\"http://127.0.0.1:9/x\",\"tiktok_push_url\":\"http://127.0.0.1:9/x\"}"));
+    int64_t s1 = listing_of(p1, "shopee"), s2 = listing_of(p2, "shopee");
+    int64_t z1 = listing_of(p1, "lazada"), z2 = listing_of(p2, "lazada");
+    int64_t t1 = listing_of(p1, "tiktok"), t2 = listing_of(p2, "tiktok");
+    sb_item_status("shopee", s1, "banned");
+    sb_item_status("lazada", z1, "deleted");
+    sb_item_status("lazada", z2, "unlisted");
+    sb_item_status("tiktok", t1, "banned");
+    sb_item_status("tiktok", t2, "deleted");
+    cs_error e;
+    for (size_t i = 0; i < 3; i++) {
+        int64_t n = -1;
+        cs_error_clear(&e);
+        if (job_flows_recheck_account(tapi_db(), acc[i], &n, &e))
+            fail_msg("recheck %s: %s %s", api[i], cs_code_name(e.code), e.detail);
+        assert_int_equal(n, 1); /* two listings, one request */
+    }
+    assert_int_equal(wait_state(s1, "suspended", 0), 0);
+    assert_int_equal(wait_state(s2, "live", 0), 0);
+    assert_int_equal(wait_state(z1, "delisted", 0), 0);
+    assert_int_equal(wait_state(z2, "delisted", 0), 0);
+    assert_int_equal(wait_state(t1, "suspended", 0), 0);
+    assert_int_equal(wait_state(t2, "delisted", 0), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND last_checked_at "
+             "IS NULL",
+             (long long)p1, (long long)p2);
+    assert_int_equal(q1(sql), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listing_events WHERE listing_id = %lld AND to_state = "
+             "'suspended' AND reason LIKE '%%Shopee%%BANNED%%'",
+             (long long)s1);
+    assert_int_equal(q1(sql), 1);
+    /* back on sale on Shopee: live again at the next look */
+    sb_item_status("shopee", s1, "live");
+    int64_t n = 0;
+    cs_error_clear(&e);
+    assert_int_equal(job_flows_recheck_account(tapi_db(), acc[0], &n, &e), 0);
+    assert_int_equal(wait_state(s1, "live", 0), 0);
+    snprintf(sql, sizeof sql, "SELECT UNIX_TIMESTAMP(first_live_at) FROM products WHERE id = %lld",
+             (long long)p1);
+    assert_int_equal(q1(sql), first1);
+    /* the sweep queues every account with a listing due, and their jobs stamp them */
+    set("flows.recheck_age", "0");
+    snprintf(sql, sizeof sql,
+             "UPDATE listings SET last_checked_at = NULL WHERE product_id IN (%lld, %lld)",
+             (long long)p1, (long long)p2);
+    tsup_exec(tapi_db(), sql, "");
+    int64_t jid = 0;
+    cs_error_clear(&e);
+    assert_true(job_enqueue(tapi_db(), "listing.recheck", "{}", NULL, &jid, &e) >= 0);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id IN (%lld, %lld) AND state IN "
+             "('live','suspended') AND last_checked_at IS NULL",
+             (long long)p1, (long long)p2);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    set("flows.recheck_age", "72000");
+    char cfg[600];
+    snprintf(cfg, sizeof cfg,
+             "{\"shopee_push_url\":\"%s/v1/webhooks/shopee\",\"lazada_push_url\":\"%s/v1/webhooks/"
+             "lazada\",\"tiktok_push_url\":\"%s/v1/webhooks/tiktok\"}",
+             tapi_base(), tapi_base(), tapi_base());
+    json_decref(sb_admin("POST", "/__sandbox/config", cfg));
+}
+
 /* The simulator's item of our listing on mp (copy, caller decrefs), or NULL. */
 static json_t *sb_item_of(const char *mp, int64_t listing_id)
 {
@@ -1663,6 +1977,8 @@ int main(void)
         cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_banned_push_suspends),
         cmocka_unit_test(test_webhook_signature),
+        cmocka_unit_test(test_takedown_pushes),
+        cmocka_unit_test(test_recheck_live_listings),
         cmocka_unit_test(test_price_sync_and_withdrawal),
     };
     return cmocka_run_group_tests(t, setup, teardown);

@@ -11,6 +11,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/registry.h"
+#include "connectors/sign.h"
 #include "core/mem.h"
 #include "tests/support/tmarket.h"
 
@@ -241,6 +242,7 @@ static void test_parse_answers(void **state)
               "\"7\",\"name\":\"Shop\",\"region\":\"VN\",\"seller_type\":\"LOCAL\"}]}}",
               NULL);
     assert_string_equal(o.shop_id, "GCP_x");
+    assert_string_equal(o.shop_ref, "7"); /* the id TikTok's webhooks name the shop by */
     o = parse(CX_OP_IMAGE_UPLOAD, 200,
               "{\"code\":0,\"data\":{\"uri\":\"tos-x/abc\",\"url\":\"https://p16/x\",\"width\":"
               "800,\"height\":800,\"use_case\":\"MAIN_IMAGE\"}}",
@@ -291,7 +293,87 @@ static void test_parse_answers(void **state)
     assert_non_null(strstr(o.reasons[0].vi, "Remove it"));
     o = parse(CX_OP_GET_STATUS, 200,
               "{\"code\":0,\"data\":{\"id\":\"1729\",\"status\":\"PLATFORM_DEACTIVATED\"}}", NULL);
+    /* taken down by TikTok: the seller must act (a live listing becomes suspended) */
+    assert_int_equal(o.result, CX_OK);
+    assert_int_equal(o.state, CX_ITEM_REJECTED);
+    assert_string_equal(o.reasons[0].code, "PLATFORM_DEACTIVATED");
+    assert_non_null(strstr(o.reasons[0].vi, "TikTok Shop đã gỡ"));
+    o = parse(CX_OP_GET_STATUS, 200,
+              "{\"code\":0,\"data\":{\"id\":\"1729\",\"status\":\"SELLER_DEACTIVATED\"}}", NULL);
     assert_int_equal(o.state, CX_ITEM_DELISTED);
+}
+
+/* A webhook as TikTok sends it: Authorization = hex HMAC-SHA256(app_secret, app_key + body). */
+static cx_outcome push(const char *body, const char *auth_override)
+{
+    char sig[65];
+    size_t kl = strlen(mp.app_id), bl = strlen(body);
+    char msg[2048];
+    assert_true(kl + bl < sizeof msg);
+    memcpy(msg, mp.app_id, kl);
+    memcpy(msg + kl, body, bl);
+    cx_hmac_sha256_hex(SECRET, strlen(SECRET), msg, kl + bl, 0, sig);
+    cx_input in = input();
+    in.push_body = body;
+    in.push_len = bl;
+    in.push_authorization = auth_override ? (*auth_override ? auth_override : NULL) : sig;
+    cx_outcome o;
+    cx_tiktok.verify_push(&in, &o);
+    return o;
+}
+
+static void test_verify_push(void **state)
+{
+    (void)state;
+    const char *order = "{\"type\":1,\"tts_notification_id\":\"73\",\"shop_id\":\"7494\","
+                        "\"timestamp\":1644412885,\"data\":{\"order_id\":\"5761\","
+                        "\"order_status\":\"AWAITING_SHIPMENT\",\"update_time\":1644412885}}";
+    cx_outcome o = push(order, NULL);
+    assert_int_equal(o.result, CX_OK);
+    assert_int_equal(o.push_code, 1);
+    assert_string_equal(o.shop_id, "7494");
+    assert_string_equal(o.item_id, ""); /* not about a product */
+    assert_int_equal(o.state, CX_ITEM_UNKNOWN);
+    /* forged (one digit), someone else's key, missing: refused before the body is read */
+    char forged[65];
+    cx_hmac_sha256_hex("other", 5, order, strlen(order), 0, forged);
+    o = push(order, forged);
+    assert_int_equal(o.result, CX_REJECTED);
+    assert_string_equal(o.reasons[0].code, "push_signature_invalid");
+    assert_int_equal(o.push_code, 0);
+    o = push(order, "");
+    assert_int_equal(o.result, CX_REJECTED);
+    assert_string_equal(o.reasons[0].code, "push_signature_invalid");
+    static const struct {
+        const char *status;
+        cx_item_state state;
+        int reasons;
+    } cases[] = {{"PLATFORM_DEACTIVATED", CX_ITEM_REJECTED, 1},
+                 {"FREEZE", CX_ITEM_REJECTED, 1},
+                 {"SELLER_DEACTIVATED", CX_ITEM_DELISTED, 0},
+                 {"DELETED", CX_ITEM_DELISTED, 0},
+                 {"ACTIVATE", CX_ITEM_LIVE, 0},
+                 {"SOMETHING_NEW", CX_ITEM_UNKNOWN, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[400];
+        snprintf(body, sizeof body,
+                 "{\"type\":5,\"tts_notification_id\":\"74\",\"shop_id\":\"7494\","
+                 "\"timestamp\":1644412885,\"data\":{\"product_id\":\"1729592969712207008\","
+                 "\"status\":\"%s\",\"suspended_reason\":\"Prohibited\",\"update_time\":"
+                 "1644412885}}",
+                 cases[i].status);
+        o = push(body, NULL);
+        assert_int_equal(o.result, CX_OK);
+        assert_int_equal(o.push_code, 5);
+        assert_string_equal(o.item_id, "1729592969712207008");
+        assert_int_equal(o.state, cases[i].state);
+        assert_int_equal(o.nreasons, (size_t)cases[i].reasons);
+        if (cases[i].reasons) assert_non_null(strstr(o.reasons[0].vi, "Prohibited"));
+    }
+    /* signed but not JSON: refused as malformed */
+    o = push("not json", NULL);
+    assert_int_equal(o.result, CX_REJECTED);
+    assert_string_equal(o.reasons[0].code, "push_malformed");
 }
 
 static void test_parse_errors(void **state)
@@ -335,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_search_status_upload_golden),
         cmocka_unit_test(test_parse_answers),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_verify_push),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
