@@ -3,7 +3,7 @@
 // phone's camera; start shop onboarding and publishing on the chosen marketplaces; see each
 // listing's state and the marketplace's reason for a refusal and fix it; upload a spreadsheet
 // and follow its progress. Every answer and error comes from the API as it is.
-import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession, hasSessionHint } from './app.js';
+import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession, hasSessionHint, keptShape } from './app.js';
 import { outboxAdd, outboxFlush, outboxPurge } from './outbox.js';
 
 const $ = (id) => document.getElementById(id);
@@ -933,10 +933,15 @@ function setupImport() {
       fill(status, importView(imp));
     }
     if (imp.kind === 'households' && !imp.dry_run) {
-      // imported households have no PIN: show them, ready to be issued and printed (point 8)
+      // imported households have no PIN: one tap shows them, ready to be issued and printed
       if (imp.created > 0) {
-        $('f-nopin').checked = true;
-        status.appendChild(el('p', { class: 'small', 'data-role': 'import-pins' }, 'Hộ mới nhập chưa có mã PIN: mục “Hộ đã đăng ký” đang hiện các hộ chưa có PIN — chọn rồi cấp PIN và in phiếu.'));
+        const go = el('button', { type: 'button', class: 'secondary', 'data-role': 'import-pins' }, 'Cấp PIN và in phiếu cho hộ chưa có PIN');
+        go.addEventListener('click', async () => {
+          $('f-nopin').checked = true;
+          await loadHouseholds();
+          $('households-card').scrollIntoView({ block: 'start' });
+        });
+        status.appendChild(el('p', { class: 'small' }, 'Hộ mới nhập chưa có mã PIN. ', go));
       }
       loadHouseholds();
     }
@@ -1074,12 +1079,18 @@ async function loadMarketplaces(early) {
 async function main() {
   // on a slow link every round trip counts: the year's numbers are asked for with the session
   const early = hasSessionHint() ? api('GET', '/v1/targets') : null;
-  session = await requireSession(['admin', 'volunteer']);
+  // a volunteer seen on this browser: the form is drawn from the last session's shape (communes,
+  // consent version) while the server confirms the session; an admin needs the commune list
+  const shape = keptShape(['volunteer']);
+  const confirmed = requireSession(['admin', 'volunteer']);
+  session = shape || await confirmed;
   await loadCommunes();
   setupRegister();
   setupYouthLabel();
   // the registration form works from here on (bench-phone's "usable"); the rest follows
   document.body.setAttribute('data-usable', '1');
+  session = await confirmed;
+  if (shape && String(shape.communes.map((c) => c.code)) !== String((session.communes || []).map((c) => c.code))) await loadCommunes();
   setupOnboard();
   setupProduct();
   setupImport();

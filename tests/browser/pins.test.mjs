@@ -48,7 +48,7 @@ describe('PINs for imported households, receipts one per A6 page', () => {
     await page.waitForSelector('#import-status [data-state=done]', { timeout: 60000 });
     assert.match(await page.textContent('#import-status [data-count=created]'), /mới: 3/);
     // the list now shows the households without a PIN, each with its tick box
-    await page.waitForSelector('#import-status [data-role=import-pins]');
+    await page.click('#import-status [data-role=import-pins]');
     assert.equal(await page.isChecked('#f-nopin'), true);
     for (const n of names) await page.waitForSelector(`#households li:has-text("${n}") input[data-role=pin-pick]`);
     assert.equal(await page.isVisible('#pin-batch'), true);
