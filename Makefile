@@ -4,7 +4,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
-PKGS     := libmicrohttpd libcurl openssl jansson libmariadb libcsv xlsxwriter libutf8proc libqrencode minizip expat pangocairo
+PKGS     := libmicrohttpd libcurl openssl jansson libmariadb libcsv xlsxwriter libutf8proc libqrencode minizip expat pangocairo zlib
 SANITIZE ?=
 WERROR   ?= $(if $(CI),-Werror,)
 

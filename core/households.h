@@ -170,6 +170,12 @@ int cs_household_list(cs_db *db, const cs_household_filter *f, cs_pii pii, json_
 int cs_household_new_pin(cs_db *db, const cs_actor *a, const char *code, char pin_out[8],
                          cs_error *err);
 
+/* Issue a PIN only to a household that has none (the batch for imported households): 0 issued
+ * (pin_out set, audited household.pin_issued), 1 it already had one (nothing changed, pin_out
+ * zeroed), -1 error. Own transaction. */
+int cs_household_first_pin(cs_db *db, const cs_actor *a, const char *code, char pin_out[8],
+                           cs_error *err);
+
 /* A household code as people type it ("th 2026 00037", "TH.2026.00037") → "TH-2026-00037".
  * -1 when it cannot be a household code. */
 int cs_household_code_normalize(const char *in, char out[24]);

@@ -131,6 +131,51 @@ int cs_household_new_pin(cs_db *db, const cs_actor *a, const char *code, char pi
     return rc;
 }
 
+/* The first PIN of a household that has none (imported households): the guarded UPDATE makes
+ * a retry, or two volunteers at once, issue it once — the loser sees a PIN already set. */
+// clang-format off
+static const char SQL_FIRST_PIN[] =
+    "UPDATE households"
+    " SET pin_hash = ?, pin_failures = 0, pin_locked_until = NULL"
+    " WHERE code = ? AND status <> 'erased' AND pin_hash IS NULL";
+// clang-format on
+
+struct first_ctx {
+    const cs_actor *a;
+    const char *code;
+    char *pin;
+    int had;
+};
+
+static int first_pin_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct first_ctx *p = arg;
+    char hash[160];
+    if (cs_random_pin(p->pin, 6) || cs_pin_hash(p->pin, hash, sizeof hash))
+        return cs_error_set(err, CS_E_CRYPTO, "pin");
+    int64_t n = cs_db_exec(db, SQL_FIRST_PIN, "ss", hash, p->code, err);
+    explicit_bzero(hash, sizeof hash);
+    if (n < 0) return -1;
+    if (n == 0) {
+        p->had = 1;
+        return 0;
+    }
+    if (cs_db_exec(db, SQL_NEW_PIN_DAY, "s", p->code, err) < 0 ||
+        cs_db_exec(db, SQL_NEW_PIN_PAIRS, "s", p->code, err) < 0)
+        return -1;
+    return cs_audit(db, p->a, "household.pin_issued", "household", p->code,
+                    json_pack("{s:b}", "batch", 1), err);
+}
+
+int cs_household_first_pin(cs_db *db, const cs_actor *a, const char *code, char pin_out[8],
+                           cs_error *err)
+{
+    struct first_ctx p = {a, code, pin_out, 0};
+    int rc = cs_db_tx(db, first_pin_tx, &p, err);
+    if (rc || p.had) memset(pin_out, 0, 8);
+    return rc ? -1 : p.had;
+}
+
 struct check_ctx {
     const char *code, *pin, *client, *request_id;
     int64_t id;

@@ -77,7 +77,9 @@ static const char SQL_VOL_LIST[] =
     "        WHERE s.token_id = t.id AND s.expires_at > UTC_TIMESTAMP())"
     " FROM volunteers v"
     " JOIN tokens t ON t.id = v.token_id"
-    " ORDER BY t.id DESC";
+    " WHERE (? = 0 OR t.id < ?)"
+    " ORDER BY t.id DESC"
+    " LIMIT ?";
 // clang-format on
 
 static void id_text(int64_t id, char out[24])
@@ -223,11 +225,12 @@ int cs_volunteer_deactivate(cs_db *db, const cs_actor *a, int64_t id, cs_error *
     return r.found;
 }
 
-int cs_volunteer_list_each(cs_db *db, void (*fn)(void *arg, const cs_volunteer_info *v), void *arg,
+int cs_volunteer_list_each(cs_db *db, int64_t before, int limit,
+                           void (*fn)(void *arg, const cs_volunteer_info *v), void *arg,
                            cs_error *err)
 {
     cs_rows *rows = NULL;
-    if (cs_db_query(db, &rows, SQL_VOL_LIST, "", err)) return -1;
+    if (cs_db_query(db, &rows, SQL_VOL_LIST, "iii", before, before, (int64_t)limit, err)) return -1;
     for (size_t i = 0; i < cs_rows_count(rows); i++) {
         size_t pn = 0;
         const void *p = cs_rows_blob(rows, i, VL_PHONE, &pn);

@@ -42,7 +42,9 @@ typedef struct cs_volunteer_info {
     size_t phone_n;
     int64_t sessions; /* live device sessions */
 } cs_volunteer_info;
-/* Call fn for every volunteer, newest first. Returns 0 or -1. */
-int cs_volunteer_list_each(cs_db *db, void (*fn)(void *arg, const cs_volunteer_info *v), void *arg,
+/* Call fn for each volunteer, newest first: those with an id below `before` (0: from the newest),
+ * at most `limit` of them (a page; ask limit + 1 to learn whether more follow). 0 or -1. */
+int cs_volunteer_list_each(cs_db *db, int64_t before, int limit,
+                           void (*fn)(void *arg, const cs_volunteer_info *v), void *arg,
                            cs_error *err);
 #endif

@@ -79,6 +79,7 @@ int svc_households_get(svc_req *r);
 int svc_households_update(svc_req *r);
 int svc_households_list(svc_req *r);
 int svc_households_new_pin(svc_req *r);
+int svc_households_pins_batch(svc_req *r);
 int svc_households_erase(svc_req *r);
 /* service/h_products.c */
 int svc_products_create(svc_req *r);
@@ -106,6 +107,7 @@ int svc_sales_summary(svc_req *r);
 int svc_sales_decide(svc_req *r);
 int svc_status_sales_create(svc_req *r);
 int svc_sales_evidence_put(svc_req *r);
+int svc_status_sales_evidence_put(svc_req *r);
 int svc_sales_evidence_get(svc_req *r);
 int svc_sales_import(svc_req *r);
 #endif

@@ -1,6 +1,7 @@
 /* service/h_households: /v1/households — register, read, update, list, re-issue the owner's PIN
  * and erase on withdrawal of consent. The rules live in core/households; this file decides who
  * may do it and how much personal data the answer carries. Never logs a request body. */
+#include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "jobs/flows.h"
@@ -268,6 +269,136 @@ int svc_households_new_pin(svc_req *r)
     if (svc_reply_json(r, 200, o)) return -1;
     /* shown once: a replay (same Idempotency-Key) does not show it again */
     return svc_reply_replay_body(r, json_pack("{s:s,s:b}", "code", code, "pin_shown", 1));
+}
+
+/* The owner page's address for one household, as the receipt's QR code says it. */
+static void owner_url(const char *code, char *out, size_t outsz)
+{
+    const char *pub = cs_cfg_str("http.public_url");
+    size_t pl = strlen(pub);
+    while (pl && pub[pl - 1] == '/')
+        pl--;
+    snprintf(out, outsz, "%.*s/owner.html#code=%s", (int)pl, pub, code);
+}
+
+static json_t *skipped_row(const char *code, const char *reason)
+{
+    return json_pack("{s:s,s:s}", "code", code, "reason", reason);
+}
+
+/* Answer the batch (takes the three arrays): the PINs now, and for a replay of the same
+ * Idempotency-Key only which households got one — a PIN is shown once. */
+static int reply_batch(svc_req *r, json_t *issued, json_t *skipped, json_t *shown)
+{
+    json_t *o = json_pack("{s:o,s:O}", "issued", issued, "skipped", skipped);
+    if (!o || svc_reply_json(r, 200, o)) {
+        json_decref(skipped);
+        json_decref(shown);
+        return -1;
+    }
+    return svc_reply_replay_body(r, json_pack("{s:o,s:o}", "issued", shown, "skipped", skipped));
+}
+
+/* PINs for many households at once (issue 13 point 8: imported households get none). Only
+ * households WITHOUT a PIN get one, so nothing a volunteer handed out is silently replaced, and
+ * a retry without the key issues nothing twice; with the same Idempotency-Key the replay says
+ * what was issued and never shows a PIN again. Each household is its own transaction: one that
+ * fails does not undo the PINs already issued (they are in this answer, shown once). */
+int svc_households_pins_batch(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    static const cs_jfield code = {
+        .name = "code", .type = CS_J_STRING, .min_len = 1, .max_len = 20};
+    const json_t *codes = NULL;
+    const cs_jfield spec[] = {
+        {.name = "codes",
+         .type = CS_J_ARRAY,
+         .flags = CS_JF_REQUIRED,
+         .min_len = 1,
+         .max_len = 100,
+         .items = &code,
+         .out = &codes},
+        {.name = NULL},
+    };
+    if (cs_json_check(r->json, spec, &err)) return svc_reply_problem(r, &err);
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    cs_actor a = svc_audit_actor(r);
+    json_t *issued = json_array(), *skipped = json_array(), *shown = json_array();
+    json_t *seen = json_object();
+    if (!issued || !skipped || !shown || !seen) {
+        json_decref(issued);
+        json_decref(skipped);
+        json_decref(shown);
+        json_decref(seen);
+        return svc_reply_error(r, CS_E_NOMEM, "%s", "codes");
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(codes, i, v)
+    {
+        const char *c = json_string_value(v);
+        if (json_object_get(seen, c)) continue; /* a code listed twice gets one PIN */
+        json_object_set_new(seen, c, json_true());
+        char commune[6];
+        int erased = 0;
+        if (cs_household_lookup(db, c, NULL, commune, &erased, &err)) {
+            int missing = err.code == CS_E_NOT_FOUND;
+            if (!missing) goto fail;
+            cs_error_clear(&err);
+            json_array_append_new(skipped, skipped_row(c, "not_found"));
+            continue;
+        }
+        if (!svc_can_write_commune(r, commune)) {
+            json_array_append_new(skipped, skipped_row(c, "forbidden_commune"));
+            continue;
+        }
+        if (erased) {
+            json_array_append_new(skipped, skipped_row(c, "gone"));
+            continue;
+        }
+        char pin[8];
+        int had = cs_household_first_pin(db, &a, c, pin, &err);
+        if (had < 0) goto fail;
+        if (had) {
+            json_array_append_new(skipped, skipped_row(c, "pin_set"));
+            continue;
+        }
+        svc_status_cache_drop(c);
+        json_t *h = NULL;
+        if (cs_household_get(db, c, CS_PII_NONE, &h, NULL, &err)) {
+            memset(pin, 0, sizeof pin);
+            goto fail;
+        }
+        char url[512];
+        owner_url(c, url, sizeof url);
+        json_t *row = json_pack("{s:s,s:s,s:O?,s:O?,s:O?,s:s}", "code", c, "pin", pin, "owner_name",
+                                json_object_get(h, "owner_name"), "business_name",
+                                json_object_get(h, "business_name"), "commune",
+                                json_object_get(h, "commune"), "owner_url", url);
+        memset(pin, 0, sizeof pin);
+        json_decref(h);
+        json_array_append_new(issued, row);
+        json_array_append_new(shown, json_pack("{s:s,s:b}", "code", c, "pin_shown", 1));
+    }
+    json_decref(seen);
+    return reply_batch(r, issued, skipped, shown);
+fail:
+    /* PINs already issued are in `issued`: they are answered (shown once) with the household
+       that failed named; when none was issued the failure is the answer */
+    cs_log_json(CS_LOG_ERROR, "household.pin_batch_stopped",
+                json_pack("{s:I,s:s}", "issued", (json_int_t)json_array_size(issued), "code",
+                          cs_code_name(err.code)));
+    json_decref(seen);
+    if (json_array_size(issued) == 0) {
+        json_decref(issued);
+        json_decref(skipped);
+        json_decref(shown);
+        return svc_reply_problem(r, &err);
+    }
+    json_array_append_new(skipped, skipped_row(json_string_value(v), "error"));
+    return reply_batch(r, issued, skipped, shown);
 }
 
 int svc_households_erase(svc_req *r)

@@ -423,6 +423,69 @@ int svc_sales_evidence_put(svc_req *r)
     return reply_claim(r, db, id, 200, 0);
 }
 
+/* POST /v1/status/{household_code}/sales/{id}/evidence (multipart: "pin", "image"): the owner
+ * adds a screenshot of the seller centre to their own "Tôi đã bán được hàng" claim while it
+ * waits for a volunteer (issue 11 point 5). The PIN is checked and throttled exactly as on the
+ * owner page; another household's sale, a volunteer's record or a decided claim is not found.
+ * The same keep-one rule as the volunteer's evidence; audited as the owner. */
+int svc_status_sales_evidence_put(svc_req *r)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    const svc_part *img = NULL, *pin = NULL;
+    for (size_t i = 0; i < r->nparts; i++) {
+        const svc_part *p = &r->parts[i];
+        if (!strcmp(p->name, "image") && !img)
+            img = p;
+        else if (!strcmp(p->name, "pin") && !pin && !p->filename)
+            pin = p;
+        else
+            cs_error_field(&err, p->name, CS_F_UNKNOWN, "pin, image");
+    }
+    if (!pin || !pin->len) cs_error_field(&err, "pin", CS_F_REQUIRED, NULL);
+    if (!img || !img->len) cs_error_field(&err, "image", CS_F_REQUIRED, NULL);
+    if (cs_error_failed(&err)) return svc_reply_problem(r, &err);
+    if (img->len > (size_t)cs_cfg_int("media.max_image"))
+        return svc_reply_error(r, CS_E_TOO_LARGE, "image larger than %ld bytes",
+                               cs_cfg_int("media.max_image"));
+    if (!svc_image_type(img->data, img->len)) {
+        cs_error_set(&err, CS_F_IMAGE_TYPE, "JPEG, PNG, WebP");
+        cs_error_field(&err, "image", CS_F_IMAGE_TYPE, NULL);
+        return svc_reply_problem(r, &err);
+    }
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    const char *code = svc_param(r, "household_code");
+    int64_t hh = 0;
+    if (cs_household_check_pin(db, code ? code : "", pin->data, r->client, r->request_id, &hh,
+                               &err))
+        return svc_reply_problem(r, &err);
+    char canon[24];
+    if (cs_household_code_normalize(code ? code : "", canon)) canon[0] = 0;
+    int64_t id = svc_api_param_id(r, "id");
+    json_t *o = id ? claim_by_id(db, id, &err) : NULL;
+    if (!o && id && err.code != CS_E_NOT_FOUND) return svc_reply_problem(r, &err);
+    const char *of = o ? json_string_value(json_object_get(o, "household_code")) : NULL;
+    const char *src = o ? json_string_value(json_object_get(o, "source")) : NULL;
+    const char *st = o ? json_string_value(json_object_get(o, "state")) : NULL;
+    int mine =
+        of && src && st && !strcmp(of, canon) && !strcmp(src, "owner") && !strcmp(st, "pending");
+    json_decref(o);
+    if (!mine) return svc_reply_error(r, CS_E_NOT_FOUND, "%s", "pending sale of this household");
+    unsigned char digest[32];
+    char sha[65];
+    cs_sha256(img->data, img->len, digest);
+    cs_hex(digest, 32, sha);
+    cs_actor a = {.kind = CS_ACTOR_OWNER};
+    snprintf(a.id, sizeof a.id, "%s", canon);
+    snprintf(a.request_id, sizeof a.request_id, "%s", r->request_id);
+    snprintf(a.client, sizeof a.client, "%s", r->client);
+    struct keep_ctx k = {&a, id, sha};
+    if (svc_media_keep(db, sha, img->data, img->len, keep_evidence, &k, &err))
+        return svc_reply_problem(r, &err);
+    return reply_claim(r, db, id, 200, 0);
+}
+
 /* GET /v1/sales/{id}/evidence: the screenshot, to whoever may see the sale (never cached by a
  * shared cache: it may show a buyer's order). */
 int svc_sales_evidence_get(svc_req *r)

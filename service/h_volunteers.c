@@ -239,15 +239,25 @@ int svc_volunteers_list(svc_req *r)
 {
     cs_error err;
     cs_error_clear(&err);
+    /* newest first, a page at a time ("Xem thêm"): the cursor is the last id shown */
+    int64_t before = 0;
+    int limit = 50;
+    if (svc_api_page(r, &before, &limit)) return 0;
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     json_t *items = json_array();
     if (!items) return svc_reply_error(r, CS_E_NOMEM, NULL);
-    if (cs_volunteer_list_each(db, add_volunteer, items, &err)) {
+    if (cs_volunteer_list_each(db, before, limit + 1, add_volunteer, items, &err)) {
         json_decref(items);
         return svc_reply_problem(r, &err);
     }
-    return svc_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    int64_t next = 0;
+    if (json_array_size(items) > (size_t)limit) {
+        json_array_remove(items, (size_t)limit);
+        next = (int64_t)json_integer_value(
+            json_object_get(json_array_get(items, (size_t)limit - 1), "id"));
+    }
+    return svc_api_reply_page(r, items, next);
 }
 
 /* The column of a volunteers sheet a header names: 0 name, 1 phone, 2 communes, -1 other. The

@@ -12,12 +12,14 @@
 #include "core/volunteers.h"
 #include "service/api.h"
 #include "service/h_web.h"
+#include <pthread.h>
 #include <qrencode.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <zlib.h>
 
 /* --- static files ---------------------------------------------------------------------------- */
 
@@ -72,9 +74,119 @@ static void http_date(time_t t, char *out, size_t n)
     strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* --- gzip for text files (issue 13: a phone on slow 3G pays ~20 ms per KB; the pages' scripts
+ * and styles shrink to about a quarter). Each file is compressed once per version (its ETag) and
+ * kept in memory; the files are few and small, so the cache is a fixed table. */
+#define GZ_SLOTS 32
+#define GZ_MAX_FILE (1 << 20)
+static struct {
+    char name[104], etag[80];
+    unsigned char *data;
+    size_t len;
+} gz_cache[GZ_SLOTS];
+static pthread_mutex_t gz_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* 1 when the client takes gzip: Accept-Encoding lists "gzip" (or "*") without q=0. */
+static int takes_gzip(const svc_req *r)
+{
+    const char *ae = svc_header(r, "Accept-Encoding");
+    while (ae && *ae) {
+        ae += strspn(ae, " \t,");
+        size_t n = strcspn(ae, ",");
+        size_t tok = strcspn(ae, " \t;,");
+        if ((tok == 4 && !strncasecmp(ae, "gzip", 4)) || (tok == 1 && ae[0] == '*')) {
+            const char *q = memchr(ae, 'q', n);
+            if (!q || q[1] != '=') return 1;
+            /* q=0, q=0.0, q=0.000: refused; any other weight takes it */
+            const char *v = q + 2;
+            if (*v != '0') return 1;
+            v++;
+            if (*v == '.') v += 1 + strspn(v + 1, "0");
+            return !(v >= ae + n || *v == ' ' || *v == '\t' || *v == ',' || *v == '\0');
+        }
+        ae += n;
+    }
+    return 0;
+}
+
+static int gz_type(const char *mime)
+{
+    return !strncmp(mime, "text/", 5) || strstr(mime, "json") || strstr(mime, "svg");
+}
+
+/* The gzip bytes of `path` (version `etag`), copied into *out (cs_malloc'd). 0, or -1 (then the
+ * file is served as it is). */
+static int gz_get(const char *name, const char *path, const char *etag, size_t size,
+                  unsigned char **out, size_t *outlen)
+{
+    size_t slot = 0;
+    for (const char *c = name; *c; c++)
+        slot = slot * 31 + (unsigned char)*c;
+    slot %= GZ_SLOTS;
+    pthread_mutex_lock(&gz_mu);
+    if (gz_cache[slot].data && !strcmp(gz_cache[slot].name, name) &&
+        !strcmp(gz_cache[slot].etag, etag)) {
+        *out = cs_malloc(gz_cache[slot].len);
+        if (*out) memcpy(*out, gz_cache[slot].data, gz_cache[slot].len);
+        *outlen = gz_cache[slot].len;
+        pthread_mutex_unlock(&gz_mu);
+        return *out ? 0 : -1;
+    }
+    pthread_mutex_unlock(&gz_mu);
+    if (size == 0 || size > GZ_MAX_FILE) return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    unsigned char *raw = cs_malloc(size);
+    size_t got = raw ? fread(raw, 1, size, f) : 0;
+    fclose(f);
+    if (got != size) {
+        cs_free(raw);
+        return -1;
+    }
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip means */
+    if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        cs_free(raw);
+        return -1;
+    }
+    uLong cap = deflateBound(&z, (uLong)size);
+    unsigned char *gz = cs_malloc(cap);
+    int ok = 0;
+    if (gz) {
+        z.next_in = raw;
+        z.avail_in = (uInt)size;
+        z.next_out = gz;
+        z.avail_out = (uInt)cap;
+        ok = deflate(&z, Z_FINISH) == Z_STREAM_END;
+    }
+    size_t len = z.total_out;
+    deflateEnd(&z);
+    cs_free(raw);
+    if (!ok) {
+        cs_free(gz);
+        return -1;
+    }
+    pthread_mutex_lock(&gz_mu);
+    unsigned char *keep = cs_malloc(len);
+    if (keep) {
+        memcpy(keep, gz, len);
+        cs_free(gz_cache[slot].data);
+        gz_cache[slot].data = keep;
+        gz_cache[slot].len = len;
+        snprintf(gz_cache[slot].name, sizeof gz_cache[slot].name, "%s", name);
+        snprintf(gz_cache[slot].etag, sizeof gz_cache[slot].etag, "%s", etag);
+    }
+    pthread_mutex_unlock(&gz_mu);
+    *out = gz;
+    *outlen = len;
+    return 0;
+}
+
 /* Serve web.dir/name with its type, a validator (ETag from size and modification time, and
  * Last-Modified) and "no-cache": browsers keep the file but ask each time, and get a 304 when
- * it has not changed, so a new version of the pages is seen at once. */
+ * it has not changed, so a new version of the pages is seen at once. Text files go gzip'd to a
+ * client that takes it (their own ETag, Vary: Accept-Encoding). */
 static int serve(svc_req *r, const char *name)
 {
     if (!name_ok(name)) return svc_reply_error(r, CS_E_ROUTE_NOT_FOUND, NULL);
@@ -84,16 +196,27 @@ static int serve(svc_req *r, const char *name)
     /* lstat: a symbolic link in the web room could point anywhere; it is not served */
     if (w < 0 || (size_t)w >= sizeof path || lstat(path, &st) || !S_ISREG(st.st_mode))
         return svc_reply_error(r, CS_E_ROUTE_NOT_FOUND, NULL);
+    const char *mime = mime_of(name);
+    int gz = gz_type(mime) && takes_gzip(r);
     char etag[80], lm[40];
-    snprintf(etag, sizeof etag, "\"%llx-%llx-%lx\"", (unsigned long long)st.st_size,
-             (unsigned long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+    snprintf(etag, sizeof etag, "\"%llx-%llx-%lx%s\"", (unsigned long long)st.st_size,
+             (unsigned long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec, gz ? "-gz" : "");
     http_date(st.st_mtim.tv_sec, lm, sizeof lm);
     if (svc_add_header(r, "ETag", etag) || svc_add_header(r, "Last-Modified", lm) ||
-        svc_add_header(r, "Cache-Control", "no-cache"))
+        svc_add_header(r, "Cache-Control", "no-cache") ||
+        (gz_type(mime) && svc_add_header(r, "Vary", "Accept-Encoding")))
         return -1;
     const char *inm = svc_header(r, "If-None-Match");
     if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) return svc_reply_empty(r, 304);
-    return svc_reply_file(r, 200, mime_of(name), path, NULL);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (gz && !gz_get(name, path, etag, (size_t)st.st_size, &data, &len)) {
+        static const char *const enc[] = {"Content-Encoding", "gzip", NULL};
+        int rc = svc_reply_bytes(r, 200, mime, data, len, enc);
+        cs_free(data);
+        return rc;
+    }
+    return svc_reply_file(r, 200, mime, path, NULL);
 }
 
 int svc_web_index(svc_req *r)

@@ -24,6 +24,9 @@ const svc_route svc_routes[] = {
      0},
     {"POST", "/v1/households/{code}/pin", svc_households_new_pin,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON_OPT},
+    /* PINs for many households without one (issue 13 point 8: imported households) */
+    {"POST", "/v1/households/pins", svc_households_pins_batch, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
+     SVC_R_JSON},
     /* products (service/h_products.c) */
     {"POST", "/v1/households/{code}/products", svc_products_create,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
@@ -90,6 +93,9 @@ const svc_route svc_routes[] = {
     {"POST", "/v1/sales/{id}/evidence", svc_sales_evidence_put, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
      SVC_R_FORM},
     {"GET", "/v1/sales/{id}/evidence", svc_sales_evidence_get, SVC_ROLES_ALL, 0},
+    /* the owner's screenshot for their own pending claim: PIN in the form, never a token */
+    {"POST", "/v1/status/{household_code}/sales/{id}/evidence", svc_status_sales_evidence_put,
+     SVC_PUBLIC, SVC_R_NOAUTH | SVC_R_FORM | SVC_R_NO_IDEM},
     {"POST", "/v1/sales/import", svc_sales_import, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_FORM},
     /* audit trail (service/h_audit.c) */
     {"GET", "/v1/audit", svc_audit_list, SVC_ROLE_ADMIN, 0},

@@ -3,6 +3,7 @@
 // problem+json errors shown next to the field they name, the header with the signed-in user.
 // No page logic here, and nothing loaded from anywhere but this service.
 'use strict';
+import { takeEarly } from './boot.js';
 
 let csrf = '';
 let session = null;
@@ -85,10 +86,13 @@ export async function api(method, path, opts = {}) {
   } else if (opts.form) {
     body = opts.form;
   }
+  if (method !== 'GET' && method !== 'HEAD' && !csrf && sessionPending) await sessionPending.catch(() => null);
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
   let res;
   try {
-    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
+    // the page's first reads may already be under way (web/boot.js): the same answer, once
+    const early = method === 'GET' && !opts.headers ? takeEarly(path) : undefined;
+    res = (early && (await early)) || await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
   } catch (e) {
     return { ok: false, status: 0, data: null, problem: { title: 'Không kết nối được máy chủ. Hãy kiểm tra mạng rồi thử lại.', errors: [] } };
   }
@@ -158,10 +162,32 @@ export function adoptSession(s) {
   csrf = s.csrf || '';
   localStorage.setItem(HINT, '1');
   rememberSession(s);
+  // what the form needs to be drawn before the server has answered on the next visit: role,
+  // communes and consent version only — no name, no CSRF value, nothing personal (issue 13)
+  const { role, communes, consent_version: cv, expires_at: exp } = s;
+  localStorage.setItem(SHAPE, JSON.stringify({ role, communes, consent_version: cv, expires_at: exp }));
 }
 
+// The last session's shape (adoptSession) while it has not expired and its role is allowed; the
+// page draws its form from it and requireSession() confirms it (or sends to sign in).
+const SHAPE = 'choso.shape';
+export function keptShape(roles) {
+  try {
+    const s = JSON.parse(localStorage.getItem(SHAPE) || 'null');
+    if (!s || !roles.includes(s.role) || !Array.isArray(s.communes)) return null;
+    return !s.expires_at || new Date(s.expires_at) > new Date() ? s : null;
+  } catch {
+    return null;
+  }
+}
+let sessionPending = null; // requireSession() under way: a write waits for its CSRF value
+
 // The signed-in user, or a redirect to the sign-in page. `roles`: allowed roles.
-export async function requireSession(roles) {
+export function requireSession(roles) {
+  sessionPending = confirmSession(roles);
+  return sessionPending;
+}
+async function confirmSession(roles) {
   const r = await api('GET', '/v1/session');
   const kept = r.status === 0 ? offlineSession() : null;
   if (kept && (!roles || roles.includes(kept.role))) {
@@ -171,6 +197,7 @@ export async function requireSession(roles) {
   }
   if (!r.ok) {
     localStorage.removeItem(HINT);
+    localStorage.removeItem(SHAPE);
     location.replace('index.html?next=' + encodeURIComponent(location.pathname.replace(/^\//, '')));
     return new Promise(() => {});
   }
@@ -244,6 +271,7 @@ function offlineSession() {
 function forgetOffline() {
   sessionStorage.clear(); // the outbox key goes with it: what is kept can no longer be read
   localStorage.removeItem('choso.outbox');
+  localStorage.removeItem(SHAPE);
 }
 
 // Back online: a fresh CSRF value before anything is sent. Resolves true when signed in.
@@ -265,6 +293,16 @@ window.addEventListener('online', offlineBanner);
 window.addEventListener('offline', offlineBanner);
 document.addEventListener('DOMContentLoaded', offlineBanner);
 
+// The service worker's precache (the pages for offline) waits until the page has what it needs
+// (body[data-ready]) or 10 s: on slow 3G it would otherwise share the link with the first data.
 if ('serviceWorker' in navigator && window.isSecureContext) {
-  navigator.serviceWorker.register('/sw.js').catch(() => {});
+  const register = () => navigator.serviceWorker.register('/sw.js').catch(() => {});
+  if (document.body?.dataset.ready === '1') register();
+  else {
+    let done = false;
+    const once = () => { if (!done) { done = true; obs.disconnect(); register(); } };
+    const obs = new MutationObserver(() => { if (document.body?.dataset.ready === '1') once(); });
+    obs.observe(document.documentElement, { subtree: true, attributes: true, attributeFilter: ['data-ready'] });
+    setTimeout(once, 10000);
+  }
 }

@@ -23,6 +23,34 @@ function tone(state) {
 const ICON = { 'state-good': '✓', 'state-act': '➜', 'state-bad': '✗', 'state-wait': '…' };
 const badge = (state, text) => { const t = tone(state); return el('span', { class: 'badge ' + t, 'data-state': state }, ICON[t] + ' ' + text); };
 
+// A screenshot as a JPEG of at most 1600 px on its longer side (as the volunteer's photos): a
+// phone screen's PNG of several MB would fail on a weak signal. Unreadable: sent as it is (the
+// service names what is wrong).
+async function shrinkShot(file) {
+  let bmp;
+  try { bmp = await createImageBitmap(file); } catch { return file; }
+  const scale = Math.min(1, 1600 / Math.max(bmp.width, bmp.height));
+  if (scale === 1 && file.type === 'image/jpeg' && file.size <= 1_500_000) { bmp.close(); return file; }
+  const c = document.createElement('canvas');
+  c.width = Math.max(1, Math.round(bmp.width * scale));
+  c.height = Math.max(1, Math.round(bmp.height * scale));
+  c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+  bmp.close();
+  return (await new Promise((res) => c.toBlob(res, 'image/jpeg', 0.85))) || file;
+}
+
+// The claim's evidence, with the PIN in the form (the owner page has no session).
+async function sendScreenshot(who, saleId, file) {
+  const small = await shrinkShot(file);
+  const fd = new FormData();
+  fd.append('pin', who.pin);
+  fd.append('image', small, small.type === 'image/jpeg' ? 'man-hinh.jpg' : (file.name || 'man-hinh'));
+  const r = await api('POST', `/v1/status/${encodeURIComponent(who.code)}/sales/${saleId}/evidence`, { form: fd });
+  if (r.ok) return el('span', { 'data-role': 'evidence-ok' }, ' ✓ Đã gửi ảnh màn hình.');
+  const errs = (r.problem.errors || []).map((e) => e.message).join('; ');
+  return el('span', { class: 'note note-error', role: 'alert', 'data-role': 'evidence-error' }, ' ⚠ Chưa gửi được ảnh: ', r.problem.title, errs ? ' — ' + errs : '');
+}
+
 // "Tôi đã bán được hàng": the owner reports a sale seen in the seller centre of a marketplace
 // without an API (postmart.vn, voso.vn); it waits for a volunteer's confirmation (issue 11).
 function soldForm(l, who) {
@@ -32,6 +60,8 @@ function soldForm(l, who) {
     el('label', {}, 'Ngày bán ', el('input', { name: 'sold_on', type: 'date', value: today, required: '' })),
     el('label', {}, 'Số lượng ', el('input', { name: 'quantity', type: 'number', min: '1', value: '1', required: '' })),
     el('label', {}, 'Số tiền (đồng) ', el('input', { name: 'amount_vnd', type: 'number', min: '0', required: '' })),
+    el('label', {}, 'Ảnh chụp màn hình đơn hàng (không bắt buộc) ', el('input', { name: 'photo', type: 'file', accept: 'image/*' })),
+    el('p', { class: 'small muted' }, 'Ảnh được thu nhỏ trên điện thoại trước khi gửi; tình nguyện viên xem ảnh khi xác nhận.'),
     el('button', { type: 'submit' }, 'Gửi'));
   f.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -40,7 +70,11 @@ function soldForm(l, who) {
       quantity: Number(f.elements.quantity.value), amount_vnd: Number(f.elements.amount_vnd.value) };
     const r = await api('POST', '/v1/status/' + encodeURIComponent(who.code) + '/sales', { json });
     if (!r.ok) return showProblem(f, r.problem);
-    fill(f, el('p', { class: 'small', role: 'status' }, r.data.duplicate ? 'Đơn hàng này đã được ghi trước đó.' : 'Đã ghi nhận; tình nguyện viên sẽ xác nhận.'));
+    const file = f.elements.photo.files[0];
+    const said = el('p', { class: 'small', role: 'status' }, r.data.duplicate ? 'Đơn hàng này đã được ghi trước đó.' : 'Đã ghi nhận; tình nguyện viên sẽ xác nhận.');
+    const own = r.data.source === 'owner' && r.data.state === 'pending' && !r.data.evidence_sha256;
+    fill(f, said);
+    if (file && own) said.appendChild(await sendScreenshot(who, r.data.id, file));
   });
   return el('details', {}, el('summary', {}, 'Tôi đã bán được hàng'), f);
 }

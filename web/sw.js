@@ -2,12 +2,13 @@
 // (HTML, scripts, styles, icon) is kept and answered from the cache at once, then refreshed from
 // the network behind (the server's ETag makes that a 304 most of the time), so a new version is
 // in use from the next visit. Reference lists (communes, categories) are network-first with the
-// cached copy as fallback. Nothing else of the API — and so nothing personal — is ever cached.
+// cached copy as fallback. Nothing else of the API — and so nothing personal — is ever cached
+// (the volunteer page's first reads are only started early, below, and kept in memory).
 'use strict';
 
-const CACHE = 'choso-shell-v1';
+const CACHE = 'choso-shell-v2';
 const SHELL = ['/', '/index.html', '/volunteer.html', '/owner.html', '/dashboard.html', '/app.js', '/app.css',
-  '/volunteer.js', '/owner.js', '/dashboard.js', '/signin.js', '/outbox.js', '/favicon.svg', '/manifest.webmanifest'];
+  '/volunteer.js', '/owner.js', '/dashboard.js', '/signin.js', '/outbox.js', '/boot.js', '/favicon.svg', '/manifest.webmanifest'];
 const REFERENCE = ['/v1/admin-units', '/v1/categories'];
 
 self.addEventListener('install', (ev) => {
@@ -45,10 +46,36 @@ async function reference(req) {
   }
 }
 
+// The volunteer page's first reads, started the moment its navigation reaches this worker — the
+// page itself can ask only after its scripts have run (a second on a slow phone). Each answer is
+// kept in memory only (never in Cache Storage: it is personal), handed once to the page's
+// identical request within EARLY_MS, then dropped (issue 13, make bench-phone).
+const EARLY = ['/v1/session', '/v1/targets', '/v1/households?limit=20&order=newest', '/v1/sales?state=pending&limit=50'];
+const EARLY_MS = 10000;
+const early = new Map(); // path + query → { at, res }
+
+function startEarly() {
+  const at = Date.now();
+  for (const p of EARLY) {
+    early.set(p, { at, res: fetch(p, { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' }) });
+  }
+}
+
+function takeEarly(url) {
+  const k = url.pathname + url.search;
+  const e = early.get(k);
+  if (!e) return null;
+  early.delete(k);
+  return Date.now() - e.at < EARLY_MS ? e.res : null;
+}
+
 self.addEventListener('fetch', (ev) => {
   const req = ev.request;
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (req.mode === 'navigate' && url.pathname === '/volunteer.html') startEarly();
+  const pre = url.pathname.startsWith('/v1/') ? takeEarly(url) : null;
+  if (pre) return ev.respondWith(pre.catch(() => fetch(req)));
   if (REFERENCE.includes(url.pathname)) return ev.respondWith(reference(req));
   if (url.pathname.startsWith('/v1/') || url.pathname.startsWith('/media/')) return;
   if (/^\/([A-Za-z0-9_-]+\.(html|js|css|svg|webmanifest))?$/.test(url.pathname)) ev.respondWith(shell(req));

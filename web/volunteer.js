@@ -3,7 +3,7 @@
 // phone's camera; start shop onboarding and publishing on the chosen marketplaces; see each
 // listing's state and the marketplace's reason for a refusal and fix it; upload a spreadsheet
 // and follow its progress. Every answer and error comes from the API as it is.
-import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession, hasSessionHint } from './app.js';
+import { api, el, fill, say, showProblem, clearProblem, fmtNum, fmtVnd, fmtDateTime, requireSession, safeUrl, currentSession, refreshSession, hasSessionHint, keptShape } from './app.js';
 import { outboxAdd, outboxFlush, outboxPurge } from './outbox.js';
 
 const $ = (id) => document.getElementById(id);
@@ -183,7 +183,8 @@ function householdRow(h) {
       year ? `Sinh năm ${year}` : null, year && h.phone ? ' · ' : null, h.phone ? `ĐT ${h.phone}` : null),
     el('p', { class: 'small' }, youthBadge(h.owner_age, h.youth_led), ' ',
       el('span', { class: 'muted' }, h.commune?.name || communeNames[h.commune_code] || h.commune_code, ' · ', HH_STATUS[h.status] || h.status,
-        h.pin_set === false ? ' · chưa có PIN' : '')));
+        h.pin_set === false ? ' · chưa có PIN' : '')),
+    h.pin_set === false && h.status !== 'erased' ? pinPick(h.code) : null);
 }
 
 // q: a new search (undefined keeps the current one); more: the next page after the cursor.
@@ -208,13 +209,99 @@ async function loadHouseholds(q, more = false) {
   const rows = r.data.items.map(householdRow);
   if (more) rows.forEach((x) => list.appendChild(x));
   else if (!rows.length) fill(list, el('li', { class: 'muted' }, hhQuery || params.length > 2 ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trong các xã/phường của bạn.'));
-  else fill(list, rows);
+  else fill(list, rows);  pinBatchBar();
 }
 
 function setupHouseholdSearch() {
   $('hh-search').addEventListener('submit', (ev) => { ev.preventDefault(); loadHouseholds($('hh-q').value.trim()); });
   for (const id of Object.keys(HH_FILTERS)) $(id).addEventListener('change', () => loadHouseholds());
   $('hh-more').addEventListener('click', () => loadHouseholds(undefined, true));
+}
+
+// --- PINs for many households at once (issue 13 point 8) -----------------------------------------
+// Imported households get no PIN. The volunteer ticks the rows "chưa có PIN" (or all shown),
+// issues their PINs in one request (POST /v1/households/pins, one Idempotency-Key per batch:
+// a retry issues nothing twice and never shows a PIN again) and prints one receipt per A6 page.
+
+function pinPick(code) {
+  const box = el('input', { type: 'checkbox', 'data-role': 'pin-pick', value: code, 'aria-label': `Chọn hộ ${code} để cấp PIN` });
+  box.addEventListener('change', pinBatchBar);
+  return el('label', { class: 'inline small noprint' }, box, ' Chọn để cấp PIN');
+}
+
+const pickedCodes = () => [...document.querySelectorAll('#households input[data-role=pin-pick]:checked')].map((b) => b.value);
+
+function pinBatchBar() {
+  const boxes = document.querySelectorAll('#households input[data-role=pin-pick]');
+  const n = pickedCodes().length;
+  $('pin-batch').hidden = boxes.length === 0;
+  $('pin-batch-note').textContent = `${fmtNum(boxes.length)} hộ đang hiện chưa có PIN (hộ nhập từ bảng tính). Đã chọn ${fmtNum(n)}.`;
+  const go = $('pin-batch-issue');
+  go.disabled = n === 0;
+  go.textContent = n ? `Cấp PIN cho ${fmtNum(n)} hộ đã chọn` : 'Cấp PIN cho hộ đã chọn';
+}
+
+// One receipt of the batch: the code on one line, owner, commune, PIN, the owner page's address
+// and what to do — everything the owner needs, on one A6 page.
+function batchReceipt(h) {
+  return el('article', { class: 'receipt', 'data-code': h.code },
+    el('h3', {}, 'Phiếu mã PIN Chợ Số'),
+    el('p', {}, 'Mã hộ: ', el('span', { class: 'code', 'data-role': 'code' }, h.code)),
+    el('p', {}, 'Chủ hộ: ', el('strong', { 'data-role': 'owner' }, h.owner_name || '')),
+    h.business_name ? el('p', {}, 'Hộ kinh doanh: ', h.business_name) : null,
+    el('p', {}, 'Xã/phường: ', el('span', { 'data-role': 'commune' }, h.commune?.name || '')),
+    el('p', {}, 'Mã PIN: ', el('span', { class: 'pin', 'data-role': 'pin' }, h.pin)),
+    el('img', { src: `/v1/households/${encodeURIComponent(h.code)}/receipt.svg`, alt: `Mã QR mở trang tình trạng của hộ ${h.code}`, class: 'qr' }),
+    el('p', { class: 'small' }, 'Trang của chủ hộ: ', el('span', { class: 'url', 'data-role': 'url' }, h.owner_url || '')),
+    el('p', { class: 'small', 'data-role': 'todo' }, 'Quét mã QR hoặc mở địa chỉ trên, nhập mã hộ và mã PIN để xem gian hàng, sản phẩm và đơn bán. Giữ kín mã PIN, không đưa cho người khác. ',
+      'Khi quên PIN: gặp tình nguyện viên hoặc Đoàn Thanh niên ', h.commune?.name || 'xã/phường', ', mang theo CCCD.'));
+}
+
+const SKIP_REASONS = { pin_set: 'đã có PIN (không cấp lại)', not_found: 'không tìm thấy', forbidden_commune: 'không thuộc xã/phường của bạn', gone: 'đã xoá dữ liệu', error: 'lỗi máy chủ, thử lại sau' };
+
+function batchSheet(d) {
+  const print = el('button', { type: 'button', 'data-role': 'print-batch' }, `In ${fmtNum(d.issued.length)} phiếu (mỗi phiếu một trang A6)`);
+  print.addEventListener('click', () => {
+    document.body.classList.add('print-batch');
+    window.addEventListener('afterprint', () => document.body.classList.remove('print-batch'), { once: true });
+    window.print();
+  });
+  const close = el('button', { type: 'button', class: 'secondary' }, 'Đã in xong, đóng');
+  close.addEventListener('click', () => $('pin-batch-result').replaceChildren());
+  const withPin = d.issued.filter((h) => h.pin);
+  return el('div', { class: 'receipts-sheet', id: 'pin-sheet' },
+    el('div', { class: 'noprint' },
+      el('p', { 'data-role': 'batch-summary' }, withPin.length ? '✓ ' : '⚠ ', `Đã cấp PIN cho ${fmtNum(d.issued.length)} hộ.`,
+        d.skipped.length ? ` Bỏ qua ${fmtNum(d.skipped.length)} hộ: ` + d.skipped.map((x) => `${x.code} (${SKIP_REASONS[x.reason] || x.reason})`).join(', ') + '.' : ''),
+      withPin.length < d.issued.length
+        ? el('p', { class: 'note note-error' }, '⚠ Các mã PIN đã cấp nhưng không hiện lại được (mỗi mã chỉ hiện một lần). Với hộ cần phiếu, mở hộ và dùng “Cấp mã PIN mới cho chủ hộ”.')
+        : el('p', { class: 'small' }, el('strong', {}, 'Mã PIN chỉ hiện một lần: hãy in ngay. '), 'Trao mỗi phiếu tận tay chủ hộ; không chụp hay lưu phiếu trên máy.'),
+      el('div', { class: 'actions' }, withPin.length ? print : null, close)),
+    withPin.map(batchReceipt));
+}
+
+function setupPinBatch() {
+  $('pin-pick-all').addEventListener('click', () => {
+    document.querySelectorAll('#households input[data-role=pin-pick]').forEach((b) => { b.checked = true; });
+    pinBatchBar();
+  });
+  let pending = null; // { codes, key }: the same batch retried keeps its key
+  $('pin-batch-issue').addEventListener('click', async () => {
+    const codes = pickedCodes();
+    if (!codes.length) return;
+    if (!pending || pending.codes.join() !== codes.join()) pending = { codes, key: crypto.randomUUID() };
+    const btn = $('pin-batch-issue');
+    btn.disabled = true;
+    const out = $('pin-batch-result');
+    say(out, `Đang cấp PIN cho ${fmtNum(codes.length)} hộ…`);
+    const r = await api('POST', '/v1/households/pins', { json: { codes }, headers: { 'Idempotency-Key': pending.key } });
+    btn.disabled = false;
+    if (!r.ok) return say(out, r.problem.title + (r.status === 0 ? '' : (r.problem.detail ? ` (${r.problem.detail})` : '')), 'error');
+    pending = null;
+    fill(out, batchSheet(r.data));
+    $('pin-sheet').scrollIntoView({ block: 'start' });
+    loadHouseholds();
+  });
 }
 
 // --- youth and progress at a glance (issue 13) --------------------------------------------------
@@ -753,7 +840,7 @@ async function loadClaims() {
     const row = el('li', { 'data-claim': c.id },
       el('p', {}, el('strong', {}, c.product_name), ` — hộ ${c.household_code}, ${marketplaces.find((m) => m.code === c.marketplace)?.name || c.marketplace}`),
       el('p', { class: 'small' }, `Mã đơn ${c.order_code} · ngày ${c.sold_on.split('-').reverse().join('/')} · ${fmtNum(c.quantity)} sản phẩm · ${fmtVnd(c.amount_vnd)}`),
-      c.evidence_url ? el('p', { class: 'small' }, el('a', { href: c.evidence_url, rel: 'noopener' }, 'Xem ảnh bằng chứng')) : null,
+      c.evidence_url ? el('p', { class: 'small' }, el('a', { href: c.evidence_url, rel: 'noopener', 'data-role': 'claim-evidence' }, el('img', { src: c.evidence_url, alt: 'Ảnh màn hình đơn hàng (bằng chứng)', class: 'evidence-thumb' }), ' Xem ảnh bằng chứng')) : null,
       el('div', { class: 'actions' }, yes, no, out));
     return row;
   })));
@@ -846,7 +933,19 @@ function setupImport() {
       imp = g.data;
       fill(status, importView(imp));
     }
-    if (imp.kind === 'households' && !imp.dry_run) loadHouseholds();
+    if (imp.kind === 'households' && !imp.dry_run) {
+      // imported households have no PIN: one tap shows them, ready to be issued and printed
+      if (imp.created > 0) {
+        const go = el('button', { type: 'button', class: 'secondary', 'data-role': 'import-pins' }, 'Cấp PIN và in phiếu cho hộ chưa có PIN');
+        go.addEventListener('click', async () => {
+          $('f-nopin').checked = true;
+          await loadHouseholds();
+          $('households-card').scrollIntoView({ block: 'start' });
+        });
+        status.appendChild(el('p', { class: 'small' }, 'Hộ mới nhập chưa có mã PIN. ', go));
+      }
+      loadHouseholds();
+    }
   });
 }
 
@@ -981,12 +1080,18 @@ async function loadMarketplaces(early) {
 async function main() {
   // on a slow link every round trip counts: the year's numbers are asked for with the session
   const early = hasSessionHint() ? api('GET', '/v1/targets') : null;
-  session = await requireSession(['admin', 'volunteer']);
+  // a volunteer seen on this browser: the form is drawn from the last session's shape (communes,
+  // consent version) while the server confirms the session; an admin needs the commune list
+  const shape = keptShape(['volunteer']);
+  const confirmed = requireSession(['admin', 'volunteer']);
+  session = shape || await confirmed;
   await loadCommunes();
   setupRegister();
   setupYouthLabel();
   // the registration form works from here on (bench-phone's "usable"); the rest follows
   document.body.setAttribute('data-usable', '1');
+  session = await confirmed;
+  if (shape && String(shape.communes.map((c) => c.code)) !== String((session.communes || []).map((c) => c.code))) await loadCommunes();
   setupOnboard();
   setupProduct();
   setupImport();
@@ -994,6 +1099,7 @@ async function main() {
   setupNewPin();
   $('products-refresh').addEventListener('click', () => { if (current) { loadAccounts(); loadProducts(); } });
   setupHouseholdSearch();
+  setupPinBatch();
   setupHouseholdFix();
   window.addEventListener('online', sendKept);
   await outboxPurge();

@@ -41,13 +41,55 @@ async function create(name, phone, communes) {
   return api('POST', '/v1/volunteers', { json });
 }
 
+// --- the commune picker: search the province's 166 communes/wards by name (accents optional) or
+// code, tick several; the chosen ones show as chips that can be taken off -----------------------
+
+let units = []; // { code, name, key }
+const chosen = new Map(); // code → name
+const fold = (t) => String(t).normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase();
+
+function drawChosen() {
+  fill($('commune-chosen'), [...chosen].map(([code, name]) => {
+    const x = el('button', { type: 'button', class: 'secondary small', 'aria-label': `Bỏ ${name}` }, '✕');
+    x.addEventListener('click', () => { chosen.delete(code); drawChosen(); drawOptions(); });
+    return el('li', { class: 'chip', 'data-code': code }, `${name} (${code}) `, x);
+  }));
+  if (!chosen.size) fill($('commune-chosen'), el('li', { class: 'muted small' }, 'Chưa chọn xã/phường nào.'));
+}
+
+function drawOptions() {
+  const q = fold($('commune-q').value.trim());
+  const hits = q ? units.filter((u) => u.key.includes(q) || u.code.startsWith(q)) : [];
+  fill($('commune-options'), hits.slice(0, 12).map((u) => {
+    const box = el('input', { type: 'checkbox', value: u.code, checked: chosen.has(u.code) });
+    box.addEventListener('change', () => {
+      if (box.checked) chosen.set(u.code, u.name); else chosen.delete(u.code);
+      drawChosen();
+    });
+    return el('li', {}, el('label', { class: 'inline' }, box, ` ${u.name} `, el('span', { class: 'muted small' }, u.code)));
+  }), q && hits.length > 12 ? el('li', { class: 'muted small' }, `… và ${hits.length - 12} nơi khác: gõ thêm để thu hẹp.`) : null,
+  q && !hits.length ? el('li', { class: 'muted small' }, 'Không có xã/phường nào như vậy.') : null);
+}
+
+async function loadUnits() {
+  const r = await api('GET', '/v1/admin-units');
+  units = r.ok ? r.data.items.map((u) => ({ code: u.code, name: u.name, key: fold(u.name) })) : [];
+  $('commune-q').addEventListener('input', drawOptions);
+  drawChosen();
+}
+
 $('add').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const form = ev.target;
   clearProblem(form);
-  const r = await create(form.elements.name.value.trim(), form.elements.phone.value.trim(), splitCodes(form.elements.communes.value));
+  // codes typed into the search box and not ticked still count (an admin who knows them)
+  const typed = splitCodes($('commune-q').value).filter((c) => /^\d{5}$/.test(c));
+  const r = await create(form.elements.name.value.trim(), form.elements.phone.value.trim(), [...new Set([...chosen.keys(), ...typed])]);
   if (!r.ok) { showProblem(form, r.problem); return; }
   form.reset();
+  chosen.clear();
+  drawChosen();
+  drawOptions();
   showLinks([linkCard(r.data.name, r.data.signin)]);
   load();
 });
@@ -117,13 +159,20 @@ function row(v) {
   return li;
 }
 
-async function load() {
-  const r = await api('GET', '/v1/volunteers');
+// Newest first, a page at a time; "Xem thêm" asks for the next page after the last one shown.
+const PAGE = 20;
+let cursor = null;
+async function load(more = false) {
+  const r = await api('GET', `/v1/volunteers?limit=${PAGE}` + (more && cursor ? '&after=' + encodeURIComponent(cursor) : ''));
   if (!r.ok) { say($('status'), r.problem.title, 'error'); return; }
-  fill($('list'), ...r.data.items.map(row));
-  if (!r.data.items.length) fill($('list'), el('li', { class: 'muted' }, 'Chưa có tình nguyện viên nào.'));
+  cursor = r.data.next_cursor || null;
+  $('more').hidden = !cursor;
+  if (more) r.data.items.forEach((v) => $('list').appendChild(row(v)));
+  else fill($('list'), ...r.data.items.map(row));
+  if (!more && !r.data.items.length) fill($('list'), el('li', { class: 'muted' }, 'Chưa có tình nguyện viên nào.'));
 }
+$('more').addEventListener('click', () => load(true));
 
 await requireSession(['admin']);
-await load();
+await Promise.all([loadUnits(), load()]);
 document.body.setAttribute('data-ready', '1');

@@ -20,8 +20,26 @@ async function visit(context, page) {
   await cdp.send('Network.emulateNetworkConditions', NET);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU });
   let bytes = 0, requests = 0, fromSw = 0;
-  cdp.on('Network.responseReceived', (e) => { if (e.response.fromServiceWorker) fromSw++; });
-  cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; requests++; });
+  // where the time goes: each request's start and end (ms from the navigation), its bytes and
+  // whether the service worker answered it (BENCH_PHONE_TRACE=1 prints them)
+  const trace = new Map();
+  let base = null;
+  const rel = (ts) => Math.round((ts - base) * 1000);
+  cdp.on('Network.requestWillBeSent', (e) => {
+    if (base === null) base = e.timestamp;
+    trace.set(e.requestId, { url: new URL(e.request.url).pathname, start: rel(e.timestamp) });
+  });
+  cdp.on('Network.responseReceived', (e) => {
+    if (e.response.fromServiceWorker) fromSw++;
+    const t = trace.get(e.requestId);
+    if (t) t.sw = e.response.fromServiceWorker;
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    bytes += e.encodedDataLength;
+    requests++;
+    const t = trace.get(e.requestId);
+    if (t && base !== null) Object.assign(t, { end: rel(e.timestamp), bytes: e.encodedDataLength });
+  });
   const t0 = Date.now();
   await page.goto(BASE + '/volunteer.html', { waitUntil: 'commit' });
   await page.waitForSelector('body[data-usable="1"]', { timeout: 60000 });
@@ -29,6 +47,11 @@ async function visit(context, page) {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
   const ready = Date.now() - t0;
   await cdp.detach();
+  if (process.env.BENCH_PHONE_TRACE === '1') {
+    console.log(`bench-phone: trace (usable ${usable} ms, ready ${ready} ms):`);
+    for (const t of [...trace.values()].sort((a, b) => a.start - b.start))
+      console.log(`  ${String(t.start).padStart(5)} → ${String(t.end ?? '?').padStart(5)} ms ${String(t.bytes ?? '?').padStart(6)} B${t.sw ? ' (service worker)' : ''} ${t.url}`);
+  }
   return { bytes, requests, fromSw, usable, ready };
 }
 

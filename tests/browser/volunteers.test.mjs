@@ -39,7 +39,17 @@ describe('volunteers on the admin page', () => {
     await page.waitForSelector('body[data-ready="1"]');
     await page.fill('#name', 'Lò Thị Hiền');
     await page.fill('#phone', '0987 654 321');
-    await page.fill('#communes', '14797');
+    // the commune picker: searched by name without accents, then by code; ticked ones are chips
+    await page.fill('#commune-q', 'hac thanh');
+    await page.check('#commune-options input[value="14797"]');
+    await page.fill('#commune-q', '16531');
+    await page.check('#commune-options input[value="16531"]');
+    assert.deepEqual(await page.$$eval('#commune-chosen li[data-code]', (ls) => ls.map((l) => l.dataset.code)), ['14797', '16531']);
+    // a chip comes off with its ✕, and back on
+    await page.click('#commune-chosen li[data-code="16531"] button');
+    assert.deepEqual(await page.$$eval('#commune-chosen li[data-code]', (ls) => ls.map((l) => l.dataset.code)), ['14797']);
+    assert.equal(await page.isChecked('#commune-options input[value="16531"]'), false);
+    await page.check('#commune-options input[value="16531"]');
     await page.click('#add button[type=submit]');
     await page.waitForSelector('#links .signin-link img.qr');
     // the QR code is drawn (an SVG from the server through a blob: URL, allowed by the CSP)
@@ -48,6 +58,8 @@ describe('volunteers on the admin page', () => {
     await page.waitForSelector('#list li[data-id]');
     assert.match(await page.textContent('#list'), /Lò Thị Hiền/);
     assert.match(await page.textContent('#list'), /0987654321/);
+    assert.match(await page.locator('#list li', { hasText: 'Lò Thị Hiền' }).textContent(), /Xã: 14797, 16531/);
+    assert.equal(await page.$$eval('#commune-chosen li[data-code]', (ls) => ls.length), 0, 'the picker is empty for the next one');
     await screenshots(page, 'volunteers-admin');
 
     // the volunteer's phone: the link opens the volunteer page, the address loses the link
@@ -110,5 +122,41 @@ describe('volunteers on the admin page', () => {
     vol.allow(/status of 401/);
     vol.check();
     admin.check();
+  });
+
+  it('searches the communes without accents and pages the list with "Xem thêm"', async () => {
+    // 45 more volunteers through the API: three pages of 20
+    for (let i = 0; i < 45; i++) {
+      const r = await fetch(BASE + '/v1/volunteers', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer ' + TOKENS.admin, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Người Thứ ' + 'abcdeghiklmnopqrstuvxy'[i % 22] + 'abcdeghiklmnopqrstuvxy'[Math.floor(i / 22)], communes: ['14797'] }),
+      });
+      assert.equal(r.status, 201, await r.text());
+    }
+    const page = await admin.page();
+    await page.goto(BASE + '/volunteers.html');
+    await page.waitForSelector('body[data-ready="1"]');
+    const ids = () => page.$$eval('#list li[data-id]', (ls) => ls.map((l) => Number(l.dataset.id)));
+    assert.equal((await ids()).length, 20);
+    assert.ok(await page.isVisible('#more'));
+    await page.click('#more');
+    await page.waitForFunction(() => document.querySelectorAll('#list li[data-id]').length === 40);
+    await page.click('#more');
+    await page.waitForFunction(() => document.querySelectorAll('#list li[data-id]').length > 40);
+    await page.waitForSelector('#more', { state: 'hidden' });
+    const all = await ids();
+    assert.equal(new Set(all).size, all.length, 'no volunteer twice');
+    assert.deepEqual(all, [...all].sort((a, b) => b - a), 'newest first');
+    const total = (await (await fetch(BASE + '/v1/volunteers?limit=200', { headers: { Authorization: 'Bearer ' + TOKENS.admin } })).json()).items.length;
+    assert.equal(all.length, total);
+    // "sam son" finds Phường Sầm Sơn; a place that does not exist says so
+    await page.fill('#commune-q', 'sam son');
+    assert.match(await page.textContent('#commune-options'), /Phường Sầm Sơn/);
+    await page.fill('#commune-q', 'khong co noi nay');
+    assert.match(await page.textContent('#commune-options'), /Không có xã\/phường nào/);
+    await screenshots(page, 'volunteers-picker-paging');
+    admin.check();
+    await page.close();
   });
 });

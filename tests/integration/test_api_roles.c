@@ -177,6 +177,8 @@ static const struct {
     {"PATCH", "/v1/households/{code}", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"DELETE", "/v1/households/{code}", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/households/{code}/pin", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
+    /* the batch answers 200 to any volunteer: households out of their communes are skipped */
+    {"POST", "/v1/households/pins", {401, 401, 401, 200, 403, 200, 200, 401, 401}},
     {"GET", "/v1/households/{code}/receipt.svg", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"POST", "/v1/households/{code}/products", {401, 401, 401, 201, 403, 201, 403, 401, 401}},
     {"GET", "/v1/products", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
@@ -232,6 +234,10 @@ static const struct {
     {"POST", "/v1/status/{household_code}/sales", {422, 422, 422, 422, 422, 422, 422, 201, 401}},
     {"POST", "/v1/sales/{id}/evidence", {401, 401, 401, 200, 403, 200, 403, 401, 401}},
     {"GET", "/v1/sales/{id}/evidence", {401, 401, 401, 200, 200, 200, 404, 401, 401}},
+    /* the owner's screenshot: a token is no PIN (422: the form lacks one) */
+    {"POST",
+     "/v1/status/{household_code}/sales/{id}/evidence",
+     {422, 422, 422, 422, 422, 422, 422, 200, 401}},
     {"POST", "/v1/sales/import", {401, 401, 401, 200, 403, 200, 200, 401, 401}},
     /* the annual report (whole province, named lists) and the CSV for Vietnamese Excel */
     {"GET", "/v1/reports/annual.xlsx", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
@@ -344,6 +350,10 @@ static tapi_resp run(size_t i, int a, int *full)
         make_household(COMMUNE_A, &x);
         snprintf(path, sizeof path, "/v1/households/%s/pin", x.code);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/households/pins")) {
+        char b[96];
+        snprintf(b, sizeof b, "{\"codes\":[\"%s\"]}", H.code);
+        r = tapi_req(m, "/v1/households/pins", tok, hdrs, NULL, b, strlen(b));
     } else if (!strcmp(pat, "/v1/households/{code}/receipt.svg")) {
         snprintf(path, sizeof path, "/v1/households/%s/receipt.svg", H.code);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
@@ -531,6 +541,25 @@ static tapi_resp run(size_t i, int a, int *full)
         } else {
             r = tapi_upload(path, tok, buf, n, "s.png", NULL, hdrs);
         }
+    } else if (!strcmp(pat, "/v1/status/{household_code}/sales/{id}/evidence")) {
+        /* the owner's own pending claim, then its screenshot with the PIN in the form */
+        struct hh x;
+        int64_t p, l;
+        flows_fixture(&x, "active", "postmart", "live", &p, &l);
+        char b[320];
+        snprintf(b, sizeof b,
+                 "{\"pin\":\"%s\",\"listing_id\":%lld,\"order_code\":\"OE-%lld\",\"sold_on\":"
+                 "\"2026-01-16\",\"quantity\":1,\"amount_vnd\":45000}",
+                 x.pin, (long long)l, (long long)l);
+        snprintf(path, sizeof path, "/v1/status/%s/sales", x.code);
+        tapi_resp c = tapi_req("POST", path, NULL, NULL, NULL, b, strlen(b));
+        if (c.status != 201) fail_msg("owner's claim → %ld %s", c.status, c.body);
+        int64_t id = json_integer_value(json_object_get(c.json, "id"));
+        tapi_free(&c);
+        snprintf(path, sizeof path, "/v1/status/%s/sales/%lld/evidence", x.code, (long long)id);
+        unsigned char buf[128];
+        size_t n = unique_png(buf);
+        r = tapi_owner_upload(path, owner ? (a == OWNER ? x.pin : "000000") : NULL, buf, n);
     } else if (!strcmp(pat, "/v1/sales/import")) {
         /* the seller centre's export: one delivered line of a listing in VOL_IN's commune (a
          * volunteer elsewhere gets 200 with the row refused) */

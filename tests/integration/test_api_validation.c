@@ -567,6 +567,123 @@ static void test_pin_route_body(void **state)
     tapi_free(&r);
 }
 
+/* A household registered through the API, then made "imported" (no PIN) as the bulk import
+ * leaves it. */
+static void pinless_household(const char *commune, char code[24])
+{
+    char cccd[13], phone[11];
+    char *b = tapi_household_body(27, commune, cccd, phone);
+    tapi_resp r = tapi_call("POST", "/v1/households", tok_admin, b);
+    free(b);
+    assert_int_equal(r.status, 201);
+    snprintf(code, 24, "%s", json_string_value(json_object_get(r.json, "code")));
+    tapi_free(&r);
+    tsup_exec(tapi_db(), "UPDATE households SET pin_hash = NULL WHERE code = ?", "s", code);
+}
+
+static json_t *batch_row(const tapi_resp *r, const char *list, const char *code)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r->json, list), i, o)
+    {
+        if (!strcmp(json_string_value(json_object_get(o, "code")), code)) return o;
+    }
+    return NULL;
+}
+
+/* Issue 13 point 8: PINs for many imported households at once — only within the volunteer's
+ * communes, only to households without one (a retry issues nothing twice), audited, each PIN
+ * shown once (a replay of the same Idempotency-Key lists the households without their PINs),
+ * and each PIN really opens the owner's page. */
+static void test_pin_batch(void **state)
+{
+    (void)state;
+    char a[24], b2[24], c[24], out[24];
+    pinless_household(COMMUNE, a);
+    pinless_household(COMMUNE, b2);
+    pinless_household(COMMUNE, c);
+    pinless_household("16591", out); /* another commune */
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"codes\":[\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"TH-1999-99999\"]}", a, b2, c, a,
+             out);
+    const char *k[] = {"Idempotency-Key: pin-batch-once-1", NULL};
+    int64_t audits0 = tsup_i64(
+        tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'household.pin_issued'", "");
+    tapi_resp r = tapi_req("POST", "/v1/households/pins", tok_vol, k, NULL, body, strlen(body));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "issued")), 3);
+    char pin_a[8];
+    const char *codes[] = {a, b2, c};
+    for (int i = 0; i < 3; i++) {
+        json_t *row = batch_row(&r, "issued", codes[i]);
+        assert_non_null(row);
+        const char *pin = json_string_value(json_object_get(row, "pin"));
+        assert_non_null(pin);
+        assert_int_equal(strlen(pin), 6);
+        assert_non_null(json_string_value(json_object_get(row, "owner_name")));
+        assert_non_null(
+            strstr(json_string_value(json_object_get(row, "owner_url")), "/owner.html#code="));
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(row, "commune"), "code")), COMMUNE);
+        if (i == 0) snprintf(pin_a, sizeof pin_a, "%s", pin);
+    }
+    assert_string_equal(json_string_value(json_object_get(batch_row(&r, "skipped", out), "reason")),
+                        "forbidden_commune");
+    assert_string_equal(
+        json_string_value(json_object_get(batch_row(&r, "skipped", "TH-1999-99999"), "reason")),
+        "not_found");
+    tapi_free(&r);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT pin_hash IS NULL FROM households WHERE code = ?", "s", out), 1);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM audit_log WHERE action = 'household.pin_issued'",
+                 "") -
+            audits0,
+        3);
+
+    /* the same key again: what was issued, never the PINs */
+    r = tapi_req("POST", "/v1/households/pins", tok_vol, k, NULL, body, strlen(body));
+    assert_int_equal(r.status, 200);
+    char h[16];
+    assert_non_null(tapi_header(&r, "Idempotent-Replayed", h, sizeof h));
+    assert_int_equal(json_array_size(json_object_get(r.json, "issued")), 3);
+    assert_null(json_object_get(batch_row(&r, "issued", a), "pin"));
+    assert_true(json_is_true(json_object_get(batch_row(&r, "issued", a), "pin_shown")));
+    assert_null(strstr(r.body, pin_a));
+    tapi_free(&r);
+
+    /* a retry with a new key issues nothing twice: the PINs handed out stay valid */
+    const char *k2[] = {"Idempotency-Key: pin-batch-once-2", NULL};
+    r = tapi_req("POST", "/v1/households/pins", tok_vol, k2, NULL, body, strlen(body));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "issued")), 0);
+    assert_string_equal(json_string_value(json_object_get(batch_row(&r, "skipped", a), "reason")),
+                        "pin_set");
+    tapi_free(&r);
+    char path[64], ph[32];
+    snprintf(path, sizeof path, "/v1/status/%s", a);
+    snprintf(ph, sizeof ph, "X-Owner-Pin: %s", pin_a);
+    const char *hp[] = {ph, NULL};
+    r = tapi_req("GET", path, NULL, hp, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+
+    /* the body is checked: no codes, too many, a code that is not text */
+    r = tapi_call("POST", "/v1/households/pins", tok_vol, "{\"codes\":[]}");
+    assert_int_equal(r.status, 422);
+    assert_true(has_field_error(&r, "codes", NULL));
+    tapi_free(&r);
+    r = tapi_call("POST", "/v1/households/pins", tok_vol, "{\"codes\":[5]}");
+    assert_int_equal(r.status, 422);
+    tapi_free(&r);
+    r = tapi_call("POST", "/v1/households/pins", tok_vol, "{}");
+    assert_int_equal(r.status, 422);
+    assert_true(has_field_error(&r, "codes", "required"));
+    tapi_free(&r);
+}
+
 int main(void)
 {
     tsup_require_db();
@@ -582,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_hostile_params_and_names),
         cmocka_unit_test(test_query_rules),
         cmocka_unit_test(test_pin_route_body),
+        cmocka_unit_test(test_pin_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -339,6 +339,53 @@ static void test_sheet_rows(void **state)
     tapi_free(&r);
 }
 
+/* The admin's list a page at a time, newest first: pages join up without a gap or a repeat, the
+ * last page has no cursor, a bad limit is a 422 naming it. */
+static void test_list_pages(void **state)
+{
+    (void)state;
+    char link[64];
+    for (int i = 0; i < 5; i++)
+        create("{\"name\":\"Trần Văn Trang\",\"communes\":[\"" COMMUNE_A "\"]}", link);
+    tapi_resp all = tapi_call("GET", "/v1/volunteers?limit=200", tok_admin, NULL);
+    assert_int_equal(all.status, 200);
+    size_t n = json_array_size(json_object_get(all.json, "items"));
+    assert_true(n >= 5);
+    assert_true(json_is_null(json_object_get(all.json, "next_cursor")));
+    char path[96] = "/v1/volunteers?limit=2";
+    size_t got = 0;
+    int64_t last = INT64_MAX;
+    for (int page = 0; page < 200; page++) {
+        tapi_resp r = tapi_call("GET", path, tok_admin, NULL);
+        assert_int_equal(r.status, 200);
+        json_t *items = json_object_get(r.json, "items"), *it;
+        size_t i;
+        json_array_foreach(items, i, it)
+        {
+            int64_t id = json_integer_value(json_object_get(it, "id"));
+            assert_true(id < last); /* newest first, nothing twice */
+            assert_int_equal(id,
+                             json_integer_value(json_object_get(
+                                 json_array_get(json_object_get(all.json, "items"), got), "id")));
+            last = id;
+            got++;
+        }
+        const char *next = json_string_value(json_object_get(r.json, "next_cursor"));
+        if (next) {
+            assert_int_equal(json_array_size(items), 2);
+            snprintf(path, sizeof path, "/v1/volunteers?limit=2&after=%s", next);
+        }
+        tapi_free(&r);
+        if (!next) break;
+    }
+    assert_int_equal(got, n);
+    tapi_free(&all);
+    tapi_resp r = tapi_call("GET", "/v1/volunteers?limit=0", tok_admin, NULL);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "\"limit\""));
+    tapi_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_link_once_scope_and_expiry),
         cmocka_unit_test(test_revoke_kills_sessions),
         cmocka_unit_test(test_sheet_rows),
+        cmocka_unit_test(test_list_pages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define COMMUNE "14797"
 #define OTHER_COMMUNE "16522"
@@ -135,6 +136,68 @@ static void test_static_files(void **state)
     assert_int_equal(r.status, 200);
     assert_string_not_equal(hdr(&r, "ETag"), etag);
     tapi_free(&r);
+}
+
+/* Text files go gzip'd to a client that takes it (issue 13: slow 3G), with their own validator
+ * and Vary; the bytes inflate to the file; q=0 and no Accept-Encoding get the file as it is. */
+static void test_static_gzip(void **state)
+{
+    (void)state;
+    char *text = malloc(40001);
+    assert_non_null(text);
+    for (int i = 0; i < 40000; i++)
+        text[i] = "const a = 'Chợ Số';\n"[i % 21];
+    text[40000] = 0;
+    write_file("big.js", text);
+    const char *gz[] = {"Accept-Encoding: gzip, deflate, br", NULL};
+    tapi_resp r = tapi_req("GET", "/big.js", NULL, gz, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    assert_string_equal(hdr(&r, "Vary"), "Accept-Encoding");
+    assert_string_equal(hdr(&r, "Content-Type"), "text/javascript; charset=utf-8");
+    char etag[128];
+    snprintf(etag, sizeof etag, "%s", hdr(&r, "ETag"));
+    assert_non_null(strstr(etag, "-gz\""));
+    assert_true(r.len < 4000); /* 40 KB of repeated text */
+    assert_true((unsigned char)r.body[0] == 0x1f && (unsigned char)r.body[1] == 0x8b);
+    unsigned char *out = malloc(50000);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (unsigned char *)r.body;
+    z.avail_in = (uInt)r.len;
+    z.next_out = out;
+    z.avail_out = 50000;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.total_out, 40000);
+    assert_memory_equal(out, text, 40000);
+    inflateEnd(&z);
+    free(out);
+    tapi_free(&r);
+    /* the gzip validator answers 304; the same again from the cache of compressed files */
+    char inm[200];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    const char *h304[] = {gz[0], inm, NULL};
+    r = tapi_req("GET", "/big.js", NULL, h304, NULL, NULL, 0);
+    assert_int_equal(r.status, 304);
+    tapi_free(&r);
+    r = tapi_req("GET", "/big.js", NULL, gz, NULL, NULL, 0);
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    assert_true(r.len < 4000);
+    tapi_free(&r);
+    /* refused or not offered: the file as it is */
+    const char *no[] = {"Accept-Encoding: gzip;q=0, identity", NULL};
+    r = tapi_req("GET", "/big.js", NULL, no, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_null(hdr(&r, "Content-Encoding"));
+    assert_int_equal(r.len, 40000);
+    assert_null(strstr(hdr(&r, "ETag"), "-gz"));
+    tapi_free(&r);
+    r = tapi_call("GET", "/big.js", NULL, NULL);
+    assert_null(hdr(&r, "Content-Encoding"));
+    assert_memory_equal(r.body, text, 40000);
+    tapi_free(&r);
+    free(text);
 }
 
 static void test_traversal_refused(void **state)
@@ -488,7 +551,7 @@ int main(void)
         cmocka_unit_test(test_static_files),         cmocka_unit_test(test_traversal_refused),
         cmocka_unit_test(test_sign_in_cookie_flags), cmocka_unit_test(test_sign_in_refused),
         cmocka_unit_test(test_csrf_required),        cmocka_unit_test(test_sign_out_and_revocation),
-        cmocka_unit_test(test_receipt_svg),
+        cmocka_unit_test(test_receipt_svg),          cmocka_unit_test(test_static_gzip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -210,6 +210,34 @@ tapi_resp tapi_upload(const char *path, const char *token, const void *bytes, si
     return r;
 }
 
+tapi_resp tapi_owner_upload(const char *path, const char *pin, const void *bytes, size_t len)
+{
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_mime *m = curl_mime_init(c);
+    curl_mimepart *p;
+    if (pin) {
+        p = curl_mime_addpart(m);
+        curl_mime_name(p, "pin");
+        curl_mime_data(p, pin, CURL_ZERO_TERMINATED);
+    }
+    p = curl_mime_addpart(m);
+    curl_mime_name(p, "image");
+    curl_mime_data(p, bytes, len);
+    curl_mime_filename(p, "man-hinh.png");
+    curl_mime_type(p, "application/octet-stream");
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
+    struct curl_slist *hl = curl_slist_append(NULL, "Expect:");
+    tapi_resp r = perform(c, hl);
+    curl_slist_free_all(hl);
+    curl_mime_free(m);
+    curl_easy_cleanup(c);
+    return r;
+}
+
 const char *tapi_header(const tapi_resp *r, const char *name, char *out, size_t n)
 {
     size_t nl = strlen(name);

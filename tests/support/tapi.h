@@ -41,6 +41,8 @@ tapi_resp tapi_call(const char *method, const char *path, const char *token, con
  * "position" field (NULL = none). */
 tapi_resp tapi_upload(const char *path, const char *token, const void *bytes, size_t len,
                       const char *filename, const char *position, const char *const *headers);
+/* The owner's multipart upload: field "pin" (NULL = none) and field "image" with the bytes. */
+tapi_resp tapi_owner_upload(const char *path, const char *pin, const void *bytes, size_t len);
 /* Value of a response header (case-insensitive), copied into out; NULL when absent. */
 const char *tapi_header(const tapi_resp *r, const char *name, char *out, size_t n);
 void tapi_free(tapi_resp *r);
