@@ -75,7 +75,9 @@ struct cs_db {
     int tx_soft;         /* a soft error happened in the current transaction body */
     int gen_dirty;       /* the current transaction wrote a watched table (core/readgen) */
     unsigned last_errno; /* of the last failed statement */
-    int bulk_arrays;     /* use STMT_ATTR_ARRAY_SIZE (tests turn it off to check the fallback) */
+    uint64_t insert_id;  /* an autocommitted write's id, kept across its generation bump */
+    int has_insert_id;
+    int bulk_arrays; /* use STMT_ATTR_ARRAY_SIZE (tests turn it off to check the fallback) */
     unsigned last_retries;
     unsigned nstmts;
     unsigned reconnects;
@@ -756,6 +758,7 @@ static MYSQL_STMT *db_execute(cs_db *db, const char *sql, struct pset *ps, cs_er
         cs_error_set(err, CS_E_INTERNAL, "bad parameter letter '%c' [%.40s]", ps->bad, sql);
         return NULL;
     }
+    db->has_insert_id = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (db_ready(db, err)) return NULL;
         MYSQL_STMT *st = stmt_get(db, sql, err);
@@ -842,6 +845,7 @@ static int64_t exec_ps(cs_db *db, const char *sql, struct pset *ps, int brc, cs_
     MYSQL_STMT *st = db_execute(db, sql, ps, err);
     pset_free(ps);
     my_ulonglong n = st ? mysql_stmt_affected_rows(st) : 0;
+    uint64_t id = st ? (uint64_t)mysql_stmt_insert_id(st) : 0;
     if (st && mysql_stmt_field_count(st) > 0) mysql_stmt_free_result(st);
     if (own_tx) {
         if (!st || gen_bump(db, err)) {
@@ -852,6 +856,10 @@ static int64_t exec_ps(cs_db *db, const char *sql, struct pset *ps, int brc, cs_
     }
     if (!st) return -1;
     if (open_tx && gen_bump(db, err)) return -1;
+    if (own_tx || open_tx) { /* cs_db_insert_id answers for the write, not for the bump */
+        db->insert_id = id;
+        db->has_insert_id = 1;
+    }
     return n == (my_ulonglong)-1 ? 0 : (int64_t)n;
 }
 
@@ -878,6 +886,7 @@ int64_t cs_db_execv(cs_db *db, const char *sql, const char *fmt, va_list ap, cs_
 
 int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err)
 {
+    db->has_insert_id = 0;
     if (db_ready(db, err)) return -1;
     if (mysql_real_query(db->my, sql, (unsigned long)len)) return conn_fail(db, sql, err);
     /* a statement that returns rows here is a mistake in the file, but drain it anyway */
@@ -889,6 +898,7 @@ int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err)
 
 uint64_t cs_db_insert_id(cs_db *db)
 {
+    if (db->has_insert_id) return db->insert_id;
     return db->my ? (uint64_t)mysql_insert_id(db->my) : 0;
 }
 
@@ -1081,6 +1091,7 @@ static int query_v(cs_db *db, cs_rows **out, const char *sql, const char *fmt, v
     *errp = err;
     *out = NULL;
     if (brc) return cs_error_set(err, CS_E_NOMEM, NULL);
+    if (db->in_tx && cs_readgen_watched(sql)) db->gen_dirty = 1; /* a write that returns rows */
     MYSQL_STMT *st = db_execute(db, sql, &ps, err);
     pset_free(&ps);
     if (!st) return -1;
