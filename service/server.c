@@ -25,6 +25,7 @@
 #include "core/jspec.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/showcase.h"
 #include "service/auth.h"
 #include "service/idem.h"
 #include "service/metrics.h"
@@ -857,6 +858,7 @@ unsigned svc_server_stop(svc_server *s, unsigned grace_s)
     svc_status_cache_free(); /* no request runs any more */
     svc_read_cache_free();
     svc_auth_cache_free();
+    cs_showcase_forget();
     cs_log_json(CS_LOG_INFO, "http_stop", json_pack("{s:i}", "cut_off", (int)left));
     cs_free(s);
     return left;
