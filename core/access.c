@@ -11,18 +11,20 @@
 /* --- tokens --------------------------------------------------------------------------------- */
 
 /* The two look-ups share their columns: a session is looked up by id, a bearer token by hash. */
-enum { T_ID, T_ROLE, T_LIVE, T_TOUCH_DUE };
+enum { T_ID, T_ROLE, T_LIVE, T_TOUCH_DUE, T_LIVE_FOR };
 // clang-format off
 static const char SQL_TOKEN_BY_HASH[] =
     "SELECT id, role,"
     "       (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP())),"
-    "       (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE)"
+    "       (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE),"
+    "       TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), expires_at)"
     " FROM tokens"
     " WHERE token_hash = ?";
 static const char SQL_TOKEN_BY_ID[] =
     "SELECT id, role,"
     "       (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP())),"
-    "       (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE)"
+    "       (last_used_at IS NULL OR last_used_at < UTC_TIMESTAMP() - INTERVAL 1 MINUTE),"
+    "       TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), expires_at)"
     " FROM tokens"
     " WHERE id = ?";
 
@@ -102,6 +104,8 @@ static int token_find(cs_db *db, const char *sql, const char *fmt, const void *h
         out->id = cs_rows_i64(rows, 0, T_ID);
         snprintf(out->role, sizeof out->role, "%s", cs_rows_str(rows, 0, T_ROLE));
         out->touch_due = cs_rows_i64(rows, 0, T_TOUCH_DUE) == 1;
+        out->live_for_s =
+            cs_rows_isnull(rows, 0, T_LIVE_FOR) ? -1 : cs_rows_i64(rows, 0, T_LIVE_FOR);
     }
     cs_rows_free(rows);
     return found;

@@ -14,8 +14,9 @@
 /* A live token (not revoked, not expired), as stored. */
 typedef struct cs_token {
     int64_t id;
-    char role[16]; /* "admin", "monitor" or "volunteer" */
-    int touch_due; /* last_used_at is unset or over a minute old: cs_token_touch is due */
+    char role[16];      /* "admin", "monitor" or "volunteer" */
+    int touch_due;      /* last_used_at is unset or over a minute old: cs_token_touch is due */
+    int64_t live_for_s; /* seconds until it expires; -1 when it never does */
 } cs_token;
 
 /* Look a token up by the SHA-256 of its text, or by its id (sessions). Returns 1 found and live,

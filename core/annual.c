@@ -3,6 +3,7 @@
  * No HTTP, no JSON, no file formats here (annual_xlsx.c, annual_pdf.c write them). */
 #include "core/annual.h"
 #include "core/mem.h"
+#include "core/orders.h"
 #include "core/showcase.h"
 #include <stdio.h>
 #include <string.h>
@@ -181,7 +182,36 @@ static int summary(cs_annual *a, const cs_progress *p)
         if (mt->pace.has_per_month) set_int(&r[5], mt->pace.needed_per_month);
         if (mt->pace.has_projection) set_int(&r[6], mt->pace.projection);
     }
+    /* orders, units and revenue of counted order lines (core/orders.h: order_counts): no
+     * province goal exists for them, so only the achieved column is filled */
+    static const char *const sales_label[] = {"Đơn hàng đã giao (đơn)", "Số lượng sản phẩm đã bán",
+                                              "Doanh thu (đồng)"};
+    const int64_t sales[] = {p->sales_orders, p->sales_units, p->sales_revenue_vnd};
+    for (int k = 0; k < 3; k++) {
+        cs_rcell *r = row(t, CS_RS_NORMAL);
+        if (!r) return -1;
+        set_text(a, &r[0], sales_label[k], &bad);
+        set_int(&r[2], sales[k]);
+    }
     return bad ? -1 : 0;
+}
+
+/* orders, units and revenue of the breakdown row whose key is `key` (cs_orders_breakdown);
+ * zeros when that key sold nothing */
+static void sales_cells(cs_rcell *r, const cs_rows *s, const char *key)
+{
+    int64_t o = 0, u = 0, v = 0;
+    for (size_t i = 0; key && i < cs_rows_count(s); i++) {
+        const char *k = cs_rows_str(s, i, CS_OBY_KEY);
+        if (!k || strcmp(k, key)) continue;
+        o = cs_rows_i64(s, i, CS_OBY_ORDERS);
+        u = cs_rows_i64(s, i, CS_OBY_UNITS);
+        v = cs_rows_i64(s, i, CS_OBY_REVENUE);
+        break;
+    }
+    set_int(&r[0], o);
+    set_int(&r[1], u);
+    set_int(&r[2], v);
 }
 
 static void counts_cells(cs_rcell *r, const int64_t n[CS_M__COUNT], const int64_t goal[CS_M__COUNT])
@@ -257,13 +287,15 @@ static int districts(cs_annual *a, const cs_progress *p)
     return bad ? -1 : 0;
 }
 
-static int months(cs_annual *a, const cs_progress *p)
+static int months(cs_annual *a, const cs_progress *p, const cs_rows *sales)
 {
-    static const char *const head[] = {"Tháng",           "Hộ mở gian hàng",   "Lũy kế hộ",
-                                       "SP lên sàn",      "Lũy kế SP lên sàn", "SP đã bán",
-                                       "Lũy kế SP đã bán"};
-    static const double w[] = {10, 13, 12, 12, 14, 12, 14};
-    cs_rtable *t = table(a, "Theo tháng", "III. THEO THÁNG, CỘNG DỒN TỪ ĐẦU NĂM", NULL, 7, head, w);
+    static const char *const head[] = {
+        "Tháng",     "Hộ mở gian hàng",  "Lũy kế hộ", "SP lên sàn", "Lũy kế SP lên sàn",
+        "SP đã bán", "Lũy kế SP đã bán", "Đơn hàng",  "Số lượng",   "Doanh thu (đồng)"};
+    static const double w[] = {7, 10, 9, 9, 10, 9, 10, 9, 9, 14};
+    cs_rtable *t = table(
+        a, "Theo tháng", "III. THEO THÁNG, CỘNG DỒN TỪ ĐẦU NĂM",
+        "Đơn hàng, số lượng, doanh thu: các dòng đơn đã giao được tính trong tháng.", 10, head, w);
     int64_t run[CS_M__COUNT] = {0};
     for (size_t i = 0; i < p->nrows; i++) {
         const cs_targets_row *ri = &p->rows[i];
@@ -276,17 +308,24 @@ static int months(cs_annual *a, const cs_progress *p)
             set_int(&r[1 + 2 * m], ri->counts[m]);
             set_int(&r[2 + 2 * m], run[m]);
         }
+        char key[8];
+        snprintf(key, sizeof key, "%d", ri->month);
+        sales_cells(&r[7], sales, key);
     }
     return 0;
 }
 
-static int marketplaces(cs_annual *a, const cs_progress *p)
+static int marketplaces(cs_annual *a, const cs_progress *p, const cs_rows *sales)
 {
-    static const char *const head[] = {"Sàn thương mại điện tử", "Hộ mở gian hàng",
-                                       "SP chủ lực lên sàn", "SP chủ lực đã bán"};
-    static const double w[] = {34, 16, 16, 16};
+    static const char *const head[] = {
+        "Sàn thương mại điện tử", "Hộ mở gian hàng", "SP chủ lực lên sàn",
+        "SP chủ lực đã bán",      "Đơn hàng",        "Số lượng",
+        "Doanh thu (đồng)"};
+    static const double w[] = {26, 12, 12, 12, 10, 10, 16};
     cs_rtable *t = table(a, "Theo sàn", "IV. THEO SÀN THƯƠNG MẠI ĐIỆN TỬ",
-                         "Mỗi hộ, sản phẩm được tính ở sàn đầu tiên đạt.", 4, head, w);
+                         "Mỗi hộ, sản phẩm được tính ở sàn đầu tiên đạt; đơn hàng, doanh thu theo "
+                         "sàn của đơn.",
+                         7, head, w);
     int bad = 0;
     for (size_t i = 0; i < p->nrows; i++) {
         const cs_targets_row *ri = &p->rows[i];
@@ -295,6 +334,7 @@ static int marketplaces(cs_annual *a, const cs_progress *p)
         set_text(a, &r[0], ri->other ? "Không rõ sàn" : ri->name, &bad);
         for (int m = 0; m < CS_M__COUNT; m++)
             set_int(&r[1 + m], ri->counts[m]);
+        sales_cells(&r[4], sales, ri->other ? NULL : ri->code);
     }
     return bad ? -1 : 0;
 }
@@ -443,6 +483,7 @@ static int promoted(cs_annual *a, cs_db *db, int year, cs_error *err)
 int cs_annual_build(cs_db *db, int year, vn_date today, cs_annual *out, cs_error *err)
 {
     memset(out, 0, sizeof *out);
+    cs_rows *sm = NULL, *smp = NULL; /* orders, units, revenue by month and by marketplace */
     cs_progress pc, pm, pmp;
     memset(&pc, 0, sizeof pc);
     memset(&pm, 0, sizeof pm);
@@ -453,7 +494,9 @@ int cs_annual_build(cs_db *db, int year, vn_date today, cs_annual *out, cs_error
     int rc = -1;
     if (cs_targets_progress(db, year, CS_BY_COMMUNE, today, NULL, 0, &pc, err) ||
         cs_targets_progress(db, year, CS_BY_MONTH, today, NULL, 0, &pm, err) ||
-        cs_targets_progress(db, year, CS_BY_MARKETPLACE, today, NULL, 0, &pmp, err))
+        cs_targets_progress(db, year, CS_BY_MARKETPLACE, today, NULL, 0, &pmp, err) ||
+        cs_orders_breakdown(db, year, "month", NULL, &sm, err) ||
+        cs_orders_breakdown(db, year, "marketplace", NULL, &smp, err))
         goto out;
     out->year = year;
     out->as_of = pc.as_of;
@@ -467,7 +510,8 @@ int cs_annual_build(cs_db *db, int year, vn_date today, cs_annual *out, cs_error
              "Số liệu đến ngày %02d/%02d/%04d (giờ Việt Nam), trích từ hệ thống Chợ Số%s",
              pc.as_of.d, pc.as_of.m, pc.as_of.y,
              pc.simulated ? " - DỮ LIỆU MÔ PHỎNG (bản trình diễn/tập huấn)" : "");
-    if (summary(out, &pc) || districts(out, &pc) || months(out, &pm) || marketplaces(out, &pmp)) {
+    if (summary(out, &pc) || districts(out, &pc) || months(out, &pm, sm) ||
+        marketplaces(out, &pmp, smp)) {
         cs_error_set(err, CS_E_NOMEM, "annual report");
         goto out;
     }
@@ -476,6 +520,8 @@ int cs_annual_build(cs_db *db, int year, vn_date today, cs_annual *out, cs_error
         goto out;
     rc = 0;
 out:
+    cs_rows_free(sm);
+    cs_rows_free(smp);
     cs_targets_progress_free(&pc);
     cs_targets_progress_free(&pm);
     cs_targets_progress_free(&pmp);

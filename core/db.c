@@ -1,7 +1,9 @@
 /* core/db: MariaDB pool, per-connection prepared-statement cache, typed parameter binding,
  * transactions that re-run on soft errors, array-bound bulk inserts. No named locks: they do
  * not exclude across Galera nodes (core/lease does that job).
- * Knows no application table; never builds SQL from input (constants only in the text protocol).
+ * Knows no application table but read_generation: a write to a table core/readgen.c watches
+ * adds 1 to it before COMMIT (in the writer's transaction; an autocommit write gets one of its
+ * own); never builds SQL from input (constants only in the text protocol).
  *
  * Session settings (every connection, again after each reconnect):
  *   utf8mb4; sql_mode strict (STRICT_ALL_TABLES …); time_zone '+00:00' (times are UTC in the
@@ -16,6 +18,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/readgen.h"
 #include <errmsg.h>
 #include <mysqld_error.h>
 #include <pthread.h>
@@ -67,9 +70,13 @@ struct stmt_ent {
 struct cs_db {
     MYSQL *my;
     int pooled;
-    int broken;      /* the connection is lost: reopen before the next statement */
-    int in_tx;       /* inside cs_db_tx */
-    int tx_soft;     /* a soft error happened in the current transaction body */
+    int broken;          /* the connection is lost: reopen before the next statement */
+    int in_tx;           /* inside cs_db_tx */
+    int tx_soft;         /* a soft error happened in the current transaction body */
+    int gen_dirty;       /* the current transaction wrote a watched table (core/readgen) */
+    unsigned last_errno; /* of the last failed statement */
+    uint64_t insert_id;  /* an autocommitted write's id, kept across its generation bump */
+    int has_insert_id;
     int bulk_arrays; /* use STMT_ATTR_ARRAY_SIZE (tests turn it off to check the fallback) */
     unsigned last_retries;
     unsigned nstmts;
@@ -177,6 +184,7 @@ static int db_fail(cs_db *db, unsigned no, const char *msg, const char *sql, cs_
 {
     char where[48] = "";
     if (sql) snprintf(where, sizeof where, " [%.40s]", sql);
+    if (db) db->last_errno = no;
     if (db && (is_lost(no) || is_not_ready(no))) db->broken = 1;
     if (db && db->in_tx && is_soft(no)) db->tx_soft = 1;
     if (no == ER_DUP_ENTRY) {
@@ -741,6 +749,8 @@ static void pset_free(struct pset *ps)
     if (ps->v != ps->v_inline) cs_free(ps->v);
 }
 
+static void tx_rollback(cs_db *db);
+
 /* Prepare (or find) and execute. Returns the statement, or NULL with err set. */
 static MYSQL_STMT *db_execute(cs_db *db, const char *sql, struct pset *ps, cs_error *err)
 {
@@ -748,6 +758,7 @@ static MYSQL_STMT *db_execute(cs_db *db, const char *sql, struct pset *ps, cs_er
         cs_error_set(err, CS_E_INTERNAL, "bad parameter letter '%c' [%.40s]", ps->bad, sql);
         return NULL;
     }
+    db->has_insert_id = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (db_ready(db, err)) return NULL;
         MYSQL_STMT *st = stmt_get(db, sql, err);
@@ -775,14 +786,80 @@ static MYSQL_STMT *db_execute(cs_db *db, const char *sql, struct pset *ps, cs_er
     return NULL;
 }
 
+// clang-format off
+static const char SQL_GEN_BUMP[] =
+    "UPDATE read_generation"
+    " SET gen = gen + 1"
+    " WHERE shard = ?";
+// clang-format on
+
+/* Add 1 to this connection's row of read_generation (a row per connection, picked from its
+ * random uid, so concurrent writers and Galera nodes seldom touch the same row). A database
+ * not migrated that far has no such table: nothing reads a generation there either. */
+static int gen_bump(cs_db *db, cs_error *err)
+{
+    unsigned h = 0;
+    for (const char *p = db->uid; *p; p++)
+        h = h * 31u + (unsigned char)*p;
+    struct pset ps;
+    memset(&ps, 0, sizeof ps);
+    ps.b = ps.b_inline;
+    ps.v = ps.v_inline;
+    ps.n = 1;
+    memset(ps.b, 0, sizeof ps.b[0]);
+    ps.v[0].i = (int64_t)(h % 64u);
+    ps.b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+    ps.b[0].buffer = &ps.v[0].i;
+    MYSQL_STMT *st = db_execute(db, SQL_GEN_BUMP, &ps, err);
+    if (st) return 0;
+    if (db->last_errno == ER_NO_SUCH_TABLE) {
+        cs_error_clear(err);
+        return 0;
+    }
+    return -1;
+}
+
+/* In a transaction: remember to bump before COMMIT. Alone (autocommit): the write and the
+ * bump in one transaction of their own, so no reader sees the one without the other. */
 static int64_t exec_ps(cs_db *db, const char *sql, struct pset *ps, int brc, cs_error *err)
 {
     if (brc) return cs_error_set(err, CS_E_NOMEM, NULL);
+    int watched = cs_readgen_watched(sql), own_tx = watched && !db->in_tx, open_tx = 0;
+    if (watched && db->in_tx) db->gen_dirty = 1;
+    if (own_tx && db->my && !db->broken) {
+        /* a transaction opened in text (core/migrate): bump inside it, right after the write */
+        unsigned int status = 0;
+        mariadb_get_infov(db->my, MARIADB_CONNECTION_SERVER_STATUS, &status);
+        if (status & SERVER_STATUS_IN_TRANS) own_tx = 0, open_tx = 1;
+    }
+    if (own_tx) {
+        if (db_ready(db, err)) {
+            pset_free(ps);
+            return -1;
+        }
+        if (mysql_real_query(db->my, "START TRANSACTION", 17)) {
+            pset_free(ps);
+            return conn_fail(db, "START TRANSACTION", err);
+        }
+    }
     MYSQL_STMT *st = db_execute(db, sql, ps, err);
     pset_free(ps);
+    my_ulonglong n = st ? mysql_stmt_affected_rows(st) : 0;
+    uint64_t id = st ? (uint64_t)mysql_stmt_insert_id(st) : 0;
+    if (st && mysql_stmt_field_count(st) > 0) mysql_stmt_free_result(st);
+    if (own_tx) {
+        if (!st || gen_bump(db, err)) {
+            tx_rollback(db);
+            return -1;
+        }
+        if (mysql_commit(db->my)) return conn_fail(db, "COMMIT", err);
+    }
     if (!st) return -1;
-    my_ulonglong n = mysql_stmt_affected_rows(st);
-    if (mysql_stmt_field_count(st) > 0) mysql_stmt_free_result(st);
+    if (open_tx && gen_bump(db, err)) return -1;
+    if (own_tx || open_tx) { /* cs_db_insert_id answers for the write, not for the bump */
+        db->insert_id = id;
+        db->has_insert_id = 1;
+    }
     return n == (my_ulonglong)-1 ? 0 : (int64_t)n;
 }
 
@@ -809,6 +886,7 @@ int64_t cs_db_execv(cs_db *db, const char *sql, const char *fmt, va_list ap, cs_
 
 int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err)
 {
+    db->has_insert_id = 0;
     if (db_ready(db, err)) return -1;
     if (mysql_real_query(db->my, sql, (unsigned long)len)) return conn_fail(db, sql, err);
     /* a statement that returns rows here is a mistake in the file, but drain it anyway */
@@ -820,6 +898,7 @@ int64_t cs_db_exec_text(cs_db *db, const char *sql, size_t len, cs_error *err)
 
 uint64_t cs_db_insert_id(cs_db *db)
 {
+    if (db->has_insert_id) return db->insert_id;
     return db->my ? (uint64_t)mysql_insert_id(db->my) : 0;
 }
 
@@ -1012,6 +1091,7 @@ static int query_v(cs_db *db, cs_rows **out, const char *sql, const char *fmt, v
     *errp = err;
     *out = NULL;
     if (brc) return cs_error_set(err, CS_E_NOMEM, NULL);
+    if (db->in_tx && cs_readgen_watched(sql)) db->gen_dirty = 1; /* a write that returns rows */
     MYSQL_STMT *st = db_execute(db, sql, &ps, err);
     pset_free(&ps);
     if (!st) return -1;
@@ -1184,7 +1264,12 @@ int cs_db_tx(cs_db *db, cs_tx_fn fn, void *arg, cs_error *err)
         } else {
             db->in_tx = 1;
             db->tx_soft = 0;
+            db->gen_dirty = 0;
             int rc = fn(db, arg, err);
+            if (rc == 0 && !db->tx_soft && db->gen_dirty) {
+                rc = gen_bump(db, err);
+                db->gen_dirty = 0;
+            }
             if (rc == 0 && !db->tx_soft) {
                 if (!mysql_commit(db->my)) {
                     db->in_tx = 0;
@@ -1283,6 +1368,7 @@ int64_t cs_db_bulk_insert(cs_db *db, const char *sql, unsigned ncols, const char
     for (unsigned c = 0; c < ncols; c++)
         if (!strchr("iudsb", types[c]))
             return cs_error_set(err, CS_E_INTERNAL, "bulk insert: bad type letter '%c'", types[c]);
+    if (cs_readgen_watched(sql) && db->in_tx) db->gen_dirty = 1;
     if (nrows == 0) return 0;
     if (db_ready(db, err)) return -1;
     MYSQL_STMT *st = stmt_get(db, sql, err);
@@ -1360,5 +1446,7 @@ out:
     cs_free(ptrs);
     cs_free(plen);
     cs_free(ind);
+    /* outside a transaction the rows are in already: move the generation right after */
+    if (total > 0 && !db->in_tx && cs_readgen_watched(sql) && gen_bump(db, err)) return -1;
     return total;
 }

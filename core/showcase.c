@@ -1,7 +1,11 @@
 /* core/showcase: SQL of the public showcase and its click counter (see core/showcase.h). No
  * HTML and no HTTP here; nothing about a visitor is read or written. */
 #include "core/showcase.h"
+#include "core/buf.h"
 #include "core/mem.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,23 @@ static const char sql_list[] =
     " JOIN admin_districts d ON d.code = u.primary_district_code"
     " JOIN categories c ON c.code = p.category"
     " ORDER BY pg.first_live_at DESC, pg.id DESC";
+/* the shown set in page order, one row per product: what filters and choices need */
+enum { X_ID, X_CAT, X_CATNAME, X_DIST, X_DISTNAME };
+static const char sql_index[] =
+    "SELECT p.id, p.category, c.name_vi, d.code, d.name"
+    SC_FROM
+    " ORDER BY p.first_live_at DESC, p.id DESC";
+/* the columns of the given products (a JSON array of ids), in the array's order: one primary
+ * key look-up each */
+static const char sql_by_ids[] =
+    SC_COLS
+    " FROM JSON_TABLE(?, '$[*]' COLUMNS (ord FOR ORDINALITY, id BIGINT PATH '$')) j"
+    " JOIN products p ON p.id = j.id"
+    " JOIN households h ON h.id = p.household_id"
+    " JOIN admin_units u ON u.code = h.commune_code"
+    " JOIN admin_districts d ON d.code = u.primary_district_code"
+    " JOIN categories c ON c.code = p.category"
+    " ORDER BY j.ord";
 enum { F_CAT, F_CATNAME, F_DIST, F_DISTNAME, F_N };
 static const char sql_facets[] =
     "SELECT p.category, c.name_vi, d.code, d.name, COUNT(*)"
@@ -102,6 +123,7 @@ void cs_sc_page_free(cs_sc_page *p)
     cs_free(p->items);
     cs_free(p->categories);
     cs_free(p->districts);
+    cs_free(p->owned_);
     for (size_t k = 0; k < 2; k++)
         cs_rows_free(p->held_[k]);
     memset(p, 0, sizeof *p);
@@ -224,6 +246,173 @@ int cs_showcase_list(cs_db *db, const char *category, const char *district, int6
     if (cs_db_query(db, &q, sql_list, "ssssii", c, c, d, d, per_page, (page - 1) * per_page, err))
         return -1;
     return fill(out, q, err);
+}
+
+/* ---- the shown set kept per read generation ------------------------------------------------
+ * Which products are shown, in which order, with their category and former district changes
+ * only with a write to products, listings, households or the reference lists — every one of
+ * which moves the read generation (core/readgen). So the set is read once per generation, and
+ * a page is then its filters applied in memory plus one look-up of its own products' columns:
+ * the same rows the two passes over the whole set gave, without the passes. */
+typedef struct sc_index {
+    atomic_uint refs;
+    int64_t gen;
+    cs_rows *rows;
+} sc_index;
+static pthread_mutex_t ix_mu = PTHREAD_MUTEX_INITIALIZER;
+static sc_index *ix_cur;
+
+static void ix_release(sc_index *x)
+{
+    if (x && atomic_fetch_sub(&x->refs, 1) == 1) {
+        cs_rows_free(x->rows);
+        cs_free(x);
+    }
+}
+
+/* the set at generation gen (gen < 0: read now, not kept); released by the caller */
+static sc_index *ix_get(cs_db *db, int64_t gen, cs_error *err)
+{
+    if (gen >= 0) {
+        pthread_mutex_lock(&ix_mu);
+        sc_index *x = ix_cur && ix_cur->gen == gen ? ix_cur : NULL;
+        if (x) atomic_fetch_add(&x->refs, 1);
+        pthread_mutex_unlock(&ix_mu);
+        if (x) return x;
+    }
+    sc_index *x = cs_calloc(1, sizeof *x);
+    if (!x) {
+        cs_error_set(err, CS_E_NOMEM, "showcase");
+        return NULL;
+    }
+    if (cs_db_query(db, &x->rows, sql_index, "", err)) {
+        cs_free(x);
+        return NULL;
+    }
+    atomic_init(&x->refs, 1);
+    x->gen = gen;
+    if (gen >= 0) {
+        pthread_mutex_lock(&ix_mu);
+        if (!ix_cur || ix_cur->gen < gen) { /* a newer set replaces an older one only */
+            ix_release(ix_cur);
+            atomic_fetch_add(&x->refs, 1);
+            ix_cur = x;
+        }
+        pthread_mutex_unlock(&ix_mu);
+    }
+    return x;
+}
+
+void cs_showcase_forget(void)
+{
+    pthread_mutex_lock(&ix_mu);
+    ix_release(ix_cur);
+    ix_cur = NULL;
+    pthread_mutex_unlock(&ix_mu);
+}
+
+static int choice_cmp_code(const void *a, const void *b)
+{
+    return strcmp(((const cs_sc_choice *)a)->code, ((const cs_sc_choice *)b)->code);
+}
+static int choice_cmp_name(const void *a, const void *b)
+{
+    const cs_sc_choice *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->code, y->code);
+}
+
+/* distinct (code, name) of columns cc/nc, sorted by cmp, strings copied into *arena */
+static int choices(const cs_rows *q, unsigned cc, unsigned nc,
+                   int (*cmp)(const void *, const void *), cs_sc_choice **out, size_t *nout,
+                   cs_buf *arena)
+{
+    size_t n = cs_rows_count(q), k = 0;
+    cs_sc_choice *c = cs_calloc(n + 1, sizeof *c);
+    if (!c) return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *code = cs_rows_str(q, i, cc);
+        int seen = 0;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = !strcmp(c[j].code, code);
+        if (!seen) c[k++] = (cs_sc_choice){code, cs_rows_str(q, i, nc)};
+    }
+    qsort(c, k, sizeof *c, cmp);
+    /* offsets into the arena for now; pointers once it stops growing */
+    for (size_t j = 0; j < k; j++) {
+        size_t oc = arena->len;
+        if (cs_buf_append(arena, c[j].code, strlen(c[j].code) + 1)) return cs_free(c), -1;
+        size_t on = arena->len;
+        if (cs_buf_append(arena, c[j].name, strlen(c[j].name) + 1)) return cs_free(c), -1;
+        c[j].code = (const char *)(uintptr_t)oc;
+        c[j].name = (const char *)(uintptr_t)on;
+    }
+    *out = c;
+    *nout = k;
+    return 0;
+}
+
+int cs_showcase_list_at(cs_db *db, int64_t gen, const char *category, const char *district,
+                        int64_t page, int64_t per_page, cs_sc_page *out, cs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *c = category ? category : "", *d = district ? district : "";
+    if (page < 1) page = 1;
+    if (per_page < 1) per_page = 1;
+    sc_index *x = ix_get(db, gen, err);
+    if (!x) return -1;
+    const cs_rows *q = x->rows;
+    size_t n = cs_rows_count(q);
+    /* the filters' choices over the whole shown set, and this page's ids */
+    cs_buf arena, ids;
+    cs_buf_init(&arena, 0);
+    cs_buf_init(&ids, 0);
+    int bad =
+        choices(q, X_CAT, X_CATNAME, choice_cmp_code, &out->categories, &out->ncategories,
+                &arena) ||
+        choices(q, X_DIST, X_DISTNAME, choice_cmp_name, &out->districts, &out->ndistricts, &arena);
+    int64_t skip = (page - 1) * per_page, taken = 0;
+    bad |= cs_buf_puts(&ids, "[");
+    for (size_t i = 0; i < n && !bad; i++) {
+        if ((*c && strcmp(c, cs_rows_str(q, i, X_CAT))) ||
+            (*d && strcmp(d, cs_rows_str(q, i, X_DIST))))
+            continue;
+        out->total++;
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        if (taken < per_page)
+            bad |= cs_buf_printf(&ids, "%s%lld", taken++ ? "," : "",
+                                 (long long)cs_rows_i64(q, i, X_ID));
+    }
+    bad |= cs_buf_puts(&ids, "]");
+    ix_release(x);
+    if (!bad) {
+        out->owned_ = arena.data ? cs_buf_steal(&arena) : NULL;
+        for (size_t j = 0; j < out->ncategories; j++) {
+            out->categories[j].code = out->owned_ + (uintptr_t)out->categories[j].code;
+            out->categories[j].name = out->owned_ + (uintptr_t)out->categories[j].name;
+        }
+        for (size_t j = 0; j < out->ndistricts; j++) {
+            out->districts[j].code = out->owned_ + (uintptr_t)out->districts[j].code;
+            out->districts[j].name = out->owned_ + (uintptr_t)out->districts[j].name;
+        }
+    }
+    cs_buf_free(&arena);
+    if (bad) {
+        cs_buf_free(&ids);
+        return cs_error_set(err, CS_E_NOMEM, "showcase");
+    }
+    cs_rows *r = NULL;
+    int rc = taken ? cs_db_query(db, &r, sql_by_ids, "s", ids.data, err) : 0;
+    cs_buf_free(&ids);
+    if (rc) return -1;
+    if (!taken) {
+        out->items = cs_calloc(1, sizeof *out->items);
+        return out->items ? 0 : cs_error_set(err, CS_E_NOMEM, "showcase");
+    }
+    return fill(out, r, err);
 }
 
 int cs_showcase_product(cs_db *db, int64_t id, cs_sc_page *out, cs_error *err)

@@ -41,6 +41,7 @@ typedef struct cs_sc_page {
     cs_sc_choice *categories, *districts;
     size_t ncategories, ndistricts;
     struct cs_rows *held_[2];
+    char *owned_; /* cs_showcase_list_at: the choices' strings */
 } cs_sc_page;
 
 /* One page (page ≥ 1, per_page items) of the shown products, filtered by category code and
@@ -50,6 +51,14 @@ typedef struct cs_sc_page {
  * failure). */
 int cs_showcase_list(cs_db *db, const char *category, const char *district, int64_t page,
                      int64_t per_page, cs_sc_page *out, cs_error *err);
+/* The same page from the shown set kept for read generation `gen` (core/readgen; read by
+ * the caller before this call): the set is read once per generation, then each page costs one
+ * look-up of its own products. gen < 0: the set is read now and not kept. Same answer as
+ * cs_showcase_list, rows for rows. 0 or -1; free with cs_sc_page_free. */
+int cs_showcase_list_at(cs_db *db, int64_t gen, const char *category, const char *district,
+                        int64_t page, int64_t per_page, cs_sc_page *out, cs_error *err);
+/* Drop the kept shown set (tests; shutdown). */
+void cs_showcase_forget(void);
 /* One product as above: 1 and *out (one item) when shown, 0 when not (unknown, not flagship,
  * nothing live), -1 on error. */
 int cs_showcase_product(cs_db *db, int64_t id, cs_sc_page *out, cs_error *err);

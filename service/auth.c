@@ -7,9 +7,12 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "service/read_cache.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 const char *svc_role_name(unsigned role)
 {
@@ -95,6 +98,94 @@ static int token68(const char *s)
     return n > 0 && n <= 200;
 }
 
+/* ---- live bearer tokens kept while the read generation stays the same ---------------------
+ * A token's row, its communes and its revocation are all writes that move the read generation
+ * (core/readgen watches tokens and token_communes), so a kept look-up is exactly as good as a
+ * fresh one while the generation read for this request equals the one it was made under. It is
+ * also dropped at the token's expiry and after TOK_MAX_AGE_S, so the last-used mark (written at
+ * most once a minute, on a real look-up) stays within a minute and a half of the truth. */
+#define TOK_SLOTS 64
+#define TOK_MAX_AGE_S 30
+typedef struct tok_ent {
+    unsigned char hash[32];
+    int used;
+    int64_t gen;
+    time_t made, until; /* monotonic seconds */
+    svc_actor actor;    /* communes owned by the slot */
+} tok_ent;
+static pthread_mutex_t tok_mu = PTHREAD_MUTEX_INITIALIZER;
+static tok_ent toks[TOK_SLOTS];
+
+static time_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static int actor_copy(const svc_actor *from, svc_actor *to)
+{
+    *to = *from;
+    to->communes = NULL;
+    if (!from->ncommunes) return 0;
+    to->communes = cs_calloc(from->ncommunes, sizeof *to->communes);
+    if (!to->communes) return -1;
+    memcpy(to->communes, from->communes, from->ncommunes * sizeof *to->communes);
+    return 0;
+}
+
+/* 1 with *out (caller frees) when a live look-up of this hash was kept under `gen` */
+static int tok_get(const unsigned char h[32], int64_t gen, svc_actor *out)
+{
+    int found = 0;
+    time_t now = mono_now();
+    pthread_mutex_lock(&tok_mu);
+    for (size_t i = 0; i < TOK_SLOTS; i++) {
+        tok_ent *e = &toks[i];
+        if (!e->used || !cs_ct_equal(e->hash, h, 32)) continue;
+        if (e->gen == gen && now < e->until && now - e->made < TOK_MAX_AGE_S)
+            found = actor_copy(&e->actor, out) == 0;
+        if (!found) {
+            svc_actor_free(&e->actor);
+            e->used = 0;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&tok_mu);
+    return found;
+}
+
+static void tok_put(const unsigned char h[32], int64_t gen, int64_t live_for_s, const svc_actor *a)
+{
+    time_t now = mono_now();
+    tok_ent n = {.used = 1, .gen = gen, .made = now};
+    memcpy(n.hash, h, 32);
+    n.until = live_for_s < 0 ? now + TOK_MAX_AGE_S : now + (time_t)live_for_s;
+    if (n.until <= now || actor_copy(a, &n.actor)) return;
+    pthread_mutex_lock(&tok_mu);
+    size_t slot = 0;
+    for (size_t i = 0; i < TOK_SLOTS; i++) {
+        if (toks[i].used && cs_ct_equal(toks[i].hash, h, 32)) {
+            slot = i;
+            break;
+        }
+        if (!toks[i].used || toks[i].made < toks[slot].made) slot = i;
+    }
+    svc_actor_free(&toks[slot].actor);
+    toks[slot] = n;
+    pthread_mutex_unlock(&tok_mu);
+}
+
+void svc_auth_cache_free(void)
+{
+    pthread_mutex_lock(&tok_mu);
+    for (size_t i = 0; i < TOK_SLOTS; i++) {
+        svc_actor_free(&toks[i].actor);
+        toks[i].used = 0;
+    }
+    pthread_mutex_unlock(&tok_mu);
+}
+
 /* Authorization: Bearer <token>. 1 authenticated, 0 no such header, -1 refused/error. */
 static int auth_bearer(svc_req *r, cs_error *err)
 {
@@ -110,10 +201,22 @@ static int auth_bearer(svc_req *r, cs_error *err)
     if (!token68(h)) return cs_error_set(err, CS_E_TOKEN_INVALID, "malformed token");
     cs_db *db = svc_db(r, err);
     if (!db) return -1;
+    unsigned char th[32];
+    cs_token_hash(h, th);
+    int64_t gen = -1;
+    int keep = svc_read_cache_on() && !svc_read_generation_req(r, db, &gen);
     svc_actor a;
-    int rc = svc_auth_load_token(db, h, &a, err);
+    if (keep && tok_get(th, gen, &a)) {
+        svc_actor_free(&r->actor);
+        r->actor = a;
+        return 1;
+    }
+    cs_token t;
+    int rc = cs_token_find_by_hash(db, th, &t, err);
+    if (rc == 1) rc = actor_of(db, &t, &a, err);
     if (rc < 0) return -1;
     if (rc == 0) return cs_error_set(err, CS_E_TOKEN_INVALID, NULL);
+    if (keep) tok_put(th, gen, t.live_for_s, &a);
     svc_actor_free(&r->actor);
     r->actor = a;
     return 1;

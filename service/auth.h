@@ -47,4 +47,6 @@ cs_actor svc_audit_actor(const svc_req *r);
  * (0 when unknown). */
 const char *svc_role_name(unsigned role);
 unsigned svc_role_from_name(const char *name);
+/* Forget the bearer look-ups kept in memory (tests; server shutdown). */
+void svc_auth_cache_free(void);
 #endif

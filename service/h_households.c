@@ -6,6 +6,7 @@
 #include "core/mem.h"
 #include "jobs/flows.h"
 #include "service/api.h"
+#include "service/read_cache.h"
 #include "service/status_cache.h"
 #include <stdio.h>
 #include <string.h>
@@ -237,12 +238,44 @@ int svc_households_list(svc_req *r)
     f.communes = scope;
     f.ncommunes = nscope;
     cs_db *db = svc_db(r, &err);
+    if (!db) {
+        cs_free(scope);
+        return svc_reply_problem(r, &err);
+    }
+    /* a page without a search is kept while nothing it reads changes (service/read_cache);
+     * searches by name, phone, citizen ID or code are not kept */
+    char key[1024];
+    int64_t gen = -1;
+    int keyed =
+        !f.q && !f.phone && !f.cccd && !f.code &&
+        !svc_read_cache_key(r, key, sizeof key, "households|%lld|%d|%s|%s|%s|%d|%d|%d|%d|%d",
+                            (long long)f.after_id, f.limit, f.commune ? f.commune : "",
+                            f.former_district ? f.former_district : "", f.status ? f.status : "",
+                            f.youth_led, f.newest, f.pin_filter, f.awaiting_owner, f.has_rejected);
+    if (keyed) {
+        int hit = svc_read_cache_reply(r, db, key, &gen);
+        if (hit) {
+            cs_free(scope);
+            return hit < 0 ? -1 : 0;
+        }
+    }
     json_t *items = NULL;
     int64_t next = 0;
-    int rc = !db || cs_household_list(db, &f, svc_api_pii_list(r), &items, &next, &err);
+    int rc = cs_household_list(db, &f, svc_api_pii_list(r), &items, &next, &err);
     cs_free(scope);
     if (rc) return svc_reply_problem(r, &err);
-    return svc_api_reply_page(r, items, next);
+    if (!keyed) return svc_api_reply_page(r, items, next);
+    char cur[24];
+    snprintf(cur, sizeof cur, "%lld", (long long)next);
+    json_t *o = json_object();
+    if (!o || !items) {
+        json_decref(o);
+        json_decref(items);
+        return svc_reply_error(r, CS_E_NOMEM, NULL);
+    }
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "next_cursor", next ? json_string(cur) : json_null());
+    return svc_read_cache_put_reply(r, key, gen, o);
 }
 
 int svc_households_new_pin(svc_req *r)

@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "core/showcase.h"
 #include "core/vn.h"
+#include "service/read_cache.h"
 #include "service/api.h"
 #include "service/h_showcase.h"
 #include <pthread.h>
@@ -299,8 +300,11 @@ int svc_showcase_list(svc_req *r)
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
     int64_t per = cs_cfg_int("showcase.per_page");
+    /* the shown set is read once per read generation (core/showcase): exact after any write */
+    int64_t gen = -1;
+    if (!svc_read_cache_on() || svc_read_generation_req(r, db, &gen)) gen = -1;
     cs_sc_page pg;
-    if (cs_showcase_list(db, cat, dist, page, per, &pg, &err)) {
+    if (cs_showcase_list_at(db, gen, cat, dist, page, per, &pg, &err)) {
         cs_sc_page_free(&pg);
         return svc_reply_problem(r, &err);
     }

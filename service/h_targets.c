@@ -7,6 +7,7 @@
 #include "core/mem.h"
 #include "core/targets.h"
 #include "core/vn.h"
+#include "service/read_cache.h"
 #include "service/api.h"
 #include "service/h_targets.h"
 #include <fcntl.h>
@@ -191,12 +192,23 @@ int svc_targets_get(svc_req *r)
     if (read_query(r, 1, &year, &by)) return 0;
     cs_error err;
     cs_error_clear(&err);
+    /* kept while nothing the counters read changes (service/read_cache) */
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    char key[1024];
+    int64_t gen = -1;
+    int keyed =
+        !svc_read_cache_key(r, key, sizeof key, "targets|%lld|%d", (long long)year, (int)by);
+    if (keyed) {
+        int hit = svc_read_cache_reply(r, db, key, &gen);
+        if (hit) return hit < 0 ? -1 : 0;
+    }
     cs_progress p;
     json_t *o = NULL;
     int rc = progress_for(r, (int)year, by, &p, &err) || svc_targets_json(&p, &o, &err);
     cs_targets_progress_free(&p);
     if (rc) return svc_reply_problem(r, &err);
-    return svc_reply_json(r, 200, o);
+    return keyed ? svc_read_cache_put_reply(r, key, gen, o) : svc_reply_json(r, 200, o);
 }
 
 int svc_targets_put(svc_req *r)

@@ -95,6 +95,7 @@ struct svc_req {
     char request_id[65];
     cs_lang lang; /* from Accept-Language: vi unless it starts with "en" */
     struct svc_conn *conn;
+    int64_t read_gen1; /* service/read_cache: the read generation + 1 once read, 0 before */
 };
 
 /* --- reading the request --- */

@@ -25,10 +25,12 @@
 #include "core/jspec.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/showcase.h"
 #include "service/auth.h"
 #include "service/idem.h"
 #include "service/metrics.h"
 #include "service/server_int.h"
+#include "service/read_cache.h"
 #include "service/status_cache.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -854,6 +856,9 @@ unsigned svc_server_stop(svc_server *s, unsigned grace_s)
     MHD_stop_daemon(s->d);
     if (lfd != MHD_INVALID_SOCKET) close(lfd);
     svc_status_cache_free(); /* no request runs any more */
+    svc_read_cache_free();
+    svc_auth_cache_free();
+    cs_showcase_forget();
     cs_log_json(CS_LOG_INFO, "http_stop", json_pack("{s:i}", "cut_off", (int)left));
     cs_free(s);
     return left;

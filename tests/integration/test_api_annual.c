@@ -26,6 +26,7 @@
 static char tok_admin[44], tok_monitor[44], tok_vol[44];
 static int year;
 static char codes[3][24], cccds[3][13], phones[3][11];
+static int64_t prod0, hh0; /* the first household and its product: the one with orders */
 
 struct mv {
     int listing;
@@ -96,6 +97,8 @@ static int setup(void **state)
         int64_t l = (int64_t)cs_db_insert_id(db);
         walk(1, l, live);
         if (i == 0) {
+            prod0 = p;
+            hh0 = h;
             cs_error e;
             cs_error_clear(&e);
             tsup_exec(db, "UPDATE listings SET first_sale_at = UTC_TIMESTAMP() WHERE id = ?", "i",
@@ -108,6 +111,15 @@ static int setup(void **state)
     cs_error e;
     cs_error_clear(&e);
     if (cs_targets_rebuild(db, &rows, &e)) fail_msg("rebuild: %s", e.detail);
+    /* orders of the first product (the counters core/orders keeps beside each counted line):
+     * January on Shopee, December on postmart.vn — 3 orders, 5 units, 1.484.567 đồng */
+    tsup_exec(db,
+              "INSERT INTO order_counts (year, month, product_id, marketplace_code, commune_code,"
+              " household_id, orders, units, revenue_vnd)"
+              " VALUES (?, 1, ?, 'shopee', ?, ?, 2, 3, 1234567),"
+              " (?, 12, ?, 'postmart', ?, ?, 1, 2, 250000)",
+              "iisiiisi", (int64_t)year, prod0, COMMUNE_A, hh0, (int64_t)year, prod0, COMMUNE_A,
+              hh0);
     return 0;
 }
 
@@ -155,10 +167,16 @@ static void test_model(void **state)
     cs_error_clear(&e);
     assert_int_equal(cs_annual_build(tapi_db(), year, vn_today(), &a, &e), 0);
     const cs_rtable *sum = find(&a, "Tổng hợp");
-    assert_int_equal(sum->nrows, 4); /* the three targets and the showcase's clicks */
+    assert_int_equal(sum->nrows, 7); /* the three targets, orders/units/revenue, the clicks */
     assert_int_equal(cell(sum, CS_M_HOUSEHOLDS, 2)->i, 3);
     assert_int_equal(cell(sum, CS_M_LIVE, 2)->i, 3);
     assert_int_equal(cell(sum, CS_M_SOLD, 2)->i, 1);
+    assert_string_equal(cell(sum, 3, 0)->text, "Đơn hàng đã giao (đơn)");
+    assert_int_equal(cell(sum, 3, 2)->i, 3);
+    assert_int_equal(cell(sum, 4, 2)->i, 5);
+    assert_string_equal(cell(sum, 5, 0)->text, "Doanh thu (đồng)");
+    assert_int_equal(cell(sum, 5, 2)->i, 1484567);
+    assert_int_equal(cell(sum, 5, 1)->kind, CS_RK_EMPTY); /* no goal for revenue */
 
     /* districts: province first, each subtotal the sum of the communes under it */
     const cs_rtable *d = find(&a, "Theo địa bàn");
@@ -189,6 +207,16 @@ static void test_model(void **state)
     assert_int_equal(cell(m, 11, 6)->i, 1);
     int mon = vn_today().m;
     assert_int_equal(cell(m, (size_t)mon - 1, 1)->i, 3);
+    /* orders, units, revenue per month: January and December, nothing between */
+    assert_int_equal(m->ncols, 10);
+    assert_int_equal(cell(m, 0, 7)->i, 2);
+    assert_int_equal(cell(m, 0, 8)->i, 3);
+    assert_int_equal(cell(m, 0, 9)->i, 1234567);
+    assert_int_equal(cell(m, 11, 9)->i, 250000);
+    for (size_t i = 1; i < 11; i++) {
+        assert_int_equal(cell(m, i, 7)->kind, CS_RK_INT);
+        assert_int_equal(cell(m, i, 9)->i, 0);
+    }
 
     /* marketplaces: postmart.vn holds the households, shopee the products */
     const cs_rtable *mp = find(&a, "Theo sàn");
@@ -199,6 +227,24 @@ static void test_model(void **state)
     }
     assert_int_equal(hh, 3);
     assert_int_equal(live, 3);
+    /* orders and revenue by the marketplace of the order */
+    int seen = 0;
+    for (size_t i = 0; i < mp->nrows; i++) {
+        const cs_rcell *name = cell(mp, i, 0);
+        if (!strcmp(name->text, "Shopee")) {
+            seen++;
+            assert_int_equal(cell(mp, i, 4)->i, 2);
+            assert_int_equal(cell(mp, i, 5)->i, 3);
+            assert_int_equal(cell(mp, i, 6)->i, 1234567);
+        } else if (!strcmp(name->text, "postmart.vn")) {
+            seen++;
+            assert_int_equal(cell(mp, i, 4)->i, 1);
+            assert_int_equal(cell(mp, i, 6)->i, 250000);
+        } else {
+            assert_int_equal(cell(mp, i, 6)->i, 0);
+        }
+    }
+    assert_int_equal(seen, 2);
 
     /* the named lists: codes, no personal data */
     const cs_rtable *hl = find(&a, "DS hộ");
@@ -282,7 +328,7 @@ static void test_files(void **state)
     assert_int_equal(cs_annual_xlsx(&a, path, &e), 0);
     sheet *s = NULL;
     assert_int_equal(sheet_read_file(path, NULL, &s, &e), 0);
-    int title = 0, sign = 0, org = 0, hh_row = 0;
+    int title = 0, sign = 0, org = 0, hh_row = 0, rev_row = 0;
     for (size_t i = 0; i < sheet_nrows(s); i++)
         for (unsigned c = 0; c < sheet_ncells(s, i); c++) {
             const char *v = sheet_cell(s, i, c);
@@ -293,14 +339,35 @@ static void test_files(void **state)
                 hh_row = 1;
                 assert_int_equal(strtol(sheet_cell(s, i, c + 2), NULL, 10), 3);
             }
+            if (!strcmp(v, "Doanh thu (đồng)")) {
+                rev_row = 1;
+                assert_int_equal(strtol(sheet_cell(s, i, c + 2), NULL, 10), 1484567);
+            }
+            if (!strcmp(v, "Đơn hàng đã giao (đơn)"))
+                assert_int_equal(strtol(sheet_cell(s, i, c + 2), NULL, 10), 3);
         }
-    assert_true(title && sign && org && hh_row);
+    assert_true(title && sign && org && hh_row && rev_row);
     sheet_free(s);
     /* one sheet per section */
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "unzip -l '%s' | grep -c 'xl/worksheets/sheet'", path);
     char *n = run_out(cmd);
     assert_int_equal(strtol(n, NULL, 10), 7);
+    free(n);
+    /* the months (sheet 3) and marketplaces (sheet 4) sheets store the revenue as numbers */
+    snprintf(cmd, sizeof cmd,
+             "unzip -p '%s' xl/worksheets/sheet3.xml | grep -o '<v>1234567</v>\\|<v>250000</v>'"
+             " | sort -u | wc -l",
+             path);
+    n = run_out(cmd);
+    assert_int_equal(strtol(n, NULL, 10), 2);
+    free(n);
+    snprintf(cmd, sizeof cmd,
+             "unzip -p '%s' xl/worksheets/sheet4.xml | grep -o '<v>1234567</v>\\|<v>250000</v>'"
+             " | sort -u | wc -l",
+             path);
+    n = run_out(cmd);
+    assert_int_equal(strtol(n, NULL, 10), 2);
     free(n);
 
     /* PDF: a real PDF whose text reads back with its Vietnamese intact */
@@ -328,6 +395,11 @@ static void test_files(void **state)
         assert_non_null(strstr(t, codes[0]));
         assert_non_null(strstr(t, "Phường Hạc Thành"));
         assert_non_null(strstr(t, "Trang 2"));
+        /* orders and revenue in Vietnamese number form: the year, January, December */
+        assert_non_null(strstr(t, "Đơn hàng đã giao (đơn)"));
+        assert_non_null(strstr(t, "1.484.567"));
+        assert_non_null(strstr(t, "1.234.567"));
+        assert_non_null(strstr(t, "250.000"));
         for (int k = 0; k < 3; k++)
             assert_null(strstr(t, cccds[k]));
         free(t);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "core/readgen.h"
+#include "core/showcase.h"
 #include "core/states.h"
 #include "core/vn.h"
 #include "service/h_showcase.h"
@@ -319,6 +321,75 @@ static void test_consent(void **state)
     tapi_free(&r);
 }
 
+/* the kept shown set (cs_showcase_list_at) answers exactly what the two passes over the whole
+ * set answer, for every filter and page, and a write shows in the next page asked for */
+static void same_page(int64_t gen, const char *cat, const char *dist, int64_t page, int64_t per)
+{
+    cs_error e;
+    cs_error_clear(&e);
+    cs_sc_page a, b;
+    assert_int_equal(cs_showcase_list(tapi_db(), cat, dist, page, per, &a, &e), 0);
+    assert_int_equal(cs_showcase_list_at(tapi_db(), gen, cat, dist, page, per, &b, &e), 0);
+    assert_int_equal(a.total, b.total);
+    assert_int_equal(a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_int_equal(a.items[i].id, b.items[i].id);
+        assert_string_equal(a.items[i].name, b.items[i].name);
+        assert_string_equal(a.items[i].district_name, b.items[i].district_name);
+        assert_int_equal(a.items[i].nlistings, b.items[i].nlistings);
+    }
+    assert_int_equal(a.ncategories, b.ncategories);
+    assert_int_equal(a.ndistricts, b.ndistricts);
+    for (size_t i = 0; i < a.ncategories; i++)
+        assert_string_equal(a.categories[i].code, b.categories[i].code);
+    for (size_t i = 0; i < a.ndistricts; i++) {
+        assert_string_equal(a.districts[i].code, b.districts[i].code);
+        assert_string_equal(a.districts[i].name, b.districts[i].name);
+    }
+    cs_sc_page_free(&a);
+    cs_sc_page_free(&b);
+}
+
+static void test_kept_set(void **state)
+{
+    (void)state;
+    cs_error e;
+    cs_error_clear(&e);
+    int64_t gen = 0;
+    assert_int_equal(cs_readgen_get(tapi_db(), &gen, &e), 0);
+    const char *dists[] = {NULL, "380", "999"};
+    const char *cats[] = {NULL, "food_dish", "nothing"};
+    for (int k = 0; k < 2; k++) { /* the second round reads the kept set */
+        for (size_t c = 0; c < 3; c++)
+            for (size_t d = 0; d < 3; d++)
+                for (int64_t page = 1; page <= 3; page++) {
+                    same_page(gen, cats[c], dists[d], page, 1);
+                    same_page(gen, cats[c], dists[d], page, 2);
+                }
+    }
+    /* a new live flagship product: the generation moves, the next page has it first */
+    int64_t p = household(3, COMMUNE_B, NULL, 0);
+    tsup_exec(tapi_db(),
+              "UPDATE products SET flagship = TRUE, first_live_at = UTC_TIMESTAMP() + INTERVAL 1 "
+              "DAY WHERE id = ?",
+              "i", p);
+    listing(p, "shopee", "live", "https://shopee.vn/moi-i.7.8");
+    int64_t gen2 = 0;
+    assert_int_equal(cs_readgen_get(tapi_db(), &gen2, &e), 0);
+    assert_true(gen2 > gen);
+    cs_sc_page pg;
+    assert_int_equal(cs_showcase_list_at(tapi_db(), gen2, NULL, NULL, 1, 10, &pg, &e), 0);
+    assert_true(pg.n >= 1);
+    assert_int_equal(pg.items[0].id, p);
+    cs_sc_page_free(&pg);
+    same_page(gen2, NULL, NULL, 1, 2);
+    tapi_resp r = get("/showcase?page=1", NULL);
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    tsup_exec(tapi_db(), "UPDATE listings SET state = 'delisted' WHERE product_id = ?", "i", p);
+    same_page(-1, NULL, NULL, 1, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_product_and_poster),
         cmocka_unit_test(test_click_through),
         cmocka_unit_test(test_consent),
+        cmocka_unit_test(test_kept_set),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
