@@ -20,9 +20,10 @@
 typedef struct job_import_new {
     import_kind kind;
     const char *filename; /* as uploaded (kept for display; path parts stripped) */
-    const void *data;     /* the file bytes (copied into imports.content) */
+    const void *data;     /* the file bytes (stored in import_file_parts) */
     size_t len;
-    int dry_run;                 /* validate and count, write nothing */
+    const char *path; /* instead of data/len: the file at path, read in slices (never whole) */
+    int dry_run;      /* validate and count, write nothing */
     const char *const *communes; /* scope: rows outside these communes are rejected */
     size_t ncommunes;            /* 0 = anywhere (admin, CLI) */
 } job_import_new;
