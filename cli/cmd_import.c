@@ -68,16 +68,10 @@ static int ends_with(const char *s, const char *suffix)
 static int write_errors(cs_db *db, int64_t id, const char *path, cs_error *err)
 {
     if (ends_with(path, ".xlsx")) return job_import_errors(db, id, NULL, path, err);
-    cs_buf b;
-    cs_buf_init(&b, (size_t)1 << 30);
-    int rc = job_import_errors(db, id, &b, NULL, err);
-    if (!rc) {
-        FILE *f = fopen(path, "wb");
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len)
-            rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
-        if (f && fclose(f) && !rc) rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
-    }
-    cs_buf_free(&b);
+    FILE *f = fopen(path, "wb");
+    if (!f) return cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
+    int rc = job_import_errors_file(db, id, f, err);
+    if (fclose(f) && !rc) rc = cs_error_set(err, CS_E_INTERNAL, "cannot write %s", path);
     return rc;
 }
 

@@ -1333,7 +1333,11 @@ static int run_open(run *r, file_src *src, cs_error *err)
             snprintf(r->scope[i], sizeof r->scope[i], "%s", cs_rows_str(sc, i, SC_COMMUNE));
     }
     cs_rows_free(sc);
-    if (r->kind == IMPORT_HOUSEHOLDS && cs_household_known_load(r->db, &r->known, err)) {
+    /* the snapshot of citizen IDs saves new rows a look-up; past import.known_max households it
+       would be the one part of an import's memory growing with the database: left out then */
+    if (r->kind == IMPORT_HOUSEHOLDS &&
+        cs_household_known_load_upto(r->db, (size_t)cs_cfg_int("import.known_max"), &r->known,
+                                     err)) {
         json_decref(hdr);
         return -1;
     }
@@ -1632,11 +1636,17 @@ static const char SQL_REJECTS_FIRST[] =
     " WHERE import_id = ?"
     " ORDER BY row_no"
     " LIMIT ?";
-static const char SQL_REJECTS[] =
+static const char SQL_REJECTS_PAGE[] =
     "SELECT row_no, cells, errors"
     " FROM import_rejects"
-    " WHERE import_id = ?"
-    " ORDER BY row_no";
+    " WHERE import_id = ? AND row_no > ?"
+    " ORDER BY row_no"
+    " LIMIT ?";
+/* the most cells a rejected row has: the error XLSX's columns are set before its first row */
+static const char SQL_REJECTS_WIDTH[] =
+    "SELECT COALESCE(MAX(JSON_LENGTH(cells)), 0)"
+    " FROM import_rejects"
+    " WHERE import_id = ?";
 static const char SQL_IMPORT_HEADER[] =
     "SELECT header"
     " FROM imports"
@@ -1664,8 +1674,10 @@ enum {
     IG_STARTED_AT,
     IG_FINISHED_AT
 };
-/* columns of SQL_REJECTS_FIRST and SQL_REJECTS */
+/* columns of SQL_REJECTS_FIRST and SQL_REJECTS_PAGE */
 enum { RJ_ROW, RJ_CELLS, RJ_ERRORS };
+/* columns of SQL_REJECTS_WIDTH */
+enum { RW_WIDTH };
 /* columns of SQL_IMPORT_HEADER */
 enum { IH_HEADER };
 
@@ -1727,9 +1739,75 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
     return 0;
 }
 
-int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_path, cs_error *err)
+/* One page of rejected rows as sheet_reject rows (the strings belong to the page). */
+typedef struct rej_page {
+    cs_rows *r;
+    size_t n;
+    sheet_reject *rows;
+    json_t **cellsj;
+    const char ***cellv;
+    char **texts;
+} rej_page;
+
+static void page_free(rej_page *p)
 {
-    cs_rows *h = NULL, *r = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->cellsj) json_decref(p->cellsj[i]);
+        if (p->cellv) cs_free(p->cellv[i]);
+        if (p->texts) cs_free(p->texts[i]);
+    }
+    cs_free(p->rows);
+    cs_free(p->cellsj);
+    cs_free(p->cellv);
+    cs_free(p->texts);
+    cs_rows_free(p->r);
+    memset(p, 0, sizeof *p);
+}
+
+/* The rejects after row_no `after`, at most max of them, in row order. */
+static int page_load(cs_db *db, int64_t id, int64_t after, size_t max, rej_page *p, cs_error *err)
+{
+    memset(p, 0, sizeof *p);
+    if (cs_db_query(db, &p->r, SQL_REJECTS_PAGE, "iii", id, after, (int64_t)max, err)) return -1;
+    size_t n = cs_rows_count(p->r);
+    p->rows = cs_calloc(n ? n : 1, sizeof *p->rows);
+    p->cellsj = cs_calloc(n ? n : 1, sizeof *p->cellsj);
+    p->cellv = cs_calloc(n ? n : 1, sizeof *p->cellv);
+    p->texts = cs_calloc(n ? n : 1, sizeof *p->texts);
+    if (!p->rows || !p->cellsj || !p->cellv || !p->texts) {
+        page_free(p);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    p->n = n;
+    for (size_t i = 0; i < n; i++) {
+        p->cellsj[i] = json_text_or(cs_rows_strn(p->r, i, RJ_CELLS), json_array());
+        size_t nc = json_array_size(p->cellsj[i]);
+        p->cellv[i] = cs_calloc(nc ? nc : 1, sizeof **p->cellv);
+        json_t *errs = json_text_or(cs_rows_strn(p->r, i, RJ_ERRORS), json_array());
+        p->texts[i] = errors_text(errs);
+        json_decref(errs);
+        if (!p->cellv[i] || !p->texts[i]) {
+            page_free(p);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+        for (size_t k = 0; k < nc; k++) {
+            const char *v = json_string_value(json_array_get(p->cellsj[i], k));
+            p->cellv[i][k] = v ? v : "";
+        }
+        p->rows[i] =
+            (sheet_reject){(unsigned)cs_rows_i64(p->r, i, RJ_ROW), p->cellv[i], nc, p->texts[i]};
+    }
+    return 0;
+}
+
+#define REJECTS_PAGE 1000
+
+/* The error file page by page (a file of 1,000,000 rows may have as many rejects): CSV into
+ * csv_out, or into csv_file a page at a time, or XLSX at xlsx_path. */
+static int errors_write(cs_db *db, int64_t id, cs_buf *csv_out, FILE *csv_file,
+                        const char *xlsx_path, cs_error *err)
+{
+    cs_rows *h = NULL;
     if (cs_db_query(db, &h, SQL_IMPORT_HEADER, "i", id, err)) return -1;
     if (!cs_rows_count(h)) {
         cs_rows_free(h);
@@ -1738,12 +1816,14 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
     json_t *header = json_text_or(cs_rows_strn(h, 0, IH_HEADER), json_array());
     cs_rows_free(h);
     int rc = -1;
-    size_t nh = json_array_size(header), n = 0;
+    size_t nh = json_array_size(header);
     const char **hv = cs_calloc(nh ? nh : 1, sizeof *hv);
-    sheet_reject *rows = NULL;
-    json_t **cellsj = NULL;
-    const char ***cellv = NULL;
-    char **texts = NULL;
+    cs_buf page_buf;
+    cs_buf_init(&page_buf, (size_t)64 << 20);
+    cs_buf *out = csv_out ? csv_out : &page_buf;
+    sheet_errx *x = NULL;
+    rej_page p;
+    memset(&p, 0, sizeof p);
     if (!hv) {
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto out;
@@ -1752,49 +1832,54 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
         hv[i] = json_string_value(json_array_get(header, i))
                     ? json_string_value(json_array_get(header, i))
                     : "";
-    if (cs_db_query(db, &r, SQL_REJECTS, "i", id, err)) goto out;
-    n = cs_rows_count(r);
-    rows = cs_calloc(n ? n : 1, sizeof *rows);
-    cellsj = cs_calloc(n ? n : 1, sizeof *cellsj);
-    cellv = cs_calloc(n ? n : 1, sizeof *cellv);
-    texts = cs_calloc(n ? n : 1, sizeof *texts);
-    if (!rows || !cellsj || !cellv || !texts) {
-        cs_error_set(err, CS_E_NOMEM, NULL);
+    int64_t after = 0;
+    size_t width = 0;
+    if (xlsx_path) {
+        cs_rows *wr = NULL;
+        if (cs_db_query(db, &wr, SQL_REJECTS_WIDTH, "i", id, err)) goto out;
+        width = cs_rows_count(wr) ? (size_t)cs_rows_i64(wr, 0, RW_WIDTH) : 0;
+        cs_rows_free(wr);
+    } else if (sheet_errors_csv(hv, nh, NULL, 0, out, err)) {
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        cellsj[i] = json_text_or(cs_rows_strn(r, i, RJ_CELLS), json_array());
-        size_t nc = json_array_size(cellsj[i]);
-        cellv[i] = cs_calloc(nc ? nc : 1, sizeof **cellv);
-        json_t *errs = json_text_or(cs_rows_strn(r, i, RJ_ERRORS), json_array());
-        texts[i] = errors_text(errs);
-        json_decref(errs);
-        if (!cellv[i] || !texts[i]) {
-            cs_error_set(err, CS_E_NOMEM, NULL);
+    for (int first = 1;; first = 0) {
+        if (page_load(db, id, after, REJECTS_PAGE, &p, err)) goto out;
+        if (xlsx_path) {
+            if (first && sheet_errors_xlsx_begin(&x, xlsx_path, hv, nh, width, p.rows, p.n, err))
+                goto out;
+            if (sheet_errors_xlsx_rows(x, p.rows, p.n, err)) goto out;
+        } else if (sheet_errors_csv_rows(nh, p.rows, p.n, out, err)) {
             goto out;
         }
-        for (size_t k = 0; k < nc; k++) {
-            const char *v = json_string_value(json_array_get(cellsj[i], k));
-            cellv[i][k] = v ? v : "";
+        if (csv_file) {
+            if (out->len && fwrite(out->data, 1, out->len, csv_file) != out->len) {
+                cs_error_set(err, CS_E_INTERNAL, "error file: %s", strerror(errno));
+                goto out;
+            }
+            out->len = 0;
         }
-        rows[i] = (sheet_reject){(unsigned)cs_rows_i64(r, i, RJ_ROW), cellv[i], nc, texts[i]};
+        if (p.n < REJECTS_PAGE) break;
+        after = (int64_t)p.rows[p.n - 1].row_no;
+        page_free(&p);
     }
-    rc = csv_out ? sheet_errors_csv(hv, nh, rows, n, csv_out, err)
-                 : sheet_errors_xlsx(hv, nh, rows, n, xlsx_path, err);
+    rc = 0;
 out:
-    for (size_t i = 0; i < n; i++) {
-        if (cellsj) json_decref(cellsj[i]);
-        if (cellv) cs_free(cellv[i]);
-        if (texts) cs_free(texts[i]);
-    }
-    cs_free(rows);
-    cs_free(cellsj);
-    cs_free(cellv);
-    cs_free(texts);
+    page_free(&p);
+    if (x && sheet_errors_xlsx_end(x, err)) rc = -1;
+    cs_buf_free(&page_buf);
     cs_free(hv);
-    cs_rows_free(r);
     json_decref(header);
     return rc;
+}
+
+int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_path, cs_error *err)
+{
+    return errors_write(db, id, csv_out, NULL, xlsx_path, err);
+}
+
+int job_import_errors_file(cs_db *db, int64_t id, FILE *f, cs_error *err)
+{
+    return errors_write(db, id, NULL, f, NULL, err);
 }
 
 int job_import_template(cs_db *db, import_kind kind, cs_buf *csv_out, const char *xlsx_path,

@@ -178,9 +178,22 @@ typedef struct sheet_reject {
  * out. -1 with err on CS_E_NOMEM / CS_E_IMPORT_LIMIT (out's cap). */
 int sheet_errors_csv(const char *const *header, size_t nheader, const sheet_reject *rows,
                      size_t nrows, cs_buf *out, cs_error *err);
+/* The rejected rows alone (no BOM, no header), for an error file written page by page. */
+int sheet_errors_csv_rows(size_t nheader, const sheet_reject *rows, size_t nrows, cs_buf *out,
+                          cs_error *err);
 /* Error file as XLSX at path: same columns; header bold on grey and frozen, the error column
  * bold dark red on light red, every cell stored as text (so leading zeros survive), column
  * widths from the content. -1 with err (CS_E_INTERNAL naming libxlsxwriter's error). */
 int sheet_errors_xlsx(const char *const *header, size_t nheader, const sheet_reject *rows,
                       size_t nrows, const char *path, cs_error *err);
+/* The same page by page (libxlsxwriter's constant-memory mode: rows go to disk as written):
+ * begin with the header, the widest row's cell count (ncols) and the first rows as a sample for
+ * the column widths; rows any number of times; end closes the file (also after a failure,
+ * returning -1; the file is then removed). */
+typedef struct sheet_errx sheet_errx;
+int sheet_errors_xlsx_begin(sheet_errx **out, const char *path, const char *const *header,
+                            size_t nheader, size_t ncols, const sheet_reject *sample,
+                            size_t nsample, cs_error *err);
+int sheet_errors_xlsx_rows(sheet_errx *x, const sheet_reject *rows, size_t nrows, cs_error *err);
+int sheet_errors_xlsx_end(sheet_errx *x, cs_error *err);
 #endif
