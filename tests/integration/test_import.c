@@ -980,6 +980,14 @@ static void test_duplicates_across_chunks_paged_errors(void **state)
     assert_int_equal(c.total, 2 * n);
     assert_int_equal(c.created, n);
     assert_int_equal(c.rejected, n);
+    /* again with more households registered than import.known_max: no snapshot of citizen IDs,
+       every row looked up — the same outcome */
+    assert_int_equal(cs_config_set("import.known_max", "10", &ce), 0);
+    counts again = run_import(db, IMPORT_HOUSEHOLDS, b.data, b.len, 0, NULL);
+    assert_int_equal(cs_config_set("import.known_max", "200000", &ce), 0);
+    assert_int_equal(again.unchanged, n);
+    assert_int_equal(again.created, 0);
+    assert_int_equal(again.rejected, n);
     /* CSV, written to a file a page at a time, the same bytes as the one built in memory */
     char *dir = tsup_tmpdir("paged");
     char path[512];
