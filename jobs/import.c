@@ -271,7 +271,8 @@ typedef struct chunk {
     reject *rej;
     size_t nrej;
     long repaired;
-    int failed; /* out of memory while preparing */
+    unsigned beyond_row; /* first row with values in columns that have no header, 0 = none */
+    int failed;          /* out of memory while preparing */
     cs_error err;
 } chunk;
 
@@ -293,8 +294,9 @@ typedef struct run {
     cs_household_known
         *known; /* citizen IDs present when the run started: new rows skip the look-up */
     int64_t total, done;
-    int64_t counts[4]; /* created, updated, unchanged, rejected */
-    struct seen *seen; /* households: citizen IDs of the file's rows so far → their row */
+    int64_t counts[4];   /* created, updated, unchanged, rejected */
+    unsigned beyond_row; /* see chunk.beyond_row: the header window only saw its own rows */
+    struct seen *seen;   /* households: citizen IDs of the file's rows so far → their row */
 } run;
 
 /* ---- the same citizen ID twice in one file -------------------------------------------------
@@ -554,6 +556,7 @@ static void prepare_chunk(const run *r, chunk *c, sheet *w, size_t from, size_t 
         size_t si = r->m.first_data + from + k;
         c->row_index[k] = si;
         c->row_no[k] = sheet_row_no(c->s, si);
+        if (!c->beyond_row && sheet_ncells(c->s, si) > r->m.ncols) c->beyond_row = c->row_no[k];
         if (is_template_example(r, c->s, si)) {
             if (add_reject_code(r, c, si, "", CS_F_TEMPLATE_EXAMPLE)) goto oom;
             continue;
@@ -1475,6 +1478,7 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
         int threaded = 0;
         if (nfrom < total) threaded = !pthread_create(&th, NULL, prep_thread, &pj);
         int wrc = write_chunk(&r, &cur, err);
+        if (!r.beyond_row) r.beyond_row = cur.beyond_row;
         if (threaded)
             pthread_join(th, NULL);
         else if (nfrom < total && !wrc)
@@ -1502,7 +1506,23 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     sheet_stream_free(st);
     src_close(&src);
     chunk_free(&cur);
-    if (rc == 0 && json_object_size(r.renamed)) {
+    int beyond_new = 0;
+    if (rc == 0 && r.beyond_row) {
+        /* values under no header past the rows the header was mapped on: said once, as
+           import_map_header says it for the first rows */
+        beyond_new = 1;
+        for (size_t i = 0; i < r.m.warnings.n; i++)
+            if (r.m.warnings.w[i].kind == SHEET_W_CELLS_BEYOND_HEADER) beyond_new = 0;
+        if (beyond_new) {
+            char letter[8];
+            import_col_letter(r.m.ncols, letter, sizeof letter);
+            sheet_warn_add(&r.m.warnings, SHEET_W_CELLS_BEYOND_HEADER,
+                           "Dòng %u (và có thể dòng khác) có dữ liệu từ cột %s, nơi không có tên "
+                           "cột; đã bỏ qua",
+                           r.beyond_row, letter);
+        }
+    }
+    if (rc == 0 && (json_object_size(r.renamed) || beyond_new)) {
         /* the old communes repaired, among the import's warnings: "Phường Trường Thi (14764) →
            Phường Hạc Thành (14797): 3 dòng" */
         json_t *wj = warnings_json(&r);
