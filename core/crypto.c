@@ -643,6 +643,34 @@ void cs_token_hash(const char *token, unsigned char out[32])
     cs_sha256(token, token ? strlen(token) : 0, out);
 }
 
+cs_sha256_ctx *cs_sha256_begin(void)
+{
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    if (m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(m);
+        return NULL;
+    }
+    return (cs_sha256_ctx *)m;
+}
+
+void cs_sha256_update(cs_sha256_ctx *c, const void *p, size_t n)
+{
+    if (EVP_DigestUpdate((EVP_MD_CTX *)c, p, n) != 1) {
+        fprintf(stderr, "choso: bug: SHA-256 unavailable\n");
+        abort();
+    }
+}
+
+void cs_sha256_end(cs_sha256_ctx *c, unsigned char out[32])
+{
+    unsigned int len = 32;
+    if (EVP_DigestFinal_ex((EVP_MD_CTX *)c, out, &len) != 1) {
+        fprintf(stderr, "choso: bug: SHA-256 unavailable\n");
+        abort();
+    }
+    EVP_MD_CTX_free((EVP_MD_CTX *)c);
+}
+
 void cs_hex(const unsigned char *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

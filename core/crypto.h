@@ -66,6 +66,12 @@ int cs_random_pin(char *out, int digits);
 /* SHA-256 of a token (tokens are high-entropy, a fast hash is right). */
 void cs_token_hash(const char *token, unsigned char out[32]);
 void cs_sha256(const void *p, size_t n, unsigned char out[32]);
+/* SHA-256 of bytes that arrive in pieces (a file read in slices). begin returns NULL only when
+ * out of memory; end frees the context and writes the hash. */
+typedef struct cs_sha256_ctx cs_sha256_ctx;
+cs_sha256_ctx *cs_sha256_begin(void);
+void cs_sha256_update(cs_sha256_ctx *c, const void *p, size_t n);
+void cs_sha256_end(cs_sha256_ctx *c, unsigned char out[32]);
 void cs_hex(const unsigned char *p, size_t n, char *out /* 2n+1 */);
 
 /* Room for a PIN hash string, NUL included. */

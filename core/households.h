@@ -119,6 +119,9 @@ int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b,
 void cs_household_bulk_free(cs_household_bulk *b);
 /* Blind indexes of every household's citizen ID now, sorted (32 bytes each). 0 or -1. */
 int cs_household_known_load(cs_db *db, cs_household_known **out, cs_error *err);
+/* The same when there are at most max households with a citizen ID; more: *out = NULL (every
+ * row is then looked up), so memory does not grow with the database. 0 or -1. */
+int cs_household_known_load_upto(cs_db *db, size_t max, cs_household_known **out, cs_error *err);
 void cs_household_known_free(cs_household_known *k);
 
 /* Update with optimistic locking: expected_version must equal the stored version, else

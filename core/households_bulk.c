@@ -140,6 +140,11 @@ static const char SQL_KNOWN[] =
     "SELECT cccd_bidx"
     " FROM households"
     " WHERE cccd_bidx IS NOT NULL";
+static const char SQL_KNOWN_UPTO[] =
+    "SELECT cccd_bidx"
+    " FROM households"
+    " WHERE cccd_bidx IS NOT NULL"
+    " LIMIT ?";
 // clang-format on
 
 static int bulk_find_existing(cs_db *db, bulk_row *br, size_t n, cs_error *err)
@@ -511,13 +516,19 @@ void cs_household_known_free(cs_household_known *k)
     cs_free(k);
 }
 
-int cs_household_known_load(cs_db *db, cs_household_known **out, cs_error *err)
+static int known_load(cs_db *db, size_t max, cs_household_known **out, cs_error *err)
 {
     *out = NULL;
     cs_rows *r = NULL;
-    if (cs_db_query(db, &r, SQL_KNOWN, "", err)) return -1;
-    cs_household_known *k = cs_calloc(1, sizeof *k);
+    if (max ? cs_db_query(db, &r, SQL_KNOWN_UPTO, "i", (int64_t)max + 1, err)
+            : cs_db_query(db, &r, SQL_KNOWN, "", err))
+        return -1;
     size_t n = cs_rows_count(r);
+    if (max && n > max) { /* too many to hold: no snapshot, every row is looked up */
+        cs_rows_free(r);
+        return 0;
+    }
+    cs_household_known *k = cs_calloc(1, sizeof *k);
     if (k) k->bidx = cs_malloc((n ? n : 1) * sizeof *k->bidx);
     if (!k || !k->bidx) {
         cs_rows_free(r);
@@ -534,6 +545,16 @@ int cs_household_known_load(cs_db *db, cs_household_known **out, cs_error *err)
     qsort(k->bidx, k->n, sizeof *k->bidx, bidx_cmp);
     *out = k;
     return 0;
+}
+
+int cs_household_known_load(cs_db *db, cs_household_known **out, cs_error *err)
+{
+    return known_load(db, 0, out, err);
+}
+
+int cs_household_known_load_upto(cs_db *db, size_t max, cs_household_known **out, cs_error *err)
+{
+    return known_load(db, max, out, err);
 }
 
 int cs_household_bulk_write(cs_db *db, const cs_actor *a, cs_household_bulk *b,

@@ -19,6 +19,7 @@
 #include "core/vn.h"
 #include "jobs/job.h"
 #include "jobs/sheet.h"
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,9 @@
 static const char SQL_IMPORT_ADD[] =
     "INSERT INTO imports (kind, filename, file_sha256, file_format, content, dry_run, created_by)"
     " VALUES (?, ?, ?, ?, '', ?, ?)";
-static const char SQL_IMPORT_FILE_ADD[] =
-    "INSERT INTO import_files (import_id, content)"
-    " VALUES (?, ?)";
+static const char SQL_IMPORT_PART_ADD[] =
+    "INSERT INTO import_file_parts (import_id, part_no, content)"
+    " VALUES (?, ?, ?)";
 static const char SQL_IMPORT_COMMUNE_ADD[] =
     "INSERT IGNORE INTO import_communes (import_id, commune_code)"
     " VALUES (?, ?)";
@@ -46,18 +47,79 @@ struct create_args {
     const job_import_new *in;
     int enqueue;
     int64_t id;
+    size_t len;      /* the file's size */
+    char hex[65];    /* its SHA-256 */
+    const char *fmt; /* "csv" / "xlsx" */
 };
+
+/* The file in parts of import.read_slice bytes (one INSERT each: no statement, packet or buffer
+ * ever holds the whole file), from memory or read again from in->path. */
+static int store_parts(cs_db *db, struct create_args *c, cs_error *err)
+{
+    const job_import_new *in = c->in;
+    size_t part = (size_t)cs_cfg_int("import.read_slice");
+    if (!in->path) {
+        for (size_t off = 0, k = 0; off < in->len; off += part, k++) {
+            size_t n = in->len - off < part ? in->len - off : part;
+            if (cs_db_exec(db, SQL_IMPORT_PART_ADD, "iib", c->id, (int64_t)k,
+                           (const char *)in->data + off, n, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    FILE *f = fopen(in->path, "rb");
+    if (!f) return cs_error_set(err, CS_E_NOT_FOUND, "%s: %s", in->path, strerror(errno));
+    char *buf = cs_malloc(part);
+    int rc = buf ? 0 : cs_error_set(err, CS_E_NOMEM, NULL);
+    size_t n, total = 0;
+    for (int64_t k = 0; !rc && (n = fread(buf, 1, part, f)) > 0; k++) {
+        total += n;
+        if (cs_db_exec(db, SQL_IMPORT_PART_ADD, "iib", c->id, k, buf, n, err) < 0) rc = -1;
+    }
+    if (!rc && (ferror(f) || total != c->len))
+        rc = cs_error_set(err, CS_E_CONFLICT, "%s: changed while being read", in->path);
+    fclose(f);
+    cs_free(buf);
+    return rc;
+}
+
+/* Size, hash and format of the file at in->path, read once in slices. */
+static int sniff_path(struct create_args *c, cs_error *err)
+{
+    FILE *f = fopen(c->in->path, "rb");
+    if (!f) return cs_error_set(err, CS_E_NOT_FOUND, "%s: %s", c->in->path, strerror(errno));
+    size_t max = (size_t)cs_cfg_int("import.max_file");
+    cs_sha256_ctx *h = cs_sha256_begin();
+    char *buf = cs_malloc(65536);
+    int rc = h && buf ? 0 : cs_error_set(err, CS_E_NOMEM, NULL);
+    unsigned char head[4] = {0};
+    size_t n;
+    c->len = 0;
+    while (!rc && (n = fread(buf, 1, 65536, f)) > 0) {
+        if (c->len < 4) memcpy(head + c->len, buf, n < 4 - c->len ? n : 4 - c->len);
+        c->len += n;
+        if (c->len > max)
+            rc =
+                cs_error_set(err, CS_E_IMPORT_LIMIT, "tệp lớn hơn %zu byte (import.max_file)", max);
+        else
+            cs_sha256_update(h, buf, n);
+    }
+    if (!rc && ferror(f)) rc = cs_error_set(err, CS_E_INTERNAL, "%s: read error", c->in->path);
+    fclose(f);
+    cs_free(buf);
+    unsigned char sha[32];
+    if (h) cs_sha256_end(h, sha);
+    if (rc) return -1;
+    cs_hex(sha, 32, c->hex);
+    c->fmt = c->len >= 4 && !memcmp(head, "PK\x03\x04", 4) ? "xlsx" : "csv";
+    return 0;
+}
 
 static int create_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct create_args *c = arg;
     const job_import_new *in = c->in;
-    unsigned char sha[32];
-    char hex[65];
-    cs_sha256(in->data, in->len, sha);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
-    const char *fmt = in->len >= 4 && !memcmp(in->data, "PK\x03\x04", 4) ? "xlsx" : "csv";
+    const char *fmt = c->fmt;
     /* the file name as shown back to the user: no directories, at most 200 bytes of it */
     const char *name = in->filename && *in->filename ? in->filename : "import";
     const char *slash = strrchr(name, '/'), *bslash = strrchr(name, '\\');
@@ -72,11 +134,11 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
     fname[fl] = '\0';
     char by[48];
     cs_actor_tag(c->a, by, sizeof by);
-    if (cs_db_exec(db, SQL_IMPORT_ADD, "ssssis", import_kind_name(in->kind), fname, hex, fmt,
+    if (cs_db_exec(db, SQL_IMPORT_ADD, "ssssis", import_kind_name(in->kind), fname, c->hex, fmt,
                    (int64_t)(in->dry_run ? 1 : 0), by, err) < 0)
         return -1;
     c->id = (int64_t)cs_db_insert_id(db);
-    if (cs_db_exec(db, SQL_IMPORT_FILE_ADD, "ib", c->id, in->data, in->len, err) < 0) return -1;
+    if (store_parts(db, c, err)) return -1;
     for (size_t i = 0; i < in->ncommunes; i++)
         if (cs_db_exec(db, SQL_IMPORT_COMMUNE_ADD, "is", c->id, in->communes[i], err) < 0)
             return -1;
@@ -84,7 +146,7 @@ static int create_tx(cs_db *db, void *arg, cs_error *err)
     snprintf(id, sizeof id, "%lld", (long long)c->id);
     if (cs_audit(db, c->a, "import.create", "import", id,
                  json_pack("{s:s,s:s,s:I,s:b}", "kind", import_kind_name(in->kind), "format", fmt,
-                           "bytes", (json_int_t)in->len, "dry_run", in->dry_run),
+                           "bytes", (json_int_t)c->len, "dry_run", in->dry_run),
                  err))
         return -1;
     if (c->enqueue) {
@@ -104,11 +166,19 @@ int job_import_create(cs_db *db, const cs_actor *a, const job_import_new *in, in
 {
     if (in->kind != IMPORT_HOUSEHOLDS && in->kind != IMPORT_PRODUCTS)
         return cs_error_set(err, CS_E_IMPORT_KIND, NULL);
-    if (!in->data || !in->len) return cs_error_set(err, CS_E_IMPORT_EMPTY, NULL);
-    if (in->len > (size_t)cs_cfg_int("import.max_file"))
-        return cs_error_set(err, CS_E_IMPORT_LIMIT, "tệp %zu byte, tối đa %ld byte", in->len,
+    struct create_args c = {a, in, enqueue, 0, in->len, "", NULL};
+    if (in->path) {
+        if (sniff_path(&c, err)) return -1;
+    } else if (in->data && in->len) {
+        unsigned char sha[32];
+        cs_sha256(in->data, in->len, sha);
+        cs_hex(sha, 32, c.hex);
+        c.fmt = in->len >= 4 && !memcmp(in->data, "PK\x03\x04", 4) ? "xlsx" : "csv";
+    }
+    if (!c.len) return cs_error_set(err, CS_E_IMPORT_EMPTY, NULL);
+    if (c.len > (size_t)cs_cfg_int("import.max_file"))
+        return cs_error_set(err, CS_E_IMPORT_LIMIT, "tệp %zu byte, tối đa %ld byte", c.len,
                             cs_cfg_int("import.max_file"));
-    struct create_args c = {a, in, enqueue, 0};
     if (cs_db_tx(db, create_tx, &c, err)) return -1;
     *id = c.id;
     return 0;
@@ -188,6 +258,7 @@ typedef struct reject {
 } reject;
 
 typedef struct chunk {
+    sheet *s;                /* the window of the file holding these rows (owned) */
     size_t from, to;         /* data row offsets (0 = first data row) */
     size_t n;                /* to - from */
     cs_household_norm **hh;  /* households: normalised rows (NULL = rejected) */
@@ -200,7 +271,8 @@ typedef struct chunk {
     reject *rej;
     size_t nrej;
     long repaired;
-    int failed; /* out of memory while preparing */
+    unsigned beyond_row; /* first row with values in columns that have no header, 0 = none */
+    int failed;          /* out of memory while preparing */
     cs_error err;
 } chunk;
 
@@ -210,7 +282,8 @@ typedef struct run {
     import_kind kind;
     int dry_run;
     cs_actor actor;
-    sheet *s;
+    sheet_warnings sw; /* the reader's warnings (encoding converted, extra XLSX sheets) */
+    size_t header_len; /* rows above the data; the file's row index of data row 0 */
     import_map m;
     import_columns *cols;
     import_reflist *communes, *cats;
@@ -221,8 +294,9 @@ typedef struct run {
     cs_household_known
         *known; /* citizen IDs present when the run started: new rows skip the look-up */
     int64_t total, done;
-    int64_t counts[4]; /* created, updated, unchanged, rejected */
-    struct seen *seen; /* households: citizen IDs of the file's rows so far → their row */
+    int64_t counts[4];   /* created, updated, unchanged, rejected */
+    unsigned beyond_row; /* see chunk.beyond_row: the header window only saw its own rows */
+    struct seen *seen;   /* households: citizen IDs of the file's rows so far → their row */
 } run;
 
 /* ---- the same citizen ID twice in one file -------------------------------------------------
@@ -234,6 +308,7 @@ typedef struct run {
 struct seen {
     uint64_t *slot; /* 0 = empty */
     size_t cap, n;
+    size_t expect; /* rows in the file: the set is sized for them at once (no doubling peak) */
 };
 
 static uint64_t seen_mix(uint64_t k)
@@ -250,23 +325,24 @@ static long seen_check(struct seen *s, const char cccd[13], unsigned row_no)
 {
     uint64_t key = strtoull(cccd, NULL, 10) + 1; /* + 1: never 0 */
     if ((s->n + 1) * 10 > s->cap * 7) {
-        size_t nc = s->cap ? s->cap * 2 : 4096;
+        /* sized once for the file's rows (seen_init): grows only if that guess was short */
+        size_t nc = s->cap ? s->cap * 2 : s->expect * 10 / 7 + 4096;
         uint64_t *ns = cs_calloc(nc, sizeof *ns);
         if (!ns) return -1;
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->slot[i]) continue;
-            size_t j = seen_mix(s->slot[i] >> 24) & (nc - 1);
+            size_t j = seen_mix(s->slot[i] >> 24) % nc;
             while (ns[j])
-                j = (j + 1) & (nc - 1);
+                j = j + 1 == nc ? 0 : j + 1;
             ns[j] = s->slot[i];
         }
         cs_free(s->slot);
         s->slot = ns, s->cap = nc;
     }
-    size_t j = seen_mix(key) & (s->cap - 1);
+    size_t j = seen_mix(key) % s->cap;
     while (s->slot[j]) {
         if (s->slot[j] >> 24 == key) return (long)(s->slot[j] & 0xFFFFFF);
-        j = (j + 1) & (s->cap - 1);
+        j = j + 1 == s->cap ? 0 : j + 1;
     }
     s->slot[j] = key << 24 | (row_no & 0xFFFFFF);
     s->n++;
@@ -288,6 +364,7 @@ static void chunk_free(chunk *c)
         free(c->rej[i].errors);
     }
     cs_household_bulk_free(c->bulk);
+    sheet_free(c->s);
     cs_free(c->hh);
     cs_free(c->prod);
     cs_free(c->owner);
@@ -328,7 +405,7 @@ static int add_reject(const run *r, chunk *c, size_t sheet_i, const cs_error *e,
 {
     json_t *cells = json_array(), *errs = json_array();
     size_t n = 0;
-    const char **cv = import_row_cells(r->s, sheet_i, r->m.ncols, &n);
+    const char **cv = import_row_cells(c->s, sheet_i, r->m.ncols, &n);
     if (!cells || !errs || !cv) goto oom;
     for (size_t k = 0; k < n; k++) {
         json_t *v =
@@ -354,7 +431,7 @@ static int add_reject(const run *r, chunk *c, size_t sheet_i, const cs_error *e,
                             "detail", cs_detail_text(f->detail, CS_LANG_VI, dvi, sizeof dvi)));
     }
     reject *rj = &c->rej[c->nrej];
-    rj->row_no = sheet_row_no(r->s, sheet_i);
+    rj->row_no = sheet_row_no(c->s, sheet_i);
     rj->cells = json_dumps(cells, JSON_COMPACT);
     rj->errors = json_dumps(errs, JSON_COMPACT);
     json_decref(cells);
@@ -431,14 +508,14 @@ static json_t *product_body(const sheet_row_result *rr)
 /* The template's example row left in the file (issue 13): every column that has a sample and
  * is in the file holds exactly that sample (at least two of them, so one cell that happens to
  * match is no example). Such a row is refused with a reason, never imported as a household. */
-static int is_template_example(const run *r, size_t si)
+static int is_template_example(const run *r, const sheet *s, size_t si)
 {
     size_t n = import_columns_count(r->cols, r->kind), same = 0;
     for (size_t i = 0; i < n; i++) {
         const import_column_spec *sp = import_columns_at(r->cols, r->kind, i);
         int col = r->m.col_of[sp->field];
         if (!sp->sample[0] || col < 0) continue;
-        const char *v = sheet_cell(r->s, si, (unsigned)col);
+        const char *v = sheet_cell(s, si, (unsigned)col);
         if (!v) return 0;
         /* the CSV template writes numbers as ="038095012345" so Excel keeps them as text */
         size_t vl = strlen(v), sl = strlen(sp->sample);
@@ -449,9 +526,11 @@ static int is_template_example(const run *r, size_t si)
     return same >= 2;
 }
 
-static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
+/* c takes the window w (the rows from..to are in it). */
+static void prepare_chunk(const run *r, chunk *c, sheet *w, size_t from, size_t to)
 {
     memset(c, 0, sizeof *c);
+    c->s = w;
     cs_error_clear(&c->err);
     c->from = from, c->to = to, c->n = to - from;
     size_t n = c->n ? c->n : 1;
@@ -476,12 +555,13 @@ static void prepare_chunk(const run *r, chunk *c, size_t from, size_t to)
     for (size_t k = 0; k < c->n; k++) {
         size_t si = r->m.first_data + from + k;
         c->row_index[k] = si;
-        c->row_no[k] = sheet_row_no(r->s, si);
-        if (is_template_example(r, si)) {
+        c->row_no[k] = sheet_row_no(c->s, si);
+        if (!c->beyond_row && sheet_ncells(c->s, si) > r->m.ncols) c->beyond_row = c->row_no[k];
+        if (is_template_example(r, c->s, si)) {
             if (add_reject_code(r, c, si, "", CS_F_TEMPLATE_EXAMPLE)) goto oom;
             continue;
         }
-        if (import_row_normalize(&r->m, r->s, si, &ictx, &rr)) {
+        if (import_row_normalize(&r->m, c->s, si, &ictx, &rr)) {
             if (rr.err.code == CS_E_NOMEM || add_reject(r, c, si, &rr.err, 0)) goto oom;
             continue;
         }
@@ -950,7 +1030,6 @@ static int write_chunk(run *r, chunk *c, cs_error *err)
 
 static void run_free(run *r)
 {
-    sheet_free(r->s);
     import_columns_free(r->cols);
     import_reflist_free(r->communes);
     import_reflist_free(r->former);
@@ -962,17 +1041,18 @@ static void run_free(run *r)
     cs_free(r->seen);
 }
 
-/* A run resumed after a crash: the citizen IDs of the rows already written, so that a later
- * repeat of one of them is still refused. 0 or -1 (out of memory). */
-static int seen_replay(run *r, size_t upto)
+/* A run resumed after a crash: the citizen IDs of the rows already written (data rows
+ * [from, upto), held by window w), so that a later repeat of one of them is still refused.
+ * 0 or -1 (out of memory). */
+static int seen_replay(run *r, const sheet *w, size_t from, size_t upto)
 {
     import_ctx ictx = {r->communes, r->cats, {0, 0, 0}, r->former};
     sheet_row_result rr;
     sheet_row_result_init(&rr);
     int rc = 0;
-    for (size_t k = 0; k < upto && !rc; k++) {
+    for (size_t k = from; k < upto && !rc; k++) {
         size_t si = r->m.first_data + k;
-        if (import_row_normalize(&r->m, r->s, si, &ictx, &rr)) continue;
+        if (import_row_normalize(&r->m, w, si, &ictx, &rr)) continue;
         const char *commune = import_row_value(&rr, IMPORT_F_COMMUNE_CODE);
         if (commune && !in_scope(r, commune)) continue;
         json_t *body = household_body(&rr);
@@ -984,7 +1064,7 @@ static int seen_replay(run *r, size_t upto)
             break;
         }
         if (!cs_household_validate(body, 0, &hn, &e)) {
-            if (seen_check(r->seen, hn.cccd, sheet_row_no(r->s, si)) < 0) rc = -1;
+            if (seen_check(r->seen, hn.cccd, sheet_row_no(w, si)) < 0) rc = -1;
             cs_household_norm_free(&hn);
         }
         json_decref(body);
@@ -1050,7 +1130,7 @@ static int actor_from_tag(const char *tag, cs_actor *a)
 static json_t *warnings_json(const run *r)
 {
     json_t *a = json_array();
-    const sheet_warnings *lists[2] = {sheet_warnings_of(r->s), &r->m.warnings};
+    const sheet_warnings *lists[2] = {&r->sw, &r->m.warnings};
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < lists[l]->n; i++)
             json_array_append_new(a, json_pack("{s:s,s:s}", "code",
@@ -1065,10 +1145,18 @@ static const char SQL_RUN_OPEN[] =
     "       created_by,"
     "       (SELECT LENGTH(content)"
     "        FROM import_files f"
-    "        WHERE f.import_id = i.id)"
+    "        WHERE f.import_id = i.id),"
+    "       (SELECT COUNT(*)"
+    "        FROM import_file_parts p"
+    "        WHERE p.import_id = i.id)"
     " FROM imports i"
     " WHERE id = ?";
-/* one slice of the stored file: SUBSTRING counts from 1 */
+/* one part of the stored file (imports since migration 098) */
+static const char SQL_RUN_PART[] =
+    "SELECT content"
+    " FROM import_file_parts"
+    " WHERE import_id = ? AND part_no = ?";
+/* one slice of a file stored whole (older imports): SUBSTRING counts from 1 */
 static const char SQL_RUN_SLICE[] =
     "SELECT SUBSTRING(content, ?, ?)"
     " FROM import_files"
@@ -1094,50 +1182,79 @@ enum {
     RO_UNCHANGED,
     RO_REJECTED,
     RO_CREATED_BY,
-    RO_CONTENT_LEN
+    RO_CONTENT_LEN,
+    RO_PARTS
 };
-/* columns of SQL_RUN_SLICE */
+/* columns of SQL_RUN_PART and SQL_RUN_SLICE */
 enum { RS_SLICE };
 /* columns of SQL_RUN_SCOPE */
 enum { SC_COMMUNE };
 
-/* The stored file, read in slices of import.read_slice bytes into one buffer of its exact size:
- * one SELECT of the whole BLOB held it three times at once (the driver's result buffer, the
- * bound column, the row copy) — 3× the file before a cell was parsed. Now the peak is the file
- * plus one slice. New buffer in *out (cs_free). */
-static int read_stored_file(cs_db *db, int64_t id, size_t len, unsigned char **out, cs_error *err)
+/* The stored file as a source of slices for the sheet stream: part after part, or SUBSTRING
+ * slices of import.read_slice bytes of a file stored whole. Only one slice is held at a time,
+ * so the import never holds the file (150–250 MB for 1,000,000 rows). */
+typedef struct file_src {
+    cs_db *db;
+    int64_t id;
+    int64_t nparts, part; /* stored in parts: how many, the next one */
+    size_t len, off;      /* stored whole: its length, the next offset */
+    cs_rows *rows;        /* the slice handed out last */
+} file_src;
+
+static int src_next(void *arg, const unsigned char **p, size_t *n, cs_error *err)
 {
-    *out = cs_malloc(len ? len : 1);
-    if (!*out) return cs_error_set(err, CS_E_NOMEM, NULL);
-    size_t slice = (size_t)cs_cfg_int("import.read_slice"), off = 0;
-    while (off < len) {
-        size_t want = len - off < slice ? len - off : slice;
-        cs_rows *rows = NULL;
-        if (cs_db_query(db, &rows, SQL_RUN_SLICE, "iii", (int64_t)off + 1, (int64_t)want, id, err))
-            goto fail;
-        size_t got = 0;
-        const void *p = cs_rows_count(rows) ? cs_rows_blob(rows, 0, RS_SLICE, &got) : NULL;
-        if (!p || got != want) {
-            /* the file changed or vanished between the length and this slice */
-            cs_rows_free(rows);
-            cs_error_set(err, CS_E_INTERNAL, "import %lld: stored file slice at %zu: %zu of %zu",
-                         (long long)id, off, got, want);
-            goto fail;
-        }
-        memcpy(*out + off, p, want);
-        cs_rows_free(rows);
-        off += want;
+    file_src *f = arg;
+    cs_rows_free(f->rows);
+    f->rows = NULL;
+    *p = NULL;
+    *n = 0;
+    size_t want = 0;
+    if (f->nparts) {
+        if (f->part >= f->nparts) return 0;
+        if (cs_db_query(f->db, &f->rows, SQL_RUN_PART, "ii", f->id, f->part, err)) return -1;
+    } else {
+        if (f->off >= f->len) return 0;
+        size_t slice = (size_t)cs_cfg_int("import.read_slice");
+        want = f->len - f->off < slice ? f->len - f->off : slice;
+        if (cs_db_query(f->db, &f->rows, SQL_RUN_SLICE, "iii", (int64_t)f->off + 1, (int64_t)want,
+                        f->id, err))
+            return -1;
     }
+    const void *b = cs_rows_count(f->rows) ? cs_rows_blob(f->rows, 0, RS_SLICE, n) : NULL;
+    if (!b || (f->nparts ? *n == 0 : *n != want))
+        /* the file changed or vanished while being read */
+        return cs_error_set(err, CS_E_INTERNAL, "import %lld: stored file at part %lld / byte %zu",
+                            (long long)f->id, (long long)f->part, f->off);
+    *p = b;
+    f->part++;
+    f->off += *n;
     return 0;
-fail:
-    cs_free(*out);
-    *out = NULL;
-    return -1;
 }
 
-/* Load the import, read its file and map the header. Returns 0 ready, 1 nothing to do
- * (finished, or failed now), -1 error. */
-static int run_open(run *r, cs_error *err)
+static void src_close(file_src *f)
+{
+    cs_rows_free(f->rows);
+    f->rows = NULL;
+}
+
+/* The limits of an import: a CSV is streamed, so rows and bytes can go far past what a sheet
+ * held whole allows (import.max_rows, import.max_file); an XLSX is still read whole and keeps
+ * the whole-sheet limits (50 MiB, 5,000,000 cells). */
+static void import_limits(sheet_limits *lim)
+{
+    sheet_limits_default(lim);
+    lim->max_rows = (size_t)cs_cfg_int("import.max_rows") + 10; /* + a header and title rows */
+    lim->max_bytes = (size_t)cs_cfg_int("import.max_file");
+    lim->max_xlsx = (size_t)cs_cfg_int("import.max_xlsx");
+}
+
+/* rows read for the header: it is looked for among the first 10, and one data row must follow */
+#define HEADER_WINDOW 11
+
+/* Load the import, read its file once to the end (header, rows counted, every limit and the
+ * whole file's quoting checked before a row is written) and map the header. Returns 0 ready,
+ * 1 nothing to do (finished, or failed now), -1 error. */
+static int run_open(run *r, file_src *src, cs_error *err)
 {
     cs_rows *row = NULL;
     if (cs_db_query(r->db, &row, SQL_RUN_OPEN, "i", r->id, err)) return -1;
@@ -1158,43 +1275,76 @@ static int run_open(run *r, cs_error *err)
         r->counts[k] = cs_rows_i64(row, 0, RO_CREATED + (unsigned)k);
     actor_from_tag(cs_rows_str(row, 0, RO_CREATED_BY), &r->actor);
     int64_t stored = cs_rows_i64(row, 0, RO_CONTENT_LEN);
+    *src = (file_src){.db = r->db, .id = r->id, .nparts = cs_rows_i64(row, 0, RO_PARTS)};
+    src->len = stored > 0 ? (size_t)stored : 0;
     cs_rows_free(row);
-    size_t len = stored > 0 ? (size_t)stored : 0;
-    unsigned char *content = NULL;
-    if (read_stored_file(r->db, r->id, len, &content, err)) return -1;
+
     sheet_limits lim;
-    sheet_limits_default(&lim);
+    import_limits(&lim);
     cs_error fe;
     cs_error_clear(&fe);
-    int rc = sheet_read(content, len, &lim, &r->s, &fe);
-    cs_free(content);
-    if (rc == 0 && (rc = load_columns(&r->cols, err))) return -1;
-    if (rc == 0) rc = import_map_header(r->cols, r->kind, r->s, &r->m, &fe);
+    sheet_stream *st = NULL;
+    sheet *head = NULL;
+    size_t nrows = 0;
+    int rc = sheet_stream_open(src_next, src, &lim, HEADER_WINDOW, 0, &st, &fe);
+    if (rc == 0) rc = sheet_stream_next(st, &head, &fe);
+    if (rc == 0 && !head) rc = cs_error_set(&fe, CS_E_IMPORT_EMPTY, NULL);
+    if (rc == 0 && (rc = load_columns(&r->cols, err))) {
+        sheet_free(head);
+        sheet_stream_free(st);
+        src_close(src);
+        return -1;
+    }
+    if (rc == 0) rc = import_map_header(r->cols, r->kind, head, &r->m, &fe);
+    if (rc == 0) rc = sheet_stream_count(st, &nrows, &fe);
+    if (st) r->sw = *sheet_stream_warnings(st);
+    json_t *hdr = json_array();
+    for (unsigned c = 0; rc == 0 && c < r->m.ncols; c++)
+        json_array_append_new(hdr, json_string(sheet_cell(head, r->m.header_index, c)));
+    sheet_free(head);
+    sheet_stream_free(st);
+    src_close(src);
     if (rc) {
+        json_decref(hdr);
         if (fe.code == CS_E_NOMEM) return cs_error_set(err, CS_E_NOMEM, NULL);
+        if (fe.code == CS_E_DB || fe.code == CS_E_DB_SOFT || fe.code == CS_E_INTERNAL) {
+            *err = fe; /* the database failed while reading the file: worth another attempt */
+            return -1;
+        }
         return mark_failed(r->db, r->id, &fe, err) ? -1 : 1;
     }
+    r->header_len = r->m.first_data;
     if (load_communes(r->db, &r->communes, err) || load_categories(r->db, &r->cats, err) ||
-        load_reflist(r->db, SQL_REF_FORMER, IMPORT_REF_STRIP_KIND, &r->former, err))
+        load_reflist(r->db, SQL_REF_FORMER, IMPORT_REF_STRIP_KIND, &r->former, err)) {
+        json_decref(hdr);
         return -1;
+    }
     cs_rows *sc = NULL;
-    if (cs_db_query(r->db, &sc, SQL_RUN_SCOPE, "i", r->id, err)) return -1;
+    if (cs_db_query(r->db, &sc, SQL_RUN_SCOPE, "i", r->id, err)) {
+        json_decref(hdr);
+        return -1;
+    }
     r->nscope = cs_rows_count(sc);
     if (r->nscope) {
         r->scope = cs_calloc(r->nscope, sizeof *r->scope);
         if (!r->scope) {
             cs_rows_free(sc);
+            json_decref(hdr);
             return cs_error_set(err, CS_E_NOMEM, NULL);
         }
         for (size_t i = 0; i < r->nscope; i++)
             snprintf(r->scope[i], sizeof r->scope[i], "%s", cs_rows_str(sc, i, SC_COMMUNE));
     }
     cs_rows_free(sc);
-    if (r->kind == IMPORT_HOUSEHOLDS && cs_household_known_load(r->db, &r->known, err)) return -1;
-    r->total = (int64_t)(sheet_nrows(r->s) - r->m.first_data);
-    json_t *hdr = json_array();
-    for (unsigned c = 0; c < r->m.ncols; c++)
-        json_array_append_new(hdr, json_string(sheet_cell(r->s, r->m.header_index, c)));
+    /* the snapshot of citizen IDs saves new rows a look-up; past import.known_max households it
+       would be the one part of an import's memory growing with the database: left out then */
+    if (r->kind == IMPORT_HOUSEHOLDS &&
+        cs_household_known_load_upto(r->db, (size_t)cs_cfg_int("import.known_max"), &r->known,
+                                     err)) {
+        json_decref(hdr);
+        return -1;
+    }
+    r->total = (int64_t)(nrows - r->m.first_data);
     char *htext = json_dumps(hdr, JSON_COMPACT);
     json_decref(hdr);
     json_t *w = warnings_json(r);
@@ -1209,14 +1359,25 @@ static int run_open(run *r, cs_error *err)
 struct prep_job {
     const run *r;
     chunk *c;
+    sheet *w;
     size_t from, to;
 };
 
 static void *prep_thread(void *arg)
 {
     struct prep_job *p = arg;
-    prepare_chunk(p->r, p->c, p->from, p->to);
+    prepare_chunk(p->r, p->c, p->w, p->from, p->to);
     return NULL;
+}
+
+/* The next window of data rows: [*from, *to) in data-row offsets. NULL at the end. */
+static int next_window(run *r, sheet_stream *st, sheet **w, size_t *from, size_t *to, cs_error *err)
+{
+    if (sheet_stream_next(st, w, err)) return -1;
+    if (!*w) return 0;
+    *from = sheet_first_row(*w) - r->header_len;
+    *to = sheet_nrows(*w) - r->header_len;
+    return 0;
 }
 
 int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_arg,
@@ -1225,7 +1386,9 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     run r;
     memset(&r, 0, sizeof r);
     r.db = db, r.id = id;
-    int rc = run_open(&r, err);
+    file_src src;
+    memset(&src, 0, sizeof src);
+    int rc = run_open(&r, &src, err);
     if (rc) {
         run_free(&r);
         return rc < 0 ? -1 : 0;
@@ -1233,22 +1396,60 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
     size_t step = (size_t)cs_cfg_int("import.chunk_rows");
     int crash_n = crash_after_chunk(), committed = 0;
     if (cb) cb(cb_arg, r.done, r.total);
-    /* two chunks: the one being written and the next one being prepared by a helper thread */
+    /* two chunks: the one being written and the next one being prepared by a helper thread;
+       each holds its own window of the file, read by this thread (the one database connection) */
     chunk cur, next;
     memset(&cur, 0, sizeof cur);
     memset(&next, 0, sizeof next);
     size_t from = (size_t)r.done, total = (size_t)r.total;
     r.renamed = json_object();
+    sheet_limits lim;
+    import_limits(&lim);
+    sheet_stream *st = NULL;
+    sheet *w = NULL;
+    size_t wfrom = 0, wto = 0;
+    /* households resumed after a crash read the rows already written again, for the citizen IDs
+       a later row must not repeat; otherwise the rows before the resume point are skipped */
+    int replay = r.kind == IMPORT_HOUSEHOLDS && from > 0;
+    src.part = 0, src.off = 0;
+    if (sheet_stream_open(src_next, &src, &lim, step, r.header_len + (replay ? 0 : from), &st,
+                          err)) {
+        src_close(&src);
+        run_free(&r);
+        return -1;
+    }
+    rc = 0;
     if (r.kind == IMPORT_HOUSEHOLDS) {
         r.seen = cs_calloc(1, sizeof *r.seen);
-        if (!r.seen || (from && seen_replay(&r, from))) {
-            run_free(&r);
-            return cs_error_set(err, CS_E_NOMEM, "import duplicates");
+        if (!r.seen) rc = cs_error_set(err, CS_E_NOMEM, "import duplicates");
+        if (r.seen) r.seen->expect = total;
+    }
+    while (!rc && replay) {
+        if (next_window(&r, st, &w, &wfrom, &wto, err)) {
+            rc = -1;
+            break;
+        }
+        if (!w) break;
+        if (seen_replay(&r, w, wfrom, wto < from ? wto : from)) {
+            rc = cs_error_set(err, CS_E_NOMEM, "import duplicates");
+            break;
+        }
+        if (wto > from) break; /* this window holds the first rows to write too */
+        sheet_free(w);
+        w = NULL;
+    }
+    if (!rc && from < total && !w && next_window(&r, st, &w, &wfrom, &wto, err)) rc = -1;
+    if (!rc && from < total) {
+        if (!w) {
+            rc = cs_error_set(err, CS_E_INTERNAL, "import %lld: file shorter than counted",
+                              (long long)id);
+        } else {
+            prepare_chunk(&r, &cur, w, from, wto < total ? wto : total);
+            w = NULL;
         }
     }
-    if (from < total) prepare_chunk(&r, &cur, from, from + step < total ? from + step : total);
-    rc = 0;
-    while (from < total) {
+    sheet_free(w);
+    while (!rc && from < total) {
         if (cur.failed) {
             if (cur.err.code != CS_OK)
                 *err = cur.err;
@@ -1257,16 +1458,33 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
             rc = -1;
             break;
         }
-        size_t nfrom = cur.to, nto = nfrom + step < total ? nfrom + step : total;
+        size_t nfrom = cur.to, nto = nfrom;
+        sheet *nw = NULL;
+        if (nfrom < total) {
+            if (next_window(&r, st, &nw, &wfrom, &nto, err)) {
+                rc = -1;
+                break;
+            }
+            if (!nw || wfrom != nfrom) {
+                sheet_free(nw);
+                rc = cs_error_set(err, CS_E_INTERNAL, "import %lld: rows %zu.. not as counted",
+                                  (long long)id, nfrom);
+                break;
+            }
+            if (nto > total) nto = total;
+        }
         pthread_t th;
-        struct prep_job pj = {&r, &next, nfrom, nto};
+        struct prep_job pj = {&r, &next, nw, nfrom, nto};
         int threaded = 0;
         if (nfrom < total) threaded = !pthread_create(&th, NULL, prep_thread, &pj);
         int wrc = write_chunk(&r, &cur, err);
+        if (!r.beyond_row) r.beyond_row = cur.beyond_row;
         if (threaded)
             pthread_join(th, NULL);
         else if (nfrom < total && !wrc)
-            prepare_chunk(&r, &next, nfrom, nto);
+            prepare_chunk(&r, &next, nw, nfrom, nto);
+        else
+            sheet_free(nw);
         chunk_free(&cur);
         if (wrc) {
             chunk_free(&next);
@@ -1285,11 +1503,29 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
             break;
         }
     }
+    sheet_stream_free(st);
+    src_close(&src);
     chunk_free(&cur);
-    if (rc == 0 && json_object_size(r.renamed)) {
+    int beyond_new = 0;
+    if (rc == 0 && r.beyond_row) {
+        /* values under no header past the rows the header was mapped on: said once, as
+           import_map_header says it for the first rows */
+        beyond_new = 1;
+        for (size_t i = 0; i < r.m.warnings.n; i++)
+            if (r.m.warnings.w[i].kind == SHEET_W_CELLS_BEYOND_HEADER) beyond_new = 0;
+        if (beyond_new) {
+            char letter[8];
+            import_col_letter(r.m.ncols, letter, sizeof letter);
+            sheet_warn_add(&r.m.warnings, SHEET_W_CELLS_BEYOND_HEADER,
+                           "Dòng %u (và có thể dòng khác) có dữ liệu từ cột %s, nơi không có tên "
+                           "cột; đã bỏ qua",
+                           r.beyond_row, letter);
+        }
+    }
+    if (rc == 0 && (json_object_size(r.renamed) || beyond_new)) {
         /* the old communes repaired, among the import's warnings: "Phường Trường Thi (14764) →
            Phường Hạc Thành (14797): 3 dòng" */
-        json_t *w = warnings_json(&r);
+        json_t *wj = warnings_json(&r);
         const char *k;
         json_t *v;
         json_object_foreach(r.renamed, k, v)
@@ -1298,10 +1534,10 @@ int job_import_run(cs_db *db, int64_t id, job_import_progress_fn cb, void *cb_ar
             snprintf(msg, sizeof msg, "Đã đổi xã/phường cũ sang xã/phường mới: %s — %lld dòng", k,
                      (long long)json_integer_value(v));
             json_array_append_new(
-                w, json_pack("{s:s,s:s}", "code", "commune_renamed", "message", msg));
+                wj, json_pack("{s:s,s:s}", "code", "commune_renamed", "message", msg));
         }
-        char *wt = json_dumps(w, JSON_COMPACT);
-        json_decref(w);
+        char *wt = json_dumps(wj, JSON_COMPACT);
+        json_decref(wj);
         if (!wt || cs_db_exec(db, SQL_IMPORT_WARNINGS, "si", wt, id, err) < 0) rc = -1;
         free(wt);
     }
@@ -1420,11 +1656,17 @@ static const char SQL_REJECTS_FIRST[] =
     " WHERE import_id = ?"
     " ORDER BY row_no"
     " LIMIT ?";
-static const char SQL_REJECTS[] =
+static const char SQL_REJECTS_PAGE[] =
     "SELECT row_no, cells, errors"
     " FROM import_rejects"
-    " WHERE import_id = ?"
-    " ORDER BY row_no";
+    " WHERE import_id = ? AND row_no > ?"
+    " ORDER BY row_no"
+    " LIMIT ?";
+/* the most cells a rejected row has: the error XLSX's columns are set before its first row */
+static const char SQL_REJECTS_WIDTH[] =
+    "SELECT COALESCE(MAX(JSON_LENGTH(cells)), 0)"
+    " FROM import_rejects"
+    " WHERE import_id = ?";
 static const char SQL_IMPORT_HEADER[] =
     "SELECT header"
     " FROM imports"
@@ -1452,8 +1694,10 @@ enum {
     IG_STARTED_AT,
     IG_FINISHED_AT
 };
-/* columns of SQL_REJECTS_FIRST and SQL_REJECTS */
+/* columns of SQL_REJECTS_FIRST and SQL_REJECTS_PAGE */
 enum { RJ_ROW, RJ_CELLS, RJ_ERRORS };
+/* columns of SQL_REJECTS_WIDTH */
+enum { RW_WIDTH };
 /* columns of SQL_IMPORT_HEADER */
 enum { IH_HEADER };
 
@@ -1515,9 +1759,75 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
     return 0;
 }
 
-int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_path, cs_error *err)
+/* One page of rejected rows as sheet_reject rows (the strings belong to the page). */
+typedef struct rej_page {
+    cs_rows *r;
+    size_t n;
+    sheet_reject *rows;
+    json_t **cellsj;
+    const char ***cellv;
+    char **texts;
+} rej_page;
+
+static void page_free(rej_page *p)
 {
-    cs_rows *h = NULL, *r = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->cellsj) json_decref(p->cellsj[i]);
+        if (p->cellv) cs_free(p->cellv[i]);
+        if (p->texts) cs_free(p->texts[i]);
+    }
+    cs_free(p->rows);
+    cs_free(p->cellsj);
+    cs_free(p->cellv);
+    cs_free(p->texts);
+    cs_rows_free(p->r);
+    memset(p, 0, sizeof *p);
+}
+
+/* The rejects after row_no `after`, at most max of them, in row order. */
+static int page_load(cs_db *db, int64_t id, int64_t after, size_t max, rej_page *p, cs_error *err)
+{
+    memset(p, 0, sizeof *p);
+    if (cs_db_query(db, &p->r, SQL_REJECTS_PAGE, "iii", id, after, (int64_t)max, err)) return -1;
+    size_t n = cs_rows_count(p->r);
+    p->rows = cs_calloc(n ? n : 1, sizeof *p->rows);
+    p->cellsj = cs_calloc(n ? n : 1, sizeof *p->cellsj);
+    p->cellv = cs_calloc(n ? n : 1, sizeof *p->cellv);
+    p->texts = cs_calloc(n ? n : 1, sizeof *p->texts);
+    if (!p->rows || !p->cellsj || !p->cellv || !p->texts) {
+        page_free(p);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    p->n = n;
+    for (size_t i = 0; i < n; i++) {
+        p->cellsj[i] = json_text_or(cs_rows_strn(p->r, i, RJ_CELLS), json_array());
+        size_t nc = json_array_size(p->cellsj[i]);
+        p->cellv[i] = cs_calloc(nc ? nc : 1, sizeof **p->cellv);
+        json_t *errs = json_text_or(cs_rows_strn(p->r, i, RJ_ERRORS), json_array());
+        p->texts[i] = errors_text(errs);
+        json_decref(errs);
+        if (!p->cellv[i] || !p->texts[i]) {
+            page_free(p);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
+        for (size_t k = 0; k < nc; k++) {
+            const char *v = json_string_value(json_array_get(p->cellsj[i], k));
+            p->cellv[i][k] = v ? v : "";
+        }
+        p->rows[i] =
+            (sheet_reject){(unsigned)cs_rows_i64(p->r, i, RJ_ROW), p->cellv[i], nc, p->texts[i]};
+    }
+    return 0;
+}
+
+#define REJECTS_PAGE 1000
+
+/* The error file page by page (a file of 1,000,000 rows may have as many rejects): CSV into
+ * csv_out, or into csv_file a page at a time, or XLSX at xlsx_path. */
+static int errors_write(cs_db *db, int64_t id, cs_buf *csv_out, FILE *csv_file,
+                        const char *xlsx_path, cs_error *err)
+{
+    cs_rows *h = NULL;
     if (cs_db_query(db, &h, SQL_IMPORT_HEADER, "i", id, err)) return -1;
     if (!cs_rows_count(h)) {
         cs_rows_free(h);
@@ -1526,12 +1836,14 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
     json_t *header = json_text_or(cs_rows_strn(h, 0, IH_HEADER), json_array());
     cs_rows_free(h);
     int rc = -1;
-    size_t nh = json_array_size(header), n = 0;
+    size_t nh = json_array_size(header);
     const char **hv = cs_calloc(nh ? nh : 1, sizeof *hv);
-    sheet_reject *rows = NULL;
-    json_t **cellsj = NULL;
-    const char ***cellv = NULL;
-    char **texts = NULL;
+    cs_buf page_buf;
+    cs_buf_init(&page_buf, (size_t)64 << 20);
+    cs_buf *out = csv_out ? csv_out : &page_buf;
+    sheet_errx *x = NULL;
+    rej_page p;
+    memset(&p, 0, sizeof p);
     if (!hv) {
         cs_error_set(err, CS_E_NOMEM, NULL);
         goto out;
@@ -1540,49 +1852,54 @@ int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_p
         hv[i] = json_string_value(json_array_get(header, i))
                     ? json_string_value(json_array_get(header, i))
                     : "";
-    if (cs_db_query(db, &r, SQL_REJECTS, "i", id, err)) goto out;
-    n = cs_rows_count(r);
-    rows = cs_calloc(n ? n : 1, sizeof *rows);
-    cellsj = cs_calloc(n ? n : 1, sizeof *cellsj);
-    cellv = cs_calloc(n ? n : 1, sizeof *cellv);
-    texts = cs_calloc(n ? n : 1, sizeof *texts);
-    if (!rows || !cellsj || !cellv || !texts) {
-        cs_error_set(err, CS_E_NOMEM, NULL);
+    int64_t after = 0;
+    size_t width = 0;
+    if (xlsx_path) {
+        cs_rows *wr = NULL;
+        if (cs_db_query(db, &wr, SQL_REJECTS_WIDTH, "i", id, err)) goto out;
+        width = cs_rows_count(wr) ? (size_t)cs_rows_i64(wr, 0, RW_WIDTH) : 0;
+        cs_rows_free(wr);
+    } else if (sheet_errors_csv(hv, nh, NULL, 0, out, err)) {
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        cellsj[i] = json_text_or(cs_rows_strn(r, i, RJ_CELLS), json_array());
-        size_t nc = json_array_size(cellsj[i]);
-        cellv[i] = cs_calloc(nc ? nc : 1, sizeof **cellv);
-        json_t *errs = json_text_or(cs_rows_strn(r, i, RJ_ERRORS), json_array());
-        texts[i] = errors_text(errs);
-        json_decref(errs);
-        if (!cellv[i] || !texts[i]) {
-            cs_error_set(err, CS_E_NOMEM, NULL);
+    for (int first = 1;; first = 0) {
+        if (page_load(db, id, after, REJECTS_PAGE, &p, err)) goto out;
+        if (xlsx_path) {
+            if (first && sheet_errors_xlsx_begin(&x, xlsx_path, hv, nh, width, p.rows, p.n, err))
+                goto out;
+            if (sheet_errors_xlsx_rows(x, p.rows, p.n, err)) goto out;
+        } else if (sheet_errors_csv_rows(nh, p.rows, p.n, out, err)) {
             goto out;
         }
-        for (size_t k = 0; k < nc; k++) {
-            const char *v = json_string_value(json_array_get(cellsj[i], k));
-            cellv[i][k] = v ? v : "";
+        if (csv_file) {
+            if (out->len && fwrite(out->data, 1, out->len, csv_file) != out->len) {
+                cs_error_set(err, CS_E_INTERNAL, "error file: %s", strerror(errno));
+                goto out;
+            }
+            out->len = 0;
         }
-        rows[i] = (sheet_reject){(unsigned)cs_rows_i64(r, i, RJ_ROW), cellv[i], nc, texts[i]};
+        if (p.n < REJECTS_PAGE) break;
+        after = (int64_t)p.rows[p.n - 1].row_no;
+        page_free(&p);
     }
-    rc = csv_out ? sheet_errors_csv(hv, nh, rows, n, csv_out, err)
-                 : sheet_errors_xlsx(hv, nh, rows, n, xlsx_path, err);
+    rc = 0;
 out:
-    for (size_t i = 0; i < n; i++) {
-        if (cellsj) json_decref(cellsj[i]);
-        if (cellv) cs_free(cellv[i]);
-        if (texts) cs_free(texts[i]);
-    }
-    cs_free(rows);
-    cs_free(cellsj);
-    cs_free(cellv);
-    cs_free(texts);
+    page_free(&p);
+    if (x && sheet_errors_xlsx_end(x, err)) rc = -1;
+    cs_buf_free(&page_buf);
     cs_free(hv);
-    cs_rows_free(r);
     json_decref(header);
     return rc;
+}
+
+int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_path, cs_error *err)
+{
+    return errors_write(db, id, csv_out, NULL, xlsx_path, err);
+}
+
+int job_import_errors_file(cs_db *db, int64_t id, FILE *f, cs_error *err)
+{
+    return errors_write(db, id, NULL, f, NULL, err);
 }
 
 int job_import_template(cs_db *db, import_kind kind, cs_buf *csv_out, const char *xlsx_path,

@@ -14,15 +14,17 @@
 #include "jobs/import_rows.h"
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define JOB_IMPORT_KIND "import.run"
 
 typedef struct job_import_new {
     import_kind kind;
     const char *filename; /* as uploaded (kept for display; path parts stripped) */
-    const void *data;     /* the file bytes (copied into imports.content) */
+    const void *data;     /* the file bytes (stored in import_file_parts) */
     size_t len;
-    int dry_run;                 /* validate and count, write nothing */
+    const char *path; /* instead of data/len: the file at path, read in slices (never whole) */
+    int dry_run;      /* validate and count, write nothing */
     const char *const *communes; /* scope: rows outside these communes are rejected */
     size_t ncommunes;            /* 0 = anywhere (admin, CLI) */
 } job_import_new;
@@ -60,6 +62,9 @@ int job_import_get_json(cs_db *db, int64_t id, size_t max_rejects, json_t **out,
 /* The rejected rows as the user sent them plus the error column (sheet_errors_csv /
  * sheet_errors_xlsx): CSV appended to csv_out, or XLSX written to xlsx_path (one of the two). */
 int job_import_errors(cs_db *db, int64_t id, cs_buf *csv_out, const char *xlsx_path, cs_error *err);
+/* The CSV error file written to f a page of 1,000 rejects at a time: its memory does not grow
+ * with the rejects (both forms read them page by page). */
+int job_import_errors_file(cs_db *db, int64_t id, FILE *f, cs_error *err);
 
 /* Template files: CSV into out, or XLSX at path (communes and categories from the database). */
 int job_import_template(cs_db *db, import_kind kind, cs_buf *csv_out, const char *xlsx_path,

@@ -114,6 +114,10 @@ sheet *sheet_b_new(const sheet_limits *lim)
 void sheet_free(sheet *s)
 {
     if (!s) return;
+    if (s->borrowed) {
+        cs_free(s);
+        return;
+    }
     cs_buf_free(&s->pool);
     cs_free(s->cells);
     cs_free(s->rows);
@@ -212,8 +216,15 @@ int sheet_b_row_end(sheet *s, cs_error *err)
         return 0;
     }
     s->ncells = s->cur_first + n;
-    if (s->nrows >= s->lim.max_rows)
+    if (s->base + s->nrows >= s->lim.max_rows)
         return sheet_limit(err, "Tệp có quá %zu dòng (dòng %u)", s->lim.max_rows, s->cur_row_no);
+    if (s->base + s->nrows < s->drop_below) { /* a stream skipping rows: counted, not kept */
+        s->ncells = s->cur_first;
+        s->pool.len = s->cur_pool_len;
+        s->pool.data[s->pool.len] = '\0';
+        s->base++;
+        return 0;
+    }
     if (s->nrows == s->cap_rows) {
         size_t nc = s->cap_rows ? s->cap_rows * 2 : 256;
         sheet_row_ *r = cs_realloc(s->rows, nc * sizeof *r);
@@ -241,20 +252,32 @@ char sheet_separator(const sheet *s)
 }
 size_t sheet_nrows(const sheet *s)
 {
-    return s->nrows;
+    return s->base + s->nrows;
+}
+size_t sheet_first_row(const sheet *s)
+{
+    return s->base;
+}
+/* Row indexes are of the whole file: a window of a stream holds [base, base + nrows). */
+static const sheet_row_ *row_at(const sheet *s, size_t i)
+{
+    return i >= s->base && i - s->base < s->nrows ? &s->rows[i - s->base] : NULL;
 }
 unsigned sheet_row_no(const sheet *s, size_t i)
 {
-    return i < s->nrows ? s->rows[i].row_no : 0;
+    const sheet_row_ *r = row_at(s, i);
+    return r ? r->row_no : 0;
 }
 unsigned sheet_ncells(const sheet *s, size_t i)
 {
-    return i < s->nrows ? s->rows[i].ncells : 0;
+    const sheet_row_ *r = row_at(s, i);
+    return r ? r->ncells : 0;
 }
 const char *sheet_cell(const sheet *s, size_t i, unsigned col)
 {
-    if (i >= s->nrows || col >= s->rows[i].ncells) return "";
-    return s->pool.data + s->cells[s->rows[i].first + col];
+    const sheet_row_ *r = row_at(s, i);
+    if (!r || col >= r->ncells) return "";
+    return s->pool.data + s->cells[r->first + col];
 }
 const sheet_warnings *sheet_warnings_of(const sheet *s)
 {
@@ -269,7 +292,7 @@ int sheet_date1904(const sheet *s)
 
 /* Excel honours a first line "sep=;" naming the separator; it is not a row. Returns the
  * bytes to skip and sets *sep, or 0. */
-static size_t sep_hint(const char *p, size_t n, char *sep)
+size_t sheet_sep_hint(const char *p, size_t n, char *sep)
 {
     if (n < 5 || strncasecmp(p, "sep=", 4) != 0) return 0;
     char c = p[4];
@@ -284,7 +307,7 @@ static size_t sep_hint(const char *p, size_t n, char *sep)
 
 /* The separator is the candidate most frequent outside quotes on the first line that has any
  * (title lines above the header usually have none); ties go to ','. */
-static char detect_sep(const char *p, size_t n)
+char sheet_detect_sep(const char *p, size_t n)
 {
     int quoted = 0, lines = 0;
     size_t cnt[3] = {0, 0, 0};
@@ -363,10 +386,10 @@ static int space_only(unsigned char c)
 static int read_csv(sheet *s, const char *p, size_t n, cs_error *err)
 {
     char sep = 0;
-    size_t skip = sep_hint(p, n, &sep);
+    size_t skip = sheet_sep_hint(p, n, &sep);
     p += skip;
     n -= skip;
-    if (!sep) sep = detect_sep(p, n);
+    if (!sep) sep = sheet_detect_sep(p, n);
     s->sep = sep;
 
     struct csv_parser cp;
@@ -412,7 +435,7 @@ static int starts_with_ci(const unsigned char *p, size_t n, const char *pre)
     return n >= k && strncasecmp((const char *)p, pre, k) == 0;
 }
 
-static int not_a_spreadsheet(const unsigned char *p, size_t n, cs_error *err)
+int sheet_not_a_spreadsheet(const unsigned char *p, size_t n, cs_error *err)
 {
     static const unsigned char ole[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
     if (n >= 8 && !memcmp(p, ole, 8))
@@ -483,7 +506,7 @@ int sheet_read(const void *data, size_t len, const sheet_limits *lim, sheet **ou
         s->format = SHEET_FMT_XLSX;
         s->encoding = SHEET_ENC_UTF8;
         rc = sheet_read_xlsx(s, p, len, err);
-    } else if (not_a_spreadsheet(p, len, err)) {
+    } else if (sheet_not_a_spreadsheet(p, len, err)) {
         rc = -1;
     } else {
         s->format = SHEET_FMT_CSV;

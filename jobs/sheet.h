@@ -38,6 +38,7 @@ typedef struct sheet_limits {
     unsigned max_cols;   /* columns with a value (100) */
     size_t max_cells;    /* cells kept, gaps included (5,000,000) */
     size_t max_cell;     /* bytes in one cell (32,767: Excel's own limit in characters) */
+    size_t max_xlsx;     /* stream: an XLSX is read whole, so its own limit (0 = max_bytes) */
 } sheet_limits;
 void sheet_limits_default(sheet_limits *l);
 
@@ -85,7 +86,11 @@ void sheet_free(sheet *s);
 sheet_format sheet_format_of(const sheet *s);
 sheet_encoding sheet_encoding_of(const sheet *s); /* of the CSV bytes; UTF-8 for XLSX */
 char sheet_separator(const sheet *s);             /* CSV: ',', ';' or '\t'; XLSX: 0 */
+/* Rows are indexed in the whole file (0 = its first non-empty row). A whole sheet holds
+ * [0, sheet_nrows); a window of a stream holds [sheet_first_row, sheet_nrows); accessors of a
+ * row outside give 0 / "". */
 size_t sheet_nrows(const sheet *s);
+size_t sheet_first_row(const sheet *s);
 unsigned sheet_row_no(const sheet *s, size_t i); /* row number as the user sees it */
 unsigned sheet_ncells(const sheet *s, size_t i); /* trailing empty cells not counted */
 /* Cell text, never NULL: "" for an empty cell or one beyond the row. Valid until sheet_free. */
@@ -94,6 +99,30 @@ const sheet_warnings *sheet_warnings_of(const sheet *s);
 /* 1 for an XLSX whose serial dates count from 1904 (old Mac Excel): add 1462 to a serial
  * before reading it in the usual 1900 system. */
 int sheet_date1904(const sheet *s);
+
+/* ---- streaming: files too large to hold (the 1,000,000-row import) -------------------------
+ * The bytes come from src slice by slice (p and n: the next slice, valid until the next call;
+ * n = 0 at the end; -1 with err on failure). CSV is never held whole: its encoding is detected
+ * on the first 1 MiB (cut at a line end; the whole file when it is smaller) — a file that is
+ * UTF-8 there and not later is refused (CS_E_IMPORT_ENCODING), Windows-1258 and UTF-16 are
+ * converted as they come (NFC per line), then the separator and a "sep=" line on the first text,
+ * then libcsv fills windows of `step` rows. XLSX is not streamed: the zip is read whole
+ * (lim->max_bytes is its limit) and windows are views of the one sheet. Errors as sheet_read. */
+typedef int (*sheet_source_fn)(void *arg, const unsigned char **p, size_t *n, cs_error *err);
+typedef struct sheet_stream sheet_stream;
+/* Rows with an index below skip are read (and checked against the limits) but not kept. */
+int sheet_stream_open(sheet_source_fn src, void *arg, const sheet_limits *lim, size_t step,
+                      size_t skip, sheet_stream **out, cs_error *err);
+/* The next window: rows [base, base + step) of the file (fewer at the end); *out NULL when no
+ * row is left. The window is the caller's (sheet_free) and stays valid after later calls. */
+int sheet_stream_next(sheet_stream *st, sheet **out, cs_error *err);
+/* Read to the end keeping no row: *nrows = rows in the whole file. The whole file is checked
+ * (quoting, encoding, limits) as sheet_read would. */
+int sheet_stream_count(sheet_stream *st, size_t *nrows, cs_error *err);
+sheet_format sheet_stream_format(const sheet_stream *st);
+sheet_encoding sheet_stream_encoding(const sheet_stream *st);
+const sheet_warnings *sheet_stream_warnings(const sheet_stream *st);
+void sheet_stream_free(sheet_stream *st);
 
 /* ---- encodings ----------------------------------------------------------------------------- */
 typedef struct sheet_enc_guess {
@@ -149,9 +178,22 @@ typedef struct sheet_reject {
  * out. -1 with err on CS_E_NOMEM / CS_E_IMPORT_LIMIT (out's cap). */
 int sheet_errors_csv(const char *const *header, size_t nheader, const sheet_reject *rows,
                      size_t nrows, cs_buf *out, cs_error *err);
+/* The rejected rows alone (no BOM, no header), for an error file written page by page. */
+int sheet_errors_csv_rows(size_t nheader, const sheet_reject *rows, size_t nrows, cs_buf *out,
+                          cs_error *err);
 /* Error file as XLSX at path: same columns; header bold on grey and frozen, the error column
  * bold dark red on light red, every cell stored as text (so leading zeros survive), column
  * widths from the content. -1 with err (CS_E_INTERNAL naming libxlsxwriter's error). */
 int sheet_errors_xlsx(const char *const *header, size_t nheader, const sheet_reject *rows,
                       size_t nrows, const char *path, cs_error *err);
+/* The same page by page (libxlsxwriter's constant-memory mode: rows go to disk as written):
+ * begin with the header, the widest row's cell count (ncols) and the first rows as a sample for
+ * the column widths; rows any number of times; end closes the file (also after a failure,
+ * returning -1; the file is then removed). */
+typedef struct sheet_errx sheet_errx;
+int sheet_errors_xlsx_begin(sheet_errx **out, const char *path, const char *const *header,
+                            size_t nheader, size_t ncols, const sheet_reject *sample,
+                            size_t nsample, cs_error *err);
+int sheet_errors_xlsx_rows(sheet_errx *x, const sheet_reject *rows, size_t nrows, cs_error *err);
+int sheet_errors_xlsx_end(sheet_errx *x, cs_error *err);
 #endif

@@ -505,6 +505,20 @@ static int utf8_valid(const unsigned char *p, size_t len)
     return 1;
 }
 
+size_t sheet_utf8_valid_len(const unsigned char *p, size_t len)
+{
+    size_t i = 0, k;
+    while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if (utf8_next(p + i, len - i, &k) < 0) return i;
+        i += k;
+    }
+    return i;
+}
+
 static int cp1252_byte(uint32_t cp)
 {
     if (cp < 0x80 || (cp >= 0xA0 && cp <= 0xFF)) return (int)cp;

@@ -23,6 +23,11 @@ struct sheet {
     sheet_row_ *rows;
     size_t nrows, cap_rows;
     sheet_warnings warnings;
+    /* windows of a stream (jobs/sheet_stream.c): rows[0] is row index `base` of the whole file;
+     * rows whose index is below drop_below are counted (base moves on) but not kept */
+    size_t base, drop_below;
+    int borrowed;        /* a view of an XLSX sheet: pool, cells and rows belong to it */
+    struct sheet *qnext; /* the stream's queue of filled windows */
     /* the row being built */
     int in_row;
     unsigned cur_row_no;
@@ -52,6 +57,13 @@ int sheet_blank(const char *p, size_t n);
 
 /* The XLSX reader (jobs/sheet_xlsx.c): fills s from a zip in memory. */
 int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *err);
+
+/* CSV sniffing shared by the whole-file and the streaming reader (jobs/sheet.c). */
+size_t sheet_sep_hint(const char *p, size_t n, char *sep);
+char sheet_detect_sep(const char *p, size_t n);
+int sheet_not_a_spreadsheet(const unsigned char *p, size_t n, cs_error *err);
+/* Bytes at the start of p that are whole, strict UTF-8 characters (jobs/sheet_enc.c). */
+size_t sheet_utf8_valid_len(const unsigned char *p, size_t len);
 
 /* One CSV cell as the error files write it: quoted when needed, ="…" for digit strings Excel
  * would mangle, a ' before formula-like text. 0 or -1 (buffer full / OOM). */

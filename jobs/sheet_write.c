@@ -161,15 +161,9 @@ static const char *error_text(const sheet_reject *r, char *tmp, size_t tmpsz)
     return tmp;
 }
 
-int sheet_errors_csv(const char *const *header, size_t nheader, const sheet_reject *rows,
-                     size_t nrows, cs_buf *out, cs_error *err)
+int sheet_errors_csv_rows(size_t nheader, const sheet_reject *rows, size_t nrows, cs_buf *out,
+                          cs_error *err)
 {
-    if (cs_buf_append(out, "\xEF\xBB\xBF", 3)) return buf_fail(out, err);
-    for (size_t c = 0; c < nheader; c++)
-        if (sheet_csv_cell(out, header[c] ? header[c] : "") || cs_buf_putc(out, ','))
-            return buf_fail(out, err);
-    if (sheet_csv_cell(out, SHEET_ERROR_COLUMN) || cs_buf_puts(out, "\r\n"))
-        return buf_fail(out, err);
     char tmp[4096];
     for (size_t r = 0; r < nrows; r++) {
         const sheet_reject *x = &rows[r];
@@ -184,45 +178,106 @@ int sheet_errors_csv(const char *const *header, size_t nheader, const sheet_reje
     return 0;
 }
 
-int sheet_errors_xlsx(const char *const *header, size_t nheader, const sheet_reject *rows,
-                      size_t nrows, const char *path, cs_error *err)
+int sheet_errors_csv(const char *const *header, size_t nheader, const sheet_reject *rows,
+                     size_t nrows, cs_buf *out, cs_error *err)
 {
-    size_t ncols = nheader;
-    for (size_t r = 0; r < nrows; r++)
-        if (rows[r].ncells > ncols) ncols = rows[r].ncells;
-    if (ncols + 1 > 16384) return sheet_limit(err, "Quá nhiều cột");
-    if (nrows + 1 > 1048576) return sheet_limit(err, "Quá nhiều dòng");
+    if (cs_buf_append(out, "\xEF\xBB\xBF", 3)) return buf_fail(out, err);
+    for (size_t c = 0; c < nheader; c++)
+        if (sheet_csv_cell(out, header[c] ? header[c] : "") || cs_buf_putc(out, ','))
+            return buf_fail(out, err);
+    if (sheet_csv_cell(out, SHEET_ERROR_COLUMN) || cs_buf_puts(out, "\r\n"))
+        return buf_fail(out, err);
+    return sheet_errors_csv_rows(nheader, rows, nrows, out, err);
+}
 
+struct sheet_errx {
     sheet_xw w;
-    if (sheet_xw_open(&w, path, err)) return -1;
-    lxw_worksheet *ws = workbook_add_worksheet(w.wb, "Dòng lỗi");
-    if (!ws) return sheet_xw_fail(&w, err, "add_worksheet");
+    lxw_worksheet *ws;
+    size_t ncols, next; /* columns before the error column; the next row to write */
+    int failed;         /* the workbook was given up (closed and removed) */
+};
 
+int sheet_errors_xlsx_begin(sheet_errx **out, const char *path, const char *const *header,
+                            size_t nheader, size_t ncols, const sheet_reject *sample,
+                            size_t nsample, cs_error *err)
+{
+    *out = NULL;
+    if (ncols < nheader) ncols = nheader;
+    for (size_t r = 0; r < nsample; r++)
+        if (sample[r].ncells > ncols) ncols = sample[r].ncells;
+    if (ncols + 1 > 16384) return sheet_limit(err, "Quá nhiều cột");
+    sheet_errx *x = cs_calloc(1, sizeof *x);
+    if (!x) return cs_error_set(err, CS_E_NOMEM, NULL);
+    x->ncols = ncols;
+    x->next = 1;
+    if (sheet_xw_open(&x->w, path, err)) {
+        cs_free(x);
+        return -1;
+    }
+    sheet_xw *w = &x->w;
+    x->ws = workbook_add_worksheet(w->wb, "Dòng lỗi");
+    if (!x->ws) {
+        sheet_xw_fail(w, err, "add_worksheet");
+        cs_free(x);
+        return -1;
+    }
     /* widths first: constant-memory mode writes rows in order and cannot look back */
     for (size_t c = 0; c < ncols; c++) {
         double wd = sheet_xw_width(c < nheader ? header[c] : "", 10, 50);
-        for (size_t r = 0; r < nrows && r < 2000; r++) {
-            const char *v = c < rows[r].ncells && rows[r].cells[c] ? rows[r].cells[c] : "";
-            double x = sheet_xw_width(v, 10, 50);
-            if (x > wd) wd = x;
+        for (size_t r = 0; r < nsample && r < 2000; r++) {
+            const char *v = c < sample[r].ncells && sample[r].cells[c] ? sample[r].cells[c] : "";
+            double v_w = sheet_xw_width(v, 10, 50);
+            if (v_w > wd) wd = v_w;
         }
-        worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, wd, w.text);
+        worksheet_set_column(x->ws, (lxw_col_t)c, (lxw_col_t)c, wd, w->text);
     }
-    worksheet_set_column(ws, (lxw_col_t)ncols, (lxw_col_t)ncols, 70, w.error);
-    worksheet_freeze_panes(ws, 1, 0);
-
+    worksheet_set_column(x->ws, (lxw_col_t)ncols, (lxw_col_t)ncols, 70, w->error);
+    worksheet_freeze_panes(x->ws, 1, 0);
     for (size_t c = 0; c < ncols; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, c < nheader && header[c] ? header[c] : "",
-                               w.header);
-    worksheet_write_string(ws, 0, (lxw_col_t)ncols, SHEET_ERROR_COLUMN, w.error_header);
+        worksheet_write_string(x->ws, 0, (lxw_col_t)c, c < nheader && header[c] ? header[c] : "",
+                               w->header);
+    worksheet_write_string(x->ws, 0, (lxw_col_t)ncols, SHEET_ERROR_COLUMN, w->error_header);
+    *out = x;
+    return 0;
+}
+
+int sheet_errors_xlsx_rows(sheet_errx *x, const sheet_reject *rows, size_t nrows, cs_error *err)
+{
+    if (x->failed) return -1;
+    if (x->next + nrows > 1048576) {
+        x->failed = 1;
+        sheet_xw_fail(&x->w, err, "rows");
+        return sheet_limit(err, "Quá nhiều dòng");
+    }
     char tmp[4096];
     for (size_t r = 0; r < nrows; r++) {
-        const sheet_reject *x = &rows[r];
-        lxw_row_t row = (lxw_row_t)(r + 1);
-        for (size_t c = 0; c < x->ncells; c++)
-            if (x->cells[c] && x->cells[c][0])
-                worksheet_write_string(ws, row, (lxw_col_t)c, x->cells[c], w.text);
-        worksheet_write_string(ws, row, (lxw_col_t)ncols, error_text(x, tmp, sizeof tmp), w.error);
+        const sheet_reject *rj = &rows[r];
+        lxw_row_t row = (lxw_row_t)x->next++;
+        for (size_t c = 0; c < rj->ncells && c < x->ncols; c++)
+            if (rj->cells[c] && rj->cells[c][0])
+                worksheet_write_string(x->ws, row, (lxw_col_t)c, rj->cells[c], x->w.text);
+        worksheet_write_string(x->ws, row, (lxw_col_t)x->ncols, error_text(rj, tmp, sizeof tmp),
+                               x->w.error);
     }
-    return sheet_xw_close(&w, err);
+    return 0;
+}
+
+int sheet_errors_xlsx_end(sheet_errx *x, cs_error *err)
+{
+    int rc = x->failed ? -1 : sheet_xw_close(&x->w, err);
+    cs_free(x);
+    return rc;
+}
+
+int sheet_errors_xlsx(const char *const *header, size_t nheader, const sheet_reject *rows,
+                      size_t nrows, const char *path, cs_error *err)
+{
+    sheet_errx *x = NULL;
+    if (nrows + 1 > 1048576) return sheet_limit(err, "Quá nhiều dòng");
+    if (sheet_errors_xlsx_begin(&x, path, header, nheader, 0, rows, nrows, err)) return -1;
+    if (sheet_errors_xlsx_rows(x, rows, nrows, err)) {
+        sheet_errors_xlsx_end(x, err);
+        return -1;
+    }
+    return sheet_errors_xlsx_end(x, err);
 }

@@ -144,39 +144,35 @@ int svc_imports_errors_csv(svc_req *r)
     cs_error_clear(&err);
     cs_db *db = svc_db(r, &err);
     if (!db) return svc_reply_problem(r, &err);
-    cs_buf b;
-    cs_buf_init(&b, (size_t)256 << 20);
-    if (job_import_errors(db, id, &b, NULL, &err)) {
-        cs_buf_free(&b);
+    /* written a page of rejects at a time to a private temporary file and sent from it: the
+       rejects of a 1,000,000-row file are never held by the server */
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/choso-errors-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return svc_reply_error(r, CS_E_INTERNAL, "%s", "temporary file");
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        unlink(path);
+        return svc_reply_error(r, CS_E_INTERNAL, "%s", "temporary file");
+    }
+    int rc = job_import_errors_file(db, id, f, &err);
+    if (fclose(f) && !rc) rc = cs_error_set(&err, CS_E_INTERNAL, "%s", "temporary file");
+    if (rc) {
+        unlink(path);
         return svc_reply_problem(r, &err);
     }
-    char name[64];
+    char name[64], disp[160];
     snprintf(name, sizeof name, "loi-nhap-%lld.csv", (long long)id);
-    int rc = reply_download(r, "text/csv; charset=utf-8", name, b.data ? b.data : "", b.len);
-    cs_buf_free(&b);
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
+    const char *const headers[] = {"Content-Disposition", disp, NULL};
+    rc = svc_reply_file(r, 200, "text/csv; charset=utf-8", path, headers);
+    unlink(path); /* the reply holds the file open */
     return rc;
 }
 
-/* the whole file into memory; NULL on failure */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *data = NULL;
-    struct stat st;
-    if (!fstat(fileno(f), &st) && st.st_size > 0 && st.st_size < (256 << 20)) {
-        data = cs_malloc((size_t)st.st_size);
-        if (data && fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-            cs_free(data);
-            data = NULL;
-        }
-        *len = (size_t)st.st_size;
-    }
-    fclose(f);
-    return data;
-}
-
-/* libxlsxwriter writes only to files: a private temporary one, read back and removed at once */
+/* libxlsxwriter writes only to files: a private temporary one, sent and removed at once */
 static int reply_xlsx(svc_req *r, const char *name, int64_t id, import_kind kind, int errors)
 {
     cs_error err;
@@ -191,13 +187,16 @@ static int reply_xlsx(svc_req *r, const char *name, int64_t id, import_kind kind
     close(fd);
     int rc = errors ? job_import_errors(db, id, NULL, path, &err)
                     : job_import_template(db, kind, NULL, path, &err);
-    size_t len = 0;
-    char *data = rc ? NULL : slurp(path, &len);
+    if (rc) {
+        unlink(path);
+        return svc_reply_problem(r, &err);
+    }
+    /* sent from the file (opened by the reply, so it can go from the directory at once) */
+    char disp[160];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
+    const char *const headers[] = {"Content-Disposition", disp, NULL};
+    rc = svc_reply_file(r, 200, XLSX_TYPE, path, headers);
     unlink(path);
-    if (rc) return svc_reply_problem(r, &err);
-    if (!data) return svc_reply_error(r, CS_E_INTERNAL, "%s", "xlsx file");
-    rc = reply_download(r, XLSX_TYPE, name, data, len);
-    cs_free(data);
     return rc;
 }
 

@@ -143,7 +143,14 @@ static int seal(const char *in_path, const char *out_path)
     import_columns *cols = NULL;
     sheet *s = NULL;
     import_map m;
-    if (import_columns_load(colpath, &cols, &err) || sheet_read_file(in_path, NULL, &s, &err) ||
+    /* this helper holds the whole sheet (it only makes LOAD DATA's input): limits far past the
+       1,000,000 rows the import itself streams */
+    sheet_limits lim;
+    sheet_limits_default(&lim);
+    lim.max_bytes = (size_t)1 << 30;
+    lim.max_rows = 2000000;
+    lim.max_cells = 100000000;
+    if (import_columns_load(colpath, &cols, &err) || sheet_read_file(in_path, &lim, &s, &err) ||
         import_map_header(cols, IMPORT_HOUSEHOLDS, s, &m, &err)) {
         fprintf(stderr, "bench_import: %s %s\n", cs_code_name(err.code), err.detail);
         return 1;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <unzip.h>
 #include <xlsxwriter.h>
 #include <zip.h>
@@ -1504,6 +1506,337 @@ static void test_alloc_failures(void **state)
     cs_free(cp);
 }
 
+/* ---- streaming (the 1,000,000-row import) -----------------------------------------------------
+ */
+
+/* A source handing out a buffer in slices of a given size. */
+typedef struct mem_src {
+    const unsigned char *p;
+    size_t n, off, slice;
+} mem_src;
+
+static int mem_next(void *arg, const unsigned char **p, size_t *n, cs_error *err)
+{
+    (void)err;
+    mem_src *m = arg;
+    *n = m->n - m->off < m->slice ? m->n - m->off : m->slice;
+    *p = m->p + m->off;
+    m->off += *n;
+    return 0;
+}
+
+static sheet_limits big_limits(void)
+{
+    sheet_limits l;
+    sheet_limits_default(&l);
+    l.max_bytes = 64u << 20;
+    l.max_rows = 2000000;
+    return l;
+}
+
+/* The stream (windows of step rows, rows below skip left out) gives exactly the rows sheet_read
+ * gives, cell for cell, for every slice size; and counting gives the same number of rows. */
+static void stream_same(const void *p, size_t n, size_t slice, size_t step, size_t skip)
+{
+    sheet_limits l = big_limits();
+    sheet *whole = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    if (sheet_read(p, n, &l, &whole, &err))
+        fail_msg("sheet_read: %s %s", cs_code_name(err.code), err.detail);
+    mem_src src = {p, n, 0, slice};
+    sheet_stream *st = NULL;
+    if (sheet_stream_open(mem_next, &src, &l, step, skip, &st, &err))
+        fail_msg("sheet_stream_open: %s %s", cs_code_name(err.code), err.detail);
+    assert_int_equal(sheet_stream_encoding(st), sheet_encoding_of(whole));
+    assert_int_equal(sheet_stream_format(st), sheet_format_of(whole));
+    size_t at = skip, windows = 0;
+    for (;;) {
+        sheet *w = NULL;
+        if (sheet_stream_next(st, &w, &err))
+            fail_msg("sheet_stream_next: %s %s", cs_code_name(err.code), err.detail);
+        if (!w) break;
+        windows++;
+        assert_int_equal(sheet_first_row(w), at);
+        assert_true(sheet_nrows(w) - at <= step);
+        if (sheet_nrows(w) < sheet_nrows(whole)) assert_int_equal(sheet_nrows(w) - at, step);
+        if (sheet_format_of(w) == SHEET_FMT_CSV)
+            assert_int_equal(sheet_separator(w), sheet_separator(whole));
+        for (size_t i = at; i < sheet_nrows(w); i++) {
+            assert_int_equal(sheet_row_no(w, i), sheet_row_no(whole, i));
+            assert_int_equal(sheet_ncells(w, i), sheet_ncells(whole, i));
+            for (unsigned c = 0; c < sheet_ncells(whole, i); c++)
+                assert_string_equal(sheet_cell(w, i, c), sheet_cell(whole, i, c));
+        }
+        /* outside the window: nothing */
+        if (at > 0) assert_int_equal(sheet_ncells(w, at - 1), 0);
+        at = sheet_nrows(w);
+        sheet_free(w);
+    }
+    assert_int_equal(at, skip > sheet_nrows(whole) ? skip : sheet_nrows(whole));
+    assert_true(windows >= 1 || skip >= sheet_nrows(whole));
+    const sheet_warnings *ws = sheet_stream_warnings(st), *ww = sheet_warnings_of(whole);
+    assert_int_equal(ws->n, ww->n);
+    for (size_t i = 0; i < ws->n; i++)
+        assert_string_equal(ws->w[i].text, ww->w[i].text);
+    sheet_stream_free(st);
+    /* counting, after a first window as the import reads its header */
+    src.off = 0;
+    assert_int_equal(sheet_stream_open(mem_next, &src, &l, 3, 0, &st, &err), 0);
+    sheet *head = NULL;
+    assert_int_equal(sheet_stream_next(st, &head, &err), 0);
+    assert_non_null(head);
+    assert_string_equal(sheet_cell(head, 0, 0), sheet_cell(whole, 0, 0));
+    size_t count = 0;
+    assert_int_equal(sheet_stream_count(st, &count, &err), 0);
+    assert_int_equal(count, sheet_nrows(whole));
+    sheet_free(head);
+    sheet_stream_free(st);
+    sheet_free(whole);
+}
+
+/* rows of Vietnamese text with every CSV feature the reader must keep across slice borders */
+static char *stream_text(size_t rows, char sep, const char *first, size_t *len)
+{
+    cs_buf b;
+    cs_buf_init(&b, SIZE_MAX);
+    if (first) cs_buf_puts(&b, first);
+    cs_buf_printf(&b, "Họ và tên chủ hộ%cSố CCCD%cĐịa chỉ%cGhi chú\r\n", sep, sep, sep);
+    for (size_t i = 0; i < rows; i++) {
+        if (i % 97 == 5) cs_buf_puts(&b, "\r\n"); /* a blank line keeps its number */
+        cs_buf_printf(&b, "Nguyễn Thị Hằng %zu%c0380950%05zu%c\"thôn Đông, xã Quảng Phú\"%c", i,
+                      sep, i % 100000, sep, sep);
+        if (i % 13 == 0)
+            cs_buf_printf(&b, "\"dòng một\r\ndòng \"\"hai\"\" ỗ\"");
+        else if (i % 7 == 0)
+            cs_buf_printf(&b, "'=1+%zu", i);
+        cs_buf_puts(&b, "\r\n");
+    }
+    *len = b.len;
+    return cs_buf_steal(&b);
+}
+
+static void test_stream_same_rows(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    /* small: every slice size down to one byte, windows of 1, 3, 50 rows, skips */
+    char *t = stream_text(60, ',', NULL, &n);
+    size_t slices[] = {1, 2, 3, 5, 4096};
+    for (size_t i = 0; i < sizeof slices / sizeof *slices; i++) {
+        stream_same(t, n, slices[i], 1, 0);
+        stream_same(t, n, slices[i], 3, 2);
+        stream_same(t, n, slices[i], 50, 0);
+    }
+    stream_same(t, n, 7, 4, 1000); /* skipping past the end */
+    cs_free(t);
+    /* larger than the 1 MiB sample: UTF-8 with BOM and a "sep=;" line, ';' */
+    char *u = stream_text(20000, ';', "\xEF\xBB\xBFsep=;\r\n", &n);
+    assert_true(n > (1u << 20) + 100000);
+    stream_same(u, n, 4099, 2000, 0);
+    stream_same(u, n, 65536, 777, 1);
+    cs_free(u);
+    /* UTF-16LE with a BOM (Excel's "Unicode Text"), tab separated, past the sample */
+    char *v = stream_text(9000, '\t', NULL, &n);
+    size_t wn = 0;
+    char *w16 = iconv_to("UTF-16LE", v, &wn);
+    char *b = cs_malloc(wn + 2);
+    assert_non_null(b);
+    b[0] = (char)0xFF, b[1] = (char)0xFE;
+    memcpy(b + 2, w16, wn);
+    stream_same(b, wn + 2, 4097, 1000, 0); /* odd slices: characters cut in two */
+    stream_same(w16, wn, 65535, 1000, 3);  /* no BOM */
+    cs_free(b);
+    cs_free(w16);
+    cs_free(v);
+    /* Windows-1258 (tone marks as combining bytes: NFC across slice borders) */
+    char *c = stream_text(20000, ',', NULL, &n);
+    size_t cn = 0;
+    char *cp = iconv_to("CP1258", c, &cn);
+    stream_same(cp, cn, 4095, 500, 0);
+    stream_same(cp, cn, 1u << 20, 2000, 0);
+    cs_free(cp);
+    cs_free(c);
+}
+
+static int stream_fails(const void *p, size_t n, size_t slice, cs_error *err)
+{
+    sheet_limits l = big_limits();
+    mem_src src = {p, n, 0, slice};
+    sheet_stream *st = NULL;
+    cs_error_clear(err);
+    if (sheet_stream_open(mem_next, &src, &l, 100, 0, &st, err)) return err->code;
+    size_t count = 0;
+    int rc = sheet_stream_count(st, &count, err);
+    sheet_stream_free(st);
+    return rc ? (int)err->code : 0;
+}
+
+static void test_stream_errors(void **state)
+{
+    (void)state;
+    cs_error err;
+    size_t n = 0;
+    char *t = stream_text(20000, ',', NULL, &n);
+    /* a quote opened near the end and never closed: refused, naming its line */
+    cs_buf b;
+    cs_buf_init(&b, SIZE_MAX);
+    cs_buf_append(&b, t, n);
+    cs_buf_puts(&b, "An,\"038095000001,x,y\r\n");
+    assert_int_equal(stream_fails(b.data, b.len, 4096, &err), CS_E_IMPORT_FORMAT);
+    assert_non_null(strstr(err.detail, "không được đóng"));
+    /* bytes that are not UTF-8 after the first 1 MiB of UTF-8 text: refused, never mojibake */
+    b.len = n;
+    cs_buf_puts(&b, "Nguy\xEA\xDEn,038095000002,x,y\r\n");
+    assert_int_equal(stream_fails(b.data, b.len, 65536, &err), CS_E_IMPORT_ENCODING);
+    /* a NUL byte */
+    b.len = n;
+    cs_buf_append(&b, "A\0B,1,2,3\r\n", 11);
+    assert_int_equal(stream_fails(b.data, b.len, 65536, &err), CS_E_IMPORT_FORMAT);
+    /* the row limit counts every row of the file, kept or not */
+    sheet_limits l = big_limits();
+    l.max_rows = 5000;
+    mem_src src = {(const unsigned char *)t, n, 0, 8192};
+    sheet_stream *st = NULL;
+    assert_int_equal(sheet_stream_open(mem_next, &src, &l, 100, 0, &st, &err), 0);
+    size_t count = 0;
+    assert_int_equal(sheet_stream_count(st, &count, &err), -1);
+    assert_int_equal(err.code, CS_E_IMPORT_LIMIT);
+    sheet_stream_free(st);
+    /* a whole-file check still works: a short valid file passes */
+    assert_int_equal(stream_fails(t, n, 4096, &err), 0);
+    /* XLSX: read whole, so it has its own (lower) byte limit */
+    char path[512];
+    tmp_path(path, sizeof path, "stream.xlsx");
+    write_test_xlsx(path, 1);
+    size_t xn = 0;
+    char *x = slurp(path, &xn);
+    {
+        l = big_limits();
+        l.max_xlsx = 100;
+        src = (mem_src){(const unsigned char *)x, xn, 0, 4096};
+        assert_int_equal(sheet_stream_open(mem_next, &src, &l, 100, 0, &st, &err), -1);
+        assert_int_equal(err.code, CS_E_IMPORT_LIMIT);
+        stream_same(x, xn, 4096, 2, 1);
+        cs_free(x);
+    }
+    cs_buf_free(&b);
+    cs_free(t);
+}
+
+/* A source making household rows as it goes: the test itself holds no file. */
+typedef struct gen_src {
+    size_t rows, next;
+    char buf[256 * 1024];
+} gen_src;
+
+static int gen_next(void *arg, const unsigned char **p, size_t *n, cs_error *err)
+{
+    (void)err;
+    gen_src *g = arg;
+    size_t len = 0;
+    if (g->next == 0)
+        len = (size_t)snprintf(g->buf, sizeof g->buf, "Họ và tên chủ hộ,Số CCCD,Địa chỉ\r\n");
+    while (g->next < g->rows && len + 200 < sizeof g->buf) {
+        len += (size_t)snprintf(g->buf + len, sizeof g->buf - len,
+                                "Nguyễn Văn Thành %zu,038095%06zu,\"thôn Đông, xã Quảng Phú\"\r\n",
+                                g->next, g->next % 1000000);
+        g->next++;
+    }
+    *p = (const unsigned char *)g->buf;
+    *n = len;
+    return 0;
+}
+
+static long vm_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    size_t k = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k)) v = strtol(line + k, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+static int under_memory_tool(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return 1;
+#else
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return 1;
+    char line[512];
+    int vg = 0;
+    while (!vg && fgets(line, sizeof line, f))
+        vg = strstr(line, "vgpreload") != NULL;
+    fclose(f);
+    return vg;
+#endif
+}
+
+/* Peak resident memory added by streaming `rows` rows through windows of 2,000 (each window
+ * freed, as the import does), in a child so the parent's heap does not blur it; KiB or -1. */
+static long stream_peak_kb(size_t rows)
+{
+    int fd[2];
+    if (pipe(fd)) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(fd[0]);
+        long out = -1;
+        gen_src *g = cs_calloc(1, sizeof *g);
+        FILE *cr = fopen("/proc/self/clear_refs", "w"); /* "5": the peak starts again from now */
+        if (g && cr && fputs("5", cr) >= 0 && fclose(cr) == 0) {
+            cr = NULL;
+            g->rows = rows;
+            long base = vm_kb("VmRSS:");
+            sheet_limits l = big_limits();
+            sheet_stream *st = NULL;
+            cs_error err;
+            cs_error_clear(&err);
+            size_t seen = 0;
+            int ok = !sheet_stream_open(gen_next, g, &l, 2000, 0, &st, &err);
+            for (sheet *w = NULL; ok && !(ok = !sheet_stream_next(st, &w, &err)) == 0 && w;) {
+                seen = sheet_nrows(w);
+                sheet_free(w);
+            }
+            sheet_stream_free(st);
+            if (ok && seen == rows + 1) out = vm_kb("VmHWM:") - base;
+        }
+        if (cr) fclose(cr);
+        if (write(fd[1], &out, sizeof out) != (ssize_t)sizeof out) _exit(1);
+        _exit(0);
+    }
+    close(fd[1]);
+    long v = -1;
+    if (read(fd[0], &v, sizeof v) != (ssize_t)sizeof v) v = -1;
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return v;
+}
+
+/* Memory, not speed: streaming ten times the rows (20,000 → 200,000, ~1.4 → 14 MB of CSV) must
+ * not need more memory — a reader holding the file or its cells would need ~12 MB more. */
+static void test_stream_memory_bounded(void **state)
+{
+    (void)state;
+    if (under_memory_tool()) {
+        fprintf(stderr,
+                "test_stream_memory_bounded: skipped under ASan/valgrind (their own heaps)\n");
+        return;
+    }
+    long small = stream_peak_kb(20000), large = stream_peak_kb(200000);
+    fprintf(stderr, "stream peak above start: 20,000 rows %ld KiB, 200,000 rows %ld KiB\n", small,
+            large);
+    assert_true(small >= 0 && large >= 0);
+    assert_true(large < small + 2048);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1535,6 +1868,9 @@ int main(void)
         cmocka_unit_test(test_formula_neutralised_round_trip),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_stream_same_rows),
+        cmocka_unit_test(test_stream_errors),
+        cmocka_unit_test(test_stream_memory_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
