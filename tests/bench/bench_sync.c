@@ -36,13 +36,25 @@ struct queuer {
     size_t from, to;
 };
 
+/* A connection, waiting out a database node that is down (scripts/test-cluster kills one). */
+static cs_db *acquire_patiently(void)
+{
+    cs_error e;
+    for (int try = 0;; try++) {
+        cs_error_clear(&e);
+        cs_db *db = cs_db_acquire(&e);
+        if (db) return db;
+        if (try == 120) tb_die("database", &e);
+        usleep(500 * 1000);
+    }
+}
+
 static void *queue_some(void *arg)
 {
     struct queuer *q = arg;
     cs_error e;
     cs_error_clear(&e);
-    cs_db *db = cs_db_acquire(&e);
-    if (!db) tb_die("database", &e);
+    cs_db *db = acquire_patiently();
     cs_actor a = cs_actor_system("bench");
     const char *mps[] = {"lazada"};
     for (size_t i = q->from; i < q->to; i++) {
@@ -56,7 +68,7 @@ static void *queue_some(void *arg)
             out = NULL;
             cs_db_release(db);
             usleep(500 * 1000);
-            if (!(db = cs_db_acquire(&e))) tb_die("database", &e);
+            db = acquire_patiently();
             cs_error_clear(&e);
         }
         json_decref(out);
