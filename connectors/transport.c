@@ -260,8 +260,13 @@ static int job_setup(cx_transport *t, job *j)
     /* libcurl sends a request again, on its own, when a re-used keep-alive connection turns out
      * closed before any answer came — also after the peer had acted on it (created the item,
      * then dropped the connection). A create must never be sent twice: it gets a connection of
-     * its own, on which libcurl never retries. */
-    if (r->op == CX_OP_CREATE_ITEM) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+     * its own, on which libcurl never retries; closed after its answer, or every create would
+     * leave one more idle keep-alive connection in the cache (hundreds per worker, past what a
+     * marketplace — or the simulator, 512 — accepts at once). */
+    if (r->op == CX_OP_CREATE_ITEM) {
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    }
     curl_easy_setopt(e, CURLOPT_USERAGENT, "choso/1 (+https://github.com/choso)");
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);

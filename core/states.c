@@ -239,9 +239,17 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
     /* a practice listing on a production instance never sets the product's first date */
     int counts = cs_env_counts(cs_rows_str(r, 0, LL_ENV));
     cs_rows_free(r);
+    return cs_listing_transition_held(db, id, product, from, to, reason_code, reason, a, err);
+}
+
+int cs_listing_transition_held(cs_db *db, int64_t id, int64_t product, const char *from,
+                               const char *to, const char *reason_code, const char *reason,
+                               const cs_actor *a, cs_error *err)
+{
     if (!strcmp(from, to)) return 0;
     if (!cs_listing_transition_allowed(from, to))
         return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s -> %s", from, to);
+    cs_rows *r = NULL;
     char by[48];
     cs_actor_tag(a, by, sizeof by);
     int live = !strcmp(to, "live");

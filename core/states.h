@@ -18,6 +18,11 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
                           const char *reason, const cs_actor *a, cs_error *err);
 int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *reason_code,
                           const char *reason, const cs_actor *a, cs_error *err);
+/* The same for a caller that already holds the listing's row (SELECT … FOR UPDATE in its
+ * transaction) and read its state `from` and its product: one read fewer. */
+int cs_listing_transition_held(cs_db *db, int64_t id, int64_t product, const char *from,
+                               const char *to, const char *reason_code, const char *reason,
+                               const cs_actor *a, cs_error *err);
 /* Record a sale reported by a marketplace: sets the first sale dates (listing and product)
  * when not yet set. at_utc "YYYY-MM-DD HH:MM:SS" or NULL for now. */
 int cs_listing_record_sale(cs_db *db, int64_t id, const char *at_utc, cs_error *err);

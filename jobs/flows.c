@@ -185,8 +185,12 @@ static void pace(const flows_mkt *m)
     share_wait();
     pthread_mutex_lock(&s->mu);
     long long now = mono_us();
-    long long at = s->next_us > now ? s->next_us : now;
-    s->next_us = at + (long long)(s->interval_us * atomic_load(&share_n));
+    long long slot = (long long)(s->interval_us * atomic_load(&share_n));
+    /* A slot that passed while no thread was waiting (a slow answer, a database round trip)
+     * may still be taken, one at most: the rate is kept over time, never more than one request
+     * ahead of the even spacing, instead of every late arrival losing budget for good. */
+    long long at = s->next_us > now - slot ? s->next_us : now - slot;
+    s->next_us = at + slot;
     pthread_mutex_unlock(&s->mu);
     if (at > now) {
         struct timespec ts = {(time_t)((at - now) / 1000000), (long)((at - now) % 1000000) * 1000};

@@ -26,6 +26,7 @@
 typedef struct lst {
     cs_rows *r; /* owns the strings below */
     int64_t id, product_id, household_id;
+    int64_t account_id; /* the household's account on this marketplace, 0 = none */
     const char *state, *mp, *item_id, *category, *url;
     int create_attempted;
     int product_active;
@@ -60,7 +61,8 @@ enum {
     L_ATTRS,
     L_MAPPED,
     L_URL,
-    L_LINKFAIL
+    L_LINKFAIL,
+    L_ACCOUNT
 };
 
 // clang-format off
@@ -70,23 +72,29 @@ static const char SQL_LST[] =
     "       l.create_attempted_at IS NOT NULL, p.household_id, p.name, p.description, p.category,"
     "       p.price_vnd, p.stock, p.weight_g, p.length_mm, p.width_mm, p.height_mm, p.content_hash,"
     "       l.synced_hash, p.status, c.external_category_id, c.external_category_name, c.attributes,"
-    "       c.category IS NOT NULL, l.listing_url, l.linkcheck_failures"
+    "       c.category IS NOT NULL, l.listing_url, l.linkcheck_failures, sa.id"
     " FROM listings l"
     " JOIN products p ON p.id = l.product_id"
     " LEFT JOIN category_map c ON c.category = p.category AND c.marketplace_code = l.marketplace_code"
+    " LEFT JOIN seller_accounts sa ON sa.household_id = p.household_id"
+    "  AND sa.marketplace_code = l.marketplace_code"
     " WHERE l.id = ?";
 static const char SQL_STATE_LOCK[] =
-    "SELECT state"
+    "SELECT state, product_id"
     " FROM listings"
     " WHERE id = ?"
     " FOR UPDATE";
+static const char SQL_CHECKED[] =
+    "UPDATE listings"
+    " SET status_checked_at = UTC_TIMESTAMP()"
+    " WHERE id = ?";
 static const char SQL_NOTE[] =
     "UPDATE listings"
     " SET last_error_code = ?, last_error_message = ?"
     " WHERE id = ?";
 // clang-format on
 /* columns of SQL_STATE_LOCK */
-enum { SL_STATE };
+enum { SL_STATE, SL_PRODUCT };
 
 static int lst_load(cs_db *db, int64_t id, lst *l, cs_error *err)
 {
@@ -105,6 +113,7 @@ static int lst_load(cs_db *db, int64_t id, lst *l, cs_error *err)
     l->item_id = cs_rows_strn(r, 0, L_ITEM);
     l->create_attempted = cs_rows_i64(r, 0, L_ATTEMPTED) != 0;
     l->household_id = cs_rows_i64(r, 0, L_HH);
+    l->account_id = cs_rows_i64(r, 0, L_ACCOUNT); /* NULL (no account) reads as 0 */
     l->category = cs_rows_str(r, 0, L_CAT);
     l->product_active = !strcmp(cs_rows_str(r, 0, L_PSTATUS), "active");
     l->url = cs_rows_strn(r, 0, L_URL);
@@ -201,13 +210,15 @@ struct apply {
     const unsigned char *hash;
     int from_create;
     int enqueue_status;
+    int checked; /* a status look-up answered: stamp status_checked_at in the same transaction */
 };
 
-static int move(cs_db *db, int64_t id, const char *from, const char *to, const char *code,
-                const char *why, cs_error *err)
+/* apply_tx holds the listing's row and knows its state and product */
+static int move(cs_db *db, int64_t id, int64_t product, const char *from, const char *to,
+                const char *code, const char *why, cs_error *err)
 {
     if (!strcmp(from, to)) return 0;
-    return cs_listing_transition(db, id, to, code, why, flows_actor(), err);
+    return cs_listing_transition_held(db, id, product, from, to, code, why, flows_actor(), err);
 }
 
 static int enqueue_status(cs_db *db, int64_t id, cs_error *err)
@@ -273,16 +284,21 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
     cs_rows *r = NULL;
     if (cs_db_query(db, &r, SQL_STATE_LOCK, "i", a->id, err)) return -1;
     char st[24] = "";
-    if (cs_rows_count(r)) snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, SL_STATE));
+    int64_t product = 0;
+    if (cs_rows_count(r)) {
+        snprintf(st, sizeof st, "%s", cs_rows_str(r, 0, SL_STATE));
+        product = cs_rows_i64(r, 0, SL_PRODUCT);
+    }
     cs_rows_free(r);
     if (!st[0]) return cs_error_set(err, CS_E_NOT_FOUND, "listing %lld", (long long)a->id);
+    if (a->checked && cs_db_exec(db, SQL_CHECKED, "i", a->id, err) < 0) return -1;
     const cx_outcome *o = a->o;
     if (a->item_id) {
         if (strcmp(st, "queued")) return 0; /* someone else finished this listing */
         if (cs_db_exec(db, SQL_ITEM_SET, "ssbi", a->item_id, o->item_url[0] ? o->item_url : NULL,
                        a->hash, (size_t)(a->hash ? 32 : 0), a->id, err) < 0 ||
             cs_db_exec(db, SQL_PUBLIC_LINK, "i", a->id, err) < 0 ||
-            move(db, a->id, st, "submitted", a->from_create ? "created" : "adopted",
+            move(db, a->id, product, st, "submitted", a->from_create ? "created" : "adopted",
                  a->from_create ? "Đã gửi sản phẩm lên sàn"
                                 : "Sản phẩm đã có trên sàn (tìm theo SKU), dùng lại",
                  err))
@@ -299,7 +315,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
         if (o->item_url[0] && cs_db_exec(db, SQL_URL_SET, "si", o->item_url, a->id, err) < 0)
             return -1;
         snprintf(why, sizeof why, "Sàn đã duyệt, sản phẩm đang bán (%s)", a->via);
-        if (move(db, a->id, st, "live", "live", why, err)) return -1;
+        if (move(db, a->id, product, st, "live", "live", why, err)) return -1;
         int64_t acct = 0;
         int nl = cs_db_scalar_i64(db, &acct, SQL_NO_LINK, "i", a->id, err);
         if (nl < 0) return -1;
@@ -322,8 +338,8 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
         return job_enqueue(db, "listing.update", payload, &jo, &jid, err) < 0 ? -1 : 0;
     }
     if (s == CX_ITEM_PENDING || (s == CX_ITEM_UNKNOWN && a->item_id)) {
-        if (!strcmp(st, "submitted") && move(db, a->id, st, "pending_review", "pending_review",
-                                             "Sàn đang kiểm duyệt sản phẩm", err))
+        if (!strcmp(st, "submitted") && move(db, a->id, product, st, "pending_review",
+                                             "pending_review", "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         return a->enqueue_status ? enqueue_status(db, a->id, err) : 0;
     }
@@ -338,7 +354,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
                      a->via);
         return cs_db_exec(db, SQL_NOTE, "ssi", o->nreasons ? o->reasons[0].code : "banned", why,
                           a->id, err) < 0 ||
-                       move(db, a->id, st, "suspended", "banned", why, err)
+                       move(db, a->id, product, st, "suspended", "banned", why, err)
                    ? -1
                    : 0;
     }
@@ -362,19 +378,19 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
         int rc =
             cs_db_exec(db, SQL_REJECTED, "sssi", o->nreasons ? o->reasons[0].code : o->error_code,
                        why, fields, a->id, err) < 0 ||
-            move(db, a->id, st, "rejected", o->nreasons ? o->reasons[0].code : "rejected", why,
-                 err);
+            move(db, a->id, product, st, "rejected", o->nreasons ? o->reasons[0].code : "rejected",
+                 why, err);
         free(fields);
         return rc ? -1 : 0;
     }
     if (s == CX_ITEM_DELISTED) {
-        if (!strcmp(st, "submitted") && move(db, a->id, st, "pending_review", "pending_review",
-                                             "Sàn đang kiểm duyệt sản phẩm", err))
+        if (!strcmp(st, "submitted") && move(db, a->id, product, st, "pending_review",
+                                             "pending_review", "Sàn đang kiểm duyệt sản phẩm", err))
             return -1;
         if (!strcmp(st, "submitted")) snprintf(st, sizeof st, "pending_review");
         if (strcmp(st, "live") && strcmp(st, "pending_review") && strcmp(st, "suspended")) return 0;
         snprintf(why, sizeof why, "Sản phẩm không còn hiển thị trên sàn (%s)", a->via);
-        return move(db, a->id, st, "delisted", "delisted", why, err);
+        return move(db, a->id, product, st, "delisted", "delisted", why, err);
     }
     return 0;
 }
@@ -382,7 +398,7 @@ static int apply_tx(cs_db *db, void *arg, cs_error *err)
 int flows_listing_apply_state(cs_db *db, int64_t listing_id, const cx_outcome *out, const char *via,
                               cs_error *err)
 {
-    struct apply a = {listing_id, out, via, NULL, NULL, 0, 0};
+    struct apply a = {listing_id, out, via, NULL, NULL, 0, 0, 0};
     return cs_db_tx(db, apply_tx, &a, err);
 }
 
@@ -412,7 +428,7 @@ static int reject_tx(cs_db *db, void *arg, cs_error *err)
                                       flows_actor(), err))
         return -1;
     if (cs_db_exec(db, SQL_ATTEMPT_CLEAR, "i", x->id, err) < 0) return -1;
-    struct apply a = {x->id, &o, "create", NULL, NULL, 0, 0};
+    struct apply a = {x->id, &o, "create", NULL, NULL, 0, 0, 0};
     return apply_tx(db, &a, err);
 }
 
@@ -485,12 +501,17 @@ typedef struct imgs {
     cs_rows *ids; /* external ids in position order */
     const char **list;
     size_t n;
+    char **up; /* ids uploaded by this run, by row of SQL_IMAGES (owned) */
+    size_t nup;
 } imgs;
 
 static void imgs_free(imgs *g)
 {
     cs_rows_free(g->ids);
     cs_free(g->list);
+    for (size_t i = 0; i < g->nup; i++)
+        cs_free(g->up[i]);
+    cs_free(g->up);
     memset(g, 0, sizeof *g);
 }
 
@@ -525,6 +546,13 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
     memset(g, 0, sizeof *g);
     cs_rows *r = NULL;
     if (cs_db_query(db, &r, SQL_IMAGES, "ii", l->id, l->product_id, err)) return -1;
+    g->nup = cs_rows_count(r);
+    g->up = cs_calloc(g->nup ? g->nup : 1, sizeof *g->up);
+    if (!g->up) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    int reread = 0; /* another run stored an id first: the stored ones are read back */
     const char *pub = cs_cfg_str("http.public_url");
     size_t pl = strlen(pub);
     while (pl && pub[pl - 1] == '/')
@@ -568,18 +596,32 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
             }
             return 1;
         }
-        if (cs_db_exec(db, SQL_IMAGE_ADD, "iss", l->id, sha, o->image_id, err) < 0) {
+        int64_t added = cs_db_exec(db, SQL_IMAGE_ADD, "iss", l->id, sha, o->image_id, err);
+        if (added < 0) {
             cs_rows_free(r);
             return -1;
         }
+        if (!added)
+            reread = 1;
+        else if (!(g->up[i] = cs_strdup(o->image_id))) {
+            cs_rows_free(r);
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        }
     }
-    cs_rows_free(r);
-    if (cs_db_query(db, &g->ids, SQL_IMAGE_IDS, "ii", l->id, l->product_id, err)) return -1;
-    g->n = cs_rows_count(g->ids);
+    /* the ids are those read plus those uploaded: no second read unless a race was lost */
+    if (reread) {
+        cs_rows_free(r);
+        r = NULL;
+        if (cs_db_query(db, &r, SQL_IMAGE_IDS, "ii", l->id, l->product_id, err)) return -1;
+    }
+    g->ids = r;
+    g->n = cs_rows_count(r);
     g->list = cs_calloc(g->n ? g->n : 1, sizeof *g->list);
     if (!g->list) return cs_error_set(err, CS_E_NOMEM, NULL);
     for (size_t i = 0; i < g->n; i++)
-        g->list[i] = cs_rows_str(g->ids, i, II_EXTERNAL);
+        g->list[i] = reread     ? cs_rows_str(r, i, II_EXTERNAL)
+                     : g->up[i] ? g->up[i]
+                                : cs_rows_str(r, i, IM_EXTERNAL);
     l->cx.image_ids = g->list;
     l->cx.nimages = g->n;
     return 0;
@@ -589,21 +631,11 @@ static int ensure_images(cs_db *db, const flows_mkt *m, lst *l, flows_acct *acct
 
 enum { CALL_OK = 0, CALL_WAIT = 1, CALL_ERR = -1 };
 
-// clang-format off
-static const char SQL_ACCOUNT_OF[] =
-    "SELECT id"
-    " FROM seller_accounts"
-    " WHERE household_id = ? AND marketplace_code = ?";
-// clang-format on
-
-/* Load the household's account on l's marketplace into a. Returns CALL_OK when it is active,
- * CALL_WAIT after noting on the listing why it waits, CALL_ERR with err. */
+/* Load the household's account on l's marketplace (found by lst_load) into a. Returns CALL_OK when
+ * it is active, CALL_WAIT after noting on the listing why it waits, CALL_ERR with err. */
 static int need_account(cs_db *db, const lst *l, flows_acct *a, cs_error *err)
 {
-    int64_t aid = 0;
-    int rc = cs_db_scalar_i64(db, &aid, SQL_ACCOUNT_OF, "is", l->household_id, l->mp, err);
-    if (rc < 0) return CALL_ERR;
-    if (rc == 1 || flows_acct_load(db, aid, a, err) == 1) {
+    if (!l->account_id || flows_acct_load(db, l->account_id, a, err) == 1) {
         note(db, l->id, "account_missing",
              "Hộ chưa có tài khoản người bán trên sàn này; hãy kết nối cửa hàng trước.");
         return CALL_WAIT;
@@ -620,6 +652,26 @@ static int need_account(cs_db *db, const lst *l, flows_acct *a, cs_error *err)
              "Cửa hàng trên sàn chưa hoạt động; sản phẩm sẽ tự đăng khi cửa hàng sẵn sàng.");
     flows_acct_wipe(a);
     return CALL_WAIT;
+}
+
+/* The owner must act (authorise again, connect the shop): look again later. */
+static job_outcome reauth_snooze(job_ctx *ctx)
+{
+    return job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+}
+
+/* need_account for a job: 1 with the active account in *a, else 0 with *res the job's outcome
+ * (a snooze while the owner must act, a retry on database trouble). */
+static int job_account(job_ctx *ctx, const lst *l, flows_acct *a, job_outcome *res)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    int rc = need_account(ctx->db, l, a, &err);
+    if (rc == CALL_OK) return 1;
+    *res = rc == CALL_WAIT
+               ? reauth_snooze(ctx)
+               : job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
+    return 0;
 }
 
 /* flows_call with the account; an expired token is refreshed once and the call repeated.
@@ -679,7 +731,8 @@ static int clear_attempt_tx(cs_db *db, void *arg, cs_error *err)
 static int adopt(cs_db *db, lst *l, const cx_outcome *o, int from_create, cs_error *err)
 {
     struct apply a = {
-        l->id, o, from_create ? "create" : "lookup", o->item_id, l->content_hash, from_create, 1};
+        l->id, o, from_create ? "create" : "lookup", o->item_id, l->content_hash, from_create,
+        1,     0};
     return cs_db_tx(db, apply_tx, &a, err);
 }
 
@@ -708,15 +761,13 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
     cs_error_clear(&err);
     flows_acct a;
     memset(&a, 0, sizeof a);
-    int rc = need_account(ctx->db, l, &a, &err);
-    if (rc == CALL_WAIT) return job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
-    if (rc == CALL_ERR)
-        return job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
+    job_outcome res = JOB_OK;
+    if (!job_account(ctx, l, &a, &res)) return res;
+    int rc;
     cx_outcome o;
     cx_outcome_init(&o);
     imgs g;
     memset(&g, 0, sizeof g);
-    job_outcome res = JOB_OK;
     if (!l->mapped) {
         cs_error_field(&err, "category", CS_F_CATEGORY_UNMAPPED, l->category);
         reasons_from_error(&err, &o);
@@ -742,7 +793,7 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
     if (l->create_attempted && !l->item_id) {
         rc = lookup_sku(ctx->db, m, l, &a, &o, &err);
         if (rc == CALL_WAIT) {
-            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+            res = reauth_snooze(ctx);
             goto out;
         }
         if (rc == CALL_ERR) {
@@ -775,7 +826,7 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
         goto out;
     }
     if (rc == 2) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        res = reauth_snooze(ctx);
         goto out;
     }
     if (rc == 1) {
@@ -803,7 +854,7 @@ static job_outcome publish_api(job_ctx *ctx, const flows_mkt *m, lst *l)
     }
     rc = acct_call(ctx->db, m, l->id, &a, op, &in, &o, &err);
     if (rc == CALL_WAIT) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        res = reauth_snooze(ctx);
         goto out;
     }
     if (rc == CALL_ERR) {
@@ -918,19 +969,11 @@ static job_outcome h_update(job_ctx *ctx)
         !l.content_hash || (l.synced_hash && !memcmp(l.synced_hash, l.content_hash, 32)) ||
         !l.mapped)
         goto out;
-    rc = need_account(ctx->db, &l, &a, &err);
-    if (rc == CALL_WAIT) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
-        goto out;
-    }
-    if (rc == CALL_ERR) {
-        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
-        goto out;
-    }
+    if (!job_account(ctx, &l, &a, &res)) goto out;
     rc = ensure_images(ctx->db, m, &l, &a, &g, &o, &err);
     if (rc) {
         res = rc < 0    ? job_retry(ctx, 0, "images: %s", cs_code_name(err.code))
-              : rc == 2 ? job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"))
+              : rc == 2 ? reauth_snooze(ctx)
                         : flows_retry(ctx, o.retry_after, "image", &o);
         goto out;
     }
@@ -939,7 +982,7 @@ static job_outcome h_update(job_ctx *ctx)
     in.listing = &l.cx;
     rc = acct_call(ctx->db, m, l.id, &a, CX_OP_UPDATE_ITEM, &in, &o, &err);
     if (rc == CALL_WAIT)
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        res = reauth_snooze(ctx);
     else if (rc == CALL_ERR)
         res = job_retry(ctx, err.retry_after, "update: %s", cs_code_name(err.code));
     else if (o.result == CX_OK) {
@@ -1078,7 +1121,7 @@ static job_outcome h_sync(job_ctx *ctx)
     const cx_change_ops *ops = m ? cx_changes_for(l.mp) : NULL;
     if (!m || !ops || m->c->kind != CX_KIND_API) goto out;
     if (!strcmp(l.state, "queued")) { /* may wait for the owner: look again later */
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        res = reauth_snooze(ctx);
         goto out;
     }
     if (!strcmp(l.state, "submitted") || !strcmp(l.state, "pending_review")) {
@@ -1095,15 +1138,8 @@ static job_outcome h_sync(job_ctx *ctx)
     int price_new = cs_rows_isnull(s, 0, SY_PRICE) || cs_rows_i64(s, 0, SY_PRICE) != price;
     int stock_new = cs_rows_isnull(s, 0, SY_STOCK) || cs_rows_i64(s, 0, SY_STOCK) != stock;
     if (!price_new && !stock_new) goto out; /* idempotent: nothing new to send */
-    int rc = need_account(ctx->db, &l, &a, &err);
-    if (rc == CALL_WAIT) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
-        goto out;
-    }
-    if (rc == CALL_ERR) {
-        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
-        goto out;
-    }
+    if (!job_account(ctx, &l, &a, &res)) goto out;
+    int rc;
     char sku[32], ext[64] = "";
     snprintf(sku, sizeof sku, "CS-%lld", (long long)l.id);
     const char *known = cs_rows_strn(s, 0, SY_SKU);
@@ -1113,7 +1149,7 @@ static job_outcome h_sync(job_ctx *ctx)
     if (ops->needs_lookup && !ext[0]) {
         rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
         if (rc != CALL_OK || o.result != CX_OK || !x.ext_sku[0]) {
-            res = rc == CALL_WAIT ? job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"))
+            res = rc == CALL_WAIT ? reauth_snooze(ctx)
                   : rc == CALL_ERR
                       ? job_retry(ctx, err.retry_after, "lookup: %s", cs_code_name(err.code))
                       : sync_failed(ctx, l.id, "lookup", &o);
@@ -1136,7 +1172,7 @@ static job_outcome h_sync(job_ctx *ctx)
         x.k = steps[i];
         rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
         if (rc == CALL_WAIT) {
-            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+            res = reauth_snooze(ctx);
             goto out;
         }
         if (rc == CALL_ERR) {
@@ -1257,15 +1293,8 @@ static job_outcome h_withdraw(job_ctx *ctx)
         done.why = "Chưa từng gửi lên sàn.";
         goto finish;
     }
-    int rc = need_account(ctx->db, &l, &a, &err);
-    if (rc == CALL_WAIT) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
-        goto out;
-    }
-    if (rc == CALL_ERR) {
-        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
-        goto out;
-    }
+    if (!job_account(ctx, &l, &a, &res)) goto out;
+    int rc;
     if (!item[0]) { /* a create may have landed: look our SKU up, as a publish would */
         /* a publish still in flight may yet create the item: let it finish first (it leaves a
            withdrawing listing alone), else the look-up could miss an item made just after */
@@ -1282,7 +1311,7 @@ static job_outcome h_withdraw(job_ctx *ctx)
         }
         rc = lookup_sku(ctx->db, m, &l, &a, &o, &err);
         if (rc == CALL_WAIT) {
-            res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+            res = reauth_snooze(ctx);
             goto out;
         }
         if (rc == CALL_ERR) {
@@ -1306,7 +1335,7 @@ static job_outcome h_withdraw(job_ctx *ctx)
     struct chg_call x = {ops, CX_CHG_WITHDRAW, &c, &o, ""};
     rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
     if (rc == CALL_WAIT) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        res = reauth_snooze(ctx);
         goto out;
     }
     if (rc == CALL_ERR) {
@@ -1355,10 +1384,6 @@ int job_flows_confirm_withdrawn(cs_db *db, int64_t listing_id, const cs_actor *a
 /* ---- listing.status / listing.poll --------------------------------------------------------- */
 
 // clang-format off
-static const char SQL_CHECKED[] =
-    "UPDATE listings"
-    " SET status_checked_at = UTC_TIMESTAMP()"
-    " WHERE id = ?";
 static const char SQL_POLL_DUE[] =
     "SELECT l.id"
     " FROM listings l"
@@ -1394,41 +1419,30 @@ static job_outcome h_status(job_ctx *ctx)
     if (!m || m->c->kind != CX_KIND_API || !l.item_id ||
         (strcmp(l.state, "submitted") && strcmp(l.state, "pending_review")))
         goto out;
-    rc = need_account(ctx->db, &l, &a, &err);
-    if (rc == CALL_WAIT) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
-        goto out;
-    }
-    if (rc == CALL_ERR) {
-        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
-        goto out;
-    }
+    if (!job_account(ctx, &l, &a, &res)) goto out;
     cx_input in;
     memset(&in, 0, sizeof in);
     in.listing = &l.cx;
     rc = acct_call(ctx->db, m, l.id, &a, CX_OP_GET_STATUS, &in, &o, &err);
     if (rc == CALL_WAIT) {
-        res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+        res = reauth_snooze(ctx);
         goto out;
     }
     if (rc == CALL_ERR) {
         res = job_retry(ctx, err.retry_after, "status: %s", cs_code_name(err.code));
         goto out;
     }
-    cs_db_tx(ctx->db, checked_tx, &id, &err);
-    if (o.result == CX_OK) {
-        if (flows_listing_apply_state(ctx->db, id, &o, "status", &err)) {
+    if (o.result == CX_OK || o.result == CX_REJECTED) {
+        if (o.result == CX_REJECTED) o.state = CX_ITEM_REJECTED;
+        /* the answer and the time it was asked for, in one transaction */
+        struct apply ap = {id, &o, "status", NULL, NULL, 0, 0, 1};
+        if (cs_db_tx(ctx->db, apply_tx, &ap, &err))
             res = job_retry(ctx, 0, "apply: %s", cs_code_name(err.code));
-            goto out;
-        }
         /* still in review: look again later, without spending an attempt */
-        if (o.state == CX_ITEM_PENDING || o.state == CX_ITEM_UNKNOWN)
+        else if (o.result == CX_OK && (o.state == CX_ITEM_PENDING || o.state == CX_ITEM_UNKNOWN))
             res = job_snooze(ctx, (unsigned)cs_cfg_int("flows.status_delay"));
-    } else if (o.result == CX_REJECTED) {
-        o.state = CX_ITEM_REJECTED;
-        if (flows_listing_apply_state(ctx->db, id, &o, "status", &err))
-            res = job_retry(ctx, 0, "apply: %s", cs_code_name(err.code));
     } else {
+        cs_db_tx(ctx->db, checked_tx, &id, &err);
         res = flows_retry(ctx, o.retry_after, "status", &o);
     }
 out:

@@ -87,10 +87,19 @@ static int page_body(cs_db *db, void *arg, cs_error *err)
 {
     struct page_tx *k = arg;
     k->counted = 0;
+    /* a page's lines are mostly of a few SKUs: each is resolved to its listing once */
+    const char *last_sku = NULL;
+    int64_t last_listing = 0;
     for (size_t i = 0; i < k->nlines; i++) {
         const cx_order_line *x = &k->lines->lines[i];
+        if (!last_sku || strcmp(last_sku, x->sku)) {
+            last_listing = 0;
+            last_sku = x->sku;
+            if (cs_orders_resolve_sku(db, k->account, x->sku, &last_listing, err) < 0) return -1;
+        }
         cs_order_line l = {.marketplace = k->mp,
                            .account_id = k->account,
+                           .listing_id = last_listing,
                            .order_id = x->order_id,
                            .line_id = x->line_id,
                            .sku = x->sku,

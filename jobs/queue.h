@@ -92,4 +92,7 @@ typedef struct job_worker_opts {
 int job_worker_run(const job_worker_opts *o, cs_error *err);
 /* Ask a running job_worker_run to stop as if signalled (tests, other threads). */
 void job_worker_request_stop(void);
+/* Claims this process's handler threads made that found nothing ready (tests: an idle worker
+ * polls with one thread, not all of them). */
+unsigned long job_worker_empty_claims(void);
 #endif

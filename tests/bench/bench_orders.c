@@ -12,8 +12,8 @@
 #include "sandbox/sandbox_int.h"
 #include "jobs/job.h"
 #include "sandbox/sandbox.h"
+#include "tests/support/tbench.h"
 #include "tests/support/tmarket.h"
-#include "core/buf.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/db.h"
@@ -21,7 +21,6 @@
 #include "core/mem.h"
 #include "jobs/flows.h"
 #include <curl/curl.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,105 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what, const cs_error *e)
-{
-    fprintf(stderr, "bench-orders: %s: %s %s\n", what, e ? cs_code_name(e->code) : "",
-            e ? e->detail : "");
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long arg_long(const char *v, long min, long max, const char *name)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < min || x > max) {
-        fprintf(stderr, "bench-orders: %s: a number from %ld to %ld\n", name, min, max);
-        exit(64);
-    }
-    return x;
-}
-
-static size_t wr(char *p, size_t s, size_t n, void *u)
-{
-    (void)p;
-    (void)u;
-    return s * n;
-}
-
-static size_t collect(char *p, size_t s, size_t n, void *u)
-{
-    return cs_buf_append(u, p, s * n) ? 0 : s * n;
-}
-
-static void post(const char *url, const char *json)
-{
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, wr);
-    long st = 0;
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (st != 200) {
-        fprintf(stderr, "bench-orders: POST %s → %ld\n", url, st);
-        exit(1);
-    }
-}
-
-/* Lazada API requests the simulator answered, throttled ones counted apart. */
-static void lazada_counts(sbx_sandbox *sb, long long *requests, long long *throttled,
-                          long long *dups)
-{
-    json_t *s = sbx_stats(sb);
-    json_t *lz = json_object_get(s, "lazada");
-    *requests = 0;
-    const char *path;
-    json_t *by;
-    json_object_foreach(json_object_get(lz, "requests"), path, by)
-    {
-        if (!strncmp(path, "/__", 3)) continue;
-        const char *st;
-        json_t *n;
-        json_object_foreach(by, st, n) *requests += json_integer_value(n);
-    }
-    *throttled = json_integer_value(json_object_get(lz, "throttled"));
-    *dups = json_integer_value(json_object_get(s, "duplicate_skus"));
-    json_decref(s);
-}
-
-static long vmhwm_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
-static int64_t count(cs_db *db, const char *sql)
-{
-    int64_t n = 0;
-    cs_error e;
-    cs_error_clear(&e);
-    if (cs_db_scalar_i64(db, &n, sql, "", &e) < 0) die("count", &e);
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     long shops = 2000, per = 20, rate = 50, latency = 100, threads = 0;
@@ -138,17 +38,17 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--shops") && v)
-            shops = arg_long(v, 1, 100000, a), i++;
+            shops = tb_arg_long(v, 1, 100000, a), i++;
         else if (!strcmp(a, "--orders") && v)
-            per = arg_long(v, 1, 100, a), i++;
+            per = tb_arg_long(v, 1, 100, a), i++;
         else if (!strcmp(a, "--rate") && v)
-            rate = arg_long(v, 1, 100000, a), i++;
+            rate = tb_arg_long(v, 1, 100000, a), i++;
         else if (!strcmp(a, "--latency-ms") && v)
-            latency = arg_long(v, 0, 10000, a), i++;
+            latency = tb_arg_long(v, 0, 10000, a), i++;
         else if (!strcmp(a, "--threads") && v)
-            threads = arg_long(v, 1, 256, a), i++;
+            threads = tb_arg_long(v, 1, 256, a), i++;
         else if (!strcmp(a, "--faults") && v)
-            faults = (double)arg_long(v, 0, 50, a) / 100.0, i++;
+            faults = (double)tb_arg_long(v, 0, 50, a) / 100.0, i++;
         else if (!strcmp(a, "--choso") && v)
             choso = v, i++;
         else {
@@ -165,14 +65,16 @@ int main(int argc, char **argv)
         threads = (long)((double)rate * ((double)latency / 1000.0 + 0.05) * 4.0) + 4;
         if (threads > 64) threads = 64;
     }
+    tb_init("bench-orders");
     cs_error e;
     cs_error_clear(&e);
-    if (cs_config_load(NULL, &e)) die("config", &e);
+    if (cs_config_load(NULL, &e)) tb_die("config", &e);
     cs_log_set_level(CS_LOG_ERROR);
-    if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e)) die("start", &e);
+    if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e))
+        tb_die("start", &e);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cs_db *db = cs_db_acquire(&e);
-    if (!db) die("database", &e);
+    if (!db) tb_die("database", &e);
 
     sbx_options o;
     sbx_options_default(&o);
@@ -181,16 +83,11 @@ int main(int argc, char **argv)
     o.max_items = shops + 1000;
     o.rate = (double)rate;
     sbx_sandbox *sb;
-    if (sbx_start(&o, &sb, &e)) die("sandbox", &e);
-    char lz[128], u[256];
+    if (sbx_start(&o, &sb, &e)) tb_die("sandbox", &e);
+    char lz[128];
     sbx_url(sb, SBX_LAZADA, lz, sizeof lz);
     char secret_file[600], rate_s[32];
-    snprintf(secret_file, sizeof secret_file, "%s/lazada.secret", cs_cfg_str("media.dir"));
-    FILE *sf = fopen(secret_file, "w");
-    if (!sf) die("secret file", NULL);
-    fputs(TM_LAZADA_APP_SECRET, sf);
-    fclose(sf);
-    chmod(secret_file, 0600);
+    tb_secret_file(TM_LAZADA_APP_SECRET, secret_file, sizeof secret_file);
     snprintf(rate_s, sizeof rate_s, "%ld", rate);
     struct {
         const char *k, *v;
@@ -216,61 +113,26 @@ int main(int argc, char **argv)
         cs_config_set("lazada.app_key", TM_LAZADA_APP_KEY, &e) ||
         cs_config_set("lazada.app_secret", TM_LAZADA_APP_SECRET, &e) ||
         cs_config_set("http.public_url", "http://127.0.0.1:8080", &e))
-        die("config", &e);
+        tb_die("config", &e);
     job_flows_reset();
 
     printf("bench-orders: %ld shops x %ld orders, R = %ld req/s, latency %ld ms, %.0f %% faults "
            "(+1 %% malformed), %ld worker threads\n",
            shops, per, rate, latency, faults * 100, threads);
     fflush(stdout);
-    double t_setup = now_s();
-    snprintf(u, sizeof u, "%.*s/__sandbox/authorize",
-             (int)(strstr(lz, "/rest") ? strstr(lz, "/rest") - lz : (long)strlen(lz)), lz);
+    double t_setup = tb_now();
     long long delivered_units = 0, lines_total = 0;
     for (long h = 0; h < shops; h++) {
-        char code[24], seed[24], state[44];
+        char code[24], seed[24];
         snprintf(code, sizeof code, "TH-2026-8%05ld", h);
         snprintf(seed, sizeof seed, "bench-orders-%ld", h);
-        if (cs_db_exec(db,
-                       "INSERT INTO households (code, owner_name, name_folded, commune_code, "
-                       "owner_age, youth_led, consent_at, consent_version, consent_by, "
-                       "content_hash, registered_by) VALUES (?, 'Hộ thử', 'ho thu', '14797', 25, "
-                       "1, UTC_TIMESTAMP(), 'v1', 'bench', UNHEX(SHA2(?, 256)), 'bench')",
-                       "ss", code, seed, &e) < 0)
-            die("household", &e);
-        int64_t hid = (int64_t)cs_db_insert_id(db);
-        if (cs_random_token(state)) die("random", NULL);
-        if (cs_db_exec(db,
-                       "INSERT INTO seller_accounts (household_id, marketplace_code, state, "
-                       "oauth_state) VALUES (?, 'lazada', 'awaiting_owner', ?)",
-                       "is", hid, state, &e) < 0)
-            die("account", &e);
-        int64_t aid = (int64_t)cs_db_insert_id(db);
-        cs_buf b;
-        cs_buf_init(&b, 1 << 16);
-        CURL *c = curl_easy_init();
-        struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_URL, u);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"marketplace\":\"lazada\"}");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-        curl_easy_perform(c);
-        curl_slist_free_all(hd);
-        curl_easy_cleanup(c);
-        json_t *j = b.len ? json_loadb(b.data, b.len, 0, NULL) : NULL;
-        cs_buf_free(&b);
-        const char *codev = json_string_value(json_object_get(j, "code"));
-        if (!codev) die("sandbox authorize", NULL);
-        char shop_name[128];
-        if (job_flows_oauth_callback(db, "lazada", state, codev, NULL, shop_name, &e))
-            die("oauth", &e);
-        json_decref(j);
+        int64_t hid = tb_household(db, code, seed);
+        int64_t aid = tb_lazada_account(db, lz, hid);
         cs_rows *r = NULL;
         if (cs_db_query(db, &r, "SELECT external_shop_id FROM seller_accounts WHERE id = ?", "i",
                         aid, &e) ||
             cs_rows_count(r) != 1)
-            die("shop id", &e);
+            tb_die("shop id", &e);
         char shop[SB_ID_MAX];
         snprintf(shop, sizeof shop, "%s", cs_rows_str(r, 0, 0));
         cs_rows_free(r);
@@ -280,18 +142,18 @@ int main(int argc, char **argv)
                        "content_hash) VALUES (?, 'Mắm tôm Hậu Lộc', 'mam tom', 'Đặc sản Thanh "
                        "Hóa.', 'condiment', 45000, 50, 500, 120, 80, 80, UNHEX(SHA2(?, 256)))",
                        "is", hid, seed, &e) < 0)
-            die("product", &e);
+            tb_die("product", &e);
         int64_t pid = (int64_t)cs_db_insert_id(db);
         if (cs_db_exec(db,
                        "INSERT INTO listings (product_id, marketplace_code, account_id, state) "
                        "VALUES (?, 'lazada', ?, 'live')",
                        "ii", pid, aid, &e) < 0)
-            die("listing", &e);
+            tb_die("listing", &e);
         int64_t lid = (int64_t)cs_db_insert_id(db);
         /* the shop's item in the simulator and its buyers: mixed fates, 1-3 units each */
         pthread_mutex_lock(&sb->mu);
         sb_item *it = sbx_item_new(sb, SBX_LAZADA);
-        if (!it) die("simulator item", NULL);
+        if (!it) tb_die("simulator item", NULL);
         snprintf(it->shop_id, sizeof it->shop_id, "%s", shop);
         snprintf(it->sku, sizeof it->sku, "CS-%lld", (long long)lid);
         it->price = 45000;
@@ -301,7 +163,7 @@ int main(int argc, char **argv)
                        : k % 10 == 7 ? SB_FATE_RETURNED
                                      : SB_FATE_DELIVERED;
             long long qty = 1 + k % 3;
-            if (!sbx_order_place(sb, it, qty, fate, sbx_now_ms())) die("simulator order", NULL);
+            if (!sbx_order_place(sb, it, qty, fate, sbx_now_ms())) tb_die("simulator order", NULL);
             lines_total += qty;
             if (fate == SB_FATE_DELIVERED) delivered_units += qty;
         }
@@ -313,33 +175,27 @@ int main(int argc, char **argv)
     /* one orders.sync job per account, as the periodic sweep enqueues them */
     cs_rows *acc = NULL;
     if (cs_db_query(db, &acc, "SELECT id FROM seller_accounts ORDER BY id", "", &e))
-        die("accounts", &e);
+        tb_die("accounts", &e);
     for (size_t i = 0; i < cs_rows_count(acc); i++) {
         char payload[64];
         snprintf(payload, sizeof payload, "{\"account_id\":%lld}",
                  (long long)cs_rows_i64(acc, i, 0));
-        if (job_enqueue(db, "orders.sync", payload, NULL, NULL, &e) < 0) die("enqueue", &e);
+        if (job_enqueue(db, "orders.sync", payload, NULL, NULL, &e) < 0) tb_die("enqueue", &e);
     }
     cs_rows_free(acc);
     printf("bench-orders: setup %.1f s (%lld order lines, %lld delivered units expected)\n",
-           now_s() - t_setup, lines_total, delivered_units);
+           tb_now() - t_setup, lines_total, delivered_units);
     fflush(stdout);
 
-    char faults_json[256];
-    snprintf(faults_json, sizeof faults_json,
-             "{\"marketplace\":\"lazada\",\"latency_ms\":%ld,\"rate_5xx\":%.4f,\"rate_429\":"
-             "%.4f,\"rate_drop\":%.4f,\"rate_malformed\":0.01}",
-             latency, faults / 3, faults / 3, faults / 3);
-    snprintf(u, sizeof u, "%.*s/__sandbox/faults", (int)(strstr(lz, "/rest") - lz), lz);
-    post(u, faults_json);
+    tb_lazada_faults(lz, latency, faults, 0.01);
     long long req0, thr0, dup0;
-    lazada_counts(sb, &req0, &thr0, &dup0);
+    tb_lazada_counts(sb, &req0, &thr0, &dup0);
 
     char conc[16];
     snprintf(conc, sizeof conc, "%ld", threads);
-    double t0 = now_s();
+    double t0 = tb_now();
     pid_t child = fork();
-    if (child < 0) die("fork", NULL);
+    if (child < 0) tb_die("fork", NULL);
     if (child == 0) {
         execl(choso, choso, "worker", "--concurrency", conc, "--kinds", "orders.sync",
               (char *)NULL);
@@ -351,44 +207,44 @@ int main(int argc, char **argv)
     long long seen_req = req0;
     while (left > 0) {
         usleep(200 * 1000);
-        long kb = vmhwm_kb(child);
+        long kb = tb_vmhwm_kb(child);
         if (kb > peak) peak = kb;
         /* the active window: from the first request the simulator answered to the last */
         long long rq, th, du;
-        lazada_counts(sb, &rq, &th, &du);
+        tb_lazada_counts(sb, &rq, &th, &du);
         if (rq > seen_req) {
-            if (!first_req) first_req = now_s();
-            last_req = now_s();
+            if (!first_req) first_req = tb_now();
+            last_req = tb_now();
             seen_req = rq;
         }
-        left = count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state IN "
-                         "('queued','running')");
+        left = tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state IN "
+                            "('queued','running')");
         int st;
         if (waitpid(child, &st, WNOHANG) == child) {
             fprintf(stderr, "bench-orders: the worker exited early\n");
             return 1;
         }
-        if (now_s() - last_print > 15) {
-            last_print = now_s();
+        if (tb_now() - last_print > 15) {
+            last_print = tb_now();
             printf("bench-orders: %.0f s, %lld accounts left\n", last_print - t0, (long long)left);
             fflush(stdout);
         }
-        if (now_s() - t0 > 3600) break;
+        if (tb_now() - t0 > 3600) break;
     }
-    double t1 = now_s();
-    long kb = vmhwm_kb(child);
+    double t1 = tb_now();
+    long kb = tb_vmhwm_kb(child);
     if (kb > peak) peak = kb;
     kill(child, SIGTERM);
     waitpid(child, NULL, 0);
     long long req1, thr1, dups;
-    lazada_counts(sb, &req1, &thr1, &dups);
+    tb_lazada_counts(sb, &req1, &thr1, &dups);
     double secs = t1 - t0;
     long long reqs = req1 - req0, thr = thr1 - thr0;
-    int64_t dead = count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state = "
-                             "'dead'");
-    int64_t stored = count(db, "SELECT COUNT(*) FROM order_lines");
-    int64_t units = count(db, "SELECT COALESCE(SUM(units), 0) FROM order_counts");
-    int64_t counted = count(db, "SELECT COALESCE(SUM(qty), 0) FROM order_lines WHERE counted");
+    int64_t dead = tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state = "
+                                "'dead'");
+    int64_t stored = tb_count(db, "SELECT COUNT(*) FROM order_lines");
+    int64_t units = tb_count(db, "SELECT COALESCE(SUM(units), 0) FROM order_counts");
+    int64_t counted = tb_count(db, "SELECT COALESCE(SUM(qty), 0) FROM order_lines WHERE counted");
     long long missing = delivered_units > units ? delivered_units - units : 0;
     long long twice = units > delivered_units ? units - delivered_units : 0;
     double active = last_req > first_req ? last_req - first_req : secs;

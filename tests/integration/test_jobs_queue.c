@@ -183,6 +183,72 @@ static void *worker_thread(void *arg)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- idle polling ---------- */
+
+static atomic_int together_running, together_seen;
+
+/* Runs until every job of the batch runs at the same time (up to 5 s): all seen = the idle
+ * threads were woken to claim the rest, not left to their own (long) timeout. */
+static job_outcome h_together(job_ctx *ctx)
+{
+    int n = atomic_fetch_add(&together_running, 1) + 1;
+    for (int i = 0; i < 100 && n < 4; i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        n = atomic_load(&together_running);
+    }
+    if (n >= 4) atomic_fetch_add(&together_seen, 1);
+    (void)ctx;
+    return JOB_OK;
+}
+
+static void *idle_worker_thread(void *arg)
+{
+    const char *kinds = arg;
+    cs_error e;
+    cs_error_clear(&e);
+    job_worker_opts o = {.concurrency = 8, .kinds_csv = kinds, .poll_ms = 20};
+    if (job_worker_run(&o, &e)) fprintf(stderr, "worker: %s %s\n", cs_code_name(e.code), e.detail);
+    return NULL;
+}
+
+static void test_idle_worker_polls_with_one_thread(void **state)
+{
+    (void)state;
+    cs_db *db = tsup_connect();
+    cs_error e;
+    cs_error_clear(&e);
+    char k[48];
+    kind_name(k, sizeof k, "together");
+    assert_int_equal(job_register(k, h_together, &(job_kind_opts){.lease_s = 30}, &e), 0);
+    atomic_store(&together_running, 0);
+    atomic_store(&together_seen, 0);
+    /* idle: 8 threads, a 20 ms poll, 1.5 s — all polling would be about 600 empty claims */
+    unsigned long before = job_worker_empty_claims();
+    pthread_t th;
+    pthread_create(&th, NULL, idle_worker_thread, k);
+    sleep(1);
+    unsigned long idle = job_worker_empty_claims() - before;
+    printf("# an idle worker of 8 threads made %lu empty claims in about 1 s\n", idle);
+    assert_true(idle <= 8 + 75);
+    /* work arrives: the poller takes one job and wakes another thread for the next, so the
+     * four run together */
+    int64_t ids[4];
+    for (int i = 0; i < 4; i++)
+        ids[i] = enq(db, k, NULL, NULL);
+    char st[16];
+    for (int i = 0; i < 200 && strcmp(state_of(db, ids[3], st, sizeof st), "done"); i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    job_worker_request_stop();
+    pthread_join(th, NULL);
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(state_of(db, ids[i], st, sizeof st), "done");
+    assert_int_equal(atomic_load(&together_seen), 4);
+    cs_db_close(db);
+}
+
 static void test_worker_heartbeats_carry_cancel_and_timeout(void **state)
 {
     (void)state;
@@ -929,6 +995,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_four_threads_effect_exactly_once),
         cmocka_unit_test(test_worker_heartbeats_carry_cancel_and_timeout),
+        cmocka_unit_test(test_idle_worker_polls_with_one_thread),
         cmocka_unit_test(test_skip_locked_claims_do_not_overlap),
         cmocka_unit_test(test_unique_key_returns_existing_job),
         cmocka_unit_test(test_retries_back_off_then_dead_with_history),

@@ -494,6 +494,37 @@ static void on_first(void *arg, const cx_request *req, const cx_response *resp)
         cx_transport_submit(chain_t, "shopee", &chain_req2, on_done, &chain_res2, &err), 0);
 }
 
+/* A create gets a connection of its own and closes it after its answer: ten creates in a row
+ * leave no idle connections behind (they used to stay in libcurl's cache). */
+static void test_creates_leave_no_idle_connections(void **state)
+{
+    (void)state;
+    /* connections earlier tests left on the server (a client that gave up on /slow) */
+    const union MHD_DaemonInfo *d0 =
+        MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    unsigned before = d0 ? d0->num_connections : 0;
+    cx_transport *t = new_transport(5000, 0);
+    for (int i = 0; i < 10; i++) {
+        cx_request r;
+        result res = {0};
+        make_req(&r, "POST", "/echo"); /* op CX_OP_CREATE_ITEM */
+        submit(t, "lazada", &r, &res);
+        assert_int_equal(cx_transport_run(t, 0), 1);
+        assert_int_equal(res.status, 200);
+        cx_request_free(&r);
+    }
+    unsigned open = 99;
+    for (int i = 0; i < 100; i++) {
+        const union MHD_DaemonInfo *di =
+            MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        open = di ? di->num_connections : 99;
+        if (open <= before) break;
+        sleep_ms(20);
+    }
+    assert_true(open <= before);
+    cx_transport_free(t);
+}
+
 static void test_chained_submit(void **state)
 {
     (void)state;
@@ -526,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_policy_and_connect_failures),
         cmocka_unit_test(test_free_with_queued_work),
         cmocka_unit_test(test_chained_submit),
+        cmocka_unit_test(test_creates_leave_no_idle_connections),
     };
     return cmocka_run_group_tests(tests, server_up, server_down);
 }
