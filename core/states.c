@@ -191,19 +191,22 @@ int cs_account_transition(cs_db *db, int64_t id, const char *to, const char *rea
 }
 
 /* columns of SQL_LISTING_LOCK */
-enum { LL_STATE, LL_PRODUCT, LL_ENV };
+enum { LL_STATE, LL_PRODUCT };
 /* columns of SQL_PRODUCT_LOCK */
-enum { PL_FIRST };
+enum { PL_FIRST, PL_ENV };
 // clang-format off
 static const char SQL_LISTING_LOCK[] =
-    "SELECT state, product_id, env"
+    "SELECT state, product_id"
     " FROM listings"
     " WHERE id = ?"
     " FOR UPDATE";
+/* the listing's environment comes with the product's lock: a caller holding the listing's row
+   (cs_listing_transition_held) need not have read it */
 static const char SQL_PRODUCT_LOCK[] =
-    "SELECT first_live_at IS NULL"
-    " FROM products"
-    " WHERE id = ?"
+    "SELECT p.first_live_at IS NULL, l.env"
+    " FROM listings l"
+    " JOIN products p ON p.id = l.product_id"
+    " WHERE l.id = ?"
     " FOR UPDATE";
 /* live_at: start of the current live spell; an update (live → queued → live) keeps it, leaving
    the marketplace clears it */
@@ -236,8 +239,6 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
     char from[24];
     snprintf(from, sizeof from, "%s", cs_rows_str(r, 0, LL_STATE));
     int64_t product = cs_rows_i64(r, 0, LL_PRODUCT);
-    /* a practice listing on a production instance never sets the product's first date */
-    int counts = cs_env_counts(cs_rows_str(r, 0, LL_ENV));
     cs_rows_free(r);
     return cs_listing_transition_held(db, id, product, from, to, reason_code, reason, a, err);
 }
@@ -253,11 +254,13 @@ int cs_listing_transition_held(cs_db *db, int64_t id, int64_t product, const cha
     char by[48];
     cs_actor_tag(a, by, sizeof by);
     int live = !strcmp(to, "live");
-    int first = 0;
+    int first = 0, counts = 0;
     if (live) {
-        /* as for accounts: the product row orders concurrent first lives of its listings */
-        if (cs_db_query(db, &r, SQL_PRODUCT_LOCK, "i", product, err)) return -1;
-        first = counts && cs_rows_count(r) && cs_rows_i64(r, 0, PL_FIRST);
+        /* as for accounts: the product row orders concurrent first lives of its listings; a
+           practice listing on a production instance never sets the product's first date */
+        if (cs_db_query(db, &r, SQL_PRODUCT_LOCK, "i", id, err)) return -1;
+        counts = cs_rows_count(r) && cs_env_counts(cs_rows_str(r, 0, PL_ENV));
+        first = counts && cs_rows_i64(r, 0, PL_FIRST);
         cs_rows_free(r);
     }
     if (cs_db_exec(db, SQL_LISTING_SET_STATE, "sisii", to, (int64_t)live, to, (int64_t)live, id,
