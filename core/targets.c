@@ -76,6 +76,25 @@ int cs_metric_from_name(const char *s)
     "   ORDER BY l.first_sale_at, l.id" \
     "   LIMIT 1), '')"
 
+/* The counted unit of the product metrics is a (household, list entry) pair of approved links
+ * (core/targets.h): only the pair's earliest product by the date (then id) stands for it, so
+ * three pack sizes of one product count once. idx_products_pair keeps the look-up short. */
+#define PAIR_FIRST(col) \
+    " AND NOT EXISTS (SELECT 1" \
+    "   FROM products q FORCE INDEX (idx_products_pair)" \
+    "   WHERE q.household_id = p.household_id AND q.flagship_id = p.flagship_id" \
+    "    AND q.flagship_status = 'approved' AND q." col " IS NOT NULL" \
+    "    AND (q." col " < p." col " OR (q." col " = p." col " AND q.id < p.id)))"
+/* the pair of one product, whatever its own link state: the callers file it out before a
+ * change and in after it */
+#define PAIR_OF \
+    " AND (p.household_id, p.flagship_id) =" \
+    "  (SELECT o.household_id, o.flagship_id" \
+    "    FROM products o" \
+    "    WHERE o.id = ?)"
+
+#define PAIR_IS " AND p.household_id = ? AND p.flagship_id = ?"
+
 /* each gives (y, m, c, mp) for the entities it counts, read only by the statements below */
 #define HH_SEL(filter) \
     "SELECT" VN("h.onboarded_at") ", h.commune_code AS c, " HH_MP " AS mp" \
@@ -85,12 +104,14 @@ int cs_metric_from_name(const char *s)
     "SELECT" VN("p.first_live_at") ", h.commune_code AS c, " LIVE_MP " AS mp" \
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
-    " WHERE p.flagship AND p.first_live_at IS NOT NULL" filter
+    " WHERE p.flagship_status = 'approved' AND p.first_live_at IS NOT NULL" \
+    PAIR_FIRST("first_live_at") filter
 #define SOLD_SEL(filter) \
     "SELECT" VN("p.first_sold_at") ", h.commune_code AS c, " SOLD_MP " AS mp" \
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
-    " WHERE p.flagship AND p.first_sold_at IS NOT NULL" filter
+    " WHERE p.flagship_status = 'approved' AND p.first_sold_at IS NOT NULL" \
+    PAIR_FIRST("first_sold_at") filter
 
 /* sign × count into the counters; the first parameter is the sign, then the filter's */
 #define FILE_INTO(metric, sel) \
@@ -120,10 +141,10 @@ int cs_targets_file_product(cs_db *db, int64_t product_id, int metric, int sign,
     if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
     int64_t r;
     if (metric == CS_M_LIVE)
-        r = cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL(" AND p.id = ?")), "ii",
+        r = cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL(PAIR_OF)), "ii",
                        (int64_t)sign, product_id, err);
     else if (metric == CS_M_SOLD)
-        r = cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(" AND p.id = ?")), "ii",
+        r = cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(PAIR_OF)), "ii",
                        (int64_t)sign, product_id, err);
     else
         return cs_error_set(err, CS_E_INTERNAL, "metric %d is not a product metric", metric);
@@ -138,6 +159,18 @@ int cs_targets_refile_household(cs_db *db, int64_t household_id, int sign, cs_er
                    "ii", (int64_t)sign, household_id, err) < 0 ||
         cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(" AND p.household_id = ?")),
                    "ii", (int64_t)sign, household_id, err) < 0)
+        return -1;
+    return 0;
+}
+
+int cs_targets_file_pair(cs_db *db, int64_t household_id, int64_t entry_id, int sign,
+                        cs_error *err)
+{
+    if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
+    if (cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL(PAIR_IS)), "iii",
+                   (int64_t)sign, household_id, entry_id, err) < 0 ||
+        cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(PAIR_IS)), "iii",
+                   (int64_t)sign, household_id, entry_id, err) < 0)
         return -1;
     return 0;
 }
