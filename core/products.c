@@ -736,12 +736,11 @@ int cs_product_list(cs_db *db, const cs_product_filter *f, json_t **out, int64_t
     }
     int limit = f->limit < 1 ? 50 : f->limit > 200 ? 200 : f->limit;
     cs_rows *r = NULL;
-    int rc =
-        cs_db_query(db, &r, SQL_LIST, "issssssssiissiissi", f->after_id, scope, scope,
-                    f->household, f->household, f->commune, f->commune, f->category, f->category,
-                    (int64_t)f->flagship, (int64_t)f->flagship, f->flagship_status,
-                    f->flagship_status, (int64_t)f->ocop_stars,
-                    (int64_t)f->ocop_stars, like, like, (int64_t)limit + 1, err);
+    int rc = cs_db_query(db, &r, SQL_LIST, "issssssssiissiissi", f->after_id, scope, scope,
+                         f->household, f->household, f->commune, f->commune, f->category,
+                         f->category, (int64_t)f->flagship, (int64_t)f->flagship,
+                         f->flagship_status, f->flagship_status, (int64_t)f->ocop_stars,
+                         (int64_t)f->ocop_stars, like, like, (int64_t)limit + 1, err);
     cs_free(scope);
     cs_free(like);
     if (rc) return -1;

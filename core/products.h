@@ -21,8 +21,8 @@ typedef struct cs_product_norm {
     char category[41];
     int64_t price_vnd, stock, weight_g, length_mm, width_mm, height_mm; /* dims 0 = unknown */
     int ocop_stars;                                                     /* 0 = none */
-    int flagship;        /* derived: a list entry is proposed (flagship_id ≠ 0) */
-    int64_t flagship_id; /* 0 = none */
+    int flagship;         /* derived: a list entry is proposed (flagship_id ≠ 0) */
+    int64_t flagship_id;  /* 0 = none */
     char *flagship_entry; /* input "flagship_entry": the list entry by id or exact name
                              (accent-insensitive); resolved into flagship_id by the database */
 } cs_product_norm;
@@ -59,9 +59,9 @@ typedef struct cs_product_filter {
     const char *household; /* household code */
     const char *commune;
     const char *category;
-    int flagship;   /* -1 any */
+    int flagship;                /* -1 any */
     const char *flagship_status; /* none, proposed, approved, refused; NULL any */
-    int ocop_stars; /* 0 any */
+    int ocop_stars;              /* 0 any */
     const char *q;
     int64_t after_id;
     int limit;

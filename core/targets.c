@@ -163,14 +163,13 @@ int cs_targets_refile_household(cs_db *db, int64_t household_id, int sign, cs_er
     return 0;
 }
 
-int cs_targets_file_pair(cs_db *db, int64_t household_id, int64_t entry_id, int sign,
-                        cs_error *err)
+int cs_targets_file_pair(cs_db *db, int64_t household_id, int64_t entry_id, int sign, cs_error *err)
 {
     if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
-    if (cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL(PAIR_IS)), "iii",
-                   (int64_t)sign, household_id, entry_id, err) < 0 ||
-        cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(PAIR_IS)), "iii",
-                   (int64_t)sign, household_id, entry_id, err) < 0)
+    if (cs_db_exec(db, FILE_INTO("flagship_products_live", LIVE_SEL(PAIR_IS)), "iii", (int64_t)sign,
+                   household_id, entry_id, err) < 0 ||
+        cs_db_exec(db, FILE_INTO("flagship_products_sold", SOLD_SEL(PAIR_IS)), "iii", (int64_t)sign,
+                   household_id, entry_id, err) < 0)
         return -1;
     return 0;
 }

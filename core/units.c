@@ -126,8 +126,8 @@ static char *bare_name(const char *s)
     return f;
 }
 
-int cs_unit_former(cs_db *db, const char *given, const char *field, char new_code[6],
-                   char *mapped, size_t mappedsz, cs_error *err)
+int cs_unit_former(cs_db *db, const char *given, const char *field, char new_code[6], char *mapped,
+                   size_t mappedsz, cs_error *err)
 {
     new_code[0] = '\0';
     if (mappedsz) mapped[0] = '\0';

@@ -31,8 +31,8 @@ int cs_units_each(cs_db *db, const char *kind, const char *former_district,
  * after a field error on `field`: split between several new communes (commune_split, the
  * candidates named), a name two former units share (commune_ambiguous), or a database error.
  * A code that is both former and current means the current commune. */
-int cs_unit_former(cs_db *db, const char *given, const char *field, char new_code[6],
-                   char *mapped, size_t mappedsz, cs_error *err);
+int cs_unit_former(cs_db *db, const char *given, const char *field, char new_code[6], char *mapped,
+                   size_t mappedsz, cs_error *err);
 
 /* One internal product category; strings valid only during the call. */
 typedef struct cs_category {

@@ -423,7 +423,10 @@ static json_t *product_body(const sheet_row_result *rr)
     if (rr->width_mm > 0) json_object_set_new(o, "width_mm", json_integer(rr->width_mm));
     if (rr->height_mm > 0) json_object_set_new(o, "height_mm", json_integer(rr->height_mm));
     if (rr->ocop_stars > 0) json_object_set_new(o, "ocop_stars", json_integer(rr->ocop_stars));
-    json_object_set_new(o, "flagship", json_boolean(rr->flagship == 1));
+    if (rr->flagship == 2) /* a list entry named: proposed, an admin approves it (issue 12) */
+        set_str(o, "flagship_entry", import_row_value(rr, IMPORT_F_FLAGSHIP));
+    else
+        json_object_set_new(o, "flagship", json_boolean(rr->flagship == 1));
     return o;
 }
 

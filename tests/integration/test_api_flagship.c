@@ -11,6 +11,7 @@
 #include "core/states.h"
 #include "core/targets.h"
 #include "core/vn.h"
+#include "jobs/import.h"
 #include "tests/support/tapi.h"
 #include "tests/support/tsup.h"
 #include <stdio.h>
@@ -116,8 +117,9 @@ static int tr_live(cs_db *d, void *arg, cs_error *err)
 /* a postmart listing of the product goes live (the first one sets first_live_at) */
 static int64_t go_live(int64_t prod)
 {
-    tsup_exec(tapi_db(), "INSERT INTO listings (product_id, marketplace_code) VALUES (?, 'postmart')",
-              "i", prod);
+    tsup_exec(tapi_db(),
+              "INSERT INTO listings (product_id, marketplace_code) VALUES (?, 'postmart')", "i",
+              prod);
     int64_t l = tsup_i64(tapi_db(), "SELECT MAX(id) FROM listings WHERE product_id = ?", "i", prod);
     cs_error e;
     cs_error_clear(&e);
@@ -188,11 +190,12 @@ static void test_list_maintenance(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")), id);
     tapi_free(&r);
     snprintf(path, sizeof path, "%lld", (long long)id);
-    assert_int_equal(tsup_i64(tapi_db(),
-                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'flagship_product'"
-                              " AND entity_id = ? AND action IN ('flagship.create', 'flagship.update')",
-                              "s", path),
-                     2);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM audit_log WHERE entity = 'flagship_product'"
+                 " AND entity_id = ? AND action IN ('flagship.create', 'flagship.update')",
+                 "s", path),
+        2);
 }
 
 /* the counted unit is the (household, entry) pair, counted only once approved */
@@ -316,21 +319,72 @@ static void test_pairs_and_approval(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "items")), 1);
     tapi_free(&r);
     /* every decision audited, with the entry */
-    assert_int_equal(tsup_i64(tapi_db(),
-                              "SELECT COUNT(*) FROM audit_log WHERE action = 'product.flagship_approve'"
-                              " AND entity_id IN (?, ?, ?, ?)",
-                              "iiii", p1, p2, p3, q1),
-                     5);
-    assert_int_equal(tsup_i64(tapi_db(),
-                              "SELECT COUNT(*) FROM audit_log WHERE action = 'product.flagship_refuse'"
-                              " AND entity_id = ? AND JSON_VALUE(detail, '$.reason') LIKE 'Không%'",
-                              "i", p1),
-                     1);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM audit_log WHERE action = 'product.flagship_approve'"
+                 " AND entity_id IN (?, ?, ?, ?)",
+                 "iiii", p1, p2, p3, q1),
+        5);
+    assert_int_equal(
+        tsup_i64(tapi_db(),
+                 "SELECT COUNT(*) FROM audit_log WHERE action = 'product.flagship_refuse'"
+                 " AND entity_id = ? AND JSON_VALUE(detail, '$.reason') LIKE 'Không%'",
+                 "i", p1),
+        1);
     /* a rebuild changes nothing */
     int64_t before = count("flagship_products_live", year_now);
     cs_error_clear(&e);
     assert_int_equal(cs_targets_rebuild(tapi_db(), NULL, &e), 0);
     assert_int_equal(count("flagship_products_live", year_now), before);
+}
+
+/* an import takes the list entry in its flagship column (name, accents aside, or id); "có"
+ * alone proposes nothing; an entry the list lacks rejects the row naming it */
+static void test_import_takes_entry(void **state)
+{
+    (void)state;
+    char h[24];
+    household(h);
+    int64_t e_che = entry_by_name("Chè lam Phủ Quảng");
+    char csv[1024];
+    snprintf(csv, sizeof csv,
+             "Mã hộ,Tên sản phẩm,Ngành hàng,Giá (đồng),Khối lượng (gam),Sản phẩm đặc trưng\r\n"
+             "%s,Nem chua gói 20 chiếc,Món ăn chế biến sẵn,90000,800,nem chua thanh hoa\r\n"
+             "%s,Chè lam hộp nhỏ,Món ăn chế biến sẵn,30000,200,%lld\r\n"
+             "%s,Bánh lạ lùng,Món ăn chế biến sẵn,30000,200,Bánh sao Hỏa\r\n"
+             "%s,Giò lụa Thanh Hóa,Món ăn chế biến sẵn,30000,200,có\r\n",
+             h, h, (long long)e_che, h, h);
+    cs_actor a = cs_actor_system("test-import");
+    job_import_new in = {
+        .kind = IMPORT_PRODUCTS, .filename = "sp.csv", .data = csv, .len = strlen(csv)};
+    int64_t id = 0;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(job_import_create(tapi_db(), &a, &in, 0, &id, &err), 0);
+    assert_int_equal(job_import_run(tapi_db(), id, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM products p JOIN households x"
+                              " ON x.id = p.household_id WHERE x.code = ?"
+                              " AND p.flagship_status = 'proposed'",
+                              "s", h),
+                     2);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM products p JOIN households x"
+                              " ON x.id = p.household_id WHERE x.code = ? AND p.flagship_id = ?",
+                              "si", h, e_che),
+                     1);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM products p JOIN households x"
+                              " ON x.id = p.household_id WHERE x.code = ?"
+                              " AND p.flagship_status = 'none'",
+                              "s", h),
+                     1);
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM import_rejects WHERE import_id = ?"
+                              " AND errors LIKE '%flagship_entry_unknown%'",
+                              "i", id),
+                     1);
+    assert_rebuild_equal();
 }
 
 int main(void)
@@ -339,6 +393,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_maintenance),
         cmocka_unit_test(test_pairs_and_approval),
+        cmocka_unit_test(test_import_takes_entry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

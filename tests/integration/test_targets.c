@@ -140,8 +140,7 @@ static int64_t product(const char *hh_code, int flagship)
     json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", "Nem chua Thanh Hóa", "description",
                           "Nem chua gói lá chuối.", "category", "food_dish", "price_vnd", 120000,
                           "weight_g", 400);
-    if (flagship)
-        json_object_set_new(p, "flagship_id", json_integer(entry_id(next_entry++ % 40)));
+    if (flagship) json_object_set_new(p, "flagship_id", json_integer(entry_id(next_entry++ % 40)));
     cs_product_result pr;
     cs_error e;
     cs_error_clear(&e);
@@ -585,9 +584,9 @@ static void test_random_sequence_matches_rebuild(void **state)
                                     "i", prods[k])) {
                 decide(prods[k], op == 2);
             } else {
-                json_t *patch = op ? json_pack("{s:I}", "flagship_id",
-                                               (json_int_t)entry_id(rand() % 2))
-                                   : json_pack("{s:b}", "flagship", 0);
+                json_t *patch =
+                    op ? json_pack("{s:I}", "flagship_id", (json_int_t)entry_id(rand() % 2))
+                       : json_pack("{s:b}", "flagship", 0);
                 cs_product_result pr;
                 cs_error e;
                 cs_error_clear(&e);
