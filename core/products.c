@@ -618,6 +618,11 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
     const void *oh = cs_rows_blob(r, 0, P_CONTENT_HASH, &hl);
     if (oh && hl == 32) memcpy(old, oh, 32);
     cs_rows_free(r);
+    /* a refused link named again (the producer since certified, say) is proposed again */
+    int named =
+        json_object_get(u->patch, "flagship_id") || json_object_get(u->patch, "flagship_entry");
+    int repropose =
+        named && !strcmp(json_string_value(json_object_get(full, "flagship_status")), "refused");
     /* keep only input keys, then overlay the patch */
     static const char *drop[] = {"id",
                                  "household_code",
@@ -664,12 +669,12 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
     }
     u->res->id = u->id;
     u->res->version = version;
-    if (!memcmp(hash, old, 32)) {
+    int relinked = was_entry != n.flagship_id || (repropose && n.flagship_id);
+    if (!memcmp(hash, old, 32) && !relinked) {
         u->res->changed = 0;
         rc = 0;
         goto out;
     }
-    int relinked = was_entry != n.flagship_id;
     if ((relinked && was_entry && cs_targets_file_pair(db, hid, was_entry, -1, err)) ||
         (relinked && n.flagship_id && cs_targets_file_pair(db, hid, n.flagship_id, -1, err)) ||
         write_product(db, u->id, 0, &n, hash, err) ||

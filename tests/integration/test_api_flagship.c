@@ -331,6 +331,17 @@ static void test_pairs_and_approval(void **state)
                  " AND entity_id = ? AND JSON_VALUE(detail, '$.reason') LIKE 'Không%'",
                  "i", p1),
         1);
+    /* the refused link named again is proposed again (and still counts nothing) */
+    snprintf(path, sizeof path, "/v1/products/%lld", (long long)p1);
+    snprintf(ifm, sizeof ifm, "If-Match: \"v%lld\"",
+             (long long)tsup_i64(tapi_db(), "SELECT version FROM products WHERE id = ?", "i", p1));
+    r = tapi_req("PATCH", path, tok_vol, hdrs, NULL, "{\"flagship_entry\":\"Nem chua Thanh Hóa\"}",
+                 strlen("{\"flagship_entry\":\"Nem chua Thanh Hóa\"}"));
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "flagship_status")), "proposed");
+    assert_true(json_is_null(json_object_get(r.json, "flagship_reason")));
+    tapi_free(&r);
+    assert_rebuild_equal();
     /* a rebuild changes nothing */
     int64_t before = count("flagship_products_live", year_now);
     cs_error_clear(&e);
