@@ -253,6 +253,9 @@ static int put_tx(cs_db *db, void *arg, cs_error *err)
         {.name = NULL},
     };
     if (cs_json_check(c->in, spec, err)) return -1;
+    /* a code of the (ascii) categories table: anything else never reaches the database */
+    if (!e.category[0] || strspn(e.category, "abcdefghijklmnopqrstuvwxyz_") != strlen(e.category))
+        return cs_error_field(err, "category", CS_F_CATEGORY, NULL);
     int64_t one = 0;
     int r = cs_db_scalar_i64(db, &one, SQL_CATEGORY_EXISTS, "s", e.category, err);
     if (r < 0) return -1;

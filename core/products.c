@@ -252,14 +252,15 @@ int cs_product_content_hash(const cs_product_norm *n, unsigned char out[32])
 {
     cs_buf b;
     cs_buf_init(&b, 1 << 20);
-    /* the proposed entry, not how it was named: an id and its name are the same content */
+    /* The flagship link is no content: it goes to no marketplace and is decided apart (an
+       update compares it on its own). Its two former slots stay 0, so a product never ticked
+       keeps the hash it had before the link was a designation (issue 12). */
     int rc = cs_buf_printf(
         &b,
         "%s\x1f%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%d\x1f%d\x1f%lld\x1f%s",
         n->name, n->description, n->category, (long long)n->price_vnd, (long long)n->stock,
         (long long)n->weight_g, (long long)n->length_mm, (long long)n->width_mm,
-        (long long)n->height_mm, n->ocop_stars, n->flagship, (long long)n->flagship_id,
-        n->certificates ? n->certificates : "");
+        (long long)n->height_mm, n->ocop_stars, 0, 0LL, n->certificates ? n->certificates : "");
     if (!rc) cs_sha256(b.data, b.len, out);
     cs_buf_free(&b);
     return rc;

@@ -396,6 +396,13 @@ static void test_import_takes_entry(void **state)
                               "i", id),
                      1);
     assert_rebuild_equal();
+    /* the same file again: every product unchanged, no new proposal, no version bumped */
+    int64_t versions = tsup_i64(tapi_db(), "SELECT SUM(version) FROM products", "");
+    assert_int_equal(job_import_create(tapi_db(), &a, &in, 0, &id, &err), 0);
+    assert_int_equal(job_import_run(tapi_db(), id, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(tsup_i64(tapi_db(), "SELECT n_unchanged FROM imports WHERE id = ?", "i", id),
+                     3);
+    assert_int_equal(tsup_i64(tapi_db(), "SELECT SUM(version) FROM products", ""), versions);
 }
 
 int main(void)
