@@ -67,6 +67,15 @@
 #define LIVE_WHO \
     "COALESCE(l.confirmed_by, (SELECT e.actor FROM listing_events e" \
     "   WHERE e.listing_id = l.id AND e.to_state = 'live' ORDER BY e.id LIMIT 1), '')"
+/* a (household, list entry) pair counts once (core/targets.h): its earliest counted product
+   stands for it, as in core/targets.c */
+#define EV_PAIR_FIRST(col, lcol, E) \
+    " AND NOT EXISTS (SELECT 1" \
+    "   FROM products q FORCE INDEX (idx_products_pair)" \
+    "   WHERE q.household_id = p.household_id AND q.flagship_id = p.flagship_id" \
+    "    AND q.flagship_status = 'approved' AND q." col " IS NOT NULL" \
+    "    AND (q." col " < p." col " OR (q." col " = p." col " AND q.id < p.id))" \
+    EVPRACTICE_##E("listings", "product_id", "q.id", lcol) ")"
 #define EV_LIVE(E) \
     EV_LISTING_COLS("product_live", "p.first_live_at", "''", LIVE_WHO) \
     " 2 AS k_order, p.first_live_at AS k_at, h.code AS k_code" \
@@ -75,7 +84,8 @@
     " LEFT JOIN listings l ON l.id = (SELECT l2.id FROM listings l2" \
     "   WHERE l2.product_id = p.id AND l2.first_live_at IS NOT NULL" EVENV_##E("l2") \
     "   ORDER BY l2.first_live_at, l2.id LIMIT 1)" \
-    " WHERE p.flagship AND p.first_live_at IS NOT NULL" \
+    " WHERE p.flagship_status = 'approved' AND p.first_live_at IS NOT NULL" \
+    EV_PAIR_FIRST("first_live_at", "first_live_at", E) \
     EVPRACTICE_##E("listings", "product_id", "p.id", "first_live_at") \
     " AND (? = 0 OR YEAR(p.first_live_at + INTERVAL 7 HOUR) = ?)"
 /* the sale: the first counted order line of that listing; who confirmed — the marketplace for
@@ -96,7 +106,8 @@
     " LEFT JOIN listings l ON l.id = (SELECT l2.id FROM listings l2" \
     "   WHERE l2.product_id = p.id AND l2.first_sale_at IS NOT NULL" EVENV_##E("l2") \
     "   ORDER BY l2.first_sale_at, l2.id LIMIT 1)" \
-    " WHERE p.flagship AND p.first_sold_at IS NOT NULL" \
+    " WHERE p.flagship_status = 'approved' AND p.first_sold_at IS NOT NULL" \
+    EV_PAIR_FIRST("first_sold_at", "first_sale_at", E) \
     EVPRACTICE_##E("listings", "product_id", "p.id", "first_sale_at") \
     " AND (? = 0 OR YEAR(p.first_sold_at + INTERVAL 7 HOUR) = ?)"
 /* each part is within the length a compiler must support; cs_evidence_list joins them */

@@ -9,6 +9,7 @@
 #include "core/targets.h"
 #include "core/vn.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* What the checks fill while one input is checked (the table is shared; this is per call). */
@@ -23,6 +24,7 @@ void cs_product_norm_free(cs_product_norm *n)
     cs_free(n->name_folded);
     cs_free(n->description);
     cs_free(n->certificates);
+    cs_free(n->flagship_entry);
     memset(n, 0, sizeof *n);
 }
 
@@ -96,11 +98,11 @@ static int check_stars(const char *field, const json_t *v, void *arg, cs_error *
     return 0;
 }
 
+/* The old tick: kept for old clients and files; it proves nothing (issue 12), so only its "no"
+ * means something, and update_tx turns that into an unlink. */
 static int check_flagship(const char *field, const json_t *v, void *arg, cs_error *err)
 {
-    (void)field, (void)err;
-    cs_product_norm *n = ((p_ctx *)arg)->n;
-    n->flagship = json_is_true(v); /* flagship_id, checked after, sets it too */
+    (void)field, (void)v, (void)arg, (void)err;
     return 0;
 }
 
@@ -111,6 +113,13 @@ static int check_flagship_id(const char *field, const json_t *v, void *arg, cs_e
     n->flagship_id = json_integer_value(v);
     n->flagship = 1;
     return 0;
+}
+
+static int check_flagship_entry(const char *field, const json_t *v, void *arg, cs_error *err)
+{
+    cs_product_norm *n = ((p_ctx *)arg)->n;
+    n->flagship = 1;
+    return (n->flagship_entry = cs_strdup(json_string_value(v))) ? 0 : no_memory(field, err);
 }
 
 /* Up to 10 non-empty names of at most 200 bytes, kept as compact JSON text. */
@@ -130,7 +139,7 @@ static int check_certificates(const char *field, const json_t *v, void *arg, cs_
 
 /* The field rules, shared by API bodies and spreadsheet rows (cells as text: numbers given as
  * text are taken, an empty cell is absent, flagship as có/không). check_arg is filled per call. */
-enum { P_F_COUNT = 13 };
+enum { P_F_COUNT = 14 };
 #define P_IN (CS_JF_NULL_ABSENT)
 #define P_DIM (P_IN | CS_JF_INT_TEXT)
 static const cs_jfield p_spec[P_F_COUNT + 1] = {
@@ -194,6 +203,12 @@ static const cs_jfield p_spec[P_F_COUNT + 1] = {
      .min = 1,
      .max = 1000000,
      .check = check_flagship_id},
+    {.name = "flagship_entry",
+     .type = CS_J_STRING,
+     .flags = P_IN | CS_JF_INT_TEXT | CS_JF_CLEAN | CS_JF_EMPTY_ABSENT,
+     .min_len = 1,
+     .max_len = 200,
+     .check = check_flagship_entry},
     {.name = "certificates", .type = CS_J_ANY, .flags = P_IN, .check = check_certificates},
     {.name = NULL},
 };
@@ -237,13 +252,15 @@ int cs_product_content_hash(const cs_product_norm *n, unsigned char out[32])
 {
     cs_buf b;
     cs_buf_init(&b, 1 << 20);
+    /* The flagship link is no content: it goes to no marketplace and is decided apart (an
+       update compares it on its own). Its two former slots stay 0, so a product never ticked
+       keeps the hash it had before the link was a designation (issue 12). */
     int rc = cs_buf_printf(
         &b,
         "%s\x1f%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%d\x1f%d\x1f%lld\x1f%s",
         n->name, n->description, n->category, (long long)n->price_vnd, (long long)n->stock,
         (long long)n->weight_g, (long long)n->length_mm, (long long)n->width_mm,
-        (long long)n->height_mm, n->ocop_stars, n->flagship, (long long)n->flagship_id,
-        n->certificates ? n->certificates : "");
+        (long long)n->height_mm, n->ocop_stars, 0, 0LL, n->certificates ? n->certificates : "");
     if (!rc) cs_sha256(b.data, b.len, out);
     cs_buf_free(&b);
     return rc;
@@ -258,31 +275,66 @@ static const char SQL_FLAGSHIP_EXISTS[] =
     "SELECT 1"
     " FROM flagship_products"
     " WHERE id = ?";
+/* flagship (the approved designation) is never written from input: a list entry given is a
+   proposal (flagship_status), decided by an admin (core/flagship.c) */
 static const char SQL_INSERT[] =
     "INSERT INTO products (name, name_folded, description, category, price_vnd, stock,"
-    "  weight_g, length_mm, width_mm, height_mm, ocop_stars, flagship, flagship_id,"
+    "  weight_g, length_mm, width_mm, height_mm, ocop_stars, flagship_status, flagship_id,"
     "  certificates, content_hash, household_id)"
-    " VALUES (?,?,?,?,?,?,?,NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),?,NULLIF(?,0),?,?,?)";
+    " VALUES (?,?,?,?,?,?,?,NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),NULLIF(?,0),"
+    "  IF(?, 'proposed', 'none'),NULLIF(?,0),?,?,?)";
 static const char SQL_UPDATE[] =
     "UPDATE products"
     " SET name = ?, name_folded = ?, description = ?, category = ?, price_vnd = ?,"
     "  stock = ?, weight_g = ?, length_mm = NULLIF(?,0), width_mm = NULLIF(?,0),"
-    "  height_mm = NULLIF(?,0), ocop_stars = NULLIF(?,0), flagship = ?,"
+    "  height_mm = NULLIF(?,0), ocop_stars = NULLIF(?,0), flagship = flagship AND ?,"
     "  flagship_id = NULLIF(?,0), certificates = ?, content_hash = ?, version = version + 1"
     " WHERE id = ?";
+/* another list entry (or none): a new proposal, the previous decision forgotten */
+static const char SQL_RELINK[] =
+    "UPDATE products"
+    " SET flagship = FALSE, flagship_status = IF(flagship_id IS NULL, 'none', 'proposed'),"
+    "  flagship_reason = NULL, flagship_decided_by = NULL, flagship_decided_at = NULL"
+    " WHERE id = ?";
+static const char SQL_FLAGSHIP_BY_NAME[] =
+    "SELECT id"
+    " FROM flagship_products"
+    " WHERE name_folded = ?"
+    " ORDER BY id"
+    " LIMIT 1";
 // clang-format on
 
-/* References the database must confirm: category and flagship entry. */
-static int check_refs(cs_db *db, const cs_product_norm *n, cs_error *err)
+/* References the database must confirm: category and flagship entry (flagship_entry, by id
+ * or by exact name accent-insensitively, becomes flagship_id). */
+static int check_refs(cs_db *db, cs_product_norm *n, cs_error *err)
 {
     int64_t one;
     int r = cs_db_scalar_i64(db, &one, SQL_CATEGORY_EXISTS, "s", n->category, err);
     if (r < 0) return -1;
     if (r == 1) cs_error_field(err, "category", CS_F_CATEGORY, NULL);
-    if (n->flagship_id) {
+    if (n->flagship_entry) {
+        const char *e = n->flagship_entry;
+        char *end = NULL;
+        long long id = strspn(e, "0123456789") == strlen(e) ? strtoll(e, &end, 10) : 0;
+        if (id > 0 && id <= 1000000) {
+            n->flagship_id = id;
+        } else {
+            char *folded = vn_fold(e);
+            if (!folded) return cs_error_field(err, "flagship_entry", CS_F_UTF8, NULL);
+            int64_t found = 0;
+            r = cs_db_scalar_i64(db, &found, SQL_FLAGSHIP_BY_NAME, "s", folded, err);
+            cs_free(folded);
+            if (r < 0) return -1;
+            if (r == 1) return cs_error_field(err, "flagship_entry", CS_F_FLAGSHIP_ENTRY, NULL);
+            n->flagship_id = found;
+        }
         r = cs_db_scalar_i64(db, &one, SQL_FLAGSHIP_EXISTS, "i", n->flagship_id, err);
         if (r < 0) return -1;
-        if (r == 1) cs_error_field(err, "flagship_id", CS_F_RANGE, NULL);
+        if (r == 1) return cs_error_field(err, "flagship_entry", CS_F_FLAGSHIP_ENTRY, NULL);
+    } else if (n->flagship_id) {
+        r = cs_db_scalar_i64(db, &one, SQL_FLAGSHIP_EXISTS, "i", n->flagship_id, err);
+        if (r < 0) return -1;
+        if (r == 1) cs_error_field(err, "flagship_id", CS_F_FLAGSHIP_ENTRY, NULL);
     }
     return err->nfields ? -1 : 0;
 }
@@ -303,12 +355,13 @@ static int write_product(cs_db *db, int64_t id, int64_t household_id, const cs_p
     return r < 0 ? -1 : 0;
 }
 
-int cs_product_insert(cs_db *db, const cs_actor *a, int64_t household_id, const cs_product_norm *n,
+int cs_product_insert(cs_db *db, const cs_actor *a, int64_t household_id, cs_product_norm *n,
                       cs_product_result *res, cs_error *err)
 {
     memset(res, 0, sizeof *res);
     unsigned char hash[32];
     if (check_refs(db, n, err)) return -1;
+    n->flagship = n->flagship_id != 0;
     if (cs_product_content_hash(n, hash)) return cs_error_set(err, CS_E_NOMEM, NULL);
     if (write_product(db, 0, household_id, n, hash, err)) return -1;
     res->id = (int64_t)cs_db_insert_id(db);
@@ -316,8 +369,10 @@ int cs_product_insert(cs_db *db, const cs_actor *a, int64_t household_id, const 
     res->changed = 1;
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)res->id);
-    return cs_audit(db, a, "product.create", "product", id,
-                    json_pack("{s:I}", "household_id", (json_int_t)household_id), err);
+    json_t *detail = json_pack("{s:I}", "household_id", (json_int_t)household_id);
+    if (n->flagship_id)
+        json_object_set_new(detail, "flagship_proposed", json_integer(n->flagship_id));
+    return cs_audit(db, a, "product.create", "product", id, detail, err);
 }
 
 struct p_create {
@@ -369,6 +424,7 @@ enum {
     P_ID, P_NAME, P_DESCRIPTION, P_CATEGORY, P_PRICE, P_STOCK, P_WEIGHT, P_LENGTH, P_WIDTH,
     P_HEIGHT, P_STARS, P_FLAGSHIP, P_FLAGSHIP_ID, P_CERTIFICATES, P_VERSION, P_CREATED,
     P_UPDATED, P_HOUSEHOLD_CODE, P_COMMUNE, P_FIRST_LIVE, P_STATUS, P_HOUSEHOLD_ID,
+    P_FL_STATUS, P_FL_REASON, P_FL_NAME, P_FL_DECIDED_AT,
     P_CONTENT_HASH /* SQL_UPDATE_LOAD only */
 };
 #define P_SELECT                                                                                   \
@@ -376,11 +432,14 @@ enum {
     "  p.length_mm, p.width_mm, p.height_mm, p.ocop_stars, p.flagship, p.flagship_id,"             \
     "  p.certificates, p.version, DATE_FORMAT(p.created_at, '%Y-%m-%dT%H:%i:%sZ'),"                \
     "  DATE_FORMAT(p.updated_at, '%Y-%m-%dT%H:%i:%sZ'), h.code, h.commune_code,"                   \
-    "  DATE_FORMAT(p.first_live_at, '%Y-%m-%dT%H:%i:%sZ'), p.status, p.household_id"
+    "  DATE_FORMAT(p.first_live_at, '%Y-%m-%dT%H:%i:%sZ'), p.status, p.household_id,"          \
+    "  p.flagship_status, p.flagship_reason, fl.name,"                                             \
+    "  DATE_FORMAT(p.flagship_decided_at, '%Y-%m-%dT%H:%i:%sZ')"
 static const char SQL_GET[] =
     P_SELECT
     " FROM products p"
     " JOIN households h ON h.id = p.household_id"
+    " LEFT JOIN flagship_products fl ON fl.id = p.flagship_id"
     " WHERE p.id = ?";
 enum { IMG_SHA, IMG_MIME, IMG_BYTES, IMG_POSITION };
 static const char SQL_GET_IMAGES[] =
@@ -403,18 +462,21 @@ static const char SQL_UPDATE_LOAD[] =
     P_SELECT ", p.content_hash"
     " FROM products p"
     " JOIN households h ON h.id = p.household_id"
+    " LEFT JOIN flagship_products fl ON fl.id = p.flagship_id"
     " WHERE p.id = ?"
     " FOR UPDATE";
 static const char SQL_LIST[] =
     P_SELECT
     " FROM products p"
     " JOIN households h ON h.id = p.household_id"
+    " LEFT JOIN flagship_products fl ON fl.id = p.flagship_id"
     " WHERE p.id > ? AND p.status <> 'erased'"
     "  AND (? IS NULL OR FIND_IN_SET(h.commune_code, ?))"
     "  AND (? IS NULL OR h.code = ?)"
     "  AND (? IS NULL OR h.commune_code = ?)"
     "  AND (? IS NULL OR p.category = ?)"
     "  AND (? < 0 OR p.flagship = ?)"
+    "  AND (? IS NULL OR p.flagship_status = ?)"
     "  AND (? = 0 OR p.ocop_stars = ?)"
     "  AND (? IS NULL OR p.name_folded LIKE ?)"
     " ORDER BY p.id"
@@ -449,6 +511,11 @@ static json_t *product_row(const cs_rows *r, size_t i)
     json_object_set_new(o, "ocop_stars", num_or_null(r, i, P_STARS));
     json_object_set_new(o, "flagship", json_boolean(cs_rows_i64(r, i, P_FLAGSHIP)));
     json_object_set_new(o, "flagship_id", num_or_null(r, i, P_FLAGSHIP_ID));
+    /* the link to the province's list: none, proposed (chờ duyệt), approved, refused (reason) */
+    json_object_set_new(o, "flagship_status", json_string(cs_rows_str(r, i, P_FL_STATUS)));
+    json_object_set_new(o, "flagship_entry", str_or_null(r, i, P_FL_NAME));
+    json_object_set_new(o, "flagship_reason", str_or_null(r, i, P_FL_REASON));
+    json_object_set_new(o, "flagship_decided_at", str_or_null(r, i, P_FL_DECIDED_AT));
     json_t *certs = cs_rows_strn(r, i, P_CERTIFICATES)
                         ? json_loads(cs_rows_str(r, i, P_CERTIFICATES), 0, NULL)
                         : NULL;
@@ -546,14 +613,31 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
         return cs_error_set(err, CS_E_GONE, NULL);
     }
     json_t *full = product_row(r, 0);
+    int64_t hid = cs_rows_i64(r, 0, P_HOUSEHOLD_ID);
     size_t hl;
     unsigned char old[32] = {0};
     const void *oh = cs_rows_blob(r, 0, P_CONTENT_HASH, &hl);
     if (oh && hl == 32) memcpy(old, oh, 32);
     cs_rows_free(r);
+    /* a refused link named again (the producer since certified, say) is proposed again */
+    int named =
+        json_object_get(u->patch, "flagship_id") || json_object_get(u->patch, "flagship_entry");
+    int repropose =
+        named && !strcmp(json_string_value(json_object_get(full, "flagship_status")), "refused");
     /* keep only input keys, then overlay the patch */
-    static const char *drop[] = {"id",         "household_code", "commune_code",  "version",
-                                 "created_at", "updated_at",     "first_live_at", "status"};
+    static const char *drop[] = {"id",
+                                 "household_code",
+                                 "commune_code",
+                                 "version",
+                                 "created_at",
+                                 "updated_at",
+                                 "first_live_at",
+                                 "status",
+                                 "flagship",
+                                 "flagship_status",
+                                 "flagship_entry",
+                                 "flagship_reason",
+                                 "flagship_decided_at"};
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
         json_object_del(full, drop[i]);
     if (!json_integer_value(json_object_get(full, "flagship_id")))
@@ -566,10 +650,19 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
         goto out;
     }
     if (unknown_keys(u->patch, err)) goto out;
-    /* whether the product counted as flagship before the patch (targets follow the flag) */
-    int was_flagship = json_is_true(json_object_get(full, "flagship"));
+    /* the list entry before the patch: another one (or none) is a new proposal, and both
+       (household, entry) pairs are filed out and in again around it (core/targets.h) */
+    int64_t was_entry = json_integer_value(json_object_get(full, "flagship_id"));
+    /* an entry named replaces the id; the old tick's "no" unlinks */
+    if (json_object_get(u->patch, "flagship_entry")) json_object_del(full, "flagship_id");
     json_object_update(full, u->patch);
+    json_t *tick = json_object_get(u->patch, "flagship");
+    if (json_is_false(tick) && !json_object_get(u->patch, "flagship_id") &&
+        !json_object_get(u->patch, "flagship_entry"))
+        json_object_del(full, "flagship_id");
+    json_object_del(full, "flagship");
     if (cs_product_validate(full, &n, err) || check_refs(db, &n, err)) goto out;
+    n.flagship = n.flagship_id != 0;
     unsigned char hash[32];
     if (cs_product_content_hash(&n, hash)) {
         cs_error_set(err, CS_E_NOMEM, NULL);
@@ -577,17 +670,18 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
     }
     u->res->id = u->id;
     u->res->version = version;
-    if (!memcmp(hash, old, 32)) {
+    int relinked = was_entry != n.flagship_id || (repropose && n.flagship_id);
+    if (!memcmp(hash, old, 32) && !relinked) {
         u->res->changed = 0;
         rc = 0;
         goto out;
     }
-    /* a flagship flag set or cleared after the product went live moves its targets count
-       (core/targets.h): out before the write, in again after it */
-    int moved = was_flagship != (n.flagship != 0);
-    if ((moved && cs_targets_refile_product(db, u->id, -1, err)) ||
+    if ((relinked && was_entry && cs_targets_file_pair(db, hid, was_entry, -1, err)) ||
+        (relinked && n.flagship_id && cs_targets_file_pair(db, hid, n.flagship_id, -1, err)) ||
         write_product(db, u->id, 0, &n, hash, err) ||
-        (moved && cs_targets_refile_product(db, u->id, 1, err)))
+        (relinked && cs_db_exec(db, SQL_RELINK, "i", u->id, err) < 0) ||
+        (relinked && was_entry && cs_targets_file_pair(db, hid, was_entry, 1, err)) ||
+        (relinked && n.flagship_id && cs_targets_file_pair(db, hid, n.flagship_id, 1, err)))
         goto out;
     u->res->version = version + 1;
     u->res->changed = 1;
@@ -597,8 +691,11 @@ static int update_tx(cs_db *db, void *arg, cs_error *err)
     const char *k;
     json_t *v;
     json_object_foreach(u->patch, k, v) json_array_append_new(fields, json_string(k));
-    rc = cs_audit(db, u->a, "product.update", "product", id, json_pack("{s:o}", "fields", fields),
-                  err);
+    json_t *detail = json_pack("{s:o}", "fields", fields);
+    if (relinked)
+        json_object_set_new(detail, "flagship_proposed",
+                            n.flagship_id ? json_integer(n.flagship_id) : json_null());
+    rc = cs_audit(db, u->a, "product.update", "product", id, detail, err);
 out:
     cs_product_norm_free(&n);
     json_decref(full);
@@ -645,11 +742,11 @@ int cs_product_list(cs_db *db, const cs_product_filter *f, json_t **out, int64_t
     }
     int limit = f->limit < 1 ? 50 : f->limit > 200 ? 200 : f->limit;
     cs_rows *r = NULL;
-    int rc =
-        cs_db_query(db, &r, SQL_LIST, "issssssssiiiissi", f->after_id, scope, scope, f->household,
-                    f->household, f->commune, f->commune, f->category, f->category,
-                    (int64_t)f->flagship, (int64_t)f->flagship, (int64_t)f->ocop_stars,
-                    (int64_t)f->ocop_stars, like, like, (int64_t)limit + 1, err);
+    int rc = cs_db_query(db, &r, SQL_LIST, "issssssssiissiissi", f->after_id, scope, scope,
+                         f->household, f->household, f->commune, f->commune, f->category,
+                         f->category, (int64_t)f->flagship, (int64_t)f->flagship,
+                         f->flagship_status, f->flagship_status, (int64_t)f->ocop_stars,
+                         (int64_t)f->ocop_stars, like, like, (int64_t)limit + 1, err);
     cs_free(scope);
     cs_free(like);
     if (rc) return -1;

@@ -1,6 +1,10 @@
 /* core/products: products of a household — validation, persistence, optimistic locking, search.
  * JSON input keys: name, description, category, price_vnd, stock, weight_g, length_mm,
- * width_mm, height_mm, ocop_stars, flagship, flagship_id, certificates. Price is whole đồng
+ * width_mm, height_mm, ocop_stars, flagship, flagship_id, flagship_entry, certificates. A
+ * list entry given (flagship_id or flagship_entry) is a PROPOSED link of the product to the
+ * province's list (flagship_products); it counts toward the targets only once an admin approves
+ * it (core/flagship.h). The `flagship` tick is accepted for old clients: false unlinks, true
+ * alone does nothing; in answers it says whether the link is approved. Price is whole đồng
  * (a number, or text such as "150.000đ"); weight in grams and sizes in millimetres. */
 #ifndef CS_PRODUCTS_H
 #define CS_PRODUCTS_H
@@ -17,8 +21,10 @@ typedef struct cs_product_norm {
     char category[41];
     int64_t price_vnd, stock, weight_g, length_mm, width_mm, height_mm; /* dims 0 = unknown */
     int ocop_stars;                                                     /* 0 = none */
-    int flagship;
-    int64_t flagship_id; /* 0 = none */
+    int flagship;         /* derived: a list entry is proposed (flagship_id ≠ 0) */
+    int64_t flagship_id;  /* 0 = none */
+    char *flagship_entry; /* input "flagship_entry": the list entry by id or exact name
+                             (accent-insensitive); resolved into flagship_id by the database */
 } cs_product_norm;
 
 int cs_product_validate(json_t *in, cs_product_norm *out, cs_error *err);
@@ -35,7 +41,7 @@ typedef struct cs_product_result {
 int cs_product_create(cs_db *db, const cs_actor *a, const char *household_code, json_t *in,
                       cs_product_result *res, cs_error *err);
 /* Insert inside the caller's transaction (imports). */
-int cs_product_insert(cs_db *db, const cs_actor *a, int64_t household_id, const cs_product_norm *n,
+int cs_product_insert(cs_db *db, const cs_actor *a, int64_t household_id, cs_product_norm *n,
                       cs_product_result *res, cs_error *err);
 /* Partial update with optimistic locking (CS_E_PRECONDITION on a stale version). When the
  * content hash is unchanged nothing is written (res->changed = 0). Own transaction. */
@@ -53,8 +59,9 @@ typedef struct cs_product_filter {
     const char *household; /* household code */
     const char *commune;
     const char *category;
-    int flagship;   /* -1 any */
-    int ocop_stars; /* 0 any */
+    int flagship;                /* -1 any */
+    const char *flagship_status; /* none, proposed, approved, refused; NULL any */
+    int ocop_stars;              /* 0 any */
     const char *q;
     int64_t after_id;
     int limit;

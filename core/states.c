@@ -267,6 +267,9 @@ int cs_listing_transition_held(cs_db *db, int64_t id, int64_t product, const cha
                    err) < 0 ||
         cs_db_exec(db, SQL_LISTING_EVENT, "isssss", id, from, to, reason_code, reason, by, err) < 0)
         return -1;
+    /* the product's (household, list entry) pair may already count through another pack
+       size: out before the first date is set, in again after it (core/targets.h) */
+    if (first && cs_targets_file_product(db, product, CS_M_LIVE, -1, err)) return -1;
     if (live && counts && cs_db_exec(db, SQL_PRODUCT_FIRST_LIVE, "i", product, err) < 0) return -1;
     if (first && cs_targets_file_product(db, product, CS_M_LIVE, 1, err)) return -1;
     return 0;

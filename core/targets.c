@@ -92,6 +92,27 @@ int cs_metric_from_name(const char *s)
     "   ORDER BY l.first_sale_at, l.id" \
     "   LIMIT 1), '')"
 
+/* The counted unit of the product metrics is a (household, list entry) pair of approved links
+ * (core/targets.h): only the pair's earliest product by the date (then id) stands for it, so
+ * three pack sizes of one product count once. On a production instance the earlier product
+ * must itself count (not practice only, ONLY_PRACTICE below). idx_products_pair keeps the look-up short. */
+#define PAIR_FIRST(col, lcol, E) \
+    " AND NOT EXISTS (SELECT 1" \
+    "   FROM products q FORCE INDEX (idx_products_pair)" \
+    "   WHERE q.household_id = p.household_id AND q.flagship_id = p.flagship_id" \
+    "    AND q.flagship_status = 'approved' AND q." col " IS NOT NULL" \
+    "    AND (q." col " < p." col " OR (q." col " = p." col " AND q.id < p.id))" \
+    ONLY_PRACTICE_##E("listings", "product_id", "q.id", lcol) ")"
+/* the pair of one product, whatever its own link state: the callers file it out before a
+ * change and in after it */
+#define PAIR_OF \
+    " AND (p.household_id, p.flagship_id) =" \
+    "  (SELECT o.household_id, o.flagship_id" \
+    "    FROM products o" \
+    "    WHERE o.id = ?)"
+
+#define PAIR_IS " AND p.household_id = ? AND p.flagship_id = ?"
+
 /* each gives (y, m, c, mp) for the entities it counts, read only by the statements below */
 #define HH_SEL(filter, E) \
     "SELECT" VN("h.onboarded_at") ", h.commune_code AS c, " HH_MP(E) " AS mp" \
@@ -102,13 +123,15 @@ int cs_metric_from_name(const char *s)
     "SELECT" VN("p.first_live_at") ", h.commune_code AS c, " LIVE_MP(E) " AS mp" \
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
-    " WHERE p.flagship AND p.first_live_at IS NOT NULL" filter \
+    " WHERE p.flagship_status = 'approved' AND p.first_live_at IS NOT NULL" \
+    PAIR_FIRST("first_live_at", "first_live_at", E) filter \
     ONLY_PRACTICE_##E("listings", "product_id", "p.id", "first_live_at")
 #define SOLD_SEL(filter, E) \
     "SELECT" VN("p.first_sold_at") ", h.commune_code AS c, " SOLD_MP(E) " AS mp" \
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
-    " WHERE p.flagship AND p.first_sold_at IS NOT NULL" filter \
+    " WHERE p.flagship_status = 'approved' AND p.first_sold_at IS NOT NULL" \
+    PAIR_FIRST("first_sold_at", "first_sale_at", E) filter \
     ONLY_PRACTICE_##E("listings", "product_id", "p.id", "first_sale_at")
 
 /* sign × count into the counters; the first parameter is the sign, then the filter's */
@@ -121,8 +144,10 @@ int cs_metric_from_name(const char *s)
 /* both forms of a statement: [0] production instance, [1] demo/training */
 #define BOTH(F, metric, SEL, filter) {F(metric, SEL(filter, prod)), F(metric, SEL(filter, all))}
 static const char *const SQL_FILE_HH[2] = BOTH(FILE_INTO, "households_onboarded", HH_SEL, " AND h.id = ?");
-static const char *const SQL_FILE_LIVE[2] = BOTH(FILE_INTO, "flagship_products_live", LIVE_SEL, " AND p.id = ?");
-static const char *const SQL_FILE_SOLD[2] = BOTH(FILE_INTO, "flagship_products_sold", SOLD_SEL, " AND p.id = ?");
+static const char *const SQL_FILE_LIVE[2] = BOTH(FILE_INTO, "flagship_products_live", LIVE_SEL, PAIR_OF);
+static const char *const SQL_FILE_SOLD[2] = BOTH(FILE_INTO, "flagship_products_sold", SOLD_SEL, PAIR_OF);
+static const char *const SQL_FILE_PAIR_LIVE[2] = BOTH(FILE_INTO, "flagship_products_live", LIVE_SEL, PAIR_IS);
+static const char *const SQL_FILE_PAIR_SOLD[2] = BOTH(FILE_INTO, "flagship_products_sold", SOLD_SEL, PAIR_IS);
 static const char *const SQL_REFILE_LIVE[2] = BOTH(FILE_INTO, "flagship_products_live", LIVE_SEL, " AND p.household_id = ?");
 static const char *const SQL_REFILE_SOLD[2] = BOTH(FILE_INTO, "flagship_products_sold", SOLD_SEL, " AND p.household_id = ?");
 static const char *const SQL_REBUILD_HH[2] = BOTH(FILE_INTO, "households_onboarded", HH_SEL, "");
@@ -166,6 +191,17 @@ int cs_targets_refile_household(cs_db *db, int64_t household_id, int sign, cs_er
     if (cs_targets_file_household(db, household_id, sign, err) ||
         cs_db_exec(db, SQL_REFILE_LIVE[sim()], "ii", (int64_t)sign, household_id, err) < 0 ||
         cs_db_exec(db, SQL_REFILE_SOLD[sim()], "ii", (int64_t)sign, household_id, err) < 0)
+        return -1;
+    return 0;
+}
+
+int cs_targets_file_pair(cs_db *db, int64_t household_id, int64_t entry_id, int sign, cs_error *err)
+{
+    if (!check_sign(sign)) return cs_error_set(err, CS_E_INTERNAL, "sign %d", sign);
+    if (cs_db_exec(db, SQL_FILE_PAIR_LIVE[sim()], "iii", (int64_t)sign, household_id, entry_id,
+                   err) < 0 ||
+        cs_db_exec(db, SQL_FILE_PAIR_SOLD[sim()], "iii", (int64_t)sign, household_id, entry_id,
+                   err) < 0)
         return -1;
     return 0;
 }

@@ -13,12 +13,22 @@
  *     account on any marketplace became `active` in Y (households.onboarded_at, set once by
  *     cs_account_transition). Its marketplace is that of the earliest account_events row to
  *     'active' among its accounts.
- *   flagship_products_live — a product counts toward Y when it is flagship (products.flagship)
- *     and its FIRST listing on any marketplace went `live` in Y (products.first_live_at, set
- *     once by cs_listing_transition). Marketplace: the earliest listing_events row to 'live'.
- *   flagship_products_sold — a flagship product whose first reported sale on any marketplace
- *     (products.first_sold_at, cs_listing_record_sale) falls in Y. Marketplace: the listing
- *     with the earliest first_sale_at. A sale is reported (core/orders.c, the only caller) when
+ *   Flagship products are a designation, not a tick: a product is flagship only while it is
+ *     linked to an entry of the province's list (flagship_products, seeded from the shared
+ *     thanhhoa products list, maintained by provincial staff) AND an admin approved that link
+ *     (products.flagship_status = 'approved'; a volunteer's proposal, a refusal or no entry
+ *     never counts; products.flagship only mirrors the approval). The counted unit is a
+ *     distinct (household, list entry) pair: three pack sizes of one household's product count
+ *     once, and two households selling the same OCOP product count twice.
+ *   flagship_products_live — a pair counts toward Y when the earliest products.first_live_at
+ *     among the household's approved products linked to the entry falls in Y (first_live_at:
+ *     the product's FIRST listing on any marketplace went `live`, set once by
+ *     cs_listing_transition). Marketplace: the earliest listing_events row to 'live' of that
+ *     earliest product (ties on the date: the lower product id).
+ *   flagship_products_sold — a pair whose earliest products.first_sold_at (the product's first
+ *     reported sale on any marketplace, cs_listing_record_sale) among the household's approved
+ *     products linked to the entry falls in Y. Marketplace: that product's listing with the
+ *     earliest first_sale_at. A sale is reported (core/orders.c, the only caller) when
  *     an order line of the product's listing FIRST reaches the marketplace's delivered/completed
  *     status (Shopee TO_CONFIRM_RECEIVE/COMPLETED, Lazada delivered/confirmed, TikTok DELIVERED/
  *     COMPLETED; postmart.vn/voso.vn: a volunteer's record or import, or the owner's claim once a
@@ -32,10 +42,10 @@
  *
  *   The dates are first dates and never move back: a later suspension, delisting, rejection or
  *   the owner's erasure (which keeps commune, youth flag and dates) does not rewrite a past
- *   year. A household's youth flag and commune, and a product's flagship flag, are facts about
- *   it rather than events: when a volunteer corrects them (a mistyped birth date, a wrong
- *   commune, a product ticked flagship after it went live) the household's or product's count
- *   moves with the correction, in the year/month of its first date. The counters therefore
+ *   year. A household's youth flag and commune, and a product's approved link, are facts about
+ *   it rather than events: when they change (a mistyped birth date, a wrong commune, a link
+ *   approved after the product went live, refused or moved to another entry) the count moves
+ *   with the change, in the year/month of the pair's first date. The counters therefore
  *   always equal a recomputation from the base tables (`choso targets --rebuild`).
  *
  *   Real and practice apart (issue 12): every seller account and listing records the
@@ -84,12 +94,17 @@ int cs_metric_from_name(const char *s);
  * Calling with -1 before changing an entity and +1 after moves its count exactly; calling +1
  * right after its first date was set files it. sign is +1 or -1. Return 0 or -1. */
 int cs_targets_file_household(cs_db *db, int64_t household_id, int sign, cs_error *err);
-/* metric CS_M_LIVE or CS_M_SOLD for one product. */
+/* metric CS_M_LIVE or CS_M_SOLD of the (household, list entry) pair of one product: call -1
+ * before setting its first date and +1 after (another pack size may already count the pair). */
 int cs_targets_file_product(cs_db *db, int64_t product_id, int metric, int sign, cs_error *err);
 /* Household metric and both product metrics of every product of the household (a change of
  * the household's commune or youth flag). */
 int cs_targets_refile_household(cs_db *db, int64_t household_id, int sign, cs_error *err);
-/* Both product metrics of one product (a change of its flagship flag). */
+/* Both product metrics of one (household, list entry) pair: out (-1) before a link of the
+ * pair is proposed away, approved, refused or unlinked, in (+1) after it. */
+int cs_targets_file_pair(cs_db *db, int64_t household_id, int64_t entry_id, int sign,
+                         cs_error *err);
+/* Both product metrics of the pair of one product (its household and list entry). */
 int cs_targets_refile_product(cs_db *db, int64_t product_id, int sign, cs_error *err);
 
 /* Recompute every counter row from the base tables in one transaction (own cs_db_tx). Meant for

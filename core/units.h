@@ -23,6 +23,17 @@ typedef struct cs_unit_row {
 int cs_units_each(cs_db *db, const char *kind, const char *former_district,
                   void (*fn)(void *arg, const cs_unit_row *u), void *arg, cs_error *err);
 
+/* A pre-2025 commune/ward given where a current commune code is expected (the 2025 merger,
+ * table commune_merges): `given` is its 5-digit code or its name (accents, case and
+ * "Xã"/"Phường"/"Thị trấn" aside). Returns 1 when it was merged whole into one new commune: its
+ * code into new_code and "Phường Trường Thi (14764) → Phường Hạc Thành (14797)" into mapped;
+ * 0 when `given` is a current code or no former unit (the caller's own checks then speak); -1
+ * after a field error on `field`: split between several new communes (commune_split, the
+ * candidates named), a name two former units share (commune_ambiguous), or a database error.
+ * A code that is both former and current means the current commune. */
+int cs_unit_former(cs_db *db, const char *given, const char *field, char new_code[6], char *mapped,
+                   size_t mappedsz, cs_error *err);
+
 /* One internal product category; strings valid only during the call. */
 typedef struct cs_category {
     const char *code, *name_vi, *name_en;

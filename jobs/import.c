@@ -500,7 +500,9 @@ static json_t *product_body(const sheet_row_result *rr)
     if (rr->width_mm > 0) json_object_set_new(o, "width_mm", json_integer(rr->width_mm));
     if (rr->height_mm > 0) json_object_set_new(o, "height_mm", json_integer(rr->height_mm));
     if (rr->ocop_stars > 0) json_object_set_new(o, "ocop_stars", json_integer(rr->ocop_stars));
-    json_object_set_new(o, "flagship", json_boolean(rr->flagship == 1));
+    /* a list entry named is proposed (an admin approves it); the old có/không tick proves
+       nothing and changes no link (issue 12) */
+    if (rr->flagship == 2) set_str(o, "flagship_entry", import_row_value(rr, IMPORT_F_FLAGSHIP));
     return o;
 }
 
@@ -852,7 +854,10 @@ static int write_products(run *r, chunk *c, int64_t add[3], cs_error *err)
         unsigned ver = exists ? (unsigned)cs_rows_i64(rows, 0, PS_VERSION) : 0;
         size_t hl = 0;
         const void *old = exists ? cs_rows_blob(rows, 0, PS_HASH, &hl) : NULL;
-        int same = exists && hl == 32 && !memcmp(old, hash, 32);
+        /* a list entry named may be a new proposal though the content is the same: the update
+           tells (pr.changed) */
+        int named = json_object_get(c->prod[k], "flagship_entry") != NULL;
+        int same = exists && hl == 32 && !memcmp(old, hash, 32) && !named;
         cs_rows_free(rows);
         if (same) {
             add[2]++;
@@ -876,7 +881,7 @@ static int write_products(run *r, chunk *c, int64_t add[3], cs_error *err)
             *err = e;
             return -1;
         }
-        add[exists ? 1 : 0]++;
+        add[!exists ? 0 : pr.changed || !named ? 1 : 2]++;
     }
     return 0;
 }

@@ -806,14 +806,9 @@ static void set_text(row_cx *x, import_field f, long max_chars, int required, in
 }
 
 /* Boolean cells: có/không and the ways people write them. -1 when absent, -2 when not a yes/no. */
-static int parse_bool(row_cx *x, import_field f)
+/* 1 for a "yes" word, 0 for a "no" word, -1 for anything else (key as import_header_key) */
+static int bool_word(const char *key)
 {
-    char *v = prep(x, raw(x, f));
-    if (!v) return -1;
-    char key[64];
-    if (import_header_key(v, key, sizeof key)) x->oom = 1;
-    cs_free(v);
-    if (x->oom) return -1;
     static const char *const yes[] = {"co",     "x",         "yes", "y",     "1",
                                       "true",   "dung",      "roi", "da co", "co roi",
                                       "dong y", "da dong y", "ok",  "v"};
@@ -823,8 +818,46 @@ static int parse_bool(row_cx *x, import_field f)
         if (!strcmp(key, yes[i])) return 1;
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (!strcmp(key, no[i])) return 0;
+    return -1;
+}
+
+static int parse_bool(row_cx *x, import_field f)
+{
+    char *v = prep(x, raw(x, f));
+    if (!v) return -1;
+    char key[64];
+    if (import_header_key(v, key, sizeof key)) x->oom = 1;
+    cs_free(v);
+    if (x->oom) return -1;
+    int b = bool_word(key);
+    if (b >= 0) return b;
     bad(x, f, CS_F_YES_NO, NULL);
     return -2;
+}
+
+/* The flagship column: có/không (the old tick, which proposes nothing: issue 12), or the
+ * province list's entry itself — its exact name or id — proposed as the product's link
+ * (r->flagship 2, the cleaned text kept; the database resolves it, accents aside). */
+static void set_flagship(row_cx *x)
+{
+    x->r->flagship = 0;
+    char *v = prep(x, raw(x, IMPORT_F_FLAGSHIP));
+    if (!v) return;
+    char key[64];
+    if (import_header_key(v, key, sizeof key)) x->oom = 1;
+    int b = x->oom ? -1 : bool_word(key);
+    if (b >= 0) {
+        x->r->flagship = b;
+        if (put_str(x->r, IMPORT_F_FLAGSHIP, b ? "1" : "0")) x->oom = 1;
+    } else if (!x->oom) {
+        char *e = clean_text(x, IMPORT_F_FLAGSHIP, v, 200, 0);
+        if (e && *e) {
+            x->r->flagship = 2;
+            if (put_str(x->r, IMPORT_F_FLAGSHIP, e)) x->oom = 1;
+        }
+        cs_free(e);
+    }
+    cs_free(v);
 }
 
 /* *out: 1, 0, or -1 when missing (required) or not a yes/no; an absent optional one is 0. */
@@ -1360,8 +1393,7 @@ int import_row_normalize(const import_map *m, const sheet *s, size_t i, const im
         set_amount(&x, IMPORT_F_WIDTH_MM, length_units, 1, 100000, 0, &r->width_mm);
         set_amount(&x, IMPORT_F_HEIGHT_MM, length_units, 1, 100000, 0, &r->height_mm);
         set_stars(&x);
-        set_bool(&x, IMPORT_F_FLAGSHIP, &r->flagship, 0);
-        if (r->flagship < 0) r->flagship = 0;
+        set_flagship(&x);
     }
     if (x.oom) {
         cs_error_clear(&r->err);

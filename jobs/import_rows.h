@@ -179,7 +179,7 @@ typedef struct sheet_row_result {
     /* products */
     int64_t price;
     long stock, weight_g, length_mm, width_mm, height_mm, ocop_stars;
-    int flagship;
+    int flagship; /* 0, 1 (the old tick), 2: the cell names a flagship list entry (kept) */
     /* private */
     size_t voff_[IMPORT_F__COUNT];
     cs_buf store_;
@@ -195,7 +195,8 @@ void sheet_row_result_free(sheet_row_result *r);
  * keep their line breaks). Normalised forms: cccd 12 digits, phone "0XXXXXXXXX",
  * birth_date "yyyy-mm-dd", commune_code 5 digits (resolved from the name when
  * ctx->communes is given), category code (when ctx->categories is given), household_code
- * upper case, has_epayment/consent/flagship "1"/"0", numbers in decimal. */
+ * upper case, has_epayment/consent "1"/"0", flagship "1"/"0" or the list entry named,
+ * numbers in decimal. */
 int import_row_normalize(const import_map *m, const sheet *s, size_t i, const import_ctx *ctx,
                          sheet_row_result *r);
 /* Normalised text of a field, or NULL when the cell was empty or its column absent. */

@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/units.h"
 #include "jobs/flows.h"
 #include "service/api.h"
 #include "service/read_cache.h"
@@ -33,8 +34,42 @@ static int load_scoped(svc_req *r, cs_db *db, int write, char commune[6], int *e
     return 0;
 }
 
-/* Answer with one household as the caller may see it, its ETag, and `status`. */
-static int reply_household(svc_req *r, cs_db *db, const char *code, int status, const char *pin)
+/* A pre-2025 commune/ward in commune_code (its old code or name, issue 12 point 6): stored as
+ * the new commune it was merged whole into and said in the answer's "repairs"; one split
+ * between several new communes, or a name two former ones share, is a 422 naming the field.
+ * *repairs: NULL or the array for the answer. 0, or -1 once answered. */
+static int map_former_commune(svc_req *r, cs_db *db, json_t **repairs)
+{
+    *repairs = NULL;
+    json_t *v = json_object_get(r->json, "commune_code");
+    char given[256];
+    if (json_is_string(v))
+        snprintf(given, sizeof given, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(given, sizeof given, "%lld", (long long)json_integer_value(v));
+    else
+        return 0;
+    cs_error err;
+    cs_error_clear(&err);
+    char code[6], mapped[240];
+    int rc = cs_unit_former(db, given, "commune_code", code, mapped, sizeof mapped, &err);
+    if (rc < 0) {
+        svc_reply_problem(r, &err);
+        return -1;
+    }
+    if (rc == 0) return 0;
+    json_object_set_new(r->json, "commune_code", json_string(code));
+    char msg[320];
+    snprintf(msg, sizeof msg, "Đã đổi xã/phường cũ sang xã/phường mới: %s", mapped);
+    *repairs = json_pack("[{s:s,s:s,s:s,s:s,s:s}]", "field", "commune_code", "code",
+                         "commune_renamed", "message", msg, "from", given, "to", code);
+    return 0;
+}
+
+/* Answer with one household as the caller may see it, its ETag, and `status`; `repairs` (may
+ * be NULL, borrowed) joins the answer. */
+static int reply_household(svc_req *r, cs_db *db, const char *code, int status, const char *pin,
+                           json_t *repairs)
 {
     cs_error err;
     cs_error_clear(&err);
@@ -44,6 +79,7 @@ static int reply_household(svc_req *r, cs_db *db, const char *code, int status, 
     if (cs_household_lookup(db, code, NULL, commune, NULL, &err)) return svc_reply_problem(r, &err);
     cs_pii pii = pin ? CS_PII_NONE : !svc_can_see_personal(r, commune) ? CS_PII_ANON : CS_PII_FULL;
     if (cs_household_get(db, code, pii, &o, NULL, &err)) return svc_reply_problem(r, &err);
+    if (repairs) json_object_set(o, "repairs", repairs);
     unsigned version = (unsigned)json_integer_value(json_object_get(o, "version"));
     if (status == 200 && svc_api_not_modified(r, version)) {
         json_decref(o);
@@ -95,26 +131,35 @@ int svc_households_create(svc_req *r)
     cs_error_clear(&err);
     if (!json_is_object(r->json))
         return svc_reply_error(r, CS_E_BAD_REQUEST, "%s", "expected a JSON object");
+    cs_db *db = svc_db(r, &err);
+    if (!db) return svc_reply_problem(r, &err);
+    json_t *repairs = NULL;
+    if (map_former_commune(r, db, &repairs)) return 0;
     if (r->actor.role == SVC_ROLE_VOLUNTEER) {
         char c[6];
         cs_household_commune(r->json, c);
-        if (c[0] && !svc_can_write_commune(r, c))
+        if (c[0] && !svc_can_write_commune(r, c)) {
+            json_decref(repairs);
             return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "commune_code %s", c);
+        }
     }
-    cs_db *db = svc_db(r, &err);
-    if (!db) return svc_reply_problem(r, &err);
     cs_actor a = svc_audit_actor(r);
     cs_household_result res;
     if (cs_household_create(db, &a, r->json, &res, &err)) {
+        json_decref(repairs);
         if (err.code == CS_E_DUPLICATE_HOUSEHOLD) hide_foreign_duplicate(r, db, &err);
         return svc_reply_problem(r, &err);
     }
     char loc[64];
     snprintf(loc, sizeof loc, "/v1/households/%s", res.code);
-    if (svc_add_header(r, "Location", loc)) return -1;
+    if (svc_add_header(r, "Location", loc)) {
+        json_decref(repairs);
+        return -1;
+    }
     /* The answer is kept for Idempotency-Key replays, so it carries no personal field: the
      * caller reads them with GET. The PIN is shown this once. */
-    int rc = reply_household(r, db, res.code, 201, res.pin);
+    int rc = reply_household(r, db, res.code, 201, res.pin, repairs);
+    json_decref(repairs);
     memset(res.pin, 0, sizeof res.pin);
     return rc;
 }
@@ -128,7 +173,7 @@ int svc_households_get(svc_req *r)
     char commune[6];
     int erased;
     if (load_scoped(r, db, 0, commune, &erased)) return 0;
-    return reply_household(r, db, svc_param(r, "code"), 200, NULL);
+    return reply_household(r, db, svc_param(r, "code"), 200, NULL, NULL);
 }
 
 int svc_households_update(svc_req *r)
@@ -145,19 +190,27 @@ int svc_households_update(svc_req *r)
     if (erased) return svc_reply_error(r, CS_E_GONE, "%s", "household");
     unsigned version;
     if (svc_api_if_match(r, &version)) return 0;
+    json_t *repairs = NULL;
+    if (map_former_commune(r, db, &repairs)) return 0;
     if (r->actor.role == SVC_ROLE_VOLUNTEER) { /* moving it elsewhere needs that commune too */
         char c[6];
         cs_household_commune(r->json, c);
-        if (c[0] && !svc_can_write_commune(r, c))
+        if (c[0] && !svc_can_write_commune(r, c)) {
+            json_decref(repairs);
             return svc_reply_error(r, CS_E_FORBIDDEN_COMMUNE, "commune_code %s", c);
+        }
     }
     const char *code = svc_param(r, "code");
     cs_actor a = svc_audit_actor(r);
     cs_household_result res;
-    if (cs_household_update(db, &a, code, version, r->json, &res, &err))
+    if (cs_household_update(db, &a, code, version, r->json, &res, &err)) {
+        json_decref(repairs);
         return svc_reply_problem(r, &err);
+    }
     svc_status_cache_drop(code); /* the owner's page shows the business name and commune */
-    return reply_household(r, db, code, 200, NULL);
+    int rc = reply_household(r, db, code, 200, NULL, repairs);
+    json_decref(repairs);
+    return rc;
 }
 
 /* --- the volunteer's search (issue 13) ------------------------------------------------------ */

@@ -148,6 +148,8 @@ int svc_products_list(svc_req *r)
     svc_api_query_token(r, "commune", "0123456789", 5, &f.commune, &err);
     svc_api_query_token(r, "category", "abcdefghijklmnopqrstuvwxyz_", 40, &f.category, &err);
     svc_api_query_bool(r, "flagship", &f.flagship, &err);
+    static const char *const fl_states[] = {"none", "proposed", "approved", "refused", NULL};
+    svc_api_query_enum(r, "flagship_status", fl_states, &f.flagship_status, &err);
     svc_query_int(r, "ocop_stars", 0, 1, 5, &stars, &err);
     f.ocop_stars = (int)stars;
     f.q = svc_query(r, "q");

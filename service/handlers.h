@@ -43,6 +43,11 @@ int svc_listings_withdrawn(svc_req *r);
 /* h_evidence.c: the evidence of every counted item (issue 12), admin and monitor */
 int svc_reports_evidence_csv(svc_req *r);
 int svc_reports_evidence_xlsx(svc_req *r);
+/* h_flagship.c: the province's flagship list and decisions on proposed links (issue 12) */
+int svc_flagship_list(svc_req *r);
+int svc_flagship_create(svc_req *r);
+int svc_flagship_update(svc_req *r);
+int svc_products_flagship_decide(svc_req *r);
 /* h_showcase.c: the public showcase pages, click-throughs, promoted figures */
 #include "service/h_showcase.h"
 #endif

@@ -168,6 +168,13 @@ const svc_route svc_routes[] = {
     {"GET", "/v1/showcase/promoted", svc_showcase_promoted, SVC_ROLE_ADMIN | SVC_ROLE_MONITOR, 0},
     {"PUT", "/v1/households/{code}/showcase-consent", svc_showcase_consent_put,
      SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_JSON},
+    /* the province's flagship list and the admin's decision on a proposed link (issue 12,
+       service/h_flagship.c) */
+    {"GET", "/v1/flagship-products", svc_flagship_list, SVC_ROLES_ALL, 0},
+    {"POST", "/v1/flagship-products", svc_flagship_create, SVC_ROLE_ADMIN, SVC_R_JSON},
+    {"PATCH", "/v1/flagship-products/{id}", svc_flagship_update, SVC_ROLE_ADMIN, SVC_R_JSON},
+    {"POST", "/v1/products/{id}/flagship-decision", svc_products_flagship_decide, SVC_ROLE_ADMIN,
+     SVC_R_JSON},
     {"GET", "/", svc_web_index, SVC_PUBLIC, SVC_R_NOAUTH},
     {"GET", "/{file}", svc_web_file, SVC_PUBLIC, SVC_R_NOAUTH},
 };

@@ -34,6 +34,32 @@ const LISTING_STATES = {
   withdrawing: ['Đang gỡ khỏi sàn', 'state-act', '➜'],
   withdrawn: ['Đã rút khỏi sàn', 'state-wait', '•'],
 };
+// The link of a product to the province's flagship list: only an approved one counts.
+const FLAGSHIP_STATES = {
+  proposed: ['Chủ lực: chờ Tỉnh đoàn duyệt', 'state-wait', '…'],
+  approved: ['★ chủ lực (đã duyệt)', 'state-good', '✓'],
+  refused: ['Chủ lực: bị từ chối', 'state-bad', '✗'],
+};
+// A search box over the province's flagship list (GET /v1/flagship-products?q=): the names
+// found fill a datalist, so the phone's keyboard offers them as the volunteer types.
+function flagshipSearch(input, datalist) {
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (q.length < 2) return;
+    timer = setTimeout(async () => {
+      const r = await api('GET', `/v1/flagship-products?limit=20&q=${encodeURIComponent(q)}`);
+      if (r.ok) fill(datalist, r.data.items.map((x) => el('option', { value: x.name }, x.ocop_stars ? `${x.ocop_stars}★ ${x.origin_place || ''}` : (x.origin_place || ''))));
+    }, 250);
+  });
+}
+function flagshipState(p) {
+  if (!FLAGSHIP_STATES[p.flagship_status]) return null;
+  return el('p', { class: 'small', 'data-role': 'flagship-state' }, badge(FLAGSHIP_STATES, p.flagship_status),
+    p.flagship_entry ? ` ${p.flagship_entry}` : '',
+    p.flagship_status === 'refused' && p.flagship_reason ? el('span', { class: 'note-error' }, ` — Lý do: ${p.flagship_reason}`) : null);
+}
 function badge(map, state) {
   const [text, cls, icon] = map[state] || [state, 'state-wait', '•'];
   return el('span', { class: 'badge ' + cls, 'data-state': state }, icon + ' ' + text);
@@ -657,7 +683,9 @@ function productCard(p) {
     el('div', { class: 'field' }, el('label', { for: `e-stock-${p.id}` }, 'Số lượng còn'), el('input', { id: `e-stock-${p.id}`, name: 'stock', inputmode: 'numeric', value: p.stock })),
     el('div', { class: 'field' }, el('label', { for: `e-cat-${p.id}` }, 'Ngành hàng'), categorySelect(`e-cat-${p.id}`, p.category)),
     el('div', { class: 'field' }, el('label', { for: `e-weight-${p.id}` }, 'Khối lượng cả bao bì (gam)'), el('input', { id: `e-weight-${p.id}`, name: 'weight_g', inputmode: 'numeric', value: p.weight_g })),
-    el('div', { class: 'field' }, el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'flagship', checked: !!p.flagship }), ' Sản phẩm chủ lực, đặc trưng của tỉnh')),
+    el('div', { class: 'field' }, el('label', { for: `e-flagship-${p.id}` }, 'Sản phẩm chủ lực (tên trong danh mục OCOP của tỉnh; để trống nếu không có)'),
+      el('input', { id: `e-flagship-${p.id}`, name: 'flagship_entry', list: `e-flagship-list-${p.id}`, autocomplete: 'off', value: p.flagship_entry || '' }),
+      el('datalist', { id: `e-flagship-list-${p.id}` }), flagshipState(p)),
     el('div', { class: 'field' }, el('label', { for: `e-desc-${p.id}` }, 'Mô tả'), el('textarea', { id: `e-desc-${p.id}`, name: 'description' }, p.description)),
     el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Lưu thay đổi')));
   editForm.addEventListener('submit', async (ev) => {
@@ -665,15 +693,23 @@ function productCard(p) {
     clearProblem(editForm);
     const f = editForm.elements;
     const body = { name: f.name.value.trim(), price_vnd: intOrText(f.price_vnd.value), stock: intOrText(f.stock.value), description: f.description.value,
-      category: f.category.value, weight_g: intOrText(f.weight_g.value), flagship: f.flagship.checked };
+      category: f.category.value, weight_g: intOrText(f.weight_g.value) };
+    // another list entry is a new proposal for the Tỉnh đoàn; emptied, the link is removed
+    const entry = f.flagship_entry.value.trim();
+    if (entry !== (p.flagship_entry || '')) {
+      if (entry) body.flagship_entry = entry;
+      else body.flagship = false;
+    }
     const r = await api('PATCH', `/v1/products/${p.id}`, { json: body, headers: { 'If-Match': `"v${p.version}"` } });
     if (!r.ok) return showProblem(editForm, r.problem);
     refreshProduct(p.id, li);
   });
   edit.appendChild(editForm);
+  flagshipSearch(editForm.elements.flagship_entry, editForm.querySelector('datalist'));
 
   fill(li,
     el('div', { class: 'row' }, el('strong', {}, p.name), el('span', {}, fmtVnd(p.price_vnd), ' · còn ', fmtNum(p.stock), p.flagship ? ' · ' : '', p.flagship ? el('span', { class: 'badge state-good' }, '★ chủ lực') : null)),
+    p.flagship ? null : flagshipState(p),
     photoManager(p, li),
     (p.listings || []).length ? listings : el('p', { class: 'small muted' }, 'Chưa đăng lên sàn nào.'),
     el('div', { class: 'field' }, el('label', { for: photoId }, 'Thêm ảnh'), photo, el('p', { class: 'hint' }, PHOTO_LIMIT_TEXT), report),
@@ -711,6 +747,7 @@ function setupProduct() {
     fill(form.elements.category, el('option', { value: '' }, '— chọn ngành hàng —'),
       r.data.items.map((c) => el('option', { value: c.code }, c.name_vi)));
   });
+  flagshipSearch(form.elements.flagship_entry, $('flagship-list'));
   const preview = $('p-preview');
   let urls = [];
   form.elements.image.addEventListener('change', () => {
@@ -730,8 +767,9 @@ function setupProduct() {
       price_vnd: intOrText(f.price_vnd.value),
       weight_g: intOrText(f.weight_g.value),
       stock: intOrText(f.stock.value || '0'),
-      flagship: f.flagship.checked,
     };
+    // the list entry is proposed; the Tỉnh đoàn approves it before it counts
+    if (f.flagship_entry.value.trim()) body.flagship_entry = f.flagship_entry.value.trim();
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     const idem = idemKeyFor(form);

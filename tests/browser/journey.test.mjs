@@ -136,7 +136,7 @@ describe('a household from registration to the dashboard', () => {
     await page.fill('#p-price', '150000');
     await page.fill('#p-weight', '500');
     await page.fill('#p-stock', '20');
-    await page.check('#p-flagship');
+    await page.fill('#p-flagship', 'Nem chua Thanh Hóa'); // its entry on the province's list
     await page.fill('#p-description', 'Nem chua làm từ thịt lợn tươi, gói lá chuối, lên men tự nhiên ba ngày.');
     await page.setInputFiles('#p-photo', { name: 'nem-chua.png', mimeType: 'image/png', buffer: await photo(page) });
     await page.waitForSelector('#p-preview img'); // the preview (a blob: URL) before upload
@@ -146,9 +146,16 @@ describe('a household from registration to the dashboard', () => {
     const item = await page.textContent('#products li[data-product]');
     assert.match(item, /Nem chua Thanh Hóa/);
     assert.match(item, /150\.000/);
-    assert.match(item, /chủ lực/);
+    assert.match(item, /chờ Tỉnh đoàn duyệt/); // proposed; it counts once the Tỉnh đoàn approves
     assert.match(await page.textContent('#product-result'), /Đã tải ảnh/);
     state.productId = Number(await page.getAttribute('#products li[data-product]', 'data-product'));
+    // the provincial staff approve the proposed link (issue 12): only then does it count
+    const d = await fetch(`${BASE}/v1/products/${state.productId}/flagship-decision`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer ' + TOKENS.admin, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ decision: 'approve' }),
+    });
+    assert.equal(d.status, 200);
     assert.ok(state.productId > 0);
     await screenshots(page, 'volunteer-household');
     volunteer.check();

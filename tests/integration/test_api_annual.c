@@ -87,8 +87,9 @@ static int setup(void **state)
         int64_t p = json_integer_value(json_object_get(r.json, "id"));
         tapi_free(&r);
         tsup_exec(db,
-                  "UPDATE products SET flagship = TRUE, ocop_stars = 4,"
-                  " flagship_id = (SELECT MIN(id) FROM flagship_products) WHERE id = ?",
+                  "UPDATE products SET flagship = TRUE, flagship_status = 'approved',"
+                  " ocop_stars = 4, flagship_id = (SELECT MIN(id) FROM flagship_products)"
+                  " WHERE id = ?",
                   "i", p);
         tsup_exec(db,
                   "INSERT INTO listings (product_id, marketplace_code, listing_url)"

@@ -75,6 +75,11 @@ static int setup(void **state)
         HB[0].code,
         "{\"name\":\"Chè lam Phủ Quảng\",\"category\":\"cake_confectionery\",\"flagship\":true}");
     cs_db *db = tapi_db();
+    /* flagship is an approved link to the province's list, not the tick (issue 12) */
+    tsup_exec(db,
+              "UPDATE products SET flagship = TRUE, flagship_status = 'approved',"
+              " flagship_id = (SELECT MIN(id) FROM flagship_products) WHERE id IN (?, ?)",
+              "ii", PA[0], PB);
     /* accounts and listings as the connectors will leave them */
     tsup_exec(db,
               "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT id, "

@@ -246,6 +246,11 @@ static const struct {
     {"GET", "/v1/reports/evidence.xlsx", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
     {"GET", "/v1/reports/targets-vn.csv", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
     {"GET", "/v1/showcase/promoted", {401, 401, 401, 200, 200, 403, 403, 401, 401}},
+    /* the province's flagship list and decisions on proposed links (service/h_flagship.c) */
+    {"GET", "/v1/flagship-products", {401, 401, 401, 200, 200, 200, 200, 401, 401}},
+    {"POST", "/v1/flagship-products", {401, 401, 401, 201, 403, 403, 403, 401, 401}},
+    {"PATCH", "/v1/flagship-products/{id}", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
+    {"POST", "/v1/products/{id}/flagship-decision", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     {"POST", "/v1/targets/{year}/goals", {401, 401, 401, 200, 403, 403, 403, 401, 401}},
     {"PUT",
      "/v1/households/{code}/showcase-consent",
@@ -476,6 +481,26 @@ static tapi_resp run(size_t i, int a, int *full)
         flows_fixture(&x, "active", "postmart", "withdrawing", &p, &l);
         snprintf(path, sizeof path, "/v1/listings/%lld/withdrawn", (long long)l);
         r = tapi_req(m, path, tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/flagship-products") && !strcmp(m, "POST")) {
+        /* each accepted call adds an entry: a name of its own */
+        static int nth;
+        char b[160];
+        snprintf(b, sizeof b, "{\"name\":\"Chè lam thử nghiệm %d\",\"category\":\"food_dish\"}",
+                 ++nth);
+        r = tapi_req(m, pat, tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/flagship-products")) {
+        r = tapi_req(m, "/v1/flagship-products?q=nem", tok, hdrs, NULL, NULL, 0);
+    } else if (!strcmp(pat, "/v1/flagship-products/{id}")) {
+        const char *b = "{\"producer\":\"HTX Nem chua Hạc Thành\"}";
+        r = tapi_req(m, "/v1/flagship-products/1", tok, hdrs, NULL, b, strlen(b));
+    } else if (!strcmp(pat, "/v1/products/{id}/flagship-decision")) {
+        tsup_exec(tapi_db(),
+                  "UPDATE products SET flagship_id = (SELECT MIN(id) FROM flagship_products),"
+                  " flagship_status = 'proposed' WHERE id = ?",
+                  "i", P);
+        snprintf(path, sizeof path, "/v1/products/%lld/flagship-decision", (long long)P);
+        const char *b = "{\"decision\":\"approve\"}";
+        r = tapi_req(m, path, tok, hdrs, NULL, b, strlen(b));
     } else if (!strcmp(pat, "/v1/marketplace-categories")) {
         r = tapi_req(m, "/v1/marketplace-categories?marketplace=lazada", tok, hdrs, NULL, NULL, 0);
     } else if (!strcmp(pat, "/v1/marketplace-categories/refresh")) {

@@ -88,7 +88,11 @@ static int setup(void **state)
         if (r.status != 201) fail_msg("create product: %ld %s", r.status, r.body);
         int64_t p = json_integer_value(json_object_get(r.json, "id"));
         tapi_free(&r);
-        tsup_exec(db, "UPDATE products SET flagship = TRUE WHERE id = ?", "i", p);
+        /* flagship: linked to a list entry and approved (issue 12); one household each */
+        tsup_exec(db,
+                  "UPDATE products SET flagship = TRUE, flagship_status = 'approved',"
+                  " flagship_id = (SELECT MIN(id) FROM flagship_products) WHERE id = ?",
+                  "i", p);
         tsup_exec(db, "INSERT INTO listings (product_id, marketplace_code) VALUES (?, 'shopee')",
                   "i", p);
         int64_t l = (int64_t)cs_db_insert_id(db);

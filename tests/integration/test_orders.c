@@ -132,6 +132,13 @@ static int64_t make_product(const char *name, int is_flagship)
     if (r.status != 201) fail_msg("product → %ld %s", r.status, r.body);
     int64_t id = json_integer_value(json_object_get(r.json, "id"));
     tapi_free(&r);
+    /* flagship: an approved link to the list entry of its name (issue 12; each product its own
+       (household, entry) pair), before it goes live */
+    if (is_flagship)
+        tsup_exec(tapi_db(),
+                  "UPDATE products SET flagship = TRUE, flagship_status = 'approved',"
+                  " flagship_id = (SELECT id FROM flagship_products WHERE name = ?) WHERE id = ?",
+                  "si", name, id);
     size_t len;
     const unsigned char *png = tapi_png(&len);
     snprintf(path, sizeof path, "/v1/products/%lld/images", (long long)id);

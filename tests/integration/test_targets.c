@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/flagship.h"
 #include "core/households.h"
 #include "core/mem.h"
 #include "core/products.h"
@@ -114,17 +115,39 @@ static int64_t household(int age, const char *commune, char code[24])
     return res.id;
 }
 
+/* the k-th entry of the province's flagship list */
+static int64_t entry_id(int k)
+{
+    return tsup_i64(db, "SELECT id FROM flagship_products ORDER BY id LIMIT 1 OFFSET ?", "i",
+                    (int64_t)k);
+}
+
+/* an admin's decision on a product's proposed link (core/flagship.h) */
+static void decide(int64_t prod, int approve)
+{
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(cs_flagship_decide(db, &actor, prod, approve,
+                                        approve ? NULL : "Không phải sản phẩm OCOP của hộ", &e),
+                     0);
+}
+
+/* flagship: linked to an entry of its own (so each counts as its own (household, entry) pair)
+ * and the link approved */
 static int64_t product(const char *hh_code, int flagship)
 {
-    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:i,s:b}", "name", "Nem chua Thanh Hóa", "description",
+    static int next_entry;
+    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", "Nem chua Thanh Hóa", "description",
                           "Nem chua gói lá chuối.", "category", "food_dish", "price_vnd", 120000,
-                          "weight_g", 400, "flagship", flagship);
+                          "weight_g", 400);
+    if (flagship) json_object_set_new(p, "flagship_id", json_integer(entry_id(next_entry++ % 40)));
     cs_product_result pr;
     cs_error e;
     cs_error_clear(&e);
     int rc = cs_product_create(db, &actor, hh_code, p, &pr, &e);
     json_decref(p);
     assert_int_equal(rc, 0);
+    if (flagship) decide(pr.id, 1);
     return pr.id;
 }
 
@@ -339,7 +362,7 @@ static void test_youth_rule(void **state)
 }
 
 /* a flagship product counts in the year its first listing went live, whatever happens later;
- * a flag ticked after it went live counts it, cleared uncounts it */
+ * a link approved after it went live counts it, refused uncounts it */
 static void test_flagship_and_delisting(void **state)
 {
     (void)state;
@@ -363,14 +386,24 @@ static void test_flagship_and_delisting(void **state)
     /* live again: still counted once, in 2025 */
     assert_int_equal(move(1, l1, "live"), 0);
     assert_int_equal(year_count(2025, CS_M_LIVE), 1);
-    /* the plain product is ticked flagship after it went live: it counts now */
+    /* the old tick alone counts nothing any more */
     json_t *patch = json_pack("{s:b}", "flagship", 1);
     cs_product_result pr;
     cs_error e;
     cs_error_clear(&e);
     assert_int_equal(cs_product_update(db, &actor, plain, 1, patch, &pr, &e), 0);
     json_decref(patch);
+    assert_int_equal(year_count(today.y, CS_M_LIVE), 0);
+    /* the plain product is linked to a list entry after it went live: proposed, not counted;
+       approved, it counts now */
+    patch = json_pack("{s:I}", "flagship_id", (json_int_t)entry_id(45));
+    cs_error_clear(&e);
+    assert_int_equal(cs_product_update(db, &actor, plain, pr.version, patch, &pr, &e), 0);
+    json_decref(patch);
+    assert_int_equal(year_count(today.y, CS_M_LIVE), 0);
+    decide(plain, 1);
     assert_int_equal(year_count(today.y, CS_M_LIVE), 1);
+    pr.version = (unsigned)tsup_i64(db, "SELECT version FROM products WHERE id = ?", "i", plain);
     /* a sale: first sale counted once; an earlier-dated sale on another listing moves it */
     sale(l2, NULL);
     sale(l2, NULL);
@@ -382,11 +415,8 @@ static void test_flagship_and_delisting(void **state)
     sale(l3, at);
     assert_int_equal(year_count(today.y, CS_M_SOLD), 1);
     assert_int_equal(verify_diff(), 0);
-    /* cleared again: it no longer counts, in either metric */
-    patch = json_pack("{s:b}", "flagship", 0);
-    cs_error_clear(&e);
-    assert_int_equal(cs_product_update(db, &actor, plain, pr.version, patch, &pr, &e), 0);
-    json_decref(patch);
+    /* refused: it no longer counts, in either metric */
+    decide(plain, 0);
     assert_int_equal(year_count(today.y, CS_M_LIVE), 0);
     assert_int_equal(year_count(today.y, CS_M_SOLD), 0);
     assert_int_equal(verify_diff(), 0);
@@ -551,15 +581,27 @@ static void test_random_sequence_matches_rebuild(void **state)
             cs_error_clear(&e);
             assert_int_equal(cs_db_tx(db, tr_tx, &t, &e), 0);
         } else if (what == 18) {
+            /* a link proposed to one of two entries (pairs collide), unlinked, approved or
+               refused */
             size_t k = (size_t)rand() % np;
-            json_t *patch = json_pack("{s:b}", "flagship", rand() % 2);
-            cs_product_result pr;
-            cs_error e;
-            cs_error_clear(&e);
-            assert_int_equal(cs_product_update(db, &actor, prods[k], versions[k], patch, &pr, &e),
-                             0);
-            versions[k] = pr.version;
-            json_decref(patch);
+            int op = rand() % 4;
+            if (op >= 2 && tsup_i64(db, "SELECT flagship_id IS NOT NULL FROM products WHERE id = ?",
+                                    "i", prods[k])) {
+                decide(prods[k], op == 2);
+            } else {
+                json_t *patch =
+                    op ? json_pack("{s:I}", "flagship_id", (json_int_t)entry_id(rand() % 2))
+                       : json_pack("{s:b}", "flagship", 0);
+                cs_product_result pr;
+                cs_error e;
+                cs_error_clear(&e);
+                versions[k] = (unsigned)tsup_i64(db, "SELECT version FROM products WHERE id = ?",
+                                                 "i", prods[k]);
+                assert_int_equal(
+                    cs_product_update(db, &actor, prods[k], versions[k], patch, &pr, &e), 0);
+                json_decref(patch);
+            }
+            assert_int_equal(verify_diff(), 0);
         } else {
             int i = rand() % NH;
             json_t *patch = json_pack("{s:s}", "commune_code", communes[rand() % 3]);
