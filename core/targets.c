@@ -239,33 +239,47 @@ int cs_targets_rebuild(cs_db *db, int64_t *rows, cs_error *err)
 }
 
 // clang-format off
-/* the counters minus a recomputation, per cell; a cell that is not 0 differs */
+/* the counters minus a recomputation, per cell; a cell that is not 0 differs. Five parts, each
+   within the length a compiler must support; cs_targets_verify joins them. */
 #define NEG(metric, sel) \
     " UNION ALL" \
     " SELECT y, m, '" metric "', c, mp, -COUNT(*)" \
     " FROM (" sel ") x" \
     " GROUP BY y, m, c, mp"
-#define SQL_VERIFY(E) \
+#define VERIFY_HEAD \
     "SELECT COUNT(*)" \
     " FROM (SELECT SUM(n) AS s" \
     "  FROM (SELECT year AS y, month AS m, CAST(metric AS CHAR) AS k, commune_code AS c," \
     "         marketplace_code AS mp, n" \
-    "        FROM target_counts" \
-    NEG("households_onboarded", HH_SEL("", E)) \
-    NEG("flagship_products_live", LIVE_SEL("", E)) \
-    NEG("flagship_products_sold", SOLD_SEL("", E)) \
+    "        FROM target_counts"
+#define VERIFY_TAIL \
     "  ) u" \
     "  GROUP BY y, m, k, c, mp" \
     "  HAVING s <> 0) d"
-static const char *const SQL_VERIFY_ENV[2] = {SQL_VERIFY(prod), SQL_VERIFY(all)};
-#undef SQL_VERIFY
+#define VERIFY_PARTS(E) \
+    {VERIFY_HEAD, NEG("households_onboarded", HH_SEL("", E)), \
+     NEG("flagship_products_live", LIVE_SEL("", E)), \
+     NEG("flagship_products_sold", SOLD_SEL("", E)), VERIFY_TAIL}
+static const char *const SQL_VERIFY_ENV[2][5] = {VERIFY_PARTS(prod), VERIFY_PARTS(all)};
+#undef VERIFY_PARTS
 #undef NEG
 // clang-format on
 
 int cs_targets_verify(cs_db *db, int64_t *diff, cs_error *err)
 {
     *diff = 0;
-    return cs_db_scalar_i64(db, diff, SQL_VERIFY_ENV[sim()], "", err) < 0 ? -1 : 0;
+    cs_buf sql;
+    cs_buf_init(&sql, 16384);
+    int rc = 0;
+    for (int i = 0; i < 5; i++)
+        rc |= cs_buf_puts(&sql, SQL_VERIFY_ENV[sim()][i]);
+    if (rc) {
+        cs_buf_free(&sql);
+        return cs_error_set(err, CS_E_NOMEM, NULL);
+    }
+    rc = cs_db_scalar_i64(db, diff, sql.data, "", err) < 0 ? -1 : 0;
+    cs_buf_free(&sql);
+    return rc;
 }
 
 /* ---- pace and projection ------------------------------------------------------------------- */

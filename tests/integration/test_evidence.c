@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/evidence.h"
+#include "core/flagship.h"
 #include "core/households.h"
 #include "core/instance.h"
 #include "core/mem.h"
@@ -96,17 +97,23 @@ static int64_t household(char code[24])
     return res.id;
 }
 
+/* a flagship product: linked to an entry of the province's list of its own (each product is its
+   own (household, entry) pair) and the link approved (core/targets.h) */
 static int64_t product(const char *hh_code)
 {
-    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:i,s:b}", "name", "Nem chua Thanh Hóa", "description",
+    static int next_entry;
+    int64_t entry = tsup_i64(db, "SELECT id FROM flagship_products ORDER BY id LIMIT 1 OFFSET ?",
+                             "i", (int64_t)(next_entry++ % 40));
+    json_t *p = json_pack("{s:s,s:s,s:s,s:i,s:i,s:I}", "name", "Nem chua Thanh Hóa", "description",
                           "Nem chua gói lá chuối.", "category", "food_dish", "price_vnd", 120000,
-                          "weight_g", 400, "flagship", 1);
+                          "weight_g", 400, "flagship_id", (json_int_t)entry);
     cs_product_result pr;
     cs_error e;
     cs_error_clear(&e);
     int rc = cs_product_create(db, &actor, hh_code, p, &pr, &e);
     json_decref(p);
     assert_int_equal(rc, 0);
+    assert_int_equal(cs_flagship_decide(db, &actor, pr.id, 1, NULL, &e), 0);
     return pr.id;
 }
 
