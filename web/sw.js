@@ -6,9 +6,9 @@
 // (the volunteer page's first reads are only started early, below, and kept in memory).
 'use strict';
 
-const CACHE = 'choso-shell-v2';
+const CACHE = 'choso-shell-v3';
 const SHELL = ['/', '/index.html', '/volunteer.html', '/owner.html', '/dashboard.html', '/app.js', '/app.css',
-  '/volunteer.js', '/owner.js', '/dashboard.js', '/signin.js', '/outbox.js', '/boot.js', '/favicon.svg', '/manifest.webmanifest'];
+  '/volunteer.js', '/volunteer-more.js', '/owner.js', '/dashboard.js', '/signin.js', '/outbox.js', '/boot.js', '/favicon.svg', '/manifest.webmanifest'];
 const REFERENCE = ['/v1/admin-units', '/v1/categories'];
 
 self.addEventListener('install', (ev) => {

@@ -40,19 +40,29 @@ async function visit(context, page) {
     const t = trace.get(e.requestId);
     if (t && base !== null) Object.assign(t, { end: rel(e.timestamp), bytes: e.encodedDataLength });
   });
+  // the page's own clock (ms from its navigation start) at the moment each mark is set: the
+  // driver's waitForSelector below polls at growing intervals (up to 500 ms apart), so the time
+  // it sees the mark can trail the page by a poll interval
+  await page.addInitScript(() => {
+    const seen = (window.__benchMarks = {});
+    new MutationObserver(() => {
+      for (const k of ['usable', 'ready']) if (seen[k] === undefined && document.body?.dataset[k] === '1') seen[k] = Math.round(performance.now());
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-usable', 'data-ready'] });
+  });
   const t0 = Date.now();
   await page.goto(BASE + '/volunteer.html', { waitUntil: 'commit' });
   await page.waitForSelector('body[data-usable="1"]', { timeout: 60000 });
-  const usable = Date.now() - t0;
+  const usableSeen = Date.now() - t0;
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
-  const ready = Date.now() - t0;
+  const readySeen = Date.now() - t0;
+  const { usable, ready } = await page.evaluate(() => window.__benchMarks);
   await cdp.detach();
   if (process.env.BENCH_PHONE_TRACE === '1') {
-    console.log(`bench-phone: trace (usable ${usable} ms, ready ${ready} ms):`);
+    console.log(`bench-phone: trace (usable ${usable} ms, ready ${ready} ms; the driver saw them at ${usableSeen}, ${readySeen} ms):`);
     for (const t of [...trace.values()].sort((a, b) => a.start - b.start))
       console.log(`  ${String(t.start).padStart(5)} → ${String(t.end ?? '?').padStart(5)} ms ${String(t.bytes ?? '?').padStart(6)} B${t.sw ? ' (service worker)' : ''} ${t.url}`);
   }
-  return { bytes, requests, fromSw, usable, ready };
+  return { bytes, requests, fromSw, usable, ready, usableSeen };
 }
 
 // Bytes the service worker fetched (its own precache), read from the Cache Storage sizes.
@@ -99,6 +109,7 @@ describe('bench-phone: volunteer.html on slow 3G (400 ms, 400 kbit/s) and a 4× 
     console.log(`bench-phone: service worker precache behind it ${pc.toFixed(1)} KB (not counted in the page's first load)`);
     console.log(`bench-phone: repeat visit ${r.kb.toFixed(1)} KB over the network, ${r.sw} answers from the service worker, usable in ${r.ms} ms, list and progress in ${r.all} ms (budget 1000 ms)`);
     console.log(`bench-phone: runs first ${first.map((x) => x.usable).join(',')} ms; repeat ${repeat.map((x) => x.usable).join(',')} ms`);
+    console.log(`bench-phone: as the driver saw them (polling): first ${first.map((x) => x.usableSeen).join(',')} ms; repeat ${repeat.map((x) => x.usableSeen).join(',')} ms`);
     assert.ok(f.kb <= 150, 'first visit ≤ 150 KB');
     assert.ok(f.ms <= 3000, 'first visit usable ≤ 3 s');
     assert.ok(r.ms <= 1000, 'repeat visit usable ≤ 1 s');
