@@ -1,6 +1,7 @@
 /* connectors/registry: the table of connectors and the configuration bridge. It reads settings
  * (cs_cfg_*) but never the database or the network. */
 #include "connectors/registry.h"
+#include "connectors/assisted.h"
 #include "core/config.h"
 
 #include <stdio.h>
@@ -118,6 +119,8 @@ int cx_market_from_config(const cx_connector *c, double table_rate, int table_co
         if (!strcmp(code, "tiktok")) m->warehouse_id = cfg(code, "warehouse_id");
     } else if (!strcmp(code, "postmart") || !strcmp(code, "voso")) {
         m->base_url = cfg(code, "base_url");
+    } else if (c->assisted && c->assisted->base_url) {
+        m->base_url = c->assisted->base_url; /* configured as data: the row names its site */
     }
     double rate = 0;
     int conc = 0;

@@ -40,6 +40,7 @@
  * Any other method or path under /__sandbox/ is answered 404 {"ok":false,"error":…}.
  */
 #include "sandbox/sandbox_int.h"
+#include "connectors/registry.h"
 #include "core/mem.h"
 
 #include <stdio.h>
@@ -562,14 +563,16 @@ static void post_pages(sb_req *rq, sb_resp *rs, json_t *body, long long now)
     const char *id = json_string_value(json_object_get(body, "id"));
     const char *state = json_string_value(json_object_get(body, "state"));
     const char *title = json_string_value(json_object_get(body, "title"));
-    if (mp && !strcmp(mp, "posmart")) mp = "postmart";
+    const cx_connector *site = mp ? cx_find(mp) : NULL;
+    mp = site && site->kind == CX_KIND_FILE ? site->code : NULL; /* posmart → postmart */
     int st = !state || !strcmp(state, "published") ? SB_PAGE_PUBLISHED
              : !strcmp(state, "removed")           ? SB_PAGE_REMOVED
              : !strcmp(state, "gone")              ? SB_PAGE_GONE
                                                    : -1;
     int product = kind && !strcmp(kind, "product");
-    if (!mp || (strcmp(mp, "postmart") && strcmp(mp, "voso")))
-        admin_error(rs, 400, "marketplace must be postmart or voso");
+    if (!mp)
+        admin_error(rs, 400,
+                    "marketplace must be an assisted marketplace (postmart, voso, sendo…)");
     else if (!kind || (strcmp(kind, "shop") && !product))
         admin_error(rs, 400, "kind must be shop or product");
     else if (!id || !*id || strlen(id) >= SB_ID_MAX || strchr(id, '/'))

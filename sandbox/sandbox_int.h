@@ -132,7 +132,7 @@ typedef struct sb_image {
 } sb_image;
 
 typedef struct sb_page {
-    char marketplace[16]; /* "postmart" or "voso" */
+    char marketplace[16]; /* an assisted code: "postmart", "voso", "sendo" … */
     int product;          /* 0 shop page, 1 product page */
     char id[SB_ID_MAX];
     int state;

@@ -11,6 +11,8 @@
 #include <cmocka.h>
 #include "sandbox/sandbox.h"
 #include "connectors/sign.h"
+#include "connectors/assisted.h"
+#include "connectors/registry.h"
 #include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -1644,6 +1646,122 @@ static void test_price_sync_and_withdrawal(void **state)
     json_decref(stats);
 }
 
+/* A marketplace added only as data (issue 16): a row and its layouts in a temporary schema dir,
+ * the marketplaces row the migration would load, no C code. It onboards (pack), its shop is
+ * confirmed on the simulator's generated pages, a product's sheet is exported in its own layout,
+ * the listing is confirmed and the link check makes it live. */
+static void test_data_marketplace(void **state)
+{
+    (void)state;
+    char *dir = tsup_tmpdir("assisted-data");
+    char path[1024], row[1024];
+    snprintf(path, sizeof path, "%s/assisted_marketplaces.csv", dir);
+    snprintf(row, sizeof row,
+             "code,name,public_domain,display_order,signup_url,seller_word,base_url,steps,notes,"
+             "gone_markers\n"
+             "coopth,Chợ HTX Thanh Hóa,htx.example.vn,7,,Thành viên HTX,%s,"
+             "Đăng ký tại văn phòng HTX | Nhận tài khoản,Ghi chú một,Không có trang này\n",
+             url_assisted);
+    assert_int_equal(tsup_write_file(path, row), 0);
+    snprintf(path, sizeof path, "%s/upload_layout_coopth.csv", dir);
+    static const char lay[] = "header,source,required,max_length,notes\n"
+                              "Mã hàng HTX,sku,yes,40,\nTên hàng,name,yes,200,\n"
+                              "Giá HTX (đ),price_vnd,yes,,\nẢnh,image_1,yes,500,\n";
+    assert_int_equal(tsup_write_file(path, lay), 0);
+    snprintf(path, sizeof path, "%s/pack_layout_coopth.csv", dir);
+    static const char pk[] = "key,label,required,note\nowner_name,Họ tên xã viên,yes,\n"
+                             "phone,Điện thoại,yes,\nbank_account,Số tài khoản,no,\n";
+    assert_int_equal(tsup_write_file(path, pk), 0);
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(cx_assisted_load(dir, &e), 1);
+    const cx_connector *c = cx_find("coopth");
+    assert_non_null(c);
+    assert_int_equal(c->kind, CX_KIND_FILE);
+    assert_int_equal(tsup_exec(tapi_db(),
+                               "INSERT INTO marketplaces (code, name, kind, public_domain,"
+                               " display_order, rate_per_sec, concurrency)"
+                               " VALUES ('coopth', 'Chợ HTX Thanh Hóa', 'file', 'htx.example.vn',"
+                               " 7, 50, 4)",
+                               ""),
+                     1);
+    assert_int_equal(tsup_exec(tapi_db(),
+                               "INSERT INTO category_map (category, marketplace_code,"
+                               " external_category_id, external_category_name, attributes)"
+                               " SELECT category, 'coopth', external_category_id,"
+                               " external_category_name, '{}' FROM category_map"
+                               " WHERE marketplace_code = 'postmart'",
+                               ""),
+                     9);
+    /* the volunteer page's list shows it, as an assisted marketplace */
+    tapi_resp r = tapi_call("GET", "/v1/targets", tok, NULL); /* its "marketplaces" */
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"coopth\""));
+    tapi_free(&r);
+    struct hh h;
+    make_household(&h, 3);
+    int64_t pid = make_product(h.code, 1, "Gạo nếp cái hoa vàng");
+    onboard(&h, "coopth");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE marketplace_code = 'coopth'"
+             " AND state = 'not_started'");
+    assert_int_equal(wait_zero(sql, 30), 0);
+    snprintf(path, sizeof path, "/v1/households/%s/accounts/coopth/pack.html", h.code);
+    r = tapi_call("GET", path, tok, NULL);
+    assert_int_equal(r.status, 200);
+    if (!strstr(r.body, "Họ tên xã viên")) fail_msg("pack: %s", r.body);
+    assert_non_null(strstr(r.body, "Đăng ký tại văn phòng HTX"));
+    assert_null(strstr(r.body, "Số căn cước")); /* only the fields its pack layout names */
+    tapi_free(&r);
+    confirm_shop(&h, "coopth");
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
+    r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"coopth\"]}");
+    if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE marketplace_code = 'coopth' AND product_id = %lld"
+             " AND state <> 'submitted'",
+             (long long)pid);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    snprintf(path, sizeof path, "/v1/products/%lld/listings/coopth/sheet.csv", (long long)pid);
+    r = tapi_call("GET", path, tok, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "Giá HTX (đ)"));
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM listings WHERE marketplace_code = 'coopth' AND product_id = %lld",
+             (long long)pid);
+    int64_t lid = q1(sql);
+    char body[256];
+    snprintf(
+        body, sizeof body,
+        "{\"marketplace\":\"coopth\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":\"SP\"}",
+        (long long)lid);
+    json_t *j = sb_admin("POST", "/__sandbox/pages", body);
+    const char *u = json_string_value(json_object_get(j, "url"));
+    assert_non_null(strstr(u, "/coopth/product/"));
+    /* the generated page names the marketplace as its row does */
+    long st = 0;
+    cs_buf page;
+    cs_buf_init(&page, 1u << 20);
+    json_decref(http("GET", u, NULL, 0, &st, &page));
+    assert_int_equal(st, 200);
+    assert_non_null(strstr(page.data, "Chợ HTX Thanh Hóa"));
+    cs_buf_free(&page);
+    snprintf(body, sizeof body, "{\"listing_url\":\"%s\"}", u);
+    json_decref(j);
+    snprintf(path, sizeof path, "/v1/listings/%lld/confirm", (long long)lid);
+    r = tapi_call("POST", path, tok, body);
+    if (r.status != 202) fail_msg("confirm listing → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'",
+             (long long)lid);
+    assert_int_equal(wait_zero(sql, 40), 0);
+    tsup_rm_rf(dir);
+    cs_free(dir);
+}
+
 int main(void)
 {
     tsup_require_db();
@@ -1659,6 +1777,7 @@ int main(void)
         cmocka_unit_test(test_assisted_verification),
         cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_banned_push_suspends),
+        cmocka_unit_test(test_data_marketplace),
         cmocka_unit_test(test_webhook_signature),
         cmocka_unit_test(test_price_sync_and_withdrawal),
     };
