@@ -1715,6 +1715,11 @@ static void test_data_marketplace(void **state)
     assert_null(strstr(r.body, "Số căn cước")); /* only the fields its pack layout names */
     tapi_free(&r);
     confirm_shop(&h, "coopth");
+    /* account.verify fetches the shop page the simulator generates for it */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE marketplace_code = 'coopth'"
+             " AND state <> 'active'");
+    assert_int_equal(wait_zero(sql, 40), 0);
     snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
     r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"coopth\"]}");
     if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
@@ -1734,10 +1739,10 @@ static void test_data_marketplace(void **state)
              (long long)pid);
     int64_t lid = q1(sql);
     char body[256];
-    snprintf(
-        body, sizeof body,
-        "{\"marketplace\":\"coopth\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":\"SP\"}",
-        (long long)lid);
+    snprintf(body, sizeof body,
+             "{\"marketplace\":\"coopth\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":\"Gạo "
+             "nếp cái hoa vàng số 1 - hàng chính hãng\"}",
+             (long long)lid);
     json_t *j = sb_admin("POST", "/__sandbox/pages", body);
     const char *u = json_string_value(json_object_get(j, "url"));
     assert_non_null(strstr(u, "/coopth/product/"));
