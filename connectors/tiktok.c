@@ -588,7 +588,7 @@ static void tiktok_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
     json_decref(j);
 }
 
-const cx_change_ops cx_tiktok_changes = {"tiktok", 0, 1, tiktok_chg_build, tiktok_chg_parse};
+const cx_change_ops cx_tiktok_changes = {"tiktok", 0, 1, tiktok_chg_build, tiktok_chg_parse, 0};
 
 /* ---- orders (connectors/orders.h) ---------------------------------------------------------
  *   search  POST /order/202309/orders/search?app_key&shop_cipher&timestamp&page_size=100

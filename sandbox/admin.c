@@ -29,7 +29,9 @@
  *                                  (at most 1000)
  *   GET, POST /__sandbox/config     {"auto_approve","review_delay_ms","token_ttl","refresh_ttl",
  *                                   "rate","name_min","banned_words","categories",
- *                                   "shopee_push_url","lazada_push_url","tiktok_redirect_url"}
+ *                                   "shopee_push_url","lazada_push_url","tiktok_redirect_url",
+ *                                   "takedown_refusal" (Shopee unlist_item's failed_reason for
+ *                                   every item while set; "" = none)}
  *   GET, POST /__sandbox/pages      {"marketplace":"postmart"|"voso","kind":"shop"|"product",
  *                                   "id","state":"published"|"removed"|"gone","title"} → {"url"}
  *   GET, POST /__sandbox/orders     place orders on a live item / list them (see post_orders)
@@ -254,7 +256,7 @@ static json_t *config_json(sbx_sandbox *sb)
                                               sb->cats[i].id, "attributes", a));
     }
     return json_pack(
-        "{s:b,s:I,s:I,s:I,s:f,s:I,s:I,s:o,s:o,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "auto_approve",
+        "{s:b,s:I,s:I,s:I,s:f,s:I,s:I,s:o,s:o,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "auto_approve",
         sb->opt.auto_approve, "review_delay_ms", (json_int_t)sb->opt.review_delay_ms, "token_ttl",
         (json_int_t)sb->opt.token_ttl, "refresh_ttl", (json_int_t)sb->opt.refresh_ttl, "rate",
         sb->opt.rate, "name_min", (json_int_t)sb->opt.name_min, "max_items",
@@ -263,7 +265,8 @@ static json_t *config_json(sbx_sandbox *sb)
         sb->lazada_push_url ? sb->lazada_push_url : "", "tiktok_redirect_url",
         sb->tiktok_redirect_url ? sb->tiktok_redirect_url : "", "shopee_partner_id",
         (json_int_t)sb->opt.shopee_partner_id, "shopee_partner_key", sb->opt.shopee_partner_key,
-        "lazada_app_key", sb->opt.lazada_app_key, "tiktok_app_key", sb->opt.tiktok_app_key);
+        "lazada_app_key", sb->opt.lazada_app_key, "tiktok_app_key", sb->opt.tiktok_app_key,
+        "takedown_refusal", sb->takedown_refusal ? sb->takedown_refusal : "");
 }
 
 static int set_str(char **slot, json_t *v)
@@ -357,6 +360,8 @@ static int set_config(sbx_sandbox *sb, json_t *body, char *why, size_t whysz)
             bad = set_str(&sb->lazada_push_url, v);
         } else if (!strcmp(key, "tiktok_redirect_url")) {
             bad = set_str(&sb->tiktok_redirect_url, v);
+        } else if (!strcmp(key, "takedown_refusal")) {
+            bad = set_str(&sb->takedown_refusal, v);
         } else {
             snprintf(why, whysz, "unknown member '%.40s'", key);
             return -1;

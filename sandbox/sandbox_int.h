@@ -217,6 +217,9 @@ struct sbx_sandbox {
     sbx_options opt;
     char *s_partner_key, *s_laz_key, *s_laz_secret, *s_tt_key, *s_tt_secret;
     char *shopee_push_url, *lazada_push_url, *tiktok_redirect_url;
+    /* non-NULL: Shopee unlist_item refuses every item with this failed_reason (a take-down the
+     * marketplace will not do, e.g. an item in a running promotion) */
+    char *takedown_refusal;
     char *banned[SB_MAX_BANNED]; /* case-folded */
     size_t nbanned;
     sb_category cats[SB_MAX_CATS];

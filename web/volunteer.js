@@ -499,7 +499,10 @@ function productCard(p) {
       if (!r.ok) return fill(againOut, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title));
       refreshProduct(p.id, li);
     });
-    const takeDown = assisted && l.state === 'withdrawing' ? el('div', { class: 'task', 'data-role': 'take-down' },
+    // an API marketplace's take-down handed to a person (refused again and again, or the erased
+    // household's authorisation expired): the same task, its reason shown above
+    const byHand = l.error && l.error.code === 'take_down_by_hand';
+    const takeDown = (assisted || byHand) && l.state === 'withdrawing' ? el('div', { class: 'task', 'data-role': 'take-down' },
       el('p', {}, 'Việc cần làm: gỡ sản phẩm này khỏi sàn',
         safeUrl(l.listing_url) ? [' tại ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, l.listing_url)] : ' (tìm theo mã CS-' + l.id + ')', '.'),
       el('div', { class: 'actions' }, gone, againOut)) : null;
