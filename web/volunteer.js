@@ -290,8 +290,11 @@ async function openHousehold(code) {
 // postmart.vn and voso.vn publish no API: the volunteer opens the shop with the registration
 // pack and confirms its address; products go up with the upload sheet and their addresses are
 // confirmed one by one (the service then checks those pages on a schedule).
-const ASSISTED = new Set(['postmart', 'voso']);
-const isAssisted = (code, kind) => kind === 'file' || ASSISTED.has(code);
+// Marketplaces with an API come with their connector code; every other one is assisted — a
+// marketplace added as data (Sendo, a cooperative's site) included — when no kind is at hand.
+const API_MARKETS = new Set(['shopee', 'lazada', 'tiktok']);
+const ASSISTED = { has: (code) => !!code && !API_MARKETS.has(code) };
+const isAssisted = (code, kind) => (kind ? kind === 'file' : ASSISTED.has(code));
 
 // A one-field form that POSTs {name: value} to path and calls done() on success.
 function confirmForm(id, label, name, path, done) {

@@ -654,6 +654,18 @@ static void test_sendo_as_data(void **state)
     assert_true(cx_assisted_url_ok(&m.m, "https://www.sendo.vn/shop/mam-tom-co-lan", "u", &err));
     assert_false(cx_assisted_url_ok(&m.m, "https://postmart.vn/shop/x", "u", &err));
     cs_error_clear(&err);
+    /* this instance's host (assisted.hosts) wins over the row's: the demo's simulator */
+    assert_int_equal(cs_config_set("assisted.hosts",
+                                   "voso=http://127.0.0.1:9/x "
+                                   "sendo=http://127.0.0.1:18083/sendo",
+                                   &err),
+                     0);
+    assert_int_equal(cx_market_from_config(c, 5, 4, &m, &err), 0);
+    assert_string_equal(m.m.base_url, "http://127.0.0.1:18083/sendo");
+    assert_true(cx_assisted_url_ok(&m.m, "http://127.0.0.1:18083/sendo/shop/x", "u", &err));
+    assert_int_equal(cs_config_set("assisted.hosts", "", &err), 0);
+    assert_int_equal(cx_market_from_config(c, 5, 4, &m, &err), 0);
+    assert_string_equal(m.m.base_url, "https://www.sendo.vn");
 
     /* the pack: only the fields of pack_layout_sendo.csv, worded as Sendo words them */
     cx_household h = {.shop_name = "Mắm tôm Cô Lan",
