@@ -1174,9 +1174,11 @@ static const char SQL_PUBLISH_BUSY[] =
     "SELECT COUNT(*)"
     " FROM jobs"
     " WHERE unique_key = ? AND state IN ('queued','running')";
-/* 1 when the listing's take-down is the API marketplace's to confirm (not handed to a person) */
+/* 1 when the listing's take-down is the API marketplace's to confirm (not handed to a person;
+   one already withdrawn is confirmed again as a no-op) */
 static const char SQL_LISTING_API[] =
     "SELECT m.kind = 'api' AND COALESCE(l.last_error_code, '') <> 'take_down_by_hand'"
+    "  AND l.state <> 'withdrawn'"
     " FROM listings l"
     " JOIN marketplaces m ON m.code = l.marketplace_code"
     " WHERE l.id = ?";
@@ -1194,11 +1196,16 @@ static const char SQL_HH_ERASED[] =
     "SELECT status = 'erased'"
     " FROM households"
     " WHERE id = ?";
-/* taken down: the count starts again for a later take-down; a deleted item is gone for good, so
-   a later publish creates a new one */
+/* taken down: the count and the hand-over start again for a later take-down (a hand-over left
+   behind would keep listing.poll from ever asking the marketplace again); a deleted item is
+   gone for good, so a later publish creates a new one */
 static const char SQL_WD_RESET[] =
     "UPDATE listings"
     " SET withdraw_refusals = 0,"
+    "     last_error_message = IF(last_error_code IN ('take_down_by_hand','withdraw_refused'),"
+    "                             NULL, last_error_message),"
+    "     last_error_code = IF(last_error_code IN ('take_down_by_hand','withdraw_refused'),"
+    "                          NULL, last_error_code),"
     "     external_item_id = IF(?, NULL, external_item_id),"
     "     create_attempted_at = IF(?, NULL, create_attempted_at)"
     " WHERE id = ?";
@@ -1433,7 +1440,8 @@ static int confirm_wd_tx(cs_db *db, void *arg, cs_error *err)
     if (api)
         return cs_error_set(err, CS_E_STATE_TRANSITION,
                             "an API marketplace's take-down is confirmed by the marketplace");
-    return cs_listing_transition(db, x->id, "withdrawn", x->code, x->why, x->a, err);
+    if (cs_listing_transition(db, x->id, "withdrawn", x->code, x->why, x->a, err)) return -1;
+    return cs_db_exec(db, SQL_WD_RESET, "iii", (int64_t)0, (int64_t)0, x->id, err) < 0 ? -1 : 0;
 }
 
 int job_flows_confirm_withdrawn(cs_db *db, int64_t listing_id, const cs_actor *a, cs_error *err)
@@ -1445,10 +1453,7 @@ int job_flows_confirm_withdrawn(cs_db *db, int64_t listing_id, const cs_actor *a
     lst l;
     int rc = lst_load(db, listing_id, &l, err);
     if (rc) return rc < 0 ? -1 : 0;
-    rc = cs_db_exec(db, SQL_WD_RESET, "iii", (int64_t)0, (int64_t)0, listing_id, err) < 0 ||
-                 cs_household_release_tokens(db, l.household_id, l.mp, err)
-             ? -1
-             : 0;
+    rc = cs_household_release_tokens(db, l.household_id, l.mp, err) ? -1 : 0;
     lst_free(&l);
     return rc;
 }

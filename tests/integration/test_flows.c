@@ -1763,6 +1763,15 @@ static void test_takedown_to_a_person(void **state)
     if (r.status != 200) fail_msg("withdrawn → %ld %s", r.status, r.body);
     assert_string_equal(json_string_value(json_object_get(r.json, "state")), "withdrawn");
     tapi_free(&r);
+    r = tapi_call("POST", path, tok, NULL); /* again: a no-op */
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    /* the hand-over is over: a later take-down of this listing asks Shopee again */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND withdraw_refusals = 0 AND "
+             "last_error_code IS NULL",
+             (long long)ls);
+    assert_int_equal(q1(sql), 1);
 
     /* 2. consent withdrawn after the Lazada authorisation expired for good */
     snprintf(sql, sizeof sql,
