@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "cli/cli.h"
+#include "connectors/assisted.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +73,14 @@ int cli_setup(const char *config_path, int need_keys)
         return CLI_EX_CONFIG;
     }
     cs_log_set_level(lvl);
+    /* Marketplaces configured as data (Sendo …) join the connector table before any thread. */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/data", cs_cfg_str("schema.dir"));
+    if (cx_assisted_load(dir, &err) < 0) {
+        fprintf(stderr, "choso: the assisted marketplaces of %s are not readable:\n", dir);
+        cli_print_error("config", &err);
+        return CLI_EX_CONFIG;
+    }
     if (need_keys && cs_crypto_init(cs_cfg_str("crypto.key_file"), &err)) {
         cli_print_error("config", &err);
         return CLI_EX_CONFIG;

@@ -59,20 +59,35 @@ static const struct pack_def pack_defs[] = {
      "Giữ lại để đối chiếu khi xác nhận cửa hàng với tổ công nghệ số.", HH(code)},
 };
 
+static const struct pack_def *cx_pack_def_find(const char *key)
+{
+    for (size_t i = 0; key && i < sizeof pack_defs / sizeof pack_defs[0]; i++)
+        if (!strcmp(pack_defs[i].key, key)) return &pack_defs[i];
+    return NULL;
+}
+
+int cx_pack_key_known(const char *key)
+{
+    return cx_pack_def_find(key) != NULL;
+}
+
 int cx_registration_pack(const cx_connector *c, const cx_household *h, cx_pack *out, cs_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!c || c->kind != CX_KIND_FILE || !c->assisted)
         return cs_error_set(err, CS_F_MARKETPLACE, "not an assisted marketplace");
     out->mp = c;
-    for (size_t i = 0; i < sizeof pack_defs / sizeof pack_defs[0]; i++) {
-        const struct pack_def *d = &pack_defs[i];
+    const cx_assisted *a = c->assisted;
+    size_t n = a->npack ? a->npack : sizeof pack_defs / sizeof pack_defs[0];
+    for (size_t i = 0; i < n && i < CX_PACK_MAX_FIELDS; i++) {
+        const struct pack_def *d = a->npack ? cx_pack_def_find(a->pack[i].key) : &pack_defs[i];
+        if (!d) continue; /* checked when the data file was loaded */
         cx_pack_field *f = &out->fields[out->nfields];
         const char *v = *(const char *const *)((const char *)h + d->offset);
         cx_copy(f->key, sizeof f->key, d->key);
-        cx_copy(f->label, sizeof f->label, d->label);
-        cx_copy(f->note, sizeof f->note, d->note);
-        f->required = d->required;
+        cx_copy(f->label, sizeof f->label, a->npack ? a->pack[i].label : d->label);
+        cx_copy(f->note, sizeof f->note, a->npack ? a->pack[i].note : d->note);
+        f->required = a->npack ? a->pack[i].required : d->required;
         f->value = cs_strdup(v ? v : "");
         if (!f->value) {
             cx_pack_free(out);

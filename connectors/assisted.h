@@ -13,9 +13,35 @@ typedef struct cx_assisted {
     const char *seller_word;  /* what the site calls a seller ("Nhà cung cấp (NCC)") */
     const char *const *steps; /* NULL-terminated: registration steps, Vietnamese */
     const char *const *notes; /* NULL-terminated: rules worth knowing (order confirmation…) */
-    const char *layout_file;  /* upload_layout_<code>.csv, relative to schema.dir/data */
+    const char *layout_file;  /* upload_layout_<code>.csv, relative to schema.dir/data (a path
+                               * with its directory for a marketplace configured as data) */
     const char *const *gone_markers; /* NULL-terminated text that means "no such page" on a 200 */
+    /* Marketplaces configured as data (cx_assisted_load): the site root from the row, and the
+     * registration-pack fields of pack_layout_<code>.csv (NULL: every known field). */
+    const char *base_url;
+    const struct cx_pack_spec *pack;
+    size_t npack;
 } cx_assisted;
+
+/* One registration-pack field as a data file words it: key is one of the known household
+ * fields (shop_name, owner_name, birth_date, cccd, phone, email, address, commune,
+ * former_district, province, business_reg_no, tax_code, bank_name, bank_account, bank_holder,
+ * epayment, main_category, household_code). */
+typedef struct cx_pack_spec {
+    char *key, *label, *note;
+    int required;
+} cx_pack_spec;
+
+/* ---- marketplaces as data ------------------------------------------------------------------ */
+/* Read <data_dir>/assisted_marketplaces.csv (header code,name,public_domain,display_order,
+ * signup_url,seller_word,base_url,steps,notes,gone_markers; lists separated by " | ") and
+ * register one generic assisted connector per row whose code is not registered yet, with its
+ * upload layout upload_layout_<code>.csv (required: checked here) and its optional
+ * pack_layout_<code>.csv (header key,label,required,note). No file: 0, nothing registered.
+ * Called once at start-up, before any thread. Returns the number registered, or -1. */
+int cx_assisted_load(const char *data_dir, cs_error *err);
+/* Unregister and free what cx_assisted_load registered (tests). */
+void cx_assisted_unload(void);
 
 /* ---- registration pack -------------------------------------------------------------------- */
 /* A household as the registration pack needs it (plaintext: the pack is shown to the volunteer
@@ -63,6 +89,8 @@ typedef struct cx_pack {
  * when c is not assisted). */
 int cx_registration_pack(const cx_connector *c, const cx_household *h, cx_pack *out, cs_error *err);
 void cx_pack_free(cx_pack *p);
+/* 1 when key names a household field a pack can carry (see cx_pack_spec). */
+int cx_pack_key_known(const char *key);
 /* The pack as JSON {"marketplace","display_name","signup_url","seller_word","steps":[…],
  * "notes":[…],"fields":[{"key","label","value","required","missing","note"}],"missing":N}.
  * Caller frees with cs_free_secret(s, len) (it holds personal data). NULL on OOM. */

@@ -86,6 +86,6 @@ const cx_change_ops *cx_changes_for(const char *code)
 
 const char *cx_change_name(cx_change_kind k)
 {
-    static const char *const n[] = {"price", "stock", "withdraw", "lookup"};
-    return (unsigned)k < 4 ? n[k] : "?";
+    static const char *const n[] = {"price", "stock", "withdraw", "lookup", "delete"};
+    return (unsigned)k < 5 ? n[k] : "?";
 }

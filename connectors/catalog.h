@@ -71,7 +71,8 @@ typedef enum cx_change_kind {
                        * TikTok prices/update */
     CX_CHG_STOCK,     /* Shopee update_stock, TikTok inventory/update (Lazada: not needed) */
     CX_CHG_WITHDRAW,  /* Shopee unlist_item, Lazada /product/remove, TikTok deactivate */
-    CX_CHG_LOOKUP     /* TikTok only: the product's SKU id, needed by its price/stock calls */
+    CX_CHG_LOOKUP,    /* TikTok only: the product's SKU id, needed by its price/stock calls */
+    CX_CHG_DELETE     /* Shopee only: delete_item after unlist_item (delete_after_withdraw) */
 } cx_change_kind;
 
 typedef struct cx_change {
@@ -92,9 +93,10 @@ typedef struct cx_change_ops {
      * the goal is reached); CX_REJECTED with reasons; CX_RETRY … ext_sku_id filled by LOOKUP. */
     void (*parse)(cx_change_kind k, const cx_input *in, const cx_response *resp, cx_outcome *out,
                   char ext_sku_id[64]);
+    int delete_after_withdraw; /* 1: a take-down also deletes the item (CX_CHG_DELETE) */
 } cx_change_ops;
 
 extern const cx_change_ops cx_shopee_changes, cx_lazada_changes, cx_tiktok_changes;
 const cx_change_ops *cx_changes_for(const char *code);
-const char *cx_change_name(cx_change_kind k); /* "price", "stock", "withdraw", "lookup" */
+const char *cx_change_name(cx_change_kind k); /* "price", "stock", "withdraw", "lookup", "delete" */
 #endif

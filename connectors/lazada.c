@@ -636,7 +636,7 @@ static void lazada_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
     json_decref(lazada_open(in, resp, out, k == CX_CHG_WITHDRAW));
 }
 
-const cx_change_ops cx_lazada_changes = {"lazada", 1, 0, lazada_chg_build, lazada_chg_parse};
+const cx_change_ops cx_lazada_changes = {"lazada", 1, 0, lazada_chg_build, lazada_chg_parse, 0};
 
 /* ---- orders (connectors/orders.h) ---------------------------------------------------------
  *   list    GET /orders/get update_after, update_before (ISO 8601 +07:00), sort_by=updated_at,

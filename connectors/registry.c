@@ -1,6 +1,7 @@
 /* connectors/registry: the table of connectors and the configuration bridge. It reads settings
  * (cs_cfg_*) but never the database or the network. */
 #include "connectors/registry.h"
+#include "connectors/assisted.h"
 #include "core/config.h"
 
 #include <stdio.h>
@@ -118,6 +119,21 @@ int cx_market_from_config(const cx_connector *c, double table_rate, int table_co
         if (!strcmp(code, "tiktok")) m->warehouse_id = cfg(code, "warehouse_id");
     } else if (!strcmp(code, "postmart") || !strcmp(code, "voso")) {
         m->base_url = cfg(code, "base_url");
+    } else if (c->assisted && c->assisted->base_url) {
+        m->base_url = c->assisted->base_url; /* configured as data: the row names its site */
+        /* … unless this instance points it elsewhere (a simulator): "code=url code=url" */
+        size_t cl = strlen(code);
+        for (const char *h = cs_cfg_str("assisted.hosts"); h && *h;) {
+            h += strspn(h, " ,");
+            size_t len = strcspn(h, " ,");
+            if (len > cl + 1 && !strncmp(h, code, cl) && h[cl] == '=' &&
+                len - cl - 1 < sizeof out->site_url) {
+                memcpy(out->site_url, h + cl + 1, len - cl - 1);
+                out->site_url[len - cl - 1] = '\0';
+                m->base_url = out->site_url;
+            }
+            h += len;
+        }
     }
     double rate = 0;
     int conc = 0;

@@ -31,6 +31,7 @@ typedef struct cx_market_cfg {
     cx_market m;
     char redirect_url[512]; /* {http.public_url}/v1/oauth/{code}/callback */
     char push_url[512];     /* {http.public_url}/v1/webhooks/{code} */
+    char site_url[512];     /* a data row's site from assisted.hosts (this instance's host) */
     double rate_per_sec;    /* configuration if set (> 0), else the marketplaces table */
     int concurrency;
 } cx_market_cfg;

@@ -484,8 +484,10 @@ const cx_connector cx_shopee = {
  *   stock    POST /api/v2/product/update_stock {"item_id","stock_list":[{"model_id":0,
  *              "seller_stock":[{"stock"}]}]}
  *   withdraw POST /api/v2/product/unlist_item {"item_list":[{"item_id","unlist":true}]}
- *            (unlisting keeps the item and its history; delete_item is not used: an owner who
- *            comes back can be listed again without a new review) */
+ *   delete   POST /api/v2/product/delete_item {"item_id"} — after the unlist: a product or a
+ *            consent withdrawn leaves nothing of the owner's on Shopee (issue 16); an item
+ *            already gone (error_item_not_found, or "not found" in the unlist's failure_list)
+ *            is the goal reached */
 #include "connectors/catalog.h"
 #include "connectors/orders.h"
 
@@ -603,10 +605,10 @@ static int shopee_chg_build(cx_change_kind k, const cx_input *in, const cx_chang
     long long item;
     if (!c || parse_ll(c->item_id, &item))
         return cs_error_set(err, CS_E_INTERNAL, "a change needs the Shopee item id");
-    static const char *const path[] = {"/api/v2/product/update_price",
-                                       "/api/v2/product/update_stock",
-                                       "/api/v2/product/unlist_item"};
-    if ((unsigned)k > CX_CHG_WITHDRAW)
+    static const char *const path[] = {
+        "/api/v2/product/update_price", "/api/v2/product/update_stock",
+        "/api/v2/product/unlist_item", NULL, "/api/v2/product/delete_item"};
+    if ((unsigned)k > CX_CHG_DELETE || !path[k])
         return cs_error_set(err, CS_E_INTERNAL, "Shopee has no %s step", cx_change_name(k));
     json_t *b;
     if (k == CX_CHG_PRICE)
@@ -615,6 +617,8 @@ static int shopee_chg_build(cx_change_kind k, const cx_input *in, const cx_chang
     else if (k == CX_CHG_STOCK)
         b = json_pack("{s:I,s:[{s:i,s:[{s:I}]}]}", "item_id", (json_int_t)item, "stock_list",
                       "model_id", 0, "seller_stock", "stock", (json_int_t)c->stock);
+    else if (k == CX_CHG_DELETE)
+        b = json_pack("{s:I}", "item_id", (json_int_t)item);
     else
         b = json_pack("{s:[{s:I,s:b}]}", "item_list", "item_id", (json_int_t)item, "unlist", 1);
     if (!b) return cs_error_set(err, CS_E_NOMEM, NULL);
@@ -632,12 +636,13 @@ static void shopee_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
                              cx_outcome *out, char ext_sku_id[64])
 {
     (void)ext_sku_id;
-    json_t *j = shopee_open(in, resp, out, k == CX_CHG_WITHDRAW);
+    json_t *j = shopee_open(in, resp, out, k == CX_CHG_WITHDRAW || k == CX_CHG_DELETE);
     if (!j) return;
     json_t *fail =
         json_array_get(json_object_get(json_object_get(j, "response"), "failure_list"), 0);
+    const char *why = fail ? json_string_value(json_object_get(fail, "failed_reason")) : NULL;
+    if (fail && k == CX_CHG_WITHDRAW && why && strstr(why, "not found")) fail = NULL; /* gone */
     if (fail) {
-        const char *why = json_string_value(json_object_get(fail, "failed_reason"));
         cx_out_reject_field(out, "Shopee",
                             k == CX_CHG_PRICE   ? "price_vnd"
                             : k == CX_CHG_STOCK ? "stock"
@@ -647,7 +652,7 @@ static void shopee_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
     json_decref(j);
 }
 
-const cx_change_ops cx_shopee_changes = {"shopee", 0, 0, shopee_chg_build, shopee_chg_parse};
+const cx_change_ops cx_shopee_changes = {"shopee", 0, 0, shopee_chg_build, shopee_chg_parse, 1};
 
 /* ---- orders (connectors/orders.h) ---------------------------------------------------------
  *   list    GET /api/v2/order/get_order_list ...&time_range_field=update_time&time_from&time_to

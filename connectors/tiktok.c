@@ -582,6 +582,8 @@ static int tiktok_chg_build(cx_change_kind k, const cx_input *in, const cx_chang
 {
     if (!c || !c->item_id || !*c->item_id || strpbrk(c->item_id, "/?#&% "))
         return cs_error_set(err, CS_E_INTERNAL, "a change needs the TikTok product id");
+    if ((unsigned)k > CX_CHG_LOOKUP) /* deactivation is TikTok's take-down; no delete step */
+        return cs_error_set(err, CS_E_INTERNAL, "TikTok has no %s step", cx_change_name(k));
     char path[200];
     json_t *b = NULL;
     const char *method = "POST";
@@ -646,7 +648,7 @@ static void tiktok_chg_parse(cx_change_kind k, const cx_input *in, const cx_resp
     json_decref(j);
 }
 
-const cx_change_ops cx_tiktok_changes = {"tiktok", 0, 1, tiktok_chg_build, tiktok_chg_parse};
+const cx_change_ops cx_tiktok_changes = {"tiktok", 0, 1, tiktok_chg_build, tiktok_chg_parse, 0};
 
 /* ---- orders (connectors/orders.h) ---------------------------------------------------------
  *   search  POST /order/202309/orders/search?app_key&shop_cipher&timestamp&page_size=100

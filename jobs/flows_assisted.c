@@ -158,7 +158,12 @@ static int layout_for(const cx_connector *c, cx_layout *lay, cs_error *err)
     if (!c->assisted || !c->assisted->layout_file)
         return cs_error_set(err, CS_F_MARKETPLACE, "%s is not assisted", c->code);
     char path[1024];
-    snprintf(path, sizeof path, "%s/data/%s", cs_cfg_str("schema.dir"), c->assisted->layout_file);
+    /* A marketplace configured as data names its layout with the directory it was loaded from. */
+    if (strchr(c->assisted->layout_file, '/'))
+        snprintf(path, sizeof path, "%s", c->assisted->layout_file);
+    else
+        snprintf(path, sizeof path, "%s/data/%s", cs_cfg_str("schema.dir"),
+                 c->assisted->layout_file);
     return cx_layout_load(path, lay, err);
 }
 

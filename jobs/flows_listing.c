@@ -1219,6 +1219,7 @@ static const char SQL_WITHDRAW_DUE[] =
     " FROM listings l"
     " JOIN marketplaces m ON m.code = l.marketplace_code AND m.kind = 'api'"
     " WHERE l.state = 'withdrawing'"
+    "  AND COALESCE(l.last_error_code, '') <> 'take_down_by_hand'"
     " ORDER BY l.id"
     " LIMIT ?";
 /* how many publish jobs of a listing are still queued or running (by their unique key) */
@@ -1226,12 +1227,41 @@ static const char SQL_PUBLISH_BUSY[] =
     "SELECT COUNT(*)"
     " FROM jobs"
     " WHERE unique_key = ? AND state IN ('queued','running')";
-/* 1 when the listing is on an API marketplace */
+/* 1 when the listing's take-down is the API marketplace's to confirm (not handed to a person;
+   one already withdrawn is confirmed again as a no-op) */
 static const char SQL_LISTING_API[] =
-    "SELECT m.kind = 'api'"
+    "SELECT m.kind = 'api' AND COALESCE(l.last_error_code, '') <> 'take_down_by_hand'"
+    "  AND l.state <> 'withdrawn'"
     " FROM listings l"
     " JOIN marketplaces m ON m.code = l.marketplace_code"
     " WHERE l.id = ?";
+/* a refusal of the take-down counted; the new count */
+static const char SQL_WD_REFUSED[] =
+    "UPDATE listings"
+    " SET withdraw_refusals = withdraw_refusals + 1"
+    " WHERE id = ?";
+static const char SQL_WD_REFUSALS[] =
+    "SELECT withdraw_refusals"
+    " FROM listings"
+    " WHERE id = ?";
+/* 1 when the household withdrew its consent (nobody can authorise its shop again) */
+static const char SQL_HH_ERASED[] =
+    "SELECT status = 'erased'"
+    " FROM households"
+    " WHERE id = ?";
+/* taken down: the count and the hand-over start again for a later take-down (a hand-over left
+   behind would keep listing.poll from ever asking the marketplace again); a deleted item is
+   gone for good, so a later publish creates a new one */
+static const char SQL_WD_RESET[] =
+    "UPDATE listings"
+    " SET withdraw_refusals = 0,"
+    "     last_error_message = IF(last_error_code IN ('take_down_by_hand','withdraw_refused'),"
+    "                             NULL, last_error_message),"
+    "     last_error_code = IF(last_error_code IN ('take_down_by_hand','withdraw_refused'),"
+    "                          NULL, last_error_code),"
+    "     external_item_id = IF(?, NULL, external_item_id),"
+    "     create_attempted_at = IF(?, NULL, create_attempted_at)"
+    " WHERE id = ?";
 // clang-format on
 /* columns of SQL_WITHDRAW_DUE */
 enum { WD_ID };
@@ -1263,11 +1293,70 @@ struct wd_done {
     int64_t id;
     const char *code, *why;
     const cs_actor *a;
+    int deleted; /* the item was deleted on the marketplace */
 };
 static int wd_done_tx(cs_db *db, void *arg, cs_error *err)
 {
     struct wd_done *x = arg;
+    if (cs_db_exec(db, SQL_WD_RESET, "iii", (int64_t)x->deleted, (int64_t)x->deleted, x->id, err) <
+        0)
+        return -1;
     return cs_listing_transition(db, x->id, "withdrawn", x->code, x->why, x->a, err);
+}
+
+/* The take-down becomes a person's task (volunteer page; confirmed by
+ * POST /v1/listings/{id}/withdrawn): listing.poll no longer asks the marketplace. */
+static job_outcome hand_over(job_ctx *ctx, int64_t id, const char *why)
+{
+    note(ctx->db, id, "take_down_by_hand", why);
+    cs_warn("flows.take_down_by_hand", "listing %lld: take-down handed to a person", (long long)id);
+    return JOB_OK;
+}
+
+/* The account cannot act for an erased household (its authorisation expired or the shop is
+ * not active, and nobody may authorise it again): a person takes the item down instead of the
+ * listing waiting for ever. Returns 1 when handed over. */
+static int erased_hand_over(job_ctx *ctx, const lst *l)
+{
+    int64_t erased = 0;
+    cs_error e;
+    cs_error_clear(&e);
+    if (cs_db_scalar_i64(ctx->db, &erased, SQL_HH_ERASED, "i", l->household_id, &e) != 0 || !erased)
+        return 0;
+    char msg[400];
+    snprintf(msg, sizeof msg,
+             "Hộ đã rút đồng ý và quyền truy cập cửa hàng trên sàn đã hết hạn (không thể cấp "
+             "quyền lại): hãy đăng nhập trang người bán của sàn, gỡ sản phẩm mã CS-%lld, rồi bấm "
+             "xác nhận.",
+             (long long)l->id);
+    hand_over(ctx, l->id, msg);
+    return 1;
+}
+
+/* A refusal of the take-down: noted and retried by listing.poll, handed to a person after
+ * flows.withdraw_refusals of them with the marketplace's reason. */
+static job_outcome wd_refused(job_ctx *ctx, int64_t id, const cx_outcome *o)
+{
+    cs_error e;
+    cs_error_clear(&e);
+    int64_t n = 0;
+    char why[600], msg[900];
+    reasons_text(o, why, sizeof why);
+    if (cs_db_exec(ctx->db, SQL_WD_REFUSED, "i", id, &e) < 0 ||
+        cs_db_scalar_i64(ctx->db, &n, SQL_WD_REFUSALS, "i", id, &e) != 0)
+        return job_retry(ctx, 0, "count refusal: %s", cs_code_name(e.code));
+    if (n < cs_cfg_int("flows.withdraw_refusals")) {
+        snprintf(msg, sizeof msg,
+                 "Sàn từ chối gỡ sản phẩm (lần %lld), sẽ thử lại. Lý do của sàn: %s", (long long)n,
+                 why);
+        note(ctx->db, id, "withdraw_refused", msg);
+        return job_fail(ctx, "withdraw refused (%lld): %s", (long long)n, why);
+    }
+    snprintf(msg, sizeof msg,
+             "Sàn đã từ chối gỡ sản phẩm %lld lần. Lý do của sàn: %s — hãy gỡ sản phẩm này trong "
+             "trang người bán của sàn, rồi bấm xác nhận.",
+             (long long)n, why);
+    return hand_over(ctx, id, msg);
 }
 
 static job_outcome h_withdraw(job_ctx *ctx)
@@ -1282,7 +1371,7 @@ static job_outcome h_withdraw(job_ctx *ctx)
     memset(&a, 0, sizeof a);
     cx_outcome o;
     cx_outcome_init(&o);
-    struct wd_done done = {l.id, "taken_down", "Đã gỡ khỏi sàn.", flows_actor()};
+    struct wd_done done = {l.id, "taken_down", "Đã gỡ khỏi sàn.", flows_actor(), 0};
     const flows_mkt *m = flows_mkt_get(ctx->db, l.mp, &err);
     const cx_change_ops *ops = m ? cx_changes_for(l.mp) : NULL;
     if (strcmp(l.state, "withdrawing") || !m || !ops || m->c->kind != CX_KIND_API) goto out;
@@ -1293,8 +1382,15 @@ static job_outcome h_withdraw(job_ctx *ctx)
         done.why = "Chưa từng gửi lên sàn.";
         goto finish;
     }
-    if (!job_account(ctx, &l, &a, &res)) goto out;
-    int rc;
+    int rc = need_account(ctx->db, &l, &a, &err);
+    if (rc == CALL_WAIT) {
+        res = erased_hand_over(ctx, &l) ? JOB_OK : reauth_snooze(ctx);
+        goto out;
+    }
+    if (rc == CALL_ERR) {
+        res = job_retry(ctx, 0, "account: %s %s", cs_code_name(err.code), err.detail);
+        goto out;
+    }
     if (!item[0]) { /* a create may have landed: look our SKU up, as a publish would */
         /* a publish still in flight may yet create the item: let it finish first (it leaves a
            withdrawing listing alone), else the look-up could miss an item made just after */
@@ -1311,7 +1407,7 @@ static job_outcome h_withdraw(job_ctx *ctx)
         }
         rc = lookup_sku(ctx->db, m, &l, &a, &o, &err);
         if (rc == CALL_WAIT) {
-            res = reauth_snooze(ctx);
+            res = erased_hand_over(ctx, &l) ? JOB_OK : reauth_snooze(ctx);
             goto out;
         }
         if (rc == CALL_ERR) {
@@ -1335,15 +1431,34 @@ static job_outcome h_withdraw(job_ctx *ctx)
     struct chg_call x = {ops, CX_CHG_WITHDRAW, &c, &o, ""};
     rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
     if (rc == CALL_WAIT) {
-        res = reauth_snooze(ctx);
+        res = erased_hand_over(ctx, &l) ? JOB_OK : reauth_snooze(ctx);
         goto out;
     }
     if (rc == CALL_ERR) {
         res = job_retry(ctx, err.retry_after, "withdraw: %s", cs_code_name(err.code));
         goto out;
     }
+    if (o.result == CX_OK && ops->delete_after_withdraw) { /* Shopee: unlisted, now deleted */
+        x.k = CX_CHG_DELETE;
+        rc = chg_call(ctx->db, m, l.id, &a, &x, &err);
+        if (rc == CALL_WAIT) {
+            res = erased_hand_over(ctx, &l)
+                      ? JOB_OK
+                      : job_snooze(ctx, (unsigned)cs_cfg_int("flows.reauth_snooze"));
+            goto out;
+        }
+        if (rc == CALL_ERR) {
+            res = job_retry(ctx, err.retry_after, "delete: %s", cs_code_name(err.code));
+            goto out;
+        }
+        done.deleted = o.result == CX_OK;
+    }
+    if (o.result == CX_REJECTED) {
+        res = wd_refused(ctx, l.id, &o);
+        goto out;
+    }
     if (o.result != CX_OK) {
-        res = sync_failed(ctx, l.id, "withdraw", &o);
+        res = flows_retry(ctx, o.retry_after, "withdraw", &o);
         goto out;
     }
 finish:
@@ -1372,13 +1487,22 @@ static int confirm_wd_tx(cs_db *db, void *arg, cs_error *err)
     if (api)
         return cs_error_set(err, CS_E_STATE_TRANSITION,
                             "an API marketplace's take-down is confirmed by the marketplace");
-    return cs_listing_transition(db, x->id, "withdrawn", x->code, x->why, x->a, err);
+    if (cs_listing_transition(db, x->id, "withdrawn", x->code, x->why, x->a, err)) return -1;
+    return cs_db_exec(db, SQL_WD_RESET, "iii", (int64_t)0, (int64_t)0, x->id, err) < 0 ? -1 : 0;
 }
 
 int job_flows_confirm_withdrawn(cs_db *db, int64_t listing_id, const cs_actor *a, cs_error *err)
 {
-    struct wd_done x = {listing_id, "taken_down", "Tình nguyện viên đã gỡ sản phẩm khỏi sàn.", a};
-    return cs_db_tx(db, confirm_wd_tx, &x, err);
+    struct wd_done x = {listing_id, "taken_down", "Tình nguyện viên đã gỡ sản phẩm khỏi sàn.", a,
+                        0};
+    if (cs_db_tx(db, confirm_wd_tx, &x, err)) return -1;
+    /* an API take-down done by hand: an erased household's shop needs its tokens no more */
+    lst l;
+    int rc = lst_load(db, listing_id, &l, err);
+    if (rc) return rc < 0 ? -1 : 0;
+    rc = cs_household_release_tokens(db, l.household_id, l.mp, err) ? -1 : 0;
+    lst_free(&l);
+    return rc;
 }
 
 /* ---- listing.status / listing.poll --------------------------------------------------------- */

@@ -32,7 +32,9 @@
  *                                  (at most 1000)
  *   GET, POST /__sandbox/config     {"auto_approve","review_delay_ms","token_ttl","refresh_ttl",
  *                                   "rate","name_min","banned_words","categories",
- *                                   "shopee_push_url","lazada_push_url","tiktok_redirect_url"}
+ *                                   "shopee_push_url","lazada_push_url","tiktok_redirect_url",
+ *                                   "takedown_refusal" (Shopee unlist_item's failed_reason for
+ *                                   every item while set; "" = none)}
  *   GET, POST /__sandbox/pages      {"marketplace":"postmart"|"voso","kind":"shop"|"product",
  *                                   "id","state":"published"|"removed"|"gone","title"} → {"url"}
  *   GET, POST /__sandbox/orders     place orders on a live item / list them (see post_orders)
@@ -43,6 +45,7 @@
  * Any other method or path under /__sandbox/ is answered 404 {"ok":false,"error":…}.
  */
 #include "sandbox/sandbox_int.h"
+#include "connectors/registry.h"
 #include "core/mem.h"
 
 #include <stdio.h>
@@ -269,6 +272,9 @@ static json_t *config_json(sbx_sandbox *sb)
     if (cfg)
         json_object_set_new(cfg, "tiktok_push_url",
                             json_string(sb->tiktok_push_url ? sb->tiktok_push_url : ""));
+    if (cfg)
+        json_object_set_new(cfg, "takedown_refusal",
+                            json_string(sb->takedown_refusal ? sb->takedown_refusal : ""));
     return cfg;
 }
 
@@ -365,6 +371,8 @@ static int set_config(sbx_sandbox *sb, json_t *body, char *why, size_t whysz)
             bad = set_str(&sb->tiktok_redirect_url, v);
         } else if (!strcmp(key, "tiktok_push_url")) {
             bad = set_str(&sb->tiktok_push_url, v);
+        } else if (!strcmp(key, "takedown_refusal")) {
+            bad = set_str(&sb->takedown_refusal, v);
         } else {
             snprintf(why, whysz, "unknown member '%.40s'", key);
             return -1;
@@ -571,14 +579,16 @@ static void post_pages(sb_req *rq, sb_resp *rs, json_t *body, long long now)
     const char *id = json_string_value(json_object_get(body, "id"));
     const char *state = json_string_value(json_object_get(body, "state"));
     const char *title = json_string_value(json_object_get(body, "title"));
-    if (mp && !strcmp(mp, "posmart")) mp = "postmart";
+    const cx_connector *site = mp ? cx_find(mp) : NULL;
+    mp = site && site->kind == CX_KIND_FILE ? site->code : NULL; /* posmart → postmart */
     int st = !state || !strcmp(state, "published") ? SB_PAGE_PUBLISHED
              : !strcmp(state, "removed")           ? SB_PAGE_REMOVED
              : !strcmp(state, "gone")              ? SB_PAGE_GONE
                                                    : -1;
     int product = kind && !strcmp(kind, "product");
-    if (!mp || (strcmp(mp, "postmart") && strcmp(mp, "voso")))
-        admin_error(rs, 400, "marketplace must be postmart or voso");
+    if (!mp)
+        admin_error(rs, 400,
+                    "marketplace must be an assisted marketplace (postmart, voso, sendo…)");
     else if (!kind || (strcmp(kind, "shop") && !product))
         admin_error(rs, 400, "kind must be shop or product");
     else if (!id || !*id || strlen(id) >= SB_ID_MAX || strchr(id, '/'))

@@ -1,6 +1,8 @@
 /* sandbox/main: the `choso-sandbox` binary — the simulators' settings (sandbox/sandbox.def) from
  * the environment and the command line, then serve until SIGINT/SIGTERM. It is a separate
  * binary so that the product's `choso` carries no simulator code; never a production peer. */
+#include "connectors/assisted.h"
+#include "connectors/registry.h"
 #include "core/opts.h"
 #include "sandbox/sandbox.h"
 
@@ -235,6 +237,19 @@ static void to_options(sbx_options *o, char *catfile, size_t n)
     o->category_file = catfile;
 }
 
+/* The assisted marketplaces configured as data (Sendo …) are simulated from the same rows. */
+static int load_assisted(void)
+{
+    const char *dir = getenv("CHOSO_SCHEMA_DIR");
+    char data[1024];
+    snprintf(data, sizeof data, "%s/data", dir && *dir ? dir : "schemas");
+    cs_error err;
+    cs_error_clear(&err);
+    if (cx_assisted_load(data, &err) >= 0) return 0;
+    fprintf(stderr, PROG ": %s\n", err.detail[0] ? err.detail : cs_code_name(err.code));
+    return -1;
+}
+
 /* Print the URLs and the test credentials as one JSON line, so a script can configure the
  * service from it. */
 static void print_urls(sbx_sandbox *sb, const sbx_options *o)
@@ -253,6 +268,15 @@ static void print_urls(sbx_sandbox *sb, const sbx_options *o)
         (json_int_t)o->shopee_partner_id, "partner_key", o->shopee_partner_key, "lazada", "app_key",
         o->lazada_app_key, "app_secret", o->lazada_app_secret, "tiktok", "app_key",
         o->tiktok_app_key, "app_secret", o->tiktok_app_secret);
+    /* Every assisted marketplace configured as data gets its own address too. */
+    const cx_connector *const *t;
+    size_t n = cx_list(&t);
+    for (size_t i = 0; j && i < n; i++)
+        if (t[i]->kind == CX_KIND_FILE && !json_object_get(j, t[i]->code)) {
+            char url[160];
+            snprintf(url, sizeof url, "%s/%s", u[SBX_ASSISTED], t[i]->code);
+            json_object_set_new(j, t[i]->code, json_string(url));
+        }
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (s) {
@@ -277,6 +301,7 @@ static int serve(void)
     sbx_sandbox *sb;
     cs_error err;
     cs_error_clear(&err);
+    if (load_assisted()) return 1;
     if (sbx_start(&o, &sb, &err)) {
         fprintf(stderr, PROG ": %s\n", err.detail[0] ? err.detail : cs_code_name(err.code));
         return 1;

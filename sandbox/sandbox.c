@@ -858,6 +858,7 @@ void sbx_stop(sbx_sandbox *sb)
     cs_free(sb->s_tt_key);
     cs_free(sb->s_tt_secret);
     cs_free(sb->shopee_push_url);
+    cs_free(sb->takedown_refusal);
     cs_free(sb->lazada_push_url);
     cs_free(sb->tiktok_push_url);
     cs_free(sb->tiktok_redirect_url);

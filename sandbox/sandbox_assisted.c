@@ -1,12 +1,14 @@
-/* sandbox/ assisted: lookalike public pages of postmart.vn and voso.vn (they publish
- * no seller API), so the link-check job can be tested. Runs under sb->mu; no I/O.
+/* sandbox/ assisted: lookalike public pages of every assisted marketplace — postmart.vn, voso.vn
+ * and those configured as data (assisted_marketplaces.csv: Sendo …) — so the link-check job can
+ * be tested. The marketplaces are the registry's kind-"file" connectors. Runs under sb->mu; no I/O.
  *
- *   GET /{postmart|voso}/shop/{id}, /{postmart|voso}/product/{id}
+ *   GET /{code}/shop/{id}, /{code}/product/{id}   code: postmart (posmart), voso, sendo …
  *   GET /shop/{id}, /product/{id}   any marketplace; the Host header picks one when it names
- *                                    postmart/posmart or voso
+ *                                    a marketplace's code, alias or domain
  * A page answers 200 with HTML once published (POST /__sandbox/pages), 404 when never published
  * or "removed", 410 when "gone". HEAD is answered like GET. */
 #include "sandbox/sandbox_int.h"
+#include "connectors/registry.h"
 #include "core/mem.h"
 
 #include <stdio.h>
@@ -15,7 +17,31 @@
 
 static const char *display(const char *mp)
 {
-    return !strcmp(mp, "voso") ? "voso.vn" : "postmart.vn";
+    const cx_connector *c = cx_find(mp);
+    return c ? c->display_name : "postmart.vn";
+}
+
+/* The assisted marketplace a path segment or a Host header names, or NULL. */
+static const cx_connector *assisted_named(const char *seg, size_t n)
+{
+    char code[32];
+    if (!n || n >= sizeof code) return NULL;
+    memcpy(code, seg, n);
+    code[n] = 0;
+    const cx_connector *c = cx_find(code);
+    return c && c->kind == CX_KIND_FILE ? c : NULL;
+}
+
+static const cx_connector *assisted_by_host(const char *host)
+{
+    const cx_connector *const *t;
+    size_t n = cx_list(&t);
+    for (size_t i = 0; host && i < n; i++)
+        if (t[i]->kind == CX_KIND_FILE &&
+            (strcasestr(host, t[i]->code) || (t[i]->alias && strcasestr(host, t[i]->alias)) ||
+             (t[i]->default_domain && strcasestr(host, t[i]->default_domain))))
+            return t[i];
+    return NULL;
 }
 
 static void page(sb_resp *rs, int status, const char *mp, const char *title, const char *body)
@@ -47,18 +73,13 @@ static void handle(sb_req *rq, sb_resp *rs)
     snprintf(path, sizeof path, "%s", rq->path);
     const char *mp = NULL;
     char *p = path + 1;
-    if (!strncmp(p, "postmart/", 9) || !strncmp(p, "posmart/", 8)) {
-        mp = "postmart";
-        p = strchr(p, '/') + 1;
-    } else if (!strncmp(p, "voso/", 5)) {
-        mp = "voso";
-        p += 5;
-    } else {
-        const char *host = sbx_header(rq, "Host");
-        if (host && (strcasestr(host, "postmart") || strcasestr(host, "posmart")))
-            mp = "postmart";
-        else if (host && strcasestr(host, "voso"))
-            mp = "voso";
+    char *slash = strchr(p, '/');
+    const cx_connector *named = slash ? assisted_named(p, (size_t)(slash - p)) : NULL;
+    if (named) {
+        mp = named->code;
+        p = slash + 1;
+    } else if ((named = assisted_by_host(sbx_header(rq, "Host")))) {
+        mp = named->code;
     }
     int product = !strncmp(p, "product/", 8);
     if (!product && strncmp(p, "shop/", 5)) {

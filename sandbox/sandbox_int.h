@@ -134,7 +134,7 @@ typedef struct sb_image {
 } sb_image;
 
 typedef struct sb_page {
-    char marketplace[16]; /* "postmart" or "voso" */
+    char marketplace[16]; /* an assisted code: "postmart", "voso", "sendo" … */
     int product;          /* 0 shop page, 1 product page */
     char id[SB_ID_MAX];
     int state;
@@ -223,6 +223,9 @@ struct sbx_sandbox {
     char *s_partner_key, *s_laz_key, *s_laz_secret, *s_tt_key, *s_tt_secret;
     char *shopee_push_url, *lazada_push_url, *tiktok_redirect_url;
     char *tiktok_push_url; /* TikTok Shop webhooks (type 1 order, type 5 product); NULL = none */
+    /* non-NULL: Shopee unlist_item refuses every item with this failed_reason (a take-down the
+     * marketplace will not do, e.g. an item in a running promotion) */
+    char *takedown_refusal;
     char *banned[SB_MAX_BANNED]; /* case-folded */
     size_t nbanned;
     sb_category cats[SB_MAX_CATS];

@@ -873,6 +873,9 @@ static void unlist_item(sb_req *rq, sb_resp *rs)
         } else if (!json_is_boolean(un)) {
             json_array_append_new(bad, json_pack("{s:I,s:s}", "item_id", id, "failed_reason",
                                                  "unlist must be true or false."));
+        } else if (rq->sb->takedown_refusal && json_is_true(un)) {
+            json_array_append_new(bad, json_pack("{s:I,s:s}", "item_id", id, "failed_reason",
+                                                 rq->sb->takedown_refusal));
         } else {
             it->withdrawn = json_is_true(un) ? SB_WD_UNLISTED : SB_WD_NONE;
             it->update_ms = rq->now_ms;

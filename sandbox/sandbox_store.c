@@ -3,6 +3,7 @@
  * blocks, sleeps or does I/O except reading the category CSV at start-up, and nothing here
  * speaks a marketplace's protocol (a finished review is handed to its simulator's ops). */
 #include "sandbox/sandbox_int.h"
+#include "connectors/registry.h"
 #include "core/mem.h"
 
 #include <limits.h>
@@ -32,8 +33,8 @@ int sbx_market_from_code(const char *code)
     if (!code) return -1;
     for (int i = 0; i < SBX_NMARKETS; i++)
         if (!strcmp(code, market_codes[i])) return i;
-    if (!strcmp(code, "postmart") || !strcmp(code, "posmart") || !strcmp(code, "voso"))
-        return SBX_ASSISTED;
+    const cx_connector *c = cx_find(code); /* postmart, voso and those configured as data */
+    if (c && c->kind == CX_KIND_FILE) return SBX_ASSISTED;
     return -1;
 }
 

@@ -52,7 +52,7 @@ async function sendScreenshot(who, saleId, file) {
 }
 
 // "Tôi đã bán được hàng": the owner reports a sale seen in the seller centre of a marketplace
-// without an API (postmart.vn, voso.vn); it waits for a volunteer's confirmation (issue 11).
+// without an API (postmart.vn, voso.vn, Sendo…); it waits for a volunteer's confirmation (issue 11).
 function soldForm(l, who) {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(new Date());
   const f = el('form', { class: 'sold', 'data-listing': String(l.listing_id) },
@@ -100,7 +100,7 @@ function render(v, who) {
         safeUrl(l.listing_url) ? el('p', { class: 'small' }, el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, 'Xem sản phẩm trên sàn')) : null,
         l.orders_this_year ? el('p', { class: 'small', 'data-role': 'orders' }, 'Năm nay đã giao ',
           el('strong', {}, String(l.orders_this_year.orders)), ' đơn, ', String(l.orders_this_year.units), ' sản phẩm') : null,
-        ['postmart', 'voso'].includes(l.marketplace) && l.listing_id && l.state === 'live' ? soldForm(l, who) : null));
+        !['shopee', 'lazada', 'tiktok'].includes(l.marketplace) && l.listing_id && l.state === 'live' ? soldForm(l, who) : null));
     }
     products.appendChild(el('li', {},
       el('strong', {}, p.name),

@@ -316,8 +316,11 @@ async function openHousehold(code) {
 // postmart.vn and voso.vn publish no API: the volunteer opens the shop with the registration
 // pack and confirms its address; products go up with the upload sheet and their addresses are
 // confirmed one by one (the service then checks those pages on a schedule).
-const ASSISTED = new Set(['postmart', 'voso']);
-const isAssisted = (code, kind) => kind === 'file' || ASSISTED.has(code);
+// Marketplaces with an API come with their connector code; every other one is assisted — a
+// marketplace added as data (Sendo, a cooperative's site) included — when no kind is at hand.
+const API_MARKETS = new Set(['shopee', 'lazada', 'tiktok']);
+const ASSISTED = { has: (code) => !!code && !API_MARKETS.has(code) };
+const isAssisted = (code, kind) => (kind ? kind === 'file' : ASSISTED.has(code));
 
 // A one-field form that POSTs {name: value} to path and calls done() on success.
 function confirmForm(id, label, name, path, done) {
@@ -525,7 +528,10 @@ function productCard(p) {
       if (!r.ok) return fill(againOut, el('span', { class: 'note note-error' }, '⚠ ', r.problem.title));
       refreshProduct(p.id, li);
     });
-    const takeDown = assisted && l.state === 'withdrawing' ? el('div', { class: 'task', 'data-role': 'take-down' },
+    // an API marketplace's take-down handed to a person (refused again and again, or the erased
+    // household's authorisation expired): the same task, its reason shown above
+    const byHand = l.error && l.error.code === 'take_down_by_hand';
+    const takeDown = (assisted || byHand) && l.state === 'withdrawing' ? el('div', { class: 'task', 'data-role': 'take-down' },
       el('p', {}, 'Việc cần làm: gỡ sản phẩm này khỏi sàn',
         safeUrl(l.listing_url) ? [' tại ', el('a', { href: safeUrl(l.listing_url), rel: 'noopener noreferrer' }, l.listing_url)] : ' (tìm theo mã CS-' + l.id + ')', '.'),
       el('div', { class: 'actions' }, gone, againOut)) : null;

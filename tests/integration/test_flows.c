@@ -11,6 +11,8 @@
 #include <cmocka.h>
 #include "sandbox/sandbox.h"
 #include "connectors/sign.h"
+#include "connectors/assisted.h"
+#include "connectors/registry.h"
 #include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -1919,6 +1921,18 @@ static void test_price_sync_and_withdrawal(void **state)
         if (!wd || !*wd) fail_msg("%s item of a withdrawn product still on sale", api[i]);
         json_decref(it);
     }
+    /* Shopee: unlisted, then deleted; the listing forgets the deleted item (a later publish
+       makes a new one) */
+    {
+        json_t *it = sb_item_of("shopee", listing_of(p2, "shopee"));
+        assert_string_equal(json_string_value(json_object_get(it, "withdrawn")), "deleted");
+        json_decref(it);
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM listings WHERE id = %lld AND external_item_id IS NULL AND "
+                 "create_attempted_at IS NULL",
+                 (long long)listing_of(p2, "shopee"));
+        assert_int_equal(q1(sql), 1);
+    }
 
     /* 3b. consent withdrawn: every listing taken down, then the shop tokens wiped */
     snprintf(path, sizeof path, "/v1/households/%s", h.code);
@@ -1961,6 +1975,288 @@ static void test_price_sync_and_withdrawal(void **state)
     json_decref(stats);
 }
 
+/* Open shops for h on the API marketplaces mps (the owner authorises each) and publish p there;
+ * waits until every listing is live. */
+static void live_on(struct hh *h, int64_t p, const char *const *mps, size_t n)
+{
+    char sql[512], path[96], body[128];
+    for (size_t i = 0; i < n; i++)
+        onboard(h, mps[i]);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND (a.state <> 'awaiting_owner' OR a.auth_link IS NULL)",
+             h->code);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT a.id FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+                 "WHERE h.code = '%s' AND a.marketplace_code = '%s'",
+                 h->code, mps[i]);
+        owner_authorises(q1(sql));
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.state <> 'active'",
+             h->code);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)p);
+    snprintf(body, sizeof body, "{\"marketplaces\":[\"%s\"%s%s%s]}", mps[0], n > 1 ? ",\"" : "",
+             n > 1 ? mps[1] : "", n > 1 ? "\"" : "");
+    tapi_resp r = tapi_call("POST", path, tok, body);
+    if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND state <> 'live'",
+             (long long)p);
+    assert_int_equal(wait_zero(sql, 40), 0);
+}
+
+/* Issue 16 point 3, the leftovers: a take-down Shopee keeps refusing is retried each poll and
+ * handed to a person after flows.withdraw_refusals refusals (a task with Shopee's reason, the
+ * volunteer confirms it); an erased household whose Lazada authorisation expired is handed to a
+ * person at once instead of waiting for an owner who can no longer authorise. */
+static void test_takedown_to_a_person(void **state)
+{
+    (void)state;
+    static const char *const mps[] = {"shopee", "lazada"};
+    struct hh h;
+    memset(&h, 0, sizeof h);
+    make_household(&h, 93);
+    int64_t p1 = make_product(h.code, 1031, "Chè lam Phủ Quảng");
+    int64_t p2 = make_product(h.code, 1033, "Bánh gai Tứ Trụ");
+    live_on(&h, p1, mps, 2);
+    char sql[512], path[128], body[256];
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)p2);
+    tapi_resp r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"shopee\",\"lazada\"]}");
+    if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE product_id = %lld AND state <> 'live'",
+             (long long)p2);
+    assert_int_equal(wait_zero(sql, 40), 0);
+
+    /* 1. Shopee refuses every unlist: three refusals, then a person's task with the reason */
+    static const char reason[] = "Sản phẩm đang trong chương trình khuyến mãi, không thể ẩn.";
+    snprintf(body, sizeof body, "{\"takedown_refusal\":\"%s\"}", reason);
+    json_decref(sb_admin("POST", "/__sandbox/config", body));
+    snprintf(path, sizeof path, "/v1/products/%lld/withdraw", (long long)p1);
+    r = tapi_call("POST", path, tok, NULL);
+    if (r.status != 202) fail_msg("withdraw → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    int64_t ls = listing_of(p1, "shopee");
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND NOT (state = 'withdrawing' AND "
+             "last_error_code = 'take_down_by_hand' AND withdraw_refusals = 3)",
+             (long long)ls);
+    assert_int_equal(wait_zero(sql, 40), 0);
+    snprintf(path, sizeof path, "/v1/listings/%lld", (long long)ls);
+    r = tapi_call("GET", path, tok, NULL);
+    assert_int_equal(r.status, 200);
+    {
+        json_t *e = json_object_get(r.json, "error");
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        assert_string_equal(json_string_value(json_object_get(e, "code")), "take_down_by_hand");
+        if (!msg || !strstr(msg, reason) || !strstr(msg, "3 lần"))
+            fail_msg("the task does not carry Shopee's reason: %s", msg ? msg : "(none)");
+    }
+    tapi_free(&r);
+    /* no more asking: a poll later the count stays at three */
+    sleep(3);
+    snprintf(sql, sizeof sql, "SELECT withdraw_refusals FROM listings WHERE id = %lld",
+             (long long)ls);
+    assert_int_equal(q1(sql), 3);
+    json_t *it = sb_item_of("shopee", ls);
+    assert_string_equal(json_string_value(json_object_get(it, "withdrawn")), "");
+    json_decref(it);
+    /* the Lazada listing of the same product came down by itself */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'withdrawn'",
+             (long long)listing_of(p1, "lazada"));
+    assert_int_equal(wait_zero(sql, 20), 0);
+    /* the volunteer took it down in the seller centre and says so */
+    json_decref(sb_admin("POST", "/__sandbox/config", "{\"takedown_refusal\":\"\"}"));
+    snprintf(path, sizeof path, "/v1/listings/%lld/withdrawn", (long long)ls);
+    r = tapi_call("POST", path, tok, NULL);
+    if (r.status != 200) fail_msg("withdrawn → %ld %s", r.status, r.body);
+    assert_string_equal(json_string_value(json_object_get(r.json, "state")), "withdrawn");
+    tapi_free(&r);
+    r = tapi_call("POST", path, tok, NULL); /* again: a no-op */
+    assert_int_equal(r.status, 200);
+    tapi_free(&r);
+    /* the hand-over is over: a later take-down of this listing asks Shopee again */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND withdraw_refusals = 0 AND "
+             "last_error_code IS NULL",
+             (long long)ls);
+    assert_int_equal(q1(sql), 1);
+
+    /* 2. consent withdrawn after the Lazada authorisation expired for good */
+    snprintf(sql, sizeof sql,
+             "SELECT a.external_shop_id FROM seller_accounts a JOIN households h ON h.id = "
+             "a.household_id WHERE h.code = '%s' AND a.marketplace_code = 'lazada'",
+             h.code);
+    {
+        cs_rows *x = NULL;
+        cs_error e;
+        cs_error_clear(&e);
+        assert_int_equal(cs_db_query(tapi_db(), &x, sql, "", &e), 0);
+        snprintf(body, sizeof body,
+                 "{\"marketplace\":\"lazada\",\"shop_id\":\"%s\",\"refresh\":true}",
+                 cs_rows_str(x, 0, 0));
+        cs_rows_free(x);
+    }
+    /* access and refresh tokens both dead on Lazada's side: the take-down's call finds out */
+    json_decref(sb_admin("POST", "/__sandbox/expire-tokens", body));
+    snprintf(path, sizeof path, "/v1/households/%s", h.code);
+    r = tapi_call("DELETE", path, tok, NULL);
+    if (r.status != 200) fail_msg("erase → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    int64_t ll = listing_of(p2, "lazada");
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND NOT (state = 'withdrawing' AND "
+             "last_error_code = 'take_down_by_hand' AND last_error_message LIKE '%%CS-%lld%%')",
+             (long long)ll, (long long)ll);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    /* the Shopee shop still works: its listing came down by itself (and was deleted) */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'withdrawn'",
+             (long long)listing_of(p2, "shopee"));
+    assert_int_equal(wait_zero(sql, 20), 0);
+    /* the Lazada tokens stay until the person confirms, then go */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts a JOIN households h ON h.id = a.household_id "
+             "WHERE h.code = '%s' AND a.marketplace_code = 'lazada' AND a.refresh_token_sealed IS "
+             "NOT NULL",
+             h.code);
+    assert_int_equal(q1(sql), 1);
+    snprintf(path, sizeof path, "/v1/listings/%lld/withdrawn", (long long)ll);
+    r = tapi_call("POST", path, tok, NULL);
+    if (r.status != 200) fail_msg("withdrawn → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    assert_int_equal(q1(sql), 0);
+}
+
+/* A marketplace added only as data (issue 16): a row and its layouts in a temporary schema dir,
+ * the marketplaces row the migration would load, no C code. It onboards (pack), its shop is
+ * confirmed on the simulator's generated pages, a product's sheet is exported in its own layout,
+ * the listing is confirmed and the link check makes it live. */
+static void test_data_marketplace(void **state)
+{
+    (void)state;
+    char *dir = tsup_tmpdir("assisted-data");
+    char path[1024], row[1024];
+    snprintf(path, sizeof path, "%s/assisted_marketplaces.csv", dir);
+    snprintf(row, sizeof row,
+             "code,name,public_domain,display_order,signup_url,seller_word,base_url,steps,notes,"
+             "gone_markers\n"
+             "coopth,Chợ HTX Thanh Hóa,htx.example.vn,7,,Thành viên HTX,%s,"
+             "Đăng ký tại văn phòng HTX | Nhận tài khoản,Ghi chú một,Không có trang này\n",
+             url_assisted);
+    assert_int_equal(tsup_write_file(path, row), 0);
+    snprintf(path, sizeof path, "%s/upload_layout_coopth.csv", dir);
+    static const char lay[] = "header,source,required,max_length,notes\n"
+                              "Mã hàng HTX,sku,yes,40,\nTên hàng,name,yes,200,\n"
+                              "Giá HTX (đ),price_vnd,yes,,\nẢnh,image_1,yes,500,\n";
+    assert_int_equal(tsup_write_file(path, lay), 0);
+    snprintf(path, sizeof path, "%s/pack_layout_coopth.csv", dir);
+    static const char pk[] = "key,label,required,note\nowner_name,Họ tên xã viên,yes,\n"
+                             "phone,Điện thoại,yes,\nbank_account,Số tài khoản,no,\n";
+    assert_int_equal(tsup_write_file(path, pk), 0);
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(cx_assisted_load(dir, &e), 1);
+    const cx_connector *c = cx_find("coopth");
+    assert_non_null(c);
+    assert_int_equal(c->kind, CX_KIND_FILE);
+    assert_int_equal(tsup_exec(tapi_db(),
+                               "INSERT INTO marketplaces (code, name, kind, public_domain,"
+                               " display_order, rate_per_sec, concurrency)"
+                               " VALUES ('coopth', 'Chợ HTX Thanh Hóa', 'file', 'htx.example.vn',"
+                               " 7, 50, 4)",
+                               ""),
+                     1);
+    assert_int_equal(tsup_exec(tapi_db(),
+                               "INSERT INTO category_map (category, marketplace_code,"
+                               " external_category_id, external_category_name, attributes)"
+                               " SELECT category, 'coopth', external_category_id,"
+                               " external_category_name, '{}' FROM category_map"
+                               " WHERE marketplace_code = 'postmart'",
+                               ""),
+                     9);
+    /* the volunteer page's list shows it, as an assisted marketplace */
+    tapi_resp r = tapi_call("GET", "/v1/targets", tok, NULL); /* its "marketplaces" */
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"coopth\""));
+    tapi_free(&r);
+    struct hh h;
+    make_household(&h, 3);
+    int64_t pid = make_product(h.code, 1, "Gạo nếp cái hoa vàng");
+    onboard(&h, "coopth");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE marketplace_code = 'coopth'"
+             " AND state = 'not_started'");
+    assert_int_equal(wait_zero(sql, 30), 0);
+    snprintf(path, sizeof path, "/v1/households/%s/accounts/coopth/pack.html", h.code);
+    r = tapi_call("GET", path, tok, NULL);
+    assert_int_equal(r.status, 200);
+    if (!strstr(r.body, "Họ tên xã viên")) fail_msg("pack: %s", r.body);
+    assert_non_null(strstr(r.body, "Đăng ký tại văn phòng HTX"));
+    assert_null(strstr(r.body, "Số căn cước")); /* only the fields its pack layout names */
+    tapi_free(&r);
+    confirm_shop(&h, "coopth");
+    /* account.verify fetches the shop page the simulator generates for it */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM seller_accounts WHERE marketplace_code = 'coopth'"
+             " AND state <> 'active'");
+    assert_int_equal(wait_zero(sql, 40), 0);
+    snprintf(path, sizeof path, "/v1/products/%lld/listings", (long long)pid);
+    r = tapi_call("POST", path, tok, "{\"marketplaces\":[\"coopth\"]}");
+    if (r.status != 202) fail_msg("publish → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM listings WHERE marketplace_code = 'coopth' AND product_id = %lld"
+             " AND state <> 'submitted'",
+             (long long)pid);
+    assert_int_equal(wait_zero(sql, 30), 0);
+    snprintf(path, sizeof path, "/v1/products/%lld/listings/coopth/sheet.csv", (long long)pid);
+    r = tapi_call("GET", path, tok, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "Giá HTX (đ)"));
+    tapi_free(&r);
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM listings WHERE marketplace_code = 'coopth' AND product_id = %lld",
+             (long long)pid);
+    int64_t lid = q1(sql);
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"marketplace\":\"coopth\",\"kind\":\"product\",\"id\":\"CS-%lld\",\"title\":\"Gạo "
+             "nếp cái hoa vàng số 1 - hàng chính hãng\"}",
+             (long long)lid);
+    json_t *j = sb_admin("POST", "/__sandbox/pages", body);
+    const char *u = json_string_value(json_object_get(j, "url"));
+    assert_non_null(strstr(u, "/coopth/product/"));
+    /* the generated page names the marketplace as its row does */
+    long st = 0;
+    cs_buf page;
+    cs_buf_init(&page, 1u << 20);
+    json_decref(http("GET", u, NULL, 0, &st, &page));
+    assert_int_equal(st, 200);
+    assert_non_null(strstr(page.data, "Chợ HTX Thanh Hóa"));
+    cs_buf_free(&page);
+    snprintf(body, sizeof body, "{\"listing_url\":\"%s\"}", u);
+    json_decref(j);
+    snprintf(path, sizeof path, "/v1/listings/%lld/confirm", (long long)lid);
+    r = tapi_call("POST", path, tok, body);
+    if (r.status != 202) fail_msg("confirm listing → %ld %s", r.status, r.body);
+    tapi_free(&r);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM listings WHERE id = %lld AND state <> 'live'",
+             (long long)lid);
+    assert_int_equal(wait_zero(sql, 40), 0);
+    tsup_rm_rf(dir);
+    cs_free(dir);
+}
+
 int main(void)
 {
     tsup_require_db();
@@ -1976,10 +2272,12 @@ int main(void)
         cmocka_unit_test(test_assisted_verification),
         cmocka_unit_test(test_linkcheck_delists),
         cmocka_unit_test(test_banned_push_suspends),
+        cmocka_unit_test(test_data_marketplace),
         cmocka_unit_test(test_webhook_signature),
         cmocka_unit_test(test_takedown_pushes),
         cmocka_unit_test(test_recheck_live_listings),
         cmocka_unit_test(test_price_sync_and_withdrawal),
+        cmocka_unit_test(test_takedown_to_a_person),
     };
     return cmocka_run_group_tests(t, setup, teardown);
 }

@@ -80,6 +80,9 @@ check_run() { # N
     orders[$1]=$(field "$1" "^  sold $year .*, orders ([0-9]+), units .*")
     [ -n "${sold[$1]}" ] || fail "run $1: no 'flagship products sold N / 50' line"
     [ "${sold[$1]}" -gt 0 ] || fail "run $1: flagship products sold is ${sold[$1]}"
+    # Sendo is configured as data (issue 16): the demo's household there is live on it
+    [ "$(field "$1" '^  Sendo          ([0-9]+) listings live.*')" -gt 0 ] 2>/dev/null ||
+        fail "run $1: no Sendo listing live"
     echo "test_demo: run $1: households onboarded ${hh[$1]}, flagship products live ${live[$1]}, households ${regd[$1]}, flagship products sold ${sold[$1]}, orders ${orders[$1]}"
 }
 declare -A hh live regd owner sold orders

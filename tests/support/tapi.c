@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "tests/support/tapi.h"
+#include "connectors/assisted.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/vn.h"
@@ -31,6 +32,13 @@ void tapi_start(void)
         cs_config_set("http.address", "127.0.0.1", &e) ||
         cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e)) {
         fprintf(stderr, "tapi_start: %s %s\n", cs_code_name(e.code), e.detail);
+        exit(1);
+    }
+    /* as `choso serve` does (cli_setup): the marketplaces configured as data join the table */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/data", cs_cfg_str("schema.dir"));
+    if (cx_assisted_load(dir, &e) < 0) {
+        fprintf(stderr, "tapi_start: assisted marketplaces: %s\n", e.detail);
         exit(1);
     }
     curl_global_init(CURL_GLOBAL_ALL);

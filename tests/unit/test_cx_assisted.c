@@ -13,6 +13,7 @@
 #include "connectors/assisted.h"
 #include "connectors/catmap.h"
 #include "connectors/cxutil.h"
+#include "tests/support/tsup.h"
 #include "connectors/registry.h"
 #include "core/config.h"
 #include "core/mem.h"
@@ -89,14 +90,18 @@ static void test_category_map_file(void **state)
 {
     (void)state;
     char path[512];
-    data_path(path, sizeof path, "category_map.csv");
     cx_catmap m;
     cs_error err;
     cs_error_clear(&err);
+    /* Sendo, configured as data, is a known marketplace of the map once loaded */
+    data_path(path, sizeof path, "");
+    path[strlen(path) - 1] = '\0';
+    assert_int_equal(cx_assisted_load(path, &err), 1);
+    data_path(path, sizeof path, "category_map.csv");
     int rc = cx_catmap_load(path, &m, &err);
     if (rc) fprintf(stderr, "%s: %s\n", path, err.detail);
     assert_int_equal(rc, 0);
-    assert_int_equal(m.n, 45);
+    assert_int_equal(m.n, 54);
     /* every internal category × every marketplace is mapped */
     cx_csv cats;
     data_path(path, sizeof path, "categories.csv");
@@ -124,6 +129,7 @@ static void test_category_map_file(void **state)
     assert_string_equal(cs_code_name(err.fields[0].code), "category_not_mapped");
     assert_non_null(strstr(err.fields[0].detail, "fake_category"));
     cx_catmap_free(&m);
+    cx_assisted_unload();
 }
 
 static void test_category_map_rejects_bad_rows(void **state)
@@ -617,6 +623,123 @@ static void test_names_and_labels(void **state)
     assert_string_equal(o.error_code, "c");
 }
 
+/* Sendo ships as data (issue 16): its row, pack layout and upload layout are read from the
+ * reference data, it joins the registry in display order, and its pack and sheet follow its
+ * own layouts; a bad row stops the start with a message naming the file. */
+static void test_sendo_as_data(void **state)
+{
+    (void)state;
+    char dir[512], path[512];
+    cs_error err;
+    cs_error_clear(&err);
+    data_path(dir, sizeof dir, "");
+    dir[strlen(dir) - 1] = '\0'; /* no trailing slash */
+    assert_null(cx_find("sendo"));
+    assert_int_equal(cx_assisted_load(dir, &err), 1);
+    assert_int_equal(cx_assisted_load(dir, &err), 0); /* once: already registered */
+    const cx_connector *c = cx_find("sendo");
+    assert_non_null(c);
+    assert_int_equal(c->kind, CX_KIND_FILE);
+    assert_string_equal(c->display_name, "Sendo");
+    const cx_connector *const *t;
+    size_t n = cx_list(&t);
+    assert_int_equal(n, 6);
+    assert_ptr_equal(t[5], c); /* display order 6: after TikTok Shop */
+
+    /* hosts from the row */
+    cx_market_cfg m;
+    assert_int_equal(cx_market_from_config(c, 5, 4, &m, &err), 0);
+    assert_string_equal(m.m.base_url, "https://www.sendo.vn");
+    assert_string_equal(m.m.public_domain, "sendo.vn");
+    assert_true(cx_assisted_url_ok(&m.m, "https://www.sendo.vn/shop/mam-tom-co-lan", "u", &err));
+    assert_false(cx_assisted_url_ok(&m.m, "https://postmart.vn/shop/x", "u", &err));
+    cs_error_clear(&err);
+    /* this instance's host (assisted.hosts) wins over the row's: the demo's simulator */
+    assert_int_equal(cs_config_set("assisted.hosts",
+                                   "voso=http://127.0.0.1:9/x "
+                                   "sendo=http://127.0.0.1:18083/sendo",
+                                   &err),
+                     0);
+    assert_int_equal(cx_market_from_config(c, 5, 4, &m, &err), 0);
+    assert_string_equal(m.m.base_url, "http://127.0.0.1:18083/sendo");
+    assert_true(cx_assisted_url_ok(&m.m, "http://127.0.0.1:18083/sendo/shop/x", "u", &err));
+    assert_int_equal(cs_config_set("assisted.hosts", "", &err), 0);
+    assert_int_equal(cx_market_from_config(c, 5, 4, &m, &err), 0);
+    assert_string_equal(m.m.base_url, "https://www.sendo.vn");
+
+    /* the pack: only the fields of pack_layout_sendo.csv, worded as Sendo words them */
+    cx_household h = {.shop_name = "Mắm tôm Cô Lan",
+                      .owner_name = "Nguyễn Thị Lan",
+                      .birth_date = "12/03/1998",
+                      .cccd = "038198001234",
+                      .phone = "0912345678",
+                      .address = "Thôn 3",
+                      .commune = "Xã Hậu Lộc",
+                      .province = "Thanh Hóa",
+                      .bank_name = "Agribank",
+                      .bank_holder = "NGUYEN THI LAN",
+                      .main_category = "Gia vị"};
+    cx_pack p;
+    assert_int_equal(cx_registration_pack(c, &h, &p, &err), 0);
+    assert_int_equal(p.nfields, 15);
+    assert_int_equal(p.nmissing, 1); /* bank_account */
+    size_t len;
+    char *js = cx_pack_json(&p, &len);
+    assert_non_null(js);
+    assert_non_null(strstr(js, "\"marketplace\":\"sendo\""));
+    assert_non_null(strstr(js, "\"signup_url\":\"https://ban.sendo.vn\""));
+    assert_non_null(strstr(js, "Tên shop"));
+    assert_non_null(strstr(js, "Sendo Seller Center"));
+    assert_null(strstr(js, "12/03/1998")); /* Sendo's pack does not ask the birth date */
+    cs_free_secret(js, len);
+    cx_pack_free(&p);
+
+    /* the sheet in Sendo's layout */
+    cx_layout lay;
+    assert_int_equal(cx_layout_load(c->assisted->layout_file, &lay, &err), 0);
+    assert_string_equal(lay.cols[0].header, "Mã sản phẩm (SKU)");
+    cx_listing l = sheet_listing();
+    cx_sheet_item it = {&l, urls, 1, "xã Ngư Lộc, Thanh Hóa", 3, "hũ", ""};
+    char **cells;
+    cs_error_clear(&err);
+    assert_int_equal(cx_sheet_row(&lay, &it, &cells, &err), 0);
+    for (size_t i = 0; i < lay.ncols; i++) {
+        const char *s = lay.cols[i].source, *v = cells[i];
+        if (!strcmp(s, "sku")) assert_string_equal(v, "CS-77");
+        if (!strcmp(s, "weight_g")) assert_string_equal(v, "650");
+        if (!strcmp(s, "image_1")) assert_string_equal(v, urls[0]);
+    }
+    cx_sheet_row_free(&lay, cells);
+    cx_layout_free(&lay);
+
+    /* the link check works through the generic connector (the marketplace names it) */
+    cx_input in = {.mp = &m.m, .url = "https://www.sendo.vn/san-pham/mam-tom-123"};
+    cx_request req;
+    assert_int_equal(c->build(CX_OP_LINK_CHECK, &in, &req, &err), 0);
+    cx_request_free(&req);
+    static const char gone[] = "<html><h1>Sản phẩm không tồn tại</h1></html>";
+    cx_response resp = {.status = 200, .body = gone, .body_len = sizeof gone - 1};
+    cx_outcome out;
+    c->parse(CX_OP_LINK_CHECK, &in, &resp, &out);
+    assert_int_equal(out.result, CX_NOT_FOUND);
+    cx_assisted_unload();
+    assert_null(cx_find("sendo"));
+
+    /* a row whose layout is missing stops the load, naming the file */
+    char *tmp = tsup_tmpdir("assisted-bad");
+    snprintf(path, sizeof path, "%s/assisted_marketplaces.csv", tmp);
+    assert_int_equal(tsup_write_file(path, "code,name,public_domain,display_order,signup_url,"
+                                           "seller_word,base_url,steps,notes,gone_markers\n"
+                                           "htx,HTX,htx.vn,9,,,,,,\n"),
+                     0);
+    cs_error_clear(&err);
+    assert_int_equal(cx_assisted_load(tmp, &err), -1);
+    assert_non_null(strstr(err.detail, "upload_layout_htx.csv"));
+    assert_null(cx_find("htx"));
+    tsup_rm_rf(tmp);
+    cs_free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_url_key),
         cmocka_unit_test(test_template_connector),
         cmocka_unit_test(test_names_and_labels),
+        cmocka_unit_test(test_sendo_as_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

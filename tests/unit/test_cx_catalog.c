@@ -284,6 +284,14 @@ static void live_changes(mkt *m, const char *cat, const char *attrs, long long l
     assert_int_equal(out.result, CX_OK);
     change(m, CX_CHG_WITHDRAW, &c, &out, ext);
     assert_int_equal(out.result, CX_OK);
+    if (ops->delete_after_withdraw) { /* deleted, twice; then even the unlist finds it gone */
+        change(m, CX_CHG_DELETE, &c, &out, ext);
+        assert_int_equal(out.result, CX_OK);
+        change(m, CX_CHG_DELETE, &c, &out, ext);
+        assert_int_equal(out.result, CX_OK);
+        change(m, CX_CHG_WITHDRAW, &c, &out, ext);
+        assert_int_equal(out.result, CX_OK);
+    }
     cx_item_state st = state_of(m, item);
     assert_true(st == CX_ITEM_DELISTED || st == CX_ITEM_UNKNOWN);
 }
@@ -364,6 +372,21 @@ static void test_golden_bodies(void **state)
     cx_request_init(&req);
     assert_int_equal(cx_shopee_changes.build(CX_CHG_WITHDRAW, &si, &s, &req, &err), 0);
     assert_string_equal(req.body, "{\"item_list\":[{\"item_id\":3000000001,\"unlist\":true}]}");
+    cx_request_free(&req);
+    /* … then delete_item, once unlisted (a withdrawn product leaves nothing on Shopee) */
+    assert_true(cx_shopee_changes.delete_after_withdraw);
+    assert_false(cx_lazada_changes.delete_after_withdraw ||
+                 cx_tiktok_changes.delete_after_withdraw);
+    cx_request_init(&req);
+    assert_int_equal(cx_shopee_changes.build(CX_CHG_DELETE, &si, &s, &req, &err), 0);
+    assert_string_equal(req.body, "{\"item_id\":3000000001}");
+    assert_non_null(strstr(req.url, "/api/v2/product/delete_item?"));
+    cx_request_free(&req);
+    cx_request_init(&req);
+    assert_int_equal(cx_lazada_changes.build(CX_CHG_DELETE, &si, &s, &req, &err), -1);
+    cx_request_free(&req);
+    cx_request_init(&req);
+    assert_int_equal(cx_tiktok_changes.build(CX_CHG_DELETE, &si, &s, &req, &err), -1);
     cx_request_free(&req);
     cx_request_init(&req);
     assert_int_equal(cx_shopee_changes.build(CX_CHG_STOCK, &si, &s, &req, &err), 0);
