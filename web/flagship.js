@@ -121,7 +121,7 @@ function proposalRow(p) {
   const rid = 'reason-' + p.id;
   const reason = el('textarea', { id: rid, name: 'reason', rows: '2', maxlength: '500' });
   const no = el('button', { type: 'submit', class: 'secondary small danger' }, 'Từ chối');
-  const refuse = el('form', { class: 'refuse', novalidate: '' },
+  const refuse = el('form', { class: 'refuse', method: 'post', novalidate: '' },
     el('div', { class: 'field' }, el('label', { for: rid }, 'Lý do từ chối (bắt buộc, tình nguyện viên sẽ đọc)'), reason),
     el('div', { class: 'actions' }, no));
   refuse.addEventListener('submit', (ev) => {
