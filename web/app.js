@@ -239,6 +239,7 @@ function renderUserBar(s) {
   if (s.role === 'admin' || s.role === 'volunteer') links.push(el('a', { href: 'volunteer.html' }, 'Công việc tình nguyện'));
   if (s.role === 'admin') links.push(el('a', { href: 'categories.html' }, 'Danh mục sàn'));
   if (s.role === 'admin') links.push(el('a', { href: 'volunteers.html' }, 'Tình nguyện viên'));
+  if (s.role === 'admin') links.push(el('a', { href: 'flagship.html' }, 'Sản phẩm chủ lực'));
   const out = el('button', { type: 'button', class: 'link' }, 'Đăng xuất');
   out.addEventListener('click', signOut);
   // issue 13: a lost or shared phone — every device of this account signed out at once

@@ -108,6 +108,15 @@ describe('the pages are usable without sight of colour, by keyboard and screen r
     await page.close();
   });
 
+  it('flagship list and proposals (admin)', async () => {
+    const page = await (await browser.newContext({ bypassCSP: true, locale: 'vi-VN' })).newPage();
+    await signIn(page, TOKENS.admin);
+    await page.goto(BASE + '/flagship.html');
+    await page.waitForSelector('body[data-ready="1"]');
+    await check(page, 'flagship.html');
+    await page.close();
+  });
+
   it('dashboard', async () => {
     const page = await (await browser.newContext({ bypassCSP: true, locale: 'vi-VN' })).newPage();
     await signIn(page, TOKENS.monitor);

@@ -24,7 +24,7 @@ test('scripts build the page from text only', () => {
 });
 
 test('pages: no inline script or style, nothing from another origin, Vietnamese', () => {
-  assert.deepEqual(html.sort(), ['categories.html', 'dashboard.html', 'index.html', 'owner.html', 'volunteer.html', 'volunteers.html']);
+  assert.deepEqual(html.sort(), ['categories.html', 'dashboard.html', 'flagship.html', 'index.html', 'owner.html', 'volunteer.html', 'volunteers.html']);
   for (const f of html) {
     const t = read(f);
     assert.match(t, /<html lang="vi">/, f);
