@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/golive.h"
+#include "connectors/registry.h"
 #include "cli/cli.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -57,6 +58,22 @@ int cmd_check_live(int argc, char **argv)
     for (size_t i = 0; i < nin; i++)
         extra[i] = in_use[i];
     cs_golive_check_config(g, extra, nin);
+    /* marketplaces configured as data (Sendo …): their site as this instance sees it (the row's
+       base_url, or assisted.hosts pointing it elsewhere) */
+    const cx_connector *const *all = NULL;
+    size_t nall = cx_list(&all);
+    for (size_t i = 0; i < nall; i++) {
+        const cx_connector *c = all[i];
+        if (c->kind != CX_KIND_FILE || !strcmp(c->code, "postmart") || !strcmp(c->code, "voso"))
+            continue;
+        cx_market_cfg mc;
+        cs_error_clear(&err);
+        if (cx_market_from_config(c, 0, 0, &mc, &err)) continue;
+        char subject[96];
+        snprintf(subject, sizeof subject, "%s (%s)", c->code,
+                 mc.site_url[0] ? "assisted.hosts" : "assisted_marketplaces.csv base_url");
+        cs_golive_check_site(g, subject, mc.m.base_url);
+    }
     if (db) {
         cs_error_clear(&err);
         if (cs_golive_check_db(db, g, &err)) {

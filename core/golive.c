@@ -123,7 +123,11 @@ static const struct mpconf {
 
 static void check_host(cs_golive *g, const char *key)
 {
-    const char *url = cs_cfg_str(key);
+    cs_golive_check_site(g, key, cs_cfg_str(key));
+}
+
+void cs_golive_check_site(cs_golive *g, const char *key, const char *url)
+{
     char why[40];
     if (looks_sandbox(url))
         addf(g, "sandbox_mode", key,

@@ -38,6 +38,12 @@ void cs_golive_add(cs_golive *g, const char *code, const char *subject, const ch
  * why ("http", "loopback", "private", "no host") in why. Pure. */
 int cs_golive_public_https(const char *url, char *why, size_t n);
 
+/* One marketplace site the service fetches or sends people to (subject names where it is set,
+ * e.g. "sendo (assisted.hosts)"): a simulator or test host, or an address that is not public
+ * https, is a problem. Used for the assisted marketplaces configured as data, whose rows the
+ * caller (cli) reads through the connector registry. */
+void cs_golive_check_site(cs_golive *g, const char *subject, const char *url);
+
 /* The configuration: every API marketplace in use (its app id set, or listed in
  * extra_in_use — marketplaces with shops in the database), the public address, secret files.
  * Assisted marketplaces' hosts too. */

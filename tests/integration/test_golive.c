@@ -194,6 +194,18 @@ static void test_findings_then_ready(void **state)
                           NULL};
     assert_int_equal(run_cli(voso, out, sizeof out), 1);
     assert_non_null(strstr(out, "voso.mode"));
+    /* issue 16: a marketplace configured as data whose site this instance points at a
+       simulator (the demo's Sendo) is not ready either; its row's own https site is */
+    const char *sendo[] = {e1,
+                           e2,
+                           "CHOSO_LAZADA_APP_KEY=123456",
+                           "CHOSO_HTTP_PUBLIC_URL=https://choso.thanhhoa.gov.vn",
+                           "CHOSO_ASSISTED_HOSTS=sendo=http://127.0.0.1:8083/sendo",
+                           NULL};
+    assert_int_equal(run_cli(sendo, out, sizeof out), 1);
+    assert_non_null(strstr(out, "sendo (assisted.hosts)"));
+    assert_int_equal(run_cli(bad, out, sizeof out), 0);
+    assert_null(strstr(out, "sendo"));
     (void)loose;
 }
 
