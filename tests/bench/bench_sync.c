@@ -7,7 +7,14 @@
  * that), with 100 ms latency and 3 % transient faults (5xx, 429, dropped connections). The
  * households, products and active Lazada accounts (real tokens from the simulator's OAuth) are
  * made here; then a `choso worker` child publishes every listing (image → create → status) and
- * we time it until every listing is live or rejected, sampling its VmHWM from /proc. */
+ * we time it until every listing is live or rejected, sampling its VmHWM from /proc.
+ * With --orders P (scripts/test-cluster), buyers order on P % of the items as they go live
+ * (delivered, cancelled, returned), the workers' orders.sync reads them during the run, and at
+ * the end every order line the simulator holds is written to --orders-out for the script to
+ * find on every node. */
+#include "sandbox/sandbox_int.h"
+#include "jobs/job.h"
+#include "jobs/orders.h"
 #include "sandbox/sandbox.h"
 #include "tests/support/tbench.h"
 #include "tests/support/tmarket.h"
@@ -49,6 +56,50 @@ static cs_db *acquire_patiently(void)
     }
 }
 
+/* Buyers: each `every`-th Lazada item that is live gets three orders — 2 units delivered, 1
+ * cancelled, 1 returned — once. ordered[] remembers the items served. Returns the orders placed. */
+static long buy(sbx_sandbox *sb, unsigned char *ordered, size_t cap, long every)
+{
+    long n = 0;
+    static const int fates[3] = {SB_FATE_DELIVERED, SB_FATE_CANCELLED, SB_FATE_RETURNED};
+    pthread_mutex_lock(&sb->mu);
+    for (size_t i = 0; i < sb->nitems && i < cap; i++) {
+        const sb_item *it = &sb->items[i];
+        if (ordered[i] || i % (size_t)every || it->market != SBX_LAZADA ||
+            it->state != SB_IT_LIVE || strncmp(it->sku, "CS-", 3))
+            continue;
+        ordered[i] = 1;
+        for (int f = 0; f < 3; f++)
+            if (sbx_order_place(sb, it, f ? 1 : 2, fates[f], sbx_now_ms())) n++;
+    }
+    pthread_mutex_unlock(&sb->mu);
+    return n;
+}
+
+/* Every active account's orders sync soon (what an order push does); coalesced per account. */
+static void sync_soon(cs_db *db)
+{
+    cs_error e;
+    cs_error_clear(&e);
+    cs_rows *acc = NULL;
+    if (cs_db_query(db, &acc, "SELECT id FROM seller_accounts ORDER BY id", "", &e)) {
+        fprintf(stderr, "bench-sync: accounts: %s (next round)\n", e.detail);
+        return;
+    }
+    for (size_t i = 0; i < cs_rows_count(acc); i++)
+        if (job_orders_sync_soon(db, cs_rows_i64(acc, i, 0), &e) < 0) {
+            fprintf(stderr, "bench-sync: orders.sync: %s (next round)\n", e.detail);
+            cs_error_clear(&e);
+        }
+    cs_rows_free(acc);
+}
+
+static int64_t orders_open(cs_db *db)
+{
+    return tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state IN "
+                        "('queued','running')");
+}
+
 static void *queue_some(void *arg)
 {
     struct queuer *q = arg;
@@ -81,6 +132,8 @@ int main(int argc, char **argv)
 {
     long listings = 5000, rate = 50, latency = 100, threads = 0, households = 50, workers = 1;
     long kill_after = 0; /* --kill-worker-after S: kill -9 the first worker S s in (fault test) */
+    long orders_pct = 0; /* --orders P: buyers on P % of the items (fault test) */
+    const char *orders_out = NULL;
     double faults = 0.03;
     const char *choso = NULL;
     for (int i = 1; i < argc; i++) {
@@ -101,13 +154,17 @@ int main(int argc, char **argv)
             households = tb_arg_long(v, 1, 100000, a), i++;
         else if (!strcmp(a, "--faults") && v)
             faults = (double)tb_arg_long(v, 0, 50, a) / 100.0, i++;
+        else if (!strcmp(a, "--orders") && v)
+            orders_pct = tb_arg_long(v, 0, 100, a), i++;
+        else if (!strcmp(a, "--orders-out") && v)
+            orders_out = v, i++;
         else if (!strcmp(a, "--choso") && v)
             choso = v, i++;
         else {
             fprintf(stderr,
                     "usage: bench_sync --choso PATH [--listings N] [--rate R] [--latency-ms MS] "
                     "[--faults PERCENT] [--threads T] [--households H] [--workers W] "
-                    "[--kill-worker-after S]\n");
+                    "[--kill-worker-after S] [--orders PERCENT --orders-out FILE]\n");
             return 64;
         }
     }
@@ -168,6 +225,9 @@ int main(int argc, char **argv)
         {"CHOSO_WORKER_POLL_MS", "20"},
         {"CHOSO_CX_TOTAL_TIMEOUT_MS", "5000"},
         {"CHOSO_FLOWS_POLL_PERIOD", "30"},
+        {"CHOSO_ORDERS_SYNC_PERIOD", "0"}, /* no sweep: the syncs this benchmark asks for */
+        {"CHOSO_ORDERS_LOOKBACK_DAYS", "1"},
+        {"CHOSO_ORDERS_PUSH_DELAY", "0"},
     };
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
         setenv(env[i].k, env[i].v, 1);
@@ -253,7 +313,9 @@ int main(int argc, char **argv)
         if (kids[w] < 0) tb_die("fork", NULL);
         if (kids[w] == 0) {
             execl(choso, choso, "worker", "--concurrency", conc, "--kinds",
-                  "listing.publish,listing.status,listing.poll", (char *)NULL);
+                  orders_pct ? "listing.publish,listing.status,listing.poll,orders.sync"
+                             : "listing.publish,listing.status,listing.poll",
+                  (char *)NULL);
             _exit(127);
         }
         alive[w] = 1;
@@ -288,9 +350,22 @@ int main(int argc, char **argv)
 
     long peak = 0;
     int64_t left = listings;
-    double last_print = t0;
+    double last_print = t0, last_sync = t0;
+    size_t ocap = (size_t)o.max_items;
+    unsigned char *ordered = cs_calloc(ocap, 1);
+    long every = orders_pct ? 100 / orders_pct : 0, placed = 0;
+    if (orders_pct) {
+        pthread_mutex_lock(&sb->mu);
+        sb->order_step_ms = 1500; /* statuses move during the run, syncs see them move */
+        pthread_mutex_unlock(&sb->mu);
+    }
     while (left > 0) {
         usleep(200 * 1000);
+        if (every) placed += buy(sb, ordered, ocap, every);
+        if (every && tb_now() - last_sync >= 5) {
+            last_sync = tb_now();
+            sync_soon(db);
+        }
         long kb = alive[0] ? tb_vmhwm_kb(child) : 0;
         if (kb > peak) peak = kb;
         left = tb_count(
@@ -318,6 +393,47 @@ int main(int argc, char **argv)
         if (tb_now() - t0 > 3600) break;
     }
     double t1 = tb_now();
+    if (every) {
+        /* what the syncs during the run (and its faults) stored, before the last round */
+        printf("bench-sync: %lld order lines stored by %lld orders.sync runs during publishing\n",
+               (long long)tb_count(db, "SELECT COUNT(*) FROM order_lines"),
+               (long long)tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND "
+                                       "state = 'done'"));
+        /* the last items gone live get their buyers; every order ends; the workers read it all */
+        placed += buy(sb, ordered, ocap, every);
+        pthread_mutex_lock(&sb->mu);
+        sbx_orders_settle(sb, -1, sbx_now_ms());
+        pthread_mutex_unlock(&sb->mu);
+        double tw = tb_now();
+        while (orders_open(db) > 0 && tb_now() - tw < 120)
+            usleep(200 * 1000);
+        sync_soon(db);
+        usleep(300 * 1000);
+        while (orders_open(db) > 0 && tb_now() - tw < 120)
+            usleep(200 * 1000);
+        printf("bench-sync: %ld orders placed, all settled and synced in %.1f s after publishing "
+               "(%lld orders.sync jobs open, %lld dead)\n",
+               placed, tb_now() - t1, (long long)orders_open(db),
+               (long long)tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND "
+                                       "state = 'dead'"));
+        FILE *f = orders_out ? fopen(orders_out, "w") : NULL;
+        if (orders_out && !f) tb_die("--orders-out", NULL);
+        long long lines = 0;
+        static const char *const states[] = {"delivered", "cancelled", "returned"};
+        pthread_mutex_lock(&sb->mu);
+        for (size_t i = 0; i < sb->norders; i++) {
+            const sb_order *od = &sb->orders[i];
+            if (od->market != SBX_LAZADA || strncmp(od->sku, "CS-", 3)) continue;
+            for (long long k = 0; k < od->qty; k++, lines++)
+                if (f)
+                    fprintf(f, "lazada\t%lld\t%lld\t%s\n", od->id, od->line_id + k,
+                            states[od->fate]);
+        }
+        pthread_mutex_unlock(&sb->mu);
+        if (f) fclose(f);
+        printf("bench-sync: %lld order lines at the simulator\n", lines);
+    }
+    cs_free(ordered);
     long kb = alive[0] ? tb_vmhwm_kb(child) : 0;
     if (kb > peak) peak = kb;
     for (long w = 0; w < workers; w++)
