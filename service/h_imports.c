@@ -76,8 +76,9 @@ int svc_imports_create(svc_req *r)
     cs_actor a = svc_audit_actor(r);
     job_import_new in = {.kind = k,
                          .filename = file->filename ? file->filename : "import",
-                         .data = file->data,
-                         .len = file->len,
+                         .data = file->path[0] ? NULL : file->data,
+                         .len = file->path[0] ? 0 : file->len,
+                         .path = file->path[0] ? file->path : NULL,
                          .dry_run = dry_run,
                          .communes = communes,
                          .ncommunes = ncommunes};

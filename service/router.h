@@ -31,6 +31,10 @@ enum {
                                  stored, e.g. the owner's PIN look-up) */
     SVC_R_INTERNAL = 1u << 6, /* not part of the public contract (test-only routes): skipped by
                                  the OpenAPI comparison */
+    SVC_R_SPOOL = 1u << 7,    /* with SVC_R_FORM: a part with a file name goes to an unnamed
+                                 temporary file in http.spool_dir as it arrives (never to memory),
+                                 the whole body capped by import.max_upload instead; the other
+                                 parts stay in memory under http.max_upload */
 };
 
 typedef struct svc_req svc_req;
@@ -72,8 +76,12 @@ typedef struct svc_part {
     char *name;
     char *filename;     /* NULL for plain fields */
     char *content_type; /* as sent by the client, may be NULL; never trust it for files */
-    char *data;
-    size_t len;
+    char *data;         /* "" when spooled */
+    size_t len;         /* bytes received (in data, or in the spool file) */
+    char path[32];      /* SVC_R_SPOOL file parts: "/proc/self/fd/N", open for reading from the
+                           start until the request ends (the file has no name: a crash or a
+                           dropped client leaves nothing on disk); "" otherwise */
+    int spool_fd;       /* the spool file's descriptor, -1 when not spooled (framework's) */
 } svc_part;
 
 struct svc_conn; /* framework internals (service/server.c) */

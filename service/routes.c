@@ -113,7 +113,8 @@ const svc_route svc_routes[] = {
     {"PUT", "/v1/marketplace-categories/{marketplace}/{category}", svc_catalog_map, SVC_ROLE_ADMIN,
      SVC_R_JSON},
     /* batch import (service/h_imports.c): an import is visible to the admin and its creator */
-    {"POST", "/v1/imports", svc_imports_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, SVC_R_FORM},
+    {"POST", "/v1/imports", svc_imports_create, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER,
+     SVC_R_FORM | SVC_R_SPOOL},
     {"GET", "/v1/imports/template.csv", svc_imports_template_csv, SVC_ROLES_ALL, 0},
     {"GET", "/v1/imports/template.xlsx", svc_imports_template_xlsx, SVC_ROLES_ALL, 0},
     {"GET", "/v1/imports/{id}", svc_imports_get, SVC_ROLE_ADMIN | SVC_ROLE_VOLUNTEER, 0},

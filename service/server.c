@@ -34,6 +34,7 @@
 #include "service/status_cache.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
@@ -70,6 +71,8 @@ struct svc_server {
     atomic_int draining;
     atomic_long last_purge;
     size_t max_body, max_upload, max_url;
+    size_t max_spool; /* import.max_upload: whole body of a SVC_R_SPOOL route */
+    char spool_dir[512];
     int trusted_proxy;
 };
 
@@ -249,6 +252,46 @@ static char *dup_opt(const char *s)
     return s ? cs_strdup(s) : NULL;
 }
 
+/* An unnamed temporary file in http.spool_dir (O_TMPFILE; where the file system lacks it, a
+ * mkstemp name unlinked at once): whatever ends the request — a dropped client, a refusal, a
+ * crash of serve — nothing is left on disk. It is never the durable copy (the import's parts in
+ * the database are, committed before the 202), so it is not fsync'd. Test hook:
+ * CHOSO_TEST_SPOOL_FILE opens that file instead (/dev/full: every write fails with ENOSPC). */
+static int spool_open(const char *dir)
+{
+    const char *hook = getenv("CHOSO_TEST_SPOOL_FILE");
+    if (hook && *hook) return open(hook, O_RDWR | O_CLOEXEC);
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) return fd;
+    char tmpl[600];
+    if (snprintf(tmpl, sizeof tmpl, "%s/choso-upload.XXXXXX", dir) >= (int)sizeof tmpl)
+        return errno = ENAMETOOLONG, -1;
+    fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd >= 0) unlink(tmpl);
+    return fd;
+}
+
+/* All of data to the spool file: 0, or -1 with c->spool_full / c->spool_failed set. */
+static int spool_write(struct svc_conn *c, int fd, const char *data, size_t size)
+{
+    while (size) {
+        ssize_t w = write(fd, data, size);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+                c->spool_full = 1;
+            else
+                c->spool_failed = 1;
+            cs_warn("upload_spool_write_failed", "%s", strerror(e));
+            return -1;
+        }
+        data += w;
+        size -= (size_t)w;
+    }
+    return 0;
+}
+
 static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *filename, const char *content_type,
                                const char *transfer_encoding, const char *data, uint64_t off,
@@ -278,10 +321,12 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
         }
         p = &r->parts[r->nparts];
         memset(p, 0, sizeof *p);
+        p->spool_fd = -1;
+        int spool = filename && (r->route->flags & SVC_R_SPOOL);
         p->name = cs_strdup(key ? key : "");
         p->filename = dup_opt(filename);
         p->content_type = dup_opt(content_type);
-        p->data = cs_malloc(size + 1);
+        p->data = cs_malloc(spool ? 1 : size + 1);
         if (!p->name || !p->data || (filename && !p->filename) ||
             (content_type && !p->content_type)) {
             cs_free(p->name), cs_free(p->filename), cs_free(p->content_type), cs_free(p->data);
@@ -290,11 +335,30 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
         p->data[0] = '\0';
         r->nparts++;
         c->part_open = p;
-        c->part_cap = size + 1;
+        c->part_cap = spool ? 1 : size + 1;
+        if (spool) {
+            p->spool_fd = spool_open(c->srv->spool_dir);
+            if (p->spool_fd < 0) {
+                cs_error_log("upload_spool_open_failed", "http.spool_dir: %s", strerror(errno));
+                c->spool_failed = 1;
+                return MHD_NO;
+            }
+            snprintf(p->path, sizeof p->path, "/proc/self/fd/%d", p->spool_fd);
+        }
     }
     if (!size) return MHD_YES;
     c->parts_bytes += size;
     if (c->parts_bytes > c->body_cap) {
+        c->too_large = 1;
+        return MHD_NO;
+    }
+    if (p->spool_fd >= 0) {
+        if (spool_write(c, p->spool_fd, data, size)) return MHD_NO;
+        p->len += size;
+        return MHD_YES;
+    }
+    c->mem_bytes += size;
+    if (c->mem_bytes > c->srv->max_upload) {
         c->too_large = 1;
         return MHD_NO;
     }
@@ -314,6 +378,27 @@ static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *k
 }
 
 /* --- the three stages of a request ------------------------------------------------------ */
+
+/* 413. On a spooled route (an import file) the problem names the field and the setting, so the
+ * volunteer is told what is too large and the administrator what to raise. */
+static enum MHD_Result fail_too_large(struct svc_conn *c, int close_after)
+{
+    cs_error e;
+    cs_error_clear(&e);
+    if (c->req.route && (c->req.route->flags & SVC_R_SPOOL) && c->received <= c->body_cap &&
+        c->parts_bytes <= c->body_cap && c->mem_bytes > c->srv->max_upload) {
+        cs_error_set(&e, CS_E_TOO_LARGE, "max %zu bytes of form fields (http.max_upload)",
+                     c->srv->max_upload);
+    } else if (c->req.route && (c->req.route->flags & SVC_R_SPOOL)) {
+        char d[96];
+        snprintf(d, sizeof d, "≤ %zu bytes (import.max_upload)", c->body_cap);
+        cs_error_field(&e, "file", CS_F_TOO_LONG, d);
+        e.code = CS_E_UPLOAD_TOO_LARGE;
+    } else {
+        cs_error_set(&e, CS_E_TOO_LARGE, "max %zu bytes", c->body_cap);
+    }
+    return fail(c, &e, close_after);
+}
 
 static enum MHD_Result stage_headers(struct svc_conn *c, const char *url, const char *method)
 {
@@ -363,12 +448,10 @@ static enum MHD_Result stage_headers(struct svc_conn *c, const char *url, const 
     }
 
     unsigned f = rt->flags;
-    c->body_cap = (f & (SVC_R_FORM | SVC_R_RAW)) ? s->max_upload : s->max_body;
-    if (clen > c->body_cap) {
-        char d[64];
-        snprintf(d, sizeof d, "max %zu bytes", c->body_cap);
-        return fail_code(c, CS_E_TOO_LARGE, d, 1);
-    }
+    c->body_cap = (f & SVC_R_SPOOL)                ? s->max_spool
+                  : (f & (SVC_R_FORM | SVC_R_RAW)) ? s->max_upload
+                                                   : s->max_body;
+    if (clen > c->body_cap) return fail_too_large(c, 1);
     const char *ct = svc_header(r, "Content-Type");
     if (f & (SVC_R_JSON | SVC_R_JSON_OPT)) {
         if (has_body && !ctype_is(ct, "application/json"))
@@ -502,15 +585,16 @@ static enum MHD_Result stage_final(struct svc_conn *c)
     const svc_route *rt = r->route;
     cs_error e;
     cs_error_clear(&e);
-    if (c->too_large) {
-        char d[64];
-        snprintf(d, sizeof d, "max %zu bytes", c->body_cap);
-        return fail_code(c, CS_E_TOO_LARGE, d, 1);
-    }
+    if (c->too_large) return fail_too_large(c, 1);
     if (c->body_mode == SVC_BODY_FORM) {
         enum MHD_Result ok = MHD_destroy_post_processor(c->pp);
         c->pp = NULL;
         c->part_open = NULL;
+        if (c->spool_full) return fail_code(c, CS_E_UPLOAD_SPOOL_FULL, "http.spool_dir", 1);
+        if (c->spool_failed) return fail_code(c, CS_E_UNAVAILABLE, "upload spool", 1);
+        for (size_t i = 0; i < r->nparts; i++)
+            if (r->parts[i].spool_fd >= 0 && lseek(r->parts[i].spool_fd, 0, SEEK_SET) < 0)
+                return fail_code(c, CS_E_UNAVAILABLE, "upload spool", 1);
         if (c->filename_bad) {
             cs_error_field(&e, "filename", CS_F_UTF8, "multipart file name");
             return fail(c, &e, 1);
@@ -672,6 +756,7 @@ static void conn_free(struct svc_conn *c)
         cs_free(r->parts[i].filename);
         cs_free(r->parts[i].content_type);
         cs_free(r->parts[i].data);
+        if (r->parts[i].spool_fd >= 0) close(r->parts[i].spool_fd);
     }
     cs_free(r->parts);
     if (c->idem_hash) EVP_MD_CTX_free(c->idem_hash);
@@ -778,6 +863,11 @@ svc_server *svc_server_start(cs_error *err)
     s->max_body = (size_t)cs_cfg_int("http.max_body");
     s->max_upload = (size_t)cs_cfg_int("http.max_upload");
     s->max_url = (size_t)cs_cfg_int("http.max_url");
+    s->max_spool = (size_t)cs_cfg_int("import.max_upload");
+    const char *sd = cs_cfg_str("http.spool_dir");
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(s->spool_dir, sizeof s->spool_dir, "%s",
+             *sd ? sd : (tmpdir && *tmpdir ? tmpdir : "/var/tmp"));
     s->trusted_proxy = cs_cfg_bool("http.trusted_proxy");
     atomic_store(&s->last_purge, 0);
 

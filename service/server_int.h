@@ -42,6 +42,9 @@ struct svc_conn {
     size_t parts_cap;
     size_t parts_bytes;
     size_t part_cap;     /* capacity of the open part's data */
+    size_t mem_bytes;    /* form bytes held in memory (capped by http.max_upload) */
+    int spool_full;      /* a spool write found no room (507, nothing recorded) */
+    int spool_failed;    /* the spool file could not be made or written otherwise */
     svc_part *part_open; /* the part the post processor is filling */
 
     /* Idempotency-Key */
