@@ -3,6 +3,8 @@
  *   bench_import gen N COMMUNES_FILE OUT.csv [SERIAL]
  *       N valid synthetic households (tests/support/timport) as a UTF-8 CSV with the template's
  *       Vietnamese headers; communes drawn from COMMUNES_FILE (one code a line, from admin_units).
+ *   bench_import genxlsx N COMMUNES_FILE OUT.xlsx [SERIAL]
+ *       the same rows as an .xlsx, written in libxlsxwriter's constant-memory mode.
  *   bench_import seal IN.csv OUT.tsv
  *       the same rows exactly as the import stores them — normalised by jobs/import_rows and
  *       core/households, sealed and blind-indexed with core/crypto under the configured data key —
@@ -19,16 +21,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xlsxwriter.h>
 
-static int gen(size_t n, const char *communes_file, const char *out_path, unsigned serial)
+static char codes[4096][8];
+static const char *cv[4096];
+
+/* The commune codes of communes_file into cv; their number, 0 on failure (said on stderr). */
+static size_t load_communes(const char *communes_file)
 {
     FILE *cf = fopen(communes_file, "r");
     if (!cf) {
         perror(communes_file);
-        return 1;
+        return 0;
     }
-    static char codes[4096][8];
-    const char *cv[4096];
     size_t nc = 0;
     char line[64];
     while (nc < 4096 && fgets(line, sizeof line, cf)) {
@@ -40,10 +45,39 @@ static int gen(size_t n, const char *communes_file, const char *out_path, unsign
         }
     }
     fclose(cf);
-    if (!nc) {
-        fprintf(stderr, "bench_import: no commune codes in %s\n", communes_file);
+    if (!nc) fprintf(stderr, "bench_import: no commune codes in %s\n", communes_file);
+    return nc;
+}
+
+/* The same rows as gen as an .xlsx (libxlsxwriter's constant-memory mode: one row in memory,
+ * every cell an inline string as a spreadsheet program would keep text). */
+static int gen_xlsx(size_t n, const char *communes_file, const char *out_path, unsigned serial)
+{
+    size_t nc = load_communes(communes_file);
+    if (!nc) return 1;
+    lxw_workbook_options o = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+    lxw_workbook *wb = workbook_new_opt(out_path, &o);
+    lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, NULL) : NULL;
+    if (!ws) {
+        fprintf(stderr, "bench_import: cannot create %s\n", out_path);
         return 1;
     }
+    for (int k = 0; k < TIMP__COLS; k++)
+        worksheet_write_string(ws, 0, (lxw_col_t)k, timport_header[k], NULL);
+    char cells[TIMP__COLS][TIMP_CELL];
+    for (size_t i = 0; i < n; i++) {
+        timport_row(i, serial, cv, nc, cells);
+        for (int k = 0; k < TIMP__COLS; k++)
+            if (cells[k][0])
+                worksheet_write_string(ws, (lxw_row_t)(i + 1), (lxw_col_t)k, cells[k], NULL);
+    }
+    return workbook_close(wb) == LXW_NO_ERROR ? 0 : 1;
+}
+
+static int gen(size_t n, const char *communes_file, const char *out_path, unsigned serial)
+{
+    size_t nc = load_communes(communes_file);
+    if (!nc) return 1;
     FILE *f = fopen(out_path, "wb");
     if (!f) {
         perror(out_path);
@@ -226,7 +260,7 @@ static int seal(const char *in_path, const char *out_path)
 
 int main(int argc, char **argv)
 {
-    if (argc >= 5 && !strcmp(argv[1], "gen")) {
+    if (argc >= 5 && (!strcmp(argv[1], "gen") || !strcmp(argv[1], "genxlsx"))) {
         char *end;
         unsigned long n = strtoul(argv[2], &end, 10);
         if (*end || n == 0 || n > 1000000) {
@@ -234,10 +268,12 @@ int main(int argc, char **argv)
             return 64;
         }
         unsigned serial = argc > 5 ? (unsigned)strtoul(argv[5], NULL, 10) : 1;
-        return gen(n, argv[3], argv[4], serial);
+        return argv[1][3] == 'x' ? gen_xlsx(n, argv[3], argv[4], serial)
+                                 : gen(n, argv[3], argv[4], serial);
     }
     if (argc == 4 && !strcmp(argv[1], "seal")) return seal(argv[2], argv[3]);
     fprintf(stderr, "usage: bench_import gen N COMMUNES_FILE OUT.csv [SERIAL]\n"
+                    "       bench_import genxlsx N COMMUNES_FILE OUT.xlsx [SERIAL]\n"
                     "       bench_import seal IN.csv OUT.tsv\n");
     return 64;
 }
