@@ -1242,15 +1242,17 @@ static void src_close(file_src *f)
     f->rows = NULL;
 }
 
-/* The limits of an import: a CSV is streamed, so rows and bytes can go far past what a sheet
- * held whole allows (import.max_rows, import.max_file); an XLSX is still read whole and keeps
- * the whole-sheet limits (50 MiB, 5,000,000 cells). */
+/* The limits of an import: a CSV and an XLSX are streamed, so rows and bytes can go far past
+ * what a sheet held whole allows (import.max_rows, import.max_file, import.max_xlsx). An XLSX
+ * may inflate to 4 times the largest file (its XML is verbose; the budget still stops a zip
+ * bomb, and memory does not grow with it); its shared strings are held: 24 MiB at most. */
 static void import_limits(sheet_limits *lim)
 {
     sheet_limits_default(lim);
     lim->max_rows = (size_t)cs_cfg_int("import.max_rows") + 10; /* + a header and title rows */
     lim->max_bytes = (size_t)cs_cfg_int("import.max_file");
     lim->max_xlsx = (size_t)cs_cfg_int("import.max_xlsx");
+    if (lim->max_unzipped < 4 * lim->max_bytes) lim->max_unzipped = 4 * lim->max_bytes;
 }
 
 /* rows read for the header: it is looked for among the first 10, and one data row must follow */

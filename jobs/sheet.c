@@ -24,6 +24,8 @@ void sheet_limits_default(sheet_limits *l)
     l->max_cols = 100;
     l->max_cells = 5000000;
     l->max_cell = 32767;
+    l->max_xlsx = 0;
+    l->max_sst = 24u << 20;
 }
 
 static const char *const warn_names[SHEET_W__COUNT] = {

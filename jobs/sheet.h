@@ -38,7 +38,9 @@ typedef struct sheet_limits {
     unsigned max_cols;   /* columns with a value (100) */
     size_t max_cells;    /* cells kept, gaps included (5,000,000) */
     size_t max_cell;     /* bytes in one cell (32,767: Excel's own limit in characters) */
-    size_t max_xlsx;     /* stream: an XLSX is read whole, so its own limit (0 = max_bytes) */
+    size_t max_xlsx;     /* stream: an XLSX's own limit (0 = max_bytes) */
+    size_t max_sst;      /* stream: XLSX shared strings held for the whole read, bytes and
+                            8 bytes a string (24 MiB) */
 } sheet_limits;
 void sheet_limits_default(sheet_limits *l);
 
@@ -106,8 +108,10 @@ int sheet_date1904(const sheet *s);
  * on the first 1 MiB (cut at a line end; the whole file when it is smaller) — a file that is
  * UTF-8 there and not later is refused (CS_E_IMPORT_ENCODING), Windows-1258 and UTF-16 are
  * converted as they come (NFC per line), then the separator and a "sep=" line on the first text,
- * then libcsv fills windows of `step` rows. XLSX is not streamed: the zip is read whole
- * (lim->max_bytes is its limit) and windows are views of the one sheet. Errors as sheet_read. */
+ * then libcsv fills windows of `step` rows. XLSX is streamed too: a zip past the first MiB is
+ * copied slice by slice to an unnamed temporary file ($TMPDIR, else /var/tmp) and read from
+ * there, its shared strings held (lim->max_sst), its worksheet inflated and parsed 64 KiB at a
+ * time into windows of `step` rows (the parser paused when one is full). Errors as sheet_read. */
 typedef int (*sheet_source_fn)(void *arg, const unsigned char **p, size_t *n, cs_error *err);
 typedef struct sheet_stream sheet_stream;
 /* Rows with an index below skip are read (and checked against the limits) but not kept. */

@@ -58,6 +58,21 @@ int sheet_blank(const char *p, size_t n);
 /* The XLSX reader (jobs/sheet_xlsx.c): fills s from a zip in memory. */
 int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *err);
 
+/* The same reader streamed (jobs/sheet_stream.c): the zip in memory (mem) or in the file fd
+ * (mem NULL), len bytes; the shared strings are loaded (their own pool, capped by
+ * lim.max_sst), the worksheet is inflated and parsed 64 KiB at a time. Rows go into *cur,
+ * starting with `first`; after each row fn(arg, &cur, err) may hand over a new window and
+ * return 1 to pause the parser, 0 to go on, -1 on error. Limits as sheet_read_xlsx, from
+ * first->lim. The workbook's date1904 into *date1904, the extra-sheets warning into w. */
+typedef struct sheet_xlsx_rd sheet_xlsx_rd;
+typedef int (*sheet_xlsx_row_fn)(void *arg, sheet **cur, cs_error *err);
+int sheet_xlsx_open(const unsigned char *mem, int fd, size_t len, sheet *first,
+                    sheet_xlsx_row_fn fn, void *arg, sheet_warnings *w, int *date1904,
+                    sheet_xlsx_rd **out, cs_error *err);
+/* Parse on until fn paused (a window is full) or the sheet ended (*done = 1). 0 or -1. */
+int sheet_xlsx_feed(sheet_xlsx_rd *x, int *done, cs_error *err);
+void sheet_xlsx_close(sheet_xlsx_rd *x);
+
 /* CSV sniffing shared by the whole-file and the streaming reader (jobs/sheet.c). */
 size_t sheet_sep_hint(const char *p, size_t n, char *sep);
 char sheet_detect_sep(const char *p, size_t n);

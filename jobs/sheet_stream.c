@@ -5,10 +5,13 @@
 #include "core/mem.h"
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <iconv.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #define SAMPLE_BYTES ((size_t)1 << 20) /* encoding and separator are decided on this much */
@@ -39,9 +42,10 @@ struct sheet_stream {
     int failed;
     unsigned col, rec_no;
     int in_row, last_cr;
-    /* XLSX: the whole sheet, served as views */
-    sheet *whole;
-    size_t xpos;
+    /* XLSX: the zip in raw (a file within the first MiB) or in an unnamed temporary file */
+    sheet_xlsx_rd *xr;
+    int xfd;
+    int date1904;
 };
 
 sheet_format sheet_stream_format(const sheet_stream *st)
@@ -71,7 +75,8 @@ void sheet_stream_free(sheet_stream *st)
         st->qhead = n;
     }
     sheet_free(st->cur);
-    sheet_free(st->whole);
+    sheet_xlsx_close(st->xr);
+    if (st->xfd >= 0) close(st->xfd);
     cs_free(st);
 }
 
@@ -84,7 +89,23 @@ static sheet *window_new(sheet_stream *st, size_t base)
     s->sep = (char)(st->cp_init ? csv_get_delim(&st->cp) : 0);
     s->base = base;
     s->drop_below = st->skip;
+    s->date1904 = st->date1904;
     return s;
+}
+
+/* The filled window cur goes to the queue and a new one takes its place. 0 or -1 (memory). */
+static int window_full(sheet_stream *st)
+{
+    sheet *s = st->cur;
+    sheet *n = window_new(st, s->base + s->nrows);
+    if (!n) return cs_error_set(st->err, CS_E_NOMEM, NULL);
+    if (st->qtail)
+        st->qtail->qnext = s;
+    else
+        st->qhead = s;
+    st->qtail = s;
+    st->cur = n;
+    return 0;
 }
 
 /* ---- raw bytes → UTF-8 text ---------------------------------------------------------------- */
@@ -236,18 +257,7 @@ static void cb_row(int term, void *data)
         return;
     }
     if (s->nrows < st->step) return;
-    sheet *n = window_new(st, s->base + s->nrows);
-    if (!n) {
-        cs_error_set(st->err, CS_E_NOMEM, NULL);
-        st->failed = 1;
-        return;
-    }
-    if (st->qtail)
-        st->qtail->qnext = s;
-    else
-        st->qhead = s;
-    st->qtail = s;
-    st->cur = n;
+    if (window_full(st)) st->failed = 1;
 }
 
 static int space_only(unsigned char c)
@@ -278,6 +288,12 @@ static int csv_start(sheet_stream *st, cs_error *err)
 static int feed(sheet_stream *st, cs_error *err)
 {
     st->err = err;
+    if (st->xr) {
+        int done = 0;
+        if (sheet_xlsx_feed(st->xr, &done, err)) return -1;
+        st->done = done;
+        return 0;
+    }
     while (st->text.len - st->text_off < PIECE && !st->text_eof) {
         if (st->text_off) {
             consume(&st->text, st->text_off);
@@ -312,22 +328,72 @@ static int feed(sheet_stream *st, cs_error *err)
 
 /* ---- the stream ---------------------------------------------------------------------------- */
 
+/* XLSX, after each row: a full window is queued and the parser pauses. */
+static int xlsx_row(void *arg, sheet **cur, cs_error *err)
+{
+    sheet_stream *st = arg;
+    st->err = err;
+    if (st->cur->nrows < st->step) return 0;
+    if (window_full(st)) return -1;
+    *cur = st->cur;
+    return 1;
+}
+
+/* An unnamed temporary file ($TMPDIR, else /var/tmp; gone when closed, even after a crash). */
+static int temp_fd(void)
+{
+    const char *d = getenv("TMPDIR");
+    if (!d || !*d) d = "/var/tmp";
+    int fd = open(d, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) return fd;
+    char tmpl[600];
+    if (snprintf(tmpl, sizeof tmpl, "%s/choso-xlsx.XXXXXX", d) >= (int)sizeof tmpl) return -1;
+    fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd >= 0) unlink(tmpl);
+    return fd;
+}
+
+/* The zip's directory is at its end: a file past the first MiB is copied slice by slice to a
+ * temporary file and read from there (random access, never whole in memory); then the
+ * worksheet is parsed a window at a time (jobs/sheet_xlsx.c). */
 static int open_xlsx(sheet_stream *st, cs_error *err)
 {
-    /* the zip's directory is at its end and its parts are deflated: it is read whole, so it
-       has a limit of its own, far below what a streamed CSV may be */
     if (st->lim.max_xlsx && st->lim.max_xlsx < st->lim.max_bytes)
         st->lim.max_bytes = st->lim.max_xlsx;
     if (st->bytes > st->lim.max_bytes)
         return sheet_limit(err, "Tệp .xlsx vượt giới hạn %zu byte (tệp lớn hơn: hãy lưu dạng CSV)",
                            st->lim.max_bytes);
-    while (!st->src_eof)
-        if (pull(st, err)) return -1;
-    int rc = sheet_read(st->raw.data, st->raw.len, &st->lim, &st->whole, err);
-    cs_buf_free(&st->raw);
-    if (rc) return -1;
-    st->warnings = *sheet_warnings_of(st->whole);
-    st->xpos = st->skip;
+    const unsigned char *mem = NULL;
+    size_t len = st->raw.len;
+    if (st->src_eof) {
+        mem = (const unsigned char *)(st->raw.data ? st->raw.data : "");
+    } else {
+        st->xfd = temp_fd();
+        if (st->xfd < 0)
+            return cs_error_set(err, CS_E_INTERNAL, "XLSX: temporary file: %s", strerror(errno));
+        len = 0;
+        for (;;) {
+            for (size_t off = 0; off < st->raw.len;) {
+                ssize_t w = write(st->xfd, st->raw.data + off, st->raw.len - off);
+                if (w < 0 && errno == EINTR) continue;
+                if (w <= 0)
+                    return cs_error_set(err, CS_E_INTERNAL, "XLSX: temporary file: %s",
+                                        w < 0 ? strerror(errno) : "short write");
+                off += (size_t)w;
+            }
+            len += st->raw.len;
+            cs_buf_reset(&st->raw);
+            if (st->src_eof) break;
+            if (pull(st, err)) return -1;
+        }
+    }
+    st->cur = window_new(st, 0);
+    if (!st->cur) return cs_error_set(err, CS_E_NOMEM, NULL);
+    st->err = err;
+    if (sheet_xlsx_open(mem, st->xfd, len, st->cur, xlsx_row, st, &st->warnings, &st->date1904,
+                        &st->xr, err))
+        return -1;
+    st->cur->date1904 = st->date1904;
     return 0;
 }
 
@@ -339,6 +405,7 @@ int sheet_stream_open(sheet_source_fn src, void *arg, const sheet_limits *lim, s
     if (!st) return cs_error_set(err, CS_E_NOMEM, NULL);
     st->src = src, st->arg = arg, st->step = step ? step : 1, st->skip = skip;
     st->cd = (iconv_t)-1;
+    st->xfd = -1;
     if (lim)
         st->lim = *lim;
     else
@@ -421,27 +488,9 @@ fail:
     return -1;
 }
 
-static int next_xlsx(sheet_stream *st, sheet **out, cs_error *err)
-{
-    size_t total = sheet_nrows(st->whole);
-    if (st->xpos >= total) return 0;
-    size_t to = st->xpos + st->step < total ? st->xpos + st->step : total;
-    sheet *v = cs_malloc(sizeof *v);
-    if (!v) return cs_error_set(err, CS_E_NOMEM, NULL);
-    *v = *st->whole;
-    v->borrowed = 1;
-    v->rows = st->whole->rows + st->xpos;
-    v->nrows = to - st->xpos;
-    v->base = st->xpos;
-    st->xpos = to;
-    *out = v;
-    return 0;
-}
-
 int sheet_stream_next(sheet_stream *st, sheet **out, cs_error *err)
 {
     *out = NULL;
-    if (st->whole) return next_xlsx(st, out, err);
     while (!st->qhead && !st->done)
         if (feed(st, err)) return -1;
     if (st->qhead) {
@@ -459,10 +508,6 @@ int sheet_stream_next(sheet_stream *st, sheet **out, cs_error *err)
 
 int sheet_stream_count(sheet_stream *st, size_t *nrows, cs_error *err)
 {
-    if (st->whole) {
-        *nrows = sheet_nrows(st->whole);
-        return 0;
-    }
     while (st->qhead) {
         sheet *n = st->qhead->qnext;
         sheet_free(st->qhead);

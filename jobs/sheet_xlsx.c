@@ -1,5 +1,6 @@
-/* jobs/sheet_xlsx: the XLSX reader — the first visible worksheet of a workbook in memory, via
- * minizip (zip) and expat (XML), into the row model of jobs/sheet. No file system, no
+/* jobs/sheet_xlsx: the XLSX reader — the first visible worksheet of a workbook in memory or in
+ * a file (streamed a window at a time: sheet_xlsx_open/feed), via minizip (zip) and expat
+ * (XML), into the row model of jobs/sheet. No file names of its own, no
  * network; every size is capped (inflated bytes against zip bombs, cells, rows, columns),
  * DOCTYPEs are refused (no entity tricks). Cells keep their raw text: a number is what <v>
  * says ("3.8E+11", "36526"), a boolean "1"/"0", a shared string its text (rich-text runs
@@ -7,17 +8,20 @@
 #include "jobs/sheet.h"
 #include "jobs/sheet_int.h"
 #include "core/mem.h"
+#include <errno.h>
 #include <expat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <unzip.h>
 
 /* ---- zip in memory ------------------------------------------------------------------------- */
 
 typedef struct memzip {
-    const unsigned char *p;
+    const unsigned char *p; /* the zip in memory, or NULL: read from fd */
+    int fd;
     size_t len, pos;
 } memzip;
 
@@ -36,7 +40,19 @@ static uLong mz_read(voidpf opaque, voidpf stream, void *buf, uLong size)
     memzip *m = stream;
     size_t left = m->len - m->pos;
     size_t n = size < left ? size : left;
-    memcpy(buf, m->p + m->pos, n);
+    if (m->p) {
+        memcpy(buf, m->p + m->pos, n);
+    } else {
+        for (size_t got = 0; got < n;) {
+            ssize_t k = pread(m->fd, (char *)buf + got, n - got, (off_t)(m->pos + got));
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                n = got;
+                break;
+            }
+            got += (size_t)k;
+        }
+    }
     m->pos += n;
     return (uLong)n;
 }
@@ -106,6 +122,12 @@ typedef struct xp_ctx {
     size_t *sst;
     size_t nsst, cap_sst;
     int in_si;
+    sheet *sstp; /* streamed: the shared strings' own pool (a cell copies its text into its
+                    window); NULL: they live in s's pool and cells point at them */
+    /* streamed: called after each row; 1 pauses the parser (a window is full) */
+    sheet_xlsx_row_fn row_fn;
+    void *row_arg;
+    int open_only; /* parse_part: open the entry and the parser, parse nothing yet */
     /* worksheet */
     int in_sheetdata, in_row, in_c, in_v, in_is;
     unsigned row_no, col;
@@ -291,7 +313,17 @@ static void on_sst_end(void *ud, const XML_Char *name)
     } else if (!strcmp(n, "si") && c->in_si) {
         c->in_si = 0;
         decode_x_escapes(&c->text);
-        size_t off = c->text.len ? sheet_b_str(c->s, c->text.data, c->text.len, c->err) : 0;
+        sheet *pool = c->sstp ? c->sstp : c->s;
+        if (c->sstp &&
+            pool->pool.len + c->text.len + 1 + (c->nsst + 1) * sizeof *c->sst > pool->lim.max_sst) {
+            sheet_limit(c->err,
+                        "Bảng chuỗi dùng chung (sharedStrings) của tệp .xlsx vượt %zu byte; hãy "
+                        "lưu dạng CSV",
+                        pool->lim.max_sst);
+            fail(c);
+            return;
+        }
+        size_t off = c->text.len ? sheet_b_str(pool, c->text.data, c->text.len, c->err) : 0;
         if (c->text.len && !off) {
             fail(c);
             return;
@@ -409,6 +441,9 @@ static void on_ws_end(void *ud, const XML_Char *name)
             } else if (*end || idx >= c->nsst) {
                 fail_format(c, "chỉ số chuỗi dùng chung sai");
                 return;
+            } else if (c->sstp) {
+                const char *t = c->sstp->pool.data + c->sst[idx];
+                rc = sheet_b_cell(c->s, c->col, t, strlen(t), c->err);
             } else {
                 rc = sheet_b_cell_off(c->s, c->col, c->sst[idx], c->err);
             }
@@ -419,13 +454,27 @@ static void on_ws_end(void *ud, const XML_Char *name)
         if (rc) fail(c);
     } else if (!strcmp(n, "row") && c->in_row) {
         c->in_row = 0;
-        if (sheet_b_row_end(c->s, c->err)) fail(c);
+        if (sheet_b_row_end(c->s, c->err)) {
+            fail(c);
+            return;
+        }
+        int r = c->row_fn ? c->row_fn(c->row_arg, &c->s, c->err) : 0;
+        if (r < 0)
+            fail(c);
+        else if (r > 0)
+            XML_StopParser(c->xp, XML_TRUE);
     }
 }
 
 /* ---- driving one part ---------------------------------------------------------------------- */
 
-/* Inflate one zip entry into an XML parser. Returns 0, 1 when the entry is absent (and not
+static void parser_setup(xp_ctx *c, XML_Parser xp, XML_StartElementHandler st,
+                         XML_EndElementHandler en);
+static int xml_error(xp_ctx *c, const char *name);
+static int part_end(unzFile uf, xp_ctx *c, const char *name, int rc);
+
+/* Inflate one zip entry into an XML parser (streamed, c->row_fn set: only open it, with the
+ * parser ready for sheet_xlsx_feed). Returns 0, 1 when the entry is absent (and not
  * required), -1 on error (err set). *budget is the inflated bytes still allowed. */
 static int parse_part(unzFile uf, const char *name, xp_ctx *c, XML_StartElementHandler st,
                       XML_EndElementHandler en, size_t *budget, int required)
@@ -448,15 +497,8 @@ static int parse_part(unzFile uf, const char *name, xp_ctx *c, XML_StartElementH
         unzCloseCurrentFile(uf);
         return cs_error_set(c->err, CS_E_NOMEM, NULL);
     }
-    c->xp = xp;
-    c->failed = 0;
-    c->capture = 0;
-    c->rph = 0;
-    XML_SetUserData(xp, c);
-    XML_SetElementHandler(xp, st, en);
-    XML_SetCharacterDataHandler(xp, on_chars);
-    XML_SetStartDoctypeDeclHandler(xp, on_doctype);
-    XML_SetEntityDeclHandler(xp, on_entity);
+    parser_setup(c, xp, st, en);
+    if (c->open_only) return 0; /* streamed: sheet_xlsx_feed drives it */
     int rc = 0;
     char buf[65536];
     for (;;) {
@@ -472,16 +514,41 @@ static int parse_part(unzFile uf, const char *name, xp_ctx *c, XML_StartElementH
         }
         *budget -= (size_t)n;
         if (XML_Parse(xp, buf, n, n == 0) == XML_STATUS_ERROR) {
-            if (!c->failed)
-                cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: XML hỏng trong %s dòng %lu: %s",
-                             name, (unsigned long)XML_GetCurrentLineNumber(xp),
-                             XML_ErrorString(XML_GetErrorCode(xp)));
-            rc = -1;
+            rc = xml_error(c, name);
             break;
         }
         if (n == 0) break;
     }
-    XML_ParserFree(xp);
+    return part_end(uf, c, name, rc);
+}
+
+static void parser_setup(xp_ctx *c, XML_Parser xp, XML_StartElementHandler st,
+                         XML_EndElementHandler en)
+{
+    c->xp = xp;
+    c->failed = 0;
+    c->capture = 0;
+    c->rph = 0;
+    XML_SetUserData(xp, c);
+    XML_SetElementHandler(xp, st, en);
+    XML_SetCharacterDataHandler(xp, on_chars);
+    XML_SetStartDoctypeDeclHandler(xp, on_doctype);
+    XML_SetEntityDeclHandler(xp, on_entity);
+}
+
+static int xml_error(xp_ctx *c, const char *name)
+{
+    if (!c->failed)
+        cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: XML hỏng trong %s dòng %lu: %s", name,
+                     (unsigned long)XML_GetCurrentLineNumber(c->xp),
+                     XML_ErrorString(XML_GetErrorCode(c->xp)));
+    return -1;
+}
+
+/* The parser freed and the zip entry closed (its CRC checked when all went well). */
+static int part_end(unzFile uf, xp_ctx *c, const char *name, int rc)
+{
+    XML_ParserFree(c->xp);
     c->xp = NULL;
     if (unzCloseCurrentFile(uf) == UNZ_CRCERROR && !rc)
         rc = cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: sai CRC trong %s", name);
@@ -519,9 +586,56 @@ static int resolve(const char *dir, const char *target, char *out, size_t outsz)
     return nseg ? 0 : -1;
 }
 
+/* The package's parts up to the worksheet: its name into sheetpart, the shared strings loaded,
+ * the workbook's facts (date1904, sheets) in c. 0 or -1 with err. */
+static int read_prologue(unzFile uf, xp_ctx *c, size_t *budget, char sheetpart[256], cs_error *err)
+{
+    char wb[256] = "xl/workbook.xml", wbdir[256], rels[300], sstpart[256];
+    int rc;
+    /* the package's main part (nearly always xl/workbook.xml) */
+    c->want_office = 1;
+    rc = parse_part(uf, "_rels/.rels", c, on_rels_start, NULL, budget, 0);
+    if (rc < 0) return -1;
+    if (rc == 0 && c->target[0] && resolve("", c->target, wb, sizeof wb))
+        return cs_error_set(err, CS_E_IMPORT_FORMAT, "XLSX: đường dẫn workbook sai");
+    c->want_office = 0;
+    c->target[0] = '\0';
+    const char *slash = strrchr(wb, '/');
+    size_t dl = slash ? (size_t)(slash - wb) + 1 : 0;
+    snprintf(wbdir, sizeof wbdir, "%.*s", (int)dl, wb);
+    snprintf(rels, sizeof rels, "%s_rels/%s.rels", wbdir, wb + dl);
+
+    rc = parse_part(uf, wb, c, on_wb_start, NULL, budget, 0);
+    if (rc < 0) return -1;
+    if (rc == 1 || !c->sheet_rid[0]) { /* no workbook part: try the usual first sheet */
+        snprintf(sheetpart, 256, "xl/worksheets/sheet1.xml");
+        snprintf(sstpart, sizeof sstpart, "xl/sharedStrings.xml");
+    } else {
+        c->want_id = c->sheet_rid;
+        rc = parse_part(uf, rels, c, on_rels_start, NULL, budget, 1);
+        if (rc) return -1;
+        if (!c->target[0] || resolve(wbdir, c->target, sheetpart, 256))
+            return cs_error_set(err, CS_E_IMPORT_FORMAT,
+                                "XLSX: không tìm thấy trang tính đầu tiên");
+        if (!c->sst_target[0] || resolve(wbdir, c->sst_target, sstpart, sizeof sstpart))
+            snprintf(sstpart, sizeof sstpart, "%ssharedStrings.xml", wbdir);
+    }
+    rc = parse_part(uf, sstpart, c, on_sst_start, on_sst_end, budget, 0);
+    return rc < 0 ? -1 : 0;
+}
+
+static void extra_sheets(xp_ctx *c, sheet_warnings *w)
+{
+    sheet_utf8_cut(c->sheet_name);
+    if (c->nsheets > 1)
+        sheet_warn_add(w, SHEET_W_EXTRA_SHEETS,
+                       "Tệp có %u trang tính; chỉ đọc trang đầu tiên \"%s\"", c->nsheets,
+                       c->sheet_name);
+}
+
 int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *err)
 {
-    memzip mz = {.p = data, .len = len};
+    memzip mz = {.p = data, .fd = -1, .len = len};
     zlib_filefunc64_def ff = {mz_open, mz_read,  mz_write, mz_tell,
                               mz_seek, mz_close, mz_error, &mz};
     unzFile uf = unzOpen2_64("mem.xlsx", &ff);
@@ -529,57 +643,117 @@ int sheet_read_xlsx(sheet *s, const unsigned char *data, size_t len, cs_error *e
     xp_ctx c = {.s = s, .err = err};
     cs_buf_init(&c.text, s->lim.max_cell + 1);
     size_t budget = s->lim.max_unzipped;
-    char wb[256] = "xl/workbook.xml", wbdir[256], rels[300], sheetpart[256], sstpart[256];
-    int rc;
-
-    /* the package's main part (nearly always xl/workbook.xml) */
-    c.want_office = 1;
-    rc = parse_part(uf, "_rels/.rels", &c, on_rels_start, NULL, &budget, 0);
-    if (rc < 0) goto out;
-    if (rc == 0 && c.target[0] && resolve("", c.target, wb, sizeof wb)) {
-        rc = cs_error_set(err, CS_E_IMPORT_FORMAT, "XLSX: đường dẫn workbook sai");
-        goto out;
+    char sheetpart[256];
+    int rc = read_prologue(uf, &c, &budget, sheetpart, err);
+    if (!rc) rc = parse_part(uf, sheetpart, &c, on_ws_start, on_ws_end, &budget, 1);
+    if (!rc && s->in_row && sheet_b_row_end(s, err)) rc = -1;
+    if (!rc) {
+        s->date1904 = c.date1904;
+        extra_sheets(&c, &s->warnings);
     }
-    c.want_office = 0;
-    c.target[0] = '\0';
-    const char *slash = strrchr(wb, '/');
-    size_t dl = slash ? (size_t)(slash - wb) + 1 : 0;
-    snprintf(wbdir, sizeof wbdir, "%.*s", (int)dl, wb);
-    snprintf(rels, sizeof rels, "%s_rels/%s.rels", wbdir, wb + dl);
-
-    rc = parse_part(uf, wb, &c, on_wb_start, NULL, &budget, 0);
-    if (rc < 0) goto out;
-    if (rc == 1 || !c.sheet_rid[0]) { /* no workbook part: try the usual first sheet */
-        snprintf(sheetpart, sizeof sheetpart, "xl/worksheets/sheet1.xml");
-        snprintf(sstpart, sizeof sstpart, "xl/sharedStrings.xml");
-    } else {
-        c.want_id = c.sheet_rid;
-        rc = parse_part(uf, rels, &c, on_rels_start, NULL, &budget, 1);
-        if (rc) goto out;
-        if (!c.target[0] || resolve(wbdir, c.target, sheetpart, sizeof sheetpart)) {
-            rc = cs_error_set(err, CS_E_IMPORT_FORMAT, "XLSX: không tìm thấy trang tính đầu tiên");
-            goto out;
-        }
-        if (!c.sst_target[0] || resolve(wbdir, c.sst_target, sstpart, sizeof sstpart))
-            snprintf(sstpart, sizeof sstpart, "%ssharedStrings.xml", wbdir);
-    }
-    rc = parse_part(uf, sstpart, &c, on_sst_start, on_sst_end, &budget, 0);
-    if (rc < 0) goto out;
-    rc = parse_part(uf, sheetpart, &c, on_ws_start, on_ws_end, &budget, 1);
-    if (rc) goto out;
-    if (s->in_row && sheet_b_row_end(s, err)) {
-        rc = -1;
-        goto out;
-    }
-    s->date1904 = c.date1904;
-    sheet_utf8_cut(c.sheet_name);
-    if (c.nsheets > 1)
-        sheet_warn_add(&s->warnings, SHEET_W_EXTRA_SHEETS,
-                       "Tệp có %u trang tính; chỉ đọc trang đầu tiên \"%s\"", c.nsheets,
-                       c.sheet_name);
-out:
     unzClose(uf);
     cs_buf_free(&c.text);
     cs_free(c.sst);
     return rc ? -1 : 0;
+}
+
+/* ---- streamed: the worksheet parsed a window at a time --------------------------------------- */
+
+struct sheet_xlsx_rd {
+    memzip mz;
+    zlib_filefunc64_def ff;
+    unzFile uf;
+    xp_ctx c;
+    size_t budget;
+    char part[256];
+    int suspended, final_sent;
+    char buf[65536];
+};
+
+int sheet_xlsx_open(const unsigned char *mem, int fd, size_t len, sheet *first,
+                    sheet_xlsx_row_fn fn, void *arg, sheet_warnings *w, int *date1904,
+                    sheet_xlsx_rd **out, cs_error *err)
+{
+    *out = NULL;
+    sheet_xlsx_rd *x = cs_calloc(1, sizeof *x);
+    if (!x) return cs_error_set(err, CS_E_NOMEM, NULL);
+    x->mz = (memzip){.p = mem, .fd = fd, .len = len};
+    x->ff = (zlib_filefunc64_def){mz_open, mz_read,  mz_write, mz_tell,
+                                  mz_seek, mz_close, mz_error, &x->mz};
+    x->c.s = first;
+    x->c.err = err;
+    x->c.sstp = sheet_b_new(&first->lim);
+    cs_buf_init(&x->c.text, first->lim.max_cell + 1);
+    x->budget = first->lim.max_unzipped;
+    int rc = x->c.sstp ? 0 : cs_error_set(err, CS_E_NOMEM, NULL);
+    if (!rc) {
+        x->uf = unzOpen2_64("file.xlsx", &x->ff);
+        if (!x->uf) rc = cs_error_set(err, CS_E_IMPORT_FORMAT, "XLSX: không phải tệp zip hợp lệ");
+    }
+    if (!rc) rc = read_prologue(x->uf, &x->c, &x->budget, x->part, err);
+    if (!rc) {
+        x->c.row_fn = fn;
+        x->c.row_arg = arg;
+        x->c.open_only = 1;
+        rc = parse_part(x->uf, x->part, &x->c, on_ws_start, on_ws_end, &x->budget, 1);
+    }
+    if (rc) {
+        sheet_xlsx_close(x);
+        return -1;
+    }
+    *date1904 = x->c.date1904;
+    extra_sheets(&x->c, w);
+    *out = x;
+    return 0;
+}
+
+int sheet_xlsx_feed(sheet_xlsx_rd *x, int *done, cs_error *err)
+{
+    xp_ctx *c = &x->c;
+    c->err = err;
+    *done = 0;
+    if (!c->xp) return cs_error_set(err, CS_E_INTERNAL, "XLSX: read past the end");
+    for (;;) {
+        enum XML_Status st;
+        int n = -1;
+        if (x->suspended) {
+            x->suspended = 0;
+            st = XML_ResumeParser(c->xp);
+        } else {
+            n = unzReadCurrentFile(x->uf, x->buf, sizeof x->buf);
+            if (n < 0)
+                return cs_error_set(err, CS_E_IMPORT_FORMAT, "XLSX: dữ liệu nén hỏng (%s)",
+                                    x->part);
+            if ((size_t)n > x->budget)
+                return sheet_limit(err, "Nội dung giải nén vượt %zu byte (%s)",
+                                   c->s->lim.max_unzipped, x->part);
+            x->budget -= (size_t)n;
+            x->final_sent = n == 0;
+            st = XML_Parse(c->xp, x->buf, n, n == 0);
+        }
+        if (st == XML_STATUS_ERROR) return xml_error(c, x->part);
+        if (st == XML_STATUS_SUSPENDED) {
+            x->suspended = 1;
+            return 0; /* a window is full */
+        }
+        if (!x->final_sent) continue;
+        int rc = part_end(x->uf, c, x->part, 0);
+        if (!rc && c->s->in_row && sheet_b_row_end(c->s, err)) rc = -1;
+        *done = 1;
+        return rc;
+    }
+}
+
+void sheet_xlsx_close(sheet_xlsx_rd *x)
+{
+    if (!x) return;
+    if (x->c.xp) {
+        XML_ParserFree(x->c.xp);
+        unzCloseCurrentFile(x->uf);
+    }
+    if (x->uf) unzClose(x->uf);
+    cs_buf_free(&x->c.text);
+    cs_free(x->c.sst);
+    sheet_free(x->c.sstp);
+    cs_free(x);
 }

@@ -1724,6 +1724,63 @@ static void test_stream_errors(void **state)
     cs_free(t);
 }
 
+/* An XLSX past the first MiB: copied to a temporary file and parsed a window at a time; the
+ * same rows as sheet_read, with shared strings (Excel's way) and with inline strings
+ * (libxlsxwriter's constant-memory mode), rows with gaps, numbers, a second sheet. */
+static void write_big_xlsx(const char *path, int constant_memory, size_t rows)
+{
+    lxw_workbook_options opt = {.constant_memory = constant_memory ? LXW_TRUE : LXW_FALSE};
+    lxw_workbook *wb = workbook_new_opt(path, &opt);
+    assert_non_null(wb);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, "Hộ");
+    workbook_add_worksheet(wb, "Khác");
+    const char *h[] = {"Họ và tên chủ hộ", "Số CCCD", "Ghi chú", "Số", "Mã"};
+    for (int c = 0; c < 5; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, h[c], NULL);
+    uint64_t x = 88172645463325252u;
+    char cell[64];
+    for (size_t i = 0; i < rows; i++) {
+        lxw_row_t r = (lxw_row_t)(i + 1 + i / 1000); /* a blank row every 1,000 */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        snprintf(cell, sizeof cell, "Nguyễn Thị %016llx", (unsigned long long)x);
+        worksheet_write_string(ws, r, 0, cell, NULL);
+        snprintf(cell, sizeof cell, "0%011llu", (unsigned long long)(x % 100000000000u));
+        worksheet_write_string(ws, r, 1, cell, NULL);
+        if (i % 3 == 0) worksheet_write_string(ws, r, 2, i % 2 ? "có" : "không", NULL);
+        worksheet_write_number(ws, r, 3, (double)(x % 1000000), NULL);
+        if (i % 5) worksheet_write_string(ws, r, 4, "14797", NULL);
+    }
+    assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
+}
+
+static void test_stream_xlsx_large(void **state)
+{
+    (void)state;
+    for (int cm = 0; cm < 2; cm++) {
+        char path[512];
+        tmp_path(path, sizeof path, cm ? "big-inline.xlsx" : "big-shared.xlsx");
+        write_big_xlsx(path, cm, 40000);
+        size_t n = 0;
+        char *x = slurp(path, &n);
+        assert_true(n > ((size_t)1 << 20)); /* past the in-memory sample: the temporary file */
+        stream_same(x, n, 65536, 2000, 0);
+        stream_same(x, n, 4099, 7, 11);
+        /* the shared strings are held for the whole read: capped, with a clear error */
+        if (!cm) {
+            sheet_limits l = big_limits();
+            l.max_sst = 64u << 10;
+            mem_src src = {(const unsigned char *)x, n, 0, 65536};
+            sheet_stream *st = NULL;
+            cs_error err;
+            cs_error_clear(&err);
+            assert_int_equal(sheet_stream_open(mem_next, &src, &l, 100, 0, &st, &err), -1);
+            assert_int_equal(err.code, CS_E_IMPORT_LIMIT);
+            assert_non_null(strstr(err.detail, "sharedStrings"));
+        }
+        cs_free(x);
+    }
+}
+
 /* A source making household rows as it goes: the test itself holds no file. */
 typedef struct gen_src {
     size_t rows, next;
@@ -1871,6 +1928,7 @@ int main(void)
         cmocka_unit_test(test_stream_same_rows),
         cmocka_unit_test(test_stream_errors),
         cmocka_unit_test(test_stream_memory_bounded),
+        cmocka_unit_test(test_stream_xlsx_large),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
