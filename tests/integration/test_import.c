@@ -1306,6 +1306,31 @@ static size_t csv_to_file(size_t n, unsigned serial, char path[64])
     return len;
 }
 
+/* The same households as an .xlsx the way Excel keeps text (shared strings), written to a
+ * file. Returns its size. */
+static size_t xlsx_to_file(size_t n, unsigned serial, char path[64])
+{
+    snprintf(path, 64, "/tmp/upload-xlsx-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    lxw_workbook *wb = workbook_new(path);
+    assert_non_null(wb);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
+    for (int k = 0; k < TIMP__COLS; k++)
+        worksheet_write_string(ws, 0, (lxw_col_t)k, timport_header[k], NULL);
+    char c[TIMP__COLS][TIMP_CELL];
+    for (size_t i = 0; i < n; i++) {
+        timport_row(i, serial, communes, 2, c);
+        for (int k = 0; k < TIMP__COLS; k++)
+            if (c[k][0]) worksheet_write_string(ws, (lxw_row_t)(i + 1), (lxw_col_t)k, c[k], NULL);
+    }
+    assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (size_t)st.st_size;
+}
+
 typedef struct raw_resp {
     int status;
     json_t *json;
@@ -1452,6 +1477,22 @@ static void test_http_spooled(void **state)
     assert_int_equal(c.total, 3000);
     assert_int_equal(c.created, 3000);
 
+    /* an XLSX past the first MiB, spooled by serve and streamed by the import (a temporary
+     * file for the zip, windows of rows): every row */
+    char xp[64];
+    size_t xlen = xlsx_to_file(24000, 1303, xp);
+    assert_true(xlen > ((size_t)1 << 20));
+    raw_resp rx = raw_upload(admin, xp, NULL, 0, 0, "false");
+    assert_int_equal(rx.status, 202);
+    int64_t xid = json_integer_value(json_object_get(rx.json, "id"));
+    json_decref(rx.json);
+    assert_int_equal(job_import_run(db, xid, NULL, NULL, NULL, &err), 0);
+    counts cx = get_counts(db, xid);
+    assert_string_equal(cx.state, "done");
+    assert_int_equal(cx.total, 24000);
+    assert_int_equal(cx.created, 24000);
+    unlink(xp);
+
     /* the same upload again under one Idempotency-Key: one import, the same answer */
     raw_resp i1 = raw_upload(admin, small, "spool-idem-1", 0, 1, "true");
     raw_resp i2 = raw_upload(admin, small, "spool-idem-1", 0, 0, "true");
@@ -1460,7 +1501,7 @@ static void test_http_spooled(void **state)
     int64_t idem_id = json_integer_value(json_object_get(i1.json, "id"));
     assert_int_equal(json_integer_value(json_object_get(i2.json, "id")), idem_id);
     json_decref(i1.json), json_decref(i2.json);
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM imports", ""), imports0 + 2);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM imports", ""), imports0 + 3);
     assert_int_equal(job_import_run(db, idem_id, NULL, NULL, NULL, &err), 0);
     assert_int_equal(get_counts(db, idem_id).total, 3000);
 
@@ -1488,7 +1529,7 @@ static void test_http_spooled(void **state)
     /* a client that hangs up mid-upload: its spool file is gone, nothing recorded */
     raw_upload(admin, small, NULL, slen / 2, 0, "true");
     assert_true(wait_no_spool_fds());
-    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM imports", ""), imports0 + 2);
+    assert_int_equal(tsup_i64(db, "SELECT COUNT(*) FROM imports", ""), imports0 + 3);
     DIR *d = opendir(spool_dir);
     assert_non_null(d);
     int names = 0;
