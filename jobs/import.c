@@ -1245,7 +1245,7 @@ static void src_close(file_src *f)
 /* The limits of an import: a CSV and an XLSX are streamed, so rows and bytes can go far past
  * what a sheet held whole allows (import.max_rows, import.max_file, import.max_xlsx). An XLSX
  * may inflate to 4 times the largest file (its XML is verbose; the budget still stops a zip
- * bomb, and memory does not grow with it); its shared strings are held: 24 MiB at most. */
+ * bomb, and memory does not grow with it); its shared strings are held: 16 MiB at most. */
 static void import_limits(sheet_limits *lim)
 {
     sheet_limits_default(lim);

@@ -25,7 +25,7 @@ void sheet_limits_default(sheet_limits *l)
     l->max_cells = 5000000;
     l->max_cell = 32767;
     l->max_xlsx = 0;
-    l->max_sst = 24u << 20;
+    l->max_sst = 16u << 20;
 }
 
 static const char *const warn_names[SHEET_W__COUNT] = {

@@ -40,7 +40,7 @@ typedef struct sheet_limits {
     size_t max_cell;     /* bytes in one cell (32,767: Excel's own limit in characters) */
     size_t max_xlsx;     /* stream: an XLSX's own limit (0 = max_bytes) */
     size_t max_sst;      /* stream: XLSX shared strings held for the whole read, bytes and
-                            8 bytes a string (24 MiB) */
+                            8 bytes a string (16 MiB) */
 } sheet_limits;
 void sheet_limits_default(sheet_limits *l);
 

@@ -470,6 +470,31 @@ static void on_ws_end(void *ud, const XML_Char *name)
 
 static void parser_setup(xp_ctx *c, XML_Parser xp, XML_StartElementHandler st,
                          XML_EndElementHandler en);
+
+/* Streamed: the shared strings' pool and index allocated once, sized from the part (its text
+ * is never longer than its XML; a string takes at least 5 bytes of it) and the cap. Grown by
+ * doubling instead, each step copied the whole table: the worker's peak held it twice. */
+static int sst_reserve(xp_ctx *c, uint64_t xml_bytes)
+{
+    size_t cap = c->sstp->lim.max_sst;
+    size_t pool = xml_bytes + 2 < cap + 1 ? (size_t)xml_bytes + 2 : cap + 1;
+    size_t idx = xml_bytes / 5 + 1 < cap / sizeof *c->sst + 1 ? (size_t)(xml_bytes / 5) + 1
+                                                              : cap / sizeof *c->sst + 1;
+    if (pool > c->sstp->pool.cap) {
+        char *p = cs_realloc(c->sstp->pool.data, pool);
+        if (!p) return cs_error_set(c->err, CS_E_NOMEM, NULL);
+        c->sstp->pool.data = p;
+        c->sstp->pool.cap = pool;
+    }
+    if (idx > c->cap_sst) {
+        size_t *p = cs_realloc(c->sst, idx * sizeof *p);
+        if (!p) return cs_error_set(c->err, CS_E_NOMEM, NULL);
+        c->sst = p;
+        c->cap_sst = idx;
+    }
+    return 0;
+}
+
 static int xml_error(xp_ctx *c, const char *name);
 static int part_end(unzFile uf, xp_ctx *c, const char *name, int rc);
 
@@ -489,6 +514,7 @@ static int parse_part(unzFile uf, const char *name, xp_ctx *c, XML_StartElementH
     if (info.uncompressed_size > *budget)
         return sheet_limit(c->err, "Nội dung giải nén vượt %zu byte (%s)", c->s->lim.max_unzipped,
                            name);
+    if (c->sstp && st == on_sst_start && sst_reserve(c, info.uncompressed_size)) return -1;
     if (unzOpenCurrentFile(uf) != UNZ_OK)
         return cs_error_set(c->err, CS_E_IMPORT_FORMAT, "XLSX: không mở được %s (có mật khẩu?)",
                             name);

@@ -4,7 +4,8 @@
  *       N valid synthetic households (tests/support/timport) as a UTF-8 CSV with the template's
  *       Vietnamese headers; communes drawn from COMMUNES_FILE (one code a line, from admin_units).
  *   bench_import genxlsx N COMMUNES_FILE OUT.xlsx [SERIAL]
- *       the same rows as an .xlsx, written in libxlsxwriter's constant-memory mode.
+ *       the same rows as an .xlsx, written in libxlsxwriter's constant-memory mode (inline
+ *       strings), or with BENCH_XLSX_SHARED=1 with a shared-strings table as Excel writes.
  *   bench_import seal IN.csv OUT.tsv
  *       the same rows exactly as the import stores them — normalised by jobs/import_rows and
  *       core/households, sealed and blind-indexed with core/crypto under the configured data key —
@@ -50,12 +51,16 @@ static size_t load_communes(const char *communes_file)
 }
 
 /* The same rows as gen as an .xlsx (libxlsxwriter's constant-memory mode: one row in memory,
- * every cell an inline string as a spreadsheet program would keep text). */
+ * every cell an inline string; BENCH_XLSX_SHARED=1: shared strings, the whole sheet in the
+ * generator's memory). */
 static int gen_xlsx(size_t n, const char *communes_file, const char *out_path, unsigned serial)
 {
     size_t nc = load_communes(communes_file);
     if (!nc) return 1;
-    lxw_workbook_options o = {.constant_memory = LXW_TRUE, .tmpdir = NULL};
+    /* BENCH_XLSX_SHARED=1: text in the shared-strings table, as Excel writes it */
+    const char *sh = getenv("BENCH_XLSX_SHARED");
+    lxw_workbook_options o = {.constant_memory = sh && *sh == '1' ? LXW_FALSE : LXW_TRUE,
+                              .tmpdir = NULL};
     lxw_workbook *wb = workbook_new_opt(out_path, &o);
     lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, NULL) : NULL;
     if (!ws) {

@@ -1282,9 +1282,10 @@ static int spool_fds(void)
     return n;
 }
 
+/* A dropped client is seen at once as a rule; at the latest http.conn_timeout (30 s) ends it. */
 static int wait_no_spool_fds(void)
 {
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 700; i++) {
         if (!spool_fds()) return 1;
         usleep(50 * 1000);
     }
