@@ -471,6 +471,21 @@ static long score_reading(reading r, const unsigned char *p, size_t n, size_t *u
     if (n == 0) return 0;
     i += dec_unit(r, p, n, i, &cur);
     for (;;) {
+        /* Plain ASCII scores nothing and only stands beside what does: from a plain unit
+         * (always one byte), go straight to the byte before the next non-ASCII one — a plain
+         * unit or, in VNI, a vowel with its diacritic — with the byte before that as its
+         * neighbour; with nothing non-ASCII left, nothing more can score. */
+        if (!cur.high) {
+            size_t h = i;
+            while (h < n && p[h] < 0x80)
+                h++;
+            if (h == n) break;
+            if (h > i) {
+                prev = ascii_unit(p[h - 2]);
+                i = h - 1;
+                i += dec_unit(r, p, n, i, &cur);
+            }
+        }
         int last = i >= n;
         if (!last)
             i += dec_unit(r, p, n, i, &next);
