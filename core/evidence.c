@@ -4,24 +4,16 @@
 #include "core/buf.h"
 #include "core/instance.h"
 #include "core/mem.h"
+#include "core/targets_sql.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xlsxwriter.h>
 
-/* The environment rule of core/targets.c, in the same two forms ([0] production instance,
- * [1] demo/training): a practice shop or listing is no evidence on a production instance, and
- * an item whose only first date came from practice does not count there. */
+/* The environment and pair rules of the counters (core/targets_sql.h), so that the evidence
+ * lists exactly what is counted. */
 // clang-format off
-#define EVENV_prod(t) " AND (" t ".env IS NULL OR " t ".env <> 'sandbox')"
-#define EVENV_all(t) ""
-#define EVPRACTICE_prod(tab, fk, id, col) \
-    " AND (NOT EXISTS (SELECT 1 FROM " tab " ex WHERE ex." fk " = " id \
-    "   AND ex." col " IS NOT NULL AND ex.env = 'sandbox')" \
-    "  OR EXISTS (SELECT 1 FROM " tab " ex WHERE ex." fk " = " id \
-    "   AND ex." col " IS NOT NULL" EVENV_prod("ex") "))"
-#define EVPRACTICE_all(tab, fk, id, col) ""
 #define VNDAY(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d')"
 #define VNMIN(col) "DATE_FORMAT(" col " + INTERVAL 7 HOUR, '%Y-%m-%d %H:%i')"
 #define ADDR_KEY(t, url, key) \
@@ -45,10 +37,10 @@
     " 1 AS k_order, h.onboarded_at AS k_at, h.code AS k_code" \
     " FROM households h" \
     " LEFT JOIN seller_accounts a ON a.id = (SELECT a2.id FROM seller_accounts a2" \
-    "   WHERE a2.household_id = h.id AND a2.activated_at IS NOT NULL" EVENV_##E("a2") \
+    "   WHERE a2.household_id = h.id AND a2.activated_at IS NOT NULL" ENV_##E("a2") \
     "   ORDER BY a2.activated_at, a2.id LIMIT 1)" \
     " WHERE h.youth_led AND h.onboarded_at IS NOT NULL" \
-    EVPRACTICE_##E("seller_accounts", "household_id", "h.id", "activated_at") \
+    ONLY_PRACTICE_##E("seller_accounts", "household_id", "h.id", "activated_at") \
     " AND (? = 0 OR YEAR(h.onboarded_at + INTERVAL 7 HOUR) = ?)"
 
 /* a counted product's listing columns (l), kind and first date */
@@ -67,26 +59,17 @@
 #define LIVE_WHO \
     "COALESCE(l.confirmed_by, (SELECT e.actor FROM listing_events e" \
     "   WHERE e.listing_id = l.id AND e.to_state = 'live' ORDER BY e.id LIMIT 1), '')"
-/* a (household, list entry) pair counts once (core/targets.h): its earliest counted product
-   stands for it, as in core/targets.c */
-#define EV_PAIR_FIRST(col, lcol, E) \
-    " AND NOT EXISTS (SELECT 1" \
-    "   FROM products q FORCE INDEX (idx_products_pair)" \
-    "   WHERE q.household_id = p.household_id AND q.flagship_id = p.flagship_id" \
-    "    AND q.flagship_status = 'approved' AND q." col " IS NOT NULL" \
-    "    AND (q." col " < p." col " OR (q." col " = p." col " AND q.id < p.id))" \
-    EVPRACTICE_##E("listings", "product_id", "q.id", lcol) ")"
 #define EV_LIVE(E) \
     EV_LISTING_COLS("product_live", "p.first_live_at", "''", LIVE_WHO) \
     " 2 AS k_order, p.first_live_at AS k_at, h.code AS k_code" \
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
     " LEFT JOIN listings l ON l.id = (SELECT l2.id FROM listings l2" \
-    "   WHERE l2.product_id = p.id AND l2.first_live_at IS NOT NULL" EVENV_##E("l2") \
+    "   WHERE l2.product_id = p.id AND l2.first_live_at IS NOT NULL" ENV_##E("l2") \
     "   ORDER BY l2.first_live_at, l2.id LIMIT 1)" \
     " WHERE p.flagship_status = 'approved' AND p.first_live_at IS NOT NULL" \
-    EV_PAIR_FIRST("first_live_at", "first_live_at", E) \
-    EVPRACTICE_##E("listings", "product_id", "p.id", "first_live_at") \
+    PAIR_FIRST("first_live_at", "first_live_at", E) \
+    ONLY_PRACTICE_##E("listings", "product_id", "p.id", "first_live_at") \
     " AND (? = 0 OR YEAR(p.first_live_at + INTERVAL 7 HOUR) = ?)"
 /* the sale: the first counted order line of that listing; who confirmed — the marketplace for
    a synchronised order, else the person who decided (or recorded) the sale */
@@ -104,11 +87,11 @@
     " FROM products p" \
     " JOIN households h ON h.id = p.household_id" \
     " LEFT JOIN listings l ON l.id = (SELECT l2.id FROM listings l2" \
-    "   WHERE l2.product_id = p.id AND l2.first_sale_at IS NOT NULL" EVENV_##E("l2") \
+    "   WHERE l2.product_id = p.id AND l2.first_sale_at IS NOT NULL" ENV_##E("l2") \
     "   ORDER BY l2.first_sale_at, l2.id LIMIT 1)" \
     " WHERE p.flagship_status = 'approved' AND p.first_sold_at IS NOT NULL" \
-    EV_PAIR_FIRST("first_sold_at", "first_sale_at", E) \
-    EVPRACTICE_##E("listings", "product_id", "p.id", "first_sale_at") \
+    PAIR_FIRST("first_sold_at", "first_sale_at", E) \
+    ONLY_PRACTICE_##E("listings", "product_id", "p.id", "first_sale_at") \
     " AND (? = 0 OR YEAR(p.first_sold_at + INTERVAL 7 HOUR) = ?)"
 /* each part is within the length a compiler must support; cs_evidence_list joins them */
 static const char *const SQL_EV_PARTS[2][3] = {{EV_HH(prod), EV_LIVE(prod), EV_SOLD(prod)},

@@ -4,6 +4,7 @@
 #include "core/targets.h"
 #include "core/instance.h"
 #include "core/orders.h"
+#include "core/targets_sql.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include <jansson.h>
@@ -42,20 +43,7 @@ int cs_metric_from_name(const char *s)
 // clang-format off
 #define VN(col) " YEAR(" col " + INTERVAL 7 HOUR) AS y, MONTH(" col " + INTERVAL 7 HOUR) AS m"
 
-/* Real and practice apart (issue 12): on a production instance, shops and listings recorded in
- * the sandbox neither set a first date (core/states.c) nor count here — a household or product
- * whose only activation is a practice one is left out (rows with no environment, made outside
- * the product, read as production) and its marketplace is that of a counted row. On a demo or
- * training instance everything counts. E is `prod` or `all`; each statement below exists in
- * both forms, [0] production and [1] simulated (cs_instance_simulated). */
-#define ENV_prod(t) " AND (" t ".env IS NULL OR " t ".env <> 'sandbox')"
-#define ENV_all(t) ""
-#define ONLY_PRACTICE_prod(tab, fk, id, col) \
-    " AND (NOT EXISTS (SELECT 1 FROM " tab " ex WHERE ex." fk " = " id \
-    "   AND ex." col " IS NOT NULL AND ex.env = 'sandbox')" \
-    "  OR EXISTS (SELECT 1 FROM " tab " ex WHERE ex." fk " = " id \
-    "   AND ex." col " IS NOT NULL" ENV_prod("ex") "))"
-#define ONLY_PRACTICE_all(tab, fk, id, col) ""
+/* ENV_, ONLY_PRACTICE_ and PAIR_FIRST: core/targets_sql.h (the evidence applies them too). */
 
 /* first active account's marketplace: the earliest event to 'active', else (rows made without
  * history, e.g. bulk loads) the earliest activated_at, else ''. The index hints keep each look-up
@@ -92,17 +80,6 @@ int cs_metric_from_name(const char *s)
     "   ORDER BY l.first_sale_at, l.id" \
     "   LIMIT 1), '')"
 
-/* The counted unit of the product metrics is a (household, list entry) pair of approved links
- * (core/targets.h): only the pair's earliest product by the date (then id) stands for it, so
- * three pack sizes of one product count once. On a production instance the earlier product
- * must itself count (not practice only, ONLY_PRACTICE below). idx_products_pair keeps the look-up short. */
-#define PAIR_FIRST(col, lcol, E) \
-    " AND NOT EXISTS (SELECT 1" \
-    "   FROM products q FORCE INDEX (idx_products_pair)" \
-    "   WHERE q.household_id = p.household_id AND q.flagship_id = p.flagship_id" \
-    "    AND q.flagship_status = 'approved' AND q." col " IS NOT NULL" \
-    "    AND (q." col " < p." col " OR (q." col " = p." col " AND q.id < p.id))" \
-    ONLY_PRACTICE_##E("listings", "product_id", "q.id", lcol) ")"
 /* the pair of one product, whatever its own link state: the callers file it out before a
  * change and in after it */
 #define PAIR_OF \

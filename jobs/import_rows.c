@@ -109,11 +109,20 @@ struct import_columns {
     int present[IMPORT_F__COUNT];
     size_t order[2][IMPORT_F__COUNT]; /* per kind, file order */
     size_t n[2];
+    /* every folded header key of a kind, sorted: a sheet's header search looks up each cell
+     * of its first rows, and a wide sheet made the linear scan over all synonyms show */
+    struct key_ent {
+        const char *key;
+        import_field field;
+    } * index[2];
+    size_t nindex[2];
 };
 
 void import_columns_free(import_columns *c)
 {
     if (!c) return;
+    cs_free(c->index[0]);
+    cs_free(c->index[1]);
     for (unsigned f = 0; f < IMPORT_F__COUNT; f++) {
         col_ent *e = &c->ent[f];
         for (size_t i = 0; i < e->pub.nsyn; i++) {
@@ -206,6 +215,30 @@ static int load_entry(import_columns *c, const sheet *s, size_t row, const int *
     return 0;
 }
 
+static int key_ent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct key_ent *)a)->key, ((const struct key_ent *)b)->key);
+}
+
+static int build_index(import_columns *c, cs_error *err)
+{
+    for (int k = 0; k < 2; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < c->n[k]; i++)
+            n += c->ent[c->order[k][i]].pub.nsyn;
+        if (!n) continue;
+        if (!(c->index[k] = cs_calloc(n, sizeof *c->index[k])))
+            return cs_error_set(err, CS_E_NOMEM, NULL);
+        for (size_t i = 0; i < c->n[k]; i++) {
+            const col_ent *e = &c->ent[c->order[k][i]];
+            for (size_t j = 0; j < e->pub.nsyn; j++)
+                c->index[k][c->nindex[k]++] = (struct key_ent){e->keys[j], e->pub.field};
+        }
+        qsort(c->index[k], n, sizeof *c->index[k], key_ent_cmp);
+    }
+    return 0;
+}
+
 int import_columns_parse(const void *data, size_t len, import_columns **out, cs_error *err)
 {
     *out = NULL;
@@ -240,6 +273,7 @@ int import_columns_parse(const void *data, size_t len, import_columns **out, cs_
                         goto out;
                     }
         }
+    if (!rc) rc = build_index(c, err);
 out:
     sheet_free(s);
     if (rc) {
@@ -300,11 +334,11 @@ static import_field match_header(const import_columns *c, import_kind k, const c
     for (int pass = 0; pass < 2; pass++) {
         const char *want = pass ? key2 : key;
         if (pass && (!want[0] || !strcmp(key, key2))) break;
-        for (size_t i = 0; i < c->n[k]; i++) {
-            const col_ent *e = &c->ent[c->order[k][i]];
-            for (size_t j = 0; j < e->pub.nsyn; j++)
-                if (!strcmp(e->keys[j], want)) return e->pub.field;
-        }
+        struct key_ent probe = {want, IMPORT_F__COUNT};
+        const struct key_ent *hit =
+            c->nindex[k] ? bsearch(&probe, c->index[k], c->nindex[k], sizeof probe, key_ent_cmp)
+                         : NULL;
+        if (hit) return hit->field;
     }
     return IMPORT_F__COUNT;
 }

@@ -17,6 +17,7 @@
 #include "core/mem.h"
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,26 +217,40 @@ static vu classify_cp(uint32_t cp)
 
 typedef enum { RD_CP1252, RD_CP1258, RD_TCVN3, RD_VNI } reading;
 
+/* One byte read as r: the unit it makes, computed from the tables above. */
+static vu table_unit(reading r, unsigned b)
+{
+    if (b < 0x80) return ascii_unit(b);
+    uint32_t cp = r == RD_CP1252 ? cp1252_at(b) : r == RD_CP1258 ? cp1258_at(b) : tcvn_hi[b - 0x80];
+    if (!cp) return (vu){.kind = K_BAD, .high = 1};
+    vu u = classify_cp(cp);
+    u.high = 1;
+    return u;
+}
+
+/* Every byte of every table reading as a unit, built once: the guess reads up to a MiB per
+ * reading and classifying a code point (its decomposition) per byte was most of its time. */
+static void vni_build(void);
+static vu unit_of[RD_VNI][256];
+static pthread_once_t unit_once = PTHREAD_ONCE_INIT;
+
+static void units_build(void)
+{
+    for (unsigned r = 0; r < RD_VNI; r++)
+        for (unsigned b = 0; b < 256; b++)
+            unit_of[r][b] = table_unit((reading)r, b);
+    vni_build();
+}
+
 static size_t dec_table(reading r, const unsigned char *p, size_t n, size_t i, vu *u)
 {
     (void)n;
-    unsigned b = p[i];
-    if (b < 0x80) {
-        *u = ascii_unit(b);
-        return 1;
-    }
-    uint32_t cp = r == RD_CP1252 ? cp1252_at(b) : r == RD_CP1258 ? cp1258_at(b) : tcvn_hi[b - 0x80];
-    if (!cp) {
-        *u = (vu){.kind = K_BAD, .high = 1};
-        return 1;
-    }
-    *u = classify_cp(cp);
-    u->high = 1;
+    *u = unit_of[r][p[i]];
     return 1;
 }
 
 /* VNI Windows: the diacritic that follows a base vowel, lower-case and upper-case bytes. */
-static int vni_diacritic(unsigned b, int *mod, int *tone)
+static int vni_diacritic_scan(unsigned b, int *mod, int *tone)
 {
     static const struct {
         unsigned char lo, up, mod, tone;
@@ -260,7 +275,7 @@ static int vni_diacritic(unsigned b, int *mod, int *tone)
 }
 
 /* VNI letters drawn by one byte: i with tones, ỵ, đ, and the horned ơ/ư bases. */
-static int vni_single(unsigned b, vu *u)
+static int vni_single_scan(unsigned b, vu *u)
 {
     static const struct {
         unsigned char lo, up, base, mod, tone;
@@ -282,6 +297,38 @@ static int vni_single(unsigned b, vu *u)
             return 1;
         }
     return 0;
+}
+
+/* The two VNI tables above by byte, built once with the readings' units. */
+static struct {
+    uint8_t is_diac, mod, tone, is_single;
+    vu single;
+} vni_of[256];
+
+static void vni_build(void)
+{
+    for (unsigned b = 0; b < 256; b++) {
+        int mod = 0, tone = 0;
+        vni_of[b].is_diac = (uint8_t)vni_diacritic_scan(b, &mod, &tone);
+        vni_of[b].mod = (uint8_t)mod;
+        vni_of[b].tone = (uint8_t)tone;
+        vni_of[b].is_single = (uint8_t)vni_single_scan(b, &vni_of[b].single);
+    }
+}
+
+static int vni_diacritic(unsigned b, int *mod, int *tone)
+{
+    if (!vni_of[b].is_diac) return 0;
+    *mod = vni_of[b].mod;
+    *tone = vni_of[b].tone;
+    return 1;
+}
+
+static int vni_single(unsigned b, vu *u)
+{
+    if (!vni_of[b].is_single) return 0;
+    *u = vni_of[b].single;
+    return 1;
 }
 
 static size_t dec_vni(const unsigned char *p, size_t n, size_t i, vu *u)
@@ -416,6 +463,7 @@ static long score_unit(const vu *prev, const vu *cur, const vu *next)
  * combining mark after a toneless vowel gives that vowel its tone (for the next unit). */
 static long score_reading(reading r, const unsigned char *p, size_t n, size_t *units)
 {
+    pthread_once(&unit_once, units_build);
     vu prev = {.kind = K_SPACE}, cur, next;
     long score = 0;
     size_t cnt = 0, i = 0;
@@ -423,6 +471,21 @@ static long score_reading(reading r, const unsigned char *p, size_t n, size_t *u
     if (n == 0) return 0;
     i += dec_unit(r, p, n, i, &cur);
     for (;;) {
+        /* Plain ASCII scores nothing and only stands beside what does: from a plain unit
+         * (always one byte), go straight to the byte before the next non-ASCII one — a plain
+         * unit or, in VNI, a vowel with its diacritic — with the byte before that as its
+         * neighbour; with nothing non-ASCII left, nothing more can score. */
+        if (!cur.high) {
+            size_t h = i;
+            while (h < n && p[h] < 0x80)
+                h++;
+            if (h == n) break;
+            if (h > i) {
+                prev = ascii_unit(p[h - 2]);
+                i = h - 1;
+                i += dec_unit(r, p, n, i, &cur);
+            }
+        }
         int last = i >= n;
         if (!last)
             i += dec_unit(r, p, n, i, &next);

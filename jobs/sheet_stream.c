@@ -131,6 +131,7 @@ static int pull(sheet_stream *st, cs_error *err)
 
 static void consume(cs_buf *b, size_t n)
 {
+    if (n == 0) return; /* b->data may still be NULL: no pointer arithmetic on it */
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
 }
@@ -183,7 +184,7 @@ static int convert(sheet_stream *st, cs_error *err)
                                 "tệp không phải UTF-8 hợp lệ từ byte %zu (chỉ %zu byte đầu được "
                                 "dùng để nhận dạng bảng mã)",
                                 st->bytes - n + v, SAMPLE_BYTES);
-        if (memchr(p, 0, v))
+        if (v && memchr(p, 0, v))
             return cs_error_set(err, CS_E_IMPORT_FORMAT, "tệp chứa byte 0 (không phải văn bản)");
         if (cs_buf_append(&st->text, p, v)) return cs_error_set(err, CS_E_NOMEM, NULL);
         consume(&st->raw, v);

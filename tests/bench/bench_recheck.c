@@ -13,6 +13,7 @@
 #include "sandbox/sandbox_int.h"
 #include "jobs/job.h"
 #include "sandbox/sandbox.h"
+#include "tests/support/tbench.h"
 #include "tests/support/tmarket.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -22,7 +23,6 @@
 #include "core/mem.h"
 #include "jobs/flows.h"
 #include <curl/curl.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,83 +31,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what, const cs_error *e)
-{
-    fprintf(stderr, "bench-recheck: %s: %s %s\n", what, e ? cs_code_name(e->code) : "",
-            e ? e->detail : "");
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long arg_long(const char *v, long min, long max, const char *name)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || end == v || *end || x < min || x > max) {
-        fprintf(stderr, "bench-recheck: %s: a number from %ld to %ld\n", name, min, max);
-        exit(64);
-    }
-    return x;
-}
-
-static size_t collect(char *p, size_t s, size_t n, void *u)
-{
-    return cs_buf_append(u, p, s * n) ? 0 : s * n;
-}
-
-/* Lazada API requests the simulator answered (its admin paths left out). */
-static long long lazada_requests(sbx_sandbox *sb)
-{
-    json_t *s = sbx_stats(sb);
-    json_t *lz = json_object_get(s, "lazada");
-    long long n = 0;
-    const char *path;
-    json_t *by;
-    json_object_foreach(json_object_get(lz, "requests"), path, by)
-    {
-        if (!strncmp(path, "/__", 3)) continue;
-        const char *st;
-        json_t *v;
-        json_object_foreach(by, st, v) n += json_integer_value(v);
-    }
-    json_decref(s);
-    return n;
-}
-
-static int64_t count(cs_db *db, const char *sql)
-{
-    int64_t n = 0;
-    cs_error e;
-    cs_error_clear(&e);
-    if (cs_db_scalar_i64(db, &n, sql, "", &e) < 0) die("count", &e);
-    return n;
-}
-
 static void set(const char *k, const char *v)
 {
     cs_error e;
     cs_error_clear(&e);
-    if (cs_config_set(k, v, &e)) die(k, &e);
+    if (cs_config_set(k, v, &e)) tb_die(k, &e);
 }
 
 int main(int argc, char **argv)
 {
+    tb_init("bench-recheck");
     long shops = 1000, per = 5, rate = 10;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--shops") && v)
-            shops = arg_long(v, 1, 100000, a), i++;
+            shops = tb_arg_long(v, 1, 100000, a), i++;
         else if (!strcmp(a, "--per") && v)
-            per = arg_long(v, 1, 1000, a), i++;
+            per = tb_arg_long(v, 1, 1000, a), i++;
         else if (!strcmp(a, "--rate") && v)
-            rate = arg_long(v, 1, 100000, a), i++;
+            rate = tb_arg_long(v, 1, 100000, a), i++;
         else {
             fprintf(stderr, "usage: bench_recheck [--shops N] [--per N] [--rate R]\n");
             return 64;
@@ -115,12 +57,13 @@ int main(int argc, char **argv)
     }
     cs_error e;
     cs_error_clear(&e);
-    if (cs_config_load(NULL, &e)) die("config", &e);
+    if (cs_config_load(NULL, &e)) tb_die("config", &e);
     cs_log_set_level(CS_LOG_ERROR);
-    if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e)) die("start", &e);
+    if (cs_crypto_init(cs_cfg_str("crypto.key_file"), &e) || cs_db_pool_init(&e))
+        tb_die("start", &e);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cs_db *db = cs_db_acquire(&e);
-    if (!db) die("database", &e);
+    if (!db) tb_die("database", &e);
 
     sbx_options o;
     sbx_options_default(&o);
@@ -128,8 +71,8 @@ int main(int argc, char **argv)
     o.seed = 1200;
     o.max_items = shops * per + 1000;
     sbx_sandbox *sb;
-    if (sbx_start(&o, &sb, &e)) die("sandbox", &e);
-    char lz[128], u[256], rate_s[24];
+    if (sbx_start(&o, &sb, &e)) tb_die("sandbox", &e);
+    char lz[128], rate_s[24];
     sbx_url(sb, SBX_LAZADA, lz, sizeof lz);
     set("lazada.base_url", lz);
     set("lazada.auth_url", lz);
@@ -142,54 +85,19 @@ int main(int argc, char **argv)
     printf("bench-recheck: %ld shops x %ld live listings = %ld, R = %ld req/s\n", shops, per,
            shops * per, rate);
     fflush(stdout);
-    double t_setup = now_s();
-    snprintf(u, sizeof u, "%.*s/__sandbox/authorize",
-             (int)(strstr(lz, "/rest") ? strstr(lz, "/rest") - lz : (long)strlen(lz)), lz);
+    double t_setup = tb_now();
     long long want_suspended = 0, want_delisted = 0, serial = 0;
     for (long h = 0; h < shops; h++) {
-        char code[24], seed[32], state[44];
+        char code[24], seed[32];
         snprintf(code, sizeof code, "TH-2026-7%05ld", h);
         snprintf(seed, sizeof seed, "bench-recheck-%ld", h);
-        if (cs_db_exec(db,
-                       "INSERT INTO households (code, owner_name, name_folded, commune_code, "
-                       "owner_age, youth_led, consent_at, consent_version, consent_by, "
-                       "content_hash, registered_by) VALUES (?, 'Hộ thử', 'ho thu', '14797', 25, "
-                       "1, UTC_TIMESTAMP(), 'v1', 'bench', UNHEX(SHA2(?, 256)), 'bench')",
-                       "ss", code, seed, &e) < 0)
-            die("household", &e);
-        int64_t hid = (int64_t)cs_db_insert_id(db);
-        if (cs_random_token(state)) die("random", NULL);
-        if (cs_db_exec(db,
-                       "INSERT INTO seller_accounts (household_id, marketplace_code, state, "
-                       "oauth_state) VALUES (?, 'lazada', 'awaiting_owner', ?)",
-                       "is", hid, state, &e) < 0)
-            die("account", &e);
-        int64_t aid = (int64_t)cs_db_insert_id(db);
-        cs_buf b;
-        cs_buf_init(&b, 1 << 16);
-        CURL *c = curl_easy_init();
-        struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_URL, u);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"marketplace\":\"lazada\"}");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-        curl_easy_perform(c);
-        curl_slist_free_all(hd);
-        curl_easy_cleanup(c);
-        json_t *j = b.len ? json_loadb(b.data, b.len, 0, NULL) : NULL;
-        cs_buf_free(&b);
-        const char *codev = json_string_value(json_object_get(j, "code"));
-        if (!codev) die("sandbox authorize", NULL);
-        char shop_name[128];
-        if (job_flows_oauth_callback(db, "lazada", state, codev, NULL, shop_name, &e))
-            die("oauth", &e);
-        json_decref(j);
+        int64_t hid = tb_household(db, code, seed);
+        int64_t aid = tb_lazada_account(db, lz, hid);
         cs_rows *r = NULL;
         if (cs_db_query(db, &r, "SELECT external_shop_id FROM seller_accounts WHERE id = ?", "i",
                         aid, &e) ||
             cs_rows_count(r) != 1)
-            die("shop id", &e);
+            tb_die("shop id", &e);
         char shop[SB_ID_MAX];
         snprintf(shop, sizeof shop, "%s", cs_rows_str(r, 0, 0));
         cs_rows_free(r);
@@ -203,18 +111,18 @@ int main(int argc, char **argv)
                            "Lộc', 'mam tom', 'Đặc sản Thanh Hóa.', 'condiment', 45000, 50, 500, "
                            "120, 80, 80, UNHEX(SHA2(?, 256)), UTC_TIMESTAMP())",
                            "is", hid, pseed, &e) < 0)
-                die("product", &e);
+                tb_die("product", &e);
             int64_t pid = (int64_t)cs_db_insert_id(db);
             if (cs_db_exec(db,
                            "INSERT INTO listings (product_id, marketplace_code, account_id, "
                            "state, live_at, first_live_at) VALUES (?, 'lazada', ?, 'live', "
                            "UTC_TIMESTAMP(), UTC_TIMESTAMP())",
                            "ii", pid, aid, &e) < 0)
-                die("listing", &e);
+                tb_die("listing", &e);
             int64_t lid = (int64_t)cs_db_insert_id(db);
             pthread_mutex_lock(&sb->mu);
             sb_item *it = sbx_item_new(sb, SBX_LAZADA);
-            if (!it) die("simulator item", NULL);
+            if (!it) tb_die("simulator item", NULL);
             snprintf(it->shop_id, sizeof it->shop_id, "%s", shop);
             snprintf(it->sku, sizeof it->sku, "CS-%lld", (long long)lid);
             it->price = 45000;
@@ -234,10 +142,10 @@ int main(int argc, char **argv)
             snprintf(iid, sizeof iid, "%lld", item);
             if (cs_db_exec(db, "UPDATE listings SET external_item_id = ? WHERE id = ?", "si", iid,
                            lid, &e) < 0)
-                die("item id", &e);
+                tb_die("item id", &e);
         }
     }
-    printf("bench-recheck: setup %.1f s\n", now_s() - t_setup);
+    printf("bench-recheck: setup %.1f s\n", tb_now() - t_setup);
     fflush(stdout);
 
     snprintf(rate_s, sizeof rate_s, "%ld", rate);
@@ -246,23 +154,26 @@ int main(int argc, char **argv)
     cs_rows *acc = NULL;
     if (cs_db_query(db, &acc, "SELECT id FROM seller_accounts WHERE state = 'active' ORDER BY id",
                     "", &e))
-        die("accounts", &e);
-    long long req0 = lazada_requests(sb), made = 0;
-    double t0 = now_s();
+        tb_die("accounts", &e);
+    long long req0, made = 0, throttled, dups;
+    tb_lazada_counts(sb, &req0, &throttled, &dups);
+    double t0 = tb_now();
     for (size_t i = 0; i < cs_rows_count(acc); i++) {
         int64_t n = 0;
         cs_error_clear(&e);
-        if (job_flows_recheck_account(db, cs_rows_i64(acc, i, 0), &n, &e)) die("recheck", &e);
+        if (job_flows_recheck_account(db, cs_rows_i64(acc, i, 0), &n, &e)) tb_die("recheck", &e);
         made += n;
     }
-    double secs = now_s() - t0;
+    double secs = tb_now() - t0;
     cs_rows_free(acc);
-    long long reqs = lazada_requests(sb) - req0;
+    long long reqs;
+    tb_lazada_counts(sb, &reqs, &throttled, &dups);
+    reqs -= req0;
     long long listings = shops * per;
-    int64_t unstamped = count(db, "SELECT COUNT(*) FROM listings WHERE last_checked_at IS NULL");
-    int64_t suspended = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'suspended'");
-    int64_t delisted = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'delisted'");
-    int64_t moved_first = count(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NULL");
+    int64_t unstamped = tb_count(db, "SELECT COUNT(*) FROM listings WHERE last_checked_at IS NULL");
+    int64_t suspended = tb_count(db, "SELECT COUNT(*) FROM listings WHERE state = 'suspended'");
+    int64_t delisted = tb_count(db, "SELECT COUNT(*) FROM listings WHERE state = 'delisted'");
+    int64_t moved_first = tb_count(db, "SELECT COUNT(*) FROM products WHERE first_live_at IS NULL");
     double per_listing = (double)reqs / (double)listings;
     double need = ceil(per_listing * 50000.0);
     double day_s = need / (double)rate;
