@@ -156,6 +156,14 @@ typedef struct job_opts {
 int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts *opts, int64_t *id,
                 cs_error *err);
 
+/* One job of `kind` for each id of ids_json (a JSON array of ids, as text) in one statement:
+ * payload {"<field>": id}, unique key "<key_prefix><id>", default priority and attempts, to run
+ * now. An id whose key is held by a queued or running job gets none (that job does the work).
+ * field is a fixed name of the caller's (not JSON-escaped). Runs in the caller's transaction
+ * if one is open. Returns how many jobs were created, or -1 with err. */
+int64_t job_enqueue_ids(cs_db *db, const char *kind, const char *field, const char *key_prefix,
+                        const char *ids_json, cs_error *err);
+
 /* By hand (API, operators). With `by` (may be NULL) an audit row ("job.cancel",
  * "job.cancel_request" or "job.retry", entity "job") is written in the same transaction. */
 /* Cancel: a queued job becomes 'cancelled' (returns 0); a running one gets a cancel request its
