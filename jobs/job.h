@@ -104,7 +104,9 @@ typedef job_outcome (*job_handler)(job_ctx *ctx);
 
 /* Outcome builders: set ctx's delay and error text, return the outcome to `return`. */
 /* Retry, counting this attempt: after_s 0 = exponential backoff, otherwise exactly after_s
- * seconds (capped at 7 days). The message is what went wrong, without personal data. */
+ * seconds (capped at 7 days); the job's priority goes up by one, so once due it runs before
+ * the jobs of its old priority that never started. The message is what went wrong, without
+ * personal data. */
 job_outcome job_retry(job_ctx *ctx, unsigned after_s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Come back after after_s seconds (0 = as soon as a worker is free) without counting an

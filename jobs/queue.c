@@ -408,10 +408,14 @@ static const char SQL_END_SNOOZE[] =
     " SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL,"
     "     lease_expires_at = NULL, run_at = NOW(3) + INTERVAL ? MICROSECOND"
     " WHERE id = ?";
+/* A retry goes one step up in priority: when its backoff is over it runs before the jobs of its
+ * old priority that never started, instead of behind the whole backlog queued after it (a
+ * publish run's retried publishes all finished in its last seconds, ~75 s after queueing). */
 static const char SQL_END_REQUEUE[] =
     "UPDATE jobs"
     " SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, last_error = ?,"
-    "     error_history = ?, run_at = NOW(3) + INTERVAL ? MICROSECOND"
+    "     error_history = ?, run_at = NOW(3) + INTERVAL ? MICROSECOND,"
+    "     priority = LEAST(priority + 1, 32767)"
     " WHERE id = ?";
 static const char SQL_END_FINAL[] =
     "UPDATE jobs"

@@ -364,18 +364,20 @@ int main(int argc, char **argv)
     /* requests a second over each 5 s of the run: where a shortfall lies (start, steady, tail) */
     char timeline[2048] = "";
     size_t tl = 0;
-    double next_mark = t0 + 5;
+    double next_mark = tb_now() + 5, mark_t = t0;
     long long mark_req = req0;
     while (left > 0) {
         usleep(100 * 1000); /* the end is seen at most this late */
         if (tb_now() >= next_mark) {
             long long rq, th, du;
             tb_lazada_counts(sb, &rq, &th, &du);
+            double now = tb_now();
             if (tl + 16 < sizeof timeline)
                 tl += (size_t)snprintf(timeline + tl, sizeof timeline - tl, " %.0f",
-                                       (double)(rq - mark_req) / 5.0);
+                                       (double)(rq - mark_req) / (now - mark_t));
             mark_req = rq;
-            next_mark += 5;
+            mark_t = now;
+            next_mark = now + 5;
         }
         if (every) placed += buy(sb, ordered, ocap, every);
         if (every && tb_now() - last_sync >= 5) {
@@ -409,6 +411,29 @@ int main(int argc, char **argv)
         if (tb_now() - t0 > 3600) break;
     }
     double t1 = tb_now();
+    {
+        /* what the run's last seconds waited for: jobs that ended then, by kind and attempt */
+        enum { T_KIND, T_ATTEMPTS, T_COUNT, T_MS };
+        cs_rows *tail = NULL;
+        if (!cs_db_query(db, &tail,
+                         "SELECT kind, attempts, COUNT(*),"
+                         " CAST(AVG(TIMESTAMPDIFF(MICROSECOND, created_at, finished_at)) / 1000"
+                         " AS SIGNED)"
+                         " FROM jobs"
+                         " WHERE finished_at > NOW(3) - INTERVAL 5 SECOND"
+                         " GROUP BY kind, attempts ORDER BY kind, attempts",
+                         "", &e)) {
+            printf("bench-sync: jobs ended in the last 5 s (kind attempts count ms-since-queued):");
+            for (size_t i = 0; i < cs_rows_count(tail); i++)
+                printf(" %s/%lld/%lld/%lld", cs_rows_str(tail, i, T_KIND),
+                       (long long)cs_rows_i64(tail, i, T_ATTEMPTS),
+                       (long long)cs_rows_i64(tail, i, T_COUNT),
+                       (long long)cs_rows_i64(tail, i, T_MS));
+            printf("\n");
+        }
+        cs_rows_free(tail);
+        cs_error_clear(&e);
+    }
     if (every) {
         /* what the syncs during the run (and its faults) stored, before the last round */
         printf("bench-sync: %lld order lines stored by %lld orders.sync runs during publishing\n",
@@ -476,8 +501,9 @@ int main(int argc, char **argv)
     double useful = (double)(reqs - thr) / secs;
     printf("bench-sync: achieved / R = %.3f (%.3f counting throttle answers too; budget >= 0.95)\n",
            useful / (double)rate, rps / (double)rate);
-    printf("bench-sync: requests/s in each 5 s:%s (then %.0f in the last %.1f s)\n", timeline,
-           (double)(req1 - mark_req) / (t1 - (next_mark - 5)), t1 - (next_mark - 5));
+    printf("bench-sync: requests/s in each 5 s (the first from t0, queueing included):%s (then "
+           "%.0f in the last %.1f s)\n",
+           timeline, (double)(req1 - mark_req) / (t1 - mark_t), t1 - mark_t);
     printf("bench-sync: %.0f listings/min\n", (double)(live + rejected) / secs * 60.0);
     printf("bench-sync: duplicates %lld (must be 0)\n", dups);
     printf("bench-sync: worker peak memory (VmHWM) %.1f MiB\n", (double)peak / 1024.0);
