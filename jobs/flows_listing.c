@@ -226,9 +226,12 @@ static int enqueue_status(cs_db *db, int64_t id, cs_error *err)
     char payload[64], key[48];
     snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
     snprintf(key, sizeof key, "status:%lld", (long long)id);
-    /* ahead of new publishes: an item in review is finished before more are started */
+    /* the same priority as publishes, so in a publish run the look-ups (due status_delay after
+       their create) follow the run's backlog and keep the budget busy to its end; ahead of the
+       publishes (priority 1) the run ended with seconds of look-ups not yet due and R idle:
+       3,000 listings at R = 200 on the cluster 0.948–0.950 R, now 0.976 */
     job_opts o = {.unique_key = key,
-                  .priority = 1,
+                  .priority = 0,
                   .delay_ms = (int64_t)cs_cfg_int("flows.status_delay") * 1000};
     int64_t jid;
     return job_enqueue(db, "listing.status", payload, &o, &jid, err) < 0 ? -1 : 0;
