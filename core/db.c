@@ -81,7 +81,8 @@ struct cs_db {
     unsigned last_retries;
     unsigned nstmts;
     unsigned reconnects;
-    char uid[17]; /* random, names this connection as a lease holder */
+    char uid[17];  /* random, names this connection as a lease holder */
+    unsigned node; /* the turn of db.nodes it was opened on */
     time_t last_used;
     struct stmt_ent *buckets[STMT_BUCKETS];
     cs_db *next_idle;
@@ -178,6 +179,8 @@ static int message_is_safe(unsigned no)
     }
 }
 
+static void node_failed(unsigned t);
+
 /* Fill err from a MariaDB error number and message; marks the connection broken when it was
  * lost and the transaction as soft-failed. Returns -1. */
 static int db_fail(cs_db *db, unsigned no, const char *msg, const char *sql, cs_error *err)
@@ -185,7 +188,10 @@ static int db_fail(cs_db *db, unsigned no, const char *msg, const char *sql, cs_
     char where[48] = "";
     if (sql) snprintf(where, sizeof where, " [%.40s]", sql);
     if (db) db->last_errno = no;
-    if (db && (is_lost(no) || is_not_ready(no))) db->broken = 1;
+    if (db && (is_lost(no) || is_not_ready(no))) {
+        db->broken = 1;
+        node_failed(db->node);
+    }
     if (db && db->in_tx && is_soft(no)) db->tx_soft = 1;
     if (no == ER_DUP_ENTRY) {
         /* "Duplicate entry '…' for key 'name'": keep the key name, drop the value */
@@ -255,6 +261,23 @@ static int node_pick(const char *list, unsigned k, char *host, size_t n, unsigne
     return 0;
 }
 
+/* db.nodes: spread (each open one node further on) or in order (every open on the node that
+ * answered last; cs_db_nodes_in_order). */
+static atomic_uint turn, in_order_turn;
+static atomic_int in_order;
+
+void cs_db_nodes_in_order(void)
+{
+    atomic_store(&in_order, 1);
+}
+
+/* The node of turn t failed (refused, lost, not primary): in order, the next opens go one node
+ * further on — once, however many connections saw it fail. */
+static void node_failed(unsigned t)
+{
+    if (atomic_load(&in_order)) atomic_compare_exchange_strong(&in_order_turn, &t, t + 1);
+}
+
 /* Open db->my from the db.* settings and set the session up. */
 static int db_open(cs_db *db, cs_error *err)
 {
@@ -282,9 +305,11 @@ static int db_open(cs_db *db, cs_error *err)
     const char *nodes = cs_cfg_str("db.nodes");
     if (nodes && *nodes) {
         /* Galera: any node takes writes. Each open starts one node further on, so after a
-         * failure the reopen goes elsewhere and a process's connections spread out. */
-        static atomic_uint turn;
-        if (node_pick(nodes, atomic_fetch_add(&turn, 1), node, sizeof node, &port)) {
+         * failure the reopen goes elsewhere and a process's connections spread out; in order,
+         * they stay together on one node until it fails. */
+        db->node =
+            atomic_load(&in_order) ? atomic_load(&in_order_turn) : atomic_fetch_add(&turn, 1);
+        if (node_pick(nodes, db->node, node, sizeof node, &port)) {
             mysql_close(my);
             return cs_error_set(err, CS_E_CONFIG, "db.nodes: expected host:port,host:port,...");
         }
@@ -293,6 +318,7 @@ static int db_open(cs_db *db, cs_error *err)
     }
     if (!mysql_real_connect(my, host, user, pw, name, port, sock, 0)) {
         unsigned no = mysql_errno(my);
+        node_failed(db->node);
         cs_error_set(err,
                      is_lost(no) || no == CR_CONNECTION_ERROR || no == CR_CONN_HOST_ERROR
                          ? CS_E_DB_SOFT
@@ -322,6 +348,7 @@ static int db_open(cs_db *db, cs_error *err)
     }
     if (mysql_errno(my)) {
         unsigned no = mysql_errno(my);
+        if (is_not_ready(no)) node_failed(db->node);
         cs_error_set(err, is_not_ready(no) ? CS_E_DB_SOFT : CS_E_DB,
                      "session set-up failed: %u %.120s", no, mysql_error(my));
         mysql_close(my);

@@ -14,6 +14,12 @@ typedef struct cs_db cs_db;
 
 /* Pool set up from the db.* settings. Returns 0 or -1 (err says why). */
 int cs_db_pool_init(cs_error *err);
+/* With db.nodes (Galera): from now on every connection of this process opens on one node, the
+ * first of the list that answers, and all move on together when it fails (refused, lost, not
+ * primary) — instead of spreading over the nodes. SKIP LOCKED and row locks exclude only
+ * within a node: processes that claim the same rows (workers) keep their claims apart this
+ * way instead of failing Galera's certification against each other. */
+void cs_db_nodes_in_order(void);
 void cs_db_pool_shutdown(void);
 /* A connection for this thread: the same one every time on one thread until released.
  * Returns NULL with err set when the server cannot be reached. */

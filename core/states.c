@@ -276,6 +276,44 @@ int cs_listing_transition_held(cs_db *db, int64_t id, int64_t product, const cha
 }
 
 // clang-format off
+/* the rows of a JSON array of ids, so a set is one statement with one fixed text */
+#define IDS_TABLE "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j"
+static const char SQL_SET_EVENTS[] =
+    "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
+    " SELECT l.id, l.state, ?, ?, ?, ?"
+    " FROM " IDS_TABLE
+    " JOIN listings l ON l.id = j.id"
+    " WHERE l.state = ?";
+static const char SQL_SET_STATE[] =
+    "UPDATE listings"
+    " SET state = ?, version = version + 1,"
+    "     live_at = IF(? IN ('delisted','rejected','failed','withdrawing','withdrawn'), NULL,"
+    "                  live_at)"
+    " WHERE id IN (SELECT j.id FROM " IDS_TABLE ") AND state = ?";
+// clang-format on
+
+int64_t cs_listing_transition_set(cs_db *db, const char *ids_json, const char *from, const char *to,
+                                  const char *reason_code, const char *reason, const cs_actor *a,
+                                  cs_error *err)
+{
+    if (!strcmp(to, "live")) return cs_error_set(err, CS_E_INTERNAL, "a set never goes live");
+    if (!cs_listing_transition_allowed(from, to))
+        return cs_error_set(err, CS_E_STATE_TRANSITION, "listing %s -> %s", from, to);
+    char by[48];
+    cs_actor_tag(a, by, sizeof by);
+    int64_t ev =
+        cs_db_exec(db, SQL_SET_EVENTS, "ssssss", to, reason_code, reason, by, ids_json, from, err);
+    if (ev < 0) return -1;
+    int64_t n = cs_db_exec(db, SQL_SET_STATE, "ssss", to, to, ids_json, from, err);
+    if (n < 0) return -1;
+    /* the rows are held: both statements saw the same listings */
+    if (n != ev)
+        return cs_error_set(err, CS_E_DB_SOFT, "%lld events for %lld moves", (long long)ev,
+                            (long long)n);
+    return n;
+}
+
+// clang-format off
 static const char SQL_SALE_PRODUCT_LOCK[] =
     "SELECT p.id"
     " FROM listings l"

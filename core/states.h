@@ -23,6 +23,15 @@ int cs_listing_transition(cs_db *db, int64_t id, const char *to, const char *rea
 int cs_listing_transition_held(cs_db *db, int64_t id, int64_t product, const char *from,
                                const char *to, const char *reason_code, const char *reason,
                                const cs_actor *a, cs_error *err);
+/* Many listings at once, for a caller that holds their rows: every listing of ids_json (a JSON
+ * array of listing ids, as text) whose state is `from` moves to `to`, with one event row each,
+ * in two statements whatever their number; the others are left as they are. Not for moves to
+ * live (those set the product's first dates one by one: cs_listing_transition_held).
+ * CS_E_STATE_TRANSITION when from → to is not allowed. Returns how many moved, or -1. Must run
+ * inside a transaction. */
+int64_t cs_listing_transition_set(cs_db *db, const char *ids_json, const char *from, const char *to,
+                                  const char *reason_code, const char *reason, const cs_actor *a,
+                                  cs_error *err);
 /* Record a sale reported by a marketplace: sets the first sale dates (listing and product)
  * when not yet set. at_utc "YYYY-MM-DD HH:MM:SS" or NULL for now. */
 int cs_listing_record_sale(cs_db *db, int64_t id, const char *at_utc, cs_error *err);

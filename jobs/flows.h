@@ -87,6 +87,19 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
 int job_flows_publish_each(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
                            const cs_actor *a, json_t **out, json_t **refused, cs_error *err);
 
+/* Publish many products on one marketplace at once (a publish run): each product is checked as
+ * job_flows_publish checks it (known and active, an active account of its household there, a
+ * mapped category), then those that pass get their listings (draft → queued) and jobs
+ * listing.publish (unique key "publish:<listing id>") in one transaction of a few statements
+ * whatever their number — a run of thousands queues in seconds, also on a cluster — with one
+ * audit row ("listing.publish_batch", entity the marketplace). n ≤ JOB_FLOWS_BATCH_MAX.
+ * *out receives [{product_id, listing_id, state}] for those queued, *refused
+ * [{product_id, code, detail}] for the others (caller decrefs both). Returns 0, or -1 with err
+ * (an unknown marketplace, too many products, the database). */
+#define JOB_FLOWS_BATCH_MAX 500
+int job_flows_publish_batch(cs_db *db, const int64_t *products, size_t n, const char *mp,
+                            const cs_actor *a, json_t **out, json_t **refused, cs_error *err);
+
 /* Republish after a fix: rejected/failed/delisted → queued + job. CS_E_STATE_TRANSITION in
  * other states. *job_id receives the job. */
 int job_flows_republish(cs_db *db, int64_t listing_id, const cs_actor *a, int64_t *job_id,

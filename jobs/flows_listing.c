@@ -226,9 +226,12 @@ static int enqueue_status(cs_db *db, int64_t id, cs_error *err)
     char payload[64], key[48];
     snprintf(payload, sizeof payload, "{\"listing_id\":%lld}", (long long)id);
     snprintf(key, sizeof key, "status:%lld", (long long)id);
-    /* ahead of new publishes: an item in review is finished before more are started */
+    /* the same priority as publishes, so in a publish run the look-ups (due status_delay after
+       their create) follow the run's backlog and keep the budget busy to its end; ahead of the
+       publishes (priority 1) the run ended with seconds of look-ups not yet due and R idle:
+       3,000 listings at R = 200 on the cluster 0.948–0.950 R, now 0.976 */
     job_opts o = {.unique_key = key,
-                  .priority = 1,
+                  .priority = 0,
                   .delay_ms = (int64_t)cs_cfg_int("flows.status_delay") * 1000};
     int64_t jid;
     return job_enqueue(db, "listing.status", payload, &o, &jid, err) < 0 ? -1 : 0;
@@ -1871,6 +1874,222 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
                       const cs_actor *a, json_t **out, cs_error *err)
 {
     return job_flows_publish_each(db, product_id, mps, n, a, out, NULL, err);
+}
+
+/* ---- a publish run: many products on one marketplace in one transaction -------------------- */
+
+// clang-format off
+#define IDS_TABLE "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j"
+static const char SQL_RUN_CHECK[] =
+    "SELECT j.id, pr.status, pr.category, a.state"
+    " FROM " IDS_TABLE
+    " LEFT JOIN products pr ON pr.id = j.id"
+    " LEFT JOIN seller_accounts a ON a.household_id = pr.household_id AND a.marketplace_code = ?";
+static const char SQL_RUN_ADD[] =
+    "INSERT INTO listings (product_id, marketplace_code, account_id, env)"
+    " SELECT pr.id, ?, a.id, COALESCE(a.env, ?)"
+    " FROM " IDS_TABLE
+    " JOIN products pr ON pr.id = j.id"
+    " LEFT JOIN seller_accounts a ON a.household_id = pr.household_id AND a.marketplace_code = ?"
+    " ON DUPLICATE KEY UPDATE account_id = COALESCE(listings.account_id, VALUES(account_id))";
+static const char SQL_RUN_LOCK[] =
+    "SELECT l.id, l.product_id, l.state"
+    " FROM " IDS_TABLE
+    " JOIN listings l ON l.product_id = j.id AND l.marketplace_code = ?"
+    " ORDER BY l.id"
+    " FOR UPDATE";
+// clang-format on
+/* columns of SQL_RUN_CHECK */
+enum { RC_ID, RC_STATUS, RC_CATEGORY, RC_ACCOUNT };
+/* columns of SQL_RUN_LOCK */
+enum { RL_ID, RL_PRODUCT, RL_STATE };
+
+struct run {
+    const char *mp, *ids; /* the products that passed, as a JSON array */
+    size_t n;
+    const cs_actor *a;
+    json_t *out;
+};
+
+/* ids as a JSON array of numbers in buf (20 digits and a comma each). */
+static char *ids_json(const int64_t *ids, size_t n)
+{
+    size_t cap = n * 21 + 3, o = 0;
+    char *buf = cs_malloc(cap);
+    if (!buf) return NULL;
+    buf[o++] = '[';
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%lld", i ? "," : "", (long long)ids[i]);
+    buf[o++] = ']';
+    buf[o] = '\0';
+    return buf;
+}
+
+static int run_tx(cs_db *db, void *arg, cs_error *err)
+{
+    struct run *x = arg;
+    json_array_clear(x->out);
+    if (cs_db_exec(db, SQL_RUN_ADD, "ssss", x->mp, cs_marketplace_env(x->mp), x->ids, x->mp, err) <
+        0)
+        return -1;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_RUN_LOCK, "ss", x->ids, x->mp, err)) return -1;
+    size_t rows = cs_rows_count(r);
+    /* as in publish_tx: a node that has not applied a product's insert yet adds no listing */
+    if (rows != x->n) {
+        cs_rows_free(r);
+        return cs_error_set(err, CS_E_DB_SOFT, "%zu of %zu listings visible yet", rows, x->n);
+    }
+    int64_t *drafts = cs_calloc(rows + 1, sizeof *drafts),
+            *queued = cs_calloc(rows + 1, sizeof *queued);
+    size_t nd = 0, nq = 0;
+    int rc = -1;
+    char *dj = NULL, *qj = NULL;
+    if (!drafts || !queued) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        const char *st = cs_rows_str(r, i, RL_STATE);
+        int64_t id = cs_rows_i64(r, i, RL_ID);
+        int draft = !strcmp(st, "draft");
+        if (draft) drafts[nd++] = id;
+        if (draft || !strcmp(st, "queued")) queued[nq++] = id;
+        json_t *e =
+            json_pack("{s:I,s:I,s:s}", "product_id", (json_int_t)cs_rows_i64(r, i, RL_PRODUCT),
+                      "listing_id", (json_int_t)id, "state", draft ? "queued" : st);
+        if (!e || json_array_append_new(x->out, e)) {
+            cs_error_set(err, CS_E_NOMEM, NULL);
+            goto out;
+        }
+    }
+    dj = ids_json(drafts, nd);
+    qj = ids_json(queued, nq);
+    if (!dj || !qj) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    if ((nd && cs_listing_transition_set(db, dj, "draft", "queued", "publish",
+                                         "Tình nguyện viên yêu cầu đăng sản phẩm", x->a,
+                                         err) != (int64_t)nd) ||
+        (nq && job_enqueue_ids(db, "listing.publish", "listing_id", "publish:", qj, err) < 0))
+        goto out;
+    rc = cs_audit(db, x->a, "listing.publish_batch", "marketplace", x->mp,
+                  json_pack("{s:O}", "listings", x->out), err);
+out:
+    if (rc && !cs_error_failed(err)) cs_error_set(err, CS_E_DB_SOFT, "listings moved meanwhile");
+    cs_rows_free(r);
+    cs_free(drafts);
+    cs_free(queued);
+    cs_free(dj);
+    cs_free(qj);
+    return rc;
+}
+
+/* a refusal of one product of a run */
+static int run_refuse(json_t *refused, int64_t product, cs_code code, const char *detail)
+{
+    return json_array_append_new(refused,
+                                 json_pack("{s:I,s:s,s:s}", "product_id", (json_int_t)product,
+                                           "code", cs_code_name(code), "detail", detail));
+}
+
+int job_flows_publish_batch(cs_db *db, const int64_t *products, size_t n, const char *mp,
+                            const cs_actor *a, json_t **out, json_t **refused, cs_error *err)
+{
+    *out = *refused = NULL;
+    if (!n) return cs_error_field(err, "products", CS_F_REQUIRED, NULL);
+    if (n > JOB_FLOWS_BATCH_MAX) return cs_error_field(err, "products", CS_F_TOO_LONG, "max 500");
+    const flows_mkt *m = flows_mkt_get(db, mp, err);
+    if (!m) {
+        err->code = CS_OK;
+        return cs_error_field(err, "marketplace", CS_F_MARKETPLACE, mp);
+    }
+    char *all = ids_json(products, n);
+    int64_t *ok = cs_calloc(n, sizeof *ok);
+    json_t *ref = json_array();
+    cs_rows *r = NULL;
+    struct run x = {m->c->code, NULL, 0, a, json_array()};
+    /* the categories seen and whether each may be published there (a run has few) */
+    char cats[16][48];
+    int cat_ok[16];
+    size_t ncats = 0;
+    int rc = -1;
+    if (!all || !ok || !ref || !x.out) {
+        cs_error_set(err, CS_E_NOMEM, NULL);
+        goto out;
+    }
+    if (cs_db_query(db, &r, SQL_RUN_CHECK, "ss", all, x.mp, err)) goto out;
+    for (size_t i = 0; i < cs_rows_count(r); i++) {
+        int64_t id = cs_rows_i64(r, i, RC_ID);
+        if (cs_rows_isnull(r, i, RC_STATUS)) {
+            run_refuse(ref, id, CS_E_NOT_FOUND, "product");
+            continue;
+        }
+        if (strcmp(cs_rows_str(r, i, RC_STATUS), "active")) {
+            run_refuse(ref, id, CS_E_GONE, "product");
+            continue;
+        }
+        if (cs_rows_isnull(r, i, RC_ACCOUNT) || strcmp(cs_rows_str(r, i, RC_ACCOUNT), "active")) {
+            char d[160];
+            snprintf(
+                d, sizeof d, "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
+                m->c->display_name,
+                cs_rows_isnull(r, i, RC_ACCOUNT) ? "not_started" : cs_rows_str(r, i, RC_ACCOUNT));
+            run_refuse(ref, id, CS_E_STATE_TRANSITION, d);
+            continue;
+        }
+        const char *cat = cs_rows_str(r, i, RC_CATEGORY);
+        size_t c = 0;
+        while (c < ncats && strcmp(cats[c], cat))
+            c++;
+        if (c == ncats) {
+            if (ncats == 16)
+                c = 15; /* more than 16 categories: the last slot is re-checked */
+            else
+                ncats++;
+            snprintf(cats[c], sizeof cats[c], "%s", cat);
+            int64_t mapped = 0;
+            cs_error ce;
+            cs_error_clear(&ce);
+            if (cs_db_scalar_i64(db, &mapped, SQL_PUBLISH_MAPPED, "ss", cat, x.mp, err) < 0)
+                goto out;
+            if (mapped && cs_catalog_check(db, cat, x.mp, &ce)) { /* leaf + mandatory attributes */
+                *err = ce;
+                goto out;
+            }
+            cat_ok[c] = mapped && !cs_error_failed(&ce);
+        }
+        if (!cat_ok[c]) {
+            char d[160];
+            snprintf(d, sizeof d, "%s → %s", cat, x.mp);
+            run_refuse(ref, id, CS_F_CATEGORY_UNMAPPED, d);
+            continue;
+        }
+        ok[x.n++] = id;
+    }
+    if (x.n) {
+        char *ids = ids_json(ok, x.n);
+        if (!ids) {
+            cs_error_set(err, CS_E_NOMEM, NULL);
+            goto out;
+        }
+        x.ids = ids;
+        rc = cs_db_tx(db, run_tx, &x, err);
+        cs_free(ids);
+        if (rc) goto out;
+    }
+    rc = 0;
+    *out = x.out;
+    *refused = ref;
+    x.out = ref = NULL;
+out:
+    cs_rows_free(r);
+    cs_free(all);
+    cs_free(ok);
+    json_decref(ref);
+    json_decref(x.out);
+    return rc;
 }
 
 struct repub {

@@ -104,7 +104,9 @@ typedef job_outcome (*job_handler)(job_ctx *ctx);
 
 /* Outcome builders: set ctx's delay and error text, return the outcome to `return`. */
 /* Retry, counting this attempt: after_s 0 = exponential backoff, otherwise exactly after_s
- * seconds (capped at 7 days). The message is what went wrong, without personal data. */
+ * seconds (capped at 7 days); the job's priority goes up by one, so once due it runs before
+ * the jobs of its old priority that never started. The message is what went wrong, without
+ * personal data. */
 job_outcome job_retry(job_ctx *ctx, unsigned after_s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Come back after after_s seconds (0 = as soon as a worker is free) without counting an
@@ -155,6 +157,14 @@ typedef struct job_opts {
  * database error). */
 int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts *opts, int64_t *id,
                 cs_error *err);
+
+/* One job of `kind` for each id of ids_json (a JSON array of ids, as text) in one statement:
+ * payload {"<field>": id}, unique key "<key_prefix><id>", default priority and attempts, to run
+ * now. An id whose key is held by a queued or running job gets none (that job does the work).
+ * field is a fixed name of the caller's (not JSON-escaped). Runs in the caller's transaction
+ * if one is open. Returns how many jobs were created, or -1 with err. */
+int64_t job_enqueue_ids(cs_db *db, const char *kind, const char *field, const char *key_prefix,
+                        const char *ids_json, cs_error *err);
 
 /* By hand (API, operators). With `by` (may be NULL) an audit row ("job.cancel",
  * "job.cancel_request" or "job.retry", entity "job") is written in the same transaction. */

@@ -430,6 +430,10 @@ static void release_running(void)
 int job_worker_run(const job_worker_opts *o, cs_error *err)
 {
     pthread_once(&wait_once, wait_clock_init);
+    /* on Galera, every worker's claims on one node, where SKIP LOCKED keeps them apart: spread
+     * over three nodes, two claims of the queue's head certified against each other and one
+     * was thrown away — tens of thousands of aborted claims in a run of 3,000 listings */
+    cs_db_nodes_in_order();
     unsigned n = o->concurrency ? o->concurrency : (unsigned)cs_cfg_int("worker.concurrency");
     if (o->kinds_csv && *o->kinds_csv) {
         if (strlen(o->kinds_csv) >= sizeof W.kinds)

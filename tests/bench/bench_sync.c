@@ -35,13 +35,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Publish the products of ps from the from-th to before the to-th (job_flows_publish: the
- * listing queued with its job) on a connection of its own. The products are in household order,
- * so two threads rarely touch the same household's rows (Galera would refuse one of them). */
+/* Publish the products of ps from the from-th to before the to-th on a connection of its own,
+ * in runs of RUN products (job_flows_publish_batch: listings and jobs of a run in one
+ * transaction of a few statements). */
 struct queuer {
     cs_rows *ps;
     size_t from, to;
 };
+#define RUN 250
 
 /* A connection, waiting out a database node that is down (scripts/test-cluster kills one). */
 static cs_db *acquire_patiently(void)
@@ -107,22 +108,28 @@ static void *queue_some(void *arg)
     cs_error_clear(&e);
     cs_db *db = acquire_patiently();
     cs_actor a = cs_actor_system("bench");
-    const char *mps[] = {"lazada"};
-    for (size_t i = q->from; i < q->to; i++) {
-        json_t *out = NULL;
+    int64_t ids[RUN];
+    for (size_t i = q->from; i < q->to; i += RUN) {
+        size_t n = q->to - i < RUN ? q->to - i : RUN;
+        for (size_t k = 0; k < n; k++)
+            ids[k] = cs_rows_i64(q->ps, i + k, 0);
+        json_t *out = NULL, *refused = NULL;
         /* a database node may be killed meanwhile (scripts/test-cluster): try again on a fresh
          * connection; publishing a product already queued changes nothing */
-        for (int try = 0; job_flows_publish(db, cs_rows_i64(q->ps, i, 0), mps, 1, &a, &out, &e);
+        for (int try = 0; job_flows_publish_batch(db, ids, n, "lazada", &a, &out, &refused, &e);
              try++) {
             if (try == 10) tb_die("publish", &e);
-            json_decref(out);
-            out = NULL;
             cs_db_release(db);
             usleep(500 * 1000);
             db = acquire_patiently();
             cs_error_clear(&e);
         }
+        if (json_array_size(refused)) {
+            fprintf(stderr, "bench-sync: %zu products refused\n", json_array_size(refused));
+            exit(1);
+        }
         json_decref(out);
+        json_decref(refused);
     }
     cs_db_release(db);
     return NULL;
@@ -333,16 +340,11 @@ int main(int argc, char **argv)
     double t0 = tb_now();
     cs_rows *ps = NULL;
     if (cs_db_query(db, &ps, "SELECT id FROM products ORDER BY id", "", &e)) tb_die("products", &e);
-    /* queued by 4 threads, as many people publishing at once would: one connection queueing
-     * one product after another was slower than the workers at R = 200 on the cluster */
-    struct queuer q[4];
-    pthread_t qt[4];
-    for (size_t k = 0; k < 4; k++) {
-        q[k] = (struct queuer){ps, cs_rows_count(ps) * k / 4, cs_rows_count(ps) * (k + 1) / 4};
-        if (pthread_create(&qt[k], NULL, queue_some, &q[k])) tb_die("thread", NULL);
-    }
-    for (size_t k = 0; k < 4; k++)
-        pthread_join(qt[k], NULL);
+    /* one publish run, queued in runs of RUN products: one product per transaction (4 threads,
+     * ~15 statements and a Galera commit each) took 64–74 s of the two CPUs for 3,000 at R = 200
+     * on the cluster, longer than publishing them */
+    struct queuer q = {ps, 0, cs_rows_count(ps)};
+    queue_some(&q);
     cs_rows_free(ps);
     printf("bench-sync: %lld listings queued in %.1f s (setup %.1f s before)\n",
            (long long)tb_count(db, "SELECT COUNT(*) FROM listings"), tb_now() - t0, t0 - t_setup);
@@ -359,8 +361,24 @@ int main(int argc, char **argv)
         sb->order_step_ms = 1500; /* statuses move during the run, syncs see them move */
         pthread_mutex_unlock(&sb->mu);
     }
+    /* requests a second over each 5 s of the run: where a shortfall lies (start, steady, tail) */
+    char timeline[2048] = "";
+    size_t tl = 0;
+    double next_mark = tb_now() + 5, mark_t = t0;
+    long long mark_req = req0;
     while (left > 0) {
-        usleep(200 * 1000);
+        usleep(100 * 1000); /* the end is seen at most this late */
+        if (tb_now() >= next_mark) {
+            long long rq, th, du;
+            tb_lazada_counts(sb, &rq, &th, &du);
+            double now = tb_now();
+            if (tl + 16 < sizeof timeline)
+                tl += (size_t)snprintf(timeline + tl, sizeof timeline - tl, " %.0f",
+                                       (double)(rq - mark_req) / (now - mark_t));
+            mark_req = rq;
+            mark_t = now;
+            next_mark = now + 5;
+        }
         if (every) placed += buy(sb, ordered, ocap, every);
         if (every && tb_now() - last_sync >= 5) {
             last_sync = tb_now();
@@ -393,6 +411,29 @@ int main(int argc, char **argv)
         if (tb_now() - t0 > 3600) break;
     }
     double t1 = tb_now();
+    {
+        /* what the run's last seconds waited for: jobs that ended then, by kind and attempt */
+        enum { T_KIND, T_ATTEMPTS, T_COUNT, T_MS };
+        cs_rows *tail = NULL;
+        if (!cs_db_query(db, &tail,
+                         "SELECT kind, attempts, COUNT(*),"
+                         " CAST(AVG(TIMESTAMPDIFF(MICROSECOND, created_at, finished_at)) / 1000"
+                         " AS SIGNED)"
+                         " FROM jobs"
+                         " WHERE finished_at > NOW(3) - INTERVAL 5 SECOND"
+                         " GROUP BY kind, attempts ORDER BY kind, attempts",
+                         "", &e)) {
+            printf("bench-sync: jobs ended in the last 5 s (kind attempts count ms-since-queued):");
+            for (size_t i = 0; i < cs_rows_count(tail); i++)
+                printf(" %s/%lld/%lld/%lld", cs_rows_str(tail, i, T_KIND),
+                       (long long)cs_rows_i64(tail, i, T_ATTEMPTS),
+                       (long long)cs_rows_i64(tail, i, T_COUNT),
+                       (long long)cs_rows_i64(tail, i, T_MS));
+            printf("\n");
+        }
+        cs_rows_free(tail);
+        cs_error_clear(&e);
+    }
     if (every) {
         /* what the syncs during the run (and its faults) stored, before the last round */
         printf("bench-sync: %lld order lines stored by %lld orders.sync runs during publishing\n",
@@ -460,6 +501,9 @@ int main(int argc, char **argv)
     double useful = (double)(reqs - thr) / secs;
     printf("bench-sync: achieved / R = %.3f (%.3f counting throttle answers too; budget >= 0.95)\n",
            useful / (double)rate, rps / (double)rate);
+    printf("bench-sync: requests/s in each 5 s (the first from t0, queueing included):%s (then "
+           "%.0f in the last %.1f s)\n",
+           timeline, (double)(req1 - mark_req) / (t1 - mark_t), t1 - mark_t);
     printf("bench-sync: %.0f listings/min\n", (double)(live + rejected) / secs * 60.0);
     printf("bench-sync: duplicates %lld (must be 0)\n", dups);
     printf("bench-sync: worker peak memory (VmHWM) %.1f MiB\n", (double)peak / 1024.0);

@@ -959,6 +959,104 @@ static void test_publish_refusals(void **state)
         tsup_i64(tapi_db(), "SELECT COUNT(*) FROM listings WHERE product_id = ?", "i", pid), 1);
 }
 
+/* A publish run (job_flows_publish_batch): the products that pass are queued together — a
+ * listing each (draft → queued with its event), one listing.publish job each under the usual
+ * unique key, one audit row —, the others come back refused with their reason; a second run of
+ * the same products queues nothing twice. */
+static void test_publish_batch(void **state)
+{
+    (void)state;
+    struct hh h, bare;
+    memset(&h, 0, sizeof h);
+    memset(&bare, 0, sizeof bare);
+    make_household(&h, 81);
+    make_household(&bare, 82);
+    int64_t ids[5];
+    for (int i = 0; i < 3; i++) /* condiment: mapped on Lazada */
+        ids[i] = make_product(h.code, 1001 + 5 * i, "Nước mắm Hải Châu");
+    ids[3] = make_product(bare.code, 1016, "Nước mắm Sầm Sơn"); /* no Lazada shop */
+    ids[4] = 999999999;                                         /* no such product */
+    tsup_exec(tapi_db(),
+              "INSERT INTO seller_accounts (household_id, marketplace_code, state) SELECT "
+              "household_id, 'lazada', 'active' FROM products WHERE id = ?",
+              "i", ids[0]);
+    int64_t audits = q1("SELECT COUNT(*) FROM audit_log WHERE action = 'listing.publish_batch'");
+    cs_actor a = cs_actor_system("test");
+    json_t *out = NULL, *refused = NULL;
+    cs_error e;
+    cs_error_clear(&e);
+    assert_int_equal(job_flows_publish_batch(tapi_db(), ids, 5, "lazada", &a, &out, &refused, &e),
+                     0);
+    assert_int_equal(json_array_size(out), 3);
+    assert_int_equal(json_array_size(refused), 2);
+    size_t i;
+    json_t *x;
+    json_array_foreach(refused, i, x)
+    {
+        int64_t p = json_integer_value(json_object_get(x, "product_id"));
+        assert_true(p == ids[3] || p == ids[4]);
+        assert_string_equal(json_string_value(json_object_get(x, "code")),
+                            p == ids[3] ? "invalid_state_transition" : "not_found");
+    }
+    json_array_foreach(out, i, x)
+    {
+        assert_string_equal(json_string_value(json_object_get(x, "state")), "queued");
+        int64_t l = json_integer_value(json_object_get(x, "listing_id"));
+        assert_int_equal(tsup_i64(tapi_db(),
+                                  "SELECT COUNT(*) FROM listing_events WHERE listing_id = ? AND"
+                                  " from_state = 'draft' AND to_state = 'queued'",
+                                  "i", l),
+                         1);
+        char key[48];
+        snprintf(key, sizeof key, "{\"listing_id\":%lld}", (long long)l);
+        assert_int_equal(tsup_i64(tapi_db(),
+                                  "SELECT COUNT(*) FROM jobs WHERE kind = 'listing.publish' AND"
+                                  " payload = ?",
+                                  "s", key),
+                         1);
+    }
+    assert_int_equal(tsup_i64(tapi_db(),
+                              "SELECT COUNT(*) FROM listings WHERE product_id IN (?, ?, ?)", "iii",
+                              ids[0], ids[1], ids[2]),
+                     3);
+    assert_int_equal(
+        tsup_i64(tapi_db(), "SELECT COUNT(*) FROM listings WHERE product_id = ?", "i", ids[3]), 0);
+    assert_int_equal(q1("SELECT COUNT(*) FROM audit_log WHERE action = 'listing.publish_batch'"),
+                     audits + 1);
+    json_decref(out);
+    json_decref(refused);
+    /* again: the same listings, no second job or event while the first is queued or running */
+    assert_int_equal(job_flows_publish_batch(tapi_db(), ids, 3, "lazada", &a, &out, &refused, &e),
+                     0);
+    assert_int_equal(json_array_size(out), 3);
+    json_array_foreach(out, i, x)
+    {
+        int64_t l = json_integer_value(json_object_get(x, "listing_id"));
+        char key[48];
+        snprintf(key, sizeof key, "{\"listing_id\":%lld}", (long long)l);
+        assert_int_equal(tsup_i64(tapi_db(),
+                                  "SELECT COUNT(*) FROM jobs WHERE kind = 'listing.publish' AND"
+                                  " payload = ?",
+                                  "s", key),
+                         1);
+        assert_int_equal(tsup_i64(tapi_db(),
+                                  "SELECT COUNT(*) FROM listing_events WHERE listing_id = ? AND"
+                                  " to_state = 'queued'",
+                                  "i", l),
+                         1);
+    }
+    json_decref(out);
+    json_decref(refused);
+    /* an unknown marketplace and an oversized run are refused whole */
+    assert_int_equal(job_flows_publish_batch(tapi_db(), ids, 3, "nowhere", &a, &out, &refused, &e),
+                     -1);
+    cs_error_clear(&e);
+    assert_int_equal(job_flows_publish_batch(tapi_db(), ids, JOB_FLOWS_BATCH_MAX + 1, "lazada", &a,
+                                             &out, &refused, &e),
+                     -1);
+    assert_int_equal(e.code, CS_E_VALIDATION);
+}
+
 /* 1 when the problem reply r names `field` with error `code`. */
 static int names_field(const tapi_resp *r, const char *field, const char *code)
 {
@@ -2268,6 +2366,7 @@ int main(void)
         cmocka_unit_test(test_tiktok_onboard_and_publish),
         cmocka_unit_test(test_refresh_rotates_tokens),
         cmocka_unit_test(test_publish_refusals),
+        cmocka_unit_test(test_publish_batch),
         cmocka_unit_test(test_flow_bodies),
         cmocka_unit_test(test_assisted_verification),
         cmocka_unit_test(test_linkcheck_delists),
