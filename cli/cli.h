@@ -51,6 +51,7 @@ int cmd_sandbox(int argc, char **argv);
 int cmd_json(int argc, char **argv);
 int cmd_check_live(int argc, char **argv);
 int cmd_orders(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
 
 /* `choso json`: the FIELDs (dotted paths) of the JSON text, tab-separated, one line — or one
  * line per element of the array at `each` (NULL: the document itself) — appended to out.

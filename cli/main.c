@@ -42,6 +42,9 @@ static const struct command {
      "what stands between this instance and the real marketplaces (exit 0 only when nothing)"},
     {"orders", cmd_orders,
      "orders sync: read the marketplaces' orders now (--account ID), as the orders.sync job does"},
+    {"publish", cmd_publish,
+     "publish run: queue every active product not yet on a marketplace (--marketplace M, "
+     "--commune, --household, --limit, --dry-run)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the subcommands"},
 };

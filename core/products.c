@@ -813,3 +813,36 @@ int cs_product_withdraw(cs_db *db, const cs_actor *a, int64_t id, int *withdrawi
     if (withdrawing) *withdrawing = w.withdrawing;
     return 0;
 }
+
+// clang-format off
+static const char SQL_PUBLISH_CANDIDATES[] =
+    "SELECT p.id"
+    " FROM products p"
+    " JOIN households h ON h.id = p.household_id"
+    " WHERE p.status = 'active'"
+    "   AND h.status <> 'erased'"
+    "   AND p.id > ?"
+    "   AND (? IS NULL OR h.commune_code = ?)"
+    "   AND (? IS NULL OR h.code = ?)"
+    "   AND NOT EXISTS (SELECT 1 FROM listings l"
+    "                   WHERE l.product_id = p.id AND l.marketplace_code = ? AND l.state <> 'draft')"
+    " ORDER BY p.id"
+    " LIMIT ?";
+// clang-format on
+/* columns of SQL_PUBLISH_CANDIDATES */
+enum { PC_ID };
+
+int cs_product_publish_candidates(cs_db *db, const char *mp, const char *commune,
+                                  const char *household, int64_t after, int64_t *ids, size_t max,
+                                  size_t *n, cs_error *err)
+{
+    *n = 0;
+    cs_rows *r = NULL;
+    if (cs_db_query(db, &r, SQL_PUBLISH_CANDIDATES, "isssssi", after, commune, commune, household,
+                    household, mp, (int64_t)max, err))
+        return -1;
+    for (size_t i = 0; i < cs_rows_count(r) && i < max; i++)
+        ids[(*n)++] = cs_rows_i64(r, i, PC_ID);
+    cs_rows_free(r);
+    return 0;
+}

@@ -74,4 +74,11 @@ int cs_product_list(cs_db *db, const cs_product_filter *f, json_t **out, int64_t
  * an archived product: nothing new, 0. CS_E_NOT_FOUND, CS_E_GONE (erased). *withdrawing (may be
  * NULL) = listings now being taken down. Own transaction; the caller queues the take-downs. */
 int cs_product_withdraw(cs_db *db, const cs_actor *a, int64_t id, int *withdrawing, cs_error *err);
+/* A publish run's candidates on marketplace mp (`choso publish`): active products of households
+ * not erased — in commune (NULL: any) and of household (its code; NULL: any) — with no listing
+ * on mp yet or only a draft one (a product already queued or further is left out, so a second
+ * run queues nothing twice), id > after, by id. ids[] receives at most max, *n how many. */
+int cs_product_publish_candidates(cs_db *db, const char *mp, const char *commune,
+                                  const char *household, int64_t after, int64_t *ids, size_t max,
+                                  size_t *n, cs_error *err);
 #endif
