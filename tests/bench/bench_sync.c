@@ -57,6 +57,34 @@ static cs_db *acquire_patiently(void)
     }
 }
 
+/* A count on db that waits out a lost node (scripts/test-cluster kills the workers' node during
+ * the run): a lost connection reopens on the next statement, on another node. */
+static int64_t count(cs_db *db, const char *sql)
+{
+    cs_error e;
+    for (int try = 0;; try++) {
+        int64_t n = 0;
+        cs_error_clear(&e);
+        if (cs_db_scalar_i64(db, &n, sql, "", &e) == 0) return n;
+        if (try == 120) tb_die("count", &e);
+        usleep(500 * 1000);
+    }
+}
+
+/* The `choso worker` children: stopped on every way out, an early exit (tb_die, a refused
+ * product, a worker gone) included — left running they would poll a stopped database. */
+static pid_t kids[16];
+static int alive[16];
+static long nkids;
+
+static void stop_workers(void)
+{
+    for (long w = 0; w < nkids; w++)
+        if (alive[w]) kill(kids[w], SIGKILL);
+    for (long w = 0; w < nkids; w++)
+        if (alive[w]) waitpid(kids[w], NULL, 0), alive[w] = 0;
+}
+
 /* Buyers: each `every`-th Lazada item that is live gets three orders — 2 units delivered, 1
  * cancelled, 1 returned — once. ordered[] remembers the items served. Returns the orders placed. */
 static long buy(sbx_sandbox *sb, unsigned char *ordered, size_t cap, long every)
@@ -97,8 +125,8 @@ static void sync_soon(cs_db *db)
 
 static int64_t orders_open(cs_db *db)
 {
-    return tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state IN "
-                        "('queued','running')");
+    return count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND state IN "
+                     "('queued','running')");
 }
 
 static void *queue_some(void *arg)
@@ -313,8 +341,7 @@ int main(int argc, char **argv)
     char conc[16];
     snprintf(conc, sizeof conc, "%ld", threads);
     /* W workers share the budget (each paces at R ÷ live workers, jobs/members) */
-    pid_t kids[16];
-    int alive[16];
+    atexit(stop_workers);
     for (long w = 0; w < workers; w++) {
         kids[w] = fork();
         if (kids[w] < 0) tb_die("fork", NULL);
@@ -326,20 +353,25 @@ int main(int argc, char **argv)
             _exit(127);
         }
         alive[w] = 1;
+        nkids = w + 1;
     }
     pid_t child = kids[0];
     /* Workers run before a publish run starts, as in production: wait until every one counts
      * itself and its newcomer's hold (jobs/worker.c, 2.5 s) is over, then queue the listings
      * and time from there — queueing is inside the measured time, a cold start is not. */
-    for (double tw = tb_now(); tb_count(db, "SELECT COUNT(*) FROM workers"
-                                            " WHERE expires_at > UTC_TIMESTAMP(3)") < workers;) {
+    for (double tw = tb_now(); count(db, "SELECT COUNT(*) FROM workers"
+                                         " WHERE expires_at > UTC_TIMESTAMP(3)") < workers;) {
         if (tb_now() - tw > 60) tb_die("workers did not register", NULL);
         usleep(100 * 1000);
     }
     usleep(3000 * 1000);
     double t0 = tb_now();
     cs_rows *ps = NULL;
-    if (cs_db_query(db, &ps, "SELECT id FROM products ORDER BY id", "", &e)) tb_die("products", &e);
+    for (int try = 0; cs_db_query(db, &ps, "SELECT id FROM products ORDER BY id", "", &e); try++) {
+        if (try == 120) tb_die("products", &e);
+        usleep(500 * 1000);
+        cs_error_clear(&e);
+    }
     /* one publish run, queued in runs of RUN products: one product per transaction (4 threads,
      * ~15 statements and a Galera commit each) took 64–74 s of the two CPUs for 3,000 at R = 200
      * on the cluster, longer than publishing them */
@@ -347,7 +379,7 @@ int main(int argc, char **argv)
     queue_some(&q);
     cs_rows_free(ps);
     printf("bench-sync: %lld listings queued in %.1f s (setup %.1f s before)\n",
-           (long long)tb_count(db, "SELECT COUNT(*) FROM listings"), tb_now() - t0, t0 - t_setup);
+           (long long)count(db, "SELECT COUNT(*) FROM listings"), tb_now() - t0, t0 - t_setup);
     fflush(stdout);
 
     long peak = 0;
@@ -386,7 +418,7 @@ int main(int argc, char **argv)
         }
         long kb = alive[0] ? tb_vmhwm_kb(child) : 0;
         if (kb > peak) peak = kb;
-        left = tb_count(
+        left = count(
             db, "SELECT COUNT(*) FROM listings WHERE state NOT IN ('live','rejected','failed')");
         if (kill_after && alive[0] && workers > 1 && tb_now() - t0 >= (double)kill_after) {
             kill(kids[0], SIGKILL);
@@ -399,6 +431,7 @@ int main(int argc, char **argv)
         for (long w = 0; w < workers; w++) {
             int st;
             if (alive[w] && waitpid(kids[w], &st, WNOHANG) == kids[w]) {
+                alive[w] = 0;
                 fprintf(stderr, "bench-sync: worker %ld exited early\n", w + 1);
                 return 1;
             }
@@ -437,9 +470,9 @@ int main(int argc, char **argv)
     if (every) {
         /* what the syncs during the run (and its faults) stored, before the last round */
         printf("bench-sync: %lld order lines stored by %lld orders.sync runs during publishing\n",
-               (long long)tb_count(db, "SELECT COUNT(*) FROM order_lines"),
-               (long long)tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND "
-                                       "state = 'done'"));
+               (long long)count(db, "SELECT COUNT(*) FROM order_lines"),
+               (long long)count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND "
+                                    "state = 'done'"));
         /* the last items gone live get their buyers; every order ends; the workers read it all */
         placed += buy(sb, ordered, ocap, every);
         pthread_mutex_lock(&sb->mu);
@@ -455,8 +488,8 @@ int main(int argc, char **argv)
         printf("bench-sync: %ld orders placed, all settled and synced in %.1f s after publishing "
                "(%lld orders.sync jobs open, %lld dead)\n",
                placed, tb_now() - t1, (long long)orders_open(db),
-               (long long)tb_count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND "
-                                       "state = 'dead'"));
+               (long long)count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'orders.sync' AND "
+                                    "state = 'dead'"));
         FILE *f = orders_out ? fopen(orders_out, "w") : NULL;
         if (orders_out && !f) tb_die("--orders-out", NULL);
         long long lines = 0;
@@ -480,17 +513,17 @@ int main(int argc, char **argv)
     for (long w = 0; w < workers; w++)
         if (alive[w]) kill(kids[w], SIGTERM);
     for (long w = 0; w < workers; w++)
-        if (alive[w]) waitpid(kids[w], NULL, 0);
+        if (alive[w]) waitpid(kids[w], NULL, 0), alive[w] = 0;
     long long req1, thr1, dups;
     tb_lazada_counts(sb, &req1, &thr1, &dups);
     double secs = t1 - t0;
     long long reqs = req1 - req0, thr = thr1 - thr0;
     double rps = (double)reqs / secs;
-    int64_t live = tb_count(db, "SELECT COUNT(*) FROM listings WHERE state = 'live'");
-    int64_t rejected = tb_count(db, "SELECT COUNT(*) FROM listings WHERE state = 'rejected'");
-    int64_t failed = tb_count(db, "SELECT COUNT(*) FROM listings WHERE state = 'failed'");
+    int64_t live = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'live'");
+    int64_t rejected = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'rejected'");
+    int64_t failed = count(db, "SELECT COUNT(*) FROM listings WHERE state = 'failed'");
     int64_t adopted =
-        tb_count(db, "SELECT COUNT(*) FROM listing_events WHERE reason_code = 'adopted'");
+        count(db, "SELECT COUNT(*) FROM listing_events WHERE reason_code = 'adopted'");
     printf("bench-sync: %lld live, %lld rejected, %lld failed, %lld left, %lld adopted after an "
            "unknown outcome\n",
            (long long)live, (long long)rejected, (long long)failed, (long long)left,
