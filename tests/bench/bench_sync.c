@@ -23,6 +23,7 @@
 #include "core/db.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/products.h"
 #include "jobs/flows.h"
 #include <curl/curl.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,7 +41,7 @@
  * in runs of RUN products (job_flows_publish_batch: listings and jobs of a run in one
  * transaction of a few statements). */
 struct queuer {
-    cs_rows *ps;
+    const int64_t *ps;
     size_t from, to;
 };
 #define RUN 250
@@ -140,7 +142,7 @@ static void *queue_some(void *arg)
     for (size_t i = q->from; i < q->to; i += RUN) {
         size_t n = q->to - i < RUN ? q->to - i : RUN;
         for (size_t k = 0; k < n; k++)
-            ids[k] = cs_rows_i64(q->ps, i + k, 0);
+            ids[k] = q->ps[i + k];
         json_t *out = NULL, *refused = NULL;
         /* a database node may be killed meanwhile (scripts/test-cluster): try again on a fresh
          * connection; publishing a product already queued changes nothing */
@@ -346,6 +348,10 @@ int main(int argc, char **argv)
         kids[w] = fork();
         if (kids[w] < 0) tb_die("fork", NULL);
         if (kids[w] == 0) {
+            /* and when this process dies by a signal (scripts/test-cluster's TERM on a failure,
+             * a kill -9), the worker goes with it */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() == 1) _exit(127);
             execl(choso, choso, "worker", "--concurrency", conc, "--kinds",
                   orders_pct ? "listing.publish,listing.status,listing.poll,orders.sync"
                              : "listing.publish,listing.status,listing.poll",
@@ -366,18 +372,26 @@ int main(int argc, char **argv)
     }
     usleep(3000 * 1000);
     double t0 = tb_now();
-    cs_rows *ps = NULL;
-    for (int try = 0; cs_db_query(db, &ps, "SELECT id FROM products ORDER BY id", "", &e); try++) {
-        if (try == 120) tb_die("products", &e);
-        usleep(500 * 1000);
-        cs_error_clear(&e);
-    }
+    /* the candidates `choso publish` would put forward (core/products), read in runs of RUN */
+    int64_t *ps = cs_calloc((size_t)listings + RUN, sizeof *ps);
+    size_t nps = 0, got = 0;
+    if (!ps) tb_die("memory", NULL);
+    do {
+        for (int try = 0; cs_product_publish_candidates(
+                 db, "lazada", NULL, NULL, nps ? ps[nps - 1] : 0, ps + nps, RUN, &got, &e);
+             try++) {
+            if (try == 120) tb_die("products", &e);
+            usleep(500 * 1000);
+            cs_error_clear(&e);
+        }
+        nps += got;
+    } while (got == RUN && nps + RUN <= (size_t)listings + RUN);
     /* one publish run, queued in runs of RUN products: one product per transaction (4 threads,
      * ~15 statements and a Galera commit each) took 64–74 s of the two CPUs for 3,000 at R = 200
      * on the cluster, longer than publishing them */
-    struct queuer q = {ps, 0, cs_rows_count(ps)};
+    struct queuer q = {ps, 0, nps};
     queue_some(&q);
-    cs_rows_free(ps);
+    cs_free(ps);
     printf("bench-sync: %lld listings queued in %.1f s (setup %.1f s before)\n",
            (long long)count(db, "SELECT COUNT(*) FROM listings"), tb_now() - t0, t0 - t_setup);
     fflush(stdout);
