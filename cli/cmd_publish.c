@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/products.h"
 #include "cli/cli.h"
+#include "connectors/registry.h"
 #include "jobs/flows.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -52,6 +53,11 @@ int cmd_publish(int argc, char **argv)
         opts, argc, argv, NULL, 0, NULL);
     if (!mp || !*mp)
         return cli_usage("publish", "thiếu '--marketplace CODE'", "'--marketplace CODE' is needed");
+    const cx_connector *cx = cx_find(mp);
+    if (!cx)
+        return cli_usage("publish", "'--marketplace': không có sàn này",
+                         "'--marketplace': no such marketplace");
+    mp = cx->code; /* an alias names its marketplace */
     if (commune && (strlen(commune) != 5 || strspn(commune, "0123456789") != 5))
         return cli_usage("publish", "'--commune' cần mã xã 5 chữ số",
                          "'--commune' wants a 5-digit commune code");

@@ -160,6 +160,8 @@ static void test_bad_arguments(void **state)
     assert_int_equal(run(limit), CLI_EX_USAGE);
     const char *unknown[] = {"--marketplace", "nosuch", "--household", HA, NULL};
     assert_int_equal(run(unknown), CLI_EX_USAGE);
+    const char *unknown_dry[] = {"--marketplace", "nosuch", "--dry-run", NULL};
+    assert_int_equal(run(unknown_dry), CLI_EX_USAGE);
     assert_int_equal(of(HA, "listings"), 3);
 }
 

@@ -20,13 +20,13 @@ check() { # check DESCRIPTION EXPECTED_RC NEEDLE CMD...
         echo "FAIL: choso $* ($what): exit $rc, wanted $want with '$needle'; said: $err" >&2
     fi
 }
-for cmd in serve worker migrate import targets token key config json sandbox; do
+for cmd in serve worker migrate import targets token key config json sandbox publish; do
     check "unknown flag" 64 "không có tùy chọn '--frobnicate' (unknown option '--frobnicate')" "$cmd" --frobnicate
     check "unknown flag with =" 64 "unknown option '--frobnicate'" "$cmd" --frobnicate=1
     check "help" 0 "" "$cmd" --help
 done
 for pair in "serve --port" "worker --kinds" "migrate --config" "import --errors" "targets --year" \
-    "token --name" "key --file" "config --config" "json --each"; do
+    "token --name" "key --file" "config --config" "json --each" "publish --marketplace"; do
     set -- $pair
     check "missing value" 64 "'$2' cần một giá trị ('$2' needs a value)" "$1" "$2"
 done
@@ -35,6 +35,9 @@ check "range" 64 "'--year' must be a whole number from 2000 to 2100" targets --y
 check "flag with value" 64 "'--once' takes no value" worker --once=yes
 check "stray argument" 64 "unexpected argument 'extra'" migrate extra
 check "stray argument" 64 "unexpected argument 'extra'" config extra
+check "range" 64 "'--limit' must be a whole number from 1 to 1000000" publish --marketplace lazada --limit 0
+check "missing flag" 64 "'--marketplace CODE' is needed" publish --limit 5
+check "bad choice" 64 "'--marketplace': no such marketplace" publish --marketplace nosuch
 check "unknown command" 64 "unknown command 'frobnicate'" frobnicate
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
