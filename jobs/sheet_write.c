@@ -129,11 +129,12 @@ int sheet_formula_like(const char *v)
     return 0;
 }
 
-int sheet_csv_cell(cs_buf *b, const char *v)
+/* force: quote the cell even where CSV does not need it (see sheet_errors_csv) */
+static int csv_cell(cs_buf *b, const char *v, int force)
 {
     if (wants_excel_text(v)) return cs_buf_printf(b, "\"=\"\"%s\"\"\"", v);
     size_t n = strlen(v);
-    int quote = n && (v[0] == ' ' || v[n - 1] == ' ');
+    int quote = force || (n && (v[0] == ' ' || v[n - 1] == ' '));
     for (size_t i = 0; i < n && !quote; i++)
         quote = v[i] == ',' || v[i] == ';' || v[i] == '"' || v[i] == '\r' || v[i] == '\n' ||
                 v[i] == '\t';
@@ -146,6 +147,11 @@ int sheet_csv_cell(cs_buf *b, const char *v)
         if (cs_buf_putc(b, v[i])) return -1;
     }
     return cs_buf_putc(b, '"');
+}
+
+int sheet_csv_cell(cs_buf *b, const char *v)
+{
+    return csv_cell(b, v, 0);
 }
 
 static int buf_fail(const cs_buf *b, cs_error *err)
@@ -182,9 +188,14 @@ int sheet_errors_csv(const char *const *header, size_t nheader, const sheet_reje
                      size_t nrows, cs_buf *out, cs_error *err)
 {
     if (cs_buf_append(out, "\xEF\xBB\xBF", 3)) return buf_fail(out, err);
-    for (size_t c = 0; c < nheader; c++)
-        if (sheet_csv_cell(out, header[c] ? header[c] : "") || cs_buf_putc(out, ','))
+    /* The first header cell is quoted when the file would otherwise start like a web page, XML
+     * or PDF ("<?xml…", "<table…", "%PDF…" as a header name): the upload check
+     * (sheet_not_a_spreadsheet) would refuse our own error file on its way back. */
+    for (size_t c = 0; c < nheader; c++) {
+        const char *v = header[c] ? header[c] : "";
+        if (csv_cell(out, v, c == 0 && (v[0] == '<' || v[0] == '%')) || cs_buf_putc(out, ','))
             return buf_fail(out, err);
+    }
     if (sheet_csv_cell(out, SHEET_ERROR_COLUMN) || cs_buf_puts(out, "\r\n"))
         return buf_fail(out, err);
     return sheet_errors_csv_rows(nheader, rows, nrows, out, err);

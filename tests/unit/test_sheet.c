@@ -1285,6 +1285,33 @@ static void test_csv_injection_guard(void **state)
     cs_buf_free(&out);
 }
 
+/* Found by fuzz_sheet: a sheet whose header row comes after a junk line and whose first header
+ * names "<?xml…" (or "%PDF…") is imported, but its error file starts with that header — and the
+ * upload check read our own errors.csv as a web page/PDF and refused it. The first header cell
+ * is now quoted there, and the file reads back with the same cells. */
+static void test_errors_csv_reads_back_whatever_the_header(void **state)
+{
+    (void)state;
+    static const char *const first[] = {"<?xmlSTT", "<table", "<html>", "%PDF-1.4", "<!doctype x"};
+    for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
+        const char *h[] = {first[i], "Họ tên"};
+        const char *c[] = {"1", "Nguyễn Văn An"};
+        sheet_reject rj = {.row_no = 3, .cells = c, .ncells = 2, .errors = "x"};
+        cs_buf out;
+        cs_buf_init(&out, 0);
+        cs_error err;
+        assert_int_equal(sheet_errors_csv(h, 2, &rj, 1, &out, &err), 0);
+        sheet *e = NULL;
+        if (sheet_read(out.data, out.len, NULL, &e, &err))
+            fail_msg("%s: error file refused: %s", first[i], err.detail);
+        assert_int_equal(sheet_nrows(e), 2);
+        assert_string_equal(sheet_cell(e, 0, 0), first[i]);
+        assert_string_equal(sheet_cell(e, 1, 1), "Nguyễn Văn An");
+        sheet_free(e);
+        cs_buf_free(&out);
+    }
+}
+
 /* Issue 10: every person-supplied cell that a spreadsheet would run as a formula is neutralised
  * in CSV — also "-2+3+cmd|…" (a minus then a digit), CR or TAB first, and = after spaces — while
  * plain numbers stay as they are; and what the importer reads back is what it read the first
@@ -1922,6 +1949,7 @@ int main(void)
         cmocka_unit_test(test_reflist),
         cmocka_unit_test(test_error_files),
         cmocka_unit_test(test_csv_injection_guard),
+        cmocka_unit_test(test_errors_csv_reads_back_whatever_the_header),
         cmocka_unit_test(test_formula_neutralised_round_trip),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_alloc_failures),
