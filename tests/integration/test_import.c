@@ -1238,35 +1238,6 @@ static void test_http(void **state)
 static char spool_dir[64] = "/tmp/upload-spool-XXXXXX";
 #define BD "----choso-spool-test-4b2"
 
-static long vm_kb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long v = -1;
-    size_t k = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, k)) v = strtol(line + k, NULL, 10);
-    fclose(f);
-    return v;
-}
-
-static int under_memory_tool(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return 1;
-#else
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return 1;
-    char line[512];
-    int vg = 0;
-    while (!vg && fgets(line, sizeof line, f))
-        vg = strstr(line, "vgpreload") != NULL;
-    fclose(f);
-    return vg;
-#endif
-}
-
 /* Open descriptors of this process (the server runs in it) on files of the spool directory. */
 static int spool_fds(void)
 {
@@ -1553,9 +1524,9 @@ static long upload_peak_kb(const char *token, size_t rows, unsigned serial)
     assert_non_null(cr);
     assert_true(fputs("5", cr) >= 0);
     assert_int_equal(fclose(cr), 0);
-    long base = vm_kb("VmRSS:");
+    long base = tsup_vm_kb("VmRSS:");
     raw_resp r = raw_upload(token, path, NULL, 0, 0, "true");
-    long hwm = vm_kb("VmHWM:");
+    long hwm = tsup_vm_kb("VmHWM:");
     assert_int_equal(r.status, 202);
     assert_true(base > 0 && hwm > 0);
     /* other threads may free pages between the reset and the read of VmRSS: never below 0 */
@@ -1571,7 +1542,7 @@ static long upload_peak_kb(const char *token, size_t rows, unsigned serial)
 static void test_http_upload_memory(void **state)
 {
     (void)state;
-    if (under_memory_tool()) {
+    if (tsup_under_memory_tool()) {
         fprintf(stderr, "test_http_upload_memory: skipped under ASan/valgrind (their own heaps)\n");
         return;
     }

@@ -228,3 +228,32 @@ const char *tsup_unique(const char *prefix, char *out, size_t outsz)
     snprintf(out, outsz, "%s-%ld-%lu", prefix, (long)getpid(), (unsigned long)++counter);
     return out;
 }
+
+long tsup_vm_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    size_t k = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k)) v = strtol(line + k, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+int tsup_under_memory_tool(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return 1;
+#else
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return 1;
+    char line[512];
+    int vg = 0;
+    while (!vg && fgets(line, sizeof line, f))
+        vg = strstr(line, "vgpreload") != NULL;
+    fclose(f);
+    return vg;
+#endif
+}

@@ -56,6 +56,12 @@ char *tsup_schema_copy(void);
 /* Write `text` to path (replacing it). 0 or -1. */
 int tsup_write_file(const char *path, const char *text);
 
+/* A "Vm…:" line of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1. */
+long tsup_vm_kb(const char *key);
+/* 1 under AddressSanitizer or valgrind, whose allocators make memory figures meaningless (the
+ * memory tests skip there), else 0. */
+int tsup_under_memory_tool(void);
+
 /* A string unique within this process run ("<prefix>-<pid>-<n>"), for test keys/codes. */
 const char *tsup_unique(const char *prefix, char *out, size_t outsz);
 #endif

@@ -1832,35 +1832,6 @@ static int gen_next(void *arg, const unsigned char **p, size_t *n, cs_error *err
     return 0;
 }
 
-static long vm_kb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long v = -1;
-    size_t k = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, k)) v = strtol(line + k, NULL, 10);
-    fclose(f);
-    return v;
-}
-
-static int under_memory_tool(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return 1;
-#else
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return 1;
-    char line[512];
-    int vg = 0;
-    while (!vg && fgets(line, sizeof line, f))
-        vg = strstr(line, "vgpreload") != NULL;
-    fclose(f);
-    return vg;
-#endif
-}
-
 /* Peak resident memory added by streaming `rows` rows through windows of 2,000 (each window
  * freed, as the import does), in a child so the parent's heap does not blur it; KiB or -1. */
 static long stream_peak_kb(size_t rows)
@@ -1877,7 +1848,7 @@ static long stream_peak_kb(size_t rows)
         if (g && cr && fputs("5", cr) >= 0 && fclose(cr) == 0) {
             cr = NULL;
             g->rows = rows;
-            long base = vm_kb("VmRSS:");
+            long base = tsup_vm_kb("VmRSS:");
             sheet_limits l = big_limits();
             sheet_stream *st = NULL;
             cs_error err;
@@ -1889,7 +1860,7 @@ static long stream_peak_kb(size_t rows)
                 sheet_free(w);
             }
             sheet_stream_free(st);
-            if (ok && seen == rows + 1) out = vm_kb("VmHWM:") - base;
+            if (ok && seen == rows + 1) out = tsup_vm_kb("VmHWM:") - base;
         }
         if (cr) fclose(cr);
         if (write(fd[1], &out, sizeof out) != (ssize_t)sizeof out) _exit(1);
@@ -1909,7 +1880,7 @@ static long stream_peak_kb(size_t rows)
 static void test_stream_memory_bounded(void **state)
 {
     (void)state;
-    if (under_memory_tool()) {
+    if (tsup_under_memory_tool()) {
         fprintf(stderr,
                 "test_stream_memory_bounded: skipped under ASan/valgrind (their own heaps)\n");
         return;
