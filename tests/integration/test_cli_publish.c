@@ -26,27 +26,7 @@ static const char *const HA = "TH-2026-771001", *const HB = "TH-2026-771002",
 /* Run `choso publish ARGS…` in this process with standard output captured into `out`. */
 static int run(const char *const *args)
 {
-    char *argv[16];
-    int argc = 0;
-    argv[argc++] = (char *)"publish";
-    for (size_t i = 0; args[i] && argc < 15; i++)
-        argv[argc++] = (char *)args[i];
-    argv[argc] = NULL;
-    fflush(stdout);
-    int saved = dup(1);
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(saved >= 0 && fd >= 0);
-    dup2(fd, 1);
-    close(fd);
-    int rc = cmd_publish(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    FILE *f = fopen(out_path, "r");
-    size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
-    if (f) fclose(f);
-    out[n] = '\0';
-    return rc;
+    return tsup_run_cli(cmd_publish, "publish", args, out_path, out, sizeof out);
 }
 
 static int64_t product(int64_t hid, int i, const char *status)

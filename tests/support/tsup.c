@@ -257,3 +257,29 @@ int tsup_under_memory_tool(void)
     return vg;
 #endif
 }
+
+int tsup_run_cli(int (*cmd)(int, char **), const char *name, const char *const *args,
+                 const char *out_path, char *out, size_t outsz)
+{
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = (char *)name;
+    for (size_t i = 0; args[i] && argc < 15; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    fflush(stdout);
+    int saved = dup(1);
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    int rc = cmd(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    FILE *f = fopen(out_path, "r");
+    size_t n = f ? fread(out, 1, outsz - 1, f) : 0;
+    if (f) fclose(f);
+    out[n] = '\0';
+    return rc;
+}

@@ -56,6 +56,12 @@ char *tsup_schema_copy(void);
 /* Write `text` to path (replacing it). 0 or -1. */
 int tsup_write_file(const char *path, const char *text);
 
+/* Run a `choso` command (cmd_xxx of cli/cli.h) in this process as `name ARGS…` (args
+ * NULL-terminated, at most 14), its standard output captured through the file out_path into out
+ * (NUL-terminated, cut at outsz - 1). Returns the command's exit code. */
+int tsup_run_cli(int (*cmd)(int, char **), const char *name, const char *const *args,
+                 const char *out_path, char *out, size_t outsz);
+
 /* A "Vm…:" line of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1. */
 long tsup_vm_kb(const char *key);
 /* 1 under AddressSanitizer or valgrind, whose allocators make memory figures meaningless (the
