@@ -2,10 +2,10 @@
  * for files too large to hold (the 1,000,000-row import). No database, no logging of cells. */
 #include "jobs/sheet.h"
 #include "jobs/sheet_int.h"
+#include "core/fileio.h"
 #include "core/mem.h"
 #include <csv.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <iconv.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -340,18 +340,11 @@ static int xlsx_row(void *arg, sheet **cur, cs_error *err)
     return 1;
 }
 
-/* An unnamed temporary file ($TMPDIR, else /var/tmp; gone when closed, even after a crash). */
+/* An unnamed temporary file in $TMPDIR, else /var/tmp (gone when closed, even after a crash). */
 static int temp_fd(void)
 {
     const char *d = getenv("TMPDIR");
-    if (!d || !*d) d = "/var/tmp";
-    int fd = open(d, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) return fd;
-    char tmpl[600];
-    if (snprintf(tmpl, sizeof tmpl, "%s/choso-xlsx.XXXXXX", d) >= (int)sizeof tmpl) return -1;
-    fd = mkostemp(tmpl, O_CLOEXEC);
-    if (fd >= 0) unlink(tmpl);
-    return fd;
+    return cs_tmpfile(d && *d ? d : "/var/tmp", "xlsx");
 }
 
 /* The zip's directory is at its end: a file past the first MiB is copied slice by slice to a
@@ -374,14 +367,9 @@ static int open_xlsx(sheet_stream *st, cs_error *err)
             return cs_error_set(err, CS_E_INTERNAL, "XLSX: temporary file: %s", strerror(errno));
         len = 0;
         for (;;) {
-            for (size_t off = 0; off < st->raw.len;) {
-                ssize_t w = write(st->xfd, st->raw.data + off, st->raw.len - off);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0)
-                    return cs_error_set(err, CS_E_INTERNAL, "XLSX: temporary file: %s",
-                                        w < 0 ? strerror(errno) : "short write");
-                off += (size_t)w;
-            }
+            if (st->raw.len && cs_write_all(st->xfd, st->raw.data, st->raw.len))
+                return cs_error_set(err, CS_E_INTERNAL, "XLSX: temporary file: %s",
+                                    strerror(errno));
             len += st->raw.len;
             cs_buf_reset(&st->raw);
             if (st->src_eof) break;

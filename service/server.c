@@ -32,6 +32,7 @@
 #include "service/server_int.h"
 #include "service/read_cache.h"
 #include "service/status_cache.h"
+#include "core/fileio.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -252,44 +253,29 @@ static char *dup_opt(const char *s)
     return s ? cs_strdup(s) : NULL;
 }
 
-/* An unnamed temporary file in http.spool_dir (O_TMPFILE; where the file system lacks it, a
- * mkstemp name unlinked at once): whatever ends the request — a dropped client, a refusal, a
- * crash of serve — nothing is left on disk. It is never the durable copy (the import's parts in
- * the database are, committed before the 202), so it is not fsync'd. Test hook:
- * CHOSO_TEST_SPOOL_FILE opens that file instead (/dev/full: every write fails with ENOSPC). */
+/* An unnamed temporary file in http.spool_dir (cs_tmpfile): whatever ends the request — a
+ * dropped client, a refusal, a crash of serve — nothing is left on disk. It is never the durable
+ * copy (the import's parts in the database are, committed before the 202), so it is not
+ * fsync'd. Test hook: CHOSO_TEST_SPOOL_FILE opens that file instead (/dev/full: every write
+ * fails with ENOSPC). */
 static int spool_open(const char *dir)
 {
     const char *hook = getenv("CHOSO_TEST_SPOOL_FILE");
     if (hook && *hook) return open(hook, O_RDWR | O_CLOEXEC);
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) return fd;
-    char tmpl[600];
-    if (snprintf(tmpl, sizeof tmpl, "%s/choso-upload.XXXXXX", dir) >= (int)sizeof tmpl)
-        return errno = ENAMETOOLONG, -1;
-    fd = mkostemp(tmpl, O_CLOEXEC);
-    if (fd >= 0) unlink(tmpl);
-    return fd;
+    return cs_tmpfile(dir, "upload");
 }
 
 /* All of data to the spool file: 0, or -1 with c->spool_full / c->spool_failed set. */
 static int spool_write(struct svc_conn *c, int fd, const char *data, size_t size)
 {
-    while (size) {
-        ssize_t w = write(fd, data, size);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : ENOSPC;
-            if (e == ENOSPC || e == EDQUOT || e == EFBIG)
-                c->spool_full = 1;
-            else
-                c->spool_failed = 1;
-            cs_warn("upload_spool_write_failed", "%s", strerror(e));
-            return -1;
-        }
-        data += w;
-        size -= (size_t)w;
-    }
-    return 0;
+    if (!cs_write_all(fd, data, size)) return 0;
+    int e = errno;
+    if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+        c->spool_full = 1;
+    else
+        c->spool_failed = 1;
+    cs_warn("upload_spool_write_failed", "%s", strerror(e));
+    return -1;
 }
 
 static enum MHD_Result on_form(void *cls, enum MHD_ValueKind kind, const char *key,
