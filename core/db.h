@@ -12,6 +12,10 @@
 
 typedef struct cs_db cs_db;
 
+/* The rows of a JSON array of ids bound as one text parameter, as table `j` with column `id`:
+ * a set of any size is one statement with one fixed text (no IN list built per call). */
+#define CS_DB_IDS_TABLE "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j"
+
 /* Pool set up from the db.* settings. Returns 0 or -1 (err says why). */
 int cs_db_pool_init(cs_error *err);
 /* With db.nodes (Galera): from now on every connection of this process opens on one node, the

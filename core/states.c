@@ -276,12 +276,10 @@ int cs_listing_transition_held(cs_db *db, int64_t id, int64_t product, const cha
 }
 
 // clang-format off
-/* the rows of a JSON array of ids, so a set is one statement with one fixed text */
-#define IDS_TABLE "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j"
 static const char SQL_SET_EVENTS[] =
     "INSERT INTO listing_events (listing_id, from_state, to_state, reason_code, reason, actor)"
     " SELECT l.id, l.state, ?, ?, ?, ?"
-    " FROM " IDS_TABLE
+    " FROM " CS_DB_IDS_TABLE
     " JOIN listings l ON l.id = j.id"
     " WHERE l.state = ?";
 static const char SQL_SET_STATE[] =
@@ -289,7 +287,7 @@ static const char SQL_SET_STATE[] =
     " SET state = ?, version = version + 1,"
     "     live_at = IF(? IN ('delisted','rejected','failed','withdrawing','withdrawn'), NULL,"
     "                  live_at)"
-    " WHERE id IN (SELECT j.id FROM " IDS_TABLE ") AND state = ?";
+    " WHERE id IN (SELECT j.id FROM " CS_DB_IDS_TABLE ") AND state = ?";
 // clang-format on
 
 int64_t cs_listing_transition_set(cs_db *db, const char *ids_json, const char *from, const char *to,

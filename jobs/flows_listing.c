@@ -1879,22 +1879,21 @@ int job_flows_publish(cs_db *db, int64_t product_id, const char *const *mps, siz
 /* ---- a publish run: many products on one marketplace in one transaction -------------------- */
 
 // clang-format off
-#define IDS_TABLE "JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j"
 static const char SQL_RUN_CHECK[] =
     "SELECT j.id, pr.status, pr.category, a.state"
-    " FROM " IDS_TABLE
+    " FROM " CS_DB_IDS_TABLE
     " LEFT JOIN products pr ON pr.id = j.id"
     " LEFT JOIN seller_accounts a ON a.household_id = pr.household_id AND a.marketplace_code = ?";
 static const char SQL_RUN_ADD[] =
     "INSERT INTO listings (product_id, marketplace_code, account_id, env)"
     " SELECT pr.id, ?, a.id, COALESCE(a.env, ?)"
-    " FROM " IDS_TABLE
+    " FROM " CS_DB_IDS_TABLE
     " JOIN products pr ON pr.id = j.id"
     " LEFT JOIN seller_accounts a ON a.household_id = pr.household_id AND a.marketplace_code = ?"
     " ON DUPLICATE KEY UPDATE account_id = COALESCE(listings.account_id, VALUES(account_id))";
 static const char SQL_RUN_LOCK[] =
     "SELECT l.id, l.product_id, l.state"
-    " FROM " IDS_TABLE
+    " FROM " CS_DB_IDS_TABLE
     " JOIN listings l ON l.product_id = j.id AND l.marketplace_code = ?"
     " ORDER BY l.id"
     " FOR UPDATE";

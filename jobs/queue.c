@@ -271,7 +271,7 @@ int job_enqueue(cs_db *db, const char *kind, const char *payload, const job_opts
 static const char SQL_ENQUEUE_IDS[] =
     "INSERT INTO jobs (kind, payload, max_attempts, unique_key, dedupe_key)"
     " SELECT ?, CONCAT('{\"', ?, '\":', j.id, '}'), ?, CONCAT(?, j.id), CONCAT(?, j.id)"
-    " FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j"
+    " FROM " CS_DB_IDS_TABLE
     " ON DUPLICATE KEY UPDATE jobs.id = jobs.id";
 // clang-format on
 
