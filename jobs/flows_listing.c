@@ -1763,6 +1763,14 @@ static json_t *refusal_fields(const cs_error *err, size_t from, size_t to)
     return arr;
 }
 
+/* Why a product cannot be published on m: its household has no active shop there (state "" =
+ * never started). The same words for a single publish and a publish run. */
+static void no_shop_detail(char *d, size_t n, const flows_mkt *m, const char *state)
+{
+    snprintf(d, n, "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
+             m->c->display_name, state[0] ? state : "not_started");
+}
+
 int job_flows_publish_each(cs_db *db, int64_t product_id, const char *const *mps, size_t n,
                            const cs_actor *a, json_t **out, json_t **refused, cs_error *err)
 {
@@ -1813,9 +1821,7 @@ int job_flows_publish_each(cs_db *db, int64_t product_id, const char *const *mps
         cs_rows_free(r);
         if (strcmp(st, "active")) {
             char d[160];
-            snprintf(d, sizeof d,
-                     "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
-                     m->c->display_name, st[0] ? st : "not_started");
+            no_shop_detail(d, sizeof d, m, st);
             cs_error_field(err, fname, CS_E_STATE_TRANSITION, d);
             end_field[i] = err->nfields;
             bad[i] = 1;
@@ -2031,10 +2037,8 @@ int job_flows_publish_batch(cs_db *db, const int64_t *products, size_t n, const 
         }
         if (cs_rows_isnull(r, i, RC_ACCOUNT) || strcmp(cs_rows_str(r, i, RC_ACCOUNT), "active")) {
             char d[160];
-            snprintf(
-                d, sizeof d, "%s: hộ chưa có cửa hàng đang hoạt động trên sàn này (trạng thái: %s)",
-                m->c->display_name,
-                cs_rows_isnull(r, i, RC_ACCOUNT) ? "not_started" : cs_rows_str(r, i, RC_ACCOUNT));
+            no_shop_detail(d, sizeof d, m,
+                           cs_rows_isnull(r, i, RC_ACCOUNT) ? "" : cs_rows_str(r, i, RC_ACCOUNT));
             run_refuse(ref, id, CS_E_STATE_TRANSITION, d);
             continue;
         }
