@@ -145,10 +145,7 @@ int cmd_import(int argc, char **argv)
         cs_db_close(db);
         return 1;
     }
-    cs_actor actor;
-    memset(&actor, 0, sizeof actor);
-    actor.kind = CS_ACTOR_CLI;
-    snprintf(actor.id, sizeof actor.id, "import");
+    cs_actor actor = cs_actor_cli("import");
     /* the file is stored in slices straight from disk: a 1,000,000-row CSV is never held */
     job_import_new in = {.kind = k, .filename = file, .path = file, .dry_run = dry};
     int64_t id = 0;

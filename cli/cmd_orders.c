@@ -44,9 +44,7 @@ static int import_file(const char *config, const char *mp, const char *file, siz
         cli_print_error("orders", &err);
         return 1;
     }
-    cs_actor a = cs_actor_system("orders-import");
-    a.kind = CS_ACTOR_CLI;
-    snprintf(a.id, sizeof a.id, "orders-import");
+    cs_actor a = cs_actor_cli("orders-import");
     job_sales_report rep;
     rc = job_sales_import(db, &a, mp, b.data ? b.data : "", b.len, &rep, &err);
     cs_buf_free(&b);

@@ -67,9 +67,7 @@ int cmd_publish(int argc, char **argv)
     int rc = 0;
     cs_db *db = cli_connect("publish", config, 0, &rc);
     if (!db) return rc;
-    cs_actor a = cs_actor_system("publish");
-    a.kind = CS_ACTOR_CLI;
-    snprintf(a.id, sizeof a.id, "publish");
+    cs_actor a = cs_actor_cli("publish");
     cs_error err;
     cs_error_clear(&err);
     int64_t ids[JOB_FLOWS_BATCH_MAX], after = 0;

@@ -18,15 +18,6 @@
 #define TOKEN_PREFIX "choso_"
 #define MAX_COMMUNES 200
 
-static cs_actor cli_actor(void)
-{
-    cs_actor a;
-    memset(&a, 0, sizeof a);
-    a.kind = CS_ACTOR_CLI;
-    snprintf(a.id, sizeof a.id, "token");
-    return a;
-}
-
 static int token_create(const cs_token_new *args, const char *config)
 {
     cs_token_new a = *args;
@@ -61,7 +52,7 @@ static int token_create(const cs_token_new *args, const char *config)
     if (!db) return rc;
     cs_error err;
     cs_error_clear(&err);
-    cs_actor actor = cli_actor();
+    cs_actor actor = cs_actor_cli("token");
     int64_t id = 0;
     rc = cs_token_create(db, &actor, &a, &id, &err);
     cs_db_close(db);
@@ -129,7 +120,7 @@ static int token_revoke(const char *idtext, const char *config)
     if (!db) return rc;
     cs_error err;
     cs_error_clear(&err);
-    cs_actor actor = cli_actor();
+    cs_actor actor = cs_actor_cli("token");
     int outcome = cs_token_revoke(db, &actor, id, &err);
     cs_db_close(db);
     if (outcome < 0) {

@@ -56,6 +56,13 @@ cs_actor cs_actor_system(const char *what)
     return a;
 }
 
+cs_actor cs_actor_cli(const char *cmd)
+{
+    cs_actor a = cs_actor_system(cmd);
+    a.kind = CS_ACTOR_CLI;
+    return a;
+}
+
 /* Values under personal-looking keys are dropped, whatever the caller passed. */
 static void strip(json_t *o)
 {

@@ -26,6 +26,8 @@ typedef struct cs_actor {
  * "cli:import". */
 void cs_actor_tag(const cs_actor *a, char *out, size_t outsz);
 cs_actor cs_actor_system(const char *what);
+/* The operator running `choso <cmd>` ("cli:<cmd>"). */
+cs_actor cs_actor_cli(const char *cmd);
 
 /* Insert one audit row. Takes ownership of detail (may be NULL). 0 or -1. */
 int cs_audit(cs_db *db, const cs_actor *a, const char *action, const char *entity,
