@@ -37,13 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Publish the products of ps from the from-th to before the to-th on a connection of its own,
- * in runs of RUN products (job_flows_publish_batch: listings and jobs of a run in one
- * transaction of a few statements). */
-struct queuer {
-    const int64_t *ps;
-    size_t from, to;
-};
+/* queue_all publishes in runs of RUN products */
 #define RUN 250
 
 /* A connection, waiting out a database node that is down (scripts/test-cluster kills one). */
@@ -131,18 +125,18 @@ static int64_t orders_open(cs_db *db)
                      "('queued','running')");
 }
 
-static void *queue_some(void *arg)
+/* Publish the n products of ps on a connection of its own, in runs of RUN products
+ * (job_flows_publish_batch: listings and jobs of a run in one transaction of a few statements). */
+static void queue_all(const int64_t *ps, size_t nps)
 {
-    struct queuer *q = arg;
     cs_error e;
     cs_error_clear(&e);
     cs_db *db = acquire_patiently();
     cs_actor a = cs_actor_system("bench");
     int64_t ids[RUN];
-    for (size_t i = q->from; i < q->to; i += RUN) {
-        size_t n = q->to - i < RUN ? q->to - i : RUN;
-        for (size_t k = 0; k < n; k++)
-            ids[k] = q->ps[i + k];
+    for (size_t i = 0; i < nps; i += RUN) {
+        size_t n = nps - i < RUN ? nps - i : RUN;
+        memcpy(ids, ps + i, n * sizeof *ids);
         json_t *out = NULL, *refused = NULL;
         /* a database node may be killed meanwhile (scripts/test-cluster): try again on a fresh
          * connection; publishing a product already queued changes nothing */
@@ -162,7 +156,6 @@ static void *queue_some(void *arg)
         json_decref(refused);
     }
     cs_db_release(db);
-    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -385,12 +378,11 @@ int main(int argc, char **argv)
             cs_error_clear(&e);
         }
         nps += got;
-    } while (got == RUN && nps + RUN <= (size_t)listings + RUN);
+    } while (got == RUN && nps <= (size_t)listings);
     /* one publish run, queued in runs of RUN products: one product per transaction (4 threads,
      * ~15 statements and a Galera commit each) took 64–74 s of the two CPUs for 3,000 at R = 200
      * on the cluster, longer than publishing them */
-    struct queuer q = {ps, 0, nps};
-    queue_some(&q);
+    queue_all(ps, nps);
     cs_free(ps);
     printf("bench-sync: %lld listings queued in %.1f s (setup %.1f s before)\n",
            (long long)count(db, "SELECT COUNT(*) FROM listings"), tb_now() - t0, t0 - t_setup);
