@@ -4,20 +4,11 @@
 // đoàn's reason, then đã duyệt once another entry is approved. No request leaves 127.0.0.1.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, TOKENS, launch, person, screenshots, signIn, owner } from './harness.mjs';
+import { BASE, TOKENS, call, launch, person, screenshots, signIn, owner } from './harness.mjs';
 
 const PHONE = { width: 360, height: 740 };
 const COMMUNE = '14797';
 let browser, vol;
-
-async function call(method, path, token, body) {
-  const r = await fetch(BASE + path, {
-    method,
-    headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: r.status, json: await r.json() };
-}
 
 describe('the flagship list entry in the product form', () => {
   before(async () => {

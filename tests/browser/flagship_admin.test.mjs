@@ -5,20 +5,11 @@
 // (neither product is live: only an approved AND live pair counts). No request leaves 127.0.0.1.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, TOKENS, launch, person, screenshots, signIn, owner } from './harness.mjs';
+import { BASE, TOKENS, call, launch, person, screenshots, signIn, owner } from './harness.mjs';
 
 const PHONE = { width: 360, height: 740 };
 const COMMUNE = '14797';
 let browser, admin;
-
-async function call(method, path, token, body) {
-  const r = await fetch(BASE + path, {
-    method,
-    headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: r.status, json: await r.json() };
-}
 
 // A household with one product proposed for a list entry (by name, as volunteers do).
 async function proposal(ownerName, age, productName, entry) {
